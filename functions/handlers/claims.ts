@@ -1,0 +1,10 @@
+import { httpHandler, route } from '../src/http/wrapper';
+import { ClaimBody } from '../src/http/schemas';
+import { claim } from '../src/app/claims';
+
+/** POST /v1/claims — the hot path (see claim() for its write timeline). */
+export const routes = [
+  route({ method: 'POST', path: '/v1/claims', access: 'user', body: ClaimBody, run: ({ d, who, body }) => claim(d, who, body.code) }),
+];
+
+export const handler = httpHandler(routes);

@@ -1,0 +1,45 @@
+import { httpHandler, route } from '../src/http/wrapper';
+import { CreatePacketBody, MePacketsQuery, NewCodeBody, PacketIdParam } from '../src/http/schemas';
+import { decodeCursor, encodeCursor } from '../src/http/cursor';
+import { createPacket, getPacket, myPackets, newPacketCode } from '../src/app/packets';
+import { Keys } from '../src/store/keys';
+import { fail } from '../src/domain/errors';
+
+function packetId(params: Record<string, string>): string {
+  const r = PacketIdParam.safeParse(params.id);
+  return r.success ? r.data : fail('NOT_FOUND', '红包不存在');
+}
+
+/** POST /v1/packets · GET /v1/packets/{id} · POST /v1/packets/{id}/codes · GET /v1/me/packets */
+export const routes = [
+  route({
+    method: 'POST',
+    path: '/v1/packets',
+    access: 'user',
+    body: CreatePacketBody,
+    run: ({ d, who, body, idemKey }) => createPacket(d, who, body, idemKey),
+  }),
+  route({ method: 'GET', path: '/v1/packets/{id}', access: 'user', run: ({ d, who, params }) => getPacket(d, who, packetId(params)) }),
+  route({
+    method: 'POST',
+    path: '/v1/packets/{id}/codes',
+    access: 'user',
+    body: NewCodeBody,
+    run: ({ d, who, params, body }) => newPacketCode(d, who, packetId(params), body.kind ?? 'live'),
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/me/packets',
+    access: 'user',
+    query: MePacketsQuery,
+    run: async ({ d, who, query }) => {
+      const role = query.role ?? 'sent';
+      const expect = role === 'sent' ? { gsi2pk: Keys.sentPk(who.userId) } : { gsi2pk: Keys.receivedPk(who.userId) };
+      const out = await myPackets(d, who, role, query.limit ?? 20, decodeCursor(query.cursor, expect));
+      const { lastKey, ...rest } = out.body as { lastKey?: Record<string, unknown> };
+      return { status: 200, body: { ...rest, cursor: encodeCursor(lastKey) } };
+    },
+  }),
+];
+
+export const handler = httpHandler(routes);

@@ -1,0 +1,17 @@
+import { httpHandler, route } from '../src/http/wrapper';
+import { TransferBody } from '../src/http/schemas';
+import { receiveCode, transfer } from '../src/app/transfers';
+
+/** GET /v1/receive-code · POST /v1/transfers */
+export const routes = [
+  route({ method: 'GET', path: '/v1/receive-code', access: 'user', run: ({ d, who }) => receiveCode(d, who) }),
+  route({
+    method: 'POST',
+    path: '/v1/transfers',
+    access: 'user',
+    body: TransferBody,
+    run: ({ d, who, body, idemKey }) => transfer(d, who, body, idemKey),
+  }),
+];
+
+export const handler = httpHandler(routes);

@@ -1,0 +1,134 @@
+import { fail } from '../domain/errors';
+import type { PacketRecord, SlotRecord } from '../store/packets';
+import { iso, type Outcome, type Principal } from './context';
+import type { Deps } from './deps';
+import { packetOfCode } from './packets';
+import { claimCredit } from './settlement';
+import { claimList } from './views';
+
+/**
+ * A claim's first request is certainly dead once its marker is older than this: the claim
+ * function's Lambda timeout (6 s in serverless.yml) plus margin. Only then may a retry take over.
+ */
+export const CLAIM_TAKEOVER_MS = 15_000;
+/** How long a repeat waits for its twin still in flight before answering CLAIM_IN_PROGRESS. */
+const REPEAT_WAIT_MS = 3_000;
+const REPEAT_POLL_MS = 50;
+
+export interface ClaimResult {
+  packetId: string;
+  amount: number;
+  claimedAt: string;
+  repeat: boolean;
+  best?: boolean;
+}
+
+/** Why no share can be taken from `p`. */
+function refuse(p: PacketRecord | undefined): never {
+  if (!p || p.state === 'funding' || p.state === 'canceled') return fail('CODE_INVALID', '无效的红包码');
+  if (p.claimed >= p.count) return fail('PACKET_FINISHED', '来晚了，红包已被领完');
+  return fail('PACKET_EXPIRED', '红包已过期');
+}
+
+/**
+ * POST /v1/claims — take one share of a packet, at most one per account, whatever the retries.
+ *
+ * Timeline of a first claim; every write goes to its own partition key (≤ 1 WCU on any one):
+ *   W1 put CLAIM#<packet>#<user> if absent ......... the one-per-account gate
+ *   W2 update PKT#<packet>: claimed + 1 if active, not full, not expired → share index i
+ *   W3 put SLOTS#<packet>/<i> {user, amount} if absent ... the share is now the user's
+ *   W4 append claim_credit to LEDGER#<user> (opId claim:<packet>) ... the wallet has the money
+ * What a crash leaves, and who completes it:
+ *   - after W1: a marker, no share. Retries wait while the first request could still be alive
+ *     (< CLAIM_TAKEOVER_MS), then one retry takes the marker over (conditional on its attempt
+ *     counter) and claims anew.
+ *   - after W2: index i taken by nobody. The retry above claims another index; i stays in the
+ *     packet's remaining money and the sweeper voids and refunds it at expiry (§8.3 holds:
+ *     claimed counts recorded slots only).
+ *   - after W3: the share is recorded, not credited. A retry finds the slot and appends the
+ *     credit; so does the sweeper when the packet expires (settlePacket step C). The ledger
+ *     append is keyed by opId, so the credit lands once even if both run.
+ *   - a slot put that fails (W3) means the sweeper voided i after expiry: PACKET_EXPIRED.
+ */
+export async function claim(d: Deps, who: Principal, code: string): Promise<Outcome<ClaimResult>> {
+  const { packet } = await packetOfCode(d, code);
+  const packetId = packet.id;
+  const nowMs = d.now();
+  // Refuse without writing what is plainly over; W2 re-checks atomically.
+  if (packet.state !== 'active' || packet.claimed >= packet.count || nowMs >= packet.expiresAtMs) {
+    const mine = await d.packets.slotOf(packetId, who.userId);
+    if (mine && !mine.void) return repeatClaim(d, who, packet);
+    refuse(packet);
+  }
+
+  const tail = await d.wallets.state(who.userId);
+  const at = iso(nowMs);
+  const marker = { packetId, userId: who.userId, at, atMs: nowMs, attempt: 0, seqHint: tail.seq };
+  if (!(await d.packets.putMarker(marker))) return repeatClaim(d, who, packet);
+  return takeAndCredit(d, who, packetId, marker.seqHint);
+}
+
+async function takeAndCredit(d: Deps, who: Principal, packetId: string, seqHint: number): Promise<Outcome<ClaimResult>> {
+  const nowMs = d.now();
+  const taken = await d.packets.takeShare(packetId, nowMs);
+  if (taken.kind === 'refused') refuse(taken.packet);
+  const { index, packet } = taken as { index: number; packet: PacketRecord };
+  const shares = await d.packets.shares(packetId);
+  const amount = shares?.amounts[index];
+  if (amount === undefined) throw new Error(`claim: packet ${packetId} has no share ${index}`);
+  const slot: SlotRecord = { index, userId: who.userId, name: who.name, amount, at: iso(nowMs), seqHint };
+  if (!(await d.packets.putSlot(packetId, slot))) fail('PACKET_EXPIRED', '红包已过期');
+  await d.wallets.append(who.userId, seqHint, claimCredit(packetId, slot));
+  const result: ClaimResult = { packetId, amount, claimedAt: slot.at, repeat: false };
+  if (packet.claimed >= packet.count) {
+    const best = await bestOf(d, packet, who.userId);
+    if (best !== undefined) result.best = best;
+  }
+  return { status: 200, body: result };
+}
+
+/** 手气最佳 for this user, once every share is recorded. */
+async function bestOf(d: Deps, packet: PacketRecord, userId: string): Promise<boolean | undefined> {
+  const slots = await d.packets.slots(packet.id);
+  const list = claimList(packet, slots);
+  if (list.length !== packet.count) return undefined;
+  return list.some((c) => c.userId === userId && c.best);
+}
+
+/**
+ * The account already has a marker on this packet: return its share (crediting it if a crash
+ * left it uncredited), wait for a twin request in flight, or take over a dead one.
+ */
+async function repeatClaim(d: Deps, who: Principal, packet: PacketRecord): Promise<Outcome<ClaimResult>> {
+  const packetId = packet.id;
+  // Waiting is measured on the real clock: the domain clock may be frozen in tests.
+  const started = Date.now();
+  for (;;) {
+    const slot = await d.packets.slotOf(packetId, who.userId);
+    if (slot && !slot.void) {
+      await d.wallets.append(who.userId, slot.seqHint, claimCredit(packetId, slot));
+      const fresh = (await d.packets.get(packetId)) ?? packet;
+      const result: ClaimResult = { packetId, amount: slot.amount, claimedAt: slot.at, repeat: true };
+      if (fresh.claimed >= fresh.count) {
+        const best = await bestOf(d, fresh, who.userId);
+        if (best !== undefined) result.best = best;
+      }
+      return { status: 200, body: result };
+    }
+    const marker = await d.packets.marker(packetId, who.userId);
+    if (!marker) throw new Error('claim: marker vanished');
+    const nowMs = d.now();
+    if (nowMs - marker.atMs >= CLAIM_TAKEOVER_MS) {
+      // The first request is past its Lambda timeout: it can no longer write. One retry wins.
+      if (await d.packets.takeOverMarker(marker, iso(nowMs), nowMs)) return takeAndCredit(d, who, packetId, marker.seqHint);
+      continue;
+    }
+    const current = await d.packets.get(packetId);
+    if (!current || current.state !== 'active' || current.claimed >= current.count || nowMs >= current.expiresAtMs) {
+      // No share can be taken any more; only a twin's pending W3 could still give us one.
+      if (Date.now() - started >= REPEAT_WAIT_MS / 3) refuse(current);
+    }
+    if (Date.now() - started >= REPEAT_WAIT_MS) fail('CLAIM_IN_PROGRESS', '正在领取中，请稍候');
+    await new Promise((r) => setTimeout(r, REPEAT_POLL_MS));
+  }
+}

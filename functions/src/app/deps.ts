@@ -1,0 +1,50 @@
+import { config, type Config } from '../config';
+import { DynamoDb, type Db } from '../store/db';
+import { DynamoWalletStore, type WalletStore } from '../store/ledger';
+import { DynamoPacketStore, type PacketStore } from '../store/packets';
+import { DynamoAccountStore, type AccountStore } from '../store/accounts';
+import { DynamoIdempotencyStore, type IdempotencyStore } from '../store/idempotency';
+import { DynamoMovementStore, type MovementStore } from '../store/transfers';
+import { cryptoRandom, type RandomSource } from '../domain/split';
+import { HttpCode2Session, sandboxProvider, type Code2Session, type PaymentProvider } from './ports';
+
+/** Everything a use case needs, built once per process and replaceable in tests. */
+export interface Deps {
+  cfg: Config;
+  db: Db;
+  wallets: WalletStore;
+  packets: PacketStore;
+  accounts: AccountStore;
+  idem: IdempotencyStore;
+  movements: MovementStore;
+  payments: PaymentProvider;
+  code2session: Code2Session | undefined;
+  random: RandomSource;
+  /** Milliseconds since the epoch; injectable so tests can move time. */
+  now: () => number;
+}
+
+export function buildDeps(cfg: Config, db?: Db, overrides: Partial<Deps> = {}): Deps {
+  const store = db ?? new DynamoDb({ tableName: cfg.tableName, region: cfg.region, endpoint: cfg.dynamoEndpoint });
+  return {
+    cfg,
+    db: store,
+    wallets: new DynamoWalletStore(store),
+    packets: new DynamoPacketStore(store),
+    accounts: new DynamoAccountStore(store),
+    idem: new DynamoIdempotencyStore(store),
+    movements: new DynamoMovementStore(store),
+    payments: sandboxProvider,
+    code2session: cfg.wx ? new HttpCode2Session(cfg.wx) : undefined,
+    random: cryptoRandom,
+    now: () => Date.now(),
+    ...overrides,
+  };
+}
+
+let cached: Deps | undefined;
+/** The process-wide dependencies (cold start builds them once). */
+export function deps(): Deps {
+  cached ??= buildDeps(config());
+  return cached;
+}

@@ -1,0 +1,27 @@
+import { fail } from '../domain/errors';
+import { verifyCode, type CodeClaims } from '../domain/codes';
+import { seconds, type Outcome, type Principal } from './context';
+import type { Deps } from './deps';
+import { packetOfCode } from './packets';
+import { payeeOfCode } from './transfers';
+import { claimability, packetSummary } from './views';
+
+/** GET /v1/codes/{code} — what a scanned or opened code points at. Changes nothing. */
+export async function openCode(d: Deps, who: Principal, code: string): Promise<Outcome> {
+  const check = verifyCode(code, d.cfg.codeKeys, seconds(d.now()));
+  if (!check.ok) fail('CODE_INVALID', '无效的二维码');
+  if ((check as { claims: CodeClaims }).claims.kind === 'receive') {
+    const payee = await payeeOfCode(d, code);
+    return { status: 200, body: { target: 'receive', payee: { id: payee.userId, name: payee.name } } };
+  }
+  const { packet } = await packetOfCode(d, code);
+  const nowMs = d.now();
+  const state = claimability(packet, nowMs);
+  const mine = await d.packets.slotOf(packet.id, who.userId);
+  const body: Record<string, unknown> = { target: 'packet', packet: packetSummary(packet, nowMs), claimable: state.claimable && !mine };
+  if (mine && !mine.void) {
+    body.reason = 'ALREADY_CLAIMED';
+    body.myClaim = { amount: mine.amount, claimedAt: mine.at };
+  } else if (state.reason) body.reason = state.reason;
+  return { status: 200, body };
+}

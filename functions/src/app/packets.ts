@@ -1,0 +1,154 @@
+import { fail } from '../domain/errors';
+import { derivedId } from '../domain/ids';
+import { dayKeyUtc8, feeFor, policyFor, type Fen } from '../domain/money';
+import { checkSplit, split, type SplitMode, type SplitRefusal } from '../domain/split';
+import { verifyCode, isCodeExpired, type CodeClaims } from '../domain/codes';
+import type { PacketRecord } from '../store/packets';
+import { FEE_ACCOUNT, iso, seconds, type Outcome, type Principal } from './context';
+import type { Deps } from './deps';
+import { idempotent } from './idempotent';
+import { dueShard, fundPacket } from './settlement';
+import { claimability, packetCode, packetSummary, packetView } from './views';
+
+export interface CreatePacketInput {
+  total: Fen;
+  count: number;
+  mode: SplitMode;
+  greeting?: string | undefined;
+  scene?: string | undefined;
+  ttlSeconds?: number | undefined;
+}
+
+export const DEFAULT_GREETING = '恭喜发财，大吉大利';
+export const DEFAULT_TTL_SECONDS = 86_400;
+/** A funding packet not activated by then is finished or canceled by the sweeper. */
+const FUNDING_GRACE_MS = 2 * 60_000;
+
+const SPLIT_REFUSALS: Record<SplitRefusal, () => never> = {
+  EQUAL_SPLIT_UNEVEN: () => fail('EQUAL_SPLIT_UNEVEN', '普通红包的总金额必须能被个数整除'),
+  TOO_FEW_FEN: () => fail('VALIDATION_FAILED', '每个红包至少 0.01 元'),
+  SHARE_CAP: () => fail('LIMIT_PER_PACKET', '单个红包最多 200 元'),
+};
+
+/** POST /v1/packets — debit the sender (total + fee) and open a packet with its codes. */
+export async function createPacket(d: Deps, who: Principal, input: CreatePacketInput, idemKey: string | undefined): Promise<Outcome> {
+  const profile = await d.accounts.get(who.userId);
+  const policy = policyFor(profile?.tier ?? who.tier, profile?.settings);
+  const fee = feeFor(input.total, policy.feeBps);
+  const precheck = async () => {
+    if (input.count > policy.maxShares) fail('VALIDATION_FAILED', `红包个数最多 ${policy.maxShares} 个`, { maxShares: policy.maxShares });
+    if (input.total > policy.perPacketLimit) fail('LIMIT_PER_PACKET', '超出单个红包限额', { perPacketLimit: policy.perPacketLimit });
+    const refusal = checkSplit(input.total, input.count, input.mode);
+    if (refusal) SPLIT_REFUSALS[refusal]();
+    const w = await d.wallets.state(who.userId);
+    const today = dayKeyUtc8(d.now());
+    const sentToday = w.sentDay === today ? w.sentToday : 0;
+    if (sentToday + input.total > policy.dailyLimit) fail('LIMIT_DAILY', '超出今日发送限额', { dailyLimit: policy.dailyLimit, sentToday });
+    if (w.balance < input.total + fee) fail('INSUFFICIENT_FUNDS', '余额不足', { balance: w.balance, needed: input.total + fee });
+  };
+  return idempotent(d, { principal: who.userId, scope: 'POST /v1/packets', key: idemKey, body: input }, precheck, async () => {
+    const id = derivedId('p', who.userId, 'packet', idemKey!);
+    const nowMs = d.now();
+    const ttl = input.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+    const expiresAtMs = nowMs + ttl * 1000;
+    const result = split(input.total, input.count, input.mode, { sigmaCap: policy.sigmaCap, random: d.random });
+    if (!result.ok) SPLIT_REFUSALS[(result as { reason: SplitRefusal }).reason]();
+    await d.packets.putShares(id, (result as { shares: Fen[] }).shares);
+    const [senderState, feeState] = await Promise.all([
+      d.wallets.state(who.userId),
+      fee > 0 ? d.wallets.state(FEE_ACCOUNT) : Promise.resolve({ seq: 0 }),
+    ]);
+    const record: PacketRecord = {
+      id,
+      senderId: who.userId,
+      senderName: profile?.name ?? who.name,
+      total: input.total,
+      count: input.count,
+      mode: input.mode,
+      greeting: input.greeting?.trim() || DEFAULT_GREETING,
+      scene: input.scene ?? 'none',
+      fee,
+      state: 'funding',
+      claimed: 0,
+      createdAt: iso(nowMs),
+      expiresAt: iso(expiresAtMs),
+      expiresAtMs,
+      codeValidity: policy.codeValiditySeconds,
+      senderHint: senderState.seq,
+      feeHint: feeState.seq,
+    };
+    const stored = await d.packets.create(record, { shard: dueShard(d, id), at: iso(nowMs + FUNDING_GRACE_MS) });
+    const funded = stored.state === 'funding' || stored.state === 'canceled' ? await fundPacket(d, stored, false) : stored;
+    if (funded === 'canceled') throw new Error('unreachable: request funding never cancels');
+    return {
+      status: 201,
+      body: {
+        packet: packetView(funded, [], d.now(), true),
+        code: packetCode(d, funded, 'live'),
+        shareCode: packetCode(d, funded, 'share'),
+        fee,
+      },
+    };
+  });
+}
+
+/** GET /v1/packets/{id} — the claim list for the sender and claimers, the summary for others. */
+export async function getPacket(d: Deps, who: Principal, id: string): Promise<Outcome> {
+  const p = await d.packets.get(id);
+  if (!p) fail('NOT_FOUND', '红包不存在');
+  const packet = p!;
+  const slots = await d.packets.slots(id);
+  const insider = packet.senderId === who.userId || slots.some((s) => s.userId === who.userId && !s.void);
+  return { status: 200, body: packetView(packet, slots, d.now(), insider) };
+}
+
+/** POST /v1/packets/{id}/codes — a fresh live code (sender) or share code (sender or claimer). */
+export async function newPacketCode(d: Deps, who: Principal, id: string, kind: 'live' | 'share'): Promise<Outcome> {
+  const p = await d.packets.get(id);
+  if (!p) fail('NOT_FOUND', '红包不存在');
+  const packet = p!;
+  const isSender = packet.senderId === who.userId;
+  if (kind === 'live' && !isSender) fail('FORBIDDEN', '只有发红包的人可以刷新二维码');
+  if (kind === 'share' && !isSender && !(await d.packets.slotOf(id, who.userId))) fail('FORBIDDEN', '领取后才能转发这个红包');
+  const state = claimability(packet, d.now());
+  if (!state.claimable) fail(state.reason === 'PACKET_FINISHED' ? 'PACKET_FINISHED' : 'PACKET_EXPIRED', state.reason === 'PACKET_FINISHED' ? '红包已领完' : '红包已过期');
+  return { status: 201, body: packetCode(d, packet, kind) };
+}
+
+/**
+ * Verifies a packet code and returns its packet: signature and key (CODE_INVALID), kind,
+ * lifetime (CODE_EXPIRED: live codes by the sender's tier validity, share codes by the packet).
+ */
+export async function packetOfCode(d: Deps, code: string): Promise<{ claims: CodeClaims; packet: PacketRecord }> {
+  const nowMs = d.now();
+  const check = verifyCode(code, d.cfg.codeKeys, seconds(nowMs));
+  if (!check.ok || check.claims.kind === 'receive') fail('CODE_INVALID', '无效的红包码');
+  const claims = (check as { claims: CodeClaims }).claims;
+  const packet = await d.packets.get(claims.target);
+  if (!packet) fail('CODE_INVALID', '无效的红包码');
+  const p = packet!;
+  const lifetime = claims.kind === 'live' ? { validitySeconds: p.codeValidity } : { untilSeconds: seconds(p.expiresAtMs) };
+  if (claims.kind === 'live' && isCodeExpired(claims, lifetime, seconds(nowMs))) fail('CODE_EXPIRED', '二维码已过期，请让对方刷新');
+  return { claims, packet: p };
+}
+
+/** GET /v1/me/packets — packets the caller sent or received, newest first. */
+export async function myPackets(d: Deps, who: Principal, role: 'sent' | 'received', limit: number, startKey?: Record<string, unknown>): Promise<Outcome> {
+  const nowMs = d.now();
+  if (role === 'sent') {
+    const page = await d.packets.listSent(who.userId, limit, startKey);
+    const packets = await Promise.all(page.ids.map((id) => d.packets.get(id, false)));
+    return {
+      status: 200,
+      body: { items: packets.filter((p): p is PacketRecord => !!p && p.state !== 'canceled').map((p) => packetSummary(p, nowMs)), lastKey: page.lastKey },
+    };
+  }
+  const page = await d.wallets.received(who.userId, limit, startKey);
+  const items = await Promise.all(
+    page.entries.map(async (entry) => {
+      const p = entry.packetId ? await d.packets.get(entry.packetId, false) : undefined;
+      return p ? { ...packetSummary(p, nowMs), myAmount: entry.amount, claimedAt: entry.at } : undefined;
+    }),
+  );
+  return { status: 200, body: { items: items.filter(Boolean), lastKey: page.lastKey } };
+}

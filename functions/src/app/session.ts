@@ -1,0 +1,70 @@
+import { fail } from '../domain/errors';
+import { derivedId } from '../domain/ids';
+import { signSession, verifySession, type SessionClaims } from '../domain/session';
+import type { Tier } from '../domain/money';
+import type { Role } from '../store/accounts';
+import { iso, seconds, type Outcome, type Principal } from './context';
+import type { Deps } from './deps';
+
+export type SessionInput =
+  | { code: string }
+  | { devUser: string; name?: string | undefined; tier?: Tier | undefined; roles?: Role[] | undefined };
+
+/** POST /v1/session — dev login (local, test, sandbox) or the mini-program code exchange. */
+export async function createSession(d: Deps, input: SessionInput): Promise<Outcome> {
+  const nowMs = d.now();
+  let userId: string;
+  let profile;
+  if ('devUser' in input) {
+    if (!d.cfg.devFeatures) fail('DEV_LOGIN_DISABLED', '此环境不允许开发者登录');
+    userId = derivedId('u', 'dev', input.devUser);
+    profile = await d.accounts.upsert(
+      {
+        userId,
+        name: input.name ?? input.devUser,
+        tier: input.tier ?? 'personal',
+        roles: ['user', ...(input.roles ?? []).filter((r) => r !== 'user')],
+        settings: {},
+        createdAt: iso(nowMs),
+      },
+      true,
+    );
+  } else {
+    if (!d.code2session) fail('UNAUTHENTICATED', '登录服务未配置');
+    const r = await d.code2session!.exchange(input.code);
+    if (!r.ok) fail('UNAUTHENTICATED', '登录失败，请重试');
+    userId = derivedId('u', 'wx', (r as { openId: string }).openId);
+    profile = await d.accounts.upsert(
+      { userId, name: '微信用户', tier: 'personal', roles: ['user'], settings: {}, createdAt: iso(nowMs) },
+      false,
+    );
+  }
+  const iat = seconds(nowMs);
+  const claims: SessionClaims = {
+    sub: userId,
+    name: profile.name,
+    tier: profile.tier,
+    roles: profile.roles,
+    iat,
+    exp: iat + d.cfg.sessionTtlSeconds,
+  };
+  return {
+    status: 200,
+    body: {
+      token: signSession(claims, d.cfg.sessionSecret),
+      userId,
+      name: profile.name,
+      tier: profile.tier,
+      roles: profile.roles,
+      expiresAt: iso(claims.exp * 1000),
+    },
+  };
+}
+
+/** The caller of a `Bearer` token, or UNAUTHENTICATED. */
+export function authenticate(d: Deps, authorization: string | undefined): Principal {
+  const m = /^Bearer ([A-Za-z0-9._-]{1,2048})$/.exec(authorization ?? '');
+  const claims = m ? verifySession(m[1]!, d.cfg.sessionSecret, seconds(d.now())) : undefined;
+  if (!claims) fail('UNAUTHENTICATED', '请先登录');
+  return { userId: claims!.sub, name: claims!.name, tier: claims!.tier, roles: claims!.roles };
+}

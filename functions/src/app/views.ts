@@ -1,0 +1,105 @@
+import { bestShareIndex } from '../domain/split';
+import { codeExpiresAt, signCode, type CodeKind } from '../domain/codes';
+import type { PacketRecord, SlotRecord } from '../store/packets';
+import type { Deps } from './deps';
+import { iso, seconds } from './context';
+
+/** Packet status as the API shows it (API.md), derived from the stored state and the clock. */
+export type PacketStatus = 'active' | 'finished' | 'expired' | 'refunded';
+
+export function packetStatus(p: PacketRecord, nowMs: number): PacketStatus {
+  switch (p.state) {
+    case 'funding':
+      return 'active';
+    case 'canceled':
+      return 'expired';
+    case 'settled':
+      return (p.refundedAmount ?? 0) > 0 ? 'refunded' : 'finished';
+    default:
+      if (p.claimed >= p.count) return 'finished';
+      return nowMs >= p.expiresAtMs || p.state === 'settling' ? 'expired' : 'active';
+  }
+}
+
+/** Whether a claim could take a share now (ignoring who asks). */
+export function claimability(p: PacketRecord, nowMs: number): { claimable: boolean; reason?: 'PACKET_FINISHED' | 'PACKET_EXPIRED' | 'PACKET_NOT_READY' } {
+  if (p.state === 'funding') return { claimable: false, reason: 'PACKET_NOT_READY' };
+  const status = packetStatus(p, nowMs);
+  if (status === 'active') return { claimable: true };
+  return { claimable: false, reason: status === 'finished' ? 'PACKET_FINISHED' : 'PACKET_EXPIRED' };
+}
+
+export interface ClaimView {
+  userId: string;
+  name: string;
+  amount: number;
+  claimedAt: string;
+  best: boolean;
+}
+
+/** The claim list; 手气最佳 only once every share is claimed (ties: the earliest claim). */
+export function claimList(p: PacketRecord, slots: SlotRecord[]): ClaimView[] {
+  const granted = slots.filter((s) => !s.void).sort((a, b) => a.index - b.index);
+  const complete = granted.length === p.count;
+  const best = complete ? bestShareIndex(granted.map((s) => s.amount)) : -1;
+  return granted.map((s, i) => ({ userId: s.userId, name: s.name, amount: s.amount, claimedAt: s.at, best: i === best }));
+}
+
+export function packetSummary(p: PacketRecord, nowMs: number) {
+  return {
+    id: p.id,
+    sender: { id: p.senderId, name: p.senderName },
+    total: p.total,
+    count: p.count,
+    mode: p.mode,
+    greeting: p.greeting,
+    scene: p.scene,
+    status: packetStatus(p, nowMs),
+    claimedCount: Math.min(p.claimed, p.count),
+    refundedAmount: p.refundedAmount ?? 0,
+    createdAt: p.createdAt,
+    expiresAt: p.expiresAt,
+  };
+}
+
+/** The full packet view; `claims` only for the sender and claimers. */
+export function packetView(p: PacketRecord, slots: SlotRecord[], nowMs: number, withClaims: boolean) {
+  const claims = claimList(p, slots);
+  return {
+    ...packetSummary(p, nowMs),
+    claimedCount: claims.length,
+    claimedAmount: claims.reduce((a, c) => a + c.amount, 0),
+    ...(withClaims ? { claims } : {}),
+  };
+}
+
+/** Live codes ask to be refreshed after this long (SPEC §4), whatever their validity. */
+export const LIVE_REFRESH_SECONDS = 60;
+
+export interface CodeView {
+  code: string;
+  kind: CodeKind;
+  issuedAt: string;
+  expiresAt: string;
+  refreshAfter?: string;
+}
+
+/** Signs a fresh code for a packet or a receive code; lifetime by kind (SPEC §4). */
+export function issueCode(
+  d: Deps,
+  kind: CodeKind,
+  target: string,
+  lifetime: { validitySeconds: number } | { untilSeconds: number },
+): CodeView {
+  const nowMs = d.now();
+  const issuedAt = seconds(nowMs);
+  const code = signCode({ kind, target, issuedAt }, d.cfg.codeKeys);
+  const expires = codeExpiresAt({ kind, target, issuedAt, keyId: d.cfg.codeKeys.current.id }, lifetime);
+  const view: CodeView = { code, kind, issuedAt: iso(issuedAt * 1000), expiresAt: iso(expires * 1000) };
+  if (kind !== 'share') view.refreshAfter = iso(Math.min(expires, issuedAt + LIVE_REFRESH_SECONDS) * 1000);
+  return view;
+}
+
+export function packetCode(d: Deps, p: PacketRecord, kind: 'live' | 'share'): CodeView {
+  return issueCode(d, kind, p.id, kind === 'live' ? { validitySeconds: p.codeValidity } : { untilSeconds: seconds(p.expiresAtMs) });
+}

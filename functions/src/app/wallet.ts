@@ -1,0 +1,64 @@
+import { derivedId } from '../domain/ids';
+import { dayKeyUtc8, policyFor, type Fen } from '../domain/money';
+import type { LedgerEntry } from '../store/ledger';
+import { iso, type Outcome, type Principal } from './context';
+import type { Deps } from './deps';
+import { idempotent } from './idempotent';
+import { completeTopup, dueShard } from './settlement';
+
+const PENDING_GRACE_MS = 60_000;
+
+/** GET /v1/wallet */
+export async function getWallet(d: Deps, who: Principal): Promise<Outcome> {
+  const [state, profile] = await Promise.all([d.wallets.state(who.userId), d.accounts.get(who.userId)]);
+  const tier = profile?.tier ?? who.tier;
+  const policy = policyFor(tier, profile?.settings);
+  const today = dayKeyUtc8(d.now());
+  return {
+    status: 200,
+    body: {
+      balance: state.balance,
+      currency: 'CNY',
+      tier,
+      perPacketLimit: policy.perPacketLimit,
+      dailyLimit: policy.dailyLimit,
+      sentToday: state.sentDay === today ? state.sentToday : 0,
+      feeBps: policy.feeBps,
+      maxShares: policy.maxShares,
+    },
+  };
+}
+
+/** POST /v1/wallet/topups — through the configured payment provider. */
+export async function topup(d: Deps, who: Principal, amount: Fen, idemKey: string | undefined): Promise<Outcome> {
+  return idempotent(d, { principal: who.userId, scope: 'POST /v1/wallet/topups', key: idemKey, body: { amount } }, async () => {}, async () => {
+    const id = derivedId('t', who.userId, 'topup', idemKey!);
+    const nowMs = d.now();
+    const hint = (await d.wallets.state(who.userId)).seq;
+    const record = await d.movements.createTopup(
+      { id, userId: who.userId, amount, state: 'pending', at: iso(nowMs), hint },
+      { shard: dueShard(d, id), at: iso(nowMs + PENDING_GRACE_MS) },
+    );
+    if (record.state !== 'done') await completeTopup(d, record, false);
+    const state = await d.wallets.state(who.userId);
+    return { status: 201, body: { topupId: id, amount, balance: state.balance } };
+  });
+}
+
+/** One stored entry as API lines: a packet debit with a fee shows as two lines. */
+function lines(e: LedgerEntry) {
+  const base = { ref: e.ref, at: e.at };
+  if (e.type === 'packet_debit' && e.fee) {
+    return [
+      { id: `${e.seq}-fee`, type: 'fee', amount: -e.fee, balanceAfter: e.balance, ...base },
+      { id: String(e.seq), type: 'packet_debit', amount: e.amount + e.fee, balanceAfter: e.balance + e.fee, ...base },
+    ];
+  }
+  return [{ id: String(e.seq), type: e.type, amount: e.amount, balanceAfter: e.balance, ...base }];
+}
+
+/** GET /v1/wallet/ledger — newest first. */
+export async function ledger(d: Deps, who: Principal, limit: number, startKey?: Record<string, unknown>): Promise<Outcome> {
+  const page = await d.wallets.page(who.userId, limit, startKey);
+  return { status: 200, body: { entries: page.entries.flatMap(lines), lastKey: page.lastKey } };
+}

@@ -1,0 +1,51 @@
+/**
+ * The one table of API error codes (API.md) and their HTTP statuses. Domain code throws
+ * {@link DomainError}; the HTTP wrapper is the one place that turns it into a response.
+ */
+export const ErrorCodes = {
+  VALIDATION_FAILED: 400,
+  IDEMPOTENCY_KEY_REQUIRED: 400,
+  CODE_INVALID: 400,
+  UNAUTHENTICATED: 401,
+  INSUFFICIENT_FUNDS: 402,
+  FORBIDDEN: 403,
+  DEV_LOGIN_DISABLED: 403,
+  RISK_BLOCKED: 403,
+  DEVICE_LIMIT: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  IDEMPOTENCY_MISMATCH: 409,
+  PACKET_FINISHED: 409,
+  /** A claim by the same account is still being processed; retry shortly. */
+  CLAIM_IN_PROGRESS: 409,
+  CODE_EXPIRED: 410,
+  PACKET_EXPIRED: 410,
+  LIMIT_PER_PACKET: 422,
+  LIMIT_DAILY: 422,
+  EQUAL_SPLIT_UNEVEN: 422,
+  GREETING_REJECTED: 422,
+  CODE_FROZEN: 423,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** A refusal the caller can act on: it carries an API error code and a plain message. */
+export class DomainError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details?: Record<string, unknown>;
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'DomainError';
+    this.code = code;
+    this.status = ErrorCodes[code];
+    if (details) this.details = details;
+  }
+}
+
+export const fail = (code: ErrorCode, message: string, details?: Record<string, unknown>): never => {
+  throw new DomainError(code, message, details);
+};

@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { z, type ZodType } from 'zod';
+import { DomainError, fail } from '../domain/errors';
+import type { Outcome, Principal } from '../app/context';
+import { deps as defaultDeps, type Deps } from '../app/deps';
+import { authenticate } from '../app/session';
+import { IdempotencyKey } from './schemas';
+
+export type Access = 'public' | 'user' | readonly string[];
+
+export interface RouteContext<B, Q> {
+  d: Deps;
+  who: Principal;
+  body: B;
+  query: Q;
+  params: Record<string, string>;
+  idemKey: string | undefined;
+  correlationId: string;
+}
+
+export interface Route<B = unknown, Q = unknown> {
+  method: 'GET' | 'POST';
+  /** API path with `{param}` segments, e.g. `/v1/packets/{id}`. */
+  path: string;
+  /** `public`: no caller needed; `user`: any signed-in caller; a list: one of these roles. */
+  access: Access;
+  body?: ZodType<B>;
+  query?: ZodType<Q>;
+  run(ctx: RouteContext<B, Q>): Promise<Outcome>;
+}
+
+/** Declares a route with its body and query types inferred from the schemas. */
+export function route<B = undefined, Q = undefined>(r: Route<B, Q>): Route<B, Q> {
+  return r;
+}
+
+const MAX_BODY_BYTES = 16 * 1024;
+const ANONYMOUS: Principal = { userId: '', name: '', tier: 'personal', roles: [] };
+
+function matchPath(pattern: string, path: string): Record<string, string> | undefined {
+  const a = pattern.split('/');
+  const b = path.split('/');
+  if (a.length !== b.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < a.length; i++) {
+    const seg = a[i]!;
+    const val = b[i]!;
+    if (seg.startsWith('{') && seg.endsWith('}')) {
+      if (!val) return undefined;
+      try {
+        params[seg.slice(1, -1)] = decodeURIComponent(val);
+      } catch {
+        return undefined;
+      }
+    } else if (seg !== val) return undefined;
+  }
+  return params;
+}
+
+function json(status: number, body: unknown, correlationId: string, extra: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'x-correlation-id': correlationId, 'cache-control': 'no-store', ...extra },
+    body: JSON.stringify(body),
+  };
+}
+
+function parse<T>(schema: ZodType<T> | undefined, value: unknown): T {
+  if (!schema) return undefined as T;
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    fail('VALIDATION_FAILED', `invalid ${issue?.path.join('.') || 'request'}: ${issue?.message ?? 'bad input'}`);
+  }
+  return (r as { data: T }).data;
+}
+
+function readBody(event: APIGatewayProxyEventV2): unknown {
+  if (event.body === undefined || event.body === null || event.body === '') return undefined;
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) fail('VALIDATION_FAILED', 'request body too large');
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return fail('VALIDATION_FAILED', 'request body is not JSON');
+  }
+}
+
+/** Structured log line. Never given tokens, secrets, codes or full account ids. */
+export function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void {
+  const line = JSON.stringify({ level, msg, time: new Date().toISOString(), ...fields });
+  if (level === 'error') console.error(line);
+  else if (process.env.LOG_REQUESTS !== '0') console.log(line);
+}
+
+/**
+ * Wraps a function's routes once with everything cross-cutting: routing, authentication and
+ * roles, body/query validation (zod), the Idempotency-Key header, the one error map (domain
+ * errors → their status and code; anything else → a generic 500 with a correlation id, logged),
+ * and a request log line.
+ */
+export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = defaultDeps) {
+  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    const started = Date.now();
+    const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+    const correlationId = /^[A-Za-z0-9-]{8,64}$/.test(headers['x-correlation-id'] ?? '') ? headers['x-correlation-id']! : randomUUID();
+    const method = event.requestContext?.http?.method ?? 'GET';
+    const path = event.rawPath ?? '/';
+    let routeName = 'unmatched';
+    let status = 500;
+    try {
+      let params: Record<string, string> | undefined;
+      const pathMatches = routes.filter((r) => (params = matchPath(r.path, path)) !== undefined);
+      const r = pathMatches.find((x) => x.method === method);
+      if (!r) fail(pathMatches.length ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND', pathMatches.length ? 'method not allowed' : 'no such route');
+      const rt = r!;
+      params = matchPath(rt.path, path)!;
+      routeName = `${rt.method} ${rt.path}`;
+      const d = getDeps();
+      let who = ANONYMOUS;
+      if (rt.access !== 'public') {
+        who = authenticate(d, headers.authorization);
+        if (Array.isArray(rt.access) && !rt.access.some((role) => who.roles.includes(role))) fail('FORBIDDEN', '没有权限');
+      }
+      const body = parse(rt.body, readBody(event) ?? (rt.body ? {} : undefined));
+      const query = parse(rt.query, event.queryStringParameters ?? {});
+      const rawKey = headers['idempotency-key'];
+      const idemKey = rawKey === undefined ? undefined : parse(IdempotencyKey, rawKey);
+      const out = await rt.run({ d, who, body, query, params, idemKey, correlationId });
+      status = out.status;
+      return json(out.status, out.body, correlationId);
+    } catch (err) {
+      if (err instanceof DomainError) {
+        status = err.status;
+        const extra: Record<string, string> = err.code === 'RATE_LIMITED' && err.details?.retryAfter ? { 'retry-after': String(err.details.retryAfter) } : {};
+        return json(err.status, { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } }, correlationId, extra);
+      }
+      status = 500;
+      log('error', 'unhandled error', { correlationId, route: routeName, error: err instanceof Error ? `${err.name}: ${err.message}` : 'unknown' });
+      return json(500, { error: { code: 'INTERNAL', message: '服务暂时不可用，请稍后重试', correlationId } }, correlationId);
+    } finally {
+      log('info', 'request', { correlationId, route: routeName, status, ms: Date.now() - started });
+    }
+  };
+}
+
+export { z };

@@ -1,0 +1,53 @@
+import type { AccountSettings, Tier } from '../domain/money';
+import { Keys } from './keys';
+import type { Db } from './db';
+
+export const Roles = ['user', 'enterprise', 'provider', 'support', 'risk', 'admin'] as const;
+export type Role = (typeof Roles)[number];
+
+export interface AccountProfile {
+  userId: string;
+  name: string;
+  tier: Tier;
+  roles: Role[];
+  settings: AccountSettings;
+  createdAt: string;
+}
+
+/** The store port of account profiles (name, tier, roles, per-account settings). */
+export interface AccountStore {
+  get(userId: string): Promise<AccountProfile | undefined>;
+  /** Creates the profile if absent; `overwrite` replaces name/tier/roles (dev login only). */
+  upsert(p: AccountProfile, overwrite: boolean): Promise<AccountProfile>;
+}
+
+export class DynamoAccountStore implements AccountStore {
+  constructor(private readonly db: Db) {}
+
+  async get(userId: string): Promise<AccountProfile | undefined> {
+    const it = await this.db.get(Keys.profile(userId), false);
+    if (!it) return undefined;
+    return {
+      userId,
+      name: it.name as string,
+      tier: it.tier as Tier,
+      roles: (it.roles as Role[]) ?? ['user'],
+      settings: (it.settings as AccountSettings) ?? {},
+      createdAt: it.createdAt as string,
+    };
+  }
+
+  async upsert(p: AccountProfile, overwrite: boolean): Promise<AccountProfile> {
+    if (overwrite) {
+      const it = await this.db.update(
+        Keys.profile(p.userId),
+        'SET #n = :n, tier = :t, #r = :r, settings = if_not_exists(settings, :s), createdAt = if_not_exists(createdAt, :c), userId = :u',
+        { names: { '#n': 'name', '#r': 'roles' }, values: { ':n': p.name, ':t': p.tier, ':r': p.roles, ':s': p.settings, ':c': p.createdAt, ':u': p.userId } },
+      );
+      return { ...p, settings: (it?.settings as AccountSettings) ?? p.settings, createdAt: (it?.createdAt as string) ?? p.createdAt };
+    }
+    const created = await this.db.put({ ...Keys.profile(p.userId), ...p }, { condition: 'attribute_not_exists(pk)' });
+    if (created) return p;
+    return (await this.get(p.userId)) ?? p;
+  }
+}

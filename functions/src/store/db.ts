@@ -1,0 +1,237 @@
+import { DynamoDBClient, type ConsumedCapacity } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  DeleteCommand,
+} from '@aws-sdk/lib-dynamodb';
+
+/** A stored item: plain attributes, always with pk and sk. */
+export type Item = Record<string, unknown> & { pk: string; sk: string };
+export type Key = { pk: string; sk: string };
+
+export interface Expr {
+  condition?: string;
+  names?: Record<string, string>;
+  values?: Record<string, unknown>;
+}
+
+export interface QueryInput {
+  index?: string;
+  /** Key condition, e.g. `pk = :pk AND sk >= :from`. */
+  keyCondition: string;
+  names?: Record<string, string>;
+  values: Record<string, unknown>;
+  filter?: string;
+  forward?: boolean;
+  limit?: number;
+  consistent?: boolean;
+  startKey?: Record<string, unknown>;
+}
+
+export interface QueryPage {
+  items: Item[];
+  lastKey: Record<string, unknown> | undefined;
+}
+
+/** Which write a hook sees: used by the crash-point tests and the capacity bench. */
+export interface WriteInfo {
+  op: 'put' | 'update' | 'delete' | 'batchWrite';
+  pk: string;
+  capacity?: ConsumedCapacity | undefined;
+}
+
+/**
+ * The store's only door to DynamoDB: single-item conditional writes, GetItem, Query and
+ * BatchWriteItem — nothing else (no transactions: dynalite lacks them, and the hot path
+ * should not pay their double cost). Conditional-check failures come back as `false`/`undefined`,
+ * never as exceptions, so adapters map them to domain results.
+ */
+export interface Db {
+  get(key: Key, consistent?: boolean): Promise<Item | undefined>;
+  /** true when written, false when the condition failed. */
+  put(item: Item, expr?: Expr): Promise<boolean>;
+  /** The updated item (ALL_NEW), or undefined when the condition failed. */
+  update(key: Key, update: string, expr?: Expr): Promise<Item | undefined>;
+  delete(key: Key, expr?: Expr): Promise<boolean>;
+  query(input: QueryInput): Promise<QueryPage>;
+  /** Unconditional puts, 25 per request, retrying unprocessed items. */
+  batchPut(items: Item[]): Promise<void>;
+}
+
+export interface DynamoDbOptions {
+  tableName: string;
+  region: string;
+  endpoint?: string | undefined;
+  /** Called before each write (may throw: crash injection). */
+  beforeWrite?: (info: WriteInfo) => void;
+  /** Called after each write with its consumed capacity. */
+  afterWrite?: (info: WriteInfo) => void;
+  returnCapacity?: boolean;
+}
+
+function isConditionFailure(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { name?: string }).name === 'ConditionalCheckFailedException';
+}
+
+/** Builds the DynamoDB document client once per process (warm Lambdas reuse it). */
+export function createDocumentClient(region: string, endpoint?: string): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({
+    region,
+    ...(endpoint
+      ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 5 }
+      : { maxAttempts: 5 }),
+  });
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/** The DynamoDB adapter of {@link Db}. */
+export class DynamoDb implements Db {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly t: string;
+  private readonly opts: DynamoDbOptions;
+
+  constructor(opts: DynamoDbOptions, doc?: DynamoDBDocumentClient) {
+    this.opts = opts;
+    this.t = opts.tableName;
+    this.doc = doc ?? createDocumentClient(opts.region, opts.endpoint);
+  }
+
+  /** A view of the same table with other hooks (tests and bench). */
+  withHooks(hooks: Pick<DynamoDbOptions, 'beforeWrite' | 'afterWrite' | 'returnCapacity'>): DynamoDb {
+    return new DynamoDb({ ...this.opts, ...hooks }, this.doc);
+  }
+
+  private cap() {
+    return this.opts.returnCapacity ? { ReturnConsumedCapacity: 'INDEXES' as const } : {};
+  }
+
+  async get(key: Key, consistent = true): Promise<Item | undefined> {
+    const r = await this.doc.send(new GetCommand({ TableName: this.t, Key: key, ConsistentRead: consistent }));
+    return r.Item as Item | undefined;
+  }
+
+  async put(item: Item, expr: Expr = {}): Promise<boolean> {
+    const info: WriteInfo = { op: 'put', pk: item.pk };
+    this.opts.beforeWrite?.(info);
+    try {
+      const r = await this.doc.send(
+        new PutCommand({
+          TableName: this.t,
+          Item: item,
+          ConditionExpression: expr.condition,
+          ExpressionAttributeNames: expr.names,
+          ExpressionAttributeValues: expr.values,
+          ...this.cap(),
+        }),
+      );
+      info.capacity = r.ConsumedCapacity;
+      this.opts.afterWrite?.(info);
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) {
+        this.opts.afterWrite?.(info);
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  async update(key: Key, update: string, expr: Expr = {}): Promise<Item | undefined> {
+    const info: WriteInfo = { op: 'update', pk: key.pk };
+    this.opts.beforeWrite?.(info);
+    try {
+      const r = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.t,
+          Key: key,
+          UpdateExpression: update,
+          ConditionExpression: expr.condition,
+          ExpressionAttributeNames: expr.names,
+          ExpressionAttributeValues: expr.values,
+          ReturnValues: 'ALL_NEW',
+          ...this.cap(),
+        }),
+      );
+      info.capacity = r.ConsumedCapacity;
+      this.opts.afterWrite?.(info);
+      return r.Attributes as Item;
+    } catch (err) {
+      if (isConditionFailure(err)) {
+        this.opts.afterWrite?.(info);
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  async delete(key: Key, expr: Expr = {}): Promise<boolean> {
+    const info: WriteInfo = { op: 'delete', pk: key.pk };
+    this.opts.beforeWrite?.(info);
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.t,
+          Key: key,
+          ConditionExpression: expr.condition,
+          ExpressionAttributeNames: expr.names,
+          ExpressionAttributeValues: expr.values,
+        }),
+      );
+      this.opts.afterWrite?.(info);
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  async query(q: QueryInput): Promise<QueryPage> {
+    const r = await this.doc.send(
+      new QueryCommand({
+        TableName: this.t,
+        IndexName: q.index,
+        KeyConditionExpression: q.keyCondition,
+        FilterExpression: q.filter,
+        ExpressionAttributeNames: q.names,
+        ExpressionAttributeValues: q.values,
+        ScanIndexForward: q.forward ?? true,
+        Limit: q.limit,
+        ConsistentRead: q.index ? false : (q.consistent ?? true),
+        ExclusiveStartKey: q.startKey,
+      }),
+    );
+    return { items: (r.Items ?? []) as Item[], lastKey: r.LastEvaluatedKey };
+  }
+
+
+  async batchPut(items: Item[]): Promise<void> {
+    for (let i = 0; i < items.length; i += 25) {
+      const chunk = items.slice(i, i + 25);
+      for (const it of chunk) this.opts.beforeWrite?.({ op: 'batchWrite', pk: it.pk });
+      let requests = chunk.map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt > 8) throw new Error('batchPut: unprocessed items after retries');
+        const r = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.t]: requests } }));
+        requests = (r.UnprocessedItems?.[this.t] ?? []) as typeof requests;
+        if (requests.length) await new Promise((res) => setTimeout(res, 20 * 2 ** attempt));
+      }
+      for (const it of chunk) this.opts.afterWrite?.({ op: 'batchWrite', pk: it.pk });
+    }
+  }
+}
+
+/** Every page of a query, through any {@link Db}. */
+export async function queryAll(db: Db, q: QueryInput): Promise<Item[]> {
+  const out: Item[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db.query({ ...q, startKey });
+    out.push(...page.items);
+    startKey = page.lastKey;
+  } while (startKey);
+  return out;
+}

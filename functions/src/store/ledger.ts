@@ -1,0 +1,235 @@
+import type { Fen } from '../domain/money';
+import { Indexes, Keys, parseSeqKey, seqKey } from './keys';
+import { queryAll, type Db, type Item } from './db';
+
+/** Ledger entry types (API.md). */
+export const LedgerTypes = {
+  topup: 'topup',
+  packet_debit: 'packet_debit',
+  fee: 'fee',
+  claim_credit: 'claim_credit',
+  refund_credit: 'refund_credit',
+  transfer_debit: 'transfer_debit',
+  transfer_credit: 'transfer_credit',
+} as const;
+export type LedgerType = (typeof LedgerTypes)[keyof typeof LedgerTypes];
+
+/** The state of a wallet after an entry: the ledger's newest entry *is* the wallet. */
+export interface WalletState {
+  seq: number;
+  balance: Fen;
+  /** UTC+8 day of `sentToday`. */
+  sentDay: string;
+  sentToday: Fen;
+}
+
+export interface LedgerEntry extends WalletState {
+  userId: string;
+  /** The money operation this entry belongs to; at most one entry per (account, opId). */
+  opId: string;
+  type: LedgerType;
+  /** Signed change of the balance, fee included. */
+  amount: Fen;
+  /** Part of a packet_debit that is the platform fee (shown as its own line). */
+  fee?: Fen;
+  ref: string;
+  at: string;
+  packetId?: string;
+}
+
+export interface AppendRequest {
+  opId: string;
+  type: LedgerType;
+  /** Signed change of the balance. Debits may not take the balance below zero. */
+  amount: Fen;
+  fee?: Fen;
+  ref: string;
+  at: string;
+  packetId?: string;
+  /** Counts `amount` into the sender's UTC+8 day and refuses past `limit`. */
+  daily?: { amount: Fen; limit: Fen; day: string };
+  /** Index the entry under the user's received list (claim credits). */
+  received?: boolean;
+}
+
+export type AppendResult =
+  | { kind: 'applied'; entry: LedgerEntry }
+  | { kind: 'already'; entry: LedgerEntry }
+  | { kind: 'insufficient'; balance: Fen }
+  | { kind: 'daily_limit'; sentToday: Fen };
+
+export const EMPTY_WALLET: WalletState = { seq: 0, balance: 0, sentDay: '', sentToday: 0 };
+
+/** The store port of the wallet aggregate (balances and ledger entries). */
+export interface WalletStore {
+  /** The newest state of the wallet (consistent read). */
+  state(userId: string): Promise<WalletState>;
+  /** Applies one operation exactly once; see {@link DynamoWalletStore.append}. */
+  append(userId: string, seqHint: number, req: AppendRequest): Promise<AppendResult>;
+  /** Finds an operation's entry, if applied, among entries after `seqHint`. */
+  find(userId: string, seqHint: number, opId: string): Promise<LedgerEntry | undefined>;
+  page(userId: string, limit: number, startKey?: Record<string, unknown>): Promise<{ entries: LedgerEntry[]; lastKey?: Record<string, unknown> }>;
+  entry(userId: string, seq: number): Promise<LedgerEntry | undefined>;
+  /** Claim credits of a user, newest first (the received-packets list). */
+  received(userId: string, limit: number, startKey?: Record<string, unknown>): Promise<{ entries: LedgerEntry[]; lastKey?: Record<string, unknown> }>;
+}
+
+function toEntry(it: Item): LedgerEntry {
+  const e: LedgerEntry = {
+    userId: it.userId as string,
+    seq: parseSeqKey(it.sk),
+    opId: it.opId as string,
+    type: it.type as LedgerType,
+    amount: it.amount as number,
+    balance: it.balance as number,
+    sentDay: (it.sentDay as string) ?? '',
+    sentToday: (it.sentToday as number) ?? 0,
+    ref: it.ref as string,
+    at: it.at as string,
+  };
+  if (typeof it.fee === 'number') e.fee = it.fee;
+  if (typeof it.packetId === 'string') e.packetId = it.packetId;
+  return e;
+}
+
+function stateOf(e: LedgerEntry | undefined): WalletState {
+  return e ? { seq: e.seq, balance: e.balance, sentDay: e.sentDay, sentToday: e.sentToday } : EMPTY_WALLET;
+}
+
+/**
+ * The wallet as an append-only ledger in one partition per account (`LEDGER#<user>`), keyed by
+ * a dense sequence number. The newest entry carries the balance and the day's sent total, so
+ * appending entry n+1 with `attribute_not_exists` is the wallet's compare-and-swap: one write,
+ * atomic, no separate balance item that a crash could leave behind the log.
+ */
+export class DynamoWalletStore implements WalletStore {
+  constructor(private readonly db: Db) {}
+
+  async state(userId: string): Promise<WalletState> {
+    const page = await this.db.query({
+      keyCondition: 'pk = :pk',
+      values: { ':pk': Keys.ledgerPk(userId) },
+      forward: false,
+      limit: 1,
+      consistent: true,
+    });
+    return stateOf(page.items[0] ? toEntry(page.items[0]) : undefined);
+  }
+
+  async entry(userId: string, seq: number): Promise<LedgerEntry | undefined> {
+    const it = await this.db.get(Keys.ledgerEntry(userId, seq));
+    return it ? toEntry(it) : undefined;
+  }
+
+  /** Entries with seq >= from, oldest first. */
+  private async from(userId: string, from: number): Promise<LedgerEntry[]> {
+    const items = await queryAll(this.db, {
+      keyCondition: 'pk = :pk AND sk >= :from',
+      values: { ':pk': Keys.ledgerPk(userId), ':from': seqKey(from) },
+      consistent: true,
+    });
+    return items.map(toEntry);
+  }
+
+  async find(userId: string, seqHint: number, opId: string): Promise<LedgerEntry | undefined> {
+    return (await this.from(userId, seqHint + 1)).find((e) => e.opId === opId);
+  }
+
+  /**
+   * Applies `req` to the wallet exactly once, whatever the retries, crashes and concurrent
+   * writers.
+   *
+   * `seqHint` is a sequence number read before the operation's own record (claim marker,
+   * packet, transfer…) was first written, so no entry of this operation can sit at or below it.
+   *
+   * Timeline of one attempt:
+   *   1. Query entries with seq >= cursor (first cursor = seqHint): if one has this opId, the
+   *      operation was applied earlier (a retry, or a concurrent twin) → `already`.
+   *   2. From the newest entry n, compute the new state; refuse without writing if funds or the
+   *      daily limit fall short.
+   *   3. Put entry n+1 only if it does not exist. Success is the commit point: balance and
+   *      ledger change in that one write, so a crash before it changed nothing and a crash
+   *      after it left a complete entry.
+   *   4. If entry n+1 appeared meanwhile (another writer), go back to 1 from cursor n: every
+   *      entry a twin could have written is at a seq we either read in 1 or fail to write in 3,
+   *      so two writers of one operation can never both commit.
+   */
+  async append(userId: string, seqHint: number, req: AppendRequest): Promise<AppendResult> {
+    let cursor = seqHint;
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const entries = await this.from(userId, cursor);
+      const twin = entries.find((e) => e.seq > seqHint && e.opId === req.opId);
+      if (twin) return { kind: 'already', entry: twin };
+      const newest = entries.at(-1);
+      // Entries are never deleted, so the entry at a non-zero hint always exists.
+      if (!newest && cursor > 0) throw new Error(`ledger: hint ${cursor} is beyond the end of the ledger`);
+      const last = stateOf(newest);
+      const balance = last.balance + req.amount;
+      if (balance < 0) return { kind: 'insufficient', balance: last.balance };
+      let sentDay = last.sentDay;
+      let sentToday = last.sentToday;
+      if (req.daily) {
+        const base = last.sentDay === req.daily.day ? last.sentToday : 0;
+        if (base + req.daily.amount > req.daily.limit) return { kind: 'daily_limit', sentToday: base };
+        sentDay = req.daily.day;
+        sentToday = base + req.daily.amount;
+      }
+      const entry: LedgerEntry = {
+        userId,
+        seq: last.seq + 1,
+        opId: req.opId,
+        type: req.type,
+        amount: req.amount,
+        balance,
+        sentDay,
+        sentToday,
+        ref: req.ref,
+        at: req.at,
+        ...(req.fee !== undefined ? { fee: req.fee } : {}),
+        ...(req.packetId !== undefined ? { packetId: req.packetId } : {}),
+      };
+      const { seq: _seq, ...attrs } = entry;
+      const written = await this.db.put(
+        {
+          ...Keys.ledgerEntry(userId, entry.seq),
+          ...attrs,
+          ...(req.received ? Keys.received(userId, `${req.at}#${req.opId}`) : {}),
+        },
+        { condition: 'attribute_not_exists(pk)' },
+      );
+      if (written) return { kind: 'applied', entry };
+      cursor = last.seq;
+      if (attempt > 2) await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 5 * attempt)));
+    }
+    throw new Error('ledger: too much contention on one wallet');
+  }
+
+  async page(userId: string, limit: number, startKey?: Record<string, unknown>) {
+    const page = await this.db.query({
+      keyCondition: 'pk = :pk',
+      values: { ':pk': Keys.ledgerPk(userId) },
+      forward: false,
+      limit,
+      consistent: true,
+      ...(startKey ? { startKey } : {}),
+    });
+    return { entries: page.items.map(toEntry), ...(page.lastKey ? { lastKey: page.lastKey } : {}) };
+  }
+
+  async received(userId: string, limit: number, startKey?: Record<string, unknown>) {
+    const page = await this.db.query({
+      index: Indexes.byUser,
+      keyCondition: 'gsi2pk = :pk',
+      values: { ':pk': Keys.receivedPk(userId) },
+      forward: false,
+      limit,
+      ...(startKey ? { startKey } : {}),
+    });
+    // The index is KEYS_ONLY (so claims do not pay to project attributes): read each entry.
+    const entries = await Promise.all(page.items.map((k) => this.db.get({ pk: k.pk, sk: k.sk }, false)));
+    return {
+      entries: entries.filter((e): e is Item => !!e).map(toEntry),
+      ...(page.lastKey ? { lastKey: page.lastKey } : {}),
+    };
+  }
+}

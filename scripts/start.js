@@ -1,0 +1,329 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * `npm start` — the local stack:
+ *   - dynalite in this process (data in .data/dynalite, survives restarts), table hongbao-local
+ *     from infra/table.json;
+ *   - local secrets generated once into .data/secrets.json and reused;
+ *   - the API: `osls offline start --stage local` (serverless-offline, in-process handlers)
+ *     on http://localhost:$API_PORT (3000);
+ *   - the app: a static server for client/dist/h5 (or client/placeholder) on $APP_PORT (10086).
+ * Ctrl-C stops everything.
+ *
+ * Environment: API_PORT (3000), APP_PORT (10086), DYNAMO_PORT (8000; another free port is
+ * taken when the default is busy), LAMBDA_PORT (API_PORT + 2, serverless-offline's invoke
+ * port), LOCAL_SWEEP_SCHEDULE=false (no sweep every minute), READY_TIMEOUT_MS (180000).
+ */
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const http = require('node:http');
+const net = require('node:net');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const { ROOT, startDynalite, ensureTable, DEFAULT_REGION } = require('./local-store.js');
+
+const t0 = Date.now();
+const STAGE = 'local';
+const TABLE_NAME = `hongbao-${STAGE}`;
+const DATA_DIR = path.join(ROOT, '.data');
+const SECRETS_FILE = path.join(DATA_DIR, 'secrets.json');
+
+function intEnv(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) fail(`${name} must be a port number, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function log(msg) {
+  console.log(`[start] ${msg}`);
+}
+
+function fail(msg) {
+  console.error(`[start] ERROR: ${msg}`);
+  process.exit(1);
+}
+
+const API_PORT = intEnv('API_PORT', 3000);
+const APP_PORT = intEnv('APP_PORT', 10086);
+const LAMBDA_PORT = intEnv('LAMBDA_PORT', API_PORT + 2);
+const DYNAMO_PORT_SET = process.env.DYNAMO_PORT !== undefined && process.env.DYNAMO_PORT !== '';
+const DYNAMO_PORT = intEnv('DYNAMO_PORT', 8000);
+const READY_TIMEOUT_MS = intEnv('READY_TIMEOUT_MS', 180000);
+const API_URL = `http://localhost:${API_PORT}`;
+const APP_URL = `http://localhost:${APP_PORT}`;
+const HEALTH_URL = `${API_URL}/v1/health`;
+
+// ---------------------------------------------------------------------------------------------
+// Secrets
+
+/** Local-only secrets, generated once. Same formats as on AWS (see serverless.yml). */
+function localSecrets() {
+  fs.mkdirSync(DATA_DIR, { recursive: true });
+  if (fs.existsSync(SECRETS_FILE)) {
+    const s = JSON.parse(fs.readFileSync(SECRETS_FILE, 'utf8'));
+    if (typeof s.CODE_KEYS === 'string' && typeof s.SESSION_SECRET === 'string') return { secrets: s, created: false };
+    log(`${path.relative(ROOT, SECRETS_FILE)} is malformed: generating new secrets`);
+  }
+  const secrets = {
+    CODE_KEYS: `k1:${crypto.randomBytes(32).toString('base64')}`,
+    SESSION_SECRET: crypto.randomBytes(32).toString('base64'),
+  };
+  fs.writeFileSync(SECRETS_FILE, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
+  return { secrets, created: true };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks before starting anything
+
+function portFree(port) {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, () => srv.close(() => resolve(true)));
+  });
+}
+
+/** Handler files named in serverless.yml that do not exist yet (clear message instead of a bundle error). */
+function missingHandlers() {
+  const yml = fs.readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8');
+  const missing = [];
+  for (const m of yml.matchAll(/^\s+handler:\s*['"]?([\w./-]+)\.\w+['"]?\s*$/gm)) {
+    const base = path.join(ROOT, m[1]);
+    if (!['.ts', '.js', '.mts', '.mjs'].some((ext) => fs.existsSync(base + ext))) missing.push(m[1] + '.ts');
+  }
+  return missing;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Static app server
+
+const CONTENT_TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf',
+  '.wasm': 'application/wasm',
+  '.webmanifest': 'application/manifest+json',
+};
+
+function appDir() {
+  const built = path.join(ROOT, 'client', 'dist', 'h5');
+  if (fs.existsSync(path.join(built, 'index.html'))) return { dir: built, placeholder: false };
+  return { dir: path.join(ROOT, 'client', 'placeholder'), placeholder: true };
+}
+
+function startStaticServer({ dir, placeholder }) {
+  const root = path.resolve(dir);
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    let pathname;
+    try {
+      pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    let file = path.join(root, path.normalize(pathname));
+    if (file !== root && !file.startsWith(root + path.sep)) {
+      res.writeHead(403).end();
+      return;
+    }
+    let stat = fs.statSync(file, { throwIfNoEntry: false });
+    if (stat?.isDirectory()) {
+      file = path.join(file, 'index.html');
+      stat = fs.statSync(file, { throwIfNoEntry: false });
+    }
+    if (!stat?.isFile()) {
+      // SPA fallback (H5 browser-mode routes); a missing asset with an extension stays a 404.
+      if (path.extname(pathname) && path.extname(pathname) !== '.html') {
+        res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
+        return;
+      }
+      file = path.join(root, 'index.html');
+      stat = fs.statSync(file, { throwIfNoEntry: false });
+      if (!stat?.isFile()) {
+        res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
+        return;
+      }
+    }
+    const ext = path.extname(file).toLowerCase();
+    const headers = {
+      'content-type': CONTENT_TYPES[ext] ?? 'application/octet-stream',
+      'cache-control': ext === '.html' ? 'no-cache' : 'public, max-age=300',
+      'x-content-type-options': 'nosniff',
+    };
+    if (placeholder && ext === '.html') {
+      const body = Buffer.from(fs.readFileSync(file, 'utf8').replaceAll('__API_URL__', API_URL));
+      res.writeHead(200, { ...headers, 'content-length': body.length });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
+    res.writeHead(200, { ...headers, 'content-length': stat.size });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(APP_PORT, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Health wait
+
+function getStatus(url) {
+  return new Promise((resolve) => {
+    const req = http.get(url, { timeout: 3000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(0));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+let shuttingDown = false;
+let offline; // ChildProcess
+let offlineExited;
+let appServer;
+let store;
+
+async function shutdown(code, why) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  if (why) log(why);
+  if (offline && offline.exitCode === null && offline.signalCode === null) {
+    try {
+      process.kill(-offline.pid, 'SIGTERM'); // the whole group: osls and anything it started
+    } catch {
+      /* already gone */
+    }
+    const killer = setTimeout(() => {
+      try {
+        process.kill(-offline.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }, 5000);
+    await offlineExited;
+    clearTimeout(killer);
+  }
+  if (appServer) {
+    await new Promise((r) => {
+      appServer.close(() => r());
+      appServer.closeAllConnections();
+    });
+  }
+  if (store) await store.close().catch((err) => console.error('[start] closing dynalite:', err));
+  log('stopped');
+  process.exit(code);
+}
+
+async function main() {
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => shutdown(0, `${sig}: stopping`));
+
+  const missing = missingHandlers();
+  if (missing.length) fail(`handler files named in serverless.yml do not exist yet:\n  ${missing.join('\n  ')}`);
+  for (const [name, port] of [['API_PORT', API_PORT], ['APP_PORT', APP_PORT], ['LAMBDA_PORT', LAMBDA_PORT]]) {
+    if (!(await portFree(port))) fail(`port ${port} (${name}) is in use — is another \`npm start\` running? Set ${name} to use another port.`);
+  }
+
+  // 1. Store
+  const dbPath = path.join(DATA_DIR, 'dynalite');
+  try {
+    store = await startDynalite({ port: DYNAMO_PORT, host: '127.0.0.1', path: dbPath });
+  } catch (err) {
+    if (err?.code === 'EADDRINUSE' && !DYNAMO_PORT_SET) {
+      store = await startDynalite({ port: 0, host: '127.0.0.1', path: dbPath });
+    } else {
+      throw err;
+    }
+  }
+  const created = await ensureTable(store.endpoint, TABLE_NAME).catch((err) => {
+    if (/LOCK|lock/.test(String(err?.message))) fail(`${path.relative(ROOT, dbPath)} is locked — another \`npm start\` is using it.`);
+    throw err;
+  });
+  log(`dynalite at ${store.endpoint} (data in ${path.relative(ROOT, dbPath)}/), table ${TABLE_NAME} ${created ? 'created' : 'found'}`);
+
+  // 2. Secrets
+  const { secrets, created: secretsCreated } = localSecrets();
+  log(`local secrets ${secretsCreated ? 'generated into' : 'read from'} ${path.relative(ROOT, SECRETS_FILE)}`);
+
+  // 3. App (static)
+  const app = appDir();
+  appServer = await startStaticServer(app);
+  log(`serving ${path.relative(ROOT, app.dir)}/ on port ${APP_PORT}${app.placeholder ? ' (placeholder: no client/dist/h5 build yet)' : ''}`);
+
+  // 4. API (serverless-offline). Own process group so Ctrl-C is handled here, then the whole group stopped.
+  const osls = path.join(ROOT, 'node_modules', '.bin', process.platform === 'win32' ? 'osls.cmd' : 'osls');
+  const args = ['offline', 'start', '--stage', STAGE, '--httpPort', String(API_PORT), '--lambdaPort', String(LAMBDA_PORT), '--useInProcess', '--noPrependStageInUrl', '--noSponsor'];
+  log(`starting the API: osls ${args.join(' ')}`);
+  const env = {
+    ...process.env,
+    DYNAMODB_ENDPOINT: store.endpoint,
+    CODE_KEYS: secrets.CODE_KEYS,
+    SESSION_SECRET: secrets.SESSION_SECRET,
+    // Dummy credentials: nothing local may reach a real AWS account.
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: DEFAULT_REGION,
+    AWS_DEFAULT_REGION: DEFAULT_REGION,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  for (const name of ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE']) delete env[name];
+  offline = spawn(osls, args, { cwd: ROOT, detached: true, stdio: 'inherit', env });
+  offlineExited = new Promise((resolve) => offline.once('exit', resolve));
+  offline.once('exit', (code, signal) => {
+    if (!shuttingDown) shutdown(1, `the API process exited (${signal ?? `code ${code}`})`);
+  });
+  offline.once('error', (err) => {
+    if (!shuttingDown) shutdown(1, `could not start the API process: ${err.message}`);
+  });
+
+  // 5. Ready when the health route answers 200 (handler + store both up).
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let status = 0;
+  while (!shuttingDown) {
+    status = await getStatus(HEALTH_URL);
+    if (status === 200) break;
+    if (Date.now() > deadline) return shutdown(1, `${HEALTH_URL} did not answer 200 within ${READY_TIMEOUT_MS} ms (last status ${status || 'no answer'})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  if (shuttingDown) return;
+
+  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  const line = '─'.repeat(60);
+  console.log(`\n${line}\n  红包码 local stack ready in ${secs} s\n\n  API  ${API_URL}   (health: ${HEALTH_URL})\n  App  ${APP_URL}${app.placeholder ? '   (placeholder page)' : ''}\n\n  Store ${store.endpoint}  table ${TABLE_NAME}   Ctrl-C to stop\n${line}\n`);
+}
+
+main().catch((err) => {
+  console.error('[start] ERROR:', err);
+  shutdown(1);
+});

@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { loadConfig } from '../../functions/src/config';
+import { buildDeps, type Deps } from '../../functions/src/app/deps';
+import { DynamoDb, type Db, type WriteInfo } from '../../functions/src/store/db';
+import { httpHandler } from '../../functions/src/http/wrapper';
+import { routes as sessionRoutes } from '../../functions/handlers/session';
+import { routes as walletRoutes } from '../../functions/handlers/wallet';
+import { routes as packetRoutes } from '../../functions/handlers/packets';
+import { routes as codeRoutes } from '../../functions/handlers/codes';
+import { routes as claimRoutes } from '../../functions/handlers/claims';
+import { routes as transferRoutes } from '../../functions/handlers/transfers';
+import { routes as sweepRoutes } from '../../functions/handlers/sweep';
+
+process.env.LOG_REQUESTS = '0';
+
+export const allRoutes = [
+  ...sessionRoutes,
+  ...walletRoutes,
+  ...packetRoutes,
+  ...codeRoutes,
+  ...claimRoutes,
+  ...transferRoutes,
+  ...sweepRoutes,
+];
+
+/** A clock tests can move. */
+export class Clock {
+  constructor(public t = Date.now()) {}
+  now = () => this.t;
+  advance(ms: number) {
+    this.t += ms;
+  }
+}
+
+export function baseDb(hooks: { beforeWrite?: (i: WriteInfo) => void; afterWrite?: (i: WriteInfo) => void; returnCapacity?: boolean } = {}): DynamoDb {
+  const cfg = loadConfig();
+  return new DynamoDb({ tableName: cfg.tableName, region: cfg.region, endpoint: cfg.dynamoEndpoint, ...hooks });
+}
+
+export function testDeps(opts: { db?: Db; clock?: Clock } = {}): Deps {
+  const cfg = loadConfig();
+  return buildDeps(cfg, opts.db ?? baseDb(), opts.clock ? { now: opts.clock.now } : {});
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Record<string, string>;
+}
+
+export interface CallOptions {
+  token?: string;
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+  idem?: string;
+}
+
+export type Api = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, opts?: CallOptions) => Promise<ApiResponse>;
+
+/** Calls the real handlers in-process with API Gateway v2 events. */
+export function makeApi(d: Deps): Api {
+  const handler = httpHandler(allRoutes, () => d);
+  return async (method, path, opts = {}) => {
+    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    if (opts.idem) headers['idempotency-key'] = opts.idem;
+    const event = {
+      version: '2.0',
+      routeKey: '$default',
+      rawPath: path,
+      rawQueryString: new URLSearchParams(opts.query ?? {}).toString(),
+      headers,
+      queryStringParameters: opts.query,
+      requestContext: { http: { method, path }, requestId: randomBytes(8).toString('hex') },
+      body: opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
+      isBase64Encoded: false,
+    } as unknown as APIGatewayProxyEventV2;
+    const r = await handler(event);
+    return { status: r.statusCode ?? 200, body: r.body ? JSON.parse(r.body) : undefined, headers: (r.headers ?? {}) as Record<string, string> };
+  };
+}
+
+export const uniq = (p = 'u') => `${p}${randomBytes(5).toString('hex')}`;
+export const idem = () => randomBytes(9).toString('base64url');
+
+export interface TestUser {
+  token: string;
+  userId: string;
+  name: string;
+}
+
+export async function login(api: Api, opts: { name?: string; tier?: string; roles?: string[] } = {}): Promise<TestUser> {
+  const devUser = uniq();
+  const r = await api('POST', '/v1/session', { body: { devUser, name: opts.name ?? devUser, ...(opts.tier ? { tier: opts.tier } : {}), ...(opts.roles ? { roles: opts.roles } : {}) } });
+  if (r.status !== 200) throw new Error(`login failed ${r.status} ${JSON.stringify(r.body)}`);
+  return { token: r.body.token, userId: r.body.userId, name: r.body.name };
+}
+
+export async function topup(api: Api, u: TestUser, amount: number): Promise<void> {
+  const r = await api('POST', '/v1/wallet/topups', { token: u.token, idem: idem(), body: { amount } });
+  if (r.status !== 201) throw new Error(`topup failed ${r.status} ${JSON.stringify(r.body)}`);
+}
+
+export async function balance(api: Api, u: TestUser): Promise<number> {
+  const r = await api('GET', '/v1/wallet', { token: u.token });
+  return r.body.balance;
+}
+
+export async function sendPacket(api: Api, u: TestUser, body: Record<string, unknown>) {
+  const r = await api('POST', '/v1/packets', { token: u.token, idem: idem(), body });
+  if (r.status !== 201) throw new Error(`send failed ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body as { packet: any; code: any; shareCode: any; fee: number };
+}
