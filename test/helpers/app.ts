@@ -13,6 +13,7 @@ import { routes as transferRoutes } from '../../functions/handlers/transfers';
 import { routes as sweepRoutes } from '../../functions/handlers/sweep';
 
 process.env.LOG_REQUESTS = '0';
+process.env.LOG_ERRORS = process.env.LOG_ERRORS ?? '0';
 
 export const allRoutes = [
   ...sessionRoutes,

@@ -1,6 +1,7 @@
 import { Indexes, Keys, refOfPk } from '../store/keys';
 import type { Item } from '../store/db';
 import { iso } from './context';
+import { log } from '../log';
 import type { Deps } from './deps';
 import { completeTopup, completeTransfer, fundPacket, settlePacket } from './settlement';
 
@@ -61,7 +62,7 @@ export async function sweep(d: Deps, nowMs: number): Promise<SweepReport> {
         await handle(d, item, nowMs, report);
       } catch (err) {
         report.errors++;
-        console.error(JSON.stringify({ level: 'error', msg: 'sweep item failed', kind: refOfPk(item.pk)?.kind, err: String(err) }));
+        log('error', 'sweep item failed', { kind: refOfPk(item.pk)?.kind, error: err instanceof Error ? err.message : 'unknown' });
       }
     }
   };

@@ -6,6 +6,9 @@ import type { Outcome, Principal } from '../app/context';
 import { deps as defaultDeps, type Deps } from '../app/deps';
 import { authenticate } from '../app/session';
 import { IdempotencyKey } from './schemas';
+import { log } from '../log';
+
+export { log };
 
 export type Access = 'public' | 'user' | readonly string[];
 
@@ -85,13 +88,6 @@ function readBody(event: APIGatewayProxyEventV2): unknown {
   } catch {
     return fail('VALIDATION_FAILED', 'request body is not JSON');
   }
-}
-
-/** Structured log line. Never given tokens, secrets, codes or full account ids. */
-export function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void {
-  const line = JSON.stringify({ level, msg, time: new Date().toISOString(), ...fields });
-  if (level === 'error') console.error(line);
-  else if (process.env.LOG_REQUESTS !== '0') console.log(line);
 }
 
 /**

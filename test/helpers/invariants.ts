@@ -1,0 +1,66 @@
+import type { Deps } from '../../functions/src/app/deps';
+import { queryAll } from '../../functions/src/store/db';
+import { Keys, parseSeqKey } from '../../functions/src/store/keys';
+
+/** Every ledger entry of an account, oldest first. */
+export async function ledgerOf(d: Deps, userId: string) {
+  const items = await queryAll(d.db, { keyCondition: 'pk = :pk', values: { ':pk': Keys.ledgerPk(userId) }, consistent: true });
+  return items.map((it) => ({ seq: parseSeqKey(it.sk), opId: it.opId as string, type: it.type as string, amount: it.amount as number, balance: it.balance as number }));
+}
+
+/**
+ * Checks SPEC §8 over a closed world of accounts and packets and returns a list of violations
+ * (empty when all hold): dense ledgers whose balances chain, one entry per operation, no
+ * negative balance; one share per account per packet; Σ recorded shares ≤ total and, once
+ * settled, refund = total − Σ recorded shares; conservation: balances + escrow = top-ups.
+ */
+export async function violations(d: Deps, world: { users: string[]; packets: string[]; topups?: number; feeAccount?: string }) {
+  const out: string[] = [];
+  let balances = 0;
+  let toppedUp = 0;
+  for (const u of world.users) {
+    const entries = await ledgerOf(d, u);
+    let prev = 0;
+    const ops = new Set<string>();
+    entries.forEach((e, i) => {
+      if (e.seq !== i + 1) out.push(`${u}: ledger gap at ${e.seq}`);
+      if (e.balance !== prev + e.amount) out.push(`${u}: balance chain broken at ${e.seq}`);
+      if (e.balance < 0) out.push(`${u}: negative balance at ${e.seq}`);
+      if (ops.has(e.opId)) out.push(`${u}: operation ${e.opId} applied twice`);
+      ops.add(e.opId);
+      if (e.type === 'topup') toppedUp += e.amount;
+      prev = e.balance;
+    });
+    balances += prev;
+  }
+  if (world.feeAccount) {
+    // The fee account is shared by every test: count only this world's fee entries.
+    const mine = new Set(world.packets.map((id) => `fee:${id}`));
+    const fees = (await ledgerOf(d, world.feeAccount)).filter((e) => mine.has(e.opId));
+    if (new Set(fees.map((e) => e.opId)).size !== fees.length) out.push('fee account: a fee applied twice');
+    balances += fees.reduce((a, e) => a + e.amount, 0);
+  }
+  let escrow = 0;
+  for (const id of world.packets) {
+    const p = await d.packets.get(id);
+    if (!p) continue;
+    const slots = await d.packets.slots(id);
+    const granted = slots.filter((s) => !s.void);
+    const users = new Set(granted.map((s) => s.userId));
+    if (users.size !== granted.length) out.push(`${id}: an account holds two shares`);
+    const sum = granted.reduce((a, s) => a + s.amount, 0);
+    if (sum > p.total) out.push(`${id}: shares exceed total`);
+    for (const s of granted) {
+      const credited = (await ledgerOf(d, s.userId)).filter((e) => e.opId === `claim:${id}`);
+      if (credited.length !== 1 || credited[0]!.amount !== s.amount) out.push(`${id}: share of ${s.userId} credited ${credited.length} times`);
+    }
+    if (p.state === 'settled' && (p.refundedAmount ?? 0) !== p.total - sum) out.push(`${id}: refund ${p.refundedAmount} != ${p.total - sum}`);
+    const debited = (await ledgerOf(d, p.senderId)).some((e) => e.opId === `pkt:${id}`);
+    if (debited) escrow += p.total - sum - (p.refundedAmount ?? 0);
+    else if (p.state !== 'funding' && p.state !== 'canceled') out.push(`${id}: ${p.state} without a debit`);
+  }
+  // Money enters only by top-ups: the ledger's own record of them must match the expectation.
+  if (world.topups !== undefined && toppedUp !== world.topups) out.push(`top-ups ${toppedUp} != expected ${world.topups}`);
+  if (balances + escrow !== toppedUp) out.push(`conservation: balances ${balances} + escrow ${escrow} != top-ups ${toppedUp}`);
+  return out;
+}
