@@ -209,9 +209,11 @@ describe('osls package --stage prod (no AWS credentials)', () => {
         if (!a.toLowerCase().startsWith('dynamodb:')) continue;
         expect(st.Effect).toBe('Allow');
         dynamoActions.add(a);
-        const resources = JSON.stringify(asArray(st.Resource));
-        expect(resources).not.toContain('"*"');
-        expect(resources).toContain(tableId);
+        expect(st.NotResource).toBeUndefined();
+        for (const r of asArray<Json>(st.Resource)) {
+          expect(r).not.toBe('*');
+          expect(JSON.stringify(r)).toContain(`"${tableId}"`); // the table ARN (or <table arn>/index/*)
+        }
       }
     }
     expect([...dynamoActions].sort()).toEqual([...ALLOWED_DYNAMODB_ACTIONS].sort());
