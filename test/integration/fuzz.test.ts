@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { ClaimBody, CreatePacketBody, NewCodeBody, SessionBody, TopupBody, TransferBody } from '../../functions/src/http/schemas';
-import type { ZodType } from 'zod';
+import type { ZodMiniType as ZodType } from 'zod/mini';
 import { baseDb, idem, login, makeApi, testDeps } from '../helpers/app';
 
 let writes = 0;

@@ -1,5 +1,6 @@
 import { fail } from '../domain/errors';
 import type { PacketRecord, SlotRecord } from '../store/packets';
+import type { WalletState } from '../store/ledger';
 import { iso, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 import { packetOfCode } from './packets';
@@ -51,10 +52,12 @@ function refuse(p: PacketRecord | undefined): never {
  *   - a slot put that fails (W3) means the sweeper voided i after expiry: PACKET_EXPIRED.
  */
 export async function claim(d: Deps, who: Principal, code: string): Promise<Outcome<ClaimResult>> {
-  const { packet } = await packetOfCode(d, code);
+  // This process's last view of the packet is enough here: W2 re-checks everything atomically.
+  let { packet } = await packetOfCode(d, code, true);
   const packetId = packet.id;
   const nowMs = d.now();
-  // Refuse without writing what is plainly over; W2 re-checks atomically.
+  if (packet.state === 'funding' || packet.state === 'canceled') packet = (await d.packets.get(packetId)) ?? packet;
+  // Refuse without writing what is plainly over (finished and expired never come back).
   if (packet.state !== 'active' || packet.claimed >= packet.count || nowMs >= packet.expiresAtMs) {
     const mine = await d.packets.slotOf(packetId, who.userId);
     if (mine && !mine.void) return repeatClaim(d, who, packet);
@@ -62,13 +65,15 @@ export async function claim(d: Deps, who: Principal, code: string): Promise<Outc
   }
 
   const tail = await d.wallets.state(who.userId);
-  const at = iso(nowMs);
-  const marker = { packetId, userId: who.userId, at, atMs: nowMs, attempt: 0, seqHint: tail.seq };
+  const marker = { packetId, userId: who.userId, at: iso(nowMs), atMs: nowMs, attempt: 0, seqHint: tail.seq };
   if (!(await d.packets.putMarker(marker))) return repeatClaim(d, who, packet);
-  return takeAndCredit(d, who, packetId, marker.seqHint);
+  // The marker is new, so no credit of this claim can exist yet: the append may go straight to
+  // the entry after `tail` (it falls back to the full check if that entry was taken meanwhile).
+  return takeAndCredit(d, who, packetId, tail);
 }
 
-async function takeAndCredit(d: Deps, who: Principal, packetId: string, seqHint: number): Promise<Outcome<ClaimResult>> {
+async function takeAndCredit(d: Deps, who: Principal, packetId: string, from: WalletState | number): Promise<Outcome<ClaimResult>> {
+  const seqHint = typeof from === 'number' ? from : from.seq;
   const nowMs = d.now();
   const taken = await d.packets.takeShare(packetId, nowMs);
   if (taken.kind === 'refused') refuse(taken.packet);
@@ -78,7 +83,7 @@ async function takeAndCredit(d: Deps, who: Principal, packetId: string, seqHint:
   if (amount === undefined) throw new Error(`claim: packet ${packetId} has no share ${index}`);
   const slot: SlotRecord = { index, userId: who.userId, name: who.name, amount, at: iso(nowMs), seqHint };
   if (!(await d.packets.putSlot(packetId, slot))) fail('PACKET_EXPIRED', '红包已过期');
-  await d.wallets.append(who.userId, seqHint, claimCredit(packetId, slot));
+  await d.wallets.append(who.userId, seqHint, claimCredit(packetId, slot), typeof from === 'number' ? undefined : from);
   const result: ClaimResult = { packetId, amount, claimedAt: slot.at, repeat: false };
   if (packet.claimed >= packet.count) {
     const best = await bestOf(d, packet, who.userId);

@@ -118,13 +118,14 @@ export async function newPacketCode(d: Deps, who: Principal, id: string, kind: '
 /**
  * Verifies a packet code and returns its packet: signature and key (CODE_INVALID), kind,
  * lifetime (CODE_EXPIRED: live codes by the sender's tier validity, share codes by the packet).
+ * `recent`: the claim path accepts this process's last view of the packet (see PacketStore.recent).
  */
-export async function packetOfCode(d: Deps, code: string): Promise<{ claims: CodeClaims; packet: PacketRecord }> {
+export async function packetOfCode(d: Deps, code: string, recent = false): Promise<{ claims: CodeClaims; packet: PacketRecord }> {
   const nowMs = d.now();
   const check = verifyCode(code, d.cfg.codeKeys, seconds(nowMs));
   if (!check.ok || check.claims.kind === 'receive') fail('CODE_INVALID', '无效的红包码');
   const claims = (check as { claims: CodeClaims }).claims;
-  const packet = await d.packets.get(claims.target);
+  const packet = recent ? await d.packets.recent(claims.target) : await d.packets.get(claims.target);
   if (!packet) fail('CODE_INVALID', '无效的红包码');
   const p = packet!;
   const lifetime = claims.kind === 'live' ? { validitySeconds: p.codeValidity } : { untilSeconds: seconds(p.expiresAtMs) };

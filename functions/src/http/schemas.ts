@@ -1,59 +1,62 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * Request schemas of the HTTP contract (API.md). The one definition of what a valid request is:
  * the handlers parse with these, and the client imports their inferred types.
+ *
+ * `zod/mini` (the tree-shakable build: ~15 KB bundled against ~450 KB for the classic API)
+ * keeps each Lambda bundle small.
  */
 
+const bounded = (min: number, max: number) => z.int().check(z.minimum(min), z.maximum(max));
 /** Integer fen; never a float. */
-export const Fen = z.number().int().safe();
+export const fen = (min: number, max: number) => bounded(min, max);
 /** Text a person typed: no control characters. */
-const Text = (max: number) => z.string().max(max).regex(/^[^\p{Cc}]*$/u, 'no control characters');
+const text = (max: number, min = 0) => z.string().check(z.minLength(min), z.maxLength(max), z.regex(/^[^\p{Cc}]*$/u));
+/** Printable ASCII tokens (codes, login codes). */
+const token = (max: number) => z.string().check(z.minLength(1), z.maxLength(max), z.regex(/^[\x21-\x7e]+$/));
 
-export const IdempotencyKey = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+export const IdempotencyKey = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/));
 
 export const TierName = z.enum(['personal', 'enterprise', 'provider']);
 export const SessionBody = z.union([
-  z.object({ code: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/) }).strict(),
-  z
-    .object({
-      devUser: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
-      name: Text(32).min(1).optional(),
-      tier: TierName.optional(),
-      roles: z.array(z.enum(['user', 'enterprise', 'provider', 'support', 'risk', 'admin'])).max(6).optional(),
-    })
-    .strict(),
+  z.strictObject({ code: token(128) }),
+  z.strictObject({
+    devUser: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,32}$/)),
+    name: z.optional(text(32, 1)),
+    tier: z.optional(TierName),
+    roles: z.optional(z.array(z.enum(['user', 'enterprise', 'provider', 'support', 'risk', 'admin'])).check(z.maxLength(6))),
+  }),
 ]);
 
 /** 50,000 yuan per top-up at most. */
-export const TopupBody = z.object({ amount: Fen.min(1).max(5_000_000) }).strict();
+export const TopupBody = z.strictObject({ amount: fen(1, 5_000_000) });
 
 export const Scenes = ['none', 'birthday', 'wedding', 'new_year', 'thanks'] as const;
-export const CreatePacketBody = z
-  .object({
-    total: Fen.min(1).max(100_000_000_000),
-    count: z.number().int().min(1).max(10_000),
-    mode: z.enum(['lucky', 'equal']),
-    greeting: Text(50).optional(),
-    scene: z.enum(Scenes).optional(),
-    ttlSeconds: z.number().int().min(60).max(86_400).optional(),
-  })
-  .strict();
+export const CreatePacketBody = z.strictObject({
+  total: fen(1, 100_000_000_000),
+  count: bounded(1, 10_000),
+  mode: z.enum(['lucky', 'equal']),
+  greeting: z.optional(text(50)),
+  scene: z.optional(z.enum(Scenes)),
+  ttlSeconds: z.optional(bounded(60, 86_400)),
+});
 
-export const NewCodeBody = z
-  .object({ kind: z.enum(['live', 'share']).optional(), via: z.string().max(200).optional() })
-  .strict();
+export const NewCodeBody = z.strictObject({
+  kind: z.optional(z.enum(['live', 'share'])),
+  via: z.optional(z.string().check(z.maxLength(200))),
+});
 
-const CodeString = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/);
-export const ClaimBody = z.object({ code: CodeString }).strict();
-export const TransferBody = z.object({ code: CodeString, amount: Fen.min(1).max(100_000_000_000), note: Text(50).optional() }).strict();
-export const SweepBody = z.object({ now: z.iso.datetime({ offset: true }).optional() }).strict();
+export const ClaimBody = z.strictObject({ code: token(200) });
+export const TransferBody = z.strictObject({ code: token(200), amount: fen(1, 100_000_000_000), note: z.optional(text(50)) });
+export const SweepBody = z.strictObject({ now: z.optional(z.iso.datetime({ offset: true })) });
 
-export const Cursor = z.string().max(1024).regex(/^[A-Za-z0-9_-]*$/);
-export const PageQuery = z.object({ cursor: Cursor.optional(), limit: z.coerce.number().int().min(1).max(100).optional() }).strict();
-export const MePacketsQuery = PageQuery.extend({ role: z.enum(['sent', 'received']).optional() }).strict();
+export const Cursor = z.string().check(z.maxLength(1024), z.regex(/^[A-Za-z0-9_-]*$/));
+const pageShape = { cursor: z.optional(Cursor), limit: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100))) };
+export const PageQuery = z.strictObject(pageShape);
+export const MePacketsQuery = z.strictObject({ ...pageShape, role: z.optional(z.enum(['sent', 'received'])) });
 
-export const PacketIdParam = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/);
+export const PacketIdParam = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,40}$/));
 
 export type CreatePacketRequest = z.infer<typeof CreatePacketBody>;
 export type SessionRequest = z.infer<typeof SessionBody>;

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { z, type ZodType } from 'zod';
+import type { ZodMiniType } from 'zod/mini';
+
+type ZodType<T> = ZodMiniType<T>;
 import { DomainError, fail } from '../domain/errors';
 import type { Outcome, Principal } from '../app/context';
 import { deps as defaultDeps, type Deps } from '../app/deps';
@@ -141,4 +143,3 @@ export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = def
   };
 }
 
-export { z };

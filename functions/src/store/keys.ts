@@ -2,15 +2,16 @@
  * Every partition key, sort key and GSI key format of the single table lives here.
  * No other module builds a key string.
  *
- * Design rule for the claim path: every item a claim writes has its own partition key
- * (marker, packet counter, slot list, ledger, wallet head), so one claim costs at most one
- * write unit on any one partition of the base table, and the indexes are KEYS_ONLY and only
- * written where a claim adds a new item (the ledger entry → `RECV#<user>`), never keyed by packet.
+ * Design rule for the claim path: the four items a claim writes (marker, packet, slot, ledger
+ * entry) sit under four different partition keys, each item < 1 KB, so one claim costs at most
+ * one write unit on any one partition. Two partitions are per packet (`PKT#`, `SLOTS#`): each
+ * takes exactly 1 WCU per claim, so a packet is bound by one partition's 1,000 WCU/s, not less.
+ * The indexes are KEYS_ONLY and only written where a claim adds a new item (the ledger entry →
+ * `RECV#<user>`), never keyed by packet; updates of the packet's counter touch no index.
  *
  * | item            | pk                     | sk              | gsi1 (due work)            | gsi2 (by user)            |
  * |-----------------|------------------------|-----------------|----------------------------|---------------------------|
  * | account profile | ACCT#<user>            | PROFILE         |                            |                           |
- * | wallet head     | WALLET#<user>          | HEAD            |                            |                           |
  * | ledger entry    | LEDGER#<user>          | <seq, 12 digits>|                            | RECV#<user> (claims only) |
  * | packet (hot)    | PKT#<packet>           | PACKET          | DUE#<shard> / <dueAt>#<id> | SENT#<user> / <createdAt> |
  * | share amounts   | PKT#<packet>           | SHARES          |                            |                           |
@@ -25,7 +26,6 @@
  */
 export const Keys = {
   profile: (userId: string) => ({ pk: `ACCT#${userId}`, sk: 'PROFILE' }),
-  walletHead: (userId: string) => ({ pk: `WALLET#${userId}`, sk: 'HEAD' }),
   ledgerPk: (userId: string) => `LEDGER#${userId}`,
   ledgerEntry: (userId: string, seq: number) => ({ pk: `LEDGER#${userId}`, sk: seqKey(seq) }),
   packet: (packetId: string) => ({ pk: `PKT#${packetId}`, sk: 'PACKET' }),

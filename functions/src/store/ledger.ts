@@ -64,8 +64,12 @@ export const EMPTY_WALLET: WalletState = { seq: 0, balance: 0, sentDay: '', sent
 export interface WalletStore {
   /** The newest state of the wallet (consistent read). */
   state(userId: string): Promise<WalletState>;
-  /** Applies one operation exactly once; see {@link DynamoWalletStore.append}. */
-  append(userId: string, seqHint: number, req: AppendRequest): Promise<AppendResult>;
+  /**
+   * Applies one operation exactly once; see {@link DynamoWalletStore.append}. `freshTail`: the
+   * wallet state read before the operation's record was created, when the caller knows no
+   * attempt of the operation can exist yet (saves the first query).
+   */
+  append(userId: string, seqHint: number, req: AppendRequest, freshTail?: WalletState): Promise<AppendResult>;
   /** Finds an operation's entry, if applied, among entries after `seqHint`. */
   find(userId: string, seqHint: number, opId: string): Promise<LedgerEntry | undefined>;
   page(userId: string, limit: number, startKey?: Record<string, unknown>): Promise<{ entries: LedgerEntry[]; lastKey?: Record<string, unknown> }>;
@@ -131,6 +135,20 @@ export class DynamoWalletStore implements WalletStore {
     return items.map(toEntry);
   }
 
+  /**
+   * The wallet's newest state, reading entries from `cursor` on — or the operation's own entry
+   * (as `already`) if one after `seqHint` carries its opId.
+   */
+  private async newest(userId: string, seqHint: number, cursor: number, opId: string): Promise<WalletState | AppendResult> {
+    const entries = await this.from(userId, cursor);
+    const twin = entries.find((e) => e.seq > seqHint && e.opId === opId);
+    if (twin) return { kind: 'already', entry: twin };
+    const newest = entries.at(-1);
+    // Entries are never deleted, so the entry at a non-zero hint always exists.
+    if (!newest && cursor > 0) throw new Error(`ledger: hint ${cursor} is beyond the end of the ledger`);
+    return stateOf(newest);
+  }
+
   async find(userId: string, seqHint: number, opId: string): Promise<LedgerEntry | undefined> {
     return (await this.from(userId, seqHint + 1)).find((e) => e.opId === opId);
   }
@@ -154,16 +172,11 @@ export class DynamoWalletStore implements WalletStore {
    *      entry a twin could have written is at a seq we either read in 1 or fail to write in 3,
    *      so two writers of one operation can never both commit.
    */
-  async append(userId: string, seqHint: number, req: AppendRequest): Promise<AppendResult> {
+  async append(userId: string, seqHint: number, req: AppendRequest, freshTail?: WalletState): Promise<AppendResult> {
     let cursor = seqHint;
     for (let attempt = 0; attempt < 200; attempt++) {
-      const entries = await this.from(userId, cursor);
-      const twin = entries.find((e) => e.seq > seqHint && e.opId === req.opId);
-      if (twin) return { kind: 'already', entry: twin };
-      const newest = entries.at(-1);
-      // Entries are never deleted, so the entry at a non-zero hint always exists.
-      if (!newest && cursor > 0) throw new Error(`ledger: hint ${cursor} is beyond the end of the ledger`);
-      const last = stateOf(newest);
+      const last = attempt === 0 && freshTail && freshTail.seq === seqHint ? freshTail : await this.newest(userId, seqHint, cursor, req.opId);
+      if ('kind' in last) return last;
       const balance = last.balance + req.amount;
       if (balance < 0) return { kind: 'insufficient', balance: last.balance };
       let sentDay = last.sentDay;

@@ -74,6 +74,12 @@ export type TakeShareResult = { kind: 'taken'; index: number; packet: PacketReco
 /** The store port of the packet aggregate: packet, shares, claim markers and slots. */
 export interface PacketStore {
   get(id: string, consistent?: boolean): Promise<PacketRecord | undefined>;
+  /**
+   * A packet as this process last saw it: exact in its fixed fields (sender, total, count,
+   * expiry, code validity), possibly behind in `claimed` and `state`. For checks whose answer
+   * only ever moves one way (finished, expired); anything else must read again.
+   */
+  recent(id: string): Promise<PacketRecord | undefined>;
   putShares(id: string, amounts: Fen[]): Promise<SharesRecord>;
   shares(id: string): Promise<SharesRecord | undefined>;
   create(p: PacketRecord, due: { shard: number; at: string }): Promise<PacketRecord>;
@@ -117,6 +123,14 @@ function toSlot(it: Item): SlotRecord {
   return s;
 }
 
+/** Packets seen by this process (see PacketStore.recent), refreshed by every claim's update. */
+const recentPackets = new Map<string, PacketRecord>();
+function remember(p: PacketRecord): PacketRecord {
+  if (recentPackets.size >= SHARES_CACHE_MAX) recentPackets.clear();
+  recentPackets.set(p.id, p);
+  return p;
+}
+
 /** Share lists never change after creation, so a warm function keeps them. */
 const sharesCache = new Map<string, SharesRecord>();
 const SHARES_CACHE_MAX = 5000;
@@ -126,7 +140,12 @@ export class DynamoPacketStore implements PacketStore {
   constructor(private readonly db: Db) {}
 
   async get(id: string, consistent = true) {
-    return toPacket(await this.db.get(Keys.packet(id), consistent));
+    const p = toPacket(await this.db.get(Keys.packet(id), consistent));
+    return p && p.state !== 'funding' ? remember(p) : p;
+  }
+
+  async recent(id: string) {
+    return recentPackets.get(id) ?? this.get(id);
   }
 
   /** Put-if-absent, then the stored list: a retried create keeps the first split. */
@@ -191,7 +210,7 @@ export class DynamoPacketStore implements PacketStore {
       values: { ':one': 1, ':active': 'active', ':now': nowMs },
     });
     if (!it) return { kind: 'refused', packet: await this.get(id) };
-    const packet = toPacket(it)!;
+    const packet = remember(toPacket(it)!);
     return { kind: 'taken', index: packet.claimed - 1, packet };
   }
 
