@@ -96,6 +96,35 @@ function missingHandlers() {
   return missing;
 }
 
+const PID_FILE = path.join(DATA_DIR, 'start.pid');
+let pidFileOwned = false;
+
+function claimDataDir() {
+  fs.mkdirSync(DATA_DIR, { recursive: true });
+  const other = Number.parseInt(fs.existsSync(PID_FILE) ? fs.readFileSync(PID_FILE, 'utf8') : '', 10);
+  if (Number.isInteger(other) && other > 0 && other !== process.pid) {
+    let alive = false;
+    try {
+      process.kill(other, 0);
+      alive = true;
+    } catch (err) {
+      alive = err?.code === 'EPERM';
+    }
+    if (alive) fail(`another \`npm start\` (pid ${other}) is using ${path.relative(ROOT, DATA_DIR)}/ — stop it first.`);
+  }
+  fs.writeFileSync(PID_FILE, `${process.pid}\n`);
+  pidFileOwned = true;
+}
+
+function releaseDataDir() {
+  if (!pidFileOwned) return;
+  try {
+    if (fs.readFileSync(PID_FILE, 'utf8').trim() === String(process.pid)) fs.unlinkSync(PID_FILE);
+  } catch {
+    /* gone */
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Static app server
 
@@ -242,6 +271,7 @@ async function shutdown(code, why) {
     });
   }
   if (store) await store.close().catch((err) => console.error('[start] closing dynalite:', err));
+  releaseDataDir();
   log('stopped');
   process.exit(code);
 }
@@ -255,7 +285,9 @@ async function main() {
     if (!(await portFree(port))) fail(`port ${port} (${name}) is in use — is another \`npm start\` running? Set ${name} to use another port.`);
   }
 
-  // 1. Store
+  // 1. Store. LevelDB allows one process per directory (dynalite crashes on a locked one), so
+  // claim .data/ first with a pid file.
+  claimDataDir();
   const dbPath = path.join(DATA_DIR, 'dynalite');
   try {
     store = await startDynalite({ port: DYNAMO_PORT, host: '127.0.0.1', path: dbPath });
@@ -266,10 +298,7 @@ async function main() {
       throw err;
     }
   }
-  const created = await ensureTable(store.endpoint, TABLE_NAME).catch((err) => {
-    if (/LOCK|lock/.test(String(err?.message))) fail(`${path.relative(ROOT, dbPath)} is locked — another \`npm start\` is using it.`);
-    throw err;
-  });
+  const created = await ensureTable(store.endpoint, TABLE_NAME);
   log(`dynalite at ${store.endpoint} (data in ${path.relative(ROOT, dbPath)}/), table ${TABLE_NAME} ${created ? 'created' : 'found'}`);
 
   // 2. Secrets

@@ -6,7 +6,6 @@ import {
   PutCommand,
   QueryCommand,
   UpdateCommand,
-  DeleteCommand,
 } from '@aws-sdk/lib-dynamodb';
 
 /** A stored item: plain attributes, always with pk and sk. */
@@ -39,7 +38,7 @@ export interface QueryPage {
 
 /** Which write a hook sees: used by the crash-point tests and the capacity bench. */
 export interface WriteInfo {
-  op: 'put' | 'update' | 'delete' | 'batchWrite';
+  op: 'put' | 'update' | 'batchWrite';
   pk: string;
   capacity?: ConsumedCapacity | undefined;
 }
@@ -56,7 +55,6 @@ export interface Db {
   put(item: Item, expr?: Expr): Promise<boolean>;
   /** The updated item (ALL_NEW), or undefined when the condition failed. */
   update(key: Key, update: string, expr?: Expr): Promise<Item | undefined>;
-  delete(key: Key, expr?: Expr): Promise<boolean>;
   query(input: QueryInput): Promise<QueryPage>;
   /** Unconditional puts, 25 per request, retrying unprocessed items. */
   batchPut(items: Item[]): Promise<void>;
@@ -164,27 +162,6 @@ export class DynamoDb implements Db {
         this.opts.afterWrite?.(info);
         return undefined;
       }
-      throw err;
-    }
-  }
-
-  async delete(key: Key, expr: Expr = {}): Promise<boolean> {
-    const info: WriteInfo = { op: 'delete', pk: key.pk };
-    this.opts.beforeWrite?.(info);
-    try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.t,
-          Key: key,
-          ConditionExpression: expr.condition,
-          ExpressionAttributeNames: expr.names,
-          ExpressionAttributeValues: expr.values,
-        }),
-      );
-      this.opts.afterWrite?.(info);
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
       throw err;
     }
   }
