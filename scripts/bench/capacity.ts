@@ -133,13 +133,6 @@ export class CountingDb implements Db {
     return out;
   }
 
-  async delete(key: Key, expr: Expr = {}) {
-    const old = await this.raw.get(key);
-    const ok = await this.inner.delete(key, expr);
-    if (ok) this.indexDiff(old, undefined);
-    return ok;
-  }
-
   async batchPut(items: Item[]) {
     const olds = await Promise.all(items.map((it) => this.raw.get({ pk: it.pk, sk: it.sk })));
     await this.inner.batchPut(items);
