@@ -3,9 +3,11 @@ import { codeExpiresAt, signCode, type CodeKind } from '../domain/codes';
 import type { PacketRecord, SlotRecord } from '../store/packets';
 import type { Deps } from './deps';
 import { iso, seconds } from './context';
+import type { ClaimView, CodeView, PacketStatus, PacketSummary, PacketView } from '../http/contract';
+
+export type { PacketStatus };
 
 /** Packet status as the API shows it (API.md), derived from the stored state and the clock. */
-export type PacketStatus = 'active' | 'finished' | 'expired' | 'refunded';
 
 export function packetStatus(p: PacketRecord, nowMs: number): PacketStatus {
   switch (p.state) {
@@ -29,13 +31,6 @@ export function claimability(p: PacketRecord, nowMs: number): { claimable: boole
   return { claimable: false, reason: status === 'finished' ? 'PACKET_FINISHED' : 'PACKET_EXPIRED' };
 }
 
-export interface ClaimView {
-  userId: string;
-  name: string;
-  amount: number;
-  claimedAt: string;
-  best: boolean;
-}
 
 /** The claim list; 手气最佳 only once every share is claimed (ties: the earliest claim). */
 export function claimList(p: PacketRecord, slots: SlotRecord[]): ClaimView[] {
@@ -45,7 +40,7 @@ export function claimList(p: PacketRecord, slots: SlotRecord[]): ClaimView[] {
   return granted.map((s, i) => ({ userId: s.userId, name: s.name, amount: s.amount, claimedAt: s.at, best: i === best }));
 }
 
-export function packetSummary(p: PacketRecord, nowMs: number) {
+export function packetSummary(p: PacketRecord, nowMs: number): PacketSummary {
   return {
     id: p.id,
     sender: { id: p.senderId, name: p.senderName },
@@ -63,7 +58,7 @@ export function packetSummary(p: PacketRecord, nowMs: number) {
 }
 
 /** The full packet view; `claims` only for the sender and claimers. */
-export function packetView(p: PacketRecord, slots: SlotRecord[], nowMs: number, withClaims: boolean) {
+export function packetView(p: PacketRecord, slots: SlotRecord[], nowMs: number, withClaims: boolean): PacketView {
   const claims = claimList(p, slots);
   return {
     ...packetSummary(p, nowMs),
@@ -76,13 +71,6 @@ export function packetView(p: PacketRecord, slots: SlotRecord[], nowMs: number, 
 /** Live codes ask to be refreshed after this long (SPEC §4), whatever their validity. */
 export const LIVE_REFRESH_SECONDS = 60;
 
-export interface CodeView {
-  code: string;
-  kind: CodeKind;
-  issuedAt: string;
-  expiresAt: string;
-  refreshAfter?: string;
-}
 
 /** Signs a fresh code for a packet or a receive code; lifetime by kind (SPEC §4). */
 export function issueCode(
