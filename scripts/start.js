@@ -25,7 +25,8 @@ const { ROOT, startDynalite, ensureTable, DEFAULT_REGION } = require('./local-st
 const t0 = Date.now();
 const STAGE = 'local';
 const TABLE_NAME = `hongbao-${STAGE}`;
-const DATA_DIR = path.join(ROOT, '.data');
+// HONGBAO_DATA_DIR lets the end-to-end tests run an isolated stack beside a developer's.
+const DATA_DIR = path.resolve(ROOT, process.env.HONGBAO_DATA_DIR || '.data');
 const SECRETS_FILE = path.join(DATA_DIR, 'secrets.json');
 
 function intEnv(name, fallback) {
@@ -150,10 +151,45 @@ const CONTENT_TYPES = {
   '.webmanifest': 'application/manifest+json',
 };
 
+const H5_DIR = path.join(ROOT, 'client', 'dist', 'h5');
+
+/** Newest modification time of the files below `dir` (0 when absent). */
+function newestMtime(dir) {
+  let newest = 0;
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else newest = Math.max(newest, fs.statSync(p).mtimeMs);
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return newest;
+}
+
+/**
+ * Builds the H5 app when it is missing or older than its sources (client/src, client/config),
+ * so a fresh clone's `npm start` serves the real app. SKIP_H5_BUILD=1 serves what exists.
+ */
+function ensureH5Build() {
+  if (process.env.SKIP_H5_BUILD === '1' || !fs.existsSync(path.join(ROOT, 'client', 'config'))) return;
+  const index = path.join(H5_DIR, 'index.html');
+  const built = fs.existsSync(index) ? fs.statSync(index).mtimeMs : 0;
+  const sources = Math.max(newestMtime(path.join(ROOT, 'client', 'src')), newestMtime(path.join(ROOT, 'client', 'config')));
+  if (built >= sources) return;
+  log(built ? 'the H5 app is older than its sources: rebuilding (npm run build:h5, about 1–2 min)' : 'building the H5 app (npm run build:h5, about 1–2 min, first start only)');
+  const r = require('node:child_process').spawnSync('npm', ['run', '--silent', 'build:h5'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) fail('the H5 build failed (npm run build:h5); see above');
+}
+
 function appDir() {
-  const built = path.join(ROOT, 'client', 'dist', 'h5');
-  if (fs.existsSync(path.join(built, 'index.html'))) return { dir: built, placeholder: false };
+  if (fs.existsSync(path.join(H5_DIR, 'index.html'))) return { dir: H5_DIR, placeholder: false };
   return { dir: path.join(ROOT, 'client', 'placeholder'), placeholder: true };
+}
+
+/** The API's address, told to the H5 app at run time (its build does not know the port). */
+function runtimeConfigScript() {
+  return `<script>window.__HONGBAO_API__=${JSON.stringify(API_URL)};</script>`;
 }
 
 function startStaticServer({ dir, placeholder }) {
@@ -199,8 +235,9 @@ function startStaticServer({ dir, placeholder }) {
       'cache-control': ext === '.html' ? 'no-cache' : 'public, max-age=300',
       'x-content-type-options': 'nosniff',
     };
-    if (placeholder && ext === '.html') {
-      const body = Buffer.from(fs.readFileSync(file, 'utf8').replaceAll('__API_URL__', API_URL));
+    if (ext === '.html') {
+      const html = fs.readFileSync(file, 'utf8');
+      const body = Buffer.from(placeholder ? html.replaceAll('__API_URL__', API_URL) : html.replace('<head>', `<head>${runtimeConfigScript()}`));
       res.writeHead(200, { ...headers, 'content-length': body.length });
       res.end(req.method === 'HEAD' ? undefined : body);
       return;
@@ -305,7 +342,8 @@ async function main() {
   const { secrets, created: secretsCreated } = localSecrets();
   log(`local secrets ${secretsCreated ? 'generated into' : 'read from'} ${path.relative(ROOT, SECRETS_FILE)}`);
 
-  // 3. App (static)
+  // 3. App (static), built first if needed
+  ensureH5Build();
   const app = appDir();
   appServer = await startStaticServer(app);
   log(`serving ${path.relative(ROOT, app.dir)}/ on port ${APP_PORT}${app.placeholder ? ' (placeholder: no client/dist/h5 build yet)' : ''}`);
