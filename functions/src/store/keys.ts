@@ -20,6 +20,21 @@
  * | transfer        | XFER#<transfer>        | XFER            | DUE#<shard> / <dueAt>#<id> |                           |
  * | top-up          | TOPUP#<topup>          | TOPUP           | DUE#<shard> / <dueAt>#<id> |                           |
  * | idempotency     | IDEM#<principal>       | <scope>#<key>   |                            |                           |
+ * | risk: account   | RISKACCT#<user>        | BLACKLIST       |                            | BLACKLIST / account#<user>|
+ * |   blacklist + freezes                    | FREEZE#<reason> |                            |  (blacklist only, active) |
+ * | risk: device    | RISKDEV#<device>       | BLACKLIST       |                            | BLACKLIST / device#<dev>  |
+ * |   blacklist, binding, freezes            | BIND, FREEZE#<r>|                            |  (blacklist only, active) |
+ * | risk: breaker   | RISKCODE#<payee>       | BREAKER         |                            |                           |
+ * | risk: night cnt | RISKCNT#<user>         | NIGHT#<hour+8>  |                            |                           |
+ * | risk event      | RISKEV#<day+8>#<shard> | <atIso>#<id>    |                            |                           |
+ * | large report    | RISKRPT#<day+8>        | <atIso>#<opId>  |                            |                           |
+ * | risk once-mark  | RISKONCE#<event/rpt id>| ONCE            |                            |                           |
+ * | audit record    | AUDIT#<account>        | <seq, 12 digits>|                            |                           |
+ *
+ * Risk items (issue 4): counters, bindings and freezes carry `expiresAt` (epoch seconds, the
+ * table's TTL attribute on AWS) but every rule checks its own times, so TTL only reclaims space.
+ * Blacklist entries never expire. `<day+8>` / `<hour+8>` are UTC+8 calendar days / clock hours.
+ * Audit records expire 3 years after they were written.
  *
  * The SHARES item shares the packet's partition key but is written once at creation and only
  * read afterwards (and cached: it never changes), so it costs the claim path nothing.
@@ -79,3 +94,37 @@ export function refOfPk(pk: string): ItemRef | undefined {
   if (prefix === 'TOPUP') return { kind: 'topup', id };
   return undefined;
 }
+
+/** Risk engine items (store/risk.ts). The device id comes from `x-device-id`; see isDeviceId. */
+export const RiskKeys = {
+  accountPk: (userId: string) => `RISKACCT#${userId}`,
+  devicePk: (deviceId: string) => `RISKDEV#${deviceId}`,
+  /** sk of a blacklist entry, under an account or device pk. */
+  blacklistSk: 'BLACKLIST',
+  /** sk of a device's account binding (the accounts seen on it in the rolling window). */
+  bindSk: 'BIND',
+  /** sk of a freeze (outgoing money of an account, or payments from a device) for one reason. */
+  freezeSk: (reason: string) => `FREEZE#${reason}`,
+  freezePrefix: 'FREEZE#',
+  /** gsi2 of an active blacklist entry: lists the blacklist without a scan. */
+  blacklisted: (kind: 'account' | 'device', id: string) => ({ gsi2pk: 'BLACKLIST', gsi2sk: `${kind}#${id}` }),
+  blacklistPk: 'BLACKLIST',
+  /** The breaker of a receive code; a receive code is identified by its payee's account id. */
+  breaker: (codeId: string) => ({ pk: `RISKCODE#${codeId}`, sk: 'BREAKER' }),
+  /** Night-velocity counter of an account for one UTC+8 clock hour ('YYYY-MM-DDTHH'). */
+  night: (userId: string, hourUtc8: string) => ({ pk: `RISKCNT#${userId}`, sk: `NIGHT#${hourUtc8}` }),
+  /** Risk events: one partition per UTC+8 day and shard; sk sorts by time. */
+  eventPk: (dayUtc8: string, shard: number) => `RISKEV#${dayUtc8}#${shard}`,
+  eventSk: (atIso: string, id: string) => `${atIso}#${id}`,
+  /** Large-transaction reports: one partition per UTC+8 day. */
+  reportPk: (dayUtc8: string) => `RISKRPT#${dayUtc8}`,
+  reportSk: (atIso: string, opId: string) => `${atIso}#${opId}`,
+  /** Fixes the time of an event or report the first time its id is written (exactly-once). */
+  onceMarker: (id: string) => ({ pk: `RISKONCE#${id}`, sk: 'ONCE' }),
+} as const;
+
+/** The hash-chained audit log (store/audit.ts): one partition per account, dense seq. */
+export const AuditKeys = {
+  pk: (accountId: string) => `AUDIT#${accountId}`,
+  record: (accountId: string, seq: number) => ({ pk: `AUDIT#${accountId}`, sk: seqKey(seq) }),
+} as const;
