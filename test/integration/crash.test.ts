@@ -20,7 +20,7 @@ const SEED = Number(process.env.CRASH_SEED ?? 20261128);
 
 class Crash extends Error {}
 
-function crashingDeps(clock: Clock, k: number, when: 'before' | 'after', seed: number): { d: Deps; writes: () => number } {
+function crashingDeps(clock: Clock, k: number, when: 'before' | 'after'): { d: Deps; writes: () => number } {
   let n = 0;
   const hook = (phase: 'before' | 'after') => (_: WriteInfo) => {
     if (phase === 'before') n++;
@@ -130,7 +130,7 @@ describe.each(flows)('crash points: $name', (flow) => {
   test('every write, before and after: retry (or none) + one sweep restore SPEC §8', async () => {
     // Count the flow's writes on a clean run first.
     const probeClock = normalClock();
-    const probe = crashingDeps(probeClock, Number.MAX_SAFE_INTEGER, 'before', SEED);
+    const probe = crashingDeps(probeClock, Number.MAX_SAFE_INTEGER, 'before');
     const probeWorld = await flow.setup(testDeps({ clock: probeClock }), probeClock);
     const start = probe.writes();
     await flow.run(probe.d, probeWorld);
@@ -145,7 +145,7 @@ describe.each(flows)('crash points: $name', (flow) => {
         const normal = testDeps({ clock });
         normal.random = seededRandom(seed);
         const world = await flow.setup(normal, clock);
-        const crashing = crashingDeps(clock, k, when, seed);
+        const crashing = crashingDeps(clock, k, when);
         crashing.d.random = seededRandom(seed);
         let crashed = false;
         try {

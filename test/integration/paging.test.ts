@@ -1,4 +1,4 @@
-import { idem, login, makeApi, sendPacket, testDeps, topup } from '../helpers/app';
+import { login, makeApi, sendPacket, testDeps, topup } from '../helpers/app';
 
 const api = makeApi(testDeps());
 
@@ -31,6 +31,5 @@ describe('paging with cursors', () => {
     const bad = await api('GET', '/v1/me/packets', { token: u.token, query: { role: 'sent', cursor: 'not-json' } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('VALIDATION_FAILED');
-    void idem;
   });
 });
