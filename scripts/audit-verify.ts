@@ -12,6 +12,8 @@
  * credentials (read-only: Query only).
  */
 import { verifyChain } from '../functions/src/domain/audit';
+import { verifyLedgerChain } from '../functions/src/domain/ledger-chain';
+import { DynamoWalletStore } from '../functions/src/store/ledger';
 import { DynamoDb } from '../functions/src/store/db';
 import { DynamoAuditStore } from '../functions/src/store/audit';
 
@@ -63,17 +65,26 @@ async function main(): Promise<number> {
   const db = new DynamoDb({ tableName: args.table, region: args.region, endpoint: args.endpoint });
   const records = await new DynamoAuditStore(db).chain(args.accountId);
   const where = `${args.table}${args.endpoint ? ` at ${args.endpoint}` : ''}`;
+  let code = 0;
   if (records.length === 0) {
     console.log(`ok: no audit records for this account in ${where}`);
-    return 0;
+  } else {
+    const result = verifyChain(records, { accountId: args.accountId, allowExpiredHead: args.allowExpiredHead });
+    if (result.ok) {
+      console.log(`ok: ${result.count} records, seq ${records[0]!.seq}–${records.at(-1)!.seq}, head ${result.head} (${where})`);
+    } else {
+      console.log(`broken at seq ${result.seq}: ${result.reason} — ${result.message} (${where})`);
+      code = 1;
+    }
   }
-  const result = verifyChain(records, { accountId: args.accountId, allowExpiredHead: args.allowExpiredHead });
-  if (result.ok) {
-    console.log(`ok: ${result.count} records, seq ${records[0]!.seq}–${records.at(-1)!.seq}, head ${result.head} (${where})`);
-    return 0;
+  // Money movements are chained in the ledger itself (domain/ledger-chain): verify it too.
+  const ledger = verifyLedgerChain(await new DynamoWalletStore(db).chain(args.accountId));
+  if (ledger.ok) console.log(`ledger ok: ${ledger.entries} entries (${where})`);
+  else {
+    console.log(`ledger broken at seq ${ledger.seq}: ${ledger.reason} (${where})`);
+    code = 1;
   }
-  console.log(`broken at seq ${result.seq}: ${result.reason} — ${result.message} (${where})`);
-  return 1;
+  return code;
 }
 
 main().then(

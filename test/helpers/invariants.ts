@@ -1,6 +1,8 @@
 import type { Deps } from '../../functions/src/app/deps';
 import { queryAll } from '../../functions/src/store/db';
 import { Keys, parseSeqKey } from '../../functions/src/store/keys';
+import { verifyLedgerChain } from '../../functions/src/domain/ledger-chain';
+import type { DynamoWalletStore } from '../../functions/src/store/ledger';
 
 /** Every ledger entry of an account, oldest first. */
 export async function ledgerOf(d: Deps, userId: string) {
@@ -19,6 +21,8 @@ export async function violations(d: Deps, world: { users: string[]; packets: str
   let balances = 0;
   let toppedUp = 0;
   for (const u of world.users) {
+    const chain = verifyLedgerChain(await (d.wallets as DynamoWalletStore).chain(u));
+    if (!chain.ok) out.push(`${u}: ledger chain broken at ${chain.seq} (${chain.reason})`);
     const entries = await ledgerOf(d, u);
     let prev = 0;
     const ops = new Set<string>();

@@ -1,5 +1,6 @@
 import type { Fen } from '../domain/money';
 import { Indexes, Keys, parseSeqKey, seqKey } from './keys';
+import { LEDGER_GENESIS, ledgerEntryHash } from '../domain/ledger-chain';
 import { queryAll, type Db, type Item } from './db';
 
 /** Ledger entry types (API.md). */
@@ -21,9 +22,12 @@ export interface WalletState {
   /** UTC+8 day of `sentToday`. */
   sentDay: string;
   sentToday: Fen;
+  /** Hash of the newest entry: the next entry links to it (see domain/ledger-chain). */
+  hash: string;
 }
 
 export interface LedgerEntry extends WalletState {
+  prevHash: string;
   userId: string;
   /** The money operation this entry belongs to; at most one entry per (account, opId). */
   opId: string;
@@ -58,7 +62,7 @@ export type AppendResult =
   | { kind: 'insufficient'; balance: Fen }
   | { kind: 'daily_limit'; sentToday: Fen };
 
-export const EMPTY_WALLET: WalletState = { seq: 0, balance: 0, sentDay: '', sentToday: 0 };
+export const EMPTY_WALLET: WalletState = { seq: 0, balance: 0, sentDay: '', sentToday: 0, hash: LEDGER_GENESIS };
 
 /** The store port of the wallet aggregate (balances and ledger entries). */
 export interface WalletStore {
@@ -90,6 +94,8 @@ function toEntry(it: Item): LedgerEntry {
     sentToday: (it.sentToday as number) ?? 0,
     ref: it.ref as string,
     at: it.at as string,
+    prevHash: it.prevHash as string,
+    hash: it.hash as string,
   };
   if (typeof it.fee === 'number') e.fee = it.fee;
   if (typeof it.packetId === 'string') e.packetId = it.packetId;
@@ -97,7 +103,7 @@ function toEntry(it: Item): LedgerEntry {
 }
 
 function stateOf(e: LedgerEntry | undefined): WalletState {
-  return e ? { seq: e.seq, balance: e.balance, sentDay: e.sentDay, sentToday: e.sentToday } : EMPTY_WALLET;
+  return e ? { seq: e.seq, balance: e.balance, sentDay: e.sentDay, sentToday: e.sentToday, hash: e.hash } : EMPTY_WALLET;
 }
 
 /**
@@ -123,6 +129,11 @@ export class DynamoWalletStore implements WalletStore {
   async entry(userId: string, seq: number): Promise<LedgerEntry | undefined> {
     const it = await this.db.get(Keys.ledgerEntry(userId, seq));
     return it ? toEntry(it) : undefined;
+  }
+
+  /** The whole ledger, oldest first (verification and reconciliation; pages through the partition). */
+  async chain(userId: string): Promise<LedgerEntry[]> {
+    return this.from(userId, 0);
   }
 
   /** Entries with seq >= from, oldest first. */
@@ -187,7 +198,7 @@ export class DynamoWalletStore implements WalletStore {
         sentDay = req.daily.day;
         sentToday = base + req.daily.amount;
       }
-      const entry: LedgerEntry = {
+      const unsealed = {
         userId,
         seq: last.seq + 1,
         opId: req.opId,
@@ -200,7 +211,9 @@ export class DynamoWalletStore implements WalletStore {
         at: req.at,
         ...(req.fee !== undefined ? { fee: req.fee } : {}),
         ...(req.packetId !== undefined ? { packetId: req.packetId } : {}),
+        prevHash: last.hash,
       };
+      const entry: LedgerEntry = { ...unsealed, hash: ledgerEntryHash(unsealed) };
       const { seq: _seq, ...attrs } = entry;
       const written = await this.db.put(
         {
