@@ -1,5 +1,13 @@
-/** Jest runs TypeScript through SWC (no type-check here: `npm run typecheck` does that). */
-module.exports = {
+/**
+ * Two Jest projects, both run by `npx jest` / `npm test`:
+ *   - server: the functions' unit, integration and end-to-end tests — TypeScript through SWC
+ *     (no type-check here: `npm run typecheck` does that), in Node, with a global setup that
+ *     starts dynalite (it runs only when a server test runs);
+ *   - client: the Taro app's component tests — jsdom, babel-jest, @testing-library/react, with
+ *     Taro's H5 implementations standing in for @tarojs/taro and @tarojs/components.
+ */
+const server = {
+  displayName: 'server',
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
@@ -7,5 +15,27 @@ module.exports = {
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
   testTimeout: 60000,
+};
+
+const client = {
+  displayName: 'client',
+  testEnvironment: 'jsdom',
+  roots: ['<rootDir>/client'],
+  testMatch: ['<rootDir>/client/test/**/*.test.ts?(x)'],
+  transform: { '^.+\\.[cm]?[jt]sx?$': ['babel-jest', { configFile: require.resolve('./client/test/babel.config.js') }] },
+  // Taro ships ES modules: transform them (and weapp-qrcode) too.
+  transformIgnorePatterns: ['/node_modules/(?!(@tarojs|@stencil|\\.pnpm|tslib|weapp-qrcode|classnames|lodash-es|query-string|decode-uri-component|split-on-first|filter-obj|nanoid|style-inject|swiper)/)'],
+  moduleNameMapper: {
+    '^@tarojs/components$': '@tarojs/components/lib/react',
+    '^@tarojs/taro$': '@tarojs/taro-h5',
+    '\\.(css|scss|sass)$': 'identity-obj-proxy',
+  },
+  setupFiles: ['<rootDir>/client/test/setup-env.js'],
+  setupFilesAfterEnv: ['<rootDir>/client/test/setup.js'],
+  testTimeout: 30000,
+};
+
+module.exports = {
+  projects: [server, client],
   maxWorkers: 2,
 };

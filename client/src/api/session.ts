@@ -1,0 +1,77 @@
+import Taro from '@tarojs/taro';
+import type { SessionResponse } from '../../../functions/src/http/contract';
+import { KEYS, load, remove, save } from '../lib/storage';
+
+export type Session = Pick<SessionResponse, 'token' | 'userId' | 'name' | 'tier' | 'expiresAt'>;
+
+/** The stored session, or undefined when absent or expired (a minute early). */
+export function currentSession(): Session | undefined {
+  const s = load<Session>(KEYS.session);
+  if (!s || typeof s.token !== 'string' || !s.token) return undefined;
+  const exp = Date.parse(s.expiresAt);
+  if (Number.isFinite(exp) && exp - 60_000 < Date.now()) return undefined;
+  return s;
+}
+
+export function saveSession(s: SessionResponse): void {
+  save(KEYS.session, { token: s.token, userId: s.userId, name: s.name, tier: s.tier, expiresAt: s.expiresAt });
+}
+
+export function clearSession(): void {
+  remove(KEYS.session);
+}
+
+/** The current page as a URL ("/pages/open/index?c=…"), to come back to after logging in. */
+export function currentPageUrl(): string {
+  // The current instance knows its route and query as soon as the page renders (H5 pushes a
+  // page onto getCurrentPages() only after it has loaded).
+  const router = Taro.getCurrentInstance()?.router;
+  let route = router?.path ?? '';
+  let options: Record<string, string | undefined> = { ...(router?.params ?? {}) };
+  if (!route) {
+    const pages = Taro.getCurrentPages();
+    const page = pages[pages.length - 1] as { route?: string; options?: Record<string, string | undefined> } | undefined;
+    route = page?.route ?? '';
+    options = { ...(page?.options ?? {}) };
+  }
+  if (!route) return '/pages/home/index';
+  const q = route.indexOf('?');
+  if (q >= 0) {
+    for (const part of route.slice(q + 1).split('&')) {
+      const [k, v] = part.split('=');
+      if (k && !(k in options)) options[k] = decodeURIComponent(v ?? '');
+    }
+    route = route.slice(0, q);
+  }
+  const query = Object.entries(options)
+    .filter(([k, v]) => typeof v === 'string' && !k.startsWith('$') && k !== 'stamp')
+    .map(([k, v]) => `${k}=${encodeURIComponent(v!)}`)
+    .join('&');
+  const path = route.startsWith('/') ? route : `/${route}`;
+  return query ? `${path}?${query}` : path;
+}
+
+let redirecting = false;
+
+/** Send the user to the login page, then back to where they were. Once at a time. */
+export function goLogin(next = currentPageUrl()): void {
+  if (redirecting) return;
+  if (next.startsWith('/pages/login/')) return;
+  redirecting = true;
+  const url = `/pages/login/index?next=${encodeURIComponent(next)}`;
+  Taro.reLaunch({ url }).finally(() => {
+    redirecting = false;
+  });
+}
+
+/** A dev user id from a typed name: the name itself when it is a valid id, else a stable hash. */
+export function devUserFor(name: string): string {
+  const n = name.trim();
+  if (/^[A-Za-z0-9_-]{1,32}$/.test(n)) return n;
+  let h = 2166136261;
+  for (const ch of n) {
+    h ^= ch.codePointAt(0)!;
+    h = Math.imul(h, 16777619) >>> 0;
+  }
+  return `u${h.toString(36)}`;
+}

@@ -1,0 +1,266 @@
+import { Text, View } from '@tarojs/components';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { CreatePacketResponse } from '../../../functions/src/http/contract';
+import type { CreatePacketRequest } from '../../../functions/src/http/schemas';
+import { ApiError, errorText } from '../api/errors';
+import { clearDraft, loadDraft, saveDraft, type Draft } from '../lib/draft';
+import { ActionKey } from '../lib/ids';
+import { formatFen, formatYuan, parseYuan } from '../lib/money';
+import { applyScene, checkSend, DEFAULT_GREETING, EMPTY_FORM, MAX_GREETING, SCENES, type Limits, type SendFormValues } from '../lib/sendRules';
+import { Btn, ErrorNote, Field } from './ui';
+
+interface Props {
+  /** From GET /v1/wallet; null while loading (the form still works, limits checked later). */
+  limits: Limits | null;
+  /** Creates the packet (POST /v1/packets) with this idempotency key. */
+  submit: (body: CreatePacketRequest, idempotencyKey: string) => Promise<CreatePacketResponse>;
+  onCreated: (res: CreatePacketResponse) => void;
+  onTopUp: () => void;
+  /** The wallet changed (a refusal for funds or limits): reload the limits. */
+  onStale?: () => void;
+}
+
+type Step = 'form' | 'confirm';
+
+/**
+ * The send form (SPEC §7: amount and count, greeting, confirm — the share follows on the packet
+ * page). Inline validation with the API's limits; the draft saved as typed and offered back.
+ */
+export function SendForm({ limits, submit, onCreated, onTopUp, onStale }: Props) {
+  const [values, setValues] = useState<SendFormValues>(EMPTY_FORM);
+  const [offer, setOffer] = useState<Draft | undefined>(() => loadDraft());
+  const [step, setStep] = useState<Step>('form');
+  const [strict, setStrict] = useState(false);
+  const [submitting, setSubmitting] = useState(false);
+  const [submitError, setSubmitError] = useState<ApiError | undefined>();
+  const [waitingLimits, setWaitingLimits] = useState(false);
+  const actionKey = useRef(new ActionKey('p'));
+  const busy = useRef(false);
+
+  // Save the draft as it is typed — but not while the last one is still being offered.
+  useEffect(() => {
+    if (offer) return;
+    saveDraft(values, actionKey.current.pending());
+  }, [values, offer]);
+
+  const check = useMemo(() => checkSend(values, limits, strict), [values, limits, strict]);
+
+  const change = (patch: Partial<SendFormValues>) => {
+    setSubmitError(undefined);
+    setValues((v) => ({ ...v, ...patch }));
+  };
+
+  const restore = () => {
+    if (!offer) return;
+    setValues(offer.values);
+    if (offer.pending) actionKey.current = new ActionKey('p', offer.pending);
+    setOffer(undefined);
+  };
+  const discard = () => {
+    clearDraft();
+    setOffer(undefined);
+  };
+
+  const toConfirm = () => {
+    setStrict(true);
+    if (!limits) {
+      setWaitingLimits(true);
+      return;
+    }
+    const c = checkSend(values, limits, true);
+    if (c.ready) {
+      setSubmitError(undefined);
+      setStep('confirm');
+    }
+  };
+
+  const pay = async () => {
+    const ready = check.ready;
+    if (!ready || busy.current) return;
+    busy.current = true;
+    setSubmitting(true);
+    setSubmitError(undefined);
+    const key = actionKey.current.for(ready.body);
+    saveDraft(values, actionKey.current.pending());
+    try {
+      const res = await submit(ready.body, key);
+      actionKey.current.done();
+      clearDraft();
+      onCreated(res);
+    } catch (err) {
+      const e = err instanceof ApiError ? err : new ApiError('NETWORK_ERROR', 0);
+      // A definite refusal ends this action (the next attempt is a new one); a lost answer
+      // keeps the key, so paying again returns the first result.
+      if (!e.retryable) {
+        actionKey.current.done();
+        saveDraft(values);
+      }
+      if (['INSUFFICIENT_FUNDS', 'LIMIT_PER_PACKET', 'LIMIT_DAILY'].includes(String(e.code))) onStale?.();
+      setSubmitError(e);
+    } finally {
+      busy.current = false;
+      setSubmitting(false);
+    }
+  };
+
+  const ready = check.ready;
+  const typed = parseYuan(values.totalYuan);
+  const shownTotal = typed.ok ? typed.fen : 0;
+  const total = ready?.body.total;
+  const count = ready?.body.count;
+  const perShare = total !== undefined && count && values.mode === 'equal' ? total / count : undefined;
+
+  return (
+    <View className="send">
+      {offer ? (
+        <View className="draft-offer" role="dialog" aria-label="草稿">
+          <Text className="draft-offer__title">继续编辑上次的红包？</Text>
+          <Text className="draft-offer__detail">
+            {offer.values.totalYuan ? `¥${offer.values.totalYuan}` : '未填金额'}
+            {offer.values.count ? ` · ${offer.values.count} 个` : ''}
+            {offer.values.greeting ? ` · ${offer.values.greeting}` : ''}
+          </Text>
+          <View className="draft-offer__actions">
+            <Btn label="放弃" kind="ghost" onClick={discard} />
+            <Btn label="继续编辑" kind="primary" onClick={restore} />
+          </View>
+        </View>
+      ) : null}
+
+      {step === 'form' ? (
+        <View className="send__form">
+          <View className="segmented" role="group">
+            <Btn label="拼手气红包" kind="chip" pressed={values.mode === 'lucky'} onClick={() => change({ mode: 'lucky' })} />
+            <Btn label="普通红包" kind="chip" pressed={values.mode === 'equal'} onClick={() => change({ mode: 'equal' })} />
+          </View>
+          <View className="card">
+            <Field
+              label="总金额（元）"
+              caption={
+                values.mode === 'lucky' ? (
+                  <>
+                    总金额<Text className="tag-pin">拼</Text>
+                  </>
+                ) : (
+                  '总金额'
+                )
+              }
+              kind="money"
+              value={values.totalYuan}
+              placeholder="0.00"
+              suffix="元"
+              maxlength={14}
+              error={check.errors.total}
+              onInput={(totalYuan) => change({ totalYuan })}
+              big
+            />
+            <Field
+              label="红包个数"
+              kind="integer"
+              value={values.count}
+              placeholder="填写个数"
+              suffix="个"
+              maxlength={6}
+              error={check.errors.count}
+              onInput={(count) => change({ count })}
+            />
+            <Text className="hint">
+              {values.mode === 'lucky' ? '拼手气红包：每人抽到的金额随机' : '普通红包：每人金额相同'}
+              {perShare !== undefined ? `，每人 ${formatYuan(perShare)}` : ''}
+              {limits ? `；单个红包最多 ${formatYuan(limits.perPacketLimit)}，最多 ${limits.maxShares} 个` : ''}
+            </Text>
+          </View>
+          <View className="card">
+            <Field
+              label="祝福语"
+              value={values.greeting}
+              placeholder={DEFAULT_GREETING}
+              maxlength={MAX_GREETING + 10}
+              error={check.errors.greeting}
+              onInput={(greeting) => change({ greeting })}
+            />
+            <View className="scenes">
+              {SCENES.map((s) => (
+                <Btn
+                  key={s.scene}
+                  label={s.label}
+                  kind="chip"
+                  pressed={values.scene === s.scene}
+                  onClick={() => {
+                    setSubmitError(undefined);
+                    setValues((v) => (v.scene === s.scene ? { ...v, scene: 'none' } : applyScene(s, limits, v)));
+                  }}
+                >
+                  {s.label}
+                </Btn>
+              ))}
+            </View>
+          </View>
+          <View className="send__amount" aria-live="polite">
+            <Text className="send__currency">¥</Text>
+            <Text className="send__big">{formatFen(shownTotal)}</Text>
+          </View>
+          {waitingLimits && !limits ? <Text className="hint hint--center">正在读取零钱余额和限额，请稍候再试…</Text> : null}
+          <Btn label="塞钱进红包" kind="primary" className="btn--block" disabled={!!offer} onClick={toConfirm}>
+            塞钱进红包
+          </Btn>
+          <Text className="hint hint--center">未领取的红包，将于 24 小时后退回零钱</Text>
+        </View>
+      ) : null}
+
+      {step === 'confirm' && ready ? (
+        <View className="confirm" role="dialog" aria-label="确认红包">
+          <Text className="confirm__title">{values.mode === 'lucky' ? '拼手气红包' : '普通红包'}</Text>
+          <View className="confirm__amount">
+            <Text className="confirm__currency">¥</Text>
+            <Text className="confirm__big">{formatFen(ready.debit)}</Text>
+          </View>
+          <View className="confirm__rows">
+            <View className="row">
+              <Text>红包金额</Text>
+              <Text>{formatYuan(ready.body.total)}</Text>
+            </View>
+            <View className="row">
+              <Text>红包个数</Text>
+              <Text>{ready.body.count} 个</Text>
+            </View>
+            <View className="row" aria-label="手续费">
+              <Text>手续费</Text>
+              <Text>{formatYuan(ready.fee)}</Text>
+            </View>
+            <View className="row">
+              <Text>祝福语</Text>
+              <Text className="row__text">{ready.body.greeting ?? DEFAULT_GREETING}</Text>
+            </View>
+            {limits ? (
+              <View className="row">
+                <Text>零钱余额</Text>
+                <Text>{formatYuan(limits.balance)}</Text>
+              </View>
+            ) : null}
+          </View>
+          {check.insufficient ? (
+            <View className="note note--error" role="alert">
+              <Text className="note__text">零钱余额不足，还差 {formatYuan(ready.debit - (limits?.balance ?? 0))}</Text>
+              <Btn label="去充值" kind="ghost" onClick={onTopUp} />
+            </View>
+          ) : null}
+          {submitError ? (
+            submitError.code === 'INSUFFICIENT_FUNDS' ? (
+              <View className="note note--error" role="alert">
+                <Text className="note__text">{submitError.message}</Text>
+                <Btn label="去充值" kind="ghost" onClick={onTopUp} />
+              </View>
+            ) : (
+              <ErrorNote message={submitError.retryable ? `${errorText(submitError)}（可再次点击确认支付，不会重复扣款）` : errorText(submitError)} />
+            )
+          ) : null}
+          <Btn label="确认支付" kind="gold" className="btn--block" loading={submitting} disabled={submitting || !!check.insufficient} onClick={pay}>
+            {submitting ? '支付中…' : '确认支付'}
+          </Btn>
+          <Btn label="返回修改" kind="plain" className="btn--block" disabled={submitting} onClick={() => setStep('form')} />
+        </View>
+      ) : null}
+    </View>
+  );
+}

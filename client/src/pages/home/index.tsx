@@ -1,0 +1,109 @@
+import { Text, View } from '@tarojs/components';
+import Taro from '@tarojs/taro';
+import { useCallback, useEffect, useState } from 'react';
+import { api, type WalletResponse } from '../../api';
+import { errorText } from '../../api/errors';
+import { clearSession, currentSession } from '../../api/session';
+import { PageShell } from '../../components/PageShell';
+import { Btn, ErrorNote } from '../../components/ui';
+import { formatYuan } from '../../lib/money';
+import { scanAndRoute } from '../../lib/scan';
+import './index.scss';
+
+const go = (url: string) => () => void Taro.navigateTo({ url });
+
+export default function Home() {
+  const session = currentSession();
+  const [wallet, setWallet] = useState<WalletResponse | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [loading, setLoading] = useState(false);
+
+  const load = useCallback(async () => {
+    if (!currentSession()) return;
+    setLoading(true);
+    setError(undefined);
+    try {
+      setWallet(await api.wallet());
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setLoading(false);
+    }
+  }, []);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const logout = () => {
+    clearSession();
+    void Taro.reLaunch({ url: '/pages/login/index' });
+  };
+
+  return (
+    <PageShell className="home" onShowAgain={() => void load()}>
+      <View className="home__top">
+        <View className="home__hello">
+          <Text className="home__name">你好，{session?.name ?? ''}</Text>
+          <Btn label="退出登录" kind="plain" className="home__logout" onClick={logout}>
+            退出
+          </Btn>
+        </View>
+        {/* The labelled balance appears once known (or failed), never as a placeholder. */}
+        {wallet || (error && !loading) ? (
+          <View className="balance" aria-label="余额" role="status">
+            <Text className="balance__caption">零钱余额（元）</Text>
+            <Text className="balance__amount">{wallet ? formatYuan(wallet.balance) : '¥--'}</Text>
+          </View>
+        ) : (
+          <View className="balance" aria-hidden="true">
+            <Text className="balance__caption">零钱余额（元）</Text>
+            <Text className="balance__amount balance__amount--loading">¥…</Text>
+          </View>
+        )}
+        {error ? <ErrorNote message={error} onRetry={() => void load()} /> : null}
+      </View>
+
+      <View className="home__send">
+        <Btn label="发红包" kind="gold" className="home__send-btn" onClick={go('/pages/send/index')}>
+          <View className="home__send-inner">
+            <View className="mini-packet" aria-hidden="true" />
+            <Text className="home__send-text">发红包</Text>
+          </View>
+        </Btn>
+      </View>
+
+      <View className="grid">
+        <Btn label="扫一扫" kind="plain" className="tile" onClick={() => void scanAndRoute()}>
+          <View className="tile__icon tile__icon--scan" aria-hidden="true">
+            <Text>扫</Text>
+          </View>
+          <Text className="tile__text">扫一扫</Text>
+        </Btn>
+        <Btn label="我的收款码" kind="plain" className="tile" onClick={go('/pages/receive/index')}>
+          <View className="tile__icon tile__icon--receive" aria-hidden="true">
+            <Text>收</Text>
+          </View>
+          <Text className="tile__text">我的收款码</Text>
+        </Btn>
+        <Btn label="红包记录" kind="plain" className="tile" onClick={go('/pages/records/index')}>
+          <View className="tile__icon tile__icon--records" aria-hidden="true">
+            <Text>记</Text>
+          </View>
+          <Text className="tile__text">红包记录</Text>
+        </Btn>
+        <Btn label="零钱" kind="plain" className="tile" onClick={go('/pages/wallet/index')}>
+          <View className="tile__icon tile__icon--wallet" aria-hidden="true">
+            <Text>¥</Text>
+          </View>
+          <Text className="tile__text">零钱</Text>
+        </Btn>
+      </View>
+      {wallet ? (
+        <Text className="hint hint--center">
+          今日已发 {formatYuan(wallet.sentToday)} / 限额 {formatYuan(wallet.dailyLimit)} · 单个红包最多 {formatYuan(wallet.perPacketLimit)}
+        </Text>
+      ) : null}
+    </PageShell>
+  );
+}

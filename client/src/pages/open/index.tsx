@@ -1,0 +1,321 @@
+import { Text, View } from '@tarojs/components';
+import Taro, { useDidHide, useDidShow, useRouter, useShareAppMessage } from '@tarojs/taro';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { api, type CodeView, type PacketSummary, type PacketView } from '../../api';
+import { ApiError, errorText } from '../../api/errors';
+import { currentSession } from '../../api/session';
+import { ClaimList } from '../../components/ClaimList';
+import { PageShell } from '../../components/PageShell';
+import { aria, Btn, ErrorNote, Loading } from '../../components/ui';
+import { h5OpenLink, openPath, paramText } from '../../lib/links';
+import { formatFen, spokenYuan } from '../../lib/money';
+import { canSpeak, speak, stopSpeaking } from '../../lib/speech';
+import { KEYS, load, save } from '../../lib/storage';
+import './index.scss';
+
+/** What the page shows. Each end state has its own screen and message. */
+type Screen =
+  | { kind: 'loading' }
+  | { kind: 'ready' } // claimable: the 開 button
+  | { kind: 'claimed'; amount: number; fresh: boolean; best?: boolean | undefined }
+  | { kind: 'finished' }
+  | { kind: 'expired' }
+  | { kind: 'codeExpired' }
+  | { kind: 'invalid' }
+  | { kind: 'notReady' }
+  | { kind: 'error'; message: string };
+
+const STATE_TEXT: Partial<Record<Screen['kind'], string>> = {
+  finished: '手慢了，红包派完了',
+  expired: '红包已过期',
+  codeExpired: '二维码已过期，请让发红包的人刷新后再扫',
+  invalid: '无效的红包码',
+  notReady: '红包正在准备中，请稍后再试',
+};
+
+const IN_PROGRESS_RETRIES = 5;
+
+/** The claimer's page (the deep link `pages/open/index?c=<code>`): see, open (開), get. */
+export default function OpenPage() {
+  const { params } = useRouter();
+  const code = paramText(params.c);
+  const me = currentSession()?.userId;
+  const [view, setView] = useState<Screen>({ kind: 'loading' });
+  const [summary, setSummary] = useState<PacketSummary | undefined>();
+  const [detail, setDetail] = useState<PacketView | undefined>();
+  const [opening, setOpening] = useState(false);
+  const [visible, setVisible] = useState(true);
+  const [speechOn, setSpeechOn] = useState<boolean>(() => load<boolean>(KEYS.speech) === true);
+  const [forward, setForward] = useState<CodeView | undefined>();
+  const [forwardLink, setForwardLink] = useState<string | undefined>();
+  const [forwardError, setForwardError] = useState<string | undefined>();
+  const claiming = useRef(false);
+  const speakable = canSpeak();
+
+  useDidShow(() => setVisible(true));
+  useDidHide(() => {
+    setVisible(false);
+    stopSpeaking();
+  });
+
+  const loadDetail = useCallback(async (packetId: string) => {
+    try {
+      setDetail(await api.packet(packetId));
+    } catch {
+      /* the list is a bonus: the amount is already shown */
+    }
+  }, []);
+
+  const fromError = (err: unknown): Screen => {
+    const e = err instanceof ApiError ? err : undefined;
+    switch (e?.code) {
+      case 'CODE_INVALID':
+      case 'NOT_FOUND':
+        return { kind: 'invalid' };
+      case 'CODE_EXPIRED':
+        return { kind: 'codeExpired' };
+      case 'PACKET_FINISHED':
+        return { kind: 'finished' };
+      case 'PACKET_EXPIRED':
+        return { kind: 'expired' };
+      default:
+        return { kind: 'error', message: errorText(err) };
+    }
+  };
+
+  const open = useCallback(async () => {
+    if (!code) {
+      setView({ kind: 'invalid' });
+      return;
+    }
+    setView({ kind: 'loading' });
+    try {
+      const res = await api.openCode(code);
+      if (res.target === 'receive') {
+        void Taro.redirectTo({ url: `/pages/pay/index?c=${encodeURIComponent(code)}` });
+        return;
+      }
+      setSummary(res.packet);
+      if (res.myClaim) {
+        setView({ kind: 'claimed', amount: res.myClaim.amount, fresh: false });
+        void loadDetail(res.packet.id);
+      } else if (res.claimable) setView({ kind: 'ready' });
+      else if (res.reason === 'PACKET_FINISHED') {
+        setView({ kind: 'finished' });
+        void loadDetail(res.packet.id);
+      } else if (res.reason === 'PACKET_NOT_READY') setView({ kind: 'notReady' });
+      else setView({ kind: 'expired' });
+    } catch (err) {
+      setView(fromError(err));
+    }
+  }, [code, loadDetail]);
+
+  useEffect(() => {
+    void open();
+  }, [open]);
+
+  const claim = async () => {
+    if (claiming.current) return;
+    claiming.current = true;
+    setOpening(true);
+    const started = Date.now();
+    try {
+      let res;
+      for (let i = 0; ; i++) {
+        try {
+          res = await api.claim(code);
+          break;
+        } catch (err) {
+          if (err instanceof ApiError && err.code === 'CLAIM_IN_PROGRESS' && i < IN_PROGRESS_RETRIES) {
+            await new Promise((r) => setTimeout(r, 800));
+            continue;
+          }
+          throw err;
+        }
+      }
+      // Let the 開 coin spin a moment: the opening animation.
+      const wait = 600 - (Date.now() - started);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      setView({ kind: 'claimed', amount: res.amount, fresh: !res.repeat, best: res.best });
+      if (speechOn) speak(`恭喜，你领到了${spokenYuan(res.amount)}`);
+      void loadDetail(res.packetId);
+    } catch (err) {
+      setView(fromError(err));
+      if (err instanceof ApiError && err.code === 'PACKET_FINISHED' && summary) void loadDetail(summary.id);
+    } finally {
+      claiming.current = false;
+      setOpening(false);
+    }
+  };
+
+  // While the packet is still being claimed, keep the list fresh for people who got a share.
+  const packetId = summary?.id;
+  const detailActive = detail ? detail.status === 'active' : true;
+  useEffect(() => {
+    if (!visible || view.kind !== 'claimed' || !packetId || !detailActive) return undefined;
+    const t = setInterval(() => void loadDetail(packetId), 5_000);
+    return () => clearInterval(t);
+  }, [visible, view.kind, packetId, detailActive, loadDetail]);
+
+  const toggleSpeech = () => {
+    const on = !speechOn;
+    setSpeechOn(on);
+    save(KEYS.speech, on);
+    if (!on) {
+      stopSpeaking();
+      return;
+    }
+    const parts: string[] = [];
+    if (summary) parts.push(`${summary.sender.name}的红包，${summary.greeting}`);
+    if (view.kind === 'claimed') parts.push(`你领到了${spokenYuan(view.amount)}`);
+    else if (STATE_TEXT[view.kind]) parts.push(STATE_TEXT[view.kind]!);
+    speak(parts.join('。'));
+  };
+
+  // 转发: a claimer may pass the packet on while shares are left (the chain is recorded).
+  const canForward = view.kind === 'claimed' && detail?.status === 'active';
+  const ensureForward = async (): Promise<CodeView | undefined> => {
+    if (forward) return forward;
+    if (!summary) return undefined;
+    try {
+      const c = await api.newCode(summary.id, 'share', code);
+      setForward(c);
+      return c;
+    } catch (err) {
+      setForwardError(errorText(err));
+      return undefined;
+    }
+  };
+  useEffect(() => {
+    if (canForward && process.env.TARO_ENV === 'weapp' && !forward) void ensureForward();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [canForward]);
+  useShareAppMessage(() => ({
+    title: summary ? `${summary.sender.name}的红包：${summary.greeting}` : '红包',
+    path: forward ? openPath(forward.code) : openPath(code),
+  }));
+  const copyForward = async () => {
+    const c = await ensureForward();
+    if (!c) return;
+    const url = h5OpenLink(c.code);
+    setForwardLink(url);
+    try {
+      await Taro.setClipboardData({ data: url });
+    } catch {
+      /* the link is shown below */
+    }
+  };
+
+  const ended = view.kind !== 'loading' && view.kind !== 'ready' && view.kind !== 'claimed' && view.kind !== 'error';
+  const claims = detail?.claims ?? [];
+
+  return (
+    <PageShell className={`open-page open-page--${view.kind}`} onShowAgain={() => void open()}>
+      <View className="envelope">
+        <View className="envelope__top">
+          {summary ? (
+            <>
+              <View className="envelope__sender">
+                <View className="envelope__avatar" aria-hidden="true">
+                  <Text>{[...summary.sender.name][0] ?? '?'}</Text>
+                </View>
+                <Text className="envelope__name" aria-label="发红包的人">
+                  {summary.sender.name}
+                </Text>
+                <Text className="envelope__of">的红包</Text>
+              </View>
+              <Text className="envelope__greeting" aria-label="祝福语">
+                {summary.greeting}
+              </Text>
+            </>
+          ) : view.kind === 'loading' ? (
+            <Loading text="正在打开红包…" />
+          ) : null}
+        </View>
+
+        {view.kind === 'ready' ? (
+          <View className="envelope__open">
+            <Btn label="开红包" kind="plain" className={`coin${opening ? ' coin--spin' : ''}`} disabled={opening} onClick={() => void claim()}>
+              <Text className="coin__text">開</Text>
+            </Btn>
+            <Text className="envelope__hint">{opening ? '正在拆红包…' : '点击「開」领取红包'}</Text>
+          </View>
+        ) : null}
+
+        {view.kind === 'claimed' ? (
+          <View className="result">
+            <View className="result__amount">
+              <Text className="result__num" aria-label="领取金额">
+                {formatFen(view.amount)}
+              </Text>
+              <Text className="result__unit">元</Text>
+            </View>
+            <Text className="result__state" aria-label="红包状态" {...aria({ role: 'status' })}>
+              {view.fresh ? '已领取，已存入零钱' : '已领取，你领到的金额已存入零钱'}
+            </Text>
+            {view.best || claims.some((c) => c.best && c.userId === me) ? <Text className="result__best">★ 手气最佳</Text> : null}
+          </View>
+        ) : null}
+
+        {ended ? (
+          <View className="ended">
+            <Text className="ended__icon" aria-hidden="true">
+              {view.kind === 'finished' ? '空' : view.kind === 'invalid' ? '!' : '时'}
+            </Text>
+            <Text className="ended__text" aria-label="红包状态" {...aria({ role: 'status' })}>
+              {STATE_TEXT[view.kind]}
+            </Text>
+            {view.kind === 'notReady' || view.kind === 'codeExpired' ? <Btn label="重新打开" kind="gold" onClick={() => void open()} /> : null}
+          </View>
+        ) : null}
+
+        {view.kind === 'error' ? (
+          <View className="ended">
+            <ErrorNote message={view.message} onRetry={() => void open()} />
+          </View>
+        ) : null}
+      </View>
+
+      <View className="open-page__tools">
+        {speakable ? (
+          <Btn label="语音播报" kind="chip" pressed={speechOn} onClick={toggleSpeech}>
+            {speechOn ? '语音播报：开' : '语音播报：关'}
+          </Btn>
+        ) : null}
+        {canForward ? (
+          process.env.TARO_ENV === 'weapp' ? (
+            <Btn label="转发红包" kind="chip" openType="share">
+              转发给朋友
+            </Btn>
+          ) : (
+            <Btn label="转发红包" kind="chip" onClick={() => void copyForward()}>
+              转发（复制链接）
+            </Btn>
+          )
+        ) : null}
+      </View>
+      {forwardLink ? (
+        <Text className="share__link" selectable userSelect>
+          {forwardLink}
+        </Text>
+      ) : null}
+      {forwardError ? <ErrorNote message={forwardError} /> : null}
+
+      {detail && claims.length ? (
+        <View className="open-page__list">
+          <Text className="open-page__summary">
+            {detail.status === 'active'
+              ? `已领取 ${detail.claimedCount}/${detail.count} 个`
+              : `${detail.count} 个红包共 ${formatFen(detail.total)} 元，${detail.claimedCount === detail.count ? '已被领完' : '已过期'}`}
+          </Text>
+          <ClaimList claims={claims} me={me} finished={detail.status !== 'active'} />
+        </View>
+      ) : null}
+
+      <View className="open-page__foot">
+        <Btn label="查看我的零钱" kind="plain" onClick={() => void Taro.navigateTo({ url: '/pages/wallet/index' })} />
+        <Btn label="返回首页" kind="plain" onClick={() => void Taro.reLaunch({ url: '/pages/home/index' })} />
+      </View>
+    </PageShell>
+  );
+}

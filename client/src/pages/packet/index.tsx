@@ -1,0 +1,239 @@
+import { Text, View } from '@tarojs/components';
+import Taro, { useDidHide, useDidShow, useRouter, useShareAppMessage } from '@tarojs/taro';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { api, type CodeView, type PacketView } from '../../api';
+import { ApiError, errorText } from '../../api/errors';
+import { currentSession } from '../../api/session';
+import { ClaimList } from '../../components/ClaimList';
+import { PageShell } from '../../components/PageShell';
+import { QrCode } from '../../components/QrCode';
+import { aria, Btn, ErrorNote, Loading } from '../../components/ui';
+import { expiresIn, STATUS_TEXT } from '../../lib/format';
+import { h5OpenLink, openPath } from '../../lib/links';
+import { formatYuan } from '../../lib/money';
+import { loadCodes, saveLive, saveShare } from '../../lib/packetCodes';
+import { refreshDelayMs, useRotatingCode, type HeldCode } from '../../lib/useRotatingCode';
+import './index.scss';
+
+const POLL_MS = 3_000;
+
+/** A stored live code is reused only before its refresh time (e.g. right after creating the packet). */
+function freshLive(held: HeldCode | undefined, now = Date.now()): HeldCode | undefined {
+  if (!held?.view?.code) return undefined;
+  return now - held.receivedAt < refreshDelayMs(held.view) ? held : undefined;
+}
+
+/** The sender's page: the live QR code (rotating), the share card or link, and who claimed. */
+export default function PacketPage() {
+  const { params } = useRouter();
+  const id = params.id ?? '';
+  const me = currentSession()?.userId;
+  const [initial] = useState(() => loadCodes(id));
+  const [packet, setPacket] = useState<PacketView | undefined>();
+  const [loadError, setLoadError] = useState<string | undefined>();
+  const [share, setShare] = useState<CodeView | undefined>(initial.share);
+  const [link, setLink] = useState<string | undefined>();
+  const [shareBusy, setShareBusy] = useState(false);
+  const [shareError, setShareError] = useState<string | undefined>();
+  const [visible, setVisible] = useState(true);
+  const [fatal, setFatal] = useState<string | undefined>();
+  const polling = useRef(false);
+
+  useDidShow(() => setVisible(true));
+  useDidHide(() => setVisible(false));
+
+  const loadPacket = useCallback(async () => {
+    if (!id || polling.current) return;
+    polling.current = true;
+    try {
+      const p = await api.packet(id);
+      setPacket(p);
+      setLoadError(undefined);
+    } catch (err) {
+      setLoadError(errorText(err));
+    } finally {
+      polling.current = false;
+    }
+  }, [id]);
+
+  const status = packet?.status;
+  const active = status === 'active' || (status === undefined && !loadError);
+  const isSender = !packet || packet.sender.id === me;
+
+  const rot = useRotatingCode({
+    fetchCode: () => api.newCode(id, 'live'),
+    initial: freshLive(initial.live),
+    active: visible && active && isSender && !fatal && !!id,
+    onFatal: (e: ApiError) => {
+      if (e.code === 'FORBIDDEN') setFatal('只有发红包的人可以展示这个红包的二维码');
+      void loadPacket();
+    },
+  });
+
+  useEffect(() => {
+    if (rot.code) saveLive(id, rot.code);
+  }, [id, rot.code]);
+
+  // First load, then poll while shown and still active.
+  useEffect(() => {
+    void loadPacket();
+  }, [loadPacket]);
+  useEffect(() => {
+    if (!visible || !active) return undefined;
+    const t = setInterval(() => void loadPacket(), POLL_MS);
+    return () => clearInterval(t);
+  }, [visible, active, loadPacket]);
+
+  /** The share code (minted when the packet was created, or now). */
+  const ensureShare = useCallback(async (): Promise<CodeView | undefined> => {
+    if (share) return share;
+    try {
+      const s = await api.newCode(id, 'share');
+      setShare(s);
+      saveShare(id, s);
+      return s;
+    } catch (err) {
+      setShareError(errorText(err));
+      return undefined;
+    }
+  }, [id, share]);
+
+  useEffect(() => {
+    if (!share && status === 'active' && isSender) void ensureShare();
+  }, [share, status, isSender, ensureShare]);
+
+  const title = packet ? `${packet.sender.name}的红包：${packet.greeting}` : '给你发了一个红包';
+  useShareAppMessage(() => ({
+    title,
+    path: share ? openPath(share.code) : '/pages/home/index',
+  }));
+
+  const copyLink = async () => {
+    if (shareBusy) return;
+    setShareBusy(true);
+    setShareError(undefined);
+    try {
+      const s = await ensureShare();
+      if (!s) return;
+      const url = h5OpenLink(s.code);
+      setLink(url);
+      try {
+        await Taro.setClipboardData({ data: url });
+      } catch {
+        setShareError('无法写入剪贴板，请手动复制下面的链接');
+      }
+    } finally {
+      setShareBusy(false);
+    }
+  };
+
+  const webShare = async () => {
+    const s = await ensureShare();
+    if (!s) return;
+    const url = h5OpenLink(s.code);
+    setLink(url);
+    try {
+      await navigator.share({ title: '红包', text: title, url });
+    } catch {
+      /* cancelled */
+    }
+  };
+  const canWebShare = process.env.TARO_ENV === 'h5' && typeof navigator !== 'undefined' && typeof navigator.share === 'function';
+
+  if (!id) {
+    return (
+      <PageShell>
+        <ErrorNote message="缺少红包编号" />
+      </PageShell>
+    );
+  }
+
+  const claims = packet?.claims ?? [];
+  const finished = status !== undefined && status !== 'active';
+
+  return (
+    <PageShell className="packet-page" onShowAgain={() => void loadPacket()}>
+      <View className="hb-card">
+        <View className="hb-card__top">
+          <Text className="hb-card__from">{packet ? `${packet.sender.name}的红包` : '红包'}</Text>
+          <Text className="hb-card__greeting">{packet?.greeting ?? ' '}</Text>
+          {packet ? (
+            <Text className="hb-card__total">
+              {formatYuan(packet.total)} · {packet.count} 个 · {packet.mode === 'lucky' ? '拼手气' : '普通'}
+            </Text>
+          ) : null}
+        </View>
+
+        {active && isSender && !fatal ? (
+          <View className="hb-card__qr">
+            {rot.code ? (
+              <QrCode canvasId="packet-qr" text={rot.code.view.code} size={220} label="红包二维码，扫码领取" dim={rot.expired} />
+            ) : (
+              <View className="qr qr--placeholder" style={{ width: '220px', height: '220px' }}>
+                <Loading text="正在生成二维码…" />
+              </View>
+            )}
+            <Text className="hb-card__countdown" aria-label="二维码倒计时" aria-live="off">
+              {rot.code ? (rot.expired ? '二维码已过期，正在刷新…' : `${rot.secondsLeft} 秒后自动刷新`) : '…'}
+            </Text>
+            <Text className="hb-card__tip">当面扫码领取 · 二维码每分钟自动更新</Text>
+            {rot.error ? <Text className="hb-card__warn">{rot.error}</Text> : null}
+          </View>
+        ) : null}
+        {fatal ? <Text className="hb-card__status">{fatal}</Text> : null}
+        {finished ? (
+          <Text className="hb-card__status" {...aria({ role: 'status' })}>
+            {STATUS_TEXT[status!]}
+            {packet && packet.refundedAmount > 0 ? `，已退回 ${formatYuan(packet.refundedAmount)}` : ''}
+          </Text>
+        ) : null}
+      </View>
+
+      {packet ? (
+        <View className="progress" aria-label="领取进度" role="status">
+          <Text className="progress__main">
+            已领取 {packet.claimedCount}/{packet.count}
+          </Text>
+          <Text className="progress__sub">
+            {' '}
+            个，共 {formatYuan(packet.claimedAmount)}/{formatYuan(packet.total)}
+          </Text>
+        </View>
+      ) : loadError ? (
+        <ErrorNote message={loadError} onRetry={() => void loadPacket()} />
+      ) : (
+        <Loading />
+      )}
+
+      {active && isSender && !fatal ? (
+        <View className="share">
+          {process.env.TARO_ENV === 'weapp' ? (
+            <Btn label="发给朋友" kind="gold" openType="share" className="btn--block">
+              发给朋友 / 群聊
+            </Btn>
+          ) : (
+            <View className="share__row">
+              <Btn label="复制链接" kind="gold" loading={shareBusy} disabled={shareBusy} onClick={() => void copyLink()}>
+                复制链接
+              </Btn>
+              {canWebShare ? <Btn label="分享给朋友" kind="ghost" onClick={() => void webShare()} /> : null}
+            </View>
+          )}
+          {link ? (
+            <Text className="share__link" aria-label="分享链接" selectable userSelect>
+              {link}
+            </Text>
+          ) : null}
+          {shareError ? <ErrorNote message={shareError} /> : null}
+          {packet ? <Text className="hint hint--center">{expiresIn(packet.expiresAt)}，未领完的钱自动退回零钱</Text> : null}
+        </View>
+      ) : null}
+
+      <ClaimList claims={claims} me={me} finished={status === 'finished' || (finished && claims.length === packet?.count)} />
+
+      <View className="packet-page__foot">
+        <Btn label="返回首页" kind="plain" onClick={() => void Taro.reLaunch({ url: '/pages/home/index' })} />
+      </View>
+    </PageShell>
+  );
+}

@@ -1,0 +1,5 @@
+export default definePageConfig({
+  navigationBarTitleText: '红包记录',
+  enablePullDownRefresh: true,
+  backgroundTextStyle: 'dark',
+});

@@ -1,0 +1,45 @@
+import Taro from '@tarojs/taro';
+import { useCallback, useEffect, useState } from 'react';
+import { api, type CreatePacketResponse, type WalletResponse } from '../../api';
+import { errorText } from '../../api/errors';
+import { PageShell } from '../../components/PageShell';
+import { SendForm } from '../../components/SendForm';
+import { ErrorNote } from '../../components/ui';
+import { storeCreatedCodes } from '../../lib/packetCodes';
+import './index.scss';
+
+export default function Send() {
+  const [wallet, setWallet] = useState<WalletResponse | null>(null);
+  const [error, setError] = useState<string | undefined>();
+
+  const load = useCallback(async () => {
+    setError(undefined);
+    try {
+      setWallet(await api.wallet());
+    } catch (err) {
+      setError(errorText(err));
+    }
+  }, []);
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const created = (res: CreatePacketResponse) => {
+    storeCreatedCodes(res);
+    // Replace the form: "back" from the packet page goes home, not to a spent form.
+    void Taro.redirectTo({ url: `/pages/packet/index?id=${encodeURIComponent(res.packet.id)}` });
+  };
+
+  return (
+    <PageShell className="send-page" onShowAgain={() => void load()}>
+      {error ? <ErrorNote message={`读取零钱和限额失败：${error}`} onRetry={() => void load()} /> : null}
+      <SendForm
+        limits={wallet}
+        submit={(body, key) => api.createPacket(body, key)}
+        onCreated={created}
+        onTopUp={() => void Taro.navigateTo({ url: '/pages/wallet/index' })}
+        onStale={() => void load()}
+      />
+    </PageShell>
+  );
+}

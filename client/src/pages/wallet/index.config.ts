@@ -1,0 +1,5 @@
+export default definePageConfig({
+  navigationBarTitleText: '零钱',
+  enablePullDownRefresh: true,
+  backgroundTextStyle: 'dark',
+});

@@ -1,0 +1,153 @@
+import { Text, View } from '@tarojs/components';
+import Taro, { usePullDownRefresh, useReachBottom } from '@tarojs/taro';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { api, type LedgerLine, type WalletResponse } from '../../api';
+import { ApiError, errorText } from '../../api/errors';
+import { PageShell } from '../../components/PageShell';
+import { aria, Btn, Empty, ErrorNote, Field, Loading } from '../../components/ui';
+import { LEDGER_TEXT, shortTime } from '../../lib/format';
+import { ActionKey } from '../../lib/ids';
+import { formatSigned, formatYuan, parseYuan } from '../../lib/money';
+import { usePaged } from '../../lib/usePaged';
+import './index.scss';
+
+const QUICK = [1_000, 5_000, 10_000, 20_000];
+/** schemas.ts TopupBody: 50,000 yuan at most per top-up. */
+const MAX_TOPUP = 5_000_000;
+
+export default function WalletPage() {
+  const [wallet, setWallet] = useState<WalletResponse | undefined>();
+  const [walletError, setWalletError] = useState<string | undefined>();
+  const [amount, setAmount] = useState('');
+  const [fieldError, setFieldError] = useState<string | undefined>();
+  const [topupError, setTopupError] = useState<string | undefined>();
+  const [done, setDone] = useState<string | undefined>();
+  const [paying, setPaying] = useState(false);
+  const busy = useRef(false);
+  const key = useRef(new ActionKey('t'));
+  const ledger = usePaged<LedgerLine>(async (cursor) => {
+    const r = await api.ledger(cursor);
+    return { items: r.entries, cursor: r.cursor };
+  });
+  const { refresh: refreshLedger, more } = ledger;
+
+  const loadWallet = useCallback(async () => {
+    setWalletError(undefined);
+    try {
+      setWallet(await api.wallet());
+    } catch (err) {
+      setWalletError(errorText(err));
+    }
+  }, []);
+
+  const reload = useCallback(async () => {
+    await Promise.all([loadWallet(), refreshLedger()]);
+  }, [loadWallet, refreshLedger]);
+
+  useEffect(() => {
+    void reload();
+  }, [reload]);
+
+  usePullDownRefresh(() => {
+    void reload().finally(() => Taro.stopPullDownRefresh());
+  });
+  useReachBottom(() => {
+    void more();
+  });
+
+  const topup = async () => {
+    if (busy.current) return;
+    const p = parseYuan(amount);
+    if (!p.ok) return setFieldError(p.error);
+    if (p.fen < 1) return setFieldError('金额至少 0.01 元');
+    if (p.fen > MAX_TOPUP) return setFieldError(`单次最多充值 ${formatYuan(MAX_TOPUP)}`);
+    setFieldError(undefined);
+    setTopupError(undefined);
+    setDone(undefined);
+    busy.current = true;
+    setPaying(true);
+    try {
+      const res = await api.topup(p.fen, key.current.for({ amount: p.fen }));
+      key.current.done();
+      setWallet((w) => (w ? { ...w, balance: res.balance } : w));
+      setDone(`已充值 ${formatYuan(res.amount)}`);
+      setAmount('');
+      void reload();
+    } catch (err) {
+      if (!(err instanceof ApiError && err.retryable)) key.current.done();
+      setTopupError(err instanceof ApiError && err.retryable ? `${errorText(err)}（再次点击充值不会重复扣款）` : errorText(err));
+    } finally {
+      busy.current = false;
+      setPaying(false);
+    }
+  };
+
+  return (
+    <PageShell className="wallet-page" onShowAgain={() => void reload()}>
+      <View className="wallet-head">
+        <View className="wallet-head__icon" aria-hidden="true">
+          <Text>¥</Text>
+        </View>
+        <Text className="wallet-head__caption">我的零钱</Text>
+        {wallet || walletError ? (
+          <Text className="wallet-head__amount" aria-label="余额" {...aria({ role: 'status' })}>
+            {wallet ? formatYuan(wallet.balance) : '¥--'}
+          </Text>
+        ) : (
+          <Text className="wallet-head__amount" aria-hidden="true">
+            ¥…
+          </Text>
+        )}
+        {walletError ? <ErrorNote message={walletError} onRetry={() => void loadWallet()} /> : null}
+      </View>
+
+      <View className="card">
+        <Text className="card__title">充值（沙箱支付，立即到账）</Text>
+        <Field label="充值金额（元）" caption="金额" kind="money" value={amount} placeholder="0.00" suffix="元" maxlength={12} error={fieldError} onInput={(v) => setAmount(v)} big />
+        <View className="chips">
+          {QUICK.map((f) => (
+            <Btn key={f} label={`${f / 100} 元`} kind="chip" onClick={() => setAmount(String(f / 100))}>
+              {`¥${f / 100}`}
+            </Btn>
+          ))}
+        </View>
+        {topupError ? <ErrorNote message={topupError} /> : null}
+        {done ? (
+          <Text className="note note--ok" {...aria({ role: 'status' })}>
+            {done}
+          </Text>
+        ) : null}
+        <Btn label="充值" className="btn--block" loading={paying} disabled={paying} onClick={() => void topup()}>
+          {paying ? '充值中…' : '充值'}
+        </Btn>
+      </View>
+
+      <View className="card">
+        <Text className="card__title">零钱明细</Text>
+        {ledger.items.length === 0 && ledger.loaded && !ledger.loading ? <Empty text="还没有记录" /> : null}
+        <View className="ledger" role="list">
+          {ledger.items.map((e) => (
+            <View key={e.id} className="ledger__row" role="listitem">
+              <View className="ledger__left">
+                <Text className="ledger__type">{LEDGER_TEXT[e.type] ?? e.type}</Text>
+                <Text className="ledger__time">{shortTime(e.at)}</Text>
+              </View>
+              <View className="ledger__right">
+                <Text className={`ledger__amount${e.amount > 0 ? ' is-in' : ''}`}>{formatSigned(e.amount)}</Text>
+                <Text className="ledger__after">余 {formatYuan(e.balanceAfter)}</Text>
+              </View>
+            </View>
+          ))}
+        </View>
+        {ledger.loading ? <Loading /> : null}
+        {ledger.error ? <ErrorNote message={ledger.error} onRetry={() => void (ledger.items.length ? more() : refreshLedger())} /> : null}
+        {ledger.hasMore && !ledger.loading ? <Btn label="加载更多" kind="plain" className="btn--block" onClick={() => void more()} /> : null}
+        {process.env.TARO_ENV === 'h5' ? (
+          <Btn label="刷新明细" kind="plain" className="btn--block" onClick={() => void reload()}>
+            下拉或点此刷新
+          </Btn>
+        ) : null}
+      </View>
+    </PageShell>
+  );
+}

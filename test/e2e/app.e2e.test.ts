@@ -1,0 +1,175 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import jsQR from 'jsqr';
+import { PNG } from 'pngjs';
+import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
+import { call, startStack, type Stack } from './stack';
+
+/**
+ * End to end in headless Chromium (Debian's, driven by playwright-core) against the real local
+ * stack: API through serverless-offline, dynalite, the H5 build. Two browser contexts: alice
+ * sends, bob claims.
+ */
+const SHOTS = path.resolve(__dirname, '..', '..', 'docs', 'screenshots');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let stack: Stack;
+let browser: Browser;
+let alice: Page;
+let bob: Page;
+let aliceCtx: BrowserContext;
+let bobCtx: BrowserContext;
+const suffix = randomBytes(3).toString('hex');
+
+async function login(page: Page, name: string) {
+  await page.goto(`${stack.app}/#/pages/login/index`);
+  await page.getByLabel('昵称').fill(name);
+  await page.getByLabel('登录').click();
+  await page.getByLabel('余额').waitFor();
+}
+
+/** Screenshot the QR canvas and decode it (jsQR); the canvas is drawn with a white quiet zone. */
+async function decodeQr(page: Page): Promise<string> {
+  const target = page.locator('[canvas-id="packet-qr"] canvas, canvas#packet-qr, #packet-qr canvas').first();
+  const png = PNG.sync.read(await target.screenshot());
+  const found = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+  if (!found) throw new Error('no QR code found in the screenshot');
+  return found.data;
+}
+
+function codesFrom(page: Page): string[] {
+  const codes: string[] = [];
+  page.on('response', async (r: Response) => {
+    const url = r.url();
+    if (r.request().method() !== 'POST' || r.status() !== 201) return;
+    try {
+      if (/\/v1\/packets$/.test(url)) codes.push(((await r.json()) as { code: { code: string } }).code.code);
+      else if (/\/v1\/packets\/[^/]+\/codes$/.test(url)) codes.push(((await r.json()) as { code: string }).code);
+    } catch {
+      /* a response body may be gone after navigation */
+    }
+  });
+  return codes;
+}
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  stack = await startStack();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  aliceCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, locale: 'zh-CN' });
+  bobCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, locale: 'zh-CN' });
+  await aliceCtx.grantPermissions(['clipboard-read', 'clipboard-write']);
+  alice = await aliceCtx.newPage();
+  bob = await bobCtx.newPage();
+}, 420_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+}, 60_000);
+
+describe('the app in a real browser', () => {
+  let liveCodes: string[];
+  let bobCode = '';
+
+  test('alice logs in, tops up and sends a 3-share lucky packet in at most 4 steps', async () => {
+    liveCodes = codesFrom(alice);
+    await login(alice, `alice${suffix}`);
+    await alice.screenshot({ path: path.join(SHOTS, 'home.png') });
+    await alice.getByLabel('零钱').click();
+    await alice.getByLabel('充值金额（元）').fill('100');
+    await alice.getByLabel('充值', { exact: true }).click();
+    await eventuallyContains(alice.getByLabel('余额'), '100.00');
+    await alice.screenshot({ path: path.join(SHOTS, 'wallet.png') });
+    await alice.goto(`${stack.app}/#/pages/home/index`);
+    await alice.getByLabel('余额').waitFor();
+
+    // Step 1: 发红包 · step 2: amount and count · step 3: 塞钱进红包 · step 4: 确认支付.
+    await alice.getByLabel('发红包').click();
+    await alice.getByLabel('总金额（元）').fill('9.99');
+    await alice.getByLabel('红包个数').fill('3');
+    await alice.getByLabel('祝福语').fill('端到端快乐');
+    await alice.screenshot({ path: path.join(SHOTS, 'send.png') });
+    await alice.getByLabel('塞钱进红包').click();
+    await alice.getByLabel('确认支付').click();
+    await alice.getByLabel('领取进度').waitFor();
+    expect(await alice.getByLabel('领取进度').textContent()).toContain('0/3');
+  }, 120_000);
+
+  test('the QR code on screen decodes to the code the API issued, and a refresh gives a new valid code', async () => {
+    await alice.waitForTimeout(1500);
+    const first = await decodeQr(alice);
+    expect(liveCodes).toContain(first);
+    await alice.screenshot({ path: path.join(SHOTS, 'packet.png') });
+    // Wait past the code's refresh time (60 s): real time, so the server issues a new code.
+    const before = liveCodes.length;
+    const deadline = Date.now() + 75_000;
+    while (liveCodes.length === before && Date.now() < deadline) await alice.waitForTimeout(1000);
+    expect(liveCodes.length).toBeGreaterThan(before);
+    await alice.waitForTimeout(1000);
+    const second = await decodeQr(alice);
+    expect(second).not.toBe(first);
+    expect(liveCodes).toContain(second);
+    bobCode = second;
+  }, 120_000);
+
+  test('bob opens the deep link, sees the greeting, claims, and gets the same amount again', async () => {
+    await login(bob, `bob${suffix}`);
+    await bob.goto(`${stack.app}/#/pages/open/index?c=${encodeURIComponent(bobCode)}`);
+    await eventuallyContains(bob.getByLabel('祝福语'), '端到端快乐');
+    expect(await bob.getByLabel('发红包的人').textContent()).toContain(`alice${suffix}`);
+    await bob.getByLabel('开红包').click();
+    const amountEl = bob.getByLabel('领取金额');
+    await amountEl.waitFor();
+    await bob.waitForTimeout(800);
+    const amount = (await amountEl.textContent())!.replace(/[^\d.]/g, '');
+    expect(Number(amount)).toBeGreaterThan(0);
+    await bob.screenshot({ path: path.join(SHOTS, 'open.png') });
+    await bob.reload();
+    await bob.getByLabel('领取金额').waitFor();
+    expect((await bob.getByLabel('领取金额').textContent())!.replace(/[^\d.]/g, '')).toBe(amount);
+    // alice's page shows 1/3 and bob in the list.
+    await eventuallyContains(alice.getByLabel('领取进度'), '1/3', 20_000);
+    await eventuallyContains(alice.locator('body'), `bob${suffix}`, 20_000);
+  }, 120_000);
+
+  test('the send form survives a reload mid-typing', async () => {
+    await alice.goto(`${stack.app}/#/pages/send/index`);
+    await alice.getByLabel('总金额（元）').fill('12.34');
+    await alice.getByLabel('祝福语').fill('草稿还在');
+    await alice.waitForTimeout(600);
+    await alice.reload();
+    await alice.getByLabel('继续编辑').click();
+    expect(await alice.getByLabel('总金额（元）').inputValue()).toBe('12.34');
+    expect(await alice.getByLabel('祝福语').inputValue()).toBe('草稿还在');
+  }, 60_000);
+
+  test('a finished packet and a tampered link each show their Chinese message', async () => {
+    const s = await call(stack.api, 'POST', '/v1/session', { body: { devUser: `carol${suffix}`, name: 'Carol' } });
+    const carol = s.body.token as string;
+    await call(stack.api, 'POST', '/v1/wallet/topups', { token: carol, idem: `t${suffix}`, body: { amount: 500 } });
+    const created = await call(stack.api, 'POST', '/v1/packets', { token: carol, idem: `p${suffix}`, body: { total: 100, count: 1, mode: 'lucky' } });
+    const code = created.body.shareCode.code as string;
+    const dave = await call(stack.api, 'POST', '/v1/session', { body: { devUser: `dave${suffix}`, name: 'Dave' } });
+    expect((await call(stack.api, 'POST', '/v1/claims', { token: dave.body.token, body: { code } })).status).toBe(200);
+    await bob.goto(`${stack.app}/#/pages/open/index?c=${encodeURIComponent(code)}`);
+    await eventuallyContains(bob.getByLabel('红包状态'), '手慢了');
+    const tampered = code.slice(0, -1) + (code.endsWith('A') ? 'B' : 'A');
+    await bob.goto(`${stack.app}/#/pages/open/index?c=${encodeURIComponent(tampered)}`);
+    await eventuallyContains(bob.getByLabel('红包状态'), '无效');
+  }, 60_000);
+});
+
+/** Waits until the element's text contains `text` (playwright-core has no `expect`). */
+async function eventuallyContains(loc: { textContent(): Promise<string | null> }, text: string, timeoutMs = 10_000) {
+  const end = Date.now() + timeoutMs;
+  let last: string | null = null;
+  while (Date.now() < end) {
+    last = await loc.textContent().catch(() => null);
+    if (last?.includes(text)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`expected text containing ${JSON.stringify(text)}, last saw ${JSON.stringify(last)}`);
+}
