@@ -17,7 +17,7 @@ export const routes = [
     path: '/v1/packets',
     access: 'user',
     body: CreatePacketBody,
-    run: ({ d, who, body, idemKey }) => createPacket(d, who, body, idemKey),
+    run: ({ d, who, body, idemKey, deviceId }) => createPacket(d, who, body, idemKey, deviceId),
   }),
   route({ method: 'GET', path: '/v1/packets/{id}', access: 'user', run: ({ d, who, params }) => getPacket(d, who, packetId(params)) }),
   route({

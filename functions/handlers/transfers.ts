@@ -10,7 +10,7 @@ export const routes = [
     path: '/v1/transfers',
     access: 'user',
     body: TransferBody,
-    run: ({ d, who, body, idemKey }) => transfer(d, who, body, idemKey),
+    run: ({ d, who, body, idemKey, deviceId }) => transfer(d, who, body, idemKey, deviceId),
   }),
 ];
 

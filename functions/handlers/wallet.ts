@@ -12,7 +12,7 @@ export const routes = [
     path: '/v1/wallet/topups',
     access: 'user',
     body: TopupBody,
-    run: ({ d, who, body, idemKey }) => topup(d, who, body.amount, idemKey),
+    run: ({ d, who, body, idemKey, deviceId }) => topup(d, who, body.amount, idemKey, deviceId),
   }),
   route({
     method: 'GET',

@@ -6,6 +6,7 @@ import type { Deps } from './deps';
 import { packetOfCode } from './packets';
 import { claimCredit } from './settlement';
 import { claimList } from './views';
+import { riskCheck, riskCount } from './risk-gate';
 
 /**
  * A claim's first request is certainly dead once its marker is older than this: the claim
@@ -51,7 +52,7 @@ function refuse(p: PacketRecord | undefined): never {
  *     append is keyed by opId, so the credit lands once even if both run.
  *   - a slot put that fails (W3) means the sweeper voided i after expiry: PACKET_EXPIRED.
  */
-export async function claim(d: Deps, who: Principal, code: string): Promise<Outcome<ClaimResult>> {
+export async function claim(d: Deps, who: Principal, code: string, deviceId?: string): Promise<Outcome<ClaimResult>> {
   // This process's last view of the packet is enough here: W2 re-checks everything atomically.
   let { packet } = await packetOfCode(d, code, true);
   const packetId = packet.id;
@@ -64,7 +65,9 @@ export async function claim(d: Deps, who: Principal, code: string): Promise<Outc
     refuse(packet);
   }
 
-  const tail = await d.wallets.state(who.userId);
+  const movement = { kind: 'claim' as const, amount: 0, opId: `claim:${packetId}`, deviceId };
+  const [tail] = await Promise.all([d.wallets.state(who.userId), riskCheck(d, who, who.tier, movement)]);
+  if (deviceId) await riskCount(d, who, who.tier, movement);
   const marker = { packetId, userId: who.userId, at: iso(nowMs), atMs: nowMs, attempt: 0, seqHint: tail.seq };
   if (!(await d.packets.putMarker(marker))) return repeatClaim(d, who, packet);
   // The marker is new, so no credit of this claim can exist yet: the append may go straight to

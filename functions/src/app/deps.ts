@@ -6,6 +6,8 @@ import { DynamoAccountStore, type AccountStore } from '../store/accounts';
 import { DynamoIdempotencyStore, type IdempotencyStore } from '../store/idempotency';
 import { DynamoMovementStore, type MovementStore } from '../store/transfers';
 import { cryptoRandom, type RandomSource } from '../domain/split';
+import { DynamoRiskStore, type RiskStore } from '../store/risk';
+import { DynamoAuditStore, type AuditStore } from '../store/audit';
 import { HttpCode2Session, sandboxProvider, type Code2Session, type PaymentProvider } from './ports';
 
 /** Everything a use case needs, built once per process and replaceable in tests. */
@@ -17,6 +19,8 @@ export interface Deps {
   accounts: AccountStore;
   idem: IdempotencyStore;
   movements: MovementStore;
+  risk: RiskStore;
+  audit: AuditStore;
   payments: PaymentProvider;
   code2session: Code2Session | undefined;
   random: RandomSource;
@@ -34,6 +38,8 @@ export function buildDeps(cfg: Config, db?: Db, overrides: Partial<Deps> = {}): 
     accounts: new DynamoAccountStore(store),
     idem: new DynamoIdempotencyStore(store),
     movements: new DynamoMovementStore(store),
+    risk: new DynamoRiskStore(store),
+    audit: new DynamoAuditStore(store),
     payments: sandboxProvider,
     code2session: cfg.wx ? new HttpCode2Session(cfg.wx) : undefined,
     random: cryptoRandom,

@@ -7,6 +7,7 @@ import type { PacketRecord } from '../store/packets';
 import { FEE_ACCOUNT, iso, seconds, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 import { idempotent } from './idempotent';
+import { riskAfter, riskCheck, riskCount } from './risk-gate';
 import { dueShard, fundPacket } from './settlement';
 import { claimability, packetCode, packetSummary, packetView } from './views';
 
@@ -31,11 +32,13 @@ const SPLIT_REFUSALS: Record<SplitRefusal, () => never> = {
 };
 
 /** POST /v1/packets — debit the sender (total + fee) and open a packet with its codes. */
-export async function createPacket(d: Deps, who: Principal, input: CreatePacketInput, idemKey: string | undefined): Promise<Outcome> {
+export async function createPacket(d: Deps, who: Principal, input: CreatePacketInput, idemKey: string | undefined, deviceId?: string): Promise<Outcome> {
   const profile = await d.accounts.get(who.userId);
   const policy = policyFor(profile?.tier ?? who.tier, profile?.settings);
   const fee = feeFor(input.total, policy.feeBps);
+  const movement = () => ({ kind: 'packet' as const, amount: input.total, opId: derivedId('p', who.userId, 'packet', idemKey!), deviceId, greeting: input.greeting });
   const precheck = async () => {
+    await riskCheck(d, who, policy.tier, movement());
     if (input.count > policy.maxShares) fail('VALIDATION_FAILED', `红包个数最多 ${policy.maxShares} 个`, { maxShares: policy.maxShares });
     if (input.total > policy.perPacketLimit) fail('LIMIT_PER_PACKET', '超出单个红包限额', { perPacketLimit: policy.perPacketLimit });
     const refusal = checkSplit(input.total, input.count, input.mode);
@@ -45,6 +48,7 @@ export async function createPacket(d: Deps, who: Principal, input: CreatePacketI
     const sentToday = w.sentDay === today ? w.sentToday : 0;
     if (sentToday + input.total > policy.dailyLimit) fail('LIMIT_DAILY', '超出今日发送限额', { dailyLimit: policy.dailyLimit, sentToday });
     if (w.balance < input.total + fee) fail('INSUFFICIENT_FUNDS', '余额不足', { balance: w.balance, needed: input.total + fee });
+    await riskCount(d, who, policy.tier, movement());
   };
   return idempotent(d, { principal: who.userId, scope: 'POST /v1/packets', key: idemKey, body: input }, precheck, async () => {
     const id = derivedId('p', who.userId, 'packet', idemKey!);
@@ -80,6 +84,7 @@ export async function createPacket(d: Deps, who: Principal, input: CreatePacketI
     const stored = await d.packets.create(record, { shard: dueShard(d, id), at: iso(nowMs + FUNDING_GRACE_MS) });
     const funded = stored.state === 'funding' || stored.state === 'canceled' ? await fundPacket(d, stored, false) : stored;
     if (funded === 'canceled') throw new Error('unreachable: request funding never cancels');
+    await riskAfter(d, who, policy.tier, movement());
     return {
       status: 201,
       body: {

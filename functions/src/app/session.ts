@@ -1,5 +1,6 @@
 import { fail } from '../domain/errors';
-import { derivedId } from '../domain/ids';
+import { derivedId, randomId } from '../domain/ids';
+import { riskCount } from './risk-gate';
 import { signSession, verifySession, type SessionClaims } from '../domain/session';
 import type { Tier } from '../domain/money';
 import type { Role } from '../store/accounts';
@@ -11,7 +12,7 @@ export type SessionInput =
   | { devUser: string; name?: string | undefined; tier?: Tier | undefined; roles?: Role[] | undefined };
 
 /** POST /v1/session — dev login (local, test, sandbox) or the mini-program code exchange. */
-export async function createSession(d: Deps, input: SessionInput): Promise<Outcome> {
+export async function createSession(d: Deps, input: SessionInput, deviceId?: string): Promise<Outcome> {
   const nowMs = d.now();
   let userId: string;
   let profile;
@@ -39,6 +40,10 @@ export async function createSession(d: Deps, input: SessionInput): Promise<Outco
       false,
     );
   }
+  // Device binding runs on session creation too (SPEC §5): the 4th account on a device is refused.
+  const who = { userId, name: profile.name, tier: profile.tier, roles: profile.roles };
+  if (deviceId) await riskCount(d, who, profile.tier, { kind: 'topup', amount: 0, opId: randomId('login'), deviceId });
+  await d.audit.append(userId, { type: 'login', atMs: nowMs, details: { method: 'devUser' in input ? 'dev' : 'code2session', ...(deviceId ? { deviceId } : {}) } });
   const iat = seconds(nowMs);
   const claims: SessionClaims = {
     sub: userId,

@@ -1,10 +1,11 @@
 import { fail } from '../domain/errors';
 import { derivedId } from '../domain/ids';
-import { dayKeyUtc8, policyFor, type Fen } from '../domain/money';
+import { dayKeyUtc8, policyFor, type Fen, type Tier } from '../domain/money';
 import { isCodeExpired, verifyCode, type CodeClaims } from '../domain/codes';
 import { iso, seconds, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 import { idempotent } from './idempotent';
+import { riskAfter, riskCheck, riskCount } from './risk-gate';
 import { completeTransfer, dueShard } from './settlement';
 import { issueCode } from './views';
 
@@ -36,20 +37,29 @@ export async function transfer(
   who: Principal,
   input: { code: string; amount: Fen; note?: string | undefined },
   idemKey: string | undefined,
+  deviceId?: string,
 ): Promise<Outcome> {
   const profile = await d.accounts.get(who.userId);
   const policy = policyFor(profile?.tier ?? who.tier, profile?.settings);
   let payee: Awaited<ReturnType<typeof payeeOfCode>> | undefined;
+  const movement = (to: { userId: string; tier: Tier }) => ({
+    kind: 'transfer' as const,
+    amount: input.amount,
+    opId: derivedId('x', who.userId, 'transfer', idemKey!),
+    deviceId,
+    payee: { userId: to.userId, tier: to.tier },
+  });
   const precheck = async () => {
     payee = await payeeOfCode(d, input.code);
     if (payee.userId === who.userId) fail('VALIDATION_FAILED', '不能向自己付款');
+    await riskCheck(d, who, policy.tier, movement(payee));
     if (input.amount > policy.perPacketLimit) fail('LIMIT_PER_PACKET', '超出单笔转账限额', { perPacketLimit: policy.perPacketLimit });
     const w = await d.wallets.state(who.userId);
     const today = dayKeyUtc8(d.now());
     const sentToday = w.sentDay === today ? w.sentToday : 0;
     if (sentToday + input.amount > policy.dailyLimit) fail('LIMIT_DAILY', '超出今日转账限额', { dailyLimit: policy.dailyLimit, sentToday });
     if (w.balance < input.amount) fail('INSUFFICIENT_FUNDS', '余额不足', { balance: w.balance });
-    // Place for the risk engine (breaker on the receive code, device and night rules).
+    await riskCount(d, who, policy.tier, movement(payee));
   };
   return idempotent(d, { principal: who.userId, scope: 'POST /v1/transfers', key: idemKey, body: input }, precheck, async () => {
     const to = payee ?? (await payeeOfCode(d, input.code));
@@ -73,6 +83,7 @@ export async function transfer(
     );
     // A record the sweeper canceled (no debit happened) is revived by this retry.
     if (record.state !== 'done') await completeTransfer(d, record, false, policy.dailyLimit);
+    await riskAfter(d, who, policy.tier, movement(to));
     return { status: 201, body: { transferId: id, amount: input.amount, to: { id: to.userId, name: to.name } } };
   });
 }

@@ -4,6 +4,7 @@ import type { LedgerEntry } from '../store/ledger';
 import { iso, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 import { idempotent } from './idempotent';
+import { riskCheck } from './risk-gate';
 import { completeTopup, dueShard } from './settlement';
 
 const PENDING_GRACE_MS = 60_000;
@@ -30,8 +31,10 @@ export async function getWallet(d: Deps, who: Principal): Promise<Outcome> {
 }
 
 /** POST /v1/wallet/topups — through the configured payment provider. */
-export async function topup(d: Deps, who: Principal, amount: Fen, idemKey: string | undefined): Promise<Outcome> {
-  return idempotent(d, { principal: who.userId, scope: 'POST /v1/wallet/topups', key: idemKey, body: { amount } }, async () => {}, async () => {
+export async function topup(d: Deps, who: Principal, amount: Fen, idemKey: string | undefined, deviceId?: string): Promise<Outcome> {
+  // A blacklisted account or device moves no money, not even in (SPEC §5).
+  const precheck = () => riskCheck(d, who, who.tier, { kind: 'topup', amount, opId: derivedId('t', who.userId, 'topup', idemKey!), deviceId });
+  return idempotent(d, { principal: who.userId, scope: 'POST /v1/wallet/topups', key: idemKey, body: { amount } }, precheck, async () => {
     const id = derivedId('t', who.userId, 'topup', idemKey!);
     const nowMs = d.now();
     const hint = (await d.wallets.state(who.userId)).seq;

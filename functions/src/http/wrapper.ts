@@ -9,6 +9,7 @@ import { deps as defaultDeps, type Deps } from '../app/deps';
 import { authenticate } from '../app/session';
 import { IdempotencyKey } from './schemas';
 import { log } from '../log';
+import { isDeviceId } from '../domain/risk';
 
 export { log };
 
@@ -21,6 +22,8 @@ export interface RouteContext<B, Q> {
   query: Q;
   params: Record<string, string>;
   idemKey: string | undefined;
+  /** The `x-device-id` header (validated), for the risk rules. */
+  deviceId: string | undefined;
   correlationId: string;
 }
 
@@ -125,7 +128,9 @@ export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = def
       const query = parse(rt.query, event.queryStringParameters ?? {});
       const rawKey = headers['idempotency-key'];
       const idemKey = rawKey === undefined ? undefined : parse(IdempotencyKey, rawKey);
-      const out = await rt.run({ d, who, body, query, params, idemKey, correlationId });
+      const rawDevice = headers['x-device-id'];
+      if (rawDevice !== undefined && !isDeviceId(rawDevice)) fail('VALIDATION_FAILED', 'invalid x-device-id');
+      const out = await rt.run({ d, who, body, query, params, idemKey, deviceId: rawDevice, correlationId });
       status = out.status;
       return json(out.status, out.body, correlationId);
     } catch (err) {

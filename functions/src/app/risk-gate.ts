@@ -1,0 +1,92 @@
+import type { Fen, Tier } from '../domain/money';
+import {
+  checkCode,
+  checkGreeting,
+  checkStanding,
+  combine,
+  CLEAR,
+  decideBreaker,
+  decideDevice,
+  decideLarge,
+  decideNight,
+  nightApplies,
+  refusalError,
+  riskRulesFor,
+  type MovementKind,
+  type RiskContext,
+  type RiskDecision,
+} from '../domain/risk';
+import type { Deps } from './deps';
+import type { Principal } from './context';
+
+/** One money movement as the risk rules see it (SPEC §5). */
+export interface Movement {
+  kind: MovementKind;
+  amount: Fen;
+  /** Stable across retries of one request (derived from the Idempotency-Key). */
+  opId: string;
+  deviceId?: string | undefined;
+  /** Transfers: the receive code's owner (a receive code is identified by its payee). */
+  payee?: { userId: string; tier: Tier } | undefined;
+  greeting?: string | undefined;
+}
+
+const direction = (kind: MovementKind) => (kind === 'claim' || kind === 'topup' ? 'in' : 'out');
+
+function contextOf(d: Deps, who: Principal, tier: Tier, m: Movement): RiskContext {
+  return { userId: who.userId, tier, opId: m.opId, nowMs: d.now(), deviceId: m.deviceId };
+}
+
+/** Writes a decision's effects; a refusal is audited and thrown as its API error. */
+async function enforce(d: Deps, ctx: RiskContext, decision: RiskDecision): Promise<void> {
+  await d.risk.record(decision);
+  const err = refusalError(decision);
+  if (err) {
+    await d.audit.append(ctx.userId, { type: 'refusal', atMs: ctx.nowMs, details: { code: err.code, op: ctx.opId, ...(ctx.deviceId ? { deviceId: ctx.deviceId } : {}) } });
+    throw err;
+  }
+}
+
+/**
+ * Read-only rules, run first (before limits and funds): blacklist, freezes of the account and the
+ * device, a frozen receive code, marketing words in a business greeting. Writes only on refusal.
+ */
+export async function riskCheck(d: Deps, who: Principal, tier: Tier, m: Movement): Promise<void> {
+  const ctx = contextOf(d, who, tier, m);
+  const rules = riskRulesFor(tier);
+  const [account, device] = await Promise.all([d.risk.accountStanding(who.userId), m.deviceId ? d.risk.deviceStanding(m.deviceId) : CLEAR]);
+  let decision = checkStanding(ctx, direction(m.kind), account, device);
+  if (m.kind === 'transfer' && m.payee) {
+    decision = combine(decision, checkCode(m.payee.userId, (await d.risk.breaker(m.payee.userId)).frozenUntilMs, ctx.nowMs));
+  }
+  if (m.kind === 'packet') decision = combine(decision, checkGreeting(m.greeting, ctx, rules.marketing));
+  await enforce(d, ctx, decision);
+}
+
+/**
+ * Counting rules, run after limits and funds passed (so refusals for other reasons do not
+ * count): device binding, the receive code's breaker, night velocity. Counting is keyed by the
+ * operation, so a retry of the same request is not counted twice.
+ */
+export async function riskCount(d: Deps, who: Principal, tier: Tier, m: Movement): Promise<void> {
+  const ctx = contextOf(d, who, tier, m);
+  const rules = riskRulesFor(tier);
+  const decisions: RiskDecision[] = [];
+  if (m.deviceId) {
+    decisions.push(decideDevice(await d.risk.bindDevice(m.deviceId, who.userId, ctx.nowMs, rules.device), { ...ctx, deviceId: m.deviceId }, rules.device));
+  }
+  if (m.kind === 'transfer' && m.payee) {
+    const payeeRules = riskRulesFor(m.payee.tier).breaker;
+    const outcome = await d.risk.countBreaker(m.payee.userId, { amount: m.amount, opId: m.opId, nowMs: ctx.nowMs }, payeeRules);
+    decisions.push(decideBreaker(outcome, ctx, m.payee.userId, m.amount, payeeRules));
+  }
+  if ((m.kind === 'transfer' || m.kind === 'packet') && nightApplies(m.amount, ctx.nowMs, rules.night)) {
+    decisions.push(decideNight(await d.risk.countNight(who.userId, m.opId, ctx.nowMs), ctx, m.amount, rules.night));
+  }
+  if (decisions.length) await enforce(d, ctx, combine(...decisions));
+}
+
+/** After the money moved: the large-transaction report (allowed within limits, SPEC §5). */
+export async function riskAfter(d: Deps, who: Principal, tier: Tier, m: Movement): Promise<void> {
+  await d.risk.record(decideLarge(m.kind, m.amount, contextOf(d, who, tier, m), riskRulesFor(tier).large));
+}

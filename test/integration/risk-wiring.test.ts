@@ -1,0 +1,79 @@
+import { Clock, idem, login, makeApi, sendPacket, testDeps, topup } from '../helpers/app';
+
+/** The risk rules as a caller meets them through the HTTP handlers (SPEC §5). */
+const day = Date.parse('2026-11-28T04:00:00Z'); // 12:00 UTC+8
+const clock = new Clock(day);
+const d = testDeps({ clock });
+const api = makeApi(d);
+const dev = () => `dev-${idem()}`;
+
+describe('risk rules on the money paths', () => {
+  test('blacklist: a blacklisted account moves no money (403 RISK_BLOCKED), and again after removal it does', async () => {
+    const bad = await login(api);
+    await topup(api, bad, 5_000);
+    await d.risk.blacklistAdd('account', bad.userId, { reason: 'test', by: 'admin', nowMs: clock.t });
+    const r = await api('POST', '/v1/packets', { token: bad.token, idem: idem(), body: { total: 100, count: 1, mode: 'equal' } });
+    expect({ s: r.status, c: r.body.error.code }).toEqual({ s: 403, c: 'RISK_BLOCKED' });
+    const t = await api('POST', '/v1/wallet/topups', { token: bad.token, idem: idem(), body: { amount: 1 } });
+    expect(t.status).toBe(403);
+    expect((await api('GET', '/v1/wallet', { token: bad.token })).body.balance).toBe(5_000);
+    await d.risk.blacklistRemove('account', bad.userId, { by: 'admin', nowMs: clock.t });
+    expect((await api('POST', '/v1/packets', { token: bad.token, idem: idem(), body: { total: 100, count: 1, mode: 'equal' } })).status).toBe(201);
+  });
+
+  test('breaker: the 5th same-amount payment into one receive code trips it; the 6th gets 423 CODE_FROZEN', async () => {
+    const payer = await login(api);
+    const shop = await login(api);
+    await topup(api, payer, 10_000);
+    const code = (await api('GET', '/v1/receive-code', { token: shop.token })).body.code;
+    const pay = () => api('POST', '/v1/transfers', { token: payer.token, idem: idem(), body: { code, amount: 888 } });
+    for (let i = 1; i <= 5; i++) expect((await pay()).status).toBe(201);
+    const sixth = await pay();
+    expect({ s: sixth.status, c: sixth.body.error.code }).toEqual({ s: 423, c: 'CODE_FROZEN' });
+    expect((await api('GET', '/v1/wallet', { token: shop.token })).body.balance).toBe(5 * 888);
+  });
+
+  test('device binding: the 4th account on one device is refused at login (403 DEVICE_LIMIT)', async () => {
+    const device = dev();
+    for (let i = 0; i < 3; i++) {
+      const r = await api('POST', '/v1/session', { body: { devUser: `dv${idem().slice(0, 8)}` }, headers: { 'x-device-id': device } });
+      expect(r.status).toBe(200);
+    }
+    const fourth = await api('POST', '/v1/session', { body: { devUser: `dv${idem().slice(0, 8)}` }, headers: { 'x-device-id': device } });
+    expect({ s: fourth.status, c: fourth.body.error.code }).toEqual({ s: 403, c: 'DEVICE_LIMIT' });
+  });
+
+  test('marketing words in a business greeting: 422 GREETING_REJECTED; a personal greeting is not checked', async () => {
+    const biz = await login(api, { tier: 'enterprise' });
+    await topup(api, biz, 50_000);
+    const r = await api('POST', '/v1/packets', { token: biz.token, idem: idem(), body: { total: 1_000, count: 2, mode: 'lucky', greeting: '今天 免 单！' } });
+    expect({ s: r.status, c: r.body.error.code }).toEqual({ s: 422, c: 'GREETING_REJECTED' });
+    const person = await login(api);
+    await topup(api, person, 1_000);
+    expect((await api('POST', '/v1/packets', { token: person.token, idem: idem(), body: { total: 100, count: 1, mode: 'equal', greeting: '请你吃饭，免单' } })).status).toBe(201);
+  });
+
+  test('night velocity: more than 10 small packets in an hour at night freezes outgoing money', async () => {
+    const nightClock = new Clock(Date.parse('2026-11-27T17:05:00Z')); // 01:05 UTC+8
+    const nd = testDeps({ clock: nightClock });
+    const napi = makeApi(nd);
+    const owl = await login(napi);
+    await topup(napi, owl, 10_000);
+    for (let i = 0; i < 10; i++) await sendPacket(napi, owl, { total: 500, count: 1, mode: 'equal' });
+    const eleventh = await napi('POST', '/v1/packets', { token: owl.token, idem: idem(), body: { total: 500, count: 1, mode: 'equal' } });
+    expect({ s: eleventh.status, c: eleventh.body.error.code }).toEqual({ s: 403, c: 'RISK_BLOCKED' });
+    // Big amounts are not "small", but the account's outgoing money is now frozen.
+    const big = await napi('POST', '/v1/packets', { token: owl.token, idem: idem(), body: { total: 2_000, count: 1, mode: 'equal' } });
+    expect(big.status).toBe(403);
+    const events = await nd.risk.events({ fromMs: nightClock.t - 3_600_000, toMs: nightClock.t + 3_600_000 });
+    expect(events.events.some((e) => e.rule === 'night_velocity')).toBe(true);
+  });
+
+  test('refusals are audited in the account chain', async () => {
+    const u = await login(api);
+    await d.risk.blacklistAdd('account', u.userId, { reason: 'test', by: 'admin', nowMs: clock.t });
+    await api('POST', '/v1/wallet/topups', { token: u.token, idem: idem(), body: { amount: 1 } });
+    const chain = await d.audit.chain(u.userId);
+    expect(chain.map((r) => r.type)).toEqual(['login', 'refusal']);
+  });
+});
