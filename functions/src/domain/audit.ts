@@ -14,6 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './ids';
+import { LedgerTypes } from './ledger-chain';
 
 const DAY_MS = 86_400_000;
 
@@ -28,14 +29,8 @@ export const AuditTypes = {
   blacklist_add: 'blacklist_add',
   blacklist_remove: 'blacklist_remove',
   tier_change: 'tier_change',
-  // money movements (store/ledger.ts LedgerTypes)
-  topup: 'topup',
-  packet_debit: 'packet_debit',
-  fee: 'fee',
-  claim_credit: 'claim_credit',
-  refund_credit: 'refund_credit',
-  transfer_debit: 'transfer_debit',
-  transfer_credit: 'transfer_credit',
+  // money movements: the ledger's entry types
+  ...LedgerTypes,
 } as const;
 export type AuditType = (typeof AuditTypes)[keyof typeof AuditTypes];
 

@@ -10,6 +10,18 @@ import { canonicalJson } from './ids';
  */
 export const LEDGER_GENESIS = '0'.repeat(64);
 
+/** Ledger entry types (API.md): the kinds of money movement. */
+export const LedgerTypes = {
+  topup: 'topup',
+  packet_debit: 'packet_debit',
+  fee: 'fee',
+  claim_credit: 'claim_credit',
+  refund_credit: 'refund_credit',
+  transfer_debit: 'transfer_debit',
+  transfer_credit: 'transfer_credit',
+} as const;
+export type LedgerType = (typeof LedgerTypes)[keyof typeof LedgerTypes];
+
 export interface ChainedEntry {
   userId: string;
   seq: number;

@@ -1,19 +1,9 @@
 import type { Fen } from '../domain/money';
 import { Indexes, Keys, parseSeqKey, seqKey } from './keys';
-import { LEDGER_GENESIS, ledgerEntryHash } from '../domain/ledger-chain';
+import { LEDGER_GENESIS, LedgerTypes, ledgerEntryHash, type LedgerType } from '../domain/ledger-chain';
 import { queryAll, type Db, type Item } from './db';
 
-/** Ledger entry types (API.md). */
-export const LedgerTypes = {
-  topup: 'topup',
-  packet_debit: 'packet_debit',
-  fee: 'fee',
-  claim_credit: 'claim_credit',
-  refund_credit: 'refund_credit',
-  transfer_debit: 'transfer_debit',
-  transfer_credit: 'transfer_credit',
-} as const;
-export type LedgerType = (typeof LedgerTypes)[keyof typeof LedgerTypes];
+export { LedgerTypes, type LedgerType };
 
 /** The state of a wallet after an entry: the ledger's newest entry *is* the wallet. */
 export interface WalletState {
