@@ -134,7 +134,9 @@ describe('the send form', () => {
     await flush();
     click('确认支付');
     await flush();
-    expect(screen.getByText('零钱余额不足，请先充值')).toBeTruthy();
+    // the refusal's own panel, with the next step
+    expect(screen.getByRole('alert', { name: '零钱余额不足' }).textContent).toContain('请先充值');
+    expect(screen.getByLabelText('去充值')).toBeTruthy();
     click('确认支付');
     await flush();
     expect(keys).toHaveLength(4);

@@ -3,7 +3,7 @@ import type { ErrorBody } from '../../../functions/src/http/contract';
 import { newKey } from '../lib/ids';
 import { KEYS, load, save } from '../lib/storage';
 import { apiBase } from './config';
-import { ApiError } from './errors';
+import { ApiError, secondsOf } from './errors';
 import { clearSession, currentSession, goLogin } from './session';
 
 export interface RequestOptions {
@@ -82,11 +82,33 @@ export async function request<T>(method: 'GET' | 'POST', path: string, opts: Req
   }
   const status = res.statusCode;
   if (status >= 200 && status < 300) return res.data as T;
-  const body = res.data;
-  const code = isErrorBody(body) ? body.error.code : status >= 500 ? 'INTERNAL' : 'BAD_RESPONSE';
   if (status === 401 && auth) {
     clearSession();
     goLogin();
   }
-  throw new ApiError(code, status, isErrorBody(body) ? body.error.details : undefined);
+  throw errorOf(status, res.data, res.header as Record<string, unknown> | undefined);
+}
+
+/**
+ * The {@link ApiError} for a non-2xx answer: the body's code and details, and the wait before a
+ * retry — the `Retry-After` header (seconds or an HTTP date; any letter case) when readable, else
+ * the body's `details.retryAfter` (a browser only sees Retry-After cross-origin when the API
+ * exposes it, so the body is the fallback).
+ */
+export function errorOf(status: number, body: unknown, header?: Record<string, unknown>, now = Date.now()): ApiError {
+  const code = isErrorBody(body) ? body.error.code : status >= 500 ? 'INTERNAL' : 'BAD_RESPONSE';
+  const details = isErrorBody(body) ? body.error.details : undefined;
+  return new ApiError(code, status, details, retryAfterOf(header, now));
+}
+
+/** Seconds from a Retry-After header: "120", or an HTTP date (seconds from `now`, at least 1). */
+export function retryAfterOf(header: Record<string, unknown> | undefined, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const key = Object.keys(header).find((k) => k.toLowerCase() === 'retry-after');
+  const raw = key === undefined ? undefined : header[key];
+  if (typeof raw !== 'string' && typeof raw !== 'number') return undefined;
+  const secs = secondsOf(raw);
+  if (secs !== undefined) return secs;
+  const at = typeof raw === 'string' ? Date.parse(raw) : NaN;
+  return Number.isFinite(at) && at > now ? Math.max(1, Math.ceil((at - now) / 1000)) : undefined;
 }

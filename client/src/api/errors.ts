@@ -47,17 +47,23 @@ export function messageFor(code: string | undefined): string {
   return FALLBACK;
 }
 
-/** An API call that failed: its code, HTTP status (0 without an answer) and Chinese message. */
+/**
+ * An API call that failed: its code, HTTP status (0 without an answer), Chinese message, the
+ * server's `details`, and for a `429 RATE_LIMITED` the seconds to wait (`Retry-After`).
+ */
 export class ApiError extends Error {
   readonly code: AnyErrorCode | string;
   readonly status: number;
   readonly details: Record<string, unknown> | undefined;
-  constructor(code: string, status: number, details?: Record<string, unknown>) {
+  /** Whole seconds before the call may be tried again (the Retry-After header or `details.retryAfter`). */
+  readonly retryAfter: number | undefined;
+  constructor(code: string, status: number, details?: Record<string, unknown>, retryAfter?: number) {
     super(messageFor(code));
     this.name = 'ApiError';
     this.code = code;
     this.status = status;
     this.details = details;
+    this.retryAfter = retryAfter ?? secondsOf(details?.retryAfter);
   }
   /**
    * True when the request may not have been processed (no answer, timeout, 5xx, a claim still in
@@ -72,4 +78,10 @@ export class ApiError extends Error {
 export function errorText(err: unknown): string {
   if (err instanceof ApiError) return err.message;
   return FALLBACK;
+}
+
+/** A positive whole number of seconds (rounded up), or undefined for anything else. */
+export function secondsOf(v: unknown): number | undefined {
+  const n = typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v;
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.ceil(n) : undefined;
 }

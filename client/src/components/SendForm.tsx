@@ -5,8 +5,10 @@ import type { CreatePacketRequest } from '../../../functions/src/http/schemas';
 import { ApiError, errorText } from '../api/errors';
 import { clearDraft, loadDraft, saveDraft, type Draft } from '../lib/draft';
 import { ActionKey } from '../lib/ids';
-import { formatFen, formatYuan, parseYuan } from '../lib/money';
+import { formatBps, formatFen, formatYuan, parseYuan } from '../lib/money';
+import { refusalOf } from '../lib/refusal';
 import { applyScene, checkSend, DEFAULT_GREETING, EMPTY_FORM, MAX_GREETING, SCENES, type Limits, type SendFormValues } from '../lib/sendRules';
+import { RefusalNotice } from './RefusalNotice';
 import { Btn, ErrorNote, Field } from './ui';
 
 interface Props {
@@ -22,6 +24,31 @@ interface Props {
 
 type Step = 'form' | 'confirm';
 
+/** A refusal tied to what was sent: it marks its field until that field is changed. */
+interface Rejected {
+  /** GREETING_REJECTED: the greeting sent and the marketing word the server found. */
+  greeting?: { text: string; word?: string | undefined };
+  /** A limit refusal: the amount, count and mode sent, and the message for the amount field. */
+  amount?: { key: string; message: string };
+}
+
+const amountKey = (v: SendFormValues) => `${v.totalYuan}|${v.count}|${v.mode}`;
+
+/** The greeting with the rejected word marked (the first occurrence). */
+function MarkedGreeting({ text, word }: { text: string; word?: string | undefined }) {
+  const i = word ? text.indexOf(word) : -1;
+  if (!word || i < 0) return <>{text}</>;
+  return (
+    <>
+      {text.slice(0, i)}
+      <Text className="mark" aria-label="营销用语">
+        {word}
+      </Text>
+      {text.slice(i + word.length)}
+    </>
+  );
+}
+
 /**
  * The send form (SPEC §7: amount and count, greeting, confirm — the share follows on the packet
  * page). Inline validation with the API's limits; the draft saved as typed and offered back.
@@ -34,6 +61,7 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale }: Props)
   const [submitting, setSubmitting] = useState(false);
   const [submitError, setSubmitError] = useState<ApiError | undefined>();
   const [waitingLimits, setWaitingLimits] = useState(false);
+  const [rejected, setRejected] = useState<Rejected>({});
   const actionKey = useRef(new ActionKey('p'));
   const busy = useRef(false);
 
@@ -44,6 +72,19 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale }: Props)
   }, [values, offer]);
 
   const check = useMemo(() => checkSend(values, limits, strict), [values, limits, strict]);
+  const refusal = useMemo(() => refusalOf(submitError, { op: 'packet' }), [submitError]);
+
+  // The server's refusal of a field stays on it until the field is changed.
+  const rg = rejected.greeting;
+  const greetingRefused =
+    rg && rg.text !== '' && (values.greeting.trim() === rg.text || (rg.word !== undefined && values.greeting.includes(rg.word)))
+      ? rg.word
+        ? `祝福语不能含有“${rg.word}”，请删除或修改`
+        : '祝福语含有营销诱导用语，请修改'
+      : undefined;
+  const amountRefused = rejected.amount && rejected.amount.key === amountKey(values) ? rejected.amount.message : undefined;
+  const greetingError = check.errors.greeting ?? greetingRefused;
+  const totalError = check.errors.total ?? amountRefused;
 
   const change = (patch: Partial<SendFormValues>) => {
     setSubmitError(undefined);
@@ -68,7 +109,7 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale }: Props)
       return;
     }
     const c = checkSend(values, limits, true);
-    if (c.ready) {
+    if (c.ready && !greetingRefused && !amountRefused) {
       setSubmitError(undefined);
       setStep('confirm');
     }
@@ -96,6 +137,9 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale }: Props)
         saveDraft(values);
       }
       if (['INSUFFICIENT_FUNDS', 'LIMIT_PER_PACKET', 'LIMIT_DAILY'].includes(String(e.code))) onStale?.();
+      const r = refusalOf(e, { op: 'packet' });
+      if (r?.field === 'greeting') setRejected({ greeting: { text: ready.body.greeting ?? '', word: r.word } });
+      else if (r?.field === 'amount') setRejected({ amount: { key: amountKey(values), message: r.title } });
       setSubmitError(e);
     } finally {
       busy.current = false;
@@ -150,7 +194,7 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale }: Props)
               placeholder="0.00"
               suffix="元"
               maxlength={14}
-              error={check.errors.total}
+              error={totalError}
               onInput={(totalYuan) => change({ totalYuan })}
               big
             />
@@ -176,7 +220,7 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale }: Props)
               value={values.greeting}
               placeholder={DEFAULT_GREETING}
               maxlength={MAX_GREETING + 10}
-              error={check.errors.greeting}
+              error={greetingError}
               onInput={(greeting) => change({ greeting })}
             />
             <View className="scenes">
@@ -224,13 +268,24 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale }: Props)
               <Text>红包个数</Text>
               <Text>{ready.body.count} 个</Text>
             </View>
-            <View className="row" aria-label="手续费">
-              <Text>手续费</Text>
-              <Text>{formatYuan(ready.fee)}</Text>
-            </View>
-            <View className="row">
+            {/* Enterprise and provider accounts pay a fee on top (SPEC §2); personal accounts none. */}
+            {ready.fee > 0 && limits ? (
+              <>
+                <View className="row" aria-label="手续费">
+                  <Text>手续费（{formatBps(limits.feeBps)}）</Text>
+                  <Text>{formatYuan(ready.fee)}</Text>
+                </View>
+                <View className="row" aria-label="合计扣款">
+                  <Text>合计扣款</Text>
+                  <Text>{formatYuan(ready.debit)}</Text>
+                </View>
+              </>
+            ) : null}
+            <View className={`row${refusal?.field === 'greeting' ? ' row--error' : ''}`}>
               <Text>祝福语</Text>
-              <Text className="row__text">{ready.body.greeting ?? DEFAULT_GREETING}</Text>
+              <Text className="row__text">
+                {refusal?.field === 'greeting' ? <MarkedGreeting text={ready.body.greeting ?? DEFAULT_GREETING} word={refusal.word} /> : (ready.body.greeting ?? DEFAULT_GREETING)}
+              </Text>
             </View>
             {limits ? (
               <View className="row">
@@ -239,21 +294,30 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale }: Props)
               </View>
             ) : null}
           </View>
-          {check.insufficient ? (
+          {ready.fee > 0 && limits ? (
+            <Text className="hint">
+              手续费由发红包的人另付，按你账户的费率 {formatBps(limits.feeBps)} 计算，不足 1 分按 1 分收取；领取的人不扣手续费。
+            </Text>
+          ) : null}
+          {check.insufficient && refusal?.code !== 'INSUFFICIENT_FUNDS' ? (
             <View className="note note--error" role="alert">
               <Text className="note__text">零钱余额不足，还差 {formatYuan(ready.debit - (limits?.balance ?? 0))}</Text>
               <Btn label="去充值" kind="ghost" onClick={onTopUp} />
             </View>
           ) : null}
-          {submitError ? (
-            submitError.code === 'INSUFFICIENT_FUNDS' ? (
-              <View className="note note--error" role="alert">
-                <Text className="note__text">{submitError.message}</Text>
-                <Btn label="去充值" kind="ghost" onClick={onTopUp} />
-              </View>
-            ) : (
-              <ErrorNote message={submitError.retryable ? `${errorText(submitError)}（可再次点击确认支付，不会重复扣款）` : errorText(submitError)} />
-            )
+          {refusal ? (
+            <RefusalNotice
+              refusal={refusal}
+              on={{
+                editGreeting: () => setStep('form'),
+                editAmount: () => setStep('form'),
+                topUp: onTopUp,
+                retry: () => void pay(),
+                dismiss: () => setSubmitError(undefined),
+              }}
+            />
+          ) : submitError ? (
+            <ErrorNote message={submitError.retryable ? `${errorText(submitError)}（可再次点击确认支付，不会重复扣款）` : errorText(submitError)} />
           ) : null}
           <Btn label="确认支付" kind="gold" className="btn--block" loading={submitting} disabled={submitting || !!check.insufficient} onClick={pay}>
             {submitting ? '支付中…' : '确认支付'}

@@ -60,10 +60,24 @@ export function fenToInput(fen: Fen): string {
   return formatFen(fen);
 }
 
-/** The fee the sender pays on top, rounded up to the whole fen: ceil(total × bps / 10000). */
+/**
+ * The fee the sender pays on top, rounded up to the whole fen: ceil(total × bps / 10000) — the
+ * server's formula (functions/src/domain/money.ts feeFor). Split as total = q × 10000 + r so that
+ * no intermediate leaves the exact integer range, even for a large provider amount (no BigInt:
+ * older mini-program engines lack it).
+ */
 export function feeFor(total: Fen, feeBps: number): Fen {
   if (feeBps <= 0 || total <= 0) return 0;
-  return Math.floor((total * feeBps + 9999) / 10000);
+  const q = Math.floor(total / 10000);
+  const r = total % 10000;
+  return q * feeBps + Math.floor((r * feeBps + 9999) / 10000);
+}
+
+/** A fee rate in basis points as a percentage: 60 → "0.6%", 35 → "0.35%", 100 → "1%". */
+export function formatBps(bps: number): string {
+  const b = Math.max(0, Math.round(bps));
+  const frac = String(b % 100).padStart(2, '0').replace(/0+$/, '');
+  return `${Math.floor(b / 100)}${frac ? `.${frac}` : ''}%`;
 }
 
 /** How an amount is read aloud: 1230 → "12元3角", 5 → "5分", 100 → "1元". */

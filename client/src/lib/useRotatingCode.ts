@@ -48,15 +48,19 @@ export function lifetimeLeftMs(code: HeldCode, now: number): number {
 
 /**
  * Keeps a live code fresh: fetches a new one when the current one reaches its refresh time
- * (before it expires), retries a failed fetch with back-off while the old code is still valid,
- * and stops on errors that end the rotation. Gives a seconds countdown to the next refresh.
+ * (before it expires), retries a failed fetch with back-off while the old code is still valid
+ * (after a `429 RATE_LIMITED`: not before its Retry-After, the refusal given as `limited`), and
+ * stops on errors that end the rotation. Gives a seconds countdown to the next refresh.
  */
 export function useRotatingCode({ fetchCode, initial, active, onFatal, now = Date.now }: Options) {
   const [code, setCode] = useState<HeldCode | undefined>(initial);
   const [error, setError] = useState<string | undefined>();
   const [refreshing, setRefreshing] = useState(false);
   const [tick, setTick] = useState(0);
+  const [limited, setLimited] = useState<ApiError | undefined>();
   const attempt = useRef(0);
+  /** RATE_LIMITED: no retry before this many ms (the server's Retry-After). */
+  const waitMs = useRef(0);
   const inFlight = useRef(false);
   const fetchRef = useRef(fetchCode);
   fetchRef.current = fetchCode;
@@ -80,7 +84,9 @@ export function useRotatingCode({ fetchCode, initial, active, onFatal, now = Dat
       const view = await fetchRef.current();
       if (!alive.current) return;
       attempt.current = 0;
+      waitMs.current = 0;
       setError(undefined);
+      setLimited(undefined);
       setCode({ view, receivedAt: nowRef.current() });
     } catch (err) {
       if (!alive.current) return;
@@ -88,7 +94,17 @@ export function useRotatingCode({ fetchCode, initial, active, onFatal, now = Dat
       if (FATAL.has(String(e.code))) {
         fatalRef.current?.(e);
         setError(e.message);
+      } else if (e.code === 'RATE_LIMITED') {
+        // Too many refreshes this minute: wait as told (the page shows the refusal and its
+        // countdown), then try again; the old code stays shown while still valid.
+        attempt.current += 1;
+        waitMs.current = (e.retryAfter ?? 0) * 1000;
+        setError(undefined);
+        setLimited(e);
+        setTick((t) => t + 1);
       } else {
+        waitMs.current = 0;
+        setLimited(undefined);
         attempt.current += 1;
         setError(`二维码刷新失败，正在重试（${e.message}）`);
         setTick((t) => t + 1); // schedules the retry below
@@ -103,7 +119,7 @@ export function useRotatingCode({ fetchCode, initial, active, onFatal, now = Dat
   useEffect(() => {
     if (!active) return undefined;
     let delay: number;
-    if (attempt.current > 0) delay = RETRY_MS[Math.min(attempt.current - 1, RETRY_MS.length - 1)]!;
+    if (attempt.current > 0) delay = Math.max(waitMs.current, RETRY_MS[Math.min(attempt.current - 1, RETRY_MS.length - 1)]!);
     else if (code) delay = Math.max(0, code.receivedAt + refreshDelayMs(code.view) - nowRef.current());
     else delay = 0;
     const t = setTimeout(() => void refresh(), delay);
@@ -121,5 +137,5 @@ export function useRotatingCode({ fetchCode, initial, active, onFatal, now = Dat
 
   const secondsLeft = code ? Math.max(0, Math.ceil((code.receivedAt + refreshDelayMs(code.view) - nowMs) / 1000)) : 0;
   const expired = code ? lifetimeLeftMs(code, nowMs) <= 0 : false;
-  return { code, secondsLeft, expired, refreshing, error, refresh };
+  return { code, secondsLeft, expired, refreshing, error, limited, refresh };
 }

@@ -7,6 +7,8 @@ import { ApiError, errorText } from '../../api/errors';
 import { devUserFor, saveSession } from '../../api/session';
 import { paramText } from '../../lib/links';
 import { PageShell } from '../../components/PageShell';
+import { RefusalNotice } from '../../components/RefusalNotice';
+import { refusalOf, type Refusal } from '../../lib/refusal';
 import { Btn, ErrorNote, Field } from '../../components/ui';
 import './index.scss';
 
@@ -27,6 +29,8 @@ export default function Login() {
   const dev = devLoginEnabled();
   const [name, setName] = useState('');
   const [error, setError] = useState<string | undefined>();
+  /** A refusal of this device or account (DEVICE_LIMIT: a 4th account on this device in 7 days). */
+  const [refusal, setRefusal] = useState<Refusal | undefined>();
   const [busy, setBusy] = useState(false);
   const inFlight = useRef(false);
 
@@ -48,12 +52,15 @@ export default function Login() {
     inFlight.current = true;
     setBusy(true);
     setError(undefined);
+    setRefusal(undefined);
     try {
       const s = await api.login({ devUser: devUserFor(n), name: n });
       saveSession(s);
       done(target(next));
     } catch (err) {
-      setError(errorText(err));
+      const r = refusalOf(err, { op: 'login' });
+      if (r) setRefusal(r);
+      else setError(errorText(err));
     } finally {
       inFlight.current = false;
       setBusy(false);
@@ -65,6 +72,7 @@ export default function Login() {
     inFlight.current = true;
     setBusy(true);
     setError(undefined);
+    setRefusal(undefined);
     try {
       const { code } = await Taro.login();
       if (!code) throw new ApiError('NETWORK_ERROR', 0);
@@ -72,7 +80,9 @@ export default function Login() {
       saveSession(s);
       done(target(next));
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : '微信登录失败，请重试');
+      const r = refusalOf(err, { op: 'login' });
+      if (r) setRefusal(r);
+      else setError(err instanceof ApiError ? err.message : '微信登录失败，请重试');
     } finally {
       inFlight.current = false;
       setBusy(false);
@@ -113,6 +123,19 @@ export default function Login() {
             </Btn>
           </>
         )}
+        {refusal ? (
+          <RefusalNotice
+            refusal={refusal}
+            on={{
+              switchAccount: () => {
+                setRefusal(undefined);
+                setName('');
+              },
+              retry: () => void (dev ? devLogin() : wechatLogin()),
+              dismiss: () => setRefusal(undefined),
+            }}
+          />
+        ) : null}
         {error ? <ErrorNote message={error} /> : null}
       </View>
     </PageShell>

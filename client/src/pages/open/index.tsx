@@ -6,9 +6,11 @@ import { ApiError, errorText } from '../../api/errors';
 import { currentSession } from '../../api/session';
 import { ClaimList } from '../../components/ClaimList';
 import { PageShell } from '../../components/PageShell';
+import { RefusalNotice } from '../../components/RefusalNotice';
 import { aria, Btn, ErrorNote, Loading } from '../../components/ui';
 import { h5OpenLink, openPath, paramText } from '../../lib/links';
 import { formatFen, spokenYuan } from '../../lib/money';
+import { refusalOf, type Refusal } from '../../lib/refusal';
 import { canSpeak, speak, stopSpeaking } from '../../lib/speech';
 import { KEYS, load, save } from '../../lib/storage';
 import './index.scss';
@@ -23,6 +25,8 @@ type Screen =
   | { kind: 'codeExpired' }
   | { kind: 'invalid' }
   | { kind: 'notReady' }
+  // A risk or limit refusal (rate limit, blocked account, not for you…), from opening or claiming.
+  | { kind: 'refused'; refusal: Refusal; from: 'open' | 'claim' }
   | { kind: 'error'; message: string };
 
 const STATE_TEXT: Partial<Record<Screen['kind'], string>> = {
@@ -66,8 +70,10 @@ export default function OpenPage() {
     }
   }, []);
 
-  const fromError = (err: unknown): Screen => {
+  const fromError = (err: unknown, from: 'open' | 'claim' = 'open'): Screen => {
     const e = err instanceof ApiError ? err : undefined;
+    const refusal = refusalOf(err, { op: 'claim' });
+    if (refusal) return { kind: 'refused', refusal, from };
     switch (e?.code) {
       case 'CODE_INVALID':
       case 'NOT_FOUND':
@@ -140,7 +146,7 @@ export default function OpenPage() {
       if (speechOn) speak(`恭喜，你领到了${spokenYuan(res.amount)}`);
       void loadDetail(res.packetId);
     } catch (err) {
-      setView(fromError(err));
+      setView(fromError(err, 'claim'));
       if (err instanceof ApiError && err.code === 'PACKET_FINISHED' && summary) void loadDetail(summary.id);
     } finally {
       claiming.current = false;
@@ -168,6 +174,7 @@ export default function OpenPage() {
     const parts: string[] = [];
     if (summary) parts.push(`${summary.sender.name}的红包，${summary.greeting}`);
     if (view.kind === 'claimed') parts.push(`你领到了${spokenYuan(view.amount)}`);
+    else if (view.kind === 'refused') parts.push(`${view.refusal.title}。${view.refusal.body}`);
     else if (STATE_TEXT[view.kind]) parts.push(STATE_TEXT[view.kind]!);
     speak(parts.join('。'));
   };
@@ -206,7 +213,7 @@ export default function OpenPage() {
     }
   };
 
-  const ended = view.kind !== 'loading' && view.kind !== 'ready' && view.kind !== 'claimed' && view.kind !== 'error';
+  const ended = view.kind !== 'loading' && view.kind !== 'ready' && view.kind !== 'claimed' && view.kind !== 'error' && view.kind !== 'refused';
   const claims = detail?.claims ?? [];
 
   return (
@@ -266,6 +273,22 @@ export default function OpenPage() {
               {STATE_TEXT[view.kind]}
             </Text>
             {view.kind === 'notReady' || view.kind === 'codeExpired' ? <Btn label="重新打开" kind="gold" onClick={() => void open()} /> : null}
+          </View>
+        ) : null}
+
+        {view.kind === 'refused' ? (
+          <View className="ended">
+            <RefusalNotice
+              refusal={view.refusal}
+              on={{
+                retry: () => {
+                  if (view.from === 'open') return void open();
+                  setView({ kind: 'ready' }); // the 開 coin spins while the claim is retried
+                  void claim();
+                },
+                dismiss: () => void open(),
+              }}
+            />
           </View>
         ) : null}
 

@@ -1,17 +1,19 @@
 import { Text, View } from '@tarojs/components';
 import Taro, { useDidHide, useDidShow, useRouter, useShareAppMessage } from '@tarojs/taro';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, type CodeView, type PacketView } from '../../api';
 import { ApiError, errorText } from '../../api/errors';
 import { currentSession } from '../../api/session';
 import { ClaimList } from '../../components/ClaimList';
 import { PageShell } from '../../components/PageShell';
 import { QrCode } from '../../components/QrCode';
+import { RefusalNotice } from '../../components/RefusalNotice';
 import { aria, Btn, ErrorNote, Loading } from '../../components/ui';
 import { expiresIn, STATUS_TEXT } from '../../lib/format';
 import { h5OpenLink, openPath } from '../../lib/links';
 import { formatYuan } from '../../lib/money';
 import { loadCodes, saveLive, saveShare } from '../../lib/packetCodes';
+import { refusalOf, type Refusal } from '../../lib/refusal';
 import { refreshDelayMs, useRotatingCode, type HeldCode } from '../../lib/useRotatingCode';
 import './index.scss';
 
@@ -35,8 +37,9 @@ export default function PacketPage() {
   const [link, setLink] = useState<string | undefined>();
   const [shareBusy, setShareBusy] = useState(false);
   const [shareError, setShareError] = useState<string | undefined>();
+  const [shareRefusal, setShareRefusal] = useState<Refusal | undefined>();
   const [visible, setVisible] = useState(true);
-  const [fatal, setFatal] = useState<string | undefined>();
+  const [fatal, setFatal] = useState<Refusal | undefined>();
   const polling = useRef(false);
 
   useDidShow(() => setVisible(true));
@@ -65,10 +68,13 @@ export default function PacketPage() {
     initial: freshLive(initial.live),
     active: visible && active && isSender && !fatal && !!id,
     onFatal: (e: ApiError) => {
-      if (e.code === 'FORBIDDEN') setFatal('只有发红包的人可以展示这个红包的二维码');
+      if (e.code === 'FORBIDDEN') setFatal(refusalOf(e, { op: 'code' }));
       void loadPacket();
     },
   });
+
+  // Memoized: a new refusal object restarts the notice's countdown.
+  const limited = useMemo(() => (rot.limited ? refusalOf(rot.limited, { op: 'code' }) : undefined), [rot.limited]);
 
   useEffect(() => {
     if (rot.code) saveLive(id, rot.code);
@@ -91,9 +97,12 @@ export default function PacketPage() {
       const s = await api.newCode(id, 'share');
       setShare(s);
       saveShare(id, s);
+      setShareRefusal(undefined);
       return s;
     } catch (err) {
-      setShareError(errorText(err));
+      const r = refusalOf(err, { op: 'code' });
+      if (r) setShareRefusal(r);
+      else setShareError(errorText(err));
       return undefined;
     }
   }, [id, share]);
@@ -112,6 +121,7 @@ export default function PacketPage() {
     if (shareBusy) return;
     setShareBusy(true);
     setShareError(undefined);
+    setShareRefusal(undefined);
     try {
       const s = await ensureShare();
       if (!s) return;
@@ -180,7 +190,7 @@ export default function PacketPage() {
             {rot.error ? <Text className="hb-card__warn">{rot.error}</Text> : null}
           </View>
         ) : null}
-        {fatal ? <Text className="hb-card__status">{fatal}</Text> : null}
+        {fatal ? <RefusalNotice refusal={fatal} /> : null}
         {finished ? (
           <Text className="hb-card__status" {...aria({ role: 'status' })}>
             {STATUS_TEXT[status!]}
@@ -205,6 +215,8 @@ export default function PacketPage() {
         <Loading />
       )}
 
+      {limited && active && isSender && !fatal ? <RefusalNotice refusal={limited} on={{ retry: () => void rot.refresh() }} /> : null}
+
       {active && isSender && !fatal ? (
         <View className="share">
           {process.env.TARO_ENV === 'weapp' ? (
@@ -224,6 +236,7 @@ export default function PacketPage() {
               {link}
             </Text>
           ) : null}
+          {shareRefusal ? <RefusalNotice refusal={shareRefusal} on={{ retry: () => void (process.env.TARO_ENV === 'weapp' ? ensureShare() : copyLink()), dismiss: () => setShareRefusal(undefined) }} /> : null}
           {shareError ? <ErrorNote message={shareError} /> : null}
           {packet ? <Text className="hint hint--center">{expiresIn(packet.expiresAt)}，未领完的钱自动退回零钱</Text> : null}
         </View>

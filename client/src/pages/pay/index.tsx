@@ -4,10 +4,12 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, type TransferResponse, type WalletResponse } from '../../api';
 import { ApiError, errorText } from '../../api/errors';
 import { PageShell } from '../../components/PageShell';
+import { RefusalNotice } from '../../components/RefusalNotice';
 import { Btn, ErrorNote, Field } from '../../components/ui';
 import { ActionKey } from '../../lib/ids';
 import { extractCode, openPath, paramText } from '../../lib/links';
 import { formatYuan, parseYuan } from '../../lib/money';
+import { refusalOf, type Refusal } from '../../lib/refusal';
 import './index.scss';
 
 /** Pay into someone's 收款码: scan it (weapp) or paste it (H5), then amount, note, pay. */
@@ -22,6 +24,7 @@ export default function PayPage() {
   const [note, setNote] = useState('');
   const [amountError, setAmountError] = useState<string | undefined>();
   const [payError, setPayError] = useState<string | undefined>();
+  const [refusal, setRefusal] = useState<Refusal | undefined>();
   const [paying, setPaying] = useState(false);
   const [done, setDone] = useState<TransferResponse | undefined>();
   const [wallet, setWallet] = useState<WalletResponse | undefined>();
@@ -49,6 +52,7 @@ export default function PayPage() {
       }
       setCode(c);
       setPayee(v.payee);
+      setRefusal(undefined);
     } catch (err) {
       setCodeError(err instanceof ApiError && err.code === 'CODE_INVALID' ? '无效的收款码' : errorText(err));
     } finally {
@@ -80,6 +84,7 @@ export default function PayPage() {
     if ([...note].length > 50) return setAmountError('备注最多 50 个字');
     setAmountError(undefined);
     setPayError(undefined);
+    setRefusal(undefined);
     busy.current = true;
     setPaying(true);
     const body = note.trim() ? { code, amount: p.fen, note: note.trim() } : { code, amount: p.fen };
@@ -90,6 +95,12 @@ export default function PayPage() {
     } catch (err) {
       if (!(err instanceof ApiError && err.retryable)) key.current.done();
       const e = err instanceof ApiError ? err : undefined;
+      const r = refusalOf(err, { op: 'transfer' });
+      if (r) {
+        setRefusal(r);
+        if (r.field === 'amount' || r.code === 'INSUFFICIENT_FUNDS') api.wallet().then(setWallet, () => undefined);
+        return;
+      }
       setPayError(e?.code === 'CODE_EXPIRED' ? '收款码已过期，请让对方刷新后重新粘贴或扫码' : e?.retryable ? `${errorText(err)}（再次点击付款不会重复扣款）` : errorText(err));
     } finally {
       busy.current = false;
@@ -137,12 +148,43 @@ export default function PayPage() {
       </View>
       {payee ? (
         <View className="card">
-          <Field label="付款金额（元）" caption="金额" kind="money" value={amount} placeholder="0.00" suffix="元" maxlength={12} error={amountError} onInput={(v) => setAmount(v)} big />
+          <Field
+            label="付款金额（元）"
+            caption="金额"
+            kind="money"
+            value={amount}
+            placeholder="0.00"
+            suffix="元"
+            maxlength={12}
+            error={amountError ?? (refusal?.field === 'amount' ? refusal.title : undefined)}
+            onInput={(v) => {
+              setAmount(v);
+              if (refusal?.field === 'amount' || refusal?.code === 'INSUFFICIENT_FUNDS') setRefusal(undefined);
+            }}
+            big
+          />
           <Field label="备注" value={note} placeholder="添加备注（选填）" maxlength={60} onInput={(v) => setNote(v)} />
+          {refusal ? (
+            <RefusalNotice
+              refusal={refusal}
+              on={{
+                editAmount: () => {
+                  setAmountError(refusal.title);
+                  setRefusal(undefined);
+                },
+                topUp: () => void Taro.navigateTo({ url: '/pages/wallet/index' }),
+                retry: () => void pay(),
+                dismiss: () => setRefusal(undefined),
+              }}
+            />
+          ) : null}
           {payError ? <ErrorNote message={payError} /> : null}
-          <Btn label="确认付款" className="btn--block" loading={paying} disabled={paying} onClick={() => void pay()}>
-            {paying ? '付款中…' : '付款'}
-          </Btn>
+          {/* A frozen receive code takes no payment until it lifts: no button to try again now. */}
+          {refusal?.code === 'CODE_FROZEN' ? null : (
+            <Btn label="确认付款" className="btn--block" loading={paying} disabled={paying} onClick={() => void pay()}>
+              {paying ? '付款中…' : '付款'}
+            </Btn>
+          )}
           {wallet ? <Text className="hint hint--center">零钱余额 {formatYuan(wallet.balance)}</Text> : null}
         </View>
       ) : null}

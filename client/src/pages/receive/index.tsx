@@ -1,11 +1,13 @@
 import { Text, View } from '@tarojs/components';
 import Taro, { useDidHide, useDidShow } from '@tarojs/taro';
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { api } from '../../api';
 import { currentSession } from '../../api/session';
 import { PageShell } from '../../components/PageShell';
 import { QrCode } from '../../components/QrCode';
+import { RefusalNotice } from '../../components/RefusalNotice';
 import { Btn, Loading } from '../../components/ui';
+import { refusalOf } from '../../lib/refusal';
 import { useRotatingCode } from '../../lib/useRotatingCode';
 import './index.scss';
 
@@ -21,6 +23,7 @@ export default function ReceivePage() {
     onFatal: (e) => setStopped(e.message),
   });
   const name = currentSession()?.name ?? '';
+  const limited = useMemo(() => (rot.limited ? refusalOf(rot.limited, { op: 'code' }) : undefined), [rot.limited]);
 
   const copy = async () => {
     if (!rot.code) return;
@@ -49,6 +52,7 @@ export default function ReceivePage() {
           {stopped ?? (rot.code ? (rot.expired ? '收款码已过期，正在刷新…' : `${rot.secondsLeft} 秒后自动刷新`) : '…')}
         </Text>
         {rot.error && !stopped ? <Text className="receive-card__warn">{rot.error}</Text> : null}
+        {limited && !stopped ? <RefusalNotice refusal={limited} on={{ retry: () => void rot.refresh() }} /> : null}
         <Text className="hint hint--center">付款人用「扫一扫」扫码，或粘贴收款码付款；钱直接进入你的零钱</Text>
         {process.env.TARO_ENV === 'h5' ? <Btn label="复制收款码" kind="ghost" disabled={!rot.code} onClick={() => void copy()} /> : null}
       </View>

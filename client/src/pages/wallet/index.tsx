@@ -4,10 +4,12 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, type LedgerLine, type WalletResponse } from '../../api';
 import { ApiError, errorText } from '../../api/errors';
 import { PageShell } from '../../components/PageShell';
+import { RefusalNotice } from '../../components/RefusalNotice';
 import { aria, Btn, Empty, ErrorNote, Field, Loading } from '../../components/ui';
 import { LEDGER_TEXT, shortTime } from '../../lib/format';
 import { ActionKey } from '../../lib/ids';
 import { formatSigned, formatYuan, parseYuan } from '../../lib/money';
+import { refusalOf, type Refusal } from '../../lib/refusal';
 import { usePaged } from '../../lib/usePaged';
 import './index.scss';
 
@@ -21,6 +23,7 @@ export default function WalletPage() {
   const [amount, setAmount] = useState('');
   const [fieldError, setFieldError] = useState<string | undefined>();
   const [topupError, setTopupError] = useState<string | undefined>();
+  const [refusal, setRefusal] = useState<Refusal | undefined>();
   const [done, setDone] = useState<string | undefined>();
   const [paying, setPaying] = useState(false);
   const busy = useRef(false);
@@ -63,6 +66,7 @@ export default function WalletPage() {
     if (p.fen > MAX_TOPUP) return setFieldError(`单次最多充值 ${formatYuan(MAX_TOPUP)}`);
     setFieldError(undefined);
     setTopupError(undefined);
+    setRefusal(undefined);
     setDone(undefined);
     busy.current = true;
     setPaying(true);
@@ -75,6 +79,8 @@ export default function WalletPage() {
       void reload();
     } catch (err) {
       if (!(err instanceof ApiError && err.retryable)) key.current.done();
+      const r = refusalOf(err, { op: 'topup' });
+      if (r) return setRefusal(r);
       setTopupError(err instanceof ApiError && err.retryable ? `${errorText(err)}（再次点击充值不会重复扣款）` : errorText(err));
     } finally {
       busy.current = false;
@@ -111,6 +117,7 @@ export default function WalletPage() {
             </Btn>
           ))}
         </View>
+        {refusal ? <RefusalNotice refusal={refusal} on={{ retry: () => void topup(), dismiss: () => setRefusal(undefined) }} /> : null}
         {topupError ? <ErrorNote message={topupError} /> : null}
         {done ? (
           <Text className="note note--ok" {...aria({ role: 'status' })}>
