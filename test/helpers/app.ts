@@ -11,6 +11,7 @@ import { routes as codeRoutes } from '../../functions/handlers/codes';
 import { routes as claimRoutes } from '../../functions/handlers/claims';
 import { routes as transferRoutes } from '../../functions/handlers/transfers';
 import { routes as sweepRoutes } from '../../functions/handlers/sweep';
+import { routes as operationsRoutes } from '../../functions/handlers/operations';
 
 process.env.LOG_REQUESTS = '0';
 process.env.LOG_ERRORS = process.env.LOG_ERRORS ?? '0';
@@ -23,6 +24,7 @@ export const allRoutes = [
   ...claimRoutes,
   ...transferRoutes,
   ...sweepRoutes,
+  ...operationsRoutes,
 ];
 
 /** A clock tests can move. */

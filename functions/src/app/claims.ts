@@ -6,7 +6,7 @@ import type { Deps } from './deps';
 import { packetOfCode } from './packets';
 import { claimCredit } from './settlement';
 import { claimList } from './views';
-import { riskCheck, riskCount } from './risk-gate';
+import { rateLimit, riskCheck, riskCount } from './risk-gate';
 
 /**
  * A claim's first request is certainly dead once its marker is older than this: the claim
@@ -66,7 +66,7 @@ export async function claim(d: Deps, who: Principal, code: string, deviceId?: st
   }
 
   const movement = { kind: 'claim' as const, amount: 0, opId: `claim:${packetId}`, deviceId };
-  const [tail] = await Promise.all([d.wallets.state(who.userId), riskCheck(d, who, who.tier, movement)]);
+  const [tail] = await Promise.all([d.wallets.state(who.userId), riskCheck(d, who, who.tier, movement), rateLimit(d, who, 'claim', deviceId)]);
   if (deviceId) await riskCount(d, who, who.tier, movement);
   const marker = { packetId, userId: who.userId, at: iso(nowMs), atMs: nowMs, attempt: 0, seqHint: tail.seq };
   if (!(await d.packets.putMarker(marker))) return repeatClaim(d, who, packet);

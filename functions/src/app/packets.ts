@@ -7,7 +7,7 @@ import type { PacketRecord } from '../store/packets';
 import { FEE_ACCOUNT, iso, seconds, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 import { idempotent } from './idempotent';
-import { riskAfter, riskCheck, riskCount } from './risk-gate';
+import { rateLimit, riskAfter, riskCheck, riskCount } from './risk-gate';
 import { dueShard, fundPacket } from './settlement';
 import { claimability, packetCode, packetSummary, packetView } from './views';
 
@@ -117,6 +117,8 @@ export async function newPacketCode(d: Deps, who: Principal, id: string, kind: '
   if (kind === 'share' && !isSender && !(await d.packets.slotOf(id, who.userId))) fail('FORBIDDEN', '领取后才能转发这个红包');
   const state = claimability(packet, d.now());
   if (!state.claimable) fail(state.reason === 'PACKET_FINISHED' ? 'PACKET_FINISHED' : 'PACKET_EXPIRED', state.reason === 'PACKET_FINISHED' ? '红包已领完' : '红包已过期');
+  // Counted only once the request is valid: refused input writes nothing.
+  await rateLimit(d, who, 'code_refresh');
   return { status: 201, body: packetCode(d, packet, kind) };
 }
 

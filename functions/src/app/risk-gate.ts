@@ -9,6 +9,9 @@ import {
   decideDevice,
   decideLarge,
   decideNight,
+  decideRate,
+  rateWindow,
+  type RateAction,
   nightApplies,
   refusalError,
   riskRulesFor,
@@ -89,4 +92,20 @@ export async function riskCount(d: Deps, who: Principal, tier: Tier, m: Movement
 /** After the money moved: the large-transaction report (allowed within limits, SPEC §5). */
 export async function riskAfter(d: Deps, who: Principal, tier: Tier, m: Movement): Promise<void> {
   await d.risk.record(decideLarge(m.kind, m.amount, contextOf(d, who, tier, m), riskRulesFor(tier).large));
+}
+
+/**
+ * The per-account rate limit of claims and code refreshes (one atomic counter write per call,
+ * SPEC §5 abuse control): over the tier's per-minute limit → `429 RATE_LIMITED` with
+ * `retryAfter`. Only the first refusal of a window is written (risk event + audit record).
+ */
+export async function rateLimit(d: Deps, who: Principal, action: RateAction, deviceId?: string): Promise<void> {
+  const nowMs = d.now();
+  const w = rateWindow(nowMs);
+  const count = await d.risk.countRate(who.userId, action, w.startMs);
+  const ctx: RiskContext = { userId: who.userId, tier: who.tier, opId: `rate:${action}:${w.startMs}`, nowMs, deviceId };
+  const decision = decideRate(ctx, action, count, riskRulesFor(who.tier));
+  if (decision.kind === 'allow') return;
+  if (decision.events.length > 0) await enforce(d, ctx, decision);
+  throw refusalError(decision)!;
 }

@@ -5,7 +5,7 @@ import { isCodeExpired, verifyCode, type CodeClaims } from '../domain/codes';
 import { iso, seconds, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 import { idempotent } from './idempotent';
-import { riskAfter, riskCheck, riskCount } from './risk-gate';
+import { rateLimit, riskAfter, riskCheck, riskCount } from './risk-gate';
 import { completeTransfer, dueShard } from './settlement';
 import { issueCode } from './views';
 
@@ -13,7 +13,7 @@ const PENDING_GRACE_MS = 60_000;
 
 /** GET /v1/receive-code — the caller's own rotating 收款码. */
 export async function receiveCode(d: Deps, who: Principal): Promise<Outcome> {
-  const profile = await d.accounts.get(who.userId);
+  const [profile] = await Promise.all([d.accounts.get(who.userId), rateLimit(d, who, 'code_refresh')]);
   const policy = policyFor(profile?.tier ?? who.tier, profile?.settings);
   return { status: 200, body: issueCode(d, 'receive', who.userId, { validitySeconds: policy.codeValiditySeconds }) };
 }

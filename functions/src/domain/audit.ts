@@ -29,6 +29,7 @@ export const AuditTypes = {
   blacklist_add: 'blacklist_add',
   blacklist_remove: 'blacklist_remove',
   tier_change: 'tier_change',
+  support_view: 'support_view',
   // money movements: the ledger's entry types
   ...LedgerTypes,
 } as const;
@@ -170,7 +171,24 @@ export function auditDetails(raw: Record<string, unknown> = {}): AuditDetails {
   return out;
 }
 
-/** A record as support staff see it: its account id masked (details are masked at write). */
+/**
+ * Detail keys that hold a whole account or device id on purpose: staff actions record whom they
+ * touched (`subject`) and who acted (`by`), so the chain can answer "who did what to whom".
+ */
+const STAFF_REF_KEYS = new Set(['subject', 'by']);
+
+/**
+ * A record as support staff see it: its account id and the staff reference ids masked (other
+ * ids are masked at write). The hash stays that of the stored record, so a masked record
+ * cannot be re-verified by its reader — verification runs on the store (`npm run audit:verify`).
+ */
 export function maskedRecord(r: AuditRecord): AuditRecord {
-  return { ...r, accountId: mask(r.accountId) };
+  return { ...r, accountId: mask(r.accountId), details: maskStaffRefs(r.details) };
+}
+
+/** Details with the staff reference ids (`subject`, `by`) masked, as support staff see them. */
+export function maskStaffRefs(details: AuditDetails): AuditDetails {
+  const out: AuditDetails = {};
+  for (const [k, v] of Object.entries(details)) out[k] = STAFF_REF_KEYS.has(k) && typeof v === 'string' ? mask(v) : v;
+  return out;
 }

@@ -218,3 +218,25 @@ export function formatYuan(amount: Fen): string {
   const text = `${digits.slice(0, -2)}.${digits.slice(-2)}`;
   return negative ? `-${text}` : text;
 }
+
+/**
+ * Why `settings` cannot be stored for an account of `tier` as given, or undefined when every
+ * field would take effect unchanged. {@link policyFor} clamps or ignores what a tier does not
+ * allow (defence for stored data); an admin setting them gets told instead of silently clamped.
+ */
+export function settingsProblem(tier: Tier, settings: AccountSettings): string | undefined {
+  const p = policyFor(tier, settings);
+  const row = TIER_TABLE[tier];
+  if (settings.feeBps !== undefined && p.feeBps !== settings.feeBps) {
+    return `feeBps must be ${row.feeBps.min}–${row.feeBps.max} for ${tier}`;
+  }
+  if (settings.codeValiditySeconds !== undefined && (p.codeValiditySeconds !== settings.codeValiditySeconds || row.codeValiditySeconds.min === row.codeValiditySeconds.max)) {
+    return row.codeValiditySeconds.min === row.codeValiditySeconds.max
+      ? `code validity is fixed for ${tier}`
+      : `codeValiditySeconds must be ${row.codeValiditySeconds.min}–${row.codeValiditySeconds.max}`;
+  }
+  for (const k of ['perPacketLimit', 'dailyLimit'] as const) {
+    if (settings[k] !== undefined && (!row.negotiatedLimits || p[k] !== settings[k])) return `${k} can only be negotiated by providers`;
+  }
+  return undefined;
+}

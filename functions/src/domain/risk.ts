@@ -56,6 +56,7 @@ export const RiskRules = {
   large_transaction: 'large_transaction',
   blacklist: 'blacklist',
   marketing_words: 'marketing_words',
+  rate_limit: 'rate_limit',
 } as const;
 export type RiskRule = (typeof RiskRules)[keyof typeof RiskRules];
 
@@ -94,6 +95,12 @@ export interface TierRiskRules {
     /** Movements strictly over this amount (fen) are reported. */
     readonly over: Fen;
   };
+  readonly rate: {
+    /** Most claims one account may attempt per clock minute; the next gets 429 RATE_LIMITED. */
+    readonly claimsPerMinute: number;
+    /** Most code refreshes (packet codes, receive code) per account per clock minute. */
+    readonly codeRefreshesPerMinute: number;
+  };
   readonly marketing: {
     /** Whether greetings of this tier are checked (SPEC §5: enterprise and provider). */
     readonly enabled: boolean;
@@ -117,9 +124,11 @@ const SPEC_RULES = {
  * ("custom rules", {@link riskRulesFor}).
  */
 export const DEFAULT_RISK_RULES = {
-  personal: { level: 3, ...SPEC_RULES, marketing: { enabled: false, words: BASE_MARKETING_WORDS } },
-  enterprise: { level: 2, ...SPEC_RULES, marketing: { enabled: true, words: BASE_MARKETING_WORDS } },
-  provider: { level: 1, ...SPEC_RULES, marketing: { enabled: true, words: BASE_MARKETING_WORDS } },
+  // A person claims a handful of packets a minute at most, and a packet page refreshes its code
+  // once a minute; businesses run many packets (campaigns) from one account.
+  personal: { level: 3, ...SPEC_RULES, rate: { claimsPerMinute: 20, codeRefreshesPerMinute: 30 }, marketing: { enabled: false, words: BASE_MARKETING_WORDS } },
+  enterprise: { level: 2, ...SPEC_RULES, rate: { claimsPerMinute: 60, codeRefreshesPerMinute: 300 }, marketing: { enabled: true, words: BASE_MARKETING_WORDS } },
+  provider: { level: 1, ...SPEC_RULES, rate: { claimsPerMinute: 600, codeRefreshesPerMinute: 3_000 }, marketing: { enabled: true, words: BASE_MARKETING_WORDS } },
 } as const satisfies { readonly [T in Tier]: TierRiskRules };
 
 /** Per-account or deployment overrides (untrusted: invalid values are ignored). */
@@ -128,6 +137,7 @@ export interface RiskOverrides {
   device?: Partial<Record<keyof TierRiskRules['device'], unknown>>;
   night?: Partial<Record<keyof TierRiskRules['night'], unknown>>;
   large?: Partial<Record<keyof TierRiskRules['large'], unknown>>;
+  rate?: Partial<Record<keyof TierRiskRules['rate'], unknown>>;
   /** Words added to the tier's list (the SPEC's words always stay). */
   extraWords?: unknown;
 }
@@ -149,6 +159,7 @@ export function riskRulesFor(tier: Tier, overrides: RiskOverrides = {}): TierRis
   const d = overrides.device ?? {};
   const n = overrides.night ?? {};
   const l = overrides.large ?? {};
+  const r = overrides.rate ?? {};
   const extra = Array.isArray(overrides.extraWords)
     ? overrides.extraWords.filter((w): w is string => typeof w === 'string' && normalizeText(w).length > 0 && w.length <= 32).slice(0, 200)
     : [];
@@ -174,6 +185,10 @@ export function riskRulesFor(tier: Tier, overrides: RiskOverrides = {}): TierRis
       freezeMs: int(n.freezeMs, base.night.freezeMs, HOUR_MS, 30 * DAY_MS),
     },
     large: { over: int(l.over, base.large.over, 1, Number.MAX_SAFE_INTEGER) },
+    rate: {
+      claimsPerMinute: int(r.claimsPerMinute, base.rate.claimsPerMinute, 1, 100_000),
+      codeRefreshesPerMinute: int(r.codeRefreshesPerMinute, base.rate.codeRefreshesPerMinute, 1, 100_000),
+    },
     marketing: { enabled: base.marketing.enabled, words: [...new Set([...base.marketing.words, ...extra])] },
   };
 }
@@ -629,4 +644,57 @@ export function checkGreeting(greeting: string | undefined, ctx: RiskContext, ru
       },
     ],
   });
+}
+
+// ── rate limits (fixed one-minute windows per account) ──
+
+/** What a rate limit counts. */
+export const RateActions = { claim: 'claim', code_refresh: 'code_refresh' } as const;
+export type RateAction = (typeof RateActions)[keyof typeof RateActions];
+
+/** The clock minute of `nowMs`: its start, and whole seconds until the next one (≥ 1). */
+export function rateWindow(nowMs: number): { startMs: number; retryAfterSeconds: number } {
+  const startMs = Math.floor(nowMs / MINUTE_MS) * MINUTE_MS;
+  return { startMs, retryAfterSeconds: Math.max(1, Math.ceil((startMs + MINUTE_MS - nowMs) / 1000)) };
+}
+
+/** The per-minute limit of `action` under `rules`. */
+export function rateLimitOf(rules: TierRiskRules, action: RateAction): number {
+  return action === 'claim' ? rules.rate.claimsPerMinute : rules.rate.codeRefreshesPerMinute;
+}
+
+/**
+ * The decision for the `count`-th attempt (1-based, counted atomically by the store) of `action`
+ * in the window of `ctx.nowMs`. Up to the limit: allow. Beyond: `429 RATE_LIMITED` with
+ * `retryAfter` (seconds to the next minute); only the first refusal of a window writes an event,
+ * so a client hammering the API cannot turn each of its calls into a write of ours.
+ *
+ * A fixed window lets a client do up to 2× the limit across a minute boundary; that is the price
+ * of one atomic counter write per call and is fine for abuse control (it is not a money limit).
+ */
+export function decideRate(ctx: RiskContext, action: RateAction, count: number, rules: TierRiskRules): RiskDecision {
+  const limit = rateLimitOf(rules, action);
+  if (count <= limit) return ALLOW;
+  const w = rateWindow(ctx.nowMs);
+  const events: RiskEvent[] =
+    count === limit + 1
+      ? [
+          {
+            id: riskEventId(RiskRules.rate_limit, ctx.userId, action, String(w.startMs)),
+            rule: RiskRules.rate_limit,
+            action: 'refuse',
+            atMs: ctx.nowMs,
+            tier: ctx.tier,
+            accountId: ctx.userId,
+            ...(ctx.deviceId ? { deviceId: ctx.deviceId } : {}),
+            details: { action, limit, windowStart: iso(w.startMs) },
+          },
+        ]
+      : [];
+  return refuse(
+    'RATE_LIMITED',
+    action === 'claim' ? '领取过于频繁，请稍后再试' : '刷新过于频繁，请稍后再试',
+    { retryAfter: w.retryAfterSeconds, limit },
+    { events },
+  );
 }

@@ -15,14 +15,26 @@ export function encodeCursor(lastKey: Record<string, unknown> | undefined): stri
  */
 export function decodeCursor(cursor: string | undefined, expect: Record<string, string>): Record<string, string> | undefined {
   if (!cursor) return undefined;
+  const key = parseCursor(cursor, KeyShape);
+  if (!key.pk || !key.sk) fail('VALIDATION_FAILED', 'invalid cursor');
+  for (const [attr, value] of Object.entries(expect)) if (key[attr] !== value) fail('VALIDATION_FAILED', 'invalid cursor');
+  return key;
+}
+
+/** A base64url JSON cursor checked against `schema`; VALIDATION_FAILED if it is anything else. */
+export function parseCursor<T>(cursor: string, schema: z.ZodMiniType<T>): T {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     fail('VALIDATION_FAILED', 'invalid cursor');
   }
-  const key = KeyShape.safeParse(parsed);
-  if (!key.success || !key.data.pk || !key.data.sk) fail('VALIDATION_FAILED', 'invalid cursor');
-  for (const [attr, value] of Object.entries(expect)) if (key.data![attr] !== value) fail('VALIDATION_FAILED', 'invalid cursor');
-  return key.data;
+  const r = schema.safeParse(parsed);
+  if (!r.success) fail('VALIDATION_FAILED', 'invalid cursor');
+  return (r as { data: T }).data;
+}
+
+/** The inverse of {@link parseCursor}. */
+export function encodeJsonCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
 }

@@ -61,3 +61,31 @@ export const PacketIdParam = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,40}$/));
 export type CreatePacketRequest = z.infer<typeof CreatePacketBody>;
 export type SessionRequest = z.infer<typeof SessionBody>;
 export type TransferRequest = z.infer<typeof TransferBody>;
+
+/** An account id as issued by the API (ids.ts `derivedId`/`randomId`), or the fee account. */
+export const AccountId = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/));
+/** A device id as sent in `x-device-id`. */
+export const DeviceId = z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/));
+const isoTime = z.iso.datetime({ offset: true });
+
+/** GET /v1/audit */
+export const AuditQuery = z.strictObject({ ...pageShape, userId: z.optional(AccountId), from: z.optional(isoTime), to: z.optional(isoTime) });
+/** GET /v1/risk/events · GET /v1/risk/reports */
+export const RiskRangeQuery = z.strictObject({ ...pageShape, from: z.optional(isoTime), to: z.optional(isoTime) });
+
+/** POST /v1/admin/accounts/{userId}/tier — settings are checked against the tier (money.ts). */
+export const SetTierBody = z.strictObject({
+  tier: TierName,
+  settings: z.optional(
+    z.strictObject({
+      feeBps: z.optional(bounded(0, 10_000)),
+      perPacketLimit: z.optional(fen(1, 100_000_000_000)),
+      dailyLimit: z.optional(fen(1, 1_000_000_000_000)),
+      codeValiditySeconds: z.optional(bounded(1, 86_400)),
+    }),
+  ),
+});
+
+export const BlacklistKindName = z.enum(['account', 'device']);
+/** POST /v1/admin/blacklist */
+export const BlacklistBody = z.strictObject({ kind: BlacklistKindName, id: z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/)), reason: text(200, 1) });

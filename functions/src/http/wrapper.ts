@@ -28,7 +28,7 @@ export interface RouteContext<B, Q> {
 }
 
 export interface Route<B = unknown, Q = unknown> {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** API path with `{param}` segments, e.g. `/v1/packets/{id}`. */
   path: string;
   /** `public`: no caller needed; `user`: any signed-in caller; a list: one of these roles. */

@@ -19,6 +19,19 @@ export interface AccountStore {
   get(userId: string): Promise<AccountProfile | undefined>;
   /** Creates the profile if absent; `overwrite` replaces name/tier/roles (dev login only). */
   upsert(p: AccountProfile, overwrite: boolean): Promise<AccountProfile>;
+  /** Sets an existing account's tier and settings (replacing them); undefined if no such account. */
+  setTier(userId: string, tier: Tier, settings: AccountSettings): Promise<AccountProfile | undefined>;
+}
+
+function profileOf(userId: string, it: Record<string, unknown>): AccountProfile {
+  return {
+    userId,
+    name: it.name as string,
+    tier: it.tier as Tier,
+    roles: (it.roles as Role[]) ?? ['user'],
+    settings: (it.settings as AccountSettings) ?? {},
+    createdAt: it.createdAt as string,
+  };
 }
 
 export class DynamoAccountStore implements AccountStore {
@@ -26,15 +39,15 @@ export class DynamoAccountStore implements AccountStore {
 
   async get(userId: string): Promise<AccountProfile | undefined> {
     const it = await this.db.get(Keys.profile(userId), false);
-    if (!it) return undefined;
-    return {
-      userId,
-      name: it.name as string,
-      tier: it.tier as Tier,
-      roles: (it.roles as Role[]) ?? ['user'],
-      settings: (it.settings as AccountSettings) ?? {},
-      createdAt: it.createdAt as string,
-    };
+    return it ? profileOf(userId, it) : undefined;
+  }
+
+  async setTier(userId: string, tier: Tier, settings: AccountSettings): Promise<AccountProfile | undefined> {
+    const it = await this.db.update(Keys.profile(userId), 'SET tier = :t, settings = :s', {
+      condition: 'attribute_exists(pk)',
+      values: { ':t': tier, ':s': settings },
+    });
+    return it ? profileOf(userId, it) : undefined;
   }
 
   async upsert(p: AccountProfile, overwrite: boolean): Promise<AccountProfile> {

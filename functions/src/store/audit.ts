@@ -44,6 +44,8 @@ export interface AuditStore {
   chain(accountId: string): Promise<AuditRecord[]>;
   /** Records of the last `windowMs` (default 30 days) before `nowMs`, newest first, paged. */
   recent(accountId: string, opts: { nowMs: number; limit?: number; startKey?: Record<string, unknown>; windowMs?: number }): Promise<AuditPage>;
+  /** Records with from ≤ at ≤ to, newest first, paged (see the adapter for page semantics). */
+  between(accountId: string, opts: { fromMs: number; toMs: number; limit?: number; startKey?: Record<string, unknown> }): Promise<AuditPage>;
 }
 
 export function recordOf(it: Item): AuditRecord {
@@ -97,12 +99,24 @@ export class DynamoAuditStore implements AuditStore {
     return items.map(recordOf);
   }
 
-  /**
-   * Newest first; the sequence follows append order, which follows time, so the page stops at
-   * the first record older than the window (and then reports no further page).
-   */
   async recent(accountId: string, opts: { nowMs: number; limit?: number; startKey?: Record<string, unknown>; windowMs?: number }): Promise<AuditPage> {
-    const since = new Date(opts.nowMs - (opts.windowMs ?? AUDIT_OWN_WINDOW_MS)).toISOString();
+    return this.between(accountId, {
+      fromMs: opts.nowMs - (opts.windowMs ?? AUDIT_OWN_WINDOW_MS),
+      toMs: opts.nowMs,
+      ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+      ...(opts.startKey ? { startKey: opts.startKey } : {}),
+    });
+  }
+
+  /**
+   * Newest first; the sequence follows append order, which follows time, so a page skips records
+   * newer than `toMs` and stops at the first record older than `fromMs` (then reports no further
+   * page). One Query of at most `limit` items per call: a page may hold fewer records than
+   * `limit` (even none) and still have a `lastKey`.
+   */
+  async between(accountId: string, opts: { fromMs: number; toMs: number; limit?: number; startKey?: Record<string, unknown> }): Promise<AuditPage> {
+    const since = new Date(opts.fromMs).toISOString();
+    const until = new Date(opts.toMs).toISOString();
     const page = await this.db.query({
       keyCondition: 'pk = :pk',
       values: { ':pk': AuditKeys.pk(accountId) },
@@ -114,7 +128,7 @@ export class DynamoAuditStore implements AuditStore {
     for (const it of page.items) {
       const r = recordOf(it);
       if (r.at < since) return { records };
-      records.push(r);
+      if (r.at <= until) records.push(r);
     }
     return { records, ...(page.lastKey ? { lastKey: page.lastKey } : {}) };
   }

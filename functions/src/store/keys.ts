@@ -113,6 +113,8 @@ export const RiskKeys = {
   breaker: (codeId: string) => ({ pk: `RISKCODE#${codeId}`, sk: 'BREAKER' }),
   /** Night-velocity counter of an account for one UTC+8 clock hour ('YYYY-MM-DDTHH'). */
   night: (userId: string, hourUtc8: string) => ({ pk: `RISKCNT#${userId}`, sk: `NIGHT#${hourUtc8}` }),
+  /** Rate-limit counter of an account for one action and clock minute (its start, epoch ms). */
+  rate: (userId: string, action: string, windowStartMs: number) => ({ pk: `RISKCNT#${userId}`, sk: `RATE#${action}#${windowStartMs}` }),
   /** Risk events: one partition per UTC+8 day and shard; sk sorts by time. */
   eventPk: (dayUtc8: string, shard: number) => `RISKEV#${dayUtc8}#${shard}`,
   eventSk: (atIso: string, id: string) => `${atIso}#${id}`,

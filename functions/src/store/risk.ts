@@ -14,6 +14,7 @@ import { shardOf } from '../domain/shard';
 import { dayKeyUtc8, type Tier } from '../domain/money';
 import {
   DAY_MS,
+  MINUTE_MS,
   breakerStep,
   hourBucketEndMs,
   hourBucketUtc8,
@@ -29,6 +30,7 @@ import {
   type RiskRule,
   type Standing,
   type TierRiskRules,
+  type RateAction,
 } from '../domain/risk';
 import { queryAll, type Db, type Item } from './db';
 import { RiskKeys } from './keys';
@@ -85,6 +87,12 @@ export interface RiskStore {
   bindDevice(deviceId: string, userId: string, nowMs: number, rules: TierRiskRules['device']): Promise<DeviceOutcome>;
   /** Counts a small night movement of an account in the UTC+8 hour of `nowMs` (once per op). */
   countNight(userId: string, opId: string, nowMs: number): Promise<NightOutcome>;
+
+  /**
+   * Counts one attempt of `action` by an account in the clock minute starting at `windowStartMs`
+   * (one atomic ADD; concurrent attempts get distinct counts) and returns this attempt's count.
+   */
+  countRate(userId: string, action: RateAction, windowStartMs: number): Promise<number>;
 
   /** Writes a decision's effects: freezes (only ever extended), events and reports (once each). */
   record(effects: RiskEffects): Promise<void>;
@@ -312,6 +320,14 @@ export class DynamoRiskStore implements RiskStore {
     const ops = setOf(it?.ops);
     if (ops.includes(opId)) return { kind: 'already' };
     return { kind: 'counted', count: ops.length + 1 }; // the hour is past its cap: over any threshold
+  }
+
+  async countRate(userId: string, action: RateAction, windowStartMs: number): Promise<number> {
+    const r = await this.db.update(RiskKeys.rate(userId, action, windowStartMs), 'ADD #n :one SET #exp = if_not_exists(#exp, :exp)', {
+      names: { '#n': 'n', '#exp': 'expiresAt' },
+      values: { ':one': 1, ':exp': epochS(windowStartMs + 2 * MINUTE_MS) },
+    });
+    return Number(r?.n ?? 1);
   }
 
   async record(effects: RiskEffects): Promise<void> {

@@ -1,0 +1,118 @@
+import { httpHandler, route } from '../src/http/wrapper';
+import { AccountId, AuditQuery, BlacklistBody, BlacklistKindName, DeviceId, RiskRangeQuery, SetTierBody } from '../src/http/schemas';
+import * as z from 'zod/mini';
+import { encodeJsonCursor, parseCursor } from '../src/http/cursor';
+import { fail } from '../src/domain/errors';
+import {
+  auditLog,
+  type AuditCursor,
+  blacklist,
+  blacklistAdd,
+  blacklistRemove,
+  getAccount,
+  riskEvents,
+  riskReports,
+  setTier,
+} from '../src/app/operations';
+
+/** Staff roles of the operations routes (README: route × role). */
+const RISK_STAFF = ['risk', 'admin'] as const;
+const ADMIN = ['admin'] as const;
+
+/** A risk-events cursor: the store's sort key (`<ISO time>#<event id>`), opaque to clients. */
+function encodeEventCursor(next: string | undefined): string | null {
+  return next ? Buffer.from(next).toString('base64url') : null;
+}
+function decodeEventCursor(cursor: string | undefined): string | undefined {
+  if (!cursor) return undefined;
+  const sk = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[A-Za-z0-9_-]{1,80}$/.test(sk)) fail('VALIDATION_FAILED', 'invalid cursor');
+  return sk;
+}
+
+const StreamPosition = z.optional(z.nullable(z.int().check(z.minimum(1), z.maximum(999_999_999_999))));
+const AuditCursorShape = z.strictObject({ audit: StreamPosition, ledger: StreamPosition });
+
+/** The audit trail cursor: per-stream positions (see app/operations.ts), opaque to clients. */
+function decodeAuditCursor(cursor: string | undefined): AuditCursor | undefined {
+  return cursor ? (parseCursor(cursor, AuditCursorShape) as AuditCursor) : undefined;
+}
+
+function accountIdParam(raw: string | undefined): string {
+  const r = AccountId.safeParse(raw);
+  if (!r.success) fail('VALIDATION_FAILED', 'invalid account id');
+  return r.data!;
+}
+
+/**
+ * GET /v1/audit · GET /v1/risk/events · GET /v1/risk/reports · GET /v1/admin/accounts/{userId} ·
+ * POST /v1/admin/accounts/{userId}/tier · GET|POST /v1/admin/blacklist ·
+ * DELETE /v1/admin/blacklist/{kind}/{id}
+ */
+export const routes = [
+  route({
+    method: 'GET',
+    path: '/v1/audit',
+    // Everyone signed in reads their own log; reading another account's needs the support role
+    // (checked by auditSubject, as the subject depends on the query).
+    access: 'user',
+    query: AuditQuery,
+    run: async ({ d, who, query }) => {
+      const out = await auditLog(d, who, { userId: query.userId, from: query.from, to: query.to, limit: query.limit ?? 50, cursor: decodeAuditCursor(query.cursor) });
+      const { cursor, ...rest } = out.body as { cursor: AuditCursor | null };
+      return { status: 200, body: { ...rest, cursor: cursor ? encodeJsonCursor(cursor) : null } };
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/risk/events',
+    access: RISK_STAFF,
+    query: RiskRangeQuery,
+    run: async ({ d, query }) => {
+      const out = await riskEvents(d, { from: query.from, to: query.to, limit: query.limit ?? 100, after: decodeEventCursor(query.cursor) });
+      const { next, ...rest } = out.body as { next?: string };
+      return { status: 200, body: { ...rest, cursor: encodeEventCursor(next) } };
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/risk/reports',
+    access: RISK_STAFF,
+    query: RiskRangeQuery,
+    run: ({ d, query }) => riskReports(d, { from: query.from, to: query.to }),
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/admin/accounts/{userId}',
+    access: ADMIN,
+    run: ({ d, params }) => getAccount(d, accountIdParam(params.userId)),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/admin/accounts/{userId}/tier',
+    access: ADMIN,
+    body: SetTierBody,
+    run: ({ d, who, params, body }) => setTier(d, who, accountIdParam(params.userId), body.tier, body.settings ?? {}),
+  }),
+  route({ method: 'GET', path: '/v1/admin/blacklist', access: RISK_STAFF, run: ({ d }) => blacklist(d) }),
+  route({
+    method: 'POST',
+    path: '/v1/admin/blacklist',
+    access: RISK_STAFF,
+    body: BlacklistBody,
+    run: ({ d, who, body }) => blacklistAdd(d, who, body.kind, body.id, body.reason),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/v1/admin/blacklist/{kind}/{id}',
+    access: RISK_STAFF,
+    run: ({ d, who, params }) => {
+      const kind = BlacklistKindName.safeParse(params.kind);
+      const id = DeviceId.safeParse(params.id);
+      if (!kind.success || !id.success) fail('VALIDATION_FAILED', 'invalid blacklist entry');
+      return blacklistRemove(d, who, kind.data!, id.data!);
+    },
+  }),
+];
+
+export const handler = httpHandler(routes);
