@@ -4,6 +4,10 @@
  * blacklist, and the per-minute rate limits of claims and code refreshes (429 + Retry-After).
  */
 import { feeFor } from '../../functions/src/domain/money';
+import { verifyChain } from '../../functions/src/domain/audit';
+import { verifyLedgerChain } from '../../functions/src/domain/ledger-chain';
+import { AuditKeys, Keys } from '../../functions/src/store/keys';
+import type { DynamoWalletStore } from '../../functions/src/store/ledger';
 import { Clock, idem, login, makeApi, sendPacket, testDeps, topup } from '../helpers/app';
 
 const DAY = 86_400_000;
@@ -218,5 +222,45 @@ describe('rate limits (429 RATE_LIMITED + Retry-After)', () => {
     // The next clock minute, the same claim goes through.
     rclock.advance(60_000);
     expect((await rapi('POST', '/v1/claims', { token: claimer.token, body: { code: codes[20] } })).status).toBe(200);
+  });
+});
+
+describe('a full flow leaves a verifiable trail; any edited record is named', () => {
+  test('login, top-up, packet, claim, transfer, refusal, tier change: both chains verify; each edit breaks at its seq', async () => {
+    const admin = await login(api, { roles: ['admin'] });
+    const alice = await login(api);
+    const bob = await login(api);
+    await topup(api, alice, 10_000);
+    const sent = await sendPacket(api, alice, { total: 1_000, count: 2, mode: 'lucky' });
+    expect((await api('POST', '/v1/claims', { token: bob.token, body: { code: sent.shareCode.code } })).status).toBe(200);
+    const code = (await api('GET', '/v1/receive-code', { token: bob.token })).body.code;
+    expect((await api('POST', '/v1/transfers', { token: alice.token, idem: idem(), body: { code, amount: 300 } })).status).toBe(201);
+    await d.risk.blacklistAdd('account', alice.userId, { reason: 'test', by: admin.userId, nowMs: clock.t });
+    expect((await api('POST', '/v1/transfers', { token: alice.token, idem: idem(), body: { code, amount: 1 } })).status).toBe(403);
+    await d.risk.blacklistRemove('account', alice.userId, { by: admin.userId, nowMs: clock.t });
+    expect((await api('POST', `/v1/admin/accounts/${alice.userId}/tier`, { token: admin.token, body: { tier: 'enterprise' } })).status).toBe(200);
+
+    const records = await d.audit.chain(alice.userId);
+    expect(records.map((r) => r.type)).toEqual(['login', 'refusal', 'tier_change']);
+    const entries = await (d.wallets as DynamoWalletStore).chain(alice.userId);
+    expect(entries.map((e) => e.type)).toEqual(['topup', 'packet_debit', 'transfer_debit']);
+    expect(verifyChain(records)).toMatchObject({ ok: true, count: 3 });
+    expect(verifyLedgerChain(entries)).toMatchObject({ ok: true });
+
+    // Edit each stored record in turn (then restore it): verification names exactly that seq.
+    for (const r of records) {
+      const key = AuditKeys.record(alice.userId, r.seq);
+      await d.db.update(key, 'SET #at = :x', { names: { '#at': 'at' }, values: { ':x': '2020-01-01T00:00:00.000Z' } });
+      expect(verifyChain(await d.audit.chain(alice.userId))).toMatchObject({ ok: false, seq: r.seq });
+      await d.db.update(key, 'SET #at = :x', { names: { '#at': 'at' }, values: { ':x': r.at } });
+    }
+    for (const e of entries) {
+      const key = Keys.ledgerEntry(alice.userId, e.seq);
+      await d.db.update(key, 'SET amount = :x', { values: { ':x': e.amount + 1 } });
+      const broken = verifyLedgerChain(await (d.wallets as DynamoWalletStore).chain(alice.userId));
+      expect(broken).toMatchObject({ ok: false, seq: e.seq });
+      await d.db.update(key, 'SET amount = :x', { values: { ':x': e.amount } });
+    }
+    expect(verifyChain(await d.audit.chain(alice.userId))).toMatchObject({ ok: true });
   });
 });
