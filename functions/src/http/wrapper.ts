@@ -110,6 +110,7 @@ export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = def
     const path = event.rawPath ?? '/';
     let routeName = 'unmatched';
     let status = 500;
+    let caller: string | undefined;
     try {
       let params: Record<string, string> | undefined;
       const pathMatches = routes.filter((r) => (params = matchPath(r.path, path)) !== undefined);
@@ -122,6 +123,7 @@ export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = def
       let who = ANONYMOUS;
       if (rt.access !== 'public') {
         who = authenticate(d, headers.authorization);
+        caller = who.userId;
         if (Array.isArray(rt.access) && !rt.access.some((role) => who.roles.includes(role))) fail('FORBIDDEN', '没有权限');
       }
       const body = parse(rt.body, readBody(event) ?? (rt.body ? {} : undefined));
@@ -140,10 +142,12 @@ export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = def
         return json(err.status, { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } }, correlationId, extra);
       }
       status = 500;
-      log('error', 'unhandled error', { correlationId, route: routeName, error: err instanceof Error ? `${err.name}: ${err.message}` : 'unknown' });
+      // The error itself (redacted by log.ts) goes to the log, never to the caller.
+      log('error', 'unhandled error', { correlationId, route: routeName, method, caller, error: err instanceof Error ? err : 'unknown' });
       return json(500, { error: { code: 'INTERNAL', message: '服务暂时不可用，请稍后重试', correlationId } }, correlationId);
     } finally {
-      log('info', 'request', { correlationId, route: routeName, status, ms: Date.now() - started });
+      // The route pattern, never the raw path (a path can hold a code): e.g. `GET /v1/codes/{code}`.
+      log('info', 'request', { correlationId, route: routeName, status, ms: Date.now() - started, caller });
     }
   };
 }
