@@ -15,7 +15,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
-import { DynamoDb, type Db, type Expr, type Item, type Key, type QueryInput, type QueryPage, type WriteInfo } from '../../functions/src/store/db';
+import { DynamoDb, type Db, type Expr, type Item, type Key, type QueryInput, type QueryPage, type ScanInput, type ScanPage, type WriteInfo } from '../../functions/src/store/db';
 
 export interface ClaimCapacity {
   /** WCU per base-table partition key. */
@@ -115,6 +115,9 @@ export class CountingDb implements Db {
   query(q: QueryInput): Promise<QueryPage> {
     this.meter.read('query');
     return this.inner.query(q);
+  }
+  scan(q: ScanInput): Promise<ScanPage> {
+    return this.inner.scan(q); // reconciliation only: not on the claim path being measured
   }
 
   async put(item: Item, expr: Expr = {}) {

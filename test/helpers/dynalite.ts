@@ -44,5 +44,7 @@ export function testEnvironment(store: { endpoint: string; tableName: string }):
     PAYMENT_PROVIDER: 'sandbox',
     OPEN_SHARDS: '8',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // Quiet EMF output; test/integration/metrics.test.ts turns it on to read it.
+    POWERTOOLS_METRICS_DISABLED: 'true',
   };
 }

@@ -24,7 +24,7 @@ const SERVICE = 'hongbao-codes';
 
 type Json = any;
 
-const FUNCTIONS = ['health', 'session', 'wallet', 'packets', 'codes', 'claims', 'transfers', 'operations', 'sweep'];
+const FUNCTIONS = ['health', 'session', 'wallet', 'packets', 'codes', 'claims', 'transfers', 'operations', 'sweep', 'reconcile'];
 
 const EXPECTED_ROUTES: Record<string, string> = {
   'GET /v1/health': 'health',
@@ -57,7 +57,8 @@ const READ_WRITE = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem
  * The DynamoDB rights of each function: actions on the table, and Query on the named indexes.
  * Traced from the code (functions/src/store/db.ts is the only door; serverless.yml says which
  * code path needs which action, role by role). Widening a role means changing it here too.
- * No function calls batchPut (BatchWriteItem: bench only); none may Scan or DeleteItem.
+ * No function calls batchPut (BatchWriteItem: bench only); only reconcile may Scan; none may
+ * DeleteItem.
  */
 const IAM_TABLE: Record<string, { table: string[]; indexes?: Record<string, string[]> }> = {
   health: { table: ['dynamodb:DescribeTable'] },
@@ -69,6 +70,8 @@ const IAM_TABLE: Record<string, { table: string[]; indexes?: Record<string, stri
   transfers: { table: READ_WRITE },
   operations: { table: READ_WRITE, indexes: { gsi2: ['dynamodb:Query'] } }, // GET /v1/admin/blacklist
   sweep: { table: READ_WRITE, indexes: { gsi1: ['dynamodb:Query'] } }, // the due index
+  // Reads everything (Scan: discovery), writes only its report and ops events: no UpdateItem.
+  reconcile: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'] },
 };
 const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 
@@ -402,21 +405,50 @@ describe('osls package --stage prod (no AWS credentials)', () => {
     expect(api.Properties.CorsConfiguration.AllowHeaders).toEqual(expect.arrayContaining(['Authorization', 'Idempotency-Key', 'X-Device-Id']));
   });
 
-  test('the sweep runs every minute (schedule rule targeting the sweep function, allowed to invoke it)', () => {
+  test.each([
+    ['sweep', 'rate(1 minute)'],
+    ['reconcile', 'rate(1 hour)'],
+  ])('%s runs on its schedule, %s (a rule targeting it, allowed to invoke it)', (name, rate) => {
     const rules = resourcesOfType('AWS::Events::Rule');
-    const minute = rules.filter(([, r]) => r.Properties.ScheduleExpression === 'rate(1 minute)');
-    expect(minute).toHaveLength(1);
-    const [ruleId, rule] = minute[0]!;
+    const matching = rules.filter(([, r]) => r.Properties.ScheduleExpression === rate);
+    expect(matching).toHaveLength(1);
+    const [ruleId, rule] = matching[0]!;
     expect(rule.Properties.State).toBe('ENABLED');
     const targets = rule.Properties.Targets.map((t: Json) => functionNameOf(t.Arn['Fn::GetAtt'][0]));
-    expect(targets).toEqual(['sweep']);
+    expect(targets).toEqual([name]);
     // EventBridge invokes through the function's resource policy, not through any IAM role.
-    const [sweepId] = lambdaOf('sweep');
-    const permissions = resourcesOfType('AWS::Lambda::Permission').filter(([, p]) => p.Properties.Principal === 'events.amazonaws.com');
+    const [fnId] = lambdaOf(name);
+    const permissions = resourcesOfType('AWS::Lambda::Permission').filter(
+      ([, p]) => p.Properties.Principal === 'events.amazonaws.com' && p.Properties.FunctionName['Fn::GetAtt'][0] === fnId,
+    );
     expect(permissions).toHaveLength(1);
-    const [, permission] = permissions[0]!;
-    expect(permission.Properties.FunctionName['Fn::GetAtt'][0]).toBe(sweepId);
-    expect(permission.Properties.SourceArn['Fn::GetAtt'][0]).toBe(ruleId);
+    expect(permissions[0]![1].Properties.SourceArn['Fn::GetAtt'][0]).toBe(ruleId);
+  });
+
+  test('alarms: reconciliation mismatch, 5xx rate, DynamoDB throttles, sweep lag — each to the alarm topic', () => {
+    const alarms = Object.fromEntries(resourcesOfType('AWS::CloudWatch::Alarm'));
+    const topic = resourcesOfType('AWS::SNS::Topic');
+    expect(topic).toHaveLength(1);
+    const [topicId] = topic[0]!;
+    for (const a of Object.values(alarms) as Json[]) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+    const service = [{ Name: 'service', Value: 'hongbao-codes' }];
+    expect(alarms.ReconciliationMismatchAlarm.Properties).toMatchObject({
+      Namespace: 'HongbaoCodes', MetricName: 'ReconciliationMismatches', Dimensions: service, Statistic: 'Sum', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(alarms.SweepLagAlarm.Properties).toMatchObject({
+      Namespace: 'HongbaoCodes', MetricName: 'SweepLagSeconds', Dimensions: service, Statistic: 'Maximum', Threshold: 300, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'breaching',
+    });
+    const http = alarms.Http5xxAlarm.Properties;
+    const httpMetrics = http.Metrics.filter((m: Json) => m.MetricStat).map((m: Json) => m.MetricStat.Metric);
+    expect(httpMetrics.map((m: Json) => `${m.Namespace}/${m.MetricName}`).sort()).toEqual(['AWS/ApiGateway/5xx', 'AWS/ApiGateway/Count']);
+    for (const m of httpMetrics) expect(m.Dimensions).toEqual([{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }]);
+    expect(template.Resources.HttpApi.Type).toBe('AWS::ApiGatewayV2::Api');
+    expect(http.Metrics.find((m: Json) => m.ReturnData).Expression).toMatch(/errors \/ requests/);
+    const throttle = alarms.DynamoThrottleAlarm.Properties;
+    const tMetrics = throttle.Metrics.filter((m: Json) => m.MetricStat).map((m: Json) => m.MetricStat.Metric);
+    expect(tMetrics.map((m: Json) => m.MetricName).sort()).toEqual(['ReadThrottleEvents', 'WriteThrottleEvents']);
+    for (const m of tMetrics) expect(m.Dimensions).toEqual([{ Name: 'TableName', Value: { Ref: 'HongbaoTable' } }]);
+    expect(throttle.Threshold).toBe(0);
   });
 
   test('IAM: one role per function, trusted by Lambda only, no shared role or policy', () => {
@@ -450,7 +482,7 @@ describe('osls package --stage prod (no AWS credentials)', () => {
     expect(group.Properties.LogGroupName).toBe(`/aws/lambda/${fn.Properties.FunctionName}`);
   });
 
-  test('IAM: no wildcard action or resource, no Scan, DeleteItem, transactions or table administration', () => {
+  test('IAM: no wildcard action or resource, no DeleteItem, transactions or table administration; Scan for reconcile only', () => {
     const statements = resourcesOfType('AWS::IAM::Role').flatMap(([, r]) =>
       asArray<Json>(r.Properties.Policies).flatMap((p) => asArray<Json>(p.PolicyDocument.Statement)),
     );
@@ -458,7 +490,9 @@ describe('osls package --stage prod (no AWS credentials)', () => {
       for (const a of asArray<string>(st.Action)) expect(a).not.toMatch(/\*/);
       for (const r of asArray<Json>(st.Resource)) expect(resourceName(r)).not.toMatch(/^\*$|index\/\*/);
     }
-    expect(templateText).not.toMatch(/dynamodb:(\*|Scan|DeleteItem|BatchGetItem|BatchWriteItem|Transact|PartiQL|DeleteTable|UpdateTable|CreateTable)/);
+    expect(templateText).not.toMatch(/dynamodb:(\*|DeleteItem|BatchGetItem|BatchWriteItem|Transact|PartiQL|DeleteTable|UpdateTable|CreateTable)/);
+    const scanners = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('dynamodb:Scan'));
+    expect(scanners.map(([id]) => id)).toEqual(['ReconcileRole']);
   });
 
   test('log groups: one per function, 30 days', () => {

@@ -5,6 +5,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 
@@ -36,6 +37,24 @@ export interface QueryPage {
   lastKey: Record<string, unknown> | undefined;
 }
 
+export interface ScanInput {
+  filter?: string;
+  names?: Record<string, string>;
+  values?: Record<string, unknown>;
+  /** Attributes to return (ProjectionExpression). */
+  projection?: string;
+  limit?: number;
+  /** Parallel scan: this worker's segment of `totalSegments`. */
+  segment?: number;
+  totalSegments?: number;
+  startKey?: Record<string, unknown>;
+}
+
+export interface ScanPage extends QueryPage {
+  /** Items read by the page (before the filter): what the scan cost. */
+  scanned: number;
+}
+
 /** Which write a hook sees: used by the crash-point tests and the capacity bench. */
 export interface WriteInfo {
   op: 'put' | 'update' | 'batchWrite';
@@ -44,8 +63,8 @@ export interface WriteInfo {
 }
 
 /**
- * The store's only door to DynamoDB: single-item conditional writes, GetItem, Query and
- * BatchWriteItem — nothing else (no transactions: dynalite lacks them, and the hot path
+ * The store's only door to DynamoDB: single-item conditional writes, GetItem, Query,
+ * BatchWriteItem and (reconciliation only) Scan — nothing else (no transactions: dynalite lacks them, and the hot path
  * should not pay their double cost). Conditional-check failures come back as `false`/`undefined`,
  * never as exceptions, so adapters map them to domain results.
  */
@@ -58,6 +77,11 @@ export interface Db {
   query(input: QueryInput): Promise<QueryPage>;
   /** Unconditional puts, 25 per request, retrying unprocessed items. */
   batchPut(items: Item[]): Promise<void>;
+  /**
+   * One page of a table scan. Only reconciliation uses it (a whole-table job, never a request
+   * path): its IAM role is the only one allowed dynamodb:Scan.
+   */
+  scan(input: ScanInput): Promise<ScanPage>;
 }
 
 export interface DynamoDbOptions {
@@ -184,6 +208,22 @@ export class DynamoDb implements Db {
     return { items: (r.Items ?? []) as Item[], lastKey: r.LastEvaluatedKey };
   }
 
+  async scan(q: ScanInput): Promise<ScanPage> {
+    const r = await this.doc.send(
+      new ScanCommand({
+        TableName: this.t,
+        FilterExpression: q.filter,
+        ExpressionAttributeNames: q.names,
+        ExpressionAttributeValues: q.values,
+        ProjectionExpression: q.projection,
+        Limit: q.limit,
+        Segment: q.segment,
+        TotalSegments: q.totalSegments,
+        ExclusiveStartKey: q.startKey,
+      }),
+    );
+    return { items: (r.Items ?? []) as Item[], lastKey: r.LastEvaluatedKey, scanned: r.ScannedCount ?? 0 };
+  }
 
   async batchPut(items: Item[]): Promise<void> {
     for (let i = 0; i < items.length; i += 25) {

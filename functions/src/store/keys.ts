@@ -30,6 +30,9 @@
  * | large report    | RISKRPT#<day+8>        | <atIso>#<opId>  |                            |                           |
  * | risk once-mark  | RISKONCE#<event/rpt id>| ONCE            |                            |                           |
  * | audit record    | AUDIT#<account>        | <seq, 12 digits>|                            |                           |
+ * | recon report    | OPSRECON#<run>         | REPORT          |                            |                           |
+ * | latest report   | OPS                    | RECON#LATEST    |                            |                           |
+ * | ops event       | OPSEV#<day+8>          | <atIso>#<id>    |                            |                           |
  *
  * Risk items (issue 4): counters, bindings and freezes carry `expiresAt` (epoch seconds, the
  * table's TTL attribute on AWS) but every rule checks its own times, so TTL only reclaims space.
@@ -123,6 +126,17 @@ export const RiskKeys = {
   reportSk: (atIso: string, opId: string) => `${atIso}#${opId}`,
   /** Fixes the time of an event or report the first time its id is written (exactly-once). */
   onceMarker: (id: string) => ({ pk: `RISKONCE#${id}`, sk: 'ONCE' }),
+} as const;
+
+/** Operations: reconciliation reports and ops events (store/reconcile.ts). */
+export const OpsKeys = {
+  /** One report per reconciliation run. */
+  reconReport: (runId: string) => ({ pk: `OPSRECON#${runId}`, sk: 'REPORT' }),
+  /** A copy of the newest report: the operator view reads it with one GetItem. */
+  reconLatest: { pk: 'OPS', sk: 'RECON#LATEST' },
+  /** Ops events (reconciliation mismatches…): one partition per UTC+8 day, sorted by time. */
+  eventPk: (dayUtc8: string) => `OPSEV#${dayUtc8}`,
+  eventSk: (atIso: string, id: string) => `${atIso}#${id}`,
 } as const;
 
 /** The hash-chained audit log (store/audit.ts): one partition per account, dense seq. */

@@ -1,0 +1,42 @@
+/**
+ * CloudWatch metrics in embedded metric format (EMF) through Powertools for AWS Lambda
+ * (Metrics): a metric is a structured log line, so emitting one costs no API call and no IAM
+ * right. Namespace `HongbaoCodes`; the alarms in serverless.yml read these names.
+ *
+ * `POWERTOOLS_METRICS_DISABLED=true` (local stage, tests) keeps them off the console.
+ */
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+export { MetricUnit };
+
+/** The metric names (the alarms and the README refer to them). */
+export const MetricNames = {
+  claims: 'Claims',
+  claimLatency: 'ClaimLatency',
+  conditionalWrites: 'ConditionalWrites',
+  conditionalCheckFailed: 'ConditionalCheckFailed',
+  refunds: 'Refunds',
+  refundedFen: 'RefundedFen',
+  riskFirings: 'RiskFirings',
+  http5xx: 'Http5xx',
+  sweepLagSeconds: 'SweepLagSeconds',
+  reconciliationMismatches: 'ReconciliationMismatches',
+} as const;
+export type MetricName = (typeof MetricNames)[keyof typeof MetricNames];
+
+/** The process-wide metrics buffer (one per Lambda instance). */
+export const metrics = new Metrics({ namespace: 'HongbaoCodes', serviceName: 'hongbao-codes' });
+
+/** Adds one data point to this invocation's buffer. */
+export function metric(name: MetricName, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): void {
+  metrics.addMetric(name, unit, value);
+}
+
+/** Writes the buffered metrics as one EMF line (end of every invocation). Never throws. */
+export function flushMetrics(): void {
+  try {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  } catch {
+    // A metric must never fail a request or a scheduled run.
+  }
+}
