@@ -1,5 +1,5 @@
 import { httpHandler, route } from '../src/http/wrapper';
-import { AccountId, AuditQuery, BlacklistBody, BlacklistKindName, DeviceId, RiskRangeQuery, SetTierBody } from '../src/http/schemas';
+import { AccountId, AuditQuery, OpsQuery, BlacklistBody, BlacklistKindName, DeviceId, RiskRangeQuery, SetTierBody } from '../src/http/schemas';
 import * as z from 'zod/mini';
 import { encodeJsonCursor, parseCursor } from '../src/http/cursor';
 import { fail } from '../src/domain/errors';
@@ -14,6 +14,7 @@ import {
   riskReports,
   setTier,
 } from '../src/app/operations';
+import { opsView } from '../src/app/ops';
 
 /** Staff roles of the operations routes (README: route × role). */
 const RISK_STAFF = ['risk', 'admin'] as const;
@@ -45,7 +46,8 @@ function accountIdParam(raw: string | undefined): string {
 }
 
 /**
- * GET /v1/audit · GET /v1/risk/events · GET /v1/risk/reports · GET /v1/admin/accounts/{userId} ·
+ * GET /v1/audit · GET /v1/risk/events · GET /v1/risk/reports · GET /v1/admin/ops ·
+ * GET /v1/admin/accounts/{userId} ·
  * POST /v1/admin/accounts/{userId}/tier · GET|POST /v1/admin/blacklist ·
  * DELETE /v1/admin/blacklist/{kind}/{id}
  */
@@ -93,6 +95,13 @@ export const routes = [
     access: ADMIN,
     body: SetTierBody,
     run: ({ d, who, params, body }) => setTier(d, who, accountIdParam(params.userId), body.tier, body.settings ?? {}),
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/admin/ops',
+    access: ADMIN,
+    query: OpsQuery,
+    run: async ({ d, query }) => ({ status: 200, body: await opsView(d, query.minutes ?? 30) }),
   }),
   route({ method: 'GET', path: '/v1/admin/blacklist', access: RISK_STAFF, run: ({ d }) => blacklist(d) }),
   route({

@@ -49,6 +49,7 @@ const EXPECTED_ROUTES: Record<string, string> = {
   'POST /v1/admin/blacklist': 'operations',
   'DELETE /v1/admin/blacklist/{kind}/{id}': 'operations',
   'POST /v1/admin/sweep': 'sweep',
+  'GET /v1/admin/ops': 'operations',
 };
 
 const READ_WRITE = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
@@ -68,7 +69,8 @@ const IAM_TABLE: Record<string, { table: string[]; indexes?: Record<string, stri
   codes: { table: ['dynamodb:GetItem', 'dynamodb:Query'] }, // the open view writes nothing
   claims: { table: READ_WRITE },
   transfers: { table: READ_WRITE },
-  operations: { table: READ_WRITE, indexes: { gsi2: ['dynamodb:Query'] } }, // GET /v1/admin/blacklist
+  // GET /v1/admin/blacklist (gsi2), the sweep lag of GET /v1/admin/ops (gsi1)
+  operations: { table: READ_WRITE, indexes: { gsi1: ['dynamodb:Query'], gsi2: ['dynamodb:Query'] } },
   sweep: { table: READ_WRITE, indexes: { gsi1: ['dynamodb:Query'] } }, // the due index
   // Reads everything (Scan: discovery), writes only its report and ops events: no UpdateItem.
   reconcile: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'] },

@@ -20,6 +20,7 @@ import {
   type RiskDecision,
 } from '../domain/risk';
 import type { Deps } from './deps';
+import { observeRiskFirings } from './ops';
 import type { Principal } from './context';
 
 /** One money movement as the risk rules see it (SPEC §5). */
@@ -43,6 +44,7 @@ function contextOf(d: Deps, who: Principal, tier: Tier, m: Movement): RiskContex
 /** Writes a decision's effects; a refusal is audited and thrown as its API error. */
 async function enforce(d: Deps, ctx: RiskContext, decision: RiskDecision): Promise<void> {
   await d.risk.record(decision);
+  observeRiskFirings(decision.events.map((e) => e.rule));
   const err = refusalError(decision);
   if (err) {
     await d.audit.append(ctx.userId, { type: 'refusal', atMs: ctx.nowMs, details: { code: err.code, op: ctx.opId, ...(ctx.deviceId ? { deviceId: ctx.deviceId } : {}) } });
@@ -91,7 +93,9 @@ export async function riskCount(d: Deps, who: Principal, tier: Tier, m: Movement
 
 /** After the money moved: the large-transaction report (allowed within limits, SPEC §5). */
 export async function riskAfter(d: Deps, who: Principal, tier: Tier, m: Movement): Promise<void> {
-  await d.risk.record(decideLarge(m.kind, m.amount, contextOf(d, who, tier, m), riskRulesFor(tier).large));
+  const large = decideLarge(m.kind, m.amount, contextOf(d, who, tier, m), riskRulesFor(tier).large);
+  await d.risk.record(large);
+  observeRiskFirings(large.events.map((e) => e.rule));
 }
 
 /**

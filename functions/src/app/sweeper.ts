@@ -2,6 +2,7 @@ import { Indexes, Keys, refOfPk } from '../store/keys';
 import type { Item } from '../store/db';
 import { iso } from './context';
 import { log } from '../log';
+import { observeSweep } from './ops';
 import type { Deps } from './deps';
 import { completeTopup, completeTransfer, fundPacket, settlePacket } from './settlement';
 
@@ -67,6 +68,8 @@ export async function sweep(d: Deps, nowMs: number): Promise<SweepReport> {
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  // Refunds and the lag left behind (alarm: SweepLagSeconds > 300 s).
+  await observeSweep(d, report.packetsSettled, report.refunded, nowMs);
   return report;
 }
 

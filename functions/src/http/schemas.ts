@@ -89,3 +89,6 @@ export const SetTierBody = z.strictObject({
 export const BlacklistKindName = z.enum(['account', 'device']);
 /** POST /v1/admin/blacklist */
 export const BlacklistBody = z.strictObject({ kind: BlacklistKindName, id: z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/)), reason: text(200, 1) });
+
+/** GET /v1/admin/ops */
+export const OpsQuery = z.strictObject({ minutes: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(180))) });

@@ -9,6 +9,7 @@ import { deps as defaultDeps, type Deps } from '../app/deps';
 import { authenticate } from '../app/session';
 import { IdempotencyKey } from './schemas';
 import { log } from '../log';
+import { observeRequest } from '../app/ops';
 import { isDeviceId } from '../domain/risk';
 
 export { log };
@@ -111,6 +112,7 @@ export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = def
     let routeName = 'unmatched';
     let status = 500;
     let caller: string | undefined;
+    let d: Deps | undefined;
     try {
       let params: Record<string, string> | undefined;
       const pathMatches = routes.filter((r) => (params = matchPath(r.path, path)) !== undefined);
@@ -119,7 +121,7 @@ export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = def
       const rt = r!;
       params = matchPath(rt.path, path)!;
       routeName = `${rt.method} ${rt.path}`;
-      const d = getDeps();
+      d = getDeps();
       let who = ANONYMOUS;
       if (rt.access !== 'public') {
         who = authenticate(d, headers.authorization);
@@ -147,7 +149,9 @@ export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = def
       return json(500, { error: { code: 'INTERNAL', message: '服务暂时不可用，请稍后重试', correlationId } }, correlationId);
     } finally {
       // The route pattern, never the raw path (a path can hold a code): e.g. `GET /v1/codes/{code}`.
-      log('info', 'request', { correlationId, route: routeName, status, ms: Date.now() - started, caller });
+      const ms = Date.now() - started;
+      log('info', 'request', { correlationId, route: routeName, status, ms, caller });
+      if (d) await observeRequest(d.db, routeName, status, ms, d.now());
     }
   };
 }

@@ -95,6 +95,13 @@ export interface DynamoDbOptions {
   returnCapacity?: boolean;
 }
 
+/**
+ * Conditional writes of this process and how many the store refused: the contention figure
+ * (metrics and the operator view read the deltas). A Lambda instance serves one request at a
+ * time, so the delta over a request is that request's.
+ */
+export const conditionalWriteStats = { writes: 0, failures: 0 };
+
 function isConditionFailure(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { name?: string }).name === 'ConditionalCheckFailedException';
 }
@@ -139,6 +146,7 @@ export class DynamoDb implements Db {
   async put(item: Item, expr: Expr = {}): Promise<boolean> {
     const info: WriteInfo = { op: 'put', pk: item.pk };
     this.opts.beforeWrite?.(info);
+    if (expr.condition) conditionalWriteStats.writes++;
     try {
       const r = await this.doc.send(
         new PutCommand({
@@ -155,6 +163,7 @@ export class DynamoDb implements Db {
       return true;
     } catch (err) {
       if (isConditionFailure(err)) {
+        conditionalWriteStats.failures++;
         this.opts.afterWrite?.(info);
         return false;
       }
@@ -165,6 +174,7 @@ export class DynamoDb implements Db {
   async update(key: Key, update: string, expr: Expr = {}): Promise<Item | undefined> {
     const info: WriteInfo = { op: 'update', pk: key.pk };
     this.opts.beforeWrite?.(info);
+    if (expr.condition) conditionalWriteStats.writes++;
     try {
       const r = await this.doc.send(
         new UpdateCommand({
@@ -183,6 +193,7 @@ export class DynamoDb implements Db {
       return r.Attributes as Item;
     } catch (err) {
       if (isConditionFailure(err)) {
+        conditionalWriteStats.failures++;
         this.opts.afterWrite?.(info);
         return undefined;
       }

@@ -33,6 +33,7 @@
  * | recon report    | OPSRECON#<run>         | REPORT          |                            |                           |
  * | latest report   | OPS                    | RECON#LATEST    |                            |                           |
  * | ops event       | OPSEV#<day+8>          | <atIso>#<id>    |                            |                           |
+ * | ops figures     | OPSMIN#<UTC hour>      | <minute>#<inst.>|                            |                           |
  *
  * Risk items (issue 4): counters, bindings and freezes carry `expiresAt` (epoch seconds, the
  * table's TTL attribute on AWS) but every rule checks its own times, so TTL only reclaims space.
@@ -137,6 +138,9 @@ export const OpsKeys = {
   /** Ops events (reconciliation mismatches…): one partition per UTC+8 day, sorted by time. */
   eventPk: (dayUtc8: string) => `OPSEV#${dayUtc8}`,
   eventSk: (atIso: string, id: string) => `${atIso}#${id}`,
+  /** Live operator figures: one partition per UTC hour, one item per minute and Lambda instance. */
+  minutePk: (hourIso: string) => `OPSMIN#${hourIso}`,
+  minuteSk: (minuteIso: string, instance: string) => `${minuteIso}#${instance}`,
 } as const;
 
 /** The hash-chained audit log (store/audit.ts): one partition per account, dense seq. */
