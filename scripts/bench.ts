@@ -32,6 +32,7 @@ import { routes as packetRoutes } from '../functions/handlers/packets';
 import { routes as claimRoutes } from '../functions/handlers/claims';
 import { REGION, createTable, startDynalite } from './bench/store';
 import { type Api, type ClaimSample, type SentPacket, type User, claimOnce, errorsOf, httpApi, inProcessApi, login, newSenderWithPacket, topup, sendPacket } from './bench/api';
+import { reconcileBench } from './bench/reconcile';
 import { CapacityMeter, CountingDb, newClaimCapacity, reportCapacity, type CapacityReport, type ClaimCapacity } from './bench/capacity';
 import { killOfflineSync, startOffline, type Offline } from './bench/offline';
 import { bundleSizes, type BundleSize } from './bench/bundles';
@@ -443,6 +444,10 @@ async function main() {
   const requestsPerClaim = cap.writesPerClaim.mean + cap.readsPerClaim.gets + cap.readsPerClaim.queries;
   const requestRateVsRaw = (claims.aggregateClaimsPerSec * requestsPerClaim) / rawOpsPerSec;
 
+  log('(g) reconciliation of 100,000 ledger entries (whole table)');
+  const recon = await reconcileBench(store.endpoint);
+  log(`(g) ${recon.ledgerEntries} entries in ${recon.seconds} s (${recon.itemsPerSec} items/s), ${recon.mismatches} mismatches`);
+
   // ---- Report
   const results = {
     at: new Date().toISOString(),
@@ -467,6 +472,7 @@ async function main() {
     },
     e_capacity: { ...cap, target: `max WCU on one partition per claim <= ${TARGET.maxPartitionWcu}`, pass: cap.maxWcuOnOnePartitionPerClaim.any <= TARGET.maxPartitionWcu },
     f_bundles: bundles.map((b) => ({ ...b, pass: Number.isFinite(b.bytes) && b.bytes < TARGET.bundleBytes })),
+    g_reconcile: recon,
     totalSeconds: 0,
   };
   results.totalSeconds = round((now() - started) / 1000, 1);
@@ -488,6 +494,8 @@ async function main() {
   for (const b of results.f_bundles) {
     rows.push(['f', `bundle ${b.fn}`, `${kb(b.bytes)} (gzip ${kb(b.gzipBytes)}; @aws-sdk external ${kb(b.bytesSdkExternal)})${b.error ? ` ${b.error}` : ''}`, '< 1024 KB', verdict(b.pass)]);
   }
+
+  rows.push(['g', `reconciliation, ${recon.accounts} accounts`, `${recon.ledgerEntries} ledger entries in ${recon.seconds} s; ${recon.itemsRead} items read, ${recon.itemsPerSec} items/s (load ${recon.loadSeconds} s; mismatches ${recon.mismatches})`, '-', recon.mismatches === 0 ? '-' : 'ERRORS']);
 
   console.log(`\nBenchmark — ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}, total ${results.totalSeconds} s\n`);
   console.log(table(rows));

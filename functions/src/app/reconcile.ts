@@ -87,7 +87,9 @@ export async function reconcile(d: Pick<Deps, 'db' | 'wallets' | 'packets' | 'no
   const feeScope = opts.scope ? new Set(opts.scope.packets) : undefined;
   await eachLimited(accounts, concurrency, async (accountId) => {
     const check = new LedgerCheck(accountId, facts, clock, accountId === FEE_ACCOUNT ? feeScope : undefined);
-    itemsRead += await d.wallets.eachPage(accountId, (entries) => entries.forEach((e) => check.push(e)));
+    // (Not `itemsRead += await …`: that reads itemsRead before the await and loses concurrent adds.)
+    const read = await d.wallets.eachPage(accountId, (entries) => entries.forEach((e) => check.push(e)));
+    itemsRead += read;
     mismatches.push(...check.mismatches);
   });
 

@@ -1,159 +1,316 @@
 /**
- * Reconciliation (对账), the pure part: ledgers and packets in, mismatches and platform totals
- * out. No I/O; store/reconcile.ts streams the items and app/reconcile.ts orchestrates.
+ * Reconciliation (对账), the pure part: ledger entries, packets and slots in (streamed, one at a
+ * time), per-key aggregates kept, mismatches and the platform's money totals out. No I/O and no
+ * SDK; store/reconcile.ts reads the items and app/reconcile.ts orchestrates a run.
  *
- * Consistency under live traffic. A table scan is no snapshot, so the money totals are taken as
- * of a cutoff T (run start − margin, the margin longer than any request's Lambda timeout):
- * only ledger entries, slots, packets and refunds whose operation time `at` ≤ T count. Every
- * write of one money operation carries that operation's time (settlement.ts: a packet's debit
- * and fee carry its createdAt, a claim credit its slot's `at`, both sides of a transfer the
- * transfer's `at`), so an operation is either wholly before T or wholly after it, whichever of
- * its writes the scan happened to see. What the margin cannot cover: an operation whose first
- * write landed before T and that crashed and was completed later still carries its old time and
- * is counted as "in transit" (debited, not yet credited) until completed — never as lost.
+ * ## Consistency under live traffic: totals as of a cutoff T
  *
- * The per-item checks (ledger chains, SPEC §8 per packet) do not depend on T: they hold at every
- * moment for any single item the scan reads.
+ * A scan and the queries after it are no snapshot: an account's ledger is read at one moment,
+ * another account's or a packet's slots seconds later, while claims, transfers and refunds go on.
+ * So every cross-item comparison and every money total is taken as of a cutoff
+ * T = run start − margin (60 s by default, longer than any request function's 6 s timeout):
+ * only ledger entries, slots, packets and markers whose operation time `at` ≤ T count.
+ *
+ * Why that view is consistent: every write of one money operation carries that operation's time,
+ * not the time of the write (checked in app/settlement.ts and app/claims.ts):
+ *
+ *   operation       entries (and records) and the `at` they carry
+ *   top-up          topup credit ............................ t.at (record time)
+ *   packet create   sender debit −(total+fee), fee credit ... p.createdAt (both)
+ *   claim           slot, claim credit ...................... slot.at (the credit copies it;
+ *                   the sweeper's and a retry's late credit too); marker.at ≤ slot.at
+ *   transfer        payer debit, payee credit ............... t.at (both)
+ *   refund          refund credit, packet settledAt ......... the settlement's time (both)
+ *
+ * An operation is therefore wholly ≤ T or wholly > T, whichever of its writes a read happened to
+ * see; and an operation dated ≤ T normally finished writing before the run started (T is older
+ * than any request can live), so every read of the run — all after its start — sees all of it.
+ * Operations > T are left out on both sides (counted in `entriesAfterCutoff`; the next run
+ * covers them). In-flight claims thus never look like a share without credit or a credit
+ * without share.
+ *
+ * The remaining window: a write dated ≤ T that lands after the run started. That only happens
+ * when a crashed operation is completed late by a retry or the sweeper (a claim credit or a
+ * transfer credit carries its original time; a revived `funding` packet its creation time). If
+ * the run read that item before the late write, the operation shows half done: debited and not
+ * credited is counted as money *in transit* (no false alarm; a mismatch only after the grace
+ * below); the reverse order (credit seen, its slot or debit read earlier and missed) is
+ * impossible for claims (the slot is read after the ledgers) and shows for a transfer as a
+ * credit without debit until the next run. Runs are hourly; a mismatch that is gone at the next
+ * run was this window.
+ *
+ * Checks of a single item (hash chains, balances, slot amounts, duplicate shares) hold at every
+ * moment and do not depend on T.
+ *
+ * ## Memory
+ *
+ * Nothing per ledger entry, slot or claim is kept: an account's ledger is walked page by page
+ * (one running state), a packet's slots are held only while that packet is checked (≤ its share
+ * count, at most 10,000). What stays for the whole run is one small fixed-size aggregate per key:
+ * per account (its id), per packet ({@link PacketMoney}: debit, fee, refund, and the claim
+ * credits as count + sum + a multiset fingerprint), per transfer and per top-up. So memory is
+ * O(accounts + packets + transfers + top-ups) × ~100 bytes, independent of the number of claims
+ * and ledger entries, which dominate the table.
  */
+import { createHash } from 'node:crypto';
 import type { Fen } from './money';
 import { LEDGER_GENESIS, ledgerEntryHash, type ChainedEntry } from './ledger-chain';
 
-/** What a mismatch is about. */
+/** What a mismatch is about. Each names an account, a packet, a transfer or a top-up by id. */
 export const MismatchKinds = {
+  /** Ledger (id: account): a seq missing, a link or hash broken, a stored balance off. */
   ledger_gap: 'ledger_gap',
   ledger_link: 'ledger_link',
   ledger_hash: 'ledger_hash',
   ledger_balance: 'ledger_balance',
   negative_balance: 'negative_balance',
-  duplicate_op: 'duplicate_op',
+  /** An entry whose opId and type match no money operation. */
+  unknown_op: 'unknown_op',
+  /** Packet (id: packet). */
   shares_sum: 'shares_sum',
   share_amount: 'share_amount',
+  slot_beyond_counter: 'slot_beyond_counter',
   duplicate_share: 'duplicate_share',
   marker_missing: 'marker_missing',
   shares_exceed_total: 'shares_exceed_total',
-  refund_wrong: 'refund_wrong',
   uncredited_share: 'uncredited_share',
   credit_wrong: 'credit_wrong',
   credit_without_share: 'credit_without_share',
   missing_debit: 'missing_debit',
-  fee_missing: 'fee_missing',
+  debit_wrong: 'debit_wrong',
+  fee_wrong: 'fee_wrong',
+  refund_wrong: 'refund_wrong',
+  funding_stuck: 'funding_stuck',
+  canceled_debited: 'canceled_debited',
   unrefunded_expired: 'unrefunded_expired',
+  /** Ledger entries of a packet that has no packet item. */
+  missing_packet: 'missing_packet',
+  /** Transfer (id: transfer). */
   transfer_unmatched: 'transfer_unmatched',
   transfer_stuck: 'transfer_stuck',
+  /** Top-up (id: top-up). */
   topup_uncredited: 'topup_uncredited',
+  topup_wrong: 'topup_wrong',
+  /** The platform (id: `platform`). */
   conservation: 'conservation',
 } as const;
 export type MismatchKind = (typeof MismatchKinds)[keyof typeof MismatchKinds];
 
 export interface Mismatch {
   kind: MismatchKind;
-  /** The account, packet or transfer it concerns. */
+  /** The account, packet, transfer or top-up it concerns. */
   id: string;
   detail: string;
 }
 
-/** Tunables of one run. */
+/** The times of one run. */
 export interface ReconcileClock {
   nowMs: number;
-  /** Totals are as of this time (ISO), see the module comment. */
+  /** Cross-item checks and totals are as of this time (ISO, compared as strings like `at`). */
   cutoffIso: string;
-  /** A share or transfer still uncredited after this long is a mismatch, not "in transit". */
+  /** Half-done work older than this is a mismatch, not "in transit" (the sweeper runs every minute). */
   graceMs: number;
-  /** An expired packet still unrefunded after this long is a mismatch (the sweeper runs every minute). */
+  /** An expired packet still active/settling this long after expiry is unrefunded. */
   sweepLagMs: number;
 }
 
-/** A ledger entry as reconciliation reads it. */
-export type LedgerLine = ChainedEntry & { hash: string; packetId?: string };
+/** A ledger entry as reconciliation reads it (the chained fields and the hash). */
+export type LedgerLine = ChainedEntry & { hash: string };
 
-interface Dated {
+// ------------------------------------------------------------------------------------------
+// Multiset fingerprints
+
+const FP_MOD = 2 ** 48;
+
+/**
+ * A 48-bit hash of a tuple. Sums of these (mod 2^48) fingerprint a multiset, so "the claim
+ * credits of a packet are exactly its recorded shares" is one comparison of two numbers per
+ * packet, with no list of either side in memory. A false match needs a 2^-48 collision.
+ */
+export function fingerprint(...parts: Array<string | number>): number {
+  return createHash('sha256').update(parts.join('\u0000')).digest().readUIntBE(0, 6);
+}
+const addFp = (sum: number, fp: number) => (sum + fp) % FP_MOD;
+
+/** Count, sum and fingerprint of a multiset of (account, amount) or accounts. */
+export interface Bag {
+  count: number;
+  sum: Fen;
+  fp: number;
+}
+export const emptyBag = (): Bag => ({ count: 0, sum: 0, fp: 0 });
+function addToBag(b: Bag, amount: Fen, fp: number): void {
+  b.count++;
+  b.sum += amount;
+  b.fp = addFp(b.fp, fp);
+}
+const sameBag = (a: Bag, b: Bag) => a.count === b.count && a.sum === b.sum && a.fp === b.fp;
+
+/** A claim credit / recorded share as fingerprinted on both sides. */
+export const shareFp = (userId: string, amount: Fen) => fingerprint('share', userId, amount);
+/** A claim marker / share holder. */
+export const holderFp = (userId: string) => fingerprint('holder', userId);
+
+// ------------------------------------------------------------------------------------------
+// Aggregates from the ledgers
+
+/** Entries of one operation on one side: how many (1 when sound), their sum, the first `at`. */
+export interface Side {
+  count: number;
   amount: Fen;
   at: string;
 }
 
-/** Cross-account facts gathered from the ledgers, matched against packets and transfers later. */
-export class LedgerFacts {
-  /** `<packet>#<user>` → the claim credit(s). */
-  readonly claimCredits = new Map<string, Dated & { count: number }>();
-  readonly packetDebits = new Map<string, Dated>();
-  readonly feeCredits = new Map<string, Dated>();
-  readonly refunds = new Map<string, Dated>();
-  readonly transferDebits = new Map<string, Dated>();
-  readonly transferCredits = new Map<string, Dated>();
-  /** Top-up ids credited to some wallet (checked against completed top-up records). */
-  readonly topupCredits = new Set<string>();
-  /** Σ amounts of entries with at ≤ T, over every account read (the fee account included). */
-  balancesAtCutoff = 0;
-  topupsAtCutoff = 0;
-  entries = 0;
+/** What the ledgers hold about one packet, as of T. */
+export interface PacketMoney {
+  debit?: Side;
+  fee?: Side;
+  refund?: Side;
+  /** Claim credits of this packet (any account): (claimer, amount) multiset. */
+  credits: Bag;
 }
 
-const afterPrefix = (opId: string, prefix: string) => (opId.startsWith(prefix) ? opId.slice(prefix.length) : undefined);
+export interface TransferMoney {
+  debit?: Side;
+  credit?: Side;
+}
+
+/** A top-up record as stored (TOPUP#<id>). */
+export interface TopupFact {
+  userId: string;
+  amount: Fen;
+  state: string;
+  at: string;
+}
+
+export interface TopupMoney {
+  credit?: Side & { userId: string };
+  record?: TopupFact;
+}
+
+function addSide(side: Side | undefined, amount: Fen, at: string): Side {
+  return side ? { count: side.count + 1, amount: side.amount + amount, at: side.at } : { count: 1, amount, at };
+}
+
+const after = (opId: string, prefix: string) => (opId.startsWith(prefix) ? opId.slice(prefix.length) : undefined);
 
 /**
- * One account's ledger, fed oldest first page by page (memory: one entry at a time plus the
- * account's op ids, needed to find an operation applied twice).
+ * The cross-account aggregates of one run, fed by {@link LedgerWalk}s (one per account) and
+ * consumed by the packet, transfer and top-up checks.
  */
-export class LedgerCheck {
+export class MoneyFacts {
+  readonly packets = new Map<string, PacketMoney>();
+  readonly transfers = new Map<string, TransferMoney>();
+  readonly topups = new Map<string, TopupMoney>();
+  /** Σ amounts of every entry with at ≤ T (the fee account: only in-scope fees). */
+  balances: Fen = 0;
+  /** Σ top-up credits with at ≤ T: all the money that ever came in. */
+  topupsIn: Fen = 0;
+  entries = 0;
+  entriesAfterCutoff = 0;
+  readonly mismatches: Mismatch[] = [];
+
+  constructor(
+    readonly cutoffIso: string,
+    /** A scoped run: only fee entries of these packets count (the fee account is shared). */
+    readonly feeScope?: ReadonlySet<string>,
+  ) {}
+
+  packet(id: string): PacketMoney {
+    let m = this.packets.get(id);
+    if (!m) this.packets.set(id, (m = { credits: emptyBag() }));
+    return m;
+  }
+
+  /** Adds one entry (at ≤ T) of `accountId` to the aggregates. */
+  add(accountId: string, e: LedgerLine): void {
+    const inScope = !this.feeScope || e.type !== 'fee' || this.feeScope.has(after(e.opId, 'fee:') ?? '');
+    if (!inScope) return;
+    this.balances += e.amount;
+    let id: string | undefined;
+    const wrong = () => this.mismatches.push({ kind: 'unknown_op', id: accountId, detail: `entry ${e.seq}: ${e.type} ${e.amount} for operation ${e.opId}` });
+    if ((id = after(e.opId, 'topup:')) !== undefined) {
+      if (e.type !== 'topup' || e.amount <= 0) return wrong();
+      this.topupsIn += e.amount;
+      const t = this.topups.get(id) ?? {};
+      const credit = addSide(t.credit, e.amount, e.at);
+      this.topups.set(id, { ...t, credit: { ...credit, userId: t.credit?.userId ?? accountId } });
+    } else if ((id = after(e.opId, 'claim:')) !== undefined) {
+      if (e.type !== 'claim_credit' || e.amount <= 0) return wrong();
+      addToBag(this.packet(id).credits, e.amount, shareFp(accountId, e.amount));
+    } else if ((id = after(e.opId, 'pkt:')) !== undefined) {
+      if (e.type !== 'packet_debit' || e.amount >= 0) return wrong();
+      const m = this.packet(id);
+      m.debit = addSide(m.debit, e.amount, e.at);
+    } else if ((id = after(e.opId, 'fee:')) !== undefined) {
+      if (e.type !== 'fee' || e.amount <= 0) return wrong();
+      const m = this.packet(id);
+      m.fee = addSide(m.fee, e.amount, e.at);
+    } else if ((id = after(e.opId, 'refund:')) !== undefined) {
+      if (e.type !== 'refund_credit' || e.amount <= 0) return wrong();
+      const m = this.packet(id);
+      m.refund = addSide(m.refund, e.amount, e.at);
+    } else if ((id = after(e.opId, 'xfer:')) !== undefined) {
+      const t = this.transfers.get(id) ?? {};
+      if (e.type === 'transfer_debit' && e.amount < 0) t.debit = addSide(t.debit, e.amount, e.at);
+      else if (e.type === 'transfer_credit' && e.amount > 0) t.credit = addSide(t.credit, e.amount, e.at);
+      else return wrong();
+      this.transfers.set(id, t);
+    } else wrong();
+  }
+}
+
+/**
+ * One account's ledger, fed oldest first: dense seqs from 1, each link and hash
+ * (domain/ledger-chain, the same rules as verifyLedgerChain), each stored balance = the
+ * recomputed one, never negative. Memory: the running state only. The first break names the
+ * account (later ones usually follow from it); the entries still feed the aggregates.
+ */
+export class LedgerWalk {
   private seq = 0;
   private prevHash = LEDGER_GENESIS;
-  private balance = 0;
+  /** Recomputed from the amounts, never taken from the stored `balance`. */
+  private balance: Fen = 0;
   private broken = false;
-  private readonly ops = new Set<string>();
   readonly mismatches: Mismatch[] = [];
 
   constructor(
     readonly accountId: string,
-    private readonly facts: LedgerFacts,
-    private readonly clock: Pick<ReconcileClock, 'cutoffIso'>,
-    /** In a scoped run, only these packets' fee entries count for the fee account. */
-    private readonly feeScope?: ReadonlySet<string>,
+    private readonly facts: MoneyFacts,
   ) {}
 
   private fail(kind: MismatchKind, detail: string) {
     if (this.broken) return;
-    this.broken = true; // the first break names the account; later ones follow from it
+    this.broken = true;
     this.mismatches.push({ kind, id: this.accountId, detail });
   }
 
   push(e: LedgerLine): void {
     this.facts.entries++;
-    if (e.seq !== this.seq + 1) this.fail('ledger_gap', `entry ${this.seq + 1} missing (next is ${e.seq})`);
+    const expected = this.balance + e.amount;
+    if (e.seq !== this.seq + 1) this.fail('ledger_gap', `entry ${this.seq + 1} missing (the next stored is ${e.seq})`);
     // Balance before hash: an edited balance also breaks the hash, but "balance" says what changed.
-    else if (e.balance !== this.balance + e.amount) this.fail('ledger_balance', `entry ${e.seq}: balance ${e.balance} ≠ ${this.balance} + ${e.amount}`);
-    else if (e.prevHash !== this.prevHash) this.fail('ledger_link', `entry ${e.seq} does not link to ${this.seq}`);
-    else if (ledgerEntryHash(e) !== e.hash) this.fail('ledger_hash', `entry ${e.seq} hash mismatch`);
-    if (e.balance < 0) this.fail('negative_balance', `entry ${e.seq}: ${e.balance}`);
-    if (this.ops.has(e.opId)) this.fail('duplicate_op', `operation ${e.opId} applied twice`);
-    this.ops.add(e.opId);
+    else if (e.balance !== expected) this.fail('ledger_balance', `entry ${e.seq}: stored balance ${e.balance}, recomputed ${expected}`);
+    else if (e.prevHash !== this.prevHash) this.fail('ledger_link', `entry ${e.seq} does not link to entry ${this.seq}`);
+    else if (ledgerEntryHash(e) !== e.hash) this.fail('ledger_hash', `entry ${e.seq}: hash does not match its fields`);
+    if (expected < 0) this.fail('negative_balance', `entry ${e.seq}: balance ${expected}`);
     this.seq = e.seq;
     this.prevHash = e.hash;
-    this.balance = this.balance + e.amount;
+    this.balance = expected;
+    if (e.at > this.facts.cutoffIso) this.facts.entriesAfterCutoff++;
+    else this.facts.add(this.accountId, e);
+  }
 
-    const inScope = !this.feeScope || e.type !== 'fee' || this.feeScope.has(e.ref);
-    const counted = e.at <= this.clock.cutoffIso;
-    if (counted && inScope) this.facts.balancesAtCutoff += e.amount;
-    const dated = { amount: e.amount, at: e.at };
-    let id: string | undefined;
-    if (e.type === 'topup') {
-      if (counted) this.facts.topupsAtCutoff += e.amount;
-      const topupId = afterPrefix(e.opId, 'topup:');
-      if (topupId !== undefined) this.facts.topupCredits.add(topupId);
-    } else if ((id = afterPrefix(e.opId, 'claim:')) !== undefined) {
-      const key = `${id}#${this.accountId}`;
-      const prev = this.facts.claimCredits.get(key);
-      this.facts.claimCredits.set(key, { ...dated, count: (prev?.count ?? 0) + 1 });
-    } else if ((id = afterPrefix(e.opId, 'pkt:')) !== undefined) this.facts.packetDebits.set(id, dated);
-    else if ((id = afterPrefix(e.opId, 'fee:')) !== undefined) {
-      if (inScope) this.facts.feeCredits.set(id, dated);
-    } else if ((id = afterPrefix(e.opId, 'refund:')) !== undefined) this.facts.refunds.set(id, dated);
-    else if ((id = afterPrefix(e.opId, 'xfer:')) !== undefined) {
-      (e.type === 'transfer_debit' ? this.facts.transferDebits : this.facts.transferCredits).set(id, dated);
-    }
+  /** The balance recomputed from every entry read (compare with the newest stored one). */
+  get recomputed(): Fen {
+    return this.balance;
   }
 }
 
-/** A packet with everything stored about it, as reconciliation reads it. */
+// ------------------------------------------------------------------------------------------
+// Packets
+
+/** The packet item's fields reconciliation uses. */
 export interface PacketFacts {
   id: string;
   senderId: string;
@@ -165,143 +322,246 @@ export interface PacketFacts {
   createdAt: string;
   expiresAtMs: number;
   refundedAmount?: Fen | undefined;
-  /** The SHARES item's amounts (undefined: missing). */
+  settledAt?: string | undefined;
+}
+
+export interface SlotFact {
+  index: number;
+  userId: string;
+  amount: Fen;
+  at: string;
+  void?: boolean | undefined;
+}
+
+/** One packet as read: the item, its share amounts (undefined: no SHARES item) and its slots. */
+export interface PacketInput {
+  packet: PacketFacts;
   shares: readonly Fen[] | undefined;
-  slots: ReadonlyArray<{ index: number; userId: string; amount: Fen; at: string; void?: boolean | undefined }>;
-  /** Users holding a claim marker on this packet (among the slots' users). */
-  markers: ReadonlySet<string>;
+  slots: readonly SlotFact[];
+}
+
+/** Point reads done only when an aggregate comparison failed (see {@link lookupsNeeded}). */
+export interface Lookups {
+  /** Holders of the granted shares dated ≤ T whose claim marker exists. */
+  markers?: ReadonlySet<string>;
+  /** Per holder of a granted share dated ≤ T: that account's `claim:<packet>` entries. */
+  credits?: ReadonlyMap<string, { count: number; amount: Fen }>;
+}
+
+const oldGranted = (slots: readonly SlotFact[], T: string) => slots.filter((s) => !s.void && s.at <= T);
+
+/**
+ * Which point reads a packet needs. Normally none: the claim credits the ledgers hold for it
+ * (as of T) equal its recorded shares (as of T) as multisets, and — in a whole-table run — the
+ * markers the scan saw equal the share holders. Only a difference (a crash, a bug, tampering, a
+ * stray marker of a refused claim) costs reads, and then only for this packet's shares.
+ */
+export function lookupsNeeded(input: PacketInput, money: PacketMoney | undefined, markers: Bag | undefined, cutoffIso: string): { markers: boolean; credits: boolean } {
+  const shares = emptyBag();
+  const holders = emptyBag();
+  for (const s of oldGranted(input.slots, cutoffIso)) {
+    addToBag(shares, s.amount, shareFp(s.userId, s.amount));
+    addToBag(holders, 0, holderFp(s.userId));
+  }
+  return {
+    markers: !markers || !sameBag(markers, holders),
+    credits: !sameBag(money?.credits ?? emptyBag(), shares),
+  };
 }
 
 export interface PacketOutcome {
   mismatches: Mismatch[];
-  /** Money of this packet still held for claimers as of T. */
-  escrowAtCutoff: Fen;
-  /** Shares recorded by T whose credit the ledgers do not hold yet. */
+  /** Money of this packet held for claimers as of T: total − granted − refunded. */
+  escrow: Fen;
+  /** Shares recorded by T whose credit the ledgers did not hold at T. */
   sharesInTransit: Fen;
-  /** Fee debited by T not yet credited to the fee account. */
+  /** Fee debited by T and not credited to the fee account by T. */
   feeInTransit: Fen;
+  /** Shares uncredited longer than the grace on a packet not yet due for settlement (not a mismatch). */
+  staleShares: number;
 }
 
 /**
- * SPEC §8 for one packet: shares sum to the total, one share per account (each with its
- * marker), every recorded share credited exactly once with its amount, a settled packet refunded
- * exactly the rest, an expired packet settled in time. Consumes the packet's claim credits from
- * `facts` (what is left afterwards are credits without a share).
+ * SPEC §8 for one packet: shares sum to the total (each ≥ 1 fen, one per share), each slot's
+ * amount is its share, one share per account with its claim marker, Σ granted ≤ total, every
+ * granted share credited exactly once with its amount, settled ⇒ refunded = total − Σ granted
+ * and exactly one refund credit of it, claimed + refunded + remaining = total, the sender debited
+ * total + fee and the fee credited once, an expired packet settled within the sweep lag.
  */
-export function checkPacket(p: PacketFacts, facts: LedgerFacts, clock: ReconcileClock): PacketOutcome {
+export function checkPacket(input: PacketInput, money: PacketMoney | undefined, lookups: Lookups, clock: ReconcileClock): PacketOutcome {
+  const { packet: p, shares, slots } = input;
+  const T = clock.cutoffIso;
   const out: Mismatch[] = [];
   const bad = (kind: MismatchKind, detail: string) => out.push({ kind, id: p.id, detail });
-  const T = clock.cutoffIso;
-  const debit = facts.packetDebits.get(p.id);
-  if (p.shares === undefined) bad('shares_sum', 'no SHARES item');
-  else {
-    const sum = p.shares.reduce((a, x) => a + x, 0);
-    if (p.shares.length !== p.count || sum !== p.total || p.shares.some((x) => !Number.isSafeInteger(x) || x < 1)) {
-      bad('shares_sum', `shares: ${p.shares.length} summing to ${sum}, want ${p.count} summing to ${p.total}`);
-    }
-  }
-  const granted = p.slots.filter((s) => !s.void);
-  const users = new Set<string>();
-  let grantedSum = 0;
-  let grantedAtCutoff = 0;
-  let sharesInTransit = 0;
-  for (const s of granted) {
-    if (users.has(s.userId)) bad('duplicate_share', `account ${s.userId} holds two shares`);
-    users.add(s.userId);
-    if (!p.markers.has(s.userId)) bad('marker_missing', `share ${s.index} of ${s.userId} has no claim marker`);
-    if (p.shares && p.shares[s.index] !== s.amount) bad('share_amount', `share ${s.index}: ${s.amount} ≠ ${p.shares[s.index]}`);
-    grantedSum += s.amount;
-    const key = `${p.id}#${s.userId}`;
-    const credit = facts.claimCredits.get(key);
-    facts.claimCredits.delete(key);
-    if (!credit) {
-      if (clock.nowMs - Date.parse(s.at) > clock.graceMs) bad('uncredited_share', `share ${s.index} of ${s.userId} recorded ${s.at}, never credited`);
-      if (s.at <= T) sharesInTransit += s.amount;
-    } else if (credit.count !== 1 || credit.amount !== s.amount) {
-      bad('credit_wrong', `share ${s.index} of ${s.userId}: credited ${credit.count}× ${credit.amount}, want 1× ${s.amount}`);
-    }
-    if (s.at <= T) grantedAtCutoff += s.amount;
-  }
-  if (grantedSum > p.total) bad('shares_exceed_total', `granted ${grantedSum} > total ${p.total}`);
-  if (p.claimed < p.slots.length) bad('shares_exceed_total', `counter ${p.claimed} < ${p.slots.length} recorded slots`);
+  const createdByT = p.createdAt <= T;
 
-  const refund = facts.refunds.get(p.id);
-  if (p.state === 'settled') {
-    const want = p.total - grantedSum;
-    if ((p.refundedAmount ?? 0) !== want) bad('refund_wrong', `refunded ${p.refundedAmount ?? 0}, want ${want}`);
-    if ((refund?.amount ?? 0) !== want) bad('refund_wrong', `refund credit ${refund?.amount ?? 0}, want ${want}`);
-  } else if (refund) bad('refund_wrong', `refund credited while ${p.state}`);
+  if (shares === undefined) bad('shares_sum', 'no SHARES item');
+  else {
+    const sum = shares.reduce((a, x) => a + x, 0);
+    if (shares.length !== p.count || sum !== p.total || shares.some((x) => !Number.isSafeInteger(x) || x < 1)) {
+      bad('shares_sum', `${shares.length} shares summing to ${sum}, want ${p.count} summing to ${p.total}, each ≥ 1`);
+    }
+  }
+
+  // Per slot (no time dependence: slots are immutable once written, and were read before the
+  // packet item, so `claimed` is at least every index seen).
+  const holders = new Set<string>();
+  let grantedAll = 0;
+  for (const s of slots) {
+    if (s.index >= p.claimed || s.index >= p.count) bad('slot_beyond_counter', `slot ${s.index} but ${p.claimed} taken of ${p.count}`);
+    if (s.void) continue;
+    if (holders.has(s.userId)) bad('duplicate_share', `account ${s.userId} holds two shares (slot ${s.index})`);
+    holders.add(s.userId);
+    if (shares && shares[s.index] !== s.amount) bad('share_amount', `slot ${s.index}: ${s.amount}, share is ${shares[s.index]}`);
+    grantedAll += s.amount;
+  }
+  if (grantedAll > p.total) bad('shares_exceed_total', `granted ${grantedAll} > total ${p.total}`);
+
+  // Shares dated ≤ T against markers and credits (the ledgers were read after T).
+  const old = oldGranted(slots, T);
+  const grantedOld = old.reduce((a, s) => a + s.amount, 0);
+  const credits = money?.credits ?? emptyBag();
+  const settledByT = p.state === 'settled' && (p.settledAt ?? '') <= T;
+  const dueForSettlement = p.state === 'settled' || clock.nowMs - p.expiresAtMs > clock.sweepLagMs;
+  let staleShares = 0;
+  if (lookups.markers) {
+    for (const s of old) if (!lookups.markers.has(s.userId)) bad('marker_missing', `slot ${s.index} of ${s.userId} has no claim marker`);
+  }
+  if (lookups.credits) {
+    let matched = 0;
+    for (const s of old) {
+      const c = lookups.credits.get(s.userId);
+      if (!c || c.count === 0) {
+        // In transit: the user's retry or, at the latest, the settlement credits it.
+        const stale = clock.nowMs - Date.parse(s.at) > clock.graceMs;
+        if (settledByT || (stale && dueForSettlement)) {
+          bad('uncredited_share', `slot ${s.index} of ${s.userId} (${s.amount}) recorded ${s.at}, never credited`);
+        } else if (stale) staleShares++;
+        continue;
+      }
+      matched += c.count;
+      if (c.count !== 1 || c.amount !== s.amount) bad('credit_wrong', `slot ${s.index} of ${s.userId}: credited ${c.count}× totalling ${c.amount}, want once ${s.amount}`);
+    }
+    if (credits.count > matched) bad('credit_without_share', `${credits.count - matched} claim credit(s) with no recorded share (credits: ${credits.count} totalling ${credits.sum}; shares: ${old.length} totalling ${grantedOld})`);
+  }
+
+  // The sender's debit and the fee (both dated createdAt).
+  const debit = money?.debit;
+  const funded = p.state === 'active' || p.state === 'settling' || p.state === 'settled';
+  if (debit) {
+    if (debit.count !== 1 || debit.amount !== -(p.total + p.fee)) bad('debit_wrong', `debited ${debit.count}× totalling ${debit.amount}, want once ${-(p.total + p.fee)}`);
+  } else if (createdByT && funded) bad('missing_debit', `${p.state} without a debit`);
+  const stale = (at: string) => clock.nowMs - Date.parse(at) > clock.graceMs;
+  if (debit && p.state === 'funding' && stale(p.createdAt)) bad('funding_stuck', `debited at ${p.createdAt}, still funding`);
+  if (debit && p.state === 'canceled' && stale(p.createdAt)) bad('canceled_debited', `debited ${-debit.amount} at ${p.createdAt}, canceled`);
+  let feeInTransit = 0;
+  const fee = money?.fee;
+  if (fee && (fee.count !== 1 || fee.amount !== p.fee)) bad('fee_wrong', `fee credited ${fee.count}× totalling ${fee.amount}, want once ${p.fee}`);
+  if (debit && p.fee > 0 && !fee) {
+    feeInTransit = p.fee;
+    // The fee is credited before the packet is activated.
+    if (funded || stale(p.createdAt)) bad('fee_wrong', `fee ${p.fee} debited, never credited`);
+  }
+
+  // The refund (dated settledAt), exactly once, of exactly the rest.
+  // A packet settled after T is checked by the next run: its last slots may have landed between
+  // this run's read of the slots and of the packet.
+  const refund = money?.refund;
+  if (refund && refund.count !== 1) bad('refund_wrong', `refunded ${refund.count} times`);
+  if (settledByT) {
+    const want = p.total - grantedAll;
+    if ((p.refundedAmount ?? 0) !== want) bad('refund_wrong', `packet says refunded ${p.refundedAmount ?? 0}, want total ${p.total} − granted ${grantedAll} = ${want}`);
+    if ((refund?.amount ?? 0) !== (p.refundedAmount ?? 0)) bad('refund_wrong', `refund credit ${refund?.amount ?? 0}, packet says ${p.refundedAmount ?? 0}`);
+  } else if (refund && p.state !== 'settling' && p.state !== 'settled') bad('refund_wrong', `refund of ${refund.amount} credited while ${p.state}`);
+  const refunded = settledByT ? (p.refundedAmount ?? 0) : (refund?.amount ?? 0);
+  // §8.3: claimed + refunded + remaining = total, remaining ≥ 0 (and 0 once settled, above).
+  if (grantedAll + refunded > p.total) bad('shares_exceed_total', `granted ${grantedAll} + refunded ${refunded} > total ${p.total}`);
+
   if ((p.state === 'active' || p.state === 'settling') && clock.nowMs - p.expiresAtMs > clock.sweepLagMs) {
     bad('unrefunded_expired', `expired ${new Date(p.expiresAtMs).toISOString()}, still ${p.state}`);
   }
-  if (!debit && p.state !== 'funding' && p.state !== 'canceled') bad('missing_debit', `${p.state} without a debit`);
-  if (debit && debit.amount !== -(p.total + p.fee)) bad('missing_debit', `debit ${debit.amount}, want ${-(p.total + p.fee)}`);
 
-  let escrowAtCutoff = 0;
-  let feeInTransit = 0;
-  if (debit && debit.at <= T) {
-    escrowAtCutoff = p.total - grantedAtCutoff - (refund && refund.at <= T ? refund.amount : 0);
-    if (p.fee > 0) {
-      const fee = facts.feeCredits.get(p.id);
-      if (!fee) {
-        feeInTransit = p.fee;
-        if (clock.nowMs - Date.parse(debit.at) > clock.graceMs) bad('fee_missing', `fee ${p.fee} debited, never credited`);
-      } else if (fee.amount !== p.fee) bad('fee_missing', `fee credited ${fee.amount}, want ${p.fee}`);
-    }
-  }
-  return { mismatches: out, escrowAtCutoff, sharesInTransit, feeInTransit };
+  const escrow = debit ? p.total - grantedOld - (refund?.amount ?? 0) : 0;
+  return { mismatches: out, escrow, sharesInTransit: grantedOld - credits.sum, feeInTransit, staleShares };
 }
 
-/** Transfers: both sides equal; a debit without its credit is in transit, then stuck. */
-export function checkTransfers(facts: LedgerFacts, clock: ReconcileClock): { mismatches: Mismatch[]; inTransit: Fen } {
+/**
+ * Ledger aggregates of packets no packet item was found for (a whole-table run: every packet
+ * created by T was there when the scan ran).
+ */
+export function missingPackets(facts: MoneyFacts, checked: ReadonlySet<string>): Mismatch[] {
+  const out: Mismatch[] = [];
+  for (const [id, m] of facts.packets) {
+    if (checked.has(id)) continue;
+    const parts = [m.debit && `debit ${m.debit.amount}`, m.fee && `fee ${m.fee.amount}`, m.refund && `refund ${m.refund.amount}`, m.credits.count && `${m.credits.count} claim credit(s) ${m.credits.sum}`];
+    out.push({ kind: 'missing_packet', id, detail: `ledger entries (${parts.filter(Boolean).join(', ')}) of a packet that does not exist` });
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------
+// Transfers and top-ups
+
+/** Transfers: one debit, one equal credit; a debit alone is in transit, then stuck. */
+export function checkTransfers(facts: MoneyFacts, clock: ReconcileClock): { mismatches: Mismatch[]; inTransit: Fen } {
   const out: Mismatch[] = [];
   let inTransit = 0;
-  for (const [id, debit] of facts.transferDebits) {
-    const credit = facts.transferCredits.get(id);
-    if (!credit) {
-      if (debit.at <= clock.cutoffIso) inTransit += -debit.amount;
+  for (const [id, t] of facts.transfers) {
+    const { debit, credit } = t;
+    inTransit -= (debit?.amount ?? 0) + (credit?.amount ?? 0);
+    if (!debit) out.push({ kind: 'transfer_unmatched', id, detail: `credited ${credit!.amount} at ${credit!.at} with no debit` });
+    else if (!credit) {
       if (clock.nowMs - Date.parse(debit.at) > clock.graceMs) out.push({ kind: 'transfer_stuck', id, detail: `debited ${-debit.amount} at ${debit.at}, never credited` });
-    } else if (credit.amount !== -debit.amount) out.push({ kind: 'transfer_unmatched', id, detail: `debit ${debit.amount}, credit ${credit.amount}` });
-  }
-  for (const [id, credit] of facts.transferCredits) {
-    if (!facts.transferDebits.has(id)) out.push({ kind: 'transfer_unmatched', id, detail: `credit ${credit.amount} without a debit` });
+    } else if (debit.count !== 1 || credit.count !== 1 || credit.amount !== -debit.amount) {
+      out.push({ kind: 'transfer_unmatched', id, detail: `debited ${debit.count}× ${debit.amount}, credited ${credit.count}× ${credit.amount}` });
+    }
   }
   return { mismatches: out, inTransit };
 }
 
 /**
- * Completed top-ups whose credit no ledger holds: catches a deleted newest ledger entry, which
- * no chain can notice on its own (the other movements are cross-checked against packets and
- * transfers).
+ * Top-ups: each credit belongs to a top-up record of the same account and amount that was not
+ * canceled, and lands once; each completed record dated ≤ T has its credit (the only way to
+ * notice a deleted newest ledger entry, which leaves every chain intact).
  */
-export function uncreditedTopups(doneTopups: Iterable<string>, facts: LedgerFacts): Mismatch[] {
+export function checkTopups(facts: MoneyFacts, clock: ReconcileClock): Mismatch[] {
   const out: Mismatch[] = [];
-  for (const id of doneTopups) if (!facts.topupCredits.has(id)) out.push({ kind: 'topup_uncredited', id, detail: 'top-up completed, no wallet credit' });
-  return out;
-}
-
-/** Claim credits no packet's share accounts for (left after every checkPacket ran). */
-export function orphanCredits(facts: LedgerFacts, packets: ReadonlySet<string>): Mismatch[] {
-  const out: Mismatch[] = [];
-  for (const [key, c] of facts.claimCredits) {
-    const cut = key.lastIndexOf('#');
-    const packetId = key.slice(0, cut);
-    if (!packets.has(packetId)) continue; // a packet outside this run's scope
-    out.push({ kind: 'credit_without_share', id: packetId, detail: `account ${key.slice(cut + 1)} credited ${c.amount} without a share` });
+  for (const [id, t] of facts.topups) {
+    const { credit, record } = t;
+    if (!credit) {
+      if (record && record.state === 'done' && record.at <= clock.cutoffIso) out.push({ kind: 'topup_uncredited', id, detail: `top-up of ${record.amount} to ${record.userId} done, no wallet credit` });
+      continue;
+    }
+    if (credit.count !== 1) out.push({ kind: 'topup_wrong', id, detail: `credited ${credit.count} times` });
+    if (!record) out.push({ kind: 'topup_wrong', id, detail: `credit of ${credit.amount} to ${credit.userId} without a top-up record` });
+    else if (record.userId !== credit.userId || record.amount * credit.count !== credit.amount) {
+      out.push({ kind: 'topup_wrong', id, detail: `record ${record.amount} for ${record.userId}, credit ${credit.amount} to ${credit.userId}` });
+    } else if (record.state === 'canceled' && clock.nowMs - Date.parse(credit.at) > clock.graceMs) {
+      out.push({ kind: 'topup_wrong', id, detail: `credited ${credit.amount} but the top-up is canceled` });
+    }
   }
   return out;
 }
 
+// ------------------------------------------------------------------------------------------
+// Conservation
+
 /** The platform's money as of T: where every fen that came in by a top-up is now. */
 export interface Conservation {
+  /** Σ ledger amounts dated ≤ T (every wallet and the fee account). */
   balances: Fen;
+  /** Σ over funded packets of total − granted − refunded. */
   escrow: Fen;
-  inTransit: Fen;
+  /** Shares recorded not credited, transfers debited not credited, fees debited not credited. */
+  inTransit: { shares: Fen; transfers: Fen; fees: Fen };
   topups: Fen;
 }
 
-/** SPEC §8.4: Σ balances + escrow + in transit = Σ top-ups, or a mismatch. */
+/** SPEC §8.4: Σ balances + escrow + in transit = Σ top-ups, to the fen. */
 export function checkConservation(c: Conservation): Mismatch[] {
-  const held = c.balances + c.escrow + c.inTransit;
-  return held === c.topups ? [] : [{ kind: 'conservation', id: 'platform', detail: `balances ${c.balances} + escrow ${c.escrow} + in transit ${c.inTransit} = ${held} ≠ top-ups ${c.topups}` }];
+  const transit = c.inTransit.shares + c.inTransit.transfers + c.inTransit.fees;
+  const held = c.balances + c.escrow + transit;
+  return held === c.topups
+    ? []
+    : [{ kind: 'conservation', id: 'platform', detail: `balances ${c.balances} + escrow ${c.escrow} + in transit ${transit} = ${held} ≠ top-ups ${c.topups} (off by ${held - c.topups})` }];
 }
