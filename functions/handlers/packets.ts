@@ -25,7 +25,7 @@ export const routes = [
     path: '/v1/packets/{id}/codes',
     access: 'user',
     body: NewCodeBody,
-    run: ({ d, who, params, body }) => newPacketCode(d, who, packetId(params), body.kind ?? 'live'),
+    run: ({ d, who, params, body }) => newPacketCode(d, who, packetId(params), body.kind ?? 'live', body.via),
   }),
   route({
     method: 'GET',

@@ -54,8 +54,15 @@ function refuse(p: PacketRecord | undefined): never {
  */
 export async function claim(d: Deps, who: Principal, code: string, deviceId?: string): Promise<Outcome<ClaimResult>> {
   // This process's last view of the packet is enough here: W2 re-checks everything atomically.
-  let { packet } = await packetOfCode(d, code, true);
+  const opened = await packetOfCode(d, code, true);
+  let packet = opened.packet;
   const packetId = packet.id;
+  // 专属红包: only its recipient may claim (a fixed field: the cached view is exact for it).
+  if (packet.recipientId && packet.recipientId !== who.userId) {
+    fail('FORBIDDEN', `这是发给${packet.recipientName ?? '指定好友'}的专属红包，只有 TA 可以领取`);
+  }
+  // The forward this code came through (share codes minted by a forward carry its id).
+  const via = opened.claims.ref;
   const nowMs = d.now();
   if (packet.state === 'funding' || packet.state === 'canceled') packet = (await d.packets.get(packetId)) ?? packet;
   // Refuse without writing what is plainly over (finished and expired never come back).
@@ -72,10 +79,10 @@ export async function claim(d: Deps, who: Principal, code: string, deviceId?: st
   if (!(await d.packets.putMarker(marker))) return repeatClaim(d, who, packet);
   // The marker is new, so no credit of this claim can exist yet: the append may go straight to
   // the entry after `tail` (it falls back to the full check if that entry was taken meanwhile).
-  return takeAndCredit(d, who, packetId, tail);
+  return takeAndCredit(d, who, packetId, tail, via);
 }
 
-async function takeAndCredit(d: Deps, who: Principal, packetId: string, from: WalletState | number): Promise<Outcome<ClaimResult>> {
+async function takeAndCredit(d: Deps, who: Principal, packetId: string, from: WalletState | number, via?: string): Promise<Outcome<ClaimResult>> {
   const seqHint = typeof from === 'number' ? from : from.seq;
   const nowMs = d.now();
   const taken = await d.packets.takeShare(packetId, nowMs);
@@ -84,7 +91,7 @@ async function takeAndCredit(d: Deps, who: Principal, packetId: string, from: Wa
   const shares = await d.packets.shares(packetId);
   const amount = shares?.amounts[index];
   if (amount === undefined) throw new Error(`claim: packet ${packetId} has no share ${index}`);
-  const slot: SlotRecord = { index, userId: who.userId, name: who.name, amount, at: iso(nowMs), seqHint };
+  const slot: SlotRecord = { index, userId: who.userId, name: who.name, amount, at: iso(nowMs), seqHint, ...(via ? { via } : {}) };
   if (!(await d.packets.putSlot(packetId, slot))) fail('PACKET_EXPIRED', '红包已过期');
   await d.wallets.append(who.userId, seqHint, claimCredit(packetId, slot), typeof from === 'number' ? undefined : from);
   const result: ClaimResult = { packetId, amount, claimedAt: slot.at, repeat: false };

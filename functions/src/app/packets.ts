@@ -1,5 +1,5 @@
 import { fail } from '../domain/errors';
-import { derivedId } from '../domain/ids';
+import { derivedId, randomId } from '../domain/ids';
 import { dayKeyUtc8, feeFor, policyFor, type Fen } from '../domain/money';
 import { checkSplit, split, type SplitMode, type SplitRefusal } from '../domain/split';
 import { verifyCode, isCodeExpired, type CodeClaims } from '../domain/codes';
@@ -18,6 +18,8 @@ export interface CreatePacketInput {
   greeting?: string | undefined;
   scene?: string | undefined;
   ttlSeconds?: number | undefined;
+  /** 专属红包: the only account that may claim. */
+  recipient?: string | undefined;
 }
 
 export const DEFAULT_GREETING = '恭喜发财，大吉大利';
@@ -37,6 +39,7 @@ export async function createPacket(d: Deps, who: Principal, input: CreatePacketI
   const policy = policyFor(profile?.tier ?? who.tier, profile?.settings);
   const fee = feeFor(input.total, policy.feeBps);
   const movement = () => ({ kind: 'packet' as const, amount: input.total, opId: derivedId('p', who.userId, 'packet', idemKey!), deviceId, greeting: input.greeting });
+  const recipient = input.recipient !== undefined ? await exclusiveRecipient(d, who, input) : undefined;
   const precheck = async () => {
     await riskCheck(d, who, policy.tier, movement());
     if (input.count > policy.maxShares) fail('VALIDATION_FAILED', `红包个数最多 ${policy.maxShares} 个`, { maxShares: policy.maxShares });
@@ -80,6 +83,7 @@ export async function createPacket(d: Deps, who: Principal, input: CreatePacketI
       codeValidity: policy.codeValiditySeconds,
       senderHint: senderState.seq,
       feeHint: feeState.seq,
+      ...(recipient ? { recipientId: recipient.userId, recipientName: recipient.name } : {}),
     };
     const stored = await d.packets.create(record, { shard: dueShard(d, id), at: iso(nowMs + FUNDING_GRACE_MS) });
     const funded = stored.state === 'funding' || stored.state === 'canceled' ? await fundPacket(d, stored, false) : stored;
@@ -97,18 +101,40 @@ export async function createPacket(d: Deps, who: Principal, input: CreatePacketI
   });
 }
 
-/** GET /v1/packets/{id} — the claim list for the sender and claimers, the summary for others. */
+/**
+ * 专属红包: the recipient must be another existing account, and the packet one share (the whole
+ * amount is theirs). Checked before anything is written.
+ */
+async function exclusiveRecipient(d: Deps, who: Principal, input: CreatePacketInput) {
+  if (input.recipient === who.userId) fail('VALIDATION_FAILED', '专属红包不能发给自己');
+  if (input.count !== 1) fail('VALIDATION_FAILED', '专属红包只能有 1 个', { count: input.count });
+  const profile = await d.accounts.get(input.recipient!);
+  if (!profile) fail('NOT_FOUND', '收红包的人不存在');
+  return profile!;
+}
+
+/**
+ * GET /v1/packets/{id} — the claim list and the forwarding tree for the sender and claimers,
+ * the summary for others.
+ */
 export async function getPacket(d: Deps, who: Principal, id: string): Promise<Outcome> {
   const p = await d.packets.get(id);
   if (!p) fail('NOT_FOUND', '红包不存在');
   const packet = p!;
   const slots = await d.packets.slots(id);
   const insider = packet.senderId === who.userId || slots.some((s) => s.userId === who.userId && !s.void);
-  return { status: 200, body: packetView(packet, slots, d.now(), insider) };
+  const forwards = insider ? await d.packets.forwards(id) : undefined;
+  return { status: 200, body: packetView(packet, slots, d.now(), insider, forwards) };
 }
 
-/** POST /v1/packets/{id}/codes — a fresh live code (sender) or share code (sender or claimer). */
-export async function newPacketCode(d: Deps, who: Principal, id: string, kind: 'live' | 'share'): Promise<Outcome> {
+/**
+ * POST /v1/packets/{id}/codes — a fresh live code (sender) or share code (sender or claimer).
+ *
+ * Forwarding: a share code minted by a claimer, or by anyone passing `via` (the code they got
+ * the packet through), is a forward: recorded (who, through whose forward, when) and carried in
+ * the code's signed `ref`, so claims made with it are attributed to it (the slot keeps `via`).
+ */
+export async function newPacketCode(d: Deps, who: Principal, id: string, kind: 'live' | 'share', via?: string): Promise<Outcome> {
   const p = await d.packets.get(id);
   if (!p) fail('NOT_FOUND', '红包不存在');
   const packet = p!;
@@ -117,9 +143,22 @@ export async function newPacketCode(d: Deps, who: Principal, id: string, kind: '
   if (kind === 'share' && !isSender && !(await d.packets.slotOf(id, who.userId))) fail('FORBIDDEN', '领取后才能转发这个红包');
   const state = claimability(packet, d.now());
   if (!state.claimable) fail(state.reason === 'PACKET_FINISHED' ? 'PACKET_FINISHED' : 'PACKET_EXPIRED', state.reason === 'PACKET_FINISHED' ? '红包已领完' : '红包已过期');
+  const parent = via !== undefined ? forwardOfCode(d, via, id) : undefined;
   // Counted only once the request is valid: refused input writes nothing.
   await rateLimit(d, who, 'code_refresh');
+  if (kind === 'share' && (!isSender || via !== undefined)) {
+    const forward = { id: randomId('f'), packetId: id, by: who.userId, byName: who.name, at: iso(d.now()), ...(parent ? { parent } : {}) };
+    await d.packets.putForward(forward);
+    return { status: 201, body: { ...packetCode(d, packet, kind, forward.id), forwardId: forward.id } };
+  }
   return { status: 201, body: packetCode(d, packet, kind) };
+}
+
+/** The forward a code of packet `packetId` was minted by (its `ref`), or undefined for the sender's own code. */
+function forwardOfCode(d: Deps, code: string, packetId: string): string | undefined {
+  const check = verifyCode(code, d.cfg.codeKeys, seconds(d.now()));
+  if (!check.ok || check.claims.kind === 'receive' || check.claims.target !== packetId) fail('CODE_INVALID', '转发来源的红包码无效');
+  return (check as { claims: CodeClaims }).claims.ref;
 }
 
 /**

@@ -1,9 +1,9 @@
 import { bestShareIndex } from '../domain/split';
 import { codeExpiresAt, signCode, type CodeKind } from '../domain/codes';
-import type { PacketRecord, SlotRecord } from '../store/packets';
+import type { ForwardRecord, PacketRecord, SlotRecord } from '../store/packets';
 import type { Deps } from './deps';
 import { iso, seconds } from './context';
-import type { ClaimView, CodeView, PacketStatus, PacketSummary, PacketView } from '../http/contract';
+import type { ClaimView, CodeView, ForwardView, PacketStatus, PacketSummary, PacketView } from '../http/contract';
 
 export type { PacketStatus };
 
@@ -54,17 +54,32 @@ export function packetSummary(p: PacketRecord, nowMs: number): PacketSummary {
     refundedAmount: p.refundedAmount ?? 0,
     createdAt: p.createdAt,
     expiresAt: p.expiresAt,
+    ...(p.recipientId ? { recipient: { id: p.recipientId, name: p.recipientName ?? '' } } : {}),
   };
 }
 
+/** The forwarding tree: each forward with the claims that came through its code. */
+export function forwardViews(forwards: ForwardRecord[], slots: SlotRecord[]): ForwardView[] {
+  const through = new Map<string, number>();
+  for (const s of slots) if (!s.void && s.via) through.set(s.via, (through.get(s.via) ?? 0) + 1);
+  return forwards.map((f) => ({
+    id: f.id,
+    by: { id: f.by, name: f.byName },
+    ...(f.parent ? { parent: f.parent } : {}),
+    at: f.at,
+    claims: through.get(f.id) ?? 0,
+  }));
+}
+
 /** The full packet view; `claims` only for the sender and claimers. */
-export function packetView(p: PacketRecord, slots: SlotRecord[], nowMs: number, withClaims: boolean): PacketView {
+export function packetView(p: PacketRecord, slots: SlotRecord[], nowMs: number, withClaims: boolean, forwards?: ForwardRecord[]): PacketView {
   const claims = claimList(p, slots);
   return {
     ...packetSummary(p, nowMs),
     claimedCount: claims.length,
     claimedAmount: claims.reduce((a, c) => a + c.amount, 0),
     ...(withClaims ? { claims } : {}),
+    ...(withClaims && forwards ? { forwards: forwardViews(forwards, slots) } : {}),
   };
 }
 
@@ -78,16 +93,18 @@ export function issueCode(
   kind: CodeKind,
   target: string,
   lifetime: { validitySeconds: number } | { untilSeconds: number },
+  ref?: string,
 ): CodeView {
   const nowMs = d.now();
   const issuedAt = seconds(nowMs);
-  const code = signCode({ kind, target, issuedAt }, d.cfg.codeKeys);
+  const code = signCode({ kind, target, issuedAt, ...(ref ? { ref } : {}) }, d.cfg.codeKeys);
   const expires = codeExpiresAt({ kind, target, issuedAt, keyId: d.cfg.codeKeys.current.id }, lifetime);
   const view: CodeView = { code, kind, issuedAt: iso(issuedAt * 1000), expiresAt: iso(expires * 1000) };
   if (kind !== 'share') view.refreshAfter = iso(Math.min(expires, issuedAt + LIVE_REFRESH_SECONDS) * 1000);
   return view;
 }
 
-export function packetCode(d: Deps, p: PacketRecord, kind: 'live' | 'share'): CodeView {
-  return issueCode(d, kind, p.id, kind === 'live' ? { validitySeconds: p.codeValidity } : { untilSeconds: seconds(p.expiresAtMs) });
+/** A packet's code; a share code minted by a forward carries the forward's id as its `ref`. */
+export function packetCode(d: Deps, p: PacketRecord, kind: 'live' | 'share', ref?: string): CodeView {
+  return issueCode(d, kind, p.id, kind === 'live' ? { validitySeconds: p.codeValidity } : { untilSeconds: seconds(p.expiresAtMs) }, ref);
 }

@@ -73,6 +73,8 @@ export interface PacketSummary {
   refundedAmount: Fen;
   createdAt: string;
   expiresAt: string;
+  /** 专属红包: only this account may claim. */
+  recipient?: { id: string; name: string };
 }
 
 export interface ClaimView {
@@ -83,9 +85,22 @@ export interface ClaimView {
   best: boolean;
 }
 
+/** One forward of a packet: who minted a share code, through whose code, and what came of it. */
+export interface ForwardView {
+  id: string;
+  by: { id: string; name: string };
+  /** The forward whose code this one was made from; absent: from the sender's own code. */
+  parent?: string;
+  at: string;
+  /** Claims made through this forward's code. */
+  claims: number;
+}
+
 export interface PacketView extends PacketSummary {
   claimedAmount: Fen;
   claims?: ClaimView[];
+  /** The forwarding tree (flat, with parent links), for the sender and claimers. */
+  forwards?: ForwardView[];
 }
 
 export interface CreatePacketResponse {

@@ -40,6 +40,8 @@ export const CreatePacketBody = z.strictObject({
   greeting: z.optional(text(50)),
   scene: z.optional(z.enum(Scenes)),
   ttlSeconds: z.optional(bounded(60, 86_400)),
+  /** 专属红包: the only account that may claim (one share). */
+  recipient: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/))),
 });
 
 export const NewCodeBody = z.strictObject({

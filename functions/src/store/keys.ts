@@ -17,6 +17,7 @@
  * | share amounts   | PKT#<packet>           | SHARES          |                            |                           |
  * | claim marker    | CLAIM#<packet>#<user>  | MARKER          |                            |                           |
  * | slot (claim)    | SLOTS#<packet>         | <index, 6 dig.> |                            |                           |
+ * | forward         | FWD#<packet>           | <atIso>#<fwd id>|                            |                           |
  * | transfer        | XFER#<transfer>        | XFER            | DUE#<shard> / <dueAt>#<id> |                           |
  * | top-up          | TOPUP#<topup>          | TOPUP           | DUE#<shard> / <dueAt>#<id> |                           |
  * | idempotency     | IDEM#<principal>       | <scope>#<key>   |                            |                           |
@@ -54,6 +55,9 @@ export const Keys = {
   slot: (packetId: string, index: number) => ({ pk: `SLOTS#${packetId}`, sk: indexKey(index) }),
   transfer: (transferId: string) => ({ pk: `XFER#${transferId}`, sk: 'XFER' }),
   topup: (topupId: string) => ({ pk: `TOPUP#${topupId}`, sk: 'TOPUP' }),
+  /** A forward of a packet (a share code minted by someone), sorted by time. */
+  forward: (packetId: string, atIso: string, forwardId: string) => ({ pk: `FWD#${packetId}`, sk: `${atIso}#${forwardId}` }),
+  forwardsPk: (packetId: string) => `FWD#${packetId}`,
   idempotency: (principal: string, scope: string, key: string) => ({ pk: `IDEM#${principal}`, sk: `${scope}#${key}` }),
 
   /** gsi1: work that falls due at a time (refund of expired packets, stale funding, pending transfers). */

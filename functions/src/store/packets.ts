@@ -43,6 +43,9 @@ export interface PacketRecord {
   refundHint?: number;
   refundedAmount?: Fen;
   settledAt?: string;
+  /** 专属红包: the only account that may claim. */
+  recipientId?: string;
+  recipientName?: string;
 }
 
 export interface SlotRecord {
@@ -54,6 +57,18 @@ export interface SlotRecord {
   seqHint: number;
   /** Sealed by the sweeper: the share was taken by a claim that never recorded it. */
   void?: boolean;
+  /** The forward whose share code the claim came through (code `ref`), if any. */
+  via?: string;
+}
+
+/** A forward: a share code minted for a packet by someone (SPEC: forwarding tree). */
+export interface ForwardRecord {
+  id: string;
+  packetId: string;
+  by: string;
+  byName: string;
+  parent?: string;
+  at: string;
 }
 
 export interface MarkerRecord {
@@ -92,6 +107,10 @@ export interface PacketStore {
   putSlot(packetId: string, s: SlotRecord): Promise<boolean>;
   voidSlot(packetId: string, index: number, at: string): Promise<boolean>;
   slots(packetId: string): Promise<SlotRecord[]>;
+  /** Records a forward (once per id). */
+  putForward(f: ForwardRecord): Promise<void>;
+  /** A packet's forwards, oldest first. */
+  forwards(packetId: string): Promise<ForwardRecord[]>;
   slotOf(packetId: string, userId: string): Promise<SlotRecord | undefined>;
   beginSettle(id: string, nowMs: number, refundHint: number): Promise<PacketRecord | undefined>;
   finishSettle(id: string, refunded: Fen, at: string): Promise<PacketRecord | undefined>;
@@ -101,6 +120,7 @@ export interface PacketStore {
 const PACKET_FIELDS = [
   'id', 'senderId', 'senderName', 'total', 'count', 'mode', 'greeting', 'scene', 'fee', 'state', 'claimed',
   'createdAt', 'expiresAt', 'expiresAtMs', 'codeValidity', 'senderHint', 'feeHint', 'refundHint', 'refundedAmount', 'settledAt',
+  'recipientId', 'recipientName',
 ] as const;
 
 function toPacket(it: Item | undefined): PacketRecord | undefined {
@@ -120,6 +140,7 @@ function toSlot(it: Item): SlotRecord {
     seqHint: it.seqHint as number,
   };
   if (it.void === true) s.void = true;
+  if (typeof it.via === 'string') s.via = it.via;
   return s;
 }
 
@@ -239,6 +260,22 @@ export class DynamoPacketStore implements PacketStore {
         values: { ':next': m.attempt + 1, ':seen': m.attempt, ':at': at, ':atMs': atMs },
       })) !== undefined
     );
+  }
+
+  async putForward(f: ForwardRecord): Promise<void> {
+    await this.db.put({ ...Keys.forward(f.packetId, f.at, f.id), ...f }, { condition: 'attribute_not_exists(pk)' });
+  }
+
+  async forwards(packetId: string): Promise<ForwardRecord[]> {
+    const items = await queryAll(this.db, { keyCondition: 'pk = :pk', values: { ':pk': Keys.forwardsPk(packetId) } });
+    return items.map((it) => ({
+      id: it.id as string,
+      packetId,
+      by: it.by as string,
+      byName: it.byName as string,
+      at: it.at as string,
+      ...(typeof it.parent === 'string' ? { parent: it.parent } : {}),
+    }));
   }
 
   async putSlot(packetId: string, s: SlotRecord) {
