@@ -58,6 +58,7 @@ export const routes = [
     // Everyone signed in reads their own log; reading another account's needs the support role
     // (checked by auditSubject, as the subject depends on the query).
     access: 'user',
+    apiKey: 'full',
     query: AuditQuery,
     run: async ({ d, who, query }) => {
       const out = await auditLog(d, who, { userId: query.userId, from: query.from, to: query.to, limit: query.limit ?? 50, cursor: decodeAuditCursor(query.cursor) });

@@ -16,14 +16,16 @@ export const routes = [
     method: 'POST',
     path: '/v1/packets',
     access: 'user',
+    apiKey: 'basic',
     body: CreatePacketBody,
     run: ({ d, who, body, idemKey, deviceId }) => createPacket(d, who, body, idemKey, deviceId),
   }),
-  route({ method: 'GET', path: '/v1/packets/{id}', access: 'user', run: ({ d, who, params }) => getPacket(d, who, packetId(params)) }),
+  route({ method: 'GET', path: '/v1/packets/{id}', access: 'user', apiKey: 'basic', run: ({ d, who, params }) => getPacket(d, who, packetId(params)) }),
   route({
     method: 'POST',
     path: '/v1/packets/{id}/codes',
     access: 'user',
+    apiKey: 'basic',
     body: NewCodeBody,
     run: ({ d, who, params, body }) => newPacketCode(d, who, packetId(params), body.kind ?? 'live', body.via),
   }),
@@ -31,6 +33,7 @@ export const routes = [
     method: 'GET',
     path: '/v1/me/packets',
     access: 'user',
+    apiKey: 'basic',
     query: MePacketsQuery,
     run: async ({ d, who, query }) => {
       const role = query.role ?? 'sent';

@@ -6,11 +6,12 @@ import { Keys } from '../src/store/keys';
 
 /** GET /v1/wallet · POST /v1/wallet/topups · GET /v1/wallet/ledger */
 export const routes = [
-  route({ method: 'GET', path: '/v1/wallet', access: 'user', run: ({ d, who }) => getWallet(d, who) }),
+  route({ method: 'GET', path: '/v1/wallet', access: 'user', apiKey: 'basic', run: ({ d, who }) => getWallet(d, who) }),
   route({
     method: 'POST',
     path: '/v1/wallet/topups',
     access: 'user',
+    apiKey: 'full',
     body: TopupBody,
     run: ({ d, who, body, idemKey, deviceId }) => topup(d, who, body.amount, idemKey, deviceId),
   }),
@@ -18,6 +19,7 @@ export const routes = [
     method: 'GET',
     path: '/v1/wallet/ledger',
     access: 'user',
+    apiKey: 'basic',
     query: PageQuery,
     run: async ({ d, who, query }) => {
       const start = decodeCursor(query.cursor, { pk: Keys.ledgerPk(who.userId) });

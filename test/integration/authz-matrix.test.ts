@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { handler as healthHandler } from '../../functions/handlers/health';
 import { allRoutes, Clock, idem, login, makeApi, sendPacket, testDeps, topup, type ApiResponse, type TestUser } from '../helpers/app';
 
-const Columns = ['anonymous', 'user', 'enterprise', 'provider', 'support', 'risk', 'admin'] as const;
+const Columns = ['anonymous', 'user', 'enterprise', 'provider', 'support', 'risk', 'admin', 'key: basic', 'key: full'] as const;
 type Column = (typeof Columns)[number];
 
 function readTable(): Map<string, Record<Column, string>> {
@@ -33,7 +33,9 @@ const clock = new Clock(Date.parse('2026-11-28T04:00:00Z'));
 const d = testDeps({ clock });
 const api = makeApi(d);
 
-const sessions = {} as Record<Column, TestUser | undefined>;
+/** A caller: a session token, or an API key (the key columns). */
+type Caller = { token?: string; apiKey?: string };
+const sessions = {} as Record<Column, Caller | undefined>;
 let other: TestUser;
 
 beforeAll(async () => {
@@ -45,6 +47,11 @@ beforeAll(async () => {
   sessions.risk = await login(api, { roles: ['risk'] });
   sessions.admin = await login(api, { roles: ['admin'] });
   other = await login(api);
+  for (const [col, who] of [['key: basic', sessions.enterprise], ['key: full', sessions.provider]] as const) {
+    const r = await api('POST', '/v1/api-keys', { token: who!.token!, body: { name: col } });
+    expect(r.status).toBe(201);
+    sessions[col] = { apiKey: r.body.apiKey };
+  }
 });
 
 /** Fills a route's path parameters with values that exist where it matters. */
@@ -53,17 +60,19 @@ function concretePath(path: string): string {
     .replace('{userId}', other.userId)
     .replace('{kind}', 'device')
     .replace('{id}', path.startsWith('/v1/admin/blacklist') ? 'dev-not-listed' : 'pNoSuchPacket000')
-    .replace('{code}', '1.k1.lnope.0.AAAA');
+    .replace('{code}', '1.k1.lnope.0.AAAA')
+    .replace('{keyId}', 'kNoSuchKey0000000');
 }
 
-async function call(route: string, who: TestUser | undefined): Promise<ApiResponse> {
+async function call(route: string, who: Caller | undefined): Promise<ApiResponse> {
   const [method, path] = route.split(' ') as ['GET' | 'POST' | 'DELETE', string];
   if (route === 'GET /v1/health') {
     const r = await healthHandler();
     return { status: r.statusCode ?? 200, body: JSON.parse(r.body ?? '{}'), headers: {} };
   }
   return api(method, concretePath(path), {
-    ...(who ? { token: who.token } : {}),
+    ...(who?.token ? { token: who.token } : {}),
+    ...(who?.apiKey ? { headers: { 'x-api-key': who.apiKey } } : {}),
     ...(method === 'POST' ? { body: {}, idem: idem() } : {}),
   });
 }
@@ -92,7 +101,7 @@ describe('authorization matrix (README route × role)', () => {
 
 describe('BOLA: no account reads or acts on another one', () => {
   test('packets, codes, audit, ledger and blacklist of someone else', async () => {
-    const alice = sessions.user!;
+    const alice = sessions.user as TestUser;
     await topup(api, other, 10_000);
     const sent = await sendPacket(api, other, { total: 1_000, count: 2, mode: 'lucky', greeting: '别人的' });
     const pid = sent.packet.id as string;

@@ -8,7 +8,9 @@
  *   - secrets only as SSM references: no secret value in the template, the service state or any
  *     function zip;
  *   - the prod environment: STAGE=prod and nothing that could turn dev features on;
- *   - the routes, the sweep schedule, 30-day log groups for every function, every zip < 1 MB.
+ *   - the routes, the sweep schedule, 30-day log groups for every function, every zip < 1 MB;
+ *   - the alarms (metrics, thresholds, periods) and their SNS topic, with an optional e-mail
+ *     subscription.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -29,6 +31,9 @@ const FUNCTIONS = ['health', 'session', 'wallet', 'packets', 'codes', 'claims', 
 const EXPECTED_ROUTES: Record<string, string> = {
   'GET /v1/health': 'health',
   'POST /v1/session': 'session',
+  'POST /v1/api-keys': 'session',
+  'GET /v1/api-keys': 'session',
+  'DELETE /v1/api-keys/{keyId}': 'session',
   'GET /v1/wallet': 'wallet',
   'POST /v1/wallet/topups': 'wallet',
   'GET /v1/wallet/ledger': 'wallet',
@@ -451,6 +456,37 @@ describe('osls package --stage prod (no AWS credentials)', () => {
     expect(tMetrics.map((m: Json) => m.MetricName).sort()).toEqual(['ReadThrottleEvents', 'WriteThrottleEvents']);
     for (const m of tMetrics) expect(m.Dimensions).toEqual([{ Name: 'TableName', Value: { Ref: 'HongbaoTable' } }]);
     expect(throttle.Threshold).toBe(0);
+  });
+
+  test('alarm thresholds and periods; the e-mail subscription exists only when a stage param gives an address', () => {
+    const alarms = Object.fromEntries(resourcesOfType('AWS::CloudWatch::Alarm'));
+    expect(Object.keys(alarms).sort()).toEqual(['DynamoThrottleAlarm', 'Http5xxAlarm', 'ReconciliationMismatchAlarm', 'SweepLagAlarm']);
+    // Any mismatch in an hour's runs; no run (no data) is not a mismatch.
+    expect(alarms.ReconciliationMismatchAlarm.Properties).toMatchObject({ Period: 3600, EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
+    // Oldest due work > 300 s in each of 2 consecutive minutes.
+    expect(alarms.SweepLagAlarm.Properties).toMatchObject({ Period: 60, EvaluationPeriods: 2 });
+    expect(alarms.SweepLagAlarm.Properties.DatapointsToAlarm ?? 2).toBe(2);
+    // 5xx: 100 × errors ÷ requests > 1 over 5 minutes, only once there are at least 5 errors.
+    const http = alarms.Http5xxAlarm.Properties;
+    expect(http).toMatchObject({ EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' });
+    const stat = (id: string) => http.Metrics.find((m: Json) => m.Id === id).MetricStat;
+    expect(stat('errors')).toMatchObject({ Period: 300, Stat: 'Sum', Metric: { MetricName: '5xx' } });
+    expect(stat('requests')).toMatchObject({ Period: 300, Metric: { MetricName: 'Count' } });
+    expect(http.Metrics.find((m: Json) => m.ReturnData).Expression.replace(/\s+/g, '')).toBe('IF(errors>=5,100*errors/requests,0)');
+    // Throttles: any read or write throttle event on the table in 5 minutes.
+    const throttle = alarms.DynamoThrottleAlarm.Properties;
+    expect(throttle).toMatchObject({ EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanThreshold' });
+    for (const m of throttle.Metrics.filter((x: Json) => x.MetricStat)) expect(m.MetricStat).toMatchObject({ Period: 300, Stat: 'Sum' });
+
+    const [[topicId]] = resourcesOfType('AWS::SNS::Topic') as [[string, Json]];
+    const subs = resourcesOfType('AWS::SNS::Subscription');
+    expect(subs).toHaveLength(1);
+    const [, sub] = subs[0]!;
+    expect(sub.Condition).toBe('AlarmEmailGiven');
+    expect(sub.Properties).toMatchObject({ TopicArn: { Ref: topicId }, Protocol: 'email' });
+    // Packaged without an address: the condition is false, CloudFormation creates no subscription.
+    expect(template.Conditions.AlarmEmailGiven).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    expect(sub.Properties.Endpoint).toBe('');
   });
 
   test('IAM: one role per function, trusted by Lambda only, no shared role or policy', () => {

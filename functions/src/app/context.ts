@@ -6,6 +6,10 @@ export interface Principal {
   name: string;
   tier: Tier;
   roles: string[];
+  /** How the caller authenticated (default: a session). */
+  via?: 'session' | 'api-key';
+  /** API keys: what the key may do. */
+  scope?: 'basic' | 'full';
 }
 
 /** A use case's answer: the HTTP status it maps to and the JSON body. */

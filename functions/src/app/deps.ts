@@ -8,6 +8,7 @@ import { DynamoMovementStore, type MovementStore } from '../store/transfers';
 import { cryptoRandom, type RandomSource } from '../domain/split';
 import { DynamoRiskStore, type RiskStore } from '../store/risk';
 import { DynamoAuditStore, type AuditStore } from '../store/audit';
+import { DynamoApiKeyStore, type ApiKeyStore } from '../store/api-keys';
 import { HttpCode2Session, sandboxProvider, type Code2Session, type PaymentProvider } from './ports';
 
 /** Everything a use case needs, built once per process and replaceable in tests. */
@@ -21,6 +22,7 @@ export interface Deps {
   movements: MovementStore;
   risk: RiskStore;
   audit: AuditStore;
+  apiKeys: ApiKeyStore;
   payments: PaymentProvider;
   code2session: Code2Session | undefined;
   random: RandomSource;
@@ -40,6 +42,7 @@ export function buildDeps(cfg: Config, db?: Db, overrides: Partial<Deps> = {}): 
     movements: new DynamoMovementStore(store),
     risk: new DynamoRiskStore(store),
     audit: new DynamoAuditStore(store),
+    apiKeys: new DynamoApiKeyStore(store),
     payments: sandboxProvider,
     code2session: cfg.wx ? new HttpCode2Session(cfg.wx) : undefined,
     random: cryptoRandom,

@@ -94,3 +94,6 @@ export const BlacklistBody = z.strictObject({ kind: BlacklistKindName, id: z.str
 
 /** GET /v1/admin/ops */
 export const OpsQuery = z.strictObject({ minutes: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(180))) });
+
+/** POST /v1/api-keys */
+export const CreateApiKeyBody = z.strictObject({ name: z.optional(text(40, 1)) });

@@ -11,6 +11,8 @@ import { IdempotencyKey } from './schemas';
 import { log } from '../log';
 import { observeRequest } from '../app/ops';
 import { isDeviceId } from '../domain/risk';
+import { scopeAllows, type ApiScope } from '../domain/api-keys';
+import { authenticateApiKey } from '../app/api-keys';
 
 export { log };
 
@@ -34,6 +36,11 @@ export interface Route<B = unknown, Q = unknown> {
   path: string;
   /** `public`: no caller needed; `user`: any signed-in caller; a list: one of these roles. */
   access: Access;
+  /**
+   * Whether an `x-api-key` may call this route, and the scope it needs (basic: enterprise and
+   * provider keys; full: provider keys). Absent: sessions only.
+   */
+  apiKey?: ApiScope;
   body?: ZodType<B>;
   query?: ZodType<Q>;
   run(ctx: RouteContext<B, Q>): Promise<Outcome>;
@@ -113,6 +120,8 @@ export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = def
     let status = 500;
     let caller: string | undefined;
     let d: Deps | undefined;
+    // The answer's body, for the metrics (a repeat claim answers 200 too, but is no claim).
+    let answered: unknown;
     try {
       let params: Record<string, string> | undefined;
       const pathMatches = routes.filter((r) => (params = matchPath(r.path, path)) !== undefined);
@@ -124,7 +133,13 @@ export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = def
       d = getDeps();
       let who = ANONYMOUS;
       if (rt.access !== 'public') {
-        who = authenticate(d, headers.authorization);
+        const rawApiKey = headers['x-api-key'];
+        if (rawApiKey !== undefined && headers.authorization === undefined) {
+          // API keys: the route must take them, at the key's scope (README: route × role).
+          const keyed = await authenticateApiKey(d, rawApiKey);
+          if (!rt.apiKey || !scopeAllows(keyed.scope, rt.apiKey)) fail('FORBIDDEN', '该 API Key 无权调用此接口');
+          who = keyed;
+        } else who = authenticate(d, headers.authorization);
         caller = who.userId;
         if (Array.isArray(rt.access) && !rt.access.some((role) => who.roles.includes(role))) fail('FORBIDDEN', '没有权限');
       }
@@ -136,6 +151,7 @@ export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = def
       if (rawDevice !== undefined && !isDeviceId(rawDevice)) fail('VALIDATION_FAILED', 'invalid x-device-id');
       const out = await rt.run({ d, who, body, query, params, idemKey, deviceId: rawDevice, correlationId });
       status = out.status;
+      answered = out.body;
       return json(out.status, out.body, correlationId);
     } catch (err) {
       if (err instanceof DomainError) {
@@ -151,7 +167,9 @@ export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = def
       // The route pattern, never the raw path (a path can hold a code): e.g. `GET /v1/codes/{code}`.
       const ms = Date.now() - started;
       log('info', 'request', { correlationId, route: routeName, status, ms, caller });
-      if (d) await observeRequest(d.db, routeName, status, ms, d.now());
+      // Metrics and live figures, published per request; never throws. Without deps (they failed
+      // to build) the 5xx is still counted, only the figures wait for the next request.
+      await observeRequest(d?.db, routeName, status, ms, d ? d.now() : Date.now(), answered);
     }
   };
 }

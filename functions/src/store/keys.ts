@@ -18,6 +18,8 @@
  * | claim marker    | CLAIM#<packet>#<user>  | MARKER          |                            |                           |
  * | slot (claim)    | SLOTS#<packet>         | <index, 6 dig.> |                            |                           |
  * | forward         | FWD#<packet>           | <atIso>#<fwd id>|                            |                           |
+ * | API key         | APIKEY#<key id>        | KEY             |                            |                           |
+ * | owner's keys    | APIKEYS#<owner>        | <key id>        |                            |                           |
  * | transfer        | XFER#<transfer>        | XFER            | DUE#<shard> / <dueAt>#<id> |                           |
  * | top-up          | TOPUP#<topup>          | TOPUP           | DUE#<shard> / <dueAt>#<id> |                           |
  * | idempotency     | IDEM#<principal>       | <scope>#<key>   |                            |                           |
@@ -58,6 +60,11 @@ export const Keys = {
   /** A forward of a packet (a share code minted by someone), sorted by time. */
   forward: (packetId: string, atIso: string, forwardId: string) => ({ pk: `FWD#${packetId}`, sk: `${atIso}#${forwardId}` }),
   forwardsPk: (packetId: string) => `FWD#${packetId}`,
+  /** An API key, looked up by its id on every call it makes. */
+  apiKey: (keyId: string) => ({ pk: `APIKEY#${keyId}`, sk: 'KEY' }),
+  /** The owner's list of keys (ids and names), one Query. */
+  ownerApiKey: (ownerId: string, keyId: string) => ({ pk: `APIKEYS#${ownerId}`, sk: keyId }),
+  ownerApiKeysPk: (ownerId: string) => `APIKEYS#${ownerId}`,
   idempotency: (principal: string, scope: string, key: string) => ({ pk: `IDEM#${principal}`, sk: `${scope}#${key}` }),
 
   /** gsi1: work that falls due at a time (refund of expired packets, stale funding, pending transfers). */
