@@ -32,6 +32,22 @@ export function metric(name: MetricName, unit: (typeof MetricUnit)[keyof typeof 
   metrics.addMetric(name, unit, value);
 }
 
+/**
+ * One data point under an extra dimension, written at once as its own EMF line (a dimension on
+ * the shared buffer would apply to every metric of the invocation). Only for dimensions with a
+ * small, fixed set of values — each value is a separate CloudWatch metric (e.g. the 7 risk rules).
+ * Never throws.
+ */
+export function metricBy(name: MetricName, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number, dimension: string, dimensionValue: string): void {
+  try {
+    const single = metrics.singleMetric();
+    single.addDimension(dimension, dimensionValue);
+    single.addMetric(name, unit, value);
+  } catch {
+    // A metric must never fail a request or a scheduled run.
+  }
+}
+
 /** Writes the buffered metrics as one EMF line (end of every invocation). Never throws. */
 export function flushMetrics(): void {
   try {

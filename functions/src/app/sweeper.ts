@@ -10,6 +10,8 @@ export interface SweepReport {
   now: string;
   examined: number;
   packetsSettled: number;
+  /** Settled packets with money left to refund (a fully claimed packet settles with none). */
+  packetsRefunded: number;
   refunded: number;
   packetsActivated: number;
   packetsCanceled: number;
@@ -32,6 +34,7 @@ export async function sweep(d: Deps, nowMs: number): Promise<SweepReport> {
     now: iso(nowMs),
     examined: 0,
     packetsSettled: 0,
+    packetsRefunded: 0,
     refunded: 0,
     packetsActivated: 0,
     packetsCanceled: 0,
@@ -69,7 +72,7 @@ export async function sweep(d: Deps, nowMs: number): Promise<SweepReport> {
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   // Refunds and the lag left behind (alarm: SweepLagSeconds > 300 s).
-  await observeSweep(d, report.packetsSettled, report.refunded, nowMs);
+  await observeSweep(d, report.packetsRefunded, report.refunded, nowMs);
   return report;
 }
 
@@ -89,6 +92,7 @@ async function handle(d: Deps, item: Item, nowMs: number, report: SweepReport) {
       const r = await settlePacket(d, ref.id, nowMs);
       if (r.settled) {
         report.packetsSettled++;
+        if (r.refunded > 0) report.packetsRefunded++;
         report.refunded += r.refunded;
       }
     }
