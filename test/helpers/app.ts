@@ -12,6 +12,7 @@ import { routes as claimRoutes } from '../../functions/handlers/claims';
 import { routes as transferRoutes } from '../../functions/handlers/transfers';
 import { routes as sweepRoutes } from '../../functions/handlers/sweep';
 import { routes as operationsRoutes } from '../../functions/handlers/operations';
+import { routes as campaignRoutes } from '../../functions/handlers/campaigns';
 
 process.env.LOG_REQUESTS = '0';
 process.env.LOG_ERRORS = process.env.LOG_ERRORS ?? '0';
@@ -25,6 +26,7 @@ export const allRoutes = [
   ...transferRoutes,
   ...sweepRoutes,
   ...operationsRoutes,
+  ...campaignRoutes,
 ];
 
 /** A clock tests can move. */
@@ -82,7 +84,9 @@ export function makeApi(d: Deps): Api {
       isBase64Encoded: false,
     } as unknown as APIGatewayProxyEventV2;
     const r = await handler(event);
-    return { status: r.statusCode ?? 200, body: r.body ? JSON.parse(r.body) : undefined, headers: (r.headers ?? {}) as Record<string, string> };
+    const out = (r.headers ?? {}) as Record<string, string>;
+    const isJson = (out['content-type'] ?? 'application/json').startsWith('application/json');
+    return { status: r.statusCode ?? 200, body: r.body ? (isJson ? JSON.parse(r.body) : r.body) : undefined, headers: out };
   };
 }
 

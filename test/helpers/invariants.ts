@@ -16,7 +16,7 @@ export async function ledgerOf(d: Deps, userId: string) {
  * negative balance; one share per account per packet; Σ recorded shares ≤ total and, once
  * settled, refund = total − Σ recorded shares; conservation: balances + escrow = top-ups.
  */
-export async function violations(d: Deps, world: { users: string[]; packets: string[]; topups?: number; feeAccount?: string }) {
+export async function violations(d: Deps, world: { users: string[]; packets: string[]; topups?: number; feeAccount?: string; campaigns?: string[] }) {
   const out: string[] = [];
   let balances = 0;
   let toppedUp = 0;
@@ -39,7 +39,7 @@ export async function violations(d: Deps, world: { users: string[]; packets: str
   }
   if (world.feeAccount) {
     // The fee account is shared by every test: count only this world's fee entries.
-    const mine = new Set(world.packets.map((id) => `fee:${id}`));
+    const mine = new Set([...world.packets.map((id) => `fee:${id}`), ...(world.campaigns ?? []).map((id) => `fee:camp:${id}`)]);
     const fees = (await ledgerOf(d, world.feeAccount)).filter((e) => mine.has(e.opId));
     if (new Set(fees.map((e) => e.opId)).size !== fees.length) out.push('fee account: a fee applied twice');
     balances += fees.reduce((a, e) => a + e.amount, 0);
@@ -59,7 +59,9 @@ export async function violations(d: Deps, world: { users: string[]; packets: str
       if (credited.length !== 1 || credited[0]!.amount !== s.amount) out.push(`${id}: share of ${s.userId} credited ${credited.length} times`);
     }
     if (p.state === 'settled' && (p.refundedAmount ?? 0) !== p.total - sum) out.push(`${id}: refund ${p.refundedAmount} != ${p.total - sum}`);
-    const debited = (await ledgerOf(d, p.senderId)).some((e) => e.opId === `pkt:${id}`);
+    // A campaign's packets share its one debit (`camp:<campaign>`).
+    const debitOp = p.campaignId ? `camp:${p.campaignId}` : `pkt:${id}`;
+    const debited = (await ledgerOf(d, p.senderId)).some((e) => e.opId === debitOp);
     if (debited) escrow += p.total - sum - (p.refundedAmount ?? 0);
     else if (p.state !== 'funding' && p.state !== 'canceled') out.push(`${id}: ${p.state} without a debit`);
   }

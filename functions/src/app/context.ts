@@ -16,6 +16,8 @@ export interface Principal {
 export interface Outcome<T = unknown> {
   status: number;
   body: T;
+  /** A non-JSON answer (e.g. a CSV export): `body` is then the text itself. */
+  contentType?: string;
 }
 
 /** The platform fee account: fees are credited to its ledger like any wallet. */

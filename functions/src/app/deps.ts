@@ -9,6 +9,7 @@ import { cryptoRandom, type RandomSource } from '../domain/split';
 import { DynamoRiskStore, type RiskStore } from '../store/risk';
 import { DynamoAuditStore, type AuditStore } from '../store/audit';
 import { DynamoApiKeyStore, type ApiKeyStore } from '../store/api-keys';
+import { DynamoCampaignStore, type CampaignStore } from '../store/campaigns';
 import { HttpCode2Session, sandboxProvider, type Code2Session, type PaymentProvider } from './ports';
 
 /** Everything a use case needs, built once per process and replaceable in tests. */
@@ -23,6 +24,7 @@ export interface Deps {
   risk: RiskStore;
   audit: AuditStore;
   apiKeys: ApiKeyStore;
+  campaigns: CampaignStore;
   payments: PaymentProvider;
   code2session: Code2Session | undefined;
   random: RandomSource;
@@ -43,6 +45,7 @@ export function buildDeps(cfg: Config, db?: Db, overrides: Partial<Deps> = {}): 
     risk: new DynamoRiskStore(store),
     audit: new DynamoAuditStore(store),
     apiKeys: new DynamoApiKeyStore(store),
+    campaigns: new DynamoCampaignStore(store),
     payments: sandboxProvider,
     code2session: cfg.wx ? new HttpCode2Session(cfg.wx) : undefined,
     random: cryptoRandom,

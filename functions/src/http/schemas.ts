@@ -97,3 +97,18 @@ export const OpsQuery = z.strictObject({ minutes: z.optional(z.coerce.number().c
 
 /** POST /v1/api-keys */
 export const CreateApiKeyBody = z.strictObject({ name: z.optional(text(40, 1)) });
+
+/** POST /v1/campaigns */
+export const CreateCampaignBody = z.strictObject({
+  name: text(40, 1),
+  packet: z.strictObject({
+    total: fen(1, 100_000_000_000),
+    count: bounded(1, 10_000),
+    mode: z.enum(['lucky', 'equal']),
+    greeting: z.optional(text(50)),
+  }),
+  quantity: bounded(1, 1_000),
+  ttlSeconds: z.optional(bounded(60, 86_400)),
+});
+/** A campaign id as issued (derivedId 'c'). */
+export const CampaignIdParam = z.string().check(z.regex(/^c[A-Za-z0-9_-]{15}$/));

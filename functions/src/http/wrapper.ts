@@ -152,6 +152,9 @@ export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = def
       const out = await rt.run({ d, who, body, query, params, idemKey, deviceId: rawDevice, correlationId });
       status = out.status;
       answered = out.body;
+      if (out.contentType && typeof out.body === 'string') {
+        return { statusCode: out.status, headers: { 'content-type': out.contentType, 'x-correlation-id': correlationId, 'cache-control': 'no-store' }, body: out.body };
+      }
       return json(out.status, out.body, correlationId);
     } catch (err) {
       if (err instanceof DomainError) {

@@ -18,6 +18,7 @@
  * | claim marker    | CLAIM#<packet>#<user>  | MARKER          |                            |                           |
  * | slot (claim)    | SLOTS#<packet>         | <index, 6 dig.> |                            |                           |
  * | forward         | FWD#<packet>           | <atIso>#<fwd id>|                            |                           |
+ * | campaign        | CAMP#<campaign>        | CAMPAIGN        |                            | CAMPS#<user> / <createdAt>|
  * | API key         | APIKEY#<key id>        | KEY             |                            |                           |
  * | owner's keys    | APIKEYS#<owner>        | <key id>        |                            |                           |
  * | transfer        | XFER#<transfer>        | XFER            | DUE#<shard> / <dueAt>#<id> |                           |
@@ -60,6 +61,11 @@ export const Keys = {
   /** A forward of a packet (a share code minted by someone), sorted by time. */
   forward: (packetId: string, atIso: string, forwardId: string) => ({ pk: `FWD#${packetId}`, sk: `${atIso}#${forwardId}` }),
   forwardsPk: (packetId: string) => `FWD#${packetId}`,
+  /** A campaign (issue 5): its record; its packets are PKT#<campaignPacketId(id, i)>. */
+  campaign: (campaignId: string) => ({ pk: `CAMP#${campaignId}`, sk: 'CAMPAIGN' }),
+  /** gsi2: an owner's campaigns, newest first. */
+  campaignsOf: (ownerId: string, createdAtIso: string, campaignId: string) => ({ gsi2pk: `CAMPS#${ownerId}`, gsi2sk: `${createdAtIso}#${campaignId}` }),
+  campaignsPk: (ownerId: string) => `CAMPS#${ownerId}`,
   /** An API key, looked up by its id on every call it makes. */
   apiKey: (keyId: string) => ({ pk: `APIKEY#${keyId}`, sk: 'KEY' }),
   /** The owner's list of keys (ids and names), one Query. */

@@ -46,6 +46,8 @@ export interface PacketRecord {
   /** 专属红包: the only account that may claim. */
   recipientId?: string;
   recipientName?: string;
+  /** Funded by this campaign's single debit (no debit of its own). */
+  campaignId?: string;
 }
 
 export interface SlotRecord {
@@ -107,6 +109,14 @@ export interface PacketStore {
   putSlot(packetId: string, s: SlotRecord): Promise<boolean>;
   voidSlot(packetId: string, index: number, at: string): Promise<boolean>;
   slots(packetId: string): Promise<SlotRecord[]>;
+  /**
+   * Writes packets with their shares in batches (BatchWriteItem, unconditional): for campaigns,
+   * whose packets are deterministic so a re-write is identical. Only for packets not yet
+   * claimable by anyone else: the caller writes the missing ones only (see `existing`).
+   */
+  createMany(items: Array<{ packet: PacketRecord; shares: number[]; due: { shard: number; at: string } }>): Promise<void>;
+  /** Which of these packet ids exist (GetItem each). */
+  existing(ids: readonly string[]): Promise<Set<string>>;
   /** Records a forward (once per id). */
   putForward(f: ForwardRecord): Promise<void>;
   /** A packet's forwards, oldest first. */
@@ -120,7 +130,7 @@ export interface PacketStore {
 const PACKET_FIELDS = [
   'id', 'senderId', 'senderName', 'total', 'count', 'mode', 'greeting', 'scene', 'fee', 'state', 'claimed',
   'createdAt', 'expiresAt', 'expiresAtMs', 'codeValidity', 'senderHint', 'feeHint', 'refundHint', 'refundedAmount', 'settledAt',
-  'recipientId', 'recipientName',
+  'recipientId', 'recipientName', 'campaignId',
 ] as const;
 
 function toPacket(it: Item | undefined): PacketRecord | undefined {
@@ -260,6 +270,20 @@ export class DynamoPacketStore implements PacketStore {
         values: { ':next': m.attempt + 1, ':seen': m.attempt, ':at': at, ':atMs': atMs },
       })) !== undefined
     );
+  }
+
+  async createMany(items: Array<{ packet: PacketRecord; shares: number[]; due: { shard: number; at: string } }>): Promise<void> {
+    await this.db.batchPut(
+      items.flatMap(({ packet: p, shares, due }) => [
+        { ...Keys.shares(p.id), amounts: shares },
+        { ...Keys.packet(p.id), ...p, ...Keys.due(due.shard, due.at, p.id), ...Keys.sent(p.senderId, `${p.createdAt}#${p.id}`) },
+      ]),
+    );
+  }
+
+  async existing(ids: readonly string[]): Promise<Set<string>> {
+    const found = await Promise.all(ids.map((id) => this.db.get(Keys.packet(id), true)));
+    return new Set(ids.filter((_, i) => found[i] !== undefined));
   }
 
   async putForward(f: ForwardRecord): Promise<void> {

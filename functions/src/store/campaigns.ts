@@ -1,0 +1,73 @@
+/**
+ * Campaign records (issue 5). The record carries everything needed to rebuild its packets
+ * exactly (shape, times, the split seed), so a retry or the sweeper can finish a campaign a
+ * crash interrupted.
+ */
+import type { SplitMode } from '../domain/split';
+import type { Db } from './db';
+import { Indexes, Keys } from './keys';
+
+export type CampaignState = 'funding' | 'active' | 'canceled';
+
+export interface CampaignRecord {
+  id: string;
+  ownerId: string;
+  ownerName: string;
+  name: string;
+  total: number;
+  count: number;
+  mode: SplitMode;
+  greeting: string;
+  quantity: number;
+  feePerPacket: number;
+  /** The whole debit: quantity × (total + feePerPacket). */
+  debit: number;
+  /** base64 of the 256-bit split seed (never returned by the API). */
+  seed: string;
+  createdAt: string;
+  expiresAt: string;
+  expiresAtMs: number;
+  codeValidity: number;
+  state: CampaignState;
+  senderHint: number;
+  feeHint: number;
+}
+
+export interface CampaignStore {
+  /** Creates the record unless one exists; returns the stored one. */
+  create(c: CampaignRecord): Promise<CampaignRecord>;
+  get(id: string): Promise<CampaignRecord | undefined>;
+  setState(id: string, from: CampaignState, to: CampaignState): Promise<boolean>;
+  /** The owner's campaigns, newest first. */
+  listByOwner(ownerId: string, limit: number): Promise<CampaignRecord[]>;
+}
+
+export class DynamoCampaignStore implements CampaignStore {
+  constructor(private readonly db: Db) {}
+
+  async create(c: CampaignRecord): Promise<CampaignRecord> {
+    const item = { ...Keys.campaign(c.id), ...c, ...Keys.campaignsOf(c.ownerId, c.createdAt, c.id) };
+    if (await this.db.put(item, { condition: 'attribute_not_exists(pk)' })) return c;
+    const stored = await this.get(c.id);
+    if (!stored) throw new Error('campaigns: record vanished');
+    return stored;
+  }
+
+  async get(id: string): Promise<CampaignRecord | undefined> {
+    const it = await this.db.get(Keys.campaign(id));
+    if (!it) return undefined;
+    const { pk: _pk, sk: _sk, gsi2pk: _g, gsi2sk: _s, ...rec } = it;
+    return rec as unknown as CampaignRecord;
+  }
+
+  async setState(id: string, from: CampaignState, to: CampaignState): Promise<boolean> {
+    const r = await this.db.update(Keys.campaign(id), 'SET #s = :to', { condition: '#s = :from', names: { '#s': 'state' }, values: { ':from': from, ':to': to } });
+    return r !== undefined;
+  }
+
+  async listByOwner(ownerId: string, limit: number): Promise<CampaignRecord[]> {
+    const page = await this.db.query({ index: Indexes.byUser, keyCondition: 'gsi2pk = :pk', values: { ':pk': Keys.campaignsPk(ownerId) }, forward: false, limit });
+    const all = await Promise.all(page.items.map((k) => this.get(String(k.pk).slice('CAMP#'.length))));
+    return all.filter((c): c is CampaignRecord => c !== undefined);
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Campaigns: many packets in one call, one debit for all (totals + fees), idempotent as a whole,
+ * crash-safe (a retry rebuilds exactly the missing packets), statistics and the CSV export.
+ */
+import { FEE_ACCOUNT } from '../../functions/src/app/context';
+import { settlePacket } from '../../functions/src/app/settlement';
+import { campaignPacketId, seededCryptoRandom } from '../../functions/src/domain/campaign';
+import { feeFor } from '../../functions/src/domain/money';
+import { derivedId } from '../../functions/src/domain/ids';
+import { Keys } from '../../functions/src/store/keys';
+import { Clock, baseDb, idem, login, makeApi, testDeps, topup } from '../helpers/app';
+import { ledgerOf, violations } from '../helpers/invariants';
+
+// Its own era: no other test file's global sweep reaches these packets.
+const clock = new Clock(Date.parse('2027-09-01T02:00:00Z'));
+const d = testDeps({ clock });
+const api = makeApi(d);
+
+const body = (quantity: number) => ({ name: '双十一', packet: { total: 300, count: 3, mode: 'lucky', greeting: '感谢支持' }, quantity });
+
+describe('campaigns', () => {
+  test('60 packets in one call: one debit for all with fees, codes claimable, stats, CSV, refunds, conservation', async () => {
+    const co = await login(api, { tier: 'enterprise', name: '某某商城' });
+    await topup(api, co, 100_000);
+    const key = idem();
+    const r = await api('POST', '/v1/campaigns', { token: co.token, idem: key, body: body(60) });
+    expect(r.status).toBe(201);
+    expect(r.body.packets).toHaveLength(60);
+    const fee = feeFor(300, 60);
+    expect(r.body).toMatchObject({ quantity: 60, debit: 60 * (300 + fee), fee: 60 * fee });
+    // One ledger entry for the whole campaign, one fee credit.
+    const entries = (await ledgerOf(d, co.userId)).filter((e) => e.type === 'packet_debit');
+    expect(entries).toEqual([expect.objectContaining({ opId: `camp:${r.body.campaignId}`, amount: -60 * (300 + fee) })]);
+    expect((await ledgerOf(d, FEE_ACCOUNT)).filter((e) => e.opId === `fee:camp:${r.body.campaignId}`).map((e) => e.amount)).toEqual([60 * fee]);
+    // Replay: the same answer; another body under the same key: 409.
+    const again = await api('POST', '/v1/campaigns', { token: co.token, idem: key, body: body(60) });
+    expect(again.body).toEqual(r.body);
+    expect((await api('POST', '/v1/campaigns', { token: co.token, idem: key, body: body(61) })).status).toBe(409);
+
+    // Claims through the printed codes: 3 users claim from each of the first 10 packets, 1 from the next 10.
+    const users = await Promise.all(Array.from({ length: 3 }, () => login(api)));
+    for (let i = 0; i < 20; i++) {
+      for (const u of i < 10 ? users : users.slice(0, 1)) {
+        const c = await api('POST', '/v1/claims', { token: u.token, body: { code: r.body.packets[i].code } });
+        expect(c.status).toBe(200);
+      }
+      clock.advance(4 * 60_000); // 20 packets over 80 minutes: two UTC+8 hours of claims
+    }
+    const stats = await api('GET', `/v1/campaigns/${r.body.campaignId}`, { token: co.token });
+    expect(stats.body).toMatchObject({ packets: 60, packetsCreated: 60, packetsFinished: 10, shares: 180, claimedShares: 40, claimRateBps: 2_222, refundedAmount: 0 });
+    expect(stats.body.claimsPerHour.reduce((a: number, h: { claims: number }) => a + h.claims, 0)).toBe(40);
+    expect(stats.body.claimsPerHour.length).toBeGreaterThanOrEqual(2);
+    const csv = await api('GET', `/v1/campaigns/${r.body.campaignId}/codes.csv`, { token: co.token });
+    expect(csv.status).toBe(200);
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+    const rows = (csv.body as string).trim().split('\n');
+    expect(rows[0]).toBe('index,packet_id,code,expires_at');
+    expect(rows).toHaveLength(61);
+    expect(rows[1]!.split(',')[1]).toBe(r.body.packets[0].id);
+    // The printed code is a valid share code of its packet (opens the packet).
+    const opened = await api('GET', `/v1/codes/${encodeURIComponent(rows[60]!.split(',')[2]!)}`, { token: users[0]!.token });
+    expect(opened.body.packet.id).toBe(r.body.packets[59].id);
+    const list = await api('GET', '/v1/campaigns', { token: co.token });
+    expect(list.body.items[0]).toMatchObject({ campaignId: r.body.campaignId, name: '双十一', quantity: 60, state: 'active' });
+    // Another enterprise cannot see it.
+    const other = await login(api, { tier: 'enterprise' });
+    expect((await api('GET', `/v1/campaigns/${r.body.campaignId}`, { token: other.token })).status).toBe(404);
+
+    // Expiry: every packet settles; the unclaimed money returns, the fees stay with the platform.
+    clock.advance(25 * 3_600_000);
+    const ids = r.body.packets.map((p: { id: string }) => p.id);
+    for (const id of ids) await settlePacket(d, id, clock.t);
+    const after = await api('GET', `/v1/campaigns/${r.body.campaignId}`, { token: (await login(api)).token });
+    expect(after.status).toBe(403); // personal accounts have no campaigns at all
+    const claimed = 0;
+    const v = await violations(d, { users: [co.userId, ...users.map((u) => u.userId)], packets: ids, topups: 100_000, feeAccount: FEE_ACCOUNT, campaigns: [r.body.campaignId] });
+    expect(v).toEqual([]);
+    const coBalance = (await d.wallets.state(co.userId)).balance;
+    const claimedSum = (await Promise.all(users.map((u) => d.wallets.state(u.userId)))).reduce((a, w) => a + w.balance, claimed);
+    expect(coBalance + claimedSum + 60 * fee).toBe(100_000);
+  }, 30_000);
+
+  test('a crash in the middle of writing the packets: the retry writes exactly the missing ones, identical, one debit', async () => {
+    const co = await login(api, { tier: 'provider' });
+    await topup(api, co, 1_000_000);
+    let batches = 0;
+    const crashing = testDeps({
+      clock,
+      db: baseDb({
+        beforeWrite: (w) => {
+          if (w.op === 'batchWrite' && ++batches === 30) throw new Error('crash: Lambda died mid-campaign');
+        },
+      }),
+    });
+    const key = idem();
+    const first = await makeApi(crashing)('POST', '/v1/campaigns', { token: co.token, idem: key, body: body(100) });
+    expect(first.status).toBe(500);
+    // What the crashed run wrote (packets and their shares): the retry must keep it as it is.
+    const campaignId = derivedId('c', co.userId, 'campaign', key);
+    const planned = Array.from({ length: 100 }, (_, i) => campaignPacketId(campaignId, i));
+    const before = await d.packets.existing(planned);
+    expect(before.size).toBeGreaterThan(0);
+    expect(before.size).toBeLessThan(100);
+    // Read from the table itself (PacketStore caches share lists per process).
+    const stored = async (id: string) => (await d.db.get(Keys.shares(id)))?.amounts as number[];
+    const sharesBefore = new Map(await Promise.all([...before].map(async (id) => [id, await stored(id)] as const)));
+    const retry = await api('POST', '/v1/campaigns', { token: co.token, idem: key, body: body(100) });
+    expect(retry.status).toBe(201);
+    const ids: string[] = retry.body.packets.map((p: { id: string }) => p.id);
+    expect(ids).toEqual(Array.from({ length: 100 }, (_, i) => campaignPacketId(retry.body.campaignId, i)));
+    expect((await d.packets.existing(ids)).size).toBe(100);
+    // Each packet's shares are the deterministic split: sum to the total, same on every rebuild.
+    for (const id of ids) {
+      const shares = await stored(id);
+      expect(shares.reduce((a, x) => a + x, 0)).toBe(300);
+      if (sharesBefore.has(id)) expect(shares).toEqual(sharesBefore.get(id));
+    }
+    expect((await ledgerOf(d, co.userId)).filter((e) => e.opId.startsWith('camp:'))).toHaveLength(1);
+    expect((await d.campaigns.get(retry.body.campaignId))?.state).toBe('active');
+  }, 30_000);
+
+  test('limits and funds are checked for the whole campaign before anything is written; personal accounts are refused', async () => {
+    const co = await login(api, { tier: 'enterprise' });
+    await topup(api, co, 10_000);
+    const poor = await api('POST', '/v1/campaigns', { token: co.token, idem: idem(), body: body(40) }); // 40 × 302 > 10,000
+    expect({ s: poor.status, c: poor.body.error.code }).toEqual({ s: 402, c: 'INSUFFICIENT_FUNDS' });
+    const big = await api('POST', '/v1/campaigns', { token: co.token, idem: idem(), body: { ...body(1), packet: { ...body(1).packet, total: 200_001 } } });
+    expect(big.body.error.code).toBe('LIMIT_PER_PACKET');
+    const tooMany = await api('POST', '/v1/campaigns', { token: co.token, idem: idem(), body: body(1_001) });
+    expect(tooMany.status).toBe(400);
+    expect((await d.wallets.state(co.userId)).balance).toBe(10_000);
+    const person = await login(api);
+    expect((await api('POST', '/v1/campaigns', { token: person.token, idem: idem(), body: body(1) })).status).toBe(403);
+  });
+
+  test('the split source is deterministic per seed and label, and differs across labels', () => {
+    const seed = Buffer.alloc(32, 7);
+    const a = seededCryptoRandom(seed, 'packet:1');
+    const b = seededCryptoRandom(seed, 'packet:1');
+    const c = seededCryptoRandom(seed, 'packet:2');
+    const xs = Array.from({ length: 50 }, () => a.int(0, 1_000_000));
+    expect(Array.from({ length: 50 }, () => b.int(0, 1_000_000))).toEqual(xs);
+    expect(Array.from({ length: 50 }, () => c.int(0, 1_000_000))).not.toEqual(xs);
+    for (const x of xs) expect(x >= 0 && x <= 1_000_000).toBe(true);
+  });
+});
