@@ -4,15 +4,18 @@ import { log } from '../src/log';
 import { flushMetrics, metric, MetricNames, MetricUnit } from '../src/metrics';
 
 /**
- * Hourly reconciliation (EventBridge schedule in serverless.yml). Emits
- * `ReconciliationMismatches` (the alarm fires on > 0) and logs the report's summary; the full
- * report and one ops event per mismatch are in the table.
+ * Hourly reconciliation (EventBridge schedule): reads the whole table, writes its report
+ * (`OPSRECON#<run>` and the latest copy `OPS / RECON#LATEST`) and one ops event per mismatch,
+ * repairs nothing. Emits `ReconciliationMismatches` (namespace HongbaoCodes, service
+ * hongbao-codes; the alarm fires on > 0) and logs the summary.
+ *
+ * DynamoDB actions (its IAM role): Scan (table), Query (table and index gsi2), GetItem, PutItem.
  */
 export async function handler(): Promise<{ ok: boolean; mismatches: number; runId: string }> {
   const report = await reconcile(deps());
   metric(MetricNames.reconciliationMismatches, MetricUnit.Count, report.mismatches);
   flushMetrics();
-  const summary = { runId: report.runId, ok: report.ok, mismatches: report.mismatches, checked: report.checked, durationMs: report.durationMs, itemsRead: report.itemsRead };
-  log(report.ok ? 'info' : 'error', 'reconciliation', { ...summary, kinds: [...new Set(report.listed.map((m) => m.kind))].join(',') });
-  return { ok: report.ok, mismatches: report.mismatches, runId: report.runId };
+  const { runId, ok, mismatches, byKind, checked, durationMs, itemsRead, itemsPerSecond, cutoff, balances, escrow, inTransit, topups } = report;
+  log(ok ? 'info' : 'error', 'reconciliation', { runId, ok, mismatches, byKind, checked, durationMs, itemsRead, itemsPerSecond, cutoff, balances, escrow, inTransit, topups });
+  return { ok, mismatches, runId };
 }

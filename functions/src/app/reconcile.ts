@@ -1,154 +1,214 @@
 /**
- * Reconciliation (对账), the use case: read every ledger and every packet, check them (domain/
- * reconcile.ts), write a report, an ops event per mismatch, and never repair anything — a
- * mismatch is for a person to look at, the alarm says so (metric ReconciliationMismatches).
+ * Reconciliation (对账), the use case: continuous proof that no money is lost. Runs hourly
+ * (functions/handlers/reconcile.ts) and on demand (`npm run reconcile`), without stopping
+ * traffic. It reads every ledger and every packet, checks them (domain/reconcile.ts: the
+ * cutoff that makes a live table consistent, and the memory bound, are explained there),
+ * writes a report and one ops event per mismatch, and never repairs anything: a mismatch is for
+ * a person, and the `ReconciliationMismatches` metric pages one.
  *
  * Order of a run:
- *   1. discover accounts and packets (parallel Scan, keys only);
- *   2. stream each account's ledger oldest first, page by page (bounded concurrency): chain
- *      checks, and the cross-account facts (claim credits, debits, fees, refunds, transfers);
- *   3. read each packet (item, shares, slots, the slot holders' markers) and check it against
- *      those facts;
- *   4. transfers, orphan credits, conservation as of the cutoff; 5. save the report.
- * Memory: the id sets and the facts maps — O(accounts + packets + claims + transfers) small
- * records; no ledger entry or slot is kept after it was checked.
+ *   1. discover accounts, packets, claim markers (aggregated per packet) and top-up records with
+ *      one parallel Scan — or take a scope (tests: a closed world inside a shared table);
+ *   2. walk each account's ledger oldest first, a page at a time, `concurrency` accounts at once:
+ *      chain and balance checks, and the per-packet / per-transfer / per-top-up aggregates;
+ *   3. each packet: its slots, then its item and share amounts; compare with the aggregates,
+ *      and only where they differ read markers or credits one by one;
+ *   4. transfers, top-ups, ledger entries of packets that do not exist, conservation as of T;
+ *   5. save the report, the latest copy and the events.
+ * Ledgers come before packets so that a slot read is never older than the ledger read that
+ * should hold its credit (a credit is written after its slot).
  */
-import { FEE_ACCOUNT } from './context';
+import { iso, FEE_ACCOUNT } from './context';
 import type { Deps } from './deps';
 import {
-  LedgerCheck,
-  LedgerFacts,
+  LedgerWalk,
+  MoneyFacts,
   checkConservation,
   checkPacket,
+  checkTopups,
   checkTransfers,
-  orphanCredits,
-  uncreditedTopups,
+  lookupsNeeded,
+  missingPackets,
+  type Lookups,
   type Mismatch,
+  type MismatchKind,
   type ReconcileClock,
 } from '../domain/reconcile';
 import { randomId } from '../domain/ids';
-import { DynamoReconcileStore, type ReconcileReport } from '../store/reconcile';
+import { DynamoReconcileStore, eachLimited, type Discovery, type ReconcileReport } from '../store/reconcile';
 
 export interface ReconcileOptions {
-  /** Check only these accounts and packets (tests: a closed world inside a shared table). */
+  /**
+   * Check only these accounts and packets (the fee account is always added, counting only these
+   * packets' fees). For tests in a shared table: conservation then holds only if the world is
+   * closed (no money to or from accounts outside it). Without a scope the whole table is read.
+   */
   scope?: { accounts: readonly string[]; packets: readonly string[] };
-  /** Totals as of now − margin (default 60 s: longer than any request's Lambda timeout). */
+  /** T = start − margin; longer than any request's Lambda timeout (claims: 6 s). Default 60 s. */
   marginMs?: number;
+  /** Half-done work older than this is a mismatch. Default 10 minutes. */
   graceMs?: number;
+  /** Expired packets not settled this long after expiry are reported. Default 5 minutes. */
   sweepLagMs?: number;
+  /** Accounts / packets read at once. Default 8. */
   concurrency?: number;
+  /** Parallel Scan segments of the discovery. Default 4. */
+  segments?: number;
   /** Write the report and events (default true). */
   save?: boolean;
-  /** Mismatches listed in the report (default 100; the count is always complete). */
-  listLimit?: number;
+  /** Sees every mismatch as it is found, beyond the report's list and the event cap. */
+  onMismatch?: (m: Mismatch) => void;
 }
 
+/** Mismatches listed in the report item (it must stay far below DynamoDB's 400 KB). */
 const LISTED = 100;
-
-async function eachLimited<T>(items: Iterable<T>, limit: number, fn: (x: T) => Promise<void>): Promise<void> {
-  const it = items[Symbol.iterator]();
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      for (let n = it.next(); !n.done; n = it.next()) await fn(n.value);
-    }),
-  );
-}
+/** Ops events written per run at most; the report keeps the full count by kind. */
+const EVENT_CAP = 1_000;
 
 /** Runs one reconciliation and returns its report (saved unless `save: false`). */
-export async function reconcile(d: Pick<Deps, 'db' | 'wallets' | 'packets' | 'now'>, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
-  const started = Date.now();
+export async function reconcile(d: Pick<Deps, 'db' | 'now'>, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
+  const t0 = Date.now();
   const nowMs = d.now();
   const clock: ReconcileClock = {
     nowMs,
-    cutoffIso: new Date(nowMs - (opts.marginMs ?? 60_000)).toISOString(),
+    cutoffIso: iso(nowMs - (opts.marginMs ?? 60_000)),
     graceMs: opts.graceMs ?? 10 * 60_000,
     sweepLagMs: opts.sweepLagMs ?? 5 * 60_000,
   };
   const store = new DynamoReconcileStore(d.db);
   const concurrency = opts.concurrency ?? 8;
-  let itemsRead = 0;
 
-  let accounts: Set<string>;
-  let packets: Set<string>;
-  let doneTopups: Set<string> = new Set();
+  const kept: Mismatch[] = [];
+  const byKind: Partial<Record<MismatchKind, number>> = {};
+  let total = 0;
+  const report = (ms: readonly Mismatch[]) => {
+    for (const m of ms) {
+      opts.onMismatch?.(m);
+      total++;
+      byKind[m.kind] = (byKind[m.kind] ?? 0) + 1;
+      if (kept.length < EVENT_CAP) kept.push(m);
+    }
+  };
+
+  // 1. What to read.
+  let found: Discovery;
   if (opts.scope) {
-    accounts = new Set([...opts.scope.accounts, FEE_ACCOUNT]);
-    packets = new Set(opts.scope.packets);
-  } else {
-    const found = await store.discover();
-    accounts = found.accounts;
-    packets = found.packets;
-    doneTopups = found.doneTopups;
-    itemsRead += found.scanned;
+    found = { accounts: new Set(opts.scope.accounts), packets: new Set(opts.scope.packets), markers: new Map(), topups: new Map() };
+  } else found = await store.discover(clock.cutoffIso, opts.segments ?? 4);
+  found.accounts.add(FEE_ACCOUNT);
+  const facts = new MoneyFacts(clock.cutoffIso, opts.scope ? found.packets : undefined);
+  for (const [id, record] of found.topups) facts.topups.set(id, { record });
+  found.topups.clear();
+
+  // 2. Ledgers.
+  await eachLimited(found.accounts, concurrency, async (accountId) => {
+    const walk = new LedgerWalk(accountId, facts);
+    await store.eachLedgerPage(accountId, (entries) => {
+      for (const e of entries) walk.push(e);
+    });
+    report(walk.mismatches);
+  });
+  report(facts.mismatches);
+  if (opts.scope) {
+    // No Scan saw the top-up records: read those of the credits found.
+    await eachLimited([...facts.topups].filter(([, t]) => !t.record), concurrency, async ([id, t]) => {
+      const record = await store.topup(id);
+      if (record) t.record = record;
+    });
   }
 
-  const facts = new LedgerFacts();
-  const mismatches: Mismatch[] = [];
-  const feeScope = opts.scope ? new Set(opts.scope.packets) : undefined;
-  await eachLimited(accounts, concurrency, async (accountId) => {
-    const check = new LedgerCheck(accountId, facts, clock, accountId === FEE_ACCOUNT ? feeScope : undefined);
-    // (Not `itemsRead += await …`: that reads itemsRead before the await and loses concurrent adds.)
-    const read = await d.wallets.eachPage(accountId, (entries) => entries.forEach((e) => check.push(e)));
-    itemsRead += read;
-    mismatches.push(...check.mismatches);
-  });
-
+  // 3. Packets.
   let escrow = 0;
-  let inTransit = 0;
-  let slots = 0;
-  await eachLimited(packets, concurrency, async (packetId) => {
-    const p = await d.packets.get(packetId);
-    if (!p) return;
-    const [shares, slotList] = await Promise.all([d.packets.shares(packetId), d.packets.slots(packetId)]);
-    const holders = [...new Set(slotList.filter((s) => !s.void).map((s) => s.userId))];
-    const markers = await Promise.all(holders.map((u) => d.packets.marker(packetId, u)));
-    itemsRead += 2 + slotList.length + holders.length;
-    slots += slotList.length;
-    const outcome = checkPacket(
-      {
-        id: p.id,
-        senderId: p.senderId,
-        total: p.total,
-        count: p.count,
-        fee: p.fee,
-        state: p.state,
-        claimed: p.claimed,
-        createdAt: p.createdAt,
-        expiresAtMs: p.expiresAtMs,
-        refundedAmount: p.refundedAmount,
-        shares: shares?.amounts,
-        slots: slotList,
-        markers: new Set(holders.filter((_, i) => markers[i])),
+  let sharesInTransit = 0;
+  let feesInTransit = 0;
+  let slotCount = 0;
+  let lookedUp = 0;
+  let staleShares = 0;
+  await eachLimited(found.packets, concurrency, async (packetId) => {
+    const slots = await store.slots(packetId);
+    const item = await store.packet(packetId);
+    if (!item) return; // never written (its ledger entries, if any, are reported below)
+    const input = {
+      packet: {
+        id: packetId,
+        senderId: item.senderId as string,
+        total: item.total as number,
+        count: item.count as number,
+        fee: (item.fee as number) ?? 0,
+        state: item.state as string,
+        claimed: item.claimed as number,
+        createdAt: item.createdAt as string,
+        expiresAtMs: item.expiresAtMs as number,
+        refundedAmount: item.refundedAmount as number | undefined,
+        settledAt: item.settledAt as string | undefined,
       },
-      facts,
-      clock,
-    );
-    mismatches.push(...outcome.mismatches);
-    escrow += outcome.escrowAtCutoff;
-    inTransit += outcome.sharesInTransit + outcome.feeInTransit;
+      shares: await store.shares(packetId),
+      slots,
+    };
+    const money = facts.packets.get(packetId);
+    const need = lookupsNeeded(input, money, found.markers.get(packetId), clock.cutoffIso);
+    const lookups: Lookups = {};
+    if (need.markers || need.credits) {
+      const old = slots.filter((s) => !s.void && s.at <= clock.cutoffIso);
+      if (opts.scope === undefined || need.credits) lookedUp++;
+      if (need.markers) lookups.markers = await store.markerHolders(packetId, old.map((s) => s.userId));
+      if (need.credits) lookups.credits = await store.claimCredits(packetId, old);
+    }
+    const outcome = checkPacket(input, money, lookups, clock);
+    facts.packets.delete(packetId);
+    found.markers.delete(packetId);
+    report(outcome.mismatches);
+    escrow += outcome.escrow;
+    sharesInTransit += outcome.sharesInTransit;
+    feesInTransit += outcome.feeInTransit;
+    staleShares += outcome.staleShares;
+    slotCount += slots.length;
   });
 
+  // 4. Across keys, then the platform.
   const transfers = checkTransfers(facts, clock);
-  mismatches.push(...transfers.mismatches, ...orphanCredits(facts, packets), ...uncreditedTopups(doneTopups, facts));
-  inTransit += transfers.inTransit;
-  const totals = { balances: facts.balancesAtCutoff, escrow, inTransit, topups: facts.topupsAtCutoff };
-  mismatches.push(...checkConservation(totals));
+  report(transfers.mismatches);
+  const topups = checkTopups(facts, clock);
+  report(topups.mismatches);
+  // In a scoped run, entries of packets outside the scope are someone else's (test worlds are
+  // closed, so there are none in the totals).
+  if (!opts.scope) report(missingPackets(facts, new Set()));
+  const inTransitBy = { shares: sharesInTransit, transfers: transfers.inTransit, fees: feesInTransit };
+  report(checkConservation({ balances: facts.balances, escrow, inTransit: inTransitBy, topups: topups.total }));
 
-  const finished = Date.now();
-  const report: ReconcileReport = {
+  // 5. The report.
+  const durationMs = Date.now() - t0;
+  const result: ReconcileReport = {
     runId: randomId('rc'),
-    startedAt: new Date(started).toISOString(),
-    finishedAt: new Date(finished).toISOString(),
-    durationMs: finished - started,
-    cutoff: clock.cutoffIso,
-    ok: mismatches.length === 0,
-    mismatches: mismatches.length,
-    listed: mismatches.slice(0, opts.listLimit ?? LISTED),
-    checked: { accounts: accounts.size, ledgerEntries: facts.entries, packets: packets.size, slots, transfers: facts.transferDebits.size },
-    itemsRead,
-    ...totals,
     scope: opts.scope ? 'scoped' : 'all',
+    startedAt: iso(nowMs),
+    finishedAt: iso(nowMs + durationMs),
+    durationMs,
+    cutoff: clock.cutoffIso,
+    ok: total === 0,
+    mismatches: total,
+    byKind,
+    listed: kept.slice(0, LISTED),
+    events: kept.length + (total > kept.length ? 1 : 0),
+    checked: {
+      accounts: found.accounts.size,
+      ledgerEntries: facts.entries,
+      entriesAfterCutoff: facts.entriesAfterCutoff,
+      packets: found.packets.size,
+      slots: slotCount,
+      transfers: facts.transfers.size,
+      topups: facts.topups.size,
+      packetsLookedUp: lookedUp,
+    },
+    itemsRead: store.itemsRead,
+    itemsPerSecond: Math.round((store.itemsRead * 1000) / Math.max(1, durationMs)),
+    balances: facts.balances,
+    escrow,
+    inTransit: inTransitBy.shares + inTransitBy.transfers + inTransitBy.fees,
+    inTransitBy,
+    topups: topups.total,
+    staleShares,
   };
-  if (opts.save !== false) await store.save(report);
-  return report;
+  if (opts.save !== false) await store.save(result, kept, total - kept.length);
+  return result;
 }

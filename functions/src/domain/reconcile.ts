@@ -139,7 +139,8 @@ export interface Bag {
   fp: number;
 }
 export const emptyBag = (): Bag => ({ count: 0, sum: 0, fp: 0 });
-function addToBag(b: Bag, amount: Fen, fp: number): void {
+/** Adds one element (its amount and fingerprint) to a bag. */
+export function addToBag(b: Bag, amount: Fen, fp: number): void {
   b.count++;
   b.sum += amount;
   b.fp = addFp(b.fp, fp);
@@ -204,7 +205,7 @@ export class MoneyFacts {
   readonly topups = new Map<string, TopupMoney>();
   /** Σ amounts of every entry with at ≤ T (the fee account: only in-scope fees). */
   balances: Fen = 0;
-  /** Σ top-up credits with at ≤ T: all the money that ever came in. */
+  /** Σ top-up credits with at ≤ T (conservation takes the top-ups from checkTopups). */
   topupsIn: Fen = 0;
   entries = 0;
   entriesAfterCutoff = 0;
@@ -228,7 +229,9 @@ export class MoneyFacts {
     if (!inScope) return;
     this.balances += e.amount;
     let id: string | undefined;
-    const wrong = () => this.mismatches.push({ kind: 'unknown_op', id: accountId, detail: `entry ${e.seq}: ${e.type} ${e.amount} for operation ${e.opId}` });
+    const wrong = (): void => {
+      this.mismatches.push({ kind: 'unknown_op', id: accountId, detail: `entry ${e.seq}: ${e.type} ${e.amount} for operation ${e.opId}` });
+    };
     if ((id = after(e.opId, 'topup:')) !== undefined) {
       if (e.type !== 'topup' || e.amount <= 0) return wrong();
       this.topupsIn += e.amount;
@@ -481,8 +484,10 @@ export function checkPacket(input: PacketInput, money: PacketMoney | undefined, 
     bad('unrefunded_expired', `expired ${new Date(p.expiresAtMs).toISOString()}, still ${p.state}`);
   }
 
+  // In transit is what was recorded and not yet credited — never negative: credits beyond the
+  // shares are money no share accounts for, and must show in conservation, not cancel there.
   const escrow = debit ? p.total - grantedOld - (refund?.amount ?? 0) : 0;
-  return { mismatches: out, escrow, sharesInTransit: grantedOld - credits.sum, feeInTransit, staleShares };
+  return { mismatches: out, escrow, sharesInTransit: Math.max(0, grantedOld - credits.sum), feeInTransit, staleShares };
 }
 
 /**
@@ -508,7 +513,9 @@ export function checkTransfers(facts: MoneyFacts, clock: ReconcileClock): { mism
   let inTransit = 0;
   for (const [id, t] of facts.transfers) {
     const { debit, credit } = t;
-    inTransit -= (debit?.amount ?? 0) + (credit?.amount ?? 0);
+    // Only a debit with no credit at all is in transit; a wrong credit is a mismatch and its
+    // difference shows in conservation.
+    if (debit && !credit) inTransit -= debit.amount;
     if (!debit) out.push({ kind: 'transfer_unmatched', id, detail: `credited ${credit!.amount} at ${credit!.at} with no debit` });
     else if (!credit) {
       if (clock.nowMs - Date.parse(debit.at) > clock.graceMs) out.push({ kind: 'transfer_stuck', id, detail: `debited ${-debit.amount} at ${debit.at}, never credited` });
@@ -522,16 +529,25 @@ export function checkTransfers(facts: MoneyFacts, clock: ReconcileClock): { mism
 /**
  * Top-ups: each credit belongs to a top-up record of the same account and amount that was not
  * canceled, and lands once; each completed record dated ≤ T has its credit (the only way to
- * notice a deleted newest ledger entry, which leaves every chain intact).
+ * notice a deleted newest ledger entry, which leaves every chain intact). Returns the money that
+ * came in as of T, by the records where they exist (what the provider was paid), else by the
+ * credits.
  */
-export function checkTopups(facts: MoneyFacts, clock: ReconcileClock): Mismatch[] {
+export function checkTopups(facts: MoneyFacts, clock: ReconcileClock): { mismatches: Mismatch[]; total: Fen } {
   const out: Mismatch[] = [];
+  let total = 0;
   for (const [id, t] of facts.topups) {
     const { credit, record } = t;
     if (!credit) {
-      if (record && record.state === 'done' && record.at <= clock.cutoffIso) out.push({ kind: 'topup_uncredited', id, detail: `top-up of ${record.amount} to ${record.userId} done, no wallet credit` });
+      if (record && record.state === 'done' && record.at <= clock.cutoffIso) {
+        // Paid by the provider (the record says so), so it counts as money in — and a wallet
+        // lacks it, which conservation shows as well.
+        total += record.amount;
+        out.push({ kind: 'topup_uncredited', id, detail: `top-up of ${record.amount} to ${record.userId} done, no wallet credit` });
+      }
       continue;
     }
+    total += record && record.state !== 'canceled' ? record.amount : credit.amount;
     if (credit.count !== 1) out.push({ kind: 'topup_wrong', id, detail: `credited ${credit.count} times` });
     if (!record) out.push({ kind: 'topup_wrong', id, detail: `credit of ${credit.amount} to ${credit.userId} without a top-up record` });
     else if (record.userId !== credit.userId || record.amount * credit.count !== credit.amount) {
@@ -540,7 +556,7 @@ export function checkTopups(facts: MoneyFacts, clock: ReconcileClock): Mismatch[
       out.push({ kind: 'topup_wrong', id, detail: `credited ${credit.amount} but the top-up is canceled` });
     }
   }
-  return out;
+  return { mismatches: out, total };
 }
 
 // ------------------------------------------------------------------------------------------

@@ -1,105 +1,293 @@
 /**
- * Reconciliation's store adapter: finding every account and packet with a paged parallel Scan
- * (keys only, nothing kept but the ids), and writing the run's report, the "latest" copy and
- * one ops event per mismatch.
+ * Reconciliation's store adapter: streams what a run reads — a paged, parallel Scan to discover
+ * accounts, packets, claim markers and top-up records; each ledger and each packet's slots by
+ * Query, a page at a time — and writes what it concludes: one report item per run, the
+ * "latest" copy, one ops event per mismatch. It never writes anything else: a run repairs
+ * nothing.
+ *
+ * Reads go around the app's stores on purpose: DynamoPacketStore caches share lists and packets
+ * for the claim path, and a whole-table pass must not fill a warm function's caches.
+ *
+ * DynamoDB actions: Scan, Query (table, and index gsi2 for the rare credit look-ups), GetItem,
+ * PutItem.
  */
-import { dayKeyUtc8 } from '../domain/money';
-import type { Mismatch } from '../domain/reconcile';
-import type { Db } from './db';
-import { OpsKeys } from './keys';
+import { dayKeyUtc8, type Fen } from '../domain/money';
+import { addToBag, emptyBag, holderFp, type Bag, type LedgerLine, type Mismatch, type MismatchKind, type SlotFact, type TopupFact } from '../domain/reconcile';
+import type { Db, Item } from './db';
+import { Indexes, Keys, OpsKeys, parseSeqKey, seqKey } from './keys';
 
-/** What one run found and concluded (also the report item, and the operator view's source). */
+/** What one run checked and concluded: the report item, and what the operator view reads. */
 export interface ReconcileReport {
   runId: string;
+  /** 'all': the whole table (discovered by Scan); 'scoped': given accounts and packets (tests). */
+  scope: 'all' | 'scoped';
   startedAt: string;
   finishedAt: string;
   durationMs: number;
+  /** Cross-item checks and totals are as of this time (run start − margin). */
   cutoff: string;
   ok: boolean;
-  /** All mismatches found; `listed` holds at most the first 100 of them. */
+  /** Every mismatch found (the count is complete; `listed` holds the first 100). */
   mismatches: number;
+  byKind: Partial<Record<MismatchKind, number>>;
   listed: Mismatch[];
-  checked: { accounts: number; ledgerEntries: number; packets: number; slots: number; transfers: number };
-  /** Items read from the table (scan + queries + gets). */
+  /** Ops events written (one per mismatch, up to a cap, plus one saying how many were left out). */
+  events: number;
+  checked: {
+    accounts: number;
+    ledgerEntries: number;
+    /** Entries dated after the cutoff: chain-checked, left out of the totals (the next run's). */
+    entriesAfterCutoff: number;
+    packets: number;
+    slots: number;
+    transfers: number;
+    topups: number;
+    /** Packets whose aggregates differed, so their markers or credits were read one by one. */
+    packetsLookedUp: number;
+  };
+  /** Items read (scanned, queried, got) and the rate. */
   itemsRead: number;
-  /** As of the cutoff, fen. */
-  escrow: number;
-  inTransit: number;
-  balances: number;
-  topups: number;
-  scope: 'all' | 'scoped';
+  itemsPerSecond: number;
+  /** As of the cutoff, fen: Σ balances + escrow + in transit = top-ups. */
+  balances: Fen;
+  escrow: Fen;
+  /** Money in transit, in total (the operator view shows it) and by kind. */
+  inTransit: Fen;
+  inTransitBy: { shares: Fen; transfers: Fen; fees: Fen };
+  topups: Fen;
+  /** Shares uncredited longer than the grace on packets not yet due (in transit, not mismatches). */
+  staleShares: number;
 }
 
-/** Ops events are kept as long as the audit log (compliance). */
-const EVENT_RETENTION_S = 1_096 * 86_400;
+/** What the discovery Scan found. Memory: ids and one small aggregate per packet and top-up. */
+export interface Discovery {
+  accounts: Set<string>;
+  packets: Set<string>;
+  /** Claim markers dated ≤ T per packet, as a multiset of holders. */
+  markers: Map<string, Bag>;
+  topups: Map<string, TopupFact>;
+}
+
+/** An ops event as stored: a mismatch of a run (or the note that some were not written). */
+export type OpsEvent = Mismatch & { runId: string; at: string; type: 'reconciliation_mismatch' | 'reconciliation_truncated' };
+
+/** Reports and ops events are kept as long as the audit log (3 years). */
+const RETENTION_S = 1_096 * 86_400;
 
 export class DynamoReconcileStore {
+  /** Items read through this adapter (the run's cost). */
+  itemsRead = 0;
+
   constructor(private readonly db: Db) {}
 
   /**
-   * Every account with a ledger and every packet, by a parallel Scan of `segments` segments
-   * returning keys only. Memory: the two id sets (what the run has to visit anyway).
+   * One pass over the table in `segments` parallel Scan segments, keys and a few attributes only.
+   * Accounts come from the first ledger entry and from profiles (an account whose first entry
+   * was deleted still has a profile; the fee account has none but is always checked). A Scan
+   * reads (and is billed for) every item whatever the filter; the filter only keeps the rest
+   * off the wire.
    */
-  async discover(segments = 4): Promise<{ accounts: Set<string>; packets: Set<string>; doneTopups: Set<string>; scanned: number }> {
-    const accounts = new Set<string>();
-    const packets = new Set<string>();
-    const doneTopups = new Set<string>();
-    let scanned = 0;
+  async discover(cutoffIso: string, segments = 4): Promise<Discovery> {
+    const found: Discovery = { accounts: new Set(), packets: new Set(), markers: new Map(), topups: new Map() };
     await Promise.all(
       Array.from({ length: segments }, async (_, segment) => {
         let startKey: Record<string, unknown> | undefined;
         do {
           const page = await this.db.scan({
-            projection: 'pk, sk, #state',
-            filter: 'begins_with(pk, :ledger) OR sk = :packet OR (sk = :topup AND #state = :done)',
-            names: { '#state': 'state' },
-            values: { ':ledger': 'LEDGER#', ':packet': 'PACKET', ':topup': 'TOPUP', ':done': 'done' },
+            projection: 'pk, sk, #at, #state, userId, amount',
+            filter: '(begins_with(pk, :ledger) AND sk = :first) OR sk IN (:profile, :packet, :marker, :topup)',
+            names: { '#at': 'at', '#state': 'state' },
+            values: { ':ledger': 'LEDGER#', ':first': seqKey(1), ':profile': 'PROFILE', ':packet': 'PACKET', ':marker': 'MARKER', ':topup': 'TOPUP' },
             segment,
             totalSegments: segments,
             ...(startKey ? { startKey } : {}),
           });
-          scanned += page.scanned;
-          for (const it of page.items) {
-            if (it.pk.startsWith('LEDGER#')) accounts.add(it.pk.slice('LEDGER#'.length));
-            else if (it.pk.startsWith('PKT#')) packets.add(it.pk.slice('PKT#'.length));
-            else if (it.pk.startsWith('TOPUP#')) doneTopups.add(it.pk.slice('TOPUP#'.length));
-          }
+          this.itemsRead += page.scanned;
+          for (const it of page.items) collect(found, it, cutoffIso);
           startKey = page.lastKey;
         } while (startKey);
       }),
     );
-    return { accounts, packets, doneTopups, scanned };
+    return found;
   }
 
-  /** The report item, the latest copy, and one ops event per listed mismatch (ids are stable per run). */
-  async save(report: ReconcileReport): Promise<void> {
-    const item = { ...report, expiresAt: Math.ceil(Date.parse(report.finishedAt) / 1000) + EVENT_RETENTION_S };
-    await this.db.put({ ...OpsKeys.reconReport(report.runId), ...item });
-    await this.db.put({ ...OpsKeys.reconLatest, ...item });
+  /** An account's ledger oldest first, one page (≤ 1 MB) at a time. Returns the entry count. */
+  async eachLedgerPage(accountId: string, onPage: (entries: LedgerLine[]) => void): Promise<number> {
+    let startKey: Record<string, unknown> | undefined;
+    let n = 0;
+    do {
+      const page = await this.db.query({ keyCondition: 'pk = :pk', values: { ':pk': Keys.ledgerPk(accountId) }, consistent: true, ...(startKey ? { startKey } : {}) });
+      this.itemsRead += page.items.length;
+      n += page.items.length;
+      onPage(page.items.map(toLine));
+      startKey = page.lastKey;
+    } while (startKey);
+    return n;
+  }
+
+  /** A packet's slots (at most its share count), read before the packet item (see checkPacket). */
+  async slots(packetId: string): Promise<SlotFact[]> {
+    const out: SlotFact[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.query({ keyCondition: 'pk = :pk', values: { ':pk': Keys.slotsPk(packetId) }, consistent: true, ...(startKey ? { startKey } : {}) });
+      this.itemsRead += page.items.length;
+      for (const it of page.items) {
+        out.push({ index: Number.parseInt(it.sk, 10), userId: it.userId as string, amount: it.amount as number, at: it.at as string, ...(it.void === true ? { void: true } : {}) });
+      }
+      startKey = page.lastKey;
+    } while (startKey);
+    return out;
+  }
+
+  async packet(packetId: string): Promise<Item | undefined> {
+    return this.read(await this.db.get(Keys.packet(packetId)));
+  }
+
+  async shares(packetId: string): Promise<Fen[] | undefined> {
+    return this.read(await this.db.get(Keys.shares(packetId), false))?.amounts as Fen[] | undefined;
+  }
+
+  async topup(topupId: string): Promise<TopupFact | undefined> {
+    const it = this.read(await this.db.get(Keys.topup(topupId), false));
+    return it ? { userId: it.userId as string, amount: it.amount as number, state: it.state as string, at: it.at as string } : undefined;
+  }
+
+  /** Which of `users` hold a claim marker on the packet (one GetItem each). */
+  async markerHolders(packetId: string, users: readonly string[], concurrency = 8): Promise<Set<string>> {
+    const holders = new Set<string>();
+    await eachLimited(users, concurrency, async (u) => {
+      if (this.read(await this.db.get(Keys.claimMarker(packetId, u)))) holders.add(u);
+    });
+    return holders;
+  }
+
+  /**
+   * Each user's `claim:<packet>` entries, found through the user's received-claims index
+   * (gsi2 `RECV#<user>` / `<at>#claim:<packet>`: the credit carries its slot's `at`), then read.
+   */
+  async claimCredits(packetId: string, slots: ReadonlyArray<Pick<SlotFact, 'userId' | 'at'>>, concurrency = 8): Promise<Map<string, { count: number; amount: Fen }>> {
+    const out = new Map<string, { count: number; amount: Fen }>();
+    await eachLimited(slots, concurrency, async (s) => {
+      const k = Keys.received(s.userId, `${s.at}#claim:${packetId}`);
+      const page = await this.db.query({ index: Indexes.byUser, keyCondition: 'gsi2pk = :pk AND gsi2sk = :sk', values: { ':pk': k.gsi2pk, ':sk': k.gsi2sk } });
+      let count = 0;
+      let amount = 0;
+      for (const key of page.items) {
+        const e = this.read(await this.db.get({ pk: key.pk, sk: key.sk }));
+        if (e && e.opId === `claim:${packetId}`) {
+          count++;
+          amount += e.amount as number;
+        }
+      }
+      out.set(s.userId, { count, amount });
+    });
+    return out;
+  }
+
+  private read(it: Item | undefined): Item | undefined {
+    if (it) this.itemsRead++;
+    return it;
+  }
+
+  /**
+   * Writes the run's report, the latest copy (whole-table runs only: the operator view shows
+   * the platform's state, not a test's scope) and the ops events, one per mismatch in
+   * `mismatches` (the caller caps them). Keys are derived from the run, so a repeated save
+   * overwrites instead of duplicating.
+   */
+  async save(report: ReconcileReport, mismatches: readonly Mismatch[], omitted: number): Promise<void> {
+    const expiresAt = Math.ceil(Date.parse(report.finishedAt) / 1000) + RETENTION_S;
+    await this.db.put({ ...OpsKeys.reconReport(report.runId), ...report, expiresAt });
+    if (report.scope === 'all') await this.db.put({ ...OpsKeys.reconLatest, ...report });
     const day = dayKeyUtc8(Date.parse(report.finishedAt));
-    for (let i = 0; i < report.listed.length; i++) {
-      const m = report.listed[i]!;
-      await this.db.put({
-        pk: OpsKeys.eventPk(day),
-        sk: OpsKeys.eventSk(report.finishedAt, `${report.runId}-${i}`),
-        type: 'reconciliation_mismatch',
-        runId: report.runId,
-        ...m,
-        expiresAt: item.expiresAt,
-      });
+    const eventKey = (n: number) => ({ pk: OpsKeys.eventPk(day), sk: OpsKeys.eventSk(report.finishedAt, `${report.runId}-${String(n).padStart(5, '0')}`) });
+    await eachLimited(
+      mismatches.map((m, n) => ({ m, n })),
+      8,
+      async ({ m, n }) => {
+        await this.db.put({ ...eventKey(n), type: 'reconciliation_mismatch', runId: report.runId, ...m, expiresAt });
+      },
+    );
+    if (omitted > 0) {
+      await this.db.put({ ...eventKey(mismatches.length), type: 'reconciliation_truncated', runId: report.runId, detail: `${omitted} more mismatch(es) not written as events; the report counts them by kind`, expiresAt });
     }
   }
 
+  /** The newest whole-table report (one GetItem), or undefined before the first run. */
   async latest(): Promise<ReconcileReport | undefined> {
     const it = await this.db.get(OpsKeys.reconLatest, false);
-    if (!it) return undefined;
-    const { pk: _pk, sk: _sk, expiresAt: _e, ...report } = it;
-    return report as unknown as ReconcileReport;
+    return it ? stripKeys(it) : undefined;
   }
 
-  /** Ops events of one UTC+8 day, oldest first. */
-  async events(dayUtc8: string): Promise<Array<Mismatch & { runId: string; at: string }>> {
-    const page = await this.db.query({ keyCondition: 'pk = :pk', values: { ':pk': OpsKeys.eventPk(dayUtc8) }, limit: 500 });
-    return page.items.map((it) => ({ kind: it.kind, id: it.id, detail: it.detail, runId: it.runId, at: it.sk.slice(0, it.sk.indexOf('#')) }) as Mismatch & { runId: string; at: string });
+  async report(runId: string): Promise<ReconcileReport | undefined> {
+    const it = await this.db.get(OpsKeys.reconReport(runId), false);
+    return it ? stripKeys(it) : undefined;
   }
+
+  /** Ops events of one UTC+8 day, oldest first (first 1,000). */
+  async events(dayUtc8: string): Promise<OpsEvent[]> {
+    const out: OpsEvent[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.query({ keyCondition: 'pk = :pk', values: { ':pk': OpsKeys.eventPk(dayUtc8) }, ...(startKey ? { startKey } : {}) });
+      for (const it of page.items) {
+        out.push({ kind: it.kind as MismatchKind, id: it.id as string, detail: it.detail as string, runId: it.runId as string, type: it.type as OpsEvent['type'], at: it.sk.slice(0, it.sk.indexOf('#')) });
+      }
+      startKey = page.lastKey;
+    } while (startKey && out.length < 1_000);
+    return out;
+  }
+}
+
+function stripKeys(it: Item): ReconcileReport {
+  const { pk: _pk, sk: _sk, expiresAt: _e, ...report } = it;
+  return report as unknown as ReconcileReport;
+}
+
+function collect(found: Discovery, it: Item, cutoffIso: string): void {
+  const { pk, sk } = it;
+  if (pk.startsWith('LEDGER#')) found.accounts.add(pk.slice('LEDGER#'.length));
+  else if (sk === 'PROFILE' && pk.startsWith('ACCT#')) found.accounts.add(pk.slice('ACCT#'.length));
+  else if (sk === 'PACKET' && pk.startsWith('PKT#')) found.packets.add(pk.slice('PKT#'.length));
+  else if (sk === 'TOPUP' && pk.startsWith('TOPUP#')) {
+    found.topups.set(pk.slice('TOPUP#'.length), { userId: it.userId as string, amount: it.amount as number, state: it.state as string, at: it.at as string });
+  } else if (sk === 'MARKER' && pk.startsWith('CLAIM#') && typeof it.at === 'string' && it.at <= cutoffIso) {
+    // CLAIM#<packet>#<user>: ids are base64url, never '#'.
+    const rest = pk.slice('CLAIM#'.length);
+    const cut = rest.indexOf('#');
+    const packetId = rest.slice(0, cut);
+    let bag = found.markers.get(packetId);
+    if (!bag) found.markers.set(packetId, (bag = emptyBag()));
+    addToBag(bag, 0, holderFp(rest.slice(cut + 1)));
+  }
+}
+
+function toLine(it: Item): LedgerLine {
+  return {
+    userId: it.userId as string,
+    seq: parseSeqKey(it.sk),
+    opId: it.opId as string,
+    type: it.type as string,
+    amount: it.amount as number,
+    balance: it.balance as number,
+    sentDay: (it.sentDay as string) ?? '',
+    sentToday: (it.sentToday as number) ?? 0,
+    ref: it.ref as string,
+    at: it.at as string,
+    prevHash: it.prevHash as string,
+    hash: it.hash as string,
+    ...(typeof it.fee === 'number' ? { fee: it.fee } : {}),
+    ...(typeof it.packetId === 'string' ? { packetId: it.packetId } : {}),
+  };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+export async function eachLimited<T>(items: Iterable<T>, limit: number, fn: (x: T) => Promise<void>): Promise<void> {
+  const it = items[Symbol.iterator]();
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      for (let n = it.next(); !n.done; n = it.next()) await fn(n.value);
+    }),
+  );
 }
