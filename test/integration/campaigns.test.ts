@@ -4,6 +4,7 @@
  */
 import { FEE_ACCOUNT } from '../../functions/src/app/context';
 import { settlePacket } from '../../functions/src/app/settlement';
+import { sweep } from '../../functions/src/app/sweeper';
 import { campaignPacketId, seededCryptoRandom } from '../../functions/src/domain/campaign';
 import { feeFor } from '../../functions/src/domain/money';
 import { derivedId } from '../../functions/src/domain/ids';
@@ -117,6 +118,32 @@ describe('campaigns', () => {
     }
     expect((await ledgerOf(d, co.userId)).filter((e) => e.opId.startsWith('camp:'))).toHaveLength(1);
     expect((await d.campaigns.get(retry.body.campaignId))?.state).toBe('active');
+  }, 30_000);
+
+  test('a request that died after the debit: the sweeper finishes the campaign; one that died before it: canceled', async () => {
+    // Its own, earlier era: this test runs the global sweep (only items due by then are touched).
+    const early = new Clock(Date.parse('2025-01-01T00:00:00Z'));
+    const ed = testDeps({ clock: early });
+    const eapi = makeApi(ed);
+    const co = await login(eapi, { tier: 'enterprise' });
+    await topup(eapi, co, 50_000);
+    const dying = (failAt: (w: { op: string; pk: string }) => boolean) =>
+      makeApi(testDeps({ clock: early, db: baseDb({ beforeWrite: (w) => { if (failAt(w)) throw new Error('crash'); } }) }));
+    const k1 = idem();
+    expect((await dying((w) => w.op === 'batchWrite')('POST', '/v1/campaigns', { token: co.token, idem: k1, body: body(20) })).status).toBe(500);
+    const k2 = idem();
+    expect((await dying((w) => w.pk.startsWith('LEDGER#'))('POST', '/v1/campaigns', { token: co.token, idem: k2, body: body(5) })).status).toBe(500);
+    const c1 = derivedId('c', co.userId, 'campaign', k1);
+    const c2 = derivedId('c', co.userId, 'campaign', k2);
+    expect((await ed.campaigns.get(c1))?.state).toBe('funding');
+    early.advance(3 * 60_000);
+    const report = await sweep(ed, early.t);
+    expect(report.campaignsCompleted).toBeGreaterThanOrEqual(1);
+    expect((await ed.campaigns.get(c1))?.state).toBe('active');
+    expect((await ed.packets.existing(Array.from({ length: 20 }, (_, i) => campaignPacketId(c1, i)))).size).toBe(20);
+    expect((await ed.campaigns.get(c2))?.state).toBe('canceled');
+    const fee = feeFor(300, 60);
+    expect((await ed.wallets.state(co.userId)).balance).toBe(50_000 - 20 * (300 + fee));
   }, 30_000);
 
   test('limits and funds are checked for the whole campaign before anything is written; personal accounts are refused', async () => {

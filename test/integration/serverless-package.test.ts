@@ -79,8 +79,9 @@ const IAM_TABLE: Record<string, { table: string[]; indexes?: Record<string, stri
   transfers: { table: READ_WRITE },
   // GET /v1/admin/blacklist (gsi2), the sweep lag of GET /v1/admin/ops (gsi1)
   operations: { table: READ_WRITE, indexes: { gsi1: ['dynamodb:Query'], gsi2: ['dynamodb:Query'] } },
-  sweep: { table: READ_WRITE, indexes: { gsi1: ['dynamodb:Query'] } }, // the due index
-  // Campaign packets in batches: the only BatchWriteItem of any function.
+  // The due index; BatchWriteItem: finishing a campaign whose request died (app/campaigns.ts).
+  sweep: { table: [...READ_WRITE, 'dynamodb:BatchWriteItem'].sort(), indexes: { gsi1: ['dynamodb:Query'] } },
+  // Campaign packets in batches (with sweep, the only BatchWriteItem rights).
   campaigns: { table: [...READ_WRITE, 'dynamodb:BatchWriteItem'].sort(), indexes: { gsi2: ['dynamodb:Query'] } },
   // Reads everything (Scan: discovery), writes only its report and ops events: no UpdateItem.
   reconcile: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'] },
@@ -535,7 +536,7 @@ describe('osls package --stage prod (no AWS credentials)', () => {
     }
     expect(templateText).not.toMatch(/dynamodb:(\*|DeleteItem|BatchGetItem|Transact|PartiQL|DeleteTable|UpdateTable|CreateTable)/);
     const batchWriters = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('dynamodb:BatchWriteItem'));
-    expect(batchWriters.map(([id]) => id)).toEqual(['CampaignsRole']);
+    expect(batchWriters.map(([id]) => id).sort()).toEqual(['CampaignsRole', 'SweepRole']);
     const scanners = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('dynamodb:Scan'));
     expect(scanners.map(([id]) => id)).toEqual(['ReconcileRole']);
   });

@@ -110,10 +110,32 @@ async function fund(d: Deps, c: CampaignRecord, dailyLimit: Fen): Promise<void> 
     if (r.kind === 'insufficient') fail('INSUFFICIENT_FUNDS', '余额不足');
     fail('LIMIT_DAILY', '超出今日发送限额', { dailyLimit });
   }
+  await finish(d, c);
+}
+
+/** W3–W5, once the debit is in: fee credit, the missing packets, active. */
+async function finish(d: Deps, c: CampaignRecord): Promise<void> {
   const fees = c.feePerPacket * c.quantity;
   if (fees > 0) await d.wallets.append(FEE_ACCOUNT, c.feeHint, { opId: `fee:camp:${c.id}`, type: 'fee', amount: fees, ref: c.id, at: c.createdAt });
   await writePackets(d, c);
   await d.campaigns.setState(c.id, 'funding', 'active');
+}
+
+/** How long a campaign may stay `funding` before the sweeper finishes or cancels it. */
+const FUNDING_GRACE_MS = 2 * 60_000;
+
+/**
+ * The sweeper's step for a campaign its request left `funding`: with the debit in the ledger it
+ * finishes W3–W5 (fee, missing packets, active); without, it cancels (no money moved, and a
+ * user who gave up is never charged behind their back, as with single packets).
+ */
+export async function completeCampaign(d: Deps, id: string): Promise<'active' | 'canceled' | 'none'> {
+  const c = await d.campaigns.get(id);
+  if (!c || c.state !== 'funding') return 'none';
+  const debit = await d.wallets.find(c.ownerId, c.senderHint, `camp:${c.id}`);
+  if (!debit) return (await d.campaigns.setState(c.id, 'funding', 'canceled')) ? 'canceled' : 'none';
+  await finish(d, c);
+  return 'active';
 }
 
 /** POST /v1/campaigns — `quantity` packets and their share codes, one debit, idempotent as a whole. */
@@ -139,7 +161,8 @@ export async function createCampaign(d: Deps, who: Principal, input: CreateCampa
     const nowMs = d.now();
     const expiresAtMs = nowMs + (input.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000;
     const [senderState, feeState] = await Promise.all([d.wallets.state(who.userId), d.wallets.state(FEE_ACCOUNT)]);
-    const c = await d.campaigns.create({
+    const c = await d.campaigns.create(
+      {
       id: opId,
       ownerId: who.userId,
       ownerName: profile?.name ?? who.name,
@@ -159,7 +182,9 @@ export async function createCampaign(d: Deps, who: Principal, input: CreateCampa
       state: 'funding',
       senderHint: senderState.seq,
       feeHint: feeState.seq,
-    });
+      },
+      { shard: dueShard(d, opId), at: iso(nowMs + FUNDING_GRACE_MS) },
+    );
     if (c.state === 'canceled') fail('INSUFFICIENT_FUNDS', '余额不足');
     if (c.state === 'funding') await fund(d, c, policy.dailyLimit);
     await riskAfter(d, who, policy.tier, movement());

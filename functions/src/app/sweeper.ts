@@ -5,6 +5,7 @@ import { log } from '../log';
 import { observeSweep } from './ops';
 import type { Deps } from './deps';
 import { completeTopup, completeTransfer, fundPacket, settlePacket } from './settlement';
+import { completeCampaign } from './campaigns';
 
 export interface SweepReport {
   now: string;
@@ -17,6 +18,8 @@ export interface SweepReport {
   packetsCanceled: number;
   transfersCompleted: number;
   topupsCompleted: number;
+  campaignsCompleted: number;
+  campaignsCanceled: number;
   errors: number;
 }
 
@@ -40,6 +43,8 @@ export async function sweep(d: Deps, nowMs: number): Promise<SweepReport> {
     packetsCanceled: 0,
     transfersCompleted: 0,
     topupsCompleted: 0,
+    campaignsCompleted: 0,
+    campaignsCanceled: 0,
     errors: 0,
   };
   const due: Item[] = [];
@@ -96,6 +101,12 @@ async function handle(d: Deps, item: Item, nowMs: number, report: SweepReport) {
         report.refunded += r.refunded;
       }
     }
+    return;
+  }
+  if (ref.kind === 'campaign') {
+    const r = await completeCampaign(d, ref.id);
+    if (r === 'active') report.campaignsCompleted++;
+    if (r === 'canceled') report.campaignsCanceled++;
     return;
   }
   if (ref.kind === 'transfer') {

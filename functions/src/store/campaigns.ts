@@ -34,8 +34,11 @@ export interface CampaignRecord {
 }
 
 export interface CampaignStore {
-  /** Creates the record unless one exists; returns the stored one. */
-  create(c: CampaignRecord): Promise<CampaignRecord>;
+  /**
+   * Creates the record unless one exists; returns the stored one. While funding it sits in the
+   * due index at `due`, so the sweeper finishes (or cancels) a campaign whose request died.
+   */
+  create(c: CampaignRecord, due: { shard: number; at: string }): Promise<CampaignRecord>;
   get(id: string): Promise<CampaignRecord | undefined>;
   setState(id: string, from: CampaignState, to: CampaignState): Promise<boolean>;
   /** The owner's campaigns, newest first. */
@@ -45,8 +48,8 @@ export interface CampaignStore {
 export class DynamoCampaignStore implements CampaignStore {
   constructor(private readonly db: Db) {}
 
-  async create(c: CampaignRecord): Promise<CampaignRecord> {
-    const item = { ...Keys.campaign(c.id), ...c, ...Keys.campaignsOf(c.ownerId, c.createdAt, c.id) };
+  async create(c: CampaignRecord, due: { shard: number; at: string }): Promise<CampaignRecord> {
+    const item = { ...Keys.campaign(c.id), ...c, ...Keys.campaignsOf(c.ownerId, c.createdAt, c.id), ...Keys.due(due.shard, due.at, c.id) };
     if (await this.db.put(item, { condition: 'attribute_not_exists(pk)' })) return c;
     const stored = await this.get(c.id);
     if (!stored) throw new Error('campaigns: record vanished');
@@ -61,7 +64,8 @@ export class DynamoCampaignStore implements CampaignStore {
   }
 
   async setState(id: string, from: CampaignState, to: CampaignState): Promise<boolean> {
-    const r = await this.db.update(Keys.campaign(id), 'SET #s = :to', { condition: '#s = :from', names: { '#s': 'state' }, values: { ':from': from, ':to': to } });
+    // Leaving `funding` also leaves the due index: nothing is left for the sweeper.
+    const r = await this.db.update(Keys.campaign(id), 'SET #s = :to REMOVE gsi1pk, gsi1sk', { condition: '#s = :from', names: { '#s': 'state' }, values: { ':from': from, ':to': to } });
     return r !== undefined;
   }
 

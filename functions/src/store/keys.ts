@@ -18,7 +18,7 @@
  * | claim marker    | CLAIM#<packet>#<user>  | MARKER          |                            |                           |
  * | slot (claim)    | SLOTS#<packet>         | <index, 6 dig.> |                            |                           |
  * | forward         | FWD#<packet>           | <atIso>#<fwd id>|                            |                           |
- * | campaign        | CAMP#<campaign>        | CAMPAIGN        |                            | CAMPS#<user> / <createdAt>|
+ * | campaign        | CAMP#<campaign>        | CAMPAIGN        | DUE#<shard> (while funding)| CAMPS#<user> / <createdAt>|
  * | API key         | APIKEY#<key id>        | KEY             |                            |                           |
  * | owner's keys    | APIKEYS#<owner>        | <key id>        |                            |                           |
  * | transfer        | XFER#<transfer>        | XFER            | DUE#<shard> / <dueAt>#<id> |                           |
@@ -106,13 +106,14 @@ export const Attr = { pk: 'pk', sk: 'sk', gsi1pk: 'gsi1pk', gsi1sk: 'gsi1sk', gs
 export const Indexes = { due: 'gsi1', byUser: 'gsi2' } as const;
 
 /** What a due-index entry (or any item's pk) points at. */
-export type ItemRef = { kind: 'packet' | 'transfer' | 'topup'; id: string };
+export type ItemRef = { kind: 'packet' | 'transfer' | 'topup' | 'campaign'; id: string };
 export function refOfPk(pk: string): ItemRef | undefined {
   const [prefix, id] = pk.split('#', 2);
   if (!id) return undefined;
   if (prefix === 'PKT') return { kind: 'packet', id };
   if (prefix === 'XFER') return { kind: 'transfer', id };
   if (prefix === 'TOPUP') return { kind: 'topup', id };
+  if (prefix === 'CAMP') return { kind: 'campaign', id };
   return undefined;
 }
 
