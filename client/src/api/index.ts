@@ -23,6 +23,53 @@ export type * from '../../../functions/src/http/contract';
 export type { CreatePacketRequest, SessionRequest, TransferRequest };
 export { ApiError, ERROR_MESSAGES, errorText, messageFor } from './errors';
 
+/** One UTC clock minute of the operator figures (GET /v1/admin/ops). */
+export interface OpsMinute {
+  /** Start of the UTC minute (ISO). */
+  minute: string;
+  packets: number;
+  claims: number;
+  claimP50Ms: number | null;
+  claimP99Ms: number | null;
+  conditionalWrites: number;
+  conditionalFailures: number;
+  refunds: number;
+}
+
+/** The latest reconciliation run as the operator view reports it (amounts in fen). */
+export interface OpsReconciliation {
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  ok: boolean;
+  mismatches: number;
+  checked: { accounts: number; ledgerEntries: number; packets: number; slots: number };
+  /** Open-packet escrow. */
+  escrow: number;
+  inTransit: number;
+  balances: number;
+  topups: number;
+}
+
+/** GET /v1/admin/ops?minutes=N (admin only). */
+export interface OpsResponse {
+  now: string;
+  /** Oldest first, one per minute (zeros where idle); the last one is the current, partial minute. */
+  minutes: OpsMinute[];
+  totals: {
+    packets: number;
+    claims: number;
+    claimP50Ms: number | null;
+    claimP99Ms: number | null;
+    /** Basis points, 0..10000. */
+    contentionBps: number;
+    refunds: number;
+  };
+  sweep: { oldestDueAgeSeconds: number };
+  reconciliation: OpsReconciliation | null;
+}
+
 const seg = encodeURIComponent;
 
 export const api = {
@@ -38,5 +85,6 @@ export const api = {
   claim: (code: string) => request<ClaimResponse>('POST', '/v1/claims', { body: { code } }),
   myPackets: (role: 'sent' | 'received', cursor?: string) => request<MyPacketsResponse>('GET', '/v1/me/packets', { query: { role, cursor, limit: 20 } }),
   receiveCode: () => request<CodeView>('GET', '/v1/receive-code'),
+  ops: (minutes = 30) => request<OpsResponse>('GET', '/v1/admin/ops', { query: { minutes } }),
   transfer: (body: TransferRequest, idempotencyKey: string) => request<TransferResponse>('POST', '/v1/transfers', { body, idempotencyKey }),
 };

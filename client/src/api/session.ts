@@ -2,7 +2,10 @@ import Taro from '@tarojs/taro';
 import type { SessionResponse } from '../../../functions/src/http/contract';
 import { KEYS, load, remove, save } from '../lib/storage';
 
-export type Session = Pick<SessionResponse, 'token' | 'userId' | 'name' | 'tier' | 'expiresAt'>;
+export type Session = Pick<SessionResponse, 'token' | 'userId' | 'name' | 'tier' | 'expiresAt'> & {
+  /** The account's roles (e.g. `admin`); absent in a session stored before roles were kept. */
+  roles?: string[];
+};
 
 /** The stored session, or undefined when absent or expired (a minute early). */
 export function currentSession(): Session | undefined {
@@ -14,7 +17,13 @@ export function currentSession(): Session | undefined {
 }
 
 export function saveSession(s: SessionResponse): void {
-  save(KEYS.session, { token: s.token, userId: s.userId, name: s.name, tier: s.tier, expiresAt: s.expiresAt });
+  const roles = Array.isArray(s.roles) ? s.roles.filter((r): r is string => typeof r === 'string') : [];
+  save(KEYS.session, { token: s.token, userId: s.userId, name: s.name, tier: s.tier, roles, expiresAt: s.expiresAt });
+}
+
+/** Whether the session's account has a role (the server checks again: this only hides entries). */
+export function hasRole(s: Session | undefined, role: string): boolean {
+  return !!s && Array.isArray(s.roles) && s.roles.includes(role);
 }
 
 export function clearSession(): void {

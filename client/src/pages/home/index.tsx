@@ -3,7 +3,7 @@ import Taro from '@tarojs/taro';
 import { useCallback, useEffect, useState } from 'react';
 import { api, type WalletResponse } from '../../api';
 import { errorText } from '../../api/errors';
-import { clearSession, currentSession } from '../../api/session';
+import { clearSession, currentSession, hasRole } from '../../api/session';
 import { PageShell } from '../../components/PageShell';
 import { Btn, ErrorNote } from '../../components/ui';
 import { formatYuan } from '../../lib/money';
@@ -14,6 +14,8 @@ const go = (url: string) => () => void Taro.navigateTo({ url });
 
 export default function Home() {
   const session = currentSession();
+  // The operator view is for admins, and H5 only (it is not in the WeChat build).
+  const showOps = process.env.TARO_ENV === 'h5' && hasRole(session, 'admin');
   const [wallet, setWallet] = useState<WalletResponse | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [loading, setLoading] = useState(false);
@@ -98,6 +100,14 @@ export default function Home() {
           </View>
           <Text className="tile__text">零钱</Text>
         </Btn>
+        {showOps ? (
+          <Btn label="运营看板" kind="plain" className="tile" onClick={go('/pages/ops/index')}>
+            <View className="tile__icon tile__icon--ops" aria-hidden="true">
+              <Text>看</Text>
+            </View>
+            <Text className="tile__text">运营看板</Text>
+          </Btn>
+        ) : null}
       </View>
       {wallet ? (
         <Text className="hint hint--center">
