@@ -72,18 +72,18 @@ describe('reconciliation', () => {
       fees += sent.fee;
     });
     expect(fees).toBeGreaterThan(0);
-    // Four claimers per packet, in rounds of at most 15 claims per account per clock minute
-    // (the personal rate limit is 20).
+    // Three claimers per packet (4- and 5-share packets keep some: escrow, and the refunds below), in
+    // rounds of at most 15 claims per account per clock minute (the personal rate limit is 20).
     const claims: Array<{ user: TestUser; code: string }> = [];
     w.shareCodes.forEach((code, i) => {
-      for (let k = 1; k <= 4; k++) claims.push({ user: w.users[(i + k * 7) % 40]!, code });
+      for (let k = 1; k <= 3; k++) claims.push({ user: w.users[(i + k * 7) % 40]!, code });
     });
     let ok = 0;
     for (let r = 0; r * 600 < claims.length; r++) {
       await limited(claims.slice(r * 600, (r + 1) * 600), 8, async (c) => {
         const res = await api('POST', '/v1/claims', { token: c.user.token, body: { code: c.code } });
-        if (res.status === 200) ok++;
-        else expect(['PACKET_FINISHED', 'PACKET_EXPIRED']).toContain(res.body.error.code);
+        expect(res.status).toBe(200);
+        ok++;
       });
       clock.advance(MINUTE);
     }
@@ -102,7 +102,7 @@ describe('reconciliation', () => {
       expect(r.settled).toBe(true);
       if (r.refunded > 0) refunds++;
     });
-    expect(refunds).toBeGreaterThan(0);
+    expect(refunds).toBeGreaterThan(100); // the 4- and 5-share ones
     clock.advance(2 * MINUTE);
 
     const report = await reconcile(d, { scope: scopeOf(w) });

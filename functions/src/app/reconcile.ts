@@ -189,7 +189,7 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'>, opts: ReconcileOpti
     mismatches: total,
     byKind,
     listed: kept.slice(0, LISTED),
-    events: kept.length + (total > kept.length ? 1 : 0),
+    events: opts.save === false ? 0 : kept.length + (total > kept.length ? 1 : 0),
     checked: {
       accounts: found.accounts.size,
       ledgerEntries: facts.entries,

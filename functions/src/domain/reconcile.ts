@@ -425,7 +425,10 @@ export function checkPacket(input: PacketInput, money: PacketMoney | undefined, 
   const grantedOld = old.reduce((a, s) => a + s.amount, 0);
   const credits = money?.credits ?? emptyBag();
   const settledByT = p.state === 'settled' && (p.settledAt ?? '') <= T;
-  const dueForSettlement = p.state === 'settled' || clock.nowMs - p.expiresAtMs > clock.sweepLagMs;
+  // Settlement credits every recorded share before it settles, with the share's own (old) time:
+  // settled by T, a missing credit is lost money; settled after T, that credit may have landed
+  // after this run read the ledger — the next run judges it.
+  const overdue = p.state !== 'settled' && clock.nowMs - p.expiresAtMs > clock.sweepLagMs;
   let staleShares = 0;
   if (lookups.markers) {
     for (const s of old) if (!lookups.markers.has(s.userId)) bad('marker_missing', `slot ${s.index} of ${s.userId} has no claim marker`);
@@ -437,7 +440,7 @@ export function checkPacket(input: PacketInput, money: PacketMoney | undefined, 
       if (!c || c.count === 0) {
         // In transit: the user's retry or, at the latest, the settlement credits it.
         const stale = clock.nowMs - Date.parse(s.at) > clock.graceMs;
-        if (settledByT || (stale && dueForSettlement)) {
+        if (settledByT || (stale && overdue)) {
           bad('uncredited_share', `slot ${s.index} of ${s.userId} (${s.amount}) recorded ${s.at}, never credited`);
         } else if (stale) staleShares++;
         continue;
