@@ -24,6 +24,7 @@ export async function handler(event: APIGatewayProxyEventV2 | { source?: string 
   if ('requestContext' in event) return http(event);
   const d = deps();
   const report = await sweep(d, d.now());
-  log('info', 'scheduled sweep', { ...report });
+  // The schedule's EventBridge event id is this run's correlation id (no HTTP request to take one from).
+  log('info', 'scheduled sweep', { correlationId: 'id' in event && typeof event.id === 'string' ? event.id : undefined, ...report });
   return report;
 }

@@ -8,7 +8,7 @@ import type { Outcome, Principal } from '../app/context';
 import { deps as defaultDeps, type Deps } from '../app/deps';
 import { authenticate } from '../app/session';
 import { IdempotencyKey } from './schemas';
-import { log } from '../log';
+import { bindCorrelationId, log, withLogContext } from '../log';
 import { observeRequest } from '../app/ops';
 import { isDeviceId } from '../domain/risk';
 import { scopeAllows, type ApiScope } from '../domain/api-keys';
@@ -110,10 +110,12 @@ function readBody(event: APIGatewayProxyEventV2): unknown {
  * and a request log line.
  */
 export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = defaultDeps) {
-  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  // Each request in its own log context, so every line it logs (however deep) carries its id.
+  return withLogContext(async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const started = Date.now();
     const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     const correlationId = /^[A-Za-z0-9-]{8,64}$/.test(headers['x-correlation-id'] ?? '') ? headers['x-correlation-id']! : randomUUID();
+    bindCorrelationId(correlationId);
     const method = event.requestContext?.http?.method ?? 'GET';
     const path = event.rawPath ?? '/';
     let routeName = 'unmatched';
@@ -174,6 +176,6 @@ export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = def
       // to build) the 5xx is still counted, only the figures wait for the next request.
       await observeRequest(d?.db, routeName, status, ms, d ? d.now() : Date.now(), answered);
     }
-  };
+  });
 }
 
