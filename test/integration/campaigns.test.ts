@@ -5,6 +5,7 @@
 import { FEE_ACCOUNT } from '../../functions/src/app/context';
 import { settlePacket } from '../../functions/src/app/settlement';
 import { sweep } from '../../functions/src/app/sweeper';
+import { reconcile } from '../../functions/src/app/reconcile';
 import { campaignPacketId, seededCryptoRandom } from '../../functions/src/domain/campaign';
 import { feeFor } from '../../functions/src/domain/money';
 import { derivedId } from '../../functions/src/domain/ids';
@@ -79,6 +80,11 @@ describe('campaigns', () => {
     const coBalance = (await d.wallets.state(co.userId)).balance;
     const claimedSum = (await Promise.all(users.map((u) => d.wallets.state(u.userId)))).reduce((a, w) => a + w.balance, claimed);
     expect(coBalance + claimedSum + 60 * fee).toBe(100_000);
+    // Reconciliation knows campaign funding: one debit for all packets, the fee once.
+    clock.advance(2 * 60_000);
+    const rec = await reconcile(d, { scope: { accounts: [co.userId, ...users.map((u) => u.userId)], packets: ids, campaigns: [r.body.campaignId] }, save: false });
+    expect(rec.listed).toEqual([]);
+    expect(rec.balances + rec.escrow + rec.inTransit).toBe(rec.topups);
   }, 30_000);
 
   test('a crash in the middle of writing the packets: the retry writes exactly the missing ones, identical, one debit', async () => {
@@ -105,6 +111,11 @@ describe('campaigns', () => {
     // Read from the table itself (PacketStore caches share lists per process).
     const stored = async (id: string) => (await d.db.get(Keys.shares(id)))?.amounts as number[];
     const sharesBefore = new Map(await Promise.all([...before].map(async (id) => [id, await stored(id)] as const)));
+    // Meanwhile reconciliation sees the unwritten packets' money in transit, not lost.
+    clock.advance(61_000);
+    const mid = await reconcile(d, { scope: { accounts: [co.userId], packets: planned.filter((id) => before.has(id)), campaigns: [campaignId] }, save: false });
+    expect(mid.listed).toEqual([]);
+    expect(mid.inTransitBy.campaigns).toBe((100 - before.size) * 300); // the fees are already credited
     const retry = await api('POST', '/v1/campaigns', { token: co.token, idem: key, body: body(100) });
     expect(retry.status).toBe(201);
     const ids: string[] = retry.body.packets.map((p: { id: string }) => p.id);

@@ -9,6 +9,8 @@ import {
   MoneyFacts,
   MismatchKinds,
   addToBag,
+  campaignPacketMoney,
+  checkCampaign,
   checkConservation,
   checkPacket,
   checkTopups,
@@ -104,7 +106,7 @@ describe('reconciliation checks (pure)', () => {
     expect(checkTopups(facts, clock)).toEqual({ mismatches: [], total: 1_000 });
     expect(checkTransfers(facts, clock)).toEqual({ mismatches: [], inTransit: 0 });
     expect(missingPackets(facts, new Set(['p1']))).toEqual([]);
-    expect(checkConservation({ balances: facts.balances, escrow: out.escrow, inTransit: { shares: 0, transfers: 0, fees: 0 }, topups: facts.topupsIn })).toEqual([]);
+    expect(checkConservation({ balances: facts.balances, escrow: out.escrow, inTransit: { shares: 0, transfers: 0, fees: 0, campaigns: 0 }, topups: facts.topupsIn })).toEqual([]);
     expect(facts.balances).toBe(1_000);
     expect(facts.topupsIn).toBe(1_000);
   });
@@ -191,7 +193,7 @@ describe('reconciliation checks (pure)', () => {
     const out = check(input({ claimed: 1 }, recent), facts, { markers: ['uB'], credits: { uB: [0, 0] } });
     expect(out.mismatches).toEqual([]);
     expect(out).toMatchObject({ escrow: 200, sharesInTransit: 100, staleShares: 0 });
-    expect(checkConservation({ balances: facts.balances, escrow: out.escrow, inTransit: { shares: out.sharesInTransit, transfers: 0, fees: 0 }, topups: facts.topupsIn })).toEqual([]);
+    expect(checkConservation({ balances: facts.balances, escrow: out.escrow, inTransit: { shares: out.sharesInTransit, transfers: 0, fees: 0, campaigns: 0 }, topups: facts.topupsIn })).toEqual([]);
     // Older than the grace on an active packet (a claim crashed after its slot, the user never
     // came back): still in transit — the settlement credits it — but counted as stale.
     const old = check(input(), facts, { credits: { uB: [0, 0], uC: [0, 0] } });
@@ -284,7 +286,7 @@ describe('reconciliation checks (pure)', () => {
     walk(facts, 'uD', chain('uD', [['claim:p1', 'claim_credit', 7, T0 + 5_000]]));
     const out = check(input(), facts);
     expect(out.sharesInTransit).toBe(0);
-    const c = checkConservation({ balances: facts.balances, escrow: out.escrow, inTransit: { shares: out.sharesInTransit, transfers: 0, fees: 0 }, topups: checkTopups(facts, clock).total });
+    const c = checkConservation({ balances: facts.balances, escrow: out.escrow, inTransit: { shares: out.sharesInTransit, transfers: 0, fees: 0, campaigns: 0 }, topups: checkTopups(facts, clock).total });
     expect(c).toEqual([{ kind: 'conservation', id: 'platform', detail: expect.stringContaining('off by 7') }]);
     // A transfer credited more than debited: not in transit either.
     const t = new MoneyFacts(clock.cutoffIso);
@@ -297,7 +299,7 @@ describe('reconciliation checks (pure)', () => {
   test('ledger entries of a packet that does not exist; conservation off by a fen', () => {
     const { facts } = cleanWorld();
     expect(tag(missingPackets(facts, new Set()))).toEqual(['missing_packet:p1']);
-    expect(tag(checkConservation({ balances: 1, escrow: 1, inTransit: { shares: 1, transfers: 0, fees: 0 }, topups: 4 }))).toEqual(['conservation:platform']);
+    expect(tag(checkConservation({ balances: 1, escrow: 1, inTransit: { shares: 1, transfers: 0, fees: 0, campaigns: 0 }, topups: 4 }))).toEqual(['conservation:platform']);
   });
 
   test('a scoped run counts only its own packets\' fees from the shared fee account', () => {
@@ -307,6 +309,24 @@ describe('reconciliation checks (pure)', () => {
     expect(facts.packets.has('other')).toBe(false);
   });
 
+  test('campaigns: one debit and one fee fund all packets; wrong debit, missing packets, stuck funding, entries without a record', () => {
+    const facts = new MoneyFacts(clock.cutoffIso);
+    walk(facts, 'uC', chain('uC', [['topup:t9', 'topup', 10_000, T0 - 1000], ['camp:c1', 'packet_debit', -3_020, T0]]));
+    walk(facts, 'platform-fees', chain('platform-fees', [['fee:camp:c1', 'fee', 20, T0]]));
+    const rec = { id: 'c1', quantity: 10, total: 300, feePerPacket: 2, debit: 3_020, state: 'active', createdAt: iso(T0) };
+    // Each packet sees its share of the one debit and fee.
+    expect(campaignPacketMoney(facts.campaigns.get('c1'), { total: 300, fee: 2 })).toEqual({ debit: { count: 1, amount: -302, at: iso(T0) }, fee: { count: 1, amount: 2, at: iso(T0) } });
+    expect(checkCampaign('c1', rec, facts.campaigns.get('c1'), 10, clock)).toEqual({ mismatches: [], inTransit: 0 });
+    expect(tag(checkCampaign('c1', rec, facts.campaigns.get('c1'), 9, clock).mismatches)).toEqual(['campaign_wrong:c1']);
+    expect(tag(checkCampaign('c1', { ...rec, debit: 3_000 }, facts.campaigns.get('c1'), 10, clock).mismatches)).toEqual(['campaign_wrong:c1']);
+    // Funding, fresh: the unwritten packets' money is in transit (fee already credited), no alarm.
+    const fresh = { ...rec, state: 'funding', createdAt: iso(clock.nowMs - 60_000) };
+    expect(checkCampaign('c1', fresh, facts.campaigns.get('c1'), 4, clock)).toEqual({ mismatches: [], inTransit: 6 * 300 });
+    expect(tag(checkCampaign('c1', { ...fresh, createdAt: iso(T0) }, facts.campaigns.get('c1'), 4, clock).mismatches)).toEqual(['campaign_wrong:c1']);
+    expect(tag(checkCampaign('c9', undefined, facts.campaigns.get('c1'), 0, clock).mismatches)).toEqual(['campaign_wrong:c9']);
+    expect(facts.packets.size).toBe(0); // campaign entries are not mistaken for packets
+  });
+
   test('every mismatch kind is exercised above', () => {
     // Kept in sync by hand: a new kind needs a case here.
     expect(Object.keys(MismatchKinds).sort()).toEqual(
@@ -314,7 +334,7 @@ describe('reconciliation checks (pure)', () => {
         'ledger_gap', 'ledger_link', 'ledger_hash', 'ledger_balance', 'negative_balance', 'unknown_op', 'shares_sum', 'share_amount',
         'slot_beyond_counter', 'duplicate_share', 'marker_missing', 'shares_exceed_total', 'uncredited_share', 'credit_wrong',
         'credit_without_share', 'missing_debit', 'debit_wrong', 'fee_wrong', 'refund_wrong', 'funding_stuck', 'canceled_debited',
-        'unrefunded_expired', 'missing_packet', 'transfer_unmatched', 'transfer_stuck', 'topup_uncredited', 'topup_wrong', 'conservation',
+        'unrefunded_expired', 'missing_packet', 'campaign_wrong', 'transfer_unmatched', 'transfer_stuck', 'topup_uncredited', 'topup_wrong', 'conservation',
       ].sort(),
     );
   });

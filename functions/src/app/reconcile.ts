@@ -23,7 +23,10 @@ import type { Deps } from './deps';
 import {
   LedgerWalk,
   MoneyFacts,
+  campaignPacketMoney,
+  checkCampaign,
   checkConservation,
+  emptyBag,
   checkPacket,
   checkTopups,
   checkTransfers,
@@ -43,7 +46,7 @@ export interface ReconcileOptions {
    * packets' fees). For tests in a shared table: conservation then holds only if the world is
    * closed (no money to or from accounts outside it). Without a scope the whole table is read.
    */
-  scope?: { accounts: readonly string[]; packets: readonly string[] };
+  scope?: { accounts: readonly string[]; packets: readonly string[]; campaigns?: readonly string[] };
   /** T = start − margin; longer than any request's Lambda timeout (claims: 6 s). Default 60 s. */
   marginMs?: number;
   /** Half-done work older than this is a mismatch. Default 10 minutes. */
@@ -96,7 +99,9 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'>, opts: ReconcileOpti
     found = { accounts: new Set(opts.scope.accounts), packets: new Set(opts.scope.packets), markers: new Map(), topups: new Map() };
   } else found = await store.discover(clock.cutoffIso, opts.segments ?? 4);
   found.accounts.add(FEE_ACCOUNT);
-  const facts = new MoneyFacts(clock.cutoffIso, opts.scope ? found.packets : undefined);
+  // A scoped run counts only its own fees: its packets' and its campaigns' (`fee:camp:<id>`).
+  const feeScope = opts.scope ? new Set([...found.packets, ...(opts.scope.campaigns ?? []).map((c) => `camp:${c}`)]) : undefined;
+  const facts = new MoneyFacts(clock.cutoffIso, feeScope);
   for (const [id, record] of found.topups) facts.topups.set(id, { record });
   found.topups.clear();
 
@@ -124,6 +129,7 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'>, opts: ReconcileOpti
   let slotCount = 0;
   let lookedUp = 0;
   let staleShares = 0;
+  const campaignPackets = new Map<string, number>();
   await eachLimited(found.packets, concurrency, async (packetId) => {
     const slots = await store.slots(packetId);
     const item = await store.packet(packetId);
@@ -145,7 +151,13 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'>, opts: ReconcileOpti
       shares: await store.shares(packetId),
       slots,
     };
-    const money = facts.packets.get(packetId);
+    let money = facts.packets.get(packetId);
+    const campaignId = item.campaignId as string | undefined;
+    if (campaignId) {
+      // Funded by its campaign's one debit: check it against its share of that debit.
+      money = { ...(money ?? { credits: emptyBag() }), ...campaignPacketMoney(facts.campaigns.get(campaignId), input.packet) };
+      campaignPackets.set(campaignId, (campaignPackets.get(campaignId) ?? 0) + 1);
+    }
     const need = lookupsNeeded(input, money, found.markers.get(packetId), clock.cutoffIso);
     const lookups: Lookups = {};
     if (need.markers || need.credits) {
@@ -165,7 +177,14 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'>, opts: ReconcileOpti
     slotCount += slots.length;
   });
 
-  // 4. Across keys, then the platform.
+  // 4. Campaigns (their records by GetItem), across keys, then the platform.
+  let campaignsInTransit = 0;
+  const campaignIds = [...new Set([...facts.campaigns.keys(), ...campaignPackets.keys(), ...(opts.scope?.campaigns ?? [])])];
+  await eachLimited(campaignIds, concurrency, async (id) => {
+    const c = checkCampaign(id, await store.campaign(id), facts.campaigns.get(id), campaignPackets.get(id) ?? 0, clock);
+    report(c.mismatches);
+    campaignsInTransit += c.inTransit;
+  });
   const transfers = checkTransfers(facts, clock);
   report(transfers.mismatches);
   const topups = checkTopups(facts, clock);
@@ -173,7 +192,7 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'>, opts: ReconcileOpti
   // In a scoped run, entries of packets outside the scope are someone else's (test worlds are
   // closed, so there are none in the totals).
   if (!opts.scope) report(missingPackets(facts, new Set()));
-  const inTransitBy = { shares: sharesInTransit, transfers: transfers.inTransit, fees: feesInTransit };
+  const inTransitBy = { shares: sharesInTransit, transfers: transfers.inTransit, fees: feesInTransit, campaigns: campaignsInTransit };
   report(checkConservation({ balances: facts.balances, escrow, inTransit: inTransitBy, topups: topups.total }));
 
   // 5. The report.
@@ -204,7 +223,7 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'>, opts: ReconcileOpti
     itemsPerSecond: Math.round((store.itemsRead * 1000) / Math.max(1, durationMs)),
     balances: facts.balances,
     escrow,
-    inTransit: inTransitBy.shares + inTransitBy.transfers + inTransitBy.fees,
+    inTransit: inTransitBy.shares + inTransitBy.transfers + inTransitBy.fees + inTransitBy.campaigns,
     inTransitBy,
     topups: topups.total,
     staleShares,

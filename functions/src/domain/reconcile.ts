@@ -85,6 +85,8 @@ export const MismatchKinds = {
   unrefunded_expired: 'unrefunded_expired',
   /** Ledger entries of a packet that has no packet item. */
   missing_packet: 'missing_packet',
+  /** Campaign (id: campaign): its one debit or fee wrong, packets missing, entries without a record. */
+  campaign_wrong: 'campaign_wrong',
   /** Transfer (id: transfer). */
   transfer_unmatched: 'transfer_unmatched',
   transfer_stuck: 'transfer_stuck',
@@ -171,6 +173,12 @@ export interface PacketMoney {
   credits: Bag;
 }
 
+/** What the ledgers hold about one campaign (its one debit and one fee credit), as of T. */
+export interface CampaignMoney {
+  debit?: Side;
+  fee?: Side;
+}
+
 export interface TransferMoney {
   debit?: Side;
   credit?: Side;
@@ -201,6 +209,7 @@ const after = (opId: string, prefix: string) => (opId.startsWith(prefix) ? opId.
  */
 export class MoneyFacts {
   readonly packets = new Map<string, PacketMoney>();
+  readonly campaigns = new Map<string, CampaignMoney>();
   readonly transfers = new Map<string, TransferMoney>();
   readonly topups = new Map<string, TopupMoney>();
   /** Σ amounts of every entry with at ≤ T (the fee account: only in-scope fees). */
@@ -223,10 +232,14 @@ export class MoneyFacts {
     return m;
   }
 
+  /** Whether an entry belongs to this run (a scoped run reads the shared fee account whole). */
+  inScope(e: LedgerLine): boolean {
+    return !this.feeScope || e.type !== 'fee' || this.feeScope.has(after(e.opId, 'fee:') ?? '');
+  }
+
   /** Adds one entry (at ≤ T) of `accountId` to the aggregates. */
   add(accountId: string, e: LedgerLine): void {
-    const inScope = !this.feeScope || e.type !== 'fee' || this.feeScope.has(after(e.opId, 'fee:') ?? '');
-    if (!inScope) return;
+    if (!this.inScope(e)) return;
     this.balances += e.amount;
     let id: string | undefined;
     const wrong = (): void => {
@@ -241,6 +254,14 @@ export class MoneyFacts {
     } else if ((id = after(e.opId, 'claim:')) !== undefined) {
       if (e.type !== 'claim_credit' || e.amount <= 0) return wrong();
       addToBag(this.packet(id).credits, e.amount, shareFp(accountId, e.amount));
+    } else if ((id = after(e.opId, 'camp:')) !== undefined) {
+      if (e.type !== 'packet_debit' || e.amount >= 0) return wrong();
+      const c = this.campaigns.get(id) ?? {};
+      this.campaigns.set(id, { ...c, debit: addSide(c.debit, e.amount, e.at) });
+    } else if ((id = after(e.opId, 'fee:camp:')) !== undefined) {
+      if (e.type !== 'fee' || e.amount <= 0) return wrong();
+      const c = this.campaigns.get(id) ?? {};
+      this.campaigns.set(id, { ...c, fee: addSide(c.fee, e.amount, e.at) });
     } else if ((id = after(e.opId, 'pkt:')) !== undefined) {
       if (e.type !== 'packet_debit' || e.amount >= 0) return wrong();
       const m = this.packet(id);
@@ -300,7 +321,9 @@ export class LedgerWalk {
     this.seq = e.seq;
     this.prevHash = e.hash;
     this.balance = expected;
-    if (e.at > this.facts.cutoffIso) this.facts.entriesAfterCutoff++;
+    if (e.at > this.facts.cutoffIso) {
+      if (this.facts.inScope(e)) this.facts.entriesAfterCutoff++;
+    }
     else this.facts.add(this.accountId, e);
   }
 
@@ -508,6 +531,61 @@ export function missingPackets(facts: MoneyFacts, checked: ReadonlySet<string>):
 }
 
 // ------------------------------------------------------------------------------------------
+// Campaigns: one debit and one fee credit fund all of a campaign's packets.
+
+/**
+ * A campaign packet's share of its campaign's debit and fee, in the shape {@link checkPacket}
+ * checks (so every per-packet rule — escrow, refund, fee in transit — applies unchanged). A
+ * duplicated campaign debit is reported once, by {@link checkCampaign}, not once per packet.
+ */
+export function campaignPacketMoney(c: CampaignMoney | undefined, p: { total: Fen; fee: Fen }): { debit?: Side; fee?: Side } {
+  return {
+    ...(c?.debit ? { debit: { count: 1, amount: -(p.total + p.fee), at: c.debit.at } } : {}),
+    ...(c?.fee && p.fee > 0 ? { fee: { count: 1, amount: p.fee, at: c.fee.at } } : {}),
+  };
+}
+
+/** The campaign record's fields reconciliation uses. */
+export interface CampaignFacts {
+  id: string;
+  quantity: number;
+  total: Fen;
+  feePerPacket: Fen;
+  debit: Fen;
+  state: string;
+  createdAt: string;
+}
+
+/**
+ * One campaign: its debit is exactly quantity × (total + fee), once; its fee once; an active
+ * campaign has all its packets; money debited for packets not written yet is in transit while
+ * the request (or the sweeper) can still write them, then a mismatch.
+ */
+export function checkCampaign(id: string, rec: CampaignFacts | undefined, money: CampaignMoney | undefined, packetsSeen: number, clock: ReconcileClock): { mismatches: Mismatch[]; inTransit: Fen } {
+  const out: Mismatch[] = [];
+  const bad = (detail: string) => out.push({ kind: 'campaign_wrong', id, detail });
+  if (!rec) {
+    if (money?.debit || money?.fee) bad(`ledger entries (debit ${money.debit?.amount ?? 0}, fee ${money.fee?.amount ?? 0}) of a campaign that does not exist`);
+    return { mismatches: out, inTransit: 0 };
+  }
+  const fees = rec.feePerPacket * rec.quantity;
+  const debit = money?.debit;
+  if (debit && (debit.count !== 1 || debit.amount !== -rec.debit)) bad(`debited ${debit.count}× totalling ${debit.amount}, want once ${-rec.debit}`);
+  if (money?.fee && (money.fee.count !== 1 || money.fee.amount !== fees)) bad(`fee credited ${money.fee.count}× totalling ${money.fee.amount}, want once ${fees}`);
+  const stale = clock.nowMs - Date.parse(rec.createdAt) > clock.graceMs;
+  if (rec.state === 'active' && packetsSeen < rec.quantity) bad(`active with ${packetsSeen} of ${rec.quantity} packets`);
+  if (debit && rec.state === 'funding' && stale) bad(`debited at ${rec.createdAt}, still funding with ${packetsSeen} of ${rec.quantity} packets`);
+  if (debit && rec.state === 'canceled') bad(`debited ${-debit.amount}, canceled`);
+  if (!debit && rec.state === 'active' && rec.createdAt <= clock.cutoffIso) bad('active without its debit');
+  // Debited for packets not yet written: in transit (the retry or the sweeper writes them) —
+  // their totals, and their fees too while the fee credit is not in (written packets count
+  // their own fee in transit then, in checkPacket).
+  const missing = Math.max(0, rec.quantity - packetsSeen);
+  const unwritten = missing * rec.total + (money?.fee ? 0 : missing * rec.feePerPacket);
+  return { mismatches: out, inTransit: debit && debit.count === 1 ? unwritten : 0 };
+}
+
+// ------------------------------------------------------------------------------------------
 // Transfers and top-ups
 
 /** Transfers: one debit, one equal credit; a debit alone is in transit, then stuck. */
@@ -572,13 +650,13 @@ export interface Conservation {
   /** Σ over funded packets of total − granted − refunded. */
   escrow: Fen;
   /** Shares recorded not credited, transfers debited not credited, fees debited not credited. */
-  inTransit: { shares: Fen; transfers: Fen; fees: Fen };
+  inTransit: { shares: Fen; transfers: Fen; fees: Fen; campaigns: Fen };
   topups: Fen;
 }
 
 /** SPEC §8.4: Σ balances + escrow + in transit = Σ top-ups, to the fen. */
 export function checkConservation(c: Conservation): Mismatch[] {
-  const transit = c.inTransit.shares + c.inTransit.transfers + c.inTransit.fees;
+  const transit = c.inTransit.shares + c.inTransit.transfers + c.inTransit.fees + c.inTransit.campaigns;
   const held = c.balances + c.escrow + transit;
   return held === c.topups
     ? []

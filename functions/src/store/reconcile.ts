@@ -12,7 +12,7 @@
  * PutItem.
  */
 import { dayKeyUtc8, type Fen } from '../domain/money';
-import { addToBag, emptyBag, holderFp, type Bag, type LedgerLine, type Mismatch, type MismatchKind, type SlotFact, type TopupFact } from '../domain/reconcile';
+import { addToBag, emptyBag, holderFp, type Bag, type CampaignFacts, type LedgerLine, type Mismatch, type MismatchKind, type SlotFact, type TopupFact } from '../domain/reconcile';
 import type { Db, Item } from './db';
 import { Indexes, Keys, OpsKeys, parseSeqKey, seqKey } from './keys';
 
@@ -53,7 +53,7 @@ export interface ReconcileReport {
   escrow: Fen;
   /** Money in transit, in total (the operator view shows it) and by kind. */
   inTransit: Fen;
-  inTransitBy: { shares: Fen; transfers: Fen; fees: Fen };
+  inTransitBy: { shares: Fen; transfers: Fen; fees: Fen; campaigns: Fen };
   topups: Fen;
   /** Shares uncredited longer than the grace on packets not yet due (in transit, not mismatches). */
   staleShares: number;
@@ -146,6 +146,13 @@ export class DynamoReconcileStore {
 
   async shares(packetId: string): Promise<Fen[] | undefined> {
     return this.read(await this.db.get(Keys.shares(packetId), false))?.amounts as Fen[] | undefined;
+  }
+
+  /** A campaign record (app/campaigns.ts), by GetItem. */
+  async campaign(campaignId: string): Promise<CampaignFacts | undefined> {
+    const it = this.read(await this.db.get(Keys.campaign(campaignId)));
+    if (!it) return undefined;
+    return { id: campaignId, quantity: it.quantity as number, total: it.total as number, feePerPacket: it.feePerPacket as number, debit: it.debit as number, state: it.state as string, createdAt: it.createdAt as string };
   }
 
   async topup(topupId: string): Promise<TopupFact | undefined> {
