@@ -11,7 +11,9 @@
  *       index writes counted from the attributes each write sets;
  *   (f) esbuild bundle size of each function (SDK bundled, and SDK external);
  *   (g) reconciliation of a generated 100,000-entry history (scripts/bench/reconcile.ts): items
- *       read per second and seconds per 100,000 ledger entries.
+ *       read per second and seconds per 100,000 ledger entries;
+ *   (h) a campaign of 1,000 packets through the campaign handler (scripts/bench/campaign.ts):
+ *       time of the call and store writes per packet.
  *
  * Prints a table and writes .bench/results.json. Traffic goes to 127.0.0.1 only; every server
  * and child process is stopped at the end. Knobs (env): BENCH_RAW_OPS, BENCH_CLAIM_CONCURRENCY,
@@ -34,7 +36,9 @@ import { routes as packetRoutes } from '../functions/handlers/packets';
 import { routes as claimRoutes } from '../functions/handlers/claims';
 import { REGION, createTable, startDynalite } from './bench/store';
 import { type Api, type ClaimSample, type SentPacket, type User, claimOnce, errorsOf, httpApi, inProcessApi, login, newSenderWithPacket, topup, sendPacket } from './bench/api';
+import './bench/quiet';
 import { reconcileBench } from './bench/reconcile';
+import { campaignBench } from './bench/campaign';
 import { CapacityMeter, CountingDb, newClaimCapacity, reportCapacity, type CapacityReport, type ClaimCapacity } from './bench/capacity';
 import { killOfflineSync, startOffline, type Offline } from './bench/offline';
 import { bundleSizes, type BundleSize } from './bench/bundles';
@@ -450,6 +454,10 @@ async function main() {
   const recon = await reconcileBench(store.endpoint);
   log(`(g) ${recon.ledgerEntries} entries in ${recon.seconds} s (${recon.itemsPerSec} items/s, ${recon.secondsPer100kEntries} s per 100,000 entries), ${recon.mismatches} mismatches`);
 
+  log('(h) a campaign of 1,000 packets (one call, in-process)');
+  const campaign = await campaignBench(benchCfg);
+  log(`(h) ${campaign.packets} packets in ${campaign.seconds} s; ${campaign.itemsWrittenPerPacket} items and ${campaign.writeRequestsPerPacket} write requests per packet`);
+
   // ---- Report
   const results = {
     at: new Date().toISOString(),
@@ -475,6 +483,7 @@ async function main() {
     e_capacity: { ...cap, target: `max WCU on one partition per claim <= ${TARGET.maxPartitionWcu}`, pass: cap.maxWcuOnOnePartitionPerClaim.any <= TARGET.maxPartitionWcu },
     f_bundles: bundles.map((b) => ({ ...b, pass: Number.isFinite(b.bytes) && b.bytes < TARGET.bundleBytes })),
     g_reconcile: recon,
+    h_campaign: campaign,
     totalSeconds: 0,
   };
   results.totalSeconds = round((now() - started) / 1000, 1);
@@ -498,6 +507,7 @@ async function main() {
   }
 
   rows.push(['g', `reconciliation, whole table (${recon.accounts} accounts, ${recon.packets} packets, ${recon.slots} slots)`, `${recon.ledgerEntries} ledger entries in ${recon.seconds} s (${recon.secondsPer100kEntries} s per 100,000); ${recon.itemsRead} items read, ${recon.itemsPerSec} items/s (load ${recon.itemsWritten} items ${recon.loadSeconds} s; mismatches ${recon.mismatches})`, '-', recon.mismatches === 0 ? '-' : 'ERRORS']);
+  rows.push(['h', 'campaign of 1,000 packets, one call', `${campaign.seconds} s (${campaign.packetsPerSec} packets/s); ${campaign.itemsWrittenPerPacket} items written and ${campaign.writeRequestsPerPacket} write requests per packet`, '-', '-']);
 
   console.log(`\nBenchmark — ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}, total ${results.totalSeconds} s\n`);
   console.log(table(rows));
