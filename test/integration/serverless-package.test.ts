@@ -84,7 +84,7 @@ const IAM_TABLE: Record<string, { table: string[]; indexes?: Record<string, stri
   // Campaign packets in batches (with sweep, the only BatchWriteItem rights).
   campaigns: { table: [...READ_WRITE, 'dynamodb:BatchWriteItem'].sort(), indexes: { gsi2: ['dynamodb:Query'] } },
   // Reads everything (Scan: discovery), writes only its report and ops events: no UpdateItem.
-  reconcile: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'] },
+  reconcile: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'], indexes: { gsi2: ['dynamodb:Query'] } },
 };
 const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 
