@@ -38,4 +38,7 @@ const client = {
 module.exports = {
   projects: [server, client],
   maxWorkers: 2,
+  // A global option: Jest ignores `testTimeout` inside a project's config (the per-project
+  // values above document intent only). 60 s: integration tests on a busy 2-core CI machine.
+  testTimeout: 60000,
 };

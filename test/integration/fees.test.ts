@@ -87,5 +87,5 @@ describe('fees', () => {
     const senderBalances = await Promise.all(users.slice(0, TABLE.length).map(async (u) => (await d.wallets.state(u.userId)).balance));
     expect(senderBalances.reduce((a, b) => a + b, 0)).toBe(refunded);
     expect(claimed + refunded + expectedFees).toBe(topups);
-  });
+  }, 60_000);
 });
