@@ -53,7 +53,10 @@ export default function OpenPage() {
   const [forward, setForward] = useState<CodeView | undefined>();
   const [forwardLink, setForwardLink] = useState<string | undefined>();
   const [forwardError, setForwardError] = useState<string | undefined>();
+  const [forwardRefusal, setForwardRefusal] = useState<Refusal | undefined>();
+  const [forwardBusy, setForwardBusy] = useState(false);
   const claiming = useRef(false);
+  const forwarding = useRef(false);
   const speakable = canSpeak();
 
   useDidShow(() => setVisible(true));
@@ -179,28 +182,43 @@ export default function OpenPage() {
     speak(parts.join('。'));
   };
 
-  // 转发: a claimer may pass the packet on while shares are left (the chain is recorded).
-  const canForward = view.kind === 'claimed' && detail?.status === 'active';
+  // 转发: a claimer — or the sender — may pass the packet on while shares are left. The new share
+  // code names the code this page was opened with (`via`), so the chain is recorded. Not for a
+  // 专属红包: it has one recipient.
+  const isSender = !!summary && !!me && summary.sender.id === me;
+  const liveStatus = detail?.status ?? summary?.status;
+  const canForward = !!summary && !summary.recipient && liveStatus === 'active' && (view.kind === 'claimed' || isSender);
   const ensureForward = async (): Promise<CodeView | undefined> => {
     if (forward) return forward;
-    if (!summary) return undefined;
+    if (!summary || forwarding.current) return undefined;
+    forwarding.current = true;
+    setForwardBusy(true);
+    setForwardError(undefined);
+    setForwardRefusal(undefined);
     try {
       const c = await api.newCode(summary.id, 'share', code);
       setForward(c);
       return c;
     } catch (err) {
-      setForwardError(errorText(err));
+      const r = refusalOf(err, { op: 'code' });
+      if (r) setForwardRefusal(r);
+      else setForwardError(errorText(err));
       return undefined;
+    } finally {
+      forwarding.current = false;
+      setForwardBusy(false);
     }
   };
   useEffect(() => {
     if (canForward && process.env.TARO_ENV === 'weapp' && !forward) void ensureForward();
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [canForward]);
+  const shareTitle = summary ? `${summary.sender.name}的红包：${summary.greeting}` : '红包';
   useShareAppMessage(() => ({
-    title: summary ? `${summary.sender.name}的红包：${summary.greeting}` : '红包',
+    title: shareTitle,
     path: forward ? openPath(forward.code) : openPath(code),
   }));
+  /** H5: mint the forward's code, show its link and copy it (as the packet page shares). */
   const copyForward = async () => {
     const c = await ensureForward();
     if (!c) return;
@@ -209,9 +227,21 @@ export default function OpenPage() {
     try {
       await Taro.setClipboardData({ data: url });
     } catch {
-      /* the link is shown below */
+      setForwardError('无法写入剪贴板，请手动复制下面的链接');
     }
   };
+  const webShareForward = async () => {
+    const c = await ensureForward();
+    if (!c) return;
+    const url = h5OpenLink(c.code);
+    setForwardLink(url);
+    try {
+      await navigator.share({ title: '红包', text: shareTitle, url });
+    } catch {
+      /* cancelled */
+    }
+  };
+  const canWebShare = process.env.TARO_ENV === 'h5' && typeof navigator !== 'undefined' && typeof navigator.share === 'function';
 
   const ended = view.kind !== 'loading' && view.kind !== 'ready' && view.kind !== 'claimed' && view.kind !== 'error' && view.kind !== 'refused';
   const claims = detail?.claims ?? [];
@@ -311,17 +341,24 @@ export default function OpenPage() {
               转发给朋友
             </Btn>
           ) : (
-            <Btn label="转发红包" kind="chip" onClick={() => void copyForward()}>
-              转发（复制链接）
-            </Btn>
+            <>
+              <Btn label="转发红包" kind="chip" loading={forwardBusy} disabled={forwardBusy} onClick={() => void copyForward()}>
+                {forwardLink ? '转发（再次复制链接）' : '转发（复制链接）'}
+              </Btn>
+              {canWebShare ? <Btn label="分享给朋友" kind="chip" disabled={forwardBusy} onClick={() => void webShareForward()} /> : null}
+            </>
           )
         ) : null}
       </View>
       {forwardLink ? (
-        <Text className="share__link" selectable userSelect>
-          {forwardLink}
-        </Text>
+        <View className="open-page__forward" {...aria({ role: 'status' })}>
+          <Text className="hint hint--center">把下面的链接发给朋友即可领取，经这个链接领取的红包会记在转发记录里</Text>
+          <Text className="share__link" aria-label="转发链接" selectable userSelect>
+            {forwardLink}
+          </Text>
+        </View>
       ) : null}
+      {forwardRefusal ? <RefusalNotice refusal={forwardRefusal} on={{ retry: () => void copyForward(), dismiss: () => setForwardRefusal(undefined) }} /> : null}
       {forwardError ? <ErrorNote message={forwardError} /> : null}
 
       {detail && claims.length ? (

@@ -5,6 +5,7 @@ import { api, type CodeView, type PacketView } from '../../api';
 import { ApiError, errorText } from '../../api/errors';
 import { currentSession } from '../../api/session';
 import { ClaimList } from '../../components/ClaimList';
+import { ForwardTree } from '../../components/ForwardTree';
 import { PageShell } from '../../components/PageShell';
 import { QrCode } from '../../components/QrCode';
 import { RefusalNotice } from '../../components/RefusalNotice';
@@ -243,6 +244,9 @@ export default function PacketPage() {
       ) : null}
 
       <ClaimList claims={claims} me={me} finished={status === 'finished' || (finished && claims.length === packet?.count)} />
+
+      {/* The sender sees how the packet travelled: each forward, through whose, and its claims. */}
+      {packet && isSender ? <ForwardTree forwards={packet.forwards} claimedCount={packet.claimedCount} /> : null}
 
       <View className="packet-page__foot">
         <Btn label="返回首页" kind="plain" onClick={() => void Taro.reLaunch({ url: '/pages/home/index' })} />
