@@ -31,6 +31,9 @@ describe('risk rules on the money paths', () => {
     const sixth = await pay();
     expect({ s: sixth.status, c: sixth.body.error.code }).toEqual({ s: 423, c: 'CODE_FROZEN' });
     expect((await api('GET', '/v1/wallet', { token: shop.token })).body.balance).toBe(5 * 888);
+    // The freeze is a security event of the code's owner: in their audit chain.
+    const freezes = (await d.audit.chain(shop.userId)).filter((r) => r.type === 'freeze');
+    expect(freezes.map((r) => r.details.rule)).toEqual(['breaker']);
   });
 
   test('device binding: the 4th account on one device is refused at login (403 DEVICE_LIMIT)', async () => {

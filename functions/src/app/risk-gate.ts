@@ -45,6 +45,12 @@ function contextOf(d: Deps, who: Principal, tier: Tier, m: Movement): RiskContex
 async function enforce(d: Deps, ctx: RiskContext, decision: RiskDecision): Promise<void> {
   await d.risk.record(decision);
   observeRiskFirings(decision.events.map((e) => e.rule));
+  // Freezes are security events of the account they freeze (a receive code: its owner).
+  await Promise.all(
+    decision.events
+      .filter((e) => e.action === 'freeze')
+      .map((e) => d.audit.append(e.codeId ?? e.accountId ?? ctx.userId, { type: 'freeze', atMs: ctx.nowMs, details: { rule: e.rule, eventId: e.id, ...(e.deviceId ? { deviceId: e.deviceId } : {}) } })),
+  );
   const err = refusalError(decision);
   if (err) {
     await d.audit.append(ctx.userId, { type: 'refusal', atMs: ctx.nowMs, details: { code: err.code, op: ctx.opId, ...(ctx.deviceId ? { deviceId: ctx.deviceId } : {}) } });
