@@ -15,7 +15,7 @@ describe('send draft', () => {
     type('红包个数', '4');
     click('普通红包');
     type('祝福语', '草稿还在');
-    expect(loadDraft()?.values).toEqual({ totalYuan: '12.34', count: '4', mode: 'equal', greeting: '草稿还在', scene: 'none' });
+    expect(loadDraft()?.values).toEqual({ totalYuan: '12.34', count: '4', mode: 'equal', greeting: '草稿还在', scene: 'none', exclusive: false, recipientCode: '' });
     first.unmount(); // the page is gone: a reload, a crash
 
     render(<SendForm {...props()} />);

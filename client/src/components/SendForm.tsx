@@ -1,15 +1,17 @@
 import { Text, View } from '@tarojs/components';
+import Taro from '@tarojs/taro';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { CreatePacketResponse } from '../../../functions/src/http/contract';
 import type { CreatePacketRequest } from '../../../functions/src/http/schemas';
 import { ApiError, errorText } from '../api/errors';
 import { clearDraft, loadDraft, saveDraft, type Draft } from '../lib/draft';
 import { ActionKey } from '../lib/ids';
+import { extractCode } from '../lib/links';
 import { formatBps, formatFen, formatYuan, parseYuan } from '../lib/money';
 import { refusalOf } from '../lib/refusal';
 import { applyScene, checkSend, DEFAULT_GREETING, EMPTY_FORM, MAX_GREETING, SCENES, type Limits, type SendFormValues } from '../lib/sendRules';
 import { RefusalNotice } from './RefusalNotice';
-import { Btn, ErrorNote, Field } from './ui';
+import { aria, Btn, ErrorNote, Field } from './ui';
 
 interface Props {
   /** From GET /v1/wallet; null while loading (the form still works, limits checked later). */
@@ -20,6 +22,13 @@ interface Props {
   onTopUp: () => void;
   /** The wallet changed (a refusal for funds or limits): reload the limits. */
   onStale?: () => void;
+  /** The signed-in account (a 专属红包 cannot be for oneself). */
+  me?: string | undefined;
+  /**
+   * 专属红包: who a receive code belongs to (GET /v1/codes/{code}), to show the friend's name.
+   * Optional and best effort: the account id read from the code is what is sent.
+   */
+  identify?: (code: string) => Promise<{ id: string; name: string } | undefined>;
 }
 
 type Step = 'form' | 'confirm';
@@ -30,9 +39,17 @@ interface Rejected {
   greeting?: { text: string; word?: string | undefined };
   /** A limit refusal: the amount, count and mode sent, and the message for the amount field. */
   amount?: { key: string; message: string };
+  /** 专属红包: the server refused the recipient (no such account, or oneself). */
+  recipient?: { code: string; message: string };
 }
 
-const amountKey = (v: SendFormValues) => `${v.totalYuan}|${v.count}|${v.mode}`;
+/** The server's refusal of a 专属红包's recipient, in words (its own message is not shown). */
+const RECIPIENT_REFUSED: Record<string, string> = {
+  NOT_FOUND: '找不到这个收款码对应的账号，请让好友重新打开「我的收款码」后再发给你',
+  VALIDATION_FAILED: '这个收款码不能用来发专属红包（不能发给自己），请检查后再试',
+};
+
+const amountKey = (v: SendFormValues) => `${v.totalYuan}|${v.exclusive ? 'x' : v.count}|${v.exclusive ? 'x' : v.mode}`;
 
 /** The greeting with the rejected word marked (the first occurrence). */
 function MarkedGreeting({ text, word }: { text: string; word?: string | undefined }) {
@@ -53,7 +70,7 @@ function MarkedGreeting({ text, word }: { text: string; word?: string | undefine
  * The send form (SPEC §7: amount and count, greeting, confirm — the share follows on the packet
  * page). Inline validation with the API's limits; the draft saved as typed and offered back.
  */
-export function SendForm({ limits, submit, onCreated, onTopUp, onStale }: Props) {
+export function SendForm({ limits, submit, onCreated, onTopUp, onStale, me, identify }: Props) {
   const [values, setValues] = useState<SendFormValues>(EMPTY_FORM);
   const [offer, setOffer] = useState<Draft | undefined>(() => loadDraft());
   const [step, setStep] = useState<Step>('form');
@@ -62,6 +79,7 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale }: Props)
   const [submitError, setSubmitError] = useState<ApiError | undefined>();
   const [waitingLimits, setWaitingLimits] = useState(false);
   const [rejected, setRejected] = useState<Rejected>({});
+  const [recipientName, setRecipientName] = useState<{ id: string; name: string } | undefined>();
   const actionKey = useRef(new ActionKey('p'));
   const busy = useRef(false);
 
@@ -71,7 +89,24 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale }: Props)
     saveDraft(values, actionKey.current.pending());
   }, [values, offer]);
 
-  const check = useMemo(() => checkSend(values, limits, strict), [values, limits, strict]);
+  const check = useMemo(() => checkSend(values, limits, strict, me), [values, limits, strict, me]);
+  const recipientId = check.recipientId;
+
+  // 专属红包: the friend's name for the code (best effort; the id is what is sent).
+  useEffect(() => {
+    if (!values.exclusive || !recipientId || !identify) return undefined;
+    let live = true;
+    identify(extractCode(values.recipientCode)).then(
+      (who) => {
+        if (live && who && who.id === recipientId) setRecipientName(who);
+      },
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [values.exclusive, values.recipientCode, recipientId, identify]);
+  const friend = recipientId ? (recipientName?.id === recipientId ? recipientName.name : undefined) : undefined;
   const refusal = useMemo(() => refusalOf(submitError, { op: 'packet' }), [submitError]);
 
   // The server's refusal of a field stays on it until the field is changed.
@@ -83,8 +118,10 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale }: Props)
         : '祝福语含有营销诱导用语，请修改'
       : undefined;
   const amountRefused = rejected.amount && rejected.amount.key === amountKey(values) ? rejected.amount.message : undefined;
+  const recipientRefused = rejected.recipient && rejected.recipient.code === values.recipientCode ? rejected.recipient.message : undefined;
   const greetingError = check.errors.greeting ?? greetingRefused;
   const totalError = check.errors.total ?? amountRefused;
+  const recipientError = check.errors.recipient ?? recipientRefused;
 
   const change = (patch: Partial<SendFormValues>) => {
     setSubmitError(undefined);
@@ -108,8 +145,8 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale }: Props)
       setWaitingLimits(true);
       return;
     }
-    const c = checkSend(values, limits, true);
-    if (c.ready && !greetingRefused && !amountRefused) {
+    const c = checkSend(values, limits, true, me);
+    if (c.ready && !greetingRefused && !amountRefused && !recipientRefused) {
       setSubmitError(undefined);
       setStep('confirm');
     }
@@ -137,6 +174,13 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale }: Props)
         saveDraft(values);
       }
       if (['INSUFFICIENT_FUNDS', 'LIMIT_PER_PACKET', 'LIMIT_DAILY'].includes(String(e.code))) onStale?.();
+      const recipientMessage = ready.body.recipient ? RECIPIENT_REFUSED[String(e.code)] : undefined;
+      if (recipientMessage) {
+        // The friend's code is what to fix: back to the form, the field marked.
+        setRejected({ recipient: { code: values.recipientCode, message: recipientMessage } });
+        setStep('form');
+        return;
+      }
       const r = refusalOf(e, { op: 'packet' });
       if (r?.field === 'greeting') setRejected({ greeting: { text: ready.body.greeting ?? '', word: r.word } });
       else if (r?.field === 'amount') setRejected({ amount: { key: amountKey(values), message: r.title } });
@@ -152,7 +196,17 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale }: Props)
   const shownTotal = typed.ok ? typed.fen : 0;
   const total = ready?.body.total;
   const count = ready?.body.count;
-  const perShare = total !== undefined && count && values.mode === 'equal' ? total / count : undefined;
+  const perShare = total !== undefined && count && values.mode === 'equal' && !values.exclusive ? total / count : undefined;
+  const kindText = values.exclusive ? '专属红包' : values.mode === 'lucky' ? '拼手气红包' : '普通红包';
+
+  const scanRecipient = async () => {
+    try {
+      const res = await Taro.scanCode({ onlyFromCamera: false, scanType: ['qrCode'] });
+      change({ recipientCode: res.result });
+    } catch {
+      /* cancelled */
+    }
+  };
 
   return (
     <View className="send">
@@ -174,9 +228,34 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale }: Props)
       {step === 'form' ? (
         <View className="send__form">
           <View className="segmented" role="group">
-            <Btn label="拼手气红包" kind="chip" pressed={values.mode === 'lucky'} onClick={() => change({ mode: 'lucky' })} />
-            <Btn label="普通红包" kind="chip" pressed={values.mode === 'equal'} onClick={() => change({ mode: 'equal' })} />
+            <Btn label="拼手气红包" kind="chip" pressed={!values.exclusive && values.mode === 'lucky'} onClick={() => change({ mode: 'lucky', exclusive: false })} />
+            <Btn label="普通红包" kind="chip" pressed={!values.exclusive && values.mode === 'equal'} onClick={() => change({ mode: 'equal', exclusive: false })} />
+            <Btn label="专属红包" kind="chip" pressed={values.exclusive} onClick={() => change({ exclusive: true })} />
           </View>
+          {values.exclusive ? (
+            <View className="card send__recipient">
+              <Field
+                label="好友收款码"
+                value={values.recipientCode}
+                placeholder="粘贴好友的收款码或链接"
+                maxlength={300}
+                error={recipientError}
+                onInput={(recipientCode) => change({ recipientCode })}
+              />
+              {process.env.TARO_ENV === 'weapp' ? (
+                <Btn label="扫描好友收款码" kind="ghost" className="btn--block" onClick={() => void scanRecipient()}>
+                  扫一扫好友的收款码
+                </Btn>
+              ) : null}
+              {recipientId && !recipientError ? (
+                <Text className="hint" aria-label="收红包的人" {...aria({ role: 'status' })}>
+                  {friend ? `专属红包 · 给 ${friend}（账号 ${recipientId}）` : `专属红包 · 给账号 ${recipientId}`}
+                </Text>
+              ) : (
+                <Text className="hint">请好友打开「我的收款码」，复制后发给你{process.env.TARO_ENV === 'weapp' ? '，或当面扫一扫' : ''}。</Text>
+              )}
+            </View>
+          ) : null}
           <View className="card">
             <Field
               label="总金额（元）"
@@ -201,15 +280,16 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale }: Props)
             <Field
               label="红包个数"
               kind="integer"
-              value={values.count}
+              value={values.exclusive ? '1' : values.count}
               placeholder="填写个数"
               suffix="个"
               maxlength={6}
+              disabled={values.exclusive}
               error={check.errors.count}
               onInput={(count) => change({ count })}
             />
             <Text className="hint">
-              {values.mode === 'lucky' ? '拼手气红包：每人抽到的金额随机' : '普通红包：每人金额相同'}
+              {values.exclusive ? '专属红包：只有 1 个，只有你指定的好友可以领取' : values.mode === 'lucky' ? '拼手气红包：每人抽到的金额随机' : '普通红包：每人金额相同'}
               {perShare !== undefined ? `，每人 ${formatYuan(perShare)}` : ''}
               {limits ? `；单个红包最多 ${formatYuan(limits.perPacketLimit)}，最多 ${limits.maxShares} 个` : ''}
             </Text>
@@ -254,7 +334,7 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale }: Props)
 
       {step === 'confirm' && ready ? (
         <View className="confirm" role="dialog" aria-label="确认红包">
-          <Text className="confirm__title">{values.mode === 'lucky' ? '拼手气红包' : '普通红包'}</Text>
+          <Text className="confirm__title">{kindText}</Text>
           <View className="confirm__amount">
             <Text className="confirm__currency">¥</Text>
             <Text className="confirm__big">{formatFen(ready.debit)}</Text>
@@ -268,6 +348,12 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale }: Props)
               <Text>红包个数</Text>
               <Text>{ready.body.count} 个</Text>
             </View>
+            {ready.body.recipient ? (
+              <View className="row" aria-label="专属红包给">
+                <Text>专属红包给</Text>
+                <Text className="row__text">{friend ? `${friend}（${ready.body.recipient}）` : `账号 ${ready.body.recipient}`}</Text>
+              </View>
+            ) : null}
             {/* Enterprise and provider accounts pay a fee on top (SPEC §2); personal accounts none. */}
             {ready.fee > 0 && limits ? (
               <>

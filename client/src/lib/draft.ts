@@ -30,6 +30,8 @@ export function loadDraft(now = Date.now()): Draft | undefined {
     mode: MODES.includes(v.mode) ? v.mode : EMPTY_FORM.mode,
     greeting: typeof v.greeting === 'string' ? v.greeting.slice(0, 60) : '',
     scene: SCENES.includes(v.scene) ? v.scene : 'none',
+    exclusive: v.exclusive === true,
+    recipientCode: typeof v.recipientCode === 'string' ? v.recipientCode.slice(0, 300) : '',
   };
   if (isEmptyForm(values)) return undefined;
   const pending = d.pending && typeof d.pending.key === 'string' && typeof d.pending.body === 'string' ? d.pending : undefined;

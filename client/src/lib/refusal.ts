@@ -60,6 +60,8 @@ export interface Refusal {
 
 export interface RefusalContext {
   op?: RefusalOp;
+  /** Claiming a 专属红包: the name of the one person it is for. */
+  recipient?: string | undefined;
   /** The clock, for the "后恢复" date (tests pass a fixed one). */
   now?: number;
 }
@@ -294,7 +296,9 @@ export function refusalOf(error: unknown, ctx: RefusalContext = {}): Refusal | u
         return {
           code: 'FORBIDDEN',
           title: '这个红包你不能领取',
-          body: '你没有领取这个红包的权限，例如专属红包只能由指定的人领取。',
+          body: ctx.recipient
+            ? `这是发给 ${ctx.recipient} 的专属红包，只有 TA 本人可以领取。`
+            : '你没有领取这个红包的权限，例如专属红包只能由指定的人领取。',
           action: action('back'),
         };
       }

@@ -1,6 +1,7 @@
 import type { CreatePacketRequest } from '../../../functions/src/http/schemas';
 import type { WalletResponse } from '../../../functions/src/http/contract';
 import { feeFor, formatYuan, parseYuan, type Fen } from './money';
+import { parseReceiveCode } from './receiveCode';
 
 /** A lucky share is at most 200 yuan whatever the tier (SPEC §2). */
 export const MAX_LUCKY_SHARE: Fen = 20_000;
@@ -18,16 +19,22 @@ export interface SendFormValues {
   mode: Mode;
   greeting: string;
   scene: Scene;
+  /** 专属红包: one share, for the account named by `recipientCode` only. */
+  exclusive: boolean;
+  /** The friend's 收款码 (or a link to it) as pasted or scanned. */
+  recipientCode: string;
 }
 
-export const EMPTY_FORM: SendFormValues = { totalYuan: '', count: '', mode: 'lucky', greeting: '', scene: 'none' };
+export const EMPTY_FORM: SendFormValues = { totalYuan: '', count: '', mode: 'lucky', greeting: '', scene: 'none', exclusive: false, recipientCode: '' };
 
 /** The limits the form checks against, from GET /v1/wallet. */
 export type Limits = Pick<WalletResponse, 'balance' | 'perPacketLimit' | 'dailyLimit' | 'sentToday' | 'feeBps' | 'maxShares'>;
 
 export interface SendCheck {
   /** Field errors to show inline (only for fields with text, unless `strict`). */
-  errors: { total?: string; count?: string; greeting?: string };
+  errors: { total?: string; count?: string; greeting?: string; recipient?: string };
+  /** 专属红包: the account id read from the receive code. */
+  recipientId?: string;
   /** Set when the packet can be sent: the request body, the fee and the debit. */
   ready?: { body: CreatePacketRequest; fee: Fen; debit: Fen };
   /** The debit exceeds the balance (shown on the confirm step, with a top-up link). */
@@ -41,10 +48,19 @@ export interface SendCheck {
  * lucky ≤ 200 yuan per share; greeting ≤ 50 characters without control characters.
  * `strict`: report empty fields too (on submit); otherwise only what was typed.
  */
-export function checkSend(v: SendFormValues, limits: Limits | null, strict = false): SendCheck {
+export function checkSend(v: SendFormValues, limits: Limits | null, strict = false, me?: string): SendCheck {
   const errors: SendCheck['errors'] = {};
   let total: Fen | undefined;
   let count: number | undefined;
+  let recipientId: string | undefined;
+  // 专属红包: exactly one share (the whole amount is the friend's), so the split is "equal".
+  const countText = v.exclusive ? '1' : v.count;
+  const mode: Mode = v.exclusive ? 'equal' : v.mode;
+  if (v.exclusive && (v.recipientCode.trim() !== '' || strict)) {
+    const r = parseReceiveCode(v.recipientCode, me);
+    if (r.ok) recipientId = r.accountId;
+    else errors.recipient = r.error;
+  }
 
   if (v.totalYuan.trim() !== '' || strict) {
     const p = parseYuan(v.totalYuan);
@@ -52,8 +68,8 @@ export function checkSend(v: SendFormValues, limits: Limits | null, strict = fal
     else if (p.fen < 1) errors.total = '金额至少 0.01 元';
     else total = p.fen;
   }
-  if (v.count.trim() !== '' || strict) {
-    const c = v.count.trim();
+  if (countText.trim() !== '' || strict) {
+    const c = countText.trim();
     if (c === '') errors.count = '请输入红包个数';
     else if (!/^\d+$/.test(c)) errors.count = '红包个数须为整数';
     else {
@@ -71,11 +87,11 @@ export function checkSend(v: SendFormValues, limits: Limits | null, strict = fal
   }
   if (total !== undefined && count !== undefined && !errors.total && !errors.count) {
     if (total < count) errors.total = `每个红包至少 0.01 元（${count} 个至少 ${formatYuan(count)}）`;
-    else if (v.mode === 'equal' && total % count !== 0) {
+    else if (mode === 'equal' && total % count !== 0) {
       const down = total - (total % count);
       const up = down + count;
       errors.total = `普通红包的总金额须能被个数整除，可改为 ${down > 0 ? `${formatYuan(down)} 或 ` : ''}${formatYuan(up)}`;
-    } else if (v.mode === 'lucky' && total > count * MAX_LUCKY_SHARE) {
+    } else if (mode === 'lucky' && total > count * MAX_LUCKY_SHARE) {
       errors.total = `拼手气红包每个最多 ${formatYuan(MAX_LUCKY_SHARE)}，请增加个数`;
     }
   }
@@ -84,9 +100,12 @@ export function checkSend(v: SendFormValues, limits: Limits | null, strict = fal
   else if (/[\u0000-\u001f\u007f-\u009f]/.test(v.greeting)) errors.greeting = '祝福语含有不支持的字符';
 
   const result: SendCheck = { errors };
-  if (total !== undefined && count !== undefined && !errors.total && !errors.count && !errors.greeting && limits) {
+  if (recipientId) result.recipientId = recipientId;
+  const recipientReady = !v.exclusive || (recipientId !== undefined && !errors.recipient);
+  if (total !== undefined && count !== undefined && !errors.total && !errors.count && !errors.greeting && recipientReady && limits) {
     const fee = feeFor(total, limits.feeBps);
-    const body: CreatePacketRequest = { total, count, mode: v.mode };
+    const body: CreatePacketRequest = { total, count, mode };
+    if (recipientId) body.recipient = recipientId;
     const greeting = v.greeting.trim();
     if (greeting) body.greeting = greeting;
     if (v.scene !== 'none') body.scene = v.scene;
@@ -144,5 +163,5 @@ function formatFenPlain(fen: Fen): string {
 }
 
 export function isEmptyForm(v: SendFormValues): boolean {
-  return v.totalYuan.trim() === '' && v.count.trim() === '' && v.greeting.trim() === '' && v.scene === 'none';
+  return v.totalYuan.trim() === '' && v.count.trim() === '' && v.greeting.trim() === '' && v.scene === 'none' && !v.exclusive && v.recipientCode.trim() === '';
 }

@@ -73,9 +73,9 @@ export default function OpenPage() {
     }
   }, []);
 
-  const fromError = (err: unknown, from: 'open' | 'claim' = 'open'): Screen => {
+  const fromError = (err: unknown, from: 'open' | 'claim' = 'open', recipient = summary?.recipient?.name || undefined): Screen => {
     const e = err instanceof ApiError ? err : undefined;
-    const refusal = refusalOf(err, { op: 'claim' });
+    const refusal = refusalOf(err, { op: 'claim', recipient });
     if (refusal) return { kind: 'refused', refusal, from };
     switch (e?.code) {
       case 'CODE_INVALID':
@@ -105,9 +105,13 @@ export default function OpenPage() {
         return;
       }
       setSummary(res.packet);
+      const only = res.packet.recipient;
       if (res.myClaim) {
         setView({ kind: 'claimed', amount: res.myClaim.amount, fresh: false });
         void loadDetail(res.packet.id);
+      } else if (res.claimable && only && only.id !== currentSession()?.userId) {
+        // A 专属红包 for someone else: the server would refuse the claim; say so at once.
+        setView(fromError(new ApiError('FORBIDDEN', 403), 'open', only.name || undefined));
       } else if (res.claimable) setView({ kind: 'ready' });
       else if (res.reason === 'PACKET_FINISHED') {
         setView({ kind: 'finished' });
@@ -264,6 +268,11 @@ export default function OpenPage() {
               <Text className="envelope__greeting" aria-label="祝福语">
                 {summary.greeting}
               </Text>
+              {summary.recipient ? (
+                <Text className="envelope__exclusive" aria-label="专属红包">
+                  专属红包 · 给 {summary.recipient.name || '指定的好友'}
+                </Text>
+              ) : null}
             </>
           ) : view.kind === 'loading' ? (
             <Loading text="正在打开红包…" />

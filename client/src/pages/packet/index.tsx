@@ -170,7 +170,12 @@ export default function PacketPage() {
           <Text className="hb-card__greeting">{packet?.greeting ?? ' '}</Text>
           {packet ? (
             <Text className="hb-card__total">
-              {formatYuan(packet.total)} · {packet.count} 个 · {packet.mode === 'lucky' ? '拼手气' : '普通'}
+              {formatYuan(packet.total)} · {packet.count} 个 · {packet.recipient ? '专属红包' : packet.mode === 'lucky' ? '拼手气' : '普通'}
+            </Text>
+          ) : null}
+          {packet?.recipient ? (
+            <Text className="hb-card__exclusive" aria-label="专属红包">
+              专属红包 · 给 {packet.recipient.name || '指定的好友'}，只有 TA 可以领取
             </Text>
           ) : null}
         </View>

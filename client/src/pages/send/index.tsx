@@ -2,11 +2,18 @@ import Taro from '@tarojs/taro';
 import { useCallback, useEffect, useState } from 'react';
 import { api, type CreatePacketResponse, type WalletResponse } from '../../api';
 import { errorText } from '../../api/errors';
+import { currentSession } from '../../api/session';
 import { PageShell } from '../../components/PageShell';
 import { SendForm } from '../../components/SendForm';
 import { ErrorNote } from '../../components/ui';
 import { storeCreatedCodes } from '../../lib/packetCodes';
 import './index.scss';
+
+/** Whose 收款码 this is (for a 专属红包's confirmation); undefined for anything else. */
+const identify = async (code: string) => {
+  const v = await api.openCode(code);
+  return v.target === 'receive' ? v.payee : undefined;
+};
 
 export default function Send() {
   const [wallet, setWallet] = useState<WalletResponse | null>(null);
@@ -39,6 +46,8 @@ export default function Send() {
         onCreated={created}
         onTopUp={() => void Taro.navigateTo({ url: '/pages/wallet/index' })}
         onStale={() => void load()}
+        me={currentSession()?.userId}
+        identify={identify}
       />
     </PageShell>
   );
