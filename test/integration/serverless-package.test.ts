@@ -87,6 +87,7 @@ const IAM_TABLE: Record<string, { table: string[]; indexes?: Record<string, stri
   reconcile: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'], indexes: { gsi2: ['dynamodb:Query'] } },
 };
 const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 
 /** The whole prod Lambda environment; anything else (DYNAMODB_ENDPOINT, WX_API_BASE, …) is refused. */
 const PROD_ENVIRONMENT_KEYS = ['STAGE', 'TABLE_NAME', 'OPEN_SHARDS', 'PAYMENT_PROVIDER', 'CODE_KEYS', 'SESSION_SECRET', 'WX_APPID', 'WX_SECRET'];
@@ -175,6 +176,7 @@ const TABLE_ARN = { 'Fn::GetAtt': ['HongbaoTable', 'Arn'] };
  * `log-group:<name>:*`. Anything else (a literal ARN, `*`, another table) fails the test.
  */
 function resourceName(r: Json): string {
+  if (r === '*') return '*';
   const s = JSON.stringify(r);
   if (s === JSON.stringify(TABLE_ARN)) return 'table';
   const join = r?.['Fn::Join'];
@@ -213,6 +215,8 @@ function grantsOf(role: Json): Record<string, string[]> {
 function expectedGrants(name: string): Record<string, string[]> {
   const want: Record<string, Set<string>> = {};
   for (const a of LOG_ACTIONS) (want[a] ??= new Set()).add(`log-group:/aws/lambda/${SERVICE}-prod-${name}:*`);
+  // Active tracing: X-Ray has no resource-level permissions, so `*` — for these two actions only.
+  for (const a of XRAY_ACTIONS) (want[a] ??= new Set()).add('*');
   const spec = IAM_TABLE[name]!;
   for (const a of spec.table) (want[a] ??= new Set()).add('table');
   for (const [index, actions] of Object.entries(spec.indexes ?? {})) for (const a of actions) (want[a] ??= new Set()).add(`index/${index}`);
@@ -495,6 +499,10 @@ describe('osls package --stage prod (no AWS credentials)', () => {
     expect(sub.Properties.Endpoint).toBe('');
   });
 
+  test('every function is traced (X-Ray active tracing)', () => {
+    for (const name of FUNCTIONS) expect(lambdaOf(name)[1].Properties.TracingConfig).toEqual({ Mode: 'Active' });
+  });
+
   test('IAM: one role per function, trusted by Lambda only, no shared role or policy', () => {
     expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
     expect(resourcesOfType('AWS::IAM::Policy')).toEqual([]);
@@ -532,7 +540,12 @@ describe('osls package --stage prod (no AWS credentials)', () => {
     );
     for (const st of statements) {
       for (const a of asArray<string>(st.Action)) expect(a).not.toMatch(/\*/);
-      for (const r of asArray<Json>(st.Resource)) expect(resourceName(r)).not.toMatch(/^\*$|index\/\*/);
+      const xrayOnly = asArray<string>(st.Action).every((a) => XRAY_ACTIONS.includes(a));
+      for (const r of asArray<Json>(st.Resource)) {
+        // `*` only where AWS offers nothing narrower (X-Ray's two write actions).
+        if (!xrayOnly) expect(resourceName(r)).not.toMatch(/^\*$|index\/\*/);
+        expect(resourceName(r)).not.toMatch(/index\/\*/);
+      }
     }
     expect(templateText).not.toMatch(/dynamodb:(\*|DeleteItem|BatchGetItem|Transact|PartiQL|DeleteTable|UpdateTable|CreateTable)/);
     const batchWriters = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('dynamodb:BatchWriteItem'));
