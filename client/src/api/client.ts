@@ -14,7 +14,11 @@ export interface RequestOptions {
   /** false: no Bearer token (the login call). */
   auth?: boolean;
   timeoutMs?: number;
+  /** The answer is text (e.g. text/csv), returned as a string; errors are still JSON bodies. */
+  text?: boolean;
 }
+
+export type Method = 'GET' | 'POST' | 'DELETE';
 
 const TIMEOUT_MS = 15_000;
 
@@ -36,13 +40,23 @@ function isErrorBody(x: unknown): x is ErrorBody {
   return typeof x === 'object' && x !== null && typeof (x as ErrorBody).error?.code === 'string';
 }
 
+/** An error answer read as text (a `text` request): its JSON body when it is one. */
+function jsonOf(data: unknown): unknown {
+  if (typeof data !== 'string') return data;
+  try {
+    return JSON.parse(data) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * The one door to the API: JSON in and out, the Bearer token from storage, the Idempotency-Key
- * when given, and every failure as an {@link ApiError} with a Chinese message. A 401 clears the
- * session and goes to the login page (then back).
+ * The one door to the API: JSON in and out (or text out, `opts.text`), the Bearer token from
+ * storage, the Idempotency-Key when given, and every failure as an {@link ApiError} with a
+ * Chinese message. A 401 clears the session and goes to the login page (then back).
  */
-export async function request<T>(method: 'GET' | 'POST', path: string, opts: RequestOptions = {}): Promise<T> {
-  const header: Record<string, string> = { Accept: 'application/json' };
+export async function request<T>(method: Method, path: string, opts: RequestOptions = {}): Promise<T> {
+  const header: Record<string, string> = { Accept: opts.text ? 'text/csv, text/plain, application/json' : 'application/json' };
   if (method === 'POST') header['Content-Type'] = 'application/json';
   const auth = opts.auth !== false;
   if (auth) {
@@ -73,7 +87,8 @@ export async function request<T>(method: 'GET' | 'POST', path: string, opts: Req
       method,
       header,
       data: method === 'POST' ? ((opts.body ?? {}) as Record<string, unknown>) : undefined,
-      dataType: 'json',
+      dataType: opts.text ? 'text' : 'json',
+      ...(opts.text ? { responseType: 'text' as const } : {}),
       timeout: opts.timeoutMs ?? TIMEOUT_MS,
     });
   } catch (err) {
@@ -81,12 +96,15 @@ export async function request<T>(method: 'GET' | 'POST', path: string, opts: Req
     throw new ApiError(/timeout|abort/i.test(msg) ? 'TIMEOUT' : 'NETWORK_ERROR', 0);
   }
   const status = res.statusCode;
-  if (status >= 200 && status < 300) return res.data as T;
+  if (status >= 200 && status < 300) {
+    if (opts.text) return (typeof res.data === 'string' ? res.data : '') as T;
+    return res.data as T;
+  }
   if (status === 401 && auth) {
     clearSession();
     goLogin();
   }
-  throw errorOf(status, res.data, res.header as Record<string, unknown> | undefined);
+  throw errorOf(status, opts.text ? jsonOf(res.data) : res.data, res.header as Record<string, unknown> | undefined);
 }
 
 /**

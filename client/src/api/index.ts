@@ -3,7 +3,8 @@
  * (functions/src/http/schemas.ts), responses from functions/src/http/contract.ts — types only,
  * nothing of the server is bundled.
  */
-import type { CreatePacketRequest, SessionRequest, TransferRequest } from '../../../functions/src/http/schemas';
+import type * as z from 'zod/mini';
+import type { CreateApiKeyBody, CreateCampaignBody, CreatePacketRequest, SessionRequest, TransferRequest } from '../../../functions/src/http/schemas';
 import type {
   ClaimResponse,
   CodeView,
@@ -21,6 +22,8 @@ import { request } from './client';
 
 export type * from '../../../functions/src/http/contract';
 export type { CreatePacketRequest, SessionRequest, TransferRequest };
+export type CreateCampaignRequest = z.infer<typeof CreateCampaignBody>;
+export type CreateApiKeyRequest = z.infer<typeof CreateApiKeyBody>;
 export { ApiError, ERROR_MESSAGES, errorText, messageFor } from './errors';
 
 /** One UTC clock minute of the operator figures (GET /v1/admin/ops). */
@@ -70,6 +73,91 @@ export interface OpsResponse {
   reconciliation: OpsReconciliation | null;
 }
 
+/** A campaign's state (functions/src/store/campaigns.ts). */
+export type CampaignState = 'funding' | 'active' | 'canceled';
+
+/** POST /v1/campaigns (201): one debit, `quantity` packets with their share codes. Amounts in fen. */
+export interface CreateCampaignResponse {
+  campaignId: string;
+  name: string;
+  quantity: number;
+  /** Everything debited: quantity × (total + fee per packet). */
+  debit: number;
+  /** All fees: quantity × fee per packet. */
+  fee: number;
+  expiresAt: string;
+  packets: Array<{ id: string; code: string }>;
+}
+
+/** One item of GET /v1/campaigns (newest first). `total` is per packet, in fen. */
+export interface CampaignSummary {
+  campaignId: string;
+  name: string;
+  state: CampaignState;
+  quantity: number;
+  total: number;
+  count: number;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export interface CampaignsResponse {
+  items: CampaignSummary[];
+}
+
+/** GET /v1/campaigns/{id}: the campaign's figures (amounts in fen). */
+export interface CampaignStats {
+  campaignId: string;
+  name: string;
+  state: CampaignState;
+  createdAt: string;
+  expiresAt: string;
+  /** Packets ordered (the campaign's quantity). */
+  packets: number;
+  packetsCreated: number;
+  packetsFinished: number;
+  /** Shares of all packets (quantity × count). */
+  shares: number;
+  claimedShares: number;
+  claimedAmount: number;
+  refundedAmount: number;
+  /** All packets' totals. */
+  total: number;
+  fee: number;
+  /** Claimed shares ÷ shares in basis points (integer, 0–10000). */
+  claimRateBps: number;
+  /** Claims per clock hour in Beijing time ("YYYY-MM-DDTHH"), oldest first; idle hours absent. */
+  claimsPerHour: Array<{ hour: string; claims: number }>;
+}
+
+export type ApiScope = 'basic' | 'full';
+
+/** One key of GET /v1/api-keys (never its secret). */
+export interface ApiKeyView {
+  keyId: string;
+  name: string;
+  scopes: ApiScope[];
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface ApiKeysResponse {
+  items: ApiKeyView[];
+}
+
+/** POST /v1/api-keys (201): the key itself, shown this once. */
+export interface CreateApiKeyResponse {
+  keyId: string;
+  apiKey: string;
+  scopes: ApiScope[];
+}
+
+export interface RevokeApiKeyResponse {
+  keyId: string;
+  revokedAt: string;
+}
+
 const seg = encodeURIComponent;
 
 export const api = {
@@ -87,4 +175,14 @@ export const api = {
   receiveCode: () => request<CodeView>('GET', '/v1/receive-code'),
   ops: (minutes = 30) => request<OpsResponse>('GET', '/v1/admin/ops', { query: { minutes } }),
   transfer: (body: TransferRequest, idempotencyKey: string) => request<TransferResponse>('POST', '/v1/transfers', { body, idempotencyKey }),
+  // Enterprise and provider accounts (the server answers 403 to others).
+  createCampaign: (body: CreateCampaignRequest, idempotencyKey: string) =>
+    request<CreateCampaignResponse>('POST', '/v1/campaigns', { body, idempotencyKey, timeoutMs: 60_000 }),
+  campaigns: () => request<CampaignsResponse>('GET', '/v1/campaigns'),
+  campaign: (id: string) => request<CampaignStats>('GET', `/v1/campaigns/${seg(id)}`, { timeoutMs: 30_000 }),
+  /** The campaign's share codes as CSV text (index,packet_id,code,expires_at). */
+  campaignCodesCsv: (id: string) => request<string>('GET', `/v1/campaigns/${seg(id)}/codes.csv`, { text: true, timeoutMs: 30_000 }),
+  apiKeys: () => request<ApiKeysResponse>('GET', '/v1/api-keys'),
+  createApiKey: (body: CreateApiKeyRequest) => request<CreateApiKeyResponse>('POST', '/v1/api-keys', { body }),
+  revokeApiKey: (keyId: string) => request<RevokeApiKeyResponse>('DELETE', `/v1/api-keys/${seg(keyId)}`),
 };

@@ -26,6 +26,11 @@ export function hasRole(s: Session | undefined, role: string): boolean {
   return !!s && Array.isArray(s.roles) && s.roles.includes(role);
 }
 
+/** Enterprise and provider accounts: campaigns and API keys (the server checks again). */
+export function isBusiness(s: Session | undefined): boolean {
+  return !!s && (s.tier === 'enterprise' || s.tier === 'provider');
+}
+
 export function clearSession(): void {
   remove(KEYS.session);
 }

@@ -18,6 +18,12 @@ export interface LineSeries {
   dash?: number[];
   /** Appended to values in the legend ("ms"). */
   unit?: string;
+  /** Fill the area under the line (a bar-like look for counts). */
+  fill?: string;
+  /** Step from one point to the next (counts per period) instead of a slope. */
+  stepped?: boolean;
+  /** Show the points (sparse series). */
+  points?: boolean;
 }
 
 interface Props {
@@ -68,7 +74,9 @@ export function LineChart({ ariaLabel, data, series, height = 200, xLabel, yLabe
           width: 2,
           dash: s.dash,
           spanGaps: false,
-          points: { show: false },
+          points: { show: !!s.points },
+          ...(s.fill ? { fill: s.fill } : {}),
+          ...(s.stepped && typeof uPlot.paths?.stepped === 'function' ? { paths: uPlot.paths.stepped({ align: 1 }) } : {}),
           value: (_u: uPlot, v: number | null) => (v == null ? '—' : `${v}${s.unit ? ` ${s.unit}` : ''}`),
         })),
       ],

@@ -3,7 +3,7 @@ import Taro from '@tarojs/taro';
 import { useCallback, useEffect, useState } from 'react';
 import { api, type WalletResponse } from '../../api';
 import { errorText } from '../../api/errors';
-import { clearSession, currentSession, hasRole } from '../../api/session';
+import { clearSession, currentSession, hasRole, isBusiness } from '../../api/session';
 import { PageShell } from '../../components/PageShell';
 import { Btn, ErrorNote } from '../../components/ui';
 import { formatYuan } from '../../lib/money';
@@ -98,6 +98,15 @@ export default function Home() {
           </View>
           <Text className="tile__text">零钱</Text>
         </Btn>
+        {/* Campaigns (and API keys): enterprise and provider accounts only. */}
+        {isBusiness(session) ? (
+          <Btn label="活动" kind="plain" className="tile" onClick={go('/pages/campaigns/index')}>
+            <View className="tile__icon tile__icon--campaign" aria-hidden="true">
+              <Text>活</Text>
+            </View>
+            <Text className="tile__text">活动</Text>
+          </Btn>
+        ) : null}
         {/* The operator view: admins only, H5 only (not in the WeChat build; the condition is inline so the weapp build drops the tile). */}
         {process.env.TARO_ENV === 'h5' && hasRole(session, 'admin') ? (
           <Btn label="运营看板" kind="plain" className="tile" onClick={go('/pages/ops/index')}>
