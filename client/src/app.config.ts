@@ -8,10 +8,11 @@ const pages: string[] = [
   'pages/records/index',
   'pages/receive/index',
   'pages/pay/index',
-  // Enterprise and provider accounts: campaigns (the chart is uPlot on H5, a table on weapp).
+  // Enterprise and provider accounts: campaigns (the chart is uPlot on H5, a table on weapp), API keys.
   'pages/campaigns/index',
   'pages/campaign-create/index',
   'pages/campaign/index',
+  'pages/apikeys/index',
 ];
 // The operator view (admin, uPlot charts) is H5 only: not in the WeChat build at all.
 if (process.env.TARO_ENV === 'h5') pages.push('pages/ops/index');

@@ -50,6 +50,7 @@ export default function CampaignsPage() {
       </View>
       <View className="biz-actions">
         <Btn label="创建活动" kind="gold" onClick={() => void Taro.navigateTo({ url: '/pages/campaign-create/index' })} />
+        <Btn label="开发者密钥" kind="ghost" onClick={() => void Taro.navigateTo({ url: '/pages/apikeys/index' })} />
       </View>
 
       {error ? <ErrorNote message={error} onRetry={() => void load()} /> : null}
