@@ -52,6 +52,10 @@ describe('forwarding', () => {
     expect({ s: wrong.status, c: wrong.body.error.code }).toEqual({ s: 400, c: 'CODE_INVALID' });
     const fb = await api('POST', `/v1/packets/${sent.packet.id}/codes`, { token: bob!.token, body: { kind: 'share', via: sent.shareCode.code } });
     expect(fb.status).toBe(201);
+    // Asking again (the page reopened) gives the same forward, not a second record.
+    clock.advance(1_000);
+    const again = await api('POST', `/v1/packets/${sent.packet.id}/codes`, { token: bob!.token, body: { kind: 'share', via: sent.shareCode.code } });
+    expect(again.body.forwardId).toBe(fb.body.forwardId);
     expect((await api('POST', '/v1/claims', { token: carol!.token, body: { code: fb.body.code } })).status).toBe(200);
     const fc = await api('POST', `/v1/packets/${sent.packet.id}/codes`, { token: carol!.token, body: { kind: 'share', via: fb.body.code } });
     for (const u of [dave!, erin!]) expect((await api('POST', '/v1/claims', { token: u.token, body: { code: fc.body.code } })).status).toBe(200);

@@ -1,5 +1,5 @@
 import { fail } from '../domain/errors';
-import { derivedId, randomId } from '../domain/ids';
+import { derivedId } from '../domain/ids';
 import { dayKeyUtc8, feeFor, policyFor, type Fen } from '../domain/money';
 import { checkSplit, split, type SplitMode, type SplitRefusal } from '../domain/split';
 import { verifyCode, isCodeExpired, type CodeClaims } from '../domain/codes';
@@ -147,8 +147,9 @@ export async function newPacketCode(d: Deps, who: Principal, id: string, kind: '
   // Counted only once the request is valid: refused input writes nothing.
   await rateLimit(d, who, 'code_refresh');
   if (kind === 'share' && (!isSender || via !== undefined)) {
-    const forward = { id: randomId('f'), packetId: id, by: who.userId, byName: who.name, at: iso(d.now()), ...(parent ? { parent } : {}) };
-    await d.packets.putForward(forward);
+    // One forward per forwarder and source: asking again (a page reopened) returns the same one.
+    const forwardId = derivedId('f', id, who.userId, parent ?? 'root');
+    const forward = await d.packets.putForward({ id: forwardId, packetId: id, by: who.userId, byName: who.name, at: iso(d.now()), ...(parent ? { parent } : {}) });
     return { status: 201, body: { ...packetCode(d, packet, kind, forward.id), forwardId: forward.id } };
   }
   return { status: 201, body: packetCode(d, packet, kind) };

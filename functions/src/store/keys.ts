@@ -17,7 +17,7 @@
  * | share amounts   | PKT#<packet>           | SHARES          |                            |                           |
  * | claim marker    | CLAIM#<packet>#<user>  | MARKER          |                            |                           |
  * | slot (claim)    | SLOTS#<packet>         | <index, 6 dig.> |                            |                           |
- * | forward         | FWD#<packet>           | <atIso>#<fwd id>|                            |                           |
+ * | forward         | FWD#<packet>           | <forward id>    |                            |                           |
  * | campaign        | CAMP#<campaign>        | CAMPAIGN        | DUE#<shard> (while funding)| CAMPS#<user> / <createdAt>|
  * | API key         | APIKEY#<key id>        | KEY             |                            |                           |
  * | owner's keys    | APIKEYS#<owner>        | <key id>        |                            |                           |
@@ -58,8 +58,8 @@ export const Keys = {
   slot: (packetId: string, index: number) => ({ pk: `SLOTS#${packetId}`, sk: indexKey(index) }),
   transfer: (transferId: string) => ({ pk: `XFER#${transferId}`, sk: 'XFER' }),
   topup: (topupId: string) => ({ pk: `TOPUP#${topupId}`, sk: 'TOPUP' }),
-  /** A forward of a packet (a share code minted by someone), sorted by time. */
-  forward: (packetId: string, atIso: string, forwardId: string) => ({ pk: `FWD#${packetId}`, sk: `${atIso}#${forwardId}` }),
+  /** A forward of a packet (one per forwarder and source code: its id is derived from both). */
+  forward: (packetId: string, forwardId: string) => ({ pk: `FWD#${packetId}`, sk: forwardId }),
   forwardsPk: (packetId: string) => `FWD#${packetId}`,
   /** A campaign (issue 5): its record; its packets are PKT#<campaignPacketId(id, i)>. */
   campaign: (campaignId: string) => ({ pk: `CAMP#${campaignId}`, sk: 'CAMPAIGN' }),

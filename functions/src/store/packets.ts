@@ -117,8 +117,8 @@ export interface PacketStore {
   createMany(items: Array<{ packet: PacketRecord; shares: number[]; due: { shard: number; at: string } }>): Promise<void>;
   /** Which of these packet ids exist (GetItem each). */
   existing(ids: readonly string[]): Promise<Set<string>>;
-  /** Records a forward (once per id). */
-  putForward(f: ForwardRecord): Promise<void>;
+  /** Records a forward unless its id exists; returns the stored one (the first `at` stays). */
+  putForward(f: ForwardRecord): Promise<ForwardRecord>;
   /** A packet's forwards, oldest first. */
   forwards(packetId: string): Promise<ForwardRecord[]>;
   slotOf(packetId: string, userId: string): Promise<SlotRecord | undefined>;
@@ -286,12 +286,15 @@ export class DynamoPacketStore implements PacketStore {
     return new Set(ids.filter((_, i) => found[i] !== undefined));
   }
 
-  async putForward(f: ForwardRecord): Promise<void> {
-    await this.db.put({ ...Keys.forward(f.packetId, f.at, f.id), ...f }, { condition: 'attribute_not_exists(pk)' });
+  async putForward(f: ForwardRecord): Promise<ForwardRecord> {
+    if (await this.db.put({ ...Keys.forward(f.packetId, f.id), ...f }, { condition: 'attribute_not_exists(pk)' })) return f;
+    return (await this.forwards(f.packetId)).find((x) => x.id === f.id) ?? f;
   }
 
   async forwards(packetId: string): Promise<ForwardRecord[]> {
-    const items = await queryAll(this.db, { keyCondition: 'pk = :pk', values: { ':pk': Keys.forwardsPk(packetId) } });
+    const items = await queryAll(this.db, { keyCondition: 'pk = :pk', values: { ':pk': Keys.forwardsPk(packetId) }, consistent: true });
+    // Sorted by id in the table; oldest first for the tree.
+    items.sort((a, b) => (String(a.at) < String(b.at) ? -1 : String(a.at) > String(b.at) ? 1 : 0));
     return items.map((it) => ({
       id: it.id as string,
       packetId,
