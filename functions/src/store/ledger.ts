@@ -67,14 +67,13 @@ export interface WalletStore {
   /** Finds an operation's entry, if applied, among entries after `seqHint`. */
   find(userId: string, seqHint: number, opId: string): Promise<LedgerEntry | undefined>;
   page(userId: string, limit: number, startKey?: Record<string, unknown>): Promise<{ entries: LedgerEntry[]; lastKey?: Record<string, unknown> }>;
-  /** Every entry, oldest first, one page at a time (reconciliation: memory stays one page). */
-  eachPage(userId: string, onPage: (entries: LedgerEntry[]) => void, pageSize?: number): Promise<number>;
   entry(userId: string, seq: number): Promise<LedgerEntry | undefined>;
   /** Claim credits of a user, newest first (the received-packets list). */
   received(userId: string, limit: number, startKey?: Record<string, unknown>): Promise<{ entries: LedgerEntry[]; lastKey?: Record<string, unknown> }>;
 }
 
-function toEntry(it: Item): LedgerEntry {
+/** A stored ledger item as an entry (also read by reconciliation's adapter). */
+export function toEntry(it: Item): LedgerEntry {
   const e: LedgerEntry = {
     userId: it.userId as string,
     seq: parseSeqKey(it.sk),
@@ -232,19 +231,6 @@ export class DynamoWalletStore implements WalletStore {
       ...(startKey ? { startKey } : {}),
     });
     return { entries: page.items.map(toEntry), ...(page.lastKey ? { lastKey: page.lastKey } : {}) };
-  }
-
-  async eachPage(userId: string, onPage: (entries: LedgerEntry[]) => void, pageSize = 500): Promise<number> {
-    let startKey: Record<string, unknown> | undefined;
-    let n = 0;
-    do {
-      const page = await this.db.query({ keyCondition: 'pk = :pk', values: { ':pk': Keys.ledgerPk(userId) }, limit: pageSize, consistent: true, ...(startKey ? { startKey } : {}) });
-      const entries = page.items.map(toEntry);
-      n += entries.length;
-      onPage(entries);
-      startKey = page.lastKey;
-    } while (startKey);
-    return n;
   }
 
   async received(userId: string, limit: number, startKey?: Record<string, unknown>) {

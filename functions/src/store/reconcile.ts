@@ -14,7 +14,8 @@
 import { dayKeyUtc8, type Fen } from '../domain/money';
 import { addToBag, emptyBag, holderFp, type Bag, type CampaignFacts, type LedgerLine, type Mismatch, type MismatchKind, type SlotFact, type TopupFact } from '../domain/reconcile';
 import type { Db, Item } from './db';
-import { Indexes, Keys, OpsKeys, parseSeqKey, seqKey } from './keys';
+import { Indexes, Keys, OpsKeys, seqKey } from './keys';
+import { toEntry } from './ledger';
 
 /** What one run checked and concluded: the report item, and what the operator view reads. */
 export interface ReconcileReport {
@@ -119,7 +120,7 @@ export class DynamoReconcileStore {
       const page = await this.db.query({ keyCondition: 'pk = :pk', values: { ':pk': Keys.ledgerPk(accountId) }, consistent: true, ...(startKey ? { startKey } : {}) });
       this.itemsRead += page.items.length;
       n += page.items.length;
-      onPage(page.items.map(toLine));
+      onPage(page.items.map(toEntry));
       startKey = page.lastKey;
     } while (startKey);
     return n;
@@ -270,24 +271,6 @@ function collect(found: Discovery, it: Item, cutoffIso: string): void {
   }
 }
 
-function toLine(it: Item): LedgerLine {
-  return {
-    userId: it.userId as string,
-    seq: parseSeqKey(it.sk),
-    opId: it.opId as string,
-    type: it.type as string,
-    amount: it.amount as number,
-    balance: it.balance as number,
-    sentDay: (it.sentDay as string) ?? '',
-    sentToday: (it.sentToday as number) ?? 0,
-    ref: it.ref as string,
-    at: it.at as string,
-    prevHash: it.prevHash as string,
-    hash: it.hash as string,
-    ...(typeof it.fee === 'number' ? { fee: it.fee } : {}),
-    ...(typeof it.packetId === 'string' ? { packetId: it.packetId } : {}),
-  };
-}
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
 export async function eachLimited<T>(items: Iterable<T>, limit: number, fn: (x: T) => Promise<void>): Promise<void> {
