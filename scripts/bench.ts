@@ -13,11 +13,14 @@
  *   (g) reconciliation of a generated 100,000-entry history (scripts/bench/reconcile.ts): items
  *       read per second and seconds per 100,000 ledger entries;
  *   (h) a campaign of 1,000 packets through the campaign handler (scripts/bench/campaign.ts):
- *       time of the call and store writes per packet.
+ *       time of the call and store writes per packet;
+ *   (i) hot packets (scripts/bench/hot-packet.ts): a 10,000-share provider packet drained by
+ *       10,000 accounts vs 100-share packets, and the capacity model (claims/s per packet on AWS
+ *       at 1,000 WCU/s per partition) for 100, 1,000 and 10,000 shares.
  *
  * Prints a table and writes .bench/results.json. Traffic goes to 127.0.0.1 only; every server
  * and child process is stopped at the end. Knobs (env): BENCH_RAW_OPS, BENCH_CLAIM_CONCURRENCY,
- * BENCH_PACKETS, BENCH_SKIP_HTTP=1.
+ * BENCH_PACKETS, BENCH_SKIP_HTTP=1, BENCH_HOT_ACCOUNTS (default 10,000), BENCH_ONLY=i (run (i) alone).
  */
 process.env.LOG_REQUESTS = '0';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -39,6 +42,7 @@ import { type Api, type ClaimSample, type SentPacket, type User, claimOnce, erro
 import './bench/quiet';
 import { reconcileBench } from './bench/reconcile';
 import { campaignBench } from './bench/campaign';
+import { hotPacketBench, PARTITION_WCU_PER_SEC, type HotPacketBench } from './bench/hot-packet';
 import { CapacityMeter, CountingDb, newClaimCapacity, reportCapacity, type CapacityReport, type ClaimCapacity } from './bench/capacity';
 import { killOfflineSync, startOffline, type Offline } from './bench/offline';
 import { bundleSizes, type BundleSize } from './bench/bundles';
@@ -68,6 +72,7 @@ const P = {
   httpConcurrency: 50,
   httpConcPackets: 5,
   offlineReadyTimeoutMs: 150_000,
+  hotAccounts: envInt('BENCH_HOT_ACCOUNTS', 10_000, 1_000, 10_000),
 };
 
 const TARGET = {
@@ -373,6 +378,14 @@ async function main() {
   log(`dynalite (in memory) at ${store.endpoint}; tables ${benchTable}, ${localTable}`);
 
   const benchCfg = configFor('test', benchTable, store.endpoint, secrets);
+  if (process.env.BENCH_ONLY === 'i') {
+    const hot = await hotPacketBench(benchCfg, { accounts: P.hotAccounts, concurrency: P.claimConcurrency });
+    console.log(`\nBenchmark (i) only — ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}\n`);
+    console.log(table([['', 'measure', 'figure', 'target', 'result'], ...hotRows(hot)]));
+    fs.mkdirSync(OUT_DIR, { recursive: true });
+    fs.writeFileSync(path.join(OUT_DIR, 'results-i.json'), JSON.stringify({ at: new Date().toISOString(), machine, i_hotPackets: hot }, null, 2) + '\n');
+    return;
+  }
   const localCfg = configFor('local', localTable, store.endpoint, secrets);
   const benchDeps = buildDeps(benchCfg);
   const localDeps = buildDeps(localCfg);
@@ -458,6 +471,9 @@ async function main() {
   const campaign = await campaignBench(benchCfg);
   log(`(h) ${campaign.packets} packets in ${campaign.seconds} s; ${campaign.itemsWrittenPerPacket} items and ${campaign.writeRequestsPerPacket} write requests per packet`);
 
+  log(`(i) hot packets: ${P.hotAccounts}-share drain, 100-share baseline, capacity model`);
+  const hot = await hotPacketBench(benchCfg, { accounts: P.hotAccounts, concurrency: P.claimConcurrency });
+
   // ---- Report
   const results = {
     at: new Date().toISOString(),
@@ -484,6 +500,7 @@ async function main() {
     f_bundles: bundles.map((b) => ({ ...b, pass: Number.isFinite(b.bytes) && b.bytes < TARGET.bundleBytes })),
     g_reconcile: recon,
     h_campaign: campaign,
+    i_hotPackets: hot,
     totalSeconds: 0,
   };
   results.totalSeconds = round((now() - started) / 1000, 1);
@@ -509,6 +526,8 @@ async function main() {
   rows.push(['g', `reconciliation, whole table (${recon.accounts} accounts, ${recon.packets} packets, ${recon.slots} slots)`, `${recon.ledgerEntries} ledger entries in ${recon.seconds} s (${recon.secondsPer100kEntries} s per 100,000); ${recon.itemsRead} items read, ${recon.itemsPerSec} items/s (load ${recon.itemsWritten} items ${recon.loadSeconds} s; mismatches ${recon.mismatches})`, '-', recon.mismatches === 0 ? '-' : 'ERRORS']);
   rows.push(['h', 'campaign of 1,000 packets, one call', `${campaign.seconds} s (${campaign.packetsPerSec} packets/s); ${campaign.itemsWrittenPerPacket} items written and ${campaign.writeRequestsPerPacket} write requests per packet`, '-', '-']);
 
+  rows.push(...hotRows(hot));
+
   console.log(`\nBenchmark — ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}, total ${results.totalSeconds} s\n`);
   console.log(table(rows));
   console.log(`\n(e) one claim's writes by partition: ${JSON.stringify(cap.typicalClaim)}`);
@@ -520,11 +539,29 @@ async function main() {
   if (results.d_http.littleMsFromInProcessRate !== undefined) {
     console.log(`(d) for comparison: ${P.httpConcurrency} / in-process claims/s (b) = ${results.d_http.littleMsFromInProcessRate} ms`);
   }
-  const problems = [...claims.problems, ...httpRes.problems, ...cap.problems];
+  const problems = [...claims.problems, ...httpRes.problems, ...cap.problems, ...(hot.drain.ok ? [] : [`(i) drain: ${JSON.stringify(hot.drain)}`])];
   if (problems.length) console.log(`\nPROBLEMS:\n  ${problems.join('\n  ')}`);
   fs.mkdirSync(OUT_DIR, { recursive: true });
   fs.writeFileSync(path.join(OUT_DIR, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   console.log(`\nresults: ${path.relative(process.cwd(), path.join(OUT_DIR, 'results.json')) || '.bench/results.json'}`);
+}
+
+/** The rows of (i): the drain against the baseline, then the capacity model per packet size. */
+function hotRows(hot: HotPacketBench): string[][] {
+  const dr = hot.drain;
+  const rows: string[][] = [];
+  rows.push(['i', `drain: ${dr.shares}-share provider packet, ${dr.accounts} accounts, conc ${dr.concurrency}`, `${dr.claimsPerSec} claims/s (${dr.seconds} s; p50 ${dr.latency.p50Ms} ms, p99 ${dr.latency.p99Ms} ms); ${dr.recordedShares} shares, Σ ${dr.recordedSum} = total ${dr.total}, double claims ${dr.doubleClaims}`, 'no double claim, Σ = total', verdict(dr.ok)]);
+  rows.push(['i', `same run: ${hot.baseline.packets} x 100-share packets, conc ${dr.concurrency}`, `${hot.baseline.claimsPerSec} claims/s (p99 ${hot.baseline.latency.p99Ms} ms); drain / baseline = ${hot.drainOverBaseline}`, '-', '-']);
+  for (const c of hot.capacity) {
+    rows.push([
+      'i',
+      `capacity model, ${c.shares} shares (${c.counters} counter${c.counters > 1 ? 's' : ''})`,
+      `${c.claimsPerSecOnAws} claims/s on AWS = ${PARTITION_WCU_PER_SEC} WCU/s / ${c.worstWindowWcuPerClaim} WCU per claim on the hottest partition (worst window of ${c.window}; over all: ${c.hottest.partition}=${c.hottest.wcu} WCU / ${c.claims} claims); ${c.wcuPerClaim} WCU/claim in all, ${c.failedConditionalPerClaim} failed cond. writes/claim`,
+      c.target !== undefined ? `>= ${c.target}/s` : '-',
+      c.pass === undefined ? '-' : verdict(c.pass),
+    ]);
+  }
+  return rows;
 }
 
 main()

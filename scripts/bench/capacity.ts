@@ -25,10 +25,11 @@ export interface ClaimCapacity {
   writes: number;
   failedConditional: number;
   gets: number;
+  batchGets: number;
   queries: number;
 }
 
-export const newClaimCapacity = (): ClaimCapacity => ({ base: new Map(), index: new Map(), writes: 0, failedConditional: 0, gets: 0, queries: 0 });
+export const newClaimCapacity = (): ClaimCapacity => ({ base: new Map(), index: new Map(), writes: 0, failedConditional: 0, gets: 0, batchGets: 0, queries: 0 });
 
 const INDEXES = [
   { name: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk' },
@@ -73,9 +74,9 @@ export class CapacityMeter {
     const c = this.als.getStore();
     if (c) add(c.index, `${indexName}:${partition}`, 1);
   }
-  read(kind: 'get' | 'query') {
+  read(kind: 'get' | 'batchGet' | 'query') {
     const c = this.als.getStore();
-    if (c) c[kind === 'get' ? 'gets' : 'queries']++;
+    if (c) c[kind === 'get' ? 'gets' : kind === 'batchGet' ? 'batchGets' : 'queries']++;
   }
 }
 
@@ -111,6 +112,10 @@ export class CountingDb implements Db {
   get(key: Key, consistent?: boolean) {
     this.meter.read('get');
     return this.inner.get(key, consistent);
+  }
+  batchGet(keys: readonly Key[], consistent?: boolean) {
+    this.meter.read('batchGet');
+    return this.inner.batchGet(keys, consistent);
   }
   query(q: QueryInput): Promise<QueryPage> {
     this.meter.read('query');

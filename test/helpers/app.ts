@@ -121,3 +121,10 @@ export async function sendPacket(api: Api, u: TestUser, body: Record<string, unk
   if (r.status !== 201) throw new Error(`send failed ${r.status} ${JSON.stringify(r.body)}`);
   return r.body as { packet: any; code: any; shareCode: any; fee: number };
 }
+
+/** Runs f(0..n-1), `size` at a time (bounded concurrency for many accounts or claims). */
+export async function inBatches<T>(n: number, size: number, f: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < n; i += size) out.push(...(await Promise.all(Array.from({ length: Math.min(size, n - i) }, (_, j) => f(i + j)))));
+  return out;
+}

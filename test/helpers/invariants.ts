@@ -1,3 +1,4 @@
+import { isTaken } from '../../functions/src/domain/share-counters';
 import type { Deps } from '../../functions/src/app/deps';
 import { queryAll } from '../../functions/src/store/db';
 import { Keys, parseSeqKey } from '../../functions/src/store/keys';
@@ -48,8 +49,11 @@ export async function violations(d: Deps, world: { users: string[]; packets: str
   for (const id of world.packets) {
     const p = await d.packets.get(id);
     if (!p) continue;
-    const slots = await d.packets.slots(id);
+    const slots = await d.packets.slots(p);
     const granted = slots.filter((s) => !s.void);
+    // Every slot (granted or voided) is a share its counter handed out.
+    const counters = await d.packets.counters(p);
+    for (const s of slots) if (!isTaken(counters, s.index)) out.push(`${id}: slot ${s.index} was never taken from its counter`);
     const users = new Set(granted.map((s) => s.userId));
     if (users.size !== granted.length) out.push(`${id}: an account holds two shares`);
     const sum = granted.reduce((a, s) => a + s.amount, 0);

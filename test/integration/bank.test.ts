@@ -1,14 +1,8 @@
-import { login, makeApi, sendPacket, testDeps, topup, type TestUser } from '../helpers/app';
+import { inBatches, login, makeApi, sendPacket, testDeps, topup, type TestUser } from '../helpers/app';
 import { violations } from '../helpers/invariants';
 
 const d = testDeps();
 const api = makeApi(d);
-
-async function inBatches<T>(n: number, size: number, f: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = [];
-  for (let i = 0; i < n; i += size) out.push(...(await Promise.all(Array.from({ length: Math.min(size, n - i) }, (_, j) => f(i + j)))));
-  return out;
-}
 
 describe('the bank test: one packet, many users, concurrent repeats', () => {
   test('200 users × 3 concurrent claims on a 50-share packet: 50 winners, one share each, Σ = total', async () => {

@@ -141,6 +141,7 @@ function recordingDb(fail = false): Db & { updates: { key: { pk: string; sk: str
     get: no,
     put: no,
     query: no,
+    batchGet: no,
     batchPut: no,
     scan: no,
     update: async (key, update, expr) => {

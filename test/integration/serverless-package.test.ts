@@ -68,23 +68,24 @@ const READ_WRITE = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem
  * Traced from the code (functions/src/store/db.ts is the only door; serverless.yml says which
  * code path needs which action, role by role). Widening a role means changing it here too.
  * Only campaigns calls batchPut (BatchWriteItem); only reconcile may Scan; none may DeleteItem.
+ * BatchGetItem: the share counters of packets of > 100 shares, read by whoever reads packets.
  */
 const IAM_TABLE: Record<string, { table: string[]; indexes?: Record<string, string[]> }> = {
   health: { table: ['dynamodb:DescribeTable'] },
   session: { table: READ_WRITE },
   wallet: { table: READ_WRITE },
-  packets: { table: READ_WRITE, indexes: { gsi2: ['dynamodb:Query'] } }, // GET /v1/me/packets
-  codes: { table: ['dynamodb:GetItem', 'dynamodb:Query'] }, // the open view writes nothing
-  claims: { table: READ_WRITE },
+  packets: { table: [...READ_WRITE, 'dynamodb:BatchGetItem'].sort(), indexes: { gsi2: ['dynamodb:Query'] } }, // GET /v1/me/packets
+  codes: { table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'] }, // the open view writes nothing
+  claims: { table: [...READ_WRITE, 'dynamodb:BatchGetItem'].sort() },
   transfers: { table: READ_WRITE },
   // GET /v1/admin/blacklist (gsi2), the sweep lag of GET /v1/admin/ops (gsi1)
   operations: { table: READ_WRITE, indexes: { gsi1: ['dynamodb:Query'], gsi2: ['dynamodb:Query'] } },
   // The due index; BatchWriteItem: finishing a campaign whose request died (app/campaigns.ts).
-  sweep: { table: [...READ_WRITE, 'dynamodb:BatchWriteItem'].sort(), indexes: { gsi1: ['dynamodb:Query'] } },
+  sweep: { table: [...READ_WRITE, 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'].sort(), indexes: { gsi1: ['dynamodb:Query'] } },
   // Campaign packets in batches (with sweep, the only BatchWriteItem rights).
-  campaigns: { table: [...READ_WRITE, 'dynamodb:BatchWriteItem'].sort(), indexes: { gsi2: ['dynamodb:Query'] } },
+  campaigns: { table: [...READ_WRITE, 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'].sort(), indexes: { gsi2: ['dynamodb:Query'] } },
   // Reads everything (Scan: discovery), writes only its report and ops events: no UpdateItem.
-  reconcile: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'], indexes: { gsi2: ['dynamodb:Query'] } },
+  reconcile: { table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'], indexes: { gsi2: ['dynamodb:Query'] } },
 };
 const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
@@ -547,9 +548,11 @@ describe('osls package --stage prod (no AWS credentials)', () => {
         expect(resourceName(r)).not.toMatch(/index\/\*/);
       }
     }
-    expect(templateText).not.toMatch(/dynamodb:(\*|DeleteItem|BatchGetItem|Transact|PartiQL|DeleteTable|UpdateTable|CreateTable)/);
+    expect(templateText).not.toMatch(/dynamodb:(\*|DeleteItem|Transact|PartiQL|DeleteTable|UpdateTable|CreateTable)/);
     const batchWriters = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('dynamodb:BatchWriteItem'));
     expect(batchWriters.map(([id]) => id).sort()).toEqual(['CampaignsRole', 'SweepRole']);
+    const batchGetters = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('dynamodb:BatchGetItem'));
+    expect(batchGetters.map(([id]) => id).sort()).toEqual(['CampaignsRole', 'ClaimsRole', 'CodesRole', 'PacketsRole', 'ReconcileRole', 'SweepRole']);
     const scanners = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('dynamodb:Scan'));
     expect(scanners.map(([id]) => id)).toEqual(['ReconcileRole']);
   });

@@ -14,6 +14,7 @@
  * escrow with some packets missing — the retry with the same key finishes W4–W5 (reconciliation
  * counts missing packets' money as a mismatch until then, never silently).
  */
+import { counterCount, isSharded } from '../domain/share-counters';
 import { randomBytes } from 'node:crypto';
 import { fail } from '../domain/errors';
 import { derivedId } from '../domain/ids';
@@ -37,8 +38,11 @@ export interface CreateCampaignInput {
   ttlSeconds?: number | undefined;
 }
 
-/** Packets per BatchWriteItem request (2 items each: packet + shares). */
-const PACKETS_PER_BATCH = 12;
+/**
+ * Packets per createMany call: two BatchWriteItem requests for 25 packets (share lists and any
+ * counters first, packet items after — see PacketStore.createMany).
+ */
+const PACKETS_PER_BATCH = 25;
 const BATCH_CONCURRENCY = 4;
 
 function packetsOf(c: CampaignRecord, d: Deps): Array<{ packet: PacketRecord; shares: number[]; due: { shard: number; at: string } }> {
@@ -67,6 +71,7 @@ function packetsOf(c: CampaignRecord, d: Deps): Array<{ packet: PacketRecord; sh
       senderHint: c.senderHint,
       feeHint: c.feeHint,
       campaignId: c.id,
+      ...(isSharded(c.count) ? { counters: counterCount(c.count) } : {}),
     };
     return { packet, shares: r.shares, due: { shard: dueShard(d, id), at: c.expiresAt } };
   });
@@ -218,7 +223,8 @@ export async function campaignStats(d: Deps, who: Principal, id: string): Promis
   const c = await ownCampaign(d, who, id);
   const ids = Array.from({ length: c.quantity }, (_, i) => campaignPacketId(c.id, i));
   const rows = await mapLimited(ids, 16, async (pid) => {
-    const [p, slots] = await Promise.all([d.packets.get(pid, false), d.packets.slots(pid)]);
+    const p = await d.packets.get(pid, false);
+    const slots = p ? await d.packets.slots(p) : [];
     return { p, granted: slots.filter((s) => !s.void) };
   });
   const claimTimes: string[] = [];

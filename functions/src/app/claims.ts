@@ -1,5 +1,5 @@
 import { fail } from '../domain/errors';
-import type { PacketRecord, SlotRecord } from '../store/packets';
+import type { MarkerRecord, PacketRecord, SlotRecord } from '../store/packets';
 import type { WalletState } from '../store/ledger';
 import { iso, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
@@ -38,8 +38,11 @@ function refuse(p: PacketRecord | undefined): never {
  * Timeline of a first claim; every write goes to its own partition key (≤ 1 WCU on any one):
  *   W1 put CLAIM#<packet>#<user> if absent ......... the one-per-account gate
  *   W2 update PKT#<packet>: claimed + 1 if active, not full, not expired → share index i
- *   W3 put SLOTS#<packet>/<i> {user, amount} if absent ... the share is now the user's
+ *      (> 100 shares: update CNTR#<packet>#<k> of a random counter with room instead; closed
+ *      by settlement, not full, not expired → share index start(k) + claimed(k) − 1)
+ *   W3 put SLOTS#<packet>[#<k>]/<i> {user, amount} if absent ... the share is now the user's
  *   W4 append claim_credit to LEDGER#<user> (opId claim:<packet>) ... the wallet has the money
+ *      (> 100 shares, in parallel: note i on the marker, so the account's slot is one read away)
  * What a crash leaves, and who completes it:
  *   - after W1: a marker, no share. Retries wait while the first request could still be alive
  *     (< CLAIM_TAKEOVER_MS), then one retry takes the marker over (conditional on its attempt
@@ -49,7 +52,9 @@ function refuse(p: PacketRecord | undefined): never {
  *     claimed counts recorded slots only).
  *   - after W3: the share is recorded, not credited. A retry finds the slot and appends the
  *     credit; so does the sweeper when the packet expires (settlePacket step C). The ledger
- *     append is keyed by opId, so the credit lands once even if both run.
+ *     append is keyed by opId, so the credit lands once even if both run. Sharded, the marker
+ *     may lack the index: the retry looks through every counter's slots before taking over,
+ *     and notes the index it finds.
  *   - a slot put that fails (W3) means the sweeper voided i after expiry: PACKET_EXPIRED.
  */
 export async function claim(d: Deps, who: Principal, code: string, deviceId?: string): Promise<Outcome<ClaimResult>> {
@@ -67,7 +72,7 @@ export async function claim(d: Deps, who: Principal, code: string, deviceId?: st
   if (packet.state === 'funding' || packet.state === 'canceled') packet = (await d.packets.get(packetId)) ?? packet;
   // Refuse without writing what is plainly over (finished and expired never come back).
   if (packet.state !== 'active' || packet.claimed >= packet.count || nowMs >= packet.expiresAtMs) {
-    const mine = await d.packets.slotOf(packetId, who.userId);
+    const mine = await d.packets.slotOf(packet, who.userId);
     if (mine && !mine.void) return repeatClaim(d, who, packet);
     refuse(packet);
   }
@@ -87,15 +92,18 @@ async function takeAndCredit(d: Deps, who: Principal, packetId: string, from: Wa
   const nowMs = d.now();
   const taken = await d.packets.takeShare(packetId, nowMs);
   if (taken.kind === 'refused') refuse(taken.packet);
-  const { index, packet } = taken as { index: number; packet: PacketRecord };
+  const { index, packet, last } = taken as { index: number; packet: PacketRecord; last: boolean };
   const shares = await d.packets.shares(packetId);
   const amount = shares?.amounts[index];
   if (amount === undefined) throw new Error(`claim: packet ${packetId} has no share ${index}`);
   const slot: SlotRecord = { index, userId: who.userId, name: who.name, amount, at: iso(nowMs), seqHint, ...(via ? { via } : {}) };
   if (!(await d.packets.putSlot(packetId, slot))) fail('PACKET_EXPIRED', '红包已过期');
-  await d.wallets.append(who.userId, seqHint, claimCredit(packetId, slot), typeof from === 'number' ? undefined : from);
+  await Promise.all([
+    d.wallets.append(who.userId, seqHint, claimCredit(packetId, slot), typeof from === 'number' ? undefined : from),
+    packet.counters ? d.packets.noteSlotIndex(packetId, who.userId, index) : undefined,
+  ]);
   const result: ClaimResult = { packetId, amount, claimedAt: slot.at, repeat: false };
-  if (packet.claimed >= packet.count) {
+  if (last) {
     const best = await bestOf(d, packet, who.userId);
     if (best !== undefined) result.best = best;
   }
@@ -104,7 +112,7 @@ async function takeAndCredit(d: Deps, who: Principal, packetId: string, from: Wa
 
 /** 手气最佳 for this user, once every share is recorded. */
 async function bestOf(d: Deps, packet: PacketRecord, userId: string): Promise<boolean | undefined> {
-  const slots = await d.packets.slots(packet.id);
+  const slots = await d.packets.slots(packet);
   const list = claimList(packet, slots);
   if (list.length !== packet.count) return undefined;
   return list.some((c) => c.userId === userId && c.best);
@@ -119,8 +127,17 @@ async function repeatClaim(d: Deps, who: Principal, packet: PacketRecord): Promi
   // Waiting is measured on the real clock: the domain clock may be frozen in tests.
   const started = Date.now();
   for (;;) {
-    const slot = await d.packets.slotOf(packetId, who.userId);
+    // Sharded: the marker's index while polling; every counter's slots only before a takeover.
+    let slot = await d.packets.slotOf(packet, who.userId, { thorough: false });
+    let marker: MarkerRecord | undefined;
+    if (!slot) {
+      marker = await d.packets.marker(packetId, who.userId);
+      if (!marker) throw new Error('claim: marker vanished');
+      if (d.now() - marker.atMs >= CLAIM_TAKEOVER_MS) slot = await d.packets.slotOf(packet, who.userId);
+    }
+    if (slot?.void) slot = undefined;
     if (slot && !slot.void) {
+      if (packet.counters && marker && marker.index === undefined) await d.packets.noteSlotIndex(packetId, who.userId, slot.index);
       await d.wallets.append(who.userId, slot.seqHint, claimCredit(packetId, slot));
       const fresh = (await d.packets.get(packetId)) ?? packet;
       const result: ClaimResult = { packetId, amount: slot.amount, claimedAt: slot.at, repeat: true };
@@ -130,7 +147,6 @@ async function repeatClaim(d: Deps, who: Principal, packet: PacketRecord): Promi
       }
       return { status: 200, body: result };
     }
-    const marker = await d.packets.marker(packetId, who.userId);
     if (!marker) throw new Error('claim: marker vanished');
     const nowMs = d.now();
     if (nowMs - marker.atMs >= CLAIM_TAKEOVER_MS) {

@@ -17,7 +17,7 @@ export async function openCode(d: Deps, who: Principal, code: string): Promise<O
   const { packet } = await packetOfCode(d, code);
   const nowMs = d.now();
   const state = claimability(packet, nowMs);
-  const mine = await d.packets.slotOf(packet.id, who.userId);
+  const mine = await d.packets.slotOf(packet, who.userId);
   const body: Record<string, unknown> = { target: 'packet', packet: packetSummary(packet, nowMs), claimable: state.claimable && !mine };
   if (mine && !mine.void) {
     body.reason = 'ALREADY_CLAIMED';

@@ -1,3 +1,4 @@
+import { counterCount, isSharded } from '../domain/share-counters';
 import { fail } from '../domain/errors';
 import { derivedId } from '../domain/ids';
 import { dayKeyUtc8, feeFor, policyFor, type Fen } from '../domain/money';
@@ -84,6 +85,8 @@ export async function createPacket(d: Deps, who: Principal, input: CreatePacketI
       senderHint: senderState.seq,
       feeHint: feeState.seq,
       ...(recipient ? { recipientId: recipient.userId, recipientName: recipient.name } : {}),
+      // > 100 shares: claims count on several counter items (hot packets, issue 5).
+      ...(isSharded(input.count) ? { counters: counterCount(input.count) } : {}),
     };
     const stored = await d.packets.create(record, { shard: dueShard(d, id), at: iso(nowMs + FUNDING_GRACE_MS) });
     const funded = stored.state === 'funding' || stored.state === 'canceled' ? await fundPacket(d, stored, false) : stored;
@@ -121,7 +124,7 @@ export async function getPacket(d: Deps, who: Principal, id: string): Promise<Ou
   const p = await d.packets.get(id);
   if (!p) fail('NOT_FOUND', '红包不存在');
   const packet = p!;
-  const slots = await d.packets.slots(id);
+  const slots = await d.packets.slots(packet);
   const insider = packet.senderId === who.userId || slots.some((s) => s.userId === who.userId && !s.void);
   const forwards = insider ? await d.packets.forwards(id) : undefined;
   return { status: 200, body: packetView(packet, slots, d.now(), insider, forwards) };
@@ -140,7 +143,7 @@ export async function newPacketCode(d: Deps, who: Principal, id: string, kind: '
   const packet = p!;
   const isSender = packet.senderId === who.userId;
   if (kind === 'live' && !isSender) fail('FORBIDDEN', '只有发红包的人可以刷新二维码');
-  if (kind === 'share' && !isSender && !(await d.packets.slotOf(id, who.userId))) fail('FORBIDDEN', '领取后才能转发这个红包');
+  if (kind === 'share' && !isSender && !(await d.packets.slotOf(packet, who.userId))) fail('FORBIDDEN', '领取后才能转发这个红包');
   const state = claimability(packet, d.now());
   if (!state.claimable) fail(state.reason === 'PACKET_FINISHED' ? 'PACKET_FINISHED' : 'PACKET_EXPIRED', state.reason === 'PACKET_FINISHED' ? '红包已领完' : '红包已过期');
   const parent = via !== undefined ? forwardOfCode(d, via, id) : undefined;

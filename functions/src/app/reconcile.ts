@@ -11,7 +11,7 @@
  *      one parallel Scan — or take a scope (tests: a closed world inside a shared table);
  *   2. walk each account's ledger oldest first, a page at a time, `concurrency` accounts at once:
  *      chain and balance checks, and the per-packet / per-transfer / per-top-up aggregates;
- *   3. each packet: its slots, then its item and share amounts; compare with the aggregates,
+ *   3. each packet: its slots, then its counters (> 100 shares), its item and share amounts; compare with the aggregates,
  *      and only where they differ read markers or credits one by one;
  *   4. transfers, top-ups, ledger entries of packets that do not exist, conservation as of T;
  *   5. save the report, the latest copy and the events.
@@ -38,6 +38,7 @@ import {
   type ReconcileClock,
 } from '../domain/reconcile';
 import { randomId } from '../domain/ids';
+import { takenAcross } from '../domain/share-counters';
 import { DynamoReconcileStore, eachLimited, type Discovery, type ReconcileReport } from '../store/reconcile';
 
 export interface ReconcileOptions {
@@ -131,9 +132,13 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'>, opts: ReconcileOpti
   let staleShares = 0;
   const campaignPackets = new Map<string, number>();
   await eachLimited(found.packets, concurrency, async (packetId) => {
-    const slots = await store.slots(packetId);
-    const item = await store.packet(packetId);
-    if (!item) return; // never written (its ledger entries, if any, are reported below)
+    // Slots, then counters, then the item: a counter or the item is never older than a slot.
+    // The first read only learns where the slots are (share count and counters are fixed).
+    const head = await store.packet(packetId);
+    if (!head) return; // never written (its ledger entries, if any, are reported below)
+    const slots = await store.slots(packetId, head.count as number);
+    const counters = typeof head.counters === 'number' ? await store.counters(packetId, head.counters) : undefined;
+    const item = (await store.packet(packetId)) ?? head;
     const input = {
       packet: {
         id: packetId,
@@ -142,7 +147,8 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'>, opts: ReconcileOpti
         count: item.count as number,
         fee: (item.fee as number) ?? 0,
         state: item.state as string,
-        claimed: item.claimed as number,
+        claimed: counters ? takenAcross(counters) : (item.claimed as number),
+        counters,
         createdAt: item.createdAt as string,
         expiresAtMs: item.expiresAtMs as number,
         refundedAmount: item.refundedAmount as number | undefined,

@@ -87,7 +87,8 @@ export interface SettleResult {
  * recorded them, makes sure every recorded share was credited, refunds the rest exactly once.
  *
  * Timeline: [A] state → settling (conditional: only after expiry; from now on no claim can take
- * a share, so `claimed` is final) → [B] void slots for taken-but-unrecorded indexes (a late
+ * a share, so `claimed` is final) → [A′] > 100 shares: close every counter (each close returns
+ * its final count; re-closing is harmless) → [B] void slots for taken-but-unrecorded indexes (a late
  * claim's slot put then fails and it answers PACKET_EXPIRED) → [C] credit any recorded slot
  * whose claim crashed before its credit → [D] refund total − Σ recorded shares to the sender
  * (opId `refund:<packet>`, at most once) → [E] state → settled, leave the due index.
@@ -100,17 +101,23 @@ export async function settlePacket(d: Deps, packetId: string, nowMs: number): Pr
   const senderState = await d.wallets.state(pre.senderId);
   const p = await d.packets.beginSettle(packetId, nowMs, senderState.seq);
   if (!p) return { refunded: 0, settled: false };
-  let slots = await d.packets.slots(packetId);
+  // A sharded packet's counters are closed one by one after [A]; each close returns that
+  // counter's final count. Until every one is closed a claim may still take from it — so the
+  // slots are read only after.
+  const counters = await d.packets.closeCounters(p);
+  let slots = await d.packets.slots(p);
   const recorded = new Set(slots.map((s) => s.index));
   const at = iso(nowMs);
   let voided = false;
-  for (let i = 0; i < p.claimed; i++) {
-    if (!recorded.has(i)) {
-      await d.packets.voidSlot(packetId, i, at);
-      voided = true;
+  for (const c of counters) {
+    for (let i = c.start; i < c.start + Math.min(c.claimed, c.size); i++) {
+      if (!recorded.has(i)) {
+        await d.packets.voidSlot(packetId, i, at);
+        voided = true;
+      }
     }
   }
-  if (voided) slots = await d.packets.slots(packetId);
+  if (voided) slots = await d.packets.slots(p);
   let granted = 0;
   for (const s of slots) {
     if (s.void) continue;

@@ -52,6 +52,7 @@
  * O(accounts + packets + transfers + top-ups) × ~100 bytes, independent of the number of claims
  * and ledger entries, which dominate the table.
  */
+import { isTaken, type CounterState } from './share-counters';
 import { createHash } from 'node:crypto';
 import type { Fen } from './money';
 import { LEDGER_GENESIS, ledgerEntryHash, type ChainedEntry } from './ledger-chain';
@@ -344,7 +345,10 @@ export interface PacketFacts {
   count: number;
   fee: Fen;
   state: string;
+  /** Shares taken (sharded packets: Σ over the counters). */
   claimed: number;
+  /** Packets of > 100 shares: their counters, read after the slots. */
+  counters?: readonly CounterState[] | undefined;
   createdAt: string;
   expiresAtMs: number;
   refundedAmount?: Fen | undefined;
@@ -434,7 +438,8 @@ export function checkPacket(input: PacketInput, money: PacketMoney | undefined, 
   const holders = new Set<string>();
   let grantedAll = 0;
   for (const s of slots) {
-    if (s.index >= p.claimed || s.index >= p.count) bad('slot_beyond_counter', `slot ${s.index} but ${p.claimed} taken of ${p.count}`);
+    if (p.counters ? !isTaken(p.counters, s.index) : s.index >= p.claimed) bad('slot_beyond_counter', `slot ${s.index} but ${p.claimed} taken of ${p.count}`);
+    else if (s.index >= p.count) bad('slot_beyond_counter', `slot ${s.index} of ${p.count} shares`);
     if (s.void) continue;
     if (holders.has(s.userId)) bad('duplicate_share', `account ${s.userId} holds two shares (slot ${s.index})`);
     holders.add(s.userId);

@@ -1,5 +1,6 @@
 import { DynamoDBClient, type ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -63,7 +64,7 @@ export interface WriteInfo {
 }
 
 /**
- * The store's only door to DynamoDB: single-item conditional writes, GetItem, Query,
+ * The store's only door to DynamoDB: single-item conditional writes, GetItem, BatchGetItem, Query,
  * BatchWriteItem and (reconciliation only) Scan — nothing else (no transactions: dynalite lacks them, and the hot path
  * should not pay their double cost). Conditional-check failures come back as `false`/`undefined`,
  * never as exceptions, so adapters map them to domain results.
@@ -75,6 +76,11 @@ export interface Db {
   /** The updated item (ALL_NEW), or undefined when the condition failed. */
   update(key: Key, update: string, expr?: Expr): Promise<Item | undefined>;
   query(input: QueryInput): Promise<QueryPage>;
+  /**
+   * Several items by key (BatchGetItem, 100 keys per request, retrying unprocessed keys), in no
+   * particular order; missing items are simply absent.
+   */
+  batchGet(keys: readonly Key[], consistent?: boolean): Promise<Item[]>;
   /** Unconditional puts, 25 per request, retrying unprocessed items. */
   batchPut(items: Item[]): Promise<void>;
   /**
@@ -234,6 +240,21 @@ export class DynamoDb implements Db {
       }),
     );
     return { items: (r.Items ?? []) as Item[], lastKey: r.LastEvaluatedKey, scanned: r.ScannedCount ?? 0 };
+  }
+
+  async batchGet(keys: readonly Key[], consistent = true): Promise<Item[]> {
+    const out: Item[] = [];
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Array<Record<string, unknown>> = keys.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 8) throw new Error('batchGet: unprocessed keys after retries');
+        const r = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.t]: { Keys: pending, ConsistentRead: consistent } } }));
+        out.push(...((r.Responses?.[this.t] ?? []) as Item[]));
+        pending = r.UnprocessedKeys?.[this.t]?.Keys ?? [];
+        if (pending.length) await new Promise((res) => setTimeout(res, 20 * 2 ** attempt));
+      }
+    }
+    return out;
   }
 
   async batchPut(items: Item[]): Promise<void> {

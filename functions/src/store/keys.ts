@@ -1,3 +1,5 @@
+import { counterOf } from '../domain/share-counters';
+
 /**
  * Every partition key, sort key and GSI key format of the single table lives here.
  * No other module builds a key string.
@@ -5,7 +7,9 @@
  * Design rule for the claim path: the four items a claim writes (marker, packet, slot, ledger
  * entry) sit under four different partition keys, each item < 1 KB, so one claim costs at most
  * one write unit on any one partition. Two partitions are per packet (`PKT#`, `SLOTS#`): each
- * takes exactly 1 WCU per claim, so a packet is bound by one partition's 1,000 WCU/s, not less.
+ * takes exactly 1 WCU per claim, so a packet of ≤ 100 shares is bound by one partition's
+ * 1,000 WCU/s, not less. A bigger packet counts on n = ⌈count/100⌉ counter items (`CNTR#`) and
+ * keeps each counter's slots under its own `SLOTS#<packet>#<k>`, so it is bound by n × 1,000.
  * The indexes are KEYS_ONLY and only written where a claim adds a new item (the ledger entry →
  * `RECV#<user>`), never keyed by packet; updates of the packet's counter touch no index.
  *
@@ -16,7 +20,8 @@
  * | packet (hot)    | PKT#<packet>           | PACKET          | DUE#<shard> / <dueAt>#<id> | SENT#<user> / <createdAt> |
  * | share amounts   | PKT#<packet>           | SHARES          |                            |                           |
  * | claim marker    | CLAIM#<packet>#<user>  | MARKER          |                            |                           |
- * | slot (claim)    | SLOTS#<packet>         | <index, 6 dig.> |                            |                           |
+ * | slot (claim)    | SLOTS#<packet>[#<k>]   | <index, 6 dig.> |                            |                           |
+ * | share counter k | CNTR#<packet>#<k>      | COUNTER         |                            |                           |
  * | forward         | FWD#<packet>           | <forward id>    |                            |                           |
  * | campaign        | CAMP#<campaign>        | CAMPAIGN        | DUE#<shard> (while funding)| CAMPS#<user> / <createdAt>|
  * | API key         | APIKEY#<key id>        | KEY             |                            |                           |
@@ -54,8 +59,15 @@ export const Keys = {
   packet: (packetId: string) => ({ pk: `PKT#${packetId}`, sk: 'PACKET' }),
   shares: (packetId: string) => ({ pk: `PKT#${packetId}`, sk: 'SHARES' }),
   claimMarker: (packetId: string, userId: string) => ({ pk: `CLAIM#${packetId}#${userId}`, sk: 'MARKER' }),
-  slotsPk: (packetId: string) => `SLOTS#${packetId}`,
-  slot: (packetId: string, index: number) => ({ pk: `SLOTS#${packetId}`, sk: indexKey(index) }),
+  /**
+   * The slots of one share counter (see domain/share-counters.ts): counter 0 — every slot of a
+   * packet of ≤ 100 shares — under `SLOTS#<packet>`, counter k > 0 under `SLOTS#<packet>#<k>`.
+   */
+  slotsPk,
+  /** A share's slot, under its counter's partition (derived from the index alone). */
+  slot: (packetId: string, index: number) => ({ pk: slotsPk(packetId, counterOf(index)), sk: indexKey(index) }),
+  /** Counter k of a packet of > 100 shares (a packet of ≤ 100 counts on its own item). */
+  shareCounter: (packetId: string, counter: number) => ({ pk: `CNTR#${packetId}#${counter}`, sk: 'COUNTER' }),
   transfer: (transferId: string) => ({ pk: `XFER#${transferId}`, sk: 'XFER' }),
   topup: (topupId: string) => ({ pk: `TOPUP#${topupId}`, sk: 'TOPUP' }),
   /** A forward of a packet (one per forwarder and source code: its id is derived from both). */
@@ -85,6 +97,10 @@ export const Keys = {
   received: (userId: string, atIso: string) => ({ gsi2pk: `RECV#${userId}`, gsi2sk: atIso }),
   receivedPk: (userId: string) => `RECV#${userId}`,
 } as const;
+
+function slotsPk(packetId: string, counter = 0): string {
+  return counter === 0 ? `SLOTS#${packetId}` : `SLOTS#${packetId}#${counter}`;
+}
 
 function dueShardPk(shard: number): string {
   return `DUE#${shard}`;

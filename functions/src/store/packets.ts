@@ -1,4 +1,6 @@
+import { randomInt } from 'node:crypto';
 import type { Fen } from '../domain/money';
+import { counterCount, counterRanges, isSharded, pickCounter, takenAcross, type CounterState } from '../domain/share-counters';
 import type { SplitMode } from '../domain/split';
 import { Indexes, Keys, refOfPk } from './keys';
 import { queryAll, type Db, type Item } from './db';
@@ -18,7 +20,11 @@ export const PacketStates = {
 } as const;
 export type PacketState = (typeof PacketStates)[keyof typeof PacketStates];
 
-/** The packet item: small (< 1 KB), the only item every claim updates. */
+/**
+ * The packet item: small (< 1 KB). A packet of ≤ 100 shares counts its claims on it (`claimed`);
+ * a bigger one on its share counters (`counters` of them, see domain/share-counters.ts), and
+ * every read through {@link PacketStore.get} fills `claimed` with their sum.
+ */
 export interface PacketRecord {
   id: string;
   senderId: string;
@@ -30,8 +36,13 @@ export interface PacketRecord {
   scene: string;
   fee: Fen;
   state: PacketState;
-  /** Shares taken so far: the next claim takes index `claimed`. */
+  /**
+   * Shares taken so far. Single counter: the next claim takes index `claimed`. Sharded: the sum
+   * over the counters as read (0 on the stored item, which no claim writes).
+   */
   claimed: number;
+  /** Present on packets of > 100 shares: how many counter items hold their claims. */
+  counters?: number;
   createdAt: string;
   expiresAt: string;
   expiresAtMs: number;
@@ -80,13 +91,25 @@ export interface MarkerRecord {
   atMs: number;
   attempt: number;
   seqHint: number;
+  /**
+   * Sharded packets: the share index this claim recorded, set right after its slot put (so the
+   * account's slot is one GetItem away instead of a read of every counter's slots).
+   */
+  index?: number;
 }
 
 export interface SharesRecord {
   amounts: Fen[];
 }
 
-export type TakeShareResult = { kind: 'taken'; index: number; packet: PacketRecord } | { kind: 'refused'; packet: PacketRecord | undefined };
+/**
+ * `taken`: the claim owns share `index`; `last`: it took the packet's last share as far as one
+ * read tells (then 手气最佳 may be decided). `refused`: the packet as read now, to say why.
+ */
+export type TakeShareResult = { kind: 'taken'; index: number; packet: PacketRecord; last: boolean } | { kind: 'refused'; packet: PacketRecord | undefined };
+
+/** What locates a packet's counters and slots: its id and share count (fixed at creation). */
+export type PacketRef = Pick<PacketRecord, 'id' | 'count'>;
 
 /** The store port of the packet aggregate: packet, shares, claim markers and slots. */
 export interface PacketStore {
@@ -106,9 +129,19 @@ export interface PacketStore {
   putMarker(m: MarkerRecord): Promise<boolean>;
   marker(packetId: string, userId: string): Promise<MarkerRecord | undefined>;
   takeOverMarker(m: MarkerRecord, at: string, atMs: number): Promise<boolean>;
+  /** Sharded packets: notes on the account's marker which share its recorded slot holds. */
+  noteSlotIndex(packetId: string, userId: string, index: number): Promise<void>;
   putSlot(packetId: string, s: SlotRecord): Promise<boolean>;
   voidSlot(packetId: string, index: number, at: string): Promise<boolean>;
-  slots(packetId: string): Promise<SlotRecord[]>;
+  /** Every slot of the packet (every counter's partition), by index. */
+  slots(p: PacketRef): Promise<SlotRecord[]>;
+  /** The packet's counters as read now (one for a packet of ≤ 100 shares: its own item). */
+  counters(p: PacketRecord, consistent?: boolean): Promise<CounterState[]>;
+  /**
+   * Closes every counter of a packet in `settling` so no claim can take a share any more, and
+   * returns their final state. For a single-counter packet `beginSettle` already closed it.
+   */
+  closeCounters(p: PacketRecord): Promise<CounterState[]>;
   /**
    * Writes packets with their shares in batches (BatchWriteItem, unconditional): for campaigns,
    * whose packets are deterministic so a re-write is identical. Only for packets not yet
@@ -121,7 +154,12 @@ export interface PacketStore {
   putForward(f: ForwardRecord): Promise<ForwardRecord>;
   /** A packet's forwards, oldest first. */
   forwards(packetId: string): Promise<ForwardRecord[]>;
-  slotOf(packetId: string, userId: string): Promise<SlotRecord | undefined>;
+  /**
+   * The account's slot on a packet, if it recorded one. Sharded packets find it through the
+   * account's marker; a marker without its index (claim in flight, or crashed between slot and
+   * note) is looked up in every counter's slots unless `thorough` is false.
+   */
+  slotOf(p: PacketRef, userId: string, opts?: { thorough?: boolean }): Promise<SlotRecord | undefined>;
   beginSettle(id: string, nowMs: number, refundHint: number): Promise<PacketRecord | undefined>;
   finishSettle(id: string, refunded: Fen, at: string): Promise<PacketRecord | undefined>;
   listSent(userId: string, limit: number, startKey?: Record<string, unknown>): Promise<{ ids: string[]; lastKey?: Record<string, unknown> }>;
@@ -130,7 +168,7 @@ export interface PacketStore {
 const PACKET_FIELDS = [
   'id', 'senderId', 'senderName', 'total', 'count', 'mode', 'greeting', 'scene', 'fee', 'state', 'claimed',
   'createdAt', 'expiresAt', 'expiresAtMs', 'codeValidity', 'senderHint', 'feeHint', 'refundHint', 'refundedAmount', 'settledAt',
-  'recipientId', 'recipientName', 'campaignId',
+  'recipientId', 'recipientName', 'campaignId', 'counters',
 ] as const;
 
 function toPacket(it: Item | undefined): PacketRecord | undefined {
@@ -157,9 +195,45 @@ function toSlot(it: Item): SlotRecord {
 /** Packets seen by this process (see PacketStore.recent), refreshed by every claim's update. */
 const recentPackets = new Map<string, PacketRecord>();
 function remember(p: PacketRecord): PacketRecord {
-  if (recentPackets.size >= SHARES_CACHE_MAX) recentPackets.clear();
+  if (recentPackets.size >= SHARES_CACHE_MAX) {
+    recentPackets.clear();
+    fullCounters.clear();
+  }
   recentPackets.set(p.id, p);
   return p;
+}
+
+/**
+ * Counters this process saw full, per packet: a claim does not try them again (counters only
+ * ever fill). Cleared with the packet cache.
+ */
+const fullCounters = new Map<string, Set<number>>();
+
+/** Counter items written or closed at once (creation and settlement, not the claim path). */
+const COUNTER_WRITE_CONCURRENCY = 10;
+
+function toCounter(it: Item): CounterState {
+  return { counter: it.counter as number, start: it.start as number, size: it.size as number, claimed: it.claimed as number, closed: it.closed === true };
+}
+
+/** The counter items of a new sharded packet (claimed 0, open until its expiry). */
+function counterItems(p: PacketRecord): Item[] {
+  return counterRanges(p.count).map((r) => ({ ...Keys.shareCounter(p.id, r.counter), packetId: p.id, ...r, claimed: 0, expiresAtMs: p.expiresAtMs }));
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function inParallel<T, R>(items: readonly T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
 }
 
 /** Share lists never change after creation, so a warm function keeps them. */
@@ -172,7 +246,29 @@ export class DynamoPacketStore implements PacketStore {
 
   async get(id: string, consistent = true) {
     const p = toPacket(await this.db.get(Keys.packet(id), consistent));
+    if (p?.counters && p.state !== 'funding' && p.state !== 'canceled') p.claimed = takenAcross(await this.counters(p, consistent));
     return p && p.state !== 'funding' ? remember(p) : p;
+  }
+
+  async counters(p: PacketRecord, consistent = true): Promise<CounterState[]> {
+    if (!p.counters) return [{ counter: 0, start: 0, size: p.count, claimed: p.claimed, closed: p.state !== 'active' }];
+    const keys = Array.from({ length: p.counters }, (_, k) => Keys.shareCounter(p.id, k));
+    const found = (await this.db.batchGet(keys, consistent)).map(toCounter).sort((a, b) => a.counter - b.counter);
+    if (found.length !== p.counters) throw new Error(`packets: ${p.id} has ${found.length} of ${p.counters} counters`);
+    return found;
+  }
+
+  async closeCounters(p: PacketRecord): Promise<CounterState[]> {
+    if (!p.counters) return this.counters(p);
+    return inParallel(
+      Array.from({ length: p.counters }, (_, k) => k),
+      COUNTER_WRITE_CONCURRENCY,
+      async (k) => {
+        const it = await this.db.update(Keys.shareCounter(p.id, k), 'SET closed = :t', { condition: 'attribute_exists(pk)', values: { ':t': true } });
+        if (!it) throw new Error(`packets: counter ${k} of ${p.id} missing`);
+        return toCounter(it);
+      },
+    );
   }
 
   async recent(id: string) {
@@ -199,7 +295,15 @@ export class DynamoPacketStore implements PacketStore {
     return rec;
   }
 
+  /**
+   * Timeline: counters (sharded packets; put-if-absent, so a retry never resets one that counts)
+   * → packet item. A crash between them leaves counters of a packet that does not exist: the
+   * retry finds them and writes the packet. Nothing claims before the packet is active.
+   */
   async create(p: PacketRecord, due: { shard: number; at: string }): Promise<PacketRecord> {
+    if (p.counters) {
+      await inParallel(counterItems(p), COUNTER_WRITE_CONCURRENCY, (c) => this.db.put(c, { condition: 'attribute_not_exists(pk)' }));
+    }
     const item: Item = {
       ...Keys.packet(p.id),
       ...p,
@@ -233,8 +337,10 @@ export class DynamoPacketStore implements PacketStore {
     );
   }
 
-  /** The claim's one write on the hot item: take the next share index. */
+  /** The claim's one write on a hot item: take the next share index of a counter with room. */
   async takeShare(id: string, nowMs: number): Promise<TakeShareResult> {
+    const known = await this.recent(id);
+    if (known?.counters) return this.takeFromCounters(known, nowMs);
     const it = await this.db.update(Keys.packet(id), 'SET claimed = claimed + :one', {
       condition: '#s = :active AND claimed < #count AND expiresAtMs > :now',
       names: { '#s': 'state', '#count': 'count' },
@@ -242,14 +348,63 @@ export class DynamoPacketStore implements PacketStore {
     });
     if (!it) return { kind: 'refused', packet: await this.get(id) };
     const packet = remember(toPacket(it)!);
-    return { kind: 'taken', index: packet.claimed - 1, packet };
+    return { kind: 'taken', index: packet.claimed - 1, packet, last: packet.claimed >= packet.count };
+  }
+
+  /**
+   * Sharded packets: one conditional update of a random counter not known to be full (open,
+   * not full, not expired). A refusal is read back to tell why: closed or expired ends the
+   * claim; full marks the counter and — the first time — refreshes which counters are full with
+   * one BatchGetItem, so a claim on a nearly drained packet does not probe full counters one by
+   * one. Counters only ever fill, so every refusal shrinks the candidates and the loop ends;
+   * when none is left, a consistent read decides between "finished" and a stale picture.
+   */
+  private async takeFromCounters(p: PacketRecord, nowMs: number): Promise<TakeShareResult> {
+    const n = p.counters!;
+    let full = fullCounters.get(p.id);
+    if (!full) fullCounters.set(p.id, (full = new Set()));
+    let refreshed = 0;
+    for (let attempt = 0; attempt <= 4 * n + 4; attempt++) {
+      const k = pickCounter(n, full, randomInt);
+      if (k === undefined) {
+        if (refreshed >= 2) break;
+        const now = await this.counters(p, true);
+        refreshed = 2;
+        if (now.some((c) => c.closed)) break;
+        for (const c of now) if (c.claimed >= c.size) full.add(c.counter);
+        continue;
+      }
+      const it = await this.db.update(Keys.shareCounter(p.id, k), 'SET claimed = claimed + :one', {
+        condition: 'attribute_exists(pk) AND attribute_not_exists(closed) AND claimed < #size AND expiresAtMs > :now',
+        names: { '#size': 'size' },
+        values: { ':one': 1, ':now': nowMs },
+      });
+      if (it) {
+        const c = toCounter(it);
+        let last = false;
+        if (c.claimed >= c.size) {
+          full.add(k);
+          // This claim filled its counter: the packet is finished if every other one is full too.
+          last = full.size === n || takenAcross(await this.counters(p, true)) >= p.count;
+        }
+        return { kind: 'taken', index: c.start + c.claimed - 1, packet: p, last };
+      }
+      const c = await this.db.get(Keys.shareCounter(p.id, k));
+      if (!c || c.closed === true || (c.expiresAtMs as number) <= nowMs) break;
+      full.add(k);
+      if (refreshed === 0) {
+        refreshed = 1;
+        for (const s of await this.counters(p, false)) if (s.claimed >= s.size) full.add(s.counter);
+      }
+    }
+    return { kind: 'refused', packet: await this.get(p.id) };
   }
 
   async putMarker(m: MarkerRecord) {
     return this.db.put({ ...Keys.claimMarker(m.packetId, m.userId), ...m }, { condition: 'attribute_not_exists(pk)' });
   }
 
-  async marker(packetId: string, userId: string) {
+  async marker(packetId: string, userId: string): Promise<MarkerRecord | undefined> {
     const it = await this.db.get(Keys.claimMarker(packetId, userId));
     if (!it) return undefined;
     return {
@@ -259,7 +414,12 @@ export class DynamoPacketStore implements PacketStore {
       atMs: it.atMs as number,
       attempt: it.attempt as number,
       seqHint: it.seqHint as number,
+      ...(typeof it.index === 'number' ? { index: it.index } : {}),
     };
+  }
+
+  async noteSlotIndex(packetId: string, userId: string, index: number) {
+    await this.db.update(Keys.claimMarker(packetId, userId), 'SET #index = :i', { condition: 'attribute_exists(pk)', names: { '#index': 'index' }, values: { ':i': index } });
   }
 
   async takeOverMarker(m: MarkerRecord, at: string, atMs: number) {
@@ -272,12 +432,15 @@ export class DynamoPacketStore implements PacketStore {
     );
   }
 
+  /**
+   * Two passes: share lists and counters first, packet items after, so a crash between batches
+   * never leaves a packet item without its counters (`existing` sees only packet items, and a
+   * packet that does not exist yet has nothing to claim, so re-writing its counters is safe).
+   */
   async createMany(items: Array<{ packet: PacketRecord; shares: number[]; due: { shard: number; at: string } }>): Promise<void> {
+    await this.db.batchPut(items.flatMap(({ packet: p, shares }) => [{ ...Keys.shares(p.id), amounts: shares }, ...(p.counters ? counterItems(p) : [])]));
     await this.db.batchPut(
-      items.flatMap(({ packet: p, shares, due }) => [
-        { ...Keys.shares(p.id), amounts: shares },
-        { ...Keys.packet(p.id), ...p, ...Keys.due(due.shard, due.at, p.id), ...Keys.sent(p.senderId, `${p.createdAt}#${p.id}`) },
-      ]),
+      items.map(({ packet: p, due }) => ({ ...Keys.packet(p.id), ...p, ...Keys.due(due.shard, due.at, p.id), ...Keys.sent(p.senderId, `${p.createdAt}#${p.id}`) })),
     );
   }
 
@@ -317,23 +480,32 @@ export class DynamoPacketStore implements PacketStore {
     );
   }
 
-  async slots(packetId: string) {
-    const items = await queryAll(this.db, {
-      keyCondition: 'pk = :pk',
-      values: { ':pk': Keys.slotsPk(packetId) },
-      consistent: true,
-    });
-    return items.map(toSlot);
+  async slots(p: PacketRef) {
+    const parts = await inParallel(
+      Array.from({ length: counterCount(p.count) }, (_, k) => k),
+      COUNTER_WRITE_CONCURRENCY,
+      (k) => queryAll(this.db, { keyCondition: 'pk = :pk', values: { ':pk': Keys.slotsPk(p.id, k) }, consistent: true }),
+    );
+    return parts.flat().map(toSlot);
   }
 
-  async slotOf(packetId: string, userId: string) {
-    const items = await queryAll(this.db, {
-      keyCondition: 'pk = :pk',
-      filter: 'userId = :u',
-      values: { ':pk': Keys.slotsPk(packetId), ':u': userId },
-      consistent: true,
-    });
-    return items[0] ? toSlot(items[0]) : undefined;
+  async slotOf(p: PacketRef, userId: string, opts: { thorough?: boolean } = {}) {
+    if (isSharded(p.count)) {
+      const m = await this.marker(p.id, userId);
+      if (!m) return undefined;
+      if (m.index !== undefined) {
+        const it = await this.db.get(Keys.slot(p.id, m.index));
+        return it && it.userId === userId ? toSlot(it) : undefined;
+      }
+      if (opts.thorough === false) return undefined;
+    }
+    const parts = await inParallel(
+      Array.from({ length: counterCount(p.count) }, (_, k) => k),
+      COUNTER_WRITE_CONCURRENCY,
+      (k) => queryAll(this.db, { keyCondition: 'pk = :pk', filter: 'userId = :u', values: { ':pk': Keys.slotsPk(p.id, k), ':u': userId }, consistent: true }),
+    );
+    const mine = parts.flat();
+    return mine[0] ? toSlot(mine[0]) : undefined;
   }
 
   /** Closes an expired packet to claims; re-entrant so a crashed sweeper's work is resumed. */

@@ -9,9 +9,10 @@
  * for the claim path, and a whole-table pass must not fill a warm function's caches.
  *
  * DynamoDB actions: Scan, Query (table, and index gsi2 for the rare credit look-ups), GetItem,
- * PutItem.
+ * BatchGetItem (share counters), PutItem.
  */
 import { dayKeyUtc8, type Fen } from '../domain/money';
+import { counterCount, type CounterState } from '../domain/share-counters';
 import { addToBag, emptyBag, holderFp, type Bag, type CampaignFacts, type LedgerLine, type Mismatch, type MismatchKind, type SlotFact, type TopupFact } from '../domain/reconcile';
 import type { Db, Item } from './db';
 import { Indexes, Keys, OpsKeys, seqKey } from './keys';
@@ -126,19 +127,33 @@ export class DynamoReconcileStore {
     return n;
   }
 
-  /** A packet's slots (at most its share count), read before the packet item (see checkPacket). */
-  async slots(packetId: string): Promise<SlotFact[]> {
+  /**
+   * A packet's slots (at most its share count; every counter's partition), read before its
+   * counters and its item (see checkPacket).
+   */
+  async slots(packetId: string, count: number): Promise<SlotFact[]> {
     const out: SlotFact[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.query({ keyCondition: 'pk = :pk', values: { ':pk': Keys.slotsPk(packetId) }, consistent: true, ...(startKey ? { startKey } : {}) });
-      this.itemsRead += page.items.length;
-      for (const it of page.items) {
-        out.push({ index: Number.parseInt(it.sk, 10), userId: it.userId as string, amount: it.amount as number, at: it.at as string, ...(it.void === true ? { void: true } : {}) });
-      }
-      startKey = page.lastKey;
-    } while (startKey);
+    for (let k = 0; k < counterCount(count); k++) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await this.db.query({ keyCondition: 'pk = :pk', values: { ':pk': Keys.slotsPk(packetId, k) }, consistent: true, ...(startKey ? { startKey } : {}) });
+        this.itemsRead += page.items.length;
+        for (const it of page.items) {
+          out.push({ index: Number.parseInt(it.sk, 10), userId: it.userId as string, amount: it.amount as number, at: it.at as string, ...(it.void === true ? { void: true } : {}) });
+        }
+        startKey = page.lastKey;
+      } while (startKey);
+    }
     return out;
+  }
+
+  /** The share counters of a packet of > 100 shares (one BatchGetItem per 100). */
+  async counters(packetId: string, n: number): Promise<CounterState[]> {
+    const items = await this.db.batchGet(Array.from({ length: n }, (_, k) => Keys.shareCounter(packetId, k)));
+    this.itemsRead += items.length;
+    return items
+      .map((it) => ({ counter: it.counter as number, start: it.start as number, size: it.size as number, claimed: it.claimed as number, closed: it.closed === true }))
+      .sort((a, b) => a.counter - b.counter);
   }
 
   async packet(packetId: string): Promise<Item | undefined> {

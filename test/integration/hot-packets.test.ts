@@ -1,0 +1,219 @@
+/**
+ * Hot packets past one partition (issue 5): packets of > 100 shares count their claims on
+ * several counter items and keep each counter's slots under its own partition. These tests run
+ * the money rules of SPEC §8 against the real store protocol on such packets: one share per
+ * account across counters, Σ = total, the claim list exact, settlement closing every counter
+ * before it refunds, and the crash windows of the sharded claim path.
+ */
+import { claim } from '../../functions/src/app/claims';
+import { FEE_ACCOUNT } from '../../functions/src/app/context';
+import { createPacket } from '../../functions/src/app/packets';
+import { settlePacket } from '../../functions/src/app/settlement';
+import { DomainError } from '../../functions/src/domain/errors';
+import { counterCount, counterOf, SHARES_PER_COUNTER } from '../../functions/src/domain/share-counters';
+import { queryAll } from '../../functions/src/store/db';
+import { Keys } from '../../functions/src/store/keys';
+import { Clock, idem, inBatches, login, makeApi, sendPacket, testDeps, topup, type TestUser } from '../helpers/app';
+import { ledgerOf, violations } from '../helpers/invariants';
+
+const d = testDeps();
+const api = makeApi(d);
+
+const who = (u: TestUser, tier: 'personal' | 'enterprise' | 'provider' = 'personal') => ({ userId: u.userId, name: u.name, tier, roles: ['user'] });
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof DomainError) return e.code;
+    throw e;
+  }
+  return 'OK';
+}
+
+describe('hot packets: shares spread over counter items', () => {
+  test('the bank test on a sharded 1,000-share packet: 1,200 users × 2 concurrent claims, 1,000 winners, one share each, Σ = total', async () => {
+    const sender = await login(api, { tier: 'enterprise', name: '某某公司' });
+    await topup(api, sender, 100_000);
+    await topup(api, sender, 100_000);
+    await topup(api, sender, 1_200); // the 0.6 % fee
+    const sent = await sendPacket(api, sender, { total: 200_000, count: 1_000, mode: 'lucky' });
+    const stored = await d.packets.get(sent.packet.id);
+    expect(stored?.counters).toBe(10);
+    const users: TestUser[] = await inBatches(1_200, 100, () => login(api));
+
+    const results = await inBatches(1_200, 150, async (i) => {
+      const u = users[i]!;
+      const rs = await Promise.all([0, 1].map(() => api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } })));
+      return { u, rs };
+    });
+
+    let sum = 0;
+    const winners: Array<{ u: TestUser; amount: number }> = [];
+    for (const { u, rs } of results) {
+      for (const r of rs) {
+        expect([200, 409]).toContain(r.status);
+        if (r.status === 409) expect(['PACKET_FINISHED', 'CLAIM_IN_PROGRESS']).toContain(r.body.error.code);
+      }
+      const ok = rs.filter((r) => r.status === 200);
+      if (ok.length === 0) continue;
+      expect(new Set(ok.map((r) => r.body.amount)).size).toBe(1); // a repeat returns the same share
+      expect(ok.filter((r) => r.body.repeat === false)).toHaveLength(1);
+      winners.push({ u, amount: ok[0]!.body.amount });
+      sum += ok[0]!.body.amount as number;
+    }
+    expect(winners).toHaveLength(1_000);
+    expect(sum).toBe(200_000);
+
+    // Every counter handed out exactly its range; every slot sits under its counter's partition.
+    const p = (await d.packets.get(sent.packet.id))!;
+    const counters = await d.packets.counters(p);
+    expect(counters.map((c) => [c.start, c.size, c.claimed])).toEqual(Array.from({ length: 10 }, (_, k) => [k * 100, 100, 100]));
+    for (let k = 0; k < 10; k++) {
+      const part = await queryAll(d.db, { keyCondition: 'pk = :pk', values: { ':pk': Keys.slotsPk(p.id, k) } });
+      expect(part).toHaveLength(100);
+      for (const it of part) expect(counterOf(Number.parseInt(it.sk, 10))).toBe(k);
+    }
+
+    // The claim list is exact: 1,000 claimers, each once, amounts summing to the total, one 手气最佳.
+    const view = await api('GET', `/v1/packets/${p.id}`, { token: sender.token });
+    expect(view.body.status).toBe('finished');
+    expect(view.body.claimedCount).toBe(1_000);
+    expect(view.body.claims).toHaveLength(1_000);
+    expect(new Set(view.body.claims.map((c: { userId: string }) => c.userId)).size).toBe(1_000);
+    expect(view.body.claimedAmount).toBe(200_000);
+    expect(view.body.claims.filter((c: { best: boolean }) => c.best)).toHaveLength(1);
+    const best = view.body.claims.find((c: { best: boolean }) => c.best);
+    expect(best.amount).toBe(Math.max(...view.body.claims.map((c: { amount: number }) => c.amount)));
+
+    // Wallets: each winner holds exactly its share; a loser holds nothing.
+    for (const w of winners.slice(0, 50)) expect((await d.wallets.state(w.u.userId)).balance).toBe(w.amount);
+    const losers = users.filter((u) => !winners.some((w) => w.u.userId === u.userId));
+    expect(losers).toHaveLength(200);
+    for (const u of losers.slice(0, 20)) expect((await d.wallets.state(u.userId)).balance).toBe(0);
+    // A winner's repeat finds its share through its marker (one read), not by reading every counter.
+    const again = await api('POST', '/v1/claims', { token: winners[0]!.u.token, body: { code: sent.shareCode.code } });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ repeat: true, amount: winners[0]!.amount });
+    const opened = await api('GET', `/v1/codes/${encodeURIComponent(sent.shareCode.code)}`, { token: winners[1]!.u.token });
+    expect(opened.body).toMatchObject({ claimable: false, reason: 'ALREADY_CLAIMED', myClaim: { amount: winners[1]!.amount } });
+
+    expect(await violations(d, { users: [sender.userId, ...users.map((u) => u.userId)], packets: [p.id], feeAccount: FEE_ACCOUNT })).toEqual([]);
+  }, 300_000);
+
+  test('one account, 20 parallel claims on a sharded packet: one share', async () => {
+    const sender = await login(api, { tier: 'enterprise' });
+    await topup(api, sender, 10_100);
+    const sent = await sendPacket(api, sender, { total: 10_000, count: 500, mode: 'equal' });
+    const greedy = await login(api);
+    const rs = await Promise.all(Array.from({ length: 20 }, () => api('POST', '/v1/claims', { token: greedy.token, body: { code: sent.code.code } })));
+    const ok = rs.filter((r) => r.status === 200);
+    expect(ok.filter((r) => !r.body.repeat)).toHaveLength(1);
+    for (const r of rs.filter((x) => x.status !== 200)) expect(r.body.error.code).toBe('CLAIM_IN_PROGRESS');
+    const p = (await d.packets.get(sent.packet.id))!;
+    expect(p.claimed).toBe(1);
+    expect((await d.packets.slots(p)).filter((s) => s.userId === greedy.userId)).toHaveLength(1);
+    expect(await ledgerOf(d, greedy.userId)).toHaveLength(1);
+  });
+
+  test('settlement closes every counter before it refunds; a share taken but never recorded is voided and refunded', async () => {
+    const t0 = Date.parse('2026-11-28T05:00:00Z');
+    const clock = new Clock(t0);
+    const dd = testDeps({ clock });
+    const sApi = makeApi(dd);
+    const sender = await login(sApi, { tier: 'enterprise' });
+    await topup(sApi, sender, 30_000);
+    const created = await createPacket(dd, who(sender, 'enterprise'), { total: 29_000, count: 290, mode: 'lucky', ttlSeconds: 600 }, idem());
+    const { packet, shareCode } = created.body as { packet: { id: string; expiresAt: string }; shareCode: { code: string } };
+    expect(counterCount(290)).toBe(3);
+    const claimers = await inBatches(40, 20, () => login(sApi));
+    const got = await inBatches(40, 20, (i) => claim(dd, who(claimers[i]!), shareCode.code).then((r) => r.body.amount));
+    // A claim that took a share and died before recording it (W2 done, W3 never).
+    const orphan = await dd.packets.takeShare(packet.id, clock.now());
+    expect(orphan.kind).toBe('taken');
+    const orphanIndex = (orphan as { index: number }).index;
+    const stored = (await dd.packets.get(packet.id))!;
+    expect(stored.claimed).toBe(41);
+
+    // Before expiry the packet cannot be settled.
+    expect(await settlePacket(dd, packet.id, clock.now())).toEqual({ refunded: 0, settled: false });
+    clock.t = Date.parse(packet.expiresAt) + 1;
+    // A claim racing the sweeper with a clock one second behind: the counter's own expiry check
+    // lets it through until settlement closes the counters; after that it is refused.
+    const late = await login(sApi);
+    const lateDeps = testDeps({ clock: new Clock(Date.parse(packet.expiresAt) - 1_000) });
+    const settled = await settlePacket(dd, packet.id, clock.now());
+    const granted = got.reduce((a, x) => a + x, 0);
+    expect(settled).toEqual({ refunded: 29_000 - granted, settled: true });
+    expect(await codeOf(claim(lateDeps, who(late), shareCode.code))).toBe('PACKET_EXPIRED');
+    const counters = await dd.packets.counters((await dd.packets.get(packet.id))!);
+    expect(counters.every((c) => c.closed)).toBe(true);
+    expect(counters.reduce((a, c) => a + c.claimed, 0)).toBe(41);
+    // The orphaned index is sealed: a late slot put for it fails.
+    const slots = await dd.packets.slots({ id: packet.id, count: 290 });
+    expect(slots.find((s) => s.index === orphanIndex)?.void).toBe(true);
+    expect(await dd.packets.putSlot(packet.id, { index: orphanIndex, userId: late.userId, name: 'x', amount: 1, at: new Date(clock.t).toISOString(), seqHint: 0 })).toBe(false);
+    // Settling again refunds nothing more.
+    expect(await settlePacket(dd, packet.id, clock.now() + 60_000)).toEqual({ refunded: 0, settled: false });
+    const refunds = (await ledgerOf(dd, sender.userId)).filter((e) => e.opId === `refund:${packet.id}`);
+    expect(refunds.map((e) => e.amount)).toEqual([29_000 - granted]);
+    const view = await sApi('GET', `/v1/packets/${packet.id}`, { token: sender.token });
+    expect(view.body).toMatchObject({ status: 'refunded', claimedCount: 40, claimedAmount: granted, refundedAmount: 29_000 - granted });
+    expect(await violations(dd, { users: [sender.userId, ...claimers.map((u) => u.userId), late.userId], packets: [packet.id], feeAccount: FEE_ACCOUNT })).toEqual([]);
+  }, 120_000);
+
+  test('a claim that recorded its slot but died before noting it on the marker: the retry finds the slot and credits it once', async () => {
+    const t0 = Date.parse('2026-11-28T06:00:00Z');
+    const clock = new Clock(t0);
+    const dd = testDeps({ clock });
+    const sApi = makeApi(dd);
+    const sender = await login(sApi, { tier: 'enterprise' });
+    await topup(sApi, sender, 20_200);
+    const created = await createPacket(dd, who(sender, 'enterprise'), { total: 20_000, count: 200, mode: 'equal', ttlSeconds: 600 }, idem());
+    const { packet, shareCode } = created.body as { packet: { id: string }; shareCode: { code: string } };
+    const u = await login(sApi);
+    // W1 marker, W2 counter, W3 slot — then the request dies (no note, no credit).
+    expect(await dd.packets.putMarker({ packetId: packet.id, userId: u.userId, at: new Date(clock.t).toISOString(), atMs: clock.now(), attempt: 0, seqHint: 0 })).toBe(true);
+    const taken = await dd.packets.takeShare(packet.id, clock.now());
+    const index = (taken as { index: number }).index;
+    expect(await dd.packets.putSlot(packet.id, { index, userId: u.userId, name: u.name, amount: 100, at: new Date(clock.t).toISOString(), seqHint: 0 })).toBe(true);
+    expect((await dd.packets.marker(packet.id, u.userId))?.index).toBeUndefined();
+    // While the first request could be alive, the fast lookup does not see the slot.
+    expect(await dd.packets.slotOf({ id: packet.id, count: 200 }, u.userId, { thorough: false })).toBeUndefined();
+    clock.t = t0 + 20_000; // past the takeover time
+    const r = await claim(dd, who(u), shareCode.code);
+    expect(r.body).toMatchObject({ amount: 100, repeat: true });
+    expect((await dd.packets.marker(packet.id, u.userId))?.index).toBe(index);
+    expect((await ledgerOf(dd, u.userId)).map((e) => e.amount)).toEqual([100]);
+    const again = await claim(dd, who(u), shareCode.code);
+    expect(again.body).toMatchObject({ amount: 100, repeat: true });
+    expect(await ledgerOf(dd, u.userId)).toHaveLength(1);
+    const p = (await dd.packets.get(packet.id))!;
+    expect(p.claimed).toBe(1);
+    expect(SHARES_PER_COUNTER).toBe(100);
+  });
+
+  test('a provider packet of 10,000 shares has 100 counters; a personal packet keeps the single counter', async () => {
+    const provider = await login(api, { tier: 'provider' });
+    await topup(api, provider, 100_000);
+    await topup(api, provider, 100_000);
+    await topup(api, provider, 1_000);
+    const big = await sendPacket(api, provider, { total: 200_000, count: 10_000, mode: 'equal' });
+    const p = (await d.packets.get(big.packet.id))!;
+    expect(p.counters).toBe(100);
+    const counters = await d.packets.counters(p);
+    expect(counters).toHaveLength(100);
+    expect(counters[99]).toMatchObject({ start: 9_900, size: 100, claimed: 0, closed: false });
+    const u = await login(api);
+    const r = await api('POST', '/v1/claims', { token: u.token, body: { code: big.shareCode.code } });
+    expect(r.body.amount).toBe(20);
+    expect((await d.packets.get(p.id))!.claimed).toBe(1);
+
+    const person = await login(api);
+    await topup(api, person, 1_000);
+    const small = await sendPacket(api, person, { total: 1_000, count: 100, mode: 'equal' });
+    const sp = (await d.packets.get(small.packet.id))!;
+    expect(sp.counters).toBeUndefined();
+    expect(await d.db.get(Keys.shareCounter(sp.id, 0))).toBeUndefined();
+  }, 120_000);
+});
