@@ -25,6 +25,7 @@
 process.env.LOG_REQUESTS = '0';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
+import './bench/quiet';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,7 +40,6 @@ import { routes as packetRoutes } from '../functions/handlers/packets';
 import { routes as claimRoutes } from '../functions/handlers/claims';
 import { REGION, createTable, startDynalite } from './bench/store';
 import { type Api, type ClaimSample, type SentPacket, type User, claimOnce, errorsOf, httpApi, inProcessApi, login, newSenderWithPacket, topup, sendPacket } from './bench/api';
-import './bench/quiet';
 import { reconcileBench } from './bench/reconcile';
 import { campaignBench } from './bench/campaign';
 import { hotPacketBench, PARTITION_WCU_PER_SEC, type HotPacketBench } from './bench/hot-packet';

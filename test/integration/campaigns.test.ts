@@ -95,7 +95,7 @@ describe('campaigns', () => {
       clock,
       db: baseDb({
         beforeWrite: (w) => {
-          if (w.op === 'batchWrite' && ++batches === 30) throw new Error('crash: Lambda died mid-campaign');
+          if (w.op === 'batchWrite' && ++batches === 160) throw new Error('crash: Lambda died mid-campaign');
         },
       }),
     });
@@ -170,6 +170,27 @@ describe('campaigns', () => {
     const person = await login(api);
     expect((await api('POST', '/v1/campaigns', { token: person.token, idem: idem(), body: body(1) })).status).toBe(403);
   });
+
+  test('campaign packets of > 100 shares get their counters: claims spread over them, stats and settlement exact', async () => {
+    const co = await login(api, { tier: 'enterprise' });
+    await topup(api, co, 100_000);
+    const r = await api('POST', '/v1/campaigns', { token: co.token, idem: idem(), body: { name: '大促', packet: { total: 25_000, count: 250, mode: 'lucky' }, quantity: 3 } });
+    expect(r.status).toBe(201);
+    const first = r.body.packets[0];
+    const p = (await d.packets.get(first.id))!;
+    expect(p.counters).toBe(3);
+    expect((await d.packets.counters(p)).map((c) => [c.start, c.size, c.claimed])).toEqual([[0, 100, 0], [100, 100, 0], [200, 50, 0]]);
+    const users = await Promise.all(Array.from({ length: 30 }, () => login(api)));
+    const got = await Promise.all(users.map((u) => api('POST', '/v1/claims', { token: u.token, body: { code: first.code } })));
+    expect(got.every((g) => g.status === 200)).toBe(true);
+    const stats = await api('GET', `/v1/campaigns/${r.body.campaignId}`, { token: co.token });
+    expect(stats.body).toMatchObject({ packets: 3, shares: 750, claimedShares: 30, claimedAmount: got.reduce((a, g) => a + (g.body.amount as number), 0) });
+    clock.advance(25 * 3_600_000);
+    for (const x of r.body.packets) await settlePacket(d, x.id, clock.now());
+    const settled = (await d.packets.get(first.id))!;
+    expect(settled).toMatchObject({ state: 'settled', claimed: 30, refundedAmount: 25_000 - stats.body.claimedAmount });
+    expect(await violations(d, { users: [co.userId, ...users.map((u) => u.userId)], packets: r.body.packets.map((x: { id: string }) => x.id), feeAccount: FEE_ACCOUNT, campaigns: [r.body.campaignId] })).toEqual([]);
+  }, 60_000);
 
   test('the split source is deterministic per seed and label, and differs across labels', () => {
     const seed = Buffer.alloc(32, 7);

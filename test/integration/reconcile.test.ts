@@ -196,6 +196,52 @@ describe('reconciliation', () => {
     expect(await store.report(report.runId)).toMatchObject({ runId: report.runId, ok: false, mismatches: report.mismatches, scope: 'scoped' });
   }, 60_000);
 
+  test('packets of > 100 shares: counters and per-counter slots reconcile clean; a second share in another counter and a slot its counter never handed out are found', async () => {
+    const clock = new Clock(Date.parse('2027-06-05T03:00:00Z'));
+    const d = testDeps({ clock });
+    const api = makeApi(d);
+    const w = await world(api, 32, 1, 2);
+    const [a, b] = w.users as [TestUser, TestUser];
+    await topup(api, a, 30_180);
+    await topup(api, b, 25_150);
+    const hot = await sendPacket(api, a, { total: 30_000, count: 300, mode: 'equal' });
+    const soon = await sendPacket(api, b, { total: 25_000, count: 250, mode: 'lucky', ttlSeconds: 60 });
+    w.packets.push(hot.packet.id, soon.packet.id);
+    const claimers = w.users.slice(2);
+    await limited(claimers.slice(0, 25), 8, async (u) => {
+      expect((await api('POST', '/v1/claims', { token: u.token, body: { code: hot.shareCode.code } })).status).toBe(200);
+    });
+    await limited(claimers.slice(20, 30), 8, async (u) => {
+      expect((await api('POST', '/v1/claims', { token: u.token, body: { code: soon.shareCode.code } })).status).toBe(200);
+    });
+    clock.advance(2 * MINUTE);
+    expect((await settlePacket(d, soon.packet.id, clock.now())).settled).toBe(true);
+    clock.advance(2 * MINUTE);
+    const clean = await reconcile(d, { scope: scopeOf(w), save: false });
+    expect(clean.listed).toEqual([]);
+    expect(clean.checked.slots).toBe(25 + 10);
+    expect(conserved(clean)).toBe(true);
+
+    // (a) A second share for one account, taken from another counter than its first.
+    const p = (await d.packets.get(hot.packet.id))!;
+    const twice = claimers[0]!;
+    const first = (await d.packets.slotOf(p, twice.userId))!;
+    const counters = await d.packets.counters(p);
+    const other = counters.find((c) => c.counter !== Math.floor(first.index / 100) && c.claimed < c.size)!;
+    await d.db.update(Keys.shareCounter(p.id, other.counter), 'SET claimed = claimed + :one', { values: { ':one': 1 } });
+    const at = new Date(clock.t).toISOString();
+    await d.db.put({ ...Keys.slot(p.id, other.start + other.claimed), userId: twice.userId, name: twice.name, amount: 100, at, seqHint: 0 });
+    // (b) A slot beyond what its counter handed out (a forged share with no counter behind it).
+    const stray = counters.find((c) => c.counter !== other.counter && c.claimed < c.size - 1)!;
+    await d.db.put({ ...Keys.slot(p.id, stray.start + stray.size - 1), userId: claimers[29]!.userId, name: 'x', amount: 100, at, seqHint: 0 });
+    clock.advance(2 * MINUTE);
+    const report = await reconcile(d, { scope: scopeOf(w), save: false });
+    expect(has(report, 'duplicate_share', p.id)).toBe(true);
+    expect(has(report, 'slot_beyond_counter', p.id)).toBe(true);
+    expect(report.listed.find((m) => m.kind === 'slot_beyond_counter')?.detail).toContain(`slot ${stray.start + stray.size - 1}`);
+    expect(report.listed.some((m) => m.id === soon.packet.id)).toBe(false);
+  }, 60_000);
+
   test('runs while claims, packets, transfers and refunds are in flight: no false alarm', async () => {
     const clock = new Clock(Date.parse('2027-06-03T05:00:00Z'));
     const d = testDeps({ clock });
