@@ -1,4 +1,5 @@
-import { Text, View } from '@tarojs/components';
+import { Button, Text, View } from '@tarojs/components';
+import { useState } from 'react';
 import type { ClaimView } from '../../../functions/src/http/contract';
 import { shortTime } from '../lib/format';
 import { formatYuan } from '../lib/money';
@@ -11,12 +12,23 @@ interface Props {
   finished: boolean;
 }
 
-/** Who claimed what, in claim order, with 手气最佳 on the luckiest share once all are claimed. */
+/** Lines rendered at first, and added per 查看更多: a 10,000-share packet has 10,000 claims. */
+export const CLAIMS_PAGE = 50;
+
+/**
+ * Who claimed what, in claim order, with 手气最佳 on the luckiest share once all are claimed.
+ * Long lists (enterprise and provider packets) render a page at a time; the caller's own line
+ * and the 手气最佳 line are always shown, pinned on top when they are not on the page yet.
+ */
 export function ClaimList({ claims, me, finished }: Props) {
+  const [shown, setShown] = useState(CLAIMS_PAGE);
   if (!claims.length) return null;
+  const page = claims.slice(0, shown);
+  const pinned = claims.slice(shown).filter((c) => c.userId === me || (finished && c.best));
+  const rest = claims.length - page.length;
   return (
     <View className="claims" role="list">
-      {claims.map((c) => (
+      {[...pinned, ...page].map((c) => (
         <View key={`${c.userId}-${c.claimedAt}`} className={`claim${c.userId === me ? ' claim--me' : ''}`} role="listitem">
           <View className="claim__avatar" aria-hidden="true">
             <Text>{[...c.name][0] ?? '?'}</Text>
@@ -34,6 +46,11 @@ export function ClaimList({ claims, me, finished }: Props) {
           </View>
         </View>
       ))}
+      {rest > 0 ? (
+        <Button className="claims__more" aria-label="查看更多领取记录" onClick={() => setShown((n) => n + CLAIMS_PAGE * 4)}>
+          {`查看更多（还有 ${rest} 人）`}
+        </Button>
+      ) : null}
     </View>
   );
 }
