@@ -9,8 +9,9 @@
  *    100, 1,000 and 10,000 shares. From the write units each partition took, the claims per
  *    second one packet could take on AWS, where one partition takes at most 1,000 WCU/s:
  *        bound = 1,000 ÷ (WCU on the packet's hottest partition per claim).
- *    The figure is taken over windows of consecutive claims (the worst window counts), so a
- *    drain whose load bunched on a few counters near its end would show it.
+ *    The load is taken over windows of consecutive claims, one second's worth at the rate being
+ *    claimed (a fixed point: a faster rate means bigger windows), and the worst window counts —
+ *    so a drain whose load bunched on a few counters, near its end or anywhere, shows it.
  *
  * Locally every request costs one shared CPU, so the drain's claims/s is about the same for
  * both sizes (a sharded claim makes one write more: the marker's note); the partition limit
@@ -197,13 +198,27 @@ function modelRow(shares: number, counters: number, packetId: string, per: Claim
   const all = partitionLoad(per);
   let hottest = { partition: '', wcu: 0 };
   for (const [k, v] of all) if (v > hottest.wcu) hottest = { partition: k.replace(packetId, '<packet>').replace(/u[A-Za-z0-9_-]{10,}/g, '<user>'), wcu: v };
-  // Windows of consecutive claims (by start order): ≥ 10 claims per counter, so one window
-  // sees a fair sample of how claims spread; a 100-share packet is one window.
-  const window = Math.min(per.length, Math.max(100, counters * 10));
+  // The worst hottest-partition load per claim over windows of `w` consecutive claims (by start
+  // order; the last, shorter window joins the one before).
+  const worstOver = (w: number) => {
+    let worst = 0;
+    for (let i = 0; i < per.length; i += w) {
+      const slice = per.slice(i, per.length - (i + w) < w ? per.length : i + w);
+      worst = Math.max(worst, Math.max(...partitionLoad(slice).values()) / slice.length);
+      if (slice.length > w) break;
+    }
+    return worst;
+  };
+  // Fixed point: at rate R a second holds R claims; start from the ideal and shrink.
+  let rate = counters * PARTITION_WCU_PER_SEC;
+  let window = per.length;
   let worst = 0;
-  for (let i = 0; i + window <= per.length; i += window) {
-    const load = partitionLoad(per.slice(i, i + window));
-    worst = Math.max(worst, Math.max(...load.values()) / window);
+  for (let step = 0; step < 8; step++) {
+    window = Math.max(1, Math.min(per.length, rate));
+    worst = worstOver(window);
+    const next = Math.floor(PARTITION_WCU_PER_SEC / worst);
+    if (next >= rate) break;
+    rate = next;
   }
   const wcu = per.reduce((a, c) => a + [...c.base.values(), ...c.index.values()].reduce((x, y) => x + y, 0), 0);
   const failed = per.reduce((a, c) => a + c.failedConditional, 0);

@@ -75,6 +75,11 @@ describe('hot packets: shares spread over counter items', () => {
       for (const it of part) expect(counterOf(Number.parseInt(it.sk, 10))).toBe(k);
     }
 
+    // Each claim's amount came back from its counter's update: it is the stored split's share.
+    const split = (await d.packets.shares(p.id))!.amounts;
+    const all = await d.packets.slots(p);
+    expect(all.every((s) => s.amount === split[s.index])).toBe(true);
+
     // The claim list is exact: 1,000 claimers, each once, amounts summing to the total, one 手气最佳.
     const view = await api('GET', `/v1/packets/${p.id}`, { token: sender.token });
     expect(view.body.status).toBe('finished');
@@ -204,6 +209,10 @@ describe('hot packets: shares spread over counter items', () => {
     const counters = await d.packets.counters(p);
     expect(counters).toHaveLength(100);
     expect(counters[99]).toMatchObject({ start: 9_900, size: 100, claimed: 0, closed: false });
+    // A counter carries its 100 amounts and stays one write unit (< 1 KB) even for big shares.
+    const item = (await d.db.get(Keys.shareCounter(p.id, 99)))!;
+    expect(item.amounts).toEqual((await d.packets.shares(p.id))!.amounts.slice(9_900));
+    expect(Buffer.byteLength(JSON.stringify({ ...item, amounts: (item.amounts as number[]).map(() => 1_999_999) }))).toBeLessThan(1_024);
     const u = await login(api);
     const r = await api('POST', '/v1/claims', { token: u.token, body: { code: big.shareCode.code } });
     expect(r.body.amount).toBe(20);

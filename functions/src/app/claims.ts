@@ -92,9 +92,9 @@ async function takeAndCredit(d: Deps, who: Principal, packetId: string, from: Wa
   const nowMs = d.now();
   const taken = await d.packets.takeShare(packetId, nowMs);
   if (taken.kind === 'refused') refuse(taken.packet);
-  const { index, packet, last } = taken as { index: number; packet: PacketRecord; last: boolean };
-  const shares = await d.packets.shares(packetId);
-  const amount = shares?.amounts[index];
+  const { index, packet, last, amount: carried } = taken as { index: number; packet: PacketRecord; last: boolean; amount?: number };
+  // A sharded packet's counter returned the amount with the index; otherwise the (cached) list.
+  const amount = carried ?? (await d.packets.shares(packetId))?.amounts[index];
   if (amount === undefined) throw new Error(`claim: packet ${packetId} has no share ${index}`);
   const slot: SlotRecord = { index, userId: who.userId, name: who.name, amount, at: iso(nowMs), seqHint, ...(via ? { via } : {}) };
   if (!(await d.packets.putSlot(packetId, slot))) fail('PACKET_EXPIRED', '红包已过期');

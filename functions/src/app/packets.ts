@@ -61,7 +61,8 @@ export async function createPacket(d: Deps, who: Principal, input: CreatePacketI
     const expiresAtMs = nowMs + ttl * 1000;
     const result = split(input.total, input.count, input.mode, { sigmaCap: policy.sigmaCap, random: d.random });
     if (!result.ok) SPLIT_REFUSALS[(result as { reason: SplitRefusal }).reason]();
-    await d.packets.putShares(id, (result as { shares: Fen[] }).shares);
+    // A retry keeps the first split (put-if-absent returns the stored list).
+    const shares = await d.packets.putShares(id, (result as { shares: Fen[] }).shares);
     const [senderState, feeState] = await Promise.all([
       d.wallets.state(who.userId),
       fee > 0 ? d.wallets.state(FEE_ACCOUNT) : Promise.resolve({ seq: 0 }),
@@ -88,7 +89,7 @@ export async function createPacket(d: Deps, who: Principal, input: CreatePacketI
       // > 100 shares: claims count on several counter items (hot packets, issue 5).
       ...(isSharded(input.count) ? { counters: counterCount(input.count) } : {}),
     };
-    const stored = await d.packets.create(record, { shard: dueShard(d, id), at: iso(nowMs + FUNDING_GRACE_MS) });
+    const stored = await d.packets.create(record, { shard: dueShard(d, id), at: iso(nowMs + FUNDING_GRACE_MS) }, shares.amounts);
     const funded = stored.state === 'funding' || stored.state === 'canceled' ? await fundPacket(d, stored, false) : stored;
     if (funded === 'canceled') throw new Error('unreachable: request funding never cancels');
     await riskAfter(d, who, policy.tier, movement());
@@ -175,7 +176,9 @@ export async function packetOfCode(d: Deps, code: string, recent = false): Promi
   const check = verifyCode(code, d.cfg.codeKeys, seconds(nowMs));
   if (!check.ok || check.claims.kind === 'receive') fail('CODE_INVALID', '无效的红包码');
   const claims = (check as { claims: CodeClaims }).claims;
-  const packet = recent ? await d.packets.recent(claims.target) : await d.packets.get(claims.target);
+  // Opening a code is a preview (the claim decides atomically): a big packet's counters are read
+  // eventually consistent there — half the read units on each counter's partition per open.
+  const packet = recent ? await d.packets.recent(claims.target) : await d.packets.get(claims.target, true, false);
   if (!packet) fail('CODE_INVALID', '无效的红包码');
   const p = packet!;
   const lifetime = claims.kind === 'live' ? { validitySeconds: p.codeValidity } : { untilSeconds: seconds(p.expiresAtMs) };

@@ -104,16 +104,23 @@ export interface SharesRecord {
 
 /**
  * `taken`: the claim owns share `index`; `last`: it took the packet's last share as far as one
- * read tells (then 手气最佳 may be decided). `refused`: the packet as read now, to say why.
+ * read tells (then 手气最佳 may be decided); `amount`: the share, when the counter carries its
+ * range's amounts (sharded packets), so the claim need not read the share list. `refused`: the packet as read now, to say why.
  */
-export type TakeShareResult = { kind: 'taken'; index: number; packet: PacketRecord; last: boolean } | { kind: 'refused'; packet: PacketRecord | undefined };
+export type TakeShareResult =
+  | { kind: 'taken'; index: number; packet: PacketRecord; last: boolean; amount?: Fen }
+  | { kind: 'refused'; packet: PacketRecord | undefined };
 
 /** What locates a packet's counters and slots: its id and share count (fixed at creation). */
 export type PacketRef = Pick<PacketRecord, 'id' | 'count'>;
 
 /** The store port of the packet aggregate: packet, shares, claim markers and slots. */
 export interface PacketStore {
-  get(id: string, consistent?: boolean): Promise<PacketRecord | undefined>;
+  /**
+   * The packet, with `claimed` summed over its counters if it has several (read with
+   * `countersConsistent`, by default as the packet item).
+   */
+  get(id: string, consistent?: boolean, countersConsistent?: boolean): Promise<PacketRecord | undefined>;
   /**
    * A packet as this process last saw it: exact in its fixed fields (sender, total, count,
    * expiry, code validity), possibly behind in `claimed` and `state`. For checks whose answer
@@ -122,7 +129,8 @@ export interface PacketStore {
   recent(id: string): Promise<PacketRecord | undefined>;
   putShares(id: string, amounts: Fen[]): Promise<SharesRecord>;
   shares(id: string): Promise<SharesRecord | undefined>;
-  create(p: PacketRecord, due: { shard: number; at: string }): Promise<PacketRecord>;
+  /** `shares`: the stored split; a sharded packet's counters carry their range of it. */
+  create(p: PacketRecord, due: { shard: number; at: string }, shares: readonly Fen[]): Promise<PacketRecord>;
   activate(id: string, due: { shard: number; at: string }): Promise<PacketRecord | undefined>;
   cancel(id: string): Promise<boolean>;
   takeShare(id: string, nowMs: number): Promise<TakeShareResult>;
@@ -216,9 +224,23 @@ function toCounter(it: Item): CounterState {
   return { counter: it.counter as number, start: it.start as number, size: it.size as number, claimed: it.claimed as number, closed: it.closed === true };
 }
 
-/** The counter items of a new sharded packet (claimed 0, open until its expiry). */
-function counterItems(p: PacketRecord): Item[] {
-  return counterRanges(p.count).map((r) => ({ ...Keys.shareCounter(p.id, r.counter), packetId: p.id, ...r, claimed: 0, expiresAtMs: p.expiresAtMs }));
+/**
+ * The counter items of a new sharded packet (claimed 0, open until its expiry). Each carries its
+ * range's share amounts (≤ 100 numbers: the item stays < 1 KB, so a claim's update is still
+ * 1 WCU) and the update returns them: a claim learns its amount from its own write, and no cold
+ * function has to read the packet's whole share list (tens of KB for 10,000 shares) from the
+ * packet's partition at once.
+ */
+function counterItems(p: PacketRecord, shares: readonly Fen[]): Item[] {
+  if (shares.length !== p.count) throw new Error(`packets: ${p.id} has ${shares.length} shares for ${p.count}`);
+  return counterRanges(p.count).map((r) => ({
+    ...Keys.shareCounter(p.id, r.counter),
+    packetId: p.id,
+    ...r,
+    claimed: 0,
+    expiresAtMs: p.expiresAtMs,
+    amounts: shares.slice(r.start, r.start + r.size),
+  }));
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time. */
@@ -244,9 +266,9 @@ const SHARES_CACHE_MAX = 5000;
 export class DynamoPacketStore implements PacketStore {
   constructor(private readonly db: Db) {}
 
-  async get(id: string, consistent = true) {
+  async get(id: string, consistent = true, countersConsistent = consistent) {
     const p = toPacket(await this.db.get(Keys.packet(id), consistent));
-    if (p?.counters && p.state !== 'funding' && p.state !== 'canceled') p.claimed = takenAcross(await this.counters(p, consistent));
+    if (p?.counters && p.state !== 'funding' && p.state !== 'canceled') p.claimed = takenAcross(await this.counters(p, countersConsistent));
     return p && p.state !== 'funding' ? remember(p) : p;
   }
 
@@ -300,9 +322,9 @@ export class DynamoPacketStore implements PacketStore {
    * → packet item. A crash between them leaves counters of a packet that does not exist: the
    * retry finds them and writes the packet. Nothing claims before the packet is active.
    */
-  async create(p: PacketRecord, due: { shard: number; at: string }): Promise<PacketRecord> {
+  async create(p: PacketRecord, due: { shard: number; at: string }, shares: readonly Fen[]): Promise<PacketRecord> {
     if (p.counters) {
-      await inParallel(counterItems(p), COUNTER_WRITE_CONCURRENCY, (c) => this.db.put(c, { condition: 'attribute_not_exists(pk)' }));
+      await inParallel(counterItems(p, shares), COUNTER_WRITE_CONCURRENCY, (c) => this.db.put(c, { condition: 'attribute_not_exists(pk)' }));
     }
     const item: Item = {
       ...Keys.packet(p.id),
@@ -387,7 +409,8 @@ export class DynamoPacketStore implements PacketStore {
           // This claim filled its counter: the packet is finished if every other one is full too.
           last = full.size === n || takenAcross(await this.counters(p, true)) >= p.count;
         }
-        return { kind: 'taken', index: c.start + c.claimed - 1, packet: p, last };
+        const amount = (it.amounts as Fen[] | undefined)?.[c.claimed - 1];
+        return { kind: 'taken', index: c.start + c.claimed - 1, packet: p, last, ...(amount !== undefined ? { amount } : {}) };
       }
       const c = await this.db.get(Keys.shareCounter(p.id, k));
       if (!c || c.closed === true || (c.expiresAtMs as number) <= nowMs) break;
@@ -438,7 +461,7 @@ export class DynamoPacketStore implements PacketStore {
    * packet that does not exist yet has nothing to claim, so re-writing its counters is safe).
    */
   async createMany(items: Array<{ packet: PacketRecord; shares: number[]; due: { shard: number; at: string } }>): Promise<void> {
-    await this.db.batchPut(items.flatMap(({ packet: p, shares }) => [{ ...Keys.shares(p.id), amounts: shares }, ...(p.counters ? counterItems(p) : [])]));
+    await this.db.batchPut(items.flatMap(({ packet: p, shares }) => [{ ...Keys.shares(p.id), amounts: shares }, ...(p.counters ? counterItems(p, shares) : [])]));
     await this.db.batchPut(
       items.map(({ packet: p, due }) => ({ ...Keys.packet(p.id), ...p, ...Keys.due(due.shard, due.at, p.id), ...Keys.sent(p.senderId, `${p.createdAt}#${p.id}`) })),
     );
