@@ -556,7 +556,7 @@ function hotRows(hot: HotPacketBench): string[][] {
     rows.push([
       'i',
       `capacity model, ${c.shares} shares (${c.counters} counter${c.counters > 1 ? 's' : ''})`,
-      `${c.claimsPerSecOnAws} claims/s on AWS = ${PARTITION_WCU_PER_SEC} WCU/s / ${c.worstWindowWcuPerClaim} WCU per claim on the hottest partition (worst window of ${c.window}; over all: ${c.hottest.partition}=${c.hottest.wcu} WCU / ${c.claims} claims); ${c.wcuPerClaim} WCU/claim in all, ${c.failedConditionalPerClaim} failed cond. writes/claim`,
+      `${c.claimsPerSecOnAws} claims/s on AWS = ${PARTITION_WCU_PER_SEC} WCU/s / ${c.worstWindowWcuPerClaim} WCU per claim on the hottest partition (worst window of ${c.window}; over all: ${c.hottest.partition}=${c.hottest.wcu} WCU / ${c.claims} claims); ${c.wcuPerClaim} WCU/claim in all, ${c.failedConditionalPerClaim} failed cond. writes/claim; whole table: ${c.tableQuotaClaimsPerSec} claims/s at the 40,000 WRU/s default quota, ${c.newTableClaimsPerSec} on a new unwarmed table`,
       c.target !== undefined ? `>= ${c.target}/s` : '-',
       c.pass === undefined ? '-' : verdict(c.pass),
     ]);

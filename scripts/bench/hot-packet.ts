@@ -31,6 +31,12 @@ import { log, pool, round, summarize, now, type LatencySummary } from './util';
 
 /** One partition's write limit on AWS (WCU/s). */
 export const PARTITION_WCU_PER_SEC = 1_000;
+/**
+ * The table-level bound, for comparison: an on-demand table's default quota is 40,000 write
+ * request units per second (adjustable), and a new on-demand table starts warm for 4,000.
+ */
+export const TABLE_WRU_QUOTA = 40_000;
+export const NEW_TABLE_WARM_WRU = 4_000;
 /** Targets of the issue: claims/s per packet on AWS. */
 export const HOT_TARGETS: Record<number, number> = { 100: 1_000, 10_000: 5_000 };
 
@@ -65,6 +71,9 @@ export interface CapacityModelRow {
   idealClaimsPerSec: number;
   failedConditionalPerClaim: number;
   wcuPerClaim: number;
+  /** Claims/s of the whole table at its default quota, and of a new, unwarmed on-demand table. */
+  tableQuotaClaimsPerSec: number;
+  newTableClaimsPerSec: number;
   target?: number;
   pass?: boolean;
 }
@@ -235,6 +244,8 @@ function modelRow(shares: number, counters: number, packetId: string, per: Claim
     idealClaimsPerSec: counters * PARTITION_WCU_PER_SEC,
     failedConditionalPerClaim: round(failed / per.length, 3),
     wcuPerClaim: round(wcu / per.length, 2),
+    tableQuotaClaimsPerSec: Math.floor(TABLE_WRU_QUOTA / (wcu / per.length)),
+    newTableClaimsPerSec: Math.floor(NEW_TABLE_WARM_WRU / (wcu / per.length)),
     ...(target !== undefined ? { target, pass: claimsPerSecOnAws >= target } : {}),
   };
 }
