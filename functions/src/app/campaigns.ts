@@ -14,6 +14,7 @@
  * escrow with some packets missing — the retry with the same key finishes W4–W5 (reconciliation
  * counts missing packets' money as a mismatch until then, never silently).
  */
+import { mapLimited } from '../concurrency';
 import { counterCount, isSharded } from '../domain/share-counters';
 import { randomBytes } from 'node:crypto';
 import { fail } from '../domain/errors';
@@ -203,19 +204,6 @@ async function ownCampaign(d: Deps, who: Principal, id: string): Promise<Campaig
   // Another owner's campaign is "not found": its existence is not for others to learn.
   if (!c || (c.ownerId !== who.userId && !who.roles.includes('admin'))) fail('NOT_FOUND', '活动不存在');
   return c!;
-}
-
-/** Runs `fn` over items with at most `limit` in flight. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  }));
-  return out;
 }
 
 /** GET /v1/campaigns/{id} — statistics: packets, claimed shares and amounts, refunds, claim rate, claims per hour. */

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { mapLimited } from '../concurrency';
 import type { Fen } from '../domain/money';
 import { counterCount, counterRanges, isSharded, pickCounter, takenAcross, type CounterState } from '../domain/share-counters';
 import type { SplitMode } from '../domain/split';
@@ -243,21 +244,6 @@ function counterItems(p: PacketRecord, shares: readonly Fen[]): Item[] {
   }));
 }
 
-/** Runs `fn` over `items`, at most `limit` at a time. */
-async function inParallel<T, R>(items: readonly T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return out;
-}
-
 /** Share lists never change after creation, so a warm function keeps them. */
 const sharesCache = new Map<string, SharesRecord>();
 const SHARES_CACHE_MAX = 5000;
@@ -282,7 +268,7 @@ export class DynamoPacketStore implements PacketStore {
 
   async closeCounters(p: PacketRecord): Promise<CounterState[]> {
     if (!p.counters) return this.counters(p);
-    return inParallel(
+    return mapLimited(
       Array.from({ length: p.counters }, (_, k) => k),
       COUNTER_WRITE_CONCURRENCY,
       async (k) => {
@@ -324,7 +310,7 @@ export class DynamoPacketStore implements PacketStore {
    */
   async create(p: PacketRecord, due: { shard: number; at: string }, shares: readonly Fen[]): Promise<PacketRecord> {
     if (p.counters) {
-      await inParallel(counterItems(p, shares), COUNTER_WRITE_CONCURRENCY, (c) => this.db.put(c, { condition: 'attribute_not_exists(pk)' }));
+      await mapLimited(counterItems(p, shares), COUNTER_WRITE_CONCURRENCY, (c) => this.db.put(c, { condition: 'attribute_not_exists(pk)' }));
     }
     const item: Item = {
       ...Keys.packet(p.id),
@@ -504,7 +490,7 @@ export class DynamoPacketStore implements PacketStore {
   }
 
   async slots(p: PacketRef) {
-    const parts = await inParallel(
+    const parts = await mapLimited(
       Array.from({ length: counterCount(p.count) }, (_, k) => k),
       COUNTER_WRITE_CONCURRENCY,
       (k) => queryAll(this.db, { keyCondition: 'pk = :pk', values: { ':pk': Keys.slotsPk(p.id, k) }, consistent: true }),
@@ -522,7 +508,7 @@ export class DynamoPacketStore implements PacketStore {
       }
       if (opts.thorough === false) return undefined;
     }
-    const parts = await inParallel(
+    const parts = await mapLimited(
       Array.from({ length: counterCount(p.count) }, (_, k) => k),
       COUNTER_WRITE_CONCURRENCY,
       (k) => queryAll(this.db, { keyCondition: 'pk = :pk', filter: 'userId = :u', values: { ':pk': Keys.slotsPk(p.id, k), ':u': userId }, consistent: true }),
