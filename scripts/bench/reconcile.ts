@@ -9,6 +9,7 @@
  * `npm run bench` runs it as section (g); `npx tsx scripts/bench/reconcile.ts [entries]` runs it
  * alone on its own in-process dynalite.
  */
+import { seededRandom } from '../../test/helpers/prng';
 import { reconcile } from '../../functions/src/app/reconcile';
 import { FEE_ACCOUNT } from '../../functions/src/app/context';
 import { LEDGER_GENESIS, ledgerEntryHash } from '../../functions/src/domain/ledger-chain';
@@ -34,19 +35,6 @@ export interface ReconcileBench {
   kinds: string;
 }
 
-/** mulberry32: a seeded generator, so every bench run reconciles the same history. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
-}
-
 interface Move {
   atMs: number;
   opId: string;
@@ -65,7 +53,8 @@ interface Move {
  * 26 h and 1 h ago, so all of it is before the run's cutoff.
  */
 export function generateHistory(targetEntries: number, seed = 20_261_128): { items: Item[]; entries: number; accounts: number; packets: number; slots: number; transfers: number } {
-  const rnd = prng(seed);
+  // Seeded, so every bench run reconciles the same history.
+  const { int: rnd } = seededRandom(seed);
   const nowMs = Date.now();
   const t0 = nowMs - 26 * 3_600_000;
   const iso = (ms: number) => new Date(ms).toISOString();

@@ -1,6 +1,6 @@
 import type { RandomSource } from '../../functions/src/domain/split';
 
-/** A seeded generator (mulberry32) so a failing crash case replays exactly. Tests only. */
+/** A seeded generator (mulberry32): a failing crash case replays exactly, a bench run repeats its history. Never for money. */
 export function seededRandom(seed: number): RandomSource {
   let a = seed >>> 0;
   const next = () => {

@@ -3,6 +3,7 @@
  * shown once, stored hashed, revocable, last use recorded; every create, revoke and (at most
  * once a minute per key) use is audited.
  */
+import type { ApiKeysResponse, CreateApiKeyResponse, RevokeApiKeyResponse } from '../http/contract';
 import { fail } from '../domain/errors';
 import { newApiKey, parseApiKey, scopeForTier, secretMatches, type ApiScope } from '../domain/api-keys';
 import { iso, type Outcome, type Principal } from './context';
@@ -12,7 +13,7 @@ import type { Deps } from './deps';
 export const MAX_KEYS = 20;
 
 /** POST /v1/api-keys — a new key for the caller's account (shown once). */
-export async function createApiKey(d: Deps, who: Principal, name: string | undefined): Promise<Outcome> {
+export async function createApiKey(d: Deps, who: Principal, name: string | undefined): Promise<Outcome<CreateApiKeyResponse>> {
   const profile = await d.accounts.get(who.userId);
   const scope = scopeForTier(profile?.tier ?? who.tier);
   if (!scope) fail('FORBIDDEN', '只有企业和服务商账户可以创建 API Key');
@@ -22,11 +23,11 @@ export async function createApiKey(d: Deps, who: Principal, name: string | undef
   const nowMs = d.now();
   await d.apiKeys.create({ keyId: key.keyId, ownerId: who.userId, name: name ?? key.keyId, scope: scope!, hash: key.hash, createdAt: iso(nowMs) });
   await d.audit.append(who.userId, { type: 'key_use', atMs: nowMs, details: { action: 'create', keyId: key.keyId, scope: scope! } });
-  return { status: 201, body: { keyId: key.keyId, apiKey: key.apiKey, scopes: [scope] } };
+  return { status: 201, body: { keyId: key.keyId, apiKey: key.apiKey, scopes: [scope!] } };
 }
 
 /** GET /v1/api-keys — the caller's keys, never their secrets. */
-export async function listApiKeys(d: Deps, who: Principal): Promise<Outcome> {
+export async function listApiKeys(d: Deps, who: Principal): Promise<Outcome<ApiKeysResponse>> {
   const keys = await d.apiKeys.list(who.userId);
   return {
     status: 200,
@@ -44,7 +45,7 @@ export async function listApiKeys(d: Deps, who: Principal): Promise<Outcome> {
 }
 
 /** DELETE /v1/api-keys/{keyId} — revokes one of the caller's keys; it stops working at once. */
-export async function revokeApiKey(d: Deps, who: Principal, keyId: string): Promise<Outcome> {
+export async function revokeApiKey(d: Deps, who: Principal, keyId: string): Promise<Outcome<RevokeApiKeyResponse>> {
   const nowMs = d.now();
   if (!(await d.apiKeys.revoke(who.userId, keyId, iso(nowMs)))) fail('NOT_FOUND', 'API Key 不存在或已撤销');
   await d.audit.append(who.userId, { type: 'key_use', atMs: nowMs, details: { action: 'revoke', keyId } });

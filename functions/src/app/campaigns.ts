@@ -14,6 +14,7 @@
  * escrow with some packets missing — the retry with the same key finishes W4–W5 (reconciliation
  * counts missing packets' money as a mismatch until then, never silently).
  */
+import type { CampaignsResponse, CampaignStats, CreateCampaignResponse } from '../http/contract';
 import { mapLimited } from '../concurrency';
 import { counterCount, isSharded } from '../domain/share-counters';
 import { randomBytes } from 'node:crypto';
@@ -195,7 +196,8 @@ export async function createCampaign(d: Deps, who: Principal, input: CreateCampa
     if (c.state === 'funding') await fund(d, c, policy.dailyLimit);
     await riskAfter(d, who, policy.tier, movement());
     const packets = packetsOf(c, d).map(({ packet }) => ({ id: packet.id, code: packetCode(d, packet, 'share').code }));
-    return { status: 201, body: { campaignId: c.id, name: c.name, quantity: c.quantity, debit: c.debit, fee: c.feePerPacket * c.quantity, expiresAt: c.expiresAt, packets } };
+    const body: CreateCampaignResponse = { campaignId: c.id, name: c.name, quantity: c.quantity, debit: c.debit, fee: c.feePerPacket * c.quantity, expiresAt: c.expiresAt, packets };
+    return { status: 201, body };
   });
 }
 
@@ -207,7 +209,7 @@ async function ownCampaign(d: Deps, who: Principal, id: string): Promise<Campaig
 }
 
 /** GET /v1/campaigns/{id} — statistics: packets, claimed shares and amounts, refunds, claim rate, claims per hour. */
-export async function campaignStats(d: Deps, who: Principal, id: string): Promise<Outcome> {
+export async function campaignStats(d: Deps, who: Principal, id: string): Promise<Outcome<CampaignStats>> {
   const c = await ownCampaign(d, who, id);
   const ids = Array.from({ length: c.quantity }, (_, i) => campaignPacketId(c.id, i));
   const rows = await mapLimited(ids, 16, async (pid) => {
@@ -256,7 +258,7 @@ export async function campaignStats(d: Deps, who: Principal, id: string): Promis
 }
 
 /** GET /v1/campaigns — the caller's campaigns, newest first (summaries). */
-export async function myCampaigns(d: Deps, who: Principal): Promise<Outcome> {
+export async function myCampaigns(d: Deps, who: Principal): Promise<Outcome<CampaignsResponse>> {
   const list = await d.campaigns.listByOwner(who.userId, 50);
   return {
     status: 200,

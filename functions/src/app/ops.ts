@@ -8,6 +8,7 @@
  * Each Lambda instance adds its counters with one UpdateItem per minute touched, at most every
  * 5 s or when the minute turns (never one per claim: that would make a global hot key).
  */
+import type { OpsResponse } from '../http/contract';
 import { conditionalWriteStats, type Db } from '../store/db';
 import { DynamoOpsFigures, emptyCounts, type MinuteCounts } from '../store/ops-figures';
 import { DynamoReconcileStore } from '../store/reconcile';
@@ -221,40 +222,8 @@ export async function observeSweep(d: Pick<Deps, 'db' | 'cfg'>, refunds: number,
   await figures.flush(d.db);
 }
 
-/** One minute of the operator figures (all instances summed). */
-export interface OpsMinute {
-  /** The minute's start, ISO UTC. */
-  minute: string;
-  packets: number;
-  /** First claims that succeeded (repeats excluded). */
-  claims: number;
-  /** Claim latency quantiles as the upper bound of their histogram bucket (ms); null: no claims. */
-  claimP50Ms: number | null;
-  claimP99Ms: number | null;
-  conditionalWrites: number;
-  conditionalFailures: number;
-  /** Packets refunded by the sweeper. */
-  refunds: number;
-}
-
-/** Totals over an operator-figures window. */
-export interface OpsTotals {
-  packets: number;
-  claims: number;
-  claimP50Ms: number | null;
-  claimP99Ms: number | null;
-  /** Refused ÷ conditional writes in integer basis points (0 when no conditional write). */
-  contentionBps: number;
-  refunds: number;
-}
-
-/** What {@link opsFigures} answers. */
-export interface OpsFigures {
-  /** Oldest first, one row per clock minute (zeros where idle). */
-  minutes: OpsMinute[];
-  totals: OpsTotals;
-  sweep: { oldestDueAgeSeconds: number };
-}
+/** What {@link opsFigures} answers: the live part of the operator view. */
+export type OpsFigures = Pick<OpsResponse, 'minutes' | 'totals' | 'sweep'>;
 
 /**
  * The live operator figures of the last `minutes` clock minutes up to `nowMs` (1 ≤ minutes ≤
@@ -270,7 +239,7 @@ export async function opsFigures(d: Pick<Deps, 'db' | 'cfg'>, nowMs: number, min
     new DynamoOpsFigures(d.db).read(new Date(first).toISOString(), new Date(last).toISOString()),
     oldestDueAgeSeconds(d, nowMs),
   ]);
-  const rows: OpsMinute[] = [];
+  const rows: OpsResponse['minutes'] = [];
   let total = emptyCounts();
   for (let t = first; t <= last; t += MINUTE_MS) {
     const c = counts.get(new Date(t).toISOString()) ?? emptyCounts();
@@ -312,7 +281,7 @@ export async function opsFigures(d: Pick<Deps, 'db' | 'cfg'>, nowMs: number, min
  * GET /v1/admin/ops — {@link opsFigures} at the domain clock's now, with the latest
  * reconciliation report.
  */
-export async function opsView(d: Pick<Deps, 'db' | 'cfg' | 'now'>, minutes: number) {
+export async function opsView(d: Pick<Deps, 'db' | 'cfg' | 'now'>, minutes: number): Promise<OpsResponse> {
   const nowMs = d.now();
   const [live, recon] = await Promise.all([opsFigures(d, nowMs, minutes), new DynamoReconcileStore(d.db).latest()]);
   return {
