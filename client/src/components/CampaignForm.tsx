@@ -1,11 +1,11 @@
 import { Text, View } from '@tarojs/components';
-import { useMemo, useRef, useState } from 'react';
+import { useMemo, useState } from 'react';
 import type { CreateCampaignRequest, CreateCampaignResponse } from '../api';
 import { ApiError, errorText } from '../api/errors';
 import { campaignCost, checkCampaign, EMPTY_CAMPAIGN, MAX_CAMPAIGN_QUANTITY, type CampaignFormValues } from '../lib/campaign';
-import { ActionKey } from '../lib/ids';
 import { formatBps, formatFen, formatYuan, parseYuan } from '../lib/money';
 import { refusalOf } from '../lib/refusal';
+import { useKeyedAction } from '../lib/useKeyedAction';
 import { DEFAULT_GREETING, MAX_GREETING, type Limits } from '../lib/sendRules';
 import { RefusalNotice } from './RefusalNotice';
 import { aria, Btn, ErrorNote, Field } from './ui';
@@ -31,10 +31,9 @@ export function CampaignForm({ limits, submit, onCreated, onTopUp, onStale }: Pr
   const [values, setValues] = useState<CampaignFormValues>(EMPTY_CAMPAIGN);
   const [step, setStep] = useState<'form' | 'confirm'>('form');
   const [strict, setStrict] = useState(false);
-  const [submitting, setSubmitting] = useState(false);
   const [submitError, setSubmitError] = useState<ApiError | undefined>();
-  const actionKey = useRef(new ActionKey('c'));
-  const busy = useRef(false);
+  const action = useKeyedAction('c');
+  const submitting = action.running;
 
   const check = useMemo(() => checkCampaign(values, limits, strict), [values, limits, strict]);
   const refusal = useMemo(() => refusalOf(submitError, { op: 'packet' }), [submitError]);
@@ -62,24 +61,15 @@ export function CampaignForm({ limits, submit, onCreated, onTopUp, onStale }: Pr
 
   const create = async () => {
     const ready = check.ready;
-    if (!ready || busy.current) return;
-    busy.current = true;
-    setSubmitting(true);
+    if (!ready || action.inFlight()) return;
     setSubmitError(undefined);
-    const key = actionKey.current.for(ready.body);
-    try {
-      const res = await submit(ready.body, key);
-      actionKey.current.done();
-      onCreated(res);
-    } catch (err) {
-      const e = err instanceof ApiError ? err : new ApiError('NETWORK_ERROR', 0);
-      if (!e.retryable) actionKey.current.done();
-      if (['INSUFFICIENT_FUNDS', 'LIMIT_PER_PACKET', 'LIMIT_DAILY'].includes(String(e.code))) onStale?.();
-      setSubmitError(e);
-    } finally {
-      busy.current = false;
-      setSubmitting(false);
-    }
+    await action.run(ready.body, submit, {
+      done: onCreated,
+      failed: (e) => {
+        if (['INSUFFICIENT_FUNDS', 'LIMIT_PER_PACKET', 'LIMIT_DAILY'].includes(String(e.code))) onStale?.();
+        setSubmitError(e);
+      },
+    });
   };
 
   const ready = check.ready;

@@ -1,6 +1,6 @@
 import { Text, View } from '@tarojs/components';
 import Taro from '@tarojs/taro';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { CreatePacketResponse } from '../../../functions/src/http/contract';
 import type { CreatePacketRequest } from '../../../functions/src/http/schemas';
 import { ApiError, errorText } from '../api/errors';
@@ -9,6 +9,7 @@ import { ActionKey } from '../lib/ids';
 import { extractCode } from '../lib/links';
 import { formatBps, formatFen, formatYuan, parseYuan } from '../lib/money';
 import { refusalOf } from '../lib/refusal';
+import { useKeyedAction } from '../lib/useKeyedAction';
 import { applyScene, checkSend, DEFAULT_GREETING, EMPTY_FORM, MAX_GREETING, SCENES, type Limits, type SendFormValues } from '../lib/sendRules';
 import { RefusalNotice } from './RefusalNotice';
 import { aria, Btn, ErrorNote, Field } from './ui';
@@ -75,13 +76,13 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale, me, iden
   const [offer, setOffer] = useState<Draft | undefined>(() => loadDraft());
   const [step, setStep] = useState<Step>('form');
   const [strict, setStrict] = useState(false);
-  const [submitting, setSubmitting] = useState(false);
   const [submitError, setSubmitError] = useState<ApiError | undefined>();
   const [waitingLimits, setWaitingLimits] = useState(false);
   const [rejected, setRejected] = useState<Rejected>({});
   const [recipientName, setRecipientName] = useState<{ id: string; name: string } | undefined>();
-  const actionKey = useRef(new ActionKey('p'));
-  const busy = useRef(false);
+  const action = useKeyedAction('p');
+  const actionKey = action.key;
+  const submitting = action.running;
 
   // Save the draft as it is typed — but not while the last one is still being offered.
   useEffect(() => {
@@ -154,41 +155,32 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale, me, iden
 
   const pay = async () => {
     const ready = check.ready;
-    if (!ready || busy.current) return;
-    busy.current = true;
-    setSubmitting(true);
+    if (!ready || action.inFlight()) return;
     setSubmitError(undefined);
-    const key = actionKey.current.for(ready.body);
-    saveDraft(values, actionKey.current.pending());
-    try {
-      const res = await submit(ready.body, key);
-      actionKey.current.done();
-      clearDraft();
-      onCreated(res);
-    } catch (err) {
-      const e = err instanceof ApiError ? err : new ApiError('NETWORK_ERROR', 0);
-      // A definite refusal ends this action (the next attempt is a new one); a lost answer
-      // keeps the key, so paying again returns the first result.
-      if (!e.retryable) {
-        actionKey.current.done();
-        saveDraft(values);
-      }
-      if (['INSUFFICIENT_FUNDS', 'LIMIT_PER_PACKET', 'LIMIT_DAILY'].includes(String(e.code))) onStale?.();
-      const recipientMessage = ready.body.recipient ? RECIPIENT_REFUSED[String(e.code)] : undefined;
-      if (recipientMessage) {
-        // The friend's code is what to fix: back to the form, the field marked.
-        setRejected({ recipient: { code: values.recipientCode, message: recipientMessage } });
-        setStep('form');
-        return;
-      }
-      const r = refusalOf(e, { op: 'packet' });
-      if (r?.field === 'greeting') setRejected({ greeting: { text: ready.body.greeting ?? '', word: r.word } });
-      else if (r?.field === 'amount') setRejected({ amount: { key: amountKey(values), message: r.title } });
-      setSubmitError(e);
-    } finally {
-      busy.current = false;
-      setSubmitting(false);
-    }
+    await action.run(ready.body, submit, {
+      sending: () => saveDraft(values, action.key.current.pending()),
+      done: (res) => {
+        clearDraft();
+        onCreated(res);
+      },
+      failed: (e, ended) => {
+        // A definite refusal ends this action (the next attempt is a new one); a lost answer
+        // keeps the key, so paying again returns the first result.
+        if (ended) saveDraft(values);
+        if (['INSUFFICIENT_FUNDS', 'LIMIT_PER_PACKET', 'LIMIT_DAILY'].includes(String(e.code))) onStale?.();
+        const recipientMessage = ready.body.recipient ? RECIPIENT_REFUSED[String(e.code)] : undefined;
+        if (recipientMessage) {
+          // The friend's code is what to fix: back to the form, the field marked.
+          setRejected({ recipient: { code: values.recipientCode, message: recipientMessage } });
+          setStep('form');
+          return;
+        }
+        const r = refusalOf(e, { op: 'packet' });
+        if (r?.field === 'greeting') setRejected({ greeting: { text: ready.body.greeting ?? '', word: r.word } });
+        else if (r?.field === 'amount') setRejected({ amount: { key: amountKey(values), message: r.title } });
+        setSubmitError(e);
+      },
+    });
   };
 
   const ready = check.ready;

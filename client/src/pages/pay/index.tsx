@@ -1,15 +1,15 @@
 import { Text, View } from '@tarojs/components';
 import Taro, { useRouter } from '@tarojs/taro';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { api, type TransferResponse, type WalletResponse } from '../../api';
 import { ApiError, errorText } from '../../api/errors';
 import { PageShell } from '../../components/PageShell';
 import { RefusalNotice } from '../../components/RefusalNotice';
 import { Btn, ErrorNote, Field } from '../../components/ui';
-import { ActionKey } from '../../lib/ids';
 import { extractCode, openPath, paramText } from '../../lib/links';
 import { formatYuan, parseYuan } from '../../lib/money';
 import { refusalOf, type Refusal } from '../../lib/refusal';
+import { useKeyedAction } from '../../lib/useKeyedAction';
 import './index.scss';
 
 /** Pay into someone's 收款码: scan it (weapp) or paste it (H5), then amount, note, pay. */
@@ -25,11 +25,10 @@ export default function PayPage() {
   const [amountError, setAmountError] = useState<string | undefined>();
   const [payError, setPayError] = useState<string | undefined>();
   const [refusal, setRefusal] = useState<Refusal | undefined>();
-  const [paying, setPaying] = useState(false);
+  const action = useKeyedAction('x');
+  const paying = action.running;
   const [done, setDone] = useState<TransferResponse | undefined>();
   const [wallet, setWallet] = useState<WalletResponse | undefined>();
-  const key = useRef(new ActionKey('x'));
-  const busy = useRef(false);
 
   useEffect(() => {
     api.wallet().then(setWallet, () => undefined);
@@ -75,7 +74,7 @@ export default function PayPage() {
   };
 
   const pay = async () => {
-    if (busy.current || !code || !payee) return;
+    if (action.inFlight() || !code || !payee) return;
     const p = parseYuan(amount);
     if (!p.ok) return setAmountError(p.error);
     if (p.fen < 1) return setAmountError('金额至少 0.01 元');
@@ -85,27 +84,19 @@ export default function PayPage() {
     setAmountError(undefined);
     setPayError(undefined);
     setRefusal(undefined);
-    busy.current = true;
-    setPaying(true);
     const body = note.trim() ? { code, amount: p.fen, note: note.trim() } : { code, amount: p.fen };
-    try {
-      const res = await api.transfer(body, key.current.for(body));
-      key.current.done();
-      setDone(res);
-    } catch (err) {
-      if (!(err instanceof ApiError && err.retryable)) key.current.done();
-      const e = err instanceof ApiError ? err : undefined;
-      const r = refusalOf(err, { op: 'transfer' });
-      if (r) {
-        setRefusal(r);
-        if (r.field === 'amount' || r.code === 'INSUFFICIENT_FUNDS') api.wallet().then(setWallet, () => undefined);
-        return;
-      }
-      setPayError(e?.code === 'CODE_EXPIRED' ? '收款码已过期，请让对方刷新后重新粘贴或扫码' : e?.retryable ? `${errorText(err)}（再次点击付款不会重复扣款）` : errorText(err));
-    } finally {
-      busy.current = false;
-      setPaying(false);
-    }
+    await action.run(body, api.transfer, {
+      done: setDone,
+      failed: (e, ended) => {
+        const r = refusalOf(e, { op: 'transfer' });
+        if (r) {
+          setRefusal(r);
+          if (r.field === 'amount' || r.code === 'INSUFFICIENT_FUNDS') api.wallet().then(setWallet, () => undefined);
+          return;
+        }
+        setPayError(e.code === 'CODE_EXPIRED' ? '收款码已过期，请让对方刷新后重新粘贴或扫码' : ended ? errorText(e) : `${errorText(e)}（再次点击付款不会重复扣款）`);
+      },
+    });
   };
 
   if (done) {

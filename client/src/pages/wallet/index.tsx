@@ -1,16 +1,16 @@
 import { Text, View } from '@tarojs/components';
 import Taro, { usePullDownRefresh, useReachBottom } from '@tarojs/taro';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { api, type LedgerLine, type WalletResponse } from '../../api';
-import { ApiError, errorText } from '../../api/errors';
+import { errorText } from '../../api/errors';
 import { PageShell } from '../../components/PageShell';
 import { RefusalNotice } from '../../components/RefusalNotice';
 import { aria, Btn, Empty, ErrorNote, Field, Loading } from '../../components/ui';
 import { LEDGER_TEXT, shortTime } from '../../lib/format';
-import { ActionKey } from '../../lib/ids';
 import { formatSigned, formatYuan, parseYuan } from '../../lib/money';
 import { refusalOf, type Refusal } from '../../lib/refusal';
 import { usePaged } from '../../lib/usePaged';
+import { useKeyedAction } from '../../lib/useKeyedAction';
 import './index.scss';
 
 const QUICK = [1_000, 5_000, 10_000, 20_000];
@@ -25,9 +25,8 @@ export default function WalletPage() {
   const [topupError, setTopupError] = useState<string | undefined>();
   const [refusal, setRefusal] = useState<Refusal | undefined>();
   const [done, setDone] = useState<string | undefined>();
-  const [paying, setPaying] = useState(false);
-  const busy = useRef(false);
-  const key = useRef(new ActionKey('t'));
+  const action = useKeyedAction('t');
+  const paying = action.running;
   const ledger = usePaged<LedgerLine>(async (cursor) => {
     const r = await api.ledger(cursor);
     return { items: r.entries, cursor: r.cursor };
@@ -59,7 +58,7 @@ export default function WalletPage() {
   });
 
   const topup = async () => {
-    if (busy.current) return;
+    if (action.inFlight()) return;
     const p = parseYuan(amount);
     if (!p.ok) return setFieldError(p.error);
     if (p.fen < 1) return setFieldError('金额至少 0.01 元');
@@ -68,24 +67,19 @@ export default function WalletPage() {
     setTopupError(undefined);
     setRefusal(undefined);
     setDone(undefined);
-    busy.current = true;
-    setPaying(true);
-    try {
-      const res = await api.topup(p.fen, key.current.for({ amount: p.fen }));
-      key.current.done();
-      setWallet((w) => (w ? { ...w, balance: res.balance } : w));
-      setDone(`已充值 ${formatYuan(res.amount)}`);
-      setAmount('');
-      void reload();
-    } catch (err) {
-      if (!(err instanceof ApiError && err.retryable)) key.current.done();
-      const r = refusalOf(err, { op: 'topup' });
-      if (r) return setRefusal(r);
-      setTopupError(err instanceof ApiError && err.retryable ? `${errorText(err)}（再次点击充值不会重复扣款）` : errorText(err));
-    } finally {
-      busy.current = false;
-      setPaying(false);
-    }
+    await action.run({ amount: p.fen }, (body, key) => api.topup(body.amount, key), {
+      done: (res) => {
+        setWallet((w) => (w ? { ...w, balance: res.balance } : w));
+        setDone(`已充值 ${formatYuan(res.amount)}`);
+        setAmount('');
+        void reload();
+      },
+      failed: (e, ended) => {
+        const r = refusalOf(e, { op: 'topup' });
+        if (r) return setRefusal(r);
+        setTopupError(ended ? errorText(e) : `${errorText(e)}（再次点击充值不会重复扣款）`);
+      },
+    });
   };
 
   return (
