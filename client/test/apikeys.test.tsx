@@ -10,20 +10,14 @@ const mockHide = new Set<() => void>();
 const mockShow = new Set<() => void>();
 const mockClipboard = jest.fn(async (_o: unknown) => ({ errMsg: 'ok' }));
 const mockRequest = jest.fn();
-jest.mock('@tarojs/taro', () => {
-  const actual = jest.requireActual('@tarojs/taro');
-  const hooks: Record<string, unknown> = {
+jest.mock('@tarojs/taro', () =>
+  require('./taroMock').taroWith({
     useDidShow: (cb: () => void) => mockShow.add(cb),
     useDidHide: (cb: () => void) => mockHide.add(cb),
     setClipboardData: (o: unknown) => mockClipboard(o),
     request: (o: unknown) => mockRequest(o),
-  };
-  const withHooks = (target: Record<string | symbol, unknown>) =>
-    new Proxy(target, { get: (t, key) => (typeof key === 'string' && key in hooks ? hooks[key] : t[key]) });
-  return new Proxy(actual, {
-    get: (t, key) => (key === 'default' ? withHooks(t.default) : typeof key === 'string' && key in hooks ? hooks[key] : t[key]),
-  });
-});
+  }),
+);
 
 const mockApi = { apiKeys: jest.fn(), createApiKey: jest.fn(), revokeApiKey: jest.fn() };
 jest.mock('../src/api', () => ({

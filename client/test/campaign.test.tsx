@@ -13,21 +13,15 @@ import { click, flush, type } from './helpers';
 
 const mockNavigate = jest.fn(async (_o: unknown) => ({ errMsg: 'ok' }));
 let mockParams: Record<string, string> = {};
-jest.mock('@tarojs/taro', () => {
-  const actual = jest.requireActual('@tarojs/taro');
-  const hooks: Record<string, unknown> = {
+jest.mock('@tarojs/taro', () =>
+  require('./taroMock').taroWith({
     useRouter: () => ({ params: mockParams }),
     useDidShow: () => undefined,
     useDidHide: () => undefined,
     usePullDownRefresh: () => undefined,
     navigateTo: (o: unknown) => mockNavigate(o),
-  };
-  const withHooks = (target: Record<string | symbol, unknown>) =>
-    new Proxy(target, { get: (t, key) => (typeof key === 'string' && key in hooks ? hooks[key] : t[key]) });
-  return new Proxy(actual, {
-    get: (t, key) => (key === 'default' ? withHooks(t.default) : typeof key === 'string' && key in hooks ? hooks[key] : t[key]),
-  });
-});
+  }),
+);
 
 /** uPlot replaced by a fake that records what it was given. */
 const mockPlots: Array<{ opts: { series: Array<{ label?: string; fill?: string }> }; data: unknown[][]; el: HTMLElement }> = [];

@@ -10,20 +10,14 @@ import { checkSend, EMPTY_FORM, type Limits } from '../src/lib/sendRules';
 import OpenPage from '../src/pages/open/index';
 import { click, field, flush, type, valueOf } from './helpers';
 
-jest.mock('@tarojs/taro', () => {
-  const actual = jest.requireActual('@tarojs/taro');
-  const hooks: Record<string, unknown> = {
+jest.mock('@tarojs/taro', () =>
+  require('./taroMock').taroWith({
     useRouter: () => ({ params: { c: 'SHARE-CODE-1' } }),
     useDidShow: () => undefined,
     useDidHide: () => undefined,
     useShareAppMessage: () => undefined,
-  };
-  const withHooks = (target: Record<string | symbol, unknown>) =>
-    new Proxy(target, { get: (t, key) => (typeof key === 'string' && key in hooks ? hooks[key] : t[key]) });
-  return new Proxy(actual, {
-    get: (t, key) => (key === 'default' ? withHooks(t.default) : typeof key === 'string' && key in hooks ? hooks[key] : t[key]),
-  });
-});
+  }),
+);
 
 const mockApi = { openCode: jest.fn(), claim: jest.fn(), packet: jest.fn(), newCode: jest.fn() };
 jest.mock('../src/api', () => ({

@@ -10,21 +10,15 @@ import { click, flush } from './helpers';
 const mockClipboard = jest.fn(async (_o: unknown) => ({ errMsg: 'setClipboardData:ok' }));
 
 /** Taro's page hooks stubbed (the router gives both pages their parameter). */
-jest.mock('@tarojs/taro', () => {
-  const actual = jest.requireActual('@tarojs/taro');
-  const hooks: Record<string, unknown> = {
+jest.mock('@tarojs/taro', () =>
+  require('./taroMock').taroWith({
     useRouter: () => ({ params: { c: 'SHARE-CODE-1', id: 'p1' } }),
     useDidShow: () => undefined,
     useDidHide: () => undefined,
     useShareAppMessage: () => undefined,
     setClipboardData: (o: unknown) => mockClipboard(o),
-  };
-  const withHooks = (target: Record<string | symbol, unknown>) =>
-    new Proxy(target, { get: (t, key) => (typeof key === 'string' && key in hooks ? hooks[key] : t[key]) });
-  return new Proxy(actual, {
-    get: (t, key) => (key === 'default' ? withHooks(t.default) : typeof key === 'string' && key in hooks ? hooks[key] : t[key]),
-  });
-});
+  }),
+);
 
 const summary = {
   id: 'p1',

@@ -8,19 +8,13 @@ import OpsPage from '../src/pages/ops/index';
 import { click, flush } from './helpers';
 
 /** Taro's page hooks (wired by the H5 build, absent under jest) stubbed; the API too. */
-jest.mock('@tarojs/taro', () => {
-  const actual = jest.requireActual('@tarojs/taro');
-  const hooks: Record<string, unknown> = {
+jest.mock('@tarojs/taro', () =>
+  require('./taroMock').taroWith({
     useDidShow: () => undefined,
     useDidHide: () => undefined,
     usePullDownRefresh: () => undefined,
-  };
-  const withHooks = (target: Record<string | symbol, unknown>) =>
-    new Proxy(target, { get: (t, key) => (typeof key === 'string' && key in hooks ? hooks[key] : t[key]) });
-  return new Proxy(actual, {
-    get: (t, key) => (key === 'default' ? withHooks(t.default) : typeof key === 'string' && key in hooks ? hooks[key] : t[key]),
-  });
-});
+  }),
+);
 
 /** uPlot replaced by a fake that records what the chart component does with it. */
 interface FakePlot {

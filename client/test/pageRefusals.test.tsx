@@ -6,22 +6,14 @@ import OpenPage from '../src/pages/open/index';
 import { click, flush, type } from './helpers';
 
 /** Taro's page hooks (wired by the H5 build, absent under jest) stubbed; the API too. */
-jest.mock('@tarojs/taro', () => {
-  const actual = jest.requireActual('@tarojs/taro');
-  const hooks: Record<string, unknown> = {
+jest.mock('@tarojs/taro', () =>
+  require('./taroMock').taroWith({
     useRouter: () => ({ params: { c: 'SHARE-CODE-1' } }),
     useDidShow: () => undefined,
     useDidHide: () => undefined,
     useShareAppMessage: () => undefined,
-  };
-  // Proxies, not copies: Taro's H5 modules import each other in a cycle (nothing may be read
-  // while loading); the Taro API transform reads hooks off the default export.
-  const withHooks = (target: Record<string | symbol, unknown>) =>
-    new Proxy(target, { get: (t, key) => (typeof key === 'string' && key in hooks ? hooks[key] : t[key]) });
-  return new Proxy(actual, {
-    get: (t, key) => (key === 'default' ? withHooks(t.default) : typeof key === 'string' && key in hooks ? hooks[key] : t[key]),
-  });
-});
+  }),
+);
 
 const packet = {
   id: 'p1',

@@ -8,22 +8,13 @@ import { click, field, flush, type } from './helpers';
  * The pay page as a whole: Taro's page hooks (wired by the H5 build, absent under jest) are
  * stubbed, and so is the API (no network).
  */
-jest.mock('@tarojs/taro', () => {
-  const actual = jest.requireActual('@tarojs/taro');
-  const hooks: Record<string, unknown> = {
+jest.mock('@tarojs/taro', () =>
+  require('./taroMock').taroWith({
     useRouter: () => ({ params: { c: 'RECEIVE-CODE-1' } }),
     useDidShow: () => undefined,
     useDidHide: () => undefined,
-  };
-  // A proxy, not a copy: Taro's H5 modules import each other in a cycle, so nothing of the real
-  // module may be read while it is still loading.
-  // (The Taro API transform reads the hooks off the default export: `Taro.useRouter`.)
-  const withHooks = (target: Record<string | symbol, unknown>) =>
-    new Proxy(target, { get: (t, key) => (typeof key === 'string' && key in hooks ? hooks[key] : t[key]) });
-  return new Proxy(actual, {
-    get: (t, key) => (key === 'default' ? withHooks(t.default) : typeof key === 'string' && key in hooks ? hooks[key] : t[key]),
-  });
-});
+  }),
+);
 
 const wallet = { balance: 100_000, currency: 'CNY', tier: 'personal', perPacketLimit: 20_000, dailyLimit: 100_000, sentToday: 0, feeBps: 0, maxShares: 100 };
 const mockApi = {
