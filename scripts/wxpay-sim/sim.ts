@@ -608,7 +608,7 @@ export async function startWxPaySim(opts: WxPaySimOptions): Promise<WxPaySim> {
         }
         const isV3 = url.pathname.startsWith('/v3/');
         // The H5 app's stand-in payment sheet calls the hooks from another origin.
-        const cors = isV3 ? {} : { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Allow-Headers': 'Content-Type' };
+        const cors: Record<string, string> = isV3 ? {} : { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Allow-Headers': 'Content-Type' };
         if (method === 'OPTIONS' && !isV3) {
           res.writeHead(204, cors).end();
           return;

@@ -400,7 +400,9 @@ export function createWeChatPay(config: WeChatPayConfig, deps: WeChatPayDeps = {
       resHeaders = res.headers;
       raw = await res.text();
     } catch (err) {
-      const reason: UnknownReason = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError') ? 'timeout' : 'network';
+      // By name, not instanceof: fetch's DOMException may come from another realm (jest, vm).
+      const name = err !== null && typeof err === 'object' ? (err as { name?: unknown }).name : undefined;
+      const reason: UnknownReason = name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'network';
       done('warn', 'unknown', { reason });
       return { kind: 'unknown', reason };
     }
