@@ -411,3 +411,78 @@ describe('logs', () => {
     expect(logLines.every((l) => Object.keys(l.fields).every((k) => ['op', 'outcome', 'ms', 'status', 'code', 'reason', 'check'].includes(k)))).toBe(true);
   });
 });
+
+describe('adapter edge answers (stub fetch, no simulator)', () => {
+  const signed = (status: number, body: string, extra: Record<string, string> = {}): Response => {
+    const ts = String(Math.floor(Date.now() / 1000));
+    const nonce = 'stubnonce';
+    const signature = crypto.sign('sha256', Buffer.from(`${ts}\n${nonce}\n${body}\n`), crypto.createPrivateKey(keys.platformPrivateKey)).toString('base64');
+    return new Response(body === '' ? null : body, {
+      status,
+      headers: { 'Wechatpay-Timestamp': ts, 'Wechatpay-Nonce': nonce, 'Wechatpay-Serial': keys.platformPublicKeyId, 'Wechatpay-Signature': signature, ...extra },
+    });
+  };
+  const stub = (answer: () => Response | Promise<Response>) => {
+    const calls: Array<{ url: string; init: RequestInit }> = [];
+    const adapter = createWeChatPay(adapterConfigFor(keys, 'https://api.example.test/', 5000), {
+      log: () => undefined,
+      fetch: (async (url: string, init: RequestInit) => {
+        calls.push({ url, init });
+        return answer();
+      }) as unknown as typeof fetch,
+    });
+    return { adapter, calls };
+  };
+  const order = { outTradeNo: 'stuborder1', description: '红包', amount: 100, payerOpenid: OPENID, notifyUrl: 'https://x.test/n' };
+
+  it('signs each request over METHOD, path+query, timestamp, nonce and body, and sends it once', async () => {
+    const { adapter, calls } = stub(() => signed(200, '{"prepay_id":"wx1"}'));
+    expect(await adapter.createJsapiOrder(order)).toMatchObject({ kind: 'ok', prepayId: 'wx1' });
+    await adapter.queryOrder('stuborder1');
+    expect(calls.map((c) => c.url)).toEqual(['https://api.example.test/v3/pay/transactions/jsapi', `https://api.example.test/v3/pay/transactions/out-trade-no/stuborder1?mchid=${keys.mchid}`]);
+    const merchantPub = crypto.createPublicKey(keys.merchantPublicKey);
+    for (const [i, path] of ['/v3/pay/transactions/jsapi', `/v3/pay/transactions/out-trade-no/stuborder1?mchid=${keys.mchid}`].entries()) {
+      const init = calls[i]!.init;
+      const headers = init.headers as Record<string, string>;
+      const auth = headers.Authorization!;
+      const f = Object.fromEntries([...auth.matchAll(/([a-z_]+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+      expect(f.mchid).toBe(keys.mchid);
+      expect(f.serial_no).toBe(keys.merchantSerialNo);
+      const body = typeof init.body === 'string' ? init.body : '';
+      const msg = `${init.method}\n${path}\n${f.timestamp}\n${f.nonce_str}\n${body}\n`;
+      expect(crypto.verify('sha256', Buffer.from(msg), merchantPub, Buffer.from(f.signature!, 'base64'))).toBe(true);
+    }
+    expect(JSON.parse(calls[0]!.init.body as string)).toEqual({ appid: keys.appid, mchid: keys.mchid, description: '红包', out_trade_no: 'stuborder1', notify_url: 'https://x.test/n', amount: { total: 100, currency: 'CNY' }, payer: { openid: OPENID } });
+    expect(calls[1]!.init.body).toBeUndefined();
+  });
+
+  it('429 is a retryable refusal; an unsigned 4xx, bad JSON or a missing field is unknown; a network error is unknown, never retried', async () => {
+    expect(await stub(() => signed(429, '{"code":"FREQUENCY_LIMITED","message":"频率超限"}')).adapter.createJsapiOrder(order)).toEqual({
+      kind: 'rejected',
+      status: 429,
+      code: 'FREQUENCY_LIMITED',
+      message: '频率超限',
+      retryable: true,
+    });
+    expect(await stub(() => new Response('{"code":"PARAM_ERROR","message":"x"}', { status: 400 })).adapter.createJsapiOrder(order)).toEqual({ kind: 'unknown', reason: 'unverified_answer', status: 400 });
+    expect(await stub(() => signed(200, '{not json')).adapter.createJsapiOrder(order)).toEqual({ kind: 'unknown', reason: 'malformed_answer', status: 200 });
+    expect(await stub(() => signed(200, '{"something":"else"}')).adapter.createJsapiOrder(order)).toEqual({ kind: 'unknown', reason: 'malformed_answer', status: 200 });
+    const failing = stub(() => Promise.reject(new TypeError('fetch failed')));
+    expect(await failing.adapter.createTransfer({ outBillNo: 'stubbill1', openid: OPENID, amount: 100, remark: 'x', sceneId: '1000', sceneReportInfos: [] })).toEqual({ kind: 'unknown', reason: 'network' });
+    expect(failing.calls).toHaveLength(1);
+    const stale = stub(() => {
+      const r = signed(200, '{"prepay_id":"wx1"}');
+      const h = new Headers(r.headers);
+      h.set('Wechatpay-Timestamp', String(Math.floor(Date.now() / 1000) - 301));
+      return new Response('{"prepay_id":"wx1"}', { status: 200, headers: h });
+    });
+    expect(await stale.adapter.createJsapiOrder(order)).toEqual({ kind: 'unknown', reason: 'unverified_answer', status: 200 });
+  });
+
+  it('refuses a configuration it cannot use', () => {
+    const base = adapterConfigFor(keys, 'https://api.example.test', 5000);
+    expect(() => createWeChatPay({ ...base, apiV3Key: 'short' })).toThrow(/32 bytes/);
+    expect(() => createWeChatPay({ ...base, platformKeys: {} })).toThrow(/no platform key/);
+    expect(() => createWeChatPay({ ...base, merchantPrivateKey: 'nope' })).toThrow();
+  });
+});
