@@ -155,6 +155,7 @@ interface Bill {
 type Reply = { status: number; body?: Record<string, unknown> };
 const err = (status: number, code: string, message: string): Reply => ({ status, body: { code, message } });
 
+const MAX_BODY_BYTES = 1 << 20;
 const OUT_TRADE_NO = /^[A-Za-z0-9_\-|*]{6,32}$/;
 const OUT_REFUND_NO = /^[A-Za-z0-9_\-|*@]{1,64}$/;
 const OUT_BILL_NO = /^[A-Za-z0-9]{1,32}$/;
@@ -592,8 +593,19 @@ export async function startWxPaySim(opts: WxPaySimOptions): Promise<WxPaySim> {
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      // WeChat's requests and ours are a few KB; anything huge is a mistake, not a payment.
+      if (size > MAX_BODY_BYTES) {
+        res.writeHead(413).end();
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
     req.on('end', () => {
+      if (size > MAX_BODY_BYTES) return;
       void (async () => {
         const raw = Buffer.concat(chunks).toString('utf8');
         const url = new URL(req.url ?? '/', 'http://sim.local');
