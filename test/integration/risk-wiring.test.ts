@@ -1,4 +1,5 @@
 import { Clock, idem, login, makeApi, sendPacket, testDeps, topup } from '../helpers/app';
+import { ledgerOf } from '../helpers/invariants';
 
 /** The risk rules as a caller meets them through the HTTP handlers (SPEC §5). */
 const day = Date.parse('2026-11-28T04:00:00Z'); // 12:00 UTC+8
@@ -78,5 +79,33 @@ describe('risk rules on the money paths', () => {
     await api('POST', '/v1/wallet/topups', { token: u.token, idem: idem(), body: { amount: 1 } });
     const chain = await d.audit.chain(u.userId);
     expect(chain.map((r) => r.type)).toEqual(['login', 'refusal']);
+  });
+
+  test('marketing words written to slip past: refused 422 through the API, and nothing is written (no debit, no packet, no campaign)', async () => {
+    const biz = await login(api, { tier: 'enterprise' });
+    await topup(api, biz, 50_000);
+    const ledger = await ledgerOf(d, biz.userId);
+    const greetings = [
+      '今天免\u034f单', // combining grapheme joiner
+      '全额\ufe0f返\u{e0100}现', // variation selectors
+      '免\u0301单', // combining accent
+      '全\u3164额\u115f返\uffa0现', // Hangul fillers
+      '\ufa32单', // a compatibility ideograph of 免
+      '本店免單', // traditional
+      '全額\u200b返現', // traditional + zero-width
+    ];
+    for (const greeting of greetings) {
+      const p = await api('POST', '/v1/packets', { token: biz.token, idem: idem(), body: { total: 1_000, count: 2, mode: 'lucky', greeting } });
+      expect({ greeting, s: p.status, c: p.body.error?.code }).toEqual({ greeting, s: 422, c: 'GREETING_REJECTED' });
+      const c = await api('POST', '/v1/campaigns', { token: biz.token, idem: idem(), body: { name: '周年庆', packet: { total: 300, count: 3, mode: 'lucky', greeting }, quantity: 2 } });
+      expect({ greeting, s: c.status, c: c.body.error?.code }).toEqual({ greeting, s: 422, c: 'GREETING_REJECTED' });
+    }
+    expect((await api('GET', '/v1/wallet', { token: biz.token })).body.balance).toBe(50_000);
+    expect(await ledgerOf(d, biz.userId)).toEqual(ledger);
+    expect((await api('GET', '/v1/me/packets', { token: biz.token, query: { role: 'sent' } })).body.items).toEqual([]);
+    expect((await api('GET', '/v1/campaigns', { token: biz.token })).body.items).toEqual([]);
+    // An ordinary greeting with an emoji and its variation selector goes through.
+    const ok = await api('POST', '/v1/packets', { token: biz.token, idem: idem(), body: { total: 1_000, count: 2, mode: 'lucky', greeting: '❤️ 新年快乐' } });
+    expect(ok.status).toBe(201);
   });
 });

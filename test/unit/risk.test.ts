@@ -9,14 +9,12 @@ import {
   breakerApply,
   breakerStep,
   checkCode,
-  checkGreeting,
   checkStanding,
   combine,
   decideBreaker,
   decideDevice,
   decideLarge,
   decideNight,
-  findMarketingWord,
   hourBucketEndMs,
   hourBucketUtc8,
   isDeviceId,
@@ -28,6 +26,7 @@ import {
   type RiskContext,
   type RiskDecision,
 } from '../../functions/src/domain/risk';
+import { checkGreeting, findMarketingWord } from '../../functions/src/domain/greeting';
 import { DomainError, ErrorCodes } from '../../functions/src/domain/errors';
 
 const at8 = (local: string) => Date.parse(`${local}+08:00`);

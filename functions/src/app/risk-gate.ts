@@ -1,7 +1,6 @@
 import type { Fen, Tier } from '../domain/money';
 import {
   checkCode,
-  checkGreeting,
   checkStanding,
   combine,
   CLEAR,
@@ -18,6 +17,7 @@ import {
   type MovementKind,
   type RiskContext,
   type RiskDecision,
+  type TierRiskRules,
 } from '../domain/risk';
 import type { Deps } from './deps';
 import { observeRiskFirings } from './ops';
@@ -32,8 +32,14 @@ export interface Movement {
   deviceId?: string | undefined;
   /** Transfers: the receive code's owner (a receive code is identified by its payee). */
   payee?: { userId: string; tier: Tier } | undefined;
-  greeting?: string | undefined;
 }
+
+/**
+ * A read-only rule of one use case only, passed in by that use case (the greeting check of
+ * packets and campaigns, domain/greeting.ts), so that its code and data are bundled only into
+ * the functions that need it.
+ */
+export type ExtraCheck = (ctx: RiskContext, rules: TierRiskRules) => RiskDecision;
 
 const direction = (kind: MovementKind) => (kind === 'claim' || kind === 'topup' ? 'in' : 'out');
 
@@ -60,9 +66,10 @@ async function enforce(d: Deps, ctx: RiskContext, decision: RiskDecision): Promi
 
 /**
  * Read-only rules, run first (before limits and funds): blacklist, freezes of the account and the
- * device, a frozen receive code, marketing words in a business greeting. Writes only on refusal.
+ * device, a frozen receive code, then the caller's `extra` rules (marketing words in a business
+ * greeting). Writes only on refusal.
  */
-export async function riskCheck(d: Deps, who: Principal, tier: Tier, m: Movement): Promise<void> {
+export async function riskCheck(d: Deps, who: Principal, tier: Tier, m: Movement, extra: readonly ExtraCheck[] = []): Promise<void> {
   const ctx = contextOf(d, who, tier, m);
   const rules = riskRulesFor(tier);
   const [account, device] = await Promise.all([d.risk.accountStanding(who.userId), m.deviceId ? d.risk.deviceStanding(m.deviceId) : CLEAR]);
@@ -70,7 +77,7 @@ export async function riskCheck(d: Deps, who: Principal, tier: Tier, m: Movement
   if (m.kind === 'transfer' && m.payee) {
     decision = combine(decision, checkCode(m.payee.userId, (await d.risk.breaker(m.payee.userId)).frozenUntilMs, ctx.nowMs));
   }
-  if (m.kind === 'packet') decision = combine(decision, checkGreeting(m.greeting, ctx, rules.marketing));
+  for (const check of extra) decision = combine(decision, check(ctx, rules));
   await enforce(d, ctx, decision);
 }
 

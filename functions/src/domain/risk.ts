@@ -15,7 +15,7 @@
  * | night velocity    | set of op ids per account per UTC+8 hour     | {@link decideNight}     |
  * | large transaction | —                                            | {@link decideLarge}     |
  * | blacklist         | entries per account / device                 | {@link checkStanding}   |
- * | marketing words   | —                                            | {@link checkGreeting}   |
+ * | marketing words   | —                                            | greeting.ts             |
  *
  * Choices where SPEC §5 leaves room (documented for the README):
  * - A receive code is identified by its payee's account id: the code itself rotates every 60 s,
@@ -34,8 +34,10 @@
  * - Large transaction: strictly over 50,000 yuan; allowed, with a report and an event.
  * - Blacklist: refuses every money movement, incoming (claims, top-ups) as well as outgoing.
  *   Freezes (breaker, device, night) only stop outgoing money.
- * - Marketing words: matched after NFKC normalisation, lower-casing and removing spaces,
- *   punctuation and symbols, so "免 单" and "全额·返现" are caught. Personal greetings are exempt.
+ * - Marketing words: matched after folding (compatibility forms, marks, invisible characters,
+ *   spaces, punctuation and symbols: {@link foldText}) and mapping traditional to simplified
+ *   characters (domain/greeting.ts), so "免 单", "全额·返现", "免\u034F单" and "免單" are caught.
+ *   Personal greetings are exempt.
  * - Every firing writes a risk event; a refusal caused by an earlier freeze writes none (the
  *   freeze's own event recorded it; the audit log records each refusal).
  */
@@ -161,7 +163,7 @@ export function riskRulesFor(tier: Tier, overrides: RiskOverrides = {}): TierRis
   const l = overrides.large ?? {};
   const r = overrides.rate ?? {};
   const extra = Array.isArray(overrides.extraWords)
-    ? overrides.extraWords.filter((w): w is string => typeof w === 'string' && normalizeText(w).length > 0 && w.length <= 32).slice(0, 200)
+    ? overrides.extraWords.filter((w): w is string => typeof w === 'string' && foldText(w).length > 0 && w.length <= 32).slice(0, 200)
     : [];
   const fromHour = int(n.fromHour, base.night.fromHour, 0, 23);
   const toHour = int(n.toHour, base.night.toHour, 0, 24);
@@ -287,7 +289,8 @@ function allow(effects: Partial<RiskEffects> = {}): RiskDecision {
   return { kind: 'allow', events: effects.events ?? [], freezes: effects.freezes ?? [], reports: effects.reports ?? [] };
 }
 
-function refuse(code: ErrorCode, message: string, details?: Record<string, unknown>, effects: Partial<RiskEffects> = {}): RiskDecision {
+/** A refusal with `code` and the effects of its firing. */
+export function refuse(code: ErrorCode, message: string, details?: Record<string, unknown>, effects: Partial<RiskEffects> = {}): RiskDecision {
   return {
     kind: 'refuse',
     code,
@@ -604,46 +607,29 @@ export function decideLarge(kind: MovementKind, amount: Fen, ctx: RiskContext, r
   });
 }
 
-// ── marketing words ──
+// ── marketing words (the matcher: domain/greeting.ts) ──
 
 /**
- * A greeting as compared with the word list: NFKC (full-width → half-width, compatibility
- * forms), lower case, without whitespace, punctuation, symbols and zero-width characters.
+ * Everything a reader does not see as a letter of its own: combining marks (accents, the
+ * combining grapheme joiner U+034F, variation selectors U+FE00–FE0F and U+E0100–E01EF), other
+ * default-ignorable code points (zero-width characters, the Hangul fillers U+115F, U+1160,
+ * U+3164, U+FFA0, tags), controls and unassigned or private code points, separators and
+ * whitespace, punctuation and symbols (emoji included).
  */
-export function normalizeText(s: string): string {
-  return s
-    .normalize('NFKC')
-    .toLowerCase()
-    .replace(/[\s\p{P}\p{S}\p{Cf}]/gu, '');
-}
+const NOT_A_LETTER = /[\p{M}\p{C}\p{Z}\s\p{P}\p{S}\p{Default_Ignorable_Code_Point}]/gu;
 
-/** The first listed word contained in `greeting` (after {@link normalizeText}), if any. */
-export function findMarketingWord(greeting: string, words: readonly string[]): string | undefined {
-  const text = normalizeText(greeting);
-  return words.find((w) => {
-    const n = normalizeText(w);
-    return n.length > 0 && text.includes(n);
-  });
-}
-
-/** Marketing words in an enterprise or provider greeting → `422 GREETING_REJECTED` and an event. */
-export function checkGreeting(greeting: string | undefined, ctx: RiskContext, rules: TierRiskRules['marketing']): RiskDecision {
-  if (!rules.enabled || !greeting) return ALLOW;
-  const word = findMarketingWord(greeting, rules.words);
-  if (word === undefined) return ALLOW;
-  return refuse('GREETING_REJECTED', `祝福语含有营销诱导词“${word}”，请修改后再发`, { word }, {
-    events: [
-      {
-        id: riskEventId(RiskRules.marketing_words, ctx.userId, ctx.opId),
-        rule: RiskRules.marketing_words,
-        action: 'refuse',
-        atMs: ctx.nowMs,
-        tier: ctx.tier,
-        accountId: ctx.userId,
-        details: { word },
-      },
-    ],
-  });
+/**
+ * A text folded for matching, without the traditional → simplified step (that step's
+ * dictionaries live in domain/greeting.ts, so only the functions that check greetings carry
+ * them): compatibility decomposition (NFKD: full-width and other compatibility forms become
+ * their plain letters, accented letters become letter + mark), then every character of
+ * {@link NOT_A_LETTER} dropped, then canonical composition (Hangul) and lower case.
+ *
+ * Decomposing before dropping is what makes "é" fold to "e" and "単\u0301" to "単": NFKC alone
+ * would compose an accent into its letter and keep it.
+ */
+export function foldText(s: string): string {
+  return s.normalize('NFKD').replace(NOT_A_LETTER, '').normalize('NFC').toLowerCase();
 }
 
 // ── rate limits (fixed one-minute windows per account) ──
