@@ -9,6 +9,7 @@ import {
   decideLarge,
   decideNight,
   decideRate,
+  freezeSubject,
   rateWindow,
   type RateAction,
   nightApplies,
@@ -51,11 +52,12 @@ function contextOf(d: Deps, who: Principal, tier: Tier, m: Movement): RiskContex
 async function enforce(d: Deps, ctx: RiskContext, decision: RiskDecision): Promise<void> {
   await d.risk.record(decision);
   observeRiskFirings(decision.events.map((e) => e.rule));
-  // Freezes are security events of the account they freeze (a receive code: its owner).
+  // Freezes are security events of the account they freeze (a receive code: its owner; a payer
+  // frozen out of one code: that payer).
   await Promise.all(
     decision.events
       .filter((e) => e.action === 'freeze')
-      .map((e) => d.audit.append(e.codeId ?? e.accountId ?? ctx.userId, { type: 'freeze', atMs: ctx.nowMs, details: { rule: e.rule, eventId: e.id, ...(e.deviceId ? { deviceId: e.deviceId } : {}) } })),
+      .map((e) => d.audit.append(freezeSubject(e) ?? ctx.userId, { type: 'freeze', atMs: ctx.nowMs, details: { rule: e.rule, eventId: e.id, ...(e.deviceId ? { deviceId: e.deviceId } : {}) } })),
   );
   const err = refusalError(decision);
   if (err) {
@@ -75,7 +77,7 @@ export async function riskCheck(d: Deps, who: Principal, tier: Tier, m: Movement
   const [account, device] = await Promise.all([d.risk.accountStanding(who.userId), m.deviceId ? d.risk.deviceStanding(m.deviceId) : CLEAR]);
   let decision = checkStanding(ctx, direction(m.kind), account, device);
   if (m.kind === 'transfer' && m.payee) {
-    decision = combine(decision, checkCode(m.payee.userId, (await d.risk.breaker(m.payee.userId)).frozenUntilMs, ctx.nowMs));
+    decision = combine(decision, checkCode(await d.risk.breaker(m.payee.userId), who.userId, ctx.nowMs));
   }
   for (const check of extra) decision = combine(decision, check(ctx, rules));
   await enforce(d, ctx, decision);
@@ -95,7 +97,7 @@ export async function riskCount(d: Deps, who: Principal, tier: Tier, m: Movement
   }
   if (m.kind === 'transfer' && m.payee) {
     const payeeRules = riskRulesFor(m.payee.tier).breaker;
-    const outcome = await d.risk.countBreaker(m.payee.userId, { amount: m.amount, opId: m.opId, nowMs: ctx.nowMs }, payeeRules);
+    const outcome = await d.risk.countBreaker(m.payee.userId, { amount: m.amount, opId: m.opId, payerId: who.userId, nowMs: ctx.nowMs }, payeeRules);
     decisions.push(decideBreaker(outcome, ctx, m.payee.userId, m.amount, payeeRules));
   }
   if ((m.kind === 'transfer' || m.kind === 'packet') && nightApplies(m.amount, ctx.nowMs, rules.night)) {
