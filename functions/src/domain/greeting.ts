@@ -6,8 +6,8 @@
  * (opencc-js) are bundled only into the functions that import this module — packets and
  * campaigns, the two places a greeting is written — and not into every function that uses the
  * other risk rules (domain/risk.ts). Only opencc's core and four character tables are imported
- * (about 90 KB of bundle); its ready-made `opencc-js/t2cn` entry would bring every regional
- * phrase table as well (about 195 KB, as esbuild writes it: non-ASCII escaped).
+ * (about 60 KB of minified bundle); its ready-made `opencc-js/t2cn` entry would bring every
+ * regional phrase table as well (about 195 KB, as esbuild writes it: non-ASCII escaped).
  *
  * A greeting and every listed word go through the same {@link normalizeGreeting}, and a word
  * matches when its normal form is a substring of the greeting's. The normal form is built to
@@ -32,8 +32,8 @@ let simplify: ((s: string) => string) | undefined;
  * The tables run in turn: Taiwan variants and shinjitai to OpenCC's standard traditional form
  * (單 for 単), Hong Kong variants back from the forms those write (衛 for 衞, 爲 for 為), then
  * traditional to simplified.
- * Built on first use (a few ms): a cold start of the packets or campaigns function that never
- * checks a greeting does not pay for it.
+ * Built on first use (about 40 ms, once per container): a cold start of the packets or
+ * campaigns function that never checks a greeting does not pay for it.
  */
 function toSimplified(s: string): string {
   const convert = (simplify ??= ConverterFactory([TWVariantsRev], [JPShinjitaiCharacters], [HKVariantsRev], [TSCharacters]));
