@@ -32,7 +32,7 @@ describe('breaker (receive code streaks)', () => {
   test('20 parallel same-amount payments into one code: exactly the 5th in streak order trips it', async () => {
     const code = id('payee');
     const outcomes = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => risk.countBreaker(code, { amount: 6_66, opId: `op${i}`, nowMs: T0 + i }, rules.breaker)),
+      Array.from({ length: 20 }, (_, i) => risk.countBreaker(code, { amount: 6_66, opId: `op${i}`, payerId: `payer${i}`, nowMs: T0 + i }, rules.breaker)),
     );
     const counted = outcomes.filter((o): o is Extract<BreakerOutcome, { kind: 'counted' }> => o.kind === 'counted');
     expect(counted.map((o) => o.streak).sort()).toEqual([1, 2, 3, 4]);
@@ -55,7 +55,7 @@ describe('breaker (receive code streaks)', () => {
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, (_, i) => {
         const opId = `op${i % 10}`;
-        return risk.countBreaker(code, { amount: 5_20, opId, nowMs: T0 + i }, rules.breaker).then((o) => ({ opId, o }));
+        return risk.countBreaker(code, { amount: 5_20, opId, payerId: `payer-${opId}`, nowMs: T0 + i }, rules.breaker).then((o) => ({ opId, o }));
       }),
     );
     const counted = outcomes.filter((x) => x.o.kind === 'counted');
@@ -70,37 +70,102 @@ describe('breaker (receive code streaks)', () => {
   test('the stored breaker follows the pure model step by step (property, sequential)', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ amount: fc.constantFrom(100, 200), dt: fc.constantFrom(1, 1_000, 20 * 60_000), retry: fc.boolean() }), { minLength: 1, maxLength: 14 }),
+        fc.array(
+          fc.record({ amount: fc.constantFrom(1, 100, 200), payer: fc.constantFrom('a', 'b'), dt: fc.constantFrom(1, 1_000, 20 * 60_000), retry: fc.boolean() }),
+          { minLength: 1, maxLength: 14 },
+        ),
         async (payments) => {
           const code = id('payee');
           let model: BreakerState = EMPTY_BREAKER;
           let now = T0;
-          let lastOp: string | undefined;
+          let last: { opId: string; payerId: string } | undefined;
           for (const [i, p] of payments.entries()) {
             now += p.dt;
-            const opId = p.retry && lastOp ? lastOp : `op${i}`;
-            const expected = breakerApply(model, { amount: p.amount, opId, nowMs: now }, rules.breaker);
-            const got = await risk.countBreaker(code, { amount: p.amount, opId, nowMs: now }, rules.breaker);
-            const kind = { restart: 'counted', extend: 'counted', trip: 'tripped', frozen: 'frozen', already: 'already', already_tripped: 'already_tripped' }[expected.step];
-            expect(got.kind).toBe(kind);
+            // A retry is the same op of the same payer.
+            const { opId, payerId } = p.retry && last ? last : { opId: `op${i}`, payerId: p.payer };
+            const expected = breakerApply(model, { amount: p.amount, opId, payerId, nowMs: now }, rules.breaker);
+            const got = await risk.countBreaker(code, { amount: p.amount, opId, payerId, nowMs: now }, rules.breaker);
+            const kind = {
+              restart: 'counted',
+              extend: 'counted',
+              trip: 'tripped/code',
+              trip_payer: 'tripped/payer',
+              frozen: 'frozen/code',
+              payer_frozen: 'frozen/payer',
+              already: 'already',
+              already_tripped: 'already_tripped/code',
+              payer_already_tripped: 'already_tripped/payer',
+              ignored: 'ignored',
+            }[expected.step];
+            expect('scope' in got ? `${got.kind}/${got.scope}` : got.kind).toBe(kind);
             if (got.kind === 'counted') expect(got.streak).toBe(expected.state.ops.length);
             model = expected.state;
-            lastOp = opId;
+            last = { opId, payerId };
           }
+          // The stored state is the model's.
+          const stored = await risk.breaker(code);
+          expect({ ...stored, ops: [...stored.ops].sort(), payers: [...stored.payers].sort() }).toEqual({
+            ...model,
+            ops: [...model.ops].sort(),
+            payers: [...model.payers].sort(),
+          });
         },
       ),
       { numRuns: 12 },
     );
   });
 
+  test('20 parallel same-amount payments by one payer: that payer is frozen out after the 5th, the code stays open to others', async () => {
+    const code = id('payee');
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => risk.countBreaker(code, { amount: 1_00, opId: `op${i}`, payerId: 'griefer', nowMs: T0 + i }, rules.breaker)),
+    );
+    const counted = outcomes.filter((o): o is Extract<BreakerOutcome, { kind: 'counted' }> => o.kind === 'counted');
+    expect(counted.map((o) => o.streak).sort()).toEqual([1, 2, 3, 4]);
+    expect(outcomes.filter((o) => o.kind === 'tripped').map((o) => 'scope' in o && o.scope)).toEqual(['payer']);
+    expect(outcomes.filter((o) => o.kind === 'frozen' && o.scope === 'payer')).toHaveLength(15);
+    const decisions = outcomes.map((o, i) => decideBreaker(o, ctx('griefer', `op${i}`), code, 1_00, rules.breaker));
+    expect(decisions.filter((d) => d.kind === 'refuse' && d.code === 'CODE_FROZEN')).toHaveLength(15);
+    expect(new Set(decisions.flatMap((d) => d.events.map((e) => e.id))).size).toBe(1);
+    const state = await risk.breaker(code);
+    expect(state.frozenUntilMs).toBeUndefined();
+    expect(state.trips).toBe(0);
+    expect(Object.keys(state.payerFreezes)).toEqual(['griefer']);
+    // Another payer pays the same amount: counted, a fresh streak.
+    expect(await risk.countBreaker(code, { amount: 1_00, opId: 'c1', payerId: 'customer', nowMs: T0 + 30 }, rules.breaker)).toEqual({ kind: 'counted', streak: 1 });
+    expect(await risk.countBreaker(code, { amount: 1_00, opId: 'g21', payerId: 'griefer', nowMs: T0 + 31 }, rules.breaker)).toMatchObject({ kind: 'frozen', scope: 'payer' });
+  });
+
+  test('payments under 1 yuan are not counted and write nothing', async () => {
+    const code = id('payee');
+    for (let i = 0; i < 6; i++) {
+      expect(await risk.countBreaker(code, { amount: 1, opId: `op${i}`, payerId: 'griefer', nowMs: T0 + i }, rules.breaker)).toEqual({ kind: 'ignored' });
+    }
+    expect(await db.get(RiskKeys.breaker(code))).toBeUndefined();
+  });
+
+  test('a payer trip removes payer freezes that have ended, in the same write', async () => {
+    const code = id('payee');
+    const streak = async (payerId: string, nowMs: number) => {
+      for (let i = 0; i < 5; i++) await risk.countBreaker(code, { amount: 2_00, opId: `${payerId}${i}`, payerId, nowMs }, rules.breaker);
+    };
+    await streak('x', T0);
+    await streak('y', T0 + HOUR_MS / 2);
+    await streak('z', T0 + HOUR_MS);
+    const state = await risk.breaker(code);
+    expect(Object.keys(state.payerFreezes).sort()).toEqual(['y', 'z']);
+    const item = await db.get(RiskKeys.breaker(code));
+    expect(item!.expiresAt).toBeGreaterThanOrEqual(Math.ceil((T0 + HOUR_MS + HOUR_MS) / 1000));
+  });
+
   test('a retried payment counts once; the freeze ends after exactly 1 h and the streak restarts', async () => {
     const code = id('payee');
-    const pay = (opId: string, nowMs: number) => risk.countBreaker(code, { amount: 1_000, opId, nowMs }, rules.breaker);
+    const pay = (opId: string, nowMs: number) => risk.countBreaker(code, { amount: 1_000, opId, payerId: `payer-${opId}`, nowMs }, rules.breaker);
     for (let i = 1; i <= 4; i++) expect(await pay(`op${i}`, T0 + i)).toEqual({ kind: 'counted', streak: i });
     expect(await pay('op4', T0 + 10)).toEqual({ kind: 'already', streak: 4 });
-    expect(await pay('op5', T0 + 20)).toEqual({ kind: 'tripped', untilMs: T0 + 20 + HOUR_MS });
-    expect(await pay('op5', T0 + 30)).toEqual({ kind: 'already_tripped', untilMs: T0 + 20 + HOUR_MS });
-    expect(await pay('op6', T0 + 20 + HOUR_MS - 1)).toEqual({ kind: 'frozen', untilMs: T0 + 20 + HOUR_MS });
+    expect(await pay('op5', T0 + 20)).toEqual({ kind: 'tripped', scope: 'code', untilMs: T0 + 20 + HOUR_MS });
+    expect(await pay('op5', T0 + 30)).toEqual({ kind: 'already_tripped', scope: 'code', untilMs: T0 + 20 + HOUR_MS });
+    expect(await pay('op6', T0 + 20 + HOUR_MS - 1)).toEqual({ kind: 'frozen', scope: 'code', untilMs: T0 + 20 + HOUR_MS });
     expect(await pay('op7', T0 + 20 + HOUR_MS)).toEqual({ kind: 'counted', streak: 1 });
     const item = await db.get(RiskKeys.breaker(code));
     expect(item!.expiresAt).toBeGreaterThan((T0 + 20 + HOUR_MS) / 1000);

@@ -1,4 +1,5 @@
-import { Clock, idem, login, makeApi, sendPacket, testDeps, topup } from '../helpers/app';
+import { Clock, idem, login, makeApi, sendPacket, testDeps, topup, type TestUser } from '../helpers/app';
+import { ledgerOf } from '../helpers/invariants';
 
 /** The risk rules as a caller meets them through the HTTP handlers (SPEC §5). */
 const day = Date.parse('2026-11-28T04:00:00Z'); // 12:00 UTC+8
@@ -21,19 +22,60 @@ describe('risk rules on the money paths', () => {
     expect((await api('POST', '/v1/packets', { token: bad.token, idem: idem(), body: { total: 100, count: 1, mode: 'equal' } })).status).toBe(201);
   });
 
-  test('breaker: the 5th same-amount payment into one receive code trips it; the 6th gets 423 CODE_FROZEN', async () => {
-    const payer = await login(api);
+  /** A shop with a receive code, and a payer function for it. */
+  async function shopAndPayers(n: number) {
     const shop = await login(api);
-    await topup(api, payer, 10_000);
+    const payers = await Promise.all(Array.from({ length: n }, () => login(api)));
+    await Promise.all(payers.map((p) => topup(api, p, 10_000)));
     const code = (await api('GET', '/v1/receive-code', { token: shop.token })).body.code;
-    const pay = () => api('POST', '/v1/transfers', { token: payer.token, idem: idem(), body: { code, amount: 888 } });
-    for (let i = 1; i <= 5; i++) expect((await pay()).status).toBe(201);
-    const sixth = await pay();
+    const pay = (payer: { token: string }, amount: number) => api('POST', '/v1/transfers', { token: payer.token, idem: idem(), body: { code, amount } });
+    const breakerEvents = async () =>
+      (await d.risk.events({ fromMs: clock.t - 3_600_000, toMs: clock.t + 3_600_000 })).events.filter((e) => e.rule === 'breaker' && e.codeId === shop.userId);
+    const freezesOf = async (userId: string) => (await d.audit.chain(userId)).filter((r) => r.type === 'freeze').map((r) => r.details.rule);
+    return { shop, payers, pay, breakerEvents, freezesOf };
+  }
+
+  test('breaker: five (or more) 1-fen payments by one payer freeze nothing', async () => {
+    const { shop, payers, pay, breakerEvents, freezesOf } = await shopAndPayers(2);
+    const [griefer, customer] = payers as [TestUser, TestUser];
+    for (let i = 1; i <= 7; i++) expect((await pay(griefer, 1)).status).toBe(201);
+    expect((await pay(customer, 1)).status).toBe(201);
+    expect((await pay(customer, 888)).status).toBe(201);
+    expect((await api('GET', '/v1/wallet', { token: shop.token })).body.balance).toBe(8 + 888);
+    expect(await breakerEvents()).toEqual([]);
+    expect(await freezesOf(shop.userId)).toEqual([]);
+    expect(await freezesOf(griefer.userId)).toEqual([]);
+  });
+
+  test('breaker: five equal payments of 1 yuan or more by one payer refuse that payer (423 CODE_FROZEN); another payer still pays', async () => {
+    const { shop, payers, pay, breakerEvents, freezesOf } = await shopAndPayers(2);
+    const [griefer, customer] = payers as [TestUser, TestUser];
+    for (let i = 1; i <= 5; i++) expect((await pay(griefer, 100)).status).toBe(201);
+    const sixth = await pay(griefer, 100);
     expect({ s: sixth.status, c: sixth.body.error.code }).toEqual({ s: 423, c: 'CODE_FROZEN' });
+    expect((await pay(griefer, 1)).status).toBe(423); // frozen out of this code at any amount
+    expect((await pay(customer, 100)).status).toBe(201);
+    expect((await api('GET', '/v1/wallet', { token: shop.token })).body.balance).toBe(6 * 100);
+    expect((await api('GET', '/v1/wallet', { token: griefer.token })).body.balance).toBe(10_000 - 5 * 100);
+    // One firing, on the payer: in the risk events and in the payer's audit chain, not the shop's.
+    const events = await breakerEvents();
+    expect(events.map((e) => ({ action: e.action, accountId: e.accountId, scope: e.details.scope }))).toEqual([{ action: 'freeze', accountId: griefer.userId, scope: 'payer' }]);
+    expect(await freezesOf(griefer.userId)).toEqual(['breaker']);
+    expect(await freezesOf(shop.userId)).toEqual([]);
+  });
+
+  test('breaker: five equal payments by several payers freeze the code for everyone (423 CODE_FROZEN), an event and the owner\'s audit record', async () => {
+    const { shop, payers, pay, breakerEvents, freezesOf } = await shopAndPayers(6);
+    for (const p of payers.slice(0, 5)) expect((await pay(p, 888)).status).toBe(201);
+    for (const p of [payers[5]!, payers[0]!]) {
+      const r = await pay(p, 888);
+      expect({ s: r.status, c: r.body.error.code }).toEqual({ s: 423, c: 'CODE_FROZEN' });
+    }
+    expect((await pay(payers[5]!, 777)).status).toBe(423); // the whole code, any amount
     expect((await api('GET', '/v1/wallet', { token: shop.token })).body.balance).toBe(5 * 888);
+    expect((await breakerEvents()).map((e) => [e.action, e.details.scope])).toEqual([['freeze', undefined]]);
     // The freeze is a security event of the code's owner: in their audit chain.
-    const freezes = (await d.audit.chain(shop.userId)).filter((r) => r.type === 'freeze');
-    expect(freezes.map((r) => r.details.rule)).toEqual(['breaker']);
+    expect(await freezesOf(shop.userId)).toEqual(['breaker']);
   });
 
   test('device binding: the 4th account on one device is refused at login (403 DEVICE_LIMIT)', async () => {
@@ -78,5 +120,33 @@ describe('risk rules on the money paths', () => {
     await api('POST', '/v1/wallet/topups', { token: u.token, idem: idem(), body: { amount: 1 } });
     const chain = await d.audit.chain(u.userId);
     expect(chain.map((r) => r.type)).toEqual(['login', 'refusal']);
+  });
+
+  test('marketing words written to slip past: refused 422 through the API, and nothing is written (no debit, no packet, no campaign)', async () => {
+    const biz = await login(api, { tier: 'enterprise' });
+    await topup(api, biz, 50_000);
+    const ledger = await ledgerOf(d, biz.userId);
+    const greetings = [
+      '今天免\u034f单', // combining grapheme joiner
+      '全额\ufe0f返\u{e0100}现', // variation selectors
+      '免\u0301单', // combining accent
+      '全\u3164额\u115f返\uffa0现', // Hangul fillers
+      '\ufa32单', // a compatibility ideograph of 免
+      '本店免單', // traditional
+      '全額\u200b返現', // traditional + zero-width
+    ];
+    for (const greeting of greetings) {
+      const p = await api('POST', '/v1/packets', { token: biz.token, idem: idem(), body: { total: 1_000, count: 2, mode: 'lucky', greeting } });
+      expect({ greeting, s: p.status, c: p.body.error?.code }).toEqual({ greeting, s: 422, c: 'GREETING_REJECTED' });
+      const c = await api('POST', '/v1/campaigns', { token: biz.token, idem: idem(), body: { name: '周年庆', packet: { total: 300, count: 3, mode: 'lucky', greeting }, quantity: 2 } });
+      expect({ greeting, s: c.status, c: c.body.error?.code }).toEqual({ greeting, s: 422, c: 'GREETING_REJECTED' });
+    }
+    expect((await api('GET', '/v1/wallet', { token: biz.token })).body.balance).toBe(50_000);
+    expect(await ledgerOf(d, biz.userId)).toEqual(ledger);
+    expect((await api('GET', '/v1/me/packets', { token: biz.token, query: { role: 'sent' } })).body.items).toEqual([]);
+    expect((await api('GET', '/v1/campaigns', { token: biz.token })).body.items).toEqual([]);
+    // An ordinary greeting with an emoji and its variation selector goes through.
+    const ok = await api('POST', '/v1/packets', { token: biz.token, idem: idem(), body: { total: 1_000, count: 2, mode: 'lucky', greeting: '❤️ 新年快乐' } });
+    expect(ok.status).toBe(201);
   });
 });

@@ -9,14 +9,13 @@ import {
   breakerApply,
   breakerStep,
   checkCode,
-  checkGreeting,
   checkStanding,
   combine,
   decideBreaker,
   decideDevice,
   decideLarge,
   decideNight,
-  findMarketingWord,
+  freezeSubject,
   hourBucketEndMs,
   hourBucketUtc8,
   isDeviceId,
@@ -28,6 +27,7 @@ import {
   type RiskContext,
   type RiskDecision,
 } from '../../functions/src/domain/risk';
+import { checkGreeting, findMarketingWord } from '../../functions/src/domain/greeting';
 import { DomainError, ErrorCodes } from '../../functions/src/domain/errors';
 
 const at8 = (local: string) => Date.parse(`${local}+08:00`);
@@ -46,7 +46,7 @@ describe('configuration', () => {
   test('the default table is SPEC §5 for every tier', () => {
     for (const tier of ['personal', 'enterprise', 'provider'] as const) {
       const r = DEFAULT_RISK_RULES[tier];
-      expect(r.breaker).toEqual({ streak: 5, freezeMs: HOUR_MS, streakTtlMs: 30 * DAY_MS });
+      expect(r.breaker).toEqual({ streak: 5, minAmount: 100, freezeMs: HOUR_MS, streakTtlMs: 30 * DAY_MS });
       expect(r.device).toEqual({ maxAccounts: 3, windowMs: 7 * DAY_MS, restrictMs: 7 * DAY_MS });
       expect(r.night).toEqual({ fromHour: 0, toHour: 6, smallBelow: 1_000, maxCount: 10, freezeMs: HOUR_MS });
       expect(r.large).toEqual({ over: 5_000_000 });
@@ -118,7 +118,9 @@ describe('night (UTC+8)', () => {
 
 describe('breaker', () => {
   const rules = personal.breaker;
-  const pay = (s: BreakerState, amount: number, opId: string, nowMs = NIGHT) => breakerApply(s, { amount, opId, nowMs }, rules);
+  // Unless a test says otherwise, every payment comes from a payer of its own (a retry of an op
+  // from the same one): streaks of several payers, which freeze the whole code.
+  const pay = (s: BreakerState, amount: number, opId: string, nowMs = NIGHT, payerId = `payer-${opId}`) => breakerApply(s, { amount, opId, payerId, nowMs }, rules);
 
   test('the 5th consecutive same-amount payment trips, not the 4th', () => {
     let s = EMPTY_BREAKER;
@@ -159,9 +161,9 @@ describe('breaker', () => {
     const after = pay(s, 500, 'x', until);
     expect(after.step).toBe('restart');
     expect(after.state.ops).toEqual(['x']);
-    expect(checkCode('payee1', until, until - 1).kind).toBe('refuse');
-    expect(checkCode('payee1', until, until)).toEqual(ALLOW);
-    expect(checkCode('payee1', undefined, until)).toEqual(ALLOW);
+    expect(checkCode(s, 'anyone', until - 1).kind).toBe('refuse');
+    expect(checkCode(s, 'anyone', until)).toEqual(ALLOW);
+    expect(checkCode(EMPTY_BREAKER, 'anyone', until)).toEqual(ALLOW);
   });
 
   test('a streak idle for streakTtlMs starts afresh', () => {
@@ -173,12 +175,12 @@ describe('breaker', () => {
 
   test('for any threshold, n same-amount payments trip exactly at the threshold (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 30 }), fc.integer({ min: 1, max: 10_000 }), (streak, amount) => {
+      fc.property(fc.integer({ min: 2, max: 30 }), fc.integer({ min: 100, max: 10_000 }), (streak, amount) => {
         const r = riskRulesFor('provider', { breaker: { streak } }).breaker;
         let s = EMPTY_BREAKER;
         const trips: number[] = [];
         for (let i = 1; i <= streak + 2; i++) {
-          const next = breakerApply(s, { amount, opId: `o${i}`, nowMs: NIGHT + i }, r);
+          const next = breakerApply(s, { amount, opId: `o${i}`, payerId: `p${i}`, nowMs: NIGHT + i }, r);
           if (next.step === 'trip') trips.push(i);
           s = next.state;
         }
@@ -187,15 +189,134 @@ describe('breaker', () => {
     );
   });
 
+  test('payments under 1 yuan neither count nor break a streak: five 1-fen payments by one payer freeze nothing', () => {
+    let s = EMPTY_BREAKER;
+    const steps: string[] = [];
+    for (let i = 1; i <= 10; i++) {
+      const r = pay(s, 1, `g${i}`, NIGHT + i, 'griefer');
+      steps.push(r.step);
+      s = r.state;
+    }
+    expect(steps).toEqual(Array(10).fill('ignored'));
+    expect(s).toEqual(EMPTY_BREAKER);
+    expect(checkCode(s, 'griefer', NIGHT + 11)).toEqual(ALLOW);
+    expect(checkCode(s, 'someone-else', NIGHT + 11)).toEqual(ALLOW);
+    // 99 fen is under the line, 100 fen (1 yuan) counts.
+    expect(pay(s, 99, 'a', NIGHT, 'griefer').step).toBe('ignored');
+    expect(pay(s, 100, 'b', NIGHT, 'griefer').step).toBe('restart');
+    // Small payments slipped between same-amount ones do not hide a streak either.
+    let t = EMPTY_BREAKER;
+    for (let i = 1; i <= 4; i++) {
+      t = pay(t, 888, `big${i}`).state;
+      t = pay(t, 1, `small${i}`).state;
+    }
+    expect(pay(t, 888, 'big5').step).toBe('trip');
+  });
+
+  test('a streak made by one payer freezes only that payer\'s payments to the code; another payer still pays', () => {
+    let s = EMPTY_BREAKER;
+    const steps: string[] = [];
+    for (let i = 1; i <= 5; i++) {
+      const r = pay(s, 500, `op${i}`, NIGHT + i, 'griefer');
+      steps.push(r.step);
+      s = r.state;
+    }
+    expect(steps).toEqual(['restart', 'extend', 'extend', 'extend', 'trip_payer']);
+    expect(s.frozenUntilMs).toBeUndefined();
+    expect(s.trips).toBe(0);
+    expect(s.payerFreezes).toEqual({ griefer: { untilMs: NIGHT + 5 + HOUR_MS, tripOp: 'op5' } });
+    expect(s.ops).toEqual([]);
+    // The payer: refused (any amount, even under 1 yuan); the retry of the tripping payment passes.
+    expect(pay(s, 500, 'op6', NIGHT + 6, 'griefer').step).toBe('payer_frozen');
+    expect(pay(s, 1, 'op7', NIGHT + 6, 'griefer').step).toBe('payer_frozen');
+    expect(pay(s, 500, 'op5', NIGHT + 6, 'griefer').step).toBe('payer_already_tripped');
+    expect(refusal(checkCode(s, 'griefer', NIGHT + 6)).code).toBe('CODE_FROZEN');
+    // Everyone else: the code is open, and the streak starts afresh.
+    expect(checkCode(s, 'customer', NIGHT + 6)).toEqual(ALLOW);
+    expect(pay(s, 500, 'c1', NIGHT + 6, 'customer').step).toBe('restart');
+    // The payer's freeze ends after exactly freezeMs.
+    expect(pay(s, 500, 'op8', NIGHT + 5 + HOUR_MS - 1, 'griefer').step).toBe('payer_frozen');
+    expect(pay(s, 500, 'op8', NIGHT + 5 + HOUR_MS, 'griefer').step).toBe('restart');
+    expect(checkCode(s, 'griefer', NIGHT + 5 + HOUR_MS)).toEqual(ALLOW);
+  });
+
+  test('a streak of several payers freezes the code for everyone (one of them paying four times is enough company)', () => {
+    let s = EMPTY_BREAKER;
+    for (const [i, payer] of ['a', 'a', 'a', 'a'].entries()) s = pay(s, 500, `op${i}`, NIGHT, payer).state;
+    const tripped = pay(s, 500, 'op-b', NIGHT, 'b');
+    expect(tripped.step).toBe('trip');
+    expect(tripped.state.frozenUntilMs).toBe(NIGHT + HOUR_MS);
+    for (const who of ['a', 'b', 'c']) expect(refusal(checkCode(tripped.state, who, NIGHT + 1)).code).toBe('CODE_FROZEN');
+    // And the other way round: the streak is several payers' even if the last one paid before.
+    let t = EMPTY_BREAKER;
+    for (const [i, payer] of ['b', 'a', 'a', 'a'].entries()) t = pay(t, 500, `op${i}`, NIGHT, payer).state;
+    expect(pay(t, 500, 'op4', NIGHT, 'a').step).toBe('trip');
+  });
+
+  test('a payer trip prunes payer freezes that have ended, keeps those in force', () => {
+    let s = EMPTY_BREAKER;
+    for (let i = 1; i <= 5; i++) s = pay(s, 500, `x${i}`, NIGHT, 'x').state;
+    for (let i = 1; i <= 5; i++) s = pay(s, 500, `y${i}`, NIGHT + HOUR_MS / 2, 'y').state;
+    for (let i = 1; i <= 5; i++) s = pay(s, 500, `z${i}`, NIGHT + HOUR_MS, 'z').state;
+    expect(Object.keys(s.payerFreezes).sort()).toEqual(['y', 'z']);
+  });
+
+  test('no sequence of payments by one payer ever freezes the code for anyone else; under 1 yuan nothing ever changes (property)', () => {
+    fc.assert(
+      fc.property(
+        // Runs of equal amounts (so streaks and trips happen), with retries and time passing.
+        fc.array(
+          fc.record({ amount: fc.constantFrom(1, 50, 99, 100, 888), times: fc.integer({ min: 1, max: 8 }), dt: fc.constantFrom(1, 60_000, HOUR_MS), retry: fc.boolean() }),
+          { maxLength: 12 },
+        ),
+        (runs) => {
+          const payments = runs.flatMap((r) => Array.from({ length: r.times }, () => r));
+          let s = EMPTY_BREAKER;
+          let now = NIGHT;
+          let last: string | undefined;
+          payments.forEach((p, i) => {
+            now += p.dt;
+            const opId = p.retry && last ? last : `o${i}`;
+            const next = breakerApply(s, { amount: p.amount, opId, payerId: 'solo', nowMs: now }, rules);
+            if (p.amount < rules.minAmount && !['payer_frozen', 'payer_already_tripped'].includes(next.step)) expect(next.step).toBe('ignored');
+            if (next.step === 'ignored') expect(next.state).toBe(s);
+            expect(next.step).not.toBe('trip');
+            expect(next.state.frozenUntilMs).toBeUndefined();
+            expect(checkCode(next.state, 'other', now)).toEqual(ALLOW);
+            s = next.state;
+            last = opId;
+          });
+        },
+      ),
+    );
+  });
+
+  test('payer-scope decisions: the trip allows and fires one event on the payer; frozen refuses that payer 423', () => {
+    const trip = decideBreaker({ kind: 'tripped', scope: 'payer', untilMs: NIGHT + HOUR_MS }, ctx({ userId: 'griefer' }), 'payee1', 500, rules);
+    expect(trip.kind).toBe('allow');
+    expect(trip.events).toHaveLength(1);
+    expect(trip.events[0]).toMatchObject({ rule: 'breaker', action: 'freeze', accountId: 'griefer', codeId: 'payee1', amount: 500, details: { scope: 'payer' } });
+    expect(freezeSubject(trip.events[0]!)).toBe('griefer');
+    const codeTrip = decideBreaker({ kind: 'tripped', scope: 'code', untilMs: NIGHT + HOUR_MS }, ctx({ userId: 'last-payer' }), 'payee1', 500, rules);
+    expect(freezeSubject(codeTrip.events[0]!)).toBe('payee1');
+    expect(codeTrip.events[0]!.id).not.toBe(trip.events[0]!.id);
+    const retry = decideBreaker({ kind: 'already_tripped', scope: 'payer', untilMs: NIGHT + HOUR_MS }, ctx({ userId: 'griefer', nowMs: NIGHT + 9 }), 'payee1', 500, rules);
+    expect(retry.events[0]!.id).toBe(trip.events[0]!.id);
+    const frozen = refusal(decideBreaker({ kind: 'frozen', scope: 'payer', untilMs: NIGHT + HOUR_MS }, ctx({ userId: 'griefer' }), 'payee1', 500, rules));
+    expect(ErrorCodes[frozen.code]).toBe(423);
+    expect(frozen.code).toBe('CODE_FROZEN');
+    expect(decideBreaker({ kind: 'ignored' }, ctx(), 'payee1', 1, rules)).toEqual(ALLOW);
+  });
+
   test('decisions: counted allows, the trip allows and fires one event, frozen refuses 423', () => {
     expect(decideBreaker({ kind: 'counted', streak: 4 }, ctx(), 'payee1', 888, rules)).toEqual(ALLOW);
-    const trip = decideBreaker({ kind: 'tripped', untilMs: NIGHT + HOUR_MS }, ctx(), 'payee1', 888, rules);
+    const trip = decideBreaker({ kind: 'tripped', scope: 'code', untilMs: NIGHT + HOUR_MS }, ctx(), 'payee1', 888, rules);
     expect(trip.kind).toBe('allow');
     expect(trip.events).toHaveLength(1);
     expect(trip.events[0]).toMatchObject({ rule: 'breaker', action: 'freeze', codeId: 'payee1', amount: 888, atMs: NIGHT });
-    const retry = decideBreaker({ kind: 'already_tripped', untilMs: NIGHT + HOUR_MS }, ctx({ nowMs: NIGHT + 5 }), 'payee1', 888, rules);
+    const retry = decideBreaker({ kind: 'already_tripped', scope: 'code', untilMs: NIGHT + HOUR_MS }, ctx({ nowMs: NIGHT + 5 }), 'payee1', 888, rules);
     expect(retry.events[0]!.id).toBe(trip.events[0]!.id);
-    const frozen = refusal(decideBreaker({ kind: 'frozen', untilMs: NIGHT + HOUR_MS }, ctx(), 'payee1', 888, rules));
+    const frozen = refusal(decideBreaker({ kind: 'frozen', scope: 'code', untilMs: NIGHT + HOUR_MS }, ctx(), 'payee1', 888, rules));
     expect(frozen.code).toBe('CODE_FROZEN');
     expect(ErrorCodes[frozen.code]).toBe(423);
     expect(frozen.events).toEqual([]);
@@ -360,12 +481,12 @@ describe('combining decisions', () => {
         let run = 0;
         let last: number | undefined;
         amounts.forEach((amount, i) => {
-          const step = breakerStep(s, { amount, opId: `o${i}`, nowMs: NIGHT + i }, personal.breaker);
+          const step = breakerStep(s, { amount, opId: `o${i}`, payerId: `p${i}`, nowMs: NIGHT + i }, personal.breaker);
           if (step === 'frozen') return;
           run = amount === last ? run + 1 : 1;
           last = amount;
           expect(step === 'trip').toBe(run === 5);
-          s = breakerApply(s, { amount, opId: `o${i}`, nowMs: NIGHT + i }, personal.breaker).state;
+          s = breakerApply(s, { amount, opId: `o${i}`, payerId: `p${i}`, nowMs: NIGHT + i }, personal.breaker).state;
           if (step === 'trip') {
             run = 0;
             last = undefined;

@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { fail } from '../domain/errors';
 import { derivedId } from '../domain/ids';
 import { dayKeyUtc8, policyFor, type Fen } from '../domain/money';
+import { greetingRule } from '../domain/greeting';
 import { checkSplit, split, type SplitMode } from '../domain/split';
 import { campaignPacketId, campaignTotals, claimsPerHour, MAX_CAMPAIGN_QUANTITY, seededCryptoRandom } from '../domain/campaign';
 import type { CampaignRecord } from '../store/campaigns';
@@ -151,10 +152,10 @@ export async function createCampaign(d: Deps, who: Principal, input: CreateCampa
   const policy = policyFor(profile?.tier ?? who.tier, profile?.settings);
   const totals = campaignTotals(input.packet.total, input.quantity, policy.feeBps);
   const opId = derivedId('c', who.userId, 'campaign', idemKey ?? '');
-  const movement = () => ({ kind: 'packet' as const, amount: totals.totals, opId, deviceId, greeting: input.packet.greeting });
+  const movement = () => ({ kind: 'packet' as const, amount: totals.totals, opId, deviceId });
   const precheck = async () => {
     if (policy.tier === 'personal') fail('FORBIDDEN', '只有企业和服务商账户可以创建活动');
-    await riskCheck(d, who, policy.tier, movement());
+    await riskCheck(d, who, policy.tier, movement(), [greetingRule(input.packet.greeting)]);
     if (input.quantity > MAX_CAMPAIGN_QUANTITY) fail('VALIDATION_FAILED', `每次最多 ${MAX_CAMPAIGN_QUANTITY} 个红包`);
     if (input.packet.count > policy.maxShares) fail('VALIDATION_FAILED', `红包个数最多 ${policy.maxShares} 个`, { maxShares: policy.maxShares });
     if (input.packet.total > policy.perPacketLimit) fail('LIMIT_PER_PACKET', '超出单个红包限额', { perPacketLimit: policy.perPacketLimit });

@@ -2,6 +2,7 @@ import { counterCount, isSharded } from '../domain/share-counters';
 import { fail } from '../domain/errors';
 import { derivedId } from '../domain/ids';
 import { dayKeyUtc8, feeFor, policyFor, type Fen } from '../domain/money';
+import { greetingRule } from '../domain/greeting';
 import { checkSplit, split, type SplitMode, type SplitRefusal } from '../domain/split';
 import { verifyCode, isCodeExpired, type CodeClaims } from '../domain/codes';
 import type { PacketRecord } from '../store/packets';
@@ -39,10 +40,10 @@ export async function createPacket(d: Deps, who: Principal, input: CreatePacketI
   const profile = await d.accounts.get(who.userId);
   const policy = policyFor(profile?.tier ?? who.tier, profile?.settings);
   const fee = feeFor(input.total, policy.feeBps);
-  const movement = () => ({ kind: 'packet' as const, amount: input.total, opId: derivedId('p', who.userId, 'packet', idemKey!), deviceId, greeting: input.greeting });
+  const movement = () => ({ kind: 'packet' as const, amount: input.total, opId: derivedId('p', who.userId, 'packet', idemKey!), deviceId });
   const recipient = input.recipient !== undefined ? await exclusiveRecipient(d, who, input) : undefined;
   const precheck = async () => {
-    await riskCheck(d, who, policy.tier, movement());
+    await riskCheck(d, who, policy.tier, movement(), [greetingRule(input.greeting)]);
     if (input.count > policy.maxShares) fail('VALIDATION_FAILED', `红包个数最多 ${policy.maxShares} 个`, { maxShares: policy.maxShares });
     if (input.total > policy.perPacketLimit) fail('LIMIT_PER_PACKET', '超出单个红包限额', { perPacketLimit: policy.perPacketLimit });
     const refusal = checkSplit(input.total, input.count, input.mode);

@@ -1,7 +1,6 @@
 import type { Fen, Tier } from '../domain/money';
 import {
   checkCode,
-  checkGreeting,
   checkStanding,
   combine,
   CLEAR,
@@ -10,6 +9,7 @@ import {
   decideLarge,
   decideNight,
   decideRate,
+  freezeSubject,
   rateWindow,
   type RateAction,
   nightApplies,
@@ -18,6 +18,7 @@ import {
   type MovementKind,
   type RiskContext,
   type RiskDecision,
+  type TierRiskRules,
 } from '../domain/risk';
 import type { Deps } from './deps';
 import { observeRiskFirings } from './ops';
@@ -32,8 +33,14 @@ export interface Movement {
   deviceId?: string | undefined;
   /** Transfers: the receive code's owner (a receive code is identified by its payee). */
   payee?: { userId: string; tier: Tier } | undefined;
-  greeting?: string | undefined;
 }
+
+/**
+ * A read-only rule of one use case only, passed in by that use case (the greeting check of
+ * packets and campaigns, domain/greeting.ts), so that its code and data are bundled only into
+ * the functions that need it.
+ */
+export type ExtraCheck = (ctx: RiskContext, rules: TierRiskRules) => RiskDecision;
 
 const direction = (kind: MovementKind) => (kind === 'claim' || kind === 'topup' ? 'in' : 'out');
 
@@ -45,11 +52,12 @@ function contextOf(d: Deps, who: Principal, tier: Tier, m: Movement): RiskContex
 async function enforce(d: Deps, ctx: RiskContext, decision: RiskDecision): Promise<void> {
   await d.risk.record(decision);
   observeRiskFirings(decision.events.map((e) => e.rule));
-  // Freezes are security events of the account they freeze (a receive code: its owner).
+  // Freezes are security events of the account they freeze (a receive code: its owner; a payer
+  // frozen out of one code: that payer).
   await Promise.all(
     decision.events
       .filter((e) => e.action === 'freeze')
-      .map((e) => d.audit.append(e.codeId ?? e.accountId ?? ctx.userId, { type: 'freeze', atMs: ctx.nowMs, details: { rule: e.rule, eventId: e.id, ...(e.deviceId ? { deviceId: e.deviceId } : {}) } })),
+      .map((e) => d.audit.append(freezeSubject(e) ?? ctx.userId, { type: 'freeze', atMs: ctx.nowMs, details: { rule: e.rule, eventId: e.id, ...(e.deviceId ? { deviceId: e.deviceId } : {}) } })),
   );
   const err = refusalError(decision);
   if (err) {
@@ -60,17 +68,18 @@ async function enforce(d: Deps, ctx: RiskContext, decision: RiskDecision): Promi
 
 /**
  * Read-only rules, run first (before limits and funds): blacklist, freezes of the account and the
- * device, a frozen receive code, marketing words in a business greeting. Writes only on refusal.
+ * device, a frozen receive code, then the caller's `extra` rules (marketing words in a business
+ * greeting). Writes only on refusal.
  */
-export async function riskCheck(d: Deps, who: Principal, tier: Tier, m: Movement): Promise<void> {
+export async function riskCheck(d: Deps, who: Principal, tier: Tier, m: Movement, extra: readonly ExtraCheck[] = []): Promise<void> {
   const ctx = contextOf(d, who, tier, m);
   const rules = riskRulesFor(tier);
   const [account, device] = await Promise.all([d.risk.accountStanding(who.userId), m.deviceId ? d.risk.deviceStanding(m.deviceId) : CLEAR]);
   let decision = checkStanding(ctx, direction(m.kind), account, device);
   if (m.kind === 'transfer' && m.payee) {
-    decision = combine(decision, checkCode(m.payee.userId, (await d.risk.breaker(m.payee.userId)).frozenUntilMs, ctx.nowMs));
+    decision = combine(decision, checkCode(await d.risk.breaker(m.payee.userId), who.userId, ctx.nowMs));
   }
-  if (m.kind === 'packet') decision = combine(decision, checkGreeting(m.greeting, ctx, rules.marketing));
+  for (const check of extra) decision = combine(decision, check(ctx, rules));
   await enforce(d, ctx, decision);
 }
 
@@ -88,7 +97,7 @@ export async function riskCount(d: Deps, who: Principal, tier: Tier, m: Movement
   }
   if (m.kind === 'transfer' && m.payee) {
     const payeeRules = riskRulesFor(m.payee.tier).breaker;
-    const outcome = await d.risk.countBreaker(m.payee.userId, { amount: m.amount, opId: m.opId, nowMs: ctx.nowMs }, payeeRules);
+    const outcome = await d.risk.countBreaker(m.payee.userId, { amount: m.amount, opId: m.opId, payerId: who.userId, nowMs: ctx.nowMs }, payeeRules);
     decisions.push(decideBreaker(outcome, ctx, m.payee.userId, m.amount, payeeRules));
   }
   if ((m.kind === 'transfer' || m.kind === 'packet') && nightApplies(m.amount, ctx.nowMs, rules.night)) {

@@ -15,7 +15,7 @@
  * | night velocity    | set of op ids per account per UTC+8 hour     | {@link decideNight}     |
  * | large transaction | —                                            | {@link decideLarge}     |
  * | blacklist         | entries per account / device                 | {@link checkStanding}   |
- * | marketing words   | —                                            | {@link checkGreeting}   |
+ * | marketing words   | —                                            | greeting.ts             |
  *
  * Choices where SPEC §5 leaves room (documented for the README):
  * - A receive code is identified by its payee's account id: the code itself rotates every 60 s,
@@ -23,6 +23,10 @@
  * - Breaker: the 5th consecutive same-amount payment is **allowed** and trips the breaker; the
  *   code is then frozen for 1 h (`423 CODE_FROZEN`) and the streak starts afresh after the
  *   freeze. A streak older than `streakTtlMs` (30 days) since its last payment restarts too.
+ *   The breaker is about many payers paying one code the same amount, and it must not be a
+ *   weapon against the code's owner: payments under 1 yuan (`minAmount`) neither count nor
+ *   break a streak, and a streak made by one payer alone freezes only that payer's payments to
+ *   that code (`423 CODE_FROZEN` for them, everyone else still pays).
  * - Device binding: an account "uses" a device when it logged in or moved money with that
  *   `x-device-id` within the rolling window (7 days, by last-seen time). The 4th account is
  *   refused (`403 DEVICE_LIMIT`); the device and its (up to 3) bound accounts are then
@@ -34,8 +38,10 @@
  * - Large transaction: strictly over 50,000 yuan; allowed, with a report and an event.
  * - Blacklist: refuses every money movement, incoming (claims, top-ups) as well as outgoing.
  *   Freezes (breaker, device, night) only stop outgoing money.
- * - Marketing words: matched after NFKC normalisation, lower-casing and removing spaces,
- *   punctuation and symbols, so "免 单" and "全额·返现" are caught. Personal greetings are exempt.
+ * - Marketing words: matched after folding (compatibility forms, marks, invisible characters,
+ *   spaces, punctuation and symbols: {@link foldText}) and mapping traditional to simplified
+ *   characters (domain/greeting.ts), so "免 单", "全额·返现", "免\u034F单" and "免單" are caught.
+ *   Personal greetings are exempt.
  * - Every firing writes a risk event; a refusal caused by an earlier freeze writes none (the
  *   freeze's own event recorded it; the audit log records each refusal).
  */
@@ -67,6 +73,9 @@ export interface TierRiskRules {
   readonly breaker: {
     /** Consecutive same-amount payments into one receive code that trip the breaker (≥ 2). */
     readonly streak: number;
+    /** Payments strictly below this amount (fen) are left out of streaks: they neither count
+     * nor break one (so nobody can freeze a code, or hide a streak, for a few fen). */
+    readonly minAmount: Fen;
     /** How long a tripped code stays frozen. */
     readonly freezeMs: number;
     /** A streak whose last payment is older than this starts afresh. */
@@ -112,7 +121,7 @@ export interface TierRiskRules {
 export const BASE_MARKETING_WORDS = ['免单', '全额返现'] as const;
 
 const SPEC_RULES = {
-  breaker: { streak: 5, freezeMs: HOUR_MS, streakTtlMs: 30 * DAY_MS },
+  breaker: { streak: 5, minAmount: 100, freezeMs: HOUR_MS, streakTtlMs: 30 * DAY_MS },
   device: { maxAccounts: 3, windowMs: 7 * DAY_MS, restrictMs: 7 * DAY_MS },
   night: { fromHour: 0, toHour: 6, smallBelow: 1_000, maxCount: 10, freezeMs: HOUR_MS },
   large: { over: 5_000_000 },
@@ -161,7 +170,7 @@ export function riskRulesFor(tier: Tier, overrides: RiskOverrides = {}): TierRis
   const l = overrides.large ?? {};
   const r = overrides.rate ?? {};
   const extra = Array.isArray(overrides.extraWords)
-    ? overrides.extraWords.filter((w): w is string => typeof w === 'string' && normalizeText(w).length > 0 && w.length <= 32).slice(0, 200)
+    ? overrides.extraWords.filter((w): w is string => typeof w === 'string' && foldText(w).length > 0 && w.length <= 32).slice(0, 200)
     : [];
   const fromHour = int(n.fromHour, base.night.fromHour, 0, 23);
   const toHour = int(n.toHour, base.night.toHour, 0, 24);
@@ -169,6 +178,7 @@ export function riskRulesFor(tier: Tier, overrides: RiskOverrides = {}): TierRis
     level: base.level,
     breaker: {
       streak: int(b.streak, base.breaker.streak, 2, 1_000),
+      minAmount: int(b.minAmount, base.breaker.minAmount, 1, Number.MAX_SAFE_INTEGER),
       freezeMs: int(b.freezeMs, base.breaker.freezeMs, MINUTE_MS, 30 * DAY_MS),
       streakTtlMs: int(b.streakTtlMs, base.breaker.streakTtlMs, MINUTE_MS, 365 * DAY_MS),
     },
@@ -287,7 +297,8 @@ function allow(effects: Partial<RiskEffects> = {}): RiskDecision {
   return { kind: 'allow', events: effects.events ?? [], freezes: effects.freezes ?? [], reports: effects.reports ?? [] };
 }
 
-function refuse(code: ErrorCode, message: string, details?: Record<string, unknown>, effects: Partial<RiskEffects> = {}): RiskDecision {
+/** A refusal with `code` and the effects of its firing. */
+export function refuse(code: ErrorCode, message: string, details?: Record<string, unknown>, effects: Partial<RiskEffects> = {}): RiskDecision {
   return {
     kind: 'refuse',
     code,
@@ -387,25 +398,41 @@ const FREEZE_MESSAGES: Record<string, string> = {
 
 // ── breaker ──
 
+/** A freeze of one payer's payments into one receive code. */
+export interface PayerFreeze {
+  untilMs: number;
+  /** The payment that tripped it (its retries are still allowed). */
+  tripOp: string;
+}
+
 /** The breaker of one receive code, as stored. */
 export interface BreakerState {
   /** Amount of the current streak (absent after a trip: the next payment starts afresh). */
   lastAmount?: Fen;
   /** Op ids of the current streak, oldest first is not guaranteed (a set). */
   ops: readonly string[];
+  /** The payers of the current streak (a set; empty on a streak stored before payers were). */
+  payers: readonly string[];
   /** Time of the streak's last payment. */
   lastAtMs?: number;
+  /** The whole code is frozen until then (a streak of several payers). */
   frozenUntilMs?: number;
-  /** The payment that tripped the breaker (its retries are still allowed). */
+  /** The payment that tripped the code's freeze (its retries are still allowed). */
   tripOp?: string;
+  /** Code freezes so far. */
   trips: number;
+  /** Payers frozen out of this code by a streak of their own, by payer id (ended ones may stay
+   * until the next payer trip prunes them). */
+  payerFreezes: Readonly<Record<string, PayerFreeze>>;
 }
 
-export const EMPTY_BREAKER: BreakerState = { ops: [], trips: 0 };
+export const EMPTY_BREAKER: BreakerState = { ops: [], payers: [], trips: 0, payerFreezes: {} };
 
 export interface PaymentInput {
   amount: Fen;
   opId: string;
+  /** Who pays: a streak of one payer freezes only them. */
+  payerId: string;
   nowMs: number;
 }
 
@@ -413,15 +440,54 @@ export interface PaymentInput {
  * Which transition a payment makes on a breaker. The store performs exactly this transition with
  * a conditional update whose condition re-checks what this function relied on, so the choice
  * made from a (possibly stale) read can never be applied to another state.
+ * - `frozen` / `already_tripped`: the code is frozen (for everyone; the tripping op's retry passes);
+ * - `payer_frozen` / `payer_already_tripped`: the same for this payer's own freeze on this code;
+ * - `ignored`: under `minAmount` — no write, the streak is untouched;
+ * - `restart` / `extend` / `already`: counted as a new streak, the next of this streak, or again;
+ * - `trip`: the streak's last payment, payers several → the code is frozen;
+ * - `trip_payer`: the same, but every payment of the streak was this payer's → only they are.
  */
-export type BreakerStep = 'frozen' | 'already_tripped' | 'already' | 'restart' | 'extend' | 'trip';
+export type BreakerStep =
+  | 'frozen'
+  | 'already_tripped'
+  | 'payer_frozen'
+  | 'payer_already_tripped'
+  | 'ignored'
+  | 'already'
+  | 'restart'
+  | 'extend'
+  | 'trip'
+  | 'trip_payer';
+
+/** The payer's freeze on this code, if in force at `nowMs`. */
+export function payerFreezeOf(s: BreakerState, payerId: string, nowMs: number): PayerFreeze | undefined {
+  const f = Object.hasOwn(s.payerFreezes, payerId) ? s.payerFreezes[payerId] : undefined;
+  return f && f.untilMs > nowMs ? f : undefined;
+}
+
+/** True when the live streak so far is this payer's alone (then its trip freezes only them). */
+export function soloStreak(s: BreakerState, payerId: string): boolean {
+  return s.payers.length === 1 && s.payers[0] === payerId;
+}
 
 export function breakerStep(s: BreakerState, p: PaymentInput, rules: TierRiskRules['breaker']): BreakerStep {
   if (s.frozenUntilMs !== undefined && s.frozenUntilMs > p.nowMs) return s.tripOp === p.opId ? 'already_tripped' : 'frozen';
+  const own = payerFreezeOf(s, p.payerId, p.nowMs);
+  if (own) return own.tripOp === p.opId ? 'payer_already_tripped' : 'payer_frozen';
+  if (p.amount < rules.minAmount) return 'ignored';
   const live = s.lastAmount !== undefined && s.lastAtMs !== undefined && s.lastAtMs > p.nowMs - rules.streakTtlMs;
   if (!live || s.lastAmount !== p.amount) return 'restart';
   if (s.ops.includes(p.opId)) return 'already';
-  return s.ops.length < rules.streak - 1 ? 'extend' : 'trip';
+  if (s.ops.length < rules.streak - 1) return 'extend';
+  return soloStreak(s, p.payerId) ? 'trip_payer' : 'trip';
+}
+
+/** Payer freezes that have ended by `nowMs` (a payer trip removes them, at most `max`). */
+export function endedPayerFreezes(s: BreakerState, nowMs: number, max = 50): string[] {
+  return Object.keys(s.payerFreezes)
+    .filter((id) => s.payerFreezes[id]!.untilMs <= nowMs)
+    .sort()
+    .slice(0, max);
 }
 
 /** The pure model of the stored breaker: the state after a payment (tests compare the store to it). */
@@ -430,67 +496,116 @@ export function breakerApply(s: BreakerState, p: PaymentInput, rules: TierRiskRu
   switch (step) {
     case 'frozen':
     case 'already_tripped':
+    case 'payer_frozen':
+    case 'payer_already_tripped':
+    case 'ignored':
     case 'already':
       return { step, state: s };
     case 'restart':
-      return { step, state: { ...s, lastAmount: p.amount, ops: [p.opId], lastAtMs: p.nowMs } };
+      return { step, state: { ...s, lastAmount: p.amount, ops: [p.opId], payers: [p.payerId], lastAtMs: p.nowMs } };
     case 'extend':
-      return { step, state: { ...s, ops: [...s.ops, p.opId], lastAtMs: p.nowMs } };
+      return { step, state: { ...s, ops: [...s.ops, p.opId], payers: s.payers.includes(p.payerId) ? s.payers : [...s.payers, p.payerId], lastAtMs: p.nowMs } };
     case 'trip': {
       const { lastAmount: _a, ...rest } = s;
-      return { step, state: { ...rest, ops: [], lastAtMs: p.nowMs, frozenUntilMs: p.nowMs + rules.freezeMs, tripOp: p.opId, trips: s.trips + 1 } };
+      return {
+        step,
+        state: { ...rest, ops: [], payers: [], lastAtMs: p.nowMs, frozenUntilMs: p.nowMs + rules.freezeMs, tripOp: p.opId, trips: s.trips + 1 },
+      };
+    }
+    case 'trip_payer': {
+      const { lastAmount: _a, ...rest } = s;
+      const ended = new Set(endedPayerFreezes(s, p.nowMs));
+      const kept = Object.fromEntries(Object.entries(s.payerFreezes).filter(([id]) => !ended.has(id)));
+      return {
+        step,
+        state: { ...rest, ops: [], payers: [], lastAtMs: p.nowMs, payerFreezes: { ...kept, [p.payerId]: { untilMs: p.nowMs + rules.freezeMs, tripOp: p.opId } } },
+      };
     }
   }
 }
+
+/** Whom a breaker freeze stops: the code (every payer) or one payer of it. */
+export type BreakerScope = 'code' | 'payer';
 
 /** What counting a payment into a receive code did (store/risk.ts `countBreaker`). */
 export type BreakerOutcome =
   | { kind: 'counted'; streak: number }
   | { kind: 'already'; streak: number }
-  | { kind: 'tripped'; untilMs: number }
-  | { kind: 'already_tripped'; untilMs: number }
-  | { kind: 'frozen'; untilMs: number };
+  /** Under `minAmount`: not counted, nothing written. */
+  | { kind: 'ignored' }
+  | { kind: 'tripped'; scope: BreakerScope; untilMs: number }
+  | { kind: 'already_tripped'; scope: BreakerScope; untilMs: number }
+  | { kind: 'frozen'; scope: BreakerScope; untilMs: number };
 
-/** Refuses a payment into a frozen code (read-only check, before counting). */
-export function checkCode(codeId: string, frozenUntilMs: number | undefined, nowMs: number): RiskDecision {
-  if (frozenUntilMs !== undefined && frozenUntilMs > nowMs) return codeFrozen(codeId, frozenUntilMs);
+/**
+ * Refuses a payment into a frozen code, or from a payer frozen out of it (read-only check,
+ * before counting).
+ */
+export function checkCode(s: BreakerState, payerId: string, nowMs: number): RiskDecision {
+  if (s.frozenUntilMs !== undefined && s.frozenUntilMs > nowMs) return codeFrozen('code', s.frozenUntilMs);
+  const own = payerFreezeOf(s, payerId, nowMs);
+  if (own) return codeFrozen('payer', own.untilMs);
   return ALLOW;
 }
 
-function codeFrozen(codeId: string, untilMs: number): RiskDecision {
-  return refuse('CODE_FROZEN', '该收款码因连续相同金额收款已被临时冻结，请稍后再试', { until: iso(untilMs) });
+function codeFrozen(scope: BreakerScope, untilMs: number): RiskDecision {
+  return scope === 'code'
+    ? refuse('CODE_FROZEN', '该收款码因连续相同金额收款已被临时冻结，请稍后再试', { until: iso(untilMs) })
+    : refuse('CODE_FROZEN', '你向该收款码连续支付相同金额的次数过多，暂时无法向其付款，请稍后再试', { until: iso(untilMs) });
 }
 
 /**
- * The breaker's decision: a counted payment is allowed; the one that trips the breaker is
- * allowed and fires (one event per trip: its id derives from the code and the freeze's end);
- * a payment into a frozen code is refused with `423 CODE_FROZEN`.
+ * The breaker's decision: a counted (or ignored) payment is allowed; the one that trips the
+ * breaker is allowed and fires (one event per trip: its id derives from the code — and the payer,
+ * for a payer's freeze — and the freeze's end); a payment into a frozen code, or from a payer
+ * frozen out of it, is refused with `423 CODE_FROZEN`.
  */
 export function decideBreaker(o: BreakerOutcome, ctx: RiskContext, codeId: string, amount: Fen, rules: TierRiskRules['breaker']): RiskDecision {
   switch (o.kind) {
     case 'counted':
     case 'already':
+    case 'ignored':
       return ALLOW;
     case 'frozen':
-      return codeFrozen(codeId, o.untilMs);
+      return codeFrozen(o.scope, o.untilMs);
     case 'tripped':
     case 'already_tripped':
       return allow({
         events: [
-          {
-            id: riskEventId(RiskRules.breaker, codeId, String(o.untilMs)),
-            rule: RiskRules.breaker,
-            action: 'freeze',
-            atMs: o.untilMs - rules.freezeMs,
-            tier: ctx.tier,
-            accountId: ctx.userId,
-            codeId,
-            amount,
-            details: { streak: rules.streak, until: iso(o.untilMs) },
-          },
+          o.scope === 'code'
+            ? {
+                id: riskEventId(RiskRules.breaker, codeId, String(o.untilMs)),
+                rule: RiskRules.breaker,
+                action: 'freeze',
+                atMs: o.untilMs - rules.freezeMs,
+                tier: ctx.tier,
+                accountId: ctx.userId,
+                codeId,
+                amount,
+                details: { streak: rules.streak, until: iso(o.untilMs) },
+              }
+            : {
+                id: riskEventId(RiskRules.breaker, codeId, ctx.userId, String(o.untilMs)),
+                rule: RiskRules.breaker,
+                action: 'freeze',
+                atMs: o.untilMs - rules.freezeMs,
+                tier: ctx.tier,
+                accountId: ctx.userId,
+                codeId,
+                amount,
+                details: { streak: rules.streak, until: iso(o.untilMs), scope: 'payer' },
+              },
         ],
       });
   }
+}
+
+/**
+ * Whose audit chain a freeze event belongs to: a frozen receive code's owner; a payer frozen out
+ * of one code, or a frozen account, otherwise.
+ */
+export function freezeSubject(e: RiskEvent): string | undefined {
+  return e.details.scope === 'payer' ? e.accountId : (e.codeId ?? e.accountId);
 }
 
 // ── device binding ──
@@ -604,46 +719,29 @@ export function decideLarge(kind: MovementKind, amount: Fen, ctx: RiskContext, r
   });
 }
 
-// ── marketing words ──
+// ── marketing words (the matcher: domain/greeting.ts) ──
 
 /**
- * A greeting as compared with the word list: NFKC (full-width → half-width, compatibility
- * forms), lower case, without whitespace, punctuation, symbols and zero-width characters.
+ * Everything a reader does not see as a letter of its own: combining marks (accents, the
+ * combining grapheme joiner U+034F, variation selectors U+FE00–FE0F and U+E0100–E01EF), other
+ * default-ignorable code points (zero-width characters, the Hangul fillers U+115F, U+1160,
+ * U+3164, U+FFA0, tags), controls and unassigned or private code points, separators and
+ * whitespace, punctuation and symbols (emoji included).
  */
-export function normalizeText(s: string): string {
-  return s
-    .normalize('NFKC')
-    .toLowerCase()
-    .replace(/[\s\p{P}\p{S}\p{Cf}]/gu, '');
-}
+const NOT_A_LETTER = /[\p{M}\p{C}\p{Z}\s\p{P}\p{S}\p{Default_Ignorable_Code_Point}]/gu;
 
-/** The first listed word contained in `greeting` (after {@link normalizeText}), if any. */
-export function findMarketingWord(greeting: string, words: readonly string[]): string | undefined {
-  const text = normalizeText(greeting);
-  return words.find((w) => {
-    const n = normalizeText(w);
-    return n.length > 0 && text.includes(n);
-  });
-}
-
-/** Marketing words in an enterprise or provider greeting → `422 GREETING_REJECTED` and an event. */
-export function checkGreeting(greeting: string | undefined, ctx: RiskContext, rules: TierRiskRules['marketing']): RiskDecision {
-  if (!rules.enabled || !greeting) return ALLOW;
-  const word = findMarketingWord(greeting, rules.words);
-  if (word === undefined) return ALLOW;
-  return refuse('GREETING_REJECTED', `祝福语含有营销诱导词“${word}”，请修改后再发`, { word }, {
-    events: [
-      {
-        id: riskEventId(RiskRules.marketing_words, ctx.userId, ctx.opId),
-        rule: RiskRules.marketing_words,
-        action: 'refuse',
-        atMs: ctx.nowMs,
-        tier: ctx.tier,
-        accountId: ctx.userId,
-        details: { word },
-      },
-    ],
-  });
+/**
+ * A text folded for matching, without the traditional → simplified step (that step's
+ * dictionaries live in domain/greeting.ts, so only the functions that check greetings carry
+ * them): compatibility decomposition (NFKD: full-width and other compatibility forms become
+ * their plain letters, accented letters become letter + mark), then every character of
+ * {@link NOT_A_LETTER} dropped, then canonical composition (Hangul) and lower case.
+ *
+ * Decomposing before dropping is what makes "é" fold to "e" and "単\u0301" to "単": NFKC alone
+ * would compose an accent into its letter and keep it.
+ */
+export function foldText(s: string): string {
+  return s.normalize('NFKD').replace(NOT_A_LETTER, '').normalize('NFC').toLowerCase();
 }
 
 // ── rate limits (fixed one-minute windows per account) ──

@@ -14,8 +14,10 @@ import { shardOf } from '../domain/shard';
 import { dayKeyUtc8, type Tier } from '../domain/money';
 import {
   DAY_MS,
+  EMPTY_BREAKER,
   MINUTE_MS,
   breakerStep,
+  endedPayerFreezes,
   hourBucketEndMs,
   hourBucketUtc8,
   type BreakerOutcome,
@@ -24,6 +26,7 @@ import {
   type Freeze,
   type LargeReport,
   type NightOutcome,
+  type PayerFreeze,
   type PaymentInput,
   type RiskEffects,
   type RiskEvent,
@@ -131,9 +134,23 @@ function standingOf(items: Item[]): Standing {
   return { blacklisted, freezes };
 }
 
+/** The attribute of the breaker item holding a payer's freeze on that code: `{ untilMs, tripOp }`. */
+const PAYER_FREEZE_PREFIX = 'pf_';
+const payerFreezeAttr = (payerId: string) => `${PAYER_FREEZE_PREFIX}${payerId}`;
+
+function payerFreezesOf(it: Item): Record<string, PayerFreeze> {
+  const out: Record<string, PayerFreeze> = {};
+  for (const [name, v] of Object.entries(it)) {
+    if (!name.startsWith(PAYER_FREEZE_PREFIX) || typeof v !== 'object' || v === null) continue;
+    const f = v as Record<string, unknown>;
+    if (typeof f.untilMs === 'number' && typeof f.tripOp === 'string') out[name.slice(PAYER_FREEZE_PREFIX.length)] = { untilMs: f.untilMs, tripOp: f.tripOp };
+  }
+  return out;
+}
+
 function breakerOf(it: Item | undefined): BreakerState {
-  if (!it) return { ops: [], trips: 0 };
-  const s: BreakerState = { ops: setOf(it.ops), trips: num(it.trips) ?? 0 };
+  if (!it) return { ...EMPTY_BREAKER };
+  const s: BreakerState = { ops: setOf(it.ops), payers: setOf(it.payers), trips: num(it.trips) ?? 0, payerFreezes: payerFreezesOf(it) };
   if (typeof it.lastAmount === 'number') s.lastAmount = it.lastAmount;
   if (typeof it.lastAtMs === 'number') s.lastAtMs = it.lastAtMs;
   if (typeof it.frozenUntilMs === 'number') s.frozenUntilMs = it.frozenUntilMs;
@@ -142,6 +159,11 @@ function breakerOf(it: Item | undefined): BreakerState {
 }
 
 const seenAttr = (userId: string) => `seen_${userId}`;
+
+/** The named ones of an expression's attribute names (DynamoDB refuses unused names). */
+function pick<K extends string>(names: Record<K, string>, ...keys: K[]): Record<string, string> {
+  return Object.fromEntries(keys.map((k) => [k, names[k]]));
+}
 
 function eventOf(it: Item): StoredRiskEvent {
   const e: StoredRiskEvent = {
@@ -202,61 +224,98 @@ export class DynamoRiskStore implements RiskStore {
 
   /**
    * The breaker as a state machine (domain `breakerStep`), each transition one conditional
-   * update that re-checks its premises:
-   * - restart: not frozen, and no live streak of this amount → streak = {op};
-   * - extend: not frozen, live streak of this amount without this op, fewer than streak−1 ops →
-   *   ADD op (the returned set's size is this payment's place in the streak);
-   * - trip: same, with streak−1 ops → frozenUntil = now + freeze, streak cleared, tripOp = op.
+   * update that re-checks its premises (the code not frozen, this payer not frozen out of it):
+   * - ignored (under `minAmount`), frozen, already counted: no write;
+   * - restart: no live streak of this amount → streak = {op}, payers = {payer};
+   * - extend: live streak of this amount without this op, fewer than streak−1 ops → ADD op and
+   *   payer (the returned op set's size is this payment's place in the streak);
+   * - trip: same, with streak−1 ops and payers other than just this one → frozenUntil = now +
+   *   freeze, streak cleared, tripOp = op;
+   * - trip_payer: same, but the streak's payers are exactly {this payer} → `pf_<payer>` =
+   *   { untilMs, tripOp }, streak cleared; ended payer freezes are removed in the same update,
+   *   each on the condition that it has still ended.
    * Concurrent same-amount payments therefore get places 1, 2, 3, … in the order DynamoDB
-   * applies them, and exactly the one at place `streak` trips the breaker.
+   * applies them, and exactly the one at place `streak` trips the breaker. The freeze and the
+   * streak's end are one write: no crash can leave a streak cleared without its freeze.
    */
   async countBreaker(codeId: string, p: PaymentInput, rules: TierRiskRules['breaker']): Promise<BreakerOutcome> {
     const key = RiskKeys.breaker(codeId);
     const names = {
       '#amt': 'lastAmount',
       '#ops': 'ops',
+      '#payers': 'payers',
       '#last': 'lastAtMs',
       '#fu': 'frozenUntilMs',
-      '#trip': 'tripOp',
-      '#trips': 'trips',
+      '#pf': payerFreezeAttr(p.payerId),
+      '#pu': 'untilMs',
       '#exp': 'expiresAt',
     };
-    const notFrozen = '(attribute_not_exists(#fu) OR #fu <= :now)';
+    const open = '(attribute_not_exists(#fu) OR #fu <= :now) AND (attribute_not_exists(#pf) OR #pf.#pu <= :now)';
     const liveSame = '#amt = :amt AND #last > :cutoff';
+    const nextPlace = `${liveSame} AND NOT contains(#ops, :op)`;
+    const solo = 'size(#payers) = :one AND contains(#payers, :payer)';
     const base = { ':now': p.nowMs, ':amt': p.amount, ':cutoff': p.nowMs - rules.streakTtlMs };
     for (let attempt = 0; attempt < 100; attempt++) {
       const state = breakerOf(await this.db.get(key));
       const step = breakerStep(state, p, rules);
-      if (step === 'frozen') return { kind: 'frozen', untilMs: state.frozenUntilMs! };
-      if (step === 'already_tripped') return { kind: 'already_tripped', untilMs: state.frozenUntilMs! };
-      if (step === 'already') return { kind: 'already', streak: state.ops.length };
-      const streakExp = epochS(p.nowMs + rules.streakTtlMs);
+      const own = state.payerFreezes[p.payerId];
+      switch (step) {
+        case 'frozen':
+          return { kind: 'frozen', scope: 'code', untilMs: state.frozenUntilMs! };
+        case 'already_tripped':
+          return { kind: 'already_tripped', scope: 'code', untilMs: state.frozenUntilMs! };
+        case 'payer_frozen':
+          return { kind: 'frozen', scope: 'payer', untilMs: own!.untilMs };
+        case 'payer_already_tripped':
+          return { kind: 'already_tripped', scope: 'payer', untilMs: own!.untilMs };
+        case 'ignored':
+          return { kind: 'ignored' };
+        case 'already':
+          return { kind: 'already', streak: state.ops.length };
+      }
+      // The item lives as long as its longest freeze (a payer's may outlast a fresh streak's TTL).
+      const frozenEnds = Object.values(state.payerFreezes).map((f) => f.untilMs);
+      const expiry = (ms: number) => ({ ':exp': epochS(Math.max(ms, ...frozenEnds)) });
       if (step === 'restart') {
-        const r = await this.db.update(key, 'SET #amt = :amt, #ops = :ops, #last = :now, #exp = :exp', {
-          condition: `${notFrozen} AND NOT (${liveSame})`,
-          names: { '#amt': names['#amt'], '#ops': names['#ops'], '#last': names['#last'], '#fu': names['#fu'], '#exp': names['#exp'] },
-          values: { ...base, ':ops': new Set([p.opId]), ':exp': streakExp },
+        const r = await this.db.update(key, 'SET #amt = :amt, #ops = :ops, #payers = :payers, #last = :now, #exp = :exp', {
+          condition: `${open} AND NOT (${liveSame})`,
+          names: pick(names, '#amt', '#ops', '#payers', '#last', '#fu', '#pf', '#pu', '#exp'),
+          values: { ...base, ':ops': new Set([p.opId]), ':payers': new Set([p.payerId]), ...expiry(p.nowMs + rules.streakTtlMs) },
         });
         if (r) return { kind: 'counted', streak: 1 };
       } else if (step === 'extend') {
-        const r = await this.db.update(key, 'ADD #ops :ops SET #last = :now, #exp = :exp', {
-          condition: `${notFrozen} AND ${liveSame} AND NOT contains(#ops, :op) AND size(#ops) < :t1`,
-          names: { '#amt': names['#amt'], '#ops': names['#ops'], '#last': names['#last'], '#fu': names['#fu'], '#exp': names['#exp'] },
-          values: { ...base, ':ops': new Set([p.opId]), ':op': p.opId, ':t1': rules.streak - 1, ':exp': streakExp },
+        const r = await this.db.update(key, 'ADD #ops :ops, #payers :payers SET #last = :now, #exp = :exp', {
+          condition: `${open} AND ${nextPlace} AND size(#ops) < :t1`,
+          names: pick(names, '#amt', '#ops', '#payers', '#last', '#fu', '#pf', '#pu', '#exp'),
+          values: { ...base, ':ops': new Set([p.opId]), ':payers': new Set([p.payerId]), ':op': p.opId, ':t1': rules.streak - 1, ...expiry(p.nowMs + rules.streakTtlMs) },
         });
         if (r) return { kind: 'counted', streak: setOf(r.ops).length };
-      } else {
+      } else if (step === 'trip') {
         const untilMs = p.nowMs + rules.freezeMs;
         const r = await this.db.update(
           key,
-          'SET #fu = :until, #trip = :op, #last = :now, #trips = if_not_exists(#trips, :zero) + :one, #exp = :exp REMOVE #ops, #amt',
+          'SET #fu = :until, #trip = :op, #last = :now, #trips = if_not_exists(#trips, :zero) + :one, #exp = :exp REMOVE #ops, #amt, #payers',
           {
-            condition: `${notFrozen} AND ${liveSame} AND NOT contains(#ops, :op) AND size(#ops) >= :t1`,
-            names,
-            values: { ...base, ':until': untilMs, ':op': p.opId, ':t1': rules.streak - 1, ':zero': 0, ':one': 1, ':exp': epochS(untilMs + rules.streakTtlMs) },
+            condition: `${open} AND ${nextPlace} AND size(#ops) >= :t1 AND (attribute_not_exists(#payers) OR NOT (${solo}))`,
+            names: { ...names, '#trip': 'tripOp', '#trips': 'trips' },
+            values: { ...base, ':until': untilMs, ':op': p.opId, ':payer': p.payerId, ':t1': rules.streak - 1, ':zero': 0, ':one': 1, ...expiry(untilMs + rules.streakTtlMs) },
           },
         );
-        if (r) return { kind: 'tripped', untilMs };
+        if (r) return { kind: 'tripped', scope: 'code', untilMs };
+      } else {
+        const untilMs = p.nowMs + rules.freezeMs;
+        const ended = endedPayerFreezes(state, p.nowMs).filter((id) => id !== p.payerId);
+        const endedNames = Object.fromEntries(ended.map((id, i) => [`#e${i}`, payerFreezeAttr(id)]));
+        const r = await this.db.update(
+          key,
+          `SET #pf = :pf, #last = :now, #exp = :exp REMOVE #ops, #amt, #payers${ended.map((_, i) => `, #e${i}`).join('')}`,
+          {
+            condition: [`${open} AND ${nextPlace} AND size(#ops) >= :t1 AND ${solo}`, ...ended.map((_, i) => `#e${i}.#pu <= :now`)].join(' AND '),
+            names: { ...names, ...endedNames },
+            values: { ...base, ':pf': { untilMs, tripOp: p.opId }, ':op': p.opId, ':payer': p.payerId, ':t1': rules.streak - 1, ':one': 1, ...expiry(untilMs + rules.streakTtlMs) },
+          },
+        );
+        if (r) return { kind: 'tripped', scope: 'payer', untilMs };
       }
       await backoff(attempt);
     }
