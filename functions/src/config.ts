@@ -47,7 +47,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tableName: required(env, 'TABLE_NAME'),
     region: env.AWS_REGION ?? 'ap-southeast-1',
     dynamoEndpoint: env.DYNAMODB_ENDPOINT || undefined,
-    codeKeys: parseKeyring(required(env, 'CODE_KEYS')),
+    codeKeys: parseKeyring(required(env, 'CODE_KEYS'), stage),
     sessionSecret,
     sessionTtlSeconds: Number.parseInt(env.SESSION_TTL_SECONDS ?? '7200', 10),
     paymentProvider: 'sandbox',
