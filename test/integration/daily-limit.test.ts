@@ -1,5 +1,6 @@
 import type { Deps } from '../../functions/src/app/deps';
 import { createPacket } from '../../functions/src/app/packets';
+import { receiveCode, transfer } from '../../functions/src/app/transfers';
 import { derivedId } from '../../functions/src/domain/ids';
 import type { DynamoWalletStore } from '../../functions/src/store/ledger';
 import { Keys } from '../../functions/src/store/keys';
@@ -126,6 +127,36 @@ describe('a debit of day D landing after a debit of day D+1', () => {
     expect((await d.packets.get(derivedId('p', s.userId, 'packet', keyA)))?.state).toBe('canceled');
     expect(await sentToday(api, s)).toBe(10_000);
     expect(await violations(d, { users: [s.userId], packets: [...sent, derivedId('p', s.userId, 'packet', keyA)], topups: 150_000 })).toEqual([]);
+  });
+});
+
+describe('a transfer of day D landing after a debit of day D+1', () => {
+  test('counts into D; D+1 total unchanged', async () => {
+    const clock = new Clock(D_2300);
+    const d = testDeps({ clock });
+    const api = makeApi(d);
+    const s = await login(api);
+    const b = await login(api);
+    await topup(api, s, 50_000);
+    let armed = false;
+    const crashing = crashOnDebit(clock, () => s.userId, () => armed);
+    const codeOf = async () => ((await receiveCode(d, principal(b))).body as { code: string }).code;
+
+    clock.t = D_2359_59 - 9_000;
+    const late = { code: await codeOf(), amount: 20_000 };
+    const keyA = idem();
+    armed = true;
+    await expect(transfer(crashing, principal(s), late, keyA)).rejects.toBeInstanceOf(Crash);
+    armed = false;
+
+    clock.t = D1_0000_30 - 20_000;
+    expect((await transfer(d, principal(s), { code: await codeOf(), amount: 10_000 }, idem())).status).toBe(201);
+    clock.t = D1_0000_30 - 10_000; // the receive code (120 s) is still valid for the retry
+    expect((await transfer(d, principal(s), late, keyA)).status).toBe(201);
+
+    expect(await sentToday(api, s)).toBe(10_000);
+    expect(await d.wallets.state(s.userId)).toMatchObject({ balance: 20_000, sentDay: '2026-11-29', sentToday: 10_000 });
+    expect(await violations(d, { users: [s.userId, b.userId], packets: [], topups: 50_000 })).toEqual([]);
   });
 });
 
