@@ -4,6 +4,32 @@ import { parseKeyring, type Keyring } from './domain/codes';
 export const Stages = ['local', 'test', 'sandbox', 'dev', 'prod'] as const;
 export type Stage = (typeof Stages)[number];
 
+/** Stages with dev features (dev login, the sweep's `now`); the others never have them. */
+export const DevStages: readonly Stage[] = ['local', 'test', 'sandbox'];
+/**
+ * Stages that run on this machine (or in CI) only: dev login needs no secret there. A deployed
+ * dev stage (sandbox) allows dev login only with `DEV_LOGIN_SECRET` configured.
+ */
+const LOCAL_STAGES: readonly Stage[] = ['local', 'test'];
+
+/**
+ * The payment providers this build has an adapter for. Adding one is one entry here (plus its
+ * adapter); `sandbox` credits wallets without taking any money.
+ */
+export const PaymentProviders = ['sandbox'] as const;
+export type PaymentProvider = (typeof PaymentProviders)[number];
+/** Stages where money is real: the sandbox provider (or none) refuses to start there. */
+export const RealMoneyStages: readonly Stage[] = ['dev', 'prod'];
+
+/**
+ * How `devUser` login is guarded: `open` (local, test), `secret` (a deployed dev stage with
+ * `DEV_LOGIN_SECRET`: the request must carry it), `off` (everything else → DEV_LOGIN_DISABLED).
+ */
+export type DevLogin = { mode: 'open' } | { mode: 'secret'; secret: Buffer } | { mode: 'off' };
+
+/** Shortest `DEV_LOGIN_SECRET` accepted: a random value, not a password (`openssl rand -base64 32`). */
+const MIN_DEV_LOGIN_SECRET_CHARS = 32;
+
 export interface Config {
   stage: Stage;
   tableName: string;
@@ -13,12 +39,13 @@ export interface Config {
   codeKeys: Keyring;
   sessionSecret: Buffer;
   sessionTtlSeconds: number;
-  paymentProvider: 'sandbox';
+  paymentProvider: PaymentProvider;
   dueShards: number;
   /** Mini-program code2session (production login). */
   wx: { appId: string; secret: string; apiBase: string } | undefined;
-  /** True where dev login and test clocks are allowed. */
+  /** True where test clocks (and dev login, guarded by `devLogin`) are allowed. */
   devFeatures: boolean;
+  devLogin: DevLogin;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -35,9 +62,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (sessionSecret.length < 32) throw new Error('config: SESSION_SECRET must be at least 32 bytes (base64)');
   const dueShards = Number.parseInt(env.OPEN_SHARDS ?? '8', 10);
   if (!Number.isInteger(dueShards) || dueShards < 1 || dueShards > 256) throw new Error('config: OPEN_SHARDS must be 1..256');
-  const provider = env.PAYMENT_PROVIDER ?? 'sandbox';
-  if (provider !== 'sandbox') throw new Error(`config: unknown PAYMENT_PROVIDER ${provider}`);
-  const devFeatures = stage === 'local' || stage === 'test' || stage === 'sandbox';
+  const paymentProvider = paymentProviderOf(stage, env.PAYMENT_PROVIDER);
+  const devFeatures = DevStages.includes(stage);
+  const devLogin = devLoginFor(stage, env.DEV_LOGIN_SECRET);
   const wx = env.WX_APPID && env.WX_SECRET
     ? { appId: env.WX_APPID, secret: env.WX_SECRET, apiBase: env.WX_API_BASE ?? 'https://api.weixin.qq.com' }
     : undefined;
@@ -47,14 +74,46 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tableName: required(env, 'TABLE_NAME'),
     region: env.AWS_REGION ?? 'ap-southeast-1',
     dynamoEndpoint: env.DYNAMODB_ENDPOINT || undefined,
-    codeKeys: parseKeyring(required(env, 'CODE_KEYS')),
+    codeKeys: parseKeyring(required(env, 'CODE_KEYS'), stage),
     sessionSecret,
     sessionTtlSeconds: Number.parseInt(env.SESSION_TTL_SECONDS ?? '7200', 10),
-    paymentProvider: 'sandbox',
+    paymentProvider,
     dueShards,
     wx,
     devFeatures,
+    devLogin,
   };
+}
+
+/**
+ * The payment provider: a known one, and never the sandbox (which mints money) on a stage with
+ * real money — unset included, so a missing line of deployment configuration cannot fall back to it.
+ */
+function paymentProviderOf(stage: Stage, raw: string | undefined): PaymentProvider {
+  const realMoney = RealMoneyStages.includes(stage);
+  if (raw === undefined || raw === '') {
+    if (realMoney) throw new Error(`config: PAYMENT_PROVIDER is required in ${stage}`);
+    return 'sandbox';
+  }
+  const provider = PaymentProviders.find((p) => p === raw);
+  if (provider === undefined) throw new Error(`config: unknown PAYMENT_PROVIDER ${raw}`);
+  if (provider === 'sandbox' && realMoney) throw new Error(`config: PAYMENT_PROVIDER sandbox is refused in ${stage} (it credits wallets without payment)`);
+  return provider;
+}
+
+/**
+ * The dev-login guard of `stage` given `DEV_LOGIN_SECRET` (see {@link DevLogin}): off outside
+ * {@link DevStages} whatever the secret; a configured secret is always required; without one,
+ * open only on the local stages. Throws on a secret too short to be random.
+ */
+export function devLoginFor(stage: Stage, raw: string | undefined): DevLogin {
+  if (!DevStages.includes(stage)) return { mode: 'off' };
+  const secret = raw?.trim();
+  if (secret) {
+    if (secret.length < MIN_DEV_LOGIN_SECRET_CHARS) throw new Error(`config: DEV_LOGIN_SECRET must be at least ${MIN_DEV_LOGIN_SECRET_CHARS} characters`);
+    return { mode: 'secret', secret: Buffer.from(secret, 'utf8') };
+  }
+  return LOCAL_STAGES.includes(stage) ? { mode: 'open' } : { mode: 'off' };
 }
 
 let cached: Config | undefined;

@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { loadConfig } from '../../functions/src/config';
+import { DevStages, devLoginFor, loadConfig } from '../../functions/src/config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const OSLS = path.join(ROOT, 'node_modules', '.bin', 'osls');
@@ -368,10 +368,10 @@ describe('osls package --stage prod (no AWS credentials)', () => {
       for (const [secret, ref] of Object.entries(SSM_SECRETS)) expect({ name, secret, value: vars[secret] }).toEqual({ name, secret, value: ref });
       for (const [k, v] of Object.entries(vars)) if (/SECRET|KEY|TOKEN|PASSWORD/i.test(k)) expect(v).toMatch(/^\{\{resolve:ssm:\/hongbao\/prod\/[a-z-]+\}\}$/);
     }
-    // The real config code on this environment (secrets stand in for the SSM values) turns dev
-    // features off. PAYMENT_PROVIDER is swapped only because prod's value deliberately fails the
-    // cold start. That such a config refuses dev login (403 DEV_LOGIN_DISABLED) is tested in
-    // test/integration/errors-and-auth.test.ts.
+    // The real config code on this environment (secrets stand in for the SSM values) fails the
+    // cold start until a real payment provider exists — and the sandbox provider (or none) is
+    // refused in prod too. Dev features and dev login follow STAGE: none in prod, even with a
+    // DEV_LOGIN_SECRET (403 DEV_LOGIN_DISABLED: test/integration/dev-login.test.ts).
     const [, health] = lambdaOf('health');
     const env = {
       ...health.Properties.Environment.Variables,
@@ -381,10 +381,10 @@ describe('osls package --stage prod (no AWS credentials)', () => {
       WX_SECRET: 'wxsecret',
     };
     expect(() => loadConfig(env)).toThrow(/PAYMENT_PROVIDER/);
-    const cfg = loadConfig({ ...env, PAYMENT_PROVIDER: 'sandbox' });
-    expect(cfg.stage).toBe('prod');
-    expect(cfg.devFeatures).toBe(false);
-    expect(cfg.dynamoEndpoint).toBeUndefined();
+    expect(() => loadConfig({ ...env, PAYMENT_PROVIDER: 'sandbox' })).toThrow(/PAYMENT_PROVIDER/);
+    expect(() => loadConfig({ ...env, PAYMENT_PROVIDER: undefined })).toThrow(/PAYMENT_PROVIDER/);
+    expect(DevStages).not.toContain(env.STAGE);
+    expect(devLoginFor(env.STAGE, 'a-dev-login-secret-of-enough-length-0123')).toEqual({ mode: 'off' });
     expect(templateText).not.toContain('ssm-secure');
   });
 

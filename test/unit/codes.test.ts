@@ -20,7 +20,8 @@ import {
 const key = (id: string, fill: number, bytes = 32): SigningKey => ({ id, secret: Buffer.alloc(bytes, fill) });
 const K1 = key('k1', 1);
 const K2 = key('k2', 2);
-const ring: Keyring = { current: K1, verifyOnly: [] };
+const STAGE = 'test';
+const ring: Keyring = { current: K1, verifyOnly: [], stage: STAGE };
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-';
 const ID_CHARS = ALPHABET.replace('.', '');
@@ -74,7 +75,7 @@ describe('signCode / verifyCode round trip', () => {
   });
 
   it('stays within 106 characters with the longest fields', () => {
-    const longRing: Keyring = { current: key('zz99', 7), verifyOnly: [] };
+    const longRing: Keyring = { current: key('zz99', 7), verifyOnly: [], stage: STAGE };
     const claims = { kind: 'share', target: 'T'.repeat(32), issuedAt: Number.MAX_SAFE_INTEGER, ref: 'R'.repeat(24) } as const;
     const code = signCode(claims, longRing);
     expect(code.length).toBeLessThanOrEqual(MAX_CODE_LENGTH);
@@ -105,11 +106,11 @@ describe('signCode refuses invalid fields', () => {
   });
 
   it.each([
-    ['a short secret', { current: key('k1', 1, 31), verifyOnly: [] }],
-    ['a bad key id', { current: key('K1', 1), verifyOnly: [] }],
-    ['a too long key id', { current: key('k1234', 1), verifyOnly: [] }],
-    ['a duplicate key id', { current: K1, verifyOnly: [key('k1', 9)] }],
-    ['a bad verify-only key', { current: K1, verifyOnly: [key('k2', 2, 8)] }],
+    ['a short secret', { current: key('k1', 1, 31), verifyOnly: [], stage: STAGE }],
+    ['a bad key id', { current: key('K1', 1), verifyOnly: [], stage: STAGE }],
+    ['a too long key id', { current: key('k1234', 1), verifyOnly: [], stage: STAGE }],
+    ['a duplicate key id', { current: K1, verifyOnly: [key('k1', 9)], stage: STAGE }],
+    ['a bad verify-only key', { current: K1, verifyOnly: [key('k2', 2, 8)], stage: STAGE }],
   ])('a keyring with %s', (_what, badRing) => {
     expect(() => signCode(base, badRing)).toThrow(RangeError);
     expect(() => verifyCode('x', badRing, NOW)).toThrow(RangeError);
@@ -218,21 +219,21 @@ describe('verifyCode never throws on arbitrary input', () => {
 
 describe('keys and rotation', () => {
   it('an unknown key id is unknown_key', () => {
-    const other: Keyring = { current: key('k9', 9), verifyOnly: [] };
+    const other: Keyring = { current: key('k9', 9), verifyOnly: [], stage: STAGE };
     const code = signCode({ kind: 'live', target: 'p1', issuedAt: NOW }, other);
     expect(verifyCode(code, ring, NOW)).toEqual({ ok: false, reason: 'unknown_key' });
   });
 
   it('a known key id with another secret is bad_signature', () => {
-    const impostor: Keyring = { current: key('k1', 0x55), verifyOnly: [] };
+    const impostor: Keyring = { current: key('k1', 0x55), verifyOnly: [], stage: STAGE };
     const code = signCode({ kind: 'live', target: 'p1', issuedAt: NOW }, impostor);
     expect(verifyCode(code, ring, NOW)).toEqual({ ok: false, reason: 'bad_signature' });
   });
 
   it('a code signed by a rotated-out key verifies while the key is verify-only, not after', () => {
-    const before: Keyring = { current: K1, verifyOnly: [] };
-    const during: Keyring = { current: K2, verifyOnly: [K1] };
-    const after: Keyring = { current: K2, verifyOnly: [] };
+    const before: Keyring = { current: K1, verifyOnly: [], stage: STAGE };
+    const during: Keyring = { current: K2, verifyOnly: [K1], stage: STAGE };
+    const after: Keyring = { current: K2, verifyOnly: [], stage: STAGE };
     const old = signCode({ kind: 'share', target: 'p1', issuedAt: NOW, ref: 's1' }, before);
     const fresh = signCode({ kind: 'share', target: 'p1', issuedAt: NOW, ref: 's1' }, during);
     expect(fresh).not.toBe(old);
@@ -242,6 +243,40 @@ describe('keys and rotation', () => {
     expect(verifyCode(fresh, during, NOW).ok).toBe(true);
     expect(verifyCode(old, after, NOW)).toEqual({ ok: false, reason: 'unknown_key' });
     expect(verifyCode(fresh, after, NOW).ok).toBe(true);
+  });
+});
+
+describe('stage binding', () => {
+  const claims = { kind: 'share', target: 'pkt_01HZX9', issuedAt: NOW, ref: 'shr-42' } as const;
+
+  it('a code minted on one stage is refused on another with the same keys', () => {
+    const sandbox: Keyring = { current: K1, verifyOnly: [], stage: 'sandbox' };
+    const prod: Keyring = { current: K1, verifyOnly: [], stage: 'prod' };
+    const code = signCode(claims, sandbox);
+    expect(verifyCode(code, sandbox, NOW).ok).toBe(true);
+    expect(verifyCode(code, prod, NOW)).toEqual({ ok: false, reason: 'bad_signature' });
+    // Same keyring spec, parsed for two stages.
+    const spec = `k1:${K1.secret.toString('base64')}`;
+    expect(verifyCode(signCode(claims, parseKeyring(spec, 'sandbox')), parseKeyring(spec, 'prod'), NOW)).toEqual({ ok: false, reason: 'bad_signature' });
+  });
+
+  it('a verify-only key is stage-bound too', () => {
+    const code = signCode(claims, { current: K1, verifyOnly: [], stage: 'dev' });
+    expect(verifyCode(code, { current: K2, verifyOnly: [K1], stage: 'dev' }, NOW).ok).toBe(true);
+    expect(verifyCode(code, { current: K2, verifyOnly: [K1], stage: 'prod' }, NOW)).toEqual({ ok: false, reason: 'bad_signature' });
+  });
+
+  it('the stage costs no character of the code', () => {
+    const a = signCode(claims, { current: K1, verifyOnly: [], stage: 'a' });
+    const b = signCode(claims, { current: K1, verifyOnly: [], stage: 'sandbox-eu-2' });
+    expect(a.length).toBe(b.length);
+    expect(a.slice(0, a.lastIndexOf('.'))).toBe(b.slice(0, b.lastIndexOf('.')));
+    expect(a).not.toBe(b);
+  });
+
+  it.each(['', 'Prod', 'a.b', 'x'.repeat(33)])('refuses a keyring for stage %p', (stage) => {
+    expect(() => signCode(claims, { current: K1, verifyOnly: [], stage })).toThrow(RangeError);
+    expect(() => parseKeyring(`k1:${K1.secret.toString('base64')}`, stage)).toThrow(Error);
   });
 });
 
@@ -298,7 +333,7 @@ describe('parseKeyring', () => {
   const b64 = (fill: number, bytes = 32) => Buffer.alloc(bytes, fill).toString('base64');
 
   it('takes the first key as current and the rest as verify-only', () => {
-    const parsed = parseKeyring(`k2:${b64(2)},k1:${b64(1)},k0:${b64(0, 48)}`);
+    const parsed = parseKeyring(`k2:${b64(2)},k1:${b64(1)},k0:${b64(0, 48)}`, STAGE);
     expect(parsed.current).toEqual(K2);
     expect(parsed.verifyOnly).toEqual([K1, key('k0', 0, 48)]);
   });
@@ -307,14 +342,14 @@ describe('parseKeyring', () => {
     const secret = Buffer.from(Array.from({ length: 33 }, (_, i) => 250 - i)); // has + and / in base64
     const std = secret.toString('base64');
     expect(std).toMatch(/[+/]/);
-    const parsed = parseKeyring(` a1:${secret.toString('base64url')} ,\n b2:${std}\n`);
+    const parsed = parseKeyring(` a1:${secret.toString('base64url')} ,\n b2:${std}\n`, STAGE);
     expect(parsed.current).toEqual({ id: 'a1', secret });
     expect(parsed.verifyOnly).toEqual([{ id: 'b2', secret }]);
-    expect(parseKeyring(`k1:${b64(1).replace(/=+$/, '')}`).current).toEqual(K1);
+    expect(parseKeyring(`k1:${b64(1).replace(/=+$/, '')}`, STAGE).current).toEqual(K1);
   });
 
   it('a parsed keyring signs and verifies', () => {
-    const parsed = parseKeyring(`k1:${b64(1)}`);
+    const parsed = parseKeyring(`k1:${b64(1)}`, STAGE);
     const code = signCode({ kind: 'live', target: 'p1', issuedAt: NOW }, parsed);
     expect(verifyCode(code, ring, NOW).ok).toBe(true);
   });
@@ -333,11 +368,11 @@ describe('parseKeyring', () => {
     ['base64 with a stray char length', `k1:${b64(1, 33)}A`],
     ['duplicate id', `k1:${b64(1)},k1:${b64(2)}`],
   ])('throws on %s', (_what, spec) => {
-    expect(() => parseKeyring(spec)).toThrow(Error);
+    expect(() => parseKeyring(spec, STAGE)).toThrow(Error);
   });
 
   it('never puts the secret in an error message', () => {
     const secret = Buffer.alloc(20, 7).toString('base64');
-    expect(() => parseKeyring(`k1:${secret}`)).toThrow(expect.objectContaining({ message: expect.not.stringContaining(secret) }));
+    expect(() => parseKeyring(`k1:${secret}`, STAGE)).toThrow(expect.objectContaining({ message: expect.not.stringContaining(secret) }));
   });
 });

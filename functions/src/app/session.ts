@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { fail } from '../domain/errors';
 import { derivedId, randomId } from '../domain/ids';
 import { riskCount } from './risk-gate';
@@ -6,10 +7,11 @@ import type { Tier } from '../domain/money';
 import type { Role } from '../store/accounts';
 import { iso, seconds, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
+import type { Config } from '../config';
 
 export type SessionInput =
   | { code: string }
-  | { devUser: string; name?: string | undefined; tier?: Tier | undefined; roles?: Role[] | undefined };
+  | { devUser: string; name?: string | undefined; tier?: Tier | undefined; roles?: Role[] | undefined; devSecret?: string | undefined };
 
 /** POST /v1/session — dev login (local, test, sandbox) or the mini-program code exchange. */
 export async function createSession(d: Deps, input: SessionInput, deviceId?: string): Promise<Outcome> {
@@ -17,7 +19,7 @@ export async function createSession(d: Deps, input: SessionInput, deviceId?: str
   let userId: string;
   let profile;
   if ('devUser' in input) {
-    if (!d.cfg.devFeatures) fail('DEV_LOGIN_DISABLED', '此环境不允许开发者登录');
+    checkDevLogin(d.cfg, input.devSecret);
     userId = derivedId('u', 'dev', input.devUser);
     profile = await d.accounts.upsert(
       {
@@ -64,6 +66,20 @@ export async function createSession(d: Deps, input: SessionInput, deviceId?: str
       expiresAt: iso(claims.exp * 1000),
     },
   };
+}
+
+/**
+ * Dev login lets anyone choose their roles (admin included), so it is off wherever
+ * `devLogin` says so, and on a deployed stage it takes the configured secret. Both sides are
+ * hashed first, so the constant-time compare also hides the secret's length.
+ */
+function checkDevLogin(cfg: Pick<Config, 'devFeatures' | 'devLogin'>, given: string | undefined): void {
+  const login = cfg.devLogin;
+  if (!cfg.devFeatures || login.mode === 'off') return fail('DEV_LOGIN_DISABLED', '此环境不允许开发者登录');
+  if (login.mode === 'open') return;
+  const digest = (b: Buffer) => createHash('sha256').update(b).digest();
+  const ok = given !== undefined && timingSafeEqual(digest(Buffer.from(given, 'utf8')), digest(login.secret));
+  if (!ok) fail('UNAUTHENTICATED', '开发者登录密钥不正确');
 }
 
 /** The caller of a `Bearer` token, or UNAUTHENTICATED. */

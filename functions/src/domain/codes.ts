@@ -12,8 +12,10 @@
  *   [A-Za-z0-9_-]{1,32}; kind and target share one field to save a separator.
  * - `iat`: issue time, unix seconds in canonical lowercase base 36 (no leading zeros).
  * - `ref`: optional short id [A-Za-z0-9_-]{1,24} (e.g. the share record of a share code).
- * - `sig`: HMAC-SHA256 over a context label plus every byte before the final '.', truncated to
- *   128 bits, base64url without padding (22 chars).
+ * - `sig`: HMAC-SHA256 over a context label, the keyring's stage and every byte before the final
+ *   '.', truncated to 128 bits, base64url without padding (22 chars). The stage is signed but not
+ *   written: a code minted on one stage (sandbox, say) fails the signature on any other, even
+ *   where a signing secret was reused, and costs no character.
  *
  * No field can contain '.', so splitting on '.' is unambiguous. The longest possible code is
  * 100 characters (4-char kid, 32-char target, 11-char iat, 24-char ref), within the 106 that fit
@@ -56,6 +58,8 @@ export interface SigningKey {
 export interface Keyring {
   current: SigningKey;
   verifyOnly: SigningKey[];
+  /** The deployment stage whose codes these keys sign and accept, [a-z0-9-]{1,32}; see the wire format. */
+  stage: string;
 }
 
 /** The only format version this module writes and accepts. */
@@ -85,6 +89,7 @@ const REF_RE = /^[A-Za-z0-9_-]{1,24}$/;
 const IAT_RE = /^(?:0|[1-9a-z][0-9a-z]{0,10})$/;
 const SIG_RE = /^[A-Za-z0-9_-]{22}$/;
 const CODE_CHARS_RE = /^[A-Za-z0-9._-]+$/;
+const STAGE_RE = /^[a-z0-9-]{1,32}$/;
 
 /** Signature length: 128 bits (SPEC §4 asks for at least 128). */
 const SIG_BYTES = 16;
@@ -96,9 +101,11 @@ const MIN_SECRET_BYTES = 32;
  */
 const MAC_CONTEXT = 'hongbao-code\0';
 
-function mac(secret: Buffer, signedPart: string): string {
+function mac(secret: Buffer, stage: string, signedPart: string): string {
+  // The stage cannot contain '\0', so context, stage and code text never run into each other.
   return createHmac('sha256', secret)
     .update(MAC_CONTEXT, 'latin1')
+    .update(`${stage}\0`, 'latin1')
     .update(signedPart, 'latin1')
     .digest()
     .subarray(0, SIG_BYTES)
@@ -123,6 +130,7 @@ function assertKeyring(keyring: Keyring): void {
   if (keyring === null || typeof keyring !== 'object' || !Array.isArray(keyring.verifyOnly)) {
     throw new TypeError('keyring must have current and verifyOnly');
   }
+  if (typeof keyring.stage !== 'string' || !STAGE_RE.test(keyring.stage)) throw new RangeError('keyring: stage must match [a-z0-9-]{1,32}');
   assertKey(keyring.current, 'keyring.current');
   const seen = new Set<string>([keyring.current.id]);
   keyring.verifyOnly.forEach((key, i) => {
@@ -159,7 +167,7 @@ export function signCode(claims: Omit<CodeClaims, 'keyId'>, keyring: Keyring): s
   const fields = [CODE_VERSION, keyring.current.id, kindChar + claims.target, claims.issuedAt.toString(36)];
   if (claims.ref !== undefined) fields.push(claims.ref);
   const signedPart = fields.join('.');
-  const code = `${signedPart}.${mac(keyring.current.secret, signedPart)}`;
+  const code = `${signedPart}.${mac(keyring.current.secret, keyring.stage, signedPart)}`;
   if (code.length > MAX_CODE_LENGTH) throw new RangeError(`code would be ${code.length} > ${MAX_CODE_LENGTH} chars`);
   return code;
 }
@@ -206,7 +214,7 @@ export function verifyCode(code: string, keyring: Keyring, nowSeconds: number): 
 
   // Compare the 22-char text, not decoded bytes: the last base64url char carries only 2 bits, so
   // decoding would accept several spellings of one signature (a malleable code).
-  const expected = Buffer.from(mac(key.secret, code.slice(0, code.length - sig.length - 1)), 'latin1');
+  const expected = Buffer.from(mac(key.secret, keyring.stage, code.slice(0, code.length - sig.length - 1)), 'latin1');
   const given = Buffer.from(sig, 'latin1');
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
     return { ok: false, reason: 'bad_signature' };
@@ -261,14 +269,14 @@ const BASE64_RE = /^[A-Za-z0-9+/_-]+={0,2}$/;
 /**
  * Parses the signing-key configuration, e.g. from an SSM parameter:
  * `"kid1:base64secret,kid0:base64secret"` — the first key is current (signs), the rest are
- * verify-only (old keys kept through a rotation). Whitespace around entries is ignored (a
+ * verify-only (old keys kept through a rotation) — into the keyring of `stage`. Whitespace around entries is ignored (a
  * parameter value often ends in a newline). Secrets may be standard or URL-safe base64.
  *
  * Throws Error on empty input, an entry without ':', a key id not matching [a-z0-9]{1,4}, a
  * duplicate id, a secret that is not base64 or is shorter than 32 bytes. Messages name the entry
  * position and key id, never the secret.
  */
-export function parseKeyring(spec: string): Keyring {
+export function parseKeyring(spec: string, stage: string): Keyring {
   if (typeof spec !== 'string' || spec.trim() === '') throw new Error('keyring: empty specification');
   const keys: SigningKey[] = spec.split(',').map((raw, i) => {
     const entry = raw.trim();
@@ -296,6 +304,7 @@ export function parseKeyring(spec: string): Keyring {
     if (seen.has(key.id)) throw new Error(`keyring: duplicate key id ${key.id}`);
     seen.add(key.id);
   }
+  if (typeof stage !== 'string' || !STAGE_RE.test(stage)) throw new Error('keyring: stage must match [a-z0-9-]{1,32}');
   const [current, ...verifyOnly] = keys as [SigningKey, ...SigningKey[]];
-  return { current, verifyOnly };
+  return { current, verifyOnly, stage };
 }

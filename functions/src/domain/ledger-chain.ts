@@ -35,13 +35,16 @@ export interface ChainedEntry {
   ref: string;
   at: string;
   packetId?: string | undefined;
+  /** Late debits only (absent elsewhere, so older entries hash as before). */
+  lateDay?: string | undefined;
+  lateSent?: number | undefined;
   prevHash: string;
 }
 
 export function ledgerEntryHash(e: ChainedEntry): string {
-  const { userId, seq, opId, type, amount, fee, balance, sentDay, sentToday, ref, at, packetId, prevHash } = e;
+  const { userId, seq, opId, type, amount, fee, balance, sentDay, sentToday, ref, at, packetId, lateDay, lateSent, prevHash } = e;
   return createHash('sha256')
-    .update(canonicalJson({ userId, seq, opId, type, amount, fee, balance, sentDay, sentToday, ref, at, packetId, prevHash }))
+    .update(canonicalJson({ userId, seq, opId, type, amount, fee, balance, sentDay, sentToday, ref, at, packetId, lateDay, lateSent, prevHash }))
     .digest('hex');
 }
 

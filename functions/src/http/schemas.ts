@@ -26,6 +26,8 @@ export const SessionBody = z.union([
     name: z.optional(text(32, 1)),
     tier: z.optional(TierName),
     roles: z.optional(z.array(z.enum(['user', 'enterprise', 'provider', 'support', 'risk', 'admin'])).check(z.maxLength(6))),
+    /** The deployed dev stage's dev-login secret (`DEV_LOGIN_SECRET`); not needed locally. */
+    devSecret: z.optional(token(256)),
   }),
 ]);
 

@@ -9,7 +9,11 @@ export { LedgerTypes, type LedgerType };
 export interface WalletState {
   seq: number;
   balance: Fen;
-  /** UTC+8 day of `sentToday`. */
+  /**
+   * The latest UTC+8 day any debit was counted into, and that day's total. Never moves
+   * backwards along the ledger: a debit dated an earlier day leaves both unchanged (it carries
+   * its own day's figure in `lateDay` / `lateSent` instead).
+   */
   sentDay: string;
   sentToday: Fen;
   /** Hash of the newest entry: the next entry links to it (see domain/ledger-chain). */
@@ -29,6 +33,13 @@ export interface LedgerEntry extends WalletState {
   ref: string;
   at: string;
   packetId?: string;
+  /**
+   * Only on a late debit (dated before `sentDay`): the earlier day it was counted into, and that
+   * day's total including it. {@link DynamoWalletStore.append} reads these back for the next
+   * late debit of the same day.
+   */
+  lateDay?: string;
+  lateSent?: Fen;
 }
 
 export interface AppendRequest {
@@ -40,7 +51,10 @@ export interface AppendRequest {
   ref: string;
   at: string;
   packetId?: string;
-  /** Counts `amount` into the sender's UTC+8 day and refuses past `limit`. */
+  /**
+   * Counts `amount` into the sender's UTC+8 `day` (the day the operation started, which may be
+   * before the day of the ledger's newest debit) and refuses if that day's total would pass `limit`.
+   */
   daily?: { amount: Fen; limit: Fen; day: string };
   /** Index the entry under the user's received list (claim credits). */
   received?: boolean;
@@ -90,6 +104,8 @@ export function toEntry(it: Item): LedgerEntry {
   };
   if (typeof it.fee === 'number') e.fee = it.fee;
   if (typeof it.packetId === 'string') e.packetId = it.packetId;
+  if (typeof it.lateDay === 'string') e.lateDay = it.lateDay;
+  if (typeof it.lateSent === 'number') e.lateSent = it.lateSent;
   return e;
 }
 
@@ -166,7 +182,16 @@ export class DynamoWalletStore implements WalletStore {
    *   1. Query entries with seq >= cursor (first cursor = seqHint): if one has this opId, the
    *      operation was applied earlier (a retry, or a concurrent twin) → `already`.
    *   2. From the newest entry n, compute the new state; refuse without writing if funds or the
-   *      daily limit fall short.
+   *      daily limit fall short. The day counter (`sentDay`, `sentToday`) only moves forwards:
+   *      - a debit of day >= sentDay counts into it (a new day starts from 0), as always;
+   *      - a late debit of an earlier day X (an operation started before midnight that lands
+   *        after a debit of the next day, e.g. a retry) is checked against X's own total, read
+   *        from entries 1..n (see {@link dayTotal}), and writes X's new total on itself as
+   *        `lateDay`/`lateSent`; `sentDay`/`sentToday` are copied from n unchanged, so it can
+   *        neither reset nor fill today's total. Entries 1..n never change and step 3 commits
+   *        only if n is still the newest, so the figure read for X is the one the write follows.
+   *        Costs a backwards read through the entries written since X's last debit, on this
+   *        rare path only.
    *   3. Put entry n+1 only if it does not exist. Success is the commit point: balance and
    *      ledger change in that one write, so a crash before it changed nothing and a crash
    *      after it left a complete entry.
@@ -183,11 +208,19 @@ export class DynamoWalletStore implements WalletStore {
       if (balance < 0) return { kind: 'insufficient', balance: last.balance };
       let sentDay = last.sentDay;
       let sentToday = last.sentToday;
+      let late: { lateDay: string; lateSent: Fen } | undefined;
       if (req.daily) {
-        const base = last.sentDay === req.daily.day ? last.sentToday : 0;
-        if (base + req.daily.amount > req.daily.limit) return { kind: 'daily_limit', sentToday: base };
-        sentDay = req.daily.day;
-        sentToday = base + req.daily.amount;
+        const { day, amount, limit } = req.daily;
+        if (day < last.sentDay) {
+          const base = await this.dayTotal(userId, day, last.seq);
+          if (base + amount > limit) return { kind: 'daily_limit', sentToday: base };
+          late = { lateDay: day, lateSent: base + amount };
+        } else {
+          const base = last.sentDay === day ? last.sentToday : 0;
+          if (base + amount > limit) return { kind: 'daily_limit', sentToday: base };
+          sentDay = day;
+          sentToday = base + amount;
+        }
       }
       const unsealed = {
         userId,
@@ -202,6 +235,7 @@ export class DynamoWalletStore implements WalletStore {
         at: req.at,
         ...(req.fee !== undefined ? { fee: req.fee } : {}),
         ...(req.packetId !== undefined ? { packetId: req.packetId } : {}),
+        ...late,
         prevHash: last.hash,
       };
       const entry: LedgerEntry = { ...unsealed, hash: ledgerEntryHash(unsealed) };
@@ -219,6 +253,33 @@ export class DynamoWalletStore implements WalletStore {
       if (attempt > 2) await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 5 * attempt)));
     }
     throw new Error('ledger: too much contention on one wallet');
+  }
+
+  /**
+   * The total counted into UTC+8 `day` by entries 1..`uptoSeq`, read newest first: the first
+   * entry that carries a figure for the day (`lateDay`, or `sentDay` equal to it) holds the
+   * total; an entry whose `sentDay` is before the day means nothing was counted into it yet
+   * (`sentDay` never decreases, so no older entry can hold it either).
+   */
+  private async dayTotal(userId: string, day: string, uptoSeq: number): Promise<Fen> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.query({
+        keyCondition: 'pk = :pk AND sk <= :upto',
+        values: { ':pk': Keys.ledgerPk(userId), ':upto': seqKey(uptoSeq) },
+        forward: false,
+        limit: 100,
+        consistent: true,
+        ...(startKey ? { startKey } : {}),
+      });
+      for (const e of page.items.map(toEntry)) {
+        if (e.lateDay === day) return e.lateSent ?? 0;
+        if (e.sentDay === day) return e.sentToday;
+        if (e.sentDay < day) return 0;
+      }
+      startKey = page.lastKey;
+    } while (startKey);
+    return 0;
   }
 
   async page(userId: string, limit: number, startKey?: Record<string, unknown>) {

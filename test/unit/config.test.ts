@@ -1,0 +1,67 @@
+import { devLoginFor, loadConfig, PaymentProviders, Stages, type Stage } from '../../functions/src/config';
+
+/** A complete environment for `stage` but for PAYMENT_PROVIDER and DEV_LOGIN_SECRET (fixed test values, no deployment's). */
+const envFor = (stage: Stage, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv => ({
+  STAGE: stage,
+  TABLE_NAME: `hongbao-${stage}`,
+  CODE_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
+  SESSION_SECRET: Buffer.alloc(32, 2).toString('base64'),
+  WX_APPID: 'wxapp',
+  WX_SECRET: 'wxsecret',
+  ...extra,
+});
+
+const SECRET = 'dev-login-secret-0123456789abcdefghij'; // 37 chars, a test value
+
+describe('PAYMENT_PROVIDER, every stage', () => {
+  const cases: Array<[Stage, string | undefined, 'sandbox' | RegExp]> = [];
+  for (const stage of Stages) {
+    const realMoney = stage === 'dev' || stage === 'prod';
+    cases.push([stage, undefined, realMoney ? /PAYMENT_PROVIDER is required in/ : 'sandbox']);
+    cases.push([stage, '', realMoney ? /PAYMENT_PROVIDER is required in/ : 'sandbox']);
+    cases.push([stage, 'sandbox', realMoney ? /PAYMENT_PROVIDER sandbox is refused in/ : 'sandbox']);
+    cases.push([stage, 'paypal', /unknown PAYMENT_PROVIDER paypal/]);
+    cases.push([stage, 'SANDBOX', /unknown PAYMENT_PROVIDER/]);
+  }
+  test.each(cases)('stage %s, provider %p → %p', (stage, provider, expected) => {
+    const env = envFor(stage, { PAYMENT_PROVIDER: provider });
+    if (expected instanceof RegExp) expect(() => loadConfig(env)).toThrow(expected);
+    else expect(loadConfig(env).paymentProvider).toBe(expected);
+  });
+
+  test('the known providers are a list (one line to add one); today only the sandbox', () => {
+    expect(PaymentProviders).toEqual(['sandbox']);
+  });
+});
+
+describe('dev login, every stage', () => {
+  const load = (stage: Stage, secret?: string) => loadConfig(envFor(stage, { PAYMENT_PROVIDER: 'sandbox', DEV_LOGIN_SECRET: secret }));
+
+  test.each(['local', 'test'] as const)('%s: open without a secret, guarded with one', (stage) => {
+    expect(load(stage).devLogin).toEqual({ mode: 'open' });
+    expect(load(stage, SECRET).devLogin).toEqual({ mode: 'secret', secret: Buffer.from(SECRET) });
+  });
+
+  test('sandbox (deployed): off without a secret, guarded with one', () => {
+    const off = load('sandbox');
+    expect(off.devLogin).toEqual({ mode: 'off' });
+    expect(off.devFeatures).toBe(true); // test clocks stay (admin only, and no admin without the secret)
+    expect(load('sandbox', SECRET).devLogin).toEqual({ mode: 'secret', secret: Buffer.from(SECRET) });
+    // A parameter value often ends in a newline.
+    expect(load('sandbox', `${SECRET}\n`).devLogin).toEqual({ mode: 'secret', secret: Buffer.from(SECRET) });
+  });
+
+  test('a short secret is a configuration error', () => {
+    expect(() => load('sandbox', 'x'.repeat(31))).toThrow(/DEV_LOGIN_SECRET/);
+  });
+
+  test.each(['dev', 'prod'] as const)('%s: off, even with a secret', (stage) => {
+    expect(devLoginFor(stage, SECRET)).toEqual({ mode: 'off' });
+    expect(devLoginFor(stage, undefined)).toEqual({ mode: 'off' });
+  });
+});
+
+test('the code keyring is bound to the stage', () => {
+  expect(loadConfig(envFor('sandbox')).codeKeys.stage).toBe('sandbox');
+  expect(loadConfig(envFor('test')).codeKeys.stage).toBe('test');
+});
