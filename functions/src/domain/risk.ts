@@ -160,7 +160,9 @@ export const DEFAULT_RISK_RULES = {
   provider: {
     level: 1,
     ...SPEC_RULES,
-    rate: { claimsPerMinute: 600, codeRefreshesPerMinute: 3_000, packetViewsPerMinute: 3_000, codeOpensPerMinute: 1_200, campaignStatsPerMinute: 60, campaignExportsPerMinute: 20 },
+    // Reads stay modest even here: a view of a 10,000-share packet by its sender reads every
+    // slot (~370 read units), a campaign's statistics every slot of its packets.
+    rate: { claimsPerMinute: 600, codeRefreshesPerMinute: 3_000, packetViewsPerMinute: 600, codeOpensPerMinute: 120, campaignStatsPerMinute: 20, campaignExportsPerMinute: 6 },
     forwardsPerPacket: 10,
     marketing: { enabled: true, words: BASE_MARKETING_WORDS },
   },
