@@ -1,4 +1,4 @@
-import { render, screen, within } from '@testing-library/react';
+import { act, render, screen, within } from '@testing-library/react';
 import type { ForwardView } from '../../functions/src/http/contract';
 import { saveSession } from '../src/api/session';
 import { ForwardTree } from '../src/components/ForwardTree';
@@ -19,6 +19,13 @@ jest.mock('@tarojs/taro', () =>
     setClipboardData: (o: unknown) => mockClipboard(o),
   }),
 );
+
+/**
+ * The QR draws on timers (30 and 400 ms after mounting) through a canvas lookup that needs a
+ * Taro page, which jsdom has not: a test still mounted then fails on a loaded machine. The tree
+ * is what these tests are about, so the QR is a plain stand-in.
+ */
+jest.mock('../src/components/QrCode', () => ({ QrCode: () => null }));
 
 const summary = {
   id: 'p1',
@@ -189,5 +196,59 @@ describe('the forwarding tree', () => {
     render(<PacketPage />);
     await flush();
     expect(screen.queryByRole('list', { name: '转发记录' })).toBeNull();
+  });
+});
+
+describe('the forwarding tree, paged', () => {
+  test('the packet page shows the first page, loads the next on request and merges them; the direct count waits for the last page', async () => {
+    login('u-alice', 'Alice');
+    mockApi.newCode.mockResolvedValue({ code: 'live-1', kind: 'live', issuedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 120_000).toISOString(), refreshAfter: new Date(Date.now() + 60_000).toISOString() });
+    const base = { ...summary, claimedCount: 4, claimedAmount: 500, claims: [] };
+    mockApi.packet.mockImplementation(async (_id: string, cursor?: string) =>
+      cursor === 'page-2'
+        ? { ...base, forwards: [fwd('f2', 'Carol', '2026-11-28T05:02:00Z', 1, 'f1')], forwardsCursor: null }
+        : { ...base, forwards: [fwd('f1', 'Bob', '2026-11-28T05:01:00Z', 2)], forwardsCursor: 'page-2' },
+    );
+    const view = render(<PacketPage />);
+    await flush();
+    await flush();
+    const labels = () => within(screen.getByRole('list', { name: '转发记录' })).getAllByRole('listitem').map((i) => i.getAttribute('aria-label'));
+    expect(labels()).toEqual(['你发出的二维码和链接', 'Bob 转发，经此领取 2 个']);
+    click('查看更多转发记录');
+    await flush();
+    expect(mockApi.packet).toHaveBeenLastCalledWith('p1', 'page-2');
+    expect(labels()).toEqual(['你发出的二维码和链接，直接领取 1 个', 'Bob 转发，经此领取 2 个，含下级转发共 3 个', 'Carol 转发（第 2 层），经此领取 1 个']);
+    expect(screen.queryByLabelText('查看更多转发记录')).toBeNull();
+    view.unmount();
+  });
+});
+
+describe('the packet page poll', () => {
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  test('after a 429 it waits out Retry-After instead of polling every 3 s into more refusals', async () => {
+    jest.useFakeTimers({ now: new Date('2026-11-28T08:00:00Z') });
+    const advance = async (ms: number) => {
+      await act(async () => {
+        await jest.advanceTimersByTimeAsync(ms);
+      });
+    };
+    const { ApiError } = jest.requireActual('../src/api/errors');
+    login('u-alice', 'Alice');
+    mockApi.newCode.mockResolvedValue({ code: 'live-1', kind: 'live', issuedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 120_000).toISOString(), refreshAfter: new Date(Date.now() + 60_000).toISOString() });
+    const ok = { ...summary, claimedAmount: 0, claims: [], forwards: [], forwardsCursor: null };
+    mockApi.packet.mockResolvedValueOnce(ok).mockRejectedValueOnce(new ApiError('RATE_LIMITED', 429, { retryAfter: 30 }, 30)).mockResolvedValue(ok);
+    const view = render(<PacketPage />);
+    await advance(0);
+    expect(mockApi.packet).toHaveBeenCalledTimes(1);
+    await advance(3_000); // the poll: refused
+    expect(mockApi.packet).toHaveBeenCalledTimes(2);
+    await advance(27_000); // nine more ticks inside the 30 s
+    expect(mockApi.packet).toHaveBeenCalledTimes(2);
+    await advance(3_000); // past Retry-After: polling again
+    expect(mockApi.packet).toHaveBeenCalledTimes(3);
+    view.unmount();
   });
 });

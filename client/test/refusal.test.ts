@@ -134,6 +134,10 @@ describe('refusalOf', () => {
   test('FORBIDDEN: a packet not for you, the sender-only QR, no permission', () => {
     expect(refusalOf(err('FORBIDDEN', 403), { op: 'claim' })!.title).toBe('这个红包你不能领取');
     expect(refusalOf(err('FORBIDDEN', 403), { op: 'code' })!.body).toContain('只有发红包的人');
+    // The forward bound: its own copy, with the number from the details.
+    const bound = refusalOf(err('FORBIDDEN', 403, { maxForwards: 10 }), { op: 'code' })!;
+    expect({ title: bound.title, action: bound.action.kind }).toEqual({ title: '转发次数已达上限', action: 'dismiss' });
+    expect(bound.body).toContain('最多可以转发 10 次');
     expect(refusalOf(err('FORBIDDEN', 403), { op: 'topup' })!.action.kind).toBe('contact');
   });
 

@@ -1,5 +1,5 @@
 import { httpHandler, route } from '../src/http/wrapper';
-import { CreatePacketBody, MePacketsQuery, NewCodeBody, PacketIdParam } from '../src/http/schemas';
+import { CreatePacketBody, MePacketsQuery, NewCodeBody, PacketIdParam, PacketViewQuery } from '../src/http/schemas';
 import { decodeCursor, encodeCursor } from '../src/http/cursor';
 import { createPacket, getPacket, myPackets, newPacketCode } from '../src/app/packets';
 import { Keys } from '../src/store/keys';
@@ -20,7 +20,20 @@ export const routes = [
     body: CreatePacketBody,
     run: ({ d, who, body, idemKey, deviceId }) => createPacket(d, who, body, idemKey, deviceId),
   }),
-  route({ method: 'GET', path: '/v1/packets/{id}', access: 'user', apiKey: 'basic', run: ({ d, who, params }) => getPacket(d, who, packetId(params)) }),
+  route({
+    method: 'GET',
+    path: '/v1/packets/{id}',
+    access: 'user',
+    apiKey: 'basic',
+    query: PacketViewQuery,
+    run: async ({ d, who, params, query }) => {
+      const id = packetId(params);
+      const out = await getPacket(d, who, id, decodeCursor(query.forwardsCursor, { pk: Keys.forwardsPk(id) }));
+      const { lastKey, ...rest } = out.body as { lastKey?: Record<string, unknown>; forwards?: unknown };
+      // The cursor of the forwarding tree's next page, for those who see the tree.
+      return { status: 200, body: rest.forwards ? { ...rest, forwardsCursor: encodeCursor(lastKey) } : rest };
+    },
+  }),
   route({
     method: 'POST',
     path: '/v1/packets/{id}/codes',

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadConfig } from '../../functions/src/config';
 import { buildDeps, type Deps } from '../../functions/src/app/deps';
-import { DynamoDb, type Db, type WriteInfo } from '../../functions/src/store/db';
+import { DynamoDb, type Db, type ReadInfo, type WriteInfo } from '../../functions/src/store/db';
 import { httpHandler } from '../../functions/src/http/wrapper';
 import { routes as sessionRoutes } from '../../functions/handlers/session';
 import { routes as walletRoutes } from '../../functions/handlers/wallet';
@@ -38,7 +38,9 @@ export class Clock {
   }
 }
 
-export function baseDb(hooks: { beforeWrite?: (i: WriteInfo) => void; afterWrite?: (i: WriteInfo) => void; returnCapacity?: boolean } = {}): DynamoDb {
+export function baseDb(
+  hooks: { beforeWrite?: (i: WriteInfo) => void; afterWrite?: (i: WriteInfo) => void; afterRead?: (i: ReadInfo) => void; returnCapacity?: boolean } = {},
+): DynamoDb {
   const cfg = loadConfig();
   return new DynamoDb({ tableName: cfg.tableName, region: cfg.region, endpoint: cfg.dynamoEndpoint, ...hooks });
 }

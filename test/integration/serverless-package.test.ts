@@ -75,7 +75,9 @@ const IAM_TABLE: Record<string, { table: string[]; indexes?: Record<string, stri
   session: { table: READ_WRITE },
   wallet: { table: READ_WRITE },
   packets: { table: [...READ_WRITE, 'dynamodb:BatchGetItem'].sort(), indexes: { gsi2: ['dynamodb:Query'] } }, // GET /v1/me/packets
-  codes: { table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'] }, // the open view writes nothing
+  // The open view writes only its caller's read counter (and, on a refusal, a risk event and
+  // audit record): its PutItem/UpdateItem carry a LeadingKeys condition (checked in the throttles block).
+  codes: { table: [...READ_WRITE, 'dynamodb:BatchGetItem'].sort() },
   claims: { table: [...READ_WRITE, 'dynamodb:BatchGetItem'].sort() },
   transfers: { table: READ_WRITE },
   // GET /v1/admin/blacklist (gsi2), the sweep lag of GET /v1/admin/ops (gsi1)
@@ -203,7 +205,8 @@ function grantsOf(role: Json): Record<string, string[]> {
       expect(st.Effect).toBe('Allow');
       expect(st.NotAction).toBeUndefined();
       expect(st.NotResource).toBeUndefined();
-      expect(st.Condition).toBeUndefined();
+      // One condition exists: the codes view's writes, checked on their own (throttles block).
+      if (st.Condition !== undefined) expect(st.Condition).toEqual(CODES_WRITE_CONDITION);
       for (const a of asArray<string>(st.Action)) {
         for (const r of asArray<Json>(st.Resource)) (grants[a] ??= new Set()).add(resourceName(r));
       }
@@ -571,5 +574,56 @@ describe('osls package --stage prod (no AWS credentials)', () => {
     for (const [zip, size] of Object.entries(sizes)) {
       expect({ zip, size, underLimit: size < MAX_ZIP_BYTES }).toEqual({ zip, size, underLimit: true });
     }
+  });
+});
+
+/** The only IAM condition: the codes view writes its read counter, risk events, audit and figures only. */
+const CODES_WRITE_CONDITION = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['RISKCNT#*', 'RISKEV#*', 'RISKONCE#*', 'AUDIT#*', 'OPSMIN#*'] } };
+
+describe('throttles: API Gateway routes and reserved concurrency (prod package)', () => {
+  /** Throttled routes of the HTTP API's $default stage: rate (requests/s) and burst. */
+  const EXPENSIVE_READS: Record<string, { rate: number; burst: number }> = {
+    'GET /v1/packets/{id}': { rate: 1000, burst: 500 },
+    'GET /v1/codes/{code}': { rate: 2000, burst: 1000 },
+    'GET /v1/campaigns/{id}': { rate: 20, burst: 10 },
+    'GET /v1/campaigns/{id}/codes.csv': { rate: 5, burst: 5 },
+  };
+
+  test('the $default stage throttles every route, the expensive reads tighter; each throttled route exists and the stage waits for it', () => {
+    const stages = resourcesOfType('AWS::ApiGatewayV2::Stage');
+    expect(stages).toHaveLength(1);
+    const [, stage] = stages[0]!;
+    expect(stage.Properties.StageName).toBe('$default');
+    const def = stage.Properties.DefaultRouteSettings;
+    expect(def).toMatchObject({ ThrottlingRateLimit: 2000, ThrottlingBurstLimit: 1000 });
+    const settings = stage.Properties.RouteSettings as Record<string, Json>;
+    expect(Object.keys(settings).sort()).toEqual(Object.keys(EXPENSIVE_READS).sort());
+    const routes = resourcesOfType('AWS::ApiGatewayV2::Route');
+    for (const [key, want] of Object.entries(EXPENSIVE_READS)) {
+      expect(settings[key]).toEqual({ ThrottlingRateLimit: want.rate, ThrottlingBurstLimit: want.burst });
+      expect(want.rate).toBeLessThanOrEqual(def.ThrottlingRateLimit);
+      // A route setting for a route that does not exist (yet) fails the deploy.
+      const route = routes.find(([, r]) => r.Properties.RouteKey === key);
+      expect(route).toBeDefined();
+      expect(asArray<string>(stage.DependsOn)).toContain(route![0]);
+    }
+  });
+
+  test('the codes view counts its reads, but may write only the risk store, the audit log and the figures (LeadingKeys)', () => {
+    const [, fn] = lambdaOf('codes');
+    const role = template.Resources[fn.Properties.Role['Fn::GetAtt'][0]];
+    const statements = asArray<Json>(role.Properties.Policies).flatMap((p) => asArray<Json>(p.PolicyDocument.Statement));
+    const writes = statements.filter((st) => asArray<string>(st.Action).some((a) => /dynamodb:(PutItem|UpdateItem)/.test(a)));
+    expect(writes).toHaveLength(1);
+    expect(asArray<string>(writes[0]!.Action).sort()).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(writes[0]!.Condition).toEqual(CODES_WRITE_CONDITION);
+    // No other role carries a condition.
+    const conditioned = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('"Condition"'));
+    expect(conditioned.map(([id]) => id)).toEqual([fn.Properties.Role['Fn::GetAtt'][0]]);
+  });
+
+  test('reserved concurrency: claims 250, sweep 2; no other function reserves any', () => {
+    const reserved = Object.fromEntries(FUNCTIONS.map((name) => [name, lambdaOf(name)[1].Properties.ReservedConcurrentExecutions]));
+    expect(reserved).toEqual(Object.fromEntries(FUNCTIONS.map((name) => [name, name === 'claims' ? 250 : name === 'sweep' ? 2 : undefined])));
   });
 });

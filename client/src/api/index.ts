@@ -41,7 +41,8 @@ export const api = {
   topup: (amount: number, idempotencyKey: string) => request<TopupResponse>('POST', '/v1/wallet/topups', { body: { amount }, idempotencyKey }),
   ledger: (cursor?: string) => request<LedgerResponse>('GET', '/v1/wallet/ledger', { query: { cursor, limit: 20 } }),
   createPacket: (body: CreatePacketRequest, idempotencyKey: string) => request<CreatePacketResponse>('POST', '/v1/packets', { body, idempotencyKey }),
-  packet: (id: string) => request<PacketView>('GET', `/v1/packets/${seg(id)}`),
+  /** The packet view; `forwardsCursor` asks for a later page of its forwarding tree. */
+  packet: (id: string, forwardsCursor?: string) => request<PacketView>('GET', `/v1/packets/${seg(id)}`, forwardsCursor ? { query: { forwardsCursor } } : {}),
   newCode: (id: string, kind: 'live' | 'share' = 'live', via?: string) =>
     request<CodeView>('POST', `/v1/packets/${seg(id)}/codes`, { body: via ? { kind, via } : { kind } }),
   openCode: (code: string) => request<OpenCodeResponse>('GET', `/v1/codes/${seg(code)}`),

@@ -58,3 +58,14 @@ export function forwardRows(forwards: readonly ForwardView[] | undefined): Forwa
 export function forwardedClaims(forwards: readonly ForwardView[] | undefined): number {
   return (forwards ?? []).reduce((a, f) => a + f.claims, 0);
 }
+
+/**
+ * The forwarding tree as far as loaded: the latest first page (polled, so its claim counts are
+ * current) and the later pages loaded on request, each forward once (the latest copy wins).
+ */
+export function mergeForwards(latest: readonly ForwardView[] | undefined, later: readonly ForwardView[]): ForwardView[] {
+  const byId = new Map<string, ForwardView>();
+  for (const f of later) byId.set(f.id, f);
+  for (const f of latest ?? []) byId.set(f.id, f);
+  return [...byId.values()];
+}

@@ -302,6 +302,14 @@ export function refusalOf(error: unknown, ctx: RefusalContext = {}): Refusal | u
           action: action('back'),
         };
       }
+      if (op === 'code' && int(d.maxForwards)) {
+        return {
+          code: 'FORBIDDEN',
+          title: '转发次数已达上限',
+          body: `每个红包你最多可以转发 ${int(d.maxForwards)} 次，已转发出去的链接仍然可以领取。`,
+          action: action('dismiss'),
+        };
+      }
       if (op === 'code') {
         return { code: 'FORBIDDEN', title: '无法展示这个红包的二维码', body: '只有发红包的人可以展示二维码；领取过红包的人才能转发它。', action: action('back') };
       }

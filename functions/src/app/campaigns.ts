@@ -30,7 +30,7 @@ import { FEE_ACCOUNT, iso, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 import { idempotent } from './idempotent';
 import { DEFAULT_GREETING, DEFAULT_TTL_SECONDS } from './packets';
-import { riskAfter, riskCheck } from './risk-gate';
+import { rateLimit, riskAfter, riskCheck } from './risk-gate';
 import { dueShard } from './settlement';
 import { packetCode } from './views';
 
@@ -211,6 +211,8 @@ async function ownCampaign(d: Deps, who: Principal, id: string): Promise<Campaig
 
 /** GET /v1/campaigns/{id} — statistics: packets, claimed shares and amounts, refunds, claim rate, claims per hour. */
 export async function campaignStats(d: Deps, who: Principal, id: string): Promise<Outcome<CampaignStats>> {
+  // Counted before any read: the statistics read every slot of up to 1,000 packets.
+  await rateLimit(d, who, 'campaign_stats');
   const c = await ownCampaign(d, who, id);
   const ids = Array.from({ length: c.quantity }, (_, i) => campaignPacketId(c.id, i));
   const rows = await mapLimited(ids, 16, async (pid) => {
@@ -269,6 +271,8 @@ export async function myCampaigns(d: Deps, who: Principal): Promise<Outcome<Camp
 
 /** GET /v1/campaigns/{id}/codes.csv — one line per packet with its share code, for printing. */
 export async function campaignCodesCsv(d: Deps, who: Principal, id: string): Promise<Outcome> {
+  // Counted before any work: the export rebuilds and signs a code for each of up to 1,000 packets.
+  await rateLimit(d, who, 'campaign_export');
   const c = await ownCampaign(d, who, id);
   const lines = ['index,packet_id,code,expires_at'];
   packetsOf(c, d).forEach(({ packet }, i) => lines.push(`${i + 1},${packet.id},${packetCode(d, packet, 'share').code},${c.expiresAt}`));

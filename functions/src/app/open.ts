@@ -3,13 +3,19 @@ import { verifyCode, type CodeClaims } from '../domain/codes';
 import { seconds, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 import { packetOfCode } from './packets';
+import { rateLimit } from './risk-gate';
 import { payeeOfCode } from './transfers';
 import { claimability, packetSummary } from './views';
 
-/** GET /v1/codes/{code} — what a scanned or opened code points at. Changes nothing. */
+/**
+ * GET /v1/codes/{code} — what a scanned or opened code points at. Changes nothing but the
+ * account's read counter: a valid code's open is counted before anything is read (a big
+ * packet's open reads every share counter), a forged one costs only the signature check.
+ */
 export async function openCode(d: Deps, who: Principal, code: string): Promise<Outcome> {
   const check = verifyCode(code, d.cfg.codeKeys, seconds(d.now()));
   if (!check.ok) fail('CODE_INVALID', '无效的二维码');
+  await rateLimit(d, who, 'code_open');
   if ((check as { claims: CodeClaims }).claims.kind === 'receive') {
     const payee = await payeeOfCode(d, code);
     return { status: 200, body: { target: 'receive', payee: { id: payee.userId, name: payee.name } } };

@@ -5,6 +5,7 @@ import { dayKeyUtc8, feeFor, policyFor, type Fen } from '../domain/money';
 import { greetingRule } from '../domain/greeting';
 import { checkSplit, split, type SplitMode, type SplitRefusal } from '../domain/split';
 import { verifyCode, isCodeExpired, type CodeClaims } from '../domain/codes';
+import { riskRulesFor } from '../domain/risk';
 import type { PacketRecord } from '../store/packets';
 import { FEE_ACCOUNT, iso, seconds, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
@@ -118,18 +119,36 @@ async function exclusiveRecipient(d: Deps, who: Principal, input: CreatePacketIn
   return profile!;
 }
 
+/** Forwards per page of the packet view (a page's claims through each forward come from the slots read anyway). */
+export const FORWARDS_PAGE = 50;
+
 /**
- * GET /v1/packets/{id} — the claim list and the forwarding tree for the sender and claimers,
- * the summary for others.
+ * GET /v1/packets/{id} — the claim list and a page of the forwarding tree for the sender and
+ * claimers, the summary for others.
+ *
+ * Counted against the account's read limit before anything is read (the id's format was checked
+ * by the handler): an insider's view reads every slot of the packet (10,000 for the biggest), so
+ * each view is bounded per account. Who is an insider is decided without the slots — the sender,
+ * or an account holding a claim marker (one GetItem) — so an outsider's view reads the packet
+ * item, the marker and (a big packet) its counters, never a slot. A marker whose claim took no
+ * share (refused, or still in flight) reads the slots once more and gets the summary.
  */
-export async function getPacket(d: Deps, who: Principal, id: string): Promise<Outcome> {
-  const p = await d.packets.get(id);
-  if (!p) fail('NOT_FOUND', '红包不存在');
-  const packet = p!;
+export async function getPacket(d: Deps, who: Principal, id: string, forwardsFrom?: Record<string, unknown>): Promise<Outcome> {
+  await rateLimit(d, who, 'packet_view');
+  const read = await d.packets.summaryOf(id);
+  if (!read) fail('NOT_FOUND', '红包不存在');
+  const { packet, takenAmount } = read!;
+  const nowMs = d.now();
+  const outsider = () => ({ status: 200, body: { ...packetSummary(packet, nowMs), claimedAmount: takenAmount } });
+  const isSender = packet.senderId === who.userId;
+  if (!isSender && !(await d.packets.marker(id, who.userId))) return outsider();
   const slots = await d.packets.slots(packet);
-  const insider = packet.senderId === who.userId || slots.some((s) => s.userId === who.userId && !s.void);
-  const forwards = insider ? await d.packets.forwards(id) : undefined;
-  return { status: 200, body: packetView(packet, slots, d.now(), insider, forwards) };
+  if (!isSender && !slots.some((s) => s.userId === who.userId && !s.void)) return outsider();
+  // The counters were read eventually consistent: never show fewer taken than recorded.
+  const recorded = slots.filter((s) => !s.void).length;
+  const seen: PacketRecord = { ...packet, claimed: Math.max(packet.claimed, recorded) };
+  const page = await d.packets.forwardsPage(id, FORWARDS_PAGE, forwardsFrom);
+  return { status: 200, body: { ...packetView(seen, slots, nowMs, true, page.forwards), lastKey: page.lastKey } };
 }
 
 /**
@@ -154,6 +173,14 @@ export async function newPacketCode(d: Deps, who: Principal, id: string, kind: '
   if (kind === 'share' && (!isSender || via !== undefined)) {
     // One forward per forwarder and source: asking again (a page reopened) returns the same one.
     const forwardId = derivedId('f', id, who.userId, parent ?? 'root');
+    // Bounded per account and packet, so no one grows the tree without end (each forward of
+    // one's own forward is a new one). Timeline: the id joins the account's set, then the
+    // forward is written; a crash between leaves the id counted without its forward, and the
+    // same request again finds it counted (a set) and writes the forward.
+    const max = riskRulesFor(who.tier).forwardsPerPacket;
+    if (!(await d.packets.reserveForward(id, who.userId, forwardId, max))) {
+      fail('FORBIDDEN', `每个红包最多转发 ${max} 次`, { maxForwards: max });
+    }
     const forward = await d.packets.putForward({ id: forwardId, packetId: id, by: who.userId, byName: who.name, at: iso(d.now()), ...(parent ? { parent } : {}) });
     return { status: 201, body: { ...packetCode(d, packet, kind, forward.id), forwardId: forward.id } };
   }

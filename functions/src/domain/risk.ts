@@ -109,7 +109,22 @@ export interface TierRiskRules {
     readonly claimsPerMinute: number;
     /** Most code refreshes (packet codes, receive code) per account per clock minute. */
     readonly codeRefreshesPerMinute: number;
+    /**
+     * The expensive reads, per account per clock minute: packet views (`GET /v1/packets/{id}`:
+     * an insider's view reads every slot), code opens (`GET /v1/codes/{code}`), campaign
+     * statistics (every packet's slots) and campaign code exports (a code signed per packet).
+     */
+    readonly packetViewsPerMinute: number;
+    readonly codeOpensPerMinute: number;
+    readonly campaignStatsPerMinute: number;
+    readonly campaignExportsPerMinute: number;
   };
+  /**
+   * Forwards one account may make of one packet (each distinct source code it forwards through
+   * is one; asking again through the same code is the same forward). Bounds the forwarding
+   * tree: a chain of forwards of one's own forwards cannot grow without end.
+   */
+  readonly forwardsPerPacket: number;
   readonly marketing: {
     /** Whether greetings of this tier are checked (SPEC §5: enterprise and provider). */
     readonly enabled: boolean;
@@ -134,10 +149,32 @@ const SPEC_RULES = {
  */
 export const DEFAULT_RISK_RULES = {
   // A person claims a handful of packets a minute at most, and a packet page refreshes its code
-  // once a minute; businesses run many packets (campaigns) from one account.
-  personal: { level: 3, ...SPEC_RULES, rate: { claimsPerMinute: 20, codeRefreshesPerMinute: 30 }, marketing: { enabled: false, words: BASE_MARKETING_WORDS } },
-  enterprise: { level: 2, ...SPEC_RULES, rate: { claimsPerMinute: 60, codeRefreshesPerMinute: 300 }, marketing: { enabled: true, words: BASE_MARKETING_WORDS } },
-  provider: { level: 1, ...SPEC_RULES, rate: { claimsPerMinute: 600, codeRefreshesPerMinute: 3_000 }, marketing: { enabled: true, words: BASE_MARKETING_WORDS } },
+  // once a minute; businesses run many packets (campaigns) from one account. Reads: the packet
+  // page polls its view every 3 s (20 a minute) and the open page every 5 s (12), so 60 leaves
+  // room for both and a few reloads; the campaign page refreshes its statistics every 30 s.
+  personal: {
+    level: 3,
+    ...SPEC_RULES,
+    rate: { claimsPerMinute: 20, codeRefreshesPerMinute: 30, packetViewsPerMinute: 60, codeOpensPerMinute: 30, campaignStatsPerMinute: 6, campaignExportsPerMinute: 2 },
+    forwardsPerPacket: 10,
+    marketing: { enabled: false, words: BASE_MARKETING_WORDS },
+  },
+  enterprise: {
+    level: 2,
+    ...SPEC_RULES,
+    rate: { claimsPerMinute: 60, codeRefreshesPerMinute: 300, packetViewsPerMinute: 300, codeOpensPerMinute: 120, campaignStatsPerMinute: 12, campaignExportsPerMinute: 4 },
+    forwardsPerPacket: 10,
+    marketing: { enabled: true, words: BASE_MARKETING_WORDS },
+  },
+  provider: {
+    level: 1,
+    ...SPEC_RULES,
+    // Reads stay modest even here: a view of a 10,000-share packet by its sender reads every
+    // slot (~370 read units), a campaign's statistics every slot of its packets.
+    rate: { claimsPerMinute: 600, codeRefreshesPerMinute: 3_000, packetViewsPerMinute: 600, codeOpensPerMinute: 120, campaignStatsPerMinute: 20, campaignExportsPerMinute: 6 },
+    forwardsPerPacket: 10,
+    marketing: { enabled: true, words: BASE_MARKETING_WORDS },
+  },
 } as const satisfies { readonly [T in Tier]: TierRiskRules };
 
 /** Per-account or deployment overrides (untrusted: invalid values are ignored). */
@@ -147,6 +184,7 @@ export interface RiskOverrides {
   night?: Partial<Record<keyof TierRiskRules['night'], unknown>>;
   large?: Partial<Record<keyof TierRiskRules['large'], unknown>>;
   rate?: Partial<Record<keyof TierRiskRules['rate'], unknown>>;
+  forwardsPerPacket?: unknown;
   /** Words added to the tier's list (the SPEC's words always stay). */
   extraWords?: unknown;
 }
@@ -198,7 +236,12 @@ export function riskRulesFor(tier: Tier, overrides: RiskOverrides = {}): TierRis
     rate: {
       claimsPerMinute: int(r.claimsPerMinute, base.rate.claimsPerMinute, 1, 100_000),
       codeRefreshesPerMinute: int(r.codeRefreshesPerMinute, base.rate.codeRefreshesPerMinute, 1, 100_000),
+      packetViewsPerMinute: int(r.packetViewsPerMinute, base.rate.packetViewsPerMinute, 1, 100_000),
+      codeOpensPerMinute: int(r.codeOpensPerMinute, base.rate.codeOpensPerMinute, 1, 100_000),
+      campaignStatsPerMinute: int(r.campaignStatsPerMinute, base.rate.campaignStatsPerMinute, 1, 10_000),
+      campaignExportsPerMinute: int(r.campaignExportsPerMinute, base.rate.campaignExportsPerMinute, 1, 10_000),
     },
+    forwardsPerPacket: int(overrides.forwardsPerPacket, base.forwardsPerPacket, 1, 1_000),
     marketing: { enabled: base.marketing.enabled, words: [...new Set([...base.marketing.words, ...extra])] },
   };
 }
@@ -747,7 +790,14 @@ export function foldText(s: string): string {
 // ── rate limits (fixed one-minute windows per account) ──
 
 /** What a rate limit counts. */
-export const RateActions = { claim: 'claim', code_refresh: 'code_refresh' } as const;
+export const RateActions = {
+  claim: 'claim',
+  code_refresh: 'code_refresh',
+  packet_view: 'packet_view',
+  code_open: 'code_open',
+  campaign_stats: 'campaign_stats',
+  campaign_export: 'campaign_export',
+} as const;
 export type RateAction = (typeof RateActions)[keyof typeof RateActions];
 
 /** The clock minute of `nowMs`: its start, and whole seconds until the next one (≥ 1). */
@@ -758,8 +808,27 @@ export function rateWindow(nowMs: number): { startMs: number; retryAfterSeconds:
 
 /** The per-minute limit of `action` under `rules`. */
 export function rateLimitOf(rules: TierRiskRules, action: RateAction): number {
-  return action === 'claim' ? rules.rate.claimsPerMinute : rules.rate.codeRefreshesPerMinute;
+  return rules.rate[RATE_FIELDS[action]];
 }
+
+const RATE_FIELDS = {
+  claim: 'claimsPerMinute',
+  code_refresh: 'codeRefreshesPerMinute',
+  packet_view: 'packetViewsPerMinute',
+  code_open: 'codeOpensPerMinute',
+  campaign_stats: 'campaignStatsPerMinute',
+  campaign_export: 'campaignExportsPerMinute',
+} as const satisfies Record<RateAction, keyof TierRiskRules['rate']>;
+
+/** What the refusal says, per action (the app shows its own copy; this is the API's). */
+const RATE_MESSAGES = {
+  claim: '领取过于频繁，请稍后再试',
+  code_refresh: '刷新过于频繁，请稍后再试',
+  packet_view: '查看红包过于频繁，请稍后再试',
+  code_open: '打开二维码过于频繁，请稍后再试',
+  campaign_stats: '查看活动数据过于频繁，请稍后再试',
+  campaign_export: '导出活动红包码过于频繁，请稍后再试',
+} as const satisfies Record<RateAction, string>;
 
 /**
  * The decision for the `count`-th attempt (1-based, counted atomically by the store) of `action`
@@ -791,7 +860,7 @@ export function decideRate(ctx: RiskContext, action: RateAction, count: number, 
       : [];
   return refuse(
     'RATE_LIMITED',
-    action === 'claim' ? '领取过于频繁，请稍后再试' : '刷新过于频繁，请稍后再试',
+    RATE_MESSAGES[action],
     { retryAfter: w.retryAfterSeconds, limit },
     { events },
   );

@@ -99,8 +99,13 @@ export interface ForwardView {
 export interface PacketView extends PacketSummary {
   claimedAmount: Fen;
   claims?: ClaimView[];
-  /** The forwarding tree (flat, with parent links), for the sender and claimers. */
+  /**
+   * The forwarding tree (flat, with parent links), for the sender and claimers: one page of it,
+   * in no particular order (a forward's parent may be on another page).
+   */
   forwards?: ForwardView[];
+  /** With `forwards`: `?forwardsCursor=` for the next page, null on the last. */
+  forwardsCursor?: string | null;
 }
 
 export interface CreatePacketResponse {

@@ -59,6 +59,8 @@ export const Cursor = z.string().check(z.maxLength(1024), z.regex(/^[A-Za-z0-9_-
 const pageShape = { cursor: z.optional(Cursor), limit: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100))) };
 export const PageQuery = z.strictObject(pageShape);
 export const MePacketsQuery = z.strictObject({ ...pageShape, role: z.optional(z.enum(['sent', 'received'])) });
+/** GET /v1/packets/{id}: the cursor of the forwarding tree's next page. */
+export const PacketViewQuery = z.strictObject({ forwardsCursor: z.optional(Cursor) });
 
 export const PacketIdParam = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,40}$/));
 

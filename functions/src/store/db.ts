@@ -64,6 +64,18 @@ export interface WriteInfo {
 }
 
 /**
+ * Which read a hook sees: used by tests and the bench to measure what a request reads. `items`:
+ * how many items came back; `capacity`: the read units, when `returnCapacity` is on.
+ */
+export interface ReadInfo {
+  op: 'get' | 'query' | 'batchGet';
+  /** The partition read (a query: its `:pk` value; a batch: its first key's). */
+  pk: string;
+  items: number;
+  capacity?: ConsumedCapacity | undefined;
+}
+
+/**
  * The store's only door to DynamoDB: single-item conditional writes, GetItem, BatchGetItem, Query,
  * BatchWriteItem and (reconciliation only) Scan — nothing else (no transactions: dynalite lacks them, and the hot path
  * should not pay their double cost). Conditional-check failures come back as `false`/`undefined`,
@@ -98,6 +110,9 @@ export interface DynamoDbOptions {
   beforeWrite?: (info: WriteInfo) => void;
   /** Called after each write with its consumed capacity. */
   afterWrite?: (info: WriteInfo) => void;
+  /** Called after each GetItem, Query page and BatchGetItem request with what it read. */
+  afterRead?: (info: ReadInfo) => void;
+  /** Ask DynamoDB for the consumed capacity of writes (and of reads when `afterRead` is set). */
   returnCapacity?: boolean;
 }
 
@@ -136,7 +151,7 @@ export class DynamoDb implements Db {
   }
 
   /** A view of the same table with other hooks (tests and bench). */
-  withHooks(hooks: Pick<DynamoDbOptions, 'beforeWrite' | 'afterWrite' | 'returnCapacity'>): DynamoDb {
+  withHooks(hooks: Pick<DynamoDbOptions, 'beforeWrite' | 'afterWrite' | 'afterRead' | 'returnCapacity'>): DynamoDb {
     return new DynamoDb({ ...this.opts, ...hooks }, this.doc);
   }
 
@@ -144,8 +159,14 @@ export class DynamoDb implements Db {
     return this.opts.returnCapacity ? { ReturnConsumedCapacity: 'INDEXES' as const } : {};
   }
 
+  /** Reads ask for their capacity only when someone listens (no cost on the normal path). */
+  private readCap() {
+    return this.opts.afterRead ? this.cap() : {};
+  }
+
   async get(key: Key, consistent = true): Promise<Item | undefined> {
-    const r = await this.doc.send(new GetCommand({ TableName: this.t, Key: key, ConsistentRead: consistent }));
+    const r = await this.doc.send(new GetCommand({ TableName: this.t, Key: key, ConsistentRead: consistent, ...this.readCap() }));
+    this.opts.afterRead?.({ op: 'get', pk: key.pk, items: r.Item ? 1 : 0, capacity: r.ConsumedCapacity });
     return r.Item as Item | undefined;
   }
 
@@ -220,8 +241,10 @@ export class DynamoDb implements Db {
         Limit: q.limit,
         ConsistentRead: q.index ? false : (q.consistent ?? true),
         ExclusiveStartKey: q.startKey,
+        ...this.readCap(),
       }),
     );
+    this.opts.afterRead?.({ op: 'query', pk: String(q.values[':pk'] ?? ''), items: r.Items?.length ?? 0, capacity: r.ConsumedCapacity });
     return { items: (r.Items ?? []) as Item[], lastKey: r.LastEvaluatedKey };
   }
 
@@ -248,8 +271,10 @@ export class DynamoDb implements Db {
       let pending: Array<Record<string, unknown>> = keys.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk }));
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > 8) throw new Error('batchGet: unprocessed keys after retries');
-        const r = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.t]: { Keys: pending, ConsistentRead: consistent } } }));
-        out.push(...((r.Responses?.[this.t] ?? []) as Item[]));
+        const r = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.t]: { Keys: pending, ConsistentRead: consistent } }, ...this.readCap() }));
+        const got = (r.Responses?.[this.t] ?? []) as Item[];
+        this.opts.afterRead?.({ op: 'batchGet', pk: String(pending[0]?.pk ?? ''), items: got.length, capacity: r.ConsumedCapacity?.[0] });
+        out.push(...got);
         pending = r.UnprocessedKeys?.[this.t]?.Keys ?? [];
         if (pending.length) await new Promise((res) => setTimeout(res, 20 * 2 ** attempt));
       }

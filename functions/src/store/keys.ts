@@ -23,6 +23,7 @@ import { counterOf } from '../domain/share-counters';
  * | slot (claim)    | SLOTS#<packet>[#<k>]   | <index, 6 dig.> |                            |                           |
  * | share counter k | CNTR#<packet>#<k>      | COUNTER         |                            |                           |
  * | forward         | FWD#<packet>           | <forward id>    |                            |                           |
+ * | forwards by one | FWDBY#<packet>#<user>  | QUOTA           |                            |                           |
  * | campaign        | CAMP#<campaign>        | CAMPAIGN        | DUE#<shard> (while funding)| CAMPS#<user> / <createdAt>|
  * | API key         | APIKEY#<key id>        | KEY             |                            |                           |
  * | owner's keys    | APIKEYS#<owner>        | <key id>        |                            |                           |
@@ -73,6 +74,8 @@ export const Keys = {
   /** A forward of a packet (one per forwarder and source code: its id is derived from both). */
   forward: (packetId: string, forwardId: string) => ({ pk: `FWD#${packetId}`, sk: forwardId }),
   forwardsPk: (packetId: string) => `FWD#${packetId}`,
+  /** The forward ids one account made of one packet (a set: the per-account bound). */
+  forwardQuota: (packetId: string, userId: string) => ({ pk: `FWDBY#${packetId}#${userId}`, sk: 'QUOTA' }),
   /** A campaign (issue 5): its record; its packets are PKT#<campaignPacketId(id, i)>. */
   campaign: (campaignId: string) => ({ pk: `CAMP#${campaignId}`, sk: 'CAMPAIGN' }),
   /** gsi2: an owner's campaigns, newest first. */

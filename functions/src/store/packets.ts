@@ -161,8 +161,20 @@ export interface PacketStore {
   existing(ids: readonly string[]): Promise<Set<string>>;
   /** Records a forward unless its id exists; returns the stored one (the first `at` stays). */
   putForward(f: ForwardRecord): Promise<ForwardRecord>;
-  /** A packet's forwards, oldest first. */
-  forwards(packetId: string): Promise<ForwardRecord[]>;
+  /**
+   * Counts forward `forwardId` against the account's bound on this packet: true when it is
+   * counted (now or before — the same id never counts twice), false when the account already
+   * has `max` others.
+   */
+  reserveForward(packetId: string, userId: string, forwardId: string, max: number): Promise<boolean>;
+  /** One page of a packet's forwards, in the table's order (by id); `startKey` from the last page. */
+  forwardsPage(packetId: string, limit: number, startKey?: Record<string, unknown>): Promise<{ forwards: ForwardRecord[]; lastKey?: Record<string, unknown> }>;
+  /**
+   * The packet as a summary shows it, reading no slot: its item, the claimed count (a big
+   * packet's counters read eventually consistent) and the amount of the shares taken so far
+   * (from the counters' amounts, or the cached share list).
+   */
+  summaryOf(id: string): Promise<{ packet: PacketRecord; takenAmount: Fen } | undefined>;
   /**
    * The account's slot on a packet, if it recorded one. Sharded packets find it through the
    * account's marker; a marker without its index (claim in flight, or crashed between slot and
@@ -185,6 +197,24 @@ function toPacket(it: Item | undefined): PacketRecord | undefined {
   const p: Record<string, unknown> = {};
   for (const f of PACKET_FIELDS) if (it[f] !== undefined) p[f] = it[f];
   return p as unknown as PacketRecord;
+}
+
+function toForward(it: Item, packetId: string): ForwardRecord {
+  return {
+    id: it.id as string,
+    packetId,
+    by: it.by as string,
+    byName: it.byName as string,
+    at: it.at as string,
+    ...(typeof it.parent === 'string' ? { parent: it.parent } : {}),
+  };
+}
+
+/** The sum of the first `n` amounts of a share range. */
+function sumFirst(amounts: readonly Fen[] | undefined, n: number): Fen {
+  let sum = 0;
+  for (let i = 0; i < Math.min(n, amounts?.length ?? 0); i++) sum += amounts![i]!;
+  return sum;
 }
 
 function toSlot(it: Item): SlotRecord {
@@ -460,21 +490,41 @@ export class DynamoPacketStore implements PacketStore {
 
   async putForward(f: ForwardRecord): Promise<ForwardRecord> {
     if (await this.db.put({ ...Keys.forward(f.packetId, f.id), ...f }, { condition: 'attribute_not_exists(pk)' })) return f;
-    return (await this.forwards(f.packetId)).find((x) => x.id === f.id) ?? f;
+    const stored = await this.db.get(Keys.forward(f.packetId, f.id));
+    return stored ? toForward(stored, f.packetId) : f;
   }
 
-  async forwards(packetId: string): Promise<ForwardRecord[]> {
-    const items = await queryAll(this.db, { keyCondition: 'pk = :pk', values: { ':pk': Keys.forwardsPk(packetId) }, consistent: true });
-    // Sorted by id in the table; oldest first for the tree.
-    items.sort((a, b) => (String(a.at) < String(b.at) ? -1 : String(a.at) > String(b.at) ? 1 : 0));
-    return items.map((it) => ({
-      id: it.id as string,
-      packetId,
-      by: it.by as string,
-      byName: it.byName as string,
-      at: it.at as string,
-      ...(typeof it.parent === 'string' ? { parent: it.parent } : {}),
-    }));
+  async reserveForward(packetId: string, userId: string, forwardId: string, max: number): Promise<boolean> {
+    const key = Keys.forwardQuota(packetId, userId);
+    const added = await this.db.update(key, 'ADD #ids :id', {
+      condition: 'attribute_not_exists(#ids) OR contains(#ids, :one) OR size(#ids) < :max',
+      names: { '#ids': 'ids' },
+      values: { ':id': new Set([forwardId]), ':one': forwardId, ':max': max },
+    });
+    return added !== undefined;
+  }
+
+  async forwardsPage(packetId: string, limit: number, startKey?: Record<string, unknown>) {
+    const page = await this.db.query({ keyCondition: 'pk = :pk', values: { ':pk': Keys.forwardsPk(packetId) }, consistent: true, limit, ...(startKey ? { startKey } : {}) });
+    return { forwards: page.items.map((it) => toForward(it, packetId)), ...(page.lastKey ? { lastKey: page.lastKey } : {}) };
+  }
+
+  async summaryOf(id: string): Promise<{ packet: PacketRecord; takenAmount: Fen } | undefined> {
+    const p = toPacket(await this.db.get(Keys.packet(id), true));
+    if (!p) return undefined;
+    if (p.state === 'funding' || p.state === 'canceled') return { packet: p, takenAmount: 0 };
+    let taken: Fen;
+    if (p.counters) {
+      // One BatchGetItem; each counter carries its range's amounts, taken from the front.
+      const keys = Array.from({ length: p.counters }, (_, k) => Keys.shareCounter(p.id, k));
+      const items = await this.db.batchGet(keys, false);
+      p.claimed = items.reduce((a, it) => a + (it.claimed as number), 0);
+      taken = items.reduce((a, it) => a + sumFirst(it.amounts as Fen[] | undefined, it.claimed as number), 0);
+    } else {
+      taken = sumFirst((await this.shares(id))?.amounts, Math.min(p.claimed, p.count));
+    }
+    // Settled: the refund made the recorded total exact (a share taken but never recorded was voided).
+    return { packet: p, takenAmount: p.state === 'settled' ? p.total - (p.refundedAmount ?? 0) : taken };
   }
 
   async putSlot(packetId: string, s: SlotRecord) {

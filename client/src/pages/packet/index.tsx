@@ -1,7 +1,7 @@
 import { Text, View } from '@tarojs/components';
 import Taro, { useDidHide, useDidShow, useRouter, useShareAppMessage } from '@tarojs/taro';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { api, type CodeView, type PacketView } from '../../api';
+import { api, type CodeView, type ForwardView, type PacketView } from '../../api';
 import { ApiError, errorText } from '../../api/errors';
 import { currentSession } from '../../api/session';
 import { ClaimList } from '../../components/ClaimList';
@@ -12,6 +12,7 @@ import { RefusalNotice } from '../../components/RefusalNotice';
 import { aria, Btn, ErrorNote, Loading } from '../../components/ui';
 import { expiresIn, STATUS_TEXT } from '../../lib/format';
 import { h5OpenLink, openPath } from '../../lib/links';
+import { mergeForwards } from '../../lib/forwards';
 import { formatYuan } from '../../lib/money';
 import { loadCodes, saveLive, saveShare } from '../../lib/packetCodes';
 import { refusalOf, type Refusal } from '../../lib/refusal';
@@ -42,23 +43,53 @@ export default function PacketPage() {
   const [visible, setVisible] = useState(true);
   const [fatal, setFatal] = useState<Refusal | undefined>();
   const polling = useRef(false);
+  /** Forwarding tree pages after the first (loaded on request) and the cursor of the next one. */
+  const [laterForwards, setLaterForwards] = useState<ForwardView[]>([]);
+  const [nextForwards, setNextForwards] = useState<string | null | undefined>();
+  const [moreBusy, setMoreBusy] = useState(false);
+  const [moreError, setMoreError] = useState<string | undefined>();
+  /** Set once a later page is loaded: from then on the next cursor is that page's, not the poll's. */
+  const laterLoaded = useRef(false);
+  /** After a 429 the poll waits out Retry-After instead of counting more refusals. */
+  const pausedUntil = useRef(0);
 
   useDidShow(() => setVisible(true));
   useDidHide(() => setVisible(false));
 
   const loadPacket = useCallback(async () => {
-    if (!id || polling.current) return;
+    if (!id || polling.current || Date.now() < pausedUntil.current) return;
     polling.current = true;
     try {
       const p = await api.packet(id);
       setPacket(p);
       setLoadError(undefined);
+      // Until more pages are asked for, the next page is the first page's.
+      setNextForwards((n) => (laterLoaded.current ? n : p.forwardsCursor));
     } catch (err) {
+      if (err instanceof ApiError && err.code === 'RATE_LIMITED') pausedUntil.current = Date.now() + (err.retryAfter ?? 60) * 1000;
+      // A failed poll keeps what is shown; only a first load shows the error.
       setLoadError(errorText(err));
     } finally {
       polling.current = false;
     }
   }, [id]);
+
+  /** The next page of the forwarding tree, appended to what is shown. */
+  const loadMoreForwards = async () => {
+    if (!nextForwards || moreBusy) return;
+    setMoreBusy(true);
+    setMoreError(undefined);
+    try {
+      const p = await api.packet(id, nextForwards);
+      laterLoaded.current = true;
+      setLaterForwards((prev) => [...prev, ...(p.forwards ?? [])]);
+      setNextForwards(p.forwardsCursor ?? null);
+    } catch (err) {
+      setMoreError(errorText(err));
+    } finally {
+      setMoreBusy(false);
+    }
+  };
 
   const status = packet?.status;
   const active = status === 'active' || (status === undefined && !loadError);
@@ -251,7 +282,11 @@ export default function PacketPage() {
       <ClaimList claims={claims} me={me} finished={status === 'finished' || (finished && claims.length === packet?.count)} />
 
       {/* The sender sees how the packet travelled: each forward, through whose, and its claims. */}
-      {packet && isSender ? <ForwardTree forwards={packet.forwards} claimedCount={packet.claimedCount} /> : null}
+      {packet && isSender ? <ForwardTree forwards={mergeForwards(packet.forwards, laterForwards)} claimedCount={packet.claimedCount} complete={!nextForwards} /> : null}
+      {packet && isSender && nextForwards ? (
+        <Btn label="查看更多转发记录" kind="plain" loading={moreBusy} disabled={moreBusy} onClick={() => void loadMoreForwards()} />
+      ) : null}
+      {moreError ? <ErrorNote message={moreError} /> : null}
 
       <View className="packet-page__foot">
         <Btn label="返回首页" kind="plain" onClick={() => void Taro.reLaunch({ url: '/pages/home/index' })} />
