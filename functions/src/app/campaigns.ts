@@ -205,8 +205,10 @@ export async function createCampaign(d: Deps, who: Principal, input: CreateCampa
 
 async function ownCampaign(d: Deps, who: Principal, id: string): Promise<CampaignRecord> {
   const c = await d.campaigns.get(id);
-  // Another owner's campaign is "not found": its existence is not for others to learn.
-  if (!c || (c.ownerId !== who.userId && !who.roles.includes('admin'))) fail('NOT_FOUND', '活动不存在');
+  // Another owner's campaign is "not found": its existence is not for others to learn. No staff
+  // exception: these routes are closed to staff roles, and an admin who also runs a business
+  // account reaches its own campaigns only.
+  if (!c || c.ownerId !== who.userId) fail('NOT_FOUND', '活动不存在');
   return c!;
 }
 
