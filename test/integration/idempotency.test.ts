@@ -16,7 +16,19 @@ class GatedDb implements Db {
     return { reached: reachedP, release };
   }
 
-  get = (key: Key, consistent?: boolean) => this.inner.get(key, consistent);
+  private hidden = 0;
+  /** The next `n` reads of an idempotency record find nothing (a twin that looked before the first began). */
+  hideIdempotencyReads(n: number) {
+    this.hidden = n;
+  }
+
+  async get(key: Key, consistent?: boolean) {
+    if (this.hidden > 0 && String(key.pk).startsWith('IDEM#')) {
+      this.hidden--;
+      return undefined;
+    }
+    return this.inner.get(key, consistent);
+  }
   put = (item: Item, expr?: Expr) => this.inner.put(item, expr);
   async update(key: Key, update: string, expr?: Expr) {
     const h = this.hold;
@@ -213,6 +225,25 @@ describe('Idempotency-Key (API.md conventions, SPEC §8.5)', () => {
       const alice = await login(gapi);
       await topup(gapi, alice, 500);
       const { rs } = await storm('/v1/packets', alice, { total: 500, count: 5, mode: 'equal' }, async () => clock.advance(2_000));
+      expect(rs[0]!.status).toBe(201);
+      sameAnswer(rs);
+      expect((await movements(alice.userId)).map((e) => e.type)).toEqual(['packet_debit']);
+    });
+
+    test('a twin that looked before the first began, and checks funds after its debit: follows the first', async () => {
+      const alice = await login(gapi);
+      await topup(gapi, alice, 500);
+      const key = idem();
+      const body = { total: 500, count: 5, mode: 'equal' };
+      const held = gated.holdNextIdempotencyCompletion();
+      const first = gapi('POST', '/v1/packets', { token: alice.token, idem: key, body });
+      await held.reached;
+      // The twin's first look finds no record; its own checks then see the first's debit.
+      gated.hideIdempotencyReads(1);
+      const twin = gapi('POST', '/v1/packets', { token: alice.token, idem: key, body });
+      await Promise.race([twin, new Promise((r) => setTimeout(r, 500))]);
+      held.release();
+      const rs = [await first, await twin];
       expect(rs[0]!.status).toBe(201);
       sameAnswer(rs);
       expect((await movements(alice.userId)).map((e) => e.type)).toEqual(['packet_debit']);
