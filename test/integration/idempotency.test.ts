@@ -183,6 +183,23 @@ describe('Idempotency-Key (API.md conventions, SPEC §8.5)', () => {
     expect(await balance(api, alice)).toBe(777);
   });
 
+  test('concurrent requests with one key and two bodies: one body wins, the other is refused with 409, one movement', async () => {
+    const alice = await login(api);
+    await topup(api, alice, 1_000);
+    const key = idem();
+    const a = { total: 600, count: 2, mode: 'equal' };
+    const b = { total: 800, count: 2, mode: 'equal' };
+    const rs = await Promise.all(Array.from({ length: 8 }, (_, i) => api('POST', '/v1/packets', { token: alice.token, idem: key, body: i % 2 ? a : b })));
+    const winners = rs.filter((r) => r.status === 201);
+    const losers = rs.filter((r) => r.status !== 201);
+    expect(winners.length).toBe(4);
+    sameAnswer(winners);
+    for (const r of losers) expect({ status: r.status, code: r.body.error?.code }).toEqual({ status: 409, code: 'IDEMPOTENCY_MISMATCH' });
+    const debits = await movements(alice.userId);
+    expect(debits).toHaveLength(1);
+    expect(debits[0]!.amount).toBe(-winners[0]!.body.packet.total);
+  });
+
   test('the first response stored stands: a twin that ran the work later cannot overwrite it', async () => {
     const who = (await login(api)).userId;
     const scope = 'POST /v1/wallet/topups';
