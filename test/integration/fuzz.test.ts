@@ -32,6 +32,14 @@ const RISK_CODES = ['RISK_BLOCKED', 'CODE_FROZEN', 'DEVICE_LIMIT', 'RATE_LIMITED
 /** Personal tier (SPEC §2): 200 yuan per packet or transfer, 1–100 shares. */
 const PERSONAL_MAX_FEN = 20_000;
 const PERSONAL_MAX_SHARES = 100;
+/** Enterprise tier: 2,000 yuan per packet, 1–1,000 shares; a campaign makes 1–1,000 packets. */
+const ENTERPRISE_MAX_FEN = 200_000;
+const ENTERPRISE_MAX_SHARES = 1_000;
+const CAMPAIGN_MAX_QUANTITY = 1_000;
+/** A lucky share is at most 200 yuan whatever the tier. */
+const LUCKY_SHARE_MAX_FEN = 20_000;
+/** The campaign form's name limit: 40 characters. */
+const CAMPAIGN_NAME_MAX = 40;
 /** A top-up no product rule refuses (the contract sets no maximum; larger ones are not judged). */
 const PLAIN_TOPUP_MAX = 1_000_000;
 /** The send form's greeting limit: 50 characters (code points), no control characters. */
@@ -125,6 +133,35 @@ const oracles = {
       if (isInt(total) && isInt(count) && count >= 1 && total >= 1) {
         if (count > total) j.refuse('VALIDATION_FAILED', 'EQUAL_SPLIT_UNEVEN');
         else if (mode === 'equal' && total % count !== 0) j.refuse('EQUAL_SPLIT_UNEVEN');
+      }
+    }
+    return j.verdict();
+  },
+  campaign(body: unknown, key: string | undefined): Verdict {
+    const j = new Judge();
+    judgeKey(j, key, true);
+    const b = fields(j, body, ['name', 'packet', 'quantity'], ['ttlSeconds']);
+    if (b) {
+      text(j, b.name, CAMPAIGN_NAME_MAX, 1);
+      if (!isInt(b.quantity) || b.quantity < 1) j.bad();
+      else if (b.quantity > CAMPAIGN_MAX_QUANTITY) j.refuse('VALIDATION_FAILED', 'LIMIT_PER_PACKET');
+      if ('ttlSeconds' in b && (!isInt(b.ttlSeconds) || b.ttlSeconds < 60 || b.ttlSeconds > 86_400)) j.bad();
+      const p = fields(j, b.packet, ['total', 'count', 'mode'], ['greeting']);
+      if (p) {
+        const { total, count, mode } = p;
+        if (!isInt(total) || total < 1) j.bad();
+        if (!isInt(count) || count < 1) j.bad();
+        else if (count > ENTERPRISE_MAX_SHARES) j.refuse('VALIDATION_FAILED', 'LIMIT_PER_PACKET');
+        if (typeof mode !== 'string' || !MODES.includes(mode)) j.bad();
+        if ('greeting' in p) text(j, p.greeting, GREETING_MAX);
+        if (isInt(total) && total > ENTERPRISE_MAX_FEN) j.refuse('LIMIT_PER_PACKET');
+        if (isInt(total) && isInt(count) && count >= 1 && total >= 1) {
+          if (count > total) j.refuse('VALIDATION_FAILED', 'EQUAL_SPLIT_UNEVEN');
+          else if (mode === 'equal' && total % count !== 0) j.refuse('EQUAL_SPLIT_UNEVEN');
+          // No lucky share over 200 yuan: a lucky packet of n shares holds at most n × 200 yuan.
+          else if (mode === 'lucky' && total > count * LUCKY_SHARE_MAX_FEN) j.refuse('LIMIT_PER_PACKET', 'VALIDATION_FAILED');
+          else if (mode === 'equal' && total / count > LUCKY_SHARE_MAX_FEN) j.unspecified = true;
+        }
       }
     }
     return j.verdict();
@@ -266,6 +303,8 @@ interface Case {
   /** The request path (the codes route needs the caller's own packet). */
   path: () => string;
   money: boolean;
+  /** The caller: the personal account, or the enterprise one (campaigns). */
+  as?: 'personal' | 'enterprise';
   bodies: fc.Arbitrary<unknown>;
   oracle: (body: unknown, key: string | undefined) => Verdict;
 }
@@ -276,6 +315,7 @@ const d = testDeps({ db: baseDb({ beforeWrite: () => void writes++ }), clock });
 const api = makeApi(d);
 let alice: TestUser;
 let bob: TestUser;
+let biz: TestUser;
 let packet: { id: string; code: string; shareCode: string };
 
 /** Values the contract refuses for a number of fen (and their typed look-alikes). */
@@ -369,6 +409,42 @@ const cases: Case[] = [
     oracle: oracles.transfer,
   },
   {
+    name: 'POST /v1/campaigns',
+    path: () => '/v1/campaigns',
+    money: true,
+    as: 'enterprise',
+    bodies: bodiesOf({
+      // Small campaigns the contract allows (each store write counts; the limits are the faults').
+      valid: fc
+        .record({
+          name: fc.oneof(fc.string({ unit: 'grapheme-composite', minLength: 1, maxLength: CAMPAIGN_NAME_MAX }), fc.constantFrom('双十一', '红'.repeat(CAMPAIGN_NAME_MAX), '😀'.repeat(CAMPAIGN_NAME_MAX))),
+          quantity: fc.integer({ min: 1, max: 3 }),
+          count: fc.integer({ min: 1, max: 10 }),
+          per: fc.integer({ min: 1, max: 500 }),
+          mode: fc.constantFrom(...MODES),
+          greeting: opt(goodText(GREETING_MAX)),
+          ttlSeconds: opt(fc.constantFrom(60, 3_600, 86_400)),
+        })
+        .map(({ count, per, mode, greeting, ...b }) => compact({ ...b, packet: compact({ total: count * per, count, mode, greeting }) })),
+      faults: {
+        name: ['', '红'.repeat(CAMPAIGN_NAME_MAX + 1), 'nul\u0000', 42, null],
+        quantity: [0, -1, 1.5, '2', CAMPAIGN_MAX_QUANTITY + 1, null],
+        ttlSeconds: [59, 86_401, 0, '60'],
+        packet: [
+          null, [], 'packet',
+          { total: 0, count: 1, mode: 'equal' }, { total: 1.5, count: 1, mode: 'equal' }, { total: '100', count: 1, mode: 'equal' },
+          { total: ENTERPRISE_MAX_FEN + 1, count: 1_000, mode: 'lucky' }, { total: 100, count: 0, mode: 'equal' },
+          { total: 2_000, count: ENTERPRISE_MAX_SHARES + 1, mode: 'lucky' }, { total: 100, count: 3, mode: 'equal' },
+          { total: 100, count: 1, mode: 'LUCKY' }, { total: 100, count: 1 }, { total: 100, count: 1, mode: 'equal', greeting: '红'.repeat(GREETING_MAX + 1) },
+          { total: 100, count: 1, mode: 'equal', extra: 1 }, { total: 30_000, count: 1, mode: 'lucky' },
+        ],
+      },
+      required: ['name', 'packet', 'quantity'],
+      loose: body({ name: textOf(CAMPAIGN_NAME_MAX), quantity: int(1, 3), packet: body({ total: fen(10_000), count: int(1, 10), mode: enumOf(MODES), greeting: textOf(GREETING_MAX) }, ['total', 'count', 'mode']) }, ['name', 'packet', 'quantity']),
+    }),
+    oracle: oracles.campaign,
+  },
+  {
     name: 'POST /v1/claims',
     path: () => '/v1/claims',
     money: false,
@@ -440,6 +516,8 @@ describe('fuzzed requests, judged by the contract (not by the server’s schemas
     fixtureAt = clock.now();
     alice = await login(api);
     bob = await login(api);
+    biz = await login(api, { tier: 'enterprise' });
+    await topup(api, biz, 1_000_000);
     await topup(api, alice, 1_000_000);
     const r = await api('POST', '/v1/packets', { token: alice.token, idem: idem(), body: { total: 20_000, count: 100, mode: 'lucky' } });
     expect(r.status).toBe(201);
@@ -449,7 +527,7 @@ describe('fuzzed requests, judged by the contract (not by the server’s schemas
     fixtureAt = -Infinity;
   });
 
-  test.each(cases)('$name', async ({ path, money, bodies, oracle }) => {
+  test.each(cases)('$name', async ({ path, money, bodies, oracle, as }) => {
     const seen = { valid: 0, invalid: 0 };
     await fc.assert(
       fc.asyncProperty(bodies, keyArb, fc.integer({ min: 0, max: 9 }).map((n) => n === 0), async (generated, keyChoice, broken) => {
@@ -462,10 +540,11 @@ describe('fuzzed requests, judged by the contract (not by the server’s schemas
         // Broken JSON (a cut-off body) is always invalid.
         const raw = broken && sent !== undefined ? JSON.stringify(sent).slice(0, -1) : undefined;
         const verdict: Verdict = raw !== undefined ? { kind: 'invalid', codes: new Set(['VALIDATION_FAILED']), business: false } : oracle(generated === undefined ? undefined : replacePlaceholders(generated, sent), key);
-        const before = await walletOf(alice);
+        const caller = as === 'enterprise' ? biz : alice;
+        const before = await walletOf(caller);
         writes = 0;
         const r: ApiResponse = await api('POST', path(), {
-          token: alice.token,
+          token: caller.token,
           ...(key !== undefined ? { headers: { 'idempotency-key': key } } : {}),
           ...(raw !== undefined ? { rawBody: raw } : sent !== undefined ? { body: sent } : {}),
         });
@@ -484,7 +563,7 @@ describe('fuzzed requests, judged by the contract (not by the server’s schemas
           check(allowed.includes(code!), `invalid → one of ${allowed.join('|')}`);
           // Nothing written (a risk refusal's own audit record aside), the wallet untouched.
           if (!RISK_CODES.includes(code!)) check(wrote === 0, 'invalid → no store write');
-          check(JSON.stringify(await walletOf(alice)) === JSON.stringify(before), 'invalid → wallet unchanged');
+          check(JSON.stringify(await walletOf(caller)) === JSON.stringify(before), 'invalid → wallet unchanged');
         } else if (verdict.kind === 'valid') {
           seen.valid++;
           check(code !== 'VALIDATION_FAILED', 'valid → never VALIDATION_FAILED');
