@@ -21,7 +21,9 @@ export interface IdempotentCall {
 export const IDEM_TAKEOVER_MS = 15_000;
 /** How long a twin waits for the request in flight before it runs the (convergent) work itself. */
 export const TWIN_WAIT_MS = 5_000;
+/** A twin's first look comes soon (most requests take tens of ms), later ones back off to 250 ms. */
 const TWIN_POLL_MS = 40;
+const TWIN_POLL_MAX_MS = 250;
 
 const mismatch = () => fail('IDEMPOTENCY_MISMATCH', 'This Idempotency-Key was used with another request body');
 
@@ -79,8 +81,8 @@ export async function idempotent(
   /** Waits for the request in flight to store its response; runs the work itself if it does not. */
   const followFirst = async (): Promise<Outcome> => {
     const started = Date.now();
-    while (Date.now() - started < TWIN_WAIT_MS) {
-      await new Promise((r) => setTimeout(r, TWIN_POLL_MS));
+    for (let pause = TWIN_POLL_MS; Date.now() - started < TWIN_WAIT_MS; pause = Math.min(pause * 1.5, TWIN_POLL_MAX_MS)) {
+      await new Promise((r) => setTimeout(r, pause));
       const now = await d.idem.peek(call.principal, call.scope, key, hash);
       if (now.kind === 'replay') return now.response;
       if (now.kind === 'mismatch') mismatch();
