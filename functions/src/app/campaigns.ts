@@ -131,6 +131,8 @@ async function finish(d: Deps, c: CampaignRecord): Promise<void> {
 
 /** How long a campaign may stay `funding` before the sweeper finishes or cancels it. */
 const FUNDING_GRACE_MS = 2 * 60_000;
+/** The campaigns function's Lambda timeout (29 s in serverless.yml) plus margin: only then may a retry take a begun campaign over. */
+const CAMPAIGN_TAKEOVER_MS = 35_000;
 
 /**
  * The sweeper's step for a campaign its request left `funding`: with the debit in the ledger it
@@ -165,7 +167,7 @@ export async function createCampaign(d: Deps, who: Principal, input: CreateCampa
     if (sentToday + totals.totals > policy.dailyLimit) fail('LIMIT_DAILY', '超出今日发送限额', { dailyLimit: policy.dailyLimit, sentToday });
     if (w.balance < totals.debit) fail('INSUFFICIENT_FUNDS', '余额不足', { balance: w.balance, needed: totals.debit });
   };
-  return idempotent(d, { principal: who.userId, scope: 'POST /v1/campaigns', key: idemKey, body: input }, precheck, async () => {
+  return idempotent(d, { principal: who.userId, scope: 'POST /v1/campaigns', key: idemKey, body: input, takeoverMs: CAMPAIGN_TAKEOVER_MS }, precheck, async () => {
     const nowMs = d.now();
     const expiresAtMs = nowMs + (input.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000;
     const [senderState, feeState] = await Promise.all([d.wallets.state(who.userId), d.wallets.state(FEE_ACCOUNT)]);
@@ -204,8 +206,10 @@ export async function createCampaign(d: Deps, who: Principal, input: CreateCampa
 
 async function ownCampaign(d: Deps, who: Principal, id: string): Promise<CampaignRecord> {
   const c = await d.campaigns.get(id);
-  // Another owner's campaign is "not found": its existence is not for others to learn.
-  if (!c || (c.ownerId !== who.userId && !who.roles.includes('admin'))) fail('NOT_FOUND', '活动不存在');
+  // Another owner's campaign is "not found": its existence is not for others to learn. No staff
+  // exception: these routes are closed to staff roles, and an admin who also runs a business
+  // account reaches its own campaigns only.
+  if (!c || c.ownerId !== who.userId) fail('NOT_FOUND', '活动不存在');
   return c!;
 }
 

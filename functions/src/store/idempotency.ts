@@ -8,8 +8,11 @@ export interface StoredResponse {
 
 export type IdempotencyBegin =
   | { kind: 'new' }
-  /** The first request started and did not record its response (in flight or crashed): re-run it. */
-  | { kind: 'resume' }
+  /**
+   * The first request began (its checks passed) and has not recorded its response yet: in
+   * flight, or crashed. `at` is when it began, or when a retry last took it over.
+   */
+  | { kind: 'resume'; at: string }
   | { kind: 'replay'; response: StoredResponse }
   | { kind: 'mismatch' };
 
@@ -21,7 +24,16 @@ export type IdempotencyBegin =
 export interface IdempotencyStore {
   peek(principal: string, scope: string, key: string, hash: string): Promise<IdempotencyBegin>;
   begin(principal: string, scope: string, key: string, hash: string, at: string): Promise<IdempotencyBegin>;
-  complete(principal: string, scope: string, key: string, response: StoredResponse): Promise<void>;
+  /**
+   * Takes over a pending record whose owner is presumed dead: moves its `at` from `prevAt` to
+   * `at`. true for the one caller that won; false when another took it over or it completed.
+   */
+  takeOver(principal: string, scope: string, key: string, prevAt: string, at: string): Promise<boolean>;
+  /**
+   * Records the response unless one is already recorded, and returns the response that stands:
+   * the first one stored, whoever ran the work, so every twin of the request answers the same.
+   */
+  complete(principal: string, scope: string, key: string, response: StoredResponse): Promise<StoredResponse>;
 }
 
 export class DynamoIdempotencyStore implements IdempotencyStore {
@@ -30,7 +42,7 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
   private judge(it: Record<string, unknown>, hash: string): IdempotencyBegin {
     if (it.hash !== hash) return { kind: 'mismatch' };
     if (it.state === 'done') return { kind: 'replay', response: { status: it.status as number, body: JSON.parse(it.body as string) } };
-    return { kind: 'resume' };
+    return { kind: 'resume', at: it.at as string };
   }
 
   /** Read-only look: lets a request answer a replay or mismatch before any check or write. */
@@ -47,10 +59,26 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
     return this.judge(it, hash);
   }
 
-  async complete(principal: string, scope: string, key: string, response: StoredResponse): Promise<void> {
-    await this.db.update(Keys.idempotency(principal, scope, key), 'SET #s = :done, #st = :status, body = :body', {
+  async takeOver(principal: string, scope: string, key: string, prevAt: string, at: string): Promise<boolean> {
+    const done = await this.db.update(Keys.idempotency(principal, scope, key), 'SET #at = :at', {
+      condition: '#s = :pending AND #at = :prev',
+      names: { '#at': 'at', '#s': 'state' },
+      values: { ':at': at, ':prev': prevAt, ':pending': 'pending' },
+    });
+    return done !== undefined;
+  }
+
+  async complete(principal: string, scope: string, key: string, response: StoredResponse): Promise<StoredResponse> {
+    const k = Keys.idempotency(principal, scope, key);
+    const stored = await this.db.update(k, 'SET #s = :done, #st = :status, body = :body', {
+      condition: 'attribute_exists(pk) AND #s <> :done',
       names: { '#s': 'state', '#st': 'status' },
       values: { ':done': 'done', ':status': response.status, ':body': JSON.stringify(response.body) },
     });
+    if (stored) return response;
+    // A twin stored its response first: that one is the answer.
+    const it = await this.db.get(k);
+    if (!it || it.state !== 'done') throw new Error('idempotency: record neither pending nor done');
+    return { status: it.status as number, body: JSON.parse(it.body as string) };
   }
 }
