@@ -95,6 +95,23 @@ describe('the store door: a conditional write whose answer was lost', () => {
   });
 });
 
+/**
+ * An item's size as DynamoDB bills it: attribute names and strings in UTF-8 bytes, a number 1
+ * byte per two significant digits plus 1, a boolean 1, a list or map 3 bytes plus 1 per element.
+ */
+function dynamoItemBytes(item: Record<string, unknown>): number {
+  const value = (v: unknown): number => {
+    if (typeof v === 'string') return Buffer.byteLength(v);
+    if (typeof v === 'number') return Math.ceil(String(Math.abs(v)).replace(/\./, '').replace(/^0+|0+$/g, '').length / 2) + 1;
+    if (typeof v === 'boolean' || v === null) return 1;
+    if (Array.isArray(v)) return 3 + v.reduce((a: number, x) => a + 1 + value(x), 0);
+    if (v instanceof Set) return [...v].reduce((a: number, x) => a + value(x), 0);
+    if (typeof v === 'object') return 3 + Object.entries(v as object).reduce((a, [k, x]) => a + 1 + Buffer.byteLength(k) + value(x), 0);
+    throw new Error(`size of ${typeof v}`);
+  };
+  return Object.entries(item).reduce((a, [k, v]) => a + Buffer.byteLength(k) + value(v), 0);
+}
+
 type Layout = { name: string; tier: 'personal' | 'enterprise'; count: number; total: number };
 const LAYOUTS: Layout[] = [
   { name: 'plain (one counter: the packet item)', tier: 'personal', count: 8, total: 800 },
@@ -237,7 +254,14 @@ describe('draining a sharded packet while answers get lost at random', () => {
     const split = (await plain.packets.shares(pid))!.amounts;
     expect(granted + voided.reduce((a, s) => a + split[s.index]!, 0)).toBe(TOTAL);
     expect(await violations(plain, { users: [sender.userId, ...users.map((u) => u.userId)], packets: [pid], feeAccount: FEE_ACCOUNT })).toEqual([]);
+    // The token keeps a counter one write unit: a closed provider counter of 100 seven-digit amounts < 1 KB.
+    const counter = (await plain.db.get(Keys.shareCounter(pid, n - 1)))!;
+    expect(counter).toMatchObject({ closed: true, [WRITE_TOKEN_ATTRIBUTE]: expect.any(String) });
+    expect(counter.amounts).toHaveLength(100);
+    const worst = { ...counter, amounts: (counter.amounts as number[]).map(() => 1_999_999) };
+    expect(dynamoItemBytes(worst)).toBeLessThan(1_024);
+    expect(Buffer.byteLength(JSON.stringify(worst))).toBeLessThan(1_024);
     // The figures of this run (lost answers, indexes lost to retries) for the record.
-    console.info(`lost answers: ${net.lost.length}; winners ${winners.length}/${SHARES}; voided at settlement ${voided.length}`);
+    console.info(`lost answers: ${net.lost.length}; winners ${winners.length}/${SHARES}; voided at settlement ${voided.length}; worst counter ${dynamoItemBytes(worst)} B`);
   }, 300_000);
 });
