@@ -71,7 +71,7 @@ export interface WriteInfo {
  * never as exceptions, so adapters map them to domain results.
  *
  * A conditional write answers for itself even when the SDK retried it after a lost answer (see
- * {@link DynamoDb.put}): a refusal always means the condition held against someone else's write,
+ * {@link DynamoDb.put}): a refusal always means the condition failed against someone else's write,
  * never against this call's own first attempt. When that cannot be told, `update` throws
  * {@link WriteOutcomeUnknown} — never a refusal.
  */
