@@ -137,9 +137,10 @@ describe('a claim whose write landed but whose answer was lost', () => {
   test.each(LAYOUTS)('$name: each claim write in turn — 200 with the share, the slot the caller\'s, one credit, all shares claimed when drained', async (layout) => {
     const { d, net } = lossyDeps();
     const api = makeApi(d);
-    const sender = await login(api, { tier: layout.tier });
+    // The longest sender name and greeting: the stamped packet item must still be one write unit.
+    const sender = await login(api, { tier: layout.tier, name: '红包发送者的名字'.repeat(4) });
     await topup(api, sender, layout.total * 2);
-    const sent = await sendPacket(api, sender, { total: layout.total, count: layout.count, mode: 'lucky' });
+    const sent = await sendPacket(api, sender, { total: layout.total, count: layout.count, mode: 'lucky', greeting: '新年快乐万事如意'.repeat(7).slice(0, 50) });
     const pid: string = sent.packet.id;
     const packet = (await plain.packets.get(pid))!;
     expect(Boolean(packet.counters)).toBe(layout.count > 100);
@@ -186,6 +187,9 @@ describe('a claim whose write landed but whose answer was lost', () => {
     expect(slots.filter((s) => s.void)).toHaveLength(0);
     expect(new Set(slots.map((s) => s.userId)).size).toBe(layout.count);
     expect(slots.reduce((a, s) => a + s.amount, 0)).toBe(layout.total);
+    const item = (await plain.db.get(Keys.packet(pid)))!;
+    expect(typeof item[WRITE_TOKEN_ATTRIBUTE]).toBe('string');
+    expect(dynamoItemBytes(item)).toBeLessThan(1_024);
     const users = [sender, ...claimers, ...rest, late].map((u) => u.userId);
     expect(await violations(plain, { users, packets: [pid], feeAccount: FEE_ACCOUNT })).toEqual([]);
   }, 180_000);
