@@ -1,4 +1,6 @@
 import { fail } from '../domain/errors';
+import { log } from '../log';
+import { WriteOutcomeUnknown } from '../store/db';
 import type { MarkerRecord, PacketRecord, SlotRecord } from '../store/packets';
 import type { WalletState } from '../store/ledger';
 import { iso, type Outcome, type Principal } from './context';
@@ -25,11 +27,34 @@ export interface ClaimResult {
   best?: boolean;
 }
 
-/** Why no share can be taken from `p`. */
-function refuse(p: PacketRecord | undefined): never {
-  if (!p || p.state === 'funding' || p.state === 'canceled') return fail('CODE_INVALID', '无效的红包码');
-  if (p.claimed >= p.count) return fail('PACKET_FINISHED', '来晚了，红包已被领完');
-  return fail('PACKET_EXPIRED', '红包已过期');
+/**
+ * Takes of a share the store refused without the packet saying why, tried again before the
+ * claim fails as an internal error (see {@link takeOrRefuse}).
+ */
+const UNEXPLAINED_TAKE_RETRIES = 2;
+
+/** Why no share can be taken from a packet. */
+type Refusal = 'invalid' | 'finished' | 'expired';
+
+/**
+ * Why no share can be taken from `p` at `nowMs`, as the packet tells — or undefined when it does
+ * not tell (active, shares left, before expiry): such a refusal is never reported as a reason.
+ */
+function refusalOf(p: PacketRecord | undefined, nowMs: number): Refusal | undefined {
+  if (!p || p.state === 'funding' || p.state === 'canceled') return 'invalid';
+  if (p.claimed >= p.count) return 'finished';
+  // `settling`/`settled`: the sweeper closed it (only ever after expiry).
+  if (p.state !== 'active' || nowMs >= p.expiresAtMs) return 'expired';
+  return undefined;
+}
+
+/** Refuses the claim with the packet's reason; one it cannot name is a bug, not "expired". */
+function refuse(p: PacketRecord | undefined, nowMs: number): never {
+  const why = refusalOf(p, nowMs);
+  if (why === 'invalid') return fail('CODE_INVALID', '无效的红包码');
+  if (why === 'finished') return fail('PACKET_FINISHED', '来晚了，红包已被领完');
+  if (why === 'expired') return fail('PACKET_EXPIRED', '红包已过期');
+  throw new Error(`claim: packet ${p?.id ?? '?'} refused a share it still has`);
 }
 
 /**
@@ -55,7 +80,11 @@ function refuse(p: PacketRecord | undefined): never {
  *     append is keyed by opId, so the credit lands once even if both run. Sharded, the marker
  *     may lack the index: the retry looks through every counter's slots before taking over,
  *     and notes the index it finds.
- *   - a slot put that fails (W3) means the sweeper voided i after expiry: PACKET_EXPIRED.
+ *   - a slot put that fails (W3) means the sweeper voided i after expiry: PACKET_EXPIRED (the
+ *     slot is read to be sure: held by another account it would be a double allocation → 500).
+ * A write whose answer was lost is retried by the SDK; the store's door (store/db.ts) tells such
+ * a write's own item apart from someone else's, so none of these refusals is a lost answer. A
+ * refusal the packet cannot explain is never reported as "expired" (see takeOrRefuse).
  */
 export async function claim(d: Deps, who: Principal, code: string, deviceId?: string): Promise<Outcome<ClaimResult>> {
   // This process's last view of the packet is enough here: W2 re-checks everything atomically.
@@ -74,7 +103,7 @@ export async function claim(d: Deps, who: Principal, code: string, deviceId?: st
   if (packet.state !== 'active' || packet.claimed >= packet.count || nowMs >= packet.expiresAtMs) {
     const mine = await d.packets.slotOf(packet, who.userId);
     if (mine && !mine.void) return repeatClaim(d, who, packet);
-    refuse(packet);
+    refuse(packet, nowMs);
   }
 
   const movement = { kind: 'claim' as const, amount: 0, opId: `claim:${packetId}`, deviceId };
@@ -90,24 +119,59 @@ export async function claim(d: Deps, who: Principal, code: string, deviceId?: st
 async function takeAndCredit(d: Deps, who: Principal, packetId: string, from: WalletState | number, via?: string): Promise<Outcome<ClaimResult>> {
   const seqHint = typeof from === 'number' ? from : from.seq;
   const nowMs = d.now();
-  const taken = await d.packets.takeShare(packetId, nowMs);
-  if (taken.kind === 'refused') refuse(taken.packet);
-  const { index, packet, last, amount: carried } = taken as { index: number; packet: PacketRecord; last: boolean; amount?: number };
+  const { index, packet, last, amount: carried } = await takeOrRefuse(d, packetId, nowMs);
   // A sharded packet's counter returned the amount with the index; otherwise the (cached) list.
   const amount = carried ?? (await d.packets.shares(packetId))?.amounts[index];
   if (amount === undefined) throw new Error(`claim: packet ${packetId} has no share ${index}`);
-  const slot: SlotRecord = { index, userId: who.userId, name: who.name, amount, at: iso(nowMs), seqHint, ...(via ? { via } : {}) };
-  if (!(await d.packets.putSlot(packetId, slot))) fail('PACKET_EXPIRED', '红包已过期');
+  let slot: SlotRecord = { index, userId: who.userId, name: who.name, amount, at: iso(nowMs), seqHint, ...(via ? { via } : {}) };
+  if (!(await d.packets.putSlot(packetId, slot))) {
+    // The store's door already told its own retried write apart, so another write holds share
+    // i: the sweeper's void (it closed the packet after expiry and sealed the untaken index),
+    // or — a double allocation, never a reason to give the user — another claim's share.
+    const held = await d.packets.slotAt(packetId, index);
+    if (held?.void) fail('PACKET_EXPIRED', '红包已过期');
+    if (!held || held.userId !== who.userId) throw new Error(`claim: share ${index} of packet ${packetId} is held by another write`);
+    slot = held;
+  }
   await Promise.all([
     d.wallets.append(who.userId, seqHint, claimCredit(packetId, slot), typeof from === 'number' ? undefined : from),
-    packet.counters ? d.packets.noteSlotIndex(packetId, who.userId, index) : undefined,
+    packet.counters ? noteIndex(d, packetId, who.userId, index) : undefined,
   ]);
-  const result: ClaimResult = { packetId, amount, claimedAt: slot.at, repeat: false };
+  const result: ClaimResult = { packetId, amount: slot.amount, claimedAt: slot.at, repeat: false };
   if (last) {
     const best = await bestOf(d, packet, who.userId);
     if (best !== undefined) result.best = best;
   }
   return { status: 200, body: result };
+}
+
+/**
+ * W2 with a named refusal. The store refuses a take only when its condition failed against the
+ * packet's real state (its door tells its own retried write apart, and retries a take of unknown
+ * outcome), so a refusal reads the packet to say why: invalid, finished or expired. A refusal the
+ * packet does not explain (active, shares left, before expiry — e.g. a sharded take that ran out
+ * of tries among lost answers) is taken again: any index it took and lost is held by nobody and
+ * the sweeper voids and refunds it at expiry. Still unexplained: an internal error, logged.
+ */
+async function takeOrRefuse(d: Deps, packetId: string, nowMs: number): Promise<{ index: number; packet: PacketRecord; last: boolean; amount?: number }> {
+  for (let attempt = 0; ; attempt++) {
+    const taken = await d.packets.takeShare(packetId, nowMs);
+    if (taken.kind === 'taken') return taken;
+    if (refusalOf(taken.packet, nowMs) !== undefined || attempt >= UNEXPLAINED_TAKE_RETRIES) refuse(taken.packet, nowMs);
+    log('warn', 'claim: unexplained refusal of a share, taking again', { packetId, attempt });
+  }
+}
+
+/**
+ * Sharded packets: notes the slot's index on the marker. Only a shortcut (a marker without it is
+ * the documented crash window, found by the thorough look-up), so an unknown outcome is let go.
+ */
+async function noteIndex(d: Deps, packetId: string, userId: string, index: number): Promise<void> {
+  try {
+    await d.packets.noteSlotIndex(packetId, userId, index);
+  } catch (err) {
+    if (!(err instanceof WriteOutcomeUnknown)) throw err;
+  }
 }
 
 /** 手气最佳 for this user, once every share is recorded. */
@@ -137,7 +201,7 @@ async function repeatClaim(d: Deps, who: Principal, packet: PacketRecord): Promi
     }
     if (slot?.void) slot = undefined;
     if (slot && !slot.void) {
-      if (packet.counters && marker && marker.index === undefined) await d.packets.noteSlotIndex(packetId, who.userId, slot.index);
+      if (packet.counters && marker && marker.index === undefined) await noteIndex(d, packetId, who.userId, slot.index);
       await d.wallets.append(who.userId, slot.seqHint, claimCredit(packetId, slot));
       const fresh = (await d.packets.get(packetId)) ?? packet;
       const result: ClaimResult = { packetId, amount: slot.amount, claimedAt: slot.at, repeat: true };
@@ -151,13 +215,20 @@ async function repeatClaim(d: Deps, who: Principal, packet: PacketRecord): Promi
     const nowMs = d.now();
     if (nowMs - marker.atMs >= CLAIM_TAKEOVER_MS) {
       // The first request is past its Lambda timeout: it can no longer write. One retry wins.
-      if (await d.packets.takeOverMarker(marker, iso(nowMs), nowMs)) return takeAndCredit(d, who, packetId, marker.seqHint);
+      // (Unknown outcome: read the marker again — a takeover of ours looks like a fresh twin.)
+      let won = false;
+      try {
+        won = await d.packets.takeOverMarker(marker, iso(nowMs), nowMs);
+      } catch (err) {
+        if (!(err instanceof WriteOutcomeUnknown)) throw err;
+      }
+      if (won) return takeAndCredit(d, who, packetId, marker.seqHint);
       continue;
     }
     const current = await d.packets.get(packetId);
     if (!current || current.state !== 'active' || current.claimed >= current.count || nowMs >= current.expiresAtMs) {
       // No share can be taken any more; only a twin's pending W3 could still give us one.
-      if (Date.now() - started >= REPEAT_WAIT_MS / 3) refuse(current);
+      if (Date.now() - started >= REPEAT_WAIT_MS / 3) refuse(current, nowMs);
     }
     if (Date.now() - started >= REPEAT_WAIT_MS) fail('CLAIM_IN_PROGRESS', '正在领取中，请稍候');
     await new Promise((r) => setTimeout(r, REPEAT_POLL_MS));

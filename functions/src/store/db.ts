@@ -1,4 +1,5 @@
-import { DynamoDBClient, type ConsumedCapacity } from '@aws-sdk/client-dynamodb';
+import { randomBytes } from 'node:crypto';
+import { DynamoDBClient, type ConsumedCapacity, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -80,12 +81,21 @@ export interface ReadInfo {
  * BatchWriteItem and (reconciliation only) Scan — nothing else (no transactions: dynalite lacks them, and the hot path
  * should not pay their double cost). Conditional-check failures come back as `false`/`undefined`,
  * never as exceptions, so adapters map them to domain results.
+ *
+ * A conditional write answers for itself even when the SDK retried it after a lost answer (see
+ * {@link DynamoDb.put}): a refusal always means the condition failed against someone else's write,
+ * never against this call's own first attempt. When that cannot be told, `update` throws
+ * {@link WriteOutcomeUnknown} — never a refusal.
  */
 export interface Db {
   get(key: Key, consistent?: boolean): Promise<Item | undefined>;
-  /** true when written, false when the condition failed. */
+  /** true when written (by this call, whatever the SDK's retries), false when the condition failed. */
   put(item: Item, expr?: Expr): Promise<boolean>;
-  /** The updated item (ALL_NEW), or undefined when the condition failed. */
+  /**
+   * The updated item (ALL_NEW), or undefined when the condition failed. Throws
+   * {@link WriteOutcomeUnknown} when a retried conditional update was refused and the item no
+   * longer tells whether the first attempt landed.
+   */
   update(key: Key, update: string, expr?: Expr): Promise<Item | undefined>;
   query(input: QueryInput): Promise<QueryPage>;
   /**
@@ -101,6 +111,26 @@ export interface Db {
    */
   scan(input: ScanInput): Promise<ScanPage>;
 }
+
+/**
+ * A conditional update whose outcome cannot be known: the SDK retried it (the first attempt's
+ * answer was lost), the retry was refused, and the item carries another write's token — so the
+ * first attempt may have landed and been overwritten since, or never landed. Not a refusal:
+ * callers either retry their step (if a second effect is harmless or repaired elsewhere) or
+ * fail the request as an internal error.
+ */
+export class WriteOutcomeUnknown extends Error {
+  override readonly name = 'WriteOutcomeUnknown';
+  constructor(readonly op: 'update') {
+    super(`db: the outcome of a retried conditional ${op} is unknown`);
+  }
+}
+
+/**
+ * The attribute that carries the token of the conditional write that last wrote an item (see
+ * {@link DynamoDb.put}). Reserved: no store writes an attribute of this name itself.
+ */
+export const WRITE_TOKEN_ATTRIBUTE = 'wtok';
 
 export interface DynamoDbOptions {
   tableName: string;
@@ -127,13 +157,41 @@ function isConditionFailure(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { name?: string }).name === 'ConditionalCheckFailedException';
 }
 
-/** Builds the DynamoDB document client once per process (warm Lambdas reuse it). */
-export function createDocumentClient(region: string, endpoint?: string): DynamoDBDocumentClient {
+/**
+ * How many attempts the SDK made for the call that failed: its retry middleware stamps
+ * `$metadata.attempts` on the error it finally throws (1 when the first answer was final).
+ */
+function attemptsOf(err: unknown): number {
+  const n = (err as { $metadata?: { attempts?: unknown } }).$metadata?.attempts;
+  return typeof n === 'number' && n > 0 ? n : 1;
+}
+
+/** A fresh write token: 72 random bits, 12 characters (small: counter items must stay < 1 KB). */
+function writeToken(): string {
+  return randomBytes(9).toString('base64url');
+}
+
+/** Adds `#wtok = :wtok` to an update expression's SET clause (or adds a SET clause). */
+function stampUpdate(update: string): string {
+  const set = /(^|\s)SET\s/i.exec(update);
+  if (!set) return `${update} SET #wtok = :wtok`;
+  const at = set.index + set[0].length;
+  return `${update.slice(0, at)}#wtok = :wtok, ${update.slice(at)}`;
+}
+
+/**
+ * Builds the DynamoDB document client once per process (warm Lambdas reuse it). The SDK retries
+ * a request up to 5 times on throttling, 5xx and network errors — including a write whose first
+ * attempt landed but whose answer was lost; {@link DynamoDb} accounts for that. `requestHandler`:
+ * tests only (a handler that loses answers).
+ */
+export function createDocumentClient(region: string, endpoint?: string, requestHandler?: DynamoDBClientConfig['requestHandler']): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     region,
     ...(endpoint
       ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 5 }
       : { maxAttempts: 5 }),
+    ...(requestHandler ? { requestHandler } : {}),
   });
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
@@ -170,15 +228,30 @@ export class DynamoDb implements Db {
     return r.Item as Item | undefined;
   }
 
+  /**
+   * Put, conditional or not. A conditional put is stamped with a fresh write token
+   * ({@link WRITE_TOKEN_ATTRIBUTE}) so that it can recognise itself.
+   *
+   * Timeline of a lost answer (the SDK's own retry, maxAttempts 5):
+   *   t0 attempt 1 lands (the item is now ours) — its answer is lost (reset, timeout, 5xx)
+   *   t1 the SDK retries the same request: the condition (say attribute_not_exists) now fails
+   *      against our own item → ConditionalCheckFailed with `$metadata.attempts` = 2
+   * Read as a refusal, that says "someone else holds it" about an item that is ours (a slot
+   * taken as voided, a claim marker as a repeat claim, a ledger entry as a lost race). So a
+   * condition failure after more than one attempt reads the item back (consistent): carrying our
+   * token, it is ours → true. After a single attempt the item was there before us: false, with
+   * no read (the normal refusal path stays one request).
+   */
   async put(item: Item, expr: Expr = {}): Promise<boolean> {
     const info: WriteInfo = { op: 'put', pk: item.pk };
     this.opts.beforeWrite?.(info);
-    if (expr.condition) conditionalWriteStats.writes++;
+    const token = expr.condition ? writeToken() : undefined;
+    if (token) conditionalWriteStats.writes++;
     try {
       const r = await this.doc.send(
         new PutCommand({
           TableName: this.t,
-          Item: item,
+          Item: token ? { ...item, [WRITE_TOKEN_ATTRIBUTE]: token } : item,
           ConditionExpression: expr.condition,
           ExpressionAttributeNames: expr.names,
           ExpressionAttributeValues: expr.values,
@@ -189,28 +262,46 @@ export class DynamoDb implements Db {
       this.opts.afterWrite?.(info);
       return true;
     } catch (err) {
-      if (isConditionFailure(err)) {
-        conditionalWriteStats.failures++;
-        this.opts.afterWrite?.(info);
-        return false;
-      }
-      throw err;
+      if (!isConditionFailure(err)) throw err;
+      const ours = attemptsOf(err) > 1 && (await this.get({ pk: item.pk, sk: item.sk }, true))?.[WRITE_TOKEN_ATTRIBUTE] === token;
+      if (!ours) conditionalWriteStats.failures++;
+      this.opts.afterWrite?.(info);
+      return ours;
     }
   }
 
+  /**
+   * Update, conditional or not. A conditional update is stamped with a fresh write token and
+   * guarded by it: the condition becomes `(condition) AND (our token is not on the item)`.
+   *
+   * An update is not idempotent (a counter's retried `claimed + 1` takes a second share index),
+   * so a lost answer is handled in two halves:
+   *   t0 attempt 1 lands: the item now carries our token — its answer is lost
+   *   t1 the SDK retries: the guard fails (our token is there) → ConditionalCheckFailed,
+   *      attempts > 1 → read back (consistent): our token → this call's write, nobody wrote
+   *      since (every conditional write re-stamps), so the item read is our ALL_NEW → return it.
+   * If another conditional write landed between t0 and t1 it replaced our token:
+   *   - the retry passes its condition → a second effect (for a counter: a second index; the
+   *     first is then taken by nobody and the sweeper voids and refunds it at expiry, as after
+   *     a crash between a claim's writes) — undetectable here, and harmless by that design;
+   *   - the retry is refused and the token is not ours → we cannot tell whether attempt 1
+   *     landed: {@link WriteOutcomeUnknown}, never a refusal the caller would misread.
+   * Unconditional updates are neither stamped nor guarded (no refusal to misread).
+   */
   async update(key: Key, update: string, expr: Expr = {}): Promise<Item | undefined> {
     const info: WriteInfo = { op: 'update', pk: key.pk };
     this.opts.beforeWrite?.(info);
-    if (expr.condition) conditionalWriteStats.writes++;
+    const token = expr.condition ? writeToken() : undefined;
+    if (token) conditionalWriteStats.writes++;
     try {
       const r = await this.doc.send(
         new UpdateCommand({
           TableName: this.t,
           Key: key,
-          UpdateExpression: update,
-          ConditionExpression: expr.condition,
-          ExpressionAttributeNames: expr.names,
-          ExpressionAttributeValues: expr.values,
+          UpdateExpression: token ? stampUpdate(update) : update,
+          ConditionExpression: token ? `(${expr.condition}) AND (attribute_not_exists(#wtok) OR #wtok <> :wtok)` : expr.condition,
+          ExpressionAttributeNames: token ? { ...expr.names, '#wtok': WRITE_TOKEN_ATTRIBUTE } : expr.names,
+          ExpressionAttributeValues: token ? { ...expr.values, ':wtok': token } : expr.values,
           ReturnValues: 'ALL_NEW',
           ...this.cap(),
         }),
@@ -219,12 +310,20 @@ export class DynamoDb implements Db {
       this.opts.afterWrite?.(info);
       return r.Attributes as Item;
     } catch (err) {
-      if (isConditionFailure(err)) {
+      if (!isConditionFailure(err)) throw err;
+      this.opts.afterWrite?.(info);
+      if (attemptsOf(err) === 1) {
         conditionalWriteStats.failures++;
-        this.opts.afterWrite?.(info);
         return undefined;
       }
-      throw err;
+      const now = await this.get(key, true);
+      if (now && now[WRITE_TOKEN_ATTRIBUTE] === token) return now;
+      // No item: attempt 1 never landed (an update creates the item, and nothing deletes).
+      if (!now) {
+        conditionalWriteStats.failures++;
+        return undefined;
+      }
+      throw new WriteOutcomeUnknown('update');
     }
   }
 

@@ -4,7 +4,7 @@ import type { Fen } from '../domain/money';
 import { counterCount, counterRanges, isSharded, pickCounter, takenAcross, type CounterState } from '../domain/share-counters';
 import type { SplitMode } from '../domain/split';
 import { Indexes, Keys, refOfPk } from './keys';
-import { queryAll, type Db, type Item } from './db';
+import { queryAll, WriteOutcomeUnknown, type Db, type Item } from './db';
 
 /**
  * Stored packet states. `funding`: created, sender not yet (known to be) debited — never
@@ -140,7 +140,10 @@ export interface PacketStore {
   takeOverMarker(m: MarkerRecord, at: string, atMs: number): Promise<boolean>;
   /** Sharded packets: notes on the account's marker which share its recorded slot holds. */
   noteSlotIndex(packetId: string, userId: string, index: number): Promise<void>;
+  /** Records the claim's share if its slot is free; false: the slot holds another write (see {@link slotAt}). */
   putSlot(packetId: string, s: SlotRecord): Promise<boolean>;
+  /** Share `index`'s slot as stored (consistent read), if any: what a refused slot put found. */
+  slotAt(packetId: string, index: number): Promise<SlotRecord | undefined>;
   voidSlot(packetId: string, index: number, at: string): Promise<boolean>;
   /** Every slot of the packet (every counter's partition), by index. */
   slots(p: PacketRef): Promise<SlotRecord[]>;
@@ -247,6 +250,9 @@ function remember(p: PacketRecord): PacketRecord {
  * ever fill). Cleared with the packet cache.
  */
 const fullCounters = new Map<string, Set<number>>();
+
+/** Takes of unknown outcome a single-counter claim tries again before it fails (see takeShare). */
+const UNKNOWN_TAKE_RETRIES = 3;
 
 /** Counter items written or closed at once (creation and settlement, not the claim path). */
 const COUNTER_WRITE_CONCURRENCY = 10;
@@ -375,18 +381,33 @@ export class DynamoPacketStore implements PacketStore {
     );
   }
 
-  /** The claim's one write on a hot item: take the next share index of a counter with room. */
+  /**
+   * The claim's one write on a hot item: take the next share index of a counter with room.
+   * `refused` means the store refused the take, for the reason the packet as read tells; a take
+   * whose outcome the store cannot know ({@link WriteOutcomeUnknown}: its answer was lost and
+   * another claim wrote the counter since) is taken again — if the lost attempt did land, its
+   * index is held by nobody, exactly as after a crash between the take and the slot put: it
+   * stays in the packet's remaining money and the sweeper voids and refunds it at expiry.
+   */
   async takeShare(id: string, nowMs: number): Promise<TakeShareResult> {
     const known = await this.recent(id);
     if (known?.counters) return this.takeFromCounters(known, nowMs);
-    const it = await this.db.update(Keys.packet(id), 'SET claimed = claimed + :one', {
-      condition: '#s = :active AND claimed < #count AND expiresAtMs > :now',
-      names: { '#s': 'state', '#count': 'count' },
-      values: { ':one': 1, ':active': 'active', ':now': nowMs },
-    });
-    if (!it) return { kind: 'refused', packet: await this.get(id) };
-    const packet = remember(toPacket(it)!);
-    return { kind: 'taken', index: packet.claimed - 1, packet, last: packet.claimed >= packet.count };
+    for (let attempt = 0; ; attempt++) {
+      let it: Item | undefined;
+      try {
+        it = await this.db.update(Keys.packet(id), 'SET claimed = claimed + :one', {
+          condition: '#s = :active AND claimed < #count AND expiresAtMs > :now',
+          names: { '#s': 'state', '#count': 'count' },
+          values: { ':one': 1, ':active': 'active', ':now': nowMs },
+        });
+      } catch (err) {
+        if (err instanceof WriteOutcomeUnknown && attempt < UNKNOWN_TAKE_RETRIES) continue;
+        throw err;
+      }
+      if (!it) return { kind: 'refused', packet: await this.get(id) };
+      const packet = remember(toPacket(it)!);
+      return { kind: 'taken', index: packet.claimed - 1, packet, last: packet.claimed >= packet.count };
+    }
   }
 
   /**
@@ -395,7 +416,8 @@ export class DynamoPacketStore implements PacketStore {
    * claim; full marks the counter and — the first time — refreshes which counters are full with
    * one BatchGetItem, so a claim on a nearly drained packet does not probe full counters one by
    * one. Counters only ever fill, so every refusal shrinks the candidates and the loop ends;
-   * when none is left, a consistent read decides between "finished" and a stale picture.
+   * when none is left, a consistent read decides between "finished" and a stale picture. A
+   * take of unknown outcome (see {@link takeShare}) is not a refusal: the loop goes on.
    */
   private async takeFromCounters(p: PacketRecord, nowMs: number): Promise<TakeShareResult> {
     const n = p.counters!;
@@ -412,11 +434,17 @@ export class DynamoPacketStore implements PacketStore {
         for (const c of now) if (c.claimed >= c.size) full.add(c.counter);
         continue;
       }
-      const it = await this.db.update(Keys.shareCounter(p.id, k), 'SET claimed = claimed + :one', {
-        condition: 'attribute_exists(pk) AND attribute_not_exists(closed) AND claimed < #size AND expiresAtMs > :now',
-        names: { '#size': 'size' },
-        values: { ':one': 1, ':now': nowMs },
-      });
+      let it: Item | undefined;
+      try {
+        it = await this.db.update(Keys.shareCounter(p.id, k), 'SET claimed = claimed + :one', {
+          condition: 'attribute_exists(pk) AND attribute_not_exists(closed) AND claimed < #size AND expiresAtMs > :now',
+          names: { '#size': 'size' },
+          values: { ':one': 1, ':now': nowMs },
+        });
+      } catch (err) {
+        if (err instanceof WriteOutcomeUnknown) continue;
+        throw err;
+      }
       if (it) {
         const c = toCounter(it);
         let last = false;
@@ -530,6 +558,11 @@ export class DynamoPacketStore implements PacketStore {
   async putSlot(packetId: string, s: SlotRecord) {
     const { index, ...attrs } = s;
     return this.db.put({ ...Keys.slot(packetId, index), ...attrs }, { condition: 'attribute_not_exists(pk)' });
+  }
+
+  async slotAt(packetId: string, index: number) {
+    const it = await this.db.get(Keys.slot(packetId, index), true);
+    return it ? toSlot(it) : undefined;
   }
 
   async voidSlot(packetId: string, index: number, at: string) {

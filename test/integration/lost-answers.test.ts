@@ -1,0 +1,271 @@
+/**
+ * Lost answers: a conditional write that lands but whose answer never comes back (connection
+ * reset, timeout) is retried by the AWS SDK on its own, and the retry meets the item its own
+ * first attempt wrote. These tests reproduce that inside one request with a store that loses
+ * chosen answers (test/helpers/lossy-store.ts) and check that the store's door recognises its
+ * own writes: a claim answers 200 with its share — never PACKET_EXPIRED or a repeat — and the
+ * money rules hold, on plain and sharded packets, one lost answer at a time and at random.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { FEE_ACCOUNT } from '../../functions/src/app/context';
+import { settlePacket } from '../../functions/src/app/settlement';
+import { loadConfig } from '../../functions/src/config';
+import { counterCount, takenAcross } from '../../functions/src/domain/share-counters';
+import { conditionalWriteStats, createDocumentClient, WRITE_TOKEN_ATTRIBUTE, WriteOutcomeUnknown } from '../../functions/src/store/db';
+import { Keys } from '../../functions/src/store/keys';
+import { Clock, inBatches, login, makeApi, sendPacket, testDeps, topup, uniq, type TestUser } from '../helpers/app';
+import { ledgerOf, violations } from '../helpers/invariants';
+import { lossyDeps, type SeenRequest } from '../helpers/lossy-store';
+import { seededRandom } from '../helpers/prng';
+
+const cfg = loadConfig();
+const plain = testDeps();
+
+describe('the store door: a conditional write whose answer was lost', () => {
+  const { db, net } = lossyDeps();
+  const key = () => ({ pk: `LOSTTEST#${uniq()}`, sk: 'ITEM' });
+  const onKey = (k: { pk: string }) => (r: SeenRequest) => r.pk === k.pk;
+
+  test('the SDK retries it and reports the retry on the condition failure ($metadata.attempts)', async () => {
+    const k = key();
+    net.loseNext({ match: onKey(k) });
+    const doc = createDocumentClient(cfg.region, cfg.dynamoEndpoint, net);
+    const err = await doc.send(new PutCommand({ TableName: cfg.tableName, Item: { ...k, v: 1 }, ConditionExpression: 'attribute_not_exists(pk)' })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConditionalCheckFailedException);
+    expect((err as ConditionalCheckFailedException).$metadata.attempts).toBe(2);
+    // The first attempt landed: the item is there, written once.
+    expect(await plain.db.get(k)).toMatchObject({ v: 1 });
+  });
+
+  test('put: its own item is a success, with the token it wrote; another item is a refusal', async () => {
+    const k = key();
+    net.loseNext({ match: onKey(k) });
+    const failures = conditionalWriteStats.failures;
+    expect(await db.put({ ...k, v: 1 }, { condition: 'attribute_not_exists(pk)' })).toBe(true);
+    expect(net.lost.at(-1)).toMatchObject({ op: 'PutItem', pk: k.pk, status: 200 });
+    expect(conditionalWriteStats.failures).toBe(failures);
+    expect(typeof (await plain.db.get(k))?.[WRITE_TOKEN_ATTRIBUTE]).toBe('string');
+
+    // The item was there before us: one attempt, a refusal, and no read on that path.
+    const before = net.seen.length;
+    expect(await db.put({ ...k, v: 2 }, { condition: 'attribute_not_exists(pk)' })).toBe(false);
+    expect(net.seen.slice(before).map((r) => r.op)).toEqual(['PutItem']);
+    expect(conditionalWriteStats.failures).toBe(failures + 1);
+
+    // A retried put refused by someone else's item (our request never reached the store): false.
+    net.loseNext({ match: onKey(k), beforeLanding: true });
+    expect(await db.put({ ...k, v: 3 }, { condition: 'attribute_not_exists(pk)' })).toBe(false);
+    expect((await plain.db.get(k))?.v).toBe(1);
+  });
+
+  test('update: a retried increment is not applied twice; its own item comes back', async () => {
+    const k = key();
+    await plain.db.put({ ...k, n: 0 });
+    net.loseNext({ match: onKey(k) });
+    const it = await db.update(k, 'SET n = n + :one', { condition: 'n < :max', values: { ':one': 1, ':max': 5 } });
+    expect(net.lost.at(-1)).toMatchObject({ op: 'UpdateItem', pk: k.pk, status: 200 });
+    expect(it?.n).toBe(1);
+    expect((await plain.db.get(k))?.n).toBe(1);
+    // An update without a SET clause is stamped too.
+    await plain.db.put({ ...k, n: 1, tags: new Set(['a', 'b']) });
+    net.loseNext({ match: onKey(k) });
+    const removed = await db.update(k, 'DELETE tags :t', { condition: 'contains(tags, :b)', values: { ':t': new Set(['b']), ':b': 'b' } });
+    expect([...((removed?.tags as Set<string>) ?? [])]).toEqual(['a']);
+  });
+
+  test('update: when another write landed in between and the retry is refused, the outcome is unknown — not a refusal', async () => {
+    const k = key();
+    await plain.db.put({ ...k, attempt: 0 });
+    net.loseNext({
+      match: onKey(k),
+      // Another writer moves the item on before the SDK's retry.
+      meanwhile: async () => {
+        await plain.db.update(k, 'SET attempt = :two', { condition: 'attempt = :one', values: { ':one': 1, ':two': 2 } });
+      },
+    });
+    await expect(db.update(k, 'SET attempt = :next', { condition: 'attempt = :seen', values: { ':seen': 0, ':next': 1 } })).rejects.toBeInstanceOf(WriteOutcomeUnknown);
+    // A retried update that never landed and finds no item is a plain refusal.
+    const missing = key();
+    net.loseNext({ match: onKey(missing), beforeLanding: true });
+    expect(await db.update(missing, 'SET n = :one', { condition: 'attribute_exists(pk)', values: { ':one': 1 } })).toBeUndefined();
+  });
+});
+
+/**
+ * An item's size as DynamoDB bills it: attribute names and strings in UTF-8 bytes, a number 1
+ * byte per two significant digits plus 1, a boolean 1, a list or map 3 bytes plus 1 per element.
+ */
+function dynamoItemBytes(item: Record<string, unknown>): number {
+  const value = (v: unknown): number => {
+    if (typeof v === 'string') return Buffer.byteLength(v);
+    if (typeof v === 'number') return Math.ceil(String(Math.abs(v)).replace(/\./, '').replace(/^0+|0+$/g, '').length / 2) + 1;
+    if (typeof v === 'boolean' || v === null) return 1;
+    if (Array.isArray(v)) return 3 + v.reduce((a: number, x) => a + 1 + value(x), 0);
+    if (v instanceof Set) return [...v].reduce((a: number, x) => a + value(x), 0);
+    if (typeof v === 'object') return 3 + Object.entries(v as object).reduce((a, [k, x]) => a + 1 + Buffer.byteLength(k) + value(x), 0);
+    throw new Error(`size of ${typeof v}`);
+  };
+  return Object.entries(item).reduce((a, [k, v]) => a + Buffer.byteLength(k) + value(v), 0);
+}
+
+type Layout = { name: string; tier: 'personal' | 'enterprise'; count: number; total: number };
+const LAYOUTS: Layout[] = [
+  { name: 'plain (one counter: the packet item)', tier: 'personal', count: 8, total: 800 },
+  { name: 'sharded (two counter items)', tier: 'enterprise', count: 120, total: 12_000 },
+];
+
+/** The claim's own writes on packet `pid` by account `uid`, by name. */
+function claimWrites(pid: string, count: number, uid: string) {
+  const counters = new Set(Array.from({ length: counterCount(count) }, (_, k) => Keys.shareCounter(pid, k).pk));
+  const slots = new Set(Array.from({ length: counterCount(count) }, (_, k) => Keys.slotsPk(pid, k)));
+  const writes: Record<string, (r: SeenRequest) => boolean> = {
+    'claim marker put': (r) => r.op === 'PutItem' && r.pk === Keys.claimMarker(pid, uid).pk,
+    'share take (counter update)': (r) =>
+      r.op === 'UpdateItem' && (count > 100 ? counters.has(r.pk ?? '') : r.pk === Keys.packet(pid).pk && (r.update ?? '').includes('claimed')),
+    'slot put': (r) => r.op === 'PutItem' && slots.has(r.pk ?? ''),
+    'ledger entry put': (r) => r.op === 'PutItem' && r.pk === Keys.ledgerPk(uid),
+  };
+  if (count > 100) writes['slot index note (marker update)'] = (r) => r.op === 'UpdateItem' && r.pk === Keys.claimMarker(pid, uid).pk;
+  return writes;
+}
+
+describe('a claim whose write landed but whose answer was lost', () => {
+  test.each(LAYOUTS)('$name: each claim write in turn — 200 with the share, the slot the caller\'s, one credit, all shares claimed when drained', async (layout) => {
+    const { d, net } = lossyDeps();
+    const api = makeApi(d);
+    // The longest sender name and greeting: the stamped packet item must still be one write unit.
+    const sender = await login(api, { tier: layout.tier, name: '红包发送者的名字'.repeat(4) });
+    await topup(api, sender, layout.total * 2);
+    const sent = await sendPacket(api, sender, { total: layout.total, count: layout.count, mode: 'lucky', greeting: '新年快乐万事如意'.repeat(7).slice(0, 50) });
+    const pid: string = sent.packet.id;
+    const packet = (await plain.packets.get(pid))!;
+    expect(Boolean(packet.counters)).toBe(layout.count > 100);
+
+    // One claim per write, each losing that write's answer: every one must be a plain success.
+    const claimers: TestUser[] = [];
+    const kinds = Object.keys(claimWrites(pid, layout.count, 'x'));
+    const outcomes = [];
+    for (const kind of kinds) {
+      const u = await login(api);
+      claimers.push(u);
+      net.loseNext({ match: claimWrites(pid, layout.count, u.userId)[kind]! });
+      const lost = net.lost.length;
+      const r = await api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } });
+      const slot = await plain.packets.slotOf(packet, u.userId);
+      const credits = (await ledgerOf(plain, u.userId)).filter((e) => e.opId === `claim:${pid}`);
+      // A second claim by the same account is a repeat of the same share.
+      const again = await api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } });
+      outcomes.push({
+        kind,
+        answerLost: net.lost.length === lost + 1,
+        status: r.status,
+        error: r.body?.error?.code,
+        repeat: r.body?.repeat,
+        // The slot is the caller's, with the amount the answer gave; the credit landed once.
+        slotIsCallers: slot !== undefined && slot.userId === u.userId && !slot.void && slot.amount === r.body?.amount,
+        credits: credits.map((e) => e.amount === r.body?.amount),
+        again: again.status === 200 && again.body.repeat === true && again.body.amount === r.body?.amount,
+      });
+    }
+    expect(outcomes).toEqual(kinds.map((kind) => ({ kind, answerLost: true, status: 200, error: undefined, repeat: false, slotIsCallers: true, credits: [true], again: true })));
+
+    // Drain the rest (no loss): every share ends claimed — no index was lost to a retry.
+    const rest = await inBatches(layout.count - kinds.length, 10, () => login(api));
+    const rs = await inBatches(rest.length, 10, (i) => api('POST', '/v1/claims', { token: rest[i]!.token, body: { code: sent.shareCode.code } }));
+    expect(rs.filter((r) => r.status !== 200).map((r) => r.body.error.code)).toEqual([]);
+    const late = await login(api);
+    const finished = await api('POST', '/v1/claims', { token: late.token, body: { code: sent.shareCode.code } });
+    expect(finished.body.error?.code).toBe('PACKET_FINISHED');
+    const after = (await plain.packets.get(pid))!;
+    expect(after.claimed).toBe(layout.count);
+    const slots = await plain.packets.slots(after);
+    expect(slots).toHaveLength(layout.count);
+    expect(slots.filter((s) => s.void)).toHaveLength(0);
+    expect(new Set(slots.map((s) => s.userId)).size).toBe(layout.count);
+    expect(slots.reduce((a, s) => a + s.amount, 0)).toBe(layout.total);
+    const item = (await plain.db.get(Keys.packet(pid)))!;
+    expect(typeof item[WRITE_TOKEN_ATTRIBUTE]).toBe('string');
+    expect(dynamoItemBytes(item)).toBeLessThan(1_024);
+    const users = [sender, ...claimers, ...rest, late].map((u) => u.userId);
+    expect(await violations(plain, { users, packets: [pid], feeAccount: FEE_ACCOUNT })).toEqual([]);
+  }, 180_000);
+});
+
+describe('draining a sharded packet while answers get lost at random', () => {
+  test('300-share provider packet, distinct accounts, ~10 % of claim write answers lost: 200 until the shares are gone, then PACKET_FINISHED; never EXPIRED; Σ = total − voided', async () => {
+    const SHARES = 300;
+    const TOTAL = 60_000;
+    const ACCOUNTS = 340;
+    const clock = new Clock();
+    const { d, net } = lossyDeps({ clock });
+    const api = makeApi(d);
+    const sender = await login(api, { tier: 'provider' });
+    await topup(api, sender, TOTAL * 2);
+    const sent = await sendPacket(api, sender, { total: TOTAL, count: SHARES, mode: 'lucky' });
+    const pid: string = sent.packet.id;
+    const users = await inBatches(ACCOUNTS, 20, () => login(api));
+
+    // Every write a claim makes on this packet or a wallet, answered 200 or refused, may lose its answer.
+    const n = counterCount(SHARES);
+    const packetKeys = new Set([
+      Keys.packet(pid).pk,
+      ...Array.from({ length: n }, (_, k) => Keys.shareCounter(pid, k).pk),
+      ...Array.from({ length: n }, (_, k) => Keys.slotsPk(pid, k)),
+    ]);
+    const rnd = seededRandom(20261205);
+    net.loseAtRandom(0.1, () => rnd.int(0, 999_999) / 1_000_000, (r) => packetKeys.has(r.pk ?? '') || (r.pk ?? '').startsWith(`CLAIM#${pid}#`) || (r.pk ?? '').startsWith('LEDGER#'));
+
+    let tick = 0;
+    const results = await inBatches(ACCOUNTS, 16, async (i) => {
+      const start = tick++;
+      const r = await api('POST', '/v1/claims', { token: users[i]!.token, body: { code: sent.shareCode.code } });
+      return { u: users[i]!, status: r.status, code: r.body?.error?.code as string | undefined, amount: r.body?.amount as number | undefined, repeat: r.body?.repeat, start, end: tick++ };
+    });
+    net.stop();
+
+    // Every answer is a share or "finished": no expired, no repeat, no in-progress, no 500.
+    const answers = new Map<string, number>();
+    for (const r of results) answers.set(r.status === 200 ? `200 repeat=${r.repeat}` : `${r.status} ${r.code}`, (answers.get(r.status === 200 ? `200 repeat=${r.repeat}` : `${r.status} ${r.code}`) ?? 0) + 1);
+    expect([...answers.keys()].sort()).toEqual(['200 repeat=false', '409 PACKET_FINISHED']);
+    const winners = results.filter((r) => r.status === 200);
+    // "Finished" only once the shares were gone: no claim that started after a finished answer got one.
+    const firstFinished = Math.min(...results.filter((r) => r.status === 409).map((r) => r.end));
+    expect(winners.filter((r) => r.start > firstFinished)).toEqual([]);
+    expect(net.lost.length).toBeGreaterThanOrEqual(50);
+
+    // Every counter handed out its whole range; every recorded slot is a winner's, with its amount.
+    const p = (await plain.packets.get(pid))!;
+    expect(takenAcross(await plain.packets.counters(p))).toBe(SHARES);
+    const recorded = await plain.packets.slots(p);
+    expect(recorded).toHaveLength(winners.length);
+    const byUser = new Map(recorded.map((s) => [s.userId, s]));
+    expect(byUser.size).toBe(winners.length);
+    for (const w of winners) expect(byUser.get(w.u.userId)?.amount).toBe(w.amount);
+
+    // Settlement at expiry voids the indexes taken by lost retries and refunds exactly them.
+    clock.t = Date.parse(p.expiresAt) + 1;
+    const settled = await settlePacket(testDeps({ clock }), pid, clock.now());
+    const granted = winners.reduce((a, w) => a + w.amount!, 0);
+    expect(settled).toEqual({ refunded: TOTAL - granted, settled: true });
+    const final = await plain.packets.slots(p);
+    const voided = final.filter((s) => s.void);
+    expect(final).toHaveLength(SHARES);
+    expect(voided).toHaveLength(SHARES - winners.length);
+    const split = (await plain.packets.shares(pid))!.amounts;
+    expect(granted + voided.reduce((a, s) => a + split[s.index]!, 0)).toBe(TOTAL);
+    expect(await violations(plain, { users: [sender.userId, ...users.map((u) => u.userId)], packets: [pid], feeAccount: FEE_ACCOUNT })).toEqual([]);
+    // The token keeps a counter one write unit: a closed provider counter of 100 seven-digit amounts < 1 KB.
+    const counter = (await plain.db.get(Keys.shareCounter(pid, n - 1)))!;
+    expect(counter).toMatchObject({ closed: true, [WRITE_TOKEN_ATTRIBUTE]: expect.any(String) });
+    expect(counter.amounts).toHaveLength(100);
+    const worst = { ...counter, amounts: (counter.amounts as number[]).map(() => 1_999_999) };
+    expect(dynamoItemBytes(worst)).toBeLessThan(1_024);
+    expect(Buffer.byteLength(JSON.stringify(worst))).toBeLessThan(1_024);
+    // The figures of this run (lost answers, indexes lost to retries) for the record.
+    console.info(`lost answers: ${net.lost.length}; winners ${winners.length}/${SHARES}; voided at settlement ${voided.length}; worst counter ${dynamoItemBytes(worst)} B`);
+  }, 300_000);
+});
