@@ -39,15 +39,25 @@ class CountingDb implements Db {
 
 const who = (u: { userId: string; name: string }, tier: 'personal' | 'provider' = 'personal') => ({ userId: u.userId, name: u.name, tier, roles: ['user'] });
 
+/** A table of its own in the shared dynalite, and deps on it with a clock the test moves. */
+async function isolatedWorld() {
+  const tableName = `hongbao-settle-${randomBytes(4).toString('hex')}`;
+  await ensureTable(process.env.DYNAMODB_ENDPOINT!, tableName, { region: TEST_REGION });
+  const cfg = loadConfig({ ...process.env, TABLE_NAME: tableName });
+  const clock = new Clock(T0);
+  const store = new DynamoDb({ tableName, region: cfg.region, endpoint: cfg.dynamoEndpoint });
+  const d: Deps = buildDeps(cfg, store, { now: clock.now });
+  /** Deps for a sweep whose store counts its requests (its budget clock). */
+  const counted = () => {
+    const db = new CountingDb(store);
+    return { d: buildDeps(cfg, db, { now: clock.now }), db };
+  };
+  return { cfg, clock, store, d, api: makeApi(d), counted };
+}
+
 describe('settling a 10,000-share packet in bounded sweep runs', () => {
   test('small packets behind it all settle in the first run; every run stays in budget; one refund; SPEC §8 holds', async () => {
-    const tableName = `hongbao-settle-${randomBytes(4).toString('hex')}`;
-    await ensureTable(process.env.DYNAMODB_ENDPOINT!, tableName, { region: TEST_REGION });
-    const cfg = loadConfig({ ...process.env, TABLE_NAME: tableName });
-    const clock = new Clock(T0);
-    const store = new DynamoDb({ tableName, region: cfg.region, endpoint: cfg.dynamoEndpoint });
-    const d: Deps = buildDeps(cfg, store, { now: clock.now });
-    const api = makeApi(d);
+    const { clock, d, api, counted } = await isolatedWorld();
 
     // 20 small packets (due after the big one), each claimed once: the claimers' ledgers then
     // hold an entry, so their later big-packet credit sits behind their slot's hint.
@@ -80,8 +90,7 @@ describe('settling a 10,000-share packet in bounded sweep runs', () => {
 
     // Every packet has expired; the big one expired first, so it heads the due list.
     clock.t = T0 + 601_000;
-    const counting = new CountingDb(store);
-    const sd = buildDeps(cfg, counting, { now: clock.now });
+    const { d: sd, db: counting } = counted();
     // The first run's budget fits the 20 small packets and a start on the big one; later runs
     // get less, so the big packet takes several.
     const budgets = [400, 150];
@@ -130,4 +139,29 @@ describe('settling a 10,000-share packet in bounded sweep runs', () => {
     const users = [smallSender.userId, provider.userId, ...smallClaimers.map((u) => u.userId), ...seed.claimers.filter((u) => !smallClaimers.some((c) => c.userId === u))];
     expect(await violations(d, { users, packets: [big, ...small], topups: 20 * 1_000 + 1_004_000, feeAccount: FEE_ACCOUNT })).toEqual([]);
   }, 600_000);
+
+  test('two sweepers at once, run after run with small budgets, over a 2,000-share packet: their cursor writes race, one refund, SPEC §8 holds', async () => {
+    const { clock, d, api, counted } = await isolatedWorld();
+    const provider = await login(api, { tier: 'provider' });
+    await topup(api, provider, 201_000);
+    const seed = await seedBigPacket(d, { sender: who(provider, 'provider'), count: 2_000, total: 200_000, ttlSeconds: 60, unclaimed: 3, unrecorded: 2, uncredited: 4 });
+    clock.t = seed.expiresAtMs + 1_000;
+    const a = counted();
+    const b = counted();
+    let runs = 0;
+    while ((await d.packets.get(seed.packetId))?.state !== 'settled' && runs < 40) {
+      runs++;
+      const reports = await Promise.all([a, b].map((x) => sweep(x.d, clock.now(), { budgetMs: 60, clock: () => x.db.requests })));
+      for (const r of reports) {
+        expect(r.errors).toBe(0);
+        expect(r.elapsedMs).toBeLessThanOrEqual(60);
+      }
+      clock.advance(60_000);
+    }
+    expect(runs).toBeGreaterThanOrEqual(2);
+    expect((await d.packets.get(seed.packetId))?.state).toBe('settled');
+    const refunds = (await ledgerOf(d, provider.userId)).filter((e) => e.opId === `refund:${seed.packetId}`);
+    expect(refunds.map((e) => e.amount)).toEqual([seed.unclaimedSum + seed.unrecordedSum]);
+    expect(await violations(d, { users: [provider.userId, ...seed.claimers], packets: [seed.packetId], topups: 201_000, feeAccount: FEE_ACCOUNT })).toEqual([]);
+  }, 300_000);
 });

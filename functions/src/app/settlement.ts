@@ -79,13 +79,19 @@ export async function fundPacket(d: Deps, p: PacketRecord, bySweeper: boolean): 
   return active ?? (await d.packets.get(p.id))!;
 }
 
-/** Whether a long job may start more work: the sweep's time budget (see app/sweeper.ts). */
+/**
+ * How much more a long job may do (the sweep's time budget, see app/sweeper.ts): `step` says
+ * whether another step may start (the item's slice is not used up), `work` whether a step that
+ * started may go on (the run's budget is not used up). A step runs on past its slice so that
+ * every slice makes progress: what a step did is kept even when the run stops it half-way.
+ */
 export interface Budget {
-  more(): boolean;
+  step(): boolean;
+  work(): boolean;
 }
 
 /** No limit: the job runs to its end (direct calls, tests of other flows). */
-export const UNBOUNDED: Budget = { more: () => true };
+export const UNBOUNDED: Budget = { step: () => true, work: () => true };
 
 export interface SettleResult {
   refunded: Fen;
@@ -142,8 +148,9 @@ export async function settlePacket(d: Deps, packetId: string, nowMs: number, bud
   const n = p.counters ?? 1;
   const at = iso(nowMs);
   let cursor: SettleCursor = { counter: p.settleCursor ?? 0, granted: p.settleGranted ?? 0 };
-  while (cursor.counter < n) {
-    if (!budget.more()) return { refunded: 0, settled: false, pending: { verified: cursor.counter, of: n } };
+  for (let steps = 0; cursor.counter < n; steps++) {
+    // The first step of a call only needs the run's budget: each slice moves the cursor.
+    if (!(steps === 0 ? budget.work() : budget.step())) return { refunded: 0, settled: false, pending: { verified: cursor.counter, of: n } };
     const ks = Array.from({ length: Math.min(COUNTERS_PER_STEP, n - cursor.counter) }, (_, i) => cursor.counter + i);
     const granted = await mapLimited(ks, ks.length, (k) => verifyCounter(d, p, k, at, budget));
     if (granted.some((g) => g === undefined)) return { refunded: 0, settled: false, pending: { verified: cursor.counter, of: n } };
@@ -184,13 +191,13 @@ async function verifyCounter(d: Deps, p: PacketRecord, k: number, at: string, bu
   const missing: number[] = [];
   for (let i = c.start; i < c.start + Math.min(c.claimed, c.size); i++) if (!recorded.has(i)) missing.push(i);
   if (missing.length > 0) {
-    const voided = await mapLimited(missing, CREDIT_CONCURRENCY, async (i) => budget.more() && (await d.packets.voidSlot(p.id, i, at), true));
+    const voided = await mapLimited(missing, CREDIT_CONCURRENCY, async (i) => budget.work() && (await d.packets.voidSlot(p.id, i, at), true));
     if (voided.includes(false)) return undefined;
     slots = await d.packets.counterSlots(p, k);
   }
   const granted = slots.filter((s) => !s.void);
   const unconfirmed = await unconfirmedCredits(d, p.id, granted);
-  const credited = await mapLimited(unconfirmed, CREDIT_CONCURRENCY, async (s) => budget.more() && (await d.wallets.append(s.userId, s.seqHint, claimCredit(p.id, s)), true));
+  const credited = await mapLimited(unconfirmed, CREDIT_CONCURRENCY, async (s) => budget.work() && (await d.wallets.append(s.userId, s.seqHint, claimCredit(p.id, s)), true));
   if (credited.includes(false)) return undefined;
   return granted.reduce((a, s) => a + s.amount, 0);
 }

@@ -114,7 +114,7 @@ export async function sweep(d: Deps, nowMs: number, opts: SweepOptions = {}): Pr
     while (queue.length > 0 && more()) {
       const item = queue.shift()!;
       const sliceEnd = clock() + sliceMs;
-      const slice = { more: () => more() && clock() < sliceEnd };
+      const slice: Budget = { step: () => more() && clock() < sliceEnd, work: more };
       try {
         const pending = await handle(d, item, nowMs, report, slice);
         if (pending) {
