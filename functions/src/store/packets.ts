@@ -159,14 +159,9 @@ export interface PacketStore {
   /** The packet's counters as read now (one for a packet of ≤ 100 shares: its own item). */
   counters(p: PacketRecord, consistent?: boolean): Promise<CounterState[]>;
   /**
-   * Closes every counter of a packet in `settling` so no claim can take a share any more, and
-   * returns their final state. For a single-counter packet `beginSettle` already closed it.
-   */
-  closeCounters(p: PacketRecord): Promise<CounterState[]>;
-  /**
-   * Closes counter `k` of a packet in `settling` (re-closing is harmless) and returns its final
-   * state. A single-counter packet is closed by `beginSettle`: its state comes from `p` as
-   * `beginSettle` returned it.
+   * Closes counter `k` of a packet in `settling` so no claim can take a share from it any more
+   * (re-closing is harmless) and returns its final state. A single-counter packet is closed by
+   * `beginSettle`: its state comes from `p` as `beginSettle` returned it.
    */
   closeCounter(p: PacketRecord, k: number): Promise<CounterState>;
   /** The slots of counter `k` (one partition, one Query page: ≤ 100 small items). */
@@ -244,7 +239,7 @@ function remember(p: PacketRecord): PacketRecord {
  */
 const fullCounters = new Map<string, Set<number>>();
 
-/** Counter items written or closed at once (creation and settlement, not the claim path). */
+/** Counter items written, or counters' slot partitions read, at once (creation, whole-packet reads; not the claim path). */
 const COUNTER_WRITE_CONCURRENCY = 10;
 
 function toCounter(it: Item): CounterState {
@@ -290,19 +285,6 @@ export class DynamoPacketStore implements PacketStore {
     const found = (await this.db.batchGet(keys, consistent)).map(toCounter).sort((a, b) => a.counter - b.counter);
     if (found.length !== p.counters) throw new Error(`packets: ${p.id} has ${found.length} of ${p.counters} counters`);
     return found;
-  }
-
-  async closeCounters(p: PacketRecord): Promise<CounterState[]> {
-    if (!p.counters) return this.counters(p);
-    return mapLimited(
-      Array.from({ length: p.counters }, (_, k) => k),
-      COUNTER_WRITE_CONCURRENCY,
-      async (k) => {
-        const it = await this.db.update(Keys.shareCounter(p.id, k), 'SET closed = :t', { condition: 'attribute_exists(pk)', values: { ':t': true } });
-        if (!it) throw new Error(`packets: counter ${k} of ${p.id} missing`);
-        return toCounter(it);
-      },
-    );
   }
 
   async closeCounter(p: PacketRecord, k: number): Promise<CounterState> {
