@@ -16,11 +16,13 @@
  *       time of the call and store writes per packet;
  *   (i) hot packets (scripts/bench/hot-packet.ts): a 10,000-share provider packet drained by
  *       10,000 accounts vs 100-share packets, and the capacity model (claims/s per packet on AWS
- *       at 1,000 WCU/s per partition) for 100, 1,000 and 10,000 shares.
+ *       at 1,000 WCU/s per partition) for 100, 1,000 and 10,000 shares;
+ *   (j) settling a 10,000-share provider packet (scripts/bench/settle.ts): one sweep over it
+ *       without a budget (target < 10 s), and run after run with the sweep function's budget.
  *
  * Prints a table and writes .bench/results.json. Traffic goes to 127.0.0.1 only; every server
  * and child process is stopped at the end. Knobs (env): BENCH_RAW_OPS, BENCH_CLAIM_CONCURRENCY,
- * BENCH_PACKETS, BENCH_SKIP_HTTP=1, BENCH_HOT_ACCOUNTS (default 10,000), BENCH_ONLY=i (run (i) alone).
+ * BENCH_PACKETS, BENCH_SKIP_HTTP=1, BENCH_HOT_ACCOUNTS (default 10,000), BENCH_ONLY=i or j (run (i) or (j) alone).
  */
 process.env.LOG_REQUESTS = '0';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -43,6 +45,7 @@ import { type Api, type ClaimSample, type SentPacket, type User, claimOnce, erro
 import { reconcileBench } from './bench/reconcile';
 import { campaignBench } from './bench/campaign';
 import { hotPacketBench, PARTITION_WCU_PER_SEC, type HotPacketBench } from './bench/hot-packet';
+import { settleBench, SETTLE_TARGET_SECONDS, type SettleBench } from './bench/settle';
 import { CapacityMeter, CountingDb, newClaimCapacity, reportCapacity, type CapacityReport, type ClaimCapacity } from './bench/capacity';
 import { killOfflineSync, startOffline, type Offline } from './bench/offline';
 import { bundleSizes, type BundleSize } from './bench/bundles';
@@ -386,6 +389,15 @@ async function main() {
     fs.writeFileSync(path.join(OUT_DIR, 'results-i.json'), JSON.stringify({ at: new Date().toISOString(), machine, i_hotPackets: hot }, null, 2) + '\n');
     return;
   }
+  if (process.env.BENCH_ONLY === 'j') {
+    log('(j) settling a 10,000-share packet');
+    const settle = await settleBench(benchCfg, store.endpoint);
+    console.log(`\nBenchmark (j) only — ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}\n`);
+    console.log(table([['', 'measure', 'figure', 'target', 'result'], ...settleRows(settle)]));
+    fs.mkdirSync(OUT_DIR, { recursive: true });
+    fs.writeFileSync(path.join(OUT_DIR, 'results-j.json'), JSON.stringify({ at: new Date().toISOString(), machine, j_settle: settle }, null, 2) + '\n');
+    return;
+  }
   const localCfg = configFor('local', localTable, store.endpoint, secrets);
   const benchDeps = buildDeps(benchCfg);
   const localDeps = buildDeps(localCfg);
@@ -474,6 +486,9 @@ async function main() {
   log(`(i) hot packets: ${P.hotAccounts}-share drain, 100-share baseline, capacity model`);
   const hot = await hotPacketBench(benchCfg, { accounts: P.hotAccounts, concurrency: P.claimConcurrency });
 
+  log('(j) settling a 10,000-share packet');
+  const settle = await settleBench(benchCfg, store.endpoint);
+
   // ---- Report
   const results = {
     at: new Date().toISOString(),
@@ -501,6 +516,7 @@ async function main() {
     g_reconcile: recon,
     h_campaign: campaign,
     i_hotPackets: hot,
+    j_settle: settle,
     totalSeconds: 0,
   };
   results.totalSeconds = round((now() - started) / 1000, 1);
@@ -527,6 +543,7 @@ async function main() {
   rows.push(['h', 'campaign of 1,000 packets, one call', `${campaign.seconds} s (${campaign.packetsPerSec} packets/s); ${campaign.itemsWrittenPerPacket} items written and ${campaign.writeRequestsPerPacket} write requests per packet`, '-', '-']);
 
   rows.push(...hotRows(hot));
+  rows.push(...settleRows(settle));
 
   console.log(`\nBenchmark — ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}, total ${results.totalSeconds} s\n`);
   console.log(table(rows));
@@ -539,7 +556,13 @@ async function main() {
   if (results.d_http.littleMsFromInProcessRate !== undefined) {
     console.log(`(d) for comparison: ${P.httpConcurrency} / in-process claims/s (b) = ${results.d_http.littleMsFromInProcessRate} ms`);
   }
-  const problems = [...claims.problems, ...httpRes.problems, ...cap.problems, ...(hot.drain.ok ? [] : [`(i) drain: ${JSON.stringify(hot.drain)}`])];
+  const problems = [
+    ...claims.problems,
+    ...httpRes.problems,
+    ...cap.problems,
+    ...(hot.drain.ok ? [] : [`(i) drain: ${JSON.stringify(hot.drain)}`]),
+    ...(settle.refundOk ? [] : ['(j) the packet did not settle with its one refund']),
+  ];
   if (problems.length) console.log(`\nPROBLEMS:\n  ${problems.join('\n  ')}`);
   fs.mkdirSync(OUT_DIR, { recursive: true });
   fs.writeFileSync(path.join(OUT_DIR, 'results.json'), JSON.stringify(results, null, 2) + '\n');
@@ -562,6 +585,14 @@ function hotRows(hot: HotPacketBench): string[][] {
     ]);
   }
   return rows;
+}
+
+/** The rows of (j): one full settle, then the budgeted runs. */
+function settleRows(s: SettleBench): string[][] {
+  return [
+    ['j', `settle: ${s.shares}-share packet (${s.recordedShares} recorded), one sweep, no budget`, `${s.fullSweepSeconds} s (${s.fullSweepRequests} store requests; seeded in ${s.seedSeconds} s)`, `< ${SETTLE_TARGET_SECONDS} s`, verdict(s.refundOk && s.fullSweepSeconds < SETTLE_TARGET_SECONDS)],
+    ['j', `same packet, sweep runs of the function's ${s.budgetMs} ms budget`, `${s.runs} run(s), longest ${s.longestRunSeconds} s; settled and refunded once: ${s.refundOk}`, `each run < ${s.budgetMs / 1000 + 2} s`, verdict(s.pass)],
+  ];
 }
 
 main()

@@ -1,3 +1,4 @@
+import { mapLimited } from '../../functions/src/concurrency';
 import { isTaken } from '../../functions/src/domain/share-counters';
 import type { Deps } from '../../functions/src/app/deps';
 import { queryAll } from '../../functions/src/store/db';
@@ -5,8 +6,11 @@ import { Keys, parseSeqKey } from '../../functions/src/store/keys';
 import { verifyLedgerChain } from '../../functions/src/domain/ledger-chain';
 import type { DynamoWalletStore } from '../../functions/src/store/ledger';
 
+type Row = { seq: number; opId: string; type: string; amount: number; balance: number };
+const toRow = (e: Row): Row => ({ seq: e.seq, opId: e.opId, type: e.type, amount: e.amount, balance: e.balance });
+
 /** Every ledger entry of an account, oldest first. */
-export async function ledgerOf(d: Deps, userId: string) {
+export async function ledgerOf(d: Deps, userId: string): Promise<Row[]> {
   const items = await queryAll(d.db, { keyCondition: 'pk = :pk', values: { ':pk': Keys.ledgerPk(userId) }, consistent: true });
   return items.map((it) => ({ seq: parseSeqKey(it.sk), opId: it.opId as string, type: it.type as string, amount: it.amount as number, balance: it.balance as number }));
 }
@@ -21,10 +25,17 @@ export async function violations(d: Deps, world: { users: string[]; packets: str
   const out: string[] = [];
   let balances = 0;
   let toppedUp = 0;
-  for (const u of world.users) {
-    const chain = verifyLedgerChain(await (d.wallets as DynamoWalletStore).chain(u));
+  // Each account's ledger is read once (a few at a time: worlds reach 10,000 accounts).
+  const ledgers = new Map<string, Row[]>();
+  const chains = await mapLimited(world.users, 8, async (u) => {
+    const entries = await (d.wallets as DynamoWalletStore).chain(u);
+    ledgers.set(u, entries.map(toRow));
+    return verifyLedgerChain(entries);
+  });
+  for (const [k, u] of world.users.entries()) {
+    const chain = chains[k]!;
     if (!chain.ok) out.push(`${u}: ledger chain broken at ${chain.seq} (${chain.reason})`);
-    const entries = await ledgerOf(d, u);
+    const entries = ledgers.get(u)!;
     let prev = 0;
     const ops = new Set<string>();
     entries.forEach((e, i) => {
@@ -59,7 +70,7 @@ export async function violations(d: Deps, world: { users: string[]; packets: str
     const sum = granted.reduce((a, s) => a + s.amount, 0);
     if (sum > p.total) out.push(`${id}: shares exceed total`);
     for (const s of granted) {
-      const credited = (await ledgerOf(d, s.userId)).filter((e) => e.opId === `claim:${id}`);
+      const credited = (ledgers.get(s.userId) ?? (await ledgerOf(d, s.userId))).filter((e) => e.opId === `claim:${id}`);
       if (credited.length !== 1 || credited[0]!.amount !== s.amount) out.push(`${id}: share of ${s.userId} credited ${credited.length} times`);
     }
     if (p.state === 'settled' && (p.refundedAmount ?? 0) !== p.total - sum) out.push(`${id}: refund ${p.refundedAmount} != ${p.total - sum}`);

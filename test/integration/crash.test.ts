@@ -124,6 +124,37 @@ const flows: Flow[] = [
       return r;
     },
   },
+  {
+    // 5 counters: settled in two steps (4 + 1) with a cursor write between, a counter close per
+    // counter, a void (a claim that took a share and died), a credit (one that recorded its slot
+    // and died), the refund and the finish — a crash at each of them.
+    name: 'refund (sweep, sharded)',
+    sweepAfterMs: 0,
+    async setup(d, clock) {
+      const s = await fund(d, 60_000, { tier: 'enterprise' });
+      const api = makeApi(d);
+      const [c1, c2, c3] = [await login(api), await login(api), await login(api)];
+      const sent = await createPacket(d, principal(s, 'enterprise'), { total: 50_000, count: 500, mode: 'lucky', ttlSeconds: 60 }, idem());
+      const body = sent.body as { packet: { id: string }; shareCode: { code: string } };
+      const id = body.packet.id;
+      await claim(d, principal(c1!), body.shareCode.code);
+      expect((await d.packets.takeShare(id, clock.now())).kind).toBe('taken');
+      const taken = await d.packets.takeShare(id, clock.now());
+      if (taken.kind !== 'taken') throw new Error('no share left');
+      const amount = (await d.packets.shares(id))!.amounts[taken.index]!;
+      const seqHint = (await d.wallets.state(c2!.userId)).seq;
+      await d.packets.putSlot(id, { index: taken.index, userId: c2!.userId, name: c2!.name, amount, at: new Date(clock.now()).toISOString(), seqHint });
+      await claim(d, principal(c3!), body.shareCode.code);
+      clock.advance(61_000);
+      // An enterprise packet pays a fee: the world counts its fee entry.
+      return { users: [s, c1!, c2!, c3!], packets: [id], topups: 60_000, fees: true };
+    },
+    run: async (d) => {
+      const r = await sweep(d, d.now());
+      if (r.errors > 0) throw new Crash('sweep item crashed');
+      return r;
+    },
+  },
 ];
 
 describe.each(flows)('crash points: $name', (flow) => {
@@ -170,7 +201,7 @@ describe.each(flows)('crash points: $name', (flow) => {
           packets: world.packets,
           // A top-up that crashed and was never retried may or may not have happened.
           ...(flow.name === 'top-up' ? {} : { topups: world.topups }),
-          ...(flow.name.startsWith('create') ? { feeAccount: FEE_ACCOUNT } : {}),
+          ...(flow.name.startsWith('create') || world.fees === true ? { feeAccount: FEE_ACCOUNT } : {}),
         });
         for (const msg of v) failures.push(`${flow.name} k=${k} ${when} retry=${retry} (seed ${seed}): ${msg}`);
       }

@@ -2,7 +2,9 @@ import { fail } from '../domain/errors';
 import { dayKeyUtc8, policyFor, type Fen } from '../domain/money';
 import { shardOf } from '../domain/shard';
 import type { AppendRequest } from '../store/ledger';
-import type { PacketRecord, SlotRecord } from '../store/packets';
+import { Keys } from '../store/keys';
+import type { PacketRecord, SettleCursor, SlotRecord } from '../store/packets';
+import { mapLimited } from '../concurrency';
 import type { TopupRecord, TransferRecord } from '../store/transfers';
 import { FEE_ACCOUNT, iso } from './context';
 import type { Deps } from './deps';
@@ -77,57 +79,95 @@ export async function fundPacket(d: Deps, p: PacketRecord, bySweeper: boolean): 
   return active ?? (await d.packets.get(p.id))!;
 }
 
+/**
+ * How much more a long job may do (the sweep's time budget, see app/sweeper.ts): `step` says
+ * whether another step may start (the item's slice is not used up), `work` whether a step that
+ * started may go on (the run's budget is not used up). A step runs on past its slice so that
+ * every slice makes progress: what a step did is kept even when the run stops it half-way.
+ */
+export interface Budget {
+  step(): boolean;
+  work(): boolean;
+}
+
+/** No limit: the job runs to its end (direct calls, tests of other flows). */
+export const UNBOUNDED: Budget = { step: () => true, work: () => true };
+
 export interface SettleResult {
   refunded: Fen;
   settled: boolean;
+  /**
+   * The budget ran out first: the packet stays `settling` and due, with counters
+   * [0, verified) of `of` verified; the next run resumes there.
+   */
+  pending?: { verified: number; of: number };
 }
+
+/** Credits (and voids) of one counter in flight at once. */
+const CREDIT_CONCURRENCY = 8;
+/**
+ * Counters verified side by side per step, and per cursor write: 4 × 100 slots, one slot
+ * Query, one ledger BatchGetItem and a counter close each, then one conditional write.
+ */
+const COUNTERS_PER_STEP = 4;
 
 /**
  * Settles an expired packet: closes it to claims, seals shares taken by claims that never
  * recorded them, makes sure every recorded share was credited, refunds the rest exactly once.
+ * Incremental: work is done counter by counter (a packet of ≤ 100 shares is one counter), the
+ * progress is kept on the packet item, and `budget` is asked before each step and each credit,
+ * so a 10,000-share packet is settled over as many runs as it takes, each stopping cleanly.
  *
- * Timeline: [A] state → settling (conditional: only after expiry; from now on no claim can take
- * a share, so `claimed` is final) → [A′] > 100 shares: close every counter (each close returns
- * its final count; re-closing is harmless) → [B] void slots for taken-but-unrecorded indexes (a late
- * claim's slot put then fails and it answers PACKET_EXPIRED) → [C] credit any recorded slot
- * whose claim crashed before its credit → [D] refund total − Σ recorded shares to the sender
- * (opId `refund:<packet>`, at most once) → [E] state → settled, leave the due index.
- * A crash anywhere leaves the packet in `settling` and still due: the next sweep (or a
- * concurrent one) repeats A–E; every step is idempotent, so the refund happens exactly once.
+ * Timeline: [A] state → settling, cursor 0 (conditional: only after expiry; a re-run keeps the
+ * cursor; from now on no claim is accepted by the packet) → then per step of up to
+ * {@link COUNTERS_PER_STEP} counters from the cursor on:
+ *   [B] close each counter (> 100 shares; returns its final count, re-closing is harmless; a
+ *       single-counter packet was closed by A) — only then are its slots read;
+ *   [C] void its taken-but-unrecorded indexes (a late claim's slot put then fails and it
+ *       answers PACKET_EXPIRED);
+ *   [D] confirm its recorded shares' credits: one BatchGetItem of each claimer's ledger entry
+ *       at the slot's `seqHint` + 1 (where a claim's credit lands unless the claimer's ledger
+ *       moved meanwhile); an entry there with opId `claim:<packet>` is the credit. The others go
+ *       through `append`, which finds the credit after the hint or applies it, once;
+ *   [E] cursor += the step's counters, settleGranted += their granted shares (conditional on
+ *       the cursor read, so concurrent sweepers add each counter once; the last step skips it);
+ * → [F] refund total − settleGranted to the sender (opId `refund:<packet>`, at most once)
+ * → [G] state → settled, leave the due index.
+ * A crash (or a spent budget) anywhere leaves the packet `settling` and still due: the next run
+ * resumes at the stored cursor. A crash between D and E repeats that step: its voids are found,
+ * its credits confirmed by D's read, nothing applied twice. A crash between F and G repeats the
+ * last step and finds the refund by its opId: the amount is the same, Σ of the same final slots.
  */
-export async function settlePacket(d: Deps, packetId: string, nowMs: number): Promise<SettleResult> {
+export async function settlePacket(d: Deps, packetId: string, nowMs: number, budget: Budget = UNBOUNDED): Promise<SettleResult> {
   const pre = await d.packets.get(packetId);
   if (!pre || (pre.state !== 'active' && pre.state !== 'settling')) return { refunded: 0, settled: false };
-  const senderState = await d.wallets.state(pre.senderId);
-  const p = await d.packets.beginSettle(packetId, nowMs, senderState.seq);
+  // The refund's hint is read before the packet leaves `active`; a resumed run finds it stored.
+  const refundHint = pre.refundHint ?? (await d.wallets.state(pre.senderId)).seq;
+  const p = await d.packets.beginSettle(packetId, nowMs, refundHint);
   if (!p) return { refunded: 0, settled: false };
-  // A sharded packet's counters are closed one by one after [A]; each close returns that
-  // counter's final count. Until every one is closed a claim may still take from it — so the
-  // slots are read only after.
-  const counters = await d.packets.closeCounters(p);
-  let slots = await d.packets.slots(p);
-  const recorded = new Set(slots.map((s) => s.index));
+  const n = p.counters ?? 1;
   const at = iso(nowMs);
-  let voided = false;
-  for (const c of counters) {
-    for (let i = c.start; i < c.start + Math.min(c.claimed, c.size); i++) {
-      if (!recorded.has(i)) {
-        await d.packets.voidSlot(packetId, i, at);
-        voided = true;
-      }
+  let cursor: SettleCursor = { counter: p.settleCursor ?? 0, granted: p.settleGranted ?? 0 };
+  for (let steps = 0; cursor.counter < n; steps++) {
+    // The first step of a call only needs the run's budget: each slice moves the cursor.
+    if (!(steps === 0 ? budget.work() : budget.step())) return { refunded: 0, settled: false, pending: { verified: cursor.counter, of: n } };
+    const ks = Array.from({ length: Math.min(COUNTERS_PER_STEP, n - cursor.counter) }, (_, i) => cursor.counter + i);
+    const granted = await mapLimited(ks, ks.length, (k) => verifyCounter(d, p, k, at, budget));
+    if (granted.some((g) => g === undefined)) return { refunded: 0, settled: false, pending: { verified: cursor.counter, of: n } };
+    const next = { counter: cursor.counter + ks.length, granted: cursor.granted + granted.reduce<number>((a, g) => a + g!, 0) };
+    if (next.counter === n || (await d.packets.advanceSettle(packetId, cursor, next))) {
+      cursor = next;
+      continue;
     }
+    // Another sweeper moved the cursor first (or finished): go on from what it stored.
+    const now = await d.packets.get(packetId);
+    if (now?.state !== 'settling') return { refunded: 0, settled: false };
+    cursor = { counter: now.settleCursor ?? 0, granted: now.settleGranted ?? 0 };
   }
-  if (voided) slots = await d.packets.slots(p);
-  let granted = 0;
-  for (const s of slots) {
-    if (s.void) continue;
-    granted += s.amount;
-    await d.wallets.append(s.userId, s.seqHint, claimCredit(packetId, s));
-  }
-  const refund = p.total - granted;
+  const refund = p.total - cursor.granted;
   if (refund < 0) throw new Error(`settle: packet ${packetId} granted more than its total`);
   if (refund > 0) {
-    await d.wallets.append(p.senderId, p.refundHint ?? senderState.seq, {
+    await d.wallets.append(p.senderId, p.refundHint ?? refundHint, {
       opId: `refund:${packetId}`,
       type: 'refund_credit',
       amount: refund,
@@ -136,8 +176,43 @@ export async function settlePacket(d: Deps, packetId: string, nowMs: number): Pr
       at,
     });
   }
-  await d.packets.finishSettle(packetId, refund, at);
-  return { refunded: refund, settled: true };
+  const finished = await d.packets.finishSettle(packetId, refund, at);
+  return { refunded: refund, settled: finished !== undefined };
+}
+
+/**
+ * Steps B–D for counter `k`: its granted shares' sum once every one is verified credited, or
+ * undefined when the budget ran out first (what was done stays done).
+ */
+async function verifyCounter(d: Deps, p: PacketRecord, k: number, at: string, budget: Budget): Promise<Fen | undefined> {
+  const c = await d.packets.closeCounter(p, k);
+  let slots = await d.packets.counterSlots(p, k);
+  const recorded = new Set(slots.map((s) => s.index));
+  const missing: number[] = [];
+  for (let i = c.start; i < c.start + Math.min(c.claimed, c.size); i++) if (!recorded.has(i)) missing.push(i);
+  if (missing.length > 0) {
+    const voided = await mapLimited(missing, CREDIT_CONCURRENCY, async (i) => budget.work() && (await d.packets.voidSlot(p.id, i, at), true));
+    if (voided.includes(false)) return undefined;
+    slots = await d.packets.counterSlots(p, k);
+  }
+  const granted = slots.filter((s) => !s.void);
+  const unconfirmed = await unconfirmedCredits(d, p.id, granted);
+  const credited = await mapLimited(unconfirmed, CREDIT_CONCURRENCY, async (s) => budget.work() && (await d.wallets.append(s.userId, s.seqHint, claimCredit(p.id, s)), true));
+  if (credited.includes(false)) return undefined;
+  return granted.reduce((a, s) => a + s.amount, 0);
+}
+
+/**
+ * The slots whose credit is not at the claimer's ledger entry `seqHint` + 1 (one BatchGetItem
+ * per 100 slots; a counter's slots belong to distinct accounts, so no key repeats). Entries are
+ * never deleted, so a credit found there is final; the rest may sit further on, or be missing.
+ */
+async function unconfirmedCredits(d: Deps, packetId: string, slots: readonly SlotRecord[]): Promise<SlotRecord[]> {
+  if (slots.length === 0) return [];
+  const opId = claimCredit(packetId, slots[0]!).opId;
+  const found = await d.db.batchGet(slots.map((s) => Keys.ledgerEntry(s.userId, s.seqHint + 1)));
+  const credited = new Set(found.filter((it) => it.opId === opId).map((it) => it.userId as string));
+  return slots.filter((s) => !credited.has(s.userId));
 }
 
 /**

@@ -4,7 +4,7 @@ import { iso } from './context';
 import { log } from '../log';
 import { observeSweep } from './ops';
 import type { Deps } from './deps';
-import { completeTopup, completeTransfer, fundPacket, settlePacket } from './settlement';
+import { completeTopup, completeTransfer, fundPacket, settlePacket, type Budget, type SettleResult } from './settlement';
 import { completeCampaign } from './campaigns';
 
 export interface SweepReport {
@@ -21,18 +21,57 @@ export interface SweepReport {
   campaignsCompleted: number;
   campaignsCanceled: number;
   errors: number;
+  /** This run's budget (ms by its clock), if it had one. */
+  budgetMs?: number;
+  /** How long the run took by the budget's clock. */
+  elapsedMs: number;
+  /** Whether the budget ran out with work left (then `left` > 0). */
+  outOfBudget: boolean;
+  /** Due items this run did not finish: they stay due and the next run picks them up. */
+  left: number;
+  /** Packets of those left part-way through settlement: counters verified so far of all. */
+  settling: Array<{ packetId: string; verified: number; of: number }>;
+}
+
+/** What one run may spend. Without a budget a run goes on until nothing due is left. */
+export interface SweepOptions {
+  /** Time this run may take, in ms of `clock`. */
+  budgetMs?: number;
+  /** A monotonic clock in ms (default: performance.now); tests inject one they control. */
+  clock?: () => number;
 }
 
 const PAGE = 100;
 const CONCURRENCY = 8;
+/**
+ * Work starts only in the first 3/4 of the budget: the last quarter is for what is in flight
+ * then (at most one request, or one round of a packet's bounded credits, per worker) and the
+ * closing metric writes.
+ */
+const START_FRACTION = 0.75;
+/** A slice of the budget one item may take before it goes back to the end of the queue. */
+const SLICE_FRACTION = 0.125;
 
 /**
  * The refund sweeper and settlement step: everything in the due index (gsi1, sharded) whose
  * time has come — expired packets to refund, funding packets, transfers and top-ups a crash
  * left pending. Found by a Query per shard (never a scan, never TTL). Every action is
  * idempotent, so overlapping sweepers are safe: the work they share is done once.
+ *
+ * With a budget, the run is fair and bounded: items are taken in due order by
+ * {@link CONCURRENCY} workers; a packet settles for at most a slice of the budget, and if it is
+ * not done it goes back to the end of the queue (its progress is stored on the packet), so
+ * one 10,000-share packet at the head of the queue never holds up the refunds, transfers and
+ * top-ups behind it. No new work starts after 3/4 of the budget; what is not finished stays
+ * due and the report says how much.
  */
-export async function sweep(d: Deps, nowMs: number): Promise<SweepReport> {
+export async function sweep(d: Deps, nowMs: number, opts: SweepOptions = {}): Promise<SweepReport> {
+  const clock = opts.clock ?? (() => performance.now());
+  const started = clock();
+  const budgetMs = opts.budgetMs;
+  const stopAt = budgetMs === undefined ? Infinity : started + budgetMs * START_FRACTION;
+  const sliceMs = budgetMs === undefined ? Infinity : budgetMs * SLICE_FRACTION;
+  const more = () => clock() < stopAt;
   const report: SweepReport = {
     now: iso(nowMs),
     examined: 0,
@@ -46,8 +85,13 @@ export async function sweep(d: Deps, nowMs: number): Promise<SweepReport> {
     campaignsCompleted: 0,
     campaignsCanceled: 0,
     errors: 0,
+    ...(budgetMs !== undefined ? { budgetMs } : {}),
+    elapsedMs: 0,
+    outOfBudget: false,
+    left: 0,
+    settling: [],
   };
-  const due: Item[] = [];
+  const queue: Item[] = [];
   for (let shard = 0; shard < d.cfg.dueShards; shard++) {
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -58,17 +102,25 @@ export async function sweep(d: Deps, nowMs: number): Promise<SweepReport> {
         limit: PAGE,
         ...(startKey ? { startKey } : {}),
       });
-      due.push(...page.items);
+      queue.push(...page.items);
       startKey = page.lastKey;
     } while (startKey);
   }
-  report.examined = due.length;
-  let next = 0;
+  // Oldest due first, across shards (the sort key starts with the due time).
+  queue.sort((a, b) => (String(a.gsi1sk) < String(b.gsi1sk) ? -1 : String(a.gsi1sk) > String(b.gsi1sk) ? 1 : 0));
+  report.examined = queue.length;
+  const progress = new Map<string, { verified: number; of: number }>();
   const worker = async () => {
-    while (next < due.length) {
-      const item = due[next++]!;
+    while (queue.length > 0 && more()) {
+      const item = queue.shift()!;
+      const sliceEnd = clock() + sliceMs;
+      const slice: Budget = { step: () => more() && clock() < sliceEnd, work: more };
       try {
-        await handle(d, item, nowMs, report);
+        const pending = await handle(d, item, nowMs, report, slice);
+        if (pending) {
+          progress.set(item.pk, pending);
+          queue.push(item);
+        } else progress.delete(item.pk);
       } catch (err) {
         report.errors++;
         log('error', 'sweep item failed', { kind: refOfPk(item.pk)?.kind, error: err instanceof Error ? err.message : 'unknown' });
@@ -76,12 +128,17 @@ export async function sweep(d: Deps, nowMs: number): Promise<SweepReport> {
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  report.left = queue.length;
+  report.outOfBudget = queue.length > 0;
+  report.settling = [...progress].map(([pk, pr]) => ({ packetId: refOfPk(pk)?.id ?? '', ...pr }));
   // Refunds and the lag left behind (alarm: SweepLagSeconds > 300 s).
   await observeSweep(d, report.packetsRefunded, report.refunded, nowMs);
+  report.elapsedMs = Math.round(clock() - started);
   return report;
 }
 
-async function handle(d: Deps, item: Item, nowMs: number, report: SweepReport) {
+/** Handles one due item; for a packet the budget ran out on, its settlement progress. */
+async function handle(d: Deps, item: Item, nowMs: number, report: SweepReport, budget: Budget): Promise<SettleResult['pending']> {
   const ref = refOfPk(item.pk);
   if (!ref) return;
   if (ref.kind === 'packet') {
@@ -94,12 +151,13 @@ async function handle(d: Deps, item: Item, nowMs: number, report: SweepReport) {
       return;
     }
     if (p.state === 'active' || p.state === 'settling') {
-      const r = await settlePacket(d, ref.id, nowMs);
+      const r = await settlePacket(d, ref.id, nowMs, budget);
       if (r.settled) {
         report.packetsSettled++;
         if (r.refunded > 0) report.packetsRefunded++;
         report.refunded += r.refunded;
       }
+      return r.pending;
     }
     return;
   }

@@ -53,6 +53,12 @@ export interface PacketRecord {
   senderHint: number;
   feeHint: number;
   refundHint?: number;
+  /**
+   * Settlement's progress while `settling` (see PacketStore.advanceSettle): counters whose
+   * shares are all verified credited (or void), and the sum of the granted shares among them.
+   */
+  settleCursor?: number;
+  settleGranted?: Fen;
   refundedAmount?: Fen;
   settledAt?: string;
   /** 专属红包: the only account that may claim. */
@@ -112,6 +118,12 @@ export type TakeShareResult =
   | { kind: 'taken'; index: number; packet: PacketRecord; last: boolean; amount?: Fen }
   | { kind: 'refused'; packet: PacketRecord | undefined };
 
+/** Settlement's progress: counters [0, counter) verified, `granted` the Σ of their granted shares. */
+export interface SettleCursor {
+  counter: number;
+  granted: Fen;
+}
+
 /** What locates a packet's counters and slots: its id and share count (fixed at creation). */
 export type PacketRef = Pick<PacketRecord, 'id' | 'count'>;
 
@@ -150,10 +162,13 @@ export interface PacketStore {
   /** The packet's counters as read now (one for a packet of ≤ 100 shares: its own item). */
   counters(p: PacketRecord, consistent?: boolean): Promise<CounterState[]>;
   /**
-   * Closes every counter of a packet in `settling` so no claim can take a share any more, and
-   * returns their final state. For a single-counter packet `beginSettle` already closed it.
+   * Closes counter `k` of a packet in `settling` so no claim can take a share from it any more
+   * (re-closing is harmless) and returns its final state. A single-counter packet is closed by
+   * `beginSettle`: its state comes from `p` as `beginSettle` returned it.
    */
-  closeCounters(p: PacketRecord): Promise<CounterState[]>;
+  closeCounter(p: PacketRecord, k: number): Promise<CounterState>;
+  /** The slots of counter `k` (one partition, one Query page: ≤ 100 small items). */
+  counterSlots(p: PacketRef, k: number): Promise<SlotRecord[]>;
   /**
    * Writes packets with their shares in batches (BatchWriteItem, unconditional): for campaigns,
    * whose packets are deterministic so a re-write is identical. Only for packets not yet
@@ -185,13 +200,19 @@ export interface PacketStore {
    */
   slotOf(p: PacketRef, userId: string, opts?: { thorough?: boolean }): Promise<SlotRecord | undefined>;
   beginSettle(id: string, nowMs: number, refundHint: number): Promise<PacketRecord | undefined>;
+  /**
+   * Moves settlement's cursor from `from` to `to` if the packet is still `settling` with its
+   * cursor at `from.counter` (so concurrent sweepers add each counter's shares once). The
+   * packet item as written, or undefined when another writer moved it first.
+   */
+  advanceSettle(id: string, from: SettleCursor, to: SettleCursor): Promise<PacketRecord | undefined>;
   finishSettle(id: string, refunded: Fen, at: string): Promise<PacketRecord | undefined>;
   listSent(userId: string, limit: number, startKey?: Record<string, unknown>): Promise<{ ids: string[]; lastKey?: Record<string, unknown> }>;
 }
 
 const PACKET_FIELDS = [
   'id', 'senderId', 'senderName', 'total', 'count', 'mode', 'greeting', 'scene', 'fee', 'state', 'claimed',
-  'createdAt', 'expiresAt', 'expiresAtMs', 'codeValidity', 'senderHint', 'feeHint', 'refundHint', 'refundedAmount', 'settledAt',
+  'createdAt', 'expiresAt', 'expiresAtMs', 'codeValidity', 'senderHint', 'feeHint', 'refundHint', 'settleCursor', 'settleGranted', 'refundedAmount', 'settledAt',
   'recipientId', 'recipientName', 'campaignId', 'counters',
 ] as const;
 
@@ -254,7 +275,7 @@ const fullCounters = new Map<string, Set<number>>();
 /** Takes of unknown outcome a single-counter claim tries again before it fails (see takeShare). */
 const UNKNOWN_TAKE_RETRIES = 3;
 
-/** Counter items written or closed at once (creation and settlement, not the claim path). */
+/** Counter items written, or counters' slot partitions read, at once (creation, whole-packet reads; not the claim path). */
 const COUNTER_WRITE_CONCURRENCY = 10;
 
 function toCounter(it: Item): CounterState {
@@ -302,17 +323,19 @@ export class DynamoPacketStore implements PacketStore {
     return found;
   }
 
-  async closeCounters(p: PacketRecord): Promise<CounterState[]> {
-    if (!p.counters) return this.counters(p);
-    return mapLimited(
-      Array.from({ length: p.counters }, (_, k) => k),
-      COUNTER_WRITE_CONCURRENCY,
-      async (k) => {
-        const it = await this.db.update(Keys.shareCounter(p.id, k), 'SET closed = :t', { condition: 'attribute_exists(pk)', values: { ':t': true } });
-        if (!it) throw new Error(`packets: counter ${k} of ${p.id} missing`);
-        return toCounter(it);
-      },
-    );
+  async closeCounter(p: PacketRecord, k: number): Promise<CounterState> {
+    if (!p.counters) {
+      if (p.state === 'active') throw new Error(`packets: ${p.id} is still active`);
+      return { counter: 0, start: 0, size: p.count, claimed: p.claimed, closed: true };
+    }
+    const it = await this.db.update(Keys.shareCounter(p.id, k), 'SET closed = :t', { condition: 'attribute_exists(pk)', values: { ':t': true } });
+    if (!it) throw new Error(`packets: counter ${k} of ${p.id} missing`);
+    return toCounter(it);
+  }
+
+  async counterSlots(p: PacketRef, k: number): Promise<SlotRecord[]> {
+    const items = await queryAll(this.db, { keyCondition: 'pk = :pk', values: { ':pk': Keys.slotsPk(p.id, k) }, consistent: true });
+    return items.map(toSlot);
   }
 
   async recent(id: string) {
@@ -600,13 +623,30 @@ export class DynamoPacketStore implements PacketStore {
     return mine[0] ? toSlot(mine[0]) : undefined;
   }
 
-  /** Closes an expired packet to claims; re-entrant so a crashed sweeper's work is resumed. */
+  /**
+   * Closes an expired packet to claims; re-entrant so a crashed sweeper's work is resumed. The
+   * first call starts the settle cursor at 0; later ones keep it where it is.
+   */
   async beginSettle(id: string, nowMs: number, refundHint: number) {
     return toPacket(
-      await this.db.update(Keys.packet(id), 'SET #s = :settling, refundHint = if_not_exists(refundHint, :hint)', {
-        condition: '#s IN (:active, :settling) AND expiresAtMs <= :now',
+      await this.db.update(
+        Keys.packet(id),
+        'SET #s = :settling, refundHint = if_not_exists(refundHint, :hint), settleCursor = if_not_exists(settleCursor, :zero), settleGranted = if_not_exists(settleGranted, :zero)',
+        {
+          condition: '#s IN (:active, :settling) AND expiresAtMs <= :now',
+          names: { '#s': 'state' },
+          values: { ':settling': 'settling', ':active': 'active', ':hint': refundHint, ':now': nowMs, ':zero': 0 },
+        },
+      ),
+    );
+  }
+
+  async advanceSettle(id: string, from: SettleCursor, to: SettleCursor) {
+    return toPacket(
+      await this.db.update(Keys.packet(id), 'SET settleCursor = :to, settleGranted = :granted', {
+        condition: '#s = :settling AND settleCursor = :from AND settleGranted = :fromGranted',
         names: { '#s': 'state' },
-        values: { ':settling': 'settling', ':active': 'active', ':hint': refundHint, ':now': nowMs },
+        values: { ':settling': 'settling', ':from': from.counter, ':fromGranted': from.granted, ':to': to.counter, ':granted': to.granted },
       }),
     );
   }
