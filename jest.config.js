@@ -19,6 +19,7 @@ const server = {
   transformIgnorePatterns: ['/node_modules/(?!opencc-js/)'],
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/table-per-file.ts'],
   testTimeout: 60000,
 };
 

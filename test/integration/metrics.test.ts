@@ -2,7 +2,7 @@
  * Metrics and live figures: the EMF lines a flow emits (what CloudWatch and the alarms read),
  * and the per-minute operator figures (functions/src/app/ops.ts) behind GET /v1/admin/ops.
  */
-import { ensureMetricsTable } from '../helpers/metrics-on';
+import '../helpers/metrics-on';
 import { buildDeps } from '../../functions/src/app/deps';
 import { loadConfig } from '../../functions/src/config';
 import { OpsAggregator, figures, oldestDueAgeSeconds, opsFigures } from '../../functions/src/app/ops';
@@ -11,7 +11,7 @@ import type { Db } from '../../functions/src/store/db';
 import { sweep } from '../../functions/src/app/sweeper';
 import { Clock, baseDb, idem, login, makeApi, sendPacket, testDeps, topup } from '../helpers/app';
 
-// The file's own table (helpers/metrics-on.ts): its sweeps and sweep lag see only its packets.
+// The file's own table (helpers/table-per-file.ts): its sweeps and sweep lag see only its packets.
 const clock = new Clock(Date.parse('2025-07-01T04:00:00Z'));
 const d = testDeps({ clock });
 const api = makeApi(d);
@@ -20,7 +20,6 @@ const api = makeApi(d);
 const out: string[] = [];
 const write = process.stdout.write.bind(process.stdout);
 beforeAll(async () => {
-  await ensureMetricsTable();
   process.stdout.write = ((chunk: unknown) => {
     out.push(...String(chunk).split('\n').filter((l) => l.trim()));
     return true;
