@@ -18,7 +18,8 @@ import { dayKeyUtc8 } from '../../functions/src/domain/money';
 import type { Mismatch } from '../../functions/src/domain/reconcile';
 import type { DynamoWalletStore } from '../../functions/src/store/ledger';
 import { DynamoReconcileStore, type ReconcileReport } from '../../functions/src/store/reconcile';
-import { Keys, OpsKeys } from '../../functions/src/store/keys';
+import { Attr, Keys, OpsKeys } from '../../functions/src/store/keys';
+import type { Deps } from '../../functions/src/app/deps';
 import { Clock, idem, login, makeApi, sendPacket, testDeps, topup, type Api, type TestUser } from '../helpers/app';
 
 const MINUTE = 60_000;
@@ -52,6 +53,21 @@ async function world(api: Api, users: number, fund: number, enterprise = 0): Pro
 const scopeOf = (w: World) => ({ accounts: w.users.map((u) => u.userId), packets: [...w.packets] });
 const has = (r: ReconcileReport, kind: Mismatch['kind'], id: string) => r.listed.some((m) => m.kind === kind && m.id === id);
 const conserved = (r: ReconcileReport) => r.balances + r.escrow + r.inTransit === r.topups;
+
+/** Partition keys that hold money: ledgers, packets and their parts, transfers, top-ups, campaigns, replays. */
+const MONEY_PK = /^(LEDGER|PKT|SLOTS|CNTR|CLAIM|FWD|XFER|TOPUP|CAMP|IDEM|ACCT)#/;
+
+/** The pk of every item whose TTL attribute is a number — what the table's TTL would delete. */
+async function expiringPks(d: Deps): Promise<string[]> {
+  const out: string[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await d.db.scan({ projection: 'pk', filter: 'attribute_type(#ttl, :n)', names: { '#ttl': Attr.ttl }, values: { ':n': 'N' }, ...(startKey ? { startKey } : {}) });
+    out.push(...page.items.map((it) => it.pk));
+    startKey = page.lastKey;
+  } while (startKey);
+  return out;
+}
 
 describe('reconciliation', () => {
   test('a busy history — 1,040 packets, 3,000+ claims, fees, transfers, refunds — reconciles with no mismatch', async () => {
@@ -120,6 +136,29 @@ describe('reconciliation', () => {
     expect(conserved(report)).toBe(true);
     expect(report.itemsRead).toBeGreaterThan(report.checked.ledgerEntries + report.checked.slots);
   }, 300_000); // ~45 s alone; CI runs it beside other suites on 2 cores
+
+  test('money never expires: after top-ups, fees, claims, transfers, a refund and a campaign, no money item carries the TTL attribute', async () => {
+    const clock = new Clock(Date.parse('2027-06-03T02:00:00Z'));
+    const d = testDeps({ clock });
+    const api = makeApi(d);
+    const w = await world(api, 4, 50_000, 1);
+    const [co, a, b, c] = w.users as [TestUser, TestUser, TestUser, TestUser];
+    const sent = await sendPacket(api, co, { total: 1_000, count: 3, mode: 'lucky', ttlSeconds: 60 });
+    expect(sent.fee).toBeGreaterThan(0);
+    w.packets.push(sent.packet.id);
+    for (const u of [a, b]) expect((await api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } })).status).toBe(200);
+    const code = (await api('GET', '/v1/receive-code', { token: c.token })).body.code as string;
+    expect((await api('POST', '/v1/transfers', { token: a.token, idem: idem(), body: { code, amount: 150 } })).status).toBe(201);
+    const camp = await api('POST', '/v1/campaigns', { token: co.token, idem: idem(), body: { name: '到期检查', quantity: 2, packet: { total: 200, count: 2, mode: 'equal' } } });
+    expect(camp.status).toBe(201);
+    clock.advance(2 * MINUTE);
+    expect((await settlePacket(d, sent.packet.id, clock.t)).refunded).toBeGreaterThan(0);
+    // TTL deletes by the audit store's attribute: nothing that holds money may carry it (the
+    // whole shared table — every file's money items); audit records do carry it.
+    const expiring = await expiringPks(d);
+    expect(expiring.filter((pk) => MONEY_PK.test(pk))).toEqual([]);
+    expect(expiring).toEqual(expect.arrayContaining(w.users.map((u) => `AUDIT#${u.userId}`)));
+  }, 120_000); // ~45 s alone; CI runs it beside other suites on 2 cores
 
   test('finds an edited balance, a deleted entry, a duplicated claim (two forms) and an unrefunded expired packet — by id, with an ops event each, repairing nothing', async () => {
     const clock = new Clock(Date.parse('2027-06-02T03:00:00Z'));
