@@ -183,6 +183,17 @@ export const OpsKeys = {
   minuteSk: (minuteIso: string, instance: string) => `${minuteIso}#${instance}`,
 } as const;
 
+/**
+ * The platform fee account's ledgers (account ids, each under its own `LEDGER#<id>`). Fees are
+ * spread over shard accounts `platform-fees#<k>` so fee-bearing sends do not all append to one
+ * ledger item; `platform-fees` is the single account of before the shards (still read, never
+ * written for new packets).
+ */
+export const FeeAccounts = {
+  legacy: 'platform-fees',
+  shard: (k: number) => `platform-fees#${k}`,
+} as const;
+
 /** The hash-chained audit log (store/audit.ts): one partition per account, dense seq. */
 export const AuditKeys = {
   pk: (accountId: string) => `AUDIT#${accountId}`,
