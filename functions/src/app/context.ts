@@ -12,6 +12,8 @@ export interface Principal {
   via?: 'session' | 'api-key';
   /** API keys: what the key may do. */
   scope?: 'basic' | 'full';
+  /** Sessions: the device the session logged in from (signed into its token). */
+  deviceId?: string;
 }
 
 /** A use case's answer: the HTTP status it maps to and the JSON body. */
