@@ -137,7 +137,7 @@ describe('reconciliation', () => {
     expect(report.itemsRead).toBeGreaterThan(report.checked.ledgerEntries + report.checked.slots);
   }, 300_000); // ~45 s alone; CI runs it beside other suites on 2 cores
 
-  test('money never expires: after top-ups, fees, claims, transfers, a refund and a campaign, no money item carries the TTL attribute', async () => {
+  test('money never expires: after top-ups, fees, claims, transfers, a refund and a campaign, the world reconciles (fees on their shards) and no money item carries the TTL attribute', async () => {
     const clock = new Clock(Date.parse('2027-06-03T02:00:00Z'));
     const d = testDeps({ clock });
     const api = makeApi(d);
@@ -153,6 +153,13 @@ describe('reconciliation', () => {
     expect(camp.status).toBe(201);
     clock.advance(2 * MINUTE);
     expect((await settlePacket(d, sent.packet.id, clock.t)).refunded).toBeGreaterThan(0);
+    // The fees sit on fee-ledger shards: reconciliation sums them, and the world balances.
+    clock.advance(2 * MINUTE);
+    const campaignPackets = (camp.body.packets as Array<{ id: string }>).map((p) => p.id);
+    const report = await reconcile(d, { scope: { accounts: w.users.map((u) => u.userId), packets: [...w.packets, ...campaignPackets], campaigns: [camp.body.campaignId] }, save: false });
+    expect(report.listed).toEqual([]);
+    expect(report.inTransitBy.fees).toBe(0);
+    expect(conserved(report)).toBe(true);
     // TTL deletes by the audit store's attribute: nothing that holds money may carry it (the
     // whole shared table — every file's money items); audit records do carry it.
     const expiring = await expiringPks(d);
