@@ -115,6 +115,12 @@ describe('fees', () => {
     // 24 ids over 16 shards land on several ledgers (all on one would be a 16^-23 chance).
     expect(new Set(entries.map((e) => e.account)).size).toBeGreaterThan(1);
     expect(FEE_ACCOUNTS).toHaveLength(FEE_SHARDS + 1);
+    // Support reads a fee shard's ledger like any account's (the id carries `#<k>`).
+    const support = await login(api, { roles: ['support'] });
+    const shard = entries[0]!.account;
+    const log = await api('GET', '/v1/audit', { token: support.token, query: { userId: shard } });
+    expect(log.status).toBe(200);
+    expect((log.body.items as Array<{ source: string; type: string }>).some((i) => i.source === 'ledger' && i.type === 'fee')).toBe(true);
     expect(await violations(d, { users: [sender.userId], packets: sent.map((s) => s.id), topups: 1_000_000, feeAccounts: FEE_ACCOUNTS })).toEqual([]);
   }, 60_000);
 });
