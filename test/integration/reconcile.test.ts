@@ -3,7 +3,7 @@
  *
  * The table is shared with test files running in parallel, some of which break data on purpose
  * (crash points, ledger and audit tampering). So the first three tests reconcile a closed world
- * of their own (`scope`: its accounts and packets; the shared fee account counts only the
+ * of their own (`scope`: its accounts and packets; the shared fee ledgers count only the
  * world's fees) — the same code as the hourly run apart from the discovery Scan — and the last
  * one runs over the whole table and asserts only about what it created. Clocks are set in 2027,
  * far from the times other files sweep at; expired packets are settled with `settlePacket`, the
@@ -12,6 +12,7 @@
  */
 import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { reconcile } from '../../functions/src/app/reconcile';
+import { FEE_ACCOUNTS } from '../../functions/src/app/context';
 import { settlePacket } from '../../functions/src/app/settlement';
 import { ledgerEntryHash } from '../../functions/src/domain/ledger-chain';
 import { dayKeyUtc8 } from '../../functions/src/domain/money';
@@ -124,10 +125,11 @@ describe('reconciliation', () => {
     const report = await reconcile(d, { scope: scopeOf(w) });
     expect(report.listed).toEqual([]);
     expect(report).toMatchObject({ ok: true, mismatches: 0, scope: 'scoped', staleShares: 0 });
-    expect(report.checked).toMatchObject({ accounts: 41, packets: 1_040, transfers: 60, topups: 40, packetsLookedUp: 0, entriesAfterCutoff: 0 });
+    // The world's 40 accounts and every fee ledger (the shards and the old single one).
+    expect(report.checked).toMatchObject({ accounts: 40 + FEE_ACCOUNTS.length, packets: 1_040, transfers: 60, topups: 40, packetsLookedUp: 0, entriesAfterCutoff: 0 });
     expect(report.checked.slots).toBe(ok);
     // Every entry of the world: 40 top-ups, 1,040 debits, the claims, 60 × 2 transfer sides, the
-    // refunds, and this world's fee credits in the shared fee account (read whole).
+    // refunds, and this world's fee credits in the shared fee ledgers (read whole).
     expect(report.checked.ledgerEntries).toBeGreaterThan(40 + 1_040 + ok + 120 + refunds);
     expect(report.topups).toBe(40 * 90_000);
     expect(report.inTransit).toBe(0);
