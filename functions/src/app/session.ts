@@ -141,7 +141,6 @@ export function isStaffAccess(access: readonly string[]): boolean {
   return access.some(isStaffRole);
 }
 
-
 /**
  * The device a request's risk rules run on. A session is bound to the device it logged in from:
  * a request naming another device is refused (a token carried to another device, or a client
