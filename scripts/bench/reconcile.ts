@@ -11,7 +11,7 @@
  */
 import { seededRandom } from '../../test/helpers/prng';
 import { reconcile } from '../../functions/src/app/reconcile';
-import { FEE_ACCOUNT } from '../../functions/src/app/context';
+import { feeAccountFor } from '../../functions/src/app/context';
 import { LEDGER_GENESIS, ledgerEntryHash } from '../../functions/src/domain/ledger-chain';
 import { DynamoDb, type Item } from '../../functions/src/store/db';
 import { Keys } from '../../functions/src/store/keys';
@@ -60,7 +60,7 @@ export function generateHistory(targetEntries: number, seed = 20_261_128): { ite
   const iso = (ms: number) => new Date(ms).toISOString();
   const users = Math.max(50, Math.round(targetEntries / 100));
   const userIds = Array.from({ length: users }, (_, i) => `ub${String(i).padStart(7, '0')}`);
-  const ledgers = new Map<string, Move[]>([[FEE_ACCOUNT, []]]);
+  const ledgers = new Map<string, Move[]>();
   const move = (u: string, m: Move) => {
     let l = ledgers.get(u);
     if (!l) ledgers.set(u, (l = []));
@@ -106,7 +106,7 @@ export function generateHistory(targetEntries: number, seed = 20_261_128): { ite
     move(sender, { atMs: createdMs, opId: `pkt:${id}`, type: 'packet_debit', amount: -(total + fee), fee, ref: id, packetId: id });
     entries++;
     if (fee > 0) {
-      move(FEE_ACCOUNT, { atMs: createdMs, opId: `fee:${id}`, type: 'fee', amount: fee, ref: id, packetId: id });
+      move(feeAccountFor(id), { atMs: createdMs, opId: `fee:${id}`, type: 'fee', amount: fee, ref: id, packetId: id });
       entries++;
     }
     const claimed = rnd(Math.ceil(count / 2), count);
@@ -135,7 +135,7 @@ export function generateHistory(targetEntries: number, seed = 20_261_128): { ite
       ...Keys.packet(id),
       id, senderId: sender, senderName: sender, total, count, mode: 'equal', greeting: '恭喜发财', scene: 'group', fee,
       state: settled ? 'settled' : 'active', claimed, createdAt: iso(createdMs), expiresAt: iso(expiresMs), expiresAtMs: expiresMs,
-      codeValidity: 120, senderHint: 0, feeHint: 0,
+      codeValidity: 120, senderHint: 0, feeHint: 0, ...(fee > 0 ? { feeAccount: feeAccountFor(id) } : {}),
       ...(settled ? { refundedAmount: refund, settledAt: iso(settledAtMs) } : Keys.due(0, iso(expiresMs), id)),
       ...Keys.sent(sender, `${iso(createdMs)}#${id}`),
     });

@@ -101,9 +101,13 @@ export interface TestUser {
   name: string;
 }
 
-export async function login(api: Api, opts: { name?: string; tier?: string; roles?: string[] } = {}): Promise<TestUser> {
+/** A dev login; `device`: the x-device-id it logs in from (the session is bound to it). */
+export async function login(api: Api, opts: { name?: string; tier?: string; roles?: string[]; device?: string } = {}): Promise<TestUser> {
   const devUser = uniq();
-  const r = await api('POST', '/v1/session', { body: { devUser, name: opts.name ?? devUser, ...(opts.tier ? { tier: opts.tier } : {}), ...(opts.roles ? { roles: opts.roles } : {}) } });
+  const r = await api('POST', '/v1/session', {
+    body: { devUser, name: opts.name ?? devUser, ...(opts.tier ? { tier: opts.tier } : {}), ...(opts.roles ? { roles: opts.roles } : {}) },
+    ...(opts.device ? { headers: { 'x-device-id': opts.device } } : {}),
+  });
   if (r.status !== 200) throw new Error(`login failed ${r.status} ${JSON.stringify(r.body)}`);
   return { token: r.body.token, userId: r.body.userId, name: r.body.name };
 }

@@ -5,6 +5,7 @@ import { queryAll } from '../../functions/src/store/db';
 import { Keys, parseSeqKey } from '../../functions/src/store/keys';
 import { verifyLedgerChain } from '../../functions/src/domain/ledger-chain';
 import type { DynamoWalletStore } from '../../functions/src/store/ledger';
+import { FEE_ACCOUNTS } from '../../functions/src/app/context';
 
 type Row = { seq: number; opId: string; type: string; amount: number; balance: number };
 const toRow = (e: Row): Row => ({ seq: e.seq, opId: e.opId, type: e.type, amount: e.amount, balance: e.balance });
@@ -15,13 +16,25 @@ export async function ledgerOf(d: Deps, userId: string): Promise<Row[]> {
   return items.map((it) => ({ seq: parseSeqKey(it.sk), opId: it.opId as string, type: it.type as string, amount: it.amount as number, balance: it.balance as number }));
 }
 
+/** Every entry of the fee ledgers (all shards and the old single account), tagged with its ledger. */
+export async function feeLedger(d: Deps, accounts: readonly string[] = FEE_ACCOUNTS) {
+  const all = await Promise.all(accounts.map(async (account) => (await ledgerOf(d, account)).map((e) => ({ ...e, account }))));
+  return all.flat();
+}
+
+/** The platform's fee balance: Σ over the fee ledgers of each one's last balance. */
+export async function feeBalance(d: Deps): Promise<number> {
+  const tails = await Promise.all(FEE_ACCOUNTS.map(async (a) => (await ledgerOf(d, a)).at(-1)?.balance ?? 0));
+  return tails.reduce((a, b) => a + b, 0);
+}
+
 /**
  * Checks SPEC §8 over a closed world of accounts and packets and returns a list of violations
  * (empty when all hold): dense ledgers whose balances chain, one entry per operation, no
  * negative balance; one share per account per packet; Σ recorded shares ≤ total and, once
  * settled, refund = total − Σ recorded shares; conservation: balances + escrow = top-ups.
  */
-export async function violations(d: Deps, world: { users: string[]; packets: string[]; topups?: number; feeAccount?: string; campaigns?: string[] }) {
+export async function violations(d: Deps, world: { users: string[]; packets: string[]; topups?: number; feeAccounts?: readonly string[]; campaigns?: string[] }) {
   const out: string[] = [];
   let balances = 0;
   let toppedUp = 0;
@@ -49,10 +62,11 @@ export async function violations(d: Deps, world: { users: string[]; packets: str
     });
     balances += prev;
   }
-  if (world.feeAccount) {
-    // The fee account is shared by every test: count only this world's fee entries.
+  if (world.feeAccounts) {
+    // The fee ledgers are shared by every test: count only this world's fee entries, summed
+    // over every shard (a fee on two shards is applied twice).
     const mine = new Set([...world.packets.map((id) => `fee:${id}`), ...(world.campaigns ?? []).map((id) => `fee:camp:${id}`)]);
-    const fees = (await ledgerOf(d, world.feeAccount)).filter((e) => mine.has(e.opId));
+    const fees = (await feeLedger(d, world.feeAccounts)).filter((e) => mine.has(e.opId));
     if (new Set(fees.map((e) => e.opId)).size !== fees.length) out.push('fee account: a fee applied twice');
     balances += fees.reduce((a, e) => a + e.amount, 0);
   }

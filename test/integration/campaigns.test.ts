@@ -2,7 +2,7 @@
  * Campaigns: many packets in one call, one debit for all (totals + fees), idempotent as a whole,
  * crash-safe (a retry rebuilds exactly the missing packets), statistics and the CSV export.
  */
-import { FEE_ACCOUNT } from '../../functions/src/app/context';
+import { FEE_ACCOUNTS, feeAccountFor } from '../../functions/src/app/context';
 import { settlePacket } from '../../functions/src/app/settlement';
 import { sweep } from '../../functions/src/app/sweeper';
 import { reconcile } from '../../functions/src/app/reconcile';
@@ -11,7 +11,7 @@ import { feeFor } from '../../functions/src/domain/money';
 import { derivedId } from '../../functions/src/domain/ids';
 import { Keys } from '../../functions/src/store/keys';
 import { Clock, baseDb, idem, login, makeApi, testDeps, topup } from '../helpers/app';
-import { ledgerOf, violations } from '../helpers/invariants';
+import { feeLedger, ledgerOf, violations } from '../helpers/invariants';
 
 // Its own era: no other test file's global sweep reaches these packets.
 const clock = new Clock(Date.parse('2027-09-01T02:00:00Z'));
@@ -33,7 +33,8 @@ describe('campaigns', () => {
     // One ledger entry for the whole campaign, one fee credit.
     const entries = (await ledgerOf(d, co.userId)).filter((e) => e.type === 'packet_debit');
     expect(entries).toEqual([expect.objectContaining({ opId: `camp:${r.body.campaignId}`, amount: -60 * (300 + fee) })]);
-    expect((await ledgerOf(d, FEE_ACCOUNT)).filter((e) => e.opId === `fee:camp:${r.body.campaignId}`).map((e) => e.amount)).toEqual([60 * fee]);
+    // Credited once, on the campaign's own fee shard.
+    expect((await feeLedger(d)).filter((e) => e.opId === `fee:camp:${r.body.campaignId}`).map((e) => [e.account, e.amount])).toEqual([[feeAccountFor(r.body.campaignId), 60 * fee]]);
     // Replay: the same answer; another body under the same key: 409.
     const again = await api('POST', '/v1/campaigns', { token: co.token, idem: key, body: body(60) });
     expect(again.body).toEqual(r.body);
@@ -75,7 +76,7 @@ describe('campaigns', () => {
     const after = await api('GET', `/v1/campaigns/${r.body.campaignId}`, { token: (await login(api)).token });
     expect(after.status).toBe(403); // personal accounts have no campaigns at all
     const claimed = 0;
-    const v = await violations(d, { users: [co.userId, ...users.map((u) => u.userId)], packets: ids, topups: 100_000, feeAccount: FEE_ACCOUNT, campaigns: [r.body.campaignId] });
+    const v = await violations(d, { users: [co.userId, ...users.map((u) => u.userId)], packets: ids, topups: 100_000, feeAccounts: FEE_ACCOUNTS, campaigns: [r.body.campaignId] });
     expect(v).toEqual([]);
     const coBalance = (await d.wallets.state(co.userId)).balance;
     const claimedSum = (await Promise.all(users.map((u) => d.wallets.state(u.userId)))).reduce((a, w) => a + w.balance, claimed);
@@ -189,7 +190,7 @@ describe('campaigns', () => {
     for (const x of r.body.packets) await settlePacket(d, x.id, clock.now());
     const settled = (await d.packets.get(first.id))!;
     expect(settled).toMatchObject({ state: 'settled', claimed: 30, refundedAmount: 25_000 - stats.body.claimedAmount });
-    expect(await violations(d, { users: [co.userId, ...users.map((u) => u.userId)], packets: r.body.packets.map((x: { id: string }) => x.id), feeAccount: FEE_ACCOUNT, campaigns: [r.body.campaignId] })).toEqual([]);
+    expect(await violations(d, { users: [co.userId, ...users.map((u) => u.userId)], packets: r.body.packets.map((x: { id: string }) => x.id), feeAccounts: FEE_ACCOUNTS, campaigns: [r.body.campaignId] })).toEqual([]);
   }, 60_000);
 
   test('the split source is deterministic per seed and label, and differs across labels', () => {

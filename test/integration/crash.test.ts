@@ -4,7 +4,7 @@ import { claim, CLAIM_TAKEOVER_MS } from '../../functions/src/app/claims';
 import { transfer, receiveCode } from '../../functions/src/app/transfers';
 import { topup as topupUseCase } from '../../functions/src/app/wallet';
 import { sweep } from '../../functions/src/app/sweeper';
-import { FEE_ACCOUNT } from '../../functions/src/app/context';
+import { FEE_ACCOUNTS } from '../../functions/src/app/context';
 import { derivedId } from '../../functions/src/domain/ids';
 import type { WriteInfo } from '../../functions/src/store/db';
 import { Clock, baseDb, idem, login, makeApi, testDeps, topup, type TestUser } from '../helpers/app';
@@ -201,7 +201,7 @@ describe.each(flows)('crash points: $name', (flow) => {
           packets: world.packets,
           // A top-up that crashed and was never retried may or may not have happened.
           ...(flow.name === 'top-up' ? {} : { topups: world.topups }),
-          ...(flow.name.startsWith('create') || world.fees === true ? { feeAccount: FEE_ACCOUNT } : {}),
+          ...(flow.name.startsWith('create') || world.fees === true ? { feeAccounts: FEE_ACCOUNTS } : {}),
         });
         for (const msg of v) failures.push(`${flow.name} k=${k} ${when} retry=${retry} (seed ${seed}): ${msg}`);
       }

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { loadConfig } from '../../functions/src/config';
 import { HttpCode2Session } from '../../functions/src/app/ports';
-import { Clock, baseDb, idem, login, makeApi, sendPacket, testDeps, topup } from '../helpers/app';
+import { ROLE_CACHE_MS, resetRoleCache } from '../../functions/src/app/session';
+import { Clock, baseDb, idem, login, makeApi, sendPacket, testDeps, topup, uniq } from '../helpers/app';
 
 const clock = new Clock(Date.parse('2026-11-28T04:00:00Z'));
 let writes = 0;
@@ -47,6 +48,49 @@ describe('error codes and authorization', () => {
     const cursor = Buffer.from(JSON.stringify({ pk: `LEDGER#${alice.userId}`, sk: '000000000009' })).toString('base64url');
     expectError(await api('GET', '/v1/wallet/ledger', { token: bob.token, query: { cursor } }), 400, 'VALIDATION_FAILED');
     expect((await api('GET', '/v1/wallet/ledger', { token: bob.token })).body.entries).toEqual([]);
+  });
+
+  test('staff roles removed in the account store are refused within the role cache window, while the token stays valid', async () => {
+    const devUser = uniq();
+    const staff = await api('POST', '/v1/session', { body: { devUser, roles: ['admin', 'support'] } });
+    expect(staff.status).toBe(200);
+    const token = staff.body.token as string;
+    const other = await login(api);
+    expect((await api('GET', '/v1/admin/blacklist', { token })).status).toBe(200);
+    expect((await api('GET', `/v1/admin/accounts/${other.userId}`, { token })).status).toBe(200);
+    expect((await api('GET', '/v1/audit', { token, query: { userId: other.userId } })).status).toBe(200);
+    // The roles are taken away in the store (a dev login of the same account without them
+    // overwrites its roles); the old token still claims admin and support.
+    expect((await api('POST', '/v1/session', { body: { devUser } })).body.roles).toEqual(['user']);
+    clock.advance(ROLE_CACHE_MS);
+    expectError(await api('GET', '/v1/admin/blacklist', { token }), 403, 'FORBIDDEN');
+    expectError(await api('GET', `/v1/admin/accounts/${other.userId}`, { token }), 403, 'FORBIDDEN');
+    expectError(await api('POST', '/v1/admin/sweep', { token, body: {} }), 403, 'FORBIDDEN');
+    expectError(await api('GET', '/v1/risk/events', { token }), 403, 'FORBIDDEN');
+    expectError(await api('GET', '/v1/audit', { token, query: { userId: other.userId } }), 403, 'FORBIDDEN');
+    // The token itself is still valid: the account's own routes answer.
+    expect((await api('GET', '/v1/wallet', { token })).status).toBe(200);
+    expect((await api('GET', '/v1/audit', { token })).status).toBe(200);
+    // A role granted again counts once the cache is gone (here: reset, as a new process would be).
+    await d.accounts.upsert({ userId: staff.body.userId, name: devUser, tier: 'personal', roles: ['user', 'risk'], settings: {}, createdAt: new Date(clock.t).toISOString() }, true);
+    resetRoleCache();
+    expect((await api('GET', '/v1/risk/events', { token })).status).toBe(200);
+    expect((await api('GET', '/v1/admin/blacklist', { token })).status).toBe(200);
+    expectError(await api('GET', `/v1/admin/accounts/${other.userId}`, { token }), 403, 'FORBIDDEN');
+  });
+
+  test('a session token is bound to its stage: refused on another stage sharing SESSION_SECRET', async () => {
+    const u = await login(api);
+    expect((await api('GET', '/v1/wallet', { token: u.token })).status).toBe(200);
+    const cfg = loadConfig();
+    const sandbox = makeApi({ ...testDeps({ clock }), cfg: { ...cfg, stage: 'sandbox' as const } });
+    expect(sandbox === api).toBe(false);
+    expectError(await sandbox('GET', '/v1/wallet', { token: u.token }), 401, 'UNAUTHENTICATED');
+    // The same secret signs sandbox's own tokens, which the test stage refuses in turn.
+    const s = await sandbox('POST', '/v1/session', { body: { devUser: uniq() } });
+    expect(s.status).toBe(200);
+    expect((await sandbox('GET', '/v1/wallet', { token: s.body.token })).status).toBe(200);
+    expectError(await api('GET', '/v1/wallet', { token: s.body.token }), 401, 'UNAUTHENTICATED');
   });
 
   test('packet rules: EQUAL_SPLIT_UNEVEN, LIMIT_PER_PACKET, LIMIT_DAILY, INSUFFICIENT_FUNDS — each without writes', async () => {
@@ -109,8 +153,10 @@ describe('error codes and authorization', () => {
     expect((await stale('POST', '/v1/claims', { token: bob.token, body: { code: sent.shareCode.code } })).status).toBe(200);
   });
 
-  test('DEV_LOGIN_DISABLED in production; production login goes through code2session', async () => {
+  test('DEV_LOGIN_DISABLED in production; production login goes through code2session, from a named device', async () => {
+    let exchanges = 0;
     const stub: Server = createServer((req, res) => {
+      exchanges++;
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       res.setHeader('content-type', 'application/json');
       if (url.pathname !== '/sns/jscode2session' || url.searchParams.get('appid') !== 'wxapp' || url.searchParams.get('grant_type') !== 'authorization_code') {
@@ -131,12 +177,18 @@ describe('error codes and authorization', () => {
         code2session: new HttpCode2Session({ apiBase: `http://127.0.0.1:${port}`, appId: 'wxapp', secret: 'shh' }),
       });
       expectError(await prod('POST', '/v1/session', { body: { devUser: 'alice' } }), 403, 'DEV_LOGIN_DISABLED');
-      const ok = await prod('POST', '/v1/session', { body: { code: 'good-code' } });
+      // A real login names its device (the session is bound to it): without one it is refused
+      // before the code is exchanged, and nothing is written.
+      writes = 0;
+      expectError(await prod('POST', '/v1/session', { body: { code: 'good-code' } }), 400, 'VALIDATION_FAILED');
+      expect({ writes, exchanges }).toEqual({ writes: 0, exchanges: 0 });
+      const device = { 'x-device-id': `dev-${idem()}` };
+      const ok = await prod('POST', '/v1/session', { body: { code: 'good-code' }, headers: device });
       expect(ok.status).toBe(200);
-      const again = await prod('POST', '/v1/session', { body: { code: 'good-code' } });
+      const again = await prod('POST', '/v1/session', { body: { code: 'good-code' }, headers: device });
       expect(again.body.userId).toBe(ok.body.userId);
       expect(ok.body).toMatchObject({ tier: 'personal', roles: ['user'] });
-      expectError(await prod('POST', '/v1/session', { body: { code: 'bad-code' } }), 401, 'UNAUTHENTICATED');
+      expectError(await prod('POST', '/v1/session', { body: { code: 'bad-code' }, headers: device }), 401, 'UNAUTHENTICATED');
       const w = await prod('GET', '/v1/wallet', { token: ok.body.token });
       expect(w.status).toBe(200);
     } finally {

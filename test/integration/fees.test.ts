@@ -5,11 +5,11 @@
  * claims, and after the unclaimed rest is refunded (the fee is not refunded: it paid for the
  * service).
  */
-import { FEE_ACCOUNT } from '../../functions/src/app/context';
+import { FEE_ACCOUNTS, FEE_SHARDS, feeAccountFor } from '../../functions/src/app/context';
 import { settlePacket } from '../../functions/src/app/settlement';
 import { feeFor } from '../../functions/src/domain/money';
-import { Clock, login, makeApi, sendPacket, testDeps, topup, type TestUser } from '../helpers/app';
-import { ledgerOf, violations } from '../helpers/invariants';
+import { Clock, idem, login, makeApi, sendPacket, testDeps, topup, type TestUser } from '../helpers/app';
+import { feeBalance, feeLedger, violations } from '../helpers/invariants';
 
 const clock = new Clock(Date.parse('2026-11-28T03:00:00Z'));
 const d = testDeps({ clock });
@@ -32,7 +32,7 @@ describe('fees', () => {
     const shareCodes: string[] = [];
     let expectedFees = 0;
     let topups = 0;
-    const feeBefore = (await ledgerOf(d, FEE_ACCOUNT)).at(-1)?.balance ?? 0;
+    const feeBefore = await feeBalance(d);
 
     for (const row of TABLE) {
       const sender = await login(api, { tier: row.tier });
@@ -72,13 +72,13 @@ describe('fees', () => {
     for (const id of packets) await settlePacket(d, id, clock.t);
 
     const mine = new Set(packets.map((id) => `fee:${id}`));
-    const feeEntries = (await ledgerOf(d, FEE_ACCOUNT)).filter((e) => mine.has(e.opId));
+    const feeEntries = (await feeLedger(d)).filter((e) => mine.has(e.opId));
     expect(feeEntries.reduce((a, e) => a + e.amount, 0)).toBe(expectedFees);
     // Other tests may add fees concurrently: the account grew by at least ours, each fee once.
     expect(new Set(feeEntries.map((e) => e.opId)).size).toBe(feeEntries.length);
-    expect(((await ledgerOf(d, FEE_ACCOUNT)).at(-1)?.balance ?? 0) - feeBefore).toBeGreaterThanOrEqual(expectedFees);
+    expect((await feeBalance(d)) - feeBefore).toBeGreaterThanOrEqual(expectedFees);
 
-    expect(await violations(d, { users: users.map((u) => u.userId), packets, topups, feeAccount: FEE_ACCOUNT })).toEqual([]);
+    expect(await violations(d, { users: users.map((u) => u.userId), packets, topups, feeAccounts: FEE_ACCOUNTS })).toEqual([]);
     // Every sender got back exactly the unclaimed totals; the fees stayed with the platform.
     let refunded = 0;
     for (const id of packets) refunded += (await d.packets.get(id))?.refundedAmount ?? 0;
@@ -87,5 +87,40 @@ describe('fees', () => {
     const senderBalances = await Promise.all(users.slice(0, TABLE.length).map(async (u) => (await d.wallets.state(u.userId)).balance));
     expect(senderBalances.reduce((a, b) => a + b, 0)).toBe(refunded);
     expect(claimed + refunded + expectedFees).toBe(topups);
+  }, 60_000);
+
+  test('fees are spread over the fee shards: each packet on the shard of its id, once, a retry on the same shard', async () => {
+    const sender = await login(api, { tier: 'enterprise' });
+    await topup(api, sender, 1_000_000);
+    const keys = Array.from({ length: 24 }, () => idem());
+    const sent = await Promise.all(keys.map(async (key) => {
+      const r = await api('POST', '/v1/packets', { token: sender.token, idem: key, body: { total: 1_000, count: 1, mode: 'equal' } });
+      expect(r.status).toBe(201);
+      return { key, id: r.body.packet.id as string, fee: r.body.fee as number };
+    }));
+    // A retry of every request (the same Idempotency-Key) answers the same packet.
+    for (const s of sent.slice(0, 6)) {
+      const again = await api('POST', '/v1/packets', { token: sender.token, idem: s.key, body: { total: 1_000, count: 1, mode: 'equal' } });
+      expect(again.body.packet.id).toBe(s.id);
+    }
+    const mine = new Map(sent.map((s) => [`fee:${s.id}`, s]));
+    const entries = (await feeLedger(d)).filter((e) => mine.has(e.opId));
+    // Exactly one credit per packet, on the shard its id picks (not the old single account).
+    expect(entries.map((e) => e.opId).sort()).toEqual([...mine.keys()].sort());
+    for (const e of entries) {
+      expect(e.account).toBe(feeAccountFor(mine.get(e.opId)!.id));
+      expect(e.amount).toBe(mine.get(e.opId)!.fee);
+    }
+    expect(entries.some((e) => e.account === 'platform-fees')).toBe(false);
+    // 24 ids over 16 shards land on several ledgers (all on one would be a 16^-23 chance).
+    expect(new Set(entries.map((e) => e.account)).size).toBeGreaterThan(1);
+    expect(FEE_ACCOUNTS).toHaveLength(FEE_SHARDS + 1);
+    // Support reads a fee shard's ledger like any account's (the id carries `#<k>`).
+    const support = await login(api, { roles: ['support'] });
+    const shard = entries[0]!.account;
+    const log = await api('GET', '/v1/audit', { token: support.token, query: { userId: shard } });
+    expect(log.status).toBe(200);
+    expect((log.body.items as Array<{ source: string; type: string }>).some((i) => i.source === 'ledger' && i.type === 'fee')).toBe(true);
+    expect(await violations(d, { users: [sender.userId], packets: sent.map((s) => s.id), topups: 1_000_000, feeAccounts: FEE_ACCOUNTS })).toEqual([]);
   }, 60_000);
 });

@@ -6,7 +6,7 @@
  * before it refunds, and the crash windows of the sharded claim path.
  */
 import { claim } from '../../functions/src/app/claims';
-import { FEE_ACCOUNT } from '../../functions/src/app/context';
+import { FEE_ACCOUNTS } from '../../functions/src/app/context';
 import { createPacket } from '../../functions/src/app/packets';
 import { settlePacket } from '../../functions/src/app/settlement';
 import { DomainError } from '../../functions/src/domain/errors';
@@ -103,7 +103,7 @@ describe('hot packets: shares spread over counter items', () => {
     const opened = await api('GET', `/v1/codes/${encodeURIComponent(sent.shareCode.code)}`, { token: winners[1]!.u.token });
     expect(opened.body).toMatchObject({ claimable: false, reason: 'ALREADY_CLAIMED', myClaim: { amount: winners[1]!.amount } });
 
-    expect(await violations(d, { users: [sender.userId, ...users.map((u) => u.userId)], packets: [p.id], feeAccount: FEE_ACCOUNT })).toEqual([]);
+    expect(await violations(d, { users: [sender.userId, ...users.map((u) => u.userId)], packets: [p.id], feeAccounts: FEE_ACCOUNTS })).toEqual([]);
   }, 300_000);
 
   test('one account, 20 parallel claims on a sharded packet: one share', async () => {
@@ -164,7 +164,7 @@ describe('hot packets: shares spread over counter items', () => {
     expect(refunds.map((e) => e.amount)).toEqual([29_000 - granted]);
     const view = await sApi('GET', `/v1/packets/${packet.id}`, { token: sender.token });
     expect(view.body).toMatchObject({ status: 'refunded', claimedCount: 40, claimedAmount: granted, refundedAmount: 29_000 - granted });
-    expect(await violations(dd, { users: [sender.userId, ...claimers.map((u) => u.userId), late.userId], packets: [packet.id], feeAccount: FEE_ACCOUNT })).toEqual([]);
+    expect(await violations(dd, { users: [sender.userId, ...claimers.map((u) => u.userId), late.userId], packets: [packet.id], feeAccounts: FEE_ACCOUNTS })).toEqual([]);
   }, 120_000);
 
   test('a claim that recorded its slot but died before noting it on the marker: the retry finds the slot and credits it once', async () => {

@@ -8,7 +8,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { FEE_ACCOUNT } from '../../functions/src/app/context';
+import { FEE_ACCOUNTS } from '../../functions/src/app/context';
 import { settlePacket } from '../../functions/src/app/settlement';
 import { loadConfig } from '../../functions/src/config';
 import { counterCount, takenAcross } from '../../functions/src/domain/share-counters';
@@ -191,7 +191,7 @@ describe('a claim whose write landed but whose answer was lost', () => {
     expect(typeof item[WRITE_TOKEN_ATTRIBUTE]).toBe('string');
     expect(dynamoItemBytes(item)).toBeLessThan(1_024);
     const users = [sender, ...claimers, ...rest, late].map((u) => u.userId);
-    expect(await violations(plain, { users, packets: [pid], feeAccount: FEE_ACCOUNT })).toEqual([]);
+    expect(await violations(plain, { users, packets: [pid], feeAccounts: FEE_ACCOUNTS })).toEqual([]);
   }, 180_000);
 });
 
@@ -257,7 +257,7 @@ describe('draining a sharded packet while answers get lost at random', () => {
     expect(voided).toHaveLength(SHARES - winners.length);
     const split = (await plain.packets.shares(pid))!.amounts;
     expect(granted + voided.reduce((a, s) => a + split[s.index]!, 0)).toBe(TOTAL);
-    expect(await violations(plain, { users: [sender.userId, ...users.map((u) => u.userId)], packets: [pid], feeAccount: FEE_ACCOUNT })).toEqual([]);
+    expect(await violations(plain, { users: [sender.userId, ...users.map((u) => u.userId)], packets: [pid], feeAccounts: FEE_ACCOUNTS })).toEqual([]);
     // The token keeps a counter one write unit: a closed provider counter of 100 seven-digit amounts < 1 KB.
     const counter = (await plain.db.get(Keys.shareCounter(pid, n - 1)))!;
     expect(counter).toMatchObject({ closed: true, [WRITE_TOKEN_ATTRIBUTE]: expect.any(String) });

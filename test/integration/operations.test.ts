@@ -163,9 +163,9 @@ describe('admin: tiers and the blacklist', () => {
 
   test('blacklisting a device refuses its payments; removing it restores them; both are audited', async () => {
     const risk = await login(api, { roles: ['risk'] });
-    const u = await login(api);
-    await topup(api, u, 1_000);
     const device = `dev-${idem()}`;
+    const u = await login(api, { device });
+    await topup(api, u, 1_000);
     const send = () => api('POST', '/v1/packets', { token: u.token, idem: idem(), body: { total: 100, count: 1, mode: 'equal' }, headers: { 'x-device-id': device } });
     expect((await api('POST', '/v1/admin/blacklist', { token: risk.token, body: { kind: 'device', id: device, reason: '设备农场' } })).status).toBe(201);
     const list = await api('GET', '/v1/admin/blacklist', { token: risk.token });

@@ -3,7 +3,7 @@
  *
  * The table is shared with test files running in parallel, some of which break data on purpose
  * (crash points, ledger and audit tampering). So the first three tests reconcile a closed world
- * of their own (`scope`: its accounts and packets; the shared fee account counts only the
+ * of their own (`scope`: its accounts and packets; the shared fee ledgers count only the
  * world's fees) — the same code as the hourly run apart from the discovery Scan — and the last
  * one runs over the whole table and asserts only about what it created. Clocks are set in 2027,
  * far from the times other files sweep at; expired packets are settled with `settlePacket`, the
@@ -12,13 +12,15 @@
  */
 import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { reconcile } from '../../functions/src/app/reconcile';
+import { FEE_ACCOUNTS } from '../../functions/src/app/context';
 import { settlePacket } from '../../functions/src/app/settlement';
 import { ledgerEntryHash } from '../../functions/src/domain/ledger-chain';
 import { dayKeyUtc8 } from '../../functions/src/domain/money';
 import type { Mismatch } from '../../functions/src/domain/reconcile';
 import type { DynamoWalletStore } from '../../functions/src/store/ledger';
 import { DynamoReconcileStore, type ReconcileReport } from '../../functions/src/store/reconcile';
-import { Keys, OpsKeys } from '../../functions/src/store/keys';
+import { Attr, Keys, OpsKeys } from '../../functions/src/store/keys';
+import type { Deps } from '../../functions/src/app/deps';
 import { Clock, idem, login, makeApi, sendPacket, testDeps, topup, type Api, type TestUser } from '../helpers/app';
 
 const MINUTE = 60_000;
@@ -52,6 +54,21 @@ async function world(api: Api, users: number, fund: number, enterprise = 0): Pro
 const scopeOf = (w: World) => ({ accounts: w.users.map((u) => u.userId), packets: [...w.packets] });
 const has = (r: ReconcileReport, kind: Mismatch['kind'], id: string) => r.listed.some((m) => m.kind === kind && m.id === id);
 const conserved = (r: ReconcileReport) => r.balances + r.escrow + r.inTransit === r.topups;
+
+/** Partition keys that hold money: ledgers, packets and their parts, transfers, top-ups, campaigns, replays. */
+const MONEY_PK = /^(LEDGER|PKT|SLOTS|CNTR|CLAIM|FWD|XFER|TOPUP|CAMP|IDEM|ACCT)#/;
+
+/** The pk of every item whose TTL attribute is a number — what the table's TTL would delete. */
+async function expiringPks(d: Deps): Promise<string[]> {
+  const out: string[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await d.db.scan({ projection: 'pk', filter: 'attribute_type(#ttl, :n)', names: { '#ttl': Attr.ttl }, values: { ':n': 'N' }, ...(startKey ? { startKey } : {}) });
+    out.push(...page.items.map((it) => it.pk));
+    startKey = page.lastKey;
+  } while (startKey);
+  return out;
+}
 
 describe('reconciliation', () => {
   test('a busy history — 1,040 packets, 3,000+ claims, fees, transfers, refunds — reconciles with no mismatch', async () => {
@@ -108,10 +125,11 @@ describe('reconciliation', () => {
     const report = await reconcile(d, { scope: scopeOf(w) });
     expect(report.listed).toEqual([]);
     expect(report).toMatchObject({ ok: true, mismatches: 0, scope: 'scoped', staleShares: 0 });
-    expect(report.checked).toMatchObject({ accounts: 41, packets: 1_040, transfers: 60, topups: 40, packetsLookedUp: 0, entriesAfterCutoff: 0 });
+    // The world's 40 accounts and every fee ledger (the shards and the old single one).
+    expect(report.checked).toMatchObject({ accounts: 40 + FEE_ACCOUNTS.length, packets: 1_040, transfers: 60, topups: 40, packetsLookedUp: 0, entriesAfterCutoff: 0 });
     expect(report.checked.slots).toBe(ok);
     // Every entry of the world: 40 top-ups, 1,040 debits, the claims, 60 × 2 transfer sides, the
-    // refunds, and this world's fee credits in the shared fee account (read whole).
+    // refunds, and this world's fee credits in the shared fee ledgers (read whole).
     expect(report.checked.ledgerEntries).toBeGreaterThan(40 + 1_040 + ok + 120 + refunds);
     expect(report.topups).toBe(40 * 90_000);
     expect(report.inTransit).toBe(0);
@@ -120,6 +138,36 @@ describe('reconciliation', () => {
     expect(conserved(report)).toBe(true);
     expect(report.itemsRead).toBeGreaterThan(report.checked.ledgerEntries + report.checked.slots);
   }, 300_000); // ~45 s alone; CI runs it beside other suites on 2 cores
+
+  test('money never expires: after top-ups, fees, claims, transfers, a refund and a campaign, the world reconciles (fees on their shards) and no money item carries the TTL attribute', async () => {
+    const clock = new Clock(Date.parse('2027-06-03T02:00:00Z'));
+    const d = testDeps({ clock });
+    const api = makeApi(d);
+    const w = await world(api, 4, 50_000, 1);
+    const [co, a, b, c] = w.users as [TestUser, TestUser, TestUser, TestUser];
+    const sent = await sendPacket(api, co, { total: 1_000, count: 3, mode: 'lucky', ttlSeconds: 60 });
+    expect(sent.fee).toBeGreaterThan(0);
+    w.packets.push(sent.packet.id);
+    for (const u of [a, b]) expect((await api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } })).status).toBe(200);
+    const code = (await api('GET', '/v1/receive-code', { token: c.token })).body.code as string;
+    expect((await api('POST', '/v1/transfers', { token: a.token, idem: idem(), body: { code, amount: 150 } })).status).toBe(201);
+    const camp = await api('POST', '/v1/campaigns', { token: co.token, idem: idem(), body: { name: '到期检查', quantity: 2, packet: { total: 200, count: 2, mode: 'equal' } } });
+    expect(camp.status).toBe(201);
+    clock.advance(2 * MINUTE);
+    expect((await settlePacket(d, sent.packet.id, clock.t)).refunded).toBeGreaterThan(0);
+    // The fees sit on fee-ledger shards: reconciliation sums them, and the world balances.
+    clock.advance(2 * MINUTE);
+    const campaignPackets = (camp.body.packets as Array<{ id: string }>).map((p) => p.id);
+    const report = await reconcile(d, { scope: { accounts: w.users.map((u) => u.userId), packets: [...w.packets, ...campaignPackets], campaigns: [camp.body.campaignId] }, save: false });
+    expect(report.listed).toEqual([]);
+    expect(report.inTransitBy.fees).toBe(0);
+    expect(conserved(report)).toBe(true);
+    // TTL deletes by the audit store's attribute: nothing that holds money may carry it (the
+    // whole shared table — every file's money items); audit records do carry it.
+    const expiring = await expiringPks(d);
+    expect(expiring.filter((pk) => MONEY_PK.test(pk))).toEqual([]);
+    expect(expiring).toEqual(expect.arrayContaining(w.users.map((u) => `AUDIT#${u.userId}`)));
+  }, 120_000); // ~45 s alone; CI runs it beside other suites on 2 cores
 
   test('finds an edited balance, a deleted entry, a duplicated claim (two forms) and an unrefunded expired packet — by id, with an ops event each, repairing nothing', async () => {
     const clock = new Clock(Date.parse('2027-06-02T03:00:00Z'));

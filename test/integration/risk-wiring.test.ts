@@ -1,3 +1,4 @@
+import { derivedDevice } from '../../functions/src/app/session';
 import { Clock, idem, login, makeApi, sendPacket, testDeps, topup, type TestUser } from '../helpers/app';
 import { ledgerOf } from '../helpers/invariants';
 
@@ -86,6 +87,36 @@ describe('risk rules on the money paths', () => {
     }
     const fourth = await api('POST', '/v1/session', { body: { devUser: `dv${idem().slice(0, 8)}` }, headers: { 'x-device-id': device } });
     expect({ s: fourth.status, c: fourth.body.error.code }).toEqual({ s: 403, c: 'DEVICE_LIMIT' });
+  });
+
+  test('a session is bound to its login device: without x-device-id the device rules still run; another device is refused', async () => {
+    const device = dev();
+    const u = await login(api, { device });
+    await topup(api, u, 2_000);
+    const send = (headers?: Record<string, string>) => api('POST', '/v1/packets', { token: u.token, idem: idem(), body: { total: 100, count: 1, mode: 'equal' }, ...(headers ? { headers } : {}) });
+    await d.risk.blacklistAdd('device', device, { reason: 'test', by: 'risk', nowMs: clock.t });
+    // Leaving the header out used to skip every device rule.
+    const bare = await send();
+    expect({ s: bare.status, c: bare.body.error?.code }).toEqual({ s: 403, c: 'RISK_BLOCKED' });
+    const t = await api('POST', '/v1/wallet/topups', { token: u.token, idem: idem(), body: { amount: 1 } });
+    expect({ s: t.status, c: t.body.error?.code }).toEqual({ s: 403, c: 'RISK_BLOCKED' });
+    // Naming a clean device instead is refused: the token belongs to the device it logged in from.
+    const other = await send({ 'x-device-id': dev() });
+    expect({ s: other.status, c: other.body.error?.code }).toEqual({ s: 401, c: 'UNAUTHENTICATED' });
+    expect((await api('GET', '/v1/wallet', { token: u.token })).body.balance).toBe(2_000);
+    await d.risk.blacklistRemove('device', device, { by: 'risk', nowMs: clock.t });
+    expect((await send()).status).toBe(201);
+    expect((await send({ 'x-device-id': device })).status).toBe(201);
+  });
+
+  test('a dev login without a device gets a stable derived one, and its money calls run the device rules on it', async () => {
+    const u = await login(api);
+    await topup(api, u, 1_000);
+    await d.risk.blacklistAdd('device', derivedDevice(u.userId), { reason: 'test', by: 'risk', nowMs: clock.t });
+    const r = await api('POST', '/v1/packets', { token: u.token, idem: idem(), body: { total: 100, count: 1, mode: 'equal' } });
+    expect({ s: r.status, c: r.body.error?.code }).toEqual({ s: 403, c: 'RISK_BLOCKED' });
+    await d.risk.blacklistRemove('device', derivedDevice(u.userId), { by: 'risk', nowMs: clock.t });
+    expect((await api('POST', '/v1/packets', { token: u.token, idem: idem(), body: { total: 100, count: 1, mode: 'equal' } })).status).toBe(201);
   });
 
   test('marketing words in a business greeting: 422 GREETING_REJECTED; a personal greeting is not checked', async () => {

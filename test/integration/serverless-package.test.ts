@@ -18,6 +18,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { DevStages, devLoginFor, loadConfig } from '../../functions/src/config';
+import { Attr } from '../../functions/src/store/keys';
+import { createTableInput } from '../../scripts/local-store.js';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const OSLS = path.join(ROOT, 'node_modules', '.bin', 'osls');
@@ -327,6 +329,14 @@ describe('osls package --stage prod (no AWS credentials)', () => {
       ['gsi1', 'KEYS_ONLY'],
       ['gsi2', 'KEYS_ONLY'],
     ]);
+  });
+
+  test('audit records expire: TTL is enabled on the audit store\'s attribute (not on the local table)', () => {
+    const [, table] = resourcesOfType('AWS::DynamoDB::Table')[0]!;
+    expect(Attr.ttl).toBe('expiresAt');
+    expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: Attr.ttl, Enabled: true });
+    // dynalite has no UpdateTimeToLive and CreateTable knows no TTL: the local table leaves it out.
+    expect(createTableInput('hongbao-local')).not.toHaveProperty('TimeToLiveSpecification');
   });
 
   test.each(OTHER_AWS_STAGES)('stage %s: the table has PITR and deletion protection too (osls print)', (stage) => {

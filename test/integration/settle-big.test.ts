@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { claim } from '../../functions/src/app/claims';
-import { FEE_ACCOUNT } from '../../functions/src/app/context';
+import { FEE_ACCOUNTS } from '../../functions/src/app/context';
 import { buildDeps, type Deps } from '../../functions/src/app/deps';
 import { createPacket } from '../../functions/src/app/packets';
 import { sweep, type SweepReport } from '../../functions/src/app/sweeper';
@@ -137,7 +137,7 @@ describe('settling a 10,000-share packet in bounded sweep runs', () => {
     expect(after).toMatchObject({ examined: 0, left: 0, refunded: 0 });
 
     const users = [smallSender.userId, provider.userId, ...smallClaimers.map((u) => u.userId), ...seed.claimers.filter((u) => !smallClaimers.some((c) => c.userId === u))];
-    expect(await violations(d, { users, packets: [big, ...small], topups: 20 * 1_000 + 1_004_000, feeAccount: FEE_ACCOUNT })).toEqual([]);
+    expect(await violations(d, { users, packets: [big, ...small], topups: 20 * 1_000 + 1_004_000, feeAccounts: FEE_ACCOUNTS })).toEqual([]);
   }, 600_000);
 
   test('two sweepers at once, run after run with small budgets, over a 2,000-share packet: their cursor writes race, one refund, SPEC §8 holds', async () => {
@@ -162,6 +162,6 @@ describe('settling a 10,000-share packet in bounded sweep runs', () => {
     expect((await d.packets.get(seed.packetId))?.state).toBe('settled');
     const refunds = (await ledgerOf(d, provider.userId)).filter((e) => e.opId === `refund:${seed.packetId}`);
     expect(refunds.map((e) => e.amount)).toEqual([seed.unclaimedSum + seed.unrecordedSum]);
-    expect(await violations(d, { users: [provider.userId, ...seed.claimers], packets: [seed.packetId], topups: 201_000, feeAccount: FEE_ACCOUNT })).toEqual([]);
+    expect(await violations(d, { users: [provider.userId, ...seed.claimers], packets: [seed.packetId], topups: 201_000, feeAccounts: FEE_ACCOUNTS })).toEqual([]);
   }, 300_000);
 });

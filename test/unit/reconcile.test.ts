@@ -309,6 +309,19 @@ describe('reconciliation checks (pure)', () => {
     expect(facts.packets.has('other')).toBe(false);
   });
 
+  test('fee ledger shards: a fee counts once whichever shard holds it, twice when on two, and balances sum every shard', () => {
+    const once = cleanWorld({ uA: [['topup:t1', 'topup', 1_000, T0 - 1_000], ['pkt:p1', 'packet_debit', -302, T0]] });
+    const before = once.facts.balances;
+    walk(once.facts, 'platform-fees#7', chain('platform-fees#7', [['fee:p1', 'fee', 2, T0]]));
+    walk(once.facts, 'platform-fees#3', chain('platform-fees#3', [['fee:p9', 'fee', 5, T0]]));
+    expect(once.facts.balances - before).toBe(7);
+    expect(tag(check(input({ fee: 2 }), once.facts).mismatches)).toEqual([]);
+    const twice = cleanWorld({ uA: [['topup:t1', 'topup', 1_000, T0 - 1_000], ['pkt:p1', 'packet_debit', -302, T0]] });
+    walk(twice.facts, 'platform-fees#7', chain('platform-fees#7', [['fee:p1', 'fee', 2, T0]]));
+    walk(twice.facts, 'platform-fees#2', chain('platform-fees#2', [['fee:p1', 'fee', 2, T0]]));
+    expect(tag(check(input({ fee: 2 }), twice.facts).mismatches)).toEqual(['fee_wrong:p1']);
+  });
+
   test('campaigns: one debit and one fee fund all packets; wrong debit, missing packets, stuck funding, entries without a record', () => {
     const facts = new MoneyFacts(clock.cutoffIso);
     walk(facts, 'uC', chain('uC', [['topup:t9', 'topup', 10_000, T0 - 1000], ['camp:c1', 'packet_debit', -3_020, T0]]));

@@ -22,17 +22,23 @@ export type Method = 'GET' | 'POST' | 'DELETE';
 
 const TIMEOUT_MS = 15_000;
 
+/** What the API accepts as `x-device-id`. */
+const DEVICE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** This page's id when storage does not keep one (private mode, storage full). */
+let unsaved: string | undefined;
+
 /**
- * A stable id for this install, sent as x-device-id on weapp (the device-binding risk rule).
- * H5 sends none: a browser is often shared by several test accounts in local development.
+ * A stable id for this install (wx storage on weapp, localStorage on H5), sent as x-device-id
+ * on every call. The server binds a session to the device it logged in from and runs the device
+ * rules (binding, blacklist) on it; a call naming another device is refused with 401, so the id
+ * must not change under a session — where storage keeps nothing, one id serves the page's life.
  */
-function deviceId(): string | undefined {
-  if (process.env.TARO_ENV !== 'weapp') return undefined;
-  let id = load<string>(KEYS.device);
-  if (!id) {
-    id = newKey('d');
-    save(KEYS.device, id);
-  }
+export function deviceId(): string {
+  const stored = load<string>(KEYS.device);
+  if (typeof stored === 'string' && DEVICE_ID.test(stored)) return stored;
+  const id = unsaved ?? newKey('d');
+  save(KEYS.device, id);
+  unsaved = id;
   return id;
 }
 
@@ -68,8 +74,7 @@ export async function request<T>(method: Method, path: string, opts: RequestOpti
     header.Authorization = `Bearer ${s.token}`;
   }
   if (opts.idempotencyKey) header['Idempotency-Key'] = opts.idempotencyKey;
-  const device = deviceId();
-  if (device) header['x-device-id'] = device;
+  header['x-device-id'] = deviceId();
 
   let url = `${apiBase()}${path}`;
   if (opts.query) {

@@ -5,7 +5,7 @@
  * Timeline (each step idempotent; the Idempotency-Key's pending record makes a retry re-run it):
  *   W1 put CAMP#<id> (state funding; shape, times and the split seed) if absent
  *   W2 append the debit `camp:<id>` to the owner's ledger (−(totals + fees), daily limit checked)
- *   W3 append the fee credit `fee:camp:<id>` to the platform fee account
+ *   W3 append the fee credit `fee:camp:<id>` to the campaign's fee ledger (a shard, see context.ts)
  *   W4 BatchWriteItem the packets that do not exist yet (packet item active + shares; 25 items a
  *      request, bounded concurrency) — deterministic, so a re-run writes identical items
  *   W5 state → active
@@ -26,7 +26,7 @@ import { checkSplit, split, type SplitMode } from '../domain/split';
 import { campaignPacketId, campaignTotals, claimsPerHour, MAX_CAMPAIGN_QUANTITY, seededCryptoRandom } from '../domain/campaign';
 import type { CampaignRecord } from '../store/campaigns';
 import type { PacketRecord } from '../store/packets';
-import { FEE_ACCOUNT, iso, type Outcome, type Principal } from './context';
+import { feeAccountFor, feeAccountOf, iso, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 import { idempotent } from './idempotent';
 import { DEFAULT_GREETING, DEFAULT_TTL_SECONDS } from './packets';
@@ -124,7 +124,7 @@ async function fund(d: Deps, c: CampaignRecord, dailyLimit: Fen): Promise<void> 
 /** W3–W5, once the debit is in: fee credit, the missing packets, active. */
 async function finish(d: Deps, c: CampaignRecord): Promise<void> {
   const fees = c.feePerPacket * c.quantity;
-  if (fees > 0) await d.wallets.append(FEE_ACCOUNT, c.feeHint, { opId: `fee:camp:${c.id}`, type: 'fee', amount: fees, ref: c.id, at: c.createdAt });
+  if (fees > 0) await d.wallets.append(feeAccountOf(c), c.feeHint, { opId: `fee:camp:${c.id}`, type: 'fee', amount: fees, ref: c.id, at: c.createdAt });
   await writePackets(d, c);
   await d.campaigns.setState(c.id, 'funding', 'active');
 }
@@ -170,7 +170,8 @@ export async function createCampaign(d: Deps, who: Principal, input: CreateCampa
   return idempotent(d, { principal: who.userId, scope: 'POST /v1/campaigns', key: idemKey, body: input, takeoverMs: CAMPAIGN_TAKEOVER_MS }, precheck, async () => {
     const nowMs = d.now();
     const expiresAtMs = nowMs + (input.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000;
-    const [senderState, feeState] = await Promise.all([d.wallets.state(who.userId), d.wallets.state(FEE_ACCOUNT)]);
+    const feeAccount = feeAccountFor(opId);
+    const [senderState, feeState] = await Promise.all([d.wallets.state(who.userId), d.wallets.state(feeAccount)]);
     const c = await d.campaigns.create(
       {
       id: opId,
@@ -192,6 +193,7 @@ export async function createCampaign(d: Deps, who: Principal, input: CreateCampa
       state: 'funding',
       senderHint: senderState.seq,
       feeHint: feeState.seq,
+      feeAccount,
       },
       { shard: dueShard(d, opId), at: iso(nowMs + FUNDING_GRACE_MS) },
     );

@@ -7,7 +7,7 @@ import { checkSplit, split, type SplitMode, type SplitRefusal } from '../domain/
 import { verifyCode, isCodeExpired, type CodeClaims } from '../domain/codes';
 import { riskRulesFor } from '../domain/risk';
 import type { PacketRecord } from '../store/packets';
-import { FEE_ACCOUNT, iso, seconds, type Outcome, type Principal } from './context';
+import { feeAccountFor, iso, seconds, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 import { idempotent } from './idempotent';
 import { rateLimit, riskAfter, riskCheck, riskCount } from './risk-gate';
@@ -65,9 +65,10 @@ export async function createPacket(d: Deps, who: Principal, input: CreatePacketI
     if (!result.ok) SPLIT_REFUSALS[(result as { reason: SplitRefusal }).reason]();
     // A retry keeps the first split (put-if-absent returns the stored list).
     const shares = await d.packets.putShares(id, (result as { shares: Fen[] }).shares);
+    const feeAccount = fee > 0 ? feeAccountFor(id) : undefined;
     const [senderState, feeState] = await Promise.all([
       d.wallets.state(who.userId),
-      fee > 0 ? d.wallets.state(FEE_ACCOUNT) : Promise.resolve({ seq: 0 }),
+      feeAccount ? d.wallets.state(feeAccount) : Promise.resolve({ seq: 0 }),
     ]);
     const record: PacketRecord = {
       id,
@@ -87,6 +88,7 @@ export async function createPacket(d: Deps, who: Principal, input: CreatePacketI
       codeValidity: policy.codeValiditySeconds,
       senderHint: senderState.seq,
       feeHint: feeState.seq,
+      ...(feeAccount ? { feeAccount } : {}),
       ...(recipient ? { recipientId: recipient.userId, recipientName: recipient.name } : {}),
       // > 100 shares: claims count on several counter items (hot packets, issue 5).
       ...(isSharded(input.count) ? { counters: counterCount(input.count) } : {}),

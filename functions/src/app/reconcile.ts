@@ -18,7 +18,7 @@
  * Ledgers come before packets so that a slot read is never older than the ledger read that
  * should hold its credit (a credit is written after its slot).
  */
-import { iso, FEE_ACCOUNT } from './context';
+import { iso, FEE_ACCOUNTS } from './context';
 import type { Deps } from './deps';
 import {
   LedgerWalk,
@@ -43,7 +43,7 @@ import { DynamoReconcileStore, eachLimited, type Discovery, type ReconcileReport
 
 export interface ReconcileOptions {
   /**
-   * Check only these accounts and packets (the fee account is always added, counting only these
+   * Check only these accounts and packets (the fee ledgers are always added, counting only these
    * packets' fees). For tests in a shared table: conservation then holds only if the world is
    * closed (no money to or from accounts outside it). Without a scope the whole table is read.
    */
@@ -99,7 +99,8 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'>, opts: ReconcileOpti
   if (opts.scope) {
     found = { accounts: new Set(opts.scope.accounts), packets: new Set(opts.scope.packets), markers: new Map(), topups: new Map() };
   } else found = await store.discover(clock.cutoffIso, opts.segments ?? 4);
-  found.accounts.add(FEE_ACCOUNT);
+  // Every fee ledger (the shards and the old single account): fees sum over all of them.
+  for (const a of FEE_ACCOUNTS) found.accounts.add(a);
   // A scoped run counts only its own fees: its packets' and its campaigns' (`fee:camp:<id>`).
   const feeScope = opts.scope ? new Set([...found.packets, ...(opts.scope.campaigns ?? []).map((c) => `camp:${c}`)]) : undefined;
   const facts = new MoneyFacts(clock.cutoffIso, feeScope);

@@ -13,11 +13,26 @@ export type SessionInput =
   | { code: string }
   | { devUser: string; name?: string | undefined; tier?: Tier | undefined; roles?: Role[] | undefined; devSecret?: string | undefined };
 
-/** POST /v1/session — dev login (local, test, sandbox) or the mini-program code exchange. */
+/**
+ * The device of a dev login sent without `x-device-id`: one per account, derived from its id, so
+ * its money calls still run the device rules (blacklist, freezes, binding) on a stable device.
+ * Dev login exists only where dev features are on (local, test, sandbox).
+ */
+export function derivedDevice(userId: string): string {
+  return derivedId('dev-', 'session-device', userId);
+}
+
+/**
+ * POST /v1/session — dev login (local, test, sandbox) or the mini-program code exchange. The
+ * session is bound to the device it logs in from (`x-device-id`, required for the code
+ * exchange): the token carries it under the signature, and money calls use it.
+ */
 export async function createSession(d: Deps, input: SessionInput, deviceId?: string): Promise<Outcome> {
   const nowMs = d.now();
   let userId: string;
   let profile;
+  // Refused before the code is spent: a real login always names its device (the app sends one).
+  if (!('devUser' in input) && !deviceId) fail('VALIDATION_FAILED', 'x-device-id is required to log in');
   if ('devUser' in input) {
     checkDevLogin(d.cfg, input.devSecret);
     userId = derivedId('u', 'dev', input.devUser);
@@ -52,13 +67,14 @@ export async function createSession(d: Deps, input: SessionInput, deviceId?: str
     name: profile.name,
     tier: profile.tier,
     roles: profile.roles,
+    dvc: deviceId ?? derivedDevice(userId),
     iat,
     exp: iat + d.cfg.sessionTtlSeconds,
   };
   return {
     status: 200,
     body: {
-      token: signSession(claims, d.cfg.sessionSecret),
+      token: signSession(claims, d.cfg.sessionSecret, d.cfg.stage),
       userId,
       name: profile.name,
       tier: profile.tier,
@@ -82,13 +98,74 @@ function checkDevLogin(cfg: Pick<Config, 'devFeatures' | 'devLogin'>, given: str
   if (!ok) fail('UNAUTHENTICATED', '开发者登录密钥不正确');
 }
 
-/** The caller of a `Bearer` token, or UNAUTHENTICATED. */
+/** The caller of a `Bearer` token signed for this stage, with the device it is bound to, or UNAUTHENTICATED. */
 export function authenticate(d: Deps, authorization: string | undefined): Principal {
   const m = /^Bearer ([A-Za-z0-9._-]{1,2048})$/.exec(authorization ?? '');
-  const claims = m ? verifySession(m[1]!, d.cfg.sessionSecret, seconds(d.now())) : undefined;
+  const claims = m ? verifySession(m[1]!, d.cfg.sessionSecret, d.cfg.stage, seconds(d.now())) : undefined;
   if (!claims) fail('UNAUTHENTICATED', '请先登录');
   const c = claims!;
   // A business tier is also a role (enterprise / provider routes); staff roles come from the profile.
   const roles = c.tier !== 'personal' && !c.roles.includes(c.tier) ? [...c.roles, c.tier] : c.roles;
-  return { userId: c.sub, name: c.name, tier: c.tier, roles };
+  return { userId: c.sub, name: c.name, tier: c.tier, roles, deviceId: c.dvc };
+}
+
+/** Roles that open staff routes (support, risk, admin): never trusted from the token alone. */
+export const STAFF_ROLES = ['support', 'risk', 'admin'] as const;
+const isStaffRole = (r: string) => (STAFF_ROLES as readonly string[]).includes(r);
+
+/** How long a process trusts its last read of an account's roles. */
+export const ROLE_CACHE_MS = 30_000;
+/** Accounts whose roles this process remembers at most (staff are few; the bound is for safety). */
+const ROLE_CACHE_MAX = 1_000;
+const roleCache = new Map<string, { roles: readonly string[]; atMs: number }>();
+
+/** Forgets every cached role read (tests; nothing in production needs it). */
+export function resetRoleCache(): void {
+  roleCache.clear();
+}
+
+/** The account's roles as the account store holds them, read at most every ROLE_CACHE_MS. */
+async function storedRoles(d: Deps, userId: string): Promise<readonly string[]> {
+  const nowMs = d.now();
+  const hit = roleCache.get(userId);
+  // A clock that went backwards (tests move clocks) also refreshes.
+  if (hit && nowMs >= hit.atMs && nowMs - hit.atMs < ROLE_CACHE_MS) return hit.roles;
+  const roles = (await d.accounts.get(userId))?.roles ?? [];
+  roleCache.delete(userId);
+  if (roleCache.size >= ROLE_CACHE_MAX) roleCache.delete(roleCache.keys().next().value!);
+  roleCache.set(userId, { roles, atMs: nowMs });
+  return roles;
+}
+
+/**
+ * The session caller with their staff roles as the account store holds them now, for a staff
+ * route (`staffRoute`) or any call of a token that claims a staff role (e.g. support reading
+ * another account's audit log). A token lives 2 hours, and its roles are a copy taken at login:
+ * without this, a removed admin stays admin until the token expires. Now a removal takes effect
+ * within ROLE_CACHE_MS (the per-process cache), while the token itself stays valid for the rest.
+ * Other roles (user, the tier's enterprise/provider) stay as in the token.
+ */
+export async function withCurrentStaffRoles(d: Deps, who: Principal, staffRoute: boolean): Promise<Principal> {
+  if (who.via === 'api-key') return who; // keys never carry staff roles
+  if (!staffRoute && !who.roles.some(isStaffRole)) return who;
+  const current = (await storedRoles(d, who.userId)).filter(isStaffRole);
+  return { ...who, roles: [...who.roles.filter((r) => !isStaffRole(r)), ...current] };
+}
+
+/** Whether a route's access list names a staff role. */
+export function isStaffAccess(access: readonly string[]): boolean {
+  return access.some(isStaffRole);
+}
+
+/**
+ * The device a request's risk rules run on. A session is bound to the device it logged in from:
+ * a request naming another device is refused (a token carried to another device, or a client
+ * shedding a blacklisted or bound device id), and a request naming none uses the session's — so
+ * leaving out `x-device-id` no longer skips the device rules. API-key callers (no session) keep
+ * the header as sent.
+ */
+export function requestDevice(who: Principal, header: string | undefined): string | undefined {
+  if (who.deviceId === undefined) return header;
+  if (header !== undefined && header !== who.deviceId) fail('UNAUTHENTICATED', '登录设备已变化，请重新登录');
+  return who.deviceId;
 }

@@ -6,7 +6,7 @@ import { Keys } from '../store/keys';
 import type { PacketRecord, SettleCursor, SlotRecord } from '../store/packets';
 import { mapLimited } from '../concurrency';
 import type { TopupRecord, TransferRecord } from '../store/transfers';
-import { FEE_ACCOUNT, iso } from './context';
+import { feeAccountOf, iso } from './context';
 import type { Deps } from './deps';
 
 /**
@@ -73,7 +73,8 @@ export async function fundPacket(d: Deps, p: PacketRecord, bySweeper: boolean): 
     }
   }
   if (p.fee > 0) {
-    await d.wallets.append(FEE_ACCOUNT, p.feeHint, { opId: `fee:${p.id}`, type: 'fee', amount: p.fee, ref: p.id, packetId: p.id, at: p.createdAt });
+    // The fee ledger fixed at creation: a retry or the sweeper credits the same one (exactly-once by opId).
+    await d.wallets.append(feeAccountOf(p), p.feeHint, { opId: `fee:${p.id}`, type: 'fee', amount: p.fee, ref: p.id, packetId: p.id, at: p.createdAt });
   }
   const active = await d.packets.activate(p.id, { shard: dueShard(d, p.id), at: p.expiresAt });
   return active ?? (await d.packets.get(p.id))!;

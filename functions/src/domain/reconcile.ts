@@ -213,7 +213,7 @@ export class MoneyFacts {
   readonly campaigns = new Map<string, CampaignMoney>();
   readonly transfers = new Map<string, TransferMoney>();
   readonly topups = new Map<string, TopupMoney>();
-  /** Σ amounts of every entry with at ≤ T (the fee account: only in-scope fees). */
+  /** Σ amounts of every entry with at ≤ T (the fee ledgers: only in-scope fees). */
   balances: Fen = 0;
   /** Σ top-up credits with at ≤ T (conservation takes the top-ups from checkTopups). */
   topupsIn: Fen = 0;
@@ -223,7 +223,7 @@ export class MoneyFacts {
 
   constructor(
     readonly cutoffIso: string,
-    /** A scoped run: only fee entries of these packets count (the fee account is shared). */
+    /** A scoped run: only fee entries of these packets count (the fee ledgers are shared). */
     readonly feeScope?: ReadonlySet<string>,
   ) {}
 
@@ -233,7 +233,11 @@ export class MoneyFacts {
     return m;
   }
 
-  /** Whether an entry belongs to this run (a scoped run reads the shared fee account whole). */
+  /**
+   * Whether an entry belongs to this run (a scoped run reads the shared fee ledgers whole). The
+   * fee account is spread over several ledgers (shards): a packet's fee is aggregated by its
+   * opId whichever shard holds it, so a fee credited on two shards counts twice (fee_wrong).
+   */
   inScope(e: LedgerLine): boolean {
     return !this.feeScope || e.type !== 'fee' || this.feeScope.has(after(e.opId, 'fee:') ?? '');
   }
@@ -650,7 +654,7 @@ export function checkTopups(facts: MoneyFacts, clock: ReconcileClock): { mismatc
 
 /** The platform's money as of T: where every fen that came in by a top-up is now. */
 export interface Conservation {
-  /** Σ ledger amounts dated ≤ T (every wallet and the fee account). */
+  /** Σ ledger amounts dated ≤ T (every wallet and every fee ledger shard). */
   balances: Fen;
   /** Σ over funded packets of total − granted − refunded. */
   escrow: Fen;

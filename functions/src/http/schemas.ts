@@ -68,8 +68,8 @@ export type CreatePacketRequest = z.infer<typeof CreatePacketBody>;
 export type SessionRequest = z.infer<typeof SessionBody>;
 export type TransferRequest = z.infer<typeof TransferBody>;
 
-/** An account id as issued by the API (ids.ts `derivedId`/`randomId`), or the fee account. */
-export const AccountId = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/));
+/** An account id as issued by the API (ids.ts `derivedId`/`randomId`), or a fee ledger (`platform-fees#<k>`). */
+export const AccountId = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}(#[0-9]{1,3})?$/));
 /** A device id as sent in `x-device-id`. */
 export const DeviceId = z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/));
 const isoTime = z.iso.datetime({ offset: true });

@@ -6,7 +6,7 @@ type ZodType<T> = ZodMiniType<T>;
 import { DomainError, fail } from '../domain/errors';
 import type { Outcome, Principal } from '../app/context';
 import { deps as defaultDeps, type Deps } from '../app/deps';
-import { authenticate } from '../app/session';
+import { authenticate, isStaffAccess, requestDevice, withCurrentStaffRoles } from '../app/session';
 import { IdempotencyKey } from './schemas';
 import { bindCorrelationId, log, withLogContext } from '../log';
 import { observeRequest } from '../app/ops';
@@ -25,7 +25,10 @@ export interface RouteContext<B, Q> {
   query: Q;
   params: Record<string, string>;
   idemKey: string | undefined;
-  /** The `x-device-id` header (validated), for the risk rules. */
+  /**
+   * The device for the risk rules: a session's own (the header, if sent, must match it), else
+   * the `x-device-id` header (validated) — the login route and API keys.
+   */
   deviceId: string | undefined;
   correlationId: string;
 }
@@ -141,7 +144,10 @@ export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = def
           const keyed = await authenticateApiKey(d, rawApiKey);
           if (!rt.apiKey || !scopeAllows(keyed.scope, rt.apiKey)) fail('FORBIDDEN', '该 API Key 无权调用此接口');
           who = keyed;
-        } else who = authenticate(d, headers.authorization);
+        } else {
+          // Staff roles are re-read from the account store (cached briefly), not taken from the token.
+          who = await withCurrentStaffRoles(d, authenticate(d, headers.authorization), Array.isArray(rt.access) && isStaffAccess(rt.access));
+        }
         caller = who.userId;
         if (Array.isArray(rt.access) && !rt.access.some((role) => who.roles.includes(role))) fail('FORBIDDEN', '没有权限');
       }
@@ -151,7 +157,8 @@ export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = def
       const idemKey = rawKey === undefined ? undefined : parse(IdempotencyKey, rawKey);
       const rawDevice = headers['x-device-id'];
       if (rawDevice !== undefined && !isDeviceId(rawDevice)) fail('VALIDATION_FAILED', 'invalid x-device-id');
-      const out = await rt.run({ d, who, body, query, params, idemKey, deviceId: rawDevice, correlationId });
+      const deviceId = requestDevice(who, rawDevice);
+      const out = await rt.run({ d, who, body, query, params, idemKey, deviceId, correlationId });
       status = out.status;
       answered = out.body;
       if (out.contentType && typeof out.body === 'string') {

@@ -5,8 +5,9 @@
  * Appending record n+1 is a put with `attribute_not_exists(pk)`, as the ledger does: two
  * writers cannot both take seq n+1, the loser reads the new tail and tries n+2, so the chain
  * stays dense and each record links to the one that really precedes it. Records are never
- * updated by this module; `expiresAt` (epoch seconds, 3 years) lets the table's TTL reclaim
- * them.
+ * updated by this module; `expiresAt` (`Attr.ttl`, epoch seconds, 3 years) is the table's TTL
+ * attribute (infra/table.json), so AWS deletes them after 3 years (up to 48 h late; nothing
+ * reads the attribute).
  */
 import {
   AUDIT_OWN_WINDOW_MS,
@@ -19,7 +20,7 @@ import {
   type AuditType,
 } from '../domain/audit';
 import { queryAll, type Db, type Item } from './db';
-import { AuditKeys, parseSeqKey } from './keys';
+import { Attr, AuditKeys, parseSeqKey } from './keys';
 
 export interface AuditEntry {
   type: AuditType;
@@ -83,7 +84,7 @@ export class DynamoAuditStore implements AuditStore {
       const record = nextRecord(accountId, prev, { type: entry.type, at, details });
       const { seq: _seq, ...attrs } = record;
       const written = await this.db.put(
-        { ...AuditKeys.record(accountId, record.seq), ...attrs, expiresAt: Math.ceil((entry.atMs + AUDIT_RETENTION_MS) / 1000) },
+        { ...AuditKeys.record(accountId, record.seq), ...attrs, [Attr.ttl]: Math.ceil((entry.atMs + AUDIT_RETENTION_MS) / 1000) },
         { condition: 'attribute_not_exists(pk)' },
       );
       if (written) return record;

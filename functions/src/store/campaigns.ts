@@ -31,6 +31,8 @@ export interface CampaignRecord {
   state: CampaignState;
   senderHint: number;
   feeHint: number;
+  /** The fee ledger (a shard of the fee account, fixed at creation); absent on older campaigns. */
+  feeAccount?: string;
 }
 
 export interface CampaignStore {

@@ -120,8 +120,14 @@ export function indexKey(index: number): string {
   return String(index).padStart(6, '0');
 }
 
-/** Table attribute names shared by every item. */
-export const Attr = { pk: 'pk', sk: 'sk', gsi1pk: 'gsi1pk', gsi1sk: 'gsi1sk', gsi2pk: 'gsi2pk', gsi2sk: 'gsi2sk' } as const;
+/**
+ * Table attribute names shared by every item. `ttl` is the table's TimeToLiveSpecification
+ * attribute (infra/table.json): epoch seconds on audit records, risk items and ops items only.
+ * No money item (ledger, packet, share, slot, counter, marker, transfer, top-up, campaign,
+ * idempotency) may carry it as a number — money must never vanish by TTL. (Packets and campaigns
+ * hold an ISO-string `expiresAt`; TTL ignores any value that is not a Number.)
+ */
+export const Attr = { pk: 'pk', sk: 'sk', gsi1pk: 'gsi1pk', gsi1sk: 'gsi1sk', gsi2pk: 'gsi2pk', gsi2sk: 'gsi2sk', ttl: 'expiresAt' } as const;
 export const Indexes = { due: 'gsi1', byUser: 'gsi2' } as const;
 
 /** What a due-index entry (or any item's pk) points at. */
@@ -178,6 +184,17 @@ export const OpsKeys = {
   /** Live operator figures: one partition per UTC hour, one item per minute and Lambda instance. */
   minutePk: (hourIso: string) => `OPSMIN#${hourIso}`,
   minuteSk: (minuteIso: string, instance: string) => `${minuteIso}#${instance}`,
+} as const;
+
+/**
+ * The platform fee account's ledgers (account ids, each under its own `LEDGER#<id>`). Fees are
+ * spread over shard accounts `platform-fees#<k>` so fee-bearing sends do not all append to one
+ * ledger item; `platform-fees` is the single account of before the shards (still read, never
+ * written for new packets).
+ */
+export const FeeAccounts = {
+  legacy: 'platform-fees',
+  shard: (k: number) => `platform-fees#${k}`,
 } as const;
 
 /** The hash-chained audit log (store/audit.ts): one partition per account, dense seq. */

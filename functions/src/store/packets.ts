@@ -52,6 +52,8 @@ export interface PacketRecord {
   /** Ledger hints (see WalletStore.append) for the debit, the fee and the refund. */
   senderHint: number;
   feeHint: number;
+  /** The fee ledger (a shard of the fee account, fixed at creation); absent on older packets. */
+  feeAccount?: string;
   refundHint?: number;
   /**
    * Settlement's progress while `settling` (see PacketStore.advanceSettle): counters whose
@@ -212,7 +214,7 @@ export interface PacketStore {
 
 const PACKET_FIELDS = [
   'id', 'senderId', 'senderName', 'total', 'count', 'mode', 'greeting', 'scene', 'fee', 'state', 'claimed',
-  'createdAt', 'expiresAt', 'expiresAtMs', 'codeValidity', 'senderHint', 'feeHint', 'refundHint', 'settleCursor', 'settleGranted', 'refundedAmount', 'settledAt',
+  'createdAt', 'expiresAt', 'expiresAtMs', 'codeValidity', 'senderHint', 'feeHint', 'feeAccount', 'refundHint', 'settleCursor', 'settleGranted', 'refundedAmount', 'settledAt',
   'recipientId', 'recipientName', 'campaignId', 'counters',
 ] as const;
 
