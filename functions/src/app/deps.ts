@@ -11,6 +11,7 @@ import { DynamoAuditStore, type AuditStore } from '../store/audit';
 import { DynamoApiKeyStore, type ApiKeyStore } from '../store/api-keys';
 import { DynamoCampaignStore, type CampaignStore } from '../store/campaigns';
 import { createWeChatPay, type WeChatPay } from '../wechatpay/client';
+import { DynamoWithdrawalStore, type WithdrawalStore } from '../store/withdrawals';
 import { HttpCode2Session, sandboxProvider, type Code2Session, type PaymentProvider } from './ports';
 
 /** Everything a use case needs, built once per process and replaceable in tests. */
@@ -30,6 +31,7 @@ export interface Deps {
   code2session: Code2Session | undefined;
   /** WeChat Pay v3 (withdrawals); undefined where it is not configured. */
   wechatPay?: WeChatPay | undefined;
+  withdrawals: WithdrawalStore;
   random: RandomSource;
   /** Milliseconds since the epoch; injectable so tests can move time. */
   now: () => number;
@@ -52,6 +54,7 @@ export function buildDeps(cfg: Config, db?: Db, overrides: Partial<Deps> = {}): 
     payments: sandboxProvider,
     code2session: cfg.wx ? new HttpCode2Session(cfg.wx) : undefined,
     wechatPay: cfg.wechatPay ? createWeChatPay(cfg.wechatPay) : undefined,
+    withdrawals: new DynamoWithdrawalStore(store),
     random: cryptoRandom,
     now: () => Date.now(),
     ...overrides,

@@ -19,7 +19,8 @@ export interface IdempotentCall {
  *    same key may be used again once the cause is gone.
  * 3. The pending record is put; `run` does the work. Its ids derive from the key, so a re-run
  *    after a crash (record still pending) lands on the same items and converges.
- * 4. The response — success or a refusal met after writes began — is stored and replayed later.
+ * 4. The response — success or a refusal met after writes began — is stored and replayed later
+ *    (not UNAVAILABLE: a retry with the same key resumes the work instead).
  */
 export async function idempotent(
   d: Deps,
@@ -42,6 +43,9 @@ export async function idempotent(
     outcome = await run();
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
+    // A transient refusal (the payment provider's answer is not known yet) is not the request's
+    // result: the record stays pending, so the same key runs the work again.
+    if (err.code === 'UNAVAILABLE') throw err;
     outcome = { status: err.status, body: { error: { code: err.code, message: err.message } } };
   }
   await d.idem.complete(call.principal, call.scope, key, outcome);

@@ -1,0 +1,31 @@
+import { httpHandler, route } from '../src/http/wrapper';
+import { PageQuery, WithdrawalBody } from '../src/http/schemas';
+import { decodeCursor, encodeCursor } from '../src/http/cursor';
+import { createWithdrawal, getWithdrawal, listWithdrawals } from '../src/app/withdrawals';
+import { Keys } from '../src/store/keys';
+
+/** POST /v1/withdrawals · GET /v1/withdrawals · GET /v1/withdrawals/{id} */
+export const routes = [
+  route({
+    method: 'POST',
+    path: '/v1/withdrawals',
+    access: 'user',
+    body: WithdrawalBody,
+    run: ({ d, who, body, idemKey }) => createWithdrawal(d, who, body, idemKey),
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/withdrawals',
+    access: 'user',
+    query: PageQuery,
+    run: async ({ d, who, query }) => {
+      const start = decodeCursor(query.cursor, { gsi2pk: Keys.withdrawalsPk(who.userId) });
+      const out = await listWithdrawals(d, who, query.limit ?? 20, start);
+      const { lastKey, ...rest } = out.body;
+      return { status: 200, body: { ...rest, cursor: encodeCursor(lastKey) } };
+    },
+  }),
+  route({ method: 'GET', path: '/v1/withdrawals/{id}', access: 'user', run: ({ d, who, params }) => getWithdrawal(d, who, params.id!) }),
+];
+
+export const handler = httpHandler(routes);
