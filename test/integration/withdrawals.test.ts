@@ -11,6 +11,7 @@ import { loadConfig, type WeChatPaySettings } from '../../functions/src/config';
 import { buildDeps, type Deps } from '../../functions/src/app/deps';
 import { onTransferBillNotification, sweepWithdrawal } from '../../functions/src/app/withdrawals';
 import { sweep } from '../../functions/src/app/sweeper';
+import { reconcile } from '../../functions/src/app/reconcile';
 import { FEE_ACCOUNT } from '../../functions/src/app/context';
 import { CONFIRM_WINDOW_MS, CREATE_GRACE_MS, withdrawalId } from '../../functions/src/domain/withdrawals';
 import { createWeChatPay, type WeChatPay } from '../../functions/src/wechatpay/client';
@@ -265,8 +266,22 @@ describe('withdrawal flows against the simulator', () => {
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) ids.push((await withdraw(w, u, 1_000 + i)).id);
     const late = w.clock.now() + CONFIRM_WINDOW_MS + 1;
-    await Promise.all(ids.flatMap((id, i) => [hook(`/sim/transfers/${id}/confirm`), ...(i % 2 ? [sweepWithdrawal(w.d, id, late)] : [sweep(w.d, late), sweepWithdrawal(w.d, id, late)])]));
+    // Both orders, then both at once (the user's tap and the sweeper's cancel hit WeChat together).
+    await Promise.all(
+      ids.map(async (id, i) => {
+        const confirm = () => hook(`/sim/transfers/${id}/confirm`);
+        const expire = () => sweepWithdrawal(w.d, id, late);
+        if (i % 3 === 0) {
+          await confirm();
+          await expire();
+        } else if (i % 3 === 1) {
+          await expire();
+          await confirm();
+        } else await Promise.all([confirm(), expire(), sweep(w.d, late)]);
+      }),
+    );
     await sweep(w.d, late + 60_000);
+    const outcomes = new Set<string>();
     let expected = 50_000;
     for (const id of ids) {
       const rec = (await w.d.withdrawals.get(id))!;
@@ -275,8 +290,31 @@ describe('withdrawal flows against the simulator', () => {
       expect(rec.state).toBe(bill.state === 'SUCCESS' ? 'success' : 'canceled');
       expect(rec.returned).toBe(bill.state === 'CANCELLED');
       if (bill.state === 'SUCCESS') expected -= rec.amount;
+      outcomes.add(bill.state);
     }
+    expect(outcomes).toEqual(new Set(['SUCCESS', 'CANCELLED']));
     expect(await balance(w.api, u)).toBe(expected);
+    await expectSound(w);
+  });
+});
+
+describe('reconciliation', () => {
+  it('counts held withdrawals as in transit and successful ones as paid out; no mismatch', async () => {
+    const w = await world([40_000]);
+    const [u] = w.users as [TestUser];
+    const ok = await withdraw(w, u, 10_000);
+    const declined = await withdraw(w, u, 7_000);
+    await withdraw(w, u, 3_000);
+    await hook(`/sim/transfers/${ok.id}/confirm`);
+    await hook(`/sim/transfers/${declined.id}/reject`);
+    await waitFor('settled', async () => (await w.d.withdrawals.get(ok.id))?.state === 'success' && (await w.d.withdrawals.get(declined.id))?.returned === true);
+    w.clock.advance(5 * 60_000);
+    const report = await reconcile(w.d, { scope: { accounts: w.users.map((x) => x.userId), packets: [], withdrawals: w.withdrawals }, save: false });
+    expect(report.listed).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.paidOut).toBe(10_000);
+    expect(report.inTransitBy.withdrawals).toBe(3_000);
+    expect(report.balances + report.inTransit).toBe(40_000 - 10_000);
     await expectSound(w);
   });
 });
