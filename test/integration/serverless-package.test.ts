@@ -67,6 +67,7 @@ const EXPECTED_ROUTES: Record<string, string> = {
   'POST /v1/withdrawals': 'withdrawals',
   'GET /v1/withdrawals': 'withdrawals',
   'GET /v1/withdrawals/{id}': 'withdrawals',
+  'POST /v1/pay/wechat/notify': 'withdrawals',
 };
 
 const READ_WRITE = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];

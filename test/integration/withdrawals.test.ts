@@ -6,6 +6,8 @@
  * transit, a success is paid out) and at most one bill per withdrawal at WeChat.
  */
 import http from 'node:http';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { notifyHandler } from '../../functions/handlers/withdrawals';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type WeChatPaySettings } from '../../functions/src/config';
 import { buildDeps, type Deps } from '../../functions/src/app/deps';
@@ -46,7 +48,21 @@ function wdDeps(clock: Clock, hooks: { beforeWrite?: (i: WriteInfo) => void; aft
   return buildDeps(cfg, baseDb(hooks), { now: clock.now, wechatPay: payOverride ?? pay });
 }
 
-/** The notify URL: verifies with the adapter, hands transfer bills to the use case, 204 / 401. */
+/** An API Gateway (HTTP API v2) event of a request as the notify Lambda receives it. */
+function gatewayEvent(method: string, path: string, headers: Record<string, string>, body: string): APIGatewayProxyEventV2 {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: path,
+    rawQueryString: '',
+    headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
+    requestContext: { http: { method, path } },
+    body,
+    isBase64Encoded: false,
+  } as unknown as APIGatewayProxyEventV2;
+}
+
+/** The notify URL: WeChat's deliveries go through the real handler (functions/handlers/withdrawals.ts). */
 async function startReceiver() {
   const statuses: number[] = [];
   const d = wdDeps(new Clock());
@@ -55,17 +71,16 @@ async function startReceiver() {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       void (async () => {
-        const v = pay.verifyNotification(req.headers, Buffer.concat(chunks).toString('utf8'));
-        let status = 401;
-        if (v.kind === 'ok') {
-          if (v.event.resourceType === 'transfer_bill') await onTransferBillNotification(d, v.event.bill);
-          status = 204;
-        }
+        const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v[0]! : (v ?? '')]));
+        const r = await withdrawalsHandler(gatewayEvent(req.method ?? 'POST', new URL(req.url ?? '/', 'http://x').pathname, headers, Buffer.concat(chunks).toString('utf8')));
+        const status = r.statusCode ?? 500;
         statuses.push(status);
-        res.writeHead(status).end(status === 204 ? '' : JSON.stringify({ code: 'FAIL', message: 'refused' }));
+        res.writeHead(status, r.headers as Record<string, string>).end(r.body ?? '');
       })().catch(() => res.writeHead(500).end());
     });
   });
+  // The notify handler's deps are this test's (the simulator's adapter), not the process's.
+  const withdrawalsHandler = (e: APIGatewayProxyEventV2) => notifyHandler(() => d)(e);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/pay/wechat/notify`,
@@ -315,6 +330,64 @@ describe('reconciliation', () => {
     expect(report.paidOut).toBe(10_000);
     expect(report.inTransitBy.withdrawals).toBe(3_000);
     expect(report.balances + report.inTransit).toBe(40_000 - 10_000);
+    await expectSound(w);
+  });
+});
+
+describe('the notify endpoint (POST /v1/pay/wechat/notify)', () => {
+  it("a forged notification is refused (401) and records nothing; the sweeper's query finds the truth", async () => {
+    const w = await world([10_000]);
+    const [u] = w.users as [TestUser];
+    const { id } = await withdraw(w, u, 2_000);
+    const before = receiver.statuses.length;
+    await hook('/sim/faults', { notify: 'forge', times: 1 });
+    await hook(`/sim/transfers/${id}/reject`);
+    await waitFor('the forged delivery', async () => receiver.statuses.length > before);
+    expect(receiver.statuses.slice(before)).toEqual([401]);
+    expect((await w.d.withdrawals.get(id))!.state).toBe('wait_user_confirm');
+    expect(await balance(w.api, u)).toBe(8_000);
+    expect(await sweepWithdrawal(w.d, id, w.clock.now() + 11 * 60_000)).toBe('returned');
+    expect(await balance(w.api, u)).toBe(10_000);
+    await expectSound(w);
+  });
+
+  it('an unsigned or tampered body is 401 {"code":"FAIL"}; a genuine one 204, and its repeat 204 with nothing more', async () => {
+    const w = await world([10_000]);
+    const [u] = w.users as [TestUser];
+    const { id } = await withdraw(w, u, 2_000);
+    const call = notifyHandler(() => w.d);
+    const bad = await call(gatewayEvent('POST', '/v1/pay/wechat/notify', { 'content-type': 'application/json' }, '{"id":"x"}'));
+    expect(bad.statusCode).toBe(401);
+    expect(JSON.parse(bad.body!)).toEqual({ code: 'FAIL', message: expect.any(String) });
+    // Capture a genuine delivery (the simulator's) and replay it, then replay it tampered.
+    const captured: Array<{ headers: Record<string, string>; body: string }> = [];
+    const spy = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        captured.push({ headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])), body: Buffer.concat(chunks).toString('utf8') });
+        res.writeHead(500).end();
+      });
+    });
+    await new Promise<void>((r) => spy.listen(0, '127.0.0.1', () => r()));
+    const spySim = await startWxPaySim({ keys, port: 0, retryScale: 0.001, notifyUrl: `http://127.0.0.1:${(spy.address() as AddressInfo).port}/` });
+    try {
+      const spyPay = createWeChatPay(adapterConfigFor(keys, spySim.baseUrl, 5_000));
+      const made = await spyPay.createTransfer({ outBillNo: id, openid: 'oX', amount: 2_000, remark: 'r', sceneId: '1000', sceneReportInfos: [] });
+      expect(made.kind).toBe('ok');
+      await fetch(`${spySim.baseUrl}/sim/transfers/${id}/reject`, { method: 'POST' });
+      const got = await waitFor('a delivery', async () => captured[0]);
+      const tampered = await call(gatewayEvent('POST', '/v1/pay/wechat/notify', got.headers, got.body.replace('"id":"', '"id":"x')));
+      expect(tampered.statusCode).toBe(401);
+      expect((await w.d.withdrawals.get(id))!.returned).toBe(false);
+      for (let i = 0; i < 2; i++) expect((await call(gatewayEvent('POST', '/v1/pay/wechat/notify', got.headers, got.body))).statusCode).toBe(204);
+    } finally {
+      await spySim.close();
+      await new Promise<void>((r) => spy.close(() => r()));
+    }
+    expect((await w.d.withdrawals.get(id))!).toMatchObject({ state: 'failed', returned: true });
+    expect(await balance(w.api, u)).toBe(10_000);
+    expect((await ledgerOf(w.d, u.userId)).filter((e) => e.type === 'withdrawal_return')).toHaveLength(1);
     await expectSound(w);
   });
 });
