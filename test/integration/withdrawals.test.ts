@@ -17,6 +17,7 @@ import { reconcile } from '../../functions/src/app/reconcile';
 import { FEE_ACCOUNT } from '../../functions/src/app/context';
 import { CONFIRM_WINDOW_MS, CREATE_GRACE_MS, withdrawalId } from '../../functions/src/domain/withdrawals';
 import { createWeChatPay, type WeChatPay } from '../../functions/src/wechatpay/client';
+import { HttpCode2Session } from '../../functions/src/app/ports';
 import type { WriteInfo } from '../../functions/src/store/db';
 import { adapterConfigFor, generateWxPaySimKeys, type WxPaySimKeys } from '../../scripts/wxpay-sim/keys';
 import { startWxPaySim, type WxPaySim } from '../../scripts/wxpay-sim/sim';
@@ -389,6 +390,48 @@ describe('the notify endpoint (POST /v1/pay/wechat/notify)', () => {
     expect(await balance(w.api, u)).toBe(10_000);
     expect((await ledgerOf(w.d, u.userId)).filter((e) => e.type === 'withdrawal_return')).toHaveLength(1);
     await expectSound(w);
+  });
+});
+
+describe('the openid a withdrawal pays', () => {
+  it("is the code2session login's, kept server side only; without one (outside dev stages) the withdrawal is refused", async () => {
+    const openid = `oTEST${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    const stub = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ openid, session_key: 'k' })));
+    await new Promise<void>((r) => stub.listen(0, '127.0.0.1', () => r()));
+    try {
+      const w = await world([10_000]);
+      const prodLike: Deps = {
+        ...w.d,
+        cfg: { ...w.d.cfg, devFeatures: false },
+        code2session: new HttpCode2Session({ apiBase: `http://127.0.0.1:${(stub.address() as AddressInfo).port}`, appId: 'wxapp', secret: 'shh' }),
+      };
+      const api = makeApi(prodLike);
+      const login1 = await api('POST', '/v1/session', { body: { code: 'c1' } });
+      expect(login1.status).toBe(200);
+      expect(JSON.stringify(login1.body)).not.toContain(openid);
+      const me = { token: login1.body.token, userId: login1.body.userId, name: login1.body.name } as TestUser;
+      w.users.push(me);
+      expect(await w.d.accounts.openid(me.userId)).toBe(openid);
+      expect(JSON.stringify(await w.d.accounts.get(me.userId))).not.toContain(openid);
+      // Fund it with a transfer-free top-up, then withdraw: the bill pays the stored openid.
+      await topup(api, me, 5_000);
+      w.topups += 5_000;
+      const key = idem();
+      const r = await api('POST', '/v1/withdrawals', { token: me.token, idem: key, body: { amount: 1_000 } });
+      expect(r.status).toBe(201);
+      const id = withdrawalId(me.userId, key);
+      w.withdrawals.push(id);
+      const q = await pay.queryTransfer(id);
+      expect(q.kind === 'ok' && q.bill.openid).toBe(openid);
+      // A dev-login account has no openid: refused outside the dev stages, nothing written.
+      const [devUser] = w.users as [TestUser];
+      const refused = await api('POST', '/v1/withdrawals', { token: devUser.token, idem: idem(), body: { amount: 1_000 } });
+      expect(refused.status).toBe(403);
+      expect(await balance(w.api, devUser)).toBe(10_000);
+      await expectSound(w);
+    } finally {
+      await new Promise<void>((r) => stub.close(() => r()));
+    }
   });
 });
 
