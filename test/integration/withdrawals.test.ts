@@ -250,6 +250,29 @@ describe('withdrawal flows against the simulator', () => {
     await expectSound(w);
   });
 
+  it('WeChat refuses the create (nothing done there): 503, the hold is back at once, no bill; the retry answers failed', async () => {
+    const w = await world([20_000]);
+    const [u] = w.users as [TestUser];
+    // An adapter for another appid: the simulator refuses the create with PARAM_ERROR.
+    const refusing = createWeChatPay({ ...adapterConfigFor(keys, sim.baseUrl, 5_000), appid: 'wx0000000000000000' });
+    const d = wdDeps(w.clock, {}, refusing);
+    const key = idem();
+    const id = withdrawalId(u.userId, key);
+    w.withdrawals.push(id);
+    const r = await makeApi(d)('POST', '/v1/withdrawals', { token: u.token, idem: key, body: { amount: 4_000 } });
+    expect(r.status).toBe(503);
+    expect(r.body.error.code).toBe('UNAVAILABLE');
+    expect(bills(id)).toHaveLength(0);
+    expect(await balance(w.api, u)).toBe(20_000);
+    expect(await w.d.withdrawals.get(id)).toMatchObject({ state: 'failed', returned: true, failReason: 'PARAM_ERROR' });
+    const retry = await w.api('POST', '/v1/withdrawals', { token: u.token, idem: key, body: { amount: 4_000 } });
+    expect(retry.body).toEqual({ withdrawalId: id, amount: 4_000, state: 'failed', returned: true });
+    expect(bills(id)).toHaveLength(0);
+    await sweep(w.d, w.clock.now() + CONFIRM_WINDOW_MS * 2);
+    expect(await balance(w.api, u)).toBe(20_000);
+    await expectSound(w);
+  });
+
   it('a create that never reached WeChat: after the grace the query says not found and the hold comes back', async () => {
     const w = await world([20_000]);
     const [u] = w.users as [TestUser];
@@ -460,6 +483,18 @@ describe('withdrawal refusals write nothing', () => {
     await waitFor('returned', async () => (await w.d.withdrawals.get(w.withdrawals[3]!))?.returned === true);
     expect((await withdraw(w, u, 20_000)).r.status).toBe(201);
     expect(await balance(w.api, u)).toBe(100_000);
+    await expectSound(w);
+  });
+
+  it('two withdrawals racing past the day limit: the ledger lets exactly one through', async () => {
+    const w = await world([250_000]);
+    const [u] = w.users as [TestUser];
+    for (let i = 0; i < 9; i++) expect((await withdraw(w, u, 20_000)).r.status).toBe(201);
+    const [a, b] = await Promise.all([withdraw(w, u, 15_000), withdraw(w, u, 15_000)]);
+    expect([a.r.status, b.r.status].sort()).toEqual([201, 422]);
+    expect([a.r.body, b.r.body].find((x) => x.error)?.error.code).toBe('WITHDRAWAL_LIMIT');
+    expect(await balance(w.api, u)).toBe(250_000 - 180_000 - 15_000);
+    expect(bills(a.id).length + bills(b.id).length).toBe(1);
     await expectSound(w);
   });
 

@@ -240,11 +240,15 @@ export async function applyBill(d: Deps, w: WithdrawalRecord, bill: TransferBill
  * `wdret:<id>` at most once), then leaves the due index. Nothing held (the hold was refused or
  * never made) → nothing to return. A success or an open withdrawal is returned unchanged.
  */
-export async function settleReturn(d: Deps, w: WithdrawalRecord): Promise<WithdrawalRecord> {
+export async function settleReturn(d: Deps, w: WithdrawalRecord, nowMs: number = d.now()): Promise<WithdrawalRecord> {
   if ((w.state !== 'failed' && w.state !== 'canceled') || w.returned) return w;
   const hold = await d.wallets.find(w.userId, w.hint, `wd:${w.id}`);
   if (!hold) {
-    await d.withdrawals.settle(w.id);
+    // Nothing held. A request that read the record before it was closed may still append its
+    // hold (it then returns it itself, finding the record closed); the due entry stays until the
+    // grace has passed, so a hold whose request died meanwhile is still found and returned.
+    const closedMs = Date.parse(w.finishedAt ?? '');
+    if (!Number.isFinite(closedMs) || nowMs >= closedMs + CREATE_GRACE_MS) await d.withdrawals.settle(w.id);
     return w;
   }
   await d.wallets.append(w.userId, w.hint, {
@@ -252,7 +256,7 @@ export async function settleReturn(d: Deps, w: WithdrawalRecord): Promise<Withdr
     type: 'withdrawal_return',
     amount: w.amount + w.fee,
     ref: w.id,
-    at: w.finishedAt ?? iso(d.now()),
+    at: w.finishedAt ?? iso(nowMs),
     // Gives the day's allowance back if that day is still being counted.
     withdrawal: { amount: -w.amount, limit: Number.MAX_SAFE_INTEGER, day: dayKeyUtc8(Date.parse(w.createdAt)) },
   });
@@ -277,21 +281,20 @@ export async function sweepWithdrawal(d: Deps, id: string, nowMs: number): Promi
       await d.withdrawals.settle(id);
       return 'success';
     }
-    const r = await settleReturn(d, w);
+    const r = await settleReturn(d, w, nowMs);
     return r.returned ? 'returned' : 'closed';
   }
   const createdMs = Date.parse(w.createdAt);
   if (w.state === 'pending' && !w.billAt) {
-    // No create was ever sent. Without a hold nothing moved; with one, the user's retry creates
-    // the bill — until the grace is over, then the money goes back.
-    const held = await d.wallets.find(w.userId, w.hint, `wd:${id}`);
-    if (held && nowMs < createdMs + CREATE_GRACE_MS) {
+    // No create was ever sent. Within the grace the request may still be at work; after it,
+    // the withdrawal ends here: nothing moved, or the hold goes back (settleReturn).
+    if (nowMs < createdMs + CREATE_GRACE_MS) {
       await d.withdrawals.reschedule(id, due(createdMs + CREATE_GRACE_MS));
       return 'retry';
     }
     const done = await d.withdrawals.finish(id, 'canceled', { atIso: iso(nowMs), settled: false, onlyIfBillAt: null });
     if (!done) return 'retry';
-    const r = await settleReturn(d, done);
+    const r = await settleReturn(d, done, nowMs);
     return r.returned ? 'returned' : 'closed';
   }
   if (!d.wechatPay) {
@@ -310,7 +313,7 @@ export async function sweepWithdrawal(d: Deps, id: string, nowMs: number): Promi
     }
     const done = await d.withdrawals.finish(id, 'canceled', { atIso: iso(nowMs), settled: false, onlyIfBillAt: w.billAt ?? null });
     if (!done) return 'retry';
-    const r = await settleReturn(d, done);
+    const r = await settleReturn(d, done, nowMs);
     return r.returned ? 'returned' : 'closed';
   }
   if (q.kind !== 'ok') {
