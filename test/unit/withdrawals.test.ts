@@ -17,6 +17,7 @@ import {
   withdrawalLimitProblem,
 } from '../../functions/src/domain/withdrawals';
 import { generateWxPaySimKeys } from '../../scripts/wxpay-sim/keys';
+import { redact } from '../../functions/src/log';
 
 const policy = policyFor('personal').withdrawal;
 
@@ -87,5 +88,15 @@ describe('WeChat Pay settings (config.ts)', () => {
     expect(() => loadWeChatPay({ ...env, WXPAY_NOTIFY_URL: 'ftp://x' })).toThrow(/WXPAY_NOTIFY_URL/);
     const { WXPAY_APPID: _a, ...noAppid } = env;
     expect(() => loadWeChatPay(noAppid)).toThrow(/WXPAY_APPID/);
+  });
+});
+
+describe('logs', () => {
+  it('mask an openid field, keep a withdrawal id whole', () => {
+    const openid = 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o';
+    const id = withdrawalId('u1', 'k1');
+    const out = JSON.stringify(redact({ openid, withdrawalId: id }));
+    expect(out).not.toContain(openid);
+    expect(out).toContain(id);
   });
 });
