@@ -26,7 +26,7 @@ export interface AccountStore {
    * profile item, server side only: {@link get} never returns it.
    */
   openid(userId: string): Promise<string | undefined>;
-  /** Stores the openid of an existing account (each code2session login; unchanged when equal). */
+  /** Stores the openid of an existing account (each code2session login). */
   setOpenid(userId: string, openid: string): Promise<void>;
 }
 
@@ -56,7 +56,9 @@ export class DynamoAccountStore implements AccountStore {
 
   async setOpenid(userId: string, openid: string): Promise<void> {
     await this.db.update(Keys.profile(userId), 'SET openid = :o', {
-      condition: 'attribute_exists(pk) AND (attribute_not_exists(openid) OR openid <> :o)',
+      // Unconditional but for the account's existence: a condition that failed on every repeat
+      // login would count as write contention in the metrics.
+      condition: 'attribute_exists(pk)',
       values: { ':o': openid },
     });
   }
