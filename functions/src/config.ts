@@ -1,4 +1,5 @@
 import { parseKeyring, type Keyring } from './domain/codes';
+import { createWeChatPay, type WeChatPayConfig } from './wechatpay/client';
 
 /** Deployment stages. Dev login and `now` overrides exist only in local, test and sandbox. */
 export const Stages = ['local', 'test', 'sandbox', 'dev', 'prod'] as const;
@@ -46,6 +47,16 @@ export interface Config {
   /** True where test clocks (and dev login, guarded by `devLogin`) are allowed. */
   devFeatures: boolean;
   devLogin: DevLogin;
+  /** WeChat Pay v3 (merchant transfers for withdrawals); undefined when not configured. */
+  wechatPay: WeChatPaySettings | undefined;
+}
+
+/** The adapter's configuration plus what our calls add to it. */
+export interface WeChatPaySettings extends WeChatPayConfig {
+  /** Where WeChat Pay sends notifications (`…/v1/pay/wechat/notify`). */
+  notifyUrl: string;
+  /** The merchant-transfer scene WeChat granted us (`transfer_scene_id`), '1000' 现金营销 by default. */
+  transferSceneId: string;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -82,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wx,
     devFeatures,
     devLogin,
+    wechatPay: loadWeChatPay(env),
   };
 }
 
@@ -114,6 +126,54 @@ export function devLoginFor(stage: Stage, raw: string | undefined): DevLogin {
     return { mode: 'secret', secret: Buffer.from(secret, 'utf8') };
   }
   return LOCAL_STAGES.includes(stage) ? { mode: 'open' } : { mode: 'off' };
+}
+
+const WXPAY_REQUIRED = ['WXPAY_MCHID', 'WXPAY_MCH_SERIAL', 'WXPAY_MCH_PRIVATE_KEY', 'WXPAY_APIV3_KEY', 'WXPAY_PLATFORM_KEYS', 'WXPAY_NOTIFY_URL'] as const;
+
+/**
+ * WeChat Pay settings, or undefined when none is set. Partly set is a mistake and throws, as
+ * does a key that the adapter's own checks refuse (createWeChatPay: RSA merchant key, 32-byte
+ * APIv3 key, at least one parseable platform key), so a bad secret fails the cold start, not the
+ * first withdrawal. `WXPAY_PLATFORM_KEYS` is JSON: serial or `PUB_KEY_ID_…` → PEM.
+ */
+export function loadWeChatPay(env: NodeJS.ProcessEnv): WeChatPaySettings | undefined {
+  const set = WXPAY_REQUIRED.filter((n) => env[n] !== undefined && env[n] !== '');
+  if (set.length === 0) return undefined;
+  if (set.length < WXPAY_REQUIRED.length) {
+    throw new Error(`config: WeChat Pay is partly configured; missing ${WXPAY_REQUIRED.filter((n) => !set.includes(n)).join(', ')}`);
+  }
+  const appid = env.WXPAY_APPID || env.WX_APPID;
+  if (!appid) throw new Error('config: WXPAY_APPID (or WX_APPID) is required with WeChat Pay');
+  let platformKeys: Record<string, string>;
+  try {
+    const parsed: unknown = JSON.parse(required(env, 'WXPAY_PLATFORM_KEYS'));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string')) throw new Error('shape');
+    platformKeys = parsed as Record<string, string>;
+  } catch {
+    throw new Error('config: WXPAY_PLATFORM_KEYS must be a JSON object of serial → PEM');
+  }
+  const notifyUrl = required(env, 'WXPAY_NOTIFY_URL');
+  if (!/^https?:\/\//.test(notifyUrl)) throw new Error('config: WXPAY_NOTIFY_URL must be an http(s) URL');
+  const timeoutMs = env.WXPAY_TIMEOUT_MS === undefined ? undefined : Number.parseInt(env.WXPAY_TIMEOUT_MS, 10);
+  if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 30_000)) throw new Error('config: WXPAY_TIMEOUT_MS must be 100..30000');
+  const settings: WeChatPaySettings = {
+    baseUrl: env.WXPAY_API_BASE || 'https://api.mch.weixin.qq.com',
+    mchid: required(env, 'WXPAY_MCHID'),
+    appid,
+    merchantSerialNo: required(env, 'WXPAY_MCH_SERIAL'),
+    merchantPrivateKey: required(env, 'WXPAY_MCH_PRIVATE_KEY'),
+    apiV3Key: required(env, 'WXPAY_APIV3_KEY'),
+    platformKeys,
+    notifyUrl,
+    transferSceneId: env.WXPAY_TRANSFER_SCENE_ID || '1000',
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  };
+  try {
+    createWeChatPay(settings);
+  } catch (err) {
+    throw new Error(`config: WeChat Pay keys refused (${err instanceof Error ? err.message : 'bad key'})`);
+  }
+  return settings;
 }
 
 let cached: Config | undefined;

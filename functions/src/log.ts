@@ -31,9 +31,9 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const SECRET_KEY =
   /token|secret|signature|^sig$|hmac|password|passwd|authorization|bearer|cookie|credential|jwt|^otp$|^pin$|private|api[-_]?key|idempotency|(^|[a-z_-])keys?$|^codes?$|(qr|share|live|receive|packet|claim|raw)[-_]?codes?$/i;
 /** Operation and request ids stay whole: they trace a request, they identify no person. */
-const KEEP_KEY = /^(correlationId|correlation_id|requestId|opId|packetId|transferId|topupId|eventId|keyId|shareId|campaignId|route|runId)$/;
+const KEEP_KEY = /^(correlationId|correlation_id|requestId|opId|packetId|transferId|topupId|withdrawalId|eventId|keyId|shareId|campaignId|route|runId)$/;
 /** Field names holding an account or device id: masked (first 3 + last 2 characters). */
-const ID_KEY = /(^|[-_])(id|Id|ID)$|[a-z]Id$|^(subject|by|owner|caller|recipient|sender|payee|payer|account|user|device)$/;
+const ID_KEY = /(^|[-_])(id|Id|ID)$|[a-z]Id$|^(subject|by|owner|caller|recipient|sender|payee|payer|account|user|device|openid)$/;
 
 /** Account ids (ids.ts: derivedId('u', …) is 'u' + 15 base64url chars, randomId('u') 'u' + 16). */
 const ACCOUNT_ID = /(?<![A-Za-z0-9_-])u[A-Za-z0-9_-]{15,16}(?![A-Za-z0-9_-])/g;

@@ -13,6 +13,7 @@ import { routes as transferRoutes } from '../../functions/handlers/transfers';
 import { routes as sweepRoutes } from '../../functions/handlers/sweep';
 import { routes as operationsRoutes } from '../../functions/handlers/operations';
 import { routes as campaignRoutes } from '../../functions/handlers/campaigns';
+import { routes as withdrawalRoutes } from '../../functions/handlers/withdrawals';
 
 process.env.LOG_REQUESTS = '0';
 process.env.LOG_ERRORS = process.env.LOG_ERRORS ?? '0';
@@ -27,6 +28,7 @@ export const allRoutes = [
   ...sweepRoutes,
   ...operationsRoutes,
   ...campaignRoutes,
+  ...withdrawalRoutes,
 ];
 
 /** A clock tests can move. */

@@ -34,7 +34,7 @@ export async function feeBalance(d: Deps): Promise<number> {
  * negative balance; one share per account per packet; Σ recorded shares ≤ total and, once
  * settled, refund = total − Σ recorded shares; conservation: balances + escrow = top-ups.
  */
-export async function violations(d: Deps, world: { users: string[]; packets: string[]; topups?: number; feeAccounts?: readonly string[]; campaigns?: string[] }) {
+export async function violations(d: Deps, world: { users: string[]; packets: string[]; topups?: number; feeAccounts?: readonly string[]; campaigns?: string[]; withdrawals?: string[] }) {
   const out: string[] = [];
   let balances = 0;
   let toppedUp = 0;
@@ -94,8 +94,54 @@ export async function violations(d: Deps, world: { users: string[]; packets: str
     if (debited) escrow += p.total - sum - (p.refundedAmount ?? 0);
     else if (p.state !== 'funding' && p.state !== 'canceled') out.push(`${id}: ${p.state} without a debit`);
   }
+  // Withdrawals: what is held and not yet paid out or returned is in transit; a success is paid out.
+  const w = await withdrawalFacts(d, world.withdrawals ?? [], world.feeAccounts);
+  out.push(...w.problems);
+  balances += w.fees;
   // Money enters only by top-ups: the ledger's own record of them must match the expectation.
   if (world.topups !== undefined && toppedUp !== world.topups) out.push(`top-ups ${toppedUp} != expected ${world.topups}`);
-  if (balances + escrow !== toppedUp) out.push(`conservation: balances ${balances} + escrow ${escrow} != top-ups ${toppedUp}`);
+  if (balances + escrow + w.inTransit !== toppedUp - w.paidOut) {
+    out.push(`conservation: balances ${balances} + escrow ${escrow} + withdrawals in transit ${w.inTransit} != top-ups ${toppedUp} - paid out ${w.paidOut}`);
+  }
   return out;
+}
+
+/**
+ * The money of withdrawals: each one's hold (`wd:<id>`) either is in transit (open), left
+ * (success: the amount paid out, the fee to the fee account) or came back once (`wdret:<id>`,
+ * only for failed or canceled ones, and then the record says `returned`).
+ */
+async function withdrawalFacts(d: Deps, ids: readonly string[], feeAccounts: readonly string[] | undefined) {
+  const problems: string[] = [];
+  let inTransit = 0;
+  let paidOut = 0;
+  let fees = 0;
+  const feeEntries = feeAccounts && ids.length ? (await Promise.all(feeAccounts.map((a) => ledgerOf(d, a)))).flat() : [];
+  for (const id of ids) {
+    const w = await d.withdrawals.get(id);
+    if (!w) continue;
+    const entries = await ledgerOf(d, w.userId);
+    const holds = entries.filter((e) => e.opId === `wd:${id}`);
+    const returns = entries.filter((e) => e.opId === `wdret:${id}`);
+    const feeCredits = feeEntries.filter((e) => e.opId === `fee:wd:${id}`);
+    if (holds.length > 1 || returns.length > 1 || feeCredits.length > 1) problems.push(`${id}: applied twice (holds ${holds.length}, returns ${returns.length}, fees ${feeCredits.length})`);
+    const held = -(holds[0]?.amount ?? 0);
+    const back = returns[0]?.amount ?? 0;
+    const fee = feeCredits[0]?.amount ?? 0;
+    fees += fee;
+    if (holds[0] && held !== w.amount + w.fee) problems.push(`${id}: held ${held} != ${w.amount + w.fee}`);
+    if (returns[0] && !holds[0]) problems.push(`${id}: returned without a hold`);
+    if (returns[0] && back !== held) problems.push(`${id}: returned ${back} != held ${held}`);
+    if (returns[0] && w.state !== 'failed' && w.state !== 'canceled') problems.push(`${id}: returned but ${w.state}`);
+    if (w.returned && !returns[0]) problems.push(`${id}: marked returned without a return`);
+    if (w.state === 'success') {
+      if (!holds[0]) problems.push(`${id}: success without a hold`);
+      paidOut += w.amount;
+    }
+    const transit = held - back - fee - (w.state === 'success' ? w.amount : 0);
+    if (transit < 0) problems.push(`${id}: negative money in transit ${transit}`);
+    if (w.returned && transit !== 0) problems.push(`${id}: returned yet ${transit} in transit`);
+    inTransit += transit;
+  }
+  return { problems, inTransit, paidOut, fees };
 }

@@ -28,7 +28,11 @@ const SERVICE = 'hongbao-codes';
 
 type Json = any;
 
-const FUNCTIONS = ['health', 'session', 'wallet', 'packets', 'codes', 'claims', 'transfers', 'operations', 'sweep', 'reconcile', 'campaigns'];
+const FUNCTIONS = [
+  'health', 'session', 'wallet', 'packets', 'codes', 'claims', 'transfers', 'operations', 'sweep', 'reconcile', 'campaigns',
+  // Withdrawals (提现).
+  'withdrawals',
+];
 
 const EXPECTED_ROUTES: Record<string, string> = {
   'GET /v1/health': 'health',
@@ -61,6 +65,11 @@ const EXPECTED_ROUTES: Record<string, string> = {
   'DELETE /v1/admin/blacklist/{kind}/{id}': 'operations',
   'POST /v1/admin/sweep': 'sweep',
   'GET /v1/admin/ops': 'operations',
+  // Withdrawals (提现).
+  'POST /v1/withdrawals': 'withdrawals',
+  'GET /v1/withdrawals': 'withdrawals',
+  'GET /v1/withdrawals/{id}': 'withdrawals',
+  'POST /v1/pay/wechat/notify': 'withdrawals',
 };
 
 const READ_WRITE = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
@@ -90,6 +99,8 @@ const IAM_TABLE: Record<string, { table: string[]; indexes?: Record<string, stri
   campaigns: { table: [...READ_WRITE, 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'].sort(), indexes: { gsi2: ['dynamodb:Query'] } },
   // Reads everything (Scan: discovery), writes only its report and ops events: no UpdateItem.
   reconcile: { table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'], indexes: { gsi2: ['dynamodb:Query'] } },
+  // Withdrawals: GET /v1/withdrawals lists on gsi2 and reads the records with BatchGetItem.
+  withdrawals: { table: [...READ_WRITE, 'dynamodb:BatchGetItem'].sort(), indexes: { gsi2: ['dynamodb:Query'] } },
 };
 const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
@@ -565,7 +576,7 @@ describe('osls package --stage prod (no AWS credentials)', () => {
     const batchWriters = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('dynamodb:BatchWriteItem'));
     expect(batchWriters.map(([id]) => id).sort()).toEqual(['CampaignsRole', 'SweepRole']);
     const batchGetters = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('dynamodb:BatchGetItem'));
-    expect(batchGetters.map(([id]) => id).sort()).toEqual(['CampaignsRole', 'ClaimsRole', 'CodesRole', 'PacketsRole', 'ReconcileRole', 'SweepRole']);
+    expect(batchGetters.map(([id]) => id).sort()).toEqual(['CampaignsRole', 'ClaimsRole', 'CodesRole', 'PacketsRole', 'ReconcileRole', 'SweepRole', 'WithdrawalsRole']);
     const scanners = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('dynamodb:Scan'));
     expect(scanners.map(([id]) => id)).toEqual(['ReconcileRole']);
   });

@@ -74,6 +74,7 @@ describe('policyFor', () => {
       codeValiditySeconds: 120,
       maxShares: 100,
       sigmaCap: 4_500,
+      withdrawal: { min: 100, max: 20_000, dailyLimit: 200_000, feeBps: 0 },
     });
   });
 
@@ -86,6 +87,7 @@ describe('policyFor', () => {
       codeValiditySeconds: 180,
       maxShares: 1_000,
       sigmaCap: null,
+      withdrawal: { min: 100, max: 20_000, dailyLimit: 200_000, feeBps: 0 },
     });
   });
 
@@ -98,6 +100,7 @@ describe('policyFor', () => {
       codeValiditySeconds: 180,
       maxShares: 10_000,
       sigmaCap: null,
+      withdrawal: { min: 100, max: 20_000, dailyLimit: 200_000, feeBps: 0 },
     });
   });
 

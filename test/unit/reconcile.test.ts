@@ -15,6 +15,7 @@ import {
   checkPacket,
   checkTopups,
   checkTransfers,
+  checkWithdrawals,
   emptyBag,
   fingerprint,
   holderFp,
@@ -348,7 +349,47 @@ describe('reconciliation checks (pure)', () => {
         'slot_beyond_counter', 'duplicate_share', 'marker_missing', 'shares_exceed_total', 'uncredited_share', 'credit_wrong',
         'credit_without_share', 'missing_debit', 'debit_wrong', 'fee_wrong', 'refund_wrong', 'funding_stuck', 'canceled_debited',
         'unrefunded_expired', 'missing_packet', 'campaign_wrong', 'transfer_unmatched', 'transfer_stuck', 'topup_uncredited', 'topup_wrong', 'conservation',
+        // Exercised in the withdrawals block below.
+        'withdrawal_wrong', 'withdrawal_stuck',
       ].sort(),
     );
+  });
+});
+
+describe('withdrawals', () => {
+  const W = 'wd' + 'a'.repeat(30);
+  const rec = (state: string, extra: Record<string, unknown> = {}) => ({ userId: 'uw', amount: 1_000, fee: 0, state, returned: false, ...extra });
+
+  it('an open hold is in transit, a success is paid out, a returned one is neither; conservation holds', () => {
+    for (const [state, rows, transit, paid] of [
+      ['wait_user_confirm', [['topup:t', 'topup', 5_000, T0], [`wd:${W}`, 'withdrawal_debit', -1_000, T0 + 1]], 1_000, 0],
+      ['success', [['topup:t', 'topup', 5_000, T0], [`wd:${W}`, 'withdrawal_debit', -1_000, T0 + 1]], 0, 1_000],
+      ['failed', [['topup:t', 'topup', 5_000, T0], [`wd:${W}`, 'withdrawal_debit', -1_000, T0 + 1], [`wdret:${W}`, 'withdrawal_return', 1_000, T0 + 2]], 0, 0],
+    ] as Array<[string, Row[], number, number]>) {
+      const facts = new MoneyFacts(clock.cutoffIso);
+      expect(walk(facts, 'uw', chain('uw', rows))).toEqual([]);
+      facts.withdrawals.get(W)!.record = rec(state);
+      const r = checkWithdrawals(facts, clock);
+      expect([state, r.mismatches, r.inTransit, r.paidOut]).toEqual([state, [], transit, paid]);
+      const topups = checkTopups(facts, clock).total;
+      expect(checkConservation({ balances: facts.balances, escrow: 0, inTransit: { shares: 0, transfers: 0, fees: 0, campaigns: 0, withdrawals: r.inTransit }, topups, paidOut: r.paidOut })).toEqual([]);
+      // Counting a success as still held (or an open hold as paid) breaks conservation.
+      expect(checkConservation({ balances: facts.balances, escrow: 0, inTransit: { shares: 0, transfers: 0, fees: 0, campaigns: 0, withdrawals: r.inTransit }, topups, paidOut: r.paidOut + 1 })).toHaveLength(1);
+    }
+  });
+
+  it('a return twice, a return of a success, a hold without a record and a hold never returned are mismatches', () => {
+    const cases: Array<[string, Row[], ReturnType<typeof rec> | undefined, string]> = [
+      ['twice', [['topup:t', 'topup', 5_000, T0], [`wd:${W}`, 'withdrawal_debit', -1_000, T0 + 1], [`wdret:${W}`, 'withdrawal_return', 1_000, T0 + 2], [`wdret:${W}`, 'withdrawal_return', 1_000, T0 + 3]], rec('failed'), 'withdrawal_wrong'],
+      ['success returned', [['topup:t', 'topup', 5_000, T0], [`wd:${W}`, 'withdrawal_debit', -1_000, T0 + 1], [`wdret:${W}`, 'withdrawal_return', 1_000, T0 + 2]], rec('success'), 'withdrawal_wrong'],
+      ['no record', [['topup:t', 'topup', 5_000, T0], [`wd:${W}`, 'withdrawal_debit', -1_000, T0 + 1]], undefined, 'withdrawal_wrong'],
+      ['stuck', [['topup:t', 'topup', 5_000, T0], [`wd:${W}`, 'withdrawal_debit', -1_000, T0 + 1]], rec('canceled', { finishedAt: iso(T0 + 2) }), 'withdrawal_stuck'],
+    ];
+    for (const [name, rows, record, kind] of cases) {
+      const facts = new MoneyFacts(clock.cutoffIso);
+      walk(facts, 'uw', chain('uw', rows));
+      if (record) facts.withdrawals.get(W)!.record = record;
+      expect([name, tag(checkWithdrawals(facts, clock).mismatches)]).toEqual([name, [`${kind}:${W}`]]);
+    }
   });
 });

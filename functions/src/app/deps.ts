@@ -10,6 +10,8 @@ import { DynamoRiskStore, type RiskStore } from '../store/risk';
 import { DynamoAuditStore, type AuditStore } from '../store/audit';
 import { DynamoApiKeyStore, type ApiKeyStore } from '../store/api-keys';
 import { DynamoCampaignStore, type CampaignStore } from '../store/campaigns';
+import { createWeChatPay, type WeChatPay } from '../wechatpay/client';
+import { DynamoWithdrawalStore, type WithdrawalStore } from '../store/withdrawals';
 import { HttpCode2Session, sandboxProvider, type Code2Session, type PaymentProvider } from './ports';
 
 /** Everything a use case needs, built once per process and replaceable in tests. */
@@ -27,6 +29,9 @@ export interface Deps {
   campaigns: CampaignStore;
   payments: PaymentProvider;
   code2session: Code2Session | undefined;
+  /** WeChat Pay v3 (withdrawals); undefined where it is not configured. */
+  wechatPay?: WeChatPay | undefined;
+  withdrawals: WithdrawalStore;
   random: RandomSource;
   /** Milliseconds since the epoch; injectable so tests can move time. */
   now: () => number;
@@ -48,6 +53,8 @@ export function buildDeps(cfg: Config, db?: Db, overrides: Partial<Deps> = {}): 
     campaigns: new DynamoCampaignStore(store),
     payments: sandboxProvider,
     code2session: cfg.wx ? new HttpCode2Session(cfg.wx) : undefined,
+    wechatPay: cfg.wechatPay ? createWeChatPay(cfg.wechatPay) : undefined,
+    withdrawals: new DynamoWithdrawalStore(store),
     random: cryptoRandom,
     now: () => Date.now(),
     ...overrides,

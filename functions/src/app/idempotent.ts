@@ -37,7 +37,9 @@ const mismatch = () => fail('IDEMPOTENCY_MISMATCH', 'This Idempotency-Key was us
  * 3. The pending record is put; `run` does the work. Its ids derive from the key, so a re-run
  *    after a crash (record still pending) lands on the same items and converges.
  * 4. The response — success or a refusal met after writes began — is stored unless a twin
- *    stored one first; the stored one is what every request answers.
+ *    stored one first; the stored one is what every request answers. Not UNAVAILABLE (the
+ *    payment provider's answer is not known yet): the record stays pending, so a retry with
+ *    the same key resumes the work.
  *
  * Twins (the same request again while the first is in flight — a double tap, a client retry):
  *   - it finds the record pending and younger than `takeoverMs`: the first is presumably alive.
@@ -73,6 +75,8 @@ export async function idempotent(
       outcome = await run();
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
+      // A transient refusal is not the request's result (see step 4).
+      if (err.code === 'UNAVAILABLE') throw err;
       outcome = { status: err.status, body: { error: { code: err.code, message: err.message } } };
     }
     return d.idem.complete(call.principal, call.scope, key, outcome);

@@ -30,6 +30,7 @@ import {
   checkPacket,
   checkTopups,
   checkTransfers,
+  checkWithdrawals,
   lookupsNeeded,
   missingPackets,
   type Lookups,
@@ -47,7 +48,7 @@ export interface ReconcileOptions {
    * packets' fees). For tests in a shared table: conservation then holds only if the world is
    * closed (no money to or from accounts outside it). Without a scope the whole table is read.
    */
-  scope?: { accounts: readonly string[]; packets: readonly string[]; campaigns?: readonly string[] };
+  scope?: { accounts: readonly string[]; packets: readonly string[]; campaigns?: readonly string[]; withdrawals?: readonly string[] };
   /** T = start − margin; longer than any request's Lambda timeout (claims: 6 s). Default 60 s. */
   marginMs?: number;
   /** Half-done work older than this is a mismatch. Default 10 minutes. */
@@ -102,7 +103,9 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'>, opts: ReconcileOpti
   // Every fee ledger (the shards and the old single account): fees sum over all of them.
   for (const a of FEE_ACCOUNTS) found.accounts.add(a);
   // A scoped run counts only its own fees: its packets' and its campaigns' (`fee:camp:<id>`).
-  const feeScope = opts.scope ? new Set([...found.packets, ...(opts.scope.campaigns ?? []).map((c) => `camp:${c}`)]) : undefined;
+  const feeScope = opts.scope
+    ? new Set([...found.packets, ...(opts.scope.campaigns ?? []).map((c) => `camp:${c}`), ...(opts.scope.withdrawals ?? []).map((w) => `wd:${w}`)])
+    : undefined;
   const facts = new MoneyFacts(clock.cutoffIso, feeScope);
   for (const [id, record] of found.topups) facts.topups.set(id, { record });
   found.topups.clear();
@@ -196,11 +199,18 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'>, opts: ReconcileOpti
   report(transfers.mismatches);
   const topups = checkTopups(facts, clock);
   report(topups.mismatches);
+  // Withdrawals: their records by GetItem (held money is in transit, a success is paid out).
+  await eachLimited([...facts.withdrawals], concurrency, async ([id, m]) => {
+    const record = await store.withdrawal(id);
+    if (record) m.record = record;
+  });
+  const withdrawals = checkWithdrawals(facts, clock);
+  report(withdrawals.mismatches);
   // In a scoped run, entries of packets outside the scope are someone else's (test worlds are
   // closed, so there are none in the totals).
   if (!opts.scope) report(missingPackets(facts, new Set()));
-  const inTransitBy = { shares: sharesInTransit, transfers: transfers.inTransit, fees: feesInTransit, campaigns: campaignsInTransit };
-  report(checkConservation({ balances: facts.balances, escrow, inTransit: inTransitBy, topups: topups.total }));
+  const inTransitBy = { shares: sharesInTransit, transfers: transfers.inTransit, fees: feesInTransit, campaigns: campaignsInTransit, withdrawals: withdrawals.inTransit };
+  report(checkConservation({ balances: facts.balances, escrow, inTransit: inTransitBy, topups: topups.total, paidOut: withdrawals.paidOut }));
 
   // 5. The report.
   const durationMs = Date.now() - t0;
@@ -230,9 +240,10 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'>, opts: ReconcileOpti
     itemsPerSecond: Math.round((store.itemsRead * 1000) / Math.max(1, durationMs)),
     balances: facts.balances,
     escrow,
-    inTransit: inTransitBy.shares + inTransitBy.transfers + inTransitBy.fees + inTransitBy.campaigns,
+    inTransit: inTransitBy.shares + inTransitBy.transfers + inTransitBy.fees + inTransitBy.campaigns + inTransitBy.withdrawals,
     inTransitBy,
     topups: topups.total,
+    paidOut: withdrawals.paidOut,
     staleShares,
   };
   if (opts.save !== false) await store.save(result, kept, total - kept.length);

@@ -56,6 +56,8 @@ export async function createSession(d: Deps, input: SessionInput, deviceId?: str
       { userId, name: '微信用户', tier: 'personal', roles: ['user'], settings: {}, createdAt: iso(nowMs) },
       false,
     );
+    // Withdrawals pay this openid; kept server side only (never in a response or a log line).
+    await d.accounts.setOpenid(userId, (r as { openId: string }).openId);
   }
   // Device binding runs on session creation too (SPEC §5): the 4th account on a device is refused.
   const who = { userId, name: profile.name, tier: profile.tier, roles: profile.roles };

@@ -6,6 +6,7 @@ import { observeSweep } from './ops';
 import type { Deps } from './deps';
 import { completeTopup, completeTransfer, fundPacket, settlePacket, type Budget, type SettleResult } from './settlement';
 import { completeCampaign } from './campaigns';
+import { sweepWithdrawal } from './withdrawals';
 
 export interface SweepReport {
   now: string;
@@ -20,6 +21,8 @@ export interface SweepReport {
   topupsCompleted: number;
   campaignsCompleted: number;
   campaignsCanceled: number;
+  /** Withdrawals that reached their end here (paid out, or their hold returned). */
+  withdrawalsFinished?: number;
   errors: number;
   /** This run's budget (ms by its clock), if it had one. */
   budgetMs?: number;
@@ -165,6 +168,11 @@ async function handle(d: Deps, item: Item, nowMs: number, report: SweepReport, b
     const r = await completeCampaign(d, ref.id);
     if (r === 'active') report.campaignsCompleted++;
     if (r === 'canceled') report.campaignsCanceled++;
+    return;
+  }
+  if (ref.kind === 'withdrawal') {
+    const r = await sweepWithdrawal(d, ref.id, nowMs);
+    if (r === 'success' || r === 'returned' || r === 'closed') report.withdrawalsFinished = (report.withdrawalsFinished ?? 0) + 1;
     return;
   }
   if (ref.kind === 'transfer') {

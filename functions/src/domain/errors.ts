@@ -24,6 +24,8 @@ export const ErrorCodes = {
   LIMIT_DAILY: 422,
   EQUAL_SPLIT_UNEVEN: 422,
   GREETING_REJECTED: 422,
+  /** A withdrawal outside 1.00–200.00 yuan, or past 2,000 yuan in a UTC+8 day. */
+  WITHDRAWAL_LIMIT: 422,
   CODE_FROZEN: 423,
   RATE_LIMITED: 429,
   INTERNAL: 500,

@@ -19,6 +19,10 @@ export const LedgerTypes = {
   refund_credit: 'refund_credit',
   transfer_debit: 'transfer_debit',
   transfer_credit: 'transfer_credit',
+  /** The hold of a withdrawal (amount + fee) while WeChat Pay transfers it. */
+  withdrawal_debit: 'withdrawal_debit',
+  /** A failed, declined or expired withdrawal's hold, back to the balance. */
+  withdrawal_return: 'withdrawal_return',
 } as const;
 export type LedgerType = (typeof LedgerTypes)[keyof typeof LedgerTypes];
 
@@ -38,13 +42,18 @@ export interface ChainedEntry {
   /** Late debits only (absent elsewhere, so older entries hash as before). */
   lateDay?: string | undefined;
   lateSent?: number | undefined;
+  /** UTC+8 day of `wdToday` (withdrawals); absent on entries written before withdrawals existed. */
+  wdDay?: string | undefined;
+  /** Withdrawn in `wdDay`, fen (the withdrawal day limit counts on the ledger, like `sentToday`). */
+  wdToday?: number | undefined;
   prevHash: string;
 }
 
 export function ledgerEntryHash(e: ChainedEntry): string {
-  const { userId, seq, opId, type, amount, fee, balance, sentDay, sentToday, ref, at, packetId, lateDay, lateSent, prevHash } = e;
+  const { userId, seq, opId, type, amount, fee, balance, sentDay, sentToday, ref, at, packetId, lateDay, lateSent, wdDay, wdToday, prevHash } = e;
+  // canonicalJson drops undefined fields: entries without late-day or withdrawal counters hash as before.
   return createHash('sha256')
-    .update(canonicalJson({ userId, seq, opId, type, amount, fee, balance, sentDay, sentToday, ref, at, packetId, lateDay, lateSent, prevHash }))
+    .update(canonicalJson({ userId, seq, opId, type, amount, fee, balance, sentDay, sentToday, ref, at, packetId, lateDay, lateSent, wdDay, wdToday, prevHash }))
     .digest('hex');
 }
 

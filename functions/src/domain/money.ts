@@ -61,7 +61,24 @@ export interface Policy {
   maxShares: number;
   /** Cap on the standard deviation of lucky shares in fen, or null for no cap. */
   sigmaCap: Fen | null;
+  /** Withdrawals (提现) to the user's WeChat balance. */
+  withdrawal: WithdrawalPolicy;
 }
+
+/** The rules of a withdrawal for one account. */
+export interface WithdrawalPolicy {
+  /** Smallest withdrawal, fen (1 yuan; WeChat's own minimum, 0.1 yuan, is below it). */
+  min: Fen;
+  /** Largest withdrawal, fen. */
+  max: Fen;
+  /** Largest total withdrawn per UTC+8 calendar day, fen. */
+  dailyLimit: Fen;
+  /** Fee in basis points, held on top of the amount and kept by the platform on success. */
+  feeBps: number;
+}
+
+/** The withdrawal limits every tier shares (the fee is per tier, in the tier table). */
+export const WITHDRAWAL_LIMITS = { min: 100, max: 20_000, dailyLimit: 200_000 } as const;
 
 /** An inclusive integer range with the value used when the account sets nothing. */
 interface Range {
@@ -80,6 +97,8 @@ interface TierRow {
   readonly codeValiditySeconds: Range;
   readonly maxShares: number;
   readonly sigmaCap: Fen | null;
+  /** Withdrawal fee in basis points; no fee by default (change it here, per tier). */
+  readonly withdrawalFeeBps: number;
 }
 
 /**
@@ -96,6 +115,7 @@ const TIER_TABLE: { readonly [T in Tier]: TierRow } = {
     codeValiditySeconds: { min: 120, max: 120, fallback: 120 },
     maxShares: 100,
     sigmaCap: PERSONAL_SIGMA_CAP,
+    withdrawalFeeBps: 0,
   },
   enterprise: {
     perPacketLimit: 200_000,
@@ -105,6 +125,7 @@ const TIER_TABLE: { readonly [T in Tier]: TierRow } = {
     codeValiditySeconds: { min: 180, max: 180, fallback: 180 },
     maxShares: 1_000,
     sigmaCap: null,
+    withdrawalFeeBps: 0,
   },
   provider: {
     // Defaults for a provider whose agreement has not been entered yet.
@@ -115,6 +136,7 @@ const TIER_TABLE: { readonly [T in Tier]: TierRow } = {
     codeValiditySeconds: { min: 30, max: 600, fallback: 180 },
     maxShares: 10_000,
     sigmaCap: null,
+    withdrawalFeeBps: 0,
   },
 };
 
@@ -158,6 +180,7 @@ export function policyFor(tier: Tier, settings?: AccountSettings): Policy {
     codeValiditySeconds: clampSetting(s.codeValiditySeconds, row.codeValiditySeconds),
     maxShares: row.maxShares,
     sigmaCap: row.sigmaCap,
+    withdrawal: { ...WITHDRAWAL_LIMITS, feeBps: row.withdrawalFeeBps },
   };
 }
 

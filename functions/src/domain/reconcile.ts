@@ -94,6 +94,9 @@ export const MismatchKinds = {
   /** Top-up (id: top-up). */
   topup_uncredited: 'topup_uncredited',
   topup_wrong: 'topup_wrong',
+  /** Withdrawal (id: withdrawal): a hold or return wrong or twice, entries without a record, a hold not returned. */
+  withdrawal_wrong: 'withdrawal_wrong',
+  withdrawal_stuck: 'withdrawal_stuck',
   /** The platform (id: `platform`). */
   conservation: 'conservation',
 } as const;
@@ -213,6 +216,7 @@ export class MoneyFacts {
   readonly campaigns = new Map<string, CampaignMoney>();
   readonly transfers = new Map<string, TransferMoney>();
   readonly topups = new Map<string, TopupMoney>();
+  readonly withdrawals = new Map<string, WithdrawalMoney>();
   /** Σ amounts of every entry with at ≤ T (the fee ledgers: only in-scope fees). */
   balances: Fen = 0;
   /** Σ top-up credits with at ≤ T (conservation takes the top-ups from checkTopups). */
@@ -226,6 +230,12 @@ export class MoneyFacts {
     /** A scoped run: only fee entries of these packets count (the fee ledgers are shared). */
     readonly feeScope?: ReadonlySet<string>,
   ) {}
+
+  withdrawal(id: string): WithdrawalMoney {
+    let m = this.withdrawals.get(id);
+    if (!m) this.withdrawals.set(id, (m = {}));
+    return m;
+  }
 
   packet(id: string): PacketMoney {
     let m = this.packets.get(id);
@@ -263,6 +273,18 @@ export class MoneyFacts {
       if (e.type !== 'packet_debit' || e.amount >= 0) return wrong();
       const c = this.campaigns.get(id) ?? {};
       this.campaigns.set(id, { ...c, debit: addSide(c.debit, e.amount, e.at) });
+    } else if ((id = after(e.opId, 'wd:')) !== undefined) {
+      if (e.type !== 'withdrawal_debit' || e.amount >= 0) return wrong();
+      const m = this.withdrawal(id);
+      m.hold = { ...addSide(m.hold, e.amount, e.at), userId: m.hold?.userId ?? accountId };
+    } else if ((id = after(e.opId, 'wdret:')) !== undefined) {
+      if (e.type !== 'withdrawal_return' || e.amount <= 0) return wrong();
+      const m = this.withdrawal(id);
+      m.ret = addSide(m.ret, e.amount, e.at);
+    } else if ((id = after(e.opId, 'fee:wd:')) !== undefined) {
+      if (e.type !== 'fee' || e.amount <= 0) return wrong();
+      const m = this.withdrawal(id);
+      m.fee = addSide(m.fee, e.amount, e.at);
     } else if ((id = after(e.opId, 'fee:camp:')) !== undefined) {
       if (e.type !== 'fee' || e.amount <= 0) return wrong();
       const c = this.campaigns.get(id) ?? {};
@@ -650,6 +672,64 @@ export function checkTopups(facts: MoneyFacts, clock: ReconcileClock): { mismatc
 }
 
 // ------------------------------------------------------------------------------------------
+// Withdrawals
+
+/** A withdrawal record as stored (WD#<id>). */
+export interface WithdrawalFact {
+  userId: string;
+  amount: Fen;
+  fee: Fen;
+  state: string;
+  returned: boolean;
+  finishedAt?: string;
+}
+
+/** A withdrawal's ledger entries dated ≤ T: the hold, its return, the fee kept on success. */
+export interface WithdrawalMoney {
+  hold?: Side & { userId: string };
+  ret?: Side;
+  fee?: Side;
+  record?: WithdrawalFact;
+}
+
+/**
+ * Withdrawals: a hold of amount + fee from the record's account, at most one return of exactly
+ * the hold (only for failed or canceled ones), at most one fee credit (success only). A hold
+ * neither returned nor paid out is money in transit to WeChat Pay; a success (by its record) is
+ * paid out — the money left the platform. Only holds dated ≤ T count, so the totals stay
+ * as-of-T whatever the record says now: in transit = held − returned − fee − paid out.
+ */
+export function checkWithdrawals(facts: MoneyFacts, clock: ReconcileClock): { mismatches: Mismatch[]; inTransit: Fen; paidOut: Fen } {
+  const out: Mismatch[] = [];
+  let inTransit = 0;
+  let paidOut = 0;
+  for (const [id, m] of facts.withdrawals) {
+    const { hold, ret, fee, record } = m;
+    const wrong = (detail: string) => out.push({ kind: 'withdrawal_wrong', id, detail });
+    if (!hold) {
+      if (ret) wrong(`returned ${ret.amount} at ${ret.at} without a hold`);
+      if (fee) wrong(`fee ${fee.amount} kept without a hold`);
+      continue;
+    }
+    const held = -hold.amount;
+    if (!record) wrong(`hold of ${held} from ${hold.userId} without a withdrawal record`);
+    if (hold.count !== 1 || (ret && ret.count !== 1) || (fee && fee.count !== 1)) wrong(`applied more than once (holds ${hold.count}, returns ${ret?.count ?? 0}, fees ${fee?.count ?? 0})`);
+    else if (record && (record.userId !== hold.userId || held !== record.amount + record.fee)) wrong(`held ${held} from ${hold.userId}, record ${record.amount} + fee ${record.fee} for ${record.userId}`);
+    else if (ret && ret.amount !== held) wrong(`returned ${ret.amount} of a hold of ${held}`);
+    if (ret && record && record.state !== 'failed' && record.state !== 'canceled') wrong(`returned but ${record.state}`);
+    if (fee && record && record.state !== 'success') wrong(`fee kept but ${record.state}`);
+    const out_ = record?.state === 'success' ? record.amount : 0;
+    paidOut += out_;
+    const transit = held - (ret?.amount ?? 0) - (fee?.amount ?? 0) - out_;
+    inTransit += transit;
+    if (record && !ret && (record.state === 'failed' || record.state === 'canceled') && record.finishedAt && clock.nowMs - Date.parse(record.finishedAt) > clock.graceMs) {
+      out.push({ kind: 'withdrawal_stuck', id, detail: `${record.state} at ${record.finishedAt}, hold of ${held} never returned` });
+    }
+  }
+  return { mismatches: out, inTransit, paidOut };
+}
+
+// ------------------------------------------------------------------------------------------
 // Conservation
 
 /** The platform's money as of T: where every fen that came in by a top-up is now. */
@@ -659,15 +739,19 @@ export interface Conservation {
   /** Σ over funded packets of total − granted − refunded. */
   escrow: Fen;
   /** Shares recorded not credited, transfers debited not credited, fees debited not credited. */
-  inTransit: { shares: Fen; transfers: Fen; fees: Fen; campaigns: Fen };
+  inTransit: { shares: Fen; transfers: Fen; fees: Fen; campaigns: Fen; withdrawals?: Fen };
   topups: Fen;
+  /** Withdrawals WeChat Pay paid out (they left the platform). */
+  paidOut?: Fen;
 }
 
 /** SPEC §8.4: Σ balances + escrow + in transit = Σ top-ups, to the fen. */
 export function checkConservation(c: Conservation): Mismatch[] {
-  const transit = c.inTransit.shares + c.inTransit.transfers + c.inTransit.fees + c.inTransit.campaigns;
+  const transit = c.inTransit.shares + c.inTransit.transfers + c.inTransit.fees + c.inTransit.campaigns + (c.inTransit.withdrawals ?? 0);
   const held = c.balances + c.escrow + transit;
-  return held === c.topups
+  // Money in, less what left through withdrawals.
+  const kept = c.topups - (c.paidOut ?? 0);
+  return held === kept
     ? []
-    : [{ kind: 'conservation', id: 'platform', detail: `balances ${c.balances} + escrow ${c.escrow} + in transit ${transit} = ${held} ≠ top-ups ${c.topups} (off by ${held - c.topups})` }];
+    : [{ kind: 'conservation', id: 'platform', detail: `balances ${c.balances} + escrow ${c.escrow} + in transit ${transit} = ${held} ≠ top-ups ${c.topups} − paid out ${c.paidOut ?? 0} (off by ${held - kept})` }];
 }

@@ -58,6 +58,8 @@ export const SweepBody = z.strictObject({ now: z.optional(z.iso.datetime({ offse
 export const Cursor = z.string().check(z.maxLength(1024), z.regex(/^[A-Za-z0-9_-]*$/));
 const pageShape = { cursor: z.optional(Cursor), limit: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100))) };
 export const PageQuery = z.strictObject(pageShape);
+/** Any whole number of fen: the withdrawal limits (1–200 yuan) answer WITHDRAWAL_LIMIT, not a validation error. */
+export const WithdrawalBody = z.strictObject({ amount: fen(0, 100_000_000_000) });
 export const MePacketsQuery = z.strictObject({ ...pageShape, role: z.optional(z.enum(['sent', 'received'])) });
 /** GET /v1/packets/{id}: the cursor of the forwarding tree's next page. */
 export const PacketViewQuery = z.strictObject({ forwardsCursor: z.optional(Cursor) });

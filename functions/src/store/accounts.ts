@@ -21,6 +21,13 @@ export interface AccountStore {
   upsert(p: AccountProfile, overwrite: boolean): Promise<AccountProfile>;
   /** Sets an existing account's tier and settings (replacing them); undefined if no such account. */
   setTier(userId: string, tier: Tier, settings: AccountSettings): Promise<AccountProfile | undefined>;
+  /**
+   * The WeChat openid from the account's code2session login (withdrawals pay it). Kept on the
+   * profile item, server side only: {@link get} never returns it.
+   */
+  openid(userId: string): Promise<string | undefined>;
+  /** Stores the openid of an existing account (each code2session login). */
+  setOpenid(userId: string, openid: string): Promise<void>;
 }
 
 function profileOf(userId: string, it: Record<string, unknown>): AccountProfile {
@@ -40,6 +47,20 @@ export class DynamoAccountStore implements AccountStore {
   async get(userId: string): Promise<AccountProfile | undefined> {
     const it = await this.db.get(Keys.profile(userId), false);
     return it ? profileOf(userId, it) : undefined;
+  }
+
+  async openid(userId: string): Promise<string | undefined> {
+    const it = await this.db.get(Keys.profile(userId));
+    return typeof it?.openid === 'string' ? it.openid : undefined;
+  }
+
+  async setOpenid(userId: string, openid: string): Promise<void> {
+    await this.db.update(Keys.profile(userId), 'SET openid = :o', {
+      // Unconditional but for the account's existence: a condition that failed on every repeat
+      // login would count as write contention in the metrics.
+      condition: 'attribute_exists(pk)',
+      values: { ':o': openid },
+    });
   }
 
   async setTier(userId: string, tier: Tier, settings: AccountSettings): Promise<AccountProfile | undefined> {

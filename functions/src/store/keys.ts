@@ -29,6 +29,7 @@ import { counterOf } from '../domain/share-counters';
  * | owner's keys    | APIKEYS#<owner>        | <key id>        |                            |                           |
  * | transfer        | XFER#<transfer>        | XFER            | DUE#<shard> / <dueAt>#<id> |                           |
  * | top-up          | TOPUP#<topup>          | TOPUP           | DUE#<shard> / <dueAt>#<id> |                           |
+ * | withdrawal      | WD#<withdrawal>        | WD              | DUE#<shard> (while open)   | WDS#<user> / <createdAt>#<id>|
  * | idempotency     | IDEM#<principal>       | <scope>#<key>   |                            |                           |
  * | risk: account   | RISKACCT#<user>        | BLACKLIST       |                            | BLACKLIST / account#<user>|
  * |   blacklist + freezes                    | FREEZE#<reason> |                            |  (blacklist only, active) |
@@ -87,6 +88,11 @@ export const Keys = {
   ownerApiKey: (ownerId: string, keyId: string) => ({ pk: `APIKEYS#${ownerId}`, sk: keyId }),
   ownerApiKeysPk: (ownerId: string) => `APIKEYS#${ownerId}`,
   idempotency: (principal: string, scope: string, key: string) => ({ pk: `IDEM#${principal}`, sk: `${scope}#${key}` }),
+  /** A withdrawal (提现); in the due index until it is final and its hold is settled. */
+  withdrawal: (withdrawalId: string) => ({ pk: `WD#${withdrawalId}`, sk: 'WD' }),
+  /** gsi2: a user's withdrawals, newest first. */
+  withdrawalsOf: (userId: string, createdAtIso: string, withdrawalId: string) => ({ gsi2pk: `WDS#${userId}`, gsi2sk: `${createdAtIso}#${withdrawalId}` }),
+  withdrawalsPk: (userId: string) => `WDS#${userId}`,
 
   /** gsi1: work that falls due at a time (refund of expired packets, stale funding, pending transfers). */
   due: (shard: number, dueAtIso: string, id: string) => ({ gsi1pk: dueShardPk(shard), gsi1sk: `${dueAtIso}#${id}` }),
@@ -131,7 +137,7 @@ export const Attr = { pk: 'pk', sk: 'sk', gsi1pk: 'gsi1pk', gsi1sk: 'gsi1sk', gs
 export const Indexes = { due: 'gsi1', byUser: 'gsi2' } as const;
 
 /** What a due-index entry (or any item's pk) points at. */
-export type ItemRef = { kind: 'packet' | 'transfer' | 'topup' | 'campaign'; id: string };
+export type ItemRef = { kind: 'packet' | 'transfer' | 'topup' | 'campaign' | 'withdrawal'; id: string };
 export function refOfPk(pk: string): ItemRef | undefined {
   const [prefix, id] = pk.split('#', 2);
   if (!id) return undefined;
@@ -139,6 +145,7 @@ export function refOfPk(pk: string): ItemRef | undefined {
   if (prefix === 'XFER') return { kind: 'transfer', id };
   if (prefix === 'TOPUP') return { kind: 'topup', id };
   if (prefix === 'CAMP') return { kind: 'campaign', id };
+  if (prefix === 'WD') return { kind: 'withdrawal', id };
   return undefined;
 }
 

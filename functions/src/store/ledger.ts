@@ -16,6 +16,10 @@ export interface WalletState {
    */
   sentDay: string;
   sentToday: Fen;
+  /** UTC+8 day of `wdToday`; absent until the account's first withdrawal. */
+  wdDay?: string;
+  /** Withdrawn (held for withdrawals, less those returned) in `wdDay`. */
+  wdToday?: Fen;
   /** Hash of the newest entry: the next entry links to it (see domain/ledger-chain). */
   hash: string;
 }
@@ -58,13 +62,20 @@ export interface AppendRequest {
   daily?: { amount: Fen; limit: Fen; day: string };
   /** Index the entry under the user's received list (claim credits). */
   received?: boolean;
+  /**
+   * Counts `amount` (positive: a hold; negative: a return) into the account's withdrawals of the
+   * UTC+8 `day` and refuses a hold past `limit`. A return counted on another day than the
+   * counter's changes nothing (that day is over).
+   */
+  withdrawal?: { amount: Fen; limit: Fen; day: string };
 }
 
 export type AppendResult =
   | { kind: 'applied'; entry: LedgerEntry }
   | { kind: 'already'; entry: LedgerEntry }
   | { kind: 'insufficient'; balance: Fen }
-  | { kind: 'daily_limit'; sentToday: Fen };
+  | { kind: 'daily_limit'; sentToday: Fen }
+  | { kind: 'withdrawal_limit'; withdrawnToday: Fen };
 
 export const EMPTY_WALLET: WalletState = { seq: 0, balance: 0, sentDay: '', sentToday: 0, hash: LEDGER_GENESIS };
 
@@ -106,11 +117,17 @@ export function toEntry(it: Item): LedgerEntry {
   if (typeof it.packetId === 'string') e.packetId = it.packetId;
   if (typeof it.lateDay === 'string') e.lateDay = it.lateDay;
   if (typeof it.lateSent === 'number') e.lateSent = it.lateSent;
+  if (typeof it.wdDay === 'string') e.wdDay = it.wdDay;
+  if (typeof it.wdToday === 'number') e.wdToday = it.wdToday;
   return e;
 }
 
 function stateOf(e: LedgerEntry | undefined): WalletState {
-  return e ? { seq: e.seq, balance: e.balance, sentDay: e.sentDay, sentToday: e.sentToday, hash: e.hash } : EMPTY_WALLET;
+  if (!e) return EMPTY_WALLET;
+  const s: WalletState = { seq: e.seq, balance: e.balance, sentDay: e.sentDay, sentToday: e.sentToday, hash: e.hash };
+  if (e.wdDay !== undefined) s.wdDay = e.wdDay;
+  if (e.wdToday !== undefined) s.wdToday = e.wdToday;
+  return s;
 }
 
 /**
@@ -222,6 +239,20 @@ export class DynamoWalletStore implements WalletStore {
           sentToday = base + amount;
         }
       }
+      let wdDay = last.wdDay;
+      let wdToday = last.wdToday;
+      if (req.withdrawal) {
+        const w = req.withdrawal;
+        // Like the send counter, the withdrawal counter never moves backwards: a hold dated an
+        // earlier day that lands late counts into the newer day (stricter, never a reset).
+        const day = last.wdDay !== undefined && w.day < last.wdDay ? last.wdDay : w.day;
+        const base = last.wdDay === day ? (last.wdToday ?? 0) : 0;
+        if (w.amount > 0) {
+          if (base + w.amount > w.limit) return { kind: 'withdrawal_limit', withdrawnToday: base };
+          wdDay = day;
+          wdToday = base + w.amount;
+        } else if (last.wdDay === w.day) wdToday = Math.max(0, base + w.amount);
+      }
       const unsealed = {
         userId,
         seq: last.seq + 1,
@@ -236,6 +267,7 @@ export class DynamoWalletStore implements WalletStore {
         ...(req.fee !== undefined ? { fee: req.fee } : {}),
         ...(req.packetId !== undefined ? { packetId: req.packetId } : {}),
         ...late,
+        ...(wdDay !== undefined ? { wdDay, wdToday: wdToday ?? 0 } : {}),
         prevHash: last.hash,
       };
       const entry: LedgerEntry = { ...unsealed, hash: ledgerEntryHash(unsealed) };

@@ -13,7 +13,7 @@
  */
 import { dayKeyUtc8, type Fen } from '../domain/money';
 import { counterCount, type CounterState } from '../domain/share-counters';
-import { addToBag, emptyBag, holderFp, type Bag, type CampaignFacts, type LedgerLine, type Mismatch, type MismatchKind, type SlotFact, type TopupFact } from '../domain/reconcile';
+import { addToBag, emptyBag, holderFp, type Bag, type CampaignFacts, type LedgerLine, type Mismatch, type MismatchKind, type SlotFact, type TopupFact, type WithdrawalFact } from '../domain/reconcile';
 import type { Db, Item } from './db';
 import { Indexes, Keys, OpsKeys, seqKey } from './keys';
 import { toEntry } from './ledger';
@@ -55,8 +55,10 @@ export interface ReconcileReport {
   escrow: Fen;
   /** Money in transit, in total (the operator view shows it) and by kind. */
   inTransit: Fen;
-  inTransitBy: { shares: Fen; transfers: Fen; fees: Fen; campaigns: Fen };
+  inTransitBy: { shares: Fen; transfers: Fen; fees: Fen; campaigns: Fen; withdrawals?: Fen };
   topups: Fen;
+  /** Withdrawals paid out by WeChat Pay (conservation: … = top-ups − paid out). */
+  paidOut?: Fen;
   /** Shares uncredited longer than the grace on packets not yet due (in transit, not mismatches). */
   staleShares: number;
 }
@@ -169,6 +171,20 @@ export class DynamoReconcileStore {
     const it = this.read(await this.db.get(Keys.campaign(campaignId)));
     if (!it) return undefined;
     return { id: campaignId, quantity: it.quantity as number, total: it.total as number, feePerPacket: it.feePerPacket as number, debit: it.debit as number, state: it.state as string, createdAt: it.createdAt as string };
+  }
+
+  /** A withdrawal record (app/withdrawals.ts), by GetItem. */
+  async withdrawal(withdrawalId: string): Promise<WithdrawalFact | undefined> {
+    const it = this.read(await this.db.get(Keys.withdrawal(withdrawalId)));
+    if (!it) return undefined;
+    return {
+      userId: it.userId as string,
+      amount: it.amount as number,
+      fee: (it.fee as number) ?? 0,
+      state: it.state as string,
+      returned: it.returned === true,
+      ...(typeof it.finishedAt === 'string' ? { finishedAt: it.finishedAt } : {}),
+    };
   }
 
   async topup(topupId: string): Promise<TopupFact | undefined> {
