@@ -38,7 +38,16 @@ export interface TopupResponse {
   balance: Fen;
 }
 
-export type LedgerType = 'topup' | 'packet_debit' | 'fee' | 'claim_credit' | 'refund_credit' | 'transfer_debit' | 'transfer_credit';
+export type LedgerType =
+  | 'topup'
+  | 'packet_debit'
+  | 'fee'
+  | 'claim_credit'
+  | 'refund_credit'
+  | 'transfer_debit'
+  | 'transfer_credit'
+  | 'withdrawal_debit'
+  | 'withdrawal_return';
 export interface LedgerLine {
   id: string;
   type: LedgerType;
@@ -283,4 +292,57 @@ export interface CreateApiKeyResponse {
 export interface RevokeApiKeyResponse {
   keyId: string;
   revokedAt: string;
+}
+
+// ---- Payments and withdrawals (WeChat Pay) ------------------------------------------------
+
+/** What the app passes to `wx.requestPayment`. */
+export interface PaymentRequest {
+  timeStamp: string;
+  nonceStr: string;
+  /** `prepay_id=<id>`. */
+  package: string;
+  signType: 'RSA';
+  paySign: string;
+}
+
+export type PaymentState = 'pending' | 'paid' | 'closed';
+
+/** `GET /v1/payments/{paymentId}`. */
+export interface Payment {
+  paymentId: string;
+  amount: Fen;
+  state: PaymentState;
+  request: PaymentRequest;
+}
+
+export type WithdrawalState = 'wait_user_confirm' | 'processing' | 'success' | 'failed' | 'canceled';
+
+/** What the app passes to `wx.requestMerchantTransfer`. */
+export interface WithdrawalConfirm {
+  mchId: string;
+  appId: string;
+  package: string;
+}
+
+/** `POST /v1/withdrawals` → 201. */
+export interface CreateWithdrawalResponse {
+  withdrawalId: string;
+  amount: Fen;
+  state: 'wait_user_confirm';
+  confirm: WithdrawalConfirm;
+}
+
+/** `GET /v1/withdrawals/{id}`; `returned`: the held amount went back to the balance. */
+export interface WithdrawalView {
+  withdrawalId: string;
+  amount: Fen;
+  state: WithdrawalState;
+  returned: boolean;
+}
+
+/** `GET /v1/withdrawals?cursor=`: the caller's, newest first. */
+export interface WithdrawalsResponse {
+  withdrawals: WithdrawalView[];
+  cursor: string | null;
 }
