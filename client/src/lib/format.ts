@@ -15,6 +15,8 @@ export const LEDGER_TEXT: Record<LedgerType, string> = {
   refund_credit: '红包退款',
   transfer_debit: '付款',
   transfer_credit: '收款',
+  withdrawal_debit: '提现',
+  withdrawal_return: '提现退回',
 };
 
 const pad = (n: number) => String(n).padStart(2, '0');
