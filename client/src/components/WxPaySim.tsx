@@ -70,7 +70,7 @@ export function SimTransferSheet({ amount, outBillNo, onDone }: { amount: Fen; o
           {sim.error}
         </Text>
       ) : null}
-      <Btn label="模拟确认收款" kind="primary" className="btn--block" loading={sim.busy === 'confirm'} disabled={!!sim.busy} onClick={() => void sim.run('confirm')}>
+      <Btn label="模拟收款成功" kind="primary" className="btn--block" loading={sim.busy === 'confirm'} disabled={!!sim.busy} onClick={() => void sim.run('confirm')}>
         确认收款
       </Btn>
       <Btn label="模拟拒绝收款" kind="plain" className="btn--block" disabled={!!sim.busy} onClick={() => void sim.run('reject')}>
