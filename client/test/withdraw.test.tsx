@@ -124,6 +124,12 @@ describe('the 提现 page', () => {
     const again = requestMerchantTransfer.mock.calls[1]![0] as unknown as Record<string, unknown>;
     expect({ mchId: again.mchId, appId: again.appId, package: again.package }).toEqual(confirm);
     expect(mockApi.createWithdrawal).toHaveBeenCalledTimes(1); // the same withdrawal
+    // 稍后再说: the state stays shown (no polling of an unconfirmed transfer), the confirmation still offered
+    await waitFor(() => expect(screen.getByLabelText('稍后再说')).toBeTruthy());
+    click('稍后再说');
+    expect(screen.getByLabelText('提现状态').textContent).toBe('待确认收款');
+    expect(screen.getByLabelText('继续确认收款')).toBeTruthy();
+    expect(mockApi.withdrawal).not.toHaveBeenCalled();
   });
 
   test('H5 with dev features: 模拟确认收款 confirms the withdrawal id at the simulator, then polls', async () => {

@@ -188,10 +188,13 @@ export default function WithdrawPage() {
             <View className="note" role="alert">
               <Text className="note__text">{current.note ?? '你还没有确认收款。'}提现金额已从零钱中暂扣，24 小时内未确认将退回零钱。</Text>
               <Btn label="继续确认收款" kind="primary" className="btn--block" onClick={() => void openConfirm(current.created)} />
-              <Btn label="稍后再说" kind="plain" className="btn--block" onClick={() => void follow(current.created)} />
+              <Btn label="稍后再说" kind="plain" className="btn--block" onClick={() => patch({ phase: 'shown', note: undefined })} />
             </View>
           ) : null}
           {current.phase === 'shown' && current.note ? <ErrorNote message={current.note} /> : null}
+          {current.phase === 'shown' && current.view.state === 'wait_user_confirm' ? (
+            <Btn label="继续确认收款" kind="primary" className="btn--block" onClick={() => void openConfirm(current.created)} />
+          ) : null}
           {current.phase === 'shown' && !withdrawalSettled(current.view) ? (
             <Btn label="刷新提现状态" kind="ghost" className="btn--block" onClick={() => void follow(current.created)}>
               刷新
