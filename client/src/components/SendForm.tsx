@@ -10,9 +10,9 @@ import { extractCode } from '../lib/links';
 import { formatBps, formatFen, formatYuan, parseYuan } from '../lib/money';
 import { refusalOf } from '../lib/refusal';
 import { useKeyedAction } from '../lib/useKeyedAction';
+import { applyScene, checkSend, DEFAULT_GREETING, EMPTY_FORM, MAX_GREETING, SCENES, type Limits, type SendFormValues } from '../lib/sendRules';
 import { isPendingPacket, payChannel } from '../lib/wxpay';
 import { PaymentFlow } from './PaymentFlow';
-import { applyScene, checkSend, DEFAULT_GREETING, EMPTY_FORM, MAX_GREETING, SCENES, type Limits, type SendFormValues } from '../lib/sendRules';
 import { RefusalNotice } from './RefusalNotice';
 import { aria, Btn, ErrorNote, Field } from './ui';
 
