@@ -40,7 +40,7 @@ export { ApiError, ERROR_MESSAGES, errorText, messageFor } from './errors';
 
 /** How a packet is paid for: from the balance (the default) or in WeChat Pay's own sheet. */
 export type Funding = 'balance' | 'wechatpay';
-/** `POST /v1/packets`: the schema's body plus the funding choice (API.md). */
+/** `POST /v1/packets`: the schema's body plus the funding choice of the contract. */
 export type SendBody = CreatePacketRequest & { funding?: Funding };
 /** `202` to a packet paid by WeChat Pay: no code until the payment is confirmed. */
 export interface PendingPacketResponse {

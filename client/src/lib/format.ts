@@ -1,7 +1,7 @@
 import type { LedgerType, PacketStatus } from '../../../functions/src/http/contract';
 
 /**
- * A packet's status in words. The two WeChat Pay statuses (API.md) are named here as well, so the
+ * A packet's status in words. The contract's two WeChat Pay statuses are named here as well, so the
  * app has their words whether or not the contract's union lists them yet.
  */
 export const STATUS_TEXT: Record<PacketStatus | 'awaiting_payment' | 'canceled', string> = {

@@ -1,6 +1,6 @@
 import { formatYuan, parseYuan, type Fen } from './money';
 
-/** A withdrawal is 1.00–200.00 yuan (the merchant transfer's limits, SPEC §9). */
+/** A withdrawal is 1.00–200.00 yuan a transfer (the product's merchant-transfer limits). */
 export const WITHDRAW_MIN: Fen = 100;
 export const WITHDRAW_MAX: Fen = 20_000;
 /** At most 2,000 yuan a UTC+8 day per account (the server checks; the page says so). */
