@@ -189,7 +189,9 @@ function appDir() {
 
 /** The API's address, told to the H5 app at run time (its build does not know the port). */
 function runtimeConfigScript() {
-  return `<script>window.__HONGBAO_API__=${JSON.stringify(API_URL)};</script>`;
+  // The WeChat Pay simulator's address too: the H5 app's 模拟微信支付 / 模拟确认收款 screens call its hooks.
+  const sim = `http://localhost:${intEnv('WXPAY_SIM_PORT', 3010)}`;
+  return `<script>window.__HONGBAO_API__=${JSON.stringify(API_URL)};window.__HONGBAO_WXPAY_SIM__=${JSON.stringify(sim)};</script>`;
 }
 
 function startStaticServer({ dir, placeholder }) {

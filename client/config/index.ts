@@ -10,6 +10,8 @@ import { defineConfig, type UserConfigExport } from '@tarojs/cli';
  *                      `window.__HONGBAO_API__` (injected by scripts/start.js) wins at run time.
  *   TARO_APP_DEV_LOGIN "1" = show the dev login (pick a name) on weapp too (local API only);
  *                      "0" = hide it on H5 (WeChat login only). Default: H5 dev login, weapp WeChat login.
+ *   TARO_APP_WXPAY_SIM The WeChat Pay simulator's URL for an H5 build with dev features (default:
+ *                      the API's host, port 3010; `window.__HONGBAO_WXPAY_SIM__` wins at run time).
  */
 export default defineConfig<'webpack5'>(async (merge) => {
   const platform = process.env.TARO_ENV ?? 'weapp';
@@ -24,6 +26,7 @@ export default defineConfig<'webpack5'>(async (merge) => {
     env: {
       TARO_APP_API: JSON.stringify(process.env.TARO_APP_API ?? ''),
       TARO_APP_DEV_LOGIN: JSON.stringify(process.env.TARO_APP_DEV_LOGIN ?? ''),
+      TARO_APP_WXPAY_SIM: JSON.stringify(platform === 'h5' ? (process.env.TARO_APP_WXPAY_SIM ?? '') : ''),
     },
     defineConstants: {},
     copy: { patterns: [], options: {} },

@@ -5,6 +5,7 @@ const pages: string[] = [
   'pages/packet/index',
   'pages/open/index',
   'pages/wallet/index',
+  'pages/withdraw/index',
   'pages/records/index',
   'pages/receive/index',
   'pages/pay/index',

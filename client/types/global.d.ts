@@ -14,12 +14,16 @@ declare namespace NodeJS {
     TARO_APP_API?: string;
     /** "1": dev login on weapp too; "0": no dev login on H5. */
     TARO_APP_DEV_LOGIN?: string;
+    /** The WeChat Pay simulator's base URL for H5 builds with dev features (see api/config.ts). */
+    TARO_APP_WXPAY_SIM?: string;
   }
 }
 
 /** Set by scripts/start.js in the served index.html: the API address of the local stack. */
 interface Window {
   __HONGBAO_API__?: string;
+  /** The local WeChat Pay simulator's address (its test hooks stand in for WeChat's sheets on H5). */
+  __HONGBAO_WXPAY_SIM__?: string;
 }
 
 declare module 'weapp-qrcode' {

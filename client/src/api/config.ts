@@ -27,3 +27,31 @@ export function devLoginEnabled(): boolean {
   if (flag === '0') return false;
   return process.env.TARO_ENV === 'h5';
 }
+
+/**
+ * Whether this build talks to a stage with dev features on (local, sandbox): the same switch as
+ * the dev login. There the sandbox top-up stays available and, on H5, the WeChat Pay simulator's
+ * screens stand in for WeChat's payment sheet and transfer confirmation.
+ */
+export function devFeaturesEnabled(): boolean {
+  return devLoginEnabled();
+}
+
+/** The local WeChat Pay simulator's default port (`WXPAY_SIM_PORT`). */
+export const DEFAULT_WXPAY_SIM_PORT = 3010;
+
+/**
+ * The WeChat Pay simulator's base URL (H5 with dev features only; never used on weapp):
+ *   1. `window.__HONGBAO_WXPAY_SIM__`, set in index.html by scripts/start.js;
+ *   2. `TARO_APP_WXPAY_SIM` at build time;
+ *   3. the API's host on port 3010 (the local stack's simulator).
+ */
+export function wxpaySimBase(): string {
+  if (typeof window !== 'undefined' && typeof window.__HONGBAO_WXPAY_SIM__ === 'string' && window.__HONGBAO_WXPAY_SIM__) {
+    return trimSlash(window.__HONGBAO_WXPAY_SIM__);
+  }
+  const built = process.env.TARO_APP_WXPAY_SIM;
+  if (typeof built === 'string' && built) return trimSlash(built);
+  const m = /^(https?:\/\/[^/:]+)/i.exec(apiBase());
+  return `${m ? m[1] : 'http://127.0.0.1'}:${DEFAULT_WXPAY_SIM_PORT}`;
+}

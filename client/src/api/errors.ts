@@ -2,14 +2,19 @@ import type { ErrorCode } from '../../../functions/src/domain/errors';
 
 /** Errors the client itself raises (no answer, or an answer that is not the API's). */
 export type ClientErrorCode = 'NETWORK_ERROR' | 'TIMEOUT' | 'BAD_RESPONSE';
-export type AnyErrorCode = ErrorCode | ClientErrorCode;
+/**
+ * Codes of the HTTP contract that the server's table may not hold yet (they arrive with the WeChat Pay
+ * and group features): the app knows them already, so the first refusal is in plain words too.
+ */
+export type ContractErrorCode = 'WITHDRAWAL_LIMIT' | 'PAYMENT_REQUIRED' | 'GROUP_ONLY';
+export type AnyErrorCode = ErrorCode | ContractErrorCode | ClientErrorCode;
 
 /**
  * Every API error code (functions/src/domain/errors.ts) as a plain Chinese message — the one
  * map. `Record<ErrorCode, string>` makes a new server code a compile error here until it has
  * its message; a test checks the same at run time.
  */
-export const ERROR_MESSAGES: Record<ErrorCode, string> & Record<ClientErrorCode, string> = {
+export const ERROR_MESSAGES: Record<ErrorCode | ContractErrorCode, string> & Record<ClientErrorCode, string> = {
   VALIDATION_FAILED: '填写的内容有误，请检查后再试',
   IDEMPOTENCY_KEY_REQUIRED: '请求缺少防重复标识，请重试',
   CODE_INVALID: '无效的红包码',
@@ -32,6 +37,9 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> & Record<ClientErrorCode,
   GREETING_REJECTED: '祝福语含有不允许的内容，请修改',
   WITHDRAWAL_LIMIT: '提现金额须在 1–200 元之间，且每天最多 2000 元',
   CODE_FROZEN: '这个收款码暂时被冻结，请稍后再试',
+  WITHDRAWAL_LIMIT: '超出提现限额：单笔 1.00–200.00 元，每天最多 2,000.00 元',
+  PAYMENT_REQUIRED: '这个红包还没有支付，请先完成微信支付',
+  GROUP_ONLY: '这是群专属红包，只有发红包所在群的成员可以领取',
   RATE_LIMITED: '操作太频繁，请稍后再试',
   INTERNAL: '服务开小差了，请稍后再试',
   UNAVAILABLE: '服务暂时不可用，请稍后再试',

@@ -14,16 +14,21 @@ import type {
   CreateApiKeyResponse,
   CreateCampaignResponse,
   CreatePacketResponse,
+  CreateWithdrawalResponse,
+  Fen,
   LedgerResponse,
   MyPacketsResponse,
   OpenCodeResponse,
   OpsResponse,
   PacketView,
+  Payment,
   RevokeApiKeyResponse,
   SessionResponse,
   TopupResponse,
   TransferResponse,
   WalletResponse,
+  WithdrawalsResponse,
+  WithdrawalView,
 } from '../../../functions/src/http/contract';
 import { request } from './client';
 
@@ -33,14 +38,42 @@ export type CreateCampaignRequest = z.infer<typeof CreateCampaignBody>;
 export type CreateApiKeyRequest = z.infer<typeof CreateApiKeyBody>;
 export { ApiError, ERROR_MESSAGES, errorText, messageFor } from './errors';
 
+/** How a packet is paid for: from the balance (the default) or in WeChat Pay's own sheet. */
+export type Funding = 'balance' | 'wechatpay';
+/** `POST /v1/packets`: the schema's body plus the funding choice of the contract. */
+export type SendBody = CreatePacketRequest & { funding?: Funding };
+/** `202` to a packet paid by WeChat Pay: no code until the payment is confirmed. */
+export interface PendingPacketResponse {
+  packet: PacketView;
+  payment: Payment;
+  fee: Fen;
+}
+export type CreatePacketResult = CreatePacketResponse | PendingPacketResponse;
+
+export type TopupMethod = 'wechatpay' | 'sandbox';
+/** `202` to a WeChat Pay top-up: credited once WeChat Pay confirms the payment. */
+export interface PendingTopupResponse {
+  topupId: string;
+  amount: Fen;
+  state: 'pending';
+  payment: Payment;
+}
+export type TopupResult = TopupResponse | PendingTopupResponse;
+
 const seg = encodeURIComponent;
 
 export const api = {
   login: (body: SessionRequest) => request<SessionResponse>('POST', '/v1/session', { body, auth: false }),
   wallet: () => request<WalletResponse>('GET', '/v1/wallet'),
-  topup: (amount: number, idempotencyKey: string) => request<TopupResponse>('POST', '/v1/wallet/topups', { body: { amount }, idempotencyKey }),
+  topup: (amount: number, idempotencyKey: string, method?: TopupMethod) =>
+    request<TopupResult>('POST', '/v1/wallet/topups', { body: method ? { amount, method } : { amount }, idempotencyKey }),
   ledger: (cursor?: string) => request<LedgerResponse>('GET', '/v1/wallet/ledger', { query: { cursor, limit: 20 } }),
-  createPacket: (body: CreatePacketRequest, idempotencyKey: string) => request<CreatePacketResponse>('POST', '/v1/packets', { body, idempotencyKey }),
+  createPacket: (body: SendBody, idempotencyKey: string) => request<CreatePacketResult>('POST', '/v1/packets', { body, idempotencyKey }),
+  /** A WeChat Pay order of the caller's (polled after the payment sheet). */
+  payment: (paymentId: string) => request<Payment>('GET', `/v1/payments/${seg(paymentId)}`),
+  createWithdrawal: (amount: number, idempotencyKey: string) => request<CreateWithdrawalResponse>('POST', '/v1/withdrawals', { body: { amount }, idempotencyKey }),
+  withdrawal: (id: string) => request<WithdrawalView>('GET', `/v1/withdrawals/${seg(id)}`),
+  withdrawals: (cursor?: string) => request<WithdrawalsResponse>('GET', '/v1/withdrawals', { query: { cursor } }),
   /** The packet view; `forwardsCursor` asks for a later page of its forwarding tree. */
   packet: (id: string, forwardsCursor?: string) => request<PacketView>('GET', `/v1/packets/${seg(id)}`, forwardsCursor ? { query: { forwardsCursor } } : {}),
   newCode: (id: string, kind: 'live' | 'share' = 'live', via?: string) =>

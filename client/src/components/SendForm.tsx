@@ -1,8 +1,8 @@
 import { Text, View } from '@tarojs/components';
 import Taro from '@tarojs/taro';
 import { useEffect, useMemo, useState } from 'react';
-import type { CreatePacketResponse } from '../../../functions/src/http/contract';
-import type { CreatePacketRequest } from '../../../functions/src/http/schemas';
+import type { CreatePacketResponse, Payment } from '../../../functions/src/http/contract';
+import type { CreatePacketResult, Funding, PendingPacketResponse, SendBody } from '../api';
 import { ApiError, errorText } from '../api/errors';
 import { clearDraft, loadDraft, saveDraft, type Draft } from '../lib/draft';
 import { ActionKey } from '../lib/ids';
@@ -11,6 +11,8 @@ import { formatBps, formatFen, formatYuan, parseYuan } from '../lib/money';
 import { refusalOf } from '../lib/refusal';
 import { useKeyedAction } from '../lib/useKeyedAction';
 import { applyScene, checkSend, DEFAULT_GREETING, EMPTY_FORM, MAX_GREETING, SCENES, type Limits, type SendFormValues } from '../lib/sendRules';
+import { isPendingPacket, payChannel } from '../lib/wxpay';
+import { PaymentFlow } from './PaymentFlow';
 import { RefusalNotice } from './RefusalNotice';
 import { aria, Btn, ErrorNote, Field } from './ui';
 
@@ -18,8 +20,16 @@ interface Props {
   /** From GET /v1/wallet; null while loading (the form still works, limits checked later). */
   limits: Limits | null;
   /** Creates the packet (POST /v1/packets) with this idempotency key. */
-  submit: (body: CreatePacketRequest, idempotencyKey: string) => Promise<CreatePacketResponse>;
+  submit: (body: SendBody, idempotencyKey: string) => Promise<CreatePacketResult>;
+  /** Paid from the balance: the packet and its codes. */
   onCreated: (res: CreatePacketResponse) => void;
+  /**
+   * WeChat Pay (offered only with `onPaid` and `fetchPayment`, where WeChat Pay can be shown):
+   * the API confirmed the payment of this packet; its codes come next.
+   */
+  onPaid?: (res: PendingPacketResponse) => void;
+  /** GET /v1/payments/{paymentId}, polled after the sheet. */
+  fetchPayment?: (paymentId: string) => Promise<Payment>;
   onTopUp: () => void;
   /** The wallet changed (a refusal for funds or limits): reload the limits. */
   onStale?: () => void;
@@ -71,7 +81,7 @@ function MarkedGreeting({ text, word }: { text: string; word?: string | undefine
  * The send form (SPEC §7: amount and count, greeting, confirm — the share follows on the packet
  * page). Inline validation with the API's limits; the draft saved as typed and offered back.
  */
-export function SendForm({ limits, submit, onCreated, onTopUp, onStale, me, identify }: Props) {
+export function SendForm({ limits, submit, onCreated, onPaid, fetchPayment, onTopUp, onStale, me, identify }: Props) {
   const [values, setValues] = useState<SendFormValues>(EMPTY_FORM);
   const [offer, setOffer] = useState<Draft | undefined>(() => loadDraft());
   const [step, setStep] = useState<Step>('form');
@@ -80,6 +90,11 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale, me, iden
   const [waitingLimits, setWaitingLimits] = useState(false);
   const [rejected, setRejected] = useState<Rejected>({});
   const [recipientName, setRecipientName] = useState<{ id: string; name: string } | undefined>();
+  /** The funding the user picked; until then the default follows the balance. */
+  const [chosenFunding, setChosenFunding] = useState<Funding | undefined>();
+  /** A packet created for WeChat Pay, awaiting its payment. */
+  const [pending, setPending] = useState<PendingPacketResponse | undefined>();
+  const [abandoned, setAbandoned] = useState(false);
   const action = useKeyedAction('p');
   const actionKey = action.key;
   const submitting = action.running;
@@ -109,6 +124,10 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale, me, iden
   }, [values.exclusive, values.recipientCode, recipientId, identify]);
   const friend = recipientId ? (recipientName?.id === recipientId ? recipientName.name : undefined) : undefined;
   const refusal = useMemo(() => refusalOf(submitError, { op: 'packet' }), [submitError]);
+  // WeChat Pay where it can be shown; preselected when the balance is short of total + fee.
+  const wechatOffered = !!onPaid && !!fetchPayment && payChannel() !== 'none';
+  const funding: Funding = wechatOffered ? (chosenFunding ?? (check.insufficient ? 'wechatpay' : 'balance')) : 'balance';
+  const shortOfBalance = funding === 'balance' && !!check.insufficient;
 
   // The server's refusal of a field stays on it until the field is changed.
   const rg = rejected.greeting;
@@ -155,11 +174,19 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale, me, iden
 
   const pay = async () => {
     const ready = check.ready;
-    if (!ready || action.inFlight()) return;
+    if (!ready || action.inFlight() || pending) return;
     setSubmitError(undefined);
-    await action.run(ready.body, submit, {
+    setAbandoned(false);
+    const body: SendBody = funding === 'wechatpay' ? { ...ready.body, funding: 'wechatpay' } : ready.body;
+    await action.run(body, submit, {
       sending: () => saveDraft(values, action.key.current.pending()),
       done: (res) => {
+        if (isPendingPacket(res)) {
+          // Created, not paid: the draft (with this action's key) stays until the API says
+          // paid, so a crash in the sheet resumes the same packet and payment.
+          setPending(res);
+          return;
+        }
         clearDraft();
         onCreated(res);
       },
@@ -377,7 +404,22 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale, me, iden
               手续费由发红包的人另付，按你账户的费率 {formatBps(limits.feeBps)} 计算，不足 1 分按 1 分收取；领取的人不扣手续费。
             </Text>
           ) : null}
-          {check.insufficient && refusal?.code !== 'INSUFFICIENT_FUNDS' ? (
+          {wechatOffered ? (
+            <View className="funding" role="group" aria-label="支付方式">
+              <Text className="funding__caption">支付方式</Text>
+              <View className="segmented">
+                <Btn label="零钱" kind="chip" pressed={funding === 'balance'} disabled={submitting || !!pending} onClick={() => setChosenFunding('balance')}>
+                  {limits ? `零钱（${formatYuan(limits.balance)}）` : '零钱'}
+                </Btn>
+                <Btn label="微信支付" kind="chip" pressed={funding === 'wechatpay'} disabled={submitting || !!pending} onClick={() => setChosenFunding('wechatpay')}>
+                  微信支付
+                </Btn>
+              </View>
+              {funding === 'wechatpay' ? <Text className="hint">用微信支付直接付款，无需先充值；未领完的部分将原路退回。</Text> : null}
+            </View>
+          ) : null}
+          {abandoned ? <Text className="hint">上一个红包未支付，15 分钟后自动取消，不会扣款。</Text> : null}
+          {shortOfBalance && refusal?.code !== 'INSUFFICIENT_FUNDS' ? (
             <View className="note note--error" role="alert">
               <Text className="note__text">零钱余额不足，还差 {formatYuan(ready.debit - (limits?.balance ?? 0))}</Text>
               <Btn label="去充值" kind="ghost" onClick={onTopUp} />
@@ -397,10 +439,31 @@ export function SendForm({ limits, submit, onCreated, onTopUp, onStale, me, iden
           ) : submitError ? (
             <ErrorNote message={submitError.retryable ? `${errorText(submitError)}（可再次点击确认支付，不会重复扣款）` : errorText(submitError)} />
           ) : null}
-          <Btn label="确认支付" kind="gold" className="btn--block" loading={submitting} disabled={submitting || !!check.insufficient} onClick={pay}>
-            {submitting ? '支付中…' : '确认支付'}
-          </Btn>
-          <Btn label="返回修改" kind="plain" className="btn--block" disabled={submitting} onClick={() => setStep('form')} />
+          {pending && fetchPayment && onPaid ? (
+            <PaymentFlow
+              key={pending.payment.paymentId}
+              payment={pending.payment}
+              fetchPayment={fetchPayment}
+              subject="红包"
+              canceledHint="红包已保留，15 分钟内未支付将自动取消。"
+              onPaid={() => {
+                clearDraft();
+                onPaid(pending);
+              }}
+              onAbandon={() => {
+                setPending(undefined);
+                setAbandoned(true);
+                saveDraft(values);
+              }}
+            />
+          ) : (
+            <>
+              <Btn label="确认支付" kind="gold" className="btn--block" loading={submitting} disabled={submitting || shortOfBalance} onClick={pay}>
+                {submitting ? '支付中…' : funding === 'wechatpay' ? `微信支付 ${formatYuan(ready.debit)}` : '确认支付'}
+              </Btn>
+              <Btn label="返回修改" kind="plain" className="btn--block" disabled={submitting} onClick={() => setStep('form')} />
+            </>
+          )}
         </View>
       ) : null}
     </View>

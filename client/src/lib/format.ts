@@ -1,10 +1,16 @@
 import type { LedgerType, PacketStatus } from '../../../functions/src/http/contract';
 
-export const STATUS_TEXT: Record<PacketStatus, string> = {
+/**
+ * A packet's status in words. The contract's two WeChat Pay statuses are named here as well, so the
+ * app has their words whether or not the contract's union lists them yet.
+ */
+export const STATUS_TEXT: Record<PacketStatus | 'awaiting_payment' | 'canceled', string> = {
+  awaiting_payment: '待支付',
   active: '领取中',
   finished: '已领完',
   expired: '已过期',
   refunded: '已过期，已退款',
+  canceled: '未支付，已取消',
 };
 
 export const LEDGER_TEXT: Record<LedgerType, string> = {

@@ -1,6 +1,6 @@
 import Taro from '@tarojs/taro';
 import { useCallback, useEffect, useState } from 'react';
-import { api, type CreatePacketResponse, type WalletResponse } from '../../api';
+import { api, type CreatePacketResponse, type PendingPacketResponse, type WalletResponse } from '../../api';
 import { errorText } from '../../api/errors';
 import { currentSession } from '../../api/session';
 import { PageShell } from '../../components/PageShell';
@@ -37,6 +37,20 @@ export default function Send() {
     void Taro.redirectTo({ url: `/pages/packet/index?id=${encodeURIComponent(res.packet.id)}` });
   };
 
+  /**
+   * Paid by WeChat Pay (the API said so): the packet's codes now, then its page. Should the
+   * codes fail (e.g. the packet turns active a moment later), the packet page fetches them.
+   */
+  const paid = async (res: PendingPacketResponse) => {
+    try {
+      const [code, shareCode] = await Promise.all([api.newCode(res.packet.id, 'live'), api.newCode(res.packet.id, 'share')]);
+      storeCreatedCodes({ packet: { ...res.packet, status: 'active' }, code, shareCode, fee: res.fee });
+    } catch {
+      /* the packet page asks again */
+    }
+    void Taro.redirectTo({ url: `/pages/packet/index?id=${encodeURIComponent(res.packet.id)}` });
+  };
+
   return (
     <PageShell className="send-page" onShowAgain={() => void load()}>
       {error ? <ErrorNote message={`读取零钱和限额失败：${error}`} onRetry={() => void load()} /> : null}
@@ -44,6 +58,8 @@ export default function Send() {
         limits={wallet}
         submit={(body, key) => api.createPacket(body, key)}
         onCreated={created}
+        onPaid={(res) => void paid(res)}
+        fetchPayment={(id) => api.payment(id)}
         onTopUp={() => void Taro.navigateTo({ url: '/pages/wallet/index' })}
         onStale={() => void load()}
         me={currentSession()?.userId}

@@ -1,9 +1,11 @@
 import { Text, View } from '@tarojs/components';
 import Taro, { usePullDownRefresh, useReachBottom } from '@tarojs/taro';
 import { useCallback, useEffect, useState } from 'react';
-import { api, type LedgerLine, type WalletResponse } from '../../api';
+import { api, type LedgerLine, type PendingTopupResponse, type TopupMethod, type WalletResponse } from '../../api';
+import { devFeaturesEnabled } from '../../api/config';
 import { errorText } from '../../api/errors';
 import { PageShell } from '../../components/PageShell';
+import { PaymentFlow } from '../../components/PaymentFlow';
 import { RefusalNotice } from '../../components/RefusalNotice';
 import { aria, Btn, Empty, ErrorNote, Field, Loading } from '../../components/ui';
 import { LEDGER_TEXT, shortTime } from '../../lib/format';
@@ -11,13 +13,30 @@ import { formatSigned, formatYuan, parseYuan } from '../../lib/money';
 import { refusalOf, type Refusal } from '../../lib/refusal';
 import { usePaged } from '../../lib/usePaged';
 import { useKeyedAction } from '../../lib/useKeyedAction';
+import { isPendingTopup, payChannel } from '../../lib/wxpay';
 import './index.scss';
 
 const QUICK = [1_000, 5_000, 10_000, 20_000];
 /** schemas.ts TopupBody: 50,000 yuan at most per top-up. */
 const MAX_TOPUP = 5_000_000;
 
+/**
+ * The top-up methods this build offers: WeChat Pay wherever it can be shown (WeChat, or the
+ * simulator on H5 with dev features); the sandbox's instant top-up only where dev features are on.
+ */
+function topupMethods(): TopupMethod[] {
+  const out: TopupMethod[] = [];
+  if (payChannel() !== 'none') out.push('wechatpay');
+  if (devFeaturesEnabled()) out.push('sandbox');
+  return out;
+}
+
+const METHOD_TEXT: Record<TopupMethod, string> = { wechatpay: '微信支付', sandbox: '沙箱充值（立即到账）' };
+
 export default function WalletPage() {
+  const [methods] = useState(topupMethods);
+  const [method, setMethod] = useState<TopupMethod | undefined>(() => methods[0]);
+  const [pendingTopup, setPendingTopup] = useState<PendingTopupResponse | undefined>();
   const [wallet, setWallet] = useState<WalletResponse | undefined>();
   const [walletError, setWalletError] = useState<string | undefined>();
   const [amount, setAmount] = useState('');
@@ -58,7 +77,7 @@ export default function WalletPage() {
   });
 
   const topup = async () => {
-    if (action.inFlight()) return;
+    if (action.inFlight() || pendingTopup || !method) return;
     const p = parseYuan(amount);
     if (!p.ok) return setFieldError(p.error);
     if (p.fen < 1) return setFieldError('金额至少 0.01 元');
@@ -67,8 +86,13 @@ export default function WalletPage() {
     setTopupError(undefined);
     setRefusal(undefined);
     setDone(undefined);
-    await action.run({ amount: p.fen }, (body, key) => api.topup(body.amount, key), {
+    await action.run({ amount: p.fen, method }, (body, key) => api.topup(body.amount, key, body.method), {
       done: (res) => {
+        if (isPendingTopup(res)) {
+          // Nothing is credited until the API says the payment is paid.
+          setPendingTopup(res);
+          return;
+        }
         setWallet((w) => (w ? { ...w, balance: res.balance } : w));
         setDone(`已充值 ${formatYuan(res.amount)}`);
         setAmount('');
@@ -102,7 +126,15 @@ export default function WalletPage() {
       </View>
 
       <View className="card">
-        <Text className="card__title">充值（沙箱支付，立即到账）</Text>
+        <Text className="card__title">充值</Text>
+        {methods.length > 1 ? (
+          <View className="segmented" role="group" aria-label="充值方式">
+            {methods.map((m) => (
+              <Btn key={m} label={METHOD_TEXT[m]} kind="chip" pressed={method === m} disabled={paying || !!pendingTopup} onClick={() => setMethod(m)} />
+            ))}
+          </View>
+        ) : null}
+        {methods.length === 0 ? <Text className="hint">当前环境无法调起微信支付，请在微信小程序中充值。</Text> : null}
         <Field label="充值金额（元）" caption="金额" kind="money" value={amount} placeholder="0.00" suffix="元" maxlength={12} error={fieldError} onInput={(v) => setAmount(v)} big />
         <View className="chips">
           {QUICK.map((f) => (
@@ -118,8 +150,30 @@ export default function WalletPage() {
             {done}
           </Text>
         ) : null}
-        <Btn label="充值" className="btn--block" loading={paying} disabled={paying} onClick={() => void topup()}>
-          {paying ? '充值中…' : '充值'}
+        {pendingTopup ? (
+          <PaymentFlow
+            key={pendingTopup.payment.paymentId}
+            payment={pendingTopup.payment}
+            fetchPayment={(id) => api.payment(id)}
+            subject="充值"
+            onPaid={() => {
+              setPendingTopup(undefined);
+              setDone(`已充值 ${formatYuan(pendingTopup.amount)}`);
+              setAmount('');
+              void reload();
+            }}
+            onAbandon={() => setPendingTopup(undefined)}
+          />
+        ) : (
+          <Btn label="充值" className="btn--block" loading={paying} disabled={paying || !method} onClick={() => void topup()}>
+            {paying ? '充值中…' : method === 'wechatpay' ? '微信支付充值' : '充值'}
+          </Btn>
+        )}
+      </View>
+
+      <View className="card wallet-actions">
+        <Btn label="提现" kind="ghost" className="btn--block" onClick={() => void Taro.navigateTo({ url: '/pages/withdraw/index' })}>
+          提现到微信零钱
         </Btn>
       </View>
 

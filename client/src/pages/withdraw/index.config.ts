@@ -1,0 +1,5 @@
+export default definePageConfig({
+  navigationBarTitleText: '提现',
+  enablePullDownRefresh: true,
+  backgroundTextStyle: 'dark',
+});
