@@ -6,7 +6,7 @@ export type ClientErrorCode = 'NETWORK_ERROR' | 'TIMEOUT' | 'BAD_RESPONSE';
  * Codes of the HTTP contract that the server's table may not hold yet (they arrive with the WeChat Pay
  * and group features): the app knows them already, so the first refusal is in plain words too.
  */
-export type ContractErrorCode = 'WITHDRAWAL_LIMIT' | 'PAYMENT_REQUIRED' | 'GROUP_ONLY';
+export type ContractErrorCode = 'PAYMENT_REQUIRED' | 'GROUP_ONLY';
 export type AnyErrorCode = ErrorCode | ContractErrorCode | ClientErrorCode;
 
 /**
@@ -35,7 +35,6 @@ export const ERROR_MESSAGES: Record<ErrorCode | ContractErrorCode, string> & Rec
   LIMIT_DAILY: '超出今日发红包的额度',
   EQUAL_SPLIT_UNEVEN: '普通红包的总金额须能被个数整除',
   GREETING_REJECTED: '祝福语含有不允许的内容，请修改',
-  WITHDRAWAL_LIMIT: '提现金额须在 1–200 元之间，且每天最多 2000 元',
   CODE_FROZEN: '这个收款码暂时被冻结，请稍后再试',
   WITHDRAWAL_LIMIT: '超出提现限额：单笔 1.00–200.00 元，每天最多 2,000.00 元',
   PAYMENT_REQUIRED: '这个红包还没有支付，请先完成微信支付',
