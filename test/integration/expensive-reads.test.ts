@@ -6,6 +6,7 @@
  */
 import { DEFAULT_RISK_RULES } from '../../functions/src/domain/risk';
 import type { ReadInfo, WriteInfo } from '../../functions/src/store/db';
+import { PROGRESS_FRESH_MS } from '../../functions/src/store/packets';
 import { baseDb, Clock, login, makeApi, sendPacket, testDeps, topup, type Api, type TestUser } from '../helpers/app';
 
 /** Every read and write the store makes, with its capacity, while `on`. */
@@ -72,22 +73,41 @@ describe('GET /v1/packets/{id}: who is an insider is decided without reading the
     expect(meter.reads).toHaveLength(3);
     expect(meter.itemsRead).toBe(1 + 100);
     expect(meter.readUnits).toBeLessThanOrEqual(1 + 1 + 100 * 0.5);
+    // The caller's read counter, and the counters' sum left on the packet item for later views.
+    expect(meter.kindsWritten).toEqual(['PKT', 'RISKCNT']);
+
+    // Every later outsider view in the window — any account — reads a handful of items: the
+    // packet item (with the cached sum) and the caller's marker.
+    const others = await Promise.all(Array.from({ length: 3 }, () => login(api)));
+    for (const u of others) {
+      const again = await meter.measure(() => view(u, sent.packet.id));
+      expect(again.body).toMatchObject({ claimedCount: 12, claimedAmount: 12, status: 'active' });
+      expect(meter.kindsRead).toEqual(['CLAIM', 'PKT']);
+      expect(meter.itemsRead).toBeLessThanOrEqual(2);
+      expect(meter.readUnits).toBeLessThanOrEqual(2);
+      expect(meter.kindsWritten).toEqual(['RISKCNT']);
+    }
     const outsiderUnits = meter.readUnits;
     const outsiderReads = meter.reads.length;
-    // The one write: the caller's read counter.
-    expect(meter.kindsWritten).toEqual(['RISKCNT']);
+    // Past the window the next view reads the counters again and sees a new claim.
+    const late = await login(api);
+    expect((await api('POST', '/v1/claims', { token: late.token, body: { code: sent.shareCode.code } })).status).toBe(200);
+    clock.advance(PROGRESS_FRESH_MS);
+    const fresh = await meter.measure(() => view(stranger, sent.packet.id));
+    expect(fresh.body).toMatchObject({ claimedCount: 13, claimedAmount: 13 });
+    expect(meter.kindsRead).toContain('CNTR');
 
     // A claimer and the sender see the claim list (and pay for it: every counter's slots).
     const mine = await meter.measure(() => view(claimers[0]!, sent.packet.id));
-    expect(mine.body.claims).toHaveLength(12);
+    expect(mine.body.claims).toHaveLength(13);
     expect(meter.kindsRead).toContain('SLOTS');
     expect(meter.readUnits).toBeGreaterThan(outsiderUnits);
     const claimerReads = meter.reads.length;
     const claimerUnits = meter.readUnits;
     const own = await view(sender, sent.packet.id);
-    expect(own.body).toMatchObject({ claimedCount: 12, claimedAmount: 12, forwards: [], forwardsCursor: null });
-    expect(own.body.claims).toHaveLength(12);
-    console.log(`10,000-share packet, 12 claims: outsider view ${outsiderReads} requests, ${outsiderUnits} RCU; claimer view ${claimerReads} requests, ${claimerUnits} RCU`);
+    expect(own.body).toMatchObject({ claimedCount: 13, claimedAmount: 13, forwards: [], forwardsCursor: null });
+    expect(own.body.claims).toHaveLength(13);
+    console.log(`10,000-share packet, 13 claims: cached outsider view ${outsiderReads} requests, ${outsiderUnits} RCU; claimer view ${claimerReads} requests, ${claimerUnits} RCU`);
   });
 
   test('a small packet: outsiders get the summary with the claimed amount; a marker without a share is no claimer', async () => {

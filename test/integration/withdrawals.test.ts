@@ -429,7 +429,7 @@ describe('the openid a withdrawal pays', () => {
         code2session: new HttpCode2Session({ apiBase: `http://127.0.0.1:${(stub.address() as AddressInfo).port}`, appId: 'wxapp', secret: 'shh' }),
       };
       const api = makeApi(prodLike);
-      const login1 = await api('POST', '/v1/session', { body: { code: 'c1' } });
+      const login1 = await api('POST', '/v1/session', { body: { code: 'c1' }, headers: { 'x-device-id': 'device-openid-test-1' } });
       expect(login1.status).toBe(200);
       expect(JSON.stringify(login1.body)).not.toContain(openid);
       const me = { token: login1.body.token, userId: login1.body.userId, name: login1.body.name } as TestUser;

@@ -132,15 +132,16 @@ export const FORWARDS_PAGE = 50;
  * by the handler): an insider's view reads every slot of the packet (10,000 for the biggest), so
  * each view is bounded per account. Who is an insider is decided without the slots — the sender,
  * or an account holding a claim marker (one GetItem) — so an outsider's view reads the packet
- * item, the marker and (a big packet) its counters, never a slot. A marker whose claim took no
+ * item and the marker (a big packet's counters about once per few seconds across all views: see
+ * PacketStore.summaryOf), never a slot. A marker whose claim took no
  * share (refused, or still in flight) reads the slots once more and gets the summary.
  */
 export async function getPacket(d: Deps, who: Principal, id: string, forwardsFrom?: Record<string, unknown>): Promise<Outcome> {
   await rateLimit(d, who, 'packet_view');
-  const read = await d.packets.summaryOf(id);
+  const nowMs = d.now();
+  const read = await d.packets.summaryOf(id, nowMs);
   if (!read) fail('NOT_FOUND', '红包不存在');
   const { packet, takenAmount } = read!;
-  const nowMs = d.now();
   const outsider = () => ({ status: 200, body: { ...packetSummary(packet, nowMs), claimedAmount: takenAmount } });
   const isSender = packet.senderId === who.userId;
   if (!isSender && !(await d.packets.marker(id, who.userId))) return outsider();

@@ -194,7 +194,7 @@ export interface PacketStore {
    * packet's counters read eventually consistent) and the amount of the shares taken so far
    * (from the counters' amounts, or the cached share list).
    */
-  summaryOf(id: string): Promise<{ packet: PacketRecord; takenAmount: Fen } | undefined>;
+  summaryOf(id: string, nowMs: number): Promise<{ packet: PacketRecord; takenAmount: Fen } | undefined>;
   /**
    * The account's slot on a packet, if it recorded one. Sharded packets find it through the
    * account's marker; a marker without its index (claim in flight, or crashed between slot and
@@ -273,6 +273,9 @@ function remember(p: PacketRecord): PacketRecord {
  * ever fill). Cleared with the packet cache.
  */
 const fullCounters = new Map<string, Set<number>>();
+
+/** How long a big packet's cached progress (the counters' sum on the packet item) serves views. */
+export const PROGRESS_FRESH_MS = 5_000;
 
 /** Takes of unknown outcome a single-counter claim tries again before it fails (see takeShare). */
 const UNKNOWN_TAKE_RETRIES = 3;
@@ -562,22 +565,32 @@ export class DynamoPacketStore implements PacketStore {
     return { forwards: page.items.map((it) => toForward(it, packetId)), ...(page.lastKey ? { lastKey: page.lastKey } : {}) };
   }
 
-  async summaryOf(id: string): Promise<{ packet: PacketRecord; takenAmount: Fen } | undefined> {
-    const p = toPacket(await this.db.get(Keys.packet(id), true));
+  async summaryOf(id: string, nowMs: number): Promise<{ packet: PacketRecord; takenAmount: Fen } | undefined> {
+    const it = await this.db.get(Keys.packet(id), true);
+    const p = toPacket(it);
     if (!p) return undefined;
     if (p.state === 'funding' || p.state === 'canceled') return { packet: p, takenAmount: 0 };
-    let taken: Fen;
-    if (p.counters) {
-      // One BatchGetItem; each counter carries its range's amounts, taken from the front.
-      const keys = Array.from({ length: p.counters }, (_, k) => Keys.shareCounter(p.id, k));
-      const items = await this.db.batchGet(keys, false);
-      p.claimed = items.reduce((a, it) => a + (it.claimed as number), 0);
-      taken = items.reduce((a, it) => a + sumFirst(it.amounts as Fen[] | undefined, it.claimed as number), 0);
-    } else {
-      taken = sumFirst((await this.shares(id))?.amounts, Math.min(p.claimed, p.count));
-    }
     // Settled: the refund made the recorded total exact (a share taken but never recorded was voided).
-    return { packet: p, takenAmount: p.state === 'settled' ? p.total - (p.refundedAmount ?? 0) : taken };
+    if (p.state === 'settled') return { packet: p, takenAmount: p.total - (p.refundedAmount ?? 0) };
+    if (!p.counters) return { packet: p, takenAmount: sumFirst((await this.shares(id))?.amounts, Math.min(p.claimed, p.count)) };
+    // A big packet's progress is the sum over its counters (up to 100 items). Whoever reads them
+    // leaves the sum on the packet item, and views within PROGRESS_FRESH_MS use it: however many
+    // accounts and functions look, the counters are read about once per window per packet, and
+    // a view costs the packet item. The sum only ever grows, so a cached one is a lower bound
+    // at most a few seconds old; the claim itself always decides on the counters.
+    const cached = it!.progress as { claimed: number; taken: Fen; atMs: number } | undefined;
+    if (cached && nowMs - cached.atMs < PROGRESS_FRESH_MS && nowMs >= cached.atMs) {
+      p.claimed = cached.claimed;
+      return { packet: p, takenAmount: cached.taken };
+    }
+    // One BatchGetItem; each counter carries its range's amounts, taken from the front.
+    const keys = Array.from({ length: p.counters }, (_, k) => Keys.shareCounter(p.id, k));
+    const items = await this.db.batchGet(keys, false);
+    p.claimed = items.reduce((a, c) => a + (c.claimed as number), 0);
+    const taken = items.reduce((a, c) => a + sumFirst(c.amounts as Fen[] | undefined, c.claimed as number), 0);
+    // Unconditional: a cache, not state (no condition, so nothing a refusal could be misread from).
+    await this.db.update(Keys.packet(id), 'SET progress = :p', { values: { ':p': { claimed: p.claimed, taken, atMs: nowMs } } });
+    return { packet: p, takenAmount: taken };
   }
 
   async putSlot(packetId: string, s: SlotRecord) {
