@@ -5,6 +5,14 @@ import { createWeChatPay, type WeChatPayConfig } from './wechatpay/client';
 export const Stages = ['local', 'test', 'sandbox', 'dev', 'prod'] as const;
 export type Stage = (typeof Stages)[number];
 
+/**
+ * How money comes in. `wechatpay`: JSAPI orders, credited on WeChat Pay's word (every stage, and
+ * the only one where dev features are off). `sandbox`: instant top-ups, only where dev features
+ * are on (and their default there).
+ */
+export const PaymentProviders = ['sandbox', 'wechatpay'] as const;
+export type PaymentProviderName = (typeof PaymentProviders)[number];
+
 export interface Config {
   stage: Stage;
   tableName: string;
@@ -14,7 +22,8 @@ export interface Config {
   codeKeys: Keyring;
   sessionSecret: Buffer;
   sessionTtlSeconds: number;
-  paymentProvider: 'sandbox';
+  /** The default top-up method (see {@link PaymentProviders}). */
+  paymentProvider: PaymentProviderName;
   dueShards: number;
   /** Mini-program code2session (production login). */
   wx: { appId: string; secret: string; apiBase: string } | undefined;
@@ -46,9 +55,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (sessionSecret.length < 32) throw new Error('config: SESSION_SECRET must be at least 32 bytes (base64)');
   const dueShards = Number.parseInt(env.OPEN_SHARDS ?? '8', 10);
   if (!Number.isInteger(dueShards) || dueShards < 1 || dueShards > 256) throw new Error('config: OPEN_SHARDS must be 1..256');
-  const provider = env.PAYMENT_PROVIDER ?? 'sandbox';
-  if (provider !== 'sandbox') throw new Error(`config: unknown PAYMENT_PROVIDER ${provider}`);
   const devFeatures = stage === 'local' || stage === 'test' || stage === 'sandbox';
+  const provider = (env.PAYMENT_PROVIDER || (devFeatures ? 'sandbox' : 'wechatpay')) as PaymentProviderName;
+  if (!PaymentProviders.includes(provider)) throw new Error(`config: unknown PAYMENT_PROVIDER ${provider}`);
+  // A stage that handles real money never credits wallets through the sandbox.
+  if (!devFeatures && provider !== 'wechatpay') throw new Error(`config: PAYMENT_PROVIDER must be wechatpay on stage ${stage}`);
+  const wechatPay = loadWeChatPay(env);
+  if (provider === 'wechatpay' && !wechatPay) throw new Error('config: PAYMENT_PROVIDER wechatpay needs the WXPAY_* settings');
   const wx = env.WX_APPID && env.WX_SECRET
     ? { appId: env.WX_APPID, secret: env.WX_SECRET, apiBase: env.WX_API_BASE ?? 'https://api.weixin.qq.com' }
     : undefined;
@@ -61,11 +74,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     codeKeys: parseKeyring(required(env, 'CODE_KEYS')),
     sessionSecret,
     sessionTtlSeconds: Number.parseInt(env.SESSION_TTL_SECONDS ?? '7200', 10),
-    paymentProvider: 'sandbox',
+    paymentProvider: provider,
     dueShards,
     wx,
     devFeatures,
-    wechatPay: loadWeChatPay(env),
+    wechatPay,
   };
 }
 

@@ -1,10 +1,12 @@
 import type { LedgerType, PacketStatus } from '../../../functions/src/http/contract';
 
 export const STATUS_TEXT: Record<PacketStatus, string> = {
+  awaiting_payment: '待支付',
   active: '领取中',
   finished: '已领完',
   expired: '已过期',
   refunded: '已过期，已退款',
+  canceled: '已取消',
 };
 
 export const LEDGER_TEXT: Record<LedgerType, string> = {

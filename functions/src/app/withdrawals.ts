@@ -76,7 +76,7 @@ export function withdrawalView(w: WithdrawalRecord): WithdrawalView {
  * (local, test, sandbox stages only) get a stand-in derived from the account id, so the flow
  * runs against the simulator.
  */
-async function openidOf(d: Deps, userId: string): Promise<string | undefined> {
+export async function openidOf(d: Deps, userId: string): Promise<string | undefined> {
   const stored = await d.accounts.openid(userId);
   if (stored) return stored;
   if (!d.cfg.devFeatures) return undefined;
