@@ -15,6 +15,7 @@ import { loadConfig, type WeChatPaySettings } from '../../functions/src/config';
 import { buildDeps, type Deps } from '../../functions/src/app/deps';
 import { applyTransaction, PAYMENT_WINDOW_MS, packetPaymentId, sweepPayment, topupPaymentId } from '../../functions/src/app/payments';
 import { sweep } from '../../functions/src/app/sweeper';
+import { reconcile } from '../../functions/src/app/reconcile';
 import { FEE_ACCOUNT } from '../../functions/src/app/context';
 import { derivedId } from '../../functions/src/domain/ids';
 import { RiskRules } from '../../functions/src/domain/risk';
@@ -518,6 +519,26 @@ describe('packets paid directly through WeChat Pay', () => {
   });
 });
 
+describe('reconciliation', () => {
+  it('paid top-ups and packets paid directly reconcile with no mismatch; an unpaid order is no money', async () => {
+    const w = await world(2);
+    const [s, c] = w.users as [TestUser, TestUser];
+    const t = await wxTopup(w, s, 3_000);
+    const pk = await wxPacket(w, s, { total: 1_000, count: 2, mode: 'lucky' });
+    await wxTopup(w, c, 777); // never paid
+    await userPays(t.id);
+    await userPays(pk.id);
+    await settled(w, t.id);
+    await settled(w, pk.id);
+    w.topups += 3_000 + 1_000 + (pk.r.body.fee as number);
+    // As of two minutes later (reconciliation looks at what is older than its margin).
+    const report = await reconcile({ db: w.d.db, now: () => Date.now() + 120_000 }, { scope: { accounts: w.users.map((u) => u.userId), packets: w.packets }, save: false });
+    expect(report).toMatchObject({ ok: true, mismatches: 0 });
+    expect(report.topups).toBe(w.topups);
+    await expectSound(w);
+  });
+});
+
 describe('crash points', () => {
   function crashing(clock: Clock, k: number, when: 'before' | 'after') {
     let n = 0;
@@ -605,5 +626,44 @@ describe('crash points', () => {
         await expectSound(w);
       }
     }
+  });
+});
+
+describe('configuration of the payment provider', () => {
+  const wxpayEnv = () => {
+    const a = adapterConfigFor(keys, sim.baseUrl);
+    return {
+      WXPAY_API_BASE: a.baseUrl,
+      WXPAY_MCHID: a.mchid,
+      WXPAY_APPID: a.appid,
+      WXPAY_MCH_SERIAL: a.merchantSerialNo,
+      WXPAY_MCH_PRIVATE_KEY: a.merchantPrivateKey,
+      WXPAY_APIV3_KEY: a.apiV3Key,
+      WXPAY_PLATFORM_KEYS: JSON.stringify(a.platformKeys),
+      WXPAY_NOTIFY_URL: 'http://127.0.0.1:3000/v1/pay/wechat/notify',
+    };
+  };
+  const aws = (stage: string) => ({ ...process.env, STAGE: stage, WX_APPID: 'wxapp', WX_SECRET: 'wxsecret', PAYMENT_PROVIDER: undefined });
+
+  it('stages without dev features use WeChat Pay and refuse the sandbox or no WeChat Pay settings', () => {
+    for (const stage of ['dev', 'prod']) {
+      expect(loadConfig({ ...aws(stage), ...wxpayEnv() }).paymentProvider).toBe('wechatpay');
+      expect(loadConfig({ ...aws(stage), ...wxpayEnv(), PAYMENT_PROVIDER: 'wechatpay' }).paymentProvider).toBe('wechatpay');
+      expect(() => loadConfig({ ...aws(stage), ...wxpayEnv(), PAYMENT_PROVIDER: 'sandbox' })).toThrow(/PAYMENT_PROVIDER/);
+      expect(() => loadConfig({ ...aws(stage), ...wxpayEnv(), PAYMENT_PROVIDER: 'none' })).toThrow(/PAYMENT_PROVIDER/);
+      expect(() => loadConfig(aws(stage))).toThrow(/WXPAY/);
+    }
+  });
+
+  it('where dev features are on the sandbox is the default; WeChat Pay works beside it when configured', () => {
+    const local = { ...process.env, STAGE: 'local', PAYMENT_PROVIDER: undefined };
+    expect(loadConfig(local).paymentProvider).toBe('sandbox');
+    expect(loadConfig(local).wechatPay).toBeUndefined();
+    const withPay = loadConfig({ ...local, ...wxpayEnv() });
+    expect(withPay.paymentProvider).toBe('sandbox');
+    expect(withPay.wechatPay?.mchid).toBe(keys.mchid);
+    expect(() => loadConfig({ ...local, PAYMENT_PROVIDER: 'wechatpay' })).toThrow(/WXPAY/);
+    // The local stage's empty placeholders (serverless.env.yml without npm start's values) mean "off".
+    expect(loadConfig({ ...local, ...Object.fromEntries(Object.keys(wxpayEnv()).map((k) => [k, ''])) }).wechatPay).toBeUndefined();
   });
 });

@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { generateWxPaySimKeys } from '../../scripts/wxpay-sim/keys';
 import { loadConfig } from '../../functions/src/config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -26,7 +27,7 @@ const SERVICE = 'hongbao-codes';
 
 type Json = any;
 
-const FUNCTIONS = ['health', 'session', 'wallet', 'packets', 'codes', 'claims', 'transfers', 'operations', 'sweep', 'reconcile', 'campaigns'];
+const FUNCTIONS = ['health', 'session', 'wallet', 'packets', 'codes', 'claims', 'transfers', 'operations', 'sweep', 'reconcile', 'campaigns', ...['payments']];
 
 const EXPECTED_ROUTES: Record<string, string> = {
   'GET /v1/health': 'health',
@@ -59,6 +60,9 @@ const EXPECTED_ROUTES: Record<string, string> = {
   'DELETE /v1/admin/blacklist/{kind}/{id}': 'operations',
   'POST /v1/admin/sweep': 'sweep',
   'GET /v1/admin/ops': 'operations',
+  // ---- WeChat Pay money in
+  'GET /v1/payments/{paymentId}': 'payments',
+  'POST /v1/pay/wechat/notify': 'payments',
 };
 
 const READ_WRITE = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
@@ -85,19 +89,32 @@ const IAM_TABLE: Record<string, { table: string[]; indexes?: Record<string, stri
   // Campaign packets in batches (with sweep, the only BatchWriteItem rights).
   campaigns: { table: [...READ_WRITE, 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'].sort(), indexes: { gsi2: ['dynamodb:Query'] } },
   // Reads everything (Scan: discovery), writes only its report and ops events: no UpdateItem.
+  // ---- WeChat Pay money in: the payment, the ledger, the packet it opens (> 100 shares: BatchGetItem)
+  payments: { table: [...READ_WRITE, 'dynamodb:BatchGetItem'].sort() },
   reconcile: { table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'], indexes: { gsi2: ['dynamodb:Query'] } },
 };
 const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 
 /** The whole prod Lambda environment; anything else (DYNAMODB_ENDPOINT, WX_API_BASE, …) is refused. */
-const PROD_ENVIRONMENT_KEYS = ['STAGE', 'TABLE_NAME', 'OPEN_SHARDS', 'PAYMENT_PROVIDER', 'CODE_KEYS', 'SESSION_SECRET', 'WX_APPID', 'WX_SECRET'];
+const PROD_ENVIRONMENT_KEYS = [
+  ...['STAGE', 'TABLE_NAME', 'OPEN_SHARDS', 'PAYMENT_PROVIDER', 'CODE_KEYS', 'SESSION_SECRET', 'WX_APPID', 'WX_SECRET'],
+  // ---- WeChat Pay money in: its settings, all SSM references in prod.
+  ...['WXPAY_MCHID', 'WXPAY_MCH_SERIAL', 'WXPAY_MCH_PRIVATE_KEY', 'WXPAY_APIV3_KEY', 'WXPAY_PLATFORM_KEYS', 'WXPAY_NOTIFY_URL'],
+];
 /** Secrets and their SSM parameters (see serverless.env.yml for why `ssm`, not `ssm-secure`). */
 const SSM_SECRETS: Record<string, string> = {
   CODE_KEYS: '{{resolve:ssm:/hongbao/prod/code-keys}}',
   SESSION_SECRET: '{{resolve:ssm:/hongbao/prod/session-secret}}',
   WX_APPID: '{{resolve:ssm:/hongbao/prod/wx-appid}}',
   WX_SECRET: '{{resolve:ssm:/hongbao/prod/wx-secret}}',
+  // ---- WeChat Pay money in
+  WXPAY_MCHID: '{{resolve:ssm:/hongbao/prod/wxpay-mchid}}',
+  WXPAY_MCH_SERIAL: '{{resolve:ssm:/hongbao/prod/wxpay-mch-serial}}',
+  WXPAY_MCH_PRIVATE_KEY: '{{resolve:ssm:/hongbao/prod/wxpay-mch-private-key}}',
+  WXPAY_APIV3_KEY: '{{resolve:ssm:/hongbao/prod/wxpay-apiv3-key}}',
+  WXPAY_PLATFORM_KEYS: '{{resolve:ssm:/hongbao/prod/wxpay-platform-keys}}',
+  WXPAY_NOTIFY_URL: '{{resolve:ssm:/hongbao/prod/wxpay-notify-url}}',
 };
 /**
  * Canary values put into the packaging environment: the local stage reads such variables
@@ -366,11 +383,11 @@ describe('osls package --stage prod (no AWS credentials)', () => {
       // AWS lists for it, and Lambda environment variables are not among them (AWS docs,
       // "Get a secure string value from Systems Manager Parameter Store"); see serverless.env.yml.
       for (const [secret, ref] of Object.entries(SSM_SECRETS)) expect({ name, secret, value: vars[secret] }).toEqual({ name, secret, value: ref });
-      for (const [k, v] of Object.entries(vars)) if (/SECRET|KEY|TOKEN|PASSWORD/i.test(k)) expect(v).toMatch(/^\{\{resolve:ssm:\/hongbao\/prod\/[a-z-]+\}\}$/);
+      for (const [k, v] of Object.entries(vars)) if (/SECRET|KEY|TOKEN|PASSWORD/i.test(k)) expect(v).toMatch(/^\{\{resolve:ssm:\/hongbao\/prod\/[a-z0-9-]+\}\}$/);
     }
     // The real config code on this environment (secrets stand in for the SSM values) turns dev
-    // features off. PAYMENT_PROVIDER is swapped only because prod's value deliberately fails the
-    // cold start. That such a config refuses dev login (403 DEV_LOGIN_DISABLED) is tested in
+    // features off, and refuses to start without real WeChat Pay settings or with the sandbox.
+    // That such a config refuses dev login (403 DEV_LOGIN_DISABLED) is tested in
     // test/integration/errors-and-auth.test.ts.
     const [, health] = lambdaOf('health');
     const env = {
@@ -380,8 +397,20 @@ describe('osls package --stage prod (no AWS credentials)', () => {
       WX_APPID: 'wxapp',
       WX_SECRET: 'wxsecret',
     };
-    expect(() => loadConfig(env)).toThrow(/PAYMENT_PROVIDER/);
-    const cfg = loadConfig({ ...env, PAYMENT_PROVIDER: 'sandbox' });
+    // ---- WeChat Pay money in: the SSM references themselves are no keys; real ones start it.
+    expect(() => loadConfig(env)).toThrow(/WXPAY|WeChat Pay/);
+    const sim = generateWxPaySimKeys();
+    const wxpay = {
+      WXPAY_MCHID: sim.mchid,
+      WXPAY_MCH_SERIAL: sim.merchantSerialNo,
+      WXPAY_MCH_PRIVATE_KEY: sim.merchantPrivateKey,
+      WXPAY_APIV3_KEY: sim.apiV3Key,
+      WXPAY_PLATFORM_KEYS: JSON.stringify({ [sim.platformPublicKeyId]: sim.platformPublicKey }),
+      WXPAY_NOTIFY_URL: 'https://api.example.com/v1/pay/wechat/notify',
+    };
+    expect(() => loadConfig({ ...env, ...wxpay, PAYMENT_PROVIDER: 'sandbox' })).toThrow(/PAYMENT_PROVIDER/);
+    const cfg = loadConfig({ ...env, ...wxpay });
+    expect(cfg.paymentProvider).toBe('wechatpay');
     expect(cfg.stage).toBe('prod');
     expect(cfg.devFeatures).toBe(false);
     expect(cfg.dynamoEndpoint).toBeUndefined();
@@ -552,7 +581,7 @@ describe('osls package --stage prod (no AWS credentials)', () => {
     const batchWriters = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('dynamodb:BatchWriteItem'));
     expect(batchWriters.map(([id]) => id).sort()).toEqual(['CampaignsRole', 'SweepRole']);
     const batchGetters = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('dynamodb:BatchGetItem'));
-    expect(batchGetters.map(([id]) => id).sort()).toEqual(['CampaignsRole', 'ClaimsRole', 'CodesRole', 'PacketsRole', 'ReconcileRole', 'SweepRole']);
+    expect(batchGetters.map(([id]) => id).sort()).toEqual(['CampaignsRole', 'ClaimsRole', 'CodesRole', 'PacketsRole', 'ReconcileRole', 'SweepRole', ...['PaymentsRole']].sort());
     const scanners = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('dynamodb:Scan'));
     expect(scanners.map(([id]) => id)).toEqual(['ReconcileRole']);
   });

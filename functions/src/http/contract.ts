@@ -90,8 +90,8 @@ export interface PacketSummary {
   refundedAmount: Fen;
   createdAt: string;
   expiresAt: string;
-  /** How the sender paid: from the balance, or directly through WeChat Pay. */
-  funding: 'balance' | 'wechatpay';
+  /** How the sender paid: from the balance, or directly through WeChat Pay (the API always sends it). */
+  funding?: 'balance' | 'wechatpay';
   /** 专属红包: only this account may claim. */
   recipient?: { id: string; name: string };
 }
