@@ -274,6 +274,24 @@ describe('top-ups through WeChat Pay', () => {
     await expectSound(w);
   });
 
+  it('the read waits for WeChat only so long: a slow answer leaves the payment pending, the sweeper credits it', async () => {
+    const w = await world();
+    const [u] = w.users as [TestUser];
+    const { id } = await wxTopup(w, u, 650);
+    await hook('/sim/faults', { notify: 'drop', times: 1 });
+    await userPays(id);
+    w.clock.advance(6_000);
+    await hook('/sim/faults', { answer: 'slow', ms: 4_000, times: 1 });
+    // WeChat's answer (SUCCESS) comes after 4 s; the read's budget is 2 s, so it answers from
+    // the record. Waiting for WeChat instead would have said `paid`.
+    const r = await w.api('GET', `/v1/payments/${id}`, { token: u.token });
+    expect(r.body.state).toBe('pending');
+    expect(await sweepPayment(w.d, id, w.clock.now() + 61_000)).toBe('paid');
+    w.topups += 650;
+    expect(await balance(w.api, u)).toBe(650);
+    await expectSound(w);
+  });
+
   it('a forged notification is refused (401) and records nothing; the query later finds the real payment', async () => {
     const w = await world();
     const [u] = w.users as [TestUser];

@@ -65,6 +65,8 @@ const RETRY_MS = 60_000;
 const NOT_FOUND_GRACE_MS = 2 * 60_000;
 /** A read asks WeChat only about a payment pending at least this long (the app polls right after the sheet). */
 const READ_QUERY_AFTER_MS = 5_000;
+/** …and waits at most this long for the answer (the app polls again; the sweeper asks too). */
+export const READ_QUERY_BUDGET_MS = 2_000;
 /** A packet paid directly keeps its own due entry this long after the window: a net under the payment's. */
 export const PAID_PACKET_NET_MS = PAYMENT_WINDOW_MS + 60 * 60_000;
 
@@ -321,8 +323,11 @@ export async function getPayment(d: Deps, who: Principal, id: string): Promise<O
   let p = PAYMENT_ID.test(id) ? await d.payIns.get(id) : undefined;
   if (!p || p.userId !== who.userId) return fail('NOT_FOUND', '没有这笔支付');
   if (p!.state === 'pending' && d.wechatPay && d.now() - Date.parse(p!.createdAt) >= READ_QUERY_AFTER_MS) {
-    const q = await d.wechatPay.queryOrder(p!.id);
-    if (q.kind === 'ok' && !mismatchOf(d, p, q.transaction)) p = await applyTransaction(d, p!, q.transaction);
+    // Bounded: a slow WeChat answer is left behind (a query changes nothing), the record answers.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), READ_QUERY_BUDGET_MS)));
+    const q = await Promise.race([d.wechatPay.queryOrder(p!.id), late]).finally(() => clearTimeout(timer));
+    if (q?.kind === 'ok' && !mismatchOf(d, p, q.transaction)) p = await applyTransaction(d, p!, q.transaction);
   }
   return { status: 200, body: paymentView(d, p!) };
 }
