@@ -375,8 +375,9 @@ async function recordMismatch(d: Deps, notificationId: string, problem: string, 
  * nothing recorded. Nothing of the body is logged (the adapter logs only the reason).
  */
 export async function onWeChatPayNotification(d: Deps, headers: Record<string, string | undefined>, rawBody: string): Promise<Outcome> {
-  const { pay } = requireWeChatPay(d);
-  const v = pay.verifyNotification(headers, rawBody);
+  // Without WeChat Pay settings nothing can be verified: refused like any unverifiable one.
+  if (!d.wechatPay) return { status: 401, body: { code: 'FAIL', message: 'not_configured' } };
+  const v = d.wechatPay.verifyNotification(headers, rawBody);
   if (v.kind === 'invalid') return { status: 401, body: { code: 'FAIL', message: v.reason } };
   const e = v.event;
   if (e.resourceType === 'transaction') {
