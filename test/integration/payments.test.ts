@@ -27,6 +27,7 @@ import { adapterConfigFor, generateWxPaySimKeys, type WxPaySimKeys } from '../..
 import { startWxPaySim, type WxPaySim } from '../../scripts/wxpay-sim/sim';
 import { allRoutes, balance, Clock, baseDb, idem, login, makeApi, type Api, type TestUser } from '../helpers/app';
 import { ledgerOf, violations } from '../helpers/invariants';
+import { captureLogs } from '../helpers/logs';
 
 let keys: WxPaySimKeys;
 let sim: WxPaySim;
@@ -244,7 +245,7 @@ describe('top-ups through WeChat Pay', () => {
     await expectSound(w);
   });
 
-  it('a dropped notification: the sweeper query credits it once (and the read would too)', async () => {
+  it('a dropped notification: the sweep (its payment branch) queries and credits it once', async () => {
     const w = await world();
     const [u] = w.users as [TestUser];
     const { id } = await wxTopup(w, u, 500);
@@ -252,7 +253,9 @@ describe('top-ups through WeChat Pay', () => {
     await userPays(id);
     await new Promise((r) => setTimeout(r, 100));
     expect(await balance(w.api, u)).toBe(0);
-    expect(await sweepPayment(w.d, id, w.clock.now() + 61_000)).toBe('paid');
+    const report = await sweep(w.d, w.clock.now() + 61_000);
+    expect(report.paymentsFinished).toBeGreaterThanOrEqual(1);
+    expect((await w.d.payIns.get(id))?.settled).toBe(true);
     w.topups += 500;
     expect(await sweepPayment(w.d, id, w.clock.now() + 62_000)).toBe('paid');
     expect(await balance(w.api, u)).toBe(500);
@@ -452,6 +455,47 @@ describe('top-ups through WeChat Pay', () => {
     // Forged body shapes at the notify route.
     expect((await w.api('POST', '/v1/pay/wechat/notify', { rawBody: 'not json' })).status).toBe(401);
     expect((await w.api('POST', '/v1/pay/wechat/notify', {})).status).toBe(401);
+    await expectSound(w);
+  });
+});
+
+describe('the notify URL serves WeChat Pay as a whole', () => {
+  it('a transfer-bill notification at the same URL completes the withdrawal', async () => {
+    const w = await world();
+    const [u] = w.users as [TestUser];
+    expect((await w.api('POST', '/v1/wallet/topups', { token: u.token, idem: idem(), body: { amount: 20_000 } })).status).toBe(201);
+    w.topups += 20_000;
+    const r = await w.api('POST', '/v1/withdrawals', { token: u.token, idem: idem(), body: { amount: 5_000 } });
+    expect(r.status).toBe(201);
+    const wid = r.body.withdrawalId as string;
+    expect((await hook(`/sim/transfers/${wid}/confirm`)).status).toBe(200);
+    await waitFor('withdrawal success', async () => (await w.d.withdrawals.get(wid))?.state === 'success');
+    expect(await balance(w.api, u)).toBe(15_000);
+    expect(await violations(w.d, { users: [u.userId], packets: [], topups: w.topups, feeAccount: FEE_ACCOUNT, withdrawals: [wid] })).toEqual([]);
+  });
+
+  it('logs hold no openid, no resource ciphertext and no raw body', async () => {
+    const w = await world();
+    const [u] = w.users as [TestUser];
+    const { id } = await wxTopup(w, u, 321);
+    await hook('/sim/faults', { notify: 'drop', times: 1 });
+    await userPays(id);
+    const openid = 'oSecretPayerOpenid00000000';
+    const n = craft(txResource(id, 321, { payer: { openid } }));
+    const bad = craft(txResource(id, 999, { payer: { openid } }));
+    const ciphertexts = [n, bad].map((x) => JSON.parse(x.body).resource.ciphertext as string);
+    const cap = captureLogs();
+    try {
+      expect((await notify(w, n)).status).toBe(204);
+      expect((await notify(w, bad)).status).toBe(204);
+      expect((await notify(w, { body: n.body, headers: { ...n.headers, 'wechatpay-signature': 'AAAA' } })).status).toBe(401);
+    } finally {
+      cap.restore();
+    }
+    w.topups += 321;
+    const text = cap.lines.join('\n');
+    expect(text).toContain('payment notification');
+    for (const secret of [openid, ...ciphertexts, n.headers['wechatpay-signature']!]) expect(text).not.toContain(secret);
     await expectSound(w);
   });
 });
