@@ -235,6 +235,27 @@ describe('top-ups through WeChat Pay', () => {
     await expectSound(w);
   });
 
+  it('a lost or failed answer to the create never makes a second order: same number, same order', async () => {
+    const w = await world();
+    const [u] = w.users as [TestUser];
+    // Lost once: the create is sent again at once and learns the order the first one made.
+    await hook('/sim/faults', { answer: 'lost', times: 1 });
+    const a = await wxTopup(w, u, 410);
+    expect(a.r.status).toBe(202);
+    expect(orders(a.id)).toHaveLength(1);
+    // Failing twice: 503, nothing decided; the caller's retry with the same key gets the order.
+    await hook('/sim/faults', { answer: 'error', times: 2 });
+    const key = idem();
+    const b = await wxTopup(w, u, 420, key);
+    expect(b.r.status).toBe(503);
+    expect((await w.d.payIns.get(b.id))?.state).toBe('pending');
+    const again = await wxTopup(w, u, 420, key);
+    expect(again.r.status).toBe(202);
+    expect(again.r.body.payment.request.package).toBe(`prepay_id=${prepayOf(b.id)}`);
+    expect(orders(b.id)).toHaveLength(1);
+    await expectSound(w);
+  });
+
   it('another payer cannot read the payment; an unknown id is 404', async () => {
     const w = await world(2);
     const [u, other] = w.users as [TestUser, TestUser];

@@ -139,7 +139,12 @@ export async function placeOrder(d: Deps, p: PaymentRecord, openid: string): Pro
     log('warn', 'payment order refused by WeChat Pay', { paymentId: p.id, code: r.code });
     // ORDERPAID / OUT_TRADE_NO_USED: an earlier create of ours made the order; ask what it is.
     const q = await pay.queryOrder(p.id);
-    if (q.kind === 'ok') return applyTransaction(d, p, q.transaction);
+    if (q.kind === 'ok' && !mismatchOf(d, p, q.transaction)) {
+      const after = await applyTransaction(d, p, q.transaction);
+      // Still open but without a prepay id the app could pay with: the sweeper closes it in time.
+      if (after.state === 'pending' && !after.prepayId) fail('UNAVAILABLE', '微信支付下单失败，请稍后重试');
+      return after;
+    }
     if (q.kind === 'not_found') {
       // Nothing exists at WeChat and this create made nothing: the payment ends here.
       await closePayment(d, p);
