@@ -4,7 +4,7 @@
  * API's own notify route served over HTTP. Top-ups and packets paid directly; duplicate, forged,
  * stale, replayed, mismatched and dropped notifications; the notification racing the sweeper;
  * 15 minutes unpaid; a payment racing the close; crashes at every write; bad input. After every
- * test: SPEC §8 conservation with payments (an unpaid order is not money; a confirmed one is
+ * test: conservation with payments (an unpaid order is not money; a confirmed one is
  * credited exactly once) and one order per payment at WeChat.
  */
 import http from 'node:http';
@@ -168,7 +168,7 @@ async function world(n = 1, clock = new Clock()): Promise<World> {
   return { d, api, clock, users, packets: [], payments: [], topups: 0 };
 }
 
-/** SPEC §8 with payments, and what WeChat holds: one order per payment, SUCCESS there ⇔ paid here. */
+/** The invariants with payments, and what WeChat holds: one order per payment, SUCCESS there ⇔ paid here. */
 async function expectSound(w: World) {
   expect(await violations(w.d, { users: w.users.map((u) => u.userId), packets: w.packets, topups: w.topups, feeAccount: FEE_ACCOUNT, payments: w.payments })).toEqual([]);
   for (const id of w.payments) {
