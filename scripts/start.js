@@ -7,7 +7,10 @@
  *   - local secrets generated once into .data/secrets.json and reused;
  *   - the API: `osls offline start --stage local` (serverless-offline, in-process handlers)
  *     on http://localhost:$API_PORT (3000);
- *   - the app: a static server for client/dist/h5 (or client/placeholder) on $APP_PORT (10086).
+ *   - the app: a static server for client/dist/h5 (or client/placeholder) on $APP_PORT (10086);
+ *   - the WeChat Pay simulator (`tsx scripts/wxpay-sim/cli.ts`, its own process) on
+ *     $WXPAY_SIM_PORT (3010), with its keys (merchant and platform key pairs, APIv3 key) in
+ *     .data/wxpay-sim-keys.json, generated once; the API's real WeChat Pay adapter talks to it.
  * Ctrl-C stops everything.
  *
  * Environment: API_PORT (3000), APP_PORT (10086), DYNAMO_PORT (8000; another free port is
@@ -52,6 +55,9 @@ const LAMBDA_PORT = intEnv('LAMBDA_PORT', API_PORT + 2);
 const DYNAMO_PORT_SET = process.env.DYNAMO_PORT !== undefined && process.env.DYNAMO_PORT !== '';
 const DYNAMO_PORT = intEnv('DYNAMO_PORT', 8000);
 const READY_TIMEOUT_MS = intEnv('READY_TIMEOUT_MS', 180000);
+const WXPAY_SIM_PORT = intEnv('WXPAY_SIM_PORT', 3010);
+const WXPAY_SIM_URL = `http://127.0.0.1:${WXPAY_SIM_PORT}`;
+const WXPAY_KEYS_FILE = path.join(DATA_DIR, 'wxpay-sim-keys.json');
 const API_URL = `http://localhost:${API_PORT}`;
 const APP_URL = `http://localhost:${APP_PORT}`;
 const HEALTH_URL = `${API_URL}/v1/health`;
@@ -73,6 +79,56 @@ function localSecrets() {
   };
   fs.writeFileSync(SECRETS_FILE, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
   return { secrets, created: true };
+}
+
+const WXPAY_KEY_FIELDS = ['mchid', 'appid', 'merchantSerialNo', 'merchantPrivateKey', 'merchantPublicKey', 'apiV3Key', 'platformPublicKeyId', 'platformPrivateKey', 'platformPublicKey'];
+
+/**
+ * The WeChat Pay simulator's keys (the same file and format as scripts/wxpay-sim/keys.ts reads):
+ * our merchant key pair, the simulator's platform key pair and the APIv3 key, generated once like
+ * the other local secrets, so orders made before a restart still verify after it.
+ */
+function wxpaySimKeys() {
+  if (fs.existsSync(WXPAY_KEYS_FILE)) {
+    const k = JSON.parse(fs.readFileSync(WXPAY_KEYS_FILE, 'utf8'));
+    if (WXPAY_KEY_FIELDS.every((f) => typeof k[f] === 'string' && k[f] !== '')) return { keys: k, created: false };
+    fail(`${path.relative(ROOT, WXPAY_KEYS_FILE)} is not a WeChat Pay simulator key file: move it away and start again`);
+  }
+  const pair = () =>
+    crypto.generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+  const digits = (n) => Array.from(crypto.randomBytes(n), (b) => String(b % 10)).join('');
+  const merchant = pair();
+  const platform = pair();
+  const mchid = `19${digits(8)}`;
+  const keys = {
+    mchid,
+    appid: `wx${crypto.randomBytes(8).toString('hex')}`,
+    merchantSerialNo: crypto.randomBytes(20).toString('hex').toUpperCase(),
+    merchantPrivateKey: merchant.privateKey,
+    merchantPublicKey: merchant.publicKey,
+    apiV3Key: crypto.randomBytes(24).toString('base64').replace(/[+/=]/g, 'x').slice(0, 32),
+    platformPublicKeyId: `PUB_KEY_ID_01${mchid}${digits(16)}`,
+    platformPrivateKey: platform.privateKey,
+    platformPublicKey: platform.publicKey,
+  };
+  const tmp = `${WXPAY_KEYS_FILE}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(keys, null, 2), { mode: 0o600 });
+  fs.renameSync(tmp, WXPAY_KEYS_FILE);
+  return { keys, created: true };
+}
+
+/** The local stage's WeChat Pay settings (functions/src/config.ts loadWeChatPay): the simulator, our merchant key. */
+function wxpayEnv(keys) {
+  return {
+    WXPAY_API_BASE: WXPAY_SIM_URL,
+    WXPAY_MCHID: keys.mchid,
+    WXPAY_APPID: keys.appid,
+    WXPAY_MCH_SERIAL: keys.merchantSerialNo,
+    WXPAY_MCH_PRIVATE_KEY: keys.merchantPrivateKey,
+    WXPAY_APIV3_KEY: keys.apiV3Key,
+    WXPAY_PLATFORM_KEYS: JSON.stringify({ [keys.platformPublicKeyId]: keys.platformPublicKey }),
+    WXPAY_NOTIFY_URL: `${API_URL}/v1/pay/wechat/notify`,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -190,8 +246,7 @@ function appDir() {
 /** The API's address, told to the H5 app at run time (its build does not know the port). */
 function runtimeConfigScript() {
   // The WeChat Pay simulator's address too: the H5 app's 模拟微信支付 / 模拟确认收款 screens call its hooks.
-  const sim = `http://localhost:${intEnv('WXPAY_SIM_PORT', 3010)}`;
-  return `<script>window.__HONGBAO_API__=${JSON.stringify(API_URL)};window.__HONGBAO_WXPAY_SIM__=${JSON.stringify(sim)};</script>`;
+  return `<script>window.__HONGBAO_API__=${JSON.stringify(API_URL)};window.__HONGBAO_WXPAY_SIM__=${JSON.stringify(WXPAY_SIM_URL)};</script>`;
 }
 
 function startStaticServer({ dir, placeholder }) {
@@ -280,6 +335,8 @@ function getStatus(url) {
 let shuttingDown = false;
 let offline; // ChildProcess
 let offlineExited;
+let wxpaySim; // ChildProcess
+let wxpaySimExited;
 let appServer;
 let store;
 
@@ -303,6 +360,14 @@ async function shutdown(code, why) {
     await offlineExited;
     clearTimeout(killer);
   }
+  if (wxpaySim && wxpaySim.exitCode === null && wxpaySim.signalCode === null) {
+    try {
+      process.kill(-wxpaySim.pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+    await wxpaySimExited;
+  }
   if (appServer) {
     await new Promise((r) => {
       appServer.close(() => r());
@@ -320,7 +385,7 @@ async function main() {
 
   const missing = missingHandlers();
   if (missing.length) fail(`handler files named in serverless.yml do not exist yet:\n  ${missing.join('\n  ')}`);
-  for (const [name, port] of [['API_PORT', API_PORT], ['APP_PORT', APP_PORT], ['LAMBDA_PORT', LAMBDA_PORT]]) {
+  for (const [name, port] of [['API_PORT', API_PORT], ['APP_PORT', APP_PORT], ['LAMBDA_PORT', LAMBDA_PORT], ['WXPAY_SIM_PORT', WXPAY_SIM_PORT]]) {
     if (!(await portFree(port))) fail(`port ${port} (${name}) is in use — is another \`npm start\` running? Set ${name} to use another port.`);
   }
 
@@ -344,6 +409,26 @@ async function main() {
   const { secrets, created: secretsCreated } = localSecrets();
   log(`local secrets ${secretsCreated ? 'generated into' : 'read from'} ${path.relative(ROOT, SECRETS_FILE)}`);
 
+  // 2b. WeChat Pay simulator (its own process group), ready before the API takes orders.
+  const { created: wxKeysCreated, keys: wxKeys } = wxpaySimKeys();
+  log(`WeChat Pay simulator keys ${wxKeysCreated ? 'generated into' : 'read from'} ${path.relative(ROOT, WXPAY_KEYS_FILE)}`);
+  const tsx = path.join(ROOT, 'node_modules', '.bin', process.platform === 'win32' ? 'tsx.cmd' : 'tsx');
+  wxpaySim = spawn(tsx, [path.join('scripts', 'wxpay-sim', 'cli.ts')], {
+    cwd: ROOT,
+    detached: true,
+    stdio: 'inherit',
+    env: { ...process.env, WXPAY_SIM_PORT: String(WXPAY_SIM_PORT), HONGBAO_DATA_DIR: DATA_DIR },
+  });
+  wxpaySimExited = new Promise((resolve) => wxpaySim.once('exit', resolve));
+  wxpaySim.once('exit', (code, signal) => {
+    if (!shuttingDown) shutdown(1, `the WeChat Pay simulator exited (${signal ?? `code ${code}`})`);
+  });
+  const simDeadline = Date.now() + 60000;
+  while (!shuttingDown && (await getStatus(`${WXPAY_SIM_URL}/sim/state`)) !== 200) {
+    if (Date.now() > simDeadline) return shutdown(1, `the WeChat Pay simulator did not answer on ${WXPAY_SIM_URL}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
   // 3. App (static), built first if needed
   ensureH5Build();
   const app = appDir();
@@ -359,6 +444,7 @@ async function main() {
     DYNAMODB_ENDPOINT: store.endpoint,
     CODE_KEYS: secrets.CODE_KEYS,
     SESSION_SECRET: secrets.SESSION_SECRET,
+    ...wxpayEnv(wxKeys),
     // Dummy credentials: nothing local may reach a real AWS account.
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
@@ -389,7 +475,7 @@ async function main() {
 
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   const line = '─'.repeat(60);
-  console.log(`\n${line}\n  红包码 local stack ready in ${secs} s\n\n  API  ${API_URL}   (health: ${HEALTH_URL})\n  App  ${APP_URL}${app.placeholder ? '   (placeholder page)' : ''}\n\n  Store ${store.endpoint}  table ${TABLE_NAME}   Ctrl-C to stop\n${line}\n`);
+  console.log(`\n${line}\n  红包码 local stack ready in ${secs} s\n\n  API  ${API_URL}   (health: ${HEALTH_URL})\n  WeChat Pay simulator ${WXPAY_SIM_URL}\n  App  ${APP_URL}${app.placeholder ? '   (placeholder page)' : ''}\n\n  Store ${store.endpoint}  table ${TABLE_NAME}   Ctrl-C to stop\n${line}\n`);
 }
 
 main().catch((err) => {

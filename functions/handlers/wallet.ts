@@ -13,7 +13,7 @@ export const routes = [
     access: 'user',
     apiKey: 'full',
     body: TopupBody,
-    run: ({ d, who, body, idemKey, deviceId }) => topup(d, who, body.amount, idemKey, deviceId),
+    run: ({ d, who, body, idemKey, deviceId }) => topup(d, who, body.amount, idemKey, deviceId, body.method),
   }),
   route({
     method: 'GET',

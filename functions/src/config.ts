@@ -14,11 +14,12 @@ export const DevStages: readonly Stage[] = ['local', 'test', 'sandbox'];
 const LOCAL_STAGES: readonly Stage[] = ['local', 'test'];
 
 /**
- * The payment providers this build has an adapter for. Adding one is one entry here (plus its
- * adapter); `sandbox` credits wallets without taking any money.
+ * How money comes in. `wechatpay`: JSAPI orders, credited on WeChat Pay's word (the only one on
+ * a stage with real money). `sandbox`: instant top-ups that take no money, only where dev
+ * features are on (and their default there).
  */
-export const PaymentProviders = ['sandbox'] as const;
-export type PaymentProvider = (typeof PaymentProviders)[number];
+export const PaymentProviders = ['sandbox', 'wechatpay'] as const;
+export type PaymentProviderName = (typeof PaymentProviders)[number];
 /** Stages where money is real: the sandbox provider (or none) refuses to start there. */
 export const RealMoneyStages: readonly Stage[] = ['dev', 'prod'];
 
@@ -40,7 +41,8 @@ export interface Config {
   codeKeys: Keyring;
   sessionSecret: Buffer;
   sessionTtlSeconds: number;
-  paymentProvider: PaymentProvider;
+  /** The default top-up method (see {@link PaymentProviders}). */
+  paymentProvider: PaymentProviderName;
   dueShards: number;
   /** Mini-program code2session (production login). */
   wx: { appId: string; secret: string; apiBase: string } | undefined;
@@ -76,6 +78,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const paymentProvider = paymentProviderOf(stage, env.PAYMENT_PROVIDER);
   const devFeatures = DevStages.includes(stage);
   const devLogin = devLoginFor(stage, env.DEV_LOGIN_SECRET);
+  const wechatPay = loadWeChatPay(env);
+  if (paymentProvider === 'wechatpay' && !wechatPay) throw new Error('config: PAYMENT_PROVIDER wechatpay needs the WXPAY_* settings');
   const wx = env.WX_APPID && env.WX_SECRET
     ? { appId: env.WX_APPID, secret: env.WX_SECRET, apiBase: env.WX_API_BASE ?? 'https://api.weixin.qq.com' }
     : undefined;
@@ -93,7 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wx,
     devFeatures,
     devLogin,
-    wechatPay: loadWeChatPay(env),
+    wechatPay,
   };
 }
 
@@ -101,7 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * The payment provider: a known one, and never the sandbox (which mints money) on a stage with
  * real money — unset included, so a missing line of deployment configuration cannot fall back to it.
  */
-function paymentProviderOf(stage: Stage, raw: string | undefined): PaymentProvider {
+function paymentProviderOf(stage: Stage, raw: string | undefined): PaymentProviderName {
   const realMoney = RealMoneyStages.includes(stage);
   if (raw === undefined || raw === '') {
     if (realMoney) throw new Error(`config: PAYMENT_PROVIDER is required in ${stage}`);

@@ -14,6 +14,7 @@ import { routes as sweepRoutes } from '../../functions/handlers/sweep';
 import { routes as operationsRoutes } from '../../functions/handlers/operations';
 import { routes as campaignRoutes } from '../../functions/handlers/campaigns';
 import { routes as withdrawalRoutes } from '../../functions/handlers/withdrawals';
+import { routes as paymentRoutes } from '../../functions/handlers/payments';
 
 process.env.LOG_REQUESTS = '0';
 process.env.LOG_ERRORS = process.env.LOG_ERRORS ?? '0';
@@ -29,6 +30,7 @@ export const allRoutes = [
   ...operationsRoutes,
   ...campaignRoutes,
   ...withdrawalRoutes,
+  ...paymentRoutes,
 ];
 
 /** A clock tests can move. */

@@ -34,7 +34,10 @@ export async function feeBalance(d: Deps): Promise<number> {
  * negative balance; one share per account per packet; Σ recorded shares ≤ total and, once
  * settled, refund = total − Σ recorded shares; conservation: balances + escrow = top-ups.
  */
-export async function violations(d: Deps, world: { users: string[]; packets: string[]; topups?: number; feeAccounts?: readonly string[]; campaigns?: string[]; withdrawals?: string[] }) {
+export async function violations(
+  d: Deps,
+  world: { users: string[]; packets: string[]; topups?: number; feeAccounts?: readonly string[]; campaigns?: string[]; withdrawals?: string[]; payments?: string[] },
+) {
   const out: string[] = [];
   let balances = 0;
   let toppedUp = 0;
@@ -98,6 +101,7 @@ export async function violations(d: Deps, world: { users: string[]; packets: str
   const w = await withdrawalFacts(d, world.withdrawals ?? [], world.feeAccounts);
   out.push(...w.problems);
   balances += w.fees;
+  out.push(...(await paymentProblems(d, world.payments ?? [])));
   // Money enters only by top-ups: the ledger's own record of them must match the expectation.
   if (world.topups !== undefined && toppedUp !== world.topups) out.push(`top-ups ${toppedUp} != expected ${world.topups}`);
   if (balances + escrow + w.inTransit !== toppedUp - w.paidOut) {
@@ -144,4 +148,31 @@ async function withdrawalFacts(d: Deps, ids: readonly string[], feeAccounts: rea
     inTransit += transit;
   }
   return { problems, inTransit, paidOut, fees };
+}
+
+/**
+ * Money paid in through WeChat Pay: a confirmed (`paid`) payment is credited exactly once, in
+ * full, as a `topup` with opId `topup:<payment>` (a packet paid directly then debits it like any
+ * packet); an unpaid order — pending or closed — is not money yet and has no credit. A settled
+ * paid packet payment has left its packet funding.
+ */
+async function paymentProblems(d: Deps, ids: readonly string[]) {
+  const problems: string[] = [];
+  for (const id of ids) {
+    const p = await d.payIns.get(id);
+    if (!p) continue;
+    const credits = (await ledgerOf(d, p.userId)).filter((e) => e.opId === `topup:${id}`);
+    if (credits.length > 1) problems.push(`${id}: credited ${credits.length} times`);
+    if (p.state === 'paid') {
+      if (p.settled && credits.length !== 1) problems.push(`${id}: paid and settled but credited ${credits.length} times`);
+      if (credits[0] && credits[0].amount !== p.amount) problems.push(`${id}: credited ${credits[0].amount} != paid ${p.amount}`);
+      if (credits[0] && credits[0].type !== 'topup') problems.push(`${id}: credited as ${credits[0].type}`);
+    } else if (credits.length > 0) problems.push(`${id}: ${p.state} but credited`);
+    if (p.purpose === 'packet' && p.packetId) {
+      const packet = await d.packets.get(p.packetId);
+      if (packet && p.state === 'paid' && p.settled && packet.state === 'funding') problems.push(`${id}: paid yet its packet is still awaiting payment`);
+      if (packet && p.state !== 'paid' && packet.state !== 'funding' && packet.state !== 'canceled') problems.push(`${id}: unpaid yet its packet is ${packet.state}`);
+    }
+  }
+  return problems;
 }

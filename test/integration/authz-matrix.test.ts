@@ -346,7 +346,11 @@ async function call(route: string, path: string, who: Caller | undefined, opts: 
   return api(method, path, { ...opts, ...a, headers: { ...(opts.headers ?? {}), ...(a.headers ?? {}) } });
 }
 
-const refusedByGate = (r: ApiResponse) => r.status === 401 || (r.status === 403 && r.body?.error?.code === 'FORBIDDEN');
+/**
+ * The wrapper's refusal. (WeChat Pay's notify route is public: its 401 `{"code":"FAIL"}` is the
+ * signature check's answer to an unsigned call, not the gate's.)
+ */
+const refusedByGate = (r: ApiResponse) => (r.status === 401 && r.body?.code !== 'FAIL') || (r.status === 403 && r.body?.error?.code === 'FORBIDDEN');
 
 describe('authorization matrix (README route × role)', () => {
   test('the table lists exactly the routes the handlers serve, each with a real probe', () => {

@@ -20,6 +20,7 @@ import * as zlib from 'node:zlib';
 import { DevStages, devLoginFor, loadConfig } from '../../functions/src/config';
 import { Attr } from '../../functions/src/store/keys';
 import { createTableInput } from '../../scripts/local-store.js';
+import { generateWxPaySimKeys } from '../../scripts/wxpay-sim/keys';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const OSLS = path.join(ROOT, 'node_modules', '.bin', 'osls');
@@ -32,6 +33,8 @@ const FUNCTIONS = [
   'health', 'session', 'wallet', 'packets', 'codes', 'claims', 'transfers', 'operations', 'sweep', 'reconcile', 'campaigns',
   // Withdrawals (提现).
   'withdrawals',
+  // WeChat Pay money in, and WeChat Pay's notification URL.
+  'payments',
 ];
 
 const EXPECTED_ROUTES: Record<string, string> = {
@@ -69,7 +72,9 @@ const EXPECTED_ROUTES: Record<string, string> = {
   'POST /v1/withdrawals': 'withdrawals',
   'GET /v1/withdrawals': 'withdrawals',
   'GET /v1/withdrawals/{id}': 'withdrawals',
-  'POST /v1/pay/wechat/notify': 'withdrawals',
+  // ---- WeChat Pay money in
+  'GET /v1/payments/{paymentId}': 'payments',
+  'POST /v1/pay/wechat/notify': 'payments',
 };
 
 const READ_WRITE = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
@@ -98,6 +103,8 @@ const IAM_TABLE: Record<string, { table: string[]; indexes?: Record<string, stri
   // Campaign packets in batches (with sweep, the only BatchWriteItem rights).
   campaigns: { table: [...READ_WRITE, 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'].sort(), indexes: { gsi2: ['dynamodb:Query'] } },
   // Reads everything (Scan: discovery), writes only its report and ops events: no UpdateItem.
+  // ---- WeChat Pay money in: the payment, the ledger, the packet it opens (> 100 shares: BatchGetItem)
+  payments: { table: [...READ_WRITE, 'dynamodb:BatchGetItem'].sort() },
   reconcile: { table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'], indexes: { gsi2: ['dynamodb:Query'] } },
   // Withdrawals: GET /v1/withdrawals lists on gsi2 and reads the records with BatchGetItem.
   withdrawals: { table: [...READ_WRITE, 'dynamodb:BatchGetItem'].sort(), indexes: { gsi2: ['dynamodb:Query'] } },
@@ -106,13 +113,24 @@ const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 
 /** The whole prod Lambda environment; anything else (DYNAMODB_ENDPOINT, WX_API_BASE, …) is refused. */
-const PROD_ENVIRONMENT_KEYS = ['STAGE', 'TABLE_NAME', 'OPEN_SHARDS', 'PAYMENT_PROVIDER', 'CODE_KEYS', 'SESSION_SECRET', 'WX_APPID', 'WX_SECRET'];
+const PROD_ENVIRONMENT_KEYS = [
+  ...['STAGE', 'TABLE_NAME', 'OPEN_SHARDS', 'PAYMENT_PROVIDER', 'CODE_KEYS', 'SESSION_SECRET', 'WX_APPID', 'WX_SECRET'],
+  // ---- WeChat Pay money in: its settings, all SSM references in prod.
+  ...['WXPAY_MCHID', 'WXPAY_MCH_SERIAL', 'WXPAY_MCH_PRIVATE_KEY', 'WXPAY_APIV3_KEY', 'WXPAY_PLATFORM_KEYS', 'WXPAY_NOTIFY_URL'],
+];
 /** Secrets and their SSM parameters (see serverless.env.yml for why `ssm`, not `ssm-secure`). */
 const SSM_SECRETS: Record<string, string> = {
   CODE_KEYS: '{{resolve:ssm:/hongbao/prod/code-keys}}',
   SESSION_SECRET: '{{resolve:ssm:/hongbao/prod/session-secret}}',
   WX_APPID: '{{resolve:ssm:/hongbao/prod/wx-appid}}',
   WX_SECRET: '{{resolve:ssm:/hongbao/prod/wx-secret}}',
+  // ---- WeChat Pay money in
+  WXPAY_MCHID: '{{resolve:ssm:/hongbao/prod/wxpay-mchid}}',
+  WXPAY_MCH_SERIAL: '{{resolve:ssm:/hongbao/prod/wxpay-mch-serial}}',
+  WXPAY_MCH_PRIVATE_KEY: '{{resolve:ssm:/hongbao/prod/wxpay-mch-private-key}}',
+  WXPAY_APIV3_KEY: '{{resolve:ssm:/hongbao/prod/wxpay-apiv3-key}}',
+  WXPAY_PLATFORM_KEYS: '{{resolve:ssm:/hongbao/prod/wxpay-platform-keys}}',
+  WXPAY_NOTIFY_URL: '{{resolve:ssm:/hongbao/prod/wxpay-notify-url}}',
 };
 /**
  * Canary values put into the packaging environment: the local stage reads such variables
@@ -390,12 +408,12 @@ describe('osls package --stage prod (no AWS credentials)', () => {
       // AWS lists for it, and Lambda environment variables are not among them (AWS docs,
       // "Get a secure string value from Systems Manager Parameter Store"); see serverless.env.yml.
       for (const [secret, ref] of Object.entries(SSM_SECRETS)) expect({ name, secret, value: vars[secret] }).toEqual({ name, secret, value: ref });
-      for (const [k, v] of Object.entries(vars)) if (/SECRET|KEY|TOKEN|PASSWORD/i.test(k)) expect(v).toMatch(/^\{\{resolve:ssm:\/hongbao\/prod\/[a-z-]+\}\}$/);
+      for (const [k, v] of Object.entries(vars)) if (/SECRET|KEY|TOKEN|PASSWORD/i.test(k)) expect(v).toMatch(/^\{\{resolve:ssm:\/hongbao\/prod\/[a-z0-9-]+\}\}$/);
     }
-    // The real config code on this environment (secrets stand in for the SSM values) fails the
-    // cold start until a real payment provider exists — and the sandbox provider (or none) is
-    // refused in prod too. Dev features and dev login follow STAGE: none in prod, even with a
-    // DEV_LOGIN_SECRET (403 DEV_LOGIN_DISABLED: test/integration/dev-login.test.ts).
+    // The real config code on this environment (secrets stand in for the SSM values) turns dev
+    // features off, and refuses to start without real WeChat Pay settings or with the sandbox.
+    // That such a config refuses dev login (403 DEV_LOGIN_DISABLED) is tested in
+    // test/integration/errors-and-auth.test.ts.
     const [, health] = lambdaOf('health');
     const env = {
       ...health.Properties.Environment.Variables,
@@ -404,9 +422,24 @@ describe('osls package --stage prod (no AWS credentials)', () => {
       WX_APPID: 'wxapp',
       WX_SECRET: 'wxsecret',
     };
-    expect(() => loadConfig(env)).toThrow(/PAYMENT_PROVIDER/);
-    expect(() => loadConfig({ ...env, PAYMENT_PROVIDER: 'sandbox' })).toThrow(/PAYMENT_PROVIDER/);
-    expect(() => loadConfig({ ...env, PAYMENT_PROVIDER: undefined })).toThrow(/PAYMENT_PROVIDER/);
+    // The SSM references themselves are no keys; real ones start it.
+    expect(() => loadConfig(env)).toThrow(/WXPAY|WeChat Pay/);
+    const sim = generateWxPaySimKeys();
+    const wxpay = {
+      WXPAY_MCHID: sim.mchid,
+      WXPAY_MCH_SERIAL: sim.merchantSerialNo,
+      WXPAY_MCH_PRIVATE_KEY: sim.merchantPrivateKey,
+      WXPAY_APIV3_KEY: sim.apiV3Key,
+      WXPAY_PLATFORM_KEYS: JSON.stringify({ [sim.platformPublicKeyId]: sim.platformPublicKey }),
+      WXPAY_NOTIFY_URL: 'https://api.example.com/v1/pay/wechat/notify',
+    };
+    expect(() => loadConfig({ ...env, ...wxpay, PAYMENT_PROVIDER: 'sandbox' })).toThrow(/PAYMENT_PROVIDER/);
+    expect(() => loadConfig({ ...env, ...wxpay, PAYMENT_PROVIDER: undefined })).toThrow(/PAYMENT_PROVIDER/);
+    const cfg = loadConfig({ ...env, ...wxpay });
+    expect(cfg.paymentProvider).toBe('wechatpay');
+    expect(cfg.stage).toBe('prod');
+    expect(cfg.devFeatures).toBe(false);
+    expect(cfg.dynamoEndpoint).toBeUndefined();
     expect(DevStages).not.toContain(env.STAGE);
     expect(devLoginFor(env.STAGE, 'a-dev-login-secret-of-enough-length-0123')).toEqual({ mode: 'off' });
     expect(templateText).not.toContain('ssm-secure');
@@ -576,7 +609,7 @@ describe('osls package --stage prod (no AWS credentials)', () => {
     const batchWriters = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('dynamodb:BatchWriteItem'));
     expect(batchWriters.map(([id]) => id).sort()).toEqual(['CampaignsRole', 'SweepRole']);
     const batchGetters = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('dynamodb:BatchGetItem'));
-    expect(batchGetters.map(([id]) => id).sort()).toEqual(['CampaignsRole', 'ClaimsRole', 'CodesRole', 'PacketsRole', 'ReconcileRole', 'SweepRole', 'WithdrawalsRole']);
+    expect(batchGetters.map(([id]) => id).sort()).toEqual(['CampaignsRole', 'ClaimsRole', 'CodesRole', 'PacketsRole', 'PaymentsRole', 'ReconcileRole', 'SweepRole', 'WithdrawalsRole']);
     const scanners = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('dynamodb:Scan'));
     expect(scanners.map(([id]) => id)).toEqual(['ReconcileRole']);
   });

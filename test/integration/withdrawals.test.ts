@@ -6,8 +6,9 @@
  * transit, a success is paid out) and at most one bill per withdrawal at WeChat.
  */
 import http from 'node:http';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { notifyHandler } from '../../functions/handlers/withdrawals';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { routes as paymentRoutes } from '../../functions/handlers/payments';
+import { httpHandler } from '../../functions/src/http/wrapper';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type WeChatPaySettings } from '../../functions/src/config';
 import { buildDeps, type Deps } from '../../functions/src/app/deps';
@@ -81,7 +82,7 @@ async function startReceiver() {
     });
   });
   // The notify handler's deps are this test's (the simulator's adapter), not the process's.
-  const withdrawalsHandler = (e: APIGatewayProxyEventV2) => notifyHandler(() => d)(e);
+  const withdrawalsHandler = (e: APIGatewayProxyEventV2) => httpHandler(paymentRoutes, () => d)(e) as Promise<APIGatewayProxyStructuredResultV2>;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/pay/wechat/notify`,
@@ -379,7 +380,7 @@ describe('the notify endpoint (POST /v1/pay/wechat/notify)', () => {
     const w = await world([10_000]);
     const [u] = w.users as [TestUser];
     const { id } = await withdraw(w, u, 2_000);
-    const call = notifyHandler(() => w.d);
+    const call = (e: APIGatewayProxyEventV2) => httpHandler(paymentRoutes, () => w.d)(e) as Promise<APIGatewayProxyStructuredResultV2>;
     const bad = await call(gatewayEvent('POST', '/v1/pay/wechat/notify', { 'content-type': 'application/json' }, '{"id":"x"}'));
     expect(bad.statusCode).toBe(401);
     expect(JSON.parse(bad.body!)).toEqual({ code: 'FAIL', message: expect.any(String) });

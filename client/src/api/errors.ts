@@ -3,10 +3,10 @@ import type { ErrorCode } from '../../../functions/src/domain/errors';
 /** Errors the client itself raises (no answer, or an answer that is not the API's). */
 export type ClientErrorCode = 'NETWORK_ERROR' | 'TIMEOUT' | 'BAD_RESPONSE';
 /**
- * Codes of the HTTP contract that the server's table may not hold yet (they arrive with the WeChat Pay
- * and group features): the app knows them already, so the first refusal is in plain words too.
+ * Codes of the HTTP contract that the server's table may not hold yet (they arrive with the group
+ * feature): the app knows them already, so the first refusal is in plain words too.
  */
-export type ContractErrorCode = 'PAYMENT_REQUIRED' | 'GROUP_ONLY';
+export type ContractErrorCode = 'GROUP_ONLY';
 export type AnyErrorCode = ErrorCode | ContractErrorCode | ClientErrorCode;
 
 /**

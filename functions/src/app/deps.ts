@@ -12,6 +12,7 @@ import { DynamoApiKeyStore, type ApiKeyStore } from '../store/api-keys';
 import { DynamoCampaignStore, type CampaignStore } from '../store/campaigns';
 import { createWeChatPay, type WeChatPay } from '../wechatpay/client';
 import { DynamoWithdrawalStore, type WithdrawalStore } from '../store/withdrawals';
+import { DynamoPaymentStore, type PaymentStore } from '../store/payments';
 import { HttpCode2Session, sandboxProvider, type Code2Session, type PaymentProvider } from './ports';
 
 /** Everything a use case needs, built once per process and replaceable in tests. */
@@ -29,9 +30,11 @@ export interface Deps {
   campaigns: CampaignStore;
   payments: PaymentProvider;
   code2session: Code2Session | undefined;
-  /** WeChat Pay v3 (withdrawals); undefined where it is not configured. */
+  /** WeChat Pay v3 (payments in, withdrawals); undefined where it is not configured. */
   wechatPay?: WeChatPay | undefined;
   withdrawals: WithdrawalStore;
+  /** WeChat Pay payments in (top-ups, packets paid directly). */
+  payIns: PaymentStore;
   random: RandomSource;
   /** Milliseconds since the epoch; injectable so tests can move time. */
   now: () => number;
@@ -55,6 +58,7 @@ export function buildDeps(cfg: Config, db?: Db, overrides: Partial<Deps> = {}): 
     code2session: cfg.wx ? new HttpCode2Session(cfg.wx) : undefined,
     wechatPay: cfg.wechatPay ? createWeChatPay(cfg.wechatPay) : undefined,
     withdrawals: new DynamoWithdrawalStore(store),
+    payIns: new DynamoPaymentStore(store),
     random: cryptoRandom,
     now: () => Date.now(),
     ...overrides,

@@ -13,6 +13,8 @@ import { idempotent } from './idempotent';
 import { rateLimit, riskAfter, riskCheck, riskCount } from './risk-gate';
 import { dueShard, fundPacket } from './settlement';
 import { claimability, packetCode, packetSummary, packetView } from './views';
+import { awaitingPaymentPacket, openPayment, packetPaymentId, PAID_PACKET_NET_MS, payerOpenid, paymentView, placeOrder, requireWeChatPay } from './payments';
+import type { AwaitingPaymentPacketResponse } from '../http/contract';
 
 export interface CreatePacketInput {
   total: Fen;
@@ -23,6 +25,8 @@ export interface CreatePacketInput {
   ttlSeconds?: number | undefined;
   /** 专属红包: the only account that may claim. */
   recipient?: string | undefined;
+  /** `wechatpay`: paid directly through WeChat Pay (see payments.ts); default the balance. */
+  funding?: 'balance' | 'wechatpay' | undefined;
 }
 
 export const DEFAULT_GREETING = '恭喜发财，大吉大利';
@@ -36,13 +40,21 @@ const SPLIT_REFUSALS: Record<SplitRefusal, () => never> = {
   SHARE_CAP: () => fail('LIMIT_PER_PACKET', '单个红包最多 200 元'),
 };
 
-/** POST /v1/packets — debit the sender (total + fee) and open a packet with its codes. */
+/**
+ * POST /v1/packets — debit the sender (total + fee) and open a packet with its codes; or, with
+ * `funding: wechatpay`, put it awaiting payment and create the WeChat Pay order for total + fee
+ * (202, no code: payments.ts opens it when WeChat Pay confirms). Limits and risk rules apply at
+ * creation either way.
+ */
 export async function createPacket(d: Deps, who: Principal, input: CreatePacketInput, idemKey: string | undefined, deviceId?: string): Promise<Outcome> {
   const profile = await d.accounts.get(who.userId);
   const policy = policyFor(profile?.tier ?? who.tier, profile?.settings);
   const fee = feeFor(input.total, policy.feeBps);
   const movement = () => ({ kind: 'packet' as const, amount: input.total, opId: derivedId('p', who.userId, 'packet', idemKey!), deviceId });
   const recipient = input.recipient !== undefined ? await exclusiveRecipient(d, who, input) : undefined;
+  const paid = input.funding === 'wechatpay';
+  if (paid) requireWeChatPay(d);
+  let openid = '';
   const precheck = async () => {
     await riskCheck(d, who, policy.tier, movement(), [greetingRule(input.greeting)]);
     if (input.count > policy.maxShares) fail('VALIDATION_FAILED', `红包个数最多 ${policy.maxShares} 个`, { maxShares: policy.maxShares });
@@ -53,7 +65,8 @@ export async function createPacket(d: Deps, who: Principal, input: CreatePacketI
     const today = dayKeyUtc8(d.now());
     const sentToday = w.sentDay === today ? w.sentToday : 0;
     if (sentToday + input.total > policy.dailyLimit) fail('LIMIT_DAILY', '超出今日发送限额', { dailyLimit: policy.dailyLimit, sentToday });
-    if (w.balance < input.total + fee) fail('INSUFFICIENT_FUNDS', '余额不足', { balance: w.balance, needed: input.total + fee });
+    if (!paid && w.balance < input.total + fee) fail('INSUFFICIENT_FUNDS', '余额不足', { balance: w.balance, needed: input.total + fee });
+    if (paid) openid = await payerOpenid(d, who.userId);
     await riskCount(d, who, policy.tier, movement());
   };
   return idempotent(d, { principal: who.userId, scope: 'POST /v1/packets', key: idemKey, body: input }, precheck, async () => {
@@ -93,6 +106,7 @@ export async function createPacket(d: Deps, who: Principal, input: CreatePacketI
       // > 100 shares: claims count on several counter items (hot packets, issue 5).
       ...(isSharded(input.count) ? { counters: counterCount(input.count) } : {}),
     };
+    if (paid) return createAwaitingPayment(d, who, policy.tier, awaitingPaymentPacket(record, packetPaymentId(id)), shares.amounts, openid, movement());
     const stored = await d.packets.create(record, { shard: dueShard(d, id), at: iso(nowMs + FUNDING_GRACE_MS) }, shares.amounts);
     const funded = stored.state === 'funding' || stored.state === 'canceled' ? await fundPacket(d, stored, false) : stored;
     if (funded === 'canceled') throw new Error('unreachable: request funding never cancels');
@@ -107,6 +121,29 @@ export async function createPacket(d: Deps, who: Principal, input: CreatePacketI
       },
     };
   });
+}
+
+/**
+ * A packet paid directly: the packet awaiting payment (its own due entry only a net far after
+ * the payment window), then the payment and its order (see the timeline in payments.ts).
+ */
+async function createAwaitingPayment(
+  d: Deps,
+  who: Principal,
+  tier: Principal['tier'],
+  record: PacketRecord,
+  shares: readonly Fen[],
+  openid: string,
+  movement: Parameters<typeof riskAfter>[3],
+): Promise<Outcome> {
+  const stored = await d.packets.create(record, { shard: dueShard(d, record.id), at: iso(Date.parse(record.createdAt) + PAID_PACKET_NET_MS) }, shares);
+  let payment = await openPayment(d, { id: record.paymentId!, userId: who.userId, purpose: 'packet', packetId: record.id, amount: record.total + record.fee });
+  payment = await placeOrder(d, payment, openid || (await payerOpenid(d, who.userId)));
+  if (payment.state === 'closed' && !payment.prepayId) fail('UNAVAILABLE', '微信支付下单失败，请稍后重试');
+  await riskAfter(d, who, tier, movement);
+  const packet = (await d.packets.get(record.id)) ?? stored;
+  const body: AwaitingPaymentPacketResponse = { packet: packetView(packet, [], d.now(), true), payment: paymentView(d, payment), fee: record.fee };
+  return { status: 202, body };
 }
 
 /**
@@ -168,6 +205,7 @@ export async function newPacketCode(d: Deps, who: Principal, id: string, kind: '
   const isSender = packet.senderId === who.userId;
   if (kind === 'live' && !isSender) fail('FORBIDDEN', '只有发红包的人可以刷新二维码');
   if (kind === 'share' && !isSender && !(await d.packets.slotOf(packet, who.userId))) fail('FORBIDDEN', '领取后才能转发这个红包');
+  if (packet.state === 'funding' && packet.funding === 'wechatpay') fail('PAYMENT_REQUIRED', '红包还未支付');
   const state = claimability(packet, d.now());
   if (!state.claimable) fail(state.reason === 'PACKET_FINISHED' ? 'PACKET_FINISHED' : 'PACKET_EXPIRED', state.reason === 'PACKET_FINISHED' ? '红包已领完' : '红包已过期');
   const parent = via !== undefined ? forwardOfCode(d, via, id) : undefined;

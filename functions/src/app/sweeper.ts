@@ -7,6 +7,7 @@ import type { Deps } from './deps';
 import { completeTopup, completeTransfer, fundPacket, settlePacket, type Budget, type SettleResult } from './settlement';
 import { completeCampaign } from './campaigns';
 import { sweepWithdrawal } from './withdrawals';
+import { sweepPayment } from './payments';
 
 export interface SweepReport {
   now: string;
@@ -23,6 +24,8 @@ export interface SweepReport {
   campaignsCanceled: number;
   /** Withdrawals that reached their end here (paid out, or their hold returned). */
   withdrawalsFinished?: number;
+  /** WeChat Pay payments in that reached their end here (credited, or closed unpaid). */
+  paymentsFinished?: number;
   errors: number;
   /** This run's budget (ms by its clock), if it had one. */
   budgetMs?: number;
@@ -173,6 +176,11 @@ async function handle(d: Deps, item: Item, nowMs: number, report: SweepReport, b
   if (ref.kind === 'withdrawal') {
     const r = await sweepWithdrawal(d, ref.id, nowMs);
     if (r === 'success' || r === 'returned' || r === 'closed') report.withdrawalsFinished = (report.withdrawalsFinished ?? 0) + 1;
+    return;
+  }
+  if (ref.kind === 'payment') {
+    const r = await sweepPayment(d, ref.id, nowMs);
+    if (r === 'paid' || r === 'closed') report.paymentsFinished = (report.paymentsFinished ?? 0) + 1;
     return;
   }
   if (ref.kind === 'transfer') {

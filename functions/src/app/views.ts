@@ -12,9 +12,10 @@ export type { PacketStatus };
 export function packetStatus(p: PacketRecord, nowMs: number): PacketStatus {
   switch (p.state) {
     case 'funding':
-      return 'active';
+      // Paid by WeChat Pay: no code until the payment is confirmed.
+      return p.funding === 'wechatpay' ? 'awaiting_payment' : 'active';
     case 'canceled':
-      return 'expired';
+      return p.funding === 'wechatpay' ? 'canceled' : 'expired';
     case 'settled':
       return (p.refundedAmount ?? 0) > 0 ? 'refunded' : 'finished';
     default:
@@ -54,6 +55,7 @@ export function packetSummary(p: PacketRecord, nowMs: number): PacketSummary {
     refundedAmount: p.refundedAmount ?? 0,
     createdAt: p.createdAt,
     expiresAt: p.expiresAt,
+    funding: p.funding ?? 'balance',
     ...(p.recipientId ? { recipient: { id: p.recipientId, name: p.recipientName ?? '' } } : {}),
   };
 }

@@ -1,3 +1,4 @@
+import { fail } from '../domain/errors';
 import { derivedId } from '../domain/ids';
 import { dayKeyUtc8, policyFor, type Fen } from '../domain/money';
 import type { LedgerEntry } from '../store/ledger';
@@ -6,6 +7,7 @@ import type { Deps } from './deps';
 import { idempotent } from './idempotent';
 import { riskCheck } from './risk-gate';
 import { completeTopup, dueShard } from './settlement';
+import { payerOpenid, requireWeChatPay, startTopup, topupPaymentId } from './payments';
 
 const PENDING_GRACE_MS = 60_000;
 
@@ -30,11 +32,30 @@ export async function getWallet(d: Deps, who: Principal): Promise<Outcome> {
   };
 }
 
-/** POST /v1/wallet/topups — through the configured payment provider. */
-export async function topup(d: Deps, who: Principal, amount: Fen, idemKey: string | undefined, deviceId?: string): Promise<Outcome> {
+/**
+ * POST /v1/wallet/topups. `wechatpay` (the default where dev features are off, and the only
+ * method there): a JSAPI order, 202, credited when WeChat Pay confirms (payments.ts). `sandbox`
+ * (only where dev features are on, and their default): credited at once.
+ */
+export async function topup(d: Deps, who: Principal, amount: Fen, idemKey: string | undefined, deviceId?: string, method?: 'wechatpay' | 'sandbox'): Promise<Outcome> {
+  const how = method ?? d.cfg.paymentProvider;
+  if (how === 'sandbox' && !d.cfg.devFeatures) fail('VALIDATION_FAILED', '此环境只支持微信支付充值');
   // A blacklisted account or device moves no money, not even in (SPEC §5).
-  const precheck = () => riskCheck(d, who, who.tier, { kind: 'topup', amount, opId: derivedId('t', who.userId, 'topup', idemKey!), deviceId });
-  return idempotent(d, { principal: who.userId, scope: 'POST /v1/wallet/topups', key: idemKey, body: { amount } }, precheck, async () => {
+  const opId = how === 'wechatpay' ? topupPaymentId(who.userId, idemKey ?? '') : derivedId('t', who.userId, 'topup', idemKey ?? '');
+  const risk = () => riskCheck(d, who, who.tier, { kind: 'topup', amount, opId, deviceId });
+  const body = { amount, method };
+  if (how === 'wechatpay') {
+    requireWeChatPay(d);
+    let openid = '';
+    const precheck = async () => {
+      await risk();
+      openid = await payerOpenid(d, who.userId);
+    };
+    return idempotent(d, { principal: who.userId, scope: 'POST /v1/wallet/topups', key: idemKey, body }, precheck, async () =>
+      startTopup(d, who, amount, idemKey!, openid || (await payerOpenid(d, who.userId))),
+    );
+  }
+  return idempotent(d, { principal: who.userId, scope: 'POST /v1/wallet/topups', key: idemKey, body }, risk, async () => {
     const id = derivedId('t', who.userId, 'topup', idemKey!);
     const nowMs = d.now();
     const hint = (await d.wallets.state(who.userId)).seq;

@@ -76,7 +76,7 @@ export function withdrawalView(w: WithdrawalRecord): WithdrawalView {
  * (local, test, sandbox stages only) get a stand-in derived from the account id, so the flow
  * runs against the simulator.
  */
-async function openidOf(d: Deps, userId: string): Promise<string | undefined> {
+export async function openidOf(d: Deps, userId: string): Promise<string | undefined> {
   const stored = await d.accounts.openid(userId);
   if (stored) return stored;
   if (!d.cfg.devFeatures) return undefined;
@@ -386,29 +386,3 @@ export interface NotifyAnswer {
   body?: { code: 'FAIL'; message: string };
 }
 
-/**
- * POST /v1/pay/wechat/notify — WeChat Pay's notification. The signature headers are the
- * authentication (no bearer token): verified, decrypted and checked by the adapter; a bad
- * signature, stale timestamp, unknown serial or undecryptable resource → 401 with nothing
- * recorded (WeChat sends forged ones on purpose). A verified transfer bill is applied once
- * (a repeat changes nothing) → 204. Kinds not handled here (payments, refunds) are answered 204
- * too: the sweeper's queries are their safety net. Our own failure → 500, so WeChat retries.
- */
-export async function wechatPayNotification(d: Deps, headers: Readonly<Record<string, string | undefined>>, rawBody: string): Promise<NotifyAnswer> {
-  if (!d.wechatPay) return { status: 500, body: { code: 'FAIL', message: 'not configured' } };
-  const v = d.wechatPay.verifyNotification(headers, rawBody);
-  if (v.kind === 'invalid') return { status: 401, body: { code: 'FAIL', message: v.reason } };
-  const event = v.event;
-  try {
-    if (event.resourceType === 'transfer_bill') {
-      const r = await onTransferBillNotification(d, event.bill);
-      log(r === 'mismatch' || r === 'unknown_bill' ? 'warn' : 'info', 'wechatpay notification', { eventType: event.eventType, outcome: r });
-    } else {
-      log('info', 'wechatpay notification not handled here', { eventType: event.eventType, resourceType: event.resourceType });
-    }
-    return { status: 204 };
-  } catch (err) {
-    log('error', 'wechatpay notification failed', { eventType: event.eventType, error: err instanceof Error ? err : 'unknown' });
-    return { status: 500, body: { code: 'FAIL', message: 'retry later' } };
-  }
-}

@@ -18,6 +18,8 @@ export const ErrorCodes = {
   PACKET_FINISHED: 409,
   /** A claim by the same account is still being processed; retry shortly. */
   CLAIM_IN_PROGRESS: 409,
+  /** A packet paid by WeChat Pay whose payment has not been confirmed: no code yet. */
+  PAYMENT_REQUIRED: 409,
   CODE_EXPIRED: 410,
   PACKET_EXPIRED: 410,
   LIMIT_PER_PACKET: 422,

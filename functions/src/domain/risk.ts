@@ -63,6 +63,8 @@ export const RiskRules = {
   blacklist: 'blacklist',
   marketing_words: 'marketing_words',
   rate_limit: 'rate_limit',
+  /** A well-signed WeChat Pay notification that does not match our order (amount, merchant, app, number): reported, never credited. */
+  payment_mismatch: 'payment_mismatch',
 } as const;
 export type RiskRule = (typeof RiskRules)[keyof typeof RiskRules];
 

@@ -5,7 +5,7 @@
  */
 export type Fen = number;
 export type TierName = 'personal' | 'enterprise' | 'provider';
-export type PacketStatus = 'active' | 'finished' | 'expired' | 'refunded';
+export type PacketStatus = 'awaiting_payment' | 'active' | 'finished' | 'expired' | 'refunded' | 'canceled';
 export type CodeKindName = 'live' | 'share' | 'receive';
 
 export interface ErrorBody {
@@ -36,6 +36,14 @@ export interface TopupResponse {
   topupId: string;
   amount: Fen;
   balance: Fen;
+}
+
+/** `POST /v1/wallet/topups` with WeChat Pay → 202: credited once WeChat Pay confirms. */
+export interface PendingTopupResponse {
+  topupId: string;
+  amount: Fen;
+  state: PaymentState;
+  payment: Payment;
 }
 
 export type LedgerType =
@@ -82,6 +90,8 @@ export interface PacketSummary {
   refundedAmount: Fen;
   createdAt: string;
   expiresAt: string;
+  /** How the sender paid: from the balance, or directly through WeChat Pay (the API always sends it). */
+  funding?: 'balance' | 'wechatpay';
   /** 专属红包: only this account may claim. */
   recipient?: { id: string; name: string };
 }
@@ -121,6 +131,13 @@ export interface CreatePacketResponse {
   packet: PacketView;
   code: CodeView;
   shareCode: CodeView;
+  fee: Fen;
+}
+
+/** `POST /v1/packets` with `"funding": "wechatpay"` → 202: no code until the payment is confirmed. */
+export interface AwaitingPaymentPacketResponse {
+  packet: PacketView;
+  payment: Payment;
   fee: Fen;
 }
 

@@ -32,7 +32,7 @@ export const SessionBody = z.union([
 ]);
 
 /** 50,000 yuan per top-up at most. */
-export const TopupBody = z.strictObject({ amount: fen(1, 5_000_000) });
+export const TopupBody = z.strictObject({ amount: fen(1, 5_000_000), method: z.optional(z.enum(['wechatpay', 'sandbox'])) });
 
 export const Scenes = ['none', 'birthday', 'wedding', 'new_year', 'thanks'] as const;
 export const CreatePacketBody = z.strictObject({
@@ -44,6 +44,8 @@ export const CreatePacketBody = z.strictObject({
   ttlSeconds: z.optional(bounded(60, 86_400)),
   /** 专属红包: the only account that may claim (one share). */
   recipient: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/))),
+  /** `wechatpay`: paid directly in WeChat's payment sheet (202, no code until paid). */
+  funding: z.optional(z.enum(['balance', 'wechatpay'])),
 });
 
 export const NewCodeBody = z.strictObject({

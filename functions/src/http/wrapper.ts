@@ -31,6 +31,10 @@ export interface RouteContext<B, Q> {
    */
   deviceId: string | undefined;
   correlationId: string;
+  /** Only on routes with `rawBody`: the body exactly as received (decoded if API Gateway base64-encoded it). */
+  rawBody?: string;
+  /** Only on routes with `rawBody`: the request headers, names lower-cased. */
+  headers?: Record<string, string | undefined>;
 }
 
 export interface Route<B = unknown, Q = unknown> {
@@ -46,6 +50,11 @@ export interface Route<B = unknown, Q = unknown> {
   apiKey?: ApiScope;
   body?: ZodType<B>;
   query?: ZodType<Q>;
+  /**
+   * The route reads the body itself, unparsed (a signature over the exact bytes, e.g. WeChat
+   * Pay's notification): the wrapper passes `rawBody` and `headers` instead of a parsed `body`.
+   */
+  rawBody?: true;
   run(ctx: RouteContext<B, Q>): Promise<Outcome>;
 }
 
@@ -95,10 +104,20 @@ function parse<T>(schema: ZodType<T> | undefined, value: unknown): T {
   return (r as { data: T }).data;
 }
 
-function readBody(event: APIGatewayProxyEventV2): unknown {
+/**
+ * The body as the client sent it. API Gateway (HTTP API, payload 2.0) base64-encodes bodies it
+ * does not take for text (by content type), and says so in `isBase64Encoded`.
+ */
+function rawBodyOf(event: APIGatewayProxyEventV2): string | undefined {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (Buffer.byteLength(raw) > MAX_BODY_BYTES) fail('VALIDATION_FAILED', 'request body too large');
+  return raw;
+}
+
+function readBody(event: APIGatewayProxyEventV2): unknown {
+  const raw = rawBodyOf(event);
+  if (raw === undefined) return undefined;
   try {
     return JSON.parse(raw);
   } catch {
@@ -151,14 +170,15 @@ export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = def
         caller = who.userId;
         if (Array.isArray(rt.access) && !rt.access.some((role) => who.roles.includes(role))) fail('FORBIDDEN', '没有权限');
       }
-      const body = parse(rt.body, readBody(event) ?? (rt.body ? {} : undefined));
+      const raw = rt.rawBody ? { rawBody: rawBodyOf(event) ?? '', headers } : {};
+      const body = rt.rawBody ? (undefined as unknown) : parse(rt.body, readBody(event) ?? (rt.body ? {} : undefined));
       const query = parse(rt.query, event.queryStringParameters ?? {});
       const rawKey = headers['idempotency-key'];
       const idemKey = rawKey === undefined ? undefined : parse(IdempotencyKey, rawKey);
       const rawDevice = headers['x-device-id'];
       if (rawDevice !== undefined && !isDeviceId(rawDevice)) fail('VALIDATION_FAILED', 'invalid x-device-id');
       const deviceId = requestDevice(who, rawDevice);
-      const out = await rt.run({ d, who, body, query, params, idemKey, deviceId, correlationId });
+      const out = await rt.run({ d, who, body, query, params, idemKey, deviceId, correlationId, ...raw });
       status = out.status;
       answered = out.body;
       if (out.contentType && typeof out.body === 'string') {

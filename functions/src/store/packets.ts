@@ -68,6 +68,9 @@ export interface PacketRecord {
   recipientName?: string;
   /** Funded by this campaign's single debit (no debit of its own). */
   campaignId?: string;
+  /** `wechatpay`: paid directly through this payment (its money is credited, then debited as usual). Absent: the balance. */
+  funding?: 'wechatpay';
+  paymentId?: string;
 }
 
 export interface SlotRecord {
@@ -148,6 +151,11 @@ export interface PacketStore {
   create(p: PacketRecord, due: { shard: number; at: string }, shares: readonly Fen[]): Promise<PacketRecord>;
   activate(id: string, due: { shard: number; at: string }): Promise<PacketRecord | undefined>;
   cancel(id: string): Promise<boolean>;
+  /**
+   * Opens a packet paid by WeChat Pay: active, its lifetime counted from now (`expiresAtMs`),
+   * due at its expiry. Like {@link activate}, only from `funding` or `canceled`.
+   */
+  activatePaid(id: string, expiresAtMs: number, due: { shard: number; at: string }): Promise<PacketRecord | undefined>;
   takeShare(id: string, nowMs: number): Promise<TakeShareResult>;
   putMarker(m: MarkerRecord): Promise<boolean>;
   marker(packetId: string, userId: string): Promise<MarkerRecord | undefined>;
@@ -215,7 +223,7 @@ export interface PacketStore {
 const PACKET_FIELDS = [
   'id', 'senderId', 'senderName', 'total', 'count', 'mode', 'greeting', 'scene', 'fee', 'state', 'claimed',
   'createdAt', 'expiresAt', 'expiresAtMs', 'codeValidity', 'senderHint', 'feeHint', 'feeAccount', 'refundHint', 'settleCursor', 'settleGranted', 'refundedAmount', 'settledAt',
-  'recipientId', 'recipientName', 'campaignId', 'counters',
+  'recipientId', 'recipientName', 'campaignId', 'counters', 'funding', 'paymentId',
 ] as const;
 
 function toPacket(it: Item | undefined): PacketRecord | undefined {
@@ -395,6 +403,17 @@ export class DynamoPacketStore implements PacketStore {
         condition: '#s IN (:funding, :canceled)',
         names: { '#s': 'state' },
         values: { ':active': 'active', ':funding': 'funding', ':canceled': 'canceled', ':g1pk': k.gsi1pk, ':g1sk': k.gsi1sk },
+      }),
+    );
+  }
+
+  async activatePaid(id: string, expiresAtMs: number, due: { shard: number; at: string }) {
+    const k = Keys.due(due.shard, due.at, id);
+    return toPacket(
+      await this.db.update(Keys.packet(id), 'SET #s = :active, expiresAt = :exp, expiresAtMs = :expMs, gsi1pk = :g1pk, gsi1sk = :g1sk', {
+        condition: '#s IN (:funding, :canceled)',
+        names: { '#s': 'state' },
+        values: { ':active': 'active', ':funding': 'funding', ':canceled': 'canceled', ':exp': new Date(expiresAtMs).toISOString(), ':expMs': expiresAtMs, ':g1pk': k.gsi1pk, ':g1sk': k.gsi1sk },
       }),
     );
   }

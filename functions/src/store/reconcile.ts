@@ -187,9 +187,18 @@ export class DynamoReconcileStore {
     };
   }
 
+  /**
+   * The record behind a `topup:<id>` credit: a sandbox top-up (`TOPUP#`), or else a WeChat Pay
+   * payment (`PAY#`, top-up or packet paid directly), whose states read as a top-up's: paid →
+   * done (money in), closed → canceled, pending → pending.
+   */
   async topup(topupId: string): Promise<TopupFact | undefined> {
     const it = this.read(await this.db.get(Keys.topup(topupId), false));
-    return it ? { userId: it.userId as string, amount: it.amount as number, state: it.state as string, at: it.at as string } : undefined;
+    if (it) return { userId: it.userId as string, amount: it.amount as number, state: it.state as string, at: it.at as string };
+    const pay = this.read(await this.db.get(Keys.payment(topupId), false));
+    if (!pay) return undefined;
+    const state = pay.state === 'paid' ? 'done' : pay.state === 'closed' ? 'canceled' : 'pending';
+    return { userId: pay.userId as string, amount: pay.amount as number, state, at: (pay.paidAt ?? pay.createdAt) as string };
   }
 
   /** Which of `users` hold a claim marker on the packet (one GetItem each). */
