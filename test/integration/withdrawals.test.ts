@@ -437,8 +437,9 @@ describe('the openid a withdrawal pays', () => {
       w.users.push(me);
       expect(await w.d.accounts.openid(me.userId)).toBe(openid);
       expect(JSON.stringify(await w.d.accounts.get(me.userId))).not.toContain(openid);
-      // Fund it with a transfer-free top-up, then withdraw: the bill pays the stored openid.
-      await topup(api, me, 5_000);
+      // Fund it with a sandbox top-up (the dev-featured deps: a stage without them takes WeChat Pay
+      // only), then withdraw: the bill pays the stored openid.
+      await topup(w.api, me, 5_000);
       w.topups += 5_000;
       const key = idem();
       const r = await api('POST', '/v1/withdrawals', { token: me.token, idem: key, body: { amount: 1_000 } });
