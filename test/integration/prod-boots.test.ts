@@ -26,7 +26,7 @@ import { captureLogs } from '../helpers/logs';
 import { packageStage, ROOT, type Packaged } from '../helpers/osls-package';
 
 type Json = any;
-type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+type Handler = (event: unknown, context?: unknown) => Promise<unknown>;
 
 /** An SSM reference as serverless.env.yml writes them (CloudFormation dynamic reference). */
 const SSM_REF = /^\{\{resolve:ssm:(\/hongbao\/[a-z]+\/[a-z0-9-]+)\}\}$/;
@@ -139,11 +139,11 @@ function withEnv<T>(env: Record<string, string>, f: () => T): T {
 }
 
 /** Invokes one packaged function with its environment in place for the whole call. */
-async function invoke(stage: Stage, fn: string, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+async function invoke<T = APIGatewayProxyStructuredResultV2>(stage: Stage, fn: string, event: unknown, context?: unknown): Promise<T> {
   const saved = process.env;
   process.env = { ...stage.env[fn]! };
   try {
-    return await stage.handlers[fn]!(event);
+    return (await stage.handlers[fn]!(event, context)) as T;
   } finally {
     process.env = saved;
   }
@@ -296,6 +296,7 @@ describe('the packaged prod stage boots and runs a whole flow', () => {
   it('health says prod; devUser login is refused; WeChat login → packet paid by WeChat Pay → claim → withdrawal', async () => {
     const template = packagedOk('prod');
     const logs = captureLogs();
+    const tokens: string[] = [];
     let stage: Stage | undefined;
     try {
       stage = boot('prod', template);
@@ -355,13 +356,23 @@ describe('the packaged prod stage boots and runs a whole flow', () => {
       await waitFor('the withdrawal succeeded', async () => (await call(stage!, 'GET', `/v1/withdrawals/${wdId}`, { token: claimer.token, device: claimer.device })).body.state === 'success');
       expect((await call(stage, 'GET', '/v1/wallet', { token: claimer.token, device: claimer.device })).body.balance).toBe(100);
       expect(notifyServer.statuses.filter((s) => s >= 400)).toEqual([]);
+
+      // The scheduled functions, as EventBridge invokes them: the sweep runs; reconciliation of
+      // everything this flow wrote (this file's table) finds no mismatch.
+      const schedule = { source: 'aws.events', id: randomUUID(), 'detail-type': 'Scheduled Event', detail: {} };
+      const swept = await invoke<Json>(stage, 'sweep', schedule, { getRemainingTimeInMillis: () => 10_000 });
+      expect(swept).toEqual(expect.objectContaining({ left: 0 }));
+      const reconciled = await invoke<Json>(stage, 'reconcile', schedule);
+      expect(reconciled).toMatchObject({ ok: true, mismatches: 0 });
+      tokens.push(sender.token, claimer.token);
     } finally {
       logs.restore();
       notifyServer.target = undefined;
     }
-    // Prod logs requests; none of the configured secrets is in them.
+    // Prod logs requests; none of the configured secrets, and no session token, is in them.
     expect(logs.lines.length).toBeGreaterThan(0);
-    for (const secret of stage!.secrets) {
+    expect(tokens).toHaveLength(2);
+    for (const secret of [...stage!.secrets, ...tokens]) {
       const probe = secret.includes('PRIVATE KEY') ? secret.split('\n')[1]! : secret;
       expect(logs.lines.filter((l) => l.includes(probe))).toEqual([]);
     }
