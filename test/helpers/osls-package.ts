@@ -3,9 +3,10 @@
  * packages cached: test/integration/serverless-package.test.ts and prod-boots.test.ts read the
  * same prod package, and a package is a build of every function.
  *
- * The cache is keyed by a hash of everything that goes into a package (serverless*.yml, infra/,
- * functions/, package.json, tsconfig.json) and lives under the OS temp folder; only a package
- * that exited 0 is cached. One osls at a time per worktree (a lock folder): they share the
+ * The cache is keyed by the worktree and a hash of everything that goes into a package
+ * (serverless*.yml, infra/, functions/, package.json, tsconfig.json) and lives under the OS temp
+ * folder; only a package that exited 0 is cached, and a new one replaces the worktree's older
+ * ones of that stage. One osls at a time per worktree (a lock folder): they share the
  * worktree's .esbuild folder, and two test files may package in parallel workers.
  */
 import { spawn } from 'node:child_process';
@@ -44,6 +45,8 @@ export interface Packaged {
 }
 
 const CACHE = path.join(os.tmpdir(), 'hongbao-osls-packages');
+/** This worktree's share of the cache (worktrees package in parallel, each under its own lock). */
+const ROOT_ID = createHash('sha256').update(ROOT).digest('hex').slice(0, 12);
 const INPUTS = ['serverless.yml', 'serverless.env.yml', 'infra', 'functions', 'package.json', 'tsconfig.json'];
 
 /** The packaging environment: this process's, plus the canaries, minus every AWS credential source. */
@@ -87,7 +90,7 @@ function alive(pid: number): boolean {
 /** Runs `f` holding this worktree's osls lock (a folder; a dead holder's lock is taken over). */
 async function withOslsLock<T>(f: () => Promise<T>, budgetMs = 300_000): Promise<T> {
   fs.mkdirSync(CACHE, { recursive: true });
-  const lock = path.join(CACHE, `lock-${createHash('sha256').update(ROOT).digest('hex').slice(0, 12)}`);
+  const lock = path.join(CACHE, `lock-${ROOT_ID}`);
   const until = Date.now() + budgetMs;
   for (;;) {
     try {
@@ -144,10 +147,11 @@ function read(dir: string, run: Run): Packaged {
  */
 export async function packageStage(stage: string, timeoutMs = 200_000): Promise<Packaged> {
   return withOslsLock(async () => {
-    const dir = path.join(CACHE, `${stage}-${hashInputs()}`);
+    const prefix = `${ROOT_ID}-${stage}-`;
+    const dir = path.join(CACHE, `${prefix}${hashInputs()}`);
     const done = path.join(dir, '.complete');
     if (fs.existsSync(done)) return read(dir, JSON.parse(fs.readFileSync(done, 'utf8')) as Run);
-    fs.rmSync(dir, { recursive: true, force: true });
+    for (const old of fs.readdirSync(CACHE)) if (old.startsWith(prefix)) fs.rmSync(path.join(CACHE, old), { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
     const run = await spawnOsls(['package', '--stage', stage, '--package', dir], timeoutMs);
     if (run.code !== 0) {

@@ -302,6 +302,7 @@ describe('the packaged prod stage boots and runs a whole flow', () => {
       stage = boot('prod', template);
       notifyServer.target = stage;
       expect(Object.keys(stage.handlers).sort()).toEqual(Object.keys(functionsOf(template)).sort());
+      for (const env of Object.values(stage.env)) expect(env.DEV_LOGIN_SECRET).toBeUndefined();
 
       const health = await call(stage, 'GET', '/v1/health');
       expect(health).toEqual({ status: 200, body: { ok: true, stage: 'prod' } });
@@ -386,6 +387,7 @@ describe('the packaged dev stage boots the same way', () => {
     try {
       const stage = boot('dev', template);
       notifyServer.target = stage;
+      for (const env of Object.values(stage.env)) expect(env.DEV_LOGIN_SECRET).toBeUndefined();
       expect(await call(stage, 'GET', '/v1/health')).toEqual({ status: 200, body: { ok: true, stage: 'dev' } });
       const u = await wxLogin(stage);
       expect((await call(stage, 'GET', '/v1/wallet', { token: u.token, device: u.device })).body.balance).toBe(0);
