@@ -18,11 +18,15 @@
  *       10,000 accounts vs 100-share packets, and the capacity model (claims/s per packet on AWS
  *       at 1,000 WCU/s per partition) for 100, 1,000 and 10,000 shares;
  *   (j) settling a 10,000-share provider packet (scripts/bench/settle.ts): one sweep over it
- *       without a budget (target < 10 s), and run after run with the sweep function's budget.
+ *       without a budget (target < 10 s), and run after run with the sweep function's budget;
+ *   (k) money in through WeChat Pay (scripts/bench/payments.ts), against the simulator: the notify
+ *       route's latency per notification (p50/p99), and store writes per top-up and per packet
+ *       paid directly.
  *
  * Prints a table and writes .bench/results.json. Traffic goes to 127.0.0.1 only; every server
  * and child process is stopped at the end. Knobs (env): BENCH_RAW_OPS, BENCH_CLAIM_CONCURRENCY,
- * BENCH_PACKETS, BENCH_SKIP_HTTP=1, BENCH_HOT_ACCOUNTS (default 10,000), BENCH_ONLY=i or j (run (i) or (j) alone).
+ * BENCH_PACKETS, BENCH_SKIP_HTTP=1, BENCH_HOT_ACCOUNTS (default 10,000), BENCH_PAY_NOTIFICATIONS (default 300),
+ * BENCH_ONLY=i, j or k (run that section alone).
  */
 process.env.LOG_REQUESTS = '0';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -46,6 +50,7 @@ import { reconcileBench } from './bench/reconcile';
 import { campaignBench } from './bench/campaign';
 import { hotPacketBench, PARTITION_WCU_PER_SEC, type HotPacketBench } from './bench/hot-packet';
 import { settleBench, SETTLE_TARGET_SECONDS, type SettleBench } from './bench/settle';
+import { paymentsBench, paymentsRows } from './bench/payments';
 import { CapacityMeter, CountingDb, newClaimCapacity, reportCapacity, type CapacityReport, type ClaimCapacity } from './bench/capacity';
 import { killOfflineSync, startOffline, type Offline } from './bench/offline';
 import { bundleSizes, type BundleSize } from './bench/bundles';
@@ -76,6 +81,8 @@ const P = {
   httpConcPackets: 5,
   offlineReadyTimeoutMs: 150_000,
   hotAccounts: envInt('BENCH_HOT_ACCOUNTS', 10_000, 1_000, 10_000),
+  payNotifications: envInt('BENCH_PAY_NOTIFICATIONS', 300, 20, 5_000),
+  payWriteRuns: 5,
 };
 
 const TARGET = {
@@ -398,6 +405,16 @@ async function main() {
     fs.writeFileSync(path.join(OUT_DIR, 'results-j.json'), JSON.stringify({ at: new Date().toISOString(), machine, j_settle: settle }, null, 2) + '\n');
     return;
   }
+  if (process.env.BENCH_ONLY === 'k') {
+    log('(k) money in through WeChat Pay (simulator)');
+    const pay = await paymentsBench(benchCfg, store.endpoint, { notifications: P.payNotifications, runs: P.payWriteRuns });
+    console.log(`\nBenchmark (k) only — ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}\n`);
+    console.log(table([['', 'measure', 'figure', 'target', 'result'], ...paymentsRows(pay)]));
+    if (pay.problems.length) console.log(`\nPROBLEMS:\n  ${pay.problems.join('\n  ')}`);
+    fs.mkdirSync(OUT_DIR, { recursive: true });
+    fs.writeFileSync(path.join(OUT_DIR, 'results-k.json'), JSON.stringify({ at: new Date().toISOString(), machine, k_payments: pay }, null, 2) + '\n');
+    return;
+  }
   const localCfg = configFor('local', localTable, store.endpoint, secrets);
   const benchDeps = buildDeps(benchCfg);
   const localDeps = buildDeps(localCfg);
@@ -489,6 +506,9 @@ async function main() {
   log('(j) settling a 10,000-share packet');
   const settle = await settleBench(benchCfg, store.endpoint);
 
+  log('(k) money in through WeChat Pay (simulator)');
+  const pay = await paymentsBench(benchCfg, store.endpoint, { notifications: P.payNotifications, runs: P.payWriteRuns });
+
   // ---- Report
   const results = {
     at: new Date().toISOString(),
@@ -517,6 +537,7 @@ async function main() {
     h_campaign: campaign,
     i_hotPackets: hot,
     j_settle: settle,
+    k_payments: pay,
     totalSeconds: 0,
   };
   results.totalSeconds = round((now() - started) / 1000, 1);
@@ -544,6 +565,7 @@ async function main() {
 
   rows.push(...hotRows(hot));
   rows.push(...settleRows(settle));
+  rows.push(...paymentsRows(pay));
 
   console.log(`\nBenchmark — ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}, total ${results.totalSeconds} s\n`);
   console.log(table(rows));
@@ -562,6 +584,7 @@ async function main() {
     ...cap.problems,
     ...(hot.drain.ok ? [] : [`(i) drain: ${JSON.stringify(hot.drain)}`]),
     ...(settle.refundOk ? [] : ['(j) the packet did not settle with its one refund']),
+    ...pay.problems.map((x) => `(k) ${x}`),
   ];
   if (problems.length) console.log(`\nPROBLEMS:\n  ${problems.join('\n  ')}`);
   fs.mkdirSync(OUT_DIR, { recursive: true });

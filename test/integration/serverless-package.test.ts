@@ -12,18 +12,15 @@
  *   - the alarms (metrics, thresholds, periods) and their SNS topic, with an optional e-mail
  *     subscription.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { DevStages, devLoginFor, loadConfig } from '../../functions/src/config';
 import { Attr } from '../../functions/src/store/keys';
 import { createTableInput } from '../../scripts/local-store.js';
 import { generateWxPaySimKeys } from '../../scripts/wxpay-sim/keys';
+import { CANARIES, oslsRun, packageStage, ROOT, type Run } from '../helpers/osls-package';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const OSLS = path.join(ROOT, 'node_modules', '.bin', 'osls');
 const MAX_ZIP_BYTES = 1024 * 1024;
 const SERVICE = 'hongbao-codes';
 
@@ -132,53 +129,17 @@ const SSM_SECRETS: Record<string, string> = {
   WXPAY_PLATFORM_KEYS: '{{resolve:ssm:/hongbao/prod/wxpay-platform-keys}}',
   WXPAY_NOTIFY_URL: '{{resolve:ssm:/hongbao/prod/wxpay-notify-url}}',
 };
-/**
- * Canary values put into the packaging environment: the local stage reads such variables
- * (`${env:...}`), so finding one in a prod artifact would mean the wrong stage was resolved.
- */
-const CANARIES: Record<string, string> = {
-  WX_APPID: 'wx-canary-appid-3f9a1c',
-  WX_SECRET: 'wx-canary-secret-8d2e7b',
-  DYNAMODB_ENDPOINT: 'http://canary-endpoint.invalid:8000',
-};
-
 /** Properties serverless.yml adds to infra/table.json for the AWS resource. */
 const ADDED_TABLE_PROPERTIES = ['TableName', 'PointInTimeRecoverySpecification', 'DeletionProtectionEnabled'];
 /** AWS stages other than prod, checked through `osls print` (no build, ~3 s each). */
 const OTHER_AWS_STAGES = ['dev', 'sandbox'];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 let outDir: string;
-let packageEnv: NodeJS.ProcessEnv;
 let run: Run;
 let template: Json;
 let templateText: string;
 let stateText: string;
 const printedTables: Record<string, Run> = {};
-
-function oslsRun(args: string[], timeoutMs: number): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(OSLS, args, { cwd: ROOT, env: packageEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      resolve({ code: null, stdout, stderr: `${stderr}\n${err.message}` });
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr: signal ? `${stderr}\nkilled by ${signal} (${timeoutMs / 1000} s timeout?)` : stderr });
-    });
-  });
-}
 
 function resourcesOfType(type: string): [string, Json][] {
   return Object.entries<Json>(template.Resources).filter(([, r]) => r.Type === type);
@@ -310,29 +271,19 @@ function knownSecrets(): string[] {
 }
 
 beforeAll(async () => {
-  outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hongbao-package-'));
-  // No AWS credentials of any kind: packaging must work offline.
-  packageEnv = { ...process.env, ...CANARIES };
-  for (const k of Object.keys(packageEnv)) if (/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|DEFAULT_PROFILE)$/.test(k)) delete packageEnv[k];
-  packageEnv.AWS_CONFIG_FILE = path.join(outDir, 'no-aws-config');
-  packageEnv.AWS_SHARED_CREDENTIALS_FILE = path.join(outDir, 'no-aws-credentials');
-  packageEnv.AWS_EC2_METADATA_DISABLED = 'true';
-  packageEnv.SLS_TELEMETRY_DISABLED = '1';
-  // One osls at a time (they share the .esbuild folder): package first, then the prints.
-  run = await oslsRun(['package', '--stage', 'prod', '--package', outDir], 200_000);
+  // Shared with prod-boots.test.ts (cached by input hash); one osls at a time (the helper's lock).
+  const packaged = await packageStage('prod');
+  run = packaged.run;
+  outDir = packaged.dir;
   if (run.code === 0) {
-    templateText = fs.readFileSync(path.join(outDir, 'cloudformation-template-update-stack.json'), 'utf8');
-    template = JSON.parse(templateText);
-    stateText = fs.readFileSync(path.join(outDir, 'serverless-state.json'), 'utf8');
+    templateText = packaged.templateText!;
+    template = packaged.template;
+    stateText = packaged.stateText!;
   }
   for (const stage of OTHER_AWS_STAGES) {
     printedTables[stage] = await oslsRun(['print', '--stage', stage, '--path', 'resources.Resources.HongbaoTable', '--format', 'json'], 20_000);
   }
-}, 250_000);
-
-afterAll(() => {
-  if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
-});
+}, 350_000);
 
 describe('osls package --stage prod (no AWS credentials)', () => {
   test('exits 0', () => {
