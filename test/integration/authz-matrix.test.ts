@@ -9,11 +9,15 @@
  *     resource owned by another account is refused (403 FORBIDDEN or 404 NOT_FOUND, as the route's
  *     contract says) or shows nothing of it;
  *   - any, masked: another account's data, masked.
+ * WeChat Pay is configured against the simulator in this process: payments and withdrawals are
+ * real orders and transfer bills there, and the notify route gets genuine signed notifications.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { handler as healthHandler } from '../../functions/handlers/health';
-import { allRoutes, Clock, idem, login, makeApi, sendPacket, testDeps, topup, uniq, type ApiResponse, type CallOptions, type TestUser } from '../helpers/app';
+import { decryptResource } from '../../functions/src/wechatpay/protocol';
+import { allRoutes, Clock, idem, login, makeApi, sendPacket, topup, uniq, type Api, type ApiResponse, type CallOptions, type TestUser } from '../helpers/app';
+import { startNotificationInbox, startWxPayStack, waitFor, type CapturedNotification, type WxPayStack } from '../helpers/wxpay';
 
 const Columns = ['anonymous', 'user', 'enterprise', 'provider', 'support', 'risk', 'admin', 'key: basic', 'key: full'] as const;
 type Column = (typeof Columns)[number];
@@ -37,8 +41,10 @@ function readTable(): Map<string, Record<Column, string>> {
 
 const table = readTable();
 const clock = new Clock(Date.parse('2026-11-28T04:00:00Z'));
-const d = testDeps({ clock });
-const api = makeApi(d);
+/** WeChat Pay against the simulator: its notifications land in `inbox`, the probes deliver them. */
+let wx: WxPayStack;
+let inbox: Awaited<ReturnType<typeof startNotificationInbox>>;
+let api: Api;
 
 /** A caller: a session token, or an API key (the key columns), and the account it acts as. */
 interface Caller {
@@ -55,6 +61,8 @@ let strangerPacket: { id: string; shareCode: string };
 let strangerCampaign: string;
 let strangerKey: { keyId: string; apiKey: string };
 let admin: TestUser;
+let strangerPayment: string;
+let strangerWithdrawal: string;
 
 const auth = (c: Caller | undefined): CallOptions => ({
   ...(c?.token ? { token: c.token } : {}),
@@ -68,6 +76,10 @@ async function ok(r: Promise<ApiResponse> | ApiResponse, status: number, what: s
 }
 
 beforeAll(async () => {
+  wx = await startWxPayStack();
+  inbox = await startNotificationInbox();
+  wx.settings.notifyUrl = inbox.url;
+  api = makeApi(wx.deps(clock));
   const user = await login(api);
   const enterprise = await login(api, { tier: 'enterprise' });
   const provider = await login(api, { tier: 'provider' });
@@ -100,6 +112,14 @@ beforeAll(async () => {
   strangerCampaign = camp.body.campaignId;
   const key = await ok(api('POST', '/v1/api-keys', { token: bizStranger.token, body: { name: '别人的' } }), 201, 'stranger key');
   strangerKey = { keyId: key.body.keyId, apiKey: key.body.apiKey };
+  strangerPayment = await wechatTopup(stranger);
+  const wd = await ok(api('POST', '/v1/withdrawals', { token: stranger.token, idem: idem(), body: { amount: 1_000 } }), 201, 'stranger withdrawal');
+  strangerWithdrawal = wd.body.withdrawalId;
+});
+
+afterAll(async () => {
+  await wx?.close();
+  await inbox?.close();
 });
 
 // One clock minute per route: no account comes near a per-minute limit, whatever the limits are.
@@ -136,6 +156,50 @@ async function ownCampaign(c: Caller): Promise<string> {
   return r.body.campaignId;
 }
 const anyPacket = async (c: Caller | undefined) => (c ? ownPacket(c) : strangerPacket.id);
+
+/** A WeChat Pay top-up order of `u` (pending until paid at the simulator): its payment id. */
+async function wechatTopup(u: TestUser, amount = 1_000): Promise<string> {
+  const r = await ok(api('POST', '/v1/wallet/topups', { token: u.token, idem: idem(), body: { amount, method: 'wechatpay' } }), 202, 'wechatpay top-up');
+  return r.body.payment.paymentId;
+}
+/** Memoized per account: its own WeChat Pay payment, withdrawal. */
+const ownPayments = new Map<string, string>();
+async function ownPayment(c: Caller): Promise<string> {
+  const have = ownPayments.get(c.owner.userId);
+  if (have) return have;
+  const id = await wechatTopup(c.owner);
+  ownPayments.set(c.owner.userId, id);
+  return id;
+}
+const ownWithdrawals = new Map<string, string>();
+async function ownWithdrawal(c: Caller): Promise<string> {
+  const have = ownWithdrawals.get(c.owner.userId);
+  if (have) return have;
+  const r = await ok(api('POST', '/v1/withdrawals', { token: c.owner.token, idem: idem(), body: { amount: 1_000 } }), 201, 'own withdrawal');
+  ownWithdrawals.set(c.owner.userId, r.body.withdrawalId);
+  return r.body.withdrawalId;
+}
+
+/**
+ * A genuine notification: a fresh top-up by a new account (no per-account limit comes near),
+ * paid at the simulator, which signs and sends TRANSACTION.SUCCESS to the inbox (in real time, so
+ * within WeChat's 5-minute skew when delivered).
+ */
+async function paidNotification(): Promise<{ payer: TestUser; paymentId: string; n: CapturedNotification }> {
+  const payer = await login(api);
+  const paymentId = await wechatTopup(payer, 100);
+  const prepayId = wx.sim.state().payments.find((p) => p.outTradeNo === paymentId)!.prepayId;
+  expect((await wx.hook(`/sim/payments/${prepayId}/pay`)).status).toBe(200);
+  const n = await waitFor('the payment notification', async () =>
+    inbox.received.find((x) => {
+      const resource = JSON.parse(x.body).resource;
+      const plain = decryptResource(wx.keys.apiV3Key, resource);
+      return plain.ok && JSON.parse(plain.plaintext).out_trade_no === paymentId;
+    }),
+  );
+  return { payer, paymentId, n };
+}
+const paymentState = async (payer: TestUser, id: string) => (await ok(api('GET', `/v1/payments/${id}`, { token: payer.token }), 200, 'payment read by its payer')).body.state;
 
 type Method = 'GET' | 'POST' | 'DELETE';
 interface Probe {
@@ -214,6 +278,76 @@ const probes: Record<string, Probe> = {
           for (const p of r.body.items) expect(p.sender.id).toBe(who.owner.userId);
         },
       };
+    },
+  },
+  'POST /v1/withdrawals': {
+    own: async () => ({
+      path: '/v1/withdrawals',
+      opts: { idem: idem(), body: { amount: 100 } },
+      status: 201,
+      check: (r) => expect(r.body).toMatchObject({ amount: 100, state: 'wait_user_confirm' }),
+    }),
+  },
+  'GET /v1/withdrawals': {
+    own: async (c) => {
+      const mine = c ? await ownWithdrawal(c) : '';
+      return {
+        path: '/v1/withdrawals',
+        status: 200,
+        check: (r) => {
+          const ids = r.body.withdrawals.map((w: { withdrawalId: string }) => w.withdrawalId);
+          expect(ids).toContain(mine);
+          expect(ids).not.toContain(strangerWithdrawal);
+        },
+      };
+    },
+  },
+  'GET /v1/withdrawals/{id}': {
+    own: async (c) => {
+      const id = c ? await ownWithdrawal(c) : strangerWithdrawal;
+      return { path: `/v1/withdrawals/${id}`, status: 200, check: (r) => expect(r.body.withdrawalId).toBe(id) };
+    },
+    // Another account's withdrawal does not exist for the caller.
+    foreign: async () => [{ path: `/v1/withdrawals/${strangerWithdrawal}`, status: 404, code: 'NOT_FOUND' }],
+  },
+  'GET /v1/payments/{paymentId}': {
+    own: async (c) => {
+      const id = c ? await ownPayment(c) : strangerPayment;
+      return { path: `/v1/payments/${id}`, status: 200, check: (r) => expect(r.body).toMatchObject({ paymentId: id, state: 'pending' }) };
+    },
+    // The payer only: another account's payment does not exist for the caller.
+    foreign: async () => [{ path: `/v1/payments/${strangerPayment}`, status: 404, code: 'NOT_FOUND' }],
+  },
+  'POST /v1/pay/wechat/notify': {
+    // Public: whoever calls (a session, a key, nobody), the signature is the authentication.
+    own: async () => {
+      const { payer, paymentId, n } = await paidNotification();
+      expect(await paymentState(payer, paymentId)).toBe('pending');
+      return {
+        path: '/v1/pay/wechat/notify',
+        opts: { rawBody: n.body, headers: n.headers },
+        status: 204,
+        check: async () => expect(await paymentState(payer, paymentId)).toBe('paid'),
+      };
+    },
+    // A genuine notification with its signature broken: the route's own 401 {"code":"FAIL"}
+    // (nothing recorded), which the gate check must not mistake for its refusal.
+    foreign: async () => {
+      const { payer, paymentId, n } = await paidNotification();
+      const sig = n.headers['wechatpay-signature']!;
+      const forged = `${sig[0] === 'A' ? 'B' : 'A'}${sig.slice(1)}`;
+      return [
+        {
+          path: '/v1/pay/wechat/notify',
+          opts: { rawBody: n.body, headers: { ...n.headers, 'wechatpay-signature': forged } },
+          status: 401,
+          check: async (r) => {
+            expect(r.body.code).toBe('FAIL');
+            expect(refusedByGate(r)).toBe(false);
+            expect(await paymentState(payer, paymentId)).toBe('pending');
+          },
+        },
+      ];
     },
   },
   'GET /v1/codes/{code}': {

@@ -12,8 +12,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createPrivateKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { loadConfig, type WeChatPaySettings } from '../../functions/src/config';
-import { buildDeps, type Deps } from '../../functions/src/app/deps';
+import { loadConfig } from '../../functions/src/config';
+import type { Deps } from '../../functions/src/app/deps';
 import { applyTransaction, PAYMENT_WINDOW_MS, packetPaymentId, sweepPayment, topupPaymentId } from '../../functions/src/app/payments';
 import { sweep } from '../../functions/src/app/sweeper';
 import { reconcile } from '../../functions/src/app/reconcile';
@@ -21,36 +21,26 @@ import { FEE_ACCOUNTS } from '../../functions/src/app/context';
 import { derivedId } from '../../functions/src/domain/ids';
 import { RiskRules } from '../../functions/src/domain/risk';
 import { httpHandler } from '../../functions/src/http/wrapper';
-import { createWeChatPay, type WeChatPay } from '../../functions/src/wechatpay/client';
+import type { WeChatPay } from '../../functions/src/wechatpay/client';
 import { encryptResource, randomNonce, responseSignMessage, rsaSign, unixSeconds, wechatTime } from '../../functions/src/wechatpay/protocol';
 import type { WriteInfo } from '../../functions/src/store/db';
-import { adapterConfigFor, generateWxPaySimKeys, type WxPaySimKeys } from '../../scripts/wxpay-sim/keys';
-import { startWxPaySim, type WxPaySim } from '../../scripts/wxpay-sim/sim';
-import { allRoutes, balance, Clock, baseDb, idem, login, makeApi, type Api, type TestUser } from '../helpers/app';
+import { adapterConfigFor, type WxPaySimKeys } from '../../scripts/wxpay-sim/keys';
+import type { WxPaySim } from '../../scripts/wxpay-sim/sim';
+import { allRoutes, balance, Clock, idem, login, makeApi, type Api, type TestUser } from '../helpers/app';
 import { ledgerOf, violations } from '../helpers/invariants';
 import { captureLogs } from '../helpers/logs';
+import { startWxPayStack, waitFor, type WxPayStack } from '../helpers/wxpay';
 
+let wx: WxPayStack;
 let keys: WxPaySimKeys;
 let sim: WxPaySim;
-let settings: WeChatPaySettings;
 let pay: WeChatPay;
 let notifyApp: { url: string; statuses: number[]; close(): Promise<void> };
 
 class Crash extends Error {}
 
-async function waitFor<T>(what: string, get: () => Promise<T | undefined | false>, budgetMs = 20_000): Promise<T> {
-  const until = Date.now() + budgetMs;
-  for (;;) {
-    const v = await get();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 function payDeps(clock: Clock, hooks: { beforeWrite?: (i: WriteInfo) => void; afterWrite?: (i: WriteInfo) => void } = {}, cfgOver: Partial<ReturnType<typeof loadConfig>> = {}): Deps {
-  const cfg = { ...loadConfig(), wechatPay: settings, ...cfgOver };
-  return buildDeps(cfg, baseDb(hooks), { now: clock.now, wechatPay: pay });
+  return wx.deps(clock, { hooks, cfg: cfgOver });
 }
 
 /** The API's handlers over HTTP, so the simulator's notifications reach the real notify route with their raw body. */
@@ -91,10 +81,7 @@ async function startNotifyApp() {
   };
 }
 
-async function hook(path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${sim.baseUrl}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body ?? {}) });
-  return { status: res.status, json: (await res.json().catch(() => ({}))) as Record<string, unknown> };
-}
+const hook = (path: string, body?: unknown) => wx.hook(path, body);
 
 const orders = (id: string) => sim.state().payments.filter((p) => p.outTradeNo === id);
 const prepayOf = (id: string) => orders(id)[0]!.prepayId;
@@ -136,17 +123,14 @@ const txResource = (outTradeNo: string, amount: number, over: Record<string, unk
 });
 
 beforeAll(async () => {
-  keys = generateWxPaySimKeys();
-  sim = await startWxPaySim({ keys, port: 0, retryScale: 0.001 });
-  const base = adapterConfigFor(keys, sim.baseUrl, 5_000);
-  pay = createWeChatPay(base);
-  settings = { ...base, notifyUrl: 'http://127.0.0.1:1/unused', transferSceneId: '1000' };
+  wx = await startWxPayStack();
+  ({ keys, sim, pay } = wx);
   notifyApp = await startNotifyApp();
-  settings = { ...settings, notifyUrl: notifyApp.url };
+  wx.settings.notifyUrl = notifyApp.url;
 });
 
 afterAll(async () => {
-  await sim?.close();
+  await wx?.close();
   await notifyApp?.close();
 });
 

@@ -10,8 +10,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { routes as paymentRoutes } from '../../functions/handlers/payments';
 import { httpHandler } from '../../functions/src/http/wrapper';
 import type { AddressInfo } from 'node:net';
-import { loadConfig, type WeChatPaySettings } from '../../functions/src/config';
-import { buildDeps, type Deps } from '../../functions/src/app/deps';
+import type { Deps } from '../../functions/src/app/deps';
 import { onTransferBillNotification, sweepWithdrawal } from '../../functions/src/app/withdrawals';
 import { sweep } from '../../functions/src/app/sweeper';
 import { reconcile } from '../../functions/src/app/reconcile';
@@ -20,34 +19,23 @@ import { CONFIRM_WINDOW_MS, CREATE_GRACE_MS, withdrawalId } from '../../function
 import { createWeChatPay, type WeChatPay } from '../../functions/src/wechatpay/client';
 import { HttpCode2Session } from '../../functions/src/app/ports';
 import type { WriteInfo } from '../../functions/src/store/db';
-import { adapterConfigFor, generateWxPaySimKeys, type WxPaySimKeys } from '../../scripts/wxpay-sim/keys';
+import { adapterConfigFor, type WxPaySimKeys } from '../../scripts/wxpay-sim/keys';
 import { startWxPaySim, type WxPaySim } from '../../scripts/wxpay-sim/sim';
-import { Clock, baseDb, balance, idem, login, makeApi, topup, type Api, type TestUser } from '../helpers/app';
+import { Clock, balance, idem, login, makeApi, topup, type Api, type TestUser } from '../helpers/app';
 import { ledgerOf, violations } from '../helpers/invariants';
+import { startWxPayStack, waitFor, type WxPayStack } from '../helpers/wxpay';
 
+let wx: WxPayStack;
 let keys: WxPaySimKeys;
 let sim: WxPaySim;
-let settings: WeChatPaySettings;
 let pay: WeChatPay;
 let receiver: { url: string; statuses: number[]; close(): Promise<void> };
-
-/** Polls until `pred` holds; the budget is the test's, generous for a loaded machine. */
-async function waitFor<T>(what: string, get: () => Promise<T | undefined | false>, budgetMs = 20_000): Promise<T> {
-  const until = Date.now() + budgetMs;
-  for (;;) {
-    const v = await get();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 class Crash extends Error {}
 
 /** Deps on the shared table with the simulator's adapter; `hooks` inject crashes at writes. */
 function wdDeps(clock: Clock, hooks: { beforeWrite?: (i: WriteInfo) => void; afterWrite?: (i: WriteInfo) => void } = {}, payOverride?: WeChatPay): Deps {
-  const cfg = { ...loadConfig(), wechatPay: settings };
-  return buildDeps(cfg, baseDb(hooks), { now: clock.now, wechatPay: payOverride ?? pay });
+  return wx.deps(clock, { hooks, ...(payOverride ? { pay: payOverride } : {}) });
 }
 
 /** An API Gateway (HTTP API v2) event of a request as the notify Lambda receives it. */
@@ -95,25 +83,19 @@ async function startReceiver() {
   };
 }
 
-async function hook(path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${sim.baseUrl}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body ?? {}) });
-  return { status: res.status, json: (await res.json().catch(() => ({}))) as Record<string, unknown> };
-}
+const hook = (path: string, body?: unknown) => wx.hook(path, body);
 
 const bills = (id: string) => sim.state().transfers.filter((t) => t.outBillNo === id);
 
 beforeAll(async () => {
-  keys = generateWxPaySimKeys();
-  sim = await startWxPaySim({ keys, port: 0, retryScale: 0.001 });
-  const base = adapterConfigFor(keys, sim.baseUrl, 5_000);
-  settings = { ...base, notifyUrl: 'http://127.0.0.1:1/unused', transferSceneId: '1000' };
-  pay = createWeChatPay(base);
+  wx = await startWxPayStack();
+  ({ keys, sim, pay } = wx);
   receiver = await startReceiver();
-  settings = { ...settings, notifyUrl: receiver.url };
+  wx.settings.notifyUrl = receiver.url;
 });
 
 afterAll(async () => {
-  await sim?.close();
+  await wx?.close();
   await receiver?.close();
 });
 
