@@ -73,7 +73,7 @@ export interface Discovery {
 }
 
 /** An ops event as stored: a mismatch of a run (or the note that some were not written). */
-export type OpsEvent = Mismatch & { runId: string; at: string; type: 'reconciliation_mismatch' | 'reconciliation_truncated' };
+export type OpsEvent = Mismatch & { runId: string; at: string; type: 'reconciliation_mismatch' | 'reconciliation_truncated' | 'refund_fallback' };
 
 /** Reports and ops events are kept as long as the audit log (3 years). */
 const RETENTION_S = 1_096 * 86_400;
