@@ -7,93 +7,38 @@
  * test: conservation with payments (an unpaid order is not money; a confirmed one is
  * credited exactly once) and one order per payment at WeChat.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createPrivateKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadConfig, type WeChatPaySettings } from '../../functions/src/config';
-import { buildDeps, type Deps } from '../../functions/src/app/deps';
+import type { Deps } from '../../functions/src/app/deps';
 import { applyTransaction, PAYMENT_WINDOW_MS, packetPaymentId, sweepPayment, topupPaymentId } from '../../functions/src/app/payments';
 import { sweep } from '../../functions/src/app/sweeper';
 import { reconcile } from '../../functions/src/app/reconcile';
 import { FEE_ACCOUNTS } from '../../functions/src/app/context';
 import { derivedId } from '../../functions/src/domain/ids';
 import { RiskRules } from '../../functions/src/domain/risk';
-import { httpHandler } from '../../functions/src/http/wrapper';
-import { createWeChatPay, type WeChatPay } from '../../functions/src/wechatpay/client';
+import type { WeChatPay } from '../../functions/src/wechatpay/client';
 import { encryptResource, randomNonce, responseSignMessage, rsaSign, unixSeconds, wechatTime } from '../../functions/src/wechatpay/protocol';
-import type { WriteInfo } from '../../functions/src/store/db';
-import { adapterConfigFor, generateWxPaySimKeys, type WxPaySimKeys } from '../../scripts/wxpay-sim/keys';
-import { startWxPaySim, type WxPaySim } from '../../scripts/wxpay-sim/sim';
-import { allRoutes, balance, Clock, baseDb, idem, login, makeApi, type Api, type TestUser } from '../helpers/app';
+import { adapterConfigFor, type WxPaySimKeys } from '../../scripts/wxpay-sim/keys';
+import type { WxPaySim } from '../../scripts/wxpay-sim/sim';
+import { balance, Clock, idem, login, makeApi, type Api, type TestUser } from '../helpers/app';
 import { ledgerOf, violations } from '../helpers/invariants';
 import { captureLogs } from '../helpers/logs';
+import { startWxPayEnv, waitFor, type WriteHooks, type WxPayEnv } from '../helpers/wxpay';
 
 let keys: WxPaySimKeys;
 let sim: WxPaySim;
 let settings: WeChatPaySettings;
 let pay: WeChatPay;
-let notifyApp: { url: string; statuses: number[]; close(): Promise<void> };
+let notifyApp: WxPayEnv['notifyApp'];
+let env: WxPayEnv;
 
 class Crash extends Error {}
 
-async function waitFor<T>(what: string, get: () => Promise<T | undefined | false>, budgetMs = 20_000): Promise<T> {
-  const until = Date.now() + budgetMs;
-  for (;;) {
-    const v = await get();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+function payDeps(clock: Clock, hooks: WriteHooks = {}, cfgOver: Partial<ReturnType<typeof loadConfig>> = {}): Deps {
+  return env.deps(clock, hooks, cfgOver);
 }
 
-function payDeps(clock: Clock, hooks: { beforeWrite?: (i: WriteInfo) => void; afterWrite?: (i: WriteInfo) => void } = {}, cfgOver: Partial<ReturnType<typeof loadConfig>> = {}): Deps {
-  const cfg = { ...loadConfig(), wechatPay: settings, ...cfgOver };
-  return buildDeps(cfg, baseDb(hooks), { now: clock.now, wechatPay: pay });
-}
-
-/** The API's handlers over HTTP, so the simulator's notifications reach the real notify route with their raw body. */
-async function startNotifyApp() {
-  const statuses: number[] = [];
-  const d = payDeps(new Clock());
-  const handler = httpHandler(allRoutes, () => d);
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      void (async () => {
-        const url = new URL(req.url ?? '/', 'http://x');
-        const event = {
-          version: '2.0',
-          rawPath: url.pathname,
-          headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')])),
-          requestContext: { http: { method: req.method, path: url.pathname }, requestId: randomUUID() },
-          // As API Gateway may hand it over: base64.
-          body: Buffer.concat(chunks).toString('base64'),
-          isBase64Encoded: true,
-        } as unknown as APIGatewayProxyEventV2;
-        const r = await handler(event);
-        statuses.push(r.statusCode ?? 200);
-        res.writeHead(r.statusCode ?? 200, r.headers as Record<string, string>).end(r.body ?? '');
-      })().catch(() => res.writeHead(500).end());
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/pay/wechat/notify`,
-    statuses,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
-
-async function hook(path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${sim.baseUrl}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body ?? {}) });
-  return { status: res.status, json: (await res.json().catch(() => ({}))) as Record<string, unknown> };
-}
+const hook = (path: string, body?: unknown) => env.hook(path, body);
 
 const orders = (id: string) => sim.state().payments.filter((p) => p.outTradeNo === id);
 const prepayOf = (id: string) => orders(id)[0]!.prepayId;
@@ -135,18 +80,12 @@ const txResource = (outTradeNo: string, amount: number, over: Record<string, unk
 });
 
 beforeAll(async () => {
-  keys = generateWxPaySimKeys();
-  sim = await startWxPaySim({ keys, port: 0, retryScale: 0.001 });
-  const base = adapterConfigFor(keys, sim.baseUrl, 5_000);
-  pay = createWeChatPay(base);
-  settings = { ...base, notifyUrl: 'http://127.0.0.1:1/unused', transferSceneId: '1000' };
-  notifyApp = await startNotifyApp();
-  settings = { ...settings, notifyUrl: notifyApp.url };
+  env = await startWxPayEnv();
+  ({ keys, sim, settings, pay, notifyApp } = env);
 });
 
 afterAll(async () => {
-  await sim?.close();
-  await notifyApp?.close();
+  await env?.close();
 });
 
 interface World {
