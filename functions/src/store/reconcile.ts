@@ -57,7 +57,7 @@ export interface ReconcileReport {
   inTransit: Fen;
   inTransitBy: { shares: Fen; transfers: Fen; fees: Fen; campaigns: Fen; withdrawals?: Fen; refunds?: Fen };
   topups: Fen;
-  /** Withdrawals paid out by WeChat Pay (conservation: … = top-ups − paid out). */
+  /** Withdrawals paid out and refunds paid back by WeChat Pay (conservation: … = top-ups − paid out). */
   paidOut?: Fen;
   /** Shares uncredited longer than the grace on packets not yet due (in transit, not mismatches). */
   staleShares: number;
