@@ -215,6 +215,34 @@ describe('refund of a WeChat-paid packet to its payment', () => {
   });
 });
 
+describe('reconciliation asks WeChat Pay about payments too', () => {
+  it('a payment WeChat Pay has taken that we still call pending is reported until the sweeper applies it', async () => {
+    const w = await world(1);
+    const [s] = w.users as [TestUser];
+    const key = idem();
+    const r = await w.api('POST', '/v1/packets', { token: s.token, idem: key, body: { funding: 'wechatpay', total: 800, count: 2, mode: 'equal' } });
+    expect(r.status).toBe(202);
+    const packetId = derivedId('p', s.userId, 'packet', key);
+    const paymentId = packetPaymentId(packetId);
+    w.packets.push(packetId);
+    w.payments.push(paymentId);
+    const run = () => reconcile({ db: w.d.db, now: () => w.clock.now() + 10 * 60_000, wechatPay: w.d.wechatPay }, { scope: { accounts: [s.userId], packets: w.packets }, save: false });
+    // Unpaid: no money, nothing to say.
+    expect(await run()).toMatchObject({ ok: true, mismatches: 0 });
+    await env.hook('/sim/faults', { notify: 'drop', times: 1 });
+    const prepay = env.sim.state().payments.find((p) => p.outTradeNo === paymentId)!.prepayId;
+    expect((await env.hook(`/sim/payments/${prepay}/pay`)).status).toBe(200);
+    const seen = await run();
+    expect(seen.byKind).toEqual({ wechatpay_state: 1 });
+    expect(seen.listed[0]).toMatchObject({ kind: 'wechatpay_state', id: paymentId });
+    await sweep(w.d, w.clock.now() + 2 * 60_000);
+    expect((await w.d.payIns.get(paymentId))?.state).toBe('paid');
+    w.topups += 800 + (r.body.fee as number);
+    expect(await run()).toMatchObject({ ok: true, mismatches: 0 });
+    await expectSound(w);
+  });
+});
+
 describe('crash points of the refund', () => {
   /** Crashes before or after the `nth` write to an item whose pk starts with `prefix` (counted once `after` was written to). */
   function crashing(w: World, point: Point): { d: Deps; fired: () => boolean } {
