@@ -6,6 +6,9 @@ import { Keys, parseSeqKey } from '../../functions/src/store/keys';
 import { verifyLedgerChain } from '../../functions/src/domain/ledger-chain';
 import type { DynamoWalletStore } from '../../functions/src/store/ledger';
 import { FEE_ACCOUNTS } from '../../functions/src/app/context';
+import { refundNoOf } from '../../functions/src/app/refunds';
+import type { PacketRecord } from '../../functions/src/store/packets';
+import type { RefundRecord } from '../../functions/src/store/refunds';
 
 type Row = { seq: number; opId: string; type: string; amount: number; balance: number };
 const toRow = (e: Row): Row => ({ seq: e.seq, opId: e.opId, type: e.type, amount: e.amount, balance: e.balance });
@@ -74,6 +77,8 @@ export async function violations(
     balances += fees.reduce((a, e) => a + e.amount, 0);
   }
   let escrow = 0;
+  let refundsInTransit = 0;
+  let refundsPaidOut = 0;
   for (const id of world.packets) {
     const p = await d.packets.get(id);
     if (!p) continue;
@@ -93,8 +98,18 @@ export async function violations(
     if (p.state === 'settled' && (p.refundedAmount ?? 0) !== p.total - sum) out.push(`${id}: refund ${p.refundedAmount} != ${p.total - sum}`);
     // A campaign's packets share its one debit (`camp:<campaign>`).
     const debitOp = p.campaignId ? `camp:${p.campaignId}` : `pkt:${id}`;
-    const debited = (await ledgerOf(d, p.senderId)).some((e) => e.opId === debitOp);
-    if (debited) escrow += p.total - sum - (p.refundedAmount ?? 0);
+    const senderLedger = await ledgerOf(d, p.senderId);
+    const debited = senderLedger.some((e) => e.opId === debitOp);
+    // A refund to WeChat Pay: its record takes the remainder out of the escrow (even before the
+    // packet says so) and holds it in transit until WeChat's final word.
+    const rf = p.funding === 'wechatpay' ? await d.refunds.get(refundNoOf(id)) : undefined;
+    if (rf) {
+      const r = refundFacts(id, p, rf, sum, senderLedger);
+      out.push(...r.problems);
+      refundsInTransit += r.inTransit;
+      refundsPaidOut += r.paidOut;
+    } else if (p.state === 'settled' && p.refundedTo === 'wechatpay') out.push(`${id}: refunded to WeChat Pay without a refund record`);
+    if (debited) escrow += p.total - sum - (p.refundedAmount ?? rf?.amount ?? 0);
     else if (p.state !== 'funding' && p.state !== 'canceled') out.push(`${id}: ${p.state} without a debit`);
   }
   // Withdrawals: what is held and not yet paid out or returned is in transit; a success is paid out.
@@ -104,10 +119,31 @@ export async function violations(
   out.push(...(await paymentProblems(d, world.payments ?? [])));
   // Money enters only by top-ups: the ledger's own record of them must match the expectation.
   if (world.topups !== undefined && toppedUp !== world.topups) out.push(`top-ups ${toppedUp} != expected ${world.topups}`);
-  if (balances + escrow + w.inTransit !== toppedUp - w.paidOut) {
-    out.push(`conservation: balances ${balances} + escrow ${escrow} + withdrawals in transit ${w.inTransit} != top-ups ${toppedUp} - paid out ${w.paidOut}`);
+  if (balances + escrow + w.inTransit + refundsInTransit !== toppedUp - w.paidOut - refundsPaidOut) {
+    out.push(
+      `conservation: balances ${balances} + escrow ${escrow} + withdrawals in transit ${w.inTransit} + refunds in transit ${refundsInTransit} != top-ups ${toppedUp} - paid out ${w.paidOut} - refunded to WeChat Pay ${refundsPaidOut}`,
+    );
   }
   return out;
+}
+
+/**
+ * The money of a refund to WeChat Pay: exactly the packet's remainder; in transit while open
+ * (and while failed but not yet on the balance), paid out once WeChat says SUCCESS, on the
+ * sender's balance (one `refund:<packet>` credit of the amount) once it failed — never both.
+ */
+function refundFacts(id: string, p: PacketRecord, r: RefundRecord, granted: number, senderLedger: Array<{ opId: string; amount: number }>) {
+  const problems: string[] = [];
+  const credits = senderLedger.filter((e) => e.opId === `refund:${id}`);
+  const back = credits.reduce((a, e) => a + e.amount, 0);
+  if (r.amount !== p.total - granted) problems.push(`${id}: refund of ${r.amount} != remainder ${p.total - granted}`);
+  if (p.state === 'settled' && p.refundedAmount !== r.amount) problems.push(`${id}: packet says refunded ${p.refundedAmount}, refund record ${r.amount}`);
+  if (credits.length > 1) problems.push(`${id}: refund credited ${credits.length} times`);
+  if (credits.length > 0 && r.state !== 'failed') problems.push(`${id}: credited to the balance but the refund is ${r.state}`);
+  if (credits[0] && back !== r.amount) problems.push(`${id}: credited ${back} != refund ${r.amount}`);
+  if (r.returned && !credits[0]) problems.push(`${id}: refund marked returned without a credit`);
+  const paidOut = r.state === 'success' ? r.amount : 0;
+  return { problems, paidOut, inTransit: r.amount - paidOut - back };
 }
 
 /**

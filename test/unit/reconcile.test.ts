@@ -103,7 +103,7 @@ describe('reconciliation checks (pure)', () => {
     expect(m).toEqual([]);
     expect(lookupsNeeded(input(), facts.packets.get('p1'), holders('uB', 'uC'), clock.cutoffIso)).toEqual({ markers: false, credits: false });
     const out = checkPacket(input(), facts.packets.get('p1'), {}, clock);
-    expect(out).toEqual({ mismatches: [], escrow: 0, sharesInTransit: 0, feeInTransit: 0, staleShares: 0 });
+    expect(out).toEqual({ mismatches: [], escrow: 0, sharesInTransit: 0, feeInTransit: 0, staleShares: 0, refundInTransit: 0, refundPaidOut: 0 });
     expect(checkTopups(facts, clock)).toEqual({ mismatches: [], total: 1_000 });
     expect(checkTransfers(facts, clock)).toEqual({ mismatches: [], inTransit: 0 });
     expect(missingPackets(facts, new Set(['p1']))).toEqual([]);
@@ -254,7 +254,7 @@ describe('reconciliation checks (pure)', () => {
     expect(facts.packets.has('p2')).toBe(false);
     // p2 with a slot after the cutoff and no debit seen: nothing to say yet.
     const p2 = { packet: { ...P1, id: 'p2', total: 50, createdAt: iso(late), claimed: 1 }, shares: [20, 30], slots: [{ index: 0, userId: 'uB', amount: 20, at: iso(late) }] };
-    expect(checkPacket(p2, undefined, {}, clock)).toEqual({ mismatches: [], escrow: 0, sharesInTransit: 0, feeInTransit: 0, staleShares: 0 });
+    expect(checkPacket(p2, undefined, {}, clock)).toEqual({ mismatches: [], escrow: 0, sharesInTransit: 0, feeInTransit: 0, staleShares: 0, refundInTransit: 0, refundPaidOut: 0 });
   });
 
   test('transfers: in transit, stuck after the grace, unmatched, doubled', () => {
@@ -351,6 +351,8 @@ describe('reconciliation checks (pure)', () => {
         'unrefunded_expired', 'missing_packet', 'campaign_wrong', 'transfer_unmatched', 'transfer_stuck', 'topup_uncredited', 'topup_wrong', 'conservation',
         // Exercised in the withdrawals block below.
         'withdrawal_wrong', 'withdrawal_stuck',
+        // Refunds to WeChat Pay below; wechatpay_state (WeChat's own word) in test/integration/refunds.test.ts.
+        'refund_to_wechatpay_wrong', 'wechatpay_state',
       ].sort(),
     );
   });
@@ -391,5 +393,35 @@ describe('withdrawals', () => {
       if (record) facts.withdrawals.get(W)!.record = record;
       expect([name, tag(checkWithdrawals(facts, clock).mismatches)]).toEqual([name, [`${kind}:${W}`]]);
     }
+  });
+});
+
+describe('refunds to WeChat Pay', () => {
+  // A packet of 300 paid directly, nothing claimed, expired and settled: all of it goes back.
+  const at = iso(T0 + 30 * 60_000);
+  const settled: Partial<PacketFacts> = { state: 'settled', claimed: 0, refundedAmount: 300, settledAt: at, expiresAtMs: T0 + 20 * 60_000 };
+  const money = (credit?: number) => ({ debit: { count: 1, amount: -300, at: iso(T0) }, credits: emptyBag(), ...(credit ? { refund: { count: 1, amount: credit, at } } : {}) });
+  const rf = (state: string, over: Record<string, unknown> = {}) => ({ id: 'rNo', amount: 300, state, createdAt: at, ...over });
+  const run = (over: Partial<PacketFacts>, credit?: number) => checkPacket(input(over, []), money(credit), {}, clock);
+
+  test('requested or processing: out of the escrow, in transit; success: paid out; failed and credited: on the balance', () => {
+    expect(run({ ...settled, refund: rf('processing') })).toMatchObject({ mismatches: [], escrow: 0, refundInTransit: 300, refundPaidOut: 0 });
+    // The record written, the packet not yet settled (a crash between): the same money, counted once.
+    expect(run({ state: 'settling', claimed: 0, expiresAtMs: clock.nowMs, refund: rf('requested') })).toMatchObject({ mismatches: [], escrow: 0, refundInTransit: 300 });
+    expect(run({ ...settled, refund: rf('success') })).toMatchObject({ mismatches: [], escrow: 0, refundInTransit: 0, refundPaidOut: 300 });
+    expect(run({ ...settled, refund: rf('failed', { finishedAt: at }) }, 300)).toMatchObject({ mismatches: [], escrow: 0, refundInTransit: 0, refundPaidOut: 0 });
+    // Failed, the credit not yet in (within the grace): still in transit, no alarm.
+    expect(run({ ...settled, refund: rf('failed', { finishedAt: iso(clock.nowMs - 60_000) }) })).toMatchObject({ mismatches: [], refundInTransit: 300 });
+    expect(checkConservation({ balances: 0, escrow: 0, inTransit: { shares: 0, transfers: 0, fees: 0, campaigns: 0, refunds: 300 }, topups: 300 })).toEqual([]);
+    expect(checkConservation({ balances: 0, escrow: 0, inTransit: { shares: 0, transfers: 0, fees: 0, campaigns: 0, refunds: 0 }, topups: 300, paidOut: 300 })).toEqual([]);
+    // A record dated after the cutoff is the next run's: the money is still the packet's.
+    expect(run({ state: 'settling', claimed: 0, expiresAtMs: clock.nowMs, refund: rf('requested', { createdAt: iso(clock.nowMs) }) })).toMatchObject({ escrow: 300, refundInTransit: 0 });
+  });
+
+  test('credited while not failed, failed and never credited, a record of another amount: mismatches', () => {
+    const tag = (ms: Mismatch[]) => ms.map((m) => `${m.kind}:${m.id}`);
+    expect(tag(run({ ...settled, refund: rf('success') }, 300).mismatches)).toEqual(['refund_to_wechatpay_wrong:rNo']);
+    expect(tag(run({ ...settled, refund: rf('failed', { finishedAt: iso(T0) }) }).mismatches)).toEqual(['refund_to_wechatpay_wrong:rNo']);
+    expect(tag(run({ ...settled, refund: rf('processing', { amount: 200 }) }).mismatches)).toEqual(['refund_wrong:p1']);
   });
 });

@@ -13,6 +13,7 @@ import { DynamoCampaignStore, type CampaignStore } from '../store/campaigns';
 import { createWeChatPay, type WeChatPay } from '../wechatpay/client';
 import { DynamoWithdrawalStore, type WithdrawalStore } from '../store/withdrawals';
 import { DynamoPaymentStore, type PaymentStore } from '../store/payments';
+import { DynamoRefundStore, type RefundStore } from '../store/refunds';
 import { HttpCode2Session, sandboxProvider, type Code2Session, type PaymentProvider } from './ports';
 
 /** Everything a use case needs, built once per process and replaceable in tests. */
@@ -35,6 +36,8 @@ export interface Deps {
   withdrawals: WithdrawalStore;
   /** WeChat Pay payments in (top-ups, packets paid directly). */
   payIns: PaymentStore;
+  /** Refunds of packets paid directly, back to their WeChat Pay payment. */
+  refunds: RefundStore;
   random: RandomSource;
   /** Milliseconds since the epoch; injectable so tests can move time. */
   now: () => number;
@@ -59,6 +62,7 @@ export function buildDeps(cfg: Config, db?: Db, overrides: Partial<Deps> = {}): 
     wechatPay: cfg.wechatPay ? createWeChatPay(cfg.wechatPay) : undefined,
     withdrawals: new DynamoWithdrawalStore(store),
     payIns: new DynamoPaymentStore(store),
+    refunds: new DynamoRefundStore(store),
     random: cryptoRandom,
     now: () => Date.now(),
     ...overrides,

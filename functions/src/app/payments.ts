@@ -50,6 +50,7 @@ import { feeAccountOf, iso, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 import { dueShard } from './settlement';
 import { onTransferBillNotification, openidOf } from './withdrawals';
+import { onRefundNotification } from './refunds';
 
 /** How long the payer has to pay; then the order is closed (and a packet canceled). */
 export const PAYMENT_WINDOW_MS = 15 * 60_000;
@@ -391,8 +392,11 @@ export async function onWeChatPayNotification(d: Deps, headers: Record<string, s
   } else if (e.resourceType === 'transfer_bill') {
     const r = await onTransferBillNotification(d, e.bill);
     log('info', 'transfer bill notification', { result: r, state: e.bill.state });
+  } else if (e.resourceType === 'refund') {
+    const r = await onRefundNotification(d, e.refund);
+    log('info', 'refund notification', { result: r, status: e.refund.status });
   } else {
-    // No refund is ever requested by this service yet: nothing to apply, keep WeChat from retrying.
+    // Nothing of ours to apply: answered so that WeChat stops retrying.
     log('warn', 'wechatpay notification of an unhandled kind', { resourceType: e.resourceType, eventType: e.eventType });
   }
   return { status: 204, body: undefined };

@@ -41,6 +41,9 @@ import {
 import { randomId } from '../domain/ids';
 import { takenAcross } from '../domain/share-counters';
 import { DynamoReconcileStore, eachLimited, type Discovery, type ReconcileReport } from '../store/reconcile';
+import type { WeChatPay } from '../wechatpay/client';
+import { outBillNoOf } from '../domain/withdrawals';
+import { refundNoOf } from './refunds';
 
 export interface ReconcileOptions {
   /**
@@ -48,7 +51,7 @@ export interface ReconcileOptions {
    * packets' fees). For tests in a shared table: conservation then holds only if the world is
    * closed (no money to or from accounts outside it). Without a scope the whole table is read.
    */
-  scope?: { accounts: readonly string[]; packets: readonly string[]; campaigns?: readonly string[]; withdrawals?: readonly string[] };
+  scope?: { accounts: readonly string[]; packets: readonly string[]; campaigns?: readonly string[]; withdrawals?: readonly string[]; payments?: readonly string[] };
   /** T = start − margin; longer than any request's Lambda timeout (claims: 6 s). Default 60 s. */
   marginMs?: number;
   /** Half-done work older than this is a mismatch. Default 10 minutes. */
@@ -71,7 +74,7 @@ const LISTED = 100;
 const EVENT_CAP = 1_000;
 
 /** Runs one reconciliation and returns its report (saved unless `save: false`). */
-export async function reconcile(d: Pick<Deps, 'db' | 'now'>, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
+export async function reconcile(d: Pick<Deps, 'db' | 'now'> & { wechatPay?: WeChatPay | undefined }, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
   const t0 = Date.now();
   const nowMs = d.now();
   const clock: ReconcileClock = {
@@ -98,7 +101,7 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'>, opts: ReconcileOpti
   // 1. What to read.
   let found: Discovery;
   if (opts.scope) {
-    found = { accounts: new Set(opts.scope.accounts), packets: new Set(opts.scope.packets), markers: new Map(), topups: new Map() };
+    found = { accounts: new Set(opts.scope.accounts), packets: new Set(opts.scope.packets), markers: new Map(), topups: new Map(), pendingPayments: new Set(opts.scope.payments ?? []) };
   } else found = await store.discover(clock.cutoffIso, opts.segments ?? 4);
   // Every fee ledger (the shards and the old single account): fees sum over all of them.
   for (const a of FEE_ACCOUNTS) found.accounts.add(a);
@@ -131,6 +134,11 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'>, opts: ReconcileOpti
   let escrow = 0;
   let sharesInTransit = 0;
   let feesInTransit = 0;
+  let refundsInTransit = 0;
+  let refundsPaidOut = 0;
+  /** Records not final here, to be asked of WeChat Pay (step 4). */
+  const openRefunds: string[] = [];
+  const pendingPayments = found.pendingPayments ?? new Set<string>();
   let slotCount = 0;
   let lookedUp = 0;
   let staleShares = 0;
@@ -143,6 +151,10 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'>, opts: ReconcileOpti
     const slots = await store.slots(packetId, head.count as number);
     const counters = typeof head.counters === 'number' ? await store.counters(packetId, head.counters) : undefined;
     const item = (await store.packet(packetId)) ?? head;
+    // A packet paid directly: its refund to the payment, and its payment if still unpaid.
+    const refund = item.funding === 'wechatpay' ? await store.refund(refundNoOf(packetId)) : undefined;
+    if (refund && (refund.state === 'requested' || refund.state === 'processing')) openRefunds.push(refund.id);
+    if (item.funding === 'wechatpay' && item.state === 'funding' && typeof item.paymentId === 'string') pendingPayments.add(item.paymentId);
     const input = {
       packet: {
         id: packetId,
@@ -157,6 +169,7 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'>, opts: ReconcileOpti
         expiresAtMs: item.expiresAtMs as number,
         refundedAmount: item.refundedAmount as number | undefined,
         settledAt: item.settledAt as string | undefined,
+        refund,
       },
       shares: await store.shares(packetId),
       slots,
@@ -184,6 +197,8 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'>, opts: ReconcileOpti
     sharesInTransit += outcome.sharesInTransit;
     feesInTransit += outcome.feeInTransit;
     staleShares += outcome.staleShares;
+    refundsInTransit += outcome.refundInTransit;
+    refundsPaidOut += outcome.refundPaidOut;
     slotCount += slots.length;
   });
 
@@ -209,8 +224,14 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'>, opts: ReconcileOpti
   // In a scoped run, entries of packets outside the scope are someone else's (test worlds are
   // closed, so there are none in the totals).
   if (!opts.scope) report(missingPackets(facts, new Set()));
-  const inTransitBy = { shares: sharesInTransit, transfers: transfers.inTransit, fees: feesInTransit, campaigns: campaignsInTransit, withdrawals: withdrawals.inTransit };
-  report(checkConservation({ balances: facts.balances, escrow, inTransit: inTransitBy, topups: topups.total, paidOut: withdrawals.paidOut }));
+  const inTransitBy = { shares: sharesInTransit, transfers: transfers.inTransit, fees: feesInTransit, campaigns: campaignsInTransit, withdrawals: withdrawals.inTransit, refunds: refundsInTransit };
+  const paidOut = withdrawals.paidOut + refundsPaidOut;
+  report(checkConservation({ balances: facts.balances, escrow, inTransit: inTransitBy, topups: topups.total, paidOut }));
+  // Records not final here, against WeChat Pay's own word.
+  if (d.wechatPay) {
+    const openWithdrawals = [...facts.withdrawals].filter(([, m]) => m.record && !['success', 'failed', 'canceled'].includes(m.record.state)).map(([id]) => id);
+    report(await askWeChatPay(d.wechatPay, store, { payments: [...pendingPayments], refunds: openRefunds, withdrawals: openWithdrawals }, concurrency));
+  }
 
   // 5. The report.
   const durationMs = Date.now() - t0;
@@ -240,12 +261,63 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'>, opts: ReconcileOpti
     itemsPerSecond: Math.round((store.itemsRead * 1000) / Math.max(1, durationMs)),
     balances: facts.balances,
     escrow,
-    inTransit: inTransitBy.shares + inTransitBy.transfers + inTransitBy.fees + inTransitBy.campaigns + inTransitBy.withdrawals,
+    inTransit: inTransitBy.shares + inTransitBy.transfers + inTransitBy.fees + inTransitBy.campaigns + inTransitBy.withdrawals + inTransitBy.refunds,
     inTransitBy,
     topups: topups.total,
-    paidOut: withdrawals.paidOut,
+    paidOut,
     staleShares,
   };
   if (opts.save !== false) await store.save(result, kept, total - kept.length);
   return result;
+}
+
+/** WeChat Pay's final states, by kind of record. */
+const FINAL_AT_WECHAT = {
+  payment: ['SUCCESS', 'REFUND', 'CLOSED', 'REVOKED'],
+  refund: ['SUCCESS', 'ABNORMAL', 'CLOSED'],
+  withdrawal: ['SUCCESS', 'FAIL', 'CANCELLED'],
+} as const;
+
+/**
+ * Asks WeChat Pay about every record not final here (payments pending, refunds requested or
+ * processing, withdrawals open), `concurrency` at a time. WeChat final while ours is still open
+ * after the answer came (read again then, so a notification or sweep that just applied it is no
+ * alarm) is a `wechatpay_state` mismatch: a lost notification the sweeper has not caught up with,
+ * or a record that disagrees. Read-only: the sweeper applies what WeChat says.
+ */
+async function askWeChatPay(
+  pay: WeChatPay,
+  store: DynamoReconcileStore,
+  open: { payments: readonly string[]; refunds: readonly string[]; withdrawals: readonly string[] },
+  concurrency: number,
+): Promise<Mismatch[]> {
+  const out: Mismatch[] = [];
+  const isFinal = (kind: keyof typeof FINAL_AT_WECHAT, state: string) => (FINAL_AT_WECHAT[kind] as readonly string[]).includes(state);
+  const checks: Array<() => Promise<void>> = [
+    ...open.payments.map((id) => async () => {
+      const q = await pay.queryOrder(id);
+      if (q.kind !== 'ok' || !isFinal('payment', q.transaction.state)) return;
+      const ours = await store.paymentState(id);
+      if (ours === 'pending') out.push({ kind: 'wechatpay_state', id, detail: `payment pending here, ${q.transaction.state} at WeChat Pay` });
+    }),
+    ...open.refunds.map((id) => async () => {
+      const q = await pay.queryRefund(id);
+      const ours = async () => (await store.refund(id))?.state;
+      if (q.kind === 'not_found') {
+        if ((await ours()) === 'processing') out.push({ kind: 'wechatpay_state', id, detail: 'refund processing here, unknown at WeChat Pay' });
+        return;
+      }
+      if (q.kind !== 'ok' || !isFinal('refund', q.refund.status)) return;
+      const now = await ours();
+      if (now === 'requested' || now === 'processing') out.push({ kind: 'wechatpay_state', id, detail: `refund ${now} here, ${q.refund.status} at WeChat Pay` });
+    }),
+    ...open.withdrawals.map((id) => async () => {
+      const q = await pay.queryTransfer(outBillNoOf(id));
+      if (q.kind !== 'ok' || !isFinal('withdrawal', q.bill.state)) return;
+      const now = (await store.withdrawal(id))?.state;
+      if (now && !['success', 'failed', 'canceled'].includes(now)) out.push({ kind: 'wechatpay_state', id, detail: `withdrawal ${now} here, ${q.bill.state} at WeChat Pay` });
+    }),
+  ];
+  await eachLimited(checks, concurrency, (check) => check());
+  return out;
 }

@@ -6,8 +6,11 @@ import { Keys } from '../store/keys';
 import type { PacketRecord, SettleCursor, SlotRecord } from '../store/packets';
 import { mapLimited } from '../concurrency';
 import type { TopupRecord, TransferRecord } from '../store/transfers';
+import type { RefundRecord } from '../store/refunds';
+import { log } from '../log';
 import { feeAccountOf, iso } from './context';
 import type { Deps } from './deps';
+import { openRefund, refundsToWeChatPay, sendRefund } from './refunds';
 
 /**
  * The crash-safe steps that move money between two items. Each step is idempotent (ledger
@@ -132,7 +135,9 @@ const COUNTERS_PER_STEP = 4;
  *       through `append`, which finds the credit after the hint or applies it, once;
  *   [E] cursor += the step's counters, settleGranted += their granted shares (conditional on
  *       the cursor read, so concurrent sweepers add each counter once; the last step skips it);
- * → [F] refund total − settleGranted to the sender (opId `refund:<packet>`, at most once)
+ * → [F] refund total − settleGranted to the sender (opId `refund:<packet>`, at most once), or
+ *   for a packet paid directly through WeChat Pay, to its payment (app/refunds.ts: the refund
+ *   record is F, the create at WeChat follows G)
  * → [G] state → settled, leave the due index.
  * A crash (or a spent budget) anywhere leaves the packet `settling` and still due: the next run
  * resumes at the stored cursor. A crash between D and E repeats that step: its voids are found,
@@ -167,7 +172,14 @@ export async function settlePacket(d: Deps, packetId: string, nowMs: number, bud
   }
   const refund = p.total - cursor.granted;
   if (refund < 0) throw new Error(`settle: packet ${packetId} granted more than its total`);
-  if (refund > 0) {
+  // F for a packet paid directly: the remainder goes back to its payment (app/refunds.ts has
+  // the timeline): [R1] the refund record — the money leaves the escrow, in transit to WeChat
+  // Pay — then G, then [R3] the create. A crash before G repeats this step, which finds R1.
+  const toWeChat = refund > 0 && refundsToWeChatPay(p);
+  let refundRecord: RefundRecord | undefined;
+  if (toWeChat) {
+    refundRecord = await openRefund(d, p, refund, at, p.refundHint ?? refundHint);
+  } else if (refund > 0) {
     await d.wallets.append(p.senderId, p.refundHint ?? refundHint, {
       opId: `refund:${packetId}`,
       type: 'refund_credit',
@@ -177,7 +189,15 @@ export async function settlePacket(d: Deps, packetId: string, nowMs: number, bud
       at,
     });
   }
-  const finished = await d.packets.finishSettle(packetId, refund, at);
+  const finished = await d.packets.finishSettle(packetId, refund, refundRecord?.createdAt ?? at, refund > 0 ? (toWeChat ? 'wechatpay' : 'balance') : undefined);
+  if (refundRecord && finished) {
+    // The create right away; whatever it cannot finish, the refund's due entry brings back.
+    try {
+      await sendRefund(d, refundRecord);
+    } catch (err) {
+      log('error', 'refund create failed; the sweeper retries', { refundNo: refundRecord.id, error: err instanceof Error ? err.message : 'unknown' });
+    }
+  }
   return { refunded: refund, settled: finished !== undefined };
 }
 

@@ -8,6 +8,7 @@ import { completeTopup, completeTransfer, fundPacket, settlePacket, type Budget,
 import { completeCampaign } from './campaigns';
 import { sweepWithdrawal } from './withdrawals';
 import { sweepPayment } from './payments';
+import { sweepRefund } from './refunds';
 
 export interface SweepReport {
   now: string;
@@ -26,6 +27,8 @@ export interface SweepReport {
   withdrawalsFinished?: number;
   /** WeChat Pay payments in that reached their end here (credited, or closed unpaid). */
   paymentsFinished?: number;
+  /** Refunds to WeChat Pay that reached their end here (paid back, or returned to the balance). */
+  refundsFinished?: number;
   errors: number;
   /** This run's budget (ms by its clock), if it had one. */
   budgetMs?: number;
@@ -61,7 +64,7 @@ const SLICE_FRACTION = 0.125;
 /**
  * The refund sweeper and settlement step: everything in the due index (gsi1, sharded) whose
  * time has come — expired packets to refund, funding packets, transfers and top-ups a crash
- * left pending. Found by a Query per shard (never a scan, never TTL). Every action is
+ * left pending, payments, withdrawals and refunds to WeChat Pay not final yet. Found by a Query per shard (never a scan, never TTL). Every action is
  * idempotent, so overlapping sweepers are safe: the work they share is done once.
  *
  * With a budget, the run is fair and bounded: items are taken in due order by
@@ -181,6 +184,11 @@ async function handle(d: Deps, item: Item, nowMs: number, report: SweepReport, b
   if (ref.kind === 'payment') {
     const r = await sweepPayment(d, ref.id, nowMs);
     if (r === 'paid' || r === 'closed') report.paymentsFinished = (report.paymentsFinished ?? 0) + 1;
+    return;
+  }
+  if (ref.kind === 'refund') {
+    const r = await sweepRefund(d, ref.id);
+    if (r === 'success' || r === 'returned') report.refundsFinished = (report.refundsFinished ?? 0) + 1;
     return;
   }
   if (ref.kind === 'transfer') {

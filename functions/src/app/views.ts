@@ -53,6 +53,7 @@ export function packetSummary(p: PacketRecord, nowMs: number): PacketSummary {
     status: packetStatus(p, nowMs),
     claimedCount: Math.min(p.claimed, p.count),
     refundedAmount: p.refundedAmount ?? 0,
+    ...(p.state === 'settled' && (p.refundedAmount ?? 0) > 0 ? { refundedTo: p.refundedTo ?? 'balance' } : {}),
     createdAt: p.createdAt,
     expiresAt: p.expiresAt,
     funding: p.funding ?? 'balance',

@@ -97,6 +97,10 @@ export const MismatchKinds = {
   /** Withdrawal (id: withdrawal): a hold or return wrong or twice, entries without a record, a hold not returned. */
   withdrawal_wrong: 'withdrawal_wrong',
   withdrawal_stuck: 'withdrawal_stuck',
+  /** Refund to WeChat Pay (id: out_refund_no): wrong amount, credited while not failed, failed and not returned. */
+  refund_to_wechatpay_wrong: 'refund_to_wechatpay_wrong',
+  /** A record whose state WeChat Pay reports otherwise (id: the record; a payment, refund or withdrawal). */
+  wechatpay_state: 'wechatpay_state',
   /** The platform (id: `platform`). */
   conservation: 'conservation',
 } as const;
@@ -379,6 +383,17 @@ export interface PacketFacts {
   expiresAtMs: number;
   refundedAmount?: Fen | undefined;
   settledAt?: string | undefined;
+  /** A packet paid directly: its refund to the WeChat Pay payment, if settlement made one. */
+  refund?: RefundFact | undefined;
+}
+
+/** A refund to WeChat Pay as stored (RFD#<out_refund_no>). */
+export interface RefundFact {
+  id: string;
+  amount: Fen;
+  state: string;
+  createdAt: string;
+  finishedAt?: string | undefined;
 }
 
 export interface SlotFact {
@@ -435,6 +450,10 @@ export interface PacketOutcome {
   feeInTransit: Fen;
   /** Shares uncredited longer than the grace on a packet not yet due for settlement (not a mismatch). */
   staleShares: number;
+  /** Its refund to WeChat Pay: requested and not final (or failed and not yet on the balance) as of T. */
+  refundInTransit: Fen;
+  /** Its refund WeChat Pay paid back (the money left the platform). */
+  refundPaidOut: Fen;
 }
 
 /**
@@ -528,12 +547,26 @@ export function checkPacket(input: PacketInput, money: PacketMoney | undefined, 
   // this run's read of the slots and of the packet.
   const refund = money?.refund;
   if (refund && refund.count !== 1) bad('refund_wrong', `refunded ${refund.count} times`);
+  // A refund to WeChat Pay (dated like the settlement) takes the remainder out of the escrow
+  // itself; a credit then exists only if WeChat could not pay it and it fell back to the balance.
+  const wx = p.refund && p.refund.createdAt <= T ? p.refund : undefined;
+  const refundedOut = wx ? wx.amount : (refund?.amount ?? 0);
+  let refundInTransit = 0;
+  let refundPaidOut = 0;
+  if (wx) {
+    const wrong = (detail: string) => out.push({ kind: 'refund_to_wechatpay_wrong', id: wx.id, detail });
+    if (refund && wx.state !== 'failed') wrong(`credited ${refund.amount} to the balance but ${wx.state}`);
+    if (refund && refund.amount !== wx.amount) wrong(`credited ${refund.amount} of a refund of ${wx.amount}`);
+    refundPaidOut = wx.state === 'success' ? wx.amount : 0;
+    refundInTransit = wx.amount - refundPaidOut - (refund?.amount ?? 0);
+    if (wx.state === 'failed' && !refund && wx.finishedAt && clock.nowMs - Date.parse(wx.finishedAt) > clock.graceMs) wrong(`failed at ${wx.finishedAt}, ${wx.amount} never returned to the balance`);
+  }
   if (settledByT) {
     const want = p.total - grantedAll;
     if ((p.refundedAmount ?? 0) !== want) bad('refund_wrong', `packet says refunded ${p.refundedAmount ?? 0}, want total ${p.total} − granted ${grantedAll} = ${want}`);
-    if ((refund?.amount ?? 0) !== (p.refundedAmount ?? 0)) bad('refund_wrong', `refund credit ${refund?.amount ?? 0}, packet says ${p.refundedAmount ?? 0}`);
-  } else if (refund && p.state !== 'settling' && p.state !== 'settled') bad('refund_wrong', `refund of ${refund.amount} credited while ${p.state}`);
-  const refunded = settledByT ? (p.refundedAmount ?? 0) : (refund?.amount ?? 0);
+    if (refundedOut !== (p.refundedAmount ?? 0)) bad('refund_wrong', `refund ${wx ? 'to WeChat Pay' : 'credit'} ${refundedOut}, packet says ${p.refundedAmount ?? 0}`);
+  } else if (refund && !wx && p.state !== 'settling' && p.state !== 'settled') bad('refund_wrong', `refund of ${refund.amount} credited while ${p.state}`);
+  const refunded = settledByT ? (p.refundedAmount ?? 0) : refundedOut;
   // §8.3: claimed + refunded + remaining = total, remaining ≥ 0 (and 0 once settled, above).
   if (grantedAll + refunded > p.total) bad('shares_exceed_total', `granted ${grantedAll} + refunded ${refunded} > total ${p.total}`);
 
@@ -543,8 +576,8 @@ export function checkPacket(input: PacketInput, money: PacketMoney | undefined, 
 
   // In transit is what was recorded and not yet credited — never negative: credits beyond the
   // shares are money no share accounts for, and must show in conservation, not cancel there.
-  const escrow = debit ? p.total - grantedOld - (refund?.amount ?? 0) : 0;
-  return { mismatches: out, escrow, sharesInTransit: Math.max(0, grantedOld - credits.sum), feeInTransit, staleShares };
+  const escrow = debit ? p.total - grantedOld - refundedOut : 0;
+  return { mismatches: out, escrow, sharesInTransit: Math.max(0, grantedOld - credits.sum), feeInTransit, staleShares, refundInTransit, refundPaidOut };
 }
 
 /**
@@ -739,15 +772,15 @@ export interface Conservation {
   /** Σ over funded packets of total − granted − refunded. */
   escrow: Fen;
   /** Shares recorded not credited, transfers debited not credited, fees debited not credited. */
-  inTransit: { shares: Fen; transfers: Fen; fees: Fen; campaigns: Fen; withdrawals?: Fen };
+  inTransit: { shares: Fen; transfers: Fen; fees: Fen; campaigns: Fen; withdrawals?: Fen; refunds?: Fen };
   topups: Fen;
-  /** Withdrawals WeChat Pay paid out (they left the platform). */
+  /** Withdrawals WeChat Pay paid out and refunds it paid back (they left the platform). */
   paidOut?: Fen;
 }
 
 /** SPEC §8.4: Σ balances + escrow + in transit = Σ top-ups, to the fen. */
 export function checkConservation(c: Conservation): Mismatch[] {
-  const transit = c.inTransit.shares + c.inTransit.transfers + c.inTransit.fees + c.inTransit.campaigns + (c.inTransit.withdrawals ?? 0);
+  const transit = c.inTransit.shares + c.inTransit.transfers + c.inTransit.fees + c.inTransit.campaigns + (c.inTransit.withdrawals ?? 0) + (c.inTransit.refunds ?? 0);
   const held = c.balances + c.escrow + transit;
   // Money in, less what left through withdrawals.
   const kept = c.topups - (c.paidOut ?? 0);

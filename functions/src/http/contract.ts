@@ -88,6 +88,8 @@ export interface PacketSummary {
   status: PacketStatus;
   claimedCount: number;
   refundedAmount: Fen;
+  /** Where the refund went, once the packet is settled with money left: back to the balance, or to the WeChat Pay payment. */
+  refundedTo?: 'balance' | 'wechatpay';
   createdAt: string;
   expiresAt: string;
   /** How the sender paid: from the balance, or directly through WeChat Pay (the API always sends it). */

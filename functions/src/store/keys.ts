@@ -31,6 +31,7 @@ import { counterOf } from '../domain/share-counters';
  * | top-up          | TOPUP#<topup>          | TOPUP           | DUE#<shard> / <dueAt>#<id> |                           |
  * | withdrawal      | WD#<withdrawal>        | WD              | DUE#<shard> (while open)   | WDS#<user> / <createdAt>#<id>|
  * | payment (pay in)| PAY#<payment>          | PAY             | DUE#<shard> (until settled)|                           |
+ * | refund (WeChat) | RFD#<out_refund_no>    | RFD             | DUE#<shard> (until settled)|                           |
  * | idempotency     | IDEM#<principal>       | <scope>#<key>   |                            |                           |
  * | risk: account   | RISKACCT#<user>        | BLACKLIST       |                            | BLACKLIST / account#<user>|
  * |   blacklist + freezes                    | FREEZE#<reason> |                            |  (blacklist only, active) |
@@ -96,6 +97,8 @@ export const Keys = {
   withdrawalsPk: (userId: string) => `WDS#${userId}`,
   /** A WeChat Pay payment in (its id is the order's out_trade_no); due until settled. */
   payment: (paymentId: string) => ({ pk: `PAY#${paymentId}`, sk: 'PAY' }),
+  /** A packet's refund through WeChat Pay (its id is the out_refund_no); due until settled. */
+  refund: (outRefundNo: string) => ({ pk: `RFD#${outRefundNo}`, sk: 'RFD' }),
 
   /** gsi1: work that falls due at a time (refund of expired packets, stale funding, pending transfers). */
   due: (shard: number, dueAtIso: string, id: string) => ({ gsi1pk: dueShardPk(shard), gsi1sk: `${dueAtIso}#${id}` }),
@@ -140,7 +143,7 @@ export const Attr = { pk: 'pk', sk: 'sk', gsi1pk: 'gsi1pk', gsi1sk: 'gsi1sk', gs
 export const Indexes = { due: 'gsi1', byUser: 'gsi2' } as const;
 
 /** What a due-index entry (or any item's pk) points at. */
-export type ItemRef = { kind: 'packet' | 'transfer' | 'topup' | 'campaign' | 'withdrawal' | 'payment'; id: string };
+export type ItemRef = { kind: 'packet' | 'transfer' | 'topup' | 'campaign' | 'withdrawal' | 'payment' | 'refund'; id: string };
 export function refOfPk(pk: string): ItemRef | undefined {
   const [prefix, id] = pk.split('#', 2);
   if (!id) return undefined;
@@ -150,6 +153,7 @@ export function refOfPk(pk: string): ItemRef | undefined {
   if (prefix === 'CAMP') return { kind: 'campaign', id };
   if (prefix === 'WD') return { kind: 'withdrawal', id };
   if (prefix === 'PAY') return { kind: 'payment', id };
+  if (prefix === 'RFD') return { kind: 'refund', id };
   return undefined;
 }
 

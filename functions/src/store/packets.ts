@@ -62,6 +62,8 @@ export interface PacketRecord {
   settleCursor?: number;
   settleGranted?: Fen;
   refundedAmount?: Fen;
+  /** Where the refund went: absent on older packets (the balance). */
+  refundedTo?: 'balance' | 'wechatpay';
   settledAt?: string;
   /** 专属红包: the only account that may claim. */
   recipientId?: string;
@@ -216,13 +218,15 @@ export interface PacketStore {
    * packet item as written, or undefined when another writer moved it first.
    */
   advanceSettle(id: string, from: SettleCursor, to: SettleCursor): Promise<PacketRecord | undefined>;
-  finishSettle(id: string, refunded: Fen, at: string): Promise<PacketRecord | undefined>;
+  finishSettle(id: string, refunded: Fen, at: string, refundedTo?: 'balance' | 'wechatpay'): Promise<PacketRecord | undefined>;
+  /** A settled packet's refund went elsewhere than settlement chose (WeChat could not refund it). */
+  setRefundedTo(id: string, to: 'balance' | 'wechatpay'): Promise<void>;
   listSent(userId: string, limit: number, startKey?: Record<string, unknown>): Promise<{ ids: string[]; lastKey?: Record<string, unknown> }>;
 }
 
 const PACKET_FIELDS = [
   'id', 'senderId', 'senderName', 'total', 'count', 'mode', 'greeting', 'scene', 'fee', 'state', 'claimed',
-  'createdAt', 'expiresAt', 'expiresAtMs', 'codeValidity', 'senderHint', 'feeHint', 'feeAccount', 'refundHint', 'settleCursor', 'settleGranted', 'refundedAmount', 'settledAt',
+  'createdAt', 'expiresAt', 'expiresAtMs', 'codeValidity', 'senderHint', 'feeHint', 'feeAccount', 'refundHint', 'settleCursor', 'settleGranted', 'refundedAmount', 'refundedTo', 'settledAt',
   'recipientId', 'recipientName', 'campaignId', 'counters', 'funding', 'paymentId',
 ] as const;
 
@@ -685,14 +689,18 @@ export class DynamoPacketStore implements PacketStore {
     );
   }
 
-  async finishSettle(id: string, refunded: Fen, at: string) {
+  async finishSettle(id: string, refunded: Fen, at: string, refundedTo?: 'balance' | 'wechatpay') {
     return toPacket(
-      await this.db.update(Keys.packet(id), 'SET #s = :settled, refundedAmount = :r, settledAt = :at REMOVE gsi1pk, gsi1sk', {
+      await this.db.update(Keys.packet(id), `SET #s = :settled, refundedAmount = :r, settledAt = :at${refundedTo ? ', refundedTo = :to' : ''} REMOVE gsi1pk, gsi1sk`, {
         condition: '#s = :settling',
         names: { '#s': 'state' },
-        values: { ':settled': 'settled', ':settling': 'settling', ':r': refunded, ':at': at },
+        values: { ':settled': 'settled', ':settling': 'settling', ':r': refunded, ':at': at, ...(refundedTo ? { ':to': refundedTo } : {}) },
       }),
     );
+  }
+
+  async setRefundedTo(id: string, to: 'balance' | 'wechatpay') {
+    await this.db.update(Keys.packet(id), 'SET refundedTo = :to', { condition: '#s = :settled', names: { '#s': 'state' }, values: { ':to': to, ':settled': 'settled' } });
   }
 
   async listSent(userId: string, limit: number, startKey?: Record<string, unknown>) {

@@ -13,7 +13,7 @@
  */
 import { dayKeyUtc8, type Fen } from '../domain/money';
 import { counterCount, type CounterState } from '../domain/share-counters';
-import { addToBag, emptyBag, holderFp, type Bag, type CampaignFacts, type LedgerLine, type Mismatch, type MismatchKind, type SlotFact, type TopupFact, type WithdrawalFact } from '../domain/reconcile';
+import { addToBag, emptyBag, holderFp, type Bag, type CampaignFacts, type LedgerLine, type Mismatch, type MismatchKind, type RefundFact, type SlotFact, type TopupFact, type WithdrawalFact } from '../domain/reconcile';
 import type { Db, Item } from './db';
 import { Indexes, Keys, OpsKeys, seqKey } from './keys';
 import { toEntry } from './ledger';
@@ -55,9 +55,9 @@ export interface ReconcileReport {
   escrow: Fen;
   /** Money in transit, in total (the operator view shows it) and by kind. */
   inTransit: Fen;
-  inTransitBy: { shares: Fen; transfers: Fen; fees: Fen; campaigns: Fen; withdrawals?: Fen };
+  inTransitBy: { shares: Fen; transfers: Fen; fees: Fen; campaigns: Fen; withdrawals?: Fen; refunds?: Fen };
   topups: Fen;
-  /** Withdrawals paid out by WeChat Pay (conservation: … = top-ups − paid out). */
+  /** Withdrawals paid out and refunds paid back by WeChat Pay (conservation: … = top-ups − paid out). */
   paidOut?: Fen;
   /** Shares uncredited longer than the grace on packets not yet due (in transit, not mismatches). */
   staleShares: number;
@@ -70,10 +70,12 @@ export interface Discovery {
   /** Claim markers dated ≤ T per packet, as a multiset of holders. */
   markers: Map<string, Bag>;
   topups: Map<string, TopupFact>;
+  /** WeChat Pay payments still pending (whole-table runs; asked of WeChat Pay when configured). */
+  pendingPayments?: Set<string>;
 }
 
 /** An ops event as stored: a mismatch of a run (or the note that some were not written). */
-export type OpsEvent = Mismatch & { runId: string; at: string; type: 'reconciliation_mismatch' | 'reconciliation_truncated' };
+export type OpsEvent = Mismatch & { runId: string; at: string; type: 'reconciliation_mismatch' | 'reconciliation_truncated' | 'refund_fallback' };
 
 /** Reports and ops events are kept as long as the audit log (3 years). */
 const RETENTION_S = 1_096 * 86_400;
@@ -174,6 +176,18 @@ export class DynamoReconcileStore {
   }
 
   /** A withdrawal record (app/withdrawals.ts), by GetItem. */
+  /** A refund to WeChat Pay (RFD#<out_refund_no>). */
+  async refund(outRefundNo: string): Promise<RefundFact | undefined> {
+    const it = this.read(await this.db.get(Keys.refund(outRefundNo)));
+    if (!it) return undefined;
+    return { id: it.id as string, amount: it.amount as number, state: it.state as string, createdAt: it.createdAt as string, finishedAt: it.finishedAt as string | undefined };
+  }
+
+  /** A payment's state as stored, or undefined. */
+  async paymentState(paymentId: string): Promise<string | undefined> {
+    return this.read(await this.db.get(Keys.payment(paymentId)))?.state as string | undefined;
+  }
+
   async withdrawal(withdrawalId: string): Promise<WithdrawalFact | undefined> {
     const it = this.read(await this.db.get(Keys.withdrawal(withdrawalId)));
     if (!it) return undefined;
@@ -298,6 +312,7 @@ function collect(found: Discovery, it: Item, cutoffIso: string): void {
   if (pk.startsWith('LEDGER#')) found.accounts.add(pk.slice('LEDGER#'.length));
   else if (sk === 'PROFILE' && pk.startsWith('ACCT#')) found.accounts.add(pk.slice('ACCT#'.length));
   else if (sk === 'PACKET' && pk.startsWith('PKT#')) found.packets.add(pk.slice('PKT#'.length));
+  else if (sk === 'PAY' && pk.startsWith('PAY#') && it.state === 'pending') (found.pendingPayments ??= new Set()).add(pk.slice('PAY#'.length));
   else if (sk === 'TOPUP' && pk.startsWith('TOPUP#')) {
     found.topups.set(pk.slice('TOPUP#'.length), { userId: it.userId as string, amount: it.amount as number, state: it.state as string, at: it.at as string });
   } else if (sk === 'MARKER' && pk.startsWith('CLAIM#') && typeof it.at === 'string' && it.at <= cutoffIso) {
