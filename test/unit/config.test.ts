@@ -1,4 +1,5 @@
 import { devLoginFor, loadConfig, PaymentProviders, Stages, type Stage } from '../../functions/src/config';
+import { generateWxPaySimKeys } from '../../scripts/wxpay-sim/keys';
 
 /** A complete environment for `stage` but for PAYMENT_PROVIDER and DEV_LOGIN_SECRET (fixed test values, no deployment's). */
 const envFor = (stage: Stage, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv => ({
@@ -22,6 +23,7 @@ describe('PAYMENT_PROVIDER, every stage', () => {
     cases.push([stage, 'sandbox', realMoney ? /PAYMENT_PROVIDER sandbox is refused in/ : 'sandbox']);
     cases.push([stage, 'paypal', /unknown PAYMENT_PROVIDER paypal/]);
     cases.push([stage, 'SANDBOX', /unknown PAYMENT_PROVIDER/]);
+    cases.push([stage, 'wechatpay', /WXPAY/]);
   }
   test.each(cases)('stage %s, provider %p → %p', (stage, provider, expected) => {
     const env = envFor(stage, { PAYMENT_PROVIDER: provider });
@@ -29,8 +31,21 @@ describe('PAYMENT_PROVIDER, every stage', () => {
     else expect(loadConfig(env).paymentProvider).toBe(expected);
   });
 
-  test('the known providers are a list (one line to add one); today only the sandbox', () => {
-    expect(PaymentProviders).toEqual(['sandbox']);
+  test('wechatpay with its settings starts on every stage', () => {
+    const sim = generateWxPaySimKeys();
+    const wxpay = {
+      WXPAY_MCHID: sim.mchid,
+      WXPAY_MCH_SERIAL: sim.merchantSerialNo,
+      WXPAY_MCH_PRIVATE_KEY: sim.merchantPrivateKey,
+      WXPAY_APIV3_KEY: sim.apiV3Key,
+      WXPAY_PLATFORM_KEYS: JSON.stringify({ [sim.platformPublicKeyId]: sim.platformPublicKey }),
+      WXPAY_NOTIFY_URL: 'https://api.example.com/v1/pay/wechat/notify',
+    };
+    for (const stage of Stages) expect(loadConfig(envFor(stage, { PAYMENT_PROVIDER: 'wechatpay', ...wxpay })).paymentProvider).toBe('wechatpay');
+  });
+
+  test('the known providers are a list (one line to add one)', () => {
+    expect(PaymentProviders).toEqual(['sandbox', 'wechatpay']);
   });
 });
 
