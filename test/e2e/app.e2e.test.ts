@@ -237,12 +237,14 @@ describe('the app in a real browser', () => {
     await alice.getByLabel('模拟确认收款').waitFor();
     expect(await alice.getByLabel('模拟确认收款').getByLabel('收款金额').textContent()).toContain('20.00');
     expect(simTransfer(await simState(), w.withdrawalId)).toMatchObject({ amount: 2_000, state: 'WAIT_USER_CONFIRM' });
+    await eventuallyContains(alice.getByLabel('提现记录', { exact: true }), '待确认收款');
     await pagesAtRest(alice);
     await alice.screenshot({ path: path.join(SHOTS, 'withdraw.png') });
 
     await alice.getByLabel('模拟收款成功').click();
     await eventuallyContains(alice.getByLabel('提现状态'), '已到账', 30_000);
     await eventuallyContains(alice.getByLabel('零钱余额'), ((before - 2_000) / 100).toFixed(2));
+    await eventuallyContains(alice.getByLabel('提现记录', { exact: true }), '已到账');
 
     expect((await call(stack.api, 'GET', `/v1/withdrawals/${w.withdrawalId}`, { token })).body).toMatchObject({ withdrawalId: w.withdrawalId, amount: 2_000, state: 'success' });
     expect(simTransfer(await simState(), w.withdrawalId)).toMatchObject({ amount: 2_000, state: 'SUCCESS' });
