@@ -55,12 +55,13 @@ async function ready() {
 }
 
 describe('the wallet top-up', () => {
-  test('dev features on H5: 微信支付 by default → 202 → 模拟微信支付 → polled → credited', async () => {
+  test('dev features on H5: 微信支付 beside the sandbox → 202 → 模拟微信支付 → polled → credited', async () => {
     mockApi.topup.mockResolvedValue({ topupId: 't1', amount: 5_000, state: 'pending', payment: payment('pending') });
     mockRequest.mockResolvedValue({ statusCode: 200, data: {}, header: {} });
     await ready();
+    click('微信支付');
     expect(screen.getByLabelText('微信支付').getAttribute('aria-pressed')).toBe('true');
-    expect(screen.getByLabelText('沙箱充值（立即到账）')).toBeTruthy();
+    expect(screen.getByLabelText('沙箱充值（立即到账）').getAttribute('aria-pressed')).toBe('false');
     type('充值金额（元）', '50');
     click('充值');
     await flush();
@@ -74,10 +75,11 @@ describe('the wallet top-up', () => {
     expect(mockApi.payment).toHaveBeenCalledWith('pay_t1');
   });
 
-  test('dev features on: the sandbox top-up stays available and is instant', async () => {
+  test('dev features on: the sandbox top-up is preselected and stays one click, instant', async () => {
     mockApi.topup.mockResolvedValue({ topupId: 't2', amount: 5_000, balance: 6_000 });
     await ready();
-    click('沙箱充值（立即到账）');
+    expect(screen.getByLabelText('沙箱充值（立即到账）').getAttribute('aria-pressed')).toBe('true');
+    expect(screen.getByLabelText('充值').textContent).toBe('充值');
     type('充值金额（元）', '50');
     click('充值');
     await waitFor(() => expect(screen.getByText('已充值 ¥50.00')).toBeTruthy());

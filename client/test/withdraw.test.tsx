@@ -137,11 +137,14 @@ describe('the 提现 page', () => {
     mockRequest.mockResolvedValue({ statusCode: 200, data: {}, header: {} });
     mockApi.withdrawal.mockResolvedValue(view('success'));
     await ready();
+    // Once created, the history lists the withdrawal while its confirmation is open.
+    mockApi.withdrawals.mockResolvedValueOnce({ withdrawals: [view('wait_user_confirm')], cursor: null });
     type('提现金额（元）', '12.34');
     click('提现');
     await flush();
     const sheet = screen.getByRole('dialog', { name: '模拟确认收款' });
     expect(within(sheet).getByLabelText('收款金额').textContent).toBe('¥12.34');
+    await waitFor(() => expect(within(screen.getByRole('list', { name: '提现记录' })).getAllByRole('listitem').map((r) => r.textContent)).toEqual(['¥12.34待确认收款']));
     click('模拟收款成功');
     await waitFor(() => expect(screen.getByLabelText('提现状态').textContent).toBe('已到账'));
     expect(mockRequest.mock.calls[0]![0]).toMatchObject({ url: `http://127.0.0.1:3010/sim/transfers/${created.withdrawalId}/confirm`, method: 'POST' });

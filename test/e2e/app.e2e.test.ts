@@ -121,6 +121,7 @@ describe('the app in a real browser', () => {
     await alice.getByLabel('充值金额（元）').fill('100');
     await alice.getByLabel('充值', { exact: true }).click();
     await eventuallyContains(alice.getByLabel('余额'), '100.00');
+    await pagesAtRest(alice);
     await alice.screenshot({ path: path.join(SHOTS, 'wallet.png') });
     await alice.goto(`${stack.app}/#/pages/home/index`);
     await alice.getByLabel('余额').waitFor();
@@ -130,6 +131,8 @@ describe('the app in a real browser', () => {
     await alice.getByLabel('总金额（元）').fill('9.99');
     await alice.getByLabel('红包个数').fill('3');
     await alice.getByLabel('祝福语').fill('端到端快乐');
+    await expectNoSidewaysScroll(alice);
+    await pagesAtRest(alice);
     await alice.screenshot({ path: path.join(SHOTS, 'send.png') });
     await alice.getByLabel('塞钱进红包').click();
     await alice.getByLabel('确认支付').click();
@@ -174,6 +177,80 @@ describe('the app in a real browser', () => {
     await eventuallyContains(alice.locator('body'), `bob${suffix}`, 20_000);
   }, 120_000);
 
+  test('alice pays for a packet with 微信支付 through the simulator\'s sheet; the app polls until paid and shows the QR', async () => {
+    const token = await bearerOf(alice);
+    const before = (await call(stack.api, 'GET', '/v1/wallet', { token })).body.balance as number;
+    await alice.goto(`${stack.app}/#/pages/send/index`);
+    // More than the balance: 微信支付 is preselected, 零钱 stays offered beside it.
+    await alice.getByLabel('总金额（元）').fill('150');
+    await alice.getByLabel('红包个数').fill('3');
+    await alice.getByLabel('祝福语').fill('微信支付快乐');
+    await alice.getByLabel('塞钱进红包').click();
+    await expectNoSidewaysScroll(alice);
+    const funding = alice.getByLabel('支付方式');
+    expect(await funding.getByLabel('微信支付', { exact: true }).getAttribute('aria-pressed')).toBe('true');
+    expect(await funding.getByLabel('零钱', { exact: true }).getAttribute('aria-pressed')).toBe('false');
+    const created = alice.waitForResponse((r) => r.request().method() === 'POST' && /\/v1\/packets$/.test(r.url()));
+    await alice.getByLabel('确认支付').click();
+    const res = await created;
+    expect(res.status()).toBe(202);
+    const { packet, payment } = (await res.json()) as { packet: { id: string }; payment: { paymentId: string; amount: number; request: { package: string } } };
+    expect(payment.amount).toBe(15_000);
+    const prepayId = payment.request.package.replace(/^prepay_id=/, '');
+
+    // The simulator's sheet stands in for WeChat's: nothing is paid until 确认支付 there.
+    await alice.getByLabel('模拟微信支付').waitFor();
+    expect(await alice.getByLabel('模拟微信支付').getByLabel('支付金额').textContent()).toContain('150.00');
+    expect((await call(stack.api, 'GET', `/v1/payments/${payment.paymentId}`, { token })).body.state).toBe('pending');
+    expect(simPayment(await simState(), prepayId)).toMatchObject({ amount: 15_000, state: 'NOTPAY' });
+    await pagesAtRest(alice);
+    await alice.screenshot({ path: path.join(SHOTS, 'pay.png') });
+
+    await alice.getByLabel('模拟支付成功').click();
+    await alice.getByLabel('领取进度').waitFor({ timeout: 30_000 });
+    expect(alice.url()).toContain(encodeURIComponent(packet.id));
+    expect(await alice.getByLabel('领取进度').textContent()).toContain('0/3');
+    await alice.waitForTimeout(1500);
+    expect(liveCodes).toContain(await decodeQr(alice));
+
+    expect((await call(stack.api, 'GET', `/v1/payments/${payment.paymentId}`, { token })).body).toMatchObject({ paymentId: payment.paymentId, amount: 15_000, state: 'paid' });
+    expect(simPayment(await simState(), prepayId)).toMatchObject({ amount: 15_000, state: 'SUCCESS' });
+    // Paid by WeChat Pay: the balance is untouched.
+    expect((await call(stack.api, 'GET', '/v1/wallet', { token })).body.balance).toBe(before);
+  }, 120_000);
+
+  test('alice withdraws on the 提现 page through the simulator\'s 确认收款: 已到账, the balance goes down', async () => {
+    const token = await bearerOf(alice);
+    const before = (await call(stack.api, 'GET', '/v1/wallet', { token })).body.balance as number;
+    expect(before).toBeGreaterThanOrEqual(2_000);
+    await alice.goto(`${stack.app}/#/pages/withdraw/index`);
+    await eventuallyContains(alice.getByLabel('零钱余额'), (before / 100).toFixed(2));
+    await alice.getByLabel('提现金额（元）').fill('20');
+    await expectNoSidewaysScroll(alice);
+    const created = alice.waitForResponse((r) => r.request().method() === 'POST' && /\/v1\/withdrawals$/.test(r.url()));
+    await alice.getByLabel('提现', { exact: true }).click();
+    const res = await created;
+    expect(res.status()).toBe(201);
+    const w = (await res.json()) as { withdrawalId: string; amount: number; state: string };
+    expect(w).toMatchObject({ amount: 2_000, state: 'wait_user_confirm' });
+
+    await alice.getByLabel('模拟确认收款').waitFor();
+    expect(await alice.getByLabel('模拟确认收款').getByLabel('收款金额').textContent()).toContain('20.00');
+    expect(simTransfer(await simState(), w.withdrawalId)).toMatchObject({ amount: 2_000, state: 'WAIT_USER_CONFIRM' });
+    await eventuallyContains(alice.getByLabel('提现记录', { exact: true }), '待确认收款');
+    await pagesAtRest(alice);
+    await alice.screenshot({ path: path.join(SHOTS, 'withdraw.png') });
+
+    await alice.getByLabel('模拟收款成功').click();
+    await eventuallyContains(alice.getByLabel('提现状态'), '已到账', 30_000);
+    await eventuallyContains(alice.getByLabel('零钱余额'), ((before - 2_000) / 100).toFixed(2));
+    await eventuallyContains(alice.getByLabel('提现记录', { exact: true }), '已到账');
+
+    expect((await call(stack.api, 'GET', `/v1/withdrawals/${w.withdrawalId}`, { token })).body).toMatchObject({ withdrawalId: w.withdrawalId, amount: 2_000, state: 'success' });
+    expect(simTransfer(await simState(), w.withdrawalId)).toMatchObject({ amount: 2_000, state: 'SUCCESS' });
+    expect((await call(stack.api, 'GET', '/v1/wallet', { token })).body.balance).toBe(before - 2_000);
+  }, 120_000);
+
   test('the send form survives a reload mid-typing', async () => {
     await alice.goto(`${stack.app}/#/pages/send/index`);
     await alice.getByLabel('总金额（元）').fill('12.34');
@@ -211,4 +288,59 @@ async function eventuallyContains(loc: { textContent(): Promise<string | null> }
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`expected text containing ${JSON.stringify(text)}, last saw ${JSON.stringify(last)}`);
+}
+
+/** The session token the page sends (for API checks beside the browser). */
+async function bearerOf(page: Page): Promise<string> {
+  const req = page.waitForRequest((r) => r.url().startsWith(stack.api) && /^Bearer /.test(r.headers()['authorization'] ?? ''));
+  await page.goto(`${stack.app}/#/pages/home/index`);
+  await page.getByLabel('余额').waitFor();
+  return (await req).headers()['authorization']!.replace(/^Bearer /, '');
+}
+
+interface SimState {
+  payments: Array<{ outTradeNo: string; prepayId: string; amount: number; state: string }>;
+  transfers: Array<{ outBillNo: string; amount: number; state: string }>;
+}
+
+/** The WeChat Pay simulator's own record (`GET /sim/state`). */
+async function simState(): Promise<SimState> {
+  const res = await fetch(`${stack.sim}/sim/state`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as SimState;
+}
+
+function simPayment(s: SimState, prepayId: string) {
+  const found = s.payments.filter((p) => p.prepayId === prepayId);
+  expect(found).toHaveLength(1);
+  return found[0];
+}
+
+function simTransfer(s: SimState, outBillNo: string) {
+  const found = s.transfers.filter((t) => t.outBillNo === outBillNo);
+  expect(found).toHaveLength(1);
+  return found[0];
+}
+
+/**
+ * Taro's H5 router slides a new page in from the right; screenshots wait until every shown page
+ * is at rest (a frame mid-slide is not what a user looks at).
+ */
+async function pagesAtRest(page: Page) {
+  await page.waitForFunction(
+    "Array.from(document.querySelectorAll('.taro_page')).filter((p) => getComputedStyle(p).display !== 'none').every((p) => Math.abs(p.getBoundingClientRect().left) < 0.5)",
+    undefined,
+    { timeout: 10_000 },
+  );
+}
+
+/**
+ * The page fits the phone's width: nothing wider than the viewport, not scrolled sideways —
+ * also while a new page is still sliding in (a field filled at once must not scroll the document).
+ */
+async function expectNoSidewaysScroll(page: Page) {
+  // A string: this file is compiled without the DOM library.
+  const m = (await page.evaluate('({ scrollWidth: document.documentElement.scrollWidth, width: window.innerWidth, scrollX: window.scrollX })')) as { scrollWidth: number; width: number; scrollX: number };
+  expect(m.scrollWidth).toBeLessThanOrEqual(m.width);
+  expect(m.scrollX).toBe(0);
 }

@@ -20,17 +20,20 @@ async function freePort(): Promise<number> {
 export interface Stack {
   api: string;
   app: string;
+  /** The WeChat Pay simulator (its `/sim/...` hooks and `GET /sim/state`). */
+  sim: string;
   stop(): Promise<void>;
   output(): string;
 }
 
 /**
  * The real local stack — `scripts/start.js`: dynalite, serverless-offline with the handlers, the
- * H5 build on a static server — on free ports with its own data folder, so it runs beside a
- * developer's `npm start`.
+ * H5 build on a static server, the WeChat Pay simulator (start.js gives the API its WXPAY_*
+ * settings and the app the simulator's address) — on free ports with its own data folder (its
+ * own simulator keys too), so it runs beside a developer's `npm start`.
  */
 export async function startStack(timeoutMs = 300_000): Promise<Stack> {
-  const [apiPort, appPort, lambdaPort, dynamoPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [apiPort, appPort, lambdaPort, dynamoPort, simPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hongbao-e2e-'));
   let out = '';
   const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'scripts', 'start.js')], {
@@ -41,6 +44,7 @@ export async function startStack(timeoutMs = 300_000): Promise<Stack> {
       APP_PORT: String(appPort),
       LAMBDA_PORT: String(lambdaPort),
       DYNAMO_PORT: String(dynamoPort),
+      WXPAY_SIM_PORT: String(simPort),
       HONGBAO_DATA_DIR: dataDir,
       LOCAL_SWEEP_SCHEDULE: 'false',
       LOG_REQUESTS: '0',
@@ -64,6 +68,8 @@ export async function startStack(timeoutMs = 300_000): Promise<Stack> {
   return {
     api,
     app: `http://localhost:${appPort}`,
+    // The address start.js gives the API and the app (runtimeConfigScript).
+    sim: `http://127.0.0.1:${simPort}`,
     output: () => out,
     async stop() {
       if (child.exitCode === null) {

@@ -21,13 +21,14 @@ const QUICK = [1_000, 5_000, 10_000, 20_000];
 const MAX_TOPUP = 5_000_000;
 
 /**
- * The top-up methods this build offers: WeChat Pay wherever it can be shown (WeChat, or the
- * simulator on H5 with dev features); the sandbox's instant top-up only where dev features are on.
+ * The top-up methods this build offers, the preselected one first: the sandbox's instant top-up
+ * only where dev features are on, and there first, so a developer's top-up stays one click;
+ * WeChat Pay wherever it can be shown (WeChat, or the simulator on H5 with dev features).
  */
 function topupMethods(): TopupMethod[] {
   const out: TopupMethod[] = [];
-  if (payChannel() !== 'none') out.push('wechatpay');
   if (devFeaturesEnabled()) out.push('sandbox');
+  if (payChannel() !== 'none') out.push('wechatpay');
   return out;
 }
 

@@ -122,7 +122,9 @@ export default function WithdrawPage() {
         };
         setCurrent(cur);
         setAmount('');
-        void loadWallet();
+        // The balance (the amount is held now) and the history (it lists the new withdrawal
+        // while 确认收款 is open, not 还没有提现记录).
+        void reload();
         void openConfirm(res);
       },
       failed: (e: ApiError, ended) => {
