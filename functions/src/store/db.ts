@@ -121,7 +121,11 @@ export interface Db {
  */
 export class WriteOutcomeUnknown extends Error {
   override readonly name = 'WriteOutcomeUnknown';
-  constructor(readonly op: 'update') {
+  /** `item`: the item as read back after the refused retry (a caller may find its own mark on it). */
+  constructor(
+    readonly op: 'update',
+    readonly item?: Item,
+  ) {
     super(`db: the outcome of a retried conditional ${op} is unknown`);
   }
 }
@@ -323,7 +327,7 @@ export class DynamoDb implements Db {
         conditionalWriteStats.failures++;
         return undefined;
       }
-      throw new WriteOutcomeUnknown('update');
+      throw new WriteOutcomeUnknown('update', now);
     }
   }
 

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { mapLimited } from '../concurrency';
 import type { Fen } from '../domain/money';
 import { counterCount, counterRanges, isSharded, pickCounter, takenAcross, type CounterState } from '../domain/share-counters';
@@ -289,6 +289,19 @@ const fullCounters = new Map<string, Set<number>>();
 /** How long a big packet's cached progress (the counters' sum on the packet item) serves views. */
 export const PROGRESS_FRESH_MS = 5_000;
 
+/**
+ * Lanes on a share counter. A take whose answer was lost and whose SDK retry was overtaken by
+ * another take cannot learn its index from the door's write token (the other take replaced it).
+ * Worse, the retry then passes the door's guard and takes a second index. So each take also
+ * writes, under a lane picked at random, its own mark and the index it took (`lt<k>`, `lx<k>`:
+ * top-level attributes, so counters written before the lanes existed take them too), and its
+ * condition refuses the take while its lane holds its mark: the retry is refused, the door reads
+ * the counter back, and the lane says which index was ours. Only if a take in between picked
+ * the same lane (1 in 8 for one take in between) is the first index held by nobody, voided and
+ * refunded at expiry. Eight lanes add under 200 bytes: a counter of 100 seven-digit amounts stays < 1 KB.
+ */
+const TAKE_LANES = 8;
+
 /** Takes of unknown outcome a single-counter claim tries again before it fails (see takeShare). */
 const UNKNOWN_TAKE_RETRIES = 3;
 
@@ -485,27 +498,38 @@ export class DynamoPacketStore implements PacketStore {
         for (const c of now) if (c.claimed >= c.size) full.add(c.counter);
         continue;
       }
+      // The take marks a random lane with its own token and the index it takes (`claimed` before
+      // the update): see TAKE_LANES for why.
+      const lane = randomInt(TAKE_LANES);
+      const mark = randomBytes(6).toString('base64url');
       let it: Item | undefined;
+      let taken: number | undefined;
       try {
-        it = await this.db.update(Keys.shareCounter(p.id, k), 'SET claimed = claimed + :one', {
-          condition: 'attribute_exists(pk) AND attribute_not_exists(closed) AND claimed < #size AND expiresAtMs > :now',
-          names: { '#size': 'size' },
-          values: { ':one': 1, ':now': nowMs },
+        it = await this.db.update(Keys.shareCounter(p.id, k), 'SET claimed = claimed + :one, #lt = :mark, #lx = claimed', {
+          // The last clause refuses this take's own SDK retry while its lane still holds its mark.
+          condition: 'attribute_exists(pk) AND attribute_not_exists(closed) AND claimed < #size AND expiresAtMs > :now AND (attribute_not_exists(#lt) OR #lt <> :mark)',
+          names: { '#size': 'size', '#lt': `lt${lane}`, '#lx': `lx${lane}` },
+          values: { ':one': 1, ':now': nowMs, ':mark': mark },
         });
+        if (it) taken = (it.claimed as number) - 1;
       } catch (err) {
-        if (err instanceof WriteOutcomeUnknown) continue;
-        throw err;
+        if (!(err instanceof WriteOutcomeUnknown)) throw err;
+        // Our lost attempt landed and another take wrote since: if no take has reused our lane
+        // meanwhile, it still says which index was ours.
+        if (err.item?.[`lt${lane}`] !== mark) continue;
+        it = err.item;
+        taken = err.item[`lx${lane}`] as number;
       }
-      if (it) {
+      if (it && taken !== undefined) {
         const c = toCounter(it);
         let last = false;
         if (c.claimed >= c.size) {
           full.add(k);
-          // This claim filled its counter: the packet is finished if every other one is full too.
+          // The counter is full: the packet is finished if every other one is full too.
           last = full.size === n || takenAcross(await this.counters(p, true)) >= p.count;
         }
-        const amount = (it.amounts as Fen[] | undefined)?.[c.claimed - 1];
-        return { kind: 'taken', index: c.start + c.claimed - 1, packet: p, last, ...(amount !== undefined ? { amount } : {}) };
+        const amount = (it.amounts as Fen[] | undefined)?.[taken];
+        return { kind: 'taken', index: c.start + taken, packet: p, last, ...(amount !== undefined ? { amount } : {}) };
       }
       const c = await this.db.get(Keys.shareCounter(p.id, k));
       if (!c || c.closed === true || (c.expiresAtMs as number) <= nowMs) break;
