@@ -65,8 +65,11 @@ export async function startWxPayEnv(simOpts: Omit<WxPaySimOptions, 'keys'> = {})
   return env;
 }
 
-/** The API's handlers over HTTP (built by `makeDeps` once, with the real clock). */
-async function startNotifyApp(makeDeps: () => Deps) {
+/**
+ * The API's handlers over HTTP (built by `makeDeps` once), so the simulator's notifications reach
+ * the real notify route with their raw body.
+ */
+export async function startNotifyApp(makeDeps: () => Deps) {
   const statuses: number[] = [];
   let d: Deps | undefined;
   const handler = httpHandler(allRoutes, () => (d ??= makeDeps()));

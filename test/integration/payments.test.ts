@@ -8,10 +8,7 @@
  * credited exactly once) and one order per payment at WeChat.
  */
 import { IDEM_TAKEOVER_MS } from '../../functions/src/app/idempotent';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createPrivateKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadConfig } from '../../functions/src/config';
 import type { Deps } from '../../functions/src/app/deps';
 import { applyTransaction, PAYMENT_WINDOW_MS, packetPaymentId, sweepPayment, topupPaymentId } from '../../functions/src/app/payments';
@@ -20,16 +17,15 @@ import { reconcile } from '../../functions/src/app/reconcile';
 import { FEE_ACCOUNTS } from '../../functions/src/app/context';
 import { derivedId } from '../../functions/src/domain/ids';
 import { RiskRules } from '../../functions/src/domain/risk';
-import { httpHandler } from '../../functions/src/http/wrapper';
 import type { WeChatPay } from '../../functions/src/wechatpay/client';
 import { encryptResource, randomNonce, responseSignMessage, rsaSign, unixSeconds, wechatTime } from '../../functions/src/wechatpay/protocol';
 import type { WriteInfo } from '../../functions/src/store/db';
 import { adapterConfigFor, type WxPaySimKeys } from '../../scripts/wxpay-sim/keys';
 import type { WxPaySim } from '../../scripts/wxpay-sim/sim';
-import { allRoutes, balance, Clock, idem, login, makeApi, type Api, type TestUser } from '../helpers/app';
+import { balance, Clock, idem, login, makeApi, type Api, type TestUser } from '../helpers/app';
 import { ledgerOf, violations } from '../helpers/invariants';
 import { captureLogs } from '../helpers/logs';
-import { startWxPayStack, waitFor, type WxPayStack } from '../helpers/wxpay';
+import { startNotifyApp, startWxPayStack, waitFor, type WxPayStack } from '../helpers/wxpay';
 
 let wx: WxPayStack;
 let keys: WxPaySimKeys;
@@ -41,44 +37,6 @@ class Crash extends Error {}
 
 function payDeps(clock: Clock, hooks: { beforeWrite?: (i: WriteInfo) => void; afterWrite?: (i: WriteInfo) => void } = {}, cfgOver: Partial<ReturnType<typeof loadConfig>> = {}): Deps {
   return wx.deps(clock, { hooks, cfg: cfgOver });
-}
-
-/** The API's handlers over HTTP, so the simulator's notifications reach the real notify route with their raw body. */
-async function startNotifyApp() {
-  const statuses: number[] = [];
-  const d = payDeps(new Clock());
-  const handler = httpHandler(allRoutes, () => d);
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      void (async () => {
-        const url = new URL(req.url ?? '/', 'http://x');
-        const event = {
-          version: '2.0',
-          rawPath: url.pathname,
-          headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')])),
-          requestContext: { http: { method: req.method, path: url.pathname }, requestId: randomUUID() },
-          // As API Gateway may hand it over: base64.
-          body: Buffer.concat(chunks).toString('base64'),
-          isBase64Encoded: true,
-        } as unknown as APIGatewayProxyEventV2;
-        const r = await handler(event);
-        statuses.push(r.statusCode ?? 200);
-        res.writeHead(r.statusCode ?? 200, r.headers as Record<string, string>).end(r.body ?? '');
-      })().catch(() => res.writeHead(500).end());
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/pay/wechat/notify`,
-    statuses,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
 }
 
 const hook = (path: string, body?: unknown) => wx.hook(path, body);
@@ -125,7 +83,7 @@ const txResource = (outTradeNo: string, amount: number, over: Record<string, unk
 beforeAll(async () => {
   wx = await startWxPayStack();
   ({ keys, sim, pay } = wx);
-  notifyApp = await startNotifyApp();
+  notifyApp = await startNotifyApp(() => payDeps(new Clock()));
   wx.settings.notifyUrl = notifyApp.url;
 });
 
