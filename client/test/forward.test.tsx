@@ -252,3 +252,19 @@ describe('the packet page poll', () => {
     view.unmount();
   });
 });
+
+describe('where the unclaimed money went', () => {
+  test('a settled packet says whether the rest went back to WeChat Pay or to the balance', async () => {
+    login('u-alice', 'Alice');
+    const settled = { ...summary, status: 'refunded', claimedAmount: 321, refundedAmount: 679, claims: [], forwards: [] };
+    mockApi.packet.mockResolvedValue({ ...settled, funding: 'wechatpay', refundedTo: 'wechatpay' });
+    const view = render(<PacketPage />);
+    await flush();
+    expect(screen.getAllByRole('status').map((e) => e.textContent).join('|')).toContain('已退回微信支付 ¥6.79');
+    view.unmount();
+    mockApi.packet.mockResolvedValue({ ...settled, refundedTo: 'balance' });
+    render(<PacketPage />);
+    await flush();
+    expect(screen.getAllByRole('status').map((e) => e.textContent).join('|')).toContain('已退回零钱 ¥6.79');
+  });
+});

@@ -231,7 +231,9 @@ export default function PacketPage() {
         {finished ? (
           <Text className="hb-card__status" {...aria({ role: 'status' })}>
             {STATUS_TEXT[status!]}
-            {packet && packet.refundedAmount > 0 ? `，已退回 ${formatYuan(packet.refundedAmount)}` : ''}
+            {packet && packet.refundedAmount > 0
+              ? `，已退回${packet.refundedTo === 'wechatpay' ? '微信支付' : packet.refundedTo === 'balance' ? '零钱' : ''} ${formatYuan(packet.refundedAmount)}`
+              : ''}
           </Text>
         ) : null}
       </View>
@@ -275,7 +277,7 @@ export default function PacketPage() {
           ) : null}
           {shareRefusal ? <RefusalNotice refusal={shareRefusal} on={{ retry: () => void (process.env.TARO_ENV === 'weapp' ? ensureShare() : copyLink()), dismiss: () => setShareRefusal(undefined) }} /> : null}
           {shareError ? <ErrorNote message={shareError} /> : null}
-          {packet ? <Text className="hint hint--center">{expiresIn(packet.expiresAt)}，未领完的钱自动退回零钱</Text> : null}
+          {packet ? <Text className="hint hint--center">{expiresIn(packet.expiresAt)}，未领完的钱自动{packet.funding === 'wechatpay' ? '原路退回微信支付' : '退回零钱'}</Text> : null}
         </View>
       ) : null}
 
