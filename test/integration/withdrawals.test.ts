@@ -23,7 +23,7 @@ import { adapterConfigFor, type WxPaySimKeys } from '../../scripts/wxpay-sim/key
 import { startWxPaySim, type WxPaySim } from '../../scripts/wxpay-sim/sim';
 import { Clock, balance, idem, login, makeApi, topup, type Api, type TestUser } from '../helpers/app';
 import { ledgerOf, violations } from '../helpers/invariants';
-import { startWxPayStack, waitFor, type WxPayStack } from '../helpers/wxpay';
+import { startNotifyApp, startWxPayStack, waitFor, type WxPayStack } from '../helpers/wxpay';
 
 let wx: WxPayStack;
 let keys: WxPaySimKeys;
@@ -52,37 +52,6 @@ function gatewayEvent(method: string, path: string, headers: Record<string, stri
   } as unknown as APIGatewayProxyEventV2;
 }
 
-/** The notify URL: WeChat's deliveries go through the real handler (functions/handlers/withdrawals.ts). */
-async function startReceiver() {
-  const statuses: number[] = [];
-  const d = wdDeps(new Clock());
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      void (async () => {
-        const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v[0]! : (v ?? '')]));
-        const r = await withdrawalsHandler(gatewayEvent(req.method ?? 'POST', new URL(req.url ?? '/', 'http://x').pathname, headers, Buffer.concat(chunks).toString('utf8')));
-        const status = r.statusCode ?? 500;
-        statuses.push(status);
-        res.writeHead(status, r.headers as Record<string, string>).end(r.body ?? '');
-      })().catch(() => res.writeHead(500).end());
-    });
-  });
-  // The notify handler's deps are this test's (the simulator's adapter), not the process's.
-  const withdrawalsHandler = (e: APIGatewayProxyEventV2) => httpHandler(paymentRoutes, () => d)(e) as Promise<APIGatewayProxyStructuredResultV2>;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/pay/wechat/notify`,
-    statuses,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
-
 const hook = (path: string, body?: unknown) => wx.hook(path, body);
 
 const bills = (id: string) => sim.state().transfers.filter((t) => t.outBillNo === id);
@@ -90,7 +59,8 @@ const bills = (id: string) => sim.state().transfers.filter((t) => t.outBillNo ==
 beforeAll(async () => {
   wx = await startWxPayStack();
   ({ keys, sim, pay } = wx);
-  receiver = await startReceiver();
+  // The notify URL: WeChat's deliveries go through the real notify route over HTTP.
+  receiver = await startNotifyApp(() => wdDeps(new Clock()));
   wx.settings.notifyUrl = receiver.url;
 });
 
