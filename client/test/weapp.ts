@@ -1,3 +1,4 @@
+import { act } from '@testing-library/react';
 import jsQR from 'jsqr';
 import type { CodeView } from '../../functions/src/http/contract';
 
@@ -455,4 +456,16 @@ export function expectShareMenu(withShareTicket: boolean = SHARE_TICKET): void {
   const menu = [...weapp.callsTo('showShareMenu'), ...weapp.callsTo('updateShareMenu')] as { withShareTicket?: boolean }[];
   if (withShareTicket) expect(menu.some((m) => m.withShareTicket === true)).toBe(true);
   else expect(menu.filter((m) => m.withShareTicket === true)).toEqual([]);
+}
+
+/**
+ * Types into a Field on weapp, where the label is the Input's aria-label (H5 puts it on
+ * data-label; see helpers.type): the Taro Input reports typing as an `input` event with the value.
+ */
+export function typeWeapp(label: string, value: string): void {
+  const el = [...document.querySelectorAll<HTMLElement>(`[aria-label="${label}"]`)].find((e) => /input/i.test(e.tagName));
+  if (!el) throw new Error(`no weapp input labelled ${label}`);
+  act(() => {
+    el.dispatchEvent(new CustomEvent('input', { detail: { value } }));
+  });
 }
