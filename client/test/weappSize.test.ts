@@ -9,29 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-
-const ROOT = path.resolve(__dirname, '..', '..');
-const DIST = path.join(ROOT, 'client', 'dist', 'weapp');
-
-function newest(dir: string): number {
-  let t = 0;
-  if (!fs.existsSync(dir)) return t;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : fs.statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** The build, made once per run when missing or stale (other weapp tests reuse it the same way). */
-function ensureBuild(): void {
-  const built = fs.existsSync(path.join(DIST, 'app.json')) ? fs.statSync(path.join(DIST, 'app.json')).mtimeMs : 0;
-  const sources = Math.max(newest(path.join(ROOT, 'client', 'src')), newest(path.join(ROOT, 'client', 'config')));
-  if (built < sources) {
-    const b = spawnSync('npm', ['run', '--silent', 'build:weapp'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: '1' } });
-    if (b.status !== 0) throw new Error(`npm run build:weapp failed (${b.status}):\n${(b.stdout + b.stderr).slice(-4000)}`);
-  }
-}
+import { DIST, ensureWeappBuild as ensureBuild, ROOT } from './weappBuild';
 
 interface SizeReport {
   mainBytes: number;
