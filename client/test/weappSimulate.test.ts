@@ -12,8 +12,9 @@ import { DIST, ensureWeappBuild } from './weappBuild';
  *   - `Page(config)`: simulate only has `Component`, so a Taro page config becomes a component
  *     whose `attached` runs the page's onLoad(query) and onShow, and `detached` its onUnload;
  *   - `App(config)` / `getApp`: the build's app.js registers Taro's app, launched once;
- *   - `wx`: simulate's API mocks, with storage, request (a fake API), login and
- *     createCanvasContext (a recording context) replaced.
+ *   - `wx`: simulate's API mocks, with storage, request (a fake API), login, requestPayment,
+ *     requestMerchantTransfer, reLaunch (recorded) and createCanvasContext (a recording context)
+ *     replaced.
  * Not covered here: WeChat's real layout and styles, native components (canvas pixels come from
  * the replay), the base library's navigation stack, and the dual-thread timing of setData.
  */
@@ -109,6 +110,15 @@ async function until(check: () => unknown, timeoutMs = 10_000): Promise<void> {
 
 const textOf = (page: Any): string => String(page.dom.textContent ?? '');
 
+/**
+ * Types into the page's (first) Field as WeChat reports it (an `input` event with the value),
+ * then waits for the page to render it back: a tap in the same tick would see the old value.
+ */
+async function typeInto(page: Any, value: string): Promise<void> {
+  page.querySelector('.field__input').dispatchEvent('input', { detail: { value } });
+  await until(() => expect(JSON.stringify(page.instance.data)).toContain(`"${value}"`));
+}
+
 beforeAll(() => {
   ensureWeappBuild();
   simulate = require('miniprogram-simulate');
@@ -128,6 +138,14 @@ beforeAll(() => {
       setTimeout(() => o.success?.({ code: 'wx-login-code-sim', errMsg: 'login:ok' }), 0);
     },
     createCanvasContext: (id: string) => canvas.context(id),
+    requestPayment: (o: Any) => {
+      wxCalls.push({ api: 'requestPayment', args: Object.fromEntries(Object.entries(o).filter(([, v]) => typeof v !== 'function')) });
+      setTimeout(() => o.success?.({ errMsg: 'requestPayment:ok' }), 0);
+    },
+    requestMerchantTransfer: (o: Any) => {
+      wxCalls.push({ api: 'requestMerchantTransfer', args: Object.fromEntries(Object.entries(o).filter(([, v]) => typeof v !== 'function')) });
+      setTimeout(() => o.success?.({ errMsg: 'requestMerchantTransfer:ok' }), 0);
+    },
     reLaunch: (o: Any) => {
       wxCalls.push({ api: 'reLaunch', args: { url: o.url } });
       setTimeout(() => o.success?.({ errMsg: 'reLaunch:ok' }), 0);
@@ -212,4 +230,44 @@ test('login page (compiled): 微信一键登录 sends wx.login\'s code to POST /
   expect(wxCalls.filter((c) => c.api === 'login')).toHaveLength(1);
   expect(server.to('POST /v1/session').map((r) => r.body)).toEqual([{ code: 'wx-login-code-sim' }]);
   expect(JSON.parse(String(storage.get('hb.session'))).token).toBe('tok-sim');
+});
+
+test('wallet page (compiled): 微信支付充值 opens wx.requestPayment with exactly the Payment.request the server returned', async () => {
+  login('u-alice', 'Alice');
+  const request = { timeStamp: '1764910000', nonceStr: 'n0nce5tr1ng', package: 'prepay_id=wx05topup77', signType: 'RSA', paySign: 'c2lnbmVkLWJ5LXRoZS1zZXJ2ZXI=' };
+  const payment = (state: string) => ({ paymentId: 'pay_t1', amount: 5_000, state, request });
+  server
+    .on('GET /v1/wallet', () => ({ status: 200, body: { balance: 1_000, currency: 'CNY', tier: 'personal', perPacketLimit: 20_000, dailyLimit: 100_000, sentToday: 0, feeBps: 0, maxShares: 100 } }))
+    .on('GET /v1/wallet/ledger', () => ({ status: 200, body: { entries: [], cursor: null } }))
+    .on('POST /v1/wallet/topups', () => ({ status: 202, body: { topupId: 't1', amount: 5_000, state: 'pending', payment: payment('pending') } }))
+    .on('GET /v1/payments/pay_t1', () => ({ status: 200, body: payment('paid') }));
+  const page = openPage('pages/wallet/index', {});
+  await until(() => expect(textOf(page)).toContain('微信支付充值'));
+  await typeInto(page, '50');
+  const pay = [...page.querySelectorAll('.btn--block')].find((b: Any) => String(b.dom.textContent).includes('微信支付充值'));
+  pay.dispatchEvent('tap');
+  await until(() => expect(wxCalls.filter((c) => c.api === 'requestPayment')).toHaveLength(1));
+  expect(server.to('POST /v1/wallet/topups').map((r) => r.body)).toEqual([{ amount: 5_000, method: 'wechatpay' }]);
+  expect(wxCalls.find((c) => c.api === 'requestPayment')!.args).toEqual(request);
+  await until(() => expect(textOf(page)).toContain('已充值 ¥50.00'));
+});
+
+test('withdraw page (compiled): 提现 opens wx.requestMerchantTransfer with exactly the withdrawal confirm', async () => {
+  login('u-alice', 'Alice');
+  const confirm = { mchId: '1900000109', appId: 'wx8888888888888888', package: 'ABBQO+oYAAABAAAAAAAkZm9vYmFy' };
+  const id = 'wd0123456789abcdef0123456789abcd';
+  server
+    .on('GET /v1/wallet', () => ({ status: 200, body: { balance: 50_000, currency: 'CNY', tier: 'personal', perPacketLimit: 20_000, dailyLimit: 100_000, sentToday: 0, feeBps: 0, maxShares: 100 } }))
+    .on('GET /v1/withdrawals', () => ({ status: 200, body: { withdrawals: [], cursor: null } }))
+    .on('POST /v1/withdrawals', () => ({ status: 201, body: { withdrawalId: id, amount: 1234, state: 'wait_user_confirm', confirm } }))
+    .on(`GET /v1/withdrawals/${id}`, () => ({ status: 200, body: { withdrawalId: id, amount: 1234, state: 'success', returned: false } }));
+  const page = openPage('pages/withdraw/index', {});
+  await until(() => expect(textOf(page)).toContain('¥500.00'));
+  await typeInto(page, '12.34');
+  const go = [...page.querySelectorAll('.btn--block')].find((b: Any) => String(b.dom.textContent).trim() === '提现');
+  go.dispatchEvent('tap');
+  await until(() => expect(wxCalls.filter((c) => c.api === 'requestMerchantTransfer')).toHaveLength(1));
+  expect(server.to('POST /v1/withdrawals').map((r) => r.body)).toEqual([{ amount: 1234 }]);
+  expect(wxCalls.find((c) => c.api === 'requestMerchantTransfer')!.args).toEqual(confirm);
+  await until(() => expect(textOf(page)).toContain('已到账'));
 });
