@@ -7,7 +7,7 @@
  * environment (Taro keeps an existing NODE_ENV: under Jest, NODE_ENV=test would give a
  * development build with React Refresh hooks that do not run in a static build). Output:
  * client/dist/<platform>. For weapp it then measures the main package (scripts/weapp-size.js)
- * and fails above 2 MB.
+ * and fails when the main package is over 1 MB (or a subpackage over 2 MB).
  *
  * Environment passed through to the app at build time: TARO_APP_API (API base URL),
  * TARO_APP_DEV_LOGIN (see client/config/index.ts).

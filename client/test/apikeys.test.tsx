@@ -2,7 +2,7 @@ import { act, render, screen, within } from '@testing-library/react';
 import type { ApiKeyView } from '../src/api';
 import { ApiError } from '../src/api/errors';
 import { saveSession } from '../src/api/session';
-import ApiKeysPage from '../src/pages/apikeys/index';
+import ApiKeysPage from '../src/biz/apikeys/index';
 import { click, flush, type } from './helpers';
 
 /** Taro: the page hooks recorded (to leave and come back), the clipboard and request stubbed. */

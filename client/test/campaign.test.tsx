@@ -2,12 +2,12 @@ import { render, screen, within } from '@testing-library/react';
 import type { CampaignStats, CreateCampaignRequest, CreateCampaignResponse } from '../src/api';
 import { ApiError } from '../src/api/errors';
 import { saveSession } from '../src/api/session';
-import { CampaignForm } from '../src/components/CampaignForm';
-import { HourlyTable } from '../src/components/HourlyClaims';
-import { bpsToPercent, campaignCost, checkCampaign, EMPTY_CAMPAIGN, hourlySeries } from '../src/lib/campaign';
+import { CampaignForm } from '../src/biz/components/CampaignForm';
+import { HourlyTable } from '../src/biz/components/HourlyClaims';
+import { bpsToPercent, campaignCost, checkCampaign, EMPTY_CAMPAIGN, hourlySeries } from '../src/biz/lib/campaign';
 import type { Limits } from '../src/lib/sendRules';
-import CampaignPage from '../src/pages/campaign/index';
-import CampaignsPage from '../src/pages/campaigns/index';
+import CampaignPage from '../src/biz/campaign/index';
+import CampaignsPage from '../src/biz/campaigns/index';
 import HomePage from '../src/pages/home/index';
 import { click, flush, type } from './helpers';
 
@@ -313,7 +313,7 @@ describe('the campaign page', () => {
     expect(items[0]!.textContent).toContain('10 个红包 · 每个 ¥5.00 / 2 份 · 共 ¥50.00');
     expect(items[1]!.textContent).toContain('已结束'); // active, but past its expiry
     click('查看活动 第一期');
-    expect(mockNavigate).toHaveBeenLastCalledWith({ url: '/pages/campaign/index?id=c1' });
+    expect(mockNavigate).toHaveBeenLastCalledWith({ url: '/biz/campaign/index?id=c1' });
   });
 });
 
@@ -342,7 +342,7 @@ describe('the home tile', () => {
     expect(!!screen.queryByLabelText('活动')).toBe(shown);
     if (shown) {
       click('活动');
-      expect(mockNavigate).toHaveBeenLastCalledWith({ url: '/pages/campaigns/index' });
+      expect(mockNavigate).toHaveBeenLastCalledWith({ url: '/biz/campaigns/index' });
     }
   });
 });

@@ -4,7 +4,7 @@ import { ApiError } from '../src/api/errors';
 import { saveSession } from '../src/api/session';
 import { formatYuan } from '../src/lib/money';
 import HomePage from '../src/pages/home/index';
-import OpsPage from '../src/pages/ops/index';
+import OpsPage from '../src/ops/index';
 import { click, flush } from './helpers';
 
 /** Taro's page hooks (wired by the H5 build, absent under jest) stubbed; the API too. */

@@ -1,6 +1,6 @@
 /**
  * A line chart drawn by uPlot (H5 only: uPlot draws on a DOM canvas; the weapp build never
- * imports this file — the one page using it, pages/ops, is in the H5 page list only).
+ * imports this file — its users, the operator view (ops/) and HourlyClaims on H5, are H5-only paths).
  *
  * The plot is created in an effect on a container element, fed new data with `setData`,
  * resized with the container's width (ResizeObserver, else the window's resize event) and

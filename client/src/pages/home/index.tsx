@@ -100,7 +100,7 @@ export default function Home() {
         </Btn>
         {/* Campaigns (and API keys): enterprise and provider accounts only. */}
         {isBusiness(session) ? (
-          <Btn label="活动" kind="plain" className="tile" onClick={go('/pages/campaigns/index')}>
+          <Btn label="活动" kind="plain" className="tile" onClick={go('/biz/campaigns/index')}>
             <View className="tile__icon tile__icon--campaign" aria-hidden="true">
               <Text>活</Text>
             </View>
@@ -109,7 +109,7 @@ export default function Home() {
         ) : null}
         {/* The operator view: admins only, H5 only (not in the WeChat build; the condition is inline so the weapp build drops the tile). */}
         {process.env.TARO_ENV === 'h5' && hasRole(session, 'admin') ? (
-          <Btn label="运营看板" kind="plain" className="tile" onClick={go('/pages/ops/index')}>
+          <Btn label="运营看板" kind="plain" className="tile" onClick={go('/ops/index')}>
             <View className="tile__icon tile__icon--ops" aria-hidden="true">
               <Text>看</Text>
             </View>

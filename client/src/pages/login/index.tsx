@@ -18,7 +18,7 @@ const QUICK = ['alice', 'bob', 'carol'];
 function target(next: string | undefined): string {
   if (next) {
     const url = paramText(next);
-    if (url.startsWith('/pages/') && !url.startsWith('/pages/login/')) return url;
+    if (/^\/(pages|biz|ops)\//.test(url) && !url.startsWith('/pages/login/')) return url;
   }
   return '/pages/home/index';
 }

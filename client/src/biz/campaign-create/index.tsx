@@ -2,11 +2,11 @@ import Taro from '@tarojs/taro';
 import { useCallback, useEffect, useState } from 'react';
 import { api, type CreateCampaignResponse, type WalletResponse } from '../../api';
 import { ApiError, errorText } from '../../api/errors';
-import { BusinessOnly } from '../../components/BusinessOnly';
-import { CampaignForm } from '../../components/CampaignForm';
+import { BusinessOnly } from '../components/BusinessOnly';
+import { CampaignForm } from '../components/CampaignForm';
 import { PageShell } from '../../components/PageShell';
 import { ErrorNote } from '../../components/ui';
-import '../../components/biz.scss';
+import '../biz.scss';
 
 /** 创建活动: the form (fee and total debit before confirming), then the campaign's page. */
 export default function CampaignCreatePage() {
@@ -28,7 +28,7 @@ export default function CampaignCreatePage() {
 
   const created = (res: CreateCampaignResponse) => {
     // Replace the form: "back" from the campaign goes to the list, not to a spent form.
-    void Taro.redirectTo({ url: `/pages/campaign/index?id=${encodeURIComponent(res.campaignId)}&created=${res.quantity}` });
+    void Taro.redirectTo({ url: `/biz/campaign/index?id=${encodeURIComponent(res.campaignId)}&created=${res.quantity}` });
   };
 
   if (forbidden) return <BusinessOnly what="活动" />;

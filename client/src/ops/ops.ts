@@ -1,5 +1,5 @@
 /**
- * Pure helpers of the operator view (pages/ops): Beijing-time labels, the contention rate, the
+ * Pure helpers of the operator view (ops/index): Beijing-time labels, the contention rate, the
  * per-minute figures. Integer arithmetic for the figures; no dependency on the chart library.
  */
 import type { OpsMinute, OpsResponse } from '../api';

@@ -8,16 +8,16 @@ import { useDidHide, useDidShow, useRouter } from '@tarojs/taro';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, type CampaignStats } from '../../api';
 import { ApiError, errorText } from '../../api/errors';
-import { BusinessOnly } from '../../components/BusinessOnly';
-import { HourlyClaims } from '../../components/HourlyClaims';
+import { BusinessOnly } from '../components/BusinessOnly';
+import { HourlyClaims } from '../components/HourlyClaims';
 import { PageShell } from '../../components/PageShell';
 import { aria, Btn, ErrorNote, Loading } from '../../components/ui';
-import { bpsToPercent, campaignStateText } from '../../lib/campaign';
-import { saveTextFile } from '../../lib/download';
+import { bpsToPercent, campaignStateText } from '../lib/campaign';
+import { saveTextFile } from '../lib/download';
 import { shortTime } from '../../lib/format';
 import { paramText } from '../../lib/links';
 import { formatYuan } from '../../lib/money';
-import '../../components/biz.scss';
+import '../biz.scss';
 
 /** Refreshed this often while shown and still running. */
 const REFRESH_MS = 30_000;

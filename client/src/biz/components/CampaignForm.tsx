@@ -1,14 +1,14 @@
 import { Text, View } from '@tarojs/components';
 import { useMemo, useState } from 'react';
-import type { CreateCampaignRequest, CreateCampaignResponse } from '../api';
-import { ApiError, errorText } from '../api/errors';
+import type { CreateCampaignRequest, CreateCampaignResponse } from '../../api';
+import { ApiError, errorText } from '../../api/errors';
 import { campaignCost, checkCampaign, EMPTY_CAMPAIGN, MAX_CAMPAIGN_QUANTITY, type CampaignFormValues } from '../lib/campaign';
-import { formatBps, formatFen, formatYuan, parseYuan } from '../lib/money';
-import { refusalOf } from '../lib/refusal';
-import { useKeyedAction } from '../lib/useKeyedAction';
-import { DEFAULT_GREETING, MAX_GREETING, type Limits } from '../lib/sendRules';
-import { RefusalNotice } from './RefusalNotice';
-import { aria, Btn, ErrorNote, Field } from './ui';
+import { formatBps, formatFen, formatYuan, parseYuan } from '../../lib/money';
+import { refusalOf } from '../../lib/refusal';
+import { useKeyedAction } from '../../lib/useKeyedAction';
+import { DEFAULT_GREETING, MAX_GREETING, type Limits } from '../../lib/sendRules';
+import { RefusalNotice } from '../../components/RefusalNotice';
+import { aria, Btn, ErrorNote, Field } from '../../components/ui';
 
 interface Props {
   /** From GET /v1/wallet (balance, limits, feeBps); null while loading. */

@@ -6,12 +6,12 @@
 import { Text, View } from '@tarojs/components';
 import Taro, { useDidHide, useDidShow } from '@tarojs/taro';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { api, type OpsResponse } from '../../api';
-import { ApiError, errorText } from '../../api/errors';
-import { LineChart, type LineSeries } from '../../components/LineChart';
-import { PageShell } from '../../components/PageShell';
-import { Btn, ErrorNote, Loading } from '../../components/ui';
-import { formatYuan } from '../../lib/money';
+import { api, type OpsResponse } from '../api';
+import { ApiError, errorText } from '../api/errors';
+import { LineChart, type LineSeries } from '../components/LineChart';
+import { PageShell } from '../components/PageShell';
+import { Btn, ErrorNote, Loading } from '../components/ui';
+import { formatYuan } from '../lib/money';
 import {
   beijingHm,
   beijingHms,
@@ -23,7 +23,7 @@ import {
   rateOf,
   secondsText,
   SWEEP_LAG_ALERT_S,
-} from '../../lib/ops';
+} from './ops';
 import './index.scss';
 
 /** Refresh period while the page is visible. */

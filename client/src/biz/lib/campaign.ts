@@ -3,9 +3,9 @@
  * form's rules — the server's (functions/src/domain/campaign.ts campaignTotals, app/campaigns.ts
  * precheck), so a refusal is rare and explained before the request. Integer fen throughout.
  */
-import type { CampaignSummary, CreateCampaignRequest } from '../api';
-import { feeFor, formatYuan, parseYuan, type Fen } from './money';
-import { MAX_GREETING, MAX_LUCKY_SHARE, type Limits, type Mode } from './sendRules';
+import type { CampaignSummary, CreateCampaignRequest } from '../../api';
+import { feeFor, formatYuan, parseYuan, type Fen } from '../../lib/money';
+import { MAX_GREETING, MAX_LUCKY_SHARE, type Limits, type Mode } from '../../lib/sendRules';
 
 /** Most packets one campaign creates (functions/src/domain/campaign.ts MAX_CAMPAIGN_QUANTITY). */
 export const MAX_CAMPAIGN_QUANTITY = 1_000;

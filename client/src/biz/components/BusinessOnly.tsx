@@ -1,7 +1,7 @@
 import { Text, View } from '@tarojs/components';
 import Taro from '@tarojs/taro';
-import { PageShell } from './PageShell';
-import { Btn } from './ui';
+import { PageShell } from '../../components/PageShell';
+import { Btn } from '../../components/ui';
 
 /** The screen for a 403 on a business page: campaigns and API keys are for enterprise and provider accounts. */
 export function BusinessOnly({ what }: { what: string }) {

@@ -8,12 +8,12 @@ import { useCallback, useEffect, useState } from 'react';
 import { api, type CampaignSummary } from '../../api';
 import { ApiError, errorText } from '../../api/errors';
 import { PageShell } from '../../components/PageShell';
-import { BusinessOnly } from '../../components/BusinessOnly';
+import { BusinessOnly } from '../components/BusinessOnly';
 import { Btn, Empty, ErrorNote, Loading } from '../../components/ui';
-import { campaignStateText } from '../../lib/campaign';
+import { campaignStateText } from '../lib/campaign';
 import { shortTime } from '../../lib/format';
 import { formatYuan } from '../../lib/money';
-import '../../components/biz.scss';
+import '../biz.scss';
 
 export default function CampaignsPage() {
   const [items, setItems] = useState<CampaignSummary[] | undefined>();
@@ -49,8 +49,8 @@ export default function CampaignsPage() {
         </View>
       </View>
       <View className="biz-actions">
-        <Btn label="创建活动" kind="gold" onClick={() => void Taro.navigateTo({ url: '/pages/campaign-create/index' })} />
-        <Btn label="开发者密钥" kind="ghost" onClick={() => void Taro.navigateTo({ url: '/pages/apikeys/index' })} />
+        <Btn label="创建活动" kind="gold" onClick={() => void Taro.navigateTo({ url: '/biz/campaign-create/index' })} />
+        <Btn label="开发者密钥" kind="ghost" onClick={() => void Taro.navigateTo({ url: '/biz/apikeys/index' })} />
       </View>
 
       {error ? <ErrorNote message={error} onRetry={() => void load()} /> : null}
@@ -66,7 +66,7 @@ export default function CampaignsPage() {
                 label={`查看活动 ${c.name}`}
                 kind="plain"
                 className="biz-item"
-                onClick={() => void Taro.navigateTo({ url: `/pages/campaign/index?id=${encodeURIComponent(c.campaignId)}` })}
+                onClick={() => void Taro.navigateTo({ url: `/biz/campaign/index?id=${encodeURIComponent(c.campaignId)}` })}
               >
                 <View className="biz-item__top">
                   <Text className="biz-item__name">{c.name}</Text>

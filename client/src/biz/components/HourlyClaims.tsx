@@ -1,8 +1,8 @@
 import { Text, View } from '@tarojs/components';
 import { useMemo } from 'react';
 import { beijingHourLabel, hourlySeries } from '../lib/campaign';
-import type { LineSeries } from './LineChart';
-import { aria } from './ui';
+import type { LineSeries } from '../../components/LineChart';
+import { aria } from '../../components/ui';
 
 /**
  * The chart of a campaign's claims per hour (Beijing time).
@@ -13,8 +13,8 @@ import { aria } from './ui';
  * (process.env.TARO_ENV is replaced at build time, so webpack never resolves it): uPlot and its
  * CSS never enter the mini-program package.
  */
-const LineChart: typeof import('./LineChart').LineChart | undefined =
-  process.env.TARO_ENV === 'h5' ? (require('./LineChart') as typeof import('./LineChart')).LineChart : undefined;
+const LineChart: typeof import('../../components/LineChart').LineChart | undefined =
+  process.env.TARO_ENV === 'h5' ? (require('../../components/LineChart') as typeof import('../../components/LineChart')).LineChart : undefined;
 
 const SERIES: LineSeries[] = [{ label: '领取数', stroke: '#d8332b', fill: 'rgba(216, 51, 43, 0.18)', stepped: true, points: true, unit: '次' }];
 

@@ -9,11 +9,11 @@ import Taro, { useDidHide } from '@tarojs/taro';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, type ApiKeyView, type ApiScope, type CreateApiKeyResponse } from '../../api';
 import { ApiError, errorText } from '../../api/errors';
-import { BusinessOnly } from '../../components/BusinessOnly';
+import { BusinessOnly } from '../components/BusinessOnly';
 import { PageShell } from '../../components/PageShell';
 import { aria, Btn, Empty, ErrorNote, Field, Loading } from '../../components/ui';
 import { shortTime } from '../../lib/format';
-import '../../components/biz.scss';
+import '../biz.scss';
 
 const SCOPE_TEXT: Record<ApiScope, string> = { basic: '基础', full: '全部' };
 const MAX_NAME = 40;

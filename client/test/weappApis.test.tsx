@@ -1,0 +1,216 @@
+import { render, screen, waitFor } from '@testing-library/react';
+import Taro from '@tarojs/taro';
+import { useEffect, useState } from 'react';
+import type { CodeView, CreateWithdrawalResponse, OpenCodeResponse, PacketView, Payment, SessionResponse } from '../../functions/src/http/contract';
+import { currentSession, saveSession } from '../src/api/session';
+import LoginPage from '../src/pages/login/index';
+import OpenPage from '../src/pages/open/index';
+import PacketPage from '../src/pages/packet/index';
+import ReceivePage from '../src/pages/receive/index';
+import WalletPage from '../src/pages/wallet/index';
+import WithdrawPage from '../src/pages/withdraw/index';
+import { click, flush } from './helpers';
+import { expectShareMenu, expectSharePayload, SHARE_TICKET, typeWeapp as type, useWeapp, weapp } from './weapp';
+
+/**
+ * What only the mini-program does, checked from the server's JSON (a fake API behind
+ * Taro.request, the app's own client in between) to the WeChat API it reaches: the share cards,
+ * the payment sheet, the transfer confirmation, the login code, the group context. TARO_ENV is
+ * weapp (useWeapp), so the pages take their WeChat branches without any spy on the app's code.
+ */
+jest.mock('@tarojs/taro', () => require('./weapp').weappTaro());
+
+useWeapp();
+
+const NOW = Date.now();
+const iso = (ms: number) => new Date(NOW + ms).toISOString();
+const code = (c: string, kind: CodeView['kind']): CodeView => ({ code: c, kind, issuedAt: iso(0), expiresAt: iso(120_000), ...(kind === 'live' ? { refreshAfter: iso(60_000) } : {}) });
+const LIVE = code('1.k1.p1.live.AAAA', 'live');
+const SHARE = code('1.k1.p1.shr.BBBB', 'share');
+const FORWARD = code('1.k1.p1.shr.FWD9', 'share');
+const OPENED = '1.k1.p1.shr.OPENED7';
+const packet: PacketView = {
+  id: 'p1',
+  sender: { id: 'u-alice', name: 'Alice' },
+  total: 1_000,
+  count: 5,
+  mode: 'lucky',
+  greeting: '新年快乐',
+  scene: 'none',
+  status: 'active',
+  claimedCount: 0,
+  claimedAmount: 0,
+  refundedAmount: 0,
+  createdAt: iso(0),
+  expiresAt: iso(86_400_000),
+  claims: [],
+};
+const wallet = { balance: 50_000, currency: 'CNY', tier: 'personal', perPacketLimit: 20_000, dailyLimit: 100_000, sentToday: 0, feeBps: 0, maxShares: 100 };
+
+const login = (userId: string, name: string) => saveSession({ token: `t-${userId}`, userId, name, tier: 'personal', roles: ['user'], expiresAt: '2099-01-01T00:00:00Z' });
+
+/** The packet's code route: live or share by the body's kind (a share `via` gets the forward). */
+function codesRoute() {
+  weapp.server.on('POST /v1/packets/p1/codes', (req) => {
+    const b = req.body as { kind: string; via?: string };
+    return { status: 201, body: b.kind === 'live' ? LIVE : b.via ? FORWARD : SHARE };
+  });
+}
+
+describe('share cards', () => {
+  test('packet page: 发给朋友 shares the title and the open page with the share code the server returned', async () => {
+    login('u-alice', 'Alice');
+    weapp.router = { params: { id: 'p1' } };
+    weapp.server.on('GET /v1/packets/p1', () => ({ status: 200, body: packet }));
+    codesRoute();
+    render(<PacketPage />);
+    await waitFor(() => expect(weapp.server.to('POST /v1/packets/p1/codes').map((r) => r.body)).toContainEqual({ kind: 'share' }));
+    // weapp: the share button (open-type="share"), not the H5 复制链接.
+    expect(screen.getByLabelText('发给朋友')).toBeTruthy();
+    expect(screen.queryByLabelText('复制链接')).toBeNull();
+    await waitFor(async () => expectSharePayload(await weapp.share({ from: 'button' }), { title: 'Alice的红包：新年快乐', code: SHARE.code }));
+    expectSharePayload(await weapp.share({ from: 'menu' }), { title: 'Alice的红包：新年快乐', code: SHARE.code });
+    expectShareMenu(SHARE_TICKET);
+  });
+
+  test('open page: a claimer forwards with a new share code naming the code it was opened with', async () => {
+    login('u-bob', 'Bob');
+    weapp.router = { params: { c: OPENED } };
+    const opened: OpenCodeResponse = { target: 'packet', packet, claimable: true };
+    weapp.server
+      .on(`GET /v1/codes/${OPENED}`, () => ({ status: 200, body: opened }))
+      .on('POST /v1/claims', () => ({ status: 201, body: { packetId: 'p1', amount: 321, claimedAt: iso(0), repeat: false } }))
+      .on('GET /v1/packets/p1', () => ({ status: 200, body: { ...packet, claimedCount: 1, claimedAmount: 321 } }));
+    codesRoute();
+    render(<OpenPage />);
+    await waitFor(() => expect(screen.getByLabelText('开红包')).toBeTruthy());
+    // Before claiming, the page may only pass on the code it was opened with (no new share code).
+    expectSharePayload(await weapp.share({ from: 'menu' }), { title: 'Alice的红包：新年快乐', code: OPENED });
+    expect(weapp.server.to('POST /v1/packets/p1/codes')).toEqual([]);
+    click('开红包');
+    await waitFor(() => expect(weapp.server.to('POST /v1/packets/p1/codes')).toHaveLength(1), { timeout: 5000 });
+    expect(weapp.server.to('POST /v1/packets/p1/codes')[0]!.body).toEqual({ kind: 'share', via: OPENED });
+    await waitFor(async () => expectSharePayload(await weapp.share({ from: 'button' }), { title: 'Alice的红包：新年快乐', code: FORWARD.code }));
+    expectShareMenu(SHARE_TICKET);
+  });
+
+  test('receive page: a 收款码 has no share card', async () => {
+    login('u-alice', 'Alice');
+    weapp.server.on('GET /v1/receive-code', () => ({ status: 200, body: code('1.k1.r.recv.CCCC', 'receive') }));
+    render(<ReceivePage />);
+    await flush();
+    expect(weapp.shares).toBe(false);
+  });
+});
+
+describe('WeChat Pay', () => {
+  const request = { timeStamp: '1764910000', nonceStr: 'n0nce5tr1ng', package: 'prepay_id=wx05topup77', signType: 'RSA' as const, paySign: 'c2lnbmVkLWJ5LXRoZS1zZXJ2ZXI=' };
+  const payment = (state: Payment['state']): Payment => ({ paymentId: 'pay_t1', amount: 5_000, state, request });
+
+  test('top-up: Taro.requestPayment gets exactly the Payment.request the server returned; credited once the API says paid', async () => {
+    login('u-alice', 'Alice');
+    weapp.server
+      .on('GET /v1/wallet', () => ({ status: 200, body: wallet }))
+      .on('GET /v1/wallet/ledger', () => ({ status: 200, body: { entries: [], cursor: null } }))
+      .on('POST /v1/wallet/topups', () => ({ status: 202, body: { topupId: 't1', amount: 5_000, state: 'pending', payment: payment('pending') } }))
+      .on('GET /v1/payments/pay_t1', () => ({ status: 200, body: payment('paid') }));
+    render(<WalletPage />);
+    await flush();
+    await flush();
+    // weapp without dev features: WeChat Pay is the only way, no sandbox.
+    expect(screen.queryByLabelText('沙箱充值（立即到账）')).toBeNull();
+    type('充值金额（元）', '50');
+    click('充值');
+    await waitFor(() => expect(weapp.callsTo('requestPayment')).toHaveLength(1));
+    expect(weapp.server.to('POST /v1/wallet/topups')[0]!.body).toEqual({ amount: 5_000, method: 'wechatpay' });
+    expect(weapp.callsTo('requestPayment')[0]).toEqual(request);
+    await waitFor(() => expect(screen.getByText('已充值 ¥50.00')).toBeTruthy(), { timeout: 5000 });
+    expect(weapp.server.to('GET /v1/payments/pay_t1').length).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('withdrawal: WeChat 确认收款', () => {
+  const confirm = { mchId: '1900000109', appId: 'wx8888888888888888', package: 'ABBQO+oYAAABAAAAAAAkZm9vYmFy' };
+  const created: CreateWithdrawalResponse = { withdrawalId: 'wd0123456789abcdef0123456789abcd', amount: 1234, state: 'wait_user_confirm', confirm };
+
+  test('requestMerchantTransfer gets exactly the withdrawal confirm (mchId, appId, package), then the withdrawal is polled', async () => {
+    login('u-alice', 'Alice');
+    weapp.server
+      .on('GET /v1/wallet', () => ({ status: 200, body: wallet }))
+      .on('GET /v1/withdrawals', () => ({ status: 200, body: { withdrawals: [], cursor: null } }))
+      .on('POST /v1/withdrawals', () => ({ status: 201, body: created }))
+      .on(`GET /v1/withdrawals/${created.withdrawalId}`, () => ({ status: 200, body: { withdrawalId: created.withdrawalId, amount: 1234, state: 'success', returned: false } }));
+    render(<WithdrawPage />);
+    await flush();
+    await flush();
+    type('提现金额（元）', '12.34');
+    click('提现');
+    await waitFor(() => expect(weapp.callsTo('requestMerchantTransfer')).toHaveLength(1));
+    expect(weapp.server.to('POST /v1/withdrawals')[0]!.body).toEqual({ amount: 1234 });
+    // Exactly the three fields WeChat requires, as the server returned them (openId is optional and not sent).
+    expect(weapp.callsTo('requestMerchantTransfer')[0]).toEqual(confirm);
+    await waitFor(() => expect(screen.getByLabelText('提现状态').textContent).toBe('已到账'), { timeout: 5000 });
+  });
+});
+
+describe('login', () => {
+  const session: SessionResponse = { token: 'tok-from-server', userId: 'u-wx1', name: '微信用户', tier: 'personal', roles: ['user'], expiresAt: '2099-01-01T00:00:00Z' };
+
+  test('weapp: Taro.login\'s code goes to POST /v1/session as given (no token), the session is kept, back to the page that asked', async () => {
+    weapp.router = { params: { next: encodeURIComponent('/biz/campaigns/index') } };
+    weapp.answer('login', () => ({ code: '0a3Xy-wx-code+/=', errMsg: 'login:ok' }));
+    weapp.server.on('POST /v1/session', () => ({ status: 201, body: session }));
+    render(<LoginPage />);
+    // weapp without dev features: WeChat login only.
+    expect(screen.queryByLabelText('昵称')).toBeNull();
+    click('登录');
+    await waitFor(() => expect(weapp.callsTo('reLaunch')).toHaveLength(1));
+    expect(weapp.callsTo('login')).toHaveLength(1);
+    const sent = weapp.server.to('POST /v1/session');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.body).toEqual({ code: '0a3Xy-wx-code+/=' });
+    expect(sent[0]!.header.Authorization).toBeUndefined();
+    expect(sent[0]!.header['x-device-id']).toMatch(/^[A-Za-z0-9._:-]{1,128}$/);
+    expect(currentSession()?.token).toBe('tok-from-server');
+    // A subpackage page is a valid place to return to.
+    expect(weapp.callsTo('reLaunch')).toEqual([{ url: '/biz/campaigns/index' }]);
+  });
+
+  test('weapp: a failed Taro.login sends nothing and says so', async () => {
+    weapp.answer('login', () => ({ code: '', errMsg: 'login:ok' }));
+    render(<LoginPage />);
+    click('登录');
+    await waitFor(() => expect(weapp.callsTo('login')).toHaveLength(1));
+    await flush();
+    expect(weapp.server.requests).toEqual([]);
+    expect(currentSession()).toBeUndefined();
+  });
+});
+
+describe('group context (Taro.getGroupEnterInfo)', () => {
+  /**
+   * The harness for the open page's group context: WeChat answers getGroupEnterInfo with
+   * encrypted group data for the share ticket the page was opened with; the page sends it to
+   * the server unchanged. A minimal consumer shows the pattern until the open page uses it.
+   */
+  function GroupProbe({ ticket }: { ticket: string }) {
+    const [sent, setSent] = useState('');
+    useEffect(() => {
+      void (async () => {
+        const info = (await Taro.getGroupEnterInfo({ shareTicket: ticket } as Parameters<typeof Taro.getGroupEnterInfo>[0])) as unknown as { encryptedData: string; iv: string };
+        await Taro.request({ url: 'http://localhost:3000/v1/codes/x', method: 'GET', header: { 'x-group-data': info.encryptedData, 'x-group-iv': info.iv } });
+        setSent('ok');
+      })();
+    }, [ticket]);
+    return <span data-testid="sent">{sent}</span>;
+  }
+
+  test('recorded with the share ticket; its encrypted data reaches the server as WeChat gave it', async () => {
+    weapp.answer('getGroupEnterInfo', (o) => ({ encryptedData: `enc-for-${String(o.shareTicket)}`, iv: 'aXY=', errMsg: 'getGroupEnterInfo:ok' }));
+    weapp.server.on('GET /v1/codes/x', () => ({ status: 200, body: {} }));
+    render(<GroupProbe ticket="ticket-42" />);
+    await waitFor(() => expect(screen.getByTestId('sent').textContent).toBe('ok'));
+    expect(weapp.callsTo('getGroupEnterInfo')).toEqual([{ shareTicket: 'ticket-42' }]);
+    expect(weapp.server.to('GET /v1/codes/x')[0]!.header).toMatchObject({ 'x-group-data': 'enc-for-ticket-42', 'x-group-iv': 'aXY=' });
+  });
+});
