@@ -73,6 +73,13 @@ export interface PacketRecord {
   /** `wechatpay`: paid directly through this payment (its money is credited, then debited as usual). Absent: the balance. */
   funding?: 'wechatpay';
   paymentId?: string;
+  /** 仅限本群: only the group it is bound to may claim (fixed at creation). */
+  groupOnly?: true;
+  /**
+   * The group a group-only packet is bound to, as domain/group.ts `groupBinding` hashes it (never
+   * the group id itself). Set once, by the first verified open or claim ({@link PacketStore.bindGroup}).
+   */
+  group?: string;
 }
 
 export interface SlotRecord {
@@ -222,12 +229,19 @@ export interface PacketStore {
   /** A settled packet's refund went elsewhere than settlement chose (WeChat could not refund it). */
   setRefundedTo(id: string, to: 'balance' | 'wechatpay'): Promise<void>;
   listSent(userId: string, limit: number, startKey?: Record<string, unknown>): Promise<{ ids: string[]; lastKey?: Record<string, unknown> }>;
+  /**
+   * Binds a group-only packet to `group` unless it is bound already: one conditional update
+   * (`groupOnly` set, `group` absent), so of two groups racing exactly one binds. Returns the
+   * group the packet is bound to now — `group`, or the one that won — or undefined when the
+   * packet does not exist or is not group-only.
+   */
+  bindGroup(id: string, group: string): Promise<string | undefined>;
 }
 
 const PACKET_FIELDS = [
   'id', 'senderId', 'senderName', 'total', 'count', 'mode', 'greeting', 'scene', 'fee', 'state', 'claimed',
   'createdAt', 'expiresAt', 'expiresAtMs', 'codeValidity', 'senderHint', 'feeHint', 'feeAccount', 'refundHint', 'settleCursor', 'settleGranted', 'refundedAmount', 'refundedTo', 'settledAt',
-  'recipientId', 'recipientName', 'campaignId', 'counters', 'funding', 'paymentId',
+  'recipientId', 'recipientName', 'campaignId', 'counters', 'funding', 'paymentId', 'groupOnly', 'group',
 ] as const;
 
 function toPacket(it: Item | undefined): PacketRecord | undefined {
@@ -725,6 +739,19 @@ export class DynamoPacketStore implements PacketStore {
 
   async setRefundedTo(id: string, to: 'balance' | 'wechatpay') {
     await this.db.update(Keys.packet(id), 'SET refundedTo = :to', { condition: '#s = :settled', names: { '#s': 'state' }, values: { ':to': to, ':settled': 'settled' } });
+  }
+
+  async bindGroup(id: string, group: string): Promise<string | undefined> {
+    const it = await this.db.update(Keys.packet(id), 'SET #g = :g', {
+      condition: 'groupOnly = :t AND attribute_not_exists(#g)',
+      names: { '#g': 'group' },
+      values: { ':g': group, ':t': true },
+    });
+    // Refused: bound already (read back which group won) or no group-only packet at all.
+    // (The packet item alone: `claimed` may be behind, as the recent view allows.)
+    const p = toPacket(it ?? (await this.db.get(Keys.packet(id), true)));
+    if (p && p.state !== 'funding') remember(p);
+    return p?.groupOnly ? p.group : undefined;
   }
 
   async listSent(userId: string, limit: number, startKey?: Record<string, unknown>) {
