@@ -5,6 +5,7 @@ import { HttpCode2Session } from '../../functions/src/app/ports';
 import { Keys } from '../../functions/src/store/keys';
 import { Clock, baseDb, idem, login, makeApi, sendPacket, testDeps, topup, type Api, type TestUser } from '../helpers/app';
 import { violations } from '../helpers/invariants';
+import { captureLogs } from '../helpers/logs';
 import { newSessionKey, wxGroupData } from '../helpers/wx-group';
 
 /**
@@ -220,6 +221,29 @@ describe('group-only packets (仅限本群)', () => {
     expect(writes).toBe(0);
     // Dev users have no session key: WeChat group data cannot be verified for them.
     expectError(await claimWith(b, code, wxGroupData({ sessionKey: newSessionKey(), appid: APPID, timestamp: Math.floor(clock.t / 1000) })), 400, 'VALIDATION_FAILED');
+  });
+
+  test('logs never hold the session key, the group id or the encrypted group data', async () => {
+    const logs = captureLogs();
+    let secrets: string[] = [];
+    try {
+      const sender = await login(api);
+      await topup(api, sender, 1_000);
+      const u = await wxLogin();
+      const sent = await sendPacket(api, sender, { total: 200, count: 2, mode: 'equal', groupOnly: true });
+      const g1 = groupOf(u, G1);
+      await openWith(u, sent.shareCode.code, g1);
+      const g2 = groupOf(u, G1);
+      expect((await claimWith(u, sent.shareCode.code, g2)).status).toBe(200);
+      const stale = groupOf(u, G2, { timestamp: 1 });
+      expectError(await claimWith(u, sent.shareCode.code, stale), 400, 'VALIDATION_FAILED');
+      const key = issued.get(u.openid)!;
+      secrets = [key, Buffer.from(key, 'base64').toString('hex'), G1, G2, g1.encryptedData.slice(0, 24), g2.encryptedData.slice(0, 24), stale.encryptedData.slice(0, 24), g1.iv];
+    } finally {
+      logs.restore();
+    }
+    expect(logs.lines.length).toBeGreaterThan(0);
+    for (const s of secrets) expect(logs.lines.filter((l) => l.includes(s))).toEqual([]);
   });
 
   test('an ordinary packet ignores group context: its claim reads nothing more', async () => {
