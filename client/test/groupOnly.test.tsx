@@ -8,6 +8,7 @@ import { loadDraft, saveDraft } from '../src/lib/draft';
 import { refusalOf } from '../src/lib/refusal';
 import { checkSend, EMPTY_FORM, type Limits } from '../src/lib/sendRules';
 import { shareMenuOptions } from '../src/lib/shareTicket';
+import { wechatGroupContext } from '../src/lib/useGroupContext';
 import OpenPage from '../src/pages/open/index';
 import { click, flush, type } from './helpers';
 
@@ -17,8 +18,10 @@ jest.mock('@tarojs/taro', () =>
     useDidShow: () => undefined,
     useDidHide: () => undefined,
     useShareAppMessage: () => undefined,
+    getGroupEnterInfo: (...a: unknown[]) => mockGroupEnterInfo(...a),
   }),
 );
+const mockGroupEnterInfo = jest.fn();
 
 const mockApi = { openCode: jest.fn(), claim: jest.fn(), packet: jest.fn(), newCode: jest.fn() };
 jest.mock('../src/api', () => ({
@@ -151,5 +154,30 @@ describe('仅限本群 on the open page', () => {
   test('the refusal copy: another group vs no group', () => {
     expect(refusalOf(new ApiError('GROUP_ONLY', 403, { group: 'other' }), { op: 'claim' })?.body).toContain('其他群或私聊');
     expect(refusalOf(new ApiError('GROUP_ONLY', 403), { op: 'claim' })?.body).toContain('回到群聊');
+  });
+});
+
+describe('the mini-program\'s group context', () => {
+  const env = process.env.TARO_ENV;
+  afterEach(() => {
+    process.env.TARO_ENV = env;
+    mockGroupEnterInfo.mockReset();
+  });
+
+  test('getGroupEnterInfo is asked afresh for every request and its data passed on as is; outside a group there is none', async () => {
+    process.env.TARO_ENV = 'weapp';
+    mockGroupEnterInfo
+      .mockResolvedValueOnce({ errMsg: 'getGroupEnterInfo:ok', encryptedData: 'ENC1+/==', iv: 'IV1==' })
+      .mockResolvedValueOnce({ errMsg: 'getGroupEnterInfo:ok', encryptedData: 'ENC2', iv: 'IV2' })
+      .mockRejectedValueOnce({ errMsg: 'getGroupEnterInfo:fail', errCode: 40097 });
+    expect(await wechatGroupContext()).toEqual({ encryptedData: 'ENC1+/==', iv: 'IV1==' });
+    expect(await wechatGroupContext()).toEqual({ encryptedData: 'ENC2', iv: 'IV2' });
+    expect(await wechatGroupContext()).toBeUndefined();
+    expect(mockGroupEnterInfo).toHaveBeenCalledTimes(3);
+  });
+
+  test('on H5 WeChat is never asked', async () => {
+    expect(await wechatGroupContext()).toBeUndefined();
+    expect(mockGroupEnterInfo).not.toHaveBeenCalled();
   });
 });
