@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../functions/src/config';
 import { HttpCode2Session } from '../../functions/src/app/ports';
@@ -67,6 +69,16 @@ const groupOf = (u: WxUser, gid: string, over: { appid?: string; timestamp?: num
   wxGroupData({ sessionKey: issued.get(u.openid)!, openGId: gid, appid: over.appid ?? APPID, timestamp: over.timestamp ?? Math.floor(clock.t / 1000) });
 const openWith = (u: TestUser, code: string, query?: Record<string, string>) => api('GET', `/v1/codes/${encodeURIComponent(code)}`, { token: u.token, ...(query ? { query } : {}) });
 const claimWith = (u: TestUser, code: string, group?: unknown, via = api) => via('POST', '/v1/claims', { token: u.token, body: group === undefined ? { code } : { code, group } });
+/**
+ * The partitions the open view's role may write (serverless.yml, the codes role's LeadingKeys):
+ * an open that binds must stay inside them, or it would be denied on AWS.
+ */
+const CODES_MAY_WRITE = (() => {
+  const yml = readFileSync(path.resolve(__dirname, '..', '..', 'serverless.yml'), 'utf8');
+  const m = /dynamodb:LeadingKeys: \[([^\]]*)\]/.exec(yml);
+  if (!m) throw new Error('no LeadingKeys in serverless.yml');
+  return m[1]!.split(',').map((s) => s.trim().replace(/^'|'$/g, '').replace(/\*$/, ''));
+})();
 const expectError = (r: { status: number; body: any }, status: number, code: string) => expect({ status: r.status, code: r.body?.error?.code }).toEqual({ status, code });
 
 describe('group-only packets (仅限本群)', () => {
@@ -108,19 +120,25 @@ describe('group-only packets (仅限本群)', () => {
     // Before any verified open: an open from no group is not claimable, and binds nothing.
     const blind = await openWith(loner, code);
     expect(blind.body).toMatchObject({ claimable: false, reason: 'GROUP_ONLY', group: 'none', packet: { groupOnly: true } });
-    expect((await d.db.get(Keys.packet(id)))?.group).toBeUndefined();
+    expect(await d.db.get(Keys.groupBinding(id))).toBeUndefined();
 
-    // a1 opens from G1: bound. The item holds a salted hash, never the group id.
+    // a1 opens from G1: bound. The binding holds a salted hash, never the group id; the packet
+    // item only says it is group-only, and stays small.
+    written.length = 0;
     const opened = await openWith(a1, code, groupOf(a1, G1));
     expect(opened.body).toMatchObject({ claimable: true, group: 'member' });
-    const item = await d.db.get(Keys.packet(id));
+    expect(written.some((pk) => pk.startsWith('PKTGRP#'))).toBe(true);
+    expect(written.filter((pk) => !CODES_MAY_WRITE.some((prefix) => pk.startsWith(prefix)))).toEqual([]);
+    const item = await d.db.get(Keys.groupBinding(id));
     expect(item?.group).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(JSON.stringify(item)).not.toContain(G1);
-    expect(JSON.stringify(item).length).toBeLessThan(1024);
+    const packetItem = await d.db.get(Keys.packet(id));
+    expect(packetItem?.groupOnly).toBe(true);
+    expect(JSON.stringify(packetItem).length).toBeLessThan(1024);
 
     // b1 from G2 sees the refusal in the open view; the binding stays G1.
     expect((await openWith(b1, code, groupOf(b1, G2))).body).toMatchObject({ claimable: false, reason: 'GROUP_ONLY', group: 'other' });
-    expect((await d.db.get(Keys.packet(id)))?.group).toBe(item?.group);
+    expect((await d.db.get(Keys.groupBinding(id)))?.group).toBe(item?.group);
 
     // Claims: G1 members (fresh data fetched before claiming) succeed, including one who never opened.
     expect((await claimWith(a1, code, groupOf(a1, G1))).status).toBe(200);
@@ -212,7 +230,7 @@ describe('group-only packets (仅限本群)', () => {
     expectError(await noDev('GET', `/v1/codes/${encodeURIComponent(code)}`, { token: a.token, query: { devGroup: '群A' } }), 400, 'VALIDATION_FAILED');
     expectError(await claimWith(a, code, { devGroup: '群A' }, noDev), 400, 'VALIDATION_FAILED');
     expect(writes).toBe(0);
-    expect((await d.db.get(Keys.packet(sent.packet.id)))?.group).toBeUndefined();
+    expect(await d.db.get(Keys.groupBinding(sent.packet.id))).toBeUndefined();
     expect((await openWith(a, code, { devGroup: '群A' })).body).toMatchObject({ claimable: true, group: 'member' });
     expect((await claimWith(a, code, { devGroup: '群A' })).status).toBe(200);
     expect((await openWith(b, code, { devGroup: '群B' })).body).toMatchObject({ claimable: false, reason: 'GROUP_ONLY', group: 'other' });

@@ -56,15 +56,15 @@ export function refuseDevGroup(d: Deps, ctx: GroupContext | undefined): void {
 
 /**
  * Where the caller stands with a group-only packet. With `bind`, an unbound packet is bound to
- * the caller's verified group first (one conditional write: of two groups racing, exactly one
- * binds and the other is `other`). `p` may be this process's recent view: a bound group never
- * changes, so a cached binding is exact; an unbound one is settled by the write itself.
+ * the caller's verified group first (one put-if-absent: of two groups racing, exactly one binds
+ * and the other is `other`). A binding never changes, so a warm function's cached one is exact;
+ * one not seen yet is settled by the conditional write itself.
  */
 export async function groupStanding(d: Deps, who: Principal, p: PacketRecord, ctx: GroupContext | undefined, bind: boolean): Promise<GroupStanding> {
   const group = await callerGroup(d, who, ctx);
   if (!group) return 'none';
   const mine = groupBinding(p.id, group);
-  const bound = p.group ?? (bind ? await d.packets.bindGroup(p.id, mine) : undefined);
+  const bound = (await d.packets.boundGroup(p.id)) ?? (bind ? await d.packets.bindGroup(p.id, mine) : undefined);
   return bound === mine ? 'member' : 'other';
 }
 
