@@ -40,6 +40,11 @@ beforeAll(async () => {
     }
     // Like WeChat: each login hands out a new session key for the user.
     const openid = `o_${code.slice(5).split('#')[0]}`;
+    // `#nokey`: an answer without a usable session_key (login works, group data cannot).
+    if (code.endsWith('#nokey')) {
+      res.end(JSON.stringify({ openid, session_key: 'not-a-key' }));
+      return;
+    }
     const sessionKey = newSessionKey();
     issued.set(openid, sessionKey);
     res.end(JSON.stringify({ openid, session_key: sessionKey }));
@@ -104,6 +109,16 @@ describe('group-only packets (仅限本群)', () => {
     expectError(r, 400, 'VALIDATION_FAILED');
     expect(writes).toBe(0);
     expect((await claimWith(u, sent.shareCode.code, groupOf(u, G1))).status).toBe(200);
+
+    // A login whose answer has no usable session key drops the stored one (WeChat replaced it).
+    const v = await wxLogin();
+    const data = groupOf(v, G1);
+    const bare = await api('POST', '/v1/session', { body: { code: `code-${v.openid.slice(2)}#nokey` }, headers: { 'x-device-id': `dev-${v.openid.slice(2)}` } });
+    expect(bare.status).toBe(200);
+    expect((await d.db.get(Keys.profile(v.userId)))?.wxSessionKey).toBeUndefined();
+    const refused = await claimWith(v, sent.shareCode.code, data);
+    expectError(refused, 400, 'VALIDATION_FAILED');
+    expect(refused.body.error.details).toEqual({ reason: 'no_session_key' });
   });
 
   test('the first verified group an open comes from binds; its members claim, other groups and no group get GROUP_ONLY and nothing is written', async () => {

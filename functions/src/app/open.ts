@@ -10,8 +10,9 @@ import { groupStanding, refuseDevGroup, type GroupContext } from './groups';
 
 /**
  * GET /v1/codes/{code} — what a scanned or opened code points at. Changes nothing but the
- * account's read counter (and, for a group-only packet opened from a verified group, its binding): a valid code's open is counted before anything is read (a big
- * packet's open reads every share counter), a forged one costs only the signature check.
+ * account's read counter (and, for a group-only packet opened from a verified group, its group
+ * binding): a valid code's open is counted before anything is read (a big packet's open reads
+ * every share counter), a forged one costs only the signature check.
  */
 export async function openCode(d: Deps, who: Principal, code: string, group?: GroupContext): Promise<Outcome> {
   const check = verifyCode(code, d.cfg.codeKeys, seconds(d.now()));

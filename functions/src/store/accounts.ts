@@ -28,7 +28,8 @@ export interface AccountStore {
   openid(userId: string): Promise<string | undefined>;
   /**
    * Stores the openid of an existing account (each code2session login) and, in the same write,
-   * the login's WeChat session key sealed (domain/group.ts `sealSessionKey`) — the latest only.
+   * the login's WeChat session key sealed (domain/group.ts `sealSessionKey`) — the latest only
+   * (a login without one removes the previous one).
    */
   setOpenid(userId: string, openid: string, sealedSessionKey?: string): Promise<void>;
   /** The account's latest sealed WeChat session key, if a code2session login stored one. Server side only. */
@@ -60,7 +61,8 @@ export class DynamoAccountStore implements AccountStore {
   }
 
   async setOpenid(userId: string, openid: string, sealedSessionKey?: string): Promise<void> {
-    await this.db.update(Keys.profile(userId), sealedSessionKey ? 'SET openid = :o, wxSessionKey = :k' : 'SET openid = :o', {
+    // A login without a session key drops the previous one: WeChat replaced it at this login.
+    await this.db.update(Keys.profile(userId), sealedSessionKey ? 'SET openid = :o, wxSessionKey = :k' : 'SET openid = :o REMOVE wxSessionKey', {
       // Unconditional but for the account's existence: a condition that failed on every repeat
       // login would count as write contention in the metrics.
       condition: 'attribute_exists(pk)',
