@@ -288,11 +288,29 @@ describe('group-only packets (仅限本群)', () => {
     // measured below takes the last share (which reads the claim list for 手气最佳).
     expect((await claimWith(warm, sent.shareCode.code)).status).toBe(200);
     reads.length = 0;
+    written.length = 0;
     expect((await claimWith(a, sent.shareCode.code)).status).toBe(200);
     const plainReads = reads.splice(0).map((pk) => pk.split('#')[0]);
+    const plainWrites = written.splice(0).map((pk) => pk.split('#')[0]);
     expect((await claimWith(b, sent.shareCode.code, groupOf(b, G1))).status).toBe(200);
     // The same reads, partition for partition kind: no account read, no packet re-read.
     expect(reads.map((pk) => pk.split('#')[0])).toEqual(plainReads);
     expect(plainReads).not.toContain('ACCT');
+
+    // A group-only packet's claim, once this function has seen the binding: the same reads plus
+    // one, the account's sealed session key; the same writes.
+    const only = await sendPacket(api, sender, { total: 400, count: 4, mode: 'equal', groupOnly: true });
+    const [w2, c] = [await wxLogin(), await wxLogin()];
+    expect((await claimWith(w2, only.shareCode.code, groupOf(w2, G1))).status).toBe(200);
+    reads.length = 0;
+    written.length = 0;
+    expect((await claimWith(warm, only.shareCode.code)).status).toBe(403);
+    expect(written).toEqual([]);
+    reads.length = 0;
+    expect((await claimWith(c, only.shareCode.code, groupOf(c, G1))).status).toBe(200);
+    const kinds = reads.map((pk) => pk.split('#')[0]);
+    expect([...kinds].sort()).toEqual([...plainReads, 'ACCT'].sort());
+    expect(written.map((pk) => pk.split('#')[0]).sort()).toEqual([...plainWrites].sort());
+    expect(plainWrites).toEqual(expect.arrayContaining(['CLAIM', 'PKT', 'SLOTS', 'LEDGER']));
   });
 });

@@ -97,6 +97,26 @@ describe('WeChat group data (AES-128-CBC, PKCS#7, watermark)', () => {
   });
 });
 
+describe('WeChat group data (property)', () => {
+  const gid = fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/);
+  test('whatever the key, group and age within the window, it opens to that group; a flipped bit never opens at all', () => {
+    fc.assert(
+      fc.property(gid, fc.integer({ min: -GROUP_DATA_MAX_AGE_MS / 1000, max: GROUP_DATA_SKEW_MS / 1000 }), fc.nat(), fc.nat(), (g, age, at, bit) => {
+        const key = newSessionKey();
+        const data = wxGroupData({ sessionKey: key, openGId: g, appid, timestamp: nowSec + age });
+        expect(open(data, key)).toEqual({ ok: true, openGId: g });
+        const bytes = Buffer.from(data.encryptedData, 'base64');
+        bytes[at % bytes.length]! ^= 1 << (bit % 8);
+        const r = open({ ...data, encryptedData: bytes.toString('base64') }, key);
+        // CBC: the flipped block decrypts to 16 garbled bytes (and the last block's flips break
+        // the padding), which no check lets through — not as this group, not as another.
+        expect(r.ok).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('session keys at rest (AES-256-GCM)', () => {
   const key = sessionKeySealKey(randomBytes(32));
 
