@@ -151,6 +151,21 @@ describe('仅限本群 on the open page', () => {
     expect(mockApi.openCode).toHaveBeenLastCalledWith('SHARE-CODE-1', { devGroup: '群B' });
   });
 
+  test('an ordinary packet: the claim carries no group context, whatever group the page was opened from', async () => {
+    mockApi.openCode.mockResolvedValue({ target: 'packet', packet: { ...summary, groupOnly: false }, claimable: true });
+    mockApi.claim.mockResolvedValue({ packetId: 'p1', amount: 200, claimedAt: '2026-11-28T05:10:00Z', repeat: false });
+    render(<OpenPage />);
+    await flush();
+    click('从群A打开');
+    await flush();
+    expect(mockApi.openCode).toHaveBeenLastCalledWith('SHARE-CODE-1', { devGroup: '群A' });
+    expect(screen.queryByLabelText('仅限本群')).toBeNull();
+    click('开红包');
+    await flush();
+    expect(mockApi.claim).toHaveBeenCalledTimes(1);
+    expect(mockApi.claim.mock.calls[0]![1]).toBeUndefined();
+  });
+
   test('the refusal copy: another group vs no group', () => {
     expect(refusalOf(new ApiError('GROUP_ONLY', 403, { group: 'other' }), { op: 'claim' })?.body).toContain('其他群或私聊');
     expect(refusalOf(new ApiError('GROUP_ONLY', 403), { op: 'claim' })?.body).toContain('回到群聊');

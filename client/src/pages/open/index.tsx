@@ -143,7 +143,8 @@ export default function OpenPage() {
       let res;
       for (let i = 0; ; i++) {
         try {
-          res = await api.claim(code, await group.fetch());
+          // Group data only where it counts (仅限本群), fetched afresh for each attempt.
+          res = await api.claim(code, summary?.groupOnly ? await group.fetch() : undefined);
           break;
         } catch (err) {
           if (err instanceof ApiError && err.code === 'CLAIM_IN_PROGRESS' && i < IN_PROGRESS_RETRIES) {
