@@ -10,7 +10,7 @@ const err = (code: string, status: number, details?: Record<string, unknown>, re
 
 describe('refusalOf', () => {
   test('every refusal code gets Chinese copy and a next step; other errors are not refusals', () => {
-    const status: Record<string, number> = { RISK_BLOCKED: 403, CODE_FROZEN: 423, DEVICE_LIMIT: 403, RATE_LIMITED: 429, GREETING_REJECTED: 422, LIMIT_PER_PACKET: 422, LIMIT_DAILY: 422, INSUFFICIENT_FUNDS: 402, FORBIDDEN: 403 };
+    const status: Record<string, number> = { RISK_BLOCKED: 403, CODE_FROZEN: 423, DEVICE_LIMIT: 403, RATE_LIMITED: 429, GREETING_REJECTED: 422, LIMIT_PER_PACKET: 422, LIMIT_DAILY: 422, INSUFFICIENT_FUNDS: 402, FORBIDDEN: 403, GROUP_ONLY: 403 };
     expect([...REFUSAL_CODES].sort()).toEqual(Object.keys(status).sort());
     for (const code of REFUSAL_CODES) {
       for (const op of [undefined, 'packet', 'transfer', 'claim', 'code', 'topup', 'login'] as const) {

@@ -1,5 +1,6 @@
 import { parseKeyring, type Keyring } from './domain/codes';
 import { createWeChatPay, type WeChatPayConfig } from './wechatpay/client';
+import { sessionKeySealKey } from './domain/group';
 
 /** Deployment stages. Dev login and `now` overrides exist only in local, test and sandbox. */
 export const Stages = ['local', 'test', 'sandbox', 'dev', 'prod'] as const;
@@ -51,6 +52,12 @@ export interface Config {
   devLogin: DevLogin;
   /** WeChat Pay v3 (merchant transfers for withdrawals); undefined when not configured. */
   wechatPay: WeChatPaySettings | undefined;
+  /**
+   * Group-only packets: the AES-256-GCM key WeChat session keys are sealed with on the account
+   * item. Derived from SESSION_SECRET with its own HKDF label (no new secret to deploy): rotating
+   * SESSION_SECRET ends every session anyway, and the next login stores a fresh session key.
+   */
+  sessionKeySeal: Buffer;
 }
 
 /** The adapter's configuration plus what our calls add to it. */
@@ -98,6 +105,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devFeatures,
     devLogin,
     wechatPay,
+    // Group-only packets (see the field's comment).
+    sessionKeySeal: sessionKeySealKey(sessionSecret),
   };
 }
 

@@ -278,6 +278,65 @@ describe('the app in a real browser', () => {
   }, 60_000);
 });
 
+describe('仅限本群 in a real browser', () => {
+  // Self-contained (its own three browser contexts), so `-t 仅限本群` runs it alone.
+  test('a group-only packet: a member of 群A opens and claims, a user from 群B gets the refusal screen', async () => {
+    const contexts = await Promise.all([0, 1, 2].map(() => browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' })));
+    try {
+      const [sender, member, outsider] = await Promise.all(contexts.map((c) => c.newPage()));
+      await login(sender!, `grpS${suffix}`);
+      const token = await bearerOf(sender!);
+      expect((await call(stack.api, 'POST', '/v1/wallet/topups', { token, idem: `g${suffix}`, body: { amount: 1_000 } })).status).toBe(201);
+
+      // The sender turns 仅限本群 on in the send form.
+      await sender!.goto(`${stack.app}/#/pages/send/index`);
+      await sender!.getByLabel('总金额（元）').fill('3');
+      await sender!.getByLabel('红包个数').fill('2');
+      await sender!.getByLabel('仅限本群', { exact: true }).click();
+      expect(await sender!.getByLabel('仅限本群', { exact: true }).getAttribute('aria-pressed')).toBe('true');
+      await sender!.getByLabel('塞钱进红包').click();
+      expect(await sender!.getByLabel('领取范围').textContent()).toContain('仅限本群');
+      const created = sender!.waitForResponse((r) => r.request().method() === 'POST' && /\/v1\/packets$/.test(r.url()));
+      await sender!.getByLabel('确认支付').click();
+      const res = await created;
+      expect(res.status()).toBe(201);
+      const body = (await res.json()) as { packet: { id: string; groupOnly: boolean }; shareCode: { code: string } };
+      expect(body.packet.groupOnly).toBe(true);
+      await sender!.getByLabel('领取进度').waitFor();
+      await eventuallyContains(sender!.locator('.hb-card').first(), '仅限本群');
+      const link = `${stack.app}/#/pages/open/index?c=${encodeURIComponent(body.shareCode.code)}`;
+
+      // User 1 opens it from 群A (the 模拟群聊 chooser): the packet binds to 群A, and the claim succeeds.
+      await login(member!, `grpA${suffix}`);
+      await member!.goto(link);
+      await member!.getByLabel('模拟群聊').waitFor();
+      await member!.getByLabel('从群A打开').click();
+      await member!.getByLabel('开红包').click();
+      const amount = member!.getByLabel('领取金额');
+      await amount.waitFor();
+      expect(Number((await amount.textContent())!.replace(/[^\d.]/g, ''))).toBeGreaterThan(0);
+
+      // User 2 comes from 群B: the 仅限本群 screen, no 開 button; the API refuses the claim too.
+      await login(outsider!, `grpB${suffix}`);
+      await outsider!.goto(link);
+      await outsider!.getByLabel('模拟群聊').waitFor();
+      await outsider!.getByLabel('从群B打开').click();
+      const refusal = outsider!.getByRole('alert', { name: '仅限本群领取' });
+      await refusal.waitFor();
+      await eventuallyContains(refusal, '只有发红包所在群的成员可以领取');
+      expect(await outsider!.getByLabel('开红包').count()).toBe(0);
+      const outsiderToken = await bearerOf(outsider!);
+      const claim = await call(stack.api, 'POST', '/v1/claims', { token: outsiderToken, body: { code: body.shareCode.code, group: { devGroup: '群B' } } });
+      expect(claim.status).toBe(403);
+      expect(claim.body.error.code).toBe('GROUP_ONLY');
+      const view = await call(stack.api, 'GET', `/v1/packets/${body.packet.id}`, { token });
+      expect(view.body.claimedCount).toBe(1);
+    } finally {
+      await Promise.all(contexts.map((c) => c.close()));
+    }
+  }, 180_000);
+});
+
 /** Waits until the element's text contains `text` (playwright-core has no `expect`). */
 async function eventuallyContains(loc: { textContent(): Promise<string | null> }, text: string, timeoutMs = 10_000) {
   const end = Date.now() + timeoutMs;

@@ -583,7 +583,8 @@ describe('osls package --stage prod (no AWS credentials)', () => {
 });
 
 /** The only IAM condition: the codes view writes its read counter, risk events, audit and figures only. */
-const CODES_WRITE_CONDITION = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['RISKCNT#*', 'RISKEV#*', 'RISKONCE#*', 'AUDIT#*', 'OPSMIN#*'] } };
+// PKTGRP#: the open view binds a group-only packet to its group (its own item, not the packet).
+const CODES_WRITE_CONDITION = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['RISKCNT#*', 'RISKEV#*', 'RISKONCE#*', 'AUDIT#*', 'OPSMIN#*', 'PKTGRP#*'] } };
 
 describe('throttles: API Gateway routes and reserved concurrency (prod package)', () => {
   /** Throttled routes of the HTTP API's $default stage: rate (requests/s) and burst. */
@@ -614,7 +615,7 @@ describe('throttles: API Gateway routes and reserved concurrency (prod package)'
     }
   });
 
-  test('the codes view counts its reads, but may write only the risk store, the audit log and the figures (LeadingKeys)', () => {
+  test('the codes view counts its reads, but may write only the risk store, the audit log, the figures and group bindings (LeadingKeys)', () => {
     const [, fn] = lambdaOf('codes');
     const role = template.Resources[fn.Properties.Role['Fn::GetAtt'][0]];
     const statements = asArray<Json>(role.Properties.Policies).flatMap((p) => asArray<Json>(p.PolicyDocument.Statement));

@@ -4,7 +4,7 @@
  * nothing of the server is bundled.
  */
 import type * as z from 'zod/mini';
-import type { CreateApiKeyBody, CreateCampaignBody, CreatePacketRequest, SessionRequest, TransferRequest } from '../../../functions/src/http/schemas';
+import type { CreateApiKeyBody, CreateCampaignBody, CreatePacketRequest, GroupContextRequest, SessionRequest, TransferRequest } from '../../../functions/src/http/schemas';
 import type {
   ApiKeysResponse,
   CampaignsResponse,
@@ -78,8 +78,9 @@ export const api = {
   packet: (id: string, forwardsCursor?: string) => request<PacketView>('GET', `/v1/packets/${seg(id)}`, forwardsCursor ? { query: { forwardsCursor } } : {}),
   newCode: (id: string, kind: 'live' | 'share' = 'live', via?: string) =>
     request<CodeView>('POST', `/v1/packets/${seg(id)}/codes`, { body: via ? { kind, via } : { kind } }),
-  openCode: (code: string) => request<OpenCodeResponse>('GET', `/v1/codes/${seg(code)}`),
-  claim: (code: string) => request<ClaimResponse>('POST', '/v1/claims', { body: { code } }),
+  /** The open view; `group`: the 仅限本群 context (encryptedData + iv, or devGroup) as query parameters. */
+  openCode: (code: string, group?: GroupContextRequest) => request<OpenCodeResponse>('GET', `/v1/codes/${seg(code)}`, group ? { query: { ...group } } : {}),
+  claim: (code: string, group?: GroupContextRequest) => request<ClaimResponse>('POST', '/v1/claims', { body: group ? { code, group } : { code } }),
   myPackets: (role: 'sent' | 'received', cursor?: string) => request<MyPacketsResponse>('GET', '/v1/me/packets', { query: { role, cursor, limit: 20 } }),
   receiveCode: () => request<CodeView>('GET', '/v1/receive-code'),
   ops: (minutes = 30) => request<OpsResponse>('GET', '/v1/admin/ops', { query: { minutes } }),

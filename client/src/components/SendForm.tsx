@@ -216,7 +216,7 @@ export function SendForm({ limits, submit, onCreated, onPaid, fetchPayment, onTo
   const total = ready?.body.total;
   const count = ready?.body.count;
   const perShare = total !== undefined && count && values.mode === 'equal' && !values.exclusive ? total / count : undefined;
-  const kindText = values.exclusive ? '专属红包' : values.mode === 'lucky' ? '拼手气红包' : '普通红包';
+  const kindText = `${values.exclusive ? '专属红包' : values.mode === 'lucky' ? '拼手气红包' : '普通红包'}${ready?.body.groupOnly ? ' · 仅限本群' : ''}`;
 
   const scanRecipient = async () => {
     try {
@@ -339,6 +339,18 @@ export function SendForm({ limits, submit, onCreated, onPaid, fetchPayment, onTo
               ))}
             </View>
           </View>
+          {values.exclusive ? null : (
+            <View className="card send__group">
+              <Btn label="仅限本群" kind="chip" pressed={values.groupOnly === true} onClick={() => change({ groupOnly: !values.groupOnly })}>
+                {values.groupOnly ? '✓ 仅限本群' : '仅限本群'}
+              </Btn>
+              <Text className="hint" aria-label="仅限本群说明">
+                {values.groupOnly
+                  ? '已开启：红包分享到群聊后，只有第一次打开它的那个群的成员可以领取，转到其他群或私聊都领不了。'
+                  : '开启后，只有分享到的那个群里的人可以领取。'}
+              </Text>
+            </View>
+          )}
           <View className="send__amount" aria-live="polite">
             <Text className="send__currency">¥</Text>
             <Text className="send__big">{formatFen(shownTotal)}</Text>
@@ -371,6 +383,12 @@ export function SendForm({ limits, submit, onCreated, onPaid, fetchPayment, onTo
               <View className="row" aria-label="专属红包给">
                 <Text>专属红包给</Text>
                 <Text className="row__text">{friend ? `${friend}（${ready.body.recipient}）` : `账号 ${ready.body.recipient}`}</Text>
+              </View>
+            ) : null}
+            {ready.body.groupOnly ? (
+              <View className="row" aria-label="领取范围">
+                <Text>领取范围</Text>
+                <Text className="row__text">仅限本群</Text>
               </View>
             ) : null}
             {/* Enterprise and provider accounts pay a fee on top (SPEC §2); personal accounts none. */}

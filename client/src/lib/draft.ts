@@ -32,6 +32,7 @@ export function loadDraft(now = Date.now()): Draft | undefined {
     scene: SCENES.includes(v.scene) ? v.scene : 'none',
     exclusive: v.exclusive === true,
     recipientCode: typeof v.recipientCode === 'string' ? v.recipientCode.slice(0, 300) : '',
+    ...(v.groupOnly === true ? { groupOnly: true } : {}),
   };
   if (isEmptyForm(values)) return undefined;
   const pending = d.pending && typeof d.pending.key === 'string' && typeof d.pending.body === 'string' ? d.pending : undefined;

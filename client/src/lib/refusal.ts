@@ -20,6 +20,7 @@ export const REFUSAL_CODES = [
   'LIMIT_DAILY',
   'INSUFFICIENT_FUNDS',
   'FORBIDDEN',
+  'GROUP_ONLY',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
@@ -62,6 +63,11 @@ export interface RefusalContext {
   op?: RefusalOp;
   /** Claiming a 专属红包: the name of the one person it is for. */
   recipient?: string | undefined;
+  /**
+   * 仅限本群, when the refusal came from the open view (no error details): whether the caller
+   * opened it from another group or from no group. An error's `details.group` wins.
+   */
+  group?: 'other' | 'none' | undefined;
   /** The clock, for the "后恢复" date (tests pass a fixed one). */
   now?: number;
 }
@@ -314,6 +320,19 @@ export function refusalOf(error: unknown, ctx: RefusalContext = {}): Refusal | u
         return { code: 'FORBIDDEN', title: '无法展示这个红包的二维码', body: '只有发红包的人可以展示二维码；领取过红包的人才能转发它。', action: action('back') };
       }
       return { code: 'FORBIDDEN', title: '没有权限', body: '你的账户没有进行这个操作的权限。如有疑问，请联系客服。', action: action('contact') };
+
+    case 'GROUP_ONLY': {
+      const where = d.group === 'other' || d.group === 'none' ? d.group : ctx.group;
+      return {
+        code: 'GROUP_ONLY',
+        title: '仅限本群领取',
+        body:
+          where === 'other'
+            ? '这是仅限本群的红包，只有发红包所在群的成员可以领取。你是从其他群或私聊打开的，不能领取。'
+            : '这是仅限本群的红包，需要从发红包的那个群聊里打开才能领取。请回到群聊，点开群里的红包卡片再领取。',
+        action: action('back'),
+      };
+    }
   }
   return undefined;
 }

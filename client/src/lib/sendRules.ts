@@ -23,6 +23,11 @@ export interface SendFormValues {
   exclusive: boolean;
   /** The friend's 收款码 (or a link to it) as pasted or scanned. */
   recipientCode: string;
+  /**
+   * 仅限本群: only the group chat the packet is first opened from may claim (not with 专属红包,
+   * which has its one recipient). Optional: drafts saved before the toggle existed lack it.
+   */
+  groupOnly?: boolean;
 }
 
 export const EMPTY_FORM: SendFormValues = { totalYuan: '', count: '', mode: 'lucky', greeting: '', scene: 'none', exclusive: false, recipientCode: '' };
@@ -109,6 +114,7 @@ export function checkSend(v: SendFormValues, limits: Limits | null, strict = fal
     const greeting = v.greeting.trim();
     if (greeting) body.greeting = greeting;
     if (v.scene !== 'none') body.scene = v.scene;
+    if (v.groupOnly && !v.exclusive) body.groupOnly = true;
     result.ready = { body, fee, debit: total + fee };
     result.insufficient = total + fee > limits.balance;
   }
@@ -163,5 +169,5 @@ function formatFenPlain(fen: Fen): string {
 }
 
 export function isEmptyForm(v: SendFormValues): boolean {
-  return v.totalYuan.trim() === '' && v.count.trim() === '' && v.greeting.trim() === '' && v.scene === 'none' && !v.exclusive && v.recipientCode.trim() === '';
+  return v.totalYuan.trim() === '' && v.count.trim() === '' && v.greeting.trim() === '' && v.scene === 'none' && !v.exclusive && v.recipientCode.trim() === '' && !v.groupOnly;
 }

@@ -34,3 +34,8 @@ export const KEYS = {
   speech: 'hb.speech',
   packetCodes: (id: string) => `hb.codes.${id}`,
 } as const;
+
+/** 仅限本群: the H5 dev group chooser's last choice (its own key set, see useGroupContext). */
+export const KEYS_GROUP = {
+  devGroup: 'hb.devGroup',
+} as const;

@@ -9,6 +9,7 @@ import { packetOfCode } from './packets';
 import { claimCredit } from './settlement';
 import { claimList } from './views';
 import { rateLimit, riskCheck, riskCount } from './risk-gate';
+import { groupStanding, refuseDevGroup, refuseGroup, type GroupContext } from './groups';
 
 /**
  * A claim's first request is certainly dead once its marker is older than this: the claim
@@ -86,7 +87,8 @@ function refuse(p: PacketRecord | undefined, nowMs: number): never {
  * a write's own item apart from someone else's, so none of these refusals is a lost answer. A
  * refusal the packet cannot explain is never reported as "expired" (see takeOrRefuse).
  */
-export async function claim(d: Deps, who: Principal, code: string, deviceId?: string): Promise<Outcome<ClaimResult>> {
+export async function claim(d: Deps, who: Principal, code: string, deviceId?: string, group?: GroupContext): Promise<Outcome<ClaimResult>> {
+  refuseDevGroup(d, group);
   // This process's last view of the packet is enough here: W2 re-checks everything atomically.
   const opened = await packetOfCode(d, code, true);
   let packet = opened.packet;
@@ -94,6 +96,17 @@ export async function claim(d: Deps, who: Principal, code: string, deviceId?: st
   // 专属红包: only its recipient may claim (a fixed field: the cached view is exact for it).
   if (packet.recipientId && packet.recipientId !== who.userId) {
     fail('FORBIDDEN', `这是发给${packet.recipientName ?? '指定好友'}的专属红包，只有 TA 可以领取`);
+  }
+  // 仅限本群: only from the packet's group (binding it if this is the first verified group).
+  // Ordinary packets skip this entirely: no read, no write. A refusal writes nothing, except
+  // that an account already holding a share gets it back (as any repeat claim does).
+  if (packet.groupOnly) {
+    const standing = await groupStanding(d, who, packet, group, true);
+    if (standing !== 'member') {
+      const mine = await d.packets.slotOf(packet, who.userId);
+      if (mine && !mine.void) return repeatClaim(d, who, packet);
+      refuseGroup(standing);
+    }
   }
   // The forward this code came through (share codes minted by a forward carry its id).
   const via = opened.claims.ref;

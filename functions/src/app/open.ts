@@ -6,15 +6,18 @@ import { packetOfCode } from './packets';
 import { rateLimit } from './risk-gate';
 import { payeeOfCode } from './transfers';
 import { claimability, packetSummary } from './views';
+import { groupStanding, refuseDevGroup, type GroupContext } from './groups';
 
 /**
  * GET /v1/codes/{code} — what a scanned or opened code points at. Changes nothing but the
- * account's read counter: a valid code's open is counted before anything is read (a big
- * packet's open reads every share counter), a forged one costs only the signature check.
+ * account's read counter (and, for a group-only packet opened from a verified group, its group
+ * binding): a valid code's open is counted before anything is read (a big packet's open reads
+ * every share counter), a forged one costs only the signature check.
  */
-export async function openCode(d: Deps, who: Principal, code: string): Promise<Outcome> {
+export async function openCode(d: Deps, who: Principal, code: string, group?: GroupContext): Promise<Outcome> {
   const check = verifyCode(code, d.cfg.codeKeys, seconds(d.now()));
   if (!check.ok) fail('CODE_INVALID', '无效的二维码');
+  refuseDevGroup(d, group);
   await rateLimit(d, who, 'code_open');
   if ((check as { claims: CodeClaims }).claims.kind === 'receive') {
     const payee = await payeeOfCode(d, code);
@@ -29,5 +32,16 @@ export async function openCode(d: Deps, who: Principal, code: string): Promise<O
     body.reason = 'ALREADY_CLAIMED';
     body.myClaim = { amount: mine.amount, claimedAt: mine.at };
   } else if (state.reason) body.reason = state.reason;
+  // 仅限本群: the first verified group an open comes from binds the packet (only while it can
+  // still be claimed, and not by an account that already has its share); `group` tells the app
+  // where the caller stands, and a caller from elsewhere sees claimable false, GROUP_ONLY.
+  if (packet.groupOnly) {
+    const standing = await groupStanding(d, who, packet, group, state.claimable && !mine);
+    body.group = standing;
+    if (standing !== 'member' && body.claimable) {
+      body.claimable = false;
+      body.reason = 'GROUP_ONLY';
+    }
+  }
   return { status: 200, body };
 }

@@ -27,6 +27,8 @@ export interface CreatePacketInput {
   recipient?: string | undefined;
   /** `wechatpay`: paid directly through WeChat Pay (see payments.ts); default the balance. */
   funding?: 'balance' | 'wechatpay' | undefined;
+  /** 仅限本群 (see app/groups.ts). */
+  groupOnly?: boolean | undefined;
 }
 
 export const DEFAULT_GREETING = '恭喜发财，大吉大利';
@@ -105,6 +107,7 @@ export async function createPacket(d: Deps, who: Principal, input: CreatePacketI
       ...(recipient ? { recipientId: recipient.userId, recipientName: recipient.name } : {}),
       // > 100 shares: claims count on several counter items (hot packets, issue 5).
       ...(isSharded(input.count) ? { counters: counterCount(input.count) } : {}),
+      ...(input.groupOnly ? { groupOnly: true as const } : {}),
     };
     if (paid) return createAwaitingPayment(d, who, policy.tier, awaitingPaymentPacket(record, packetPaymentId(id)), shares.amounts, openid, movement());
     const stored = await d.packets.create(record, { shard: dueShard(d, id), at: iso(nowMs + FUNDING_GRACE_MS) }, shares.amounts);

@@ -1,3 +1,4 @@
+import { isSessionKey } from '../domain/group';
 import type { Fen } from '../domain/money';
 
 /** Money in from outside: a card or bank charge behind a payment provider. */
@@ -18,9 +19,13 @@ export const sandboxProvider: PaymentProvider = {
   },
 };
 
-/** Exchanges a mini-program login code (Taro.login / wx.login) for the user's open id. */
+/**
+ * Exchanges a mini-program login code (Taro.login / wx.login) for the user's open id and
+ * WeChat's `session_key` (the key of the user's encrypted open data, e.g. group data). The
+ * session key is a secret: kept server side, sealed at rest, never returned or logged.
+ */
 export interface Code2Session {
-  exchange(code: string): Promise<{ ok: true; openId: string } | { ok: false; reason: string }>;
+  exchange(code: string): Promise<{ ok: true; openId: string; sessionKey?: string } | { ok: false; reason: string }>;
 }
 
 /**
@@ -39,9 +44,11 @@ export class HttpCode2Session implements Code2Session {
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(this.opts.timeoutMs ?? 3000) });
       if (!res.ok) return { ok: false as const, reason: `http ${res.status}` };
-      const body = (await res.json()) as { openid?: unknown; errcode?: unknown; errmsg?: unknown };
+      const body = (await res.json()) as { openid?: unknown; session_key?: unknown; errcode?: unknown; errmsg?: unknown };
       if (typeof body.openid === 'string' && body.openid.length > 0 && !body.errcode) {
-        return { ok: true as const, openId: body.openid };
+        // A session_key that is not WeChat's 16 bytes in base64 is dropped: login still works,
+        // only group data cannot be decrypted for this session.
+        return { ok: true as const, openId: body.openid, ...(isSessionKey(body.session_key) ? { sessionKey: body.session_key } : {}) };
       }
       return { ok: false as const, reason: `errcode ${String(body.errcode ?? 'none')}` };
     } catch (err) {

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { fail } from '../domain/errors';
 import { derivedId, randomId } from '../domain/ids';
+import { sealSessionKey } from '../domain/group';
 import { riskCount } from './risk-gate';
 import { signSession, verifySession, type SessionClaims } from '../domain/session';
 import type { Tier } from '../domain/money';
@@ -56,8 +57,11 @@ export async function createSession(d: Deps, input: SessionInput, deviceId?: str
       { userId, name: '微信用户', tier: 'personal', roles: ['user'], settings: {}, createdAt: iso(nowMs) },
       false,
     );
-    // Withdrawals pay this openid; kept server side only (never in a response or a log line).
-    await d.accounts.setOpenid(userId, (r as { openId: string }).openId);
+    // Withdrawals pay this openid; group data is decrypted with the session key (sealed at rest
+    // under the configured key, bound to this account). Both server side only: never in a
+    // response or a log line.
+    const wx = r as { openId: string; sessionKey?: string };
+    await d.accounts.setOpenid(userId, wx.openId, wx.sessionKey ? sealSessionKey(d.cfg.sessionKeySeal, userId, wx.sessionKey) : undefined);
   }
   // Device binding runs on session creation too (SPEC §5): the 4th account on a device is refused.
   const who = { userId, name: profile.name, tier: profile.tier, roles: profile.roles };

@@ -57,6 +57,7 @@ export function packetSummary(p: PacketRecord, nowMs: number): PacketSummary {
     createdAt: p.createdAt,
     expiresAt: p.expiresAt,
     funding: p.funding ?? 'balance',
+    groupOnly: p.groupOnly === true,
     ...(p.recipientId ? { recipient: { id: p.recipientId, name: p.recipientName ?? '' } } : {}),
   };
 }

@@ -12,6 +12,8 @@ export const ErrorCodes = {
   DEV_LOGIN_DISABLED: 403,
   RISK_BLOCKED: 403,
   DEVICE_LIMIT: 403,
+  /** A group-only packet (仅限本群) claimed from another group or from no group. */
+  GROUP_ONLY: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   IDEMPOTENCY_MISMATCH: 409,

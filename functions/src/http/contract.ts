@@ -96,6 +96,8 @@ export interface PacketSummary {
   funding?: 'balance' | 'wechatpay';
   /** 专属红包: only this account may claim. */
   recipient?: { id: string; name: string };
+  /** 仅限本群: only the group the packet was first opened from may claim (the API always sends it). */
+  groupOnly?: boolean;
 }
 
 export interface ClaimView {
@@ -148,8 +150,10 @@ export type OpenCodeResponse =
       target: 'packet';
       packet: PacketSummary;
       claimable: boolean;
-      reason?: 'PACKET_FINISHED' | 'PACKET_EXPIRED' | 'PACKET_NOT_READY' | 'ALREADY_CLAIMED';
+      reason?: 'PACKET_FINISHED' | 'PACKET_EXPIRED' | 'PACKET_NOT_READY' | 'ALREADY_CLAIMED' | 'GROUP_ONLY';
       myClaim?: { amount: Fen; claimedAt: string };
+      /** Group-only packets: from its group, another group, or none (the open's group context). */
+      group?: 'member' | 'other' | 'none';
     }
   | { target: 'receive'; payee: { id: string; name: string } };
 

@@ -46,6 +46,8 @@ export const CreatePacketBody = z.strictObject({
   recipient: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/))),
   /** `wechatpay`: paid directly in WeChat's payment sheet (202, no code until paid). */
   funding: z.optional(z.enum(['balance', 'wechatpay'])),
+  /** 仅限本群: only the group the packet is first opened from may claim. */
+  groupOnly: z.optional(z.boolean()),
 });
 
 export const NewCodeBody = z.strictObject({
@@ -53,7 +55,35 @@ export const NewCodeBody = z.strictObject({
   via: z.optional(z.string().check(z.maxLength(200))),
 });
 
-export const ClaimBody = z.strictObject({ code: token(200) });
+/**
+ * Group context (仅限本群). `encryptedData` + `iv`: what `wx.getGroupEnterInfo` returns (standard
+ * base64; a group's data is a few hundred bytes, so 2,048 characters is ample); `devGroup`: a
+ * plain group name standing in for it where dev features are on (refused elsewhere).
+ */
+const base64 = (max: number) => z.string().check(z.minLength(4), z.maxLength(max), z.regex(/^[A-Za-z0-9+/]+={0,2}$/));
+const EncryptedGroup = z.strictObject({ encryptedData: base64(2048), iv: base64(64) });
+const DevGroup = z.strictObject({ devGroup: text(32, 1).check(z.regex(/\S/)) });
+export const GroupContextBody = z.union([EncryptedGroup, DevGroup]);
+export type GroupContextRequest = z.infer<typeof GroupContextBody>;
+
+export const ClaimBody = z.strictObject({ code: token(200), group: z.optional(GroupContextBody) });
+export type ClaimRequest = z.infer<typeof ClaimBody>;
+
+/** GET /v1/codes/{code}: the group context as query parameters (both encrypted fields, or devGroup, or none). */
+export const OpenCodeQuery = z
+  .strictObject({ encryptedData: z.optional(base64(2048)), iv: z.optional(base64(64)), devGroup: z.optional(text(32, 1).check(z.regex(/\S/))) })
+  .check(
+    z.refine((q) => (q.encryptedData === undefined) === (q.iv === undefined) && !(q.devGroup !== undefined && q.encryptedData !== undefined), {
+      message: 'encryptedData and iv go together, and not with devGroup',
+    }),
+  );
+
+/** The group context of an open's query, if any. */
+export function groupOfQuery(q: z.infer<typeof OpenCodeQuery>): GroupContextRequest | undefined {
+  if (q.encryptedData !== undefined && q.iv !== undefined) return { encryptedData: q.encryptedData, iv: q.iv };
+  if (q.devGroup !== undefined) return { devGroup: q.devGroup };
+  return undefined;
+}
 export const TransferBody = z.strictObject({ code: token(200), amount: fen(1, 100_000_000_000), note: z.optional(text(50)) });
 export const SweepBody = z.strictObject({ now: z.optional(z.iso.datetime({ offset: true })) });
 

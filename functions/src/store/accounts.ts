@@ -26,8 +26,14 @@ export interface AccountStore {
    * profile item, server side only: {@link get} never returns it.
    */
   openid(userId: string): Promise<string | undefined>;
-  /** Stores the openid of an existing account (each code2session login). */
-  setOpenid(userId: string, openid: string): Promise<void>;
+  /**
+   * Stores the openid of an existing account (each code2session login) and, in the same write,
+   * the login's WeChat session key sealed (domain/group.ts `sealSessionKey`) — the latest only
+   * (a login without one removes the previous one).
+   */
+  setOpenid(userId: string, openid: string, sealedSessionKey?: string): Promise<void>;
+  /** The account's latest sealed WeChat session key, if a code2session login stored one. Server side only. */
+  sealedSessionKey(userId: string): Promise<string | undefined>;
 }
 
 function profileOf(userId: string, it: Record<string, unknown>): AccountProfile {
@@ -54,13 +60,19 @@ export class DynamoAccountStore implements AccountStore {
     return typeof it?.openid === 'string' ? it.openid : undefined;
   }
 
-  async setOpenid(userId: string, openid: string): Promise<void> {
-    await this.db.update(Keys.profile(userId), 'SET openid = :o', {
+  async setOpenid(userId: string, openid: string, sealedSessionKey?: string): Promise<void> {
+    // A login without a session key drops the previous one: WeChat replaced it at this login.
+    await this.db.update(Keys.profile(userId), sealedSessionKey ? 'SET openid = :o, wxSessionKey = :k' : 'SET openid = :o REMOVE wxSessionKey', {
       // Unconditional but for the account's existence: a condition that failed on every repeat
       // login would count as write contention in the metrics.
       condition: 'attribute_exists(pk)',
-      values: { ':o': openid },
+      values: { ':o': openid, ...(sealedSessionKey ? { ':k': sealedSessionKey } : {}) },
     });
+  }
+
+  async sealedSessionKey(userId: string): Promise<string | undefined> {
+    const it = await this.db.get(Keys.profile(userId));
+    return typeof it?.wxSessionKey === 'string' ? it.wxSessionKey : undefined;
   }
 
   async setTier(userId: string, tier: Tier, settings: AccountSettings): Promise<AccountProfile | undefined> {

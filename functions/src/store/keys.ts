@@ -24,6 +24,7 @@ import { counterOf } from '../domain/share-counters';
  * | share counter k | CNTR#<packet>#<k>      | COUNTER         |                            |                           |
  * | forward         | FWD#<packet>           | <forward id>    |                            |                           |
  * | forwards by one | FWDBY#<packet>#<user>  | QUOTA           |                            |                           |
+ * | group binding   | PKTGRP#<packet>        | GROUP           |                            |                           |
  * | campaign        | CAMP#<campaign>        | CAMPAIGN        | DUE#<shard> (while funding)| CAMPS#<user> / <createdAt>|
  * | API key         | APIKEY#<key id>        | KEY             |                            |                           |
  * | owner's keys    | APIKEYS#<owner>        | <key id>        |                            |                           |
@@ -79,6 +80,12 @@ export const Keys = {
   forwardsPk: (packetId: string) => `FWD#${packetId}`,
   /** The forward ids one account made of one packet (a set: the per-account bound). */
   forwardQuota: (packetId: string, userId: string) => ({ pk: `FWDBY#${packetId}#${userId}`, sk: 'QUOTA' }),
+  /**
+   * 仅限本群: the group a group-only packet is bound to, on its own item rather than the packet
+   * item, so the open view (whose role may write only a few partitions) can bind without the
+   * right to write packets.
+   */
+  groupBinding: (packetId: string) => ({ pk: `PKTGRP#${packetId}`, sk: 'GROUP' }),
   /** A campaign (issue 5): its record; its packets are PKT#<campaignPacketId(id, i)>. */
   campaign: (campaignId: string) => ({ pk: `CAMP#${campaignId}`, sk: 'CAMPAIGN' }),
   /** gsi2: an owner's campaigns, newest first. */

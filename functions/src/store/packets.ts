@@ -73,6 +73,11 @@ export interface PacketRecord {
   /** `wechatpay`: paid directly through this payment (its money is credited, then debited as usual). Absent: the balance. */
   funding?: 'wechatpay';
   paymentId?: string;
+  /**
+   * 仅限本群: only the group it is bound to may claim (fixed at creation). The binding itself is
+   * its own item ({@link PacketStore.bindGroup}).
+   */
+  groupOnly?: true;
 }
 
 export interface SlotRecord {
@@ -222,12 +227,24 @@ export interface PacketStore {
   /** A settled packet's refund went elsewhere than settlement chose (WeChat could not refund it). */
   setRefundedTo(id: string, to: 'balance' | 'wechatpay'): Promise<void>;
   listSent(userId: string, limit: number, startKey?: Record<string, unknown>): Promise<{ ids: string[]; lastKey?: Record<string, unknown> }>;
+  /**
+   * The group a group-only packet is bound to (domain/group.ts `groupBinding`: a salted hash,
+   * never the group id), or undefined while unbound. A binding never changes, so a warm
+   * function keeps the ones it has seen.
+   */
+  boundGroup(id: string): Promise<string | undefined>;
+  /**
+   * Binds a packet to `group` unless it is bound already: one put-if-absent of its binding item,
+   * so of two groups racing exactly one binds. Returns the group the packet is bound to now:
+   * `group`, or the one that won (read back).
+   */
+  bindGroup(id: string, group: string): Promise<string>;
 }
 
 const PACKET_FIELDS = [
   'id', 'senderId', 'senderName', 'total', 'count', 'mode', 'greeting', 'scene', 'fee', 'state', 'claimed',
   'createdAt', 'expiresAt', 'expiresAtMs', 'codeValidity', 'senderHint', 'feeHint', 'feeAccount', 'refundHint', 'settleCursor', 'settleGranted', 'refundedAmount', 'refundedTo', 'settledAt',
-  'recipientId', 'recipientName', 'campaignId', 'counters', 'funding', 'paymentId',
+  'recipientId', 'recipientName', 'campaignId', 'counters', 'funding', 'paymentId', 'groupOnly',
 ] as const;
 
 function toPacket(it: Item | undefined): PacketRecord | undefined {
@@ -329,6 +346,14 @@ function counterItems(p: PacketRecord, shares: readonly Fen[]): Item[] {
     expiresAtMs: p.expiresAtMs,
     amounts: shares.slice(r.start, r.start + r.size),
   }));
+}
+
+/** Group bindings this process has seen (they never change once written). */
+const boundGroups = new Map<string, string>();
+function rememberGroup(id: string, group: string): string {
+  if (boundGroups.size >= SHARES_CACHE_MAX) boundGroups.clear();
+  boundGroups.set(id, group);
+  return group;
 }
 
 /** Share lists never change after creation, so a warm function keeps them. */
@@ -725,6 +750,23 @@ export class DynamoPacketStore implements PacketStore {
 
   async setRefundedTo(id: string, to: 'balance' | 'wechatpay') {
     await this.db.update(Keys.packet(id), 'SET refundedTo = :to', { condition: '#s = :settled', names: { '#s': 'state' }, values: { ':to': to, ':settled': 'settled' } });
+  }
+
+  async boundGroup(id: string): Promise<string | undefined> {
+    const hit = boundGroups.get(id);
+    if (hit) return hit;
+    // Eventually consistent: a binding just written and not seen yet is settled by bindGroup's
+    // own condition (the caller binds when this says unbound).
+    const it = await this.db.get(Keys.groupBinding(id), false);
+    return typeof it?.group === 'string' ? rememberGroup(id, it.group) : undefined;
+  }
+
+  async bindGroup(id: string, group: string): Promise<string> {
+    if (await this.db.put({ ...Keys.groupBinding(id), packetId: id, group }, { condition: 'attribute_not_exists(pk)' })) return rememberGroup(id, group);
+    // Another group won the race (or bound earlier): read which.
+    const it = await this.db.get(Keys.groupBinding(id), true);
+    if (typeof it?.group !== 'string') throw new Error(`packets: group binding of ${id} vanished`);
+    return rememberGroup(id, it.group);
   }
 
   async listSent(userId: string, limit: number, startKey?: Record<string, unknown>) {

@@ -13,6 +13,9 @@ import { formatFen, spokenYuan } from '../../lib/money';
 import { refusalOf, type Refusal } from '../../lib/refusal';
 import { canSpeak, speak, stopSpeaking } from '../../lib/speech';
 import { KEYS, load, save } from '../../lib/storage';
+import { groupRefusalOfView, useGroupContext } from '../../lib/useGroupContext';
+import { useShareTicket } from '../../lib/shareTicket';
+import { DevGroupChooser } from '../../components/DevGroupChooser';
 import './index.scss';
 
 /** What the page shows. Each end state has its own screen and message. */
@@ -58,6 +61,8 @@ export default function OpenPage() {
   const claiming = useRef(false);
   const forwarding = useRef(false);
   const speakable = canSpeak();
+  // 仅限本群: the group this page was opened from (fresh for each open and claim).
+  const group = useGroupContext();
 
   useDidShow(() => setVisible(true));
   useDidHide(() => {
@@ -99,20 +104,22 @@ export default function OpenPage() {
     }
     setView({ kind: 'loading' });
     try {
-      const res = await api.openCode(code);
+      const res = await api.openCode(code, await group.fetch());
       if (res.target === 'receive') {
         void Taro.redirectTo({ url: `/pages/pay/index?c=${encodeURIComponent(code)}` });
         return;
       }
       setSummary(res.packet);
       const only = res.packet.recipient;
+      const groupRefusal = groupRefusalOfView(res);
       if (res.myClaim) {
         setView({ kind: 'claimed', amount: res.myClaim.amount, fresh: false });
         void loadDetail(res.packet.id);
       } else if (res.claimable && only && only.id !== currentSession()?.userId) {
         // A 专属红包 for someone else: the server would refuse the claim; say so at once.
         setView(fromError(new ApiError('FORBIDDEN', 403), 'open', only.name || undefined));
-      } else if (res.claimable) setView({ kind: 'ready' });
+      } else if (groupRefusal) setView({ kind: 'refused', refusal: groupRefusal, from: 'open' });
+      else if (res.claimable) setView({ kind: 'ready' });
       else if (res.reason === 'PACKET_FINISHED') {
         setView({ kind: 'finished' });
         void loadDetail(res.packet.id);
@@ -121,7 +128,7 @@ export default function OpenPage() {
     } catch (err) {
       setView(fromError(err));
     }
-  }, [code, loadDetail]);
+  }, [code, loadDetail, group.fetch]);
 
   useEffect(() => {
     void open();
@@ -136,7 +143,8 @@ export default function OpenPage() {
       let res;
       for (let i = 0; ; i++) {
         try {
-          res = await api.claim(code);
+          // Group data only where it counts (仅限本群), fetched afresh for each attempt.
+          res = await api.claim(code, summary?.groupOnly ? await group.fetch() : undefined);
           break;
         } catch (err) {
           if (err instanceof ApiError && err.code === 'CLAIM_IN_PROGRESS' && i < IN_PROGRESS_RETRIES) {
@@ -218,6 +226,7 @@ export default function OpenPage() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [canForward]);
   const shareTitle = summary ? `${summary.sender.name}的红包：${summary.greeting}` : '红包';
+  useShareTicket(summary?.groupOnly);
   useShareAppMessage(() => ({
     title: shareTitle,
     path: forward ? openPath(forward.code) : openPath(code),
@@ -268,6 +277,11 @@ export default function OpenPage() {
               <Text className="envelope__greeting" aria-label="祝福语">
                 {summary.greeting}
               </Text>
+              {summary.groupOnly ? (
+                <Text className="envelope__exclusive" aria-label="仅限本群">
+                  仅限本群
+                </Text>
+              ) : null}
               {summary.recipient ? (
                 <Text className="envelope__exclusive" aria-label="专属红包">
                   专属红包 · 给 {summary.recipient.name || '指定的好友'}
@@ -337,6 +351,8 @@ export default function OpenPage() {
           </View>
         ) : null}
       </View>
+
+      {group.offered ? <DevGroupChooser devGroup={group.devGroup} setDevGroup={group.setDevGroup} /> : null}
 
       <View className="open-page__tools">
         {speakable ? (

@@ -17,6 +17,7 @@ import { formatYuan } from '../../lib/money';
 import { loadCodes, saveLive, saveShare } from '../../lib/packetCodes';
 import { refusalOf, type Refusal } from '../../lib/refusal';
 import { refreshDelayMs, useRotatingCode, type HeldCode } from '../../lib/useRotatingCode';
+import { useShareTicket } from '../../lib/shareTicket';
 import './index.scss';
 
 const POLL_MS = 3_000;
@@ -144,6 +145,8 @@ export default function PacketPage() {
   }, [share, status, isSender, ensureShare]);
 
   const title = packet ? `${packet.sender.name}的红包：${packet.greeting}` : '给你发了一个红包';
+  // 仅限本群: the card carries a share ticket, so the group it lands in can be verified.
+  useShareTicket(packet?.groupOnly);
   useShareAppMessage(() => ({
     title,
     path: share ? openPath(share.code) : '/pages/home/index',
@@ -202,6 +205,11 @@ export default function PacketPage() {
           {packet ? (
             <Text className="hb-card__total">
               {formatYuan(packet.total)} · {packet.count} 个 · {packet.recipient ? '专属红包' : packet.mode === 'lucky' ? '拼手气' : '普通'}
+            </Text>
+          ) : null}
+          {packet?.groupOnly ? (
+            <Text className="hb-card__exclusive" aria-label="仅限本群">
+              仅限本群 · 分享到群聊后，只有那个群的成员可以领取
             </Text>
           ) : null}
           {packet?.recipient ? (
