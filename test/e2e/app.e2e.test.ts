@@ -46,8 +46,8 @@ async function login(page: Page, name: string) {
  * Screenshot the QR canvas and decode it with jsQR — and with zbarimg too when it is installed,
  * which must agree. The canvas is drawn with a white quiet zone.
  */
-async function decodeQr(page: Page): Promise<string> {
-  const target = page.locator('[canvas-id="packet-qr"] canvas, canvas#packet-qr, #packet-qr canvas').first();
+async function decodeQr(page: Page, id = 'packet-qr'): Promise<string> {
+  const target = page.locator(`[canvas-id="${id}"] canvas, canvas#${id}, #${id} canvas`).first();
   const shot = await target.screenshot();
   const png = PNG.sync.read(shot);
   const found = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
@@ -245,6 +245,32 @@ describe('the app in a real browser', () => {
       await cameraCtx.close();
     }
   }, 180_000);
+
+  test('a 收款码 QR opens the pay page: the receive code link, in another browser, names the payee', async () => {
+    const payeeCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, locale: 'zh-CN' });
+    const payerCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+    try {
+      const payee = await payeeCtx.newPage();
+      const issued = payee.waitForResponse((r) => /\/v1\/receive-code$/.test(r.url()) && r.status() === 200);
+      await login(payee, `ivy${suffix}`);
+      await payee.goto(`${stack.app}/#/pages/receive/index`);
+      const rc = (await (await issued).json()) as { code: string; link: string; kind: string };
+      expect(rc).toMatchObject({ kind: 'receive', link: `${stack.app}/o/${rc.code}` });
+      await payee.waitForTimeout(1500);
+      const link = await decodeQr(payee, 'receive-qr');
+      expect(link).toBe(rc.link);
+
+      const payer = await payerCtx.newPage();
+      await login(payer, `jack${suffix}`);
+      await payer.goto(link);
+      // The open page learns it is a receive code and hands it to the pay page.
+      await eventuallyContains(payer.getByLabel('收款人'), `ivy${suffix}`, 20_000);
+      expect(payer.url()).toContain('#/pages/pay/index');
+    } finally {
+      await payeeCtx.close();
+      await payerCtx.close();
+    }
+  }, 120_000);
 
   test('alice pays for a packet with 微信支付 through the simulator\'s sheet; the app polls until paid and shows the QR', async () => {
     const token = await bearerOf(alice);
