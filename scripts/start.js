@@ -8,6 +8,7 @@
  *   - the API: `osls offline start --stage local` (serverless-offline, in-process handlers)
  *     on http://localhost:$API_PORT (3000);
  *   - the app: a static server for client/dist/h5 (or client/placeholder) on $APP_PORT (10086);
+ *     it also answers code links, `/o/<code>` (the API's PUBLIC_BASE_URL is this app's URL);
  *   - the WeChat Pay simulator (`tsx scripts/wxpay-sim/cli.ts`, its own process) on
  *     $WXPAY_SIM_PORT (3010), with its keys (merchant and platform key pairs, APIv3 key) in
  *     .data/wxpay-sim-keys.json, generated once; the API's real WeChat Pay adapter talks to it.
@@ -249,6 +250,38 @@ function runtimeConfigScript() {
   return `<script>window.__HONGBAO_API__=${JSON.stringify(API_URL)};window.__HONGBAO_WXPAY_SIM__=${JSON.stringify(WXPAY_SIM_URL)};</script>`;
 }
 
+// ---- Code links: /o/<code> on the app's port --------------------------------------------------
+// Every code the API returns carries `link` = <PUBLIC_BASE_URL>/o/<code>, and locally that base is
+// this server. A browser (or a phone camera) opening a link lands on the H5 app's open page for
+// the code, which forwards a receive code to the pay page; a path that cannot hold a code gets a
+// 400 page, not the app. Shape only — the same as functions/src/domain/links.ts isCodeShaped: the
+// characters of a code, at most 106 of them; the API judges the code itself.
+const LINK_CODE = /^[A-Za-z0-9._-]{1,106}$/;
+
+/** Answers `/o/...` (true) or leaves the request to the static files (false). */
+function serveCodeLink(req, res, rawPath) {
+  if (rawPath !== '/o' && !rawPath.startsWith('/o/')) return false;
+  let code = '';
+  try {
+    code = decodeURIComponent(rawPath.slice(3));
+  } catch {
+    code = '';
+  }
+  if (!LINK_CODE.test(code)) {
+    const body = Buffer.from(
+      '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>链接无效</title></head>' +
+        '<body style="font-family:sans-serif;text-align:center;padding:3rem 1rem"><h1>链接无效</h1><p>这个链接不完整或已损坏，打不开红包。请让发红包的人重新分享。</p></body></html>\n',
+    );
+    res.writeHead(400, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-length': body.length });
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return true;
+  }
+  res.writeHead(302, { location: `/#/pages/open/index?c=${encodeURIComponent(code)}`, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
+  res.end();
+  return true;
+}
+// ---- end code links -----------------------------------------------------------------------------
+
 function startStaticServer({ dir, placeholder }) {
   const root = path.resolve(dir);
   const server = http.createServer((req, res) => {
@@ -256,6 +289,7 @@ function startStaticServer({ dir, placeholder }) {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
+    if (serveCodeLink(req, res, (req.url ?? '/').split(/[?#]/)[0])) return;
     let pathname;
     try {
       pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -445,6 +479,8 @@ async function main() {
     CODE_KEYS: secrets.CODE_KEYS,
     SESSION_SECRET: secrets.SESSION_SECRET,
     ...wxpayEnv(wxKeys),
+    // Code links point at this machine's app (serveCodeLink above answers them).
+    PUBLIC_BASE_URL: APP_URL,
     // Dummy credentials: nothing local may reach a real AWS account.
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',

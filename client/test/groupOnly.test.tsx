@@ -34,7 +34,7 @@ const limits: Limits = { balance: 100_000, perPacketLimit: 20_000, dailyLimit: 1
 
 function created(body: CreatePacketRequest): CreatePacketResponse {
   const now = new Date().toISOString();
-  const code = { code: 'c1', kind: 'live' as const, issuedAt: now, expiresAt: now };
+  const code = { code: 'c1', link: 'https://hb.example.cn/o/c1', kind: 'live' as const, issuedAt: now, expiresAt: now };
   return {
     packet: { id: 'p1', sender: { id: 'u-alice', name: 'Alice' }, total: body.total, count: body.count, mode: body.mode, greeting: '', scene: 'none', status: 'active', claimedCount: 0, claimedAmount: 0, refundedAmount: 0, createdAt: now, expiresAt: now, groupOnly: body.groupOnly === true },
     code,

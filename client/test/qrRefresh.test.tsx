@@ -7,6 +7,7 @@ import { refreshDelayMs, useRotatingCode, type HeldCode } from '../src/lib/useRo
 function liveCode(n: number, issuedAtMs: number, validity = 120_000, refresh = 60_000): CodeView {
   return {
     code: `code-${n}`,
+    link: `http://localhost:10086/o/code-${n}`,
     kind: 'live',
     issuedAt: new Date(issuedAtMs).toISOString(),
     expiresAt: new Date(issuedAtMs + validity).toISOString(),

@@ -6,6 +6,7 @@ import { useRotatingCode } from '../src/lib/useRotatingCode';
 function liveCode(n: number, issuedAtMs: number): CodeView {
   return {
     code: `code-${n}`,
+    link: `http://localhost:10086/o/code-${n}`,
     kind: 'live',
     issuedAt: new Date(issuedAtMs).toISOString(),
     expiresAt: new Date(issuedAtMs + 120_000).toISOString(),

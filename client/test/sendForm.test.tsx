@@ -73,7 +73,7 @@ describe('send rules', () => {
 
 function created(body: CreatePacketRequest): CreatePacketResponse {
   const now = new Date().toISOString();
-  const code = { code: 'c1', kind: 'live' as const, issuedAt: now, expiresAt: now };
+  const code = { code: 'c1', link: 'http://localhost:10086/o/c1', kind: 'live' as const, issuedAt: now, expiresAt: now };
   return {
     packet: { id: 'p1', sender: { id: 'u', name: 'A' }, total: body.total, count: body.count, mode: body.mode, greeting: body.greeting ?? '', scene: 'none', status: 'active', claimedCount: 0, claimedAmount: 0, refundedAmount: 0, createdAt: now, expiresAt: now },
     code,

@@ -421,10 +421,13 @@ export function useWeapp(): void {
 // What the pages are expected to put in a QR and a share card.
 
 /**
- * The text a page's QR encodes for a code the server returned. One place, so switching the QR
- * from the bare code to the code's link is one line here.
+ * The text a page's QR encodes for a code the server returned: its link, which a phone's camera
+ * or WeChat's scanner opens.
  */
-export const qrTextOf = (c: Pick<CodeView, 'code'>): string => c.code;
+export const qrTextOf = (c: Pick<CodeView, 'link'>): string => c.link;
+
+/** The link the server gives a code in these tests (`<PUBLIC_BASE_URL>/o/<code>`). */
+export const linkOf = (code: string): string => `https://hb.example.cn/o/${encodeURIComponent(code)}`;
 
 /** What a page's share card is expected to carry. */
 export interface ExpectedShare {

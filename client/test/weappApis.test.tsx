@@ -10,7 +10,7 @@ import ReceivePage from '../src/pages/receive/index';
 import WalletPage from '../src/pages/wallet/index';
 import WithdrawPage from '../src/pages/withdraw/index';
 import { click, flush } from './helpers';
-import { expectShareMenu, expectSharePayload, SHARE_TICKET, typeWeapp as type, useWeapp, weapp } from './weapp';
+import { expectShareMenu, expectSharePayload, linkOf, SHARE_TICKET, typeWeapp as type, useWeapp, weapp } from './weapp';
 
 /**
  * What only the mini-program does, checked from the server's JSON (a fake API behind
@@ -24,7 +24,7 @@ useWeapp();
 
 const NOW = Date.now();
 const iso = (ms: number) => new Date(NOW + ms).toISOString();
-const code = (c: string, kind: CodeView['kind']): CodeView => ({ code: c, kind, issuedAt: iso(0), expiresAt: iso(120_000), ...(kind === 'live' ? { refreshAfter: iso(60_000) } : {}) });
+const code = (c: string, kind: CodeView['kind']): CodeView => ({ code: c, link: linkOf(c), kind, issuedAt: iso(0), expiresAt: iso(120_000), ...(kind === 'live' ? { refreshAfter: iso(60_000) } : {}) });
 const LIVE = code('1.k1.p1.live.AAAA', 'live');
 const SHARE = code('1.k1.p1.shr.BBBB', 'share');
 const FORWARD = code('1.k1.p1.shr.FWD9', 'share');

@@ -4,7 +4,7 @@ import { saveSession } from '../src/api/session';
 import { QrCode } from '../src/components/QrCode';
 import PacketPage from '../src/pages/packet/index';
 import ReceivePage from '../src/pages/receive/index';
-import { decodeQr, qrGeometry, qrTextOf, useWeapp, weapp } from './weapp';
+import { decodeQr, linkOf, qrGeometry, qrTextOf, useWeapp, weapp } from './weapp';
 
 /**
  * The QR as the mini-program draws it: weapp-qrcode through `Taro.createCanvasContext` onto a
@@ -96,6 +96,7 @@ describe('QrCode on weapp (weapp-qrcode on the canvas API)', () => {
 const NOW = Date.now();
 const code = (c: string, kind: CodeView['kind']): CodeView => ({
   code: c,
+  link: linkOf(c),
   kind,
   issuedAt: new Date(NOW).toISOString(),
   expiresAt: new Date(NOW + 120_000).toISOString(),

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CodeView, OpenCodeResponse, PacketView } from '../../functions/src/http/contract';
-import { CanvasRecorder, decodeQr, FakeServer, qrGeometry, qrTextOf } from './weapp';
+import { CanvasRecorder, decodeQr, FakeServer, linkOf, qrGeometry, qrTextOf } from './weapp';
 import { DIST, ensureWeappBuild } from './weappBuild';
 
 /**
@@ -51,7 +51,7 @@ const packet: PacketView = {
   expiresAt: iso(86_400_000),
   claims: [],
 };
-const code = (c: string, kind: CodeView['kind']): CodeView => ({ code: c, kind, issuedAt: iso(0), expiresAt: iso(120_000), ...(kind === 'live' ? { refreshAfter: iso(60_000) } : {}) });
+const code = (c: string, kind: CodeView['kind']): CodeView => ({ code: c, link: linkOf(c), kind, issuedAt: iso(0), expiresAt: iso(120_000), ...(kind === 'live' ? { refreshAfter: iso(60_000) } : {}) });
 const OPENED = '1.k1.p1.shr.OPENED7';
 const FORWARD = code('1.k1.p1.shr.FWD9', 'share');
 const LIVE = code('1.k1.p8Yt2mQx4Lw9.live.MTc2NDkxMDAwMA.Zk3vQ9pX2c7rT1yB8nL4sW6aD0eF5gH3jK9mN2qR7tU1vX4zA8bC6dE0fG', 'live');

@@ -58,6 +58,8 @@ export interface Config {
    * SESSION_SECRET ends every session anyway, and the next login stores a fresh session key.
    */
   sessionKeySeal: Buffer;
+  /** Where code links point: `<publicBaseUrl>/o/<code>` (see {@link publicBaseUrlOf}). */
+  publicBaseUrl: string;
 }
 
 /** The adapter's configuration plus what our calls add to it. */
@@ -91,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ? { appId: env.WX_APPID, secret: env.WX_SECRET, apiBase: env.WX_API_BASE ?? 'https://api.weixin.qq.com' }
     : undefined;
   if (stage === 'prod' && !wx) throw new Error('config: WX_APPID and WX_SECRET are required in prod');
+  const publicBaseUrl = publicBaseUrlOf(stage, env.PUBLIC_BASE_URL);
   return {
     stage,
     tableName: required(env, 'TABLE_NAME'),
@@ -107,8 +110,87 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wechatPay,
     // Group-only packets (see the field's comment).
     sessionKeySeal: sessionKeySealKey(sessionSecret),
+    publicBaseUrl,
   };
 }
+
+// ---- Code links (PUBLIC_BASE_URL) ----------------------------------------------------------
+
+/** The local app's address (scripts/start.js, APP_PORT 10086): the default where nothing is deployed. */
+export const LOCAL_PUBLIC_BASE_URL = 'http://localhost:10086';
+
+/**
+ * `PUBLIC_BASE_URL`: the origin (and optional path) code links start with, `<base>/o/<code>`.
+ * An absolute http(s) URL with no trailing slash, query, fragment or credentials, so that
+ * appending `/o/<code>` gives exactly the URL the mini-program rule is registered for. Required
+ * on every deployed stage (a link to localhost on a phone opens nothing); on the local stages it
+ * defaults to the local app. Stages with real money need https (WeChat matches the scheme too).
+ */
+export function publicBaseUrlOf(stage: Stage, raw: string | undefined): string {
+  const value = raw?.trim();
+  if (!value) {
+    if (LOCAL_STAGES.includes(stage)) return LOCAL_PUBLIC_BASE_URL;
+    throw new Error(`config: PUBLIC_BASE_URL is required in ${stage}`);
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error('config: PUBLIC_BASE_URL must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('config: PUBLIC_BASE_URL must be an absolute http(s) URL');
+  if (RealMoneyStages.includes(stage) && url.protocol !== 'https:') throw new Error(`config: PUBLIC_BASE_URL must be https in ${stage}`);
+  if (url.username || url.password || url.search || url.hash || value.includes('?') || value.includes('#')) {
+    throw new Error('config: PUBLIC_BASE_URL must have no credentials, query or fragment');
+  }
+  if (value.endsWith('/')) throw new Error('config: PUBLIC_BASE_URL must not end with a slash');
+  return value;
+}
+
+/** What the `/o/` page function needs: it reads no table and no secret. */
+export interface LinkPageConfig {
+  publicBaseUrl: string;
+  /** The H5 app a browser outside WeChat is sent to (`<h5AppUrl>#/pages/open/index?c=<code>`), if any. */
+  h5AppUrl: string | undefined;
+  /** WeChat's check file for the link rule (downloaded from the mini-program admin), if configured. */
+  verifyFile: { name: string; content: string } | undefined;
+}
+
+/**
+ * The `/o/` page's configuration: PUBLIC_BASE_URL as above; `H5_APP_URL` (optional, an absolute
+ * http(s) URL); `WX_LINK_VERIFY_FILE` and `WX_LINK_VERIFY_CONTENT` (both or neither: the name of
+ * WeChat's check file, `<letters and digits>.txt`, and its short text content).
+ */
+export function loadLinkPageConfig(env: NodeJS.ProcessEnv = process.env): LinkPageConfig {
+  const stage = required(env, 'STAGE') as Stage;
+  if (!Stages.includes(stage)) throw new Error(`config: unknown STAGE ${stage}`);
+  const publicBaseUrl = publicBaseUrlOf(stage, env.PUBLIC_BASE_URL);
+  const h5Raw = env.H5_APP_URL?.trim();
+  let h5AppUrl: string | undefined;
+  if (h5Raw) {
+    let u: URL | undefined;
+    try {
+      u = new URL(h5Raw);
+    } catch {
+      u = undefined;
+    }
+    if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:') || u.hash || u.username || u.password) throw new Error('config: H5_APP_URL must be an absolute http(s) URL without a fragment');
+    h5AppUrl = h5Raw;
+  }
+  const name = env.WX_LINK_VERIFY_FILE?.trim() ?? '';
+  const content = env.WX_LINK_VERIFY_CONTENT?.trim() ?? '';
+  if (!!name !== !!content) throw new Error('config: WX_LINK_VERIFY_FILE and WX_LINK_VERIFY_CONTENT go together');
+  if (name && !/^[A-Za-z0-9_-]{1,64}\.txt$/.test(name)) throw new Error('config: WX_LINK_VERIFY_FILE must be a file name like AbC123.txt');
+  if (content && !/^[\x21-\x7e]{1,256}$/.test(content)) throw new Error('config: WX_LINK_VERIFY_CONTENT must be 1..256 printable ASCII characters');
+  return { publicBaseUrl, h5AppUrl, verifyFile: name ? { name, content } : undefined };
+}
+let cachedLinkPage: LinkPageConfig | undefined;
+/** The `/o/` page function's configuration, read once at cold start. */
+export function linkPageConfig(): LinkPageConfig {
+  cachedLinkPage ??= loadLinkPageConfig();
+  return cachedLinkPage;
+}
+// ---- end code links ------------------------------------------------------------------------
 
 /**
  * The payment provider: a known one, and never the sandbox (which mints money) on a stage with

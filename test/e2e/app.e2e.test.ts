@@ -46,8 +46,8 @@ async function login(page: Page, name: string) {
  * Screenshot the QR canvas and decode it with jsQR — and with zbarimg too when it is installed,
  * which must agree. The canvas is drawn with a white quiet zone.
  */
-async function decodeQr(page: Page): Promise<string> {
-  const target = page.locator('[canvas-id="packet-qr"] canvas, canvas#packet-qr, #packet-qr canvas').first();
+async function decodeQr(page: Page, id = 'packet-qr'): Promise<string> {
+  const target = page.locator(`[canvas-id="${id}"] canvas, canvas#${id}, #${id} canvas`).first();
   const shot = await target.screenshot();
   const png = PNG.sync.read(shot);
   const found = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
@@ -70,20 +70,31 @@ function zbarDecode(png: Buffer): string {
   }
 }
 
+/**
+ * The links of the live codes the API issues to `page` (what its QR codes must show), each
+ * checked to be `<app>/o/<code>`: locally PUBLIC_BASE_URL is the app's own address.
+ */
 function codesFrom(page: Page): string[] {
-  const codes: string[] = [];
+  const links: string[] = [];
+  const add = (c: { code: string; link: string }) => {
+    expect(c.link).toBe(`${stack.app}/o/${c.code}`);
+    links.push(c.link);
+  };
   page.on('response', async (r: Response) => {
     const url = r.url();
     if (r.request().method() !== 'POST' || r.status() !== 201) return;
     try {
-      if (/\/v1\/packets$/.test(url)) codes.push(((await r.json()) as { code: { code: string } }).code.code);
-      else if (/\/v1\/packets\/[^/]+\/codes$/.test(url)) codes.push(((await r.json()) as { code: string }).code);
+      if (/\/v1\/packets$/.test(url)) add(((await r.json()) as { code: { code: string; link: string } }).code);
+      else if (/\/v1\/packets\/[^/]+\/codes$/.test(url)) add((await r.json()) as { code: string; link: string });
     } catch {
       /* a response body may be gone after navigation */
     }
   });
-  return codes;
+  return links;
 }
+
+/** The code in a code link, `<app>/o/<code>`. */
+const codeOfLink = (link: string) => decodeURIComponent(new URL(link).pathname.replace(/^\/o\//, ''));
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
@@ -140,7 +151,7 @@ describe('the app in a real browser', () => {
     expect(await alice.getByLabel('领取进度').textContent()).toContain('0/3');
   }, 120_000);
 
-  test(`the QR code on screen decodes (${DECODERS}) to the code the API issued, and a refresh gives a new valid code`, async () => {
+  test(`the QR code on screen decodes (${DECODERS}) to the link of the code the API issued, and a refresh gives a new valid one`, async () => {
     await alice.waitForTimeout(1500);
     const first = await decodeQr(alice);
     expect(liveCodes).toContain(first);
@@ -154,7 +165,7 @@ describe('the app in a real browser', () => {
     const second = await decodeQr(alice);
     expect(second).not.toBe(first);
     expect(liveCodes).toContain(second);
-    bobCode = second;
+    bobCode = codeOfLink(second);
   }, 120_000);
 
   test('bob opens the deep link, sees the greeting, claims, and gets the same amount again', async () => {
@@ -175,6 +186,90 @@ describe('the app in a real browser', () => {
     // alice's page shows 1/3 and bob in the list.
     await eventuallyContains(alice.getByLabel('领取进度'), '1/3', 20_000);
     await eventuallyContains(alice.locator('body'), `bob${suffix}`, 20_000);
+  }, 120_000);
+
+  test('a camera opens the QR: its link, in a fresh browser that is not logged in, logs in, opens the packet and claims', async () => {
+    // A sender of its own (this test runs alone too: -t 'a camera opens the QR').
+    const senderCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, locale: 'zh-CN' });
+    const cameraCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+    try {
+      const sender = await senderCtx.newPage();
+      const issued = codesFrom(sender);
+      await login(sender, `frank${suffix}`);
+      const token = await bearerOf(sender);
+      expect((await call(stack.api, 'POST', '/v1/wallet/topups', { token, idem: `cam-t${suffix}`, body: { amount: 1_000 } })).status).toBe(201);
+      const created = await call(stack.api, 'POST', '/v1/packets', { token, idem: `cam-p${suffix}`, body: { total: 300, count: 2, mode: 'lucky', greeting: '扫码快乐' } });
+      expect(created.status).toBe(201);
+      const packetId = created.body.packet.id as string;
+      expect(created.body.shareCode.link).toBe(`${stack.app}/o/${created.body.shareCode.code}`);
+
+      // The packet page fetches a live code and draws its link.
+      await sender.goto(`${stack.app}/#/pages/packet/index?id=${encodeURIComponent(packetId)}`);
+      await sender.getByLabel('领取进度').waitFor();
+      await sender.waitForTimeout(1500);
+      const link = await decodeQr(sender);
+      expect(link.startsWith(`${stack.app}/o/1.`)).toBe(true);
+      expect(issued).toContain(link);
+
+      // What a phone camera does with it: open the URL in a browser of its own.
+      const camera = await cameraCtx.newPage();
+      const first = await camera.goto(link);
+      expect(first?.request().redirectedFrom()?.url()).toBe(link);
+      // The app's open page, then (no session in this browser) the login page, which comes back.
+      expect(camera.url()).toContain('#/pages/');
+      await camera.getByLabel('昵称').waitFor();
+      expect(camera.url()).toContain('#/pages/login/index');
+      await camera.getByLabel('昵称').fill(`grace${suffix}`);
+      await camera.getByLabel('登录').click();
+      await eventuallyContains(camera.getByLabel('祝福语'), '扫码快乐', 20_000);
+      expect(camera.url()).toContain(`#/pages/open/index?c=${encodeURIComponent(codeOfLink(link))}`);
+      await camera.getByLabel('开红包').click();
+      const amount = camera.getByLabel('领取金额');
+      await amount.waitFor();
+      expect(Number((await amount.textContent())!.replace(/[^\d.]/g, ''))).toBeGreaterThan(0);
+      const view = await call(stack.api, 'GET', `/v1/packets/${packetId}`, { token });
+      expect(view.body.claims.map((c: { name: string }) => c.name)).toEqual([`grace${suffix}`]);
+      await eventuallyContains(sender.getByLabel('领取进度'), '1/2', 20_000);
+
+      // The app port's answers without a browser: the redirect, and a clear 400 page for a
+      // path that cannot hold a code (not the app).
+      const r = await fetch(link, { redirect: 'manual' });
+      expect({ status: r.status, location: r.headers.get('location') }).toEqual({ status: 302, location: `/#/pages/open/index?c=${encodeURIComponent(codeOfLink(link))}` });
+      for (const bad of ['/o/', '/o/a%20b', `/o/${'x'.repeat(107)}`, '/o/a/b', '/o/%E4%ZZ']) {
+        const b = await fetch(`${stack.app}${bad}`, { redirect: 'manual' });
+        const text = await b.text();
+        expect({ bad, status: b.status, invalid: text.includes('链接无效'), app: text.includes('__HONGBAO_API__') }).toEqual({ bad, status: 400, invalid: true, app: false });
+      }
+    } finally {
+      await senderCtx.close();
+      await cameraCtx.close();
+    }
+  }, 180_000);
+
+  test('a 收款码 QR opens the pay page: the receive code link, in another browser, names the payee', async () => {
+    const payeeCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, locale: 'zh-CN' });
+    const payerCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+    try {
+      const payee = await payeeCtx.newPage();
+      const issued = payee.waitForResponse((r) => /\/v1\/receive-code$/.test(r.url()) && r.status() === 200);
+      await login(payee, `ivy${suffix}`);
+      await payee.goto(`${stack.app}/#/pages/receive/index`);
+      const rc = (await (await issued).json()) as { code: string; link: string; kind: string };
+      expect(rc).toMatchObject({ kind: 'receive', link: `${stack.app}/o/${rc.code}` });
+      await payee.waitForTimeout(1500);
+      const link = await decodeQr(payee, 'receive-qr');
+      expect(link).toBe(rc.link);
+
+      const payer = await payerCtx.newPage();
+      await login(payer, `jack${suffix}`);
+      await payer.goto(link);
+      // The open page learns it is a receive code and hands it to the pay page.
+      await eventuallyContains(payer.getByLabel('收款人'), `ivy${suffix}`, 20_000);
+      expect(payer.url()).toContain('#/pages/pay/index');
+    } finally {
+      await payeeCtx.close();
+      await payerCtx.close();
+    }
   }, 120_000);
 
   test('alice pays for a packet with 微信支付 through the simulator\'s sheet; the app polls until paid and shows the QR', async () => {

@@ -57,7 +57,7 @@ describe('campaigns', () => {
     expect(csv.status).toBe(200);
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
     const rows = (csv.body as string).trim().split('\n');
-    expect(rows[0]).toBe('index,packet_id,code,expires_at');
+    expect(rows[0]).toBe('index,packet_id,code,expires_at,link');
     expect(rows).toHaveLength(61);
     expect(rows[1]!.split(',')[1]).toBe(r.body.packets[0].id);
     // The printed code is a valid share code of its packet (opens the packet).

@@ -52,6 +52,8 @@ function ssmValues(stage: string, notifyUrl: string, wxSecret: string): Record<s
     [`${p}/wxpay-apiv3-key`]: keys.apiV3Key,
     [`${p}/wxpay-platform-keys`]: JSON.stringify({ [keys.platformPublicKeyId]: keys.platformPublicKey }),
     [`${p}/wxpay-notify-url`]: notifyUrl,
+    // Code links: not a secret.
+    [`${p}/public-base-url`]: `https://hb-${stage}.example.cn`,
   };
 }
 
@@ -98,7 +100,7 @@ interface Stage {
 function boot(name: string, template: Json): Stage {
   const wxSecret = randomBytes(16).toString('hex');
   const ssm = ssmValues(name, notifyServer.url, wxSecret);
-  const stage: Stage = { name, env: {}, handlers: {}, secrets: Object.values(ssm).filter((v) => v !== keys.appid && v !== keys.mchid && v !== notifyServer.url && !v.startsWith('{')) };
+  const stage: Stage = { name, env: {}, handlers: {}, secrets: Object.values(ssm).filter((v) => v !== keys.appid && v !== keys.mchid && v !== notifyServer.url && !v.startsWith('{') && !v.startsWith('https://hb-')) };
   for (const [fn, vars] of Object.entries(functionsOf(template))) {
     stage.env[fn] = {
       ...resolveSsm(vars, ssm),
@@ -341,6 +343,13 @@ describe('the packaged prod stage boots and runs a whole flow', () => {
 
       const code = await call(stage, 'POST', `/v1/packets/${packetId}/codes`, { token: sender.token, device: sender.device, body: {} });
       expect(code.status).toBe(201);
+      // Its link is on the stage's public base; that URL's path reaches the links function.
+      expect(code.body.link).toBe(`https://hb-prod.example.cn/o/${code.body.code}`);
+      const linkPath = new URL(code.body.link).pathname;
+      const linkRoute = routeTable(template).find((r) => r.method === 'GET' && r.re.test(linkPath));
+      expect(linkRoute?.fn).toBe('links');
+      const page = await invoke<APIGatewayProxyStructuredResultV2>(stage, 'links', { rawPath: linkPath, headers: { 'user-agent': 'Mozilla/5.0 Safari' }, requestContext: { http: { method: 'GET', path: linkPath } } });
+      expect({ status: page.statusCode, wechat: String(page.body).includes('请用微信扫一扫打开') }).toEqual({ status: 200, wechat: true });
       const claim = await call(stage, 'POST', '/v1/claims', { token: claimer.token, device: claimer.device, body: { code: code.body.code } });
       expect(claim.status).toBe(200);
       expect(claim.body).toMatchObject({ packetId, amount: 500, repeat: false });

@@ -32,6 +32,8 @@ const FUNCTIONS = [
   'withdrawals',
   // WeChat Pay money in, and WeChat Pay's notification URL.
   'payments',
+  // Code links: the /o/ page and WeChat's check file.
+  'links',
 ];
 
 const EXPECTED_ROUTES: Record<string, string> = {
@@ -72,6 +74,9 @@ const EXPECTED_ROUTES: Record<string, string> = {
   // ---- WeChat Pay money in
   'GET /v1/payments/{paymentId}': 'payments',
   'POST /v1/pay/wechat/notify': 'payments',
+  // ---- Code links
+  'GET /o/{proxy+}': 'links',
+  'GET /{file}': 'links',
 };
 
 const READ_WRITE = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
@@ -105,6 +110,8 @@ const IAM_TABLE: Record<string, { table: string[]; indexes?: Record<string, stri
   reconcile: { table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'], indexes: { gsi2: ['dynamodb:Query'] } },
   // Withdrawals: GET /v1/withdrawals lists on gsi2 and reads the records with BatchGetItem.
   withdrawals: { table: [...READ_WRITE, 'dynamodb:BatchGetItem'].sort(), indexes: { gsi2: ['dynamodb:Query'] } },
+  // Code links: no table at all (logs and traces only).
+  links: { table: [] },
 };
 const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
@@ -114,7 +121,11 @@ const PROD_ENVIRONMENT_KEYS = [
   ...['STAGE', 'TABLE_NAME', 'OPEN_SHARDS', 'PAYMENT_PROVIDER', 'CODE_KEYS', 'SESSION_SECRET', 'WX_APPID', 'WX_SECRET'],
   // ---- WeChat Pay money in: its settings, all SSM references in prod.
   ...['WXPAY_MCHID', 'WXPAY_MCH_SERIAL', 'WXPAY_MCH_PRIVATE_KEY', 'WXPAY_APIV3_KEY', 'WXPAY_PLATFORM_KEYS', 'WXPAY_NOTIFY_URL'],
+  // ---- Code links: the base of every code's link (an SSM reference, not a secret).
+  'PUBLIC_BASE_URL',
 ];
+/** The /o/ function's own settings (stage params, empty unless given), on it alone. */
+const LINKS_ONLY_KEYS = ['H5_APP_URL', 'WX_LINK_VERIFY_FILE', 'WX_LINK_VERIFY_CONTENT'];
 /** Secrets and their SSM parameters (see serverless.env.yml for why `ssm`, not `ssm-secure`). */
 const SSM_SECRETS: Record<string, string> = {
   CODE_KEYS: '{{resolve:ssm:/hongbao/prod/code-keys}}',
@@ -349,7 +360,8 @@ describe('osls package --stage prod (no AWS credentials)', () => {
       // Exactly these keys: no DYNAMODB_ENDPOINT (local store), no WX_API_BASE (stub login),
       // no SESSION_TTL_SECONDS, no DEV_*-style switch. Dev login and test clocks follow STAGE
       // alone (functions/src/config.ts `devFeatures`: local, test, sandbox).
-      expect({ name, keys: Object.keys(vars).sort() }).toEqual({ name, keys: [...PROD_ENVIRONMENT_KEYS].sort() });
+      expect({ name, keys: Object.keys(vars).sort() }).toEqual({ name, keys: [...PROD_ENVIRONMENT_KEYS, ...(name === 'links' ? LINKS_ONLY_KEYS : [])].sort() });
+      expect(vars.PUBLIC_BASE_URL).toBe('{{resolve:ssm:/hongbao/prod/public-base-url}}');
       expect(vars.STAGE).toBe('prod');
       expect(vars.TABLE_NAME).toBe('hongbao-prod');
       expect(vars.OPEN_SHARDS).toBe('8');
@@ -372,6 +384,7 @@ describe('osls package --stage prod (no AWS credentials)', () => {
       SESSION_SECRET: Buffer.alloc(32, 2).toString('base64'),
       WX_APPID: 'wxapp',
       WX_SECRET: 'wxsecret',
+      PUBLIC_BASE_URL: 'https://hb.example.cn',
     };
     // The SSM references themselves are no keys; real ones start it.
     expect(() => loadConfig(env)).toThrow(/WXPAY|WeChat Pay/);

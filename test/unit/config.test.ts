@@ -9,6 +9,7 @@ const envFor = (stage: Stage, extra: Record<string, string | undefined> = {}): N
   SESSION_SECRET: Buffer.alloc(32, 2).toString('base64'),
   WX_APPID: 'wxapp',
   WX_SECRET: 'wxsecret',
+  PUBLIC_BASE_URL: 'https://hb.example.cn',
   ...extra,
 });
 

@@ -15,7 +15,10 @@ interface Props {
   dim?: boolean;
 }
 
-/** Error correction level M (weapp-qrcode: 0): a ≤ 106-character code fits version 6. */
+/**
+ * Error correction level M (weapp-qrcode: 0; it picks the smallest version that fits): a code
+ * link, `<PUBLIC_BASE_URL>/o/<code>`, of up to 152 characters fits version 8 (49 modules).
+ */
 const LEVEL_M = 0;
 
 /**

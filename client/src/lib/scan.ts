@@ -5,8 +5,9 @@ import { extractCode, openPath } from './links';
 
 /**
  * 扫一扫: weapp scans with the camera (Taro.scanCode), then routes by what the code is — a
- * packet opens the Open page, a receive code (收款码) the Pay page. H5 has no camera scanner:
- * the Pay page offers a field to paste a code or link instead.
+ * packet opens the Open page, a receive code (收款码) the Pay page. Our QR codes hold a code link
+ * (`…/o/<code>`); a bare code or a `?c=` link is read the same way (extractCode). H5 has no
+ * camera scanner: the Pay page offers a field to paste a code or link instead.
  */
 export async function scanAndRoute(): Promise<void> {
   if (process.env.TARO_ENV !== 'weapp') {

@@ -200,7 +200,10 @@ export async function createCampaign(d: Deps, who: Principal, input: CreateCampa
     if (c.state === 'canceled') fail('INSUFFICIENT_FUNDS', '余额不足');
     if (c.state === 'funding') await fund(d, c, policy.dailyLimit);
     await riskAfter(d, who, policy.tier, movement());
-    const packets = packetsOf(c, d).map(({ packet }) => ({ id: packet.id, code: packetCode(d, packet, 'share').code }));
+    const packets = packetsOf(c, d).map(({ packet }) => {
+      const { code, link } = packetCode(d, packet, 'share');
+      return { id: packet.id, code, link };
+    });
     const body: CreateCampaignResponse = { campaignId: c.id, name: c.name, quantity: c.quantity, debit: c.debit, fee: c.feePerPacket * c.quantity, expiresAt: c.expiresAt, packets };
     return { status: 201, body };
   });
@@ -280,8 +283,12 @@ export async function campaignCodesCsv(d: Deps, who: Principal, id: string): Pro
   // Counted before any work: the export rebuilds and signs a code for each of up to 1,000 packets.
   await rateLimit(d, who, 'campaign_export');
   const c = await ownCampaign(d, who, id);
-  const lines = ['index,packet_id,code,expires_at'];
-  packetsOf(c, d).forEach(({ packet }, i) => lines.push(`${i + 1},${packet.id},${packetCode(d, packet, 'share').code},${c.expiresAt}`));
+  // `link` last: what a printed QR code should carry (a camera opens it), after the columns older exports had.
+  const lines = ['index,packet_id,code,expires_at,link'];
+  packetsOf(c, d).forEach(({ packet }, i) => {
+    const { code, link } = packetCode(d, packet, 'share');
+    lines.push(`${i + 1},${packet.id},${code},${c.expiresAt},${link}`);
+  });
   return { status: 200, body: lines.join('\n') + '\n', contentType: 'text/csv; charset=utf-8' };
 }
 

@@ -1,5 +1,6 @@
 import { bestShareIndex } from '../domain/split';
 import { codeExpiresAt, signCode, type CodeKind } from '../domain/codes';
+import { codeLink } from '../domain/links';
 import type { ForwardRecord, PacketRecord, SlotRecord } from '../store/packets';
 import type { Deps } from './deps';
 import { iso, seconds } from './context';
@@ -91,7 +92,7 @@ export function packetView(p: PacketRecord, slots: SlotRecord[], nowMs: number, 
 export const LIVE_REFRESH_SECONDS = 60;
 
 
-/** Signs a fresh code for a packet or a receive code; lifetime by kind (SPEC §4). */
+/** Signs a fresh code for a packet or a receive code, with its link; lifetime by kind. */
 export function issueCode(
   d: Deps,
   kind: CodeKind,
@@ -103,7 +104,7 @@ export function issueCode(
   const issuedAt = seconds(nowMs);
   const code = signCode({ kind, target, issuedAt, ...(ref ? { ref } : {}) }, d.cfg.codeKeys);
   const expires = codeExpiresAt({ kind, target, issuedAt, keyId: d.cfg.codeKeys.current.id }, lifetime);
-  const view: CodeView = { code, kind, issuedAt: iso(issuedAt * 1000), expiresAt: iso(expires * 1000) };
+  const view: CodeView = { code, link: codeLink(d.cfg.publicBaseUrl, code), kind, issuedAt: iso(issuedAt * 1000), expiresAt: iso(expires * 1000) };
   if (kind !== 'share') view.refreshAfter = iso(Math.min(expires, issuedAt + LIVE_REFRESH_SECONDS) * 1000);
   return view;
 }

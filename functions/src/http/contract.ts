@@ -71,6 +71,8 @@ export interface LedgerResponse {
 
 export interface CodeView {
   code: string;
+  /** `<PUBLIC_BASE_URL>/o/<code>`: what the QR code and the share link carry. */
+  link: string;
   kind: CodeKindName;
   issuedAt: string;
   expiresAt: string;
@@ -245,7 +247,8 @@ export interface CreateCampaignResponse {
   /** All fees: quantity × fee per packet. */
   fee: number;
   expiresAt: string;
-  packets: Array<{ id: string; code: string }>;
+  /** Each packet's share code and its link (`<PUBLIC_BASE_URL>/o/<code>`). */
+  packets: Array<{ id: string; code: string; link: string }>;
 }
 
 /** One item of GET /v1/campaigns (newest first). `total` is per packet, in fen. */

@@ -8,7 +8,7 @@ import { ClaimList } from '../../components/ClaimList';
 import { PageShell } from '../../components/PageShell';
 import { RefusalNotice } from '../../components/RefusalNotice';
 import { aria, Btn, ErrorNote, Loading } from '../../components/ui';
-import { h5OpenLink, openPath, paramText } from '../../lib/links';
+import { codeFromParams, openPath, shareLink } from '../../lib/links';
 import { formatFen, spokenYuan } from '../../lib/money';
 import { refusalOf, type Refusal } from '../../lib/refusal';
 import { canSpeak, speak, stopSpeaking } from '../../lib/speech';
@@ -42,10 +42,11 @@ const STATE_TEXT: Partial<Record<Screen['kind'], string>> = {
 
 const IN_PROGRESS_RETRIES = 5;
 
-/** The claimer's page (the deep link `pages/open/index?c=<code>`): see, open (開), get. */
+/** The claimer's page (`pages/open/index?c=<code>`, or `?q=<code link>` from a WeChat scan): see, open (開), get. */
 export default function OpenPage() {
   const { params } = useRouter();
-  const code = paramText(params.c);
+  // `c`, or `q` when WeChat opened a scanned code link (扫普通链接二维码打开小程序).
+  const code = codeFromParams(params);
   const me = currentSession()?.userId;
   const [view, setView] = useState<Screen>({ kind: 'loading' });
   const [summary, setSummary] = useState<PacketSummary | undefined>();
@@ -235,7 +236,7 @@ export default function OpenPage() {
   const copyForward = async () => {
     const c = await ensureForward();
     if (!c) return;
-    const url = h5OpenLink(c.code);
+    const url = shareLink(c);
     setForwardLink(url);
     try {
       await Taro.setClipboardData({ data: url });
@@ -246,7 +247,7 @@ export default function OpenPage() {
   const webShareForward = async () => {
     const c = await ensureForward();
     if (!c) return;
-    const url = h5OpenLink(c.code);
+    const url = shareLink(c);
     setForwardLink(url);
     try {
       await navigator.share({ title: '红包', text: shareTitle, url });

@@ -11,7 +11,7 @@ import { QrCode } from '../../components/QrCode';
 import { RefusalNotice } from '../../components/RefusalNotice';
 import { aria, Btn, ErrorNote, Loading } from '../../components/ui';
 import { expiresIn, STATUS_TEXT } from '../../lib/format';
-import { h5OpenLink, openPath } from '../../lib/links';
+import { openPath, qrText, shareLink } from '../../lib/links';
 import { mergeForwards } from '../../lib/forwards';
 import { formatYuan } from '../../lib/money';
 import { loadCodes, saveLive, saveShare } from '../../lib/packetCodes';
@@ -160,7 +160,7 @@ export default function PacketPage() {
     try {
       const s = await ensureShare();
       if (!s) return;
-      const url = h5OpenLink(s.code);
+      const url = shareLink(s);
       setLink(url);
       try {
         await Taro.setClipboardData({ data: url });
@@ -175,7 +175,7 @@ export default function PacketPage() {
   const webShare = async () => {
     const s = await ensureShare();
     if (!s) return;
-    const url = h5OpenLink(s.code);
+    const url = shareLink(s);
     setLink(url);
     try {
       await navigator.share({ title: '红包', text: title, url });
@@ -222,7 +222,7 @@ export default function PacketPage() {
         {active && isSender && !fatal ? (
           <View className="hb-card__qr">
             {rot.code ? (
-              <QrCode canvasId="packet-qr" text={rot.code.view.code} size={220} label="红包二维码，扫码领取" dim={rot.expired} />
+              <QrCode canvasId="packet-qr" text={qrText(rot.code.view)} size={220} label="红包二维码，扫码领取" dim={rot.expired} />
             ) : (
               <View className="qr qr--placeholder" style={{ width: '220px', height: '220px' }}>
                 <Loading text="正在生成二维码…" />

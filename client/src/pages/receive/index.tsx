@@ -7,6 +7,7 @@ import { PageShell } from '../../components/PageShell';
 import { QrCode } from '../../components/QrCode';
 import { RefusalNotice } from '../../components/RefusalNotice';
 import { Btn, Loading } from '../../components/ui';
+import { qrText, shareLink } from '../../lib/links';
 import { refusalOf } from '../../lib/refusal';
 import { useRotatingCode } from '../../lib/useRotatingCode';
 import './index.scss';
@@ -28,7 +29,7 @@ export default function ReceivePage() {
   const copy = async () => {
     if (!rot.code) return;
     try {
-      await Taro.setClipboardData({ data: rot.code.view.code });
+      await Taro.setClipboardData({ data: shareLink(rot.code.view) });
     } catch {
       /* ignore */
     }
@@ -41,7 +42,7 @@ export default function ReceivePage() {
         <Text className="receive-card__name">{name}</Text>
         <View className="receive-card__qr">
           {rot.code ? (
-            <QrCode canvasId="receive-qr" text={rot.code.view.code} size={220} label="我的收款码，扫码向我付款" dim={rot.expired} />
+            <QrCode canvasId="receive-qr" text={qrText(rot.code.view)} size={220} label="我的收款码，扫码向我付款" dim={rot.expired} />
           ) : (
             <View className="qr qr--placeholder" style={{ width: '220px', height: '220px' }}>
               <Loading text="正在生成收款码…" />
@@ -54,7 +55,7 @@ export default function ReceivePage() {
         {rot.error && !stopped ? <Text className="receive-card__warn">{rot.error}</Text> : null}
         {limited && !stopped ? <RefusalNotice refusal={limited} on={{ retry: () => void rot.refresh() }} /> : null}
         <Text className="hint hint--center">付款人用「扫一扫」扫码，或粘贴收款码付款；钱直接进入你的零钱</Text>
-        {process.env.TARO_ENV === 'h5' ? <Btn label="复制收款码" kind="ghost" disabled={!rot.code} onClick={() => void copy()} /> : null}
+        {process.env.TARO_ENV === 'h5' ? <Btn label="复制收款码链接" kind="ghost" disabled={!rot.code} onClick={() => void copy()} /> : null}
       </View>
     </PageShell>
   );
