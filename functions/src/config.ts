@@ -51,7 +51,38 @@ export interface Config {
   devLogin: DevLogin;
   /** WeChat Pay v3 (merchant transfers for withdrawals); undefined when not configured. */
   wechatPay: WeChatPaySettings | undefined;
+  /** Avatar storage (see {@link loadAvatars}); undefined where no bucket is configured. */
+  avatars: AvatarSettings | undefined;
 }
+
+// ---- Avatars (profiles) ----
+
+/**
+ * The avatar bucket. `AVATAR_BUCKET` is set only on the functions that upload or serve avatars
+ * (serverless.yml); `S3_ENDPOINT` only locally and in tests, where an S3-protocol stand-in
+ * (scripts/s3-sim) answers path-style requests — the same adapter runs against both.
+ */
+export interface AvatarSettings {
+  bucket: string;
+  region: string;
+  /** The local stand-in's URL; absent on AWS. */
+  endpoint: string | undefined;
+}
+
+/** Avatar settings, or undefined without `AVATAR_BUCKET`. Throws on a malformed bucket name or endpoint. */
+export function loadAvatars(env: NodeJS.ProcessEnv, stage: Stage): AvatarSettings | undefined {
+  const bucket = env.AVATAR_BUCKET;
+  if (bucket === undefined || bucket === '') return undefined;
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new Error('config: AVATAR_BUCKET is not a valid bucket name');
+  const endpoint = env.S3_ENDPOINT || undefined;
+  if (endpoint !== undefined) {
+    if (!/^https?:\/\//.test(endpoint)) throw new Error('config: S3_ENDPOINT must be an http(s) URL');
+    // A stand-in endpoint on a stage with real users would send avatars somewhere else.
+    if (RealMoneyStages.includes(stage)) throw new Error(`config: S3_ENDPOINT is refused in ${stage}`);
+  }
+  return { bucket, region: env.AWS_REGION ?? 'ap-southeast-1', endpoint };
+}
+// ---- end Avatars ----
 
 /** The adapter's configuration plus what our calls add to it. */
 export interface WeChatPaySettings extends WeChatPayConfig {
@@ -98,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devFeatures,
     devLogin,
     wechatPay,
+    avatars: loadAvatars(env, stage),
   };
 }
 

@@ -12,6 +12,14 @@ export interface AccountProfile {
   roles: Role[];
   settings: AccountSettings;
   createdAt: string;
+  /** The avatar: an https URL or an uploaded image's reference (domain/profile.ts); absent until chosen. */
+  avatar?: string;
+}
+
+/** What other people see of an account: its current name and avatar. */
+export interface PublicProfile {
+  name: string;
+  avatar?: string;
 }
 
 /** The store port of account profiles (name, tier, roles, per-account settings). */
@@ -28,6 +36,20 @@ export interface AccountStore {
   openid(userId: string): Promise<string | undefined>;
   /** Stores the openid of an existing account (each code2session login). */
   setOpenid(userId: string, openid: string): Promise<void>;
+  /**
+   * Reserves a default name for `userId` (a conditional put of its name item): true when the
+   * name is now this account's — newly, or already (a retried login) — false when another
+   * account holds it.
+   */
+  reserveName(name: string, userId: string): Promise<boolean>;
+  /**
+   * Sets an existing account's name and/or avatar; `onlyIfName`: only while its name is still
+   * that (a login replacing a bare default name must not overwrite a name chosen meanwhile).
+   * The profile after the write, or undefined if there is no such account or the name moved on.
+   */
+  setProfile(userId: string, change: { name?: string; avatar?: string }, onlyIfName?: string): Promise<AccountProfile | undefined>;
+  /** Current names and avatars of several accounts (BatchGetItem, eventually consistent); absent accounts are left out. */
+  publicProfiles(userIds: readonly string[]): Promise<Map<string, PublicProfile>>;
 }
 
 function profileOf(userId: string, it: Record<string, unknown>): AccountProfile {
@@ -38,6 +60,7 @@ function profileOf(userId: string, it: Record<string, unknown>): AccountProfile 
     roles: (it.roles as Role[]) ?? ['user'],
     settings: (it.settings as AccountSettings) ?? {},
     createdAt: it.createdAt as string,
+    ...(typeof it.avatar === 'string' ? { avatar: it.avatar } : {}),
   };
 }
 
@@ -61,6 +84,50 @@ export class DynamoAccountStore implements AccountStore {
       condition: 'attribute_exists(pk)',
       values: { ':o': openid },
     });
+  }
+
+  async reserveName(name: string, userId: string): Promise<boolean> {
+    // Ours already (a retried login) passes too, so a login that crashed after reserving finds it.
+    return this.db.put(
+      { ...Keys.displayName(name), userId, name },
+      { condition: 'attribute_not_exists(pk) OR userId = :u', values: { ':u': userId } },
+    );
+  }
+
+  async setProfile(userId: string, change: { name?: string; avatar?: string }, onlyIfName?: string): Promise<AccountProfile | undefined> {
+    const sets: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    if (change.name !== undefined) {
+      sets.push('#n = :n');
+      names['#n'] = 'name';
+      values[':n'] = change.name;
+    }
+    if (change.avatar !== undefined) {
+      sets.push('avatar = :a');
+      values[':a'] = change.avatar;
+    }
+    if (sets.length === 0) return this.get(userId);
+    let condition = 'attribute_exists(pk)';
+    if (onlyIfName !== undefined) {
+      condition += ' AND #n = :old';
+      names['#n'] = 'name';
+      values[':old'] = onlyIfName;
+    }
+    const it = await this.db.update(Keys.profile(userId), `SET ${sets.join(', ')}`, { condition, names, values });
+    return it ? profileOf(userId, it) : undefined;
+  }
+
+  async publicProfiles(userIds: readonly string[]): Promise<Map<string, PublicProfile>> {
+    const out = new Map<string, PublicProfile>();
+    if (userIds.length === 0) return out;
+    const items = await this.db.batchGet([...new Set(userIds)].map((u) => Keys.profile(u)), false);
+    for (const it of items) {
+      const userId = it.pk.slice(Keys.profile('').pk.length);
+      if (typeof it.name !== 'string') continue;
+      out.set(userId, { name: it.name, ...(typeof it.avatar === 'string' ? { avatar: it.avatar } : {}) });
+    }
+    return out;
   }
 
   async setTier(userId: string, tier: Tier, settings: AccountSettings): Promise<AccountProfile | undefined> {
