@@ -9,6 +9,8 @@ const pages: string[] = [
   'pages/records/index',
   'pages/receive/index',
   'pages/pay/index',
+  // Names and faces: the profile page, also the one-time prompt after a first WeChat login.
+  'pages/profile/index',
   // Enterprise and provider accounts: campaigns (the chart is uPlot on H5, a table on weapp), API keys.
   'pages/campaigns/index',
   'pages/campaign-create/index',
