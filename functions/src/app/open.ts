@@ -5,7 +5,7 @@ import type { Deps } from './deps';
 import { packetOfCode } from './packets';
 import { rateLimit } from './risk-gate';
 import { payeeOfCode } from './transfers';
-import { accountsShown, claimability, packetSummary } from './views';
+import { claimability, packetSummary } from './views';
 import { resolveNames } from './names';
 
 /**
@@ -25,7 +25,7 @@ export async function openCode(d: Deps, who: Principal, code: string): Promise<O
   const nowMs = d.now();
   const state = claimability(packet, nowMs);
   // The sender's current name and avatar (cached briefly, app/names.ts) alongside the caller's share.
-  const [mine, names] = await Promise.all([d.packets.slotOf(packet, who.userId), resolveNames(d, accountsShown(packet, who.userId))]);
+  const [mine, names] = await Promise.all([d.packets.slotOf(packet, who.userId), resolveNames(d, [packet.senderId, ...(packet.recipientId ? [packet.recipientId] : [])])]);
   const body: Record<string, unknown> = { target: 'packet', packet: packetSummary(packet, nowMs, names), claimable: state.claimable && !mine };
   if (mine && !mine.void) {
     body.reason = 'ALREADY_CLAIMED';

@@ -181,7 +181,8 @@ export async function getPacket(d: Deps, who: Principal, id: string, forwardsFro
   if (!read) fail('NOT_FOUND', '红包不存在');
   const { packet, takenAmount } = read!;
   const outsider = async () => {
-    const names = await resolveNames(d, accountsShown(packet, who.userId));
+    // The summary shows the sender (and a 专属红包's recipient) only: their current names.
+    const names = await resolveNames(d, [packet.senderId, ...(packet.recipientId ? [packet.recipientId] : [])]);
     return { status: 200, body: { ...packetSummary(packet, nowMs, names), claimedAmount: takenAmount } };
   };
   const isSender = packet.senderId === who.userId;
