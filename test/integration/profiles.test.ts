@@ -159,6 +159,19 @@ describe('avatars: upload, reference, serving', () => {
     expect((await d.accounts.get(u.userId))?.avatar).toBeUndefined();
   });
 
+  test('uploads are bounded per account and minute: the 11th → 429 RATE_LIMITED, nothing stored; the next minute is fresh', async () => {
+    const u = await login(api);
+    for (let i = 0; i < 10; i++) expect((await upload(u, Buffer.concat([PNG, Buffer.from([i])]))).status).toBe(201);
+    const extra = Buffer.concat([PNG, Buffer.from('eleventh')]);
+    const r = await upload(u, extra);
+    expect({ status: r.status, code: r.body.error?.code }).toEqual({ status: 429, code: 'RATE_LIMITED' });
+    expect(await d.avatars!.exists(`avatars/${u.userId}/${sha(extra)}.png`)).toBe(false);
+    // Another account is not affected; the same account again in the next minute.
+    expect((await upload(await login(api), extra)).status).toBe(201);
+    clock.advance(60_000);
+    expect((await upload(u, extra)).status).toBe(201);
+  });
+
   test('an https URL avatar (WeChat CDN) is kept as given', async () => {
     const u = await login(api);
     const url = 'https://thirdwx.qlogo.cn/mmopen/vi_32/abc/132';

@@ -111,9 +111,11 @@ const IAM_TABLE: Record<string, { table: string[]; indexes?: Record<string, stri
   reconcile: { table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'], indexes: { gsi2: ['dynamodb:Query'] } },
   // Withdrawals: GET /v1/withdrawals lists on gsi2 and reads the records with BatchGetItem.
   withdrawals: { table: [...READ_WRITE, 'dynamodb:BatchGetItem'].sort(), indexes: { gsi2: ['dynamodb:Query'] } },
-  // ---- Profiles: the profile item (and staff roles, figures); the avatar bucket under avatars/
+  // ---- Profiles: the avatar bucket under avatars/
   // (GetObject is HeadObject's right; ListBucket makes a missing key a 404, not a 403).
-  profiles: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], s3: { 's3:PutObject': ['bucket/avatars/*'], 's3:GetObject': ['bucket/avatars/*'], 's3:ListBucket': ['bucket'] } },
+  // The table: the profile item, staff roles, figures, and the upload rate limit (its counter; a
+  // refusal's risk event and audit record).
+  profiles: { table: READ_WRITE, s3: { 's3:PutObject': ['bucket/avatars/*'], 's3:GetObject': ['bucket/avatars/*'], 's3:ListBucket': ['bucket'] } },
   // Serves avatars: reads the bucket, no table right at all.
   avatars: { table: [], s3: { 's3:GetObject': ['bucket/avatars/*'], 's3:ListBucket': ['bucket'] } },
 };

@@ -20,6 +20,7 @@ import type { AvatarUploadResponse, ProfileResponse } from '../http/contract';
 import { iso, seconds, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 import { forgetName } from './names';
+import { rateLimit } from './risk-gate';
 import type { AvatarStore } from './ports';
 
 function avatarStore(d: Deps) {
@@ -79,7 +80,8 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  * most MAX_AVATAR_BYTES decoded. The key is the SHA-256 of the bytes under the caller's folder:
  * uploading the same image again writes the same object (idempotent without a key), and a
  * reference can never point at different bytes later, so the image is served as immutable.
- * An upload never set as an avatar stays an orphan object (a lifecycle rule may expire them).
+ * An upload never set as an avatar stays an orphan object. At most `avatarUploadsPerMinute` (10)
+ * uploads per account and clock minute (429 RATE_LIMITED after).
  */
 export async function uploadAvatar(d: Deps, who: Principal, body: { image: string; contentType: AvatarContentType }): Promise<Outcome<AvatarUploadResponse>> {
   const store = avatarStore(d);
@@ -91,6 +93,9 @@ export async function uploadAvatar(d: Deps, who: Principal, body: { image: strin
   const sniffed = sniffImage(bytes);
   if (sniffed === undefined) fail('VALIDATION_FAILED', '只支持 PNG、JPEG、WebP 图片');
   if (sniffed !== body.contentType) fail('VALIDATION_FAILED', `图片内容是 ${sniffed}，与声明的 ${body.contentType} 不符`);
+  // Counted only once the image is valid (refused input writes nothing); each upload stores up
+  // to 256 KB, so uploads are bounded per account and minute.
+  await rateLimit(d, who, 'avatar_upload');
   const o: AvatarObject = { userId: who.userId, sha256: createHash('sha256').update(bytes).digest('hex'), ext: AvatarTypes[sniffed!] };
   await store.put(avatarKey(o), bytes, contentTypeOf(o.ext));
   return { status: 201, body: { avatar: avatarRef(o), contentType: contentTypeOf(o.ext), bytes: bytes.length } };
