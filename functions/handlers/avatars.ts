@@ -1,11 +1,11 @@
 /**
- * GET /v1/avatars/{userId}/{file} — serves uploaded avatars (app/profiles.ts `serveAvatar`).
+ * GET /v1/avatars/{userId}/{file} — serves uploaded avatars (app/avatars.ts `serveAvatar`).
  *
  * Standalone on purpose, like health: no session, no table. It reads the avatar bucket and
  * nothing else, so its role holds s3:GetObject on the avatars prefix and no DynamoDB right.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { serveAvatar } from '../src/app/profiles';
+import { serveAvatar } from '../src/app/avatars';
 import type { AvatarStore } from '../src/app/ports';
 import { config } from '../src/config';
 import { log } from '../src/log';
