@@ -177,6 +177,10 @@ describe('avatars: upload, reference, serving', () => {
     const url = 'https://thirdwx.qlogo.cn/mmopen/vi_32/abc/132';
     const r = await api('PATCH', '/v1/me', { token: u.token, body: { avatar: url } });
     expect(r.body.avatar).toBe(url);
+    // The next login answers it too (the app shows it on the home page).
+    // (`login` uses the dev user id as the name when none is given.)
+    const again = await api('POST', '/v1/session', { body: { devUser: u.name, name: u.name } });
+    expect({ userId: again.body.userId, avatar: again.body.avatar }).toEqual({ userId: u.userId, avatar: url });
   });
 });
 

@@ -145,7 +145,12 @@ export class DynamoAccountStore implements AccountStore {
         'SET #n = :n, tier = :t, #r = :r, settings = if_not_exists(settings, :s), createdAt = if_not_exists(createdAt, :c), userId = :u',
         { names: { '#n': 'name', '#r': 'roles' }, values: { ':n': p.name, ':t': p.tier, ':r': p.roles, ':s': p.settings, ':c': p.createdAt, ':u': p.userId } },
       );
-      return { ...p, settings: (it?.settings as AccountSettings) ?? p.settings, createdAt: (it?.createdAt as string) ?? p.createdAt };
+      return {
+        ...p,
+        settings: (it?.settings as AccountSettings) ?? p.settings,
+        createdAt: (it?.createdAt as string) ?? p.createdAt,
+        ...(typeof it?.avatar === 'string' ? { avatar: it.avatar } : {}),
+      };
     }
     const created = await this.db.put({ ...Keys.profile(p.userId), ...p }, { condition: 'attribute_not_exists(pk)' });
     if (created) return p;
