@@ -170,7 +170,7 @@ export default function Profile() {
             />
           </>
         ) : (
-          <Button className="profile-avatar-pick" openType="chooseAvatar" onChooseAvatar={onChooseAvatar as never} aria-label="选择头像">
+          <Button className="profile-avatar-pick" openType="chooseAvatar" onChooseAvatar={onChooseAvatar} aria-label="选择头像">
             <Avatar className="profile-avatar" name={shownName} avatar={avatar} />
           </Button>
         )}
