@@ -12,6 +12,8 @@
  *   - the WeChat Pay simulator (`tsx scripts/wxpay-sim/cli.ts`, its own process) on
  *     $WXPAY_SIM_PORT (3010), with its keys (merchant and platform key pairs, APIv3 key) in
  *     .data/wxpay-sim-keys.json, generated once; the API's real WeChat Pay adapter talks to it.
+ *   - the S3-protocol stand-in for the avatar bucket (scripts/s3-sim, in this process) on
+ *     $S3_SIM_PORT (3012), objects under .data/s3/; the API's real S3 adapter talks to it.
  * Ctrl-C stops everything.
  *
  * Environment: API_PORT (3000), APP_PORT (10086), DYNAMO_PORT (8000; another free port is
@@ -59,6 +61,24 @@ const READY_TIMEOUT_MS = intEnv('READY_TIMEOUT_MS', 180000);
 const WXPAY_SIM_PORT = intEnv('WXPAY_SIM_PORT', 3010);
 const WXPAY_SIM_URL = `http://127.0.0.1:${WXPAY_SIM_PORT}`;
 const WXPAY_KEYS_FILE = path.join(DATA_DIR, 'wxpay-sim-keys.json');
+
+// ---- Avatars: the S3-protocol stand-in (scripts/s3-sim) ----
+const S3_SIM_PORT = intEnv('S3_SIM_PORT', 3012);
+const S3_SIM_URL = `http://127.0.0.1:${S3_SIM_PORT}`;
+const AVATAR_BUCKET = 'hongbao-avatars-local';
+let s3Sim;
+/** Starts the stand-in in this process; objects persist under .data/s3/<bucket>/. */
+async function startAvatarStore() {
+  if (!(await portFree(S3_SIM_PORT))) fail(`port ${S3_SIM_PORT} (S3_SIM_PORT) is in use — is another \`npm start\` running? Set S3_SIM_PORT to use another port.`);
+  const { startS3Sim } = require('./s3-sim/sim.js');
+  const dir = path.join(DATA_DIR, 's3');
+  // Signatures checked with the same dummy credentials the API process gets below.
+  s3Sim = await startS3Sim({ port: S3_SIM_PORT, dir, buckets: [AVATAR_BUCKET], credentials: { local: 'local' } });
+  log(`S3 stand-in at ${S3_SIM_URL} (bucket ${AVATAR_BUCKET}, objects in ${path.relative(ROOT, dir)}/)`);
+}
+/** What the API needs to reach it (serverless.env.yml S3_ENDPOINT, serverless.yml custom.avatarBucket). */
+const avatarEnv = () => ({ S3_ENDPOINT: S3_SIM_URL, AVATAR_BUCKET });
+// ---- end Avatars ----
 const API_URL = `http://localhost:${API_PORT}`;
 const APP_URL = `http://localhost:${APP_PORT}`;
 const HEALTH_URL = `${API_URL}/v1/health`;
@@ -402,6 +422,7 @@ async function shutdown(code, why) {
     }
     await wxpaySimExited;
   }
+  if (s3Sim) await s3Sim.close().catch((err) => console.error('[start] closing the S3 stand-in:', err));
   if (appServer) {
     await new Promise((r) => {
       appServer.close(() => r());
@@ -463,6 +484,9 @@ async function main() {
     await new Promise((r) => setTimeout(r, 200));
   }
 
+  // 2c. Avatars: the S3 stand-in.
+  await startAvatarStore();
+
   // 3. App (static), built first if needed
   ensureH5Build();
   const app = appDir();
@@ -481,6 +505,7 @@ async function main() {
     ...wxpayEnv(wxKeys),
     // Code links point at this machine's app (serveCodeLink above answers them).
     PUBLIC_BASE_URL: APP_URL,
+    ...avatarEnv(),
     // Dummy credentials: nothing local may reach a real AWS account.
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
@@ -512,6 +537,7 @@ async function main() {
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   const line = '─'.repeat(60);
   console.log(`\n${line}\n  红包码 local stack ready in ${secs} s\n\n  API  ${API_URL}   (health: ${HEALTH_URL})\n  WeChat Pay simulator ${WXPAY_SIM_URL}\n  App  ${APP_URL}${app.placeholder ? '   (placeholder page)' : ''}\n\n  Store ${store.endpoint}  table ${TABLE_NAME}   Ctrl-C to stop\n${line}\n`);
+  console.log(`  Avatars: S3 stand-in ${S3_SIM_URL}  bucket ${AVATAR_BUCKET}\n`);
 }
 
 main().catch((err) => {

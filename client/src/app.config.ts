@@ -9,6 +9,8 @@ const pages: string[] = [
   'pages/records/index',
   'pages/receive/index',
   'pages/pay/index',
+  // Names and faces: the profile page, also the one-time prompt after a first WeChat login.
+  'pages/profile/index',
 ];
 
 /**

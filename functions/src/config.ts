@@ -60,7 +60,35 @@ export interface Config {
   sessionKeySeal: Buffer;
   /** Where code links point: `<publicBaseUrl>/o/<code>` (see {@link publicBaseUrlOf}). */
   publicBaseUrl: string;
+  /** Avatar storage (see {@link loadAvatars}); undefined where no bucket is configured. */
+  avatars: AvatarSettings | undefined;
 }
+
+// ---- Avatars (profiles) ----
+
+/**
+ * The avatar bucket. `AVATAR_BUCKET` is set only on the functions that upload or serve avatars
+ * (serverless.yml); `S3_ENDPOINT` only locally and in tests, where an S3-protocol stand-in
+ * (scripts/s3-sim) answers path-style requests — the same adapter runs against both.
+ */
+export interface AvatarSettings {
+  bucket: string;
+  region: string;
+  /** The local stand-in's URL; absent on AWS. */
+  endpoint: string | undefined;
+}
+
+/** Avatar settings, or undefined without `AVATAR_BUCKET`. Throws on a malformed bucket name or endpoint. */
+export function loadAvatars(env: NodeJS.ProcessEnv): AvatarSettings | undefined {
+  const bucket = env.AVATAR_BUCKET;
+  if (bucket === undefined || bucket === '') return undefined;
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new Error('config: AVATAR_BUCKET is not a valid bucket name');
+  const endpoint = env.S3_ENDPOINT || undefined;
+  // Like DYNAMODB_ENDPOINT, never in a deployed environment (serverless-package.test.ts checks the keys).
+  if (endpoint !== undefined && !/^https?:\/\//.test(endpoint)) throw new Error('config: S3_ENDPOINT must be an http(s) URL');
+  return { bucket, region: env.AWS_REGION ?? 'ap-southeast-1', endpoint };
+}
+// ---- end Avatars ----
 
 /** The adapter's configuration plus what our calls add to it. */
 export interface WeChatPaySettings extends WeChatPayConfig {
@@ -111,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Group-only packets (see the field's comment).
     sessionKeySeal: sessionKeySealKey(sessionSecret),
     publicBaseUrl,
+    avatars: loadAvatars(env),
   };
 }
 

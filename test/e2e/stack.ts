@@ -35,6 +35,8 @@ export interface Stack {
 export async function startStack(timeoutMs = 300_000): Promise<Stack> {
   const [apiPort, appPort, lambdaPort, dynamoPort, simPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hongbao-e2e-'));
+  // Avatars: the S3 stand-in start.js runs in its process, on a free port too.
+  const s3Port = await freePort();
   let out = '';
   const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'scripts', 'start.js')], {
     cwd: ROOT,
@@ -45,6 +47,7 @@ export async function startStack(timeoutMs = 300_000): Promise<Stack> {
       LAMBDA_PORT: String(lambdaPort),
       DYNAMO_PORT: String(dynamoPort),
       WXPAY_SIM_PORT: String(simPort),
+      S3_SIM_PORT: String(s3Port),
       HONGBAO_DATA_DIR: dataDir,
       LOCAL_SWEEP_SCHEDULE: 'false',
       LOG_REQUESTS: '0',

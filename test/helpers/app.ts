@@ -15,6 +15,8 @@ import { routes as operationsRoutes } from '../../functions/handlers/operations'
 import { routes as campaignRoutes } from '../../functions/handlers/campaigns';
 import { routes as withdrawalRoutes } from '../../functions/handlers/withdrawals';
 import { routes as paymentRoutes } from '../../functions/handlers/payments';
+import { routes as profileRoutes } from '../../functions/handlers/profiles';
+import { S3AvatarStore } from '../../functions/src/store/avatars';
 
 process.env.LOG_REQUESTS = '0';
 process.env.LOG_ERRORS = process.env.LOG_ERRORS ?? '0';
@@ -31,7 +33,18 @@ export const allRoutes = [
   ...campaignRoutes,
   ...withdrawalRoutes,
   ...paymentRoutes,
+  ...profileRoutes,
 ];
+
+/**
+ * Gives `d` (in place: tests change their deps later) the avatar store — the S3 adapter against
+ * the stand-in global-setup starts — as the profiles function adds it: buildDeps never carries
+ * the S3 client.
+ */
+export function withAvatars(d: Deps): Deps {
+  if (!d.avatars && d.cfg.avatars) d.avatars = new S3AvatarStore(d.cfg.avatars);
+  return d;
+}
 
 /** A clock tests can move. */
 export class Clock {
@@ -69,11 +82,11 @@ export interface CallOptions {
   idem?: string;
 }
 
-export type Api = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, opts?: CallOptions) => Promise<ApiResponse>;
+export type Api = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, opts?: CallOptions) => Promise<ApiResponse>;
 
 /** Calls the real handlers in-process with API Gateway v2 events. */
 export function makeApi(d: Deps): Api {
-  const handler = httpHandler(allRoutes, () => d);
+  const handler = httpHandler(allRoutes, () => withAvatars(d));
   return async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;

@@ -15,6 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { handler as healthHandler } from '../../functions/handlers/health';
+import { handler as avatarsHandler } from '../../functions/handlers/avatars';
 import { decryptResource } from '../../functions/src/wechatpay/protocol';
 import { allRoutes, Clock, idem, login, makeApi, sendPacket, topup, uniq, type Api, type ApiResponse, type CallOptions, type TestUser } from '../helpers/app';
 import { startNotificationInbox, startWxPayStack, waitFor, type CapturedNotification, type WxPayStack } from '../helpers/wxpay';
@@ -63,6 +64,10 @@ let strangerKey: { keyId: string; apiKey: string };
 let admin: TestUser;
 let strangerPayment: string;
 let strangerWithdrawal: string;
+/** An avatar the stranger uploaded (its reference). */
+let strangerAvatar: string;
+/** A minimal PNG (1×1) for the avatar routes. */
+const PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
 
 const auth = (c: Caller | undefined): CallOptions => ({
   ...(c?.token ? { token: c.token } : {}),
@@ -115,6 +120,8 @@ beforeAll(async () => {
   strangerPayment = await wechatTopup(stranger);
   const wd = await ok(api('POST', '/v1/withdrawals', { token: stranger.token, idem: idem(), body: { amount: 1_000 } }), 201, 'stranger withdrawal');
   strangerWithdrawal = wd.body.withdrawalId;
+  const av = await ok(api('POST', '/v1/me/avatar', { token: stranger.token, body: { image: PNG_BASE64, contentType: 'image/png' } }), 201, 'stranger avatar');
+  strangerAvatar = av.body.avatar;
 });
 
 afterAll(async () => {
@@ -201,7 +208,7 @@ async function paidNotification(): Promise<{ payer: TestUser; paymentId: string;
 }
 const paymentState = async (payer: TestUser, id: string) => (await ok(api('GET', `/v1/payments/${id}`, { token: payer.token }), 200, 'payment read by its payer')).body.state;
 
-type Method = 'GET' | 'POST' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 interface Probe {
   /** The real request on the caller's own resources (or a neutral real request): succeeds when allowed. */
   own(c: Caller | undefined): Promise<{ path: string; opts?: CallOptions; status: number; check?: (r: ApiResponse, c: Caller) => Promise<void> | void }>;
@@ -402,7 +409,7 @@ const probes: Record<string, Probe> = {
     own: async (c) => ({
       path: `/v1/campaigns/${c && isBusiness(c) ? await ownCampaign(c) : strangerCampaign}/codes.csv`,
       status: 200,
-      check: (r) => expect(String(r.body)).toMatch(/^index,packet_id,code,expires_at\n1,/),
+      check: (r) => expect(String(r.body)).toMatch(/^index,packet_id,code,expires_at,link\n1,/),
     }),
     foreign: async () => [{ path: `/v1/campaigns/${strangerCampaign}/codes.csv`, status: 404, code: 'NOT_FOUND', check: (r) => expect(JSON.stringify(r.body)).not.toContain('packet_id') }],
   },
@@ -464,6 +471,23 @@ const probes: Record<string, Probe> = {
   },
   'GET /v1/admin/ops': { own: async () => ({ path: '/v1/admin/ops', status: 200 }) },
   'POST /v1/admin/sweep': { own: async () => ({ path: '/v1/admin/sweep', opts: { body: {} }, status: 200 }) },
+  // ---- Profiles: names and avatars
+  'PATCH /v1/me': {
+    own: async () => ({ path: '/v1/me', opts: { body: { name: `昵称${uniq('')}`.slice(0, 12) } }, status: 200 }),
+    // Only one's own uploads may become one's avatar.
+    foreign: async () => [{ path: '/v1/me', opts: { body: { avatar: strangerAvatar } }, status: 400, code: 'VALIDATION_FAILED' }],
+  },
+  'POST /v1/me/avatar': {
+    own: async () => ({
+      path: '/v1/me/avatar',
+      opts: { body: { image: PNG_BASE64, contentType: 'image/png' } },
+      status: 201,
+      // Stored under the caller's own folder, whoever else uploaded the same bytes.
+      check: (r, c) => expect(r.body.avatar.startsWith(`/v1/avatars/${c.owner.userId}/`)).toBe(true),
+    }),
+  },
+  // Public: images in claim lists load without a session (the mini-program's <Image> sends none).
+  'GET /v1/avatars/{userId}/{file}': { own: async () => ({ path: strangerAvatar, status: 200 }) },
 };
 
 function isBusiness(c: Caller): boolean {
@@ -475,6 +499,13 @@ async function call(route: string, path: string, who: Caller | undefined, opts: 
   if (route === 'GET /v1/health') {
     const r = await healthHandler();
     return { status: r.statusCode ?? 200, body: JSON.parse(r.body ?? '{}'), headers: {} };
+  }
+  if (route === 'GET /v1/avatars/{userId}/{file}') {
+    // Standalone like health (no wrapper, no session): called with whatever the caller sends.
+    const a = auth(who);
+    const headers = { ...(a.token ? { authorization: `Bearer ${a.token}` } : {}), ...(a.headers ?? {}) };
+    const r = await avatarsHandler({ rawPath: path, headers, requestContext: { http: { method: 'GET', path } } } as never);
+    return { status: r.statusCode ?? 200, body: r.isBase64Encoded ? r.body : JSON.parse(r.body ?? '{}'), headers: {} };
   }
   const a = auth(who);
   return api(method, path, { ...opts, ...a, headers: { ...(opts.headers ?? {}), ...(a.headers ?? {}) } });
@@ -488,7 +519,7 @@ const refusedByGate = (r: ApiResponse) => (r.status === 401 && r.body?.code !== 
 
 describe('authorization matrix (README route × role)', () => {
   test('the table lists exactly the routes the handlers serve, each with a real probe', () => {
-    const served = new Set(['GET /v1/health', ...allRoutes.map((r) => `${r.method} ${r.path}`)]);
+    const served = new Set(['GET /v1/health', 'GET /v1/avatars/{userId}/{file}', ...allRoutes.map((r) => `${r.method} ${r.path}`)]);
     expect([...table.keys()].sort()).toEqual([...served].sort());
     expect(Object.keys(probes).sort()).toEqual([...served].sort());
     for (const marks of table.values()) for (const c of Columns) expect(Marks).toContain(marks[c]);

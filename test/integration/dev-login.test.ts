@@ -8,7 +8,7 @@ import { makeApi, testDeps, uniq, type Api } from '../helpers/app';
 const SECRET = 'sandbox-dev-login-secret-0123456789'; // a test value, no deployment's
 
 const apiWith = (cfg: Config): Api => makeApi({ ...testDeps(), cfg });
-const sandbox = (secret?: string) => apiWith(loadConfig({ ...process.env, STAGE: 'sandbox', DEV_LOGIN_SECRET: secret }));
+const sandbox = (secret?: string) => apiWith(loadConfig({ ...process.env, STAGE: 'sandbox', PUBLIC_BASE_URL: 'https://hb.example.cn', DEV_LOGIN_SECRET: secret }));
 const adminLogin = (extra: Record<string, unknown> = {}) => ({ body: { devUser: uniq('dev'), roles: ['admin'], tier: 'provider', ...extra } });
 const codeOf = (r: { status: number; body: any }) => ({ status: r.status, code: r.body?.error?.code });
 

@@ -672,7 +672,7 @@ describe('configuration of the payment provider', () => {
       WXPAY_NOTIFY_URL: 'http://127.0.0.1:3000/v1/pay/wechat/notify',
     };
   };
-  const aws = (stage: string) => ({ ...process.env, STAGE: stage, WX_APPID: 'wxapp', WX_SECRET: 'wxsecret', PAYMENT_PROVIDER: undefined });
+  const aws = (stage: string) => ({ ...process.env, STAGE: stage, PUBLIC_BASE_URL: 'https://hb.example.cn', WX_APPID: 'wxapp', WX_SECRET: 'wxsecret', PAYMENT_PROVIDER: undefined });
 
   it('stages without dev features use WeChat Pay (named) and refuse the sandbox, none, or no WeChat Pay settings', () => {
     for (const stage of ['dev', 'prod']) {

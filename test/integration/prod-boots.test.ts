@@ -115,6 +115,8 @@ function boot(name: string, template: Json): Stage {
       TABLE_NAME: process.env.TABLE_NAME!,
       WXPAY_API_BASE: sim.baseUrl,
       WX_API_BASE: wxStub.url,
+      // The avatar bucket (a CloudFormation Ref in the template): the S3 stand-in's.
+      ...(vars.AVATAR_BUCKET !== undefined ? { AVATAR_BUCKET: process.env.AVATAR_BUCKET!, S3_ENDPOINT: process.env.S3_ENDPOINT! } : {}),
     };
     withEnv(stage.env[fn]!, () => {
       jest.isolateModules(() => {

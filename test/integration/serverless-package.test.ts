@@ -34,6 +34,8 @@ const FUNCTIONS = [
   'payments',
   // Code links: the /o/ page and WeChat's check file.
   'links',
+  // Profiles: names and avatars (the only functions with the S3 client).
+  'profiles', 'avatars',
 ];
 
 const EXPECTED_ROUTES: Record<string, string> = {
@@ -77,6 +79,10 @@ const EXPECTED_ROUTES: Record<string, string> = {
   // ---- Code links
   'GET /o/{proxy+}': 'links',
   'GET /{file}': 'links',
+  // ---- Profiles
+  'PATCH /v1/me': 'profiles',
+  'POST /v1/me/avatar': 'profiles',
+  'GET /v1/avatars/{userId}/{file}': 'avatars',
 };
 
 const READ_WRITE = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
@@ -88,7 +94,7 @@ const READ_WRITE = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem
  * Only campaigns calls batchPut (BatchWriteItem); only reconcile may Scan; none may DeleteItem.
  * BatchGetItem: the share counters of packets of > 100 shares, read by whoever reads packets.
  */
-const IAM_TABLE: Record<string, { table: string[]; indexes?: Record<string, string[]> }> = {
+const IAM_TABLE: Record<string, { table: string[]; indexes?: Record<string, string[]>; s3?: Record<string, string[]> }> = {
   health: { table: ['dynamodb:DescribeTable'] },
   session: { table: READ_WRITE },
   wallet: { table: READ_WRITE },
@@ -112,7 +118,16 @@ const IAM_TABLE: Record<string, { table: string[]; indexes?: Record<string, stri
   withdrawals: { table: [...READ_WRITE, 'dynamodb:BatchGetItem'].sort(), indexes: { gsi2: ['dynamodb:Query'] } },
   // Code links: no table at all (logs and traces only).
   links: { table: [] },
+  // ---- Profiles: the avatar bucket under avatars/
+  // (GetObject is HeadObject's right; ListBucket makes a missing key a 404, not a 403).
+  // The table: the profile item, staff roles, figures, and the upload rate limit (its counter; a
+  // refusal's risk event and audit record).
+  profiles: { table: READ_WRITE, s3: { 's3:PutObject': ['bucket/avatars/*'], 's3:GetObject': ['bucket/avatars/*'], 's3:ListBucket': ['bucket'] } },
+  // Serves avatars: reads the bucket, no table right at all.
+  avatars: { table: [], s3: { 's3:GetObject': ['bucket/avatars/*'], 's3:ListBucket': ['bucket'] } },
 };
+/** Functions whose bundle may hold the S3 client, and whose environment names the avatar bucket. */
+const S3_FUNCTIONS = ['profiles', 'avatars'];
 const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 
@@ -176,6 +191,7 @@ function asArray<T>(v: T | T[] | undefined): T[] {
 }
 
 const TABLE_ARN = { 'Fn::GetAtt': ['HongbaoTable', 'Arn'] };
+const BUCKET_ARN = { 'Fn::GetAtt': ['AvatarBucket', 'Arn'] };
 
 /**
  * A readable name for an IAM resource of this template: `table`, `index/<name>`, or
@@ -185,6 +201,8 @@ function resourceName(r: Json): string {
   if (r === '*') return '*';
   const s = JSON.stringify(r);
   if (s === JSON.stringify(TABLE_ARN)) return 'table';
+  if (s === JSON.stringify(BUCKET_ARN)) return 'bucket';
+  if (s === JSON.stringify({ 'Fn::Join': ['', [BUCKET_ARN, '/avatars/*']] })) return 'bucket/avatars/*';
   const join = r?.['Fn::Join'];
   if (join?.[0] === '/' && join[1].length === 3 && JSON.stringify(join[1][0]) === JSON.stringify(TABLE_ARN) && join[1][1] === 'index') {
     return `index/${join[1][2]}`;
@@ -227,6 +245,7 @@ function expectedGrants(name: string): Record<string, string[]> {
   const spec = IAM_TABLE[name]!;
   for (const a of spec.table) (want[a] ??= new Set()).add('table');
   for (const [index, actions] of Object.entries(spec.indexes ?? {})) for (const a of actions) (want[a] ??= new Set()).add(`index/${index}`);
+  for (const [a, resources] of Object.entries(spec.s3 ?? {})) for (const r of resources) (want[a] ??= new Set()).add(r);
   return Object.fromEntries(Object.entries(want).map(([a, rs]) => [a, [...rs].sort()]));
 }
 
@@ -360,7 +379,10 @@ describe('osls package --stage prod (no AWS credentials)', () => {
       // Exactly these keys: no DYNAMODB_ENDPOINT (local store), no WX_API_BASE (stub login),
       // no SESSION_TTL_SECONDS, no DEV_*-style switch. Dev login and test clocks follow STAGE
       // alone (functions/src/config.ts `devFeatures`: local, test, sandbox).
-      expect({ name, keys: Object.keys(vars).sort() }).toEqual({ name, keys: [...PROD_ENVIRONMENT_KEYS, ...(name === 'links' ? LINKS_ONLY_KEYS : [])].sort() });
+      // The avatar bucket reaches only the two functions that use it, as the stack's own bucket.
+      const expectedKeys = [...PROD_ENVIRONMENT_KEYS, ...(S3_FUNCTIONS.includes(name) ? ['AVATAR_BUCKET'] : []), ...(name === 'links' ? LINKS_ONLY_KEYS : [])];
+      expect({ name, keys: Object.keys(vars).sort() }).toEqual({ name, keys: [...expectedKeys].sort() });
+      if (S3_FUNCTIONS.includes(name)) expect(vars.AVATAR_BUCKET).toEqual({ Ref: 'AvatarBucket' });
       expect(vars.PUBLIC_BASE_URL).toBe('{{resolve:ssm:/hongbao/prod/public-base-url}}');
       expect(vars.STAGE).toBe('prod');
       expect(vars.TABLE_NAME).toBe('hongbao-prod');
@@ -582,6 +604,40 @@ describe('osls package --stage prod (no AWS credentials)', () => {
     const groups = resourcesOfType('AWS::Logs::LogGroup');
     expect(groups.map(([, g]) => g.Properties.LogGroupName).sort()).toEqual(FUNCTIONS.map((f) => `/aws/lambda/${SERVICE}-prod-${f}`).sort());
     for (const [, g] of groups) expect(g.Properties.RetentionInDays).toBe(30);
+  });
+
+  test('the avatar bucket: private (public access blocked, no ACLs), encrypted, TLS only; Retain in prod', () => {
+    // Besides the framework's own deployment bucket, one bucket: the avatars'.
+    const buckets = resourcesOfType('AWS::S3::Bucket').filter(([id]) => id !== 'ServerlessDeploymentBucket');
+    expect(buckets.map(([id]) => id)).toEqual(['AvatarBucket']);
+    const [, bucket] = buckets[0]!;
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    const p = bucket.Properties;
+    expect(p.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(p.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+    expect(p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+    expect(p.WebsiteConfiguration).toBeUndefined();
+    expect(p.AccessControl).toBeUndefined();
+    const policies = resourcesOfType('AWS::S3::BucketPolicy').filter(([, p]) => JSON.stringify(p.Properties.Bucket) === JSON.stringify({ Ref: 'AvatarBucket' }));
+    expect(policies).toHaveLength(1);
+    const statements = asArray<Json>(policies[0]![1].Properties.PolicyDocument.Statement);
+    // Deny-only: the policy grants nobody anything (the functions' roles do, narrowly).
+    for (const st of statements) expect(st.Effect).toBe('Deny');
+    expect(statements[0].Condition).toEqual({ Bool: { 'aws:SecureTransport': 'false' } });
+    // Only the two avatar roles name the bucket.
+    const s3Roles = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('"s3:'));
+    expect(s3Roles.map(([id]) => id).sort()).toEqual(['AvatarsRole', 'ProfilesRole']);
+    const putters = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('s3:PutObject'));
+    expect(putters.map(([id]) => id)).toEqual(['ProfilesRole']);
+  });
+
+  test('only the profiles and avatars zips carry the S3 client', () => {
+    for (const name of FUNCTIONS) {
+      const js = unzip(path.join(outDir, `${name}.zip`)).filter((e) => e.name.endsWith('.js')).map((e) => e.data.toString('latin1')).join('');
+      // A string of the S3 client itself (its service id in the endpoint rules and signer).
+      const hasS3 = js.includes('PutObjectCommand') || js.includes('"AmazonS3"');
+      expect({ name, hasS3 }).toEqual({ name, hasS3: S3_FUNCTIONS.includes(name) });
+    }
   });
 
   test('one zip per function, each < 1 MB', () => {

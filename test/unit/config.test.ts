@@ -1,4 +1,4 @@
-import { devLoginFor, loadConfig, PaymentProviders, Stages, type Stage } from '../../functions/src/config';
+import { devLoginFor, loadAvatars, loadConfig, PaymentProviders, Stages, type Stage } from '../../functions/src/config';
 import { generateWxPaySimKeys } from '../../scripts/wxpay-sim/keys';
 
 /** A complete environment for `stage` but for PAYMENT_PROVIDER and DEV_LOGIN_SECRET (fixed test values, no deployment's). */
@@ -80,4 +80,15 @@ describe('dev login, every stage', () => {
 test('the code keyring is bound to the stage', () => {
   expect(loadConfig(envFor('sandbox')).codeKeys.stage).toBe('sandbox');
   expect(loadConfig(envFor('test')).codeKeys.stage).toBe('test');
+});
+
+describe('avatar storage', () => {
+  test('off without AVATAR_BUCKET; a bucket with an optional http(s) stand-in endpoint; bad values refused', () => {
+    expect(loadAvatars({})).toBeUndefined();
+    expect(loadAvatars({ AVATAR_BUCKET: 'hongbao-avatars-prod', AWS_REGION: 'ap-east-1' })).toEqual({ bucket: 'hongbao-avatars-prod', region: 'ap-east-1', endpoint: undefined });
+    expect(loadAvatars({ AVATAR_BUCKET: 'b-local', S3_ENDPOINT: 'http://127.0.0.1:3012' })?.endpoint).toBe('http://127.0.0.1:3012');
+    expect(() => loadAvatars({ AVATAR_BUCKET: 'Bad_Bucket' })).toThrow(/AVATAR_BUCKET/);
+    expect(() => loadAvatars({ AVATAR_BUCKET: '[object Object]' })).toThrow(/AVATAR_BUCKET/);
+    expect(() => loadAvatars({ AVATAR_BUCKET: 'b-local', S3_ENDPOINT: 'ftp://x' })).toThrow(/S3_ENDPOINT/);
+  });
 });

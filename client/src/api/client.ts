@@ -18,7 +18,7 @@ export interface RequestOptions {
   text?: boolean;
 }
 
-export type Method = 'GET' | 'POST' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 const TIMEOUT_MS = 15_000;
 
@@ -63,7 +63,8 @@ function jsonOf(data: unknown): unknown {
  */
 export async function request<T>(method: Method, path: string, opts: RequestOptions = {}): Promise<T> {
   const header: Record<string, string> = { Accept: opts.text ? 'text/csv, text/plain, application/json' : 'application/json' };
-  if (method === 'POST') header['Content-Type'] = 'application/json';
+  const hasBody = method === 'POST' || method === 'PATCH';
+  if (hasBody) header['Content-Type'] = 'application/json';
   const auth = opts.auth !== false;
   if (auth) {
     const s = currentSession();
@@ -91,7 +92,7 @@ export async function request<T>(method: Method, path: string, opts: RequestOpti
       url,
       method,
       header,
-      data: method === 'POST' ? ((opts.body ?? {}) as Record<string, unknown>) : undefined,
+      data: hasBody ? ((opts.body ?? {}) as Record<string, unknown>) : undefined,
       dataType: opts.text ? 'text' : 'json',
       ...(opts.text ? { responseType: 'text' as const } : {}),
       timeout: opts.timeoutMs ?? TIMEOUT_MS,

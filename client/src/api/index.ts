@@ -4,8 +4,9 @@
  * nothing of the server is bundled.
  */
 import type * as z from 'zod/mini';
-import type { CreateApiKeyBody, CreateCampaignBody, CreatePacketRequest, GroupContextRequest, SessionRequest, TransferRequest } from '../../../functions/src/http/schemas';
+import type { AvatarUploadRequest, CreateApiKeyBody, CreateCampaignBody, CreatePacketRequest, GroupContextRequest, ProfileRequest, SessionRequest, TransferRequest } from '../../../functions/src/http/schemas';
 import type {
+  AvatarUploadResponse,
   ApiKeysResponse,
   CampaignsResponse,
   CampaignStats,
@@ -22,6 +23,7 @@ import type {
   OpsResponse,
   PacketView,
   Payment,
+  ProfileResponse,
   RevokeApiKeyResponse,
   SessionResponse,
   TopupResponse,
@@ -33,7 +35,7 @@ import type {
 import { request } from './client';
 
 export type * from '../../../functions/src/http/contract';
-export type { CreatePacketRequest, SessionRequest, TransferRequest };
+export type { AvatarUploadRequest, CreatePacketRequest, ProfileRequest, SessionRequest, TransferRequest };
 export type CreateCampaignRequest = z.infer<typeof CreateCampaignBody>;
 export type CreateApiKeyRequest = z.infer<typeof CreateApiKeyBody>;
 export { ApiError, ERROR_MESSAGES, errorText, messageFor } from './errors';
@@ -95,4 +97,8 @@ export const api = {
   apiKeys: () => request<ApiKeysResponse>('GET', '/v1/api-keys'),
   createApiKey: (body: CreateApiKeyRequest) => request<CreateApiKeyResponse>('POST', '/v1/api-keys', { body }),
   revokeApiKey: (keyId: string) => request<RevokeApiKeyResponse>('DELETE', `/v1/api-keys/${seg(keyId)}`),
+  // Names and faces.
+  updateMe: (body: ProfileRequest) => request<ProfileResponse>('PATCH', '/v1/me', { body }),
+  /** An avatar image as base64 → its reference, then set with updateMe({ avatar }). */
+  uploadAvatar: (body: AvatarUploadRequest) => request<AvatarUploadResponse>('POST', '/v1/me/avatar', { body, timeoutMs: 30_000 }),
 };

@@ -1,10 +1,12 @@
 import Taro from '@tarojs/taro';
-import type { SessionResponse } from '../../../functions/src/http/contract';
+import type { ProfileResponse, SessionResponse } from '../../../functions/src/http/contract';
 import { KEYS, load, remove, save } from '../lib/storage';
 
 export type Session = Pick<SessionResponse, 'token' | 'userId' | 'name' | 'tier' | 'expiresAt'> & {
   /** The account's roles (e.g. `admin`); absent in a session stored before roles were kept. */
   roles?: string[];
+  /** The account's avatar (a reference or an https URL), when it has one. */
+  avatar?: string;
 };
 
 /** The stored session, or undefined when absent or expired (a minute early). */
@@ -18,7 +20,18 @@ export function currentSession(): Session | undefined {
 
 export function saveSession(s: SessionResponse): void {
   const roles = Array.isArray(s.roles) ? s.roles.filter((r): r is string => typeof r === 'string') : [];
-  save(KEYS.session, { token: s.token, userId: s.userId, name: s.name, tier: s.tier, roles, expiresAt: s.expiresAt });
+  save(KEYS.session, { token: s.token, userId: s.userId, name: s.name, tier: s.tier, roles, expiresAt: s.expiresAt, ...(s.avatar ? { avatar: s.avatar } : {}) });
+}
+
+/**
+ * After `PATCH /v1/me`: the new name and avatar, and the token the API re-signed with the new
+ * name (same expiry), so what this session records from now on carries the new name.
+ */
+export function saveProfile(p: ProfileResponse): void {
+  const s = currentSession();
+  if (!s || s.userId !== p.userId) return;
+  const { avatar: _old, ...rest } = s;
+  save(KEYS.session, { ...rest, token: p.token, expiresAt: p.expiresAt, name: p.name, ...(p.avatar ? { avatar: p.avatar } : {}) });
 }
 
 /** Whether the session's account has a role (the server checks again: this only hides entries). */

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import type { ClaimView } from '../../../functions/src/http/contract';
 import { shortTime } from '../lib/format';
 import { formatYuan } from '../lib/money';
+import { Avatar } from './Avatar';
 
 interface Props {
   claims: ClaimView[];
@@ -30,9 +31,7 @@ export function ClaimList({ claims, me, finished }: Props) {
     <View className="claims" role="list">
       {[...pinned, ...page].map((c) => (
         <View key={`${c.userId}-${c.claimedAt}`} className={`claim${c.userId === me ? ' claim--me' : ''}`} role="listitem">
-          <View className="claim__avatar" aria-hidden="true">
-            <Text>{[...c.name][0] ?? '?'}</Text>
-          </View>
+          <Avatar className="claim__avatar" name={c.name} avatar={c.avatar} />
           <View className="claim__who">
             <Text className="claim__name">
               {c.name}

@@ -14,7 +14,7 @@ import { createWeChatPay, type WeChatPay } from '../wechatpay/client';
 import { DynamoWithdrawalStore, type WithdrawalStore } from '../store/withdrawals';
 import { DynamoPaymentStore, type PaymentStore } from '../store/payments';
 import { DynamoRefundStore, type RefundStore } from '../store/refunds';
-import { HttpCode2Session, sandboxProvider, type Code2Session, type PaymentProvider } from './ports';
+import { HttpCode2Session, sandboxProvider, type AvatarStore, type Code2Session, type PaymentProvider } from './ports';
 
 /** Everything a use case needs, built once per process and replaceable in tests. */
 export interface Deps {
@@ -39,6 +39,11 @@ export interface Deps {
   /** Refunds of packets paid directly, back to their WeChat Pay payment. */
   refunds: RefundStore;
   random: RandomSource;
+  /**
+   * Uploaded avatars. Not built here: its adapter carries the S3 client, so only the functions
+   * that upload or serve avatars add it (handlers/profiles.ts, handlers/avatars.ts).
+   */
+  avatars?: AvatarStore | undefined;
   /** Milliseconds since the epoch; injectable so tests can move time. */
   now: () => number;
 }

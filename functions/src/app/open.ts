@@ -7,6 +7,7 @@ import { rateLimit } from './risk-gate';
 import { payeeOfCode } from './transfers';
 import { claimability, packetSummary } from './views';
 import { groupStanding, refuseDevGroup, type GroupContext } from './groups';
+import { resolveNames } from './names';
 
 /**
  * GET /v1/codes/{code} — what a scanned or opened code points at. Changes nothing but the
@@ -21,13 +22,14 @@ export async function openCode(d: Deps, who: Principal, code: string, group?: Gr
   await rateLimit(d, who, 'code_open');
   if ((check as { claims: CodeClaims }).claims.kind === 'receive') {
     const payee = await payeeOfCode(d, code);
-    return { status: 200, body: { target: 'receive', payee: { id: payee.userId, name: payee.name } } };
+    return { status: 200, body: { target: 'receive', payee: { id: payee.userId, name: payee.name, ...(payee.avatar ? { avatar: payee.avatar } : {}) } } };
   }
   const { packet } = await packetOfCode(d, code);
   const nowMs = d.now();
   const state = claimability(packet, nowMs);
-  const mine = await d.packets.slotOf(packet, who.userId);
-  const body: Record<string, unknown> = { target: 'packet', packet: packetSummary(packet, nowMs), claimable: state.claimable && !mine };
+  // The sender's current name and avatar (cached briefly, app/names.ts) alongside the caller's share.
+  const [mine, names] = await Promise.all([d.packets.slotOf(packet, who.userId), resolveNames(d, [packet.senderId, ...(packet.recipientId ? [packet.recipientId] : [])])]);
+  const body: Record<string, unknown> = { target: 'packet', packet: packetSummary(packet, nowMs, names), claimable: state.claimable && !mine };
   if (mine && !mine.void) {
     body.reason = 'ALREADY_CLAIMED';
     body.myClaim = { amount: mine.amount, claimedAt: mine.at };

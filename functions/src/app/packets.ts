@@ -12,7 +12,8 @@ import type { Deps } from './deps';
 import { idempotent } from './idempotent';
 import { rateLimit, riskAfter, riskCheck, riskCount } from './risk-gate';
 import { dueShard, fundPacket } from './settlement';
-import { claimability, packetCode, packetSummary, packetView } from './views';
+import { accountsShown, claimability, packetCode, packetSummary, packetView } from './views';
+import { resolveNames } from './names';
 import { awaitingPaymentPacket, openPayment, packetPaymentId, PAID_PACKET_NET_MS, payerOpenid, paymentView, placeOrder, requireWeChatPay } from './payments';
 import type { AwaitingPaymentPacketResponse } from '../http/contract';
 
@@ -182,7 +183,11 @@ export async function getPacket(d: Deps, who: Principal, id: string, forwardsFro
   const read = await d.packets.summaryOf(id, nowMs);
   if (!read) fail('NOT_FOUND', '红包不存在');
   const { packet, takenAmount } = read!;
-  const outsider = () => ({ status: 200, body: { ...packetSummary(packet, nowMs), claimedAmount: takenAmount } });
+  const outsider = async () => {
+    // The summary shows the sender (and a 专属红包's recipient) only: their current names.
+    const names = await resolveNames(d, [packet.senderId, ...(packet.recipientId ? [packet.recipientId] : [])]);
+    return { status: 200, body: { ...packetSummary(packet, nowMs, names), claimedAmount: takenAmount } };
+  };
   const isSender = packet.senderId === who.userId;
   if (!isSender && !(await d.packets.marker(id, who.userId))) return outsider();
   const slots = await d.packets.slots(packet);
@@ -191,7 +196,9 @@ export async function getPacket(d: Deps, who: Principal, id: string, forwardsFro
   const recorded = slots.filter((s) => !s.void).length;
   const seen: PacketRecord = { ...packet, claimed: Math.max(packet.claimed, recorded) };
   const page = await d.packets.forwardsPage(id, FORWARDS_PAGE, forwardsFrom);
-  return { status: 200, body: { ...packetView(seen, slots, nowMs, true, page.forwards), lastKey: page.lastKey } };
+  // Current names and avatars, read at view time (never on the claim path): app/names.ts.
+  const names = await resolveNames(d, accountsShown(seen, who.userId, slots, page.forwards));
+  return { status: 200, body: { ...packetView(seen, slots, nowMs, true, page.forwards, names), lastKey: page.lastKey } };
 }
 
 /**
@@ -264,17 +271,17 @@ export async function myPackets(d: Deps, who: Principal, role: 'sent' | 'receive
   if (role === 'sent') {
     const page = await d.packets.listSent(who.userId, limit, startKey);
     const packets = await Promise.all(page.ids.map((id) => d.packets.get(id, false)));
+    const shownPackets = packets.filter((p): p is PacketRecord => !!p && p.state !== 'canceled');
+    const names = await resolveNames(d, [who.userId]);
     return {
       status: 200,
-      body: { items: packets.filter((p): p is PacketRecord => !!p && p.state !== 'canceled').map((p) => packetSummary(p, nowMs)), lastKey: page.lastKey },
+      body: { items: shownPackets.map((p) => packetSummary(p, nowMs, names)), lastKey: page.lastKey },
     };
   }
   const page = await d.wallets.received(who.userId, limit, startKey);
-  const items = await Promise.all(
-    page.entries.map(async (entry) => {
-      const p = entry.packetId ? await d.packets.get(entry.packetId, false) : undefined;
-      return p ? { ...packetSummary(p, nowMs), myAmount: entry.amount, claimedAt: entry.at } : undefined;
-    }),
-  );
+  const received = await Promise.all(page.entries.map(async (entry) => ({ entry, p: entry.packetId ? await d.packets.get(entry.packetId, false) : undefined })));
+  // The senders' current names (a page holds at most 100: one batch read, cached briefly).
+  const names = await resolveNames(d, received.flatMap(({ p }) => (p ? [p.senderId] : [])));
+  const items = received.map(({ entry, p }) => (p ? { ...packetSummary(p, nowMs, names), myAmount: entry.amount, claimedAt: entry.at } : undefined));
   return { status: 200, body: { items: items.filter(Boolean), lastKey: page.lastKey } };
 }

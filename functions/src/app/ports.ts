@@ -56,3 +56,18 @@ export class HttpCode2Session implements Code2Session {
     }
   }
 }
+
+/**
+ * Where uploaded avatars live: an object store keyed by `avatars/<account>/<sha256>.<ext>`
+ * (domain/profile.ts `avatarKey`). Objects are content-addressed and never change. Its one
+ * adapter (store/avatars.ts, on the S3 client) is imported only by the functions that upload
+ * or serve avatars, so no other bundle carries the S3 client.
+ */
+export interface AvatarStore {
+  /** Stores an image under `key` (writing the same bytes again is harmless: same key, same content). */
+  put(key: string, bytes: Uint8Array, contentType: string): Promise<void>;
+  /** The image under `key`, or undefined when there is none. */
+  get(key: string): Promise<{ bytes: Uint8Array; contentType: string } | undefined>;
+  /** Whether an image exists under `key`. */
+  exists(key: string): Promise<boolean>;
+}

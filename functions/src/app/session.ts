@@ -5,7 +5,8 @@ import { sealSessionKey } from '../domain/group';
 import { riskCount } from './risk-gate';
 import { signSession, verifySession, type SessionClaims } from '../domain/session';
 import type { Tier } from '../domain/money';
-import type { Role } from '../store/accounts';
+import type { AccountProfile, Role } from '../store/accounts';
+import { defaultNameCandidates, isBareDefaultName } from '../domain/profile';
 import { iso, seconds, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 import type { Config } from '../config';
@@ -31,7 +32,8 @@ export function derivedDevice(userId: string): string {
 export async function createSession(d: Deps, input: SessionInput, deviceId?: string): Promise<Outcome> {
   const nowMs = d.now();
   let userId: string;
-  let profile;
+  let profile: AccountProfile;
+  let newAccount = false;
   // Refused before the code is spent: a real login always names its device (the app sends one).
   if (!('devUser' in input) && !deviceId) fail('VALIDATION_FAILED', 'x-device-id is required to log in');
   if ('devUser' in input) {
@@ -53,10 +55,20 @@ export async function createSession(d: Deps, input: SessionInput, deviceId?: str
     const r = await d.code2session!.exchange(input.code);
     if (!r.ok) fail('UNAUTHENTICATED', '登录失败，请重试');
     userId = derivedId('u', 'wx', (r as { openId: string }).openId);
-    profile = await d.accounts.upsert(
-      { userId, name: '微信用户', tier: 'personal', roles: ['user'], settings: {}, createdAt: iso(nowMs) },
-      false,
-    );
+    const existing = await d.accounts.get(userId);
+    if (existing) {
+      // An account from before default suffixes is renamed now (its first login since).
+      profile = isBareDefaultName(existing.name) ? await upgradeBareName(d, existing) : existing;
+    } else {
+      // Timeline: reserve a unique default name (NAME#…), then create the profile with it. A
+      // crash between leaves the name reserved by this account and no profile: the retried login
+      // tries the same candidates, finds its own reservation first and creates the profile.
+      // Two first logins of one account at once reserve the same name (ours either way) and one
+      // profile put wins; the other reads it back in upsert.
+      const name = await reserveDefaultName(d, userId);
+      profile = await d.accounts.upsert({ userId, name, tier: 'personal', roles: ['user'], settings: {}, createdAt: iso(nowMs) }, false);
+      newAccount = profile.name === name;
+    }
     // Withdrawals pay this openid; group data is decrypted with the session key (sealed at rest
     // under the configured key, bound to this account). Both server side only: never in a
     // response or a log line.
@@ -86,8 +98,32 @@ export async function createSession(d: Deps, input: SessionInput, deviceId?: str
       tier: profile.tier,
       roles: profile.roles,
       expiresAt: iso(claims.exp * 1000),
+      ...(profile.avatar ? { avatar: profile.avatar } : {}),
+      ...(newAccount ? { newAccount: true } : {}),
     },
   };
+}
+
+/**
+ * A default name no other account has: the account's candidates (domain/profile.ts) in order,
+ * each reserved by a conditional put until one is free — or already this account's (a retry).
+ */
+export async function reserveDefaultName(d: Deps, userId: string, candidates: Iterable<string> = defaultNameCandidates(userId)): Promise<string> {
+  for (const name of candidates) {
+    if (await d.accounts.reserveName(name, userId)) return name;
+  }
+  // 12 candidates, the last 8 letters long (32⁸ names): only a broken store gets here.
+  throw new Error('no free default name');
+}
+
+/**
+ * An existing account still called plain 微信用户 (created before default names had a suffix):
+ * reserve its default name and set it, but only while the name is still the bare one (a name
+ * chosen in between wins). Done at login, the one moment every active account passes through.
+ */
+async function upgradeBareName(d: Deps, p: AccountProfile): Promise<AccountProfile> {
+  const name = await reserveDefaultName(d, p.userId);
+  return (await d.accounts.setProfile(p.userId, { name }, p.name)) ?? (await d.accounts.get(p.userId)) ?? p;
 }
 
 /**

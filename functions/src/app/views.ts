@@ -5,6 +5,7 @@ import type { ForwardRecord, PacketRecord, SlotRecord } from '../store/packets';
 import type { Deps } from './deps';
 import { iso, seconds } from './context';
 import type { ClaimView, CodeView, ForwardView, PacketStatus, PacketSummary, PacketView } from '../http/contract';
+import { shown, type Names } from './names';
 
 export type { PacketStatus };
 
@@ -34,18 +35,40 @@ export function claimability(p: PacketRecord, nowMs: number): { claimable: boole
 }
 
 
-/** The claim list; 手气最佳 only once every share is claimed (ties: the earliest claim). */
-export function claimList(p: PacketRecord, slots: SlotRecord[]): ClaimView[] {
-  const granted = slots.filter((s) => !s.void).sort((a, b) => a.index - b.index);
+/** No resolved names: every account shows the name its record holds. */
+const SNAPSHOTS: Names = () => undefined;
+
+/**
+ * The claim list; 手气最佳 only once every share is claimed (ties: the earliest claim). Names and
+ * avatars are the current ones `names` resolved (app/names.ts), else the name the slot recorded.
+ */
+export function claimList(p: PacketRecord, slots: SlotRecord[], names: Names = SNAPSHOTS): ClaimView[] {
+  const granted = grantedSlots(slots);
   const complete = granted.length === p.count;
   const best = complete ? bestShareIndex(granted.map((s) => s.amount)) : -1;
-  return granted.map((s, i) => ({ userId: s.userId, name: s.name, amount: s.amount, claimedAt: s.at, best: i === best }));
+  return granted.map((s, i) => ({ userId: s.userId, ...shown(names, s.userId, s.name), amount: s.amount, claimedAt: s.at, best: i === best }));
 }
 
-export function packetSummary(p: PacketRecord, nowMs: number): PacketSummary {
+/** Recorded shares in claim order. */
+function grantedSlots(slots: SlotRecord[]): SlotRecord[] {
+  return slots.filter((s) => !s.void).sort((a, b) => a.index - b.index);
+}
+
+/**
+ * The accounts a packet view shows, most important first (the resolution is bounded): the
+ * sender, the caller, the recipient, the best share's holder, then claimers in claim order and
+ * the forwarders.
+ */
+export function accountsShown(p: PacketRecord, callerId: string, slots: SlotRecord[] = [], forwards: ForwardRecord[] = []): string[] {
+  const granted = grantedSlots(slots);
+  const best = granted.length === p.count ? granted[bestShareIndex(granted.map((s) => s.amount))] : undefined;
+  return [p.senderId, callerId, ...(p.recipientId ? [p.recipientId] : []), ...(best ? [best.userId] : []), ...granted.map((s) => s.userId), ...forwards.map((f) => f.by)];
+}
+
+export function packetSummary(p: PacketRecord, nowMs: number, names: Names = SNAPSHOTS): PacketSummary {
   return {
     id: p.id,
-    sender: { id: p.senderId, name: p.senderName },
+    sender: { id: p.senderId, ...shown(names, p.senderId, p.senderName) },
     total: p.total,
     count: p.count,
     mode: p.mode,
@@ -59,17 +82,17 @@ export function packetSummary(p: PacketRecord, nowMs: number): PacketSummary {
     expiresAt: p.expiresAt,
     funding: p.funding ?? 'balance',
     groupOnly: p.groupOnly === true,
-    ...(p.recipientId ? { recipient: { id: p.recipientId, name: p.recipientName ?? '' } } : {}),
+    ...(p.recipientId ? { recipient: { id: p.recipientId, ...shown(names, p.recipientId, p.recipientName ?? '') } } : {}),
   };
 }
 
 /** The forwarding tree: each forward with the claims that came through its code. */
-export function forwardViews(forwards: ForwardRecord[], slots: SlotRecord[]): ForwardView[] {
+export function forwardViews(forwards: ForwardRecord[], slots: SlotRecord[], names: Names = SNAPSHOTS): ForwardView[] {
   const through = new Map<string, number>();
   for (const s of slots) if (!s.void && s.via) through.set(s.via, (through.get(s.via) ?? 0) + 1);
   return forwards.map((f) => ({
     id: f.id,
-    by: { id: f.by, name: f.byName },
+    by: { id: f.by, ...shown(names, f.by, f.byName) },
     ...(f.parent ? { parent: f.parent } : {}),
     at: f.at,
     claims: through.get(f.id) ?? 0,
@@ -77,14 +100,14 @@ export function forwardViews(forwards: ForwardRecord[], slots: SlotRecord[]): Fo
 }
 
 /** The full packet view; `claims` only for the sender and claimers. */
-export function packetView(p: PacketRecord, slots: SlotRecord[], nowMs: number, withClaims: boolean, forwards?: ForwardRecord[]): PacketView {
-  const claims = claimList(p, slots);
+export function packetView(p: PacketRecord, slots: SlotRecord[], nowMs: number, withClaims: boolean, forwards?: ForwardRecord[], names: Names = SNAPSHOTS): PacketView {
+  const claims = claimList(p, slots, names);
   return {
-    ...packetSummary(p, nowMs),
+    ...packetSummary(p, nowMs, names),
     claimedCount: claims.length,
     claimedAmount: claims.reduce((a, c) => a + c.amount, 0),
     ...(withClaims ? { claims } : {}),
-    ...(withClaims && forwards ? { forwards: forwardViews(forwards, slots) } : {}),
+    ...(withClaims && forwards ? { forwards: forwardViews(forwards, slots, names) } : {}),
   };
 }
 

@@ -120,6 +120,8 @@ export interface TierRiskRules {
     readonly codeOpensPerMinute: number;
     readonly campaignStatsPerMinute: number;
     readonly campaignExportsPerMinute: number;
+    /** Avatar uploads per account per clock minute (each stores up to 256 KB in the bucket). */
+    readonly avatarUploadsPerMinute: number;
   };
   /**
    * Forwards one account may make of one packet (each distinct source code it forwards through
@@ -157,14 +159,14 @@ export const DEFAULT_RISK_RULES = {
   personal: {
     level: 3,
     ...SPEC_RULES,
-    rate: { claimsPerMinute: 20, codeRefreshesPerMinute: 30, packetViewsPerMinute: 60, codeOpensPerMinute: 30, campaignStatsPerMinute: 6, campaignExportsPerMinute: 2 },
+    rate: { claimsPerMinute: 20, codeRefreshesPerMinute: 30, packetViewsPerMinute: 60, codeOpensPerMinute: 30, campaignStatsPerMinute: 6, campaignExportsPerMinute: 2, avatarUploadsPerMinute: 10 },
     forwardsPerPacket: 10,
     marketing: { enabled: false, words: BASE_MARKETING_WORDS },
   },
   enterprise: {
     level: 2,
     ...SPEC_RULES,
-    rate: { claimsPerMinute: 60, codeRefreshesPerMinute: 300, packetViewsPerMinute: 300, codeOpensPerMinute: 120, campaignStatsPerMinute: 12, campaignExportsPerMinute: 4 },
+    rate: { claimsPerMinute: 60, codeRefreshesPerMinute: 300, packetViewsPerMinute: 300, codeOpensPerMinute: 120, campaignStatsPerMinute: 12, campaignExportsPerMinute: 4, avatarUploadsPerMinute: 10 },
     forwardsPerPacket: 10,
     marketing: { enabled: true, words: BASE_MARKETING_WORDS },
   },
@@ -173,7 +175,7 @@ export const DEFAULT_RISK_RULES = {
     ...SPEC_RULES,
     // Reads stay modest even here: a view of a 10,000-share packet by its sender reads every
     // slot (~370 read units), a campaign's statistics every slot of its packets.
-    rate: { claimsPerMinute: 600, codeRefreshesPerMinute: 3_000, packetViewsPerMinute: 600, codeOpensPerMinute: 120, campaignStatsPerMinute: 20, campaignExportsPerMinute: 6 },
+    rate: { claimsPerMinute: 600, codeRefreshesPerMinute: 3_000, packetViewsPerMinute: 600, codeOpensPerMinute: 120, campaignStatsPerMinute: 20, campaignExportsPerMinute: 6, avatarUploadsPerMinute: 10 },
     forwardsPerPacket: 10,
     marketing: { enabled: true, words: BASE_MARKETING_WORDS },
   },
@@ -242,6 +244,7 @@ export function riskRulesFor(tier: Tier, overrides: RiskOverrides = {}): TierRis
       codeOpensPerMinute: int(r.codeOpensPerMinute, base.rate.codeOpensPerMinute, 1, 100_000),
       campaignStatsPerMinute: int(r.campaignStatsPerMinute, base.rate.campaignStatsPerMinute, 1, 10_000),
       campaignExportsPerMinute: int(r.campaignExportsPerMinute, base.rate.campaignExportsPerMinute, 1, 10_000),
+      avatarUploadsPerMinute: int(r.avatarUploadsPerMinute, base.rate.avatarUploadsPerMinute, 1, 1_000),
     },
     forwardsPerPacket: int(overrides.forwardsPerPacket, base.forwardsPerPacket, 1, 1_000),
     marketing: { enabled: base.marketing.enabled, words: [...new Set([...base.marketing.words, ...extra])] },
@@ -799,6 +802,7 @@ export const RateActions = {
   code_open: 'code_open',
   campaign_stats: 'campaign_stats',
   campaign_export: 'campaign_export',
+  avatar_upload: 'avatar_upload',
 } as const;
 export type RateAction = (typeof RateActions)[keyof typeof RateActions];
 
@@ -820,6 +824,7 @@ const RATE_FIELDS = {
   code_open: 'codeOpensPerMinute',
   campaign_stats: 'campaignStatsPerMinute',
   campaign_export: 'campaignExportsPerMinute',
+  avatar_upload: 'avatarUploadsPerMinute',
 } as const satisfies Record<RateAction, keyof TierRiskRules['rate']>;
 
 /** What the refusal says, per action (the app shows its own copy; this is the API's). */
@@ -830,6 +835,7 @@ const RATE_MESSAGES = {
   code_open: '打开二维码过于频繁，请稍后再试',
   campaign_stats: '查看活动数据过于频繁，请稍后再试',
   campaign_export: '导出活动红包码过于频繁，请稍后再试',
+  avatar_upload: '上传头像过于频繁，请稍后再试',
 } as const satisfies Record<RateAction, string>;
 
 /**

@@ -16,6 +16,13 @@ export interface SessionResponse {
   token: string;
   userId: string;
   name: string;
+  /** The account's avatar, when it has one (see {@link PersonView}). */
+  avatar?: string;
+  /**
+   * True on the first WeChat login of a new account (its name is a default 微信用户…): the app
+   * offers the avatar chooser and nickname input once.
+   */
+  newAccount?: boolean;
   tier: TierName;
   roles: string[];
   expiresAt: string;
@@ -79,9 +86,19 @@ export interface CodeView {
   refreshAfter?: string;
 }
 
+/**
+ * An account as others see it: its current name, and its avatar when it has one — an https URL,
+ * or an uploaded image's reference `/v1/avatars/<account>/<sha256>.<ext>`, a path on the API.
+ */
+export interface PersonView {
+  id: string;
+  name: string;
+  avatar?: string;
+}
+
 export interface PacketSummary {
   id: string;
-  sender: { id: string; name: string };
+  sender: PersonView;
   total: Fen;
   count: number;
   mode: 'lucky' | 'equal';
@@ -97,14 +114,17 @@ export interface PacketSummary {
   /** How the sender paid: from the balance, or directly through WeChat Pay (the API always sends it). */
   funding?: 'balance' | 'wechatpay';
   /** 专属红包: only this account may claim. */
-  recipient?: { id: string; name: string };
+  recipient?: PersonView;
   /** 仅限本群: only the group the packet was first opened from may claim (the API always sends it). */
   groupOnly?: boolean;
 }
 
 export interface ClaimView {
   userId: string;
+  /** The claimer's current name (resolved when the view is built). */
   name: string;
+  /** The claimer's current avatar, when they have one (see {@link PersonView}). */
+  avatar?: string;
   amount: Fen;
   claimedAt: string;
   best: boolean;
@@ -113,7 +133,7 @@ export interface ClaimView {
 /** One forward of a packet: who minted a share code, through whose code, and what came of it. */
 export interface ForwardView {
   id: string;
-  by: { id: string; name: string };
+  by: PersonView;
   /** The forward whose code this one was made from; absent: from the sender's own code. */
   parent?: string;
   at: string;
@@ -157,7 +177,7 @@ export type OpenCodeResponse =
       /** Group-only packets: from its group, another group, or none (the open's group context). */
       group?: 'member' | 'other' | 'none';
     }
-  | { target: 'receive'; payee: { id: string; name: string } };
+  | { target: 'receive'; payee: PersonView };
 
 export interface ClaimResponse {
   packetId: string;
@@ -174,6 +194,22 @@ export interface MyPacketItem extends PacketSummary {
 export interface MyPacketsResponse {
   items: MyPacketItem[];
   cursor: string | null;
+}
+
+/** `PATCH /v1/me` → 200. `token`: a session carrying the new name (same expiry and device). */
+export interface ProfileResponse {
+  userId: string;
+  name: string;
+  avatar: string | null;
+  token: string;
+  expiresAt: string;
+}
+
+/** `POST /v1/me/avatar` → 201: the uploaded image's reference, for `PATCH /v1/me {"avatar"}`. */
+export interface AvatarUploadResponse {
+  avatar: string;
+  contentType: string;
+  bytes: number;
 }
 
 export interface TransferResponse {

@@ -150,3 +150,25 @@ export const CreateCampaignBody = z.strictObject({
 });
 /** A campaign id as issued (derivedId 'c'). */
 export const CampaignIdParam = z.string().check(z.regex(/^c[A-Za-z0-9_-]{15}$/));
+
+// ---- Profiles: names and avatars ----
+
+/**
+ * PATCH /v1/me. The schema bounds the raw strings only; the rules of a name (1–20 characters,
+ * no control characters, not a default name, the greeting filter) and of an avatar (https URL or
+ * an upload's reference) are domain/profile.ts's, so their refusals carry clear messages.
+ */
+export const ProfileBody = z.strictObject({
+  name: z.optional(z.string().check(z.maxLength(200))),
+  avatar: z.optional(z.string().check(z.maxLength(1024))),
+});
+export type ProfileRequest = z.infer<typeof ProfileBody>;
+
+/** POST /v1/me/avatar: the image as base64 (a data: URL prefix is accepted), ≤ 256 KB decoded. */
+export const AvatarUploadBody = z.strictObject({
+  image: z.string().check(z.minLength(1), z.maxLength(360_000)),
+  contentType: z.enum(['image/png', 'image/jpeg', 'image/webp']),
+});
+export type AvatarUploadRequest = z.infer<typeof AvatarUploadBody>;
+/** Body limit of the upload route: the base64 image and a little JSON around it. */
+export const AVATAR_UPLOAD_MAX_BODY = 400 * 1024;

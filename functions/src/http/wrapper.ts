@@ -33,12 +33,12 @@ export interface RouteContext<B, Q> {
   correlationId: string;
   /** Only on routes with `rawBody`: the body exactly as received (decoded if API Gateway base64-encoded it). */
   rawBody?: string;
-  /** Only on routes with `rawBody`: the request headers, names lower-cased. */
+  /** The request headers, names lower-cased (every route; `rawBody` routes read signature headers from them). */
   headers?: Record<string, string | undefined>;
 }
 
 export interface Route<B = unknown, Q = unknown> {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** API path with `{param}` segments, e.g. `/v1/packets/{id}`. */
   path: string;
   /** `public`: no caller needed; `user`: any signed-in caller; a list: one of these roles. */
@@ -55,6 +55,8 @@ export interface Route<B = unknown, Q = unknown> {
    * Pay's notification): the wrapper passes `rawBody` and `headers` instead of a parsed `body`.
    */
   rawBody?: true;
+  /** A larger body limit than the default 16 KB (an avatar upload: a base64 image). */
+  maxBodyBytes?: number;
   run(ctx: RouteContext<B, Q>): Promise<Outcome>;
 }
 
@@ -108,15 +110,15 @@ function parse<T>(schema: ZodType<T> | undefined, value: unknown): T {
  * The body as the client sent it. API Gateway (HTTP API, payload 2.0) base64-encodes bodies it
  * does not take for text (by content type), and says so in `isBase64Encoded`.
  */
-function rawBodyOf(event: APIGatewayProxyEventV2): string | undefined {
+function rawBodyOf(event: APIGatewayProxyEventV2, maxBytes = MAX_BODY_BYTES): string | undefined {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) fail('VALIDATION_FAILED', 'request body too large');
+  if (Buffer.byteLength(raw) > maxBytes) fail('VALIDATION_FAILED', 'request body too large');
   return raw;
 }
 
-function readBody(event: APIGatewayProxyEventV2): unknown {
-  const raw = rawBodyOf(event);
+function readBody(event: APIGatewayProxyEventV2, maxBytes?: number): unknown {
+  const raw = rawBodyOf(event, maxBytes);
   if (raw === undefined) return undefined;
   try {
     return JSON.parse(raw);
@@ -170,15 +172,15 @@ export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = def
         caller = who.userId;
         if (Array.isArray(rt.access) && !rt.access.some((role) => who.roles.includes(role))) fail('FORBIDDEN', '没有权限');
       }
-      const raw = rt.rawBody ? { rawBody: rawBodyOf(event) ?? '', headers } : {};
-      const body = rt.rawBody ? (undefined as unknown) : parse(rt.body, readBody(event) ?? (rt.body ? {} : undefined));
+      const raw = rt.rawBody ? { rawBody: rawBodyOf(event, rt.maxBodyBytes) ?? '' } : {};
+      const body = rt.rawBody ? (undefined as unknown) : parse(rt.body, readBody(event, rt.maxBodyBytes) ?? (rt.body ? {} : undefined));
       const query = parse(rt.query, event.queryStringParameters ?? {});
       const rawKey = headers['idempotency-key'];
       const idemKey = rawKey === undefined ? undefined : parse(IdempotencyKey, rawKey);
       const rawDevice = headers['x-device-id'];
       if (rawDevice !== undefined && !isDeviceId(rawDevice)) fail('VALIDATION_FAILED', 'invalid x-device-id');
       const deviceId = requestDevice(who, rawDevice);
-      const out = await rt.run({ d, who, body, query, params, idemKey, deviceId, correlationId, ...raw });
+      const out = await rt.run({ d, who, body, query, params, idemKey, deviceId, correlationId, headers, ...raw });
       status = out.status;
       answered = out.body;
       if (out.contentType && typeof out.body === 'string') {

@@ -12,6 +12,14 @@ export interface AccountProfile {
   roles: Role[];
   settings: AccountSettings;
   createdAt: string;
+  /** The avatar: an https URL or an uploaded image's reference (domain/profile.ts); absent until chosen. */
+  avatar?: string;
+}
+
+/** What other people see of an account: its current name and avatar. */
+export interface PublicProfile {
+  name: string;
+  avatar?: string;
 }
 
 /** The store port of account profiles (name, tier, roles, per-account settings). */
@@ -34,6 +42,20 @@ export interface AccountStore {
   setOpenid(userId: string, openid: string, sealedSessionKey?: string): Promise<void>;
   /** The account's latest sealed WeChat session key, if a code2session login stored one. Server side only. */
   sealedSessionKey(userId: string): Promise<string | undefined>;
+  /**
+   * Reserves a default name for `userId` (a conditional put of its name item): true when the
+   * name is now this account's — newly, or already (a retried login) — false when another
+   * account holds it.
+   */
+  reserveName(name: string, userId: string): Promise<boolean>;
+  /**
+   * Sets an existing account's name and/or avatar; `onlyIfName`: only while its name is still
+   * that (a login replacing a bare default name must not overwrite a name chosen meanwhile).
+   * The profile after the write, or undefined if there is no such account or the name moved on.
+   */
+  setProfile(userId: string, change: { name?: string; avatar?: string }, onlyIfName?: string): Promise<AccountProfile | undefined>;
+  /** Current names and avatars of several accounts (BatchGetItem, eventually consistent); absent accounts are left out. */
+  publicProfiles(userIds: readonly string[]): Promise<Map<string, PublicProfile>>;
 }
 
 function profileOf(userId: string, it: Record<string, unknown>): AccountProfile {
@@ -44,6 +66,7 @@ function profileOf(userId: string, it: Record<string, unknown>): AccountProfile 
     roles: (it.roles as Role[]) ?? ['user'],
     settings: (it.settings as AccountSettings) ?? {},
     createdAt: it.createdAt as string,
+    ...(typeof it.avatar === 'string' ? { avatar: it.avatar } : {}),
   };
 }
 
@@ -75,6 +98,50 @@ export class DynamoAccountStore implements AccountStore {
     return typeof it?.wxSessionKey === 'string' ? it.wxSessionKey : undefined;
   }
 
+  async reserveName(name: string, userId: string): Promise<boolean> {
+    // Ours already (a retried login) passes too, so a login that crashed after reserving finds it.
+    return this.db.put(
+      { ...Keys.displayName(name), userId, name },
+      { condition: 'attribute_not_exists(pk) OR userId = :u', values: { ':u': userId } },
+    );
+  }
+
+  async setProfile(userId: string, change: { name?: string; avatar?: string }, onlyIfName?: string): Promise<AccountProfile | undefined> {
+    const sets: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    if (change.name !== undefined) {
+      sets.push('#n = :n');
+      names['#n'] = 'name';
+      values[':n'] = change.name;
+    }
+    if (change.avatar !== undefined) {
+      sets.push('avatar = :a');
+      values[':a'] = change.avatar;
+    }
+    if (sets.length === 0) return this.get(userId);
+    let condition = 'attribute_exists(pk)';
+    if (onlyIfName !== undefined) {
+      condition += ' AND #n = :old';
+      names['#n'] = 'name';
+      values[':old'] = onlyIfName;
+    }
+    const it = await this.db.update(Keys.profile(userId), `SET ${sets.join(', ')}`, { condition, names, values });
+    return it ? profileOf(userId, it) : undefined;
+  }
+
+  async publicProfiles(userIds: readonly string[]): Promise<Map<string, PublicProfile>> {
+    const out = new Map<string, PublicProfile>();
+    if (userIds.length === 0) return out;
+    const items = await this.db.batchGet([...new Set(userIds)].map((u) => Keys.profile(u)), false);
+    for (const it of items) {
+      const userId = it.pk.slice(Keys.profile('').pk.length);
+      if (typeof it.name !== 'string') continue;
+      out.set(userId, { name: it.name, ...(typeof it.avatar === 'string' ? { avatar: it.avatar } : {}) });
+    }
+    return out;
+  }
+
   async setTier(userId: string, tier: Tier, settings: AccountSettings): Promise<AccountProfile | undefined> {
     const it = await this.db.update(Keys.profile(userId), 'SET tier = :t, settings = :s', {
       condition: 'attribute_exists(pk)',
@@ -90,7 +157,12 @@ export class DynamoAccountStore implements AccountStore {
         'SET #n = :n, tier = :t, #r = :r, settings = if_not_exists(settings, :s), createdAt = if_not_exists(createdAt, :c), userId = :u',
         { names: { '#n': 'name', '#r': 'roles' }, values: { ':n': p.name, ':t': p.tier, ':r': p.roles, ':s': p.settings, ':c': p.createdAt, ':u': p.userId } },
       );
-      return { ...p, settings: (it?.settings as AccountSettings) ?? p.settings, createdAt: (it?.createdAt as string) ?? p.createdAt };
+      return {
+        ...p,
+        settings: (it?.settings as AccountSettings) ?? p.settings,
+        createdAt: (it?.createdAt as string) ?? p.createdAt,
+        ...(typeof it?.avatar === 'string' ? { avatar: it.avatar } : {}),
+      };
     }
     const created = await this.db.put({ ...Keys.profile(p.userId), ...p }, { condition: 'attribute_not_exists(pk)' });
     if (created) return p;

@@ -16,6 +16,7 @@ import { counterOf } from '../domain/share-counters';
  * | item            | pk                     | sk              | gsi1 (due work)            | gsi2 (by user)            |
  * |-----------------|------------------------|-----------------|----------------------------|---------------------------|
  * | account profile | ACCT#<user>            | PROFILE         |                            |                           |
+ * | default name    | NAME#<display name>    | NAME            |                            |                           |
  * | ledger entry    | LEDGER#<user>          | <seq, 12 digits>|                            | RECV#<user> (claims only) |
  * | packet (hot)    | PKT#<packet>           | PACKET          | DUE#<shard> / <dueAt>#<id> | SENT#<user> / <createdAt> |
  * | share amounts   | PKT#<packet>           | SHARES          |                            |                           |
@@ -59,6 +60,11 @@ import { counterOf } from '../domain/share-counters';
  */
 export const Keys = {
   profile: (userId: string) => ({ pk: `ACCT#${userId}`, sk: 'PROFILE' }),
+  /**
+   * A default name (微信用户 + suffix) reserved by one account: created with a conditional put,
+   * never deleted (the table allows no deletes), so no two accounts ever get the same default.
+   */
+  displayName: (name: string) => ({ pk: `NAME#${name}`, sk: 'NAME' }),
   ledgerPk: (userId: string) => `LEDGER#${userId}`,
   ledgerEntry: (userId: string, seq: number) => ({ pk: `LEDGER#${userId}`, sk: seqKey(seq) }),
   packet: (packetId: string) => ({ pk: `PKT#${packetId}`, sk: 'PACKET' }),

@@ -6,6 +6,7 @@ import { errorText } from '../../api/errors';
 import { clearSession, currentSession, hasRole, isBusiness } from '../../api/session';
 import { PageShell } from '../../components/PageShell';
 import { Btn, ErrorNote } from '../../components/ui';
+import { Avatar } from '../../components/Avatar';
 import { formatYuan } from '../../lib/money';
 import { scanAndRoute } from '../../lib/scan';
 import './index.scss';
@@ -44,6 +45,9 @@ export default function Home() {
     <PageShell className="home" onShowAgain={() => void load()}>
       <View className="home__top">
         <View className="home__hello">
+          <Btn label="头像和昵称" kind="plain" className="home__profile" onClick={go('/pages/profile/index')}>
+            <Avatar className="home__avatar" name={session?.name ?? ''} avatar={session?.avatar} />
+          </Btn>
           <Text className="home__name">你好，{session?.name ?? ''}</Text>
           <Btn label="退出登录" kind="plain" className="home__logout" onClick={logout}>
             退出

@@ -78,7 +78,8 @@ export default function Login() {
       if (!code) throw new ApiError('NETWORK_ERROR', 0);
       const s = await api.login({ code });
       saveSession(s);
-      done(target(next));
+      // A new account (its name a default 微信用户…): offer the avatar chooser and nickname once.
+      done(s.newAccount ? `/pages/profile/index?welcome=1&next=${encodeURIComponent(target(next))}` : target(next));
     } catch (err) {
       const r = refusalOf(err, { op: 'login' });
       if (r) setRefusal(r);

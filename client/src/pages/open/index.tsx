@@ -6,6 +6,7 @@ import { ApiError, errorText } from '../../api/errors';
 import { currentSession } from '../../api/session';
 import { ClaimList } from '../../components/ClaimList';
 import { PageShell } from '../../components/PageShell';
+import { Avatar } from '../../components/Avatar';
 import { RefusalNotice } from '../../components/RefusalNotice';
 import { aria, Btn, ErrorNote, Loading } from '../../components/ui';
 import { codeFromParams, openPath, shareLink } from '../../lib/links';
@@ -267,9 +268,7 @@ export default function OpenPage() {
           {summary ? (
             <>
               <View className="envelope__sender">
-                <View className="envelope__avatar" aria-hidden="true">
-                  <Text>{[...summary.sender.name][0] ?? '?'}</Text>
-                </View>
+                <Avatar className="envelope__avatar" name={summary.sender.name} avatar={summary.sender.avatar} />
                 <Text className="envelope__name" aria-label="发红包的人">
                   {summary.sender.name}
                 </Text>

@@ -1,0 +1,40 @@
+import { httpHandler, route } from '../src/http/wrapper';
+import { AVATAR_UPLOAD_MAX_BODY, AvatarUploadBody, ProfileBody } from '../src/http/schemas';
+import { updateMe, uploadAvatar } from '../src/app/profiles';
+import { deps, type Deps } from '../src/app/deps';
+import { config } from '../src/config';
+import { S3AvatarStore } from '../src/store/avatars';
+
+/**
+ * PATCH /v1/me · POST /v1/me/avatar — names and faces. Sessions only (no API key: a profile is
+ * a person's). One of the two functions that carry the S3 client (the other serves avatars).
+ */
+export const routes = [
+  route({
+    method: 'PATCH',
+    path: '/v1/me',
+    access: 'user',
+    body: ProfileBody,
+    run: ({ d, who, body, headers }) => updateMe(d, who, body, headers?.authorization),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/me/avatar',
+    access: 'user',
+    body: AvatarUploadBody,
+    maxBodyBytes: AVATAR_UPLOAD_MAX_BODY,
+    run: ({ d, who, body }) => uploadAvatar(d, who, body),
+  }),
+];
+
+let withAvatars: Deps | undefined;
+/** The process-wide dependencies plus the avatar store (built once). */
+function profileDeps(): Deps {
+  if (withAvatars) return withAvatars;
+  const base = deps();
+  const cfg = config().avatars;
+  withAvatars = { ...base, avatars: cfg ? new S3AvatarStore(cfg) : undefined };
+  return withAvatars;
+}
+
+export const handler = httpHandler(routes, profileDeps);
