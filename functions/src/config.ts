@@ -1,5 +1,7 @@
 import { parseKeyring, type Keyring } from './domain/codes';
 import { createWeChatPay, type WeChatPayConfig } from './wechatpay/client';
+import { NotificationKinds, parseTemplateSetting, type NotificationKind, type TemplateSetting } from './domain/notifications';
+import type { MiniprogramState } from './wechat/subscribe-messages';
 
 /** Deployment stages. Dev login and `now` overrides exist only in local, test and sandbox. */
 export const Stages = ['local', 'test', 'sandbox', 'dev', 'prod'] as const;
@@ -51,7 +53,23 @@ export interface Config {
   devLogin: DevLogin;
   /** WeChat Pay v3 (merchant transfers for withdrawals); undefined when not configured. */
   wechatPay: WeChatPaySettings | undefined;
+  /** Subscribe messages (订阅消息); see {@link loadNotify}. */
+  notify: NotifySettings;
 }
+
+/** Subscribe messages: the template of each message; a message without one is off. */
+export interface NotifySettings {
+  templates: Partial<Record<NotificationKind, TemplateSetting>>;
+  /** Which build of the mini-program a message opens: the released one on prod only. */
+  miniprogramState: MiniprogramState;
+}
+
+/** The environment variable of each message's template (`<id>` or `<id>:<keyword>,…`; unset, empty or `off`: off). */
+export const TEMPLATE_ENV: Record<NotificationKind, string> = {
+  packet_finished: 'WX_TMPL_PACKET_FINISHED',
+  refund_arrived: 'WX_TMPL_REFUND_ARRIVED',
+  withdrawal_arrived: 'WX_TMPL_WITHDRAWAL_ARRIVED',
+};
 
 /** The adapter's configuration plus what our calls add to it. */
 export interface WeChatPaySettings extends WeChatPayConfig {
@@ -84,6 +102,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ? { appId: env.WX_APPID, secret: env.WX_SECRET, apiBase: env.WX_API_BASE ?? 'https://api.weixin.qq.com' }
     : undefined;
   if (stage === 'prod' && !wx) throw new Error('config: WX_APPID and WX_SECRET are required in prod');
+  const notify = loadNotify(stage, env);
+  if (Object.keys(notify.templates).length > 0 && !wx) throw new Error('config: subscribe message templates (WX_TMPL_*) need WX_APPID and WX_SECRET');
   return {
     stage,
     tableName: required(env, 'TABLE_NAME'),
@@ -98,7 +118,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devFeatures,
     devLogin,
     wechatPay,
+    notify,
   };
+}
+
+/**
+ * Subscribe-message settings: each WX_TMPL_* read through parseTemplateSetting (a malformed one
+ * throws at cold start, not at the first message). Messages open the released mini-program on
+ * prod, the trial build on dev and sandbox, the developer build on this machine.
+ */
+export function loadNotify(stage: Stage, env: NodeJS.ProcessEnv): NotifySettings {
+  const templates: Partial<Record<NotificationKind, TemplateSetting>> = {};
+  for (const kind of NotificationKinds) {
+    try {
+      const t = parseTemplateSetting(kind, env[TEMPLATE_ENV[kind]]);
+      if (t) templates[kind] = t;
+    } catch (err) {
+      throw new Error(`config: ${TEMPLATE_ENV[kind]}: ${err instanceof Error ? err.message : 'malformed'}`);
+    }
+  }
+  const miniprogramState: MiniprogramState = stage === 'prod' ? 'formal' : stage === 'local' || stage === 'test' ? 'developer' : 'trial';
+  return { templates, miniprogramState };
 }
 
 /**
