@@ -73,7 +73,9 @@ export class WeChatSubscribeMessages implements Notifier {
         return { kind: 'failed', reason: `errcode ${errcode}`, retryable: !PERMANENT_ERRCODES.has(errcode) };
       }
     } catch (err) {
-      const reason = err instanceof TokenError ? err.message : err instanceof Error ? (err.name === 'AbortError' || err.name === 'TimeoutError' ? 'timeout' : err.name) : 'error';
+      // An abort is a DOMException, not always an Error of this realm: go by its name.
+      const name = typeof err === 'object' && err !== null && typeof (err as { name?: unknown }).name === 'string' ? (err as { name: string }).name : 'error';
+      const reason = err instanceof TokenError ? err.message : name === 'AbortError' || name === 'TimeoutError' ? 'timeout' : name;
       return { kind: 'failed', reason, retryable: true };
     }
   }
