@@ -12,7 +12,7 @@
  *     optional trailing 元 — we write `8.88元`;
  *   - time: a 24-hour time, optionally with the date — we write `2026年12月5日 14:49` (UTC+8).
  */
-import type { Fen } from './money';
+import { formatYuan, type Fen } from './money';
 
 /** The three messages. */
 export const NotificationKinds = ['packet_finished', 'refund_arrived', 'withdrawal_arrived'] as const;
@@ -98,8 +98,8 @@ export function parseTemplateSetting(kind: NotificationKind, raw: string | undef
 
 /** `888` → `8.88元`: integer arithmetic on fen, never a float. */
 export function amountText(fen: Fen): string {
-  if (!Number.isSafeInteger(fen) || fen < 0) throw new Error(`amountText: not a fen amount: ${fen}`);
-  return `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}元`;
+  if (!Number.isSafeInteger(fen) || fen < 0) throw new RangeError(`amountText: not a fen amount: ${fen}`);
+  return `${formatYuan(fen)}元`;
 }
 
 const UTC8_MS = 8 * 3_600_000;
