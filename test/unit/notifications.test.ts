@@ -93,7 +93,7 @@ describe('messages', () => {
       expect(values).toHaveLength(fields.length);
       values.forEach((v, i) => expect(valueProblem(fields[i]!.kind, v)).toBeUndefined());
     }
-    expect(messageValues(facts[0]!)).toEqual(['恭喜发财，大吉大利，新春快乐，万事如…', '200.00元', '100个红包已全部领完', '2026年2月17日 10:03']);
+    expect(messageValues(facts[0]!)).toEqual(['恭喜发财，大吉大利，新春快乐，万事如意…', '200.00元', '100个红包已全部领完', '2026年2月17日 10:03']);
     expect(messageValues(facts[1]!)).toEqual(['0.05元', '红包', '已退回零钱余额', '2026年2月17日 10:03']);
     expect(messageValues(facts[2]!)).toEqual(['12.34元', '周末', '已原路退回微信支付', '2026年2月17日 10:03']);
     expect(messageValues(facts[3]!)).toEqual(['1.00元', '已到账微信零钱', '2026年2月17日 10:03']);
