@@ -99,7 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const wechatPay = loadWeChatPay(env);
   if (paymentProvider === 'wechatpay' && !wechatPay) throw new Error('config: PAYMENT_PROVIDER wechatpay needs the WXPAY_* settings');
   const wx = env.WX_APPID && env.WX_SECRET
-    ? { appId: env.WX_APPID, secret: env.WX_SECRET, apiBase: env.WX_API_BASE ?? 'https://api.weixin.qq.com' }
+    ? { appId: env.WX_APPID, secret: env.WX_SECRET, apiBase: env.WX_API_BASE || 'https://api.weixin.qq.com' }
     : undefined;
   if (stage === 'prod' && !wx) throw new Error('config: WX_APPID and WX_SECRET are required in prod');
   const notify = loadNotify(stage, env);

@@ -114,6 +114,8 @@ const PROD_ENVIRONMENT_KEYS = [
   ...['STAGE', 'TABLE_NAME', 'OPEN_SHARDS', 'PAYMENT_PROVIDER', 'CODE_KEYS', 'SESSION_SECRET', 'WX_APPID', 'WX_SECRET'],
   // ---- WeChat Pay money in: its settings, all SSM references in prod.
   ...['WXPAY_MCHID', 'WXPAY_MCH_SERIAL', 'WXPAY_MCH_PRIVATE_KEY', 'WXPAY_APIV3_KEY', 'WXPAY_PLATFORM_KEYS', 'WXPAY_NOTIFY_URL'],
+  // ---- Subscribe-message templates (SSM references; `off` switches one off).
+  ...['WX_TMPL_PACKET_FINISHED', 'WX_TMPL_REFUND_ARRIVED', 'WX_TMPL_WITHDRAWAL_ARRIVED'],
 ];
 /** Secrets and their SSM parameters (see serverless.env.yml for why `ssm`, not `ssm-secure`). */
 const SSM_SECRETS: Record<string, string> = {
@@ -372,6 +374,10 @@ describe('osls package --stage prod (no AWS credentials)', () => {
       SESSION_SECRET: Buffer.alloc(32, 2).toString('base64'),
       WX_APPID: 'wxapp',
       WX_SECRET: 'wxsecret',
+      // Template ids stand in for their SSM values too.
+      WX_TMPL_PACKET_FINISHED: 'tmplFinished',
+      WX_TMPL_REFUND_ARRIVED: 'tmplRefund',
+      WX_TMPL_WITHDRAWAL_ARRIVED: 'off',
     };
     // The SSM references themselves are no keys; real ones start it.
     expect(() => loadConfig(env)).toThrow(/WXPAY|WeChat Pay/);
