@@ -102,7 +102,9 @@ interface Stage {
 function boot(name: string, template: Json): Stage {
   const wxSecret = randomBytes(16).toString('hex');
   const ssm = ssmValues(name, notifyServer.url, wxSecret);
-  const stage: Stage = { name, env: {}, handlers: {}, secrets: Object.values(ssm).filter((v) => v !== keys.appid && v !== keys.mchid && v !== notifyServer.url && !v.startsWith('{')) };
+  // Template ids are no secrets (the app is given them): not searched for in the logs.
+  const templates = Object.entries(ssm).filter(([k]) => k.includes('/wx-tmpl-')).map(([, v]) => v);
+  const stage: Stage = { name, env: {}, handlers: {}, secrets: Object.values(ssm).filter((v) => v !== keys.appid && v !== keys.mchid && v !== notifyServer.url && !v.startsWith('{') && !templates.includes(v)) };
   for (const [fn, vars] of Object.entries(functionsOf(template))) {
     stage.env[fn] = {
       ...resolveSsm(vars, ssm),
@@ -376,6 +378,8 @@ describe('the packaged prod stage boots and runs a whole flow', () => {
       expect((await call(stage, 'GET', '/v1/wallet', { token: claimer.token, device: claimer.device })).body.balance).toBe(100);
       expect(notifyServer.statuses.filter((s) => s >= 400)).toEqual([]);
       // "Withdrawal arrived", once, to the claimer's openid, with the template from "SSM".
+      // (sent by whichever of the notification and the read applied SUCCESS first: wait for it).
+      await waitFor('the withdrawal message', async () => wxStub.messages.length > 0);
       expect(wxStub.messages.filter((m) => m.template_id === 'TmplWithdrawalprod')).toHaveLength(1);
 
       // The scheduled functions, as EventBridge invokes them: the sweep runs; reconciliation of

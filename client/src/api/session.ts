@@ -5,6 +5,8 @@ import { KEYS, load, remove, save } from '../lib/storage';
 export type Session = Pick<SessionResponse, 'token' | 'userId' | 'name' | 'tier' | 'expiresAt'> & {
   /** The account's roles (e.g. `admin`); absent in a session stored before roles were kept. */
   roles?: string[];
+  /** Subscribe-message template ids the server configured (lib/subscribe.ts); absent: none. */
+  subscribe?: SessionResponse['subscribe'];
 };
 
 /** The stored session, or undefined when absent or expired (a minute early). */
@@ -18,7 +20,8 @@ export function currentSession(): Session | undefined {
 
 export function saveSession(s: SessionResponse): void {
   const roles = Array.isArray(s.roles) ? s.roles.filter((r): r is string => typeof r === 'string') : [];
-  save(KEYS.session, { token: s.token, userId: s.userId, name: s.name, tier: s.tier, roles, expiresAt: s.expiresAt });
+  const subscribe = s.subscribe && Array.isArray(s.subscribe.packet) && Array.isArray(s.subscribe.withdrawal) ? { subscribe: s.subscribe } : {};
+  save(KEYS.session, { token: s.token, userId: s.userId, name: s.name, tier: s.tier, roles, expiresAt: s.expiresAt, ...subscribe });
 }
 
 /** Whether the session's account has a role (the server checks again: this only hides entries). */
