@@ -167,7 +167,7 @@ describe('each event sends exactly one message with the right data', () => {
     await expectSound(w);
   });
 
-  it('refund to WeChat Pay: one message when WeChat confirms the refund, not before; repeated notifications and sweeps add none', async () => {
+  it('refund to WeChat Pay: one message once WeChat confirms the refund; repeated notifications and sweeps add none', async () => {
     const w = await world([0, 0]);
     const [s, a] = w.users as [TestUser, TestUser];
     const key = idem();
@@ -184,8 +184,7 @@ describe('each event sends exactly one message with the right data', () => {
     await waitFor('payment settled', async () => (await w.d.payIns.get(paymentId))?.settled === true);
     const got = (await claim(w, packetId, s, a)).body.amount as number;
     await sweep(w.d, w.clock.now() + 5 * 60_000);
-    // The refund is in transit: WeChat has not confirmed it, so no message yet — or already, if
-    // the simulator settled it (half a second) and its notification arrived meanwhile.
+    // The simulator settles the refund half a second later; its notification brings the message.
     await waitFor('refund message', async () => messagesOf(T.refund).length > 0);
     await waitFor('refund success', async () => (await w.d.refunds.get(derivedId('r', packetId, 'refund')))?.state === 'success');
     await sweep(w.d, w.clock.now() + 60 * 60_000);
