@@ -222,7 +222,7 @@ export async function applyBill(d: Deps, w: WithdrawalRecord, bill: TransferBill
     const done = (await d.withdrawals.finish(w.id, 'success', { atIso: iso(nowMs), settled: true, ...tb })) ?? (await d.withdrawals.get(w.id))!;
     // The money arrived: "withdrawal arrived" — every path that sees SUCCESS (notification,
     // query, read, repeats) gets here, and the message's id makes it one.
-    await notifyWithdrawalArrived(d, done);
+    if (done.state === 'success') await notifyWithdrawalArrived(d, done);
     return done;
   }
   if (state === 'failed' || state === 'canceled') {
