@@ -281,6 +281,35 @@ describe('a failing WeChat never blocks or repeats a money movement', () => {
     await expectSound(w);
   });
 
+  it('the message record cannot be written (a crash at N1): the claim and the refund are done, only the message is lost', async () => {
+    const clock = new Clock();
+    const d = wxpay.deps(clock, {
+      cfg: notifyCfg(),
+      hooks: {
+        beforeWrite: (i) => {
+          if (i.pk.startsWith('NOTE#')) throw new Error('crash at the message record');
+        },
+      },
+    });
+    const api = makeApi(d);
+    const [s, a, b] = [await login(api), await login(api), await login(api)];
+    await topup(api, s, 1_000);
+    const w: World = { d, api, clock, users: [s, a, b], packets: [], payments: [], withdrawals: [], topups: 1_000 };
+    const full = await sendPacket(api, s, { total: 200, count: 1, mode: 'equal', ttlSeconds: 60 });
+    const part = await sendPacket(api, s, { total: 300, count: 3, mode: 'equal', ttlSeconds: 60 });
+    w.packets.push(full.packet.id, part.packet.id);
+    const last = await claim(w, full.packet.id, s, a);
+    expect(last.status).toBe(200);
+    expect(await balance(api, a)).toBe(200);
+    expect((await claim(w, part.packet.id, s, b)).status).toBe(200);
+    const rep = await sweep(d, clock.now() + 5 * 60_000);
+    expect(rep.errors).toBe(0);
+    expect(rep.refunded).toBe(200);
+    expect(await balance(api, s)).toBe(1_000 - 500 + 200);
+    expect(wx.messages).toHaveLength(0);
+    await expectSound(w);
+  });
+
   it('43101 (no subscription left): dropped quietly, never retried', async () => {
     const w = await world([10_000, 0]);
     wx.fault('refuse', 1);
