@@ -4,6 +4,7 @@ import { saveSession, currentSession } from '../src/api/session';
 import { askForMessages } from '../src/lib/subscribe';
 import * as wxpay from '../src/lib/wxpay';
 import WithdrawPage from '../src/pages/withdraw/index';
+import SendPage from '../src/pages/send/index';
 import { click, flush, type } from './helpers';
 
 /**
@@ -19,6 +20,7 @@ jest.mock('@tarojs/taro', () =>
     usePullDownRefresh: () => undefined,
     useReachBottom: () => undefined,
     requestSubscribeMessage: (...a: unknown[]) => mockSubscribe(...a),
+    redirectTo: async () => ({ errMsg: 'redirectTo:ok' }),
   }),
 );
 
@@ -28,6 +30,8 @@ const mockApi = {
   withdrawals: jest.fn(async () => ({ withdrawals: [], cursor: null })),
   createWithdrawal: jest.fn(async (): Promise<CreateWithdrawalResponse> => created),
   withdrawal: jest.fn(async () => ({ withdrawalId: created.withdrawalId, amount: 1234, state: 'success', returned: false })),
+  openCode: jest.fn(),
+  createPacket: jest.fn(async (_body: unknown, _key: string) => ({ packet: { id: 'p1', status: 'active' }, code: { code: 'live' }, shareCode: { code: 'share' }, fee: 0 })),
 };
 jest.mock('../src/api', () => ({
   get api() {
@@ -96,5 +100,32 @@ describe('the 提现 page asks, then withdraws whatever the answer', () => {
     expect((mockApi.createWithdrawal.mock.calls[0] as unknown as [number, string])[0]).toBe(1234);
     expect(requestMerchantTransfer).toHaveBeenCalledTimes(1);
     expect(screen.queryByText(/失败/)).toBeNull();
+  });
+});
+
+describe('the send page asks, then sends', () => {
+  test('weapp: the packet templates asked in the tap, the packet created after the answer (declined here too)', async () => {
+    jest.spyOn(wxpay, 'payChannel').mockReturnValue('weapp');
+    const order: string[] = [];
+    mockSubscribe.mockImplementation(async () => {
+      order.push('subscribe');
+      throw { errMsg: 'requestSubscribeMessage:fail cancel' };
+    });
+    mockApi.createPacket.mockImplementation(async () => {
+      order.push('createPacket');
+      return { packet: { id: 'p1', status: 'active' }, code: { code: 'live' }, shareCode: { code: 'share' }, fee: 0 };
+    });
+    render(<SendPage />);
+    await flush();
+    await flush();
+    type('总金额（元）', '8.88');
+    type('红包个数', '2');
+    click('塞钱进红包');
+    click('确认支付');
+    await flush();
+    await flush();
+    expect(mockSubscribe.mock.calls.map((c) => c[0])).toEqual([{ tmplIds: ['tmplFinished', 'tmplRefund'] }]);
+    expect(order).toEqual(['subscribe', 'createPacket']);
+    expect((mockApi.createPacket.mock.calls[0] as unknown as [unknown, string])[0]).toEqual({ total: 888, count: 2, mode: 'lucky' });
   });
 });
