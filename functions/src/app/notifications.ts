@@ -10,11 +10,13 @@
  *      `success`, the withdrawal's `success`) — the commit point; all below runs after it, and
  *      nothing below can fail the request or the sweep that made M (every error is caught);
  *   N1 put NOTE#<id> if absent (id derived from the event: fin-/rfd-<packet>, wd-<withdrawal>):
- *      `pending`, due at now + {@link RETRY_AFTER_MS}[0] — the sweeper's safety net. A re-run
+ *      `pending` with attempt 1 started (the creator's), due at now + {@link RETRY_AFTER_MS}[0]
+ *      — the sweeper's safety net. A re-run
  *      of the event's path (a retry, a repeated WeChat Pay notification, the sweeper running
  *      the same step again) finds it and stops: an event is recorded once;
- *   N2 only the caller that created it: start attempt 1 (conditional on `attempts` = 0, moving
- *      the due entry to the retry time), then send, bounded by {@link INLINE_TIMEOUT_MS};
+ *   N2 only the caller that created it sends attempt 1, bounded by {@link INLINE_TIMEOUT_MS};
+ *      later attempts are started by the sweeper with a conditional write (`attempts` as read →
+ *      + 1, the due entry moved to the next retry time), so two never send the same attempt;
  *   N3 sent → `sent`; errcode 43101 (no subscription left) → `dropped`, quietly (counted);
  *      another failure → stays due: the sweeper tries again on the {@link RETRY_AFTER_MS}
  *      schedule, at most {@link MAX_ATTEMPTS} attempts in all, then `failed` (given up: a
@@ -24,7 +26,6 @@
  * sweep — N1 is reached then). Between N1 and N3 the record is due and the sweeper sends it.
  * An attempt whose answer was lost may have reached WeChat, so a retry can deliver a message
  * twice; a one-time subscription is used up by the first, and WeChat refuses the second (43101).
- * Only one caller starts a given attempt (N2 is conditional), so two never send at once.
  */
 import {
   messageData,
@@ -79,12 +80,14 @@ export async function notify(d: Deps, userId: string, facts: NotificationFacts):
       page: messagePage(facts),
       values: messageValues(facts),
       state: 'pending',
-      attempts: 0,
+      // Attempt 1 is the creator's, started by the put itself (one write fewer on the last
+      // claim): nobody else can hold the record before it falls due, a minute later.
+      attempts: 1,
       createdAt: iso(nowMs),
     };
     const created = await d.notifications.create(record, { shard: dueShard(d, record.id), at: iso(nowMs + RETRY_AFTER_MS[0]) });
     if (!created) return 'busy';
-    return await attempt(d, record, nowMs, INLINE_TIMEOUT_MS);
+    return await send(d, record, nowMs, INLINE_TIMEOUT_MS);
   } catch (err) {
     log('warn', 'notification: not recorded or not sent (the sweeper retries a recorded one)', { kind: facts.kind, error: err instanceof Error ? err.message : 'unknown' });
     return 'retry';
@@ -146,6 +149,12 @@ async function attempt(d: Deps, n: NotificationRecord, nowMs: number, timeoutMs:
     throw err;
   }
   if (!started) return 'busy';
+  return send(d, started, nowMs, timeoutMs);
+}
+
+/** N3 for an attempt this caller started (`started.attempts` counts it). */
+async function send(d: Deps, started: NotificationRecord, nowMs: number, timeoutMs: number): Promise<Delivery> {
+  const n = started;
   const template = d.cfg.notify?.templates[n.kind];
   if (!template || !d.notifier) return (await end(d, started, 'dropped', nowMs, 'off')) ? 'dropped' : 'busy';
   const openid = await openidOf(d, n.userId);
