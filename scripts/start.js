@@ -14,9 +14,12 @@
  *     .data/wxpay-sim-keys.json, generated once; the API's real WeChat Pay adapter talks to it.
  *   - the S3-protocol stand-in for the avatar bucket (scripts/s3-sim, in this process) on
  *     $S3_SIM_PORT (3012), objects under .data/s3/; the API's real S3 adapter talks to it.
+ *   - the WeChat open-API simulator (`tsx scripts/wx-sim/cli.ts`, its own process) on
+ *     $WX_SIM_PORT (3011): access tokens, subscribe messages and jscode2session for the API's
+ *     real adapters (WX_API_BASE), with a local WX_SECRET generated once into .data/secrets.json;
  * Ctrl-C stops everything.
  *
- * Environment: API_PORT (3000), APP_PORT (10086), DYNAMO_PORT (8000; another free port is
+ * Environment: WX_SIM_PORT (3011), API_PORT (3000), APP_PORT (10086), DYNAMO_PORT (8000; another free port is
  * taken when the default is busy), LAMBDA_PORT (API_PORT + 2, serverless-offline's invoke
  * port), LOCAL_SWEEP_SCHEDULE=false (no sweep every minute), READY_TIMEOUT_MS (180000).
  */
@@ -79,6 +82,8 @@ async function startAvatarStore() {
 /** What the API needs to reach it (serverless.env.yml S3_ENDPOINT, serverless.yml custom.avatarBucket). */
 const avatarEnv = () => ({ S3_ENDPOINT: S3_SIM_URL, AVATAR_BUCKET });
 // ---- end Avatars ----
+const WX_SIM_PORT = intEnv('WX_SIM_PORT', 3011);
+const WX_SIM_URL = `http://127.0.0.1:${WX_SIM_PORT}`;
 const API_URL = `http://localhost:${API_PORT}`;
 const APP_URL = `http://localhost:${APP_PORT}`;
 const HEALTH_URL = `${API_URL}/v1/health`;
@@ -150,6 +155,29 @@ function wxpayEnv(keys) {
     WXPAY_PLATFORM_KEYS: JSON.stringify({ [keys.platformPublicKeyId]: keys.platformPublicKey }),
     WXPAY_NOTIFY_URL: `${API_URL}/v1/pay/wechat/notify`,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// WeChat open-API simulator (access tokens, subscribe messages, jscode2session)
+
+/** The local subscribe-message templates: ids of our own, the default keywords (config.ts WX_TMPL_*). */
+const LOCAL_TEMPLATES = {
+  WX_TMPL_PACKET_FINISHED: 'local_tmpl_packet_finished',
+  WX_TMPL_REFUND_ARRIVED: 'local_tmpl_refund_arrived',
+  WX_TMPL_WITHDRAWAL_ARRIVED: 'local_tmpl_withdrawal_arrived',
+};
+
+/**
+ * The mini-program's settings on this machine: the appid WeChat Pay's simulator already uses
+ * (one mini-program, as on AWS) and an AppSecret generated once, kept beside the other local
+ * secrets (added to an existing .data/secrets.json without touching its other values).
+ */
+function wxEnv(secrets, wxpayKeys) {
+  if (typeof secrets.WX_SECRET !== 'string' || secrets.WX_SECRET.length < 32) {
+    secrets.WX_SECRET = crypto.randomBytes(16).toString('hex');
+    fs.writeFileSync(SECRETS_FILE, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
+  }
+  return { WX_API_BASE: WX_SIM_URL, WX_APPID: wxpayKeys.appid, WX_SECRET: secrets.WX_SECRET, ...LOCAL_TEMPLATES };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -391,6 +419,8 @@ let offline; // ChildProcess
 let offlineExited;
 let wxpaySim; // ChildProcess
 let wxpaySimExited;
+let wxSim; // ChildProcess (WeChat open-API simulator)
+let wxSimExited;
 let appServer;
 let store;
 
@@ -423,6 +453,14 @@ async function shutdown(code, why) {
     await wxpaySimExited;
   }
   if (s3Sim) await s3Sim.close().catch((err) => console.error('[start] closing the S3 stand-in:', err));
+  if (wxSim && wxSim.exitCode === null && wxSim.signalCode === null) {
+    try {
+      process.kill(-wxSim.pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+    await wxSimExited;
+  }
   if (appServer) {
     await new Promise((r) => {
       appServer.close(() => r());
@@ -440,7 +478,7 @@ async function main() {
 
   const missing = missingHandlers();
   if (missing.length) fail(`handler files named in serverless.yml do not exist yet:\n  ${missing.join('\n  ')}`);
-  for (const [name, port] of [['API_PORT', API_PORT], ['APP_PORT', APP_PORT], ['LAMBDA_PORT', LAMBDA_PORT], ['WXPAY_SIM_PORT', WXPAY_SIM_PORT]]) {
+  for (const [name, port] of [['API_PORT', API_PORT], ['APP_PORT', APP_PORT], ['LAMBDA_PORT', LAMBDA_PORT], ['WXPAY_SIM_PORT', WXPAY_SIM_PORT], ['WX_SIM_PORT', WX_SIM_PORT]]) {
     if (!(await portFree(port))) fail(`port ${port} (${name}) is in use — is another \`npm start\` running? Set ${name} to use another port.`);
   }
 
@@ -486,6 +524,24 @@ async function main() {
 
   // 2c. Avatars: the S3 stand-in.
   await startAvatarStore();
+  // 2d. WeChat open-API simulator (its own process group): the API's login exchange and
+  // subscribe messages go to it (WX_API_BASE).
+  const wx = wxEnv(secrets, wxKeys);
+  wxSim = spawn(tsx, [path.join('scripts', 'wx-sim', 'cli.ts')], {
+    cwd: ROOT,
+    detached: true,
+    stdio: 'inherit',
+    env: { ...process.env, ...wx, WX_SIM_PORT: String(WX_SIM_PORT) },
+  });
+  wxSimExited = new Promise((resolve) => wxSim.once('exit', resolve));
+  wxSim.once('exit', (code, signal) => {
+    if (!shuttingDown) shutdown(1, `the WeChat open-API simulator exited (${signal ?? `code ${code}`})`);
+  });
+  const wxSimDeadline = Date.now() + 60000;
+  while (!shuttingDown && (await getStatus(`${WX_SIM_URL}/sim/state`)) !== 200) {
+    if (Date.now() > wxSimDeadline) return shutdown(1, `the WeChat open-API simulator did not answer on ${WX_SIM_URL}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 
   // 3. App (static), built first if needed
   ensureH5Build();
@@ -506,6 +562,7 @@ async function main() {
     // Code links point at this machine's app (serveCodeLink above answers them).
     PUBLIC_BASE_URL: APP_URL,
     ...avatarEnv(),
+    ...wx,
     // Dummy credentials: nothing local may reach a real AWS account.
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
@@ -536,7 +593,7 @@ async function main() {
 
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   const line = '─'.repeat(60);
-  console.log(`\n${line}\n  红包码 local stack ready in ${secs} s\n\n  API  ${API_URL}   (health: ${HEALTH_URL})\n  WeChat Pay simulator ${WXPAY_SIM_URL}\n  App  ${APP_URL}${app.placeholder ? '   (placeholder page)' : ''}\n\n  Store ${store.endpoint}  table ${TABLE_NAME}   Ctrl-C to stop\n${line}\n`);
+  console.log(`\n${line}\n  红包码 local stack ready in ${secs} s\n\n  API  ${API_URL}   (health: ${HEALTH_URL})\n  WeChat Pay simulator ${WXPAY_SIM_URL}\n  WeChat open-API simulator ${WX_SIM_URL}\n  App  ${APP_URL}${app.placeholder ? '   (placeholder page)' : ''}\n\n  Store ${store.endpoint}  table ${TABLE_NAME}   Ctrl-C to stop\n${line}\n`);
   console.log(`  Avatars: S3 stand-in ${S3_SIM_URL}  bucket ${AVATAR_BUCKET}\n`);
 }
 

@@ -1,6 +1,8 @@
 import { parseKeyring, type Keyring } from './domain/codes';
 import { createWeChatPay, type WeChatPayConfig } from './wechatpay/client';
 import { sessionKeySealKey } from './domain/group';
+import { NotificationKinds, parseTemplateSetting, type NotificationKind, type TemplateSetting } from './domain/notifications';
+import type { MiniprogramState } from './wechat/subscribe-messages';
 
 /** Deployment stages. Dev login and `now` overrides exist only in local, test and sandbox. */
 export const Stages = ['local', 'test', 'sandbox', 'dev', 'prod'] as const;
@@ -62,6 +64,8 @@ export interface Config {
   publicBaseUrl: string;
   /** Avatar storage (see {@link loadAvatars}); undefined where no bucket is configured. */
   avatars: AvatarSettings | undefined;
+  /** Subscribe messages (订阅消息); see {@link loadNotify}. */
+  notify: NotifySettings;
 }
 
 // ---- Avatars (profiles) ----
@@ -89,6 +93,20 @@ export function loadAvatars(env: NodeJS.ProcessEnv): AvatarSettings | undefined 
   return { bucket, region: env.AWS_REGION ?? 'ap-southeast-1', endpoint };
 }
 // ---- end Avatars ----
+
+/** Subscribe messages: the template of each message; a message without one is off. */
+export interface NotifySettings {
+  templates: Partial<Record<NotificationKind, TemplateSetting>>;
+  /** Which build of the mini-program a message opens: the released one on prod only. */
+  miniprogramState: MiniprogramState;
+}
+
+/** The environment variable of each message's template (`<id>` or `<id>:<keyword>,…`; unset, empty or `off`: off). */
+export const TEMPLATE_ENV: Record<NotificationKind, string> = {
+  packet_finished: 'WX_TMPL_PACKET_FINISHED',
+  refund_arrived: 'WX_TMPL_REFUND_ARRIVED',
+  withdrawal_arrived: 'WX_TMPL_WITHDRAWAL_ARRIVED',
+};
 
 /** The adapter's configuration plus what our calls add to it. */
 export interface WeChatPaySettings extends WeChatPayConfig {
@@ -118,10 +136,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const wechatPay = loadWeChatPay(env);
   if (paymentProvider === 'wechatpay' && !wechatPay) throw new Error('config: PAYMENT_PROVIDER wechatpay needs the WXPAY_* settings');
   const wx = env.WX_APPID && env.WX_SECRET
-    ? { appId: env.WX_APPID, secret: env.WX_SECRET, apiBase: env.WX_API_BASE ?? 'https://api.weixin.qq.com' }
+    ? { appId: env.WX_APPID, secret: env.WX_SECRET, apiBase: env.WX_API_BASE || 'https://api.weixin.qq.com' }
     : undefined;
   if (stage === 'prod' && !wx) throw new Error('config: WX_APPID and WX_SECRET are required in prod');
   const publicBaseUrl = publicBaseUrlOf(stage, env.PUBLIC_BASE_URL);
+  const notify = loadNotify(stage, env);
+  if (Object.keys(notify.templates).length > 0 && !wx) throw new Error('config: subscribe message templates (WX_TMPL_*) need WX_APPID and WX_SECRET');
   return {
     stage,
     tableName: required(env, 'TABLE_NAME'),
@@ -140,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionKeySeal: sessionKeySealKey(sessionSecret),
     publicBaseUrl,
     avatars: loadAvatars(env),
+    notify,
   };
 }
 
@@ -220,6 +241,25 @@ export function linkPageConfig(): LinkPageConfig {
   return cachedLinkPage;
 }
 // ---- end code links ------------------------------------------------------------------------
+
+/**
+ * Subscribe-message settings: each WX_TMPL_* read through parseTemplateSetting (a malformed one
+ * throws at cold start, not at the first message). Messages open the released mini-program on
+ * prod, the trial build on dev and sandbox, the developer build on this machine.
+ */
+export function loadNotify(stage: Stage, env: NodeJS.ProcessEnv): NotifySettings {
+  const templates: Partial<Record<NotificationKind, TemplateSetting>> = {};
+  for (const kind of NotificationKinds) {
+    try {
+      const t = parseTemplateSetting(kind, env[TEMPLATE_ENV[kind]]);
+      if (t) templates[kind] = t;
+    } catch (err) {
+      throw new Error(`config: ${TEMPLATE_ENV[kind]}: ${err instanceof Error ? err.message : 'malformed'}`);
+    }
+  }
+  const miniprogramState: MiniprogramState = stage === 'prod' ? 'formal' : stage === 'local' || stage === 'test' ? 'developer' : 'trial';
+  return { templates, miniprogramState };
+}
 
 /**
  * The payment provider: a known one, and never the sandbox (which mints money) on a stage with

@@ -21,6 +21,8 @@ export const MetricNames = {
   http5xx: 'Http5xx',
   sweepLagSeconds: 'SweepLagSeconds',
   reconciliationMismatches: 'ReconciliationMismatches',
+  /** Subscribe messages by Outcome: sent, dropped (no subscription), retry, given_up. */
+  notifications: 'Notifications',
 } as const;
 export type MetricName = (typeof MetricNames)[keyof typeof MetricNames];
 

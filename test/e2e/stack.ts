@@ -22,6 +22,8 @@ export interface Stack {
   app: string;
   /** The WeChat Pay simulator (its `/sim/...` hooks and `GET /sim/state`). */
   sim: string;
+  /** The WeChat open-API simulator (`GET /sim/messages`, `POST /sim/login`, `POST /sim/faults`). */
+  wx: string;
   stop(): Promise<void>;
   output(): string;
 }
@@ -34,6 +36,7 @@ export interface Stack {
  */
 export async function startStack(timeoutMs = 300_000): Promise<Stack> {
   const [apiPort, appPort, lambdaPort, dynamoPort, simPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const wxSimPort = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hongbao-e2e-'));
   // Avatars: the S3 stand-in start.js runs in its process, on a free port too.
   const s3Port = await freePort();
@@ -48,6 +51,7 @@ export async function startStack(timeoutMs = 300_000): Promise<Stack> {
       DYNAMO_PORT: String(dynamoPort),
       WXPAY_SIM_PORT: String(simPort),
       S3_SIM_PORT: String(s3Port),
+      WX_SIM_PORT: String(wxSimPort),
       HONGBAO_DATA_DIR: dataDir,
       LOCAL_SWEEP_SCHEDULE: 'false',
       LOG_REQUESTS: '0',
@@ -73,6 +77,7 @@ export async function startStack(timeoutMs = 300_000): Promise<Stack> {
     app: `http://localhost:${appPort}`,
     // The address start.js gives the API and the app (runtimeConfigScript).
     sim: `http://127.0.0.1:${simPort}`,
+    wx: `http://127.0.0.1:${wxSimPort}`,
     output: () => out,
     async stop() {
       if (child.exitCode === null) {

@@ -33,7 +33,7 @@ const SSM_REF = /^\{\{resolve:ssm:(\/hongbao\/[a-z]+\/[a-z0-9-]+)\}\}$/;
 
 let keys: WxPaySimKeys;
 let sim: WxPaySim;
-let wxStub: { url: string; calls: Array<{ appid: string; secret: string; code: string }>; close(): Promise<void> };
+let wxStub: { url: string; calls: Array<{ appid: string; secret: string; code: string }>; messages: Array<{ template_id: string; touser: string }>; close(): Promise<void> };
 let notifyServer: { url: string; statuses: number[]; target?: Stage; close(): Promise<void> };
 const packaged: Record<string, Packaged> = {};
 
@@ -54,6 +54,10 @@ function ssmValues(stage: string, notifyUrl: string, wxSecret: string): Record<s
     [`${p}/wxpay-notify-url`]: notifyUrl,
     // Code links: not a secret.
     [`${p}/public-base-url`]: `https://hb-${stage}.example.cn`,
+    // Subscribe-message templates (one switched off, as an operator may).
+    [`${p}/wx-tmpl-packet-finished`]: `TmplFinished${stage}`,
+    [`${p}/wx-tmpl-refund-arrived`]: 'off',
+    [`${p}/wx-tmpl-withdrawal-arrived`]: `TmplWithdrawal${stage}:amount1,thing2,time3`,
   };
 }
 
@@ -100,7 +104,9 @@ interface Stage {
 function boot(name: string, template: Json): Stage {
   const wxSecret = randomBytes(16).toString('hex');
   const ssm = ssmValues(name, notifyServer.url, wxSecret);
-  const stage: Stage = { name, env: {}, handlers: {}, secrets: Object.values(ssm).filter((v) => v !== keys.appid && v !== keys.mchid && v !== notifyServer.url && !v.startsWith('{') && !v.startsWith('https://hb-')) };
+  // Template ids are no secrets (the app is given them): not searched for in the logs.
+  const templates = Object.entries(ssm).filter(([k]) => k.includes('/wx-tmpl-')).map(([, v]) => v);
+  const stage: Stage = { name, env: {}, handlers: {}, secrets: Object.values(ssm).filter((v) => v !== keys.appid && v !== keys.mchid && v !== notifyServer.url && !v.startsWith('{') && !templates.includes(v) && !v.startsWith('https://hb-')) };
   for (const [fn, vars] of Object.entries(functionsOf(template))) {
     stage.env[fn] = {
       ...resolveSsm(vars, ssm),
@@ -211,8 +217,22 @@ const closeServer = (server: http.Server) =>
 /** code2session as WeChat answers it: an openid per js_code, once the appid and secret are right. */
 async function startWxStub() {
   const calls: Array<{ appid: string; secret: string; code: string }> = [];
+  const messages: Array<{ template_id: string; touser: string }> = [];
   const server = http.createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
+    // Subscribe messages: an access token, then the sends (kept for the test to read).
+    if (req.method === 'POST' && u.pathname.startsWith('/cgi-bin/')) {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+        res.writeHead(200, { 'content-type': 'application/json' });
+        if (u.pathname === '/cgi-bin/stable_token') return res.end(JSON.stringify(body.appid === keys.appid ? { access_token: 'stub-token', expires_in: 7200 } : { errcode: 40013 }));
+        if (u.searchParams.get('access_token') === 'stub-token') messages.push(body);
+        res.end(JSON.stringify({ errcode: u.searchParams.get('access_token') === 'stub-token' ? 0 : 40001 }));
+      });
+      return;
+    }
     const q = { appid: u.searchParams.get('appid') ?? '', secret: u.searchParams.get('secret') ?? '', code: u.searchParams.get('js_code') ?? '' };
     calls.push(q);
     const ok = u.pathname === '/sns/jscode2session' && q.appid === keys.appid && q.secret.length === 32 && u.searchParams.get('grant_type') === 'authorization_code' && q.code !== '';
@@ -220,7 +240,7 @@ async function startWxStub() {
     res.end(JSON.stringify(ok ? { openid: `o${q.code}`, session_key: randomBytes(16).toString('base64') } : { errcode: 40029, errmsg: 'invalid code' }));
   });
   const url = await listen(server);
-  return { url, calls, close: () => closeServer(server) };
+  return { url, calls, messages, close: () => closeServer(server) };
 }
 
 /** WeChat Pay's notifications, as API Gateway would hand them to the packaged payments function. */
@@ -368,6 +388,10 @@ describe('the packaged prod stage boots and runs a whole flow', () => {
       await waitFor('the withdrawal succeeded', async () => (await call(stage!, 'GET', `/v1/withdrawals/${wdId}`, { token: claimer.token, device: claimer.device })).body.state === 'success');
       expect((await call(stage, 'GET', '/v1/wallet', { token: claimer.token, device: claimer.device })).body.balance).toBe(100);
       expect(notifyServer.statuses.filter((s) => s >= 400)).toEqual([]);
+      // "Withdrawal arrived", once, to the claimer's openid, with the template from "SSM".
+      // (sent by whichever of the notification and the read applied SUCCESS first: wait for it).
+      await waitFor('the withdrawal message', async () => wxStub.messages.length > 0);
+      expect(wxStub.messages.filter((m) => m.template_id === 'TmplWithdrawalprod')).toHaveLength(1);
 
       // The scheduled functions, as EventBridge invokes them: the sweep runs; reconciliation of
       // everything this flow wrote (this file's table) finds no mismatch.

@@ -138,6 +138,8 @@ const PROD_ENVIRONMENT_KEYS = [
   ...['WXPAY_MCHID', 'WXPAY_MCH_SERIAL', 'WXPAY_MCH_PRIVATE_KEY', 'WXPAY_APIV3_KEY', 'WXPAY_PLATFORM_KEYS', 'WXPAY_NOTIFY_URL'],
   // ---- Code links: the base of every code's link (an SSM reference, not a secret).
   'PUBLIC_BASE_URL',
+  // ---- Subscribe-message templates (SSM references; `off` switches one off).
+  ...['WX_TMPL_PACKET_FINISHED', 'WX_TMPL_REFUND_ARRIVED', 'WX_TMPL_WITHDRAWAL_ARRIVED'],
 ];
 /** The /o/ function's own settings (stage params, empty unless given), on it alone. */
 const LINKS_ONLY_KEYS = ['H5_APP_URL', 'WX_LINK_VERIFY_FILE', 'WX_LINK_VERIFY_CONTENT'];
@@ -407,6 +409,10 @@ describe('osls package --stage prod (no AWS credentials)', () => {
       WX_APPID: 'wxapp',
       WX_SECRET: 'wxsecret',
       PUBLIC_BASE_URL: 'https://hb.example.cn',
+      // Template ids stand in for their SSM values too.
+      WX_TMPL_PACKET_FINISHED: 'tmplFinished',
+      WX_TMPL_REFUND_ARRIVED: 'tmplRefund',
+      WX_TMPL_WITHDRAWAL_ARRIVED: 'off',
     };
     // The SSM references themselves are no keys; real ones start it.
     expect(() => loadConfig(env)).toThrow(/WXPAY|WeChat Pay/);

@@ -7,6 +7,8 @@ export type Session = Pick<SessionResponse, 'token' | 'userId' | 'name' | 'tier'
   roles?: string[];
   /** The account's avatar (a reference or an https URL), when it has one. */
   avatar?: string;
+  /** Subscribe-message template ids the server configured (lib/subscribe.ts); absent: none. */
+  subscribe?: SessionResponse['subscribe'];
 };
 
 /** The stored session, or undefined when absent or expired (a minute early). */
@@ -20,7 +22,8 @@ export function currentSession(): Session | undefined {
 
 export function saveSession(s: SessionResponse): void {
   const roles = Array.isArray(s.roles) ? s.roles.filter((r): r is string => typeof r === 'string') : [];
-  save(KEYS.session, { token: s.token, userId: s.userId, name: s.name, tier: s.tier, roles, expiresAt: s.expiresAt, ...(s.avatar ? { avatar: s.avatar } : {}) });
+  const subscribe = s.subscribe && Array.isArray(s.subscribe.packet) && Array.isArray(s.subscribe.withdrawal) ? { subscribe: s.subscribe } : {};
+  save(KEYS.session, { token: s.token, userId: s.userId, name: s.name, tier: s.tier, roles, expiresAt: s.expiresAt, ...(s.avatar ? { avatar: s.avatar } : {}), ...subscribe });
 }
 
 /**

@@ -10,6 +10,7 @@ import { claimCredit } from './settlement';
 import { claimList } from './views';
 import { rateLimit, riskCheck, riskCount } from './risk-gate';
 import { groupStanding, refuseDevGroup, refuseGroup, type GroupContext } from './groups';
+import { notifyPacketFinished } from './notifications';
 
 /**
  * A claim's first request is certainly dead once its marker is older than this: the claim
@@ -152,7 +153,10 @@ async function takeAndCredit(d: Deps, who: Principal, packetId: string, from: Wa
   ]);
   const result: ClaimResult = { packetId, amount: slot.amount, claimedAt: slot.at, repeat: false };
   if (last) {
-    const best = await bestOf(d, packet, who.userId);
+    // Only the claim that took the last share: 手气最佳 and, beside it, the sender's "all
+    // claimed" message — after the credit (the money is the user's already), bounded by the
+    // message's own timeout, never failing the claim (app/notifications.ts has the timeline).
+    const [best] = await Promise.all([bestOf(d, packet, who.userId), notifyPacketFinished(d, packet, nowMs)]);
     if (best !== undefined) result.best = best;
   }
   return { status: 200, body: result };

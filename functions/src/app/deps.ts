@@ -15,6 +15,9 @@ import { DynamoWithdrawalStore, type WithdrawalStore } from '../store/withdrawal
 import { DynamoPaymentStore, type PaymentStore } from '../store/payments';
 import { DynamoRefundStore, type RefundStore } from '../store/refunds';
 import { HttpCode2Session, sandboxProvider, type AvatarStore, type Code2Session, type PaymentProvider } from './ports';
+import type { Notifier } from './ports';
+import { DynamoNotificationStore, type NotificationStore } from '../store/notifications';
+import { WeChatSubscribeMessages } from '../wechat/subscribe-messages';
 
 /** Everything a use case needs, built once per process and replaceable in tests. */
 export interface Deps {
@@ -38,6 +41,13 @@ export interface Deps {
   payIns: PaymentStore;
   /** Refunds of packets paid directly, back to their WeChat Pay payment. */
   refunds: RefundStore;
+  /**
+   * Subscribe messages: WeChat's open API where the mini-program (WX_APPID/WX_SECRET) and at
+   * least one template are configured; undefined otherwise (no message is recorded then).
+   */
+  notifier?: Notifier | undefined;
+  /** The subscribe messages recorded for delivery. */
+  notifications: NotificationStore;
   random: RandomSource;
   /**
    * Uploaded avatars. Not built here: its adapter carries the S3 client, so only the functions
@@ -68,6 +78,8 @@ export function buildDeps(cfg: Config, db?: Db, overrides: Partial<Deps> = {}): 
     withdrawals: new DynamoWithdrawalStore(store),
     payIns: new DynamoPaymentStore(store),
     refunds: new DynamoRefundStore(store),
+    notifier: cfg.wx && Object.keys(cfg.notify?.templates ?? {}).length > 0 ? new WeChatSubscribeMessages({ ...cfg.wx, miniprogramState: cfg.notify.miniprogramState }) : undefined,
+    notifications: new DynamoNotificationStore(store),
     random: cryptoRandom,
     now: () => Date.now(),
     ...overrides,

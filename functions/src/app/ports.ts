@@ -71,3 +71,28 @@ export interface AvatarStore {
   /** Whether an image exists under `key`. */
   exists(key: string): Promise<boolean>;
 }
+
+/** One subscribe message, as the chat app's subscribeMessage.send takes it. */
+export interface SubscribeMessage {
+  /** The recipient's openid. */
+  touser: string;
+  templateId: string;
+  /** The mini-program page the message opens, with its query. */
+  page: string;
+  /** Keyword id → value. */
+  data: Record<string, { value: string }>;
+}
+
+/**
+ * What became of a send: `sent`; `refused` — the user holds no subscription for the template
+ * (never asked, declined, or the one-time consent already used: errcode 43101), nothing to
+ * retry; `failed` — not sent, `retryable` unless WeChat refused the message itself (a bad
+ * template, page, openid or value, which no retry mends).
+ */
+export type SendOutcome = { kind: 'sent' } | { kind: 'refused'; errcode: number } | { kind: 'failed'; reason: string; retryable: boolean };
+
+/** Sends subscribe messages (订阅消息). One adapter: wechat/subscribe-messages.ts. */
+export interface Notifier {
+  /** Never throws; `timeoutMs` bounds the whole call, the access token included. */
+  send(msg: SubscribeMessage, opts: { timeoutMs: number }): Promise<SendOutcome>;
+}

@@ -41,6 +41,7 @@ import { log } from '../log';
 import { iso } from './context';
 import type { Deps } from './deps';
 import { dueShard } from './settlement';
+import { notifyRefundArrived } from './notifications';
 
 /** A retry after an answer we could not use. */
 const RETRY_MS = 60_000;
@@ -90,7 +91,10 @@ export async function applyRefund(d: Deps, r: RefundRecord, w: Refund): Promise<
       return r;
     }
     if (r.state === 'success') return r;
-    return (await d.refunds.finish(r.id, 'success', { atIso: iso(nowMs), refundId: w.refundId })) ?? (await d.refunds.get(r.id))!;
+    const done = (await d.refunds.finish(r.id, 'success', { atIso: iso(nowMs), refundId: w.refundId })) ?? (await d.refunds.get(r.id))!;
+    // After the refund is final: the sender's "refund arrived" (recorded once whoever decided).
+    await notifyRefundArrived(d, { packetId: r.packetId, userId: r.userId, amount: r.amount, to: 'wechatpay', atMs: nowMs });
+    return done;
   }
   if (w.status === 'ABNORMAL' || w.status === 'CLOSED') {
     if (r.state === 'success') {
@@ -110,6 +114,8 @@ export async function returnToBalance(d: Deps, r: RefundRecord): Promise<RefundR
   const at = r.finishedAt ?? iso(d.now());
   await d.wallets.append(r.userId, r.hint, { opId: `refund:${r.packetId}`, type: 'refund_credit', amount: r.amount, ref: r.packetId, packetId: r.packetId, at });
   await d.packets.setRefundedTo(r.packetId, 'balance');
+  // The money is on the balance: "refund arrived" (a re-run of this step finds the message recorded).
+  await notifyRefundArrived(d, { packetId: r.packetId, userId: r.userId, amount: r.amount, to: 'balance', atMs: Date.parse(at) });
   await d.refunds.putOpsEvent({
     type: 'refund_fallback',
     id: r.id,
@@ -171,6 +177,8 @@ export async function sweepRefund(d: Deps, id: string): Promise<RefundSweep> {
   const r = await d.refunds.get(id);
   if (!r) return 'none';
   if (r.state === 'success') {
+    // A crash right after `success` left the message unrecorded: record it now (once by its id).
+    await notifyRefundArrived(d, { packetId: r.packetId, userId: r.userId, amount: r.amount, to: 'wechatpay', atMs: Date.parse(r.finishedAt ?? '') || d.now() });
     await d.refunds.settle(id);
     return 'success';
   }

@@ -10,6 +10,7 @@ import { defaultNameCandidates, isBareDefaultName } from '../domain/profile';
 import { iso, seconds, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 import type { Config } from '../config';
+import { subscribeTemplates } from './notifications';
 
 export type SessionInput =
   | { code: string }
@@ -80,6 +81,7 @@ export async function createSession(d: Deps, input: SessionInput, deviceId?: str
   if (deviceId) await riskCount(d, who, profile.tier, { kind: 'topup', amount: 0, opId: randomId('login'), deviceId });
   await d.audit.append(userId, { type: 'login', atMs: nowMs, details: { method: 'devUser' in input ? 'dev' : 'code2session', ...(deviceId ? { deviceId } : {}) } });
   const iat = seconds(nowMs);
+  const subscribe = subscribeTemplates(d.cfg);
   const claims: SessionClaims = {
     sub: userId,
     name: profile.name,
@@ -100,6 +102,8 @@ export async function createSession(d: Deps, input: SessionInput, deviceId?: str
       expiresAt: iso(claims.exp * 1000),
       ...(profile.avatar ? { avatar: profile.avatar } : {}),
       ...(newAccount ? { newAccount: true } : {}),
+      // Additive: which subscribe messages the app may ask for (none configured → no field).
+      ...(subscribe ? { subscribe } : {}),
     },
   };
 }

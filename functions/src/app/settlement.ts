@@ -11,6 +11,7 @@ import { log } from '../log';
 import { feeAccountOf, iso } from './context';
 import type { Deps } from './deps';
 import { openRefund, refundsToWeChatPay, sendRefund } from './refunds';
+import { notifyRefundArrived } from './notifications';
 
 /**
  * The crash-safe steps that move money between two items. Each step is idempotent (ledger
@@ -190,6 +191,9 @@ export async function settlePacket(d: Deps, packetId: string, nowMs: number, bud
     });
   }
   const finished = await d.packets.finishSettle(packetId, refund, refundRecord?.createdAt ?? at, refund > 0 ? (toWeChat ? 'wechatpay' : 'balance') : undefined);
+  // "Refund arrived" once the credit is on the balance (every run that got here records it;
+  // the message's id makes it one). A WeChat Pay refund's message waits for WeChat's SUCCESS.
+  if (refund > 0 && !toWeChat) await notifyRefundArrived(d, { packetId, userId: p.senderId, amount: refund, to: 'balance', atMs: nowMs, packet: p });
   if (refundRecord && finished) {
     // The create right away; whatever it cannot finish, the refund's due entry brings back.
     try {

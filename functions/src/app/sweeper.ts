@@ -9,6 +9,7 @@ import { completeCampaign } from './campaigns';
 import { sweepWithdrawal } from './withdrawals';
 import { sweepPayment } from './payments';
 import { sweepRefund } from './refunds';
+import { deliverNotification, SWEEP_TIMEOUT_MS } from './notifications';
 
 export interface SweepReport {
   now: string;
@@ -29,6 +30,11 @@ export interface SweepReport {
   paymentsFinished?: number;
   /** Refunds to WeChat Pay that reached their end here (paid back, or returned to the balance). */
   refundsFinished?: number;
+  /** Subscribe messages sent here, dropped (no subscription), given up, or failed again (still due). */
+  notificationsSent?: number;
+  notificationsDropped?: number;
+  notificationsGivenUp?: number;
+  notificationsRetried?: number;
   errors: number;
   /** This run's budget (ms by its clock), if it had one. */
   budgetMs?: number;
@@ -64,7 +70,8 @@ const SLICE_FRACTION = 0.125;
 /**
  * The refund sweeper and settlement step: everything in the due index (gsi1, sharded) whose
  * time has come — expired packets to refund, funding packets, transfers and top-ups a crash
- * left pending, payments, withdrawals and refunds to WeChat Pay not final yet. Found by a Query per shard (never a scan, never TTL). Every action is
+ * left pending, payments, withdrawals and refunds to WeChat Pay not final yet, subscribe
+ * messages whose delivery is due again. Found by a Query per shard (never a scan, never TTL). Every action is
  * idempotent, so overlapping sweepers are safe: the work they share is done once.
  *
  * With a budget, the run is fair and bounded: items are taken in due order by
@@ -81,6 +88,10 @@ export async function sweep(d: Deps, nowMs: number, opts: SweepOptions = {}): Pr
   const stopAt = budgetMs === undefined ? Infinity : started + budgetMs * START_FRACTION;
   const sliceMs = budgetMs === undefined ? Infinity : budgetMs * SLICE_FRACTION;
   const more = () => clock() < stopAt;
+  // A message's send is bounded by what is left of the budget (at least its last quarter when
+  // it starts), so a hanging WeChat cannot hold the run past its end.
+  const endAt = budgetMs === undefined ? Infinity : started + budgetMs;
+  const sendTimeout = () => Math.max(1, Math.min(SWEEP_TIMEOUT_MS, endAt - clock()));
   const report: SweepReport = {
     now: iso(nowMs),
     examined: 0,
@@ -125,7 +136,7 @@ export async function sweep(d: Deps, nowMs: number, opts: SweepOptions = {}): Pr
       const sliceEnd = clock() + sliceMs;
       const slice: Budget = { step: () => more() && clock() < sliceEnd, work: more };
       try {
-        const pending = await handle(d, item, nowMs, report, slice);
+        const pending = await handle(d, item, nowMs, report, slice, sendTimeout);
         if (pending) {
           progress.set(item.pk, pending);
           queue.push(item);
@@ -147,9 +158,17 @@ export async function sweep(d: Deps, nowMs: number, opts: SweepOptions = {}): Pr
 }
 
 /** Handles one due item; for a packet the budget ran out on, its settlement progress. */
-async function handle(d: Deps, item: Item, nowMs: number, report: SweepReport, budget: Budget): Promise<SettleResult['pending']> {
+async function handle(d: Deps, item: Item, nowMs: number, report: SweepReport, budget: Budget, sendTimeout: () => number): Promise<SettleResult['pending']> {
   const ref = refOfPk(item.pk);
   if (!ref) return;
+  if (ref.kind === 'notification') {
+    const r = await deliverNotification(d, ref.id, nowMs, sendTimeout());
+    if (r === 'sent') report.notificationsSent = (report.notificationsSent ?? 0) + 1;
+    if (r === 'dropped') report.notificationsDropped = (report.notificationsDropped ?? 0) + 1;
+    if (r === 'failed') report.notificationsGivenUp = (report.notificationsGivenUp ?? 0) + 1;
+    if (r === 'retry') report.notificationsRetried = (report.notificationsRetried ?? 0) + 1;
+    return;
+  }
   if (ref.kind === 'packet') {
     const p = await d.packets.get(ref.id);
     if (!p) return;

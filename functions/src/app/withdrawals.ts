@@ -53,6 +53,7 @@ import { feeAccountFor, iso, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 import { idempotent } from './idempotent';
 import { dueShard } from './settlement';
+import { notifyWithdrawalArrived } from './notifications';
 
 /** A retry of the sweeper after an answer it could not use (unknown, rate limited). */
 const RETRY_MS = 60_000;
@@ -218,8 +219,11 @@ export async function applyBill(d: Deps, w: WithdrawalRecord, bill: TransferBill
       return w;
     }
     if (w.fee > 0) await d.wallets.append(feeAccountFor(w.id), w.feeHint, { opId: `fee:wd:${w.id}`, type: 'fee', amount: w.fee, ref: w.id, at: w.createdAt });
-    const done = await d.withdrawals.finish(w.id, 'success', { atIso: iso(nowMs), settled: true, ...tb });
-    return done ?? (await d.withdrawals.get(w.id))!;
+    const done = (await d.withdrawals.finish(w.id, 'success', { atIso: iso(nowMs), settled: true, ...tb })) ?? (await d.withdrawals.get(w.id))!;
+    // The money arrived: "withdrawal arrived" — every path that sees SUCCESS (notification,
+    // query, read, repeats) gets here, and the message's id makes it one.
+    if (done.state === 'success') await notifyWithdrawalArrived(d, done);
+    return done;
   }
   if (state === 'failed' || state === 'canceled') {
     const done = await d.withdrawals.finish(w.id, state, { atIso: iso(nowMs), settled: false, ...tb, ...(bill.failReason ? { failReason: bill.failReason } : {}) });
@@ -278,6 +282,8 @@ export async function sweepWithdrawal(d: Deps, id: string, nowMs: number): Promi
   const due = (atMs: number) => ({ shard: dueShard(d, id), at: iso(atMs) });
   if (isFinalWithdrawal(w.state)) {
     if (w.state === 'success') {
+      // A crash right after `success` left the message unrecorded: record it now (once by its id).
+      await notifyWithdrawalArrived(d, w);
       await d.withdrawals.settle(id);
       return 'success';
     }

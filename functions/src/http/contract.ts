@@ -26,6 +26,18 @@ export interface SessionResponse {
   tier: TierName;
   roles: string[];
   expiresAt: string;
+  /**
+   * Subscribe-message template ids the app asks consent for (Taro.requestSubscribeMessage):
+   * `packet` after sending a packet (all claimed, refund arrived), `withdrawal` when starting a
+   * withdrawal. Absent when no message is configured.
+   */
+  subscribe?: SubscribeTemplates;
+}
+
+/** Template ids per moment of asking (see SessionResponse.subscribe). */
+export interface SubscribeTemplates {
+  packet: string[];
+  withdrawal: string[];
 }
 
 export interface WalletResponse {

@@ -34,6 +34,7 @@ import { counterOf } from '../domain/share-counters';
  * | withdrawal      | WD#<withdrawal>        | WD              | DUE#<shard> (while open)   | WDS#<user> / <createdAt>#<id>|
  * | payment (pay in)| PAY#<payment>          | PAY             | DUE#<shard> (until settled)|                           |
  * | refund (WeChat) | RFD#<out_refund_no>    | RFD             | DUE#<shard> (until settled)|                           |
+ * | notification    | NOTE#<notification>    | NOTE            | DUE#<shard> (while pending)|                           |
  * | idempotency     | IDEM#<principal>       | <scope>#<key>   |                            |                           |
  * | risk: account   | RISKACCT#<user>        | BLACKLIST       |                            | BLACKLIST / account#<user>|
  * |   blacklist + freezes                    | FREEZE#<reason> |                            |  (blacklist only, active) |
@@ -112,6 +113,11 @@ export const Keys = {
   payment: (paymentId: string) => ({ pk: `PAY#${paymentId}`, sk: 'PAY' }),
   /** A packet's refund through WeChat Pay (its id is the out_refund_no); due until settled. */
   refund: (outRefundNo: string) => ({ pk: `RFD#${outRefundNo}`, sk: 'RFD' }),
+  /**
+   * A subscribe message to send (its id is derived from the event: one per event); due while
+   * it waits for a delivery attempt. Holds no money.
+   */
+  notification: (notificationId: string) => ({ pk: `NOTE#${notificationId}`, sk: 'NOTE' }),
 
   /** gsi1: work that falls due at a time (refund of expired packets, stale funding, pending transfers). */
   due: (shard: number, dueAtIso: string, id: string) => ({ gsi1pk: dueShardPk(shard), gsi1sk: `${dueAtIso}#${id}` }),
@@ -156,7 +162,7 @@ export const Attr = { pk: 'pk', sk: 'sk', gsi1pk: 'gsi1pk', gsi1sk: 'gsi1sk', gs
 export const Indexes = { due: 'gsi1', byUser: 'gsi2' } as const;
 
 /** What a due-index entry (or any item's pk) points at. */
-export type ItemRef = { kind: 'packet' | 'transfer' | 'topup' | 'campaign' | 'withdrawal' | 'payment' | 'refund'; id: string };
+export type ItemRef = { kind: 'packet' | 'transfer' | 'topup' | 'campaign' | 'withdrawal' | 'payment' | 'refund' | 'notification'; id: string };
 export function refOfPk(pk: string): ItemRef | undefined {
   const [prefix, id] = pk.split('#', 2);
   if (!id) return undefined;
@@ -167,6 +173,7 @@ export function refOfPk(pk: string): ItemRef | undefined {
   if (prefix === 'WD') return { kind: 'withdrawal', id };
   if (prefix === 'PAY') return { kind: 'payment', id };
   if (prefix === 'RFD') return { kind: 'refund', id };
+  if (prefix === 'NOTE') return { kind: 'notification', id };
   return undefined;
 }
 

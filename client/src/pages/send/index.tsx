@@ -7,6 +7,7 @@ import { PageShell } from '../../components/PageShell';
 import { SendForm } from '../../components/SendForm';
 import { ErrorNote } from '../../components/ui';
 import { storeCreatedCodes } from '../../lib/packetCodes';
+import { askForMessages } from '../../lib/subscribe';
 import './index.scss';
 
 /** Whose 收款码 this is (for a 专属红包's confirmation); undefined for anything else. */
@@ -56,7 +57,11 @@ export default function Send() {
       {error ? <ErrorNote message={`读取零钱和限额失败：${error}`} onRetry={() => void load()} /> : null}
       <SendForm
         limits={wallet}
-        submit={(body, key) => api.createPacket(body, key)}
+        // The sender's "all claimed" and "refund arrived" messages: asked in the tap, never waited on for money.
+        submit={async (body, key) => {
+          await askForMessages('packet', key);
+          return api.createPacket(body, key);
+        }}
         onCreated={created}
         onPaid={(res) => void paid(res)}
         fetchPayment={(id) => api.payment(id)}

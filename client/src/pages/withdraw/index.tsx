@@ -9,6 +9,7 @@ import { formatYuan } from '../../lib/money';
 import { usePaged } from '../../lib/usePaged';
 import { useKeyedAction } from '../../lib/useKeyedAction';
 import { checkWithdraw, WITHDRAW_LIMIT_TEXT } from '../../lib/withdraw';
+import { askForMessages } from '../../lib/subscribe';
 import { openTransferConfirm, payChannel, pollUntil, withdrawalSettled, withdrawalStateText } from '../../lib/wxpay';
 import './index.scss';
 
@@ -113,7 +114,8 @@ export default function WithdrawPage() {
     if (!c.ok) return setFieldError(c.error);
     setFieldError(undefined);
     setSubmitError(undefined);
-    await action.run({ amount: c.fen }, (body, key) => api.createWithdrawal(body.amount, key), {
+    // "Withdrawal arrived": asked in the tap (WeChat's rule); the answer changes nothing here.
+    await action.run({ amount: c.fen }, async (body, key) => (await askForMessages('withdrawal', key), api.createWithdrawal(body.amount, key)), {
       done: (res) => {
         const cur: Current = {
           created: res,
