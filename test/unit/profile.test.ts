@@ -117,9 +117,11 @@ describe('avatar images and references', () => {
     expect(avatarObjectOf('u#1', `${'a'.repeat(64)}.png`)).toBeUndefined();
   });
 
-  test('avatar URLs: https only, no credentials or spaces, bounded', () => {
+  test('avatar URLs: https on the WeChat avatar CDN only, no credentials or spaces, bounded', () => {
     expect(codeOf(() => checkAvatarUrl('https://thirdwx.qlogo.cn/mmopen/abc/132'))).toBe('ok');
-    for (const bad of ['http://x.example/a.png', 'javascript:alert(1)', 'https://u:p@x.example/a.png', 'https://x.example/a b.png', `https://x.example/${'a'.repeat(600)}`, 'not a url', 'data:image/png;base64,AAAA']) {
+    expect(codeOf(() => checkAvatarUrl('https://wx.qlogo.cn/mmhead/abc/0'))).toBe('ok');
+    // Any other host would be an image every viewer fetches from a server the user chose.
+    for (const bad of ['https://tracker.example/p.png', 'https://qlogo.cn.evil.example/a.png', 'https://evilqlogo.cn/a.png', 'http://thirdwx.qlogo.cn/a/132', 'http://x.example/a.png', 'javascript:alert(1)', 'https://u:p@x.example/a.png', 'https://x.example/a b.png', `https://x.example/${'a'.repeat(600)}`, 'not a url', 'data:image/png;base64,AAAA']) {
       expect(codeOf(() => checkAvatarUrl(bad))).toBe('VALIDATION_FAILED');
     }
   });

@@ -154,8 +154,16 @@ export function contentTypeOf(ext: AvatarExt): AvatarContentType {
 export const MAX_AVATAR_URL = 512;
 
 /**
- * An avatar given as a URL: https only, no user info, no control or space characters. (An
- * `http:` image would not load in the mini-program; user info in a URL is a credential.)
+ * Hosts an avatar URL may point at: WeChat's own avatar CDN. Any other host would let a user
+ * plant an image that every viewer of a claim list fetches from a server of the user's choosing
+ * (a tracking pixel: viewers' addresses and view times); images of our own go through upload.
+ */
+export const AVATAR_URL_HOSTS = ['qlogo.cn'] as const;
+
+/**
+ * An avatar given as a URL: https only, on WeChat's avatar CDN ({@link AVATAR_URL_HOSTS} or a
+ * subdomain), no user info, no control or space characters. (An `http:` image would not load in
+ * the mini-program; user info in a URL is a credential.)
  */
 export function checkAvatarUrl(raw: string): string {
   if (raw.length > MAX_AVATAR_URL || /[\s\p{Cc}]/u.test(raw)) fail('VALIDATION_FAILED', '头像地址无效');
@@ -166,5 +174,7 @@ export function checkAvatarUrl(raw: string): string {
     return fail('VALIDATION_FAILED', '头像地址无效');
   }
   if (url.protocol !== 'https:' || url.username || url.password || !url.hostname) fail('VALIDATION_FAILED', '头像地址必须是 https 链接');
+  const host = url.hostname.toLowerCase();
+  if (!AVATAR_URL_HOSTS.some((h) => host === h || host.endsWith(`.${h}`))) fail('VALIDATION_FAILED', '头像请从微信头像选择或上传图片');
   return raw;
 }
