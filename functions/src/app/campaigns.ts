@@ -1,5 +1,5 @@
 /**
- * Campaigns (API.md "Enterprise"): one call creates up to 1,000 packets with their codes,
+ * Campaigns (docs/rules.md, Campaigns): one call creates up to 1,000 packets with their codes,
  * funded by ONE debit of the owner's wallet (all totals plus each packet's fee).
  *
  * Timeline (each step idempotent; the Idempotency-Key's pending record makes a retry re-run it):
