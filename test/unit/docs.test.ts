@@ -7,8 +7,8 @@ import { dirname, join, relative, resolve } from 'node:path';
  * every docs/*.md a comment names exists (a renamed page breaks this test, not the reader).
  */
 const ROOT = resolve(__dirname, '../..');
-/** Where the code lives; test/ is held to the same rule. */
-const SOURCES = ['functions', 'client/src', 'scripts', 'test'];
+/** Where the code lives (folders or files); test/ and the deploy are held to the same rule. */
+const SOURCES = ['functions', 'client/src', 'scripts', 'test', 'infra', 'serverless.yml', 'serverless.env.yml'];
 const SKIP_DIRS = new Set(['node_modules', 'dist', '.data', '.swc']);
 const TEXT = /\.(ts|tsx|js|mjs|cjs|jsx|json|ya?ml|scss|css|html|md|sh)$/;
 
@@ -24,6 +24,7 @@ const DOCS_LINK = /\bdocs\/([A-Za-z0-9_-]+\.md)(#[\p{L}\p{N}_-]+)?/gu;
 function filesUnder(dir: string): string[] {
   const abs = join(ROOT, dir);
   if (!existsSync(abs)) return [];
+  if (!statSync(abs).isDirectory()) return [abs];
   const out: string[] = [];
   const walk = (d: string) => {
     for (const name of readdirSync(d)) {
