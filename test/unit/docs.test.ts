@@ -67,7 +67,9 @@ describe('comments point into the repository', () => {
       readFileSync(file, 'utf8')
         .split('\n')
         .forEach((line, i) => {
-          for (const f of FORBIDDEN) if (f.re.test(line)) hits.push(`${relative(ROOT, file)}:${i + 1} cites ${f.what}: ${line.trim()}`);
+          for (const f of FORBIDDEN) {
+            if (f.re.test(line)) hits.push(`${relative(ROOT, file)}:${i + 1} cites ${f.what}: ${line.trim()}`);
+          }
         });
     }
     expect(hits).toEqual([]);
@@ -81,8 +83,9 @@ describe('comments point into the repository', () => {
       for (const m of text.matchAll(DOCS_LINK)) {
         links++;
         const page = join(ROOT, 'docs', m[1]!);
-        if (!existsSync(page)) broken.push(`${relative(ROOT, file)} names docs/${m[1]}, which does not exist`);
-        else if (m[2] && !anchorsOf(page).has(m[2].slice(1))) broken.push(`${relative(ROOT, file)} names docs/${m[1]}${m[2]}: no such heading`);
+        const where = `${relative(ROOT, file)} names docs/${m[1]}`;
+        if (!existsSync(page)) broken.push(`${where}, which does not exist`);
+        else if (m[2] && !anchorsOf(page).has(m[2].slice(1))) broken.push(`${where}${m[2]}: no such heading`);
       }
     }
     expect(broken).toEqual([]);
@@ -98,7 +101,8 @@ describe('the docs link to each other correctly', () => {
 
   test('the index lists every page', () => {
     const index = readFileSync(join(ROOT, 'docs', 'README.md'), 'utf8');
-    const missing = pages.filter((p) => !p.endsWith('README.md') && !index.includes(`](${relative(join(ROOT, 'docs'), p)})`));
+    const listed = (p: string) => index.includes(`](${relative(join(ROOT, 'docs'), p)})`);
+    const missing = pages.filter((p) => !p.endsWith('README.md') && !listed(p));
     expect(missing.map((p) => relative(ROOT, p))).toEqual([]);
   });
 
@@ -111,8 +115,9 @@ describe('the docs link to each other correctly', () => {
         if (/^[a-z]+:/.test(target)) continue; // http(s), mailto
         const [path, anchor] = target.split('#') as [string, string | undefined];
         const abs = path === '' ? file : resolve(dirname(file), path);
-        if (!existsSync(abs)) broken.push(`${relative(ROOT, file)} → ${target}: no such file`);
-        else if (anchor && abs.endsWith('.md') && !anchorsOf(abs).has(anchor)) broken.push(`${relative(ROOT, file)} → ${target}: no such heading`);
+        const where = `${relative(ROOT, file)} → ${target}`;
+        if (!existsSync(abs)) broken.push(`${where}: no such file`);
+        else if (anchor && abs.endsWith('.md') && !anchorsOf(abs).has(anchor)) broken.push(`${where}: no such heading`);
       }
     }
     expect(broken).toEqual([]);
