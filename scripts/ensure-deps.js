@@ -6,7 +6,7 @@
  * up to date. Plain Node, no dependencies.
  *
  * Uses `npm install`, not `npm ci`: `npm ci` fails once the Taro client is in the lock file
- * (missing other-platform @tarojs/binding packages, see NOTES.md); `npm install` with the
+ * (missing other-platform @tarojs/binding packages); `npm install` with the
  * committed lock file leaves it unchanged.
  *
  * HONGBAO_SKIP_DEPS=1 skips the check. `--stamp` only records the current lock hash (for a

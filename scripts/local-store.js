@@ -7,7 +7,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-// The SDK warns on Node < 22 (harmless, see NOTES.md); keep local tooling output readable.
+// The SDK warns on Node < 22 (harmless: the SDK works on Node 20); keep local tooling output readable.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const ROOT = path.resolve(__dirname, '..');

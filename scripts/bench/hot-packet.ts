@@ -1,5 +1,5 @@
 /**
- * (i) Hot packets past one partition (issue 5).
+ * (i) Hot packets past one partition (docs/capacity.md).
  *
  * 1. Drain: a provider packet of 10,000 shares claimed by 10,000 distinct accounts through the
  *    claim handler in-process (bounded concurrency), timed; then 100-share packets claimed by

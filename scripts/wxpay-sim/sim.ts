@@ -21,7 +21,9 @@
  * `POST /sim/payments/{prepayId}/cancel` only notes that the user closed the sheet: the order
  * stays NOTPAY, as at WeChat, until the merchant closes it.
  *
- * Test hooks (local only, no auth): see API.md's simulator section, plus
+ * Test hooks (local only, no auth): `POST /sim/payments/{prepayId}/pay` (the user pays) and
+ * `.../cancel`, `POST /sim/transfers/{outBillNo}/confirm` and `.../reject`, notification faults
+ * `POST /sim/faults {"notify": "drop"|"duplicate"|"forge"|"delay", "times"?}`, `GET /sim/state`, plus
  * `POST /sim/refunds/{outRefundNo}/settle {"state":"SUCCESS"|"ABNORMAL"}`,
  * `POST /sim/transfers/{outBillNo}/expire` (the 24 h without confirmation), `GET /sim/notifications`
  * (the delivery log) and answer faults in `POST /sim/faults`: `{"answer": "lost"|"error"|"slow"|

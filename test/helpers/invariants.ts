@@ -32,8 +32,8 @@ export async function feeBalance(d: Deps): Promise<number> {
 }
 
 /**
- * Checks SPEC §8 over a closed world of accounts and packets and returns a list of violations
- * (empty when all hold): dense ledgers whose balances chain, one entry per operation, no
+ * Checks the money invariants (docs/rules.md) over a closed world of accounts and packets and
+ * returns a list of violations (empty when all hold): dense ledgers whose balances chain, one entry per operation, no
  * negative balance; one share per account per packet; Σ recorded shares ≤ total and, once
  * settled, refund = total − Σ recorded shares; conservation: balances + escrow = top-ups.
  */

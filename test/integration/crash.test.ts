@@ -14,7 +14,7 @@ import { seededRandom } from '../helpers/prng';
 /**
  * Crash points: for every flow, for every k along its writes, a store that throws just before,
  * or just after, the k-th write. Then the user's retry (same Idempotency-Key, later in time) and
- * one sweep must leave SPEC §8 intact. Seeded: CRASH_SEED replays a failure.
+ * one sweep must leave the money invariants (docs/rules.md) intact. Seeded: CRASH_SEED replays a failure.
  */
 const SEED = Number(process.env.CRASH_SEED ?? 20261128);
 
@@ -158,7 +158,7 @@ const flows: Flow[] = [
 ];
 
 describe.each(flows)('crash points: $name', (flow) => {
-  test('every write, before and after: retry (or none) + one sweep restore SPEC §8', async () => {
+  test('every write, before and after: retry (or none) + one sweep restore the money invariants', async () => {
     // Count the flow's writes on a clean run first.
     const probeClock = normalClock();
     const probe = crashingDeps(probeClock, Number.MAX_SAFE_INTEGER, 'before');
@@ -186,7 +186,7 @@ describe.each(flows)('crash points: $name', (flow) => {
           crashed = true;
         }
         // The user comes back later (past any in-flight window) and retries the same request —
-        // or never does, and the sweep alone must restore §8.
+        // or never does, and the sweep alone must restore the invariants.
         clock.advance(CLAIM_TAKEOVER_MS + 1_000);
         const retried = retry ? await flow.run(normal, world) : undefined;
         if (flow.name === 'claim' && crashed && retry) {

@@ -1,7 +1,7 @@
 /**
- * Fees through the whole stack (SPEC §2): for a table of tiers, rates and amounts, the sender is
+ * Fees through the whole stack (docs/rules.md): for a table of tiers, rates and amounts, the sender is
  * debited total + ceil(total × bps / 10,000), the platform fee account grows by exactly the sum
- * of those fees, and conservation (SPEC §8.4) holds with the fee account included — after
+ * of those fees, and conservation holds with the fee account included — after
  * claims, and after the unclaimed rest is refunded (the fee is not refunded: it paid for the
  * service).
  */

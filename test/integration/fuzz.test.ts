@@ -1,11 +1,11 @@
 /**
- * Fuzzed requests through the HTTP layer, judged by an oracle written from the contract (API.md,
+ * Fuzzed requests through the HTTP layer, judged by an oracle written from the contract (the error table,
  * the product's tier table and its send form), NOT from the server's schemas: loosening a schema
  * (an amount of 0, a float, a longer greeting…) makes this test fail.
  *
  * For every generated request (valid and invalid bodies: floats, negatives, zero, huge numbers,
  * numbers as strings, missing and extra fields, unicode, broken JSON, bad Idempotency-Keys):
- *   - the oracle says invalid → a 4xx whose code is one the oracle names (all API.md codes), and
+ *   - the oracle says invalid → a 4xx whose code is one the oracle names (all API error codes), and
  *     nothing written: no store write at all, the caller's wallet unchanged;
  *   - the oracle says valid → never 400 VALIDATION_FAILED (a refusal for funds, limits of the
  *     day, risk… is fine), never a 5xx.
@@ -19,7 +19,7 @@ import { baseDb, Clock, idem, login, makeApi, testDeps, topup, type ApiResponse,
 // The oracle: the contract's rules, written out here on purpose.
 // ---------------------------------------------------------------------------------------------
 
-/** Every error code API.md (and README's additions) promises. */
+/** Every error code the API promises (README's additions included). */
 const API_CODES = new Set([
   'VALIDATION_FAILED', 'IDEMPOTENCY_KEY_REQUIRED', 'UNAUTHENTICATED', 'FORBIDDEN', 'DEV_LOGIN_DISABLED', 'NOT_FOUND',
   'IDEMPOTENCY_MISMATCH', 'CODE_INVALID', 'CODE_EXPIRED', 'PACKET_FINISHED', 'PACKET_EXPIRED', 'INSUFFICIENT_FUNDS',
@@ -29,7 +29,7 @@ const API_CODES = new Set([
 /** Refusals of the risk rules: they may answer a request that is otherwise wrong, and are audited. */
 const RISK_CODES = ['RISK_BLOCKED', 'CODE_FROZEN', 'DEVICE_LIMIT', 'RATE_LIMITED'];
 
-/** Personal tier (SPEC §2): 200 yuan per packet or transfer, 1–100 shares. */
+/** Personal tier (docs/rules.md): 200 yuan per packet or transfer, 1–100 shares. */
 const PERSONAL_MAX_FEN = 20_000;
 const PERSONAL_MAX_SHARES = 100;
 /** Enterprise tier: 2,000 yuan per packet, 1–1,000 shares; a campaign makes 1–1,000 packets. */
@@ -555,7 +555,7 @@ describe('fuzzed requests, judged by the contract (not by the server’s schemas
           if (!ok) throw new Error(`${rule}: ${what()}`);
         };
         check(r.status < 500, 'never a 5xx');
-        if (r.status >= 400) check(code !== undefined && API_CODES.has(code), 'a refusal carries an API.md error code');
+        if (r.status >= 400) check(code !== undefined && API_CODES.has(code), 'a refusal carries an API error code');
         if (verdict.kind === 'invalid') {
           seen.invalid++;
           const allowed = verdict.business ? [...verdict.codes, ...RISK_CODES] : [...verdict.codes];

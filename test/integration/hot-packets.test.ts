@@ -1,7 +1,7 @@
 /**
- * Hot packets past one partition (issue 5): packets of > 100 shares count their claims on
+ * Hot packets past one partition (docs/capacity.md): packets of > 100 shares count their claims on
  * several counter items and keep each counter's slots under its own partition. These tests run
- * the money rules of SPEC §8 against the real store protocol on such packets: one share per
+ * the money invariants (docs/rules.md) against the real store protocol on such packets: one share per
  * account across counters, Σ = total, the claim list exact, settlement closing every counter
  * before it refunds, and the crash windows of the sharded claim path.
  */

@@ -48,7 +48,7 @@ class GatedDb implements Db {
 const d = testDeps();
 const api = makeApi(d);
 
-describe('Idempotency-Key (API.md conventions, SPEC §8.5)', () => {
+describe('Idempotency-Key (same key + body → first result, other body → 409)', () => {
   test('same key + same body → the first response again, nothing applied twice', async () => {
     const alice = await login(api);
     await topup(api, alice, 5_000);

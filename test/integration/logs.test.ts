@@ -1,5 +1,5 @@
 /**
- * Logs (SPEC §6, issue 4). A full flow through the real handlers with every line the process
+ * Logs (docs/rules.md, Audit). A full flow through the real handlers with every line the process
  * writes captured: each line is structured JSON carrying the correlation id of the response it
  * belongs to, and no line holds a token, secret, signature, code, API key, idempotency key, full
  * account id or the word "Bearer". Then the one redaction point on its own (tricky inputs), and

@@ -2,7 +2,7 @@ import { derivedDevice } from '../../functions/src/app/session';
 import { Clock, idem, login, makeApi, sendPacket, testDeps, topup, type TestUser } from '../helpers/app';
 import { ledgerOf } from '../helpers/invariants';
 
-/** The risk rules as a caller meets them through the HTTP handlers (SPEC §5). */
+/** The risk rules as a caller meets them through the HTTP handlers (docs/rules.md). */
 const day = Date.parse('2026-11-28T04:00:00Z'); // 12:00 UTC+8
 const clock = new Clock(day);
 const d = testDeps({ clock });

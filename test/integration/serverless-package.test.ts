@@ -1,6 +1,6 @@
 /**
  * `osls package --stage prod` — offline, without AWS credentials — and the CloudFormation it
- * produces, checked point by point (issue 4, deploy hardening):
+ * produces, checked point by point (deploy hardening):
  *   - the table from infra/table.json, with point-in-time recovery and deletion protection in
  *     every AWS stage (prod from the package; dev and sandbox through `osls print`), Retain in prod;
  *   - one IAM role per function, with exactly the actions of the table below — nothing shared,

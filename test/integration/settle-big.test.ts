@@ -4,7 +4,7 @@
  * measured on a clock the test controls (one tick per store request, so the figures do not
  * depend on how loaded the machine is): the first run settles every small packet, each run
  * stops inside its budget and says what is left, the big packet settles over several runs and
- * refunds exactly once, and SPEC §8 holds over the whole world.
+ * refunds exactly once, and the money invariants hold over the whole world.
  *
  * Own table (in the shared dynalite), so no other file's due work enters these runs.
  */
@@ -56,7 +56,7 @@ async function isolatedWorld() {
 }
 
 describe('settling a 10,000-share packet in bounded sweep runs', () => {
-  test('small packets behind it all settle in the first run; every run stays in budget; one refund; SPEC §8 holds', async () => {
+  test('small packets behind it all settle in the first run; every run stays in budget; one refund; the invariants hold', async () => {
     const { clock, d, api, counted } = await isolatedWorld();
 
     // 20 small packets (due after the big one), each claimed once: the claimers' ledgers then
@@ -140,7 +140,7 @@ describe('settling a 10,000-share packet in bounded sweep runs', () => {
     expect(await violations(d, { users, packets: [big, ...small], topups: 20 * 1_000 + 1_004_000, feeAccounts: FEE_ACCOUNTS })).toEqual([]);
   }, 600_000);
 
-  test('two sweepers at once, run after run with small budgets, over a 2,000-share packet: their cursor writes race, one refund, SPEC §8 holds', async () => {
+  test('two sweepers at once, run after run with small budgets, over a 2,000-share packet: their cursor writes race, one refund, the invariants hold', async () => {
     const { clock, d, api, counted } = await isolatedWorld();
     const provider = await login(api, { tier: 'provider' });
     await topup(api, provider, 201_000);

@@ -2,7 +2,7 @@
  * Withdrawals end to end: the real handlers and store (dynalite), the real WeChat Pay adapter,
  * and the WeChat Pay simulator in this process (port 0) — confirmation, refusal, 24 hours
  * unconfirmed, lost answers, crashes at every write, the confirmation racing the expiry, limits,
- * funds and ownership. After every test: SPEC §8 conservation with withdrawals (held money is in
+ * funds and ownership. After every test: conservation (docs/rules.md) with withdrawals (held money is in
  * transit, a success is paid out) and at most one bill per withdrawal at WeChat.
  */
 import http from 'node:http';
@@ -90,7 +90,7 @@ async function world(funds: number[], clock = new Clock()): Promise<World> {
   return { d, api, clock, users, topups: funds.reduce((a, b) => a + b, 0), withdrawals: [] };
 }
 
-/** SPEC §8 over the world, and at most one bill per withdrawal at WeChat. */
+/** The money invariants over the world, and at most one bill per withdrawal at WeChat. */
 async function expectSound(w: World) {
   expect(await violations(w.d, { users: w.users.map((u) => u.userId), packets: [], topups: w.topups, feeAccounts: FEE_ACCOUNTS, withdrawals: w.withdrawals })).toEqual([]);
   for (const id of w.withdrawals) expect(bills(id).length).toBeLessThanOrEqual(1);

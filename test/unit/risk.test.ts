@@ -43,7 +43,7 @@ function refusal(d: RiskDecision) {
 }
 
 describe('configuration', () => {
-  test('the default table is SPEC §5 for every tier', () => {
+  test('the default table holds the product thresholds for every tier', () => {
     for (const tier of ['personal', 'enterprise', 'provider'] as const) {
       const r = DEFAULT_RISK_RULES[tier];
       expect(r.breaker).toEqual({ streak: 5, minAmount: 100, freezeMs: HOUR_MS, streakTtlMs: 30 * DAY_MS });
@@ -58,7 +58,7 @@ describe('configuration', () => {
     expect([DEFAULT_RISK_RULES.personal.level, DEFAULT_RISK_RULES.enterprise.level, DEFAULT_RISK_RULES.provider.level]).toEqual([3, 2, 1]);
   });
 
-  test('valid overrides apply, invalid ones are ignored, the SPEC words always stay', () => {
+  test('valid overrides apply, invalid ones are ignored, the base words always stay', () => {
     const r = riskRulesFor('provider', {
       breaker: { streak: 3, freezeMs: 'x' },
       device: { maxAccounts: 0 },

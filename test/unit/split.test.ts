@@ -54,7 +54,7 @@ const lowDrawsNoShuffle: RandomSource = { int: (min, max) => (min === 0 ? max : 
 /** Draws take the highest value; the shuffle swaps nothing. */
 const highDrawsNoShuffle: RandomSource = { int: (_min, max) => max };
 
-/** Independent oracle for the refusal rules of SPEC §3. */
+/** Independent oracle for the split's refusal rules (docs/rules.md). */
 function expectedRefusal(total: number, count: number, mode: SplitMode, maxShare: number): SplitRefusal | null {
   if (total < count) return 'TOO_FEW_FEN';
   if (mode === 'equal') return total % count === 0 ? null : 'EQUAL_SPLIT_UNEVEN';
@@ -412,7 +412,7 @@ describe('手气最佳 odds per claim position', () => {
     const noShuffle: RandomSource = { int: (min, max) => (min === 0 ? max : inner.int(min, max)) };
     const trials = 50_000;
     const odds = bestCounts(trials, noShuffle).map((c) => c / trials);
-    expect(odds[SHARES - 1]).toBeGreaterThan(0.11); // about 12 % (SPEC §3)
+    expect(odds[SHARES - 1]).toBeGreaterThan(0.11); // about 12 % (docs/rules.md)
     expect(Math.max(...odds.map((p) => Math.abs(p - 0.1)))).toBeGreaterThan(0.005);
   });
 });

@@ -78,7 +78,7 @@ function MarkedGreeting({ text, word }: { text: string; word?: string | undefine
 }
 
 /**
- * The send form (SPEC §7: amount and count, greeting, confirm — the share follows on the packet
+ * The send form (amount and count, greeting, confirm — the share follows on the packet
  * page). Inline validation with the API's limits; the draft saved as typed and offered back.
  */
 export function SendForm({ limits, submit, onCreated, onPaid, fetchPayment, onTopUp, onStale, me, identify }: Props) {
@@ -391,7 +391,7 @@ export function SendForm({ limits, submit, onCreated, onPaid, fetchPayment, onTo
                 <Text className="row__text">仅限本群</Text>
               </View>
             ) : null}
-            {/* Enterprise and provider accounts pay a fee on top (SPEC §2); personal accounts none. */}
+            {/* Enterprise and provider accounts pay a fee on top (docs/rules.md); personal accounts none. */}
             {ready.fee > 0 && limits ? (
               <>
                 <View className="row" aria-label="手续费">

@@ -2,7 +2,7 @@ import { EMPTY_FORM, isEmptyForm, type Mode, type Scene, type SendFormValues } f
 import { KEYS, load, remove, save } from './storage';
 
 /**
- * The send form's draft, saved locally as it is typed (SPEC §7) and offered back after a
+ * The send form's draft, saved locally as it is typed and offered back after a
  * reload, a crash or a lost connection. It also keeps the pending idempotency key of a
  * submitted-but-unanswered packet, so paying again after a crash cannot create a second packet.
  */

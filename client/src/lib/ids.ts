@@ -1,5 +1,5 @@
 /**
- * Idempotency keys (API.md: 1–64 chars of [A-Za-z0-9_-]): random, one per user action.
+ * Idempotency keys (the API takes 1–64 chars of [A-Za-z0-9_-]): random, one per user action.
  * crypto.getRandomValues where the platform has it (H5, newer weapp base libraries); otherwise
  * Math.random mixed with the time — a key only needs to be unique, not secret.
  */

@@ -1,5 +1,5 @@
 /**
- * Money is integer fen everywhere (SPEC §1). The UI shows yuan with two decimals and reads typed
+ * Money is integer fen everywhere. The UI shows yuan with two decimals and reads typed
  * yuan strings with string arithmetic only: "12.3" → "12" and "30" → 1230. No float ever touches
  * an amount (no `* 100`, no parseFloat).
  */

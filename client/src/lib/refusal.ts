@@ -3,7 +3,7 @@ import { formatYuan, type Fen } from './money';
 import { MAX_LUCKY_SHARE } from './sendRules';
 
 /**
- * The app's own copy for the API's risk and limit refusals (SPEC §5, §7): what happened, why,
+ * The app's own copy for the API's risk and limit refusals (docs/rules.md): what happened, why,
  * when it lifts and what to do next — one pure model, shown by `RefusalNotice` on every page
  * where a refusal can happen. The server's Chinese message is not shown: the app owns its copy
  * and renders the server's `details` (Beijing times, yuan amounts, seconds to wait).

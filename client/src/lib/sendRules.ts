@@ -3,7 +3,7 @@ import type { WalletResponse } from '../../../functions/src/http/contract';
 import { feeFor, formatYuan, parseYuan, type Fen } from './money';
 import { parseReceiveCode } from './receiveCode';
 
-/** A lucky share is at most 200 yuan whatever the tier (SPEC §2). */
+/** A lucky share is at most 200 yuan whatever the tier (docs/rules.md). */
 export const MAX_LUCKY_SHARE: Fen = 20_000;
 /** The API's greeting limit (schemas.ts CreatePacketBody: text(50)). */
 export const MAX_GREETING = 50;

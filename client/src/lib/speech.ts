@@ -1,5 +1,5 @@
 /**
- * Reading aloud (SPEC §7: amounts and greetings read where the platform allows). H5: the Web
+ * Reading aloud (amounts and greetings read where the platform allows). H5: the Web
  * Speech API. weapp has no built-in text-to-speech (only a plugin), so the toggle is hidden there.
  */
 export function canSpeak(): boolean {

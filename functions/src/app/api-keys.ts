@@ -1,5 +1,5 @@
 /**
- * API keys (API.md "Enterprise"): enterprise accounts get basic keys, providers full keys;
+ * API keys (docs/rules.md, API keys): enterprise accounts get basic keys, providers full keys;
  * shown once, stored hashed, revocable, last use recorded; every create, revoke and (at most
  * once a minute per key) use is audited.
  */

@@ -1,5 +1,5 @@
 /**
- * Campaigns (API.md "Enterprise"): one call creates up to 1,000 packets with their codes,
+ * Campaigns (docs/rules.md, Campaigns): one call creates up to 1,000 packets with their codes,
  * funded by ONE debit of the owner's wallet (all totals plus each packet's fee).
  *
  * Timeline (each step idempotent; the Idempotency-Key's pending record makes a retry re-run it):
@@ -12,7 +12,9 @@
  * What a crash leaves: after W1 a funding record and no money moved (the retry goes on, or the
  * record stays inert: nothing references it); after W2/W3 the money is in the campaign's
  * escrow with some packets missing — the retry with the same key finishes W4–W5 (reconciliation
- * counts missing packets' money as a mismatch until then, never silently).
+ * counts missing packets' money as a mismatch until then, never silently). The sweeper finishes
+ * (or, without the debit, cancels) a campaign left `funding`: see completeCampaign and
+ * docs/crash-timelines.md.
  */
 import type { CampaignsResponse, CampaignStats, CreateCampaignResponse } from '../http/contract';
 import { mapLimited } from '../concurrency';

@@ -75,8 +75,8 @@ function refuse(p: PacketRecord | undefined, nowMs: number): never {
  *     (< CLAIM_TAKEOVER_MS), then one retry takes the marker over (conditional on its attempt
  *     counter) and claims anew.
  *   - after W2: index i taken by nobody. The retry above claims another index; i stays in the
- *     packet's remaining money and the sweeper voids and refunds it at expiry (§8.3 holds:
- *     claimed counts recorded slots only).
+ *     packet's remaining money and the sweeper voids and refunds it at expiry (claimed +
+ *     refunded + remaining = total holds: claimed counts recorded slots only).
  *   - after W3: the share is recorded, not credited. A retry finds the slot and appends the
  *     credit; so does the sweeper when the packet expires (settlePacket step C). The ledger
  *     append is keyed by opId, so the credit lands once even if both run. Sharded, the marker

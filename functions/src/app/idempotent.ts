@@ -55,7 +55,7 @@ const mismatch = () => fail('IDEMPOTENCY_MISMATCH', 'This Idempotency-Key was us
  *     timeout). One retry takes it over (conditional on `at`) after re-running the checks as a
  *     new request would, and re-runs the work; other retries then see it fresh and wait.
  * A crash after the work and before step 4 leaves the record pending: the next retry re-runs
- * the convergent work and stores the answer.
+ * the convergent work and stores the answer. (docs/crash-timelines.md: every flow built on this.)
  */
 export async function idempotent(
   d: Deps,

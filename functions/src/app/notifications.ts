@@ -26,6 +26,7 @@
  * sweep — N1 is reached then). Between N1 and N3 the record is due and the sweeper sends it.
  * An attempt whose answer was lost may have reached WeChat, so a retry can deliver a message
  * twice; a one-time subscription is used up by the first, and WeChat refuses the second (43101).
+ * (docs/crash-timelines.md has this and every other flow.)
  */
 import {
   messageData,

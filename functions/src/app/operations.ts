@@ -1,5 +1,5 @@
 /**
- * Operations use cases (SPEC §5–§6, API.md "Operations"): the audit log as users and support
+ * Operations use cases (docs/rules.md, Risk rules and Audit): the audit log as users and support
  * see it, risk events and large-transaction reports for the risk officer, and the admin's tier
  * and blacklist changes. Every change made here is itself audited.
  */
@@ -13,7 +13,7 @@ import { AuditKeys, Keys, parseSeqKey } from '../store/keys';
 import { iso, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 
-/** Roles that see other accounts' audit logs, masked (SPEC §6). */
+/** Roles that see other accounts' audit logs, masked (ids as first 3 + last 2 characters). */
 export const SUPPORT_ROLE = 'support';
 
 /**
@@ -87,7 +87,7 @@ async function auditBetween(d: Deps, accountId: string, fromMs: number, toMs: nu
 
 /**
  * GET /v1/audit — the account's audit trail: its security records (audit chain) and its money
- * movements (ledger chain; SPEC §6 "every money movement"), merged newest first. A user reads
+ * movements (ledger chain: every money movement is audited), merged newest first. A user reads
  * their own last 30 days (an earlier `from` is clamped to 30 days ago); support reads any
  * account's whole retained trail with account ids masked, and that read is appended to the
  * support agent's own chain (who looked at whom, when).
@@ -120,7 +120,7 @@ export async function auditLog(d: Deps, who: Principal, q: AuditQueryInput): Pro
     // The subject id is kept whole here: the point of this record is to say whose log was read.
     await d.audit.append(who.userId, { type: 'support_view', atMs: nowMs, details: { subject: subject.accountId, from: iso(fromMs), to: iso(toMs) } });
   }
-  // Support staff see masked ids everywhere, their own trail included (SPEC §6).
+  // Support staff see masked ids everywhere, their own trail included (docs/rules.md, Audit).
   const staff = who.roles.includes(SUPPORT_ROLE);
   const items = merged.map((x) => ({
     ...x,

@@ -106,7 +106,7 @@ export async function createPacket(d: Deps, who: Principal, input: CreatePacketI
       feeHint: feeState.seq,
       ...(feeAccount ? { feeAccount } : {}),
       ...(recipient ? { recipientId: recipient.userId, recipientName: recipient.name } : {}),
-      // > 100 shares: claims count on several counter items (hot packets, issue 5).
+      // > 100 shares: claims count on several counter items (docs/capacity.md).
       ...(isSharded(input.count) ? { counters: counterCount(input.count) } : {}),
       ...(input.groupOnly ? { groupOnly: true as const } : {}),
     };

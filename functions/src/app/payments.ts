@@ -34,7 +34,7 @@
  * order exists (the retry creates it, or the sweeper closes the record after the window);
  * after 3's decision and before C5 the record is still due: the next sweep repeats C1–C5 (each
  * keyed by its opId or conditional, so each happens once). Between 4's `closed` and the cancel,
- * the record is still due too.
+ * the record is still due too. (docs/crash-timelines.md has this and every other flow.)
  */
 import { fail } from '../domain/errors';
 import { derivedId } from '../domain/ids';

@@ -31,6 +31,7 @@
  * queries WeChat and sends the create (same number) if WeChat has none, or applies what it
  * says. Inside R5 the record stays `failed` and due until `returned`: the next sweep repeats the
  * credit (found by its opId), the packet write and the event (keyed by the refund), then ends it.
+ * (docs/crash-timelines.md has this and every other flow.)
  */
 import { derivedId } from '../domain/ids';
 import type { Fen } from '../domain/money';

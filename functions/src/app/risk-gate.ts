@@ -24,7 +24,7 @@ import type { Deps } from './deps';
 import { observeRiskFirings } from './ops';
 import type { Principal } from './context';
 
-/** One money movement as the risk rules see it (SPEC §5). */
+/** One money movement as the risk rules see it (docs/rules.md, Risk rules). */
 export interface Movement {
   kind: MovementKind;
   amount: Fen;
@@ -106,7 +106,7 @@ export async function riskCount(d: Deps, who: Principal, tier: Tier, m: Movement
   if (decisions.length) await enforce(d, ctx, combine(...decisions));
 }
 
-/** After the money moved: the large-transaction report (allowed within limits, SPEC §5). */
+/** After the money moved: the large-transaction report (allowed within limits; docs/rules.md). */
 export async function riskAfter(d: Deps, who: Principal, tier: Tier, m: Movement): Promise<void> {
   const large = decideLarge(m.kind, m.amount, contextOf(d, who, tier, m), riskRulesFor(tier).large);
   await d.risk.record(large);
@@ -115,7 +115,7 @@ export async function riskAfter(d: Deps, who: Principal, tier: Tier, m: Movement
 
 /**
  * The per-account rate limit of claims and code refreshes (one atomic counter write per call,
- * SPEC §5 abuse control): over the tier's per-minute limit → `429 RATE_LIMITED` with
+ * abuse control): over the tier's per-minute limit → `429 RATE_LIMITED` with
  * `retryAfter`. Only the first refusal of a window is written (risk event + audit record).
  */
 export async function rateLimit(d: Deps, who: Principal, action: RateAction, deviceId?: string): Promise<void> {

@@ -76,7 +76,7 @@ export async function createSession(d: Deps, input: SessionInput, deviceId?: str
     const wx = r as { openId: string; sessionKey?: string };
     await d.accounts.setOpenid(userId, wx.openId, wx.sessionKey ? sealSessionKey(d.cfg.sessionKeySeal, userId, wx.sessionKey) : undefined);
   }
-  // Device binding runs on session creation too (SPEC §5): the 4th account on a device is refused.
+  // Device binding runs on session creation too (docs/rules.md): the 4th account on a device is refused.
   const who = { userId, name: profile.name, tier: profile.tier, roles: profile.roles };
   if (deviceId) await riskCount(d, who, profile.tier, { kind: 'topup', amount: 0, opId: randomId('login'), deviceId });
   await d.audit.append(userId, { type: 'login', atMs: nowMs, details: { method: 'devUser' in input ? 'dev' : 'code2session', ...(deviceId ? { deviceId } : {}) } });

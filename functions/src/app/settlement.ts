@@ -17,6 +17,7 @@ import { notifyRefundArrived } from './notifications';
  * The crash-safe steps that move money between two items. Each step is idempotent (ledger
  * operations are applied at most once per opId, state changes are conditional), so the
  * request's own retry and the sweeper run the same functions to finish what a crash left.
+ * Every flow's timeline in long form: docs/crash-timelines.md.
  */
 
 /** The ledger operation that credits a claimed share: one per (claimer, packet). */

@@ -9,7 +9,7 @@ import { shown, type Names } from './names';
 
 export type { PacketStatus };
 
-/** Packet status as the API shows it (API.md), derived from the stored state and the clock. */
+/** Packet status as the API shows it (http/contract.ts), derived from the stored state and the clock. */
 
 export function packetStatus(p: PacketRecord, nowMs: number): PacketStatus {
   switch (p.state) {
@@ -111,7 +111,7 @@ export function packetView(p: PacketRecord, slots: SlotRecord[], nowMs: number, 
   };
 }
 
-/** Live codes ask to be refreshed after this long (SPEC §4), whatever their validity. */
+/** Live codes ask to be refreshed after this long (docs/rules.md, Codes), whatever their validity. */
 export const LIVE_REFRESH_SECONDS = 60;
 
 

@@ -40,7 +40,7 @@ export async function getWallet(d: Deps, who: Principal): Promise<Outcome> {
 export async function topup(d: Deps, who: Principal, amount: Fen, idemKey: string | undefined, deviceId?: string, method?: 'wechatpay' | 'sandbox'): Promise<Outcome> {
   const how = method ?? d.cfg.paymentProvider;
   if (how === 'sandbox' && !d.cfg.devFeatures) fail('VALIDATION_FAILED', '此环境只支持微信支付充值');
-  // A blacklisted account or device moves no money, not even in (SPEC §5).
+  // A blacklisted account or device moves no money, not even in (docs/rules.md).
   const opId = how === 'wechatpay' ? topupPaymentId(who.userId, idemKey ?? '') : derivedId('t', who.userId, 'topup', idemKey ?? '');
   const risk = () => riskCheck(d, who, who.tier, { kind: 'topup', amount, opId, deviceId });
   const body = { amount, method };

@@ -26,7 +26,7 @@
  * A bill WeChat does not know (`not_found`) is given up only when the last create was sent
  * longer ago than the grace, and only by a write conditional on `billAt` being unchanged, so a
  * create racing the decision either lands before it (the query sees the bill) or is never sent
- * (the record is no longer `pending`).
+ * (the record is no longer `pending`). (docs/crash-timelines.md has this and every other flow.)
  */
 import { createHash } from 'node:crypto';
 import { fail } from '../domain/errors';

@@ -1,5 +1,5 @@
 /**
- * API keys for enterprise and provider integrations (API.md "Enterprise"): the format, the
+ * API keys for enterprise and provider integrations (docs/rules.md, API keys): the format, the
  * stored hash, constant-time verification and the scope a tier gets. Pure.
  *
  * Format: `hk_<keyId>_<secret>` — keyId `k` + 16 base64url characters (what we look the key up

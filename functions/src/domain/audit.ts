@@ -1,5 +1,5 @@
 /**
- * The audit log's records and chain (SPEC §6, issue 4): pure, no I/O, no clock.
+ * The audit log's records and chain (docs/rules.md, Audit): pure, no I/O, no clock.
  *
  * Each account has its own chain: record n holds `prevHash` = the hash of record n−1 (the
  * genesis hash for n = 1) and `hash` = SHA-256 of the canonical JSON of the record without
@@ -128,7 +128,7 @@ export function verifyChain(
 }
 
 /**
- * An id as support staff see it (SPEC §6): the first 3 and last 2 characters around '***'.
+ * An id as support staff see it: the first 3 and last 2 characters around '***'.
  * Ids of 5 characters or fewer would be shown whole that way, so they become '***'.
  */
 export function mask(id: string): string {

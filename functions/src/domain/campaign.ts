@@ -1,5 +1,5 @@
 /**
- * Enterprise campaigns (API.md "Enterprise"): `quantity` packets of the same shape funded by one
+ * Enterprise campaigns (docs/rules.md, Campaigns): `quantity` packets of the same shape funded by one
  * debit. Pure: money totals, the packets' ids, and the deterministic random source that makes a
  * re-run after a crash rebuild byte-identical packets.
  *
@@ -7,7 +7,7 @@
  * conditions). A retry must never write a different split over a packet that claims have
  * started to use, so each packet's split comes from HMAC-SHA256(seed, "packet:<i>:<n>") — a
  * 256-bit secret seed stored on the campaign record, as unpredictable to a claimer as the
- * CSPRNG (SPEC §3) — and a retry writes exactly what the first run wrote, and only the packets
+ * CSPRNG — and a retry writes exactly what the first run wrote, and only the packets
  * still missing.
  */
 import { createHmac } from 'node:crypto';

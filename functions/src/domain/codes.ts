@@ -1,5 +1,5 @@
 /**
- * Signed compact codes for QR codes and share links (SPEC §4).
+ * Signed compact codes for QR codes and share links (docs/rules.md, Codes).
  *
  * Wire format (URL-safe, only [A-Za-z0-9._-], so it goes into a query string or a QR code in
  * byte mode without escaping):
@@ -53,7 +53,7 @@ export interface SigningKey {
 
 /**
  * The keys in use: `current` signs new codes; `verifyOnly` keys are old keys kept so that codes
- * they signed keep verifying until those codes can no longer be in validity (SPEC §4).
+ * they signed keep verifying until those codes can no longer be in validity.
  */
 export interface Keyring {
   current: SigningKey;
@@ -91,7 +91,7 @@ const SIG_RE = /^[A-Za-z0-9_-]{22}$/;
 const CODE_CHARS_RE = /^[A-Za-z0-9._-]+$/;
 const STAGE_RE = /^[a-z0-9-]{1,32}$/;
 
-/** Signature length: 128 bits (SPEC §4 asks for at least 128). */
+/** Signature length: 128 bits (the product asks for at least 128). */
 const SIG_BYTES = 16;
 /** Minimum secret length accepted anywhere. */
 const MIN_SECRET_BYTES = 32;
@@ -228,7 +228,7 @@ export function verifyCode(code: string, keyring: Keyring, nowSeconds: number): 
 
 /**
  * The unix second at which a code stops being valid.
- * - live and receive codes: `issuedAt + validitySeconds` (the tier's validity, SPEC §4);
+ * - live and receive codes: `issuedAt + validitySeconds` (the tier's validity);
  * - share codes: `untilSeconds`, the packet's expiry (cards are opened hours later).
  *
  * Passing the other lifetime for a kind throws RangeError: a live code given the packet's expiry

@@ -1,5 +1,5 @@
 /**
- * The one table of API error codes (API.md) and their HTTP statuses. Domain code throws
+ * The one table of API error codes and their HTTP statuses. Domain code throws
  * {@link DomainError}; the HTTP wrapper is the one place that turns it into a response.
  */
 export const ErrorCodes = {

@@ -5,12 +5,12 @@ import { canonicalJson } from './ids';
  * The ledger's hash chain: every ledger entry holds the hash of the entry before it
  * (`prevHash`; the genesis hash for the first) and its own `hash` over all its fields. The
  * ledger already is an append-only, dense, per-account sequence written by conditional puts, so
- * with the chain it is the tamper-evident record of every money movement (SPEC §6) at no extra
+ * with the chain it is the tamper-evident record of every money movement (docs/rules.md, Audit) at no extra
  * write: editing or deleting any stored entry makes {@link verifyLedgerChain} name it.
  */
 export const LEDGER_GENESIS = '0'.repeat(64);
 
-/** Ledger entry types (API.md): the kinds of money movement. */
+/** Ledger entry types (as the API shows them): the kinds of money movement. */
 export const LedgerTypes = {
   topup: 'topup',
   packet_debit: 'packet_debit',

@@ -1,5 +1,5 @@
 /**
- * Money and tier policy (SPEC §2).
+ * Money and tier policy (docs/rules.md, Tiers and limits).
  *
  * All amounts are integer fen (分; 100 fen = 1 yuan). Nothing in this module turns money into a
  * float: fees use BigInt so that large amounts × basis points cannot lose precision, and yuan
@@ -11,7 +11,7 @@
 /** An amount of money in integer fen (分). Always a non-negative safe integer; see {@link isFen}. */
 export type Fen = number;
 
-/** The account tiers of SPEC §2. */
+/** The account tiers. */
 export const Tiers = {
   personal: 'personal',
   enterprise: 'enterprise',
@@ -21,7 +21,7 @@ export const Tiers = {
 /** One of {@link Tiers}. */
 export type Tier = (typeof Tiers)[keyof typeof Tiers];
 
-/** The largest single lucky share, in fen (200 yuan). SPEC §2 applies it to every tier. */
+/** The largest single lucky share, in fen (200 yuan), the same in every tier. */
 export const MAX_LUCKY_SHARE: Fen = 20_000;
 
 /**
@@ -45,7 +45,7 @@ export interface AccountSettings {
   codeValiditySeconds?: number;
 }
 
-/** The effective rules for one account: the tier table of SPEC §2 with the account's settings applied. */
+/** The effective rules for one account: the tier table with the account's settings applied. */
 export interface Policy {
   /** The tier this policy was derived from. */
   tier: Tier;
@@ -102,7 +102,7 @@ interface TierRow {
 }
 
 /**
- * SPEC §2 as data. A fixed value is written as a range with min = max, so that one clamping rule
+ * The tier table as data. A fixed value is written as a range with min = max, so that one clamping rule
  * serves every tier and a personal account cannot be given a fee or an enterprise account a
  * custom validity by a stray setting.
  */
@@ -188,8 +188,8 @@ export function policyFor(tier: Tier, settings?: AccountSettings): Policy {
 const BPS_PER_UNIT = 10_000n;
 
 /**
- * The fee on `amount` at `feeBps` basis points, rounded up to the whole fen (SPEC §2: "rounded up
- * to the whole fen"): ceil(amount × feeBps / 10 000).
+ * The fee on `amount` at `feeBps` basis points, rounded up to the whole fen:
+ * ceil(amount × feeBps / 10 000).
  *
  * BigInt inside because amount × feeBps can exceed 2^53 for large provider amounts, where a
  * float product would silently round. Throws RangeError if `amount` is not fen or `feeBps` is

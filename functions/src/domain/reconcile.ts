@@ -457,7 +457,7 @@ export interface PacketOutcome {
 }
 
 /**
- * SPEC §8 for one packet: shares sum to the total (each ≥ 1 fen, one per share), each slot's
+ * The money rules for one packet: shares sum to the total (each ≥ 1 fen, one per share), each slot's
  * amount is its share, one share per account with its claim marker, Σ granted ≤ total, every
  * granted share credited exactly once with its amount, settled ⇒ refunded = total − Σ granted
  * and exactly one refund credit of it, claimed + refunded + remaining = total, the sender debited
@@ -567,7 +567,7 @@ export function checkPacket(input: PacketInput, money: PacketMoney | undefined, 
     if (refundedOut !== (p.refundedAmount ?? 0)) bad('refund_wrong', `refund ${wx ? 'to WeChat Pay' : 'credit'} ${refundedOut}, packet says ${p.refundedAmount ?? 0}`);
   } else if (refund && !wx && p.state !== 'settling' && p.state !== 'settled') bad('refund_wrong', `refund of ${refund.amount} credited while ${p.state}`);
   const refunded = settledByT ? (p.refundedAmount ?? 0) : refundedOut;
-  // §8.3: claimed + refunded + remaining = total, remaining ≥ 0 (and 0 once settled, above).
+  // claimed + refunded + remaining = total, remaining ≥ 0 (and 0 once settled, above).
   if (grantedAll + refunded > p.total) bad('shares_exceed_total', `granted ${grantedAll} + refunded ${refunded} > total ${p.total}`);
 
   if ((p.state === 'active' || p.state === 'settling') && clock.nowMs - p.expiresAtMs > clock.sweepLagMs) {
@@ -778,7 +778,7 @@ export interface Conservation {
   paidOut?: Fen;
 }
 
-/** SPEC §8.4: Σ balances + escrow + in transit = Σ top-ups, to the fen. */
+/** Conservation (docs/rules.md): Σ balances + escrow + in transit = Σ top-ups, to the fen. */
 export function checkConservation(c: Conservation): Mismatch[] {
   const transit = c.inTransit.shares + c.inTransit.transfers + c.inTransit.fees + c.inTransit.campaigns + (c.inTransit.withdrawals ?? 0) + (c.inTransit.refunds ?? 0);
   const held = c.balances + c.escrow + transit;

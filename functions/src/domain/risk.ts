@@ -1,5 +1,5 @@
 /**
- * The risk engine's rules (SPEC §5, issue 4), as pure functions.
+ * The risk engine's rules (docs/rules.md, Risk rules), as pure functions.
  *
  * No I/O, no SDK, no clock: every function takes the time (`nowMs`) and the counters or state
  * the risk store returned, and answers with a {@link RiskDecision}: allow, or refuse with an API
@@ -17,7 +17,7 @@
  * | blacklist         | entries per account / device                 | {@link checkStanding}   |
  * | marketing words   | —                                            | greeting.ts             |
  *
- * Choices where SPEC §5 leaves room (documented for the README):
+ * Choices made where the product rules leave room (docs/rules.md lists them too):
  * - A receive code is identified by its payee's account id: the code itself rotates every 60 s,
  *   so "one receive code" is the payee's 收款码, whatever its current rendering.
  * - Breaker: the 5th consecutive same-amount payment is **allowed** and trips the breaker; the
@@ -70,7 +70,7 @@ export type RiskRule = (typeof RiskRules)[keyof typeof RiskRules];
 
 /** The thresholds of every rule for one tier. */
 export interface TierRiskRules {
-  /** SPEC §2's risk level: 3 lenient (personal), 2 strict (enterprise), 1 custom (provider). */
+  /** The tier's risk level: 3 lenient (personal), 2 strict (enterprise), 1 custom (provider). */
   readonly level: 1 | 2 | 3;
   readonly breaker: {
     /** Consecutive same-amount payments into one receive code that trip the breaker (≥ 2). */
@@ -130,13 +130,13 @@ export interface TierRiskRules {
    */
   readonly forwardsPerPacket: number;
   readonly marketing: {
-    /** Whether greetings of this tier are checked (SPEC §5: enterprise and provider). */
+    /** Whether greetings of this tier are checked (enterprise and provider). */
     readonly enabled: boolean;
     readonly words: readonly string[];
   };
 }
 
-/** The inducement words of SPEC §5; configuration adds to them, never removes. */
+/** The base inducement (marketing) words; configuration adds to them, never removes. */
 export const BASE_MARKETING_WORDS = ['免单', '全额返现'] as const;
 
 const SPEC_RULES = {
@@ -147,7 +147,7 @@ const SPEC_RULES = {
 } as const;
 
 /**
- * SPEC §5 per tier. The thresholds are the same in every tier (the SPEC gives one value each);
+ * The risk rules per tier. The thresholds are the same in every tier (the product gives one value each);
  * what differs is the marketing check and that provider rules may be overridden per account
  * ("custom rules", {@link riskRulesFor}).
  */
@@ -189,7 +189,7 @@ export interface RiskOverrides {
   large?: Partial<Record<keyof TierRiskRules['large'], unknown>>;
   rate?: Partial<Record<keyof TierRiskRules['rate'], unknown>>;
   forwardsPerPacket?: unknown;
-  /** Words added to the tier's list (the SPEC's words always stay). */
+  /** Words added to the tier's list (the base words always stay). */
   extraWords?: unknown;
 }
 

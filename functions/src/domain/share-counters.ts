@@ -1,5 +1,5 @@
 /**
- * Share counters of hot packets (issue 5): how a packet's share indexes are spread over counter
+ * Share counters of hot packets (docs/capacity.md): how a packet's share indexes are spread over counter
  * items so that claims are not bound to one partition's 1,000 write units per second.
  *
  * A packet of up to {@link SHARES_PER_COUNTER} shares has one counter: the packet item itself

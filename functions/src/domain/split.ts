@@ -1,5 +1,5 @@
 /**
- * Splitting a packet's total into shares (SPEC §3).
+ * Splitting a packet's total into shares (docs/rules.md, The random split).
  *
  * The split is computed once, when the packet is created, shuffled, and stored; claims take the
  * next stored share. So this module decides every share of a packet up front, and the fairness
@@ -22,7 +22,7 @@ const TWO_POW_64 = 1n << 64n;
 
 /**
  * The production random source: the OS CSPRNG through `node:crypto`, so that a claimer cannot
- * predict a share from earlier ones (SPEC §3). `randomInt` is unbiased; for spans it cannot take
+ * predict a share from earlier ones. `randomInt` is unbiased; for spans it cannot take
  * (≥ 2^48, never reached by real packets) it falls back to unbiased rejection sampling over
  * 64 random bits. Throws RangeError on bounds that are not safe integers or out of order.
  */
@@ -146,7 +146,7 @@ function doubleMean(total: Fen, count: number, maxShare: Fen, random: RandomSour
 
 /**
  * Fisher–Yates shuffle in place. Plain double-mean favours the last claimers for 手气最佳 (about
- * 12 % against 9 % for 10 shares, SPEC §3); a uniform permutation makes every position equally
+ * 12 % against 9 % for 10 shares); a uniform permutation makes every position equally
  * likely to hold the best share.
  */
 function shuffle<T>(items: T[], random: RandomSource): T[] {
@@ -180,7 +180,7 @@ function nearEqual(total: Fen, count: number, random: RandomSource): Fen[] {
  * - Lucky mode: double-mean draws (each ≥ 1 fen, ≤ maxShare, default {@link MAX_LUCKY_SHARE}),
  *   then a Fisher–Yates shuffle with the same random source, so every claim position is equally
  *   likely to hold 手气最佳.
- * - `sigmaCap` (personal packets, SPEC §2): the whole split is redrawn until the population σ of
+ * - `sigmaCap` (personal packets): the whole split is redrawn until the population σ of
  *   its shares is within the cap (rejection sampling). σ does not depend on the order of the
  *   shares, so rejecting on it keeps the shuffled split exchangeable: every position stays equally
  *   likely to be best, and the result is exactly the double-mean distribution conditioned on the
@@ -269,7 +269,7 @@ export function stdDevWithin(shares: Fen[], cap: Fen): boolean {
 
 /**
  * The index of the largest amount in claim order — the 手气最佳 claim — with ties going to the
- * earliest claim (SPEC §3). Returns -1 for an empty list (no claim yet), like indexOf.
+ * earliest claim. Returns -1 for an empty list (no claim yet), like indexOf.
  */
 export function bestShareIndex(amountsInClaimOrder: Fen[]): number {
   let best = -1;

@@ -1,5 +1,5 @@
 /**
- * Response shapes of the HTTP contract (API.md), shared by the functions (their views are typed
+ * Response shapes of the HTTP contract, shared by the functions (their views are typed
  * with these) and the client (its API module imports them, type-only). Request shapes are the
  * zod schemas in `schemas.ts`. No runtime code here.
  */
@@ -230,7 +230,7 @@ export interface TransferResponse {
   to: { id: string; name: string };
 }
 
-// ---- Operator view, campaigns and API keys (issues 5 and 6) ----
+// ---- Operator view, campaigns and API keys ----
 
 /** One UTC clock minute of the operator figures (GET /v1/admin/ops). */
 export interface OpsMinute {

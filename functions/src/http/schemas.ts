@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 
 /**
- * Request schemas of the HTTP contract (API.md). The one definition of what a valid request is:
+ * Request schemas of the HTTP contract. The one definition of what a valid request is:
  * the handlers parse with these, and the client imports their inferred types.
  *
  * `zod/mini` (the tree-shakable build: ~15 KB bundled against ~450 KB for the classic API)

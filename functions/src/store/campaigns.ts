@@ -1,5 +1,5 @@
 /**
- * Campaign records (issue 5). The record carries everything needed to rebuild its packets
+ * Campaign records. The record carries everything needed to rebuild its packets
  * exactly (shape, times, the split seed), so a retry or the sweeper can finish a campaign a
  * crash interrupted.
  */

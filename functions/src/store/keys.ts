@@ -1,7 +1,8 @@
 import { counterOf } from '../domain/share-counters';
 
 /**
- * Every partition key, sort key and GSI key format of the single table lives here.
+ * Every partition key, sort key and GSI key format of the single table lives here
+ * (docs/table-design.md describes each item: who writes it, its size, its indexes).
  * No other module builds a key string.
  *
  * Design rule for the claim path: the four items a claim writes (marker, packet, slot, ledger
@@ -51,7 +52,7 @@ import { counterOf } from '../domain/share-counters';
  * | ops event       | OPSEV#<day+8>          | <atIso>#<id>    |                            |                           |
  * | ops figures     | OPSMIN#<UTC hour>      | <minute>#<inst.>|                            |                           |
  *
- * Risk items (issue 4): counters, bindings and freezes carry `expiresAt` (epoch seconds, the
+ * Risk items: counters, bindings and freezes carry `expiresAt` (epoch seconds, the
  * table's TTL attribute on AWS) but every rule checks its own times, so TTL only reclaims space.
  * Blacklist entries never expire. `<day+8>` / `<hour+8>` are UTC+8 calendar days / clock hours.
  * Audit records expire 3 years after they were written.
@@ -93,7 +94,7 @@ export const Keys = {
    * right to write packets.
    */
   groupBinding: (packetId: string) => ({ pk: `PKTGRP#${packetId}`, sk: 'GROUP' }),
-  /** A campaign (issue 5): its record; its packets are PKT#<campaignPacketId(id, i)>. */
+  /** A campaign: its record; its packets are PKT#<campaignPacketId(id, i)>. */
   campaign: (campaignId: string) => ({ pk: `CAMP#${campaignId}`, sk: 'CAMPAIGN' }),
   /** gsi2: an owner's campaigns, newest first. */
   campaignsOf: (ownerId: string, createdAtIso: string, campaignId: string) => ({ gsi2pk: `CAMPS#${ownerId}`, gsi2sk: `${createdAtIso}#${campaignId}` }),

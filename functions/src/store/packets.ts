@@ -93,7 +93,7 @@ export interface SlotRecord {
   via?: string;
 }
 
-/** A forward: a share code minted for a packet by someone (SPEC: forwarding tree). */
+/** A forward: a share code minted for a packet by someone (a node of the forwarding tree). */
 export interface ForwardRecord {
   id: string;
   packetId: string;

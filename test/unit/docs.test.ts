@@ -1,0 +1,125 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+/**
+ * The code explains itself or points into the repository's own docs: no comment sends the reader
+ * to a product document outside the repository, a section number of one, or an issue thread, and
+ * every docs/*.md a comment names exists (a renamed page breaks this test, not the reader).
+ */
+const ROOT = resolve(__dirname, '../..');
+/** Where the code lives (folders or files); test/ and the deploy are held to the same rule. */
+const SOURCES = ['functions', 'client/src', 'scripts', 'test', 'infra', 'serverless.yml', 'serverless.env.yml'];
+const SKIP_DIRS = new Set(['node_modules', 'dist', '.data', '.swc']);
+const TEXT = /\.(ts|tsx|js|mjs|cjs|jsx|json|ya?ml|scss|css|html|md|sh)$/;
+
+/** Built from parts so that this file does not match itself. */
+const FORBIDDEN: ReadonlyArray<{ what: string; re: RegExp }> = [
+  { what: 'a section of the product spec', re: new RegExp(['SPEC', '§'].join(' ')) },
+  { what: 'an issue number', re: new RegExp(['\\bissues?', '#?[0-9]'].join(' '), 'i') },
+  { what: 'a file outside the repository', re: new RegExp(['\\.\\.', 'shared'].join('/')) },
+];
+/** A docs page named in code: `docs/<name>.md`, optionally with an anchor. */
+const DOCS_LINK = /\bdocs\/([A-Za-z0-9_-]+\.md)(#[\p{L}\p{N}_-]+)?/gu;
+
+function filesUnder(dir: string): string[] {
+  const abs = join(ROOT, dir);
+  if (!existsSync(abs)) return [];
+  if (!statSync(abs).isDirectory()) return [abs];
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) {
+        if (!SKIP_DIRS.has(name)) walk(p);
+      } else if (TEXT.test(name)) out.push(p);
+    }
+  };
+  walk(abs);
+  return out;
+}
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces → '-'. */
+function slug(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
+}
+
+function anchorsOf(file: string): Set<string> {
+  const text = readFileSync(file, 'utf8');
+  return new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1]!)));
+}
+
+const sources = SOURCES.flatMap(filesUnder);
+
+describe('comments point into the repository', () => {
+  test('the source trees are found (the walk itself works)', () => {
+    expect(sources.some((f) => f.endsWith(join('functions', 'src', 'app', 'claims.ts')))).toBe(true);
+    expect(sources.some((f) => f.endsWith(join('client', 'src', 'app.ts')))).toBe(true);
+    expect(sources.some((f) => f.includes(`${join('scripts', 'bench')}`))).toBe(true);
+  });
+
+  test('no spec section, issue number or file outside the repository is cited', () => {
+    const hits: string[] = [];
+    for (const file of sources) {
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          for (const f of FORBIDDEN) {
+            if (f.re.test(line)) hits.push(`${relative(ROOT, file)}:${i + 1} cites ${f.what}: ${line.trim()}`);
+          }
+        });
+    }
+    expect(hits).toEqual([]);
+  });
+
+  test('every docs/*.md the code names exists, and so does its anchor', () => {
+    const broken: string[] = [];
+    let links = 0;
+    for (const file of sources) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(DOCS_LINK)) {
+        links++;
+        const page = join(ROOT, 'docs', m[1]!);
+        const where = `${relative(ROOT, file)} names docs/${m[1]}`;
+        if (!existsSync(page)) broken.push(`${where}, which does not exist`);
+        else if (m[2] && !anchorsOf(page).has(m[2].slice(1))) broken.push(`${where}${m[2]}: no such heading`);
+      }
+    }
+    expect(broken).toEqual([]);
+    // The comments do point into docs/ (a regex that matched nothing would pass vacuously).
+    expect(links).toBeGreaterThan(10);
+  });
+});
+
+describe('the docs link to each other correctly', () => {
+  const pages = readdirSync(join(ROOT, 'docs'))
+    .filter((n) => n.endsWith('.md'))
+    .map((n) => join(ROOT, 'docs', n));
+
+  test('the index lists every page', () => {
+    const index = readFileSync(join(ROOT, 'docs', 'README.md'), 'utf8');
+    const listed = (p: string) => index.includes(`](${relative(join(ROOT, 'docs'), p)})`);
+    const missing = pages.filter((p) => !p.endsWith('README.md') && !listed(p));
+    expect(missing.map((p) => relative(ROOT, p))).toEqual([]);
+  });
+
+  test('every relative link in docs/ and README.md points at an existing file and heading', () => {
+    const broken: string[] = [];
+    for (const file of [...pages, join(ROOT, 'README.md')]) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1]!;
+        if (/^[a-z]+:/.test(target)) continue; // http(s), mailto
+        const [path, anchor] = target.split('#') as [string, string | undefined];
+        const abs = path === '' ? file : resolve(dirname(file), path);
+        const where = `${relative(ROOT, file)} → ${target}`;
+        if (!existsSync(abs)) broken.push(`${where}: no such file`);
+        else if (anchor && abs.endsWith('.md') && !anchorsOf(abs).has(anchor)) broken.push(`${where}: no such heading`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+});
