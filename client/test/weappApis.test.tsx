@@ -1,6 +1,4 @@
 import { render, screen, waitFor } from '@testing-library/react';
-import Taro from '@tarojs/taro';
-import { useEffect, useState } from 'react';
 import type { CodeView, CreateWithdrawalResponse, OpenCodeResponse, PacketView, Payment, SessionResponse } from '../../functions/src/http/contract';
 import { currentSession, saveSession } from '../src/api/session';
 import LoginPage from '../src/pages/login/index';
@@ -10,7 +8,7 @@ import ReceivePage from '../src/pages/receive/index';
 import WalletPage from '../src/pages/wallet/index';
 import WithdrawPage from '../src/pages/withdraw/index';
 import { click, flush } from './helpers';
-import { expectShareMenu, expectSharePayload, linkOf, SHARE_TICKET, typeWeapp as type, useWeapp, weapp } from './weapp';
+import { expectShareMenu, expectSharePayload, linkOf, typeWeapp as type, useWeapp, weapp } from './weapp';
 
 /**
  * What only the mini-program does, checked from the server's JSON (a fake API behind
@@ -70,7 +68,7 @@ describe('share cards', () => {
     expect(screen.queryByLabelText('复制链接')).toBeNull();
     await waitFor(async () => expectSharePayload(await weapp.share({ from: 'button' }), { title: 'Alice的红包：新年快乐', code: SHARE.code }));
     expectSharePayload(await weapp.share({ from: 'menu' }), { title: 'Alice的红包：新年快乐', code: SHARE.code });
-    expectShareMenu(SHARE_TICKET);
+    expectShareMenu('ordinary');
   });
 
   test('open page: a claimer forwards with a new share code naming the code it was opened with', async () => {
@@ -91,7 +89,7 @@ describe('share cards', () => {
     await waitFor(() => expect(weapp.server.to('POST /v1/packets/p1/codes')).toHaveLength(1), { timeout: 5000 });
     expect(weapp.server.to('POST /v1/packets/p1/codes')[0]!.body).toEqual({ kind: 'share', via: OPENED });
     await waitFor(async () => expectSharePayload(await weapp.share({ from: 'button' }), { title: 'Alice的红包：新年快乐', code: FORWARD.code }));
-    expectShareMenu(SHARE_TICKET);
+    expectShareMenu('ordinary');
   });
 
   test('receive page: a 收款码 has no share card', async () => {
@@ -187,30 +185,100 @@ describe('login', () => {
   });
 });
 
-describe('group context (Taro.getGroupEnterInfo)', () => {
-  /**
-   * The harness for the open page's group context: WeChat answers getGroupEnterInfo with
-   * encrypted group data for the share ticket the page was opened with; the page sends it to
-   * the server unchanged. A minimal consumer shows the pattern until the open page uses it.
-   */
-  function GroupProbe({ ticket }: { ticket: string }) {
-    const [sent, setSent] = useState('');
-    useEffect(() => {
-      void (async () => {
-        const info = (await Taro.getGroupEnterInfo({ shareTicket: ticket } as Parameters<typeof Taro.getGroupEnterInfo>[0])) as unknown as { encryptedData: string; iv: string };
-        await Taro.request({ url: 'http://localhost:3000/v1/codes/x', method: 'GET', header: { 'x-group-data': info.encryptedData, 'x-group-iv': info.iv } });
-        setSent('ok');
-      })();
-    }, [ticket]);
-    return <span data-testid="sent">{sent}</span>;
-  }
+describe('仅限本群: share tickets and the group context', () => {
+  const groupPacket: PacketView = { ...packet, groupOnly: true };
+  const summaryOf = (p: PacketView) => {
+    const { claims: _claims, ...rest } = p;
+    return rest;
+  };
 
-  test('recorded with the share ticket; its encrypted data reaches the server as WeChat gave it', async () => {
-    weapp.answer('getGroupEnterInfo', (o) => ({ encryptedData: `enc-for-${String(o.shareTicket)}`, iv: 'aXY=', errMsg: 'getGroupEnterInfo:ok' }));
-    weapp.server.on('GET /v1/codes/x', () => ({ status: 200, body: {} }));
-    render(<GroupProbe ticket="ticket-42" />);
-    await waitFor(() => expect(screen.getByTestId('sent').textContent).toBe('ok'));
-    expect(weapp.callsTo('getGroupEnterInfo')).toEqual([{ shareTicket: 'ticket-42' }]);
-    expect(weapp.server.to('GET /v1/codes/x')[0]!.header).toMatchObject({ 'x-group-data': 'enc-for-ticket-42', 'x-group-iv': 'aXY=' });
+  test('packet page of a group-only packet: the share menu asks for a share ticket (no 朋友圈), the card is the open page with the share code', async () => {
+    login('u-alice', 'Alice');
+    weapp.router = { params: { id: 'p1' } };
+    weapp.server.on('GET /v1/packets/p1', () => ({ status: 200, body: groupPacket }));
+    codesRoute();
+    render(<PacketPage />);
+    await waitFor(() => expect(weapp.callsTo('showShareMenu')).toHaveLength(1));
+    expectShareMenu('groupOnly');
+    await waitFor(async () => expectSharePayload(await weapp.share({ from: 'button' }), { title: 'Alice的红包：新年快乐', code: SHARE.code }));
+    expectSharePayload(await weapp.share({ from: 'menu' }), { title: 'Alice的红包：新年快乐', code: SHARE.code });
+  });
+
+  test('open page entered from a group: each request gets fresh group data from getGroupEnterInfo, sent exactly as WeChat gave it; the forward card keeps the ticket', async () => {
+    login('u-bob', 'Bob');
+    weapp.router = { params: { c: OPENED }, path: 'pages/open/index' };
+    const chat = weapp.enterFromGroup('G-family');
+    const opened: OpenCodeResponse = { target: 'packet', packet: summaryOf(groupPacket), claimable: true, group: 'member' };
+    weapp.server
+      .on(`GET /v1/codes/${OPENED}`, () => ({ status: 200, body: opened }))
+      .on('POST /v1/claims', () => ({ status: 201, body: { packetId: 'p1', amount: 321, claimedAt: iso(0), repeat: false } }))
+      .on('GET /v1/packets/p1', () => ({ status: 200, body: { ...groupPacket, claimedCount: 1, claimedAmount: 321 } }));
+    codesRoute();
+    render(<OpenPage />);
+    await waitFor(() => expect(screen.getByLabelText('开红包')).toBeTruthy());
+    expect(weapp.enterOptions).toMatchObject({ scene: 1044, shareTicket: chat.shareTicket });
+    // The open: WeChat's data for this chat as query parameters, byte for byte (base64 with + / =).
+    expect(weapp.sealed).toHaveLength(1);
+    expect(weapp.sealed[0]!.encryptedData).toMatch(/[+/].*=$/);
+    expect(weapp.server.to(`GET /v1/codes/${OPENED}`).map((r) => r.query)).toEqual([weapp.sealed[0]]);
+    click('开红包');
+    await waitFor(() => expect(screen.getByLabelText('领取金额').textContent).toBe('3.21'), { timeout: 5000 });
+    // The claim: asked afresh (the open's data is stale by then), right before the claim.
+    expect(weapp.sealed).toHaveLength(2);
+    expect(weapp.sealed[1]).not.toEqual(weapp.sealed[0]);
+    expect(weapp.server.to('POST /v1/claims').map((r) => r.body)).toEqual([{ code: OPENED, group: weapp.sealed[1] }]);
+    const order = weapp.order().filter((x) => x === 'getGroupEnterInfo' || x.startsWith('GET /v1/codes/') || x === 'POST /v1/claims');
+    expect(order).toEqual(['getGroupEnterInfo', `GET /v1/codes/${OPENED}`, 'getGroupEnterInfo', 'POST /v1/claims']);
+    // Passing it on from the group: the forward card carries a ticket too.
+    await waitFor(async () => expectSharePayload(await weapp.share({ from: 'button' }), { title: 'Alice的红包：新年快乐', code: FORWARD.code }));
+    expectShareMenu('groupOnly');
+  });
+
+  test('a claim refused with 403 GROUP_ONLY shows the 仅限本群 screen, with no amount', async () => {
+    login('u-bob', 'Bob');
+    weapp.router = { params: { c: OPENED }, path: 'pages/open/index' };
+    weapp.enterFromGroup('G-other');
+    weapp.server
+      .on(`GET /v1/codes/${OPENED}`, () => ({ status: 200, body: { target: 'packet', packet: summaryOf(groupPacket), claimable: true, group: 'member' } satisfies OpenCodeResponse }))
+      .on('POST /v1/claims', () => ({ status: 403, body: { error: { code: 'GROUP_ONLY', message: 'group only', details: { group: 'other' } } } }));
+    render(<OpenPage />);
+    await waitFor(() => expect(screen.getByLabelText('开红包')).toBeTruthy());
+    click('开红包');
+    const alert = await screen.findByRole('alert', { name: '仅限本群领取' }, { timeout: 5000 });
+    expect(alert.textContent).toContain('其他群或私聊');
+    expect(weapp.server.to('POST /v1/claims').map((r) => r.body)).toEqual([{ code: OPENED, group: weapp.sealed[1] }]);
+    expect(screen.queryByLabelText('领取金额')).toBeNull();
+    expect(screen.queryByLabelText('开红包')).toBeNull();
+  });
+
+  test('entered other than from a group: getGroupEnterInfo fails, the open carries no group, and the open view\'s GROUP_ONLY shows the screen (no 開)', async () => {
+    login('u-bob', 'Bob');
+    weapp.router = { params: { c: OPENED }, path: 'pages/open/index' };
+    weapp.server.on(`GET /v1/codes/${OPENED}`, () => ({ status: 200, body: { target: 'packet', packet: summaryOf(groupPacket), claimable: false, reason: 'GROUP_ONLY', group: 'none' } satisfies OpenCodeResponse }));
+    render(<OpenPage />);
+    const alert = await screen.findByRole('alert', { name: '仅限本群领取' }, { timeout: 5000 });
+    expect(alert.textContent).toContain('回到群聊');
+    expect(weapp.callsTo('getGroupEnterInfo')).toHaveLength(1);
+    expect(weapp.sealed).toEqual([]);
+    expect(weapp.server.to(`GET /v1/codes/${OPENED}`).map((r) => r.query)).toEqual([{}]);
+    expect(screen.queryByLabelText('开红包')).toBeNull();
+    expect(weapp.server.to('POST /v1/claims')).toEqual([]);
+  });
+
+  test('an ordinary packet entered from a group: the claim carries no group data', async () => {
+    login('u-bob', 'Bob');
+    weapp.router = { params: { c: OPENED }, path: 'pages/open/index' };
+    weapp.enterFromGroup('G-family');
+    weapp.server
+      .on(`GET /v1/codes/${OPENED}`, () => ({ status: 200, body: { target: 'packet', packet: summaryOf(packet), claimable: true } satisfies OpenCodeResponse }))
+      .on('POST /v1/claims', () => ({ status: 201, body: { packetId: 'p1', amount: 321, claimedAt: iso(0), repeat: false } }))
+      .on('GET /v1/packets/p1', () => ({ status: 200, body: { ...packet, claimedCount: 1, claimedAmount: 321 } }));
+    codesRoute();
+    render(<OpenPage />);
+    await waitFor(() => expect(screen.getByLabelText('开红包')).toBeTruthy());
+    click('开红包');
+    await waitFor(() => expect(screen.getByLabelText('领取金额').textContent).toBe('3.21'), { timeout: 5000 });
+    expect(weapp.server.to('POST /v1/claims').map((r) => r.body)).toEqual([{ code: OPENED }]);
+    expectShareMenu('ordinary');
   });
 });
