@@ -1,14 +1,15 @@
 import { render, screen, waitFor } from '@testing-library/react';
-import type { CodeView, CreateWithdrawalResponse, OpenCodeResponse, PacketView, Payment, SessionResponse } from '../../functions/src/http/contract';
+import type { CodeView, CreatePacketResponse, CreateWithdrawalResponse, OpenCodeResponse, PacketView, Payment, SessionResponse } from '../../functions/src/http/contract';
 import { currentSession, saveSession } from '../src/api/session';
 import LoginPage from '../src/pages/login/index';
 import OpenPage from '../src/pages/open/index';
 import PacketPage from '../src/pages/packet/index';
 import ReceivePage from '../src/pages/receive/index';
 import WalletPage from '../src/pages/wallet/index';
+import SendPage from '../src/pages/send/index';
 import WithdrawPage from '../src/pages/withdraw/index';
 import { click, flush } from './helpers';
-import { expectShareMenu, expectSharePayload, linkOf, typeWeapp as type, useWeapp, weapp } from './weapp';
+import { expectShareMenu, expectSharePayload, linkOf, typeWeapp as type, useWeapp, weapp, WxFail } from './weapp';
 
 /**
  * What only the mini-program does, checked from the server's JSON (a fake API behind
@@ -280,5 +281,72 @@ describe('仅限本群: share tickets and the group context', () => {
     await waitFor(() => expect(screen.getByLabelText('领取金额').textContent).toBe('3.21'), { timeout: 5000 });
     expect(weapp.server.to('POST /v1/claims').map((r) => r.body)).toEqual([{ code: OPENED }]);
     expectShareMenu('ordinary');
+  });
+});
+
+describe('subscribe messages: asked in the tap, before the money moves, whatever the answer', () => {
+  const templates = { packet: ['tmpl-AllClaimed-8xQ', 'tmpl-Refunded-2bZ'], withdrawal: ['tmpl-Withdrawn-5kP'] };
+  const session: SessionResponse = { token: 'tok-subscribe', userId: 'u-alice', name: 'Alice', tier: 'personal', roles: ['user'], expiresAt: '2099-01-01T00:00:00Z', subscribe: templates };
+
+  /** What the user does with WeChat's subscribe dialog (each template accepted or rejected, or the call fails). */
+  const ANSWERS = {
+    accept: (o: Record<string, unknown>) => ({ errMsg: 'requestSubscribeMessage:ok', ...Object.fromEntries((o.tmplIds as string[]).map((id) => [id, 'accept'])) }),
+    reject: (o: Record<string, unknown>) => ({ errMsg: 'requestSubscribeMessage:ok', ...Object.fromEntries((o.tmplIds as string[]).map((id) => [id, 'reject'])) }),
+    fail: () => {
+      throw new WxFail('requestSubscribeMessage:fail can only be invoked by user TAP gesture.');
+    },
+  } as const;
+
+  /** Logs in through the login page: the session (template ids included) is the server's answer. */
+  async function loginThroughPage(): Promise<void> {
+    weapp.server.on('POST /v1/session', () => ({ status: 201, body: session }));
+    const { unmount } = render(<LoginPage />);
+    click('登录');
+    await waitFor(() => expect(weapp.callsTo('reLaunch')).toHaveLength(1));
+    unmount();
+    expect(currentSession()?.token).toBe('tok-subscribe');
+  }
+
+  test.each(Object.keys(ANSWERS) as (keyof typeof ANSWERS)[])('send (%s): the packet templates asked first in the 确认支付 tap, then POST /v1/packets', async (answer) => {
+    await loginThroughPage();
+    weapp.answer('requestSubscribeMessage', ANSWERS[answer]);
+    const created: CreatePacketResponse = { packet: { ...packet, total: 888, count: 2 }, code: LIVE, shareCode: SHARE, fee: 0 };
+    weapp.server.on('GET /v1/wallet', () => ({ status: 200, body: wallet })).on('POST /v1/packets', () => ({ status: 201, body: created }));
+    render(<SendPage />);
+    await waitFor(() => expect(weapp.server.to('GET /v1/wallet')).toHaveLength(1));
+    // Typed once the inputs have rendered their native <input> (Stencil loads them asynchronously).
+    await waitFor(() => expect(document.querySelectorAll('[aria-label="总金额（元）"] input, [aria-label="红包个数"] input')).toHaveLength(2));
+    type('总金额（元）', '8.88');
+    type('红包个数', '2');
+    click('塞钱进红包');
+    const tap = weapp.calls.length;
+    click('确认支付');
+    await waitFor(() => expect(weapp.callsTo('redirectTo')).toEqual([{ url: '/pages/packet/index?id=p1' }]), { timeout: 5000 });
+    expect(weapp.callsTo('requestSubscribeMessage')).toEqual([{ tmplIds: templates.packet }]);
+    expect(weapp.order().slice(tap, tap + 2)).toEqual(['requestSubscribeMessage', 'POST /v1/packets']);
+    expect(weapp.server.to('POST /v1/packets').map((r) => r.body)).toEqual([{ total: 888, count: 2, mode: 'lucky' }]);
+  });
+
+  test.each(Object.keys(ANSWERS) as (keyof typeof ANSWERS)[])('withdraw (%s): the withdrawal template asked first in the 提现 tap, then POST /v1/withdrawals and 确认收款', async (answer) => {
+    await loginThroughPage();
+    weapp.answer('requestSubscribeMessage', ANSWERS[answer]);
+    const confirm = { mchId: '1900000109', appId: 'wx8888888888888888', package: 'ABBQO+oYAAABAAAAAAAkZm9vYmFy' };
+    const created: CreateWithdrawalResponse = { withdrawalId: 'wd0123456789abcdef0123456789abce', amount: 1234, state: 'wait_user_confirm', confirm };
+    weapp.server
+      .on('GET /v1/wallet', () => ({ status: 200, body: wallet }))
+      .on('GET /v1/withdrawals', () => ({ status: 200, body: { withdrawals: [], cursor: null } }))
+      .on('POST /v1/withdrawals', () => ({ status: 201, body: created }))
+      .on(`GET /v1/withdrawals/${created.withdrawalId}`, () => ({ status: 200, body: { withdrawalId: created.withdrawalId, amount: 1234, state: 'success', returned: false } }));
+    render(<WithdrawPage />);
+    await flush();
+    await flush();
+    type('提现金额（元）', '12.34');
+    const tap = weapp.calls.length;
+    click('提现');
+    await waitFor(() => expect(weapp.callsTo('requestMerchantTransfer')).toEqual([confirm]), { timeout: 5000 });
+    expect(weapp.callsTo('requestSubscribeMessage')).toEqual([{ tmplIds: templates.withdrawal }]);
+    expect(weapp.order().slice(tap, tap + 2)).toEqual(['requestSubscribeMessage', 'POST /v1/withdrawals']);
+    expect(weapp.server.to('POST /v1/withdrawals').map((r) => r.body)).toEqual([{ amount: 1234 }]);
+    await waitFor(() => expect(screen.getByLabelText('提现状态').textContent).toBe('已到账'), { timeout: 5000 });
   });
 });
