@@ -1,9 +1,10 @@
-import { render, screen, waitFor } from '@testing-library/react';
-import type { CodeView, CreatePacketResponse, CreateWithdrawalResponse, OpenCodeResponse, PacketView, Payment, SessionResponse } from '../../functions/src/http/contract';
+import { act, render, screen, waitFor } from '@testing-library/react';
+import type { AvatarUploadResponse, CodeView, CreatePacketResponse, CreateWithdrawalResponse, OpenCodeResponse, PacketView, Payment, ProfileResponse, SessionResponse } from '../../functions/src/http/contract';
 import { currentSession, saveSession } from '../src/api/session';
 import LoginPage from '../src/pages/login/index';
 import OpenPage from '../src/pages/open/index';
 import PacketPage from '../src/pages/packet/index';
+import ProfilePage from '../src/pages/profile/index';
 import ReceivePage from '../src/pages/receive/index';
 import WalletPage from '../src/pages/wallet/index';
 import SendPage from '../src/pages/send/index';
@@ -348,5 +349,42 @@ describe('subscribe messages: asked in the tap, before the money moves, whatever
     expect(weapp.order().slice(tap, tap + 2)).toEqual(['requestSubscribeMessage', 'POST /v1/withdrawals']);
     expect(weapp.server.to('POST /v1/withdrawals').map((r) => r.body)).toEqual([{ amount: 1234 }]);
     await waitFor(() => expect(screen.getByLabelText('提现状态').textContent).toBe('已到账'), { timeout: 5000 });
+  });
+});
+
+describe('头像昵称 on weapp: the avatar chooser, the file system, the nickname input', () => {
+  /** A small PNG as WeChat's chooser leaves it in a temp file (base64 has + and / in it). */
+  const PNG_B64 = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0xfb, 0xff, 0xbf, 0x3e]).toString('base64');
+  const TEMP = 'http://tmp/Kq8vPz3xW1aB.png';
+  const REF = `/v1/avatars/u-alice/${'7c'.repeat(32)}.png`;
+
+  test('chooseAvatar → the temp file read as base64 → POST /v1/me/avatar with exactly it → PATCH /v1/me with the reference and the typed nickname; the session takes the re-signed token', async () => {
+    saveSession({ token: 't-before', userId: 'u-alice', name: '微信用户3kq', tier: 'personal', roles: ['user'], expiresAt: '2099-01-01T00:00:00Z' });
+    weapp.files.set(TEMP, PNG_B64);
+    const uploaded: AvatarUploadResponse = { avatar: REF, contentType: 'image/png', bytes: 20 };
+    const profile: ProfileResponse = { userId: 'u-alice', name: '小明', avatar: REF, token: 't-resigned-by-server', expiresAt: '2099-01-01T00:00:00Z' };
+    weapp.server.on('POST /v1/me/avatar', () => ({ status: 201, body: uploaded })).on('PATCH /v1/me', () => ({ status: 200, body: profile }));
+    render(<ProfilePage />);
+    // weapp: WeChat's chooser and nickname input, not the H5 file input. (In jsdom the chooser is
+    // Taro's H5 button, whose React layer listens for the lower-cased event name.)
+    expect(screen.queryByLabelText('选择头像图片')).toBeNull();
+    const chooser = screen.getByLabelText('选择头像');
+    expect(chooser.getAttribute('open-type') ?? (chooser as HTMLElement & { openType?: string }).openType).toBe('chooseAvatar');
+    const nickname = screen.getByLabelText('昵称') as HTMLElement & { type?: string };
+    expect(nickname.getAttribute('type') ?? nickname.type).toBe('nickname');
+    act(() => {
+      chooser.dispatchEvent(new CustomEvent('chooseavatar', { detail: { avatarUrl: TEMP } }));
+    });
+    await waitFor(() => expect(weapp.server.to('POST /v1/me/avatar')).toHaveLength(1));
+    expect(weapp.callsTo('readFile')).toEqual([{ filePath: TEMP, encoding: 'base64' }]);
+    expect(weapp.server.to('POST /v1/me/avatar')[0]!.body).toEqual({ image: PNG_B64, contentType: 'image/png' });
+    await waitFor(() => expect(screen.queryByText('头像上传中…')).toBeNull());
+    type('昵称', '小明');
+    click('保存');
+    await waitFor(() => expect(screen.getByText('已保存')).toBeTruthy());
+    expect(weapp.server.to('PATCH /v1/me').map((r) => r.body)).toEqual([{ name: '小明', avatar: REF }]);
+    expect(weapp.server.to('PATCH /v1/me')[0]!.header.Authorization).toBe('Bearer t-before');
+    expect(weapp.order().filter((x) => x === 'readFile' || x.includes('/v1/me'))).toEqual(['readFile', 'POST /v1/me/avatar', 'PATCH /v1/me']);
+    expect(currentSession()).toMatchObject({ token: 't-resigned-by-server', name: '小明', avatar: REF, userId: 'u-alice' });
   });
 });
