@@ -554,14 +554,15 @@ export interface ExpectedShare {
 }
 
 /**
- * The share menu each kind of packet asks for (showShareMenu/updateShareMenu): a group-only
- * packet's card carries a share ticket, so the chat it lands in can be verified, and the 朋友圈
- * share (which has no ticket) is left out; an ordinary packet keeps WeChat's default menu, so
- * no call may ask for a ticket.
+ * The share menu each kind of packet asks for (Taro.showShareMenu/updateShareMenu): a
+ * group-only packet's card carries a share ticket, so the chat it lands in can be verified, and
+ * the 朋友圈 share (which has no ticket) is left out — `showShareItems`, which Taro's weapp
+ * runtime turns into WeChat's `menus` (weappSimulate checks what reaches `wx`); an ordinary
+ * packet keeps WeChat's default menu, so no call may ask for a ticket.
  */
 export const SHARE_MENU = {
   ordinary: undefined,
-  groupOnly: { withShareTicket: true, menus: ['shareAppMessage'] },
+  groupOnly: { withShareTicket: true, showShareItems: ['shareAppMessage'] },
 } as const;
 export type PacketKind = keyof typeof SHARE_MENU;
 
