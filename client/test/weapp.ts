@@ -20,6 +20,13 @@ import type { CodeView } from '../../functions/src/http/contract';
  *   test proves the value travels from the server's JSON to the WeChat API unchanged. A request
  *   no route answers is recorded in `weapp.server.unrouted` and fails the test (useWeapp checks).
  * - useShareAppMessage keeps the page's latest handler: `weapp.share()` calls it as WeChat does.
+ * - Entering the mini-program: `weapp.enterFromGroup(chat)` opens the page as from a share card
+ *   in a group chat (enter options with a shareTicket, scene 1044); `getGroupEnterInfo` then
+ *   answers with that chat's encrypted group data, a fresh sealing per call (as WeChat's carries
+ *   a timestamp); entered any other way it fails as WeChat does outside a group.
+ * - `getFileSystemManager().readFile` reads the files in `weapp.files` (temp files such as the
+ *   avatar chooser's), recorded as `readFile`.
+ * - `weapp.order()`: WeChat calls and API requests in one sequence (what came before what).
  * - createCanvasContext gives a recording context; `weapp.canvas.bitmap(id, w, h)` replays what
  *   was drawn (draw(false) clears first, as in WeChat) into RGBA pixels for jsQR.
  *
@@ -46,8 +53,8 @@ export const RECORDED_APIS = [
 export type RecordedApi = (typeof RECORDED_APIS)[number];
 
 export interface RecordedCall {
-  api: RecordedApi | 'createCanvasContext' | 'request';
-  /** The options object as the app passed it, callbacks removed. */
+  api: RecordedApi | 'createCanvasContext' | 'readFile' | 'request';
+  /** The options object as the app passed it, callbacks removed (a request: `METHOD /path`). */
   args: unknown;
 }
 
@@ -56,7 +63,6 @@ const DEFAULT_ANSWERS: Partial<Record<RecordedApi, (o: Record<string, unknown>) 
   login: () => ({ code: 'wx-login-code-0001', errMsg: 'login:ok' }),
   requestPayment: () => ({ errMsg: 'requestPayment:ok' }),
   requestMerchantTransfer: () => ({ errMsg: 'requestMerchantTransfer:ok' }),
-  getGroupEnterInfo: () => ({ encryptedData: 'ZW5jcnlwdGVk', iv: 'aXYxMjM0NTY3ODkwMTI=', cloudID: undefined, errMsg: 'getGroupEnterInfo:ok' }),
   requestSubscribeMessage: () => ({ errMsg: 'requestSubscribeMessage:ok' }),
   showModal: () => ({ confirm: true, cancel: false, errMsg: 'showModal:ok' }),
 };
@@ -295,11 +301,56 @@ export interface SharePayload {
   imageUrl?: string;
 }
 
+/** How the mini-program was entered, as `wx.getEnterOptionsSync()` reports it. */
+export interface EnterOptions {
+  path: string;
+  query: Record<string, string>;
+  /** 1001: the 发现 list (the default here); 1044: a share card with a share ticket (a group chat). */
+  scene: number;
+  /** Present when entered from a share card in a group chat. */
+  shareTicket?: string;
+  referrerInfo: Record<string, unknown>;
+}
+
+/** A group chat the mini-program was entered from. */
+export interface GroupChat {
+  /** The ticket of the share card tapped in the chat (WeChat's, opaque to the app). */
+  shareTicket: string;
+  /** The group's id for this mini-program, what the server reads from the decrypted data. */
+  opengid: string;
+}
+
+/** Group data as `getGroupEnterInfo` hands it out: sealed for the server, opaque to the app. */
+export interface SealedGroupData {
+  encryptedData: string;
+  iv: string;
+}
+
+/**
+ * The n-th sealing of a chat's group data: standard base64 with `+`, `/` and `=` in both fields
+ * (so a transport that does not encode a query parameter loses it), different on every call.
+ * Not real AES (the server's tests seal real payloads): the client only carries it.
+ */
+export function sealedGroupData(opengid: string, n: number): SealedGroupData {
+  let payload = JSON.stringify({ opengid, n });
+  while (payload.length % 3 !== 1) payload += ' '; // base64 of it ends in ==
+  const iv = Buffer.alloc(16);
+  Buffer.from([0xfb, 0xef, 0xbe, 0xff, 0xff, 0xff]).copy(iv); // ++++////
+  iv.writeUInt32BE(n, 6);
+  return { encryptedData: `q+/Z${Buffer.from(payload).toString('base64')}`, iv: iv.toString('base64') };
+}
+
 class WeappRecorder {
   calls: RecordedCall[] = [];
   canvas = new CanvasRecorder();
   server = new FakeServer();
   router: { params: Record<string, string | undefined>; path?: string } = { params: {} };
+  /** How the mini-program was entered (see {@link enterFromGroup}). */
+  enterOptions: EnterOptions = { path: 'pages/home/index', query: {}, scene: 1001, referrerInfo: {} };
+  /** What each default getGroupEnterInfo answer handed out, in order. */
+  sealed: SealedGroupData[] = [];
+  /** Files on the device (temp files), base64, by path: what getFileSystemManager reads. */
+  files = new Map<string, string>();
   private answers = new Map<RecordedApi, (o: Record<string, unknown>) => unknown>();
   private shareHandler: ((o: ShareFrom) => SharePayload | Promise<SharePayload>) | undefined;
 
@@ -308,8 +359,67 @@ class WeappRecorder {
     this.canvas = new CanvasRecorder();
     this.server = new FakeServer();
     this.router = { params: {} };
+    this.enterOptions = { path: 'pages/home/index', query: {}, scene: 1001, referrerInfo: {} };
+    this.sealed = [];
+    this.files = new Map();
     this.answers.clear();
     this.shareHandler = undefined;
+  }
+
+  /**
+   * The page at `weapp.router` is entered from a share card tapped in a group chat: the enter
+   * options carry the card's share ticket (scene 1044), and getGroupEnterInfo answers with this
+   * chat's group data from now on.
+   */
+  enterFromGroup(opengid: string): GroupChat {
+    const chat = { shareTicket: `share-ticket-of-${opengid}`, opengid };
+    this.enterOptions = {
+      path: this.router.path ?? 'pages/open/index',
+      query: Object.fromEntries(Object.entries(this.router.params).filter((e): e is [string, string] => typeof e[1] === 'string')),
+      scene: 1044,
+      shareTicket: chat.shareTicket,
+      referrerInfo: {},
+    };
+    return chat;
+  }
+
+  /**
+   * WeChat's getGroupEnterInfo: the entering chat's group data, sealed afresh (its timestamp
+   * changes); entered other than from a group chat, it fails.
+   */
+  private groupEnterInfo(): unknown {
+    const ticket = this.enterOptions.shareTicket;
+    if (!ticket) throw new WxFail('getGroupEnterInfo:fail not in group chat scene');
+    const sealed = sealedGroupData(ticket.replace(/^share-ticket-of-/, ''), this.sealed.length + 1);
+    this.sealed.push(sealed);
+    return { ...sealed, errMsg: 'getGroupEnterInfo:ok' };
+  }
+
+  /**
+   * WeChat calls and API requests in the order they happened: the API's name, or `METHOD
+   * /path` for a request (canvas contexts and file reads included as `createCanvasContext`,
+   * `readFile`).
+   */
+  order(): string[] {
+    return this.calls.map((c) => (c.api === 'request' ? String(c.args) : c.api));
+  }
+
+  /** `getFileSystemManager().readFile` (callbacks), recorded as `readFile`. */
+  readFile(o: { filePath: string; encoding?: string; success?: (r: { data: unknown }) => void; fail?: (e: { errMsg: string }) => void; complete?: (r: unknown) => void }): void {
+    this.calls.push({ api: 'readFile', args: withoutCallbacks(o) });
+    setTimeout(() => {
+      const b64 = this.files.get(o.filePath);
+      if (b64 === undefined) {
+        const e = { errMsg: `readFile:fail no such file or directory, open ${o.filePath}` };
+        o.fail?.(e);
+        o.complete?.(e);
+        return;
+      }
+      const bytes = Buffer.from(b64, 'base64');
+      const r = { data: o.encoding === 'base64' ? b64 : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length), errMsg: 'readFile:ok' };
+      o.success?.(r);
+      o.complete?.(r);
+    }, 0);
   }
 
   /** How WeChat answers `api` from now on: return a value (ok) or throw a {@link WxFail}. */
@@ -326,7 +436,7 @@ class WeappRecorder {
   invoke(api: RecordedApi, options: unknown): Promise<unknown> {
     const o = (options ?? {}) as Record<string, unknown> & { success?: (r: unknown) => void; fail?: (e: unknown) => void; complete?: (r: unknown) => void };
     this.calls.push({ api, args: withoutCallbacks(options) });
-    const fn = this.answers.get(api) ?? DEFAULT_ANSWERS[api] ?? (() => ({ errMsg: `${api}:ok` }));
+    const fn = this.answers.get(api) ?? (api === 'getGroupEnterInfo' ? () => this.groupEnterInfo() : undefined) ?? DEFAULT_ANSWERS[api] ?? (() => ({ errMsg: `${api}:ok` }));
     return new Promise((resolve, reject) => {
       // Asynchronous like WeChat: the answer arrives after the call returns.
       setTimeout(() => {
@@ -383,7 +493,13 @@ export function weappTaro(extra: Record<string, unknown> = {}): unknown {
       weapp.calls.push({ api: 'createCanvasContext', args: id });
       return weapp.canvas.context(id);
     },
-    request: (o: { url: string; method?: string; header?: Record<string, string>; data?: unknown }) => weapp.server.handle(o),
+    request: (o: { url: string; method?: string; header?: Record<string, string>; data?: unknown }) => {
+      weapp.calls.push({ api: 'request', args: `${o.method ?? 'GET'} ${new URL(o.url).pathname}` });
+      return weapp.server.handle(o);
+    },
+    getEnterOptionsSync: () => weapp.enterOptions,
+    getLaunchOptionsSync: () => weapp.enterOptions,
+    getFileSystemManager: () => ({ readFile: (o: Parameters<WeappRecorder['readFile']>[0]) => weapp.readFile(o) }),
     useRouter: () => weapp.router,
     useShareAppMessage: (fn: (o: ShareFrom) => SharePayload) => weapp.setShareHandler(fn),
     useDidShow: () => undefined,
@@ -438,10 +554,20 @@ export interface ExpectedShare {
 }
 
 /**
- * Whether share cards go out with a share ticket (WeChat's showShareMenu/updateShareMenu
- * `withShareTicket`): the one line to change when the app turns it on.
+ * The share menu each kind of packet asks for (Taro.showShareMenu/updateShareMenu): a
+ * group-only packet's card carries a share ticket, so the chat it lands in can be verified, and
+ * the 朋友圈 share (which has no ticket) is left out — `showShareItems`, which Taro's weapp
+ * runtime turns into WeChat's `menus` (weappSimulate checks what reaches `wx`); an ordinary
+ * packet keeps WeChat's default menu, so no call may ask for a ticket.
  */
-export const SHARE_TICKET = false;
+export const SHARE_MENU = {
+  ordinary: undefined,
+  groupOnly: { withShareTicket: true, showShareItems: ['shareAppMessage'] },
+} as const;
+export type PacketKind = keyof typeof SHARE_MENU;
+
+/** A packet's kind as the share menu sees it. */
+export const packetKindOf = (p: { groupOnly?: boolean | undefined }): PacketKind => (p.groupOnly ? 'groupOnly' : 'ordinary');
 
 /** The open page's deep link for a code: `/pages/open/index?c=<code>`. */
 export const openPathOf = (code: string): string => `/pages/open/index?c=${encodeURIComponent(code)}`;
@@ -452,13 +578,16 @@ export function expectSharePayload(payload: SharePayload, want: ExpectedShare): 
 }
 
 /**
- * The share menu calls made so far agree with {@link SHARE_TICKET}: with a ticket, some
- * showShareMenu/updateShareMenu asked for `withShareTicket: true`; without, none did.
+ * The share menu calls made so far are the ones {@link SHARE_MENU} gives the packet's kind: for
+ * a group-only packet at least one, each asking for the ticket; for an ordinary one none asking.
  */
-export function expectShareMenu(withShareTicket: boolean = SHARE_TICKET): void {
+export function expectShareMenu(kind: PacketKind): void {
   const menu = [...weapp.callsTo('showShareMenu'), ...weapp.callsTo('updateShareMenu')] as { withShareTicket?: boolean }[];
-  if (withShareTicket) expect(menu.some((m) => m.withShareTicket === true)).toBe(true);
-  else expect(menu.filter((m) => m.withShareTicket === true)).toEqual([]);
+  const want = SHARE_MENU[kind];
+  if (want) {
+    expect(menu.length).toBeGreaterThan(0);
+    for (const m of menu) expect(m).toMatchObject(want);
+  } else expect(menu.filter((m) => m.withShareTicket === true)).toEqual([]);
 }
 
 /**

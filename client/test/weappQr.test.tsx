@@ -1,7 +1,8 @@
 import { render, screen, waitFor } from '@testing-library/react';
-import type { CodeView, PacketView } from '../../functions/src/http/contract';
+import type { CodeView, OpenCodeResponse, PacketView } from '../../functions/src/http/contract';
 import { saveSession } from '../src/api/session';
 import { QrCode } from '../src/components/QrCode';
+import OpenPage from '../src/pages/open/index';
 import PacketPage from '../src/pages/packet/index';
 import ReceivePage from '../src/pages/receive/index';
 import { decodeQr, linkOf, qrGeometry, qrTextOf, useWeapp, weapp } from './weapp';
@@ -149,5 +150,41 @@ describe('the pages draw the code the server returned', () => {
     const { text, geometry } = scan('receive-qr', size);
     expect(text).toBe(qrTextOf(receive));
     expectScannable(geometry, size);
+  });
+});
+
+describe('scanned with WeChat: the link arrives as `q`', () => {
+  /**
+   * WeChat's 扫普通链接二维码打开小程序: a scanned link under the registered /o/ prefix opens the
+   * open page with the whole URL in `q`, encoded once. The link is the one the packet page's QR
+   * was decoded to, so this is the camera's path end to end.
+   */
+  test('the packet page\'s QR → its link → the open page with q opens exactly that code', async () => {
+    weapp.router = { params: { id: 'p1' } };
+    weapp.server
+      .on('GET /v1/packets/p1', () => ({ status: 200, body: packet }))
+      .on('POST /v1/packets/p1/codes', (req) => ({ status: 201, body: (req.body as { kind: string }).kind === 'share' ? SHARE : LIVE }));
+    const { unmount } = render(<PacketPage />);
+    await drawn('packet-qr');
+    const scanned = scan('packet-qr', canvasSize('红包二维码，扫码领取')).text!;
+    expect(scanned).toBe(LIVE.link);
+    unmount();
+
+    saveSession({ token: 't', userId: 'u-bob', name: 'Bob', tier: 'personal', roles: ['user'], expiresAt: '2099-01-01T00:00:00Z' });
+    const { claims: _claims, ...summary } = packet;
+    weapp.server.on('GET /v1/codes/*', () => ({ status: 200, body: { target: 'packet', packet: summary, claimable: true } satisfies OpenCodeResponse }));
+    weapp.router = { params: { q: encodeURIComponent(scanned), scancode_time: '1764910000' }, path: 'pages/open/index' };
+    render(<OpenPage />);
+    await waitFor(() => expect(screen.getByLabelText('开红包')).toBeTruthy());
+    expect(weapp.server.requests.filter((r) => r.path.startsWith('/v1/codes/')).map((r) => r.path)).toEqual([`/v1/codes/${CODE}`]);
+  });
+
+  test('a 收款码 link in q: the open page hands over to the pay page with that code', async () => {
+    const RECV = CODE.replace('live', 'recv');
+    weapp.server.on('GET /v1/codes/*', () => ({ status: 200, body: { target: 'receive', payee: { id: 'u-carol', name: 'Carol' } } satisfies OpenCodeResponse }));
+    weapp.router = { params: { q: encodeURIComponent(linkOf(RECV)) }, path: 'pages/open/index' };
+    render(<OpenPage />);
+    await waitFor(() => expect(weapp.callsTo('redirectTo')).toEqual([{ url: `/pages/pay/index?c=${encodeURIComponent(RECV)}` }]));
+    expect(weapp.server.requests.map((r) => r.path)).toEqual([`/v1/codes/${RECV}`]);
   });
 });

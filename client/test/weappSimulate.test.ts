@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CodeView, OpenCodeResponse, PacketView } from '../../functions/src/http/contract';
-import { CanvasRecorder, decodeQr, FakeServer, linkOf, qrGeometry, qrTextOf } from './weapp';
+import { CanvasRecorder, decodeQr, FakeServer, linkOf, qrGeometry, qrTextOf, sealedGroupData, type SealedGroupData } from './weapp';
 import { DIST, ensureWeappBuild } from './weappBuild';
 
 /**
@@ -13,8 +13,9 @@ import { DIST, ensureWeappBuild } from './weappBuild';
  *     whose `attached` runs the page's onLoad(query) and onShow, and `detached` its onUnload;
  *   - `App(config)` / `getApp`: the build's app.js registers Taro's app, launched once;
  *   - `wx`: simulate's API mocks, with storage, request (a fake API), login, requestPayment,
- *     requestMerchantTransfer, reLaunch (recorded) and createCanvasContext (a recording context)
- *     replaced.
+ *     requestMerchantTransfer, reLaunch, showShareMenu (recorded), createCanvasContext (a
+ *     recording context) and getGroupEnterInfo (the entering group chat's data, sealed afresh per
+ *     call, as the jsdom harness does; it fails when not entered from a group) replaced.
  * Not covered here: WeChat's real layout and styles, native components (canvas pixels come from
  * the replay), the base library's navigation stack, and the dual-thread timing of setData.
  */
@@ -32,6 +33,10 @@ let app: Any;
 /** The query the next page load gets (Page's onLoad argument). */
 let nextQuery: Record<string, string> = {};
 let nextRoute = '';
+/** The group chat (opengid) the mini-program was entered from, if any, and the data handed out. */
+let enteredFrom: string | undefined;
+const sealed: SealedGroupData[] = [];
+const withoutCallbacks = (o: Any) => Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => typeof v !== 'function'));
 
 const NOW = Date.now();
 const iso = (ms: number) => new Date(NOW + ms).toISOString();
@@ -86,13 +91,16 @@ function pageAsComponent(cfg: Record<string, unknown>): Record<string, unknown> 
 function openPage(route: string, query: Record<string, string>): Any {
   nextRoute = route;
   nextQuery = query;
-  const id = simulate.load(path.join(DIST, route), { compiler: 'official', rootPath: DIST });
+  // A page is loaded (compiled) once and rendered as often as asked.
+  const id = loaded.get(route) ?? simulate.load(path.join(DIST, route), { compiler: 'official', rootPath: DIST });
+  loaded.set(route, id);
   const page = simulate.render(id);
   page.attach(document.createElement('parent-wrapper'));
   pages.push(page);
   return page;
 }
 const pages: Any[] = [];
+const loaded = new Map<string, string>();
 
 /** Polls until `check` passes (the page renders through timers and fake network answers). */
 async function until(check: () => unknown, timeoutMs = 10_000): Promise<void> {
@@ -150,6 +158,19 @@ beforeAll(() => {
       wxCalls.push({ api: 'reLaunch', args: { url: o.url } });
       setTimeout(() => o.success?.({ errMsg: 'reLaunch:ok' }), 0);
     },
+    showShareMenu: (o: Any) => {
+      wxCalls.push({ api: 'showShareMenu', args: withoutCallbacks(o) });
+      setTimeout(() => o.success?.({ errMsg: 'showShareMenu:ok' }), 0);
+    },
+    getGroupEnterInfo: (o: Any) => {
+      wxCalls.push({ api: 'getGroupEnterInfo', args: withoutCallbacks(o) });
+      setTimeout(() => {
+        if (!enteredFrom) return o.fail?.({ errMsg: 'getGroupEnterInfo:fail not in group chat scene' });
+        const data = sealedGroupData(enteredFrom, sealed.length + 1);
+        sealed.push(data);
+        o.success?.({ ...data, errMsg: 'getGroupEnterInfo:ok' });
+      }, 0);
+    },
   });
   g.App = (cfg: Any) => {
     app = cfg;
@@ -166,6 +187,8 @@ beforeEach(() => {
   canvas = new CanvasRecorder();
   storage.clear();
   wxCalls.length = 0;
+  enteredFrom = undefined;
+  sealed.length = 0;
 });
 afterEach(() => {
   // Unload the pages (their polls and timers stop with React's unmount).
@@ -270,4 +293,37 @@ test('withdraw page (compiled): 提现 opens wx.requestMerchantTransfer with exa
   expect(server.to('POST /v1/withdrawals').map((r) => r.body)).toEqual([{ amount: 1234 }]);
   expect(wxCalls.find((c) => c.api === 'requestMerchantTransfer')!.args).toEqual(confirm);
   await until(() => expect(textOf(page)).toContain('已到账'));
+});
+
+test('open page (compiled), entered from a group chat: a group-only packet\'s open and claim carry fresh getGroupEnterInfo data; 403 GROUP_ONLY shows the 仅限本群 screen', async () => {
+  login('u-bob', 'Bob');
+  enteredFrom = 'G-family';
+  const { claims: _claims, ...summary } = { ...packet, groupOnly: true };
+  server
+    .on(`GET /v1/codes/${OPENED}`, () => ({ status: 200, body: { target: 'packet', packet: summary, claimable: true, group: 'member' } satisfies OpenCodeResponse }))
+    .on('POST /v1/claims', () => ({ status: 403, body: { error: { code: 'GROUP_ONLY', message: 'group only', details: { group: 'other' } } } }));
+  const page = openPage('pages/open/index', { c: OPENED });
+  await until(() => expect(textOf(page)).toContain('点击「開」领取红包'));
+  expect(textOf(page)).toContain('仅限本群');
+  expect(server.to(`GET /v1/codes/${OPENED}`).map((r) => r.query)).toEqual([sealed[0]]);
+  // The page shares this packet only with a ticket, and not to 朋友圈: WeChat's own option
+  // names as they reach wx (Taro's runtime translates the app's).
+  await until(() => expect(wxCalls.filter((c) => c.api === 'showShareMenu')).toHaveLength(1));
+  expect(wxCalls.find((c) => c.api === 'showShareMenu')!.args).toMatchObject({ withShareTicket: true, menus: ['shareAppMessage'] });
+
+  page.querySelector('.coin').dispatchEvent('tap');
+  await until(() => expect(textOf(page)).toContain('仅限本群领取'));
+  expect(textOf(page)).toContain('其他群或私聊');
+  expect(sealed).toHaveLength(2);
+  expect(server.to('POST /v1/claims').map((r) => r.body)).toEqual([{ code: OPENED, group: sealed[1] }]);
+  expect(textOf(page)).not.toContain('点击「開」领取红包');
+});
+
+test('open page (compiled): a code link scanned in WeChat arrives as q (encoded once) and opens that code', async () => {
+  login('u-bob', 'Bob');
+  const { claims: _claims, ...summary } = packet;
+  server.on('GET /v1/codes/*', () => ({ status: 200, body: { target: 'packet', packet: summary, claimable: true } satisfies OpenCodeResponse }));
+  const page = openPage('pages/open/index', { q: encodeURIComponent(LIVE.link), scancode_time: '1764910000' });
+  await until(() => expect(textOf(page)).toContain('点击「開」领取红包'));
+  expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`GET /v1/codes/${LIVE.code}`]);
 });
