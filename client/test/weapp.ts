@@ -1,6 +1,6 @@
 import { act } from '@testing-library/react';
 import jsQR from 'jsqr';
-import type { CodeView } from '../../functions/src/http/contract';
+import type { CodeView, PacketView } from '../../functions/src/http/contract';
 
 /**
  * The mini-program under test: what only the weapp path does, without WeChat.
@@ -541,6 +541,36 @@ export function useWeapp(): void {
  * or WeChat's scanner opens.
  */
 export const qrTextOf = (c: Pick<CodeView, 'link'>): string => c.link;
+
+/**
+ * A Code as the server returns it, issued at `now`: it lives two minutes, and a code that rotates
+ * (live, receive) asks for a fresh one after one minute.
+ */
+export function codeFixture(code: string, kind: CodeView['kind'], now: number): CodeView {
+  const at = (ms: number) => new Date(now + ms).toISOString();
+  return { code, link: linkOf(code), kind, issuedAt: at(0), expiresAt: at(120_000), ...(kind === 'share' ? {} : { refreshAfter: at(60_000) }) };
+}
+
+/** Alice's active packet `p1` as the server returns it: 10 yuan in 5 lucky shares, none claimed yet. */
+export function packetFixture(now: number): PacketView {
+  const at = (ms: number) => new Date(now + ms).toISOString();
+  return {
+    id: 'p1',
+    sender: { id: 'u-alice', name: 'Alice' },
+    total: 1_000,
+    count: 5,
+    mode: 'lucky',
+    greeting: '新年快乐',
+    scene: 'none',
+    status: 'active',
+    claimedCount: 0,
+    claimedAmount: 0,
+    refundedAmount: 0,
+    createdAt: at(0),
+    expiresAt: at(86_400_000),
+    claims: [],
+  };
+}
 
 /** The link the server gives a code in these tests (`<PUBLIC_BASE_URL>/o/<code>`). */
 export const linkOf = (code: string): string => `https://hb.example.cn/o/${encodeURIComponent(code)}`;

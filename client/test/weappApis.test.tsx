@@ -10,7 +10,7 @@ import WalletPage from '../src/pages/wallet/index';
 import SendPage from '../src/pages/send/index';
 import WithdrawPage from '../src/pages/withdraw/index';
 import { click, flush } from './helpers';
-import { expectShareMenu, expectSharePayload, linkOf, typeWeapp as type, useWeapp, weapp, WxFail } from './weapp';
+import { expectShareMenu, expectSharePayload, typeWeapp as type, useWeapp, weapp, WxFail, codeFixture, packetFixture } from './weapp';
 
 /**
  * What only the mini-program does, checked from the server's JSON (a fake API behind
@@ -24,27 +24,12 @@ useWeapp();
 
 const NOW = Date.now();
 const iso = (ms: number) => new Date(NOW + ms).toISOString();
-const code = (c: string, kind: CodeView['kind']): CodeView => ({ code: c, link: linkOf(c), kind, issuedAt: iso(0), expiresAt: iso(120_000), ...(kind === 'live' ? { refreshAfter: iso(60_000) } : {}) });
+const code = (c: string, kind: CodeView['kind']): CodeView => codeFixture(c, kind, NOW);
 const LIVE = code('1.k1.p1.live.AAAA', 'live');
 const SHARE = code('1.k1.p1.shr.BBBB', 'share');
 const FORWARD = code('1.k1.p1.shr.FWD9', 'share');
 const OPENED = '1.k1.p1.shr.OPENED7';
-const packet: PacketView = {
-  id: 'p1',
-  sender: { id: 'u-alice', name: 'Alice' },
-  total: 1_000,
-  count: 5,
-  mode: 'lucky',
-  greeting: '新年快乐',
-  scene: 'none',
-  status: 'active',
-  claimedCount: 0,
-  claimedAmount: 0,
-  refundedAmount: 0,
-  createdAt: iso(0),
-  expiresAt: iso(86_400_000),
-  claims: [],
-};
+const packet: PacketView = packetFixture(NOW);
 const wallet = { balance: 50_000, currency: 'CNY', tier: 'personal', perPacketLimit: 20_000, dailyLimit: 100_000, sentToday: 0, feeBps: 0, maxShares: 100 };
 
 const login = (userId: string, name: string) => saveSession({ token: `t-${userId}`, userId, name, tier: 'personal', roles: ['user'], expiresAt: '2099-01-01T00:00:00Z' });

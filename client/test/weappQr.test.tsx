@@ -5,7 +5,7 @@ import { QrCode } from '../src/components/QrCode';
 import OpenPage from '../src/pages/open/index';
 import PacketPage from '../src/pages/packet/index';
 import ReceivePage from '../src/pages/receive/index';
-import { decodeQr, linkOf, qrGeometry, qrTextOf, useWeapp, weapp } from './weapp';
+import { decodeQr, linkOf, qrGeometry, qrTextOf, useWeapp, weapp, codeFixture, packetFixture } from './weapp';
 
 /**
  * The QR as the mini-program draws it: weapp-qrcode through `Taro.createCanvasContext` onto a
@@ -95,32 +95,10 @@ describe('QrCode on weapp (weapp-qrcode on the canvas API)', () => {
 });
 
 const NOW = Date.now();
-const code = (c: string, kind: CodeView['kind']): CodeView => ({
-  code: c,
-  link: linkOf(c),
-  kind,
-  issuedAt: new Date(NOW).toISOString(),
-  expiresAt: new Date(NOW + 120_000).toISOString(),
-  ...(kind === 'share' ? {} : { refreshAfter: new Date(NOW + 60_000).toISOString() }),
-});
+const code = (c: string, kind: CodeView['kind']): CodeView => codeFixture(c, kind, NOW);
 const LIVE = code(CODE, 'live');
 const SHARE = code(CODE.replace('live', 'shr1'), 'share');
-const packet: PacketView = {
-  id: 'p1',
-  sender: { id: 'u-alice', name: 'Alice' },
-  total: 1_000,
-  count: 5,
-  mode: 'lucky',
-  greeting: '新年快乐',
-  scene: 'none',
-  status: 'active',
-  claimedCount: 0,
-  claimedAmount: 0,
-  refundedAmount: 0,
-  createdAt: new Date(NOW).toISOString(),
-  expiresAt: new Date(NOW + 86_400_000).toISOString(),
-  claims: [],
-};
+const packet: PacketView = packetFixture(NOW);
 
 beforeEach(() => {
   saveSession({ token: 't', userId: 'u-alice', name: 'Alice', tier: 'personal', roles: ['user'], expiresAt: '2099-01-01T00:00:00Z' });

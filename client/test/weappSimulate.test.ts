@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CodeView, OpenCodeResponse, PacketView } from '../../functions/src/http/contract';
-import { CanvasRecorder, decodeQr, FakeServer, linkOf, qrGeometry, qrTextOf, sealedGroupData, type SealedGroupData } from './weapp';
+import { CanvasRecorder, decodeQr, FakeServer, qrGeometry, qrTextOf, sealedGroupData, type SealedGroupData, codeFixture, packetFixture } from './weapp';
 import { DIST, ensureWeappBuild } from './weappBuild';
 
 /**
@@ -40,23 +40,8 @@ const withoutCallbacks = (o: Any) => Object.fromEntries(Object.entries(o ?? {}).
 
 const NOW = Date.now();
 const iso = (ms: number) => new Date(NOW + ms).toISOString();
-const packet: PacketView = {
-  id: 'p1',
-  sender: { id: 'u-alice', name: 'Alice' },
-  total: 1_000,
-  count: 5,
-  mode: 'lucky',
-  greeting: '新年快乐',
-  scene: 'none',
-  status: 'active',
-  claimedCount: 0,
-  claimedAmount: 0,
-  refundedAmount: 0,
-  createdAt: iso(0),
-  expiresAt: iso(86_400_000),
-  claims: [],
-};
-const code = (c: string, kind: CodeView['kind']): CodeView => ({ code: c, link: linkOf(c), kind, issuedAt: iso(0), expiresAt: iso(120_000), ...(kind === 'live' ? { refreshAfter: iso(60_000) } : {}) });
+const packet: PacketView = packetFixture(NOW);
+const code = (c: string, kind: CodeView['kind']): CodeView => codeFixture(c, kind, NOW);
 const OPENED = '1.k1.p1.shr.OPENED7';
 const FORWARD = code('1.k1.p1.shr.FWD9', 'share');
 const LIVE = code('1.k1.p8Yt2mQx4Lw9.live.MTc2NDkxMDAwMA.Zk3vQ9pX2c7rT1yB8nL4sW6aD0eF5gH3jK9mN2qR7tU1vX4zA8bC6dE0fG', 'live');
