@@ -74,7 +74,20 @@ export class LossyHandler {
   stop(): void {
     this.once.length = 0;
     this.random = undefined;
+    this.outage = false;
   }
+
+  /** An outage: from now until {@link up}, every request is lost on its way (none reaches the store). */
+  down(): void {
+    this.outage = true;
+  }
+
+  /** The outage is over. */
+  up(): void {
+    this.outage = false;
+  }
+
+  private outage = false;
 
   async handle(request: HttpRequest, options?: HttpHandlerOptions): Promise<{ response: HttpResponse }> {
     const op = header(request, 'x-amz-target').split('.')[1] ?? '';
@@ -87,6 +100,10 @@ export class LossyHandler {
       seen = { ...seen, ...(key?.pk?.S ? { pk: key.pk.S } : {}), ...(key?.sk?.S ? { sk: key.sk.S } : {}), ...(body.UpdateExpression ? { update: body.UpdateExpression } : {}) };
     } catch {
       // Not a JSON body: not a write this handler looks at.
+    }
+    if (this.outage) {
+      this.lost.push(seen);
+      throw Object.assign(new Error('connect ECONNRESET (store outage made by the test)'), { code: 'ECONNRESET' });
     }
     const early = WRITES.has(op) ? this.once.findIndex((r) => r.beforeLanding === true && r.match(seen)) : -1;
     if (early >= 0) {

@@ -8,6 +8,7 @@ import type { Outcome, Principal } from '../app/context';
 import { deps as defaultDeps, type Deps } from '../app/deps';
 import { authenticate, isStaffAccess, requestDevice, withCurrentStaffRoles } from '../app/session';
 import { IdempotencyKey } from './schemas';
+import { isStoreUnavailable } from '../store/db';
 import { bindCorrelationId, log, withLogContext } from '../log';
 import { observeRequest } from '../app/ops';
 import { isDeviceId } from '../domain/risk';
@@ -192,6 +193,13 @@ export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = def
         status = err.status;
         const extra: Record<string, string> = err.code === 'RATE_LIMITED' && err.details?.retryAfter ? { 'retry-after': String(err.details.retryAfter) } : {};
         return json(err.status, { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } }, correlationId, extra);
+      }
+      if (isStoreUnavailable(err)) {
+        // The table could not answer (throttled, unreachable, an unknown write outcome): the
+        // request is retry-safe, so the caller is told to come back, not that we failed.
+        status = 503;
+        log('warn', 'store unavailable', { correlationId, route: routeName, method, caller, error: err instanceof Error ? err : 'unknown' });
+        return json(503, { error: { code: 'UNAVAILABLE', message: '服务繁忙，请稍后重试', correlationId } }, correlationId, { 'retry-after': '1' });
       }
       status = 500;
       // The error itself (redacted by log.ts) goes to the log, never to the caller.

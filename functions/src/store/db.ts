@@ -373,7 +373,7 @@ export class DynamoDb implements Db {
     for (let i = 0; i < keys.length; i += 100) {
       let pending: Array<Record<string, unknown>> = keys.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk }));
       for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 8) throw new Error('batchGet: unprocessed keys after retries');
+        if (attempt > 8) throw new StoreBusy('batchGet: unprocessed keys after retries');
         const r = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.t]: { Keys: pending, ConsistentRead: consistent } }, ...this.readCap() }));
         const got = (r.Responses?.[this.t] ?? []) as Item[];
         this.opts.afterRead?.({ op: 'batchGet', pk: String(pending[0]?.pk ?? ''), items: got.length, capacity: r.ConsumedCapacity?.[0] });
@@ -391,7 +391,7 @@ export class DynamoDb implements Db {
       for (const it of chunk) this.opts.beforeWrite?.({ op: 'batchWrite', pk: it.pk });
       let requests = chunk.map((Item) => ({ PutRequest: { Item } }));
       for (let attempt = 0; requests.length > 0; attempt++) {
-        if (attempt > 8) throw new Error('batchPut: unprocessed items after retries');
+        if (attempt > 8) throw new StoreBusy('batchPut: unprocessed items after retries');
         const r = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.t]: requests } }));
         requests = (r.UnprocessedItems?.[this.t] ?? []) as typeof requests;
         if (requests.length) await new Promise((res) => setTimeout(res, 20 * 2 ** attempt));
@@ -399,6 +399,40 @@ export class DynamoDb implements Db {
       for (const it of chunk) this.opts.afterWrite?.({ op: 'batchWrite', pk: it.pk });
     }
   }
+}
+
+/** The table kept refusing part of a batch for capacity (unprocessed items after the door's own retries). */
+export class StoreBusy extends Error {
+  override readonly name = 'StoreBusy';
+}
+
+/** SDK errors that say the table is busy (throttling), not that the request was wrong. */
+const THROTTLED = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'LimitExceededException',
+  'TransactionInProgressException',
+]);
+/** Transport failures: the connection broke or timed out. */
+const NETWORK = /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|ENOTFOUND|socket hang up|TimeoutError|timed? ?out/i;
+
+/**
+ * Whether `err` means the store could not be reached or could not answer in time — after the
+ * SDK's own retries (5 attempts) — rather than a bug: throttling, a server-side fault, a broken
+ * or timed-out connection, a batch the table kept refusing, or a write whose outcome is unknown.
+ * Such a request changed nothing it cannot repair on a retry (every use case is retry-safe), so
+ * the HTTP wrapper answers 503 UNAVAILABLE with Retry-After instead of a 500. A client fault
+ * (a malformed request: our bug) is not one of these.
+ */
+export function isStoreUnavailable(err: unknown): boolean {
+  if (err instanceof WriteOutcomeUnknown || err instanceof StoreBusy) return true;
+  if (!(err instanceof Error)) return false;
+  const e = err as Error & { $fault?: string; $metadata?: unknown; code?: unknown; $retryable?: unknown };
+  if (e.$metadata === undefined && e.code === undefined) return false;
+  if (THROTTLED.has(e.name)) return true;
+  if (e.$fault === 'server') return true;
+  return NETWORK.test(`${e.name} ${String(e.code ?? '')} ${e.message}`);
 }
 
 /** Every page of a query, through any {@link Db}. */
