@@ -5,13 +5,13 @@
  */
 import { Text, View } from '@tarojs/components';
 import Taro, { useDidHide, useDidShow } from '@tarojs/taro';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { api, type OpsResponse } from '../api';
-import { ApiError, errorText } from '../api/errors';
 import { LineChart, type LineSeries } from '../components/LineChart';
 import { PageShell } from '../components/PageShell';
 import { Btn, ErrorNote, Loading } from '../components/ui';
 import { formatYuan } from '../lib/money';
+import { useLoad } from '../lib/useLoad';
 import {
   beijingHm,
   beijingHms,
@@ -65,44 +65,13 @@ function documentHidden(): boolean {
 }
 
 export default function OpsPage() {
-  const [data, setData] = useState<OpsResponse | undefined>();
-  const [error, setError] = useState<string | undefined>();
-  const [forbidden, setForbidden] = useState(false);
-  const [loading, setLoading] = useState(false);
+  // Single-flight: the 10 s timer, the refresh button and coming back may all ask at once.
+  const ops = useLoad(() => api.ops(WINDOW_MINUTES), { forbidden: true, keepError: true, singleFlight: true });
+  const { data, error, forbidden, loading, reload: load } = ops;
   const [pageShown, setPageShown] = useState(true);
   const [docVisible, setDocVisible] = useState(() => !documentHidden());
   /** Bumped by a manual refresh: restarts the 10 s countdown. */
   const [round, setRound] = useState(0);
-  const inFlight = useRef(false);
-  const alive = useRef(true);
-
-  const load = useCallback(async () => {
-    if (inFlight.current) return;
-    inFlight.current = true;
-    setLoading(true);
-    try {
-      const r = await api.ops(WINDOW_MINUTES);
-      if (!alive.current) return;
-      setData(r);
-      setError(undefined);
-    } catch (err) {
-      if (!alive.current) return;
-      if (err instanceof ApiError && err.status === 403) setForbidden(true);
-      else setError(errorText(err));
-    } finally {
-      inFlight.current = false;
-      if (alive.current) setLoading(false);
-    }
-  }, []);
-
-  useEffect(() => {
-    alive.current = true;
-    void load();
-    return () => {
-      alive.current = false;
-    };
-  }, [load]);
-
   const active = pageShown && docVisible && !forbidden;
   useEffect(() => {
     if (!active) return undefined;

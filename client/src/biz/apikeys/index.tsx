@@ -6,13 +6,14 @@
  */
 import { Text, View } from '@tarojs/components';
 import Taro, { useDidHide } from '@tarojs/taro';
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, type ApiKeyView, type ApiScope, type CreateApiKeyResponse } from '../../api';
+import { useRef, useState } from 'react';
+import { api, type ApiScope, type CreateApiKeyResponse } from '../../api';
 import { ApiError, errorText } from '../../api/errors';
 import { BusinessOnly } from '../components/BusinessOnly';
 import { PageShell } from '../../components/PageShell';
 import { aria, Btn, Empty, ErrorNote, Field, Loading } from '../../components/ui';
 import { shortTime } from '../../lib/format';
+import { useLoad } from '../../lib/useLoad';
 import '../biz.scss';
 
 const SCOPE_TEXT: Record<ApiScope, string> = { basic: '基础', full: '全部' };
@@ -23,10 +24,8 @@ function scopeText(scopes: readonly ApiScope[]): string {
 }
 
 export default function ApiKeysPage() {
-  const [items, setItems] = useState<ApiKeyView[] | undefined>();
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<string | undefined>();
-  const [forbidden, setForbidden] = useState(false);
+  const keys = useLoad(async () => (await api.apiKeys()).items, { forbidden: true, keepError: true });
+  const { data: items, loading, error, reload: load } = keys;
   const [name, setName] = useState('');
   const [nameError, setNameError] = useState<string | undefined>();
   const [creating, setCreating] = useState(false);
@@ -38,23 +37,6 @@ export default function ApiKeysPage() {
   const [revoking, setRevoking] = useState(false);
   const [revokeError, setRevokeError] = useState<string | undefined>();
   const busy = useRef(false);
-
-  const load = useCallback(async () => {
-    setLoading(true);
-    try {
-      const r = await api.apiKeys();
-      setItems(r.items);
-      setError(undefined);
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 403) setForbidden(true);
-      else setError(errorText(err));
-    } finally {
-      setLoading(false);
-    }
-  }, []);
-  useEffect(() => {
-    void load();
-  }, [load]);
 
   // Leaving the page forgets the key: coming back never shows it again.
   useDidHide(() => {
@@ -79,7 +61,7 @@ export default function ApiKeysPage() {
       setName('');
       void load();
     } catch (err) {
-      if (err instanceof ApiError && err.status === 403) setForbidden(true);
+      if (err instanceof ApiError && err.status === 403) keys.forbid();
       else setCreateError(err instanceof ApiError && err.code === 'VALIDATION_FAILED' ? '无法创建：有效密钥最多 20 个，请先撤销不用的密钥' : errorText(err));
     } finally {
       busy.current = false;
@@ -116,7 +98,7 @@ export default function ApiKeysPage() {
     }
   };
 
-  if (forbidden) return <BusinessOnly what="开发者密钥" />;
+  if (keys.forbidden) return <BusinessOnly what="开发者密钥" />;
 
   return (
     <PageShell className="apikeys-page" onShowAgain={() => void load()}>

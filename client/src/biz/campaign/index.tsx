@@ -5,8 +5,8 @@
  */
 import { Text, View } from '@tarojs/components';
 import { useDidHide, useDidShow, useRouter } from '@tarojs/taro';
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, type CampaignStats } from '../../api';
+import { useEffect, useState } from 'react';
+import { api } from '../../api';
 import { ApiError, errorText } from '../../api/errors';
 import { BusinessOnly } from '../components/BusinessOnly';
 import { HourlyClaims } from '../components/HourlyClaims';
@@ -17,6 +17,7 @@ import { saveTextFile } from '../lib/download';
 import { shortTime } from '../../lib/format';
 import { paramText } from '../../lib/links';
 import { formatYuan } from '../../lib/money';
+import { useLoad } from '../../lib/useLoad';
 import '../biz.scss';
 
 /** Refreshed this often while shown and still running. */
@@ -36,36 +37,23 @@ export default function CampaignPage() {
   const { params } = useRouter();
   const id = paramText(params.id);
   const created = paramText(params.created);
-  const [stats, setStats] = useState<CampaignStats | undefined>();
-  const [error, setError] = useState<string | undefined>();
-  const [forbidden, setForbidden] = useState(false);
-  const [loading, setLoading] = useState(false);
+  const campaign = useLoad(() => api.campaign(id), {
+    forbidden: true,
+    keepError: true,
+    // The timer and the refresh button may ask while a load is still out.
+    singleFlight: true,
+    enabled: () => !!id,
+    key: id,
+    errorText: (err) => (err instanceof ApiError && err.code === 'NOT_FOUND' ? '活动不存在' : errorText(err)),
+  });
+  const { data: stats, error, loading, reload: load } = campaign;
   const [visible, setVisible] = useState(true);
   const [csvBusy, setCsvBusy] = useState(false);
   const [csvNote, setCsvNote] = useState<{ ok: boolean; text: string } | undefined>();
-  const inFlight = useRef(false);
 
   useDidShow(() => setVisible(true));
   useDidHide(() => setVisible(false));
 
-  const load = useCallback(async () => {
-    if (!id || inFlight.current) return;
-    inFlight.current = true;
-    setLoading(true);
-    try {
-      setStats(await api.campaign(id));
-      setError(undefined);
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 403) setForbidden(true);
-      else setError(err instanceof ApiError && err.code === 'NOT_FOUND' ? '活动不存在' : errorText(err));
-    } finally {
-      inFlight.current = false;
-      setLoading(false);
-    }
-  }, [id]);
-  useEffect(() => {
-    void load();
-  }, [load]);
   const running = !!stats && stats.state !== 'canceled' && Date.parse(stats.expiresAt) > Date.now();
   useEffect(() => {
     if (!visible || !running) return undefined;
@@ -89,7 +77,7 @@ export default function CampaignPage() {
     }
   };
 
-  if (forbidden) return <BusinessOnly what="活动" />;
+  if (campaign.forbidden) return <BusinessOnly what="活动" />;
   if (!id) {
     return (
       <PageShell>

@@ -4,41 +4,21 @@
  */
 import { Text, View } from '@tarojs/components';
 import Taro from '@tarojs/taro';
-import { useCallback, useEffect, useState } from 'react';
-import { api, type CampaignSummary } from '../../api';
-import { ApiError, errorText } from '../../api/errors';
+import { api } from '../../api';
 import { PageShell } from '../../components/PageShell';
 import { BusinessOnly } from '../components/BusinessOnly';
 import { Btn, Empty, ErrorNote, Loading } from '../../components/ui';
 import { campaignStateText } from '../lib/campaign';
 import { shortTime } from '../../lib/format';
 import { formatYuan } from '../../lib/money';
+import { useLoad } from '../../lib/useLoad';
 import '../biz.scss';
 
 export default function CampaignsPage() {
-  const [items, setItems] = useState<CampaignSummary[] | undefined>();
-  const [error, setError] = useState<string | undefined>();
-  const [forbidden, setForbidden] = useState(false);
-  const [loading, setLoading] = useState(false);
+  const list = useLoad(async () => (await api.campaigns()).items, { forbidden: true });
+  const { data: items, error, loading, reload: load } = list;
 
-  const load = useCallback(async () => {
-    setLoading(true);
-    setError(undefined);
-    try {
-      const r = await api.campaigns();
-      setItems(r.items);
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 403) setForbidden(true);
-      else setError(errorText(err));
-    } finally {
-      setLoading(false);
-    }
-  }, []);
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  if (forbidden) return <BusinessOnly what="活动" />;
+  if (list.forbidden) return <BusinessOnly what="活动" />;
 
   return (
     <PageShell className="campaigns-page" onShowAgain={() => void load()}>

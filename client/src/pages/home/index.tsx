@@ -1,40 +1,21 @@
 import { Text, View } from '@tarojs/components';
 import Taro from '@tarojs/taro';
-import { useCallback, useEffect, useState } from 'react';
-import { api, type WalletResponse } from '../../api';
-import { errorText } from '../../api/errors';
+import { api } from '../../api';
 import { clearSession, currentSession, hasRole, isBusiness } from '../../api/session';
 import { PageShell } from '../../components/PageShell';
 import { Btn, ErrorNote } from '../../components/ui';
 import { Avatar } from '../../components/Avatar';
 import { formatYuan } from '../../lib/money';
 import { scanAndRoute } from '../../lib/scan';
+import { useLoad } from '../../lib/useLoad';
 import './index.scss';
 
 const go = (url: string) => () => void Taro.navigateTo({ url });
 
 export default function Home() {
   const session = currentSession();
-  const [wallet, setWallet] = useState<WalletResponse | undefined>();
-  const [error, setError] = useState<string | undefined>();
-  const [loading, setLoading] = useState(false);
-
-  const load = useCallback(async () => {
-    if (!currentSession()) return;
-    setLoading(true);
-    setError(undefined);
-    try {
-      setWallet(await api.wallet());
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setLoading(false);
-    }
-  }, []);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+  // Logged out: no load (the shell goes to the login page).
+  const { data: wallet, error, loading, reload: load } = useLoad(() => api.wallet(), { enabled: () => !!currentSession() });
 
   const logout = () => {
     clearSession();

@@ -1,47 +1,24 @@
 import { Text, View } from '@tarojs/components';
 import Taro, { useDidHide, useDidShow, useRouter, useShareAppMessage } from '@tarojs/taro';
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, type CodeView, type PacketSummary, type PacketView } from '../../api';
-import { ApiError, errorText } from '../../api/errors';
+import { useCallback, useEffect, useState } from 'react';
+import { api, type PacketSummary, type PacketView } from '../../api';
+import { ApiError } from '../../api/errors';
 import { currentSession } from '../../api/session';
 import { ClaimList } from '../../components/ClaimList';
 import { PageShell } from '../../components/PageShell';
 import { Avatar } from '../../components/Avatar';
 import { RefusalNotice } from '../../components/RefusalNotice';
 import { aria, Btn, ErrorNote, Loading } from '../../components/ui';
-import { codeFromParams, openPath, shareLink } from '../../lib/links';
+import { codeFromParams, openPath } from '../../lib/links';
 import { formatFen, spokenYuan } from '../../lib/money';
-import { refusalOf, type Refusal } from '../../lib/refusal';
-import { canSpeak, speak, stopSpeaking } from '../../lib/speech';
-import { KEYS, load, save } from '../../lib/storage';
+import { screenOfError, spokenScreen, STATE_TEXT, type Screen } from '../../lib/openScreen';
+import { useClaim } from '../../lib/useClaim';
+import { useForward } from '../../lib/useForward';
 import { groupRefusalOfView, useGroupContext } from '../../lib/useGroupContext';
+import { useReadAloud } from '../../lib/useReadAloud';
 import { useShareTicket } from '../../lib/shareTicket';
 import { DevGroupChooser } from '../../components/DevGroupChooser';
 import './index.scss';
-
-/** What the page shows. Each end state has its own screen and message. */
-type Screen =
-  | { kind: 'loading' }
-  | { kind: 'ready' } // claimable: the 開 button
-  | { kind: 'claimed'; amount: number; fresh: boolean; best?: boolean | undefined }
-  | { kind: 'finished' }
-  | { kind: 'expired' }
-  | { kind: 'codeExpired' }
-  | { kind: 'invalid' }
-  | { kind: 'notReady' }
-  // A risk or limit refusal (rate limit, blocked account, not for you…), from opening or claiming.
-  | { kind: 'refused'; refusal: Refusal; from: 'open' | 'claim' }
-  | { kind: 'error'; message: string };
-
-const STATE_TEXT: Partial<Record<Screen['kind'], string>> = {
-  finished: '手慢了，红包派完了',
-  expired: '红包已过期',
-  codeExpired: '二维码已过期，请让发红包的人刷新后再扫',
-  invalid: '无效的红包码',
-  notReady: '红包正在准备中，请稍后再试',
-};
-
-const IN_PROGRESS_RETRIES = 5;
 
 /** The claimer's page (`pages/open/index?c=<code>`, or `?q=<code link>` from a WeChat scan): see, open (開), get. */
 export default function OpenPage() {
@@ -52,25 +29,15 @@ export default function OpenPage() {
   const [view, setView] = useState<Screen>({ kind: 'loading' });
   const [summary, setSummary] = useState<PacketSummary | undefined>();
   const [detail, setDetail] = useState<PacketView | undefined>();
-  const [opening, setOpening] = useState(false);
   const [visible, setVisible] = useState(true);
-  const [speechOn, setSpeechOn] = useState<boolean>(() => load<boolean>(KEYS.speech) === true);
-  const [forward, setForward] = useState<CodeView | undefined>();
-  const [forwardLink, setForwardLink] = useState<string | undefined>();
-  const [forwardError, setForwardError] = useState<string | undefined>();
-  const [forwardRefusal, setForwardRefusal] = useState<Refusal | undefined>();
-  const [forwardBusy, setForwardBusy] = useState(false);
-  const claiming = useRef(false);
-  const forwarding = useRef(false);
-  const speakable = canSpeak();
   // 仅限本群: the group this page was opened from (fresh for each open and claim).
   const group = useGroupContext();
+  const readAloud = useReadAloud();
+  const claimFlow = useClaim({ code, groupOnly: summary?.groupOnly, groupContext: group.fetch });
+  const opening = claimFlow.opening;
 
   useDidShow(() => setVisible(true));
-  useDidHide(() => {
-    setVisible(false);
-    stopSpeaking();
-  });
+  useDidHide(() => setVisible(false));
 
   const loadDetail = useCallback(async (packetId: string) => {
     try {
@@ -80,24 +47,8 @@ export default function OpenPage() {
     }
   }, []);
 
-  const fromError = (err: unknown, from: 'open' | 'claim' = 'open', recipient = summary?.recipient?.name || undefined): Screen => {
-    const e = err instanceof ApiError ? err : undefined;
-    const refusal = refusalOf(err, { op: 'claim', recipient });
-    if (refusal) return { kind: 'refused', refusal, from };
-    switch (e?.code) {
-      case 'CODE_INVALID':
-      case 'NOT_FOUND':
-        return { kind: 'invalid' };
-      case 'CODE_EXPIRED':
-        return { kind: 'codeExpired' };
-      case 'PACKET_FINISHED':
-        return { kind: 'finished' };
-      case 'PACKET_EXPIRED':
-        return { kind: 'expired' };
-      default:
-        return { kind: 'error', message: errorText(err) };
-    }
-  };
+  const fromError = (err: unknown, from: 'open' | 'claim' = 'open', recipient = summary?.recipient?.name || undefined): Screen =>
+    screenOfError(err, from, recipient);
 
   const open = useCallback(async () => {
     if (!code) {
@@ -136,40 +87,18 @@ export default function OpenPage() {
     void open();
   }, [open]);
 
-  const claim = async () => {
-    if (claiming.current) return;
-    claiming.current = true;
-    setOpening(true);
-    const started = Date.now();
-    try {
-      let res;
-      for (let i = 0; ; i++) {
-        try {
-          // Group data only where it counts (仅限本群), fetched afresh for each attempt.
-          res = await api.claim(code, summary?.groupOnly ? await group.fetch() : undefined);
-          break;
-        } catch (err) {
-          if (err instanceof ApiError && err.code === 'CLAIM_IN_PROGRESS' && i < IN_PROGRESS_RETRIES) {
-            await new Promise((r) => setTimeout(r, 800));
-            continue;
-          }
-          throw err;
-        }
-      }
-      // Let the 開 coin spin a moment: the opening animation.
-      const wait = 600 - (Date.now() - started);
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      setView({ kind: 'claimed', amount: res.amount, fresh: !res.repeat, best: res.best });
-      if (speechOn) speak(`恭喜，你领到了${spokenYuan(res.amount)}`);
-      void loadDetail(res.packetId);
-    } catch (err) {
-      setView(fromError(err, 'claim'));
-      if (err instanceof ApiError && err.code === 'PACKET_FINISHED' && summary) void loadDetail(summary.id);
-    } finally {
-      claiming.current = false;
-      setOpening(false);
-    }
-  };
+  const claim = () =>
+    claimFlow.claim({
+      claimed: (res) => {
+        setView({ kind: 'claimed', amount: res.amount, fresh: !res.repeat, best: res.best });
+        readAloud.say(`恭喜，你领到了${spokenYuan(res.amount)}`);
+        void loadDetail(res.packetId);
+      },
+      failed: (err) => {
+        setView(fromError(err, 'claim'));
+        if (err instanceof ApiError && err.code === 'PACKET_FINISHED' && summary) void loadDetail(summary.id);
+      },
+    });
 
   // While the packet is still being claimed, keep the list fresh for people who got a share.
   const packetId = summary?.id;
@@ -180,21 +109,7 @@ export default function OpenPage() {
     return () => clearInterval(t);
   }, [visible, view.kind, packetId, detailActive, loadDetail]);
 
-  const toggleSpeech = () => {
-    const on = !speechOn;
-    setSpeechOn(on);
-    save(KEYS.speech, on);
-    if (!on) {
-      stopSpeaking();
-      return;
-    }
-    const parts: string[] = [];
-    if (summary) parts.push(`${summary.sender.name}的红包，${summary.greeting}`);
-    if (view.kind === 'claimed') parts.push(`你领到了${spokenYuan(view.amount)}`);
-    else if (view.kind === 'refused') parts.push(`${view.refusal.title}。${view.refusal.body}`);
-    else if (STATE_TEXT[view.kind]) parts.push(STATE_TEXT[view.kind]!);
-    speak(parts.join('。'));
-  };
+  const toggleSpeech = () => readAloud.toggle(() => spokenScreen(summary, view));
 
   // 转发: a claimer — or the sender — may pass the packet on while shares are left. The new share
   // code names the code this page was opened with (`via`), so the chain is recorded. Not for a
@@ -202,61 +117,14 @@ export default function OpenPage() {
   const isSender = !!summary && !!me && summary.sender.id === me;
   const liveStatus = detail?.status ?? summary?.status;
   const canForward = !!summary && !summary.recipient && liveStatus === 'active' && (view.kind === 'claimed' || isSender);
-  const ensureForward = async (): Promise<CodeView | undefined> => {
-    if (forward) return forward;
-    if (!summary || forwarding.current) return undefined;
-    forwarding.current = true;
-    setForwardBusy(true);
-    setForwardError(undefined);
-    setForwardRefusal(undefined);
-    try {
-      const c = await api.newCode(summary.id, 'share', code);
-      setForward(c);
-      return c;
-    } catch (err) {
-      const r = refusalOf(err, { op: 'code' });
-      if (r) setForwardRefusal(r);
-      else setForwardError(errorText(err));
-      return undefined;
-    } finally {
-      forwarding.current = false;
-      setForwardBusy(false);
-    }
-  };
-  useEffect(() => {
-    if (canForward && process.env.TARO_ENV === 'weapp' && !forward) void ensureForward();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [canForward]);
   const shareTitle = summary ? `${summary.sender.name}的红包：${summary.greeting}` : '红包';
+  const forwarding = useForward({ packet: summary, via: code, allowed: canForward, title: shareTitle });
+  const forward = forwarding.code;
   useShareTicket(summary?.groupOnly);
   useShareAppMessage(() => ({
     title: shareTitle,
     path: forward ? openPath(forward.code) : openPath(code),
   }));
-  /** H5: mint the forward's code, show its link and copy it (as the packet page shares). */
-  const copyForward = async () => {
-    const c = await ensureForward();
-    if (!c) return;
-    const url = shareLink(c);
-    setForwardLink(url);
-    try {
-      await Taro.setClipboardData({ data: url });
-    } catch {
-      setForwardError('无法写入剪贴板，请手动复制下面的链接');
-    }
-  };
-  const webShareForward = async () => {
-    const c = await ensureForward();
-    if (!c) return;
-    const url = shareLink(c);
-    setForwardLink(url);
-    try {
-      await navigator.share({ title: '红包', text: shareTitle, url });
-    } catch {
-      /* cancelled */
-    }
-  };
-  const canWebShare = process.env.TARO_ENV === 'h5' && typeof navigator !== 'undefined' && typeof navigator.share === 'function';
 
   const ended = view.kind !== 'loading' && view.kind !== 'ready' && view.kind !== 'claimed' && view.kind !== 'error' && view.kind !== 'refused';
   const claims = detail?.claims ?? [];
@@ -355,9 +223,9 @@ export default function OpenPage() {
       {group.offered ? <DevGroupChooser devGroup={group.devGroup} setDevGroup={group.setDevGroup} /> : null}
 
       <View className="open-page__tools">
-        {speakable ? (
-          <Btn label="语音播报" kind="chip" pressed={speechOn} onClick={toggleSpeech}>
-            {speechOn ? '语音播报：开' : '语音播报：关'}
+        {readAloud.available ? (
+          <Btn label="语音播报" kind="chip" pressed={readAloud.on} onClick={toggleSpeech}>
+            {readAloud.on ? '语音播报：开' : '语音播报：关'}
           </Btn>
         ) : null}
         {canForward ? (
@@ -367,24 +235,24 @@ export default function OpenPage() {
             </Btn>
           ) : (
             <>
-              <Btn label="转发红包" kind="chip" loading={forwardBusy} disabled={forwardBusy} onClick={() => void copyForward()}>
-                {forwardLink ? '转发（再次复制链接）' : '转发（复制链接）'}
+              <Btn label="转发红包" kind="chip" loading={forwarding.busy} disabled={forwarding.busy} onClick={() => void forwarding.copy()}>
+                {forwarding.link ? '转发（再次复制链接）' : '转发（复制链接）'}
               </Btn>
-              {canWebShare ? <Btn label="分享给朋友" kind="chip" disabled={forwardBusy} onClick={() => void webShareForward()} /> : null}
+              {forwarding.canWebShare ? <Btn label="分享给朋友" kind="chip" disabled={forwarding.busy} onClick={() => void forwarding.webShare()} /> : null}
             </>
           )
         ) : null}
       </View>
-      {forwardLink ? (
+      {forwarding.link ? (
         <View className="open-page__forward" {...aria({ role: 'status' })}>
           <Text className="hint hint--center">把下面的链接发给朋友即可领取，经这个链接领取的红包会记在转发记录里</Text>
           <Text className="share__link" aria-label="转发链接" selectable userSelect>
-            {forwardLink}
+            {forwarding.link}
           </Text>
         </View>
       ) : null}
-      {forwardRefusal ? <RefusalNotice refusal={forwardRefusal} on={{ retry: () => void copyForward(), dismiss: () => setForwardRefusal(undefined) }} /> : null}
-      {forwardError ? <ErrorNote message={forwardError} /> : null}
+      {forwarding.refusal ? <RefusalNotice refusal={forwarding.refusal} on={{ retry: () => void forwarding.copy(), dismiss: forwarding.dismissRefusal }} /> : null}
+      {forwarding.error ? <ErrorNote message={forwarding.error} /> : null}
 
       {detail && claims.length ? (
         <View className="open-page__list">

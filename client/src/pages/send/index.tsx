@@ -1,13 +1,12 @@
 import Taro from '@tarojs/taro';
-import { useCallback, useEffect, useState } from 'react';
-import { api, type CreatePacketResponse, type PendingPacketResponse, type WalletResponse } from '../../api';
-import { errorText } from '../../api/errors';
+import { api, type CreatePacketResponse, type PendingPacketResponse } from '../../api';
 import { currentSession } from '../../api/session';
 import { PageShell } from '../../components/PageShell';
 import { SendForm } from '../../components/SendForm';
 import { ErrorNote } from '../../components/ui';
 import { storeCreatedCodes } from '../../lib/packetCodes';
 import { askForMessages } from '../../lib/subscribe';
+import { useLoad } from '../../lib/useLoad';
 import './index.scss';
 
 /** Whose 收款码 this is (for a 专属红包's confirmation); undefined for anything else. */
@@ -17,20 +16,7 @@ const identify = async (code: string) => {
 };
 
 export default function Send() {
-  const [wallet, setWallet] = useState<WalletResponse | null>(null);
-  const [error, setError] = useState<string | undefined>();
-
-  const load = useCallback(async () => {
-    setError(undefined);
-    try {
-      setWallet(await api.wallet());
-    } catch (err) {
-      setError(errorText(err));
-    }
-  }, []);
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const { data: wallet, error, reload: load } = useLoad(() => api.wallet());
 
   const created = (res: CreatePacketResponse) => {
     storeCreatedCodes(res);
@@ -56,7 +42,7 @@ export default function Send() {
     <PageShell className="send-page" onShowAgain={() => void load()}>
       {error ? <ErrorNote message={`读取零钱和限额失败：${error}`} onRetry={() => void load()} /> : null}
       <SendForm
-        limits={wallet}
+        limits={wallet ?? null}
         // The sender's "all claimed" and "refund arrived" messages: asked in the tap, never waited on for money.
         submit={async (body, key) => {
           await askForMessages('packet', key);

@@ -1,7 +1,7 @@
 import { Text, View } from '@tarojs/components';
 import Taro, { usePullDownRefresh, useReachBottom } from '@tarojs/taro';
 import { useCallback, useEffect, useState } from 'react';
-import { api, type LedgerLine, type PendingTopupResponse, type TopupMethod, type WalletResponse } from '../../api';
+import { api, type LedgerLine, type PendingTopupResponse, type TopupMethod, } from '../../api';
 import { devFeaturesEnabled } from '../../api/config';
 import { errorText } from '../../api/errors';
 import { PageShell } from '../../components/PageShell';
@@ -11,6 +11,7 @@ import { aria, Btn, Empty, ErrorNote, Field, Loading } from '../../components/ui
 import { LEDGER_TEXT, shortTime } from '../../lib/format';
 import { formatSigned, formatYuan, parseYuan } from '../../lib/money';
 import { refusalOf, type Refusal } from '../../lib/refusal';
+import { useLoad } from '../../lib/useLoad';
 import { usePaged } from '../../lib/usePaged';
 import { useKeyedAction } from '../../lib/useKeyedAction';
 import { isPendingTopup, payChannel } from '../../lib/wxpay';
@@ -38,8 +39,8 @@ export default function WalletPage() {
   const [methods] = useState(topupMethods);
   const [method, setMethod] = useState<TopupMethod | undefined>(() => methods[0]);
   const [pendingTopup, setPendingTopup] = useState<PendingTopupResponse | undefined>();
-  const [wallet, setWallet] = useState<WalletResponse | undefined>();
-  const [walletError, setWalletError] = useState<string | undefined>();
+  const walletLoad = useLoad(() => api.wallet());
+  const { data: wallet, error: walletError, setData: setWallet, reload: loadWallet } = walletLoad;
   const [amount, setAmount] = useState('');
   const [fieldError, setFieldError] = useState<string | undefined>();
   const [topupError, setTopupError] = useState<string | undefined>();
@@ -53,22 +54,14 @@ export default function WalletPage() {
   });
   const { refresh: refreshLedger, more } = ledger;
 
-  const loadWallet = useCallback(async () => {
-    setWalletError(undefined);
-    try {
-      setWallet(await api.wallet());
-    } catch (err) {
-      setWalletError(errorText(err));
-    }
-  }, []);
-
   const reload = useCallback(async () => {
     await Promise.all([loadWallet(), refreshLedger()]);
   }, [loadWallet, refreshLedger]);
 
+  // The wallet loads itself on mount; the ledger's first page with it.
   useEffect(() => {
-    void reload();
-  }, [reload]);
+    void refreshLedger();
+  }, [refreshLedger]);
 
   usePullDownRefresh(() => {
     void reload().finally(() => Taro.stopPullDownRefresh());

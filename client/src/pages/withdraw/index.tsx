@@ -1,11 +1,12 @@
 import { Text, View } from '@tarojs/components';
 import Taro, { usePullDownRefresh, useReachBottom } from '@tarojs/taro';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, type CreateWithdrawalResponse, type WalletResponse, type WithdrawalView } from '../../api';
+import { api, type CreateWithdrawalResponse, type WithdrawalView } from '../../api';
 import { ApiError, errorText } from '../../api/errors';
 import { PageShell } from '../../components/PageShell';
 import { aria, Btn, Empty, ErrorNote, Field, Loading } from '../../components/ui';
 import { formatYuan } from '../../lib/money';
+import { useLoad } from '../../lib/useLoad';
 import { usePaged } from '../../lib/usePaged';
 import { useKeyedAction } from '../../lib/useKeyedAction';
 import { checkWithdraw, WITHDRAW_LIMIT_TEXT } from '../../lib/withdraw';
@@ -40,8 +41,8 @@ interface Current {
 }
 
 export default function WithdrawPage() {
-  const [wallet, setWallet] = useState<WalletResponse | undefined>();
-  const [walletError, setWalletError] = useState<string | undefined>();
+  const walletLoad = useLoad(() => api.wallet());
+  const { data: wallet, error: walletError, reload: loadWallet } = walletLoad;
   const [amount, setAmount] = useState('');
   const [fieldError, setFieldError] = useState<string | undefined>();
   const [submitError, setSubmitError] = useState<string | undefined>();
@@ -62,20 +63,13 @@ export default function WithdrawPage() {
     };
   }, []);
 
-  const loadWallet = useCallback(async () => {
-    setWalletError(undefined);
-    try {
-      setWallet(await api.wallet());
-    } catch (err) {
-      setWalletError(errorText(err));
-    }
-  }, []);
   const reload = useCallback(async () => {
     await Promise.all([loadWallet(), refreshHistory()]);
   }, [loadWallet, refreshHistory]);
+  // The wallet loads itself on mount; the history's first page with it.
   useEffect(() => {
-    void reload();
-  }, [reload]);
+    void refreshHistory();
+  }, [refreshHistory]);
   usePullDownRefresh(() => {
     void reload().finally(() => Taro.stopPullDownRefresh());
   });
