@@ -1,8 +1,9 @@
 import { fail } from '../domain/errors';
 import { derivedId } from '../domain/ids';
 import { dayKeyUtc8, policyFor, type Fen } from '../domain/money';
+import type { LedgerLine, LedgerResponse, WalletResponse } from '../http/contract';
 import type { LedgerEntry } from '../store/ledger';
-import { iso, type Outcome, type Principal } from './context';
+import { iso, type Outcome, type Page, type Principal } from './context';
 import type { Deps } from './deps';
 import { idempotent } from './idempotent';
 import { riskCheck } from './risk-gate';
@@ -12,7 +13,7 @@ import { payerOpenid, requireWeChatPay, startTopup, topupPaymentId } from './pay
 const PENDING_GRACE_MS = 60_000;
 
 /** GET /v1/wallet */
-export async function getWallet(d: Deps, who: Principal): Promise<Outcome> {
+export async function getWallet(d: Deps, who: Principal): Promise<Outcome<WalletResponse>> {
   const [state, profile] = await Promise.all([d.wallets.state(who.userId), d.accounts.get(who.userId)]);
   const tier = profile?.tier ?? who.tier;
   const policy = policyFor(tier, profile?.settings);
@@ -70,7 +71,7 @@ export async function topup(d: Deps, who: Principal, amount: Fen, idemKey: strin
 }
 
 /** One stored entry as API lines: a packet debit with a fee shows as two lines. */
-function lines(e: LedgerEntry) {
+function lines(e: LedgerEntry): LedgerLine[] {
   const base = { ref: e.ref, at: e.at };
   if (e.type === 'packet_debit' && e.fee) {
     return [
@@ -82,7 +83,7 @@ function lines(e: LedgerEntry) {
 }
 
 /** GET /v1/wallet/ledger — newest first. */
-export async function ledger(d: Deps, who: Principal, limit: number, startKey?: Record<string, unknown>): Promise<Outcome> {
+export async function ledger(d: Deps, who: Principal, limit: number, startKey?: Record<string, unknown>): Promise<Outcome<Page<LedgerResponse>>> {
   const page = await d.wallets.page(who.userId, limit, startKey);
   return { status: 200, body: { entries: page.entries.flatMap(lines), lastKey: page.lastKey } };
 }

@@ -17,6 +17,26 @@
  * Pure data and schemas: no app code is imported, so scripts and tests read it cheaply.
  */
 import type { ApiScope } from '../domain/api-keys';
+import type {
+  ApiKeysResponse,
+  AvatarUploadResponse,
+  CampaignsResponse,
+  CampaignStats,
+  ClaimResponse,
+  CodeView,
+  CreateApiKeyResponse,
+  LedgerResponse,
+  MyPacketsResponse,
+  OpenCodeResponse,
+  OpsResponse,
+  PacketView,
+  Payment,
+  ProfileResponse,
+  RevokeApiKeyResponse,
+  WalletResponse,
+  WithdrawalsResponse,
+  WithdrawalView,
+} from './contract';
 import {
   AuditQuery,
   AVATAR_UPLOAD_MAX_BODY,
@@ -67,6 +87,13 @@ export type Column = (typeof Columns)[number];
 export const Marks = ['✓', '✗', 'own', 'any, masked'] as const;
 export type Mark = (typeof Marks)[number];
 
+/**
+ * A route's response type, from functions/src/http/contract.ts (the types the client compiles
+ * against): `response: returns<WalletResponse>()`. Only the type matters — the value is
+ * undefined; the handler's use case must then produce that type.
+ */
+export const returns = <T>(): T => undefined as T;
+
 export interface RouteSpec {
   /** The function (serverless.yml key, functions/handlers/<fn>.ts) that serves the route. */
   fn: FunctionName;
@@ -79,6 +106,8 @@ export interface RouteSpec {
   marks?: Partial<Record<Column, Mark>>;
   body?: unknown;
   query?: unknown;
+  /** Its 2xx body's type (see {@link returns}); absent: not yet typed against the contract. */
+  response?: unknown;
   /** The route reads its body itself, unparsed (a signature over the exact bytes). */
   rawBody?: true;
   /** A larger body limit than the default 16 KB. */
@@ -118,7 +147,7 @@ export const ROUTES = {
         '(x-device-id), freezes; Query audit.append tail',
     },
   },
-  'GET /v1/wallet': { fn: 'wallet', access: 'user', apiKey: 'basic', sees: 'own', rights: { table: ['Query', 'GetItem'], why: 'wallets.state Query, accounts.get GetItem' } },
+  'GET /v1/wallet': { response: returns<WalletResponse>(), fn: 'wallet', access: 'user', apiKey: 'basic', sees: 'own', rights: { table: ['Query', 'GetItem'], why: 'wallets.state Query, accounts.get GetItem' } },
   'POST /v1/wallet/topups': {
     fn: 'wallet',
     access: 'user',
@@ -132,7 +161,7 @@ export const ROUTES = {
         'movements.createTopup PutItem (+ GetItem), completeTopup: wallets.append (Query, PutItem), setTopupState UpdateItem',
     },
   },
-  'GET /v1/wallet/ledger': { fn: 'wallet', access: 'user', apiKey: 'basic', sees: 'own', query: PageQuery, rights: { table: ['Query'], why: 'wallets.page Query (table)' } },
+  'GET /v1/wallet/ledger': { response: returns<LedgerResponse>(), fn: 'wallet', access: 'user', apiKey: 'basic', sees: 'own', query: PageQuery, rights: { table: ['Query'], why: 'wallets.page Query (table)' } },
   'POST /v1/packets': {
     fn: 'packets',
     access: 'user',
@@ -146,7 +175,7 @@ export const ROUTES = {
         'fundPacket: wallets.append (sender debit, fee credit: Query, PutItem), packets.activate/cancel UpdateItem',
     },
   },
-  'GET /v1/packets/{id}': {
+  'GET /v1/packets/{id}': { response: returns<PacketView>(),
     fn: 'packets',
     access: 'user',
     apiKey: 'basic',
@@ -164,7 +193,7 @@ export const ROUTES = {
     body: NewCodeBody,
     rights: { table: ['GetItem', 'Query', 'UpdateItem', 'PutItem'], why: 'packets.get GetItem, slotOf Query, rateLimit UpdateItem (+ record on refusal)' },
   },
-  'GET /v1/me/packets': {
+  'GET /v1/me/packets': { response: returns<MyPacketsResponse>(),
     fn: 'packets',
     access: 'user',
     apiKey: 'basic',
@@ -172,7 +201,7 @@ export const ROUTES = {
     query: MePacketsQuery,
     rights: { table: ['GetItem'], indexes: ['gsi2'], why: 'listSent / wallets.received: Query on gsi2, then GetItem of each packet / ledger entry' },
   },
-  'GET /v1/codes/{code}': {
+  'GET /v1/codes/{code}': { response: returns<OpenCodeResponse>(),
     fn: 'codes',
     access: 'user',
     sees: 'any',
@@ -187,7 +216,7 @@ export const ROUTES = {
         "rateLimit's first refusal of a minute (risk event, once-marker, audit.append), bindGroup (PKTGRP#, put-if-absent)",
     },
   },
-  'POST /v1/claims': {
+  'POST /v1/claims': { response: returns<ClaimResponse>(),
     fn: 'claims',
     access: 'user',
     apiKey: 'full',
@@ -204,7 +233,7 @@ export const ROUTES = {
         'bindDevice, freezes; Query slotOf / slots, wallets.state and append, riskCheck standings, audit tail',
     },
   },
-  'GET /v1/receive-code': { fn: 'transfers', access: 'user', apiKey: 'full', sees: 'own', rights: { table: RW, why: 'accounts.get GetItem, rateLimit UpdateItem (+ record on refusal)' } },
+  'GET /v1/receive-code': { response: returns<CodeView>(), fn: 'transfers', access: 'user', apiKey: 'full', sees: 'own', rights: { table: RW, why: 'accounts.get GetItem, rateLimit UpdateItem (+ record on refusal)' } },
   'POST /v1/transfers': {
     fn: 'transfers',
     access: 'user',
@@ -232,14 +261,14 @@ export const ROUTES = {
         'markReturned UpdateItem',
     },
   },
-  'GET /v1/withdrawals': {
+  'GET /v1/withdrawals': { response: returns<WithdrawalsResponse>(),
     fn: 'withdrawals',
     access: 'user',
     sees: 'own',
     query: PageQuery,
     rights: { table: ['BatchGetItem'], indexes: ['gsi2'], why: 'withdrawals.list: Query on gsi2, then BatchGetItem of the records' },
   },
-  'GET /v1/withdrawals/{id}': { fn: 'withdrawals', access: 'user', sees: 'own', rights: { table: RW, why: 'withdrawals.get GetItem; an open one: applyBill (as POST)' } },
+  'GET /v1/withdrawals/{id}': { response: returns<WithdrawalView>(), fn: 'withdrawals', access: 'user', sees: 'own', rights: { table: RW, why: 'withdrawals.get GetItem; an open one: applyBill (as POST)' } },
   'POST /v1/campaigns': {
     fn: 'campaigns',
     access: BUSINESS,
@@ -254,8 +283,8 @@ export const ROUTES = {
         'idempotency completion, risk counters, API key last use; Query wallet tails, audit tail',
     },
   },
-  'GET /v1/campaigns': { fn: 'campaigns', access: BUSINESS, apiKey: 'basic', sees: 'own', rights: { table: ['GetItem'], indexes: ['gsi2'], why: 'gsi2 CAMPS#<owner> (the list), GetItem of each' } },
-  'GET /v1/campaigns/{id}': {
+  'GET /v1/campaigns': { response: returns<CampaignsResponse>(), fn: 'campaigns', access: BUSINESS, apiKey: 'basic', sees: 'own', rights: { table: ['GetItem'], indexes: ['gsi2'], why: 'gsi2 CAMPS#<owner> (the list), GetItem of each' } },
+  'GET /v1/campaigns/{id}': { response: returns<CampaignStats>(),
     fn: 'campaigns',
     access: BUSINESS,
     apiKey: 'basic',
@@ -273,9 +302,9 @@ export const ROUTES = {
     throttle: { rate: 5, burst: 5 },
     rights: { table: ['GetItem'], why: 'campaign GetItem' },
   },
-  'POST /v1/api-keys': { fn: 'session', access: BUSINESS, sees: 'own', body: CreateApiKeyBody, rights: { table: ['PutItem', 'GetItem'], why: 'PutItem the key and its owner-list entry' } },
-  'GET /v1/api-keys': { fn: 'session', access: BUSINESS, sees: 'own', rights: { table: ['Query', 'GetItem'], why: "Query the owner's list, GetItem each key" } },
-  'DELETE /v1/api-keys/{keyId}': { fn: 'session', access: BUSINESS, sees: 'own', rights: { table: ['GetItem', 'UpdateItem'], why: 'GetItem the key, UpdateItem revoke' } },
+  'POST /v1/api-keys': { response: returns<CreateApiKeyResponse>(), fn: 'session', access: BUSINESS, sees: 'own', body: CreateApiKeyBody, rights: { table: ['PutItem', 'GetItem'], why: 'PutItem the key and its owner-list entry' } },
+  'GET /v1/api-keys': { response: returns<ApiKeysResponse>(), fn: 'session', access: BUSINESS, sees: 'own', rights: { table: ['Query', 'GetItem'], why: "Query the owner's list, GetItem each key" } },
+  'DELETE /v1/api-keys/{keyId}': { response: returns<RevokeApiKeyResponse>(), fn: 'session', access: BUSINESS, sees: 'own', rights: { table: ['GetItem', 'UpdateItem'], why: 'GetItem the key, UpdateItem revoke' } },
   'GET /v1/audit': {
     fn: 'operations',
     // Everyone signed in reads their own log; reading another account's needs the support role
@@ -299,7 +328,7 @@ export const ROUTES = {
   },
   'GET /v1/admin/accounts/{userId}': { fn: 'operations', access: ADMIN, sees: 'any', rights: { table: ['GetItem'], why: 'accounts.get GetItem' } },
   'POST /v1/admin/accounts/{userId}/tier': { fn: 'operations', access: ADMIN, sees: 'any', body: SetTierBody, rights: { table: RW, why: 'accounts.get GetItem, accounts.setTier UpdateItem, audit.append x2' } },
-  'GET /v1/admin/ops': {
+  'GET /v1/admin/ops': { response: returns<OpsResponse>(),
     fn: 'operations',
     access: ADMIN,
     sees: 'any',
@@ -307,7 +336,7 @@ export const ROUTES = {
     rights: { table: ['Query', 'GetItem'], indexes: ['gsi1'], why: 'ops figures Query (OPSMIN#<hour>), latest report GetItem, sweep lag Query on gsi1 (one item per due shard)' },
   },
   'POST /v1/admin/sweep': { fn: 'sweep', access: ADMIN, sees: 'any', body: SweepBody, rights: { why: 'the same sweep as the schedule (its rights: the function)' } },
-  'GET /v1/payments/{paymentId}': { fn: 'payments', access: 'user', sees: 'own', rights: { table: ['GetItem'], why: 'payIns.get GetItem; maybe the completion (as the notification)' } },
+  'GET /v1/payments/{paymentId}': { response: returns<Payment>(), fn: 'payments', access: 'user', sees: 'own', rights: { table: ['GetItem'], why: 'payIns.get GetItem; maybe the completion (as the notification)' } },
   'POST /v1/pay/wechat/notify': {
     fn: 'payments',
     // No bearer token: the WeChat Pay signature over the raw body is its authentication.
@@ -322,7 +351,7 @@ export const ROUTES = {
         "markReturned GetItem, UpdateItem, a fallback's credit (Query, PutItem), packets.setRefundedTo UpdateItem, its ops event PutItem",
     },
   },
-  'PATCH /v1/me': {
+  'PATCH /v1/me': { response: returns<ProfileResponse>(),
     fn: 'profiles',
     access: 'user',
     sees: 'own',
@@ -333,7 +362,7 @@ export const ROUTES = {
       why: "accounts.setProfile UpdateItem (staff tokens: roles GetItem); an uploaded avatar's reference: HeadObject (s3:GetObject) on its key",
     },
   },
-  'POST /v1/me/avatar': {
+  'POST /v1/me/avatar': { response: returns<AvatarUploadResponse>(),
     fn: 'profiles',
     access: 'user',
     sees: 'own',

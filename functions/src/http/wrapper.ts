@@ -13,10 +13,10 @@ import { observeRequest } from '../app/ops';
 import { isDeviceId } from '../domain/risk';
 import { scopeAllows, type ApiScope } from '../domain/api-keys';
 import { authenticateApiKey } from '../app/api-keys';
+import { routesOf, splitKey, type Access, type FunctionName, type RouteKey, type RoutesTable } from './routes';
 
 export { log };
-
-export type Access = 'public' | 'user' | readonly string[];
+export type { Access };
 
 export interface RouteContext<B, Q> {
   d: Deps;
@@ -63,6 +63,42 @@ export interface Route<B = unknown, Q = unknown> {
 /** Declares a route with its body and query types inferred from the schemas. */
 export function route<B = undefined, Q = undefined>(r: Route<B, Q>): Route<B, Q> {
   return r;
+}
+
+type SpecOf<K extends RouteKey> = RoutesTable[K];
+/** The parsed body of a route of the table (undefined without a body schema). */
+export type BodyOf<K extends RouteKey> = SpecOf<K> extends { body: ZodType<infer B> } ? B : undefined;
+/** The parsed query of a route of the table (undefined without a query schema). */
+export type QueryOf<K extends RouteKey> = SpecOf<K> extends { query: ZodType<infer Q> } ? Q : undefined;
+/** The 2xx body a route of the table answers (its contract type), `unknown` where not declared. */
+export type ResponseOf<K extends RouteKey> = SpecOf<K> extends { response: infer R } ? R : unknown;
+/** The routes of a function that go through this wrapper (not the standalone ones). */
+export type WrappedRouteOf<F extends FunctionName> = {
+  [K in RouteKey]: SpecOf<K> extends { fn: F } ? (SpecOf<K> extends { standalone: true } ? never : K) : never;
+}[RouteKey];
+/** A use case bound to a route of the table: what the route does once the wrapper has checked the call. */
+export type Runner<K extends RouteKey> = (ctx: RouteContext<BodyOf<K>, QueryOf<K>>) => Promise<Outcome<ResponseOf<K>>>;
+
+/**
+ * A function's routes: each entry of the route table served by `fn`, bound to its use case.
+ * Method, path, access, API-key scope, body and query schemas come from the table; the compiler
+ * requires a runner for every wrapped route of `fn` and for nothing else.
+ */
+export function bindRoutes<F extends FunctionName>(fn: F, runners: { [K in WrappedRouteOf<F>]: Runner<K> }): Route<any, any>[] {
+  const bound = runners as Record<string, Runner<RouteKey> | undefined>;
+  return routesOf(fn)
+    .filter(([, spec]) => !spec.standalone)
+    .map(([key, spec]) => {
+      const run = bound[key];
+      if (!run) throw new Error(`route ${key} of ${fn} has no use case`);
+      const r: Route<any, any> = { ...splitKey(key), access: spec.access, run: run as Route<any, any>['run'] };
+      if (spec.apiKey) r.apiKey = spec.apiKey;
+      if (spec.body) r.body = spec.body as ZodType<unknown>;
+      if (spec.query) r.query = spec.query as ZodType<unknown>;
+      if (spec.rawBody) r.rawBody = true;
+      if (spec.maxBodyBytes) r.maxBodyBytes = spec.maxBodyBytes;
+      return r;
+    });
 }
 
 const MAX_BODY_BYTES = 16 * 1024;
