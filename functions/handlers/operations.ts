@@ -1,5 +1,4 @@
 import { bindRoutes, httpHandler } from '../src/http/wrapper';
-import { AccountId, BlacklistKindName, DeviceId } from '../src/http/schemas';
 import * as z from 'zod/mini';
 import { encodeJsonCursor, parseCursor } from '../src/http/cursor';
 import { fail } from '../src/domain/errors';
@@ -35,12 +34,6 @@ function decodeAuditCursor(cursor: string | undefined): AuditCursor | undefined 
   return cursor ? (parseCursor(cursor, AuditCursorShape) as AuditCursor) : undefined;
 }
 
-function accountIdParam(raw: string | undefined): string {
-  const r = AccountId.safeParse(raw);
-  if (!r.success) fail('VALIDATION_FAILED', 'invalid account id');
-  return r.data!;
-}
-
 /**
  * GET /v1/audit · GET /v1/risk/events · GET /v1/risk/reports · GET /v1/admin/ops ·
  * GET /v1/admin/accounts/{userId} ·
@@ -62,14 +55,9 @@ export const routes = bindRoutes('operations', {
   'GET /v1/risk/reports': ({ d, query }) => riskReports(d, { from: query.from, to: query.to }),
   'GET /v1/admin/blacklist': ({ d }) => blacklist(d),
   'POST /v1/admin/blacklist': ({ d, who, body }) => blacklistAdd(d, who, body.kind, body.id, body.reason),
-  'DELETE /v1/admin/blacklist/{kind}/{id}': ({ d, who, params }) => {
-    const kind = BlacklistKindName.safeParse(params.kind);
-    const id = DeviceId.safeParse(params.id);
-    if (!kind.success || !id.success) fail('VALIDATION_FAILED', 'invalid blacklist entry');
-    return blacklistRemove(d, who, kind.data!, id.data!);
-  },
-  'GET /v1/admin/accounts/{userId}': ({ d, params }) => getAccount(d, accountIdParam(params.userId)),
-  'POST /v1/admin/accounts/{userId}/tier': ({ d, who, params, body }) => setTier(d, who, accountIdParam(params.userId), body.tier, body.settings ?? {}),
+  'DELETE /v1/admin/blacklist/{kind}/{id}': ({ d, who, params }) => blacklistRemove(d, who, params.kind, params.id),
+  'GET /v1/admin/accounts/{userId}': ({ d, params }) => getAccount(d, params.userId),
+  'POST /v1/admin/accounts/{userId}/tier': ({ d, who, params, body }) => setTier(d, who, params.userId, body.tier, body.settings ?? {}),
   'GET /v1/admin/ops': async ({ d, query }) => ({ status: 200, body: await opsView(d, query.minutes ?? 30) }),
 });
 

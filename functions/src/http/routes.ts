@@ -16,7 +16,9 @@
  *
  * Pure data and schemas: no app code is imported, so scripts and tests read it cheaply.
  */
+import * as z from 'zod/mini';
 import type { ApiScope } from '../domain/api-keys';
+import type { ErrorCode } from '../domain/errors';
 import type {
   ApiKeysResponse,
   AvatarUploadResponse,
@@ -38,18 +40,25 @@ import type {
   WithdrawalView,
 } from './contract';
 import {
+  AccountId,
+  ApiKeyIdParam,
   AuditQuery,
   AVATAR_UPLOAD_MAX_BODY,
   AvatarUploadBody,
   BlacklistBody,
+  BlacklistKindName,
+  CampaignIdParam,
   ClaimBody,
   CreateApiKeyBody,
   CreateCampaignBody,
   CreatePacketBody,
+  CodeParam,
+  DeviceId,
   MePacketsQuery,
   NewCodeBody,
   OpenCodeQuery,
   OpsQuery,
+  PacketIdParam,
   PacketViewQuery,
   PageQuery,
   ProfileBody,
@@ -106,6 +115,11 @@ export interface RouteSpec {
   marks?: Partial<Record<Column, Mark>>;
   body?: unknown;
   query?: unknown;
+  /**
+   * The path parameters' schema, and the error a malformed one answers (a malformed id names
+   * nothing: most routes answer as for a missing resource). Absent: the use case checks them.
+   */
+  params?: { schema: unknown; invalid: { code: ErrorCode; message: string } };
   /** Its 2xx body's type (see {@link returns}); absent: not yet typed against the contract. */
   response?: unknown;
   /** The route reads its body itself, unparsed (a signature over the exact bytes). */
@@ -125,6 +139,10 @@ export interface RouteSpec {
 const BUSINESS = ['enterprise', 'provider'] as const;
 const RISK_STAFF = ['risk', 'admin'] as const;
 const ADMIN = ['admin'] as const;
+
+const PACKET_ID = { schema: z.object({ id: PacketIdParam }), invalid: { code: 'NOT_FOUND', message: '红包不存在' } } as const;
+const CAMPAIGN_ID = { schema: z.object({ id: CampaignIdParam }), invalid: { code: 'NOT_FOUND', message: '活动不存在' } } as const;
+const ACCOUNT_ID = { schema: z.object({ userId: AccountId }), invalid: { code: 'VALIDATION_FAILED', message: 'invalid account id' } } as const;
 
 const RW = ['GetItem', 'PutItem', 'UpdateItem', 'Query'] as const satisfies readonly DynamoAction[];
 
@@ -175,7 +193,7 @@ export const ROUTES = {
         'fundPacket: wallets.append (sender debit, fee credit: Query, PutItem), packets.activate/cancel UpdateItem',
     },
   },
-  'GET /v1/packets/{id}': { response: returns<PacketView>(),
+  'GET /v1/packets/{id}': { params: PACKET_ID, response: returns<PacketView>(),
     fn: 'packets',
     access: 'user',
     apiKey: 'basic',
@@ -185,7 +203,7 @@ export const ROUTES = {
     throttle: { rate: 1000, burst: 500 },
     rights: { table: ['GetItem', 'Query', 'BatchGetItem'], why: 'packets.get GetItem (> 100 shares: their share counters, BatchGetItem), slots Query' },
   },
-  'POST /v1/packets/{id}/codes': {
+  'POST /v1/packets/{id}/codes': { params: PACKET_ID,
     fn: 'packets',
     access: 'user',
     apiKey: 'basic',
@@ -201,7 +219,7 @@ export const ROUTES = {
     query: MePacketsQuery,
     rights: { table: ['GetItem'], indexes: ['gsi2'], why: 'listSent / wallets.received: Query on gsi2, then GetItem of each packet / ledger entry' },
   },
-  'GET /v1/codes/{code}': { response: returns<OpenCodeResponse>(),
+  'GET /v1/codes/{code}': { params: { schema: z.object({ code: CodeParam }), invalid: { code: 'CODE_INVALID', message: '无效的二维码' } }, response: returns<OpenCodeResponse>(),
     fn: 'codes',
     access: 'user',
     sees: 'any',
@@ -284,7 +302,7 @@ export const ROUTES = {
     },
   },
   'GET /v1/campaigns': { response: returns<CampaignsResponse>(), fn: 'campaigns', access: BUSINESS, apiKey: 'basic', sees: 'own', rights: { table: ['GetItem'], indexes: ['gsi2'], why: 'gsi2 CAMPS#<owner> (the list), GetItem of each' } },
-  'GET /v1/campaigns/{id}': { response: returns<CampaignStats>(),
+  'GET /v1/campaigns/{id}': { params: CAMPAIGN_ID, response: returns<CampaignStats>(),
     fn: 'campaigns',
     access: BUSINESS,
     apiKey: 'basic',
@@ -293,7 +311,7 @@ export const ROUTES = {
     throttle: { rate: 20, burst: 10 },
     rights: { table: ['GetItem', 'Query', 'BatchGetItem'], why: 'campaign GetItem, its packets (GetItem; > 100 shares: BatchGetItem), slots Query (stats)' },
   },
-  'GET /v1/campaigns/{id}/codes.csv': {
+  'GET /v1/campaigns/{id}/codes.csv': { params: CAMPAIGN_ID,
     fn: 'campaigns',
     access: BUSINESS,
     apiKey: 'basic',
@@ -304,7 +322,7 @@ export const ROUTES = {
   },
   'POST /v1/api-keys': { response: returns<CreateApiKeyResponse>(), fn: 'session', access: BUSINESS, sees: 'own', body: CreateApiKeyBody, rights: { table: ['PutItem', 'GetItem'], why: 'PutItem the key and its owner-list entry' } },
   'GET /v1/api-keys': { response: returns<ApiKeysResponse>(), fn: 'session', access: BUSINESS, sees: 'own', rights: { table: ['Query', 'GetItem'], why: "Query the owner's list, GetItem each key" } },
-  'DELETE /v1/api-keys/{keyId}': { response: returns<RevokeApiKeyResponse>(), fn: 'session', access: BUSINESS, sees: 'own', rights: { table: ['GetItem', 'UpdateItem'], why: 'GetItem the key, UpdateItem revoke' } },
+  'DELETE /v1/api-keys/{keyId}': { params: { schema: z.object({ keyId: ApiKeyIdParam }), invalid: { code: 'NOT_FOUND', message: 'API Key 不存在或已撤销' } }, response: returns<RevokeApiKeyResponse>(), fn: 'session', access: BUSINESS, sees: 'own', rights: { table: ['GetItem', 'UpdateItem'], why: 'GetItem the key, UpdateItem revoke' } },
   'GET /v1/audit': {
     fn: 'operations',
     // Everyone signed in reads their own log; reading another account's needs the support role
@@ -320,14 +338,14 @@ export const ROUTES = {
   'GET /v1/risk/reports': { fn: 'operations', access: RISK_STAFF, sees: 'any', query: RiskRangeQuery, rights: { table: ['Query'], why: 'risk.reports Query (table, per day partition)' } },
   'GET /v1/admin/blacklist': { fn: 'operations', access: RISK_STAFF, sees: 'any', rights: { indexes: ['gsi2'], why: 'risk.blacklist Query on gsi2 (BLACKLIST partition)' } },
   'POST /v1/admin/blacklist': { fn: 'operations', access: RISK_STAFF, sees: 'any', body: BlacklistBody, rights: { table: RW, why: 'accounts.get GetItem, blacklistAdd PutItem, audit.append' } },
-  'DELETE /v1/admin/blacklist/{kind}/{id}': {
+  'DELETE /v1/admin/blacklist/{kind}/{id}': { params: { schema: z.object({ kind: BlacklistKindName, id: DeviceId }), invalid: { code: 'VALIDATION_FAILED', message: 'invalid blacklist entry' } },
     fn: 'operations',
     access: RISK_STAFF,
     sees: 'any',
     rights: { table: ['UpdateItem', 'Query', 'PutItem'], why: 'blacklistRemove UpdateItem (deactivates: no DeleteItem), audit.append' },
   },
-  'GET /v1/admin/accounts/{userId}': { fn: 'operations', access: ADMIN, sees: 'any', rights: { table: ['GetItem'], why: 'accounts.get GetItem' } },
-  'POST /v1/admin/accounts/{userId}/tier': { fn: 'operations', access: ADMIN, sees: 'any', body: SetTierBody, rights: { table: RW, why: 'accounts.get GetItem, accounts.setTier UpdateItem, audit.append x2' } },
+  'GET /v1/admin/accounts/{userId}': { params: ACCOUNT_ID, fn: 'operations', access: ADMIN, sees: 'any', rights: { table: ['GetItem'], why: 'accounts.get GetItem' } },
+  'POST /v1/admin/accounts/{userId}/tier': { params: ACCOUNT_ID, fn: 'operations', access: ADMIN, sees: 'any', body: SetTierBody, rights: { table: RW, why: 'accounts.get GetItem, accounts.setTier UpdateItem, audit.append x2' } },
   'GET /v1/admin/ops': { response: returns<OpsResponse>(),
     fn: 'operations',
     access: ADMIN,
