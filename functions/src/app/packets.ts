@@ -15,7 +15,7 @@ import { dueShard, fundPacket } from './settlement';
 import { accountsShown, claimability, packetCode, packetSummary, packetView } from './views';
 import { resolveNames } from './names';
 import { awaitingPaymentPacket, openPayment, packetPaymentId, PAID_PACKET_NET_MS, payerOpenid, paymentView, placeOrder, requireWeChatPay } from './payments';
-import type { AwaitingPaymentPacketResponse, MyPacketsResponse, PacketView } from '../http/contract';
+import type { AwaitingPaymentPacketResponse, CreatePacketResponse, ErrorBody, MyPacketsResponse, PacketView } from '../http/contract';
 
 export interface CreatePacketInput {
   total: Fen;
@@ -49,7 +49,13 @@ const SPLIT_REFUSALS: Record<SplitRefusal, () => never> = {
  * (202, no code: payments.ts opens it when WeChat Pay confirms). Limits and risk rules apply at
  * creation either way.
  */
-export async function createPacket(d: Deps, who: Principal, input: CreatePacketInput, idemKey: string | undefined, deviceId?: string): Promise<Outcome> {
+export async function createPacket(
+  d: Deps,
+  who: Principal,
+  input: CreatePacketInput,
+  idemKey: string | undefined,
+  deviceId?: string,
+): Promise<Outcome<CreatePacketResponse | AwaitingPaymentPacketResponse | ErrorBody>> {
   const profile = await d.accounts.get(who.userId);
   const policy = policyFor(profile?.tier ?? who.tier, profile?.settings);
   const fee = feeFor(input.total, policy.feeBps);
@@ -72,7 +78,7 @@ export async function createPacket(d: Deps, who: Principal, input: CreatePacketI
     if (paid) openid = await payerOpenid(d, who.userId);
     await riskCount(d, who, policy.tier, movement());
   };
-  return idempotent(d, { principal: who.userId, scope: 'POST /v1/packets', key: idemKey, body: input }, precheck, async () => {
+  return idempotent<CreatePacketResponse | AwaitingPaymentPacketResponse>(d, { principal: who.userId, scope: 'POST /v1/packets', key: idemKey, body: input }, precheck, async () => {
     const id = derivedId('p', who.userId, 'packet', idemKey!);
     const nowMs = d.now();
     const ttl = input.ttlSeconds ?? DEFAULT_TTL_SECONDS;
@@ -139,7 +145,7 @@ async function createAwaitingPayment(
   shares: readonly Fen[],
   openid: string,
   movement: Parameters<typeof riskAfter>[3],
-): Promise<Outcome> {
+): Promise<Outcome<AwaitingPaymentPacketResponse>> {
   const stored = await d.packets.create(record, { shard: dueShard(d, record.id), at: iso(Date.parse(record.createdAt) + PAID_PACKET_NET_MS) }, shares);
   let payment = await openPayment(d, { id: record.paymentId!, userId: who.userId, purpose: 'packet', packetId: record.id, amount: record.total + record.fee });
   payment = await placeOrder(d, payment, openid || (await payerOpenid(d, who.userId)));

@@ -161,7 +161,7 @@ function rfc3339Utc8(ms: number): string {
 }
 
 /** POST /v1/wallet/topups with WeChat Pay: the order; credited when WeChat Pay confirms. */
-export async function startTopup(d: Deps, who: Principal, amount: Fen, idemKey: string, openid: string): Promise<Outcome> {
+export async function startTopup(d: Deps, who: Principal, amount: Fen, idemKey: string, openid: string): Promise<Outcome<PendingTopupResponse>> {
   const id = topupPaymentId(who.userId, idemKey);
   let p = await openPayment(d, { id, userId: who.userId, purpose: 'topup', amount });
   p = await placeOrder(d, p, openid);

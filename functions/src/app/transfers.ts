@@ -2,7 +2,7 @@ import { fail } from '../domain/errors';
 import { derivedId } from '../domain/ids';
 import { dayKeyUtc8, policyFor, type Fen, type Tier } from '../domain/money';
 import { isCodeExpired, verifyCode, type CodeClaims } from '../domain/codes';
-import type { CodeView } from '../http/contract';
+import type { CodeView, ErrorBody, TransferResponse } from '../http/contract';
 import { iso, seconds, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 import { idempotent } from './idempotent';
@@ -39,7 +39,7 @@ export async function transfer(
   input: { code: string; amount: Fen; note?: string | undefined },
   idemKey: string | undefined,
   deviceId?: string,
-): Promise<Outcome> {
+): Promise<Outcome<TransferResponse | ErrorBody>> {
   const profile = await d.accounts.get(who.userId);
   const policy = policyFor(profile?.tier ?? who.tier, profile?.settings);
   let payee: Awaited<ReturnType<typeof payeeOfCode>> | undefined;

@@ -1,7 +1,7 @@
 import { fail } from '../domain/errors';
 import { derivedId } from '../domain/ids';
 import { dayKeyUtc8, policyFor, type Fen } from '../domain/money';
-import type { LedgerLine, LedgerResponse, WalletResponse } from '../http/contract';
+import type { ErrorBody, LedgerLine, LedgerResponse, PendingTopupResponse, TopupResponse, WalletResponse } from '../http/contract';
 import type { LedgerEntry } from '../store/ledger';
 import { iso, type Outcome, type Page, type Principal } from './context';
 import type { Deps } from './deps';
@@ -38,7 +38,14 @@ export async function getWallet(d: Deps, who: Principal): Promise<Outcome<Wallet
  * method there): a JSAPI order, 202, credited when WeChat Pay confirms (payments.ts). `sandbox`
  * (only where dev features are on, and their default): credited at once.
  */
-export async function topup(d: Deps, who: Principal, amount: Fen, idemKey: string | undefined, deviceId?: string, method?: 'wechatpay' | 'sandbox'): Promise<Outcome> {
+export async function topup(
+  d: Deps,
+  who: Principal,
+  amount: Fen,
+  idemKey: string | undefined,
+  deviceId?: string,
+  method?: 'wechatpay' | 'sandbox',
+): Promise<Outcome<TopupResponse | PendingTopupResponse | ErrorBody>> {
   const how = method ?? d.cfg.paymentProvider;
   if (how === 'sandbox' && !d.cfg.devFeatures) fail('VALIDATION_FAILED', '此环境只支持微信支付充值');
   // A blacklisted account or device moves no money, not even in (docs/rules.md).

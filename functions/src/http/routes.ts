@@ -21,6 +21,11 @@ import type { ApiScope } from '../domain/api-keys';
 import type { ErrorCode } from '../domain/errors';
 import type {
   ApiKeysResponse,
+  AwaitingPaymentPacketResponse,
+  CreateCampaignResponse,
+  CreatePacketResponse,
+  PendingTopupResponse,
+  TopupResponse,
   AvatarUploadResponse,
   CampaignsResponse,
   CampaignStats,
@@ -35,6 +40,8 @@ import type {
   Payment,
   ProfileResponse,
   RevokeApiKeyResponse,
+  SessionResponse,
+  TransferResponse,
   WalletResponse,
   WithdrawalsResponse,
   WithdrawalView,
@@ -152,7 +159,7 @@ const RW = ['GetItem', 'PutItem', 'UpdateItem', 'Query'] as const satisfies read
  */
 export const ROUTES = {
   'GET /v1/health': { fn: 'health', access: 'public', sees: 'any', standalone: true, rights: { table: ['DescribeTable'], why: 'one DescribeTable of TABLE_NAME — nothing else' } },
-  'POST /v1/session': {
+  'POST /v1/session': { response: returns<SessionResponse>(),
     fn: 'session',
     access: 'public',
     sees: 'any',
@@ -166,7 +173,7 @@ export const ROUTES = {
     },
   },
   'GET /v1/wallet': { response: returns<WalletResponse>(), fn: 'wallet', access: 'user', apiKey: 'basic', sees: 'own', rights: { table: ['Query', 'GetItem'], why: 'wallets.state Query, accounts.get GetItem' } },
-  'POST /v1/wallet/topups': {
+  'POST /v1/wallet/topups': { response: returns<TopupResponse | PendingTopupResponse>(),
     fn: 'wallet',
     access: 'user',
     apiKey: 'full',
@@ -180,7 +187,7 @@ export const ROUTES = {
     },
   },
   'GET /v1/wallet/ledger': { response: returns<LedgerResponse>(), fn: 'wallet', access: 'user', apiKey: 'basic', sees: 'own', query: PageQuery, rights: { table: ['Query'], why: 'wallets.page Query (table)' } },
-  'POST /v1/packets': {
+  'POST /v1/packets': { response: returns<CreatePacketResponse | AwaitingPaymentPacketResponse>(),
     fn: 'packets',
     access: 'user',
     apiKey: 'basic',
@@ -252,7 +259,7 @@ export const ROUTES = {
     },
   },
   'GET /v1/receive-code': { response: returns<CodeView>(), fn: 'transfers', access: 'user', apiKey: 'full', sees: 'own', rights: { table: RW, why: 'accounts.get GetItem, rateLimit UpdateItem (+ record on refusal)' } },
-  'POST /v1/transfers': {
+  'POST /v1/transfers': { response: returns<TransferResponse>(),
     fn: 'transfers',
     access: 'user',
     apiKey: 'full',
@@ -287,7 +294,7 @@ export const ROUTES = {
     rights: { table: ['BatchGetItem'], indexes: ['gsi2'], why: 'withdrawals.list: Query on gsi2, then BatchGetItem of the records' },
   },
   'GET /v1/withdrawals/{id}': { response: returns<WithdrawalView>(), fn: 'withdrawals', access: 'user', sees: 'own', rights: { table: RW, why: 'withdrawals.get GetItem; an open one: applyBill (as POST)' } },
-  'POST /v1/campaigns': {
+  'POST /v1/campaigns': { response: returns<CreateCampaignResponse>(),
     fn: 'campaigns',
     access: BUSINESS,
     apiKey: 'basic',

@@ -7,6 +7,7 @@ import { DomainError, fail, type ErrorCode } from '../domain/errors';
 import type { Outcome, Principal } from '../app/context';
 import { deps as defaultDeps, type Deps } from '../app/deps';
 import { authenticate, isStaffAccess, requestDevice, withCurrentStaffRoles } from '../app/session';
+import type { ErrorBody } from './contract';
 import { IdempotencyKey } from './schemas';
 import { bindCorrelationId, log, withLogContext } from '../log';
 import { observeRequest } from '../app/ops';
@@ -81,8 +82,8 @@ export type ResponseOf<K extends RouteKey> = SpecOf<K> extends { response: infer
 export type WrappedRouteOf<F extends FunctionName> = {
   [K in RouteKey]: SpecOf<K> extends { fn: F } ? (SpecOf<K> extends { standalone: true } ? never : K) : never;
 }[RouteKey];
-/** A use case bound to a route of the table: what the route does once the wrapper has checked the call. */
-export type Runner<K extends RouteKey> = (ctx: RouteContext<BodyOf<K>, QueryOf<K>, ParamsOf<K>>) => Promise<Outcome<ResponseOf<K>>>;
+/** A use case bound to a route of the table. Its body is the route's contract type, or (an idempotent replay of a refusal) an error body. */
+export type Runner<K extends RouteKey> = (ctx: RouteContext<BodyOf<K>, QueryOf<K>, ParamsOf<K>>) => Promise<Outcome<ResponseOf<K> | ErrorBody>>;
 
 /**
  * A function's routes: each entry of the route table served by `fn`, bound to its use case.
