@@ -1,5 +1,4 @@
-import { httpHandler, route } from '../src/http/wrapper';
-import { AVATAR_UPLOAD_MAX_BODY, AvatarUploadBody, ProfileBody } from '../src/http/schemas';
+import { bindRoutes, httpHandler } from '../src/http/wrapper';
 import { updateMe, uploadAvatar } from '../src/app/profiles';
 import { deps, type Deps } from '../src/app/deps';
 import { config } from '../src/config';
@@ -9,23 +8,10 @@ import { S3AvatarStore } from '../src/store/avatars';
  * PATCH /v1/me · POST /v1/me/avatar — names and faces. Sessions only (no API key: a profile is
  * a person's). One of the two functions that carry the S3 client (the other serves avatars).
  */
-export const routes = [
-  route({
-    method: 'PATCH',
-    path: '/v1/me',
-    access: 'user',
-    body: ProfileBody,
-    run: ({ d, who, body, headers }) => updateMe(d, who, body, headers?.authorization),
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/me/avatar',
-    access: 'user',
-    body: AvatarUploadBody,
-    maxBodyBytes: AVATAR_UPLOAD_MAX_BODY,
-    run: ({ d, who, body }) => uploadAvatar(d, who, body),
-  }),
-];
+export const routes = bindRoutes('profiles', {
+  'PATCH /v1/me': ({ d, who, body, headers }) => updateMe(d, who, body, headers?.authorization),
+  'POST /v1/me/avatar': ({ d, who, body }) => uploadAvatar(d, who, body),
+});
 
 let withAvatars: Deps | undefined;
 /** The process-wide dependencies plus the avatar store (built once). */

@@ -1,6 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { httpHandler, log, route } from '../src/http/wrapper';
-import { SweepBody } from '../src/http/schemas';
+import { bindRoutes, httpHandler, log } from '../src/http/wrapper';
 import { sweep } from '../src/app/sweeper';
 import { deps } from '../src/app/deps';
 
@@ -14,19 +13,13 @@ const RESERVE_MS = 2_000;
 /** An HTTP call's budget: its route sees no Lambda context, so a fixed part of the timeout. */
 const HTTP_BUDGET_MS = 7_000;
 
-export const routes = [
-  route({
-    method: 'POST',
-    path: '/v1/admin/sweep',
-    access: ['admin'],
-    body: SweepBody,
-    run: async ({ d, body }) => {
-      // A caller-chosen clock exists only where tests need it (local, test, sandbox).
-      const nowMs = body.now && d.cfg.devFeatures ? Date.parse(body.now) : d.now();
-      return { status: 200, body: await sweep(d, nowMs, { budgetMs: HTTP_BUDGET_MS }) };
-    },
-  }),
-];
+export const routes = bindRoutes('sweep', {
+  'POST /v1/admin/sweep': async ({ d, body }) => {
+    // A caller-chosen clock exists only where tests need it (local, test, sandbox).
+    const nowMs = body.now && d.cfg.devFeatures ? Date.parse(body.now) : d.now();
+    return { status: 200, body: await sweep(d, nowMs, { budgetMs: HTTP_BUDGET_MS }) };
+  },
+});
 const http = httpHandler(routes);
 
 /** POST /v1/admin/sweep, and the every-minute schedule (an EventBridge event). */

@@ -1,32 +1,19 @@
-import { httpHandler, route } from '../src/http/wrapper';
-import { PageQuery, WithdrawalBody } from '../src/http/schemas';
+import { bindRoutes, httpHandler } from '../src/http/wrapper';
 import { decodeCursor, encodeCursor } from '../src/http/cursor';
 import { createWithdrawal, getWithdrawal, listWithdrawals } from '../src/app/withdrawals';
 import { Keys } from '../src/store/keys';
 
 /** POST /v1/withdrawals · GET /v1/withdrawals · GET /v1/withdrawals/{id} */
-export const routes = [
-  route({
-    method: 'POST',
-    path: '/v1/withdrawals',
-    access: 'user',
-    body: WithdrawalBody,
-    run: ({ d, who, body, idemKey }) => createWithdrawal(d, who, body, idemKey),
-  }),
-  route({
-    method: 'GET',
-    path: '/v1/withdrawals',
-    access: 'user',
-    query: PageQuery,
-    run: async ({ d, who, query }) => {
-      const start = decodeCursor(query.cursor, { gsi2pk: Keys.withdrawalsPk(who.userId) });
-      const out = await listWithdrawals(d, who, query.limit ?? 20, start);
-      const { lastKey, ...rest } = out.body;
-      return { status: 200, body: { ...rest, cursor: encodeCursor(lastKey) } };
-    },
-  }),
-  route({ method: 'GET', path: '/v1/withdrawals/{id}', access: 'user', run: ({ d, who, params }) => getWithdrawal(d, who, params.id!) }),
-];
+export const routes = bindRoutes('withdrawals', {
+  'POST /v1/withdrawals': ({ d, who, body, idemKey }) => createWithdrawal(d, who, body, idemKey),
+  'GET /v1/withdrawals': async ({ d, who, query }) => {
+    const start = decodeCursor(query.cursor, { gsi2pk: Keys.withdrawalsPk(who.userId) });
+    const out = await listWithdrawals(d, who, query.limit ?? 20, start);
+    const { lastKey, ...rest } = out.body;
+    return { status: 200, body: { ...rest, cursor: encodeCursor(lastKey) } };
+  },
+  'GET /v1/withdrawals/{id}': ({ d, who, params }) => getWithdrawal(d, who, params.id!),
+});
 
 /** WeChat Pay's notifications (transfer bills included) arrive at the payments function. */
 export const handler = httpHandler(routes);

@@ -1,7 +1,7 @@
 /**
- * The authorization matrix: README's route × role table is the contract. This test reads the
- * table, checks that it lists exactly the routes the handlers serve, and calls every route as
- * every role with a REAL request (real ids, real bodies — one that succeeds when allowed):
+ * The authorization matrix: the route table's route × role marks (functions/src/http/routes.ts,
+ * shown in README) are the contract. This test takes them, checks that they cover exactly the
+ * routes the handlers serve, and calls every route as every role with a REAL request (real ids, real bodies — one that succeeds when allowed):
  *   - ✗: 401 without a session, 403 FORBIDDEN with one (a real request, so a broken gate would
  *     show as a success);
  *   - ✓: the request succeeds (its 2xx);
@@ -12,32 +12,16 @@
  * WeChat Pay is configured against the simulator in this process: payments and withdrawals are
  * real orders and transfer bills there, and the notify route gets genuine signed notifications.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { handler as healthHandler } from '../../functions/handlers/health';
 import { handler as avatarsHandler } from '../../functions/handlers/avatars';
+import { Columns, Marks, roleMatrix, type Column, type Mark } from '../../functions/src/http/routes';
 import { decryptResource } from '../../functions/src/wechatpay/protocol';
 import { allRoutes, Clock, idem, login, makeApi, sendPacket, topup, uniq, type Api, type ApiResponse, type CallOptions, type TestUser } from '../helpers/app';
 import { startNotificationInbox, startWxPayStack, waitFor, type CapturedNotification, type WxPayStack } from '../helpers/wxpay';
 
-const Columns = ['anonymous', 'user', 'enterprise', 'provider', 'support', 'risk', 'admin', 'key: basic', 'key: full'] as const;
-type Column = (typeof Columns)[number];
-const Marks = ['✓', '✗', 'own', 'any, masked'] as const;
-type Mark = (typeof Marks)[number];
-
-function readTable(): Map<string, Record<Column, string>> {
-  const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
-  const block = /<!-- roles:start -->([\s\S]*?)<!-- roles:end -->/.exec(readme);
-  if (!block) throw new Error('README has no roles table');
-  const rows = block[1]!.trim().split('\n').slice(2);
-  const table = new Map<string, Record<Column, string>>();
-  for (const row of rows) {
-    const cells = row.split('|').slice(1, -1).map((c) => c.trim());
-    const route = cells[0]!.replace(/`/g, '');
-    const marks = Object.fromEntries(Columns.map((c, i) => [c, cells[i + 1]!])) as Record<Column, string>;
-    table.set(route, marks);
-  }
-  return table;
+/** The route × role table from the route table (README shows the same, generated from it). */
+function readTable(): Map<string, Record<Column, Mark>> {
+  return new Map(roleMatrix().map(({ route, marks }) => [route, marks]));
 }
 
 const table = readTable();

@@ -19,6 +19,7 @@ import { DevStages, devLoginFor, loadConfig } from '../../functions/src/config';
 import { Attr } from '../../functions/src/store/keys';
 import { createTableInput } from '../../scripts/local-store.js';
 import { generateWxPaySimKeys } from '../../scripts/wxpay-sim/keys';
+import { FUNCTIONS as FUNCTION_TABLE, functionRights, ROUTES, type FunctionName, type RouteSpec } from '../../functions/src/http/routes';
 import { CANARIES, oslsRun, packageStage, ROOT, type Run } from '../helpers/osls-package';
 
 const MAX_ZIP_BYTES = 1024 * 1024;
@@ -26,108 +27,31 @@ const SERVICE = 'hongbao-codes';
 
 type Json = any;
 
-const FUNCTIONS = [
-  'health', 'session', 'wallet', 'packets', 'codes', 'claims', 'transfers', 'operations', 'sweep', 'reconcile', 'campaigns',
-  // Withdrawals (提现).
-  'withdrawals',
-  // WeChat Pay money in, and WeChat Pay's notification URL.
-  'payments',
-  // Code links: the /o/ page and WeChat's check file.
-  'links',
-  // Profiles: names and avatars (the only functions with the S3 client).
-  'profiles', 'avatars',
-];
+/**
+ * What the package must hold comes from the route table (functions/src/http/routes.ts): its
+ * functions, the route → function map, and each role's rights (the union of its routes' and its
+ * own code paths'). This test checks that the packaged template is exactly that — serverless.yml
+ * is generated from the table (test/unit/routes-generated.test.ts), osls must keep it intact.
+ */
+const FUNCTIONS = Object.keys(FUNCTION_TABLE) as FunctionName[];
 
-const EXPECTED_ROUTES: Record<string, string> = {
-  'GET /v1/health': 'health',
-  'POST /v1/session': 'session',
-  'POST /v1/campaigns': 'campaigns',
-  'GET /v1/campaigns': 'campaigns',
-  'GET /v1/campaigns/{id}': 'campaigns',
-  'GET /v1/campaigns/{id}/codes.csv': 'campaigns',
-  'POST /v1/api-keys': 'session',
-  'GET /v1/api-keys': 'session',
-  'DELETE /v1/api-keys/{keyId}': 'session',
-  'GET /v1/wallet': 'wallet',
-  'POST /v1/wallet/topups': 'wallet',
-  'GET /v1/wallet/ledger': 'wallet',
-  'POST /v1/packets': 'packets',
-  'GET /v1/packets/{id}': 'packets',
-  'POST /v1/packets/{id}/codes': 'packets',
-  'GET /v1/me/packets': 'packets',
-  'GET /v1/codes/{code}': 'codes',
-  'POST /v1/claims': 'claims',
-  'GET /v1/receive-code': 'transfers',
-  'POST /v1/transfers': 'transfers',
-  'GET /v1/audit': 'operations',
-  'GET /v1/risk/events': 'operations',
-  'GET /v1/risk/reports': 'operations',
-  'GET /v1/admin/accounts/{userId}': 'operations',
-  'POST /v1/admin/accounts/{userId}/tier': 'operations',
-  'GET /v1/admin/blacklist': 'operations',
-  'POST /v1/admin/blacklist': 'operations',
-  'DELETE /v1/admin/blacklist/{kind}/{id}': 'operations',
-  'POST /v1/admin/sweep': 'sweep',
-  'GET /v1/admin/ops': 'operations',
-  // Withdrawals (提现).
-  'POST /v1/withdrawals': 'withdrawals',
-  'GET /v1/withdrawals': 'withdrawals',
-  'GET /v1/withdrawals/{id}': 'withdrawals',
-  // ---- WeChat Pay money in
-  'GET /v1/payments/{paymentId}': 'payments',
-  'POST /v1/pay/wechat/notify': 'payments',
-  // ---- Code links
-  'GET /o/{proxy+}': 'links',
-  'GET /{file}': 'links',
-  // ---- Profiles
-  'PATCH /v1/me': 'profiles',
-  'POST /v1/me/avatar': 'profiles',
-  'GET /v1/avatars/{userId}/{file}': 'avatars',
-};
-
-const READ_WRITE = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
+const EXPECTED_ROUTES: Record<string, string> = Object.fromEntries(Object.entries(ROUTES).map(([key, r]) => [key, r.fn]));
 
 /**
- * The DynamoDB rights of each function: actions on the table, and Query on the named indexes.
- * Traced from the code (functions/src/store/db.ts is the only door; serverless.yml says which
- * code path needs which action, role by role). Widening a role means changing it here too.
- * Only campaigns calls batchPut (BatchWriteItem); only reconcile may Scan; none may DeleteItem.
- * BatchGetItem: the share counters of packets of > 100 shares, read by whoever reads packets.
+ * The DynamoDB rights of each function: actions on the table, and Query on the named indexes;
+ * S3 rights on the avatar bucket (`bucket`) and its `avatars/` prefix.
  */
-const IAM_TABLE: Record<string, { table: string[]; indexes?: Record<string, string[]>; s3?: Record<string, string[]> }> = {
-  health: { table: ['dynamodb:DescribeTable'] },
-  session: { table: READ_WRITE },
-  wallet: { table: READ_WRITE },
-  packets: { table: [...READ_WRITE, 'dynamodb:BatchGetItem'].sort(), indexes: { gsi2: ['dynamodb:Query'] } }, // GET /v1/me/packets
-  // The open view writes only its caller's read counter (and, on a refusal, a risk event and
-  // audit record): its PutItem/UpdateItem carry a LeadingKeys condition (checked in the throttles block).
-  codes: { table: [...READ_WRITE, 'dynamodb:BatchGetItem'].sort() },
-  claims: { table: [...READ_WRITE, 'dynamodb:BatchGetItem'].sort() },
-  transfers: { table: READ_WRITE },
-  // GET /v1/admin/blacklist (gsi2), the sweep lag of GET /v1/admin/ops (gsi1)
-  operations: { table: READ_WRITE, indexes: { gsi1: ['dynamodb:Query'], gsi2: ['dynamodb:Query'] } },
-  // The due index; BatchWriteItem: finishing a campaign whose request died (app/campaigns.ts).
-  sweep: { table: [...READ_WRITE, 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'].sort(), indexes: { gsi1: ['dynamodb:Query'] } },
-  // Campaign packets in batches (with sweep, the only BatchWriteItem rights).
-  campaigns: { table: [...READ_WRITE, 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'].sort(), indexes: { gsi2: ['dynamodb:Query'] } },
-  // Reads everything (Scan: discovery), writes only its report and ops events: no UpdateItem.
-  // ---- WeChat Pay money in: the payment, the ledger, the packet it opens (> 100 shares: BatchGetItem)
-  payments: { table: [...READ_WRITE, 'dynamodb:BatchGetItem'].sort() },
-  reconcile: { table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'], indexes: { gsi2: ['dynamodb:Query'] } },
-  // Withdrawals: GET /v1/withdrawals lists on gsi2 and reads the records with BatchGetItem.
-  withdrawals: { table: [...READ_WRITE, 'dynamodb:BatchGetItem'].sort(), indexes: { gsi2: ['dynamodb:Query'] } },
-  // Code links: no table at all (logs and traces only).
-  links: { table: [] },
-  // ---- Profiles: the avatar bucket under avatars/
-  // (GetObject is HeadObject's right; ListBucket makes a missing key a 404, not a 403).
-  // The table: the profile item, staff roles, figures, and the upload rate limit (its counter; a
-  // refusal's risk event and audit record).
-  profiles: { table: READ_WRITE, s3: { 's3:PutObject': ['bucket/avatars/*'], 's3:GetObject': ['bucket/avatars/*'], 's3:ListBucket': ['bucket'] } },
-  // Serves avatars: reads the bucket, no table right at all.
-  avatars: { table: [], s3: { 's3:GetObject': ['bucket/avatars/*'], 's3:ListBucket': ['bucket'] } },
-};
+const IAM_TABLE: Record<string, { table: string[]; indexes?: Record<string, string[]>; s3?: Record<string, string[]> }> = Object.fromEntries(
+  FUNCTIONS.map((fn) => {
+    const r = functionRights(fn);
+    const s3: Record<string, string[]> = {};
+    for (const a of r.s3Objects) (s3[a] ??= []).push('bucket/avatars/*');
+    for (const a of r.s3Bucket) (s3[a] ??= []).push('bucket');
+    return [fn, { table: r.table.map((a) => `dynamodb:${a}`), indexes: Object.fromEntries(r.indexes.map((i) => [i, ['dynamodb:Query']])), s3 }];
+  }),
+);
 /** Functions whose bundle may hold the S3 client, and whose environment names the avatar bucket. */
-const S3_FUNCTIONS = ['profiles', 'avatars'];
+const S3_FUNCTIONS: string[] = FUNCTIONS.filter((fn) => Object.keys(IAM_TABLE[fn]!.s3 ?? {}).length > 0);
 const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 
@@ -657,18 +581,14 @@ describe('osls package --stage prod (no AWS credentials)', () => {
   });
 });
 
-/** The only IAM condition: the codes view writes its read counter, risk events, audit and figures only. */
-// PKTGRP#: the open view binds a group-only packet to its group (its own item, not the packet).
-const CODES_WRITE_CONDITION = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['RISKCNT#*', 'RISKEV#*', 'RISKONCE#*', 'AUDIT#*', 'OPSMIN#*', 'PKTGRP#*'] } };
+/** The only IAM condition: the codes view writes its read counter, risk events, audit, figures and group bindings only. */
+const CODES_WRITE_CONDITION = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': functionRights('codes').writesOnlyUnder!.map((k) => `${k}*`) } };
 
 describe('throttles: API Gateway routes and reserved concurrency (prod package)', () => {
   /** Throttled routes of the HTTP API's $default stage: rate (requests/s) and burst. */
-  const EXPENSIVE_READS: Record<string, { rate: number; burst: number }> = {
-    'GET /v1/packets/{id}': { rate: 1000, burst: 500 },
-    'GET /v1/codes/{code}': { rate: 2000, burst: 1000 },
-    'GET /v1/campaigns/{id}': { rate: 20, burst: 10 },
-    'GET /v1/campaigns/{id}/codes.csv': { rate: 5, burst: 5 },
-  };
+  const EXPENSIVE_READS: Record<string, { rate: number; burst: number }> = Object.fromEntries(
+    (Object.entries(ROUTES) as [string, RouteSpec][]).filter(([, r]) => r.throttle).map(([key, r]) => [key, r.throttle!]),
+  );
 
   test('the $default stage throttles every route, the expensive reads tighter; each throttled route exists and the stage waits for it', () => {
     const stages = resourcesOfType('AWS::ApiGatewayV2::Stage');

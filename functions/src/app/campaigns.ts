@@ -16,7 +16,7 @@
  * (or, without the debit, cancels) a campaign left `funding`: see completeCampaign and
  * docs/crash-timelines.md.
  */
-import type { CampaignsResponse, CampaignStats, CreateCampaignResponse } from '../http/contract';
+import type { CampaignStats, CampaignsResponse, CreateCampaignResponse, ErrorBody } from '../http/contract';
 import { mapLimited } from '../concurrency';
 import { counterCount, isSharded } from '../domain/share-counters';
 import { randomBytes } from 'node:crypto';
@@ -151,7 +151,13 @@ export async function completeCampaign(d: Deps, id: string): Promise<'active' | 
 }
 
 /** POST /v1/campaigns — `quantity` packets and their share codes, one debit, idempotent as a whole. */
-export async function createCampaign(d: Deps, who: Principal, input: CreateCampaignInput, idemKey: string | undefined, deviceId?: string): Promise<Outcome> {
+export async function createCampaign(
+  d: Deps,
+  who: Principal,
+  input: CreateCampaignInput,
+  idemKey: string | undefined,
+  deviceId?: string,
+): Promise<Outcome<CreateCampaignResponse | ErrorBody>> {
   const profile = await d.accounts.get(who.userId);
   const policy = policyFor(profile?.tier ?? who.tier, profile?.settings);
   const totals = campaignTotals(input.packet.total, input.quantity, policy.feeBps);

@@ -1,5 +1,6 @@
 import { DomainError, fail } from '../domain/errors';
 import { requestHash } from '../domain/ids';
+import type { ErrorBody } from '../http/contract';
 import type { IdempotencyBegin, StoredResponse } from '../store/idempotency';
 import type { Deps } from './deps';
 import type { Outcome } from './context';
@@ -57,12 +58,17 @@ const mismatch = () => fail('IDEMPOTENCY_MISMATCH', 'This Idempotency-Key was us
  * A crash after the work and before step 4 leaves the record pending: the next retry re-runs
  * the convergent work and stores the answer. (docs/crash-timelines.md: every flow built on this.)
  */
-export async function idempotent(
+export async function idempotent<T>(
   d: Deps,
   call: IdempotentCall,
   precheck: () => Promise<void>,
-  run: () => Promise<Outcome>,
-): Promise<Outcome> {
+  run: () => Promise<Outcome<T>>,
+): Promise<Outcome<T | ErrorBody>> {
+  // A stored answer is what `run` (or its refusal) gave the first request of this key and body.
+  return (await runIdempotent(d, call, precheck, run)) as Outcome<T | ErrorBody>;
+}
+
+async function runIdempotent(d: Deps, call: IdempotentCall, precheck: () => Promise<void>, run: () => Promise<Outcome>): Promise<Outcome> {
   if (!call.key) fail('IDEMPOTENCY_KEY_REQUIRED', 'Idempotency-Key header is required for this call');
   const key = call.key!;
   const hash = requestHash('', call.scope, call.body);

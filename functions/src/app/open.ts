@@ -1,5 +1,6 @@
 import { fail } from '../domain/errors';
 import { verifyCode, type CodeClaims } from '../domain/codes';
+import type { OpenCodeResponse } from '../http/contract';
 import { seconds, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 import { packetOfCode } from './packets';
@@ -15,7 +16,10 @@ import { resolveNames } from './names';
  * binding): a valid code's open is counted before anything is read (a big packet's open reads
  * every share counter), a forged one costs only the signature check.
  */
-export async function openCode(d: Deps, who: Principal, code: string, group?: GroupContext): Promise<Outcome> {
+/** The open view of a packet code. */
+type PacketOpenView = Extract<OpenCodeResponse, { target: 'packet' }>;
+
+export async function openCode(d: Deps, who: Principal, code: string, group?: GroupContext): Promise<Outcome<OpenCodeResponse>> {
   const check = verifyCode(code, d.cfg.codeKeys, seconds(d.now()));
   if (!check.ok) fail('CODE_INVALID', '无效的二维码');
   refuseDevGroup(d, group);
@@ -29,7 +33,7 @@ export async function openCode(d: Deps, who: Principal, code: string, group?: Gr
   const state = claimability(packet, nowMs);
   // The sender's current name and avatar (cached briefly, app/names.ts) alongside the caller's share.
   const [mine, names] = await Promise.all([d.packets.slotOf(packet, who.userId), resolveNames(d, [packet.senderId, ...(packet.recipientId ? [packet.recipientId] : [])])]);
-  const body: Record<string, unknown> = { target: 'packet', packet: packetSummary(packet, nowMs, names), claimable: state.claimable && !mine };
+  const body: PacketOpenView = { target: 'packet', packet: packetSummary(packet, nowMs, names), claimable: state.claimable && !mine };
   if (mine && !mine.void) {
     body.reason = 'ALREADY_CLAIMED';
     body.myClaim = { amount: mine.amount, claimedAt: mine.at };

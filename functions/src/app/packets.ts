@@ -7,7 +7,7 @@ import { checkSplit, split, type SplitMode, type SplitRefusal } from '../domain/
 import { verifyCode, isCodeExpired, type CodeClaims } from '../domain/codes';
 import { riskRulesFor } from '../domain/risk';
 import type { PacketRecord } from '../store/packets';
-import { feeAccountFor, iso, seconds, type Outcome, type Principal } from './context';
+import { feeAccountFor, iso, seconds, type Outcome, type Page, type Principal } from './context';
 import type { Deps } from './deps';
 import { idempotent } from './idempotent';
 import { rateLimit, riskAfter, riskCheck, riskCount } from './risk-gate';
@@ -15,7 +15,7 @@ import { dueShard, fundPacket } from './settlement';
 import { accountsShown, claimability, packetCode, packetSummary, packetView } from './views';
 import { resolveNames } from './names';
 import { awaitingPaymentPacket, openPayment, packetPaymentId, PAID_PACKET_NET_MS, payerOpenid, paymentView, placeOrder, requireWeChatPay } from './payments';
-import type { AwaitingPaymentPacketResponse } from '../http/contract';
+import type { AwaitingPaymentPacketResponse, CreatePacketResponse, ErrorBody, MyPacketsResponse, PacketView } from '../http/contract';
 
 export interface CreatePacketInput {
   total: Fen;
@@ -49,7 +49,13 @@ const SPLIT_REFUSALS: Record<SplitRefusal, () => never> = {
  * (202, no code: payments.ts opens it when WeChat Pay confirms). Limits and risk rules apply at
  * creation either way.
  */
-export async function createPacket(d: Deps, who: Principal, input: CreatePacketInput, idemKey: string | undefined, deviceId?: string): Promise<Outcome> {
+export async function createPacket(
+  d: Deps,
+  who: Principal,
+  input: CreatePacketInput,
+  idemKey: string | undefined,
+  deviceId?: string,
+): Promise<Outcome<CreatePacketResponse | AwaitingPaymentPacketResponse | ErrorBody>> {
   const profile = await d.accounts.get(who.userId);
   const policy = policyFor(profile?.tier ?? who.tier, profile?.settings);
   const fee = feeFor(input.total, policy.feeBps);
@@ -72,7 +78,7 @@ export async function createPacket(d: Deps, who: Principal, input: CreatePacketI
     if (paid) openid = await payerOpenid(d, who.userId);
     await riskCount(d, who, policy.tier, movement());
   };
-  return idempotent(d, { principal: who.userId, scope: 'POST /v1/packets', key: idemKey, body: input }, precheck, async () => {
+  return idempotent<CreatePacketResponse | AwaitingPaymentPacketResponse>(d, { principal: who.userId, scope: 'POST /v1/packets', key: idemKey, body: input }, precheck, async () => {
     const id = derivedId('p', who.userId, 'packet', idemKey!);
     const nowMs = d.now();
     const ttl = input.ttlSeconds ?? DEFAULT_TTL_SECONDS;
@@ -139,7 +145,7 @@ async function createAwaitingPayment(
   shares: readonly Fen[],
   openid: string,
   movement: Parameters<typeof riskAfter>[3],
-): Promise<Outcome> {
+): Promise<Outcome<AwaitingPaymentPacketResponse>> {
   const stored = await d.packets.create(record, { shard: dueShard(d, record.id), at: iso(Date.parse(record.createdAt) + PAID_PACKET_NET_MS) }, shares);
   let payment = await openPayment(d, { id: record.paymentId!, userId: who.userId, purpose: 'packet', packetId: record.id, amount: record.total + record.fee });
   payment = await placeOrder(d, payment, openid || (await payerOpenid(d, who.userId)));
@@ -177,13 +183,18 @@ export const FORWARDS_PAGE = 50;
  * PacketStore.summaryOf), never a slot. A marker whose claim took no
  * share (refused, or still in flight) reads the slots once more and gets the summary.
  */
-export async function getPacket(d: Deps, who: Principal, id: string, forwardsFrom?: Record<string, unknown>): Promise<Outcome> {
+export async function getPacket(
+  d: Deps,
+  who: Principal,
+  id: string,
+  forwardsFrom?: Record<string, unknown>,
+): Promise<Outcome<PacketView & { lastKey?: Record<string, unknown> | undefined }>> {
   await rateLimit(d, who, 'packet_view');
   const nowMs = d.now();
   const read = await d.packets.summaryOf(id, nowMs);
   if (!read) fail('NOT_FOUND', '红包不存在');
   const { packet, takenAmount } = read!;
-  const outsider = async () => {
+  const outsider = async (): Promise<Outcome<PacketView>> => {
     // The summary shows the sender (and a 专属红包's recipient) only: their current names.
     const names = await resolveNames(d, [packet.senderId, ...(packet.recipientId ? [packet.recipientId] : [])]);
     return { status: 200, body: { ...packetSummary(packet, nowMs, names), claimedAmount: takenAmount } };
@@ -266,7 +277,7 @@ export async function packetOfCode(d: Deps, code: string, recent = false): Promi
 }
 
 /** GET /v1/me/packets — packets the caller sent or received, newest first. */
-export async function myPackets(d: Deps, who: Principal, role: 'sent' | 'received', limit: number, startKey?: Record<string, unknown>): Promise<Outcome> {
+export async function myPackets(d: Deps, who: Principal, role: 'sent' | 'received', limit: number, startKey?: Record<string, unknown>): Promise<Outcome<Page<MyPacketsResponse>>> {
   const nowMs = d.now();
   if (role === 'sent') {
     const page = await d.packets.listSent(who.userId, limit, startKey);
@@ -283,5 +294,5 @@ export async function myPackets(d: Deps, who: Principal, role: 'sent' | 'receive
   // The senders' current names (a page holds at most 100: one batch read, cached briefly).
   const names = await resolveNames(d, received.flatMap(({ p }) => (p ? [p.senderId] : [])));
   const items = received.map(({ entry, p }) => (p ? { ...packetSummary(p, nowMs, names), myAmount: entry.amount, claimedAt: entry.at } : undefined));
-  return { status: 200, body: { items: items.filter(Boolean), lastKey: page.lastKey } };
+  return { status: 200, body: { items: items.filter((i) => i !== undefined), lastKey: page.lastKey } };
 }

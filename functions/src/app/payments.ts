@@ -161,7 +161,7 @@ function rfc3339Utc8(ms: number): string {
 }
 
 /** POST /v1/wallet/topups with WeChat Pay: the order; credited when WeChat Pay confirms. */
-export async function startTopup(d: Deps, who: Principal, amount: Fen, idemKey: string, openid: string): Promise<Outcome> {
+export async function startTopup(d: Deps, who: Principal, amount: Fen, idemKey: string, openid: string): Promise<Outcome<PendingTopupResponse>> {
   const id = topupPaymentId(who.userId, idemKey);
   let p = await openPayment(d, { id, userId: who.userId, purpose: 'topup', amount });
   p = await placeOrder(d, p, openid);
@@ -325,7 +325,7 @@ function outcomeOf(p: PaymentRecord): PaymentSweep {
 }
 
 /** GET /v1/payments/{id} — the payer only; a payment pending for a while is checked with WeChat (one query). */
-export async function getPayment(d: Deps, who: Principal, id: string): Promise<Outcome> {
+export async function getPayment(d: Deps, who: Principal, id: string): Promise<Outcome<Payment>> {
   let p = PAYMENT_ID.test(id) ? await d.payIns.get(id) : undefined;
   if (!p || p.userId !== who.userId) return fail('NOT_FOUND', '没有这笔支付');
   if (p!.state === 'pending' && d.wechatPay && d.now() - Date.parse(p!.createdAt) >= READ_QUERY_AFTER_MS) {

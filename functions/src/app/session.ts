@@ -1,3 +1,4 @@
+import type { SessionResponse } from '../http/contract';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { fail } from '../domain/errors';
 import { derivedId, randomId } from '../domain/ids';
@@ -30,7 +31,7 @@ export function derivedDevice(userId: string): string {
  * session is bound to the device it logs in from (`x-device-id`, required for the code
  * exchange): the token carries it under the signature, and money calls use it.
  */
-export async function createSession(d: Deps, input: SessionInput, deviceId?: string): Promise<Outcome> {
+export async function createSession(d: Deps, input: SessionInput, deviceId?: string): Promise<Outcome<SessionResponse>> {
   const nowMs = d.now();
   let userId: string;
   let profile: AccountProfile;

@@ -2,6 +2,7 @@ import { fail } from '../domain/errors';
 import { derivedId } from '../domain/ids';
 import { dayKeyUtc8, policyFor, type Fen, type Tier } from '../domain/money';
 import { isCodeExpired, verifyCode, type CodeClaims } from '../domain/codes';
+import type { CodeView, ErrorBody, TransferResponse } from '../http/contract';
 import { iso, seconds, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 import { idempotent } from './idempotent';
@@ -12,7 +13,7 @@ import { issueCode } from './views';
 const PENDING_GRACE_MS = 60_000;
 
 /** GET /v1/receive-code — the caller's own rotating 收款码. */
-export async function receiveCode(d: Deps, who: Principal): Promise<Outcome> {
+export async function receiveCode(d: Deps, who: Principal): Promise<Outcome<CodeView>> {
   const [profile] = await Promise.all([d.accounts.get(who.userId), rateLimit(d, who, 'code_refresh')]);
   const policy = policyFor(profile?.tier ?? who.tier, profile?.settings);
   return { status: 200, body: issueCode(d, 'receive', who.userId, { validitySeconds: policy.codeValiditySeconds }) };
@@ -38,7 +39,7 @@ export async function transfer(
   input: { code: string; amount: Fen; note?: string | undefined },
   idemKey: string | undefined,
   deviceId?: string,
-): Promise<Outcome> {
+): Promise<Outcome<TransferResponse | ErrorBody>> {
   const profile = await d.accounts.get(who.userId);
   const policy = policyFor(profile?.tier ?? who.tier, profile?.settings);
   let payee: Awaited<ReturnType<typeof payeeOfCode>> | undefined;

@@ -1,8 +1,9 @@
 import { fail } from '../domain/errors';
 import { derivedId } from '../domain/ids';
 import { dayKeyUtc8, policyFor, type Fen } from '../domain/money';
+import type { ErrorBody, LedgerLine, LedgerResponse, PendingTopupResponse, TopupResponse, WalletResponse } from '../http/contract';
 import type { LedgerEntry } from '../store/ledger';
-import { iso, type Outcome, type Principal } from './context';
+import { iso, type Outcome, type Page, type Principal } from './context';
 import type { Deps } from './deps';
 import { idempotent } from './idempotent';
 import { riskCheck } from './risk-gate';
@@ -12,7 +13,7 @@ import { payerOpenid, requireWeChatPay, startTopup, topupPaymentId } from './pay
 const PENDING_GRACE_MS = 60_000;
 
 /** GET /v1/wallet */
-export async function getWallet(d: Deps, who: Principal): Promise<Outcome> {
+export async function getWallet(d: Deps, who: Principal): Promise<Outcome<WalletResponse>> {
   const [state, profile] = await Promise.all([d.wallets.state(who.userId), d.accounts.get(who.userId)]);
   const tier = profile?.tier ?? who.tier;
   const policy = policyFor(tier, profile?.settings);
@@ -37,7 +38,14 @@ export async function getWallet(d: Deps, who: Principal): Promise<Outcome> {
  * method there): a JSAPI order, 202, credited when WeChat Pay confirms (payments.ts). `sandbox`
  * (only where dev features are on, and their default): credited at once.
  */
-export async function topup(d: Deps, who: Principal, amount: Fen, idemKey: string | undefined, deviceId?: string, method?: 'wechatpay' | 'sandbox'): Promise<Outcome> {
+export async function topup(
+  d: Deps,
+  who: Principal,
+  amount: Fen,
+  idemKey: string | undefined,
+  deviceId?: string,
+  method?: 'wechatpay' | 'sandbox',
+): Promise<Outcome<TopupResponse | PendingTopupResponse | ErrorBody>> {
   const how = method ?? d.cfg.paymentProvider;
   if (how === 'sandbox' && !d.cfg.devFeatures) fail('VALIDATION_FAILED', '此环境只支持微信支付充值');
   // A blacklisted account or device moves no money, not even in (docs/rules.md).
@@ -70,7 +78,7 @@ export async function topup(d: Deps, who: Principal, amount: Fen, idemKey: strin
 }
 
 /** One stored entry as API lines: a packet debit with a fee shows as two lines. */
-function lines(e: LedgerEntry) {
+function lines(e: LedgerEntry): LedgerLine[] {
   const base = { ref: e.ref, at: e.at };
   if (e.type === 'packet_debit' && e.fee) {
     return [
@@ -82,7 +90,7 @@ function lines(e: LedgerEntry) {
 }
 
 /** GET /v1/wallet/ledger — newest first. */
-export async function ledger(d: Deps, who: Principal, limit: number, startKey?: Record<string, unknown>): Promise<Outcome> {
+export async function ledger(d: Deps, who: Principal, limit: number, startKey?: Record<string, unknown>): Promise<Outcome<Page<LedgerResponse>>> {
   const page = await d.wallets.page(who.userId, limit, startKey);
   return { status: 200, body: { entries: page.entries.flatMap(lines), lastKey: page.lastKey } };
 }

@@ -370,7 +370,7 @@ export async function onTransferBillNotification(d: Deps, bill: TransferBill): P
 }
 
 /** GET /v1/withdrawals/{id} — the owner only; an open one is refreshed from WeChat (the app polls it after confirming). */
-export async function getWithdrawal(d: Deps, who: Principal, id: string): Promise<Outcome> {
+export async function getWithdrawal(d: Deps, who: Principal, id: string): Promise<Outcome<WithdrawalView>> {
   let w = WITHDRAWAL_ID.test(id) ? await d.withdrawals.get(id) : undefined;
   if (!w || w.userId !== who.userId) return fail('NOT_FOUND', '没有这笔提现');
   if (!isFinalWithdrawal(w.state) && w.billAt && d.wechatPay) {

@@ -149,6 +149,10 @@ export const CreateCampaignBody = z.strictObject({
   ttlSeconds: z.optional(bounded(60, 86_400)),
 });
 /** A campaign id as issued (derivedId 'c'). */
+/** An API key's id (`DELETE /v1/api-keys/{keyId}`). */
+export const ApiKeyIdParam = z.string().check(z.regex(/^k[A-Za-z0-9_-]{16}$/));
+/** A code in a path (`GET /v1/codes/{code}`): printable ASCII, at most 200 characters. */
+export const CodeParam = token(200);
 export const CampaignIdParam = z.string().check(z.regex(/^c[A-Za-z0-9_-]{15}$/));
 
 // ---- Profiles: names and avatars ----

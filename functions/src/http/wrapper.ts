@@ -3,10 +3,11 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { ZodMiniType } from 'zod/mini';
 
 type ZodType<T> = ZodMiniType<T>;
-import { DomainError, fail } from '../domain/errors';
+import { DomainError, fail, type ErrorCode } from '../domain/errors';
 import type { Outcome, Principal } from '../app/context';
 import { deps as defaultDeps, type Deps } from '../app/deps';
 import { authenticate, isStaffAccess, requestDevice, withCurrentStaffRoles } from '../app/session';
+import type { ErrorBody } from './contract';
 import { IdempotencyKey } from './schemas';
 import { isStoreUnavailable } from '../store/db';
 import { bindCorrelationId, log, withLogContext } from '../log';
@@ -14,17 +15,18 @@ import { observeRequest } from '../app/ops';
 import { isDeviceId } from '../domain/risk';
 import { scopeAllows, type ApiScope } from '../domain/api-keys';
 import { authenticateApiKey } from '../app/api-keys';
+import { routesOf, splitKey, type Access, type FunctionName, type RouteKey, type RoutesTable } from './routes';
 
 export { log };
+export type { Access };
 
-export type Access = 'public' | 'user' | readonly string[];
-
-export interface RouteContext<B, Q> {
+export interface RouteContext<B, Q, P = Record<string, string>> {
   d: Deps;
   who: Principal;
   body: B;
   query: Q;
-  params: Record<string, string>;
+  /** The path parameters: parsed by the route's `params` schema when it has one. */
+  params: P;
   idemKey: string | undefined;
   /**
    * The device for the risk rules: a session's own (the header, if sent, must match it), else
@@ -38,7 +40,7 @@ export interface RouteContext<B, Q> {
   headers?: Record<string, string | undefined>;
 }
 
-export interface Route<B = unknown, Q = unknown> {
+export interface Route<B = unknown, Q = unknown, P = Record<string, string>> {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** API path with `{param}` segments, e.g. `/v1/packets/{id}`. */
   path: string;
@@ -51,6 +53,8 @@ export interface Route<B = unknown, Q = unknown> {
   apiKey?: ApiScope;
   body?: ZodType<B>;
   query?: ZodType<Q>;
+  /** The path parameters' schema and the error a malformed one answers. */
+  params?: { schema: ZodType<P>; invalid: { code: ErrorCode; message: string } };
   /**
    * The route reads the body itself, unparsed (a signature over the exact bytes, e.g. WeChat
    * Pay's notification): the wrapper passes `rawBody` and `headers` instead of a parsed `body`.
@@ -58,12 +62,51 @@ export interface Route<B = unknown, Q = unknown> {
   rawBody?: true;
   /** A larger body limit than the default 16 KB (an avatar upload: a base64 image). */
   maxBodyBytes?: number;
-  run(ctx: RouteContext<B, Q>): Promise<Outcome>;
+  run(ctx: RouteContext<B, Q, P>): Promise<Outcome>;
 }
 
 /** Declares a route with its body and query types inferred from the schemas. */
 export function route<B = undefined, Q = undefined>(r: Route<B, Q>): Route<B, Q> {
   return r;
+}
+
+type SpecOf<K extends RouteKey> = RoutesTable[K];
+/** The parsed body of a route of the table (undefined without a body schema). */
+export type BodyOf<K extends RouteKey> = SpecOf<K> extends { body: ZodType<infer B> } ? B : undefined;
+/** The parsed query of a route of the table (undefined without a query schema). */
+export type QueryOf<K extends RouteKey> = SpecOf<K> extends { query: ZodType<infer Q> } ? Q : undefined;
+/** The parsed path parameters of a route of the table (the raw strings without a schema). */
+export type ParamsOf<K extends RouteKey> = SpecOf<K> extends { params: { schema: ZodType<infer P> } } ? P : Record<string, string>;
+/** The 2xx body a route of the table answers (its contract type), `unknown` where not declared. */
+export type ResponseOf<K extends RouteKey> = SpecOf<K> extends { response: infer R } ? R : unknown;
+/** The routes of a function that go through this wrapper (not the standalone ones). */
+export type WrappedRouteOf<F extends FunctionName> = {
+  [K in RouteKey]: SpecOf<K> extends { fn: F } ? (SpecOf<K> extends { standalone: true } ? never : K) : never;
+}[RouteKey];
+/** A use case bound to a route of the table. Its body is the route's contract type, or (an idempotent replay of a refusal) an error body. */
+export type Runner<K extends RouteKey> = (ctx: RouteContext<BodyOf<K>, QueryOf<K>, ParamsOf<K>>) => Promise<Outcome<ResponseOf<K> | ErrorBody>>;
+
+/**
+ * A function's routes: each entry of the route table served by `fn`, bound to its use case.
+ * Method, path, access, API-key scope, body and query schemas come from the table; the compiler
+ * requires a runner for every wrapped route of `fn` and for nothing else.
+ */
+export function bindRoutes<F extends FunctionName>(fn: F, runners: { [K in WrappedRouteOf<F>]: Runner<K> }): Route<any, any, any>[] {
+  const bound = runners as Record<string, Runner<RouteKey> | undefined>;
+  return routesOf(fn)
+    .filter(([, spec]) => !spec.standalone)
+    .map(([key, spec]) => {
+      const run = bound[key];
+      if (!run) throw new Error(`route ${key} of ${fn} has no use case`);
+      const r: Route<any, any, any> = { ...splitKey(key), access: spec.access, run: run as Route<any, any, any>['run'] };
+      if (spec.apiKey) r.apiKey = spec.apiKey;
+      if (spec.body) r.body = spec.body as ZodType<unknown>;
+      if (spec.query) r.query = spec.query as ZodType<unknown>;
+      if (spec.params) r.params = spec.params as Route<any, any, any>['params'];
+      if (spec.rawBody) r.rawBody = true;
+      if (spec.maxBodyBytes) r.maxBodyBytes = spec.maxBodyBytes;
+      return r;
+    });
 }
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -107,6 +150,12 @@ function parse<T>(schema: ZodType<T> | undefined, value: unknown): T {
   return (r as { data: T }).data;
 }
 
+/** Path parameters by the route's schema; a malformed one answers the route's own error. */
+function parseParams<P>(spec: { schema: ZodType<P>; invalid: { code: ErrorCode; message: string } }, raw: Record<string, string>): P {
+  const r = spec.schema.safeParse(raw);
+  return r.success ? r.data : fail(spec.invalid.code, spec.invalid.message);
+}
+
 /**
  * The body as the client sent it. API Gateway (HTTP API, payload 2.0) base64-encodes bodies it
  * does not take for text (by content type), and says so in `isBase64Encoded`.
@@ -134,7 +183,7 @@ function readBody(event: APIGatewayProxyEventV2, maxBytes?: number): unknown {
  * errors → their status and code; anything else → a generic 500 with a correlation id, logged),
  * and a request log line.
  */
-export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = defaultDeps) {
+export function httpHandler(routes: Route<any, any, any>[], getDeps: () => Deps = defaultDeps) {
   // Each request in its own log context, so every line it logs (however deep) carries its id.
   return withLogContext(async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const started = Date.now();
@@ -181,7 +230,8 @@ export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = def
       const rawDevice = headers['x-device-id'];
       if (rawDevice !== undefined && !isDeviceId(rawDevice)) fail('VALIDATION_FAILED', 'invalid x-device-id');
       const deviceId = requestDevice(who, rawDevice);
-      const out = await rt.run({ d, who, body, query, params, idemKey, deviceId, correlationId, headers, ...raw });
+      const pathParams = rt.params ? parseParams(rt.params, params) : params;
+      const out = await rt.run({ d, who, body, query, params: pathParams, idemKey, deviceId, correlationId, headers, ...raw });
       status = out.status;
       answered = out.body;
       if (out.contentType && typeof out.body === 'string') {
