@@ -19,8 +19,11 @@ import { notifyRefundArrived } from './notifications';
  * request's own retry and the sweeper run the same functions to finish what a crash left.
  */
 
-/** The ledger operation that credits a claimed share: one per (claimer, packet). */
-export function claimCredit(packetId: string, slot: Pick<SlotRecord, 'amount' | 'at'>): AppendRequest {
+/**
+ * The ledger operation that credits a claimed share: one per (claimer, packet). It carries the
+ * slot's index, so a sharded packet's claimer finds the slot from the credit (app/slots.ts).
+ */
+export function claimCredit(packetId: string, slot: Pick<SlotRecord, 'amount' | 'at' | 'index'>): AppendRequest {
   return {
     opId: `claim:${packetId}`,
     type: 'claim_credit',
@@ -29,6 +32,7 @@ export function claimCredit(packetId: string, slot: Pick<SlotRecord, 'amount' | 
     packetId,
     at: slot.at,
     received: true,
+    slotIndex: slot.index,
   };
 }
 

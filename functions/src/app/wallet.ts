@@ -42,7 +42,7 @@ export async function topup(d: Deps, who: Principal, amount: Fen, idemKey: strin
   if (how === 'sandbox' && !d.cfg.devFeatures) fail('VALIDATION_FAILED', '此环境只支持微信支付充值');
   // A blacklisted account or device moves no money, not even in (SPEC §5).
   const opId = how === 'wechatpay' ? topupPaymentId(who.userId, idemKey ?? '') : derivedId('t', who.userId, 'topup', idemKey ?? '');
-  const risk = () => riskCheck(d, who, who.tier, { kind: 'topup', amount, opId, deviceId });
+  const risk = async () => void (await riskCheck(d, who, who.tier, { kind: 'topup', amount, opId, deviceId }));
   const body = { amount, method };
   if (how === 'wechatpay') {
     requireWeChatPay(d);

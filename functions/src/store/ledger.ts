@@ -22,6 +22,13 @@ export interface WalletState {
   wdToday?: Fen;
   /** Hash of the newest entry: the next entry links to it (see domain/ledger-chain). */
   hash: string;
+  /**
+   * The per-minute claim count (the claim rate limit), carried like `sentToday`: the clock
+   * minute (its start, epoch ms) the latest claim credited by a claim request was counted into,
+   * and how many were counted into it. Absent until the account's first such claim.
+   */
+  claimMin?: number;
+  claimN?: number;
 }
 
 export interface LedgerEntry extends WalletState {
@@ -44,6 +51,8 @@ export interface LedgerEntry extends WalletState {
    */
   lateDay?: string;
   lateSent?: Fen;
+  /** See {@link AppendRequest.slotIndex}. */
+  slotIndex?: number;
 }
 
 export interface AppendRequest {
@@ -68,6 +77,16 @@ export interface AppendRequest {
    * counter's changes nothing (that day is over).
    */
   withdrawal?: { amount: Fen; limit: Fen; day: string };
+  /**
+   * Counts this credit into the account's claims of the clock minute starting at `claimMinute`
+   * (epoch ms): the claim rate limit's count rides on the entry the claim writes anyway.
+   */
+  claimMinute?: number;
+  /**
+   * Claim credits (sharded packets): the share index the claim's slot holds, so the account's
+   * slot is found from its credit (see app/claims.ts). A locator only: not part of the hash.
+   */
+  slotIndex?: number;
 }
 
 export type AppendResult =
@@ -89,8 +108,11 @@ export interface WalletStore {
    * attempt of the operation can exist yet (saves the first query).
    */
   append(userId: string, seqHint: number, req: AppendRequest, freshTail?: WalletState): Promise<AppendResult>;
-  /** Finds an operation's entry, if applied, among entries after `seqHint`. */
-  find(userId: string, seqHint: number, opId: string): Promise<LedgerEntry | undefined>;
+  /**
+   * Finds an operation's entry, if applied, among entries after `seqHint` — among the first
+   * `within` of them only, when given (one Query page: a cheap look where the entry is expected).
+   */
+  find(userId: string, seqHint: number, opId: string, within?: number): Promise<LedgerEntry | undefined>;
   page(userId: string, limit: number, startKey?: Record<string, unknown>): Promise<{ entries: LedgerEntry[]; lastKey?: Record<string, unknown> }>;
   entry(userId: string, seq: number): Promise<LedgerEntry | undefined>;
   /** Claim credits of a user, newest first (the received-packets list). */
@@ -119,6 +141,9 @@ export function toEntry(it: Item): LedgerEntry {
   if (typeof it.lateSent === 'number') e.lateSent = it.lateSent;
   if (typeof it.wdDay === 'string') e.wdDay = it.wdDay;
   if (typeof it.wdToday === 'number') e.wdToday = it.wdToday;
+  if (typeof it.claimMin === 'number') e.claimMin = it.claimMin;
+  if (typeof it.claimN === 'number') e.claimN = it.claimN;
+  if (typeof it.slotIndex === 'number') e.slotIndex = it.slotIndex;
   return e;
 }
 
@@ -127,6 +152,8 @@ function stateOf(e: LedgerEntry | undefined): WalletState {
   const s: WalletState = { seq: e.seq, balance: e.balance, sentDay: e.sentDay, sentToday: e.sentToday, hash: e.hash };
   if (e.wdDay !== undefined) s.wdDay = e.wdDay;
   if (e.wdToday !== undefined) s.wdToday = e.wdToday;
+  if (e.claimMin !== undefined) s.claimMin = e.claimMin;
+  if (e.claimN !== undefined) s.claimN = e.claimN;
   return s;
 }
 
@@ -184,8 +211,15 @@ export class DynamoWalletStore implements WalletStore {
     return stateOf(newest);
   }
 
-  async find(userId: string, seqHint: number, opId: string): Promise<LedgerEntry | undefined> {
-    return (await this.from(userId, seqHint + 1)).find((e) => e.opId === opId);
+  async find(userId: string, seqHint: number, opId: string, within?: number): Promise<LedgerEntry | undefined> {
+    if (within === undefined) return (await this.from(userId, seqHint + 1)).find((e) => e.opId === opId);
+    const page = await this.db.query({
+      keyCondition: 'pk = :pk AND sk >= :from',
+      values: { ':pk': Keys.ledgerPk(userId), ':from': seqKey(seqHint + 1) },
+      limit: within,
+      consistent: true,
+    });
+    return page.items.map(toEntry).find((e) => e.opId === opId);
   }
 
   /**
@@ -253,6 +287,14 @@ export class DynamoWalletStore implements WalletStore {
           wdToday = base + w.amount;
         } else if (last.wdDay === w.day) wdToday = Math.max(0, base + w.amount);
       }
+      // The claim count never moves backwards either: a credit of an earlier minute landing late
+      // (a retry) counts into nothing (that minute is over).
+      let claimMin = last.claimMin;
+      let claimN = last.claimN;
+      if (req.claimMinute !== undefined && (claimMin === undefined || req.claimMinute >= claimMin)) {
+        claimN = (claimMin === req.claimMinute ? (claimN ?? 0) : 0) + 1;
+        claimMin = req.claimMinute;
+      }
       const unsealed = {
         userId,
         seq: last.seq + 1,
@@ -270,7 +312,13 @@ export class DynamoWalletStore implements WalletStore {
         ...(wdDay !== undefined ? { wdDay, wdToday: wdToday ?? 0 } : {}),
         prevHash: last.hash,
       };
-      const entry: LedgerEntry = { ...unsealed, hash: ledgerEntryHash(unsealed) };
+      // Not hashed (domain/ledger-chain hashes the money fields): a rate count and a locator.
+      const entry: LedgerEntry = {
+        ...unsealed,
+        hash: ledgerEntryHash(unsealed),
+        ...(claimMin !== undefined ? { claimMin, claimN: claimN ?? 0 } : {}),
+        ...(req.slotIndex !== undefined ? { slotIndex: req.slotIndex } : {}),
+      };
       const { seq: _seq, ...attrs } = entry;
       const written = await this.db.put(
         {
