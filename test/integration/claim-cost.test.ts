@@ -19,7 +19,7 @@ const measured = makeApi(buildDeps(loadConfig(), meter.db));
  * any one partition, store requests and sequential round trips. Before the cuts: 7 WCU plain,
  * 8 sharded (2 on the marker's partition), 9–10 requests, 6 round trips.
  */
-const BUDGET = { wcu: 5, partitionWcu: 1, requests: 7, sequential: 5 };
+const BUDGET = { wcu: 4, partitionWcu: 1, requests: 7, sequential: 5 };
 
 async function costsOf(count: number, claimers: number): Promise<ClaimCost[]> {
   const sender = await login(api, { tier: count > 100 ? 'enterprise' : 'personal' });
@@ -93,5 +93,27 @@ describe('the claim rate limit counts on the ledger', () => {
     clock.advance(60_000);
     expect((await rapi('POST', '/v1/claims', { token: claimer.token, body: { code: codes[20] } })).status).toBe(200);
     expect(await rd.wallets.state(claimer.userId)).toMatchObject({ claimMin: Date.parse('2026-11-28T07:21:00Z'), claimN: 1 });
+  });
+});
+
+describe('the device binding a claim refreshes', () => {
+  test('bound and seen within the hour: not written; seen longer ago: its last use moves to the claim', async () => {
+    const clock = new Clock(Date.parse('2026-11-28T08:00:00Z'));
+    const rd = testDeps({ clock });
+    const rapi = makeApi(rd);
+    const sender = await login(rapi);
+    await topup(rapi, sender, 10_000);
+    const codes: string[] = [];
+    for (let i = 0; i < 2; i++) codes.push((await sendPacket(rapi, sender, { total: 100, count: 1, mode: 'equal' })).shareCode.code);
+    const device = uniq('dev');
+    const claimer = await login(rapi, { device }); // login binds the device at 08:00
+    const seen = async () => (await rd.risk.deviceStanding(device)).accounts.find((a) => a.id === claimer.userId)?.lastSeenMs;
+    expect(await seen()).toBe(clock.t);
+    clock.advance(59 * 60_000);
+    expect((await rapi('POST', '/v1/claims', { token: claimer.token, body: { code: codes[0] } })).status).toBe(200);
+    expect(await seen()).toBe(Date.parse('2026-11-28T08:00:00Z'));
+    clock.advance(2 * 60_000);
+    expect((await rapi('POST', '/v1/claims', { token: claimer.token, body: { code: codes[1] } })).status).toBe(200);
+    expect(await seen()).toBe(clock.t);
   });
 });

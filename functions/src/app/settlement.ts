@@ -31,7 +31,6 @@ export function claimCredit(packetId: string, slot: Pick<SlotRecord, 'amount' | 
     ref: packetId,
     packetId,
     at: slot.at,
-    received: true,
     slotIndex: slot.index,
   };
 }

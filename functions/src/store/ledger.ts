@@ -5,6 +5,10 @@ import { queryAll, type Db, type Item } from './db';
 
 export { LedgerTypes, type LedgerType };
 
+/** Ledger entries one read of the received list evaluates per Query page, and pages per call. */
+const RECEIVED_PAGE = 100;
+const RECEIVED_MAX_PAGES = 5;
+
 /** The state of a wallet after an entry: the ledger's newest entry *is* the wallet. */
 export interface WalletState {
   seq: number;
@@ -69,8 +73,6 @@ export interface AppendRequest {
    * before the day of the ledger's newest debit) and refuses if that day's total would pass `limit`.
    */
   daily?: { amount: Fen; limit: Fen; day: string };
-  /** Index the entry under the user's received list (claim credits). */
-  received?: boolean;
   /**
    * Counts `amount` (positive: a hold; negative: a return) into the account's withdrawals of the
    * UTC+8 `day` and refuses a hold past `limit`. A return counted on another day than the
@@ -115,7 +117,10 @@ export interface WalletStore {
   find(userId: string, seqHint: number, opId: string, within?: number): Promise<LedgerEntry | undefined>;
   page(userId: string, limit: number, startKey?: Record<string, unknown>): Promise<{ entries: LedgerEntry[]; lastKey?: Record<string, unknown> }>;
   entry(userId: string, seq: number): Promise<LedgerEntry | undefined>;
-  /** Claim credits of a user, newest first (the received-packets list). */
+  /**
+   * Claim credits of a user, newest first (the received-packets list), read from the ledger: at
+   * most `limit`, fewer (with a cursor) when a bounded read found fewer among other entries.
+   */
   received(userId: string, limit: number, startKey?: Record<string, unknown>): Promise<{ entries: LedgerEntry[]; lastKey?: Record<string, unknown> }>;
 }
 
@@ -324,7 +329,6 @@ export class DynamoWalletStore implements WalletStore {
         {
           ...Keys.ledgerEntry(userId, entry.seq),
           ...attrs,
-          ...(req.received ? Keys.received(userId, `${req.at}#${req.opId}`) : {}),
         },
         { condition: 'attribute_not_exists(pk)' },
       );
@@ -375,19 +379,32 @@ export class DynamoWalletStore implements WalletStore {
   }
 
   async received(userId: string, limit: number, startKey?: Record<string, unknown>) {
-    const page = await this.db.query({
-      index: Indexes.byUser,
-      keyCondition: 'gsi2pk = :pk',
-      values: { ':pk': Keys.receivedPk(userId) },
-      forward: false,
-      limit,
-      ...(startKey ? { startKey } : {}),
-    });
-    // The index is KEYS_ONLY (so claims do not pay to project attributes): read each entry.
-    const entries = await Promise.all(page.items.map((k) => this.db.get({ pk: k.pk, sk: k.sk }, false)));
-    return {
-      entries: entries.filter((e): e is Item => !!e).map(toEntry),
-      ...(page.lastKey ? { lastKey: page.lastKey } : {}),
-    };
+    // The ledger itself, filtered: claim credits carry no index entry (the claim path writes
+    // none), so the list costs its reads instead — bounded per call, each a page of entries.
+    const entries: LedgerEntry[] = [];
+    let cursor = startKey;
+    for (let pages = 0; pages < RECEIVED_MAX_PAGES; pages++) {
+      const page = await this.db.query({
+        keyCondition: 'pk = :pk',
+        filter: '#type = :credit',
+        names: { '#type': 'type' },
+        values: { ':pk': Keys.ledgerPk(userId), ':credit': LedgerTypes.claim_credit },
+        forward: false,
+        limit: RECEIVED_PAGE,
+        consistent: false,
+        ...(cursor ? { startKey: cursor } : {}),
+      });
+      for (const it of page.items) {
+        entries.push(toEntry(it));
+        if (entries.length === limit) {
+          const more = it !== page.items.at(-1) || page.lastKey !== undefined;
+          return { entries, ...(more ? { lastKey: { pk: it.pk, sk: it.sk } } : {}) };
+        }
+      }
+      if (!page.lastKey) return { entries };
+      cursor = page.lastKey;
+    }
+    return { entries, ...(cursor ? { lastKey: cursor } : {}) };
   }
+
 }
