@@ -21,12 +21,18 @@
  *       without a budget (target < 10 s), and run after run with the sweep function's budget;
  *   (k) money in through WeChat Pay (scripts/bench/payments.ts), against the simulator: the notify
  *       route's latency per notification (p50/p99), and store writes per top-up and per packet
- *       paid directly.
+ *       paid directly;
+ *   (l) what a claim costs (scripts/bench/cost.ts): write and read units, store requests and
+ *       sequential round trips per claim, the handler's CPU ms, the claims bundle's init time, and
+ *       USD per million claims (infra/prices.json) beside a one-transaction claim;
+ *   (m) a burst (scripts/bench/burst.ts): 500 distinct claimers within about 2 s at one 100-share
+ *       packet over HTTP (serverless-offline), p99 against the queueing bound of the measured
+ *       service rate.
  *
  * Prints a table and writes .bench/results.json. Traffic goes to 127.0.0.1 only; every server
  * and child process is stopped at the end. Knobs (env): BENCH_RAW_OPS, BENCH_CLAIM_CONCURRENCY,
  * BENCH_PACKETS, BENCH_SKIP_HTTP=1, BENCH_HOT_ACCOUNTS (default 10,000), BENCH_PAY_NOTIFICATIONS (default 300),
- * BENCH_ONLY=i, j or k (run that section alone).
+ * BENCH_COST_CLAIMS (default 40), BENCH_ONLY=i, j, k, l or m (run that section alone).
  */
 process.env.LOG_REQUESTS = '0';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -54,6 +60,8 @@ import { paymentsBench, paymentsRows } from './bench/payments';
 import { CapacityMeter, CountingDb, newClaimCapacity, reportCapacity, type CapacityReport, type ClaimCapacity } from './bench/capacity';
 import { killOfflineSync, startOffline, type Offline } from './bench/offline';
 import { bundleSizes, type BundleSize } from './bench/bundles';
+import { costBench, costRows } from './bench/cost';
+import { burstBench, burstRows } from './bench/burst';
 import { freePort, log, median, now, pool, round, summarize, table, type LatencySummary } from './bench/util';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -83,6 +91,7 @@ const P = {
   hotAccounts: envInt('BENCH_HOT_ACCOUNTS', 10_000, 1_000, 10_000),
   payNotifications: envInt('BENCH_PAY_NOTIFICATIONS', 300, 20, 5_000),
   payWriteRuns: 5,
+  costClaims: envInt('BENCH_COST_CLAIMS', 40, 5, 99),
 };
 
 const TARGET = {
@@ -403,6 +412,39 @@ async function main() {
     console.log(table([['', 'measure', 'figure', 'target', 'result'], ...settleRows(settle)]));
     fs.mkdirSync(OUT_DIR, { recursive: true });
     fs.writeFileSync(path.join(OUT_DIR, 'results-j.json'), JSON.stringify({ at: new Date().toISOString(), machine, j_settle: settle }, null, 2) + '\n');
+    return;
+  }
+  if (process.env.BENCH_ONLY === 'l') {
+    log('(l) what a claim costs');
+    const cost = await costBench((endpoint) => configFor('test', 'hongbao-cost', endpoint, secrets), { claims: P.costClaims, initRuns: 5 });
+    console.log(`\nBenchmark (l) only — ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}\n`);
+    console.log(table([['', 'measure', 'figure', 'target', 'result'], ...costRows(cost)]));
+    console.log(`\n  one-transaction model: ${cost.transactionModel}`);
+    console.log(`  a typical plain claim writes ${JSON.stringify(cost.plain.typical)}`);
+    console.log(`  a typical sharded claim writes ${JSON.stringify(cost.sharded.typical)}`);
+    fs.mkdirSync(OUT_DIR, { recursive: true });
+    fs.writeFileSync(path.join(OUT_DIR, 'results-l.json'), JSON.stringify({ at: new Date().toISOString(), machine, l_cost: cost }, null, 2) + '\n');
+    return;
+  }
+  if (process.env.BENCH_ONLY === 'm') {
+    log('(m) a burst of 500 claimers on one packet over HTTP (serverless-offline)');
+    const [httpPort, lambdaPort] = [await freePort(), await freePort()];
+    const offline = await startOffline({
+      httpPort,
+      lambdaPort,
+      dynamoEndpoint: store.endpoint,
+      codeKeys: secrets.CODE_KEYS,
+      sessionSecret: secrets.SESSION_SECRET,
+      logFile: path.join(OUT_DIR, 'offline.log'),
+      readyTimeoutMs: P.offlineReadyTimeoutMs,
+    });
+    closers.push(() => offline.stop());
+    const setup = inProcessApi(setupRoutes, buildDeps(configFor('local', localTable, store.endpoint, secrets)));
+    const burst = await burstBench(offline.base, setup, { claimers: 500, spreadMs: 2_000, serviceClients: P.httpConcurrency });
+    console.log(`\nBenchmark (m) only — ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}\n`);
+    console.log(table([['', 'measure', 'figure', 'target', 'result'], ...burstRows(burst)]));
+    fs.mkdirSync(OUT_DIR, { recursive: true });
+    fs.writeFileSync(path.join(OUT_DIR, 'results-m.json'), JSON.stringify({ at: new Date().toISOString(), machine, m_burst: burst }, null, 2) + '\n');
     return;
   }
   if (process.env.BENCH_ONLY === 'k') {

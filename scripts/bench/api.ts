@@ -17,12 +17,14 @@ export interface CallOptions {
   token?: string;
   body?: unknown;
   idem?: string;
+  /** Extra request headers (e.g. x-device-id). */
+  headers?: Record<string, string>;
 }
 
 export type Api = (method: 'GET' | 'POST', path: string, opts?: CallOptions) => Promise<ApiResponse>;
 
 function headersOf(opts: CallOptions): Record<string, string> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.idem) headers['idempotency-key'] = opts.idem;
   return headers;

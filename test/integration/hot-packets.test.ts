@@ -6,6 +6,7 @@
  * before it refunds, and the crash windows of the sharded claim path.
  */
 import { claim } from '../../functions/src/app/claims';
+import { slotOfAccount } from '../../functions/src/app/slots';
 import { FEE_ACCOUNTS } from '../../functions/src/app/context';
 import { createPacket } from '../../functions/src/app/packets';
 import { settlePacket } from '../../functions/src/app/settlement';
@@ -167,7 +168,7 @@ describe('hot packets: shares spread over counter items', () => {
     expect(await violations(dd, { users: [sender.userId, ...claimers.map((u) => u.userId), late.userId], packets: [packet.id], feeAccounts: FEE_ACCOUNTS })).toEqual([]);
   }, 120_000);
 
-  test('a claim that recorded its slot but died before noting it on the marker: the retry finds the slot and credits it once', async () => {
+  test('a claim that recorded its slot but died before its credit: the retry finds the slot and credits it once', async () => {
     const t0 = Date.parse('2026-11-28T06:00:00Z');
     const clock = new Clock(t0);
     const dd = testDeps({ clock });
@@ -188,8 +189,10 @@ describe('hot packets: shares spread over counter items', () => {
     clock.t = t0 + 20_000; // past the takeover time
     const r = await claim(dd, who(u), shareCode.code);
     expect(r.body).toMatchObject({ amount: 100, repeat: true });
-    expect((await dd.packets.marker(packet.id, u.userId))?.index).toBe(index);
+    // The credit names the slot (no note on the marker): the fast lookup finds it from now on.
     expect((await ledgerOf(dd, u.userId)).map((e) => e.amount)).toEqual([100]);
+    expect((await dd.wallets.find(u.userId, 0, `claim:${packet.id}`))?.slotIndex).toBe(index);
+    expect(await slotOfAccount(dd, { id: packet.id, count: 200 }, u.userId, { thorough: false })).toMatchObject({ index, userId: u.userId });
     const again = await claim(dd, who(u), shareCode.code);
     expect(again.body).toMatchObject({ amount: 100, repeat: true });
     expect(await ledgerOf(dd, u.userId)).toHaveLength(1);

@@ -163,7 +163,7 @@ function claimWrites(pid: string, count: number, uid: string) {
     'slot put': (r) => r.op === 'PutItem' && slots.has(r.pk ?? ''),
     'ledger entry put': (r) => r.op === 'PutItem' && r.pk === Keys.ledgerPk(uid),
   };
-  if (count > 100) writes['slot index note (marker update)'] = (r) => r.op === 'UpdateItem' && r.pk === Keys.claimMarker(pid, uid).pk;
+  // Sharded packets write no note on the marker any more: the ledger entry carries the slot's index.
   return writes;
 }
 

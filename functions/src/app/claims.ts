@@ -1,6 +1,6 @@
 import { fail } from '../domain/errors';
-import { log } from '../log';
 import { WriteOutcomeUnknown } from '../store/db';
+import { log } from '../log';
 import type { MarkerRecord, PacketRecord, SlotRecord } from '../store/packets';
 import type { WalletState } from '../store/ledger';
 import { iso, type Outcome, type Principal } from './context';
@@ -8,7 +8,9 @@ import type { Deps } from './deps';
 import { packetOfCode } from './packets';
 import { claimCredit } from './settlement';
 import { claimList } from './views';
-import { rateLimit, riskCheck, riskCount } from './risk-gate';
+import { refuseOverRate, riskCheck, riskCount } from './risk-gate';
+import { rateWindow } from '../domain/risk';
+import { slotOfAccount } from './slots';
 import { groupStanding, refuseDevGroup, refuseGroup, type GroupContext } from './groups';
 import { notifyPacketFinished } from './notifications';
 
@@ -68,8 +70,13 @@ function refuse(p: PacketRecord | undefined, nowMs: number): never {
  *      (> 100 shares: update CNTR#<packet>#<k> of a random counter with room instead; closed
  *      by settlement, not full, not expired → share index start(k) + claimed(k) − 1)
  *   W3 put SLOTS#<packet>[#<k>]/<i> {user, amount} if absent ... the share is now the user's
- *   W4 append claim_credit to LEDGER#<user> (opId claim:<packet>) ... the wallet has the money
- *      (> 100 shares, in parallel: note i on the marker, so the account's slot is one read away)
+ *   W4 append claim_credit to LEDGER#<user> (opId claim:<packet>) ... the wallet has the money;
+ *      the entry also carries the slot's index i (so a sharded packet's slot is found from the
+ *      credit, app/slots.ts) and the account's claim count of this minute (the rate limit)
+ * Before W1, one round trip of reads: the wallet's newest entry (the ledger hint, and the claims
+ * already counted into this minute — over the limit: 429 and nothing written) and the account's
+ * and device's standing. The device binding is written only when the standing does not show the
+ * account bound and seen within the hour (app/risk-gate.ts).
  * What a crash leaves, and who completes it:
  *   - after W1: a marker, no share. Retries wait while the first request could still be alive
  *     (< CLAIM_TAKEOVER_MS), then one retry takes the marker over (conditional on its attempt
@@ -79,9 +86,10 @@ function refuse(p: PacketRecord | undefined, nowMs: number): never {
  *     refunded + remaining = total holds: claimed counts recorded slots only).
  *   - after W3: the share is recorded, not credited. A retry finds the slot and appends the
  *     credit; so does the sweeper when the packet expires (settlePacket step C). The ledger
- *     append is keyed by opId, so the credit lands once even if both run. Sharded, the marker
- *     may lack the index: the retry looks through every counter's slots before taking over,
- *     and notes the index it finds.
+ *     append is keyed by opId, so the credit lands once even if both run. Sharded, nothing names
+ *     the index yet (no credit): the retry looks through every counter's slots before taking
+ *     over, and the credit it appends names the index it found.
+ *   - after W4: done. A repeat finds the slot through the credit and answers the same share.
  *   - a slot put that fails (W3) means the sweeper voided i after expiry: PACKET_EXPIRED (the
  *     slot is read to be sure: held by another account it would be a double allocation → 500).
  * A write whose answer was lost is retried by the SDK; the store's door (store/db.ts) tells such
@@ -104,7 +112,7 @@ export async function claim(d: Deps, who: Principal, code: string, deviceId?: st
   if (packet.groupOnly) {
     const standing = await groupStanding(d, who, packet, group, true);
     if (standing !== 'member') {
-      const mine = await d.packets.slotOf(packet, who.userId);
+      const mine = await slotOfAccount(d, packet, who.userId);
       if (mine && !mine.void) return repeatClaim(d, who, packet);
       refuseGroup(standing);
     }
@@ -115,22 +123,37 @@ export async function claim(d: Deps, who: Principal, code: string, deviceId?: st
   if (packet.state === 'funding' || packet.state === 'canceled') packet = (await d.packets.get(packetId)) ?? packet;
   // Refuse without writing what is plainly over (finished and expired never come back).
   if (packet.state !== 'active' || packet.claimed >= packet.count || nowMs >= packet.expiresAtMs) {
-    const mine = await d.packets.slotOf(packet, who.userId);
+    const mine = await slotOfAccount(d, packet, who.userId);
     if (mine && !mine.void) return repeatClaim(d, who, packet);
     refuse(packet, nowMs);
   }
 
   const movement = { kind: 'claim' as const, amount: 0, opId: `claim:${packetId}`, deviceId };
-  const [tail] = await Promise.all([d.wallets.state(who.userId), riskCheck(d, who, who.tier, movement), rateLimit(d, who, 'claim', deviceId)]);
-  if (deviceId) await riskCount(d, who, who.tier, movement);
+  // One round trip of reads: the wallet's newest entry (the ledger hint, and the claims counted
+  // into this minute) and the account's and device's standing.
+  const [tail, checked] = await Promise.all([d.wallets.state(who.userId), riskCheck(d, who, who.tier, movement)]);
+  const minute = rateWindow(nowMs).startMs;
+  await refuseOverRate(d, who, 'claim', claimsIn(tail, minute) + 1, nowMs, deviceId);
+  if (deviceId) await riskCount(d, who, who.tier, movement, checked.device);
   const marker = { packetId, userId: who.userId, at: iso(nowMs), atMs: nowMs, attempt: 0, seqHint: tail.seq };
   if (!(await d.packets.putMarker(marker))) return repeatClaim(d, who, packet);
   // The marker is new, so no credit of this claim can exist yet: the append may go straight to
   // the entry after `tail` (it falls back to the full check if that entry was taken meanwhile).
-  return takeAndCredit(d, who, packetId, tail, via);
+  return takeAndCredit(d, who, packetId, tail, minute, via);
 }
 
-async function takeAndCredit(d: Deps, who: Principal, packetId: string, from: WalletState | number, via?: string): Promise<Outcome<ClaimResult>> {
+/**
+ * Claims the account's ledger counted into clock minute `minute` (the claim rate limit): the
+ * count rides on the claim credits (store/ledger.ts `claimMin`/`claimN`), so the limit costs
+ * no write of its own. Exact for claims in sequence; claims of one account in flight at once
+ * all read the same count (each is still credited once and counted, so the minute's later
+ * attempts see them all).
+ */
+function claimsIn(tail: WalletState, minute: number): number {
+  return tail.claimMin === minute ? (tail.claimN ?? 0) : 0;
+}
+
+async function takeAndCredit(d: Deps, who: Principal, packetId: string, from: WalletState | number, minute: number, via?: string): Promise<Outcome<ClaimResult>> {
   const seqHint = typeof from === 'number' ? from : from.seq;
   const nowMs = d.now();
   const { index, packet, last, amount: carried } = await takeOrRefuse(d, packetId, nowMs);
@@ -147,10 +170,8 @@ async function takeAndCredit(d: Deps, who: Principal, packetId: string, from: Wa
     if (!held || held.userId !== who.userId) throw new Error(`claim: share ${index} of packet ${packetId} is held by another write`);
     slot = held;
   }
-  await Promise.all([
-    d.wallets.append(who.userId, seqHint, claimCredit(packetId, slot), typeof from === 'number' ? undefined : from),
-    packet.counters ? noteIndex(d, packetId, who.userId, index) : undefined,
-  ]);
+  // The credit carries the slot's index: a sharded packet's marker needs no note of it.
+  await d.wallets.append(who.userId, seqHint, { ...claimCredit(packetId, { ...slot, index }), claimMinute: minute }, typeof from === 'number' ? undefined : from);
   const result: ClaimResult = { packetId, amount: slot.amount, claimedAt: slot.at, repeat: false };
   if (last) {
     // Only the claim that took the last share: 手气最佳 and, beside it, the sender's "all
@@ -179,18 +200,6 @@ async function takeOrRefuse(d: Deps, packetId: string, nowMs: number): Promise<{
   }
 }
 
-/**
- * Sharded packets: notes the slot's index on the marker. Only a shortcut (a marker without it is
- * the documented crash window, found by the thorough look-up), so an unknown outcome is let go.
- */
-async function noteIndex(d: Deps, packetId: string, userId: string, index: number): Promise<void> {
-  try {
-    await d.packets.noteSlotIndex(packetId, userId, index);
-  } catch (err) {
-    if (!(err instanceof WriteOutcomeUnknown)) throw err;
-  }
-}
-
 /** 手气最佳 for this user, once every share is recorded. */
 async function bestOf(d: Deps, packet: PacketRecord, userId: string): Promise<boolean | undefined> {
   const slots = await d.packets.slots(packet);
@@ -208,17 +217,17 @@ async function repeatClaim(d: Deps, who: Principal, packet: PacketRecord): Promi
   // Waiting is measured on the real clock: the domain clock may be frozen in tests.
   const started = Date.now();
   for (;;) {
-    // Sharded: the marker's index while polling; every counter's slots only before a takeover.
-    let slot = await d.packets.slotOf(packet, who.userId, { thorough: false });
+    // Sharded: the index the credit (or the marker) names while polling; every counter's slots
+    // only before a takeover.
+    let slot = await slotOfAccount(d, packet, who.userId, { thorough: false });
     let marker: MarkerRecord | undefined;
     if (!slot) {
       marker = await d.packets.marker(packetId, who.userId);
       if (!marker) throw new Error('claim: marker vanished');
-      if (d.now() - marker.atMs >= CLAIM_TAKEOVER_MS) slot = await d.packets.slotOf(packet, who.userId);
+      if (d.now() - marker.atMs >= CLAIM_TAKEOVER_MS) slot = await slotOfAccount(d, packet, who.userId);
     }
     if (slot?.void) slot = undefined;
     if (slot && !slot.void) {
-      if (packet.counters && marker && marker.index === undefined) await noteIndex(d, packetId, who.userId, slot.index);
       await d.wallets.append(who.userId, slot.seqHint, claimCredit(packetId, slot));
       const fresh = (await d.packets.get(packetId)) ?? packet;
       const result: ClaimResult = { packetId, amount: slot.amount, claimedAt: slot.at, repeat: true };
@@ -239,7 +248,7 @@ async function repeatClaim(d: Deps, who: Principal, packet: PacketRecord): Promi
       } catch (err) {
         if (!(err instanceof WriteOutcomeUnknown)) throw err;
       }
-      if (won) return takeAndCredit(d, who, packetId, marker.seqHint);
+      if (won) return takeAndCredit(d, who, packetId, marker.seqHint, rateWindow(nowMs).startMs);
       continue;
     }
     const current = await d.packets.get(packetId);

@@ -9,6 +9,7 @@ import { payeeOfCode } from './transfers';
 import { claimability, packetSummary } from './views';
 import { groupStanding, refuseDevGroup, type GroupContext } from './groups';
 import { resolveNames } from './names';
+import { slotOfAccount } from './slots';
 
 /**
  * GET /v1/codes/{code} — what a scanned or opened code points at. Changes nothing but the
@@ -32,7 +33,7 @@ export async function openCode(d: Deps, who: Principal, code: string, group?: Gr
   const nowMs = d.now();
   const state = claimability(packet, nowMs);
   // The sender's current name and avatar (cached briefly, app/names.ts) alongside the caller's share.
-  const [mine, names] = await Promise.all([d.packets.slotOf(packet, who.userId), resolveNames(d, [packet.senderId, ...(packet.recipientId ? [packet.recipientId] : [])])]);
+  const [mine, names] = await Promise.all([slotOfAccount(d, packet, who.userId), resolveNames(d, [packet.senderId, ...(packet.recipientId ? [packet.recipientId] : [])])]);
   const body: PacketOpenView = { target: 'packet', packet: packetSummary(packet, nowMs, names), claimable: state.claimable && !mine };
   if (mine && !mine.void) {
     body.reason = 'ALREADY_CLAIMED';

@@ -14,6 +14,7 @@ import { rateLimit, riskAfter, riskCheck, riskCount } from './risk-gate';
 import { dueShard, fundPacket } from './settlement';
 import { accountsShown, claimability, packetCode, packetSummary, packetView } from './views';
 import { resolveNames } from './names';
+import { slotOfAccount } from './slots';
 import { awaitingPaymentPacket, openPayment, packetPaymentId, PAID_PACKET_NET_MS, payerOpenid, paymentView, placeOrder, requireWeChatPay } from './payments';
 import type { AwaitingPaymentPacketResponse, CreatePacketResponse, ErrorBody, MyPacketsResponse, PacketView } from '../http/contract';
 
@@ -225,7 +226,7 @@ export async function newPacketCode(d: Deps, who: Principal, id: string, kind: '
   const packet = p!;
   const isSender = packet.senderId === who.userId;
   if (kind === 'live' && !isSender) fail('FORBIDDEN', '只有发红包的人可以刷新二维码');
-  if (kind === 'share' && !isSender && !(await d.packets.slotOf(packet, who.userId))) fail('FORBIDDEN', '领取后才能转发这个红包');
+  if (kind === 'share' && !isSender && !(await slotOfAccount(d, packet, who.userId))) fail('FORBIDDEN', '领取后才能转发这个红包');
   if (packet.state === 'funding' && packet.funding === 'wechatpay') fail('PAYMENT_REQUIRED', '红包还未支付');
   const state = claimability(packet, d.now());
   if (!state.claimable) fail(state.reason === 'PACKET_FINISHED' ? 'PACKET_FINISHED' : 'PACKET_EXPIRED', state.reason === 'PACKET_FINISHED' ? '红包已领完' : '红包已过期');

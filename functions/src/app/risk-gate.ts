@@ -20,6 +20,7 @@ import {
   type RiskDecision,
   type TierRiskRules,
 } from '../domain/risk';
+import type { DeviceStanding } from '../store/risk';
 import type { Deps } from './deps';
 import { observeRiskFirings } from './ops';
 import type { Principal } from './context';
@@ -71,7 +72,7 @@ async function enforce(d: Deps, ctx: RiskContext, decision: RiskDecision): Promi
  * device, a frozen receive code, then the caller's `extra` rules (marketing words in a business
  * greeting). Writes only on refusal.
  */
-export async function riskCheck(d: Deps, who: Principal, tier: Tier, m: Movement, extra: readonly ExtraCheck[] = []): Promise<void> {
+export async function riskCheck(d: Deps, who: Principal, tier: Tier, m: Movement, extra: readonly ExtraCheck[] = []): Promise<{ device?: DeviceStanding }> {
   const ctx = contextOf(d, who, tier, m);
   const rules = riskRulesFor(tier);
   const [account, device] = await Promise.all([d.risk.accountStanding(who.userId), m.deviceId ? d.risk.deviceStanding(m.deviceId) : CLEAR]);
@@ -81,18 +82,31 @@ export async function riskCheck(d: Deps, who: Principal, tier: Tier, m: Movement
   }
   for (const check of extra) decision = combine(decision, check(ctx, rules));
   await enforce(d, ctx, decision);
+  return m.deviceId ? { device: device as DeviceStanding } : {};
 }
+
+/**
+ * How long a device binding's last use may lag before a claim writes it again. The binding
+ * counts an account on its device for a rolling window (7 days) from its last use; refreshing it
+ * on every claim costs a write per claim, so a claim whose account the device standing (read
+ * anyway) shows bound and seen within this lag leaves it be. The price: a binding may end up
+ * to this much earlier than its true last use (an hour of a 7-day window).
+ */
+export const DEVICE_SEEN_REFRESH_MS = 60 * 60 * 1000;
 
 /**
  * Counting rules, run after limits and funds passed (so refusals for other reasons do not
  * count): device binding, the receive code's breaker, night velocity. Counting is keyed by the
  * operation, so a retry of the same request is not counted twice.
  */
-export async function riskCount(d: Deps, who: Principal, tier: Tier, m: Movement): Promise<void> {
+export async function riskCount(d: Deps, who: Principal, tier: Tier, m: Movement, seen?: DeviceStanding): Promise<void> {
   const ctx = contextOf(d, who, tier, m);
   const rules = riskRulesFor(tier);
   const decisions: RiskDecision[] = [];
-  if (m.deviceId) {
+  // Already bound and seen lately (per the standing read just before): binding again changes
+  // nothing but the last-use time (see DEVICE_SEEN_REFRESH_MS).
+  const fresh = seen?.accounts.some((a) => a.id === who.userId && ctx.nowMs - a.lastSeenMs < DEVICE_SEEN_REFRESH_MS && a.lastSeenMs <= ctx.nowMs) ?? false;
+  if (m.deviceId && !fresh) {
     decisions.push(decideDevice(await d.risk.bindDevice(m.deviceId, who.userId, ctx.nowMs, rules.device), { ...ctx, deviceId: m.deviceId }, rules.device));
   }
   if (m.kind === 'transfer' && m.payee) {
@@ -121,7 +135,16 @@ export async function riskAfter(d: Deps, who: Principal, tier: Tier, m: Movement
 export async function rateLimit(d: Deps, who: Principal, action: RateAction, deviceId?: string): Promise<void> {
   const nowMs = d.now();
   const w = rateWindow(nowMs);
-  const count = await d.risk.countRate(who.userId, action, w.startMs);
+  await refuseOverRate(d, who, action, await d.risk.countRate(who.userId, action, w.startMs), nowMs, deviceId);
+}
+
+/**
+ * The rate limit for an attempt whose place in its clock minute (`count`, 1-based) the caller
+ * counted itself — claims count on their ledger entry (app/claims.ts). Over the limit →
+ * `429 RATE_LIMITED`; only the first refusal of a window is written.
+ */
+export async function refuseOverRate(d: Deps, who: Principal, action: RateAction, count: number, nowMs: number, deviceId?: string): Promise<void> {
+  const w = rateWindow(nowMs);
   const ctx: RiskContext = { userId: who.userId, tier: who.tier, opId: `rate:${action}:${w.startMs}`, nowMs, deviceId };
   const decision = decideRate(ctx, action, count, riskRulesFor(who.tier));
   if (decision.kind === 'allow') return;

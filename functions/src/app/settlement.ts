@@ -20,8 +20,11 @@ import { notifyRefundArrived } from './notifications';
  * Every flow's timeline in long form: docs/crash-timelines.md.
  */
 
-/** The ledger operation that credits a claimed share: one per (claimer, packet). */
-export function claimCredit(packetId: string, slot: Pick<SlotRecord, 'amount' | 'at'>): AppendRequest {
+/**
+ * The ledger operation that credits a claimed share: one per (claimer, packet). It carries the
+ * slot's index, so a sharded packet's claimer finds the slot from the credit (app/slots.ts).
+ */
+export function claimCredit(packetId: string, slot: Pick<SlotRecord, 'amount' | 'at' | 'index'>): AppendRequest {
   return {
     opId: `claim:${packetId}`,
     type: 'claim_credit',
@@ -29,7 +32,7 @@ export function claimCredit(packetId: string, slot: Pick<SlotRecord, 'amount' | 
     ref: packetId,
     packetId,
     at: slot.at,
-    received: true,
+    slotIndex: slot.index,
   };
 }
 

@@ -50,7 +50,7 @@ export async function topup(
   if (how === 'sandbox' && !d.cfg.devFeatures) fail('VALIDATION_FAILED', '此环境只支持微信支付充值');
   // A blacklisted account or device moves no money, not even in (docs/rules.md).
   const opId = how === 'wechatpay' ? topupPaymentId(who.userId, idemKey ?? '') : derivedId('t', who.userId, 'topup', idemKey ?? '');
-  const risk = () => riskCheck(d, who, who.tier, { kind: 'topup', amount, opId, deviceId });
+  const risk = async () => void (await riskCheck(d, who, who.tier, { kind: 'topup', amount, opId, deviceId }));
   const body = { amount, method };
   if (how === 'wechatpay') {
     requireWeChatPay(d);

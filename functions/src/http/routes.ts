@@ -224,7 +224,11 @@ export const ROUTES = {
     apiKey: 'basic',
     sees: 'own',
     query: MePacketsQuery,
-    rights: { table: ['GetItem'], indexes: ['gsi2'], why: 'listSent / wallets.received: Query on gsi2, then GetItem of each packet / ledger entry' },
+    rights: {
+      table: ['GetItem', 'Query'],
+      indexes: ['gsi2'],
+      why: "listSent (sent): Query on gsi2, then GetItem of each packet; wallets.received (received): Query of the caller's ledger (filtered), GetItem of each packet",
+    },
   },
   'GET /v1/codes/{code}': { params: { schema: z.object({ code: CodeParam }), invalid: { code: 'CODE_INVALID', message: '无效的二维码' } }, response: returns<OpenCodeResponse>(),
     fn: 'codes',
@@ -253,9 +257,10 @@ export const ROUTES = {
       table: [...RW, 'BatchGetItem'],
       why:
         'GetItem packets.recent/get, shares, marker (repeat), bindDevice re-read, once-marker; PutItem putMarker (W1), putSlot (W3), ' +
-        'wallets.append claim_credit (W4: its gsi2 RECV key is a write, no index right), audit.append (refusals), risk events; ' +
-        'BatchGetItem share counters of packets of > 100 shares; UpdateItem takeShare (W2), noteSlotIndex, takeOverMarker, rateLimit, ' +
-        'bindDevice, freezes; Query slotOf / slots, wallets.state and append, riskCheck standings, audit tail',
+        'wallets.append claim_credit (W4: a ledger entry carrying the claim rate count and the slot index; no index key), ' +
+        'audit.append (refusals), risk events; BatchGetItem share counters of packets of > 100 shares; UpdateItem takeShare (W2), ' +
+        'takeOverMarker, riskCount bindDevice (unless bound within the hour), freezes; Query slotOf / slots, wallets.state and ' +
+        'append, riskCheck standings, audit tail',
     },
   },
   'GET /v1/receive-code': { response: returns<CodeView>(), fn: 'transfers', access: 'user', apiKey: 'full', sees: 'own', rights: { table: RW, why: 'accounts.get GetItem, rateLimit UpdateItem (+ record on refusal)' } },

@@ -11,14 +11,15 @@ import { counterOf } from '../domain/share-counters';
  * takes exactly 1 WCU per claim, so a packet of ≤ 100 shares is bound by one partition's
  * 1,000 WCU/s, not less. A bigger packet counts on n = ⌈count/100⌉ counter items (`CNTR#`) and
  * keeps each counter's slots under its own `SLOTS#<packet>#<k>`, so it is bound by n × 1,000.
- * The indexes are KEYS_ONLY and only written where a claim adds a new item (the ledger entry →
- * `RECV#<user>`), never keyed by packet; updates of the packet's counter touch no index.
+ * The indexes are KEYS_ONLY and a claim writes none of them: no claim item carries an index key
+ * (older claim credits carry `RECV#<user>`; the received list now reads the ledger itself), and
+ * updates of the packet's counter touch no index.
  *
  * | item            | pk                     | sk              | gsi1 (due work)            | gsi2 (by user)            |
  * |-----------------|------------------------|-----------------|----------------------------|---------------------------|
  * | account profile | ACCT#<user>            | PROFILE         |                            |                           |
  * | default name    | NAME#<display name>    | NAME            |                            |                           |
- * | ledger entry    | LEDGER#<user>          | <seq, 12 digits>|                            | RECV#<user> (claims only) |
+ * | ledger entry    | LEDGER#<user>          | <seq, 12 digits>|                            | RECV#<user> (older claims)|
  * | packet (hot)    | PKT#<packet>           | PACKET          | DUE#<shard> / <dueAt>#<id> | SENT#<user> / <createdAt> |
  * | share amounts   | PKT#<packet>           | SHARES          |                            |                           |
  * | claim marker    | CLAIM#<packet>#<user>  | MARKER          |                            |                           |

@@ -5,6 +5,10 @@ import { queryAll, type Db, type Item } from './db';
 
 export { LedgerTypes, type LedgerType };
 
+/** Ledger entries one read of the received list evaluates per Query page, and pages per call. */
+const RECEIVED_PAGE = 100;
+const RECEIVED_MAX_PAGES = 5;
+
 /** The state of a wallet after an entry: the ledger's newest entry *is* the wallet. */
 export interface WalletState {
   seq: number;
@@ -22,6 +26,13 @@ export interface WalletState {
   wdToday?: Fen;
   /** Hash of the newest entry: the next entry links to it (see domain/ledger-chain). */
   hash: string;
+  /**
+   * The per-minute claim count (the claim rate limit), carried like `sentToday`: the clock
+   * minute (its start, epoch ms) the latest claim credited by a claim request was counted into,
+   * and how many were counted into it. Absent until the account's first such claim.
+   */
+  claimMin?: number;
+  claimN?: number;
 }
 
 export interface LedgerEntry extends WalletState {
@@ -44,6 +55,8 @@ export interface LedgerEntry extends WalletState {
    */
   lateDay?: string;
   lateSent?: Fen;
+  /** See {@link AppendRequest.slotIndex}. */
+  slotIndex?: number;
 }
 
 export interface AppendRequest {
@@ -60,14 +73,22 @@ export interface AppendRequest {
    * before the day of the ledger's newest debit) and refuses if that day's total would pass `limit`.
    */
   daily?: { amount: Fen; limit: Fen; day: string };
-  /** Index the entry under the user's received list (claim credits). */
-  received?: boolean;
   /**
    * Counts `amount` (positive: a hold; negative: a return) into the account's withdrawals of the
    * UTC+8 `day` and refuses a hold past `limit`. A return counted on another day than the
    * counter's changes nothing (that day is over).
    */
   withdrawal?: { amount: Fen; limit: Fen; day: string };
+  /**
+   * Counts this credit into the account's claims of the clock minute starting at `claimMinute`
+   * (epoch ms): the claim rate limit's count rides on the entry the claim writes anyway.
+   */
+  claimMinute?: number;
+  /**
+   * Claim credits (sharded packets): the share index the claim's slot holds, so the account's
+   * slot is found from its credit (see app/claims.ts). A locator only: not part of the hash.
+   */
+  slotIndex?: number;
 }
 
 export type AppendResult =
@@ -89,11 +110,17 @@ export interface WalletStore {
    * attempt of the operation can exist yet (saves the first query).
    */
   append(userId: string, seqHint: number, req: AppendRequest, freshTail?: WalletState): Promise<AppendResult>;
-  /** Finds an operation's entry, if applied, among entries after `seqHint`. */
-  find(userId: string, seqHint: number, opId: string): Promise<LedgerEntry | undefined>;
+  /**
+   * Finds an operation's entry, if applied, among entries after `seqHint` — among the first
+   * `within` of them only, when given (one Query page: a cheap look where the entry is expected).
+   */
+  find(userId: string, seqHint: number, opId: string, within?: number): Promise<LedgerEntry | undefined>;
   page(userId: string, limit: number, startKey?: Record<string, unknown>): Promise<{ entries: LedgerEntry[]; lastKey?: Record<string, unknown> }>;
   entry(userId: string, seq: number): Promise<LedgerEntry | undefined>;
-  /** Claim credits of a user, newest first (the received-packets list). */
+  /**
+   * Claim credits of a user, newest first (the received-packets list), read from the ledger: at
+   * most `limit`, fewer (with a cursor) when a bounded read found fewer among other entries.
+   */
   received(userId: string, limit: number, startKey?: Record<string, unknown>): Promise<{ entries: LedgerEntry[]; lastKey?: Record<string, unknown> }>;
 }
 
@@ -119,6 +146,9 @@ export function toEntry(it: Item): LedgerEntry {
   if (typeof it.lateSent === 'number') e.lateSent = it.lateSent;
   if (typeof it.wdDay === 'string') e.wdDay = it.wdDay;
   if (typeof it.wdToday === 'number') e.wdToday = it.wdToday;
+  if (typeof it.claimMin === 'number') e.claimMin = it.claimMin;
+  if (typeof it.claimN === 'number') e.claimN = it.claimN;
+  if (typeof it.slotIndex === 'number') e.slotIndex = it.slotIndex;
   return e;
 }
 
@@ -127,6 +157,8 @@ function stateOf(e: LedgerEntry | undefined): WalletState {
   const s: WalletState = { seq: e.seq, balance: e.balance, sentDay: e.sentDay, sentToday: e.sentToday, hash: e.hash };
   if (e.wdDay !== undefined) s.wdDay = e.wdDay;
   if (e.wdToday !== undefined) s.wdToday = e.wdToday;
+  if (e.claimMin !== undefined) s.claimMin = e.claimMin;
+  if (e.claimN !== undefined) s.claimN = e.claimN;
   return s;
 }
 
@@ -184,8 +216,15 @@ export class DynamoWalletStore implements WalletStore {
     return stateOf(newest);
   }
 
-  async find(userId: string, seqHint: number, opId: string): Promise<LedgerEntry | undefined> {
-    return (await this.from(userId, seqHint + 1)).find((e) => e.opId === opId);
+  async find(userId: string, seqHint: number, opId: string, within?: number): Promise<LedgerEntry | undefined> {
+    if (within === undefined) return (await this.from(userId, seqHint + 1)).find((e) => e.opId === opId);
+    const page = await this.db.query({
+      keyCondition: 'pk = :pk AND sk >= :from',
+      values: { ':pk': Keys.ledgerPk(userId), ':from': seqKey(seqHint + 1) },
+      limit: within,
+      consistent: true,
+    });
+    return page.items.map(toEntry).find((e) => e.opId === opId);
   }
 
   /**
@@ -253,6 +292,14 @@ export class DynamoWalletStore implements WalletStore {
           wdToday = base + w.amount;
         } else if (last.wdDay === w.day) wdToday = Math.max(0, base + w.amount);
       }
+      // The claim count never moves backwards either: a credit of an earlier minute landing late
+      // (a retry) counts into nothing (that minute is over).
+      let claimMin = last.claimMin;
+      let claimN = last.claimN;
+      if (req.claimMinute !== undefined && (claimMin === undefined || req.claimMinute >= claimMin)) {
+        claimN = (claimMin === req.claimMinute ? (claimN ?? 0) : 0) + 1;
+        claimMin = req.claimMinute;
+      }
       const unsealed = {
         userId,
         seq: last.seq + 1,
@@ -270,13 +317,18 @@ export class DynamoWalletStore implements WalletStore {
         ...(wdDay !== undefined ? { wdDay, wdToday: wdToday ?? 0 } : {}),
         prevHash: last.hash,
       };
-      const entry: LedgerEntry = { ...unsealed, hash: ledgerEntryHash(unsealed) };
+      // Not hashed (domain/ledger-chain hashes the money fields): a rate count and a locator.
+      const entry: LedgerEntry = {
+        ...unsealed,
+        hash: ledgerEntryHash(unsealed),
+        ...(claimMin !== undefined ? { claimMin, claimN: claimN ?? 0 } : {}),
+        ...(req.slotIndex !== undefined ? { slotIndex: req.slotIndex } : {}),
+      };
       const { seq: _seq, ...attrs } = entry;
       const written = await this.db.put(
         {
           ...Keys.ledgerEntry(userId, entry.seq),
           ...attrs,
-          ...(req.received ? Keys.received(userId, `${req.at}#${req.opId}`) : {}),
         },
         { condition: 'attribute_not_exists(pk)' },
       );
@@ -327,19 +379,32 @@ export class DynamoWalletStore implements WalletStore {
   }
 
   async received(userId: string, limit: number, startKey?: Record<string, unknown>) {
-    const page = await this.db.query({
-      index: Indexes.byUser,
-      keyCondition: 'gsi2pk = :pk',
-      values: { ':pk': Keys.receivedPk(userId) },
-      forward: false,
-      limit,
-      ...(startKey ? { startKey } : {}),
-    });
-    // The index is KEYS_ONLY (so claims do not pay to project attributes): read each entry.
-    const entries = await Promise.all(page.items.map((k) => this.db.get({ pk: k.pk, sk: k.sk }, false)));
-    return {
-      entries: entries.filter((e): e is Item => !!e).map(toEntry),
-      ...(page.lastKey ? { lastKey: page.lastKey } : {}),
-    };
+    // The ledger itself, filtered: claim credits carry no index entry (the claim path writes
+    // none), so the list costs its reads instead — bounded per call, each a page of entries.
+    const entries: LedgerEntry[] = [];
+    let cursor = startKey;
+    for (let pages = 0; pages < RECEIVED_MAX_PAGES; pages++) {
+      const page = await this.db.query({
+        keyCondition: 'pk = :pk',
+        filter: '#type = :credit',
+        names: { '#type': 'type' },
+        values: { ':pk': Keys.ledgerPk(userId), ':credit': LedgerTypes.claim_credit },
+        forward: false,
+        limit: RECEIVED_PAGE,
+        consistent: false,
+        ...(cursor ? { startKey: cursor } : {}),
+      });
+      for (const it of page.items) {
+        entries.push(toEntry(it));
+        if (entries.length === limit) {
+          const more = it !== page.items.at(-1) || page.lastKey !== undefined;
+          return { entries, ...(more ? { lastKey: { pk: it.pk, sk: it.sk } } : {}) };
+        }
+      }
+      if (!page.lastKey) return { entries };
+      cursor = page.lastKey;
+    }
+    return { entries, ...(cursor ? { lastKey: cursor } : {}) };
   }
+
 }

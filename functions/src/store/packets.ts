@@ -111,8 +111,8 @@ export interface MarkerRecord {
   attempt: number;
   seqHint: number;
   /**
-   * Sharded packets: the share index this claim recorded, set right after its slot put (so the
-   * account's slot is one GetItem away instead of a read of every counter's slots).
+   * Sharded packets, markers of older claims only: the share index the claim recorded. Claims
+   * now carry it on their ledger credit instead (app/slots.ts), which they write anyway.
    */
   index?: number;
 }
@@ -134,6 +134,16 @@ export type TakeShareResult =
 export interface SettleCursor {
   counter: number;
   granted: Fen;
+}
+
+/**
+ * How {@link PacketStore.slotOf} looks for an account's slot on a sharded packet whose marker
+ * lacks the index: `locate` (given the marker's ledger hint) may name the index from elsewhere —
+ * the claim credit carries it — before, unless `thorough` is false, every counter's slots are read.
+ */
+export interface SlotLookup {
+  thorough?: boolean;
+  locate?: (seqHint: number) => Promise<number | undefined>;
 }
 
 /** What locates a packet's counters and slots: its id and share count (fixed at creation). */
@@ -167,8 +177,6 @@ export interface PacketStore {
   putMarker(m: MarkerRecord): Promise<boolean>;
   marker(packetId: string, userId: string): Promise<MarkerRecord | undefined>;
   takeOverMarker(m: MarkerRecord, at: string, atMs: number): Promise<boolean>;
-  /** Sharded packets: notes on the account's marker which share its recorded slot holds. */
-  noteSlotIndex(packetId: string, userId: string, index: number): Promise<void>;
   /** Records the claim's share if its slot is free; false: the slot holds another write (see {@link slotAt}). */
   putSlot(packetId: string, s: SlotRecord): Promise<boolean>;
   /** Share `index`'s slot as stored (consistent read), if any: what a refused slot put found. */
@@ -215,7 +223,7 @@ export interface PacketStore {
    * account's marker; a marker without its index (claim in flight, or crashed between slot and
    * note) is looked up in every counter's slots unless `thorough` is false.
    */
-  slotOf(p: PacketRef, userId: string, opts?: { thorough?: boolean }): Promise<SlotRecord | undefined>;
+  slotOf(p: PacketRef, userId: string, opts?: SlotLookup): Promise<SlotRecord | undefined>;
   beginSettle(id: string, nowMs: number, refundHint: number): Promise<PacketRecord | undefined>;
   /**
    * Moves settlement's cursor from `from` to `to` if the packet is still `settling` with its
@@ -585,10 +593,6 @@ export class DynamoPacketStore implements PacketStore {
     };
   }
 
-  async noteSlotIndex(packetId: string, userId: string, index: number) {
-    await this.db.update(Keys.claimMarker(packetId, userId), 'SET #index = :i', { condition: 'attribute_exists(pk)', names: { '#index': 'index' }, values: { ':i': index } });
-  }
-
   async takeOverMarker(m: MarkerRecord, at: string, atMs: number) {
     return (
       (await this.db.update(Keys.claimMarker(m.packetId, m.userId), 'SET attempt = :next, #at = :at, atMs = :atMs', {
@@ -691,13 +695,15 @@ export class DynamoPacketStore implements PacketStore {
     return parts.flat().map(toSlot);
   }
 
-  async slotOf(p: PacketRef, userId: string, opts: { thorough?: boolean } = {}) {
+  async slotOf(p: PacketRef, userId: string, opts: SlotLookup = {}) {
     if (isSharded(p.count)) {
       const m = await this.marker(p.id, userId);
       if (!m) return undefined;
-      if (m.index !== undefined) {
-        const it = await this.db.get(Keys.slot(p.id, m.index));
-        return it && it.userId === userId ? toSlot(it) : undefined;
+      const index = m.index ?? (opts.locate ? await opts.locate(m.seqHint) : undefined);
+      if (index !== undefined) {
+        const it = await this.db.get(Keys.slot(p.id, index));
+        if (it && it.userId === userId) return toSlot(it);
+        if (m.index !== undefined) return undefined;
       }
       if (opts.thorough === false) return undefined;
     }

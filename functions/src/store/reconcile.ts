@@ -14,7 +14,7 @@
 import { dayKeyUtc8, type Fen } from '../domain/money';
 import { counterCount, type CounterState } from '../domain/share-counters';
 import { addToBag, emptyBag, holderFp, type Bag, type CampaignFacts, type LedgerLine, type Mismatch, type MismatchKind, type RefundFact, type SlotFact, type TopupFact, type WithdrawalFact } from '../domain/reconcile';
-import type { Db, Item } from './db';
+import { queryAll, type Db, type Item } from './db';
 import { Indexes, Keys, OpsKeys, seqKey } from './keys';
 import { toEntry } from './ledger';
 
@@ -225,18 +225,18 @@ export class DynamoReconcileStore {
   }
 
   /**
-   * Each user's `claim:<packet>` entries, found through the user's received-claims index
-   * (gsi2 `RECV#<user>` / `<at>#claim:<packet>`: the credit carries its slot's `at`), then read.
+   * Each user's `claim:<packet>` entries: the user's ledger, read with a filter on the opId
+   * (claim credits carry no index entry, so the claim writes none). Every entry of the ledger is
+   * read, so a stray credit is found wherever it sits.
    */
   async claimCredits(packetId: string, slots: ReadonlyArray<Pick<SlotFact, 'userId' | 'at'>>, concurrency = 8): Promise<Map<string, { count: number; amount: Fen }>> {
     const out = new Map<string, { count: number; amount: Fen }>();
     await eachLimited(slots, concurrency, async (s) => {
-      const k = Keys.received(s.userId, `${s.at}#claim:${packetId}`);
-      const page = await this.db.query({ index: Indexes.byUser, keyCondition: 'gsi2pk = :pk AND gsi2sk = :sk', values: { ':pk': k.gsi2pk, ':sk': k.gsi2sk } });
+      const items = await queryAll(this.db, { keyCondition: 'pk = :pk', filter: 'opId = :op', values: { ':pk': Keys.ledgerPk(s.userId), ':op': `claim:${packetId}` } });
       let count = 0;
       let amount = 0;
-      for (const key of page.items) {
-        const e = this.read(await this.db.get({ pk: key.pk, sk: key.sk }));
+      for (const it of items) {
+        const e = this.read(it);
         if (e && e.opId === `claim:${packetId}`) {
           count++;
           amount += e.amount as number;
