@@ -40,7 +40,7 @@ import {
 } from '../domain/reconcile';
 import { randomId } from '../domain/ids';
 import { takenAcross } from '../domain/share-counters';
-import { DynamoReconcileStore, eachLimited, type Discovery, type ReconcileReport } from '../store/reconcile';
+import { eachLimited, type Discovery, type ReconcileReader, type ReconcileReport } from '../store/reconcile';
 import type { WeChatPay } from '../wechatpay/client';
 import { outBillNoOf } from '../domain/withdrawals';
 import { refundNoOf } from './refunds';
@@ -74,7 +74,7 @@ const LISTED = 100;
 const EVENT_CAP = 1_000;
 
 /** Runs one reconciliation and returns its report (saved unless `save: false`). */
-export async function reconcile(d: Pick<Deps, 'db' | 'now'> & { wechatPay?: WeChatPay | undefined }, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
+export async function reconcile(d: Pick<Deps, 'reconciliation' | 'now'> & { wechatPay?: WeChatPay | undefined }, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
   const t0 = Date.now();
   const nowMs = d.now();
   const clock: ReconcileClock = {
@@ -83,7 +83,7 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'> & { wechatPay?: WeCh
     graceMs: opts.graceMs ?? 10 * 60_000,
     sweepLagMs: opts.sweepLagMs ?? 5 * 60_000,
   };
-  const store = new DynamoReconcileStore(d.db);
+  const store = d.reconciliation.reader();
   const concurrency = opts.concurrency ?? 8;
 
   const kept: Mismatch[] = [];
@@ -267,7 +267,7 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'> & { wechatPay?: WeCh
     paidOut,
     staleShares,
   };
-  if (opts.save !== false) await store.save(result, kept, total - kept.length);
+  if (opts.save !== false) await d.reconciliation.save(result, kept, total - kept.length);
   return result;
 }
 
@@ -287,7 +287,7 @@ const FINAL_AT_WECHAT = {
  */
 async function askWeChatPay(
   pay: WeChatPay,
-  store: DynamoReconcileStore,
+  store: ReconcileReader,
   open: { payments: readonly string[]; refunds: readonly string[]; withdrawals: readonly string[] },
   concurrency: number,
 ): Promise<Mismatch[]> {

@@ -9,7 +9,7 @@ import { deps as defaultDeps, type Deps } from '../app/deps';
 import { authenticate, isStaffAccess, requestDevice, withCurrentStaffRoles } from '../app/session';
 import { IdempotencyKey } from './schemas';
 import { bindCorrelationId, log, withLogContext } from '../log';
-import { observeRequest } from '../app/ops';
+import { observeRequest } from '../app/observability';
 import { isDeviceId } from '../domain/risk';
 import { scopeAllows, type ApiScope } from '../domain/api-keys';
 import { authenticateApiKey } from '../app/api-keys';
@@ -203,7 +203,7 @@ export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = def
       log('info', 'request', { correlationId, route: routeName, status, ms, caller });
       // Metrics and live figures, published per request; never throws. Without deps (they failed
       // to build) the 5xx is still counted, only the figures wait for the next request.
-      await observeRequest(d?.db, routeName, status, ms, d ? d.now() : Date.now(), answered);
+      await observeRequest(d, routeName, status, ms, d ? d.now() : Date.now(), answered);
     }
   });
 }

@@ -15,7 +15,7 @@ import { dayKeyUtc8, type Fen } from '../domain/money';
 import { counterCount, type CounterState } from '../domain/share-counters';
 import { addToBag, emptyBag, holderFp, type Bag, type CampaignFacts, type LedgerLine, type Mismatch, type MismatchKind, type RefundFact, type SlotFact, type TopupFact, type WithdrawalFact } from '../domain/reconcile';
 import type { Db, Item } from './db';
-import { Indexes, Keys, OpsKeys, seqKey } from './keys';
+import { Indexes, Keys, OpsKeys, accountOfPk, claimMarkerOf, parseTimeKey, refOfPk, seqKey } from './keys';
 import { toEntry } from './ledger';
 
 /** What one run checked and concluded: the report item, and what the operator view reads. */
@@ -80,7 +80,44 @@ export type OpsEvent = Mismatch & { runId: string; at: string; type: 'reconcilia
 /** Reports and ops events are kept as long as the audit log (3 years). */
 const RETENTION_S = 1_096 * 86_400;
 
-export class DynamoReconcileStore {
+/**
+ * What one reconciliation run reads, in the order of a run (app/reconcile.ts). One reader per
+ * run: it counts the items it read, the run's cost.
+ */
+export interface ReconcileReader {
+  /** Items read through this reader so far. */
+  readonly itemsRead: number;
+  discover(cutoffIso: string, segments?: number): Promise<Discovery>;
+  eachLedgerPage(accountId: string, onPage: (entries: LedgerLine[]) => void): Promise<number>;
+  slots(packetId: string, count: number): Promise<SlotFact[]>;
+  counters(packetId: string, n: number): Promise<CounterState[]>;
+  /** A packet's item as stored (its attributes are checked field by field). */
+  packet(packetId: string): Promise<Item | undefined>;
+  shares(packetId: string): Promise<Fen[] | undefined>;
+  campaign(campaignId: string): Promise<CampaignFacts | undefined>;
+  refund(outRefundNo: string): Promise<RefundFact | undefined>;
+  paymentState(paymentId: string): Promise<string | undefined>;
+  withdrawal(withdrawalId: string): Promise<WithdrawalFact | undefined>;
+  topup(topupId: string): Promise<TopupFact | undefined>;
+  markerHolders(packetId: string, users: readonly string[], concurrency?: number): Promise<Set<string>>;
+  claimCredits(packetId: string, slots: ReadonlyArray<Pick<SlotFact, 'userId' | 'at'>>, concurrency?: number): Promise<Map<string, { count: number; amount: Fen }>>;
+}
+
+/** Reconciliation's port: a reader per run, and the reports and ops events runs leave. */
+export interface ReconcileStore {
+  /** A fresh reader for one run. */
+  reader(): ReconcileReader;
+  /** Saves a run's report, the latest copy (whole-table runs) and one ops event per mismatch. */
+  save(report: ReconcileReport, mismatches: readonly Mismatch[], omitted: number): Promise<void>;
+  /** The newest whole-table report, or undefined before the first run. */
+  latest(): Promise<ReconcileReport | undefined>;
+  report(runId: string): Promise<ReconcileReport | undefined>;
+  /** Ops events of one UTC+8 day, oldest first (first 1,000). */
+  events(dayUtc8: string): Promise<OpsEvent[]>;
+}
+
+/** The {@link ReconcileReader} on the table: Scan, Query, GetItem, BatchGetItem. */
+export class DynamoReconcileReader implements ReconcileReader {
   /** Items read through this adapter (the run's cost). */
   itemsRead = 0;
 
@@ -252,6 +289,16 @@ export class DynamoReconcileStore {
     return it;
   }
 
+}
+
+/** The {@link ReconcileStore} on the table: reports and events by PutItem, GetItem, Query. */
+export class DynamoReconcileStore implements ReconcileStore {
+  constructor(private readonly db: Db) {}
+
+  reader(): ReconcileReader {
+    return new DynamoReconcileReader(this.db);
+  }
+
   /**
    * Writes the run's report, the latest copy (whole-table runs only: the operator view shows
    * the platform's state, not a test's scope) and the ops events, one per mismatch in
@@ -294,7 +341,7 @@ export class DynamoReconcileStore {
     do {
       const page = await this.db.query({ keyCondition: 'pk = :pk', values: { ':pk': OpsKeys.eventPk(dayUtc8) }, ...(startKey ? { startKey } : {}) });
       for (const it of page.items) {
-        out.push({ kind: it.kind as MismatchKind, id: it.id as string, detail: it.detail as string, runId: it.runId as string, type: it.type as OpsEvent['type'], at: it.sk.slice(0, it.sk.indexOf('#')) });
+        out.push({ kind: it.kind as MismatchKind, id: it.id as string, detail: it.detail as string, runId: it.runId as string, type: it.type as OpsEvent['type'], at: parseTimeKey(it.sk).at });
       }
       startKey = page.lastKey;
     } while (startKey && out.length < 1_000);
@@ -309,23 +356,21 @@ function stripKeys(it: Item): ReconcileReport {
 
 function collect(found: Discovery, it: Item, cutoffIso: string): void {
   const { pk, sk } = it;
-  if (pk.startsWith('LEDGER#')) found.accounts.add(pk.slice('LEDGER#'.length));
-  else if (sk === 'PROFILE' && pk.startsWith('ACCT#')) found.accounts.add(pk.slice('ACCT#'.length));
-  else if (sk === 'PACKET' && pk.startsWith('PKT#')) found.packets.add(pk.slice('PKT#'.length));
-  else if (sk === 'PAY' && pk.startsWith('PAY#') && it.state === 'pending') (found.pendingPayments ??= new Set()).add(pk.slice('PAY#'.length));
-  else if (sk === 'TOPUP' && pk.startsWith('TOPUP#')) {
-    found.topups.set(pk.slice('TOPUP#'.length), { userId: it.userId as string, amount: it.amount as number, state: it.state as string, at: it.at as string });
-  } else if (sk === 'MARKER' && pk.startsWith('CLAIM#') && typeof it.at === 'string' && it.at <= cutoffIso) {
-    // CLAIM#<packet>#<user>: ids are base64url, never '#'.
-    const rest = pk.slice('CLAIM#'.length);
-    const cut = rest.indexOf('#');
-    const packetId = rest.slice(0, cut);
-    let bag = found.markers.get(packetId);
-    if (!bag) found.markers.set(packetId, (bag = emptyBag()));
-    addToBag(bag, 0, holderFp(rest.slice(cut + 1)));
+  const ref = refOfPk(pk);
+  const account = pk.startsWith('LEDGER#') || sk === 'PROFILE' ? accountOfPk(pk) : undefined;
+  if (account !== undefined) found.accounts.add(account);
+  else if (sk === 'PACKET' && ref?.kind === 'packet') found.packets.add(ref.id);
+  else if (sk === 'PAY' && ref?.kind === 'payment' && it.state === 'pending') (found.pendingPayments ??= new Set()).add(ref.id);
+  else if (sk === 'TOPUP' && ref?.kind === 'topup') {
+    found.topups.set(ref.id, { userId: it.userId as string, amount: it.amount as number, state: it.state as string, at: it.at as string });
+  } else if (sk === 'MARKER' && typeof it.at === 'string' && it.at <= cutoffIso) {
+    const marker = claimMarkerOf(pk);
+    if (!marker) return;
+    let bag = found.markers.get(marker.packetId);
+    if (!bag) found.markers.set(marker.packetId, (bag = emptyBag()));
+    addToBag(bag, 0, holderFp(marker.userId));
   }
 }
-
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
 export async function eachLimited<T>(items: Iterable<T>, limit: number, fn: (x: T) => Promise<void>): Promise<void> {
