@@ -13,11 +13,11 @@ import { conditionalWriteStats } from '../store/db';
 import { emptyCounts, type MinuteCounts, type OpsFiguresStore } from '../store/ops-figures';
 import { bucketOf, mergeHistograms, quantile } from '../domain/histogram';
 import { randomId } from '../domain/ids';
+import { MINUTE_MS } from '../domain/time';
 import { flushMetrics, metric, metricBy, MetricNames, MetricUnit } from '../metrics';
 import { log } from '../log';
 import type { Deps } from './deps';
 
-const MINUTE_MS = 60_000;
 const FLUSH_EVERY_MS = 5_000;
 /** The longest window the figures can answer: they are kept two days (store/ops-figures.ts). */
 const MAX_MINUTES = 2 * 24 * 60;

@@ -4,6 +4,7 @@
  * Query per hour; each instance writes its own item, so there is no shared hot counter.
  */
 import { BUCKETS, emptyHistogram } from '../domain/histogram';
+import { HOUR_MS } from '../domain/time';
 import type { Db } from './db';
 import { OpsKeys, parseTimeKey } from './keys';
 
@@ -65,7 +66,7 @@ export class DynamoOpsFiguresStore implements OpsFiguresStore {
   async read(fromMinuteIso: string, toMinuteIso: string): Promise<Map<string, MinuteCounts>> {
     const out = new Map<string, MinuteCounts>();
     const hours: string[] = [];
-    for (let h = Date.parse(hourOf(fromMinuteIso)); h <= Date.parse(toMinuteIso); h += 3_600_000) hours.push(new Date(h).toISOString());
+    for (let h = Date.parse(hourOf(fromMinuteIso)); h <= Date.parse(toMinuteIso); h += HOUR_MS) hours.push(new Date(h).toISOString());
     const pages = await Promise.all(
       hours.map(async (hour) => {
         const items: Record<string, unknown>[] = [];
