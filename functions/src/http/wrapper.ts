@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { ZodMiniType } from 'zod/mini';
 
 type ZodType<T> = ZodMiniType<T>;
-import { DomainError, fail } from '../domain/errors';
+import { DomainError, errorBody, fail } from '../domain/errors';
 import type { Outcome, Principal } from '../app/context';
 import { deps as defaultDeps, type Deps } from '../app/deps';
 import { authenticate, isStaffAccess, requestDevice, withCurrentStaffRoles } from '../app/session';
@@ -191,12 +191,12 @@ export function httpHandler(routes: Route<any, any>[], getDeps: () => Deps = def
       if (err instanceof DomainError) {
         status = err.status;
         const extra: Record<string, string> = err.code === 'RATE_LIMITED' && err.details?.retryAfter ? { 'retry-after': String(err.details.retryAfter) } : {};
-        return json(err.status, { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } }, correlationId, extra);
+        return json(err.status, errorBody(err.code, err.message, { details: err.details }), correlationId, extra);
       }
       status = 500;
       // The error itself (redacted by log.ts) goes to the log, never to the caller.
       log('error', 'unhandled error', { correlationId, route: routeName, method, caller, error: err instanceof Error ? err : 'unknown' });
-      return json(500, { error: { code: 'INTERNAL', message: '服务暂时不可用，请稍后重试', correlationId } }, correlationId);
+      return json(500, errorBody('INTERNAL', '服务暂时不可用，请稍后重试', { correlationId }), correlationId);
     } finally {
       // The route pattern, never the raw path (a path can hold a code): e.g. `GET /v1/codes/{code}`.
       const ms = Date.now() - started;
