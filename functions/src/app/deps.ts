@@ -4,7 +4,7 @@ import { DynamoWalletStore, type WalletStore } from '../store/ledger';
 import { DynamoPacketStore, type PacketStore } from '../store/packets';
 import { DynamoAccountStore, type AccountStore } from '../store/accounts';
 import { DynamoIdempotencyStore, type IdempotencyStore } from '../store/idempotency';
-import { DynamoMovementStore, type MovementStore } from '../store/transfers';
+import { DynamoMovementStore, type MovementStore } from '../store/movements';
 import { cryptoRandom, type RandomSource } from '../domain/split';
 import { DynamoRiskStore, type RiskStore } from '../store/risk';
 import { DynamoAuditStore, type AuditStore } from '../store/audit';
