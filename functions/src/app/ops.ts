@@ -1,6 +1,6 @@
 /**
- * The old name of app/observability.ts, kept only for importers outside this module's owners'
- * reach (the claim path's risk gate, the HTTP wrapper, the operations handler) until they import
- * app/observability.ts directly; new code imports that.
+ * The old name of app/observability.ts, kept only while two importers still use it (the risk
+ * gate and the operations handler); new code imports app/observability.ts. Delete this file once
+ * they do.
  */
-export { observeRequest, observeRiskFirings, opsView } from './observability';
+export { observeRiskFirings, opsView } from './observability';
