@@ -1,9 +1,9 @@
 /**
- * Reconciliation's store adapter: streams what a run reads — a paged, parallel Scan to discover
- * accounts, packets, claim markers and top-up records; each ledger and each packet's slots by
- * Query, a page at a time — and writes what it concludes: one report item per run, the
- * "latest" copy, one ops event per mismatch. It never writes anything else: a run repairs
- * nothing.
+ * Reconciliation's ports and their adapters: a {@link ReconcileReader} per run streams what the
+ * run reads — a paged, parallel Scan to discover accounts, packets, claim markers and top-up
+ * records; each ledger and each packet's slots by Query, a page at a time — and the
+ * {@link ReconcileStore} writes what it concludes: one report item per run, the "latest" copy,
+ * one ops event per mismatch. Nothing else is written: a run repairs nothing.
  *
  * Reads go around the app's stores on purpose: DynamoPacketStore caches share lists and packets
  * for the claim path, and a whole-table pass must not fill a warm function's caches.
