@@ -148,34 +148,34 @@ export async function reconcile(d: Pick<Deps, 'reconciliation' | 'now'> & { wech
     // The first read only learns where the slots are (share count and counters are fixed).
     const head = await store.packet(packetId);
     if (!head) return; // never written (its ledger entries, if any, are reported below)
-    const slots = await store.slots(packetId, head.count as number);
-    const counters = typeof head.counters === 'number' ? await store.counters(packetId, head.counters) : undefined;
+    const slots = await store.slots(packetId, head.count);
+    const counters = head.counters !== undefined ? await store.counters(packetId, head.counters) : undefined;
     const item = (await store.packet(packetId)) ?? head;
     // A packet paid directly: its refund to the payment, and its payment if still unpaid.
     const refund = item.funding === 'wechatpay' ? await store.refund(refundNoOf(packetId)) : undefined;
     if (refund && (refund.state === 'requested' || refund.state === 'processing')) openRefunds.push(refund.id);
-    if (item.funding === 'wechatpay' && item.state === 'funding' && typeof item.paymentId === 'string') pendingPayments.add(item.paymentId);
+    if (item.funding === 'wechatpay' && item.state === 'funding' && item.paymentId !== undefined) pendingPayments.add(item.paymentId);
     const input = {
       packet: {
         id: packetId,
-        senderId: item.senderId as string,
-        total: item.total as number,
-        count: item.count as number,
-        fee: (item.fee as number) ?? 0,
-        state: item.state as string,
-        claimed: counters ? takenAcross(counters) : (item.claimed as number),
+        senderId: item.senderId,
+        total: item.total,
+        count: item.count,
+        fee: item.fee ?? 0,
+        state: item.state,
+        claimed: counters ? takenAcross(counters) : item.claimed,
         counters,
-        createdAt: item.createdAt as string,
-        expiresAtMs: item.expiresAtMs as number,
-        refundedAmount: item.refundedAmount as number | undefined,
-        settledAt: item.settledAt as string | undefined,
+        createdAt: item.createdAt,
+        expiresAtMs: item.expiresAtMs,
+        refundedAmount: item.refundedAmount,
+        settledAt: item.settledAt,
         refund,
       },
       shares: await store.shares(packetId),
       slots,
     };
     let money = facts.packets.get(packetId);
-    const campaignId = item.campaignId as string | undefined;
+    const campaignId = item.campaignId;
     if (campaignId) {
       // Funded by its campaign's one debit: check it against its share of that debit.
       money = { ...(money ?? { credits: emptyBag() }), ...campaignPacketMoney(facts.campaigns.get(campaignId), input.packet) };

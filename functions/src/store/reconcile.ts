@@ -74,6 +74,47 @@ export interface Discovery {
   pendingPayments?: Set<string>;
 }
 
+/** A packet's item as reconciliation checks it (the fields as stored, nothing derived). */
+export interface PacketFacts {
+  senderId: string;
+  total: Fen;
+  count: number;
+  /** Share counters of a packet of > 100 shares; undefined when it counts on its own item. */
+  counters: number | undefined;
+  fee: Fen | undefined;
+  state: string;
+  /** Claims counted on the packet item (packets of ≤ 100 shares). */
+  claimed: number;
+  createdAt: string;
+  expiresAtMs: number;
+  refundedAmount: Fen | undefined;
+  settledAt: string | undefined;
+  /** How it is funded: 'wechatpay' for a packet paid directly. */
+  funding: string | undefined;
+  /** Its WeChat Pay payment (a packet paid directly). */
+  paymentId: string | undefined;
+  campaignId: string | undefined;
+}
+
+function packetFactsOf(it: Item): PacketFacts {
+  return {
+    senderId: it.senderId as string,
+    total: it.total as number,
+    count: it.count as number,
+    counters: typeof it.counters === 'number' ? it.counters : undefined,
+    fee: it.fee as number | undefined,
+    state: it.state as string,
+    claimed: it.claimed as number,
+    createdAt: it.createdAt as string,
+    expiresAtMs: it.expiresAtMs as number,
+    refundedAmount: it.refundedAmount as number | undefined,
+    settledAt: it.settledAt as string | undefined,
+    funding: typeof it.funding === 'string' ? it.funding : undefined,
+    paymentId: typeof it.paymentId === 'string' ? it.paymentId : undefined,
+    campaignId: it.campaignId as string | undefined,
+  };
+}
+
 /** An ops event as stored: a mismatch of a run (or the note that some were not written). */
 export type OpsEvent = Mismatch & { runId: string; at: string; type: 'reconciliation_mismatch' | 'reconciliation_truncated' | 'refund_fallback' };
 
@@ -91,8 +132,8 @@ export interface ReconcileReader {
   eachLedgerPage(accountId: string, onPage: (entries: LedgerLine[]) => void): Promise<number>;
   slots(packetId: string, count: number): Promise<SlotFact[]>;
   counters(packetId: string, n: number): Promise<CounterState[]>;
-  /** A packet's item as stored (its attributes are checked field by field). */
-  packet(packetId: string): Promise<Item | undefined>;
+  /** A packet's item, or undefined when it was never written. */
+  packet(packetId: string): Promise<PacketFacts | undefined>;
   shares(packetId: string): Promise<Fen[] | undefined>;
   campaign(campaignId: string): Promise<CampaignFacts | undefined>;
   refund(outRefundNo: string): Promise<RefundFact | undefined>;
@@ -197,8 +238,9 @@ export class DynamoReconcileReader implements ReconcileReader {
       .sort((a, b) => a.counter - b.counter);
   }
 
-  async packet(packetId: string): Promise<Item | undefined> {
-    return this.read(await this.db.get(Keys.packet(packetId)));
+  async packet(packetId: string): Promise<PacketFacts | undefined> {
+    const it = this.read(await this.db.get(Keys.packet(packetId)));
+    return it ? packetFactsOf(it) : undefined;
   }
 
   async shares(packetId: string): Promise<Fen[] | undefined> {
