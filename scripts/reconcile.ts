@@ -13,6 +13,7 @@
  */
 import { reconcile } from '../functions/src/app/reconcile';
 import { DynamoDb } from '../functions/src/store/db';
+import { DynamoReconcileStore } from '../functions/src/store/reconcile';
 import { formatYuan } from '../functions/src/domain/money';
 
 const LOCAL_ENDPOINT = 'http://127.0.0.1:8000';
@@ -56,7 +57,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const db = new DynamoDb({ tableName: args.table, region: args.region, endpoint: args.endpoint });
-  const r = await reconcile({ db, now: () => Date.now() }, { save: args.save });
+  const r = await reconcile({ reconciliation: new DynamoReconcileStore(db), now: () => Date.now() }, { save: args.save });
   const c = r.checked;
   const y = (fen: number) => `${formatYuan(fen)} 元`;
   console.log(`${r.ok ? 'OK' : 'MISMATCHES'} — ${r.mismatches} mismatch(es); ${args.table}${args.endpoint ? ` at ${args.endpoint}` : ''}; run ${r.runId}${args.save ? '' : ' (not saved)'}`);

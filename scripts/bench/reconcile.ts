@@ -15,6 +15,7 @@ import { feeAccountFor } from '../../functions/src/app/context';
 import { LEDGER_GENESIS, ledgerEntryHash } from '../../functions/src/domain/ledger-chain';
 import { DynamoDb, type Item } from '../../functions/src/store/db';
 import { Keys } from '../../functions/src/store/keys';
+import { DynamoReconcileStore } from '../../functions/src/store/reconcile';
 import { createTable, REGION, startDynalite } from './store';
 
 export interface ReconcileBench {
@@ -177,7 +178,7 @@ export async function reconcileBench(endpoint: string, targetEntries = 100_000):
     }),
   );
   const loadSeconds = (Date.now() - loadStart) / 1000;
-  const report = await reconcile({ db, now: () => Date.now() }, { save: false, concurrency: 16 });
+  const report = await reconcile({ reconciliation: new DynamoReconcileStore(db), now: () => Date.now() }, { save: false, concurrency: 16 });
   const seconds = report.durationMs / 1000;
   const r1 = (x: number) => Math.round(x * 10) / 10;
   return {

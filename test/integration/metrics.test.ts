@@ -1,12 +1,12 @@
 /**
  * Metrics and live figures: the EMF lines a flow emits (what CloudWatch and the alarms read),
- * and the per-minute operator figures (functions/src/app/ops.ts) behind GET /v1/admin/ops.
+ * and the per-minute operator figures (functions/src/app/observability.ts) behind GET /v1/admin/ops.
  */
 import '../helpers/metrics-on';
 import { buildDeps } from '../../functions/src/app/deps';
 import { loadConfig } from '../../functions/src/config';
-import { OpsAggregator, figures, oldestDueAgeSeconds, opsFigures } from '../../functions/src/app/ops';
-import { DynamoOpsFigures } from '../../functions/src/store/ops-figures';
+import { OpsAggregator, figures, oldestDueAgeSeconds, opsFigures } from '../../functions/src/app/observability';
+import { DynamoOpsFiguresStore } from '../../functions/src/store/ops-figures';
 import type { Db } from '../../functions/src/store/db';
 import { sweep } from '../../functions/src/app/sweeper';
 import { Clock, baseDb, idem, login, makeApi, sendPacket, testDeps, topup } from '../helpers/app';
@@ -157,7 +157,7 @@ describe('live operator figures', () => {
     const fd = testDeps({ clock: fclock });
     const fapi = makeApi(fd);
     // Set-up requests count too (none is a packet or a claim); drain what earlier tests left.
-    await figures.flush(fd.db, true);
+    await figures.flush(fd.opsFigures, true);
     const s = await login(fapi);
     await topup(fapi, s, 1_000);
     const hot = await sendPacket(fapi, s, { total: 100, count: 1, mode: 'lucky' });
@@ -169,7 +169,7 @@ describe('live operator figures', () => {
     for (const u of us.slice(0, 3)) expect((await fapi('POST', '/v1/claims', { token: u.token, body: { code: three.shareCode.code } })).status).toBe(200);
     // A repeat: not a claim.
     expect((await fapi('POST', '/v1/claims', { token: us[0]!.token, body: { code: three.shareCode.code } })).body.repeat).toBe(true);
-    await figures.flush(fd.db, true);
+    await figures.flush(fd.opsFigures, true);
 
     const got = await opsFigures(fd, fclock.t, 2);
     expect(got.minutes.map((m) => m.minute)).toEqual(['2027-07-03T07:59:00.000Z', '2027-07-03T08:00:00.000Z']);
@@ -208,8 +208,8 @@ describe('live operator figures', () => {
     b.request('POST /v1/claims', 200, 2, minuteMs + 6_000, { repeat: true }); // not a claim
     b.request('POST /v1/claims', 409, 2, minuteMs + 6_000); // refused: not a claim
     b.refunds(2, minuteMs + 7_000);
-    await a.flush(d.db, true);
-    await b.flush(d.db, true);
+    await a.flush(d.opsFigures, true);
+    await b.flush(d.opsFigures, true);
 
     const items = await d.db.query({ keyCondition: 'pk = :pk', values: { ':pk': 'OPSMIN#2027-07-02T10:00:00.000Z' } });
     expect(items.items.map((i) => i.sk).sort()).toEqual(['2027-07-02T10:07:00.000Z#iA', '2027-07-02T10:07:00.000Z#iB']);
@@ -247,13 +247,13 @@ describe('live operator figures', () => {
       // Many claims within 5 s: no write at all.
       for (let i = 0; i < 50; i++) {
         agg.request('POST /v1/claims', 200, 5, m0 + 1_000 + i);
-        await agg.flush(db);
+        await agg.flush(new DynamoOpsFiguresStore(db));
       }
       expect(db.updates).toHaveLength(0);
       // 5 s later: one UpdateItem (ADD) for the minute, whatever the number of claims.
       real += 5_000;
       agg.request('POST /v1/claims', 200, 5, m0 + 6_000);
-      await agg.flush(db);
+      await agg.flush(new DynamoOpsFiguresStore(db));
       expect(db.updates).toHaveLength(1);
       expect(db.updates[0]!.key).toEqual({ pk: 'OPSMIN#2027-07-05T00:00:00.000Z', sk: '2027-07-05T00:00:00.000Z#iR' });
       expect(db.updates[0]!.update).toMatch(/^ADD /);
@@ -262,7 +262,7 @@ describe('live operator figures', () => {
       real += 1_000;
       agg.request('POST /v1/claims', 200, 5, m0 + 59_000);
       agg.request('POST /v1/claims', 200, 5, m0 + 60_500);
-      await agg.flush(db);
+      await agg.flush(new DynamoOpsFiguresStore(db));
       expect(db.updates.map((u) => [u.key.sk, u.values[':claims']])).toEqual([
         ['2027-07-05T00:00:00.000Z#iR', 51],
         ['2027-07-05T00:00:00.000Z#iR', 1],
@@ -272,11 +272,11 @@ describe('live operator figures', () => {
       process.env.OPS_FIGURES = 'off';
       real += 60_000;
       agg.request('POST /v1/claims', 200, 5, m0 + 61_000);
-      await agg.flush(db);
+      await agg.flush(new DynamoOpsFiguresStore(db));
       expect(db.updates).toHaveLength(3);
       process.env.OPS_FIGURES = 'on';
       // A store that throws: the flush resolves (the request it ends is not failed).
-      await expect(agg.flush(recordingDb(true))).resolves.toBeUndefined();
+      await expect(agg.flush(new DynamoOpsFiguresStore(recordingDb(true)))).resolves.toBeUndefined();
     } finally {
       process.env.OPS_FIGURES = saved;
     }
@@ -304,12 +304,12 @@ describe('live operator figures', () => {
 });
 
 // The figures store's reader pages an hour partition (many instances × 60 minutes).
-test('DynamoOpsFigures.read spans hour partitions', async () => {
-  const store = new DynamoOpsFigures(d.db);
+test('DynamoOpsFiguresStore.read spans hour partitions', async () => {
+  const store = new DynamoOpsFiguresStore(d.db);
   const agg = new OpsAggregator({ instance: 'iH', stats: { writes: 0, failures: 0 } });
   agg.request('POST /v1/packets', 201, 3, Date.parse('2027-07-06T09:59:10Z'));
   agg.request('POST /v1/packets', 201, 3, Date.parse('2027-07-06T10:00:10Z'));
-  await agg.flush(d.db, true);
+  await agg.flush(d.opsFigures, true);
   const got = await store.read('2027-07-06T09:59:00.000Z', '2027-07-06T10:00:00.000Z');
   expect([...got.entries()].map(([m, c]) => [m, c.packets])).toEqual([
     ['2027-07-06T09:59:00.000Z', 1],

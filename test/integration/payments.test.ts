@@ -558,7 +558,7 @@ describe('reconciliation', () => {
     await settled(w, pk.id);
     w.topups += 3_000 + 1_000 + (pk.r.body.fee as number);
     // As of two minutes later (reconciliation looks at what is older than its margin).
-    const report = await reconcile({ db: w.d.db, now: () => Date.now() + 120_000 }, { scope: { accounts: w.users.map((u) => u.userId), packets: w.packets }, save: false });
+    const report = await reconcile({ reconciliation: w.d.reconciliation, now: () => Date.now() + 120_000 }, { scope: { accounts: w.users.map((u) => u.userId), packets: w.packets }, save: false });
     expect(report).toMatchObject({ ok: true, mismatches: 0 });
     expect(report.topups).toBe(w.topups);
     await expectSound(w);

@@ -196,7 +196,7 @@ describe('refund of a WeChat-paid packet to its payment', () => {
     const { packetId, no, remainder } = await claimedOnce(w);
     await settlePacket(w.d, packetId, afterExpiry(w));
     const run = () =>
-      reconcile({ db: w.d.db, now: () => afterExpiry(w) + 10 * 60_000, wechatPay: w.d.wechatPay }, { scope: { accounts: w.users.map((u) => u.userId), packets: w.packets }, save: false });
+      reconcile({ reconciliation: w.d.reconciliation, now: () => afterExpiry(w) + 10 * 60_000, wechatPay: w.d.wechatPay }, { scope: { accounts: w.users.map((u) => u.userId), packets: w.packets }, save: false });
     const open = await run();
     expect(open).toMatchObject({ ok: true, mismatches: 0 });
     expect(open.inTransitBy.refunds).toBe(remainder);
@@ -226,7 +226,7 @@ describe('reconciliation asks WeChat Pay about payments too', () => {
     const paymentId = packetPaymentId(packetId);
     w.packets.push(packetId);
     w.payments.push(paymentId);
-    const run = () => reconcile({ db: w.d.db, now: () => w.clock.now() + 10 * 60_000, wechatPay: w.d.wechatPay }, { scope: { accounts: [s.userId], packets: w.packets }, save: false });
+    const run = () => reconcile({ reconciliation: w.d.reconciliation, now: () => w.clock.now() + 10 * 60_000, wechatPay: w.d.wechatPay }, { scope: { accounts: [s.userId], packets: w.packets }, save: false });
     // Unpaid: no money, nothing to say.
     expect(await run()).toMatchObject({ ok: true, mismatches: 0 });
     await env.hook('/sim/faults', { notify: 'drop', times: 1 });

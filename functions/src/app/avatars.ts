@@ -1,5 +1,6 @@
 import { avatarKey, avatarObjectOf, contentTypeOf } from '../domain/profile';
 import type { AvatarStore } from './ports';
+import { errorBody, type ErrorCode } from '../domain/errors';
 
 /**
  * Serving uploaded avatars — a module of its own so the avatars function bundles only this,
@@ -14,11 +15,11 @@ export interface AvatarAnswer {
   isBase64Encoded: boolean;
 }
 
-function avatarError(status: number, code: string, message: string): AvatarAnswer {
+function avatarError(status: number, code: ErrorCode, message: string): AvatarAnswer {
   return {
     statusCode: status,
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
-    body: JSON.stringify({ error: { code, message } }),
+    body: JSON.stringify(errorBody(code, message)),
     isBase64Encoded: false,
   };
 }

@@ -4,7 +4,7 @@ import { DynamoWalletStore, type WalletStore } from '../store/ledger';
 import { DynamoPacketStore, type PacketStore } from '../store/packets';
 import { DynamoAccountStore, type AccountStore } from '../store/accounts';
 import { DynamoIdempotencyStore, type IdempotencyStore } from '../store/idempotency';
-import { DynamoMovementStore, type MovementStore } from '../store/transfers';
+import { DynamoMovementStore, type MovementStore } from '../store/movements';
 import { cryptoRandom, type RandomSource } from '../domain/split';
 import { DynamoRiskStore, type RiskStore } from '../store/risk';
 import { DynamoAuditStore, type AuditStore } from '../store/audit';
@@ -18,6 +18,9 @@ import { HttpCode2Session, sandboxProvider, type AvatarStore, type Code2Session,
 import type { Notifier } from './ports';
 import { DynamoNotificationStore, type NotificationStore } from '../store/notifications';
 import { WeChatSubscribeMessages } from '../wechat/subscribe-messages';
+import { DynamoDueIndex, type DueIndex } from '../store/due-index';
+import { DynamoOpsFiguresStore, type OpsFiguresStore } from '../store/ops-figures';
+import { DynamoReconcileStore, type ReconcileStore } from '../store/reconcile';
 
 /** Everything a use case needs, built once per process and replaceable in tests. */
 export interface Deps {
@@ -48,6 +51,12 @@ export interface Deps {
   notifier?: Notifier | undefined;
   /** The subscribe messages recorded for delivery. */
   notifications: NotificationStore;
+  /** The due index: what the sweeper works through, and the operator view's sweep lag. */
+  due: DueIndex;
+  /** The live operator figures (per minute and Lambda instance). */
+  opsFigures: OpsFiguresStore;
+  /** Reconciliation: its reads, its reports and its ops events. */
+  reconciliation: ReconcileStore;
   random: RandomSource;
   /**
    * Uploaded avatars. Not built here: its adapter carries the S3 client, so only the functions
@@ -80,6 +89,9 @@ export function buildDeps(cfg: Config, db?: Db, overrides: Partial<Deps> = {}): 
     refunds: new DynamoRefundStore(store),
     notifier: cfg.wx && Object.keys(cfg.notify?.templates ?? {}).length > 0 ? new WeChatSubscribeMessages({ ...cfg.wx, miniprogramState: cfg.notify.miniprogramState }) : undefined,
     notifications: new DynamoNotificationStore(store),
+    due: new DynamoDueIndex(store),
+    opsFigures: new DynamoOpsFiguresStore(store),
+    reconciliation: new DynamoReconcileStore(store),
     random: cryptoRandom,
     now: () => Date.now(),
     ...overrides,

@@ -1,4 +1,4 @@
-import { DomainError, fail } from '../domain/errors';
+import { DomainError, errorBody, fail } from '../domain/errors';
 import { requestHash } from '../domain/ids';
 import type { ErrorBody } from '../http/contract';
 import type { IdempotencyBegin, StoredResponse } from '../store/idempotency';
@@ -83,7 +83,7 @@ async function runIdempotent(d: Deps, call: IdempotentCall, precheck: () => Prom
       if (!(err instanceof DomainError)) throw err;
       // A transient refusal is not the request's result (see step 4).
       if (err.code === 'UNAVAILABLE') throw err;
-      outcome = { status: err.status, body: { error: { code: err.code, message: err.message } } };
+      outcome = { status: err.status, body: errorBody(err.code, err.message) };
     }
     return d.idem.complete(call.principal, call.scope, key, outcome);
   };

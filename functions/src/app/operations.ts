@@ -9,7 +9,7 @@ import { policyFor, settingsProblem, type AccountSettings, type Tier } from '../
 import { DAY_MS } from '../domain/risk';
 import type { BlacklistKind, StoredRiskEvent } from '../store/risk';
 import type { LedgerEntry } from '../store/ledger';
-import { AuditKeys, Keys, parseSeqKey } from '../store/keys';
+import { Keys } from '../store/keys';
 import { iso, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 
@@ -81,8 +81,8 @@ async function ledgerBetween(d: Deps, accountId: string, fromIso: string, toIso:
 }
 
 async function auditBetween(d: Deps, accountId: string, fromMs: number, toMs: number, limit: number, after?: number): Promise<StreamPage> {
-  const page = await d.audit.between(accountId, { fromMs, toMs, limit, ...(after !== undefined ? { startKey: AuditKeys.record(accountId, after) } : {}) });
-  return { lines: page.records.map(auditLine), next: page.lastKey ? parseSeqKey(String(page.lastKey.sk)) : null };
+  const page = await d.audit.between(accountId, { fromMs, toMs, limit, ...(after !== undefined ? { afterSeq: after } : {}) });
+  return { lines: page.records.map(auditLine), next: page.lastSeq ?? null };
 }
 
 /**

@@ -39,6 +39,7 @@
 import { fail } from '../domain/errors';
 import { derivedId } from '../domain/ids';
 import { dayKeyUtc8, type Fen } from '../domain/money';
+import { rfc3339Utc8 } from '../domain/time';
 import { riskEventId, RiskRules } from '../domain/risk';
 import type { PacketRecord } from '../store/packets';
 import type { PaymentPurpose, PaymentRecord } from '../store/payments';
@@ -131,6 +132,7 @@ export async function placeOrder(d: Deps, p: PaymentRecord, openid: string): Pro
     amount: p.amount,
     payerOpenid: openid,
     notifyUrl: settings.notifyUrl,
+    // WeChat's `time_expire`: RFC 3339 with an offset (WeChat documents +08:00).
     timeExpire: rfc3339Utc8(createdMs + PAYMENT_WINDOW_MS),
   };
   let r = await pay.createJsapiOrder(input);
@@ -153,11 +155,6 @@ export async function placeOrder(d: Deps, p: PaymentRecord, openid: string): Pro
     }
   }
   return fail('UNAVAILABLE', '微信支付繁忙，请稍后重试');
-}
-
-/** WeChat's `time_expire` (RFC 3339 with an offset; WeChat documents +08:00). */
-function rfc3339Utc8(ms: number): string {
-  return `${new Date(ms + 8 * 3_600_000).toISOString().slice(0, 19)}+08:00`;
 }
 
 /** POST /v1/wallet/topups with WeChat Pay: the order; credited when WeChat Pay confirms. */

@@ -40,7 +40,7 @@ import {
 } from '../domain/reconcile';
 import { randomId } from '../domain/ids';
 import { takenAcross } from '../domain/share-counters';
-import { DynamoReconcileStore, eachLimited, type Discovery, type ReconcileReport } from '../store/reconcile';
+import { eachLimited, type Discovery, type ReconcileReader, type ReconcileReport } from '../store/reconcile';
 import type { WeChatPay } from '../wechatpay/client';
 import { outBillNoOf } from '../domain/withdrawals';
 import { refundNoOf } from './refunds';
@@ -74,7 +74,7 @@ const LISTED = 100;
 const EVENT_CAP = 1_000;
 
 /** Runs one reconciliation and returns its report (saved unless `save: false`). */
-export async function reconcile(d: Pick<Deps, 'db' | 'now'> & { wechatPay?: WeChatPay | undefined }, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
+export async function reconcile(d: Pick<Deps, 'reconciliation' | 'now'> & { wechatPay?: WeChatPay | undefined }, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
   const t0 = Date.now();
   const nowMs = d.now();
   const clock: ReconcileClock = {
@@ -83,7 +83,7 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'> & { wechatPay?: WeCh
     graceMs: opts.graceMs ?? 10 * 60_000,
     sweepLagMs: opts.sweepLagMs ?? 5 * 60_000,
   };
-  const store = new DynamoReconcileStore(d.db);
+  const store = d.reconciliation.reader();
   const concurrency = opts.concurrency ?? 8;
 
   const kept: Mismatch[] = [];
@@ -148,34 +148,34 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'> & { wechatPay?: WeCh
     // The first read only learns where the slots are (share count and counters are fixed).
     const head = await store.packet(packetId);
     if (!head) return; // never written (its ledger entries, if any, are reported below)
-    const slots = await store.slots(packetId, head.count as number);
-    const counters = typeof head.counters === 'number' ? await store.counters(packetId, head.counters) : undefined;
+    const slots = await store.slots(packetId, head.count);
+    const counters = head.counters !== undefined ? await store.counters(packetId, head.counters) : undefined;
     const item = (await store.packet(packetId)) ?? head;
     // A packet paid directly: its refund to the payment, and its payment if still unpaid.
     const refund = item.funding === 'wechatpay' ? await store.refund(refundNoOf(packetId)) : undefined;
     if (refund && (refund.state === 'requested' || refund.state === 'processing')) openRefunds.push(refund.id);
-    if (item.funding === 'wechatpay' && item.state === 'funding' && typeof item.paymentId === 'string') pendingPayments.add(item.paymentId);
+    if (item.funding === 'wechatpay' && item.state === 'funding' && item.paymentId !== undefined) pendingPayments.add(item.paymentId);
     const input = {
       packet: {
         id: packetId,
-        senderId: item.senderId as string,
-        total: item.total as number,
-        count: item.count as number,
-        fee: (item.fee as number) ?? 0,
-        state: item.state as string,
-        claimed: counters ? takenAcross(counters) : (item.claimed as number),
+        senderId: item.senderId,
+        total: item.total,
+        count: item.count,
+        fee: item.fee ?? 0,
+        state: item.state,
+        claimed: counters ? takenAcross(counters) : item.claimed,
         counters,
-        createdAt: item.createdAt as string,
-        expiresAtMs: item.expiresAtMs as number,
-        refundedAmount: item.refundedAmount as number | undefined,
-        settledAt: item.settledAt as string | undefined,
+        createdAt: item.createdAt,
+        expiresAtMs: item.expiresAtMs,
+        refundedAmount: item.refundedAmount,
+        settledAt: item.settledAt,
         refund,
       },
       shares: await store.shares(packetId),
       slots,
     };
     let money = facts.packets.get(packetId);
-    const campaignId = item.campaignId as string | undefined;
+    const campaignId = item.campaignId;
     if (campaignId) {
       // Funded by its campaign's one debit: check it against its share of that debit.
       money = { ...(money ?? { credits: emptyBag() }), ...campaignPacketMoney(facts.campaigns.get(campaignId), input.packet) };
@@ -267,7 +267,7 @@ export async function reconcile(d: Pick<Deps, 'db' | 'now'> & { wechatPay?: WeCh
     paidOut,
     staleShares,
   };
-  if (opts.save !== false) await store.save(result, kept, total - kept.length);
+  if (opts.save !== false) await d.reconciliation.save(result, kept, total - kept.length);
   return result;
 }
 
@@ -287,7 +287,7 @@ const FINAL_AT_WECHAT = {
  */
 async function askWeChatPay(
   pay: WeChatPay,
-  store: DynamoReconcileStore,
+  store: ReconcileReader,
   open: { payments: readonly string[]; refunds: readonly string[]; withdrawals: readonly string[] },
   concurrency: number,
 ): Promise<Mismatch[]> {

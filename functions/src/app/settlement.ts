@@ -5,7 +5,7 @@ import type { AppendRequest } from '../store/ledger';
 import { Keys } from '../store/keys';
 import type { PacketRecord, SettleCursor, SlotRecord } from '../store/packets';
 import { mapLimited } from '../concurrency';
-import type { TopupRecord, TransferRecord } from '../store/transfers';
+import type { TopupRecord, TransferRecord } from '../store/movements';
 import type { RefundRecord } from '../store/refunds';
 import { log } from '../log';
 import { feeAccountOf, iso } from './context';

@@ -1,8 +1,7 @@
-import { Indexes, Keys, refOfPk } from '../store/keys';
-import type { Item } from '../store/db';
+import type { DueEntry } from '../store/due-index';
 import { iso } from './context';
 import { log } from '../log';
-import { observeSweep } from './ops';
+import { observeSweep } from './observability';
 import type { Deps } from './deps';
 import { completeTopup, completeTransfer, fundPacket, settlePacket, type Budget, type SettleResult } from './settlement';
 import { completeCampaign } from './campaigns';
@@ -56,7 +55,6 @@ export interface SweepOptions {
   clock?: () => number;
 }
 
-const PAGE = 100;
 const CONCURRENCY = 8;
 /**
  * Work starts only in the first 3/4 of the budget: the last quarter is for what is in flight
@@ -111,25 +109,13 @@ export async function sweep(d: Deps, nowMs: number, opts: SweepOptions = {}): Pr
     left: 0,
     settling: [],
   };
-  const queue: Item[] = [];
-  for (let shard = 0; shard < d.cfg.dueShards; shard++) {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await d.db.query({
-        index: Indexes.due,
-        keyCondition: 'gsi1pk = :pk AND gsi1sk <= :until',
-        values: { ':pk': Keys.dueShardPk(shard), ':until': Keys.dueUntil(iso(nowMs)) },
-        limit: PAGE,
-        ...(startKey ? { startKey } : {}),
-      });
-      queue.push(...page.items);
-      startKey = page.lastKey;
-    } while (startKey);
-  }
-  // Oldest due first, across shards (the sort key starts with the due time).
-  queue.sort((a, b) => (String(a.gsi1sk) < String(b.gsi1sk) ? -1 : String(a.gsi1sk) > String(b.gsi1sk) ? 1 : 0));
+  const queue: DueEntry[] = [];
+  for (let shard = 0; shard < d.cfg.dueShards; shard++) queue.push(...(await d.due.dueBy(shard, iso(nowMs))));
+  // Oldest due first, across shards.
+  queue.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
   report.examined = queue.length;
-  const progress = new Map<string, { verified: number; of: number }>();
+  /** Settlement progress of the packets left part-way, by their entry (one per packet). */
+  const progress = new Map<DueEntry, { verified: number; of: number }>();
   const worker = async () => {
     while (queue.length > 0 && more()) {
       const item = queue.shift()!;
@@ -138,19 +124,19 @@ export async function sweep(d: Deps, nowMs: number, opts: SweepOptions = {}): Pr
       try {
         const pending = await handle(d, item, nowMs, report, slice, sendTimeout);
         if (pending) {
-          progress.set(item.pk, pending);
+          progress.set(item, pending);
           queue.push(item);
-        } else progress.delete(item.pk);
+        } else progress.delete(item);
       } catch (err) {
         report.errors++;
-        log('error', 'sweep item failed', { kind: refOfPk(item.pk)?.kind, error: err instanceof Error ? err.message : 'unknown' });
+        log('error', 'sweep item failed', { kind: item.ref?.kind, error: err instanceof Error ? err.message : 'unknown' });
       }
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   report.left = queue.length;
   report.outOfBudget = queue.length > 0;
-  report.settling = [...progress].map(([pk, pr]) => ({ packetId: refOfPk(pk)?.id ?? '', ...pr }));
+  report.settling = [...progress].map(([entry, pr]) => ({ packetId: entry.ref?.id ?? '', ...pr }));
   // Refunds and the lag left behind (alarm: SweepLagSeconds > 300 s).
   await observeSweep(d, report.packetsRefunded, report.refunded, nowMs);
   report.elapsedMs = Math.round(clock() - started);
@@ -158,8 +144,8 @@ export async function sweep(d: Deps, nowMs: number, opts: SweepOptions = {}): Pr
 }
 
 /** Handles one due item; for a packet the budget ran out on, its settlement progress. */
-async function handle(d: Deps, item: Item, nowMs: number, report: SweepReport, budget: Budget, sendTimeout: () => number): Promise<SettleResult['pending']> {
-  const ref = refOfPk(item.pk);
+async function handle(d: Deps, item: DueEntry, nowMs: number, report: SweepReport, budget: Budget, sendTimeout: () => number): Promise<SettleResult['pending']> {
+  const ref = item.ref;
   if (!ref) return;
   if (ref.kind === 'notification') {
     const r = await deliverNotification(d, ref.id, nowMs, sendTimeout());

@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from './ids';
 import { LedgerTypes } from './ledger-chain';
 
-const DAY_MS = 86_400_000;
+import { DAY_MS } from './time';
 
 /** What is audited. Money movements use the ledger's entry types. */
 export const AuditTypes = {

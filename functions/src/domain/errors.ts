@@ -55,3 +55,15 @@ export class DomainError extends Error {
 export const fail = (code: ErrorCode, message: string, details?: Record<string, unknown>): never => {
   throw new DomainError(code, message, details);
 };
+
+/**
+ * The one error body of the API (`{ error: { code, message, details?, correlationId? } }`):
+ * every refusal, 5xx and standalone function answers with it.
+ */
+export function errorBody(
+  code: ErrorCode,
+  message: string,
+  extra: { details?: Record<string, unknown> | undefined; correlationId?: string | undefined } = {},
+): { error: { code: ErrorCode; message: string; details?: Record<string, unknown>; correlationId?: string } } {
+  return { error: { code, message, ...(extra.details ? { details: extra.details } : {}), ...(extra.correlationId !== undefined ? { correlationId: extra.correlationId } : {}) } };
+}

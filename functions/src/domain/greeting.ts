@@ -5,7 +5,7 @@
  * Pure (no I/O, no SDK), but a module of its own: the traditional → simplified dictionaries
  * (opencc-js) are bundled only into the functions that import this module — packets and
  * campaigns, the two places a greeting is written — and not into every function that uses the
- * other risk rules (domain/risk.ts). Only opencc's core and four character tables are imported
+ * other risk rules (domain/risk/). Only opencc's core and four character tables are imported
  * (about 60 KB of minified bundle); its ready-made `opencc-js/t2cn` entry would bring every
  * regional phrase table as well (about 195 KB, as esbuild writes it: non-ASCII escaped).
  *

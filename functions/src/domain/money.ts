@@ -210,21 +210,8 @@ export function isFen(n: unknown): n is Fen {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 }
 
-/** UTC+8 has no daylight saving time, so the offset is constant. */
-const UTC8_OFFSET_MS = 8 * 60 * 60 * 1000;
-
-/**
- * The UTC+8 (China Standard Time) calendar day containing the instant `atMs` (milliseconds since
- * the epoch), as 'YYYY-MM-DD'. Daily limits and the night-velocity rule count by this day, not
- * by the server's time zone. Throws RangeError for a non-finite or out-of-range instant.
- */
-export function dayKeyUtc8(atMs: number): string {
-  if (typeof atMs !== 'number' || !Number.isFinite(atMs)) {
-    throw new RangeError('atMs must be a finite number of milliseconds');
-  }
-  // Shifting the instant by +8 h and reading it as UTC gives the UTC+8 wall-clock date.
-  return new Date(atMs + UTC8_OFFSET_MS).toISOString().slice(0, 10);
-}
+/** The UTC+8 calendar day of an instant (domain/time.ts); re-exported for its many importers. */
+export { dayKeyUtc8 } from './time';
 
 /**
  * `amount` fen as a yuan string with exactly two decimals: 12345 → '123.45', 5 → '0.05'.

@@ -13,6 +13,7 @@
  *   - time: a 24-hour time, optionally with the date — we write `2026年12月5日 14:49` (UTC+8).
  */
 import { formatYuan, type Fen } from './money';
+import { utc8WallClock } from './time';
 
 /** The three messages. */
 export const NotificationKinds = ['packet_finished', 'refund_arrived', 'withdrawal_arrived'] as const;
@@ -102,11 +103,9 @@ export function amountText(fen: Fen): string {
   return `${formatYuan(fen)}元`;
 }
 
-const UTC8_MS = 8 * 3_600_000;
-
 /** A moment as WeChat's `time` keyword takes it, in UTC+8: `2026年12月5日 14:49`. */
 export function timeText(ms: number): string {
-  const t = new Date(ms + UTC8_MS);
+  const t = utc8WallClock(ms);
   const hh = String(t.getUTCHours()).padStart(2, '0');
   const mm = String(t.getUTCMinutes()).padStart(2, '0');
   return `${t.getUTCFullYear()}年${t.getUTCMonth() + 1}月${t.getUTCDate()}日 ${hh}:${mm}`;

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { ZodMiniType } from 'zod/mini';
 
 type ZodType<T> = ZodMiniType<T>;
-import { DomainError, fail, type ErrorCode } from '../domain/errors';
+import { DomainError, errorBody, fail, type ErrorCode } from '../domain/errors';
 import type { Outcome, Principal } from '../app/context';
 import { deps as defaultDeps, type Deps } from '../app/deps';
 import { authenticate, isStaffAccess, requestDevice, withCurrentStaffRoles } from '../app/session';
@@ -11,7 +11,7 @@ import type { ErrorBody } from './contract';
 import { IdempotencyKey } from './schemas';
 import { isStoreUnavailable } from '../store/db';
 import { bindCorrelationId, log, withLogContext } from '../log';
-import { observeRequest } from '../app/ops';
+import { observeRequest } from '../app/observability';
 import { isDeviceId } from '../domain/risk';
 import { scopeAllows, type ApiScope } from '../domain/api-keys';
 import { authenticateApiKey } from '../app/api-keys';
@@ -242,26 +242,26 @@ export function httpHandler(routes: Route<any, any, any>[], getDeps: () => Deps 
       if (err instanceof DomainError) {
         status = err.status;
         const extra: Record<string, string> = err.code === 'RATE_LIMITED' && err.details?.retryAfter ? { 'retry-after': String(err.details.retryAfter) } : {};
-        return json(err.status, { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } }, correlationId, extra);
+        return json(err.status, errorBody(err.code, err.message, { details: err.details }), correlationId, extra);
       }
       if (isStoreUnavailable(err)) {
         // The table could not answer (throttled, unreachable, an unknown write outcome): the
         // request is retry-safe, so the caller is told to come back, not that we failed.
         status = 503;
         log('warn', 'store unavailable', { correlationId, route: routeName, method, caller, error: err instanceof Error ? err : 'unknown' });
-        return json(503, { error: { code: 'UNAVAILABLE', message: '服务繁忙，请稍后重试', correlationId } }, correlationId, { 'retry-after': '1' });
+        return json(503, errorBody('UNAVAILABLE', '服务繁忙，请稍后重试', { correlationId }), correlationId, { 'retry-after': '1' });
       }
       status = 500;
       // The error itself (redacted by log.ts) goes to the log, never to the caller.
       log('error', 'unhandled error', { correlationId, route: routeName, method, caller, error: err instanceof Error ? err : 'unknown' });
-      return json(500, { error: { code: 'INTERNAL', message: '服务暂时不可用，请稍后重试', correlationId } }, correlationId);
+      return json(500, errorBody('INTERNAL', '服务暂时不可用，请稍后重试', { correlationId }), correlationId);
     } finally {
       // The route pattern, never the raw path (a path can hold a code): e.g. `GET /v1/codes/{code}`.
       const ms = Date.now() - started;
       log('info', 'request', { correlationId, route: routeName, status, ms, caller });
       // Metrics and live figures, published per request; never throws. Without deps (they failed
       // to build) the 5xx is still counted, only the figures wait for the next request.
-      await observeRequest(d?.db, routeName, status, ms, d ? d.now() : Date.now(), answered);
+      await observeRequest(d, routeName, status, ms, d ? d.now() : Date.now(), answered);
     }
   });
 }

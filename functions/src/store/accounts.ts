@@ -1,5 +1,5 @@
 import type { AccountSettings, Tier } from '../domain/money';
-import { Keys } from './keys';
+import { Keys, accountOfPk } from './keys';
 import type { Db } from './db';
 
 export const Roles = ['user', 'enterprise', 'provider', 'support', 'risk', 'admin'] as const;
@@ -135,8 +135,8 @@ export class DynamoAccountStore implements AccountStore {
     if (userIds.length === 0) return out;
     const items = await this.db.batchGet([...new Set(userIds)].map((u) => Keys.profile(u)), false);
     for (const it of items) {
-      const userId = it.pk.slice(Keys.profile('').pk.length);
-      if (typeof it.name !== 'string') continue;
+      const userId = accountOfPk(it.pk);
+      if (userId === undefined || typeof it.name !== 'string') continue;
       out.set(userId, { name: it.name, ...(typeof it.avatar === 'string' ? { avatar: it.avatar } : {}) });
     }
     return out;

@@ -33,6 +33,8 @@ export interface AuditPage {
   records: AuditRecord[];
   /** Present when older records of the window remain. */
   lastKey?: Record<string, unknown>;
+  /** With `lastKey`: the sequence number of the last record read (resume with `afterSeq`). */
+  lastSeq?: number;
 }
 
 /** The store port of the audit log. */
@@ -45,8 +47,11 @@ export interface AuditStore {
   chain(accountId: string): Promise<AuditRecord[]>;
   /** Records of the last `windowMs` (default 30 days) before `nowMs`, newest first, paged. */
   recent(accountId: string, opts: { nowMs: number; limit?: number; startKey?: Record<string, unknown>; windowMs?: number }): Promise<AuditPage>;
-  /** Records with from ≤ at ≤ to, newest first, paged (see the adapter for page semantics). */
-  between(accountId: string, opts: { fromMs: number; toMs: number; limit?: number; startKey?: Record<string, unknown> }): Promise<AuditPage>;
+  /**
+   * Records with from ≤ at ≤ to, newest first, paged (see the adapter for page semantics):
+   * after `startKey`, or after the record `afterSeq`.
+   */
+  between(accountId: string, opts: { fromMs: number; toMs: number; limit?: number; startKey?: Record<string, unknown>; afterSeq?: number }): Promise<AuditPage>;
 }
 
 export function recordOf(it: Item): AuditRecord {
@@ -115,7 +120,8 @@ export class DynamoAuditStore implements AuditStore {
    * page). One Query of at most `limit` items per call: a page may hold fewer records than
    * `limit` (even none) and still have a `lastKey`.
    */
-  async between(accountId: string, opts: { fromMs: number; toMs: number; limit?: number; startKey?: Record<string, unknown> }): Promise<AuditPage> {
+  async between(accountId: string, opts: { fromMs: number; toMs: number; limit?: number; startKey?: Record<string, unknown>; afterSeq?: number }): Promise<AuditPage> {
+    const startKey = opts.afterSeq !== undefined ? AuditKeys.record(accountId, opts.afterSeq) : opts.startKey;
     const since = new Date(opts.fromMs).toISOString();
     const until = new Date(opts.toMs).toISOString();
     const page = await this.db.query({
@@ -123,7 +129,7 @@ export class DynamoAuditStore implements AuditStore {
       values: { ':pk': AuditKeys.pk(accountId) },
       forward: false,
       limit: Math.min(Math.max(opts.limit ?? 50, 1), 200),
-      ...(opts.startKey ? { startKey: opts.startKey } : {}),
+      ...(startKey ? { startKey } : {}),
     });
     const records: AuditRecord[] = [];
     for (const it of page.items) {
@@ -131,6 +137,6 @@ export class DynamoAuditStore implements AuditStore {
       if (r.at < since) return { records };
       if (r.at <= until) records.push(r);
     }
-    return { records, ...(page.lastKey ? { lastKey: page.lastKey } : {}) };
+    return { records, ...(page.lastKey ? { lastKey: page.lastKey, lastSeq: parseSeqKey(String(page.lastKey.sk)) } : {}) };
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { SplitMode } from '../domain/split';
 import type { Db } from './db';
-import { Indexes, Keys } from './keys';
+import { Indexes, Keys, refOfPk } from './keys';
 
 export type CampaignState = 'funding' | 'active' | 'canceled';
 
@@ -73,7 +73,8 @@ export class DynamoCampaignStore implements CampaignStore {
 
   async listByOwner(ownerId: string, limit: number): Promise<CampaignRecord[]> {
     const page = await this.db.query({ index: Indexes.byUser, keyCondition: 'gsi2pk = :pk', values: { ':pk': Keys.campaignsPk(ownerId) }, forward: false, limit });
-    const all = await Promise.all(page.items.map((k) => this.get(String(k.pk).slice('CAMP#'.length))));
+    const ids = page.items.map((k) => refOfPk(String(k.pk))).flatMap((ref) => (ref?.kind === 'campaign' ? [ref.id] : []));
+    const all = await Promise.all(ids.map((id) => this.get(id)));
     return all.filter((c): c is CampaignRecord => c !== undefined);
   }
 }

@@ -179,6 +179,40 @@ export function refOfPk(pk: string): ItemRef | undefined {
   return undefined;
 }
 
+/**
+ * A time-ordered sort key `<atIso>#<id>` (due index, risk and ops events, figures minutes): its
+ * time and the rest. Ids never hold '#' before the time's end, so the first '#' splits them.
+ */
+export function parseTimeKey(sk: string): { at: string; id: string } {
+  const cut = sk.indexOf('#');
+  return cut < 0 ? { at: sk, id: '' } : { at: sk.slice(0, cut), id: sk.slice(cut + 1) };
+}
+
+/** The account of a ledger partition (`LEDGER#<user>`) or a profile (`ACCT#<user>`). */
+export function accountOfPk(pk: string): string | undefined {
+  for (const prefix of ['LEDGER#', 'ACCT#']) if (pk.startsWith(prefix)) return pk.slice(prefix.length) || undefined;
+  return undefined;
+}
+
+/** The packet and the account of a claim marker's pk (`CLAIM#<packet>#<user>`; ids are base64url, never '#'). */
+export function claimMarkerOf(pk: string): { packetId: string; userId: string } | undefined {
+  if (!pk.startsWith('CLAIM#')) return undefined;
+  const rest = pk.slice('CLAIM#'.length);
+  const cut = rest.indexOf('#');
+  return cut < 0 ? undefined : { packetId: rest.slice(0, cut), userId: rest.slice(cut + 1) };
+}
+
+/** The reason of a freeze's sort key (`FREEZE#<reason>`), or undefined for another sort key. */
+export function freezeReasonOf(sk: string): string | undefined {
+  return sk.startsWith('FREEZE#') ? sk.slice('FREEZE#'.length) : undefined;
+}
+
+/** The kind and id of an active blacklist entry's gsi2 sort key (`<kind>#<id>`). */
+export function blacklistedOf(gsi2sk: string): { kind: 'account' | 'device'; id: string } {
+  const cut = gsi2sk.indexOf('#');
+  return { kind: gsi2sk.slice(0, cut) as 'account' | 'device', id: gsi2sk.slice(cut + 1) };
+}
+
 /** Risk engine items (store/risk.ts). The device id comes from `x-device-id`; see isDeviceId. */
 export const RiskKeys = {
   accountPk: (userId: string) => `RISKACCT#${userId}`,

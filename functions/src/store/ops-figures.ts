@@ -4,8 +4,9 @@
  * Query per hour; each instance writes its own item, so there is no shared hot counter.
  */
 import { BUCKETS, emptyHistogram } from '../domain/histogram';
+import { HOUR_MS } from '../domain/time';
 import type { Db } from './db';
-import { OpsKeys } from './keys';
+import { OpsKeys, parseTimeKey } from './keys';
 
 /** What one instance counted in one minute. */
 export interface MinuteCounts {
@@ -25,7 +26,16 @@ const hourOf = (minuteIso: string) => `${minuteIso.slice(0, 13)}:00:00.000Z`;
 /** Figures are for the live view: kept two days. */
 const TTL_S = 2 * 86_400;
 
-export class DynamoOpsFigures {
+/** The live operator figures: what instances add, and what the operator view reads. */
+export interface OpsFiguresStore {
+  /** Adds `c` to this instance's item of `minuteIso` (only non-zero fields are written). */
+  add(minuteIso: string, instance: string, c: MinuteCounts): Promise<void>;
+  /** Counts per minute in [fromMinuteIso, toMinuteIso], summed over instances. */
+  read(fromMinuteIso: string, toMinuteIso: string): Promise<Map<string, MinuteCounts>>;
+}
+
+/** The {@link OpsFiguresStore} on the table. DynamoDB actions: UpdateItem, Query. */
+export class DynamoOpsFiguresStore implements OpsFiguresStore {
   constructor(private readonly db: Db) {}
 
   /** Adds `c` to this instance's item of `minuteIso` (only non-zero fields are written). */
@@ -56,7 +66,7 @@ export class DynamoOpsFigures {
   async read(fromMinuteIso: string, toMinuteIso: string): Promise<Map<string, MinuteCounts>> {
     const out = new Map<string, MinuteCounts>();
     const hours: string[] = [];
-    for (let h = Date.parse(hourOf(fromMinuteIso)); h <= Date.parse(toMinuteIso); h += 3_600_000) hours.push(new Date(h).toISOString());
+    for (let h = Date.parse(hourOf(fromMinuteIso)); h <= Date.parse(toMinuteIso); h += HOUR_MS) hours.push(new Date(h).toISOString());
     const pages = await Promise.all(
       hours.map(async (hour) => {
         const items: Record<string, unknown>[] = [];
@@ -74,8 +84,7 @@ export class DynamoOpsFigures {
       }),
     );
     for (const it of pages.flat()) {
-      const sk = String(it.sk);
-      const minute = sk.slice(0, sk.indexOf('#'));
+      const minute = parseTimeKey(String(it.sk)).at;
       const acc = out.get(minute) ?? emptyCounts();
       for (const f of FIELDS) acc[f] += Number(it[f] ?? 0);
       for (let i = 0; i < BUCKETS; i++) acc.latency[i]! += Number(it[`h${i}`] ?? 0);

@@ -1,9 +1,9 @@
 /**
- * Reconciliation's store adapter: streams what a run reads — a paged, parallel Scan to discover
- * accounts, packets, claim markers and top-up records; each ledger and each packet's slots by
- * Query, a page at a time — and writes what it concludes: one report item per run, the
- * "latest" copy, one ops event per mismatch. It never writes anything else: a run repairs
- * nothing.
+ * Reconciliation's ports and their adapters: a {@link ReconcileReader} per run streams what the
+ * run reads — a paged, parallel Scan to discover accounts, packets, claim markers and top-up
+ * records; each ledger and each packet's slots by Query, a page at a time — and the
+ * {@link ReconcileStore} writes what it concludes: one report item per run, the "latest" copy,
+ * one ops event per mismatch. Nothing else is written: a run repairs nothing.
  *
  * Reads go around the app's stores on purpose: DynamoPacketStore caches share lists and packets
  * for the claim path, and a whole-table pass must not fill a warm function's caches.
@@ -15,7 +15,7 @@ import { dayKeyUtc8, type Fen } from '../domain/money';
 import { counterCount, type CounterState } from '../domain/share-counters';
 import { addToBag, emptyBag, holderFp, type Bag, type CampaignFacts, type LedgerLine, type Mismatch, type MismatchKind, type RefundFact, type SlotFact, type TopupFact, type WithdrawalFact } from '../domain/reconcile';
 import { queryAll, type Db, type Item } from './db';
-import { Indexes, Keys, OpsKeys, seqKey } from './keys';
+import { Indexes, Keys, OpsKeys, accountOfPk, claimMarkerOf, parseTimeKey, refOfPk, seqKey } from './keys';
 import { toEntry } from './ledger';
 
 /** What one run checked and concluded: the report item, and what the operator view reads. */
@@ -74,13 +74,91 @@ export interface Discovery {
   pendingPayments?: Set<string>;
 }
 
+/** A packet's item as reconciliation checks it (the fields as stored, nothing derived). */
+export interface PacketFacts {
+  senderId: string;
+  total: Fen;
+  count: number;
+  /** Share counters of a packet of > 100 shares; undefined when it counts on its own item. */
+  counters: number | undefined;
+  fee: Fen | undefined;
+  state: string;
+  /** Claims counted on the packet item (packets of ≤ 100 shares). */
+  claimed: number;
+  createdAt: string;
+  expiresAtMs: number;
+  refundedAmount: Fen | undefined;
+  settledAt: string | undefined;
+  /** How it is funded: 'wechatpay' for a packet paid directly. */
+  funding: string | undefined;
+  /** Its WeChat Pay payment (a packet paid directly). */
+  paymentId: string | undefined;
+  campaignId: string | undefined;
+}
+
+function packetFactsOf(it: Item): PacketFacts {
+  return {
+    senderId: it.senderId as string,
+    total: it.total as number,
+    count: it.count as number,
+    counters: typeof it.counters === 'number' ? it.counters : undefined,
+    fee: it.fee as number | undefined,
+    state: it.state as string,
+    claimed: it.claimed as number,
+    createdAt: it.createdAt as string,
+    expiresAtMs: it.expiresAtMs as number,
+    refundedAmount: it.refundedAmount as number | undefined,
+    settledAt: it.settledAt as string | undefined,
+    funding: typeof it.funding === 'string' ? it.funding : undefined,
+    paymentId: typeof it.paymentId === 'string' ? it.paymentId : undefined,
+    campaignId: it.campaignId as string | undefined,
+  };
+}
+
 /** An ops event as stored: a mismatch of a run (or the note that some were not written). */
 export type OpsEvent = Mismatch & { runId: string; at: string; type: 'reconciliation_mismatch' | 'reconciliation_truncated' | 'refund_fallback' };
 
 /** Reports and ops events are kept as long as the audit log (3 years). */
 const RETENTION_S = 1_096 * 86_400;
 
-export class DynamoReconcileStore {
+/**
+ * What one reconciliation run reads, in the order of a run (app/reconcile.ts). One reader per
+ * run: it counts the items it read, the run's cost.
+ */
+export interface ReconcileReader {
+  /** Items read through this reader so far. */
+  readonly itemsRead: number;
+  discover(cutoffIso: string, segments?: number): Promise<Discovery>;
+  eachLedgerPage(accountId: string, onPage: (entries: LedgerLine[]) => void): Promise<number>;
+  slots(packetId: string, count: number): Promise<SlotFact[]>;
+  counters(packetId: string, n: number): Promise<CounterState[]>;
+  /** A packet's item, or undefined when it was never written. */
+  packet(packetId: string): Promise<PacketFacts | undefined>;
+  shares(packetId: string): Promise<Fen[] | undefined>;
+  campaign(campaignId: string): Promise<CampaignFacts | undefined>;
+  refund(outRefundNo: string): Promise<RefundFact | undefined>;
+  paymentState(paymentId: string): Promise<string | undefined>;
+  withdrawal(withdrawalId: string): Promise<WithdrawalFact | undefined>;
+  topup(topupId: string): Promise<TopupFact | undefined>;
+  markerHolders(packetId: string, users: readonly string[], concurrency?: number): Promise<Set<string>>;
+  claimCredits(packetId: string, slots: ReadonlyArray<Pick<SlotFact, 'userId' | 'at'>>, concurrency?: number): Promise<Map<string, { count: number; amount: Fen }>>;
+}
+
+/** Reconciliation's port: a reader per run, and the reports and ops events runs leave. */
+export interface ReconcileStore {
+  /** A fresh reader for one run. */
+  reader(): ReconcileReader;
+  /** Saves a run's report, the latest copy (whole-table runs) and one ops event per mismatch. */
+  save(report: ReconcileReport, mismatches: readonly Mismatch[], omitted: number): Promise<void>;
+  /** The newest whole-table report, or undefined before the first run. */
+  latest(): Promise<ReconcileReport | undefined>;
+  report(runId: string): Promise<ReconcileReport | undefined>;
+  /** Ops events of one UTC+8 day, oldest first (first 1,000). */
+  events(dayUtc8: string): Promise<OpsEvent[]>;
+}
+
+/** The {@link ReconcileReader} on the table: Scan, Query, GetItem, BatchGetItem. */
+export class DynamoReconcileReader implements ReconcileReader {
   /** Items read through this adapter (the run's cost). */
   itemsRead = 0;
 
@@ -160,8 +238,9 @@ export class DynamoReconcileStore {
       .sort((a, b) => a.counter - b.counter);
   }
 
-  async packet(packetId: string): Promise<Item | undefined> {
-    return this.read(await this.db.get(Keys.packet(packetId)));
+  async packet(packetId: string): Promise<PacketFacts | undefined> {
+    const it = this.read(await this.db.get(Keys.packet(packetId)));
+    return it ? packetFactsOf(it) : undefined;
   }
 
   async shares(packetId: string): Promise<Fen[] | undefined> {
@@ -252,6 +331,16 @@ export class DynamoReconcileStore {
     return it;
   }
 
+}
+
+/** The {@link ReconcileStore} on the table: reports and events by PutItem, GetItem, Query. */
+export class DynamoReconcileStore implements ReconcileStore {
+  constructor(private readonly db: Db) {}
+
+  reader(): ReconcileReader {
+    return new DynamoReconcileReader(this.db);
+  }
+
   /**
    * Writes the run's report, the latest copy (whole-table runs only: the operator view shows
    * the platform's state, not a test's scope) and the ops events, one per mismatch in
@@ -294,7 +383,7 @@ export class DynamoReconcileStore {
     do {
       const page = await this.db.query({ keyCondition: 'pk = :pk', values: { ':pk': OpsKeys.eventPk(dayUtc8) }, ...(startKey ? { startKey } : {}) });
       for (const it of page.items) {
-        out.push({ kind: it.kind as MismatchKind, id: it.id as string, detail: it.detail as string, runId: it.runId as string, type: it.type as OpsEvent['type'], at: it.sk.slice(0, it.sk.indexOf('#')) });
+        out.push({ kind: it.kind as MismatchKind, id: it.id as string, detail: it.detail as string, runId: it.runId as string, type: it.type as OpsEvent['type'], at: parseTimeKey(it.sk).at });
       }
       startKey = page.lastKey;
     } while (startKey && out.length < 1_000);
@@ -309,23 +398,21 @@ function stripKeys(it: Item): ReconcileReport {
 
 function collect(found: Discovery, it: Item, cutoffIso: string): void {
   const { pk, sk } = it;
-  if (pk.startsWith('LEDGER#')) found.accounts.add(pk.slice('LEDGER#'.length));
-  else if (sk === 'PROFILE' && pk.startsWith('ACCT#')) found.accounts.add(pk.slice('ACCT#'.length));
-  else if (sk === 'PACKET' && pk.startsWith('PKT#')) found.packets.add(pk.slice('PKT#'.length));
-  else if (sk === 'PAY' && pk.startsWith('PAY#') && it.state === 'pending') (found.pendingPayments ??= new Set()).add(pk.slice('PAY#'.length));
-  else if (sk === 'TOPUP' && pk.startsWith('TOPUP#')) {
-    found.topups.set(pk.slice('TOPUP#'.length), { userId: it.userId as string, amount: it.amount as number, state: it.state as string, at: it.at as string });
-  } else if (sk === 'MARKER' && pk.startsWith('CLAIM#') && typeof it.at === 'string' && it.at <= cutoffIso) {
-    // CLAIM#<packet>#<user>: ids are base64url, never '#'.
-    const rest = pk.slice('CLAIM#'.length);
-    const cut = rest.indexOf('#');
-    const packetId = rest.slice(0, cut);
-    let bag = found.markers.get(packetId);
-    if (!bag) found.markers.set(packetId, (bag = emptyBag()));
-    addToBag(bag, 0, holderFp(rest.slice(cut + 1)));
+  const ref = refOfPk(pk);
+  const account = pk.startsWith('LEDGER#') || sk === 'PROFILE' ? accountOfPk(pk) : undefined;
+  if (account !== undefined) found.accounts.add(account);
+  else if (sk === 'PACKET' && ref?.kind === 'packet') found.packets.add(ref.id);
+  else if (sk === 'PAY' && ref?.kind === 'payment' && it.state === 'pending') (found.pendingPayments ??= new Set()).add(ref.id);
+  else if (sk === 'TOPUP' && ref?.kind === 'topup') {
+    found.topups.set(ref.id, { userId: it.userId as string, amount: it.amount as number, state: it.state as string, at: it.at as string });
+  } else if (sk === 'MARKER' && typeof it.at === 'string' && it.at <= cutoffIso) {
+    const marker = claimMarkerOf(pk);
+    if (!marker) return;
+    let bag = found.markers.get(marker.packetId);
+    if (!bag) found.markers.set(marker.packetId, (bag = emptyBag()));
+    addToBag(bag, 0, holderFp(marker.userId));
   }
 }
-
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
 export async function eachLimited<T>(items: Iterable<T>, limit: number, fn: (x: T) => Promise<void>): Promise<void> {

@@ -18,6 +18,7 @@
  * ciphertext‖16-byte tag, a 12-character nonce and the associated data.
  */
 import crypto, { type KeyObject } from 'node:crypto';
+import { rfc3339Utc8 } from '../domain/time';
 
 /** The Authorization scheme of API v3. */
 export const AUTH_SCHEME = 'WECHATPAY2-SHA256-RSA2048';
@@ -286,6 +287,5 @@ export function maskOpenid(openid: string): string {
  * (the simulator's answers; the adapter passes WeChat's strings through untouched).
  */
 export function wechatTime(ms: number): string {
-  const d = new Date(ms + 8 * 3600_000);
-  return `${d.toISOString().slice(0, 19)}+08:00`;
+  return rfc3339Utc8(ms);
 }
