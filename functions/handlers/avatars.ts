@@ -8,6 +8,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { serveAvatar } from '../src/app/avatars';
 import type { AvatarStore } from '../src/app/ports';
 import { config } from '../src/config';
+import { errorBody } from '../src/domain/errors';
 import { log } from '../src/log';
 import { S3AvatarStore } from '../src/store/avatars';
 
@@ -23,7 +24,7 @@ function avatarStore(): AvatarStore | undefined {
 
 export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   if ((event.requestContext?.http?.method ?? 'GET') !== 'GET') {
-    return { statusCode: 405, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ error: { code: 'METHOD_NOT_ALLOWED', message: 'method not allowed' } }) };
+    return { statusCode: 405, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(errorBody('METHOD_NOT_ALLOWED', 'method not allowed')) };
   }
   // Path parameters as API Gateway gives them, else from the raw path (serverless-offline, tests).
   const parts = (event.rawPath ?? '').split('/');
@@ -34,6 +35,6 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
     return await serveAvatar(avatarStore(), userId, file, headers['if-none-match']);
   } catch (err) {
     log('error', 'avatar read failed', { error: err instanceof Error ? err : 'unknown' });
-    return { statusCode: 500, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, body: JSON.stringify({ error: { code: 'INTERNAL', message: '服务暂时不可用，请稍后重试' } }) };
+    return { statusCode: 500, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, body: JSON.stringify(errorBody('INTERNAL', '服务暂时不可用，请稍后重试')) };
   }
 }

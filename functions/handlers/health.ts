@@ -5,6 +5,7 @@
  */
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { errorBody } from '../src/domain/errors';
 
 const TIMEOUT_MS = 2000;
 
@@ -43,7 +44,7 @@ export async function handler(_event?: APIGatewayProxyEventV2): Promise<APIGatew
   const tableName = process.env.TABLE_NAME;
   if (!tableName) {
     console.error('health: TABLE_NAME is not set');
-    return json(503, { error: { code: 'UNAVAILABLE', message: 'The store is not configured.' } });
+    return json(503, errorBody('UNAVAILABLE', 'The store is not configured.'));
   }
   try {
     const out = await dynamo().send(new DescribeTableCommand({ TableName: tableName }), {
@@ -52,11 +53,11 @@ export async function handler(_event?: APIGatewayProxyEventV2): Promise<APIGatew
     const status = out.Table?.TableStatus;
     if (status !== 'ACTIVE' && status !== 'UPDATING') {
       console.error(`health: table ${tableName} is ${status ?? 'missing'}`);
-      return json(503, { error: { code: 'UNAVAILABLE', message: 'The store is not ready.' } });
+      return json(503, errorBody('UNAVAILABLE', 'The store is not ready.'));
     }
     return json(200, { ok: true, stage });
   } catch (err) {
     console.error('health: store check failed', err);
-    return json(503, { error: { code: 'UNAVAILABLE', message: 'The store does not answer.' } });
+    return json(503, errorBody('UNAVAILABLE', 'The store does not answer.'));
   }
 }
