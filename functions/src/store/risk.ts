@@ -36,7 +36,7 @@ import {
   type RateAction,
 } from '../domain/risk';
 import { queryAll, type Db, type Item } from './db';
-import { RiskKeys } from './keys';
+import { RiskKeys, blacklistedOf, freezeReasonOf, parseTimeKey } from './keys';
 
 /** Risk events and reports are compliance records: kept as long as the audit log. */
 export const RISK_RECORD_RETENTION_MS = 1_096 * DAY_MS;
@@ -127,8 +127,9 @@ function standingOf(items: Item[]): Standing {
   const freezes: Array<{ reason: string; untilMs: number }> = [];
   for (const it of items) {
     if (it.sk === RiskKeys.blacklistSk) blacklisted = it.active === true;
-    else if (it.sk.startsWith(RiskKeys.freezePrefix) && typeof it.untilMs === 'number') {
-      freezes.push({ reason: it.sk.slice(RiskKeys.freezePrefix.length), untilMs: it.untilMs });
+    else {
+      const reason = freezeReasonOf(it.sk);
+      if (reason !== undefined && typeof it.untilMs === 'number') freezes.push({ reason, untilMs: it.untilMs });
     }
   }
   return { blacklisted, freezes };
@@ -494,18 +495,14 @@ export class DynamoRiskStore implements RiskStore {
 
   async blacklist(): Promise<BlacklistEntry[]> {
     const items = await queryAll(this.db, { index: 'gsi2', keyCondition: 'gsi2pk = :pk', values: { ':pk': RiskKeys.blacklistPk } });
-    return items.map((it) => {
-      const sk = it.gsi2sk as string;
-      const cut = sk.indexOf('#');
-      return { kind: sk.slice(0, cut) as BlacklistKind, id: sk.slice(cut + 1) };
-    });
+    return items.map((it) => blacklistedOf(it.gsi2sk as string));
   }
 
   async events(q: EventsQuery): Promise<{ events: StoredRiskEvent[]; next?: string }> {
     const limit = Math.min(Math.max(q.limit ?? 100, 1), 500);
     if (!(q.toMs >= q.fromMs)) throw new RangeError('events: to must not be before from');
     if (daysBetween(q.fromMs, q.toMs).length > MAX_EVENT_RANGE_DAYS) throw new RangeError(`events: at most ${MAX_EVENT_RANGE_DAYS} days per query`);
-    const afterMs = q.after !== undefined ? Date.parse(q.after.slice(0, q.after.indexOf('#'))) : Number.NaN;
+    const afterMs = q.after !== undefined ? Date.parse(parseTimeKey(q.after).at) : Number.NaN;
     const resume = Number.isFinite(afterMs) && afterMs >= q.fromMs;
     const lo = resume ? q.after! : iso(q.fromMs);
     const days = afterMs > q.toMs ? [] : daysBetween(resume ? afterMs : q.fromMs, q.toMs);
