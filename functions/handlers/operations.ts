@@ -13,7 +13,7 @@ import {
   riskReports,
   setTier,
 } from '../src/app/operations';
-import { opsView } from '../src/app/ops';
+import { opsView } from '../src/app/observability';
 
 /** A risk-events cursor: the store's sort key (`<ISO time>#<event id>`), opaque to clients. */
 function encodeEventCursor(next: string | undefined): string | null {

@@ -22,7 +22,7 @@ import {
 } from '../domain/risk';
 import type { DeviceStanding } from '../store/risk';
 import type { Deps } from './deps';
-import { observeRiskFirings } from './ops';
+import { observeRiskFirings } from './observability';
 import type { Principal } from './context';
 
 /** One money movement as the risk rules see it (docs/rules.md, Risk rules). */
