@@ -5,7 +5,7 @@ import { ForwardTree } from '../src/components/ForwardTree';
 import { forwardRows } from '../src/lib/forwards';
 import OpenPage from '../src/pages/open/index';
 import PacketPage from '../src/pages/packet/index';
-import { click, flush } from './helpers';
+import { click, flush, PACKET_SUMMARY } from './helpers';
 
 const mockClipboard = jest.fn(async (_o: unknown) => ({ errMsg: 'setClipboardData:ok' }));
 
@@ -27,20 +27,7 @@ jest.mock('@tarojs/taro', () =>
  */
 jest.mock('../src/components/QrCode', () => ({ QrCode: () => null }));
 
-const summary = {
-  id: 'p1',
-  sender: { id: 'u-alice', name: 'Alice' },
-  total: 1_000,
-  count: 5,
-  mode: 'lucky',
-  greeting: '新年快乐',
-  scene: 'none',
-  status: 'active',
-  claimedCount: 1,
-  refundedAmount: 0,
-  createdAt: '2026-11-28T05:00:00Z',
-  expiresAt: '2126-11-29T05:00:00Z',
-};
+const summary = PACKET_SUMMARY;
 const mockApi = {
   openCode: jest.fn(),
   claim: jest.fn(),

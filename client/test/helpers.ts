@@ -32,3 +32,19 @@ export async function flush(): Promise<void> {
     await Promise.resolve();
   });
 }
+
+/** Alice's active packet p1 as an open view or a list shows it: 10 yuan in 5 lucky shares, one claimed. */
+export const PACKET_SUMMARY = {
+  id: 'p1',
+  sender: { id: 'u-alice', name: 'Alice' },
+  total: 1_000,
+  count: 5,
+  mode: 'lucky',
+  greeting: '新年快乐',
+  scene: 'none',
+  status: 'active',
+  claimedCount: 1,
+  refundedAmount: 0,
+  createdAt: '2026-11-28T05:00:00Z',
+  expiresAt: '2126-11-29T05:00:00Z',
+} as const;

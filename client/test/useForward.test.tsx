@@ -2,6 +2,7 @@ import { act, renderHook } from '@testing-library/react';
 import type { PacketSummary } from '../src/api';
 import { ApiError } from '../src/api/errors';
 import { useForward } from '../src/lib/useForward';
+import { PACKET_SUMMARY } from './helpers';
 
 const mockClipboard = jest.fn(async (_o: unknown) => ({ errMsg: 'setClipboardData:ok' }));
 jest.mock('@tarojs/taro', () => require('./taroMock').taroWith({ setClipboardData: (o: unknown) => mockClipboard(o) }));
@@ -13,20 +14,7 @@ jest.mock('../src/api', () => ({
   },
 }));
 
-const packet = {
-  id: 'p1',
-  sender: { id: 'u-alice', name: 'Alice' },
-  total: 1_000,
-  count: 5,
-  mode: 'lucky',
-  greeting: '新年快乐',
-  scene: 'none',
-  status: 'active',
-  claimedCount: 1,
-  refundedAmount: 0,
-  createdAt: '2026-11-28T05:00:00Z',
-  expiresAt: '2126-11-29T05:00:00Z',
-} as PacketSummary;
+const packet = { ...PACKET_SUMMARY } as PacketSummary;
 const FWD = { code: '1.k1.sp1.abc.FWD_CODE_9', kind: 'share', issuedAt: packet.createdAt, expiresAt: packet.expiresAt };
 const LINK = `${window.location.origin}${window.location.pathname}#/pages/open/index?c=${FWD.code}`;
 
