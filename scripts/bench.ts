@@ -327,7 +327,7 @@ async function httpPhase(localApi: Api, claimers: User[], offlineP: Promise<Offl
     const t0 = now();
     const conc = await pool(n, P.httpConcurrency, (t) => claimOnce(api, claimers[t % P.shares]!, packets[Math.floor(t / P.shares)]!.code, now));
     const seconds = (now() - t0) / 1000;
-    packets.forEach((p, k) => problems.push(...checkPacketSamples(p, conc.slice(k * P.shares, (k + 1) * P.shares), `HTTP concurrent packet ${k + 1}`)));
+    packets.forEach((p, k) => void problems.push(...checkPacketSamples(p, conc.slice(k * P.shares, (k + 1) * P.shares), `HTTP concurrent packet ${k + 1}`)));
     const c = summarize(conc.map((x) => x.ms));
     const claimsPerSec = n / seconds;
     const littleMs = (P.httpConcurrency / claimsPerSec) * 1000;
@@ -402,7 +402,7 @@ async function main() {
     console.log(`\nBenchmark (i) only — ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}\n`);
     console.log(table([['', 'measure', 'figure', 'target', 'result'], ...hotRows(hot)]));
     fs.mkdirSync(OUT_DIR, { recursive: true });
-    fs.writeFileSync(path.join(OUT_DIR, 'results-i.json'), JSON.stringify({ at: new Date().toISOString(), machine, i_hotPackets: hot }, null, 2) + '\n');
+    fs.writeFileSync(path.join(OUT_DIR, 'results-i.json'), `${JSON.stringify({ at: new Date().toISOString(), machine, i_hotPackets: hot }, null, 2)}\n`);
     return;
   }
   if (process.env.BENCH_ONLY === 'j') {
@@ -411,7 +411,7 @@ async function main() {
     console.log(`\nBenchmark (j) only — ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}\n`);
     console.log(table([['', 'measure', 'figure', 'target', 'result'], ...settleRows(settle)]));
     fs.mkdirSync(OUT_DIR, { recursive: true });
-    fs.writeFileSync(path.join(OUT_DIR, 'results-j.json'), JSON.stringify({ at: new Date().toISOString(), machine, j_settle: settle }, null, 2) + '\n');
+    fs.writeFileSync(path.join(OUT_DIR, 'results-j.json'), `${JSON.stringify({ at: new Date().toISOString(), machine, j_settle: settle }, null, 2)}\n`);
     return;
   }
   if (process.env.BENCH_ONLY === 'l') {
@@ -423,7 +423,7 @@ async function main() {
     console.log(`  a typical plain claim writes ${JSON.stringify(cost.plain.typical)}`);
     console.log(`  a typical sharded claim writes ${JSON.stringify(cost.sharded.typical)}`);
     fs.mkdirSync(OUT_DIR, { recursive: true });
-    fs.writeFileSync(path.join(OUT_DIR, 'results-l.json'), JSON.stringify({ at: new Date().toISOString(), machine, l_cost: cost }, null, 2) + '\n');
+    fs.writeFileSync(path.join(OUT_DIR, 'results-l.json'), `${JSON.stringify({ at: new Date().toISOString(), machine, l_cost: cost }, null, 2)}\n`);
     return;
   }
   if (process.env.BENCH_ONLY === 'm') {
@@ -444,7 +444,7 @@ async function main() {
     console.log(`\nBenchmark (m) only — ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}\n`);
     console.log(table([['', 'measure', 'figure', 'target', 'result'], ...burstRows(burst)]));
     fs.mkdirSync(OUT_DIR, { recursive: true });
-    fs.writeFileSync(path.join(OUT_DIR, 'results-m.json'), JSON.stringify({ at: new Date().toISOString(), machine, m_burst: burst }, null, 2) + '\n');
+    fs.writeFileSync(path.join(OUT_DIR, 'results-m.json'), `${JSON.stringify({ at: new Date().toISOString(), machine, m_burst: burst }, null, 2)}\n`);
     return;
   }
   if (process.env.BENCH_ONLY === 'k') {
@@ -454,7 +454,7 @@ async function main() {
     console.log(table([['', 'measure', 'figure', 'target', 'result'], ...paymentsRows(pay)]));
     if (pay.problems.length) console.log(`\nPROBLEMS:\n  ${pay.problems.join('\n  ')}`);
     fs.mkdirSync(OUT_DIR, { recursive: true });
-    fs.writeFileSync(path.join(OUT_DIR, 'results-k.json'), JSON.stringify({ at: new Date().toISOString(), machine, k_payments: pay }, null, 2) + '\n');
+    fs.writeFileSync(path.join(OUT_DIR, 'results-k.json'), `${JSON.stringify({ at: new Date().toISOString(), machine, k_payments: pay }, null, 2)}\n`);
     return;
   }
   const localCfg = configFor('local', localTable, store.endpoint, secrets);
@@ -513,12 +513,10 @@ async function main() {
   log(`(a) run 1: ${raw1.opsPerSec} ops/s`);
 
   log(`(b) 2 warm-up packets, then ${P.packets} packets x ${P.shares} claims, concurrency ${P.claimConcurrency}`);
-  {
     for (let k = 0; k < 2; k++) {
       const warm = await newSenderWithPacket(setupApi, P.packetTotal, P.shares);
       await pool(warm.count, P.claimConcurrency, (j) => claimOnce(claimApi, benchClaimers[j]!, warm.code, now));
     }
-  }
   const claims = await claimsInProcess(setupApi, claimApi, benchClaimers, P.packets, P.claimConcurrency);
   log(`(b) ${claims.aggregateClaimsPerSec} claims/s (per packet: ${claims.perPacketClaimsPerSec.join(', ')})`);
 
@@ -630,7 +628,7 @@ async function main() {
   ];
   if (problems.length) console.log(`\nPROBLEMS:\n  ${problems.join('\n  ')}`);
   fs.mkdirSync(OUT_DIR, { recursive: true });
-  fs.writeFileSync(path.join(OUT_DIR, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  fs.writeFileSync(path.join(OUT_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nresults: ${path.relative(process.cwd(), path.join(OUT_DIR, 'results.json')) || '.bench/results.json'}`);
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-'use strict';
+
 /**
  * Builds the Taro client: `node scripts/build-client.js weapp|h5` (npm run build:weapp / build:h5).
  *

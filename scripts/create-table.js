@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-'use strict';
+
 /**
  * Creates the table from infra/table.json on a DynamoDB-compatible endpoint (dynalite), unless
  * it exists. `npm start` and the Jest setup do this themselves (scripts/local-store.js); this is

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-'use strict';
+
 /**
  * Installs npm dependencies when node_modules is missing or older than package-lock.json.
  * Run first by `npm start`, `npm test` and `npm run bench`; a no-op (a hash of one file) when
@@ -27,7 +27,7 @@ function log(msg) {
 }
 
 function lockHash() {
-  if (!fs.existsSync(lockFile)) return 'no-lock:' + crypto.createHash('sha256').update(fs.readFileSync(path.join(root, 'package.json'))).digest('hex');
+  if (!fs.existsSync(lockFile)) return `no-lock:${crypto.createHash('sha256').update(fs.readFileSync(path.join(root, 'package.json'))).digest('hex')}`;
   return crypto.createHash('sha256').update(fs.readFileSync(lockFile)).digest('hex');
 }
 
@@ -39,7 +39,7 @@ function main() {
       log('--stamp: node_modules is missing; run npm install first');
       process.exit(1);
     }
-    fs.writeFileSync(stampFile, want + '\n');
+    fs.writeFileSync(stampFile, `${want}\n`);
     log('recorded the package-lock.json hash in node_modules/.hongbao-lock-hash');
     return;
   }
@@ -66,7 +66,7 @@ function main() {
   }
   // Hash again: npm install may rewrite the lock file (it should not with a committed lock).
   fs.mkdirSync(modulesDir, { recursive: true });
-  fs.writeFileSync(stampFile, lockHash() + '\n');
+  fs.writeFileSync(stampFile, `${lockHash()}\n`);
   log(`dependencies installed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

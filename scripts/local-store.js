@@ -1,4 +1,4 @@
-'use strict';
+
 /**
  * Local DynamoDB (dynalite) bootstrap, shared by `npm start` (scripts/start.js) and the Jest
  * global setup (test/helpers/dynalite.ts). The table comes from infra/table.json — the same file

@@ -1,4 +1,4 @@
-'use strict';
+
 /**
  * Local-only Serverless plugin: hot reload for `serverless offline --useInProcess`.
  *

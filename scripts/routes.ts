@@ -170,7 +170,7 @@ function between(text: string, start: string, end: string, body: string, file: s
   if (a < 0 || b < 0) throw new Error(`${file}: markers ${start} … ${end} not found`);
   const from = text.indexOf('\n', a) + 1;
   const to = text.lastIndexOf('\n', b) + 1;
-  return text.slice(0, from) + body + '\n' + text.slice(to);
+  return `${text.slice(0, from) + body}\n${text.slice(to)}`;
 }
 
 export const MARKERS = {

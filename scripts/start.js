@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-'use strict';
+
 /**
  * `npm start` — the local stack:
  *   - dynalite in this process (data in .data/dynalite, survives restarts), table hongbao-local
@@ -103,7 +103,7 @@ function localSecrets() {
     CODE_KEYS: `k1:${crypto.randomBytes(32).toString('base64')}`,
     SESSION_SECRET: crypto.randomBytes(32).toString('base64'),
   };
-  fs.writeFileSync(SECRETS_FILE, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
+  fs.writeFileSync(SECRETS_FILE, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return { secrets, created: true };
 }
 
@@ -175,7 +175,7 @@ const LOCAL_TEMPLATES = {
 function wxEnv(secrets, wxpayKeys) {
   if (typeof secrets.WX_SECRET !== 'string' || secrets.WX_SECRET.length < 32) {
     secrets.WX_SECRET = crypto.randomBytes(16).toString('hex');
-    fs.writeFileSync(SECRETS_FILE, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
+    fs.writeFileSync(SECRETS_FILE, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   }
   return { WX_API_BASE: WX_SIM_URL, WX_APPID: wxpayKeys.appid, WX_SECRET: secrets.WX_SECRET, ...LOCAL_TEMPLATES };
 }
@@ -197,7 +197,7 @@ function missingHandlers() {
   const missing = [];
   for (const m of yml.matchAll(/^\s+handler:\s*['"]?([\w./-]+)\.\w+['"]?\s*$/gm)) {
     const base = path.join(ROOT, m[1]);
-    if (!['.ts', '.js', '.mts', '.mjs'].some((ext) => fs.existsSync(base + ext))) missing.push(m[1] + '.ts');
+    if (!['.ts', '.js', '.mts', '.mjs'].some((ext) => fs.existsSync(base + ext))) missing.push(`${m[1]}.ts`);
   }
   return missing;
 }

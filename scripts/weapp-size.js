@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-'use strict';
+
 /**
  * Measures the WeChat mini-program build (client/dist/weapp): the main package and each
  * subpackage. Fails when the main package is over 1 MB (our own budget: WeChat caps it at 2 MB,
@@ -25,7 +25,7 @@ function measure(root) {
   const appJson = path.join(root, 'app.json');
   if (!fs.existsSync(appJson)) return null;
   const app = JSON.parse(fs.readFileSync(appJson, 'utf8'));
-  const subRoots = [...(app.subPackages ?? []), ...(app.subpackages ?? [])].map((s) => String(s.root).replace(/\/+$/, '') + '/');
+  const subRoots = [...(app.subPackages ?? []), ...(app.subpackages ?? [])].map((s) => `${String(s.root).replace(/\/+$/, '')}/`);
   const files = [];
   const walk = (d) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {

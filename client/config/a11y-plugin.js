@@ -18,7 +18,7 @@ const COMPONENTS = require('./a11y-components.json');
 
 module.exports = (ctx) => {
   ctx.registerMethod('onBuildInit', (platform) => {
-    const template = platform && platform.template;
+    const template = platform?.template;
     if (!template || typeof template.mergeComponents !== 'function') return; // H5: nothing to patch
     const patch = {};
     for (const name of COMPONENTS) patch[name] = { 'aria-label': '', 'aria-role': '' };

@@ -2,7 +2,7 @@ import { render, screen } from '@testing-library/react';
 import { SendForm } from '../src/components/SendForm';
 import { loadDraft } from '../src/lib/draft';
 import type { Limits } from '../src/lib/sendRules';
-import { click, type, valueOf } from './helpers';
+import { click, type, fieldValue } from './helpers';
 
 const limits: Limits = { balance: 100_000, perPacketLimit: 20_000, dailyLimit: 100_000, sentToday: 0, feeBps: 0, maxShares: 100 };
 const props = () => ({ limits, submit: jest.fn(), onCreated: jest.fn(), onTopUp: jest.fn() });
@@ -20,14 +20,14 @@ describe('send draft', () => {
 
     render(<SendForm {...props()} />);
     expect(screen.getByText('继续编辑上次的红包？')).toBeTruthy();
-    expect(valueOf('总金额（元）')).toBe(''); // nothing filled in until the person says so
+    expect(fieldValue('总金额（元）')).toBe(''); // nothing filled in until the person says so
     // While offered, the stored draft is not overwritten by the empty form.
     expect(loadDraft()?.values.totalYuan).toBe('12.34');
     click('继续编辑');
     expect(screen.queryByText('继续编辑上次的红包？')).toBeNull();
-    expect(valueOf('总金额（元）')).toBe('12.34');
-    expect(valueOf('红包个数')).toBe('4');
-    expect(valueOf('祝福语')).toBe('草稿还在');
+    expect(fieldValue('总金额（元）')).toBe('12.34');
+    expect(fieldValue('红包个数')).toBe('4');
+    expect(fieldValue('祝福语')).toBe('草稿还在');
     expect(screen.getByLabelText('普通红包').getAttribute('aria-pressed')).toBe('true');
   });
 
@@ -39,7 +39,7 @@ describe('send draft', () => {
     click('放弃');
     expect(screen.queryByText('继续编辑上次的红包？')).toBeNull();
     expect(loadDraft()).toBeUndefined();
-    expect(valueOf('总金额（元）')).toBe('');
+    expect(fieldValue('总金额（元）')).toBe('');
   });
 
   test('an empty form leaves no draft; a broken or stale one is ignored', () => {

@@ -8,7 +8,7 @@ import { loadDraft, saveDraft } from '../src/lib/draft';
 import { parseReceiveCode, RECEIVE_CODE_ERRORS } from '../src/lib/receiveCode';
 import { checkSend, EMPTY_FORM, type Limits } from '../src/lib/sendRules';
 import OpenPage from '../src/pages/open/index';
-import { click, field, flush, type, valueOf } from './helpers';
+import { click, field, flush, type, fieldValue } from './helpers';
 
 jest.mock('@tarojs/taro', () =>
   require('./taroMock').taroWith({
@@ -107,7 +107,7 @@ describe('专属红包 in the send form', () => {
     click('专属红包');
     expect(screen.getByLabelText('专属红包').getAttribute('aria-pressed')).toBe('true');
     expect(screen.getByLabelText('拼手气红包').getAttribute('aria-pressed')).toBe('false');
-    expect(valueOf('红包个数')).toBe('1');
+    expect(fieldValue('红包个数')).toBe('1');
     expect((field('红包个数') as HTMLElement & { disabled?: boolean }).disabled).toBe(true);
     type('总金额（元）', '52');
 

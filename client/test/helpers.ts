@@ -19,7 +19,7 @@ export function type(label: string, value: string): void {
 }
 
 /** The value a Field shows (the Taro Input's `value` property). */
-export function valueOf(label: string): string {
+export function fieldValue(label: string): string {
   return String((field(label) as HTMLElement & { value?: unknown }).value ?? '');
 }
 

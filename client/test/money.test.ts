@@ -58,7 +58,7 @@ describe('yuan → fen parser (string math, never floats)', () => {
         fc.pre(intPart !== '' || frac !== '');
         const typed = frac !== '' || dot ? `${intPart}.${frac}` : intPart;
         const got = fen(typed);
-        const expected = BigInt(intPart || '0') * 100n + BigInt((frac + '00').slice(0, 2));
+        const expected = BigInt(intPart || '0') * 100n + BigInt((`${frac}00`).slice(0, 2));
         expect(Number.isSafeInteger(got)).toBe(true);
         expect(BigInt(got)).toBe(expected);
       }),

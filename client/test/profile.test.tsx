@@ -5,7 +5,7 @@ import { currentSession, saveSession } from '../src/api/session';
 import { ClaimList } from '../src/components/ClaimList';
 import { avatarSrc, nameProblem } from '../src/lib/avatar';
 import ProfilePage from '../src/pages/profile/index';
-import { click, flush, type, valueOf } from './helpers';
+import { click, flush, type, fieldValue } from './helpers';
 
 /**
  * 头像和昵称: the profile page (H5 build: a file input and a text field; the weapp build uses
@@ -57,7 +57,7 @@ function pick(file: File) {
 describe('the profile page', () => {
   test('a new nickname is saved with PATCH /v1/me; the session takes the new name and the re-signed token', async () => {
     render(<ProfilePage />);
-    expect(valueOf('昵称')).toBe('Alice');
+    expect(fieldValue('昵称')).toBe('Alice');
     type('昵称', '  小红 ');
     click('保存');
     await flush();
@@ -127,7 +127,7 @@ describe('the first-login prompt', () => {
   test('offers an empty nickname (not the default name) and can be skipped to where login was going', async () => {
     render(<ProfilePage />);
     expect(screen.getByText('设置你的头像和昵称')).toBeTruthy();
-    expect(valueOf('昵称')).toBe('');
+    expect(fieldValue('昵称')).toBe('');
     click('跳过');
     expect(mockReLaunch).toHaveBeenCalledWith({ url: '/pages/open/index?c=CODE1' });
     expect(mockApi.updateMe).not.toHaveBeenCalled();

@@ -47,11 +47,13 @@ describe('RefusalNotice', () => {
   test('a new refusal restarts the countdown; a re-render with the same one does not', async () => {
     let again: () => void = () => undefined;
     let rerender: () => void = () => undefined;
+    // biome-ignore lint/correctness/noComponentHookFactories: a test host that hands its setters out to the test body.
     function Host() {
       const [n, setN] = useState(0);
       const [, setTick] = useState(0);
       again = () => setN((x) => x + 1);
       rerender = () => setTick((x) => x + 1);
+      // biome-ignore lint/correctness/useExhaustiveDependencies: `n` stands for a new refusal arriving; the test needs a new object exactly then.
       const refusal = useMemo(() => refusalOf(new ApiError('RATE_LIMITED', 429, { retryAfter: 5 }), { op: 'code' })!, [n]);
       return <RefusalNotice refusal={refusal} on={{ retry: jest.fn() }} />;
     }

@@ -53,7 +53,7 @@ describe('useClaim: the 開 of the open page', () => {
       second = result.current.claim(on); // the second tap: sends nothing
     });
     expect(mockApi.claim).toHaveBeenCalledTimes(1);
-    answers.forEach((answer) => answer(RES));
+    for (const answer of answers) answer(RES);
     await advance(600);
     await act(() => Promise.all([first, second]));
     expect(seen).toEqual(['claimed 321']);

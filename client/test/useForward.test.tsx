@@ -59,7 +59,7 @@ describe('useForward: 转发 from the open page', () => {
     });
     expect(mockApi.newCode).toHaveBeenCalledTimes(1);
     await act(async () => {
-      answers.forEach((answer) => answer(FWD));
+      for (const answer of answers) answer(FWD);
       await Promise.all([first, second]);
     });
     expect(result.current.busy).toBe(false);

@@ -8,7 +8,10 @@ import { useReadAloud } from '../src/lib/useReadAloud';
 /** The page's hide callbacks, called by `leave()`. */
 const mockHide: Array<() => void> = [];
 jest.mock('@tarojs/taro', () => require('./taroMock').taroWith({ useDidHide: (f: () => void) => void mockHide.push(f) }));
-const leave = () => act(() => mockHide.forEach((f) => f()));
+const leave = () =>
+  act(() => {
+    for (const f of mockHide) f();
+  });
 
 /** The Web Speech API as jsdom lacks it: what was read, and how often reading was stopped. */
 const spoken: string[] = [];

@@ -6,7 +6,7 @@ import type { CodeView, PacketView } from '../../functions/src/http/contract';
  * The mini-program under test: what only the weapp path does, without WeChat.
  *
  *   jest.mock('@tarojs/taro', () => require('./weapp').weappTaro());
- *   useWeapp();                       // TARO_ENV=weapp, a fresh recorder, the `wx` global
+ *   inWeappMode();                       // TARO_ENV=weapp, a fresh recorder, the `wx` global
  *   weapp.server.on('GET /v1/wallet', () => ({ status: 200, body: wallet }));
  *   … render a page, act …
  *   expect(weapp.callsTo('requestPayment')).toEqual([request]);
@@ -18,7 +18,7 @@ import type { CodeView, PacketView } from '../../functions/src/http/contract';
  *   global `wx`.
  * - The HTTP layer (Taro.request) is a small fake server: the app's own API client runs, so a
  *   test proves the value travels from the server's JSON to the WeChat API unchanged. A request
- *   no route answers is recorded in `weapp.server.unrouted` and fails the test (useWeapp checks).
+ *   no route answers is recorded in `weapp.server.unrouted` and fails the test (inWeappMode checks).
  * - useShareAppMessage keeps the page's latest handler: `weapp.share()` calls it as WeChat does.
  * - Entering the mini-program: `weapp.enterFromGroup(chat)` opens the page as from a share card
  *   in a group chat (enter options with a shareTicket, scene 1044); `getGroupEnterInfo` then
@@ -516,7 +516,7 @@ export function weappTaro(extra: Record<string, unknown> = {}): unknown {
  * time in tests; the weapp build inlines it), a fresh recorder, the `wx` global. After each test
  * the environment is H5 again, and a request no route answered fails the test.
  */
-export function useWeapp(): void {
+export function inWeappMode(): void {
   const g = globalThis as { wx?: unknown };
   beforeEach(() => {
     process.env.TARO_ENV = 'weapp';

@@ -10,17 +10,17 @@ import WalletPage from '../src/pages/wallet/index';
 import SendPage from '../src/pages/send/index';
 import WithdrawPage from '../src/pages/withdraw/index';
 import { click, flush } from './helpers';
-import { expectShareMenu, expectSharePayload, typeWeapp as type, useWeapp, weapp, WxFail, codeFixture, packetFixture } from './weapp';
+import { expectShareMenu, expectSharePayload, typeWeapp as type, inWeappMode, weapp, WxFail, codeFixture, packetFixture } from './weapp';
 
 /**
  * What only the mini-program does, checked from the server's JSON (a fake API behind
  * Taro.request, the app's own client in between) to the WeChat API it reaches: the share cards,
  * the payment sheet, the transfer confirmation, the login code, the group context. TARO_ENV is
- * weapp (useWeapp), so the pages take their WeChat branches without any spy on the app's code.
+ * weapp (inWeappMode), so the pages take their WeChat branches without any spy on the app's code.
  */
 jest.mock('@tarojs/taro', () => require('./weapp').weappTaro());
 
-useWeapp();
+inWeappMode();
 
 const NOW = Date.now();
 const iso = (ms: number) => new Date(NOW + ms).toISOString();

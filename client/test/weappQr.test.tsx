@@ -5,7 +5,7 @@ import { QrCode } from '../src/components/QrCode';
 import OpenPage from '../src/pages/open/index';
 import PacketPage from '../src/pages/packet/index';
 import ReceivePage from '../src/pages/receive/index';
-import { decodeQr, linkOf, qrGeometry, qrTextOf, useWeapp, weapp, codeFixture, packetFixture } from './weapp';
+import { decodeQr, linkOf, qrGeometry, qrTextOf, inWeappMode, weapp, codeFixture, packetFixture } from './weapp';
 
 /**
  * The QR as the mini-program draws it: weapp-qrcode through `Taro.createCanvasContext` onto a
@@ -15,7 +15,7 @@ import { decodeQr, linkOf, qrGeometry, qrTextOf, useWeapp, weapp, codeFixture, p
  */
 jest.mock('@tarojs/taro', () => require('./weapp').weappTaro());
 
-useWeapp();
+inWeappMode();
 
 /** A 1.k1 code as the server issues them (≈ 100 characters). */
 const CODE = '1.k1.p8Yt2mQx4Lw9.live.MTc2NDkxMDAwMA.Zk3vQ9pX2c7rT1yB8nL4sW6aD0eF5gH3jK9mN2qR7tU1vX4zA8bC6dE0fG';

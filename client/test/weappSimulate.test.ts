@@ -20,7 +20,6 @@ import { DIST, ensureWeappBuild } from './weappBuild';
  * the replay), the base library's navigation stack, and the dual-thread timing of setData.
  */
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
 const g = globalThis as Any;
 

@@ -15,7 +15,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
-import { DynamoDb, type Db, type Expr, type Item, type Key, type QueryInput, type QueryPage, type ScanInput, type ScanPage, type WriteInfo } from '../../functions/src/store/db';
+import type { DynamoDb, Db, Expr, Item, Key, QueryInput, QueryPage, ScanInput, ScanPage, WriteInfo } from '../../functions/src/store/db';
 
 export interface ClaimCapacity {
   /** WCU per base-table partition key. */
@@ -183,7 +183,7 @@ export function reportCapacity(list: ClaimCapacity[], meter: CapacityMeter, pack
   const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
   const base = list.map((c) => sum(c.base));
   const idx = list.map((c) => sum(c.index));
-  const tot = list.map((c, i) => base[i]! + idx[i]!);
+  const tot = list.map((_, i) => base[i]! + idx[i]!);
   let maxBase = 0;
   let maxIdx = 0;
   let maxPart = '';

@@ -19,7 +19,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import type { Deps } from '../../functions/src/app/deps';
-import { DynamoDb, type Db, type Expr, type Item, type Key, type QueryInput, type QueryPage, type ReadInfo, type ScanInput, type ScanPage } from '../../functions/src/store/db';
+import type { DynamoDb, Db, Expr, Item, Key, QueryInput, QueryPage, ReadInfo, ScanInput, ScanPage } from '../../functions/src/store/db';
 import { CapacityMeter, CountingDb, newClaimCapacity, type ClaimCapacity } from './capacity';
 import { now } from './util';
 

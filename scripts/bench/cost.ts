@@ -60,7 +60,7 @@ export interface CostBench {
 /** The claims function's memory size, read from serverless.yml (no YAML parser needed for one key). */
 export function claimsMemoryMb(): number {
   const yml = fs.readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8');
-  const block = /\n  claims:\n([\s\S]*?)\n  [a-zA-Z]/.exec(yml)?.[1] ?? '';
+  const block = /\n {2}claims:\n([\s\S]*?)\n {2}[a-zA-Z]/.exec(yml)?.[1] ?? '';
   const m = /memorySize:\s*(\d+)/.exec(block);
   if (!m) throw new Error('serverless.yml: no memorySize for the claims function');
   return Number(m[1]);

@@ -38,7 +38,7 @@ export const PARTITION_WCU_PER_SEC = 1_000;
 export const TABLE_WRU_QUOTA = 40_000;
 export const NEW_TABLE_WARM_WRU = 4_000;
 /** Targets of the issue: claims/s per packet on AWS. */
-export const HOT_TARGETS: Record<number, number> = { 100: 1_000, 10_000: 5_000 };
+export const HOT_TARGETS: Record<number, number> = { 100: 1_000, 10000: 5_000 };
 
 export interface DrainResult {
   shares: number;

@@ -81,7 +81,7 @@ export function freePort(): Promise<number> {
 /** A plain-text table with aligned columns. */
 export function table(rows: string[][]): string {
   const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, [...c].length)));
+  for (const r of rows) r.forEach((c, i) => void (widths[i] = Math.max(widths[i] ?? 0, [...c].length)));
   return rows
     .map((r, ri) => {
       const line = r.map((c, i) => c + ' '.repeat((widths[i] ?? 0) - [...c].length)).join('  ');

@@ -1,4 +1,4 @@
-'use strict';
+
 /**
  * A small S3-protocol stand-in for the avatar bucket, so the real S3 adapter
  * (functions/src/store/avatars.ts, @aws-sdk/client-s3) runs unchanged in `npm start` and the

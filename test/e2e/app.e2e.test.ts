@@ -446,10 +446,10 @@ async function eventuallyContains(loc: { textContent(): Promise<string | null> }
 
 /** The session token the page sends (for API checks beside the browser). */
 async function bearerOf(page: Page): Promise<string> {
-  const req = page.waitForRequest((r) => r.url().startsWith(stack.api) && /^Bearer /.test(r.headers()['authorization'] ?? ''));
+  const req = page.waitForRequest((r) => r.url().startsWith(stack.api) && /^Bearer /.test(r.headers().authorization ?? ''));
   await page.goto(`${stack.app}/#/pages/home/index`);
   await page.getByLabel('余额').waitFor();
-  return (await req).headers()['authorization']!.replace(/^Bearer /, '');
+  return (await req).headers().authorization!.replace(/^Bearer /, '');
 }
 
 interface SimState {

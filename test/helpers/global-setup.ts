@@ -7,9 +7,7 @@ import { startTestStore, testEnvironment, type TestStore } from './dynalite';
 import { startS3Sim, type S3Sim } from '../../scripts/s3-sim/sim.js';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __HONGBAO_DYNALITE__: TestStore | undefined;
-  // eslint-disable-next-line no-var
   var __HONGBAO_S3SIM__: S3Sim | undefined;
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../functions/src/store/db';
 import { Keys } from '../../functions/src/store/keys';
-import { DynamoWalletStore } from '../../functions/src/store/ledger';
+import type { DynamoWalletStore } from '../../functions/src/store/ledger';
 import { verifyLedgerChain } from '../../functions/src/domain/ledger-chain';
 import { loadConfig } from '../../functions/src/config';
 import { login, makeApi, sendPacket, testDeps, topup } from '../helpers/app';

@@ -231,7 +231,7 @@ describe('a failing WeChat never blocks or repeats a money movement', () => {
     const sent = await sendPacket(w.api, s, { total, count: others.length, mode: 'lucky', greeting: '红包', ttlSeconds: 3600 });
     const packetId = sent.packet.id as string;
     w.packets.push(packetId);
-    let last;
+    let last: Awaited<ReturnType<typeof claim>> | undefined;
     for (const c of others) last = await claim(w, packetId, s, c);
     return { packetId, last: last! };
   }

@@ -126,10 +126,8 @@ function boot(name: string, template: Json): Stage {
     };
     withEnv(stage.env[fn]!, () => {
       jest.isolateModules(() => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
         stage.handlers[fn] = require(path.join(ROOT, 'functions', 'handlers', fn)).handler as Handler;
         // Cold start: the configuration is read now, from this function's environment.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { config } = require(path.join(ROOT, 'functions', 'src', 'config'));
         config();
       });
@@ -454,7 +452,7 @@ describe('README: Deploy to AWS', () => {
         blocks.set(current, '');
         continue;
       }
-      if (current && !/^\s*#/.test(line)) blocks.set(current, blocks.get(current)! + line + '\n');
+      if (current && !/^\s*#/.test(line)) blocks.set(current, `${blocks.get(current)! + line}\n`);
     }
     const paramsOf = (block: string, seen = new Set<string>()): string[] => {
       if (seen.has(block)) return [];

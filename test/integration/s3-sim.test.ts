@@ -29,7 +29,7 @@ function raw(sim: S3Sim, method: string, p: string, headers: Record<string, stri
 }
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-const auth = 'AWS4-HMAC-SHA256 Credential=test/20261205/ap-southeast-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=' + 'a'.repeat(64);
+const auth = `AWS4-HMAC-SHA256 Credential=test/20261205/ap-southeast-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=${'a'.repeat(64)}`;
 
 describe('S3 stand-in', () => {
   let sim: S3Sim;

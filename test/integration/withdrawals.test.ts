@@ -372,7 +372,7 @@ describe('the notify endpoint (POST /v1/pay/wechat/notify)', () => {
 describe('the openid a withdrawal pays', () => {
   it("is the code2session login's, kept server side only; without one (outside dev stages) the withdrawal is refused", async () => {
     const openid = `oTEST${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-    const stub = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ openid, session_key: 'k' })));
+    const stub = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ openid, session_key: 'k' })));
     await new Promise<void>((r) => stub.listen(0, '127.0.0.1', () => r()));
     try {
       const w = await world([10_000]);
@@ -473,7 +473,7 @@ describe('withdrawal refusals write nothing', () => {
     await withdraw(w, a, 1_000);
     expect((await view(w, b, id)).status).toBe(404);
     expect((await view(w, a, id)).status).toBe(200);
-    expect((await view(w, a, 'wd' + '0'.repeat(30))).status).toBe(404);
+    expect((await view(w, a, `wd${'0'.repeat(30)}`)).status).toBe(404);
     expect((await w.api('GET', '/v1/withdrawals', { token: b.token })).body).toEqual({ withdrawals: [], cursor: null });
     const page = await w.api('GET', '/v1/withdrawals', { token: a.token, query: { limit: '1' } });
     expect(page.body.withdrawals).toHaveLength(1);

@@ -86,7 +86,7 @@ describe('the /o/ page configuration', () => {
     [{ WX_LINK_VERIFY_FILE: 'Ab3dE9xYz1.txt' }, /go together/],
     [{ WX_LINK_VERIFY_CONTENT: 'abc' }, /go together/],
     [{ WX_LINK_VERIFY_FILE: '../etc/passwd', WX_LINK_VERIFY_CONTENT: 'abc' }, /file name/],
-    [{ WX_LINK_VERIFY_FILE: 'a.txt', WX_LINK_VERIFY_CONTENT: '<script>' + 'x'.repeat(300) }, /printable ASCII/],
+    [{ WX_LINK_VERIFY_FILE: 'a.txt', WX_LINK_VERIFY_CONTENT: `<script>${'x'.repeat(300)}` }, /printable ASCII/],
   ])('%p is refused', (extra, err) => {
     expect(() => loadLinkPageConfig({ ...base, ...extra })).toThrow(err);
   });

@@ -91,7 +91,7 @@ describe('messages', () => {
       const values = messageValues(f);
       const fields = MessageFields[f.kind];
       expect(values).toHaveLength(fields.length);
-      values.forEach((v, i) => expect(valueProblem(fields[i]!.kind, v)).toBeUndefined());
+      values.forEach((v, i) => void expect(valueProblem(fields[i]!.kind, v)).toBeUndefined());
     }
     expect(messageValues(facts[0]!)).toEqual(['恭喜发财，大吉大利，新春快乐，万事如意…', '200.00元', '100个红包已全部领完', '2026年2月17日 10:03']);
     expect(messageValues(facts[1]!)).toEqual(['0.05元', '红包', '已退回零钱余额', '2026年2月17日 10:03']);

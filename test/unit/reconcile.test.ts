@@ -359,7 +359,7 @@ describe('reconciliation checks (pure)', () => {
 });
 
 describe('withdrawals', () => {
-  const W = 'wd' + 'a'.repeat(30);
+  const W = `wd${'a'.repeat(30)}`;
   const rec = (state: string, extra: Record<string, unknown> = {}) => ({ userId: 'uw', amount: 1_000, fee: 0, state, returned: false, ...extra });
 
   it('an open hold is in transit, a success is paid out, a returned one is neither; conservation holds', () => {

@@ -51,6 +51,7 @@ const FALLBACK = '出了点问题，请稍后再试';
 
 /** The Chinese message for an error code (a code this client does not know gets a generic one). */
 export function messageFor(code: string | undefined): string {
+  // biome-ignore lint/suspicious/noPrototypeBuiltins: Object.hasOwn is missing on older WeChat runtimes (iOS < 15.4).
   if (code && Object.prototype.hasOwnProperty.call(ERROR_MESSAGES, code)) return ERROR_MESSAGES[code as AnyErrorCode];
   return FALLBACK;
 }

@@ -56,6 +56,7 @@ export function LineChart({ ariaLabel, data, series, height = 200, xLabel, yLabe
   // The plot is rebuilt only when its shape changes; new data goes through setData.
   const shape = JSON.stringify({ series, height, yLabel });
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `shape` stands for series, height and yLabel (rebuild only when they change).
   useEffect(() => {
     const el = box.current;
     if (!el) return undefined;
@@ -114,7 +115,6 @@ export function LineChart({ ariaLabel, data, series, height = 200, xLabel, yLabe
       plot.current = null;
       shown.current = null;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- `shape` stands for series, height and yLabel
   }, [shape]);
 
   useEffect(() => {

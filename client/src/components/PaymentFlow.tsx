@@ -122,10 +122,10 @@ export function PaymentFlow({ payment, fetchPayment, subject, canceledHint, onPa
     }
   };
 
+  // One payment per mount: a new payment is a new component (keyed by the caller).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the sheet opens once per payment id, not on every new closure.
   useEffect(() => {
     void openSheet();
-    // One payment per mount: a new payment is a new component (keyed by the caller).
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [id]);
 
   const again = () => void openSheet();

@@ -26,6 +26,7 @@ export function RefusalNotice({ refusal, on = {}, className }: Props) {
   const [left, setLeft] = useState(wait);
 
   // A new refusal (even with the same seconds) starts its own countdown.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `refusal` is the trigger: a new one restarts the countdown.
   useEffect(() => {
     setLeft(wait);
     if (wait <= 0) return undefined;

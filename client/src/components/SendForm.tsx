@@ -3,7 +3,7 @@ import Taro from '@tarojs/taro';
 import { useEffect, useMemo, useState } from 'react';
 import type { CreatePacketResponse, Payment } from '../../../functions/src/http/contract';
 import type { CreatePacketResult, Funding, PendingPacketResponse, SendBody } from '../api';
-import { ApiError, errorText } from '../api/errors';
+import { type ApiError, errorText } from '../api/errors';
 import { clearDraft, loadDraft, saveDraft, type Draft } from '../lib/draft';
 import { ActionKey } from '../lib/ids';
 import { extractCode } from '../lib/links';
@@ -100,6 +100,7 @@ export function SendForm({ limits, submit, onCreated, onPaid, fetchPayment, onTo
   const submitting = action.running;
 
   // Save the draft as it is typed — but not while the last one is still being offered.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the key ref is read at save time, it is no trigger.
   useEffect(() => {
     if (offer) return;
     saveDraft(values, actionKey.current.pending());

@@ -1,4 +1,5 @@
 import { apiBase } from '../api/config';
+import { hasControlChars } from './text';
 
 /**
  * The URL an `<Image>` loads for an avatar: an uploaded image's reference is a path on the API
@@ -47,8 +48,7 @@ export function nameProblem(name: string): string | undefined {
   const n = name.trim();
   if (!n) return '请输入昵称';
   if ([...n].length > MAX_NAME_CHARS) return `昵称最多 ${MAX_NAME_CHARS} 个字`;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(n)) return '昵称不能包含控制字符';
+  if (hasControlChars(n)) return '昵称不能包含控制字符';
   if (n.replace(/\s/g, '').startsWith('微信用户')) return '昵称不能以“微信用户”开头';
   return undefined;
 }

@@ -21,7 +21,7 @@ const SCENES: Scene[] = ['none', 'birthday', 'wedding', 'new_year', 'thanks'];
 
 export function loadDraft(now = Date.now()): Draft | undefined {
   const d = load<Draft>(KEYS.draft);
-  if (!d || d.v !== 1 || typeof d.values !== 'object' || d.values === null) return undefined;
+  if (d?.v !== 1 || typeof d.values !== 'object' || d.values === null) return undefined;
   if (typeof d.savedAt !== 'number' || now - d.savedAt > MAX_AGE_MS) return undefined;
   const v = d.values;
   const values: SendFormValues = {

@@ -50,10 +50,10 @@ function decodeOnce(s: string): string {
 export function extractCode(text: string): string {
   const s = text.trim();
   const c = /[?&#]c=([^&#\s]+)/.exec(s);
-  if (c && c[1]) return decodeOnce(c[1]);
+  if (c?.[1]) return decodeOnce(c[1]);
   // A code link: the segment after the last `/o/` of the URL's path (before any query or fragment).
   const o = /^[a-z][a-z0-9+.-]*:\/\/[^/?#\s]+(?:\/[^?#\s]*)?\/o\/([^/?#\s]+)\/?(?:[?#]\S*)?$/i.exec(s);
-  if (o && o[1]) return decodeOnce(o[1]);
+  if (o?.[1]) return decodeOnce(o[1]);
   return s.replace(/\s+/g, '');
 }
 

@@ -2,6 +2,7 @@ import type { CreatePacketRequest } from '../../../functions/src/http/schemas';
 import type { WalletResponse } from '../../../functions/src/http/contract';
 import { feeFor, formatYuan, parseYuan, type Fen } from './money';
 import { parseReceiveCode } from './receiveCode';
+import { hasControlChars } from './text';
 
 /** A lucky share is at most 200 yuan whatever the tier (docs/rules.md). */
 export const MAX_LUCKY_SHARE: Fen = 20_000;
@@ -101,8 +102,7 @@ export function checkSend(v: SendFormValues, limits: Limits | null, strict = fal
     }
   }
   if ([...v.greeting].length > MAX_GREETING) errors.greeting = `祝福语最多 ${MAX_GREETING} 个字`;
-  // eslint-disable-next-line no-control-regex
-  else if (/[\u0000-\u001f\u007f-\u009f]/.test(v.greeting)) errors.greeting = '祝福语含有不支持的字符';
+  else if (hasControlChars(v.greeting)) errors.greeting = '祝福语含有不支持的字符';
 
   const result: SendCheck = { errors };
   if (recipientId) result.recipientId = recipientId;

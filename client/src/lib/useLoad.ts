@@ -82,6 +82,7 @@ export function useLoad<T>(fetch: () => Promise<T>, options: LoadOptions = {}): 
 
   // On mount, and again for a new `key` (what the data is of).
   const { key } = options;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `key` is the trigger: new data to load.
   useEffect(() => {
     alive.current = true;
     void reload();

@@ -116,6 +116,7 @@ export function useRotatingCode({ fetchCode, initial, active, onFatal, now = Dat
   }, []);
 
   // The refresh timer: at the code's refresh time, or after a back-off following a failure.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `tick` is the trigger: a failed refresh re-arms the timer.
   useEffect(() => {
     if (!active) return undefined;
     let delay: number;

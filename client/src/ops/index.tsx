@@ -73,6 +73,7 @@ export default function OpsPage() {
   /** Bumped by a manual refresh: restarts the 10 s countdown. */
   const [round, setRound] = useState(0);
   const active = pageShown && docVisible && !forbidden;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `round` is the trigger: a manual refresh restarts the countdown.
   useEffect(() => {
     if (!active) return undefined;
     const id = setInterval(() => void load(), REFRESH_MS);

@@ -39,7 +39,7 @@ export async function serveAvatar(store: AvatarStore | undefined, userId: string
   if (!store) return avatarError(503, 'UNAVAILABLE', '头像存储未配置');
   const etag = `"${o.sha256}"`;
   const cacheHeaders = { etag, 'cache-control': 'public, max-age=31536000, immutable' };
-  if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim() === etag)) {
+  if (ifNoneMatch?.split(',').some((t) => t.trim() === etag)) {
     return { statusCode: 304, headers: cacheHeaders, body: '', isBase64Encoded: false };
   }
   const got = await store.get(avatarKey(o));

@@ -143,7 +143,7 @@ const CAMPAIGN_TAKEOVER_MS = 35_000;
  */
 export async function completeCampaign(d: Deps, id: string): Promise<'active' | 'canceled' | 'none'> {
   const c = await d.campaigns.get(id);
-  if (!c || c.state !== 'funding') return 'none';
+  if (c?.state !== 'funding') return 'none';
   const debit = await d.wallets.find(c.ownerId, c.senderHint, `camp:${c.id}`);
   if (!debit) return (await d.campaigns.setState(c.id, 'funding', 'canceled')) ? 'canceled' : 'none';
   await finish(d, c);
@@ -297,6 +297,6 @@ export async function campaignCodesCsv(d: Deps, who: Principal, id: string): Pro
     const { code, link } = packetCode(d, packet, 'share');
     lines.push(`${i + 1},${packet.id},${code},${c.expiresAt},${link}`);
   });
-  return { status: 200, body: lines.join('\n') + '\n', contentType: 'text/csv; charset=utf-8' };
+  return { status: 200, body: `${lines.join('\n')}\n`, contentType: 'text/csv; charset=utf-8' };
 }
 

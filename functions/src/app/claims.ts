@@ -252,7 +252,7 @@ async function repeatClaim(d: Deps, who: Principal, packet: PacketRecord): Promi
       continue;
     }
     const current = await d.packets.get(packetId);
-    if (!current || current.state !== 'active' || current.claimed >= current.count || nowMs >= current.expiresAtMs) {
+    if (current?.state !== 'active' || current.claimed >= current.count || nowMs >= current.expiresAtMs) {
       // No share can be taken any more; only a twin's pending W3 could still give us one.
       if (Date.now() - started >= REPEAT_WAIT_MS / 3) refuse(current, nowMs);
     }

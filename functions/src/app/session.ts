@@ -138,7 +138,7 @@ async function upgradeBareName(d: Deps, p: AccountProfile): Promise<AccountProfi
  */
 function checkDevLogin(cfg: Pick<Config, 'devFeatures' | 'devLogin'>, given: string | undefined): void {
   const login = cfg.devLogin;
-  if (!cfg.devFeatures || login.mode === 'off') return fail('DEV_LOGIN_DISABLED', '此环境不允许开发者登录');
+  if (!cfg.devFeatures || login.mode === 'off') fail('DEV_LOGIN_DISABLED', '此环境不允许开发者登录');
   if (login.mode === 'open') return;
   const digest = (b: Buffer) => createHash('sha256').update(b).digest();
   const ok = given !== undefined && timingSafeEqual(digest(Buffer.from(given, 'utf8')), digest(login.secret));

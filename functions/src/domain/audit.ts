@@ -36,7 +36,7 @@ export const AuditTypes = {
 export type AuditType = (typeof AuditTypes)[keyof typeof AuditTypes];
 
 export function isAuditType(v: unknown): v is AuditType {
-  return typeof v === 'string' && Object.prototype.hasOwnProperty.call(AuditTypes, v);
+  return typeof v === 'string' && Object.hasOwn(AuditTypes, v);
 }
 
 /** Flat details: strings, safe integers, booleans, null (nothing that could hash differently). */

@@ -52,9 +52,13 @@ export class DomainError extends Error {
   }
 }
 
-export const fail = (code: ErrorCode, message: string, details?: Record<string, unknown>): never => {
+/**
+ * Refuses the request with a domain error. A function declaration, so that a bare `fail(…)`
+ * statement ends control flow for the compiler as it does at run time.
+ */
+export function fail(code: ErrorCode, message: string, details?: Record<string, unknown>): never {
   throw new DomainError(code, message, details);
-};
+}
 
 /**
  * The one error body of the API (`{ error: { code, message, details?, correlationId? } }`):

@@ -265,51 +265,84 @@ export class MoneyFacts {
       this.mismatches.push({ kind: 'unknown_op', id: accountId, detail: `entry ${e.seq}: ${e.type} ${e.amount} for operation ${e.opId}` });
     };
     if ((id = after(e.opId, 'topup:')) !== undefined) {
-      if (e.type !== 'topup' || e.amount <= 0) return wrong();
+      if (e.type !== 'topup' || e.amount <= 0) {
+        wrong();
+        return;
+      }
       this.topupsIn += e.amount;
       const t = this.topups.get(id) ?? {};
       const credit = addSide(t.credit, e.amount, e.at);
       this.topups.set(id, { ...t, credit: { ...credit, userId: t.credit?.userId ?? accountId } });
     } else if ((id = after(e.opId, 'claim:')) !== undefined) {
-      if (e.type !== 'claim_credit' || e.amount <= 0) return wrong();
+      if (e.type !== 'claim_credit' || e.amount <= 0) {
+        wrong();
+        return;
+      }
       addToBag(this.packet(id).credits, e.amount, shareFp(accountId, e.amount));
     } else if ((id = after(e.opId, 'camp:')) !== undefined) {
-      if (e.type !== 'packet_debit' || e.amount >= 0) return wrong();
+      if (e.type !== 'packet_debit' || e.amount >= 0) {
+        wrong();
+        return;
+      }
       const c = this.campaigns.get(id) ?? {};
       this.campaigns.set(id, { ...c, debit: addSide(c.debit, e.amount, e.at) });
     } else if ((id = after(e.opId, 'wd:')) !== undefined) {
-      if (e.type !== 'withdrawal_debit' || e.amount >= 0) return wrong();
+      if (e.type !== 'withdrawal_debit' || e.amount >= 0) {
+        wrong();
+        return;
+      }
       const m = this.withdrawal(id);
       m.hold = { ...addSide(m.hold, e.amount, e.at), userId: m.hold?.userId ?? accountId };
     } else if ((id = after(e.opId, 'wdret:')) !== undefined) {
-      if (e.type !== 'withdrawal_return' || e.amount <= 0) return wrong();
+      if (e.type !== 'withdrawal_return' || e.amount <= 0) {
+        wrong();
+        return;
+      }
       const m = this.withdrawal(id);
       m.ret = addSide(m.ret, e.amount, e.at);
     } else if ((id = after(e.opId, 'fee:wd:')) !== undefined) {
-      if (e.type !== 'fee' || e.amount <= 0) return wrong();
+      if (e.type !== 'fee' || e.amount <= 0) {
+        wrong();
+        return;
+      }
       const m = this.withdrawal(id);
       m.fee = addSide(m.fee, e.amount, e.at);
     } else if ((id = after(e.opId, 'fee:camp:')) !== undefined) {
-      if (e.type !== 'fee' || e.amount <= 0) return wrong();
+      if (e.type !== 'fee' || e.amount <= 0) {
+        wrong();
+        return;
+      }
       const c = this.campaigns.get(id) ?? {};
       this.campaigns.set(id, { ...c, fee: addSide(c.fee, e.amount, e.at) });
     } else if ((id = after(e.opId, 'pkt:')) !== undefined) {
-      if (e.type !== 'packet_debit' || e.amount >= 0) return wrong();
+      if (e.type !== 'packet_debit' || e.amount >= 0) {
+        wrong();
+        return;
+      }
       const m = this.packet(id);
       m.debit = addSide(m.debit, e.amount, e.at);
     } else if ((id = after(e.opId, 'fee:')) !== undefined) {
-      if (e.type !== 'fee' || e.amount <= 0) return wrong();
+      if (e.type !== 'fee' || e.amount <= 0) {
+        wrong();
+        return;
+      }
       const m = this.packet(id);
       m.fee = addSide(m.fee, e.amount, e.at);
     } else if ((id = after(e.opId, 'refund:')) !== undefined) {
-      if (e.type !== 'refund_credit' || e.amount <= 0) return wrong();
+      if (e.type !== 'refund_credit' || e.amount <= 0) {
+        wrong();
+        return;
+      }
       const m = this.packet(id);
       m.refund = addSide(m.refund, e.amount, e.at);
     } else if ((id = after(e.opId, 'xfer:')) !== undefined) {
       const t = this.transfers.get(id) ?? {};
       if (e.type === 'transfer_debit' && e.amount < 0) t.debit = addSide(t.debit, e.amount, e.at);
       else if (e.type === 'transfer_credit' && e.amount > 0) t.credit = addSide(t.credit, e.amount, e.at);
-      else return wrong();
+      else {
+        wrong();
+        return;
+      }
       this.transfers.set(id, t);
     } else wrong();
   }

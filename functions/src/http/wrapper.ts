@@ -40,6 +40,13 @@ export interface RouteContext<B, Q, P = Record<string, string>> {
   headers?: Record<string, string | undefined>;
 }
 
+/**
+ * A route of any body, query and path types: what a function's list of routes holds once each
+ * route's own types have been checked where it was bound.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: an existential type — each element keeps its own B, Q and P.
+export type AnyRoute = Route<any, any, any>;
+
 export interface Route<B = unknown, Q = unknown, P = Record<string, string>> {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** API path with `{param}` segments, e.g. `/v1/packets/{id}`. */
@@ -91,18 +98,18 @@ export type Runner<K extends RouteKey> = (ctx: RouteContext<BodyOf<K>, QueryOf<K
  * Method, path, access, API-key scope, body and query schemas come from the table; the compiler
  * requires a runner for every wrapped route of `fn` and for nothing else.
  */
-export function bindRoutes<F extends FunctionName>(fn: F, runners: { [K in WrappedRouteOf<F>]: Runner<K> }): Route<any, any, any>[] {
+export function bindRoutes<F extends FunctionName>(fn: F, runners: { [K in WrappedRouteOf<F>]: Runner<K> }): AnyRoute[] {
   const bound = runners as Record<string, Runner<RouteKey> | undefined>;
   return routesOf(fn)
     .filter(([, spec]) => !spec.standalone)
     .map(([key, spec]) => {
       const run = bound[key];
       if (!run) throw new Error(`route ${key} of ${fn} has no use case`);
-      const r: Route<any, any, any> = { ...splitKey(key), access: spec.access, run: run as Route<any, any, any>['run'] };
+      const r: AnyRoute = { ...splitKey(key), access: spec.access, run: run as AnyRoute['run'] };
       if (spec.apiKey) r.apiKey = spec.apiKey;
       if (spec.body) r.body = spec.body as ZodType<unknown>;
       if (spec.query) r.query = spec.query as ZodType<unknown>;
-      if (spec.params) r.params = spec.params as Route<any, any, any>['params'];
+      if (spec.params) r.params = spec.params as AnyRoute['params'];
       if (spec.rawBody) r.rawBody = true;
       if (spec.maxBodyBytes) r.maxBodyBytes = spec.maxBodyBytes;
       return r;
@@ -183,7 +190,7 @@ function readBody(event: APIGatewayProxyEventV2, maxBytes?: number): unknown {
  * errors → their status and code; anything else → a generic 500 with a correlation id, logged),
  * and a request log line.
  */
-export function httpHandler(routes: Route<any, any, any>[], getDeps: () => Deps = defaultDeps) {
+export function httpHandler(routes: AnyRoute[], getDeps: () => Deps = defaultDeps) {
   // Each request in its own log context, so every line it logs (however deep) carries its id.
   return withLogContext(async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const started = Date.now();

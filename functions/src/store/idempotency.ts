@@ -78,7 +78,7 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
     if (stored) return response;
     // A twin stored its response first: that one is the answer.
     const it = await this.db.get(k);
-    if (!it || it.state !== 'done') throw new Error('idempotency: record neither pending nor done');
+    if (it?.state !== 'done') throw new Error('idempotency: record neither pending nor done');
     return { status: it.status as number, body: JSON.parse(it.body as string) };
   }
 }

@@ -1,5 +1,5 @@
 import type { Fen } from '../domain/money';
-import { Indexes, Keys, parseSeqKey, seqKey } from './keys';
+import { Keys, parseSeqKey, seqKey } from './keys';
 import { LEDGER_GENESIS, LedgerTypes, ledgerEntryHash, type LedgerType } from '../domain/ledger-chain';
 import { queryAll, type Db, type Item } from './db';
 

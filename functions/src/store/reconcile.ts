@@ -15,7 +15,7 @@ import { dayKeyUtc8, type Fen } from '../domain/money';
 import { counterCount, type CounterState } from '../domain/share-counters';
 import { addToBag, emptyBag, holderFp, type Bag, type CampaignFacts, type LedgerLine, type Mismatch, type MismatchKind, type RefundFact, type SlotFact, type TopupFact, type WithdrawalFact } from '../domain/reconcile';
 import { queryAll, type Db, type Item } from './db';
-import { Indexes, Keys, OpsKeys, accountOfPk, claimMarkerOf, parseTimeKey, refOfPk, seqKey } from './keys';
+import { Keys, OpsKeys, accountOfPk, claimMarkerOf, parseTimeKey, refOfPk, seqKey } from './keys';
 import { toEntry } from './ledger';
 
 /** What one run checked and concluded: the report item, and what the operator view reads. */

@@ -13,6 +13,7 @@ import { BusinessOnly } from '../components/BusinessOnly';
 import { PageShell } from '../../components/PageShell';
 import { aria, Btn, Empty, ErrorNote, Field, Loading } from '../../components/ui';
 import { shortTime } from '../../lib/format';
+import { hasControlChars } from '../../lib/text';
 import { useLoad } from '../../lib/useLoad';
 import '../biz.scss';
 
@@ -48,8 +49,7 @@ export default function ApiKeysPage() {
     if (busy.current) return;
     const n = name.trim();
     if ([...n].length > MAX_NAME) return setNameError(`名称最多 ${MAX_NAME} 个字`);
-    // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u001f\u007f-\u009f]/.test(n)) return setNameError('名称含有不支持的字符');
+    if (hasControlChars(n)) return setNameError('名称含有不支持的字符');
     setNameError(undefined);
     setCreateError(undefined);
     busy.current = true;
@@ -140,7 +140,7 @@ export default function ApiKeysPage() {
       {error ? <ErrorNote message={error} onRetry={() => void load()} /> : null}
       {!items && loading ? <Loading /> : null}
       {items && items.length === 0 ? <Empty text="还没有密钥" /> : null}
-      {items && items.length ? (
+      {items?.length ? (
         <View className="biz-list" role="list" aria-label="密钥列表">
           {items.map((k) => (
             <View key={k.keyId} className="biz-item" role="listitem" aria-label={`密钥 ${k.name}`}>

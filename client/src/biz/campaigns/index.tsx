@@ -36,7 +36,7 @@ export default function CampaignsPage() {
       {error ? <ErrorNote message={error} onRetry={() => void load()} /> : null}
       {!items && loading ? <Loading /> : null}
       {items && items.length === 0 ? <Empty text="还没有活动，点击「创建活动」开始" /> : null}
-      {items && items.length ? (
+      {items?.length ? (
         <View className="biz-list" role="list" aria-label="活动列表">
           {items.map((c) => {
             const state = campaignStateText(c);

@@ -1,7 +1,7 @@
 import { Text, View } from '@tarojs/components';
 import { useMemo, useState } from 'react';
 import type { CreateCampaignRequest, CreateCampaignResponse } from '../../api';
-import { ApiError, errorText } from '../../api/errors';
+import { type ApiError, errorText } from '../../api/errors';
 import { campaignCost, checkCampaign, EMPTY_CAMPAIGN, MAX_CAMPAIGN_QUANTITY, type CampaignFormValues } from '../lib/campaign';
 import { formatBps, formatFen, formatYuan, parseYuan } from '../../lib/money';
 import { refusalOf } from '../../lib/refusal';

@@ -5,6 +5,7 @@
  */
 import type { CampaignSummary, CreateCampaignRequest } from '../../api';
 import { feeFor, formatYuan, parseYuan, type Fen } from '../../lib/money';
+import { hasControlChars } from '../../lib/text';
 import { MAX_GREETING, MAX_LUCKY_SHARE, type Limits, type Mode } from '../../lib/sendRules';
 
 /** Most packets one campaign creates (functions/src/domain/campaign.ts MAX_CAMPAIGN_QUANTITY). */
@@ -53,8 +54,6 @@ export interface CampaignCheck {
   insufficient?: boolean;
 }
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 function wholeNumber(text: string, what: string, min: number, max: number): { n?: number; error?: string } {
   const t = text.trim();
@@ -78,7 +77,7 @@ export function checkCampaign(v: CampaignFormValues, limits: Limits | null, stri
   if (name !== '' || strict) {
     if (name === '') errors.name = '请输入活动名称';
     else if ([...name].length > MAX_CAMPAIGN_NAME) errors.name = `活动名称最多 ${MAX_CAMPAIGN_NAME} 个字`;
-    else if (CONTROL.test(name)) errors.name = '活动名称含有不支持的字符';
+    else if (hasControlChars(name)) errors.name = '活动名称含有不支持的字符';
   }
   let total: Fen | undefined;
   if (v.totalYuan.trim() !== '' || strict) {
@@ -112,7 +111,7 @@ export function checkCampaign(v: CampaignFormValues, limits: Limits | null, stri
     }
   }
   if ([...v.greeting].length > MAX_GREETING) errors.greeting = `祝福语最多 ${MAX_GREETING} 个字`;
-  else if (CONTROL.test(v.greeting)) errors.greeting = '祝福语含有不支持的字符';
+  else if (hasControlChars(v.greeting)) errors.greeting = '祝福语含有不支持的字符';
 
   const result: CampaignCheck = { errors };
   const clean = !errors.name && !errors.total && !errors.count && !errors.quantity && !errors.greeting;

@@ -70,7 +70,7 @@ export default function OpenPage() {
         void loadDetail(res.packet.id);
       } else if (res.claimable && only && only.id !== currentSession()?.userId) {
         // A 专属红包 for someone else: the server would refuse the claim; say so at once.
-        setView(fromError(new ApiError('FORBIDDEN', 403), 'open', only.name || undefined));
+        setView(screenOfError(new ApiError('FORBIDDEN', 403), 'open', only.name || undefined));
       } else if (groupRefusal) setView({ kind: 'refused', refusal: groupRefusal, from: 'open' });
       else if (res.claimable) setView({ kind: 'ready' });
       else if (res.reason === 'PACKET_FINISHED') {
@@ -79,7 +79,7 @@ export default function OpenPage() {
       } else if (res.reason === 'PACKET_NOT_READY') setView({ kind: 'notReady' });
       else setView({ kind: 'expired' });
     } catch (err) {
-      setView(fromError(err));
+      setView(screenOfError(err, 'open', undefined));
     }
   }, [code, loadDetail, group.fetch]);
 

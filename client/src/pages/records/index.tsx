@@ -19,6 +19,7 @@ export default function RecordsPage() {
   });
   const { refresh, more } = list;
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `role` is the trigger: switching the list's role reloads it.
   useEffect(() => {
     void refresh();
   }, [role, refresh]);

@@ -2,7 +2,7 @@ import { Text, View } from '@tarojs/components';
 import Taro, { usePullDownRefresh, useReachBottom } from '@tarojs/taro';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, type CreateWithdrawalResponse, type WithdrawalView } from '../../api';
-import { ApiError, errorText } from '../../api/errors';
+import { type ApiError, errorText } from '../../api/errors';
 import { PageShell } from '../../components/PageShell';
 import { aria, Btn, Empty, ErrorNote, Field, Loading } from '../../components/ui';
 import { formatYuan } from '../../lib/money';

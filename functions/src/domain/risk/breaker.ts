@@ -1,5 +1,5 @@
 /** The breaker (熔断) of a receive code: same-amount streaks, trips and payer freezes. */
-import { type Fen } from '../money';
+import type { Fen } from '../money';
 import { allow, ALLOW, iso, refuse, type RiskContext, type RiskDecision, type RiskEvent, riskEventId } from './decision';
 import { RiskRules, type TierRiskRules } from './rules';
 

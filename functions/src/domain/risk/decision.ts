@@ -1,8 +1,8 @@
 /** What a rule decides: allow or refuse, and the effects to write (events, freezes, reports). */
 import { DomainError, type ErrorCode } from '../errors';
 import { derivedId } from '../ids';
-import { type Fen, type Tier } from '../money';
-import { type RiskRule } from './rules';
+import type { Fen, Tier } from '../money';
+import type { RiskRule } from './rules';
 
 /** A risk event to write (store/risk.ts keeps them by UTC+8 day for `GET /v1/risk/events`). */
 export interface RiskEvent {
@@ -102,7 +102,7 @@ export function combine(...decisions: RiskDecision[]): RiskDecision {
     reports: chosen.flatMap((d) => d.reports),
   };
   const first = refusals[0];
-  if (!first || first.kind !== 'refuse') return allow(effects);
+  if (first?.kind !== 'refuse') return allow(effects);
   return refuse(first.code, first.message, first.details, effects);
 }
 

@@ -1,5 +1,5 @@
 /** Large transactions: allowed, with a report and an event. */
-import { type Fen } from '../money';
+import type { Fen } from '../money';
 import { allow, ALLOW, type MovementKind, type RiskContext, type RiskDecision, riskEventId } from './decision';
 import { RiskRules, type TierRiskRules } from './rules';
 

@@ -1,5 +1,5 @@
 /** Night velocity: small movements per account and UTC+8 clock hour at night. */
-import { type Fen } from '../money';
+import type { Fen } from '../money';
 import { hourBucketUtc8, hourUtc8 } from '../time';
 import { ALLOW, iso, refuse, type RiskContext, type RiskDecision, riskEventId } from './decision';
 import { RiskRules, SPEC_RULES, type TierRiskRules } from './rules';

@@ -1,5 +1,5 @@
 /** The risk rules' names and thresholds per tier, and the per-account overrides of providers. */
-import { type Fen, type Tier } from '../money';
+import type { Fen, Tier } from '../money';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../time';
 import { foldText } from './marketing';
 
