@@ -42,3 +42,27 @@ test('marks follow access and API-key scope', () => {
   // Staff-only, no key.
   expect(cell('GET /v1/risk/events')).toMatchObject({ support: '✗', risk: '✓', admin: '✓', 'key: full': '✗' });
 });
+
+test('every wrapped route with a path parameter parses it by a schema of the table (no check left to the use case)', () => {
+  const unchecked: string[] = [];
+  for (const [key, spec] of Object.entries(ROUTES) as [string, RouteSpec][]) {
+    const names = [...key.matchAll(/\{([^}+]+)\+?\}/g)].map((m) => m[1]!);
+    if (spec.standalone || names.length === 0) continue;
+    const schema = spec.params?.schema as { shape?: Record<string, unknown> } | undefined;
+    const keys = Object.keys(schema?.shape ?? {}).sort();
+    if (keys.join(',') !== [...names].sort().join(',')) unchecked.push(`${key}: ${keys.join(',') || 'no schema'}`);
+  }
+  expect(unchecked).toEqual([]);
+});
+
+test('every route names its answer: a contract type, and a media type for what is not JSON', () => {
+  const entries = Object.entries(ROUTES) as [string, RouteSpec][];
+  expect(entries.filter(([, spec]) => !('response' in spec)).map(([key]) => key)).toEqual([]);
+  // The answers that are not JSON, each documented by its media type.
+  expect(Object.fromEntries(entries.filter(([, spec]) => spec.media).map(([key, spec]) => [key, spec.media]))).toEqual({
+    'GET /v1/campaigns/{id}/codes.csv': 'text/csv',
+    'GET /v1/avatars/{userId}/{file}': 'image/*',
+    'GET /o/{proxy+}': 'text/html',
+    'GET /{file}': 'text/html',
+  });
+});

@@ -16,7 +16,7 @@ import { accountsShown, claimability, packetCode, packetSummary, packetView } fr
 import { resolveNames } from './names';
 import { slotOfAccount } from './slots';
 import { awaitingPaymentPacket, openPayment, packetPaymentId, PAID_PACKET_NET_MS, payerOpenid, paymentView, placeOrder, requireWeChatPay } from './payments';
-import type { AwaitingPaymentPacketResponse, CreatePacketResponse, ErrorBody, MyPacketsResponse, PacketView } from '../http/contract';
+import type { AwaitingPaymentPacketResponse, CreatePacketResponse, ErrorBody, MyPacketsResponse, NewCodeResponse, PacketView } from '../http/contract';
 
 export interface CreatePacketInput {
   total: Fen;
@@ -220,7 +220,7 @@ export async function getPacket(
  * the packet through), is a forward: recorded (who, through whose forward, when) and carried in
  * the code's signed `ref`, so claims made with it are attributed to it (the slot keeps `via`).
  */
-export async function newPacketCode(d: Deps, who: Principal, id: string, kind: 'live' | 'share', via?: string): Promise<Outcome> {
+export async function newPacketCode(d: Deps, who: Principal, id: string, kind: 'live' | 'share', via?: string): Promise<Outcome<NewCodeResponse>> {
   const p = await d.packets.get(id);
   if (!p) fail('NOT_FOUND', '红包不存在');
   const packet = p!;

@@ -45,7 +45,7 @@ import type { PacketRecord } from '../store/packets';
 import type { PaymentPurpose, PaymentRecord } from '../store/payments';
 import type { Transaction, WeChatPay } from '../wechatpay/client';
 import type { WeChatPaySettings } from '../config';
-import type { Payment, PendingTopupResponse } from '../http/contract';
+import type { Payment, PendingTopupResponse, WeChatPayNotifyAnswer } from '../http/contract';
 import { log } from '../log';
 import { feeAccountOf, iso, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
@@ -377,7 +377,7 @@ async function recordMismatch(d: Deps, notificationId: string, problem: string, 
  * decrypt, dispatch. Valid → 204 (a repeat too); refused → 401 `{"code":"FAIL","message"}` with
  * nothing recorded. Nothing of the body is logged (the adapter logs only the reason).
  */
-export async function onWeChatPayNotification(d: Deps, headers: Record<string, string | undefined>, rawBody: string): Promise<Outcome> {
+export async function onWeChatPayNotification(d: Deps, headers: Record<string, string | undefined>, rawBody: string): Promise<Outcome<WeChatPayNotifyAnswer>> {
   // Without WeChat Pay settings nothing can be verified: refused like any unverifiable one.
   if (!d.wechatPay) return { status: 401, body: { code: 'FAIL', message: 'not_configured' } };
   const v = d.wechatPay.verifyNotification(headers, rawBody);

@@ -46,7 +46,7 @@ import {
 } from '../domain/withdrawals';
 import type { TransferBill, WeChatPay } from '../wechatpay/client';
 import type { WithdrawalRecord } from '../store/withdrawals';
-import type { WithdrawalView, WithdrawalsResponse, CreateWithdrawalResponse } from '../http/contract';
+import type { CreateWithdrawalResponse, ErrorBody, WithdrawalView, WithdrawalsResponse } from '../http/contract';
 import type { WeChatPaySettings } from '../config';
 import { log } from '../log';
 import { feeAccountFor, iso, type Outcome, type Principal } from './context';
@@ -95,7 +95,7 @@ async function policyOf(d: Deps, userId: string, fallbackTier: Principal['tier']
 }
 
 /** POST /v1/withdrawals — hold the amount and create the transfer bill the user confirms in WeChat. */
-export async function createWithdrawal(d: Deps, who: Principal, input: { amount: Fen }, idemKey: string | undefined): Promise<Outcome> {
+export async function createWithdrawal(d: Deps, who: Principal, input: { amount: Fen }, idemKey: string | undefined): Promise<Outcome<CreateWithdrawalResponse | ErrorBody>> {
   const { pay, settings } = wechatPay(d);
   const policy = await policyOf(d, who.userId, who.tier);
   const fee = withdrawalFee(Math.max(0, input.amount), policy);
@@ -128,7 +128,7 @@ export async function createWithdrawal(d: Deps, who: Principal, input: { amount:
 }
 
 /** Steps A–B for the request (and its retries); see the timeline above. */
-async function startWithdrawal(d: Deps, pay: WeChatPay, settings: WeChatPaySettings, w: WithdrawalRecord, openid: string, policy: WithdrawalPolicy): Promise<Outcome> {
+async function startWithdrawal(d: Deps, pay: WeChatPay, settings: WeChatPaySettings, w: WithdrawalRecord, openid: string, policy: WithdrawalPolicy): Promise<Outcome<CreateWithdrawalResponse>> {
   if (w.state === 'pending') {
     const hold = await d.wallets.append(w.userId, w.hint, {
       opId: `wd:${w.id}`,
@@ -177,9 +177,8 @@ async function startWithdrawal(d: Deps, pay: WeChatPay, settings: WeChatPaySetti
   return { status: 201, body: withdrawalView(after) };
 }
 
-function created(pay: WeChatPay, w: WithdrawalRecord, packageInfo: string): Outcome {
-  const body: CreateWithdrawalResponse = { withdrawalId: w.id, amount: w.amount, state: 'wait_user_confirm', confirm: pay.transferConfirmParams(packageInfo) };
-  return { status: 201, body };
+function created(pay: WeChatPay, w: WithdrawalRecord, packageInfo: string): Outcome<CreateWithdrawalResponse> {
+  return { status: 201, body: { withdrawalId: w.id, amount: w.amount, state: 'wait_user_confirm', confirm: pay.transferConfirmParams(packageInfo) } };
 }
 
 /**
