@@ -85,9 +85,9 @@ export async function createPacket(
     const ttl = input.ttlSeconds ?? DEFAULT_TTL_SECONDS;
     const expiresAtMs = nowMs + ttl * 1000;
     const result = split(input.total, input.count, input.mode, { sigmaCap: policy.sigmaCap, random: d.random });
-    if (!result.ok) SPLIT_REFUSALS[(result as { reason: SplitRefusal }).reason]();
+    if (!result.ok) return SPLIT_REFUSALS[result.reason]();
     // A retry keeps the first split (put-if-absent returns the stored list).
-    const shares = await d.packets.putShares(id, (result as { shares: Fen[] }).shares);
+    const shares = await d.packets.putShares(id, result.shares);
     const feeAccount = fee > 0 ? feeAccountFor(id) : undefined;
     const [senderState, feeState] = await Promise.all([
       d.wallets.state(who.userId),
@@ -254,7 +254,7 @@ export async function newPacketCode(d: Deps, who: Principal, id: string, kind: '
 function forwardOfCode(d: Deps, code: string, packetId: string): string | undefined {
   const check = verifyCode(code, d.cfg.codeKeys, seconds(d.now()));
   if (!check.ok || check.claims.kind === 'receive' || check.claims.target !== packetId) fail('CODE_INVALID', '转发来源的红包码无效');
-  return (check as { claims: CodeClaims }).claims.ref;
+  return check.claims.ref;
 }
 
 /**
@@ -266,7 +266,7 @@ export async function packetOfCode(d: Deps, code: string, recent = false): Promi
   const nowMs = d.now();
   const check = verifyCode(code, d.cfg.codeKeys, seconds(nowMs));
   if (!check.ok || check.claims.kind === 'receive') fail('CODE_INVALID', '无效的红包码');
-  const claims = (check as { claims: CodeClaims }).claims;
+  const { claims } = check;
   // Opening a code is a preview (the claim decides atomically): a big packet's counters are read
   // eventually consistent there — half the read units on each counter's partition per open.
   const packet = recent ? await d.packets.recent(claims.target) : await d.packets.get(claims.target, true, false);

@@ -171,7 +171,7 @@ async function startWithdrawal(d: Deps, pay: WeChatPay, settings: WeChatPaySetti
     fail('UNAVAILABLE', '微信支付暂时无法提现，金额已退回余额');
   }
   if (bill.kind !== 'ok') fail('UNAVAILABLE', '微信支付繁忙，请稍后重试');
-  const b = (bill as { bill: TransferBill }).bill;
+  const b = bill.bill;
   const after = await applyBill(d, w, b);
   if (after.state === 'wait_user_confirm' && b.packageInfo) return created(pay, after, b.packageInfo);
   return { status: 201, body: withdrawalView(after) };
@@ -229,10 +229,9 @@ export async function applyBill(d: Deps, w: WithdrawalRecord, bill: TransferBill
     return settleReturn(d, done ?? (await d.withdrawals.get(w.id))!);
   }
   if (isFinalWithdrawal(w.state)) return w;
-  const open = state as Extract<WithdrawalState, 'wait_user_confirm' | 'processing'>;
   const saved = await d.withdrawals.saveBill(
     w.id,
-    { state: open, ...(bill.packageInfo ? { packageInfo: bill.packageInfo } : {}), ...tb },
+    { state, ...(bill.packageInfo ? { packageInfo: bill.packageInfo } : {}), ...tb },
     { shard: dueShard(d, w.id), at: iso(nextCheckAt(nowMs, Date.parse(w.createdAt))) },
   );
   return saved ?? (await d.withdrawals.get(w.id))!;

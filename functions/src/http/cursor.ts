@@ -32,7 +32,7 @@ export function parseCursor<T>(cursor: string, schema: z.ZodMiniType<T>): T {
   }
   const r = schema.safeParse(parsed);
   if (!r.success) fail('VALIDATION_FAILED', 'invalid cursor');
-  return (r as { data: T }).data;
+  return r.data;
 }
 
 /** The inverse of {@link parseCursor}. */

@@ -147,7 +147,7 @@ function parse<T>(schema: ZodType<T> | undefined, value: unknown): T {
     const issue = r.error.issues[0];
     fail('VALIDATION_FAILED', `invalid ${issue?.path.join('.') || 'request'}: ${issue?.message ?? 'bad input'}`);
   }
-  return (r as { data: T }).data;
+  return r.data;
 }
 
 /** Path parameters by the route's schema; a malformed one answers the route's own error. */
