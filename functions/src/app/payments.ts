@@ -101,9 +101,8 @@ export async function payerOpenid(d: Deps, userId: string): Promise<string> {
  * or closed before the create's answer reached us — the app then has nothing left to pay.
  */
 export function paymentView(d: Deps, p: PaymentRecord): Payment {
-  const view = { paymentId: p.id, amount: p.amount, state: p.state } as Payment;
-  if (p.prepayId && d.wechatPay) view.request = d.wechatPay.paymentRequest(p.prepayId) as Payment['request'];
-  return view;
+  const request = p.prepayId && d.wechatPay ? d.wechatPay.paymentRequest(p.prepayId) : undefined;
+  return { paymentId: p.id, amount: p.amount, state: p.state, ...(request ? { request } : {}) };
 }
 
 /** Step 1: the record (a retry gets the stored one). */

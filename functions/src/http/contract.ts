@@ -546,7 +546,12 @@ export interface Payment {
   paymentId: string;
   amount: Fen;
   state: PaymentState;
-  request: PaymentRequest;
+  /**
+   * What the app passes to `wx.requestPayment`, signed afresh. Absent only when there is nothing
+   * to pay with it: an order paid or closed before its prepay id reached us, or a stage without
+   * WeChat Pay.
+   */
+  request?: PaymentRequest;
 }
 
 export type WithdrawalState = 'wait_user_confirm' | 'processing' | 'success' | 'failed' | 'canceled';
