@@ -184,7 +184,7 @@ function accountView(p: { userId: string; name: string; tier: Tier; roles: strin
 export async function getAccount(d: Deps, userId: string): Promise<Outcome<AdminAccountResponse>> {
   const p = await d.accounts.get(userId);
   if (!p) fail('NOT_FOUND', '账户不存在');
-  return { status: 200, body: accountView(p!) };
+  return { status: 200, body: accountView(p) };
 }
 
 /**
@@ -202,12 +202,12 @@ export async function setTier(d: Deps, who: Principal, userId: string, tier: Tie
   const after = await d.accounts.setTier(userId, tier, settings);
   if (!after) fail('NOT_FOUND', '账户不存在');
   const nowMs = d.now();
-  const details = { from: before!.tier, to: tier, feeBps: policyFor(tier, settings).feeBps };
+  const details = { from: before.tier, to: tier, feeBps: policyFor(tier, settings).feeBps };
   await Promise.all([
     d.audit.append(userId, { type: 'tier_change', atMs: nowMs, details: { ...details, by: who.userId } }),
     d.audit.append(who.userId, { type: 'tier_change', atMs: nowMs, details: { ...details, subject: userId } }),
   ]);
-  return { status: 200, body: accountView(after!) };
+  return { status: 200, body: accountView(after) };
 }
 
 /** GET /v1/admin/blacklist */

@@ -166,7 +166,7 @@ async function exclusiveRecipient(d: Deps, who: Principal, input: CreatePacketIn
   if (input.count !== 1) fail('VALIDATION_FAILED', '专属红包只能有 1 个', { count: input.count });
   const profile = await d.accounts.get(input.recipient!);
   if (!profile) fail('NOT_FOUND', '收红包的人不存在');
-  return profile!;
+  return profile;
 }
 
 /** Forwards per page of the packet view (a page's claims through each forward come from the slots read anyway). */
@@ -194,7 +194,7 @@ export async function getPacket(
   const nowMs = d.now();
   const read = await d.packets.summaryOf(id, nowMs);
   if (!read) fail('NOT_FOUND', '红包不存在');
-  const { packet, takenAmount } = read!;
+  const { packet, takenAmount } = read;
   const outsider = async (): Promise<Outcome<PacketView>> => {
     // The summary shows the sender (and a 专属红包's recipient) only: their current names.
     const names = await resolveNames(d, [packet.senderId, ...(packet.recipientId ? [packet.recipientId] : [])]);
@@ -223,7 +223,7 @@ export async function getPacket(
 export async function newPacketCode(d: Deps, who: Principal, id: string, kind: 'live' | 'share', via?: string): Promise<Outcome<NewCodeResponse>> {
   const p = await d.packets.get(id);
   if (!p) fail('NOT_FOUND', '红包不存在');
-  const packet = p!;
+  const packet = p;
   const isSender = packet.senderId === who.userId;
   if (kind === 'live' && !isSender) fail('FORBIDDEN', '只有发红包的人可以刷新二维码');
   if (kind === 'share' && !isSender && !(await slotOfAccount(d, packet, who.userId))) fail('FORBIDDEN', '领取后才能转发这个红包');
@@ -271,7 +271,7 @@ export async function packetOfCode(d: Deps, code: string, recent = false): Promi
   // eventually consistent there — half the read units on each counter's partition per open.
   const packet = recent ? await d.packets.recent(claims.target) : await d.packets.get(claims.target, true, false);
   if (!packet) fail('CODE_INVALID', '无效的红包码');
-  const p = packet!;
+  const p = packet;
   const lifetime = claims.kind === 'live' ? { validitySeconds: p.codeValidity } : { untilSeconds: seconds(p.expiresAtMs) };
   if (claims.kind === 'live' && isCodeExpired(claims, lifetime, seconds(nowMs))) fail('CODE_EXPIRED', '二维码已过期，请让对方刷新');
   return { claims, packet: p };

@@ -92,7 +92,7 @@ export function requireWeChatPay(d: Deps): { pay: WeChatPay; settings: WeChatPay
 export async function payerOpenid(d: Deps, userId: string): Promise<string> {
   const openid = await openidOf(d, userId);
   if (!openid) fail('FORBIDDEN', '请先使用微信登录后再支付');
-  return openid!;
+  return openid;
 }
 
 /**

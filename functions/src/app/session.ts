@@ -149,7 +149,7 @@ export function authenticate(d: Deps, authorization: string | undefined): Princi
   const m = /^Bearer ([A-Za-z0-9._-]{1,2048})$/.exec(authorization ?? '');
   const claims = m ? verifySession(m[1]!, d.cfg.sessionSecret, d.cfg.stage, seconds(d.now())) : undefined;
   if (!claims) fail('UNAUTHENTICATED', '请先登录');
-  const c = claims!;
+  const c = claims;
   // A business tier is also a role (enterprise / provider routes); staff roles come from the profile.
   const roles = c.tier !== 'personal' && !c.roles.includes(c.tier) ? [...c.roles, c.tier] : c.roles;
   return { userId: c.sub, name: c.name, tier: c.tier, roles, deviceId: c.dvc };

@@ -27,9 +27,9 @@ export async function payeeOfCode(d: Deps, code: string) {
   const { claims } = check;
   const payee = await d.accounts.get(claims.target);
   if (!payee) fail('CODE_INVALID', '无效的收款码');
-  const policy = policyFor(payee!.tier, payee!.settings);
+  const policy = policyFor(payee.tier, payee.settings);
   if (isCodeExpired(claims, { validitySeconds: policy.codeValiditySeconds }, nowS)) fail('CODE_EXPIRED', '收款码已过期，请让对方刷新');
-  return payee!;
+  return payee;
 }
 
 /** POST /v1/transfers — pay into a receive code. */

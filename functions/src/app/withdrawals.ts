@@ -123,7 +123,7 @@ export async function createWithdrawal(d: Deps, who: Principal, input: { amount:
     }
     openid ??= await openidOf(d, who.userId);
     if (!openid) fail('FORBIDDEN', '请先使用微信登录后再提现');
-    return startWithdrawal(d, pay, settings, w, openid!, policy);
+    return startWithdrawal(d, pay, settings, w, openid, policy);
   });
 }
 

@@ -203,7 +203,7 @@ export function httpHandler(routes: Route<any, any, any>[], getDeps: () => Deps 
       const pathMatches = routes.filter((r) => (params = matchPath(r.path, path)) !== undefined);
       const r = pathMatches.find((x) => x.method === method);
       if (!r) fail(pathMatches.length ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND', pathMatches.length ? 'method not allowed' : 'no such route');
-      const rt = r!;
+      const rt = r;
       params = matchPath(rt.path, path)!;
       routeName = `${rt.method} ${rt.path}`;
       d = getDeps();
