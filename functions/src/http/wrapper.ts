@@ -77,14 +77,18 @@ export type BodyOf<K extends RouteKey> = SpecOf<K> extends { body: ZodType<infer
 export type QueryOf<K extends RouteKey> = SpecOf<K> extends { query: ZodType<infer Q> } ? Q : undefined;
 /** The parsed path parameters of a route of the table (the raw strings without a schema). */
 export type ParamsOf<K extends RouteKey> = SpecOf<K> extends { params: { schema: ZodType<infer P> } } ? P : Record<string, string>;
-/** The 2xx body a route of the table answers (its contract type), `unknown` where not declared. */
-export type ResponseOf<K extends RouteKey> = SpecOf<K> extends { response: infer R } ? R : unknown;
+/** The 2xx body a route of the table answers (its contract type; the text itself where it is not JSON). */
+export type ResponseOf<K extends RouteKey> = SpecOf<K>['response'];
+/** The content type an answer of media `M` (the route table's `media`) carries, parameters allowed. */
+type ContentTypeOf<M extends string> = M extends `${infer T}/*` ? `${T}/${string}` : `${M}${string}`;
+/** What a route's use case answers: an answer that is not JSON says its content type, of the route's media. */
+export type OutcomeOf<K extends RouteKey> = Outcome<ResponseOf<K> | ErrorBody> & (SpecOf<K> extends { media: infer M extends string } ? { contentType: ContentTypeOf<M> } : unknown);
 /** The routes of a function that go through this wrapper (not the standalone ones). */
 export type WrappedRouteOf<F extends FunctionName> = {
   [K in RouteKey]: SpecOf<K> extends { fn: F } ? (SpecOf<K> extends { standalone: true } ? never : K) : never;
 }[RouteKey];
 /** A use case bound to a route of the table. Its body is the route's contract type, or (an idempotent replay of a refusal) an error body. */
-export type Runner<K extends RouteKey> = (ctx: RouteContext<BodyOf<K>, QueryOf<K>, ParamsOf<K>>) => Promise<Outcome<ResponseOf<K> | ErrorBody>>;
+export type Runner<K extends RouteKey> = (ctx: RouteContext<BodyOf<K>, QueryOf<K>, ParamsOf<K>>) => Promise<OutcomeOf<K>>;
 
 /**
  * A function's routes: each entry of the route table served by `fn`, bound to its use case.
