@@ -133,8 +133,9 @@ describe("the README's architecture section matches the folders", () => {
     const end = rest.slice(3).search(/\n#{2,3} /);
     return rest.slice(0, end < 0 ? undefined : end + 3).replace(/```[\s\S]*?```/g, '');
   })();
-  /** Its bullets, each with its continuation lines. */
-  const bullets = section.split(/\n(?=- )/).filter((b) => b.startsWith('- '));
+  /** Its parts: the text before the list, then each bullet with its continuation lines. */
+  const parts = section.split(/\n(?=- )/);
+  const bullets = parts.filter((b) => b.startsWith('- '));
   /** A backticked token that names a file or folder: `a/b/`, `a/b.ts`, `name.ts` (not `zod/mini`, not a route). */
   const PATHLIKE = /^(?:[A-Za-z0-9_.-]+\/)*(?:[A-Za-z0-9_.-]+\.(?:tsx?|js|json|ya?ml|md|html|scss)|[A-Za-z0-9_.-]+\/)$/;
   const tokensOf = (text: string) => [...text.matchAll(/`([^`\s]+)`/g)].map((m) => m[1]!).filter((t) => PATHLIKE.test(t));
@@ -167,15 +168,15 @@ describe("the README's architecture section matches the folders", () => {
   test('every file or folder the section names exists', () => {
     const missing: string[] = [];
     let checked = 0;
-    for (const bullet of bullets) {
+    for (const bullet of parts) {
       // Names are read relative to the bullet's own folder first (`keys.ts` under `functions/src/store/`).
-      const head = tokensOf(bullet.split('\n')[0]!)[0];
+      const head = bullet.startsWith('- ') ? tokensOf(bullet.split('\n')[0]!)[0] : undefined;
       const base = head?.endsWith('/') ? head : '';
       for (const token of tokensOf(bullet)) {
         const candidates = [base + token, token, `functions/src/${token}`, `client/src/${token}`];
         checked++;
         if (candidates.some((c) => AHEAD.has(c))) continue;
-        if (!candidates.some((c) => existsSync(join(ROOT, c)))) missing.push(`${token} (in the bullet of ${head ?? '?'})`);
+        if (!candidates.some((c) => existsSync(join(ROOT, c)))) missing.push(`${token} (in ${head ? `the bullet of ${head}` : 'the text before the list'})`);
       }
     }
     expect(missing).toEqual([]);

@@ -3,7 +3,8 @@
  *
  * From this file come
  *   - the handlers' routes (functions/handlers/*.ts bind each entry of their function to a use
- *     case with {@link bindRoutes}; the wrapper checks access, API-key scope, body and query);
+ *     case with {@link bindRoutes}; the wrapper checks access, API-key scope, body, query and
+ *     path parameters; the use case answers the route's response type);
  *   - the `functions:` block (API Gateway events, per-function settings) and the per-function IAM
  *     roles of serverless.yml, and the README's route × role table — written by
  *     `npm run routes` (scripts/routes.ts); test/unit/routes-generated.test.ts fails when the
@@ -140,7 +141,8 @@ export interface RouteSpec {
   query?: unknown;
   /**
    * The path parameters' schema, and the error a malformed one answers (a malformed id names
-   * nothing: most routes answer as for a missing resource). Absent: the use case checks them.
+   * nothing: most routes answer as for a missing resource). Every wrapped route with a path
+   * parameter has one (a test holds it); standalone routes read their own path.
    */
   params?: { schema: unknown; invalid: { code: ErrorCode; message: string } };
   /**
