@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { generateReadme, generateServerless, ROOT, routeLogicalId } from '../../scripts/routes';
-import { Columns, markOf, ROUTES, type RouteSpec } from '../../functions/src/http/routes';
+import { Columns, markOf, Methods, ROUTES, splitKey, type RouteSpec } from '../../functions/src/http/routes';
 
 const read = (f: string) => fs.readFileSync(path.join(ROOT, f), 'utf8');
 
@@ -65,4 +65,13 @@ test('every route names its answer: a contract type, and a media type for what i
     'GET /o/{proxy+}': 'text/html',
     'GET /{file}': 'text/html',
   });
+});
+
+test('every route key is a known method and a path; any other method is refused, not cast', () => {
+  for (const key of Object.keys(ROUTES)) {
+    const { method, path } = splitKey(key);
+    expect(Methods).toContain(method);
+    expect(path.startsWith('/')).toBe(true);
+  }
+  expect(() => splitKey('PUT /v1/wallet')).toThrow('unknown method');
 });

@@ -569,10 +569,17 @@ export function routesOf(fn: FunctionName): [RouteKey, RouteSpec][] {
   return (Object.entries(ROUTES) as [RouteKey, RouteSpec][]).filter(([, r]) => r.fn === fn);
 }
 
-/** `GET /v1/x` → method and path. */
-export function splitKey(key: string): { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: string } {
+/** The HTTP methods the API uses. */
+export const Methods = ['GET', 'POST', 'PATCH', 'DELETE'] as const;
+export type Method = (typeof Methods)[number];
+const isMethod = (m: string): m is Method => (Methods as readonly string[]).includes(m);
+
+/** `GET /v1/x` → method and path; a key with another method is a mistake in the table (throws). */
+export function splitKey(key: string): { method: Method; path: string } {
   const at = key.indexOf(' ');
-  return { method: key.slice(0, at) as 'GET', path: key.slice(at + 1) };
+  const method = key.slice(0, at);
+  if (!isMethod(method)) throw new Error(`route ${key}: unknown method`);
+  return { method, path: key.slice(at + 1) };
 }
 
 const DYNAMO_ORDER: readonly DynamoAction[] = ['DescribeTable', 'Scan', 'GetItem', 'PutItem', 'UpdateItem', 'Query', 'BatchWriteItem', 'BatchGetItem'];

@@ -15,7 +15,7 @@ import { observeRequest } from '../app/observability';
 import { isDeviceId } from '../domain/risk';
 import { scopeAllows, type ApiScope } from '../domain/api-keys';
 import { authenticateApiKey } from '../app/api-keys';
-import { routesOf, splitKey, type Access, type FunctionName, type RouteKey, type RoutesTable } from './routes';
+import { routesOf, splitKey, type Access, type FunctionName, type Method, type RouteKey, type RoutesTable } from './routes';
 
 export { log };
 export type { Access };
@@ -41,7 +41,7 @@ export interface RouteContext<B, Q, P = Record<string, string>> {
 }
 
 export interface Route<B = unknown, Q = unknown, P = Record<string, string>> {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: Method;
   /** API path with `{param}` segments, e.g. `/v1/packets/{id}`. */
   path: string;
   /** `public`: no caller needed; `user`: any signed-in caller; a list: one of these roles. */
