@@ -42,7 +42,6 @@ import {
   withdrawalFee,
   withdrawalId,
   withdrawalLimitProblem,
-  type WithdrawalState,
 } from '../domain/withdrawals';
 import type { TransferBill, WeChatPay } from '../wechatpay/client';
 import type { WithdrawalRecord } from '../store/withdrawals';
