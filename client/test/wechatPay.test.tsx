@@ -202,6 +202,19 @@ describe('the payment flow: bounded polls', () => {
     await waitFor(() => expect(onPaid).toHaveBeenCalledTimes(1));
   });
 
+  test.each(['weapp', 'sim'] as const)('%s: a payment without request (paid before its prepay id was known): no sheet, its state is asked, paid → onPaid', async (channel) => {
+    jest.spyOn(wxpay, 'payChannel').mockReturnValue(channel);
+    mockRequestPayment.mockClear();
+    const { request: _none, ...withoutRequest } = payment('pending');
+    const fetchPayment = jest.fn(async () => ({ ...withoutRequest, state: 'paid' as const }));
+    const onPaid = jest.fn();
+    render(<PaymentFlow payment={withoutRequest} fetchPayment={fetchPayment} subject="充值" onPaid={onPaid} onAbandon={jest.fn()} poll={{ delays: [0, 1, 1], sleep: async () => undefined }} />);
+    await waitFor(() => expect(onPaid).toHaveBeenCalledTimes(1));
+    expect(screen.getByLabelText('支付状态').textContent).toBe('已支付');
+    expect(screen.queryByRole('dialog', { name: '模拟微信支付' })).toBeNull();
+    expect(mockRequestPayment).not.toHaveBeenCalled();
+  });
+
   test('pollUntil: a lost answer is tried again, a refusal ends the poll', async () => {
     const { ApiError } = await import('../src/api/errors');
     const get = jest.fn().mockRejectedValueOnce(new ApiError('NETWORK_ERROR', 0)).mockResolvedValue('paid');

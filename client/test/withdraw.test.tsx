@@ -109,6 +109,20 @@ describe('the 提现 page', () => {
     expect(mockApi.withdrawal).toHaveBeenCalledWith(created.withdrawalId);
   });
 
+  test('weapp: a 201 without confirm (a retry finding the withdrawal past that step): no confirmation opened, only polled', async () => {
+    jest.spyOn(wxpay, 'payChannel').mockReturnValue('weapp');
+    const requestMerchantTransfer = jest.fn((o: { success?: (r: unknown) => void }) => o.success?.({ errMsg: 'requestMerchantTransfer:ok' }));
+    g.wx = { requestMerchantTransfer };
+    mockApi.createWithdrawal.mockResolvedValueOnce({ withdrawalId: created.withdrawalId, amount: 1234, state: 'processing', returned: false });
+    mockApi.withdrawal.mockResolvedValue(view('success'));
+    await ready();
+    type('提现金额（元）', '12.34');
+    click('提现');
+    await waitFor(() => expect(screen.getByLabelText('提现状态').textContent).toBe('已到账'), { timeout: 5000 });
+    expect(mockApi.withdrawal).toHaveBeenCalledWith(created.withdrawalId);
+    expect(requestMerchantTransfer).not.toHaveBeenCalled();
+  });
+
   test('weapp: the confirmation left unconfirmed: 待确认收款 and 继续确认收款 with the same confirm', async () => {
     jest.spyOn(wxpay, 'payChannel').mockReturnValue('weapp');
     const requestMerchantTransfer = jest.fn((o: { fail?: (e: { errMsg: string }) => void }) => o.fail?.({ errMsg: 'requestMerchantTransfer:fail cancel' }));

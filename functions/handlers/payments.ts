@@ -6,7 +6,7 @@ import { getPayment, onWeChatPayNotification } from '../src/app/payments';
  * bearer token — the signature over the raw body is the authentication).
  */
 export const routes = bindRoutes('payments', {
-  'GET /v1/payments/{paymentId}': ({ d, who, params }) => getPayment(d, who, params.paymentId!),
+  'GET /v1/payments/{paymentId}': ({ d, who, params }) => getPayment(d, who, params.paymentId),
   'POST /v1/pay/wechat/notify': ({ d, rawBody, headers }) => onWeChatPayNotification(d, headers ?? {}, rawBody ?? ''),
 });
 

@@ -12,7 +12,7 @@ export const routes = bindRoutes('withdrawals', {
     const { lastKey, ...rest } = out.body;
     return { status: 200, body: { ...rest, cursor: encodeCursor(lastKey) } };
   },
-  'GET /v1/withdrawals/{id}': ({ d, who, params }) => getWithdrawal(d, who, params.id!),
+  'GET /v1/withdrawals/{id}': ({ d, who, params }) => getWithdrawal(d, who, params.id),
 });
 
 /** WeChat Pay's notifications (transfer bills included) arrive at the payments function. */

@@ -17,6 +17,8 @@ test('each route with a path parameter refuses a malformed one with its own erro
     [user.token, 'GET', '/v1/packets/bad!id', { status: 404, code: 'NOT_FOUND' }],
     [user.token, 'POST', '/v1/packets/bad!id/codes', { status: 404, code: 'NOT_FOUND' }, {}],
     [user.token, 'GET', `/v1/codes/${'A'.repeat(201)}`, { status: 400, code: 'CODE_INVALID' }],
+    [user.token, 'GET', '/v1/withdrawals/wd-not-hex', { status: 404, code: 'NOT_FOUND' }],
+    [user.token, 'GET', '/v1/payments/bad!id', { status: 404, code: 'NOT_FOUND' }],
     [user.token, 'GET', '/v1/codes/%E7%BA%A2', { status: 400, code: 'CODE_INVALID' }],
     [biz.token, 'GET', '/v1/campaigns/not-a-campaign', { status: 404, code: 'NOT_FOUND' }],
     [biz.token, 'GET', '/v1/campaigns/not-a-campaign/codes.csv', { status: 404, code: 'NOT_FOUND' }],

@@ -7,6 +7,7 @@ import type * as z from 'zod/mini';
 import type { AvatarUploadRequest, CreateApiKeyBody, CreateCampaignBody, CreatePacketRequest, GroupContextRequest, ProfileRequest, SessionRequest, TransferRequest } from '../../../functions/src/http/schemas';
 import type {
   AvatarUploadResponse,
+  AwaitingPaymentPacketResponse,
   ApiKeysResponse,
   CampaignsResponse,
   CampaignStats,
@@ -16,13 +17,13 @@ import type {
   CreateCampaignResponse,
   CreatePacketResponse,
   CreateWithdrawalResponse,
-  Fen,
   LedgerResponse,
   MyPacketsResponse,
   OpenCodeResponse,
   OpsResponse,
   PacketView,
   Payment,
+  PendingTopupResponse,
   ProfileResponse,
   RevokeApiKeyResponse,
   SessionResponse,
@@ -45,21 +46,10 @@ export type Funding = 'balance' | 'wechatpay';
 /** `POST /v1/packets`: the schema's body plus the funding choice of the contract. */
 export type SendBody = CreatePacketRequest & { funding?: Funding };
 /** `202` to a packet paid by WeChat Pay: no code until the payment is confirmed. */
-export interface PendingPacketResponse {
-  packet: PacketView;
-  payment: Payment;
-  fee: Fen;
-}
+export type PendingPacketResponse = AwaitingPaymentPacketResponse;
 export type CreatePacketResult = CreatePacketResponse | PendingPacketResponse;
 
 export type TopupMethod = 'wechatpay' | 'sandbox';
-/** `202` to a WeChat Pay top-up: credited once WeChat Pay confirms the payment. */
-export interface PendingTopupResponse {
-  topupId: string;
-  amount: Fen;
-  state: 'pending';
-  payment: Payment;
-}
 export type TopupResult = TopupResponse | PendingTopupResponse;
 
 const seg = encodeURIComponent;

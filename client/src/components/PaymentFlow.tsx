@@ -109,6 +109,8 @@ export function PaymentFlow({ payment, fetchPayment, subject, canceledHint, onPa
   };
 
   const openSheet = async () => {
+    // No `request`: nothing is left to pay (the order is paid or closed); only its state to learn.
+    if (!payment.request) return confirm();
     setPhase('sheet');
     setDetail(undefined);
     if (channel !== 'weapp') return; // the simulator's screen is rendered below
@@ -142,7 +144,7 @@ export function PaymentFlow({ payment, fetchPayment, subject, canceledHint, onPa
         </Text>
       </View>
 
-      {phase === 'sheet' && channel === 'sim' && SimPaySheet ? (
+      {phase === 'sheet' && channel === 'sim' && SimPaySheet && payment.request ? (
         <SimPaySheet
           amount={payment.amount}
           prepayId={prepayIdOf(payment.request)}

@@ -21,9 +21,9 @@ export async function createApiKey(d: Deps, who: Principal, name: string | undef
   if (active.length >= MAX_KEYS) fail('VALIDATION_FAILED', `最多 ${MAX_KEYS} 个有效的 API Key`);
   const key = newApiKey();
   const nowMs = d.now();
-  await d.apiKeys.create({ keyId: key.keyId, ownerId: who.userId, name: name ?? key.keyId, scope: scope!, hash: key.hash, createdAt: iso(nowMs) });
-  await d.audit.append(who.userId, { type: 'key_use', atMs: nowMs, details: { action: 'create', keyId: key.keyId, scope: scope! } });
-  return { status: 201, body: { keyId: key.keyId, apiKey: key.apiKey, scopes: [scope!] } };
+  await d.apiKeys.create({ keyId: key.keyId, ownerId: who.userId, name: name ?? key.keyId, scope, hash: key.hash, createdAt: iso(nowMs) });
+  await d.audit.append(who.userId, { type: 'key_use', atMs: nowMs, details: { action: 'create', keyId: key.keyId, scope } });
+  return { status: 201, body: { keyId: key.keyId, apiKey: key.apiKey, scopes: [scope] } };
 }
 
 /** GET /v1/api-keys — the caller's keys, never their secrets. */

@@ -16,7 +16,7 @@
  * (or, without the debit, cancels) a campaign left `funding`: see completeCampaign and
  * docs/crash-timelines.md.
  */
-import type { CampaignStats, CampaignsResponse, CreateCampaignResponse, ErrorBody } from '../http/contract';
+import type { CampaignCodesCsv, CampaignStats, CampaignsResponse, CreateCampaignResponse, ErrorBody } from '../http/contract';
 import { mapLimited } from '../concurrency';
 import { counterCount, isSharded } from '../domain/share-counters';
 import { randomBytes } from 'node:crypto';
@@ -287,7 +287,7 @@ export async function myCampaigns(d: Deps, who: Principal): Promise<Outcome<Camp
 }
 
 /** GET /v1/campaigns/{id}/codes.csv — one line per packet with its share code, for printing. */
-export async function campaignCodesCsv(d: Deps, who: Principal, id: string): Promise<Outcome> {
+export async function campaignCodesCsv(d: Deps, who: Principal, id: string): Promise<Outcome<CampaignCodesCsv> & { contentType: 'text/csv; charset=utf-8' }> {
   // Counted before any work: the export rebuilds and signs a code for each of up to 1,000 packets.
   await rateLimit(d, who, 'campaign_export');
   const c = await ownCampaign(d, who, id);

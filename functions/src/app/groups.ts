@@ -41,9 +41,9 @@ export async function callerGroup(d: Deps, who: Principal, ctx: GroupContext | u
   const sealed = who.via === 'api-key' ? undefined : await d.accounts.sealedSessionKey(who.userId);
   const sessionKey = sealed ? openSessionKey(d.cfg.sessionKeySeal, who.userId, sealed) : undefined;
   if (!sessionKey) fail('VALIDATION_FAILED', '无法校验群信息，请重新登录后从群聊打开', { reason: 'no_session_key' });
-  const r = decryptGroupData({ encryptedData: ctx.encryptedData, iv: ctx.iv, sessionKey: sessionKey!, appId: appId!, nowMs: d.now() });
+  const r = decryptGroupData({ encryptedData: ctx.encryptedData, iv: ctx.iv, sessionKey, appId, nowMs: d.now() });
   if (!r.ok) fail('VALIDATION_FAILED', REFUSED_DATA[r.reason], { reason: r.reason });
-  return groupIdentity('wx', (r as { openGId: string }).openGId);
+  return groupIdentity('wx', r.openGId);
 }
 
 /**

@@ -70,7 +70,7 @@ export async function idempotent<T>(
 
 async function runIdempotent(d: Deps, call: IdempotentCall, precheck: () => Promise<void>, run: () => Promise<Outcome>): Promise<Outcome> {
   if (!call.key) fail('IDEMPOTENCY_KEY_REQUIRED', 'Idempotency-Key header is required for this call');
-  const key = call.key!;
+  const key = call.key;
   const hash = requestHash('', call.scope, call.body);
   const takeoverMs = call.takeoverMs ?? IDEM_TAKEOVER_MS;
   const alive = (s: { at: string }) => d.now() - Date.parse(s.at) < takeoverMs;

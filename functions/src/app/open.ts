@@ -1,5 +1,5 @@
 import { fail } from '../domain/errors';
-import { verifyCode, type CodeClaims } from '../domain/codes';
+import { verifyCode } from '../domain/codes';
 import type { OpenCodeResponse } from '../http/contract';
 import { seconds, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
@@ -25,7 +25,7 @@ export async function openCode(d: Deps, who: Principal, code: string, group?: Gr
   if (!check.ok) fail('CODE_INVALID', '无效的二维码');
   refuseDevGroup(d, group);
   await rateLimit(d, who, 'code_open');
-  if ((check as { claims: CodeClaims }).claims.kind === 'receive') {
+  if (check.claims.kind === 'receive') {
     const payee = await payeeOfCode(d, code);
     return { status: 200, body: { target: 'receive', payee: { id: payee.userId, name: payee.name, ...(payee.avatar ? { avatar: payee.avatar } : {}) } } };
   }

@@ -10,6 +10,16 @@ import { DAY_MS } from '../domain/risk';
 import type { BlacklistKind, StoredRiskEvent } from '../store/risk';
 import type { LedgerEntry } from '../store/ledger';
 import { Keys } from '../store/keys';
+import type {
+  AdminAccountResponse,
+  AuditLine,
+  AuditResponse,
+  BlacklistChangeResponse,
+  BlacklistResponse,
+  RiskEventsResponse,
+  RiskEventView,
+  RiskReportsResponse,
+} from '../http/contract';
 import { iso, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 
@@ -31,18 +41,6 @@ export interface AuditQueryInput {
   to?: string | undefined;
   limit: number;
   cursor?: AuditCursor | undefined;
-}
-
-/** One line of the audit trail as the API returns it. */
-interface AuditLine {
-  source: 'audit' | 'ledger';
-  accountId: string;
-  seq: number;
-  at: string;
-  type: string;
-  details: Record<string, string | number | boolean | null>;
-  prevHash: string;
-  hash: string;
 }
 
 function auditLine(r: AuditRecord): AuditLine {
@@ -85,6 +83,9 @@ async function auditBetween(d: Deps, accountId: string, fromMs: number, toMs: nu
   return { lines: page.records.map(auditLine), next: page.lastSeq ?? null };
 }
 
+/** A page of the audit trail with its cursor still per stream (the route encodes it). */
+export type AuditPage = Omit<AuditResponse, 'cursor'> & { cursor: AuditCursor | null };
+
 /**
  * GET /v1/audit — the account's audit trail: its security records (audit chain) and its money
  * movements (ledger chain: every money movement is audited), merged newest first. A user reads
@@ -96,7 +97,7 @@ async function auditBetween(d: Deps, accountId: string, fromMs: number, toMs: nu
  * `limit` lines of both are returned and each stream's cursor moves past exactly the lines it
  * contributed, so every line is returned once across pages.
  */
-export async function auditLog(d: Deps, who: Principal, q: AuditQueryInput): Promise<Outcome> {
+export async function auditLog(d: Deps, who: Principal, q: AuditQueryInput): Promise<Outcome<AuditPage>> {
   const nowMs = d.now();
   const subject = auditSubject(who, q.userId);
   const toMs = q.to ? Math.min(Date.parse(q.to), nowMs) : nowMs;
@@ -152,35 +153,38 @@ function riskRange(d: Deps, from: string | undefined, to: string | undefined): {
   return { fromMs, toMs };
 }
 
-function eventView(e: StoredRiskEvent) {
+function eventView(e: StoredRiskEvent): RiskEventView {
   const { cursor: _cursor, atMs, ...rest } = e;
   return { ...rest, at: iso(atMs) };
 }
 
 /** GET /v1/risk/events — every firing of a risk rule in [from, to] (default: the last 24 h), oldest first. */
-export async function riskEvents(d: Deps, q: { from?: string | undefined; to?: string | undefined; limit: number; after?: string | undefined }): Promise<Outcome> {
+export async function riskEvents(
+  d: Deps,
+  q: { from?: string | undefined; to?: string | undefined; limit: number; after?: string | undefined },
+): Promise<Outcome<Omit<RiskEventsResponse, 'cursor'> & { next: string | undefined }>> {
   const { fromMs, toMs } = riskRange(d, q.from, q.to);
   const page = await d.risk.events({ fromMs, toMs, limit: q.limit, ...(q.after ? { after: q.after } : {}) });
   return { status: 200, body: { from: iso(fromMs), to: iso(toMs), items: page.events.map(eventView), next: page.next } };
 }
 
 /** GET /v1/risk/reports — large-transaction reports in [from, to] (default: the last 24 h). */
-export async function riskReports(d: Deps, q: { from?: string | undefined; to?: string | undefined }): Promise<Outcome> {
+export async function riskReports(d: Deps, q: { from?: string | undefined; to?: string | undefined }): Promise<Outcome<RiskReportsResponse>> {
   const { fromMs, toMs } = riskRange(d, q.from, q.to);
   const reports = await d.risk.reports(fromMs, toMs);
   return { status: 200, body: { from: iso(fromMs), to: iso(toMs), items: reports.map(({ atMs, ...r }) => ({ ...r, at: iso(atMs) })) } };
 }
 
-function accountView(p: { userId: string; name: string; tier: Tier; roles: string[]; settings: AccountSettings; createdAt: string }) {
+function accountView(p: { userId: string; name: string; tier: Tier; roles: string[]; settings: AccountSettings; createdAt: string }): AdminAccountResponse {
   const policy = policyFor(p.tier, p.settings);
   return { userId: p.userId, name: p.name, tier: p.tier, roles: p.roles, settings: p.settings, policy, createdAt: p.createdAt };
 }
 
 /** GET /v1/admin/accounts/{userId} — the profile and its effective policy. */
-export async function getAccount(d: Deps, userId: string): Promise<Outcome> {
+export async function getAccount(d: Deps, userId: string): Promise<Outcome<AdminAccountResponse>> {
   const p = await d.accounts.get(userId);
   if (!p) fail('NOT_FOUND', '账户不存在');
-  return { status: 200, body: accountView(p!) };
+  return { status: 200, body: accountView(p) };
 }
 
 /**
@@ -190,7 +194,7 @@ export async function getAccount(d: Deps, userId: string): Promise<Outcome> {
  * change applies to the next one; the account's session keeps its old tier for role checks
  * until it is renewed (at most the session TTL).
  */
-export async function setTier(d: Deps, who: Principal, userId: string, tier: Tier, settings: AccountSettings = {}): Promise<Outcome> {
+export async function setTier(d: Deps, who: Principal, userId: string, tier: Tier, settings: AccountSettings = {}): Promise<Outcome<AdminAccountResponse>> {
   const problem = settingsProblem(tier, settings);
   if (problem) fail('VALIDATION_FAILED', problem);
   const before = await d.accounts.get(userId);
@@ -198,21 +202,21 @@ export async function setTier(d: Deps, who: Principal, userId: string, tier: Tie
   const after = await d.accounts.setTier(userId, tier, settings);
   if (!after) fail('NOT_FOUND', '账户不存在');
   const nowMs = d.now();
-  const details = { from: before!.tier, to: tier, feeBps: policyFor(tier, settings).feeBps };
+  const details = { from: before.tier, to: tier, feeBps: policyFor(tier, settings).feeBps };
   await Promise.all([
     d.audit.append(userId, { type: 'tier_change', atMs: nowMs, details: { ...details, by: who.userId } }),
     d.audit.append(who.userId, { type: 'tier_change', atMs: nowMs, details: { ...details, subject: userId } }),
   ]);
-  return { status: 200, body: accountView(after!) };
+  return { status: 200, body: accountView(after) };
 }
 
 /** GET /v1/admin/blacklist */
-export async function blacklist(d: Deps): Promise<Outcome> {
+export async function blacklist(d: Deps): Promise<Outcome<BlacklistResponse>> {
   return { status: 200, body: { items: await d.risk.blacklist() } };
 }
 
 /** POST /v1/admin/blacklist — adds (or re-adds) an account or device; audited on both sides. */
-export async function blacklistAdd(d: Deps, who: Principal, kind: BlacklistKind, id: string, reason: string): Promise<Outcome> {
+export async function blacklistAdd(d: Deps, who: Principal, kind: BlacklistKind, id: string, reason: string): Promise<Outcome<BlacklistChangeResponse>> {
   if (kind === 'account' && !(await d.accounts.get(id))) fail('NOT_FOUND', '账户不存在');
   const nowMs = d.now();
   await d.risk.blacklistAdd(kind, id, { reason, by: who.userId, nowMs });
@@ -224,7 +228,7 @@ export async function blacklistAdd(d: Deps, who: Principal, kind: BlacklistKind,
 }
 
 /** DELETE /v1/admin/blacklist/{kind}/{id} — NOT_FOUND when no active entry exists. */
-export async function blacklistRemove(d: Deps, who: Principal, kind: BlacklistKind, id: string): Promise<Outcome> {
+export async function blacklistRemove(d: Deps, who: Principal, kind: BlacklistKind, id: string): Promise<Outcome<BlacklistChangeResponse>> {
   const nowMs = d.now();
   if (!(await d.risk.blacklistRemove(kind, id, { by: who.userId, nowMs }))) fail('NOT_FOUND', '不在黑名单中');
   await Promise.all([

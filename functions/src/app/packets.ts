@@ -16,7 +16,7 @@ import { accountsShown, claimability, packetCode, packetSummary, packetView } fr
 import { resolveNames } from './names';
 import { slotOfAccount } from './slots';
 import { awaitingPaymentPacket, openPayment, packetPaymentId, PAID_PACKET_NET_MS, payerOpenid, paymentView, placeOrder, requireWeChatPay } from './payments';
-import type { AwaitingPaymentPacketResponse, CreatePacketResponse, ErrorBody, MyPacketsResponse, PacketView } from '../http/contract';
+import type { AwaitingPaymentPacketResponse, CreatePacketResponse, ErrorBody, MyPacketsResponse, NewCodeResponse, PacketView } from '../http/contract';
 
 export interface CreatePacketInput {
   total: Fen;
@@ -85,9 +85,9 @@ export async function createPacket(
     const ttl = input.ttlSeconds ?? DEFAULT_TTL_SECONDS;
     const expiresAtMs = nowMs + ttl * 1000;
     const result = split(input.total, input.count, input.mode, { sigmaCap: policy.sigmaCap, random: d.random });
-    if (!result.ok) SPLIT_REFUSALS[(result as { reason: SplitRefusal }).reason]();
+    if (!result.ok) return SPLIT_REFUSALS[result.reason]();
     // A retry keeps the first split (put-if-absent returns the stored list).
-    const shares = await d.packets.putShares(id, (result as { shares: Fen[] }).shares);
+    const shares = await d.packets.putShares(id, result.shares);
     const feeAccount = fee > 0 ? feeAccountFor(id) : undefined;
     const [senderState, feeState] = await Promise.all([
       d.wallets.state(who.userId),
@@ -166,7 +166,7 @@ async function exclusiveRecipient(d: Deps, who: Principal, input: CreatePacketIn
   if (input.count !== 1) fail('VALIDATION_FAILED', '专属红包只能有 1 个', { count: input.count });
   const profile = await d.accounts.get(input.recipient!);
   if (!profile) fail('NOT_FOUND', '收红包的人不存在');
-  return profile!;
+  return profile;
 }
 
 /** Forwards per page of the packet view (a page's claims through each forward come from the slots read anyway). */
@@ -194,7 +194,7 @@ export async function getPacket(
   const nowMs = d.now();
   const read = await d.packets.summaryOf(id, nowMs);
   if (!read) fail('NOT_FOUND', '红包不存在');
-  const { packet, takenAmount } = read!;
+  const { packet, takenAmount } = read;
   const outsider = async (): Promise<Outcome<PacketView>> => {
     // The summary shows the sender (and a 专属红包's recipient) only: their current names.
     const names = await resolveNames(d, [packet.senderId, ...(packet.recipientId ? [packet.recipientId] : [])]);
@@ -220,10 +220,10 @@ export async function getPacket(
  * the packet through), is a forward: recorded (who, through whose forward, when) and carried in
  * the code's signed `ref`, so claims made with it are attributed to it (the slot keeps `via`).
  */
-export async function newPacketCode(d: Deps, who: Principal, id: string, kind: 'live' | 'share', via?: string): Promise<Outcome> {
+export async function newPacketCode(d: Deps, who: Principal, id: string, kind: 'live' | 'share', via?: string): Promise<Outcome<NewCodeResponse>> {
   const p = await d.packets.get(id);
   if (!p) fail('NOT_FOUND', '红包不存在');
-  const packet = p!;
+  const packet = p;
   const isSender = packet.senderId === who.userId;
   if (kind === 'live' && !isSender) fail('FORBIDDEN', '只有发红包的人可以刷新二维码');
   if (kind === 'share' && !isSender && !(await slotOfAccount(d, packet, who.userId))) fail('FORBIDDEN', '领取后才能转发这个红包');
@@ -254,7 +254,7 @@ export async function newPacketCode(d: Deps, who: Principal, id: string, kind: '
 function forwardOfCode(d: Deps, code: string, packetId: string): string | undefined {
   const check = verifyCode(code, d.cfg.codeKeys, seconds(d.now()));
   if (!check.ok || check.claims.kind === 'receive' || check.claims.target !== packetId) fail('CODE_INVALID', '转发来源的红包码无效');
-  return (check as { claims: CodeClaims }).claims.ref;
+  return check.claims.ref;
 }
 
 /**
@@ -266,12 +266,12 @@ export async function packetOfCode(d: Deps, code: string, recent = false): Promi
   const nowMs = d.now();
   const check = verifyCode(code, d.cfg.codeKeys, seconds(nowMs));
   if (!check.ok || check.claims.kind === 'receive') fail('CODE_INVALID', '无效的红包码');
-  const claims = (check as { claims: CodeClaims }).claims;
+  const { claims } = check;
   // Opening a code is a preview (the claim decides atomically): a big packet's counters are read
   // eventually consistent there — half the read units on each counter's partition per open.
   const packet = recent ? await d.packets.recent(claims.target) : await d.packets.get(claims.target, true, false);
   if (!packet) fail('CODE_INVALID', '无效的红包码');
-  const p = packet!;
+  const p = packet;
   const lifetime = claims.kind === 'live' ? { validitySeconds: p.codeValidity } : { untilSeconds: seconds(p.expiresAtMs) };
   if (claims.kind === 'live' && isCodeExpired(claims, lifetime, seconds(nowMs))) fail('CODE_EXPIRED', '二维码已过期，请让对方刷新');
   return { claims, packet: p };

@@ -45,7 +45,7 @@ import type { PacketRecord } from '../store/packets';
 import type { PaymentPurpose, PaymentRecord } from '../store/payments';
 import type { Transaction, WeChatPay } from '../wechatpay/client';
 import type { WeChatPaySettings } from '../config';
-import type { Payment, PendingTopupResponse } from '../http/contract';
+import type { Payment, PendingTopupResponse, WeChatPayNotifyAnswer } from '../http/contract';
 import { log } from '../log';
 import { feeAccountOf, iso, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
@@ -92,7 +92,7 @@ export function requireWeChatPay(d: Deps): { pay: WeChatPay; settings: WeChatPay
 export async function payerOpenid(d: Deps, userId: string): Promise<string> {
   const openid = await openidOf(d, userId);
   if (!openid) fail('FORBIDDEN', '请先使用微信登录后再支付');
-  return openid!;
+  return openid;
 }
 
 /**
@@ -101,9 +101,8 @@ export async function payerOpenid(d: Deps, userId: string): Promise<string> {
  * or closed before the create's answer reached us — the app then has nothing left to pay.
  */
 export function paymentView(d: Deps, p: PaymentRecord): Payment {
-  const view = { paymentId: p.id, amount: p.amount, state: p.state } as Payment;
-  if (p.prepayId && d.wechatPay) view.request = d.wechatPay.paymentRequest(p.prepayId) as Payment['request'];
-  return view;
+  const request = p.prepayId && d.wechatPay ? d.wechatPay.paymentRequest(p.prepayId) : undefined;
+  return { paymentId: p.id, amount: p.amount, state: p.state, ...(request ? { request } : {}) };
 }
 
 /** Step 1: the record (a retry gets the stored one). */
@@ -377,7 +376,7 @@ async function recordMismatch(d: Deps, notificationId: string, problem: string, 
  * decrypt, dispatch. Valid → 204 (a repeat too); refused → 401 `{"code":"FAIL","message"}` with
  * nothing recorded. Nothing of the body is logged (the adapter logs only the reason).
  */
-export async function onWeChatPayNotification(d: Deps, headers: Record<string, string | undefined>, rawBody: string): Promise<Outcome> {
+export async function onWeChatPayNotification(d: Deps, headers: Record<string, string | undefined>, rawBody: string): Promise<Outcome<WeChatPayNotifyAnswer>> {
   // Without WeChat Pay settings nothing can be verified: refused like any unverifiable one.
   if (!d.wechatPay) return { status: 401, body: { code: 'FAIL', message: 'not_configured' } };
   const v = d.wechatPay.verifyNotification(headers, rawBody);

@@ -44,16 +44,16 @@ export async function updateMe(d: Deps, who: Principal, body: { name?: string | 
   if (body.avatar !== undefined) change.avatar = await checkAvatar(d, who, body.avatar);
   const p = await d.accounts.setProfile(who.userId, change);
   if (!p) fail('NOT_FOUND', '账户不存在');
-  const profile = p!;
+  const profile = p;
   forgetName(who.userId);
   // Re-sign the caller's own session with the new name: same claims otherwise, same expiry.
   const m = /^Bearer (.+)$/.exec(authorization ?? '');
   const claims = m ? verifySession(m[1]!, d.cfg.sessionSecret, d.cfg.stage, seconds(d.now())) : undefined;
   if (!claims) fail('UNAUTHENTICATED', '请先登录');
-  const token = signSession({ ...claims!, name: profile.name }, d.cfg.sessionSecret, d.cfg.stage);
+  const token = signSession({ ...claims, name: profile.name }, d.cfg.sessionSecret, d.cfg.stage);
   return {
     status: 200,
-    body: { userId: profile.userId, name: profile.name, avatar: profile.avatar ?? null, token, expiresAt: iso(claims!.exp * 1000) },
+    body: { userId: profile.userId, name: profile.name, avatar: profile.avatar ?? null, token, expiresAt: iso(claims.exp * 1000) },
   };
 }
 
@@ -62,9 +62,9 @@ async function checkAvatar(d: Deps, who: Principal, raw: string): Promise<string
   if (raw.startsWith('/')) {
     const o = parseAvatarRef(raw);
     if (!o) fail('VALIDATION_FAILED', '头像引用无效');
-    if (o!.userId !== who.userId) fail('VALIDATION_FAILED', '只能使用自己上传的头像');
-    if (!(await avatarStore(d).exists(avatarKey(o!)))) fail('VALIDATION_FAILED', '头像不存在，请重新上传');
-    return avatarRef(o!);
+    if (o.userId !== who.userId) fail('VALIDATION_FAILED', '只能使用自己上传的头像');
+    if (!(await avatarStore(d).exists(avatarKey(o)))) fail('VALIDATION_FAILED', '头像不存在，请重新上传');
+    return avatarRef(o);
   }
   return checkAvatarUrl(raw);
 }

@@ -75,14 +75,14 @@ async function enforce(d: Deps, ctx: RiskContext, decision: RiskDecision): Promi
 export async function riskCheck(d: Deps, who: Principal, tier: Tier, m: Movement, extra: readonly ExtraCheck[] = []): Promise<{ device?: DeviceStanding }> {
   const ctx = contextOf(d, who, tier, m);
   const rules = riskRulesFor(tier);
-  const [account, device] = await Promise.all([d.risk.accountStanding(who.userId), m.deviceId ? d.risk.deviceStanding(m.deviceId) : CLEAR]);
-  let decision = checkStanding(ctx, direction(m.kind), account, device);
+  const [account, device] = await Promise.all([d.risk.accountStanding(who.userId), m.deviceId ? d.risk.deviceStanding(m.deviceId) : undefined]);
+  let decision = checkStanding(ctx, direction(m.kind), account, device ?? CLEAR);
   if (m.kind === 'transfer' && m.payee) {
     decision = combine(decision, checkCode(await d.risk.breaker(m.payee.userId), who.userId, ctx.nowMs));
   }
   for (const check of extra) decision = combine(decision, check(ctx, rules));
   await enforce(d, ctx, decision);
-  return m.deviceId ? { device: device as DeviceStanding } : {};
+  return device ? { device } : {};
 }
 
 /**

@@ -56,7 +56,7 @@ export async function createSession(d: Deps, input: SessionInput, deviceId?: str
     if (!d.code2session) fail('UNAUTHENTICATED', '登录服务未配置');
     const r = await d.code2session!.exchange(input.code);
     if (!r.ok) fail('UNAUTHENTICATED', '登录失败，请重试');
-    userId = derivedId('u', 'wx', (r as { openId: string }).openId);
+    userId = derivedId('u', 'wx', r.openId);
     const existing = await d.accounts.get(userId);
     if (existing) {
       // An account from before default suffixes is renamed now (its first login since).
@@ -74,8 +74,7 @@ export async function createSession(d: Deps, input: SessionInput, deviceId?: str
     // Withdrawals pay this openid; group data is decrypted with the session key (sealed at rest
     // under the configured key, bound to this account). Both server side only: never in a
     // response or a log line.
-    const wx = r as { openId: string; sessionKey?: string };
-    await d.accounts.setOpenid(userId, wx.openId, wx.sessionKey ? sealSessionKey(d.cfg.sessionKeySeal, userId, wx.sessionKey) : undefined);
+    await d.accounts.setOpenid(userId, r.openId, r.sessionKey ? sealSessionKey(d.cfg.sessionKeySeal, userId, r.sessionKey) : undefined);
   }
   // Device binding runs on session creation too (docs/rules.md): the 4th account on a device is refused.
   const who = { userId, name: profile.name, tier: profile.tier, roles: profile.roles };
@@ -150,7 +149,7 @@ export function authenticate(d: Deps, authorization: string | undefined): Princi
   const m = /^Bearer ([A-Za-z0-9._-]{1,2048})$/.exec(authorization ?? '');
   const claims = m ? verifySession(m[1]!, d.cfg.sessionSecret, d.cfg.stage, seconds(d.now())) : undefined;
   if (!claims) fail('UNAUTHENTICATED', '请先登录');
-  const c = claims!;
+  const c = claims;
   // A business tier is also a role (enterprise / provider routes); staff roles come from the profile.
   const roles = c.tier !== 'personal' && !c.roles.includes(c.tier) ? [...c.roles, c.tier] : c.roles;
   return { userId: c.sub, name: c.name, tier: c.tier, roles, deviceId: c.dvc };

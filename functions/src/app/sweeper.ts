@@ -9,43 +9,10 @@ import { sweepWithdrawal } from './withdrawals';
 import { sweepPayment } from './payments';
 import { sweepRefund } from './refunds';
 import { deliverNotification, SWEEP_TIMEOUT_MS } from './notifications';
+import type { SweepReport } from '../http/contract';
 
-export interface SweepReport {
-  now: string;
-  examined: number;
-  packetsSettled: number;
-  /** Settled packets with money left to refund (a fully claimed packet settles with none). */
-  packetsRefunded: number;
-  refunded: number;
-  packetsActivated: number;
-  packetsCanceled: number;
-  transfersCompleted: number;
-  topupsCompleted: number;
-  campaignsCompleted: number;
-  campaignsCanceled: number;
-  /** Withdrawals that reached their end here (paid out, or their hold returned). */
-  withdrawalsFinished?: number;
-  /** WeChat Pay payments in that reached their end here (credited, or closed unpaid). */
-  paymentsFinished?: number;
-  /** Refunds to WeChat Pay that reached their end here (paid back, or returned to the balance). */
-  refundsFinished?: number;
-  /** Subscribe messages sent here, dropped (no subscription), given up, or failed again (still due). */
-  notificationsSent?: number;
-  notificationsDropped?: number;
-  notificationsGivenUp?: number;
-  notificationsRetried?: number;
-  errors: number;
-  /** This run's budget (ms by its clock), if it had one. */
-  budgetMs?: number;
-  /** How long the run took by the budget's clock. */
-  elapsedMs: number;
-  /** Whether the budget ran out with work left (then `left` > 0). */
-  outOfBudget: boolean;
-  /** Due items this run did not finish: they stay due and the next run picks them up. */
-  left: number;
-  /** Packets of those left part-way through settlement: counters verified so far of all. */
-  settling: Array<{ packetId: string; verified: number; of: number }>;
-}
+/** What one run did (the HTTP route answers it as is). */
+export type { SweepReport };
 
 /** What one run may spend. Without a budget a run goes on until nothing due is left. */
 export interface SweepOptions {

@@ -1,7 +1,7 @@
 import { fail } from '../domain/errors';
 import { derivedId } from '../domain/ids';
 import { dayKeyUtc8, policyFor, type Fen, type Tier } from '../domain/money';
-import { isCodeExpired, verifyCode, type CodeClaims } from '../domain/codes';
+import { isCodeExpired, verifyCode } from '../domain/codes';
 import type { CodeView, ErrorBody, TransferResponse } from '../http/contract';
 import { iso, seconds, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
@@ -24,12 +24,12 @@ export async function payeeOfCode(d: Deps, code: string) {
   const nowS = seconds(d.now());
   const check = verifyCode(code, d.cfg.codeKeys, nowS);
   if (!check.ok || check.claims.kind !== 'receive') fail('CODE_INVALID', '无效的收款码');
-  const claims = (check as { claims: CodeClaims }).claims;
+  const { claims } = check;
   const payee = await d.accounts.get(claims.target);
   if (!payee) fail('CODE_INVALID', '无效的收款码');
-  const policy = policyFor(payee!.tier, payee!.settings);
+  const policy = policyFor(payee.tier, payee.settings);
   if (isCodeExpired(claims, { validitySeconds: policy.codeValiditySeconds }, nowS)) fail('CODE_EXPIRED', '收款码已过期，请让对方刷新');
-  return payee!;
+  return payee;
 }
 
 /** POST /v1/transfers — pay into a receive code. */

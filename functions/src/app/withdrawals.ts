@@ -42,11 +42,10 @@ import {
   withdrawalFee,
   withdrawalId,
   withdrawalLimitProblem,
-  type WithdrawalState,
 } from '../domain/withdrawals';
 import type { TransferBill, WeChatPay } from '../wechatpay/client';
 import type { WithdrawalRecord } from '../store/withdrawals';
-import type { WithdrawalView, WithdrawalsResponse, CreateWithdrawalResponse } from '../http/contract';
+import type { CreateWithdrawalResponse, ErrorBody, WithdrawalView, WithdrawalsResponse } from '../http/contract';
 import type { WeChatPaySettings } from '../config';
 import { log } from '../log';
 import { feeAccountFor, iso, type Outcome, type Principal } from './context';
@@ -95,7 +94,7 @@ async function policyOf(d: Deps, userId: string, fallbackTier: Principal['tier']
 }
 
 /** POST /v1/withdrawals — hold the amount and create the transfer bill the user confirms in WeChat. */
-export async function createWithdrawal(d: Deps, who: Principal, input: { amount: Fen }, idemKey: string | undefined): Promise<Outcome> {
+export async function createWithdrawal(d: Deps, who: Principal, input: { amount: Fen }, idemKey: string | undefined): Promise<Outcome<CreateWithdrawalResponse | ErrorBody>> {
   const { pay, settings } = wechatPay(d);
   const policy = await policyOf(d, who.userId, who.tier);
   const fee = withdrawalFee(Math.max(0, input.amount), policy);
@@ -123,12 +122,12 @@ export async function createWithdrawal(d: Deps, who: Principal, input: { amount:
     }
     openid ??= await openidOf(d, who.userId);
     if (!openid) fail('FORBIDDEN', '请先使用微信登录后再提现');
-    return startWithdrawal(d, pay, settings, w, openid!, policy);
+    return startWithdrawal(d, pay, settings, w, openid, policy);
   });
 }
 
 /** Steps A–B for the request (and its retries); see the timeline above. */
-async function startWithdrawal(d: Deps, pay: WeChatPay, settings: WeChatPaySettings, w: WithdrawalRecord, openid: string, policy: WithdrawalPolicy): Promise<Outcome> {
+async function startWithdrawal(d: Deps, pay: WeChatPay, settings: WeChatPaySettings, w: WithdrawalRecord, openid: string, policy: WithdrawalPolicy): Promise<Outcome<CreateWithdrawalResponse>> {
   if (w.state === 'pending') {
     const hold = await d.wallets.append(w.userId, w.hint, {
       opId: `wd:${w.id}`,
@@ -171,15 +170,14 @@ async function startWithdrawal(d: Deps, pay: WeChatPay, settings: WeChatPaySetti
     fail('UNAVAILABLE', '微信支付暂时无法提现，金额已退回余额');
   }
   if (bill.kind !== 'ok') fail('UNAVAILABLE', '微信支付繁忙，请稍后重试');
-  const b = (bill as { bill: TransferBill }).bill;
+  const b = bill.bill;
   const after = await applyBill(d, w, b);
   if (after.state === 'wait_user_confirm' && b.packageInfo) return created(pay, after, b.packageInfo);
   return { status: 201, body: withdrawalView(after) };
 }
 
-function created(pay: WeChatPay, w: WithdrawalRecord, packageInfo: string): Outcome {
-  const body: CreateWithdrawalResponse = { withdrawalId: w.id, amount: w.amount, state: 'wait_user_confirm', confirm: pay.transferConfirmParams(packageInfo) };
-  return { status: 201, body };
+function created(pay: WeChatPay, w: WithdrawalRecord, packageInfo: string): Outcome<CreateWithdrawalResponse> {
+  return { status: 201, body: { withdrawalId: w.id, amount: w.amount, state: 'wait_user_confirm', confirm: pay.transferConfirmParams(packageInfo) } };
 }
 
 /**
@@ -230,10 +228,9 @@ export async function applyBill(d: Deps, w: WithdrawalRecord, bill: TransferBill
     return settleReturn(d, done ?? (await d.withdrawals.get(w.id))!);
   }
   if (isFinalWithdrawal(w.state)) return w;
-  const open = state as Extract<WithdrawalState, 'wait_user_confirm' | 'processing'>;
   const saved = await d.withdrawals.saveBill(
     w.id,
-    { state: open, ...(bill.packageInfo ? { packageInfo: bill.packageInfo } : {}), ...tb },
+    { state, ...(bill.packageInfo ? { packageInfo: bill.packageInfo } : {}), ...tb },
     { shard: dueShard(d, w.id), at: iso(nextCheckAt(nowMs, Date.parse(w.createdAt))) },
   );
   return saved ?? (await d.withdrawals.get(w.id))!;

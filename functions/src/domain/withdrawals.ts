@@ -76,8 +76,11 @@ export function withdrawalLimitProblem(amount: Fen, policy: WithdrawalPolicy, wi
 /** WeChat's transfer-bill states. */
 export type BillState = 'ACCEPTED' | 'PROCESSING' | 'WAIT_USER_CONFIRM' | 'TRANSFERING' | 'SUCCESS' | 'FAIL' | 'CANCELING' | 'CANCELLED';
 
-/** Our state for a bill's state. CANCELING is still open: only CANCELLED or FAIL returns money. */
-export function stateOfBill(s: BillState): WithdrawalState {
+/**
+ * Our state for a bill's state. CANCELING is still open: only CANCELLED or FAIL returns money.
+ * Never `pending`: a bill exists, so the create is past.
+ */
+export function stateOfBill(s: BillState): Exclude<WithdrawalState, 'pending'> {
   if (s === 'SUCCESS') return 'success';
   if (s === 'FAIL') return 'failed';
   if (s === 'CANCELLED') return 'canceled';

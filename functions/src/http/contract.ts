@@ -99,6 +99,14 @@ export interface CodeView {
 }
 
 /**
+ * `POST /v1/packets/{id}/codes` → 201: the new code; a share code minted by a forwarder (or
+ * through another code, `via`) also names the forward it records.
+ */
+export interface NewCodeResponse extends CodeView {
+  forwardId?: string;
+}
+
+/**
  * An account as others see it: its current name, and its avatar when it has one — an https URL,
  * or an uploaded image's reference `/v1/avatars/<account>/<sha256>.<ext>`, a path on the API.
  */
@@ -282,6 +290,157 @@ export interface OpsResponse {
   reconciliation: OpsReconciliation | null;
 }
 
+// ---- Audit, risk and admin (operations) ----
+
+/** One line of an account's audit trail: a security record (audit chain) or a money movement (ledger chain). */
+export interface AuditLine {
+  source: 'audit' | 'ledger';
+  /** Masked (first 3 + last 2 characters) when support reads another account's trail. */
+  accountId: string;
+  seq: number;
+  at: string;
+  type: string;
+  details: Record<string, string | number | boolean | null>;
+  prevHash: string;
+  hash: string;
+}
+
+/** `GET /v1/audit?userId=&from=&to=&cursor=`: newest first; `cursor` null on the last page. */
+export interface AuditResponse {
+  accountId: string;
+  /** Support reading another account's trail: ids are masked. */
+  masked: boolean;
+  from: string;
+  to: string;
+  items: AuditLine[];
+  cursor: string | null;
+}
+
+/** One firing of a risk rule (`rule`: breaker, device_binding, night_velocity, large_transaction, …). */
+export interface RiskEventView {
+  id: string;
+  rule: string;
+  action: 'freeze' | 'refuse' | 'report';
+  at: string;
+  tier?: TierName;
+  accountId?: string;
+  deviceId?: string;
+  /** A receive code: its payee's account id. */
+  codeId?: string;
+  amount?: Fen;
+  details: Record<string, string | number | boolean>;
+}
+
+/** `GET /v1/risk/events?from=&to=&cursor=` (risk officer): oldest first; `cursor` null on the last page. */
+export interface RiskEventsResponse {
+  from: string;
+  to: string;
+  items: RiskEventView[];
+  cursor: string | null;
+}
+
+/** One large-transaction report. */
+export interface RiskReportView {
+  opId: string;
+  accountId: string;
+  kind: 'transfer' | 'packet' | 'claim' | 'topup';
+  amount: Fen;
+  at: string;
+  tier?: TierName;
+}
+
+/** `GET /v1/risk/reports?from=&to=` (risk officer): oldest first. */
+export interface RiskReportsResponse {
+  from: string;
+  to: string;
+  items: RiskReportView[];
+}
+
+export type BlacklistKindName = 'account' | 'device';
+
+/** `GET /v1/admin/blacklist`: the active entries. */
+export interface BlacklistResponse {
+  items: Array<{ kind: BlacklistKindName; id: string }>;
+}
+
+/** `POST /v1/admin/blacklist` → 201 (`active: true`) · `DELETE /v1/admin/blacklist/{kind}/{id}` → 200 (`active: false`). */
+export interface BlacklistChangeResponse {
+  kind: BlacklistKindName;
+  id: string;
+  active: boolean;
+  at: string;
+}
+
+/** An account's own settings (what an admin set; absent: the tier's default). */
+export interface AccountSettingsView {
+  feeBps?: number;
+  perPacketLimit?: Fen;
+  dailyLimit?: Fen;
+  codeValiditySeconds?: number;
+}
+
+/** The rules in force for an account: its tier's table with its settings applied. */
+export interface AccountPolicyView {
+  tier: TierName;
+  perPacketLimit: Fen;
+  dailyLimit: Fen;
+  feeBps: number;
+  codeValiditySeconds: number;
+  maxShares: number;
+  /** Cap on the standard deviation of lucky shares, or null for none. */
+  sigmaCap: Fen | null;
+  withdrawal: { min: Fen; max: Fen; dailyLimit: Fen; feeBps: number };
+}
+
+/** `GET /v1/admin/accounts/{userId}` · `POST /v1/admin/accounts/{userId}/tier` (admin). */
+export interface AdminAccountResponse {
+  userId: string;
+  name: string;
+  tier: TierName;
+  roles: string[];
+  settings: AccountSettingsView;
+  policy: AccountPolicyView;
+  createdAt: string;
+}
+
+/** `POST /v1/admin/sweep` (admin; the schedule runs the same sweep): what one run did. */
+export interface SweepReport {
+  now: string;
+  examined: number;
+  packetsSettled: number;
+  /** Settled packets with money left to refund (a fully claimed packet settles with none). */
+  packetsRefunded: number;
+  refunded: Fen;
+  packetsActivated: number;
+  packetsCanceled: number;
+  transfersCompleted: number;
+  topupsCompleted: number;
+  campaignsCompleted: number;
+  campaignsCanceled: number;
+  /** Withdrawals that reached their end here (paid out, or their hold returned). */
+  withdrawalsFinished?: number;
+  /** WeChat Pay payments in that reached their end here (credited, or closed unpaid). */
+  paymentsFinished?: number;
+  /** Refunds to WeChat Pay that reached their end here (paid back, or returned to the balance). */
+  refundsFinished?: number;
+  /** Subscribe messages sent here, dropped (no subscription), given up, or failed again (still due). */
+  notificationsSent?: number;
+  notificationsDropped?: number;
+  notificationsGivenUp?: number;
+  notificationsRetried?: number;
+  errors: number;
+  /** This run's budget (ms by its clock), if it had one. */
+  budgetMs?: number;
+  /** How long the run took by the budget's clock. */
+  elapsedMs: number;
+  /** Whether the budget ran out with work left (then `left` > 0). */
+  outOfBudget: boolean;
+  /** Due items this run did not finish: they stay due and the next run picks them up. */
+  left: number;
+  /** Packets of those left part-way through settlement: counters verified so far of all. */
+  settling: Array<{ packetId: string; verified: number; of: number }>;
+}
+
 /** A campaign's state (functions/src/store/campaigns.ts). */
 export type CampaignState = 'funding' | 'active' | 'canceled';
 
@@ -387,7 +546,12 @@ export interface Payment {
   paymentId: string;
   amount: Fen;
   state: PaymentState;
-  request: PaymentRequest;
+  /**
+   * What the app passes to `wx.requestPayment`, signed afresh. Absent only when there is nothing
+   * to pay with it: an order paid or closed before its prepay id reached us, or a stage without
+   * WeChat Pay.
+   */
+  request?: PaymentRequest;
 }
 
 export type WithdrawalState = 'wait_user_confirm' | 'processing' | 'success' | 'failed' | 'canceled';
@@ -399,12 +563,21 @@ export interface WithdrawalConfirm {
   package: string;
 }
 
-/** `POST /v1/withdrawals` → 201. */
+/**
+ * `POST /v1/withdrawals` → 201. A new withdrawal answers `wait_user_confirm` with `confirm`, what
+ * the app passes to `wx.requestMerchantTransfer`. A retry that finds the withdrawal past that step
+ * (paid out, failed, given up, or still being created at WeChat), or a bill WeChat answered
+ * without a package to confirm, answers the withdrawal's current state and `returned` instead,
+ * without `confirm`: the app then follows it with `GET /v1/withdrawals/{id}`.
+ */
 export interface CreateWithdrawalResponse {
   withdrawalId: string;
   amount: Fen;
-  state: 'wait_user_confirm';
-  confirm: WithdrawalConfirm;
+  state: WithdrawalState;
+  /** Present when the user has a transfer to confirm in WeChat. */
+  confirm?: WithdrawalConfirm;
+  /** Present when `confirm` is not: the held amount went back to the balance. */
+  returned?: boolean;
 }
 
 /** `GET /v1/withdrawals/{id}`; `returned`: the held amount went back to the balance. */
@@ -420,3 +593,32 @@ export interface WithdrawalsResponse {
   withdrawals: WithdrawalView[];
   cursor: string | null;
 }
+
+// ---- Answers that are not JSON, and the standalone routes ----
+
+/**
+ * `GET /v1/campaigns/{id}/codes.csv` → 200 `text/csv; charset=utf-8`: the header
+ * `index,packet_id,code,expires_at,link`, then one line per packet with its share code.
+ */
+export type CampaignCodesCsv = string;
+
+/** `GET /v1/avatars/{userId}/{file}` → 200 the image (png, jpeg or webp; immutable), or 304. */
+export type AvatarImage = Uint8Array;
+
+/**
+ * `GET /o/{proxy+}` · `GET /{file}` → the page behind a code link (HTML that opens the app, or a
+ * redirect to it), or WeChat's check file (plain text).
+ */
+export type LinkPage = string;
+
+/** `GET /v1/health` → 200 once the store answers (else 503 with an error body). */
+export interface HealthResponse {
+  ok: true;
+  stage: string;
+}
+
+/**
+ * `POST /v1/pay/wechat/notify` → 204 with no body (a repeat too); a notification that does not
+ * verify → 401 in WeChat Pay's own shape, not ours.
+ */
+export type WeChatPayNotifyAnswer = undefined | { code: 'FAIL'; message: string };

@@ -3,7 +3,8 @@
  *
  * From this file come
  *   - the handlers' routes (functions/handlers/*.ts bind each entry of their function to a use
- *     case with {@link bindRoutes}; the wrapper checks access, API-key scope, body and query);
+ *     case with {@link bindRoutes}; the wrapper checks access, API-key scope, body, query and
+ *     path parameters; the use case answers the route's response type);
  *   - the `functions:` block (API Gateway events, per-function settings) and the per-function IAM
  *     roles of serverless.yml, and the README's route × role table — written by
  *     `npm run routes` (scripts/routes.ts); test/unit/routes-generated.test.ts fails when the
@@ -20,29 +21,43 @@ import * as z from 'zod/mini';
 import type { ApiScope } from '../domain/api-keys';
 import type { ErrorCode } from '../domain/errors';
 import type {
+  AdminAccountResponse,
   ApiKeysResponse,
-  AwaitingPaymentPacketResponse,
-  CreateCampaignResponse,
-  CreatePacketResponse,
-  PendingTopupResponse,
-  TopupResponse,
+  AuditResponse,
+  AvatarImage,
   AvatarUploadResponse,
+  AwaitingPaymentPacketResponse,
+  BlacklistChangeResponse,
+  BlacklistResponse,
+  CampaignCodesCsv,
   CampaignsResponse,
   CampaignStats,
   ClaimResponse,
   CodeView,
   CreateApiKeyResponse,
+  CreateCampaignResponse,
+  CreatePacketResponse,
+  CreateWithdrawalResponse,
+  HealthResponse,
   LedgerResponse,
+  LinkPage,
   MyPacketsResponse,
+  NewCodeResponse,
   OpenCodeResponse,
   OpsResponse,
   PacketView,
   Payment,
+  PendingTopupResponse,
   ProfileResponse,
   RevokeApiKeyResponse,
+  RiskEventsResponse,
+  RiskReportsResponse,
   SessionResponse,
+  SweepReport,
+  TopupResponse,
   TransferResponse,
   WalletResponse,
+  WeChatPayNotifyAnswer,
   WithdrawalsResponse,
   WithdrawalView,
 } from './contract';
@@ -68,6 +83,7 @@ import {
   PacketIdParam,
   PacketViewQuery,
   PageQuery,
+  PaymentIdParam,
   ProfileBody,
   RiskRangeQuery,
   SessionBody,
@@ -76,6 +92,7 @@ import {
   TopupBody,
   TransferBody,
   WithdrawalBody,
+  WithdrawalIdParam,
 } from './schemas';
 
 /** `public`: no caller needed; `user`: any signed-in caller; a list: one of these roles. */
@@ -124,11 +141,17 @@ export interface RouteSpec {
   query?: unknown;
   /**
    * The path parameters' schema, and the error a malformed one answers (a malformed id names
-   * nothing: most routes answer as for a missing resource). Absent: the use case checks them.
+   * nothing: most routes answer as for a missing resource). Every wrapped route with a path
+   * parameter has one (a test holds it); standalone routes read their own path.
    */
   params?: { schema: unknown; invalid: { code: ErrorCode; message: string } };
-  /** Its 2xx body's type (see {@link returns}); absent: not yet typed against the contract. */
-  response?: unknown;
+  /**
+   * Its 2xx body's type (see {@link returns}): a JSON type of the contract, or — with `media` — the
+   * text or bytes of an answer that is not JSON (the contract documents each such type).
+   */
+  response: unknown;
+  /** The content type of a 2xx answer that is not JSON (a CSV export, an image, a page); absent: JSON. */
+  media?: 'text/csv' | 'image/*' | 'text/html';
   /** The route reads its body itself, unparsed (a signature over the exact bytes). */
   rawBody?: true;
   /** A larger body limit than the default 16 KB. */
@@ -149,6 +172,8 @@ const ADMIN = ['admin'] as const;
 
 const PACKET_ID = { schema: z.object({ id: PacketIdParam }), invalid: { code: 'NOT_FOUND', message: '红包不存在' } } as const;
 const CAMPAIGN_ID = { schema: z.object({ id: CampaignIdParam }), invalid: { code: 'NOT_FOUND', message: '活动不存在' } } as const;
+const WITHDRAWAL_ID = { schema: z.object({ id: WithdrawalIdParam }), invalid: { code: 'NOT_FOUND', message: '没有这笔提现' } } as const;
+const PAYMENT_ID = { schema: z.object({ paymentId: PaymentIdParam }), invalid: { code: 'NOT_FOUND', message: '没有这笔支付' } } as const;
 const ACCOUNT_ID = { schema: z.object({ userId: AccountId }), invalid: { code: 'VALIDATION_FAILED', message: 'invalid account id' } } as const;
 
 const RW = ['GetItem', 'PutItem', 'UpdateItem', 'Query'] as const satisfies readonly DynamoAction[];
@@ -158,7 +183,7 @@ const RW = ['GetItem', 'PutItem', 'UpdateItem', 'Query'] as const satisfies read
  * Gateway events.
  */
 export const ROUTES = {
-  'GET /v1/health': { fn: 'health', access: 'public', sees: 'any', standalone: true, rights: { table: ['DescribeTable'], why: 'one DescribeTable of TABLE_NAME — nothing else' } },
+  'GET /v1/health': { response: returns<HealthResponse>(), fn: 'health', access: 'public', sees: 'any', standalone: true, rights: { table: ['DescribeTable'], why: 'one DescribeTable of TABLE_NAME — nothing else' } },
   'POST /v1/session': { response: returns<SessionResponse>(),
     fn: 'session',
     access: 'public',
@@ -210,7 +235,7 @@ export const ROUTES = {
     throttle: { rate: 1000, burst: 500 },
     rights: { table: ['GetItem', 'Query', 'BatchGetItem'], why: 'packets.get GetItem (> 100 shares: their share counters, BatchGetItem), slots Query' },
   },
-  'POST /v1/packets/{id}/codes': { params: PACKET_ID,
+  'POST /v1/packets/{id}/codes': { params: PACKET_ID, response: returns<NewCodeResponse>(),
     fn: 'packets',
     access: 'user',
     apiKey: 'basic',
@@ -278,7 +303,7 @@ export const ROUTES = {
         'debit + credit (Query, PutItem); setTransferState UpdateItem',
     },
   },
-  'POST /v1/withdrawals': {
+  'POST /v1/withdrawals': { response: returns<CreateWithdrawalResponse>(),
     fn: 'withdrawals',
     access: 'user',
     sees: 'own',
@@ -298,7 +323,7 @@ export const ROUTES = {
     query: PageQuery,
     rights: { table: ['BatchGetItem'], indexes: ['gsi2'], why: 'withdrawals.list: Query on gsi2, then BatchGetItem of the records' },
   },
-  'GET /v1/withdrawals/{id}': { response: returns<WithdrawalView>(), fn: 'withdrawals', access: 'user', sees: 'own', rights: { table: RW, why: 'withdrawals.get GetItem; an open one: applyBill (as POST)' } },
+  'GET /v1/withdrawals/{id}': { params: WITHDRAWAL_ID, response: returns<WithdrawalView>(), fn: 'withdrawals', access: 'user', sees: 'own', rights: { table: RW, why: 'withdrawals.get GetItem; an open one: applyBill (as POST)' } },
   'POST /v1/campaigns': { response: returns<CreateCampaignResponse>(),
     fn: 'campaigns',
     access: BUSINESS,
@@ -323,7 +348,7 @@ export const ROUTES = {
     throttle: { rate: 20, burst: 10 },
     rights: { table: ['GetItem', 'Query', 'BatchGetItem'], why: 'campaign GetItem, its packets (GetItem; > 100 shares: BatchGetItem), slots Query (stats)' },
   },
-  'GET /v1/campaigns/{id}/codes.csv': { params: CAMPAIGN_ID,
+  'GET /v1/campaigns/{id}/codes.csv': { params: CAMPAIGN_ID, response: returns<CampaignCodesCsv>(), media: 'text/csv',
     fn: 'campaigns',
     access: BUSINESS,
     apiKey: 'basic',
@@ -335,7 +360,7 @@ export const ROUTES = {
   'POST /v1/api-keys': { response: returns<CreateApiKeyResponse>(), fn: 'session', access: BUSINESS, sees: 'own', body: CreateApiKeyBody, rights: { table: ['PutItem', 'GetItem'], why: 'PutItem the key and its owner-list entry' } },
   'GET /v1/api-keys': { response: returns<ApiKeysResponse>(), fn: 'session', access: BUSINESS, sees: 'own', rights: { table: ['Query', 'GetItem'], why: "Query the owner's list, GetItem each key" } },
   'DELETE /v1/api-keys/{keyId}': { params: { schema: z.object({ keyId: ApiKeyIdParam }), invalid: { code: 'NOT_FOUND', message: 'API Key 不存在或已撤销' } }, response: returns<RevokeApiKeyResponse>(), fn: 'session', access: BUSINESS, sees: 'own', rights: { table: ['GetItem', 'UpdateItem'], why: 'GetItem the key, UpdateItem revoke' } },
-  'GET /v1/audit': {
+  'GET /v1/audit': { response: returns<AuditResponse>(),
     fn: 'operations',
     // Everyone signed in reads their own log; reading another account's needs the support role
     // (checked by auditSubject, as the subject depends on the query).
@@ -346,18 +371,19 @@ export const ROUTES = {
     query: AuditQuery,
     rights: { table: ['Query', 'PutItem'], why: 'audit.between + wallets.page Query (table); support reads append a support_view record (audit.append: Query, PutItem)' },
   },
-  'GET /v1/risk/events': { fn: 'operations', access: RISK_STAFF, sees: 'any', query: RiskRangeQuery, rights: { table: ['Query'], why: 'risk.events Query (table, per day partition)' } },
-  'GET /v1/risk/reports': { fn: 'operations', access: RISK_STAFF, sees: 'any', query: RiskRangeQuery, rights: { table: ['Query'], why: 'risk.reports Query (table, per day partition)' } },
-  'GET /v1/admin/blacklist': { fn: 'operations', access: RISK_STAFF, sees: 'any', rights: { indexes: ['gsi2'], why: 'risk.blacklist Query on gsi2 (BLACKLIST partition)' } },
-  'POST /v1/admin/blacklist': { fn: 'operations', access: RISK_STAFF, sees: 'any', body: BlacklistBody, rights: { table: RW, why: 'accounts.get GetItem, blacklistAdd PutItem, audit.append' } },
+  'GET /v1/risk/events': { response: returns<RiskEventsResponse>(), fn: 'operations', access: RISK_STAFF, sees: 'any', query: RiskRangeQuery, rights: { table: ['Query'], why: 'risk.events Query (table, per day partition)' } },
+  'GET /v1/risk/reports': { response: returns<RiskReportsResponse>(), fn: 'operations', access: RISK_STAFF, sees: 'any', query: RiskRangeQuery, rights: { table: ['Query'], why: 'risk.reports Query (table, per day partition)' } },
+  'GET /v1/admin/blacklist': { response: returns<BlacklistResponse>(), fn: 'operations', access: RISK_STAFF, sees: 'any', rights: { indexes: ['gsi2'], why: 'risk.blacklist Query on gsi2 (BLACKLIST partition)' } },
+  'POST /v1/admin/blacklist': { response: returns<BlacklistChangeResponse>(), fn: 'operations', access: RISK_STAFF, sees: 'any', body: BlacklistBody, rights: { table: RW, why: 'accounts.get GetItem, blacklistAdd PutItem, audit.append' } },
   'DELETE /v1/admin/blacklist/{kind}/{id}': { params: { schema: z.object({ kind: BlacklistKindName, id: DeviceId }), invalid: { code: 'VALIDATION_FAILED', message: 'invalid blacklist entry' } },
+    response: returns<BlacklistChangeResponse>(),
     fn: 'operations',
     access: RISK_STAFF,
     sees: 'any',
     rights: { table: ['UpdateItem', 'Query', 'PutItem'], why: 'blacklistRemove UpdateItem (deactivates: no DeleteItem), audit.append' },
   },
-  'GET /v1/admin/accounts/{userId}': { params: ACCOUNT_ID, fn: 'operations', access: ADMIN, sees: 'any', rights: { table: ['GetItem'], why: 'accounts.get GetItem' } },
-  'POST /v1/admin/accounts/{userId}/tier': { params: ACCOUNT_ID, fn: 'operations', access: ADMIN, sees: 'any', body: SetTierBody, rights: { table: RW, why: 'accounts.get GetItem, accounts.setTier UpdateItem, audit.append x2' } },
+  'GET /v1/admin/accounts/{userId}': { params: ACCOUNT_ID, response: returns<AdminAccountResponse>(), fn: 'operations', access: ADMIN, sees: 'any', rights: { table: ['GetItem'], why: 'accounts.get GetItem' } },
+  'POST /v1/admin/accounts/{userId}/tier': { params: ACCOUNT_ID, response: returns<AdminAccountResponse>(), fn: 'operations', access: ADMIN, sees: 'any', body: SetTierBody, rights: { table: RW, why: 'accounts.get GetItem, accounts.setTier UpdateItem, audit.append x2' } },
   'GET /v1/admin/ops': { response: returns<OpsResponse>(),
     fn: 'operations',
     access: ADMIN,
@@ -365,9 +391,9 @@ export const ROUTES = {
     query: OpsQuery,
     rights: { table: ['Query', 'GetItem'], indexes: ['gsi1'], why: 'ops figures Query (OPSMIN#<hour>), latest report GetItem, sweep lag Query on gsi1 (one item per due shard)' },
   },
-  'POST /v1/admin/sweep': { fn: 'sweep', access: ADMIN, sees: 'any', body: SweepBody, rights: { why: 'the same sweep as the schedule (its rights: the function)' } },
-  'GET /v1/payments/{paymentId}': { response: returns<Payment>(), fn: 'payments', access: 'user', sees: 'own', rights: { table: ['GetItem'], why: 'payIns.get GetItem; maybe the completion (as the notification)' } },
-  'POST /v1/pay/wechat/notify': {
+  'POST /v1/admin/sweep': { response: returns<SweepReport>(), fn: 'sweep', access: ADMIN, sees: 'any', body: SweepBody, rights: { why: 'the same sweep as the schedule (its rights: the function)' } },
+  'GET /v1/payments/{paymentId}': { params: PAYMENT_ID, response: returns<Payment>(), fn: 'payments', access: 'user', sees: 'own', rights: { table: ['GetItem'], why: 'payIns.get GetItem; maybe the completion (as the notification)' } },
+  'POST /v1/pay/wechat/notify': { response: returns<WeChatPayNotifyAnswer>(),
     fn: 'payments',
     // No bearer token: the WeChat Pay signature over the raw body is its authentication.
     access: 'public',
@@ -404,15 +430,15 @@ export const ROUTES = {
       why: 'rateLimit (countRate UpdateItem; a refusal: risk event PutItem, once-marker GetItem, audit.append Query + PutItem), then PutObject under avatars/',
     },
   },
-  'GET /v1/avatars/{userId}/{file}': {
+  'GET /v1/avatars/{userId}/{file}': { response: returns<AvatarImage>(), media: 'image/*',
     fn: 'avatars',
     access: 'public',
     sees: 'any',
     standalone: true,
     rights: { s3: { objects: ['s3:GetObject'], bucket: ['s3:ListBucket'] }, why: 'GetObject under avatars/ — no table at all' },
   },
-  'GET /o/{proxy+}': { fn: 'links', access: 'public', sees: 'any', standalone: true, page: true, rights: { why: 'no table, no secret: logs and traces only' } },
-  'GET /{file}': { fn: 'links', access: 'public', sees: 'any', standalone: true, page: true, rights: { why: "WeChat's check file for the link rule" } },
+  'GET /o/{proxy+}': { response: returns<LinkPage>(), media: 'text/html', fn: 'links', access: 'public', sees: 'any', standalone: true, page: true, rights: { why: 'no table, no secret: logs and traces only' } },
+  'GET /{file}': { response: returns<LinkPage>(), media: 'text/html', fn: 'links', access: 'public', sees: 'any', standalone: true, page: true, rights: { why: "WeChat's check file for the link rule" } },
 } as const satisfies Record<string, RouteSpec>;
 
 export type RouteKey = keyof typeof ROUTES;
@@ -543,10 +569,17 @@ export function routesOf(fn: FunctionName): [RouteKey, RouteSpec][] {
   return (Object.entries(ROUTES) as [RouteKey, RouteSpec][]).filter(([, r]) => r.fn === fn);
 }
 
-/** `GET /v1/x` → method and path. */
-export function splitKey(key: string): { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: string } {
+/** The HTTP methods the API uses. */
+export const Methods = ['GET', 'POST', 'PATCH', 'DELETE'] as const;
+export type Method = (typeof Methods)[number];
+const isMethod = (m: string): m is Method => (Methods as readonly string[]).includes(m);
+
+/** `GET /v1/x` → method and path; a key with another method is a mistake in the table (throws). */
+export function splitKey(key: string): { method: Method; path: string } {
   const at = key.indexOf(' ');
-  return { method: key.slice(0, at) as 'GET', path: key.slice(at + 1) };
+  const method = key.slice(0, at);
+  if (!isMethod(method)) throw new Error(`route ${key}: unknown method`);
+  return { method, path: key.slice(at + 1) };
 }
 
 const DYNAMO_ORDER: readonly DynamoAction[] = ['DescribeTable', 'Scan', 'GetItem', 'PutItem', 'UpdateItem', 'Query', 'BatchWriteItem', 'BatchGetItem'];

@@ -154,6 +154,10 @@ export const ApiKeyIdParam = z.string().check(z.regex(/^k[A-Za-z0-9_-]{16}$/));
 /** A code in a path (`GET /v1/codes/{code}`): printable ASCII, at most 200 characters. */
 export const CodeParam = token(200);
 export const CampaignIdParam = z.string().check(z.regex(/^c[A-Za-z0-9_-]{15}$/));
+/** A withdrawal id as issued (`wd` + 30 hex digits, derived from the Idempotency-Key). */
+export const WithdrawalIdParam = z.string().check(z.regex(/^wd[0-9a-f]{30}$/));
+/** A WeChat Pay payment id as issued (derivedId 'y'). */
+export const PaymentIdParam = z.string().check(z.regex(/^y[A-Za-z0-9_-]{15}$/));
 
 // ---- Profiles: names and avatars ----
 

@@ -15,7 +15,7 @@ import { observeRequest } from '../app/observability';
 import { isDeviceId } from '../domain/risk';
 import { scopeAllows, type ApiScope } from '../domain/api-keys';
 import { authenticateApiKey } from '../app/api-keys';
-import { routesOf, splitKey, type Access, type FunctionName, type RouteKey, type RoutesTable } from './routes';
+import { routesOf, splitKey, type Access, type FunctionName, type Method, type RouteKey, type RoutesTable } from './routes';
 
 export { log };
 export type { Access };
@@ -48,7 +48,7 @@ export interface RouteContext<B, Q, P = Record<string, string>> {
 export type AnyRoute = Route<any, any, any>;
 
 export interface Route<B = unknown, Q = unknown, P = Record<string, string>> {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: Method;
   /** API path with `{param}` segments, e.g. `/v1/packets/{id}`. */
   path: string;
   /** `public`: no caller needed; `user`: any signed-in caller; a list: one of these roles. */
@@ -84,14 +84,18 @@ export type BodyOf<K extends RouteKey> = SpecOf<K> extends { body: ZodType<infer
 export type QueryOf<K extends RouteKey> = SpecOf<K> extends { query: ZodType<infer Q> } ? Q : undefined;
 /** The parsed path parameters of a route of the table (the raw strings without a schema). */
 export type ParamsOf<K extends RouteKey> = SpecOf<K> extends { params: { schema: ZodType<infer P> } } ? P : Record<string, string>;
-/** The 2xx body a route of the table answers (its contract type), `unknown` where not declared. */
-export type ResponseOf<K extends RouteKey> = SpecOf<K> extends { response: infer R } ? R : unknown;
+/** The 2xx body a route of the table answers (its contract type; the text itself where it is not JSON). */
+export type ResponseOf<K extends RouteKey> = SpecOf<K>['response'];
+/** The content type an answer of media `M` (the route table's `media`) carries, parameters allowed. */
+type ContentTypeOf<M extends string> = M extends `${infer T}/*` ? `${T}/${string}` : `${M}${string}`;
+/** What a route's use case answers: an answer that is not JSON says its content type, of the route's media. */
+export type OutcomeOf<K extends RouteKey> = Outcome<ResponseOf<K> | ErrorBody> & (SpecOf<K> extends { media: infer M extends string } ? { contentType: ContentTypeOf<M> } : unknown);
 /** The routes of a function that go through this wrapper (not the standalone ones). */
 export type WrappedRouteOf<F extends FunctionName> = {
   [K in RouteKey]: SpecOf<K> extends { fn: F } ? (SpecOf<K> extends { standalone: true } ? never : K) : never;
 }[RouteKey];
 /** A use case bound to a route of the table. Its body is the route's contract type, or (an idempotent replay of a refusal) an error body. */
-export type Runner<K extends RouteKey> = (ctx: RouteContext<BodyOf<K>, QueryOf<K>, ParamsOf<K>>) => Promise<Outcome<ResponseOf<K> | ErrorBody>>;
+export type Runner<K extends RouteKey> = (ctx: RouteContext<BodyOf<K>, QueryOf<K>, ParamsOf<K>>) => Promise<OutcomeOf<K>>;
 
 /**
  * A function's routes: each entry of the route table served by `fn`, bound to its use case.
@@ -154,7 +158,7 @@ function parse<T>(schema: ZodType<T> | undefined, value: unknown): T {
     const issue = r.error.issues[0];
     fail('VALIDATION_FAILED', `invalid ${issue?.path.join('.') || 'request'}: ${issue?.message ?? 'bad input'}`);
   }
-  return (r as { data: T }).data;
+  return r.data;
 }
 
 /** Path parameters by the route's schema; a malformed one answers the route's own error. */
@@ -210,7 +214,7 @@ export function httpHandler(routes: AnyRoute[], getDeps: () => Deps = defaultDep
       const pathMatches = routes.filter((r) => (params = matchPath(r.path, path)) !== undefined);
       const r = pathMatches.find((x) => x.method === method);
       if (!r) fail(pathMatches.length ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND', pathMatches.length ? 'method not allowed' : 'no such route');
-      const rt = r!;
+      const rt = r;
       params = matchPath(rt.path, path)!;
       routeName = `${rt.method} ${rt.path}`;
       d = getDeps();

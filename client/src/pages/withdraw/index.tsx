@@ -94,6 +94,8 @@ export default function WithdrawPage() {
 
   /** WeChat's 确认收款 with exactly the server's `confirm` (weapp), or the simulator's screen (H5). */
   const openConfirm = async (created: CreateWithdrawalResponse) => {
+    // No `confirm`: a retry found the withdrawal past that step; its state is all there is to follow.
+    if (!created.confirm) return follow(created);
     patch({ phase: 'confirm', note: undefined });
     if (channel !== 'weapp') return; // the simulator's screen is rendered below
     const out = await openTransferConfirm(created.confirm);
@@ -113,7 +115,7 @@ export default function WithdrawPage() {
       done: (res) => {
         const cur: Current = {
           created: res,
-          view: { withdrawalId: res.withdrawalId, amount: res.amount, state: res.state, returned: false },
+          view: { withdrawalId: res.withdrawalId, amount: res.amount, state: res.state, returned: res.returned ?? false },
           phase: 'confirm',
         };
         setCurrent(cur);
