@@ -82,7 +82,7 @@ export async function violations(
   for (const id of world.packets) {
     const p = await d.packets.get(id);
     if (!p) continue;
-    const slots = await d.packets.slots(p);
+    const slots = await d.claims.slots(p);
     const granted = slots.filter((s) => !s.void);
     // Every slot (granted or voided) is a share its counter handed out.
     const counters = await d.packets.counters(p);

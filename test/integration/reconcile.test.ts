@@ -273,7 +273,7 @@ describe('reconciliation', () => {
     // (a) A second share for one account, taken from another counter than its first.
     const p = (await d.packets.get(hot.packet.id))!;
     const twice = claimers[0]!;
-    const first = (await d.packets.slotOf(p, twice.userId))!;
+    const first = (await d.claims.slotOf(p, twice.userId))!;
     const counters = await d.packets.counters(p);
     const other = counters.find((c) => c.counter !== Math.floor(first.index / 100) && c.claimed < c.size)!;
     await d.db.update(Keys.shareCounter(p.id, other.counter), 'SET claimed = claimed + :one', { values: { ':one': 1 } });

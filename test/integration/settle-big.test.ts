@@ -128,7 +128,7 @@ describe('settling a 10,000-share packet in bounded sweep runs', () => {
     expect(p.refundedAmount).toBe(seed.unclaimedSum + seed.unrecordedSum);
     const refunds = (await ledgerOf(d, provider.userId)).filter((e) => e.opId === `refund:${big}`);
     expect(refunds.map((e) => e.amount)).toEqual([seed.unclaimedSum + seed.unrecordedSum]);
-    const voided = (await d.packets.slots(p)).filter((s) => s.void);
+    const voided = (await d.claims.slots(p)).filter((s) => s.void);
     expect(voided).toHaveLength(5);
     // The claims that died before their credit are credited now, once.
     for (const u of seed.uncredited) expect((await ledgerOf(d, u)).filter((e) => e.opId === `claim:${big}`)).toHaveLength(1);
