@@ -20,8 +20,7 @@ import type { Mismatch } from '../../functions/src/domain/reconcile';
 import type { DynamoWalletStore } from '../../functions/src/store/ledger';
 import { DynamoReconcileStore, type ReconcileReport } from '../../functions/src/store/reconcile';
 import { Attr, Keys, OpsKeys } from '../../functions/src/store/keys';
-import type { Deps } from '../../functions/src/app/deps';
-import { Clock, idem, login, makeApi, sendPacket, testDeps, topup, type Api, type TestUser } from '../helpers/app';
+import { Clock, idem, login, makeApi, sendPacket, testDeps, topup, type Api, type TestDeps, type TestUser } from '../helpers/app';
 
 const MINUTE = 60_000;
 
@@ -59,7 +58,7 @@ const conserved = (r: ReconcileReport) => r.balances + r.escrow + r.inTransit ==
 const MONEY_PK = /^(LEDGER|PKT|SLOTS|CNTR|CLAIM|FWD|XFER|TOPUP|CAMP|IDEM|ACCT)#/;
 
 /** The pk of every item whose TTL attribute is a number — what the table's TTL would delete. */
-async function expiringPks(d: Deps): Promise<string[]> {
+async function expiringPks(d: TestDeps): Promise<string[]> {
   const out: string[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {

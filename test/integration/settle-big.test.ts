@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { claim } from '../../functions/src/app/claims';
 import { FEE_ACCOUNTS } from '../../functions/src/app/context';
-import { buildDeps, type Deps } from '../../functions/src/app/deps';
+import { buildDeps } from '../../functions/src/app/deps';
 import { createPacket } from '../../functions/src/app/packets';
 import { sweep, type SweepReport } from '../../functions/src/app/sweeper';
 import { loadConfig } from '../../functions/src/config';
@@ -46,7 +46,7 @@ async function isolatedWorld() {
   const cfg = loadConfig({ ...process.env, TABLE_NAME: tableName });
   const clock = new Clock(T0);
   const store = new DynamoDb({ tableName, region: cfg.region, endpoint: cfg.dynamoEndpoint });
-  const d: Deps = buildDeps(cfg, store, { now: clock.now });
+  const d = { ...buildDeps(cfg, store, { now: clock.now }), db: store };
   /** Deps for a sweep whose store counts its requests (its budget clock). */
   const counted = () => {
     const db = new CountingDb(store);

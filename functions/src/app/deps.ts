@@ -27,7 +27,6 @@ import { DynamoReconcileStore, type ReconcileStore } from '../store/reconcile';
 /** Everything a use case needs, built once per process and replaceable in tests. */
 export interface Deps {
   cfg: Config;
-  db: Db;
   wallets: WalletStore;
   packets: PacketStore;
   /** Claim markers and slots: who holds which share of a packet. */
@@ -77,7 +76,6 @@ export function buildDeps(cfg: Config, db?: Db, overrides: Partial<Deps> = {}): 
   const store = db ?? new DynamoDb({ tableName: cfg.tableName, region: cfg.region, endpoint: cfg.dynamoEndpoint });
   return {
     cfg,
-    db: store,
     wallets: new DynamoWalletStore(store),
     packets: new DynamoPacketStore(store),
     claims: new DynamoClaimStore(store),

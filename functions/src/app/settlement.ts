@@ -2,7 +2,6 @@ import { fail } from '../domain/errors';
 import { dayKeyUtc8, policyFor, type Fen } from '../domain/money';
 import { shardOf } from '../domain/shard';
 import type { AppendRequest } from '../store/ledger';
-import { Keys } from '../store/keys';
 import type { PacketRecord, SettleCursor } from '../store/packets';
 import type { SlotRecord } from '../store/claims';
 import { mapLimited } from '../concurrency';
@@ -240,8 +239,8 @@ async function verifyCounter(d: Deps, p: PacketRecord, k: number, at: string, bu
 async function unconfirmedCredits(d: Deps, packetId: string, slots: readonly SlotRecord[]): Promise<SlotRecord[]> {
   if (slots.length === 0) return [];
   const opId = claimCredit(packetId, slots[0]!).opId;
-  const found = await d.db.batchGet(slots.map((s) => Keys.ledgerEntry(s.userId, s.seqHint + 1)));
-  const credited = new Set(found.filter((it) => it.opId === opId).map((it) => it.userId as string));
+  const found = await d.wallets.entriesAt(slots.map((s) => ({ userId: s.userId, seq: s.seqHint + 1 })));
+  const credited = new Set(found.filter((e) => e.opId === opId).map((e) => e.userId));
   return slots.filter((s) => !credited.has(s.userId));
 }
 
