@@ -74,6 +74,7 @@ function refuse(p: PacketRecord | undefined, nowMs: number): never {
  *   W4 append claim_credit to LEDGER#<user> (opId claim:<packet>) ... the wallet has the money;
  *      the entry also carries the slot's index i (so a sharded packet's slot is found from the
  *      credit, app/slots.ts) and the account's claim count of this minute (the rate limit)
+ *   (W1 and W3 through the claim store, d.claims; W2 the packet store's takeShare; W4 the wallet's append.)
  * Before W1, one round trip of reads: the wallet's newest entry (the ledger hint, and the claims
  * already counted into this minute — over the limit: 429 and nothing written) and the account's
  * and device's standing. The device binding is written only when the standing does not show the
