@@ -1,34 +1,24 @@
 /**
  * GET /v1/health — 200 {"ok": true, "stage"} once the store answers, else 503 UNAVAILABLE.
  *
- * Standalone on purpose (no shared wrapper yet): one DescribeTable against TABLE_NAME.
+ * Standalone on purpose (no shared wrapper, no session): one ping of the table through the store
+ * door, and only the health settings read — no secret, so a missing one never fails the check.
  */
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { loadHealthSettings, type StoreSettings } from '../src/table-config';
 import { errorBody } from '../src/domain/errors';
+import { DynamoDb } from '../src/store/db';
 
-const TIMEOUT_MS = 2000;
+/** How long the ping may take: well inside API Gateway's and the function's own limits. */
+export const HEALTH_TIMEOUT_MS = 2000;
 
-let client: DynamoDBClient | undefined;
+/** The door of this process (warm invocations reuse its connections), and what it was built for. */
+let door: { db: Pick<DynamoDb, 'ping'>; for: string } | undefined;
 
-function dynamo(): DynamoDBClient {
-  if (client) return client;
-  const endpoint = process.env.DYNAMODB_ENDPOINT || undefined;
-  client = new DynamoDBClient({
-    region: process.env.AWS_REGION || 'ap-southeast-1',
-    maxAttempts: 1,
-    ...(endpoint
-      ? {
-          endpoint,
-          // dynalite ignores credentials, but the SDK still signs requests.
-          credentials: {
-            accessKeyId: process.env.AWS_ACCESS_KEY_ID || 'local',
-            secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY || 'local',
-          },
-        }
-      : {}),
-  });
-  return client;
+function doorFor(store: StoreSettings): Pick<DynamoDb, 'ping'> {
+  const key = `${store.tableName}|${store.region}|${store.dynamoEndpoint ?? ''}`;
+  if (door?.for !== key) door = { db: new DynamoDb({ tableName: store.tableName, region: store.region, endpoint: store.dynamoEndpoint }), for: key };
+  return door.db;
 }
 
 function json(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
@@ -39,20 +29,11 @@ function json(statusCode: number, body: unknown): APIGatewayProxyStructuredResul
   };
 }
 
-export async function handler(_event?: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  const stage = process.env.STAGE ?? 'unknown';
-  const tableName = process.env.TABLE_NAME;
-  if (!tableName) {
-    console.error('health: TABLE_NAME is not set');
-    return json(503, errorBody('UNAVAILABLE', 'The store is not configured.'));
-  }
+/** The answer for a store behind `db`: the handler's, with the door and the timeout given (tests). */
+export async function healthAnswer(db: Pick<DynamoDb, 'ping'>, stage: string, timeoutMs = HEALTH_TIMEOUT_MS): Promise<APIGatewayProxyStructuredResultV2> {
   try {
-    const out = await dynamo().send(new DescribeTableCommand({ TableName: tableName }), {
-      abortSignal: AbortSignal.timeout(TIMEOUT_MS),
-    });
-    const status = out.Table?.TableStatus;
-    if (status !== 'ACTIVE' && status !== 'UPDATING') {
-      console.error(`health: table ${tableName} is ${status ?? 'missing'}`);
+    if ((await db.ping(timeoutMs)) !== 'ready') {
+      console.error('health: the table is not ready');
       return json(503, errorBody('UNAVAILABLE', 'The store is not ready.'));
     }
     return json(200, { ok: true, stage });
@@ -60,4 +41,15 @@ export async function handler(_event?: APIGatewayProxyEventV2): Promise<APIGatew
     console.error('health: store check failed', err);
     return json(503, errorBody('UNAVAILABLE', 'The store does not answer.'));
   }
+}
+
+export async function handler(_event?: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  let settings: ReturnType<typeof loadHealthSettings>;
+  try {
+    settings = loadHealthSettings();
+  } catch (err) {
+    console.error(`health: ${err instanceof Error ? err.message : 'the store is not configured'}`);
+    return json(503, errorBody('UNAVAILABLE', 'The store is not configured.'));
+  }
+  return healthAnswer(doorFor(settings.store), settings.stage);
 }

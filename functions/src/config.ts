@@ -3,6 +3,7 @@ import { createWeChatPay, type WeChatPayConfig } from './wechatpay/client';
 import { sessionKeySealKey } from './domain/group';
 import { NotificationKinds, parseTemplateSetting, type NotificationKind, type TemplateSetting } from './domain/notifications';
 import type { MiniprogramState } from './wechat/subscribe-messages';
+import { loadStoreSettings, required } from './table-config';
 
 /** Deployment stages. Dev login and `now` overrides exist only in local, test and sandbox. */
 export const Stages = ['local', 'test', 'sandbox', 'dev', 'prod'] as const;
@@ -116,12 +117,6 @@ export interface WeChatPaySettings extends WeChatPayConfig {
   transferSceneId: string;
 }
 
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const v = env[name];
-  if (v === undefined || v === '') throw new Error(`config: missing environment variable ${name}`);
-  return v;
-}
-
 /** Reads and validates the environment. Throws on the first missing or malformed value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const stage = required(env, 'STAGE') as Stage;
@@ -144,9 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (Object.keys(notify.templates).length > 0 && !wx) throw new Error('config: subscribe message templates (WX_TMPL_*) need WX_APPID and WX_SECRET');
   return {
     stage,
-    tableName: required(env, 'TABLE_NAME'),
-    region: env.AWS_REGION ?? 'ap-southeast-1',
-    dynamoEndpoint: env.DYNAMODB_ENDPOINT || undefined,
+    ...loadStoreSettings(env),
     codeKeys: parseKeyring(required(env, 'CODE_KEYS'), stage),
     sessionSecret,
     sessionTtlSeconds: Number.parseInt(env.SESSION_TTL_SECONDS ?? '7200', 10),

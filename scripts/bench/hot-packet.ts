@@ -127,7 +127,7 @@ export async function hotPacketBench(cfg: Config, opts: { accounts?: number; con
   const samples = await pool(accounts, concurrency, (j) => claimOnce(claimApi, users[j]!, big.code, now));
   const seconds = (now() - t0) / 1000;
   const p = (await d.packets.get(big.packetId))!;
-  const slots = (await d.packets.slots(p)).filter((s) => !s.void);
+  const slots = (await d.claims.slots(p)).filter((s) => !s.void);
   const holders = new Map<string, number>();
   for (const s of slots) holders.set(s.userId, (holders.get(s.userId) ?? 0) + 1);
   const doubleClaims = [...holders.values()].filter((n) => n > 1).length;

@@ -41,7 +41,7 @@ export const allRoutes = [
  * the stand-in global-setup starts — as the profiles function adds it: buildDeps never carries
  * the S3 client.
  */
-export function withAvatars(d: Deps): Deps {
+export function withAvatars<D extends Deps>(d: D): D {
   if (!d.avatars && d.cfg.avatars) d.avatars = new S3AvatarStore(d.cfg.avatars);
   return d;
 }
@@ -62,9 +62,16 @@ export function baseDb(
   return new DynamoDb({ tableName: cfg.tableName, region: cfg.region, endpoint: cfg.dynamoEndpoint, ...hooks });
 }
 
-export function testDeps(opts: { db?: Db; clock?: Clock } = {}): Deps {
+/**
+ * The use cases' deps plus the table door itself: tests read and forge items under the stores
+ * through `db` (the use cases have no door of their own, only their stores).
+ */
+export type TestDeps = Deps & { db: Db };
+
+export function testDeps(opts: { db?: Db; clock?: Clock } = {}): TestDeps {
   const cfg = loadConfig();
-  return buildDeps(cfg, opts.db ?? baseDb(), opts.clock ? { now: opts.clock.now } : {});
+  const db = opts.db ?? baseDb();
+  return { ...buildDeps(cfg, db, opts.clock ? { now: opts.clock.now } : {}), db };
 }
 
 export interface ApiResponse<T = any> {

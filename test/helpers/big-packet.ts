@@ -18,7 +18,7 @@ import type { Deps } from '../../functions/src/app/deps';
 import { mapLimited } from '../../functions/src/concurrency';
 import { ledgerEntryHash } from '../../functions/src/domain/ledger-chain';
 import { counterCount, SHARES_PER_COUNTER } from '../../functions/src/domain/share-counters';
-import type { Item } from '../../functions/src/store/db';
+import type { Db, Item } from '../../functions/src/store/db';
 import { Keys } from '../../functions/src/store/keys';
 import { EMPTY_WALLET, type WalletState } from '../../functions/src/store/ledger';
 
@@ -50,7 +50,7 @@ export interface BigPacketSeed {
 
 const WRITE_CONCURRENCY = 8;
 
-export async function seedBigPacket(d: Deps, plan: BigPacketPlan): Promise<BigPacketSeed> {
+export async function seedBigPacket(d: Deps & { db: Db }, plan: BigPacketPlan): Promise<BigPacketSeed> {
   const n = counterCount(plan.count);
   const behind = plan.behind ?? [];
   if (plan.unclaimed > n || plan.unrecorded > n || plan.uncredited > n || behind.length > n) throw new Error('seed: at most one special share per counter of each kind');

@@ -1,8 +1,6 @@
 import { mapLimited } from '../../functions/src/concurrency';
 import { isTaken } from '../../functions/src/domain/share-counters';
 import type { Deps } from '../../functions/src/app/deps';
-import { queryAll } from '../../functions/src/store/db';
-import { Keys, parseSeqKey } from '../../functions/src/store/keys';
 import { verifyLedgerChain } from '../../functions/src/domain/ledger-chain';
 import type { DynamoWalletStore } from '../../functions/src/store/ledger';
 import { FEE_ACCOUNTS } from '../../functions/src/app/context';
@@ -15,8 +13,7 @@ const toRow = (e: Row): Row => ({ seq: e.seq, opId: e.opId, type: e.type, amount
 
 /** Every ledger entry of an account, oldest first. */
 export async function ledgerOf(d: Deps, userId: string): Promise<Row[]> {
-  const items = await queryAll(d.db, { keyCondition: 'pk = :pk', values: { ':pk': Keys.ledgerPk(userId) }, consistent: true });
-  return items.map((it) => ({ seq: parseSeqKey(it.sk), opId: it.opId as string, type: it.type as string, amount: it.amount as number, balance: it.balance as number }));
+  return (await (d.wallets as DynamoWalletStore).chain(userId)).map(toRow);
 }
 
 /** Every entry of the fee ledgers (all shards and the old single account), tagged with its ledger. */
@@ -82,7 +79,7 @@ export async function violations(
   for (const id of world.packets) {
     const p = await d.packets.get(id);
     if (!p) continue;
-    const slots = await d.packets.slots(p);
+    const slots = await d.claims.slots(p);
     const granted = slots.filter((s) => !s.void);
     // Every slot (granted or voided) is a share its counter handed out.
     const counters = await d.packets.counters(p);

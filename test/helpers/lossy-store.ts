@@ -74,7 +74,7 @@ export class LossyHandler {
   stop(): void {
     this.once.length = 0;
     this.random = undefined;
-    this.outage = false;
+    this.up();
   }
 
   /** An outage: from now until {@link up}, every request is lost on its way (none reaches the store). */
@@ -82,12 +82,34 @@ export class LossyHandler {
     this.outage = true;
   }
 
-  /** The outage is over. */
+  /**
+   * A store that does not answer: from now until {@link up}, every request waits (reaching
+   * nothing) until its caller aborts it, or until `up` ends it with a connection reset.
+   */
+  hang(): void {
+    this.hanging = true;
+  }
+
+  /** The outage is over (requests still hanging fail now). */
   up(): void {
     this.outage = false;
+    this.hanging = false;
+    for (const release of this.hung.splice(0)) release();
   }
 
   private outage = false;
+  private hanging = false;
+  private readonly hung: Array<() => void> = [];
+
+  /** Waits for the caller's abort (or {@link up}), then fails as the SDK's handler would. */
+  private wait(signal: HttpHandlerOptions['abortSignal']): Promise<never> {
+    return new Promise((_, reject) => {
+      const aborted = () => reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
+      if (signal?.aborted) return aborted();
+      (signal as AbortSignal | undefined)?.addEventListener?.('abort', aborted, { once: true });
+      this.hung.push(() => reject(Object.assign(new Error('connect ECONNRESET (hang ended by the test)'), { code: 'ECONNRESET' })));
+    });
+  }
 
   async handle(request: HttpRequest, options?: HttpHandlerOptions): Promise<{ response: HttpResponse }> {
     const op = header(request, 'x-amz-target').split('.')[1] ?? '';
@@ -104,6 +126,10 @@ export class LossyHandler {
     if (this.outage) {
       this.lost.push(seen);
       throw Object.assign(new Error('connect ECONNRESET (store outage made by the test)'), { code: 'ECONNRESET' });
+    }
+    if (this.hanging) {
+      this.lost.push(seen);
+      return this.wait(options?.abortSignal);
     }
     const early = WRITES.has(op) ? this.once.findIndex((r) => r.beforeLanding === true && r.match(seen)) : -1;
     if (early >= 0) {

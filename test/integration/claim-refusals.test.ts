@@ -75,7 +75,7 @@ describe('a refused slot put reads the slot', () => {
     const at = new Date().toISOString();
 
     const voided = await packetFor(d);
-    await d.packets.voidSlot(voided.pid, 0, at);
+    await d.claims.voidSlot(voided.pid, 0, at);
     const a = await login(voided.api);
     const ra = await voided.api('POST', '/v1/claims', { token: a.token, body: { code: voided.sent.shareCode.code } });
     expect({ status: ra.status, error: ra.body?.error?.code }).toEqual({ status: 410, error: 'PACKET_EXPIRED' });
@@ -83,7 +83,7 @@ describe('a refused slot put reads the slot', () => {
     const own = await packetFor(d);
     const b = await login(own.api);
     const share0 = (await d.packets.shares(own.pid))!.amounts[0]!;
-    expect(await d.packets.putSlot(own.pid, { index: 0, userId: b.userId, name: b.name, amount: share0, at, seqHint: 0 })).toBe(true);
+    expect(await d.claims.putSlot(own.pid, { index: 0, userId: b.userId, name: b.name, amount: share0, at, seqHint: 0 })).toBe(true);
     const rb = await own.api('POST', '/v1/claims', { token: b.token, body: { code: own.sent.shareCode.code } });
     expect({ status: rb.status, amount: rb.body.amount, repeat: rb.body.repeat }).toEqual({ status: 200, amount: share0, repeat: false });
     expect(await violations(d, { users: [own.sender.userId, b.userId], packets: [own.pid] })).toEqual([]);
@@ -91,7 +91,7 @@ describe('a refused slot put reads the slot', () => {
     const other = await packetFor(d);
     const c = await login(other.api);
     const stranger = await login(other.api);
-    expect(await d.packets.putSlot(other.pid, { index: 0, userId: stranger.userId, name: stranger.name, amount: 1, at, seqHint: 0 })).toBe(true);
+    expect(await d.claims.putSlot(other.pid, { index: 0, userId: stranger.userId, name: stranger.name, amount: 1, at, seqHint: 0 })).toBe(true);
     const rc = await other.api('POST', '/v1/claims', { token: c.token, body: { code: other.sent.shareCode.code } });
     expect(rc.status).toBe(500);
     expect(rc.body.error.code).toBe('INTERNAL');

@@ -143,7 +143,7 @@ const flows: Flow[] = [
       if (taken.kind !== 'taken') throw new Error('no share left');
       const amount = (await d.packets.shares(id))!.amounts[taken.index]!;
       const seqHint = (await d.wallets.state(c2!.userId)).seq;
-      await d.packets.putSlot(id, { index: taken.index, userId: c2!.userId, name: c2!.name, amount, at: new Date(clock.now()).toISOString(), seqHint });
+      await d.claims.putSlot(id, { index: taken.index, userId: c2!.userId, name: c2!.name, amount, at: new Date(clock.now()).toISOString(), seqHint });
       await claim(d, principal(c3!), body.shareCode.code);
       clock.advance(61_000);
       // An enterprise packet pays a fee: the world counts its fee entry.

@@ -128,7 +128,7 @@ describe('GET /v1/packets/{id}: who is an insider is decided without reading the
 
     // A claim marker whose claim took no share (refused, or in flight): the slots are read once
     // more, and the caller is still shown the summary only.
-    await d.packets.putMarker({ packetId: sent.packet.id, userId: eve!.userId, at: new Date(clock.now()).toISOString(), atMs: clock.now(), attempt: 0, seqHint: 0 });
+    await d.claims.putMarker({ packetId: sent.packet.id, userId: eve!.userId, at: new Date(clock.now()).toISOString(), atMs: clock.now(), attempt: 0, seqHint: 0 });
     const marked = await view(eve!, sent.packet.id);
     expect(marked.body.claims).toBeUndefined();
     expect(marked.body.claimedAmount).toBe(amounts[0]! + amounts[1]!);

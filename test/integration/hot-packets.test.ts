@@ -78,7 +78,7 @@ describe('hot packets: shares spread over counter items', () => {
 
     // Each claim's amount came back from its counter's update: it is the stored split's share.
     const split = (await d.packets.shares(p.id))!.amounts;
-    const all = await d.packets.slots(p);
+    const all = await d.claims.slots(p);
     expect(all.every((s) => s.amount === split[s.index])).toBe(true);
 
     // The claim list is exact: 1,000 claimers, each once, amounts summing to the total, one 手气最佳.
@@ -118,7 +118,7 @@ describe('hot packets: shares spread over counter items', () => {
     for (const r of rs.filter((x) => x.status !== 200)) expect(r.body.error.code).toBe('CLAIM_IN_PROGRESS');
     const p = (await d.packets.get(sent.packet.id))!;
     expect(p.claimed).toBe(1);
-    expect((await d.packets.slots(p)).filter((s) => s.userId === greedy.userId)).toHaveLength(1);
+    expect((await d.claims.slots(p)).filter((s) => s.userId === greedy.userId)).toHaveLength(1);
     expect(await ledgerOf(d, greedy.userId)).toHaveLength(1);
   });
 
@@ -156,9 +156,9 @@ describe('hot packets: shares spread over counter items', () => {
     expect(counters.every((c) => c.closed)).toBe(true);
     expect(counters.reduce((a, c) => a + c.claimed, 0)).toBe(41);
     // The orphaned index is sealed: a late slot put for it fails.
-    const slots = await dd.packets.slots({ id: packet.id, count: 290 });
+    const slots = await dd.claims.slots({ id: packet.id, count: 290 });
     expect(slots.find((s) => s.index === orphanIndex)?.void).toBe(true);
-    expect(await dd.packets.putSlot(packet.id, { index: orphanIndex, userId: late.userId, name: 'x', amount: 1, at: new Date(clock.t).toISOString(), seqHint: 0 })).toBe(false);
+    expect(await dd.claims.putSlot(packet.id, { index: orphanIndex, userId: late.userId, name: 'x', amount: 1, at: new Date(clock.t).toISOString(), seqHint: 0 })).toBe(false);
     // Settling again refunds nothing more.
     expect(await settlePacket(dd, packet.id, clock.now() + 60_000)).toEqual({ refunded: 0, settled: false });
     const refunds = (await ledgerOf(dd, sender.userId)).filter((e) => e.opId === `refund:${packet.id}`);
@@ -179,13 +179,13 @@ describe('hot packets: shares spread over counter items', () => {
     const { packet, shareCode } = created.body as { packet: { id: string }; shareCode: { code: string } };
     const u = await login(sApi);
     // W1 marker, W2 counter, W3 slot — then the request dies (no note, no credit).
-    expect(await dd.packets.putMarker({ packetId: packet.id, userId: u.userId, at: new Date(clock.t).toISOString(), atMs: clock.now(), attempt: 0, seqHint: 0 })).toBe(true);
+    expect(await dd.claims.putMarker({ packetId: packet.id, userId: u.userId, at: new Date(clock.t).toISOString(), atMs: clock.now(), attempt: 0, seqHint: 0 })).toBe(true);
     const taken = await dd.packets.takeShare(packet.id, clock.now());
     const index = (taken as { index: number }).index;
-    expect(await dd.packets.putSlot(packet.id, { index, userId: u.userId, name: u.name, amount: 100, at: new Date(clock.t).toISOString(), seqHint: 0 })).toBe(true);
-    expect((await dd.packets.marker(packet.id, u.userId))?.index).toBeUndefined();
+    expect(await dd.claims.putSlot(packet.id, { index, userId: u.userId, name: u.name, amount: 100, at: new Date(clock.t).toISOString(), seqHint: 0 })).toBe(true);
+    expect((await dd.claims.marker(packet.id, u.userId))?.index).toBeUndefined();
     // While the first request could be alive, the fast lookup does not see the slot.
-    expect(await dd.packets.slotOf({ id: packet.id, count: 200 }, u.userId, { thorough: false })).toBeUndefined();
+    expect(await dd.claims.slotOf({ id: packet.id, count: 200 }, u.userId, { thorough: false })).toBeUndefined();
     clock.t = t0 + 20_000; // past the takeover time
     const r = await claim(dd, who(u), shareCode.code);
     expect(r.body).toMatchObject({ amount: 100, repeat: true });

@@ -123,7 +123,7 @@ describe('a share take overtaken between its lost answer and the SDK retry', () 
     const counter = (await plain.db.get(hit!))!;
     // Our take and the other one: two indexes in all, ours the first (the other took the next).
     expect(takenAcross(await plain.packets.counters((await plain.packets.get(pid))!, true))).toBe(before + 2);
-    const slot = (await plain.packets.slotOf({ id: pid, count: 120 }, u.userId))!;
+    const slot = (await plain.claims.slotOf({ id: pid, count: 120 }, u.userId))!;
     expect(slot.index).toBe((counter.start as number) + (counter.lx99 as number) - 1);
     expect(slot.amount).toBe(r.body.amount);
   });
@@ -189,7 +189,7 @@ describe('a claim whose write landed but whose answer was lost', () => {
       net.loseNext({ match: claimWrites(pid, layout.count, u.userId)[kind]! });
       const lost = net.lost.length;
       const r = await api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } });
-      const slot = await plain.packets.slotOf(packet, u.userId);
+      const slot = await plain.claims.slotOf(packet, u.userId);
       const credits = (await ledgerOf(plain, u.userId)).filter((e) => e.opId === `claim:${pid}`);
       // A second claim by the same account is a repeat of the same share.
       const again = await api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } });
@@ -216,7 +216,7 @@ describe('a claim whose write landed but whose answer was lost', () => {
     expect(finished.body.error?.code).toBe('PACKET_FINISHED');
     const after = (await plain.packets.get(pid))!;
     expect(after.claimed).toBe(layout.count);
-    const slots = await plain.packets.slots(after);
+    const slots = await plain.claims.slots(after);
     expect(slots).toHaveLength(layout.count);
     expect(slots.filter((s) => s.void)).toHaveLength(0);
     expect(new Set(slots.map((s) => s.userId)).size).toBe(layout.count);
@@ -274,7 +274,7 @@ describe('draining a sharded packet while answers get lost at random', () => {
     // Every counter handed out its whole range; every recorded slot is a winner's, with its amount.
     const p = (await plain.packets.get(pid))!;
     expect(takenAcross(await plain.packets.counters(p))).toBe(SHARES);
-    const recorded = await plain.packets.slots(p);
+    const recorded = await plain.claims.slots(p);
     expect(recorded).toHaveLength(winners.length);
     const byUser = new Map(recorded.map((s) => [s.userId, s]));
     expect(byUser.size).toBe(winners.length);
@@ -285,7 +285,7 @@ describe('draining a sharded packet while answers get lost at random', () => {
     const settled = await settlePacket(testDeps({ clock }), pid, clock.now());
     const granted = winners.reduce((a, w) => a + w.amount!, 0);
     expect(settled).toEqual({ refunded: TOTAL - granted, settled: true });
-    const final = await plain.packets.slots(p);
+    const final = await plain.claims.slots(p);
     const voided = final.filter((s) => s.void);
     expect(final).toHaveLength(SHARES);
     expect(voided).toHaveLength(SHARES - winners.length);

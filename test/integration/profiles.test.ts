@@ -13,14 +13,13 @@ import { forgetName } from '../../functions/src/app/names';
 import { reserveDefaultName } from '../../functions/src/app/session';
 import { derivedId } from '../../functions/src/domain/ids';
 import type { Code2Session } from '../../functions/src/app/ports';
-import type { Deps } from '../../functions/src/app/deps';
-import { Clock, idem, inBatches, login, makeApi, sendPacket, testDeps, topup, uniq, withAvatars, type Api, type TestUser } from '../helpers/app';
+import { Clock, idem, inBatches, login, makeApi, sendPacket, testDeps, topup, uniq, withAvatars, type Api, type TestDeps, type TestUser } from '../helpers/app';
 
 /** WeChat's login exchange as a stand-in: the login code is the openid. */
 const wechat: Code2Session = { exchange: async (code) => ({ ok: true, openId: `o_${code}` }) };
 
 const clock = new Clock(Date.parse('2026-12-01T04:00:00Z'));
-let d: Deps;
+let d: TestDeps;
 let api: Api;
 
 beforeAll(() => {

@@ -20,8 +20,7 @@ import type { Mismatch } from '../../functions/src/domain/reconcile';
 import type { DynamoWalletStore } from '../../functions/src/store/ledger';
 import { DynamoReconcileStore, type ReconcileReport } from '../../functions/src/store/reconcile';
 import { Attr, Keys, OpsKeys } from '../../functions/src/store/keys';
-import type { Deps } from '../../functions/src/app/deps';
-import { Clock, idem, login, makeApi, sendPacket, testDeps, topup, type Api, type TestUser } from '../helpers/app';
+import { Clock, idem, login, makeApi, sendPacket, testDeps, topup, type Api, type TestDeps, type TestUser } from '../helpers/app';
 
 const MINUTE = 60_000;
 
@@ -59,7 +58,7 @@ const conserved = (r: ReconcileReport) => r.balances + r.escrow + r.inTransit ==
 const MONEY_PK = /^(LEDGER|PKT|SLOTS|CNTR|CLAIM|FWD|XFER|TOPUP|CAMP|IDEM|ACCT)#/;
 
 /** The pk of every item whose TTL attribute is a number — what the table's TTL would delete. */
-async function expiringPks(d: Deps): Promise<string[]> {
+async function expiringPks(d: TestDeps): Promise<string[]> {
   const out: string[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
@@ -273,7 +272,7 @@ describe('reconciliation', () => {
     // (a) A second share for one account, taken from another counter than its first.
     const p = (await d.packets.get(hot.packet.id))!;
     const twice = claimers[0]!;
-    const first = (await d.packets.slotOf(p, twice.userId))!;
+    const first = (await d.claims.slotOf(p, twice.userId))!;
     const counters = await d.packets.counters(p);
     const other = counters.find((c) => c.counter !== Math.floor(first.index / 100) && c.claimed < c.size)!;
     await d.db.update(Keys.shareCounter(p.id, other.counter), 'SET claimed = claimed + :one', { values: { ':one': 1 } });

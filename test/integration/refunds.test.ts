@@ -17,7 +17,6 @@ import { reconcile } from '../../functions/src/app/reconcile';
 import { settlePacket } from '../../functions/src/app/settlement';
 import { sweep } from '../../functions/src/app/sweeper';
 import type { WriteInfo } from '../../functions/src/store/db';
-import { DynamoReconcileStore } from '../../functions/src/store/reconcile';
 import { balance, Clock, idem, login, makeApi, sendPacket, topup, type Api, type TestUser } from '../helpers/app';
 import { ledgerOf, violations } from '../helpers/invariants';
 import { startWxPayEnv, waitFor, type WriteHooks, type WxPayEnv } from '../helpers/wxpay';
@@ -164,7 +163,7 @@ describe('refund of a WeChat-paid packet to its payment', () => {
     expect(await balance(w.api, s)).toBe(remainder);
     expect((await ledgerOf(w.d, s.userId)).filter((e) => e.type === 'refund_credit').map((e) => [e.opId, e.amount])).toEqual([[`refund:${packetId}`, remainder]]);
     expect((await w.api('GET', `/v1/packets/${packetId}`, { token: s.token })).body).toMatchObject({ refundedAmount: remainder, refundedTo: 'balance' });
-    const events = (await new DynamoReconcileStore(w.d.db).events(dayKeyUtc8(Date.parse(r.finishedAt!)))).filter((e) => e.type === 'refund_fallback' && e.id === no);
+    const events = (await w.d.reconciliation.events(dayKeyUtc8(Date.parse(r.finishedAt!)))).filter((e) => e.type === 'refund_fallback' && e.id === no);
     expect(events).toHaveLength(1);
     expect(await sweepRefund(w.d, no)).toBe('returned');
     expect(await balance(w.api, s)).toBe(remainder);

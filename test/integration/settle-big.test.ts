@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { claim } from '../../functions/src/app/claims';
 import { FEE_ACCOUNTS } from '../../functions/src/app/context';
-import { buildDeps, type Deps } from '../../functions/src/app/deps';
+import { buildDeps } from '../../functions/src/app/deps';
 import { createPacket } from '../../functions/src/app/packets';
 import { sweep, type SweepReport } from '../../functions/src/app/sweeper';
 import { loadConfig } from '../../functions/src/config';
@@ -46,7 +46,7 @@ async function isolatedWorld() {
   const cfg = loadConfig({ ...process.env, TABLE_NAME: tableName });
   const clock = new Clock(T0);
   const store = new DynamoDb({ tableName, region: cfg.region, endpoint: cfg.dynamoEndpoint });
-  const d: Deps = buildDeps(cfg, store, { now: clock.now });
+  const d = { ...buildDeps(cfg, store, { now: clock.now }), db: store };
   /** Deps for a sweep whose store counts its requests (its budget clock). */
   const counted = () => {
     const db = new CountingDb(store);
@@ -128,7 +128,7 @@ describe('settling a 10,000-share packet in bounded sweep runs', () => {
     expect(p.refundedAmount).toBe(seed.unclaimedSum + seed.unrecordedSum);
     const refunds = (await ledgerOf(d, provider.userId)).filter((e) => e.opId === `refund:${big}`);
     expect(refunds.map((e) => e.amount)).toEqual([seed.unclaimedSum + seed.unrecordedSum]);
-    const voided = (await d.packets.slots(p)).filter((s) => s.void);
+    const voided = (await d.claims.slots(p)).filter((s) => s.void);
     expect(voided).toHaveLength(5);
     // The claims that died before their credit are credited now, once.
     for (const u of seed.uncredited) expect((await ledgerOf(d, u)).filter((e) => e.opId === `claim:${big}`)).toHaveLength(1);

@@ -234,7 +234,7 @@ export async function campaignStats(d: Deps, who: Principal, id: string): Promis
   const ids = Array.from({ length: c.quantity }, (_, i) => campaignPacketId(c.id, i));
   const rows = await mapLimited(ids, 16, async (pid) => {
     const p = await d.packets.get(pid, false);
-    const slots = p ? await d.packets.slots(p) : [];
+    const slots = p ? await d.claims.slots(p) : [];
     return { p, granted: slots.filter((s) => !s.void) };
   });
   const claimTimes: string[] = [];

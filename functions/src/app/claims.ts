@@ -1,7 +1,8 @@
 import { fail } from '../domain/errors';
 import { WriteOutcomeUnknown } from '../store/db';
 import { log } from '../log';
-import type { MarkerRecord, PacketRecord, SlotRecord } from '../store/packets';
+import type { PacketRecord } from '../store/packets';
+import type { MarkerRecord, SlotRecord } from '../store/claims';
 import type { WalletState } from '../store/ledger';
 import { iso, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
@@ -73,6 +74,7 @@ function refuse(p: PacketRecord | undefined, nowMs: number): never {
  *   W4 append claim_credit to LEDGER#<user> (opId claim:<packet>) ... the wallet has the money;
  *      the entry also carries the slot's index i (so a sharded packet's slot is found from the
  *      credit, app/slots.ts) and the account's claim count of this minute (the rate limit)
+ *   (W1 and W3 through the claim store, d.claims; W2 the packet store's takeShare; W4 the wallet's append.)
  * Before W1, one round trip of reads: the wallet's newest entry (the ledger hint, and the claims
  * already counted into this minute — over the limit: 429 and nothing written) and the account's
  * and device's standing. The device binding is written only when the standing does not show the
@@ -136,7 +138,7 @@ export async function claim(d: Deps, who: Principal, code: string, deviceId?: st
   await refuseOverRate(d, who, 'claim', claimsIn(tail, minute) + 1, nowMs, deviceId);
   if (deviceId) await riskCount(d, who, who.tier, movement, checked.device);
   const marker = { packetId, userId: who.userId, at: iso(nowMs), atMs: nowMs, attempt: 0, seqHint: tail.seq };
-  if (!(await d.packets.putMarker(marker))) return repeatClaim(d, who, packet);
+  if (!(await d.claims.putMarker(marker))) return repeatClaim(d, who, packet);
   // The marker is new, so no credit of this claim can exist yet: the append may go straight to
   // the entry after `tail` (it falls back to the full check if that entry was taken meanwhile).
   return takeAndCredit(d, who, packetId, tail, minute, via);
@@ -161,11 +163,11 @@ async function takeAndCredit(d: Deps, who: Principal, packetId: string, from: Wa
   const amount = carried ?? (await d.packets.shares(packetId))?.amounts[index];
   if (amount === undefined) throw new Error(`claim: packet ${packetId} has no share ${index}`);
   let slot: SlotRecord = { index, userId: who.userId, name: who.name, amount, at: iso(nowMs), seqHint, ...(via ? { via } : {}) };
-  if (!(await d.packets.putSlot(packetId, slot))) {
+  if (!(await d.claims.putSlot(packetId, slot))) {
     // The store's door already told its own retried write apart, so another write holds share
     // i: the sweeper's void (it closed the packet after expiry and sealed the untaken index),
     // or — a double allocation, never a reason to give the user — another claim's share.
-    const held = await d.packets.slotAt(packetId, index);
+    const held = await d.claims.slotAt(packetId, index);
     if (held?.void) fail('PACKET_EXPIRED', '红包已过期');
     if (!held || held.userId !== who.userId) throw new Error(`claim: share ${index} of packet ${packetId} is held by another write`);
     slot = held;
@@ -202,7 +204,7 @@ async function takeOrRefuse(d: Deps, packetId: string, nowMs: number): Promise<{
 
 /** 手气最佳 for this user, once every share is recorded. */
 async function bestOf(d: Deps, packet: PacketRecord, userId: string): Promise<boolean | undefined> {
-  const slots = await d.packets.slots(packet);
+  const slots = await d.claims.slots(packet);
   const list = claimList(packet, slots);
   if (list.length !== packet.count) return undefined;
   return list.some((c) => c.userId === userId && c.best);
@@ -222,7 +224,7 @@ async function repeatClaim(d: Deps, who: Principal, packet: PacketRecord): Promi
     let slot = await slotOfAccount(d, packet, who.userId, { thorough: false });
     let marker: MarkerRecord | undefined;
     if (!slot) {
-      marker = await d.packets.marker(packetId, who.userId);
+      marker = await d.claims.marker(packetId, who.userId);
       if (!marker) throw new Error('claim: marker vanished');
       if (d.now() - marker.atMs >= CLAIM_TAKEOVER_MS) slot = await slotOfAccount(d, packet, who.userId);
     }
@@ -244,7 +246,7 @@ async function repeatClaim(d: Deps, who: Principal, packet: PacketRecord): Promi
       // (Unknown outcome: read the marker again — a takeover of ours looks like a fresh twin.)
       let won = false;
       try {
-        won = await d.packets.takeOverMarker(marker, iso(nowMs), nowMs);
+        won = await d.claims.takeOverMarker(marker, iso(nowMs), nowMs);
       } catch (err) {
         if (!(err instanceof WriteOutcomeUnknown)) throw err;
       }

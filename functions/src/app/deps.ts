@@ -2,6 +2,8 @@ import { config, type Config } from '../config';
 import { DynamoDb, type Db } from '../store/db';
 import { DynamoWalletStore, type WalletStore } from '../store/ledger';
 import { DynamoPacketStore, type PacketStore } from '../store/packets';
+import { DynamoClaimStore, type ClaimStore } from '../store/claims';
+import { DynamoForwardStore, type ForwardStore } from '../store/forwards';
 import { DynamoAccountStore, type AccountStore } from '../store/accounts';
 import { DynamoIdempotencyStore, type IdempotencyStore } from '../store/idempotency';
 import { DynamoMovementStore, type MovementStore } from '../store/movements';
@@ -25,9 +27,12 @@ import { DynamoReconcileStore, type ReconcileStore } from '../store/reconcile';
 /** Everything a use case needs, built once per process and replaceable in tests. */
 export interface Deps {
   cfg: Config;
-  db: Db;
   wallets: WalletStore;
   packets: PacketStore;
+  /** Claim markers and slots: who holds which share of a packet. */
+  claims: ClaimStore;
+  /** The share codes minted for packets (forwards) and each account's bound on them. */
+  forwards: ForwardStore;
   accounts: AccountStore;
   idem: IdempotencyStore;
   movements: MovementStore;
@@ -71,9 +76,10 @@ export function buildDeps(cfg: Config, db?: Db, overrides: Partial<Deps> = {}): 
   const store = db ?? new DynamoDb({ tableName: cfg.tableName, region: cfg.region, endpoint: cfg.dynamoEndpoint });
   return {
     cfg,
-    db: store,
     wallets: new DynamoWalletStore(store),
     packets: new DynamoPacketStore(store),
+    claims: new DynamoClaimStore(store),
+    forwards: new DynamoForwardStore(store),
     accounts: new DynamoAccountStore(store),
     idem: new DynamoIdempotencyStore(store),
     movements: new DynamoMovementStore(store),

@@ -9,7 +9,6 @@ import { policyFor, settingsProblem, type AccountSettings, type Tier } from '../
 import { DAY_MS } from '../domain/risk';
 import type { BlacklistKind, StoredRiskEvent } from '../store/risk';
 import type { LedgerEntry } from '../store/ledger';
-import { Keys } from '../store/keys';
 import type {
   AdminAccountResponse,
   AuditLine,
@@ -69,7 +68,7 @@ interface StreamPage {
 }
 
 async function ledgerBetween(d: Deps, accountId: string, fromIso: string, toIso: string, limit: number, after?: number): Promise<StreamPage> {
-  const page = await d.wallets.page(accountId, limit, after !== undefined ? Keys.ledgerEntry(accountId, after) : undefined);
+  const page = await d.wallets.page(accountId, limit, after !== undefined ? { afterSeq: after } : {});
   const lines: AuditLine[] = [];
   for (const e of page.entries) {
     if (e.at < fromIso) return { lines, next: null };

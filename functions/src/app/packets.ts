@@ -201,13 +201,13 @@ export async function getPacket(
     return { status: 200, body: { ...packetSummary(packet, nowMs, names), claimedAmount: takenAmount } };
   };
   const isSender = packet.senderId === who.userId;
-  if (!isSender && !(await d.packets.marker(id, who.userId))) return outsider();
-  const slots = await d.packets.slots(packet);
+  if (!isSender && !(await d.claims.marker(id, who.userId))) return outsider();
+  const slots = await d.claims.slots(packet);
   if (!isSender && !slots.some((s) => s.userId === who.userId && !s.void)) return outsider();
   // The counters were read eventually consistent: never show fewer taken than recorded.
   const recorded = slots.filter((s) => !s.void).length;
   const seen: PacketRecord = { ...packet, claimed: Math.max(packet.claimed, recorded) };
-  const page = await d.packets.forwardsPage(id, FORWARDS_PAGE, forwardsFrom);
+  const page = await d.forwards.forwardsPage(id, FORWARDS_PAGE, forwardsFrom);
   // Current names and avatars, read at view time (never on the claim path): app/names.ts.
   const names = await resolveNames(d, accountsShown(seen, who.userId, slots, page.forwards));
   return { status: 200, body: { ...packetView(seen, slots, nowMs, true, page.forwards, names), lastKey: page.lastKey } };
@@ -241,10 +241,10 @@ export async function newPacketCode(d: Deps, who: Principal, id: string, kind: '
     // forward is written; a crash between leaves the id counted without its forward, and the
     // same request again finds it counted (a set) and writes the forward.
     const max = riskRulesFor(who.tier).forwardsPerPacket;
-    if (!(await d.packets.reserveForward(id, who.userId, forwardId, max))) {
+    if (!(await d.forwards.reserveForward(id, who.userId, forwardId, max))) {
       fail('FORBIDDEN', `每个红包最多转发 ${max} 次`, { maxForwards: max });
     }
-    const forward = await d.packets.putForward({ id: forwardId, packetId: id, by: who.userId, byName: who.name, at: iso(d.now()), ...(parent ? { parent } : {}) });
+    const forward = await d.forwards.putForward({ id: forwardId, packetId: id, by: who.userId, byName: who.name, at: iso(d.now()), ...(parent ? { parent } : {}) });
     return { status: 201, body: { ...packetCode(d, packet, kind, forward.id), forwardId: forward.id } };
   }
   return { status: 201, body: packetCode(d, packet, kind) };

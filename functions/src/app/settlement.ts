@@ -2,8 +2,8 @@ import { fail } from '../domain/errors';
 import { dayKeyUtc8, policyFor, type Fen } from '../domain/money';
 import { shardOf } from '../domain/shard';
 import type { AppendRequest } from '../store/ledger';
-import { Keys } from '../store/keys';
-import type { PacketRecord, SettleCursor, SlotRecord } from '../store/packets';
+import type { PacketRecord, SettleCursor } from '../store/packets';
+import type { SlotRecord } from '../store/claims';
 import { mapLimited } from '../concurrency';
 import type { TopupRecord, TransferRecord } from '../store/movements';
 import type { RefundRecord } from '../store/refunds';
@@ -215,14 +215,14 @@ export async function settlePacket(d: Deps, packetId: string, nowMs: number, bud
  */
 async function verifyCounter(d: Deps, p: PacketRecord, k: number, at: string, budget: Budget): Promise<Fen | undefined> {
   const c = await d.packets.closeCounter(p, k);
-  let slots = await d.packets.counterSlots(p, k);
+  let slots = await d.claims.counterSlots(p, k);
   const recorded = new Set(slots.map((s) => s.index));
   const missing: number[] = [];
   for (let i = c.start; i < c.start + Math.min(c.claimed, c.size); i++) if (!recorded.has(i)) missing.push(i);
   if (missing.length > 0) {
-    const voided = await mapLimited(missing, CREDIT_CONCURRENCY, async (i) => budget.work() && (await d.packets.voidSlot(p.id, i, at), true));
+    const voided = await mapLimited(missing, CREDIT_CONCURRENCY, async (i) => budget.work() && (await d.claims.voidSlot(p.id, i, at), true));
     if (voided.includes(false)) return undefined;
-    slots = await d.packets.counterSlots(p, k);
+    slots = await d.claims.counterSlots(p, k);
   }
   const granted = slots.filter((s) => !s.void);
   const unconfirmed = await unconfirmedCredits(d, p.id, granted);
@@ -239,8 +239,8 @@ async function verifyCounter(d: Deps, p: PacketRecord, k: number, at: string, bu
 async function unconfirmedCredits(d: Deps, packetId: string, slots: readonly SlotRecord[]): Promise<SlotRecord[]> {
   if (slots.length === 0) return [];
   const opId = claimCredit(packetId, slots[0]!).opId;
-  const found = await d.db.batchGet(slots.map((s) => Keys.ledgerEntry(s.userId, s.seqHint + 1)));
-  const credited = new Set(found.filter((it) => it.opId === opId).map((it) => it.userId as string));
+  const found = await d.wallets.entriesAt(slots.map((s) => ({ userId: s.userId, seq: s.seqHint + 1 })));
+  const credited = new Set(found.filter((e) => e.opId === opId).map((e) => e.userId));
   return slots.filter((s) => !credited.has(s.userId));
 }
 

@@ -1,4 +1,5 @@
-import type { PacketRef, SlotRecord } from '../store/packets';
+import type { PacketRef } from '../store/packets';
+import type { SlotRecord } from '../store/claims';
 import type { Deps } from './deps';
 
 /**
@@ -15,7 +16,7 @@ const CREDIT_LOOKAHEAD = 10;
  * counter's slots, unless `thorough` is false.
  */
 export function slotOfAccount(d: Deps, p: PacketRef, userId: string, opts: { thorough?: boolean } = {}): Promise<SlotRecord | undefined> {
-  return d.packets.slotOf(p, userId, {
+  return d.claims.slotOf(p, userId, {
     ...opts,
     locate: async (seqHint) => (await d.wallets.find(userId, seqHint, `claim:${p.id}`, CREDIT_LOOKAHEAD))?.slotIndex,
   });

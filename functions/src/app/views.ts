@@ -1,7 +1,9 @@
 import { bestShareIndex } from '../domain/split';
 import { codeExpiresAt, signCode, type CodeKind } from '../domain/codes';
 import { codeLink } from '../domain/links';
-import type { ForwardRecord, PacketRecord, SlotRecord } from '../store/packets';
+import type { PacketRecord } from '../store/packets';
+import type { SlotRecord } from '../store/claims';
+import type { ForwardRecord } from '../store/forwards';
 import type { Deps } from './deps';
 import { iso, seconds } from './context';
 import type { ClaimView, CodeView, ForwardView, PacketStatus, PacketSummary, PacketView } from '../http/contract';

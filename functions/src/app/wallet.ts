@@ -91,6 +91,6 @@ function lines(e: LedgerEntry): LedgerLine[] {
 
 /** GET /v1/wallet/ledger — newest first. */
 export async function ledger(d: Deps, who: Principal, limit: number, startKey?: Record<string, unknown>): Promise<Outcome<Page<LedgerResponse>>> {
-  const page = await d.wallets.page(who.userId, limit, startKey);
+  const page = await d.wallets.page(who.userId, limit, { startKey });
   return { status: 200, body: { entries: page.entries.flatMap(lines), lastKey: page.lastKey } };
 }

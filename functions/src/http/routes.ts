@@ -266,7 +266,7 @@ export const ROUTES = {
       table: [...RW, 'BatchGetItem'],
       why:
         'GetItem payeeOfCode accounts.get (receive code), packetOfCode packets.get (packet code), accounts.sealedSessionKey (group data); ' +
-        'Query packets.slotOf (has the caller claimed?); UpdateItem rateLimit countRate (every open of a valid code); PutItem ' +
+        'Query claims.slotOf (has the caller claimed?); UpdateItem rateLimit countRate (every open of a valid code); PutItem ' +
         "rateLimit's first refusal of a minute (risk event, once-marker, audit.append), bindGroup (PKTGRP#, put-if-absent)",
     },
   },
@@ -503,7 +503,7 @@ export const FUNCTIONS = {
       indexes: ['gsi1'],
       why:
         'app/sweeper.ts (schedule and POST /v1/admin/sweep; the schedule needs no IAM here: EventBridge invokes through the ' +
-        "function's resource policy): Query due work on gsi1 (sharded DUE#<n>), wallets.find/state/append, packets.slots; GetItem " +
+        "function's resource policy): Query due work on gsi1 (sharded DUE#<n>), wallets.find/state/append, claims.slots; GetItem " +
         'packets.get, movements.transfer/topup; PutItem voidSlot, wallets.append; UpdateItem packets.cancel/activate/beginSettle/' +
         "closeCounter/advanceSettle/finishSettle, setTransferState, setTopupState; BatchGetItem share counters, claim credits at each slot's " +
         "seqHint+1 (settlePacket); BatchWriteItem a campaign's missing packets (completeCampaign, after its request died)",

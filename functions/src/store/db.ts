@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DynamoDBClient, type ConsumedCapacity, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient, type ConsumedCapacity, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -79,7 +79,8 @@ export interface ReadInfo {
 /**
  * The store's only door to DynamoDB: single-item conditional writes, GetItem, BatchGetItem, Query,
  * BatchWriteItem and (reconciliation only) Scan — nothing else (no transactions: dynalite lacks them, and the hot path
- * should not pay their double cost). Conditional-check failures come back as `false`/`undefined`,
+ * should not pay their double cost). The health check's DescribeTable is the adapter's own
+ * ({@link DynamoDb.ping}): no use case needs it. Conditional-check failures come back as `false`/`undefined`,
  * never as exceptions, so adapters map them to domain results.
  *
  * A conditional write answers for itself even when the SDK retried it after a lost answer (see
@@ -385,6 +386,28 @@ export class DynamoDb implements Db {
     return out;
   }
 
+  /**
+   * The health check: one DescribeTable of this table. A single attempt (the SDK's retries are
+   * taken off this one call: a health check must answer fast, and its caller asks again),
+   * aborted after `timeoutMs`. `ready` when the table takes requests (ACTIVE, or UPDATING),
+   * `not-ready` in any other state; {@link StoreUnavailable} when the store does not answer in
+   * time, cannot be reached or refuses the call (a missing table or right included).
+   */
+  async ping(timeoutMs: number): Promise<'ready' | 'not-ready'> {
+    const command = new DescribeTableCommand({ TableName: this.t });
+    // A pass-through under the retry middleware's name replaces the client's one for this command only.
+    command.middlewareStack.add((next) => next, { name: 'retryMiddleware', step: 'finalizeRequest', priority: 'high', override: true });
+    let status: string | undefined;
+    try {
+      // The document client sends plain DynamoDB commands through the same client and middleware.
+      const out = await (this.doc as unknown as DynamoDBClient).send(command, { abortSignal: AbortSignal.timeout(timeoutMs) });
+      status = out.Table?.TableStatus;
+    } catch (err) {
+      throw new StoreUnavailable(`ping: the store did not answer (${err instanceof Error ? err.name : 'error'})`, { cause: err });
+    }
+    return status === 'ACTIVE' || status === 'UPDATING' ? 'ready' : 'not-ready';
+  }
+
   async batchPut(items: Item[]): Promise<void> {
     for (let i = 0; i < items.length; i += 25) {
       const chunk = items.slice(i, i + 25);
@@ -404,6 +427,11 @@ export class DynamoDb implements Db {
 /** The table kept refusing part of a batch for capacity (unprocessed items after the door's own retries). */
 export class StoreBusy extends Error {
   override readonly name = 'StoreBusy';
+}
+
+/** The store did not answer the health check's ping (see {@link DynamoDb.ping}); `cause` says why. */
+export class StoreUnavailable extends Error {
+  override readonly name = 'StoreUnavailable';
 }
 
 /** SDK errors that say the table is busy (throttling), not that the request was wrong. */
@@ -426,7 +454,7 @@ const NETWORK = /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|ENOTFOUND|soc
  * (a malformed request: our bug) is not one of these.
  */
 export function isStoreUnavailable(err: unknown): boolean {
-  if (err instanceof WriteOutcomeUnknown || err instanceof StoreBusy) return true;
+  if (err instanceof WriteOutcomeUnknown || err instanceof StoreBusy || err instanceof StoreUnavailable) return true;
   if (!(err instanceof Error)) return false;
   const e = err as Error & { $fault?: string; $metadata?: unknown; code?: unknown; $retryable?: unknown };
   if (e.$metadata === undefined && e.code === undefined) return false;

@@ -115,8 +115,17 @@ export interface WalletStore {
    * `within` of them only, when given (one Query page: a cheap look where the entry is expected).
    */
   find(userId: string, seqHint: number, opId: string, within?: number): Promise<LedgerEntry | undefined>;
-  page(userId: string, limit: number, startKey?: Record<string, unknown>): Promise<{ entries: LedgerEntry[]; lastKey?: Record<string, unknown> }>;
+  /**
+   * One page of the account's entries, newest first: from the newest, after `startKey` (the last
+   * page's `lastKey`), or after the entry `afterSeq` (older ones only).
+   */
+  page(userId: string, limit: number, from?: { startKey?: Record<string, unknown>; afterSeq?: number }): Promise<{ entries: LedgerEntry[]; lastKey?: Record<string, unknown> }>;
   entry(userId: string, seq: number): Promise<LedgerEntry | undefined>;
+  /**
+   * The entries at these places (account and seq) that exist, in no particular order; a missing
+   * one is simply absent. Consistent reads, one BatchGetItem per 100 places.
+   */
+  entriesAt(refs: ReadonlyArray<{ userId: string; seq: number }>): Promise<LedgerEntry[]>;
   /**
    * Claim credits of a user, newest first (the received-packets list), read from the ledger: at
    * most `limit`, fewer (with a cursor) when a bounded read found fewer among other entries.
@@ -185,6 +194,16 @@ export class DynamoWalletStore implements WalletStore {
   async entry(userId: string, seq: number): Promise<LedgerEntry | undefined> {
     const it = await this.db.get(Keys.ledgerEntry(userId, seq));
     return it ? toEntry(it) : undefined;
+  }
+
+  /**
+   * The door chunks the keys by 100 and retries unprocessed ones. A place asked twice is read
+   * once (BatchGetItem refuses a request that names one key twice).
+   */
+  async entriesAt(refs: ReadonlyArray<{ userId: string; seq: number }>): Promise<LedgerEntry[]> {
+    const keys = new Map(refs.map((r) => [`${r.userId}#${r.seq}`, Keys.ledgerEntry(r.userId, r.seq)]));
+    if (keys.size === 0) return [];
+    return (await this.db.batchGet([...keys.values()], true)).map(toEntry);
   }
 
   /** The whole ledger, oldest first (verification and reconciliation; pages through the partition). */
@@ -366,7 +385,8 @@ export class DynamoWalletStore implements WalletStore {
     return 0;
   }
 
-  async page(userId: string, limit: number, startKey?: Record<string, unknown>) {
+  async page(userId: string, limit: number, from: { startKey?: Record<string, unknown>; afterSeq?: number } = {}) {
+    const startKey = from.afterSeq !== undefined ? Keys.ledgerEntry(userId, from.afterSeq) : from.startKey;
     const page = await this.db.query({
       keyCondition: 'pk = :pk',
       values: { ':pk': Keys.ledgerPk(userId) },

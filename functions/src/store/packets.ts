@@ -1,10 +1,10 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { mapLimited } from '../concurrency';
 import type { Fen } from '../domain/money';
-import { counterCount, counterRanges, isSharded, pickCounter, takenAcross, type CounterState } from '../domain/share-counters';
+import { counterRanges, pickCounter, takenAcross, type CounterState } from '../domain/share-counters';
 import type { SplitMode } from '../domain/split';
 import { Indexes, Keys, refOfPk } from './keys';
-import { queryAll, WriteOutcomeUnknown, type Db, type Item } from './db';
+import { WriteOutcomeUnknown, type Db, type Item } from './db';
 
 /**
  * Stored packet states. `funding`: created, sender not yet (known to be) debited — never
@@ -80,43 +80,6 @@ export interface PacketRecord {
   groupOnly?: true;
 }
 
-export interface SlotRecord {
-  index: number;
-  userId: string;
-  name: string;
-  amount: Fen;
-  at: string;
-  seqHint: number;
-  /** Sealed by the sweeper: the share was taken by a claim that never recorded it. */
-  void?: boolean;
-  /** The forward whose share code the claim came through (code `ref`), if any. */
-  via?: string;
-}
-
-/** A forward: a share code minted for a packet by someone (a node of the forwarding tree). */
-export interface ForwardRecord {
-  id: string;
-  packetId: string;
-  by: string;
-  byName: string;
-  parent?: string;
-  at: string;
-}
-
-export interface MarkerRecord {
-  packetId: string;
-  userId: string;
-  at: string;
-  atMs: number;
-  attempt: number;
-  seqHint: number;
-  /**
-   * Sharded packets, markers of older claims only: the share index the claim recorded. Claims
-   * now carry it on their ledger credit instead (app/slots.ts), which they write anyway.
-   */
-  index?: number;
-}
-
 export interface SharesRecord {
   amounts: Fen[];
 }
@@ -136,20 +99,15 @@ export interface SettleCursor {
   granted: Fen;
 }
 
-/**
- * How {@link PacketStore.slotOf} looks for an account's slot on a sharded packet whose marker
- * lacks the index: `locate` (given the marker's ledger hint) may name the index from elsewhere —
- * the claim credit carries it — before, unless `thorough` is false, every counter's slots are read.
- */
-export interface SlotLookup {
-  thorough?: boolean;
-  locate?: (seqHint: number) => Promise<number | undefined>;
-}
-
 /** What locates a packet's counters and slots: its id and share count (fixed at creation). */
 export type PacketRef = Pick<PacketRecord, 'id' | 'count'>;
 
-/** The store port of the packet aggregate: packet, shares, claim markers and slots. */
+/**
+ * The store port of the packet aggregate: the packet item, its share list and share counters,
+ * its lifecycle (create, fund, cancel, settle), the sender's list and its group binding. Who
+ * holds which share is the claim store's (store/claims.ts), the packet's forwards the forward
+ * store's (store/forwards.ts).
+ */
 export interface PacketStore {
   /**
    * The packet, with `claimed` summed over its counters if it has several (read with
@@ -174,16 +132,6 @@ export interface PacketStore {
    */
   activatePaid(id: string, expiresAtMs: number, due: { shard: number; at: string }): Promise<PacketRecord | undefined>;
   takeShare(id: string, nowMs: number): Promise<TakeShareResult>;
-  putMarker(m: MarkerRecord): Promise<boolean>;
-  marker(packetId: string, userId: string): Promise<MarkerRecord | undefined>;
-  takeOverMarker(m: MarkerRecord, at: string, atMs: number): Promise<boolean>;
-  /** Records the claim's share if its slot is free; false: the slot holds another write (see {@link slotAt}). */
-  putSlot(packetId: string, s: SlotRecord): Promise<boolean>;
-  /** Share `index`'s slot as stored (consistent read), if any: what a refused slot put found. */
-  slotAt(packetId: string, index: number): Promise<SlotRecord | undefined>;
-  voidSlot(packetId: string, index: number, at: string): Promise<boolean>;
-  /** Every slot of the packet (every counter's partition), by index. */
-  slots(p: PacketRef): Promise<SlotRecord[]>;
   /** The packet's counters as read now (one for a packet of ≤ 100 shares: its own item). */
   counters(p: PacketRecord, consistent?: boolean): Promise<CounterState[]>;
   /**
@@ -192,8 +140,6 @@ export interface PacketStore {
    * `beginSettle`: its state comes from `p` as `beginSettle` returned it.
    */
   closeCounter(p: PacketRecord, k: number): Promise<CounterState>;
-  /** The slots of counter `k` (one partition, one Query page: ≤ 100 small items). */
-  counterSlots(p: PacketRef, k: number): Promise<SlotRecord[]>;
   /**
    * Writes packets with their shares in batches (BatchWriteItem, unconditional): for campaigns,
    * whose packets are deterministic so a re-write is identical. Only for packets not yet
@@ -202,28 +148,12 @@ export interface PacketStore {
   createMany(items: Array<{ packet: PacketRecord; shares: number[]; due: { shard: number; at: string } }>): Promise<void>;
   /** Which of these packet ids exist (GetItem each). */
   existing(ids: readonly string[]): Promise<Set<string>>;
-  /** Records a forward unless its id exists; returns the stored one (the first `at` stays). */
-  putForward(f: ForwardRecord): Promise<ForwardRecord>;
-  /**
-   * Counts forward `forwardId` against the account's bound on this packet: true when it is
-   * counted (now or before — the same id never counts twice), false when the account already
-   * has `max` others.
-   */
-  reserveForward(packetId: string, userId: string, forwardId: string, max: number): Promise<boolean>;
-  /** One page of a packet's forwards, in the table's order (by id); `startKey` from the last page. */
-  forwardsPage(packetId: string, limit: number, startKey?: Record<string, unknown>): Promise<{ forwards: ForwardRecord[]; lastKey?: Record<string, unknown> }>;
   /**
    * The packet as a summary shows it, reading no slot: its item, the claimed count (a big
    * packet's counters read eventually consistent) and the amount of the shares taken so far
    * (from the counters' amounts, or the cached share list).
    */
   summaryOf(id: string, nowMs: number): Promise<{ packet: PacketRecord; takenAmount: Fen } | undefined>;
-  /**
-   * The account's slot on a packet, if it recorded one. Sharded packets find it through the
-   * account's marker; a marker without its index (claim in flight, or crashed between slot and
-   * note) is looked up in every counter's slots unless `thorough` is false.
-   */
-  slotOf(p: PacketRef, userId: string, opts?: SlotLookup): Promise<SlotRecord | undefined>;
   beginSettle(id: string, nowMs: number, refundHint: number): Promise<PacketRecord | undefined>;
   /**
    * Moves settlement's cursor from `from` to `to` if the packet is still `settling` with its
@@ -262,17 +192,6 @@ function toPacket(it: Item | undefined): PacketRecord | undefined {
   return p as unknown as PacketRecord;
 }
 
-function toForward(it: Item, packetId: string): ForwardRecord {
-  return {
-    id: it.id as string,
-    packetId,
-    by: it.by as string,
-    byName: it.byName as string,
-    at: it.at as string,
-    ...(typeof it.parent === 'string' ? { parent: it.parent } : {}),
-  };
-}
-
 /** The sum of the first `n` amounts of a share range. */
 function sumFirst(amounts: readonly Fen[] | undefined, n: number): Fen {
   let sum = 0;
@@ -280,21 +199,6 @@ function sumFirst(amounts: readonly Fen[] | undefined, n: number): Fen {
   return sum;
 }
 
-function toSlot(it: Item): SlotRecord {
-  const s: SlotRecord = {
-    index: Number.parseInt(it.sk, 10),
-    userId: it.userId as string,
-    name: it.name as string,
-    amount: it.amount as number,
-    at: it.at as string,
-    seqHint: it.seqHint as number,
-  };
-  if (it.void === true) s.void = true;
-  if (typeof it.via === 'string') s.via = it.via;
-  return s;
-}
-
-/** Packets seen by this process (see PacketStore.recent), refreshed by every claim's update. */
 const recentPackets = new Map<string, PacketRecord>();
 function remember(p: PacketRecord): PacketRecord {
   if (recentPackets.size >= SHARES_CACHE_MAX) {
@@ -330,7 +234,7 @@ const TAKE_LANES = 8;
 /** Takes of unknown outcome a single-counter claim tries again before it fails (see takeShare). */
 const UNKNOWN_TAKE_RETRIES = 3;
 
-/** Counter items written, or counters' slot partitions read, at once (creation, whole-packet reads; not the claim path). */
+/** Counter items written at once (creation; not the claim path). */
 const COUNTER_WRITE_CONCURRENCY = 10;
 
 function toCounter(it: Item): CounterState {
@@ -394,11 +298,6 @@ export class DynamoPacketStore implements PacketStore {
     const it = await this.db.update(Keys.shareCounter(p.id, k), 'SET closed = :t', { condition: 'attribute_exists(pk)', values: { ':t': true } });
     if (!it) throw new Error(`packets: counter ${k} of ${p.id} missing`);
     return toCounter(it);
-  }
-
-  async counterSlots(p: PacketRef, k: number): Promise<SlotRecord[]> {
-    const items = await queryAll(this.db, { keyCondition: 'pk = :pk', values: { ':pk': Keys.slotsPk(p.id, k) }, consistent: true });
-    return items.map(toSlot);
   }
 
   async recent(id: string) {
@@ -575,34 +474,6 @@ export class DynamoPacketStore implements PacketStore {
     return { kind: 'refused', packet: await this.get(p.id) };
   }
 
-  async putMarker(m: MarkerRecord) {
-    return this.db.put({ ...Keys.claimMarker(m.packetId, m.userId), ...m }, { condition: 'attribute_not_exists(pk)' });
-  }
-
-  async marker(packetId: string, userId: string): Promise<MarkerRecord | undefined> {
-    const it = await this.db.get(Keys.claimMarker(packetId, userId));
-    if (!it) return undefined;
-    return {
-      packetId,
-      userId,
-      at: it.at as string,
-      atMs: it.atMs as number,
-      attempt: it.attempt as number,
-      seqHint: it.seqHint as number,
-      ...(typeof it.index === 'number' ? { index: it.index } : {}),
-    };
-  }
-
-  async takeOverMarker(m: MarkerRecord, at: string, atMs: number) {
-    return (
-      (await this.db.update(Keys.claimMarker(m.packetId, m.userId), 'SET attempt = :next, #at = :at, atMs = :atMs', {
-        condition: 'attempt = :seen',
-        names: { '#at': 'at' },
-        values: { ':next': m.attempt + 1, ':seen': m.attempt, ':at': at, ':atMs': atMs },
-      })) !== undefined
-    );
-  }
-
   /**
    * Two passes: share lists and counters first, packet items after, so a crash between batches
    * never leaves a packet item without its counters (`existing` sees only packet items, and a
@@ -618,27 +489,6 @@ export class DynamoPacketStore implements PacketStore {
   async existing(ids: readonly string[]): Promise<Set<string>> {
     const found = await Promise.all(ids.map((id) => this.db.get(Keys.packet(id), true)));
     return new Set(ids.filter((_, i) => found[i] !== undefined));
-  }
-
-  async putForward(f: ForwardRecord): Promise<ForwardRecord> {
-    if (await this.db.put({ ...Keys.forward(f.packetId, f.id), ...f }, { condition: 'attribute_not_exists(pk)' })) return f;
-    const stored = await this.db.get(Keys.forward(f.packetId, f.id));
-    return stored ? toForward(stored, f.packetId) : f;
-  }
-
-  async reserveForward(packetId: string, userId: string, forwardId: string, max: number): Promise<boolean> {
-    const key = Keys.forwardQuota(packetId, userId);
-    const added = await this.db.update(key, 'ADD #ids :id', {
-      condition: 'attribute_not_exists(#ids) OR contains(#ids, :one) OR size(#ids) < :max',
-      names: { '#ids': 'ids' },
-      values: { ':id': new Set([forwardId]), ':one': forwardId, ':max': max },
-    });
-    return added !== undefined;
-  }
-
-  async forwardsPage(packetId: string, limit: number, startKey?: Record<string, unknown>) {
-    const page = await this.db.query({ keyCondition: 'pk = :pk', values: { ':pk': Keys.forwardsPk(packetId) }, consistent: true, limit, ...(startKey ? { startKey } : {}) });
-    return { forwards: page.items.map((it) => toForward(it, packetId)), ...(page.lastKey ? { lastKey: page.lastKey } : {}) };
   }
 
   async summaryOf(id: string, nowMs: number): Promise<{ packet: PacketRecord; takenAmount: Fen } | undefined> {
@@ -667,53 +517,6 @@ export class DynamoPacketStore implements PacketStore {
     // Unconditional: a cache, not state (no condition, so nothing a refusal could be misread from).
     await this.db.update(Keys.packet(id), 'SET progress = :p', { values: { ':p': { claimed: p.claimed, taken, atMs: nowMs } } });
     return { packet: p, takenAmount: taken };
-  }
-
-  async putSlot(packetId: string, s: SlotRecord) {
-    const { index, ...attrs } = s;
-    return this.db.put({ ...Keys.slot(packetId, index), ...attrs }, { condition: 'attribute_not_exists(pk)' });
-  }
-
-  async slotAt(packetId: string, index: number) {
-    const it = await this.db.get(Keys.slot(packetId, index), true);
-    return it ? toSlot(it) : undefined;
-  }
-
-  async voidSlot(packetId: string, index: number, at: string) {
-    return this.db.put(
-      { ...Keys.slot(packetId, index), void: true, userId: '', name: '', amount: 0, at, seqHint: 0 },
-      { condition: 'attribute_not_exists(pk)' },
-    );
-  }
-
-  async slots(p: PacketRef) {
-    const parts = await mapLimited(
-      Array.from({ length: counterCount(p.count) }, (_, k) => k),
-      COUNTER_WRITE_CONCURRENCY,
-      (k) => queryAll(this.db, { keyCondition: 'pk = :pk', values: { ':pk': Keys.slotsPk(p.id, k) }, consistent: true }),
-    );
-    return parts.flat().map(toSlot);
-  }
-
-  async slotOf(p: PacketRef, userId: string, opts: SlotLookup = {}) {
-    if (isSharded(p.count)) {
-      const m = await this.marker(p.id, userId);
-      if (!m) return undefined;
-      const index = m.index ?? (opts.locate ? await opts.locate(m.seqHint) : undefined);
-      if (index !== undefined) {
-        const it = await this.db.get(Keys.slot(p.id, index));
-        if (it && it.userId === userId) return toSlot(it);
-        if (m.index !== undefined) return undefined;
-      }
-      if (opts.thorough === false) return undefined;
-    }
-    const parts = await mapLimited(
-      Array.from({ length: counterCount(p.count) }, (_, k) => k),
-      COUNTER_WRITE_CONCURRENCY,
-      (k) => queryAll(this.db, { keyCondition: 'pk = :pk', filter: 'userId = :u', values: { ':pk': Keys.slotsPk(p.id, k), ':u': userId }, consistent: true }),
-    );
-    const mine = parts.flat();
-    return mine[0] ? toSlot(mine[0]) : undefined;
   }
 
   /**
