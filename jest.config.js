@@ -28,9 +28,13 @@ const client = {
   testEnvironment: 'jsdom',
   roots: ['<rootDir>/client'],
   testMatch: ['<rootDir>/client/test/**/*.test.ts?(x)'],
-  transform: { '^.+\\.[cm]?[jt]sx?$': ['babel-jest', { configFile: require.resolve('./client/test/babel.config.js') }] },
+  transform: {
+    '^.+\\.[cm]?[jt]sx?$': ['babel-jest', { configFile: require.resolve('./client/test/babel.config.js') }],
+  },
   // Taro ships ES modules: transform them (and weapp-qrcode) too.
-  transformIgnorePatterns: ['/node_modules/(?!(@tarojs|@stencil|\\.pnpm|tslib|weapp-qrcode|classnames|lodash-es|query-string|decode-uri-component|split-on-first|filter-obj|nanoid|style-inject|swiper)/)'],
+  transformIgnorePatterns: [
+    '/node_modules/(?!(@tarojs|@stencil|\\.pnpm|tslib|weapp-qrcode|classnames|lodash-es|query-string|decode-uri-component|split-on-first|filter-obj|nanoid|style-inject|swiper)/)',
+  ],
   moduleNameMapper: {
     '^@tarojs/components$': '@tarojs/components/lib/react',
     '^@tarojs/taro$': '@tarojs/taro-h5',

@@ -30,7 +30,9 @@ interface Args {
 }
 
 function usage(msg: string): never {
-  console.error(`audit:verify: ${msg}\nusage: npm run audit:verify -- <accountId> [--endpoint URL] [--table NAME] [--region REGION] [--allow-expired-head]`);
+  console.error(
+    `audit:verify: ${msg}\nusage: npm run audit:verify -- <accountId> [--endpoint URL] [--table NAME] [--region REGION] [--allow-expired-head]`,
+  );
   process.exit(2);
 }
 
@@ -71,7 +73,9 @@ async function main(): Promise<number> {
   } else {
     const result = verifyChain(records, { accountId: args.accountId, allowExpiredHead: args.allowExpiredHead });
     if (result.ok) {
-      console.log(`ok: ${result.count} records, seq ${records[0]!.seq}–${records.at(-1)!.seq}, head ${result.head} (${where})`);
+      console.log(
+        `ok: ${result.count} records, seq ${records[0]!.seq}–${records.at(-1)!.seq}, head ${result.head} (${where})`,
+      );
     } else {
       console.log(`broken at seq ${result.seq}: ${result.reason} — ${result.message} (${where})`);
       code = 1;

@@ -51,13 +51,33 @@ import { routes as walletRoutes } from '../functions/handlers/wallet';
 import { routes as packetRoutes } from '../functions/handlers/packets';
 import { routes as claimRoutes } from '../functions/handlers/claims';
 import { REGION, createTable, startDynalite } from './bench/store';
-import { type Api, type ClaimSample, type SentPacket, type User, claimOnce, errorsOf, httpApi, inProcessApi, login, newSenderWithPacket, topup, sendPacket } from './bench/api';
+import {
+  type Api,
+  type ClaimSample,
+  type SentPacket,
+  type User,
+  claimOnce,
+  errorsOf,
+  httpApi,
+  inProcessApi,
+  login,
+  newSenderWithPacket,
+  topup,
+  sendPacket,
+} from './bench/api';
 import { reconcileBench } from './bench/reconcile';
 import { campaignBench } from './bench/campaign';
 import { hotPacketBench, PARTITION_WCU_PER_SEC, type HotPacketBench } from './bench/hot-packet';
 import { settleBench, SETTLE_TARGET_SECONDS, type SettleBench } from './bench/settle';
 import { paymentsBench, paymentsRows } from './bench/payments';
-import { CapacityMeter, CountingDb, newClaimCapacity, reportCapacity, type CapacityReport, type ClaimCapacity } from './bench/capacity';
+import {
+  CapacityMeter,
+  CountingDb,
+  newClaimCapacity,
+  reportCapacity,
+  type CapacityReport,
+  type ClaimCapacity,
+} from './bench/capacity';
 import { killOfflineSync, startOffline, type Offline } from './bench/offline';
 import { bundleSizes, type BundleSize } from './bench/bundles';
 import { costBench, costRows } from './bench/cost';
@@ -167,7 +187,8 @@ function checkPacketSamples(p: SentPacket, samples: ClaimSample[], what: string)
   const problems: string[] = [];
   const ok = samples.filter((s) => s.status === 200);
   const sum = ok.reduce((a, s) => a + s.amount, 0);
-  if (ok.length !== p.count) problems.push(`${what}: ${ok.length}/${p.count} claims succeeded ${JSON.stringify(errorsOf(samples))}`);
+  if (ok.length !== p.count)
+    problems.push(`${what}: ${ok.length}/${p.count} claims succeeded ${JSON.stringify(errorsOf(samples))}`);
   else if (sum !== p.total) problems.push(`${what}: claimed amounts sum to ${sum}, packet total ${p.total}`);
   return problems;
 }
@@ -241,7 +262,13 @@ interface ClaimsResult {
   problems: string[];
 }
 
-async function claimsInProcess(setupApi: Api, claimApi: Api, claimers: User[], packets: number, concurrency: number): Promise<ClaimsResult> {
+async function claimsInProcess(
+  setupApi: Api,
+  claimApi: Api,
+  claimers: User[],
+  packets: number,
+  concurrency: number,
+): Promise<ClaimsResult> {
   const perPacket: number[] = [];
   const lat: number[] = [];
   const problems: string[] = [];
@@ -325,9 +352,16 @@ async function httpPhase(localApi: Api, claimers: User[], offlineP: Promise<Offl
     const packets = await pool(P.httpConcPackets, 2, () => newSenderWithPacket(localApi, P.packetTotal, P.shares));
     const n = packets.length * P.shares;
     const t0 = now();
-    const conc = await pool(n, P.httpConcurrency, (t) => claimOnce(api, claimers[t % P.shares]!, packets[Math.floor(t / P.shares)]!.code, now));
+    const conc = await pool(n, P.httpConcurrency, (t) =>
+      claimOnce(api, claimers[t % P.shares]!, packets[Math.floor(t / P.shares)]!.code, now),
+    );
     const seconds = (now() - t0) / 1000;
-    packets.forEach((p, k) => void problems.push(...checkPacketSamples(p, conc.slice(k * P.shares, (k + 1) * P.shares), `HTTP concurrent packet ${k + 1}`)));
+    packets.forEach(
+      (p, k) =>
+        void problems.push(
+          ...checkPacketSamples(p, conc.slice(k * P.shares, (k + 1) * P.shares), `HTTP concurrent packet ${k + 1}`),
+        ),
+    );
     const c = summarize(conc.map((x) => x.ms));
     const claimsPerSec = n / seconds;
     const littleMs = (P.httpConcurrency / claimsPerSec) * 1000;
@@ -349,7 +383,11 @@ async function httpPhase(localApi: Api, claimers: User[], offlineP: Promise<Offl
       problems,
     };
   } catch (err) {
-    return { measured: false, reason: `HTTP phase failed: ${err instanceof Error ? err.message : String(err)}`, problems };
+    return {
+      measured: false,
+      reason: `HTTP phase failed: ${err instanceof Error ? err.message : String(err)}`,
+      problems,
+    };
   } finally {
     close();
     await offline.stop();
@@ -360,7 +398,12 @@ async function httpPhase(localApi: Api, claimers: User[], offlineP: Promise<Offl
 // ---------------------------------------------------------------------------------------------
 // (e) capacity per claim
 
-async function capacityPhase(cfg: Config, setupApi: Api, claimers: User[], concurrency: number): Promise<CapacityReport & { problems: string[] }> {
+async function capacityPhase(
+  cfg: Config,
+  setupApi: Api,
+  claimers: User[],
+  concurrency: number,
+): Promise<CapacityReport & { problems: string[] }> {
   const meter = new CapacityMeter();
   const opts = { tableName: cfg.tableName, region: cfg.region, endpoint: cfg.dynamoEndpoint };
   const inner = new DynamoDb({ ...opts, returnCapacity: true, afterWrite: meter.afterWrite });
@@ -382,7 +425,9 @@ async function capacityPhase(cfg: Config, setupApi: Api, claimers: User[], concu
 async function main() {
   const started = now();
   const machine = machineInfo();
-  log(`machine: nproc ${machine.nproc}, ${machine.cpuModel}, node ${machine.node}, ${machine.platform}, ${machine.memGb} GB, load ${machine.loadAvgAtStart.join(' ')}`);
+  log(
+    `machine: nproc ${machine.nproc}, ${machine.cpuModel}, node ${machine.node}, ${machine.platform}, ${machine.memGb} GB, load ${machine.loadAvgAtStart.join(' ')}`,
+  );
 
   const secrets: Secrets = {
     CODE_KEYS: `k1:${randomBytes(32).toString('base64')}`,
@@ -402,7 +447,10 @@ async function main() {
     console.log(`\nBenchmark (i) only — ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}\n`);
     console.log(table([['', 'measure', 'figure', 'target', 'result'], ...hotRows(hot)]));
     fs.mkdirSync(OUT_DIR, { recursive: true });
-    fs.writeFileSync(path.join(OUT_DIR, 'results-i.json'), `${JSON.stringify({ at: new Date().toISOString(), machine, i_hotPackets: hot }, null, 2)}\n`);
+    fs.writeFileSync(
+      path.join(OUT_DIR, 'results-i.json'),
+      `${JSON.stringify({ at: new Date().toISOString(), machine, i_hotPackets: hot }, null, 2)}\n`,
+    );
     return;
   }
   if (process.env.BENCH_ONLY === 'j') {
@@ -411,19 +459,28 @@ async function main() {
     console.log(`\nBenchmark (j) only — ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}\n`);
     console.log(table([['', 'measure', 'figure', 'target', 'result'], ...settleRows(settle)]));
     fs.mkdirSync(OUT_DIR, { recursive: true });
-    fs.writeFileSync(path.join(OUT_DIR, 'results-j.json'), `${JSON.stringify({ at: new Date().toISOString(), machine, j_settle: settle }, null, 2)}\n`);
+    fs.writeFileSync(
+      path.join(OUT_DIR, 'results-j.json'),
+      `${JSON.stringify({ at: new Date().toISOString(), machine, j_settle: settle }, null, 2)}\n`,
+    );
     return;
   }
   if (process.env.BENCH_ONLY === 'l') {
     log('(l) what a claim costs');
-    const cost = await costBench((endpoint) => configFor('test', 'hongbao-cost', endpoint, secrets), { claims: P.costClaims, initRuns: 5 });
+    const cost = await costBench((endpoint) => configFor('test', 'hongbao-cost', endpoint, secrets), {
+      claims: P.costClaims,
+      initRuns: 5,
+    });
     console.log(`\nBenchmark (l) only — ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}\n`);
     console.log(table([['', 'measure', 'figure', 'target', 'result'], ...costRows(cost)]));
     console.log(`\n  one-transaction model: ${cost.transactionModel}`);
     console.log(`  a typical plain claim writes ${JSON.stringify(cost.plain.typical)}`);
     console.log(`  a typical sharded claim writes ${JSON.stringify(cost.sharded.typical)}`);
     fs.mkdirSync(OUT_DIR, { recursive: true });
-    fs.writeFileSync(path.join(OUT_DIR, 'results-l.json'), `${JSON.stringify({ at: new Date().toISOString(), machine, l_cost: cost }, null, 2)}\n`);
+    fs.writeFileSync(
+      path.join(OUT_DIR, 'results-l.json'),
+      `${JSON.stringify({ at: new Date().toISOString(), machine, l_cost: cost }, null, 2)}\n`,
+    );
     return;
   }
   if (process.env.BENCH_ONLY === 'm') {
@@ -440,21 +497,34 @@ async function main() {
     });
     closers.push(() => offline.stop());
     const setup = inProcessApi(setupRoutes, buildDeps(configFor('local', localTable, store.endpoint, secrets)));
-    const burst = await burstBench(offline.base, setup, { claimers: 500, spreadMs: 2_000, serviceClients: P.httpConcurrency });
+    const burst = await burstBench(offline.base, setup, {
+      claimers: 500,
+      spreadMs: 2_000,
+      serviceClients: P.httpConcurrency,
+    });
     console.log(`\nBenchmark (m) only — ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}\n`);
     console.log(table([['', 'measure', 'figure', 'target', 'result'], ...burstRows(burst)]));
     fs.mkdirSync(OUT_DIR, { recursive: true });
-    fs.writeFileSync(path.join(OUT_DIR, 'results-m.json'), `${JSON.stringify({ at: new Date().toISOString(), machine, m_burst: burst }, null, 2)}\n`);
+    fs.writeFileSync(
+      path.join(OUT_DIR, 'results-m.json'),
+      `${JSON.stringify({ at: new Date().toISOString(), machine, m_burst: burst }, null, 2)}\n`,
+    );
     return;
   }
   if (process.env.BENCH_ONLY === 'k') {
     log('(k) money in through WeChat Pay (simulator)');
-    const pay = await paymentsBench(benchCfg, store.endpoint, { notifications: P.payNotifications, runs: P.payWriteRuns });
+    const pay = await paymentsBench(benchCfg, store.endpoint, {
+      notifications: P.payNotifications,
+      runs: P.payWriteRuns,
+    });
     console.log(`\nBenchmark (k) only — ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}\n`);
     console.log(table([['', 'measure', 'figure', 'target', 'result'], ...paymentsRows(pay)]));
     if (pay.problems.length) console.log(`\nPROBLEMS:\n  ${pay.problems.join('\n  ')}`);
     fs.mkdirSync(OUT_DIR, { recursive: true });
-    fs.writeFileSync(path.join(OUT_DIR, 'results-k.json'), `${JSON.stringify({ at: new Date().toISOString(), machine, k_payments: pay }, null, 2)}\n`);
+    fs.writeFileSync(
+      path.join(OUT_DIR, 'results-k.json'),
+      `${JSON.stringify({ at: new Date().toISOString(), machine, k_payments: pay }, null, 2)}\n`,
+    );
     return;
   }
   const localCfg = configFor('local', localTable, store.endpoint, secrets);
@@ -471,7 +541,9 @@ async function main() {
   let offlineP: Promise<Offline> | undefined;
   if (!skipHttp) {
     const [httpPort, lambdaPort] = [await freePort(), await freePort()];
-    log(`starting osls offline (--useInProcess) on 127.0.0.1:${httpPort} (lambda port ${lambdaPort}); log in .bench/offline.log`);
+    log(
+      `starting osls offline (--useInProcess) on 127.0.0.1:${httpPort} (lambda port ${lambdaPort}); log in .bench/offline.log`,
+    );
     offlineP = startOffline({
       httpPort,
       lambdaPort,
@@ -513,10 +585,10 @@ async function main() {
   log(`(a) run 1: ${raw1.opsPerSec} ops/s`);
 
   log(`(b) 2 warm-up packets, then ${P.packets} packets x ${P.shares} claims, concurrency ${P.claimConcurrency}`);
-    for (let k = 0; k < 2; k++) {
-      const warm = await newSenderWithPacket(setupApi, P.packetTotal, P.shares);
-      await pool(warm.count, P.claimConcurrency, (j) => claimOnce(claimApi, benchClaimers[j]!, warm.code, now));
-    }
+  for (let k = 0; k < 2; k++) {
+    const warm = await newSenderWithPacket(setupApi, P.packetTotal, P.shares);
+    await pool(warm.count, P.claimConcurrency, (j) => claimOnce(claimApi, benchClaimers[j]!, warm.code, now));
+  }
   const claims = await claimsInProcess(setupApi, claimApi, benchClaimers, P.packets, P.claimConcurrency);
   log(`(b) ${claims.aggregateClaimsPerSec} claims/s (per packet: ${claims.perPacketClaimsPerSec.join(', ')})`);
 
@@ -525,7 +597,7 @@ async function main() {
   const rawOpsPerSec = round((raw1.opsPerSec + raw2.opsPerSec) / 2, 1);
   const ratio = claims.aggregateClaimsPerSec / rawOpsPerSec;
 
-  log('(e) capacity of one packet\'s claims (untimed)');
+  log("(e) capacity of one packet's claims (untimed)");
   const cap = await capacityPhase(benchCfg, setupApi, benchClaimers, P.claimConcurrency);
   // Every DynamoDB request costs about the same here (SDK + HTTP + dynalite, one CPU budget), so
   // b/a is bounded by 1 / (requests per claim); this shows how close the claim path is to that.
@@ -534,11 +606,15 @@ async function main() {
 
   log('(g) reconciliation: a generated history of 100,000+ ledger entries, reconciled whole');
   const recon = await reconcileBench(store.endpoint);
-  log(`(g) ${recon.ledgerEntries} entries in ${recon.seconds} s (${recon.itemsPerSec} items/s, ${recon.secondsPer100kEntries} s per 100,000 entries), ${recon.mismatches} mismatches`);
+  log(
+    `(g) ${recon.ledgerEntries} entries in ${recon.seconds} s (${recon.itemsPerSec} items/s, ${recon.secondsPer100kEntries} s per 100,000 entries), ${recon.mismatches} mismatches`,
+  );
 
   log('(h) a campaign of 1,000 packets (one call, in-process)');
   const campaign = await campaignBench(benchCfg);
-  log(`(h) ${campaign.packets} packets in ${campaign.seconds} s; ${campaign.itemsWrittenPerPacket} items and ${campaign.writeRequestsPerPacket} write requests per packet`);
+  log(
+    `(h) ${campaign.packets} packets in ${campaign.seconds} s; ${campaign.itemsWrittenPerPacket} items and ${campaign.writeRequestsPerPacket} write requests per packet`,
+  );
 
   log(`(i) hot packets: ${P.hotAccounts}-share drain, 100-share baseline, capacity model`);
   const hot = await hotPacketBench(benchCfg, { accounts: P.hotAccounts, concurrency: P.claimConcurrency });
@@ -547,7 +623,10 @@ async function main() {
   const settle = await settleBench(benchCfg, store.endpoint);
 
   log('(k) money in through WeChat Pay (simulator)');
-  const pay = await paymentsBench(benchCfg, store.endpoint, { notifications: P.payNotifications, runs: P.payWriteRuns });
+  const pay = await paymentsBench(benchCfg, store.endpoint, {
+    notifications: P.payNotifications,
+    runs: P.payWriteRuns,
+  });
 
   // ---- Report
   const results = {
@@ -571,7 +650,11 @@ async function main() {
         ? { littleMsFromInProcessRate: round((P.httpConcurrency / claims.aggregateClaimsPerSec) * 1000, 1) }
         : {}),
     },
-    e_capacity: { ...cap, target: `max WCU on one partition per claim <= ${TARGET.maxPartitionWcu}`, pass: cap.maxWcuOnOnePartitionPerClaim.any <= TARGET.maxPartitionWcu },
+    e_capacity: {
+      ...cap,
+      target: `max WCU on one partition per claim <= ${TARGET.maxPartitionWcu}`,
+      pass: cap.maxWcuOnOnePartitionPerClaim.any <= TARGET.maxPartitionWcu,
+    },
     f_bundles: bundles.map((b) => ({ ...b, pass: Number.isFinite(b.bytes) && b.bytes < TARGET.bundleBytes })),
     g_reconcile: recon,
     h_campaign: campaign,
@@ -584,39 +667,114 @@ async function main() {
 
   const kb = (b: number) => (Number.isFinite(b) ? `${(b / 1024).toFixed(1)} KB` : 'error');
   const rows: string[][] = [['', 'measure', 'figure', 'target', 'result']];
-  rows.push(['a', `raw conditional UpdateItem, 1 hot item, ${P.rawConcurrency} clients`, `${rawOpsPerSec} ops/s (runs ${raw1.opsPerSec} / ${raw2.opsPerSec}; lost updates ${raw1.lostUpdates + raw2.lostUpdates})`, '-', '-']);
-  rows.push(['b', `claims in-process, ${P.packets} x ${P.shares} distinct claimers, conc ${P.claimConcurrency}`, `${claims.aggregateClaimsPerSec} claims/s (median packet ${claims.medianClaimsPerSec}; p50 ${claims.latency.p50Ms} ms, p99 ${claims.latency.p99Ms} ms)`, '-', claims.problems.length ? 'ERRORS' : '-']);
-  rows.push(['c', 'ratio b / a', `${round(ratio, 3).toFixed(3)} (${round(requestsPerClaim, 2)} DynamoDB requests/claim -> ceiling ~${(1 / requestsPerClaim).toFixed(3)}; claim requests/s = ${round(requestRateVsRaw, 2)} x raw ops/s)`, `>= ${TARGET.ratio}`, verdict(results.c_ratio.pass)]);
+  rows.push([
+    'a',
+    `raw conditional UpdateItem, 1 hot item, ${P.rawConcurrency} clients`,
+    `${rawOpsPerSec} ops/s (runs ${raw1.opsPerSec} / ${raw2.opsPerSec}; lost updates ${raw1.lostUpdates + raw2.lostUpdates})`,
+    '-',
+    '-',
+  ]);
+  rows.push([
+    'b',
+    `claims in-process, ${P.packets} x ${P.shares} distinct claimers, conc ${P.claimConcurrency}`,
+    `${claims.aggregateClaimsPerSec} claims/s (median packet ${claims.medianClaimsPerSec}; p50 ${claims.latency.p50Ms} ms, p99 ${claims.latency.p99Ms} ms)`,
+    '-',
+    claims.problems.length ? 'ERRORS' : '-',
+  ]);
+  rows.push([
+    'c',
+    'ratio b / a',
+    `${round(ratio, 3).toFixed(3)} (${round(requestsPerClaim, 2)} DynamoDB requests/claim -> ceiling ~${(1 / requestsPerClaim).toFixed(3)}; claim requests/s = ${round(requestRateVsRaw, 2)} x raw ops/s)`,
+    `>= ${TARGET.ratio}`,
+    verdict(results.c_ratio.pass),
+  ]);
   if (httpRes.measured && httpRes.sequential && httpRes.concurrent) {
     const sq = httpRes.sequential;
     const cc = httpRes.concurrent;
-    rows.push(['d', `HTTP claim, 1 client sequential (${sq.n} claims)`, `p50 ${sq.p50Ms} ms, p99 ${sq.p99Ms} ms (mean ${sq.meanMs}, max ${sq.maxMs})`, `p99 <= ${TARGET.seqP99Ms} ms`, verdict(sq.pass)]);
-    rows.push(['d', `HTTP claim, ${cc.clients} clients (${cc.claims} claims)`, `p50 ${cc.p50Ms} ms, p99 ${cc.p99Ms} ms; ${cc.claimsPerSec} claims/s -> Little ${cc.littleMs} ms (p99 = ${cc.p99OverLittle} x)`, `p99 <= ${TARGET.littleFactor} x Little`, verdict(cc.pass)]);
-  } else rows.push(['d', 'HTTP claim latency (serverless-offline)', `not measured: ${(httpRes.reason ?? '').split('\n')[0]}`, `p99 <= ${TARGET.seqP99Ms} ms`, 'NOT MEASURED']);
+    rows.push([
+      'd',
+      `HTTP claim, 1 client sequential (${sq.n} claims)`,
+      `p50 ${sq.p50Ms} ms, p99 ${sq.p99Ms} ms (mean ${sq.meanMs}, max ${sq.maxMs})`,
+      `p99 <= ${TARGET.seqP99Ms} ms`,
+      verdict(sq.pass),
+    ]);
+    rows.push([
+      'd',
+      `HTTP claim, ${cc.clients} clients (${cc.claims} claims)`,
+      `p50 ${cc.p50Ms} ms, p99 ${cc.p99Ms} ms; ${cc.claimsPerSec} claims/s -> Little ${cc.littleMs} ms (p99 = ${cc.p99OverLittle} x)`,
+      `p99 <= ${TARGET.littleFactor} x Little`,
+      verdict(cc.pass),
+    ]);
+  } else
+    rows.push([
+      'd',
+      'HTTP claim latency (serverless-offline)',
+      `not measured: ${(httpRes.reason ?? '').split('\n')[0]}`,
+      `p99 <= ${TARGET.seqP99Ms} ms`,
+      'NOT MEASURED',
+    ]);
   const m = cap.maxWcuOnOnePartitionPerClaim;
-  rows.push(['e', 'max WCU on one partition, per claim', `${m.any} (base ${m.base}, index ${m.index}; at ${m.partition})`, `<= ${TARGET.maxPartitionWcu}`, verdict(results.e_capacity.pass)]);
-  rows.push(['e', 'WCU per claim (base + index writes)', `mean ${cap.wcuPerClaim.mean}, max ${cap.wcuPerClaim.max} (base ${cap.baseWcuPerClaim.mean}, index ${cap.indexWritesPerClaim.mean}; failed cond. writes ${cap.failedConditionalWrites}; reads/claim ${cap.readsPerClaim.gets} get + ${cap.readsPerClaim.queries} query)`, '-', '-']);
+  rows.push([
+    'e',
+    'max WCU on one partition, per claim',
+    `${m.any} (base ${m.base}, index ${m.index}; at ${m.partition})`,
+    `<= ${TARGET.maxPartitionWcu}`,
+    verdict(results.e_capacity.pass),
+  ]);
+  rows.push([
+    'e',
+    'WCU per claim (base + index writes)',
+    `mean ${cap.wcuPerClaim.mean}, max ${cap.wcuPerClaim.max} (base ${cap.baseWcuPerClaim.mean}, index ${cap.indexWritesPerClaim.mean}; failed cond. writes ${cap.failedConditionalWrites}; reads/claim ${cap.readsPerClaim.gets} get + ${cap.readsPerClaim.queries} query)`,
+    '-',
+    '-',
+  ]);
   for (const b of results.f_bundles) {
-    rows.push(['f', `bundle ${b.fn}`, `${kb(b.bytes)} (gzip ${kb(b.gzipBytes)}; @aws-sdk external ${kb(b.bytesSdkExternal)})${b.error ? ` ${b.error}` : ''}`, '< 1024 KB', verdict(b.pass)]);
+    rows.push([
+      'f',
+      `bundle ${b.fn}`,
+      `${kb(b.bytes)} (gzip ${kb(b.gzipBytes)}; @aws-sdk external ${kb(b.bytesSdkExternal)})${b.error ? ` ${b.error}` : ''}`,
+      '< 1024 KB',
+      verdict(b.pass),
+    ]);
   }
 
-  rows.push(['g', `reconciliation, whole table (${recon.accounts} accounts, ${recon.packets} packets, ${recon.slots} slots)`, `${recon.ledgerEntries} ledger entries in ${recon.seconds} s (${recon.secondsPer100kEntries} s per 100,000); ${recon.itemsRead} items read, ${recon.itemsPerSec} items/s (load ${recon.itemsWritten} items ${recon.loadSeconds} s; mismatches ${recon.mismatches})`, '-', recon.mismatches === 0 ? '-' : 'ERRORS']);
-  rows.push(['h', 'campaign of 1,000 packets, one call', `${campaign.seconds} s (${campaign.packetsPerSec} packets/s); ${campaign.itemsWrittenPerPacket} items written and ${campaign.writeRequestsPerPacket} write requests per packet`, '-', '-']);
+  rows.push([
+    'g',
+    `reconciliation, whole table (${recon.accounts} accounts, ${recon.packets} packets, ${recon.slots} slots)`,
+    `${recon.ledgerEntries} ledger entries in ${recon.seconds} s (${recon.secondsPer100kEntries} s per 100,000); ${recon.itemsRead} items read, ${recon.itemsPerSec} items/s (load ${recon.itemsWritten} items ${recon.loadSeconds} s; mismatches ${recon.mismatches})`,
+    '-',
+    recon.mismatches === 0 ? '-' : 'ERRORS',
+  ]);
+  rows.push([
+    'h',
+    'campaign of 1,000 packets, one call',
+    `${campaign.seconds} s (${campaign.packetsPerSec} packets/s); ${campaign.itemsWrittenPerPacket} items written and ${campaign.writeRequestsPerPacket} write requests per packet`,
+    '-',
+    '-',
+  ]);
 
   rows.push(...hotRows(hot));
   rows.push(...settleRows(settle));
   rows.push(...paymentsRows(pay));
 
-  console.log(`\nBenchmark — ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}, total ${results.totalSeconds} s\n`);
+  console.log(
+    `\nBenchmark — ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}, total ${results.totalSeconds} s\n`,
+  );
   console.log(table(rows));
   console.log(`\n(e) one claim's writes by partition: ${JSON.stringify(cap.typicalClaim)}`);
-  console.log(`(e) hottest partitions over the packet's ${cap.claims} claims: ${cap.hottestPartitionsOverPacket.map((h) => `${h.partition}=${h.wcu}`).join(', ')}`);
+  console.log(
+    `(e) hottest partitions over the packet's ${cap.claims} claims: ${cap.hottestPartitionsOverPacket.map((h) => `${h.partition}=${h.wcu}`).join(', ')}`,
+  );
   for (const b of bundles.filter((x) => x.fn === 'claims')) {
-    console.log(`(f) ${b.fn} bundle, largest parts: ${b.top.map((t) => `${t.pkg} ${t.kb} KB`).join(', ')}; ${b.bytes} bytes = ${(b.bytes / 1e6).toFixed(3)} MB (decimal)`);
+    console.log(
+      `(f) ${b.fn} bundle, largest parts: ${b.top.map((t) => `${t.pkg} ${t.kb} KB`).join(', ')}; ${b.bytes} bytes = ${(b.bytes / 1e6).toFixed(3)} MB (decimal)`,
+    );
   }
   console.log(`(e) ConsumedCapacity as dynalite returns it: ${JSON.stringify(cap.rawConsumedCapacitySample)}`);
   if (results.d_http.littleMsFromInProcessRate !== undefined) {
-    console.log(`(d) for comparison: ${P.httpConcurrency} / in-process claims/s (b) = ${results.d_http.littleMsFromInProcessRate} ms`);
+    console.log(
+      `(d) for comparison: ${P.httpConcurrency} / in-process claims/s (b) = ${results.d_http.littleMsFromInProcessRate} ms`,
+    );
   }
   const problems = [
     ...claims.problems,
@@ -629,15 +787,29 @@ async function main() {
   if (problems.length) console.log(`\nPROBLEMS:\n  ${problems.join('\n  ')}`);
   fs.mkdirSync(OUT_DIR, { recursive: true });
   fs.writeFileSync(path.join(OUT_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\nresults: ${path.relative(process.cwd(), path.join(OUT_DIR, 'results.json')) || '.bench/results.json'}`);
+  console.log(
+    `\nresults: ${path.relative(process.cwd(), path.join(OUT_DIR, 'results.json')) || '.bench/results.json'}`,
+  );
 }
 
 /** The rows of (i): the drain against the baseline, then the capacity model per packet size. */
 function hotRows(hot: HotPacketBench): string[][] {
   const dr = hot.drain;
   const rows: string[][] = [];
-  rows.push(['i', `drain: ${dr.shares}-share provider packet, ${dr.accounts} accounts, conc ${dr.concurrency}`, `${dr.claimsPerSec} claims/s (${dr.seconds} s; p50 ${dr.latency.p50Ms} ms, p99 ${dr.latency.p99Ms} ms); ${dr.recordedShares} shares, Σ ${dr.recordedSum} = total ${dr.total}, double claims ${dr.doubleClaims}`, 'no double claim, Σ = total', verdict(dr.ok)]);
-  rows.push(['i', `same run: ${hot.baseline.packets} x 100-share packets, conc ${dr.concurrency}`, `${hot.baseline.claimsPerSec} claims/s (p99 ${hot.baseline.latency.p99Ms} ms); drain / baseline = ${hot.drainOverBaseline}`, '-', '-']);
+  rows.push([
+    'i',
+    `drain: ${dr.shares}-share provider packet, ${dr.accounts} accounts, conc ${dr.concurrency}`,
+    `${dr.claimsPerSec} claims/s (${dr.seconds} s; p50 ${dr.latency.p50Ms} ms, p99 ${dr.latency.p99Ms} ms); ${dr.recordedShares} shares, Σ ${dr.recordedSum} = total ${dr.total}, double claims ${dr.doubleClaims}`,
+    'no double claim, Σ = total',
+    verdict(dr.ok),
+  ]);
+  rows.push([
+    'i',
+    `same run: ${hot.baseline.packets} x 100-share packets, conc ${dr.concurrency}`,
+    `${hot.baseline.claimsPerSec} claims/s (p99 ${hot.baseline.latency.p99Ms} ms); drain / baseline = ${hot.drainOverBaseline}`,
+    '-',
+    '-',
+  ]);
   for (const c of hot.capacity) {
     rows.push([
       'i',
@@ -653,8 +825,20 @@ function hotRows(hot: HotPacketBench): string[][] {
 /** The rows of (j): one full settle, then the budgeted runs. */
 function settleRows(s: SettleBench): string[][] {
   return [
-    ['j', `settle: ${s.shares}-share packet (${s.recordedShares} recorded), one sweep, no budget`, `${s.fullSweepSeconds} s (${s.fullSweepRequests} store requests; seeded in ${s.seedSeconds} s)`, `< ${SETTLE_TARGET_SECONDS} s`, verdict(s.refundOk && s.fullSweepSeconds < SETTLE_TARGET_SECONDS)],
-    ['j', `same packet, sweep runs of the function's ${s.budgetMs} ms budget`, `${s.runs} run(s), longest ${s.longestRunSeconds} s; settled and refunded once: ${s.refundOk}`, `each run < ${s.budgetMs / 1000 + 2} s`, verdict(s.pass)],
+    [
+      'j',
+      `settle: ${s.shares}-share packet (${s.recordedShares} recorded), one sweep, no budget`,
+      `${s.fullSweepSeconds} s (${s.fullSweepRequests} store requests; seeded in ${s.seedSeconds} s)`,
+      `< ${SETTLE_TARGET_SECONDS} s`,
+      verdict(s.refundOk && s.fullSweepSeconds < SETTLE_TARGET_SECONDS),
+    ],
+    [
+      'j',
+      `same packet, sweep runs of the function's ${s.budgetMs} ms budget`,
+      `${s.runs} run(s), longest ${s.longestRunSeconds} s; settled and refunded once: ${s.refundOk}`,
+      `each run < ${s.budgetMs / 1000 + 2} s`,
+      verdict(s.pass),
+    ],
   ];
 }
 

@@ -33,8 +33,14 @@ if (r.error) {
   process.exit(1);
 }
 if (r.status !== 0) process.exit(r.status ?? 1);
-console.log(`[build-client] ${platform} built into client/dist/${platform} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(
+  `[build-client] ${platform} built into client/dist/${platform} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+);
 if (platform === 'weapp') {
-  const s = spawnSync(process.execPath, [path.join(__dirname, 'weapp-size.js'), path.join(root, 'client', 'dist', 'weapp')], { stdio: 'inherit' });
+  const s = spawnSync(
+    process.execPath,
+    [path.join(__dirname, 'weapp-size.js'), path.join(root, 'client', 'dist', 'weapp')],
+    { stdio: 'inherit' },
+  );
   process.exit(s.status ?? 1);
 }

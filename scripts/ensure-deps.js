@@ -27,7 +27,11 @@ function log(msg) {
 }
 
 function lockHash() {
-  if (!fs.existsSync(lockFile)) return `no-lock:${crypto.createHash('sha256').update(fs.readFileSync(path.join(root, 'package.json'))).digest('hex')}`;
+  if (!fs.existsSync(lockFile))
+    return `no-lock:${crypto
+      .createHash('sha256')
+      .update(fs.readFileSync(path.join(root, 'package.json')))
+      .digest('hex')}`;
   return crypto.createHash('sha256').update(fs.readFileSync(lockFile)).digest('hex');
 }
 
@@ -46,7 +50,8 @@ function main() {
   let reason;
   if (!fs.existsSync(modulesDir)) reason = 'node_modules is missing';
   else if (!fs.existsSync(stampFile)) reason = 'node_modules has no install stamp';
-  else if (fs.readFileSync(stampFile, 'utf8').trim() !== want) reason = 'package-lock.json changed since the last install';
+  else if (fs.readFileSync(stampFile, 'utf8').trim() !== want)
+    reason = 'package-lock.json changed since the last install';
   if (!reason) {
     log('node_modules is up to date with package-lock.json');
     return;

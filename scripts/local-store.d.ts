@@ -13,7 +13,10 @@ export declare const TABLE_FILE: string;
 export declare const DEFAULT_REGION: string;
 export declare const LOCAL_CREDENTIALS: Readonly<{ accessKeyId: string; secretAccessKey: string }>;
 export declare function readTableDefinition(): Record<string, unknown> & Omit<CreateTableCommandInput, 'TableName'>;
-export declare function createTableInput(tableName: string, definition?: Record<string, unknown>): CreateTableCommandInput;
+export declare function createTableInput(
+  tableName: string,
+  definition?: Record<string, unknown>,
+): CreateTableCommandInput;
 export declare function startDynalite(opts?: { port?: number; host?: string; path?: string }): Promise<LocalDynalite>;
 export declare function localClient(endpoint: string, region?: string): DynamoDBClient;
 export declare function ensureTable(

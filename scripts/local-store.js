@@ -1,4 +1,3 @@
-
 /**
  * Local DynamoDB (dynalite) bootstrap, shared by `npm start` (scripts/start.js) and the Jest
  * global setup (test/helpers/dynalite.ts). The table comes from infra/table.json — the same file
@@ -26,7 +25,13 @@ function readTableDefinition() {
  * properties (if ever added to the file) are dropped here.
  */
 function createTableInput(tableName, definition = readTableDefinition()) {
-  const cfnOnly = ['PointInTimeRecoverySpecification', 'DeletionProtectionEnabled', 'TimeToLiveSpecification', 'Tags', 'ContributorInsightsSpecification'];
+  const cfnOnly = [
+    'PointInTimeRecoverySpecification',
+    'DeletionProtectionEnabled',
+    'TimeToLiveSpecification',
+    'Tags',
+    'ContributorInsightsSpecification',
+  ];
   const input = { ...definition, TableName: tableName };
   for (const key of cfnOnly) delete input[key];
   return input;
@@ -96,7 +101,8 @@ async function ensureTable(endpoint, tableName, { region = DEFAULT_REGION, timeo
       const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
       const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === 'ACTIVE');
       if (Table?.TableStatus === 'ACTIVE' && indexesActive) return created;
-      if (Date.now() > deadline) throw new Error(`table ${tableName} not ACTIVE after ${timeoutMs} ms (${Table?.TableStatus})`);
+      if (Date.now() > deadline)
+        throw new Error(`table ${tableName} not ACTIVE after ${timeoutMs} ms (${Table?.TableStatus})`);
       await new Promise((r) => setTimeout(r, 20));
     }
   } finally {
@@ -104,4 +110,14 @@ async function ensureTable(endpoint, tableName, { region = DEFAULT_REGION, timeo
   }
 }
 
-module.exports = { ROOT, TABLE_FILE, DEFAULT_REGION, LOCAL_CREDENTIALS, readTableDefinition, createTableInput, startDynalite, localClient, ensureTable };
+module.exports = {
+  ROOT,
+  TABLE_FILE,
+  DEFAULT_REGION,
+  LOCAL_CREDENTIALS,
+  readTableDefinition,
+  createTableInput,
+  startDynalite,
+  localClient,
+  ensureTable,
+};

@@ -1,4 +1,3 @@
-
 /**
  * Local-only Serverless plugin: hot reload for `serverless offline --useInProcess`.
  *

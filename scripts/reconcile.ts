@@ -57,16 +57,34 @@ async function main(): Promise<number> {
     return 2;
   }
   const db = new DynamoDb({ tableName: args.table, region: args.region, endpoint: args.endpoint });
-  const r = await reconcile({ reconciliation: new DynamoReconcileStore(db), now: () => Date.now() }, { save: args.save });
+  const r = await reconcile(
+    { reconciliation: new DynamoReconcileStore(db), now: () => Date.now() },
+    { save: args.save },
+  );
   const c = r.checked;
   const y = (fen: number) => `${formatYuan(fen)} 元`;
-  console.log(`${r.ok ? 'OK' : 'MISMATCHES'} — ${r.mismatches} mismatch(es); ${args.table}${args.endpoint ? ` at ${args.endpoint}` : ''}; run ${r.runId}${args.save ? '' : ' (not saved)'}`);
-  console.log(`checked: ${c.accounts} accounts, ${c.ledgerEntries} ledger entries (${c.entriesAfterCutoff} after the cutoff), ${c.packets} packets, ${c.slots} slots, ${c.transfers} transfers, ${c.topups} top-ups`);
-  console.log(`as of ${r.cutoff}: balances ${y(r.balances)} + escrow ${y(r.escrow)} + in transit ${y(r.inTransit)} (shares ${y(r.inTransitBy.shares)}, transfers ${y(r.inTransitBy.transfers)}, fees ${y(r.inTransitBy.fees)}) vs top-ups ${y(r.topups)}`);
-  console.log(`cost: ${r.itemsRead} items read in ${(r.durationMs / 1000).toFixed(1)} s (${r.itemsPerSecond} items/s); ${c.packetsLookedUp} packet(s) needed point reads`);
-  if (r.staleShares) console.log(`note: ${r.staleShares} share(s) uncredited for more than the grace on packets not yet due (in transit until a retry or the settlement)`);
+  console.log(
+    `${r.ok ? 'OK' : 'MISMATCHES'} — ${r.mismatches} mismatch(es); ${args.table}${args.endpoint ? ` at ${args.endpoint}` : ''}; run ${r.runId}${args.save ? '' : ' (not saved)'}`,
+  );
+  console.log(
+    `checked: ${c.accounts} accounts, ${c.ledgerEntries} ledger entries (${c.entriesAfterCutoff} after the cutoff), ${c.packets} packets, ${c.slots} slots, ${c.transfers} transfers, ${c.topups} top-ups`,
+  );
+  console.log(
+    `as of ${r.cutoff}: balances ${y(r.balances)} + escrow ${y(r.escrow)} + in transit ${y(r.inTransit)} (shares ${y(r.inTransitBy.shares)}, transfers ${y(r.inTransitBy.transfers)}, fees ${y(r.inTransitBy.fees)}) vs top-ups ${y(r.topups)}`,
+  );
+  console.log(
+    `cost: ${r.itemsRead} items read in ${(r.durationMs / 1000).toFixed(1)} s (${r.itemsPerSecond} items/s); ${c.packetsLookedUp} packet(s) needed point reads`,
+  );
+  if (r.staleShares)
+    console.log(
+      `note: ${r.staleShares} share(s) uncredited for more than the grace on packets not yet due (in transit until a retry or the settlement)`,
+    );
   if (!r.ok) {
-    console.log(`by kind: ${Object.entries(r.byKind).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    console.log(
+      `by kind: ${Object.entries(r.byKind)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')}`,
+    );
     for (const m of r.listed) console.log(`  ${m.kind}  ${m.id}  ${m.detail}`);
     if (r.mismatches > r.listed.length) console.log(`  … and ${r.mismatches - r.listed.length} more`);
   }

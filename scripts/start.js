@@ -72,7 +72,10 @@ const AVATAR_BUCKET = 'hongbao-avatars-local';
 let s3Sim;
 /** Starts the stand-in in this process; objects persist under .data/s3/<bucket>/. */
 async function startAvatarStore() {
-  if (!(await portFree(S3_SIM_PORT))) fail(`port ${S3_SIM_PORT} (S3_SIM_PORT) is in use — is another \`npm start\` running? Set S3_SIM_PORT to use another port.`);
+  if (!(await portFree(S3_SIM_PORT)))
+    fail(
+      `port ${S3_SIM_PORT} (S3_SIM_PORT) is in use — is another \`npm start\` running? Set S3_SIM_PORT to use another port.`,
+    );
   const { startS3Sim } = require('./s3-sim/sim.js');
   const dir = path.join(DATA_DIR, 's3');
   // Signatures checked with the same dummy credentials the API process gets below.
@@ -107,7 +110,17 @@ function localSecrets() {
   return { secrets, created: true };
 }
 
-const WXPAY_KEY_FIELDS = ['mchid', 'appid', 'merchantSerialNo', 'merchantPrivateKey', 'merchantPublicKey', 'apiV3Key', 'platformPublicKeyId', 'platformPrivateKey', 'platformPublicKey'];
+const WXPAY_KEY_FIELDS = [
+  'mchid',
+  'appid',
+  'merchantSerialNo',
+  'merchantPrivateKey',
+  'merchantPublicKey',
+  'apiV3Key',
+  'platformPublicKeyId',
+  'platformPrivateKey',
+  'platformPublicKey',
+];
 
 /**
  * The WeChat Pay simulator's keys (the same file and format as scripts/wxpay-sim/keys.ts reads):
@@ -118,10 +131,16 @@ function wxpaySimKeys() {
   if (fs.existsSync(WXPAY_KEYS_FILE)) {
     const k = JSON.parse(fs.readFileSync(WXPAY_KEYS_FILE, 'utf8'));
     if (WXPAY_KEY_FIELDS.every((f) => typeof k[f] === 'string' && k[f] !== '')) return { keys: k, created: false };
-    fail(`${path.relative(ROOT, WXPAY_KEYS_FILE)} is not a WeChat Pay simulator key file: move it away and start again`);
+    fail(
+      `${path.relative(ROOT, WXPAY_KEYS_FILE)} is not a WeChat Pay simulator key file: move it away and start again`,
+    );
   }
   const pair = () =>
-    crypto.generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    crypto.generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
   const digits = (n) => Array.from(crypto.randomBytes(n), (b) => String(b % 10)).join('');
   const merchant = pair();
   const platform = pair();
@@ -280,10 +299,20 @@ function ensureH5Build() {
   if (process.env.SKIP_H5_BUILD === '1' || !fs.existsSync(path.join(ROOT, 'client', 'config'))) return;
   const index = path.join(H5_DIR, 'index.html');
   const built = fs.existsSync(index) ? fs.statSync(index).mtimeMs : 0;
-  const sources = Math.max(newestMtime(path.join(ROOT, 'client', 'src')), newestMtime(path.join(ROOT, 'client', 'config')));
+  const sources = Math.max(
+    newestMtime(path.join(ROOT, 'client', 'src')),
+    newestMtime(path.join(ROOT, 'client', 'config')),
+  );
   if (built >= sources) return;
-  log(built ? 'the H5 app is older than its sources: rebuilding (npm run build:h5, about 1–2 min)' : 'building the H5 app (npm run build:h5, about 1–2 min, first start only)');
-  const r = require('node:child_process').spawnSync('npm', ['run', '--silent', 'build:h5'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  log(
+    built
+      ? 'the H5 app is older than its sources: rebuilding (npm run build:h5, about 1–2 min)'
+      : 'building the H5 app (npm run build:h5, about 1–2 min, first start only)',
+  );
+  const r = require('node:child_process').spawnSync('npm', ['run', '--silent', 'build:h5'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   if (r.status !== 0) fail('the H5 build failed (npm run build:h5); see above');
 }
 
@@ -320,11 +349,20 @@ function serveCodeLink(req, res, rawPath) {
       '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>链接无效</title></head>' +
         '<body style="font-family:sans-serif;text-align:center;padding:3rem 1rem"><h1>链接无效</h1><p>这个链接不完整或已损坏，打不开红包。请让发红包的人重新分享。</p></body></html>\n',
     );
-    res.writeHead(400, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-length': body.length });
+    res.writeHead(400, {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'content-length': body.length,
+    });
     res.end(req.method === 'HEAD' ? undefined : body);
     return true;
   }
-  res.writeHead(302, { location: `/#/pages/open/index?c=${encodeURIComponent(code)}`, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
+  res.writeHead(302, {
+    location: `/#/pages/open/index?c=${encodeURIComponent(code)}`,
+    'cache-control': 'no-store',
+    'referrer-policy': 'no-referrer',
+  });
   res.end();
   return true;
 }
@@ -376,7 +414,11 @@ function startStaticServer({ dir, placeholder }) {
     };
     if (ext === '.html') {
       const html = fs.readFileSync(file, 'utf8');
-      const body = Buffer.from(placeholder ? html.replaceAll('__API_URL__', API_URL) : html.replace('<head>', `<head>${runtimeConfigScript()}`));
+      const body = Buffer.from(
+        placeholder
+          ? html.replaceAll('__API_URL__', API_URL)
+          : html.replace('<head>', `<head>${runtimeConfigScript()}`),
+      );
       res.writeHead(200, { ...headers, 'content-length': body.length });
       res.end(req.method === 'HEAD' ? undefined : body);
       return;
@@ -386,7 +428,9 @@ function startStaticServer({ dir, placeholder }) {
       res.end();
       return;
     }
-    fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
+    fs.createReadStream(file)
+      .on('error', () => res.destroy())
+      .pipe(res);
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -478,8 +522,15 @@ async function main() {
 
   const missing = missingHandlers();
   if (missing.length) fail(`handler files named in serverless.yml do not exist yet:\n  ${missing.join('\n  ')}`);
-  for (const [name, port] of [['API_PORT', API_PORT], ['APP_PORT', APP_PORT], ['LAMBDA_PORT', LAMBDA_PORT], ['WXPAY_SIM_PORT', WXPAY_SIM_PORT], ['WX_SIM_PORT', WX_SIM_PORT]]) {
-    if (!(await portFree(port))) fail(`port ${port} (${name}) is in use — is another \`npm start\` running? Set ${name} to use another port.`);
+  for (const [name, port] of [
+    ['API_PORT', API_PORT],
+    ['APP_PORT', APP_PORT],
+    ['LAMBDA_PORT', LAMBDA_PORT],
+    ['WXPAY_SIM_PORT', WXPAY_SIM_PORT],
+    ['WX_SIM_PORT', WX_SIM_PORT],
+  ]) {
+    if (!(await portFree(port)))
+      fail(`port ${port} (${name}) is in use — is another \`npm start\` running? Set ${name} to use another port.`);
   }
 
   // 1. Store. LevelDB allows one process per directory (dynalite crashes on a locked one), so
@@ -496,7 +547,9 @@ async function main() {
     }
   }
   const created = await ensureTable(store.endpoint, TABLE_NAME);
-  log(`dynalite at ${store.endpoint} (data in ${path.relative(ROOT, dbPath)}/), table ${TABLE_NAME} ${created ? 'created' : 'found'}`);
+  log(
+    `dynalite at ${store.endpoint} (data in ${path.relative(ROOT, dbPath)}/), table ${TABLE_NAME} ${created ? 'created' : 'found'}`,
+  );
 
   // 2. Secrets
   const { secrets, created: secretsCreated } = localSecrets();
@@ -504,7 +557,9 @@ async function main() {
 
   // 2b. WeChat Pay simulator (its own process group), ready before the API takes orders.
   const { created: wxKeysCreated, keys: wxKeys } = wxpaySimKeys();
-  log(`WeChat Pay simulator keys ${wxKeysCreated ? 'generated into' : 'read from'} ${path.relative(ROOT, WXPAY_KEYS_FILE)}`);
+  log(
+    `WeChat Pay simulator keys ${wxKeysCreated ? 'generated into' : 'read from'} ${path.relative(ROOT, WXPAY_KEYS_FILE)}`,
+  );
   const tsx = path.join(ROOT, 'node_modules', '.bin', process.platform === 'win32' ? 'tsx.cmd' : 'tsx');
   wxpaySim = spawn(tsx, [path.join('scripts', 'wxpay-sim', 'cli.ts')], {
     cwd: ROOT,
@@ -547,11 +602,25 @@ async function main() {
   ensureH5Build();
   const app = appDir();
   appServer = await startStaticServer(app);
-  log(`serving ${path.relative(ROOT, app.dir)}/ on port ${APP_PORT}${app.placeholder ? ' (placeholder: no client/dist/h5 build yet)' : ''}`);
+  log(
+    `serving ${path.relative(ROOT, app.dir)}/ on port ${APP_PORT}${app.placeholder ? ' (placeholder: no client/dist/h5 build yet)' : ''}`,
+  );
 
   // 4. API (serverless-offline). Own process group so Ctrl-C is handled here, then the whole group stopped.
   const osls = path.join(ROOT, 'node_modules', '.bin', process.platform === 'win32' ? 'osls.cmd' : 'osls');
-  const args = ['offline', 'start', '--stage', STAGE, '--httpPort', String(API_PORT), '--lambdaPort', String(LAMBDA_PORT), '--useInProcess', '--noPrependStageInUrl', '--noSponsor'];
+  const args = [
+    'offline',
+    'start',
+    '--stage',
+    STAGE,
+    '--httpPort',
+    String(API_PORT),
+    '--lambdaPort',
+    String(LAMBDA_PORT),
+    '--useInProcess',
+    '--noPrependStageInUrl',
+    '--noSponsor',
+  ];
   log(`starting the API: osls ${args.join(' ')}`);
   const env = {
     ...process.env,
@@ -586,14 +655,20 @@ async function main() {
   while (!shuttingDown) {
     status = await getStatus(HEALTH_URL);
     if (status === 200) break;
-    if (Date.now() > deadline) return shutdown(1, `${HEALTH_URL} did not answer 200 within ${READY_TIMEOUT_MS} ms (last status ${status || 'no answer'})`);
+    if (Date.now() > deadline)
+      return shutdown(
+        1,
+        `${HEALTH_URL} did not answer 200 within ${READY_TIMEOUT_MS} ms (last status ${status || 'no answer'})`,
+      );
     await new Promise((r) => setTimeout(r, 250));
   }
   if (shuttingDown) return;
 
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   const line = '─'.repeat(60);
-  console.log(`\n${line}\n  红包码 local stack ready in ${secs} s\n\n  API  ${API_URL}   (health: ${HEALTH_URL})\n  WeChat Pay simulator ${WXPAY_SIM_URL}\n  WeChat open-API simulator ${WX_SIM_URL}\n  App  ${APP_URL}${app.placeholder ? '   (placeholder page)' : ''}\n\n  Store ${store.endpoint}  table ${TABLE_NAME}   Ctrl-C to stop\n${line}\n`);
+  console.log(
+    `\n${line}\n  红包码 local stack ready in ${secs} s\n\n  API  ${API_URL}   (health: ${HEALTH_URL})\n  WeChat Pay simulator ${WXPAY_SIM_URL}\n  WeChat open-API simulator ${WX_SIM_URL}\n  App  ${APP_URL}${app.placeholder ? '   (placeholder page)' : ''}\n\n  Store ${store.endpoint}  table ${TABLE_NAME}   Ctrl-C to stop\n${line}\n`,
+  );
   console.log(`  Avatars: S3 stand-in ${S3_SIM_URL}  bucket ${AVATAR_BUCKET}\n`);
 }
 

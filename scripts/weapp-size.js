@@ -19,19 +19,24 @@ const LIMIT = 1024 * 1024;
 const SUB_LIMIT = 2 * 1024 * 1024;
 const args = process.argv.slice(2);
 const json = args.includes('--json');
-const dir = path.resolve(args.find((a) => !a.startsWith('--')) ?? path.join(__dirname, '..', 'client', 'dist', 'weapp'));
+const dir = path.resolve(
+  args.find((a) => !a.startsWith('--')) ?? path.join(__dirname, '..', 'client', 'dist', 'weapp'),
+);
 
 function measure(root) {
   const appJson = path.join(root, 'app.json');
   if (!fs.existsSync(appJson)) return null;
   const app = JSON.parse(fs.readFileSync(appJson, 'utf8'));
-  const subRoots = [...(app.subPackages ?? []), ...(app.subpackages ?? [])].map((s) => `${String(s.root).replace(/\/+$/, '')}/`);
+  const subRoots = [...(app.subPackages ?? []), ...(app.subpackages ?? [])].map(
+    (s) => `${String(s.root).replace(/\/+$/, '')}/`,
+  );
   const files = [];
   const walk = (d) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (!e.name.endsWith('.map')) files.push({ file: path.relative(root, p).split(path.sep).join('/'), bytes: fs.statSync(p).size });
+      else if (!e.name.endsWith('.map'))
+        files.push({ file: path.relative(root, p).split(path.sep).join('/'), bytes: fs.statSync(p).size });
     }
   };
   walk(root);
@@ -44,7 +49,16 @@ function measure(root) {
     return { root: r.slice(0, -1), bytes, files: own.length, limit: SUB_LIMIT, ok: bytes <= SUB_LIMIT };
   });
   const ok = mainBytes <= LIMIT && subpackages.every((p) => p.ok);
-  return { dir: root, mainBytes, totalBytes, limit: LIMIT, ok, files: main.length, subpackages, largest: main.sort((a, b) => b.bytes - a.bytes).slice(0, 5) };
+  return {
+    dir: root,
+    mainBytes,
+    totalBytes,
+    limit: LIMIT,
+    ok,
+    files: main.length,
+    subpackages,
+    largest: main.sort((a, b) => b.bytes - a.bytes).slice(0, 5),
+  };
 }
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
@@ -55,10 +69,14 @@ if (!r) {
 }
 if (json) console.log(JSON.stringify(r));
 else {
-  console.log(`[weapp-size] main package: ${kb(r.mainBytes)} in ${r.files} files (limit ${kb(r.limit)}, ${((100 * r.mainBytes) / r.limit).toFixed(1)} % used)${r.totalBytes !== r.mainBytes ? `; all packages ${kb(r.totalBytes)}` : ''}`);
-  for (const p of r.subpackages) console.log(`[weapp-size] subpackage ${p.root}/: ${kb(p.bytes)} in ${p.files} files (limit ${kb(p.limit)})`);
+  console.log(
+    `[weapp-size] main package: ${kb(r.mainBytes)} in ${r.files} files (limit ${kb(r.limit)}, ${((100 * r.mainBytes) / r.limit).toFixed(1)} % used)${r.totalBytes !== r.mainBytes ? `; all packages ${kb(r.totalBytes)}` : ''}`,
+  );
+  for (const p of r.subpackages)
+    console.log(`[weapp-size] subpackage ${p.root}/: ${kb(p.bytes)} in ${p.files} files (limit ${kb(p.limit)})`);
   console.log(`[weapp-size] largest: ${r.largest.map((f) => `${f.file} ${kb(f.bytes)}`).join(', ')}`);
   if (r.mainBytes > r.limit) console.error(`[weapp-size] FAIL: the main package is over ${kb(r.limit)}`);
-  for (const p of r.subpackages.filter((x) => !x.ok)) console.error(`[weapp-size] FAIL: subpackage ${p.root}/ is over ${kb(p.limit)}`);
+  for (const p of r.subpackages.filter((x) => !x.ok))
+    console.error(`[weapp-size] FAIL: subpackage ${p.root}/ is over ${kb(p.limit)}`);
 }
 process.exit(r.ok ? 0 : 1);

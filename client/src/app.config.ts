@@ -24,7 +24,9 @@ const pages: string[] = [
  *         Route /ops/index.
  * On H5 a subpackage is a set of routes like any other (Taro builds each page as its own chunk).
  */
-const subPackages: { root: string; pages: string[] }[] = [{ root: 'biz', pages: ['campaigns/index', 'campaign-create/index', 'campaign/index', 'apikeys/index'] }];
+const subPackages: { root: string; pages: string[] }[] = [
+  { root: 'biz', pages: ['campaigns/index', 'campaign-create/index', 'campaign/index', 'apikeys/index'] },
+];
 if (process.env.TARO_ENV === 'h5') subPackages.push({ root: 'ops', pages: ['index'] });
 
 export default defineAppConfig({

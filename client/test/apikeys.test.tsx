@@ -28,9 +28,30 @@ jest.mock('../src/api', () => ({
 
 const SECRET = 'hbk_kAAAAAAAAAAAAAAAA_s3cr3t-0123456789abcdefghijklmnopqrstuv';
 const KEYS: ApiKeyView[] = [
-  { keyId: 'kAAAAAAAAAAAAAAAA', name: '门店系统', scopes: ['basic'], createdAt: '2026-11-28T02:00:00Z', lastUsedAt: null, revokedAt: null },
-  { keyId: 'kBBBBBBBBBBBBBBBB', name: '报表', scopes: ['full'], createdAt: '2026-11-27T02:00:00Z', lastUsedAt: '2026-11-28T01:00:00Z', revokedAt: null },
-  { keyId: 'kCCCCCCCCCCCCCCCC', name: '旧系统', scopes: ['basic'], createdAt: '2026-11-20T02:00:00Z', lastUsedAt: null, revokedAt: '2026-11-21T02:00:00Z' },
+  {
+    keyId: 'kAAAAAAAAAAAAAAAA',
+    name: '门店系统',
+    scopes: ['basic'],
+    createdAt: '2026-11-28T02:00:00Z',
+    lastUsedAt: null,
+    revokedAt: null,
+  },
+  {
+    keyId: 'kBBBBBBBBBBBBBBBB',
+    name: '报表',
+    scopes: ['full'],
+    createdAt: '2026-11-27T02:00:00Z',
+    lastUsedAt: '2026-11-28T01:00:00Z',
+    revokedAt: null,
+  },
+  {
+    keyId: 'kCCCCCCCCCCCCCCCC',
+    name: '旧系统',
+    scopes: ['basic'],
+    createdAt: '2026-11-20T02:00:00Z',
+    lastUsedAt: null,
+    revokedAt: '2026-11-21T02:00:00Z',
+  },
 ];
 
 const leaveAndComeBack = async () => {
@@ -50,7 +71,14 @@ beforeEach(() => {
   mockRequest.mockReset();
   for (const f of Object.values(mockApi)) f.mockReset();
   mockApi.apiKeys.mockResolvedValue({ items: KEYS });
-  saveSession({ token: 'tok-1', userId: 'u-biz', name: '商户', tier: 'enterprise', roles: ['user', 'enterprise'], expiresAt: '2126-11-29T00:00:00Z' });
+  saveSession({
+    token: 'tok-1',
+    userId: 'u-biz',
+    name: '商户',
+    tier: 'enterprise',
+    roles: ['user', 'enterprise'],
+    expiresAt: '2126-11-29T00:00:00Z',
+  });
 });
 
 describe('开发者密钥', () => {
@@ -119,7 +147,9 @@ describe('开发者密钥', () => {
     expect(screen.queryByRole('alertdialog')).toBeNull();
     expect(mockApi.revokeApiKey).not.toHaveBeenCalled();
 
-    mockApi.apiKeys.mockResolvedValue({ items: KEYS.map((k) => (k.keyId === 'kBBBBBBBBBBBBBBBB' ? { ...k, revokedAt: '2026-11-28T03:00:00Z' } : k)) });
+    mockApi.apiKeys.mockResolvedValue({
+      items: KEYS.map((k) => (k.keyId === 'kBBBBBBBBBBBBBBBB' ? { ...k, revokedAt: '2026-11-28T03:00:00Z' } : k)),
+    });
     click('撤销密钥 报表（kBBBBBBBBBBBBBBBB）');
     click('确认撤销');
     await flush();
@@ -146,7 +176,12 @@ describe('the API client: DELETE and text answers', () => {
   test('DELETE /v1/api-keys/{keyId} with the token, no body', async () => {
     mockRequest.mockResolvedValue({ statusCode: 200, data: { keyId: 'kB', revokedAt: 'x' }, header: {} });
     await expect(realApi.revokeApiKey('kBBBBBBBBBBBBBBBB')).resolves.toEqual({ keyId: 'kB', revokedAt: 'x' });
-    const call = mockRequest.mock.calls[0]![0] as { url: string; method: string; header: Record<string, string>; data: unknown };
+    const call = mockRequest.mock.calls[0]![0] as {
+      url: string;
+      method: string;
+      header: Record<string, string>;
+      data: unknown;
+    };
     expect(call.method).toBe('DELETE');
     expect(call.url).toMatch(/\/v1\/api-keys\/kBBBBBBBBBBBBBBBB$/);
     expect(call.header.Authorization).toBe('Bearer tok-1');
@@ -155,15 +190,25 @@ describe('the API client: DELETE and text answers', () => {
   });
 
   test('a CSV answer comes back as text; an error answer read as text is still an ApiError', async () => {
-    mockRequest.mockResolvedValueOnce({ statusCode: 200, data: 'index,packet_id,code,expires_at\n1,p,c,t\n', header: { 'content-type': 'text/csv' } });
-    await expect(realApi.campaignCodesCsv('c123456789012345')).resolves.toBe('index,packet_id,code,expires_at\n1,p,c,t\n');
+    mockRequest.mockResolvedValueOnce({
+      statusCode: 200,
+      data: 'index,packet_id,code,expires_at\n1,p,c,t\n',
+      header: { 'content-type': 'text/csv' },
+    });
+    await expect(realApi.campaignCodesCsv('c123456789012345')).resolves.toBe(
+      'index,packet_id,code,expires_at\n1,p,c,t\n',
+    );
     const call = mockRequest.mock.calls[0]![0] as { url: string; dataType: string; header: Record<string, string> };
     expect(call.url).toMatch(/\/v1\/campaigns\/c123456789012345\/codes\.csv$/);
     expect(call.dataType).toBe('text');
     expect(call.header.Accept).toContain('text/csv');
     expect(call.header.Authorization).toBe('Bearer tok-1');
 
-    mockRequest.mockResolvedValueOnce({ statusCode: 404, data: '{"error":{"code":"NOT_FOUND","message":"活动不存在"}}', header: {} });
+    mockRequest.mockResolvedValueOnce({
+      statusCode: 404,
+      data: '{"error":{"code":"NOT_FOUND","message":"活动不存在"}}',
+      header: {},
+    });
     const err = await request<string>('GET', '/v1/campaigns/cX/codes.csv', { text: true }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).code).toBe('NOT_FOUND');

@@ -24,7 +24,11 @@ jest.mock('@tarojs/taro', () =>
 );
 
 /** uPlot replaced by a fake that records what it was given. */
-const mockPlots: Array<{ opts: { series: Array<{ label?: string; fill?: string }> }; data: unknown[][]; el: HTMLElement }> = [];
+const mockPlots: Array<{
+  opts: { series: Array<{ label?: string; fill?: string }> };
+  data: unknown[][];
+  el: HTMLElement;
+}> = [];
 jest.mock('uplot', () => {
   class Fake {
     opts: unknown;
@@ -57,7 +61,14 @@ jest.mock('../src/api', () => ({
   },
 }));
 
-const business: Limits = { balance: 10_000_000_000, perPacketLimit: 100_000_000, dailyLimit: 100_000_000_000, sentToday: 0, feeBps: 60, maxShares: 10_000 };
+const business: Limits = {
+  balance: 10_000_000_000,
+  perPacketLimit: 100_000_000,
+  dailyLimit: 100_000_000_000,
+  sentToday: 0,
+  feeBps: 60,
+  maxShares: 10_000,
+};
 
 /** (per-packet total in fen, fee bps, quantity) → fee per packet and total debit, worked out by hand. */
 const TABLE: Array<[number, number, number, number, number]> = [
@@ -84,28 +95,54 @@ describe('campaign money', () => {
 
   test('the rules: name, 1–1000 packets, per-packet limit, shares, the daily limit over all packets', () => {
     const v = { ...EMPTY_CAMPAIGN, name: '双十二', totalYuan: '10', count: '5', quantity: '100' };
-    expect(checkCampaign(v, business).ready?.body).toEqual({ name: '双十二', packet: { total: 1_000, count: 5, mode: 'lucky' }, quantity: 100 });
+    expect(checkCampaign(v, business).ready?.body).toEqual({
+      name: '双十二',
+      packet: { total: 1_000, count: 5, mode: 'lucky' },
+      quantity: 100,
+    });
     expect(checkCampaign({ ...v, quantity: '1001' }, business).errors.quantity).toBe('红包数量最多 1000 个');
     expect(checkCampaign({ ...v, quantity: '0' }, business).errors.quantity).toBe('红包数量至少 1 个');
     expect(checkCampaign({ ...v, quantity: '2.5' }, business).errors.quantity).toBe('红包数量须为整数');
     expect(checkCampaign({ ...v, name: '' }, business, true).errors.name).toBe('请输入活动名称');
     expect(checkCampaign({ ...v, name: '活'.repeat(41) }, business).errors.name).toBe('活动名称最多 40 个字');
-    expect(checkCampaign({ ...v, totalYuan: '1000.01' }, { ...business, perPacketLimit: 100_000 }).errors.total).toBe('每个红包最多 ¥1000.00');
-    expect(checkCampaign({ ...v, mode: 'equal', count: '3' }, business).errors.total).toBe('普通红包的金额须能被份数整除');
+    expect(checkCampaign({ ...v, totalYuan: '1000.01' }, { ...business, perPacketLimit: 100_000 }).errors.total).toBe(
+      '每个红包最多 ¥1000.00',
+    );
+    expect(checkCampaign({ ...v, mode: 'equal', count: '3' }, business).errors.total).toBe(
+      '普通红包的金额须能被份数整除',
+    );
     expect(checkCampaign({ ...v, totalYuan: '1001', count: '5' }, business).errors.total).toMatch(/每份最多 ¥200.00/);
     // 100 × 10 yuan = 1000 yuan against 999.99 left today
-    expect(checkCampaign(v, { ...business, dailyLimit: 99_999 }).errors.quantity).toBe('超出今日额度：今日还可发 ¥999.99，共需 ¥1000.00');
+    expect(checkCampaign(v, { ...business, dailyLimit: 99_999 }).errors.quantity).toBe(
+      '超出今日额度：今日还可发 ¥999.99，共需 ¥1000.00',
+    );
     expect(checkCampaign(v, { ...business, balance: 100_599 }).insufficient).toBe(true); // needs 100 × 1006
     expect(checkCampaign(v, { ...business, balance: 100_600 }).insufficient).toBe(false);
   });
 
   test('claim rate: basis points to a percentage with two decimals', () => {
-    expect([2222, 0, 5, 100, 1250, 9999, 10_000].map(bpsToPercent)).toEqual(['22.22%', '0.00%', '0.05%', '1.00%', '12.50%', '99.99%', '100.00%']);
+    expect([2222, 0, 5, 100, 1250, 9999, 10_000].map(bpsToPercent)).toEqual([
+      '22.22%',
+      '0.00%',
+      '0.05%',
+      '1.00%',
+      '12.50%',
+      '99.99%',
+      '100.00%',
+    ]);
   });
 });
 
 function createdRes(body: CreateCampaignRequest): CreateCampaignResponse {
-  return { campaignId: 'c123456789012345', name: body.name, quantity: body.quantity, debit: 0, fee: 0, expiresAt: '2126-01-01T00:00:00Z', packets: [] };
+  return {
+    campaignId: 'c123456789012345',
+    name: body.name,
+    quantity: body.quantity,
+    debit: 0,
+    fee: 0,
+    expiresAt: '2126-01-01T00:00:00Z',
+    packets: [],
+  };
 }
 
 function fill(name: string, totalYuan: string, count: string, quantity: string) {
@@ -116,28 +153,35 @@ function fill(name: string, totalYuan: string, count: string, quantity: string) 
 }
 
 describe('creating a campaign', () => {
-  test.each(TABLE)('total %i fen at %i bps × %i: the fee and the total debit shown before confirming, exactly', async (total, bps, qty, fee, debit) => {
-    const submit = jest.fn(async (body: CreateCampaignRequest) => createdRes(body));
-    const onCreated = jest.fn();
-    render(<CampaignForm limits={{ ...business, feeBps: bps }} submit={submit} onCreated={onCreated} />);
-    click('普通红包'); // one share each: equal mode (a lucky share is capped at 200 yuan)
-    fill('门店活动', yuan(total).slice(1), '1', String(qty));
-    // Already while typing:
-    expect(screen.getByLabelText('每个红包手续费').textContent).toContain(`每个红包手续费 ${yuan(fee)}`);
-    expect(screen.getByLabelText('预计扣款').textContent).toBe(`${qty} 个红包共扣款 ${yuan(debit)}`);
-    click('下一步');
-    const dialog = screen.getByRole('dialog', { name: '确认活动' });
-    expect(within(dialog).getByLabelText('每个红包手续费').textContent).toContain(yuan(fee));
-    expect(within(dialog).getByLabelText('手续费合计').textContent).toContain(yuan(fee * qty));
-    expect(within(dialog).getByLabelText('红包总额').textContent).toContain(yuan(total * qty));
-    expect(within(dialog).getByLabelText('合计扣款').textContent).toContain(yuan(debit));
-    expect(within(dialog).getByLabelText('红包数量').textContent).toContain(`${qty} 个`);
-    click('确认创建');
-    await flush();
-    expect(submit).toHaveBeenCalledTimes(1);
-    expect(submit.mock.calls[0]![0]).toEqual({ name: '门店活动', packet: { total, count: 1, mode: 'equal' }, quantity: qty });
-    expect(onCreated).toHaveBeenCalledTimes(1);
-  });
+  test.each(TABLE)(
+    'total %i fen at %i bps × %i: the fee and the total debit shown before confirming, exactly',
+    async (total, bps, qty, fee, debit) => {
+      const submit = jest.fn(async (body: CreateCampaignRequest) => createdRes(body));
+      const onCreated = jest.fn();
+      render(<CampaignForm limits={{ ...business, feeBps: bps }} submit={submit} onCreated={onCreated} />);
+      click('普通红包'); // one share each: equal mode (a lucky share is capped at 200 yuan)
+      fill('门店活动', yuan(total).slice(1), '1', String(qty));
+      // Already while typing:
+      expect(screen.getByLabelText('每个红包手续费').textContent).toContain(`每个红包手续费 ${yuan(fee)}`);
+      expect(screen.getByLabelText('预计扣款').textContent).toBe(`${qty} 个红包共扣款 ${yuan(debit)}`);
+      click('下一步');
+      const dialog = screen.getByRole('dialog', { name: '确认活动' });
+      expect(within(dialog).getByLabelText('每个红包手续费').textContent).toContain(yuan(fee));
+      expect(within(dialog).getByLabelText('手续费合计').textContent).toContain(yuan(fee * qty));
+      expect(within(dialog).getByLabelText('红包总额').textContent).toContain(yuan(total * qty));
+      expect(within(dialog).getByLabelText('合计扣款').textContent).toContain(yuan(debit));
+      expect(within(dialog).getByLabelText('红包数量').textContent).toContain(`${qty} 个`);
+      click('确认创建');
+      await flush();
+      expect(submit).toHaveBeenCalledTimes(1);
+      expect(submit.mock.calls[0]![0]).toEqual({
+        name: '门店活动',
+        packet: { total, count: 1, mode: 'equal' },
+        quantity: qty,
+      });
+      expect(onCreated).toHaveBeenCalledTimes(1);
+    },
+  );
 
   test('one Idempotency-Key per action: reused on retry after no answer, 5xx or 429; new after a refusal or a success', async () => {
     const keys: string[] = [];
@@ -175,7 +219,8 @@ describe('creating a campaign', () => {
     expect(keys[0]).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
     expect(keys.slice(1, 4)).toEqual([keys[0], keys[0], keys[0]]); // the same action retried
     expect(keys[4]).not.toBe(keys[0]); // after a definite refusal: a new action
-    for (const b of bodies) expect(b).toEqual({ name: '春节活动', packet: { total: 888, count: 8, mode: 'lucky' }, quantity: 200 });
+    for (const b of bodies)
+      expect(b).toEqual({ name: '春节活动', packet: { total: 888, count: 8, mode: 'lucky' }, quantity: 200 });
   });
 
   test('nothing to confirm while the form is incomplete', () => {
@@ -216,7 +261,14 @@ describe('the campaign page', () => {
     mockPlots.length = 0;
     for (const f of Object.values(mockApi)) f.mockReset();
     mockParams = { id: STATS.campaignId };
-    saveSession({ token: 't', userId: 'u-biz', name: '商户', tier: 'enterprise', roles: ['user', 'enterprise'], expiresAt: '2126-11-29T00:00:00Z' });
+    saveSession({
+      token: 't',
+      userId: 'u-biz',
+      name: '商户',
+      tier: 'enterprise',
+      roles: ['user', 'enterprise'],
+      expiresAt: '2126-11-29T00:00:00Z',
+    });
   });
 
   test('renders the figures, the claim rate as a percentage, and gives claimsPerHour to the chart', async () => {
@@ -224,7 +276,9 @@ describe('the campaign page', () => {
     render(<CampaignPage />);
     await flush();
     expect(mockApi.campaign).toHaveBeenCalledWith(STATS.campaignId);
-    expect(screen.getByRole('group', { name: /^领取率/ }).getAttribute('aria-label')).toBe('领取率：22.22%，已领 200 / 900 份');
+    expect(screen.getByRole('group', { name: /^领取率/ }).getAttribute('aria-label')).toBe(
+      '领取率：22.22%，已领 200 / 900 份',
+    );
     expect(screen.getByRole('group', { name: /^红包/ }).textContent).toContain('已创建 100 个，已领完 12 个');
     expect(screen.getByRole('group', { name: /^已领金额/ }).textContent).toContain('¥1234.56');
     expect(screen.getByRole('group', { name: /^已领金额/ }).textContent).toContain('¥9000.00');
@@ -240,7 +294,9 @@ describe('the campaign page', () => {
     ]);
     expect(mockPlots[0]!.opts.series.map((s) => s.label)).toEqual(['时间', '领取数']);
     const chart = screen.getByRole('img');
-    expect(chart.getAttribute('aria-label')).toBe('每小时领取次数（北京时间），11-28 10:00 至 11-28 14:00，共 200 次；最多的是 11-28 11:00，120 次');
+    expect(chart.getAttribute('aria-label')).toBe(
+      '每小时领取次数（北京时间），11-28 10:00 至 11-28 14:00，共 200 次；最多的是 11-28 11:00，120 次',
+    );
     expect(mockPlots[0]!.el).toBe(chart);
   });
 
@@ -302,8 +358,26 @@ describe('the campaign page', () => {
   test('the list: newest first as given, each opens its page', async () => {
     mockApi.campaigns.mockResolvedValue({
       items: [
-        { campaignId: 'c2', name: '第二期', state: 'active', quantity: 10, total: 500, count: 2, createdAt: '2026-11-28T03:00:00Z', expiresAt: '2126-11-29T03:00:00Z' },
-        { campaignId: 'c1', name: '第一期', state: 'active', quantity: 3, total: 1_000, count: 1, createdAt: '2026-11-27T03:00:00Z', expiresAt: '2026-11-28T03:00:00Z' },
+        {
+          campaignId: 'c2',
+          name: '第二期',
+          state: 'active',
+          quantity: 10,
+          total: 500,
+          count: 2,
+          createdAt: '2026-11-28T03:00:00Z',
+          expiresAt: '2126-11-29T03:00:00Z',
+        },
+        {
+          campaignId: 'c1',
+          name: '第一期',
+          state: 'active',
+          quantity: 3,
+          total: 1_000,
+          count: 1,
+          createdAt: '2026-11-27T03:00:00Z',
+          expiresAt: '2026-11-28T03:00:00Z',
+        },
       ],
     });
     render(<CampaignsPage />);
@@ -322,7 +396,14 @@ describe('the weapp table', () => {
     const s = hourlySeries(STATS.claimsPerHour);
     render(<HourlyTable x={s.x} claims={s.claims} summary="每小时领取次数" />);
     const rows = within(screen.getByRole('table', { name: '每小时领取次数' })).getAllByRole('row');
-    expect(rows.map((r) => r.textContent)).toEqual(['时间（北京时间）领取次数', '11-28 14:0030', '11-28 13:000', '11-28 12:000', '11-28 11:00120', '11-28 10:0050']);
+    expect(rows.map((r) => r.textContent)).toEqual([
+      '时间（北京时间）领取次数',
+      '11-28 14:0030',
+      '11-28 13:000',
+      '11-28 12:000',
+      '11-28 11:00120',
+      '11-28 10:0050',
+    ]);
   });
 });
 
@@ -335,7 +416,14 @@ describe('the home tile', () => {
     ['provider', true],
     ['personal', false],
   ] as const)('%s → 活动 tile shown: %s', async (tier, shown) => {
-    saveSession({ token: 't', userId: 'u1', name: 'U', tier, roles: ['user', tier], expiresAt: '2126-11-29T00:00:00Z' });
+    saveSession({
+      token: 't',
+      userId: 'u1',
+      name: 'U',
+      tier,
+      roles: ['user', tier],
+      expiresAt: '2126-11-29T00:00:00Z',
+    });
     render(<HomePage />);
     await flush();
     expect(screen.getByLabelText('零钱')).toBeTruthy();

@@ -21,7 +21,14 @@ describe('x-device-id on H5', () => {
     expect(process.env.TARO_ENV).toBe('h5');
     const { request } = jest.requireActual('../src/api/client') as typeof import('../src/api/client');
     await request('POST', '/v1/session', { auth: false, body: { code: 'c' } });
-    saveSession({ token: 'tok-1', userId: 'u1', name: 'A', tier: 'personal', roles: ['user'], expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    saveSession({
+      token: 'tok-1',
+      userId: 'u1',
+      name: 'A',
+      tier: 'personal',
+      roles: ['user'],
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
     await request('GET', '/v1/wallet');
     const first = sent(0);
     expect(first).toMatch(/^[A-Za-z0-9._:-]{1,128}$/);

@@ -4,7 +4,14 @@ import { loadDraft } from '../src/lib/draft';
 import type { Limits } from '../src/lib/sendRules';
 import { click, type, fieldValue } from './helpers';
 
-const limits: Limits = { balance: 100_000, perPacketLimit: 20_000, dailyLimit: 100_000, sentToday: 0, feeBps: 0, maxShares: 100 };
+const limits: Limits = {
+  balance: 100_000,
+  perPacketLimit: 20_000,
+  dailyLimit: 100_000,
+  sentToday: 0,
+  feeBps: 0,
+  maxShares: 100,
+};
 const props = () => ({ limits, submit: jest.fn(), onCreated: jest.fn(), onTopUp: jest.fn() });
 
 describe('send draft', () => {
@@ -15,7 +22,15 @@ describe('send draft', () => {
     type('红包个数', '4');
     click('普通红包');
     type('祝福语', '草稿还在');
-    expect(loadDraft()?.values).toEqual({ totalYuan: '12.34', count: '4', mode: 'equal', greeting: '草稿还在', scene: 'none', exclusive: false, recipientCode: '' });
+    expect(loadDraft()?.values).toEqual({
+      totalYuan: '12.34',
+      count: '4',
+      mode: 'equal',
+      greeting: '草稿还在',
+      scene: 'none',
+      exclusive: false,
+      recipientCode: '',
+    });
     first.unmount(); // the page is gone: a reload, a crash
 
     render(<SendForm {...props()} />);
@@ -50,7 +65,14 @@ describe('send draft', () => {
     first.unmount();
     window.localStorage.setItem('hb.sendDraft', '{not json');
     expect(loadDraft()).toBeUndefined();
-    window.localStorage.setItem('hb.sendDraft', JSON.stringify({ v: 1, savedAt: Date.now() - 8 * 24 * 3600_000, values: { totalYuan: '1', count: '1', mode: 'lucky', greeting: '', scene: 'none' } }));
+    window.localStorage.setItem(
+      'hb.sendDraft',
+      JSON.stringify({
+        v: 1,
+        savedAt: Date.now() - 8 * 24 * 3600_000,
+        values: { totalYuan: '1', count: '1', mode: 'lucky', greeting: '', scene: 'none' },
+      }),
+    );
     expect(loadDraft()).toBeUndefined();
   });
 

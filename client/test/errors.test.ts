@@ -7,16 +7,37 @@ describe('error messages', () => {
   test('every API error code has a plain Chinese message', () => {
     const codes = Object.keys(ErrorCodes);
     expect(codes.length).toBeGreaterThan(15);
-    const missing = codes.filter((c) => !(c in ERROR_MESSAGES) || !CJK.test(ERROR_MESSAGES[c as keyof typeof ERROR_MESSAGES]));
+    const missing = codes.filter(
+      (c) => !(c in ERROR_MESSAGES) || !CJK.test(ERROR_MESSAGES[c as keyof typeof ERROR_MESSAGES]),
+    );
     expect(missing).toEqual([]);
   });
 
   test('the codes API.md lists are all there', () => {
     for (const code of [
-      'VALIDATION_FAILED', 'IDEMPOTENCY_KEY_REQUIRED', 'UNAUTHENTICATED', 'FORBIDDEN', 'DEV_LOGIN_DISABLED', 'NOT_FOUND',
-      'IDEMPOTENCY_MISMATCH', 'CODE_INVALID', 'CODE_EXPIRED', 'PACKET_FINISHED', 'PACKET_EXPIRED', 'INSUFFICIENT_FUNDS',
-      'LIMIT_PER_PACKET', 'LIMIT_DAILY', 'EQUAL_SPLIT_UNEVEN', 'GREETING_REJECTED', 'RISK_BLOCKED', 'CODE_FROZEN',
-      'DEVICE_LIMIT', 'RATE_LIMITED', 'GROUP_ONLY', 'WITHDRAWAL_LIMIT', 'PAYMENT_REQUIRED',
+      'VALIDATION_FAILED',
+      'IDEMPOTENCY_KEY_REQUIRED',
+      'UNAUTHENTICATED',
+      'FORBIDDEN',
+      'DEV_LOGIN_DISABLED',
+      'NOT_FOUND',
+      'IDEMPOTENCY_MISMATCH',
+      'CODE_INVALID',
+      'CODE_EXPIRED',
+      'PACKET_FINISHED',
+      'PACKET_EXPIRED',
+      'INSUFFICIENT_FUNDS',
+      'LIMIT_PER_PACKET',
+      'LIMIT_DAILY',
+      'EQUAL_SPLIT_UNEVEN',
+      'GREETING_REJECTED',
+      'RISK_BLOCKED',
+      'CODE_FROZEN',
+      'DEVICE_LIMIT',
+      'RATE_LIMITED',
+      'GROUP_ONLY',
+      'WITHDRAWAL_LIMIT',
+      'PAYMENT_REQUIRED',
     ]) {
       expect(ERROR_MESSAGES[code as keyof typeof ERROR_MESSAGES]).toMatch(CJK);
       expect(messageFor(code)).toBe(ERROR_MESSAGES[code as keyof typeof ERROR_MESSAGES]);

@@ -63,11 +63,28 @@ describe('reading a 收款码', () => {
   });
 });
 
-const limits: Limits = { balance: 100_000, perPacketLimit: 20_000, dailyLimit: 100_000, sentToday: 0, feeBps: 0, maxShares: 100 };
+const limits: Limits = {
+  balance: 100_000,
+  perPacketLimit: 20_000,
+  dailyLimit: 100_000,
+  sentToday: 0,
+  feeBps: 0,
+  maxShares: 100,
+};
 
 describe('专属红包 in the send rules', () => {
   test('count fixed at 1 whatever was typed, one equal share, the recipient id in the body', () => {
-    const c = checkSend({ ...EMPTY_FORM, exclusive: true, totalYuan: '88', count: '8', mode: 'lucky', recipientCode: receiveCode('u-bob') }, limits);
+    const c = checkSend(
+      {
+        ...EMPTY_FORM,
+        exclusive: true,
+        totalYuan: '88',
+        count: '8',
+        mode: 'lucky',
+        recipientCode: receiveCode('u-bob'),
+      },
+      limits,
+    );
     expect(c.errors).toEqual({});
     expect(c.ready?.body).toEqual({ total: 8_800, count: 1, mode: 'equal', recipient: 'u-bob' });
   });
@@ -78,7 +95,9 @@ describe('专属红包 in the send rules', () => {
     expect(checkSend(base, limits).ready).toBeUndefined();
     expect(checkSend(base, limits, true).errors.recipient).toBe(RECEIVE_CODE_ERRORS.empty);
     expect(checkSend({ ...base, recipientCode: 'xyz' }, limits).errors.recipient).toBe(RECEIVE_CODE_ERRORS.malformed);
-    expect(checkSend({ ...base, recipientCode: receiveCode('me') }, limits, false, 'me').errors.recipient).toBe(RECEIVE_CODE_ERRORS.self);
+    expect(checkSend({ ...base, recipientCode: receiveCode('me') }, limits, false, 'me').errors.recipient).toBe(
+      RECEIVE_CODE_ERRORS.self,
+    );
   });
 
   test('the draft keeps the option and the code', () => {
@@ -89,9 +108,29 @@ describe('专属红包 in the send rules', () => {
 
 function created(body: CreatePacketRequest): CreatePacketResponse {
   const now = new Date().toISOString();
-  const code = { code: 'c1', link: 'http://localhost:10086/o/c1', kind: 'live' as const, issuedAt: now, expiresAt: now };
+  const code = {
+    code: 'c1',
+    link: 'http://localhost:10086/o/c1',
+    kind: 'live' as const,
+    issuedAt: now,
+    expiresAt: now,
+  };
   return {
-    packet: { id: 'p1', sender: { id: 'u-alice', name: 'Alice' }, total: body.total, count: body.count, mode: body.mode, greeting: '', scene: 'none', status: 'active', claimedCount: 0, claimedAmount: 0, refundedAmount: 0, createdAt: now, expiresAt: now },
+    packet: {
+      id: 'p1',
+      sender: { id: 'u-alice', name: 'Alice' },
+      total: body.total,
+      count: body.count,
+      mode: body.mode,
+      greeting: '',
+      scene: 'none',
+      status: 'active',
+      claimedCount: 0,
+      claimedAmount: 0,
+      refundedAmount: 0,
+      createdAt: now,
+      expiresAt: now,
+    },
     code,
     shareCode: { ...code, kind: 'share' },
     fee: 0,
@@ -101,8 +140,19 @@ function created(body: CreatePacketRequest): CreatePacketResponse {
 describe('专属红包 in the send form', () => {
   test('the option fixes the count at 1, reads the pasted code, names the friend and sends the recipient', async () => {
     const submit = jest.fn(async (body: CreatePacketRequest) => created(body));
-    const identify = jest.fn(async (code: string) => (code === receiveCode('u-bob') ? { id: 'u-bob', name: 'Bob' } : undefined));
-    render(<SendForm limits={limits} submit={submit} onCreated={jest.fn()} onTopUp={jest.fn()} me="u-alice" identify={identify} />);
+    const identify = jest.fn(async (code: string) =>
+      code === receiveCode('u-bob') ? { id: 'u-bob', name: 'Bob' } : undefined,
+    );
+    render(
+      <SendForm
+        limits={limits}
+        submit={submit}
+        onCreated={jest.fn()}
+        onTopUp={jest.fn()}
+        me="u-alice"
+        identify={identify}
+      />,
+    );
     type('红包个数', '6');
     click('专属红包');
     expect(screen.getByLabelText('专属红包').getAttribute('aria-pressed')).toBe('true');
@@ -147,7 +197,9 @@ describe('专属红包 in the send form', () => {
     click('确认支付');
     await flush();
     expect(screen.queryByLabelText('确认支付')).toBeNull();
-    expect(screen.getByRole('alert').textContent).toBe('找不到这个收款码对应的账号，请让好友重新打开「我的收款码」后再发给你');
+    expect(screen.getByRole('alert').textContent).toBe(
+      '找不到这个收款码对应的账号，请让好友重新打开「我的收款码」后再发给你',
+    );
     // The mark stays until the code is changed.
     click('塞钱进红包');
     expect(screen.queryByLabelText('确认支付')).toBeNull();
@@ -176,7 +228,15 @@ const exclusivePacket = {
   expiresAt: '2126-11-29T05:00:00Z',
   recipient: { id: 'u-bob', name: 'Bob' },
 };
-const login = (userId: string) => saveSession({ token: 't', userId, name: userId, tier: 'personal', roles: ['user'], expiresAt: '2126-11-29T00:00:00Z' });
+const login = (userId: string) =>
+  saveSession({
+    token: 't',
+    userId,
+    name: userId,
+    tier: 'personal',
+    roles: ['user'],
+    expiresAt: '2126-11-29T00:00:00Z',
+  });
 
 describe('专属红包 on the open page', () => {
   beforeEach(() => {
@@ -187,7 +247,12 @@ describe('专属红包 on the open page', () => {
 
   test('the recipient sees who it is for and may open it', async () => {
     login('u-bob');
-    mockApi.claim.mockResolvedValue({ packetId: 'p1', amount: 5_200, claimedAt: '2026-11-28T05:10:00Z', repeat: false });
+    mockApi.claim.mockResolvedValue({
+      packetId: 'p1',
+      amount: 5_200,
+      claimedAt: '2026-11-28T05:10:00Z',
+      repeat: false,
+    });
     render(<OpenPage />);
     await flush();
     expect(screen.getByLabelText('专属红包').textContent).toBe('专属红包 · 给 Bob');

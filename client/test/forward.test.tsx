@@ -46,14 +46,25 @@ const login = (userId: string, name: string) =>
 beforeEach(() => {
   for (const f of Object.values(mockApi)) f.mockReset();
   mockApi.packet.mockResolvedValue({ ...summary, claimedAmount: 321, claims: [] });
-  mockApi.newCode.mockResolvedValue({ code: '1.k1.sp1.abc.FWD_CODE_9', kind: 'share', issuedAt: summary.createdAt, expiresAt: summary.expiresAt });
+  mockApi.newCode.mockResolvedValue({
+    code: '1.k1.sp1.abc.FWD_CODE_9',
+    kind: 'share',
+    issuedAt: summary.createdAt,
+    expiresAt: summary.expiresAt,
+  });
   mockClipboard.mockClear();
 });
 
 describe('转发 on the open page', () => {
   test('after claiming: one share code minted with the code the page was opened with, its link shown and copied', async () => {
     login('u-bob', 'Bob');
-    mockApi.openCode.mockResolvedValue({ target: 'packet', packet: summary, claimable: false, reason: 'ALREADY_CLAIMED', myClaim: { amount: 321, claimedAt: summary.createdAt } });
+    mockApi.openCode.mockResolvedValue({
+      target: 'packet',
+      packet: summary,
+      claimable: false,
+      reason: 'ALREADY_CLAIMED',
+      myClaim: { amount: 321, claimedAt: summary.createdAt },
+    });
     render(<OpenPage />);
     await flush();
     await flush();
@@ -63,7 +74,9 @@ describe('转发 on the open page', () => {
     expect(mockApi.newCode).toHaveBeenCalledTimes(1);
     expect(mockApi.newCode).toHaveBeenCalledWith('p1', 'share', 'SHARE-CODE-1');
     const link = screen.getByLabelText('转发链接').textContent!;
-    expect(link).toBe(`${window.location.origin}${window.location.pathname}#/pages/open/index?c=1.k1.sp1.abc.FWD_CODE_9`);
+    expect(link).toBe(
+      `${window.location.origin}${window.location.pathname}#/pages/open/index?c=1.k1.sp1.abc.FWD_CODE_9`,
+    );
     expect(link).not.toContain('SHARE-CODE-1');
     expect(mockClipboard).toHaveBeenLastCalledWith({ data: link });
     // Copying again reuses the same forward (one forward per person and page).
@@ -92,7 +105,11 @@ describe('转发 on the open page', () => {
     b.unmount();
 
     login('u-alice', 'Alice');
-    mockApi.openCode.mockResolvedValue({ target: 'packet', packet: { ...summary, count: 1, recipient: { id: 'u-bob', name: 'Bob' } }, claimable: true });
+    mockApi.openCode.mockResolvedValue({
+      target: 'packet',
+      packet: { ...summary, count: 1, recipient: { id: 'u-bob', name: 'Bob' } },
+      claimable: true,
+    });
     render(<OpenPage />);
     await flush();
     expect(screen.queryByLabelText('转发红包')).toBeNull();
@@ -101,7 +118,13 @@ describe('转发 on the open page', () => {
   test('a refused forward shows why (rate limit), and no link', async () => {
     const { ApiError } = jest.requireActual('../src/api/errors');
     login('u-bob', 'Bob');
-    mockApi.openCode.mockResolvedValue({ target: 'packet', packet: summary, claimable: false, reason: 'ALREADY_CLAIMED', myClaim: { amount: 321, claimedAt: summary.createdAt } });
+    mockApi.openCode.mockResolvedValue({
+      target: 'packet',
+      packet: summary,
+      claimable: false,
+      reason: 'ALREADY_CLAIMED',
+      myClaim: { amount: 321, claimedAt: summary.createdAt },
+    });
     mockApi.newCode.mockRejectedValueOnce(new ApiError('RATE_LIMITED', 429, { retryAfter: 30 }, 30));
     render(<OpenPage />);
     await flush();
@@ -166,8 +189,20 @@ describe('the forwarding tree', () => {
 
   test('the sender’s packet page shows it; nothing when nobody forwarded', async () => {
     login('u-alice', 'Alice');
-    mockApi.newCode.mockResolvedValue({ code: 'live-1', kind: 'live', issuedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 120_000).toISOString(), refreshAfter: new Date(Date.now() + 60_000).toISOString() });
-    mockApi.packet.mockResolvedValue({ ...summary, claimedCount: 3, claimedAmount: 500, claims: [], forwards: [fwd('f1', 'Bob', '2026-11-28T05:01:00Z', 2), fwd('f2', 'Carol', '2026-11-28T05:02:00Z', 1, 'f1')] });
+    mockApi.newCode.mockResolvedValue({
+      code: 'live-1',
+      kind: 'live',
+      issuedAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 120_000).toISOString(),
+      refreshAfter: new Date(Date.now() + 60_000).toISOString(),
+    });
+    mockApi.packet.mockResolvedValue({
+      ...summary,
+      claimedCount: 3,
+      claimedAmount: 500,
+      claims: [],
+      forwards: [fwd('f1', 'Bob', '2026-11-28T05:01:00Z', 2), fwd('f2', 'Carol', '2026-11-28T05:02:00Z', 1, 'f1')],
+    });
     const view = render(<PacketPage />);
     await flush();
     await flush();
@@ -189,7 +224,13 @@ describe('the forwarding tree', () => {
 describe('the forwarding tree, paged', () => {
   test('the packet page shows the first page, loads the next on request and merges them; the direct count waits for the last page', async () => {
     login('u-alice', 'Alice');
-    mockApi.newCode.mockResolvedValue({ code: 'live-1', kind: 'live', issuedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 120_000).toISOString(), refreshAfter: new Date(Date.now() + 60_000).toISOString() });
+    mockApi.newCode.mockResolvedValue({
+      code: 'live-1',
+      kind: 'live',
+      issuedAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 120_000).toISOString(),
+      refreshAfter: new Date(Date.now() + 60_000).toISOString(),
+    });
     const base = { ...summary, claimedCount: 4, claimedAmount: 500, claims: [] };
     mockApi.packet.mockImplementation(async (_id: string, cursor?: string) =>
       cursor === 'page-2'
@@ -199,12 +240,19 @@ describe('the forwarding tree, paged', () => {
     const view = render(<PacketPage />);
     await flush();
     await flush();
-    const labels = () => within(screen.getByRole('list', { name: '转发记录' })).getAllByRole('listitem').map((i) => i.getAttribute('aria-label'));
+    const labels = () =>
+      within(screen.getByRole('list', { name: '转发记录' }))
+        .getAllByRole('listitem')
+        .map((i) => i.getAttribute('aria-label'));
     expect(labels()).toEqual(['你发出的二维码和链接', 'Bob 转发，经此领取 2 个']);
     click('查看更多转发记录');
     await flush();
     expect(mockApi.packet).toHaveBeenLastCalledWith('p1', 'page-2');
-    expect(labels()).toEqual(['你发出的二维码和链接，直接领取 1 个', 'Bob 转发，经此领取 2 个，含下级转发共 3 个', 'Carol 转发（第 2 层），经此领取 1 个']);
+    expect(labels()).toEqual([
+      '你发出的二维码和链接，直接领取 1 个',
+      'Bob 转发，经此领取 2 个，含下级转发共 3 个',
+      'Carol 转发（第 2 层），经此领取 1 个',
+    ]);
     expect(screen.queryByLabelText('查看更多转发记录')).toBeNull();
     view.unmount();
   });
@@ -224,9 +272,18 @@ describe('the packet page poll', () => {
     };
     const { ApiError } = jest.requireActual('../src/api/errors');
     login('u-alice', 'Alice');
-    mockApi.newCode.mockResolvedValue({ code: 'live-1', kind: 'live', issuedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 120_000).toISOString(), refreshAfter: new Date(Date.now() + 60_000).toISOString() });
+    mockApi.newCode.mockResolvedValue({
+      code: 'live-1',
+      kind: 'live',
+      issuedAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 120_000).toISOString(),
+      refreshAfter: new Date(Date.now() + 60_000).toISOString(),
+    });
     const ok = { ...summary, claimedAmount: 0, claims: [], forwards: [], forwardsCursor: null };
-    mockApi.packet.mockResolvedValueOnce(ok).mockRejectedValueOnce(new ApiError('RATE_LIMITED', 429, { retryAfter: 30 }, 30)).mockResolvedValue(ok);
+    mockApi.packet
+      .mockResolvedValueOnce(ok)
+      .mockRejectedValueOnce(new ApiError('RATE_LIMITED', 429, { retryAfter: 30 }, 30))
+      .mockResolvedValue(ok);
     const view = render(<PacketPage />);
     await advance(0);
     expect(mockApi.packet).toHaveBeenCalledTimes(1);
@@ -243,15 +300,32 @@ describe('the packet page poll', () => {
 describe('where the unclaimed money went', () => {
   test('a settled packet says whether the rest went back to WeChat Pay or to the balance', async () => {
     login('u-alice', 'Alice');
-    const settled = { ...summary, status: 'refunded', claimedAmount: 321, refundedAmount: 679, claims: [], forwards: [] };
+    const settled = {
+      ...summary,
+      status: 'refunded',
+      claimedAmount: 321,
+      refundedAmount: 679,
+      claims: [],
+      forwards: [],
+    };
     mockApi.packet.mockResolvedValue({ ...settled, funding: 'wechatpay', refundedTo: 'wechatpay' });
     const view = render(<PacketPage />);
     await flush();
-    expect(screen.getAllByRole('status').map((e) => e.textContent).join('|')).toContain('已退回微信支付 ¥6.79');
+    expect(
+      screen
+        .getAllByRole('status')
+        .map((e) => e.textContent)
+        .join('|'),
+    ).toContain('已退回微信支付 ¥6.79');
     view.unmount();
     mockApi.packet.mockResolvedValue({ ...settled, refundedTo: 'balance' });
     render(<PacketPage />);
     await flush();
-    expect(screen.getAllByRole('status').map((e) => e.textContent).join('|')).toContain('已退回零钱 ¥6.79');
+    expect(
+      screen
+        .getAllByRole('status')
+        .map((e) => e.textContent)
+        .join('|'),
+    ).toContain('已退回零钱 ¥6.79');
   });
 });

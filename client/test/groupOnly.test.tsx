@@ -30,13 +30,35 @@ jest.mock('../src/api', () => ({
   },
 }));
 
-const limits: Limits = { balance: 100_000, perPacketLimit: 20_000, dailyLimit: 100_000, sentToday: 0, feeBps: 0, maxShares: 100 };
+const limits: Limits = {
+  balance: 100_000,
+  perPacketLimit: 20_000,
+  dailyLimit: 100_000,
+  sentToday: 0,
+  feeBps: 0,
+  maxShares: 100,
+};
 
 function created(body: CreatePacketRequest): CreatePacketResponse {
   const now = new Date().toISOString();
   const code = { code: 'c1', link: 'https://hb.example.cn/o/c1', kind: 'live' as const, issuedAt: now, expiresAt: now };
   return {
-    packet: { id: 'p1', sender: { id: 'u-alice', name: 'Alice' }, total: body.total, count: body.count, mode: body.mode, greeting: '', scene: 'none', status: 'active', claimedCount: 0, claimedAmount: 0, refundedAmount: 0, createdAt: now, expiresAt: now, groupOnly: body.groupOnly === true },
+    packet: {
+      id: 'p1',
+      sender: { id: 'u-alice', name: 'Alice' },
+      total: body.total,
+      count: body.count,
+      mode: body.mode,
+      greeting: '',
+      scene: 'none',
+      status: 'active',
+      claimedCount: 0,
+      claimedAmount: 0,
+      refundedAmount: 0,
+      createdAt: now,
+      expiresAt: now,
+      groupOnly: body.groupOnly === true,
+    },
     code,
     shareCode: { ...code, kind: 'share' },
     fee: 0,
@@ -63,8 +85,14 @@ describe('仅限本群 on the send form', () => {
   });
 
   test('off by default (no field sent), not offered with 专属红包, kept in the draft', () => {
-    expect(checkSend({ ...EMPTY_FORM, totalYuan: '6', count: '3' }, limits).ready?.body).toEqual({ total: 600, count: 3, mode: 'lucky' });
-    expect(checkSend({ ...EMPTY_FORM, totalYuan: '6', count: '3', groupOnly: true }, limits).ready?.body.groupOnly).toBe(true);
+    expect(checkSend({ ...EMPTY_FORM, totalYuan: '6', count: '3' }, limits).ready?.body).toEqual({
+      total: 600,
+      count: 3,
+      mode: 'lucky',
+    });
+    expect(
+      checkSend({ ...EMPTY_FORM, totalYuan: '6', count: '3', groupOnly: true }, limits).ready?.body.groupOnly,
+    ).toBe(true);
     render(<SendForm limits={limits} submit={jest.fn()} onCreated={jest.fn()} onTopUp={jest.fn()} />);
     click('专属红包');
     expect(screen.queryByLabelText('仅限本群')).toBeNull();
@@ -98,11 +126,24 @@ describe('仅限本群 on the open page', () => {
   beforeEach(() => {
     for (const f of Object.values(mockApi)) f.mockReset();
     mockApi.packet.mockResolvedValue({ ...summary, claimedAmount: 0, claims: [] });
-    saveSession({ token: 't', userId: 'u-bob', name: 'Bob', tier: 'personal', roles: ['user'], expiresAt: '2126-11-29T00:00:00Z' });
+    saveSession({
+      token: 't',
+      userId: 'u-bob',
+      name: 'Bob',
+      tier: 'personal',
+      roles: ['user'],
+      expiresAt: '2126-11-29T00:00:00Z',
+    });
   });
 
   test('opened from another group: the 仅限本群 screen, no 開 button, no claim', async () => {
-    mockApi.openCode.mockResolvedValue({ target: 'packet', packet: summary, claimable: false, reason: 'GROUP_ONLY', group: 'other' });
+    mockApi.openCode.mockResolvedValue({
+      target: 'packet',
+      packet: summary,
+      claimable: false,
+      reason: 'GROUP_ONLY',
+      group: 'other',
+    });
     render(<OpenPage />);
     await flush();
     const alert = screen.getByRole('alert', { name: '仅限本群领取' });
@@ -128,7 +169,13 @@ describe('仅限本群 on the open page', () => {
     mockApi.openCode.mockImplementation(async (_code: string, group?: { devGroup?: string }) =>
       group?.devGroup === '群A'
         ? { target: 'packet', packet: summary, claimable: true, group: 'member' }
-        : { target: 'packet', packet: summary, claimable: false, reason: 'GROUP_ONLY', group: group ? 'other' : 'none' },
+        : {
+            target: 'packet',
+            packet: summary,
+            claimable: false,
+            reason: 'GROUP_ONLY',
+            group: group ? 'other' : 'none',
+          },
     );
     mockApi.claim.mockResolvedValue({ packetId: 'p1', amount: 200, claimedAt: '2026-11-28T05:10:00Z', repeat: false });
     render(<OpenPage />);
@@ -167,12 +214,14 @@ describe('仅限本群 on the open page', () => {
   });
 
   test('the refusal copy: another group vs no group', () => {
-    expect(refusalOf(new ApiError('GROUP_ONLY', 403, { group: 'other' }), { op: 'claim' })?.body).toContain('其他群或私聊');
+    expect(refusalOf(new ApiError('GROUP_ONLY', 403, { group: 'other' }), { op: 'claim' })?.body).toContain(
+      '其他群或私聊',
+    );
     expect(refusalOf(new ApiError('GROUP_ONLY', 403), { op: 'claim' })?.body).toContain('回到群聊');
   });
 });
 
-describe('the mini-program\'s group context', () => {
+describe("the mini-program's group context", () => {
   const env = process.env.TARO_ENV;
   afterEach(() => {
     process.env.TARO_ENV = env;

@@ -18,7 +18,10 @@ describe('useKeyedAction: one money action, single-flight and keyed', () => {
     const { result } = renderHook(() => useKeyedAction('t'));
     const r = recorder();
     const seen: Array<[string, boolean]> = [];
-    const on = { done: () => seen.push(['done', true]), failed: (e: ApiError, ended: boolean) => seen.push([String(e.code), ended]) };
+    const on = {
+      done: () => seen.push(['done', true]),
+      failed: (e: ApiError, ended: boolean) => seen.push([String(e.code), ended]),
+    };
     r.answers.push(
       () => Promise.reject(new ApiError('NETWORK_ERROR', 0)),
       () => Promise.reject(new ApiError('INTERNAL', 500)),
@@ -48,7 +51,10 @@ describe('useKeyedAction: one money action, single-flight and keyed', () => {
     const { result } = renderHook(() => useKeyedAction('x'));
     const r = recorder();
     let release!: (v: string) => void;
-    r.answers.push(() => Promise.reject(new ApiError('TIMEOUT', 0)), () => new Promise<string>((res) => (release = res)));
+    r.answers.push(
+      () => Promise.reject(new ApiError('TIMEOUT', 0)),
+      () => new Promise<string>((res) => (release = res)),
+    );
     const on = { done: jest.fn(), failed: jest.fn(), sending: jest.fn() };
     await act(() => result.current.run({ amount: 100 }, r.call, on));
     let first!: Promise<void>;

@@ -33,9 +33,23 @@ jest.mock('../src/api', () => ({
 /** Codes as the server writes them: `1.<kid>.<kind><target>.<iat>[.<ref>].<sig>`. */
 const seg = (re: RegExp) => fc.stringMatching(re);
 const anyCode = fc
-  .tuple(seg(/^[a-z0-9]{1,4}$/), fc.constantFrom('l', 's', 'r'), seg(/^[A-Za-z0-9_-]{1,32}$/), seg(/^[1-9a-z][0-9a-z]{0,10}$/), fc.option(seg(/^[A-Za-z0-9_-]{1,24}$/), { nil: undefined }), seg(/^[A-Za-z0-9_-]{22}$/))
-  .map(([kid, kind, target, iat, ref, sig]) => ['1', kid, `${kind}${target}`, iat, ...(ref ? [ref] : []), sig].join('.'));
-const base = fc.constantFrom('https://hb.example.cn', 'http://localhost:10086', 'https://hb.example.cn/base', 'HTTPS://HB.EXAMPLE.CN');
+  .tuple(
+    seg(/^[a-z0-9]{1,4}$/),
+    fc.constantFrom('l', 's', 'r'),
+    seg(/^[A-Za-z0-9_-]{1,32}$/),
+    seg(/^[1-9a-z][0-9a-z]{0,10}$/),
+    fc.option(seg(/^[A-Za-z0-9_-]{1,24}$/), { nil: undefined }),
+    seg(/^[A-Za-z0-9_-]{22}$/),
+  )
+  .map(([kid, kind, target, iat, ref, sig]) =>
+    ['1', kid, `${kind}${target}`, iat, ...(ref ? [ref] : []), sig].join('.'),
+  );
+const base = fc.constantFrom(
+  'https://hb.example.cn',
+  'http://localhost:10086',
+  'https://hb.example.cn/base',
+  'HTTPS://HB.EXAMPLE.CN',
+);
 const space = fc.constantFrom('', ' ', '\n', '  \r\n\t');
 
 describe('extractCode', () => {
@@ -72,7 +86,11 @@ describe('extractCode', () => {
 
   test('a friend’s 收款码 link reads as their receive code (专属红包)', () => {
     const code = '1.k1.ruAlice0123456789.m3x9k2.abcdefghijklmnopqrstuv';
-    expect(parseReceiveCode(`https://hb.example.cn/o/${code}`)).toEqual({ ok: true, accountId: 'uAlice0123456789', code });
+    expect(parseReceiveCode(`https://hb.example.cn/o/${code}`)).toEqual({
+      ok: true,
+      accountId: 'uAlice0123456789',
+      code,
+    });
   });
 
   test('QR codes show the link; 复制链接 copies it (a code stored before links: the bare code / H5 link)', () => {
@@ -85,11 +103,31 @@ describe('extractCode', () => {
 });
 
 describe('the open page opened by a WeChat scan (q)', () => {
-  const summary = { id: 'p1', sender: { id: 'u-alice', name: 'Alice' }, total: 1_000, count: 5, mode: 'lucky', greeting: '新年快乐', scene: 'none', status: 'active', claimedCount: 0, refundedAmount: 0, createdAt: '2026-11-28T05:00:00Z', expiresAt: '2126-11-29T05:00:00Z' };
+  const summary = {
+    id: 'p1',
+    sender: { id: 'u-alice', name: 'Alice' },
+    total: 1_000,
+    count: 5,
+    mode: 'lucky',
+    greeting: '新年快乐',
+    scene: 'none',
+    status: 'active',
+    claimedCount: 0,
+    refundedAmount: 0,
+    createdAt: '2026-11-28T05:00:00Z',
+    expiresAt: '2126-11-29T05:00:00Z',
+  };
   beforeEach(() => {
     for (const f of Object.values(mockApi)) f.mockReset();
     mockRedirect.mockClear();
-    saveSession({ token: 't', userId: 'u-bob', name: 'Bob', tier: 'personal', roles: ['user'], expiresAt: '2126-11-29T00:00:00Z' });
+    saveSession({
+      token: 't',
+      userId: 'u-bob',
+      name: 'Bob',
+      tier: 'personal',
+      roles: ['user'],
+      expiresAt: '2126-11-29T00:00:00Z',
+    });
   });
 
   test('q = the code link, encoded once, with scancode_time: the page opens that code', async () => {

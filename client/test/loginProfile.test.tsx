@@ -48,7 +48,9 @@ test('a new account: the profile prompt first, carrying where login was going', 
   await flush();
   await flush();
   expect(mockApi.login).toHaveBeenCalledWith({ code: 'wx-login-code' });
-  expect(mockReLaunch).toHaveBeenCalledWith({ url: `/pages/profile/index?welcome=1&next=${encodeURIComponent('/pages/open/index?c=CODE1')}` });
+  expect(mockReLaunch).toHaveBeenCalledWith({
+    url: `/pages/profile/index?welcome=1&next=${encodeURIComponent('/pages/open/index?c=CODE1')}`,
+  });
 });
 
 test('an existing account: straight on', async () => {

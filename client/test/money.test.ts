@@ -52,13 +52,14 @@ describe('yuan → fen parser (string math, never floats)', () => {
   });
 
   test('any typed yuan with ≤ 2 decimals is exactly yuan × 100 + cents (checked with BigInt), always an integer', () => {
-    const digits = (min: number, max: number) => fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
+    const digits = (min: number, max: number) =>
+      fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
     fc.assert(
       fc.property(digits(0, 11), digits(0, 2), fc.boolean(), (intPart, frac, dot) => {
         fc.pre(intPart !== '' || frac !== '');
         const typed = frac !== '' || dot ? `${intPart}.${frac}` : intPart;
         const got = fen(typed);
-        const expected = BigInt(intPart || '0') * 100n + BigInt((`${frac}00`).slice(0, 2));
+        const expected = BigInt(intPart || '0') * 100n + BigInt(`${frac}00`.slice(0, 2));
         expect(Number.isSafeInteger(got)).toBe(true);
         expect(BigInt(got)).toBe(expected);
       }),
@@ -68,9 +69,13 @@ describe('yuan → fen parser (string math, never floats)', () => {
 
   test('more than two decimals is always refused, never rounded', () => {
     fc.assert(
-      fc.property(fc.nat({ max: 1_000_000 }), fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 3, maxLength: 8 }), (yuan, frac) => {
-        expect(parseYuan(`${yuan}.${frac}`)).toEqual({ ok: false, error: '金额最多两位小数' });
-      }),
+      fc.property(
+        fc.nat({ max: 1_000_000 }),
+        fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 3, maxLength: 8 }),
+        (yuan, frac) => {
+          expect(parseYuan(`${yuan}.${frac}`)).toEqual({ ok: false, error: '金额最多两位小数' });
+        },
+      ),
     );
   });
 

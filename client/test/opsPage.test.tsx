@@ -105,10 +105,20 @@ const advance = async (ms: number) => {
 };
 
 beforeEach(() => {
-  jest.useFakeTimers({ now: new Date(NOW), doNotFake: ['requestAnimationFrame', 'cancelAnimationFrame', 'queueMicrotask', 'nextTick'] });
+  jest.useFakeTimers({
+    now: new Date(NOW),
+    doNotFake: ['requestAnimationFrame', 'cancelAnimationFrame', 'queueMicrotask', 'nextTick'],
+  });
   mockPlots.length = 0;
   mockApi.ops.mockReset();
-  saveSession({ token: 't', userId: 'u-ops', name: '运营', tier: 'personal', roles: ['user', 'admin'], expiresAt: '2026-11-29T00:00:00Z' });
+  saveSession({
+    token: 't',
+    userId: 'u-ops',
+    name: '运营',
+    tier: 'personal',
+    roles: ['user', 'admin'],
+    expiresAt: '2026-11-29T00:00:00Z',
+  });
 });
 afterEach(() => {
   jest.useRealTimers();
@@ -144,7 +154,10 @@ describe('the operator view', () => {
   test('red states: refunds late by more than 300 s, a reconciliation with mismatches', async () => {
     const base = fixture();
     mockApi.ops.mockResolvedValue(
-      fixture({ sweep: { oldestDueAgeSeconds: 301 }, reconciliation: { ...base.reconciliation!, ok: false, mismatches: 3 } }),
+      fixture({
+        sweep: { oldestDueAgeSeconds: 301 },
+        reconciliation: { ...base.reconciliation!, ok: false, mismatches: 3 },
+      }),
     );
     render(<OpsPage />);
     await flush();
@@ -189,13 +202,16 @@ describe('the operator view', () => {
     expect(counts.opts.series.map((s) => s.label)).toEqual(['时间', '红包数', '领取数']);
     expect(latency.opts.series.map((s) => s.label)).toEqual(['时间', 'p50', 'p99']);
     // x labels in Beijing time
-    const values = (counts.opts as unknown as { axes: { values: (u: unknown, s: number[]) => string[] }[] }).axes[0]!.values;
+    const values = (counts.opts as unknown as { axes: { values: (u: unknown, s: number[]) => string[] }[] }).axes[0]!
+      .values;
     expect(values(null, [xs[0]!, xs[29]!])).toEqual(['16:01', '16:30']);
 
     const chart = screen.getByRole('img', { name: /^每分钟红包数与领取数折线图/ });
     expect(chart.getAttribute('aria-label')).toContain('16:29 这一分钟：红包 29 个，领取 58 次');
     expect(counts.el).toBe(chart);
-    expect(screen.getByRole('img', { name: /^领取耗时折线图/ }).getAttribute('aria-label')).toContain('p50 48 ms，p99 128 ms');
+    expect(screen.getByRole('img', { name: /^领取耗时折线图/ }).getAttribute('aria-label')).toContain(
+      'p50 48 ms，p99 128 ms',
+    );
 
     view.unmount();
     expect(counts.destroy).toHaveBeenCalledTimes(1);
@@ -204,7 +220,10 @@ describe('the operator view', () => {
 
   test('refreshes every 10 s (new data through setData), by hand too, and stops when unmounted', async () => {
     const first = fixture();
-    const second = fixture({ minutes: minutes().map((m) => ({ ...m, packets: m.packets + 100 })), now: '2026-11-28T08:30:30.000Z' });
+    const second = fixture({
+      minutes: minutes().map((m) => ({ ...m, packets: m.packets + 100 })),
+      now: '2026-11-28T08:30:30.000Z',
+    });
     mockApi.ops.mockResolvedValueOnce(first).mockResolvedValue(second);
     const view = render(<OpsPage />);
     await flush();
@@ -235,7 +254,10 @@ describe('the operator view', () => {
     render(<OpsPage />);
     await flush();
     const setHidden = (hidden: boolean) => {
-      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
+      Object.defineProperty(document, 'visibilityState', {
+        configurable: true,
+        get: () => (hidden ? 'hidden' : 'visible'),
+      });
       act(() => {
         document.dispatchEvent(new Event('visibilitychange'));
       });
@@ -264,7 +286,14 @@ describe('the home page entry', () => {
   });
 
   test('hidden from other accounts (and from a session stored without roles)', async () => {
-    saveSession({ token: 't', userId: 'u-bob', name: 'Bob', tier: 'personal', roles: ['user'], expiresAt: '2026-11-29T00:00:00Z' });
+    saveSession({
+      token: 't',
+      userId: 'u-bob',
+      name: 'Bob',
+      tier: 'personal',
+      roles: ['user'],
+      expiresAt: '2026-11-29T00:00:00Z',
+    });
     const view = render(<HomePage />);
     await flush();
     expect(screen.getByLabelText('零钱')).toBeTruthy();
@@ -272,7 +301,13 @@ describe('the home page entry', () => {
     view.unmount();
 
     window.localStorage.clear();
-    saveSession({ token: 't', userId: 'u-old', name: 'Old', tier: 'personal', expiresAt: '2026-11-29T00:00:00Z' } as never);
+    saveSession({
+      token: 't',
+      userId: 'u-old',
+      name: 'Old',
+      tier: 'personal',
+      expiresAt: '2026-11-29T00:00:00Z',
+    } as never);
     render(<HomePage />);
     await flush();
     expect(screen.queryByLabelText('运营看板')).toBeNull();

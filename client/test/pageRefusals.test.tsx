@@ -52,8 +52,18 @@ describe('the open page: a claim refused for its rate', () => {
   beforeEach(() => {
     // Timers faked for the countdown; not the frame and microtask queues Taro's web components
     // render on (a frame faked and then dropped would stall their render for the later tests).
-    jest.useFakeTimers({ now: new Date('2026-11-28T05:10:00Z'), doNotFake: ['requestAnimationFrame', 'cancelAnimationFrame', 'queueMicrotask', 'nextTick'] });
-    saveSession({ token: 't', userId: 'u-bob', name: 'Bob', tier: 'personal', roles: ['user'], expiresAt: '2026-11-29T00:00:00Z' });
+    jest.useFakeTimers({
+      now: new Date('2026-11-28T05:10:00Z'),
+      doNotFake: ['requestAnimationFrame', 'cancelAnimationFrame', 'queueMicrotask', 'nextTick'],
+    });
+    saveSession({
+      token: 't',
+      userId: 'u-bob',
+      name: 'Bob',
+      tier: 'personal',
+      roles: ['user'],
+      expiresAt: '2026-11-29T00:00:00Z',
+    });
   });
   afterEach(() => {
     jest.useRealTimers();
@@ -62,7 +72,12 @@ describe('the open page: a claim refused for its rate', () => {
   test('RATE_LIMITED: the refusal screen counts down, then 再试一次 claims again', async () => {
     mockApi.claim
       .mockImplementationOnce(() => Promise.reject(new ApiError('RATE_LIMITED', 429, { retryAfter: 2 }, 2)))
-      .mockImplementationOnce(async () => ({ packetId: 'p1', amount: 321, claimedAt: '2026-11-28T05:10:03Z', repeat: false }));
+      .mockImplementationOnce(async () => ({
+        packetId: 'p1',
+        amount: 321,
+        claimedAt: '2026-11-28T05:10:03Z',
+        repeat: false,
+      }));
     render(<OpenPage />);
     await flush();
     click('开红包');

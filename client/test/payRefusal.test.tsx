@@ -16,7 +16,16 @@ jest.mock('@tarojs/taro', () =>
   }),
 );
 
-const wallet = { balance: 100_000, currency: 'CNY', tier: 'personal', perPacketLimit: 20_000, dailyLimit: 100_000, sentToday: 0, feeBps: 0, maxShares: 100 };
+const wallet = {
+  balance: 100_000,
+  currency: 'CNY',
+  tier: 'personal',
+  perPacketLimit: 20_000,
+  dailyLimit: 100_000,
+  sentToday: 0,
+  feeBps: 0,
+  maxShares: 100,
+};
 const mockApi = {
   wallet: jest.fn(async () => wallet),
   openCode: jest.fn(async () => ({ target: 'receive', payee: { id: 'u-bob', name: 'Bob' } })),
@@ -29,15 +38,36 @@ jest.mock('../src/api', () => ({
   },
 }));
 
-
 describe('the pay page', () => {
   beforeEach(() => {
     // Only the clock is fixed (13:10 in Beijing): Taro's input components render on real timers.
     jest.useFakeTimers({
       now: new Date('2026-11-28T05:10:00Z'),
-      doNotFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'queueMicrotask', 'nextTick', 'requestAnimationFrame', 'cancelAnimationFrame', 'requestIdleCallback', 'cancelIdleCallback', 'performance', 'hrtime'],
+      doNotFake: [
+        'setTimeout',
+        'clearTimeout',
+        'setInterval',
+        'clearInterval',
+        'setImmediate',
+        'clearImmediate',
+        'queueMicrotask',
+        'nextTick',
+        'requestAnimationFrame',
+        'cancelAnimationFrame',
+        'requestIdleCallback',
+        'cancelIdleCallback',
+        'performance',
+        'hrtime',
+      ],
     });
-    saveSession({ token: 't', userId: 'u-alice', name: 'Alice', tier: 'personal', roles: ['user'], expiresAt: '2026-11-29T00:00:00Z' });
+    saveSession({
+      token: 't',
+      userId: 'u-alice',
+      name: 'Alice',
+      tier: 'personal',
+      roles: ['user'],
+      expiresAt: '2026-11-29T00:00:00Z',
+    });
     mockApi.transfer.mockReset();
   });
   afterEach(() => {
@@ -52,7 +82,9 @@ describe('the pay page', () => {
   }
 
   test('CODE_FROZEN: the frozen-code screen with when it lifts, and no pay button until dismissed', async () => {
-    mockApi.transfer.mockImplementationOnce(() => Promise.reject(new ApiError('CODE_FROZEN', 423, { until: '2026-11-28T06:10:00.000Z' })));
+    mockApi.transfer.mockImplementationOnce(() =>
+      Promise.reject(new ApiError('CODE_FROZEN', 423, { until: '2026-11-28T06:10:00.000Z' })),
+    );
     await ready();
     type('付款金额（元）', '8.88');
     click('确认付款');
@@ -74,7 +106,9 @@ describe('the pay page', () => {
   });
 
   test('LIMIT_PER_PACKET on a transfer: the limit in yuan, 修改金额 marks the amount', async () => {
-    mockApi.transfer.mockImplementationOnce(() => Promise.reject(new ApiError('LIMIT_PER_PACKET', 422, { perPacketLimit: 20_000 })));
+    mockApi.transfer.mockImplementationOnce(() =>
+      Promise.reject(new ApiError('LIMIT_PER_PACKET', 422, { perPacketLimit: 20_000 })),
+    );
     await ready();
     type('付款金额（元）', '150');
     click('确认付款');

@@ -25,14 +25,20 @@ jest.mock('@tarojs/taro', () =>
 
 const REF = `/v1/avatars/u-alice/${'a'.repeat(64)}.png`;
 const mockApi = {
-  updateMe: jest.fn(async (body: { name?: string; avatar?: string }): Promise<ProfileResponse> => ({
-    userId: 'u-alice',
-    name: body.name ?? 'Alice',
-    avatar: body.avatar ?? null,
-    token: 'new-token',
-    expiresAt: '2099-01-01T00:00:00Z',
+  updateMe: jest.fn(
+    async (body: { name?: string; avatar?: string }): Promise<ProfileResponse> => ({
+      userId: 'u-alice',
+      name: body.name ?? 'Alice',
+      avatar: body.avatar ?? null,
+      token: 'new-token',
+      expiresAt: '2099-01-01T00:00:00Z',
+    }),
+  ),
+  uploadAvatar: jest.fn(async (_: { image: string; contentType: string }) => ({
+    avatar: REF,
+    contentType: 'image/png',
+    bytes: 12,
   })),
-  uploadAvatar: jest.fn(async (_: { image: string; contentType: string }) => ({ avatar: REF, contentType: 'image/png', bytes: 12 })),
 };
 jest.mock('../src/api', () => ({
   get api() {
@@ -44,7 +50,14 @@ const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 
 
 beforeEach(() => {
   for (const k of Object.keys(mockParams)) delete mockParams[k];
-  saveSession({ token: 't', userId: 'u-alice', name: 'Alice', tier: 'personal', roles: ['user'], expiresAt: '2099-01-01T00:00:00Z' });
+  saveSession({
+    token: 't',
+    userId: 'u-alice',
+    name: 'Alice',
+    tier: 'personal',
+    roles: ['user'],
+    expiresAt: '2099-01-01T00:00:00Z',
+  });
   mockApi.updateMe.mockClear();
   mockApi.uploadAvatar.mockClear();
   mockReLaunch.mockClear();
@@ -81,7 +94,7 @@ describe('the profile page', () => {
     expect(mockApi.updateMe).not.toHaveBeenCalled();
   });
 
-  test('the API\'s refusal (the greeting word filter) is shown', async () => {
+  test("the API's refusal (the greeting word filter) is shown", async () => {
     mockApi.updateMe.mockRejectedValueOnce(new ApiError('GREETING_REJECTED', 422, { word: '免单' }));
     render(<ProfilePage />);
     type('昵称', '免单王');
@@ -95,7 +108,10 @@ describe('the profile page', () => {
     render(<ProfilePage />);
     pick(new File([PNG], 'me.png', { type: 'image/png' }));
     await waitFor(() => expect(mockApi.uploadAvatar).toHaveBeenCalled());
-    expect(mockApi.uploadAvatar).toHaveBeenCalledWith({ image: Buffer.from(PNG).toString('base64'), contentType: 'image/png' });
+    expect(mockApi.uploadAvatar).toHaveBeenCalledWith({
+      image: Buffer.from(PNG).toString('base64'),
+      contentType: 'image/png',
+    });
     await flush();
     // The chosen face shows at once, loaded from the API.
     expect(screen.getByTestId('avatar-img').getAttribute('src')).toBe(avatarSrc(REF));
@@ -119,7 +135,14 @@ describe('the profile page', () => {
 
 describe('the first-login prompt', () => {
   beforeEach(() => {
-    saveSession({ token: 't', userId: 'u-alice', name: '微信用户K7QM', tier: 'personal', roles: ['user'], expiresAt: '2099-01-01T00:00:00Z' });
+    saveSession({
+      token: 't',
+      userId: 'u-alice',
+      name: '微信用户K7QM',
+      tier: 'personal',
+      roles: ['user'],
+      expiresAt: '2099-01-01T00:00:00Z',
+    });
     mockParams.welcome = '1';
     mockParams.next = encodeURIComponent('/pages/open/index?c=CODE1');
   });
@@ -146,9 +169,23 @@ describe('the first-login prompt', () => {
 describe('avatars in claim lists', () => {
   const claims: ClaimView[] = [
     { userId: 'u1', name: '小红', avatar: REF, amount: 100, claimedAt: '2026-12-01T02:00:00Z', best: false },
-    { userId: 'u2', name: '阿明', avatar: 'https://thirdwx.qlogo.cn/mmopen/x/132', amount: 200, claimedAt: '2026-12-01T02:00:01Z', best: true },
+    {
+      userId: 'u2',
+      name: '阿明',
+      avatar: 'https://thirdwx.qlogo.cn/mmopen/x/132',
+      amount: 200,
+      claimedAt: '2026-12-01T02:00:01Z',
+      best: true,
+    },
     { userId: 'u3', name: '😀小李', amount: 300, claimedAt: '2026-12-01T02:00:02Z', best: false },
-    { userId: 'u4', name: '怪', avatar: 'javascript:alert(1)', amount: 400, claimedAt: '2026-12-01T02:00:03Z', best: false },
+    {
+      userId: 'u4',
+      name: '怪',
+      avatar: 'javascript:alert(1)',
+      amount: 400,
+      claimedAt: '2026-12-01T02:00:03Z',
+      best: false,
+    },
   ];
 
   test('each line: the avatar image (API reference or https) or the initial; names as the API sent them', () => {
@@ -156,15 +193,22 @@ describe('avatars in claim lists', () => {
     const lines = screen.getAllByRole('listitem');
     expect(lines[0]!.querySelector('[data-testid="avatar-img"]')?.getAttribute('src')).toBe(avatarSrc(REF));
     expect(avatarSrc(REF)).toMatch(/^https?:\/\/.+\/v1\/avatars\/u-alice\/a{64}\.png$/);
-    expect(lines[1]!.querySelector('[data-testid="avatar-img"]')?.getAttribute('src')).toBe('https://thirdwx.qlogo.cn/mmopen/x/132');
+    expect(lines[1]!.querySelector('[data-testid="avatar-img"]')?.getAttribute('src')).toBe(
+      'https://thirdwx.qlogo.cn/mmopen/x/132',
+    );
     expect(lines[2]!.querySelector('[data-testid="avatar-img"]')).toBeNull();
     expect(lines[2]!.textContent).toContain('😀');
     // Not an image URL the app accepts: the initial instead, nothing loaded.
     expect(lines[3]!.querySelector('[data-testid="avatar-img"]')).toBeNull();
-    expect(lines.map((l) => l.textContent)).toEqual([expect.stringContaining('小红'), expect.stringContaining('阿明'), expect.stringContaining('小李'), expect.stringContaining('怪')]);
+    expect(lines.map((l) => l.textContent)).toEqual([
+      expect.stringContaining('小红'),
+      expect.stringContaining('阿明'),
+      expect.stringContaining('小李'),
+      expect.stringContaining('怪'),
+    ]);
   });
 
-  test('name rules of the app match the API\'s', () => {
+  test("name rules of the app match the API's", () => {
     expect(nameProblem('红'.repeat(20))).toBeUndefined();
     expect(nameProblem('😀'.repeat(20))).toBeUndefined();
     expect(nameProblem('😀'.repeat(21))).toBe('昵称最多 20 个字');

@@ -15,8 +15,18 @@ function liveCode(n: number, issuedAtMs: number, validity = 120_000, refresh = 6
   };
 }
 
-function Probe(props: { fetchCode: () => Promise<CodeView>; initial?: HeldCode; active?: boolean; onFatal?: (e: ApiError) => void }) {
-  const rot = useRotatingCode({ fetchCode: props.fetchCode, initial: props.initial, active: props.active ?? true, onFatal: props.onFatal });
+function Probe(props: {
+  fetchCode: () => Promise<CodeView>;
+  initial?: HeldCode;
+  active?: boolean;
+  onFatal?: (e: ApiError) => void;
+}) {
+  const rot = useRotatingCode({
+    fetchCode: props.fetchCode,
+    initial: props.initial,
+    active: props.active ?? true,
+    onFatal: props.onFatal,
+  });
   return (
     <div>
       <span data-testid="code">{rot.code?.view.code ?? ''}</span>
@@ -103,7 +113,9 @@ describe('QR refresh timer', () => {
     const t0 = Date.now();
     const onFatal = jest.fn();
     const fetchCode = jest.fn<Promise<CodeView>, []>().mockRejectedValue(new ApiError('PACKET_FINISHED', 409));
-    const view = render(<Probe fetchCode={fetchCode} onFatal={onFatal} initial={{ view: liveCode(1, t0), receivedAt: t0 }} />);
+    const view = render(
+      <Probe fetchCode={fetchCode} onFatal={onFatal} initial={{ view: liveCode(1, t0), receivedAt: t0 }} />,
+    );
     await advance(60_000);
     expect(onFatal).toHaveBeenCalledTimes(1);
     await advance(300_000);
@@ -111,7 +123,9 @@ describe('QR refresh timer', () => {
     view.unmount();
 
     const idle = jest.fn(async () => liveCode(2, Date.now()));
-    render(<Probe fetchCode={idle} active={false} initial={{ view: liveCode(1, Date.now()), receivedAt: Date.now() }} />);
+    render(
+      <Probe fetchCode={idle} active={false} initial={{ view: liveCode(1, Date.now()), receivedAt: Date.now() }} />,
+    );
     await advance(600_000);
     expect(idle).not.toHaveBeenCalled();
   });

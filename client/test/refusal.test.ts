@@ -1,16 +1,36 @@
 import { errorOf, retryAfterOf } from '../src/api/client';
 import { ApiError } from '../src/api/errors';
 import { feeFor, formatBps } from '../src/lib/money';
-import { beijingClock, countdownText, REFUSAL_ACTIONS, REFUSAL_CODES, refusalOf, secondsLeft, untilText } from '../src/lib/refusal';
+import {
+  beijingClock,
+  countdownText,
+  REFUSAL_ACTIONS,
+  REFUSAL_CODES,
+  refusalOf,
+  secondsLeft,
+  untilText,
+} from '../src/lib/refusal';
 
 const CJK = /[\u4e00-\u9fff]/;
 /** 2026-11-28 13:10 Beijing time. */
 const NOW = Date.parse('2026-11-28T05:10:00Z');
-const err = (code: string, status: number, details?: Record<string, unknown>, retryAfter?: number) => new ApiError(code, status, details, retryAfter);
+const err = (code: string, status: number, details?: Record<string, unknown>, retryAfter?: number) =>
+  new ApiError(code, status, details, retryAfter);
 
 describe('refusalOf', () => {
   test('every refusal code gets Chinese copy and a next step; other errors are not refusals', () => {
-    const status: Record<string, number> = { RISK_BLOCKED: 403, CODE_FROZEN: 423, DEVICE_LIMIT: 403, RATE_LIMITED: 429, GREETING_REJECTED: 422, LIMIT_PER_PACKET: 422, LIMIT_DAILY: 422, INSUFFICIENT_FUNDS: 402, FORBIDDEN: 403, GROUP_ONLY: 403 };
+    const status: Record<string, number> = {
+      RISK_BLOCKED: 403,
+      CODE_FROZEN: 423,
+      DEVICE_LIMIT: 403,
+      RATE_LIMITED: 429,
+      GREETING_REJECTED: 422,
+      LIMIT_PER_PACKET: 422,
+      LIMIT_DAILY: 422,
+      INSUFFICIENT_FUNDS: 402,
+      FORBIDDEN: 403,
+      GROUP_ONLY: 403,
+    };
     expect([...REFUSAL_CODES].sort()).toEqual(Object.keys(status).sort());
     for (const code of REFUSAL_CODES) {
       for (const op of [undefined, 'packet', 'transfer', 'claim', 'code', 'topup', 'login'] as const) {
@@ -40,7 +60,10 @@ describe('refusalOf', () => {
 
   test('RISK_BLOCKED night_velocity: frozen 1 h, lifts at HH:mm Beijing time', () => {
     const now = Date.parse('2026-11-27T18:15:00Z'); // 02:15 in Beijing
-    const r = refusalOf(err('RISK_BLOCKED', 403, { reason: 'night_velocity', until: '2026-11-27T19:15:00.000Z' }), { op: 'packet', now })!;
+    const r = refusalOf(err('RISK_BLOCKED', 403, { reason: 'night_velocity', until: '2026-11-27T19:15:00.000Z' }), {
+      op: 'packet',
+      now,
+    })!;
     expect(r.title).toBe('付款功能已临时冻结');
     expect(r.body).toContain('10 元以下');
     expect(r.body).toContain('10 笔');
@@ -51,7 +74,10 @@ describe('refusalOf', () => {
   });
 
   test('RISK_BLOCKED device_binding: restricted 7 days, the date is shown', () => {
-    const r = refusalOf(err('RISK_BLOCKED', 403, { reason: 'device_binding', until: '2026-12-05T05:10:00Z' }), { op: 'transfer', now: NOW })!;
+    const r = refusalOf(err('RISK_BLOCKED', 403, { reason: 'device_binding', until: '2026-12-05T05:10:00Z' }), {
+      op: 'transfer',
+      now: NOW,
+    })!;
     expect(r.title).toBe('这台设备的付款功能受限');
     expect(r.body).toContain('7 天');
     expect(r.untilText).toBe('12月5日 13:10 后恢复');
@@ -110,7 +136,9 @@ describe('refusalOf', () => {
     expect(r.action).toEqual({ kind: 'editAmount', label: '修改金额' });
     expect(r.field).toBe('amount');
     expect(refusalOf(err('LIMIT_PER_PACKET', 422), { op: 'packet' })!.body).toContain('¥200.00');
-    expect(refusalOf(err('LIMIT_PER_PACKET', 422, { perPacketLimit: 20_000 }), { op: 'transfer' })!.body).toContain('单笔付款最多 ¥200.00');
+    expect(refusalOf(err('LIMIT_PER_PACKET', 422, { perPacketLimit: 20_000 }), { op: 'transfer' })!.body).toContain(
+      '单笔付款最多 ¥200.00',
+    );
   });
 
   test('LIMIT_DAILY: the day limit, what was used and what is left, in yuan', () => {
@@ -128,7 +156,9 @@ describe('refusalOf', () => {
     expect(r.title).toBe('零钱余额不足');
     expect(r.body).toBe('需支付 ¥10.06，零钱余额 ¥10.00，还差 ¥0.06。请先充值。');
     expect(r.action).toEqual({ kind: 'topUp', label: '去充值' });
-    expect(refusalOf(err('INSUFFICIENT_FUNDS', 402, { balance: 500 }), { op: 'transfer' })!.body).toContain('零钱余额 ¥5.00');
+    expect(refusalOf(err('INSUFFICIENT_FUNDS', 402, { balance: 500 }), { op: 'transfer' })!.body).toContain(
+      '零钱余额 ¥5.00',
+    );
   });
 
   test('FORBIDDEN: a packet not for you, the sender-only QR, no permission', () => {
@@ -170,7 +200,9 @@ describe('times and countdowns', () => {
 });
 
 describe('the API client carries Retry-After to the error', () => {
-  const body = (details?: Record<string, unknown>) => ({ error: { code: 'RATE_LIMITED', message: '领取过于频繁，请稍后再试', ...(details ? { details } : {}) } });
+  const body = (details?: Record<string, unknown>) => ({
+    error: { code: 'RATE_LIMITED', message: '领取过于频繁，请稍后再试', ...(details ? { details } : {}) },
+  });
 
   test('the header in any letter case, seconds or an HTTP date', () => {
     expect(retryAfterOf({ 'retry-after': '30' })).toBe(30);

@@ -54,7 +54,10 @@ describe('RefusalNotice', () => {
       again = () => setN((x) => x + 1);
       rerender = () => setTick((x) => x + 1);
       // biome-ignore lint/correctness/useExhaustiveDependencies: `n` stands for a new refusal arriving; the test needs a new object exactly then.
-      const refusal = useMemo(() => refusalOf(new ApiError('RATE_LIMITED', 429, { retryAfter: 5 }), { op: 'code' })!, [n]);
+      const refusal = useMemo(
+        () => refusalOf(new ApiError('RATE_LIMITED', 429, { retryAfter: 5 }), { op: 'code' })!,
+        [n],
+      );
       return <RefusalNotice refusal={refusal} on={{ retry: jest.fn() }} />;
     }
     render(<Host />);
@@ -66,12 +69,15 @@ describe('RefusalNotice', () => {
     expect(disabled('再试一次')).toBe(true);
   });
 
-  test('a freeze: when it lifts in Beijing time, and the page\'s next step', () => {
+  test("a freeze: when it lifts in Beijing time, and the page's next step", () => {
     const dismiss = jest.fn();
-    const refusal = refusalOf(new ApiError('RISK_BLOCKED', 403, { reason: 'night_velocity', until: '2026-11-27T19:15:00Z' }), {
-      op: 'transfer',
-      now: Date.parse('2026-11-27T18:15:00Z'),
-    })!;
+    const refusal = refusalOf(
+      new ApiError('RISK_BLOCKED', 403, { reason: 'night_velocity', until: '2026-11-27T19:15:00Z' }),
+      {
+        op: 'transfer',
+        now: Date.parse('2026-11-27T18:15:00Z'),
+      },
+    )!;
     render(<RefusalNotice refusal={refusal} on={{ dismiss }} />);
     expect(screen.getByRole('alert', { name: '付款功能已临时冻结' })).toBeTruthy();
     expect(screen.getByLabelText('恢复时间').textContent).toBe('03:15 后恢复');
@@ -89,7 +95,12 @@ describe('RefusalNotice', () => {
 
   test('a step the page handles is a labelled button', () => {
     const topUp = jest.fn();
-    render(<RefusalNotice refusal={refusalOf(new ApiError('INSUFFICIENT_FUNDS', 402, { balance: 100, needed: 1_006 }))!} on={{ topUp }} />);
+    render(
+      <RefusalNotice
+        refusal={refusalOf(new ApiError('INSUFFICIENT_FUNDS', 402, { balance: 100, needed: 1_006 }))!}
+        on={{ topUp }}
+      />,
+    );
     expect(screen.getByRole('alert', { name: '零钱余额不足' }).textContent).toContain('还差 ¥9.06');
     click('去充值');
     expect(topUp).toHaveBeenCalledTimes(1);

@@ -6,8 +6,22 @@ import { SendForm } from '../src/components/SendForm';
 import { applyScene, checkSend, EMPTY_FORM, SCENES, type Limits } from '../src/lib/sendRules';
 import { click, flush, type } from './helpers';
 
-const personal: Limits = { balance: 100_000, perPacketLimit: 20_000, dailyLimit: 100_000, sentToday: 0, feeBps: 0, maxShares: 100 };
-const enterprise: Limits = { balance: 10_000_000, perPacketLimit: 200_000, dailyLimit: 5_000_000, sentToday: 0, feeBps: 60, maxShares: 1000 };
+const personal: Limits = {
+  balance: 100_000,
+  perPacketLimit: 20_000,
+  dailyLimit: 100_000,
+  sentToday: 0,
+  feeBps: 0,
+  maxShares: 100,
+};
+const enterprise: Limits = {
+  balance: 10_000_000,
+  perPacketLimit: 200_000,
+  dailyLimit: 5_000_000,
+  sentToday: 0,
+  feeBps: 60,
+  maxShares: 1000,
+};
 
 const form = (patch: Partial<typeof EMPTY_FORM>) => ({ ...EMPTY_FORM, ...patch });
 
@@ -15,13 +29,21 @@ describe('send rules', () => {
   test('a valid lucky packet gives the request body in fen', () => {
     const c = checkSend(form({ totalYuan: '9.99', count: '3', greeting: ' 端午快乐 ' }), personal);
     expect(c.errors).toEqual({});
-    expect(c.ready).toEqual({ body: { total: 999, count: 3, mode: 'lucky', greeting: '端午快乐' }, fee: 0, debit: 999 });
+    expect(c.ready).toEqual({
+      body: { total: 999, count: 3, mode: 'lucky', greeting: '端午快乐' },
+      fee: 0,
+      debit: 999,
+    });
   });
 
   test('per-packet limit, daily limit, max shares, at least 1 fen a share', () => {
     expect(checkSend(form({ totalYuan: '200.01', count: '1' }), personal).errors.total).toBe('单个红包最多 ¥200.00');
-    expect(checkSend(form({ totalYuan: '150', count: '1' }), { ...personal, sentToday: 90_000 }).errors.total).toBe('今日还可发 ¥100.00');
-    expect(checkSend(form({ totalYuan: '1', count: '1' }), { ...personal, sentToday: 100_000 }).errors.total).toBe('今日发红包额度已用完');
+    expect(checkSend(form({ totalYuan: '150', count: '1' }), { ...personal, sentToday: 90_000 }).errors.total).toBe(
+      '今日还可发 ¥100.00',
+    );
+    expect(checkSend(form({ totalYuan: '1', count: '1' }), { ...personal, sentToday: 100_000 }).errors.total).toBe(
+      '今日发红包额度已用完',
+    );
     expect(checkSend(form({ totalYuan: '10', count: '101' }), personal).errors.count).toBe('一次最多发 100 个红包');
     expect(checkSend(form({ totalYuan: '0.02', count: '3' }), personal).errors.total).toMatch(/每个红包至少 0.01 元/);
     expect(checkSend(form({ totalYuan: '0', count: '1' }), personal).errors.total).toBe('金额至少 0.01 元');
@@ -32,11 +54,17 @@ describe('send rules', () => {
   test('equal split must divide; the nearest amounts are suggested', () => {
     const c = checkSend(form({ mode: 'equal', totalYuan: '10', count: '3' }), personal);
     expect(c.errors.total).toBe('普通红包的总金额须能被个数整除，可改为 ¥9.99 或 ¥10.02');
-    expect(checkSend(form({ mode: 'equal', totalYuan: '9.99', count: '3' }), personal).ready?.body).toEqual({ total: 999, count: 3, mode: 'equal' });
+    expect(checkSend(form({ mode: 'equal', totalYuan: '9.99', count: '3' }), personal).ready?.body).toEqual({
+      total: 999,
+      count: 3,
+      mode: 'equal',
+    });
   });
 
   test('a lucky share is at most 200 yuan, whatever the tier', () => {
-    expect(checkSend(form({ totalYuan: '1000', count: '4' }), enterprise).errors.total).toBe('拼手气红包每个最多 ¥200.00，请增加个数');
+    expect(checkSend(form({ totalYuan: '1000', count: '4' }), enterprise).errors.total).toBe(
+      '拼手气红包每个最多 ¥200.00，请增加个数',
+    );
     expect(checkSend(form({ totalYuan: '1000', count: '5' }), enterprise).errors).toEqual({});
     // equal shares are not capped at 200 yuan per share (only by the packet limit)
     expect(checkSend(form({ mode: 'equal', totalYuan: '1000', count: '4' }), enterprise).errors).toEqual({});
@@ -60,7 +88,12 @@ describe('send rules', () => {
 
   test('wedding preset: 200–500 yuan clamped to the tier limit', () => {
     const wedding = SCENES.find((s) => s.scene === 'wedding')!;
-    expect(applyScene(wedding, personal, EMPTY_FORM)).toMatchObject({ scene: 'wedding', totalYuan: '200', count: '1', mode: 'equal' });
+    expect(applyScene(wedding, personal, EMPTY_FORM)).toMatchObject({
+      scene: 'wedding',
+      totalYuan: '200',
+      count: '1',
+      mode: 'equal',
+    });
     const big = applyScene(wedding, enterprise, EMPTY_FORM);
     const total = Number(big.totalYuan);
     expect(total).toBeGreaterThanOrEqual(200);
@@ -73,9 +106,29 @@ describe('send rules', () => {
 
 function created(body: CreatePacketRequest): CreatePacketResponse {
   const now = new Date().toISOString();
-  const code = { code: 'c1', link: 'http://localhost:10086/o/c1', kind: 'live' as const, issuedAt: now, expiresAt: now };
+  const code = {
+    code: 'c1',
+    link: 'http://localhost:10086/o/c1',
+    kind: 'live' as const,
+    issuedAt: now,
+    expiresAt: now,
+  };
   return {
-    packet: { id: 'p1', sender: { id: 'u', name: 'A' }, total: body.total, count: body.count, mode: body.mode, greeting: body.greeting ?? '', scene: 'none', status: 'active', claimedCount: 0, claimedAmount: 0, refundedAmount: 0, createdAt: now, expiresAt: now },
+    packet: {
+      id: 'p1',
+      sender: { id: 'u', name: 'A' },
+      total: body.total,
+      count: body.count,
+      mode: body.mode,
+      greeting: body.greeting ?? '',
+      scene: 'none',
+      status: 'active',
+      claimedCount: 0,
+      claimedAmount: 0,
+      refundedAmount: 0,
+      createdAt: now,
+      expiresAt: now,
+    },
     code,
     shareCode: { ...code, kind: 'share' },
     fee: 0,
@@ -85,9 +138,18 @@ function created(body: CreatePacketRequest): CreatePacketResponse {
 describe('the send form', () => {
   test('inline validation as typed, a confirm step with the fee, one request per click', async () => {
     let resolve: (r: CreatePacketResponse) => void = () => undefined;
-    const submit = jest.fn((body: CreatePacketRequest) => new Promise<CreatePacketResponse>((r) => (resolve = () => r(created(body)))));
+    const submit = jest.fn(
+      (body: CreatePacketRequest) => new Promise<CreatePacketResponse>((r) => (resolve = () => r(created(body)))),
+    );
     const onCreated = jest.fn();
-    render(<SendForm limits={{ ...enterprise, balance: 100_000 }} submit={submit} onCreated={onCreated} onTopUp={jest.fn()} />);
+    render(
+      <SendForm
+        limits={{ ...enterprise, balance: 100_000 }}
+        submit={submit}
+        onCreated={onCreated}
+        onTopUp={jest.fn()}
+      />,
+    );
 
     type('总金额（元）', '12.345');
     expect(screen.getByText('金额最多两位小数')).toBeTruthy();
@@ -159,7 +221,9 @@ describe('the send form', () => {
 
   test('the confirm step offers a top-up when the balance is short', () => {
     const onTopUp = jest.fn();
-    render(<SendForm limits={{ ...personal, balance: 500 }} submit={jest.fn()} onCreated={jest.fn()} onTopUp={onTopUp} />);
+    render(
+      <SendForm limits={{ ...personal, balance: 500 }} submit={jest.fn()} onCreated={jest.fn()} onTopUp={onTopUp} />,
+    );
     type('总金额（元）', '9.99');
     type('红包个数', '3');
     click('塞钱进红包');

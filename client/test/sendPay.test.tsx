@@ -21,12 +21,46 @@ jest.mock('@tarojs/taro', () =>
   }),
 );
 
-const wallet = { balance: 0, currency: 'CNY', tier: 'personal', perPacketLimit: 20_000, dailyLimit: 100_000, sentToday: 0, feeBps: 0, maxShares: 100 };
-const request = { timeStamp: '1764910000', nonceStr: 'n0nce', package: 'prepay_id=wx05packet', signType: 'RSA' as const, paySign: 'c2ln' };
+const wallet = {
+  balance: 0,
+  currency: 'CNY',
+  tier: 'personal',
+  perPacketLimit: 20_000,
+  dailyLimit: 100_000,
+  sentToday: 0,
+  feeBps: 0,
+  maxShares: 100,
+};
+const request = {
+  timeStamp: '1764910000',
+  nonceStr: 'n0nce',
+  package: 'prepay_id=wx05packet',
+  signType: 'RSA' as const,
+  paySign: 'c2ln',
+};
 const payment = (state: Payment['state']): Payment => ({ paymentId: 'pay_p1', amount: 888, state, request });
 const now = '2026-12-05T05:00:00.000Z';
-const packet = { id: 'p1', sender: { id: 'u-alice', name: 'Alice' }, total: 888, count: 2, mode: 'lucky', greeting: '', scene: 'none', status: 'awaiting_payment', claimedCount: 0, claimedAmount: 0, refundedAmount: 0, createdAt: now, expiresAt: now };
-const code = (kind: 'live' | 'share') => ({ code: `${kind}-code`, kind, issuedAt: now, expiresAt: '2099-01-01T00:00:00.000Z' });
+const packet = {
+  id: 'p1',
+  sender: { id: 'u-alice', name: 'Alice' },
+  total: 888,
+  count: 2,
+  mode: 'lucky',
+  greeting: '',
+  scene: 'none',
+  status: 'awaiting_payment',
+  claimedCount: 0,
+  claimedAmount: 0,
+  refundedAmount: 0,
+  createdAt: now,
+  expiresAt: now,
+};
+const code = (kind: 'live' | 'share') => ({
+  code: `${kind}-code`,
+  kind,
+  issuedAt: now,
+  expiresAt: '2099-01-01T00:00:00.000Z',
+});
 const mockApi = {
   wallet: jest.fn(async () => wallet),
   openCode: jest.fn(),
@@ -41,7 +75,14 @@ jest.mock('../src/api', () => ({
 }));
 
 beforeEach(() => {
-  saveSession({ token: 't', userId: 'u-alice', name: 'Alice', tier: 'personal', roles: ['user'], expiresAt: '2099-01-01T00:00:00Z' });
+  saveSession({
+    token: 't',
+    userId: 'u-alice',
+    name: 'Alice',
+    tier: 'personal',
+    roles: ['user'],
+    expiresAt: '2099-01-01T00:00:00Z',
+  });
   window.__HONGBAO_WXPAY_SIM__ = 'http://127.0.0.1:3010';
   mockRequest.mockResolvedValue({ statusCode: 200, data: {}, header: {} });
 });

@@ -6,8 +6,22 @@ import { SendForm } from '../src/components/SendForm';
 import type { Limits } from '../src/lib/sendRules';
 import { click, field, flush, type } from './helpers';
 
-const personal: Limits = { balance: 100_000, perPacketLimit: 20_000, dailyLimit: 100_000, sentToday: 0, feeBps: 0, maxShares: 100 };
-const enterprise: Limits = { balance: 10_000_000, perPacketLimit: 200_000, dailyLimit: 5_000_000, sentToday: 0, feeBps: 60, maxShares: 1000 };
+const personal: Limits = {
+  balance: 100_000,
+  perPacketLimit: 20_000,
+  dailyLimit: 100_000,
+  sentToday: 0,
+  feeBps: 0,
+  maxShares: 100,
+};
+const enterprise: Limits = {
+  balance: 10_000_000,
+  perPacketLimit: 200_000,
+  dailyLimit: 5_000_000,
+  sentToday: 0,
+  feeBps: 60,
+  maxShares: 1000,
+};
 const provider: Limits = { ...enterprise, feeBps: 35 };
 
 const never = () => new Promise<CreatePacketResponse>(() => undefined);
@@ -59,7 +73,14 @@ describe('the fee on the confirm step, before the debit', () => {
   });
 
   test('enterprise fee that tips the balance over: flagged before paying', () => {
-    render(<SendForm limits={{ ...enterprise, balance: 100_000 }} submit={jest.fn(never)} onCreated={jest.fn()} onTopUp={jest.fn()} />);
+    render(
+      <SendForm
+        limits={{ ...enterprise, balance: 100_000 }}
+        submit={jest.fn(never)}
+        onCreated={jest.fn()}
+        onTopUp={jest.fn()}
+      />,
+    );
     fill('1000', '10');
     expect(screen.getByText(/零钱余额不足，还差 ¥6.00/)).toBeTruthy();
     expect(screen.getByLabelText('确认支付').getAttribute('aria-disabled')).toBe('true');
@@ -105,7 +126,9 @@ describe('refusals on the send form', () => {
 
   test('LIMIT_DAILY: what is left today, 修改金额 back to the amount, limits reloaded', async () => {
     const onStale = jest.fn();
-    const submit = jest.fn(() => Promise.reject(new ApiError('LIMIT_DAILY', 422, { dailyLimit: 100_000, sentToday: 95_000 })));
+    const submit = jest.fn(() =>
+      Promise.reject(new ApiError('LIMIT_DAILY', 422, { dailyLimit: 100_000, sentToday: 95_000 })),
+    );
     render(<SendForm limits={personal} submit={submit} onCreated={jest.fn()} onTopUp={jest.fn()} onStale={onStale} />);
     fill('100', '1');
     click('确认支付');
@@ -122,7 +145,11 @@ describe('refusals on the send form', () => {
   test('RISK_BLOCKED night freeze on the confirm step: when it lifts, no retry loop', async () => {
     jest.useFakeTimers({ now: new Date('2026-11-27T18:15:00Z') }); // 02:15 in Beijing
     try {
-      const submit = jest.fn(() => Promise.reject(new ApiError('RISK_BLOCKED', 403, { reason: 'night_velocity', until: '2026-11-27T19:15:00.000Z' })));
+      const submit = jest.fn(() =>
+        Promise.reject(
+          new ApiError('RISK_BLOCKED', 403, { reason: 'night_velocity', until: '2026-11-27T19:15:00.000Z' }),
+        ),
+      );
       render(<SendForm limits={personal} submit={submit} onCreated={jest.fn()} onTopUp={jest.fn()} />);
       fill('1', '1');
       click('确认支付');

@@ -24,14 +24,38 @@ jest.mock('@tarojs/taro', () =>
   }),
 );
 
-const created: CreateWithdrawalResponse = { withdrawalId: 'wd0123456789abcdef0123456789abcd', amount: 1234, state: 'wait_user_confirm', confirm: { mchId: '1900000109', appId: 'wx8888888888888888', package: 'pkg' } };
+const created: CreateWithdrawalResponse = {
+  withdrawalId: 'wd0123456789abcdef0123456789abcd',
+  amount: 1234,
+  state: 'wait_user_confirm',
+  confirm: { mchId: '1900000109', appId: 'wx8888888888888888', package: 'pkg' },
+};
 const mockApi = {
-  wallet: jest.fn(async () => ({ balance: 50_000, currency: 'CNY', tier: 'personal', perPacketLimit: 20_000, dailyLimit: 100_000, sentToday: 0, feeBps: 0, maxShares: 100 })),
+  wallet: jest.fn(async () => ({
+    balance: 50_000,
+    currency: 'CNY',
+    tier: 'personal',
+    perPacketLimit: 20_000,
+    dailyLimit: 100_000,
+    sentToday: 0,
+    feeBps: 0,
+    maxShares: 100,
+  })),
   withdrawals: jest.fn(async () => ({ withdrawals: [], cursor: null })),
   createWithdrawal: jest.fn(async (): Promise<CreateWithdrawalResponse> => created),
-  withdrawal: jest.fn(async () => ({ withdrawalId: created.withdrawalId, amount: 1234, state: 'success', returned: false })),
+  withdrawal: jest.fn(async () => ({
+    withdrawalId: created.withdrawalId,
+    amount: 1234,
+    state: 'success',
+    returned: false,
+  })),
   openCode: jest.fn(),
-  createPacket: jest.fn(async (_body: unknown, _key: string) => ({ packet: { id: 'p1', status: 'active' }, code: { code: 'live' }, shareCode: { code: 'share' }, fee: 0 })),
+  createPacket: jest.fn(async (_body: unknown, _key: string) => ({
+    packet: { id: 'p1', status: 'active' },
+    code: { code: 'live' },
+    shareCode: { code: 'share' },
+    fee: 0,
+  })),
 };
 jest.mock('../src/api', () => ({
   get api() {
@@ -43,7 +67,15 @@ const subscribe = { packet: ['tmplFinished', 'tmplRefund'], withdrawal: ['tmplWi
 const g = globalThis as { wx?: unknown };
 
 beforeEach(() => {
-  saveSession({ token: 't', userId: 'u-alice', name: 'Alice', tier: 'personal', roles: ['user'], expiresAt: '2099-01-01T00:00:00Z', subscribe });
+  saveSession({
+    token: 't',
+    userId: 'u-alice',
+    name: 'Alice',
+    tier: 'personal',
+    roles: ['user'],
+    expiresAt: '2099-01-01T00:00:00Z',
+    subscribe,
+  });
   mockSubscribe.mockReset();
   for (const f of Object.values(mockApi)) f.mockClear();
 });
@@ -59,14 +91,20 @@ describe('askForMessages', () => {
 
   test('weapp: the moment’s template ids, once per action; declining is no error', async () => {
     jest.spyOn(wxpay, 'payChannel').mockReturnValue('weapp');
-    mockSubscribe.mockResolvedValueOnce({ errMsg: 'requestSubscribeMessage:ok', tmplFinished: 'accept', tmplRefund: 'reject' });
+    mockSubscribe.mockResolvedValueOnce({
+      errMsg: 'requestSubscribeMessage:ok',
+      tmplFinished: 'accept',
+      tmplRefund: 'reject',
+    });
     expect(await askForMessages('packet', 'key-1')).toBe('asked');
     expect(mockSubscribe).toHaveBeenCalledTimes(1);
     expect(mockSubscribe.mock.calls[0]![0]).toEqual({ tmplIds: ['tmplFinished', 'tmplRefund'] });
     // The retry of the same action asks nothing.
     expect(await askForMessages('packet', 'key-1')).toBe('skipped');
     expect(mockSubscribe).toHaveBeenCalledTimes(1);
-    mockSubscribe.mockRejectedValueOnce({ errMsg: 'requestSubscribeMessage:fail can only be invoked by user TAP gesture.' });
+    mockSubscribe.mockRejectedValueOnce({
+      errMsg: 'requestSubscribeMessage:fail can only be invoked by user TAP gesture.',
+    });
     expect(await askForMessages('withdrawal', 'key-2')).toBe('skipped');
     expect(mockSubscribe.mock.calls[1]![0]).toEqual({ tmplIds: ['tmplWithdrawal'] });
   });
@@ -75,7 +113,14 @@ describe('askForMessages', () => {
     jest.spyOn(wxpay, 'payChannel').mockReturnValue('sim');
     expect(await askForMessages('packet', 'key-3')).toBe('skipped');
     jest.spyOn(wxpay, 'payChannel').mockReturnValue('weapp');
-    saveSession({ token: 't', userId: 'u-alice', name: 'Alice', tier: 'personal', roles: ['user'], expiresAt: '2099-01-01T00:00:00Z' });
+    saveSession({
+      token: 't',
+      userId: 'u-alice',
+      name: 'Alice',
+      tier: 'personal',
+      roles: ['user'],
+      expiresAt: '2099-01-01T00:00:00Z',
+    });
     expect(await askForMessages('packet', 'key-4')).toBe('skipped');
     expect(mockSubscribe).not.toHaveBeenCalled();
   });
@@ -84,7 +129,9 @@ describe('askForMessages', () => {
 describe('the 提现 page asks, then withdraws whatever the answer', () => {
   test('weapp: requestSubscribeMessage with the withdrawal template, rejected — the withdrawal is still created and confirmed', async () => {
     jest.spyOn(wxpay, 'payChannel').mockReturnValue('weapp');
-    const requestMerchantTransfer = jest.fn((o: { success?: (r: unknown) => void }) => o.success?.({ errMsg: 'requestMerchantTransfer:ok' }));
+    const requestMerchantTransfer = jest.fn((o: { success?: (r: unknown) => void }) =>
+      o.success?.({ errMsg: 'requestMerchantTransfer:ok' }),
+    );
     g.wx = { requestMerchantTransfer };
     mockSubscribe.mockRejectedValue({ errMsg: 'requestSubscribeMessage:fail cancel' });
     render(<WithdrawPage />);
@@ -126,6 +173,10 @@ describe('the send page asks, then sends', () => {
     await flush();
     expect(mockSubscribe.mock.calls.map((c) => c[0])).toEqual([{ tmplIds: ['tmplFinished', 'tmplRefund'] }]);
     expect(order).toEqual(['subscribe', 'createPacket']);
-    expect((mockApi.createPacket.mock.calls[0] as unknown as [unknown, string])[0]).toEqual({ total: 888, count: 2, mode: 'lucky' });
+    expect((mockApi.createPacket.mock.calls[0] as unknown as [unknown, string])[0]).toEqual({
+      total: 888,
+      count: 2,
+      mode: 'lucky',
+    });
   });
 });

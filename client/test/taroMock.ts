@@ -11,6 +11,9 @@
 export function taroWith(hooks: Record<string, unknown>): unknown {
   const actual = jest.requireActual('@tarojs/taro');
   const replaced = (key: string | symbol): key is string => typeof key === 'string' && key in hooks;
-  const withHooks = (target: Record<string | symbol, unknown>) => new Proxy(target, { get: (t, key) => (replaced(key) ? hooks[key] : t[key]) });
-  return new Proxy(actual, { get: (t, key) => (key === 'default' ? withHooks(t.default) : replaced(key) ? hooks[key] : t[key]) });
+  const withHooks = (target: Record<string | symbol, unknown>) =>
+    new Proxy(target, { get: (t, key) => (replaced(key) ? hooks[key] : t[key]) });
+  return new Proxy(actual, {
+    get: (t, key) => (key === 'default' ? withHooks(t.default) : replaced(key) ? hooks[key] : t[key]),
+  });
 }

@@ -21,7 +21,10 @@ function handlers() {
   return { on, seen };
 }
 
-function mount(groupOnly?: boolean, groupContext = jest.fn(async (): Promise<GroupContext | undefined> => ({ devGroup: '群A' }))) {
+function mount(
+  groupOnly?: boolean,
+  groupContext = jest.fn(async (): Promise<GroupContext | undefined> => ({ devGroup: '群A' })),
+) {
   const hook = renderHook(() => useClaim({ code: 'CODE-1', groupOnly, groupContext }));
   return { ...hook, groupContext };
 }

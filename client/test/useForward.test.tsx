@@ -20,7 +20,11 @@ const LINK = `${window.location.origin}${window.location.pathname}#/pages/open/i
 
 type Props = { packet: PacketSummary | undefined; allowed: boolean };
 const mount = (initial: Props = { packet, allowed: true }) =>
-  renderHook((p: Props) => useForward({ packet: p.packet, via: 'SHARE-CODE-1', allowed: p.allowed, title: 'Alice的红包：新年快乐' }), { initialProps: initial });
+  renderHook(
+    (p: Props) =>
+      useForward({ packet: p.packet, via: 'SHARE-CODE-1', allowed: p.allowed, title: 'Alice的红包：新年快乐' }),
+    { initialProps: initial },
+  );
 
 beforeEach(() => {
   mockApi.newCode.mockReset();

@@ -23,7 +23,8 @@ function controlled<T>() {
   };
 }
 
-const mount = <T,>(fetch: () => Promise<T>, options?: LoadOptions) => renderHook((o: LoadOptions | undefined) => useLoad(fetch, o), { initialProps: options });
+const mount = <T,>(fetch: () => Promise<T>, options?: LoadOptions) =>
+  renderHook((o: LoadOptions | undefined) => useLoad(fetch, o), { initialProps: options });
 
 describe('useLoad: a page’s load, error and forbidden states', () => {
   test('loads on mount: loading while out, then the data', async () => {
@@ -33,7 +34,12 @@ describe('useLoad: a page’s load, error and forbidden states', () => {
     expect(result.current.loading).toBe(true);
     expect(result.current.data).toBeUndefined();
     await c.resolve({ balance: 100 });
-    expect(result.current).toMatchObject({ data: { balance: 100 }, loading: false, error: undefined, forbidden: false });
+    expect(result.current).toMatchObject({
+      data: { balance: 100 },
+      loading: false,
+      error: undefined,
+      forbidden: false,
+    });
   });
 
   test('a failed load is an error in words; retry loads again and clears it; the last data stays through a failure', async () => {

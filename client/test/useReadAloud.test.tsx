@@ -7,7 +7,9 @@ import { useReadAloud } from '../src/lib/useReadAloud';
 
 /** The page's hide callbacks, called by `leave()`. */
 const mockHide: Array<() => void> = [];
-jest.mock('@tarojs/taro', () => require('./taroMock').taroWith({ useDidHide: (f: () => void) => void mockHide.push(f) }));
+jest.mock('@tarojs/taro', () =>
+  require('./taroMock').taroWith({ useDidHide: (f: () => void) => void mockHide.push(f) }),
+);
 const leave = () =>
   act(() => {
     for (const f of mockHide) f();
@@ -80,7 +82,9 @@ describe('spokenScreen: what is read when reading is turned on', () => {
   test('a refusal reads its title and body; an end state its message; nothing known yet reads nothing', () => {
     const refused = screenOfError(new ApiError('FORBIDDEN', 403), 'open', 'Bob');
     expect(refused.kind).toBe('refused');
-    expect(spokenScreen(summary, refused)).toBe('Alice的红包，新年快乐。这个红包你不能领取。这是发给 Bob 的专属红包，只有 TA 本人可以领取。');
+    expect(spokenScreen(summary, refused)).toBe(
+      'Alice的红包，新年快乐。这个红包你不能领取。这是发给 Bob 的专属红包，只有 TA 本人可以领取。',
+    );
     expect(spokenScreen(summary, { kind: 'finished' })).toBe('Alice的红包，新年快乐。手慢了，红包派完了');
     expect(spokenScreen(undefined, { kind: 'loading' })).toBe('');
   });

@@ -21,8 +21,23 @@ jest.mock('@tarojs/taro', () =>
   }),
 );
 
-const wallet = { balance: 1_000, currency: 'CNY', tier: 'personal', perPacketLimit: 20_000, dailyLimit: 100_000, sentToday: 0, feeBps: 0, maxShares: 100 };
-const request = { timeStamp: '1764910000', nonceStr: 'n0nce', package: 'prepay_id=wx05topup', signType: 'RSA' as const, paySign: 'c2ln' };
+const wallet = {
+  balance: 1_000,
+  currency: 'CNY',
+  tier: 'personal',
+  perPacketLimit: 20_000,
+  dailyLimit: 100_000,
+  sentToday: 0,
+  feeBps: 0,
+  maxShares: 100,
+};
+const request = {
+  timeStamp: '1764910000',
+  nonceStr: 'n0nce',
+  package: 'prepay_id=wx05topup',
+  signType: 'RSA' as const,
+  paySign: 'c2ln',
+};
 const payment = (state: Payment['state']): Payment => ({ paymentId: 'pay_t1', amount: 5_000, state, request });
 const mockApi = {
   wallet: jest.fn(async () => wallet),
@@ -37,7 +52,14 @@ jest.mock('../src/api', () => ({
 }));
 
 beforeEach(() => {
-  saveSession({ token: 't', userId: 'u-alice', name: 'Alice', tier: 'personal', roles: ['user'], expiresAt: '2099-01-01T00:00:00Z' });
+  saveSession({
+    token: 't',
+    userId: 'u-alice',
+    name: 'Alice',
+    tier: 'personal',
+    roles: ['user'],
+    expiresAt: '2099-01-01T00:00:00Z',
+  });
   for (const f of Object.values(mockApi)) f.mockClear();
   mockApi.topup.mockReset();
   mockRequest.mockReset();
@@ -66,12 +88,19 @@ describe('the wallet top-up', () => {
     click('充值');
     await flush();
     expect(mockApi.topup).toHaveBeenCalledTimes(1);
-    expect(mockApi.topup.mock.calls[0]!.slice(0, 3)).toEqual([5_000, expect.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), 'wechatpay']);
+    expect(mockApi.topup.mock.calls[0]!.slice(0, 3)).toEqual([
+      5_000,
+      expect.stringMatching(/^[A-Za-z0-9_-]{1,64}$/),
+      'wechatpay',
+    ]);
     expect(screen.getByLabelText('支付状态').textContent).toBe('支付中');
     expect(screen.queryByText('已充值 ¥50.00')).toBeNull(); // nothing credited before the API says paid
     click('模拟支付成功');
     await waitFor(() => expect(screen.getByText('已充值 ¥50.00')).toBeTruthy());
-    expect(mockRequest.mock.calls[0]![0]).toMatchObject({ url: 'http://127.0.0.1:3010/sim/payments/wx05topup/pay', method: 'POST' });
+    expect(mockRequest.mock.calls[0]![0]).toMatchObject({
+      url: 'http://127.0.0.1:3010/sim/payments/wx05topup/pay',
+      method: 'POST',
+    });
     expect(mockApi.payment).toHaveBeenCalledWith('pay_t1');
   });
 

@@ -170,8 +170,10 @@ export class CanvasRecorder {
         if (q.op === 'setFillStyle' || q.op === 'set:fillStyle') fill.set(o.context, parseColor(q.args[0]));
         else if (q.op === 'fillRect') {
           const [x, y, w, h] = q.args as number[];
-          if (![x, y, w, h].every((n) => Number.isFinite(n))) throw new Error(`canvas ${canvasId}: fillRect(${q.args.join(', ')})`);
-          if (x! < 0 || y! < 0 || x! + w! > width + 1 || y! + h! > height + 1) throw new Error(`canvas ${canvasId}: fillRect(${q.args.join(', ')}) outside ${width}×${height}`);
+          if (![x, y, w, h].every((n) => Number.isFinite(n)))
+            throw new Error(`canvas ${canvasId}: fillRect(${q.args.join(', ')})`);
+          if (x! < 0 || y! < 0 || x! + w! > width + 1 || y! + h! > height + 1)
+            throw new Error(`canvas ${canvasId}: fillRect(${q.args.join(', ')}) outside ${width}×${height}`);
           const rgba = fill.get(o.context) ?? [0, 0, 0, 255];
           const x0 = Math.max(0, Math.ceil(x! - 0.5));
           const y0 = Math.max(0, Math.ceil(y! - 0.5));
@@ -272,15 +274,33 @@ export class FakeServer {
     return this.requests.filter((r) => `${r.method} ${r.path}` === key);
   }
 
-  async handle(o: { url: string; method?: string; header?: Record<string, string>; data?: unknown }): Promise<{ statusCode: number; data: unknown; header: Record<string, string>; errMsg: string }> {
+  async handle(o: {
+    url: string;
+    method?: string;
+    header?: Record<string, string>;
+    data?: unknown;
+  }): Promise<{ statusCode: number; data: unknown; header: Record<string, string>; errMsg: string }> {
     const u = new URL(o.url);
-    const req: FakeRequest = { method: o.method ?? 'GET', path: u.pathname, query: Object.fromEntries(u.searchParams), header: o.header ?? {}, body: o.data };
+    const req: FakeRequest = {
+      method: o.method ?? 'GET',
+      path: u.pathname,
+      query: Object.fromEntries(u.searchParams),
+      header: o.header ?? {},
+      body: o.data,
+    };
     this.requests.push(req);
     const key = `${req.method} ${req.path}`;
-    const route = this.routes.get(key) ?? [...this.routes.entries()].find(([k]) => k.endsWith('*') && key.startsWith(k.slice(0, -1)))?.[1];
+    const route =
+      this.routes.get(key) ??
+      [...this.routes.entries()].find(([k]) => k.endsWith('*') && key.startsWith(k.slice(0, -1)))?.[1];
     if (!route) {
       this.unrouted.push(key);
-      return { statusCode: 500, data: { error: { code: 'INTERNAL', message: `no route ${key}` } }, header: {}, errMsg: 'request:ok' };
+      return {
+        statusCode: 500,
+        data: { error: { code: 'INTERNAL', message: `no route ${key}` } },
+        header: {},
+        errMsg: 'request:ok',
+      };
     }
     const r = await route(req);
     return { statusCode: r.status, data: r.body ?? {}, header: r.header ?? {}, errMsg: 'request:ok' };
@@ -375,7 +395,9 @@ class WeappRecorder {
     const chat = { shareTicket: `share-ticket-of-${opengid}`, opengid };
     this.enterOptions = {
       path: this.router.path ?? 'pages/open/index',
-      query: Object.fromEntries(Object.entries(this.router.params).filter((e): e is [string, string] => typeof e[1] === 'string')),
+      query: Object.fromEntries(
+        Object.entries(this.router.params).filter((e): e is [string, string] => typeof e[1] === 'string'),
+      ),
       scene: 1044,
       shareTicket: chat.shareTicket,
       referrerInfo: {},
@@ -405,7 +427,13 @@ class WeappRecorder {
   }
 
   /** `getFileSystemManager().readFile` (callbacks), recorded as `readFile`. */
-  readFile(o: { filePath: string; encoding?: string; success?: (r: { data: unknown }) => void; fail?: (e: { errMsg: string }) => void; complete?: (r: unknown) => void }): void {
+  readFile(o: {
+    filePath: string;
+    encoding?: string;
+    success?: (r: { data: unknown }) => void;
+    fail?: (e: { errMsg: string }) => void;
+    complete?: (r: unknown) => void;
+  }): void {
     this.calls.push({ api: 'readFile', args: withoutCallbacks(o) });
     setTimeout(() => {
       const b64 = this.files.get(o.filePath);
@@ -416,7 +444,10 @@ class WeappRecorder {
         return;
       }
       const bytes = Buffer.from(b64, 'base64');
-      const r = { data: o.encoding === 'base64' ? b64 : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length), errMsg: 'readFile:ok' };
+      const r = {
+        data: o.encoding === 'base64' ? b64 : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
+        errMsg: 'readFile:ok',
+      };
       o.success?.(r);
       o.complete?.(r);
     }, 0);
@@ -434,9 +465,17 @@ class WeappRecorder {
 
   /** Calls one of the recorded APIs as WeChat would (promise and callbacks). */
   invoke(api: RecordedApi, options: unknown): Promise<unknown> {
-    const o = (options ?? {}) as Record<string, unknown> & { success?: (r: unknown) => void; fail?: (e: unknown) => void; complete?: (r: unknown) => void };
+    const o = (options ?? {}) as Record<string, unknown> & {
+      success?: (r: unknown) => void;
+      fail?: (e: unknown) => void;
+      complete?: (r: unknown) => void;
+    };
     this.calls.push({ api, args: withoutCallbacks(options) });
-    const fn = this.answers.get(api) ?? (api === 'getGroupEnterInfo' ? () => this.groupEnterInfo() : undefined) ?? DEFAULT_ANSWERS[api] ?? (() => ({ errMsg: `${api}:ok` }));
+    const fn =
+      this.answers.get(api) ??
+      (api === 'getGroupEnterInfo' ? () => this.groupEnterInfo() : undefined) ??
+      DEFAULT_ANSWERS[api] ??
+      (() => ({ errMsg: `${api}:ok` }));
     return new Promise((resolve, reject) => {
       // Asynchronous like WeChat: the answer arrives after the call returns.
       setTimeout(() => {
@@ -446,7 +485,8 @@ class WeappRecorder {
           o.complete?.(res);
           resolve(res);
         } catch (err) {
-          const e = err instanceof WxFail ? { errMsg: err.errMsg } : { errMsg: `${api}:fail ${(err as Error).message}` };
+          const e =
+            err instanceof WxFail ? { errMsg: err.errMsg } : { errMsg: `${api}:fail ${(err as Error).message}` };
           o.fail?.(e);
           o.complete?.(e);
           // Only a caller using the promise sees the rejection (callback callers are done).
@@ -548,7 +588,14 @@ export const qrTextOf = (c: Pick<CodeView, 'link'>): string => c.link;
  */
 export function codeFixture(code: string, kind: CodeView['kind'], now: number): CodeView {
   const at = (ms: number) => new Date(now + ms).toISOString();
-  return { code, link: linkOf(code), kind, issuedAt: at(0), expiresAt: at(120_000), ...(kind === 'share' ? {} : { refreshAfter: at(60_000) }) };
+  return {
+    code,
+    link: linkOf(code),
+    kind,
+    issuedAt: at(0),
+    expiresAt: at(120_000),
+    ...(kind === 'share' ? {} : { refreshAfter: at(60_000) }),
+  };
 }
 
 /** Alice's active packet `p1` as the server returns it: 10 yuan in 5 lucky shares, none claimed yet. */
@@ -597,14 +644,19 @@ export const SHARE_MENU = {
 export type PacketKind = keyof typeof SHARE_MENU;
 
 /** A packet's kind as the share menu sees it. */
-export const packetKindOf = (p: { groupOnly?: boolean | undefined }): PacketKind => (p.groupOnly ? 'groupOnly' : 'ordinary');
+export const packetKindOf = (p: { groupOnly?: boolean | undefined }): PacketKind =>
+  p.groupOnly ? 'groupOnly' : 'ordinary';
 
 /** The open page's deep link for a code: `/pages/open/index?c=<code>`. */
 export const openPathOf = (code: string): string => `/pages/open/index?c=${encodeURIComponent(code)}`;
 
 /** The share card, checked field by field (and nothing else in it). */
 export function expectSharePayload(payload: SharePayload, want: ExpectedShare): void {
-  expect(payload).toEqual({ title: want.title, path: openPathOf(want.code), ...(want.imageUrl ? { imageUrl: want.imageUrl } : {}) });
+  expect(payload).toEqual({
+    title: want.title,
+    path: openPathOf(want.code),
+    ...(want.imageUrl ? { imageUrl: want.imageUrl } : {}),
+  });
 }
 
 /**
@@ -612,7 +664,9 @@ export function expectSharePayload(payload: SharePayload, want: ExpectedShare): 
  * a group-only packet at least one, each asking for the ticket; for an ordinary one none asking.
  */
 export function expectShareMenu(kind: PacketKind): void {
-  const menu = [...weapp.callsTo('showShareMenu'), ...weapp.callsTo('updateShareMenu')] as { withShareTicket?: boolean }[];
+  const menu = [...weapp.callsTo('showShareMenu'), ...weapp.callsTo('updateShareMenu')] as {
+    withShareTicket?: boolean;
+  }[];
   const want = SHARE_MENU[kind];
   if (want) {
     expect(menu.length).toBeGreaterThan(0);
@@ -625,7 +679,9 @@ export function expectShareMenu(kind: PacketKind): void {
  * data-label; see helpers.type): the Taro Input reports typing as an `input` event with the value.
  */
 export function typeWeapp(label: string, value: string): void {
-  const el = [...document.querySelectorAll<HTMLElement>(`[aria-label="${label}"]`)].find((e) => /input/i.test(e.tagName));
+  const el = [...document.querySelectorAll<HTMLElement>(`[aria-label="${label}"]`)].find((e) =>
+    /input/i.test(e.tagName),
+  );
   if (!el) throw new Error(`no weapp input labelled ${label}`);
   act(() => {
     el.dispatchEvent(new CustomEvent('input', { detail: { value } }));

@@ -43,15 +43,21 @@ export function ensureWeappBuild(): void {
       fs.mkdirSync(LOCK);
     } catch {
       // Someone else is building: wait for them, then look again.
-      if (fs.existsSync(LOCK) && Date.now() - fs.statSync(LOCK).mtimeMs > STALE_LOCK_MS) fs.rmSync(LOCK, { recursive: true, force: true });
+      if (fs.existsSync(LOCK) && Date.now() - fs.statSync(LOCK).mtimeMs > STALE_LOCK_MS)
+        fs.rmSync(LOCK, { recursive: true, force: true });
       if (Date.now() > deadline) throw new Error('waited 5 minutes for another weapp build');
       sleep(1000);
       continue;
     }
     try {
       if (fresh()) return;
-      const b = spawnSync('npm', ['run', '--silent', 'build:weapp'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: '1' } });
-      if (b.status !== 0) throw new Error(`npm run build:weapp failed (${b.status}):\n${(b.stdout + b.stderr).slice(-4000)}`);
+      const b = spawnSync('npm', ['run', '--silent', 'build:weapp'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, CI: '1' },
+      });
+      if (b.status !== 0)
+        throw new Error(`npm run build:weapp failed (${b.status}):\n${(b.stdout + b.stderr).slice(-4000)}`);
       return;
     } finally {
       fs.rmSync(LOCK, { recursive: true, force: true });

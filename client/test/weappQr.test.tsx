@@ -101,7 +101,14 @@ const SHARE = code(CODE.replace('live', 'shr1'), 'share');
 const packet: PacketView = packetFixture(NOW);
 
 beforeEach(() => {
-  saveSession({ token: 't', userId: 'u-alice', name: 'Alice', tier: 'personal', roles: ['user'], expiresAt: '2099-01-01T00:00:00Z' });
+  saveSession({
+    token: 't',
+    userId: 'u-alice',
+    name: 'Alice',
+    tier: 'personal',
+    roles: ['user'],
+    expiresAt: '2099-01-01T00:00:00Z',
+  });
 });
 
 describe('the pages draw the code the server returned', () => {
@@ -109,7 +116,10 @@ describe('the pages draw the code the server returned', () => {
     weapp.router = { params: { id: 'p1' } };
     weapp.server
       .on('GET /v1/packets/p1', () => ({ status: 200, body: packet }))
-      .on('POST /v1/packets/p1/codes', (req) => ({ status: 201, body: (req.body as { kind: string }).kind === 'share' ? SHARE : LIVE }));
+      .on('POST /v1/packets/p1/codes', (req) => ({
+        status: 201,
+        body: (req.body as { kind: string }).kind === 'share' ? SHARE : LIVE,
+      }));
     render(<PacketPage />);
     await drawn('packet-qr');
     const size = canvasSize('红包二维码，扫码领取');
@@ -137,32 +147,55 @@ describe('scanned with WeChat: the link arrives as `q`', () => {
    * open page with the whole URL in `q`, encoded once. The link is the one the packet page's QR
    * was decoded to, so this is the camera's path end to end.
    */
-  test('the packet page\'s QR → its link → the open page with q opens exactly that code', async () => {
+  test("the packet page's QR → its link → the open page with q opens exactly that code", async () => {
     weapp.router = { params: { id: 'p1' } };
     weapp.server
       .on('GET /v1/packets/p1', () => ({ status: 200, body: packet }))
-      .on('POST /v1/packets/p1/codes', (req) => ({ status: 201, body: (req.body as { kind: string }).kind === 'share' ? SHARE : LIVE }));
+      .on('POST /v1/packets/p1/codes', (req) => ({
+        status: 201,
+        body: (req.body as { kind: string }).kind === 'share' ? SHARE : LIVE,
+      }));
     const { unmount } = render(<PacketPage />);
     await drawn('packet-qr');
     const scanned = scan('packet-qr', canvasSize('红包二维码，扫码领取')).text!;
     expect(scanned).toBe(LIVE.link);
     unmount();
 
-    saveSession({ token: 't', userId: 'u-bob', name: 'Bob', tier: 'personal', roles: ['user'], expiresAt: '2099-01-01T00:00:00Z' });
+    saveSession({
+      token: 't',
+      userId: 'u-bob',
+      name: 'Bob',
+      tier: 'personal',
+      roles: ['user'],
+      expiresAt: '2099-01-01T00:00:00Z',
+    });
     const { claims: _claims, ...summary } = packet;
-    weapp.server.on('GET /v1/codes/*', () => ({ status: 200, body: { target: 'packet', packet: summary, claimable: true } satisfies OpenCodeResponse }));
-    weapp.router = { params: { q: encodeURIComponent(scanned), scancode_time: '1764910000' }, path: 'pages/open/index' };
+    weapp.server.on('GET /v1/codes/*', () => ({
+      status: 200,
+      body: { target: 'packet', packet: summary, claimable: true } satisfies OpenCodeResponse,
+    }));
+    weapp.router = {
+      params: { q: encodeURIComponent(scanned), scancode_time: '1764910000' },
+      path: 'pages/open/index',
+    };
     render(<OpenPage />);
     await waitFor(() => expect(screen.getByLabelText('开红包')).toBeTruthy());
-    expect(weapp.server.requests.filter((r) => r.path.startsWith('/v1/codes/')).map((r) => r.path)).toEqual([`/v1/codes/${CODE}`]);
+    expect(weapp.server.requests.filter((r) => r.path.startsWith('/v1/codes/')).map((r) => r.path)).toEqual([
+      `/v1/codes/${CODE}`,
+    ]);
   });
 
   test('a 收款码 link in q: the open page hands over to the pay page with that code', async () => {
     const RECV = CODE.replace('live', 'recv');
-    weapp.server.on('GET /v1/codes/*', () => ({ status: 200, body: { target: 'receive', payee: { id: 'u-carol', name: 'Carol' } } satisfies OpenCodeResponse }));
+    weapp.server.on('GET /v1/codes/*', () => ({
+      status: 200,
+      body: { target: 'receive', payee: { id: 'u-carol', name: 'Carol' } } satisfies OpenCodeResponse,
+    }));
     weapp.router = { params: { q: encodeURIComponent(linkOf(RECV)) }, path: 'pages/open/index' };
     render(<OpenPage />);
-    await waitFor(() => expect(weapp.callsTo('redirectTo')).toEqual([{ url: `/pages/pay/index?c=${encodeURIComponent(RECV)}` }]));
+    await waitFor(() =>
+      expect(weapp.callsTo('redirectTo')).toEqual([{ url: `/pages/pay/index?c=${encodeURIComponent(RECV)}` }]),
+    );
     expect(weapp.server.requests.map((r) => r.path)).toEqual([`/v1/codes/${RECV}`]);
   });
 });

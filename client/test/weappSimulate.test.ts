@@ -1,7 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CodeView, OpenCodeResponse, PacketView } from '../../functions/src/http/contract';
-import { CanvasRecorder, decodeQr, FakeServer, qrGeometry, qrTextOf, sealedGroupData, type SealedGroupData, codeFixture, packetFixture } from './weapp';
+import {
+  CanvasRecorder,
+  decodeQr,
+  FakeServer,
+  qrGeometry,
+  qrTextOf,
+  sealedGroupData,
+  type SealedGroupData,
+  codeFixture,
+  packetFixture,
+} from './weapp';
 import { DIST, ensureWeappBuild } from './weappBuild';
 
 /**
@@ -35,7 +45,8 @@ let nextRoute = '';
 /** The group chat (opengid) the mini-program was entered from, if any, and the data handed out. */
 let enteredFrom: string | undefined;
 const sealed: SealedGroupData[] = [];
-const withoutCallbacks = (o: Any) => Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => typeof v !== 'function'));
+const withoutCallbacks = (o: Any) =>
+  Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => typeof v !== 'function'));
 
 const NOW = Date.now();
 const iso = (ms: number) => new Date(NOW + ms).toISOString();
@@ -43,11 +54,24 @@ const packet: PacketView = packetFixture(NOW);
 const code = (c: string, kind: CodeView['kind']): CodeView => codeFixture(c, kind, NOW);
 const OPENED = '1.k1.p1.shr.OPENED7';
 const FORWARD = code('1.k1.p1.shr.FWD9', 'share');
-const LIVE = code('1.k1.p8Yt2mQx4Lw9.live.MTc2NDkxMDAwMA.Zk3vQ9pX2c7rT1yB8nL4sW6aD0eF5gH3jK9mN2qR7tU1vX4zA8bC6dE0fG', 'live');
+const LIVE = code(
+  '1.k1.p8Yt2mQx4Lw9.live.MTc2NDkxMDAwMA.Zk3vQ9pX2c7rT1yB8nL4sW6aD0eF5gH3jK9mN2qR7tU1vX4zA8bC6dE0fG',
+  'live',
+);
 const SHARE = code('1.k1.p1.shr.BBBB', 'share');
 
 function login(userId: string, name: string): void {
-  storage.set('hb.session', JSON.stringify({ token: `t-${userId}`, userId, name, tier: 'personal', roles: ['user'], expiresAt: '2099-01-01T00:00:00Z' }));
+  storage.set(
+    'hb.session',
+    JSON.stringify({
+      token: `t-${userId}`,
+      userId,
+      name,
+      tier: 'personal',
+      roles: ['user'],
+      expiresAt: '2099-01-01T00:00:00Z',
+    }),
+  );
 }
 
 /** Taro's page config as a j-component definition (see the file comment). */
@@ -131,11 +155,17 @@ beforeAll(() => {
     },
     createCanvasContext: (id: string) => canvas.context(id),
     requestPayment: (o: Any) => {
-      wxCalls.push({ api: 'requestPayment', args: Object.fromEntries(Object.entries(o).filter(([, v]) => typeof v !== 'function')) });
+      wxCalls.push({
+        api: 'requestPayment',
+        args: Object.fromEntries(Object.entries(o).filter(([, v]) => typeof v !== 'function')),
+      });
       setTimeout(() => o.success?.({ errMsg: 'requestPayment:ok' }), 0);
     },
     requestMerchantTransfer: (o: Any) => {
-      wxCalls.push({ api: 'requestMerchantTransfer', args: Object.fromEntries(Object.entries(o).filter(([, v]) => typeof v !== 'function')) });
+      wxCalls.push({
+        api: 'requestMerchantTransfer',
+        args: Object.fromEntries(Object.entries(o).filter(([, v]) => typeof v !== 'function')),
+      });
       setTimeout(() => o.success?.({ errMsg: 'requestMerchantTransfer:ok' }), 0);
     },
     reLaunch: (o: Any) => {
@@ -191,7 +221,10 @@ test('open page (compiled): shows the packet, 開 claims it with the code, the a
   const opened: OpenCodeResponse = { target: 'packet', packet, claimable: true };
   server
     .on(`GET /v1/codes/${OPENED}`, () => ({ status: 200, body: opened }))
-    .on('POST /v1/claims', () => ({ status: 201, body: { packetId: 'p1', amount: 321, claimedAt: iso(0), repeat: false } }))
+    .on('POST /v1/claims', () => ({
+      status: 201,
+      body: { packetId: 'p1', amount: 321, claimedAt: iso(0), repeat: false },
+    }))
     .on('GET /v1/packets/p1', () => ({ status: 200, body: { ...packet, claimedCount: 1, claimedAmount: 321 } }))
     .on('POST /v1/packets/p1/codes', () => ({ status: 201, body: FORWARD }));
   const page = openPage('pages/open/index', { c: OPENED });
@@ -204,10 +237,15 @@ test('open page (compiled): shows the packet, 開 claims it with the code, the a
   await until(() => expect(textOf(page)).toContain('3.21'));
   expect(server.to('POST /v1/claims').map((r) => r.body)).toEqual([{ code: OPENED }]);
   // weapp: the forward's share code is minted at once (for the share button), naming the opened code.
-  await until(() => expect(server.to('POST /v1/packets/p1/codes').map((r) => r.body)).toEqual([{ kind: 'share', via: OPENED }]));
+  await until(() =>
+    expect(server.to('POST /v1/packets/p1/codes').map((r) => r.body)).toEqual([{ kind: 'share', via: OPENED }]),
+  );
   await until(async () => {
     const card = await page.instance.onShareAppMessage({ from: 'button' });
-    expect(card).toEqual({ title: 'Alice的红包：新年快乐', path: `/pages/open/index?c=${encodeURIComponent(FORWARD.code)}` });
+    expect(card).toEqual({
+      title: 'Alice的红包：新年快乐',
+      path: `/pages/open/index?c=${encodeURIComponent(FORWARD.code)}`,
+    });
   });
 });
 
@@ -215,7 +253,10 @@ test('packet page (compiled): the live QR drawn through wx.createCanvasContext d
   login('u-alice', 'Alice');
   server
     .on('GET /v1/packets/p1', () => ({ status: 200, body: packet }))
-    .on('POST /v1/packets/p1/codes', (req) => ({ status: 201, body: (req.body as { kind: string }).kind === 'live' ? LIVE : SHARE }));
+    .on('POST /v1/packets/p1/codes', (req) => ({
+      status: 201,
+      body: (req.body as { kind: string }).kind === 'live' ? LIVE : SHARE,
+    }));
   const page = openPage('pages/packet/index', { id: 'p1' });
   await until(() => expect(canvas.draws('packet-qr')).toBeGreaterThanOrEqual(1));
   const bitmap = canvas.bitmap('packet-qr', 220, 220);
@@ -225,11 +266,24 @@ test('packet page (compiled): the live QR drawn through wx.createCanvasContext d
   expect(geo.quietModules).toBeGreaterThanOrEqual(4);
   await until(() => expect(textOf(page)).toContain('发给朋友'));
   const card = await page.instance.onShareAppMessage({ from: 'menu' });
-  expect(card).toEqual({ title: 'Alice的红包：新年快乐', path: `/pages/open/index?c=${encodeURIComponent(SHARE.code)}` });
+  expect(card).toEqual({
+    title: 'Alice的红包：新年快乐',
+    path: `/pages/open/index?c=${encodeURIComponent(SHARE.code)}`,
+  });
 });
 
-test('login page (compiled): 微信一键登录 sends wx.login\'s code to POST /v1/session and keeps the session', async () => {
-  server.on('POST /v1/session', () => ({ status: 201, body: { token: 'tok-sim', userId: 'u-wx', name: '微信用户', tier: 'personal', roles: ['user'], expiresAt: '2099-01-01T00:00:00Z' } }));
+test("login page (compiled): 微信一键登录 sends wx.login's code to POST /v1/session and keeps the session", async () => {
+  server.on('POST /v1/session', () => ({
+    status: 201,
+    body: {
+      token: 'tok-sim',
+      userId: 'u-wx',
+      name: '微信用户',
+      tier: 'personal',
+      roles: ['user'],
+      expiresAt: '2099-01-01T00:00:00Z',
+    },
+  }));
   const page = openPage('pages/login/index', {});
   await until(() => expect(textOf(page)).toContain('微信一键登录'));
   page.querySelector('.btn--block').dispatchEvent('tap');
@@ -241,17 +295,40 @@ test('login page (compiled): 微信一键登录 sends wx.login\'s code to POST /
 
 test('wallet page (compiled): 微信支付充值 opens wx.requestPayment with exactly the Payment.request the server returned', async () => {
   login('u-alice', 'Alice');
-  const request = { timeStamp: '1764910000', nonceStr: 'n0nce5tr1ng', package: 'prepay_id=wx05topup77', signType: 'RSA', paySign: 'c2lnbmVkLWJ5LXRoZS1zZXJ2ZXI=' };
+  const request = {
+    timeStamp: '1764910000',
+    nonceStr: 'n0nce5tr1ng',
+    package: 'prepay_id=wx05topup77',
+    signType: 'RSA',
+    paySign: 'c2lnbmVkLWJ5LXRoZS1zZXJ2ZXI=',
+  };
   const payment = (state: string) => ({ paymentId: 'pay_t1', amount: 5_000, state, request });
   server
-    .on('GET /v1/wallet', () => ({ status: 200, body: { balance: 1_000, currency: 'CNY', tier: 'personal', perPacketLimit: 20_000, dailyLimit: 100_000, sentToday: 0, feeBps: 0, maxShares: 100 } }))
+    .on('GET /v1/wallet', () => ({
+      status: 200,
+      body: {
+        balance: 1_000,
+        currency: 'CNY',
+        tier: 'personal',
+        perPacketLimit: 20_000,
+        dailyLimit: 100_000,
+        sentToday: 0,
+        feeBps: 0,
+        maxShares: 100,
+      },
+    }))
     .on('GET /v1/wallet/ledger', () => ({ status: 200, body: { entries: [], cursor: null } }))
-    .on('POST /v1/wallet/topups', () => ({ status: 202, body: { topupId: 't1', amount: 5_000, state: 'pending', payment: payment('pending') } }))
+    .on('POST /v1/wallet/topups', () => ({
+      status: 202,
+      body: { topupId: 't1', amount: 5_000, state: 'pending', payment: payment('pending') },
+    }))
     .on('GET /v1/payments/pay_t1', () => ({ status: 200, body: payment('paid') }));
   const page = openPage('pages/wallet/index', {});
   await until(() => expect(textOf(page)).toContain('微信支付充值'));
   await typeInto(page, '50');
-  const pay = [...page.querySelectorAll('.btn--block')].find((b: Any) => String(b.dom.textContent).includes('微信支付充值'));
+  const pay = [...page.querySelectorAll('.btn--block')].find((b: Any) =>
+    String(b.dom.textContent).includes('微信支付充值'),
+  );
   pay.dispatchEvent('tap');
   await until(() => expect(wxCalls.filter((c) => c.api === 'requestPayment')).toHaveLength(1));
   expect(server.to('POST /v1/wallet/topups').map((r) => r.body)).toEqual([{ amount: 5_000, method: 'wechatpay' }]);
@@ -264,10 +341,28 @@ test('withdraw page (compiled): 提现 opens wx.requestMerchantTransfer with exa
   const confirm = { mchId: '1900000109', appId: 'wx8888888888888888', package: 'ABBQO+oYAAABAAAAAAAkZm9vYmFy' };
   const id = 'wd0123456789abcdef0123456789abcd';
   server
-    .on('GET /v1/wallet', () => ({ status: 200, body: { balance: 50_000, currency: 'CNY', tier: 'personal', perPacketLimit: 20_000, dailyLimit: 100_000, sentToday: 0, feeBps: 0, maxShares: 100 } }))
+    .on('GET /v1/wallet', () => ({
+      status: 200,
+      body: {
+        balance: 50_000,
+        currency: 'CNY',
+        tier: 'personal',
+        perPacketLimit: 20_000,
+        dailyLimit: 100_000,
+        sentToday: 0,
+        feeBps: 0,
+        maxShares: 100,
+      },
+    }))
     .on('GET /v1/withdrawals', () => ({ status: 200, body: { withdrawals: [], cursor: null } }))
-    .on('POST /v1/withdrawals', () => ({ status: 201, body: { withdrawalId: id, amount: 1234, state: 'wait_user_confirm', confirm } }))
-    .on(`GET /v1/withdrawals/${id}`, () => ({ status: 200, body: { withdrawalId: id, amount: 1234, state: 'success', returned: false } }));
+    .on('POST /v1/withdrawals', () => ({
+      status: 201,
+      body: { withdrawalId: id, amount: 1234, state: 'wait_user_confirm', confirm },
+    }))
+    .on(`GET /v1/withdrawals/${id}`, () => ({
+      status: 200,
+      body: { withdrawalId: id, amount: 1234, state: 'success', returned: false },
+    }));
   const page = openPage('pages/withdraw/index', {});
   await until(() => expect(textOf(page)).toContain('¥500.00'));
   await typeInto(page, '12.34');
@@ -279,13 +374,19 @@ test('withdraw page (compiled): 提现 opens wx.requestMerchantTransfer with exa
   await until(() => expect(textOf(page)).toContain('已到账'));
 });
 
-test('open page (compiled), entered from a group chat: a group-only packet\'s open and claim carry fresh getGroupEnterInfo data; 403 GROUP_ONLY shows the 仅限本群 screen', async () => {
+test("open page (compiled), entered from a group chat: a group-only packet's open and claim carry fresh getGroupEnterInfo data; 403 GROUP_ONLY shows the 仅限本群 screen", async () => {
   login('u-bob', 'Bob');
   enteredFrom = 'G-family';
   const { claims: _claims, ...summary } = { ...packet, groupOnly: true };
   server
-    .on(`GET /v1/codes/${OPENED}`, () => ({ status: 200, body: { target: 'packet', packet: summary, claimable: true, group: 'member' } satisfies OpenCodeResponse }))
-    .on('POST /v1/claims', () => ({ status: 403, body: { error: { code: 'GROUP_ONLY', message: 'group only', details: { group: 'other' } } } }));
+    .on(`GET /v1/codes/${OPENED}`, () => ({
+      status: 200,
+      body: { target: 'packet', packet: summary, claimable: true, group: 'member' } satisfies OpenCodeResponse,
+    }))
+    .on('POST /v1/claims', () => ({
+      status: 403,
+      body: { error: { code: 'GROUP_ONLY', message: 'group only', details: { group: 'other' } } },
+    }));
   const page = openPage('pages/open/index', { c: OPENED });
   await until(() => expect(textOf(page)).toContain('点击「開」领取红包'));
   expect(textOf(page)).toContain('仅限本群');
@@ -293,7 +394,10 @@ test('open page (compiled), entered from a group chat: a group-only packet\'s op
   // The page shares this packet only with a ticket, and not to 朋友圈: WeChat's own option
   // names as they reach wx (Taro's runtime translates the app's).
   await until(() => expect(wxCalls.filter((c) => c.api === 'showShareMenu')).toHaveLength(1));
-  expect(wxCalls.find((c) => c.api === 'showShareMenu')!.args).toMatchObject({ withShareTicket: true, menus: ['shareAppMessage'] });
+  expect(wxCalls.find((c) => c.api === 'showShareMenu')!.args).toMatchObject({
+    withShareTicket: true,
+    menus: ['shareAppMessage'],
+  });
 
   page.querySelector('.coin').dispatchEvent('tap');
   await until(() => expect(textOf(page)).toContain('仅限本群领取'));
@@ -306,7 +410,10 @@ test('open page (compiled), entered from a group chat: a group-only packet\'s op
 test('open page (compiled): a code link scanned in WeChat arrives as q (encoded once) and opens that code', async () => {
   login('u-bob', 'Bob');
   const { claims: _claims, ...summary } = packet;
-  server.on('GET /v1/codes/*', () => ({ status: 200, body: { target: 'packet', packet: summary, claimable: true } satisfies OpenCodeResponse }));
+  server.on('GET /v1/codes/*', () => ({
+    status: 200,
+    body: { target: 'packet', packet: summary, claimable: true } satisfies OpenCodeResponse,
+  }));
   const page = openPage('pages/open/index', { q: encodeURIComponent(LIVE.link), scancode_time: '1764910000' });
   await until(() => expect(textOf(page)).toContain('点击「開」领取红包'));
   expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`GET /v1/codes/${LIVE.code}`]);

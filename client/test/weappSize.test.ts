@@ -26,7 +26,9 @@ function filesHolding(needle: string): string[] {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
       else if (/\.(js|wxss|wxml|json)$/.test(e.name)) {
-        const text = fs.readFileSync(p, 'utf8').replace(/\\u([0-9a-fA-F]{4})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+        const text = fs
+          .readFileSync(p, 'utf8')
+          .replace(/\\u([0-9a-fA-F]{4})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
         if (text.includes(needle)) out.push(path.relative(DIST, p).split(path.sep).join('/'));
       }
     }
@@ -37,10 +39,14 @@ function filesHolding(needle: string): string[] {
 
 test('weapp main package < 1 MB, each subpackage < 2 MB (figures printed)', () => {
   ensureBuild();
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'weapp-size.js'), DIST, '--json'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'weapp-size.js'), DIST, '--json'], {
+    encoding: 'utf8',
+  });
   const report = JSON.parse(r.stdout) as SizeReport;
   const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
-  console.log(`weapp main package ${kb(report.mainBytes)} (limit ${kb(report.limit)}); ${report.subpackages.map((p) => `${p.root}/ ${kb(p.bytes)}`).join(', ')}`);
+  console.log(
+    `weapp main package ${kb(report.mainBytes)} (limit ${kb(report.limit)}); ${report.subpackages.map((p) => `${p.root}/ ${kb(p.bytes)}`).join(', ')}`,
+  );
   expect(report.limit).toBe(1024 * 1024);
   expect(report.mainBytes).toBeGreaterThan(50 * 1024); // a real build, not an empty folder
   expect(report.mainBytes).toBeLessThan(1024 * 1024);
@@ -51,8 +57,13 @@ test('weapp main package < 1 MB, each subpackage < 2 MB (figures printed)', () =
 
 test('the enterprise pages and what only they use are in the biz/ subpackage; uPlot and the operator view are not in the build', () => {
   ensureBuild();
-  const app = JSON.parse(fs.readFileSync(path.join(DIST, 'app.json'), 'utf8')) as { pages: string[]; subPackages?: { root: string; pages: string[] }[] };
-  expect(app.subPackages).toEqual([{ root: 'biz', pages: ['campaigns/index', 'campaign-create/index', 'campaign/index', 'apikeys/index'] }]);
+  const app = JSON.parse(fs.readFileSync(path.join(DIST, 'app.json'), 'utf8')) as {
+    pages: string[];
+    subPackages?: { root: string; pages: string[] }[];
+  };
+  expect(app.subPackages).toEqual([
+    { root: 'biz', pages: ['campaigns/index', 'campaign-create/index', 'campaign/index', 'apikeys/index'] },
+  ]);
   expect(app.pages.filter((p) => /campaign|apikeys|ops/.test(p))).toEqual([]);
   for (const page of app.subPackages![0]!.pages) expect(fs.existsSync(path.join(DIST, 'biz', `${page}.js`))).toBe(true);
   // Text only each module holds: CampaignForm, HourlyClaims (the weapp table), BusinessOnly, biz.scss.

@@ -22,15 +22,42 @@ jest.mock('@tarojs/taro', () =>
   }),
 );
 
-const limits: Limits = { balance: 500, perPacketLimit: 20_000, dailyLimit: 100_000, sentToday: 0, feeBps: 0, maxShares: 100 };
+const limits: Limits = {
+  balance: 500,
+  perPacketLimit: 20_000,
+  dailyLimit: 100_000,
+  sentToday: 0,
+  feeBps: 0,
+  maxShares: 100,
+};
 
-const request = { timeStamp: '1764910000', nonceStr: 'n0nce5tr', package: 'prepay_id=wx05123456789', signType: 'RSA' as const, paySign: 'c2lnbmVk' };
+const request = {
+  timeStamp: '1764910000',
+  nonceStr: 'n0nce5tr',
+  package: 'prepay_id=wx05123456789',
+  signType: 'RSA' as const,
+  paySign: 'c2lnbmVk',
+};
 const payment = (state: Payment['state']): Payment => ({ paymentId: 'pay_1', amount: 999, state, request });
 
 function pending(body: SendBody): PendingPacketResponse {
   const now = new Date().toISOString();
   return {
-    packet: { id: 'p1', sender: { id: 'u', name: 'A' }, total: body.total, count: body.count, mode: body.mode, greeting: '', scene: 'none', status: 'active', claimedCount: 0, claimedAmount: 0, refundedAmount: 0, createdAt: now, expiresAt: now },
+    packet: {
+      id: 'p1',
+      sender: { id: 'u', name: 'A' },
+      total: body.total,
+      count: body.count,
+      mode: body.mode,
+      greeting: '',
+      scene: 'none',
+      status: 'active',
+      claimedCount: 0,
+      claimedAmount: 0,
+      refundedAmount: 0,
+      createdAt: now,
+      expiresAt: now,
+    },
     payment: payment('pending'),
     fee: 0,
   };
@@ -139,7 +166,9 @@ describe('the send form: paying in WeChat', () => {
 
   test('weapp: a canceled sheet is 已取消 with 继续支付 (the same request again) and 放弃', async () => {
     jest.spyOn(wxpay, 'payChannel').mockReturnValue('weapp');
-    mockRequestPayment.mockRejectedValueOnce({ errMsg: 'requestPayment:fail cancel' }).mockResolvedValueOnce({ errMsg: 'requestPayment:ok' });
+    mockRequestPayment
+      .mockRejectedValueOnce({ errMsg: 'requestPayment:fail cancel' })
+      .mockResolvedValueOnce({ errMsg: 'requestPayment:ok' });
     const fetchPayment = jest.fn().mockResolvedValueOnce(payment('pending')).mockResolvedValue(payment('paid'));
     const { submit, onPaid } = sendForm({ balance: 500, fetchPayment });
     click('确认支付');
@@ -182,7 +211,10 @@ describe('the send form: paying in WeChat', () => {
     click('模拟支付成功');
     await waitFor(() => expect(onPaid).toHaveBeenCalledTimes(1));
     expect(mockRequest).toHaveBeenCalledTimes(1);
-    expect(mockRequest.mock.calls[0]![0]).toMatchObject({ url: 'http://127.0.0.1:3010/sim/payments/wx05123456789/pay', method: 'POST' });
+    expect(mockRequest.mock.calls[0]![0]).toMatchObject({
+      url: 'http://127.0.0.1:3010/sim/payments/wx05123456789/pay',
+      method: 'POST',
+    });
     expect(fetchPayment).toHaveBeenCalledWith('pay_1');
   });
 });
@@ -193,7 +225,16 @@ describe('the payment flow: bounded polls', () => {
     mockRequestPayment.mockResolvedValue({ errMsg: 'requestPayment:ok' });
     const fetchPayment = jest.fn(async () => payment('pending'));
     const onPaid = jest.fn();
-    render(<PaymentFlow payment={payment('pending')} fetchPayment={fetchPayment} subject="充值" onPaid={onPaid} onAbandon={jest.fn()} poll={{ delays: [0, 1, 1], sleep: async () => undefined }} />);
+    render(
+      <PaymentFlow
+        payment={payment('pending')}
+        fetchPayment={fetchPayment}
+        subject="充值"
+        onPaid={onPaid}
+        onAbandon={jest.fn()}
+        poll={{ delays: [0, 1, 1], sleep: async () => undefined }}
+      />,
+    );
     await waitFor(() => expect(screen.getByLabelText('再查一次')).toBeTruthy());
     expect(screen.getByLabelText('支付状态').textContent).toBe('等待微信支付确认');
     expect(fetchPayment).toHaveBeenCalledTimes(3);
@@ -202,26 +243,42 @@ describe('the payment flow: bounded polls', () => {
     await waitFor(() => expect(onPaid).toHaveBeenCalledTimes(1));
   });
 
-  test.each(['weapp', 'sim'] as const)('%s: a payment without request (paid before its prepay id was known): no sheet, its state is asked, paid → onPaid', async (channel) => {
-    jest.spyOn(wxpay, 'payChannel').mockReturnValue(channel);
-    mockRequestPayment.mockClear();
-    const { request: _none, ...withoutRequest } = payment('pending');
-    const fetchPayment = jest.fn(async () => ({ ...withoutRequest, state: 'paid' as const }));
-    const onPaid = jest.fn();
-    render(<PaymentFlow payment={withoutRequest} fetchPayment={fetchPayment} subject="充值" onPaid={onPaid} onAbandon={jest.fn()} poll={{ delays: [0, 1, 1], sleep: async () => undefined }} />);
-    await waitFor(() => expect(onPaid).toHaveBeenCalledTimes(1));
-    expect(screen.getByLabelText('支付状态').textContent).toBe('已支付');
-    expect(screen.queryByRole('dialog', { name: '模拟微信支付' })).toBeNull();
-    expect(mockRequestPayment).not.toHaveBeenCalled();
-  });
+  test.each(['weapp', 'sim'] as const)(
+    '%s: a payment without request (paid before its prepay id was known): no sheet, its state is asked, paid → onPaid',
+    async (channel) => {
+      jest.spyOn(wxpay, 'payChannel').mockReturnValue(channel);
+      mockRequestPayment.mockClear();
+      const { request: _none, ...withoutRequest } = payment('pending');
+      const fetchPayment = jest.fn(async () => ({ ...withoutRequest, state: 'paid' as const }));
+      const onPaid = jest.fn();
+      render(
+        <PaymentFlow
+          payment={withoutRequest}
+          fetchPayment={fetchPayment}
+          subject="充值"
+          onPaid={onPaid}
+          onAbandon={jest.fn()}
+          poll={{ delays: [0, 1, 1], sleep: async () => undefined }}
+        />,
+      );
+      await waitFor(() => expect(onPaid).toHaveBeenCalledTimes(1));
+      expect(screen.getByLabelText('支付状态').textContent).toBe('已支付');
+      expect(screen.queryByRole('dialog', { name: '模拟微信支付' })).toBeNull();
+      expect(mockRequestPayment).not.toHaveBeenCalled();
+    },
+  );
 
   test('pollUntil: a lost answer is tried again, a refusal ends the poll', async () => {
     const { ApiError } = await import('../src/api/errors');
     const get = jest.fn().mockRejectedValueOnce(new ApiError('NETWORK_ERROR', 0)).mockResolvedValue('paid');
-    await expect(wxpay.pollUntil(get, (x) => x === 'paid', { delays: [0, 0, 0], sleep: async () => undefined })).resolves.toBe('paid');
+    await expect(
+      wxpay.pollUntil(get, (x) => x === 'paid', { delays: [0, 0, 0], sleep: async () => undefined }),
+    ).resolves.toBe('paid');
     expect(get).toHaveBeenCalledTimes(2);
     const refused = jest.fn().mockRejectedValue(new ApiError('NOT_FOUND', 404));
-    await expect(wxpay.pollUntil(refused, () => true, { delays: [0, 0, 0], sleep: async () => undefined })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(
+      wxpay.pollUntil(refused, () => true, { delays: [0, 0, 0], sleep: async () => undefined }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(refused).toHaveBeenCalledTimes(1);
   });
 });

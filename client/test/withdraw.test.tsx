@@ -23,14 +23,35 @@ jest.mock('@tarojs/taro', () =>
   }),
 );
 
-const wallet = { balance: 50_000, currency: 'CNY', tier: 'personal', perPacketLimit: 20_000, dailyLimit: 100_000, sentToday: 0, feeBps: 0, maxShares: 100 };
+const wallet = {
+  balance: 50_000,
+  currency: 'CNY',
+  tier: 'personal',
+  perPacketLimit: 20_000,
+  dailyLimit: 100_000,
+  sentToday: 0,
+  feeBps: 0,
+  maxShares: 100,
+};
 const confirm = { mchId: '1900000109', appId: 'wx8888888888888888', package: 'ABBQO+oYAAABAAAAAAAkZm9vYmFy' };
-const created: CreateWithdrawalResponse = { withdrawalId: 'wd0123456789abcdef0123456789abcd', amount: 1234, state: 'wait_user_confirm', confirm };
-const view = (state: WithdrawalView['state'], returned = false, id = created.withdrawalId): WithdrawalView => ({ withdrawalId: id, amount: 1234, state, returned });
+const created: CreateWithdrawalResponse = {
+  withdrawalId: 'wd0123456789abcdef0123456789abcd',
+  amount: 1234,
+  state: 'wait_user_confirm',
+  confirm,
+};
+const view = (state: WithdrawalView['state'], returned = false, id = created.withdrawalId): WithdrawalView => ({
+  withdrawalId: id,
+  amount: 1234,
+  state,
+  returned,
+});
 
 const mockApi = {
   wallet: jest.fn(async () => wallet),
-  withdrawals: jest.fn(async (): Promise<{ withdrawals: WithdrawalView[]; cursor: string | null }> => ({ withdrawals: [], cursor: null })),
+  withdrawals: jest.fn(
+    async (): Promise<{ withdrawals: WithdrawalView[]; cursor: string | null }> => ({ withdrawals: [], cursor: null }),
+  ),
   createWithdrawal: jest.fn(async (): Promise<CreateWithdrawalResponse> => created),
   withdrawal: jest.fn(async () => view('success')),
 };
@@ -45,7 +66,14 @@ type WxDouble = { requestMerchantTransfer?: jest.Mock };
 const g = globalThis as { wx?: WxDouble };
 
 beforeEach(() => {
-  saveSession({ token: 't', userId: 'u-alice', name: 'Alice', tier: 'personal', roles: ['user'], expiresAt: '2099-01-01T00:00:00Z' });
+  saveSession({
+    token: 't',
+    userId: 'u-alice',
+    name: 'Alice',
+    tier: 'personal',
+    roles: ['user'],
+    expiresAt: '2099-01-01T00:00:00Z',
+  });
   for (const f of Object.values(mockApi)) f.mockClear();
   mockRequest.mockReset();
   delete g.wx;
@@ -91,7 +119,9 @@ describe('the 提现 page', () => {
 
   test('weapp: 12.34 元 → 1234 fen with a key; requestMerchantTransfer gets exactly confirm; polled to 已到账', async () => {
     jest.spyOn(wxpay, 'payChannel').mockReturnValue('weapp');
-    const requestMerchantTransfer = jest.fn((o: { success?: (r: unknown) => void }) => o.success?.({ errMsg: 'requestMerchantTransfer:ok' }));
+    const requestMerchantTransfer = jest.fn((o: { success?: (r: unknown) => void }) =>
+      o.success?.({ errMsg: 'requestMerchantTransfer:ok' }),
+    );
     g.wx = { requestMerchantTransfer };
     mockApi.withdrawal.mockResolvedValueOnce(view('processing')).mockResolvedValue(view('success'));
     await ready();
@@ -111,9 +141,16 @@ describe('the 提现 page', () => {
 
   test('weapp: a 201 without confirm (a retry finding the withdrawal past that step): no confirmation opened, only polled', async () => {
     jest.spyOn(wxpay, 'payChannel').mockReturnValue('weapp');
-    const requestMerchantTransfer = jest.fn((o: { success?: (r: unknown) => void }) => o.success?.({ errMsg: 'requestMerchantTransfer:ok' }));
+    const requestMerchantTransfer = jest.fn((o: { success?: (r: unknown) => void }) =>
+      o.success?.({ errMsg: 'requestMerchantTransfer:ok' }),
+    );
     g.wx = { requestMerchantTransfer };
-    mockApi.createWithdrawal.mockResolvedValueOnce({ withdrawalId: created.withdrawalId, amount: 1234, state: 'processing', returned: false });
+    mockApi.createWithdrawal.mockResolvedValueOnce({
+      withdrawalId: created.withdrawalId,
+      amount: 1234,
+      state: 'processing',
+      returned: false,
+    });
     mockApi.withdrawal.mockResolvedValue(view('success'));
     await ready();
     type('提现金额（元）', '12.34');
@@ -125,7 +162,9 @@ describe('the 提现 page', () => {
 
   test('weapp: the confirmation left unconfirmed: 待确认收款 and 继续确认收款 with the same confirm', async () => {
     jest.spyOn(wxpay, 'payChannel').mockReturnValue('weapp');
-    const requestMerchantTransfer = jest.fn((o: { fail?: (e: { errMsg: string }) => void }) => o.fail?.({ errMsg: 'requestMerchantTransfer:fail cancel' }));
+    const requestMerchantTransfer = jest.fn((o: { fail?: (e: { errMsg: string }) => void }) =>
+      o.fail?.({ errMsg: 'requestMerchantTransfer:fail cancel' }),
+    );
     g.wx = { requestMerchantTransfer };
     await ready();
     type('提现金额（元）', '12.34');
@@ -158,15 +197,26 @@ describe('the 提现 page', () => {
     await flush();
     const sheet = screen.getByRole('dialog', { name: '模拟确认收款' });
     expect(within(sheet).getByLabelText('收款金额').textContent).toBe('¥12.34');
-    await waitFor(() => expect(within(screen.getByRole('list', { name: '提现记录' })).getAllByRole('listitem').map((r) => r.textContent)).toEqual(['¥12.34待确认收款']));
+    await waitFor(() =>
+      expect(
+        within(screen.getByRole('list', { name: '提现记录' }))
+          .getAllByRole('listitem')
+          .map((r) => r.textContent),
+      ).toEqual(['¥12.34待确认收款']),
+    );
     click('模拟收款成功');
     await waitFor(() => expect(screen.getByLabelText('提现状态').textContent).toBe('已到账'));
-    expect(mockRequest.mock.calls[0]![0]).toMatchObject({ url: `http://127.0.0.1:3010/sim/transfers/${created.withdrawalId}/confirm`, method: 'POST' });
+    expect(mockRequest.mock.calls[0]![0]).toMatchObject({
+      url: `http://127.0.0.1:3010/sim/transfers/${created.withdrawalId}/confirm`,
+      method: 'POST',
+    });
     delete window.__HONGBAO_WXPAY_SIM__;
   });
 
   test('WITHDRAWAL_LIMIT and INSUFFICIENT_FUNDS from the server in plain Chinese', async () => {
-    mockApi.createWithdrawal.mockRejectedValueOnce(new ApiError('WITHDRAWAL_LIMIT', 422)).mockRejectedValueOnce(new ApiError('INSUFFICIENT_FUNDS', 402));
+    mockApi.createWithdrawal
+      .mockRejectedValueOnce(new ApiError('WITHDRAWAL_LIMIT', 422))
+      .mockRejectedValueOnce(new ApiError('INSUFFICIENT_FUNDS', 402));
     await ready();
     type('提现金额（元）', '150');
     click('提现');
@@ -180,7 +230,14 @@ describe('the 提现 page', () => {
 
   test('the history shows each state in Chinese', async () => {
     mockApi.withdrawals.mockResolvedValueOnce({
-      withdrawals: [view('wait_user_confirm', false, 'w1'), view('processing', false, 'w2'), view('success', false, 'w3'), view('failed', true, 'w4'), view('canceled', true, 'w5'), view('failed', false, 'w6')],
+      withdrawals: [
+        view('wait_user_confirm', false, 'w1'),
+        view('processing', false, 'w2'),
+        view('success', false, 'w3'),
+        view('failed', true, 'w4'),
+        view('canceled', true, 'w5'),
+        view('failed', false, 'w6'),
+      ],
       cursor: null,
     });
     await ready();

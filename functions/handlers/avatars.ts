@@ -24,7 +24,11 @@ function avatarStore(): AvatarStore | undefined {
 
 export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   if ((event.requestContext?.http?.method ?? 'GET') !== 'GET') {
-    return { statusCode: 405, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(errorBody('METHOD_NOT_ALLOWED', 'method not allowed')) };
+    return {
+      statusCode: 405,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify(errorBody('METHOD_NOT_ALLOWED', 'method not allowed')),
+    };
   }
   // Path parameters as API Gateway gives them, else from the raw path (serverless-offline, tests).
   const parts = (event.rawPath ?? '').split('/');
@@ -35,6 +39,10 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
     return await serveAvatar(avatarStore(), userId, file, headers['if-none-match']);
   } catch (err) {
     log('error', 'avatar read failed', { error: err instanceof Error ? err : 'unknown' });
-    return { statusCode: 500, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, body: JSON.stringify(errorBody('INTERNAL', '服务暂时不可用，请稍后重试')) };
+    return {
+      statusCode: 500,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+      body: JSON.stringify(errorBody('INTERNAL', '服务暂时不可用，请稍后重试')),
+    };
   }
 }

@@ -17,7 +17,11 @@ let door: { db: Pick<DynamoDb, 'ping'>; for: string } | undefined;
 
 function doorFor(store: StoreSettings): Pick<DynamoDb, 'ping'> {
   const key = `${store.tableName}|${store.region}|${store.dynamoEndpoint ?? ''}`;
-  if (door?.for !== key) door = { db: new DynamoDb({ tableName: store.tableName, region: store.region, endpoint: store.dynamoEndpoint }), for: key };
+  if (door?.for !== key)
+    door = {
+      db: new DynamoDb({ tableName: store.tableName, region: store.region, endpoint: store.dynamoEndpoint }),
+      for: key,
+    };
   return door.db;
 }
 
@@ -30,7 +34,11 @@ function json(statusCode: number, body: unknown): APIGatewayProxyStructuredResul
 }
 
 /** The answer for a store behind `db`: the handler's, with the door and the timeout given (tests). */
-export async function healthAnswer(db: Pick<DynamoDb, 'ping'>, stage: string, timeoutMs = HEALTH_TIMEOUT_MS): Promise<APIGatewayProxyStructuredResultV2> {
+export async function healthAnswer(
+  db: Pick<DynamoDb, 'ping'>,
+  stage: string,
+  timeoutMs = HEALTH_TIMEOUT_MS,
+): Promise<APIGatewayProxyStructuredResultV2> {
   try {
     if ((await db.ping(timeoutMs)) !== 'ready') {
       console.error('health: the table is not ready');

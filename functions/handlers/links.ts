@@ -16,6 +16,9 @@ function segmentOf(rawPath: string): { route: 'link' | 'root'; segment: string }
 
 export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   const { route, segment } = segmentOf(event.rawPath ?? '/');
-  const res = linkPage({ route, segment, userAgent: event.headers?.['user-agent'], method: event.requestContext?.http?.method ?? 'GET' }, linkPageConfig());
+  const res = linkPage(
+    { route, segment, userAgent: event.headers?.['user-agent'], method: event.requestContext?.http?.method ?? 'GET' },
+    linkPageConfig(),
+  );
   return { statusCode: res.statusCode, headers: res.headers, body: res.body };
 }

@@ -13,11 +13,13 @@ export const routes = bindRoutes('packets', {
     // The cursor of the forwarding tree's next page, for those who see the tree.
     return { status: 200, body: rest.forwards ? { ...rest, forwardsCursor: encodeCursor(lastKey) } : rest };
   },
-  'POST /v1/packets/{id}/codes': ({ d, who, params, body }) => newPacketCode(d, who, params.id, body.kind ?? 'live', body.via),
+  'POST /v1/packets/{id}/codes': ({ d, who, params, body }) =>
+    newPacketCode(d, who, params.id, body.kind ?? 'live', body.via),
   'GET /v1/me/packets': async ({ d, who, query }) => {
     const role = query.role ?? 'sent';
     // The received list pages through the caller's own ledger (claim credits carry no index entry).
-    const expect: Record<string, string> = role === 'sent' ? { gsi2pk: Keys.sentPk(who.userId) } : { pk: Keys.ledgerPk(who.userId) };
+    const expect: Record<string, string> =
+      role === 'sent' ? { gsi2pk: Keys.sentPk(who.userId) } : { pk: Keys.ledgerPk(who.userId) };
     const out = await myPackets(d, who, role, query.limit ?? 20, decodeCursor(query.cursor, expect));
     const { lastKey, ...rest } = out.body;
     return { status: 200, body: { ...rest, cursor: encodeCursor(lastKey) } };

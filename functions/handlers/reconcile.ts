@@ -15,7 +15,35 @@ export async function handler(): Promise<{ ok: boolean; mismatches: number; runI
   const report = await reconcile(deps());
   metric(MetricNames.reconciliationMismatches, MetricUnit.Count, report.mismatches);
   flushMetrics();
-  const { runId, ok, mismatches, byKind, checked, durationMs, itemsRead, itemsPerSecond, cutoff, balances, escrow, inTransit, topups } = report;
-  log(ok ? 'info' : 'error', 'reconciliation', { runId, ok, mismatches, byKind, checked, durationMs, itemsRead, itemsPerSecond, cutoff, balances, escrow, inTransit, topups });
+  const {
+    runId,
+    ok,
+    mismatches,
+    byKind,
+    checked,
+    durationMs,
+    itemsRead,
+    itemsPerSecond,
+    cutoff,
+    balances,
+    escrow,
+    inTransit,
+    topups,
+  } = report;
+  log(ok ? 'info' : 'error', 'reconciliation', {
+    runId,
+    ok,
+    mismatches,
+    byKind,
+    checked,
+    durationMs,
+    itemsRead,
+    itemsPerSecond,
+    cutoff,
+    balances,
+    escrow,
+    inTransit,
+    topups,
+  });
   return { ok, mismatches, runId };
 }

@@ -32,6 +32,9 @@ export async function handler(
   const budgetMs = context ? Math.max(0, context.getRemainingTimeInMillis() - RESERVE_MS) : HTTP_BUDGET_MS;
   const report = await sweep(d, d.now(), { budgetMs });
   // The schedule's EventBridge event id is this run's correlation id (no HTTP request to take one from).
-  log('info', 'scheduled sweep', { correlationId: 'id' in event && typeof event.id === 'string' ? event.id : undefined, ...report });
+  log('info', 'scheduled sweep', {
+    correlationId: 'id' in event && typeof event.id === 'string' ? event.id : undefined,
+    ...report,
+  });
   return report;
 }

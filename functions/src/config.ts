@@ -1,7 +1,12 @@
 import { parseKeyring, type Keyring } from './domain/codes';
 import { createWeChatPay, type WeChatPayConfig } from './wechatpay/client';
 import { sessionKeySealKey } from './domain/group';
-import { NotificationKinds, parseTemplateSetting, type NotificationKind, type TemplateSetting } from './domain/notifications';
+import {
+  NotificationKinds,
+  parseTemplateSetting,
+  type NotificationKind,
+  type TemplateSetting,
+} from './domain/notifications';
 import type { MiniprogramState } from './wechat/subscribe-messages';
 import { loadStoreSettings, required } from './table-config';
 
@@ -87,10 +92,12 @@ export interface AvatarSettings {
 export function loadAvatars(env: NodeJS.ProcessEnv): AvatarSettings | undefined {
   const bucket = env.AVATAR_BUCKET;
   if (bucket === undefined || bucket === '') return undefined;
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new Error('config: AVATAR_BUCKET is not a valid bucket name');
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+    throw new Error('config: AVATAR_BUCKET is not a valid bucket name');
   const endpoint = env.S3_ENDPOINT || undefined;
   // Like DYNAMODB_ENDPOINT, never in a deployed environment (serverless-package.test.ts checks the keys).
-  if (endpoint !== undefined && !/^https?:\/\//.test(endpoint)) throw new Error('config: S3_ENDPOINT must be an http(s) URL');
+  if (endpoint !== undefined && !/^https?:\/\//.test(endpoint))
+    throw new Error('config: S3_ENDPOINT must be an http(s) URL');
   return { bucket, region: env.AWS_REGION ?? 'ap-southeast-1', endpoint };
 }
 // ---- end Avatars ----
@@ -124,19 +131,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const sessionSecret = Buffer.from(required(env, 'SESSION_SECRET'), 'base64');
   if (sessionSecret.length < 32) throw new Error('config: SESSION_SECRET must be at least 32 bytes (base64)');
   const dueShards = Number.parseInt(env.OPEN_SHARDS ?? '8', 10);
-  if (!Number.isInteger(dueShards) || dueShards < 1 || dueShards > 256) throw new Error('config: OPEN_SHARDS must be 1..256');
+  if (!Number.isInteger(dueShards) || dueShards < 1 || dueShards > 256)
+    throw new Error('config: OPEN_SHARDS must be 1..256');
   const paymentProvider = paymentProviderOf(stage, env.PAYMENT_PROVIDER);
   const devFeatures = DevStages.includes(stage);
   const devLogin = devLoginFor(stage, env.DEV_LOGIN_SECRET);
   const wechatPay = loadWeChatPay(env);
-  if (paymentProvider === 'wechatpay' && !wechatPay) throw new Error('config: PAYMENT_PROVIDER wechatpay needs the WXPAY_* settings');
-  const wx = env.WX_APPID && env.WX_SECRET
-    ? { appId: env.WX_APPID, secret: env.WX_SECRET, apiBase: env.WX_API_BASE || 'https://api.weixin.qq.com' }
-    : undefined;
+  if (paymentProvider === 'wechatpay' && !wechatPay)
+    throw new Error('config: PAYMENT_PROVIDER wechatpay needs the WXPAY_* settings');
+  const wx =
+    env.WX_APPID && env.WX_SECRET
+      ? { appId: env.WX_APPID, secret: env.WX_SECRET, apiBase: env.WX_API_BASE || 'https://api.weixin.qq.com' }
+      : undefined;
   if (stage === 'prod' && !wx) throw new Error('config: WX_APPID and WX_SECRET are required in prod');
   const publicBaseUrl = publicBaseUrlOf(stage, env.PUBLIC_BASE_URL);
   const notify = loadNotify(stage, env);
-  if (Object.keys(notify.templates).length > 0 && !wx) throw new Error('config: subscribe message templates (WX_TMPL_*) need WX_APPID and WX_SECRET');
+  if (Object.keys(notify.templates).length > 0 && !wx)
+    throw new Error('config: subscribe message templates (WX_TMPL_*) need WX_APPID and WX_SECRET');
   return {
     stage,
     ...loadStoreSettings(env),
@@ -181,8 +192,10 @@ export function publicBaseUrlOf(stage: Stage, raw: string | undefined): string {
   } catch {
     throw new Error('config: PUBLIC_BASE_URL must be an absolute http(s) URL');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('config: PUBLIC_BASE_URL must be an absolute http(s) URL');
-  if (RealMoneyStages.includes(stage) && url.protocol !== 'https:') throw new Error(`config: PUBLIC_BASE_URL must be https in ${stage}`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new Error('config: PUBLIC_BASE_URL must be an absolute http(s) URL');
+  if (RealMoneyStages.includes(stage) && url.protocol !== 'https:')
+    throw new Error(`config: PUBLIC_BASE_URL must be https in ${stage}`);
   if (url.username || url.password || url.search || url.hash || value.includes('?') || value.includes('#')) {
     throw new Error('config: PUBLIC_BASE_URL must have no credentials, query or fragment');
   }
@@ -217,14 +230,17 @@ export function loadLinkPageConfig(env: NodeJS.ProcessEnv = process.env): LinkPa
     } catch {
       u = undefined;
     }
-    if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:') || u.hash || u.username || u.password) throw new Error('config: H5_APP_URL must be an absolute http(s) URL without a fragment');
+    if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:') || u.hash || u.username || u.password)
+      throw new Error('config: H5_APP_URL must be an absolute http(s) URL without a fragment');
     h5AppUrl = h5Raw;
   }
   const name = env.WX_LINK_VERIFY_FILE?.trim() ?? '';
   const content = env.WX_LINK_VERIFY_CONTENT?.trim() ?? '';
   if (!!name !== !!content) throw new Error('config: WX_LINK_VERIFY_FILE and WX_LINK_VERIFY_CONTENT go together');
-  if (name && !/^[A-Za-z0-9_-]{1,64}\.txt$/.test(name)) throw new Error('config: WX_LINK_VERIFY_FILE must be a file name like AbC123.txt');
-  if (content && !/^[\x21-\x7e]{1,256}$/.test(content)) throw new Error('config: WX_LINK_VERIFY_CONTENT must be 1..256 printable ASCII characters');
+  if (name && !/^[A-Za-z0-9_-]{1,64}\.txt$/.test(name))
+    throw new Error('config: WX_LINK_VERIFY_FILE must be a file name like AbC123.txt');
+  if (content && !/^[\x21-\x7e]{1,256}$/.test(content))
+    throw new Error('config: WX_LINK_VERIFY_CONTENT must be 1..256 printable ASCII characters');
   return { publicBaseUrl, h5AppUrl, verifyFile: name ? { name, content } : undefined };
 }
 let cachedLinkPage: LinkPageConfig | undefined;
@@ -250,7 +266,8 @@ export function loadNotify(stage: Stage, env: NodeJS.ProcessEnv): NotifySettings
       throw new Error(`config: ${TEMPLATE_ENV[kind]}: ${err instanceof Error ? err.message : 'malformed'}`);
     }
   }
-  const miniprogramState: MiniprogramState = stage === 'prod' ? 'formal' : stage === 'local' || stage === 'test' ? 'developer' : 'trial';
+  const miniprogramState: MiniprogramState =
+    stage === 'prod' ? 'formal' : stage === 'local' || stage === 'test' ? 'developer' : 'trial';
   return { templates, miniprogramState };
 }
 
@@ -266,7 +283,8 @@ function paymentProviderOf(stage: Stage, raw: string | undefined): PaymentProvid
   }
   const provider = PaymentProviders.find((p) => p === raw);
   if (provider === undefined) throw new Error(`config: unknown PAYMENT_PROVIDER ${raw}`);
-  if (provider === 'sandbox' && realMoney) throw new Error(`config: PAYMENT_PROVIDER sandbox is refused in ${stage} (it credits wallets without payment)`);
+  if (provider === 'sandbox' && realMoney)
+    throw new Error(`config: PAYMENT_PROVIDER sandbox is refused in ${stage} (it credits wallets without payment)`);
   return provider;
 }
 
@@ -279,13 +297,21 @@ export function devLoginFor(stage: Stage, raw: string | undefined): DevLogin {
   if (!DevStages.includes(stage)) return { mode: 'off' };
   const secret = raw?.trim();
   if (secret) {
-    if (secret.length < MIN_DEV_LOGIN_SECRET_CHARS) throw new Error(`config: DEV_LOGIN_SECRET must be at least ${MIN_DEV_LOGIN_SECRET_CHARS} characters`);
+    if (secret.length < MIN_DEV_LOGIN_SECRET_CHARS)
+      throw new Error(`config: DEV_LOGIN_SECRET must be at least ${MIN_DEV_LOGIN_SECRET_CHARS} characters`);
     return { mode: 'secret', secret: Buffer.from(secret, 'utf8') };
   }
   return LOCAL_STAGES.includes(stage) ? { mode: 'open' } : { mode: 'off' };
 }
 
-const WXPAY_REQUIRED = ['WXPAY_MCHID', 'WXPAY_MCH_SERIAL', 'WXPAY_MCH_PRIVATE_KEY', 'WXPAY_APIV3_KEY', 'WXPAY_PLATFORM_KEYS', 'WXPAY_NOTIFY_URL'] as const;
+const WXPAY_REQUIRED = [
+  'WXPAY_MCHID',
+  'WXPAY_MCH_SERIAL',
+  'WXPAY_MCH_PRIVATE_KEY',
+  'WXPAY_APIV3_KEY',
+  'WXPAY_PLATFORM_KEYS',
+  'WXPAY_NOTIFY_URL',
+] as const;
 
 /**
  * WeChat Pay settings, or undefined when none is set. Partly set is a mistake and throws, as
@@ -297,14 +323,22 @@ export function loadWeChatPay(env: NodeJS.ProcessEnv): WeChatPaySettings | undef
   const set = WXPAY_REQUIRED.filter((n) => env[n] !== undefined && env[n] !== '');
   if (set.length === 0) return undefined;
   if (set.length < WXPAY_REQUIRED.length) {
-    throw new Error(`config: WeChat Pay is partly configured; missing ${WXPAY_REQUIRED.filter((n) => !set.includes(n)).join(', ')}`);
+    throw new Error(
+      `config: WeChat Pay is partly configured; missing ${WXPAY_REQUIRED.filter((n) => !set.includes(n)).join(', ')}`,
+    );
   }
   const appid = env.WXPAY_APPID || env.WX_APPID;
   if (!appid) throw new Error('config: WXPAY_APPID (or WX_APPID) is required with WeChat Pay');
   let platformKeys: Record<string, string>;
   try {
     const parsed: unknown = JSON.parse(required(env, 'WXPAY_PLATFORM_KEYS'));
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string')) throw new Error('shape');
+    if (
+      parsed === null ||
+      typeof parsed !== 'object' ||
+      Array.isArray(parsed) ||
+      !Object.values(parsed).every((v) => typeof v === 'string')
+    )
+      throw new Error('shape');
     platformKeys = parsed as Record<string, string>;
   } catch {
     throw new Error('config: WXPAY_PLATFORM_KEYS must be a JSON object of serial → PEM');
@@ -312,7 +346,8 @@ export function loadWeChatPay(env: NodeJS.ProcessEnv): WeChatPaySettings | undef
   const notifyUrl = required(env, 'WXPAY_NOTIFY_URL');
   if (!/^https?:\/\//.test(notifyUrl)) throw new Error('config: WXPAY_NOTIFY_URL must be an http(s) URL');
   const timeoutMs = env.WXPAY_TIMEOUT_MS === undefined ? undefined : Number.parseInt(env.WXPAY_TIMEOUT_MS, 10);
-  if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 30_000)) throw new Error('config: WXPAY_TIMEOUT_MS must be 100..30000');
+  if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 30_000))
+    throw new Error('config: WXPAY_TIMEOUT_MS must be 100..30000');
   const settings: WeChatPaySettings = {
     baseUrl: env.WXPAY_API_BASE || 'https://api.mch.weixin.qq.com',
     mchid: required(env, 'WXPAY_MCHID'),

@@ -22,7 +22,13 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { LogFormatter, LogItem, Logger, LogLevelThreshold } from '@aws-lambda-powertools/logger';
-import type { ConstructorOptions, LogAttributes, LogItemExtraInput, LogItemMessage, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
+import type {
+  ConstructorOptions,
+  LogAttributes,
+  LogItemExtraInput,
+  LogItemMessage,
+  UnformattedAttributes,
+} from '@aws-lambda-powertools/logger/types';
 import { mask } from './domain/audit';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -31,9 +37,11 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const SECRET_KEY =
   /token|secret|signature|^sig$|hmac|password|passwd|authorization|bearer|cookie|credential|jwt|^otp$|^pin$|private|api[-_]?key|idempotency|(^|[a-z_-])keys?$|^codes?$|(qr|share|live|receive|packet|claim|raw)[-_]?codes?$/i;
 /** Operation and request ids stay whole: they trace a request, they identify no person. */
-const KEEP_KEY = /^(correlationId|correlation_id|requestId|opId|packetId|transferId|topupId|withdrawalId|eventId|keyId|shareId|campaignId|route|runId)$/;
+const KEEP_KEY =
+  /^(correlationId|correlation_id|requestId|opId|packetId|transferId|topupId|withdrawalId|eventId|keyId|shareId|campaignId|route|runId)$/;
 /** Field names holding an account or device id: masked (first 3 + last 2 characters). */
-const ID_KEY = /(^|[-_])(id|Id|ID)$|[a-z]Id$|^(subject|by|owner|caller|recipient|sender|payee|payer|account|user|device|openid)$/;
+const ID_KEY =
+  /(^|[-_])(id|Id|ID)$|[a-z]Id$|^(subject|by|owner|caller|recipient|sender|payee|payer|account|user|device|openid)$/;
 
 /** Account ids (ids.ts: derivedId('u', …) is 'u' + 15 base64url chars, randomId('u') 'u' + 16). */
 const ACCOUNT_ID = /(?<![A-Za-z0-9_-])u[A-Za-z0-9_-]{15,16}(?![A-Za-z0-9_-])/g;
@@ -98,7 +106,8 @@ export function redact(value: unknown, key = '', depth = 0): unknown {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return '[binary]';
   if (Array.isArray(value)) return value.slice(0, MAX_ITEMS).map((v) => redact(v, key, depth + 1));
-  const entries = value instanceof Map ? [...value.entries()].map(([k, v]) => [String(k), v] as const) : Object.entries(value);
+  const entries =
+    value instanceof Map ? [...value.entries()].map(([k, v]) => [String(k), v] as const) : Object.entries(value);
   const out: Record<string, unknown> = {};
   for (const [k, v] of entries.slice(0, MAX_ITEMS)) {
     if (SECRET_KEY.test(k)) continue;
@@ -148,7 +157,12 @@ export function bindCorrelationId(correlationId: string): void {
 export class RedactingFormatter extends LogFormatter {
   override formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes): LogItem {
     const { correlationId, correlation_id, ...rest } = additional;
-    const given = typeof correlationId === 'string' ? correlationId : typeof correlation_id === 'string' ? correlation_id : context.getStore()?.correlationId;
+    const given =
+      typeof correlationId === 'string'
+        ? correlationId
+        : typeof correlation_id === 'string'
+          ? correlation_id
+          : context.getStore()?.correlationId;
     const ctx = attributes.lambdaContext;
     const base: LogAttributes = {
       level: attributes.logLevel,

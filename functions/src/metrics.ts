@@ -40,7 +40,13 @@ export function metric(name: MetricName, unit: (typeof MetricUnit)[keyof typeof 
  * small, fixed set of values — each value is a separate CloudWatch metric (e.g. the 7 risk rules).
  * Never throws.
  */
-export function metricBy(name: MetricName, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number, dimension: string, dimensionValue: string): void {
+export function metricBy(
+  name: MetricName,
+  unit: (typeof MetricUnit)[keyof typeof MetricUnit],
+  value: number,
+  dimension: string,
+  dimensionValue: string,
+): void {
   try {
     const single = metrics.singleMetric();
     single.addDimension(dimension, dimensionValue);

@@ -21,7 +21,11 @@ export interface StoreSettings {
 
 /** The table's settings (throws without `TABLE_NAME`); config.ts `loadConfig` reads them here too. */
 export function loadStoreSettings(env: NodeJS.ProcessEnv = process.env): StoreSettings {
-  return { tableName: required(env, 'TABLE_NAME'), region: env.AWS_REGION ?? 'ap-southeast-1', dynamoEndpoint: env.DYNAMODB_ENDPOINT || undefined };
+  return {
+    tableName: required(env, 'TABLE_NAME'),
+    region: env.AWS_REGION ?? 'ap-southeast-1',
+    dynamoEndpoint: env.DYNAMODB_ENDPOINT || undefined,
+  };
 }
 
 /**

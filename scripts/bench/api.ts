@@ -124,10 +124,22 @@ export interface SentPacket {
 }
 
 /** A personal-tier packet: lucky 20000 fen / 100 shares by default (the tier's maxima). */
-export async function sendPacket(api: Api, u: User, total = 20_000, count = 100, mode: 'lucky' | 'equal' = 'lucky'): Promise<SentPacket> {
+export async function sendPacket(
+  api: Api,
+  u: User,
+  total = 20_000,
+  count = 100,
+  mode: 'lucky' | 'equal' = 'lucky',
+): Promise<SentPacket> {
   const r = await api('POST', '/v1/packets', { token: u.token, idem: idemKey(), body: { total, count, mode } });
   if (r.status !== 201) throw new Error(`send failed ${r.status} ${JSON.stringify(r.body)}`);
-  return { packetId: r.body.packet.id ?? r.body.packet.packetId, code: r.body.code.code, shareCode: r.body.shareCode.code, total, count };
+  return {
+    packetId: r.body.packet.id ?? r.body.packet.packetId,
+    code: r.body.code.code,
+    shareCode: r.body.shareCode.code,
+    total,
+    count,
+  };
 }
 
 /** A fresh sender with enough money for one packet. */
@@ -150,7 +162,12 @@ export async function claimOnce(api: Api, u: User, code: string, clock: () => nu
     const r = await api('POST', '/v1/claims', { token: u.token, body: { code } });
     const ms = clock() - t0;
     if (r.status === 200) return { ms, status: 200, amount: r.body.amount as number };
-    return { ms, status: r.status, amount: 0, error: String(r.body?.error?.code ?? JSON.stringify(r.body)).slice(0, 120) };
+    return {
+      ms,
+      status: r.status,
+      amount: 0,
+      error: String(r.body?.error?.code ?? JSON.stringify(r.body)).slice(0, 120),
+    };
   } catch (err) {
     return { ms: clock() - t0, status: 0, amount: 0, error: err instanceof Error ? err.message : String(err) };
   }
@@ -159,6 +176,7 @@ export async function claimOnce(api: Api, u: User, code: string, clock: () => nu
 /** Error codes of failed samples, counted. */
 export function errorsOf(samples: ClaimSample[]): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const s of samples) if (s.status !== 200) out[`${s.status} ${s.error ?? ''}`] = (out[`${s.status} ${s.error ?? ''}`] ?? 0) + 1;
+  for (const s of samples)
+    if (s.status !== 200) out[`${s.status} ${s.error ?? ''}`] = (out[`${s.status} ${s.error ?? ''}`] ?? 0) + 1;
   return out;
 }

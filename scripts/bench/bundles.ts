@@ -23,7 +23,10 @@ function pkgOf(input: string): string {
   return m ? m[1]! : input.startsWith('functions/') ? 'functions/ (app code)' : input;
 }
 
-async function size(entry: string, external: string[]): Promise<{ bytes: number; gzipBytes: number; top: Array<{ pkg: string; kb: number }> }> {
+async function size(
+  entry: string,
+  external: string[],
+): Promise<{ bytes: number; gzipBytes: number; top: Array<{ pkg: string; kb: number }> }> {
   const r = await build({
     entryPoints: [entry],
     bundle: true,
@@ -41,7 +44,8 @@ async function size(entry: string, external: string[]): Promise<{ bytes: number;
   if (!js) throw new Error('no output');
   const byPkg = new Map<string, number>();
   for (const out of Object.values(r.metafile.outputs)) {
-    for (const [input, v] of Object.entries(out.inputs)) byPkg.set(pkgOf(input), (byPkg.get(pkgOf(input)) ?? 0) + v.bytesInOutput);
+    for (const [input, v] of Object.entries(out.inputs))
+      byPkg.set(pkgOf(input), (byPkg.get(pkgOf(input)) ?? 0) + v.bytesInOutput);
   }
   const top = [...byPkg.entries()]
     .sort((a, b) => b[1] - a[1])
@@ -52,7 +56,10 @@ async function size(entry: string, external: string[]): Promise<{ bytes: number;
 
 export async function bundleSizes(): Promise<BundleSize[]> {
   const dir = path.join(ROOT, 'functions', 'handlers');
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .sort();
   const out: BundleSize[] = [];
   // Two at a time: esbuild is multi-threaded already.
   for (let i = 0; i < files.length; i += 2) {
@@ -67,7 +74,14 @@ export async function bundleSizes(): Promise<BundleSize[]> {
             const ext = await size(entry, ['@aws-sdk/*']);
             return { fn, bytes: all.bytes, gzipBytes: all.gzipBytes, bytesSdkExternal: ext.bytes, top: all.top };
           } catch (err) {
-            return { fn, bytes: Number.NaN, gzipBytes: Number.NaN, bytesSdkExternal: Number.NaN, top: [], error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
+            return {
+              fn,
+              bytes: Number.NaN,
+              gzipBytes: Number.NaN,
+              bytesSdkExternal: Number.NaN,
+              top: [],
+              error: err instanceof Error ? err.message.split('\n')[0] : String(err),
+            };
           }
         }),
       )),

@@ -30,7 +30,11 @@ export interface BurstResult {
   pass: boolean;
 }
 
-export async function burstBench(base: string, setup: Api, opts: { claimers: number; spreadMs: number; serviceClients: number }): Promise<BurstResult> {
+export async function burstBench(
+  base: string,
+  setup: Api,
+  opts: { claimers: number; spreadMs: number; serviceClients: number },
+): Promise<BurstResult> {
   const { api, close } = httpApi(base, opts.claimers + 16);
   try {
     const users: User[] = await pool(opts.claimers, 8, () => login(setup));
@@ -41,7 +45,9 @@ export async function burstBench(base: string, setup: Api, opts: { claimers: num
     // The service rate μ: 100 claims, closed loop.
     const probe = await newSenderWithPacket(setup, 20_000, 100);
     const t0 = now();
-    await pool(100, opts.serviceClients, (i) => api('POST', '/v1/claims', { token: users[opts.claimers - 1 - i]!.token, body: { code: probe.code } }));
+    await pool(100, opts.serviceClients, (i) =>
+      api('POST', '/v1/claims', { token: users[opts.claimers - 1 - i]!.token, body: { code: probe.code } }),
+    );
     const serviceRate = 100 / ((now() - t0) / 1000);
 
     // The burst: request i sent at i × spread / N (open loop).
@@ -54,14 +60,24 @@ export async function burstBench(base: string, setup: Api, opts: { claimers: num
         if (wait > 0) await sleep(wait);
         const sent = now();
         const r = await api('POST', '/v1/claims', { token: u.token, body: { code: packet.code } });
-        return { offset: sent - start, ms: now() - sent, status: r.status, code: r.body?.error?.code as string | undefined, amount: r.status === 200 ? (r.body.amount as number) : 0 };
+        return {
+          offset: sent - start,
+          ms: now() - sent,
+          status: r.status,
+          code: r.body?.error?.code as string | undefined,
+          amount: r.status === 200 ? (r.body.amount as number) : 0,
+        };
       }),
     );
     const order = [...results].sort((a, b) => a.offset - b.offset);
-    const bounds = order.map((r, i) => Math.max(1000 / serviceRate, ((i + 1) * 1000) / serviceRate - r.offset)).sort((a, b) => a - b);
+    const bounds = order
+      .map((r, i) => Math.max(1000 / serviceRate, ((i + 1) * 1000) / serviceRate - r.offset))
+      .sort((a, b) => a - b);
     const lat = results.map((r) => r.ms).sort((a, b) => a - b);
     const other: Record<string, number> = {};
-    for (const r of results) if (r.status !== 200 && r.code !== 'PACKET_FINISHED') other[`${r.status} ${r.code ?? ''}`] = (other[`${r.status} ${r.code ?? ''}`] ?? 0) + 1;
+    for (const r of results)
+      if (r.status !== 200 && r.code !== 'PACKET_FINISHED')
+        other[`${r.status} ${r.code ?? ''}`] = (other[`${r.status} ${r.code ?? ''}`] ?? 0) + 1;
     const shares = results.filter((r) => r.status === 200).length;
     const p99 = percentile(lat, 99);
     const boundP99 = percentile(bounds, 99);
@@ -87,8 +103,20 @@ export async function burstBench(base: string, setup: Api, opts: { claimers: num
 
 export function burstRows(b: BurstResult): string[][] {
   return [
-    ['m', `${b.claimers} claimers sent within ${b.sendSpreadMs} ms at one 100-share packet`, `${b.shares} shares (Σ ${b.sum} of ${b.total}), ${b.finished} PACKET_FINISHED, other ${JSON.stringify(b.other)}`, '100 shares, Σ = total, nothing else', b.shares === 100 && b.sum === b.total && Object.keys(b.other).length === 0 ? 'PASS' : 'FAIL'],
+    [
+      'm',
+      `${b.claimers} claimers sent within ${b.sendSpreadMs} ms at one 100-share packet`,
+      `${b.shares} shares (Σ ${b.sum} of ${b.total}), ${b.finished} PACKET_FINISHED, other ${JSON.stringify(b.other)}`,
+      '100 shares, Σ = total, nothing else',
+      b.shares === 100 && b.sum === b.total && Object.keys(b.other).length === 0 ? 'PASS' : 'FAIL',
+    ],
     ['m', 'service rate μ (closed loop, same stack)', `${b.serviceRate} claims/s`, '—', 'info'],
-    ['m', 'burst latency p50 / p99 vs queueing bound', `${b.p50Ms} / ${b.p99Ms} ms; bound p99 ${b.boundP99Ms} ms (× ${b.ratio})`, 'p99 ≤ 2 × bound', b.p99Ms <= 2 * b.boundP99Ms ? 'PASS' : 'FAIL'],
+    [
+      'm',
+      'burst latency p50 / p99 vs queueing bound',
+      `${b.p50Ms} / ${b.p99Ms} ms; bound p99 ${b.boundP99Ms} ms (× ${b.ratio})`,
+      'p99 ≤ 2 × bound',
+      b.p99Ms <= 2 * b.boundP99Ms ? 'PASS' : 'FAIL',
+    ],
   ];
 }

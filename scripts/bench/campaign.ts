@@ -39,11 +39,19 @@ export async function campaignBench(cfg: Config, quantity = 1_000): Promise<Camp
   const s = await api('POST', '/v1/session', { body: { devUser, tier: 'provider' } });
   const token = s.body.token as string;
   for (let left = quantity * 120; left > 0; left -= 5_000_000) {
-    await api('POST', '/v1/wallet/topups', { token, idem: randomBytes(9).toString('base64url'), body: { amount: Math.min(left, 5_000_000) } });
+    await api('POST', '/v1/wallet/topups', {
+      token,
+      idem: randomBytes(9).toString('base64url'),
+      body: { amount: Math.min(left, 5_000_000) },
+    });
   }
   for (const k of Object.keys(writes)) writes[k] = 0;
   const started = Date.now();
-  const r = await api('POST', '/v1/campaigns', { token, idem: randomBytes(9).toString('base64url'), body: { name: 'bench', packet: { total: 100, count: 5, mode: 'lucky' }, quantity } });
+  const r = await api('POST', '/v1/campaigns', {
+    token,
+    idem: randomBytes(9).toString('base64url'),
+    body: { name: 'bench', packet: { total: 100, count: 5, mode: 'lucky' }, quantity },
+  });
   const seconds = (Date.now() - started) / 1000;
   if (r.status !== 201) throw new Error(`campaign failed ${r.status} ${JSON.stringify(r.body)}`);
   // The campaign writes 25 packets per createMany: 25 share lists, then 25 packet items, one

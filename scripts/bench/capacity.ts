@@ -15,7 +15,18 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
-import type { DynamoDb, Db, Expr, Item, Key, QueryInput, QueryPage, ScanInput, ScanPage, WriteInfo } from '../../functions/src/store/db';
+import type {
+  DynamoDb,
+  Db,
+  Expr,
+  Item,
+  Key,
+  QueryInput,
+  QueryPage,
+  ScanInput,
+  ScanPage,
+  WriteInfo,
+} from '../../functions/src/store/db';
 
 export interface ClaimCapacity {
   /** WCU per base-table partition key. */
@@ -29,7 +40,15 @@ export interface ClaimCapacity {
   queries: number;
 }
 
-export const newClaimCapacity = (): ClaimCapacity => ({ base: new Map(), index: new Map(), writes: 0, failedConditional: 0, gets: 0, batchGets: 0, queries: 0 });
+export const newClaimCapacity = (): ClaimCapacity => ({
+  base: new Map(),
+  index: new Map(),
+  writes: 0,
+  failedConditional: 0,
+  gets: 0,
+  batchGets: 0,
+  queries: 0,
+});
 
 const INDEXES = [
   { name: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk' },
@@ -80,7 +99,10 @@ export class CapacityMeter {
   }
 }
 
-function indexKeysOf(item: Record<string, unknown> | undefined, idx: (typeof INDEXES)[number]): { pk: string; sk: string } | undefined {
+function indexKeysOf(
+  item: Record<string, unknown> | undefined,
+  idx: (typeof INDEXES)[number],
+): { pk: string; sk: string } | undefined {
   if (!item) return undefined;
   const pk = item[idx.pk];
   const sk = item[idx.sk];

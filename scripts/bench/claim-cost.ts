@@ -19,7 +19,18 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import type { Deps } from '../../functions/src/app/deps';
-import type { DynamoDb, Db, Expr, Item, Key, QueryInput, QueryPage, ReadInfo, ScanInput, ScanPage } from '../../functions/src/store/db';
+import type {
+  DynamoDb,
+  Db,
+  Expr,
+  Item,
+  Key,
+  QueryInput,
+  QueryPage,
+  ReadInfo,
+  ScanInput,
+  ScanPage,
+} from '../../functions/src/store/db';
 import { CapacityMeter, CountingDb, newClaimCapacity, type ClaimCapacity } from './capacity';
 import { now } from './util';
 
@@ -160,7 +171,10 @@ export class ClaimCostMeter {
       writes,
       calls: [...s.calls]
         .sort((a, b) => a.startMs - b.startMs)
-        .map((c) => `${c.op} ${shape(c.pk)} ${(c.startMs - (s.calls[0]?.startMs ?? 0)).toFixed(1)}..${(c.endMs - (s.calls[0]?.startMs ?? 0)).toFixed(1)}`),
+        .map(
+          (c) =>
+            `${c.op} ${shape(c.pk)} ${(c.startMs - (s.calls[0]?.startMs ?? 0)).toFixed(1)}..${(c.endMs - (s.calls[0]?.startMs ?? 0)).toFixed(1)}`,
+        ),
     };
   }
 }
@@ -181,7 +195,10 @@ export interface ClaimCostSummary {
 
 export function summarizeCosts(list: ClaimCost[]): ClaimCostSummary {
   const r2 = (x: number) => Math.round(x * 100) / 100;
-  const mm = (xs: number[]) => ({ mean: r2(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)), max: Math.max(0, ...xs) });
+  const mm = (xs: number[]) => ({
+    mean: r2(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)),
+    max: Math.max(0, ...xs),
+  });
   const cpu = list.map((c) => c.cpuMs).sort((a, b) => a - b);
   return {
     claims: list.length,
@@ -191,7 +208,10 @@ export function summarizeCosts(list: ClaimCost[]): ClaimCostSummary {
     rcu: mm(list.map((c) => c.rcu)),
     requests: mm(list.map((c) => c.requests)),
     sequential: mm(list.map((c) => c.sequential)),
-    cpuMs: { mean: r2(cpu.reduce((a, b) => a + b, 0) / Math.max(1, cpu.length)), p50: r2(cpu[cpu.length >> 1] ?? Number.NaN) },
+    cpuMs: {
+      mean: r2(cpu.reduce((a, b) => a + b, 0) / Math.max(1, cpu.length)),
+      p50: r2(cpu[cpu.length >> 1] ?? Number.NaN),
+    },
     typical: list[0]?.writes ?? {},
   };
 }

@@ -77,7 +77,13 @@ export function perMillion(p: Prices, wcu: number, rcu: number, ms: number, memo
   const lambda = (Math.ceil(ms) / 1000) * (memoryMb / 1024) * p.lambda.gbSecond * 1e6 + p.lambda.requestPerMillion;
   const apiGateway = p.apiGatewayHttp.requestPerMillion;
   const r = (x: number) => round(x, 3);
-  return { dynamodbWrites: r(dynamodbWrites), dynamodbReads: r(dynamodbReads), lambda: r(lambda), apiGateway: r(apiGateway), total: r(dynamodbWrites + dynamodbReads + lambda + apiGateway) };
+  return {
+    dynamodbWrites: r(dynamodbWrites),
+    dynamodbReads: r(dynamodbReads),
+    lambda: r(lambda),
+    apiGateway: r(apiGateway),
+    total: r(dynamodbWrites + dynamodbReads + lambda + apiGateway),
+  };
 }
 
 /** dynalite in a child process; resolves with its endpoint. */
@@ -96,11 +102,24 @@ function startStoreProcess(): Promise<{ endpoint: string; child: ChildProcess }>
 }
 
 /** Bundles the claims function as deployed (esbuild, minified, SDK included) and times its `require` in fresh processes. */
-async function initTime(env: Record<string, string>, runs: number): Promise<{ medianMs: number; runsMs: number[]; bundleBytes: number }> {
+async function initTime(
+  env: Record<string, string>,
+  runs: number,
+): Promise<{ medianMs: number; runsMs: number[]; bundleBytes: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hb-claims-'));
   try {
     const out = path.join(dir, 'claims.js');
-    await build({ entryPoints: [path.join(ROOT, 'functions', 'handlers', 'claims.ts')], bundle: true, minify: true, platform: 'node', target: 'node22', format: 'cjs', outfile: out, logLevel: 'silent', absWorkingDir: ROOT });
+    await build({
+      entryPoints: [path.join(ROOT, 'functions', 'handlers', 'claims.ts')],
+      bundle: true,
+      minify: true,
+      platform: 'node',
+      target: 'node22',
+      format: 'cjs',
+      outfile: out,
+      logLevel: 'silent',
+      absWorkingDir: ROOT,
+    });
     const code = `const t=process.hrtime.bigint();require(${JSON.stringify(out)});console.log('INIT '+Number(process.hrtime.bigint()-t)/1e6)`;
     const runsMs: number[] = [];
     for (let i = 0; i < runs; i++) {
@@ -117,15 +136,23 @@ async function initTime(env: Record<string, string>, runs: number): Promise<{ me
 
 async function loginFrom(api: Api, tier?: string): Promise<{ token: string; userId: string }> {
   const devUser = uniq('c');
-  const r = await api('POST', '/v1/session', { body: { devUser, name: devUser, ...(tier ? { tier } : {}) }, headers: { 'x-device-id': uniq('dev') } });
+  const r = await api('POST', '/v1/session', {
+    body: { devUser, name: devUser, ...(tier ? { tier } : {}) },
+    headers: { 'x-device-id': uniq('dev') },
+  });
   if (r.status !== 200) throw new Error(`login failed ${r.status} ${JSON.stringify(r.body)}`);
   return r.body;
 }
 
-export async function costBench(cfgFor: (endpoint: string) => Config, opts: { claims: number; initRuns: number }): Promise<CostBench> {
+export async function costBench(
+  cfgFor: (endpoint: string) => Config,
+  opts: { claims: number; initRuns: number },
+): Promise<CostBench> {
   const { endpoint, child } = await startStoreProcess();
   try {
-    const { ensureTable } = require(path.join(ROOT, 'scripts', 'local-store.js')) as { ensureTable: (e: string, t: string, o: { region: string }) => Promise<void> };
+    const { ensureTable } = require(path.join(ROOT, 'scripts', 'local-store.js')) as {
+      ensureTable: (e: string, t: string, o: { region: string }) => Promise<void>;
+    };
     const cfg = cfgFor(endpoint);
     await ensureTable(endpoint, cfg.tableName, { region: cfg.region });
     const routes = [...sessionRoutes, ...walletRoutes, ...packetRoutes, ...claimRoutes];
@@ -137,9 +164,17 @@ export async function costBench(cfgFor: (endpoint: string) => Config, opts: { cl
 
     const run = async (count: number, tier: string): Promise<ClaimCost[]> => {
       const sender = await loginFrom(api, tier);
-      const t = await api('POST', '/v1/wallet/topups', { token: sender.token, idem: idemKey(), body: { amount: 100_000 } });
+      const t = await api('POST', '/v1/wallet/topups', {
+        token: sender.token,
+        idem: idemKey(),
+        body: { amount: 100_000 },
+      });
       if (t.status !== 201) throw new Error(`topup ${t.status}`);
-      const s = await api('POST', '/v1/packets', { token: sender.token, idem: idemKey(), body: { total: count * 20, count, mode: 'lucky' } });
+      const s = await api('POST', '/v1/packets', {
+        token: sender.token,
+        idem: idemKey(),
+        body: { total: count * 20, count, mode: 'lucky' },
+      });
       if (s.status !== 201) throw new Error(`send ${s.status} ${JSON.stringify(s.body)}`);
       const code: string = s.body.shareCode.code;
       const n = Math.min(opts.claims, count - 1); // never the last share (its claim also reads the claim list)
@@ -148,7 +183,10 @@ export async function costBench(cfgFor: (endpoint: string) => Config, opts: { cl
       const out: ClaimCost[] = [];
       for (const u of users) {
         const t0 = performance.now();
-        const c = await meter.measure(async () => (await measured('POST', '/v1/claims', { token: u.token, body: { code } })).status, shaper(s.body.packet.id));
+        const c = await meter.measure(
+          async () => (await measured('POST', '/v1/claims', { token: u.token, body: { code } })).status,
+          shaper(s.body.packet.id),
+        );
         wall.push(performance.now() - t0);
         if (c.status !== 200) throw new Error(`claim answered ${c.status}`);
         out.push(c);
@@ -159,7 +197,17 @@ export async function costBench(cfgFor: (endpoint: string) => Config, opts: { cl
     };
     const plain = summarizeCosts(await run(100, 'personal'));
     const sharded = summarizeCosts(await run(300, 'enterprise'));
-    const init = await initTime({ STAGE: 'test', TABLE_NAME: cfg.tableName, DYNAMODB_ENDPOINT: endpoint, AWS_REGION: cfg.region, CODE_KEYS: `k1:${randomBytes(32).toString('base64')}`, SESSION_SECRET: randomBytes(32).toString('base64') }, opts.initRuns);
+    const init = await initTime(
+      {
+        STAGE: 'test',
+        TABLE_NAME: cfg.tableName,
+        DYNAMODB_ENDPOINT: endpoint,
+        AWS_REGION: cfg.region,
+        CODE_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+        SESSION_SECRET: randomBytes(32).toString('base64'),
+      },
+      opts.initRuns,
+    );
     const prices = readPrices();
     const memoryMb = claimsMemoryMb();
     const wallMs = median(wall);
@@ -192,23 +240,59 @@ export async function costBench(cfgFor: (endpoint: string) => Config, opts: { cl
 }
 
 /** Rows for the bench's table: [id, measure, figure, target, result]. */
-export function costRows(c: CostBench, before?: { plain: Partial<ClaimCostSummary>; sharded: Partial<ClaimCostSummary> }): string[][] {
+export function costRows(
+  c: CostBench,
+  before?: { plain: Partial<ClaimCostSummary>; sharded: Partial<ClaimCostSummary> },
+): string[][] {
   const v = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
   const rows: string[][] = [];
-  for (const [name, s] of [['plain 100', c.plain], ['sharded 300', c.sharded]] as const) {
+  for (const [name, s] of [
+    ['plain 100', c.plain],
+    ['sharded 300', c.sharded],
+  ] as const) {
     rows.push(
-      ['l', `${name}: WCU per claim (mean/max, index incl.)`, `${s.wcu.mean}/${s.wcu.max} (index ${s.indexWcu.mean})`, '≤ 4', v(s.wcu.max <= 4)],
+      [
+        'l',
+        `${name}: WCU per claim (mean/max, index incl.)`,
+        `${s.wcu.mean}/${s.wcu.max} (index ${s.indexWcu.mean})`,
+        '≤ 4',
+        v(s.wcu.max <= 4),
+      ],
       ['l', `${name}: max WCU on one partition`, String(s.maxPartitionWcu), '≤ 1', v(s.maxPartitionWcu <= 1)],
       ['l', `${name}: RCU per claim (mean)`, String(s.rcu.mean), '—', 'info'],
-      ['l', `${name}: store requests per claim (mean/max)`, `${s.requests.mean}/${s.requests.max}`, '≤ 4', v(s.requests.max <= 4)],
-      ['l', `${name}: sequential round trips (mean/max)`, `${s.sequential.mean}/${s.sequential.max}`, '≤ 3', v(s.sequential.max <= 3)],
+      [
+        'l',
+        `${name}: store requests per claim (mean/max)`,
+        `${s.requests.mean}/${s.requests.max}`,
+        '≤ 4',
+        v(s.requests.max <= 4),
+      ],
+      [
+        'l',
+        `${name}: sequential round trips (mean/max)`,
+        `${s.sequential.mean}/${s.sequential.max}`,
+        '≤ 3',
+        v(s.sequential.max <= 3),
+      ],
       ['l', `${name}: handler CPU ms per claim (mean/p50)`, `${s.cpuMs.mean}/${s.cpuMs.p50}`, '—', 'info'],
     );
   }
   rows.push(
-    ['l', 'claims bundle init (median of runs)', `${c.init.medianMs} ms [${c.init.runsMs.join(', ')}], ${round(c.init.bundleBytes / 1024, 1)} KB`, '≤ 150 ms, < 1 MB', v(c.init.medianMs <= 150 && c.init.bundleBytes < 1024 * 1024)],
+    [
+      'l',
+      'claims bundle init (median of runs)',
+      `${c.init.medianMs} ms [${c.init.runsMs.join(', ')}], ${round(c.init.bundleBytes / 1024, 1)} KB`,
+      '≤ 150 ms, < 1 MB',
+      v(c.init.medianMs <= 150 && c.init.bundleBytes < 1024 * 1024),
+    ],
     ['l', 'wall ms per claim (in sequence, median)', String(c.wallMsPerClaim), '—', 'info'],
-    ['l', `USD per 1M claims (${c.prices.region}, prices ${c.prices.date}, ${c.memoryMb} MB)`, `${c.perMillion.thisDesign.total} (ddb W ${c.perMillion.thisDesign.dynamodbWrites} R ${c.perMillion.thisDesign.dynamodbReads}, λ ${c.perMillion.thisDesign.lambda}, APIGW ${c.perMillion.thisDesign.apiGateway})`, '—', 'info'],
+    [
+      'l',
+      `USD per 1M claims (${c.prices.region}, prices ${c.prices.date}, ${c.memoryMb} MB)`,
+      `${c.perMillion.thisDesign.total} (ddb W ${c.perMillion.thisDesign.dynamodbWrites} R ${c.perMillion.thisDesign.dynamodbReads}, λ ${c.perMillion.thisDesign.lambda}, APIGW ${c.perMillion.thisDesign.apiGateway})`,
+      '—',
+      'info',
+    ],
     ['l', 'USD per 1M claims, one-transaction design', String(c.perMillion.oneTransaction.total), '—', 'info'],
     ['l', 'ratio this / one-transaction', String(c.perMillion.ratio), '< 1', v(c.perMillion.ratio < 1)],
   );

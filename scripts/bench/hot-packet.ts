@@ -80,7 +80,13 @@ export interface CapacityModelRow {
 
 export interface HotPacketBench {
   drain: DrainResult;
-  baseline: { shares: number; packets: number; claimsPerSec: number; latency: LatencySummary; errors: Record<string, number> };
+  baseline: {
+    shares: number;
+    packets: number;
+    claimsPerSec: number;
+    latency: LatencySummary;
+    errors: Record<string, number>;
+  };
   drainOverBaseline: number;
   capacity: CapacityModelRow[];
 }
@@ -91,14 +97,22 @@ async function provider(api: Api, fen: number): Promise<User> {
   if (s.status !== 200) throw new Error(`provider login failed ${s.status}`);
   const u = { token: s.body.token as string, userId: s.body.userId as string, name: devUser };
   for (let left = fen; left > 0; left -= 5_000_000) {
-    const r = await api('POST', '/v1/wallet/topups', { token: u.token, idem: idemKey(), body: { amount: Math.min(left, 5_000_000) } });
+    const r = await api('POST', '/v1/wallet/topups', {
+      token: u.token,
+      idem: idemKey(),
+      body: { amount: Math.min(left, 5_000_000) },
+    });
     if (r.status !== 201) throw new Error(`topup failed ${r.status} ${JSON.stringify(r.body)}`);
   }
   return u;
 }
 
 async function send(api: Api, u: User, total: number, count: number): Promise<{ packetId: string; code: string }> {
-  const r = await api('POST', '/v1/packets', { token: u.token, idem: idemKey(), body: { total, count, mode: 'lucky' } });
+  const r = await api('POST', '/v1/packets', {
+    token: u.token,
+    idem: idemKey(),
+    body: { total, count, mode: 'lucky' },
+  });
   if (r.status !== 201) throw new Error(`send failed ${r.status} ${JSON.stringify(r.body)}`);
   return { packetId: r.body.packet.id as string, code: r.body.shareCode.code as string };
 }
@@ -108,7 +122,10 @@ const totalFor = (count: number) => count * 100;
 /** Enough for the total plus the provider's fee (≤ 0.8 %). */
 const fundsFor = (count: number) => totalFor(count) + Math.ceil(totalFor(count) / 100);
 
-export async function hotPacketBench(cfg: Config, opts: { accounts?: number; concurrency?: number; baselinePackets?: number } = {}): Promise<HotPacketBench> {
+export async function hotPacketBench(
+  cfg: Config,
+  opts: { accounts?: number; concurrency?: number; baselinePackets?: number } = {},
+): Promise<HotPacketBench> {
   const accounts = opts.accounts ?? 10_000;
   const concurrency = opts.concurrency ?? 32;
   const baselinePackets = opts.baselinePackets ?? 5;
@@ -118,7 +135,10 @@ export async function hotPacketBench(cfg: Config, opts: { accounts?: number; con
 
   log(`(i) logging in ${accounts} claimers (untimed)`);
   const users = await pool(accounts, 16, () => login(setupApi));
-  const sender = await provider(setupApi, fundsFor(accounts) + baselinePackets * fundsFor(100) + 2 * fundsFor(accounts) + fundsFor(1_000) + fundsFor(100));
+  const sender = await provider(
+    setupApi,
+    fundsFor(accounts) + baselinePackets * fundsFor(100) + 2 * fundsFor(accounts) + fundsFor(1_000) + fundsFor(100),
+  );
 
   // ---- 1. The drain, then the baseline at the same concurrency.
   const big = await send(setupApi, sender, totalFor(accounts), accounts);
@@ -144,9 +164,15 @@ export async function hotPacketBench(cfg: Config, opts: { accounts?: number; con
     recordedShares: slots.length,
     recordedSum,
     total: p.total,
-    ok: doubleClaims === 0 && slots.length === accounts && recordedSum === p.total && samples.every((s) => s.status === 200),
+    ok:
+      doubleClaims === 0 &&
+      slots.length === accounts &&
+      recordedSum === p.total &&
+      samples.every((s) => s.status === 200),
   };
-  log(`(i) drain: ${drain.claimsPerSec} claims/s, ${drain.recordedShares} shares recorded, Σ ${drain.recordedSum} of ${drain.total}, double claims ${drain.doubleClaims}`);
+  log(
+    `(i) drain: ${drain.claimsPerSec} claims/s, ${drain.recordedShares} shares recorded, Σ ${drain.recordedSum} of ${drain.total}, double claims ${drain.doubleClaims}`,
+  );
 
   const baseLat: number[] = [];
   const baseSamples = [];
@@ -172,7 +198,14 @@ export async function hotPacketBench(cfg: Config, opts: { accounts?: number; con
   // ---- 2. The capacity model, from metered drains of 100, 1,000 and 10,000 shares.
   const meter = new CapacityMeter();
   const dbOpts = { tableName: cfg.tableName, region: cfg.region, endpoint: cfg.dynamoEndpoint };
-  const metered = buildDeps(cfg, new CountingDb(new DynamoDb({ ...dbOpts, returnCapacity: true, afterWrite: meter.afterWrite }), new DynamoDb(dbOpts), meter));
+  const metered = buildDeps(
+    cfg,
+    new CountingDb(
+      new DynamoDb({ ...dbOpts, returnCapacity: true, afterWrite: meter.afterWrite }),
+      new DynamoDb(dbOpts),
+      meter,
+    ),
+  );
   const meteredClaims = inProcessApi(claimRoutes, metered);
   const capacity: CapacityModelRow[] = [];
   for (const shares of [100, 1_000, accounts]) {
@@ -206,7 +239,9 @@ function partitionLoad(list: readonly ClaimCapacity[]): Map<string, number> {
 function modelRow(shares: number, counters: number, packetId: string, per: ClaimCapacity[]): CapacityModelRow {
   const all = partitionLoad(per);
   let hottest = { partition: '', wcu: 0 };
-  for (const [k, v] of all) if (v > hottest.wcu) hottest = { partition: k.replace(packetId, '<packet>').replace(/u[A-Za-z0-9_-]{10,}/g, '<user>'), wcu: v };
+  for (const [k, v] of all)
+    if (v > hottest.wcu)
+      hottest = { partition: k.replace(packetId, '<packet>').replace(/u[A-Za-z0-9_-]{10,}/g, '<user>'), wcu: v };
   // The worst hottest-partition load per claim over windows of `w` consecutive claims (by start
   // order; the last, shorter window joins the one before).
   const worstOver = (w: number) => {

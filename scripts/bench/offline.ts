@@ -64,11 +64,19 @@ export async function startOffline(o: OfflineOptions): Promise<Offline> {
   const osls = path.join(ROOT, 'node_modules', '.bin', 'osls');
   if (!fs.existsSync(osls)) throw new Error(`${path.relative(ROOT, osls)} does not exist`);
   const args = [
-    'offline', 'start', '--stage', 'local',
-    '--host', '127.0.0.1',
-    '--httpPort', String(o.httpPort),
-    '--lambdaPort', String(o.lambdaPort),
-    '--useInProcess', '--noPrependStageInUrl', '--noSponsor',
+    'offline',
+    'start',
+    '--stage',
+    'local',
+    '--host',
+    '127.0.0.1',
+    '--httpPort',
+    String(o.httpPort),
+    '--lambdaPort',
+    String(o.lambdaPort),
+    '--useInProcess',
+    '--noPrependStageInUrl',
+    '--noSponsor',
   ];
   const env: NodeJS.ProcessEnv = {
     ...process.env,

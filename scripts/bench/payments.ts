@@ -66,7 +66,11 @@ const waitFor = async (what: string, pred: () => boolean, budgetMs = 60_000) => 
   }
 };
 
-export async function paymentsBench(cfg: Config, endpoint: string, opts: { notifications: number; runs: number }): Promise<PaymentsBench> {
+export async function paymentsBench(
+  cfg: Config,
+  endpoint: string,
+  opts: { notifications: number; runs: number },
+): Promise<PaymentsBench> {
   // The per-minute operator figures write too; they are not the payment's.
   process.env.OPS_FIGURES = 'off';
   const problems: string[] = [];
@@ -77,7 +81,9 @@ export async function paymentsBench(cfg: Config, endpoint: string, opts: { notif
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]),
+      );
       const key = headers['wechatpay-nonce'] ?? randomUUID();
       captured.set(key, [...(captured.get(key) ?? []), { body: Buffer.concat(chunks), headers }]);
       res.writeHead(204).end();
@@ -92,7 +98,11 @@ export async function paymentsBench(cfg: Config, endpoint: string, opts: { notif
     const payCfg: Config = {
       ...cfg,
       tableName,
-      wechatPay: { ...base, notifyUrl: `http://127.0.0.1:${(capture.address() as AddressInfo).port}/v1/pay/wechat/notify`, transferSceneId: '1000' },
+      wechatPay: {
+        ...base,
+        notifyUrl: `http://127.0.0.1:${(capture.address() as AddressInfo).port}/v1/pay/wechat/notify`,
+        transferSceneId: '1000',
+      },
     };
     let writes: WriteInfo[] = [];
     const db = new DynamoDb({ tableName, region: cfg.region, endpoint, afterWrite: (i) => void writes.push(i) });
@@ -119,7 +129,11 @@ export async function paymentsBench(cfg: Config, endpoint: string, opts: { notif
     const prepayOf = (paymentId: string) => sim.state().payments.find((p) => p.outTradeNo === paymentId)?.prepayId;
     const pay = async (paymentId: string): Promise<Captured> => {
       const before = new Set(captured.keys());
-      const res = await fetch(`${sim.baseUrl}/sim/payments/${prepayOf(paymentId)}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const res = await fetch(`${sim.baseUrl}/sim/payments/${prepayOf(paymentId)}/pay`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       await res.text();
       if (res.status !== 200) throw new Error(`(k) the simulator refused to pay ${paymentId}: ${res.status}`);
       await waitFor(`the notification of ${paymentId}`, () => [...captured.keys()].some((k) => !before.has(k)));
@@ -141,7 +155,11 @@ export async function paymentsBench(cfg: Config, endpoint: string, opts: { notif
     log(`(k) ${opts.notifications} top-up orders at the simulator, paid there; notifications captured`);
     for (let i = 0; i < opts.notifications; i++) {
       const amount = 100 + i;
-      const r = await api('POST', '/v1/wallet/topups', { token: payer.token, idem: idemKey(), body: { amount, method: 'wechatpay' } });
+      const r = await api('POST', '/v1/wallet/topups', {
+        token: payer.token,
+        idem: idemKey(),
+        body: { amount, method: 'wechatpay' },
+      });
       if (r.status !== 202) throw new Error(`(k) top-up order: ${r.status} ${JSON.stringify(r.body)}`);
       pending.push({ paymentId: r.body.payment.paymentId, amount });
     }
@@ -170,7 +188,11 @@ export async function paymentsBench(cfg: Config, endpoint: string, opts: { notif
     for (let i = 0; i < opts.runs; i++) {
       const u = await login();
       writes = [];
-      const r = await api('POST', '/v1/wallet/topups', { token: u.token, idem: idemKey(), body: { amount: 5_000, method: 'wechatpay' } });
+      const r = await api('POST', '/v1/wallet/topups', {
+        token: u.token,
+        idem: idemKey(),
+        body: { amount: 5_000, method: 'wechatpay' },
+      });
       const orderWrites = writes.length;
       const n = await pay(r.body.payment.paymentId);
       const status = await deliver(n);
@@ -182,7 +204,11 @@ export async function paymentsBench(cfg: Config, endpoint: string, opts: { notif
     for (let i = 0; i < opts.runs; i++) {
       const u = await login();
       writes = [];
-      const r = await api('POST', '/v1/packets', { token: u.token, idem: idemKey(), body: { funding: 'wechatpay', total: 1_000, count: 10, mode: 'lucky' } });
+      const r = await api('POST', '/v1/packets', {
+        token: u.token,
+        idem: idemKey(),
+        body: { funding: 'wechatpay', total: 1_000, count: 10, mode: 'lucky' },
+      });
       if (r.status !== 202) throw new Error(`(k) packet order: ${r.status} ${JSON.stringify(r.body)}`);
       const orderWrites = writes.length;
       const n = await pay(r.body.payment.paymentId);
@@ -212,7 +238,9 @@ export async function paymentsBench(cfg: Config, endpoint: string, opts: { notif
       runs: opts.runs,
       problems,
     };
-    log(`(k) notification p50 ${round(out.firstDelivery.p50Ms, 1)} ms, p99 ${round(out.firstDelivery.p99Ms, 1)} ms; writes per top-up ${out.topupWrites.total}, per packet ${out.packetWrites.total}`);
+    log(
+      `(k) notification p50 ${round(out.firstDelivery.p50Ms, 1)} ms, p99 ${round(out.firstDelivery.p99Ms, 1)} ms; writes per top-up ${out.topupWrites.total}, per packet ${out.packetWrites.total}`,
+    );
     return out;
   } finally {
     await sim.close();
@@ -223,12 +251,39 @@ export async function paymentsBench(cfg: Config, endpoint: string, opts: { notif
 
 /** The rows of (k) for the bench's table. */
 export function paymentsRows(k: PaymentsBench): string[][] {
-  const kinds = (w: WritesPerPayment) => Object.entries(w.byKind).map(([kind, n]) => `${kind} ${n}`).join(', ');
+  const kinds = (w: WritesPerPayment) =>
+    Object.entries(w.byKind)
+      .map(([kind, n]) => `${kind} ${n}`)
+      .join(', ');
   const ok = k.problems.length === 0 ? '✓' : `✗ ${k.problems.slice(0, 3).join('; ')}`;
   return [
-    ['k', `WeChat Pay notification through the notify route, ${k.notifications} one at a time (verify, decrypt, credit)`, `p50 ${round(k.firstDelivery.p50Ms, 1)} ms, p99 ${round(k.firstDelivery.p99Ms, 1)} ms`, '', ok],
-    ['k', 'the same notifications again (duplicates: nothing to do)', `p50 ${round(k.duplicate.p50Ms, 1)} ms, p99 ${round(k.duplicate.p99Ms, 1)} ms`, '', ''],
-    ['k', `store writes per WeChat Pay top-up, order → credit (median of ${k.runs})`, `${k.topupWrites.total} (order ${k.topupWrites.order} + notification ${k.topupWrites.notification}; ${k.topupWrites.min}–${k.topupWrites.max}): ${kinds(k.topupWrites)}`, '', ''],
-    ['k', `store writes per packet paid directly, order → active (median of ${k.runs})`, `${k.packetWrites.total} (order ${k.packetWrites.order} + notification ${k.packetWrites.notification}; ${k.packetWrites.min}–${k.packetWrites.max}): ${kinds(k.packetWrites)}`, '', ''],
+    [
+      'k',
+      `WeChat Pay notification through the notify route, ${k.notifications} one at a time (verify, decrypt, credit)`,
+      `p50 ${round(k.firstDelivery.p50Ms, 1)} ms, p99 ${round(k.firstDelivery.p99Ms, 1)} ms`,
+      '',
+      ok,
+    ],
+    [
+      'k',
+      'the same notifications again (duplicates: nothing to do)',
+      `p50 ${round(k.duplicate.p50Ms, 1)} ms, p99 ${round(k.duplicate.p99Ms, 1)} ms`,
+      '',
+      '',
+    ],
+    [
+      'k',
+      `store writes per WeChat Pay top-up, order → credit (median of ${k.runs})`,
+      `${k.topupWrites.total} (order ${k.topupWrites.order} + notification ${k.topupWrites.notification}; ${k.topupWrites.min}–${k.topupWrites.max}): ${kinds(k.topupWrites)}`,
+      '',
+      '',
+    ],
+    [
+      'k',
+      `store writes per packet paid directly, order → active (median of ${k.runs})`,
+      `${k.packetWrites.total} (order ${k.packetWrites.order} + notification ${k.packetWrites.notification}; ${k.packetWrites.min}–${k.packetWrites.max}): ${kinds(k.packetWrites)}`,
+      '',
+      '',
+    ],
   ];
 }

@@ -53,7 +53,10 @@ interface Move {
  * (refund of the unclaimed rest), the others are still active. Everything is dated between
  * 26 h and 1 h ago, so all of it is before the run's cutoff.
  */
-export function generateHistory(targetEntries: number, seed = 20_261_128): { items: Item[]; entries: number; accounts: number; packets: number; slots: number; transfers: number } {
+export function generateHistory(
+  targetEntries: number,
+  seed = 20_261_128,
+): { items: Item[]; entries: number; accounts: number; packets: number; slots: number; transfers: number } {
   // Seeded, so every bench run reconciles the same history.
   const { int: rnd } = seededRandom(seed);
   const nowMs = Date.now();
@@ -72,7 +75,15 @@ export function generateHistory(targetEntries: number, seed = 20_261_128): { ite
   for (const u of userIds) {
     const id = `tb${u}`;
     move(u, { atMs: t0, opId: `topup:${id}`, type: 'topup', amount: 1_000_000, ref: id });
-    items.push({ ...Keys.profile(u), userId: u, name: u, tier: 'personal', roles: ['user'], settings: {}, createdAt: iso(t0) });
+    items.push({
+      ...Keys.profile(u),
+      userId: u,
+      name: u,
+      tier: 'personal',
+      roles: ['user'],
+      settings: {},
+      createdAt: iso(t0),
+    });
     items.push({ ...Keys.topup(id), id, userId: u, amount: 1_000_000, state: 'done', at: iso(t0), hint: 0 });
     entries++;
   }
@@ -90,7 +101,19 @@ export function generateHistory(targetEntries: number, seed = 20_261_128): { ite
       const amount = rnd(1, 500);
       move(from, { atMs, opId: `xfer:${id}`, type: 'transfer_debit', amount: -amount, ref: id });
       move(to, { atMs, opId: `xfer:${id}`, type: 'transfer_credit', amount, ref: id });
-      items.push({ ...Keys.transfer(id), id, fromId: from, toId: to, toName: to, amount, note: '', state: 'done', at: iso(atMs), fromHint: 0, toHint: 0 });
+      items.push({
+        ...Keys.transfer(id),
+        id,
+        fromId: from,
+        toId: to,
+        toName: to,
+        amount,
+        note: '',
+        state: 'done',
+        at: iso(atMs),
+        fromHint: 0,
+        toHint: 0,
+      });
       entries += 2;
       continue;
     }
@@ -104,7 +127,15 @@ export function generateHistory(targetEntries: number, seed = 20_261_128): { ite
     const expiresMs = createdMs + (settled ? 3_600_000 : 86_400_000);
     const base = Math.floor(total / count);
     const amounts = Array.from({ length: count }, (_, i) => base + (i < total - base * count ? 1 : 0));
-    move(sender, { atMs: createdMs, opId: `pkt:${id}`, type: 'packet_debit', amount: -(total + fee), fee, ref: id, packetId: id });
+    move(sender, {
+      atMs: createdMs,
+      opId: `pkt:${id}`,
+      type: 'packet_debit',
+      amount: -(total + fee),
+      fee,
+      ref: id,
+      packetId: id,
+    });
     entries++;
     if (fee > 0) {
       move(feeAccountFor(id), { atMs: createdMs, opId: `fee:${id}`, type: 'fee', amount: fee, ref: id, packetId: id });
@@ -120,7 +151,15 @@ export function generateHistory(targetEntries: number, seed = 20_261_128): { ite
       const atMs = createdMs + 1_000 + i * rnd(50, 2_000);
       items.push({ ...Keys.claimMarker(id, u), packetId: id, userId: u, at: iso(atMs), atMs, attempt: 0, seqHint: 0 });
       items.push({ ...Keys.slot(id, i), userId: u, name: u, amount: amounts[i]!, at: iso(atMs), seqHint: 0 });
-      move(u, { atMs, opId: `claim:${id}`, type: 'claim_credit', amount: amounts[i]!, ref: id, packetId: id, received: true });
+      move(u, {
+        atMs,
+        opId: `claim:${id}`,
+        type: 'claim_credit',
+        amount: amounts[i]!,
+        ref: id,
+        packetId: id,
+        received: true,
+      });
       granted += amounts[i]!;
       entries++;
       slots++;
@@ -128,15 +167,37 @@ export function generateHistory(targetEntries: number, seed = 20_261_128): { ite
     const settledAtMs = expiresMs + 30_000;
     const refund = settled ? total - granted : 0;
     if (refund > 0) {
-      move(sender, { atMs: settledAtMs, opId: `refund:${id}`, type: 'refund_credit', amount: refund, ref: id, packetId: id });
+      move(sender, {
+        atMs: settledAtMs,
+        opId: `refund:${id}`,
+        type: 'refund_credit',
+        amount: refund,
+        ref: id,
+        packetId: id,
+      });
       entries++;
     }
     items.push({ ...Keys.shares(id), amounts });
     items.push({
       ...Keys.packet(id),
-      id, senderId: sender, senderName: sender, total, count, mode: 'equal', greeting: '恭喜发财', scene: 'group', fee,
-      state: settled ? 'settled' : 'active', claimed, createdAt: iso(createdMs), expiresAt: iso(expiresMs), expiresAtMs: expiresMs,
-      codeValidity: 120, senderHint: 0, feeHint: 0, ...(fee > 0 ? { feeAccount: feeAccountFor(id) } : {}),
+      id,
+      senderId: sender,
+      senderName: sender,
+      total,
+      count,
+      mode: 'equal',
+      greeting: '恭喜发财',
+      scene: 'group',
+      fee,
+      state: settled ? 'settled' : 'active',
+      claimed,
+      createdAt: iso(createdMs),
+      expiresAt: iso(expiresMs),
+      expiresAtMs: expiresMs,
+      codeValidity: 120,
+      senderHint: 0,
+      feeHint: 0,
+      ...(fee > 0 ? { feeAccount: feeAccountFor(id) } : {}),
       ...(settled ? { refundedAmount: refund, settledAt: iso(settledAtMs) } : Keys.due(0, iso(expiresMs), id)),
       ...Keys.sent(sender, `${iso(createdMs)}#${id}`),
     });
@@ -150,12 +211,28 @@ export function generateHistory(targetEntries: number, seed = 20_261_128): { ite
       balance += m.amount;
       const at = iso(m.atMs);
       const e = {
-        userId, seq: i + 1, opId: m.opId, type: m.type, amount: m.amount, balance, sentDay: '', sentToday: 0, ref: m.ref, at,
-        ...(m.fee !== undefined ? { fee: m.fee } : {}), ...(m.packetId !== undefined ? { packetId: m.packetId } : {}), prevHash,
+        userId,
+        seq: i + 1,
+        opId: m.opId,
+        type: m.type,
+        amount: m.amount,
+        balance,
+        sentDay: '',
+        sentToday: 0,
+        ref: m.ref,
+        at,
+        ...(m.fee !== undefined ? { fee: m.fee } : {}),
+        ...(m.packetId !== undefined ? { packetId: m.packetId } : {}),
+        prevHash,
       };
       const hash = ledgerEntryHash(e);
       const { seq, ...attrs } = e;
-      items.push({ ...Keys.ledgerEntry(userId, seq), ...attrs, hash, ...(m.received ? Keys.received(userId, `${at}#${m.opId}`) : {}) });
+      items.push({
+        ...Keys.ledgerEntry(userId, seq),
+        ...attrs,
+        hash,
+        ...(m.received ? Keys.received(userId, `${at}#${m.opId}`) : {}),
+      });
       prevHash = hash;
     });
   }
@@ -178,7 +255,10 @@ export async function reconcileBench(endpoint: string, targetEntries = 100_000):
     }),
   );
   const loadSeconds = (Date.now() - loadStart) / 1000;
-  const report = await reconcile({ reconciliation: new DynamoReconcileStore(db), now: () => Date.now() }, { save: false, concurrency: 16 });
+  const report = await reconcile(
+    { reconciliation: new DynamoReconcileStore(db), now: () => Date.now() },
+    { save: false, concurrency: 16 },
+  );
   const seconds = report.durationMs / 1000;
   const r1 = (x: number) => Math.round(x * 10) / 10;
   return {
@@ -194,7 +274,9 @@ export async function reconcileBench(endpoint: string, targetEntries = 100_000):
     itemsPerSec: report.itemsPerSecond,
     secondsPer100kEntries: r1((seconds * 100_000) / Math.max(1, report.checked.ledgerEntries)),
     mismatches: report.mismatches,
-    kinds: Object.entries(report.byKind).map(([k, n]) => `${k}:${n}`).join(' '),
+    kinds: Object.entries(report.byKind)
+      .map(([k, n]) => `${k}:${n}`)
+      .join(' '),
   };
 }
 
@@ -205,8 +287,12 @@ if (require.main === module) {
     try {
       const target = Number(process.argv[2] ?? 100_000);
       const r = await reconcileBench(store.endpoint, target);
-      console.log(`(g) reconciliation: ${r.ledgerEntries} ledger entries, ${r.accounts} accounts, ${r.packets} packets, ${r.slots} slots, ${r.transfers} transfers`);
-      console.log(`(g) load ${r.itemsWritten} items in ${r.loadSeconds} s; run ${r.seconds} s, ${r.itemsRead} items read, ${r.itemsPerSec} items/s, ${r.secondsPer100kEntries} s per 100,000 entries; mismatches ${r.mismatches} ${r.kinds}`);
+      console.log(
+        `(g) reconciliation: ${r.ledgerEntries} ledger entries, ${r.accounts} accounts, ${r.packets} packets, ${r.slots} slots, ${r.transfers} transfers`,
+      );
+      console.log(
+        `(g) load ${r.itemsWritten} items in ${r.loadSeconds} s; run ${r.seconds} s, ${r.itemsRead} items read, ${r.itemsPerSec} items/s, ${r.secondsPer100kEntries} s per 100,000 entries; mismatches ${r.mismatches} ${r.kinds}`,
+      );
       console.log(JSON.stringify(r));
     } finally {
       await store.close();

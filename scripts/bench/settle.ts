@@ -50,7 +50,9 @@ class RequestCountingDb implements Db {
   update: Db['update'] = (...a) => (this.requests++, this.inner.update(...a));
   query: Db['query'] = (...a) => (this.requests++, this.inner.query(...a));
   scan: Db['scan'] = (...a) => (this.requests++, this.inner.scan(...a));
-  batchGet: Db['batchGet'] = (keys, c) => ((this.requests += Math.ceil(keys.length / 100)), this.inner.batchGet(keys, c));
+  batchGet: Db['batchGet'] = (keys, c) => (
+    (this.requests += Math.ceil(keys.length / 100)), this.inner.batchGet(keys, c)
+  );
   batchPut: Db['batchPut'] = (items) => ((this.requests += Math.ceil(items.length / 25)), this.inner.batchPut(items));
 }
 
@@ -68,7 +70,9 @@ async function world(cfg: Config, endpoint: string) {
 async function seed(d: Deps & { db: Db }): Promise<BigPacketSeed> {
   const api = inProcessApi([...sessionRoutes, ...walletRoutes], d);
   const login = async (tier?: string) => {
-    const r = await api('POST', '/v1/session', { body: { devUser: `bs${randomBytes(4).toString('hex')}`, ...(tier ? { tier } : {}) } });
+    const r = await api('POST', '/v1/session', {
+      body: { devUser: `bs${randomBytes(4).toString('hex')}`, ...(tier ? { tier } : {}) },
+    });
     return { userId: r.body.userId as string, name: r.body.name as string, token: r.body.token as string };
   };
   // 20 accounts with a ledger entry already (a top-up): their big-packet credit sits behind the hint.
@@ -95,9 +99,13 @@ async function seed(d: Deps & { db: Db }): Promise<BigPacketSeed> {
 async function refundOk(d: Deps & { db: Db }, s: BigPacketSeed): Promise<boolean> {
   const p = await d.packets.get(s.packetId);
   const sender = p?.senderId ?? '';
-  const refunds = (await queryAll(d.db, { keyCondition: 'pk = :pk', values: { ':pk': Keys.ledgerPk(sender) } })).filter((it) => it.opId === `refund:${s.packetId}`);
+  const refunds = (await queryAll(d.db, { keyCondition: 'pk = :pk', values: { ':pk': Keys.ledgerPk(sender) } })).filter(
+    (it) => it.opId === `refund:${s.packetId}`,
+  );
   const expected = s.unclaimedSum + s.unrecordedSum;
-  return p?.state === 'settled' && p.refundedAmount === expected && refunds.length === 1 && refunds[0]!.amount === expected;
+  return (
+    p?.state === 'settled' && p.refundedAmount === expected && refunds.length === 1 && refunds[0]!.amount === expected
+  );
 }
 
 export async function settleBench(cfg: Config, endpoint: string): Promise<SettleBench> {

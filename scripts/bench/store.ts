@@ -3,7 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import dynalite from 'dynalite';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
 
 export const REGION = 'ap-southeast-1';
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -38,13 +43,24 @@ export function startDynalite(): Promise<Store> {
 
 /** infra/table.json as is, with TableName added (dynalite accepts PAY_PER_REQUEST). */
 export async function createTable(endpoint: string, tableName: string): Promise<void> {
-  const def = JSON.parse(fs.readFileSync(path.join(ROOT, 'infra', 'table.json'), 'utf8')) as Omit<CreateTableCommandInput, 'TableName'>;
-  const client = new DynamoDBClient({ endpoint, region: REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const def = JSON.parse(fs.readFileSync(path.join(ROOT, 'infra', 'table.json'), 'utf8')) as Omit<
+    CreateTableCommandInput,
+    'TableName'
+  >;
+  const client = new DynamoDBClient({
+    endpoint,
+    region: REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   try {
     await client.send(new CreateTableCommand({ ...def, TableName: tableName }));
     for (let i = 0; i < 200; i++) {
       const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-      if (Table?.TableStatus === 'ACTIVE' && (Table.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === 'ACTIVE')) return;
+      if (
+        Table?.TableStatus === 'ACTIVE' &&
+        (Table.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === 'ACTIVE')
+      )
+        return;
       await new Promise((r) => setTimeout(r, 20));
     }
     throw new Error(`table ${tableName} did not become ACTIVE`);

@@ -1,4 +1,3 @@
-
 /**
  * A small S3-protocol stand-in for the avatar bucket, so the real S3 adapter
  * (functions/src/store/avatars.ts, @aws-sdk/client-s3) runs unchanged in `npm start` and the
@@ -23,7 +22,8 @@ const http = require('node:http');
 const path = require('node:path');
 
 const MAX_OBJECT_BYTES = 5 * 1024 * 1024;
-const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([a-z0-9-]+)\/s3\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/;
+const AUTH =
+  /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([a-z0-9-]+)\/s3\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/;
 
 const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');
 const hmac = (key, s) => crypto.createHmac('sha256', key).update(s).digest();
@@ -48,8 +48,22 @@ function canonicalQuery(search) {
 function expectedSignature(req, rawPath, search, m, secret) {
   const [, , date, region, signedHeaders] = m;
   const names = signedHeaders.split(';');
-  const headers = names.map((n) => `${n}:${String(req.headers[n] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
-  const canonical = [req.method, rawPath, canonicalQuery(search), headers, signedHeaders, req.headers['x-amz-content-sha256']].join('\n');
+  const headers = names
+    .map(
+      (n) =>
+        `${n}:${String(req.headers[n] ?? '')
+          .trim()
+          .replace(/\s+/g, ' ')}\n`,
+    )
+    .join('');
+  const canonical = [
+    req.method,
+    rawPath,
+    canonicalQuery(search),
+    headers,
+    signedHeaders,
+    req.headers['x-amz-content-sha256'],
+  ].join('\n');
   const scope = `${date}/${region}/s3/aws4_request`;
   const toSign = ['AWS4-HMAC-SHA256', req.headers['x-amz-date'], scope, sha256(canonical)].join('\n');
   const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), 's3'), 'aws4_request');
@@ -63,7 +77,8 @@ function storage(dir) {
     return {
       get: (bucket, key) => objects.get(`${bucket}/${key}`),
       put: (bucket, key, obj) => void objects.set(`${bucket}/${key}`, obj),
-      keys: (bucket) => [...objects.keys()].filter((k) => k.startsWith(`${bucket}/`)).map((k) => k.slice(bucket.length + 1)),
+      keys: (bucket) =>
+        [...objects.keys()].filter((k) => k.startsWith(`${bucket}/`)).map((k) => k.slice(bucket.length + 1)),
     };
   }
   const file = (bucket, key) => path.join(dir, bucket, ...key.split('/'));
@@ -144,19 +159,26 @@ function startS3Sim(opts) {
       if (!signed.includes(h)) return refuse(res, 403, 'AccessDenied', `${h} must be signed`);
     }
     const payload = req.headers['x-amz-content-sha256'];
-    if (req.method === 'PUT' && payload === 'UNSIGNED-PAYLOAD') return refuse(res, 400, 'XAmzContentSHA256Mismatch', 'the payload must be signed');
-    if (payload !== 'UNSIGNED-PAYLOAD' && payload !== sha256(body)) return refuse(res, 400, 'XAmzContentSHA256Mismatch', 'x-amz-content-sha256 does not match the body');
+    if (req.method === 'PUT' && payload === 'UNSIGNED-PAYLOAD')
+      return refuse(res, 400, 'XAmzContentSHA256Mismatch', 'the payload must be signed');
+    if (payload !== 'UNSIGNED-PAYLOAD' && payload !== sha256(body))
+      return refuse(res, 400, 'XAmzContentSHA256Mismatch', 'x-amz-content-sha256 does not match the body');
     if (opts.credentials) {
       const secret = opts.credentials[auth[1]];
       if (secret === undefined) return refuse(res, 403, 'InvalidAccessKeyId', 'unknown access key');
       const want = expectedSignature(req, rawPath, url.search, auth, secret);
-      if (!crypto.timingSafeEqual(Buffer.from(want), Buffer.from(auth[5]))) return refuse(res, 403, 'SignatureDoesNotMatch', 'the signature does not match');
+      if (!crypto.timingSafeEqual(Buffer.from(want), Buffer.from(auth[5])))
+        return refuse(res, 403, 'SignatureDoesNotMatch', 'the signature does not match');
     }
     const parts = rawPath.split('/').slice(1);
     const bucket = decodeURIComponent(parts[0] ?? '');
-    const key = parts.slice(1).map((p) => decodeURIComponent(p)).join('/');
+    const key = parts
+      .slice(1)
+      .map((p) => decodeURIComponent(p))
+      .join('/');
     if (!buckets.has(bucket)) return refuse(res, 404, 'NoSuchBucket', 'the bucket does not exist');
-    if (!key || key.split('/').some((seg) => seg === '' || seg === '.' || seg === '..')) return refuse(res, 400, 'InvalidRequest', 'path-style object key required');
+    if (!key || key.split('/').some((seg) => seg === '' || seg === '.' || seg === '..'))
+      return refuse(res, 400, 'InvalidRequest', 'path-style object key required');
 
     if (req.method === 'PUT') {
       if (size > MAX_OBJECT_BYTES) return refuse(res, 400, 'EntityTooLarge', 'object too large for the stand-in');

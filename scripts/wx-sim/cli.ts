@@ -21,10 +21,13 @@ async function main(): Promise<void> {
   }
   const raw = process.env.WX_SIM_PORT;
   const port = raw === undefined || raw === '' ? 3011 : Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`WX_SIM_PORT must be a port number, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`WX_SIM_PORT must be a port number, got ${JSON.stringify(raw)}`);
   const sim = await startWxSim({ appId, secret, templates, port, log: (line) => console.log(`[wx-sim] ${line}`) });
   // The appid only: the secret stays in the environment.
-  console.log(`[wx-sim] WeChat open-API simulator on ${sim.baseUrl} (appid ${appId}, ${Object.keys(templates).length} templates)`);
+  console.log(
+    `[wx-sim] WeChat open-API simulator on ${sim.baseUrl} (appid ${appId}, ${Object.keys(templates).length} templates)`,
+  );
   const stop = (): void => void sim.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -137,7 +137,9 @@ export async function startWxSim(opts: WxSimOptions): Promise<WxSim> {
 
   const json = (res: http.ServerResponse, status: number, body: unknown) => {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'access-control-allow-origin': '*' }).end(text);
+    res
+      .writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'access-control-allow-origin': '*' })
+      .end(text);
   };
   const err = (res: http.ServerResponse, errcode: number, errmsg: string) => json(res, 200, { errcode, errmsg });
 
@@ -150,12 +152,17 @@ export async function startWxSim(opts: WxSimOptions): Promise<WxSim> {
       if (token) retired.add(token.value);
       token = { value: randomBytes(48).toString('base64url'), expiresAtMs: now() + ttlMs };
     }
-    return json(res, 200, { access_token: token.value, expires_in: Math.max(1, Math.floor((token.expiresAtMs - now()) / 1000)) });
+    return json(res, 200, {
+      access_token: token.value,
+      expires_in: Math.max(1, Math.floor((token.expiresAtMs - now()) / 1000)),
+    });
   };
 
   const send = (accessToken: string | null, body: Record<string, unknown>, res: http.ServerResponse) => {
-    if (!accessToken || (token?.value !== accessToken && !retired.has(accessToken))) return err(res, 40001, 'invalid credential, access_token is invalid or not latest');
-    if (retired.has(accessToken) || !token || now() >= token.expiresAtMs) return err(res, 42001, 'access_token expired');
+    if (!accessToken || (token?.value !== accessToken && !retired.has(accessToken)))
+      return err(res, 40001, 'invalid credential, access_token is invalid or not latest');
+    if (retired.has(accessToken) || !token || now() >= token.expiresAtMs)
+      return err(res, 42001, 'access_token expired');
     const fault = faults.shift();
     if (fault === 'timeout') {
       sim.stats.hung++;
@@ -168,7 +175,8 @@ export async function startWxSim(opts: WxSimOptions): Promise<WxSim> {
       return err(res, -1, 'system error');
     }
     sim.stats.sends++;
-    if (typeof body.touser !== 'string' || !/^o[A-Za-z0-9_-]{20,40}$/.test(body.touser)) return err(res, 40003, 'invalid openid');
+    if (typeof body.touser !== 'string' || !/^o[A-Za-z0-9_-]{20,40}$/.test(body.touser))
+      return err(res, 40003, 'invalid openid');
     const keys = typeof body.template_id === 'string' ? opts.templates[body.template_id] : undefined;
     if (!keys) return err(res, 40037, 'invalid template_id');
     if (fault === 'refuse') {
@@ -176,16 +184,23 @@ export async function startWxSim(opts: WxSimOptions): Promise<WxSim> {
       return err(res, 43101, 'user refuse to accept the msg');
     }
     const data = body.data as Record<string, unknown> | undefined;
-    if (!data || typeof data !== 'object' || Array.isArray(data)) return err(res, 47003, 'argument invalid! data invalid');
+    if (!data || typeof data !== 'object' || Array.isArray(data))
+      return err(res, 47003, 'argument invalid! data invalid');
     const given = Object.keys(data);
     for (const k of keys) {
       const v = data[k] as { value?: unknown } | undefined;
-      if (!v || typeof v !== 'object' || valueInvalid(k, v.value)) return err(res, 47003, `argument invalid! data.${k}.value invalid`);
+      if (!v || typeof v !== 'object' || valueInvalid(k, v.value))
+        return err(res, 47003, `argument invalid! data.${k}.value invalid`);
     }
     const extra = given.find((k) => !keys.includes(k));
     if (extra) return err(res, 47003, `argument invalid! data.${extra} not in template`);
-    if (body.page !== undefined && (typeof body.page !== 'string' || !/^pages\/[\w-]+\/index(\?.*)?$/.test(body.page))) return err(res, 41030, 'invalid page');
-    if (body.miniprogram_state !== undefined && !['formal', 'trial', 'developer'].includes(String(body.miniprogram_state))) return err(res, 47001, 'data format error (miniprogram_state)');
+    if (body.page !== undefined && (typeof body.page !== 'string' || !/^pages\/[\w-]+\/index(\?.*)?$/.test(body.page)))
+      return err(res, 41030, 'invalid page');
+    if (
+      body.miniprogram_state !== undefined &&
+      !['formal', 'trial', 'developer'].includes(String(body.miniprogram_state))
+    )
+      return err(res, 47001, 'data format error (miniprogram_state)');
     const msg: SimMessage = {
       touser: body.touser,
       template_id: body.template_id as string,
@@ -237,7 +252,13 @@ export async function startWxSim(opts: WxSimOptions): Promise<WxSim> {
       }
       const route = `${req.method} ${url.pathname}`;
       if (req.method === 'OPTIONS') {
-        res.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'content-type' }).end();
+        res
+          .writeHead(204, {
+            'access-control-allow-origin': '*',
+            'access-control-allow-methods': 'GET, POST',
+            'access-control-allow-headers': 'content-type',
+          })
+          .end();
         return;
       }
       switch (route) {
@@ -253,11 +274,17 @@ export async function startWxSim(opts: WxSimOptions): Promise<WxSim> {
         case 'GET /sim/messages':
           return json(res, 200, { messages: sim.messages });
         case 'GET /sim/state':
-          return json(res, 200, { ...sim.stats, messages: sim.messages.length, faults: faults.length, templates: Object.keys(opts.templates).length });
+          return json(res, 200, {
+            ...sim.stats,
+            messages: sim.messages.length,
+            faults: faults.length,
+            templates: Object.keys(opts.templates).length,
+          });
         case 'POST /sim/faults': {
           const kind = SubscribeFaults.find((f) => f === body.subscribe);
           const times = body.times === undefined ? 1 : Number(body.times);
-          if (!kind || !Number.isInteger(times) || times < 1 || times > 1000) return json(res, 400, { error: `subscribe must be one of ${SubscribeFaults.join(', ')}; times 1..1000` });
+          if (!kind || !Number.isInteger(times) || times < 1 || times > 1000)
+            return json(res, 400, { error: `subscribe must be one of ${SubscribeFaults.join(', ')}; times 1..1000` });
           sim.fault(kind, times);
           return json(res, 200, { queued: faults.length });
         }

@@ -14,7 +14,8 @@ function numberEnv(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -31,7 +32,9 @@ async function main(): Promise<void> {
     log: (line) => console.log(`[wxpay-sim] ${line}`),
   });
   // The ids only: the keys stay in the file.
-  console.log(`[wxpay-sim] WeChat Pay v3 simulator on ${sim.baseUrl} (mchid ${keys.mchid}, platform key ${keys.platformPublicKeyId}, keys in ${keyFile})`);
+  console.log(
+    `[wxpay-sim] WeChat Pay v3 simulator on ${sim.baseUrl} (mchid ${keys.mchid}, platform key ${keys.platformPublicKeyId}, keys in ${keyFile})`,
+  );
   const stop = (): void => void sim.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

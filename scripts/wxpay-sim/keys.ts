@@ -56,9 +56,17 @@ function isKeys(v: unknown): v is WxPaySimKeys {
   const o = v as Record<string, unknown> | null;
   return (
     !!o &&
-    ['mchid', 'appid', 'merchantSerialNo', 'merchantPrivateKey', 'merchantPublicKey', 'apiV3Key', 'platformPublicKeyId', 'platformPrivateKey', 'platformPublicKey'].every(
-      (k) => typeof o[k] === 'string' && o[k] !== '',
-    )
+    [
+      'mchid',
+      'appid',
+      'merchantSerialNo',
+      'merchantPrivateKey',
+      'merchantPublicKey',
+      'apiV3Key',
+      'platformPublicKeyId',
+      'platformPrivateKey',
+      'platformPublicKey',
+    ].every((k) => typeof o[k] === 'string' && o[k] !== '')
   );
 }
 

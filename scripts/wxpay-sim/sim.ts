@@ -48,7 +48,9 @@ import {
 import type { WxPaySimKeys } from './keys';
 
 /** WeChat's notification retry schedule, seconds after each failed attempt. */
-export const NOTIFY_RETRY_SECONDS = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600] as const;
+export const NOTIFY_RETRY_SECONDS = [
+  15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600,
+] as const;
 
 export const NotifyFaults = ['drop', 'duplicate', 'forge', 'delay'] as const;
 export type NotifyFault = (typeof NotifyFaults)[number];
@@ -163,7 +165,8 @@ const OUT_REFUND_NO = /^[A-Za-z0-9_\-|*@]{1,64}$/;
 const OUT_BILL_NO = /^[A-Za-z0-9]{1,32}$/;
 const isFen = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
 const s = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const o = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const o = (v: unknown): Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 /** Starts the simulator; resolves once it listens. */
 export async function startWxPaySim(opts: WxPaySimOptions): Promise<WxPaySim> {
@@ -210,7 +213,13 @@ export async function startWxPaySim(opts: WxPaySimOptions): Promise<WxPaySim> {
 
   // ---- notifications ------------------------------------------------------------------------
 
-  function notify(notifyUrl: string | undefined, eventType: string, summary: string, originalType: string, resource: Record<string, unknown>): void {
+  function notify(
+    notifyUrl: string | undefined,
+    eventType: string,
+    summary: string,
+    originalType: string,
+    resource: Record<string, unknown>,
+  ): void {
     const url = opts.notifyUrl ?? notifyUrl;
     if (!url) return;
     const id = crypto.randomUUID();
@@ -220,10 +229,21 @@ export async function startWxPaySim(opts: WxPaySimOptions): Promise<WxPaySim> {
       resource_type: 'encrypt-resource',
       event_type: eventType,
       summary,
-      resource: { original_type: originalType, ...encryptResource(keys.apiV3Key, JSON.stringify(resource), originalType) },
+      resource: {
+        original_type: originalType,
+        ...encryptResource(keys.apiV3Key, JSON.stringify(resource), originalType),
+      },
     });
     const next = notifyFaults.shift();
-    const rec: NotificationRecord = { id, eventType, url, attempts: 0, statuses: [], delivered: false, ...(next ? { fault: next.fault } : {}) };
+    const rec: NotificationRecord = {
+      id,
+      eventType,
+      url,
+      attempts: 0,
+      statuses: [],
+      delivered: false,
+      ...(next ? { fault: next.fault } : {}),
+    };
     notifyLog.push(rec);
     say(`notify ${eventType}${next ? ` (fault: ${next.fault})` : ''}`);
     switch (next?.fault) {
@@ -247,13 +267,24 @@ export async function startWxPaySim(opts: WxPaySimOptions): Promise<WxPaySim> {
     }
   }
 
-  async function deliver(rec: NotificationRecord, body: string, attempt: number, key?: KeyObject, retry = true): Promise<void> {
+  async function deliver(
+    rec: NotificationRecord,
+    body: string,
+    attempt: number,
+    key?: KeyObject,
+    retry = true,
+  ): Promise<void> {
     rec.attempts += 1;
     let status = 0;
     try {
       const signal = AbortSignal.any([inflight.signal, AbortSignal.timeout(5000)]);
       // Signed at each attempt, as WeChat does: a retry hours later must not carry a stale timestamp.
-      const res = await fetch(rec.url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...signedHeaders(body, key) }, body, signal });
+      const res = await fetch(rec.url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...signedHeaders(body, key) },
+        body,
+        signal,
+      });
       status = res.status;
       await res.arrayBuffer().catch(() => undefined);
     } catch {
@@ -265,7 +296,8 @@ export async function startWxPaySim(opts: WxPaySimOptions): Promise<WxPaySim> {
       return;
     }
     const wait = NOTIFY_RETRY_SECONDS[attempt];
-    if (retry && wait !== undefined) later(wait * 1000 * retryScale, () => void deliver(rec, body, attempt + 1, key, retry));
+    if (retry && wait !== undefined)
+      later(wait * 1000 * retryScale, () => void deliver(rec, body, attempt + 1, key, retry));
   }
 
   // ---- /v3 resources -----------------------------------------------------------------------
@@ -298,7 +330,17 @@ export async function startWxPaySim(opts: WxPaySimOptions): Promise<WxPaySim> {
     ...(r.successTime ? { success_time: r.successTime } : {}),
     [statusField]: r.state,
     funds_account: 'AVAILABLE',
-    amount: { total: r.total, refund: r.amount, payer_total: r.total, payer_refund: r.amount, settlement_total: r.total, settlement_refund: r.amount, discount_refund: 0, currency: 'CNY', refund_fee: 0 },
+    amount: {
+      total: r.total,
+      refund: r.amount,
+      payer_total: r.total,
+      payer_refund: r.amount,
+      settlement_total: r.total,
+      settlement_refund: r.amount,
+      discount_refund: 0,
+      currency: 'CNY',
+      refund_fee: 0,
+    },
   });
 
   const billJson = (b: Bill): Record<string, unknown> => ({
@@ -358,7 +400,8 @@ export async function startWxPaySim(opts: WxPaySimOptions): Promise<WxPaySim> {
     const notifyUrl = s(b.notify_url);
     const total = o(b.amount).total;
     const openid = s(o(b.payer).openid);
-    if (!appid || !mchid || !outTradeNo || !description || !notifyUrl || !openid) return err(400, 'PARAM_ERROR', '缺少必填参数');
+    if (!appid || !mchid || !outTradeNo || !description || !notifyUrl || !openid)
+      return err(400, 'PARAM_ERROR', '缺少必填参数');
     if (mchid !== keys.mchid || appid !== keys.appid) return err(400, 'APPID_MCHID_NOT_MATCH', 'appid和mch_id不匹配');
     if (!OUT_TRADE_NO.test(outTradeNo)) return err(400, 'PARAM_ERROR', 'out_trade_no 格式错误');
     if (!isFen(total, 1)) return err(400, 'PARAM_ERROR', 'amount.total 必须为正整数（分）');
@@ -395,8 +438,10 @@ export async function startWxPaySim(opts: WxPaySimOptions): Promise<WxPaySim> {
     const outTradeNo = s(b.out_trade_no);
     const outRefundNo = s(b.out_refund_no);
     const amount = o(b.amount);
-    if (!outTradeNo || !outRefundNo || !OUT_REFUND_NO.test(outRefundNo)) return err(400, 'PARAM_ERROR', 'out_trade_no / out_refund_no 格式错误');
-    if (!isFen(amount.refund, 1) || !isFen(amount.total, 1)) return err(400, 'PARAM_ERROR', 'amount 必须为正整数（分）');
+    if (!outTradeNo || !outRefundNo || !OUT_REFUND_NO.test(outRefundNo))
+      return err(400, 'PARAM_ERROR', 'out_trade_no / out_refund_no 格式错误');
+    if (!isFen(amount.refund, 1) || !isFen(amount.total, 1))
+      return err(400, 'PARAM_ERROR', 'amount 必须为正整数（分）');
     const existing = refunds.get(outRefundNo);
     if (existing) {
       if (existing.outTradeNo !== outTradeNo || existing.amount !== amount.refund || existing.total !== amount.total) {
@@ -443,7 +488,8 @@ export async function startWxPaySim(opts: WxPaySimOptions): Promise<WxPaySim> {
     if (!isFen(amount, 10)) return err(400, 'PARAM_ERROR', '转账金额不能低于0.1元');
     const existing = bills.get(outBillNo);
     if (existing) {
-      if (existing.amount !== amount || existing.openid !== openid) return err(400, 'INVALID_REQUEST', '商户单号重复，请求参数与原单据不一致');
+      if (existing.amount !== amount || existing.openid !== openid)
+        return err(400, 'INVALID_REQUEST', '商户单号重复，请求参数与原单据不一致');
       return { status: 200, body: createAnswer(existing) };
     }
     const t = wechatTime(now());
@@ -501,12 +547,23 @@ export async function startWxPaySim(opts: WxPaySimOptions): Promise<WxPaySim> {
       const b = bills.get(decodeURIComponent(m[1] ?? ''));
       return b ? { status: 200, body: billJson(b) } : err(404, 'NOT_FOUND', '记录不存在');
     }
-    if ((m = path.match(/^\/v3\/fund-app\/mch-transfer\/transfer-bills\/out-bill-no\/([^/]+)\/cancel$/)) && method === 'POST') {
+    if (
+      (m = path.match(/^\/v3\/fund-app\/mch-transfer\/transfer-bills\/out-bill-no\/([^/]+)\/cancel$/)) &&
+      method === 'POST'
+    ) {
       const b = bills.get(decodeURIComponent(m[1] ?? ''));
       if (!b) return err(404, 'NOT_FOUND', '记录不存在');
       if (b.state === 'WAIT_USER_CONFIRM') finishBill(b, 'CANCELLED');
       else if (b.state !== 'CANCELLED') return err(400, 'INVALID_REQUEST', '单据状态不允许撤销');
-      return { status: 200, body: { out_bill_no: b.outBillNo, transfer_bill_no: b.transferBillNo, state: b.state, update_time: b.updateTime } };
+      return {
+        status: 200,
+        body: {
+          out_bill_no: b.outBillNo,
+          transfer_bill_no: b.transferBillNo,
+          state: b.state,
+          update_time: b.updateTime,
+        },
+      };
     }
     return err(404, 'NOT_FOUND', '接口不存在');
   }
@@ -517,7 +574,11 @@ export async function startWxPaySim(opts: WxPaySimOptions): Promise<WxPaySim> {
     if (!auth) return 'Authorization 格式错误';
     if (auth.mchid !== keys.mchid) return '商户号错误';
     if (auth.serialNo !== keys.merchantSerialNo) return '证书序列号错误';
-    if (!/^\d+$/.test(auth.timestamp) || Math.abs(Number(auth.timestamp) * 1000 - now()) > MAX_CLOCK_SKEW_SECONDS * 1000) return '时间戳已过期';
+    if (
+      !/^\d+$/.test(auth.timestamp) ||
+      Math.abs(Number(auth.timestamp) * 1000 - now()) > MAX_CLOCK_SKEW_SECONDS * 1000
+    )
+      return '时间戳已过期';
     const msg = requestSignMessage(req.method ?? '', req.url ?? '', auth.timestamp, auth.nonceStr, raw);
     return rsaVerify(merchantKey, msg, auth.signature) ? null : '签名错误';
   }
@@ -526,22 +587,30 @@ export async function startWxPaySim(opts: WxPaySimOptions): Promise<WxPaySim> {
 
   function hook(method: string, path: string, body: Record<string, unknown>): Reply {
     let m: RegExpMatchArray | null;
-    if (method === 'GET' && path === '/sim/state') return { status: 200, body: state() as unknown as Record<string, unknown> };
+    if (method === 'GET' && path === '/sim/state')
+      return { status: 200, body: state() as unknown as Record<string, unknown> };
     if (method === 'GET' && path === '/sim/notifications') return { status: 200, body: { notifications: notifyLog } };
     if (method === 'POST' && path === '/sim/faults') {
       const times = body.times === undefined ? 1 : body.times;
       const ms = body.ms;
-      if (!isFen(times, 1) || times > 1000 || (ms !== undefined && !isFen(ms, 0))) return err(400, 'PARAM_ERROR', 'times / ms');
+      if (!isFen(times, 1) || times > 1000 || (ms !== undefined && !isFen(ms, 0)))
+        return err(400, 'PARAM_ERROR', 'times / ms');
       const notifyFault = body.notify as NotifyFault | undefined;
       const answerFault = body.answer as AnswerFault | undefined;
-      if (notifyFault === undefined && answerFault === undefined) return err(400, 'PARAM_ERROR', 'notify 或 answer 必填');
-      if (notifyFault !== undefined && !NotifyFaults.includes(notifyFault)) return err(400, 'PARAM_ERROR', `notify: ${NotifyFaults.join('|')}`);
-      if (answerFault !== undefined && !AnswerFaults.includes(answerFault)) return err(400, 'PARAM_ERROR', `answer: ${AnswerFaults.join('|')}`);
+      if (notifyFault === undefined && answerFault === undefined)
+        return err(400, 'PARAM_ERROR', 'notify 或 answer 必填');
+      if (notifyFault !== undefined && !NotifyFaults.includes(notifyFault))
+        return err(400, 'PARAM_ERROR', `notify: ${NotifyFaults.join('|')}`);
+      if (answerFault !== undefined && !AnswerFaults.includes(answerFault))
+        return err(400, 'PARAM_ERROR', `answer: ${AnswerFaults.join('|')}`);
       for (let i = 0; i < times; i++) {
         if (notifyFault) notifyFaults.push({ fault: notifyFault, ...(ms === undefined ? {} : { ms }) });
         if (answerFault) answerFaults.push({ fault: answerFault, ...(ms === undefined ? {} : { ms }) });
       }
-      return { status: 200, body: { pendingNotifyFaults: notifyFaults.length, pendingAnswerFaults: answerFaults.length } };
+      return {
+        status: 200,
+        body: { pendingNotifyFaults: notifyFaults.length, pendingAnswerFaults: answerFaults.length },
+      };
     }
     if ((m = path.match(/^\/sim\/payments\/([^/]+)\/(pay|cancel)$/)) && method === 'POST') {
       const no = prepayIndex.get(decodeURIComponent(m[1] ?? ''));
@@ -565,7 +634,15 @@ export async function startWxPaySim(opts: WxPaySimOptions): Promise<WxPaySim> {
       if (!b) return err(404, 'NOT_FOUND', 'out_bill_no 不存在');
       const target = m[2] === 'confirm' ? 'SUCCESS' : 'FAIL';
       if (b.state === 'WAIT_USER_CONFIRM') {
-        finishBill(b, target, m[2] === 'confirm' ? undefined : m[2] === 'expire' ? 'OVERDUE_CLOSE' : (s(body.reason) ?? 'OTHER_FAIL_REASON_TYPE'));
+        finishBill(
+          b,
+          target,
+          m[2] === 'confirm'
+            ? undefined
+            : m[2] === 'expire'
+              ? 'OVERDUE_CLOSE'
+              : (s(body.reason) ?? 'OTHER_FAIL_REASON_TYPE'),
+        );
       } else if (b.state !== target) {
         return err(409, 'INVALID_STATE', `单据状态为 ${b.state}`);
       }
@@ -585,8 +662,18 @@ export async function startWxPaySim(opts: WxPaySimOptions): Promise<WxPaySim> {
 
   function state(): WxPaySimState {
     return {
-      payments: [...payments.values()].map((p) => ({ outTradeNo: p.outTradeNo, prepayId: p.prepayId, amount: p.amount, state: p.state })),
-      refunds: [...refunds.values()].map((r) => ({ outRefundNo: r.outRefundNo, outTradeNo: r.outTradeNo, amount: r.amount, state: r.state })),
+      payments: [...payments.values()].map((p) => ({
+        outTradeNo: p.outTradeNo,
+        prepayId: p.prepayId,
+        amount: p.amount,
+        state: p.state,
+      })),
+      refunds: [...refunds.values()].map((r) => ({
+        outRefundNo: r.outRefundNo,
+        outTradeNo: r.outTradeNo,
+        amount: r.amount,
+        state: r.state,
+      })),
       transfers: [...bills.values()].map((b) => ({ outBillNo: b.outBillNo, amount: b.amount, state: b.state })),
     };
   }
@@ -622,7 +709,13 @@ export async function startWxPaySim(opts: WxPaySimOptions): Promise<WxPaySim> {
         }
         const isV3 = url.pathname.startsWith('/v3/');
         // The H5 app's stand-in payment sheet calls the hooks from another origin.
-        const cors: Record<string, string> = isV3 ? {} : { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Allow-Headers': 'Content-Type' };
+        const cors: Record<string, string> = isV3
+          ? {}
+          : {
+              'Access-Control-Allow-Origin': '*',
+              'Access-Control-Allow-Methods': 'GET, POST',
+              'Access-Control-Allow-Headers': 'Content-Type',
+            };
         if (method === 'OPTIONS' && !isV3) {
           res.writeHead(204, cors).end();
           return;

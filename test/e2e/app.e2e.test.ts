@@ -105,7 +105,9 @@ beforeAll(async () => {
     [
       `browser: ${launched.chromium.description}`,
       `QR decoders: ${DECODERS}`,
-      CJK_FONTS ? `screenshots: ${SHOTS}` : `screenshots: ${SHOTS} (no CJK font installed, e.g. Debian fonts-noto-cjk: docs/screenshots left as they are)`,
+      CJK_FONTS
+        ? `screenshots: ${SHOTS}`
+        : `screenshots: ${SHOTS} (no CJK font installed, e.g. Debian fonts-noto-cjk: docs/screenshots left as they are)`,
     ].join('\n'),
   );
   aliceCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, locale: 'zh-CN' });
@@ -190,15 +192,26 @@ describe('the app in a real browser', () => {
 
   test('a camera opens the QR: its link, in a fresh browser that is not logged in, logs in, opens the packet and claims', async () => {
     // A sender of its own (this test runs alone too: -t 'a camera opens the QR').
-    const senderCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, locale: 'zh-CN' });
+    const senderCtx = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      locale: 'zh-CN',
+    });
     const cameraCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
     try {
       const sender = await senderCtx.newPage();
       const issued = codesFrom(sender);
       await login(sender, `frank${suffix}`);
       const token = await bearerOf(sender);
-      expect((await call(stack.api, 'POST', '/v1/wallet/topups', { token, idem: `cam-t${suffix}`, body: { amount: 1_000 } })).status).toBe(201);
-      const created = await call(stack.api, 'POST', '/v1/packets', { token, idem: `cam-p${suffix}`, body: { total: 300, count: 2, mode: 'lucky', greeting: '扫码快乐' } });
+      expect(
+        (await call(stack.api, 'POST', '/v1/wallet/topups', { token, idem: `cam-t${suffix}`, body: { amount: 1_000 } }))
+          .status,
+      ).toBe(201);
+      const created = await call(stack.api, 'POST', '/v1/packets', {
+        token,
+        idem: `cam-p${suffix}`,
+        body: { total: 300, count: 2, mode: 'lucky', greeting: '扫码快乐' },
+      });
       expect(created.status).toBe(201);
       const packetId = created.body.packet.id as string;
       expect(created.body.shareCode.link).toBe(`${stack.app}/o/${created.body.shareCode.code}`);
@@ -234,11 +247,19 @@ describe('the app in a real browser', () => {
       // The app port's answers without a browser: the redirect, and a clear 400 page for a
       // path that cannot hold a code (not the app).
       const r = await fetch(link, { redirect: 'manual' });
-      expect({ status: r.status, location: r.headers.get('location') }).toEqual({ status: 302, location: `/#/pages/open/index?c=${encodeURIComponent(codeOfLink(link))}` });
+      expect({ status: r.status, location: r.headers.get('location') }).toEqual({
+        status: 302,
+        location: `/#/pages/open/index?c=${encodeURIComponent(codeOfLink(link))}`,
+      });
       for (const bad of ['/o/', '/o/a%20b', `/o/${'x'.repeat(107)}`, '/o/a/b', '/o/%E4%ZZ']) {
         const b = await fetch(`${stack.app}${bad}`, { redirect: 'manual' });
         const text = await b.text();
-        expect({ bad, status: b.status, invalid: text.includes('链接无效'), app: text.includes('__HONGBAO_API__') }).toEqual({ bad, status: 400, invalid: true, app: false });
+        expect({
+          bad,
+          status: b.status,
+          invalid: text.includes('链接无效'),
+          app: text.includes('__HONGBAO_API__'),
+        }).toEqual({ bad, status: 400, invalid: true, app: false });
       }
     } finally {
       await senderCtx.close();
@@ -247,7 +268,11 @@ describe('the app in a real browser', () => {
   }, 180_000);
 
   test('a 收款码 QR opens the pay page: the receive code link, in another browser, names the payee', async () => {
-    const payeeCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, locale: 'zh-CN' });
+    const payeeCtx = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      locale: 'zh-CN',
+    });
     const payerCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
     try {
       const payee = await payeeCtx.newPage();
@@ -272,7 +297,7 @@ describe('the app in a real browser', () => {
     }
   }, 120_000);
 
-  test('alice pays for a packet with 微信支付 through the simulator\'s sheet; the app polls until paid and shows the QR', async () => {
+  test("alice pays for a packet with 微信支付 through the simulator's sheet; the app polls until paid and shows the QR", async () => {
     const token = await bearerOf(alice);
     const before = (await call(stack.api, 'GET', '/v1/wallet', { token })).body.balance as number;
     await alice.goto(`${stack.app}/#/pages/send/index`);
@@ -289,7 +314,10 @@ describe('the app in a real browser', () => {
     await alice.getByLabel('确认支付').click();
     const res = await created;
     expect(res.status()).toBe(202);
-    const { packet, payment } = (await res.json()) as { packet: { id: string }; payment: { paymentId: string; amount: number; request: { package: string } } };
+    const { packet, payment } = (await res.json()) as {
+      packet: { id: string };
+      payment: { paymentId: string; amount: number; request: { package: string } };
+    };
     expect(payment.amount).toBe(15_000);
     const prepayId = payment.request.package.replace(/^prepay_id=/, '');
 
@@ -308,13 +336,17 @@ describe('the app in a real browser', () => {
     await alice.waitForTimeout(1500);
     expect(liveCodes).toContain(await decodeQr(alice));
 
-    expect((await call(stack.api, 'GET', `/v1/payments/${payment.paymentId}`, { token })).body).toMatchObject({ paymentId: payment.paymentId, amount: 15_000, state: 'paid' });
+    expect((await call(stack.api, 'GET', `/v1/payments/${payment.paymentId}`, { token })).body).toMatchObject({
+      paymentId: payment.paymentId,
+      amount: 15_000,
+      state: 'paid',
+    });
     expect(simPayment(await simState(), prepayId)).toMatchObject({ amount: 15_000, state: 'SUCCESS' });
     // Paid by WeChat Pay: the balance is untouched.
     expect((await call(stack.api, 'GET', '/v1/wallet', { token })).body.balance).toBe(before);
   }, 120_000);
 
-  test('alice withdraws on the 提现 page through the simulator\'s 确认收款: 已到账, the balance goes down', async () => {
+  test("alice withdraws on the 提现 page through the simulator's 确认收款: 已到账, the balance goes down", async () => {
     const token = await bearerOf(alice);
     const before = (await call(stack.api, 'GET', '/v1/wallet', { token })).body.balance as number;
     expect(before).toBeGreaterThanOrEqual(2_000);
@@ -341,7 +373,11 @@ describe('the app in a real browser', () => {
     await eventuallyContains(alice.getByLabel('零钱余额'), ((before - 2_000) / 100).toFixed(2));
     await eventuallyContains(alice.getByLabel('提现记录', { exact: true }), '已到账');
 
-    expect((await call(stack.api, 'GET', `/v1/withdrawals/${w.withdrawalId}`, { token })).body).toMatchObject({ withdrawalId: w.withdrawalId, amount: 2_000, state: 'success' });
+    expect((await call(stack.api, 'GET', `/v1/withdrawals/${w.withdrawalId}`, { token })).body).toMatchObject({
+      withdrawalId: w.withdrawalId,
+      amount: 2_000,
+      state: 'success',
+    });
     expect(simTransfer(await simState(), w.withdrawalId)).toMatchObject({ amount: 2_000, state: 'SUCCESS' });
     expect((await call(stack.api, 'GET', '/v1/wallet', { token })).body.balance).toBe(before - 2_000);
   }, 120_000);
@@ -361,7 +397,11 @@ describe('the app in a real browser', () => {
     const s = await call(stack.api, 'POST', '/v1/session', { body: { devUser: `carol${suffix}`, name: 'Carol' } });
     const carol = s.body.token as string;
     await call(stack.api, 'POST', '/v1/wallet/topups', { token: carol, idem: `t${suffix}`, body: { amount: 500 } });
-    const created = await call(stack.api, 'POST', '/v1/packets', { token: carol, idem: `p${suffix}`, body: { total: 100, count: 1, mode: 'lucky' } });
+    const created = await call(stack.api, 'POST', '/v1/packets', {
+      token: carol,
+      idem: `p${suffix}`,
+      body: { total: 100, count: 1, mode: 'lucky' },
+    });
     const code = created.body.shareCode.code as string;
     const dave = await call(stack.api, 'POST', '/v1/session', { body: { devUser: `dave${suffix}`, name: 'Dave' } });
     expect((await call(stack.api, 'POST', '/v1/claims', { token: dave.body.token, body: { code } })).status).toBe(200);
@@ -376,12 +416,17 @@ describe('the app in a real browser', () => {
 describe('仅限本群 in a real browser', () => {
   // Self-contained (its own three browser contexts), so `-t 仅限本群` runs it alone.
   test('a group-only packet: a member of 群A opens and claims, a user from 群B gets the refusal screen', async () => {
-    const contexts = await Promise.all([0, 1, 2].map(() => browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' })));
+    const contexts = await Promise.all(
+      [0, 1, 2].map(() => browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' })),
+    );
     try {
       const [sender, member, outsider] = await Promise.all(contexts.map((c) => c.newPage()));
       await login(sender!, `grpS${suffix}`);
       const token = await bearerOf(sender!);
-      expect((await call(stack.api, 'POST', '/v1/wallet/topups', { token, idem: `g${suffix}`, body: { amount: 1_000 } })).status).toBe(201);
+      expect(
+        (await call(stack.api, 'POST', '/v1/wallet/topups', { token, idem: `g${suffix}`, body: { amount: 1_000 } }))
+          .status,
+      ).toBe(201);
 
       // The sender turns 仅限本群 on in the send form.
       await sender!.goto(`${stack.app}/#/pages/send/index`);
@@ -421,7 +466,10 @@ describe('仅限本群 in a real browser', () => {
       await eventuallyContains(refusal, '只有发红包所在群的成员可以领取');
       expect(await outsider!.getByLabel('开红包').count()).toBe(0);
       const outsiderToken = await bearerOf(outsider!);
-      const claim = await call(stack.api, 'POST', '/v1/claims', { token: outsiderToken, body: { code: body.shareCode.code, group: { devGroup: '群B' } } });
+      const claim = await call(stack.api, 'POST', '/v1/claims', {
+        token: outsiderToken,
+        body: { code: body.shareCode.code, group: { devGroup: '群B' } },
+      });
       expect(claim.status).toBe(403);
       expect(claim.body.error.code).toBe('GROUP_ONLY');
       const view = await call(stack.api, 'GET', `/v1/packets/${body.packet.id}`, { token });
@@ -446,7 +494,9 @@ async function eventuallyContains(loc: { textContent(): Promise<string | null> }
 
 /** The session token the page sends (for API checks beside the browser). */
 async function bearerOf(page: Page): Promise<string> {
-  const req = page.waitForRequest((r) => r.url().startsWith(stack.api) && /^Bearer /.test(r.headers().authorization ?? ''));
+  const req = page.waitForRequest(
+    (r) => r.url().startsWith(stack.api) && /^Bearer /.test(r.headers().authorization ?? ''),
+  );
   await page.goto(`${stack.app}/#/pages/home/index`);
   await page.getByLabel('余额').waitFor();
   return (await req).headers().authorization!.replace(/^Bearer /, '');
@@ -494,7 +544,9 @@ async function pagesAtRest(page: Page) {
  */
 async function expectNoSidewaysScroll(page: Page) {
   // A string: this file is compiled without the DOM library.
-  const m = (await page.evaluate('({ scrollWidth: document.documentElement.scrollWidth, width: window.innerWidth, scrollX: window.scrollX })')) as { scrollWidth: number; width: number; scrollX: number };
+  const m = (await page.evaluate(
+    '({ scrollWidth: document.documentElement.scrollWidth, width: window.innerWidth, scrollX: window.scrollX })',
+  )) as { scrollWidth: number; width: number; scrollX: number };
   expect(m.scrollWidth).toBeLessThanOrEqual(m.width);
   expect(m.scrollX).toBe(0);
 }

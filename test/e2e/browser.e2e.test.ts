@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CHROMIUM_SOURCES, DEBIAN_CHROMIUM, chooseChromium, launchChromium, type ChromiumChoice } from '../helpers/browser';
+import {
+  CHROMIUM_SOURCES,
+  DEBIAN_CHROMIUM,
+  chooseChromium,
+  launchChromium,
+  type ChromiumChoice,
+} from '../helpers/browser';
 
 /**
  * The browser the end-to-end tests get (test/helpers/browser.ts): the choice rule, and that each
@@ -11,11 +17,17 @@ import { CHROMIUM_SOURCES, DEBIAN_CHROMIUM, chooseChromium, launchChromium, type
  */
 describe('choosing the browser', () => {
   test('CHROMIUM_PATH wins over everything', () => {
-    expect(chooseChromium({ CHROMIUM_PATH: '/opt/my/chrome' }, () => true)).toEqual({ source: CHROMIUM_SOURCES.env, executablePath: '/opt/my/chrome' });
+    expect(chooseChromium({ CHROMIUM_PATH: '/opt/my/chrome' }, () => true)).toEqual({
+      source: CHROMIUM_SOURCES.env,
+      executablePath: '/opt/my/chrome',
+    });
   });
 
   test("Debian's chromium when it is installed", () => {
-    expect(chooseChromium({}, (p) => p === DEBIAN_CHROMIUM)).toEqual({ source: CHROMIUM_SOURCES.debian, executablePath: DEBIAN_CHROMIUM });
+    expect(chooseChromium({}, (p) => p === DEBIAN_CHROMIUM)).toEqual({
+      source: CHROMIUM_SOURCES.debian,
+      executablePath: DEBIAN_CHROMIUM,
+    });
   });
 
   test('the npm package @sparticuz/chromium when no system browser is installed', () => {
@@ -25,7 +37,8 @@ describe('choosing the browser', () => {
 
 // The default choice here, and always the npm one: CI (with Debian's browser) checks both.
 const defaultChoice = chooseChromium(process.env, existsSync);
-const choices: ChromiumChoice[] = defaultChoice.source === CHROMIUM_SOURCES.npm ? [defaultChoice] : [defaultChoice, { source: CHROMIUM_SOURCES.npm }];
+const choices: ChromiumChoice[] =
+  defaultChoice.source === CHROMIUM_SOURCES.npm ? [defaultChoice] : [defaultChoice, { source: CHROMIUM_SOURCES.npm }];
 
 describe.each(choices.map((c) => [c.source, c] as const))('%s', (_name, choice) => {
   let api: Server;

@@ -35,7 +35,13 @@ export interface Stack {
  * own simulator keys too), so it runs beside a developer's `npm start`.
  */
 export async function startStack(timeoutMs = 300_000): Promise<Stack> {
-  const [apiPort, appPort, lambdaPort, dynamoPort, simPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [apiPort, appPort, lambdaPort, dynamoPort, simPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const wxSimPort = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hongbao-e2e-'));
   // Avatars: the S3 stand-in start.js runs in its process, on a free port too.
@@ -92,7 +98,12 @@ export async function startStack(timeoutMs = 300_000): Promise<Stack> {
 }
 
 /** A small JSON client for set-up steps that are not what a test is about. */
-export async function call<T = any>(api: string, method: string, p: string, opts: { token?: string; body?: unknown; idem?: string } = {}): Promise<{ status: number; body: T }> {
+export async function call<T = any>(
+  api: string,
+  method: string,
+  p: string,
+  opts: { token?: string; body?: unknown; idem?: string } = {},
+): Promise<{ status: number; body: T }> {
   const res = await fetch(api + p, {
     method,
     headers: {

@@ -56,7 +56,12 @@ export class Clock {
 }
 
 export function baseDb(
-  hooks: { beforeWrite?: (i: WriteInfo) => void; afterWrite?: (i: WriteInfo) => void; afterRead?: (i: ReadInfo) => void; returnCapacity?: boolean } = {},
+  hooks: {
+    beforeWrite?: (i: WriteInfo) => void;
+    afterWrite?: (i: WriteInfo) => void;
+    afterRead?: (i: ReadInfo) => void;
+    returnCapacity?: boolean;
+  } = {},
 ): DynamoDb {
   const cfg = loadConfig();
   return new DynamoDb({ tableName: cfg.tableName, region: cfg.region, endpoint: cfg.dynamoEndpoint, ...hooks });
@@ -89,7 +94,11 @@ export interface CallOptions {
   idem?: string;
 }
 
-export type Api = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, opts?: CallOptions) => Promise<ApiResponse>;
+export type Api = (
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  path: string,
+  opts?: CallOptions,
+) => Promise<ApiResponse>;
 
 /** Calls the real handlers in-process with API Gateway v2 events. */
 export function makeApi(d: Deps): Api {
@@ -112,7 +121,11 @@ export function makeApi(d: Deps): Api {
     const r = await handler(event);
     const out = (r.headers ?? {}) as Record<string, string>;
     const isJson = (out['content-type'] ?? 'application/json').startsWith('application/json');
-    return { status: r.statusCode ?? 200, body: r.body ? (isJson ? JSON.parse(r.body) : r.body) : undefined, headers: out };
+    return {
+      status: r.statusCode ?? 200,
+      body: r.body ? (isJson ? JSON.parse(r.body) : r.body) : undefined,
+      headers: out,
+    };
   };
 }
 
@@ -126,10 +139,18 @@ export interface TestUser {
 }
 
 /** A dev login; `device`: the x-device-id it logs in from (the session is bound to it). */
-export async function login(api: Api, opts: { name?: string; tier?: string; roles?: string[]; device?: string } = {}): Promise<TestUser> {
+export async function login(
+  api: Api,
+  opts: { name?: string; tier?: string; roles?: string[]; device?: string } = {},
+): Promise<TestUser> {
   const devUser = uniq();
   const r = await api('POST', '/v1/session', {
-    body: { devUser, name: opts.name ?? devUser, ...(opts.tier ? { tier: opts.tier } : {}), ...(opts.roles ? { roles: opts.roles } : {}) },
+    body: {
+      devUser,
+      name: opts.name ?? devUser,
+      ...(opts.tier ? { tier: opts.tier } : {}),
+      ...(opts.roles ? { roles: opts.roles } : {}),
+    },
     ...(opts.device ? { headers: { 'x-device-id': opts.device } } : {}),
   });
   if (r.status !== 200) throw new Error(`login failed ${r.status} ${JSON.stringify(r.body)}`);
@@ -155,6 +176,7 @@ export async function sendPacket(api: Api, u: TestUser, body: Record<string, unk
 /** Runs f(0..n-1), `size` at a time (bounded concurrency for many accounts or claims). */
 export async function inBatches<T>(n: number, size: number, f: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = [];
-  for (let i = 0; i < n; i += size) out.push(...(await Promise.all(Array.from({ length: Math.min(size, n - i) }, (_, j) => f(i + j)))));
+  for (let i = 0; i < n; i += size)
+    out.push(...(await Promise.all(Array.from({ length: Math.min(size, n - i) }, (_, j) => f(i + j)))));
   return out;
 }

@@ -53,8 +53,14 @@ const WRITE_CONCURRENCY = 8;
 export async function seedBigPacket(d: Deps & { db: Db }, plan: BigPacketPlan): Promise<BigPacketSeed> {
   const n = counterCount(plan.count);
   const behind = plan.behind ?? [];
-  if (plan.unclaimed > n || plan.unrecorded > n || plan.uncredited > n || behind.length > n) throw new Error('seed: at most one special share per counter of each kind');
-  const created = await createPacket(d, plan.sender, { total: plan.total, count: plan.count, mode: 'lucky', ttlSeconds: plan.ttlSeconds }, randomBytes(9).toString('base64url'));
+  if (plan.unclaimed > n || plan.unrecorded > n || plan.uncredited > n || behind.length > n)
+    throw new Error('seed: at most one special share per counter of each kind');
+  const created = await createPacket(
+    d,
+    plan.sender,
+    { total: plan.total, count: plan.count, mode: 'lucky', ttlSeconds: plan.ttlSeconds },
+    randomBytes(9).toString('base64url'),
+  );
   const { packet } = created.body as { packet: { id: string; expiresAt: string } };
   const packetId = packet.id;
   const amounts = (await d.packets.shares(packetId))!.amounts;
@@ -62,9 +68,16 @@ export async function seedBigPacket(d: Deps & { db: Db }, plan: BigPacketPlan): 
   const opId = `claim:${packetId}`;
 
   // Which index is which: counter k's taken indexes are [start, start + claimed).
-  const untaken = new Set(Array.from({ length: plan.unclaimed }, (_, k) => k * SHARES_PER_COUNTER + SHARES_PER_COUNTER - 1));
+  const untaken = new Set(
+    Array.from({ length: plan.unclaimed }, (_, k) => k * SHARES_PER_COUNTER + SHARES_PER_COUNTER - 1),
+  );
   const unrecorded = new Set(Array.from({ length: plan.unrecorded }, (_, j) => (n - 1 - j) * SHARES_PER_COUNTER + 50));
-  const uncreditedAt = new Set(Array.from({ length: plan.uncredited }, (_, j) => Math.floor((j * n) / Math.max(1, plan.uncredited)) * SHARES_PER_COUNTER + 10));
+  const uncreditedAt = new Set(
+    Array.from(
+      { length: plan.uncredited },
+      (_, j) => Math.floor((j * n) / Math.max(1, plan.uncredited)) * SHARES_PER_COUNTER + 10,
+    ),
+  );
   const behindAt = new Map(behind.map((u, j) => [Math.floor((j * n) / behind.length) * SHARES_PER_COUNTER + 20, u]));
   const prefix = `bp${randomBytes(4).toString('hex')}`;
 
@@ -110,11 +123,26 @@ export async function seedBigPacket(d: Deps & { db: Db }, plan: BigPacketPlan): 
       await d.db.update(Keys.shareCounter(packetId, k), 'SET claimed = :c', { values: { ':c': claimed } });
     },
   );
-  return { packetId, expiresAtMs: Date.parse(packet.expiresAt), claimers, unclaimedSum, unrecordedSum, uncredited, itemsWritten: items.length };
+  return {
+    packetId,
+    expiresAtMs: Date.parse(packet.expiresAt),
+    claimers,
+    unclaimedSum,
+    unrecordedSum,
+    uncredited,
+    itemsWritten: items.length,
+  };
 }
 
 /** The claim's credit as `append` would have written it after `tail`, hash chain included. */
-function creditItem(userId: string, tail: WalletState, packetId: string, opId: string, amount: number, at: string): Item {
+function creditItem(
+  userId: string,
+  tail: WalletState,
+  packetId: string,
+  opId: string,
+  amount: number,
+  at: string,
+): Item {
   const unsealed = {
     userId,
     seq: tail.seq + 1,
@@ -130,5 +158,10 @@ function creditItem(userId: string, tail: WalletState, packetId: string, opId: s
     prevHash: tail.hash,
   };
   const { seq, ...attrs } = unsealed;
-  return { ...Keys.ledgerEntry(userId, seq), ...attrs, hash: ledgerEntryHash(unsealed), ...Keys.received(userId, `${at}#${opId}`) };
+  return {
+    ...Keys.ledgerEntry(userId, seq),
+    ...attrs,
+    hash: ledgerEntryHash(unsealed),
+    ...Keys.received(userId, `${at}#${opId}`),
+  };
 }

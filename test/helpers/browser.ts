@@ -35,11 +35,17 @@ export const CHROMIUM_ARGS: readonly string[] = [
   '--disable-sync',
 ];
 
-export const CHROMIUM_SOURCES = { env: 'CHROMIUM_PATH', debian: 'Debian chromium', npm: 'npm @sparticuz/chromium' } as const;
+export const CHROMIUM_SOURCES = {
+  env: 'CHROMIUM_PATH',
+  debian: 'Debian chromium',
+  npm: 'npm @sparticuz/chromium',
+} as const;
 export type ChromiumSource = (typeof CHROMIUM_SOURCES)[keyof typeof CHROMIUM_SOURCES];
 
 /** Which browser to use, before anything is unpacked: `npm` means @sparticuz/chromium. */
-export type ChromiumChoice = { source: typeof CHROMIUM_SOURCES.env | typeof CHROMIUM_SOURCES.debian; executablePath: string } | { source: typeof CHROMIUM_SOURCES.npm };
+export type ChromiumChoice =
+  | { source: typeof CHROMIUM_SOURCES.env | typeof CHROMIUM_SOURCES.debian; executablePath: string }
+  | { source: typeof CHROMIUM_SOURCES.npm };
 
 /**
  * The choice rule on its own (the probes are passed in so that a test can check the rule without
@@ -63,7 +69,9 @@ export interface ResolvedChromium {
  * The browser `launchChromium` would start for `choice`, unpacking @sparticuz/chromium when it is
  * the one (once per process).
  */
-export async function resolveChromium(choice: ChromiumChoice = chooseChromium(process.env, existsSync)): Promise<ResolvedChromium> {
+export async function resolveChromium(
+  choice: ChromiumChoice = chooseChromium(process.env, existsSync),
+): Promise<ResolvedChromium> {
   if (choice.source !== CHROMIUM_SOURCES.npm) {
     return { ...choice, description: `${choice.source} (${choice.executablePath})` };
   }
@@ -82,14 +90,18 @@ let npmChromium: Promise<{ executablePath: string; version: string }> | undefine
  * from the environment. A failed start says which binary and, when ldd finds any, the missing
  * shared libraries.
  */
-export async function launchChromium(choice?: ChromiumChoice): Promise<{ browser: Browser; chromium: ResolvedChromium }> {
+export async function launchChromium(
+  choice?: ChromiumChoice,
+): Promise<{ browser: Browser; chromium: ResolvedChromium }> {
   const resolved = await resolveChromium(choice);
   try {
     const browser = await chromium.launch({ executablePath: resolved.executablePath, args: [...CHROMIUM_ARGS] });
     return { browser, chromium: resolved };
   } catch (err) {
     const missing = missingLibraries(resolved.executablePath);
-    const hint = missing.length ? `\nmissing shared libraries: ${missing.join(', ')} (on Debian: apt-get install libnss3, or install the chromium package)` : '';
+    const hint = missing.length
+      ? `\nmissing shared libraries: ${missing.join(', ')} (on Debian: apt-get install libnss3, or install the chromium package)`
+      : '';
     throw new Error(`could not start ${resolved.description}: ${(err as Error).message}${hint}`);
   }
 }
@@ -129,7 +141,9 @@ const execFileAsync = promisify(execFile);
  */
 async function unpackNpmChromium(): Promise<{ executablePath: string; version: string }> {
   const entry = require.resolve('@sparticuz/chromium');
-  const version = (JSON.parse(readFileSync(path.join(path.dirname(entry), '..', 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (
+    JSON.parse(readFileSync(path.join(path.dirname(entry), '..', 'package.json'), 'utf8')) as { version: string }
+  ).version;
   const parent = tmpdir();
   const name = `hongbao-chromium-${version}-${process.getuid?.() ?? 'user'}`;
   const final = path.join(parent, name);

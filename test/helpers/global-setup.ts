@@ -23,7 +23,10 @@ export default async function globalSetup(): Promise<void> {
   Object.assign(process.env, testEnvironment(store));
   // Avatars: the S3-protocol stand-in in this process, verifying the adapter's SigV4 signatures
   // with the test credentials (testEnvironment's AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
-  const s3 = await startS3Sim({ buckets: [TEST_AVATAR_BUCKET], credentials: { [process.env.AWS_ACCESS_KEY_ID!]: process.env.AWS_SECRET_ACCESS_KEY! } });
+  const s3 = await startS3Sim({
+    buckets: [TEST_AVATAR_BUCKET],
+    credentials: { [process.env.AWS_ACCESS_KEY_ID!]: process.env.AWS_SECRET_ACCESS_KEY! },
+  });
   globalThis.__HONGBAO_S3SIM__ = s3;
   Object.assign(process.env, { AVATAR_BUCKET: TEST_AVATAR_BUCKET, S3_ENDPOINT: s3.endpoint });
 }

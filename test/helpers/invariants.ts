@@ -18,7 +18,9 @@ export async function ledgerOf(d: Deps, userId: string): Promise<Row[]> {
 
 /** Every entry of the fee ledgers (all shards and the old single account), tagged with its ledger. */
 export async function feeLedger(d: Deps, accounts: readonly string[] = FEE_ACCOUNTS) {
-  const all = await Promise.all(accounts.map(async (account) => (await ledgerOf(d, account)).map((e) => ({ ...e, account }))));
+  const all = await Promise.all(
+    accounts.map(async (account) => (await ledgerOf(d, account)).map((e) => ({ ...e, account }))),
+  );
   return all.flat();
 }
 
@@ -36,7 +38,15 @@ export async function feeBalance(d: Deps): Promise<number> {
  */
 export async function violations(
   d: Deps,
-  world: { users: string[]; packets: string[]; topups?: number; feeAccounts?: readonly string[]; campaigns?: string[]; withdrawals?: string[]; payments?: string[] },
+  world: {
+    users: string[];
+    packets: string[];
+    topups?: number;
+    feeAccounts?: readonly string[];
+    campaigns?: string[];
+    withdrawals?: string[];
+    payments?: string[];
+  },
 ) {
   const out: string[] = [];
   let balances = 0;
@@ -68,7 +78,10 @@ export async function violations(
   if (world.feeAccounts) {
     // The fee ledgers are shared by every test: count only this world's fee entries, summed
     // over every shard (a fee on two shards is applied twice).
-    const mine = new Set([...world.packets.map((id) => `fee:${id}`), ...(world.campaigns ?? []).map((id) => `fee:camp:${id}`)]);
+    const mine = new Set([
+      ...world.packets.map((id) => `fee:${id}`),
+      ...(world.campaigns ?? []).map((id) => `fee:camp:${id}`),
+    ]);
     const fees = (await feeLedger(d, world.feeAccounts)).filter((e) => mine.has(e.opId));
     if (new Set(fees.map((e) => e.opId)).size !== fees.length) out.push('fee account: a fee applied twice');
     balances += fees.reduce((a, e) => a + e.amount, 0);
@@ -83,16 +96,19 @@ export async function violations(
     const granted = slots.filter((s) => !s.void);
     // Every slot (granted or voided) is a share its counter handed out.
     const counters = await d.packets.counters(p);
-    for (const s of slots) if (!isTaken(counters, s.index)) out.push(`${id}: slot ${s.index} was never taken from its counter`);
+    for (const s of slots)
+      if (!isTaken(counters, s.index)) out.push(`${id}: slot ${s.index} was never taken from its counter`);
     const users = new Set(granted.map((s) => s.userId));
     if (users.size !== granted.length) out.push(`${id}: an account holds two shares`);
     const sum = granted.reduce((a, s) => a + s.amount, 0);
     if (sum > p.total) out.push(`${id}: shares exceed total`);
     for (const s of granted) {
       const credited = (ledgers.get(s.userId) ?? (await ledgerOf(d, s.userId))).filter((e) => e.opId === `claim:${id}`);
-      if (credited.length !== 1 || credited[0]!.amount !== s.amount) out.push(`${id}: share of ${s.userId} credited ${credited.length} times`);
+      if (credited.length !== 1 || credited[0]!.amount !== s.amount)
+        out.push(`${id}: share of ${s.userId} credited ${credited.length} times`);
     }
-    if (p.state === 'settled' && (p.refundedAmount ?? 0) !== p.total - sum) out.push(`${id}: refund ${p.refundedAmount} != ${p.total - sum}`);
+    if (p.state === 'settled' && (p.refundedAmount ?? 0) !== p.total - sum)
+      out.push(`${id}: refund ${p.refundedAmount} != ${p.total - sum}`);
     // A campaign's packets share its one debit (`camp:<campaign>`).
     const debitOp = p.campaignId ? `camp:${p.campaignId}` : `pkt:${id}`;
     const senderLedger = await ledgerOf(d, p.senderId);
@@ -105,7 +121,8 @@ export async function violations(
       out.push(...r.problems);
       refundsInTransit += r.inTransit;
       refundsPaidOut += r.paidOut;
-    } else if (p.state === 'settled' && p.refundedTo === 'wechatpay') out.push(`${id}: refunded to WeChat Pay without a refund record`);
+    } else if (p.state === 'settled' && p.refundedTo === 'wechatpay')
+      out.push(`${id}: refunded to WeChat Pay without a refund record`);
     if (debited) escrow += p.total - sum - (p.refundedAmount ?? rf?.amount ?? 0);
     else if (p.state !== 'funding' && p.state !== 'canceled') out.push(`${id}: ${p.state} without a debit`);
   }
@@ -115,7 +132,8 @@ export async function violations(
   balances += w.fees;
   out.push(...(await paymentProblems(d, world.payments ?? [])));
   // Money enters only by top-ups: the ledger's own record of them must match the expectation.
-  if (world.topups !== undefined && toppedUp !== world.topups) out.push(`top-ups ${toppedUp} != expected ${world.topups}`);
+  if (world.topups !== undefined && toppedUp !== world.topups)
+    out.push(`top-ups ${toppedUp} != expected ${world.topups}`);
   if (balances + escrow + w.inTransit + refundsInTransit !== toppedUp - w.paidOut - refundsPaidOut) {
     out.push(
       `conservation: balances ${balances} + escrow ${escrow} + withdrawals in transit ${w.inTransit} + refunds in transit ${refundsInTransit} != top-ups ${toppedUp} - paid out ${w.paidOut} - refunded to WeChat Pay ${refundsPaidOut}`,
@@ -129,14 +147,22 @@ export async function violations(
  * (and while failed but not yet on the balance), paid out once WeChat says SUCCESS, on the
  * sender's balance (one `refund:<packet>` credit of the amount) once it failed — never both.
  */
-function refundFacts(id: string, p: PacketRecord, r: RefundRecord, granted: number, senderLedger: Array<{ opId: string; amount: number }>) {
+function refundFacts(
+  id: string,
+  p: PacketRecord,
+  r: RefundRecord,
+  granted: number,
+  senderLedger: Array<{ opId: string; amount: number }>,
+) {
   const problems: string[] = [];
   const credits = senderLedger.filter((e) => e.opId === `refund:${id}`);
   const back = credits.reduce((a, e) => a + e.amount, 0);
   if (r.amount !== p.total - granted) problems.push(`${id}: refund of ${r.amount} != remainder ${p.total - granted}`);
-  if (p.state === 'settled' && p.refundedAmount !== r.amount) problems.push(`${id}: packet says refunded ${p.refundedAmount}, refund record ${r.amount}`);
+  if (p.state === 'settled' && p.refundedAmount !== r.amount)
+    problems.push(`${id}: packet says refunded ${p.refundedAmount}, refund record ${r.amount}`);
   if (credits.length > 1) problems.push(`${id}: refund credited ${credits.length} times`);
-  if (credits.length > 0 && r.state !== 'failed') problems.push(`${id}: credited to the balance but the refund is ${r.state}`);
+  if (credits.length > 0 && r.state !== 'failed')
+    problems.push(`${id}: credited to the balance but the refund is ${r.state}`);
   if (credits[0] && back !== r.amount) problems.push(`${id}: credited ${back} != refund ${r.amount}`);
   if (r.returned && !credits[0]) problems.push(`${id}: refund marked returned without a credit`);
   const paidOut = r.state === 'success' ? r.amount : 0;
@@ -153,7 +179,8 @@ async function withdrawalFacts(d: Deps, ids: readonly string[], feeAccounts: rea
   let inTransit = 0;
   let paidOut = 0;
   let fees = 0;
-  const feeEntries = feeAccounts && ids.length ? (await Promise.all(feeAccounts.map((a) => ledgerOf(d, a)))).flat() : [];
+  const feeEntries =
+    feeAccounts && ids.length ? (await Promise.all(feeAccounts.map((a) => ledgerOf(d, a)))).flat() : [];
   for (const id of ids) {
     const w = await d.withdrawals.get(id);
     if (!w) continue;
@@ -161,7 +188,10 @@ async function withdrawalFacts(d: Deps, ids: readonly string[], feeAccounts: rea
     const holds = entries.filter((e) => e.opId === `wd:${id}`);
     const returns = entries.filter((e) => e.opId === `wdret:${id}`);
     const feeCredits = feeEntries.filter((e) => e.opId === `fee:wd:${id}`);
-    if (holds.length > 1 || returns.length > 1 || feeCredits.length > 1) problems.push(`${id}: applied twice (holds ${holds.length}, returns ${returns.length}, fees ${feeCredits.length})`);
+    if (holds.length > 1 || returns.length > 1 || feeCredits.length > 1)
+      problems.push(
+        `${id}: applied twice (holds ${holds.length}, returns ${returns.length}, fees ${feeCredits.length})`,
+      );
     const held = -(holds[0]?.amount ?? 0);
     const back = returns[0]?.amount ?? 0;
     const fee = feeCredits[0]?.amount ?? 0;
@@ -197,14 +227,18 @@ async function paymentProblems(d: Deps, ids: readonly string[]) {
     const credits = (await ledgerOf(d, p.userId)).filter((e) => e.opId === `topup:${id}`);
     if (credits.length > 1) problems.push(`${id}: credited ${credits.length} times`);
     if (p.state === 'paid') {
-      if (p.settled && credits.length !== 1) problems.push(`${id}: paid and settled but credited ${credits.length} times`);
-      if (credits[0] && credits[0].amount !== p.amount) problems.push(`${id}: credited ${credits[0].amount} != paid ${p.amount}`);
+      if (p.settled && credits.length !== 1)
+        problems.push(`${id}: paid and settled but credited ${credits.length} times`);
+      if (credits[0] && credits[0].amount !== p.amount)
+        problems.push(`${id}: credited ${credits[0].amount} != paid ${p.amount}`);
       if (credits[0] && credits[0].type !== 'topup') problems.push(`${id}: credited as ${credits[0].type}`);
     } else if (credits.length > 0) problems.push(`${id}: ${p.state} but credited`);
     if (p.purpose === 'packet' && p.packetId) {
       const packet = await d.packets.get(p.packetId);
-      if (packet && p.state === 'paid' && p.settled && packet.state === 'funding') problems.push(`${id}: paid yet its packet is still awaiting payment`);
-      if (packet && p.state !== 'paid' && packet.state !== 'funding' && packet.state !== 'canceled') problems.push(`${id}: unpaid yet its packet is ${packet.state}`);
+      if (packet && p.state === 'paid' && p.settled && packet.state === 'funding')
+        problems.push(`${id}: paid yet its packet is still awaiting payment`);
+      if (packet && p.state !== 'paid' && packet.state !== 'funding' && packet.state !== 'canceled')
+        problems.push(`${id}: unpaid yet its packet is ${packet.state}`);
     }
   }
   return problems;

@@ -9,21 +9,28 @@ export function captureLogs(): { lines: string[]; restore: () => void } {
   process.env.LOG_REQUESTS = '1';
   process.env.LOG_ERRORS = '1';
   const take = (chunk: unknown) => {
-    lines.push(...String(chunk).split('\n').filter((l) => l.trim() !== ''));
+    lines.push(
+      ...String(chunk)
+        .split('\n')
+        .filter((l) => l.trim() !== ''),
+    );
     return true;
   };
   const out = process.stdout.write;
   const err = process.stderr.write;
   process.stdout.write = take as typeof process.stdout.write;
   process.stderr.write = take as typeof process.stderr.write;
-  const spies = (['log', 'info', 'warn', 'error', 'debug', 'trace'] as const).map((m) => jest.spyOn(console, m).mockImplementation((...a: unknown[]) => void take(a.map(String).join(' '))));
+  const spies = (['log', 'info', 'warn', 'error', 'debug', 'trace'] as const).map((m) =>
+    jest.spyOn(console, m).mockImplementation((...a: unknown[]) => void take(a.map(String).join(' '))),
+  );
   return {
     lines,
     restore: () => {
       process.stdout.write = out;
       process.stderr.write = err;
       for (const s of spies) s.mockRestore();
-      const put = (k: string, v: string | undefined) => (v === undefined ? delete process.env[k] : (process.env[k] = v));
+      const put = (k: string, v: string | undefined) =>
+        v === undefined ? delete process.env[k] : (process.env[k] = v);
       put('LOG_REQUESTS', env.requests);
       put('LOG_ERRORS', env.errors);
     },

@@ -107,7 +107,9 @@ export class LossyHandler {
       const aborted = () => reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
       if (signal?.aborted) return aborted();
       (signal as AbortSignal | undefined)?.addEventListener?.('abort', aborted, { once: true });
-      this.hung.push(() => reject(Object.assign(new Error('connect ECONNRESET (hang ended by the test)'), { code: 'ECONNRESET' })));
+      this.hung.push(() =>
+        reject(Object.assign(new Error('connect ECONNRESET (hang ended by the test)'), { code: 'ECONNRESET' })),
+      );
     });
   }
 
@@ -116,10 +118,24 @@ export class LossyHandler {
     let seen: SeenRequest = { op, status: 0 };
     try {
       const raw: unknown = request.body;
-      const text = typeof raw === 'string' ? raw : raw instanceof Uint8Array ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8') : '';
-      const body = JSON.parse(text) as { Item?: Record<string, { S?: string }>; Key?: Record<string, { S?: string }>; UpdateExpression?: string };
+      const text =
+        typeof raw === 'string'
+          ? raw
+          : raw instanceof Uint8Array
+            ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')
+            : '';
+      const body = JSON.parse(text) as {
+        Item?: Record<string, { S?: string }>;
+        Key?: Record<string, { S?: string }>;
+        UpdateExpression?: string;
+      };
       const key = body.Item ?? body.Key;
-      seen = { ...seen, ...(key?.pk?.S ? { pk: key.pk.S } : {}), ...(key?.sk?.S ? { sk: key.sk.S } : {}), ...(body.UpdateExpression ? { update: body.UpdateExpression } : {}) };
+      seen = {
+        ...seen,
+        ...(key?.pk?.S ? { pk: key.pk.S } : {}),
+        ...(key?.sk?.S ? { sk: key.sk.S } : {}),
+        ...(body.UpdateExpression ? { update: body.UpdateExpression } : {}),
+      };
     } catch {
       // Not a JSON body: not a write this handler looks at.
     }
@@ -143,7 +159,8 @@ export class LossyHandler {
     if (!WRITES.has(op)) return out;
     const i = this.once.findIndex((r) => r.beforeLanding !== true && r.match(seen));
     const rule = i >= 0 ? this.once.splice(i, 1)[0] : undefined;
-    const randomly = !rule && this.random !== undefined && this.random.match(seen) && this.random.next() < this.random.rate;
+    const randomly =
+      !rule && this.random !== undefined && this.random.match(seen) && this.random.next() < this.random.rate;
     if (!rule && !randomly) return out;
     await drain(out.response.body);
     await rule?.meanwhile?.();

@@ -52,7 +52,8 @@ const INPUTS = ['serverless.yml', 'serverless.env.yml', 'infra', 'functions', 'p
 /** The packaging environment: this process's, plus the canaries, minus every AWS credential source. */
 export function packageEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...CANARIES };
-  for (const k of Object.keys(env)) if (/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|DEFAULT_PROFILE)$/.test(k)) delete env[k];
+  for (const k of Object.keys(env))
+    if (/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|DEFAULT_PROFILE)$/.test(k)) delete env[k];
   const nowhere = path.join(os.tmpdir(), `hongbao-no-aws-${process.pid}`);
   env.AWS_CONFIG_FILE = path.join(nowhere, 'config');
   env.AWS_SHARED_CREDENTIALS_FILE = path.join(nowhere, 'credentials');
@@ -99,7 +100,10 @@ async function withOslsLock<T>(f: () => Promise<T>, budgetMs = 300_000): Promise
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number.parseInt(fs.existsSync(path.join(lock, 'pid')) ? fs.readFileSync(path.join(lock, 'pid'), 'utf8') : '', 10);
+      const holder = Number.parseInt(
+        fs.existsSync(path.join(lock, 'pid')) ? fs.readFileSync(path.join(lock, 'pid'), 'utf8') : '',
+        10,
+      );
       if (Number.isInteger(holder) && !alive(holder)) fs.rmSync(lock, { recursive: true, force: true });
       if (Date.now() > until) throw new Error(`osls lock ${lock} still held after ${budgetMs / 1000} s`);
       await sleep(200);
@@ -126,7 +130,11 @@ function spawnOsls(args: string[], timeoutMs: number): Promise<Run> {
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr: signal ? `${stderr}\nkilled by ${signal} (${timeoutMs / 1000} s timeout?)` : stderr });
+      resolve({
+        code,
+        stdout,
+        stderr: signal ? `${stderr}\nkilled by ${signal} (${timeoutMs / 1000} s timeout?)` : stderr,
+      });
     });
   });
 }
@@ -138,7 +146,13 @@ export function oslsRun(args: string[], timeoutMs: number): Promise<Run> {
 
 function read(dir: string, run: Run): Packaged {
   const templateText = fs.readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8');
-  return { run, dir, templateText, template: JSON.parse(templateText), stateText: fs.readFileSync(path.join(dir, 'serverless-state.json'), 'utf8') };
+  return {
+    run,
+    dir,
+    templateText,
+    template: JSON.parse(templateText),
+    stateText: fs.readFileSync(path.join(dir, 'serverless-state.json'), 'utf8'),
+  };
 }
 
 /**
@@ -151,7 +165,8 @@ export async function packageStage(stage: string, timeoutMs = 200_000): Promise<
     const dir = path.join(CACHE, `${prefix}${hashInputs()}`);
     const done = path.join(dir, '.complete');
     if (fs.existsSync(done)) return read(dir, JSON.parse(fs.readFileSync(done, 'utf8')) as Run);
-    for (const old of fs.readdirSync(CACHE)) if (old.startsWith(prefix)) fs.rmSync(path.join(CACHE, old), { recursive: true, force: true });
+    for (const old of fs.readdirSync(CACHE))
+      if (old.startsWith(prefix)) fs.rmSync(path.join(CACHE, old), { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
     const run = await spawnOsls(['package', '--stage', stage, '--package', dir], timeoutMs);
     if (run.code !== 0) {

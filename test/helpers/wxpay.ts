@@ -19,7 +19,11 @@ import { startWxPaySim, type WxPaySim, type WxPaySimOptions } from '../../script
 import { allRoutes, baseDb, Clock } from './app';
 
 /** Polls `get` until it gives something truthy (a wall-clock budget for asynchronous deliveries only). */
-export async function waitFor<T>(what: string, get: () => Promise<T | undefined | false>, budgetMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  get: () => Promise<T | undefined | false>,
+  budgetMs = 20_000,
+): Promise<T> {
   const until = Date.now() + budgetMs;
   for (;;) {
     const v = await get();
@@ -50,12 +54,25 @@ export async function startWxPayEnv(simOpts: Omit<WxPaySimOptions, 'keys'> = {})
   const sim = await startWxPaySim({ keys, port: 0, retryScale: 0.001, ...simOpts });
   const base = adapterConfigFor(keys, sim.baseUrl, 5_000);
   const pay = createWeChatPay(base);
-  const env = { keys, sim, pay, settings: { ...base, notifyUrl: 'http://127.0.0.1:1/unused', transferSceneId: '1000' } } as WxPayEnv;
-  env.deps = (clock, hooks = {}, cfgOver = {}) => buildDeps({ ...loadConfig(), wechatPay: env.settings, ...cfgOver }, baseDb(hooks), { now: clock.now, wechatPay: pay });
+  const env = {
+    keys,
+    sim,
+    pay,
+    settings: { ...base, notifyUrl: 'http://127.0.0.1:1/unused', transferSceneId: '1000' },
+  } as WxPayEnv;
+  env.deps = (clock, hooks = {}, cfgOver = {}) =>
+    buildDeps({ ...loadConfig(), wechatPay: env.settings, ...cfgOver }, baseDb(hooks), {
+      now: clock.now,
+      wechatPay: pay,
+    });
   env.notifyApp = await startNotifyApp(() => env.deps(new Clock()));
   env.settings = { ...env.settings, notifyUrl: env.notifyApp.url };
   env.hook = async (path, body) => {
-    const res = await fetch(`${sim.baseUrl}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+    const res = await fetch(`${sim.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body ?? {}),
+    });
     return { status: res.status, json: (await res.json().catch(() => ({}))) as Record<string, unknown> };
   };
   env.close = async () => {
@@ -82,7 +99,9 @@ export async function startNotifyApp(makeDeps: () => Deps) {
         const event = {
           version: '2.0',
           rawPath: url.pathname,
-          headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')])),
+          headers: Object.fromEntries(
+            Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]),
+          ),
           requestContext: { http: { method: req.method, path: url.pathname }, requestId: randomUUID() },
           // As API Gateway may hand it over: base64.
           body: Buffer.concat(chunks).toString('base64'),
@@ -119,7 +138,14 @@ export interface WxPayStack {
    * Deps on the shared table with WeChat Pay configured against the simulator. `hooks`: write
    * hooks (crash injection); `cfg`: config overrides; `pay`: another adapter (a broken one).
    */
-  deps(clock: Clock, opts?: { hooks?: { beforeWrite?: (i: WriteInfo) => void; afterWrite?: (i: WriteInfo) => void }; cfg?: Partial<Config>; pay?: WeChatPay }): Deps;
+  deps(
+    clock: Clock,
+    opts?: {
+      hooks?: { beforeWrite?: (i: WriteInfo) => void; afterWrite?: (i: WriteInfo) => void };
+      cfg?: Partial<Config>;
+      pay?: WeChatPay;
+    },
+  ): Deps;
   close(): Promise<void>;
 }
 
@@ -138,7 +164,11 @@ export async function startWxPayStack(opts: { notifyUrl?: string } = {}): Promis
     pay,
     settings: { ...base, notifyUrl: opts.notifyUrl ?? 'http://127.0.0.1:1/unused', transferSceneId: '1000' },
     async hook(path, body) {
-      const res = await fetch(`${sim.baseUrl}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+      const res = await fetch(`${sim.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body ?? {}),
+      });
       return { status: res.status, json: (await res.json().catch(() => ({}))) as Record<string, unknown> };
     },
     deps(clock, opts = {}) {
@@ -160,13 +190,19 @@ export interface CapturedNotification {
  * A notify URL that keeps what arrives and answers 204 (so the simulator does not retry):
  * genuine signed notifications a test then delivers to the API itself, as whoever it likes.
  */
-export async function startNotificationInbox(): Promise<{ url: string; received: CapturedNotification[]; close(): Promise<void> }> {
+export async function startNotificationInbox(): Promise<{
+  url: string;
+  received: CapturedNotification[];
+  close(): Promise<void>;
+}> {
   const received: CapturedNotification[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]),
+      );
       received.push({ headers, body: Buffer.concat(chunks).toString('utf8') });
       res.writeHead(204).end();
     });

@@ -26,12 +26,24 @@ describe('API keys', () => {
     expect(JSON.stringify(stored)).not.toContain(secret);
     expect(stored?.hash).toBe(hashSecret(secret));
     const list = await api('GET', '/v1/api-keys', { token: co.token });
-    expect(list.body.items).toEqual([expect.objectContaining({ keyId: made.body.keyId, name: '活动系统', scopes: ['basic'], lastUsedAt: null, revokedAt: null })]);
+    expect(list.body.items).toEqual([
+      expect.objectContaining({
+        keyId: made.body.keyId,
+        name: '活动系统',
+        scopes: ['basic'],
+        lastUsedAt: null,
+        revokedAt: null,
+      }),
+    ]);
     expect(JSON.stringify(list.body)).not.toContain(apiKey);
 
     // The key acts as its owner within its scope.
     const key = { 'x-api-key': apiKey };
-    const sent = await api('POST', '/v1/packets', { headers: key, idem: idem(), body: { total: 1_000, count: 2, mode: 'lucky' } });
+    const sent = await api('POST', '/v1/packets', {
+      headers: key,
+      idem: idem(),
+      body: { total: 1_000, count: 2, mode: 'lucky' },
+    });
     expect(sent.status).toBe(201);
     expect(sent.body.packet.sender.id).toBe(co.userId);
     expect((await api('GET', '/v1/wallet', { headers: key })).body.balance).toBe(100_000 - 1_000 - 6);
@@ -57,14 +69,18 @@ describe('API keys', () => {
     expect((await api('GET', '/v1/wallet', { headers: { 'x-api-key': 'not-a-key' } })).status).toBe(401);
   });
 
-  test('providers get full keys (every call); personal accounts get none; a key never revokes another owner\'s key', async () => {
+  test("providers get full keys (every call); personal accounts get none; a key never revokes another owner's key", async () => {
     const prov = await login(api, { tier: 'provider' });
     await topup(api, prov, 10_000);
     const made = await api('POST', '/v1/api-keys', { token: prov.token, body: {} });
     expect(made.body.scopes).toEqual(['full']);
     const shop = await login(api);
     const code = (await api('GET', '/v1/receive-code', { token: shop.token })).body.code;
-    const t = await api('POST', '/v1/transfers', { headers: { 'x-api-key': made.body.apiKey }, idem: idem(), body: { code, amount: 100 } });
+    const t = await api('POST', '/v1/transfers', {
+      headers: { 'x-api-key': made.body.apiKey },
+      idem: idem(),
+      body: { code, amount: 100 },
+    });
     expect(t.status).toBe(201);
     const person = await login(api);
     expect((await api('POST', '/v1/api-keys', { token: person.token, body: {} })).status).toBe(403);

@@ -35,7 +35,9 @@ describe('append', () => {
   test('20 concurrent appends to one account keep a dense, linked chain that verifies', async () => {
     const a = acct();
     const written = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => audit.append(a, { type: 'claim_credit', atMs: T0 + i, details: { amount: i + 1, packetId: `p${i}` } })),
+      Array.from({ length: 20 }, (_, i) =>
+        audit.append(a, { type: 'claim_credit', atMs: T0 + i, details: { amount: i + 1, packetId: `p${i}` } }),
+      ),
     );
     expect(written.map((r) => r.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     const chain = await audit.chain(a);
@@ -66,9 +68,21 @@ describe('append', () => {
     const r = await audit.append(a, {
       type: 'login',
       atMs: T0,
-      details: { token: 'tok_secret', deviceId: 'device-abcdef-123', code: 'RISK_BLOCKED', sessionCode: '1.k1.rABCDEFG.abc.sig', nested: { a: 1 }, opId: 'op-123456789' },
+      details: {
+        token: 'tok_secret',
+        deviceId: 'device-abcdef-123',
+        code: 'RISK_BLOCKED',
+        sessionCode: '1.k1.rABCDEFG.abc.sig',
+        nested: { a: 1 },
+        opId: 'op-123456789',
+      },
     });
-    expect(r.details).toEqual({ deviceId: 'dev***23', code: 'RISK_BLOCKED', opId: 'op-123456789', dropped: 'nested,sessionCode,token' });
+    expect(r.details).toEqual({
+      deviceId: 'dev***23',
+      code: 'RISK_BLOCKED',
+      opId: 'op-123456789',
+      dropped: 'nested,sessionCode,token',
+    });
     const stored = JSON.stringify(await db.get(AuditKeys.record(a, 1)));
     expect(stored).not.toContain('tok_secret');
     expect(stored).not.toContain('device-abcdef-123');
@@ -81,8 +95,16 @@ describe('tampering', () => {
   const edits: Edit[] = [
     { name: 'an amount in details', update: 'SET details.amount = :v', expr: { values: { ':v': 1 } } },
     { name: 'the type', update: 'SET #t = :v', expr: { names: { '#t': 'type' }, values: { ':v': 'topup' } } },
-    { name: 'the time', update: 'SET #at = :v', expr: { names: { '#at': 'at' }, values: { ':v': '2020-01-01T00:00:00.000Z' } } },
-    { name: 'the stored hash', update: 'SET #h = :v', expr: { names: { '#h': 'hash' }, values: { ':v': 'f'.repeat(64) } } },
+    {
+      name: 'the time',
+      update: 'SET #at = :v',
+      expr: { names: { '#at': 'at' }, values: { ':v': '2020-01-01T00:00:00.000Z' } },
+    },
+    {
+      name: 'the stored hash',
+      update: 'SET #h = :v',
+      expr: { names: { '#h': 'hash' }, values: { ':v': 'f'.repeat(64) } },
+    },
     { name: 'the previous hash', update: 'SET prevHash = :v', expr: { values: { ':v': 'e'.repeat(64) } } },
     { name: 'a detail added', update: 'SET details.note = :v', expr: { values: { ':v': 'refunded' } } },
     { name: 'the account id', update: 'SET accountId = :v', expr: { values: { ':v': 'someone-else' } } },
@@ -111,7 +133,10 @@ describe('tampering', () => {
     const r2 = (await audit.chain(a))[1]!;
     const forged: AuditRecord = { ...r2, details: { ...r2.details, amount: 1 } };
     forged.hash = hashRecord(forged);
-    await db.update(AuditKeys.record(a, 2), 'SET details.amount = :v, #h = :h', { names: { '#h': 'hash' }, values: { ':v': 1, ':h': forged.hash } });
+    await db.update(AuditKeys.record(a, 2), 'SET details.amount = :v, #h = :h', {
+      names: { '#h': 'hash' },
+      values: { ':v': 1, ':h': forged.hash },
+    });
     expect(verifyChain(await audit.chain(a))).toMatchObject({ ok: false, seq: 3, reason: 'link' });
   });
 
@@ -198,7 +223,8 @@ describe('npm run audit:verify', () => {
         path.join(root, 'node_modules/.bin/tsx'),
         [path.join(root, 'scripts/audit-verify.ts'), ...args],
         { cwd: root, env: process.env, timeout: 60_000 },
-        (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
+        (err, stdout, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
       );
     });
 

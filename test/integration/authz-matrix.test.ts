@@ -16,8 +16,27 @@ import { handler as healthHandler } from '../../functions/handlers/health';
 import { handler as avatarsHandler } from '../../functions/handlers/avatars';
 import { Columns, Marks, roleMatrix, type Column, type Mark } from '../../functions/src/http/routes';
 import { decryptResource } from '../../functions/src/wechatpay/protocol';
-import { allRoutes, Clock, idem, login, makeApi, sendPacket, topup, uniq, type Api, type ApiResponse, type CallOptions, type TestUser } from '../helpers/app';
-import { startNotificationInbox, startWxPayStack, waitFor, type CapturedNotification, type WxPayStack } from '../helpers/wxpay';
+import {
+  allRoutes,
+  Clock,
+  idem,
+  login,
+  makeApi,
+  sendPacket,
+  topup,
+  uniq,
+  type Api,
+  type ApiResponse,
+  type CallOptions,
+  type TestUser,
+} from '../helpers/app';
+import {
+  startNotificationInbox,
+  startWxPayStack,
+  waitFor,
+  type CapturedNotification,
+  type WxPayStack,
+} from '../helpers/wxpay';
 
 /** The route × role table from the route table (README shows the same, generated from it). */
 function readTable(): Map<string, Record<Column, Mark>> {
@@ -75,11 +94,21 @@ beforeAll(async () => {
   const support = await login(api, { roles: ['support'] });
   const risk = await login(api, { roles: ['risk'] });
   admin = await login(api, { roles: ['admin'] });
-  for (const [col, u] of [['user', user], ['enterprise', enterprise], ['provider', provider], ['support', support], ['risk', risk], ['admin', admin]] as const) {
+  for (const [col, u] of [
+    ['user', user],
+    ['enterprise', enterprise],
+    ['provider', provider],
+    ['support', support],
+    ['risk', risk],
+    ['admin', admin],
+  ] as const) {
     callers[col] = { token: u.token, owner: u };
     await topup(api, u, 200_000);
   }
-  for (const [col, who] of [['key: basic', enterprise], ['key: full', provider]] as const) {
+  for (const [col, who] of [
+    ['key: basic', enterprise],
+    ['key: full', provider],
+  ] as const) {
     const r = await ok(api('POST', '/v1/api-keys', { token: who.token, body: { name: col } }), 201, `key for ${col}`);
     callers[col] = { apiKey: r.body.apiKey, owner: who };
   }
@@ -92,19 +121,39 @@ beforeAll(async () => {
   strangerPacket = { id: sent.packet.id, shareCode: sent.shareCode.code };
   // Someone has claimed it: there is a claim list a stranger must not see.
   const claimer = await login(api);
-  await ok(api('POST', '/v1/claims', { token: claimer.token, body: { code: strangerPacket.shareCode } }), 200, 'claim of the stranger packet');
+  await ok(
+    api('POST', '/v1/claims', { token: claimer.token, body: { code: strangerPacket.shareCode } }),
+    200,
+    'claim of the stranger packet',
+  );
   const camp = await ok(
-    api('POST', '/v1/campaigns', { token: bizStranger.token, idem: idem(), body: { name: '别人的活动', packet: { total: 100, count: 1, mode: 'equal' }, quantity: 2 } }),
+    api('POST', '/v1/campaigns', {
+      token: bizStranger.token,
+      idem: idem(),
+      body: { name: '别人的活动', packet: { total: 100, count: 1, mode: 'equal' }, quantity: 2 },
+    }),
     201,
     'stranger campaign',
   );
   strangerCampaign = camp.body.campaignId;
-  const key = await ok(api('POST', '/v1/api-keys', { token: bizStranger.token, body: { name: '别人的' } }), 201, 'stranger key');
+  const key = await ok(
+    api('POST', '/v1/api-keys', { token: bizStranger.token, body: { name: '别人的' } }),
+    201,
+    'stranger key',
+  );
   strangerKey = { keyId: key.body.keyId, apiKey: key.body.apiKey };
   strangerPayment = await wechatTopup(stranger);
-  const wd = await ok(api('POST', '/v1/withdrawals', { token: stranger.token, idem: idem(), body: { amount: 1_000 } }), 201, 'stranger withdrawal');
+  const wd = await ok(
+    api('POST', '/v1/withdrawals', { token: stranger.token, idem: idem(), body: { amount: 1_000 } }),
+    201,
+    'stranger withdrawal',
+  );
   strangerWithdrawal = wd.body.withdrawalId;
-  const av = await ok(api('POST', '/v1/me/avatar', { token: stranger.token, body: { image: PNG_BASE64, contentType: 'image/png' } }), 201, 'stranger avatar');
+  const av = await ok(
+    api('POST', '/v1/me/avatar', { token: stranger.token, body: { image: PNG_BASE64, contentType: 'image/png' } }),
+    201,
+    'stranger avatar',
+  );
   strangerAvatar = av.body.avatar;
 });
 
@@ -127,10 +176,22 @@ const ownPackets = new Map<string, string>();
 async function ownPacket(c: Caller): Promise<string> {
   const have = ownPackets.get(c.owner.userId);
   if (have) return have;
-  const r = await ok(api('POST', '/v1/packets', { token: c.owner.token, idem: idem(), body: { total: 2_000, count: 20, mode: 'lucky' } }), 201, 'own packet');
+  const r = await ok(
+    api('POST', '/v1/packets', {
+      token: c.owner.token,
+      idem: idem(),
+      body: { total: 2_000, count: 20, mode: 'lucky' },
+    }),
+    201,
+    'own packet',
+  );
   // A claim by someone else, so the owner's view has a claim list to show.
   const claimer = await login(api);
-  await ok(api('POST', '/v1/claims', { token: claimer.token, body: { code: r.body.shareCode.code } }), 200, 'claim of own packet');
+  await ok(
+    api('POST', '/v1/claims', { token: claimer.token, body: { code: r.body.shareCode.code } }),
+    200,
+    'claim of own packet',
+  );
   ownPackets.set(c.owner.userId, r.body.packet.id);
   return r.body.packet.id;
 }
@@ -139,7 +200,11 @@ async function ownCampaign(c: Caller): Promise<string> {
   const have = ownCampaigns.get(c.owner.userId);
   if (have) return have;
   const r = await ok(
-    api('POST', '/v1/campaigns', { token: c.owner.token, idem: idem(), body: { name: '自己的活动', packet: { total: 100, count: 1, mode: 'equal' }, quantity: 1 } }),
+    api('POST', '/v1/campaigns', {
+      token: c.owner.token,
+      idem: idem(),
+      body: { name: '自己的活动', packet: { total: 100, count: 1, mode: 'equal' }, quantity: 1 },
+    }),
     201,
     'own campaign',
   );
@@ -150,7 +215,11 @@ const anyPacket = async (c: Caller | undefined) => (c ? ownPacket(c) : strangerP
 
 /** A WeChat Pay top-up order of `u` (pending until paid at the simulator): its payment id. */
 async function wechatTopup(u: TestUser, amount = 1_000): Promise<string> {
-  const r = await ok(api('POST', '/v1/wallet/topups', { token: u.token, idem: idem(), body: { amount, method: 'wechatpay' } }), 202, 'wechatpay top-up');
+  const r = await ok(
+    api('POST', '/v1/wallet/topups', { token: u.token, idem: idem(), body: { amount, method: 'wechatpay' } }),
+    202,
+    'wechatpay top-up',
+  );
   return r.body.payment.paymentId;
 }
 /** Memoized per account: its own WeChat Pay payment, withdrawal. */
@@ -166,7 +235,11 @@ const ownWithdrawals = new Map<string, string>();
 async function ownWithdrawal(c: Caller): Promise<string> {
   const have = ownWithdrawals.get(c.owner.userId);
   if (have) return have;
-  const r = await ok(api('POST', '/v1/withdrawals', { token: c.owner.token, idem: idem(), body: { amount: 1_000 } }), 201, 'own withdrawal');
+  const r = await ok(
+    api('POST', '/v1/withdrawals', { token: c.owner.token, idem: idem(), body: { amount: 1_000 } }),
+    201,
+    'own withdrawal',
+  );
   ownWithdrawals.set(c.owner.userId, r.body.withdrawalId);
   return r.body.withdrawalId;
 }
@@ -190,23 +263,40 @@ async function paidNotification(): Promise<{ payer: TestUser; paymentId: string;
   );
   return { payer, paymentId, n };
 }
-const paymentState = async (payer: TestUser, id: string) => (await ok(api('GET', `/v1/payments/${id}`, { token: payer.token }), 200, 'payment read by its payer')).body.state;
+const paymentState = async (payer: TestUser, id: string) =>
+  (await ok(api('GET', `/v1/payments/${id}`, { token: payer.token }), 200, 'payment read by its payer')).body.state;
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 interface Probe {
   /** The real request on the caller's own resources (or a neutral real request): succeeds when allowed. */
-  own(c: Caller | undefined): Promise<{ path: string; opts?: CallOptions; status: number; check?: (r: ApiResponse, c: Caller) => Promise<void> | void }>;
+  own(c: Caller | undefined): Promise<{
+    path: string;
+    opts?: CallOptions;
+    status: number;
+    check?: (r: ApiResponse, c: Caller) => Promise<void> | void;
+  }>;
   /** Real requests on another account's resources, with the refusal the contract promises. */
-  foreign?: (c: Caller) => Promise<{ path: string; opts?: CallOptions; status?: number; code?: string; check?: (r: ApiResponse) => Promise<void> | void }[]>;
+  foreign?: (c: Caller) => Promise<
+    {
+      path: string;
+      opts?: CallOptions;
+      status?: number;
+      code?: string;
+      check?: (r: ApiResponse) => Promise<void> | void;
+    }[]
+  >;
 }
 
 let transfers = 0;
-const receiveCodeOf = async (u: TestUser) => (await ok(api('GET', '/v1/receive-code', { token: u.token }), 200, 'receive code')).body.code as string;
+const receiveCodeOf = async (u: TestUser) =>
+  (await ok(api('GET', '/v1/receive-code', { token: u.token }), 200, 'receive code')).body.code as string;
 
 /** Every route of the table: how to call it for real. */
 const probes: Record<string, Probe> = {
   'GET /v1/health': { own: async () => ({ path: '/v1/health', status: 200 }) },
-  'POST /v1/session': { own: async () => ({ path: '/v1/session', opts: { body: { devUser: uniq(), name: '新用户' } }, status: 200 }) },
+  'POST /v1/session': {
+    own: async () => ({ path: '/v1/session', opts: { body: { devUser: uniq(), name: '新用户' } }, status: 200 }),
+  },
   'GET /v1/wallet': {
     own: async () => ({ path: '/v1/wallet', status: 200, check: (r) => expect(typeof r.body.balance).toBe('number') }),
   },
@@ -222,7 +312,11 @@ const probes: Record<string, Probe> = {
     }),
   },
   'POST /v1/packets': {
-    own: async () => ({ path: '/v1/packets', opts: { idem: idem(), body: { total: 100, count: 1, mode: 'equal' } }, status: 201 }),
+    own: async () => ({
+      path: '/v1/packets',
+      opts: { idem: idem(), body: { total: 100, count: 1, mode: 'equal' } },
+      status: 201,
+    }),
   },
   'GET /v1/packets/{id}': {
     own: async (c) => ({
@@ -244,7 +338,11 @@ const probes: Record<string, Probe> = {
     ],
   },
   'POST /v1/packets/{id}/codes': {
-    own: async (c) => ({ path: `/v1/packets/${await anyPacket(c)}/codes`, opts: { body: { kind: 'live' } }, status: 201 }),
+    own: async (c) => ({
+      path: `/v1/packets/${await anyPacket(c)}/codes`,
+      opts: { body: { kind: 'live' } },
+      status: 201,
+    }),
     // Live codes are the sender's; share codes the sender's or a claimer's — not a stranger's,
     // not even one who holds a share code of it (`via`).
     foreign: async () =>
@@ -304,7 +402,11 @@ const probes: Record<string, Probe> = {
   'GET /v1/payments/{paymentId}': {
     own: async (c) => {
       const id = c ? await ownPayment(c) : strangerPayment;
-      return { path: `/v1/payments/${id}`, status: 200, check: (r) => expect(r.body).toMatchObject({ paymentId: id, state: 'pending' }) };
+      return {
+        path: `/v1/payments/${id}`,
+        status: 200,
+        check: (r) => expect(r.body).toMatchObject({ paymentId: id, state: 'pending' }),
+      };
     },
     // The payer only: another account's payment does not exist for the caller.
     foreign: async () => [{ path: `/v1/payments/${strangerPayment}`, status: 404, code: 'NOT_FOUND' }],
@@ -342,10 +444,19 @@ const probes: Record<string, Probe> = {
     },
   },
   'GET /v1/codes/{code}': {
-    own: async () => ({ path: `/v1/codes/${encodeURIComponent(strangerPacket.shareCode)}`, status: 200, check: (r) => expect(r.body.target).toBe('packet') }),
+    own: async () => ({
+      path: `/v1/codes/${encodeURIComponent(strangerPacket.shareCode)}`,
+      status: 200,
+      check: (r) => expect(r.body.target).toBe('packet'),
+    }),
   },
   'POST /v1/claims': {
-    own: async () => ({ path: '/v1/claims', opts: { body: { code: strangerPacket.shareCode } }, status: 200, check: (r) => expect(r.body.amount).toBeGreaterThan(0) }),
+    own: async () => ({
+      path: '/v1/claims',
+      opts: { body: { code: strangerPacket.shareCode } },
+      status: 200,
+      check: (r) => expect(r.body.amount).toBeGreaterThan(0),
+    }),
   },
   'GET /v1/receive-code': {
     own: async () => ({
@@ -353,7 +464,11 @@ const probes: Record<string, Probe> = {
       status: 200,
       // The code pays the caller, nobody else.
       check: async (r, who) => {
-        const open = await ok(api('GET', `/v1/codes/${encodeURIComponent(r.body.code)}`, { token: stranger.token }), 200, 'open receive code');
+        const open = await ok(
+          api('GET', `/v1/codes/${encodeURIComponent(r.body.code)}`, { token: stranger.token }),
+          200,
+          'open receive code',
+        );
         expect(open.body.payee.id).toBe(who.owner.userId);
       },
     }),
@@ -368,7 +483,11 @@ const probes: Record<string, Probe> = {
     }),
   },
   'POST /v1/campaigns': {
-    own: async () => ({ path: '/v1/campaigns', opts: { idem: idem(), body: { name: '活动', packet: { total: 100, count: 1, mode: 'equal' }, quantity: 1 } }, status: 201 }),
+    own: async () => ({
+      path: '/v1/campaigns',
+      opts: { idem: idem(), body: { name: '活动', packet: { total: 100, count: 1, mode: 'equal' }, quantity: 1 } },
+      status: 201,
+    }),
   },
   'GET /v1/campaigns': {
     own: async (c) => {
@@ -385,7 +504,10 @@ const probes: Record<string, Probe> = {
     },
   },
   'GET /v1/campaigns/{id}': {
-    own: async (c) => ({ path: `/v1/campaigns/${c && isBusiness(c) ? await ownCampaign(c) : strangerCampaign}`, status: 200 }),
+    own: async (c) => ({
+      path: `/v1/campaigns/${c && isBusiness(c) ? await ownCampaign(c) : strangerCampaign}`,
+      status: 200,
+    }),
     // Another owner's campaign does not exist for the caller.
     foreign: async () => [{ path: `/v1/campaigns/${strangerCampaign}`, status: 404, code: 'NOT_FOUND' }],
   },
@@ -395,7 +517,14 @@ const probes: Record<string, Probe> = {
       status: 200,
       check: (r) => expect(String(r.body)).toMatch(/^index,packet_id,code,expires_at,link\n1,/),
     }),
-    foreign: async () => [{ path: `/v1/campaigns/${strangerCampaign}/codes.csv`, status: 404, code: 'NOT_FOUND', check: (r) => expect(JSON.stringify(r.body)).not.toContain('packet_id') }],
+    foreign: async () => [
+      {
+        path: `/v1/campaigns/${strangerCampaign}/codes.csv`,
+        status: 404,
+        code: 'NOT_FOUND',
+        check: (r) => expect(JSON.stringify(r.body)).not.toContain('packet_id'),
+      },
+    ],
   },
   'POST /v1/api-keys': { own: async () => ({ path: '/v1/api-keys', opts: { body: { name: '新密钥' } }, status: 201 }) },
   'GET /v1/api-keys': {
@@ -409,7 +538,11 @@ const probes: Record<string, Probe> = {
     own: async (c) => {
       // A throwaway key of the caller's own (or of the stranger's, for callers refused anyway).
       const owner = c && isBusiness(c) ? c.owner : bizStranger;
-      const k = await ok(api('POST', '/v1/api-keys', { token: owner.token, body: { name: '待撤销' } }), 201, 'throwaway key');
+      const k = await ok(
+        api('POST', '/v1/api-keys', { token: owner.token, body: { name: '待撤销' } }),
+        201,
+        'throwaway key',
+      );
       return { path: `/v1/api-keys/${k.body.keyId}`, status: 200 };
     },
     // Another owner's key: not found, and it keeps working.
@@ -419,7 +552,11 @@ const probes: Record<string, Probe> = {
         status: 404,
         code: 'NOT_FOUND',
         check: async () => {
-          await ok(api('GET', '/v1/wallet', { headers: { 'x-api-key': strangerKey.apiKey } }), 200, 'the stranger key still works');
+          await ok(
+            api('GET', '/v1/wallet', { headers: { 'x-api-key': strangerKey.apiKey } }),
+            200,
+            'the stranger key still works',
+          );
         },
       },
     ],
@@ -434,24 +571,40 @@ const probes: Record<string, Probe> = {
         for (const x of r.body.items) expect(x.accountId).toBe(who.owner.userId);
       },
     }),
-    foreign: async () => [{ path: '/v1/audit', opts: { query: { userId: stranger.userId } }, status: 403, code: 'FORBIDDEN' }],
+    foreign: async () => [
+      { path: '/v1/audit', opts: { query: { userId: stranger.userId } }, status: 403, code: 'FORBIDDEN' },
+    ],
   },
   'GET /v1/risk/events': { own: async () => ({ path: '/v1/risk/events', status: 200 }) },
   'GET /v1/risk/reports': { own: async () => ({ path: '/v1/risk/reports', status: 200 }) },
   'GET /v1/admin/blacklist': { own: async () => ({ path: '/v1/admin/blacklist', status: 200 }) },
   'POST /v1/admin/blacklist': {
-    own: async () => ({ path: '/v1/admin/blacklist', opts: { body: { kind: 'device', id: `dev-${uniq()}`, reason: '测试' } }, status: 201 }),
+    own: async () => ({
+      path: '/v1/admin/blacklist',
+      opts: { body: { kind: 'device', id: `dev-${uniq()}`, reason: '测试' } },
+      status: 201,
+    }),
   },
   'DELETE /v1/admin/blacklist/{kind}/{id}': {
     own: async () => {
       const id = `dev-${uniq()}`;
-      await ok(api('POST', '/v1/admin/blacklist', { token: admin.token, body: { kind: 'device', id, reason: '测试' } }), 201, 'listed device');
+      await ok(
+        api('POST', '/v1/admin/blacklist', { token: admin.token, body: { kind: 'device', id, reason: '测试' } }),
+        201,
+        'listed device',
+      );
       return { path: `/v1/admin/blacklist/device/${id}`, status: 200 };
     },
   },
-  'GET /v1/admin/accounts/{userId}': { own: async () => ({ path: `/v1/admin/accounts/${stranger.userId}`, status: 200 }) },
+  'GET /v1/admin/accounts/{userId}': {
+    own: async () => ({ path: `/v1/admin/accounts/${stranger.userId}`, status: 200 }),
+  },
   'POST /v1/admin/accounts/{userId}/tier': {
-    own: async () => ({ path: `/v1/admin/accounts/${(await login(api)).userId}/tier`, opts: { body: { tier: 'personal' } }, status: 200 }),
+    own: async () => ({
+      path: `/v1/admin/accounts/${(await login(api)).userId}/tier`,
+      opts: { body: { tier: 'personal' } },
+      status: 200,
+    }),
   },
   'GET /v1/admin/ops': { own: async () => ({ path: '/v1/admin/ops', status: 200 }) },
   'POST /v1/admin/sweep': { own: async () => ({ path: '/v1/admin/sweep', opts: { body: {} }, status: 200 }) },
@@ -459,7 +612,9 @@ const probes: Record<string, Probe> = {
   'PATCH /v1/me': {
     own: async () => ({ path: '/v1/me', opts: { body: { name: `昵称${uniq('')}`.slice(0, 12) } }, status: 200 }),
     // Only one's own uploads may become one's avatar.
-    foreign: async () => [{ path: '/v1/me', opts: { body: { avatar: strangerAvatar } }, status: 400, code: 'VALIDATION_FAILED' }],
+    foreign: async () => [
+      { path: '/v1/me', opts: { body: { avatar: strangerAvatar } }, status: 400, code: 'VALIDATION_FAILED' },
+    ],
   },
   'POST /v1/me/avatar': {
     own: async () => ({
@@ -478,7 +633,12 @@ function isBusiness(c: Caller): boolean {
   return c.owner === callers.enterprise?.owner || c.owner === callers.provider?.owner;
 }
 
-async function call(route: string, path: string, who: Caller | undefined, opts: CallOptions = {}): Promise<ApiResponse> {
+async function call(
+  route: string,
+  path: string,
+  who: Caller | undefined,
+  opts: CallOptions = {},
+): Promise<ApiResponse> {
   const [method] = route.split(' ') as [Method, string];
   if (route === 'GET /v1/health') {
     const r = await healthHandler();
@@ -488,7 +648,11 @@ async function call(route: string, path: string, who: Caller | undefined, opts: 
     // Standalone like health (no wrapper, no session): called with whatever the caller sends.
     const a = auth(who);
     const headers = { ...(a.token ? { authorization: `Bearer ${a.token}` } : {}), ...(a.headers ?? {}) };
-    const r = await avatarsHandler({ rawPath: path, headers, requestContext: { http: { method: 'GET', path } } } as never);
+    const r = await avatarsHandler({
+      rawPath: path,
+      headers,
+      requestContext: { http: { method: 'GET', path } },
+    } as never);
     return { status: r.statusCode ?? 200, body: r.isBase64Encoded ? r.body : JSON.parse(r.body ?? '{}'), headers: {} };
   }
   const a = auth(who);
@@ -499,29 +663,43 @@ async function call(route: string, path: string, who: Caller | undefined, opts: 
  * The wrapper's refusal. (WeChat Pay's notify route is public: its 401 `{"code":"FAIL"}` is the
  * signature check's answer to an unsigned call, not the gate's.)
  */
-const refusedByGate = (r: ApiResponse) => (r.status === 401 && r.body?.code !== 'FAIL') || (r.status === 403 && r.body?.error?.code === 'FORBIDDEN');
+const refusedByGate = (r: ApiResponse) =>
+  (r.status === 401 && r.body?.code !== 'FAIL') || (r.status === 403 && r.body?.error?.code === 'FORBIDDEN');
 
 describe('authorization matrix (README route × role)', () => {
   test('the table lists exactly the routes the handlers serve, each with a real probe', () => {
-    const served = new Set(['GET /v1/health', 'GET /v1/avatars/{userId}/{file}', ...allRoutes.map((r) => `${r.method} ${r.path}`)]);
+    const served = new Set([
+      'GET /v1/health',
+      'GET /v1/avatars/{userId}/{file}',
+      ...allRoutes.map((r) => `${r.method} ${r.path}`),
+    ]);
     expect([...table.keys()].sort()).toEqual([...served].sort());
     expect(Object.keys(probes).sort()).toEqual([...served].sort());
     for (const marks of table.values()) for (const c of Columns) expect(Marks).toContain(marks[c]);
   });
 
-  const cells = [...table.entries()].flatMap(([route, marks]) => Columns.map((role) => ({ route, role, mark: marks[role] as Mark })));
+  const cells = [...table.entries()].flatMap(([route, marks]) =>
+    Columns.map((role) => ({ route, role, mark: marks[role] as Mark })),
+  );
   test.each(cells)('$route as $role: $mark', async ({ route, role, mark }) => {
     const who = callers[role];
     const probe = probes[route]!;
     const own = await probe.own(who);
     const r = await call(route, own.path, who, own.opts);
     if (mark === '✗') {
-      expect({ status: r.status, code: r.body?.error?.code, refused: refusedByGate(r) }).toMatchObject({ refused: true });
+      expect({ status: r.status, code: r.body?.error?.code, refused: refusedByGate(r) }).toMatchObject({
+        refused: true,
+      });
       expect(r.status).toBe(role === 'anonymous' ? 401 : 403);
       return;
     }
     // Allowed: the real request succeeds.
-    expect({ route, role, status: r.status, error: r.body?.error }).toEqual({ route, role, status: own.status, error: undefined });
+    expect({ route, role, status: r.status, error: r.body?.error }).toEqual({
+      route,
+      role,
+      status: own.status,
+      error: undefined,
+    });
     if (own.check) await own.check(r, who!);
     if (!probe.foreign || !who) return;
     // Another account's real resources.
@@ -533,7 +711,13 @@ describe('authorization matrix (README route × role)', () => {
         expect(JSON.stringify(fr.body)).not.toContain(stranger.userId);
         continue;
       }
-      if (mark === 'own') expect({ path: f.path, body: f.opts?.body, status: fr.status, code: fr.body?.error?.code }).toEqual({ path: f.path, body: f.opts?.body, status: f.status, code: f.code });
+      if (mark === 'own')
+        expect({ path: f.path, body: f.opts?.body, status: fr.status, code: fr.body?.error?.code }).toEqual({
+          path: f.path,
+          body: f.opts?.body,
+          status: f.status,
+          code: f.code,
+        });
       else expect({ path: f.path, status: fr.status }).toEqual({ path: f.path, status: f.status });
       if (f.check) await f.check(fr);
     }
@@ -545,12 +729,27 @@ describe('BOLA: no account reads or acts on another one', () => {
     const alice = callers.user!.owner;
     // A claimer of the stranger's packet may forward it (share code), never refresh its live code.
     const claimer = await login(api);
-    await ok(api('POST', '/v1/claims', { token: claimer.token, body: { code: strangerPacket.shareCode } }), 200, 'claim');
-    await ok(api('POST', `/v1/packets/${strangerPacket.id}/codes`, { token: claimer.token, body: { kind: 'share' } }), 201, 'forward by a claimer');
-    const live = await api('POST', `/v1/packets/${strangerPacket.id}/codes`, { token: claimer.token, body: { kind: 'live' } });
+    await ok(
+      api('POST', '/v1/claims', { token: claimer.token, body: { code: strangerPacket.shareCode } }),
+      200,
+      'claim',
+    );
+    await ok(
+      api('POST', `/v1/packets/${strangerPacket.id}/codes`, { token: claimer.token, body: { kind: 'share' } }),
+      201,
+      'forward by a claimer',
+    );
+    const live = await api('POST', `/v1/packets/${strangerPacket.id}/codes`, {
+      token: claimer.token,
+      body: { kind: 'live' },
+    });
     expect({ status: live.status, code: live.body.error?.code }).toEqual({ status: 403, code: 'FORBIDDEN' });
     // A claimer sees the claim list; a stranger does not.
-    const insider = await ok(api('GET', `/v1/packets/${strangerPacket.id}`, { token: claimer.token }), 200, 'insider view');
+    const insider = await ok(
+      api('GET', `/v1/packets/${strangerPacket.id}`, { token: claimer.token }),
+      200,
+      'insider view',
+    );
     expect(insider.body.claims.length).toBeGreaterThan(0);
 
     // Another account's audit log: refused for users and every staff role but support.
@@ -559,14 +758,20 @@ describe('BOLA: no account reads or acts on another one', () => {
       expect({ role, status: r.status, code: r.body.error?.code }).toEqual({ role, status: 403, code: 'FORBIDDEN' });
     }
     // Support sees it, masked: no full id of the subject anywhere in the answer.
-    const sup = await ok(api('GET', '/v1/audit', { token: callers.support!.token, query: { userId: stranger.userId } }), 200, 'support read');
+    const sup = await ok(
+      api('GET', '/v1/audit', { token: callers.support!.token, query: { userId: stranger.userId } }),
+      200,
+      'support read',
+    );
     expect(sup.body.masked).toBe(true);
     expect(sup.body.items.length).toBeGreaterThan(0);
     expect(JSON.stringify(sup.body)).not.toContain(stranger.userId);
     expect(sup.body.accountId).toBe(`${stranger.userId.slice(0, 3)}***${stranger.userId.slice(-2)}`);
 
     // A cursor is only positions in the caller's own trail; a key-shaped one is refused.
-    const foreign = Buffer.from(JSON.stringify({ pk: `AUDIT#${stranger.userId}`, sk: '000000000002' })).toString('base64url');
+    const foreign = Buffer.from(JSON.stringify({ pk: `AUDIT#${stranger.userId}`, sk: '000000000002' })).toString(
+      'base64url',
+    );
     const r = await api('GET', '/v1/audit', { token: alice.token, query: { cursor: foreign } });
     expect({ status: r.status, code: r.body.error?.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
   });
@@ -577,7 +782,11 @@ describe('BOLA: no account reads or acts on another one', () => {
     const sent = await sendPacket(api, sender, { total: 300, count: 1, mode: 'equal', recipient: recipient.userId });
     const other = await api('POST', '/v1/claims', { token: stranger.token, body: { code: sent.shareCode.code } });
     expect({ status: other.status, code: other.body.error?.code }).toEqual({ status: 403, code: 'FORBIDDEN' });
-    await ok(api('POST', '/v1/claims', { token: recipient.token, body: { code: sent.shareCode.code } }), 200, 'the recipient claims');
+    await ok(
+      api('POST', '/v1/claims', { token: recipient.token, body: { code: sent.shareCode.code } }),
+      200,
+      'the recipient claims',
+    );
   });
 
   test('a staff role on a business account reaches no other owner’s campaign', async () => {

@@ -12,7 +12,11 @@ describe('the bank test: one packet, many users, concurrent repeats', () => {
     const users: TestUser[] = await inBatches(200, 50, () => login(api));
 
     const results = await Promise.all(
-      users.flatMap((u) => [0, 1, 2].map(() => api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } }).then((r) => ({ u, r })))),
+      users.flatMap((u) =>
+        [0, 1, 2].map(() =>
+          api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } }).then((r) => ({ u, r })),
+        ),
+      ),
     );
 
     const byUser = new Map<string, { status: number; body: any }[]>();
@@ -39,8 +43,15 @@ describe('the bank test: one packet, many users, concurrent repeats', () => {
     expect(view.body.claimedAmount).toBe(20_000);
 
     // Every winner's wallet holds exactly its share; conservation over all accounts involved.
-    for (const [userId, rs] of winners) expect((await d.wallets.state(userId)).balance).toBe(rs.find((r) => r.status === 200)!.body.amount);
-    expect(await violations(d, { users: [sender.userId, ...users.map((u) => u.userId)], packets: [sent.packet.id], topups: 20_000 })).toEqual([]);
+    for (const [userId, rs] of winners)
+      expect((await d.wallets.state(userId)).balance).toBe(rs.find((r) => r.status === 200)!.body.amount);
+    expect(
+      await violations(d, {
+        users: [sender.userId, ...users.map((u) => u.userId)],
+        packets: [sent.packet.id],
+        topups: 20_000,
+      }),
+    ).toEqual([]);
   }, 120_000);
 
   test('one user, 20 parallel claims: one share', async () => {
@@ -48,7 +59,11 @@ describe('the bank test: one packet, many users, concurrent repeats', () => {
     await topup(api, sender, 1_000);
     const sent = await sendPacket(api, sender, { total: 1_000, count: 5, mode: 'lucky' });
     const greedy = await login(api);
-    const rs = await Promise.all(Array.from({ length: 20 }, () => api('POST', '/v1/claims', { token: greedy.token, body: { code: sent.code.code } })));
+    const rs = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        api('POST', '/v1/claims', { token: greedy.token, body: { code: sent.code.code } }),
+      ),
+    );
     const ok = rs.filter((r) => r.status === 200);
     expect(ok.length).toBeGreaterThanOrEqual(1);
     expect(new Set(ok.map((r) => r.body.amount)).size).toBe(1);

@@ -18,7 +18,11 @@ const clock = new Clock(Date.parse('2027-09-01T02:00:00Z'));
 const d = testDeps({ clock });
 const api = makeApi(d);
 
-const body = (quantity: number) => ({ name: '双十一', packet: { total: 300, count: 3, mode: 'lucky', greeting: '感谢支持' }, quantity });
+const body = (quantity: number) => ({
+  name: '双十一',
+  packet: { total: 300, count: 3, mode: 'lucky', greeting: '感谢支持' },
+  quantity,
+});
 
 describe('campaigns', () => {
   test('60 packets in one call: one debit for all with fees, codes claimable, stats, CSV, refunds, conservation', async () => {
@@ -32,9 +36,13 @@ describe('campaigns', () => {
     expect(r.body).toMatchObject({ quantity: 60, debit: 60 * (300 + fee), fee: 60 * fee });
     // One ledger entry for the whole campaign, one fee credit.
     const entries = (await ledgerOf(d, co.userId)).filter((e) => e.type === 'packet_debit');
-    expect(entries).toEqual([expect.objectContaining({ opId: `camp:${r.body.campaignId}`, amount: -60 * (300 + fee) })]);
+    expect(entries).toEqual([
+      expect.objectContaining({ opId: `camp:${r.body.campaignId}`, amount: -60 * (300 + fee) }),
+    ]);
     // Credited once, on the campaign's own fee shard.
-    expect((await feeLedger(d)).filter((e) => e.opId === `fee:camp:${r.body.campaignId}`).map((e) => [e.account, e.amount])).toEqual([[feeAccountFor(r.body.campaignId), 60 * fee]]);
+    expect(
+      (await feeLedger(d)).filter((e) => e.opId === `fee:camp:${r.body.campaignId}`).map((e) => [e.account, e.amount]),
+    ).toEqual([[feeAccountFor(r.body.campaignId), 60 * fee]]);
     // Replay: the same answer; another body under the same key: 409.
     const again = await api('POST', '/v1/campaigns', { token: co.token, idem: key, body: body(60) });
     expect(again.body).toEqual(r.body);
@@ -50,7 +58,15 @@ describe('campaigns', () => {
       clock.advance(4 * 60_000); // 20 packets over 80 minutes: two UTC+8 hours of claims
     }
     const stats = await api('GET', `/v1/campaigns/${r.body.campaignId}`, { token: co.token });
-    expect(stats.body).toMatchObject({ packets: 60, packetsCreated: 60, packetsFinished: 10, shares: 180, claimedShares: 40, claimRateBps: 2_222, refundedAmount: 0 });
+    expect(stats.body).toMatchObject({
+      packets: 60,
+      packetsCreated: 60,
+      packetsFinished: 10,
+      shares: 180,
+      claimedShares: 40,
+      claimRateBps: 2_222,
+      refundedAmount: 0,
+    });
     expect(stats.body.claimsPerHour.reduce((a: number, h: { claims: number }) => a + h.claims, 0)).toBe(40);
     expect(stats.body.claimsPerHour.length).toBeGreaterThanOrEqual(2);
     const csv = await api('GET', `/v1/campaigns/${r.body.campaignId}/codes.csv`, { token: co.token });
@@ -61,10 +77,17 @@ describe('campaigns', () => {
     expect(rows).toHaveLength(61);
     expect(rows[1]!.split(',')[1]).toBe(r.body.packets[0].id);
     // The printed code is a valid share code of its packet (opens the packet).
-    const opened = await api('GET', `/v1/codes/${encodeURIComponent(rows[60]!.split(',')[2]!)}`, { token: users[0]!.token });
+    const opened = await api('GET', `/v1/codes/${encodeURIComponent(rows[60]!.split(',')[2]!)}`, {
+      token: users[0]!.token,
+    });
     expect(opened.body.packet.id).toBe(r.body.packets[59].id);
     const list = await api('GET', '/v1/campaigns', { token: co.token });
-    expect(list.body.items[0]).toMatchObject({ campaignId: r.body.campaignId, name: '双十一', quantity: 60, state: 'active' });
+    expect(list.body.items[0]).toMatchObject({
+      campaignId: r.body.campaignId,
+      name: '双十一',
+      quantity: 60,
+      state: 'active',
+    });
     // Another enterprise cannot see it.
     const other = await login(api, { tier: 'enterprise' });
     expect((await api('GET', `/v1/campaigns/${r.body.campaignId}`, { token: other.token })).status).toBe(404);
@@ -76,14 +99,26 @@ describe('campaigns', () => {
     const after = await api('GET', `/v1/campaigns/${r.body.campaignId}`, { token: (await login(api)).token });
     expect(after.status).toBe(403); // personal accounts have no campaigns at all
     const claimed = 0;
-    const v = await violations(d, { users: [co.userId, ...users.map((u) => u.userId)], packets: ids, topups: 100_000, feeAccounts: FEE_ACCOUNTS, campaigns: [r.body.campaignId] });
+    const v = await violations(d, {
+      users: [co.userId, ...users.map((u) => u.userId)],
+      packets: ids,
+      topups: 100_000,
+      feeAccounts: FEE_ACCOUNTS,
+      campaigns: [r.body.campaignId],
+    });
     expect(v).toEqual([]);
     const coBalance = (await d.wallets.state(co.userId)).balance;
-    const claimedSum = (await Promise.all(users.map((u) => d.wallets.state(u.userId)))).reduce((a, w) => a + w.balance, claimed);
+    const claimedSum = (await Promise.all(users.map((u) => d.wallets.state(u.userId)))).reduce(
+      (a, w) => a + w.balance,
+      claimed,
+    );
     expect(coBalance + claimedSum + 60 * fee).toBe(100_000);
     // Reconciliation knows campaign funding: one debit for all packets, the fee once.
     clock.advance(2 * 60_000);
-    const rec = await reconcile(d, { scope: { accounts: [co.userId, ...users.map((u) => u.userId)], packets: ids, campaigns: [r.body.campaignId] }, save: false });
+    const rec = await reconcile(d, {
+      scope: { accounts: [co.userId, ...users.map((u) => u.userId)], packets: ids, campaigns: [r.body.campaignId] },
+      save: false,
+    });
     expect(rec.listed).toEqual([]);
     expect(rec.balances + rec.escrow + rec.inTransit).toBe(rec.topups);
   }, 30_000);
@@ -114,7 +149,10 @@ describe('campaigns', () => {
     const sharesBefore = new Map(await Promise.all([...before].map(async (id) => [id, await stored(id)] as const)));
     // Meanwhile reconciliation sees the unwritten packets' money in transit, not lost.
     clock.advance(61_000);
-    const mid = await reconcile(d, { scope: { accounts: [co.userId], packets: planned.filter((id) => before.has(id)), campaigns: [campaignId] }, save: false });
+    const mid = await reconcile(d, {
+      scope: { accounts: [co.userId], packets: planned.filter((id) => before.has(id)), campaigns: [campaignId] },
+      save: false,
+    });
     expect(mid.listed).toEqual([]);
     expect(mid.inTransitBy.campaigns).toBe((100 - before.size) * 300); // the fees are already credited
     const retry = await api('POST', '/v1/campaigns', { token: co.token, idem: key, body: body(100) });
@@ -140,11 +178,36 @@ describe('campaigns', () => {
     const co = await login(eapi, { tier: 'enterprise' });
     await topup(eapi, co, 50_000);
     const dying = (failAt: (w: { op: string; pk: string }) => boolean) =>
-      makeApi(testDeps({ clock: early, db: baseDb({ beforeWrite: (w) => { if (failAt(w)) throw new Error('crash'); } }) }));
+      makeApi(
+        testDeps({
+          clock: early,
+          db: baseDb({
+            beforeWrite: (w) => {
+              if (failAt(w)) throw new Error('crash');
+            },
+          }),
+        }),
+      );
     const k1 = idem();
-    expect((await dying((w) => w.op === 'batchWrite')('POST', '/v1/campaigns', { token: co.token, idem: k1, body: body(20) })).status).toBe(500);
+    expect(
+      (
+        await dying((w) => w.op === 'batchWrite')('POST', '/v1/campaigns', {
+          token: co.token,
+          idem: k1,
+          body: body(20),
+        })
+      ).status,
+    ).toBe(500);
     const k2 = idem();
-    expect((await dying((w) => w.pk.startsWith('LEDGER#'))('POST', '/v1/campaigns', { token: co.token, idem: k2, body: body(5) })).status).toBe(500);
+    expect(
+      (
+        await dying((w) => w.pk.startsWith('LEDGER#'))('POST', '/v1/campaigns', {
+          token: co.token,
+          idem: k2,
+          body: body(5),
+        })
+      ).status,
+    ).toBe(500);
     const c1 = derivedId('c', co.userId, 'campaign', k1);
     const c2 = derivedId('c', co.userId, 'campaign', k2);
     expect((await ed.campaigns.get(c1))?.state).toBe('funding');
@@ -163,7 +226,11 @@ describe('campaigns', () => {
     await topup(api, co, 10_000);
     const poor = await api('POST', '/v1/campaigns', { token: co.token, idem: idem(), body: body(40) }); // 40 × 302 > 10,000
     expect({ s: poor.status, c: poor.body.error.code }).toEqual({ s: 402, c: 'INSUFFICIENT_FUNDS' });
-    const big = await api('POST', '/v1/campaigns', { token: co.token, idem: idem(), body: { ...body(1), packet: { ...body(1).packet, total: 200_001 } } });
+    const big = await api('POST', '/v1/campaigns', {
+      token: co.token,
+      idem: idem(),
+      body: { ...body(1), packet: { ...body(1).packet, total: 200_001 } },
+    });
     expect(big.body.error.code).toBe('LIMIT_PER_PACKET');
     const tooMany = await api('POST', '/v1/campaigns', { token: co.token, idem: idem(), body: body(1_001) });
     expect(tooMany.status).toBe(400);
@@ -175,22 +242,44 @@ describe('campaigns', () => {
   test('campaign packets of > 100 shares get their counters: claims spread over them, stats and settlement exact', async () => {
     const co = await login(api, { tier: 'enterprise' });
     await topup(api, co, 100_000);
-    const r = await api('POST', '/v1/campaigns', { token: co.token, idem: idem(), body: { name: '大促', packet: { total: 25_000, count: 250, mode: 'lucky' }, quantity: 3 } });
+    const r = await api('POST', '/v1/campaigns', {
+      token: co.token,
+      idem: idem(),
+      body: { name: '大促', packet: { total: 25_000, count: 250, mode: 'lucky' }, quantity: 3 },
+    });
     expect(r.status).toBe(201);
     const first = r.body.packets[0];
     const p = (await d.packets.get(first.id))!;
     expect(p.counters).toBe(3);
-    expect((await d.packets.counters(p)).map((c) => [c.start, c.size, c.claimed])).toEqual([[0, 100, 0], [100, 100, 0], [200, 50, 0]]);
+    expect((await d.packets.counters(p)).map((c) => [c.start, c.size, c.claimed])).toEqual([
+      [0, 100, 0],
+      [100, 100, 0],
+      [200, 50, 0],
+    ]);
     const users = await Promise.all(Array.from({ length: 30 }, () => login(api)));
-    const got = await Promise.all(users.map((u) => api('POST', '/v1/claims', { token: u.token, body: { code: first.code } })));
+    const got = await Promise.all(
+      users.map((u) => api('POST', '/v1/claims', { token: u.token, body: { code: first.code } })),
+    );
     expect(got.every((g) => g.status === 200)).toBe(true);
     const stats = await api('GET', `/v1/campaigns/${r.body.campaignId}`, { token: co.token });
-    expect(stats.body).toMatchObject({ packets: 3, shares: 750, claimedShares: 30, claimedAmount: got.reduce((a, g) => a + (g.body.amount as number), 0) });
+    expect(stats.body).toMatchObject({
+      packets: 3,
+      shares: 750,
+      claimedShares: 30,
+      claimedAmount: got.reduce((a, g) => a + (g.body.amount as number), 0),
+    });
     clock.advance(25 * 3_600_000);
     for (const x of r.body.packets) await settlePacket(d, x.id, clock.now());
     const settled = (await d.packets.get(first.id))!;
     expect(settled).toMatchObject({ state: 'settled', claimed: 30, refundedAmount: 25_000 - stats.body.claimedAmount });
-    expect(await violations(d, { users: [co.userId, ...users.map((u) => u.userId)], packets: r.body.packets.map((x: { id: string }) => x.id), feeAccounts: FEE_ACCOUNTS, campaigns: [r.body.campaignId] })).toEqual([]);
+    expect(
+      await violations(d, {
+        users: [co.userId, ...users.map((u) => u.userId)],
+        packets: r.body.packets.map((x: { id: string }) => x.id),
+        feeAccounts: FEE_ACCOUNTS,
+        campaigns: [r.body.campaignId],
+      }),
+    ).toEqual([]);
   }, 60_000);
 
   test('the split source is deterministic per seed and label, and differs across labels', () => {

@@ -5,7 +5,18 @@
  * (> 100 shares) packet, every first claim stays within the claim's budget.
  */
 import { ClaimCostMeter, shaper, type ClaimCost } from '../../scripts/bench/claim-cost';
-import { baseDb, Clock, inBatches, login, makeApi, sendPacket, testDeps, topup, uniq, type TestUser } from '../helpers/app';
+import {
+  baseDb,
+  Clock,
+  inBatches,
+  login,
+  makeApi,
+  sendPacket,
+  testDeps,
+  topup,
+  uniq,
+  type TestUser,
+} from '../helpers/app';
 import { loadConfig } from '../../functions/src/config';
 import { buildDeps } from '../../functions/src/app/deps';
 
@@ -30,7 +41,13 @@ async function costsOf(count: number, claimers: number): Promise<ClaimCost[]> {
   const out: ClaimCost[] = [];
   // One at a time: each claim's figures are its own (the meter also scopes them).
   for (const u of users) {
-    out.push(await meter.measure(async () => (await measured('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } })).status, shaper(sent.packet.id)));
+    out.push(
+      await meter.measure(
+        async () =>
+          (await measured('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } })).status,
+        shaper(sent.packet.id),
+      ),
+    );
   }
   // The first claim of a packet in a process reads the packet (and a sharded one's counters)
   // into the process's cache; a warm function's claims are the others.
@@ -43,7 +60,9 @@ function expectWrites(c: ClaimCost, sharded: boolean) {
   const take = sharded ? /^CNTR#<packet>#\d+$/ : /^PKT#<packet>$/;
   const slots = sharded ? /^SLOTS#<packet>(#\d+)?$/ : /^SLOTS#<packet>$/;
   const keys = Object.keys(c.writes);
-  expect(keys.filter((k) => !k.startsWith('index ')).sort()).toEqual(['CLAIM#<packet>#<user>', keys.find((k) => take.test(k)), 'LEDGER#<user>', keys.find((k) => slots.test(k))].sort());
+  expect(keys.filter((k) => !k.startsWith('index ')).sort()).toEqual(
+    ['CLAIM#<packet>#<user>', keys.find((k) => take.test(k)), 'LEDGER#<user>', keys.find((k) => slots.test(k))].sort(),
+  );
 }
 
 function expectWithinBudget(costs: ClaimCost[]) {
@@ -79,7 +98,8 @@ describe('the claim rate limit counts on the ledger', () => {
     const sender = await login(rapi);
     await topup(rapi, sender, 100_000);
     const codes: string[] = [];
-    for (let i = 0; i < 21; i++) codes.push((await sendPacket(rapi, sender, { total: 100, count: 1, mode: 'equal' })).shareCode.code);
+    for (let i = 0; i < 21; i++)
+      codes.push((await sendPacket(rapi, sender, { total: 100, count: 1, mode: 'equal' })).shareCode.code);
     const claimer = await login(rapi, { device: uniq('dev') });
     for (let i = 0; i < 20; i++) {
       expect((await rapi('POST', '/v1/claims', { token: claimer.token, body: { code: codes[i] } })).status).toBe(200);
@@ -92,7 +112,10 @@ describe('the claim rate limit counts on the ledger', () => {
     expect((await rd.wallets.state(claimer.userId)).balance).toBe(20 * 100 + 1);
     clock.advance(60_000);
     expect((await rapi('POST', '/v1/claims', { token: claimer.token, body: { code: codes[20] } })).status).toBe(200);
-    expect(await rd.wallets.state(claimer.userId)).toMatchObject({ claimMin: Date.parse('2026-11-28T07:21:00Z'), claimN: 1 });
+    expect(await rd.wallets.state(claimer.userId)).toMatchObject({
+      claimMin: Date.parse('2026-11-28T07:21:00Z'),
+      claimN: 1,
+    });
   });
 });
 
@@ -104,10 +127,12 @@ describe('the device binding a claim refreshes', () => {
     const sender = await login(rapi);
     await topup(rapi, sender, 10_000);
     const codes: string[] = [];
-    for (let i = 0; i < 2; i++) codes.push((await sendPacket(rapi, sender, { total: 100, count: 1, mode: 'equal' })).shareCode.code);
+    for (let i = 0; i < 2; i++)
+      codes.push((await sendPacket(rapi, sender, { total: 100, count: 1, mode: 'equal' })).shareCode.code);
     const device = uniq('dev');
     const claimer = await login(rapi, { device }); // login binds the device at 08:00
-    const seen = async () => (await rd.risk.deviceStanding(device)).accounts.find((a) => a.id === claimer.userId)?.lastSeenMs;
+    const seen = async () =>
+      (await rd.risk.deviceStanding(device)).accounts.find((a) => a.id === claimer.userId)?.lastSeenMs;
     expect(await seen()).toBe(clock.t);
     clock.advance(59 * 60_000);
     expect((await rapi('POST', '/v1/claims', { token: claimer.token, body: { code: codes[0] } })).status).toBe(200);

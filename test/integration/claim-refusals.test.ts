@@ -69,7 +69,7 @@ describe('claim refusals name their reason', () => {
 });
 
 describe('a refused slot put reads the slot', () => {
-  test('the sweeper\'s void → PACKET_EXPIRED; the caller\'s own slot → 200; another account\'s → 500, never "expired"', async () => {
+  test("the sweeper's void → PACKET_EXPIRED; the caller's own slot → 200; another account's → 500, never \"expired\"", async () => {
     const d = testDeps();
     // The next claim on a fresh plain packet takes index 0: pre-write what holds slot 0.
     const at = new Date().toISOString();
@@ -83,15 +83,30 @@ describe('a refused slot put reads the slot', () => {
     const own = await packetFor(d);
     const b = await login(own.api);
     const share0 = (await d.packets.shares(own.pid))!.amounts[0]!;
-    expect(await d.claims.putSlot(own.pid, { index: 0, userId: b.userId, name: b.name, amount: share0, at, seqHint: 0 })).toBe(true);
+    expect(
+      await d.claims.putSlot(own.pid, { index: 0, userId: b.userId, name: b.name, amount: share0, at, seqHint: 0 }),
+    ).toBe(true);
     const rb = await own.api('POST', '/v1/claims', { token: b.token, body: { code: own.sent.shareCode.code } });
-    expect({ status: rb.status, amount: rb.body.amount, repeat: rb.body.repeat }).toEqual({ status: 200, amount: share0, repeat: false });
+    expect({ status: rb.status, amount: rb.body.amount, repeat: rb.body.repeat }).toEqual({
+      status: 200,
+      amount: share0,
+      repeat: false,
+    });
     expect(await violations(d, { users: [own.sender.userId, b.userId], packets: [own.pid] })).toEqual([]);
 
     const other = await packetFor(d);
     const c = await login(other.api);
     const stranger = await login(other.api);
-    expect(await d.claims.putSlot(other.pid, { index: 0, userId: stranger.userId, name: stranger.name, amount: 1, at, seqHint: 0 })).toBe(true);
+    expect(
+      await d.claims.putSlot(other.pid, {
+        index: 0,
+        userId: stranger.userId,
+        name: stranger.name,
+        amount: 1,
+        at,
+        seqHint: 0,
+      }),
+    ).toBe(true);
     const rc = await other.api('POST', '/v1/claims', { token: c.token, body: { code: other.sent.shareCode.code } });
     expect(rc.status).toBe(500);
     expect(rc.body.error.code).toBe('INTERNAL');

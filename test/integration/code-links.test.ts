@@ -29,7 +29,11 @@ describe('every Code carries its link', () => {
     const alice = await login(api);
     const bob = await login(api);
     await topup(api, alice, 10_000);
-    const created = await api('POST', '/v1/packets', { token: alice.token, idem: idem(), body: { total: 300, count: 3, mode: 'lucky', greeting: '新年快乐' } });
+    const created = await api('POST', '/v1/packets', {
+      token: alice.token,
+      idem: idem(),
+      body: { total: 300, count: 3, mode: 'lucky', greeting: '新年快乐' },
+    });
     expect(created.status).toBe(201);
     expectLinked(created.body.code);
     expectLinked(created.body.shareCode);
@@ -45,7 +49,10 @@ describe('every Code carries its link', () => {
 
     // A claimer forwards: the share code minted through a code has its link too.
     expect((await api('POST', '/v1/claims', { token: bob.token, body: { code: share.body.code } })).status).toBe(200);
-    const fwd = await api('POST', `/v1/packets/${id}/codes`, { token: bob.token, body: { kind: 'share', via: share.body.code } });
+    const fwd = await api('POST', `/v1/packets/${id}/codes`, {
+      token: bob.token,
+      body: { kind: 'share', via: share.body.code },
+    });
     expect(fwd.status).toBe(201);
     expect(fwd.body.forwardId).toEqual(expect.any(String));
     expectLinked(fwd.body);
@@ -58,14 +65,21 @@ describe('every Code carries its link', () => {
     // The code in the link is the code: it opens and claims like the bare one.
     const carol = await login(api);
     const fromLink = decodeURIComponent(new URL(live.body.link).pathname.split('/o/')[1]!);
-    expect((await api('GET', `/v1/codes/${encodeURIComponent(fromLink)}`, { token: carol.token })).body).toMatchObject({ target: 'packet', claimable: true });
+    expect((await api('GET', `/v1/codes/${encodeURIComponent(fromLink)}`, { token: carol.token })).body).toMatchObject({
+      target: 'packet',
+      claimable: true,
+    });
     expect((await api('POST', '/v1/claims', { token: carol.token, body: { code: fromLink } })).status).toBe(200);
   });
 
   test('a campaign: each packet has its link, and the CSV for printing ends with a link column', async () => {
     const co = await login(api, { tier: 'enterprise' });
     await topup(api, co, 100_000);
-    const r = await api('POST', '/v1/campaigns', { token: co.token, idem: idem(), body: { name: '开业', packet: { total: 300, count: 3, mode: 'lucky', greeting: '感谢支持' }, quantity: 3 } });
+    const r = await api('POST', '/v1/campaigns', {
+      token: co.token,
+      idem: idem(),
+      body: { name: '开业', packet: { total: 300, count: 3, mode: 'lucky', greeting: '感谢支持' }, quantity: 3 },
+    });
     expect(r.status).toBe(201);
     expect(r.body.packets).toHaveLength(3);
     for (const p of r.body.packets) expectLinked(p);
@@ -87,7 +101,10 @@ describe('the /o/ function (deployed answer for a code link)', () => {
       rawPath,
       headers: { 'user-agent': userAgent },
       requestContext: { http: { method: 'GET', path: rawPath } },
-    } as unknown as APIGatewayProxyEventV2)) as APIGatewayProxyStructuredResultV2 & { headers: Record<string, string>; body: string };
+    } as unknown as APIGatewayProxyEventV2)) as APIGatewayProxyStructuredResultV2 & {
+      headers: Record<string, string>;
+      body: string;
+    };
 
   test('a well-formed link: the page that says to open it with WeChat', async () => {
     const alice = await login(api);

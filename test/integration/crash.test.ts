@@ -53,7 +53,12 @@ async function fund(d: Deps, amount: number, opts: { tier?: string } = {}): Prom
   await topup(api, u, amount);
   return u;
 }
-const principal = (u: TestUser, tier: 'personal' | 'enterprise' = 'personal') => ({ userId: u.userId, name: u.name, tier, roles: ['user'] });
+const principal = (u: TestUser, tier: 'personal' | 'enterprise' = 'personal') => ({
+  userId: u.userId,
+  name: u.name,
+  tier,
+  roles: ['user'],
+});
 
 const flows: Flow[] = [
   {
@@ -66,7 +71,12 @@ const flows: Flow[] = [
       return { users: [s], packets: [derivedId('p', s.userId, 'packet', key)], topups: 50_000, key };
     },
     async run(d, w) {
-      const out = await createPacket(d, principal(w.users[0]!, 'enterprise'), { total: 20_000, count: 7, mode: 'lucky' }, w.key as string);
+      const out = await createPacket(
+        d,
+        principal(w.users[0]!, 'enterprise'),
+        { total: 20_000, count: 7, mode: 'lucky' },
+        w.key as string,
+      );
       return out;
     },
   },
@@ -112,7 +122,12 @@ const flows: Flow[] = [
       const s = await fund(d, 10_000);
       const api = makeApi(d);
       const c = await login(api);
-      const sent = await createPacket(d, principal(s), { total: 6_000, count: 4, mode: 'lucky', ttlSeconds: 60 }, idem());
+      const sent = await createPacket(
+        d,
+        principal(s),
+        { total: 6_000, count: 4, mode: 'lucky', ttlSeconds: 60 },
+        idem(),
+      );
       const body = sent.body as { packet: { id: string }; shareCode: { code: string } };
       await claim(d, principal(c), body.shareCode.code);
       clock.advance(61_000);
@@ -134,7 +149,12 @@ const flows: Flow[] = [
       const s = await fund(d, 60_000, { tier: 'enterprise' });
       const api = makeApi(d);
       const [c1, c2, c3] = [await login(api), await login(api), await login(api)];
-      const sent = await createPacket(d, principal(s, 'enterprise'), { total: 50_000, count: 500, mode: 'lucky', ttlSeconds: 60 }, idem());
+      const sent = await createPacket(
+        d,
+        principal(s, 'enterprise'),
+        { total: 50_000, count: 500, mode: 'lucky', ttlSeconds: 60 },
+        idem(),
+      );
       const body = sent.body as { packet: { id: string }; shareCode: { code: string } };
       const id = body.packet.id;
       await claim(d, principal(c1!), body.shareCode.code);
@@ -143,7 +163,14 @@ const flows: Flow[] = [
       if (taken.kind !== 'taken') throw new Error('no share left');
       const amount = (await d.packets.shares(id))!.amounts[taken.index]!;
       const seqHint = (await d.wallets.state(c2!.userId)).seq;
-      await d.claims.putSlot(id, { index: taken.index, userId: c2!.userId, name: c2!.name, amount, at: new Date(clock.now()).toISOString(), seqHint });
+      await d.claims.putSlot(id, {
+        index: taken.index,
+        userId: c2!.userId,
+        name: c2!.name,
+        amount,
+        at: new Date(clock.now()).toISOString(),
+        seqHint,
+      });
       await claim(d, principal(c3!), body.shareCode.code);
       clock.advance(61_000);
       // An enterprise packet pays a fee: the world counts its fee entry.
@@ -170,7 +197,12 @@ describe.each(flows)('crash points: $name', (flow) => {
 
     const failures: string[] = [];
     for (let k = 1; k <= total; k++) {
-      for (const [when, retry] of [['before', true], ['after', true], ['before', false], ['after', false]] as const) {
+      for (const [when, retry] of [
+        ['before', true],
+        ['after', true],
+        ['before', false],
+        ['after', false],
+      ] as const) {
         const clock = normalClock();
         const seed = SEED + k * 4 + (when === 'after' ? 1 : 0) + (retry ? 0 : 2);
         const normal = testDeps({ clock });

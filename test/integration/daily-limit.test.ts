@@ -35,11 +35,20 @@ function crashOnDebit(clock: Clock, userId: () => string, armed: () => boolean):
   return testDeps({ db, clock });
 }
 
-const principal = (u: TestUser) => ({ userId: u.userId, name: u.name, tier: 'personal' as const, roles: ['user' as const] });
+const principal = (u: TestUser) => ({
+  userId: u.userId,
+  name: u.name,
+  tier: 'personal' as const,
+  roles: ['user' as const],
+});
 
 /** Sends a packet through the API; the ids of those sent go into `sent` (for the invariants). */
 async function send(api: Api, u: TestUser, total: number, sent: string[]) {
-  const r = await api('POST', '/v1/packets', { token: u.token, idem: idem(), body: { total, count: 2, mode: 'equal' } });
+  const r = await api('POST', '/v1/packets', {
+    token: u.token,
+    idem: idem(),
+    body: { total, count: 2, mode: 'equal' },
+  });
   if (r.status === 201) sent.push(r.body.packet.id);
   return r;
 }
@@ -59,13 +68,19 @@ describe('a debit of day D landing after a debit of day D+1', () => {
     await topup(api, s, 150_000);
     const sent: string[] = [];
     let armed = false;
-    const crashing = crashOnDebit(clock, () => s.userId, () => armed);
+    const crashing = crashOnDebit(
+      clock,
+      () => s.userId,
+      () => armed,
+    );
 
     // 23:59:59 on D: a send starts; its request dies just before the debit.
     clock.t = D_2359_59;
     const keyA = idem();
     armed = true;
-    await expect(createPacket(crashing, principal(s), { total: PACKET, count: 2, mode: 'equal' }, keyA)).rejects.toBeInstanceOf(Crash);
+    await expect(
+      createPacket(crashing, principal(s), { total: PACKET, count: 2, mode: 'equal' }, keyA),
+    ).rejects.toBeInstanceOf(Crash);
     armed = false;
 
     // D+1: two sends land.
@@ -78,7 +93,14 @@ describe('a debit of day D landing after a debit of day D+1', () => {
     const retried = await createPacket(d, principal(s), { total: PACKET, count: 2, mode: 'equal' }, keyA);
     expect(retried.status).toBe(201);
     const entry = await d.wallets.find(s.userId, 0, `pkt:${derivedId('p', s.userId, 'packet', keyA)}`);
-    expect(entry).toMatchObject({ type: 'packet_debit', amount: -PACKET, sentDay: '2026-11-29', sentToday: 2 * PACKET, lateDay: '2026-11-28', lateSent: PACKET });
+    expect(entry).toMatchObject({
+      type: 'packet_debit',
+      amount: -PACKET,
+      sentDay: '2026-11-29',
+      sentToday: 2 * PACKET,
+      lateDay: '2026-11-28',
+      lateSent: PACKET,
+    });
 
     // D+1's total is untouched and its limit still enforced: 3 more fill it, the next is refused.
     expect(await sentToday(api, s)).toBe(2 * PACKET);
@@ -100,14 +122,20 @@ describe('a debit of day D landing after a debit of day D+1', () => {
     await topup(api, s, 150_000);
     const sent: string[] = [];
     let armed = false;
-    const crashing = crashOnDebit(clock, () => s.userId, () => armed);
+    const crashing = crashOnDebit(
+      clock,
+      () => s.userId,
+      () => armed,
+    );
     for (let i = 0; i < 4; i++) expect((await send(api, s, PACKET, sent)).status).toBe(201);
 
     // 23:59:58: A passes its check (80 000 + 20 000 ≤ 100 000), then dies before the debit.
     clock.t = D_2359_58;
     const keyA = idem();
     armed = true;
-    await expect(createPacket(crashing, principal(s), { total: PACKET, count: 2, mode: 'equal' }, keyA)).rejects.toBeInstanceOf(Crash);
+    await expect(
+      createPacket(crashing, principal(s), { total: PACKET, count: 2, mode: 'equal' }, keyA),
+    ).rejects.toBeInstanceOf(Crash);
     armed = false;
     // 23:59:59: B passes the same check and lands: D is full.
     clock.t = D_2359_59;
@@ -126,7 +154,13 @@ describe('a debit of day D landing after a debit of day D+1', () => {
     expect((await d.wallets.state(s.userId)).balance).toBe(before);
     expect((await d.packets.get(derivedId('p', s.userId, 'packet', keyA)))?.state).toBe('canceled');
     expect(await sentToday(api, s)).toBe(10_000);
-    expect(await violations(d, { users: [s.userId], packets: [...sent, derivedId('p', s.userId, 'packet', keyA)], topups: 150_000 })).toEqual([]);
+    expect(
+      await violations(d, {
+        users: [s.userId],
+        packets: [...sent, derivedId('p', s.userId, 'packet', keyA)],
+        topups: 150_000,
+      }),
+    ).toEqual([]);
   });
 });
 
@@ -139,7 +173,11 @@ describe('a transfer of day D landing after a debit of day D+1', () => {
     const b = await login(api);
     await topup(api, s, 50_000);
     let armed = false;
-    const crashing = crashOnDebit(clock, () => s.userId, () => armed);
+    const crashing = crashOnDebit(
+      clock,
+      () => s.userId,
+      () => armed,
+    );
     const codeOf = async () => ((await receiveCode(d, principal(b))).body as { code: string }).code;
 
     clock.t = D_2359_59 - 9_000;
@@ -155,7 +193,11 @@ describe('a transfer of day D landing after a debit of day D+1', () => {
     expect((await transfer(d, principal(s), late, keyA)).status).toBe(201);
 
     expect(await sentToday(api, s)).toBe(10_000);
-    expect(await d.wallets.state(s.userId)).toMatchObject({ balance: 20_000, sentDay: '2026-11-29', sentToday: 10_000 });
+    expect(await d.wallets.state(s.userId)).toMatchObject({
+      balance: 20_000,
+      sentDay: '2026-11-29',
+      sentToday: 10_000,
+    });
     expect(await violations(d, { users: [s.userId, b.userId], packets: [], topups: 50_000 })).toEqual([]);
   });
 });
@@ -168,7 +210,14 @@ describe('DynamoWalletStore.append: the day counter', () => {
     const at = '2026-11-29T00:00:00.000Z';
     let n = 0;
     const debit = (amount: number, day: string, limit = 100) =>
-      w.append(u, 0, { opId: `op${++n}`, type: 'transfer_debit', amount: -amount, ref: `r${n}`, at, daily: { amount, limit, day } });
+      w.append(u, 0, {
+        opId: `op${++n}`,
+        type: 'transfer_debit',
+        amount: -amount,
+        ref: `r${n}`,
+        at,
+        daily: { amount, limit, day },
+      });
     expect((await w.append(u, 0, { opId: 'top', type: 'topup', amount: 10_000, ref: 't', at })).kind).toBe('applied');
     expect((await debit(40, '2026-11-27')).kind).toBe('applied');
     expect((await debit(70, '2026-11-28')).kind).toBe('applied');
@@ -177,7 +226,10 @@ describe('DynamoWalletStore.append: the day counter', () => {
     // Late debits: 11-28 has 70, 11-27 has 40.
     expect(await debit(31, '2026-11-28')).toEqual({ kind: 'daily_limit', sentToday: 70 });
     const a = await debit(30, '2026-11-28');
-    expect(a).toMatchObject({ kind: 'applied', entry: { sentDay: '2026-11-29', sentToday: 50, lateDay: '2026-11-28', lateSent: 100 } });
+    expect(a).toMatchObject({
+      kind: 'applied',
+      entry: { sentDay: '2026-11-29', sentToday: 50, lateDay: '2026-11-28', lateSent: 100 },
+    });
     expect(await debit(1, '2026-11-28')).toEqual({ kind: 'daily_limit', sentToday: 100 });
     expect((await debit(60, '2026-11-27')).kind).toBe('applied');
     expect(await debit(1, '2026-11-27')).toEqual({ kind: 'daily_limit', sentToday: 100 });
@@ -187,7 +239,11 @@ describe('DynamoWalletStore.append: the day counter', () => {
 
     // Today is as the one on-time debit left it, and still limited.
     const state = await w.state(u);
-    expect(state).toMatchObject({ sentDay: '2026-11-29', sentToday: 50, balance: 10_000 - 40 - 70 - 50 - 30 - 60 - 100 });
+    expect(state).toMatchObject({
+      sentDay: '2026-11-29',
+      sentToday: 50,
+      balance: 10_000 - 40 - 70 - 50 - 30 - 60 - 100,
+    });
     expect(await debit(51, '2026-11-29')).toEqual({ kind: 'daily_limit', sentToday: 50 });
     expect((await debit(50, '2026-11-29')).kind).toBe('applied');
     // A later day starts fresh.

@@ -8,19 +8,38 @@ import { makeApi, testDeps, uniq, type Api } from '../helpers/app';
 const SECRET = 'sandbox-dev-login-secret-0123456789'; // a test value, no deployment's
 
 const apiWith = (cfg: Config): Api => makeApi({ ...testDeps(), cfg });
-const sandbox = (secret?: string) => apiWith(loadConfig({ ...process.env, STAGE: 'sandbox', PUBLIC_BASE_URL: 'https://hb.example.cn', DEV_LOGIN_SECRET: secret }));
-const adminLogin = (extra: Record<string, unknown> = {}) => ({ body: { devUser: uniq('dev'), roles: ['admin'], tier: 'provider', ...extra } });
+const sandbox = (secret?: string) =>
+  apiWith(
+    loadConfig({
+      ...process.env,
+      STAGE: 'sandbox',
+      PUBLIC_BASE_URL: 'https://hb.example.cn',
+      DEV_LOGIN_SECRET: secret,
+    }),
+  );
+const adminLogin = (extra: Record<string, unknown> = {}) => ({
+  body: { devUser: uniq('dev'), roles: ['admin'], tier: 'provider', ...extra },
+});
 const codeOf = (r: { status: number; body: any }) => ({ status: r.status, code: r.body?.error?.code });
 
 describe('POST /v1/session with devUser', () => {
   test('sandbox with DEV_LOGIN_SECRET: refused without it or with a wrong one, allowed with it', async () => {
     const api = sandbox(SECRET);
     expect(codeOf(await api('POST', '/v1/session', adminLogin()))).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
-    expect(codeOf(await api('POST', '/v1/session', adminLogin({ devSecret: 'wrong' })))).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
+    expect(codeOf(await api('POST', '/v1/session', adminLogin({ devSecret: 'wrong' })))).toEqual({
+      status: 401,
+      code: 'UNAUTHENTICATED',
+    });
     // Same length, one character off.
     const offByOne = SECRET.slice(0, -1) + (SECRET.endsWith('9') ? '8' : '9');
-    expect(codeOf(await api('POST', '/v1/session', adminLogin({ devSecret: offByOne })))).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
-    expect(codeOf(await api('POST', '/v1/session', adminLogin({ devSecret: `${SECRET}x` })))).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
+    expect(codeOf(await api('POST', '/v1/session', adminLogin({ devSecret: offByOne })))).toEqual({
+      status: 401,
+      code: 'UNAUTHENTICATED',
+    });
+    expect(codeOf(await api('POST', '/v1/session', adminLogin({ devSecret: `${SECRET}x` })))).toEqual({
+      status: 401,
+      code: 'UNAUTHENTICATED',
+    });
 
     const ok = await api('POST', '/v1/session', adminLogin({ devSecret: SECRET }));
     expect(ok.status).toBe(200);
@@ -32,7 +51,10 @@ describe('POST /v1/session with devUser', () => {
   test('sandbox without DEV_LOGIN_SECRET: dev login is off, whatever the request carries', async () => {
     const api = sandbox();
     expect(codeOf(await api('POST', '/v1/session', adminLogin()))).toEqual({ status: 403, code: 'DEV_LOGIN_DISABLED' });
-    expect(codeOf(await api('POST', '/v1/session', adminLogin({ devSecret: SECRET })))).toEqual({ status: 403, code: 'DEV_LOGIN_DISABLED' });
+    expect(codeOf(await api('POST', '/v1/session', adminLogin({ devSecret: SECRET })))).toEqual({
+      status: 403,
+      code: 'DEV_LOGIN_DISABLED',
+    });
   });
 
   test('prod: 403 DEV_LOGIN_DISABLED, with or without a secret', async () => {
@@ -41,10 +63,16 @@ describe('POST /v1/session with devUser', () => {
     const base = loadConfig({ ...process.env, DEV_LOGIN_SECRET: SECRET });
     const api = apiWith({ ...base, stage: 'prod', devFeatures: false, devLogin: { mode: 'off' } });
     expect(codeOf(await api('POST', '/v1/session', adminLogin()))).toEqual({ status: 403, code: 'DEV_LOGIN_DISABLED' });
-    expect(codeOf(await api('POST', '/v1/session', adminLogin({ devSecret: SECRET })))).toEqual({ status: 403, code: 'DEV_LOGIN_DISABLED' });
+    expect(codeOf(await api('POST', '/v1/session', adminLogin({ devSecret: SECRET })))).toEqual({
+      status: 403,
+      code: 'DEV_LOGIN_DISABLED',
+    });
     // Even a guard left in secret mode is overruled by a stage without dev features.
     const stray = apiWith({ ...base, stage: 'prod', devFeatures: false });
-    expect(codeOf(await stray('POST', '/v1/session', adminLogin({ devSecret: SECRET })))).toEqual({ status: 403, code: 'DEV_LOGIN_DISABLED' });
+    expect(codeOf(await stray('POST', '/v1/session', adminLogin({ devSecret: SECRET })))).toEqual({
+      status: 403,
+      code: 'DEV_LOGIN_DISABLED',
+    });
   });
 
   test('local and test stages: no secret needed (npm start, the e2e tests)', async () => {
@@ -56,7 +84,13 @@ describe('POST /v1/session with devUser', () => {
 
   test('a malformed devSecret is a validation error, nothing written', async () => {
     const api = sandbox(SECRET);
-    expect(codeOf(await api('POST', '/v1/session', adminLogin({ devSecret: '' })))).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
-    expect(codeOf(await api('POST', '/v1/session', adminLogin({ devSecret: 'x'.repeat(257) })))).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(codeOf(await api('POST', '/v1/session', adminLogin({ devSecret: '' })))).toEqual({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    });
+    expect(codeOf(await api('POST', '/v1/session', adminLogin({ devSecret: 'x'.repeat(257) })))).toEqual({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    });
   });
 });

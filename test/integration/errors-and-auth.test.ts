@@ -36,8 +36,16 @@ describe('error codes and authorization', () => {
     expectError(await api('GET', '/v1/packets/pNoSuchPacket000', { token: bob.token }), 404, 'NOT_FOUND');
     expectError(await api('GET', '/v1/nowhere', { token: bob.token }), 404, 'NOT_FOUND');
     // Only the sender refreshes the live code; only the sender or a claimer mints share codes.
-    expectError(await api('POST', `/v1/packets/${sent.packet.id}/codes`, { token: bob.token, body: {} }), 403, 'FORBIDDEN');
-    expectError(await api('POST', `/v1/packets/${sent.packet.id}/codes`, { token: bob.token, body: { kind: 'share' } }), 403, 'FORBIDDEN');
+    expectError(
+      await api('POST', `/v1/packets/${sent.packet.id}/codes`, { token: bob.token, body: {} }),
+      403,
+      'FORBIDDEN',
+    );
+    expectError(
+      await api('POST', `/v1/packets/${sent.packet.id}/codes`, { token: bob.token, body: { kind: 'share' } }),
+      403,
+      'FORBIDDEN',
+    );
     clock.advance(1_000);
     const fresh = await api('POST', `/v1/packets/${sent.packet.id}/codes`, { token: alice.token, body: {} });
     expect(fresh.status).toBe(201);
@@ -45,8 +53,14 @@ describe('error codes and authorization', () => {
     // The admin sweep needs the admin role.
     expectError(await api('POST', '/v1/admin/sweep', { token: user.token, body: {} }), 403, 'FORBIDDEN');
     // A ledger cursor of another account is refused, not followed.
-    const cursor = Buffer.from(JSON.stringify({ pk: `LEDGER#${alice.userId}`, sk: '000000000009' })).toString('base64url');
-    expectError(await api('GET', '/v1/wallet/ledger', { token: bob.token, query: { cursor } }), 400, 'VALIDATION_FAILED');
+    const cursor = Buffer.from(JSON.stringify({ pk: `LEDGER#${alice.userId}`, sk: '000000000009' })).toString(
+      'base64url',
+    );
+    expectError(
+      await api('GET', '/v1/wallet/ledger', { token: bob.token, query: { cursor } }),
+      400,
+      'VALIDATION_FAILED',
+    );
     expect((await api('GET', '/v1/wallet/ledger', { token: bob.token })).body.entries).toEqual([]);
   });
 
@@ -72,7 +86,17 @@ describe('error codes and authorization', () => {
     expect((await api('GET', '/v1/wallet', { token })).status).toBe(200);
     expect((await api('GET', '/v1/audit', { token })).status).toBe(200);
     // A role granted again counts once the cache is gone (here: reset, as a new process would be).
-    await d.accounts.upsert({ userId: staff.body.userId, name: devUser, tier: 'personal', roles: ['user', 'risk'], settings: {}, createdAt: new Date(clock.t).toISOString() }, true);
+    await d.accounts.upsert(
+      {
+        userId: staff.body.userId,
+        name: devUser,
+        tier: 'personal',
+        roles: ['user', 'risk'],
+        settings: {},
+        createdAt: new Date(clock.t).toISOString(),
+      },
+      true,
+    );
     resetRoleCache();
     expect((await api('GET', '/v1/risk/events', { token })).status).toBe(200);
     expect((await api('GET', '/v1/admin/blacklist', { token })).status).toBe(200);
@@ -111,16 +135,27 @@ describe('error codes and authorization', () => {
     expectError(t.r, 400, 'VALIDATION_FAILED');
     expect(t.writes).toBe(0);
     // Daily limit: 1,000 yuan per UTC+8 day for personal accounts.
-    for (let i = 0; i < 5; i++) expect((await tryCreate({ total: 20_000, count: 10, mode: 'lucky' })).r.status).toBe(201);
+    for (let i = 0; i < 5; i++)
+      expect((await tryCreate({ total: 20_000, count: 10, mode: 'lucky' })).r.status).toBe(201);
     t = await tryCreate({ total: 1, count: 1, mode: 'lucky' });
     expectError(t.r, 422, 'LIMIT_DAILY');
     expect(t.writes).toBe(0);
     const w = await api('GET', '/v1/wallet', { token: alice.token });
-    expect(w.body).toMatchObject({ balance: 20_000, sentToday: 100_000, dailyLimit: 100_000, perPacketLimit: 20_000, tier: 'personal' });
+    expect(w.body).toMatchObject({
+      balance: 20_000,
+      sentToday: 100_000,
+      dailyLimit: 100_000,
+      perPacketLimit: 20_000,
+      tier: 'personal',
+    });
     const poor = await login(api);
     t = await (async () => {
       writes = 0;
-      const r = await api('POST', '/v1/packets', { token: poor.token, idem: idem(), body: { total: 100, count: 1, mode: 'equal' } });
+      const r = await api('POST', '/v1/packets', {
+        token: poor.token,
+        idem: idem(),
+        body: { total: 100, count: 1, mode: 'equal' },
+      });
       return { r, writes };
     })();
     expectError(t.r, 402, 'INSUFFICIENT_FUNDS');
@@ -143,14 +178,28 @@ describe('error codes and authorization', () => {
     );
     const tampered = sent.shareCode.code.slice(0, -1) + (sent.shareCode.code.endsWith('A') ? 'B' : 'A');
     expectError(await api('POST', '/v1/claims', { token: bob.token, body: { code: tampered } }), 400, 'CODE_INVALID');
-    expectError(await api('GET', `/v1/codes/${encodeURIComponent(tampered)}`, { token: bob.token }), 400, 'CODE_INVALID');
+    expectError(
+      await api('GET', `/v1/codes/${encodeURIComponent(tampered)}`, { token: bob.token }),
+      400,
+      'CODE_INVALID',
+    );
     // A receive code is not a packet code.
     const rc = await api('GET', '/v1/receive-code', { token: alice.token });
-    expectError(await api('POST', '/v1/claims', { token: bob.token, body: { code: rc.body.code } }), 400, 'CODE_INVALID');
+    expectError(
+      await api('POST', '/v1/claims', { token: bob.token, body: { code: rc.body.code } }),
+      400,
+      'CODE_INVALID',
+    );
     const stale = makeApi(testDeps({ clock: new Clock(clock.t + 121_000) }));
-    expectError(await stale('POST', '/v1/claims', { token: bob.token, body: { code: sent.code.code } }), 410, 'CODE_EXPIRED');
+    expectError(
+      await stale('POST', '/v1/claims', { token: bob.token, body: { code: sent.code.code } }),
+      410,
+      'CODE_EXPIRED',
+    );
     // The share code still works: it lives as long as the packet.
-    expect((await stale('POST', '/v1/claims', { token: bob.token, body: { code: sent.shareCode.code } })).status).toBe(200);
+    expect((await stale('POST', '/v1/claims', { token: bob.token, body: { code: sent.shareCode.code } })).status).toBe(
+      200,
+    );
   });
 
   test('DEV_LOGIN_DISABLED in production; production login goes through code2session, from a named device', async () => {
@@ -159,13 +208,21 @@ describe('error codes and authorization', () => {
       exchanges++;
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       res.setHeader('content-type', 'application/json');
-      if (url.pathname !== '/sns/jscode2session' || url.searchParams.get('appid') !== 'wxapp' || url.searchParams.get('grant_type') !== 'authorization_code') {
+      if (
+        url.pathname !== '/sns/jscode2session' ||
+        url.searchParams.get('appid') !== 'wxapp' ||
+        url.searchParams.get('grant_type') !== 'authorization_code'
+      ) {
         res.statusCode = 400;
         res.end('{}');
         return;
       }
       const code = url.searchParams.get('js_code');
-      res.end(JSON.stringify(code === 'good-code' ? { openid: 'o_ALICE', session_key: 'k' } : { errcode: 40029, errmsg: 'invalid code' }));
+      res.end(
+        JSON.stringify(
+          code === 'good-code' ? { openid: 'o_ALICE', session_key: 'k' } : { errcode: 40029, errmsg: 'invalid code' },
+        ),
+      );
     });
     await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r));
     try {
@@ -188,7 +245,11 @@ describe('error codes and authorization', () => {
       const again = await prod('POST', '/v1/session', { body: { code: 'good-code' }, headers: device });
       expect(again.body.userId).toBe(ok.body.userId);
       expect(ok.body).toMatchObject({ tier: 'personal', roles: ['user'] });
-      expectError(await prod('POST', '/v1/session', { body: { code: 'bad-code' }, headers: device }), 401, 'UNAUTHENTICATED');
+      expectError(
+        await prod('POST', '/v1/session', { body: { code: 'bad-code' }, headers: device }),
+        401,
+        'UNAUTHENTICATED',
+      );
       const w = await prod('GET', '/v1/wallet', { token: ok.body.token });
       expect(w.status).toBe(200);
     } finally {
@@ -198,7 +259,19 @@ describe('error codes and authorization', () => {
 
   afterAll(() => {
     // Together with the other suites (idempotency, money flow, bank) every code this issue owns is produced.
-    for (const code of ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CODE_INVALID', 'CODE_EXPIRED', 'EQUAL_SPLIT_UNEVEN', 'LIMIT_PER_PACKET', 'LIMIT_DAILY', 'INSUFFICIENT_FUNDS', 'DEV_LOGIN_DISABLED', 'VALIDATION_FAILED']) {
+    for (const code of [
+      'UNAUTHENTICATED',
+      'FORBIDDEN',
+      'NOT_FOUND',
+      'CODE_INVALID',
+      'CODE_EXPIRED',
+      'EQUAL_SPLIT_UNEVEN',
+      'LIMIT_PER_PACKET',
+      'LIMIT_DAILY',
+      'INSUFFICIENT_FUNDS',
+      'DEV_LOGIN_DISABLED',
+      'VALIDATION_FAILED',
+    ]) {
       expect(seen).toContain(code);
     }
   });

@@ -49,7 +49,10 @@ class Meter {
 // calls stays in one rate window (the clock is frozen unless a test moves it).
 const clock = new Clock(Date.parse('2028-03-01T02:00:00Z'));
 const meter = new Meter();
-const d = testDeps({ clock, db: baseDb({ afterRead: meter.afterRead, afterWrite: meter.afterWrite, returnCapacity: true }) });
+const d = testDeps({
+  clock,
+  db: baseDb({ afterRead: meter.afterRead, afterWrite: meter.afterWrite, returnCapacity: true }),
+});
 const api = makeApi(d);
 
 const view = (u: TestUser, id: string) => api('GET', `/v1/packets/${id}`, { token: u.token });
@@ -60,7 +63,10 @@ describe('GET /v1/packets/{id}: who is an insider is decided without reading the
     await topup(api, sender, 20_000);
     const sent = await sendPacket(api, sender, { total: 10_000, count: 10_000, mode: 'equal' });
     const claimers = await Promise.all(Array.from({ length: 12 }, () => login(api)));
-    for (const u of claimers) expect((await api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } })).status).toBe(200);
+    for (const u of claimers)
+      expect((await api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } })).status).toBe(
+        200,
+      );
     const stranger = await login(api);
 
     const outsider = await meter.measure(() => view(stranger, sent.packet.id));
@@ -93,7 +99,9 @@ describe('GET /v1/packets/{id}: who is an insider is decided without reading the
     const outsiderReads = meter.reads.length;
     // Past the window the next view reads the counters again and sees a new claim.
     const late = await login(api);
-    expect((await api('POST', '/v1/claims', { token: late.token, body: { code: sent.shareCode.code } })).status).toBe(200);
+    expect((await api('POST', '/v1/claims', { token: late.token, body: { code: sent.shareCode.code } })).status).toBe(
+      200,
+    );
     clock.advance(PROGRESS_FRESH_MS);
     const fresh = await meter.measure(() => view(stranger, sent.packet.id));
     expect(fresh.body).toMatchObject({ claimedCount: 13, claimedAmount: 13 });
@@ -109,16 +117,25 @@ describe('GET /v1/packets/{id}: who is an insider is decided without reading the
     const own = await view(sender, sent.packet.id);
     expect(own.body).toMatchObject({ claimedCount: 13, claimedAmount: 13, forwards: [], forwardsCursor: null });
     expect(own.body.claims).toHaveLength(13);
-    console.log(`10,000-share packet, 13 claims: cached outsider view ${outsiderReads} requests, ${outsiderUnits} RCU; claimer view ${claimerReads} requests, ${claimerUnits} RCU`);
+    console.log(
+      `10,000-share packet, 13 claims: cached outsider view ${outsiderReads} requests, ${outsiderUnits} RCU; claimer view ${claimerReads} requests, ${claimerUnits} RCU`,
+    );
   });
 
   test('a small packet: outsiders get the summary with the claimed amount; a marker without a share is no claimer', async () => {
     const alice = await login(api, { name: 'Alice' });
-    const [bob, carol, eve] = await Promise.all([login(api, { name: 'Bob' }), login(api, { name: 'Carol' }), login(api, { name: 'Eve' })]);
+    const [bob, carol, eve] = await Promise.all([
+      login(api, { name: 'Bob' }),
+      login(api, { name: 'Carol' }),
+      login(api, { name: 'Eve' }),
+    ]);
     await topup(api, alice, 5_000);
     const sent = await sendPacket(api, alice, { total: 1_000, count: 5, mode: 'lucky' });
     const amounts: number[] = [];
-    for (const u of [bob!, carol!]) amounts.push((await api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } })).body.amount);
+    for (const u of [bob!, carol!])
+      amounts.push(
+        (await api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } })).body.amount,
+      );
 
     const outsider = await meter.measure(() => view(eve!, sent.packet.id));
     expect(outsider.body).toMatchObject({ claimedCount: 2, claimedAmount: amounts[0]! + amounts[1]!, total: 1_000 });
@@ -128,7 +145,14 @@ describe('GET /v1/packets/{id}: who is an insider is decided without reading the
 
     // A claim marker whose claim took no share (refused, or in flight): the slots are read once
     // more, and the caller is still shown the summary only.
-    await d.claims.putMarker({ packetId: sent.packet.id, userId: eve!.userId, at: new Date(clock.now()).toISOString(), atMs: clock.now(), attempt: 0, seqHint: 0 });
+    await d.claims.putMarker({
+      packetId: sent.packet.id,
+      userId: eve!.userId,
+      at: new Date(clock.now()).toISOString(),
+      atMs: clock.now(),
+      attempt: 0,
+      seqHint: 0,
+    });
     const marked = await view(eve!, sent.packet.id);
     expect(marked.body.claims).toBeUndefined();
     expect(marked.body.claimedAmount).toBe(amounts[0]! + amounts[1]!);
@@ -192,18 +216,27 @@ describe('per-account limits of the expensive reads (per clock minute)', () => {
     const sent = await sendPacket(api, alice, { total: 100, count: 1, mode: 'lucky' });
     const open = () => api('GET', `/v1/codes/${encodeURIComponent(sent.shareCode.code)}`, { token: bob.token });
     // Forged codes cost only the signature check: they are not counted.
-    for (let i = 0; i < 3; i++) expect((await api('GET', '/v1/codes/1.k1.pXXXX.1.AAAA', { token: bob.token })).status).toBe(400);
+    for (let i = 0; i < 3; i++)
+      expect((await api('GET', '/v1/codes/1.k1.pXXXX.1.AAAA', { token: bob.token })).status).toBe(400);
     await expectLimit(limit, open, 200);
   });
 
   test('campaign statistics (enterprise 12 a minute) and the code export (4 a minute), counted apart', async () => {
     const co = await login(api, { tier: 'enterprise', name: '某某商城' });
     await topup(api, co, 10_000);
-    const made = await api('POST', '/v1/campaigns', { token: co.token, idem: `camp-${co.userId}`, body: { name: '限流', packet: { total: 300, count: 3, mode: 'lucky' }, quantity: 2 } });
+    const made = await api('POST', '/v1/campaigns', {
+      token: co.token,
+      idem: `camp-${co.userId}`,
+      body: { name: '限流', packet: { total: 300, count: 3, mode: 'lucky' }, quantity: 2 },
+    });
     expect(made.status).toBe(201);
     const id = made.body.campaignId as string;
     const rules = DEFAULT_RISK_RULES.enterprise.rate;
     await expectLimit(rules.campaignStatsPerMinute, () => api('GET', `/v1/campaigns/${id}`, { token: co.token }), 200);
-    await expectLimit(rules.campaignExportsPerMinute, () => api('GET', `/v1/campaigns/${id}/codes.csv`, { token: co.token }), 200);
+    await expectLimit(
+      rules.campaignExportsPerMinute,
+      () => api('GET', `/v1/campaigns/${id}/codes.csv`, { token: co.token }),
+      200,
+    );
   });
 });

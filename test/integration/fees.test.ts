@@ -38,12 +38,16 @@ describe('fees', () => {
       const sender = await login(api, { tier: row.tier });
       users.push(sender);
       if (row.feeBps !== undefined) {
-        const r = await api('POST', `/v1/admin/accounts/${sender.userId}/tier`, { token: admin.token, body: { tier: row.tier, settings: { feeBps: row.feeBps } } });
+        const r = await api('POST', `/v1/admin/accounts/${sender.userId}/tier`, {
+          token: admin.token,
+          body: { tier: row.tier, settings: { feeBps: row.feeBps } },
+        });
         expect(r.status).toBe(200);
       }
       const bps = row.feeBps ?? { personal: 0, enterprise: 60, provider: 35 }[row.tier];
       const need = row.amounts.reduce((a, x) => a + x + feeFor(x, bps), 0);
-      for (let left = need; left > 0; left -= Math.min(left, 5_000_000)) await topup(api, sender, Math.min(left, 5_000_000));
+      for (let left = need; left > 0; left -= Math.min(left, 5_000_000))
+        await topup(api, sender, Math.min(left, 5_000_000));
       topups += need;
       for (const total of row.amounts) {
         const before = (await api('GET', '/v1/wallet', { token: sender.token })).body.balance as number;
@@ -58,7 +62,14 @@ describe('fees', () => {
       expect((await api('GET', '/v1/wallet', { token: sender.token })).body.balance).toBe(0);
     }
     // Hand-checked rows of the table: rounding is always up, never to nearest.
-    expect([feeFor(166, 60), feeFor(167, 60), feeFor(117, 85), feeFor(118, 85), feeFor(2_857, 35), feeFor(2_858, 35)]).toEqual([1, 2, 1, 2, 10, 11]);
+    expect([
+      feeFor(166, 60),
+      feeFor(167, 60),
+      feeFor(117, 85),
+      feeFor(118, 85),
+      feeFor(2_857, 35),
+      feeFor(2_858, 35),
+    ]).toEqual([1, 2, 1, 2, 10, 11]);
 
     // Half of the packets are claimed, the rest expire and are refunded.
     const claimer = await login(api);
@@ -78,13 +89,17 @@ describe('fees', () => {
     expect(new Set(feeEntries.map((e) => e.opId)).size).toBe(feeEntries.length);
     expect((await feeBalance(d)) - feeBefore).toBeGreaterThanOrEqual(expectedFees);
 
-    expect(await violations(d, { users: users.map((u) => u.userId), packets, topups, feeAccounts: FEE_ACCOUNTS })).toEqual([]);
+    expect(
+      await violations(d, { users: users.map((u) => u.userId), packets, topups, feeAccounts: FEE_ACCOUNTS }),
+    ).toEqual([]);
     // Every sender got back exactly the unclaimed totals; the fees stayed with the platform.
     let refunded = 0;
     for (const id of packets) refunded += (await d.packets.get(id))?.refundedAmount ?? 0;
     // (Sessions have expired a day later: read the wallets from the store.)
     const claimed = (await d.wallets.state(claimer.userId)).balance;
-    const senderBalances = await Promise.all(users.slice(0, TABLE.length).map(async (u) => (await d.wallets.state(u.userId)).balance));
+    const senderBalances = await Promise.all(
+      users.slice(0, TABLE.length).map(async (u) => (await d.wallets.state(u.userId)).balance),
+    );
     expect(senderBalances.reduce((a, b) => a + b, 0)).toBe(refunded);
     expect(claimed + refunded + expectedFees).toBe(topups);
   }, 60_000);
@@ -93,14 +108,24 @@ describe('fees', () => {
     const sender = await login(api, { tier: 'enterprise' });
     await topup(api, sender, 1_000_000);
     const keys = Array.from({ length: 24 }, () => idem());
-    const sent = await Promise.all(keys.map(async (key) => {
-      const r = await api('POST', '/v1/packets', { token: sender.token, idem: key, body: { total: 1_000, count: 1, mode: 'equal' } });
-      expect(r.status).toBe(201);
-      return { key, id: r.body.packet.id as string, fee: r.body.fee as number };
-    }));
+    const sent = await Promise.all(
+      keys.map(async (key) => {
+        const r = await api('POST', '/v1/packets', {
+          token: sender.token,
+          idem: key,
+          body: { total: 1_000, count: 1, mode: 'equal' },
+        });
+        expect(r.status).toBe(201);
+        return { key, id: r.body.packet.id as string, fee: r.body.fee as number };
+      }),
+    );
     // A retry of every request (the same Idempotency-Key) answers the same packet.
     for (const s of sent.slice(0, 6)) {
-      const again = await api('POST', '/v1/packets', { token: sender.token, idem: s.key, body: { total: 1_000, count: 1, mode: 'equal' } });
+      const again = await api('POST', '/v1/packets', {
+        token: sender.token,
+        idem: s.key,
+        body: { total: 1_000, count: 1, mode: 'equal' },
+      });
       expect(again.body.packet.id).toBe(s.id);
     }
     const mine = new Map(sent.map((s) => [`fee:${s.id}`, s]));
@@ -120,7 +145,18 @@ describe('fees', () => {
     const shard = entries[0]!.account;
     const log = await api('GET', '/v1/audit', { token: support.token, query: { userId: shard } });
     expect(log.status).toBe(200);
-    expect((log.body.items as Array<{ source: string; type: string }>).some((i) => i.source === 'ledger' && i.type === 'fee')).toBe(true);
-    expect(await violations(d, { users: [sender.userId], packets: sent.map((s) => s.id), topups: 1_000_000, feeAccounts: FEE_ACCOUNTS })).toEqual([]);
+    expect(
+      (log.body.items as Array<{ source: string; type: string }>).some(
+        (i) => i.source === 'ledger' && i.type === 'fee',
+      ),
+    ).toBe(true);
+    expect(
+      await violations(d, {
+        users: [sender.userId],
+        packets: sent.map((s) => s.id),
+        topups: 1_000_000,
+        feeAccounts: FEE_ACCOUNTS,
+      }),
+    ).toEqual([]);
   }, 60_000);
 });

@@ -21,10 +21,31 @@ import { baseDb, Clock, idem, login, makeApi, testDeps, topup, type ApiResponse,
 
 /** Every error code the API promises (README's additions included). */
 const API_CODES = new Set([
-  'VALIDATION_FAILED', 'IDEMPOTENCY_KEY_REQUIRED', 'UNAUTHENTICATED', 'FORBIDDEN', 'DEV_LOGIN_DISABLED', 'NOT_FOUND',
-  'IDEMPOTENCY_MISMATCH', 'CODE_INVALID', 'CODE_EXPIRED', 'PACKET_FINISHED', 'PACKET_EXPIRED', 'INSUFFICIENT_FUNDS',
-  'LIMIT_PER_PACKET', 'LIMIT_DAILY', 'EQUAL_SPLIT_UNEVEN', 'GREETING_REJECTED', 'RISK_BLOCKED', 'CODE_FROZEN',
-  'DEVICE_LIMIT', 'RATE_LIMITED', 'GROUP_ONLY', 'WITHDRAWAL_LIMIT', 'PAYMENT_REQUIRED', 'CLAIM_IN_PROGRESS', 'METHOD_NOT_ALLOWED',
+  'VALIDATION_FAILED',
+  'IDEMPOTENCY_KEY_REQUIRED',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'DEV_LOGIN_DISABLED',
+  'NOT_FOUND',
+  'IDEMPOTENCY_MISMATCH',
+  'CODE_INVALID',
+  'CODE_EXPIRED',
+  'PACKET_FINISHED',
+  'PACKET_EXPIRED',
+  'INSUFFICIENT_FUNDS',
+  'LIMIT_PER_PACKET',
+  'LIMIT_DAILY',
+  'EQUAL_SPLIT_UNEVEN',
+  'GREETING_REJECTED',
+  'RISK_BLOCKED',
+  'CODE_FROZEN',
+  'DEVICE_LIMIT',
+  'RATE_LIMITED',
+  'GROUP_ONLY',
+  'WITHDRAWAL_LIMIT',
+  'PAYMENT_REQUIRED',
+  'CLAIM_IN_PROGRESS',
+  'METHOD_NOT_ALLOWED',
 ]);
 /** Refusals of the risk rules: they may answer a request that is otherwise wrong, and are audited. */
 const RISK_CODES = ['RISK_BLOCKED', 'CODE_FROZEN', 'DEVICE_LIMIT', 'RATE_LIMITED'];
@@ -67,13 +88,19 @@ class Judge {
   }
   verdict(): Verdict {
     // A part the contract does not judge may be refused as invalid input too.
-    if (this.shape.size) return { kind: 'invalid', codes: new Set([...this.shape, ...this.business, ...(this.unspecified ? ['VALIDATION_FAILED'] : [])]), business: false };
+    if (this.shape.size)
+      return {
+        kind: 'invalid',
+        codes: new Set([...this.shape, ...this.business, ...(this.unspecified ? ['VALIDATION_FAILED'] : [])]),
+        business: false,
+      };
     if (this.business.size) return { kind: 'invalid', codes: this.business, business: true };
     return this.unspecified ? { kind: 'unspecified' } : { kind: 'valid' };
   }
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the fuzzer checks what the server does with control characters.
 const hasControl = (s: string) => /[\u0000-\u001f\u007f-\u009f]/.test(s);
@@ -159,7 +186,8 @@ const oracles = {
           if (count > total) j.refuse('VALIDATION_FAILED', 'EQUAL_SPLIT_UNEVEN');
           else if (mode === 'equal' && total % count !== 0) j.refuse('EQUAL_SPLIT_UNEVEN');
           // No lucky share over 200 yuan: a lucky packet of n shares holds at most n × 200 yuan.
-          else if (mode === 'lucky' && total > count * LUCKY_SHARE_MAX_FEN) j.refuse('LIMIT_PER_PACKET', 'VALIDATION_FAILED');
+          else if (mode === 'lucky' && total > count * LUCKY_SHARE_MAX_FEN)
+            j.refuse('LIMIT_PER_PACKET', 'VALIDATION_FAILED');
           else if (mode === 'equal' && total / count > LUCKY_SHARE_MAX_FEN) j.unspecified = true;
         }
       }
@@ -250,7 +278,21 @@ const fen = (max: number) =>
   fc.oneof(
     { weight: 12, arbitrary: fc.integer({ min: 1, max }) },
     fc.integer({ min: max + 1, max: 2_000_000_000 }),
-    fc.constantFrom(0, -1, -100, 2 ** 53, 2 ** 53 + 2, 1e21, -0, 0.5, 1.5, 99.99, 1e-7, Number.NaN, Number.POSITIVE_INFINITY),
+    fc.constantFrom(
+      0,
+      -1,
+      -100,
+      2 ** 53,
+      2 ** 53 + 2,
+      1e21,
+      -0,
+      0.5,
+      1.5,
+      99.99,
+      1e-7,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+    ),
     fc.double({ min: -1e6, max: 1e6, noNaN: true }),
     fc.integer({ min: 1, max }).map(String),
     junk,
@@ -264,17 +306,44 @@ const int = (min: number, max: number) =>
     fc.integer({ min, max }).map(String),
     junk,
   );
-const enumOf = (values: string[]) => fc.oneof({ weight: 12, arbitrary: fc.constantFrom(...values) }, fc.constantFrom(...values.map((v) => v.toUpperCase()), '', ' lucky'), junk);
+const enumOf = (values: string[]) =>
+  fc.oneof(
+    { weight: 12, arbitrary: fc.constantFrom(...values) },
+    fc.constantFrom(...values.map((v) => v.toUpperCase()), '', ' lucky'),
+    junk,
+  );
 /** Text of every kind: ASCII, CJK, emoji and other astral characters, control characters, around the limit. */
 const textOf = (max: number) =>
   fc.oneof(
     { weight: 8, arbitrary: fc.string({ unit: 'grapheme', maxLength: max }) },
     fc.string({ unit: 'binary', maxLength: max + 5 }),
-    fc.constantFrom('新年快乐', '😀'.repeat(max), '😀'.repeat(max + 1), '红'.repeat(max), '红'.repeat(max + 1), 'a'.repeat(max + 1), 'tab\there', 'nul\u0000', '\u0085next', '  ', ''),
+    fc.constantFrom(
+      '新年快乐',
+      '😀'.repeat(max),
+      '😀'.repeat(max + 1),
+      '红'.repeat(max),
+      '红'.repeat(max + 1),
+      'a'.repeat(max + 1),
+      'tab\there',
+      'nul\u0000',
+      '\u0085next',
+      '  ',
+      '',
+    ),
     junk,
   );
-const codeOf = (...real: string[]) => fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...real) }, fc.constantFrom('1.k1.lnope.0.AAAA', 'x', '', ' ', '码'), fc.string({ maxLength: 300 }), junk);
-const extra = fc.dictionary(fc.constantFrom('extra', 'funds', 'userId', 'balance', 'fee', '__proto__', 'constructor', 'Total'), fc.oneof(fc.integer(), fc.string({ maxLength: 4 })), { maxKeys: 2 });
+const codeOf = (...real: string[]) =>
+  fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(...real) },
+    fc.constantFrom('1.k1.lnope.0.AAAA', 'x', '', ' ', '码'),
+    fc.string({ maxLength: 300 }),
+    junk,
+  );
+const extra = fc.dictionary(
+  fc.constantFrom('extra', 'funds', 'userId', 'balance', 'fee', '__proto__', 'constructor', 'Total'),
+  fc.oneof(fc.integer(), fc.string({ maxLength: 4 })),
+  { maxKeys: 2 },
+);
 
 /** A record of the given fields: mostly with the required ones, any of them missing, sometimes with fields the route does not take. */
 function body(shape: Record<string, fc.Arbitrary<unknown>>, required: string[] = []) {
@@ -321,7 +390,19 @@ let packet: { id: string; code: string; shareCode: string };
 /** Values the contract refuses for a number of fen (and their typed look-alikes). */
 const badFen = [0, 0, -1, -20_000, 0.5, 1.5, 100.01, 1e-7, '100', 2 ** 53, 2 ** 53 + 2, 1e21, null, true, [], {}];
 /** Text the product refuses: one character over, control characters, not text at all. */
-const badText = (max: number) => ['红'.repeat(max + 1), '红'.repeat(max + 1), '😀'.repeat(max + 1), 'a'.repeat(max + 1), 'nul\u0000', 'tab\t', 'line\nbreak', 'c1\u0085', 42, null, []];
+const badText = (max: number) => [
+  '红'.repeat(max + 1),
+  '红'.repeat(max + 1),
+  '😀'.repeat(max + 1),
+  'a'.repeat(max + 1),
+  'nul\u0000',
+  'tab\t',
+  'line\nbreak',
+  'c1\u0085',
+  42,
+  null,
+  [],
+];
 const badCode = [42, null, [], {}, 'x', '1.k1.lnope.0.AAAA', 'c'.repeat(300)];
 /** Valid text, the limit included: CJK, emoji (two UTF-16 units each), plain. */
 const goodText = (max: number) =>
@@ -331,25 +412,41 @@ const goodText = (max: number) =>
   );
 const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
 /** Drops the keys whose value is undefined (an absent optional field). */
-const compact = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+const compact = (o: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
 /**
  * The bodies of a route: valid ones (the limits included), each with exactly one field broken
  * (so a single loosened rule shows), one required field missing, one field too many, and
  * free-form records and JSON values.
  */
-function bodiesOf(spec: { valid: fc.Arbitrary<Record<string, unknown>>; faults: Record<string, unknown[]>; required: string[]; loose: fc.Arbitrary<unknown> }) {
+function bodiesOf(spec: {
+  valid: fc.Arbitrary<Record<string, unknown>>;
+  faults: Record<string, unknown[]>;
+  required: string[];
+  loose: fc.Arbitrary<unknown>;
+}) {
   // A field first, then one of its faults: every field's rules get their share of the runs.
-  const faults = fc.constantFrom(...Object.keys(spec.faults)).chain((k) => fc.constantFrom(...spec.faults[k]!).map((v) => [k, v] as const));
+  const faults = fc
+    .constantFrom(...Object.keys(spec.faults))
+    .chain((k) => fc.constantFrom(...spec.faults[k]!).map((v) => [k, v] as const));
   return fc.oneof(
     { weight: 4, arbitrary: spec.valid },
     { weight: 10, arbitrary: fc.tuple(spec.valid, faults).map(([b, [k, v]]) => ({ ...b, [k]: v })) },
-    ...(spec.required.length ? [fc.tuple(spec.valid, fc.constantFrom(...spec.required)).map(([b, k]) => compact({ ...b, [k]: undefined }))] : []),
-    fc.tuple(spec.valid, fc.constantFrom('extra', 'userId', 'balance', 'fee', 'Total', '__proto__'), fc.oneof(fc.integer(), fc.string({ maxLength: 4 }))).map(([b, k, v]) => {
-      const out: Record<string, unknown> = { ...b };
-      Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
-      return out;
-    }),
+    ...(spec.required.length
+      ? [fc.tuple(spec.valid, fc.constantFrom(...spec.required)).map(([b, k]) => compact({ ...b, [k]: undefined }))]
+      : []),
+    fc
+      .tuple(
+        spec.valid,
+        fc.constantFrom('extra', 'userId', 'balance', 'fee', 'Total', '__proto__'),
+        fc.oneof(fc.integer(), fc.string({ maxLength: 4 })),
+      )
+      .map(([b, k, v]) => {
+        const out: Record<string, unknown> = { ...b };
+        Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+        return out;
+      }),
     { weight: 2, arbitrary: spec.loose },
   );
 }
@@ -370,7 +467,9 @@ const cases: Case[] = [
           scene: opt(fc.constantFrom(...SCENES)),
           ttlSeconds: opt(fc.oneof(fc.integer({ min: 60, max: 86_400 }), fc.constantFrom(60, 86_400))),
         })
-        .map(({ per, count, ...b }) => compact({ ...b, count, total: Math.min(count * per, PERSONAL_MAX_FEN - (PERSONAL_MAX_FEN % count)) })),
+        .map(({ per, count, ...b }) =>
+          compact({ ...b, count, total: Math.min(count * per, PERSONAL_MAX_FEN - (PERSONAL_MAX_FEN % count)) }),
+        ),
       faults: {
         total: [...badFen, PERSONAL_MAX_FEN + 1, PERSONAL_MAX_FEN + 1, 2_000_000_000],
         count: [0, 0, -1, 1.5, '5', PERSONAL_MAX_SHARES + 1, PERSONAL_MAX_SHARES + 1, 10_000, null],
@@ -380,7 +479,17 @@ const cases: Case[] = [
         ttlSeconds: [59, 59, 59, 86_401, 86_401, 86_401, 0, 60.5, '60', -60, null],
       },
       required: ['total', 'count', 'mode'],
-      loose: body({ total: fen(PERSONAL_MAX_FEN), count: int(1, PERSONAL_MAX_SHARES), mode: enumOf(MODES), greeting: textOf(GREETING_MAX), scene: enumOf(SCENES), ttlSeconds: int(60, 86_400) }, ['total', 'count', 'mode']),
+      loose: body(
+        {
+          total: fen(PERSONAL_MAX_FEN),
+          count: int(1, PERSONAL_MAX_SHARES),
+          mode: enumOf(MODES),
+          greeting: textOf(GREETING_MAX),
+          scene: enumOf(SCENES),
+          ttlSeconds: int(60, 86_400),
+        },
+        ['total', 'count', 'mode'],
+      ),
     }),
     oracle: oracles.packet,
   },
@@ -401,10 +510,23 @@ const cases: Case[] = [
     path: () => '/v1/transfers',
     money: true,
     bodies: bodiesOf({
-      valid: fc.record({ code: fc.constant(RECEIVE_CODE), amount: fc.oneof(fc.integer({ min: 1, max: PERSONAL_MAX_FEN }), fc.constantFrom(1, PERSONAL_MAX_FEN)), note: opt(goodText(NOTE_MAX)) }).map(compact),
-      faults: { amount: [...badFen, PERSONAL_MAX_FEN + 1, PERSONAL_MAX_FEN + 1], code: badCode, note: badText(NOTE_MAX) },
+      valid: fc
+        .record({
+          code: fc.constant(RECEIVE_CODE),
+          amount: fc.oneof(fc.integer({ min: 1, max: PERSONAL_MAX_FEN }), fc.constantFrom(1, PERSONAL_MAX_FEN)),
+          note: opt(goodText(NOTE_MAX)),
+        })
+        .map(compact),
+      faults: {
+        amount: [...badFen, PERSONAL_MAX_FEN + 1, PERSONAL_MAX_FEN + 1],
+        code: badCode,
+        note: badText(NOTE_MAX),
+      },
       required: ['code', 'amount'],
-      loose: body({ code: codeOf(RECEIVE_CODE), amount: fen(PERSONAL_MAX_FEN), note: textOf(NOTE_MAX) }, ['code', 'amount']),
+      loose: body({ code: codeOf(RECEIVE_CODE), amount: fen(PERSONAL_MAX_FEN), note: textOf(NOTE_MAX) }, [
+        'code',
+        'amount',
+      ]),
     }),
     oracle: oracles.transfer,
   },
@@ -417,7 +539,10 @@ const cases: Case[] = [
       // Small campaigns the contract allows (each store write counts; the limits are the faults').
       valid: fc
         .record({
-          name: fc.oneof(fc.string({ unit: 'grapheme-composite', minLength: 1, maxLength: CAMPAIGN_NAME_MAX }), fc.constantFrom('双十一', '红'.repeat(CAMPAIGN_NAME_MAX), '😀'.repeat(CAMPAIGN_NAME_MAX))),
+          name: fc.oneof(
+            fc.string({ unit: 'grapheme-composite', minLength: 1, maxLength: CAMPAIGN_NAME_MAX }),
+            fc.constantFrom('双十一', '红'.repeat(CAMPAIGN_NAME_MAX), '😀'.repeat(CAMPAIGN_NAME_MAX)),
+          ),
           quantity: fc.integer({ min: 1, max: 3 }),
           count: fc.integer({ min: 1, max: 10 }),
           per: fc.integer({ min: 1, max: 500 }),
@@ -425,22 +550,44 @@ const cases: Case[] = [
           greeting: opt(goodText(GREETING_MAX)),
           ttlSeconds: opt(fc.constantFrom(60, 3_600, 86_400)),
         })
-        .map(({ count, per, mode, greeting, ...b }) => compact({ ...b, packet: compact({ total: count * per, count, mode, greeting }) })),
+        .map(({ count, per, mode, greeting, ...b }) =>
+          compact({ ...b, packet: compact({ total: count * per, count, mode, greeting }) }),
+        ),
       faults: {
         name: ['', '红'.repeat(CAMPAIGN_NAME_MAX + 1), 'nul\u0000', 42, null],
         quantity: [0, -1, 1.5, '2', CAMPAIGN_MAX_QUANTITY + 1, null],
         ttlSeconds: [59, 86_401, 0, '60'],
         packet: [
-          null, [], 'packet',
-          { total: 0, count: 1, mode: 'equal' }, { total: 1.5, count: 1, mode: 'equal' }, { total: '100', count: 1, mode: 'equal' },
-          { total: ENTERPRISE_MAX_FEN + 1, count: 1_000, mode: 'lucky' }, { total: 100, count: 0, mode: 'equal' },
-          { total: 2_000, count: ENTERPRISE_MAX_SHARES + 1, mode: 'lucky' }, { total: 100, count: 3, mode: 'equal' },
-          { total: 100, count: 1, mode: 'LUCKY' }, { total: 100, count: 1 }, { total: 100, count: 1, mode: 'equal', greeting: '红'.repeat(GREETING_MAX + 1) },
-          { total: 100, count: 1, mode: 'equal', extra: 1 }, { total: 30_000, count: 1, mode: 'lucky' },
+          null,
+          [],
+          'packet',
+          { total: 0, count: 1, mode: 'equal' },
+          { total: 1.5, count: 1, mode: 'equal' },
+          { total: '100', count: 1, mode: 'equal' },
+          { total: ENTERPRISE_MAX_FEN + 1, count: 1_000, mode: 'lucky' },
+          { total: 100, count: 0, mode: 'equal' },
+          { total: 2_000, count: ENTERPRISE_MAX_SHARES + 1, mode: 'lucky' },
+          { total: 100, count: 3, mode: 'equal' },
+          { total: 100, count: 1, mode: 'LUCKY' },
+          { total: 100, count: 1 },
+          { total: 100, count: 1, mode: 'equal', greeting: '红'.repeat(GREETING_MAX + 1) },
+          { total: 100, count: 1, mode: 'equal', extra: 1 },
+          { total: 30_000, count: 1, mode: 'lucky' },
         ],
       },
       required: ['name', 'packet', 'quantity'],
-      loose: body({ name: textOf(CAMPAIGN_NAME_MAX), quantity: int(1, 3), packet: body({ total: fen(10_000), count: int(1, 10), mode: enumOf(MODES), greeting: textOf(GREETING_MAX) }, ['total', 'count', 'mode']) }, ['name', 'packet', 'quantity']),
+      loose: body(
+        {
+          name: textOf(CAMPAIGN_NAME_MAX),
+          quantity: int(1, 3),
+          packet: body({ total: fen(10_000), count: int(1, 10), mode: enumOf(MODES), greeting: textOf(GREETING_MAX) }, [
+            'total',
+            'count',
+            'mode',
+          ]),
+        },
+        ['name', 'packet', 'quantity'],
+      ),
     }),
     oracle: oracles.campaign,
   },
@@ -478,11 +625,33 @@ const cases: Case[] = [
     bodies: fc.oneof(
       bodiesOf({
         valid: fc
-          .record({ devUser: fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/), name: opt(fc.string({ unit: 'grapheme-composite', minLength: 1, maxLength: 20 })), tier: opt(fc.constantFrom(...TIERS)), roles: opt(fc.subarray(STAFF_ROLES)) })
+          .record({
+            devUser: fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/),
+            name: opt(fc.string({ unit: 'grapheme-composite', minLength: 1, maxLength: 20 })),
+            tier: opt(fc.constantFrom(...TIERS)),
+            roles: opt(fc.subarray(STAFF_ROLES)),
+          })
           .map(compact),
-        faults: { devUser: [42, null, '', []], name: ['', 'nul\u0000', 'line\nbreak', 42, null], tier: ['gold', '', 'PERSONAL', null], roles: ['admin', [1], null, {}] },
+        faults: {
+          devUser: [42, null, '', []],
+          name: ['', 'nul\u0000', 'line\nbreak', 42, null],
+          tier: ['gold', '', 'PERSONAL', null],
+          roles: ['admin', [1], null, {}],
+        },
         required: ['devUser'],
-        loose: body({ devUser: fc.oneof({ weight: 3, arbitrary: fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/) }, fc.string({ maxLength: 40 }), junk), name: textOf(20), tier: enumOf(TIERS), roles: fc.oneof(fc.subarray(STAFF_ROLES), junk) }, ['devUser']),
+        loose: body(
+          {
+            devUser: fc.oneof(
+              { weight: 3, arbitrary: fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/) },
+              fc.string({ maxLength: 40 }),
+              junk,
+            ),
+            name: textOf(20),
+            tier: enumOf(TIERS),
+            roles: fc.oneof(fc.subarray(STAFF_ROLES), junk),
+          },
+          ['devUser'],
+        ),
       }),
       body({ code: codeOf('wx-login-code') }, ['code']),
     ),
@@ -493,10 +662,15 @@ const cases: Case[] = [
 /** Replaces the placeholders with real, fresh codes (minted before the request is measured). */
 async function realize(v: unknown): Promise<unknown> {
   if (v === RECEIVE_CODE) return (await api('GET', '/v1/receive-code', { token: bob.token })).body.code;
-  if (v === PACKET_CODE) return (await api('POST', `/v1/packets/${packet.id}/codes`, { token: alice.token, body: { kind: 'live' } })).body.code;
+  if (v === PACKET_CODE)
+    return (await api('POST', `/v1/packets/${packet.id}/codes`, { token: alice.token, body: { kind: 'live' } })).body
+      .code;
   if (v === SHARE_CODE) return packet.shareCode;
   if (Array.isArray(v)) return Promise.all(v.map(realize));
-  if (isPlainObject(v)) return Object.fromEntries(await Promise.all(Object.entries(v).map(async ([k, x]) => [k, await realize(x)] as const)));
+  if (isPlainObject(v))
+    return Object.fromEntries(
+      await Promise.all(Object.entries(v).map(async ([k, x]) => [k, await realize(x)] as const)),
+    );
   return v;
 }
 
@@ -519,7 +693,11 @@ describe('fuzzed requests, judged by the contract (not by the server’s schemas
     biz = await login(api, { tier: 'enterprise' });
     await topup(api, biz, 1_000_000);
     await topup(api, alice, 1_000_000);
-    const r = await api('POST', '/v1/packets', { token: alice.token, idem: idem(), body: { total: 20_000, count: 100, mode: 'lucky' } });
+    const r = await api('POST', '/v1/packets', {
+      token: alice.token,
+      idem: idem(),
+      body: { total: 20_000, count: 100, mode: 'lucky' },
+    });
     expect(r.status).toBe(201);
     packet = { id: r.body.packet.id, code: r.body.code.code, shareCode: r.body.shareCode.code };
   }
@@ -527,56 +705,76 @@ describe('fuzzed requests, judged by the contract (not by the server’s schemas
     fixtureAt = -Infinity;
   });
 
-  test.each(cases)('$name', async ({ path, bodies, oracle, as }) => {
-    const seen = { valid: 0, invalid: 0 };
-    await fc.assert(
-      fc.asyncProperty(bodies, keyArb, fc.integer({ min: 0, max: 9 }).map((n) => n === 0), async (generated, keyChoice, broken) => {
-        // Half a minute per request: per-minute limits never decide; codes are minted fresh.
-        clock.advance(30_000);
-        await fixture();
-        const key = keyChoice === 'fresh' ? idem() : keyChoice;
-        // What the server receives: JSON drops undefined fields and turns NaN/Infinity to null.
-        const sent = generated === undefined ? undefined : JSON.parse(JSON.stringify(await realize(generated)));
-        // Broken JSON (a cut-off body) is always invalid.
-        const raw = broken && sent !== undefined ? JSON.stringify(sent).slice(0, -1) : undefined;
-        const verdict: Verdict = raw !== undefined ? { kind: 'invalid', codes: new Set(['VALIDATION_FAILED']), business: false } : oracle(generated === undefined ? undefined : replacePlaceholders(generated, sent), key);
-        const caller = as === 'enterprise' ? biz : alice;
-        const before = await walletOf(caller);
-        writes = 0;
-        const r: ApiResponse = await api('POST', path(), {
-          token: caller.token,
-          ...(key !== undefined ? { headers: { 'idempotency-key': key } } : {}),
-          ...(raw !== undefined ? { rawBody: raw } : sent !== undefined ? { body: sent } : {}),
-        });
-        const wrote = writes;
-        const code = r.body?.error?.code as string | undefined;
-        const what = () => JSON.stringify({ body: sent, raw, key, verdict, status: r.status, error: r.body?.error, writes: wrote }, (_, v) => (v instanceof Set ? [...v] : v));
-        const check = (ok: boolean, rule: string) => {
-          if (!ok) throw new Error(`${rule}: ${what()}`);
-        };
-        check(r.status < 500, 'never a 5xx');
-        if (r.status >= 400) check(code !== undefined && API_CODES.has(code), 'a refusal carries an API error code');
-        if (verdict.kind === 'invalid') {
-          seen.invalid++;
-          const allowed = verdict.business ? [...verdict.codes, ...RISK_CODES] : [...verdict.codes];
-          check(r.status >= 400 && r.status < 500, 'invalid → 4xx');
-          check(allowed.includes(code!), `invalid → one of ${allowed.join('|')}`);
-          // Nothing written (a risk refusal's own audit record aside), the wallet untouched.
-          if (!RISK_CODES.includes(code!)) check(wrote === 0, 'invalid → no store write');
-          check(JSON.stringify(await walletOf(caller)) === JSON.stringify(before), 'invalid → wallet unchanged');
-        } else if (verdict.kind === 'valid') {
-          seen.valid++;
-          check(code !== 'VALIDATION_FAILED', 'valid → never VALIDATION_FAILED');
-        } else if (r.status === 400) {
-          check(wrote === 0, 'refused input → no store write');
-        }
-      }),
-      { numRuns: Number(process.env.FUZZ_RUNS ?? 240), seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined },
-    );
-    // Both sides of the oracle were exercised.
-    expect(seen.valid).toBeGreaterThan(10);
-    expect(seen.invalid).toBeGreaterThan(10);
-  }, 600_000);
+  test.each(cases)(
+    '$name',
+    async ({ path, bodies, oracle, as }) => {
+      const seen = { valid: 0, invalid: 0 };
+      await fc.assert(
+        fc.asyncProperty(
+          bodies,
+          keyArb,
+          fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
+          async (generated, keyChoice, broken) => {
+            // Half a minute per request: per-minute limits never decide; codes are minted fresh.
+            clock.advance(30_000);
+            await fixture();
+            const key = keyChoice === 'fresh' ? idem() : keyChoice;
+            // What the server receives: JSON drops undefined fields and turns NaN/Infinity to null.
+            const sent = generated === undefined ? undefined : JSON.parse(JSON.stringify(await realize(generated)));
+            // Broken JSON (a cut-off body) is always invalid.
+            const raw = broken && sent !== undefined ? JSON.stringify(sent).slice(0, -1) : undefined;
+            const verdict: Verdict =
+              raw !== undefined
+                ? { kind: 'invalid', codes: new Set(['VALIDATION_FAILED']), business: false }
+                : oracle(generated === undefined ? undefined : replacePlaceholders(generated, sent), key);
+            const caller = as === 'enterprise' ? biz : alice;
+            const before = await walletOf(caller);
+            writes = 0;
+            const r: ApiResponse = await api('POST', path(), {
+              token: caller.token,
+              ...(key !== undefined ? { headers: { 'idempotency-key': key } } : {}),
+              ...(raw !== undefined ? { rawBody: raw } : sent !== undefined ? { body: sent } : {}),
+            });
+            const wrote = writes;
+            const code = r.body?.error?.code as string | undefined;
+            const what = () =>
+              JSON.stringify(
+                { body: sent, raw, key, verdict, status: r.status, error: r.body?.error, writes: wrote },
+                (_, v) => (v instanceof Set ? [...v] : v),
+              );
+            const check = (ok: boolean, rule: string) => {
+              if (!ok) throw new Error(`${rule}: ${what()}`);
+            };
+            check(r.status < 500, 'never a 5xx');
+            if (r.status >= 400)
+              check(code !== undefined && API_CODES.has(code), 'a refusal carries an API error code');
+            if (verdict.kind === 'invalid') {
+              seen.invalid++;
+              const allowed = verdict.business ? [...verdict.codes, ...RISK_CODES] : [...verdict.codes];
+              check(r.status >= 400 && r.status < 500, 'invalid → 4xx');
+              check(allowed.includes(code!), `invalid → one of ${allowed.join('|')}`);
+              // Nothing written (a risk refusal's own audit record aside), the wallet untouched.
+              if (!RISK_CODES.includes(code!)) check(wrote === 0, 'invalid → no store write');
+              check(JSON.stringify(await walletOf(caller)) === JSON.stringify(before), 'invalid → wallet unchanged');
+            } else if (verdict.kind === 'valid') {
+              seen.valid++;
+              check(code !== 'VALIDATION_FAILED', 'valid → never VALIDATION_FAILED');
+            } else if (r.status === 400) {
+              check(wrote === 0, 'refused input → no store write');
+            }
+          },
+        ),
+        {
+          numRuns: Number(process.env.FUZZ_RUNS ?? 240),
+          seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined,
+        },
+      );
+      // Both sides of the oracle were exercised.
+      expect(seen.valid).toBeGreaterThan(10);
+      expect(seen.invalid).toBeGreaterThan(10);
+    },
+    600_000,
+  );
 });
 
 /**
@@ -586,6 +784,7 @@ describe('fuzzed requests, judged by the contract (not by the server’s schemas
 function replacePlaceholders(generated: unknown, sent: unknown): unknown {
   if (isReal(generated)) return generated;
   if (Array.isArray(generated) && Array.isArray(sent)) return sent.map((s, i) => replacePlaceholders(generated[i], s));
-  if (isPlainObject(generated) && isPlainObject(sent)) return Object.fromEntries(Object.entries(sent).map(([k, s]) => [k, replacePlaceholders(generated[k], s)]));
+  if (isPlainObject(generated) && isPlainObject(sent))
+    return Object.fromEntries(Object.entries(sent).map(([k, s]) => [k, replacePlaceholders(generated[k], s)]));
   return sent;
 }

@@ -5,7 +5,18 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../functions/src/config';
 import { HttpCode2Session } from '../../functions/src/app/ports';
 import { Keys } from '../../functions/src/store/keys';
-import { Clock, baseDb, idem, login, makeApi, sendPacket, testDeps, topup, type Api, type TestUser } from '../helpers/app';
+import {
+  Clock,
+  baseDb,
+  idem,
+  login,
+  makeApi,
+  sendPacket,
+  testDeps,
+  topup,
+  type Api,
+  type TestUser,
+} from '../helpers/app';
 import { violations } from '../helpers/invariants';
 import { captureLogs } from '../helpers/logs';
 import { newSessionKey, wxGroupData } from '../helpers/wx-group';
@@ -34,7 +45,11 @@ beforeAll(async () => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     res.setHeader('content-type', 'application/json');
     const code = url.searchParams.get('js_code') ?? '';
-    if (url.pathname !== '/sns/jscode2session' || url.searchParams.get('appid') !== APPID || !code.startsWith('code-')) {
+    if (
+      url.pathname !== '/sns/jscode2session' ||
+      url.searchParams.get('appid') !== APPID ||
+      !code.startsWith('code-')
+    ) {
       res.end(JSON.stringify({ errcode: 40029, errmsg: 'invalid code' }));
       return;
     }
@@ -52,7 +67,10 @@ beforeAll(async () => {
   await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r));
   const wx = { appId: APPID, secret: 'shh', apiBase: `http://127.0.0.1:${(stub.address() as AddressInfo).port}` };
   const cfg = { ...loadConfig(), wx };
-  const base = testDeps({ clock, db: baseDb({ beforeWrite: (i) => void (writes++, written.push(i.pk)), afterRead: (i) => void reads.push(i.pk) }) });
+  const base = testDeps({
+    clock,
+    db: baseDb({ beforeWrite: (i) => void (writes++, written.push(i.pk)), afterRead: (i) => void reads.push(i.pk) }),
+  });
   d = { ...base, cfg, code2session: new HttpCode2Session(wx) };
   api = makeApi(d);
   noDev = makeApi({ ...d, cfg: { ...cfg, devFeatures: false } });
@@ -65,15 +83,25 @@ interface WxUser extends TestUser {
 let seq = 0;
 async function wxLogin(): Promise<WxUser> {
   const who = `user${++seq}_${idem().replace(/[^A-Za-z0-9]/g, '')}`;
-  const r = await api('POST', '/v1/session', { body: { code: `code-${who}` }, headers: { 'x-device-id': `dev-${who}` } });
+  const r = await api('POST', '/v1/session', {
+    body: { code: `code-${who}` },
+    headers: { 'x-device-id': `dev-${who}` },
+  });
   if (r.status !== 200) throw new Error(`login ${r.status} ${JSON.stringify(r.body)}`);
   return { token: r.body.token, userId: r.body.userId, name: r.body.name, openid: `o_${who}` };
 }
 /** Fresh group data for `u` from group `gid`, as wx.getGroupEnterInfo gives it now. */
 const groupOf = (u: WxUser, gid: string, over: { appid?: string; timestamp?: number } = {}) =>
-  wxGroupData({ sessionKey: issued.get(u.openid)!, openGId: gid, appid: over.appid ?? APPID, timestamp: over.timestamp ?? Math.floor(clock.t / 1000) });
-const openWith = (u: TestUser, code: string, query?: Record<string, string>) => api('GET', `/v1/codes/${encodeURIComponent(code)}`, { token: u.token, ...(query ? { query } : {}) });
-const claimWith = (u: TestUser, code: string, group?: unknown, via = api) => via('POST', '/v1/claims', { token: u.token, body: group === undefined ? { code } : { code, group } });
+  wxGroupData({
+    sessionKey: issued.get(u.openid)!,
+    openGId: gid,
+    appid: over.appid ?? APPID,
+    timestamp: over.timestamp ?? Math.floor(clock.t / 1000),
+  });
+const openWith = (u: TestUser, code: string, query?: Record<string, string>) =>
+  api('GET', `/v1/codes/${encodeURIComponent(code)}`, { token: u.token, ...(query ? { query } : {}) });
+const claimWith = (u: TestUser, code: string, group?: unknown, via = api) =>
+  via('POST', '/v1/claims', { token: u.token, body: group === undefined ? { code } : { code, group } });
 /**
  * The partitions the open view's role may write (serverless.yml, the codes role's LeadingKeys):
  * an open that binds must stay inside them, or it would be denied on AWS.
@@ -84,7 +112,8 @@ const CODES_MAY_WRITE = (() => {
   if (!m) throw new Error('no LeadingKeys in serverless.yml');
   return m[1]!.split(',').map((s) => s.trim().replace(/^'|'$/g, '').replace(/\*$/, ''));
 })();
-const expectError = (r: { status: number; body: any }, status: number, code: string) => expect({ status: r.status, code: r.body?.error?.code }).toEqual({ status, code });
+const expectError = (r: { status: number; body: any }, status: number, code: string) =>
+  expect({ status: r.status, code: r.body?.error?.code }).toEqual({ status, code });
 
 describe('group-only packets (仅限本群)', () => {
   test('login keeps the latest session key, sealed: never returned, not readable in the stored item', async () => {
@@ -96,7 +125,10 @@ describe('group-only packets (仅限本群)', () => {
     const bytes = Buffer.from(first, 'base64');
     for (const form of [first, bytes.toString('base64url'), bytes.toString('hex')]) expect(dump).not.toContain(form);
     // A second login replaces it: data encrypted under the old key no longer verifies.
-    const again = await api('POST', '/v1/session', { body: { code: `code-${u.openid.slice(2)}` }, headers: { 'x-device-id': `dev-${u.openid.slice(2)}` } });
+    const again = await api('POST', '/v1/session', {
+      body: { code: `code-${u.openid.slice(2)}` },
+      headers: { 'x-device-id': `dev-${u.openid.slice(2)}` },
+    });
     expect(again.status).toBe(200);
     expect(JSON.stringify(again.body)).not.toContain(issued.get(u.openid)!);
     expect(issued.get(u.openid)).not.toBe(first);
@@ -113,7 +145,10 @@ describe('group-only packets (仅限本群)', () => {
     // A login whose answer has no usable session key drops the stored one (WeChat replaced it).
     const v = await wxLogin();
     const data = groupOf(v, G1);
-    const bare = await api('POST', '/v1/session', { body: { code: `code-${v.openid.slice(2)}#nokey` }, headers: { 'x-device-id': `dev-${v.openid.slice(2)}` } });
+    const bare = await api('POST', '/v1/session', {
+      body: { code: `code-${v.openid.slice(2)}#nokey` },
+      headers: { 'x-device-id': `dev-${v.openid.slice(2)}` },
+    });
     expect(bare.status).toBe(200);
     expect((await d.db.get(Keys.profile(v.userId)))?.wxSessionKey).toBeUndefined();
     const refused = await claimWith(v, sent.shareCode.code, data);
@@ -134,7 +169,12 @@ describe('group-only packets (仅限本群)', () => {
 
     // Before any verified open: an open from no group is not claimable, and binds nothing.
     const blind = await openWith(loner, code);
-    expect(blind.body).toMatchObject({ claimable: false, reason: 'GROUP_ONLY', group: 'none', packet: { groupOnly: true } });
+    expect(blind.body).toMatchObject({
+      claimable: false,
+      reason: 'GROUP_ONLY',
+      group: 'none',
+      packet: { groupOnly: true },
+    });
     expect(await d.db.get(Keys.groupBinding(id))).toBeUndefined();
 
     // a1 opens from G1: bound. The binding holds a salted hash, never the group id; the packet
@@ -152,7 +192,11 @@ describe('group-only packets (仅限本群)', () => {
     expect(JSON.stringify(packetItem).length).toBeLessThan(1024);
 
     // b1 from G2 sees the refusal in the open view; the binding stays G1.
-    expect((await openWith(b1, code, groupOf(b1, G2))).body).toMatchObject({ claimable: false, reason: 'GROUP_ONLY', group: 'other' });
+    expect((await openWith(b1, code, groupOf(b1, G2))).body).toMatchObject({
+      claimable: false,
+      reason: 'GROUP_ONLY',
+      group: 'other',
+    });
     expect((await d.db.get(Keys.groupBinding(id)))?.group).toBe(item?.group);
 
     // Claims: G1 members (fresh data fetched before claiming) succeed, including one who never opened.
@@ -182,11 +226,20 @@ describe('group-only packets (仅限本群)', () => {
       { ...good, iv: Buffer.alloc(16, 7).toString('base64') },
       groupOf(b1, G1, { timestamp: Math.floor(clock.t / 1000) - 3_600 }),
       groupOf(b1, G1, { appid: 'wxsomeoneelse0000' }),
-      wxGroupData({ sessionKey: issued.get(b1.openid)!, appid: APPID, timestamp: Math.floor(clock.t / 1000), plaintext: 'not json at all' }),
+      wxGroupData({
+        sessionKey: issued.get(b1.openid)!,
+        appid: APPID,
+        timestamp: Math.floor(clock.t / 1000),
+        plaintext: 'not json at all',
+      }),
     ];
     for (const g of refusals) expectError(await claimWith(b1, code, g), 400, 'VALIDATION_FAILED');
     expectError(await claimWith(b1, code, { encryptedData: 'AAAA' }), 400, 'VALIDATION_FAILED');
-    expectError(await claimWith(b1, code, { encryptedData: good.encryptedData, iv: good.iv, devGroup: 'x' }), 400, 'VALIDATION_FAILED');
+    expectError(
+      await claimWith(b1, code, { encryptedData: good.encryptedData, iv: good.iv, devGroup: 'x' }),
+      400,
+      'VALIDATION_FAILED',
+    );
     expect(writes).toBe(0);
     // An open with forged data is refused too; like every open of a valid code it was counted
     // against the account's open limit first (that counter is its only write).
@@ -200,8 +253,16 @@ describe('group-only packets (仅限本群)', () => {
     expect((await openWith(a1, code)).body).toMatchObject({ reason: 'ALREADY_CLAIMED' });
 
     const view = await api('GET', `/v1/packets/${id}`, { token: sender.token });
-    expect(view.body.claims.map((c: { userId: string }) => c.userId).sort()).toEqual([a1.userId, a2.userId, sender.userId].sort());
-    expect(await violations(d, { users: [sender, a1, a2, b1, loner].map((u) => u.userId), packets: [id, plain.packet.id], topups: 10_000 })).toEqual([]);
+    expect(view.body.claims.map((c: { userId: string }) => c.userId).sort()).toEqual(
+      [a1.userId, a2.userId, sender.userId].sort(),
+    );
+    expect(
+      await violations(d, {
+        users: [sender, a1, a2, b1, loner].map((u) => u.userId),
+        packets: [id, plain.packet.id],
+        topups: 10_000,
+      }),
+    ).toEqual([]);
   });
 
   test('a claim binds too when no open came first', async () => {
@@ -211,7 +272,11 @@ describe('group-only packets (仅限本群)', () => {
     const sent = await sendPacket(api, sender, { total: 200, count: 2, mode: 'equal', groupOnly: true });
     expect((await claimWith(b, sent.shareCode.code, groupOf(b, G2))).status).toBe(200);
     expectError(await claimWith(a, sent.shareCode.code, groupOf(a, G1)), 403, 'GROUP_ONLY');
-    expect((await openWith(a, sent.shareCode.code, groupOf(a, G1))).body).toMatchObject({ claimable: false, reason: 'GROUP_ONLY', group: 'other' });
+    expect((await openWith(a, sent.shareCode.code, groupOf(a, G1))).body).toMatchObject({
+      claimable: false,
+      reason: 'GROUP_ONLY',
+      group: 'other',
+    });
   });
 
   test('concurrent opens from two groups bind exactly one', async () => {
@@ -242,18 +307,34 @@ describe('group-only packets (仅限本群)', () => {
     const sent = await sendPacket(api, sender, { total: 200, count: 2, mode: 'equal', groupOnly: true });
     const code = sent.shareCode.code;
     writes = 0;
-    expectError(await noDev('GET', `/v1/codes/${encodeURIComponent(code)}`, { token: a.token, query: { devGroup: '群A' } }), 400, 'VALIDATION_FAILED');
+    expectError(
+      await noDev('GET', `/v1/codes/${encodeURIComponent(code)}`, { token: a.token, query: { devGroup: '群A' } }),
+      400,
+      'VALIDATION_FAILED',
+    );
     expectError(await claimWith(a, code, { devGroup: '群A' }, noDev), 400, 'VALIDATION_FAILED');
     expect(writes).toBe(0);
     expect(await d.db.get(Keys.groupBinding(sent.packet.id))).toBeUndefined();
     expect((await openWith(a, code, { devGroup: '群A' })).body).toMatchObject({ claimable: true, group: 'member' });
     expect((await claimWith(a, code, { devGroup: '群A' })).status).toBe(200);
-    expect((await openWith(b, code, { devGroup: '群B' })).body).toMatchObject({ claimable: false, reason: 'GROUP_ONLY', group: 'other' });
+    expect((await openWith(b, code, { devGroup: '群B' })).body).toMatchObject({
+      claimable: false,
+      reason: 'GROUP_ONLY',
+      group: 'other',
+    });
     writes = 0;
     expectError(await claimWith(b, code, { devGroup: '群B' }), 403, 'GROUP_ONLY');
     expect(writes).toBe(0);
     // Dev users have no session key: WeChat group data cannot be verified for them.
-    expectError(await claimWith(b, code, wxGroupData({ sessionKey: newSessionKey(), appid: APPID, timestamp: Math.floor(clock.t / 1000) })), 400, 'VALIDATION_FAILED');
+    expectError(
+      await claimWith(
+        b,
+        code,
+        wxGroupData({ sessionKey: newSessionKey(), appid: APPID, timestamp: Math.floor(clock.t / 1000) }),
+      ),
+      400,
+      'VALIDATION_FAILED',
+    );
   });
 
   test('logs never hold the session key, the group id or the encrypted group data', async () => {
@@ -271,7 +352,16 @@ describe('group-only packets (仅限本群)', () => {
       const stale = groupOf(u, G2, { timestamp: 1 });
       expectError(await claimWith(u, sent.shareCode.code, stale), 400, 'VALIDATION_FAILED');
       const key = issued.get(u.openid)!;
-      secrets = [key, Buffer.from(key, 'base64').toString('hex'), G1, G2, g1.encryptedData.slice(0, 24), g2.encryptedData.slice(0, 24), stale.encryptedData.slice(0, 24), g1.iv];
+      secrets = [
+        key,
+        Buffer.from(key, 'base64').toString('hex'),
+        G1,
+        G2,
+        g1.encryptedData.slice(0, 24),
+        g2.encryptedData.slice(0, 24),
+        stale.encryptedData.slice(0, 24),
+        g1.iv,
+      ];
     } finally {
       logs.restore();
     }

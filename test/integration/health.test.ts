@@ -12,7 +12,10 @@ const cfg = loadConfig();
 
 /** A door on the test table whose requests pass through `net`, with the production client settings. */
 function doorThrough(net: LossyHandler, tableName = cfg.tableName): DynamoDb {
-  return new DynamoDb({ tableName, region: cfg.region, endpoint: cfg.dynamoEndpoint }, createDocumentClient(cfg.region, cfg.dynamoEndpoint, net));
+  return new DynamoDb(
+    { tableName, region: cfg.region, endpoint: cfg.dynamoEndpoint },
+    createDocumentClient(cfg.region, cfg.dynamoEndpoint, net),
+  );
 }
 
 /** Runs `f` with process.env replaced by `env`. */
@@ -74,7 +77,10 @@ describe('GET /v1/health through the store door', () => {
     await expect(door.get({ pk: 'X', sk: 'Y' })).rejects.toThrow();
     expect(net.lost.length).toBeGreaterThan(2);
     // What ping throws is a store outage to the rest of the code too.
-    const thrown = await door.ping(100).then(() => undefined, (err: unknown) => err);
+    const thrown = await door.ping(100).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(isStoreUnavailable(thrown)).toBe(true);
   });
 
@@ -85,10 +91,21 @@ describe('GET /v1/health through the store door', () => {
   });
 
   test('the handler reads the table and the stage only: no secret needed; no table configured: 503', async () => {
-    const env = { STAGE: 'prod', TABLE_NAME: cfg.tableName, AWS_REGION: cfg.region, DYNAMODB_ENDPOINT: cfg.dynamoEndpoint };
+    const env = {
+      STAGE: 'prod',
+      TABLE_NAME: cfg.tableName,
+      AWS_REGION: cfg.region,
+      DYNAMODB_ENDPOINT: cfg.dynamoEndpoint,
+    };
     const ok = await withEnv(env, () => handler());
-    expect({ status: ok.statusCode, body: JSON.parse(ok.body!) }).toEqual({ status: 200, body: { ok: true, stage: 'prod' } });
+    expect({ status: ok.statusCode, body: JSON.parse(ok.body!) }).toEqual({
+      status: 200,
+      body: { ok: true, stage: 'prod' },
+    });
     const none = await withEnv({ STAGE: 'prod' }, () => handler());
-    expect({ status: none.statusCode, body: JSON.parse(none.body!) }).toEqual({ status: 503, body: { error: { code: 'UNAVAILABLE', message: 'The store is not configured.' } } });
+    expect({ status: none.statusCode, body: JSON.parse(none.body!) }).toEqual({
+      status: 503,
+      body: { error: { code: 'UNAVAILABLE', message: 'The store is not configured.' } },
+    });
   });
 });

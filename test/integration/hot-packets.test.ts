@@ -20,7 +20,12 @@ import { ledgerOf, violations } from '../helpers/invariants';
 const d = testDeps();
 const api = makeApi(d);
 
-const who = (u: TestUser, tier: 'personal' | 'enterprise' | 'provider' = 'personal') => ({ userId: u.userId, name: u.name, tier, roles: ['user'] });
+const who = (u: TestUser, tier: 'personal' | 'enterprise' | 'provider' = 'personal') => ({
+  userId: u.userId,
+  name: u.name,
+  tier,
+  roles: ['user'],
+});
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -45,7 +50,9 @@ describe('hot packets: shares spread over counter items', () => {
 
     const results = await inBatches(1_200, 150, async (i) => {
       const u = users[i]!;
-      const rs = await Promise.all([0, 1].map(() => api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } })));
+      const rs = await Promise.all(
+        [0, 1].map(() => api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } })),
+      );
       return { u, rs };
     });
 
@@ -69,7 +76,9 @@ describe('hot packets: shares spread over counter items', () => {
     // Every counter handed out exactly its range; every slot sits under its counter's partition.
     const p = (await d.packets.get(sent.packet.id))!;
     const counters = await d.packets.counters(p);
-    expect(counters.map((c) => [c.start, c.size, c.claimed])).toEqual(Array.from({ length: 10 }, (_, k) => [k * 100, 100, 100]));
+    expect(counters.map((c) => [c.start, c.size, c.claimed])).toEqual(
+      Array.from({ length: 10 }, (_, k) => [k * 100, 100, 100]),
+    );
     for (let k = 0; k < 10; k++) {
       const part = await queryAll(d.db, { keyCondition: 'pk = :pk', values: { ':pk': Keys.slotsPk(p.id, k) } });
       expect(part).toHaveLength(100);
@@ -101,10 +110,22 @@ describe('hot packets: shares spread over counter items', () => {
     const again = await api('POST', '/v1/claims', { token: winners[0]!.u.token, body: { code: sent.shareCode.code } });
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ repeat: true, amount: winners[0]!.amount });
-    const opened = await api('GET', `/v1/codes/${encodeURIComponent(sent.shareCode.code)}`, { token: winners[1]!.u.token });
-    expect(opened.body).toMatchObject({ claimable: false, reason: 'ALREADY_CLAIMED', myClaim: { amount: winners[1]!.amount } });
+    const opened = await api('GET', `/v1/codes/${encodeURIComponent(sent.shareCode.code)}`, {
+      token: winners[1]!.u.token,
+    });
+    expect(opened.body).toMatchObject({
+      claimable: false,
+      reason: 'ALREADY_CLAIMED',
+      myClaim: { amount: winners[1]!.amount },
+    });
 
-    expect(await violations(d, { users: [sender.userId, ...users.map((u) => u.userId)], packets: [p.id], feeAccounts: FEE_ACCOUNTS })).toEqual([]);
+    expect(
+      await violations(d, {
+        users: [sender.userId, ...users.map((u) => u.userId)],
+        packets: [p.id],
+        feeAccounts: FEE_ACCOUNTS,
+      }),
+    ).toEqual([]);
   }, 300_000);
 
   test('one account, 20 parallel claims on a sharded packet: one share', async () => {
@@ -112,7 +133,11 @@ describe('hot packets: shares spread over counter items', () => {
     await topup(api, sender, 10_100);
     const sent = await sendPacket(api, sender, { total: 10_000, count: 500, mode: 'equal' });
     const greedy = await login(api);
-    const rs = await Promise.all(Array.from({ length: 20 }, () => api('POST', '/v1/claims', { token: greedy.token, body: { code: sent.code.code } })));
+    const rs = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        api('POST', '/v1/claims', { token: greedy.token, body: { code: sent.code.code } }),
+      ),
+    );
     const ok = rs.filter((r) => r.status === 200);
     expect(ok.filter((r) => !r.body.repeat)).toHaveLength(1);
     for (const r of rs.filter((x) => x.status !== 200)) expect(r.body.error.code).toBe('CLAIM_IN_PROGRESS');
@@ -129,8 +154,16 @@ describe('hot packets: shares spread over counter items', () => {
     const sApi = makeApi(dd);
     const sender = await login(sApi, { tier: 'enterprise' });
     await topup(sApi, sender, 30_000);
-    const created = await createPacket(dd, who(sender, 'enterprise'), { total: 29_000, count: 290, mode: 'lucky', ttlSeconds: 600 }, idem());
-    const { packet, shareCode } = created.body as { packet: { id: string; expiresAt: string }; shareCode: { code: string } };
+    const created = await createPacket(
+      dd,
+      who(sender, 'enterprise'),
+      { total: 29_000, count: 290, mode: 'lucky', ttlSeconds: 600 },
+      idem(),
+    );
+    const { packet, shareCode } = created.body as {
+      packet: { id: string; expiresAt: string };
+      shareCode: { code: string };
+    };
     expect(counterCount(290)).toBe(3);
     const claimers = await inBatches(40, 20, () => login(sApi));
     const got = await inBatches(40, 20, (i) => claim(dd, who(claimers[i]!), shareCode.code).then((r) => r.body.amount));
@@ -158,14 +191,34 @@ describe('hot packets: shares spread over counter items', () => {
     // The orphaned index is sealed: a late slot put for it fails.
     const slots = await dd.claims.slots({ id: packet.id, count: 290 });
     expect(slots.find((s) => s.index === orphanIndex)?.void).toBe(true);
-    expect(await dd.claims.putSlot(packet.id, { index: orphanIndex, userId: late.userId, name: 'x', amount: 1, at: new Date(clock.t).toISOString(), seqHint: 0 })).toBe(false);
+    expect(
+      await dd.claims.putSlot(packet.id, {
+        index: orphanIndex,
+        userId: late.userId,
+        name: 'x',
+        amount: 1,
+        at: new Date(clock.t).toISOString(),
+        seqHint: 0,
+      }),
+    ).toBe(false);
     // Settling again refunds nothing more.
     expect(await settlePacket(dd, packet.id, clock.now() + 60_000)).toEqual({ refunded: 0, settled: false });
     const refunds = (await ledgerOf(dd, sender.userId)).filter((e) => e.opId === `refund:${packet.id}`);
     expect(refunds.map((e) => e.amount)).toEqual([29_000 - granted]);
     const view = await sApi('GET', `/v1/packets/${packet.id}`, { token: sender.token });
-    expect(view.body).toMatchObject({ status: 'refunded', claimedCount: 40, claimedAmount: granted, refundedAmount: 29_000 - granted });
-    expect(await violations(dd, { users: [sender.userId, ...claimers.map((u) => u.userId), late.userId], packets: [packet.id], feeAccounts: FEE_ACCOUNTS })).toEqual([]);
+    expect(view.body).toMatchObject({
+      status: 'refunded',
+      claimedCount: 40,
+      claimedAmount: granted,
+      refundedAmount: 29_000 - granted,
+    });
+    expect(
+      await violations(dd, {
+        users: [sender.userId, ...claimers.map((u) => u.userId), late.userId],
+        packets: [packet.id],
+        feeAccounts: FEE_ACCOUNTS,
+      }),
+    ).toEqual([]);
   }, 120_000);
 
   test('a claim that recorded its slot but died before its credit: the retry finds the slot and credits it once', async () => {
@@ -175,14 +228,37 @@ describe('hot packets: shares spread over counter items', () => {
     const sApi = makeApi(dd);
     const sender = await login(sApi, { tier: 'enterprise' });
     await topup(sApi, sender, 20_200);
-    const created = await createPacket(dd, who(sender, 'enterprise'), { total: 20_000, count: 200, mode: 'equal', ttlSeconds: 600 }, idem());
+    const created = await createPacket(
+      dd,
+      who(sender, 'enterprise'),
+      { total: 20_000, count: 200, mode: 'equal', ttlSeconds: 600 },
+      idem(),
+    );
     const { packet, shareCode } = created.body as { packet: { id: string }; shareCode: { code: string } };
     const u = await login(sApi);
     // W1 marker, W2 counter, W3 slot — then the request dies (no note, no credit).
-    expect(await dd.claims.putMarker({ packetId: packet.id, userId: u.userId, at: new Date(clock.t).toISOString(), atMs: clock.now(), attempt: 0, seqHint: 0 })).toBe(true);
+    expect(
+      await dd.claims.putMarker({
+        packetId: packet.id,
+        userId: u.userId,
+        at: new Date(clock.t).toISOString(),
+        atMs: clock.now(),
+        attempt: 0,
+        seqHint: 0,
+      }),
+    ).toBe(true);
     const taken = await dd.packets.takeShare(packet.id, clock.now());
     const index = (taken as { index: number }).index;
-    expect(await dd.claims.putSlot(packet.id, { index, userId: u.userId, name: u.name, amount: 100, at: new Date(clock.t).toISOString(), seqHint: 0 })).toBe(true);
+    expect(
+      await dd.claims.putSlot(packet.id, {
+        index,
+        userId: u.userId,
+        name: u.name,
+        amount: 100,
+        at: new Date(clock.t).toISOString(),
+        seqHint: 0,
+      }),
+    ).toBe(true);
     expect((await dd.claims.marker(packet.id, u.userId))?.index).toBeUndefined();
     // While the first request could be alive, the fast lookup does not see the slot.
     expect(await dd.claims.slotOf({ id: packet.id, count: 200 }, u.userId, { thorough: false })).toBeUndefined();
@@ -192,7 +268,10 @@ describe('hot packets: shares spread over counter items', () => {
     // The credit names the slot (no note on the marker): the fast lookup finds it from now on.
     expect((await ledgerOf(dd, u.userId)).map((e) => e.amount)).toEqual([100]);
     expect((await dd.wallets.find(u.userId, 0, `claim:${packet.id}`))?.slotIndex).toBe(index);
-    expect(await slotOfAccount(dd, { id: packet.id, count: 200 }, u.userId, { thorough: false })).toMatchObject({ index, userId: u.userId });
+    expect(await slotOfAccount(dd, { id: packet.id, count: 200 }, u.userId, { thorough: false })).toMatchObject({
+      index,
+      userId: u.userId,
+    });
     const again = await claim(dd, who(u), shareCode.code);
     expect(again.body).toMatchObject({ amount: 100, repeat: true });
     expect(await ledgerOf(dd, u.userId)).toHaveLength(1);
@@ -215,7 +294,9 @@ describe('hot packets: shares spread over counter items', () => {
     // A counter carries its 100 amounts and stays one write unit (< 1 KB) even for big shares.
     const item = (await d.db.get(Keys.shareCounter(p.id, 99)))!;
     expect(item.amounts).toEqual((await d.packets.shares(p.id))!.amounts.slice(9_900));
-    expect(Buffer.byteLength(JSON.stringify({ ...item, amounts: (item.amounts as number[]).map(() => 1_999_999) }))).toBeLessThan(1_024);
+    expect(
+      Buffer.byteLength(JSON.stringify({ ...item, amounts: (item.amounts as number[]).map(() => 1_999_999) })),
+    ).toBeLessThan(1_024);
     const u = await login(api);
     const r = await api('POST', '/v1/claims', { token: u.token, body: { code: big.shareCode.code } });
     expect(r.body.amount).toBe(20);

@@ -1,5 +1,16 @@
 import type { Db, Expr, Item, Key } from '../../functions/src/store/db';
-import { balance, baseDb, Clock, idem, login, makeApi, testDeps, topup, type ApiResponse, type TestUser } from '../helpers/app';
+import {
+  balance,
+  baseDb,
+  Clock,
+  idem,
+  login,
+  makeApi,
+  testDeps,
+  topup,
+  type ApiResponse,
+  type TestUser,
+} from '../helpers/app';
 import { ledgerOf } from '../helpers/invariants';
 
 /** The store, with a way to hold one request just before it stores its idempotent answer. */
@@ -56,7 +67,11 @@ describe('Idempotency-Key (same key + body → first result, other body → 409)
     const body = { total: 1_000, count: 2, mode: 'lucky', greeting: '同一个' };
     const first = await api('POST', '/v1/packets', { token: alice.token, idem: key, body });
     // Key order does not matter: same value, same body.
-    const again = await api('POST', '/v1/packets', { token: alice.token, idem: key, body: { greeting: '同一个', mode: 'lucky', count: 2, total: 1_000 } });
+    const again = await api('POST', '/v1/packets', {
+      token: alice.token,
+      idem: key,
+      body: { greeting: '同一个', mode: 'lucky', count: 2, total: 1_000 },
+    });
     expect(first.status).toBe(201);
     expect(again.status).toBe(201);
     expect(again.body).toEqual(first.body);
@@ -71,8 +86,16 @@ describe('Idempotency-Key (same key + body → first result, other body → 409)
     const alice = await login(api);
     await topup(api, alice, 5_000);
     const key = idem();
-    await api('POST', '/v1/packets', { token: alice.token, idem: key, body: { total: 1_000, count: 2, mode: 'lucky' } });
-    const other = await api('POST', '/v1/packets', { token: alice.token, idem: key, body: { total: 2_000, count: 2, mode: 'lucky' } });
+    await api('POST', '/v1/packets', {
+      token: alice.token,
+      idem: key,
+      body: { total: 1_000, count: 2, mode: 'lucky' },
+    });
+    const other = await api('POST', '/v1/packets', {
+      token: alice.token,
+      idem: key,
+      body: { total: 2_000, count: 2, mode: 'lucky' },
+    });
     expect(other.status).toBe(409);
     expect(other.body.error.code).toBe('IDEMPOTENCY_MISMATCH');
     expect(await balance(api, alice)).toBe(4_000);
@@ -108,11 +131,19 @@ describe('Idempotency-Key (same key + body → first result, other body → 409)
   test('a refusal met before any write is not stored: the same key works once the cause is gone', async () => {
     const alice = await login(api);
     const key = idem();
-    const poor = await api('POST', '/v1/packets', { token: alice.token, idem: key, body: { total: 1_000, count: 2, mode: 'lucky' } });
+    const poor = await api('POST', '/v1/packets', {
+      token: alice.token,
+      idem: key,
+      body: { total: 1_000, count: 2, mode: 'lucky' },
+    });
     expect(poor.status).toBe(402);
     expect(poor.body.error.code).toBe('INSUFFICIENT_FUNDS');
     await topup(api, alice, 1_000);
-    const ok = await api('POST', '/v1/packets', { token: alice.token, idem: key, body: { total: 1_000, count: 2, mode: 'lucky' } });
+    const ok = await api('POST', '/v1/packets', {
+      token: alice.token,
+      idem: key,
+      body: { total: 1_000, count: 2, mode: 'lucky' },
+    });
     expect(ok.status).toBe(201);
   });
 
@@ -146,7 +177,10 @@ describe('Idempotency-Key (same key + body → first result, other body → 409)
     const later = await api('POST', '/v1/packets', { token: alice.token, idem: key, body });
     expect({ status: later.status, body: later.body }).toEqual({ status: rs[0]!.status, body: rs[0]!.body });
     const other = await api('POST', '/v1/packets', { token: alice.token, idem: key, body: { ...body, total: 1_000 } });
-    expect({ status: other.status, code: other.body.error?.code }).toEqual({ status: 409, code: 'IDEMPOTENCY_MISMATCH' });
+    expect({ status: other.status, code: other.body.error?.code }).toEqual({
+      status: 409,
+      code: 'IDEMPOTENCY_MISMATCH',
+    });
     expect(await movements(alice.userId)).toHaveLength(1);
   });
 
@@ -163,8 +197,15 @@ describe('Idempotency-Key (same key + body → first result, other body → 409)
     sameAnswer(rs);
     expect((await movements(alice.userId)).map((e) => [e.type, e.amount])).toEqual([['transfer_debit', -1_234]]);
     expect((await movements(bob.userId)).map((e) => [e.type, e.amount])).toEqual([['transfer_credit', 1_234]]);
-    const other = await api('POST', '/v1/transfers', { token: alice.token, idem: key, body: { ...body, amount: 1_000 } });
-    expect({ status: other.status, code: other.body.error?.code }).toEqual({ status: 409, code: 'IDEMPOTENCY_MISMATCH' });
+    const other = await api('POST', '/v1/transfers', {
+      token: alice.token,
+      idem: key,
+      body: { ...body, amount: 1_000 },
+    });
+    expect({ status: other.status, code: other.body.error?.code }).toEqual({
+      status: 409,
+      code: 'IDEMPOTENCY_MISMATCH',
+    });
     expect(await balance(api, alice)).toBe(0);
     expect(await balance(api, bob)).toBe(1_234);
   });
@@ -179,7 +220,10 @@ describe('Idempotency-Key (same key + body → first result, other body → 409)
     const credits = (await ledgerOf(d, alice.userId)).map((e) => [e.type, e.amount]);
     expect(credits).toEqual([['topup', 777]]);
     const other = await api('POST', '/v1/wallet/topups', { token: alice.token, idem: key, body: { amount: 778 } });
-    expect({ status: other.status, code: other.body.error?.code }).toEqual({ status: 409, code: 'IDEMPOTENCY_MISMATCH' });
+    expect({ status: other.status, code: other.body.error?.code }).toEqual({
+      status: 409,
+      code: 'IDEMPOTENCY_MISMATCH',
+    });
     expect(await balance(api, alice)).toBe(777);
   });
 
@@ -189,12 +233,17 @@ describe('Idempotency-Key (same key + body → first result, other body → 409)
     const key = idem();
     const a = { total: 600, count: 2, mode: 'equal' };
     const b = { total: 800, count: 2, mode: 'equal' };
-    const rs = await Promise.all(Array.from({ length: 8 }, (_, i) => api('POST', '/v1/packets', { token: alice.token, idem: key, body: i % 2 ? a : b })));
+    const rs = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        api('POST', '/v1/packets', { token: alice.token, idem: key, body: i % 2 ? a : b }),
+      ),
+    );
     const winners = rs.filter((r) => r.status === 201);
     const losers = rs.filter((r) => r.status !== 201);
     expect(winners.length).toBe(4);
     sameAnswer(winners);
-    for (const r of losers) expect({ status: r.status, code: r.body.error?.code }).toEqual({ status: 409, code: 'IDEMPOTENCY_MISMATCH' });
+    for (const r of losers)
+      expect({ status: r.status, code: r.body.error?.code }).toEqual({ status: 409, code: 'IDEMPOTENCY_MISMATCH' });
     const debits = await movements(alice.userId);
     expect(debits).toHaveLength(1);
     expect(debits[0]!.amount).toBe(-winners[0]!.body.packet.total);
@@ -207,7 +256,9 @@ describe('Idempotency-Key (same key + body → first result, other body → 409)
     expect(await d.idem.begin(who, scope, key, 'h', new Date().toISOString())).toEqual({ kind: 'new' });
     const first = { status: 201, body: { topupId: 't1', amount: 1, balance: 1 } };
     expect(await d.idem.complete(who, scope, key, first)).toEqual(first);
-    expect(await d.idem.complete(who, scope, key, { status: 201, body: { topupId: 't1', amount: 1, balance: 2 } })).toEqual(first);
+    expect(
+      await d.idem.complete(who, scope, key, { status: 201, body: { topupId: 't1', amount: 1, balance: 2 } }),
+    ).toEqual(first);
     expect(await d.idem.peek(who, scope, key, 'h')).toEqual({ kind: 'replay', response: first });
   });
 
@@ -230,7 +281,9 @@ describe('Idempotency-Key (same key + body → first result, other body → 409)
       const first = gapi('POST', path, { token: who.token, idem: key, body });
       await held.reached;
       await meanwhile();
-      const twins = Promise.all(Array.from({ length: TWINS - 1 }, () => gapi('POST', path, { token: who.token, idem: key, body })));
+      const twins = Promise.all(
+        Array.from({ length: TWINS - 1 }, () => gapi('POST', path, { token: who.token, idem: key, body })),
+      );
       // Twins that do not wait for the first finish on their own; ones that wait are let through.
       await Promise.race([twins, new Promise((r) => setTimeout(r, 500))]);
       held.release();
@@ -241,7 +294,9 @@ describe('Idempotency-Key (same key + body → first result, other body → 409)
     test('packets: the first answer for all, even a second later with the money spent', async () => {
       const alice = await login(gapi);
       await topup(gapi, alice, 500);
-      const { rs } = await storm('/v1/packets', alice, { total: 500, count: 5, mode: 'equal' }, async () => clock.advance(2_000));
+      const { rs } = await storm('/v1/packets', alice, { total: 500, count: 5, mode: 'equal' }, async () =>
+        clock.advance(2_000),
+      );
       expect(rs[0]!.status).toBe(201);
       sameAnswer(rs);
       expect((await movements(alice.userId)).map((e) => e.type)).toEqual(['packet_debit']);
@@ -271,7 +326,9 @@ describe('Idempotency-Key (same key + body → first result, other body → 409)
       const bob = await login(gapi);
       await topup(gapi, alice, 900);
       const rc = await gapi('GET', '/v1/receive-code', { token: bob.token });
-      const { rs } = await storm('/v1/transfers', alice, { code: rc.body.code, amount: 900 }, async () => clock.advance(2_000));
+      const { rs } = await storm('/v1/transfers', alice, { code: rc.body.code, amount: 900 }, async () =>
+        clock.advance(2_000),
+      );
       expect(rs[0]!.status).toBe(201);
       sameAnswer(rs);
       expect((await movements(alice.userId)).map((e) => e.type)).toEqual(['transfer_debit']);

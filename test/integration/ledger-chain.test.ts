@@ -42,7 +42,10 @@ describe('the ledger is a hash chain (tamper-evident money movements)', () => {
     let code = 0;
     let out = '';
     try {
-      out = execFileSync(path.resolve(__dirname, '..', '..', 'node_modules', '.bin', 'tsx'), [script, alice.userId], { env: process.env, encoding: 'utf8' });
+      out = execFileSync(path.resolve(__dirname, '..', '..', 'node_modules', '.bin', 'tsx'), [script, alice.userId], {
+        env: process.env,
+        encoding: 'utf8',
+      });
     } catch (err) {
       code = (err as { status: number }).status;
       out = String((err as { stdout: string }).stdout);

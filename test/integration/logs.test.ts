@@ -11,7 +11,6 @@ import { loadConfig } from '../../functions/src/config';
 import { Clock, baseDb, login, makeApi, sendPacket, testDeps, topup, type Api, type ApiResponse } from '../helpers/app';
 import { captureLogs } from '../helpers/logs';
 
-
 const masked = (id: string) => `${id.slice(0, 3)}***${id.slice(-2)}`;
 
 describe('logs of a full flow', () => {
@@ -53,21 +52,43 @@ describe('logs of a full flow', () => {
       expect(fresh.status).toBe(201);
       codes.push(fresh.body.code);
       // Open a code: the raw path holds the code; the log must name the route pattern only.
-      expect((await api('GET', `/v1/codes/${encodeURIComponent(sent.code.code)}`, { token: bob.token })).status).toBe(200);
+      expect((await api('GET', `/v1/codes/${encodeURIComponent(sent.code.code)}`, { token: bob.token })).status).toBe(
+        200,
+      );
       // Claims by two users.
-      expect((await api('POST', '/v1/claims', { token: bob.token, body: { code: sent.shareCode.code } })).status).toBe(200);
-      expect((await api('POST', '/v1/claims', { token: carol.token, body: { code: fresh.body.code } })).status).toBe(200);
+      expect((await api('POST', '/v1/claims', { token: bob.token, body: { code: sent.shareCode.code } })).status).toBe(
+        200,
+      );
+      expect((await api('POST', '/v1/claims', { token: carol.token, body: { code: fresh.body.code } })).status).toBe(
+        200,
+      );
       // Transfer via a receive code, under a correlation id the client chose.
       const receive = await api('GET', '/v1/receive-code', { token: bob.token });
       codes.push(receive.body.code);
-      const transfer = await api('POST', '/v1/transfers', { token: alice.token, idem: 'idem-transfer-0001', body: { code: receive.body.code, amount: 300 }, headers: { 'x-correlation-id': 'corr-given-by-client-1' } });
+      const transfer = await api('POST', '/v1/transfers', {
+        token: alice.token,
+        idem: 'idem-transfer-0001',
+        body: { code: receive.body.code, amount: 300 },
+        headers: { 'x-correlation-id': 'corr-given-by-client-1' },
+      });
       idemKeys.push('idem-transfer-0001');
       expect(transfer.status).toBe(201);
       // A client "correlation id" that is really a token is refused (a fresh id is used instead).
-      const smuggled = await api('GET', '/v1/wallet', { token: bob.token, headers: { 'x-correlation-id': alice.token } });
+      const smuggled = await api('GET', '/v1/wallet', {
+        token: bob.token,
+        headers: { 'x-correlation-id': alice.token },
+      });
       expect(smuggled.headers['x-correlation-id']).not.toBe(alice.token);
       // A validation error (400), no credentials (401), a forged token (401).
-      expect((await api('POST', '/v1/packets', { token: alice.token, idem: 'idem-invalid-000001', body: { total: -1, count: 1, mode: 'equal' } })).status).toBe(400);
+      expect(
+        (
+          await api('POST', '/v1/packets', {
+            token: alice.token,
+            idem: 'idem-invalid-000001',
+            body: { total: -1, count: 1, mode: 'equal' },
+          })
+        ).status,
+      ).toBe(400);
       expect((await api('GET', '/v1/wallet')).status).toBe(401);
       expect((await api('GET', '/v1/wallet', { token: `${alice.token}x` })).status).toBe(401);
       // An API key: made (shown once), then used; neither the key nor its secret may be logged.
@@ -78,9 +99,13 @@ describe('logs of a full flow', () => {
       // A forced 500: a store that fails every read, with credentials in the error's message.
       const broken = baseDb();
       broken.get = async () => {
-        throw new Error(`store down while reading ACCT#${alice.userId} for Bearer ${alice.token} code ${sent.code.code} key ${apiKey}`);
+        throw new Error(
+          `store down while reading ACCT#${alice.userId} for Bearer ${alice.token} code ${sent.code.code} key ${apiKey}`,
+        );
       };
-      fiveHundred = await record(makeApi(buildDeps(loadConfig(), broken, { now: clock.now })))('GET', '/v1/wallet', { token: alice.token });
+      fiveHundred = await record(makeApi(buildDeps(loadConfig(), broken, { now: clock.now })))('GET', '/v1/wallet', {
+        token: alice.token,
+      });
       expect(fiveHundred.status).toBe(500);
       // The sweep, as the admin calls it.
       admin = await login(api, { roles: ['admin'] });
@@ -95,7 +120,13 @@ describe('logs of a full flow', () => {
     // Every line is JSON with the standard keys.
     const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const p of parsed) {
-      expect(p).toMatchObject({ level: expect.stringMatching(/^(DEBUG|INFO|WARN|ERROR|CRITICAL)$/), message: expect.any(String), timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), service: 'hongbao-codes', correlation_id: expect.any(String) });
+      expect(p).toMatchObject({
+        level: expect.stringMatching(/^(DEBUG|INFO|WARN|ERROR|CRITICAL)$/),
+        message: expect.any(String),
+        timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        service: 'hongbao-codes',
+        correlation_id: expect.any(String),
+      });
     }
     // One request line per request, under the id its response carries; every line belongs to one.
     const ids = responses.map((r) => r.headers['x-correlation-id']!);
@@ -105,17 +136,37 @@ describe('logs of a full flow', () => {
     for (const p of parsed) expect(ids).toContain(p.correlation_id);
     expect(parsed.length).toBeGreaterThanOrEqual(responses.length);
     // Request lines: the route pattern (never the raw path), the status, the time, a masked caller.
-    for (const p of requestLines) expect(p).toMatchObject({ route: expect.stringMatching(/^(GET|POST|DELETE) \/v1\/[a-z/{}.-]*$|^unmatched$/), status: expect.any(Number), ms: expect.any(Number) });
+    for (const p of requestLines)
+      expect(p).toMatchObject({
+        route: expect.stringMatching(/^(GET|POST|DELETE) \/v1\/[a-z/{}.-]*$|^unmatched$/),
+        status: expect.any(Number),
+        ms: expect.any(Number),
+      });
     expect(requestLines.some((p) => p.route === 'GET /v1/codes/{code}')).toBe(true);
-    expect(requestLines.find((p) => p.correlation_id === 'corr-given-by-client-1')).toMatchObject({ route: 'POST /v1/transfers', status: 201, caller: masked(users[0]!.userId) });
+    expect(requestLines.find((p) => p.correlation_id === 'corr-given-by-client-1')).toMatchObject({
+      route: 'POST /v1/transfers',
+      status: 201,
+      caller: masked(users[0]!.userId),
+    });
     expect(requestLines.filter((p) => p.status === 401)).toHaveLength(2);
     expect(requestLines.some((p) => p.route === 'GET /v1/wallet' && p.caller === masked(users[3]!.userId))).toBe(true); // by API key
     // The 500: an error line under the id the caller got back, with the error's name and a scrubbed message.
     const errorLine = parsed.find((p) => p.message === 'unhandled error');
-    expect(errorLine).toMatchObject({ level: 'ERROR', correlation_id: fiveHundred!.headers['x-correlation-id'], route: 'GET /v1/wallet', error: { name: 'Error' } });
+    expect(errorLine).toMatchObject({
+      level: 'ERROR',
+      correlation_id: fiveHundred!.headers['x-correlation-id'],
+      route: 'GET /v1/wallet',
+      error: { name: 'Error' },
+    });
     const errorMessage = (errorLine!.error as { message: string }).message;
-    expect(errorMessage).toBe(`store down while reading ACCT#${masked(users[0]!.userId)} for [redacted] code [code] key [api-key]`);
-    expect(fiveHundred!.body.error).toEqual({ code: 'INTERNAL', message: expect.any(String), correlationId: fiveHundred!.headers['x-correlation-id'] });
+    expect(errorMessage).toBe(
+      `store down while reading ACCT#${masked(users[0]!.userId)} for [redacted] code [code] key [api-key]`,
+    );
+    expect(fiveHundred!.body.error).toEqual({
+      code: 'INTERNAL',
+      message: expect.any(String),
+      correlationId: fiveHundred!.headers['x-correlation-id'],
+    });
     expect(JSON.stringify(fiveHundred!.body)).not.toContain('store down');
 
     // Nothing sensitive, anywhere.
@@ -135,7 +186,8 @@ describe('logs of a full flow', () => {
     const cfg = loadConfig();
     secrets.set(cfg.sessionSecret.toString('base64'), 'the session secret');
     secrets.set(cfg.sessionSecret.toString('base64url'), 'the session secret');
-    for (const part of (process.env.CODE_KEYS ?? '').split(',')) secrets.set(part.slice(part.indexOf(':') + 1), 'a code key');
+    for (const part of (process.env.CODE_KEYS ?? '').split(','))
+      secrets.set(part.slice(part.indexOf(':') + 1), 'a code key');
     expect(idemKeys.length).toBeGreaterThanOrEqual(4);
     const all = lines.join('\n');
     expect(all).not.toMatch(/bearer/i);
@@ -174,14 +226,31 @@ describe('redaction (the formatter is the one point)', () => {
       headers: { authorization: `bearer ${token}`, 'x-device-id': 'device-1234567', accept: 'application/json' },
       paid: 'not an id', // ends in "id", is no id field
       ownerId: userId,
-      nested: { deviceId: 'device-1234567', list: [{ note: `paid with ${code}` }, `hello ${userId}`, [`deeper ${refCode}`, 7]] },
+      nested: {
+        deviceId: 'device-1234567',
+        list: [{ note: `paid with ${code}` }, `hello ${userId}`, [`deeper ${refCode}`, 7]],
+      },
       err: new Error(`failed for ${token} and ${code}`),
       n: 5,
       big: 10n,
       when: new Date('2026-11-28T04:00:00Z'),
       fn: () => 1,
     }) as Record<string, any>;
-    expect(Object.keys(out).sort()).toEqual(['big', 'correlationId', 'err', 'fn', 'headers', 'n', 'nested', 'ownerId', 'packetId', 'paid', 'route', 'userId', 'when']);
+    expect(Object.keys(out).sort()).toEqual([
+      'big',
+      'correlationId',
+      'err',
+      'fn',
+      'headers',
+      'n',
+      'nested',
+      'ownerId',
+      'packetId',
+      'paid',
+      'route',
+      'userId',
+      'when',
+    ]);
     expect(out.userId).toBe('uAb***nO');
     expect(out.ownerId).toBe('uAb***nO');
     expect(out.paid).toBe('not an id');
@@ -195,7 +264,8 @@ describe('redaction (the formatter is the one point)', () => {
     expect(out.err.stack).toContain('failed for [token] and [code]');
     expect(out).toMatchObject({ n: 5, big: '10', when: '2026-11-28T04:00:00.000Z', fn: undefined });
     const text = JSON.stringify(out);
-    for (const s of [token, code, refCode, apiKey, userId, 'idem-abc', 'c2VjcmV0', 'anything']) expect(text).not.toContain(s);
+    for (const s of [token, code, refCode, apiKey, userId, 'idem-abc', 'c2VjcmV0', 'anything'])
+      expect(text).not.toContain(s);
     expect(text).not.toMatch(/bearer/i);
   });
 
@@ -210,14 +280,17 @@ describe('redaction (the formatter is the one point)', () => {
     expect(scrubString(`ACCT#${userId}#LEDGER`)).toBe('ACCT#uAb***nO#LEDGER');
     expect(scrubString(`random uAbCdEfGhIjKlMnOp`)).toBe('random uAb***Op'); // randomId: 'u' + 16
     // Not credentials: a long lowercase word, a UUID, a packet id, a path, numbers.
-    const plain = 'unconstitutional 3f2a1c9e-1b2d-4e5f-8a9b-0c1d2e3f4a5b pKeepThisPacket1 /v1/codes/{code} 1.5 2026-11-28';
+    const plain =
+      'unconstitutional 3f2a1c9e-1b2d-4e5f-8a9b-0c1d2e3f4a5b pKeepThisPacket1 /v1/codes/{code} 1.5 2026-11-28';
     expect(scrubString(plain)).toBe(plain);
   });
 
   test('errors: message, stack and cause scrubbed; cycles and depth bounded', () => {
     const inner = new Error(`inner ${apiKey}`);
     const err = new TypeError(`outer ${token}`, { cause: inner });
-    const out = redact({ error: err }) as { error: { name: string; message: string; stack: string; cause: { message: string } } };
+    const out = redact({ error: err }) as {
+      error: { name: string; message: string; stack: string; cause: { message: string } };
+    };
     expect(out.error.name).toBe('TypeError');
     expect(out.error.message).toBe('outer [token]');
     expect(out.error.cause.message).toBe('inner [api-key]');
@@ -231,7 +304,11 @@ describe('redaction (the formatter is the one point)', () => {
   test('every way of logging goes through it: log(), the logger, a child logger, appended keys', () => {
     const cap = captureLogs();
     try {
-      log('info', `message with ${token}`, { body: { code, note: `for ${userId}` }, message: 'a reserved key', correlationId: 'corr-unit-0001' });
+      log('info', `message with ${token}`, {
+        body: { code, note: `for ${userId}` },
+        message: 'a reserved key',
+        correlationId: 'corr-unit-0001',
+      });
       logger.warn(`direct ${apiKey}`, { nested: { authorization: `Bearer ${token}` }, caller: userId });
       logger.error('direct error', new Error(`boom ${code}`));
       const child = logger.createChild({ persistentKeys: { component: 'child', sessionToken: token } });
@@ -244,7 +321,13 @@ describe('redaction (the formatter is the one point)', () => {
     }
     const parsed = cap.lines.map((l) => JSON.parse(l) as Record<string, any>);
     expect(parsed).toHaveLength(5);
-    expect(parsed[0]).toMatchObject({ level: 'INFO', message: 'message with [token]', correlation_id: 'corr-unit-0001', body: { note: 'for uAb***nO' }, field_message: 'a reserved key' });
+    expect(parsed[0]).toMatchObject({
+      level: 'INFO',
+      message: 'message with [token]',
+      correlation_id: 'corr-unit-0001',
+      body: { note: 'for uAb***nO' },
+      field_message: 'a reserved key',
+    });
     expect(parsed[0]!.body.code).toBeUndefined();
     expect(parsed[1]).toMatchObject({ level: 'WARN', message: 'direct [api-key]', nested: {}, caller: 'uAb***nO' });
     expect(parsed[2]).toMatchObject({ level: 'ERROR', error: { name: 'Error', message: 'boom [code]' } });

@@ -12,7 +12,12 @@ import { FEE_ACCOUNTS } from '../../functions/src/app/context';
 import { settlePacket } from '../../functions/src/app/settlement';
 import { loadConfig } from '../../functions/src/config';
 import { counterCount, takenAcross } from '../../functions/src/domain/share-counters';
-import { conditionalWriteStats, createDocumentClient, WRITE_TOKEN_ATTRIBUTE, WriteOutcomeUnknown } from '../../functions/src/store/db';
+import {
+  conditionalWriteStats,
+  createDocumentClient,
+  WRITE_TOKEN_ATTRIBUTE,
+  WriteOutcomeUnknown,
+} from '../../functions/src/store/db';
 import { Keys } from '../../functions/src/store/keys';
 import { Clock, inBatches, login, makeApi, sendPacket, testDeps, topup, uniq, type TestUser } from '../helpers/app';
 import { ledgerOf, violations } from '../helpers/invariants';
@@ -31,10 +36,18 @@ describe('the store door: a conditional write whose answer was lost', () => {
     const k = key();
     net.loseNext({ match: onKey(k) });
     const doc = createDocumentClient(cfg.region, cfg.dynamoEndpoint, net);
-    const err = await doc.send(new PutCommand({ TableName: cfg.tableName, Item: { ...k, v: 1 }, ConditionExpression: 'attribute_not_exists(pk)' })).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const err = await doc
+      .send(
+        new PutCommand({
+          TableName: cfg.tableName,
+          Item: { ...k, v: 1 },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(ConditionalCheckFailedException);
     expect((err as ConditionalCheckFailedException).$metadata.attempts).toBe(2);
     // The first attempt landed: the item is there, written once.
@@ -73,7 +86,10 @@ describe('the store door: a conditional write whose answer was lost', () => {
     // An update without a SET clause is stamped too.
     await plain.db.put({ ...k, n: 1, tags: new Set(['a', 'b']) });
     net.loseNext({ match: onKey(k) });
-    const removed = await db.update(k, 'DELETE tags :t', { condition: 'contains(tags, :b)', values: { ':t': new Set(['b']), ':b': 'b' } });
+    const removed = await db.update(k, 'DELETE tags :t', {
+      condition: 'contains(tags, :b)',
+      values: { ':t': new Set(['b']), ':b': 'b' },
+    });
     expect([...((removed?.tags as Set<string>) ?? [])]).toEqual(['a']);
   });
 
@@ -84,14 +100,21 @@ describe('the store door: a conditional write whose answer was lost', () => {
       match: onKey(k),
       // Another writer moves the item on before the SDK's retry.
       meanwhile: async () => {
-        await plain.db.update(k, 'SET attempt = :two', { condition: 'attempt = :one', values: { ':one': 1, ':two': 2 } });
+        await plain.db.update(k, 'SET attempt = :two', {
+          condition: 'attempt = :one',
+          values: { ':one': 1, ':two': 2 },
+        });
       },
     });
-    await expect(db.update(k, 'SET attempt = :next', { condition: 'attempt = :seen', values: { ':seen': 0, ':next': 1 } })).rejects.toBeInstanceOf(WriteOutcomeUnknown);
+    await expect(
+      db.update(k, 'SET attempt = :next', { condition: 'attempt = :seen', values: { ':seen': 0, ':next': 1 } }),
+    ).rejects.toBeInstanceOf(WriteOutcomeUnknown);
     // A retried update that never landed and finds no item is a plain refusal.
     const missing = key();
     net.loseNext({ match: onKey(missing), beforeLanding: true });
-    expect(await db.update(missing, 'SET n = :one', { condition: 'attribute_exists(pk)', values: { ':one': 1 } })).toBeUndefined();
+    expect(
+      await db.update(missing, 'SET n = :one', { condition: 'attribute_exists(pk)', values: { ':one': 1 } }),
+    ).toBeUndefined();
   });
 });
 
@@ -114,7 +137,11 @@ describe('a share take overtaken between its lost answer and the SDK retry', () 
       },
       // Another take on the same counter lands before the SDK's retry (another lane: no mark of ours).
       meanwhile: async () => {
-        await plain.db.update(hit!, 'SET claimed = claimed + :one, lt99 = :m, lx99 = claimed', { condition: 'claimed < #size', names: { '#size': 'size' }, values: { ':one': 1, ':m': 'other' } });
+        await plain.db.update(hit!, 'SET claimed = claimed + :one, lt99 = :m, lx99 = claimed', {
+          condition: 'claimed < #size',
+          names: { '#size': 'size' },
+          values: { ':one': 1, ':m': 'other' },
+        });
       },
     });
     const before = takenAcross(await plain.packets.counters((await plain.packets.get(pid))!, true));
@@ -136,11 +163,19 @@ describe('a share take overtaken between its lost answer and the SDK retry', () 
 function dynamoItemBytes(item: Record<string, unknown>): number {
   const value = (v: unknown): number => {
     if (typeof v === 'string') return Buffer.byteLength(v);
-    if (typeof v === 'number') return Math.ceil(String(Math.abs(v)).replace(/\./, '').replace(/^0+|0+$/g, '').length / 2) + 1;
+    if (typeof v === 'number')
+      return (
+        Math.ceil(
+          String(Math.abs(v))
+            .replace(/\./, '')
+            .replace(/^0+|0+$/g, '').length / 2,
+        ) + 1
+      );
     if (typeof v === 'boolean' || v === null) return 1;
     if (Array.isArray(v)) return 3 + v.reduce((a: number, x) => a + 1 + value(x), 0);
     if (v instanceof Set) return [...v].reduce((a: number, x) => a + value(x), 0);
-    if (typeof v === 'object') return 3 + Object.entries(v as object).reduce((a, [k, x]) => a + 1 + Buffer.byteLength(k) + value(x), 0);
+    if (typeof v === 'object')
+      return 3 + Object.entries(v as object).reduce((a, [k, x]) => a + 1 + Buffer.byteLength(k) + value(x), 0);
     throw new Error(`size of ${typeof v}`);
   };
   return Object.entries(item).reduce((a, [k, v]) => a + Buffer.byteLength(k) + value(v), 0);
@@ -159,7 +194,8 @@ function claimWrites(pid: string, count: number, uid: string) {
   const writes: Record<string, (r: SeenRequest) => boolean> = {
     'claim marker put': (r) => r.op === 'PutItem' && r.pk === Keys.claimMarker(pid, uid).pk,
     'share take (counter update)': (r) =>
-      r.op === 'UpdateItem' && (count > 100 ? counters.has(r.pk ?? '') : r.pk === Keys.packet(pid).pk && (r.update ?? '').includes('claimed')),
+      r.op === 'UpdateItem' &&
+      (count > 100 ? counters.has(r.pk ?? '') : r.pk === Keys.packet(pid).pk && (r.update ?? '').includes('claimed')),
     'slot put': (r) => r.op === 'PutItem' && slots.has(r.pk ?? ''),
     'ledger entry put': (r) => r.op === 'PutItem' && r.pk === Keys.ledgerPk(uid),
   };
@@ -168,65 +204,87 @@ function claimWrites(pid: string, count: number, uid: string) {
 }
 
 describe('a claim whose write landed but whose answer was lost', () => {
-  test.each(LAYOUTS)('$name: each claim write in turn — 200 with the share, the slot the caller\'s, one credit, all shares claimed when drained', async (layout) => {
-    const { d, net } = lossyDeps();
-    const api = makeApi(d);
-    // The longest sender name and greeting: the stamped packet item must still be one write unit.
-    const sender = await login(api, { tier: layout.tier, name: '红包发送者的名字'.repeat(4) });
-    await topup(api, sender, layout.total * 2);
-    const sent = await sendPacket(api, sender, { total: layout.total, count: layout.count, mode: 'lucky', greeting: '新年快乐万事如意'.repeat(7).slice(0, 50) });
-    const pid: string = sent.packet.id;
-    const packet = (await plain.packets.get(pid))!;
-    expect(Boolean(packet.counters)).toBe(layout.count > 100);
-
-    // One claim per write, each losing that write's answer: every one must be a plain success.
-    const claimers: TestUser[] = [];
-    const kinds = Object.keys(claimWrites(pid, layout.count, 'x'));
-    const outcomes = [];
-    for (const kind of kinds) {
-      const u = await login(api);
-      claimers.push(u);
-      net.loseNext({ match: claimWrites(pid, layout.count, u.userId)[kind]! });
-      const lost = net.lost.length;
-      const r = await api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } });
-      const slot = await plain.claims.slotOf(packet, u.userId);
-      const credits = (await ledgerOf(plain, u.userId)).filter((e) => e.opId === `claim:${pid}`);
-      // A second claim by the same account is a repeat of the same share.
-      const again = await api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } });
-      outcomes.push({
-        kind,
-        answerLost: net.lost.length === lost + 1,
-        status: r.status,
-        error: r.body?.error?.code,
-        repeat: r.body?.repeat,
-        // The slot is the caller's, with the amount the answer gave; the credit landed once.
-        slotIsCallers: slot !== undefined && slot.userId === u.userId && !slot.void && slot.amount === r.body?.amount,
-        credits: credits.map((e) => e.amount === r.body?.amount),
-        again: again.status === 200 && again.body.repeat === true && again.body.amount === r.body?.amount,
+  test.each(LAYOUTS)(
+    "$name: each claim write in turn — 200 with the share, the slot the caller's, one credit, all shares claimed when drained",
+    async (layout) => {
+      const { d, net } = lossyDeps();
+      const api = makeApi(d);
+      // The longest sender name and greeting: the stamped packet item must still be one write unit.
+      const sender = await login(api, { tier: layout.tier, name: '红包发送者的名字'.repeat(4) });
+      await topup(api, sender, layout.total * 2);
+      const sent = await sendPacket(api, sender, {
+        total: layout.total,
+        count: layout.count,
+        mode: 'lucky',
+        greeting: '新年快乐万事如意'.repeat(7).slice(0, 50),
       });
-    }
-    expect(outcomes).toEqual(kinds.map((kind) => ({ kind, answerLost: true, status: 200, error: undefined, repeat: false, slotIsCallers: true, credits: [true], again: true })));
+      const pid: string = sent.packet.id;
+      const packet = (await plain.packets.get(pid))!;
+      expect(Boolean(packet.counters)).toBe(layout.count > 100);
 
-    // Drain the rest (no loss): every share ends claimed — no index was lost to a retry.
-    const rest = await inBatches(layout.count - kinds.length, 10, () => login(api));
-    const rs = await inBatches(rest.length, 10, (i) => api('POST', '/v1/claims', { token: rest[i]!.token, body: { code: sent.shareCode.code } }));
-    expect(rs.filter((r) => r.status !== 200).map((r) => r.body.error.code)).toEqual([]);
-    const late = await login(api);
-    const finished = await api('POST', '/v1/claims', { token: late.token, body: { code: sent.shareCode.code } });
-    expect(finished.body.error?.code).toBe('PACKET_FINISHED');
-    const after = (await plain.packets.get(pid))!;
-    expect(after.claimed).toBe(layout.count);
-    const slots = await plain.claims.slots(after);
-    expect(slots).toHaveLength(layout.count);
-    expect(slots.filter((s) => s.void)).toHaveLength(0);
-    expect(new Set(slots.map((s) => s.userId)).size).toBe(layout.count);
-    expect(slots.reduce((a, s) => a + s.amount, 0)).toBe(layout.total);
-    const item = (await plain.db.get(Keys.packet(pid)))!;
-    expect(typeof item[WRITE_TOKEN_ATTRIBUTE]).toBe('string');
-    expect(dynamoItemBytes(item)).toBeLessThan(1_024);
-    const users = [sender, ...claimers, ...rest, late].map((u) => u.userId);
-    expect(await violations(plain, { users, packets: [pid], feeAccounts: FEE_ACCOUNTS })).toEqual([]);
-  }, 180_000);
+      // One claim per write, each losing that write's answer: every one must be a plain success.
+      const claimers: TestUser[] = [];
+      const kinds = Object.keys(claimWrites(pid, layout.count, 'x'));
+      const outcomes = [];
+      for (const kind of kinds) {
+        const u = await login(api);
+        claimers.push(u);
+        net.loseNext({ match: claimWrites(pid, layout.count, u.userId)[kind]! });
+        const lost = net.lost.length;
+        const r = await api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } });
+        const slot = await plain.claims.slotOf(packet, u.userId);
+        const credits = (await ledgerOf(plain, u.userId)).filter((e) => e.opId === `claim:${pid}`);
+        // A second claim by the same account is a repeat of the same share.
+        const again = await api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } });
+        outcomes.push({
+          kind,
+          answerLost: net.lost.length === lost + 1,
+          status: r.status,
+          error: r.body?.error?.code,
+          repeat: r.body?.repeat,
+          // The slot is the caller's, with the amount the answer gave; the credit landed once.
+          slotIsCallers: slot !== undefined && slot.userId === u.userId && !slot.void && slot.amount === r.body?.amount,
+          credits: credits.map((e) => e.amount === r.body?.amount),
+          again: again.status === 200 && again.body.repeat === true && again.body.amount === r.body?.amount,
+        });
+      }
+      expect(outcomes).toEqual(
+        kinds.map((kind) => ({
+          kind,
+          answerLost: true,
+          status: 200,
+          error: undefined,
+          repeat: false,
+          slotIsCallers: true,
+          credits: [true],
+          again: true,
+        })),
+      );
+
+      // Drain the rest (no loss): every share ends claimed — no index was lost to a retry.
+      const rest = await inBatches(layout.count - kinds.length, 10, () => login(api));
+      const rs = await inBatches(rest.length, 10, (i) =>
+        api('POST', '/v1/claims', { token: rest[i]!.token, body: { code: sent.shareCode.code } }),
+      );
+      expect(rs.filter((r) => r.status !== 200).map((r) => r.body.error.code)).toEqual([]);
+      const late = await login(api);
+      const finished = await api('POST', '/v1/claims', { token: late.token, body: { code: sent.shareCode.code } });
+      expect(finished.body.error?.code).toBe('PACKET_FINISHED');
+      const after = (await plain.packets.get(pid))!;
+      expect(after.claimed).toBe(layout.count);
+      const slots = await plain.claims.slots(after);
+      expect(slots).toHaveLength(layout.count);
+      expect(slots.filter((s) => s.void)).toHaveLength(0);
+      expect(new Set(slots.map((s) => s.userId)).size).toBe(layout.count);
+      expect(slots.reduce((a, s) => a + s.amount, 0)).toBe(layout.total);
+      const item = (await plain.db.get(Keys.packet(pid)))!;
+      expect(typeof item[WRITE_TOKEN_ATTRIBUTE]).toBe('string');
+      expect(dynamoItemBytes(item)).toBeLessThan(1_024);
+      const users = [sender, ...claimers, ...rest, late].map((u) => u.userId);
+      expect(await violations(plain, { users, packets: [pid], feeAccounts: FEE_ACCOUNTS })).toEqual([]);
+    },
+    180_000,
+  );
 });
 
 describe('draining a sharded packet while answers get lost at random', () => {
@@ -251,19 +309,36 @@ describe('draining a sharded packet while answers get lost at random', () => {
       ...Array.from({ length: n }, (_, k) => Keys.slotsPk(pid, k)),
     ]);
     const rnd = seededRandom(20261205);
-    net.loseAtRandom(0.1, () => rnd.int(0, 999_999) / 1_000_000, (r) => packetKeys.has(r.pk ?? '') || (r.pk ?? '').startsWith(`CLAIM#${pid}#`) || (r.pk ?? '').startsWith('LEDGER#'));
+    net.loseAtRandom(
+      0.1,
+      () => rnd.int(0, 999_999) / 1_000_000,
+      (r) =>
+        packetKeys.has(r.pk ?? '') || (r.pk ?? '').startsWith(`CLAIM#${pid}#`) || (r.pk ?? '').startsWith('LEDGER#'),
+    );
 
     let tick = 0;
     const results = await inBatches(ACCOUNTS, 16, async (i) => {
       const start = tick++;
       const r = await api('POST', '/v1/claims', { token: users[i]!.token, body: { code: sent.shareCode.code } });
-      return { u: users[i]!, status: r.status, code: r.body?.error?.code as string | undefined, amount: r.body?.amount as number | undefined, repeat: r.body?.repeat, start, end: tick++ };
+      return {
+        u: users[i]!,
+        status: r.status,
+        code: r.body?.error?.code as string | undefined,
+        amount: r.body?.amount as number | undefined,
+        repeat: r.body?.repeat,
+        start,
+        end: tick++,
+      };
     });
     net.stop();
 
     // Every answer is a share or "finished": no expired, no repeat, no in-progress, no 500.
     const answers = new Map<string, number>();
-    for (const r of results) answers.set(r.status === 200 ? `200 repeat=${r.repeat}` : `${r.status} ${r.code}`, (answers.get(r.status === 200 ? `200 repeat=${r.repeat}` : `${r.status} ${r.code}`) ?? 0) + 1);
+    for (const r of results)
+      answers.set(
+        r.status === 200 ? `200 repeat=${r.repeat}` : `${r.status} ${r.code}`,
+        (answers.get(r.status === 200 ? `200 repeat=${r.repeat}` : `${r.status} ${r.code}`) ?? 0) + 1,
+      );
     expect([...answers.keys()].sort()).toEqual(['200 repeat=false', '409 PACKET_FINISHED']);
     const winners = results.filter((r) => r.status === 200);
     // "Finished" only once the shares were gone: no claim that started after a finished answer got one.
@@ -291,7 +366,13 @@ describe('draining a sharded packet while answers get lost at random', () => {
     expect(voided).toHaveLength(SHARES - winners.length);
     const split = (await plain.packets.shares(pid))!.amounts;
     expect(granted + voided.reduce((a, s) => a + split[s.index]!, 0)).toBe(TOTAL);
-    expect(await violations(plain, { users: [sender.userId, ...users.map((u) => u.userId)], packets: [pid], feeAccounts: FEE_ACCOUNTS })).toEqual([]);
+    expect(
+      await violations(plain, {
+        users: [sender.userId, ...users.map((u) => u.userId)],
+        packets: [pid],
+        feeAccounts: FEE_ACCOUNTS,
+      }),
+    ).toEqual([]);
     // The token and every take lane keep a counter one write unit: a closed provider counter of
     // 100 seven-digit amounts with all lanes written is < 1 KB as DynamoDB sizes items.
     const counter = (await plain.db.get(Keys.shareCounter(pid, n - 1)))!;
@@ -299,10 +380,17 @@ describe('draining a sharded packet while answers get lost at random', () => {
     expect(counter.amounts).toHaveLength(100);
     const mark = Object.entries(counter).find(([k]) => /^lt\d$/.test(k))?.[1] as string;
     expect(typeof mark).toBe('string');
-    const lanes = Object.fromEntries(Array.from({ length: 8 }, (_, k) => [[`lt${k}`, mark], [`lx${k}`, 99]]).flat());
+    const lanes = Object.fromEntries(
+      Array.from({ length: 8 }, (_, k) => [
+        [`lt${k}`, mark],
+        [`lx${k}`, 99],
+      ]).flat(),
+    );
     const worst = { ...counter, ...lanes, amounts: (counter.amounts as number[]).map(() => 1_999_999) };
     expect(dynamoItemBytes(worst)).toBeLessThan(1_024);
     // The figures of this run (lost answers, indexes lost to retries) for the record.
-    console.info(`lost answers: ${net.lost.length}; winners ${winners.length}/${SHARES}; voided at settlement ${voided.length}; worst counter ${dynamoItemBytes(worst)} B`);
+    console.info(
+      `lost answers: ${net.lost.length}; winners ${winners.length}/${SHARES}; voided at settlement ${voided.length}; worst counter ${dynamoItemBytes(worst)} B`,
+    );
   }, 300_000);
 });

@@ -21,7 +21,11 @@ const out: string[] = [];
 const write = process.stdout.write.bind(process.stdout);
 beforeAll(async () => {
   process.stdout.write = ((chunk: unknown) => {
-    out.push(...String(chunk).split('\n').filter((l) => l.trim()));
+    out.push(
+      ...String(chunk)
+        .split('\n')
+        .filter((l) => l.trim()),
+    );
     return true;
   }) as typeof process.stdout.write;
 });
@@ -32,7 +36,9 @@ afterAll(() => {
 type Emf = Record<string, any>;
 /** Sum of a metric's values over EMF lines (a value is a number or, when buffered, a list). */
 const sumOf = (emf: Emf[], name: string, where: (e: Emf) => boolean = () => true) =>
-  emf.filter((e) => name in e && where(e)).reduce((a, e) => a + (Array.isArray(e[name]) ? e[name].reduce((x: number, y: number) => x + y, 0) : e[name]), 0);
+  emf
+    .filter((e) => name in e && where(e))
+    .reduce((a, e) => a + (Array.isArray(e[name]) ? e[name].reduce((x: number, y: number) => x + y, 0) : e[name]), 0);
 
 describe('CloudWatch metrics (EMF)', () => {
   test('a flow emits claims, latency, contention, refunds, risk firings, 5xx and sweep lag — nothing sensitive', async () => {
@@ -45,7 +51,9 @@ describe('CloudWatch metrics (EMF)', () => {
     const claimers = await Promise.all(Array.from({ length: 10 }, () => login(api)));
     const from = out.length;
     // Ten accounts race for one share: the packet counter refuses the losers (contention).
-    const race = await Promise.all(claimers.map((u) => api('POST', '/v1/claims', { token: u.token, body: { code: one.shareCode.code } })));
+    const race = await Promise.all(
+      claimers.map((u) => api('POST', '/v1/claims', { token: u.token, body: { code: one.shareCode.code } })),
+    );
     expect(race.filter((r) => r.status === 200)).toHaveLength(1);
     const took = await api('POST', '/v1/claims', { token: claimers[0]!.token, body: { code: two.shareCode.code } });
     expect(took.status).toBe(200);
@@ -53,13 +61,24 @@ describe('CloudWatch metrics (EMF)', () => {
     const again = await api('POST', '/v1/claims', { token: claimers[0]!.token, body: { code: two.shareCode.code } });
     expect([again.status, again.body.repeat]).toEqual([200, true]);
     // A marketing greeting from a business account: a risk firing (422).
-    expect((await api('POST', '/v1/packets', { token: biz.token, idem: idem(), body: { total: 100, count: 1, mode: 'equal', greeting: '全场免单' } })).status).toBe(422);
+    expect(
+      (
+        await api('POST', '/v1/packets', {
+          token: biz.token,
+          idem: idem(),
+          body: { total: 100, count: 1, mode: 'equal', greeting: '全场免单' },
+        })
+      ).status,
+    ).toBe(422);
     // A store that fails: 500.
     const broken = baseDb();
     broken.get = async () => {
       throw new Error('store down');
     };
-    expect((await makeApi(buildDeps(loadConfig(), broken, { now: clock.now }))('GET', '/v1/wallet', { token: alice.token })).status).toBe(500);
+    expect(
+      (await makeApi(buildDeps(loadConfig(), broken, { now: clock.now }))('GET', '/v1/wallet', { token: alice.token }))
+        .status,
+    ).toBe(500);
     clock.advance(120_000);
     const report = await sweep(d, clock.t);
 
@@ -78,7 +97,17 @@ describe('CloudWatch metrics (EMF)', () => {
         expect(typeof e[m.Name] === 'number' || Array.isArray(e[m.Name])).toBe(true);
       }
     }
-    for (const n of ['Claims', 'ClaimLatency', 'ConditionalWrites', 'ConditionalCheckFailed', 'RiskFirings', 'Http5xx', 'SweepLagSeconds', 'Refunds', 'RefundedFen']) {
+    for (const n of [
+      'Claims',
+      'ClaimLatency',
+      'ConditionalWrites',
+      'ConditionalCheckFailed',
+      'RiskFirings',
+      'Http5xx',
+      'SweepLagSeconds',
+      'Refunds',
+      'RefundedFen',
+    ]) {
       expect([n, names.has(n)]).toEqual([n, true]);
     }
     // First claims only: the race's winner and the claim of `two`, not the repeat.
@@ -87,8 +116,15 @@ describe('CloudWatch metrics (EMF)', () => {
     expect(sumOf(emf, 'ConditionalCheckFailed')).toBeGreaterThanOrEqual(1);
     expect(sumOf(emf, 'ConditionalWrites')).toBeGreaterThan(sumOf(emf, 'ConditionalCheckFailed'));
     expect(sumOf(emf, 'Http5xx')).toBe(1);
-    const units = Object.fromEntries(emf.flatMap((e) => e._aws.CloudWatchMetrics[0].Metrics.map((m: Emf) => [m.Name, m.Unit])));
-    expect(units).toMatchObject({ Claims: 'Count', ClaimLatency: 'Milliseconds', SweepLagSeconds: 'Seconds', RefundedFen: 'Count' });
+    const units = Object.fromEntries(
+      emf.flatMap((e) => e._aws.CloudWatchMetrics[0].Metrics.map((m: Emf) => [m.Name, m.Unit])),
+    );
+    expect(units).toMatchObject({
+      Claims: 'Count',
+      ClaimLatency: 'Milliseconds',
+      SweepLagSeconds: 'Seconds',
+      RefundedFen: 'Count',
+    });
     // Risk firings: the total, and one line under the rule's dimension.
     expect(sumOf(emf, 'RiskFirings', (e) => !('rule' in e))).toBe(1);
     expect(emf.filter((e) => e.rule === 'marketing_words').map((e) => e.RiskFirings)).toEqual([1]);
@@ -130,7 +166,9 @@ describe('CloudWatch metrics (EMF)', () => {
 });
 
 /** A Db that records the figure writes and can be made to fail (no table needed). */
-function recordingDb(fail = false): Db & { updates: { key: { pk: string; sk: string }; update: string; values: Record<string, unknown> }[] } {
+function recordingDb(
+  fail = false,
+): Db & { updates: { key: { pk: string; sk: string }; update: string; values: Record<string, unknown> }[] } {
   const updates: { key: { pk: string; sk: string }; update: string; values: Record<string, unknown> }[] = [];
   const no = () => {
     throw new Error('not used');
@@ -164,11 +202,18 @@ describe('live operator figures', () => {
     const three = await sendPacket(fapi, s, { total: 300, count: 3, mode: 'lucky' });
     const us = await Promise.all(Array.from({ length: 10 }, () => login(fapi)));
     // Contention: ten at once for one share.
-    const race = await Promise.all(us.map((u) => fapi('POST', '/v1/claims', { token: u.token, body: { code: hot.shareCode.code } })));
+    const race = await Promise.all(
+      us.map((u) => fapi('POST', '/v1/claims', { token: u.token, body: { code: hot.shareCode.code } })),
+    );
     expect(race.filter((r) => r.status === 200)).toHaveLength(1);
-    for (const u of us.slice(0, 3)) expect((await fapi('POST', '/v1/claims', { token: u.token, body: { code: three.shareCode.code } })).status).toBe(200);
+    for (const u of us.slice(0, 3))
+      expect((await fapi('POST', '/v1/claims', { token: u.token, body: { code: three.shareCode.code } })).status).toBe(
+        200,
+      );
     // A repeat: not a claim.
-    expect((await fapi('POST', '/v1/claims', { token: us[0]!.token, body: { code: three.shareCode.code } })).body.repeat).toBe(true);
+    expect(
+      (await fapi('POST', '/v1/claims', { token: us[0]!.token, body: { code: three.shareCode.code } })).body.repeat,
+    ).toBe(true);
     await figures.flush(fd.opsFigures, true);
 
     const got = await opsFigures(fd, fclock.t, 2);
@@ -183,7 +228,13 @@ describe('live operator figures', () => {
     expect(row.claimP99Ms!).toBeGreaterThanOrEqual(row.claimP50Ms!);
     expect(row.claimP99Ms!).toBeLessThanOrEqual(10_000);
     expect(got.minutes[0]).toMatchObject({ packets: 0, claims: 0, claimP50Ms: null, claimP99Ms: null });
-    expect(got.totals).toMatchObject({ packets: 2, claims: 4, claimP50Ms: row.claimP50Ms, claimP99Ms: row.claimP99Ms, refunds: 0 });
+    expect(got.totals).toMatchObject({
+      packets: 2,
+      claims: 4,
+      claimP50Ms: row.claimP50Ms,
+      claimP99Ms: row.claimP99Ms,
+      refunds: 0,
+    });
     expect(got.totals.contentionBps).toBe(Math.floor((row.conditionalFailures * 10_000) / row.conditionalWrites));
     expect(got.totals.contentionBps).toBeGreaterThan(0);
     expect(Number.isInteger(got.totals.contentionBps)).toBe(true);
@@ -216,12 +267,23 @@ describe('live operator figures', () => {
     for (const it of items.items) expect(it.expiresAt).toBe(minuteMs / 1000 + 2 * 86_400);
 
     const got = await opsFigures(d, Date.parse('2027-07-02T10:07:30Z'), 3);
-    expect(got.minutes.map((m) => m.minute)).toEqual(['2027-07-02T10:05:00.000Z', '2027-07-02T10:06:00.000Z', '2027-07-02T10:07:00.000Z']);
+    expect(got.minutes.map((m) => m.minute)).toEqual([
+      '2027-07-02T10:05:00.000Z',
+      '2027-07-02T10:06:00.000Z',
+      '2027-07-02T10:07:00.000Z',
+    ]);
     const row = got.minutes[2]!;
     expect(row).toMatchObject({ packets: 3, claims: 11, conditionalWrites: 100, conditionalFailures: 10, refunds: 2 });
     expect(row.claimP50Ms).toBe(10); // 11 latencies; the 6th smallest (8 ms) is in the ≤ 10 ms bucket
     expect(row.claimP99Ms).toBe(300); // the slowest, 250 ms, in the ≤ 300 ms bucket
-    expect(got.totals).toMatchObject({ packets: 3, claims: 11, claimP50Ms: 10, claimP99Ms: 300, contentionBps: 1_000, refunds: 2 });
+    expect(got.totals).toMatchObject({
+      packets: 3,
+      claims: 11,
+      claimP50Ms: 10,
+      claimP99Ms: 300,
+      contentionBps: 1_000,
+      refunds: 2,
+    });
 
     // The same through GET /v1/admin/ops (admin only), with the reconciliation beside it.
     const opsClock = new Clock(Date.parse('2027-07-02T10:07:30Z'));
@@ -294,7 +356,9 @@ describe('live operator figures', () => {
         throw new Error('store down');
       };
       const u = await login(api);
-      const r = await makeApi(buildDeps(loadConfig(), broken, { now: clock.now }))('GET', '/v1/wallet', { token: u.token });
+      const r = await makeApi(buildDeps(loadConfig(), broken, { now: clock.now }))('GET', '/v1/wallet', {
+        token: u.token,
+      });
       expect(r.status).toBe(500);
       expect(r.body.error.code).toBe('INTERNAL');
     } finally {

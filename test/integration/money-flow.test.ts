@@ -22,7 +22,11 @@ describe('money flow through the handlers', () => {
 
     const open = await api('GET', `/v1/codes/${sent.shareCode.code}`, { token: bob.token });
     expect(open.status).toBe(200);
-    expect(open.body).toMatchObject({ target: 'packet', claimable: true, packet: { greeting: '新年快乐', sender: { name: 'Alice' } } });
+    expect(open.body).toMatchObject({
+      target: 'packet',
+      claimable: true,
+      packet: { greeting: '新年快乐', sender: { name: 'Alice' } },
+    });
 
     const b1 = await api('POST', '/v1/claims', { token: bob.token, body: { code: sent.shareCode.code } });
     expect(b1.status).toBe(200);
@@ -104,20 +108,40 @@ describe('money flow through the handlers', () => {
     expect(rc.body.kind).toBe('receive');
     const open = await api('GET', `/v1/codes/${rc.body.code}`, { token: alice.token });
     expect(open.body).toEqual({ target: 'receive', payee: { id: bob.userId, name: 'Bob' } });
-    const t = await api('POST', '/v1/transfers', { token: alice.token, idem: idem(), body: { code: rc.body.code, amount: 1_234, note: '午饭' } });
+    const t = await api('POST', '/v1/transfers', {
+      token: alice.token,
+      idem: idem(),
+      body: { code: rc.body.code, amount: 1_234, note: '午饭' },
+    });
     expect(t.status).toBe(201);
     expect(t.body).toMatchObject({ amount: 1_234, to: { id: bob.userId, name: 'Bob' } });
     expect(await balance(api, alice)).toBe(5_000 - 1_234);
     expect(await balance(api, bob)).toBe(1_234);
-    const self = await api('POST', '/v1/transfers', { token: bob.token, idem: idem(), body: { code: rc.body.code, amount: 1 } });
+    const self = await api('POST', '/v1/transfers', {
+      token: bob.token,
+      idem: idem(),
+      body: { code: rc.body.code, amount: 1 },
+    });
     expect(self.status).toBe(400);
-    const broke = await api('POST', '/v1/transfers', { token: alice.token, idem: idem(), body: { code: rc.body.code, amount: 9_999 } });
+    const broke = await api('POST', '/v1/transfers', {
+      token: alice.token,
+      idem: idem(),
+      body: { code: rc.body.code, amount: 9_999 },
+    });
     expect(broke.status).toBe(402);
     expect(broke.body.error.code).toBe('INSUFFICIENT_FUNDS');
-    const over = await api('POST', '/v1/transfers', { token: alice.token, idem: idem(), body: { code: rc.body.code, amount: 20_001 } });
+    const over = await api('POST', '/v1/transfers', {
+      token: alice.token,
+      idem: idem(),
+      body: { code: rc.body.code, amount: 20_001 },
+    });
     expect(over.body.error.code).toBe('LIMIT_PER_PACKET');
     clock.advance(121_000);
-    const stale = await api('POST', '/v1/transfers', { token: alice.token, idem: idem(), body: { code: rc.body.code, amount: 1 } });
+    const stale = await api('POST', '/v1/transfers', {
+      token: alice.token,
+      idem: idem(),
+      body: { code: rc.body.code, amount: 1 },
+    });
     expect(stale.status).toBe(410);
     expect(stale.body.error.code).toBe('CODE_EXPIRED');
   });

@@ -28,7 +28,11 @@ import { startNotifyApp, startWxPayStack, waitFor, type WxPayStack } from '../he
 
 const APPID = `wx${randomBytes(8).toString('hex')}`;
 const SECRET = randomBytes(16).toString('hex');
-const T = { finished: 'TmplFinished0000000000000000000000000000001', refund: 'TmplRefund00000000000000000000000000000002', withdrawal: 'TmplWithdrawal000000000000000000000000000003' };
+const T = {
+  finished: 'TmplFinished0000000000000000000000000000001',
+  refund: 'TmplRefund00000000000000000000000000000002',
+  withdrawal: 'TmplWithdrawal000000000000000000000000000003',
+};
 
 let wx: WxSim;
 let wxpay: WxPayStack;
@@ -55,7 +59,11 @@ beforeAll(async () => {
   wx = await startWxSim({
     appId: APPID,
     secret: SECRET,
-    templates: { [T.finished]: ['thing1', 'amount2', 'thing3', 'time4'], [T.refund]: ['amount1', 'thing2', 'thing3', 'time4'], [T.withdrawal]: ['amount1', 'thing2', 'time3'] },
+    templates: {
+      [T.finished]: ['thing1', 'amount2', 'thing3', 'time4'],
+      [T.refund]: ['amount1', 'thing2', 'thing3', 'time4'],
+      [T.withdrawal]: ['amount1', 'thing2', 'time3'],
+    },
   });
   wxpay = await startWxPayStack();
   // WeChat Pay's notifications reach the real notify route, with messages configured.
@@ -97,7 +105,14 @@ async function world(funds: number[]): Promise<World> {
 
 async function expectSound(w: World) {
   expect(
-    await violations(w.d, { users: w.users.map((u) => u.userId), packets: w.packets, topups: w.topups, feeAccounts: FEE_ACCOUNTS, payments: w.payments, withdrawals: w.withdrawals }),
+    await violations(w.d, {
+      users: w.users.map((u) => u.userId),
+      packets: w.packets,
+      topups: w.topups,
+      feeAccounts: FEE_ACCOUNTS,
+      payments: w.payments,
+      withdrawals: w.withdrawals,
+    }),
   ).toEqual([]);
 }
 
@@ -113,7 +128,13 @@ describe('each event sends exactly one message with the right data', () => {
   it('all claimed: one message to the sender from the last claim; a repeated claim and the sweeps after expiry add none', async () => {
     const w = await world([10_000, 0, 0, 0]);
     const [s, a, b, c] = w.users as [TestUser, TestUser, TestUser, TestUser];
-    const sent = await sendPacket(w.api, s, { total: 888, count: 3, mode: 'lucky', greeting: '新年快乐，万事如意', ttlSeconds: 60 });
+    const sent = await sendPacket(w.api, s, {
+      total: 888,
+      count: 3,
+      mode: 'lucky',
+      greeting: '新年快乐，万事如意',
+      ttlSeconds: 60,
+    });
     const packetId = sent.packet.id as string;
     w.packets.push(packetId);
     expect((await claim(w, packetId, s, a)).status).toBe(200);
@@ -121,7 +142,8 @@ describe('each event sends exactly one message with the right data', () => {
     // Ordinary claims record nothing.
     expect(await w.d.notifications.get(`fin-${packetId}`)).toBeUndefined();
     expect(wx.messages).toHaveLength(0);
-    const code = (await w.api('POST', `/v1/packets/${packetId}/codes`, { token: s.token, body: {} })).body.code as string;
+    const code = (await w.api('POST', `/v1/packets/${packetId}/codes`, { token: s.token, body: {} })).body
+      .code as string;
     const last = await w.api('POST', '/v1/claims', { token: c.token, body: { code } });
     expect(last.status).toBe(200);
     expect(messagesOf(T.finished)).toHaveLength(1);
@@ -129,11 +151,18 @@ describe('each event sends exactly one message with the right data', () => {
     expect(m.touser).toBe(await openidOf(w.d, s.userId));
     expect(m.page).toBe(`pages/packet/index?id=${packetId}`);
     expect(m.miniprogram_state).toBe('developer');
-    expect(m.data).toEqual({ thing1: { value: '新年快乐，万事如意' }, amount2: { value: '8.88元' }, thing3: { value: '3个红包已全部领完' }, time4: { value: expect.stringMatching(TIME) } });
+    expect(m.data).toEqual({
+      thing1: { value: '新年快乐，万事如意' },
+      amount2: { value: '8.88元' },
+      thing3: { value: '3个红包已全部领完' },
+      time4: { value: expect.stringMatching(TIME) },
+    });
     expect(await w.d.notifications.get(`fin-${packetId}`)).toMatchObject({ state: 'sent', attempts: 1 });
 
     // The last claimer asks again; the sweeper settles the packet (nothing to refund) twice.
-    expect((await w.api('POST', '/v1/claims', { token: c.token, body: { code } })).body).toMatchObject({ repeat: true });
+    expect((await w.api('POST', '/v1/claims', { token: c.token, body: { code } })).body).toMatchObject({
+      repeat: true,
+    });
     await sweep(w.d, w.clock.now() + 10 * 60_000);
     await sweep(w.d, w.clock.now() + 20 * 60_000);
     expect(messagesOf(T.finished)).toHaveLength(1);
@@ -144,7 +173,13 @@ describe('each event sends exactly one message with the right data', () => {
   it('refund to the balance: one message after the sweep credits it; more sweeps and settlement run again add none', async () => {
     const w = await world([10_000, 0]);
     const [s, a] = w.users as [TestUser, TestUser];
-    const sent = await sendPacket(w.api, s, { total: 1_000, count: 4, mode: 'equal', greeting: '😀周末快乐', ttlSeconds: 60 });
+    const sent = await sendPacket(w.api, s, {
+      total: 1_000,
+      count: 4,
+      mode: 'equal',
+      greeting: '😀周末快乐',
+      ttlSeconds: 60,
+    });
     const packetId = sent.packet.id as string;
     w.packets.push(packetId);
     expect((await claim(w, packetId, s, a)).status).toBe(200);
@@ -171,7 +206,11 @@ describe('each event sends exactly one message with the right data', () => {
     const w = await world([0, 0]);
     const [s, a] = w.users as [TestUser, TestUser];
     const key = idem();
-    const r = await w.api('POST', '/v1/packets', { token: s.token, idem: key, body: { funding: 'wechatpay', total: 1_000, count: 3, mode: 'lucky', greeting: '恭喜发财', ttlSeconds: 60 } });
+    const r = await w.api('POST', '/v1/packets', {
+      token: s.token,
+      idem: key,
+      body: { funding: 'wechatpay', total: 1_000, count: 3, mode: 'lucky', greeting: '恭喜发财', ttlSeconds: 60 },
+    });
     expect(r.status).toBe(202);
     const packetId = derivedId('p', s.userId, 'packet', key);
     const paymentId = packetPaymentId(packetId);
@@ -186,7 +225,10 @@ describe('each event sends exactly one message with the right data', () => {
     await sweep(w.d, w.clock.now() + 5 * 60_000);
     // The simulator settles the refund half a second later; its notification brings the message.
     await waitFor('refund message', async () => messagesOf(T.refund).length > 0);
-    await waitFor('refund success', async () => (await w.d.refunds.get(derivedId('r', packetId, 'refund')))?.state === 'success');
+    await waitFor(
+      'refund success',
+      async () => (await w.d.refunds.get(derivedId('r', packetId, 'refund')))?.state === 'success',
+    );
     await sweep(w.d, w.clock.now() + 60 * 60_000);
     await new Promise((res) => setTimeout(res, 300));
     expect(messagesOf(T.refund)).toHaveLength(1);
@@ -218,7 +260,11 @@ describe('each event sends exactly one message with the right data', () => {
     const m = messagesOf(T.withdrawal)[0]!;
     expect(m.touser).toBe(await openidOf(w.d, u.userId));
     expect(m.page).toBe('pages/wallet/index');
-    expect(m.data).toEqual({ amount1: { value: '123.45元' }, thing2: { value: '已到账微信零钱' }, time3: { value: expect.stringMatching(TIME) } });
+    expect(m.data).toEqual({
+      amount1: { value: '123.45元' },
+      thing2: { value: '已到账微信零钱' },
+      time3: { value: expect.stringMatching(TIME) },
+    });
     expect(await balance(w.api, u)).toBe(50_000 - 12_345);
     await expectSound(w);
   });
@@ -228,7 +274,13 @@ describe('a failing WeChat never blocks or repeats a money movement', () => {
   /** A packet claimed down to its last share by `others`; returns the last claim's answer. */
   async function finishPacket(w: World, total: number) {
     const [s, ...others] = w.users as [TestUser, ...TestUser[]];
-    const sent = await sendPacket(w.api, s, { total, count: others.length, mode: 'lucky', greeting: '红包', ttlSeconds: 3600 });
+    const sent = await sendPacket(w.api, s, {
+      total,
+      count: others.length,
+      mode: 'lucky',
+      greeting: '红包',
+      ttlSeconds: 3600,
+    });
     const packetId = sent.packet.id as string;
     w.packets.push(packetId);
     let last: Awaited<ReturnType<typeof claim>> | undefined;
@@ -315,7 +367,11 @@ describe('a failing WeChat never blocks or repeats a money movement', () => {
     wx.fault('refuse', 1);
     const { packetId, last } = await finishPacket(w, 200);
     expect(last.status).toBe(200);
-    expect(await w.d.notifications.get(`fin-${packetId}`)).toMatchObject({ state: 'dropped', attempts: 1, lastError: 'errcode 43101' });
+    expect(await w.d.notifications.get(`fin-${packetId}`)).toMatchObject({
+      state: 'dropped',
+      attempts: 1,
+      lastError: 'errcode 43101',
+    });
     const rep = await sweep(w.d, w.clock.now() + 24 * 60 * 60_000);
     expect(rep.notificationsRetried ?? 0).toBe(0);
     expect(wx.stats.refused).toBe(1);
@@ -342,14 +398,22 @@ describe('a failing WeChat never blocks or repeats a money movement', () => {
     expect(took).toBeLessThan(6_000);
     expect(wx.stats.hung).toBe(1);
     expect(await balance(w.api, b)).toBe(150);
-    expect(await w.d.notifications.get(`fin-${packetId}`)).toMatchObject({ state: 'pending', attempts: 1, lastError: 'timeout' });
+    expect(await w.d.notifications.get(`fin-${packetId}`)).toMatchObject({
+      state: 'pending',
+      attempts: 1,
+      lastError: 'timeout',
+    });
     // A sweep whose budget (by a clock the test holds still) leaves 1 s: the hanging send is cut
     // there — the run ends, the message stays due with its second attempt counted.
     const rep = await sweep(w.d, w.clock.now() + RETRY_AFTER_MS[0] + 1_000, { budgetMs: 1_000, clock: () => 0 });
     expect(rep.notificationsRetried).toBe(1);
     expect(rep.errors).toBe(0);
     expect(wx.stats.hung).toBe(2);
-    expect(await w.d.notifications.get(`fin-${packetId}`)).toMatchObject({ state: 'pending', attempts: 2, lastError: 'timeout' });
+    expect(await w.d.notifications.get(`fin-${packetId}`)).toMatchObject({
+      state: 'pending',
+      attempts: 2,
+      lastError: 'timeout',
+    });
     const next = await sweep(w.d, w.clock.now() + RETRY_AFTER_MS[0] + RETRY_AFTER_MS[1] + 2_000);
     expect(next.notificationsSent).toBe(1);
     expect(messagesOf(T.finished)).toHaveLength(1);
@@ -359,8 +423,22 @@ describe('a failing WeChat never blocks or repeats a money movement', () => {
 
 describe('the adapter and the login exchange against the simulator', () => {
   it('caches the access token, fetches it again once when WeChat says it expired', async () => {
-    const n = new WeChatSubscribeMessages({ apiBase: wx.baseUrl, appId: APPID, secret: SECRET, miniprogramState: 'trial' });
-    const msg = { touser: wx.openidOf('alice'), templateId: T.withdrawal, page: 'pages/wallet/index', data: { amount1: { value: '1.00元' }, thing2: { value: '已到账微信零钱' }, time3: { value: '2026年1月2日 03:04' } } };
+    const n = new WeChatSubscribeMessages({
+      apiBase: wx.baseUrl,
+      appId: APPID,
+      secret: SECRET,
+      miniprogramState: 'trial',
+    });
+    const msg = {
+      touser: wx.openidOf('alice'),
+      templateId: T.withdrawal,
+      page: 'pages/wallet/index',
+      data: {
+        amount1: { value: '1.00元' },
+        thing2: { value: '已到账微信零钱' },
+        time3: { value: '2026年1月2日 03:04' },
+      },
+    };
     const tokens = wx.stats.tokens;
     expect(await n.send(msg, { timeoutMs: 2_000 })).toEqual({ kind: 'sent' });
     expect(await n.send(msg, { timeoutMs: 2_000 })).toEqual({ kind: 'sent' });
@@ -371,21 +449,46 @@ describe('the adapter and the login exchange against the simulator', () => {
     expect(wx.messages.map((m) => m.miniprogram_state)).toEqual(['trial', 'trial', 'trial']);
     // A value over a keyword's limit is WeChat's 47003: not retryable.
     const long = { ...msg, data: { ...msg.data, thing2: { value: '一二三四五六七八九十一二三四五六七八九十一' } } };
-    expect(await n.send(long, { timeoutMs: 2_000 })).toEqual({ kind: 'failed', reason: 'errcode 47003', retryable: false });
+    expect(await n.send(long, { timeoutMs: 2_000 })).toEqual({
+      kind: 'failed',
+      reason: 'errcode 47003',
+      retryable: false,
+    });
     // A wrong secret: no token, retryable (configuration is fixed by a deploy).
-    const bad = new WeChatSubscribeMessages({ apiBase: wx.baseUrl, appId: APPID, secret: 'wrong', miniprogramState: 'trial' });
-    expect(await bad.send(msg, { timeoutMs: 2_000 })).toEqual({ kind: 'failed', reason: 'token errcode 40125', retryable: true });
+    const bad = new WeChatSubscribeMessages({
+      apiBase: wx.baseUrl,
+      appId: APPID,
+      secret: 'wrong',
+      miniprogramState: 'trial',
+    });
+    expect(await bad.send(msg, { timeoutMs: 2_000 })).toEqual({
+      kind: 'failed',
+      reason: 'token errcode 40125',
+      retryable: true,
+    });
   });
 
   it('jscode2session: a one-time code gives the openid and a session key; the WeChat login’s openid receives the messages', async () => {
     const ex = new HttpCode2Session({ apiBase: wx.baseUrl, appId: APPID, secret: SECRET });
     const code = wx.loginCode('bob');
     // WeChat's session_key: base64 of 16 bytes (group data is decrypted with it).
-    expect(await ex.exchange(code)).toEqual({ ok: true, openId: wx.openidOf('bob'), sessionKey: expect.stringMatching(/^[A-Za-z0-9+/]{22}==$/) });
+    expect(await ex.exchange(code)).toEqual({
+      ok: true,
+      openId: wx.openidOf('bob'),
+      sessionKey: expect.stringMatching(/^[A-Za-z0-9+/]{22}==$/),
+    });
     expect(await ex.exchange(code)).toEqual({ ok: false, reason: 'errcode 40029' });
-    const raw: any = await (await fetch(`${wx.baseUrl}/sns/jscode2session?appid=${APPID}&secret=${SECRET}&js_code=${wx.loginCode('bob')}&grant_type=authorization_code`)).json();
+    const raw: any = await (
+      await fetch(
+        `${wx.baseUrl}/sns/jscode2session?appid=${APPID}&secret=${SECRET}&js_code=${wx.loginCode('bob')}&grant_type=authorization_code`,
+      )
+    ).json();
     expect(raw).toEqual({ openid: wx.openidOf('bob'), session_key: expect.stringMatching(/^[A-Za-z0-9+/]{22}==$/) });
-    const again: any = await (await fetch(`${wx.baseUrl}/sns/jscode2session?appid=${APPID}&secret=${SECRET}&js_code=${wx.loginCode('bob')}&grant_type=authorization_code`)).json();
+    const again: any = await (
+      await fetch(
+        `${wx.baseUrl}/sns/jscode2session?appid=${APPID}&secret=${SECRET}&js_code=${wx.loginCode('bob')}&grant_type=authorization_code`,
+      )
+    ).json();
     expect(again.session_key).toBe(raw.session_key);
     expect(Buffer.from(raw.session_key, 'base64')).toHaveLength(16);
 
@@ -394,7 +497,10 @@ describe('the adapter and the login exchange against the simulator', () => {
     const d: Deps = { ...w.d, code2session: ex };
     const api = makeApi(d);
     const carol = wx.loginCode(`carol-${randomBytes(4).toString('hex')}`);
-    const session = await api('POST', '/v1/session', { body: { code: carol }, headers: { 'x-device-id': `dev-${randomBytes(6).toString('hex')}` } });
+    const session = await api('POST', '/v1/session', {
+      body: { code: carol },
+      headers: { 'x-device-id': `dev-${randomBytes(6).toString('hex')}` },
+    });
     expect(session.status).toBe(200);
     expect(session.body.subscribe).toEqual({ packet: [T.finished, T.refund], withdrawal: [T.withdrawal] });
     const s: TestUser = { token: session.body.token, userId: session.body.userId, name: session.body.name };

@@ -11,14 +11,27 @@ import { IDEM_TAKEOVER_MS } from '../../functions/src/app/idempotent';
 import { createPrivateKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { loadConfig } from '../../functions/src/config';
 import type { Deps } from '../../functions/src/app/deps';
-import { applyTransaction, PAYMENT_WINDOW_MS, packetPaymentId, sweepPayment, topupPaymentId } from '../../functions/src/app/payments';
+import {
+  applyTransaction,
+  PAYMENT_WINDOW_MS,
+  packetPaymentId,
+  sweepPayment,
+  topupPaymentId,
+} from '../../functions/src/app/payments';
 import { sweep } from '../../functions/src/app/sweeper';
 import { reconcile } from '../../functions/src/app/reconcile';
 import { FEE_ACCOUNTS } from '../../functions/src/app/context';
 import { derivedId } from '../../functions/src/domain/ids';
 import { RiskRules } from '../../functions/src/domain/risk';
 import type { WeChatPay } from '../../functions/src/wechatpay/client';
-import { encryptResource, randomNonce, responseSignMessage, rsaSign, unixSeconds, wechatTime } from '../../functions/src/wechatpay/protocol';
+import {
+  encryptResource,
+  randomNonce,
+  responseSignMessage,
+  rsaSign,
+  unixSeconds,
+  wechatTime,
+} from '../../functions/src/wechatpay/protocol';
 import type { WriteInfo } from '../../functions/src/store/db';
 import { adapterConfigFor, type WxPaySimKeys } from '../../scripts/wxpay-sim/keys';
 import type { WxPaySim } from '../../scripts/wxpay-sim/sim';
@@ -35,7 +48,11 @@ let notifyApp: { url: string; statuses: number[]; close(): Promise<void> };
 
 class Crash extends Error {}
 
-function payDeps(clock: Clock, hooks: { beforeWrite?: (i: WriteInfo) => void; afterWrite?: (i: WriteInfo) => void } = {}, cfgOver: Partial<ReturnType<typeof loadConfig>> = {}): Deps {
+function payDeps(
+  clock: Clock,
+  hooks: { beforeWrite?: (i: WriteInfo) => void; afterWrite?: (i: WriteInfo) => void } = {},
+  cfgOver: Partial<ReturnType<typeof loadConfig>> = {},
+): Deps {
   return wx.deps(clock, { hooks, cfg: cfgOver });
 }
 
@@ -46,7 +63,10 @@ const prepayOf = (id: string) => orders(id)[0]!.prepayId;
 const userPays = async (id: string) => expect((await hook(`/sim/payments/${prepayOf(id)}/pay`)).status).toBe(200);
 
 /** A notification as WeChat would send it, signed with `key` (the platform's by default) at `atMs`. */
-function craft(resource: Record<string, unknown>, o: { atMs?: number; key?: KeyObject; serial?: string; originalType?: string; eventType?: string } = {}) {
+function craft(
+  resource: Record<string, unknown>,
+  o: { atMs?: number; key?: KeyObject; serial?: string; originalType?: string; eventType?: string } = {},
+) {
   const originalType = o.originalType ?? 'transaction';
   const body = JSON.stringify({
     id: randomUUID(),
@@ -54,14 +74,23 @@ function craft(resource: Record<string, unknown>, o: { atMs?: number; key?: KeyO
     resource_type: 'encrypt-resource',
     event_type: o.eventType ?? 'TRANSACTION.SUCCESS',
     summary: '支付成功',
-    resource: { original_type: originalType, ...encryptResource(keys.apiV3Key, JSON.stringify(resource), originalType) },
+    resource: {
+      original_type: originalType,
+      ...encryptResource(keys.apiV3Key, JSON.stringify(resource), originalType),
+    },
   });
   const ts = unixSeconds(o.atMs ?? Date.now());
   const nonce = randomNonce();
   const signature = rsaSign(o.key ?? createPrivateKey(keys.platformPrivateKey), responseSignMessage(ts, nonce, body));
   return {
     body,
-    headers: { 'content-type': 'application/json', 'wechatpay-signature': signature, 'wechatpay-timestamp': ts, 'wechatpay-nonce': nonce, 'wechatpay-serial': o.serial ?? keys.platformPublicKeyId },
+    headers: {
+      'content-type': 'application/json',
+      'wechatpay-signature': signature,
+      'wechatpay-timestamp': ts,
+      'wechatpay-nonce': nonce,
+      'wechatpay-serial': o.serial ?? keys.platformPublicKeyId,
+    },
   };
 }
 
@@ -113,7 +142,15 @@ async function world(n = 1, clock = new Clock()): Promise<World> {
 
 /** The invariants with payments, and what WeChat holds: one order per payment, SUCCESS there ⇔ paid here. */
 async function expectSound(w: World) {
-  expect(await violations(w.d, { users: w.users.map((u) => u.userId), packets: w.packets, topups: w.topups, feeAccounts: FEE_ACCOUNTS, payments: w.payments })).toEqual([]);
+  expect(
+    await violations(w.d, {
+      users: w.users.map((u) => u.userId),
+      packets: w.packets,
+      topups: w.topups,
+      feeAccounts: FEE_ACCOUNTS,
+      payments: w.payments,
+    }),
+  ).toEqual([]);
   for (const id of w.payments) {
     expect(orders(id).length).toBeLessThanOrEqual(1);
     const atWeChat = orders(id)[0]?.state === 'SUCCESS';
@@ -123,7 +160,11 @@ async function expectSound(w: World) {
 }
 
 async function wxTopup(w: World, u: TestUser, amount: number, key = idem()) {
-  const r = await w.api('POST', '/v1/wallet/topups', { token: u.token, idem: key, body: { amount, method: 'wechatpay' } });
+  const r = await w.api('POST', '/v1/wallet/topups', {
+    token: u.token,
+    idem: key,
+    body: { amount, method: 'wechatpay' },
+  });
   const id = topupPaymentId(u.userId, key);
   if (!w.payments.includes(id)) w.payments.push(id);
   return { r, id, key };
@@ -138,8 +179,10 @@ async function wxPacket(w: World, u: TestUser, body: Record<string, unknown>, ke
   return { r, id, packetId, key };
 }
 
-const settled = (w: World, id: string) => waitFor(`payment ${id} settled`, async () => (await w.d.payIns.get(id))?.settled === true);
-const notify = (w: World, n: { body: string; headers: Record<string, string> }) => w.api('POST', '/v1/pay/wechat/notify', { rawBody: n.body, headers: n.headers });
+const settled = (w: World, id: string) =>
+  waitFor(`payment ${id} settled`, async () => (await w.d.payIns.get(id))?.settled === true);
+const notify = (w: World, n: { body: string; headers: Record<string, string> }) =>
+  w.api('POST', '/v1/pay/wechat/notify', { rawBody: n.body, headers: n.headers });
 
 describe('top-ups through WeChat Pay', () => {
   it('pending until WeChat confirms, credited once by the notification; duplicates, the read, a repeat and sweeps change nothing', async () => {
@@ -151,14 +194,29 @@ describe('top-ups through WeChat Pay', () => {
       topupId: id,
       amount: 12_345,
       state: 'pending',
-      payment: { paymentId: id, amount: 12_345, state: 'pending', request: { timeStamp: expect.any(String), nonceStr: expect.any(String), package: `prepay_id=${prepayOf(id)}`, signType: 'RSA', paySign: expect.any(String) } },
+      payment: {
+        paymentId: id,
+        amount: 12_345,
+        state: 'pending',
+        request: {
+          timeStamp: expect.any(String),
+          nonceStr: expect.any(String),
+          package: `prepay_id=${prepayOf(id)}`,
+          signType: 'RSA',
+          paySign: expect.any(String),
+        },
+      },
     });
     expect(id).toMatch(/^[A-Za-z0-9_-]{6,32}$/);
     // The app's own success callback proves nothing: no credit before WeChat says so.
     expect(await balance(w.api, u)).toBe(0);
     expect((await w.api('GET', `/v1/payments/${id}`, { token: u.token })).body.state).toBe('pending');
     // The same key: the first answer, no second order.
-    const again = await w.api('POST', '/v1/wallet/topups', { token: u.token, idem: key, body: { amount: 12_345, method: 'wechatpay' } });
+    const again = await w.api('POST', '/v1/wallet/topups', {
+      token: u.token,
+      idem: key,
+      body: { amount: 12_345, method: 'wechatpay' },
+    });
     expect(again.body).toEqual(r.body);
     expect(orders(id)).toHaveLength(1);
     await expectSound(w);
@@ -174,7 +232,9 @@ describe('top-ups through WeChat Pay', () => {
     expect(await sweepPayment(w.d, id, w.clock.now() + PAYMENT_WINDOW_MS * 2)).toBe('paid');
     await sweep(w.d, w.clock.now() + 5 * 60_000);
     expect(await balance(w.api, u)).toBe(12_345);
-    expect((await ledgerOf(w.d, u.userId)).map((e) => [e.type, e.opId, e.amount])).toEqual([['topup', `topup:${id}`, 12_345]]);
+    expect((await ledgerOf(w.d, u.userId)).map((e) => [e.type, e.opId, e.amount])).toEqual([
+      ['topup', `topup:${id}`, 12_345],
+    ]);
     await expectSound(w);
   });
 
@@ -287,7 +347,10 @@ describe('top-ups through WeChat Pay', () => {
       ['stale', craft(txResource(id, 300), { atMs: Date.now() - 6 * 60_000 })],
       ['future', craft(txResource(id, 300), { atMs: Date.now() + 6 * 60_000 })],
       ['unknown serial', craft(txResource(id, 300), { serial: 'PUB_KEY_ID_0000000000000000000000000000' })],
-      ['body changed after signing', { body: good.body.replace('"summary":"支付成功"', '"summary":"支付成功 "'), headers: good.headers }],
+      [
+        'body changed after signing',
+        { body: good.body.replace('"summary":"支付成功"', '"summary":"支付成功 "'), headers: good.headers },
+      ],
       ['no signature', { body: good.body, headers: { 'content-type': 'application/json' } }],
     ];
     // Undecryptable: a ciphertext that is not the APIv3 key's, correctly signed.
@@ -296,10 +359,29 @@ describe('top-ups through WeChat Pay', () => {
     const reb = JSON.stringify(enc);
     const ts = unixSeconds(Date.now());
     const nonce = randomNonce();
-    cases.push(['undecryptable', { body: reb, headers: { ...good.headers, 'wechatpay-timestamp': ts, 'wechatpay-nonce': nonce, 'wechatpay-signature': rsaSign(createPrivateKey(keys.platformPrivateKey), responseSignMessage(ts, nonce, reb)) } }]);
+    cases.push([
+      'undecryptable',
+      {
+        body: reb,
+        headers: {
+          ...good.headers,
+          'wechatpay-timestamp': ts,
+          'wechatpay-nonce': nonce,
+          'wechatpay-signature': rsaSign(
+            createPrivateKey(keys.platformPrivateKey),
+            responseSignMessage(ts, nonce, reb),
+          ),
+        },
+      },
+    ]);
     for (const [name, n] of cases) {
       const r = await notify(w, n);
-      expect({ name, status: r.status, code: r.body?.code, message: typeof r.body?.message }).toEqual({ name, status: 401, code: 'FAIL', message: 'string' });
+      expect({ name, status: r.status, code: r.body?.code, message: typeof r.body?.message }).toEqual({
+        name,
+        status: 401,
+        code: 'FAIL',
+        message: 'string',
+      });
     }
     expect((await w.d.payIns.get(id))?.state).toBe('pending');
     expect(await balance(w.api, u)).toBe(0);
@@ -333,7 +415,9 @@ describe('top-ups through WeChat Pay', () => {
     const events = await w.d.risk.events({ fromMs: Date.now() - 60_000, toMs: Date.now() + 60_000, limit: 500 });
     const mine = events.events.filter((e) => e.rule === RiskRules.payment_mismatch && e.accountId === u.userId);
     expect(mine.map((e) => e.details.problem).sort()).toEqual(['amount', 'appid', 'mchid']);
-    expect(events.events.some((e) => e.rule === RiskRules.payment_mismatch && e.details.outTradeNo === 'yUnknownOrder00000')).toBe(true);
+    expect(
+      events.events.some((e) => e.rule === RiskRules.payment_mismatch && e.details.outTradeNo === 'yUnknownOrder00000'),
+    ).toBe(true);
     await expectSound(w);
   });
 
@@ -346,7 +430,11 @@ describe('top-ups through WeChat Pay', () => {
       await userPays(id);
       const n = craft(txResource(id, 2_000));
       const d2 = payDeps(w.clock);
-      const [a, b, c] = await Promise.all([notify(w, n), sweepPayment(d2, id, w.clock.now() + 61_000), makeApi(payDeps(w.clock))('GET', `/v1/payments/${id}`, { token: u.token })]);
+      const [a, b, c] = await Promise.all([
+        notify(w, n),
+        sweepPayment(d2, id, w.clock.now() + 61_000),
+        makeApi(payDeps(w.clock))('GET', `/v1/payments/${id}`, { token: u.token }),
+      ]);
       expect(a.status).toBe(204);
       expect(['paid', 'retry', 'none']).toContain(b);
       expect(c.status).toBe(200);
@@ -386,7 +474,11 @@ describe('top-ups through WeChat Pay', () => {
     const noOpenid = await prod('POST', '/v1/wallet/topups', { token: u.token, idem: idem(), body: { amount: 100 } });
     expect(noOpenid.status).toBe(403);
     await prodDeps.accounts.setOpenid(u.userId, 'oTestOpenid00000000000000000');
-    const refused = await prod('POST', '/v1/wallet/topups', { token: u.token, idem: idem(), body: { amount: 100, method: 'sandbox' } });
+    const refused = await prod('POST', '/v1/wallet/topups', {
+      token: u.token,
+      idem: idem(),
+      body: { amount: 100, method: 'sandbox' },
+    });
     expect(refused.status).toBe(400);
     const byDefault = await prod('POST', '/v1/wallet/topups', { token: u.token, idem: idem(), body: { amount: 100 } });
     expect(byDefault.status).toBe(202);
@@ -399,21 +491,35 @@ describe('top-ups through WeChat Pay', () => {
     const w = await world();
     const [u] = w.users as [TestUser];
     const before = sim.state().payments.length;
-    for (const body of [{ amount: 0, method: 'wechatpay' }, { amount: 1.5, method: 'wechatpay' }, { amount: 100, method: 'alipay' }, { amount: '100', method: 'wechatpay' }]) {
+    for (const body of [
+      { amount: 0, method: 'wechatpay' },
+      { amount: 1.5, method: 'wechatpay' },
+      { amount: 100, method: 'alipay' },
+      { amount: '100', method: 'wechatpay' },
+    ]) {
       const key = idem();
       const r = await w.api('POST', '/v1/wallet/topups', { token: u.token, idem: key, body });
       expect(r.status).toBe(400);
       expect(await w.d.payIns.get(topupPaymentId(u.userId, key))).toBeUndefined();
     }
-    expect((await w.api('POST', '/v1/wallet/topups', { token: u.token, body: { amount: 100, method: 'wechatpay' } })).status).toBe(400);
-    for (const body of [{ total: 100, count: 1, mode: 'lucky', funding: 'card' }, { total: 0, count: 1, mode: 'lucky', funding: 'wechatpay' }]) {
+    expect(
+      (await w.api('POST', '/v1/wallet/topups', { token: u.token, body: { amount: 100, method: 'wechatpay' } })).status,
+    ).toBe(400);
+    for (const body of [
+      { total: 100, count: 1, mode: 'lucky', funding: 'card' },
+      { total: 0, count: 1, mode: 'lucky', funding: 'wechatpay' },
+    ]) {
       const key = idem();
       const r = await w.api('POST', '/v1/packets', { token: u.token, idem: key, body });
       expect(r.status).toBe(400);
       expect(await w.d.packets.get(derivedId('p', u.userId, 'packet', key))).toBeUndefined();
     }
     // Limits apply at creation: over the per-packet limit.
-    const over = await w.api('POST', '/v1/packets', { token: u.token, idem: idem(), body: { total: 10_000_000, count: 1, mode: 'lucky', funding: 'wechatpay' } });
+    const over = await w.api('POST', '/v1/packets', {
+      token: u.token,
+      idem: idem(),
+      body: { total: 10_000_000, count: 1, mode: 'lucky', funding: 'wechatpay' },
+    });
     expect(over.status).toBe(422);
     expect(sim.state().payments.length).toBe(before);
     // Forged body shapes at the notify route.
@@ -427,7 +533,9 @@ describe('the notify URL serves WeChat Pay as a whole', () => {
   it('a transfer-bill notification at the same URL completes the withdrawal', async () => {
     const w = await world();
     const [u] = w.users as [TestUser];
-    expect((await w.api('POST', '/v1/wallet/topups', { token: u.token, idem: idem(), body: { amount: 20_000 } })).status).toBe(201);
+    expect(
+      (await w.api('POST', '/v1/wallet/topups', { token: u.token, idem: idem(), body: { amount: 20_000 } })).status,
+    ).toBe(201);
     w.topups += 20_000;
     const r = await w.api('POST', '/v1/withdrawals', { token: u.token, idem: idem(), body: { amount: 5_000 } });
     expect(r.status).toBe(201);
@@ -435,7 +543,15 @@ describe('the notify URL serves WeChat Pay as a whole', () => {
     expect((await hook(`/sim/transfers/${wid}/confirm`)).status).toBe(200);
     await waitFor('withdrawal success', async () => (await w.d.withdrawals.get(wid))?.state === 'success');
     expect(await balance(w.api, u)).toBe(15_000);
-    expect(await violations(w.d, { users: [u.userId], packets: [], topups: w.topups, feeAccounts: FEE_ACCOUNTS, withdrawals: [wid] })).toEqual([]);
+    expect(
+      await violations(w.d, {
+        users: [u.userId],
+        packets: [],
+        topups: w.topups,
+        feeAccounts: FEE_ACCOUNTS,
+        withdrawals: [wid],
+      }),
+    ).toEqual([]);
   });
 
   it('logs hold no openid, no resource ciphertext and no raw body', async () => {
@@ -452,14 +568,17 @@ describe('the notify URL serves WeChat Pay as a whole', () => {
     try {
       expect((await notify(w, n)).status).toBe(204);
       expect((await notify(w, bad)).status).toBe(204);
-      expect((await notify(w, { body: n.body, headers: { ...n.headers, 'wechatpay-signature': 'AAAA' } })).status).toBe(401);
+      expect((await notify(w, { body: n.body, headers: { ...n.headers, 'wechatpay-signature': 'AAAA' } })).status).toBe(
+        401,
+      );
     } finally {
       cap.restore();
     }
     w.topups += 321;
     const text = cap.lines.join('\n');
     expect(text).toContain('payment notification');
-    for (const secret of [openid, ...ciphertexts, n.headers['wechatpay-signature']!]) expect(text).not.toContain(secret);
+    for (const secret of [openid, ...ciphertexts, n.headers['wechatpay-signature']!])
+      expect(text).not.toContain(secret);
     await expectSound(w);
   });
 });
@@ -470,11 +589,18 @@ describe('packets paid directly through WeChat Pay', () => {
     const [s, c] = w.users as [TestUser, TestUser];
     const { r, id, packetId } = await wxPacket(w, s, { total: 1_000, count: 2, mode: 'equal' });
     expect(r.status).toBe(202);
-    expect(r.body.packet).toMatchObject({ id: packetId, status: 'awaiting_payment', funding: 'wechatpay', total: 1_000 });
+    expect(r.body.packet).toMatchObject({
+      id: packetId,
+      status: 'awaiting_payment',
+      funding: 'wechatpay',
+      total: 1_000,
+    });
     expect(r.body.code).toBeUndefined();
     const fee = r.body.fee as number;
     expect(r.body.payment).toMatchObject({ paymentId: id, amount: 1_000 + fee, state: 'pending' });
-    expect(orders(id)).toEqual([{ outTradeNo: id, prepayId: expect.any(String), amount: 1_000 + fee, state: 'NOTPAY' }]);
+    expect(orders(id)).toEqual([
+      { outTradeNo: id, prepayId: expect.any(String), amount: 1_000 + fee, state: 'NOTPAY' },
+    ]);
     const noCode = await w.api('POST', `/v1/packets/${packetId}/codes`, { token: s.token, body: {} });
     expect(noCode.status).toBe(409);
     expect(noCode.body.error.code).toBe('PAYMENT_REQUIRED');
@@ -486,7 +612,10 @@ describe('packets paid directly through WeChat Pay', () => {
     const p = await w.api('GET', `/v1/packets/${packetId}`, { token: s.token });
     expect(p.body.status).toBe('active');
     expect(await balance(w.api, s)).toBe(0);
-    expect((await ledgerOf(w.d, s.userId)).map((e) => [e.type, e.amount])).toEqual([['topup', 1_000 + fee], ['packet_debit', -(1_000 + fee)]]);
+    expect((await ledgerOf(w.d, s.userId)).map((e) => [e.type, e.amount])).toEqual([
+      ['topup', 1_000 + fee],
+      ['packet_debit', -(1_000 + fee)],
+    ]);
     const code = await w.api('POST', `/v1/packets/${packetId}/codes`, { token: s.token, body: {} });
     expect(code.status).toBe(201);
     const claim = await w.api('POST', '/v1/claims', { token: c.token, body: { code: code.body.code } });
@@ -541,7 +670,15 @@ describe('packets paid directly through WeChat Pay', () => {
     expect((await w.d.payIns.get(id))?.state).toBe('paid');
     expect((await w.d.packets.get(packetId))?.state).toBe('active');
     // (This order was never paid at the simulator; only our records are checked here.)
-    expect(await violations(w.d, { users: [s.userId], packets: w.packets, topups: w.topups, feeAccounts: FEE_ACCOUNTS, payments: w.payments })).toEqual([]);
+    expect(
+      await violations(w.d, {
+        users: [s.userId],
+        packets: w.packets,
+        topups: w.topups,
+        feeAccounts: FEE_ACCOUNTS,
+        payments: w.payments,
+      }),
+    ).toEqual([]);
   });
 });
 
@@ -558,7 +695,10 @@ describe('reconciliation', () => {
     await settled(w, pk.id);
     w.topups += 3_000 + 1_000 + (pk.r.body.fee as number);
     // As of two minutes later (reconciliation looks at what is older than its margin).
-    const report = await reconcile({ reconciliation: w.d.reconciliation, now: () => Date.now() + 120_000 }, { scope: { accounts: w.users.map((u) => u.userId), packets: w.packets }, save: false });
+    const report = await reconcile(
+      { reconciliation: w.d.reconciliation, now: () => Date.now() + 120_000 },
+      { scope: { accounts: w.users.map((u) => u.userId), packets: w.packets }, save: false },
+    );
     expect(report).toMatchObject({ ok: true, mismatches: 0 });
     expect(report.topups).toBe(w.topups);
     await expectSound(w);
@@ -582,7 +722,11 @@ describe('crash points', () => {
         const [s] = w.users as [TestUser];
         const key = idem();
         const crash = crashing(w.clock, k, when);
-        const first = await makeApi(crash.d)('POST', '/v1/packets', { token: s.token, idem: key, body: { funding: 'wechatpay', total: 300, count: 1, mode: 'lucky' } });
+        const first = await makeApi(crash.d)('POST', '/v1/packets', {
+          token: s.token,
+          idem: key,
+          body: { funding: 'wechatpay', total: 300, count: 1, mode: 'lucky' },
+        });
         const done = first.status === 202;
         // The retry comes once the crashed request is past its timeout (else it would rightly
         // wait for it as for a twin in flight).
@@ -621,9 +765,22 @@ describe('crash points', () => {
         }
         w.topups += 500 + fee;
         // Whatever the crash left is consistent, then the sweeper finishes it.
-        expect(await violations(w.d, { users: [s.userId], packets: w.packets, topups: undefined, feeAccounts: FEE_ACCOUNTS, payments: w.payments })).toEqual([]);
+        expect(
+          await violations(w.d, {
+            users: [s.userId],
+            packets: w.packets,
+            topups: undefined,
+            feeAccounts: FEE_ACCOUNTS,
+            payments: w.payments,
+          }),
+        ).toEqual([]);
         await sweepPayment(w.d, id, w.clock.now() + 61_000);
-        expect({ when, k, state: (await w.d.packets.get(packetId))?.state, settled: (await w.d.payIns.get(id))?.settled }).toEqual({ when, k, state: 'active', settled: true });
+        expect({
+          when,
+          k,
+          state: (await w.d.packets.get(packetId))?.state,
+          settled: (await w.d.payIns.get(id))?.settled,
+        }).toEqual({ when, k, state: 'active', settled: true });
         await expectSound(w);
         if (!crashed) break;
       }
@@ -648,7 +805,9 @@ describe('crash points', () => {
           break;
         }
         expect({ when, k, status: r.status }).toEqual({ when, k, status: 500 });
-        expect(await violations(w.d, { users: [u.userId], packets: [], feeAccounts: FEE_ACCOUNTS, payments: w.payments })).toEqual([]);
+        expect(
+          await violations(w.d, { users: [u.userId], packets: [], feeAccounts: FEE_ACCOUNTS, payments: w.payments }),
+        ).toEqual([]);
         // WeChat sends it again.
         expect((await notify(w, n)).status).toBe(204);
         expect(await balance(w.api, u)).toBe(1_500);
@@ -672,14 +831,25 @@ describe('configuration of the payment provider', () => {
       WXPAY_NOTIFY_URL: 'http://127.0.0.1:3000/v1/pay/wechat/notify',
     };
   };
-  const aws = (stage: string) => ({ ...process.env, STAGE: stage, PUBLIC_BASE_URL: 'https://hb.example.cn', WX_APPID: 'wxapp', WX_SECRET: 'wxsecret', PAYMENT_PROVIDER: undefined });
+  const aws = (stage: string) => ({
+    ...process.env,
+    STAGE: stage,
+    PUBLIC_BASE_URL: 'https://hb.example.cn',
+    WX_APPID: 'wxapp',
+    WX_SECRET: 'wxsecret',
+    PAYMENT_PROVIDER: undefined,
+  });
 
   it('stages without dev features use WeChat Pay (named) and refuse the sandbox, none, or no WeChat Pay settings', () => {
     for (const stage of ['dev', 'prod']) {
       // Named, never defaulted: a missing line of deployment configuration must not pick one.
       expect(() => loadConfig({ ...aws(stage), ...wxpayEnv() })).toThrow(/PAYMENT_PROVIDER/);
-      expect(loadConfig({ ...aws(stage), ...wxpayEnv(), PAYMENT_PROVIDER: 'wechatpay' }).paymentProvider).toBe('wechatpay');
-      expect(() => loadConfig({ ...aws(stage), ...wxpayEnv(), PAYMENT_PROVIDER: 'sandbox' })).toThrow(/PAYMENT_PROVIDER/);
+      expect(loadConfig({ ...aws(stage), ...wxpayEnv(), PAYMENT_PROVIDER: 'wechatpay' }).paymentProvider).toBe(
+        'wechatpay',
+      );
+      expect(() => loadConfig({ ...aws(stage), ...wxpayEnv(), PAYMENT_PROVIDER: 'sandbox' })).toThrow(
+        /PAYMENT_PROVIDER/,
+      );
       expect(() => loadConfig({ ...aws(stage), ...wxpayEnv(), PAYMENT_PROVIDER: 'none' })).toThrow(/PAYMENT_PROVIDER/);
       expect(() => loadConfig({ ...aws(stage), PAYMENT_PROVIDER: 'wechatpay' })).toThrow(/WXPAY/);
     }
@@ -694,6 +864,8 @@ describe('configuration of the payment provider', () => {
     expect(withPay.wechatPay?.mchid).toBe(keys.mchid);
     expect(() => loadConfig({ ...local, PAYMENT_PROVIDER: 'wechatpay' })).toThrow(/WXPAY/);
     // The local stage's empty placeholders (serverless.env.yml without npm start's values) mean "off".
-    expect(loadConfig({ ...local, ...Object.fromEntries(Object.keys(wxpayEnv()).map((k) => [k, ''])) }).wechatPay).toBeUndefined();
+    expect(
+      loadConfig({ ...local, ...Object.fromEntries(Object.keys(wxpayEnv()).map((k) => [k, ''])) }).wechatPay,
+    ).toBeUndefined();
   });
 });

@@ -33,7 +33,12 @@ const SSM_REF = /^\{\{resolve:ssm:(\/hongbao\/[a-z]+\/[a-z0-9-]+)\}\}$/;
 
 let keys: WxPaySimKeys;
 let sim: WxPaySim;
-let wxStub: { url: string; calls: Array<{ appid: string; secret: string; code: string }>; messages: Array<{ template_id: string; touser: string }>; close(): Promise<void> };
+let wxStub: {
+  url: string;
+  calls: Array<{ appid: string; secret: string; code: string }>;
+  messages: Array<{ template_id: string; touser: string }>;
+  close(): Promise<void>;
+};
 let notifyServer: { url: string; statuses: number[]; target?: Stage; close(): Promise<void> };
 const packaged: Record<string, Packaged> = {};
 
@@ -77,7 +82,8 @@ function resolveSsm(vars: Record<string, string>, ssm: Record<string, string>): 
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(vars)) {
     const m = typeof v === 'string' ? SSM_REF.exec(v) : null;
-    if (typeof v === 'string' && v.includes('{{resolve:') && !m) throw new Error(`${k}: a dynamic reference of an unexpected form: ${v}`);
+    if (typeof v === 'string' && v.includes('{{resolve:') && !m)
+      throw new Error(`${k}: a dynamic reference of an unexpected form: ${v}`);
     if (!m) {
       out[k] = v;
       continue;
@@ -105,8 +111,23 @@ function boot(name: string, template: Json): Stage {
   const wxSecret = randomBytes(16).toString('hex');
   const ssm = ssmValues(name, notifyServer.url, wxSecret);
   // Template ids are no secrets (the app is given them): not searched for in the logs.
-  const templates = Object.entries(ssm).filter(([k]) => k.includes('/wx-tmpl-')).map(([, v]) => v);
-  const stage: Stage = { name, env: {}, handlers: {}, secrets: Object.values(ssm).filter((v) => v !== keys.appid && v !== keys.mchid && v !== notifyServer.url && !v.startsWith('{') && !templates.includes(v) && !v.startsWith('https://hb-')) };
+  const templates = Object.entries(ssm)
+    .filter(([k]) => k.includes('/wx-tmpl-'))
+    .map(([, v]) => v);
+  const stage: Stage = {
+    name,
+    env: {},
+    handlers: {},
+    secrets: Object.values(ssm).filter(
+      (v) =>
+        v !== keys.appid &&
+        v !== keys.mchid &&
+        v !== notifyServer.url &&
+        !v.startsWith('{') &&
+        !templates.includes(v) &&
+        !v.startsWith('https://hb-'),
+    ),
+  };
   for (const [fn, vars] of Object.entries(functionsOf(template))) {
     stage.env[fn] = {
       ...resolveSsm(vars, ssm),
@@ -122,7 +143,9 @@ function boot(name: string, template: Json): Stage {
       WXPAY_API_BASE: sim.baseUrl,
       WX_API_BASE: wxStub.url,
       // The avatar bucket (a CloudFormation Ref in the template): the S3 stand-in's.
-      ...(vars.AVATAR_BUCKET !== undefined ? { AVATAR_BUCKET: process.env.AVATAR_BUCKET!, S3_ENDPOINT: process.env.S3_ENDPOINT! } : {}),
+      ...(vars.AVATAR_BUCKET !== undefined
+        ? { AVATAR_BUCKET: process.env.AVATAR_BUCKET!, S3_ENDPOINT: process.env.S3_ENDPOINT! }
+        : {}),
     };
     withEnv(stage.env[fn]!, () => {
       jest.isolateModules(() => {
@@ -147,7 +170,12 @@ function withEnv<T>(env: Record<string, string>, f: () => T): T {
 }
 
 /** Invokes one packaged function with its environment in place for the whole call. */
-async function invoke<T = APIGatewayProxyStructuredResultV2>(stage: Stage, fn: string, event: unknown, context?: unknown): Promise<T> {
+async function invoke<T = APIGatewayProxyStructuredResultV2>(
+  stage: Stage,
+  fn: string,
+  event: unknown,
+  context?: unknown,
+): Promise<T> {
   const saved = process.env;
   process.env = { ...stage.env[fn]! };
   try {
@@ -166,7 +194,11 @@ function routeTable(template: Json): Array<{ method: string; re: RegExp; fn: str
     const uri = template.Resources[integrationId].Properties.IntegrationUri;
     const handler = template.Resources[uri['Fn::GetAtt'][0]].Properties.Handler as string;
     const [method, p] = String(r.Properties.RouteKey).split(' ') as [string, string];
-    out.push({ method, re: new RegExp(`^${p.replace(/\{[^}]+\}/g, '[^/]+')}$`), fn: path.basename(handler.replace(/\.handler$/, '')) });
+    out.push({
+      method,
+      re: new RegExp(`^${p.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+      fn: path.basename(handler.replace(/\.handler$/, '')),
+    });
   }
   return out;
 }
@@ -177,7 +209,19 @@ interface Res {
 }
 
 /** An API Gateway v2 request to the function the template routes it to. */
-async function call(stage: Stage, method: string, p: string, o: { token?: string; body?: unknown; rawBody?: Buffer; headers?: Record<string, string>; device?: string; idem?: string } = {}): Promise<Res> {
+async function call(
+  stage: Stage,
+  method: string,
+  p: string,
+  o: {
+    token?: string;
+    body?: unknown;
+    rawBody?: Buffer;
+    headers?: Record<string, string>;
+    device?: string;
+    idem?: string;
+  } = {},
+): Promise<Res> {
   const routes = routeTable(packaged[stage.name]!.template);
   const route = routes.find((r) => r.method === method && r.re.test(p));
   if (!route) throw new Error(`no route ${method} ${p} in the ${stage.name} template`);
@@ -225,17 +269,37 @@ async function startWxStub() {
       req.on('end', () => {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
         res.writeHead(200, { 'content-type': 'application/json' });
-        if (u.pathname === '/cgi-bin/stable_token') return res.end(JSON.stringify(body.appid === keys.appid ? { access_token: 'stub-token', expires_in: 7200 } : { errcode: 40013 }));
+        if (u.pathname === '/cgi-bin/stable_token')
+          return res.end(
+            JSON.stringify(
+              body.appid === keys.appid ? { access_token: 'stub-token', expires_in: 7200 } : { errcode: 40013 },
+            ),
+          );
         if (u.searchParams.get('access_token') === 'stub-token') messages.push(body);
         res.end(JSON.stringify({ errcode: u.searchParams.get('access_token') === 'stub-token' ? 0 : 40001 }));
       });
       return;
     }
-    const q = { appid: u.searchParams.get('appid') ?? '', secret: u.searchParams.get('secret') ?? '', code: u.searchParams.get('js_code') ?? '' };
+    const q = {
+      appid: u.searchParams.get('appid') ?? '',
+      secret: u.searchParams.get('secret') ?? '',
+      code: u.searchParams.get('js_code') ?? '',
+    };
     calls.push(q);
-    const ok = u.pathname === '/sns/jscode2session' && q.appid === keys.appid && q.secret.length === 32 && u.searchParams.get('grant_type') === 'authorization_code' && q.code !== '';
+    const ok =
+      u.pathname === '/sns/jscode2session' &&
+      q.appid === keys.appid &&
+      q.secret.length === 32 &&
+      u.searchParams.get('grant_type') === 'authorization_code' &&
+      q.code !== '';
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(ok ? { openid: `o${q.code}`, session_key: randomBytes(16).toString('base64') } : { errcode: 40029, errmsg: 'invalid code' }));
+    res.end(
+      JSON.stringify(
+        ok
+          ? { openid: `o${q.code}`, session_key: randomBytes(16).toString('base64') }
+          : { errcode: 40029, errmsg: 'invalid code' },
+      ),
+    );
   });
   const url = await listen(server);
   return { url, calls, messages, close: () => closeServer(server) };
@@ -244,15 +308,24 @@ async function startWxStub() {
 /** WeChat Pay's notifications, as API Gateway would hand them to the packaged payments function. */
 async function startNotifyServer() {
   const statuses: number[] = [];
-  const state: { url: string; statuses: number[]; target?: Stage; close(): Promise<void> } = { url: '', statuses, close: async () => undefined };
+  const state: { url: string; statuses: number[]; target?: Stage; close(): Promise<void> } = {
+    url: '',
+    statuses,
+    close: async () => undefined,
+  };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       void (async () => {
         if (!state.target) throw new Error('no stage booted');
-        const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
-        const r = await call(state.target, req.method ?? 'POST', new URL(req.url ?? '/', 'http://x').pathname, { rawBody: Buffer.concat(chunks), headers });
+        const headers = Object.fromEntries(
+          Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]),
+        );
+        const r = await call(state.target, req.method ?? 'POST', new URL(req.url ?? '/', 'http://x').pathname, {
+          rawBody: Buffer.concat(chunks),
+          headers,
+        });
         statuses.push(r.status);
         res.writeHead(r.status).end(r.body === undefined ? '' : JSON.stringify(r.body));
       })().catch(() => {
@@ -267,7 +340,11 @@ async function startNotifyServer() {
 }
 
 async function simHook(p: string, body?: unknown): Promise<number> {
-  const res = await fetch(`${sim.baseUrl}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+  const res = await fetch(`${sim.baseUrl}${p}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body ?? {}),
+  });
   await res.text();
   return res.status;
 }
@@ -310,7 +387,8 @@ afterAll(async () => {
 
 function packagedOk(stage: string): Json {
   const p = packaged[stage]!;
-  if (p.run.code !== 0) throw new Error(`osls package --stage ${stage} failed (${p.run.code}):\n${p.run.stdout}\n${p.run.stderr}`);
+  if (p.run.code !== 0)
+    throw new Error(`osls package --stage ${stage} failed (${p.run.code}):\n${p.run.stdout}\n${p.run.stderr}`);
   return p.template;
 }
 
@@ -329,7 +407,10 @@ describe('the packaged prod stage boots and runs a whole flow', () => {
       const health = await call(stage, 'GET', '/v1/health');
       expect(health).toEqual({ status: 200, body: { ok: true, stage: 'prod' } });
 
-      const dev = await call(stage, 'POST', '/v1/session', { body: { devUser: 'mallory', roles: ['admin'] }, device: 'dev-mallory' });
+      const dev = await call(stage, 'POST', '/v1/session', {
+        body: { devUser: 'mallory', roles: ['admin'] },
+        device: 'dev-mallory',
+      });
       expect({ status: dev.status, code: dev.body.error?.code }).toEqual({ status: 403, code: 'DEV_LOGIN_DISABLED' });
       // A code login without the device is refused before the code is spent.
       const stubCalls = wxStub.calls.length;
@@ -343,48 +424,103 @@ describe('the packaged prod stage boots and runs a whole flow', () => {
 
       // A packet paid directly by WeChat Pay: 202, an order at WeChat, nothing active yet.
       const key = idem();
-      const created = await call(stage, 'POST', '/v1/packets', { token: sender.token, device: sender.device, idem: key, body: { funding: 'wechatpay', total: 1_000, count: 2, mode: 'equal' } });
+      const created = await call(stage, 'POST', '/v1/packets', {
+        token: sender.token,
+        device: sender.device,
+        idem: key,
+        body: { funding: 'wechatpay', total: 1_000, count: 2, mode: 'equal' },
+      });
       expect(created.status).toBe(202);
       expect(created.body.packet).toMatchObject({ status: 'awaiting_payment', funding: 'wechatpay', total: 1_000 });
       const packetId = created.body.packet.id as string;
       const fee = created.body.fee as number;
       const paymentId = created.body.payment.paymentId as string;
-      expect(created.body.payment).toMatchObject({ amount: 1_000 + fee, state: 'pending', request: { package: expect.stringMatching(/^prepay_id=/), signType: 'RSA' } });
+      expect(created.body.payment).toMatchObject({
+        amount: 1_000 + fee,
+        state: 'pending',
+        request: { package: expect.stringMatching(/^prepay_id=/), signType: 'RSA' },
+      });
       const order = sim.state().payments.find((p) => p.outTradeNo === paymentId);
       expect(order).toMatchObject({ amount: 1_000 + fee, state: 'NOTPAY' });
 
       // The user pays; WeChat's notification reaches the payments function with its raw body.
       expect(await simHook(`/sim/payments/${order!.prepayId}/pay`)).toBe(200);
-      await waitFor('the packet active', async () => (await call(stage!, 'GET', `/v1/packets/${packetId}`, { token: sender.token, device: sender.device })).body.status === 'active');
+      await waitFor(
+        'the packet active',
+        async () =>
+          (await call(stage!, 'GET', `/v1/packets/${packetId}`, { token: sender.token, device: sender.device })).body
+            .status === 'active',
+      );
       expect(notifyServer.statuses).toContain(204);
       expect(notifyServer.statuses.filter((s) => s >= 400)).toEqual([]);
-      expect((await call(stage, 'GET', `/v1/payments/${paymentId}`, { token: sender.token, device: sender.device })).body).toMatchObject({ paymentId, state: 'paid', amount: 1_000 + fee });
-      expect((await call(stage, 'GET', '/v1/wallet', { token: sender.token, device: sender.device })).body.balance).toBe(0);
+      expect(
+        (await call(stage, 'GET', `/v1/payments/${paymentId}`, { token: sender.token, device: sender.device })).body,
+      ).toMatchObject({ paymentId, state: 'paid', amount: 1_000 + fee });
+      expect(
+        (await call(stage, 'GET', '/v1/wallet', { token: sender.token, device: sender.device })).body.balance,
+      ).toBe(0);
 
-      const code = await call(stage, 'POST', `/v1/packets/${packetId}/codes`, { token: sender.token, device: sender.device, body: {} });
+      const code = await call(stage, 'POST', `/v1/packets/${packetId}/codes`, {
+        token: sender.token,
+        device: sender.device,
+        body: {},
+      });
       expect(code.status).toBe(201);
       // Its link is on the stage's public base; that URL's path reaches the links function.
       expect(code.body.link).toBe(`https://hb-prod.example.cn/o/${code.body.code}`);
       const linkPath = new URL(code.body.link).pathname;
       const linkRoute = routeTable(template).find((r) => r.method === 'GET' && r.re.test(linkPath));
       expect(linkRoute?.fn).toBe('links');
-      const page = await invoke<APIGatewayProxyStructuredResultV2>(stage, 'links', { rawPath: linkPath, headers: { 'user-agent': 'Mozilla/5.0 Safari' }, requestContext: { http: { method: 'GET', path: linkPath } } });
-      expect({ status: page.statusCode, wechat: String(page.body).includes('请用微信扫一扫打开') }).toEqual({ status: 200, wechat: true });
-      const claim = await call(stage, 'POST', '/v1/claims', { token: claimer.token, device: claimer.device, body: { code: code.body.code } });
+      const page = await invoke<APIGatewayProxyStructuredResultV2>(stage, 'links', {
+        rawPath: linkPath,
+        headers: { 'user-agent': 'Mozilla/5.0 Safari' },
+        requestContext: { http: { method: 'GET', path: linkPath } },
+      });
+      expect({ status: page.statusCode, wechat: String(page.body).includes('请用微信扫一扫打开') }).toEqual({
+        status: 200,
+        wechat: true,
+      });
+      const claim = await call(stage, 'POST', '/v1/claims', {
+        token: claimer.token,
+        device: claimer.device,
+        body: { code: code.body.code },
+      });
       expect(claim.status).toBe(200);
       expect(claim.body).toMatchObject({ packetId, amount: 500, repeat: false });
-      expect((await call(stage, 'GET', '/v1/wallet', { token: claimer.token, device: claimer.device })).body.balance).toBe(500);
+      expect(
+        (await call(stage, 'GET', '/v1/wallet', { token: claimer.token, device: claimer.device })).body.balance,
+      ).toBe(500);
 
       // The claimer withdraws: a transfer bill waiting for the user's confirmation, then success.
-      const wd = await call(stage, 'POST', '/v1/withdrawals', { token: claimer.token, device: claimer.device, idem: idem(), body: { amount: 400 } });
+      const wd = await call(stage, 'POST', '/v1/withdrawals', {
+        token: claimer.token,
+        device: claimer.device,
+        idem: idem(),
+        body: { amount: 400 },
+      });
       expect(wd.status).toBe(201);
-      expect(wd.body).toMatchObject({ amount: 400, state: 'wait_user_confirm', confirm: { mchId: keys.mchid, appId: keys.appid, package: expect.any(String) } });
+      expect(wd.body).toMatchObject({
+        amount: 400,
+        state: 'wait_user_confirm',
+        confirm: { mchId: keys.mchid, appId: keys.appid, package: expect.any(String) },
+      });
       const wdId = wd.body.withdrawalId as string;
-      expect((await call(stage, 'GET', '/v1/wallet', { token: claimer.token, device: claimer.device })).body.balance).toBe(100);
-      expect(sim.state().transfers.filter((t) => t.outBillNo === wdId)).toEqual([{ outBillNo: wdId, amount: 400, state: 'WAIT_USER_CONFIRM' }]);
+      expect(
+        (await call(stage, 'GET', '/v1/wallet', { token: claimer.token, device: claimer.device })).body.balance,
+      ).toBe(100);
+      expect(sim.state().transfers.filter((t) => t.outBillNo === wdId)).toEqual([
+        { outBillNo: wdId, amount: 400, state: 'WAIT_USER_CONFIRM' },
+      ]);
       expect(await simHook(`/sim/transfers/${wdId}/confirm`)).toBe(200);
-      await waitFor('the withdrawal succeeded', async () => (await call(stage!, 'GET', `/v1/withdrawals/${wdId}`, { token: claimer.token, device: claimer.device })).body.state === 'success');
-      expect((await call(stage, 'GET', '/v1/wallet', { token: claimer.token, device: claimer.device })).body.balance).toBe(100);
+      await waitFor(
+        'the withdrawal succeeded',
+        async () =>
+          (await call(stage!, 'GET', `/v1/withdrawals/${wdId}`, { token: claimer.token, device: claimer.device })).body
+            .state === 'success',
+      );
+      expect(
+        (await call(stage, 'GET', '/v1/wallet', { token: claimer.token, device: claimer.device })).body.balance,
+      ).toBe(100);
       expect(notifyServer.statuses.filter((s) => s >= 400)).toEqual([]);
       // "Withdrawal arrived", once, to the claimer's openid, with the template from "SSM".
       // (sent by whichever of the notification and the read applied SUCCESS first: wait for it).
@@ -427,7 +563,12 @@ describe('the packaged dev stage boots the same way', () => {
       const dev = await call(stage, 'POST', '/v1/session', { body: { devUser: 'mallory' }, device: 'dev-mallory' });
       expect(dev.status).toBe(403);
       // Money in on dev is WeChat Pay too: the sandbox top-up is not the default there.
-      const t = await call(stage, 'POST', '/v1/wallet/topups', { token: u.token, device: u.device, idem: idem(), body: { amount: 100 } });
+      const t = await call(stage, 'POST', '/v1/wallet/topups', {
+        token: u.token,
+        device: u.device,
+        idem: idem(),
+        body: { amount: 100 },
+      });
       expect(t.status).toBe(202);
       expect(t.body.payment).toMatchObject({ amount: 100, state: 'pending' });
     } finally {
@@ -441,7 +582,10 @@ describe('README: Deploy to AWS', () => {
   it('lists every SSM parameter serverless.env.yml references, for every AWS stage, with its put-parameter command', () => {
     const envYml = fs.readFileSync(path.join(ROOT, 'serverless.env.yml'), 'utf8');
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Deploy to AWS'), readme.indexOf('\n## ', readme.indexOf('## Deploy to AWS') + 3));
+    const section = readme.slice(
+      readme.indexOf('## Deploy to AWS'),
+      readme.indexOf('\n## ', readme.indexOf('## Deploy to AWS') + 3),
+    );
     // Each top-level block (a stage or an anchor), its own parameters and the anchors it merges (`<<: [*aws, *wxpay]`).
     const blocks = new Map<string, string>();
     let current = '';
@@ -465,8 +609,18 @@ describe('README: Deploy to AWS', () => {
     const stages = ['sandbox', 'dev', 'prod'];
     const expected = stages.flatMap((s) => paramsOf(s).map((p) => `/hongbao/${s}/${p}`));
     // The parsing itself: prod needs the login and WeChat Pay parameters; sandbox has dev login.
-    expect(expected).toEqual(expect.arrayContaining(['/hongbao/prod/code-keys', '/hongbao/prod/wx-secret', '/hongbao/prod/wxpay-apiv3-key', '/hongbao/sandbox/dev-login-secret', '/hongbao/dev/wx-appid']));
-    const missing = expected.filter((name) => !new RegExp(`put-parameter[^\\n]*--name ${name.replace(/[/-]/g, '\\$&')}(\\s|$)`).test(section));
+    expect(expected).toEqual(
+      expect.arrayContaining([
+        '/hongbao/prod/code-keys',
+        '/hongbao/prod/wx-secret',
+        '/hongbao/prod/wxpay-apiv3-key',
+        '/hongbao/sandbox/dev-login-secret',
+        '/hongbao/dev/wx-appid',
+      ]),
+    );
+    const missing = expected.filter(
+      (name) => !new RegExp(`put-parameter[^\\n]*--name ${name.replace(/[/-]/g, '\\$&')}(\\s|$)`).test(section),
+    );
     expect(missing).toEqual([]);
     // And nothing is documented that no stage reads (a renamed parameter left behind).
     const documented = [...section.matchAll(/--name (\/hongbao\/[a-z]+\/[a-z0-9-]+)/g)].map((m) => m[1]!);

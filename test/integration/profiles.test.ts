@@ -13,7 +13,21 @@ import { forgetName } from '../../functions/src/app/names';
 import { reserveDefaultName } from '../../functions/src/app/session';
 import { derivedId } from '../../functions/src/domain/ids';
 import type { Code2Session } from '../../functions/src/app/ports';
-import { Clock, idem, inBatches, login, makeApi, sendPacket, testDeps, topup, uniq, withAvatars, type Api, type TestDeps, type TestUser } from '../helpers/app';
+import {
+  Clock,
+  idem,
+  inBatches,
+  login,
+  makeApi,
+  sendPacket,
+  testDeps,
+  topup,
+  uniq,
+  withAvatars,
+  type Api,
+  type TestDeps,
+  type TestUser,
+} from '../helpers/app';
 
 /** WeChat's login exchange as a stand-in: the login code is the openid. */
 const wechat: Code2Session = { exchange: async (code) => ({ ok: true, openId: `o_${code}` }) };
@@ -32,7 +46,10 @@ beforeEach(() => {
 });
 
 /** A minimal valid PNG (1×1, red). */
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==',
+  'base64',
+);
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 async function wxLogin(openCode: string) {
@@ -40,13 +57,25 @@ async function wxLogin(openCode: string) {
 }
 
 async function getAvatar(ref: string, headers: Record<string, string> = {}) {
-  const event = { rawPath: ref, headers, requestContext: { http: { method: 'GET', path: ref } } } as unknown as APIGatewayProxyEventV2;
+  const event = {
+    rawPath: ref,
+    headers,
+    requestContext: { http: { method: 'GET', path: ref } },
+  } as unknown as APIGatewayProxyEventV2;
   const r = await avatarsHandler(event);
-  return { status: r.statusCode!, headers: (r.headers ?? {}) as Record<string, string>, body: r.body ?? '', isBase64Encoded: r.isBase64Encoded };
+  return {
+    status: r.statusCode!,
+    headers: (r.headers ?? {}) as Record<string, string>,
+    body: r.body ?? '',
+    isBase64Encoded: r.isBase64Encoded,
+  };
 }
 
 async function upload(u: TestUser, image: Buffer | string, contentType = 'image/png') {
-  return api('POST', '/v1/me/avatar', { token: u.token, body: { image: typeof image === 'string' ? image : image.toString('base64'), contentType } });
+  return api('POST', '/v1/me/avatar', {
+    token: u.token,
+    body: { image: typeof image === 'string' ? image : image.toString('base64'), contentType },
+  });
 }
 
 describe('PATCH /v1/me', () => {
@@ -57,30 +86,46 @@ describe('PATCH /v1/me', () => {
     expect(r.body).toMatchObject({ userId: u.userId, name: '小红 🧧', avatar: null });
     expect((await d.accounts.get(u.userId))?.name).toBe('小红 🧧');
     // The fresh token works and carries the new name: what a new claim or forward records.
-    const sent = await api('POST', '/v1/packets', { token: r.body.token, idem: idem(), body: { total: 100, count: 1, mode: 'equal' } });
+    const sent = await api('POST', '/v1/packets', {
+      token: r.body.token,
+      idem: idem(),
+      body: { total: 100, count: 1, mode: 'equal' },
+    });
     expect(sent.status).toBe(402); // no money, but authenticated with the new token
     expect(Date.parse(r.body.expiresAt)).toBeGreaterThan(clock.t);
   });
 
-  test.each([
-    ['21 characters', { name: '红'.repeat(21) }, 400, 'VALIDATION_FAILED'],
-    ['21 emoji', { name: '😀'.repeat(21) }, 400, 'VALIDATION_FAILED'],
-    ['a control character', { name: '小\u0007红' }, 400, 'VALIDATION_FAILED'],
-    ['a newline', { name: '小\n红' }, 400, 'VALIDATION_FAILED'],
-    ['a right-to-left override', { name: 'ab\u202ecd' }, 400, 'VALIDATION_FAILED'],
-    ['blank', { name: '   ' }, 400, 'VALIDATION_FAILED'],
-    ['a default name', { name: '微信用户ABCD' }, 400, 'VALIDATION_FAILED'],
-    ['a default name in traditional characters', { name: '微信用戶' }, 400, 'VALIDATION_FAILED'],
-    ['a marketing word (greeting rules)', { name: '免单小王' }, 422, 'GREETING_REJECTED'],
-    ['a marketing word, traditional and spaced', { name: '全 額 返 現' }, 422, 'GREETING_REJECTED'],
-    ['an http avatar', { avatar: 'http://x.example/a.png' }, 400, 'VALIDATION_FAILED'],
-    ['a javascript: avatar', { avatar: 'javascript:alert(1)' }, 400, 'VALIDATION_FAILED'],
-    ['an avatar reference never uploaded', { avatar: `/v1/avatars/SELF/${'a'.repeat(64)}.png` }, 400, 'VALIDATION_FAILED'],
-    ['a malformed reference', { avatar: '/v1/avatars/../../etc/passwd' }, 400, 'VALIDATION_FAILED'],
-    ['nothing to change', {}, 400, 'VALIDATION_FAILED'],
-    ['an unknown field', { nickname: 'x' }, 400, 'VALIDATION_FAILED'],
-    ['a valid name with an invalid avatar', { name: '好名字', avatar: 'ftp://x.example/a.png' }, 400, 'VALIDATION_FAILED'],
-  ].map(([label, raw, status, code]) => ({ label, raw, status, code })))('refused: $label → $status $code, nothing written', async ({ raw, status, code }) => {
+  test.each(
+    [
+      ['21 characters', { name: '红'.repeat(21) }, 400, 'VALIDATION_FAILED'],
+      ['21 emoji', { name: '😀'.repeat(21) }, 400, 'VALIDATION_FAILED'],
+      ['a control character', { name: '小\u0007红' }, 400, 'VALIDATION_FAILED'],
+      ['a newline', { name: '小\n红' }, 400, 'VALIDATION_FAILED'],
+      ['a right-to-left override', { name: 'ab\u202ecd' }, 400, 'VALIDATION_FAILED'],
+      ['blank', { name: '   ' }, 400, 'VALIDATION_FAILED'],
+      ['a default name', { name: '微信用户ABCD' }, 400, 'VALIDATION_FAILED'],
+      ['a default name in traditional characters', { name: '微信用戶' }, 400, 'VALIDATION_FAILED'],
+      ['a marketing word (greeting rules)', { name: '免单小王' }, 422, 'GREETING_REJECTED'],
+      ['a marketing word, traditional and spaced', { name: '全 額 返 現' }, 422, 'GREETING_REJECTED'],
+      ['an http avatar', { avatar: 'http://x.example/a.png' }, 400, 'VALIDATION_FAILED'],
+      ['a javascript: avatar', { avatar: 'javascript:alert(1)' }, 400, 'VALIDATION_FAILED'],
+      [
+        'an avatar reference never uploaded',
+        { avatar: `/v1/avatars/SELF/${'a'.repeat(64)}.png` },
+        400,
+        'VALIDATION_FAILED',
+      ],
+      ['a malformed reference', { avatar: '/v1/avatars/../../etc/passwd' }, 400, 'VALIDATION_FAILED'],
+      ['nothing to change', {}, 400, 'VALIDATION_FAILED'],
+      ['an unknown field', { nickname: 'x' }, 400, 'VALIDATION_FAILED'],
+      [
+        'a valid name with an invalid avatar',
+        { name: '好名字', avatar: 'ftp://x.example/a.png' },
+        400,
+        'VALIDATION_FAILED',
+      ],
+    ].map(([label, raw, status, code]) => ({ label, raw, status, code })),
+  )('refused: $label → $status $code, nothing written', async ({ raw, status, code }) => {
     const u = await login(api, { name: 'Before' });
     const body = JSON.parse(JSON.stringify(raw).replace('SELF', u.userId));
     const before = await d.db.get({ pk: `ACCT#${u.userId}`, sk: 'PROFILE' });
@@ -106,7 +151,11 @@ describe('avatars: upload, reference, serving', () => {
     const u = await login(api);
     const up = await upload(u, PNG);
     expect(up.status).toBe(201);
-    expect(up.body).toEqual({ avatar: `/v1/avatars/${u.userId}/${sha(PNG)}.png`, contentType: 'image/png', bytes: PNG.length });
+    expect(up.body).toEqual({
+      avatar: `/v1/avatars/${u.userId}/${sha(PNG)}.png`,
+      contentType: 'image/png',
+      bytes: PNG.length,
+    });
     // The same image again: the same reference (content-addressed), no error.
     expect((await upload(u, `data:image/png;base64,${PNG.toString('base64')}`)).body.avatar).toBe(up.body.avatar);
 
@@ -144,10 +193,11 @@ describe('avatars: upload, reference, serving', () => {
     const u = await login(api);
     const r = await upload(u, bytes, contentType);
     expect({ status: r.status, code: r.body.error?.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
-    for (const ext of ['png', 'jpg', 'webp']) expect(await d.avatars!.exists(`avatars/${u.userId}/${sha(bytes)}.${ext}`)).toBe(false);
+    for (const ext of ['png', 'jpg', 'webp'])
+      expect(await d.avatars!.exists(`avatars/${u.userId}/${sha(bytes)}.${ext}`)).toBe(false);
   });
 
-  test('refused: not base64, an unknown type, someone else\'s reference', async () => {
+  test("refused: not base64, an unknown type, someone else's reference", async () => {
     const u = await login(api);
     const other = await login(api);
     expect((await upload(u, '!!!not base64!!!')).status).toBe(400);
@@ -211,10 +261,15 @@ describe('default names: 微信用户 + a suffix nobody else has', () => {
   });
 
   test('many accounts racing for the same names: each name goes to one account', async () => {
-    const shared = Array.from({ length: 3 }, (_, i) => `${DEFAULT_NAME_PREFIX}RACE${i}${randomBytes(2).toString('hex')}`);
+    const shared = Array.from(
+      { length: 3 },
+      (_, i) => `${DEFAULT_NAME_PREFIX}RACE${i}${randomBytes(2).toString('hex')}`,
+    );
     const accounts = Array.from({ length: 12 }, () => uniq('uRace'));
     const got = await Promise.all(
-      accounts.map((u) => reserveDefaultName(d, u, [...shared, ...defaultNameCandidates(u)]).catch((e: Error) => e.message)),
+      accounts.map((u) =>
+        reserveDefaultName(d, u, [...shared, ...defaultNameCandidates(u)]).catch((e: Error) => e.message),
+      ),
     );
     expect(new Set(got).size).toBe(accounts.length);
     for (const n of shared) expect(got.filter((g) => g === n)).toHaveLength(1);
@@ -223,7 +278,17 @@ describe('default names: 微信用户 + a suffix nobody else has', () => {
   test('an account still named plain 微信用户 gets a suffixed name at its next login', async () => {
     const code = uniq('wx');
     const userId = derivedId('u', 'wx', `o_${code}`);
-    await d.accounts.upsert({ userId, name: DEFAULT_NAME_PREFIX, tier: 'personal', roles: ['user'], settings: {}, createdAt: new Date(clock.t).toISOString() }, false);
+    await d.accounts.upsert(
+      {
+        userId,
+        name: DEFAULT_NAME_PREFIX,
+        tier: 'personal',
+        roles: ['user'],
+        settings: {},
+        createdAt: new Date(clock.t).toISOString(),
+      },
+      false,
+    );
     const r = await wxLogin(code);
     expect(r.body.name).toMatch(/^微信用户[2-9A-HJ-NP-Z]{4,8}$/);
     expect((await d.accounts.get(userId))?.name).toBe(r.body.name);
@@ -237,7 +302,9 @@ describe('views show current names and avatars', () => {
     const claimer = await login(api, { name: 'OldName' });
     await topup(api, sender, 10_000);
     const sent = await sendPacket(api, sender, { total: 1_000, count: 3, mode: 'lucky' });
-    expect((await api('POST', '/v1/claims', { token: claimer.token, body: { code: sent.shareCode.code } })).status).toBe(200);
+    expect(
+      (await api('POST', '/v1/claims', { token: claimer.token, body: { code: sent.shareCode.code } })).status,
+    ).toBe(200);
 
     const avatar = (await upload(claimer, PNG)).body.avatar;
     const renamed = await api('PATCH', '/v1/me', { token: claimer.token, body: { name: '新名字', avatar } });
@@ -258,7 +325,9 @@ describe('views show current names and avatars', () => {
     // A claim made with a token issued before the rename still lists the current name.
     const late = await login(api, { name: 'Late' });
     const lateRenamed = await api('PATCH', '/v1/me', { token: late.token, body: { name: '后来者' } });
-    expect((await api('POST', '/v1/claims', { token: late.token, body: { code: sent.shareCode.code } })).status).toBe(200);
+    expect((await api('POST', '/v1/claims', { token: late.token, body: { code: sent.shareCode.code } })).status).toBe(
+      200,
+    );
     const after = await api('GET', `/v1/packets/${sent.packet.id}`, { token: lateRenamed.body.token });
     expect(after.body.claims.map((c: { name: string }) => c.name).sort()).toEqual(['后来者', '新名字'].sort());
 
@@ -279,7 +348,9 @@ describe('views show current names and avatars', () => {
     });
     const get = jest.spyOn(d.accounts, 'get');
     try {
-      expect((await api('POST', '/v1/claims', { token: claimer.token, body: { code: sent.shareCode.code } })).status).toBe(200);
+      expect(
+        (await api('POST', '/v1/claims', { token: claimer.token, body: { code: sent.shareCode.code } })).status,
+      ).toBe(200);
       expect(reads).toEqual([]);
       expect(get.mock.calls.filter(([id]) => id === sender.userId || id === claimer.userId)).toEqual([]);
     } finally {

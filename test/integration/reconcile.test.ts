@@ -20,7 +20,18 @@ import type { Mismatch } from '../../functions/src/domain/reconcile';
 import type { DynamoWalletStore } from '../../functions/src/store/ledger';
 import { DynamoReconcileStore, type ReconcileReport } from '../../functions/src/store/reconcile';
 import { Attr, Keys, OpsKeys } from '../../functions/src/store/keys';
-import { Clock, idem, login, makeApi, sendPacket, testDeps, topup, type Api, type TestDeps, type TestUser } from '../helpers/app';
+import {
+  Clock,
+  idem,
+  login,
+  makeApi,
+  sendPacket,
+  testDeps,
+  topup,
+  type Api,
+  type TestDeps,
+  type TestUser,
+} from '../helpers/app';
 
 const MINUTE = 60_000;
 
@@ -51,7 +62,8 @@ async function world(api: Api, users: number, fund: number, enterprise = 0): Pro
 }
 
 const scopeOf = (w: World) => ({ accounts: w.users.map((u) => u.userId), packets: [...w.packets] });
-const has = (r: ReconcileReport, kind: Mismatch['kind'], id: string) => r.listed.some((m) => m.kind === kind && m.id === id);
+const has = (r: ReconcileReport, kind: Mismatch['kind'], id: string) =>
+  r.listed.some((m) => m.kind === kind && m.id === id);
 const conserved = (r: ReconcileReport) => r.balances + r.escrow + r.inTransit === r.topups;
 
 /** Partition keys that hold money: ledgers, packets and their parts, transfers, top-ups, campaigns, replays. */
@@ -62,7 +74,13 @@ async function expiringPks(d: TestDeps): Promise<string[]> {
   const out: string[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await d.db.scan({ projection: 'pk', filter: 'attribute_type(#ttl, :n)', names: { '#ttl': Attr.ttl }, values: { ':n': 'N' }, ...(startKey ? { startKey } : {}) });
+    const page = await d.db.scan({
+      projection: 'pk',
+      filter: 'attribute_type(#ttl, :n)',
+      names: { '#ttl': Attr.ttl },
+      values: { ':n': 'N' },
+      ...(startKey ? { startKey } : {}),
+    });
     out.push(...page.items.map((it) => it.pk));
     startKey = page.lastKey;
   } while (startKey);
@@ -77,11 +95,21 @@ describe('reconciliation', () => {
     const w = await world(api, 40, 90_000, 4);
     // 26 packets per user, 3–5 shares; every 5th lives 30 minutes only (refunded below); the four
     // enterprise senders pay a fee to the platform account.
-    const specs = Array.from({ length: 1_040 }, (_, i) => ({ sender: w.users[i % 40]!, total: 100 + (i % 7) * 37, count: 3 + (i % 3), ttl: i % 5 === 0 ? 1_800 : 86_400 }));
+    const specs = Array.from({ length: 1_040 }, (_, i) => ({
+      sender: w.users[i % 40]!,
+      total: 100 + (i % 7) * 37,
+      count: 3 + (i % 3),
+      ttl: i % 5 === 0 ? 1_800 : 86_400,
+    }));
     let fees = 0;
     const short: string[] = [];
     await limited(specs, 8, async (s) => {
-      const sent = await sendPacket(api, s.sender, { total: s.total, count: s.count, mode: 'lucky', ttlSeconds: s.ttl });
+      const sent = await sendPacket(api, s.sender, {
+        total: s.total,
+        count: s.count,
+        mode: 'lucky',
+        ttlSeconds: s.ttl,
+      });
       w.packets.push(sent.packet.id);
       if (s.ttl < 3_600) short.push(sent.packet.id);
       w.shareCodes.push(sent.shareCode.code);
@@ -105,11 +133,23 @@ describe('reconciliation', () => {
     }
     expect(ok).toBeGreaterThan(3_000);
     // Transfers inside the world (amounts vary: five equal payments in a row trip the breaker).
-    const codes = await Promise.all(w.users.slice(0, 10).map(async (u) => (await api('GET', '/v1/receive-code', { token: u.token })).body.code as string));
-    await limited(Array.from({ length: 60 }, (_, i) => i), 8, async (i) => {
-      const r = await api('POST', '/v1/transfers', { token: w.users[20 + (i % 20)]!.token, idem: idem(), body: { code: codes[i % 10], amount: 11 + i } });
-      expect(r.status).toBe(201);
-    });
+    const codes = await Promise.all(
+      w.users
+        .slice(0, 10)
+        .map(async (u) => (await api('GET', '/v1/receive-code', { token: u.token })).body.code as string),
+    );
+    await limited(
+      Array.from({ length: 60 }, (_, i) => i),
+      8,
+      async (i) => {
+        const r = await api('POST', '/v1/transfers', {
+          token: w.users[20 + (i % 20)]!.token,
+          idem: idem(),
+          body: { code: codes[i % 10], amount: 11 + i },
+        });
+        expect(r.status).toBe(201);
+      },
+    );
     // The short-lived packets expire and are settled (the sweeper's settlement step).
     clock.advance(30 * MINUTE);
     let refunds = 0;
@@ -125,7 +165,14 @@ describe('reconciliation', () => {
     expect(report.listed).toEqual([]);
     expect(report).toMatchObject({ ok: true, mismatches: 0, scope: 'scoped', staleShares: 0 });
     // The world's 40 accounts and every fee ledger (the shards and the old single one).
-    expect(report.checked).toMatchObject({ accounts: 40 + FEE_ACCOUNTS.length, packets: 1_040, transfers: 60, topups: 40, packetsLookedUp: 0, entriesAfterCutoff: 0 });
+    expect(report.checked).toMatchObject({
+      accounts: 40 + FEE_ACCOUNTS.length,
+      packets: 1_040,
+      transfers: 60,
+      topups: 40,
+      packetsLookedUp: 0,
+      entriesAfterCutoff: 0,
+    });
     expect(report.checked.slots).toBe(ok);
     // Every entry of the world: 40 top-ups, 1,040 debits, the claims, 60 × 2 transfer sides, the
     // refunds, and this world's fee credits in the shared fee ledgers (read whole).
@@ -147,17 +194,33 @@ describe('reconciliation', () => {
     const sent = await sendPacket(api, co, { total: 1_000, count: 3, mode: 'lucky', ttlSeconds: 60 });
     expect(sent.fee).toBeGreaterThan(0);
     w.packets.push(sent.packet.id);
-    for (const u of [a, b]) expect((await api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } })).status).toBe(200);
+    for (const u of [a, b])
+      expect((await api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } })).status).toBe(
+        200,
+      );
     const code = (await api('GET', '/v1/receive-code', { token: c.token })).body.code as string;
-    expect((await api('POST', '/v1/transfers', { token: a.token, idem: idem(), body: { code, amount: 150 } })).status).toBe(201);
-    const camp = await api('POST', '/v1/campaigns', { token: co.token, idem: idem(), body: { name: '到期检查', quantity: 2, packet: { total: 200, count: 2, mode: 'equal' } } });
+    expect(
+      (await api('POST', '/v1/transfers', { token: a.token, idem: idem(), body: { code, amount: 150 } })).status,
+    ).toBe(201);
+    const camp = await api('POST', '/v1/campaigns', {
+      token: co.token,
+      idem: idem(),
+      body: { name: '到期检查', quantity: 2, packet: { total: 200, count: 2, mode: 'equal' } },
+    });
     expect(camp.status).toBe(201);
     clock.advance(2 * MINUTE);
     expect((await settlePacket(d, sent.packet.id, clock.t)).refunded).toBeGreaterThan(0);
     // The fees sit on fee-ledger shards: reconciliation sums them, and the world balances.
     clock.advance(2 * MINUTE);
     const campaignPackets = (camp.body.packets as Array<{ id: string }>).map((p) => p.id);
-    const report = await reconcile(d, { scope: { accounts: w.users.map((u) => u.userId), packets: [...w.packets, ...campaignPackets], campaigns: [camp.body.campaignId] }, save: false });
+    const report = await reconcile(d, {
+      scope: {
+        accounts: w.users.map((u) => u.userId),
+        packets: [...w.packets, ...campaignPackets],
+        campaigns: [camp.body.campaignId],
+      },
+      save: false,
+    });
     expect(report.listed).toEqual([]);
     expect(report.inTransitBy.fees).toBe(0);
     expect(conserved(report)).toBe(true);
@@ -180,9 +243,11 @@ describe('reconciliation', () => {
       w.shareCodes.push(sent.shareCode.code);
     }
     const [p0, p1] = w.packets as [string, string];
-    for (const u of [c, e]) expect((await api('POST', '/v1/claims', { token: u.token, body: { code: w.shareCodes[0] } })).status).toBe(200);
+    for (const u of [c, e])
+      expect((await api('POST', '/v1/claims', { token: u.token, body: { code: w.shareCodes[0] } })).status).toBe(200);
     expect((await api('POST', '/v1/claims', { token: h.token, body: { code: w.shareCodes[1] } })).status).toBe(200);
-    const expiring = (await sendPacket(api, f, { total: 300, count: 2, mode: 'equal', ttlSeconds: 60 })).packet.id as string;
+    const expiring = (await sendPacket(api, f, { total: 300, count: 2, mode: 'equal', ttlSeconds: 60 })).packet
+      .id as string;
     w.packets.push(expiring);
     await topup(api, g, 500);
     await topup(api, g, 700);
@@ -194,23 +259,57 @@ describe('reconciliation', () => {
     await d.db.update(Keys.ledgerEntry(c.userId, 2), 'SET balance = balance + :one', { values: { ':one': 1 } });
     // 2. A ledger entry deleted (g's second of three top-ups). The store door has no delete on
     //    purpose: the raw SDK.
-    const raw = new DynamoDBClient({ endpoint: process.env.DYNAMODB_ENDPOINT, region: process.env.AWS_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    await raw.send(new DeleteItemCommand({ TableName: process.env.TABLE_NAME, Key: { pk: { S: Keys.ledgerPk(g.userId) }, sk: { S: Keys.ledgerEntry(g.userId, 2).sk } } }));
+    const raw = new DynamoDBClient({
+      endpoint: process.env.DYNAMODB_ENDPOINT,
+      region: process.env.AWS_REGION,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    await raw.send(
+      new DeleteItemCommand({
+        TableName: process.env.TABLE_NAME,
+        Key: { pk: { S: Keys.ledgerPk(g.userId) }, sk: { S: Keys.ledgerEntry(g.userId, 2).sk } },
+      }),
+    );
     // 3. A duplicated claim. The claim marker cannot itself be duplicated — it is one item per
     //    (packet, account), CLAIM#<packet>#<account>, put only if absent: that is the gate. What
     //    a bypassed gate or a forger can duplicate is what hangs off it:
     //    (a) a second share for e in p0: the counter taken once more and slot 2 recorded for e;
     const shares0 = (await d.packets.shares(p0))!.amounts;
     await d.db.update(Keys.packet(p0), 'SET claimed = claimed + :one', { values: { ':one': 1 } });
-    await d.db.put({ ...Keys.slot(p0, 2), userId: e.userId, name: e.name, amount: shares0[2]!, at: new Date(clock.t).toISOString(), seqHint: 0 });
+    await d.db.put({
+      ...Keys.slot(p0, 2),
+      userId: e.userId,
+      name: e.name,
+      amount: shares0[2]!,
+      at: new Date(clock.t).toISOString(),
+      seqHint: 0,
+    });
     //    (b) h's claim credit of p1 applied twice: a second `claim:<p1>` entry appended to h's
     //        ledger and re-sealed, so that the hash chain itself is intact.
     const wallets = d.wallets as DynamoWalletStore;
     const last = (await wallets.chain(h.userId)).at(-1)!;
     const credit = (await wallets.chain(h.userId)).find((x) => x.opId === `claim:${p1}`)!;
-    const forged = { userId: h.userId, seq: last.seq + 1, opId: credit.opId, type: credit.type, amount: credit.amount, balance: last.balance + credit.amount, sentDay: last.sentDay, sentToday: last.sentToday, ref: credit.ref, at: credit.at, packetId: p1, prevHash: last.hash };
+    const forged = {
+      userId: h.userId,
+      seq: last.seq + 1,
+      opId: credit.opId,
+      type: credit.type,
+      amount: credit.amount,
+      balance: last.balance + credit.amount,
+      sentDay: last.sentDay,
+      sentToday: last.sentToday,
+      ref: credit.ref,
+      at: credit.at,
+      packetId: p1,
+      prevHash: last.hash,
+    };
     const { seq: _s, ...attrs } = forged;
-    await d.db.put({ ...Keys.ledgerEntry(h.userId, forged.seq), ...attrs, hash: ledgerEntryHash(forged), ...Keys.received(h.userId, `${credit.at}#${credit.opId}`) });
+    await d.db.put({
+      ...Keys.ledgerEntry(h.userId, forged.seq),
+      ...attrs,
+      hash: ledgerEntryHash(forged),
+      ...Keys.received(h.userId, `${credit.at}#${credit.opId}`),
+    });
     // 4. An expired packet nobody refunded: f's 60-second packet, now 11 minutes past expiry.
     clock.advance(10 * MINUTE);
 
@@ -231,16 +330,27 @@ describe('reconciliation', () => {
     // Nothing was repaired.
     expect((await d.packets.get(expiring))?.state).toBe('active');
     expect(await d.db.get(Keys.ledgerEntry(g.userId, 2))).toBeUndefined();
-    expect((await d.db.get(Keys.ledgerEntry(c.userId, 2)))?.balance).toBe((await d.db.get(Keys.ledgerEntry(c.userId, 1)))!.balance as number + ((await d.db.get(Keys.ledgerEntry(c.userId, 2)))!.amount as number) + 1);
+    expect((await d.db.get(Keys.ledgerEntry(c.userId, 2)))?.balance).toBe(
+      ((await d.db.get(Keys.ledgerEntry(c.userId, 1)))!.balance as number) +
+        ((await d.db.get(Keys.ledgerEntry(c.userId, 2)))!.amount as number) +
+        1,
+    );
     expect((await wallets.chain(h.userId)).filter((x) => x.opId === `claim:${p1}`)).toHaveLength(2);
 
     // One ops event per mismatch, by day, and the report item.
     const store = new DynamoReconcileStore(d.db);
-    const events = (await store.events(dayKeyUtc8(Date.parse(report.finishedAt)))).filter((x) => x.runId === report.runId);
+    const events = (await store.events(dayKeyUtc8(Date.parse(report.finishedAt)))).filter(
+      (x) => x.runId === report.runId,
+    );
     expect(events.map((x) => `${x.kind}:${x.id}`).sort()).toEqual(report.listed.map((m) => `${m.kind}:${m.id}`).sort());
     expect(events.every((x) => x.type === 'reconciliation_mismatch')).toBe(true);
     expect(report.events).toBe(events.length);
-    expect(await store.report(report.runId)).toMatchObject({ runId: report.runId, ok: false, mismatches: report.mismatches, scope: 'scoped' });
+    expect(await store.report(report.runId)).toMatchObject({
+      runId: report.runId,
+      ok: false,
+      mismatches: report.mismatches,
+      scope: 'scoped',
+    });
   }, 60_000);
 
   test('packets of > 100 shares: counters and per-counter slots reconcile clean; a second share in another counter and a slot its counter never handed out are found', async () => {
@@ -256,10 +366,14 @@ describe('reconciliation', () => {
     w.packets.push(hot.packet.id, soon.packet.id);
     const claimers = w.users.slice(2);
     await limited(claimers.slice(0, 25), 8, async (u) => {
-      expect((await api('POST', '/v1/claims', { token: u.token, body: { code: hot.shareCode.code } })).status).toBe(200);
+      expect((await api('POST', '/v1/claims', { token: u.token, body: { code: hot.shareCode.code } })).status).toBe(
+        200,
+      );
     });
     await limited(claimers.slice(20, 30), 8, async (u) => {
-      expect((await api('POST', '/v1/claims', { token: u.token, body: { code: soon.shareCode.code } })).status).toBe(200);
+      expect((await api('POST', '/v1/claims', { token: u.token, body: { code: soon.shareCode.code } })).status).toBe(
+        200,
+      );
     });
     clock.advance(2 * MINUTE);
     expect((await settlePacket(d, soon.packet.id, clock.now())).settled).toBe(true);
@@ -275,17 +389,35 @@ describe('reconciliation', () => {
     const first = (await d.claims.slotOf(p, twice.userId))!;
     const counters = await d.packets.counters(p);
     const other = counters.find((c) => c.counter !== Math.floor(first.index / 100) && c.claimed < c.size)!;
-    await d.db.update(Keys.shareCounter(p.id, other.counter), 'SET claimed = claimed + :one', { values: { ':one': 1 } });
+    await d.db.update(Keys.shareCounter(p.id, other.counter), 'SET claimed = claimed + :one', {
+      values: { ':one': 1 },
+    });
     const at = new Date(clock.t).toISOString();
-    await d.db.put({ ...Keys.slot(p.id, other.start + other.claimed), userId: twice.userId, name: twice.name, amount: 100, at, seqHint: 0 });
+    await d.db.put({
+      ...Keys.slot(p.id, other.start + other.claimed),
+      userId: twice.userId,
+      name: twice.name,
+      amount: 100,
+      at,
+      seqHint: 0,
+    });
     // (b) A slot beyond what its counter handed out (a forged share with no counter behind it).
     const stray = counters.find((c) => c.counter !== other.counter && c.claimed < c.size - 1)!;
-    await d.db.put({ ...Keys.slot(p.id, stray.start + stray.size - 1), userId: claimers[29]!.userId, name: 'x', amount: 100, at, seqHint: 0 });
+    await d.db.put({
+      ...Keys.slot(p.id, stray.start + stray.size - 1),
+      userId: claimers[29]!.userId,
+      name: 'x',
+      amount: 100,
+      at,
+      seqHint: 0,
+    });
     clock.advance(2 * MINUTE);
     const report = await reconcile(d, { scope: scopeOf(w), save: false });
     expect(has(report, 'duplicate_share', p.id)).toBe(true);
     expect(has(report, 'slot_beyond_counter', p.id)).toBe(true);
-    expect(report.listed.find((m) => m.kind === 'slot_beyond_counter')?.detail).toContain(`slot ${stray.start + stray.size - 1}`);
+    expect(report.listed.find((m) => m.kind === 'slot_beyond_counter')?.detail).toContain(
+      `slot ${stray.start + stray.size - 1}`,
+    );
     expect(report.listed.some((m) => m.id === soon.packet.id)).toBe(false);
   }, 60_000);
 
@@ -295,11 +427,18 @@ describe('reconciliation', () => {
     const api = makeApi(d);
     const w = await world(api, 12, 50_000);
     for (let i = 0; i < 40; i++) {
-      const sent = await sendPacket(api, w.users[i % 12]!, { total: 200 + i, count: 4, mode: 'lucky', ttlSeconds: i % 4 === 0 ? 60 : 86_400 });
+      const sent = await sendPacket(api, w.users[i % 12]!, {
+        total: 200 + i,
+        count: 4,
+        mode: 'lucky',
+        ttlSeconds: i % 4 === 0 ? 60 : 86_400,
+      });
       w.packets.push(sent.packet.id);
       w.shareCodes.push(sent.shareCode.code);
     }
-    const codes = await Promise.all(w.users.map(async (u) => (await api('GET', '/v1/receive-code', { token: u.token })).body.code as string));
+    const codes = await Promise.all(
+      w.users.map(async (u) => (await api('GET', '/v1/receive-code', { token: u.token })).body.code as string),
+    );
     // Three loops keep moving money — and the clock, 250 ms per operation — while
     // reconciliation runs again and again: each run's cutoff (its start − 60 s) falls in the
     // middle of the traffic, operations land while it reads, and the 60-second packets expire
@@ -313,12 +452,19 @@ describe('reconciliation', () => {
           const sent = await sendPacket(api, u, { total: 50 + (i % 50), count: 2, mode: 'lucky' });
           w.packets.push(sent.packet.id); // each run reconciles the packets known at its start
         } else if (i % 7 === 1) {
-          await api('POST', '/v1/transfers', { token: u.token, idem: idem(), body: { code: codes[(i + 1) % 12], amount: 5 + (i % 13) } });
+          await api('POST', '/v1/transfers', {
+            token: u.token,
+            idem: idem(),
+            body: { code: codes[(i + 1) % 12], amount: 5 + (i % 13) },
+          });
         } else if (i % 7 === 2) {
           const id = w.packets[i % 40]!;
           await settlePacket(d, id, clock.t);
         } else {
-          await api('POST', '/v1/claims', { token: w.users[(i * 5) % 12]!.token, body: { code: w.shareCodes[i % 40] } });
+          await api('POST', '/v1/claims', {
+            token: w.users[(i * 5) % 12]!.token,
+            body: { code: w.shareCodes[i % 40] },
+          });
         }
         moves++;
         clock.advance(250);
@@ -362,13 +508,24 @@ describe('reconciliation', () => {
     const w = await world(api, 2, 1_000);
     const sent = await sendPacket(api, w.users[0]!, { total: 300, count: 2, mode: 'lucky' });
     const packet = sent.packet.id as string;
-    expect((await api('POST', '/v1/claims', { token: w.users[1]!.token, body: { code: sent.shareCode.code } })).status).toBe(200);
+    expect(
+      (await api('POST', '/v1/claims', { token: w.users[1]!.token, body: { code: sent.shareCode.code } })).status,
+    ).toBe(200);
     // A wallet whose only entry is deleted: no chain can see that; its completed top-up record can.
     const lone = await login(api);
     const t = await api('POST', '/v1/wallet/topups', { token: lone.token, idem: idem(), body: { amount: 123 } });
     expect(t.status).toBe(201);
-    const raw = new DynamoDBClient({ endpoint: process.env.DYNAMODB_ENDPOINT, region: process.env.AWS_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    await raw.send(new DeleteItemCommand({ TableName: process.env.TABLE_NAME, Key: { pk: { S: Keys.ledgerPk(lone.userId) }, sk: { S: Keys.ledgerEntry(lone.userId, 1).sk } } }));
+    const raw = new DynamoDBClient({
+      endpoint: process.env.DYNAMODB_ENDPOINT,
+      region: process.env.AWS_REGION,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    await raw.send(
+      new DeleteItemCommand({
+        TableName: process.env.TABLE_NAME,
+        Key: { pk: { S: Keys.ledgerPk(lone.userId) }, sk: { S: Keys.ledgerEntry(lone.userId, 1).sk } },
+      }),
+    );
     clock.advance(2 * MINUTE);
 
     // Other files break data on purpose in this shared table (and their worlds look long expired
@@ -380,13 +537,26 @@ describe('reconciliation', () => {
     expect(report.checked.accounts).toBeGreaterThanOrEqual(4);
     expect(report.checked.packets).toBeGreaterThanOrEqual(1);
     expect(report.itemsRead).toBeGreaterThan(report.checked.ledgerEntries);
-    expect(found).toEqual([{ kind: 'topup_uncredited', id: t.body.topupId, detail: expect.stringContaining('no wallet credit') }]);
+    expect(found).toEqual([
+      { kind: 'topup_uncredited', id: t.body.topupId, detail: expect.stringContaining('no wallet credit') },
+    ]);
 
     // The report item and the latest pointer: one GetItem each.
     const store = new DynamoReconcileStore(d.db);
-    expect(await store.report(report.runId)).toMatchObject({ runId: report.runId, scope: 'all', mismatches: report.mismatches, cutoff: report.cutoff });
+    expect(await store.report(report.runId)).toMatchObject({
+      runId: report.runId,
+      scope: 'all',
+      mismatches: report.mismatches,
+      cutoff: report.cutoff,
+    });
     const latest = await store.latest();
-    expect(latest).toMatchObject({ runId: report.runId, ok: report.ok, mismatches: report.mismatches, checked: report.checked, itemsRead: report.itemsRead });
+    expect(latest).toMatchObject({
+      runId: report.runId,
+      ok: report.ok,
+      mismatches: report.mismatches,
+      checked: report.checked,
+      itemsRead: report.itemsRead,
+    });
     expect(await d.db.get(OpsKeys.reconLatest, false)).toBeDefined();
   }, 90_000);
 });

@@ -56,14 +56,26 @@ async function world(n: number): Promise<World> {
 const refundsAtWeChat = (no: string) => env.sim.state().refunds.filter((r) => r.outRefundNo === no);
 
 async function expectSound(w: World) {
-  expect(await violations(w.d, { users: w.users.map((u) => u.userId), packets: w.packets, topups: w.topups, feeAccounts: FEE_ACCOUNTS, payments: w.payments })).toEqual([]);
+  expect(
+    await violations(w.d, {
+      users: w.users.map((u) => u.userId),
+      packets: w.packets,
+      topups: w.topups,
+      feeAccounts: FEE_ACCOUNTS,
+      payments: w.payments,
+    }),
+  ).toEqual([]);
   for (const id of w.packets) expect(refundsAtWeChat(refundNoOf(id)).length).toBeLessThanOrEqual(1);
 }
 
 /** A packet paid directly through WeChat Pay, paid and active. */
 async function paidPacket(w: World, s: TestUser, body: Record<string, unknown>) {
   const key = idem();
-  const r = await w.api('POST', '/v1/packets', { token: s.token, idem: key, body: { funding: 'wechatpay', ttlSeconds: 60, ...body } });
+  const r = await w.api('POST', '/v1/packets', {
+    token: s.token,
+    idem: key,
+    body: { funding: 'wechatpay', ttlSeconds: 60, ...body },
+  });
   expect(r.status).toBe(202);
   const packetId = derivedId('p', s.userId, 'packet', key);
   const paymentId = packetPaymentId(packetId);
@@ -109,13 +121,23 @@ describe('refund of a WeChat-paid packet to its payment', () => {
     const report = await sweep(w.d, afterExpiry(w));
     expect(report.errors).toBe(0);
     expect(no.length).toBeLessThanOrEqual(64);
-    expect(refundsAtWeChat(no)).toEqual([{ outRefundNo: no, outTradeNo: paymentId, amount: remainder, state: 'PROCESSING' }]);
+    expect(refundsAtWeChat(no)).toEqual([
+      { outRefundNo: no, outTradeNo: paymentId, amount: remainder, state: 'PROCESSING' },
+    ]);
     expect(await balance(w.api, s)).toBe(0);
     expect((await ledgerOf(w.d, s.userId)).map((e) => e.type)).toEqual(['topup', 'packet_debit']);
-    expect((await w.d.refunds.get(no))).toMatchObject({ state: 'processing', amount: remainder, orderTotal: 1_000 + fee, paymentId });
+    expect(await w.d.refunds.get(no)).toMatchObject({
+      state: 'processing',
+      amount: remainder,
+      orderTotal: 1_000 + fee,
+      paymentId,
+    });
     const view = await w.api('GET', `/v1/packets/${packetId}`, { token: s.token });
     expect(view.body).toMatchObject({ status: 'refunded', refundedAmount: remainder, refundedTo: 'wechatpay' });
-    expect((await w.api('GET', `/v1/packets/${byBalance.packet.id}`, { token: b.token })).body).toMatchObject({ refundedAmount: 300, refundedTo: 'balance' });
+    expect((await w.api('GET', `/v1/packets/${byBalance.packet.id}`, { token: b.token })).body).toMatchObject({
+      refundedAmount: 300,
+      refundedTo: 'balance',
+    });
     expect(await balance(w.api, b)).toBe(500);
     await expectSound(w);
 
@@ -123,9 +145,14 @@ describe('refund of a WeChat-paid packet to its payment', () => {
     await waitFor('refund success', async () => (await w.d.refunds.get(no))?.state === 'success');
     // Paid back and out of the due index: another sweep asks WeChat nothing and changes nothing.
     await sweep(w.d, afterExpiry(w) + 60 * 60_000);
-    expect(refundsAtWeChat(no)).toEqual([{ outRefundNo: no, outTradeNo: paymentId, amount: remainder, state: 'SUCCESS' }]);
+    expect(refundsAtWeChat(no)).toEqual([
+      { outRefundNo: no, outTradeNo: paymentId, amount: remainder, state: 'SUCCESS' },
+    ]);
     expect(await balance(w.api, s)).toBe(0);
-    expect((await w.api('GET', `/v1/packets/${packetId}`, { token: s.token })).body).toMatchObject({ refundedAmount: remainder, refundedTo: 'wechatpay' });
+    expect((await w.api('GET', `/v1/packets/${packetId}`, { token: s.token })).body).toMatchObject({
+      refundedAmount: remainder,
+      refundedTo: 'wechatpay',
+    });
     await expectSound(w);
   });
 
@@ -139,7 +166,14 @@ describe('refund of a WeChat-paid packet to its payment', () => {
     await env.hook(`/sim/refunds/${no}/settle`, { state: 'SUCCESS' });
     const swept = await Promise.all([sweepRefund(w.d, no), sweepRefund(w.d, no)]);
     expect(swept).toEqual(['success', 'success']);
-    await waitFor('notifications answered', async () => env.sim.notifications().slice(before).every((n) => n.delivered) && env.notifyApp.statuses.length > 0);
+    await waitFor(
+      'notifications answered',
+      async () =>
+        env.sim
+          .notifications()
+          .slice(before)
+          .every((n) => n.delivered) && env.notifyApp.statuses.length > 0,
+    );
     expect((await w.d.refunds.get(no))?.state).toBe('success');
     expect(await balance(w.api, s)).toBe(0);
     expect(refundsAtWeChat(no)).toHaveLength(1);
@@ -161,9 +195,16 @@ describe('refund of a WeChat-paid packet to its payment', () => {
     // Late copies of the notification change nothing.
     await new Promise((res) => setTimeout(res, 200));
     expect(await balance(w.api, s)).toBe(remainder);
-    expect((await ledgerOf(w.d, s.userId)).filter((e) => e.type === 'refund_credit').map((e) => [e.opId, e.amount])).toEqual([[`refund:${packetId}`, remainder]]);
-    expect((await w.api('GET', `/v1/packets/${packetId}`, { token: s.token })).body).toMatchObject({ refundedAmount: remainder, refundedTo: 'balance' });
-    const events = (await w.d.reconciliation.events(dayKeyUtc8(Date.parse(r.finishedAt!)))).filter((e) => e.type === 'refund_fallback' && e.id === no);
+    expect(
+      (await ledgerOf(w.d, s.userId)).filter((e) => e.type === 'refund_credit').map((e) => [e.opId, e.amount]),
+    ).toEqual([[`refund:${packetId}`, remainder]]);
+    expect((await w.api('GET', `/v1/packets/${packetId}`, { token: s.token })).body).toMatchObject({
+      refundedAmount: remainder,
+      refundedTo: 'balance',
+    });
+    const events = (await w.d.reconciliation.events(dayKeyUtc8(Date.parse(r.finishedAt!)))).filter(
+      (e) => e.type === 'refund_fallback' && e.id === no,
+    );
     expect(events).toHaveLength(1);
     expect(await sweepRefund(w.d, no)).toBe('returned');
     expect(await balance(w.api, s)).toBe(remainder);
@@ -185,7 +226,9 @@ describe('refund of a WeChat-paid packet to its payment', () => {
     await env.hook('/sim/faults', { notify: 'drop', times: 1 });
     await env.hook(`/sim/refunds/${no}/settle`, { state: 'SUCCESS' });
     expect(await sweepRefund(w.d, no)).toBe('success');
-    expect(refundsAtWeChat(no)).toEqual([{ outRefundNo: no, outTradeNo: expect.any(String), amount: remainder, state: 'SUCCESS' }]);
+    expect(refundsAtWeChat(no)).toEqual([
+      { outRefundNo: no, outTradeNo: expect.any(String), amount: remainder, state: 'SUCCESS' },
+    ]);
     expect(await balance(w.api, s)).toBe(0);
     await expectSound(w);
   });
@@ -195,7 +238,10 @@ describe('refund of a WeChat-paid packet to its payment', () => {
     const { packetId, no, remainder } = await claimedOnce(w);
     await settlePacket(w.d, packetId, afterExpiry(w));
     const run = () =>
-      reconcile({ reconciliation: w.d.reconciliation, now: () => afterExpiry(w) + 10 * 60_000, wechatPay: w.d.wechatPay }, { scope: { accounts: w.users.map((u) => u.userId), packets: w.packets }, save: false });
+      reconcile(
+        { reconciliation: w.d.reconciliation, now: () => afterExpiry(w) + 10 * 60_000, wechatPay: w.d.wechatPay },
+        { scope: { accounts: w.users.map((u) => u.userId), packets: w.packets }, save: false },
+      );
     const open = await run();
     expect(open).toMatchObject({ ok: true, mismatches: 0 });
     expect(open.inTransitBy.refunds).toBe(remainder);
@@ -219,13 +265,21 @@ describe('reconciliation asks WeChat Pay about payments too', () => {
     const w = await world(1);
     const [s] = w.users as [TestUser];
     const key = idem();
-    const r = await w.api('POST', '/v1/packets', { token: s.token, idem: key, body: { funding: 'wechatpay', total: 800, count: 2, mode: 'equal' } });
+    const r = await w.api('POST', '/v1/packets', {
+      token: s.token,
+      idem: key,
+      body: { funding: 'wechatpay', total: 800, count: 2, mode: 'equal' },
+    });
     expect(r.status).toBe(202);
     const packetId = derivedId('p', s.userId, 'packet', key);
     const paymentId = packetPaymentId(packetId);
     w.packets.push(packetId);
     w.payments.push(paymentId);
-    const run = () => reconcile({ reconciliation: w.d.reconciliation, now: () => w.clock.now() + 10 * 60_000, wechatPay: w.d.wechatPay }, { scope: { accounts: [s.userId], packets: w.packets }, save: false });
+    const run = () =>
+      reconcile(
+        { reconciliation: w.d.reconciliation, now: () => w.clock.now() + 10 * 60_000, wechatPay: w.d.wechatPay },
+        { scope: { accounts: [s.userId], packets: w.packets }, save: false },
+      );
     // Unpaid: no money, nothing to say.
     expect(await run()).toMatchObject({ ok: true, mismatches: 0 });
     await env.hook('/sim/faults', { notify: 'drop', times: 1 });
@@ -277,26 +331,33 @@ describe('crash points of the refund', () => {
     ['after the packet is settled', { phase: 'after', prefix: 'PKT#', nth: 1, after: 'RFD#' }],
     ['before the processing state', { phase: 'before', prefix: 'RFD#', nth: 2 }],
   ];
-  it.each(settleStep)('settlement: a crash %s, then the sweeper → one refund of the remainder, then paid back', async (_, point) => {
-    const w = await world(2);
-    const { s, packetId, no, remainder } = await claimedOnce(w);
-    const c = crashing(w, point);
-    await settlePacket(c.d, packetId, afterExpiry(w)).catch((e: unknown) => {
-      if (!(e instanceof Crash)) throw e;
-    });
-    expect(c.fired()).toBe(true);
-    await expectSound(w);
-    await sweep(w.d, afterExpiry(w) + 10 * 60_000);
-    await sweep(w.d, afterExpiry(w) + 20 * 60_000);
-    expect((await w.d.packets.get(packetId))).toMatchObject({ state: 'settled', refundedAmount: remainder, refundedTo: 'wechatpay' });
-    expect(refundsAtWeChat(no)).toEqual([expect.objectContaining({ amount: remainder, state: 'PROCESSING' })]);
-    await env.hook('/sim/faults', { notify: 'drop', times: 1 });
-    await env.hook(`/sim/refunds/${no}/settle`, { state: 'SUCCESS' });
-    await sweep(w.d, afterExpiry(w) + 60 * 60_000);
-    expect((await w.d.refunds.get(no))?.state).toBe('success');
-    expect(await balance(w.api, s)).toBe(0);
-    await expectSound(w);
-  });
+  it.each(settleStep)(
+    'settlement: a crash %s, then the sweeper → one refund of the remainder, then paid back',
+    async (_, point) => {
+      const w = await world(2);
+      const { s, packetId, no, remainder } = await claimedOnce(w);
+      const c = crashing(w, point);
+      await settlePacket(c.d, packetId, afterExpiry(w)).catch((e: unknown) => {
+        if (!(e instanceof Crash)) throw e;
+      });
+      expect(c.fired()).toBe(true);
+      await expectSound(w);
+      await sweep(w.d, afterExpiry(w) + 10 * 60_000);
+      await sweep(w.d, afterExpiry(w) + 20 * 60_000);
+      expect(await w.d.packets.get(packetId)).toMatchObject({
+        state: 'settled',
+        refundedAmount: remainder,
+        refundedTo: 'wechatpay',
+      });
+      expect(refundsAtWeChat(no)).toEqual([expect.objectContaining({ amount: remainder, state: 'PROCESSING' })]);
+      await env.hook('/sim/faults', { notify: 'drop', times: 1 });
+      await env.hook(`/sim/refunds/${no}/settle`, { state: 'SUCCESS' });
+      await sweep(w.d, afterExpiry(w) + 60 * 60_000);
+      expect((await w.d.refunds.get(no))?.state).toBe('success');
+      expect(await balance(w.api, s)).toBe(0);
+      await expectSound(w);
+    },
+  );
 
   const finalStep: Array<[string, 'SUCCESS' | 'ABNORMAL', Point]> = [
     ['before the completion', 'SUCCESS', { phase: 'before', prefix: 'RFD#', nth: 1 }],
@@ -309,28 +370,31 @@ describe('crash points of the refund', () => {
     ['after the ops event', 'ABNORMAL', { phase: 'after', prefix: 'OPSEV#', nth: 1 }],
     ['before the refund is marked returned', 'ABNORMAL', { phase: 'before', prefix: 'RFD#', nth: 2 }],
   ];
-  it.each(finalStep)('WeChat’s final word: a crash %s (%s), then the sweeper → applied once', async (_, outcome, point) => {
-    const w = await world(2);
-    const { s, packetId, no, remainder } = await claimedOnce(w);
-    await settlePacket(w.d, packetId, afterExpiry(w));
-    await env.hook('/sim/faults', { notify: 'drop', times: 1 });
-    await env.hook(`/sim/refunds/${no}/settle`, { state: outcome });
-    const c = crashing(w, point);
-    await expect(sweepRefund(c.d, no)).rejects.toBeInstanceOf(Crash);
-    await expectSound(w);
-    await sweep(w.d, afterExpiry(w) + 60 * 60_000);
-    const r = await w.d.refunds.get(no);
-    if (outcome === 'SUCCESS') {
-      expect(r?.state).toBe('success');
-      expect(await balance(w.api, s)).toBe(0);
-    } else {
-      expect(r).toMatchObject({ state: 'failed', returned: true });
-      expect(await balance(w.api, s)).toBe(remainder);
-      expect((await w.d.packets.get(packetId))?.refundedTo).toBe('balance');
-    }
-    // Out of the due index either way: a later sweep changes nothing.
-    await sweep(w.d, afterExpiry(w) + 120 * 60_000);
-    expect(await balance(w.api, s)).toBe(outcome === 'SUCCESS' ? 0 : remainder);
-    await expectSound(w);
-  });
+  it.each(finalStep)(
+    'WeChat’s final word: a crash %s (%s), then the sweeper → applied once',
+    async (_, outcome, point) => {
+      const w = await world(2);
+      const { s, packetId, no, remainder } = await claimedOnce(w);
+      await settlePacket(w.d, packetId, afterExpiry(w));
+      await env.hook('/sim/faults', { notify: 'drop', times: 1 });
+      await env.hook(`/sim/refunds/${no}/settle`, { state: outcome });
+      const c = crashing(w, point);
+      await expect(sweepRefund(c.d, no)).rejects.toBeInstanceOf(Crash);
+      await expectSound(w);
+      await sweep(w.d, afterExpiry(w) + 60 * 60_000);
+      const r = await w.d.refunds.get(no);
+      if (outcome === 'SUCCESS') {
+        expect(r?.state).toBe('success');
+        expect(await balance(w.api, s)).toBe(0);
+      } else {
+        expect(r).toMatchObject({ state: 'failed', returned: true });
+        expect(await balance(w.api, s)).toBe(remainder);
+        expect((await w.d.packets.get(packetId))?.refundedTo).toBe('balance');
+      }
+      // Out of the due index either way: a later sweep changes nothing.
+      await sweep(w.d, afterExpiry(w) + 120 * 60_000);
+      expect(await balance(w.api, s)).toBe(outcome === 'SUCCESS' ? 0 : remainder);
+      await expectSound(w);
+    },
+  );
 });

@@ -26,13 +26,21 @@ const rules = riskRulesFor('personal');
 const id = (p: string) => `${p}${randomBytes(6).toString('hex')}`;
 const at8 = (local: string) => Date.parse(`${local}+08:00`);
 const T0 = at8('2026-03-02T02:10:00');
-const ctx = (userId: string, opId: string, nowMs = T0, deviceId?: string): RiskContext => ({ userId, tier: 'personal', opId, nowMs, ...(deviceId ? { deviceId } : {}) });
+const ctx = (userId: string, opId: string, nowMs = T0, deviceId?: string): RiskContext => ({
+  userId,
+  tier: 'personal',
+  opId,
+  nowMs,
+  ...(deviceId ? { deviceId } : {}),
+});
 
 describe('breaker (receive code streaks)', () => {
   test('20 parallel same-amount payments into one code: exactly the 5th in streak order trips it', async () => {
     const code = id('payee');
     const outcomes = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => risk.countBreaker(code, { amount: 6_66, opId: `op${i}`, payerId: `payer${i}`, nowMs: T0 + i }, rules.breaker)),
+      Array.from({ length: 20 }, (_, i) =>
+        risk.countBreaker(code, { amount: 6_66, opId: `op${i}`, payerId: `payer${i}`, nowMs: T0 + i }, rules.breaker),
+      ),
     );
     const counted = outcomes.filter((o): o is Extract<BreakerOutcome, { kind: 'counted' }> => o.kind === 'counted');
     expect(counted.map((o) => o.streak).sort()).toEqual([1, 2, 3, 4]);
@@ -55,7 +63,9 @@ describe('breaker (receive code streaks)', () => {
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, (_, i) => {
         const opId = `op${i % 10}`;
-        return risk.countBreaker(code, { amount: 5_20, opId, payerId: `payer-${opId}`, nowMs: T0 + i }, rules.breaker).then((o) => ({ opId, o }));
+        return risk
+          .countBreaker(code, { amount: 5_20, opId, payerId: `payer-${opId}`, nowMs: T0 + i }, rules.breaker)
+          .then((o) => ({ opId, o }));
       }),
     );
     const counted = outcomes.filter((x) => x.o.kind === 'counted');
@@ -71,7 +81,12 @@ describe('breaker (receive code streaks)', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(
-          fc.record({ amount: fc.constantFrom(1, 100, 200), payer: fc.constantFrom('a', 'b'), dt: fc.constantFrom(1, 1_000, 20 * 60_000), retry: fc.boolean() }),
+          fc.record({
+            amount: fc.constantFrom(1, 100, 200),
+            payer: fc.constantFrom('a', 'b'),
+            dt: fc.constantFrom(1, 1_000, 20 * 60_000),
+            retry: fc.boolean(),
+          }),
           { minLength: 1, maxLength: 14 },
         ),
         async (payments) => {
@@ -118,7 +133,9 @@ describe('breaker (receive code streaks)', () => {
   test('20 parallel same-amount payments by one payer: that payer is frozen out after the 5th, the code stays open to others', async () => {
     const code = id('payee');
     const outcomes = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => risk.countBreaker(code, { amount: 1_00, opId: `op${i}`, payerId: 'griefer', nowMs: T0 + i }, rules.breaker)),
+      Array.from({ length: 20 }, (_, i) =>
+        risk.countBreaker(code, { amount: 1_00, opId: `op${i}`, payerId: 'griefer', nowMs: T0 + i }, rules.breaker),
+      ),
     );
     const counted = outcomes.filter((o): o is Extract<BreakerOutcome, { kind: 'counted' }> => o.kind === 'counted');
     expect(counted.map((o) => o.streak).sort()).toEqual([1, 2, 3, 4]);
@@ -132,14 +149,20 @@ describe('breaker (receive code streaks)', () => {
     expect(state.trips).toBe(0);
     expect(Object.keys(state.payerFreezes)).toEqual(['griefer']);
     // Another payer pays the same amount: counted, a fresh streak.
-    expect(await risk.countBreaker(code, { amount: 1_00, opId: 'c1', payerId: 'customer', nowMs: T0 + 30 }, rules.breaker)).toEqual({ kind: 'counted', streak: 1 });
-    expect(await risk.countBreaker(code, { amount: 1_00, opId: 'g21', payerId: 'griefer', nowMs: T0 + 31 }, rules.breaker)).toMatchObject({ kind: 'frozen', scope: 'payer' });
+    expect(
+      await risk.countBreaker(code, { amount: 1_00, opId: 'c1', payerId: 'customer', nowMs: T0 + 30 }, rules.breaker),
+    ).toEqual({ kind: 'counted', streak: 1 });
+    expect(
+      await risk.countBreaker(code, { amount: 1_00, opId: 'g21', payerId: 'griefer', nowMs: T0 + 31 }, rules.breaker),
+    ).toMatchObject({ kind: 'frozen', scope: 'payer' });
   });
 
   test('payments under 1 yuan are not counted and write nothing', async () => {
     const code = id('payee');
     for (let i = 0; i < 6; i++) {
-      expect(await risk.countBreaker(code, { amount: 1, opId: `op${i}`, payerId: 'griefer', nowMs: T0 + i }, rules.breaker)).toEqual({ kind: 'ignored' });
+      expect(
+        await risk.countBreaker(code, { amount: 1, opId: `op${i}`, payerId: 'griefer', nowMs: T0 + i }, rules.breaker),
+      ).toEqual({ kind: 'ignored' });
     }
     expect(await db.get(RiskKeys.breaker(code))).toBeUndefined();
   });
@@ -147,7 +170,8 @@ describe('breaker (receive code streaks)', () => {
   test('a payer trip removes payer freezes that have ended, in the same write', async () => {
     const code = id('payee');
     const streak = async (payerId: string, nowMs: number) => {
-      for (let i = 0; i < 5; i++) await risk.countBreaker(code, { amount: 2_00, opId: `${payerId}${i}`, payerId, nowMs }, rules.breaker);
+      for (let i = 0; i < 5; i++)
+        await risk.countBreaker(code, { amount: 2_00, opId: `${payerId}${i}`, payerId, nowMs }, rules.breaker);
     };
     await streak('x', T0);
     await streak('y', T0 + HOUR_MS / 2);
@@ -160,12 +184,17 @@ describe('breaker (receive code streaks)', () => {
 
   test('a retried payment counts once; the freeze ends after exactly 1 h and the streak restarts', async () => {
     const code = id('payee');
-    const pay = (opId: string, nowMs: number) => risk.countBreaker(code, { amount: 1_000, opId, payerId: `payer-${opId}`, nowMs }, rules.breaker);
+    const pay = (opId: string, nowMs: number) =>
+      risk.countBreaker(code, { amount: 1_000, opId, payerId: `payer-${opId}`, nowMs }, rules.breaker);
     for (let i = 1; i <= 4; i++) expect(await pay(`op${i}`, T0 + i)).toEqual({ kind: 'counted', streak: i });
     expect(await pay('op4', T0 + 10)).toEqual({ kind: 'already', streak: 4 });
     expect(await pay('op5', T0 + 20)).toEqual({ kind: 'tripped', scope: 'code', untilMs: T0 + 20 + HOUR_MS });
     expect(await pay('op5', T0 + 30)).toEqual({ kind: 'already_tripped', scope: 'code', untilMs: T0 + 20 + HOUR_MS });
-    expect(await pay('op6', T0 + 20 + HOUR_MS - 1)).toEqual({ kind: 'frozen', scope: 'code', untilMs: T0 + 20 + HOUR_MS });
+    expect(await pay('op6', T0 + 20 + HOUR_MS - 1)).toEqual({
+      kind: 'frozen',
+      scope: 'code',
+      untilMs: T0 + 20 + HOUR_MS,
+    });
     expect(await pay('op7', T0 + 20 + HOUR_MS)).toEqual({ kind: 'counted', streak: 1 });
     const item = await db.get(RiskKeys.breaker(code));
     expect(item!.expiresAt).toBeGreaterThan((T0 + 20 + HOUR_MS) / 1000);
@@ -198,7 +227,12 @@ describe('device binding', () => {
     const dev = await risk.deviceStanding(device);
     expect(dev.freezes).toEqual([{ reason: 'device_binding', untilMs: T0 + 20 + 7 * DAY_MS }]);
     expect(dev.accounts.map((a) => a.id).sort()).toEqual(users.slice(0, 3).sort());
-    const fromDevice = checkStanding(ctx(users[3]!, 'p3', T0 + 30, device), 'out', await risk.accountStanding(users[3]!), dev);
+    const fromDevice = checkStanding(
+      ctx(users[3]!, 'p3', T0 + 30, device),
+      'out',
+      await risk.accountStanding(users[3]!),
+      dev,
+    );
     expect(fromDevice.kind === 'refuse' && fromDevice.code).toBe('RISK_BLOCKED');
   });
 
@@ -232,7 +266,9 @@ describe('night velocity counter', () => {
   test('20 parallel small night payments by one account: places 1..20 exactly, 10 allowed, the rest refused', async () => {
     const user = id('night');
     const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => risk.countNight(user, `op${i}`, T0 + i)));
-    expect(outcomes.map((o) => (o.kind === 'counted' ? o.count : 0)).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(outcomes.map((o) => (o.kind === 'counted' ? o.count : 0)).sort((x, y) => x - y)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
     const decisions = outcomes.map((o, i) => decideNight(o, ctx(user, `op${i}`, T0 + i), 500, rules.night));
     expect(decisions.filter((d) => d.kind === 'allow')).toHaveLength(10);
     const refused = decisions.filter((d) => d.kind === 'refuse');
@@ -248,7 +284,8 @@ describe('night velocity counter', () => {
 
   test('a retry is not counted again; the next UTC+8 hour counts from zero', async () => {
     const user = id('night');
-    for (let i = 1; i <= 3; i++) expect(await risk.countNight(user, `op${i}`, T0)).toEqual({ kind: 'counted', count: i });
+    for (let i = 1; i <= 3; i++)
+      expect(await risk.countNight(user, `op${i}`, T0)).toEqual({ kind: 'counted', count: i });
     expect(await risk.countNight(user, 'op2', T0 + 5)).toEqual({ kind: 'already' });
     expect(await risk.countNight(user, 'op4', at8('2026-03-02T02:59:59.999'))).toEqual({ kind: 'counted', count: 4 });
     expect(await risk.countNight(user, 'op5', at8('2026-03-02T03:00:00'))).toEqual({ kind: 'counted', count: 1 });
@@ -276,7 +313,12 @@ describe('blacklist', () => {
     expect((await risk.accountStanding(user)).blacklisted).toBe(true);
     expect((await risk.deviceStanding(device)).blacklisted).toBe(true);
     const list = await risk.blacklist();
-    expect(list).toEqual(expect.arrayContaining([{ kind: 'account', id: user }, { kind: 'device', id: device }]));
+    expect(list).toEqual(
+      expect.arrayContaining([
+        { kind: 'account', id: user },
+        { kind: 'device', id: device },
+      ]),
+    );
     const refused = checkStanding(ctx(user, 'c1'), 'in', await risk.accountStanding(user));
     expect(refused.kind === 'refuse' && refused.code).toBe('RISK_BLOCKED');
 
@@ -330,9 +372,21 @@ describe('risk events and reports', () => {
 
   test('a time range returns exactly the events inside it, oldest first, each once', async () => {
     const r = await risk.events({ fromMs: base + DAY_MS - 1, toMs: base + DAY_MS + HOUR_MS });
-    expect(r.events.map((e) => e.atMs)).toEqual([base + DAY_MS - 1, base + DAY_MS, base + DAY_MS + 1, base + DAY_MS + HOUR_MS]);
+    expect(r.events.map((e) => e.atMs)).toEqual([
+      base + DAY_MS - 1,
+      base + DAY_MS,
+      base + DAY_MS + 1,
+      base + DAY_MS + HOUR_MS,
+    ]);
     expect(r.next).toBeUndefined();
-    expect(r.events[0]).toMatchObject({ rule: 'large_transaction', action: 'report', tier: 'provider', accountId: 'acct2', amount: 5_000_003, details: { kind: 'transfer', n: 2 } });
+    expect(r.events[0]).toMatchObject({
+      rule: 'large_transaction',
+      action: 'report',
+      tier: 'provider',
+      accountId: 'acct2',
+      amount: 5_000_003,
+      details: { kind: 'transfer', n: 2 },
+    });
     const whole = await risk.events({ fromMs: base, toMs: base + 3 * DAY_MS });
     expect(whole.events.map((e) => e.id).sort()).toEqual(all.map((e) => e.id).sort());
     expect(whole.events.map((e) => e.atMs)).toEqual([...times].sort((a, b) => a - b));
@@ -359,7 +413,14 @@ describe('risk events and reports', () => {
 
   test('large-transaction reports are written once and read by range', async () => {
     const opId = id('op');
-    const report = { opId, accountId: 'acct-big', kind: 'transfer' as const, amount: 6_000_000, atMs: base + 3 * HOUR_MS, tier: 'provider' as const };
+    const report = {
+      opId,
+      accountId: 'acct-big',
+      kind: 'transfer' as const,
+      amount: 6_000_000,
+      atMs: base + 3 * HOUR_MS,
+      tier: 'provider' as const,
+    };
     await risk.putReports([report]);
     await risk.putReports([{ ...report, atMs: report.atMs + 1_000 }]);
     const got = (await risk.reports(base, base + DAY_MS)).filter((r) => r.opId === opId);

@@ -24,7 +24,13 @@ test('each route with a path parameter refuses a malformed one with its own erro
     [biz.token, 'GET', '/v1/campaigns/not-a-campaign/codes.csv', { status: 404, code: 'NOT_FOUND' }],
     [biz.token, 'DELETE', '/v1/api-keys/not-a-key', { status: 404, code: 'NOT_FOUND' }],
     [admin.token, 'GET', '/v1/admin/accounts/bad!id', { status: 400, code: 'VALIDATION_FAILED' }],
-    [admin.token, 'POST', '/v1/admin/accounts/bad!id/tier', { status: 400, code: 'VALIDATION_FAILED' }, { tier: 'enterprise' }],
+    [
+      admin.token,
+      'POST',
+      '/v1/admin/accounts/bad!id/tier',
+      { status: 400, code: 'VALIDATION_FAILED' },
+      { tier: 'enterprise' },
+    ],
     [risk.token, 'DELETE', '/v1/admin/blacklist/nothing/dev-1', { status: 400, code: 'VALIDATION_FAILED' }],
     [risk.token, 'DELETE', '/v1/admin/blacklist/device/bad id', { status: 400, code: 'VALIDATION_FAILED' }],
   ];

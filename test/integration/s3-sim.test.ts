@@ -16,7 +16,13 @@ import { S3AvatarStore } from '../../functions/src/store/avatars';
 const BUCKET = 'hongbao-avatars-simtest';
 const settings = (endpoint: string) => ({ bucket: BUCKET, region: 'ap-southeast-1', endpoint });
 
-function raw(sim: S3Sim, method: string, p: string, headers: Record<string, string>, body = ''): Promise<{ status: number; body: string }> {
+function raw(
+  sim: S3Sim,
+  method: string,
+  p: string,
+  headers: Record<string, string>,
+  body = '',
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: sim.port, method, path: p, headers }, (res) => {
       let data = '';
@@ -42,7 +48,10 @@ describe('S3 stand-in', () => {
     const store = new S3AvatarStore(settings(sim.endpoint));
     await store.put('avatars/u1/x.png', Buffer.from('png-bytes'), 'image/png');
     expect(await store.exists('avatars/u1/x.png')).toBe(true);
-    expect(await store.get('avatars/u1/x.png')).toEqual({ bytes: new Uint8Array(Buffer.from('png-bytes')), contentType: 'image/png' });
+    expect(await store.get('avatars/u1/x.png')).toEqual({
+      bytes: new Uint8Array(Buffer.from('png-bytes')),
+      contentType: 'image/png',
+    });
     expect(await store.exists('avatars/u1/none.png')).toBe(false);
     expect(await store.get('avatars/u1/none.png')).toBeUndefined();
     expect(sim.keys(BUCKET)).toEqual(['avatars/u1/x.png']);
@@ -54,21 +63,35 @@ describe('S3 stand-in', () => {
     process.env.AWS_SECRET_ACCESS_KEY = 'not-the-secret';
     try {
       const wrong = new S3AvatarStore(settings(sim.endpoint));
-      await expect(wrong.put('avatars/u1/y.png', Buffer.from('y'), 'image/png')).rejects.toMatchObject({ name: 'SignatureDoesNotMatch' });
+      await expect(wrong.put('avatars/u1/y.png', Buffer.from('y'), 'image/png')).rejects.toMatchObject({
+        name: 'SignatureDoesNotMatch',
+      });
     } finally {
       process.env.AWS_SECRET_ACCESS_KEY = saved;
     }
     const other = new S3AvatarStore({ ...settings(sim.endpoint), bucket: 'no-such-bucket' });
-    await expect(other.put('avatars/u1/z.png', Buffer.from('z'), 'image/png')).rejects.toMatchObject({ name: 'NoSuchBucket' });
+    await expect(other.put('avatars/u1/z.png', Buffer.from('z'), 'image/png')).rejects.toMatchObject({
+      name: 'NoSuchBucket',
+    });
     expect(sim.keys(BUCKET)).not.toContain('avatars/u1/y.png');
   });
 
   test('refused: a body whose SHA-256 is not the signed x-amz-content-sha256, or an unsigned payload', async () => {
-    const headers = { authorization: auth, 'x-amz-date': '20261205T000000Z', 'x-amz-content-sha256': sha('what was signed') };
+    const headers = {
+      authorization: auth,
+      'x-amz-date': '20261205T000000Z',
+      'x-amz-content-sha256': sha('what was signed'),
+    };
     const tampered = await raw(sim, 'PUT', `/${BUCKET}/avatars/u1/t.png`, headers, 'something else');
     expect(tampered.status).toBe(400);
     expect(tampered.body).toContain('XAmzContentSHA256Mismatch');
-    const unsigned = await raw(sim, 'PUT', `/${BUCKET}/avatars/u1/t.png`, { ...headers, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }, 'x');
+    const unsigned = await raw(
+      sim,
+      'PUT',
+      `/${BUCKET}/avatars/u1/t.png`,
+      { ...headers, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+      'x',
+    );
     expect(unsigned.status).toBe(400);
     expect(sim.keys(BUCKET)).not.toContain('avatars/u1/t.png');
   });
@@ -80,7 +103,10 @@ describe('S3 stand-in', () => {
       await new S3AvatarStore(settings(a.endpoint)).put('avatars/u2/k.webp', Buffer.from('webp'), 'image/webp');
       await a.close();
       const b = await startS3Sim({ buckets: [BUCKET], dir, credentials: { test: 'test' } });
-      expect(await new S3AvatarStore(settings(b.endpoint)).get('avatars/u2/k.webp')).toEqual({ bytes: new Uint8Array(Buffer.from('webp')), contentType: 'image/webp' });
+      expect(await new S3AvatarStore(settings(b.endpoint)).get('avatars/u2/k.webp')).toEqual({
+        bytes: new Uint8Array(Buffer.from('webp')),
+        contentType: 'image/webp',
+      });
       expect(b.keys(BUCKET)).toEqual(['avatars/u2/k.webp']);
       await b.close();
     } finally {

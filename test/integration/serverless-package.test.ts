@@ -19,7 +19,13 @@ import { DevStages, devLoginFor, loadConfig } from '../../functions/src/config';
 import { Attr } from '../../functions/src/store/keys';
 import { createTableInput } from '../../scripts/local-store.js';
 import { generateWxPaySimKeys } from '../../scripts/wxpay-sim/keys';
-import { FUNCTIONS as FUNCTION_TABLE, functionRights, ROUTES, type FunctionName, type RouteSpec } from '../../functions/src/http/routes';
+import {
+  FUNCTIONS as FUNCTION_TABLE,
+  functionRights,
+  ROUTES,
+  type FunctionName,
+  type RouteSpec,
+} from '../../functions/src/http/routes';
 import { CANARIES, oslsRun, packageStage, ROOT, type Run } from '../helpers/osls-package';
 
 const MAX_ZIP_BYTES = 1024 * 1024;
@@ -35,19 +41,31 @@ type Json = any;
  */
 const FUNCTIONS = Object.keys(FUNCTION_TABLE) as FunctionName[];
 
-const EXPECTED_ROUTES: Record<string, string> = Object.fromEntries(Object.entries(ROUTES).map(([key, r]) => [key, r.fn]));
+const EXPECTED_ROUTES: Record<string, string> = Object.fromEntries(
+  Object.entries(ROUTES).map(([key, r]) => [key, r.fn]),
+);
 
 /**
  * The DynamoDB rights of each function: actions on the table, and Query on the named indexes;
  * S3 rights on the avatar bucket (`bucket`) and its `avatars/` prefix.
  */
-const IAM_TABLE: Record<string, { table: string[]; indexes?: Record<string, string[]>; s3?: Record<string, string[]> }> = Object.fromEntries(
+const IAM_TABLE: Record<
+  string,
+  { table: string[]; indexes?: Record<string, string[]>; s3?: Record<string, string[]> }
+> = Object.fromEntries(
   FUNCTIONS.map((fn) => {
     const r = functionRights(fn);
     const s3: Record<string, string[]> = {};
     for (const a of r.s3Objects) (s3[a] ??= []).push('bucket/avatars/*');
     for (const a of r.s3Bucket) (s3[a] ??= []).push('bucket');
-    return [fn, { table: r.table.map((a) => `dynamodb:${a}`), indexes: Object.fromEntries(r.indexes.map((i) => [i, ['dynamodb:Query']])), s3 }];
+    return [
+      fn,
+      {
+        table: r.table.map((a) => `dynamodb:${a}`),
+        indexes: Object.fromEntries(r.indexes.map((i) => [i, ['dynamodb:Query']])),
+        s3,
+      },
+    ];
   }),
 );
 /** Functions whose bundle may hold the S3 client, and whose environment names the avatar bucket. */
@@ -59,7 +77,14 @@ const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 const PROD_ENVIRONMENT_KEYS = [
   ...['STAGE', 'TABLE_NAME', 'OPEN_SHARDS', 'PAYMENT_PROVIDER', 'CODE_KEYS', 'SESSION_SECRET', 'WX_APPID', 'WX_SECRET'],
   // ---- WeChat Pay money in: its settings, all SSM references in prod.
-  ...['WXPAY_MCHID', 'WXPAY_MCH_SERIAL', 'WXPAY_MCH_PRIVATE_KEY', 'WXPAY_APIV3_KEY', 'WXPAY_PLATFORM_KEYS', 'WXPAY_NOTIFY_URL'],
+  ...[
+    'WXPAY_MCHID',
+    'WXPAY_MCH_SERIAL',
+    'WXPAY_MCH_PRIVATE_KEY',
+    'WXPAY_APIV3_KEY',
+    'WXPAY_PLATFORM_KEYS',
+    'WXPAY_NOTIFY_URL',
+  ],
   // ---- Code links: the base of every code's link (an SSM reference, not a secret).
   'PUBLIC_BASE_URL',
   // ---- Subscribe-message templates (SSM references; `off` switches one off).
@@ -130,13 +155,30 @@ function resourceName(r: Json): string {
   if (s === JSON.stringify(BUCKET_ARN)) return 'bucket';
   if (s === JSON.stringify({ 'Fn::Join': ['', [BUCKET_ARN, '/avatars/*']] })) return 'bucket/avatars/*';
   const join = r?.['Fn::Join'];
-  if (join?.[0] === '/' && join[1].length === 3 && JSON.stringify(join[1][0]) === JSON.stringify(TABLE_ARN) && join[1][1] === 'index') {
+  if (
+    join?.[0] === '/' &&
+    join[1].length === 3 &&
+    JSON.stringify(join[1][0]) === JSON.stringify(TABLE_ARN) &&
+    join[1][1] === 'index'
+  ) {
     return `index/${join[1][2]}`;
   }
   if (join?.[0] === ':') {
     const parts = join[1];
-    const head = ['arn', { Ref: 'AWS::Partition' }, 'logs', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'log-group'];
-    if (parts.length === 8 && JSON.stringify(parts.slice(0, 6)) === JSON.stringify(head) && parts[7] === '*' && typeof parts[6] === 'string') {
+    const head = [
+      'arn',
+      { Ref: 'AWS::Partition' },
+      'logs',
+      { Ref: 'AWS::Region' },
+      { Ref: 'AWS::AccountId' },
+      'log-group',
+    ];
+    if (
+      parts.length === 8 &&
+      JSON.stringify(parts.slice(0, 6)) === JSON.stringify(head) &&
+      parts[7] === '*' &&
+      typeof parts[6] === 'string'
+    ) {
       return `log-group:${parts[6]}:*`;
     }
   }
@@ -170,7 +212,8 @@ function expectedGrants(name: string): Record<string, string[]> {
   for (const a of XRAY_ACTIONS) (want[a] ??= new Set()).add('*');
   const spec = IAM_TABLE[name]!;
   for (const a of spec.table) (want[a] ??= new Set()).add('table');
-  for (const [index, actions] of Object.entries(spec.indexes ?? {})) for (const a of actions) (want[a] ??= new Set()).add(`index/${index}`);
+  for (const [index, actions] of Object.entries(spec.indexes ?? {}))
+    for (const a of actions) (want[a] ??= new Set()).add(`index/${index}`);
   for (const [a, resources] of Object.entries(spec.s3 ?? {})) for (const r of resources) (want[a] ??= new Set()).add(r);
   return Object.fromEntries(Object.entries(want).map(([a, rs]) => [a, [...rs].sort()]));
 }
@@ -237,7 +280,10 @@ beforeAll(async () => {
     stateText = packaged.stateText!;
   }
   for (const stage of OTHER_AWS_STAGES) {
-    printedTables[stage] = await oslsRun(['print', '--stage', stage, '--path', 'resources.Resources.HongbaoTable', '--format', 'json'], 20_000);
+    printedTables[stage] = await oslsRun(
+      ['print', '--stage', stage, '--path', 'resources.Resources.HongbaoTable', '--format', 'json'],
+      20_000,
+    );
   }
 }, 350_000);
 
@@ -261,13 +307,15 @@ describe('osls package --stage prod (no AWS credentials)', () => {
     for (const k of ADDED_TABLE_PROPERTIES) delete props[k];
     // Every property of infra/table.json, unchanged, and nothing else.
     expect(props).toEqual(definition);
-    expect(table.Properties.GlobalSecondaryIndexes.map((g: Json) => [g.IndexName, g.Projection.ProjectionType])).toEqual([
+    expect(
+      table.Properties.GlobalSecondaryIndexes.map((g: Json) => [g.IndexName, g.Projection.ProjectionType]),
+    ).toEqual([
       ['gsi1', 'KEYS_ONLY'],
       ['gsi2', 'KEYS_ONLY'],
     ]);
   });
 
-  test('audit records expire: TTL is enabled on the audit store\'s attribute (not on the local table)', () => {
+  test("audit records expire: TTL is enabled on the audit store's attribute (not on the local table)", () => {
     const [, table] = resourcesOfType('AWS::DynamoDB::Table')[0]!;
     expect(Attr.ttl).toBe('expiresAt');
     expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: Attr.ttl, Enabled: true });
@@ -306,7 +354,11 @@ describe('osls package --stage prod (no AWS credentials)', () => {
       // no SESSION_TTL_SECONDS, no DEV_*-style switch. Dev login and test clocks follow STAGE
       // alone (functions/src/config.ts `devFeatures`: local, test, sandbox).
       // The avatar bucket reaches only the two functions that use it, as the stack's own bucket.
-      const expectedKeys = [...PROD_ENVIRONMENT_KEYS, ...(S3_FUNCTIONS.includes(name) ? ['AVATAR_BUCKET'] : []), ...(name === 'links' ? LINKS_ONLY_KEYS : [])];
+      const expectedKeys = [
+        ...PROD_ENVIRONMENT_KEYS,
+        ...(S3_FUNCTIONS.includes(name) ? ['AVATAR_BUCKET'] : []),
+        ...(name === 'links' ? LINKS_ONLY_KEYS : []),
+      ];
       expect({ name, keys: Object.keys(vars).sort() }).toEqual({ name, keys: [...expectedKeys].sort() });
       if (S3_FUNCTIONS.includes(name)) expect(vars.AVATAR_BUCKET).toEqual({ Ref: 'AvatarBucket' });
       expect(vars.PUBLIC_BASE_URL).toBe('{{resolve:ssm:/hongbao/prod/public-base-url}}');
@@ -318,8 +370,11 @@ describe('osls package --stage prod (no AWS credentials)', () => {
       // `ssm`, not `ssm-secure`: CloudFormation resolves `ssm-secure` only in the properties
       // AWS lists for it, and Lambda environment variables are not among them (AWS docs,
       // "Get a secure string value from Systems Manager Parameter Store"); see serverless.env.yml.
-      for (const [secret, ref] of Object.entries(SSM_SECRETS)) expect({ name, secret, value: vars[secret] }).toEqual({ name, secret, value: ref });
-      for (const [k, v] of Object.entries(vars)) if (/SECRET|KEY|TOKEN|PASSWORD/i.test(k)) expect(v).toMatch(/^\{\{resolve:ssm:\/hongbao\/prod\/[a-z0-9-]+\}\}$/);
+      for (const [secret, ref] of Object.entries(SSM_SECRETS))
+        expect({ name, secret, value: vars[secret] }).toEqual({ name, secret, value: ref });
+      for (const [k, v] of Object.entries(vars))
+        if (/SECRET|KEY|TOKEN|PASSWORD/i.test(k))
+          expect(v).toMatch(/^\{\{resolve:ssm:\/hongbao\/prod\/[a-z0-9-]+\}\}$/);
     }
     // The real config code on this environment (secrets stand in for the SSM values) turns dev
     // features off, and refuses to start without real WeChat Pay settings or with the sandbox.
@@ -393,7 +448,9 @@ describe('osls package --stage prod (no AWS credentials)', () => {
     }
     expect(got).toEqual(EXPECTED_ROUTES);
     const [[, api]] = resourcesOfType('AWS::ApiGatewayV2::Api') as [[string, Json]];
-    expect(api.Properties.CorsConfiguration.AllowHeaders).toEqual(expect.arrayContaining(['Authorization', 'Idempotency-Key', 'X-Device-Id']));
+    expect(api.Properties.CorsConfiguration.AllowHeaders).toEqual(
+      expect.arrayContaining(['Authorization', 'Idempotency-Key', 'X-Device-Id']),
+    );
   });
 
   test.each([
@@ -410,7 +467,8 @@ describe('osls package --stage prod (no AWS credentials)', () => {
     // EventBridge invokes through the function's resource policy, not through any IAM role.
     const [fnId] = lambdaOf(name);
     const permissions = resourcesOfType('AWS::Lambda::Permission').filter(
-      ([, p]) => p.Properties.Principal === 'events.amazonaws.com' && p.Properties.FunctionName['Fn::GetAtt'][0] === fnId,
+      ([, p]) =>
+        p.Properties.Principal === 'events.amazonaws.com' && p.Properties.FunctionName['Fn::GetAtt'][0] === fnId,
     );
     expect(permissions).toHaveLength(1);
     expect(permissions[0]![1].Properties.SourceArn['Fn::GetAtt'][0]).toBe(ruleId);
@@ -424,14 +482,28 @@ describe('osls package --stage prod (no AWS credentials)', () => {
     for (const a of Object.values(alarms) as Json[]) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     const service = [{ Name: 'service', Value: 'hongbao-codes' }];
     expect(alarms.ReconciliationMismatchAlarm.Properties).toMatchObject({
-      Namespace: 'HongbaoCodes', MetricName: 'ReconciliationMismatches', Dimensions: service, Statistic: 'Sum', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold',
+      Namespace: 'HongbaoCodes',
+      MetricName: 'ReconciliationMismatches',
+      Dimensions: service,
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
     });
     expect(alarms.SweepLagAlarm.Properties).toMatchObject({
-      Namespace: 'HongbaoCodes', MetricName: 'SweepLagSeconds', Dimensions: service, Statistic: 'Maximum', Threshold: 300, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'breaching',
+      Namespace: 'HongbaoCodes',
+      MetricName: 'SweepLagSeconds',
+      Dimensions: service,
+      Statistic: 'Maximum',
+      Threshold: 300,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'breaching',
     });
     const http = alarms.Http5xxAlarm.Properties;
     const httpMetrics = http.Metrics.filter((m: Json) => m.MetricStat).map((m: Json) => m.MetricStat.Metric);
-    expect(httpMetrics.map((m: Json) => `${m.Namespace}/${m.MetricName}`).sort()).toEqual(['AWS/ApiGateway/5xx', 'AWS/ApiGateway/Count']);
+    expect(httpMetrics.map((m: Json) => `${m.Namespace}/${m.MetricName}`).sort()).toEqual([
+      'AWS/ApiGateway/5xx',
+      'AWS/ApiGateway/Count',
+    ]);
     for (const m of httpMetrics) expect(m.Dimensions).toEqual([{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }]);
     expect(template.Resources.HttpApi.Type).toBe('AWS::ApiGatewayV2::Api');
     expect(http.Metrics.find((m: Json) => m.ReturnData).Expression).toMatch(/errors \/ requests/);
@@ -444,23 +516,40 @@ describe('osls package --stage prod (no AWS credentials)', () => {
 
   test('alarm thresholds and periods; the e-mail subscription exists only when a stage param gives an address', () => {
     const alarms = Object.fromEntries(resourcesOfType('AWS::CloudWatch::Alarm'));
-    expect(Object.keys(alarms).sort()).toEqual(['DynamoThrottleAlarm', 'Http5xxAlarm', 'ReconciliationMismatchAlarm', 'SweepLagAlarm']);
+    expect(Object.keys(alarms).sort()).toEqual([
+      'DynamoThrottleAlarm',
+      'Http5xxAlarm',
+      'ReconciliationMismatchAlarm',
+      'SweepLagAlarm',
+    ]);
     // Any mismatch in an hour's runs; no run (no data) is not a mismatch.
-    expect(alarms.ReconciliationMismatchAlarm.Properties).toMatchObject({ Period: 3600, EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
+    expect(alarms.ReconciliationMismatchAlarm.Properties).toMatchObject({
+      Period: 3600,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
     // Oldest due work > 300 s in each of 2 consecutive minutes.
     expect(alarms.SweepLagAlarm.Properties).toMatchObject({ Period: 60, EvaluationPeriods: 2 });
     expect(alarms.SweepLagAlarm.Properties.DatapointsToAlarm ?? 2).toBe(2);
     // 5xx: 100 × errors ÷ requests > 1 over 5 minutes, only once there are at least 5 errors.
     const http = alarms.Http5xxAlarm.Properties;
-    expect(http).toMatchObject({ EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' });
+    expect(http).toMatchObject({
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
     const stat = (id: string) => http.Metrics.find((m: Json) => m.Id === id).MetricStat;
     expect(stat('errors')).toMatchObject({ Period: 300, Stat: 'Sum', Metric: { MetricName: '5xx' } });
     expect(stat('requests')).toMatchObject({ Period: 300, Metric: { MetricName: 'Count' } });
-    expect(http.Metrics.find((m: Json) => m.ReturnData).Expression.replace(/\s+/g, '')).toBe('IF(errors>=5,100*errors/requests,0)');
+    expect(http.Metrics.find((m: Json) => m.ReturnData).Expression.replace(/\s+/g, '')).toBe(
+      'IF(errors>=5,100*errors/requests,0)',
+    );
     // Throttles: any read or write throttle event on the table in 5 minutes.
     const throttle = alarms.DynamoThrottleAlarm.Properties;
     expect(throttle).toMatchObject({ EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanThreshold' });
-    for (const m of throttle.Metrics.filter((x: Json) => x.MetricStat)) expect(m.MetricStat).toMatchObject({ Period: 300, Stat: 'Sum' });
+    for (const m of throttle.Metrics.filter((x: Json) => x.MetricStat))
+      expect(m.MetricStat).toMatchObject({ Period: 300, Stat: 'Sum' });
 
     const [[topicId]] = resourcesOfType('AWS::SNS::Topic') as [[string, Json]];
     const subs = resourcesOfType('AWS::SNS::Subscription');
@@ -499,14 +588,19 @@ describe('osls package --stage prod (no AWS credentials)', () => {
     }
   });
 
-  test.each(FUNCTIONS)('IAM %s: exactly its actions, on its log group, the table and the indexes it queries', (name) => {
-    const [, fn] = lambdaOf(name);
-    const role = template.Resources[fn.Properties.Role['Fn::GetAtt'][0]];
-    expect(grantsOf(role)).toEqual(expectedGrants(name));
-    // The log group granted is the function's own, as created in this template.
-    const [, group] = resourcesOfType('AWS::Logs::LogGroup').find(([id]) => asArray<string>(fn.DependsOn).includes(id))!;
-    expect(group.Properties.LogGroupName).toBe(`/aws/lambda/${fn.Properties.FunctionName}`);
-  });
+  test.each(FUNCTIONS)(
+    'IAM %s: exactly its actions, on its log group, the table and the indexes it queries',
+    (name) => {
+      const [, fn] = lambdaOf(name);
+      const role = template.Resources[fn.Properties.Role['Fn::GetAtt'][0]];
+      expect(grantsOf(role)).toEqual(expectedGrants(name));
+      // The log group granted is the function's own, as created in this template.
+      const [, group] = resourcesOfType('AWS::Logs::LogGroup').find(([id]) =>
+        asArray<string>(fn.DependsOn).includes(id),
+      )!;
+      expect(group.Properties.LogGroupName).toBe(`/aws/lambda/${fn.Properties.FunctionName}`);
+    },
+  );
 
   test('IAM: no wildcard action or resource, no DeleteItem, transactions or table administration; Scan for reconcile only', () => {
     const statements = resourcesOfType('AWS::IAM::Role').flatMap(([, r]) =>
@@ -522,17 +616,34 @@ describe('osls package --stage prod (no AWS credentials)', () => {
       }
     }
     expect(templateText).not.toMatch(/dynamodb:(\*|DeleteItem|Transact|PartiQL|DeleteTable|UpdateTable|CreateTable)/);
-    const batchWriters = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('dynamodb:BatchWriteItem'));
+    const batchWriters = resourcesOfType('AWS::IAM::Role').filter(([, r]) =>
+      JSON.stringify(r.Properties.Policies).includes('dynamodb:BatchWriteItem'),
+    );
     expect(batchWriters.map(([id]) => id).sort()).toEqual(['CampaignsRole', 'SweepRole']);
-    const batchGetters = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('dynamodb:BatchGetItem'));
-    expect(batchGetters.map(([id]) => id).sort()).toEqual(['CampaignsRole', 'ClaimsRole', 'CodesRole', 'PacketsRole', 'PaymentsRole', 'ReconcileRole', 'SweepRole', 'WithdrawalsRole']);
-    const scanners = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('dynamodb:Scan'));
+    const batchGetters = resourcesOfType('AWS::IAM::Role').filter(([, r]) =>
+      JSON.stringify(r.Properties.Policies).includes('dynamodb:BatchGetItem'),
+    );
+    expect(batchGetters.map(([id]) => id).sort()).toEqual([
+      'CampaignsRole',
+      'ClaimsRole',
+      'CodesRole',
+      'PacketsRole',
+      'PaymentsRole',
+      'ReconcileRole',
+      'SweepRole',
+      'WithdrawalsRole',
+    ]);
+    const scanners = resourcesOfType('AWS::IAM::Role').filter(([, r]) =>
+      JSON.stringify(r.Properties.Policies).includes('dynamodb:Scan'),
+    );
     expect(scanners.map(([id]) => id)).toEqual(['ReconcileRole']);
   });
 
   test('log groups: one per function, 30 days', () => {
     const groups = resourcesOfType('AWS::Logs::LogGroup');
-    expect(groups.map(([, g]) => g.Properties.LogGroupName).sort()).toEqual(FUNCTIONS.map((f) => `/aws/lambda/${SERVICE}-prod-${f}`).sort());
+    expect(groups.map(([, g]) => g.Properties.LogGroupName).sort()).toEqual(
+      FUNCTIONS.map((f) => `/aws/lambda/${SERVICE}-prod-${f}`).sort(),
+    );
     for (const [, g] of groups) expect(g.Properties.RetentionInDays).toBe(30);
   });
 
@@ -543,27 +654,43 @@ describe('osls package --stage prod (no AWS credentials)', () => {
     const [, bucket] = buckets[0]!;
     expect(bucket.DeletionPolicy).toBe('Retain');
     const p = bucket.Properties;
-    expect(p.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(p.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
     expect(p.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
-    expect(p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+    expect(p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe(
+      'AES256',
+    );
     expect(p.WebsiteConfiguration).toBeUndefined();
     expect(p.AccessControl).toBeUndefined();
-    const policies = resourcesOfType('AWS::S3::BucketPolicy').filter(([, p]) => JSON.stringify(p.Properties.Bucket) === JSON.stringify({ Ref: 'AvatarBucket' }));
+    const policies = resourcesOfType('AWS::S3::BucketPolicy').filter(
+      ([, p]) => JSON.stringify(p.Properties.Bucket) === JSON.stringify({ Ref: 'AvatarBucket' }),
+    );
     expect(policies).toHaveLength(1);
     const statements = asArray<Json>(policies[0]![1].Properties.PolicyDocument.Statement);
     // Deny-only: the policy grants nobody anything (the functions' roles do, narrowly).
     for (const st of statements) expect(st.Effect).toBe('Deny');
     expect(statements[0].Condition).toEqual({ Bool: { 'aws:SecureTransport': 'false' } });
     // Only the two avatar roles name the bucket.
-    const s3Roles = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('"s3:'));
+    const s3Roles = resourcesOfType('AWS::IAM::Role').filter(([, r]) =>
+      JSON.stringify(r.Properties.Policies).includes('"s3:'),
+    );
     expect(s3Roles.map(([id]) => id).sort()).toEqual(['AvatarsRole', 'ProfilesRole']);
-    const putters = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('s3:PutObject'));
+    const putters = resourcesOfType('AWS::IAM::Role').filter(([, r]) =>
+      JSON.stringify(r.Properties.Policies).includes('s3:PutObject'),
+    );
     expect(putters.map(([id]) => id)).toEqual(['ProfilesRole']);
   });
 
   test('only the profiles and avatars zips carry the S3 client', () => {
     for (const name of FUNCTIONS) {
-      const js = unzip(path.join(outDir, `${name}.zip`)).filter((e) => e.name.endsWith('.js')).map((e) => e.data.toString('latin1')).join('');
+      const js = unzip(path.join(outDir, `${name}.zip`))
+        .filter((e) => e.name.endsWith('.js'))
+        .map((e) => e.data.toString('latin1'))
+        .join('');
       // A string of the S3 client itself (its service id in the endpoint rules and signer).
       const hasS3 = js.includes('PutObjectCommand') || js.includes('"AmazonS3"');
       expect({ name, hasS3 }).toEqual({ name, hasS3: S3_FUNCTIONS.includes(name) });
@@ -582,12 +709,16 @@ describe('osls package --stage prod (no AWS credentials)', () => {
 });
 
 /** The only IAM condition: the codes view writes its read counter, risk events, audit, figures and group bindings only. */
-const CODES_WRITE_CONDITION = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': functionRights('codes').writesOnlyUnder!.map((k) => `${k}*`) } };
+const CODES_WRITE_CONDITION = {
+  'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': functionRights('codes').writesOnlyUnder!.map((k) => `${k}*`) },
+};
 
 describe('throttles: API Gateway routes and reserved concurrency (prod package)', () => {
   /** Throttled routes of the HTTP API's $default stage: rate (requests/s) and burst. */
   const EXPENSIVE_READS: Record<string, { rate: number; burst: number }> = Object.fromEntries(
-    (Object.entries(ROUTES) as [string, RouteSpec][]).filter(([, r]) => r.throttle).map(([key, r]) => [key, r.throttle!]),
+    (Object.entries(ROUTES) as [string, RouteSpec][])
+      .filter(([, r]) => r.throttle)
+      .map(([key, r]) => [key, r.throttle!]),
   );
 
   test('the $default stage throttles every route, the expensive reads tighter; each throttled route exists and the stage waits for it', () => {
@@ -613,18 +744,28 @@ describe('throttles: API Gateway routes and reserved concurrency (prod package)'
   test('the codes view counts its reads, but may write only the risk store, the audit log, the figures and group bindings (LeadingKeys)', () => {
     const [, fn] = lambdaOf('codes');
     const role = template.Resources[fn.Properties.Role['Fn::GetAtt'][0]];
-    const statements = asArray<Json>(role.Properties.Policies).flatMap((p) => asArray<Json>(p.PolicyDocument.Statement));
-    const writes = statements.filter((st) => asArray<string>(st.Action).some((a) => /dynamodb:(PutItem|UpdateItem)/.test(a)));
+    const statements = asArray<Json>(role.Properties.Policies).flatMap((p) =>
+      asArray<Json>(p.PolicyDocument.Statement),
+    );
+    const writes = statements.filter((st) =>
+      asArray<string>(st.Action).some((a) => /dynamodb:(PutItem|UpdateItem)/.test(a)),
+    );
     expect(writes).toHaveLength(1);
     expect(asArray<string>(writes[0]!.Action).sort()).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
     expect(writes[0]!.Condition).toEqual(CODES_WRITE_CONDITION);
     // No other role carries a condition.
-    const conditioned = resourcesOfType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.Policies).includes('"Condition"'));
+    const conditioned = resourcesOfType('AWS::IAM::Role').filter(([, r]) =>
+      JSON.stringify(r.Properties.Policies).includes('"Condition"'),
+    );
     expect(conditioned.map(([id]) => id)).toEqual([fn.Properties.Role['Fn::GetAtt'][0]]);
   });
 
   test('reserved concurrency: claims 250, sweep 2; no other function reserves any', () => {
-    const reserved = Object.fromEntries(FUNCTIONS.map((name) => [name, lambdaOf(name)[1].Properties.ReservedConcurrentExecutions]));
-    expect(reserved).toEqual(Object.fromEntries(FUNCTIONS.map((name) => [name, name === 'claims' ? 250 : name === 'sweep' ? 2 : undefined])));
+    const reserved = Object.fromEntries(
+      FUNCTIONS.map((name) => [name, lambdaOf(name)[1].Properties.ReservedConcurrentExecutions]),
+    );
+    expect(reserved).toEqual(
+      Object.fromEntries(FUNCTIONS.map((name) => [name, name === 'claims' ? 250 : name === 'sweep' ? 2 : undefined])),
+    );
   });
 });

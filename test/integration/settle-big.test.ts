@@ -33,11 +33,18 @@ class CountingDb implements Db {
   update: Db['update'] = (...a) => (this.requests++, this.inner.update(...a));
   query: Db['query'] = (...a) => (this.requests++, this.inner.query(...a));
   scan: Db['scan'] = (...a) => (this.requests++, this.inner.scan(...a));
-  batchGet: Db['batchGet'] = (keys, c) => ((this.requests += Math.ceil(keys.length / 100)), this.inner.batchGet(keys, c));
+  batchGet: Db['batchGet'] = (keys, c) => (
+    (this.requests += Math.ceil(keys.length / 100)), this.inner.batchGet(keys, c)
+  );
   batchPut: Db['batchPut'] = (items) => ((this.requests += Math.ceil(items.length / 25)), this.inner.batchPut(items));
 }
 
-const who = (u: { userId: string; name: string }, tier: 'personal' | 'provider' = 'personal') => ({ userId: u.userId, name: u.name, tier, roles: ['user'] });
+const who = (u: { userId: string; name: string }, tier: 'personal' | 'provider' = 'personal') => ({
+  userId: u.userId,
+  name: u.name,
+  tier,
+  roles: ['user'],
+});
 
 /** A table of its own in the shared dynalite, and deps on it with a clock the test moves. */
 async function isolatedWorld() {
@@ -66,7 +73,12 @@ describe('settling a 10,000-share packet in bounded sweep runs', () => {
     const small: string[] = [];
     const smallClaimers = await inBatches(20, 10, () => login(api));
     for (let i = 0; i < 20; i++) {
-      const made = await createPacket(d, who(smallSender), { total: 1_000, count: 4, mode: 'lucky', ttlSeconds: 600 }, idem());
+      const made = await createPacket(
+        d,
+        who(smallSender),
+        { total: 1_000, count: 4, mode: 'lucky', ttlSeconds: 600 },
+        idem(),
+      );
       const body = made.body as { packet: { id: string }; shareCode: { code: string } };
       small.push(body.packet.id);
       await claim(d, who(smallClaimers[i]!), body.shareCode.code);
@@ -121,7 +133,14 @@ describe('settling a 10,000-share packet in bounded sweep runs', () => {
     expect(reports.length).toBeGreaterThanOrEqual(3);
     const progress = reports.slice(0, -1).map((r) => r.settling[0]!.verified);
     for (let i = 1; i < progress.length; i++) expect(progress[i]!).toBeGreaterThan(progress[i - 1]!);
-    expect(reports.at(-1)!).toMatchObject({ packetsSettled: 1, packetsRefunded: 1, refunded: seed.unclaimedSum + seed.unrecordedSum, left: 0, outOfBudget: false, settling: [] });
+    expect(reports.at(-1)!).toMatchObject({
+      packetsSettled: 1,
+      packetsRefunded: 1,
+      refunded: seed.unclaimedSum + seed.unrecordedSum,
+      left: 0,
+      outOfBudget: false,
+      settling: [],
+    });
 
     // The refund: once, the unclaimed shares plus the voided ones.
     const p = (await d.packets.get(big))!;
@@ -131,27 +150,50 @@ describe('settling a 10,000-share packet in bounded sweep runs', () => {
     const voided = (await d.claims.slots(p)).filter((s) => s.void);
     expect(voided).toHaveLength(5);
     // The claims that died before their credit are credited now, once.
-    for (const u of seed.uncredited) expect((await ledgerOf(d, u)).filter((e) => e.opId === `claim:${big}`)).toHaveLength(1);
+    for (const u of seed.uncredited)
+      expect((await ledgerOf(d, u)).filter((e) => e.opId === `claim:${big}`)).toHaveLength(1);
     // Nothing more to do.
     const after = await sweep(sd, clock.now() + 60_000, { budgetMs: 150, clock: () => counting.requests });
     expect(after).toMatchObject({ examined: 0, left: 0, refunded: 0 });
 
-    const users = [smallSender.userId, provider.userId, ...smallClaimers.map((u) => u.userId), ...seed.claimers.filter((u) => !smallClaimers.some((c) => c.userId === u))];
-    expect(await violations(d, { users, packets: [big, ...small], topups: 20 * 1_000 + 1_004_000, feeAccounts: FEE_ACCOUNTS })).toEqual([]);
+    const users = [
+      smallSender.userId,
+      provider.userId,
+      ...smallClaimers.map((u) => u.userId),
+      ...seed.claimers.filter((u) => !smallClaimers.some((c) => c.userId === u)),
+    ];
+    expect(
+      await violations(d, {
+        users,
+        packets: [big, ...small],
+        topups: 20 * 1_000 + 1_004_000,
+        feeAccounts: FEE_ACCOUNTS,
+      }),
+    ).toEqual([]);
   }, 600_000);
 
   test('two sweepers at once, run after run with small budgets, over a 2,000-share packet: their cursor writes race, one refund, the invariants hold', async () => {
     const { clock, d, api, counted } = await isolatedWorld();
     const provider = await login(api, { tier: 'provider' });
     await topup(api, provider, 201_000);
-    const seed = await seedBigPacket(d, { sender: who(provider, 'provider'), count: 2_000, total: 200_000, ttlSeconds: 60, unclaimed: 3, unrecorded: 2, uncredited: 4 });
+    const seed = await seedBigPacket(d, {
+      sender: who(provider, 'provider'),
+      count: 2_000,
+      total: 200_000,
+      ttlSeconds: 60,
+      unclaimed: 3,
+      unrecorded: 2,
+      uncredited: 4,
+    });
     clock.t = seed.expiresAtMs + 1_000;
     const a = counted();
     const b = counted();
     let runs = 0;
     while ((await d.packets.get(seed.packetId))?.state !== 'settled' && runs < 40) {
       runs++;
-      const reports = await Promise.all([a, b].map((x) => sweep(x.d, clock.now(), { budgetMs: 60, clock: () => x.db.requests })));
+      const reports = await Promise.all(
+        [a, b].map((x) => sweep(x.d, clock.now(), { budgetMs: 60, clock: () => x.db.requests })),
+      );
       for (const r of reports) {
         expect(r.errors).toBe(0);
         expect(r.elapsedMs).toBeLessThanOrEqual(60);
@@ -162,6 +204,13 @@ describe('settling a 10,000-share packet in bounded sweep runs', () => {
     expect((await d.packets.get(seed.packetId))?.state).toBe('settled');
     const refunds = (await ledgerOf(d, provider.userId)).filter((e) => e.opId === `refund:${seed.packetId}`);
     expect(refunds.map((e) => e.amount)).toEqual([seed.unclaimedSum + seed.unrecordedSum]);
-    expect(await violations(d, { users: [provider.userId, ...seed.claimers], packets: [seed.packetId], topups: 201_000, feeAccounts: FEE_ACCOUNTS })).toEqual([]);
+    expect(
+      await violations(d, {
+        users: [provider.userId, ...seed.claimers],
+        packets: [seed.packetId],
+        topups: 201_000,
+        feeAccounts: FEE_ACCOUNTS,
+      }),
+    ).toEqual([]);
   }, 300_000);
 });

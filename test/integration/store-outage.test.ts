@@ -43,16 +43,27 @@ describe('a store outage answers 503 UNAVAILABLE, never 500', () => {
   }, 60_000);
 
   test('what counts as the store being unavailable, and what is a bug', () => {
-    const sdk = (name: string, fault: 'client' | 'server', message = name) => Object.assign(new Error(message), { name, $fault: fault, $metadata: { httpStatusCode: 400 } });
+    const sdk = (name: string, fault: 'client' | 'server', message = name) =>
+      Object.assign(new Error(message), { name, $fault: fault, $metadata: { httpStatusCode: 400 } });
     expect(isStoreUnavailable(sdk('ProvisionedThroughputExceededException', 'client'))).toBe(true);
     expect(isStoreUnavailable(sdk('ThrottlingException', 'client'))).toBe(true);
     expect(isStoreUnavailable(sdk('InternalServerError', 'server'))).toBe(true);
-    expect(isStoreUnavailable(Object.assign(new Error('AWS SDK error wrapper for TimeoutError: read ECONNRESET'), { $metadata: { attempts: 5 } }))).toBe(true);
-    expect(isStoreUnavailable(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8000'), { code: 'ECONNREFUSED' }))).toBe(true);
+    expect(
+      isStoreUnavailable(
+        Object.assign(new Error('AWS SDK error wrapper for TimeoutError: read ECONNRESET'), {
+          $metadata: { attempts: 5 },
+        }),
+      ),
+    ).toBe(true);
+    expect(
+      isStoreUnavailable(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8000'), { code: 'ECONNREFUSED' })),
+    ).toBe(true);
     expect(isStoreUnavailable(new WriteOutcomeUnknown('update'))).toBe(true);
     expect(isStoreUnavailable(new StoreBusy('batchGet: unprocessed keys after retries'))).toBe(true);
     // A malformed request is our bug: a 500 with a correlation id, not "try again".
-    expect(isStoreUnavailable(sdk('ValidationException', 'client', 'One or more parameter values were invalid'))).toBe(false);
+    expect(isStoreUnavailable(sdk('ValidationException', 'client', 'One or more parameter values were invalid'))).toBe(
+      false,
+    );
     expect(isStoreUnavailable(new Error('claim: share 3 of packet p is held by another write'))).toBe(false);
     expect(isStoreUnavailable(new TypeError("Cannot read properties of undefined (reading 'x')"))).toBe(false);
     expect(isStoreUnavailable('ECONNRESET')).toBe(false);

@@ -15,14 +15,27 @@ describe('refund sweeper', () => {
     const sender = await login(api);
     await topup(api, sender, 100_000);
     const claimers = await Promise.all(Array.from({ length: 12 }, () => login(api)));
-    const who = (u: { userId: string; name: string }) => ({ userId: u.userId, name: u.name, tier: 'personal' as const, roles: ['user'] });
+    const who = (u: { userId: string; name: string }) => ({
+      userId: u.userId,
+      name: u.name,
+      tier: 'personal' as const,
+      roles: ['user'],
+    });
 
     const packets: string[] = [];
     const outcomes: Record<string, number> = {};
     for (let round = 0; round < 12; round++) {
       setupClock.t = T0 + round * 1000;
-      const created = await createPacket(d, who(sender), { total: 6_000, count: 10, mode: 'lucky', ttlSeconds: 60 }, idem());
-      const { packet, shareCode } = created.body as { packet: { id: string; expiresAt: string }; shareCode: { code: string } };
+      const created = await createPacket(
+        d,
+        who(sender),
+        { total: 6_000, count: 10, mode: 'lucky', ttlSeconds: 60 },
+        idem(),
+      );
+      const { packet, shareCode } = created.body as {
+        packet: { id: string; expiresAt: string };
+        shareCode: { code: string };
+      };
       packets.push(packet.id);
       // Two claims well before expiry.
       for (const c of claimers.slice(0, 2)) await claim(d, who(c), shareCode.code);
@@ -63,7 +76,11 @@ describe('refund sweeper', () => {
       expect(refunds).toHaveLength(1);
     }
     for (const code of Object.keys(outcomes)) expect(['ok', 'PACKET_EXPIRED']).toContain(code);
-    const v = await violations(d, { users: [sender.userId, ...claimers.map((c) => c.userId)], packets, topups: 100_000 });
+    const v = await violations(d, {
+      users: [sender.userId, ...claimers.map((c) => c.userId)],
+      packets,
+      topups: 100_000,
+    });
     expect(v).toEqual([]);
   }, 120_000);
 
@@ -74,8 +91,10 @@ describe('refund sweeper', () => {
     const s = await login(api);
     await topup(api, s, 10_000);
     const who = { userId: s.userId, name: s.name, tier: 'personal' as const, roles: ['user'] };
-    const short = (await createPacket(d, who, { total: 1_000, count: 2, mode: 'equal', ttlSeconds: 60 }, idem())).body as { packet: { id: string } };
-    const long = (await createPacket(d, who, { total: 1_000, count: 2, mode: 'equal', ttlSeconds: 3600 }, idem())).body as { packet: { id: string } };
+    const short = (await createPacket(d, who, { total: 1_000, count: 2, mode: 'equal', ttlSeconds: 60 }, idem()))
+      .body as { packet: { id: string } };
+    const long = (await createPacket(d, who, { total: 1_000, count: 2, mode: 'equal', ttlSeconds: 3600 }, idem()))
+      .body as { packet: { id: string } };
     await sweep(d, clock.now() + 61_000);
     expect((await d.packets.get(short.packet.id))?.state).toBe('settled');
     expect((await d.packets.get(long.packet.id))?.state).toBe('active');

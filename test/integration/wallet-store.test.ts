@@ -10,7 +10,13 @@ const d = testDeps({ db: baseDb({ afterRead: (i) => void reads.push(i) }) });
 async function accountWith(wallets: WalletStore, n: number): Promise<string> {
   const userId = uniq('w');
   for (let i = 1; i <= n; i++) {
-    const r = await wallets.append(userId, i - 1, { opId: `topup:${userId}-${i}`, type: 'topup', amount: 100, ref: `t${i}`, at: new Date(Date.UTC(2026, 11, 1, 0, 0, i)).toISOString() });
+    const r = await wallets.append(userId, i - 1, {
+      opId: `topup:${userId}-${i}`,
+      type: 'topup',
+      amount: 100,
+      ref: `t${i}`,
+      at: new Date(Date.UTC(2026, 11, 1, 0, 0, i)).toISOString(),
+    });
     expect(r.kind).toBe('applied');
   }
   return userId;

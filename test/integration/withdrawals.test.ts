@@ -34,12 +34,21 @@ let receiver: { url: string; statuses: number[]; close(): Promise<void> };
 class Crash extends Error {}
 
 /** Deps on the shared table with the simulator's adapter; `hooks` inject crashes at writes. */
-function wdDeps(clock: Clock, hooks: { beforeWrite?: (i: WriteInfo) => void; afterWrite?: (i: WriteInfo) => void } = {}, payOverride?: WeChatPay): Deps {
+function wdDeps(
+  clock: Clock,
+  hooks: { beforeWrite?: (i: WriteInfo) => void; afterWrite?: (i: WriteInfo) => void } = {},
+  payOverride?: WeChatPay,
+): Deps {
   return wx.deps(clock, { hooks, ...(payOverride ? { pay: payOverride } : {}) });
 }
 
 /** An API Gateway (HTTP API v2) event of a request as the notify Lambda receives it. */
-function gatewayEvent(method: string, path: string, headers: Record<string, string>, body: string): APIGatewayProxyEventV2 {
+function gatewayEvent(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+): APIGatewayProxyEventV2 {
   return {
     version: '2.0',
     routeKey: '$default',
@@ -92,7 +101,15 @@ async function world(funds: number[], clock = new Clock()): Promise<World> {
 
 /** The money invariants over the world, and at most one bill per withdrawal at WeChat. */
 async function expectSound(w: World) {
-  expect(await violations(w.d, { users: w.users.map((u) => u.userId), packets: [], topups: w.topups, feeAccounts: FEE_ACCOUNTS, withdrawals: w.withdrawals })).toEqual([]);
+  expect(
+    await violations(w.d, {
+      users: w.users.map((u) => u.userId),
+      packets: [],
+      topups: w.topups,
+      feeAccounts: FEE_ACCOUNTS,
+      withdrawals: w.withdrawals,
+    }),
+  ).toEqual([]);
   for (const id of w.withdrawals) expect(bills(id).length).toBeLessThanOrEqual(1);
 }
 
@@ -111,7 +128,12 @@ describe('withdrawal flows against the simulator', () => {
     const [u] = w.users as [TestUser];
     const { r, id, key } = await withdraw(w, u, 10_000);
     expect(r.status).toBe(201);
-    expect(r.body).toEqual({ withdrawalId: id, amount: 10_000, state: 'wait_user_confirm', confirm: { mchId: keys.mchid, appId: keys.appid, package: expect.any(String) } });
+    expect(r.body).toEqual({
+      withdrawalId: id,
+      amount: 10_000,
+      state: 'wait_user_confirm',
+      confirm: { mchId: keys.mchid, appId: keys.appid, package: expect.any(String) },
+    });
     expect(await balance(w.api, u)).toBe(40_000);
     expect(bills(id)).toEqual([{ outBillNo: id, amount: 10_000, state: 'WAIT_USER_CONFIRM' }]);
     await expectSound(w);
@@ -123,7 +145,12 @@ describe('withdrawal flows against the simulator', () => {
     expect((await hook(`/sim/transfers/${id}/confirm`)).status).toBe(200);
     // The notification (or the app's poll) completes it.
     await waitFor('success', async () => (await w.d.withdrawals.get(id))?.state === 'success');
-    expect((await view(w, u, id)).body).toEqual({ withdrawalId: id, amount: 10_000, state: 'success', returned: false });
+    expect((await view(w, u, id)).body).toEqual({
+      withdrawalId: id,
+      amount: 10_000,
+      state: 'success',
+      returned: false,
+    });
     expect(await balance(w.api, u)).toBe(40_000);
     await sweep(w.d, w.clock.now() + CONFIRM_WINDOW_MS * 2);
     expect(await balance(w.api, u)).toBe(40_000);
@@ -230,7 +257,12 @@ describe('withdrawal flows against the simulator', () => {
     const w = await world([20_000]);
     const [u] = w.users as [TestUser];
     // The create "crashes" before it is sent (billAt is written, nothing reaches WeChat).
-    const broken: WeChatPay = { ...pay, createTransfer: async () => { throw new Crash('lost before sending'); } };
+    const broken: WeChatPay = {
+      ...pay,
+      createTransfer: async () => {
+        throw new Crash('lost before sending');
+      },
+    };
     const d = wdDeps(w.clock, {}, broken);
     const key = idem();
     const id = withdrawalId(u.userId, key);
@@ -299,9 +331,17 @@ describe('reconciliation', () => {
     await withdraw(w, u, 3_000);
     await hook(`/sim/transfers/${ok.id}/confirm`);
     await hook(`/sim/transfers/${declined.id}/reject`);
-    await waitFor('settled', async () => (await w.d.withdrawals.get(ok.id))?.state === 'success' && (await w.d.withdrawals.get(declined.id))?.returned === true);
+    await waitFor(
+      'settled',
+      async () =>
+        (await w.d.withdrawals.get(ok.id))?.state === 'success' &&
+        (await w.d.withdrawals.get(declined.id))?.returned === true,
+    );
     w.clock.advance(5 * 60_000);
-    const report = await reconcile(w.d, { scope: { accounts: w.users.map((x) => x.userId), packets: [], withdrawals: w.withdrawals }, save: false });
+    const report = await reconcile(w.d, {
+      scope: { accounts: w.users.map((x) => x.userId), packets: [], withdrawals: w.withdrawals },
+      save: false,
+    });
     expect(report.listed).toEqual([]);
     expect(report.ok).toBe(true);
     expect(report.paidOut).toBe(10_000);
@@ -332,8 +372,11 @@ describe('the notify endpoint (POST /v1/pay/wechat/notify)', () => {
     const w = await world([10_000]);
     const [u] = w.users as [TestUser];
     const { id } = await withdraw(w, u, 2_000);
-    const call = (e: APIGatewayProxyEventV2) => httpHandler(paymentRoutes, () => w.d)(e) as Promise<APIGatewayProxyStructuredResultV2>;
-    const bad = await call(gatewayEvent('POST', '/v1/pay/wechat/notify', { 'content-type': 'application/json' }, '{"id":"x"}'));
+    const call = (e: APIGatewayProxyEventV2) =>
+      httpHandler(paymentRoutes, () => w.d)(e) as Promise<APIGatewayProxyStructuredResultV2>;
+    const bad = await call(
+      gatewayEvent('POST', '/v1/pay/wechat/notify', { 'content-type': 'application/json' }, '{"id":"x"}'),
+    );
     expect(bad.statusCode).toBe(401);
     expect(JSON.parse(bad.body!)).toEqual({ code: 'FAIL', message: expect.any(String) });
     // Capture a genuine delivery (the simulator's) and replay it, then replay it tampered.
@@ -342,22 +385,40 @@ describe('the notify endpoint (POST /v1/pay/wechat/notify)', () => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        captured.push({ headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])), body: Buffer.concat(chunks).toString('utf8') });
+        captured.push({
+          headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
         res.writeHead(500).end();
       });
     });
     await new Promise<void>((r) => spy.listen(0, '127.0.0.1', () => r()));
-    const spySim = await startWxPaySim({ keys, port: 0, retryScale: 0.001, notifyUrl: `http://127.0.0.1:${(spy.address() as AddressInfo).port}/` });
+    const spySim = await startWxPaySim({
+      keys,
+      port: 0,
+      retryScale: 0.001,
+      notifyUrl: `http://127.0.0.1:${(spy.address() as AddressInfo).port}/`,
+    });
     try {
       const spyPay = createWeChatPay(adapterConfigFor(keys, spySim.baseUrl, 5_000));
-      const made = await spyPay.createTransfer({ outBillNo: id, openid: 'oX', amount: 2_000, remark: 'r', sceneId: '1000', sceneReportInfos: [] });
+      const made = await spyPay.createTransfer({
+        outBillNo: id,
+        openid: 'oX',
+        amount: 2_000,
+        remark: 'r',
+        sceneId: '1000',
+        sceneReportInfos: [],
+      });
       expect(made.kind).toBe('ok');
       await fetch(`${spySim.baseUrl}/sim/transfers/${id}/reject`, { method: 'POST' });
       const got = await waitFor('a delivery', async () => captured[0]);
-      const tampered = await call(gatewayEvent('POST', '/v1/pay/wechat/notify', got.headers, got.body.replace('"id":"', '"id":"x')));
+      const tampered = await call(
+        gatewayEvent('POST', '/v1/pay/wechat/notify', got.headers, got.body.replace('"id":"', '"id":"x')),
+      );
       expect(tampered.statusCode).toBe(401);
       expect((await w.d.withdrawals.get(id))!.returned).toBe(false);
-      for (let i = 0; i < 2; i++) expect((await call(gatewayEvent('POST', '/v1/pay/wechat/notify', got.headers, got.body))).statusCode).toBe(204);
+      for (let i = 0; i < 2; i++)
+        expect((await call(gatewayEvent('POST', '/v1/pay/wechat/notify', got.headers, got.body))).statusCode).toBe(204);
     } finally {
       await spySim.close();
       await new Promise<void>((r) => spy.close(() => r()));
@@ -372,17 +433,26 @@ describe('the notify endpoint (POST /v1/pay/wechat/notify)', () => {
 describe('the openid a withdrawal pays', () => {
   it("is the code2session login's, kept server side only; without one (outside dev stages) the withdrawal is refused", async () => {
     const openid = `oTEST${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-    const stub = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ openid, session_key: 'k' })));
+    const stub = http.createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ openid, session_key: 'k' })),
+    );
     await new Promise<void>((r) => stub.listen(0, '127.0.0.1', () => r()));
     try {
       const w = await world([10_000]);
       const prodLike: Deps = {
         ...w.d,
         cfg: { ...w.d.cfg, devFeatures: false },
-        code2session: new HttpCode2Session({ apiBase: `http://127.0.0.1:${(stub.address() as AddressInfo).port}`, appId: 'wxapp', secret: 'shh' }),
+        code2session: new HttpCode2Session({
+          apiBase: `http://127.0.0.1:${(stub.address() as AddressInfo).port}`,
+          appId: 'wxapp',
+          secret: 'shh',
+        }),
       };
       const api = makeApi(prodLike);
-      const login1 = await api('POST', '/v1/session', { body: { code: 'c1' }, headers: { 'x-device-id': 'device-openid-test-1' } });
+      const login1 = await api('POST', '/v1/session', {
+        body: { code: 'c1' },
+        headers: { 'x-device-id': 'device-openid-test-1' },
+      });
       expect(login1.status).toBe(200);
       expect(JSON.stringify(login1.body)).not.toContain(openid);
       const me = { token: login1.body.token, userId: login1.body.userId, name: login1.body.name } as TestUser;
@@ -402,7 +472,11 @@ describe('the openid a withdrawal pays', () => {
       expect(q.kind === 'ok' && q.bill.openid).toBe(openid);
       // A dev-login account has no openid: refused outside the dev stages, nothing written.
       const [devUser] = w.users as [TestUser];
-      const refused = await api('POST', '/v1/withdrawals', { token: devUser.token, idem: idem(), body: { amount: 1_000 } });
+      const refused = await api('POST', '/v1/withdrawals', {
+        token: devUser.token,
+        idem: idem(),
+        body: { amount: 1_000 },
+      });
       expect(refused.status).toBe(403);
       expect(await balance(w.api, devUser)).toBe(10_000);
       await expectSound(w);
@@ -478,8 +552,13 @@ describe('withdrawal refusals write nothing', () => {
     const page = await w.api('GET', '/v1/withdrawals', { token: a.token, query: { limit: '1' } });
     expect(page.body.withdrawals).toHaveLength(1);
     expect(page.body.cursor).toEqual(expect.any(String));
-    expect((await w.api('GET', '/v1/withdrawals', { token: b.token, query: { cursor: page.body.cursor } })).status).toBe(400);
-    const next = await w.api('GET', '/v1/withdrawals', { token: a.token, query: { limit: '1', cursor: page.body.cursor } });
+    expect(
+      (await w.api('GET', '/v1/withdrawals', { token: b.token, query: { cursor: page.body.cursor } })).status,
+    ).toBe(400);
+    const next = await w.api('GET', '/v1/withdrawals', {
+      token: a.token,
+      query: { limit: '1', cursor: page.body.cursor },
+    });
     expect(next.body.withdrawals).toHaveLength(1);
     expect(next.body.withdrawals[0].withdrawalId).not.toBe(page.body.withdrawals[0].withdrawalId);
     expect((await w.api('GET', '/v1/withdrawals', {})).status).toBe(401);
@@ -524,7 +603,11 @@ describe('crash points', () => {
         const id = withdrawalId(u.userId, key);
         w.withdrawals.push(id);
         const c = crashing(clock, k, when);
-        const first = await makeApi(c.d)('POST', '/v1/withdrawals', { token: u.token, idem: key, body: { amount: 2_000 } });
+        const first = await makeApi(c.d)('POST', '/v1/withdrawals', {
+          token: u.token,
+          idem: key,
+          body: { amount: 2_000 },
+        });
         if (c.writes() < k) sawEnd = true;
         const d = wdDeps(clock);
         const api = makeApi(d);

@@ -54,7 +54,9 @@ describe('signCode / verifyCode round trip', () => {
   it('has the documented layout', () => {
     const code = signCode({ kind: 'share', target: 'p1', issuedAt: 36 ** 2, ref: 'r9' }, ring);
     expect(code).toMatch(/^1\.k1\.sp1\.100\.r9\.[A-Za-z0-9_-]{22}$/);
-    expect(signCode({ kind: 'receive', target: 'u1', issuedAt: 35 }, ring)).toMatch(/^1\.k1\.ru1\.z\.[A-Za-z0-9_-]{22}$/);
+    expect(signCode({ kind: 'receive', target: 'u1', issuedAt: 35 }, ring)).toMatch(
+      /^1\.k1\.ru1\.z\.[A-Za-z0-9_-]{22}$/,
+    );
   });
 
   it('is deterministic and ignores a keyId passed in', () => {
@@ -76,11 +78,19 @@ describe('signCode / verifyCode round trip', () => {
 
   it('stays within 106 characters with the longest fields', () => {
     const longRing: Keyring = { current: key('zz99', 7), verifyOnly: [], stage: STAGE };
-    const claims = { kind: 'share', target: 'T'.repeat(32), issuedAt: Number.MAX_SAFE_INTEGER, ref: 'R'.repeat(24) } as const;
+    const claims = {
+      kind: 'share',
+      target: 'T'.repeat(32),
+      issuedAt: Number.MAX_SAFE_INTEGER,
+      ref: 'R'.repeat(24),
+    } as const;
     const code = signCode(claims, longRing);
     expect(code.length).toBeLessThanOrEqual(MAX_CODE_LENGTH);
     expect(code.length).toBe(100);
-    expect(verifyCode(code, longRing, Number.MAX_SAFE_INTEGER)).toEqual({ ok: true, claims: { ...claims, keyId: 'zz99' } });
+    expect(verifyCode(code, longRing, Number.MAX_SAFE_INTEGER)).toEqual({
+      ok: true,
+      claims: { ...claims, keyId: 'zz99' },
+    });
   });
 });
 
@@ -167,7 +177,10 @@ describe('verifyCode refuses altered codes', () => {
     const code = signCode({ kind: 'live', target: 'p1', issuedAt: NOW }, ring);
     const iat = NOW.toString(36);
     expect(verifyCode(code.replace(`.${iat}.`, `.0${iat}.`), ring, NOW)).toEqual({ ok: false, reason: 'malformed' });
-    expect(verifyCode(code.replace(`.${iat}.`, `.${iat.toUpperCase()}.`), ring, NOW)).toEqual({ ok: false, reason: 'malformed' });
+    expect(verifyCode(code.replace(`.${iat}.`, `.${iat.toUpperCase()}.`), ring, NOW)).toEqual({
+      ok: false,
+      reason: 'malformed',
+    });
   });
 
   it('compares signatures with crypto.timingSafeEqual', () => {
@@ -188,9 +201,15 @@ describe('verifyCode refuses altered codes', () => {
 describe('verifyCode never throws on arbitrary input', () => {
   it('random strings of any characters (property)', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.string({ unit: fc.constantFrom(...ALPHABET), maxLength: 120 })), (s) => {
-        expect(verifyCode(s, ring, NOW).ok).toBe(false);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 200 }),
+          fc.string({ unit: fc.constantFrom(...ALPHABET), maxLength: 120 }),
+        ),
+        (s) => {
+          expect(verifyCode(s, ring, NOW).ok).toBe(false);
+        },
+      ),
       { numRuns: 10_000 },
     );
   });
@@ -239,7 +258,10 @@ describe('keys and rotation', () => {
     expect(fresh).not.toBe(old);
     expect(fresh.split('.')[1]).toBe('k2');
     const oldCheck = verifyCode(old, during, NOW);
-    expect(oldCheck).toEqual({ ok: true, claims: { kind: 'share', target: 'p1', issuedAt: NOW, ref: 's1', keyId: 'k1' } });
+    expect(oldCheck).toEqual({
+      ok: true,
+      claims: { kind: 'share', target: 'p1', issuedAt: NOW, ref: 's1', keyId: 'k1' },
+    });
     expect(verifyCode(fresh, during, NOW).ok).toBe(true);
     expect(verifyCode(old, after, NOW)).toEqual({ ok: false, reason: 'unknown_key' });
     expect(verifyCode(fresh, after, NOW).ok).toBe(true);
@@ -257,13 +279,19 @@ describe('stage binding', () => {
     expect(verifyCode(code, prod, NOW)).toEqual({ ok: false, reason: 'bad_signature' });
     // Same keyring spec, parsed for two stages.
     const spec = `k1:${K1.secret.toString('base64')}`;
-    expect(verifyCode(signCode(claims, parseKeyring(spec, 'sandbox')), parseKeyring(spec, 'prod'), NOW)).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(verifyCode(signCode(claims, parseKeyring(spec, 'sandbox')), parseKeyring(spec, 'prod'), NOW)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
   });
 
   it('a verify-only key is stage-bound too', () => {
     const code = signCode(claims, { current: K1, verifyOnly: [], stage: 'dev' });
     expect(verifyCode(code, { current: K2, verifyOnly: [K1], stage: 'dev' }, NOW).ok).toBe(true);
-    expect(verifyCode(code, { current: K2, verifyOnly: [K1], stage: 'prod' }, NOW)).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(verifyCode(code, { current: K2, verifyOnly: [K1], stage: 'prod' }, NOW)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
   });
 
   it('the stage costs no character of the code', () => {
@@ -373,6 +401,8 @@ describe('parseKeyring', () => {
 
   it('never puts the secret in an error message', () => {
     const secret = Buffer.alloc(20, 7).toString('base64');
-    expect(() => parseKeyring(`k1:${secret}`, STAGE)).toThrow(expect.objectContaining({ message: expect.not.stringContaining(secret) }));
+    expect(() => parseKeyring(`k1:${secret}`, STAGE)).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining(secret) }),
+    );
   });
 });

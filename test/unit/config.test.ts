@@ -42,7 +42,8 @@ describe('PAYMENT_PROVIDER, every stage', () => {
       WXPAY_PLATFORM_KEYS: JSON.stringify({ [sim.platformPublicKeyId]: sim.platformPublicKey }),
       WXPAY_NOTIFY_URL: 'https://api.example.com/v1/pay/wechat/notify',
     };
-    for (const stage of Stages) expect(loadConfig(envFor(stage, { PAYMENT_PROVIDER: 'wechatpay', ...wxpay })).paymentProvider).toBe('wechatpay');
+    for (const stage of Stages)
+      expect(loadConfig(envFor(stage, { PAYMENT_PROVIDER: 'wechatpay', ...wxpay })).paymentProvider).toBe('wechatpay');
   });
 
   test('the known providers are a list (one line to add one)', () => {
@@ -51,7 +52,8 @@ describe('PAYMENT_PROVIDER, every stage', () => {
 });
 
 describe('dev login, every stage', () => {
-  const load = (stage: Stage, secret?: string) => loadConfig(envFor(stage, { PAYMENT_PROVIDER: 'sandbox', DEV_LOGIN_SECRET: secret }));
+  const load = (stage: Stage, secret?: string) =>
+    loadConfig(envFor(stage, { PAYMENT_PROVIDER: 'sandbox', DEV_LOGIN_SECRET: secret }));
 
   test.each(['local', 'test'] as const)('%s: open without a secret, guarded with one', (stage) => {
     expect(load(stage).devLogin).toEqual({ mode: 'open' });
@@ -85,8 +87,14 @@ test('the code keyring is bound to the stage', () => {
 describe('avatar storage', () => {
   test('off without AVATAR_BUCKET; a bucket with an optional http(s) stand-in endpoint; bad values refused', () => {
     expect(loadAvatars({})).toBeUndefined();
-    expect(loadAvatars({ AVATAR_BUCKET: 'hongbao-avatars-prod', AWS_REGION: 'ap-east-1' })).toEqual({ bucket: 'hongbao-avatars-prod', region: 'ap-east-1', endpoint: undefined });
-    expect(loadAvatars({ AVATAR_BUCKET: 'b-local', S3_ENDPOINT: 'http://127.0.0.1:3012' })?.endpoint).toBe('http://127.0.0.1:3012');
+    expect(loadAvatars({ AVATAR_BUCKET: 'hongbao-avatars-prod', AWS_REGION: 'ap-east-1' })).toEqual({
+      bucket: 'hongbao-avatars-prod',
+      region: 'ap-east-1',
+      endpoint: undefined,
+    });
+    expect(loadAvatars({ AVATAR_BUCKET: 'b-local', S3_ENDPOINT: 'http://127.0.0.1:3012' })?.endpoint).toBe(
+      'http://127.0.0.1:3012',
+    );
     expect(() => loadAvatars({ AVATAR_BUCKET: 'Bad_Bucket' })).toThrow(/AVATAR_BUCKET/);
     expect(() => loadAvatars({ AVATAR_BUCKET: '[object Object]' })).toThrow(/AVATAR_BUCKET/);
     expect(() => loadAvatars({ AVATAR_BUCKET: 'b-local', S3_ENDPOINT: 'ftp://x' })).toThrow(/S3_ENDPOINT/);

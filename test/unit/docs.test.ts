@@ -138,7 +138,8 @@ describe("the README's architecture section matches the folders", () => {
   const bullets = parts.filter((b) => b.startsWith('- '));
   /** A backticked token that names a file or folder: `a/b/`, `a/b.ts`, `name.ts` (not `zod/mini`, not a route). */
   const PATHLIKE = /^(?:[A-Za-z0-9_.-]+\/)*(?:[A-Za-z0-9_.-]+\.(?:tsx?|js|json|ya?ml|md|html|scss)|[A-Za-z0-9_.-]+\/)$/;
-  const tokensOf = (text: string) => [...text.matchAll(/`([^`\s]+)`/g)].map((m) => m[1]!).filter((t) => PATHLIKE.test(t));
+  const tokensOf = (text: string) =>
+    [...text.matchAll(/`([^`\s]+)`/g)].map((m) => m[1]!).filter((t) => PATHLIKE.test(t));
   const IGNORED = new Set(['node_modules', 'coverage', 'dist']);
   const dirsOf = (dir: string) =>
     readdirSync(join(ROOT, dir), { withFileTypes: true })
@@ -157,7 +158,11 @@ describe("the README's architecture section matches the folders", () => {
     expect(required.filter((d) => !heads.has(d))).toEqual([]);
     // The client's folders are named in its bullet, relative to client/src/.
     const clientBullet = bullets.find((b) => b.startsWith('- `client/src/`')) ?? '';
-    expect(dirsOf('client/src').filter((d) => !tokensOf(clientBullet).includes(d.slice('client/src/'.length)) && !named.has(d))).toEqual([]);
+    expect(
+      dirsOf('client/src').filter(
+        (d) => !tokensOf(clientBullet).includes(d.slice('client/src/'.length)) && !named.has(d),
+      ),
+    ).toEqual([]);
   });
 
   test('every file or folder the section names exists', () => {
@@ -170,7 +175,8 @@ describe("the README's architecture section matches the folders", () => {
       for (const token of tokensOf(bullet)) {
         const candidates = [base + token, token, `functions/src/${token}`, `client/src/${token}`];
         checked++;
-        if (!candidates.some((c) => existsSync(join(ROOT, c)))) missing.push(`${token} (in ${head ? `the bullet of ${head}` : 'the text before the list'})`);
+        if (!candidates.some((c) => existsSync(join(ROOT, c))))
+          missing.push(`${token} (in ${head ? `the bullet of ${head}` : 'the text before the list'})`);
       }
     }
     expect(missing).toEqual([]);

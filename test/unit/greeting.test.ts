@@ -1,5 +1,12 @@
 import fc from 'fast-check';
-import { ALLOW, BASE_MARKETING_WORDS, foldText, riskRulesFor, type RiskContext, type RiskDecision } from '../../functions/src/domain/risk';
+import {
+  ALLOW,
+  BASE_MARKETING_WORDS,
+  foldText,
+  riskRulesFor,
+  type RiskContext,
+  type RiskDecision,
+} from '../../functions/src/domain/risk';
 import { checkGreeting, findMarketingWord, normalizeGreeting } from '../../functions/src/domain/greeting';
 
 /**
@@ -8,7 +15,12 @@ import { checkGreeting, findMarketingWord, normalizeGreeting } from '../../funct
  * characters — alone and combined.
  */
 const enterprise = riskRulesFor('enterprise').marketing;
-const ctx: RiskContext = { userId: 'u_shop_0001', tier: 'enterprise', opId: 'op1', nowMs: Date.parse('2026-03-01T06:30:00Z') };
+const ctx: RiskContext = {
+  userId: 'u_shop_0001',
+  tier: 'enterprise',
+  opId: 'op1',
+  nowMs: Date.parse('2026-03-01T06:30:00Z'),
+};
 const check = (g: string) => checkGreeting(g, ctx, enterprise);
 
 function refused(d: RiskDecision): boolean {
@@ -82,7 +94,9 @@ describe('marketing words: bypasses are refused', () => {
     const words = riskRulesFor('enterprise', { extraWords: ['穩賺 不賠'] }).marketing.words;
     expect(findMarketingWord('稳赚\u3164不赔', words)).toBe('穩賺 不賠');
     // An entry made only of invisible characters is no word: it is dropped, it never matches all.
-    expect(riskRulesFor('enterprise', { extraWords: ['\u034f\u3164'] }).marketing.words).toEqual([...BASE_MARKETING_WORDS]);
+    expect(riskRulesFor('enterprise', { extraWords: ['\u034f\u3164'] }).marketing.words).toEqual([
+      ...BASE_MARKETING_WORDS,
+    ]);
   });
 });
 
@@ -107,7 +121,13 @@ describe('marketing words: ordinary greetings pass', () => {
     expect(normalizeGreeting('恭喜發財，萬事如意！')).toBe('恭喜发财万事如意');
     expect(normalizeGreeting('한국어 인사')).toBe('한국어인사'); // Hangul syllables survive decomposition
     // Regional variants and shinjitai reach simplified too.
-    expect(['衞生', '衛生', '為你', '爲你', '免単'].map(normalizeGreeting)).toEqual(['卫生', '卫生', '为你', '为你', '免单']);
+    expect(['衞生', '衛生', '為你', '爲你', '免単'].map(normalizeGreeting)).toEqual([
+      '卫生',
+      '卫生',
+      '为你',
+      '为你',
+      '免单',
+    ]);
   });
 });
 
@@ -130,11 +150,25 @@ const INVISIBLE: string[] = (() => {
 describe('marketing words: no invisible character evades the filter', () => {
   test('the pool holds every mark, default-ignorable and separator (thousands of code points)', () => {
     expect(INVISIBLE.length).toBeGreaterThan(6_000);
-    for (const ch of ['\u034f', '\ufe0f', '\u{e0100}', '\u{e01ef}', '\u0301', '\u3164', '\u115f', '\u1160', '\uffa0', '\u200b']) expect(INVISIBLE).toContain(ch);
+    for (const ch of [
+      '\u034f',
+      '\ufe0f',
+      '\u{e0100}',
+      '\u{e01ef}',
+      '\u0301',
+      '\u3164',
+      '\u115f',
+      '\u1160',
+      '\uffa0',
+      '\u200b',
+    ])
+      expect(INVISIBLE).toContain(ch);
   });
 
   test('each of them, alone between two characters, folds away (exhaustive)', () => {
-    const escaped = INVISIBLE.filter((ch) => foldText(`免${ch}单`) !== '免单').map((ch) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase()}`);
+    const escaped = INVISIBLE.filter((ch) => foldText(`免${ch}单`) !== '免单').map(
+      (ch) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase()}`,
+    );
     expect(escaped).toEqual([]);
   });
 
@@ -143,7 +177,10 @@ describe('marketing words: no invisible character evades the filter', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...words),
-        fc.array(fc.record({ at: fc.nat(), chars: fc.array(fc.constantFrom(...INVISIBLE), { minLength: 1, maxLength: 4 }) }), { minLength: 1, maxLength: 8 }),
+        fc.array(
+          fc.record({ at: fc.nat(), chars: fc.array(fc.constantFrom(...INVISIBLE), { minLength: 1, maxLength: 4 }) }),
+          { minLength: 1, maxLength: 8 },
+        ),
         fc.string({ maxLength: 6 }),
         (word, inserts, prefix) => {
           const cps = [...word];

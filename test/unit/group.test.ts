@@ -18,7 +18,8 @@ const appid = 'wx1234567890abcdef';
 const nowMs = Date.UTC(2026, 11, 5, 12, 0, 0);
 const nowSec = nowMs / 1000;
 const sessionKey = newSessionKey();
-const open = (data: { encryptedData: string; iv: string }, key = sessionKey, at = nowMs) => decryptGroupData({ ...data, sessionKey: key, appId: appid, nowMs: at });
+const open = (data: { encryptedData: string; iv: string }, key = sessionKey, at = nowMs) =>
+  decryptGroupData({ ...data, sessionKey: key, appId: appid, nowMs: at });
 
 /** Flips one bit of byte `i` of a base64 string's bytes. */
 function flip(b64: string, i: number): string {
@@ -29,8 +30,14 @@ function flip(b64: string, i: number): string {
 
 describe('WeChat group data (AES-128-CBC, PKCS#7, watermark)', () => {
   test('data WeChat built for us opens to its group id, under either field name', () => {
-    expect(open(wxGroupData({ sessionKey, openGId: 'tG_group-A', appid, timestamp: nowSec }))).toEqual({ ok: true, openGId: 'tG_group-A' });
-    expect(open(wxGroupData({ sessionKey, openGId: 'tGold', appid, timestamp: nowSec, field: 'openGId' }))).toEqual({ ok: true, openGId: 'tGold' });
+    expect(open(wxGroupData({ sessionKey, openGId: 'tG_group-A', appid, timestamp: nowSec }))).toEqual({
+      ok: true,
+      openGId: 'tG_group-A',
+    });
+    expect(open(wxGroupData({ sessionKey, openGId: 'tGold', appid, timestamp: nowSec, field: 'openGId' }))).toEqual({
+      ok: true,
+      openGId: 'tGold',
+    });
   });
 
   test('tampered ciphertext is refused, whichever block is touched', () => {
@@ -44,7 +51,10 @@ describe('WeChat group data (AES-128-CBC, PKCS#7, watermark)', () => {
     // Truncated to a whole block less, or not a whole number of blocks.
     const bytes = Buffer.from(data.encryptedData, 'base64');
     expect(open({ ...data, encryptedData: bytes.subarray(0, bytes.length - 16).toString('base64') }).ok).toBe(false);
-    expect(open({ ...data, encryptedData: bytes.subarray(0, bytes.length - 3).toString('base64') })).toEqual({ ok: false, reason: 'malformed' });
+    expect(open({ ...data, encryptedData: bytes.subarray(0, bytes.length - 3).toString('base64') })).toEqual({
+      ok: false,
+      reason: 'malformed',
+    });
   });
 
   test('a wrong iv, a wrong session key, or a malformed iv/key is refused', () => {
@@ -68,15 +78,30 @@ describe('WeChat group data (AES-128-CBC, PKCS#7, watermark)', () => {
   });
 
   test('non-JSON and JSON that is not an object are refused', () => {
-    expect(open(wxGroupData({ sessionKey, appid, timestamp: nowSec, plaintext: 'opengid=tGx' }))).toEqual({ ok: false, reason: 'not_json' });
-    expect(open(wxGroupData({ sessionKey, appid, timestamp: nowSec, plaintext: '["tGx"]' }))).toEqual({ ok: false, reason: 'not_json' });
-    expect(open(wxGroupData({ sessionKey, appid, timestamp: nowSec, plaintext: 'null' }))).toEqual({ ok: false, reason: 'not_json' });
+    expect(open(wxGroupData({ sessionKey, appid, timestamp: nowSec, plaintext: 'opengid=tGx' }))).toEqual({
+      ok: false,
+      reason: 'not_json',
+    });
+    expect(open(wxGroupData({ sessionKey, appid, timestamp: nowSec, plaintext: '["tGx"]' }))).toEqual({
+      ok: false,
+      reason: 'not_json',
+    });
+    expect(open(wxGroupData({ sessionKey, appid, timestamp: nowSec, plaintext: 'null' }))).toEqual({
+      ok: false,
+      reason: 'not_json',
+    });
   });
 
   test('a watermark of another mini-program, or none, is refused', () => {
-    expect(open(wxGroupData({ sessionKey, appid: 'wxOTHERAPP', timestamp: nowSec }))).toEqual({ ok: false, reason: 'foreign_app' });
+    expect(open(wxGroupData({ sessionKey, appid: 'wxOTHERAPP', timestamp: nowSec }))).toEqual({
+      ok: false,
+      reason: 'foreign_app',
+    });
     const bare = JSON.stringify({ opengid: 'tGx' });
-    expect(open(wxGroupData({ sessionKey, appid, timestamp: nowSec, plaintext: bare }))).toEqual({ ok: false, reason: 'foreign_app' });
+    expect(open(wxGroupData({ sessionKey, appid, timestamp: nowSec, plaintext: bare }))).toEqual({
+      ok: false,
+      reason: 'foreign_app',
+    });
   });
 
   test('freshness: at most 10 minutes old, at most 60 s ahead of our clock', () => {
@@ -87,13 +112,22 @@ describe('WeChat group data (AES-128-CBC, PKCS#7, watermark)', () => {
     expect(at(nowSec + GROUP_DATA_SKEW_MS / 1000).ok).toBe(true);
     expect(at(nowSec + GROUP_DATA_SKEW_MS / 1000 + 1)).toEqual({ ok: false, reason: 'stale' });
     const text = JSON.stringify({ opengid: 'tGx', watermark: { appid, timestamp: String(nowSec) } });
-    expect(open(wxGroupData({ sessionKey, appid, timestamp: nowSec, plaintext: text }))).toEqual({ ok: false, reason: 'stale' });
+    expect(open(wxGroupData({ sessionKey, appid, timestamp: nowSec, plaintext: text }))).toEqual({
+      ok: false,
+      reason: 'stale',
+    });
   });
 
   test('data without a usable group id is refused', () => {
     const none = JSON.stringify({ watermark: { appid, timestamp: nowSec } });
-    expect(open(wxGroupData({ sessionKey, appid, timestamp: nowSec, plaintext: none }))).toEqual({ ok: false, reason: 'no_group' });
-    expect(open(wxGroupData({ sessionKey, appid, timestamp: nowSec, openGId: 'has space' }))).toEqual({ ok: false, reason: 'no_group' });
+    expect(open(wxGroupData({ sessionKey, appid, timestamp: nowSec, plaintext: none }))).toEqual({
+      ok: false,
+      reason: 'no_group',
+    });
+    expect(open(wxGroupData({ sessionKey, appid, timestamp: nowSec, openGId: 'has space' }))).toEqual({
+      ok: false,
+      reason: 'no_group',
+    });
   });
 });
 
@@ -101,17 +135,23 @@ describe('WeChat group data (property)', () => {
   const gid = fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/);
   test('whatever the key, group and age within the window, it opens to that group; a flipped bit never opens at all', () => {
     fc.assert(
-      fc.property(gid, fc.integer({ min: -GROUP_DATA_MAX_AGE_MS / 1000, max: GROUP_DATA_SKEW_MS / 1000 }), fc.nat(), fc.nat(), (g, age, at, bit) => {
-        const key = newSessionKey();
-        const data = wxGroupData({ sessionKey: key, openGId: g, appid, timestamp: nowSec + age });
-        expect(open(data, key)).toEqual({ ok: true, openGId: g });
-        const bytes = Buffer.from(data.encryptedData, 'base64');
-        bytes[at % bytes.length]! ^= 1 << (bit % 8);
-        const r = open({ ...data, encryptedData: bytes.toString('base64') }, key);
-        // CBC: the flipped block decrypts to 16 garbled bytes (and the last block's flips break
-        // the padding), which no check lets through — not as this group, not as another.
-        expect(r.ok).toBe(false);
-      }),
+      fc.property(
+        gid,
+        fc.integer({ min: -GROUP_DATA_MAX_AGE_MS / 1000, max: GROUP_DATA_SKEW_MS / 1000 }),
+        fc.nat(),
+        fc.nat(),
+        (g, age, at, bit) => {
+          const key = newSessionKey();
+          const data = wxGroupData({ sessionKey: key, openGId: g, appid, timestamp: nowSec + age });
+          expect(open(data, key)).toEqual({ ok: true, openGId: g });
+          const bytes = Buffer.from(data.encryptedData, 'base64');
+          bytes[at % bytes.length]! ^= 1 << (bit % 8);
+          const r = open({ ...data, encryptedData: bytes.toString('base64') }, key);
+          // CBC: the flipped block decrypts to 16 garbled bytes (and the last block's flips break
+          // the padding), which no check lets through — not as this group, not as another.
+          expect(r.ok).toBe(false);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -139,7 +179,9 @@ describe('session keys at rest (AES-256-GCM)', () => {
     // bits a decoder drops, so changing it would not always change a byte.
     const at = sealed.length - 3;
     const swapped = sealed[at] === 'A' ? 'B' : 'A';
-    expect(openSessionKey(key, 'uAlice0000000000', sealed.slice(0, at) + swapped + sealed.slice(at + 1))).toBeUndefined();
+    expect(
+      openSessionKey(key, 'uAlice0000000000', sealed.slice(0, at) + swapped + sealed.slice(at + 1)),
+    ).toBeUndefined();
     expect(openSessionKey(key, 'uAlice0000000000', 'garbage')).toBeUndefined();
   });
 
@@ -165,7 +207,8 @@ describe('group binding', () => {
 });
 
 describe('group context schema (property)', () => {
-  const b64 = (min: number, max: number) => fc.uint8Array({ minLength: min, maxLength: max }).map((b) => Buffer.from(b).toString('base64'));
+  const b64 = (min: number, max: number) =>
+    fc.uint8Array({ minLength: min, maxLength: max }).map((b) => Buffer.from(b).toString('base64'));
   const code = '1.k1.sABC.1.sig';
 
   test('accepts encrypted data + iv, or a dev group name, and nothing mixed or extra', () => {

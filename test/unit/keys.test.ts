@@ -2,7 +2,17 @@
  * keys.ts parses what it builds: every reader of a key goes through these parsers, so a key
  * format changed in one place is read back right everywhere.
  */
-import { Keys, OpsKeys, RiskKeys, accountOfPk, blacklistedOf, claimMarkerOf, freezeReasonOf, parseTimeKey, refOfPk } from '../../functions/src/store/keys';
+import {
+  Keys,
+  OpsKeys,
+  RiskKeys,
+  accountOfPk,
+  blacklistedOf,
+  claimMarkerOf,
+  freezeReasonOf,
+  parseTimeKey,
+  refOfPk,
+} from '../../functions/src/store/keys';
 
 describe('keys.ts parses the keys it builds', () => {
   test('time-ordered sort keys: due index, ops events, figures minutes', () => {

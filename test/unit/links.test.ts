@@ -3,7 +3,13 @@
  * the `/o/` page's configuration, and the page's answers (pure: functions/src/http/link-page.ts).
  */
 import fc from 'fast-check';
-import { loadLinkPageConfig, LOCAL_PUBLIC_BASE_URL, publicBaseUrlOf, Stages, type LinkPageConfig } from '../../functions/src/config';
+import {
+  loadLinkPageConfig,
+  LOCAL_PUBLIC_BASE_URL,
+  publicBaseUrlOf,
+  Stages,
+  type LinkPageConfig,
+} from '../../functions/src/config';
 import { parseKeyring, signCode } from '../../functions/src/domain/codes';
 import { codeLink, isCodeShaped } from '../../functions/src/domain/links';
 import { h5OpenUrl, linkPage } from '../../functions/src/http/link-page';
@@ -11,18 +17,37 @@ import { h5OpenUrl, linkPage } from '../../functions/src/http/link-page';
 const keyring = parseKeyring(`k1:${Buffer.alloc(32, 7).toString('base64')}`, 'test');
 const id = fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/);
 const anyCode = fc
-  .record({ kind: fc.constantFrom('live', 'share', 'receive'), target: id, issuedAt: fc.integer({ min: 1, max: 2 ** 40 }), ref: fc.option(fc.stringMatching(/^[A-Za-z0-9_-]{1,24}$/), { nil: undefined }) })
-  .map((c) => signCode({ kind: c.kind as 'live' | 'share' | 'receive', target: c.target, issuedAt: c.issuedAt, ...(c.ref ? { ref: c.ref } : {}) }, keyring));
+  .record({
+    kind: fc.constantFrom('live', 'share', 'receive'),
+    target: id,
+    issuedAt: fc.integer({ min: 1, max: 2 ** 40 }),
+    ref: fc.option(fc.stringMatching(/^[A-Za-z0-9_-]{1,24}$/), { nil: undefined }),
+  })
+  .map((c) =>
+    signCode(
+      {
+        kind: c.kind as 'live' | 'share' | 'receive',
+        target: c.target,
+        issuedAt: c.issuedAt,
+        ...(c.ref ? { ref: c.ref } : {}),
+      },
+      keyring,
+    ),
+  );
 
 describe('codeLink', () => {
   test('every signed code: <base>/o/<code>, unescaped, shaped, and read back exactly', () => {
     fc.assert(
-      fc.property(anyCode, fc.constantFrom('https://hb.example.cn', 'http://localhost:10086', 'https://x.cn/base'), (code, base) => {
-        const link = codeLink(base, code);
-        expect(link).toBe(`${base}/o/${code}`);
-        expect(isCodeShaped(code)).toBe(true);
-        expect(decodeURIComponent(new URL(link).pathname.split('/o/')[1]!)).toBe(code);
-      }),
+      fc.property(
+        anyCode,
+        fc.constantFrom('https://hb.example.cn', 'http://localhost:10086', 'https://x.cn/base'),
+        (code, base) => {
+          const link = codeLink(base, code);
+          expect(link).toBe(`${base}/o/${code}`);
+          expect(isCodeShaped(code)).toBe(true);
+          expect(decodeURIComponent(new URL(link).pathname.split('/o/')[1]!)).toBe(code);
+        },
+      ),
     );
   });
 
@@ -62,7 +87,9 @@ describe('PUBLIC_BASE_URL', () => {
 
   test('accepted as given; https only where money is real', () => {
     expect(publicBaseUrlOf('prod', 'https://hb.example.cn')).toBe('https://hb.example.cn');
-    expect(publicBaseUrlOf('sandbox', 'https://abc.execute-api.ap-southeast-1.amazonaws.com')).toBe('https://abc.execute-api.ap-southeast-1.amazonaws.com');
+    expect(publicBaseUrlOf('sandbox', 'https://abc.execute-api.ap-southeast-1.amazonaws.com')).toBe(
+      'https://abc.execute-api.ap-southeast-1.amazonaws.com',
+    );
     expect(publicBaseUrlOf('local', 'http://localhost:4321')).toBe('http://localhost:4321');
     expect(() => publicBaseUrlOf('prod', 'http://hb.example.cn')).toThrow(/must be https in prod/);
     expect(() => publicBaseUrlOf('dev', 'http://hb.example.cn')).toThrow(/must be https in dev/);
@@ -72,8 +99,19 @@ describe('PUBLIC_BASE_URL', () => {
 describe('the /o/ page configuration', () => {
   const base = { STAGE: 'prod', PUBLIC_BASE_URL: 'https://hb.example.cn' };
   test('needs no table and no secret; optional H5 app and check file', () => {
-    expect(loadLinkPageConfig(base)).toEqual({ publicBaseUrl: 'https://hb.example.cn', h5AppUrl: undefined, verifyFile: undefined });
-    expect(loadLinkPageConfig({ ...base, H5_APP_URL: 'https://app.example.cn/', WX_LINK_VERIFY_FILE: 'Ab3dE9xYz1.txt', WX_LINK_VERIFY_CONTENT: '0f1e2d3c4b5a' })).toEqual({
+    expect(loadLinkPageConfig(base)).toEqual({
+      publicBaseUrl: 'https://hb.example.cn',
+      h5AppUrl: undefined,
+      verifyFile: undefined,
+    });
+    expect(
+      loadLinkPageConfig({
+        ...base,
+        H5_APP_URL: 'https://app.example.cn/',
+        WX_LINK_VERIFY_FILE: 'Ab3dE9xYz1.txt',
+        WX_LINK_VERIFY_CONTENT: '0f1e2d3c4b5a',
+      }),
+    ).toEqual({
       publicBaseUrl: 'https://hb.example.cn',
       h5AppUrl: 'https://app.example.cn/',
       verifyFile: { name: 'Ab3dE9xYz1.txt', content: '0f1e2d3c4b5a' },
@@ -94,10 +132,20 @@ describe('the /o/ page configuration', () => {
 
 describe('the /o/ page', () => {
   const code = signCode({ kind: 'share', target: 'pkt123', issuedAt: 1_800_000_000 }, keyring);
-  const cfg: LinkPageConfig = { publicBaseUrl: 'https://hb.example.cn', h5AppUrl: undefined, verifyFile: { name: 'Ab3dE9xYz1.txt', content: '0f1e2d3c4b5a' } };
+  const cfg: LinkPageConfig = {
+    publicBaseUrl: 'https://hb.example.cn',
+    h5AppUrl: undefined,
+    verifyFile: { name: 'Ab3dE9xYz1.txt', content: '0f1e2d3c4b5a' },
+  };
   const SAFARI = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1';
   const WECHAT = 'Mozilla/5.0 (iPhone) MicroMessenger/8.0.50';
-  const get = (segment: string, c: LinkPageConfig = cfg, userAgent = SAFARI, route: 'link' | 'root' = 'link', method = 'GET') => linkPage({ route, segment, userAgent, method }, c);
+  const get = (
+    segment: string,
+    c: LinkPageConfig = cfg,
+    userAgent = SAFARI,
+    route: 'link' | 'root' = 'link',
+    method = 'GET',
+  ) => linkPage({ route, segment, userAgent, method }, c);
 
   test('a browser outside WeChat: a Chinese page saying to scan with WeChat, no script', () => {
     const r = get(code);
@@ -134,7 +182,11 @@ describe('the /o/ page', () => {
   test('malformed: 400 page whatever the H5 setting, nothing redirected', () => {
     for (const seg of ['', 'a b', '%E4%ZZ', 'a'.repeat(107), 'abc/def', '%3Cscript%3E']) {
       const r = get(seg, { ...cfg, h5AppUrl: 'https://app.example.cn/' });
-      expect({ seg, status: r.statusCode, location: r.headers.location }).toEqual({ seg, status: 400, location: undefined });
+      expect({ seg, status: r.statusCode, location: r.headers.location }).toEqual({
+        seg,
+        status: 400,
+        location: undefined,
+      });
       expect(r.body).toContain('链接无效');
     }
   });

@@ -48,12 +48,16 @@ describe('feeFor', () => {
     );
   });
 
-  it.each([[-1, 60], [1.5, 60], [Number.NaN, 60], [100, -1], [100, 10_001], [100, 0.5]])(
-    'refuses amount %p at %p bps',
-    (amount, bps) => {
-      expect(() => feeFor(amount, bps)).toThrow(RangeError);
-    },
-  );
+  it.each([
+    [-1, 60],
+    [1.5, 60],
+    [Number.NaN, 60],
+    [100, -1],
+    [100, 10_001],
+    [100, 0.5],
+  ])('refuses amount %p at %p bps', (amount, bps) => {
+    expect(() => feeFor(amount, bps)).toThrow(RangeError);
+  });
 });
 
 describe('isFen', () => {
@@ -111,7 +115,12 @@ describe('policyFor', () => {
   });
 
   it('provider takes its negotiated limits, fee and validity from settings', () => {
-    const p = policyFor('provider', { perPacketLimit: 5_000_000, dailyLimit: 90_000_000, feeBps: 50, codeValiditySeconds: 45 });
+    const p = policyFor('provider', {
+      perPacketLimit: 5_000_000,
+      dailyLimit: 90_000_000,
+      feeBps: 50,
+      codeValiditySeconds: 45,
+    });
     expect(p).toMatchObject({ perPacketLimit: 5_000_000, dailyLimit: 90_000_000, feeBps: 50, codeValiditySeconds: 45 });
   });
 
@@ -189,7 +198,12 @@ describe('dayKeyUtc8', () => {
   });
 
   it('agrees with the Asia/Shanghai calendar (property)', () => {
-    const fmt = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' });
+    const fmt = new Intl.DateTimeFormat('en-CA', {
+      timeZone: 'Asia/Shanghai',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
     fc.assert(
       fc.property(fc.integer({ min: Date.parse('1995-01-01'), max: Date.parse('2100-01-01') }), (ms) => {
         expect(dayKeyUtc8(ms)).toBe(fmt.format(ms));

@@ -73,14 +73,25 @@ describe('thingText: at most 20 characters, no emoji', () => {
   });
 
   it('anything in gives a valid thing out', () => {
-    fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 60 }), (s) => expect(valueProblem('thing', thingText(s))).toBeUndefined()));
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 60 }), (s) =>
+        expect(valueProblem('thing', thingText(s))).toBeUndefined(),
+      ),
+    );
   });
 });
 
 describe('messages', () => {
   const at = Date.parse('2026-02-17T02:03:00Z');
   const facts: NotificationFacts[] = [
-    { kind: 'packet_finished', packetId: 'p1', greeting: '恭喜发财，大吉大利，新春快乐，万事如意！！', total: 20_000, count: 100, atMs: at },
+    {
+      kind: 'packet_finished',
+      packetId: 'p1',
+      greeting: '恭喜发财，大吉大利，新春快乐，万事如意！！',
+      total: 20_000,
+      count: 100,
+      atMs: at,
+    },
     { kind: 'refund_arrived', packetId: 'p2', greeting: '', amount: 5, to: 'balance', atMs: at },
     { kind: 'refund_arrived', packetId: 'p3', greeting: '周末', amount: 1_234, to: 'wechatpay', atMs: at },
     { kind: 'withdrawal_arrived', withdrawalId: 'wd1', amount: 100, atMs: at },
@@ -93,7 +104,12 @@ describe('messages', () => {
       expect(values).toHaveLength(fields.length);
       values.forEach((v, i) => void expect(valueProblem(fields[i]!.kind, v)).toBeUndefined());
     }
-    expect(messageValues(facts[0]!)).toEqual(['恭喜发财，大吉大利，新春快乐，万事如意…', '200.00元', '100个红包已全部领完', '2026年2月17日 10:03']);
+    expect(messageValues(facts[0]!)).toEqual([
+      '恭喜发财，大吉大利，新春快乐，万事如意…',
+      '200.00元',
+      '100个红包已全部领完',
+      '2026年2月17日 10:03',
+    ]);
     expect(messageValues(facts[1]!)).toEqual(['0.05元', '红包', '已退回零钱余额', '2026年2月17日 10:03']);
     expect(messageValues(facts[2]!)).toEqual(['12.34元', '周末', '已原路退回微信支付', '2026年2月17日 10:03']);
     expect(messageValues(facts[3]!)).toEqual(['1.00元', '已到账微信零钱', '2026年2月17日 10:03']);
@@ -114,26 +130,52 @@ describe('messages', () => {
 
 describe('template settings', () => {
   it('an id alone takes the recommended keywords; a mapping must match each field’s kind', () => {
-    expect(parseTemplateSetting('withdrawal_arrived', 'abcDEF_123-x')).toEqual({ id: 'abcDEF_123-x', keys: ['amount1', 'thing2', 'time3'] });
-    expect(parseTemplateSetting('withdrawal_arrived', 'abc:amount3,thing7,time1')).toEqual({ id: 'abc', keys: ['amount3', 'thing7', 'time1'] });
-    for (const off of [undefined, '', '  ', 'off']) expect(parseTemplateSetting('packet_finished', off)).toBeUndefined();
+    expect(parseTemplateSetting('withdrawal_arrived', 'abcDEF_123-x')).toEqual({
+      id: 'abcDEF_123-x',
+      keys: ['amount1', 'thing2', 'time3'],
+    });
+    expect(parseTemplateSetting('withdrawal_arrived', 'abc:amount3,thing7,time1')).toEqual({
+      id: 'abc',
+      keys: ['amount3', 'thing7', 'time1'],
+    });
+    for (const off of [undefined, '', '  ', 'off'])
+      expect(parseTemplateSetting('packet_finished', off)).toBeUndefined();
     expect(() => parseTemplateSetting('withdrawal_arrived', 'abc:thing1,amount2,time3')).toThrow(/amount keyword/);
     expect(() => parseTemplateSetting('withdrawal_arrived', 'abc:amount1,thing2')).toThrow(/3 keyword ids/);
     expect(() => parseTemplateSetting('refund_arrived', 'abc:amount1,thing2,thing2,time4')).toThrow(/differ/);
     expect(() => parseTemplateSetting('refund_arrived', 'a b')).toThrow();
     expect(() => parseTemplateSetting('refund_arrived', 'a:b:c')).toThrow();
     expect(keywordKindOf('character_string12')).toBe('character_string');
-    for (const kind of NotificationKinds) expect(MessageFields[kind].every((f) => keywordKindOf(f.key) === f.kind)).toBe(true);
+    for (const kind of NotificationKinds)
+      expect(MessageFields[kind].every((f) => keywordKindOf(f.key) === f.kind)).toBe(true);
   });
 
-  const base = { STAGE: 'test', TABLE_NAME: 't', CODE_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`, SESSION_SECRET: Buffer.alloc(32, 2).toString('base64') };
+  const base = {
+    STAGE: 'test',
+    TABLE_NAME: 't',
+    CODE_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
+    SESSION_SECRET: Buffer.alloc(32, 2).toString('base64'),
+  };
 
   it('config reads WX_TMPL_* once; off without them; refused without the mini-program’s appid and secret or when malformed', () => {
     expect(loadConfig(base).notify).toEqual({ templates: {}, miniprogramState: 'developer' });
-    const on = loadConfig({ ...base, WX_APPID: 'wxa', WX_SECRET: 's', WX_TMPL_PACKET_FINISHED: 'T1', WX_TMPL_WITHDRAWAL_ARRIVED: 'T3:amount2,thing1,time5' });
-    expect(on.notify.templates).toEqual({ packet_finished: { id: 'T1', keys: ['thing1', 'amount2', 'thing3', 'time4'] }, withdrawal_arrived: { id: 'T3', keys: ['amount2', 'thing1', 'time5'] } });
+    const on = loadConfig({
+      ...base,
+      WX_APPID: 'wxa',
+      WX_SECRET: 's',
+      WX_TMPL_PACKET_FINISHED: 'T1',
+      WX_TMPL_WITHDRAWAL_ARRIVED: 'T3:amount2,thing1,time5',
+    });
+    expect(on.notify.templates).toEqual({
+      packet_finished: { id: 'T1', keys: ['thing1', 'amount2', 'thing3', 'time4'] },
+      withdrawal_arrived: { id: 'T3', keys: ['amount2', 'thing1', 'time5'] },
+    });
     expect(() => loadConfig({ ...base, WX_TMPL_REFUND_ARRIVED: 'T2' })).toThrow(/need WX_APPID and WX_SECRET/);
-    expect(() => loadConfig({ ...base, WX_APPID: 'wxa', WX_SECRET: 's', WX_TMPL_REFUND_ARRIVED: 'T2:thing1' })).toThrow(/WX_TMPL_REFUND_ARRIVED/);
-    expect(loadConfig({ ...base, STAGE: 'sandbox', PUBLIC_BASE_URL: 'https://hb.example.cn' }).notify.miniprogramState).toBe('trial');
+    expect(() => loadConfig({ ...base, WX_APPID: 'wxa', WX_SECRET: 's', WX_TMPL_REFUND_ARRIVED: 'T2:thing1' })).toThrow(
+      /WX_TMPL_REFUND_ARRIVED/,
+    );
+    expect(
+      loadConfig({ ...base, STAGE: 'sandbox', PUBLIC_BASE_URL: 'https://hb.example.cn' }).notify.miniprogramState,
+    ).toBe('trial');
   });
 });

@@ -56,17 +56,23 @@ describe('nickname rules', () => {
     expect(name(s)).toBe('VALIDATION_FAILED');
   });
 
-  test.each(['微信用户', '微信用户ABCD', '微 信 用 户', '微信用戶X', '\u200b微信用户'])('names that pass for a default name are refused: %s', (s) => {
-    expect(name(s)).toBe('VALIDATION_FAILED');
-  });
+  test.each(['微信用户', '微信用户ABCD', '微 信 用 户', '微信用戶X', '\u200b微信用户'])(
+    'names that pass for a default name are refused: %s',
+    (s) => {
+      expect(name(s)).toBe('VALIDATION_FAILED');
+    },
+  );
 
   test('a name may contain 微信用户 after its start', () => {
     expect(name('我不是微信用户')).toBe('ok');
   });
 
-  test.each(['免单达人', '全額返現', '免\u200b单', 'ｍ免单'])('marketing words as in greetings → GREETING_REJECTED: %s', (s) => {
-    expect(name(s)).toBe('GREETING_REJECTED');
-  });
+  test.each(['免单达人', '全額返現', '免\u200b单', 'ｍ免单'])(
+    'marketing words as in greetings → GREETING_REJECTED: %s',
+    (s) => {
+      expect(name(s)).toBe('GREETING_REJECTED');
+    },
+  );
 });
 
 describe('default names', () => {
@@ -96,7 +102,9 @@ describe('avatar images and references', () => {
     expect(sniffImage(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'))).toBeUndefined();
     expect(sniffImage(Buffer.from('<html><script>'))).toBeUndefined();
     expect(sniffImage(png.subarray(0, 7))).toBeUndefined();
-    expect(sniffImage(Buffer.concat([Buffer.from('RIFF'), Buffer.from([1, 2, 3, 4]), Buffer.from('WAVE')]))).toBeUndefined();
+    expect(
+      sniffImage(Buffer.concat([Buffer.from('RIFF'), Buffer.from([1, 2, 3, 4]), Buffer.from('WAVE')])),
+    ).toBeUndefined();
     expect(sniffImage(Buffer.alloc(0))).toBeUndefined();
   });
 
@@ -121,7 +129,19 @@ describe('avatar images and references', () => {
     expect(codeOf(() => checkAvatarUrl('https://thirdwx.qlogo.cn/mmopen/abc/132'))).toBe('ok');
     expect(codeOf(() => checkAvatarUrl('https://wx.qlogo.cn/mmhead/abc/0'))).toBe('ok');
     // Any other host would be an image every viewer fetches from a server the user chose.
-    for (const bad of ['https://tracker.example/p.png', 'https://qlogo.cn.evil.example/a.png', 'https://evilqlogo.cn/a.png', 'http://thirdwx.qlogo.cn/a/132', 'http://x.example/a.png', 'javascript:alert(1)', 'https://u:p@x.example/a.png', 'https://x.example/a b.png', `https://x.example/${'a'.repeat(600)}`, 'not a url', 'data:image/png;base64,AAAA']) {
+    for (const bad of [
+      'https://tracker.example/p.png',
+      'https://qlogo.cn.evil.example/a.png',
+      'https://evilqlogo.cn/a.png',
+      'http://thirdwx.qlogo.cn/a/132',
+      'http://x.example/a.png',
+      'javascript:alert(1)',
+      'https://u:p@x.example/a.png',
+      'https://x.example/a b.png',
+      `https://x.example/${'a'.repeat(600)}`,
+      'not a url',
+      'data:image/png;base64,AAAA',
+    ]) {
       expect(codeOf(() => checkAvatarUrl(bad))).toBe('VALIDATION_FAILED');
     }
   });

@@ -35,7 +35,13 @@ const NIGHT = at8('2026-03-01T02:30:00');
 const DAYTIME = at8('2026-03-01T14:30:00');
 const personal = riskRulesFor('personal');
 const enterprise = riskRulesFor('enterprise');
-const ctx = (over: Partial<RiskContext> = {}): RiskContext => ({ userId: 'u_alice_0001', tier: 'personal', opId: 'op1', nowMs: NIGHT, ...over });
+const ctx = (over: Partial<RiskContext> = {}): RiskContext => ({
+  userId: 'u_alice_0001',
+  tier: 'personal',
+  opId: 'op1',
+  nowMs: NIGHT,
+  ...over,
+});
 
 function refusal(d: RiskDecision) {
   if (d.kind !== 'refuse') throw new Error(`expected a refusal, got ${JSON.stringify(d)}`);
@@ -55,7 +61,11 @@ describe('configuration', () => {
     expect(DEFAULT_RISK_RULES.personal.marketing.enabled).toBe(false);
     expect(DEFAULT_RISK_RULES.enterprise.marketing.enabled).toBe(true);
     expect(DEFAULT_RISK_RULES.provider.marketing.enabled).toBe(true);
-    expect([DEFAULT_RISK_RULES.personal.level, DEFAULT_RISK_RULES.enterprise.level, DEFAULT_RISK_RULES.provider.level]).toEqual([3, 2, 1]);
+    expect([
+      DEFAULT_RISK_RULES.personal.level,
+      DEFAULT_RISK_RULES.enterprise.level,
+      DEFAULT_RISK_RULES.provider.level,
+    ]).toEqual([3, 2, 1]);
   });
 
   test('valid overrides apply, invalid ones are ignored, the base words always stay', () => {
@@ -120,7 +130,8 @@ describe('breaker', () => {
   const rules = personal.breaker;
   // Unless a test says otherwise, every payment comes from a payer of its own (a retry of an op
   // from the same one): streaks of several payers, which freeze the whole code.
-  const pay = (s: BreakerState, amount: number, opId: string, nowMs = NIGHT, payerId = `payer-${opId}`) => breakerApply(s, { amount, opId, payerId, nowMs }, rules);
+  const pay = (s: BreakerState, amount: number, opId: string, nowMs = NIGHT, payerId = `payer-${opId}`) =>
+    breakerApply(s, { amount, opId, payerId, nowMs }, rules);
 
   test('the 5th consecutive same-amount payment trips, not the 4th', () => {
     let s = EMPTY_BREAKER;
@@ -137,7 +148,8 @@ describe('breaker', () => {
 
   test('another amount breaks the streak', () => {
     let s = EMPTY_BREAKER;
-    for (const [i, amount] of [888, 888, 888, 888, 999, 888, 888, 888, 888].entries()) s = pay(s, amount, `op${i}`).state;
+    for (const [i, amount] of [888, 888, 888, 888, 999, 888, 888, 888, 888].entries())
+      s = pay(s, amount, `op${i}`).state;
     expect(s.frozenUntilMs).toBeUndefined();
     expect(s.ops).toHaveLength(4);
     expect(pay(s, 888, 'op-last').step).toBe('trip');
@@ -213,7 +225,7 @@ describe('breaker', () => {
     expect(pay(t, 888, 'big5').step).toBe('trip');
   });
 
-  test('a streak made by one payer freezes only that payer\'s payments to the code; another payer still pays', () => {
+  test("a streak made by one payer freezes only that payer's payments to the code; another payer still pays", () => {
     let s = EMPTY_BREAKER;
     const steps: string[] = [];
     for (let i = 1; i <= 5; i++) {
@@ -246,7 +258,8 @@ describe('breaker', () => {
     const tripped = pay(s, 500, 'op-b', NIGHT, 'b');
     expect(tripped.step).toBe('trip');
     expect(tripped.state.frozenUntilMs).toBe(NIGHT + HOUR_MS);
-    for (const who of ['a', 'b', 'c']) expect(refusal(checkCode(tripped.state, who, NIGHT + 1)).code).toBe('CODE_FROZEN');
+    for (const who of ['a', 'b', 'c'])
+      expect(refusal(checkCode(tripped.state, who, NIGHT + 1)).code).toBe('CODE_FROZEN');
     // And the other way round: the streak is several payers' even if the last one paid before.
     let t = EMPTY_BREAKER;
     for (const [i, payer] of ['b', 'a', 'a', 'a'].entries()) t = pay(t, 500, `op${i}`, NIGHT, payer).state;
@@ -266,7 +279,12 @@ describe('breaker', () => {
       fc.property(
         // Runs of equal amounts (so streaks and trips happen), with retries and time passing.
         fc.array(
-          fc.record({ amount: fc.constantFrom(1, 50, 99, 100, 888), times: fc.integer({ min: 1, max: 8 }), dt: fc.constantFrom(1, 60_000, HOUR_MS), retry: fc.boolean() }),
+          fc.record({
+            amount: fc.constantFrom(1, 50, 99, 100, 888),
+            times: fc.integer({ min: 1, max: 8 }),
+            dt: fc.constantFrom(1, 60_000, HOUR_MS),
+            retry: fc.boolean(),
+          }),
           { maxLength: 12 },
         ),
         (runs) => {
@@ -278,7 +296,8 @@ describe('breaker', () => {
             now += p.dt;
             const opId = p.retry && last ? last : `o${i}`;
             const next = breakerApply(s, { amount: p.amount, opId, payerId: 'solo', nowMs: now }, rules);
-            if (p.amount < rules.minAmount && !['payer_frozen', 'payer_already_tripped'].includes(next.step)) expect(next.step).toBe('ignored');
+            if (p.amount < rules.minAmount && !['payer_frozen', 'payer_already_tripped'].includes(next.step))
+              expect(next.step).toBe('ignored');
             if (next.step === 'ignored') expect(next.state).toBe(s);
             expect(next.step).not.toBe('trip');
             expect(next.state.frozenUntilMs).toBeUndefined();
@@ -292,17 +311,50 @@ describe('breaker', () => {
   });
 
   test('payer-scope decisions: the trip allows and fires one event on the payer; frozen refuses that payer 423', () => {
-    const trip = decideBreaker({ kind: 'tripped', scope: 'payer', untilMs: NIGHT + HOUR_MS }, ctx({ userId: 'griefer' }), 'payee1', 500, rules);
+    const trip = decideBreaker(
+      { kind: 'tripped', scope: 'payer', untilMs: NIGHT + HOUR_MS },
+      ctx({ userId: 'griefer' }),
+      'payee1',
+      500,
+      rules,
+    );
     expect(trip.kind).toBe('allow');
     expect(trip.events).toHaveLength(1);
-    expect(trip.events[0]).toMatchObject({ rule: 'breaker', action: 'freeze', accountId: 'griefer', codeId: 'payee1', amount: 500, details: { scope: 'payer' } });
+    expect(trip.events[0]).toMatchObject({
+      rule: 'breaker',
+      action: 'freeze',
+      accountId: 'griefer',
+      codeId: 'payee1',
+      amount: 500,
+      details: { scope: 'payer' },
+    });
     expect(freezeSubject(trip.events[0]!)).toBe('griefer');
-    const codeTrip = decideBreaker({ kind: 'tripped', scope: 'code', untilMs: NIGHT + HOUR_MS }, ctx({ userId: 'last-payer' }), 'payee1', 500, rules);
+    const codeTrip = decideBreaker(
+      { kind: 'tripped', scope: 'code', untilMs: NIGHT + HOUR_MS },
+      ctx({ userId: 'last-payer' }),
+      'payee1',
+      500,
+      rules,
+    );
     expect(freezeSubject(codeTrip.events[0]!)).toBe('payee1');
     expect(codeTrip.events[0]!.id).not.toBe(trip.events[0]!.id);
-    const retry = decideBreaker({ kind: 'already_tripped', scope: 'payer', untilMs: NIGHT + HOUR_MS }, ctx({ userId: 'griefer', nowMs: NIGHT + 9 }), 'payee1', 500, rules);
+    const retry = decideBreaker(
+      { kind: 'already_tripped', scope: 'payer', untilMs: NIGHT + HOUR_MS },
+      ctx({ userId: 'griefer', nowMs: NIGHT + 9 }),
+      'payee1',
+      500,
+      rules,
+    );
     expect(retry.events[0]!.id).toBe(trip.events[0]!.id);
-    const frozen = refusal(decideBreaker({ kind: 'frozen', scope: 'payer', untilMs: NIGHT + HOUR_MS }, ctx({ userId: 'griefer' }), 'payee1', 500, rules));
+    const frozen = refusal(
+      decideBreaker(
+        { kind: 'frozen', scope: 'payer', untilMs: NIGHT + HOUR_MS },
+        ctx({ userId: 'griefer' }),
+        'payee1',
+        500,
+        rules,
+      ),
+    );
     expect(ErrorCodes[frozen.code]).toBe(423);
     expect(frozen.code).toBe('CODE_FROZEN');
     expect(decideBreaker({ kind: 'ignored' }, ctx(), 'payee1', 1, rules)).toEqual(ALLOW);
@@ -310,13 +362,33 @@ describe('breaker', () => {
 
   test('decisions: counted allows, the trip allows and fires one event, frozen refuses 423', () => {
     expect(decideBreaker({ kind: 'counted', streak: 4 }, ctx(), 'payee1', 888, rules)).toEqual(ALLOW);
-    const trip = decideBreaker({ kind: 'tripped', scope: 'code', untilMs: NIGHT + HOUR_MS }, ctx(), 'payee1', 888, rules);
+    const trip = decideBreaker(
+      { kind: 'tripped', scope: 'code', untilMs: NIGHT + HOUR_MS },
+      ctx(),
+      'payee1',
+      888,
+      rules,
+    );
     expect(trip.kind).toBe('allow');
     expect(trip.events).toHaveLength(1);
-    expect(trip.events[0]).toMatchObject({ rule: 'breaker', action: 'freeze', codeId: 'payee1', amount: 888, atMs: NIGHT });
-    const retry = decideBreaker({ kind: 'already_tripped', scope: 'code', untilMs: NIGHT + HOUR_MS }, ctx({ nowMs: NIGHT + 5 }), 'payee1', 888, rules);
+    expect(trip.events[0]).toMatchObject({
+      rule: 'breaker',
+      action: 'freeze',
+      codeId: 'payee1',
+      amount: 888,
+      atMs: NIGHT,
+    });
+    const retry = decideBreaker(
+      { kind: 'already_tripped', scope: 'code', untilMs: NIGHT + HOUR_MS },
+      ctx({ nowMs: NIGHT + 5 }),
+      'payee1',
+      888,
+      rules,
+    );
     expect(retry.events[0]!.id).toBe(trip.events[0]!.id);
-    const frozen = refusal(decideBreaker({ kind: 'frozen', scope: 'code', untilMs: NIGHT + HOUR_MS }, ctx(), 'payee1', 888, rules));
+    const frozen = refusal(
+      decideBreaker({ kind: 'frozen', scope: 'code', untilMs: NIGHT + HOUR_MS }, ctx(), 'payee1', 888, rules),
+    );
     expect(frozen.code).toBe('CODE_FROZEN');
     expect(ErrorCodes[frozen.code]).toBe(423);
     expect(frozen.events).toEqual([]);
@@ -340,7 +412,12 @@ describe('device binding', () => {
       { scope: 'account', id: 'u3', reason: 'device_binding', untilMs: until },
     ]);
     expect(d.events).toHaveLength(1);
-    expect(d.events[0]).toMatchObject({ rule: 'device_binding', action: 'refuse', accountId: 'u4', deviceId: 'dev-123456' });
+    expect(d.events[0]).toMatchObject({
+      rule: 'device_binding',
+      action: 'refuse',
+      accountId: 'u4',
+      deviceId: 'dev-123456',
+    });
   });
 
   test('device ids: a safe charset, 1–128 characters', () => {
@@ -369,11 +446,15 @@ describe('night velocity', () => {
     const d = refusal(decideNight({ kind: 'counted', count: 11 }, ctx(), 500, rules));
     expect(d.code).toBe('RISK_BLOCKED');
     expect(ErrorCodes[d.code]).toBe(403);
-    expect(d.freezes).toEqual([{ scope: 'account', id: 'u_alice_0001', reason: 'night_velocity', untilMs: NIGHT + HOUR_MS }]);
+    expect(d.freezes).toEqual([
+      { scope: 'account', id: 'u_alice_0001', reason: 'night_velocity', untilMs: NIGHT + HOUR_MS },
+    ]);
     expect(d.events).toHaveLength(1);
     expect(d.events[0]).toMatchObject({ rule: 'night_velocity', action: 'freeze', accountId: 'u_alice_0001' });
     // Beyond the 11th (concurrent requests): refused too, with the same event id (one event per hour).
-    const beyond = refusal(decideNight({ kind: 'counted', count: 12 }, ctx({ opId: 'op2', nowMs: NIGHT + 1 }), 500, rules));
+    const beyond = refusal(
+      decideNight({ kind: 'counted', count: 12 }, ctx({ opId: 'op2', nowMs: NIGHT + 1 }), 500, rules),
+    );
     expect(beyond.events[0]!.id).toBe(d.events[0]!.id);
     // A retry of a counted op is left to the freeze check.
     expect(decideNight({ kind: 'already' }, ctx(), 500, rules)).toEqual(ALLOW);
@@ -393,7 +474,9 @@ describe('large transaction', () => {
     expect(decideLarge('transfer', 5_000_000, ctx(), personal.large)).toEqual(ALLOW);
     const d = decideLarge('packet', 5_000_001, ctx({ opId: 'big1' }), personal.large);
     expect(d.kind).toBe('allow');
-    expect(d.reports).toEqual([{ opId: 'big1', accountId: 'u_alice_0001', kind: 'packet', amount: 5_000_001, atMs: NIGHT, tier: 'personal' }]);
+    expect(d.reports).toEqual([
+      { opId: 'big1', accountId: 'u_alice_0001', kind: 'packet', amount: 5_000_001, atMs: NIGHT, tier: 'personal' },
+    ]);
     expect(d.events).toHaveLength(1);
     expect(d.events[0]).toMatchObject({ rule: 'large_transaction', action: 'report', amount: 5_000_001 });
   });
@@ -417,7 +500,13 @@ describe('blacklist and freezes', () => {
 
   test('a freeze stops outgoing money until exactly its end, and no incoming money', () => {
     const until = NIGHT + HOUR_MS;
-    const frozen = { blacklisted: false, freezes: [{ reason: 'night_velocity', untilMs: until }, { reason: 'device_binding', untilMs: NIGHT - 1 }] };
+    const frozen = {
+      blacklisted: false,
+      freezes: [
+        { reason: 'night_velocity', untilMs: until },
+        { reason: 'device_binding', untilMs: NIGHT - 1 },
+      ],
+    };
     const d = refusal(checkStanding(ctx({ nowMs: until - 1 }), 'out', frozen));
     expect(d.code).toBe('RISK_BLOCKED');
     expect(d.details).toEqual({ reason: 'night_velocity', until: new Date(until).toISOString() });
@@ -425,21 +514,32 @@ describe('blacklist and freezes', () => {
     expect(checkStanding(ctx({ nowMs: until }), 'out', frozen)).toEqual(ALLOW);
     expect(checkStanding(ctx({ nowMs: until - 1 }), 'in', frozen)).toEqual(ALLOW);
     // A restricted device blocks payments from it.
-    const dev = refusal(checkStanding(ctx({ deviceId: 'dev-9' }), 'out', CLEAR, { blacklisted: false, freezes: [{ reason: 'device_binding', untilMs: NIGHT + 1 }] }));
+    const dev = refusal(
+      checkStanding(ctx({ deviceId: 'dev-9' }), 'out', CLEAR, {
+        blacklisted: false,
+        freezes: [{ reason: 'device_binding', untilMs: NIGHT + 1 }],
+      }),
+    );
     expect(dev.details).toMatchObject({ reason: 'device_binding' });
   });
 });
 
 describe('marketing words', () => {
-  const check = (greeting: string, tier: 'personal' | 'enterprise' | 'provider' = 'enterprise', extraWords?: string[]) =>
-    checkGreeting(greeting, ctx({ tier }), riskRulesFor(tier, { extraWords }).marketing);
+  const check = (
+    greeting: string,
+    tier: 'personal' | 'enterprise' | 'provider' = 'enterprise',
+    extraWords?: string[],
+  ) => checkGreeting(greeting, ctx({ tier }), riskRulesFor(tier, { extraWords }).marketing);
 
-  test.each(['本店今日免单', '消费全额返现！', '免 单', '全额·返现', '全额\u200b返现', '免\u3000单'])('enterprise "%s" is refused 422', (g) => {
-    const d = refusal(check(g));
-    expect(d.code).toBe('GREETING_REJECTED');
-    expect(ErrorCodes[d.code]).toBe(422);
-    expect(d.events[0]).toMatchObject({ rule: 'marketing_words', action: 'refuse' });
-  });
+  test.each(['本店今日免单', '消费全额返现！', '免 单', '全额·返现', '全额\u200b返现', '免\u3000单'])(
+    'enterprise "%s" is refused 422',
+    (g) => {
+      const d = refusal(check(g));
+      expect(d.code).toBe('GREETING_REJECTED');
+      expect(ErrorCodes[d.code]).toBe(422);
+      expect(d.events[0]).toMatchObject({ rule: 'marketing_words', action: 'refuse' });
+    },
+  );
 
   test('providers are checked, personal greetings are not; ordinary greetings pass', () => {
     expect(refusal(check('免单', 'provider')).code).toBe('GREETING_REJECTED');
@@ -457,7 +557,7 @@ describe('marketing words', () => {
 });
 
 describe('combining decisions', () => {
-  test('the first refusal wins and keeps every refusal\'s effects; all-allow keeps every effect', () => {
+  test("the first refusal wins and keeps every refusal's effects; all-allow keeps every effect", () => {
     const large = decideLarge('transfer', 6_000_000, ctx(), personal.large);
     const blocked = checkStanding(ctx(), 'out', { blacklisted: true, freezes: [] });
     const greeting = checkGreeting('免单', ctx({ tier: 'enterprise' }), enterprise.marketing);

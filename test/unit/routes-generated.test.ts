@@ -34,11 +34,23 @@ test('route logical ids follow the framework (what the stage DependsOn names)', 
 });
 
 test('marks follow access and API-key scope', () => {
-  const cell = (key: keyof typeof ROUTES) => Object.fromEntries(Columns.map((c) => [c, markOf(ROUTES[key] as RouteSpec, c)]));
+  const cell = (key: keyof typeof ROUTES) =>
+    Object.fromEntries(Columns.map((c) => [c, markOf(ROUTES[key] as RouteSpec, c)]));
   // A full-scope key route: enterprise keys (basic) are refused, provider keys (full) act as their owner.
-  expect(cell('POST /v1/wallet/topups')).toMatchObject({ anonymous: '✗', user: 'own', 'key: basic': '✗', 'key: full': 'own' });
+  expect(cell('POST /v1/wallet/topups')).toMatchObject({
+    anonymous: '✗',
+    user: 'own',
+    'key: basic': '✗',
+    'key: full': 'own',
+  });
   // Business-only: staff roles on a personal account are refused; keys of both scopes pass.
-  expect(cell('GET /v1/campaigns')).toMatchObject({ user: '✗', enterprise: 'own', admin: '✗', 'key: basic': 'own', 'key: full': 'own' });
+  expect(cell('GET /v1/campaigns')).toMatchObject({
+    user: '✗',
+    enterprise: 'own',
+    admin: '✗',
+    'key: basic': 'own',
+    'key: full': 'own',
+  });
   // Staff-only, no key.
   expect(cell('GET /v1/risk/events')).toMatchObject({ support: '✗', risk: '✓', admin: '✓', 'key: full': '✗' });
 });

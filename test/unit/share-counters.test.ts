@@ -58,9 +58,20 @@ describe('share counters: the layout of a packet over counter items', () => {
   test('property: taken indexes are exactly each counter’s first `claimed`, and their number is Σ claimed', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 1_000 }).chain((count) => fc.tuple(fc.constant(count), fc.array(fc.nat(120), { minLength: counterCount(count), maxLength: counterCount(count) }))),
+        fc
+          .integer({ min: 1, max: 1_000 })
+          .chain((count) =>
+            fc.tuple(
+              fc.constant(count),
+              fc.array(fc.nat(120), { minLength: counterCount(count), maxLength: counterCount(count) }),
+            ),
+          ),
         ([count, claims]) => {
-          const counters: CounterState[] = counterRanges(count).map((r, k) => ({ ...r, claimed: claims[k]!, closed: false }));
+          const counters: CounterState[] = counterRanges(count).map((r, k) => ({
+            ...r,
+            claimed: claims[k]!,
+            closed: false,
+          }));
           let n = 0;
           for (let i = 0; i < count; i++) {
             const c = counters[counterOf(i)]!;

@@ -88,7 +88,9 @@ function expectValidShares(shares: Fen[], total: number, count: number, maxShare
 const luckyCase = fc
   .record({
     count: fc.oneof(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 300 })),
-    maxShare: fc.option(fc.oneof(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 30_000 })), { nil: undefined }),
+    maxShare: fc.option(fc.oneof(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 30_000 })), {
+      nil: undefined,
+    }),
     seed: fc.integer(),
   })
   .chain(({ count, maxShare, seed }) => {
@@ -306,8 +308,14 @@ describe('split, lucky mode', () => {
     expect(split(100, 4, 'lucky', { random: highDrawsNoShuffle })).toEqual({ ok: true, shares: [49, 33, 17, 1] });
     expect(split(100, 4, 'lucky', { random: lowDrawsNoShuffle })).toEqual({ ok: true, shares: [1, 1, 1, 97] });
     // maxShare binds both ways: lo leaves no more than maxShare for each later share
-    expect(split(100, 4, 'lucky', { maxShare: 30, random: highDrawsNoShuffle })).toEqual({ ok: true, shares: [30, 30, 30, 10] });
-    expect(split(100, 4, 'lucky', { maxShare: 30, random: lowDrawsNoShuffle })).toEqual({ ok: true, shares: [10, 30, 30, 30] });
+    expect(split(100, 4, 'lucky', { maxShare: 30, random: highDrawsNoShuffle })).toEqual({
+      ok: true,
+      shares: [30, 30, 30, 10],
+    });
+    expect(split(100, 4, 'lucky', { maxShare: 30, random: lowDrawsNoShuffle })).toEqual({
+      ok: true,
+      shares: [10, 30, 30, 30],
+    });
     // small remainders still leave 1 fen for each later share
     expect(split(3, 3, 'lucky', { random: highDrawsNoShuffle })).toEqual({ ok: true, shares: [1, 1, 1] });
     expect(split(5, 3, 'lucky', { random: highDrawsNoShuffle })).toEqual({ ok: true, shares: [2, 2, 1] });
@@ -348,26 +356,34 @@ describe('split, lucky mode', () => {
 describe('split, equal mode', () => {
   it('splits evenly or refuses exactly when it should (10 000 runs)', () => {
     const equalCase = fc
-      .record({ count: fc.integer({ min: 1, max: 2_000 }), per: fc.integer({ min: 0, max: 1_000_000 }), seed: fc.integer() })
+      .record({
+        count: fc.integer({ min: 1, max: 2_000 }),
+        per: fc.integer({ min: 0, max: 1_000_000 }),
+        seed: fc.integer(),
+      })
       .chain(({ count, per, seed }) =>
         fc
           .oneof(fc.constant(count * per), fc.integer({ min: 0, max: count * per + count }))
           .map((total) => ({ count, seed, total })),
       );
     fc.assert(
-      fc.property(equalCase, fc.option(fc.integer({ min: 1, max: 100 }), { nil: undefined }), ({ count, seed, total }, maxShare) => {
-        const expected = expectedRefusal(total, count, 'equal', Infinity);
-        expect(checkSplit(total, count, 'equal', { maxShare })).toBe(expected);
-        const result = split(total, count, 'equal', { maxShare, random: seeded(seed) });
-        if (expected !== null) {
-          expect(result).toEqual({ ok: false, reason: expected });
-          return;
-        }
-        if (!result.ok) throw new Error(`refused ${result.reason}`);
-        expectValidShares(result.shares, total, count);
-        const first = result.shares[0];
-        if (!result.shares.every((s) => s === first)) throw new Error('unequal shares');
-      }),
+      fc.property(
+        equalCase,
+        fc.option(fc.integer({ min: 1, max: 100 }), { nil: undefined }),
+        ({ count, seed, total }, maxShare) => {
+          const expected = expectedRefusal(total, count, 'equal', Infinity);
+          expect(checkSplit(total, count, 'equal', { maxShare })).toBe(expected);
+          const result = split(total, count, 'equal', { maxShare, random: seeded(seed) });
+          if (expected !== null) {
+            expect(result).toEqual({ ok: false, reason: expected });
+            return;
+          }
+          if (!result.ok) throw new Error(`refused ${result.reason}`);
+          expectValidShares(result.shares, total, count);
+          const first = result.shares[0];
+          if (!result.shares.every((s) => s === first)) throw new Error('unequal shares');
+        },
+      ),
       { numRuns: 10_000 },
     );
   });

@@ -20,7 +20,8 @@ import {
 } from '../../functions/src/wechatpay/protocol';
 
 /** Test keys generated per run; they protect nothing. */
-const rsa = (): { privateKey: crypto.KeyObject; publicKey: crypto.KeyObject } => crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+const rsa = (): { privateKey: crypto.KeyObject; publicKey: crypto.KeyObject } =>
+  crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const merchant = rsa();
 const platform = rsa();
 const other = rsa();
@@ -46,7 +47,7 @@ function wechatSign(key: crypto.KeyObject, body: string, ts: number, nonce = 'n0
 }
 
 describe('request signing (Authorization)', () => {
-  it('signs METHOD\\nURL\\ntimestamp\\nnonce\\nbody\\n with the merchant key, in WeChat\'s header format', () => {
+  it("signs METHOD\\nURL\\ntimestamp\\nnonce\\nbody\\n with the merchant key, in WeChat's header format", () => {
     const body = '{"appid":"wx1","amount":{"total":100}}';
     const header = authorizationHeader({
       mchid: '1900000001',
@@ -58,12 +59,23 @@ describe('request signing (Authorization)', () => {
       timestamp: '1795000000',
       nonce: 'abcDEF123',
     });
-    expect(header).toMatch(new RegExp(`^${AUTH_SCHEME} mchid="1900000001",nonce_str="abcDEF123",signature="[A-Za-z0-9+/=]+",timestamp="1795000000",serial_no="ABC123"$`));
+    expect(header).toMatch(
+      new RegExp(
+        `^${AUTH_SCHEME} mchid="1900000001",nonce_str="abcDEF123",signature="[A-Za-z0-9+/=]+",timestamp="1795000000",serial_no="ABC123"$`,
+      ),
+    );
     const parsed = parseAuthorization(header);
-    expect(parsed).toMatchObject({ mchid: '1900000001', nonceStr: 'abcDEF123', timestamp: '1795000000', serialNo: 'ABC123' });
+    expect(parsed).toMatchObject({
+      mchid: '1900000001',
+      nonceStr: 'abcDEF123',
+      timestamp: '1795000000',
+      serialNo: 'ABC123',
+    });
     const msg = `POST\n/v3/pay/transactions/jsapi\n1795000000\nabcDEF123\n${body}\n`;
     expect(requestSignMessage('post', '/v3/pay/transactions/jsapi', '1795000000', 'abcDEF123', body)).toBe(msg);
-    expect(crypto.verify('sha256', Buffer.from(msg), merchant.publicKey, Buffer.from(parsed!.signature, 'base64'))).toBe(true);
+    expect(
+      crypto.verify('sha256', Buffer.from(msg), merchant.publicKey, Buffer.from(parsed!.signature, 'base64')),
+    ).toBe(true);
     // A GET signs an empty body, query string included in the URL.
     expect(requestSignMessage('GET', '/v3/x?mchid=1', '1', 'n', '')).toBe('GET\n/v3/x?mchid=1\n1\nn\n\n');
   });
@@ -79,9 +91,17 @@ describe('answer and notification verification', () => {
   it('accepts a valid signature in public-key mode and in certificate mode', () => {
     const body = '{"prepay_id":"wx201410272009395522657a690389285100"}';
     const a = wechatSign(platform.privateKey, body, NOW);
-    expect(verifySignature(ring, { ...a, serial: PUB_ID }, body, NOW)).toEqual({ ok: true, serial: PUB_ID, mode: 'public_key' });
+    expect(verifySignature(ring, { ...a, serial: PUB_ID }, body, NOW)).toEqual({
+      ok: true,
+      serial: PUB_ID,
+      mode: 'public_key',
+    });
     const b = wechatSign(certKey, body, NOW);
-    expect(verifySignature(ring, { ...b, serial: CERT_SERIAL }, body, NOW)).toEqual({ ok: true, serial: CERT_SERIAL, mode: 'certificate' });
+    expect(verifySignature(ring, { ...b, serial: CERT_SERIAL }, body, NOW)).toEqual({
+      ok: true,
+      serial: CERT_SERIAL,
+      mode: 'certificate',
+    });
     // Certificate serials are hex: case does not matter.
     expect(verifySignature(ring, { ...b, serial: CERT_SERIAL.toLowerCase() }, body, NOW).ok).toBe(true);
   });
@@ -89,21 +109,44 @@ describe('answer and notification verification', () => {
   it('accepts a bare public key filed under a certificate serial', () => {
     const r = platformKeyring({ '7132D72A03E93CDDF8C03BBD1F37EEDF': pemOf(platform.publicKey) });
     const a = wechatSign(platform.privateKey, 'x', NOW);
-    expect(verifySignature(r, { ...a, serial: '7132D72A03E93CDDF8C03BBD1F37EEDF' }, 'x', NOW)).toMatchObject({ ok: true, mode: 'certificate' });
+    expect(verifySignature(r, { ...a, serial: '7132D72A03E93CDDF8C03BBD1F37EEDF' }, 'x', NOW)).toMatchObject({
+      ok: true,
+      mode: 'certificate',
+    });
   });
 
   it('refuses a tampered body, a wrong key, an unknown serial, a swapped serial and missing headers', () => {
     const body = '{"amount":{"total":100}}';
     const a = wechatSign(platform.privateKey, body, NOW);
-    expect(verifySignature(ring, { ...a, serial: PUB_ID }, body.replace('100', '101'), NOW)).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(verifySignature(ring, { ...a, serial: PUB_ID }, body.replace('100', '101'), NOW)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
     const forged = wechatSign(other.privateKey, body, NOW);
-    expect(verifySignature(ring, { ...forged, serial: PUB_ID }, body, NOW)).toEqual({ ok: false, reason: 'bad_signature' });
-    expect(verifySignature(ring, { ...a, serial: 'PUB_KEY_ID_0000' }, body, NOW)).toEqual({ ok: false, reason: 'unknown_serial' });
+    expect(verifySignature(ring, { ...forged, serial: PUB_ID }, body, NOW)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
+    expect(verifySignature(ring, { ...a, serial: 'PUB_KEY_ID_0000' }, body, NOW)).toEqual({
+      ok: false,
+      reason: 'unknown_serial',
+    });
     // Signed by the public-key-mode key but claimed under the certificate: refused.
-    expect(verifySignature(ring, { ...a, serial: CERT_SERIAL }, body, NOW)).toEqual({ ok: false, reason: 'bad_signature' });
-    expect(verifySignature(ring, { ...a, nonce: 'other-nonce', serial: PUB_ID }, body, NOW)).toEqual({ ok: false, reason: 'bad_signature' });
-    expect(verifySignature(ring, { signature: a.signature, timestamp: a.timestamp, serial: PUB_ID }, body, NOW)).toEqual({ ok: false, reason: 'missing_header' });
-    expect(verifySignature(ring, { ...a, signature: 'not base64!', serial: PUB_ID }, body, NOW)).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(verifySignature(ring, { ...a, serial: CERT_SERIAL }, body, NOW)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
+    expect(verifySignature(ring, { ...a, nonce: 'other-nonce', serial: PUB_ID }, body, NOW)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
+    expect(
+      verifySignature(ring, { signature: a.signature, timestamp: a.timestamp, serial: PUB_ID }, body, NOW),
+    ).toEqual({ ok: false, reason: 'missing_header' });
+    expect(verifySignature(ring, { ...a, signature: 'not base64!', serial: PUB_ID }, body, NOW)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
   });
 
   it('refuses timestamps more than 5 minutes off, either way, and accepts them just inside', () => {
@@ -118,14 +161,23 @@ describe('answer and notification verification', () => {
       expect(verifySignature(ring, { ...a, serial: PUB_ID }, body, NOW).ok).toBe(ok);
     }
     const a = wechatSign(platform.privateKey, body, NOW - 3_600_000);
-    expect(verifySignature(ring, { ...a, serial: PUB_ID }, body, NOW)).toEqual({ ok: false, reason: 'stale_timestamp' });
-    expect(verifySignature(ring, { ...a, timestamp: '1e9', serial: PUB_ID }, body, NOW)).toEqual({ ok: false, reason: 'stale_timestamp' });
+    expect(verifySignature(ring, { ...a, serial: PUB_ID }, body, NOW)).toEqual({
+      ok: false,
+      reason: 'stale_timestamp',
+    });
+    expect(verifySignature(ring, { ...a, timestamp: '1e9', serial: PUB_ID }, body, NOW)).toEqual({
+      ok: false,
+      reason: 'stale_timestamp',
+    });
   });
 
   it('refuses a certificate outside its validity window', () => {
     const late = Date.parse(cert.validTo) + 86_400_000;
     const a = wechatSign(certKey, 'x', late);
-    expect(verifySignature(ring, { ...a, serial: CERT_SERIAL }, 'x', late)).toEqual({ ok: false, reason: 'certificate_expired' });
+    expect(verifySignature(ring, { ...a, serial: CERT_SERIAL }, 'x', late)).toEqual({
+      ok: false,
+      reason: 'certificate_expired',
+    });
   });
 
   it('platformKeyring refuses a certificate filed under another serial, or under a public key id', () => {
@@ -135,9 +187,21 @@ describe('answer and notification verification', () => {
   });
 
   it('signatureHeaders reads fetch Headers and any-case records', () => {
-    const h = new Headers({ 'Wechatpay-Signature': 's', 'Wechatpay-Timestamp': 't', 'Wechatpay-Nonce': 'n', 'Wechatpay-Serial': 'x' });
+    const h = new Headers({
+      'Wechatpay-Signature': 's',
+      'Wechatpay-Timestamp': 't',
+      'Wechatpay-Nonce': 'n',
+      'Wechatpay-Serial': 'x',
+    });
     expect(signatureHeaders(h)).toEqual({ signature: 's', timestamp: 't', nonce: 'n', serial: 'x' });
-    expect(signatureHeaders({ 'wechatpay-signature': 's', 'WECHATPAY-TIMESTAMP': 't', 'Wechatpay-Nonce': ['n'], 'wechatpay-serial': 'x' })).toEqual({
+    expect(
+      signatureHeaders({
+        'wechatpay-signature': 's',
+        'WECHATPAY-TIMESTAMP': 't',
+        'Wechatpay-Nonce': ['n'],
+        'wechatpay-serial': 'x',
+      }),
+    ).toEqual({
       signature: 's',
       timestamp: 't',
       nonce: 'n',
@@ -174,7 +238,14 @@ describe('notification resource (AEAD_AES_256_GCM)', () => {
     const cipher = crypto.createCipheriv('aes-256-gcm', Buffer.from(API_V3_KEY), Buffer.from(nonce));
     cipher.setAAD(Buffer.from('transaction'));
     const ct = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]).toString('base64');
-    expect(decryptResource(API_V3_KEY, { algorithm: 'AEAD_AES_256_GCM', ciphertext: ct, nonce, associated_data: 'transaction' })).toEqual({ ok: true, plaintext });
+    expect(
+      decryptResource(API_V3_KEY, {
+        algorithm: 'AEAD_AES_256_GCM',
+        ciphertext: ct,
+        nonce,
+        associated_data: 'transaction',
+      }),
+    ).toEqual({ ok: true, plaintext });
     expect(encryptResource(API_V3_KEY, plaintext, 'transaction', nonce).ciphertext).toBe(ct);
   });
 
@@ -187,12 +258,27 @@ describe('notification resource (AEAD_AES_256_GCM)', () => {
       return b.toString('base64');
     };
     expect(decryptResource(API_V3_KEY, { ...r, ciphertext: flip(0) })).toEqual({ ok: false, reason: 'decrypt_failed' });
-    expect(decryptResource(API_V3_KEY, { ...r, ciphertext: flip(raw.length - 1) })).toEqual({ ok: false, reason: 'decrypt_failed' });
-    expect(decryptResource(API_V3_KEY, { ...r, associated_data: 'refund' })).toEqual({ ok: false, reason: 'decrypt_failed' });
-    expect(decryptResource(API_V3_KEY, { ...r, nonce: 'Z'.repeat(12) })).toEqual({ ok: false, reason: 'decrypt_failed' });
+    expect(decryptResource(API_V3_KEY, { ...r, ciphertext: flip(raw.length - 1) })).toEqual({
+      ok: false,
+      reason: 'decrypt_failed',
+    });
+    expect(decryptResource(API_V3_KEY, { ...r, associated_data: 'refund' })).toEqual({
+      ok: false,
+      reason: 'decrypt_failed',
+    });
+    expect(decryptResource(API_V3_KEY, { ...r, nonce: 'Z'.repeat(12) })).toEqual({
+      ok: false,
+      reason: 'decrypt_failed',
+    });
     expect(decryptResource('x'.repeat(32), r)).toEqual({ ok: false, reason: 'decrypt_failed' });
-    expect(decryptResource(API_V3_KEY, { ...r, algorithm: 'AES_128_CBC' })).toEqual({ ok: false, reason: 'unsupported_algorithm' });
-    expect(decryptResource(API_V3_KEY, { ...r, ciphertext: 'AAAA' })).toEqual({ ok: false, reason: 'malformed_resource' });
+    expect(decryptResource(API_V3_KEY, { ...r, algorithm: 'AES_128_CBC' })).toEqual({
+      ok: false,
+      reason: 'unsupported_algorithm',
+    });
+    expect(decryptResource(API_V3_KEY, { ...r, ciphertext: 'AAAA' })).toEqual({
+      ok: false,
+      reason: 'malformed_resource',
+    });
   });
 
   it('property: any plaintext round-trips; any single-byte change of the ciphertext fails', () => {
@@ -216,11 +302,30 @@ describe('notification resource (AEAD_AES_256_GCM)', () => {
 
 describe('wx.requestPayment parameters', () => {
   it('paySign is RSA-SHA256 over appId\\ntimeStamp\\nnonceStr\\npackage\\n, verifiable with the merchant public key', () => {
-    const p = paymentRequestParams({ appId: 'wx8888888888888888', prepayId: 'wx201410272009395522657a690389285100', privateKey: merchant.privateKey, timestamp: '1414561699', nonce: '5K8264ILTKCH16CQ2502SI8ZNMTM67VS' });
-    expect(p).toMatchObject({ timeStamp: '1414561699', nonceStr: '5K8264ILTKCH16CQ2502SI8ZNMTM67VS', package: 'prepay_id=wx201410272009395522657a690389285100', signType: 'RSA' });
-    const msg = 'wx8888888888888888\n1414561699\n5K8264ILTKCH16CQ2502SI8ZNMTM67VS\nprepay_id=wx201410272009395522657a690389285100\n';
+    const p = paymentRequestParams({
+      appId: 'wx8888888888888888',
+      prepayId: 'wx201410272009395522657a690389285100',
+      privateKey: merchant.privateKey,
+      timestamp: '1414561699',
+      nonce: '5K8264ILTKCH16CQ2502SI8ZNMTM67VS',
+    });
+    expect(p).toMatchObject({
+      timeStamp: '1414561699',
+      nonceStr: '5K8264ILTKCH16CQ2502SI8ZNMTM67VS',
+      package: 'prepay_id=wx201410272009395522657a690389285100',
+      signType: 'RSA',
+    });
+    const msg =
+      'wx8888888888888888\n1414561699\n5K8264ILTKCH16CQ2502SI8ZNMTM67VS\nprepay_id=wx201410272009395522657a690389285100\n';
     expect(crypto.verify('sha256', Buffer.from(msg), merchant.publicKey, Buffer.from(p.paySign, 'base64'))).toBe(true);
-    expect(crypto.verify('sha256', Buffer.from(msg.replace('1414561699', '1414561700')), merchant.publicKey, Buffer.from(p.paySign, 'base64'))).toBe(false);
+    expect(
+      crypto.verify(
+        'sha256',
+        Buffer.from(msg.replace('1414561699', '1414561700')),
+        merchant.publicKey,
+        Buffer.from(p.paySign, 'base64'),
+      ),
+    ).toBe(false);
   });
 });
 

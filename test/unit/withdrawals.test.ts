@@ -26,12 +26,17 @@ describe('withdrawal rules', () => {
     expect(withdrawalLimitProblem(100, policy, 0)).toBeUndefined();
     expect(withdrawalLimitProblem(20_000, policy, 0)).toBeUndefined();
     expect(withdrawalLimitProblem(20_000, policy, 180_000)).toBeUndefined();
-    for (const amount of [0, 10, 99, 20_001, 100.5, Number.NaN]) expect(withdrawalLimitProblem(amount, policy, 0)).toBeDefined();
-    expect(withdrawalLimitProblem(100, policy, 199_901)?.details).toEqual({ dailyLimit: 200_000, withdrawnToday: 199_901 });
+    for (const amount of [0, 10, 99, 20_001, 100.5, Number.NaN])
+      expect(withdrawalLimitProblem(amount, policy, 0)).toBeDefined();
+    expect(withdrawalLimitProblem(100, policy, 199_901)?.details).toEqual({
+      dailyLimit: 200_000,
+      withdrawnToday: 199_901,
+    });
   });
 
   it('no fee by default in every tier; a fee is rounded up to the fen', () => {
-    for (const tier of ['personal', 'enterprise', 'provider'] as const) expect(withdrawalFee(20_000, policyFor(tier).withdrawal)).toBe(0);
+    for (const tier of ['personal', 'enterprise', 'provider'] as const)
+      expect(withdrawalFee(20_000, policyFor(tier).withdrawal)).toBe(0);
     expect(withdrawalFee(10_001, { ...policy, feeBps: 10 })).toBe(11);
   });
 
@@ -45,8 +50,19 @@ describe('withdrawal rules', () => {
   });
 
   it("WeChat's bill states: only SUCCESS, FAIL and CANCELLED are final; CANCELING is still open", () => {
-    expect(['SUCCESS', 'FAIL', 'CANCELLED', 'WAIT_USER_CONFIRM', 'ACCEPTED', 'PROCESSING', 'TRANSFERING', 'CANCELING'].map((s) => stateOfBill(s as never))).toEqual([
-      'success', 'failed', 'canceled', 'wait_user_confirm', 'processing', 'processing', 'processing', 'processing',
+    expect(
+      ['SUCCESS', 'FAIL', 'CANCELLED', 'WAIT_USER_CONFIRM', 'ACCEPTED', 'PROCESSING', 'TRANSFERING', 'CANCELING'].map(
+        (s) => stateOfBill(s as never),
+      ),
+    ).toEqual([
+      'success',
+      'failed',
+      'canceled',
+      'wait_user_confirm',
+      'processing',
+      'processing',
+      'processing',
+      'processing',
     ]);
   });
 
@@ -73,7 +89,13 @@ describe('WeChat Pay settings (config.ts)', () => {
 
   it('none set → not configured; all set → the settings, with defaults', () => {
     expect(loadWeChatPay({})).toBeUndefined();
-    expect(loadWeChatPay(env)).toMatchObject({ baseUrl: 'https://api.mch.weixin.qq.com', mchid: keys.mchid, appid: keys.appid, transferSceneId: '1000', notifyUrl: env.WXPAY_NOTIFY_URL });
+    expect(loadWeChatPay(env)).toMatchObject({
+      baseUrl: 'https://api.mch.weixin.qq.com',
+      mchid: keys.mchid,
+      appid: keys.appid,
+      transferSceneId: '1000',
+      notifyUrl: env.WXPAY_NOTIFY_URL,
+    });
     const { WXPAY_APPID: _drop, ...noAppid } = env;
     expect(loadWeChatPay({ ...noAppid, WX_APPID: 'wxfromlogin' })?.appid).toBe('wxfromlogin');
   });

@@ -62,7 +62,9 @@ function jsonOf(data: unknown): unknown {
  * Chinese message. A 401 clears the session and goes to the login page (then back).
  */
 export async function request<T>(method: Method, path: string, opts: RequestOptions = {}): Promise<T> {
-  const header: Record<string, string> = { Accept: opts.text ? 'text/csv, text/plain, application/json' : 'application/json' };
+  const header: Record<string, string> = {
+    Accept: opts.text ? 'text/csv, text/plain, application/json' : 'application/json',
+  };
   const hasBody = method === 'POST' || method === 'PATCH';
   if (hasBody) header['Content-Type'] = 'application/json';
   const auth = opts.auth !== false;

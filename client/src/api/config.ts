@@ -8,7 +8,12 @@
 export const DEFAULT_API = 'http://localhost:3000';
 
 export function apiBase(): string {
-  if (process.env.TARO_ENV === 'h5' && typeof window !== 'undefined' && typeof window.__HONGBAO_API__ === 'string' && window.__HONGBAO_API__) {
+  if (
+    process.env.TARO_ENV === 'h5' &&
+    typeof window !== 'undefined' &&
+    typeof window.__HONGBAO_API__ === 'string' &&
+    window.__HONGBAO_API__
+  ) {
     return trimSlash(window.__HONGBAO_API__);
   }
   const built = process.env.TARO_APP_API;
@@ -47,7 +52,11 @@ export const DEFAULT_WXPAY_SIM_PORT = 3010;
  *   3. the API's host on port 3010 (the local stack's simulator).
  */
 export function wxpaySimBase(): string {
-  if (typeof window !== 'undefined' && typeof window.__HONGBAO_WXPAY_SIM__ === 'string' && window.__HONGBAO_WXPAY_SIM__) {
+  if (
+    typeof window !== 'undefined' &&
+    typeof window.__HONGBAO_WXPAY_SIM__ === 'string' &&
+    window.__HONGBAO_WXPAY_SIM__
+  ) {
     return trimSlash(window.__HONGBAO_WXPAY_SIM__);
   }
   const built = process.env.TARO_APP_WXPAY_SIM;

@@ -22,8 +22,20 @@ export function currentSession(): Session | undefined {
 
 export function saveSession(s: SessionResponse): void {
   const roles = Array.isArray(s.roles) ? s.roles.filter((r): r is string => typeof r === 'string') : [];
-  const subscribe = s.subscribe && Array.isArray(s.subscribe.packet) && Array.isArray(s.subscribe.withdrawal) ? { subscribe: s.subscribe } : {};
-  save(KEYS.session, { token: s.token, userId: s.userId, name: s.name, tier: s.tier, roles, expiresAt: s.expiresAt, ...(s.avatar ? { avatar: s.avatar } : {}), ...subscribe });
+  const subscribe =
+    s.subscribe && Array.isArray(s.subscribe.packet) && Array.isArray(s.subscribe.withdrawal)
+      ? { subscribe: s.subscribe }
+      : {};
+  save(KEYS.session, {
+    token: s.token,
+    userId: s.userId,
+    name: s.name,
+    tier: s.tier,
+    roles,
+    expiresAt: s.expiresAt,
+    ...(s.avatar ? { avatar: s.avatar } : {}),
+    ...subscribe,
+  });
 }
 
 /**
@@ -34,7 +46,13 @@ export function saveProfile(p: ProfileResponse): void {
   const s = currentSession();
   if (!s || s.userId !== p.userId) return;
   const { avatar: _old, ...rest } = s;
-  save(KEYS.session, { ...rest, token: p.token, expiresAt: p.expiresAt, name: p.name, ...(p.avatar ? { avatar: p.avatar } : {}) });
+  save(KEYS.session, {
+    ...rest,
+    token: p.token,
+    expiresAt: p.expiresAt,
+    name: p.name,
+    ...(p.avatar ? { avatar: p.avatar } : {}),
+  });
 }
 
 /** Whether the session's account has a role (the server checks again: this only hides entries). */
@@ -60,7 +78,9 @@ export function currentPageUrl(): string {
   let options: Record<string, string | undefined> = { ...(router?.params ?? {}) };
   if (!route) {
     const pages = Taro.getCurrentPages();
-    const page = pages[pages.length - 1] as { route?: string; options?: Record<string, string | undefined> } | undefined;
+    const page = pages[pages.length - 1] as
+      | { route?: string; options?: Record<string, string | undefined> }
+      | undefined;
     route = page?.route ?? '';
     options = { ...(page?.options ?? {}) };
   }

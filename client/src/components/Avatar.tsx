@@ -19,7 +19,17 @@ export function Avatar({ name, avatar, className }: Props) {
   const show = src && broken !== src;
   return (
     <View className={className} aria-hidden="true">
-      {show ? <Image className="avatar__img" src={src} mode="aspectFill" data-testid="avatar-img" onError={() => setBroken(src)} /> : <Text>{initialOf(name)}</Text>}
+      {show ? (
+        <Image
+          className="avatar__img"
+          src={src}
+          mode="aspectFill"
+          data-testid="avatar-img"
+          onError={() => setBroken(src)}
+        />
+      ) : (
+        <Text>{initialOf(name)}</Text>
+      )}
     </View>
   );
 }

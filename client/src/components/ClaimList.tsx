@@ -30,7 +30,11 @@ export function ClaimList({ claims, me, finished }: Props) {
   return (
     <View className="claims" role="list">
       {[...pinned, ...page].map((c) => (
-        <View key={`${c.userId}-${c.claimedAt}`} className={`claim${c.userId === me ? ' claim--me' : ''}`} role="listitem">
+        <View
+          key={`${c.userId}-${c.claimedAt}`}
+          className={`claim${c.userId === me ? ' claim--me' : ''}`}
+          role="listitem"
+        >
           <Avatar className="claim__avatar" name={c.name} avatar={c.avatar} />
           <View className="claim__who">
             <Text className="claim__name">
@@ -46,7 +50,11 @@ export function ClaimList({ claims, me, finished }: Props) {
         </View>
       ))}
       {rest > 0 ? (
-        <Button className="claims__more" aria-label="查看更多领取记录" onClick={() => setShown((n) => n + CLAIMS_PAGE * 4)}>
+        <Button
+          className="claims__more"
+          aria-label="查看更多领取记录"
+          onClick={() => setShown((n) => n + CLAIMS_PAGE * 4)}
+        >
           {`查看更多（还有 ${rest} 人）`}
         </Button>
       ) : null}

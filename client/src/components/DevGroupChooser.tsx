@@ -30,7 +30,12 @@ export function DevGroupChooser({ devGroup, setDevGroup }: Props) {
         </Btn>
       </View>
       <Field label="群名称" value={typed} placeholder="输入其他群名" maxlength={32} onInput={setTyped} />
-      <Btn label="从这个群打开" kind="ghost" disabled={typed.trim() === '' || typed.trim() === devGroup} onClick={() => setDevGroup(typed)} />
+      <Btn
+        label="从这个群打开"
+        kind="ghost"
+        disabled={typed.trim() === '' || typed.trim() === devGroup}
+        onClick={() => setDevGroup(typed)}
+      />
       <Text className="hint" {...aria({ role: 'status' })}>
         {devGroup ? `当前：从「${devGroup}」打开` : '当前：不在群里打开'}
       </Text>

@@ -25,7 +25,11 @@ export function ForwardTree({ forwards, claimedCount, complete = true }: Props) 
   return (
     <View className="forwards card" role="list" aria-label="转发记录">
       <Text className="card__title">转发记录</Text>
-      <View className="forwards__row forwards__row--root" role="listitem" aria-label={complete ? `你发出的二维码和链接，直接领取 ${direct} 个` : '你发出的二维码和链接'}>
+      <View
+        className="forwards__row forwards__row--root"
+        role="listitem"
+        aria-label={complete ? `你发出的二维码和链接，直接领取 ${direct} 个` : '你发出的二维码和链接'}
+      >
         <Text className="forwards__name">你发出的二维码和链接</Text>
         {complete ? <Text className="forwards__count">直接领取 {direct} 个</Text> : null}
       </View>

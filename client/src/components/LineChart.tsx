@@ -60,7 +60,8 @@ export function LineChart({ ariaLabel, data, series, height = 200, xLabel, yLabe
   useEffect(() => {
     const el = box.current;
     if (!el) return undefined;
-    const fmtX = (v: number | null | undefined) => (v == null ? '—' : latest.current.xLabel ? latest.current.xLabel(v) : String(v));
+    const fmtX = (v: number | null | undefined) =>
+      v == null ? '—' : latest.current.xLabel ? latest.current.xLabel(v) : String(v);
     const opts: uPlot.Options = {
       width: widthOf(el),
       height,
@@ -77,12 +78,19 @@ export function LineChart({ ariaLabel, data, series, height = 200, xLabel, yLabe
           spanGaps: false,
           points: { show: !!s.points },
           ...(s.fill ? { fill: s.fill } : {}),
-          ...(s.stepped && typeof uPlot.paths?.stepped === 'function' ? { paths: uPlot.paths.stepped({ align: 1 }) } : {}),
+          ...(s.stepped && typeof uPlot.paths?.stepped === 'function'
+            ? { paths: uPlot.paths.stepped({ align: 1 }) }
+            : {}),
           value: (_u: uPlot, v: number | null) => (v == null ? '—' : `${v}${s.unit ? ` ${s.unit}` : ''}`),
         })),
       ],
       axes: [
-        { stroke: '#8a8580', grid: { stroke: '#eee6dc' }, ticks: { stroke: '#eee6dc' }, values: (_u, splits) => splits.map((v) => fmtX(v)) },
+        {
+          stroke: '#8a8580',
+          grid: { stroke: '#eee6dc' },
+          ticks: { stroke: '#eee6dc' },
+          values: (_u, splits) => splits.map((v) => fmtX(v)),
+        },
         { stroke: '#8a8580', grid: { stroke: '#eee6dc' }, ticks: { stroke: '#eee6dc' }, label: yLabel, size: 48 },
       ],
     };

@@ -88,7 +88,11 @@ export function PaymentFlow({ payment, fetchPayment, subject, canceledHint, onPa
     setPhase('confirming');
     setDetail(undefined);
     try {
-      const p = await pollUntil(() => fetchPayment(id), (x) => x.state !== 'pending', { ...poll, cancelled: () => gone.current });
+      const p = await pollUntil(
+        () => fetchPayment(id),
+        (x) => x.state !== 'pending',
+        { ...poll, cancelled: () => gone.current },
+      );
       settle(p, 'waiting');
     } catch (err) {
       if (gone.current) return;
@@ -139,7 +143,11 @@ export function PaymentFlow({ payment, fetchPayment, subject, canceledHint, onPa
         <Text className="payflow__amount" aria-label="支付金额">
           {formatYuan(payment.amount)}
         </Text>
-        <Text className={`payflow__state payflow__state--${phase}`} aria-label="支付状态" {...aria({ role: 'status', live: 'polite' })}>
+        <Text
+          className={`payflow__state payflow__state--${phase}`}
+          aria-label="支付状态"
+          {...aria({ role: 'status', live: 'polite' })}
+        >
           {PAY_PHASE_TEXT[phase]}
         </Text>
       </View>
@@ -151,13 +159,19 @@ export function PaymentFlow({ payment, fetchPayment, subject, canceledHint, onPa
           onDone={(action) => void (action === 'pay' ? confirm() : checkOnce('canceled'))}
         />
       ) : null}
-      {phase === 'sheet' && channel === 'weapp' ? <Text className="hint hint--center">请在微信支付中完成付款</Text> : null}
-      {phase === 'sheet' && channel === 'none' ? <Text className="hint hint--center">当前环境无法调起微信支付，请在微信小程序中操作</Text> : null}
+      {phase === 'sheet' && channel === 'weapp' ? (
+        <Text className="hint hint--center">请在微信支付中完成付款</Text>
+      ) : null}
+      {phase === 'sheet' && channel === 'none' ? (
+        <Text className="hint hint--center">当前环境无法调起微信支付，请在微信小程序中操作</Text>
+      ) : null}
       {phase === 'confirming' ? <Text className="hint hint--center">正在向微信支付确认结果，请稍候…</Text> : null}
 
       {phase === 'waiting' ? (
         <View className="note" role="alert">
-          <Text className="note__text">还没有收到微信支付的结果。如果你已付款，结果通常很快到达，请稍后再查；没有付款可以继续支付。</Text>
+          <Text className="note__text">
+            还没有收到微信支付的结果。如果你已付款，结果通常很快到达，请稍后再查；没有付款可以继续支付。
+          </Text>
           <Btn label="再查一次" kind="primary" className="btn--block" onClick={() => void confirm()} />
           <Btn label="继续支付" kind="ghost" className="btn--block" onClick={again} />
         </View>
@@ -166,7 +180,9 @@ export function PaymentFlow({ payment, fetchPayment, subject, canceledHint, onPa
       {phase === 'canceled' || phase === 'failed' ? (
         <View className="note" role="alert">
           <Text className="note__text">
-            {phase === 'canceled' ? '你取消了支付，没有扣款。' : `支付没有完成${detail ? `（${detail}）` : ''}，没有扣款。`}
+            {phase === 'canceled'
+              ? '你取消了支付，没有扣款。'
+              : `支付没有完成${detail ? `（${detail}）` : ''}，没有扣款。`}
             {canceledHint ?? ''}
           </Text>
           <Btn label="继续支付" kind="gold" className="btn--block" onClick={again} />

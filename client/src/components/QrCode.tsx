@@ -44,7 +44,17 @@ export function QrCode({ canvasId, text, size = 220, label, dim }: Props) {
       const pad = Math.round(px * 0.1);
       ctx.setFillStyle('#ffffff');
       ctx.fillRect(0, 0, px, px);
-      drawQrcode({ ctx, text, width: px - 2 * pad, height: px - 2 * pad, x: pad, y: pad, correctLevel: LEVEL_M, background: '#ffffff', foreground: '#000000' });
+      drawQrcode({
+        ctx,
+        text,
+        width: px - 2 * pad,
+        height: px - 2 * pad,
+        x: pad,
+        y: pad,
+        correctLevel: LEVEL_M,
+        background: '#ffffff',
+        foreground: '#000000',
+      });
     };
     // Once the canvas is in the page: the next tick, and again a little later for slow mounts.
     const t1 = setTimeout(draw, 30);

@@ -58,7 +58,12 @@ export function RefusalNotice({ refusal, on = {}, className }: Props) {
   }
 
   return (
-    <View className={`refusal refusal--${refusal.code.toLowerCase()} ${className ?? ''}`} role="alert" aria-label={refusal.title} data-code={refusal.code}>
+    <View
+      className={`refusal refusal--${refusal.code.toLowerCase()} ${className ?? ''}`}
+      role="alert"
+      aria-label={refusal.title}
+      data-code={refusal.code}
+    >
       <Text className="refusal__title">{refusal.title}</Text>
       <Text className="refusal__body">{refusal.body}</Text>
       {refusal.untilText ? (

@@ -10,7 +10,16 @@ import { extractCode } from '../lib/links';
 import { formatBps, formatFen, formatYuan, parseYuan } from '../lib/money';
 import { refusalOf } from '../lib/refusal';
 import { useKeyedAction } from '../lib/useKeyedAction';
-import { applyScene, checkSend, DEFAULT_GREETING, EMPTY_FORM, MAX_GREETING, SCENES, type Limits, type SendFormValues } from '../lib/sendRules';
+import {
+  applyScene,
+  checkSend,
+  DEFAULT_GREETING,
+  EMPTY_FORM,
+  MAX_GREETING,
+  SCENES,
+  type Limits,
+  type SendFormValues,
+} from '../lib/sendRules';
 import { isPendingPacket, payChannel } from '../lib/wxpay';
 import { PaymentFlow } from './PaymentFlow';
 import { RefusalNotice } from './RefusalNotice';
@@ -127,19 +136,25 @@ export function SendForm({ limits, submit, onCreated, onPaid, fetchPayment, onTo
   const refusal = useMemo(() => refusalOf(submitError, { op: 'packet' }), [submitError]);
   // WeChat Pay where it can be shown; preselected when the balance is short of total + fee.
   const wechatOffered = !!onPaid && !!fetchPayment && payChannel() !== 'none';
-  const funding: Funding = wechatOffered ? (chosenFunding ?? (check.insufficient ? 'wechatpay' : 'balance')) : 'balance';
+  const funding: Funding = wechatOffered
+    ? (chosenFunding ?? (check.insufficient ? 'wechatpay' : 'balance'))
+    : 'balance';
   const shortOfBalance = funding === 'balance' && !!check.insufficient;
 
   // The server's refusal of a field stays on it until the field is changed.
   const rg = rejected.greeting;
   const greetingRefused =
-    rg && rg.text !== '' && (values.greeting.trim() === rg.text || (rg.word !== undefined && values.greeting.includes(rg.word)))
+    rg &&
+    rg.text !== '' &&
+    (values.greeting.trim() === rg.text || (rg.word !== undefined && values.greeting.includes(rg.word)))
       ? rg.word
         ? `祝福语不能含有“${rg.word}”，请删除或修改`
         : '祝福语含有营销诱导用语，请修改'
       : undefined;
-  const amountRefused = rejected.amount && rejected.amount.key === amountKey(values) ? rejected.amount.message : undefined;
-  const recipientRefused = rejected.recipient && rejected.recipient.code === values.recipientCode ? rejected.recipient.message : undefined;
+  const amountRefused =
+    rejected.amount && rejected.amount.key === amountKey(values) ? rejected.amount.message : undefined;
+  const recipientRefused =
+    rejected.recipient && rejected.recipient.code === values.recipientCode ? rejected.recipient.message : undefined;
   const greetingError = check.errors.greeting ?? greetingRefused;
   const totalError = check.errors.total ?? amountRefused;
   const recipientError = check.errors.recipient ?? recipientRefused;
@@ -216,7 +231,8 @@ export function SendForm({ limits, submit, onCreated, onPaid, fetchPayment, onTo
   const shownTotal = typed.ok ? typed.fen : 0;
   const total = ready?.body.total;
   const count = ready?.body.count;
-  const perShare = total !== undefined && count && values.mode === 'equal' && !values.exclusive ? total / count : undefined;
+  const perShare =
+    total !== undefined && count && values.mode === 'equal' && !values.exclusive ? total / count : undefined;
   const kindText = `${values.exclusive ? '专属红包' : values.mode === 'lucky' ? '拼手气红包' : '普通红包'}${ready?.body.groupOnly ? ' · 仅限本群' : ''}`;
 
   const scanRecipient = async () => {
@@ -248,8 +264,18 @@ export function SendForm({ limits, submit, onCreated, onPaid, fetchPayment, onTo
       {step === 'form' ? (
         <View className="send__form">
           <View className="segmented" role="group">
-            <Btn label="拼手气红包" kind="chip" pressed={!values.exclusive && values.mode === 'lucky'} onClick={() => change({ mode: 'lucky', exclusive: false })} />
-            <Btn label="普通红包" kind="chip" pressed={!values.exclusive && values.mode === 'equal'} onClick={() => change({ mode: 'equal', exclusive: false })} />
+            <Btn
+              label="拼手气红包"
+              kind="chip"
+              pressed={!values.exclusive && values.mode === 'lucky'}
+              onClick={() => change({ mode: 'lucky', exclusive: false })}
+            />
+            <Btn
+              label="普通红包"
+              kind="chip"
+              pressed={!values.exclusive && values.mode === 'equal'}
+              onClick={() => change({ mode: 'equal', exclusive: false })}
+            />
             <Btn label="专属红包" kind="chip" pressed={values.exclusive} onClick={() => change({ exclusive: true })} />
           </View>
           {values.exclusive ? (
@@ -272,7 +298,9 @@ export function SendForm({ limits, submit, onCreated, onPaid, fetchPayment, onTo
                   {friend ? `专属红包 · 给 ${friend}（账号 ${recipientId}）` : `专属红包 · 给账号 ${recipientId}`}
                 </Text>
               ) : (
-                <Text className="hint">请好友打开「我的收款码」，复制后发给你{process.env.TARO_ENV === 'weapp' ? '，或当面扫一扫' : ''}。</Text>
+                <Text className="hint">
+                  请好友打开「我的收款码」，复制后发给你{process.env.TARO_ENV === 'weapp' ? '，或当面扫一扫' : ''}。
+                </Text>
               )}
             </View>
           ) : null}
@@ -309,7 +337,11 @@ export function SendForm({ limits, submit, onCreated, onPaid, fetchPayment, onTo
               onInput={(count) => change({ count })}
             />
             <Text className="hint">
-              {values.exclusive ? '专属红包：只有 1 个，只有你指定的好友可以领取' : values.mode === 'lucky' ? '拼手气红包：每人抽到的金额随机' : '普通红包：每人金额相同'}
+              {values.exclusive
+                ? '专属红包：只有 1 个，只有你指定的好友可以领取'
+                : values.mode === 'lucky'
+                  ? '拼手气红包：每人抽到的金额随机'
+                  : '普通红包：每人金额相同'}
               {perShare !== undefined ? `，每人 ${formatYuan(perShare)}` : ''}
               {limits ? `；单个红包最多 ${formatYuan(limits.perPacketLimit)}，最多 ${limits.maxShares} 个` : ''}
             </Text>
@@ -342,7 +374,12 @@ export function SendForm({ limits, submit, onCreated, onPaid, fetchPayment, onTo
           </View>
           {values.exclusive ? null : (
             <View className="card send__group">
-              <Btn label="仅限本群" kind="chip" pressed={values.groupOnly === true} onClick={() => change({ groupOnly: !values.groupOnly })}>
+              <Btn
+                label="仅限本群"
+                kind="chip"
+                pressed={values.groupOnly === true}
+                onClick={() => change({ groupOnly: !values.groupOnly })}
+              >
                 {values.groupOnly ? '✓ 仅限本群' : '仅限本群'}
               </Btn>
               <Text className="hint" aria-label="仅限本群说明">
@@ -356,7 +393,9 @@ export function SendForm({ limits, submit, onCreated, onPaid, fetchPayment, onTo
             <Text className="send__currency">¥</Text>
             <Text className="send__big">{formatFen(shownTotal)}</Text>
           </View>
-          {waitingLimits && !limits ? <Text className="hint hint--center">正在读取零钱余额和限额，请稍候再试…</Text> : null}
+          {waitingLimits && !limits ? (
+            <Text className="hint hint--center">正在读取零钱余额和限额，请稍候再试…</Text>
+          ) : null}
           <Btn label="塞钱进红包" kind="primary" className="btn--block" disabled={!!offer} onClick={toConfirm}>
             塞钱进红包
           </Btn>
@@ -383,7 +422,9 @@ export function SendForm({ limits, submit, onCreated, onPaid, fetchPayment, onTo
             {ready.body.recipient ? (
               <View className="row" aria-label="专属红包给">
                 <Text>专属红包给</Text>
-                <Text className="row__text">{friend ? `${friend}（${ready.body.recipient}）` : `账号 ${ready.body.recipient}`}</Text>
+                <Text className="row__text">
+                  {friend ? `${friend}（${ready.body.recipient}）` : `账号 ${ready.body.recipient}`}
+                </Text>
               </View>
             ) : null}
             {ready.body.groupOnly ? (
@@ -408,7 +449,11 @@ export function SendForm({ limits, submit, onCreated, onPaid, fetchPayment, onTo
             <View className={`row${refusal?.field === 'greeting' ? ' row--error' : ''}`}>
               <Text>祝福语</Text>
               <Text className="row__text">
-                {refusal?.field === 'greeting' ? <MarkedGreeting text={ready.body.greeting ?? DEFAULT_GREETING} word={refusal.word} /> : (ready.body.greeting ?? DEFAULT_GREETING)}
+                {refusal?.field === 'greeting' ? (
+                  <MarkedGreeting text={ready.body.greeting ?? DEFAULT_GREETING} word={refusal.word} />
+                ) : (
+                  (ready.body.greeting ?? DEFAULT_GREETING)
+                )}
               </Text>
             </View>
             {limits ? (
@@ -420,21 +465,36 @@ export function SendForm({ limits, submit, onCreated, onPaid, fetchPayment, onTo
           </View>
           {ready.fee > 0 && limits ? (
             <Text className="hint">
-              手续费由发红包的人另付，按你账户的费率 {formatBps(limits.feeBps)} 计算，不足 1 分按 1 分收取；领取的人不扣手续费。
+              手续费由发红包的人另付，按你账户的费率 {formatBps(limits.feeBps)} 计算，不足 1 分按 1
+              分收取；领取的人不扣手续费。
             </Text>
           ) : null}
           {wechatOffered ? (
             <View className="funding" role="group" aria-label="支付方式">
               <Text className="funding__caption">支付方式</Text>
               <View className="segmented">
-                <Btn label="零钱" kind="chip" pressed={funding === 'balance'} disabled={submitting || !!pending} onClick={() => setChosenFunding('balance')}>
+                <Btn
+                  label="零钱"
+                  kind="chip"
+                  pressed={funding === 'balance'}
+                  disabled={submitting || !!pending}
+                  onClick={() => setChosenFunding('balance')}
+                >
                   {limits ? `零钱（${formatYuan(limits.balance)}）` : '零钱'}
                 </Btn>
-                <Btn label="微信支付" kind="chip" pressed={funding === 'wechatpay'} disabled={submitting || !!pending} onClick={() => setChosenFunding('wechatpay')}>
+                <Btn
+                  label="微信支付"
+                  kind="chip"
+                  pressed={funding === 'wechatpay'}
+                  disabled={submitting || !!pending}
+                  onClick={() => setChosenFunding('wechatpay')}
+                >
                   微信支付
                 </Btn>
               </View>
-              {funding === 'wechatpay' ? <Text className="hint">用微信支付直接付款，无需先充值；未领完的部分将原路退回。</Text> : null}
+              {funding === 'wechatpay' ? (
+                <Text className="hint">用微信支付直接付款，无需先充值；未领完的部分将原路退回。</Text>
+              ) : null}
             </View>
           ) : null}
           {abandoned ? <Text className="hint">上一个红包未支付，15 分钟后自动取消，不会扣款。</Text> : null}
@@ -456,7 +516,13 @@ export function SendForm({ limits, submit, onCreated, onPaid, fetchPayment, onTo
               }}
             />
           ) : submitError ? (
-            <ErrorNote message={submitError.retryable ? `${errorText(submitError)}（可再次点击确认支付，不会重复扣款）` : errorText(submitError)} />
+            <ErrorNote
+              message={
+                submitError.retryable
+                  ? `${errorText(submitError)}（可再次点击确认支付，不会重复扣款）`
+                  : errorText(submitError)
+              }
+            />
           ) : null}
           {pending && fetchPayment && onPaid ? (
             <PaymentFlow
@@ -477,10 +543,23 @@ export function SendForm({ limits, submit, onCreated, onPaid, fetchPayment, onTo
             />
           ) : (
             <>
-              <Btn label="确认支付" kind="gold" className="btn--block" loading={submitting} disabled={submitting || shortOfBalance} onClick={pay}>
+              <Btn
+                label="确认支付"
+                kind="gold"
+                className="btn--block"
+                loading={submitting}
+                disabled={submitting || shortOfBalance}
+                onClick={pay}
+              >
                 {submitting ? '支付中…' : funding === 'wechatpay' ? `微信支付 ${formatYuan(ready.debit)}` : '确认支付'}
               </Btn>
-              <Btn label="返回修改" kind="plain" className="btn--block" disabled={submitting} onClick={() => setStep('form')} />
+              <Btn
+                label="返回修改"
+                kind="plain"
+                className="btn--block"
+                disabled={submitting}
+                onClick={() => setStep('form')}
+              />
             </>
           )}
         </View>

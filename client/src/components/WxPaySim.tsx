@@ -31,7 +31,15 @@ function useSimCall<A extends string>(call: (action: A) => Promise<void>, after:
 }
 
 /** 模拟微信支付: `POST {sim}/sim/payments/{prepayId}/pay` or `/cancel`. */
-export function SimPaySheet({ amount, prepayId, onDone }: { amount: Fen; prepayId: string; onDone: (action: SimPayAction) => void }) {
+export function SimPaySheet({
+  amount,
+  prepayId,
+  onDone,
+}: {
+  amount: Fen;
+  prepayId: string;
+  onDone: (action: SimPayAction) => void;
+}) {
   const sim = useSimCall<SimPayAction>((a) => simPayment(prepayId, a), onDone);
   return (
     <View className="sim-sheet" role="dialog" aria-label="模拟微信支付">
@@ -45,10 +53,23 @@ export function SimPaySheet({ amount, prepayId, onDone }: { amount: Fen; prepayI
           {sim.error}
         </Text>
       ) : null}
-      <Btn label="模拟支付成功" kind="primary" className="btn--block" loading={sim.busy === 'pay'} disabled={!!sim.busy} onClick={() => void sim.run('pay')}>
+      <Btn
+        label="模拟支付成功"
+        kind="primary"
+        className="btn--block"
+        loading={sim.busy === 'pay'}
+        disabled={!!sim.busy}
+        onClick={() => void sim.run('pay')}
+      >
         确认支付
       </Btn>
-      <Btn label="模拟取消支付" kind="plain" className="btn--block" disabled={!!sim.busy} onClick={() => void sim.run('cancel')}>
+      <Btn
+        label="模拟取消支付"
+        kind="plain"
+        className="btn--block"
+        disabled={!!sim.busy}
+        onClick={() => void sim.run('cancel')}
+      >
         取消
       </Btn>
     </View>
@@ -56,7 +77,15 @@ export function SimPaySheet({ amount, prepayId, onDone }: { amount: Fen; prepayI
 }
 
 /** 模拟确认收款: `POST {sim}/sim/transfers/{outBillNo}/confirm` or `/reject`. */
-export function SimTransferSheet({ amount, outBillNo, onDone }: { amount: Fen; outBillNo: string; onDone: (action: SimTransferAction) => void }) {
+export function SimTransferSheet({
+  amount,
+  outBillNo,
+  onDone,
+}: {
+  amount: Fen;
+  outBillNo: string;
+  onDone: (action: SimTransferAction) => void;
+}) {
   const sim = useSimCall<SimTransferAction>((a) => simTransfer(outBillNo, a), onDone);
   return (
     <View className="sim-sheet" role="dialog" aria-label="模拟确认收款">
@@ -70,10 +99,23 @@ export function SimTransferSheet({ amount, outBillNo, onDone }: { amount: Fen; o
           {sim.error}
         </Text>
       ) : null}
-      <Btn label="模拟收款成功" kind="primary" className="btn--block" loading={sim.busy === 'confirm'} disabled={!!sim.busy} onClick={() => void sim.run('confirm')}>
+      <Btn
+        label="模拟收款成功"
+        kind="primary"
+        className="btn--block"
+        loading={sim.busy === 'confirm'}
+        disabled={!!sim.busy}
+        onClick={() => void sim.run('confirm')}
+      >
         确认收款
       </Btn>
-      <Btn label="模拟拒绝收款" kind="plain" className="btn--block" disabled={!!sim.busy} onClick={() => void sim.run('reject')}>
+      <Btn
+        label="模拟拒绝收款"
+        kind="plain"
+        className="btn--block"
+        disabled={!!sim.busy}
+        onClick={() => void sim.run('reject')}
+      >
         拒绝收款
       </Btn>
     </View>

@@ -29,7 +29,18 @@ interface BtnProps {
   style?: CSSProperties;
 }
 
-export function Btn({ label, children, onClick, kind = 'primary', disabled, loading, pressed, className, openType, style }: BtnProps) {
+export function Btn({
+  label,
+  children,
+  onClick,
+  kind = 'primary',
+  disabled,
+  loading,
+  pressed,
+  className,
+  openType,
+  style,
+}: BtnProps) {
   const h5 = process.env.TARO_ENV === 'h5';
   const a11y: Record<string, unknown> = { 'aria-label': label };
   if (h5) {
@@ -74,11 +85,26 @@ interface FieldProps {
   disabled?: boolean;
 }
 
-export function Field({ label, caption, value, onInput, placeholder, kind = 'text', maxlength, error, suffix, big, disabled }: FieldProps) {
+export function Field({
+  label,
+  caption,
+  value,
+  onInput,
+  placeholder,
+  kind = 'text',
+  maxlength,
+  error,
+  suffix,
+  big,
+  disabled,
+}: FieldProps) {
   const h5 = process.env.TARO_ENV === 'h5';
   const inputMode = kind === 'money' ? 'decimal' : kind === 'integer' ? 'numeric' : 'text';
   const labelProps: Record<string, unknown> = h5
-    ? { nativeProps: { 'aria-label': label, 'aria-invalid': error ? 'true' : 'false', inputMode, autoComplete: 'off' }, 'data-label': label }
+    ? {
+        nativeProps: { 'aria-label': label, 'aria-invalid': error ? 'true' : 'false', inputMode, autoComplete: 'off' },
+        'data-label': label,
+      }
     : { 'aria-label': label };
   // weapp: a digit/number keyboard; H5: a text input with a numeric keyboard hint (a number
   // input would hide "12." while it is being typed).

@@ -35,7 +35,8 @@ export function loadDraft(now = Date.now()): Draft | undefined {
     ...(v.groupOnly === true ? { groupOnly: true } : {}),
   };
   if (isEmptyForm(values)) return undefined;
-  const pending = d.pending && typeof d.pending.key === 'string' && typeof d.pending.body === 'string' ? d.pending : undefined;
+  const pending =
+    d.pending && typeof d.pending.key === 'string' && typeof d.pending.body === 'string' ? d.pending : undefined;
   return { v: 1, values, savedAt: d.savedAt, pending };
 }
 

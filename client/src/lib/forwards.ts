@@ -39,7 +39,15 @@ export function forwardRows(forwards: readonly ForwardView[] | undefined): Forwa
   const out: ForwardRow[] = [];
   const walk = (f: ForwardView, depth: number): number => {
     seen.add(f.id);
-    const row: ForwardRow = { id: f.id, name: f.by.name || f.by.id, at: f.at, depth, claims: f.claims, subtotal: f.claims, children: 0 };
+    const row: ForwardRow = {
+      id: f.id,
+      name: f.by.name || f.by.id,
+      at: f.at,
+      depth,
+      claims: f.claims,
+      subtotal: f.claims,
+      children: 0,
+    };
     out.push(row);
     for (const c of (kids.get(f.id) ?? []).sort(byTime)) {
       if (seen.has(c.id)) continue;
@@ -63,7 +71,10 @@ export function forwardedClaims(forwards: readonly ForwardView[] | undefined): n
  * The forwarding tree as far as loaded: the latest first page (polled, so its claim counts are
  * current) and the later pages loaded on request, each forward once (the latest copy wins).
  */
-export function mergeForwards(latest: readonly ForwardView[] | undefined, later: readonly ForwardView[]): ForwardView[] {
+export function mergeForwards(
+  latest: readonly ForwardView[] | undefined,
+  later: readonly ForwardView[],
+): ForwardView[] {
   const byId = new Map<string, ForwardView>();
   for (const f of later) byId.set(f.id, f);
   for (const f of latest ?? []) byId.set(f.id, f);

@@ -7,7 +7,9 @@ export function newKey(prefix = 'k'): string {
   const bytes = new Uint8Array(16);
   const c = (globalThis as { crypto?: { getRandomValues?: (a: Uint8Array) => Uint8Array } }).crypto;
   if (c?.getRandomValues) c.getRandomValues(bytes);
-  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256) ^ ((Date.now() >> (i % 8)) & 0xff);
+  else
+    for (let i = 0; i < bytes.length; i++)
+      bytes[i] = Math.floor(Math.random() * 256) ^ ((Date.now() >> (i % 8)) & 0xff);
   let hex = '';
   for (const b of bytes) hex += b.toString(16).padStart(2, '0');
   return `${prefix}${Date.now().toString(36)}${hex}`.slice(0, 64);
@@ -23,7 +25,10 @@ export class ActionKey {
   private key: string | undefined;
   private body: string | undefined;
 
-  constructor(private readonly prefix = 'k', saved?: { key: string; body: string }) {
+  constructor(
+    private readonly prefix = 'k',
+    saved?: { key: string; body: string },
+  ) {
     if (saved) {
       this.key = saved.key;
       this.body = saved.body;

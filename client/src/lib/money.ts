@@ -76,7 +76,9 @@ export function feeFor(total: Fen, feeBps: number): Fen {
 /** A fee rate in basis points as a percentage: 60 → "0.6%", 35 → "0.35%", 100 → "1%". */
 export function formatBps(bps: number): string {
   const b = Math.max(0, Math.round(bps));
-  const frac = String(b % 100).padStart(2, '0').replace(/0+$/, '');
+  const frac = String(b % 100)
+    .padStart(2, '0')
+    .replace(/0+$/, '');
   return `${Math.floor(b / 100)}${frac ? `.${frac}` : ''}%`;
 }
 

@@ -13,7 +13,10 @@ interface Stored {
 }
 
 export function storeCreatedCodes(res: CreatePacketResponse, now = Date.now()): void {
-  save(KEYS.packetCodes(res.packet.id), { live: { view: res.code, receivedAt: now }, share: res.shareCode } satisfies Stored);
+  save(KEYS.packetCodes(res.packet.id), {
+    live: { view: res.code, receivedAt: now },
+    share: res.shareCode,
+  } satisfies Stored);
 }
 
 export function loadCodes(id: string): Stored {

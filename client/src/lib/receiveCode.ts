@@ -32,7 +32,14 @@ export function parseReceiveCode(text: string, me?: string): ReceiveCodeParse {
   const ref = parts.length === 6 ? parts[4]! : undefined;
   const sig = parts[parts.length - 1]!;
   const m = KIND_TARGET.exec(kindTarget);
-  if (version !== '1' || !KID.test(kid) || !m || !IAT.test(iat) || (ref !== undefined && !REF.test(ref)) || !SIG.test(sig)) {
+  if (
+    version !== '1' ||
+    !KID.test(kid) ||
+    !m ||
+    !IAT.test(iat) ||
+    (ref !== undefined && !REF.test(ref)) ||
+    !SIG.test(sig)
+  ) {
     return { ok: false, error: RECEIVE_CODE_ERRORS.malformed };
   }
   if (m[1] !== 'r') return { ok: false, error: RECEIVE_CODE_ERRORS.packet };

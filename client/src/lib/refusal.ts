@@ -116,8 +116,10 @@ export function isRefusalCode(code: unknown): code is RefusalCode {
   return typeof code === 'string' && (REFUSAL_CODES as readonly string[]).includes(code);
 }
 
-const fen = (v: unknown): Fen | undefined => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined);
-const int = (v: unknown): number | undefined => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : undefined);
+const fen = (v: unknown): Fen | undefined =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+const int = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : undefined;
 const time = (v: unknown): number | undefined => {
   const t = typeof v === 'string' ? Date.parse(v) : NaN;
   return Number.isFinite(t) ? t : undefined;
@@ -170,7 +172,12 @@ export function refusalOf(error: unknown, ctx: RefusalContext = {}): Refusal | u
       }
       if (until !== undefined) {
         return withUntil(
-          { code: 'RISK_BLOCKED', title: '付款功能已临时限制', body: `为保障资金安全，你的账户暂时不能${paying}。`, action: action('dismiss') },
+          {
+            code: 'RISK_BLOCKED',
+            title: '付款功能已临时限制',
+            body: `为保障资金安全，你的账户暂时不能${paying}。`,
+            action: action('dismiss'),
+          },
           until,
           now,
         );
@@ -247,7 +254,10 @@ export function refusalOf(error: unknown, ctx: RefusalContext = {}): Refusal | u
         return {
           code: 'LIMIT_PER_PACKET',
           title: '超出单笔付款上限',
-          body: limit !== undefined ? `你的账户单笔付款最多 ${formatYuan(limit)}，请修改金额。` : '这笔付款超出了单笔上限，请修改金额。',
+          body:
+            limit !== undefined
+              ? `你的账户单笔付款最多 ${formatYuan(limit)}，请修改金额。`
+              : '这笔付款超出了单笔上限，请修改金额。',
           action: action('editAmount'),
           field: 'amount',
         };
@@ -317,9 +327,19 @@ export function refusalOf(error: unknown, ctx: RefusalContext = {}): Refusal | u
         };
       }
       if (op === 'code') {
-        return { code: 'FORBIDDEN', title: '无法展示这个红包的二维码', body: '只有发红包的人可以展示二维码；领取过红包的人才能转发它。', action: action('back') };
+        return {
+          code: 'FORBIDDEN',
+          title: '无法展示这个红包的二维码',
+          body: '只有发红包的人可以展示二维码；领取过红包的人才能转发它。',
+          action: action('back'),
+        };
       }
-      return { code: 'FORBIDDEN', title: '没有权限', body: '你的账户没有进行这个操作的权限。如有疑问，请联系客服。', action: action('contact') };
+      return {
+        code: 'FORBIDDEN',
+        title: '没有权限',
+        body: '你的账户没有进行这个操作的权限。如有疑问，请联系客服。',
+        action: action('contact'),
+      };
 
     case 'GROUP_ONLY': {
       const where = d.group === 'other' || d.group === 'none' ? d.group : ctx.group;

@@ -31,10 +31,21 @@ export interface SendFormValues {
   groupOnly?: boolean;
 }
 
-export const EMPTY_FORM: SendFormValues = { totalYuan: '', count: '', mode: 'lucky', greeting: '', scene: 'none', exclusive: false, recipientCode: '' };
+export const EMPTY_FORM: SendFormValues = {
+  totalYuan: '',
+  count: '',
+  mode: 'lucky',
+  greeting: '',
+  scene: 'none',
+  exclusive: false,
+  recipientCode: '',
+};
 
 /** The limits the form checks against, from GET /v1/wallet. */
-export type Limits = Pick<WalletResponse, 'balance' | 'perPacketLimit' | 'dailyLimit' | 'sentToday' | 'feeBps' | 'maxShares'>;
+export type Limits = Pick<
+  WalletResponse,
+  'balance' | 'perPacketLimit' | 'dailyLimit' | 'sentToday' | 'feeBps' | 'maxShares'
+>;
 
 export interface SendCheck {
   /** Field errors to show inline (only for fields with text, unless `strict`). */
@@ -89,7 +100,8 @@ export function checkSend(v: SendFormValues, limits: Limits | null, strict = fal
   if (total !== undefined && limits) {
     const leftToday = Math.max(0, limits.dailyLimit - limits.sentToday);
     if (total > limits.perPacketLimit) errors.total = `单个红包最多 ${formatYuan(limits.perPacketLimit)}`;
-    else if (total > leftToday) errors.total = leftToday > 0 ? `今日还可发 ${formatYuan(leftToday)}` : '今日发红包额度已用完';
+    else if (total > leftToday)
+      errors.total = leftToday > 0 ? `今日还可发 ${formatYuan(leftToday)}` : '今日发红包额度已用完';
   }
   if (total !== undefined && count !== undefined && !errors.total && !errors.count) {
     if (total < count) errors.total = `每个红包至少 0.01 元（${count} 个至少 ${formatYuan(count)}）`;
@@ -107,7 +119,15 @@ export function checkSend(v: SendFormValues, limits: Limits | null, strict = fal
   const result: SendCheck = { errors };
   if (recipientId) result.recipientId = recipientId;
   const recipientReady = !v.exclusive || (recipientId !== undefined && !errors.recipient);
-  if (total !== undefined && count !== undefined && !errors.total && !errors.count && !errors.greeting && recipientReady && limits) {
+  if (
+    total !== undefined &&
+    count !== undefined &&
+    !errors.total &&
+    !errors.count &&
+    !errors.greeting &&
+    recipientReady &&
+    limits
+  ) {
     const fee = feeFor(total, limits.feeBps);
     const body: CreatePacketRequest = { total, count, mode };
     if (recipientId) body.recipient = recipientId;
@@ -134,10 +154,46 @@ export interface ScenePreset {
 }
 
 export const SCENES: ScenePreset[] = [
-  { scene: 'wedding', label: '婚礼', greeting: '百年好合，永结同心', mode: 'equal', count: 1, total: 28_800, min: 20_000, max: 50_000 },
-  { scene: 'birthday', label: '生日', greeting: '生日快乐，心想事成', mode: 'equal', count: 1, total: 6_600, min: 600, max: 20_000 },
-  { scene: 'new_year', label: '新年', greeting: '新年快乐，恭喜发财', mode: 'lucky', count: 8, total: 8_888, min: 800, max: 20_000 },
-  { scene: 'thanks', label: '感谢', greeting: '谢谢你，辛苦啦', mode: 'equal', count: 1, total: 2_000, min: 100, max: 20_000 },
+  {
+    scene: 'wedding',
+    label: '婚礼',
+    greeting: '百年好合，永结同心',
+    mode: 'equal',
+    count: 1,
+    total: 28_800,
+    min: 20_000,
+    max: 50_000,
+  },
+  {
+    scene: 'birthday',
+    label: '生日',
+    greeting: '生日快乐，心想事成',
+    mode: 'equal',
+    count: 1,
+    total: 6_600,
+    min: 600,
+    max: 20_000,
+  },
+  {
+    scene: 'new_year',
+    label: '新年',
+    greeting: '新年快乐，恭喜发财',
+    mode: 'lucky',
+    count: 8,
+    total: 8_888,
+    min: 800,
+    max: 20_000,
+  },
+  {
+    scene: 'thanks',
+    label: '感谢',
+    greeting: '谢谢你，辛苦啦',
+    mode: 'equal',
+    count: 1,
+    total: 2_000,
+    min: 100,
+    max: 20_000,
+  },
 ];
 
 /**
@@ -169,5 +225,13 @@ function formatFenPlain(fen: Fen): string {
 }
 
 export function isEmptyForm(v: SendFormValues): boolean {
-  return v.totalYuan.trim() === '' && v.count.trim() === '' && v.greeting.trim() === '' && v.scene === 'none' && !v.exclusive && v.recipientCode.trim() === '' && !v.groupOnly;
+  return (
+    v.totalYuan.trim() === '' &&
+    v.count.trim() === '' &&
+    v.greeting.trim() === '' &&
+    v.scene === 'none' &&
+    !v.exclusive &&
+    v.recipientCode.trim() === '' &&
+    !v.groupOnly
+  );
 }

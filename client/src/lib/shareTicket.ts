@@ -6,7 +6,9 @@ import { useEffect } from 'react';
  * from the group gets the group context (`Taro.getGroupEnterInfo`). Mini-program only; other
  * packets keep WeChat's default share menu.
  */
-export function shareMenuOptions(groupOnly: boolean): Pick<Taro.showShareMenu.Option, 'withShareTicket' | 'showShareItems'> {
+export function shareMenuOptions(
+  groupOnly: boolean,
+): Pick<Taro.showShareMenu.Option, 'withShareTicket' | 'showShareItems'> {
   // A ticket belongs to a group chat: the moments (朋友圈) share has none, so it is left out.
   // Taro's name for WeChat's `menus`: its weapp runtime sets `menus` from `showShareItems` and
   // drops a `menus` passed directly.

@@ -3,7 +3,12 @@
  * Speech API. weapp has no built-in text-to-speech (only a plugin), so the toggle is hidden there.
  */
 export function canSpeak(): boolean {
-  return process.env.TARO_ENV === 'h5' && typeof window !== 'undefined' && 'speechSynthesis' in window && typeof window.SpeechSynthesisUtterance === 'function';
+  return (
+    process.env.TARO_ENV === 'h5' &&
+    typeof window !== 'undefined' &&
+    'speechSynthesis' in window &&
+    typeof window.SpeechSynthesisUtterance === 'function'
+  );
 }
 
 export function speak(text: string): void {

@@ -85,7 +85,8 @@ export function useForward({ packet, via, allowed, title }: ForwardOptions) {
       /* cancelled */
     }
   };
-  const canWebShare = process.env.TARO_ENV === 'h5' && typeof navigator !== 'undefined' && typeof navigator.share === 'function';
+  const canWebShare =
+    process.env.TARO_ENV === 'h5' && typeof navigator !== 'undefined' && typeof navigator.share === 'function';
 
   return { code, link, error, refusal, busy, copy, webShare, canWebShare, dismissRefusal: () => setRefusal(undefined) };
 }

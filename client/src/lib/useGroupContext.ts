@@ -55,7 +55,9 @@ export interface GroupContextState {
  */
 export function useGroupContext(): GroupContextState {
   const offered = devGroupsOffered();
-  const [devGroup, setDevGroupState] = useState<string>(() => (offered ? (load<string>(KEYS_GROUP.devGroup) ?? '') : ''));
+  const [devGroup, setDevGroupState] = useState<string>(() =>
+    offered ? (load<string>(KEYS_GROUP.devGroup) ?? '') : '',
+  );
   const setDevGroup = useCallback((name: string) => {
     const v = name.trim().slice(0, 32);
     setDevGroupState(v);

@@ -28,7 +28,11 @@ export function useKeyedAction(prefix: string) {
   const busy = useRef(false);
   const [running, setRunning] = useState(false);
 
-  const run = async <B, R>(body: B, call: (body: B, idempotencyKey: string) => Promise<R>, on: KeyedActionHandlers<R>): Promise<void> => {
+  const run = async <B, R>(
+    body: B,
+    call: (body: B, idempotencyKey: string) => Promise<R>,
+    on: KeyedActionHandlers<R>,
+  ): Promise<void> => {
     if (busy.current) return;
     busy.current = true;
     setRunning(true);

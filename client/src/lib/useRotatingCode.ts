@@ -23,7 +23,14 @@ interface Options {
 /** Never refresh sooner than this, whatever the server says. */
 const MIN_DELAY_MS = 5_000;
 const RETRY_MS = [2_000, 5_000, 10_000, 20_000];
-const FATAL = new Set(['PACKET_FINISHED', 'PACKET_EXPIRED', 'FORBIDDEN', 'NOT_FOUND', 'UNAUTHENTICATED', 'CODE_FROZEN']);
+const FATAL = new Set([
+  'PACKET_FINISHED',
+  'PACKET_EXPIRED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'UNAUTHENTICATED',
+  'CODE_FROZEN',
+]);
 
 /**
  * How long after receipt a code should be replaced: its refreshAfter − issuedAt (60 s), measured
@@ -120,7 +127,8 @@ export function useRotatingCode({ fetchCode, initial, active, onFatal, now = Dat
   useEffect(() => {
     if (!active) return undefined;
     let delay: number;
-    if (attempt.current > 0) delay = Math.max(waitMs.current, RETRY_MS[Math.min(attempt.current - 1, RETRY_MS.length - 1)]!);
+    if (attempt.current > 0)
+      delay = Math.max(waitMs.current, RETRY_MS[Math.min(attempt.current - 1, RETRY_MS.length - 1)]!);
     else if (code) delay = Math.max(0, code.receivedAt + refreshDelayMs(code.view) - nowRef.current());
     else delay = 0;
     const t = setTimeout(() => void refresh(), delay);

@@ -17,7 +17,9 @@ export type WithdrawCheck = { ok: true; fen: Fen } | { ok: false; error: string 
 export function checkWithdraw(text: string, balance?: Fen): WithdrawCheck {
   const p = parseYuan(text);
   if (!p.ok) return p;
-  if (p.fen < WITHDRAW_MIN || p.fen > WITHDRAW_MAX) return { ok: false, error: `单笔提现金额须在 ${formatYuan(WITHDRAW_MIN)}–${formatYuan(WITHDRAW_MAX)} 之间` };
-  if (balance !== undefined && p.fen > balance) return { ok: false, error: `零钱余额不足，最多可提现 ${formatYuan(balance)}` };
+  if (p.fen < WITHDRAW_MIN || p.fen > WITHDRAW_MAX)
+    return { ok: false, error: `单笔提现金额须在 ${formatYuan(WITHDRAW_MIN)}–${formatYuan(WITHDRAW_MAX)} 之间` };
+  if (balance !== undefined && p.fen > balance)
+    return { ok: false, error: `零钱余额不足，最多可提现 ${formatYuan(balance)}` };
   return { ok: true, fen: p.fen };
 }

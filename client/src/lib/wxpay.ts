@@ -33,7 +33,9 @@ export function payChannel(): PayChannel {
 export type SheetOutcome = { kind: 'done' } | { kind: 'canceled' } | { kind: 'failed'; message: string };
 
 function errMsgOf(err: unknown): string {
-  return String((err as { errMsg?: string; message?: string } | undefined)?.errMsg ?? (err as Error | undefined)?.message ?? '');
+  return String(
+    (err as { errMsg?: string; message?: string } | undefined)?.errMsg ?? (err as Error | undefined)?.message ?? '',
+  );
 }
 
 /**
@@ -125,7 +127,11 @@ const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * undefined when none came). A lost answer (no network, 5xx, 429) is tried again at the next
  * step; a refusal (4xx) is thrown — polling again would get the same.
  */
-export async function pollUntil<T>(get: () => Promise<T>, settled: (t: T) => boolean, opts: PollOptions = {}): Promise<T | undefined> {
+export async function pollUntil<T>(
+  get: () => Promise<T>,
+  settled: (t: T) => boolean,
+  opts: PollOptions = {},
+): Promise<T | undefined> {
   const delays = opts.delays ?? POLL_DELAYS_MS;
   const sleep = opts.sleep ?? realSleep;
   let last: T | undefined;

@@ -10,7 +10,10 @@ export type SimPayAction = 'pay' | 'cancel';
 export type SimTransferAction = 'confirm' | 'reject';
 
 export class SimError extends Error {
-  constructor(readonly status: number, readonly code: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+  ) {
     super(`模拟器返回 ${status}${code ? ` ${code}` : ''}`);
     this.name = 'SimError';
   }

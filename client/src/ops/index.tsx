@@ -132,7 +132,14 @@ export default function OpsPage() {
             {active ? ' · 每 10 秒自动刷新' : ' · 已暂停自动刷新'}
           </Text>
         </View>
-        <Btn label="刷新数据" kind="ghost" className="ops-head__refresh" loading={loading} disabled={loading} onClick={refresh}>
+        <Btn
+          label="刷新数据"
+          kind="ghost"
+          className="ops-head__refresh"
+          loading={loading}
+          disabled={loading}
+          onClick={refresh}
+        >
           刷新
         </Btn>
       </View>
@@ -144,7 +151,15 @@ export default function OpsPage() {
   );
 }
 
-function Figures({ data, countData, latencyData }: { data: OpsResponse; countData: (number | null)[][]; latencyData: (number | null)[][] }) {
+function Figures({
+  data,
+  countData,
+  latencyData,
+}: {
+  data: OpsResponse;
+  countData: (number | null)[][];
+  latencyData: (number | null)[][];
+}) {
   const packets = rateOf(data, 'packets');
   const claims = rateOf(data, 'claims');
   const { totals, sweep, reconciliation: recon } = data;
@@ -193,7 +208,12 @@ function Figures({ data, countData, latencyData }: { data: OpsResponse; countDat
           sub={`近 ${WINDOW_MINUTES} 分钟`}
           label={`领取耗时：p50 ${msText(totals.claimP50Ms)}，p99 ${msText(totals.claimP99Ms)}`}
         />
-        <Stat title="冲突率" value={bpsPercent(totals.contentionBps)} sub="条件写入被拒比例" label={`冲突率：${bpsPercent(totals.contentionBps)}`} />
+        <Stat
+          title="冲突率"
+          value={bpsPercent(totals.contentionBps)}
+          sub="条件写入被拒比例"
+          label={`冲突率：${bpsPercent(totals.contentionBps)}`}
+        />
         <Stat
           title="红包托管余额"
           value={recon ? formatYuan(recon.escrow) : '—'}
@@ -213,7 +233,13 @@ function Figures({ data, countData, latencyData }: { data: OpsResponse; countDat
           tone={lagAlert ? 'alert' : 'normal'}
           label={`退款延迟：${secondsText(sweep.oldestDueAgeSeconds)}${lagAlert ? '，超过 5 分钟' : ''}`}
         />
-        <Stat title="最近对账" value={reconValue} sub={reconSub} tone={reconTone} label={`最近对账：${reconValue}${reconSub ? `，${reconSub}` : ''}`} />
+        <Stat
+          title="最近对账"
+          value={reconValue}
+          sub={reconSub}
+          tone={reconTone}
+          label={`最近对账：${reconValue}${reconSub ? `，${reconSub}` : ''}`}
+        />
       </View>
 
       <View className="card ops-chart">
@@ -238,8 +264,9 @@ function Figures({ data, countData, latencyData }: { data: OpsResponse; countDat
       </View>
       {recon ? (
         <Text className="hint">
-          最近对账核对了 {recon.checked.accounts} 个账户、{recon.checked.ledgerEntries} 条流水、{recon.checked.packets} 个红包、{recon.checked.slots} 个份额；零钱合计{' '}
-          {formatYuan(recon.balances)}，充值合计 {formatYuan(recon.topups)}。
+          最近对账核对了 {recon.checked.accounts} 个账户、{recon.checked.ledgerEntries} 条流水、{recon.checked.packets}{' '}
+          个红包、{recon.checked.slots} 个份额；零钱合计 {formatYuan(recon.balances)}，充值合计{' '}
+          {formatYuan(recon.topups)}。
         </Text>
       ) : null}
     </View>

@@ -84,7 +84,13 @@ export function rateOf(r: Pick<OpsResponse, 'now' | 'minutes'>, key: 'packets' |
 }
 
 /** Series aligned to the minutes for the charts: x in Unix seconds, then one array per series. */
-export function chartSeries(minutes: OpsMinute[]): { x: number[]; packets: number[]; claims: number[]; p50: (number | null)[]; p99: (number | null)[] } {
+export function chartSeries(minutes: OpsMinute[]): {
+  x: number[];
+  packets: number[];
+  claims: number[];
+  p50: (number | null)[];
+  p99: (number | null)[];
+} {
   return {
     x: minutes.map((m) => Math.floor(Date.parse(m.minute) / 1000)),
     packets: minutes.map((m) => m.packets),

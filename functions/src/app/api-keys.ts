@@ -13,7 +13,11 @@ import type { Deps } from './deps';
 export const MAX_KEYS = 20;
 
 /** POST /v1/api-keys — a new key for the caller's account (shown once). */
-export async function createApiKey(d: Deps, who: Principal, name: string | undefined): Promise<Outcome<CreateApiKeyResponse>> {
+export async function createApiKey(
+  d: Deps,
+  who: Principal,
+  name: string | undefined,
+): Promise<Outcome<CreateApiKeyResponse>> {
   const profile = await d.accounts.get(who.userId);
   const scope = scopeForTier(profile?.tier ?? who.tier);
   if (!scope) fail('FORBIDDEN', '只有企业和服务商账户可以创建 API Key');
@@ -21,8 +25,19 @@ export async function createApiKey(d: Deps, who: Principal, name: string | undef
   if (active.length >= MAX_KEYS) fail('VALIDATION_FAILED', `最多 ${MAX_KEYS} 个有效的 API Key`);
   const key = newApiKey();
   const nowMs = d.now();
-  await d.apiKeys.create({ keyId: key.keyId, ownerId: who.userId, name: name ?? key.keyId, scope, hash: key.hash, createdAt: iso(nowMs) });
-  await d.audit.append(who.userId, { type: 'key_use', atMs: nowMs, details: { action: 'create', keyId: key.keyId, scope } });
+  await d.apiKeys.create({
+    keyId: key.keyId,
+    ownerId: who.userId,
+    name: name ?? key.keyId,
+    scope,
+    hash: key.hash,
+    createdAt: iso(nowMs),
+  });
+  await d.audit.append(who.userId, {
+    type: 'key_use',
+    atMs: nowMs,
+    details: { action: 'create', keyId: key.keyId, scope },
+  });
   return { status: 201, body: { keyId: key.keyId, apiKey: key.apiKey, scopes: [scope] } };
 }
 
@@ -59,7 +74,8 @@ export async function revokeApiKey(d: Deps, who: Principal, keyId: string): Prom
 export async function authenticateApiKey(d: Deps, raw: string): Promise<Principal & { scope: ApiScope }> {
   const parsed = parseApiKey(raw);
   const key = parsed ? await d.apiKeys.get(parsed.keyId) : undefined;
-  if (!parsed || !key || key.revokedAt || !secretMatches(parsed.secret, key.hash)) fail('UNAUTHENTICATED', 'API Key 无效');
+  if (!parsed || !key || key.revokedAt || !secretMatches(parsed.secret, key.hash))
+    fail('UNAUTHENTICATED', 'API Key 无效');
   const k = key!;
   const profile = await d.accounts.get(k.ownerId);
   if (!profile || !scopeForTier(profile.tier)) fail('UNAUTHENTICATED', 'API Key 无效');
@@ -69,5 +85,12 @@ export async function authenticateApiKey(d: Deps, raw: string): Promise<Principa
   }
   // A key created under a provider tier and an account since moved to enterprise: the narrower wins.
   const scope: ApiScope = k.scope === 'full' && scopeForTier(profile!.tier) === 'full' ? 'full' : 'basic';
-  return { userId: k.ownerId, name: profile!.name, tier: profile!.tier, roles: ['user', profile!.tier], scope, via: 'api-key' };
+  return {
+    userId: k.ownerId,
+    name: profile!.name,
+    tier: profile!.tier,
+    roles: ['user', profile!.tier],
+    scope,
+    via: 'api-key',
+  };
 }

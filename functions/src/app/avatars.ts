@@ -33,7 +33,12 @@ function avatarError(status: number, code: ErrorCode, message: string): AvatarAn
  * CDN in front fetches each image once. `nosniff` and a `default-src 'none'` policy keep the
  * bytes an image even if opened directly (they were checked by magic bytes at upload).
  */
-export async function serveAvatar(store: AvatarStore | undefined, userId: string, file: string, ifNoneMatch?: string): Promise<AvatarAnswer> {
+export async function serveAvatar(
+  store: AvatarStore | undefined,
+  userId: string,
+  file: string,
+  ifNoneMatch?: string,
+): Promise<AvatarAnswer> {
   const o = avatarObjectOf(userId, file);
   if (!o) return avatarError(404, 'NOT_FOUND', '头像不存在');
   if (!store) return avatarError(503, 'UNAVAILABLE', '头像存储未配置');

@@ -16,7 +16,13 @@
  * (or, without the debit, cancels) a campaign left `funding`: see completeCampaign and
  * docs/crash-timelines.md.
  */
-import type { CampaignCodesCsv, CampaignStats, CampaignsResponse, CreateCampaignResponse, ErrorBody } from '../http/contract';
+import type {
+  CampaignCodesCsv,
+  CampaignStats,
+  CampaignsResponse,
+  CreateCampaignResponse,
+  ErrorBody,
+} from '../http/contract';
 import { mapLimited } from '../concurrency';
 import { counterCount, isSharded } from '../domain/share-counters';
 import { randomBytes } from 'node:crypto';
@@ -25,7 +31,13 @@ import { derivedId } from '../domain/ids';
 import { dayKeyUtc8, policyFor, type Fen } from '../domain/money';
 import { greetingRule } from '../domain/greeting';
 import { checkSplit, split, type SplitMode } from '../domain/split';
-import { campaignPacketId, campaignTotals, claimsPerHour, MAX_CAMPAIGN_QUANTITY, seededCryptoRandom } from '../domain/campaign';
+import {
+  campaignPacketId,
+  campaignTotals,
+  claimsPerHour,
+  MAX_CAMPAIGN_QUANTITY,
+  seededCryptoRandom,
+} from '../domain/campaign';
 import type { CampaignRecord } from '../store/campaigns';
 import type { PacketRecord } from '../store/packets';
 import { feeAccountFor, feeAccountOf, iso, type Outcome, type Principal } from './context';
@@ -50,7 +62,10 @@ export interface CreateCampaignInput {
 const PACKETS_PER_BATCH = 25;
 const BATCH_CONCURRENCY = 4;
 
-function packetsOf(c: CampaignRecord, d: Deps): Array<{ packet: PacketRecord; shares: number[]; due: { shard: number; at: string } }> {
+function packetsOf(
+  c: CampaignRecord,
+  d: Deps,
+): Array<{ packet: PacketRecord; shares: number[]; due: { shard: number; at: string } }> {
   const seed = Buffer.from(c.seed, 'base64');
   const sigmaCap = null; // campaigns are business packets: no personal σ cap
   return Array.from({ length: c.quantity }, (_, i) => {
@@ -94,7 +109,8 @@ async function writePackets(d: Deps, c: CampaignRecord): Promise<number> {
       while (next < chunks.length) {
         const chunk = chunks[next++]!;
         // A re-run writes only what is missing: an existing packet may already have claims.
-        const exists = c.state === 'funding' ? await d.packets.existing(chunk.map((x) => x.packet.id)) : new Set<string>();
+        const exists =
+          c.state === 'funding' ? await d.packets.existing(chunk.map((x) => x.packet.id)) : new Set<string>();
         const missing = chunk.filter((x) => !exists.has(x.packet.id));
         if (missing.length) await d.packets.createMany(missing);
         written += missing.length;
@@ -126,7 +142,14 @@ async function fund(d: Deps, c: CampaignRecord, dailyLimit: Fen): Promise<void> 
 /** W3–W5, once the debit is in: fee credit, the missing packets, active. */
 async function finish(d: Deps, c: CampaignRecord): Promise<void> {
   const fees = c.feePerPacket * c.quantity;
-  if (fees > 0) await d.wallets.append(feeAccountOf(c), c.feeHint, { opId: `fee:camp:${c.id}`, type: 'fee', amount: fees, ref: c.id, at: c.createdAt });
+  if (fees > 0)
+    await d.wallets.append(feeAccountOf(c), c.feeHint, {
+      opId: `fee:camp:${c.id}`,
+      type: 'fee',
+      amount: fees,
+      ref: c.id,
+      at: c.createdAt,
+    });
   await writePackets(d, c);
   await d.campaigns.setState(c.id, 'funding', 'active');
 }
@@ -167,54 +190,71 @@ export async function createCampaign(
     if (policy.tier === 'personal') fail('FORBIDDEN', '只有企业和服务商账户可以创建活动');
     await riskCheck(d, who, policy.tier, movement(), [greetingRule(input.packet.greeting)]);
     if (input.quantity > MAX_CAMPAIGN_QUANTITY) fail('VALIDATION_FAILED', `每次最多 ${MAX_CAMPAIGN_QUANTITY} 个红包`);
-    if (input.packet.count > policy.maxShares) fail('VALIDATION_FAILED', `红包个数最多 ${policy.maxShares} 个`, { maxShares: policy.maxShares });
-    if (input.packet.total > policy.perPacketLimit) fail('LIMIT_PER_PACKET', '超出单个红包限额', { perPacketLimit: policy.perPacketLimit });
-    if (checkSplit(input.packet.total, input.packet.count, input.packet.mode) !== null) fail(input.packet.mode === 'equal' ? 'EQUAL_SPLIT_UNEVEN' : 'VALIDATION_FAILED', '红包金额与个数不匹配');
+    if (input.packet.count > policy.maxShares)
+      fail('VALIDATION_FAILED', `红包个数最多 ${policy.maxShares} 个`, { maxShares: policy.maxShares });
+    if (input.packet.total > policy.perPacketLimit)
+      fail('LIMIT_PER_PACKET', '超出单个红包限额', { perPacketLimit: policy.perPacketLimit });
+    if (checkSplit(input.packet.total, input.packet.count, input.packet.mode) !== null)
+      fail(input.packet.mode === 'equal' ? 'EQUAL_SPLIT_UNEVEN' : 'VALIDATION_FAILED', '红包金额与个数不匹配');
     const w = await d.wallets.state(who.userId);
     const sentToday = w.sentDay === dayKeyUtc8(d.now()) ? w.sentToday : 0;
-    if (sentToday + totals.totals > policy.dailyLimit) fail('LIMIT_DAILY', '超出今日发送限额', { dailyLimit: policy.dailyLimit, sentToday });
+    if (sentToday + totals.totals > policy.dailyLimit)
+      fail('LIMIT_DAILY', '超出今日发送限额', { dailyLimit: policy.dailyLimit, sentToday });
     if (w.balance < totals.debit) fail('INSUFFICIENT_FUNDS', '余额不足', { balance: w.balance, needed: totals.debit });
   };
-  return idempotent(d, { principal: who.userId, scope: 'POST /v1/campaigns', key: idemKey, body: input, takeoverMs: CAMPAIGN_TAKEOVER_MS }, precheck, async () => {
-    const nowMs = d.now();
-    const expiresAtMs = nowMs + (input.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000;
-    const feeAccount = feeAccountFor(opId);
-    const [senderState, feeState] = await Promise.all([d.wallets.state(who.userId), d.wallets.state(feeAccount)]);
-    const c = await d.campaigns.create(
-      {
-      id: opId,
-      ownerId: who.userId,
-      ownerName: profile?.name ?? who.name,
-      name: input.name,
-      total: input.packet.total,
-      count: input.packet.count,
-      mode: input.packet.mode,
-      greeting: input.packet.greeting?.trim() || DEFAULT_GREETING,
-      quantity: input.quantity,
-      feePerPacket: totals.feePerPacket,
-      debit: totals.debit,
-      seed: randomBytes(32).toString('base64'),
-      createdAt: iso(nowMs),
-      expiresAt: iso(expiresAtMs),
-      expiresAtMs,
-      codeValidity: policy.codeValiditySeconds,
-      state: 'funding',
-      senderHint: senderState.seq,
-      feeHint: feeState.seq,
-      feeAccount,
-      },
-      { shard: dueShard(d, opId), at: iso(nowMs + FUNDING_GRACE_MS) },
-    );
-    if (c.state === 'canceled') fail('INSUFFICIENT_FUNDS', '余额不足');
-    if (c.state === 'funding') await fund(d, c, policy.dailyLimit);
-    await riskAfter(d, who, policy.tier, movement());
-    const packets = packetsOf(c, d).map(({ packet }) => {
-      const { code, link } = packetCode(d, packet, 'share');
-      return { id: packet.id, code, link };
-    });
-    const body: CreateCampaignResponse = { campaignId: c.id, name: c.name, quantity: c.quantity, debit: c.debit, fee: c.feePerPacket * c.quantity, expiresAt: c.expiresAt, packets };
-    return { status: 201, body };
-  });
+  return idempotent(
+    d,
+    { principal: who.userId, scope: 'POST /v1/campaigns', key: idemKey, body: input, takeoverMs: CAMPAIGN_TAKEOVER_MS },
+    precheck,
+    async () => {
+      const nowMs = d.now();
+      const expiresAtMs = nowMs + (input.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000;
+      const feeAccount = feeAccountFor(opId);
+      const [senderState, feeState] = await Promise.all([d.wallets.state(who.userId), d.wallets.state(feeAccount)]);
+      const c = await d.campaigns.create(
+        {
+          id: opId,
+          ownerId: who.userId,
+          ownerName: profile?.name ?? who.name,
+          name: input.name,
+          total: input.packet.total,
+          count: input.packet.count,
+          mode: input.packet.mode,
+          greeting: input.packet.greeting?.trim() || DEFAULT_GREETING,
+          quantity: input.quantity,
+          feePerPacket: totals.feePerPacket,
+          debit: totals.debit,
+          seed: randomBytes(32).toString('base64'),
+          createdAt: iso(nowMs),
+          expiresAt: iso(expiresAtMs),
+          expiresAtMs,
+          codeValidity: policy.codeValiditySeconds,
+          state: 'funding',
+          senderHint: senderState.seq,
+          feeHint: feeState.seq,
+          feeAccount,
+        },
+        { shard: dueShard(d, opId), at: iso(nowMs + FUNDING_GRACE_MS) },
+      );
+      if (c.state === 'canceled') fail('INSUFFICIENT_FUNDS', '余额不足');
+      if (c.state === 'funding') await fund(d, c, policy.dailyLimit);
+      await riskAfter(d, who, policy.tier, movement());
+      const packets = packetsOf(c, d).map(({ packet }) => {
+        const { code, link } = packetCode(d, packet, 'share');
+        return { id: packet.id, code, link };
+      });
+      const body: CreateCampaignResponse = {
+        campaignId: c.id,
+        name: c.name,
+        quantity: c.quantity,
+        debit: c.debit,
+        fee: c.feePerPacket * c.quantity,
+        expiresAt: c.expiresAt,
+        packets,
+      };
+      return { status: 201, body };
+    },
+  );
 }
 
 async function ownCampaign(d: Deps, who: Principal, id: string): Promise<CampaignRecord> {
@@ -282,12 +322,27 @@ export async function myCampaigns(d: Deps, who: Principal): Promise<Outcome<Camp
   const list = await d.campaigns.listByOwner(who.userId, 50);
   return {
     status: 200,
-    body: { items: list.map((c) => ({ campaignId: c.id, name: c.name, state: c.state, quantity: c.quantity, total: c.total, count: c.count, createdAt: c.createdAt, expiresAt: c.expiresAt })) },
+    body: {
+      items: list.map((c) => ({
+        campaignId: c.id,
+        name: c.name,
+        state: c.state,
+        quantity: c.quantity,
+        total: c.total,
+        count: c.count,
+        createdAt: c.createdAt,
+        expiresAt: c.expiresAt,
+      })),
+    },
   };
 }
 
 /** GET /v1/campaigns/{id}/codes.csv — one line per packet with its share code, for printing. */
-export async function campaignCodesCsv(d: Deps, who: Principal, id: string): Promise<Outcome<CampaignCodesCsv> & { contentType: 'text/csv; charset=utf-8' }> {
+export async function campaignCodesCsv(
+  d: Deps,
+  who: Principal,
+  id: string,
+): Promise<Outcome<CampaignCodesCsv> & { contentType: 'text/csv; charset=utf-8' }> {
   // Counted before any work: the export rebuilds and signs a code for each of up to 1,000 packets.
   await rateLimit(d, who, 'campaign_export');
   const c = await ownCampaign(d, who, id);
@@ -299,4 +354,3 @@ export async function campaignCodesCsv(d: Deps, who: Principal, id: string): Pro
   });
   return { status: 200, body: `${lines.join('\n')}\n`, contentType: 'text/csv; charset=utf-8' };
 }
-

@@ -98,7 +98,13 @@ function refuse(p: PacketRecord | undefined, nowMs: number): never {
  * a write's own item apart from someone else's, so none of these refusals is a lost answer. A
  * refusal the packet cannot explain is never reported as "expired" (see takeOrRefuse).
  */
-export async function claim(d: Deps, who: Principal, code: string, deviceId?: string, group?: GroupContext): Promise<Outcome<ClaimResult>> {
+export async function claim(
+  d: Deps,
+  who: Principal,
+  code: string,
+  deviceId?: string,
+  group?: GroupContext,
+): Promise<Outcome<ClaimResult>> {
   refuseDevGroup(d, group);
   // This process's last view of the packet is enough here: W2 re-checks everything atomically.
   const opened = await packetOfCode(d, code, true);
@@ -155,25 +161,46 @@ function claimsIn(tail: WalletState, minute: number): number {
   return tail.claimMin === minute ? (tail.claimN ?? 0) : 0;
 }
 
-async function takeAndCredit(d: Deps, who: Principal, packetId: string, from: WalletState | number, minute: number, via?: string): Promise<Outcome<ClaimResult>> {
+async function takeAndCredit(
+  d: Deps,
+  who: Principal,
+  packetId: string,
+  from: WalletState | number,
+  minute: number,
+  via?: string,
+): Promise<Outcome<ClaimResult>> {
   const seqHint = typeof from === 'number' ? from : from.seq;
   const nowMs = d.now();
   const { index, packet, last, amount: carried } = await takeOrRefuse(d, packetId, nowMs);
   // A sharded packet's counter returned the amount with the index; otherwise the (cached) list.
   const amount = carried ?? (await d.packets.shares(packetId))?.amounts[index];
   if (amount === undefined) throw new Error(`claim: packet ${packetId} has no share ${index}`);
-  let slot: SlotRecord = { index, userId: who.userId, name: who.name, amount, at: iso(nowMs), seqHint, ...(via ? { via } : {}) };
+  let slot: SlotRecord = {
+    index,
+    userId: who.userId,
+    name: who.name,
+    amount,
+    at: iso(nowMs),
+    seqHint,
+    ...(via ? { via } : {}),
+  };
   if (!(await d.claims.putSlot(packetId, slot))) {
     // The store's door already told its own retried write apart, so another write holds share
     // i: the sweeper's void (it closed the packet after expiry and sealed the untaken index),
     // or — a double allocation, never a reason to give the user — another claim's share.
     const held = await d.claims.slotAt(packetId, index);
     if (held?.void) fail('PACKET_EXPIRED', '红包已过期');
-    if (!held || held.userId !== who.userId) throw new Error(`claim: share ${index} of packet ${packetId} is held by another write`);
+    if (!held || held.userId !== who.userId)
+      throw new Error(`claim: share ${index} of packet ${packetId} is held by another write`);
     slot = held;
   }
   // The credit carries the slot's index: a sharded packet's marker needs no note of it.
-  await d.wallets.append(who.userId, seqHint, { ...claimCredit(packetId, { ...slot, index }), claimMinute: minute }, typeof from === 'number' ? undefined : from);
+  await d.wallets.append(
+    who.userId,
+    seqHint,
+    { ...claimCredit(packetId, { ...slot, index }), claimMinute: minute },
+    typeof from === 'number' ? undefined : from,
+  );
   const result: ClaimResult = { packetId, amount: slot.amount, claimedAt: slot.at, repeat: false };
   if (last) {
     // Only the claim that took the last share: 手气最佳 and, beside it, the sender's "all
@@ -193,11 +220,16 @@ async function takeAndCredit(d: Deps, who: Principal, packetId: string, from: Wa
  * of tries among lost answers) is taken again: any index it took and lost is held by nobody and
  * the sweeper voids and refunds it at expiry. Still unexplained: an internal error, logged.
  */
-async function takeOrRefuse(d: Deps, packetId: string, nowMs: number): Promise<{ index: number; packet: PacketRecord; last: boolean; amount?: number }> {
+async function takeOrRefuse(
+  d: Deps,
+  packetId: string,
+  nowMs: number,
+): Promise<{ index: number; packet: PacketRecord; last: boolean; amount?: number }> {
   for (let attempt = 0; ; attempt++) {
     const taken = await d.packets.takeShare(packetId, nowMs);
     if (taken.kind === 'taken') return taken;
-    if (refusalOf(taken.packet, nowMs) !== undefined || attempt >= UNEXPLAINED_TAKE_RETRIES) refuse(taken.packet, nowMs);
+    if (refusalOf(taken.packet, nowMs) !== undefined || attempt >= UNEXPLAINED_TAKE_RETRIES)
+      refuse(taken.packet, nowMs);
     log('warn', 'claim: unexplained refusal of a share, taking again', { packetId, attempt });
   }
 }

@@ -20,7 +20,9 @@ export interface Principal {
  * A page of a list answer as a use case returns it: the contract's response without its opaque
  * cursor, plus the store's last key, which the handler turns into that cursor.
  */
-export type Page<T extends { cursor: string | null }> = Omit<T, 'cursor'> & { lastKey?: Record<string, unknown> | undefined };
+export type Page<T extends { cursor: string | null }> = Omit<T, 'cursor'> & {
+  lastKey?: Record<string, unknown> | undefined;
+};
 
 /** A use case's answer: the HTTP status it maps to and the JSON body. */
 export interface Outcome<T = unknown> {
@@ -54,7 +56,10 @@ export function feeAccountOf(r: { feeAccount?: string | undefined }): string {
 }
 
 /** Every fee ledger, the old single account included: what reconciliation reads and sums. */
-export const FEE_ACCOUNTS: readonly string[] = [FeeAccounts.legacy, ...Array.from({ length: FEE_SHARDS }, (_, k) => FeeAccounts.shard(k))];
+export const FEE_ACCOUNTS: readonly string[] = [
+  FeeAccounts.legacy,
+  ...Array.from({ length: FEE_SHARDS }, (_, k) => FeeAccounts.shard(k)),
+];
 
 export const iso = (ms: number) => new Date(ms).toISOString();
 export const seconds = (ms: number) => Math.floor(ms / 1000);

@@ -93,7 +93,10 @@ export function buildDeps(cfg: Config, db?: Db, overrides: Partial<Deps> = {}): 
     withdrawals: new DynamoWithdrawalStore(store),
     payIns: new DynamoPaymentStore(store),
     refunds: new DynamoRefundStore(store),
-    notifier: cfg.wx && Object.keys(cfg.notify?.templates ?? {}).length > 0 ? new WeChatSubscribeMessages({ ...cfg.wx, miniprogramState: cfg.notify.miniprogramState }) : undefined,
+    notifier:
+      cfg.wx && Object.keys(cfg.notify?.templates ?? {}).length > 0
+        ? new WeChatSubscribeMessages({ ...cfg.wx, miniprogramState: cfg.notify.miniprogramState })
+        : undefined,
     notifications: new DynamoNotificationStore(store),
     due: new DynamoDueIndex(store),
     opsFigures: new DynamoOpsFiguresStore(store),

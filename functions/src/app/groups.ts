@@ -51,7 +51,8 @@ export async function callerGroup(d: Deps, who: Principal, ctx: GroupContext | u
  * Encrypted data is checked only when a packet is group-only (it costs an account read).
  */
 export function refuseDevGroup(d: Deps, ctx: GroupContext | undefined): void {
-  if (ctx && 'devGroup' in ctx && !d.cfg.devFeatures) fail('VALIDATION_FAILED', '此环境不支持模拟群聊（devGroup），请从微信群聊打开', { reason: 'dev_group_disabled' });
+  if (ctx && 'devGroup' in ctx && !d.cfg.devFeatures)
+    fail('VALIDATION_FAILED', '此环境不支持模拟群聊（devGroup），请从微信群聊打开', { reason: 'dev_group_disabled' });
 }
 
 /**
@@ -60,7 +61,13 @@ export function refuseDevGroup(d: Deps, ctx: GroupContext | undefined): void {
  * and the other is `other`). A binding never changes, so a warm function's cached one is exact;
  * one not seen yet is settled by the conditional write itself.
  */
-export async function groupStanding(d: Deps, who: Principal, p: PacketRecord, ctx: GroupContext | undefined, bind: boolean): Promise<GroupStanding> {
+export async function groupStanding(
+  d: Deps,
+  who: Principal,
+  p: PacketRecord,
+  ctx: GroupContext | undefined,
+  bind: boolean,
+): Promise<GroupStanding> {
   const group = await callerGroup(d, who, ctx);
   if (!group) return 'none';
   const mine = groupBinding(p.id, group);

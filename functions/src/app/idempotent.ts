@@ -68,7 +68,12 @@ export async function idempotent<T>(
   return (await runIdempotent(d, call, precheck, run)) as Outcome<T | ErrorBody>;
 }
 
-async function runIdempotent(d: Deps, call: IdempotentCall, precheck: () => Promise<void>, run: () => Promise<Outcome>): Promise<Outcome> {
+async function runIdempotent(
+  d: Deps,
+  call: IdempotentCall,
+  precheck: () => Promise<void>,
+  run: () => Promise<Outcome>,
+): Promise<Outcome> {
   if (!call.key) fail('IDEMPOTENCY_KEY_REQUIRED', 'Idempotency-Key header is required for this call');
   const key = call.key;
   const hash = requestHash('', call.scope, call.body);
@@ -91,7 +96,11 @@ async function runIdempotent(d: Deps, call: IdempotentCall, precheck: () => Prom
   /** Waits for the request in flight to store its response; runs the work itself if it does not. */
   const followFirst = async (): Promise<Outcome> => {
     const started = Date.now();
-    for (let pause = TWIN_POLL_MS; Date.now() - started < TWIN_WAIT_MS; pause = Math.min(pause * 1.5, TWIN_POLL_MAX_MS)) {
+    for (
+      let pause = TWIN_POLL_MS;
+      Date.now() - started < TWIN_WAIT_MS;
+      pause = Math.min(pause * 1.5, TWIN_POLL_MAX_MS)
+    ) {
       await new Promise((r) => setTimeout(r, pause));
       const now = await d.idem.peek(call.principal, call.scope, key, hash);
       if (now.kind === 'replay') return now.response;

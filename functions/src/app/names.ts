@@ -71,7 +71,10 @@ export async function resolveNames(d: Deps, userIds: Iterable<string>): Promise<
       }
     } catch (err) {
       // Names are decoration: the view still answers, with the names its items recorded.
-      log('warn', 'names not resolved', { accounts: missing.length, error: err instanceof Error ? err.name : 'unknown' });
+      log('warn', 'names not resolved', {
+        accounts: missing.length,
+        error: err instanceof Error ? err.name : 'unknown',
+      });
     }
   }
   return (id) => result.get(id);

@@ -56,7 +56,8 @@ export const MAX_ATTEMPTS = 5;
 /** When the next attempt is due after attempt n (index n − 1) did not end the message. */
 export const RETRY_AFTER_MS = [60_000, 5 * 60_000, 15 * 60_000, 60 * 60_000] as const;
 
-const retryAfter = (attempt: number) => RETRY_AFTER_MS[Math.min(attempt, RETRY_AFTER_MS.length) - 1] ?? RETRY_AFTER_MS[0];
+const retryAfter = (attempt: number) =>
+  RETRY_AFTER_MS[Math.min(attempt, RETRY_AFTER_MS.length) - 1] ?? RETRY_AFTER_MS[0];
 
 /** What one delivery attempt came to (`busy`: another caller holds this attempt, or it had ended). */
 export type Delivery = 'sent' | 'dropped' | 'failed' | 'retry' | 'busy' | 'none';
@@ -86,11 +87,17 @@ export async function notify(d: Deps, userId: string, facts: NotificationFacts):
       attempts: 1,
       createdAt: iso(nowMs),
     };
-    const created = await d.notifications.create(record, { shard: dueShard(d, record.id), at: iso(nowMs + RETRY_AFTER_MS[0]) });
+    const created = await d.notifications.create(record, {
+      shard: dueShard(d, record.id),
+      at: iso(nowMs + RETRY_AFTER_MS[0]),
+    });
     if (!created) return 'busy';
     return await send(d, record, nowMs, INLINE_TIMEOUT_MS);
   } catch (err) {
-    log('warn', 'notification: not recorded or not sent (the sweeper retries a recorded one)', { kind: facts.kind, error: err instanceof Error ? err.message : 'unknown' });
+    log('warn', 'notification: not recorded or not sent (the sweeper retries a recorded one)', {
+      kind: facts.kind,
+      error: err instanceof Error ? err.message : 'unknown',
+    });
     return 'retry';
   }
 }
@@ -99,7 +106,14 @@ export async function notify(d: Deps, userId: string, facts: NotificationFacts):
 export async function notifyPacketFinished(d: Deps, p: PacketRecord, atMs: number): Promise<Delivery> {
   // Campaign packets (up to 1,000 per campaign) would flood their owner: the campaign page reports them.
   if (p.campaignId) return 'none';
-  return notify(d, p.senderId, { kind: 'packet_finished', packetId: p.id, greeting: p.greeting, total: p.total, count: p.count, atMs });
+  return notify(d, p.senderId, {
+    kind: 'packet_finished',
+    packetId: p.id,
+    greeting: p.greeting,
+    total: p.total,
+    count: p.count,
+    atMs,
+  });
 }
 
 /**
@@ -108,13 +122,27 @@ export async function notifyPacketFinished(d: Deps, p: PacketRecord, atMs: numbe
  */
 export async function notifyRefundArrived(
   d: Deps,
-  r: { packetId: string; userId: string; amount: number; to: 'balance' | 'wechatpay'; atMs: number; packet?: PacketRecord },
+  r: {
+    packetId: string;
+    userId: string;
+    amount: number;
+    to: 'balance' | 'wechatpay';
+    atMs: number;
+    packet?: PacketRecord;
+  },
 ): Promise<Delivery> {
   if (!notificationOn(d, 'refund_arrived') || r.amount <= 0) return 'none';
   try {
     const p = r.packet ?? (await d.packets.get(r.packetId));
     if (p?.campaignId) return 'none';
-    return await notify(d, r.userId, { kind: 'refund_arrived', packetId: r.packetId, greeting: p?.greeting ?? '', amount: r.amount, to: r.to, atMs: r.atMs });
+    return await notify(d, r.userId, {
+      kind: 'refund_arrived',
+      packetId: r.packetId,
+      greeting: p?.greeting ?? '',
+      amount: r.amount,
+      to: r.to,
+      atMs: r.atMs,
+    });
   } catch (err) {
     log('warn', 'notification: refund message not recorded', { error: err instanceof Error ? err.message : 'unknown' });
     return 'retry';
@@ -122,13 +150,26 @@ export async function notifyRefundArrived(
 }
 
 /** "Withdrawal arrived": after the withdrawal's `success`. */
-export async function notifyWithdrawalArrived(d: Deps, w: { id: string; userId: string; amount: number; finishedAt?: string | undefined }): Promise<Delivery> {
+export async function notifyWithdrawalArrived(
+  d: Deps,
+  w: { id: string; userId: string; amount: number; finishedAt?: string | undefined },
+): Promise<Delivery> {
   const at = Date.parse(w.finishedAt ?? '');
-  return notify(d, w.userId, { kind: 'withdrawal_arrived', withdrawalId: w.id, amount: w.amount, atMs: Number.isFinite(at) ? at : d.now() });
+  return notify(d, w.userId, {
+    kind: 'withdrawal_arrived',
+    withdrawalId: w.id,
+    amount: w.amount,
+    atMs: Number.isFinite(at) ? at : d.now(),
+  });
 }
 
 /** The sweeper's step for a due message: the next attempt (or giving up after the last). */
-export async function deliverNotification(d: Deps, id: string, nowMs: number, timeoutMs: number = SWEEP_TIMEOUT_MS): Promise<Delivery> {
+export async function deliverNotification(
+  d: Deps,
+  id: string,
+  nowMs: number,
+  timeoutMs: number = SWEEP_TIMEOUT_MS,
+): Promise<Delivery> {
   const n = await d.notifications.get(id);
   if (!n) return 'none';
   return attempt(d, n, nowMs, timeoutMs);
@@ -143,7 +184,10 @@ async function attempt(d: Deps, n: NotificationRecord, nowMs: number, timeoutMs:
   }
   let started: NotificationRecord | undefined;
   try {
-    started = await d.notifications.startAttempt(n.id, n.attempts, { shard: dueShard(d, n.id), at: iso(nowMs + retryAfter(n.attempts + 1)) });
+    started = await d.notifications.startAttempt(n.id, n.attempts, {
+      shard: dueShard(d, n.id),
+      at: iso(nowMs + retryAfter(n.attempts + 1)),
+    });
   } catch (err) {
     // Whether this attempt is ours cannot be told: leave it to the next sweep.
     if (err instanceof WriteOutcomeUnknown) return 'busy';
@@ -168,16 +212,28 @@ async function send(d: Deps, started: NotificationRecord, nowMs: number, timeout
   }
   const r = await d.notifier.send({ touser: openid, templateId: template.id, page: n.page, data }, { timeoutMs });
   if (r.kind === 'sent') return (await end(d, started, 'sent', nowMs)) ? 'sent' : 'busy';
-  if (r.kind === 'refused') return (await end(d, started, 'dropped', nowMs, `errcode ${r.errcode}`)) ? 'dropped' : 'busy';
-  if (!r.retryable || started.attempts >= MAX_ATTEMPTS) return (await end(d, started, 'failed', nowMs, r.reason)) ? 'failed' : 'busy';
-  log('warn', 'notification: send failed, the sweeper retries', { kind: n.kind, attempt: started.attempts, reason: r.reason });
+  if (r.kind === 'refused')
+    return (await end(d, started, 'dropped', nowMs, `errcode ${r.errcode}`)) ? 'dropped' : 'busy';
+  if (!r.retryable || started.attempts >= MAX_ATTEMPTS)
+    return (await end(d, started, 'failed', nowMs, r.reason)) ? 'failed' : 'busy';
+  log('warn', 'notification: send failed, the sweeper retries', {
+    kind: n.kind,
+    attempt: started.attempts,
+    reason: r.reason,
+  });
   metricBy(MetricNames.notifications, MetricUnit.Count, 1, 'Outcome', 'retry');
   await d.notifications.noteError(n.id, r.reason).catch(() => undefined);
   return 'retry';
 }
 
 /** Ends a message (sent / dropped / given up), logs and counts it; false if it had ended already. */
-async function end(d: Deps, n: NotificationRecord, state: 'sent' | 'dropped' | 'failed', nowMs: number, error?: string): Promise<boolean> {
+async function end(
+  d: Deps,
+  n: NotificationRecord,
+  state: 'sent' | 'dropped' | 'failed',
+  nowMs: number,
+  error?: string,
+): Promise<boolean> {
   const done = await d.notifications.finish(n.id, state, { atIso: iso(nowMs), ...(error ? { error } : {}) });
   if (!done) return false;
   const outcome = state === 'failed' ? 'given_up' : state;
@@ -192,7 +248,9 @@ async function end(d: Deps, n: NotificationRecord, state: 'sent' | 'dropped' | '
  * (all claimed, refund arrived) and when starting a withdrawal. Only configured ones; undefined
  * when none is (the session answer then carries no field).
  */
-export function subscribeTemplates(cfg: Pick<Config, 'notify' | 'wx'>): { packet: string[]; withdrawal: string[] } | undefined {
+export function subscribeTemplates(
+  cfg: Pick<Config, 'notify' | 'wx'>,
+): { packet: string[]; withdrawal: string[] } | undefined {
   const t = cfg.notify?.templates ?? {};
   if (!cfg.wx) return undefined;
   const packet = [t.packet_finished?.id, t.refund_arrived?.id].filter((x): x is string => !!x);

@@ -144,7 +144,14 @@ let lastMetricStats = { ...conditionalWriteStats };
  * contention, 5xx) and the live figures; then publishes. `d` is absent when the request failed
  * before its dependencies were built (the 5xx still counts). Never throws.
  */
-export async function observeRequest(d: Pick<Deps, 'opsFigures'> | undefined, route: string, status: number, ms: number, nowMs: number, body?: unknown): Promise<void> {
+export async function observeRequest(
+  d: Pick<Deps, 'opsFigures'> | undefined,
+  route: string,
+  status: number,
+  ms: number,
+  nowMs: number,
+  body?: unknown,
+): Promise<void> {
   try {
     const writes = conditionalWriteStats.writes - lastMetricStats.writes;
     const failures = conditionalWriteStats.failures - lastMetricStats.failures;
@@ -186,7 +193,9 @@ export function observeRiskFirings(rules: readonly string[]): void {
  */
 export async function oldestDueAgeSeconds(d: Pick<Deps, 'due' | 'cfg'>, nowMs: number): Promise<number> {
   const nowIso = new Date(nowMs).toISOString();
-  const firsts = await Promise.all(Array.from({ length: d.cfg.dueShards }, (_, shard) => d.due.firstDue(shard, nowIso)));
+  const firsts = await Promise.all(
+    Array.from({ length: d.cfg.dueShards }, (_, shard) => d.due.firstDue(shard, nowIso)),
+  );
   let oldest = nowMs;
   for (const first of firsts) if (first) oldest = Math.min(oldest, Date.parse(first.dueAt));
   return Math.max(0, Math.floor((nowMs - oldest) / 1000));
@@ -197,7 +206,12 @@ export async function oldestDueAgeSeconds(d: Pick<Deps, 'due' | 'cfg'>, nowMs: n
  * figures; then publishes. Never throws. When the lag query fails no lag is emitted: missing
  * data is what the sweep-lag alarm treats as breaching.
  */
-export async function observeSweep(d: Pick<Deps, 'due' | 'cfg' | 'opsFigures'>, refunds: number, refundedFen: number, nowMs: number): Promise<void> {
+export async function observeSweep(
+  d: Pick<Deps, 'due' | 'cfg' | 'opsFigures'>,
+  refunds: number,
+  refundedFen: number,
+  nowMs: number,
+): Promise<void> {
   try {
     if (refunds > 0) {
       metric(MetricNames.refunds, MetricUnit.Count, refunds);
@@ -221,8 +235,13 @@ export type OpsFigures = Pick<OpsResponse, 'minutes' | 'totals' | 'sweep'>;
  * item, totals over the window (quantiles from the merged histograms, contention in basis
  * points) and the sweep lag. Reads one Query per UTC hour touched plus one per due shard.
  */
-export async function opsFigures(d: Pick<Deps, 'due' | 'cfg' | 'opsFigures'>, nowMs: number, minutes: number): Promise<OpsFigures> {
-  if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_MINUTES) throw new RangeError(`minutes must be an integer in 1..${MAX_MINUTES}`);
+export async function opsFigures(
+  d: Pick<Deps, 'due' | 'cfg' | 'opsFigures'>,
+  nowMs: number,
+  minutes: number,
+): Promise<OpsFigures> {
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_MINUTES)
+    throw new RangeError(`minutes must be an integer in 1..${MAX_MINUTES}`);
   const last = Math.floor(nowMs / MINUTE_MS) * MINUTE_MS;
   const first = last - (minutes - 1) * MINUTE_MS;
   const [counts, lag] = await Promise.all([
@@ -260,7 +279,8 @@ export async function opsFigures(d: Pick<Deps, 'due' | 'cfg' | 'opsFigures'>, no
       claimP50Ms: quantile(total.latency, 0.5),
       claimP99Ms: quantile(total.latency, 0.99),
       // Integers only: failures × 10,000 ÷ conditional writes, rounded down.
-      contentionBps: total.conditionalWrites === 0 ? 0 : Math.floor((total.conditionalFailures * 10_000) / total.conditionalWrites),
+      contentionBps:
+        total.conditionalWrites === 0 ? 0 : Math.floor((total.conditionalFailures * 10_000) / total.conditionalWrites),
       refunds: total.refunds,
     },
     sweep: { oldestDueAgeSeconds: lag },
@@ -271,7 +291,10 @@ export async function opsFigures(d: Pick<Deps, 'due' | 'cfg' | 'opsFigures'>, no
  * GET /v1/admin/ops — {@link opsFigures} at the domain clock's now, with the latest
  * reconciliation report.
  */
-export async function opsView(d: Pick<Deps, 'due' | 'cfg' | 'opsFigures' | 'reconciliation' | 'now'>, minutes: number): Promise<OpsResponse> {
+export async function opsView(
+  d: Pick<Deps, 'due' | 'cfg' | 'opsFigures' | 'reconciliation' | 'now'>,
+  minutes: number,
+): Promise<OpsResponse> {
   const nowMs = d.now();
   const [live, recon] = await Promise.all([opsFigures(d, nowMs, minutes), d.reconciliation.latest()]);
   return {
@@ -285,7 +308,12 @@ export async function opsView(d: Pick<Deps, 'due' | 'cfg' | 'opsFigures' | 'reco
           durationMs: recon.durationMs,
           ok: recon.ok,
           mismatches: recon.mismatches,
-          checked: { accounts: recon.checked.accounts, ledgerEntries: recon.checked.ledgerEntries, packets: recon.checked.packets, slots: recon.checked.slots },
+          checked: {
+            accounts: recon.checked.accounts,
+            ledgerEntries: recon.checked.ledgerEntries,
+            packets: recon.checked.packets,
+            slots: recon.checked.slots,
+          },
           escrow: recon.escrow,
           inTransit: recon.inTransit,
           balances: recon.balances,

@@ -20,21 +20,39 @@ import { slotOfAccount } from './slots';
 /** The open view of a packet code. */
 type PacketOpenView = Extract<OpenCodeResponse, { target: 'packet' }>;
 
-export async function openCode(d: Deps, who: Principal, code: string, group?: GroupContext): Promise<Outcome<OpenCodeResponse>> {
+export async function openCode(
+  d: Deps,
+  who: Principal,
+  code: string,
+  group?: GroupContext,
+): Promise<Outcome<OpenCodeResponse>> {
   const check = verifyCode(code, d.cfg.codeKeys, seconds(d.now()));
   if (!check.ok) fail('CODE_INVALID', '无效的二维码');
   refuseDevGroup(d, group);
   await rateLimit(d, who, 'code_open');
   if (check.claims.kind === 'receive') {
     const payee = await payeeOfCode(d, code);
-    return { status: 200, body: { target: 'receive', payee: { id: payee.userId, name: payee.name, ...(payee.avatar ? { avatar: payee.avatar } : {}) } } };
+    return {
+      status: 200,
+      body: {
+        target: 'receive',
+        payee: { id: payee.userId, name: payee.name, ...(payee.avatar ? { avatar: payee.avatar } : {}) },
+      },
+    };
   }
   const { packet } = await packetOfCode(d, code);
   const nowMs = d.now();
   const state = claimability(packet, nowMs);
   // The sender's current name and avatar (cached briefly, app/names.ts) alongside the caller's share.
-  const [mine, names] = await Promise.all([slotOfAccount(d, packet, who.userId), resolveNames(d, [packet.senderId, ...(packet.recipientId ? [packet.recipientId] : [])])]);
-  const body: PacketOpenView = { target: 'packet', packet: packetSummary(packet, nowMs, names), claimable: state.claimable && !mine };
+  const [mine, names] = await Promise.all([
+    slotOfAccount(d, packet, who.userId),
+    resolveNames(d, [packet.senderId, ...(packet.recipientId ? [packet.recipientId] : [])]),
+  ]);
+  const body: PacketOpenView = {
+    target: 'packet',
+    packet: packetSummary(packet, nowMs, names),
+    claimable: state.claimable && !mine,
+  };
   if (mine && !mine.void) {
     body.reason = 'ALREADY_CLAIMED';
     body.myClaim = { amount: mine.amount, claimedAt: mine.at };

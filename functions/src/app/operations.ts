@@ -43,13 +43,31 @@ export interface AuditQueryInput {
 }
 
 function auditLine(r: AuditRecord): AuditLine {
-  return { source: 'audit', accountId: r.accountId, seq: r.seq, at: r.at, type: r.type, details: r.details, prevHash: r.prevHash, hash: r.hash };
+  return {
+    source: 'audit',
+    accountId: r.accountId,
+    seq: r.seq,
+    at: r.at,
+    type: r.type,
+    details: r.details,
+    prevHash: r.prevHash,
+    hash: r.hash,
+  };
 }
 
 function ledgerLine(e: LedgerEntry): AuditLine {
   const details: AuditLine['details'] = { opId: e.opId, amount: e.amount, balance: e.balance, ref: e.ref };
   if (e.fee !== undefined) details.fee = e.fee;
-  return { source: 'ledger', accountId: e.userId, seq: e.seq, at: e.at, type: e.type, details, prevHash: e.prevHash, hash: e.hash };
+  return {
+    source: 'ledger',
+    accountId: e.userId,
+    seq: e.seq,
+    at: e.at,
+    type: e.type,
+    details,
+    prevHash: e.prevHash,
+    hash: e.hash,
+  };
 }
 
 /** Whose audit log a caller may read: their own, or (support) anyone's. FORBIDDEN otherwise. */
@@ -67,7 +85,14 @@ interface StreamPage {
   next: number | null;
 }
 
-async function ledgerBetween(d: Deps, accountId: string, fromIso: string, toIso: string, limit: number, after?: number): Promise<StreamPage> {
+async function ledgerBetween(
+  d: Deps,
+  accountId: string,
+  fromIso: string,
+  toIso: string,
+  limit: number,
+  after?: number,
+): Promise<StreamPage> {
   const page = await d.wallets.page(accountId, limit, after !== undefined ? { afterSeq: after } : {});
   const lines: AuditLine[] = [];
   for (const e of page.entries) {
@@ -77,8 +102,20 @@ async function ledgerBetween(d: Deps, accountId: string, fromIso: string, toIso:
   return { lines, next: page.lastKey ? page.entries.at(-1)!.seq : null };
 }
 
-async function auditBetween(d: Deps, accountId: string, fromMs: number, toMs: number, limit: number, after?: number): Promise<StreamPage> {
-  const page = await d.audit.between(accountId, { fromMs, toMs, limit, ...(after !== undefined ? { afterSeq: after } : {}) });
+async function auditBetween(
+  d: Deps,
+  accountId: string,
+  fromMs: number,
+  toMs: number,
+  limit: number,
+  after?: number,
+): Promise<StreamPage> {
+  const page = await d.audit.between(accountId, {
+    fromMs,
+    toMs,
+    limit,
+    ...(after !== undefined ? { afterSeq: after } : {}),
+  });
   return { lines: page.records.map(auditLine), next: page.lastSeq ?? null };
 }
 
@@ -109,16 +146,29 @@ export async function auditLog(d: Deps, who: Principal, q: AuditQueryInput): Pro
     c.audit === null ? empty : auditBetween(d, subject.accountId, fromMs, toMs, q.limit, c.audit),
     c.ledger === null ? empty : ledgerBetween(d, subject.accountId, iso(fromMs), iso(toMs), q.limit, c.ledger),
   ]);
-  const merged = [...a.lines, ...l.lines].sort((x, y) => (x.at === y.at ? y.seq - x.seq : x.at < y.at ? 1 : -1)).slice(0, q.limit);
-  const resume = (stream: StreamPage, source: AuditLine['source'], before: number | null | undefined): number | null | undefined => {
+  const merged = [...a.lines, ...l.lines]
+    .sort((x, y) => (x.at === y.at ? y.seq - x.seq : x.at < y.at ? 1 : -1))
+    .slice(0, q.limit);
+  const resume = (
+    stream: StreamPage,
+    source: AuditLine['source'],
+    before: number | null | undefined,
+  ): number | null | undefined => {
     const taken = merged.filter((x) => x.source === source);
     if (taken.length === stream.lines.length) return stream.next; // all it read went out: go on after the page
     return taken.length > 0 ? taken.at(-1)!.seq : before; // resume after the last line sent
   };
-  const next: AuditCursor = { audit: c.audit === null ? null : resume(a, 'audit', c.audit), ledger: c.ledger === null ? null : resume(l, 'ledger', c.ledger) };
+  const next: AuditCursor = {
+    audit: c.audit === null ? null : resume(a, 'audit', c.audit),
+    ledger: c.ledger === null ? null : resume(l, 'ledger', c.ledger),
+  };
   if (subject.support && !q.cursor) {
     // The subject id is kept whole here: the point of this record is to say whose log was read.
-    await d.audit.append(who.userId, { type: 'support_view', atMs: nowMs, details: { subject: subject.accountId, from: iso(fromMs), to: iso(toMs) } });
+    await d.audit.append(who.userId, {
+      type: 'support_view',
+      atMs: nowMs,
+      details: { subject: subject.accountId, from: iso(fromMs), to: iso(toMs) },
+    });
   }
   // Support staff see masked ids everywhere, their own trail included (docs/rules.md, Audit).
   const staff = who.roles.includes(SUPPORT_ROLE);
@@ -164,19 +214,43 @@ export async function riskEvents(
 ): Promise<Outcome<Omit<RiskEventsResponse, 'cursor'> & { next: string | undefined }>> {
   const { fromMs, toMs } = riskRange(d, q.from, q.to);
   const page = await d.risk.events({ fromMs, toMs, limit: q.limit, ...(q.after ? { after: q.after } : {}) });
-  return { status: 200, body: { from: iso(fromMs), to: iso(toMs), items: page.events.map(eventView), next: page.next } };
+  return {
+    status: 200,
+    body: { from: iso(fromMs), to: iso(toMs), items: page.events.map(eventView), next: page.next },
+  };
 }
 
 /** GET /v1/risk/reports — large-transaction reports in [from, to] (default: the last 24 h). */
-export async function riskReports(d: Deps, q: { from?: string | undefined; to?: string | undefined }): Promise<Outcome<RiskReportsResponse>> {
+export async function riskReports(
+  d: Deps,
+  q: { from?: string | undefined; to?: string | undefined },
+): Promise<Outcome<RiskReportsResponse>> {
   const { fromMs, toMs } = riskRange(d, q.from, q.to);
   const reports = await d.risk.reports(fromMs, toMs);
-  return { status: 200, body: { from: iso(fromMs), to: iso(toMs), items: reports.map(({ atMs, ...r }) => ({ ...r, at: iso(atMs) })) } };
+  return {
+    status: 200,
+    body: { from: iso(fromMs), to: iso(toMs), items: reports.map(({ atMs, ...r }) => ({ ...r, at: iso(atMs) })) },
+  };
 }
 
-function accountView(p: { userId: string; name: string; tier: Tier; roles: string[]; settings: AccountSettings; createdAt: string }): AdminAccountResponse {
+function accountView(p: {
+  userId: string;
+  name: string;
+  tier: Tier;
+  roles: string[];
+  settings: AccountSettings;
+  createdAt: string;
+}): AdminAccountResponse {
   const policy = policyFor(p.tier, p.settings);
-  return { userId: p.userId, name: p.name, tier: p.tier, roles: p.roles, settings: p.settings, policy, createdAt: p.createdAt };
+  return {
+    userId: p.userId,
+    name: p.name,
+    tier: p.tier,
+    roles: p.roles,
+    settings: p.settings,
+    policy,
+    createdAt: p.createdAt,
+  };
 }
 
 /** GET /v1/admin/accounts/{userId} — the profile and its effective policy. */
@@ -193,7 +267,13 @@ export async function getAccount(d: Deps, userId: string): Promise<Outcome<Admin
  * change applies to the next one; the account's session keeps its old tier for role checks
  * until it is renewed (at most the session TTL).
  */
-export async function setTier(d: Deps, who: Principal, userId: string, tier: Tier, settings: AccountSettings = {}): Promise<Outcome<AdminAccountResponse>> {
+export async function setTier(
+  d: Deps,
+  who: Principal,
+  userId: string,
+  tier: Tier,
+  settings: AccountSettings = {},
+): Promise<Outcome<AdminAccountResponse>> {
   const problem = settingsProblem(tier, settings);
   if (problem) fail('VALIDATION_FAILED', problem);
   const before = await d.accounts.get(userId);
@@ -215,24 +295,39 @@ export async function blacklist(d: Deps): Promise<Outcome<BlacklistResponse>> {
 }
 
 /** POST /v1/admin/blacklist — adds (or re-adds) an account or device; audited on both sides. */
-export async function blacklistAdd(d: Deps, who: Principal, kind: BlacklistKind, id: string, reason: string): Promise<Outcome<BlacklistChangeResponse>> {
+export async function blacklistAdd(
+  d: Deps,
+  who: Principal,
+  kind: BlacklistKind,
+  id: string,
+  reason: string,
+): Promise<Outcome<BlacklistChangeResponse>> {
   if (kind === 'account' && !(await d.accounts.get(id))) fail('NOT_FOUND', '账户不存在');
   const nowMs = d.now();
   await d.risk.blacklistAdd(kind, id, { reason, by: who.userId, nowMs });
   await Promise.all([
     d.audit.append(who.userId, { type: 'blacklist_add', atMs: nowMs, details: { kind, subject: id, reason } }),
-    kind === 'account' ? d.audit.append(id, { type: 'blacklist_add', atMs: nowMs, details: { kind, by: who.userId, reason } }) : undefined,
+    kind === 'account'
+      ? d.audit.append(id, { type: 'blacklist_add', atMs: nowMs, details: { kind, by: who.userId, reason } })
+      : undefined,
   ]);
   return { status: 201, body: { kind, id, active: true, at: iso(nowMs) } };
 }
 
 /** DELETE /v1/admin/blacklist/{kind}/{id} — NOT_FOUND when no active entry exists. */
-export async function blacklistRemove(d: Deps, who: Principal, kind: BlacklistKind, id: string): Promise<Outcome<BlacklistChangeResponse>> {
+export async function blacklistRemove(
+  d: Deps,
+  who: Principal,
+  kind: BlacklistKind,
+  id: string,
+): Promise<Outcome<BlacklistChangeResponse>> {
   const nowMs = d.now();
   if (!(await d.risk.blacklistRemove(kind, id, { by: who.userId, nowMs }))) fail('NOT_FOUND', '不在黑名单中');
   await Promise.all([
     d.audit.append(who.userId, { type: 'blacklist_remove', atMs: nowMs, details: { kind, subject: id } }),
-    kind === 'account' ? d.audit.append(id, { type: 'blacklist_remove', atMs: nowMs, details: { kind, by: who.userId } }) : undefined,
+    kind === 'account'
+      ? d.audit.append(id, { type: 'blacklist_remove', atMs: nowMs, details: { kind, by: who.userId } })
+      : undefined,
   ]);
   return { status: 200, body: { kind, id, active: false, at: iso(nowMs) } };
 }

@@ -15,8 +15,24 @@ import { dueShard, fundPacket } from './settlement';
 import { accountsShown, claimability, packetCode, packetSummary, packetView } from './views';
 import { resolveNames } from './names';
 import { slotOfAccount } from './slots';
-import { awaitingPaymentPacket, openPayment, packetPaymentId, PAID_PACKET_NET_MS, payerOpenid, paymentView, placeOrder, requireWeChatPay } from './payments';
-import type { AwaitingPaymentPacketResponse, CreatePacketResponse, ErrorBody, MyPacketsResponse, NewCodeResponse, PacketView } from '../http/contract';
+import {
+  awaitingPaymentPacket,
+  openPayment,
+  packetPaymentId,
+  PAID_PACKET_NET_MS,
+  payerOpenid,
+  paymentView,
+  placeOrder,
+  requireWeChatPay,
+} from './payments';
+import type {
+  AwaitingPaymentPacketResponse,
+  CreatePacketResponse,
+  ErrorBody,
+  MyPacketsResponse,
+  NewCodeResponse,
+  PacketView,
+} from '../http/contract';
 
 export interface CreatePacketInput {
   total: Fen;
@@ -60,78 +76,106 @@ export async function createPacket(
   const profile = await d.accounts.get(who.userId);
   const policy = policyFor(profile?.tier ?? who.tier, profile?.settings);
   const fee = feeFor(input.total, policy.feeBps);
-  const movement = () => ({ kind: 'packet' as const, amount: input.total, opId: derivedId('p', who.userId, 'packet', idemKey!), deviceId });
+  const movement = () => ({
+    kind: 'packet' as const,
+    amount: input.total,
+    opId: derivedId('p', who.userId, 'packet', idemKey!),
+    deviceId,
+  });
   const recipient = input.recipient !== undefined ? await exclusiveRecipient(d, who, input) : undefined;
   const paid = input.funding === 'wechatpay';
   if (paid) requireWeChatPay(d);
   let openid = '';
   const precheck = async () => {
     await riskCheck(d, who, policy.tier, movement(), [greetingRule(input.greeting)]);
-    if (input.count > policy.maxShares) fail('VALIDATION_FAILED', `红包个数最多 ${policy.maxShares} 个`, { maxShares: policy.maxShares });
-    if (input.total > policy.perPacketLimit) fail('LIMIT_PER_PACKET', '超出单个红包限额', { perPacketLimit: policy.perPacketLimit });
+    if (input.count > policy.maxShares)
+      fail('VALIDATION_FAILED', `红包个数最多 ${policy.maxShares} 个`, { maxShares: policy.maxShares });
+    if (input.total > policy.perPacketLimit)
+      fail('LIMIT_PER_PACKET', '超出单个红包限额', { perPacketLimit: policy.perPacketLimit });
     const refusal = checkSplit(input.total, input.count, input.mode);
     if (refusal) SPLIT_REFUSALS[refusal]();
     const w = await d.wallets.state(who.userId);
     const today = dayKeyUtc8(d.now());
     const sentToday = w.sentDay === today ? w.sentToday : 0;
-    if (sentToday + input.total > policy.dailyLimit) fail('LIMIT_DAILY', '超出今日发送限额', { dailyLimit: policy.dailyLimit, sentToday });
-    if (!paid && w.balance < input.total + fee) fail('INSUFFICIENT_FUNDS', '余额不足', { balance: w.balance, needed: input.total + fee });
+    if (sentToday + input.total > policy.dailyLimit)
+      fail('LIMIT_DAILY', '超出今日发送限额', { dailyLimit: policy.dailyLimit, sentToday });
+    if (!paid && w.balance < input.total + fee)
+      fail('INSUFFICIENT_FUNDS', '余额不足', { balance: w.balance, needed: input.total + fee });
     if (paid) openid = await payerOpenid(d, who.userId);
     await riskCount(d, who, policy.tier, movement());
   };
-  return idempotent<CreatePacketResponse | AwaitingPaymentPacketResponse>(d, { principal: who.userId, scope: 'POST /v1/packets', key: idemKey, body: input }, precheck, async () => {
-    const id = derivedId('p', who.userId, 'packet', idemKey!);
-    const nowMs = d.now();
-    const ttl = input.ttlSeconds ?? DEFAULT_TTL_SECONDS;
-    const expiresAtMs = nowMs + ttl * 1000;
-    const result = split(input.total, input.count, input.mode, { sigmaCap: policy.sigmaCap, random: d.random });
-    if (!result.ok) return SPLIT_REFUSALS[result.reason]();
-    // A retry keeps the first split (put-if-absent returns the stored list).
-    const shares = await d.packets.putShares(id, result.shares);
-    const feeAccount = fee > 0 ? feeAccountFor(id) : undefined;
-    const [senderState, feeState] = await Promise.all([
-      d.wallets.state(who.userId),
-      feeAccount ? d.wallets.state(feeAccount) : Promise.resolve({ seq: 0 }),
-    ]);
-    const record: PacketRecord = {
-      id,
-      senderId: who.userId,
-      senderName: profile?.name ?? who.name,
-      total: input.total,
-      count: input.count,
-      mode: input.mode,
-      greeting: input.greeting?.trim() || DEFAULT_GREETING,
-      scene: input.scene ?? 'none',
-      fee,
-      state: 'funding',
-      claimed: 0,
-      createdAt: iso(nowMs),
-      expiresAt: iso(expiresAtMs),
-      expiresAtMs,
-      codeValidity: policy.codeValiditySeconds,
-      senderHint: senderState.seq,
-      feeHint: feeState.seq,
-      ...(feeAccount ? { feeAccount } : {}),
-      ...(recipient ? { recipientId: recipient.userId, recipientName: recipient.name } : {}),
-      // > 100 shares: claims count on several counter items (docs/capacity.md).
-      ...(isSharded(input.count) ? { counters: counterCount(input.count) } : {}),
-      ...(input.groupOnly ? { groupOnly: true as const } : {}),
-    };
-    if (paid) return createAwaitingPayment(d, who, policy.tier, awaitingPaymentPacket(record, packetPaymentId(id)), shares.amounts, openid, movement());
-    const stored = await d.packets.create(record, { shard: dueShard(d, id), at: iso(nowMs + FUNDING_GRACE_MS) }, shares.amounts);
-    const funded = stored.state === 'funding' || stored.state === 'canceled' ? await fundPacket(d, stored, false) : stored;
-    if (funded === 'canceled') throw new Error('unreachable: request funding never cancels');
-    await riskAfter(d, who, policy.tier, movement());
-    return {
-      status: 201,
-      body: {
-        packet: packetView(funded, [], d.now(), true),
-        code: packetCode(d, funded, 'live'),
-        shareCode: packetCode(d, funded, 'share'),
+  return idempotent<CreatePacketResponse | AwaitingPaymentPacketResponse>(
+    d,
+    { principal: who.userId, scope: 'POST /v1/packets', key: idemKey, body: input },
+    precheck,
+    async () => {
+      const id = derivedId('p', who.userId, 'packet', idemKey!);
+      const nowMs = d.now();
+      const ttl = input.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+      const expiresAtMs = nowMs + ttl * 1000;
+      const result = split(input.total, input.count, input.mode, { sigmaCap: policy.sigmaCap, random: d.random });
+      if (!result.ok) return SPLIT_REFUSALS[result.reason]();
+      // A retry keeps the first split (put-if-absent returns the stored list).
+      const shares = await d.packets.putShares(id, result.shares);
+      const feeAccount = fee > 0 ? feeAccountFor(id) : undefined;
+      const [senderState, feeState] = await Promise.all([
+        d.wallets.state(who.userId),
+        feeAccount ? d.wallets.state(feeAccount) : Promise.resolve({ seq: 0 }),
+      ]);
+      const record: PacketRecord = {
+        id,
+        senderId: who.userId,
+        senderName: profile?.name ?? who.name,
+        total: input.total,
+        count: input.count,
+        mode: input.mode,
+        greeting: input.greeting?.trim() || DEFAULT_GREETING,
+        scene: input.scene ?? 'none',
         fee,
-      },
-    };
-  });
+        state: 'funding',
+        claimed: 0,
+        createdAt: iso(nowMs),
+        expiresAt: iso(expiresAtMs),
+        expiresAtMs,
+        codeValidity: policy.codeValiditySeconds,
+        senderHint: senderState.seq,
+        feeHint: feeState.seq,
+        ...(feeAccount ? { feeAccount } : {}),
+        ...(recipient ? { recipientId: recipient.userId, recipientName: recipient.name } : {}),
+        // > 100 shares: claims count on several counter items (docs/capacity.md).
+        ...(isSharded(input.count) ? { counters: counterCount(input.count) } : {}),
+        ...(input.groupOnly ? { groupOnly: true as const } : {}),
+      };
+      if (paid)
+        return createAwaitingPayment(
+          d,
+          who,
+          policy.tier,
+          awaitingPaymentPacket(record, packetPaymentId(id)),
+          shares.amounts,
+          openid,
+          movement(),
+        );
+      const stored = await d.packets.create(
+        record,
+        { shard: dueShard(d, id), at: iso(nowMs + FUNDING_GRACE_MS) },
+        shares.amounts,
+      );
+      const funded =
+        stored.state === 'funding' || stored.state === 'canceled' ? await fundPacket(d, stored, false) : stored;
+      if (funded === 'canceled') throw new Error('unreachable: request funding never cancels');
+      await riskAfter(d, who, policy.tier, movement());
+      return {
+        status: 201,
+        body: {
+          packet: packetView(funded, [], d.now(), true),
+          code: packetCode(d, funded, 'live'),
+          shareCode: packetCode(d, funded, 'share'),
+          fee,
+        },
+      };
+    },
+  );
 }
 
 /**
@@ -147,13 +191,27 @@ async function createAwaitingPayment(
   openid: string,
   movement: Parameters<typeof riskAfter>[3],
 ): Promise<Outcome<AwaitingPaymentPacketResponse>> {
-  const stored = await d.packets.create(record, { shard: dueShard(d, record.id), at: iso(Date.parse(record.createdAt) + PAID_PACKET_NET_MS) }, shares);
-  let payment = await openPayment(d, { id: record.paymentId!, userId: who.userId, purpose: 'packet', packetId: record.id, amount: record.total + record.fee });
+  const stored = await d.packets.create(
+    record,
+    { shard: dueShard(d, record.id), at: iso(Date.parse(record.createdAt) + PAID_PACKET_NET_MS) },
+    shares,
+  );
+  let payment = await openPayment(d, {
+    id: record.paymentId!,
+    userId: who.userId,
+    purpose: 'packet',
+    packetId: record.id,
+    amount: record.total + record.fee,
+  });
   payment = await placeOrder(d, payment, openid || (await payerOpenid(d, who.userId)));
   if (payment.state === 'closed' && !payment.prepayId) fail('UNAVAILABLE', '微信支付下单失败，请稍后重试');
   await riskAfter(d, who, tier, movement);
   const packet = (await d.packets.get(record.id)) ?? stored;
-  const body: AwaitingPaymentPacketResponse = { packet: packetView(packet, [], d.now(), true), payment: paymentView(d, payment), fee: record.fee };
+  const body: AwaitingPaymentPacketResponse = {
+    packet: packetView(packet, [], d.now(), true),
+    payment: paymentView(d, payment),
+    fee: record.fee,
+  };
   return { status: 202, body };
 }
 
@@ -210,7 +268,10 @@ export async function getPacket(
   const page = await d.forwards.forwardsPage(id, FORWARDS_PAGE, forwardsFrom);
   // Current names and avatars, read at view time (never on the claim path): app/names.ts.
   const names = await resolveNames(d, accountsShown(seen, who.userId, slots, page.forwards));
-  return { status: 200, body: { ...packetView(seen, slots, nowMs, true, page.forwards, names), lastKey: page.lastKey } };
+  return {
+    status: 200,
+    body: { ...packetView(seen, slots, nowMs, true, page.forwards, names), lastKey: page.lastKey },
+  };
 }
 
 /**
@@ -220,16 +281,27 @@ export async function getPacket(
  * the packet through), is a forward: recorded (who, through whose forward, when) and carried in
  * the code's signed `ref`, so claims made with it are attributed to it (the slot keeps `via`).
  */
-export async function newPacketCode(d: Deps, who: Principal, id: string, kind: 'live' | 'share', via?: string): Promise<Outcome<NewCodeResponse>> {
+export async function newPacketCode(
+  d: Deps,
+  who: Principal,
+  id: string,
+  kind: 'live' | 'share',
+  via?: string,
+): Promise<Outcome<NewCodeResponse>> {
   const p = await d.packets.get(id);
   if (!p) fail('NOT_FOUND', '红包不存在');
   const packet = p;
   const isSender = packet.senderId === who.userId;
   if (kind === 'live' && !isSender) fail('FORBIDDEN', '只有发红包的人可以刷新二维码');
-  if (kind === 'share' && !isSender && !(await slotOfAccount(d, packet, who.userId))) fail('FORBIDDEN', '领取后才能转发这个红包');
+  if (kind === 'share' && !isSender && !(await slotOfAccount(d, packet, who.userId)))
+    fail('FORBIDDEN', '领取后才能转发这个红包');
   if (packet.state === 'funding' && packet.funding === 'wechatpay') fail('PAYMENT_REQUIRED', '红包还未支付');
   const state = claimability(packet, d.now());
-  if (!state.claimable) fail(state.reason === 'PACKET_FINISHED' ? 'PACKET_FINISHED' : 'PACKET_EXPIRED', state.reason === 'PACKET_FINISHED' ? '红包已领完' : '红包已过期');
+  if (!state.claimable)
+    fail(
+      state.reason === 'PACKET_FINISHED' ? 'PACKET_FINISHED' : 'PACKET_EXPIRED',
+      state.reason === 'PACKET_FINISHED' ? '红包已领完' : '红包已过期',
+    );
   const parent = via !== undefined ? forwardOfCode(d, via, id) : undefined;
   // Counted only once the request is valid: refused input writes nothing.
   await rateLimit(d, who, 'code_refresh');
@@ -244,7 +316,14 @@ export async function newPacketCode(d: Deps, who: Principal, id: string, kind: '
     if (!(await d.forwards.reserveForward(id, who.userId, forwardId, max))) {
       fail('FORBIDDEN', `每个红包最多转发 ${max} 次`, { maxForwards: max });
     }
-    const forward = await d.forwards.putForward({ id: forwardId, packetId: id, by: who.userId, byName: who.name, at: iso(d.now()), ...(parent ? { parent } : {}) });
+    const forward = await d.forwards.putForward({
+      id: forwardId,
+      packetId: id,
+      by: who.userId,
+      byName: who.name,
+      at: iso(d.now()),
+      ...(parent ? { parent } : {}),
+    });
     return { status: 201, body: { ...packetCode(d, packet, kind, forward.id), forwardId: forward.id } };
   }
   return { status: 201, body: packetCode(d, packet, kind) };
@@ -253,7 +332,8 @@ export async function newPacketCode(d: Deps, who: Principal, id: string, kind: '
 /** The forward a code of packet `packetId` was minted by (its `ref`), or undefined for the sender's own code. */
 function forwardOfCode(d: Deps, code: string, packetId: string): string | undefined {
   const check = verifyCode(code, d.cfg.codeKeys, seconds(d.now()));
-  if (!check.ok || check.claims.kind === 'receive' || check.claims.target !== packetId) fail('CODE_INVALID', '转发来源的红包码无效');
+  if (!check.ok || check.claims.kind === 'receive' || check.claims.target !== packetId)
+    fail('CODE_INVALID', '转发来源的红包码无效');
   return check.claims.ref;
 }
 
@@ -262,7 +342,11 @@ function forwardOfCode(d: Deps, code: string, packetId: string): string | undefi
  * lifetime (CODE_EXPIRED: live codes by the sender's tier validity, share codes by the packet).
  * `recent`: the claim path accepts this process's last view of the packet (see PacketStore.recent).
  */
-export async function packetOfCode(d: Deps, code: string, recent = false): Promise<{ claims: CodeClaims; packet: PacketRecord }> {
+export async function packetOfCode(
+  d: Deps,
+  code: string,
+  recent = false,
+): Promise<{ claims: CodeClaims; packet: PacketRecord }> {
   const nowMs = d.now();
   const check = verifyCode(code, d.cfg.codeKeys, seconds(nowMs));
   if (!check.ok || check.claims.kind === 'receive') fail('CODE_INVALID', '无效的红包码');
@@ -272,13 +356,21 @@ export async function packetOfCode(d: Deps, code: string, recent = false): Promi
   const packet = recent ? await d.packets.recent(claims.target) : await d.packets.get(claims.target, true, false);
   if (!packet) fail('CODE_INVALID', '无效的红包码');
   const p = packet;
-  const lifetime = claims.kind === 'live' ? { validitySeconds: p.codeValidity } : { untilSeconds: seconds(p.expiresAtMs) };
-  if (claims.kind === 'live' && isCodeExpired(claims, lifetime, seconds(nowMs))) fail('CODE_EXPIRED', '二维码已过期，请让对方刷新');
+  const lifetime =
+    claims.kind === 'live' ? { validitySeconds: p.codeValidity } : { untilSeconds: seconds(p.expiresAtMs) };
+  if (claims.kind === 'live' && isCodeExpired(claims, lifetime, seconds(nowMs)))
+    fail('CODE_EXPIRED', '二维码已过期，请让对方刷新');
   return { claims, packet: p };
 }
 
 /** GET /v1/me/packets — packets the caller sent or received, newest first. */
-export async function myPackets(d: Deps, who: Principal, role: 'sent' | 'received', limit: number, startKey?: Record<string, unknown>): Promise<Outcome<Page<MyPacketsResponse>>> {
+export async function myPackets(
+  d: Deps,
+  who: Principal,
+  role: 'sent' | 'received',
+  limit: number,
+  startKey?: Record<string, unknown>,
+): Promise<Outcome<Page<MyPacketsResponse>>> {
   const nowMs = d.now();
   if (role === 'sent') {
     const page = await d.packets.listSent(who.userId, limit, startKey);
@@ -291,9 +383,19 @@ export async function myPackets(d: Deps, who: Principal, role: 'sent' | 'receive
     };
   }
   const page = await d.wallets.received(who.userId, limit, startKey);
-  const received = await Promise.all(page.entries.map(async (entry) => ({ entry, p: entry.packetId ? await d.packets.get(entry.packetId, false) : undefined })));
+  const received = await Promise.all(
+    page.entries.map(async (entry) => ({
+      entry,
+      p: entry.packetId ? await d.packets.get(entry.packetId, false) : undefined,
+    })),
+  );
   // The senders' current names (a page holds at most 100: one batch read, cached briefly).
-  const names = await resolveNames(d, received.flatMap(({ p }) => (p ? [p.senderId] : [])));
-  const items = received.map(({ entry, p }) => (p ? { ...packetSummary(p, nowMs, names), myAmount: entry.amount, claimedAt: entry.at } : undefined));
+  const names = await resolveNames(
+    d,
+    received.flatMap(({ p }) => (p ? [p.senderId] : [])),
+  );
+  const items = received.map(({ entry, p }) =>
+    p ? { ...packetSummary(p, nowMs, names), myAmount: entry.amount, claimedAt: entry.at } : undefined,
+  );
   return { status: 200, body: { items: items.filter((i) => i !== undefined), lastKey: page.lastKey } };
 }

@@ -106,7 +106,10 @@ export function paymentView(d: Deps, p: PaymentRecord): Payment {
 }
 
 /** Step 1: the record (a retry gets the stored one). */
-export async function openPayment(d: Deps, p: { id: string; userId: string; purpose: PaymentPurpose; packetId?: string; amount: Fen }): Promise<PaymentRecord> {
+export async function openPayment(
+  d: Deps,
+  p: { id: string; userId: string; purpose: PaymentPurpose; packetId?: string; amount: Fen },
+): Promise<PaymentRecord> {
   const nowMs = d.now();
   const hint = (await d.wallets.state(p.userId)).seq;
   return d.payIns.create(
@@ -157,7 +160,13 @@ export async function placeOrder(d: Deps, p: PaymentRecord, openid: string): Pro
 }
 
 /** POST /v1/wallet/topups with WeChat Pay: the order; credited when WeChat Pay confirms. */
-export async function startTopup(d: Deps, who: Principal, amount: Fen, idemKey: string, openid: string): Promise<Outcome<PendingTopupResponse>> {
+export async function startTopup(
+  d: Deps,
+  who: Principal,
+  amount: Fen,
+  idemKey: string,
+  openid: string,
+): Promise<Outcome<PendingTopupResponse>> {
   const id = topupPaymentId(who.userId, idemKey);
   let p = await openPayment(d, { id, userId: who.userId, purpose: 'topup', amount });
   p = await placeOrder(d, p, openid);
@@ -191,8 +200,11 @@ export async function applyTransaction(d: Deps, p: PaymentRecord, t: Transaction
     if (p.state !== 'paid') {
       const nowMs = d.now();
       paid =
-        (await d.payIns.markPaid(p.id, { atIso: iso(nowMs), ...(t.transactionId ? { transactionId: t.transactionId } : {}) }, { shard: dueShard(d, p.id), at: iso(nowMs + RETRY_MS) })) ??
-        (await d.payIns.get(p.id))!;
+        (await d.payIns.markPaid(
+          p.id,
+          { atIso: iso(nowMs), ...(t.transactionId ? { transactionId: t.transactionId } : {}) },
+          { shard: dueShard(d, p.id), at: iso(nowMs + RETRY_MS) },
+        )) ?? (await d.payIns.get(p.id))!;
     }
     return completePaid(d, paid);
   }
@@ -204,7 +216,13 @@ export async function applyTransaction(d: Deps, p: PaymentRecord, t: Transaction
 async function completePaid(d: Deps, p: PaymentRecord): Promise<PaymentRecord> {
   if (p.state !== 'paid' || p.settled) return p;
   const at = p.paidAt ?? iso(d.now());
-  await d.wallets.append(p.userId, p.hint, { opId: `topup:${p.id}`, type: 'topup', amount: p.amount, ref: p.packetId ?? p.id, at });
+  await d.wallets.append(p.userId, p.hint, {
+    opId: `topup:${p.id}`,
+    type: 'topup',
+    amount: p.amount,
+    ref: p.packetId ?? p.id,
+    at,
+  });
   if (p.purpose === 'packet' && p.packetId) await activatePaidPacket(d, p, at);
   await d.payIns.settle(p.id);
   return { ...p, settled: true };
@@ -214,7 +232,10 @@ async function completePaid(d: Deps, p: PaymentRecord): Promise<PaymentRecord> {
 async function activatePaidPacket(d: Deps, p: PaymentRecord, paidAt: string): Promise<void> {
   const packet = await d.packets.get(p.packetId!);
   if (!packet) {
-    log('error', 'payment: paid packet not found (the money stays on the balance)', { paymentId: p.id, packetId: p.packetId });
+    log('error', 'payment: paid packet not found (the money stays on the balance)', {
+      paymentId: p.id,
+      packetId: p.packetId,
+    });
     return;
   }
   if (packet.state !== 'funding' && packet.state !== 'canceled') return;
@@ -232,12 +253,22 @@ async function activatePaidPacket(d: Deps, p: PaymentRecord, paidAt: string): Pr
   if (debit.kind === 'insufficient') {
     // The balance was spent between the credit and this debit (another request of the same
     // payer): the payment stays on the balance and the packet is not opened.
-    log('warn', 'payment: paid packet could not be funded; the money stays on the balance', { paymentId: p.id, packetId: packet.id });
+    log('warn', 'payment: paid packet could not be funded; the money stays on the balance', {
+      paymentId: p.id,
+      packetId: packet.id,
+    });
     await d.packets.cancel(packet.id);
     return;
   }
   if (packet.fee > 0) {
-    await d.wallets.append(feeAccountOf(packet), packet.feeHint, { opId: `fee:${packet.id}`, type: 'fee', amount: packet.fee, ref: packet.id, packetId: packet.id, at: paidAt });
+    await d.wallets.append(feeAccountOf(packet), packet.feeHint, {
+      opId: `fee:${packet.id}`,
+      type: 'fee',
+      amount: packet.fee,
+      ref: packet.id,
+      packetId: packet.id,
+      at: paidAt,
+    });
   }
   // The packet's lifetime starts when it can be claimed.
   const ttlMs = packet.expiresAtMs - Date.parse(packet.createdAt);
@@ -297,7 +328,13 @@ export async function sweepPayment(d: Deps, id: string, nowMs: number): Promise<
     await d.payIns.reschedule(id, due(nowMs + RETRY_MS));
     return 'retry';
   }
-  if (t.state !== 'SUCCESS' && t.state !== 'REFUND' && t.state !== 'CLOSED' && t.state !== 'REVOKED' && nowMs >= endMs) {
+  if (
+    t.state !== 'SUCCESS' &&
+    t.state !== 'REFUND' &&
+    t.state !== 'CLOSED' &&
+    t.state !== 'REVOKED' &&
+    nowMs >= endMs
+  ) {
     const c = await pay.closeOrder(id);
     if (c.kind === 'rejected') log('info', 'payment close refused', { paymentId: id, code: c.code });
     const again = await pay.queryOrder(id);
@@ -342,7 +379,11 @@ export type NotificationResult = 'applied' | 'repeat' | 'ignored' | 'mismatch';
  * amount) and applied once. A repeat finds the payment already decided and settled and does
  * nothing; a mismatch is recorded as a risk event (once per notification id) and credits nothing.
  */
-export async function onTransactionNotification(d: Deps, notificationId: string, t: Transaction): Promise<NotificationResult> {
+export async function onTransactionNotification(
+  d: Deps,
+  notificationId: string,
+  t: Transaction,
+): Promise<NotificationResult> {
   const p = PAYMENT_ID.test(t.outTradeNo) ? await d.payIns.get(t.outTradeNo) : undefined;
   const problem = mismatchOf(d, p, t);
   if (problem) {
@@ -357,8 +398,19 @@ export async function onTransactionNotification(d: Deps, notificationId: string,
 }
 
 /** A well-signed notification about an order that is not ours as recorded: for the risk officer, never money. */
-async function recordMismatch(d: Deps, notificationId: string, problem: string, p: PaymentRecord | undefined, t: Transaction): Promise<void> {
-  log('error', 'payment notification does not match our order', { problem, paymentId: p?.id, amount: t.total, expected: p?.amount });
+async function recordMismatch(
+  d: Deps,
+  notificationId: string,
+  problem: string,
+  p: PaymentRecord | undefined,
+  t: Transaction,
+): Promise<void> {
+  log('error', 'payment notification does not match our order', {
+    problem,
+    paymentId: p?.id,
+    amount: t.total,
+    expected: p?.amount,
+  });
   await d.risk.putEvents([
     {
       id: riskEventId(RiskRules.payment_mismatch, notificationId || t.outTradeNo, t.transactionId ?? ''),
@@ -376,7 +428,11 @@ async function recordMismatch(d: Deps, notificationId: string, problem: string, 
  * decrypt, dispatch. Valid → 204 (a repeat too); refused → 401 `{"code":"FAIL","message"}` with
  * nothing recorded. Nothing of the body is logged (the adapter logs only the reason).
  */
-export async function onWeChatPayNotification(d: Deps, headers: Record<string, string | undefined>, rawBody: string): Promise<Outcome<WeChatPayNotifyAnswer>> {
+export async function onWeChatPayNotification(
+  d: Deps,
+  headers: Record<string, string | undefined>,
+  rawBody: string,
+): Promise<Outcome<WeChatPayNotifyAnswer>> {
   // Without WeChat Pay settings nothing can be verified: refused like any unverifiable one.
   if (!d.wechatPay) return { status: 401, body: { code: 'FAIL', message: 'not_configured' } };
   const v = d.wechatPay.verifyNotification(headers, rawBody);
@@ -384,7 +440,11 @@ export async function onWeChatPayNotification(d: Deps, headers: Record<string, s
   const e = v.event;
   if (e.resourceType === 'transaction') {
     const r = await onTransactionNotification(d, e.id, e.transaction);
-    log('info', 'payment notification', { result: r, paymentId: PAYMENT_ID.test(e.transaction.outTradeNo) ? e.transaction.outTradeNo : undefined, state: e.transaction.state });
+    log('info', 'payment notification', {
+      result: r,
+      paymentId: PAYMENT_ID.test(e.transaction.outTradeNo) ? e.transaction.outTradeNo : undefined,
+      state: e.transaction.state,
+    });
   } else if (e.resourceType === 'transfer_bill') {
     const r = await onTransferBillNotification(d, e.bill);
     log('info', 'transfer bill notification', { result: r, state: e.bill.state });
@@ -393,7 +453,10 @@ export async function onWeChatPayNotification(d: Deps, headers: Record<string, s
     log('info', 'refund notification', { result: r, status: e.refund.status });
   } else {
     // Nothing of ours to apply: answered so that WeChat stops retrying.
-    log('warn', 'wechatpay notification of an unhandled kind', { resourceType: e.resourceType, eventType: e.eventType });
+    log('warn', 'wechatpay notification of an unhandled kind', {
+      resourceType: e.resourceType,
+      eventType: e.eventType,
+    });
   }
   return { status: 204, body: undefined };
 }

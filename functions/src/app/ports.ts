@@ -4,7 +4,11 @@ import type { Fen } from '../domain/money';
 /** Money in from outside: a card or bank charge behind a payment provider. */
 export interface PaymentProvider {
   /** Idempotent by topupId: charging twice with one id charges once. */
-  charge(req: { topupId: string; userId: string; amount: Fen }): Promise<{ ok: true; providerRef: string } | { ok: false; reason: string }>;
+  charge(req: {
+    topupId: string;
+    userId: string;
+    amount: Fen;
+  }): Promise<{ ok: true; providerRef: string } | { ok: false; reason: string }>;
   /** The outcome of a charge whose answer was lost (crash recovery). */
   status(topupId: string): Promise<'succeeded' | 'failed' | 'unknown'>;
 }
@@ -44,11 +48,20 @@ export class HttpCode2Session implements Code2Session {
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(this.opts.timeoutMs ?? 3000) });
       if (!res.ok) return { ok: false as const, reason: `http ${res.status}` };
-      const body = (await res.json()) as { openid?: unknown; session_key?: unknown; errcode?: unknown; errmsg?: unknown };
+      const body = (await res.json()) as {
+        openid?: unknown;
+        session_key?: unknown;
+        errcode?: unknown;
+        errmsg?: unknown;
+      };
       if (typeof body.openid === 'string' && body.openid.length > 0 && !body.errcode) {
         // A session_key that is not WeChat's 16 bytes in base64 is dropped: login still works,
         // only group data cannot be decrypted for this session.
-        return { ok: true as const, openId: body.openid, ...(isSessionKey(body.session_key) ? { sessionKey: body.session_key } : {}) };
+        return {
+          ok: true as const,
+          openId: body.openid,
+          ...(isSessionKey(body.session_key) ? { sessionKey: body.session_key } : {}),
+        };
       }
       return { ok: false as const, reason: `errcode ${String(body.errcode ?? 'none')}` };
     } catch (err) {
@@ -89,7 +102,10 @@ export interface SubscribeMessage {
  * retry; `failed` — not sent, `retryable` unless WeChat refused the message itself (a bad
  * template, page, openid or value, which no retry mends).
  */
-export type SendOutcome = { kind: 'sent' } | { kind: 'refused'; errcode: number } | { kind: 'failed'; reason: string; retryable: boolean };
+export type SendOutcome =
+  | { kind: 'sent' }
+  | { kind: 'refused'; errcode: number }
+  | { kind: 'failed'; reason: string; retryable: boolean };
 
 /** Sends subscribe messages (订阅消息). One adapter: wechat/subscribe-messages.ts. */
 export interface Notifier {

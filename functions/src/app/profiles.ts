@@ -37,7 +37,12 @@ function avatarStore(d: Deps) {
  * token's name is stale, and anything that records the session's name (a claim, a forward, a
  * packet) should record the new one. Views show current names regardless (app/names.ts).
  */
-export async function updateMe(d: Deps, who: Principal, body: { name?: string | undefined; avatar?: string | undefined }, authorization: string | undefined): Promise<Outcome<ProfileResponse>> {
+export async function updateMe(
+  d: Deps,
+  who: Principal,
+  body: { name?: string | undefined; avatar?: string | undefined },
+  authorization: string | undefined,
+): Promise<Outcome<ProfileResponse>> {
   if (body.name === undefined && body.avatar === undefined) fail('VALIDATION_FAILED', '请提供昵称或头像');
   const change: { name?: string; avatar?: string } = {};
   if (body.name !== undefined) change.name = checkName(body.name, riskRulesFor(who.tier).marketing.words);
@@ -53,7 +58,13 @@ export async function updateMe(d: Deps, who: Principal, body: { name?: string | 
   const token = signSession({ ...claims, name: profile.name }, d.cfg.sessionSecret, d.cfg.stage);
   return {
     status: 200,
-    body: { userId: profile.userId, name: profile.name, avatar: profile.avatar ?? null, token, expiresAt: iso(claims.exp * 1000) },
+    body: {
+      userId: profile.userId,
+      name: profile.name,
+      avatar: profile.avatar ?? null,
+      token,
+      expiresAt: iso(claims.exp * 1000),
+    },
   };
 }
 
@@ -81,20 +92,30 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  * An upload never set as an avatar stays an orphan object. At most `avatarUploadsPerMinute` (10)
  * uploads per account and clock minute (429 RATE_LIMITED after).
  */
-export async function uploadAvatar(d: Deps, who: Principal, body: { image: string; contentType: AvatarContentType }): Promise<Outcome<AvatarUploadResponse>> {
+export async function uploadAvatar(
+  d: Deps,
+  who: Principal,
+  body: { image: string; contentType: AvatarContentType },
+): Promise<Outcome<AvatarUploadResponse>> {
   const store = avatarStore(d);
   const b64 = body.image.replace(/^data:image\/[a-z]+;base64,/, '');
   if (!BASE64.test(b64)) fail('VALIDATION_FAILED', '图片不是有效的 base64');
   const bytes = Buffer.from(b64, 'base64');
   if (bytes.length === 0) fail('VALIDATION_FAILED', '图片为空');
-  if (bytes.length > MAX_AVATAR_BYTES) fail('VALIDATION_FAILED', `图片最大 ${MAX_AVATAR_BYTES / 1024} KB`, { maxBytes: MAX_AVATAR_BYTES });
+  if (bytes.length > MAX_AVATAR_BYTES)
+    fail('VALIDATION_FAILED', `图片最大 ${MAX_AVATAR_BYTES / 1024} KB`, { maxBytes: MAX_AVATAR_BYTES });
   const sniffed = sniffImage(bytes);
   if (sniffed === undefined) fail('VALIDATION_FAILED', '只支持 PNG、JPEG、WebP 图片');
-  if (sniffed !== body.contentType) fail('VALIDATION_FAILED', `图片内容是 ${sniffed}，与声明的 ${body.contentType} 不符`);
+  if (sniffed !== body.contentType)
+    fail('VALIDATION_FAILED', `图片内容是 ${sniffed}，与声明的 ${body.contentType} 不符`);
   // Counted only once the image is valid (refused input writes nothing); each upload stores up
   // to 256 KB, so uploads are bounded per account and minute.
   await rateLimit(d, who, 'avatar_upload');
-  const o: AvatarObject = { userId: who.userId, sha256: createHash('sha256').update(bytes).digest('hex'), ext: AvatarTypes[sniffed!] };
+  const o: AvatarObject = {
+    userId: who.userId,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    ext: AvatarTypes[sniffed!],
+  };
   await store.put(avatarKey(o), bytes, contentTypeOf(o.ext));
   return { status: 201, body: { avatar: avatarRef(o), contentType: contentTypeOf(o.ext), bytes: bytes.length } };
 }

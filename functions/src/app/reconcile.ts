@@ -51,7 +51,13 @@ export interface ReconcileOptions {
    * packets' fees). For tests in a shared table: conservation then holds only if the world is
    * closed (no money to or from accounts outside it). Without a scope the whole table is read.
    */
-  scope?: { accounts: readonly string[]; packets: readonly string[]; campaigns?: readonly string[]; withdrawals?: readonly string[]; payments?: readonly string[] };
+  scope?: {
+    accounts: readonly string[];
+    packets: readonly string[];
+    campaigns?: readonly string[];
+    withdrawals?: readonly string[];
+    payments?: readonly string[];
+  };
   /** T = start − margin; longer than any request's Lambda timeout (claims: 6 s). Default 60 s. */
   marginMs?: number;
   /** Half-done work older than this is a mismatch. Default 10 minutes. */
@@ -74,7 +80,10 @@ const LISTED = 100;
 const EVENT_CAP = 1_000;
 
 /** Runs one reconciliation and returns its report (saved unless `save: false`). */
-export async function reconcile(d: Pick<Deps, 'reconciliation' | 'now'> & { wechatPay?: WeChatPay | undefined }, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
+export async function reconcile(
+  d: Pick<Deps, 'reconciliation' | 'now'> & { wechatPay?: WeChatPay | undefined },
+  opts: ReconcileOptions = {},
+): Promise<ReconcileReport> {
   const t0 = Date.now();
   const nowMs = d.now();
   const clock: ReconcileClock = {
@@ -101,13 +110,23 @@ export async function reconcile(d: Pick<Deps, 'reconciliation' | 'now'> & { wech
   // 1. What to read.
   let found: Discovery;
   if (opts.scope) {
-    found = { accounts: new Set(opts.scope.accounts), packets: new Set(opts.scope.packets), markers: new Map(), topups: new Map(), pendingPayments: new Set(opts.scope.payments ?? []) };
+    found = {
+      accounts: new Set(opts.scope.accounts),
+      packets: new Set(opts.scope.packets),
+      markers: new Map(),
+      topups: new Map(),
+      pendingPayments: new Set(opts.scope.payments ?? []),
+    };
   } else found = await store.discover(clock.cutoffIso, opts.segments ?? 4);
   // Every fee ledger (the shards and the old single account): fees sum over all of them.
   for (const a of FEE_ACCOUNTS) found.accounts.add(a);
   // A scoped run counts only its own fees: its packets' and its campaigns' (`fee:camp:<id>`).
   const feeScope = opts.scope
-    ? new Set([...found.packets, ...(opts.scope.campaigns ?? []).map((c) => `camp:${c}`), ...(opts.scope.withdrawals ?? []).map((w) => `wd:${w}`)])
+    ? new Set([
+        ...found.packets,
+        ...(opts.scope.campaigns ?? []).map((c) => `camp:${c}`),
+        ...(opts.scope.withdrawals ?? []).map((w) => `wd:${w}`),
+      ])
     : undefined;
   const facts = new MoneyFacts(clock.cutoffIso, feeScope);
   for (const [id, record] of found.topups) facts.topups.set(id, { record });
@@ -124,10 +143,14 @@ export async function reconcile(d: Pick<Deps, 'reconciliation' | 'now'> & { wech
   report(facts.mismatches);
   if (opts.scope) {
     // No Scan saw the top-up records: read those of the credits found.
-    await eachLimited([...facts.topups].filter(([, t]) => !t.record), concurrency, async ([id, t]) => {
-      const record = await store.topup(id);
-      if (record) t.record = record;
-    });
+    await eachLimited(
+      [...facts.topups].filter(([, t]) => !t.record),
+      concurrency,
+      async ([id, t]) => {
+        const record = await store.topup(id);
+        if (record) t.record = record;
+      },
+    );
   }
 
   // 3. Packets.
@@ -154,7 +177,8 @@ export async function reconcile(d: Pick<Deps, 'reconciliation' | 'now'> & { wech
     // A packet paid directly: its refund to the payment, and its payment if still unpaid.
     const refund = item.funding === 'wechatpay' ? await store.refund(refundNoOf(packetId)) : undefined;
     if (refund && (refund.state === 'requested' || refund.state === 'processing')) openRefunds.push(refund.id);
-    if (item.funding === 'wechatpay' && item.state === 'funding' && item.paymentId !== undefined) pendingPayments.add(item.paymentId);
+    if (item.funding === 'wechatpay' && item.state === 'funding' && item.paymentId !== undefined)
+      pendingPayments.add(item.paymentId);
     const input = {
       packet: {
         id: packetId,
@@ -178,7 +202,10 @@ export async function reconcile(d: Pick<Deps, 'reconciliation' | 'now'> & { wech
     const campaignId = item.campaignId;
     if (campaignId) {
       // Funded by its campaign's one debit: check it against its share of that debit.
-      money = { ...(money ?? { credits: emptyBag() }), ...campaignPacketMoney(facts.campaigns.get(campaignId), input.packet) };
+      money = {
+        ...(money ?? { credits: emptyBag() }),
+        ...campaignPacketMoney(facts.campaigns.get(campaignId), input.packet),
+      };
       campaignPackets.set(campaignId, (campaignPackets.get(campaignId) ?? 0) + 1);
     }
     const need = lookupsNeeded(input, money, found.markers.get(packetId), clock.cutoffIso);
@@ -186,7 +213,11 @@ export async function reconcile(d: Pick<Deps, 'reconciliation' | 'now'> & { wech
     if (need.markers || need.credits) {
       const old = slots.filter((s) => !s.void && s.at <= clock.cutoffIso);
       if (opts.scope === undefined || need.credits) lookedUp++;
-      if (need.markers) lookups.markers = await store.markerHolders(packetId, old.map((s) => s.userId));
+      if (need.markers)
+        lookups.markers = await store.markerHolders(
+          packetId,
+          old.map((s) => s.userId),
+        );
       if (need.credits) lookups.credits = await store.claimCredits(packetId, old);
     }
     const outcome = checkPacket(input, money, lookups, clock);
@@ -204,7 +235,9 @@ export async function reconcile(d: Pick<Deps, 'reconciliation' | 'now'> & { wech
 
   // 4. Campaigns (their records by GetItem), across keys, then the platform.
   let campaignsInTransit = 0;
-  const campaignIds = [...new Set([...facts.campaigns.keys(), ...campaignPackets.keys(), ...(opts.scope?.campaigns ?? [])])];
+  const campaignIds = [
+    ...new Set([...facts.campaigns.keys(), ...campaignPackets.keys(), ...(opts.scope?.campaigns ?? [])]),
+  ];
   await eachLimited(campaignIds, concurrency, async (id) => {
     const c = checkCampaign(id, await store.campaign(id), facts.campaigns.get(id), campaignPackets.get(id) ?? 0, clock);
     report(c.mismatches);
@@ -224,13 +257,31 @@ export async function reconcile(d: Pick<Deps, 'reconciliation' | 'now'> & { wech
   // In a scoped run, entries of packets outside the scope are someone else's (test worlds are
   // closed, so there are none in the totals).
   if (!opts.scope) report(missingPackets(facts, new Set()));
-  const inTransitBy = { shares: sharesInTransit, transfers: transfers.inTransit, fees: feesInTransit, campaigns: campaignsInTransit, withdrawals: withdrawals.inTransit, refunds: refundsInTransit };
+  const inTransitBy = {
+    shares: sharesInTransit,
+    transfers: transfers.inTransit,
+    fees: feesInTransit,
+    campaigns: campaignsInTransit,
+    withdrawals: withdrawals.inTransit,
+    refunds: refundsInTransit,
+  };
   const paidOut = withdrawals.paidOut + refundsPaidOut;
-  report(checkConservation({ balances: facts.balances, escrow, inTransit: inTransitBy, topups: topups.total, paidOut }));
+  report(
+    checkConservation({ balances: facts.balances, escrow, inTransit: inTransitBy, topups: topups.total, paidOut }),
+  );
   // Records not final here, against WeChat Pay's own word.
   if (d.wechatPay) {
-    const openWithdrawals = [...facts.withdrawals].filter(([, m]) => m.record && !['success', 'failed', 'canceled'].includes(m.record.state)).map(([id]) => id);
-    report(await askWeChatPay(d.wechatPay, store, { payments: [...pendingPayments], refunds: openRefunds, withdrawals: openWithdrawals }, concurrency));
+    const openWithdrawals = [...facts.withdrawals]
+      .filter(([, m]) => m.record && !['success', 'failed', 'canceled'].includes(m.record.state))
+      .map(([id]) => id);
+    report(
+      await askWeChatPay(
+        d.wechatPay,
+        store,
+        { payments: [...pendingPayments], refunds: openRefunds, withdrawals: openWithdrawals },
+        concurrency,
+      ),
+    );
   }
 
   // 5. The report.
@@ -261,7 +312,13 @@ export async function reconcile(d: Pick<Deps, 'reconciliation' | 'now'> & { wech
     itemsPerSecond: Math.round((store.itemsRead * 1000) / Math.max(1, durationMs)),
     balances: facts.balances,
     escrow,
-    inTransit: inTransitBy.shares + inTransitBy.transfers + inTransitBy.fees + inTransitBy.campaigns + inTransitBy.withdrawals + inTransitBy.refunds,
+    inTransit:
+      inTransitBy.shares +
+      inTransitBy.transfers +
+      inTransitBy.fees +
+      inTransitBy.campaigns +
+      inTransitBy.withdrawals +
+      inTransitBy.refunds,
     inTransitBy,
     topups: topups.total,
     paidOut,
@@ -292,30 +349,35 @@ async function askWeChatPay(
   concurrency: number,
 ): Promise<Mismatch[]> {
   const out: Mismatch[] = [];
-  const isFinal = (kind: keyof typeof FINAL_AT_WECHAT, state: string) => (FINAL_AT_WECHAT[kind] as readonly string[]).includes(state);
+  const isFinal = (kind: keyof typeof FINAL_AT_WECHAT, state: string) =>
+    (FINAL_AT_WECHAT[kind] as readonly string[]).includes(state);
   const checks: Array<() => Promise<void>> = [
     ...open.payments.map((id) => async () => {
       const q = await pay.queryOrder(id);
       if (q.kind !== 'ok' || !isFinal('payment', q.transaction.state)) return;
       const ours = await store.paymentState(id);
-      if (ours === 'pending') out.push({ kind: 'wechatpay_state', id, detail: `payment pending here, ${q.transaction.state} at WeChat Pay` });
+      if (ours === 'pending')
+        out.push({ kind: 'wechatpay_state', id, detail: `payment pending here, ${q.transaction.state} at WeChat Pay` });
     }),
     ...open.refunds.map((id) => async () => {
       const q = await pay.queryRefund(id);
       const ours = async () => (await store.refund(id))?.state;
       if (q.kind === 'not_found') {
-        if ((await ours()) === 'processing') out.push({ kind: 'wechatpay_state', id, detail: 'refund processing here, unknown at WeChat Pay' });
+        if ((await ours()) === 'processing')
+          out.push({ kind: 'wechatpay_state', id, detail: 'refund processing here, unknown at WeChat Pay' });
         return;
       }
       if (q.kind !== 'ok' || !isFinal('refund', q.refund.status)) return;
       const now = await ours();
-      if (now === 'requested' || now === 'processing') out.push({ kind: 'wechatpay_state', id, detail: `refund ${now} here, ${q.refund.status} at WeChat Pay` });
+      if (now === 'requested' || now === 'processing')
+        out.push({ kind: 'wechatpay_state', id, detail: `refund ${now} here, ${q.refund.status} at WeChat Pay` });
     }),
     ...open.withdrawals.map((id) => async () => {
       const q = await pay.queryTransfer(outBillNoOf(id));
       if (q.kind !== 'ok' || !isFinal('withdrawal', q.bill.state)) return;
       const now = (await store.withdrawal(id))?.state;
-      if (now && !['success', 'failed', 'canceled'].includes(now)) out.push({ kind: 'wechatpay_state', id, detail: `withdrawal ${now} here, ${q.bill.state} at WeChat Pay` });
+      if (now && !['success', 'failed', 'canceled'].includes(now))
+        out.push({ kind: 'wechatpay_state', id, detail: `withdrawal ${now} here, ${q.bill.state} at WeChat Pay` });
     }),
   ];
   await eachLimited(checks, concurrency, (check) => check());

@@ -58,13 +58,29 @@ export const refundNoOf = (packetId: string) => derivedId('r', packetId, 'refund
 export const refundsToWeChatPay = (p: PacketRecord) => p.funding === 'wechatpay' && !!p.paymentId;
 
 /** R1: the record (a re-run gets the stored one). */
-export async function openRefund(d: Deps, p: PacketRecord, amount: Fen, at: string, hint: number): Promise<RefundRecord> {
+export async function openRefund(
+  d: Deps,
+  p: PacketRecord,
+  amount: Fen,
+  at: string,
+  hint: number,
+): Promise<RefundRecord> {
   const id = refundNoOf(p.id);
   const existing = await d.refunds.get(id);
   if (existing) return existing;
   const payment = await d.payIns.get(p.paymentId!);
   return d.refunds.create(
-    { id, packetId: p.id, userId: p.senderId, paymentId: p.paymentId!, amount, orderTotal: payment?.amount ?? p.total + p.fee, state: 'requested', createdAt: at, hint },
+    {
+      id,
+      packetId: p.id,
+      userId: p.senderId,
+      paymentId: p.paymentId!,
+      amount,
+      orderTotal: payment?.amount ?? p.total + p.fee,
+      state: 'requested',
+      createdAt: at,
+      hint,
+    },
     { shard: dueShard(d, id), at: iso(Date.parse(at) + RETRY_MS) },
   );
 }
@@ -92,9 +108,17 @@ export async function applyRefund(d: Deps, r: RefundRecord, w: Refund): Promise<
       return r;
     }
     if (r.state === 'success') return r;
-    const done = (await d.refunds.finish(r.id, 'success', { atIso: iso(nowMs), refundId: w.refundId })) ?? (await d.refunds.get(r.id))!;
+    const done =
+      (await d.refunds.finish(r.id, 'success', { atIso: iso(nowMs), refundId: w.refundId })) ??
+      (await d.refunds.get(r.id))!;
     // After the refund is final: the sender's "refund arrived" (recorded once whoever decided).
-    await notifyRefundArrived(d, { packetId: r.packetId, userId: r.userId, amount: r.amount, to: 'wechatpay', atMs: nowMs });
+    await notifyRefundArrived(d, {
+      packetId: r.packetId,
+      userId: r.userId,
+      amount: r.amount,
+      to: 'wechatpay',
+      atMs: nowMs,
+    });
     return done;
   }
   if (w.status === 'ABNORMAL' || w.status === 'CLOSED') {
@@ -102,21 +126,44 @@ export async function applyRefund(d: Deps, r: RefundRecord, w: Refund): Promise<
       log('error', 'refund: WeChat says failed for a refund we recorded paid', { refundNo: r.id, status: w.status });
       return r;
     }
-    const failed = r.state === 'failed' ? r : ((await d.refunds.finish(r.id, 'failed', { atIso: iso(nowMs), refundId: w.refundId, failReason: w.status })) ?? (await d.refunds.get(r.id))!);
+    const failed =
+      r.state === 'failed'
+        ? r
+        : ((await d.refunds.finish(r.id, 'failed', {
+            atIso: iso(nowMs),
+            refundId: w.refundId,
+            failReason: w.status,
+          })) ?? (await d.refunds.get(r.id))!);
     return returnToBalance(d, failed);
   }
   if (r.state !== 'requested' && r.state !== 'processing') return r;
-  return (await d.refunds.markProcessing(r.id, w.refundId, { shard: dueShard(d, r.id), at: iso(nowMs + POLL_MS) })) ?? (await d.refunds.get(r.id))!;
+  return (
+    (await d.refunds.markProcessing(r.id, w.refundId, { shard: dueShard(d, r.id), at: iso(nowMs + POLL_MS) })) ??
+    (await d.refunds.get(r.id))!
+  );
 }
 
 /** R5 after the decision: the amount to the sender's balance once, then the packet, the event, `returned`. */
 export async function returnToBalance(d: Deps, r: RefundRecord): Promise<RefundRecord> {
   if (r.state !== 'failed' || r.returned) return r;
   const at = r.finishedAt ?? iso(d.now());
-  await d.wallets.append(r.userId, r.hint, { opId: `refund:${r.packetId}`, type: 'refund_credit', amount: r.amount, ref: r.packetId, packetId: r.packetId, at });
+  await d.wallets.append(r.userId, r.hint, {
+    opId: `refund:${r.packetId}`,
+    type: 'refund_credit',
+    amount: r.amount,
+    ref: r.packetId,
+    packetId: r.packetId,
+    at,
+  });
   await d.packets.setRefundedTo(r.packetId, 'balance');
   // The money is on the balance: "refund arrived" (a re-run of this step finds the message recorded).
-  await notifyRefundArrived(d, { packetId: r.packetId, userId: r.userId, amount: r.amount, to: 'balance', atMs: Date.parse(at) });
+  await notifyRefundArrived(d, {
+    packetId: r.packetId,
+    userId: r.userId,
+    amount: r.amount,
+    to: 'balance',
+    atMs: Date.parse(at),
+  });
   await d.refunds.putOpsEvent({
     type: 'refund_fallback',
     id: r.id,
@@ -158,7 +205,9 @@ export async function sendRefund(d: Deps, r: RefundRecord): Promise<RefundRecord
     const q = await pay.queryRefund(r.id);
     if (q.kind === 'ok') return applyRefund(d, r, q.refund);
     if (q.kind === 'not_found') {
-      const failed = (await d.refunds.finish(r.id, 'failed', { atIso: iso(d.now()), failReason: c.code })) ?? (await d.refunds.get(r.id))!;
+      const failed =
+        (await d.refunds.finish(r.id, 'failed', { atIso: iso(d.now()), failReason: c.code })) ??
+        (await d.refunds.get(r.id))!;
       return returnToBalance(d, failed);
     }
   }
@@ -179,7 +228,13 @@ export async function sweepRefund(d: Deps, id: string): Promise<RefundSweep> {
   if (!r) return 'none';
   if (r.state === 'success') {
     // A crash right after `success` left the message unrecorded: record it now (once by its id).
-    await notifyRefundArrived(d, { packetId: r.packetId, userId: r.userId, amount: r.amount, to: 'wechatpay', atMs: Date.parse(r.finishedAt ?? '') || d.now() });
+    await notifyRefundArrived(d, {
+      packetId: r.packetId,
+      userId: r.userId,
+      amount: r.amount,
+      to: 'wechatpay',
+      atMs: Date.parse(r.finishedAt ?? '') || d.now(),
+    });
     await d.refunds.settle(id);
     return 'success';
   }
@@ -190,7 +245,8 @@ export async function sweepRefund(d: Deps, id: string): Promise<RefundSweep> {
     return 'retry';
   }
   const q = await d.wechatPay.queryRefund(id);
-  const after = q.kind === 'ok' ? await applyRefund(d, r, q.refund) : q.kind === 'not_found' ? await sendRefund(d, r) : undefined;
+  const after =
+    q.kind === 'ok' ? await applyRefund(d, r, q.refund) : q.kind === 'not_found' ? await sendRefund(d, r) : undefined;
   if (!after) {
     await d.refunds.reschedule(id, { shard: dueShard(d, id), at: iso(d.now() + RETRY_MS) });
     return 'retry';
@@ -208,7 +264,11 @@ export async function onRefundNotification(d: Deps, w: Refund): Promise<RefundNo
   const r = await d.refunds.get(w.outRefundNo);
   if (!r) return 'unknown_refund';
   if (mismatchOf(r, w)) {
-    log('error', 'refund notification does not match our record', { refundNo: r.id, amount: w.refund, expected: r.amount });
+    log('error', 'refund notification does not match our record', {
+      refundNo: r.id,
+      amount: w.refund,
+      expected: r.amount,
+    });
     return 'mismatch';
   }
   if (w.status === 'PROCESSING') return 'ignored';

@@ -58,11 +58,21 @@ async function enforce(d: Deps, ctx: RiskContext, decision: RiskDecision): Promi
   await Promise.all(
     decision.events
       .filter((e) => e.action === 'freeze')
-      .map((e) => d.audit.append(freezeSubject(e) ?? ctx.userId, { type: 'freeze', atMs: ctx.nowMs, details: { rule: e.rule, eventId: e.id, ...(e.deviceId ? { deviceId: e.deviceId } : {}) } })),
+      .map((e) =>
+        d.audit.append(freezeSubject(e) ?? ctx.userId, {
+          type: 'freeze',
+          atMs: ctx.nowMs,
+          details: { rule: e.rule, eventId: e.id, ...(e.deviceId ? { deviceId: e.deviceId } : {}) },
+        }),
+      ),
   );
   const err = refusalError(decision);
   if (err) {
-    await d.audit.append(ctx.userId, { type: 'refusal', atMs: ctx.nowMs, details: { code: err.code, op: ctx.opId, ...(ctx.deviceId ? { deviceId: ctx.deviceId } : {}) } });
+    await d.audit.append(ctx.userId, {
+      type: 'refusal',
+      atMs: ctx.nowMs,
+      details: { code: err.code, op: ctx.opId, ...(ctx.deviceId ? { deviceId: ctx.deviceId } : {}) },
+    });
     throw err;
   }
 }
@@ -72,10 +82,19 @@ async function enforce(d: Deps, ctx: RiskContext, decision: RiskDecision): Promi
  * device, a frozen receive code, then the caller's `extra` rules (marketing words in a business
  * greeting). Writes only on refusal.
  */
-export async function riskCheck(d: Deps, who: Principal, tier: Tier, m: Movement, extra: readonly ExtraCheck[] = []): Promise<{ device?: DeviceStanding }> {
+export async function riskCheck(
+  d: Deps,
+  who: Principal,
+  tier: Tier,
+  m: Movement,
+  extra: readonly ExtraCheck[] = [],
+): Promise<{ device?: DeviceStanding }> {
   const ctx = contextOf(d, who, tier, m);
   const rules = riskRulesFor(tier);
-  const [account, device] = await Promise.all([d.risk.accountStanding(who.userId), m.deviceId ? d.risk.deviceStanding(m.deviceId) : undefined]);
+  const [account, device] = await Promise.all([
+    d.risk.accountStanding(who.userId),
+    m.deviceId ? d.risk.deviceStanding(m.deviceId) : undefined,
+  ]);
   let decision = checkStanding(ctx, direction(m.kind), account, device ?? CLEAR);
   if (m.kind === 'transfer' && m.payee) {
     decision = combine(decision, checkCode(await d.risk.breaker(m.payee.userId), who.userId, ctx.nowMs));
@@ -99,19 +118,38 @@ export const DEVICE_SEEN_REFRESH_MS = 60 * 60 * 1000;
  * count): device binding, the receive code's breaker, night velocity. Counting is keyed by the
  * operation, so a retry of the same request is not counted twice.
  */
-export async function riskCount(d: Deps, who: Principal, tier: Tier, m: Movement, seen?: DeviceStanding): Promise<void> {
+export async function riskCount(
+  d: Deps,
+  who: Principal,
+  tier: Tier,
+  m: Movement,
+  seen?: DeviceStanding,
+): Promise<void> {
   const ctx = contextOf(d, who, tier, m);
   const rules = riskRulesFor(tier);
   const decisions: RiskDecision[] = [];
   // Already bound and seen lately (per the standing read just before): binding again changes
   // nothing but the last-use time (see DEVICE_SEEN_REFRESH_MS).
-  const fresh = seen?.accounts.some((a) => a.id === who.userId && ctx.nowMs - a.lastSeenMs < DEVICE_SEEN_REFRESH_MS && a.lastSeenMs <= ctx.nowMs) ?? false;
+  const fresh =
+    seen?.accounts.some(
+      (a) => a.id === who.userId && ctx.nowMs - a.lastSeenMs < DEVICE_SEEN_REFRESH_MS && a.lastSeenMs <= ctx.nowMs,
+    ) ?? false;
   if (m.deviceId && !fresh) {
-    decisions.push(decideDevice(await d.risk.bindDevice(m.deviceId, who.userId, ctx.nowMs, rules.device), { ...ctx, deviceId: m.deviceId }, rules.device));
+    decisions.push(
+      decideDevice(
+        await d.risk.bindDevice(m.deviceId, who.userId, ctx.nowMs, rules.device),
+        { ...ctx, deviceId: m.deviceId },
+        rules.device,
+      ),
+    );
   }
   if (m.kind === 'transfer' && m.payee) {
     const payeeRules = riskRulesFor(m.payee.tier).breaker;
-    const outcome = await d.risk.countBreaker(m.payee.userId, { amount: m.amount, opId: m.opId, payerId: who.userId, nowMs: ctx.nowMs }, payeeRules);
+    const outcome = await d.risk.countBreaker(
+      m.payee.userId,
+      { amount: m.amount, opId: m.opId, payerId: who.userId, nowMs: ctx.nowMs },
+      payeeRules,
+    );
     decisions.push(decideBreaker(outcome, ctx, m.payee.userId, m.amount, payeeRules));
   }
   if ((m.kind === 'transfer' || m.kind === 'packet') && nightApplies(m.amount, ctx.nowMs, rules.night)) {
@@ -143,7 +181,14 @@ export async function rateLimit(d: Deps, who: Principal, action: RateAction, dev
  * counted itself — claims count on their ledger entry (app/claims.ts). Over the limit →
  * `429 RATE_LIMITED`; only the first refusal of a window is written.
  */
-export async function refuseOverRate(d: Deps, who: Principal, action: RateAction, count: number, nowMs: number, deviceId?: string): Promise<void> {
+export async function refuseOverRate(
+  d: Deps,
+  who: Principal,
+  action: RateAction,
+  count: number,
+  nowMs: number,
+  deviceId?: string,
+): Promise<void> {
   const w = rateWindow(nowMs);
   const ctx: RiskContext = { userId: who.userId, tier: who.tier, opId: `rate:${action}:${w.startMs}`, nowMs, deviceId };
   const decision = decideRate(ctx, action, count, riskRulesFor(who.tier));

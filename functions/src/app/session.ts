@@ -15,7 +15,13 @@ import { subscribeTemplates } from './notifications';
 
 export type SessionInput =
   | { code: string }
-  | { devUser: string; name?: string | undefined; tier?: Tier | undefined; roles?: Role[] | undefined; devSecret?: string | undefined };
+  | {
+      devUser: string;
+      name?: string | undefined;
+      tier?: Tier | undefined;
+      roles?: Role[] | undefined;
+      devSecret?: string | undefined;
+    };
 
 /**
  * The device of a dev login sent without `x-device-id`: one per account, derived from its id, so
@@ -31,7 +37,11 @@ export function derivedDevice(userId: string): string {
  * session is bound to the device it logs in from (`x-device-id`, required for the code
  * exchange): the token carries it under the signature, and money calls use it.
  */
-export async function createSession(d: Deps, input: SessionInput, deviceId?: string): Promise<Outcome<SessionResponse>> {
+export async function createSession(
+  d: Deps,
+  input: SessionInput,
+  deviceId?: string,
+): Promise<Outcome<SessionResponse>> {
   const nowMs = d.now();
   let userId: string;
   let profile: AccountProfile;
@@ -68,18 +78,29 @@ export async function createSession(d: Deps, input: SessionInput, deviceId?: str
       // Two first logins of one account at once reserve the same name (ours either way) and one
       // profile put wins; the other reads it back in upsert.
       const name = await reserveDefaultName(d, userId);
-      profile = await d.accounts.upsert({ userId, name, tier: 'personal', roles: ['user'], settings: {}, createdAt: iso(nowMs) }, false);
+      profile = await d.accounts.upsert(
+        { userId, name, tier: 'personal', roles: ['user'], settings: {}, createdAt: iso(nowMs) },
+        false,
+      );
       newAccount = profile.name === name;
     }
     // Withdrawals pay this openid; group data is decrypted with the session key (sealed at rest
     // under the configured key, bound to this account). Both server side only: never in a
     // response or a log line.
-    await d.accounts.setOpenid(userId, r.openId, r.sessionKey ? sealSessionKey(d.cfg.sessionKeySeal, userId, r.sessionKey) : undefined);
+    await d.accounts.setOpenid(
+      userId,
+      r.openId,
+      r.sessionKey ? sealSessionKey(d.cfg.sessionKeySeal, userId, r.sessionKey) : undefined,
+    );
   }
   // Device binding runs on session creation too (docs/rules.md): the 4th account on a device is refused.
   const who = { userId, name: profile.name, tier: profile.tier, roles: profile.roles };
   if (deviceId) await riskCount(d, who, profile.tier, { kind: 'topup', amount: 0, opId: randomId('login'), deviceId });
-  await d.audit.append(userId, { type: 'login', atMs: nowMs, details: { method: 'devUser' in input ? 'dev' : 'code2session', ...(deviceId ? { deviceId } : {}) } });
+  await d.audit.append(userId, {
+    type: 'login',
+    atMs: nowMs,
+    details: { method: 'devUser' in input ? 'dev' : 'code2session', ...(deviceId ? { deviceId } : {}) },
+  });
   const iat = seconds(nowMs);
   const subscribe = subscribeTemplates(d.cfg);
   const claims: SessionClaims = {
@@ -112,7 +133,11 @@ export async function createSession(d: Deps, input: SessionInput, deviceId?: str
  * A default name no other account has: the account's candidates (domain/profile.ts) in order,
  * each reserved by a conditional put until one is free — or already this account's (a retry).
  */
-export async function reserveDefaultName(d: Deps, userId: string, candidates: Iterable<string> = defaultNameCandidates(userId)): Promise<string> {
+export async function reserveDefaultName(
+  d: Deps,
+  userId: string,
+  candidates: Iterable<string> = defaultNameCandidates(userId),
+): Promise<string> {
   for (const name of candidates) {
     if (await d.accounts.reserveName(name, userId)) return name;
   }

@@ -82,7 +82,14 @@ export async function fundPacket(d: Deps, p: PacketRecord, bySweeper: boolean): 
   }
   if (p.fee > 0) {
     // The fee ledger fixed at creation: a retry or the sweeper credits the same one (exactly-once by opId).
-    await d.wallets.append(feeAccountOf(p), p.feeHint, { opId: `fee:${p.id}`, type: 'fee', amount: p.fee, ref: p.id, packetId: p.id, at: p.createdAt });
+    await d.wallets.append(feeAccountOf(p), p.feeHint, {
+      opId: `fee:${p.id}`,
+      type: 'fee',
+      amount: p.fee,
+      ref: p.id,
+      packetId: p.id,
+      at: p.createdAt,
+    });
   }
   const active = await d.packets.activate(p.id, { shard: dueShard(d, p.id), at: p.expiresAt });
   return active ?? (await d.packets.get(p.id))!;
@@ -149,7 +156,12 @@ const COUNTERS_PER_STEP = 4;
  * its credits confirmed by D's read, nothing applied twice. A crash between F and G repeats the
  * last step and finds the refund by its opId: the amount is the same, Σ of the same final slots.
  */
-export async function settlePacket(d: Deps, packetId: string, nowMs: number, budget: Budget = UNBOUNDED): Promise<SettleResult> {
+export async function settlePacket(
+  d: Deps,
+  packetId: string,
+  nowMs: number,
+  budget: Budget = UNBOUNDED,
+): Promise<SettleResult> {
   const pre = await d.packets.get(packetId);
   if (!pre || (pre.state !== 'active' && pre.state !== 'settling')) return { refunded: 0, settled: false };
   // The refund's hint is read before the packet leaves `active`; a resumed run finds it stored.
@@ -161,11 +173,16 @@ export async function settlePacket(d: Deps, packetId: string, nowMs: number, bud
   let cursor: SettleCursor = { counter: p.settleCursor ?? 0, granted: p.settleGranted ?? 0 };
   for (let steps = 0; cursor.counter < n; steps++) {
     // The first step of a call only needs the run's budget: each slice moves the cursor.
-    if (!(steps === 0 ? budget.work() : budget.step())) return { refunded: 0, settled: false, pending: { verified: cursor.counter, of: n } };
+    if (!(steps === 0 ? budget.work() : budget.step()))
+      return { refunded: 0, settled: false, pending: { verified: cursor.counter, of: n } };
     const ks = Array.from({ length: Math.min(COUNTERS_PER_STEP, n - cursor.counter) }, (_, i) => cursor.counter + i);
     const granted = await mapLimited(ks, ks.length, (k) => verifyCounter(d, p, k, at, budget));
-    if (granted.some((g) => g === undefined)) return { refunded: 0, settled: false, pending: { verified: cursor.counter, of: n } };
-    const next = { counter: cursor.counter + ks.length, granted: cursor.granted + granted.reduce<number>((a, g) => a + g!, 0) };
+    if (granted.some((g) => g === undefined))
+      return { refunded: 0, settled: false, pending: { verified: cursor.counter, of: n } };
+    const next = {
+      counter: cursor.counter + ks.length,
+      granted: cursor.granted + granted.reduce<number>((a, g) => a + g!, 0),
+    };
     if (next.counter === n || (await d.packets.advanceSettle(packetId, cursor, next))) {
       cursor = next;
       continue;
@@ -194,16 +211,32 @@ export async function settlePacket(d: Deps, packetId: string, nowMs: number, bud
       at,
     });
   }
-  const finished = await d.packets.finishSettle(packetId, refund, refundRecord?.createdAt ?? at, refund > 0 ? (toWeChat ? 'wechatpay' : 'balance') : undefined);
+  const finished = await d.packets.finishSettle(
+    packetId,
+    refund,
+    refundRecord?.createdAt ?? at,
+    refund > 0 ? (toWeChat ? 'wechatpay' : 'balance') : undefined,
+  );
   // "Refund arrived" once the credit is on the balance (every run that got here records it;
   // the message's id makes it one). A WeChat Pay refund's message waits for WeChat's SUCCESS.
-  if (refund > 0 && !toWeChat) await notifyRefundArrived(d, { packetId, userId: p.senderId, amount: refund, to: 'balance', atMs: nowMs, packet: p });
+  if (refund > 0 && !toWeChat)
+    await notifyRefundArrived(d, {
+      packetId,
+      userId: p.senderId,
+      amount: refund,
+      to: 'balance',
+      atMs: nowMs,
+      packet: p,
+    });
   if (refundRecord && finished) {
     // The create right away; whatever it cannot finish, the refund's due entry brings back.
     try {
       await sendRefund(d, refundRecord);
     } catch (err) {
-      log('error', 'refund create failed; the sweeper retries', { refundNo: refundRecord.id, error: err instanceof Error ? err.message : 'unknown' });
+      log('error', 'refund create failed; the sweeper retries', {
+        refundNo: refundRecord.id,
+        error: err instanceof Error ? err.message : 'unknown',
+      });
     }
   }
   return { refunded: refund, settled: finished !== undefined };
@@ -213,20 +246,34 @@ export async function settlePacket(d: Deps, packetId: string, nowMs: number, bud
  * Steps B–D for counter `k`: its granted shares' sum once every one is verified credited, or
  * undefined when the budget ran out first (what was done stays done).
  */
-async function verifyCounter(d: Deps, p: PacketRecord, k: number, at: string, budget: Budget): Promise<Fen | undefined> {
+async function verifyCounter(
+  d: Deps,
+  p: PacketRecord,
+  k: number,
+  at: string,
+  budget: Budget,
+): Promise<Fen | undefined> {
   const c = await d.packets.closeCounter(p, k);
   let slots = await d.claims.counterSlots(p, k);
   const recorded = new Set(slots.map((s) => s.index));
   const missing: number[] = [];
   for (let i = c.start; i < c.start + Math.min(c.claimed, c.size); i++) if (!recorded.has(i)) missing.push(i);
   if (missing.length > 0) {
-    const voided = await mapLimited(missing, CREDIT_CONCURRENCY, async (i) => budget.work() && (await d.claims.voidSlot(p.id, i, at), true));
+    const voided = await mapLimited(
+      missing,
+      CREDIT_CONCURRENCY,
+      async (i) => budget.work() && (await d.claims.voidSlot(p.id, i, at), true),
+    );
     if (voided.includes(false)) return undefined;
     slots = await d.claims.counterSlots(p, k);
   }
   const granted = slots.filter((s) => !s.void);
   const unconfirmed = await unconfirmedCredits(d, p.id, granted);
-  const credited = await mapLimited(unconfirmed, CREDIT_CONCURRENCY, async (s) => budget.work() && (await d.wallets.append(s.userId, s.seqHint, claimCredit(p.id, s)), true));
+  const credited = await mapLimited(
+    unconfirmed,
+    CREDIT_CONCURRENCY,
+    async (s) => budget.work() && (await d.wallets.append(s.userId, s.seqHint, claimCredit(p.id, s)), true),
+  );
   if (credited.includes(false)) return undefined;
   return granted.reduce((a, s) => a + s.amount, 0);
 }
@@ -251,7 +298,12 @@ async function unconfirmedCredits(d: Deps, packetId: string, slots: readonly Slo
  * credit is keyed by the transfer id, so it happens once). `bySweeper` never debits: without a
  * debit the transfer is canceled and nothing moved.
  */
-export async function completeTransfer(d: Deps, t: TransferRecord, bySweeper: boolean, dailyLimit?: Fen): Promise<'done' | 'canceled'> {
+export async function completeTransfer(
+  d: Deps,
+  t: TransferRecord,
+  bySweeper: boolean,
+  dailyLimit?: Fen,
+): Promise<'done' | 'canceled'> {
   const opId = `xfer:${t.id}`;
   if (bySweeper) {
     if (!(await d.wallets.find(t.fromId, t.fromHint, opId))) {
@@ -265,7 +317,9 @@ export async function completeTransfer(d: Deps, t: TransferRecord, bySweeper: bo
       amount: -t.amount,
       ref: t.id,
       at: t.at,
-      ...(dailyLimit !== undefined ? { daily: { amount: t.amount, limit: dailyLimit, day: dayKeyUtc8(Date.parse(t.at)) } } : {}),
+      ...(dailyLimit !== undefined
+        ? { daily: { amount: t.amount, limit: dailyLimit, day: dayKeyUtc8(Date.parse(t.at)) } }
+        : {}),
     });
     if (r.kind === 'insufficient') {
       await d.movements.setTransferState(t.id, 'canceled');
@@ -287,7 +341,11 @@ export async function completeTransfer(d: Deps, t: TransferRecord, bySweeper: bo
  * A crash after A: the retry charges again (the provider dedupes) or the sweeper asks the
  * provider for the outcome, then credits once.
  */
-export async function completeTopup(d: Deps, t: TopupRecord, bySweeper: boolean): Promise<'done' | 'canceled' | 'pending'> {
+export async function completeTopup(
+  d: Deps,
+  t: TopupRecord,
+  bySweeper: boolean,
+): Promise<'done' | 'canceled' | 'pending'> {
   let providerRef = t.providerRef;
   if (bySweeper) {
     const status = await d.payments.status(t.id);
@@ -303,7 +361,13 @@ export async function completeTopup(d: Deps, t: TopupRecord, bySweeper: boolean)
       fail('VALIDATION_FAILED', `支付失败：${charged.reason}`);
     } else providerRef = charged.providerRef;
   }
-  await d.wallets.append(t.userId, t.hint, { opId: `topup:${t.id}`, type: 'topup', amount: t.amount, ref: t.id, at: t.at });
+  await d.wallets.append(t.userId, t.hint, {
+    opId: `topup:${t.id}`,
+    type: 'topup',
+    amount: t.amount,
+    ref: t.id,
+    at: t.at,
+  });
   await d.movements.setTopupState(t.id, 'done', providerRef);
   return 'done';
 }

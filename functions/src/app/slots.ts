@@ -15,7 +15,12 @@ const CREDIT_LOOKAHEAD = 10;
  * A claim that recorded its slot but died before its credit is found by reading every
  * counter's slots, unless `thorough` is false.
  */
-export function slotOfAccount(d: Deps, p: PacketRef, userId: string, opts: { thorough?: boolean } = {}): Promise<SlotRecord | undefined> {
+export function slotOfAccount(
+  d: Deps,
+  p: PacketRef,
+  userId: string,
+  opts: { thorough?: boolean } = {},
+): Promise<SlotRecord | undefined> {
   return d.claims.slotOf(p, userId, {
     ...opts,
     locate: async (seqHint) => (await d.wallets.find(userId, seqHint, `claim:${p.id}`, CREDIT_LOOKAHEAD))?.slotIndex,

@@ -3,7 +3,14 @@ import { iso } from './context';
 import { log } from '../log';
 import { observeSweep } from './observability';
 import type { Deps } from './deps';
-import { completeTopup, completeTransfer, fundPacket, settlePacket, type Budget, type SettleResult } from './settlement';
+import {
+  completeTopup,
+  completeTransfer,
+  fundPacket,
+  settlePacket,
+  type Budget,
+  type SettleResult,
+} from './settlement';
 import { completeCampaign } from './campaigns';
 import { sweepWithdrawal } from './withdrawals';
 import { sweepPayment } from './payments';
@@ -96,7 +103,10 @@ export async function sweep(d: Deps, nowMs: number, opts: SweepOptions = {}): Pr
         } else progress.delete(item);
       } catch (err) {
         report.errors++;
-        log('error', 'sweep item failed', { kind: item.ref?.kind, error: err instanceof Error ? err.message : 'unknown' });
+        log('error', 'sweep item failed', {
+          kind: item.ref?.kind,
+          error: err instanceof Error ? err.message : 'unknown',
+        });
       }
     }
   };
@@ -111,7 +121,14 @@ export async function sweep(d: Deps, nowMs: number, opts: SweepOptions = {}): Pr
 }
 
 /** Handles one due item; for a packet the budget ran out on, its settlement progress. */
-async function handle(d: Deps, item: DueEntry, nowMs: number, report: SweepReport, budget: Budget, sendTimeout: () => number): Promise<SettleResult['pending']> {
+async function handle(
+  d: Deps,
+  item: DueEntry,
+  nowMs: number,
+  report: SweepReport,
+  budget: Budget,
+  sendTimeout: () => number,
+): Promise<SettleResult['pending']> {
   const ref = item.ref;
   if (!ref) return;
   if (ref.kind === 'notification') {
@@ -150,7 +167,8 @@ async function handle(d: Deps, item: DueEntry, nowMs: number, report: SweepRepor
   }
   if (ref.kind === 'withdrawal') {
     const r = await sweepWithdrawal(d, ref.id, nowMs);
-    if (r === 'success' || r === 'returned' || r === 'closed') report.withdrawalsFinished = (report.withdrawalsFinished ?? 0) + 1;
+    if (r === 'success' || r === 'returned' || r === 'closed')
+      report.withdrawalsFinished = (report.withdrawalsFinished ?? 0) + 1;
     return;
   }
   if (ref.kind === 'payment') {

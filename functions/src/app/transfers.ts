@@ -28,7 +28,8 @@ export async function payeeOfCode(d: Deps, code: string) {
   const payee = await d.accounts.get(claims.target);
   if (!payee) fail('CODE_INVALID', '无效的收款码');
   const policy = policyFor(payee.tier, payee.settings);
-  if (isCodeExpired(claims, { validitySeconds: policy.codeValiditySeconds }, nowS)) fail('CODE_EXPIRED', '收款码已过期，请让对方刷新');
+  if (isCodeExpired(claims, { validitySeconds: policy.codeValiditySeconds }, nowS))
+    fail('CODE_EXPIRED', '收款码已过期，请让对方刷新');
   return payee;
 }
 
@@ -54,37 +55,44 @@ export async function transfer(
     payee = await payeeOfCode(d, input.code);
     if (payee.userId === who.userId) fail('VALIDATION_FAILED', '不能向自己付款');
     await riskCheck(d, who, policy.tier, movement(payee));
-    if (input.amount > policy.perPacketLimit) fail('LIMIT_PER_PACKET', '超出单笔转账限额', { perPacketLimit: policy.perPacketLimit });
+    if (input.amount > policy.perPacketLimit)
+      fail('LIMIT_PER_PACKET', '超出单笔转账限额', { perPacketLimit: policy.perPacketLimit });
     const w = await d.wallets.state(who.userId);
     const today = dayKeyUtc8(d.now());
     const sentToday = w.sentDay === today ? w.sentToday : 0;
-    if (sentToday + input.amount > policy.dailyLimit) fail('LIMIT_DAILY', '超出今日转账限额', { dailyLimit: policy.dailyLimit, sentToday });
+    if (sentToday + input.amount > policy.dailyLimit)
+      fail('LIMIT_DAILY', '超出今日转账限额', { dailyLimit: policy.dailyLimit, sentToday });
     if (w.balance < input.amount) fail('INSUFFICIENT_FUNDS', '余额不足', { balance: w.balance });
     await riskCount(d, who, policy.tier, movement(payee));
   };
-  return idempotent(d, { principal: who.userId, scope: 'POST /v1/transfers', key: idemKey, body: input }, precheck, async () => {
-    const to = payee ?? (await payeeOfCode(d, input.code));
-    const id = derivedId('x', who.userId, 'transfer', idemKey!);
-    const nowMs = d.now();
-    const [fromState, toState] = await Promise.all([d.wallets.state(who.userId), d.wallets.state(to.userId)]);
-    const record = await d.movements.createTransfer(
-      {
-        id,
-        fromId: who.userId,
-        toId: to.userId,
-        toName: to.name,
-        amount: input.amount,
-        note: input.note ?? '',
-        state: 'pending',
-        at: iso(nowMs),
-        fromHint: fromState.seq,
-        toHint: toState.seq,
-      },
-      { shard: dueShard(d, id), at: iso(nowMs + PENDING_GRACE_MS) },
-    );
-    // A record the sweeper canceled (no debit happened) is revived by this retry.
-    if (record.state !== 'done') await completeTransfer(d, record, false, policy.dailyLimit);
-    await riskAfter(d, who, policy.tier, movement(to));
-    return { status: 201, body: { transferId: id, amount: input.amount, to: { id: to.userId, name: to.name } } };
-  });
+  return idempotent(
+    d,
+    { principal: who.userId, scope: 'POST /v1/transfers', key: idemKey, body: input },
+    precheck,
+    async () => {
+      const to = payee ?? (await payeeOfCode(d, input.code));
+      const id = derivedId('x', who.userId, 'transfer', idemKey!);
+      const nowMs = d.now();
+      const [fromState, toState] = await Promise.all([d.wallets.state(who.userId), d.wallets.state(to.userId)]);
+      const record = await d.movements.createTransfer(
+        {
+          id,
+          fromId: who.userId,
+          toId: to.userId,
+          toName: to.name,
+          amount: input.amount,
+          note: input.note ?? '',
+          state: 'pending',
+          at: iso(nowMs),
+          fromHint: fromState.seq,
+          toHint: toState.seq,
+        },
+        { shard: dueShard(d, id), at: iso(nowMs + PENDING_GRACE_MS) },
+      );
+      // A record the sweeper canceled (no debit happened) is revived by this retry.
+      if (record.state !== 'done') await completeTransfer(d, record, false, policy.dailyLimit);
+      await riskAfter(d, who, policy.tier, movement(to));
+      return { status: 201, body: { transferId: id, amount: input.amount, to: { id: to.userId, name: to.name } } };
+    },
+  );
 }

@@ -29,13 +29,15 @@ export function packetStatus(p: PacketRecord, nowMs: number): PacketStatus {
 }
 
 /** Whether a claim could take a share now (ignoring who asks). */
-export function claimability(p: PacketRecord, nowMs: number): { claimable: boolean; reason?: 'PACKET_FINISHED' | 'PACKET_EXPIRED' | 'PACKET_NOT_READY' } {
+export function claimability(
+  p: PacketRecord,
+  nowMs: number,
+): { claimable: boolean; reason?: 'PACKET_FINISHED' | 'PACKET_EXPIRED' | 'PACKET_NOT_READY' } {
   if (p.state === 'funding') return { claimable: false, reason: 'PACKET_NOT_READY' };
   const status = packetStatus(p, nowMs);
   if (status === 'active') return { claimable: true };
   return { claimable: false, reason: status === 'finished' ? 'PACKET_FINISHED' : 'PACKET_EXPIRED' };
 }
-
 
 /** No resolved names: every account shows the name its record holds. */
 const SNAPSHOTS: Names = () => undefined;
@@ -48,7 +50,13 @@ export function claimList(p: PacketRecord, slots: SlotRecord[], names: Names = S
   const granted = grantedSlots(slots);
   const complete = granted.length === p.count;
   const best = complete ? bestShareIndex(granted.map((s) => s.amount)) : -1;
-  return granted.map((s, i) => ({ userId: s.userId, ...shown(names, s.userId, s.name), amount: s.amount, claimedAt: s.at, best: i === best }));
+  return granted.map((s, i) => ({
+    userId: s.userId,
+    ...shown(names, s.userId, s.name),
+    amount: s.amount,
+    claimedAt: s.at,
+    best: i === best,
+  }));
 }
 
 /** Recorded shares in claim order. */
@@ -61,10 +69,22 @@ function grantedSlots(slots: SlotRecord[]): SlotRecord[] {
  * sender, the caller, the recipient, the best share's holder, then claimers in claim order and
  * the forwarders.
  */
-export function accountsShown(p: PacketRecord, callerId: string, slots: SlotRecord[] = [], forwards: ForwardRecord[] = []): string[] {
+export function accountsShown(
+  p: PacketRecord,
+  callerId: string,
+  slots: SlotRecord[] = [],
+  forwards: ForwardRecord[] = [],
+): string[] {
   const granted = grantedSlots(slots);
   const best = granted.length === p.count ? granted[bestShareIndex(granted.map((s) => s.amount))] : undefined;
-  return [p.senderId, callerId, ...(p.recipientId ? [p.recipientId] : []), ...(best ? [best.userId] : []), ...granted.map((s) => s.userId), ...forwards.map((f) => f.by)];
+  return [
+    p.senderId,
+    callerId,
+    ...(p.recipientId ? [p.recipientId] : []),
+    ...(best ? [best.userId] : []),
+    ...granted.map((s) => s.userId),
+    ...forwards.map((f) => f.by),
+  ];
 }
 
 export function packetSummary(p: PacketRecord, nowMs: number, names: Names = SNAPSHOTS): PacketSummary {
@@ -84,7 +104,9 @@ export function packetSummary(p: PacketRecord, nowMs: number, names: Names = SNA
     expiresAt: p.expiresAt,
     funding: p.funding ?? 'balance',
     groupOnly: p.groupOnly === true,
-    ...(p.recipientId ? { recipient: { id: p.recipientId, ...shown(names, p.recipientId, p.recipientName ?? '') } } : {}),
+    ...(p.recipientId
+      ? { recipient: { id: p.recipientId, ...shown(names, p.recipientId, p.recipientName ?? '') } }
+      : {}),
   };
 }
 
@@ -102,7 +124,14 @@ export function forwardViews(forwards: ForwardRecord[], slots: SlotRecord[], nam
 }
 
 /** The full packet view; `claims` only for the sender and claimers. */
-export function packetView(p: PacketRecord, slots: SlotRecord[], nowMs: number, withClaims: boolean, forwards?: ForwardRecord[], names: Names = SNAPSHOTS): PacketView {
+export function packetView(
+  p: PacketRecord,
+  slots: SlotRecord[],
+  nowMs: number,
+  withClaims: boolean,
+  forwards?: ForwardRecord[],
+  names: Names = SNAPSHOTS,
+): PacketView {
   const claims = claimList(p, slots, names);
   return {
     ...packetSummary(p, nowMs, names),
@@ -116,7 +145,6 @@ export function packetView(p: PacketRecord, slots: SlotRecord[], nowMs: number, 
 /** Live codes ask to be refreshed after this long (docs/rules.md, Codes), whatever their validity. */
 export const LIVE_REFRESH_SECONDS = 60;
 
-
 /** Signs a fresh code for a packet or a receive code, with its link; lifetime by kind. */
 export function issueCode(
   d: Deps,
@@ -129,12 +157,24 @@ export function issueCode(
   const issuedAt = seconds(nowMs);
   const code = signCode({ kind, target, issuedAt, ...(ref ? { ref } : {}) }, d.cfg.codeKeys);
   const expires = codeExpiresAt({ kind, target, issuedAt, keyId: d.cfg.codeKeys.current.id }, lifetime);
-  const view: CodeView = { code, link: codeLink(d.cfg.publicBaseUrl, code), kind, issuedAt: iso(issuedAt * 1000), expiresAt: iso(expires * 1000) };
+  const view: CodeView = {
+    code,
+    link: codeLink(d.cfg.publicBaseUrl, code),
+    kind,
+    issuedAt: iso(issuedAt * 1000),
+    expiresAt: iso(expires * 1000),
+  };
   if (kind !== 'share') view.refreshAfter = iso(Math.min(expires, issuedAt + LIVE_REFRESH_SECONDS) * 1000);
   return view;
 }
 
 /** A packet's code; a share code minted by a forward carries the forward's id as its `ref`. */
 export function packetCode(d: Deps, p: PacketRecord, kind: 'live' | 'share', ref?: string): CodeView {
-  return issueCode(d, kind, p.id, kind === 'live' ? { validitySeconds: p.codeValidity } : { untilSeconds: seconds(p.expiresAtMs) }, ref);
+  return issueCode(
+    d,
+    kind,
+    p.id,
+    kind === 'live' ? { validitySeconds: p.codeValidity } : { untilSeconds: seconds(p.expiresAtMs) },
+    ref,
+  );
 }

@@ -1,7 +1,14 @@
 import { fail } from '../domain/errors';
 import { derivedId } from '../domain/ids';
 import { dayKeyUtc8, policyFor, type Fen } from '../domain/money';
-import type { ErrorBody, LedgerLine, LedgerResponse, PendingTopupResponse, TopupResponse, WalletResponse } from '../http/contract';
+import type {
+  ErrorBody,
+  LedgerLine,
+  LedgerResponse,
+  PendingTopupResponse,
+  TopupResponse,
+  WalletResponse,
+} from '../http/contract';
 import type { LedgerEntry } from '../store/ledger';
 import { iso, type Outcome, type Page, type Principal } from './context';
 import type { Deps } from './deps';
@@ -49,7 +56,10 @@ export async function topup(
   const how = method ?? d.cfg.paymentProvider;
   if (how === 'sandbox' && !d.cfg.devFeatures) fail('VALIDATION_FAILED', '此环境只支持微信支付充值');
   // A blacklisted account or device moves no money, not even in (docs/rules.md).
-  const opId = how === 'wechatpay' ? topupPaymentId(who.userId, idemKey ?? '') : derivedId('t', who.userId, 'topup', idemKey ?? '');
+  const opId =
+    how === 'wechatpay'
+      ? topupPaymentId(who.userId, idemKey ?? '')
+      : derivedId('t', who.userId, 'topup', idemKey ?? '');
   const risk = async () => void (await riskCheck(d, who, who.tier, { kind: 'topup', amount, opId, deviceId }));
   const body = { amount, method };
   if (how === 'wechatpay') {
@@ -59,22 +69,30 @@ export async function topup(
       await risk();
       openid = await payerOpenid(d, who.userId);
     };
-    return idempotent(d, { principal: who.userId, scope: 'POST /v1/wallet/topups', key: idemKey, body }, precheck, async () =>
-      startTopup(d, who, amount, idemKey!, openid || (await payerOpenid(d, who.userId))),
+    return idempotent(
+      d,
+      { principal: who.userId, scope: 'POST /v1/wallet/topups', key: idemKey, body },
+      precheck,
+      async () => startTopup(d, who, amount, idemKey!, openid || (await payerOpenid(d, who.userId))),
     );
   }
-  return idempotent(d, { principal: who.userId, scope: 'POST /v1/wallet/topups', key: idemKey, body }, risk, async () => {
-    const id = derivedId('t', who.userId, 'topup', idemKey!);
-    const nowMs = d.now();
-    const hint = (await d.wallets.state(who.userId)).seq;
-    const record = await d.movements.createTopup(
-      { id, userId: who.userId, amount, state: 'pending', at: iso(nowMs), hint },
-      { shard: dueShard(d, id), at: iso(nowMs + PENDING_GRACE_MS) },
-    );
-    if (record.state !== 'done') await completeTopup(d, record, false);
-    const state = await d.wallets.state(who.userId);
-    return { status: 201, body: { topupId: id, amount, balance: state.balance } };
-  });
+  return idempotent(
+    d,
+    { principal: who.userId, scope: 'POST /v1/wallet/topups', key: idemKey, body },
+    risk,
+    async () => {
+      const id = derivedId('t', who.userId, 'topup', idemKey!);
+      const nowMs = d.now();
+      const hint = (await d.wallets.state(who.userId)).seq;
+      const record = await d.movements.createTopup(
+        { id, userId: who.userId, amount, state: 'pending', at: iso(nowMs), hint },
+        { shard: dueShard(d, id), at: iso(nowMs + PENDING_GRACE_MS) },
+      );
+      if (record.state !== 'done') await completeTopup(d, record, false);
+      const state = await d.wallets.state(who.userId);
+      return { status: 201, body: { topupId: id, amount, balance: state.balance } };
+    },
+  );
 }
 
 /** One stored entry as API lines: a packet debit with a fee shows as two lines. */
@@ -90,7 +108,12 @@ function lines(e: LedgerEntry): LedgerLine[] {
 }
 
 /** GET /v1/wallet/ledger — newest first. */
-export async function ledger(d: Deps, who: Principal, limit: number, startKey?: Record<string, unknown>): Promise<Outcome<Page<LedgerResponse>>> {
+export async function ledger(
+  d: Deps,
+  who: Principal,
+  limit: number,
+  startKey?: Record<string, unknown>,
+): Promise<Outcome<Page<LedgerResponse>>> {
   const page = await d.wallets.page(who.userId, limit, { startKey });
   return { status: 200, body: { entries: page.entries.flatMap(lines), lastKey: page.lastKey } };
 }

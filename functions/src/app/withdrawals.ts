@@ -94,7 +94,12 @@ async function policyOf(d: Deps, userId: string, fallbackTier: Principal['tier']
 }
 
 /** POST /v1/withdrawals — hold the amount and create the transfer bill the user confirms in WeChat. */
-export async function createWithdrawal(d: Deps, who: Principal, input: { amount: Fen }, idemKey: string | undefined): Promise<Outcome<CreateWithdrawalResponse | ErrorBody>> {
+export async function createWithdrawal(
+  d: Deps,
+  who: Principal,
+  input: { amount: Fen },
+  idemKey: string | undefined,
+): Promise<Outcome<CreateWithdrawalResponse | ErrorBody>> {
   const { pay, settings } = wechatPay(d);
   const policy = await policyOf(d, who.userId, who.tier);
   const fee = withdrawalFee(Math.max(0, input.amount), policy);
@@ -109,25 +114,50 @@ export async function createWithdrawal(d: Deps, who: Principal, input: { amount:
     openid = await openidOf(d, who.userId);
     if (!openid) fail('FORBIDDEN', '请先使用微信登录后再提现');
   };
-  return idempotent(d, { principal: who.userId, scope: 'POST /v1/withdrawals', key: idemKey, body: input }, precheck, async () => {
-    const id = withdrawalId(who.userId, idemKey!);
-    let w = await d.withdrawals.get(id);
-    if (!w) {
-      const nowMs = d.now();
-      const [mine, fees] = await Promise.all([d.wallets.state(who.userId), fee > 0 ? d.wallets.state(feeAccountFor(id)) : undefined]);
-      w = await d.withdrawals.create(
-        { id, userId: who.userId, amount: input.amount, fee, state: 'pending', returned: false, createdAt: iso(nowMs), hint: mine.seq, feeHint: fees?.seq ?? 0 },
-        { shard: dueShard(d, id), at: iso(nowMs + CREATE_GRACE_MS) },
-      );
-    }
-    openid ??= await openidOf(d, who.userId);
-    if (!openid) fail('FORBIDDEN', '请先使用微信登录后再提现');
-    return startWithdrawal(d, pay, settings, w, openid, policy);
-  });
+  return idempotent(
+    d,
+    { principal: who.userId, scope: 'POST /v1/withdrawals', key: idemKey, body: input },
+    precheck,
+    async () => {
+      const id = withdrawalId(who.userId, idemKey!);
+      let w = await d.withdrawals.get(id);
+      if (!w) {
+        const nowMs = d.now();
+        const [mine, fees] = await Promise.all([
+          d.wallets.state(who.userId),
+          fee > 0 ? d.wallets.state(feeAccountFor(id)) : undefined,
+        ]);
+        w = await d.withdrawals.create(
+          {
+            id,
+            userId: who.userId,
+            amount: input.amount,
+            fee,
+            state: 'pending',
+            returned: false,
+            createdAt: iso(nowMs),
+            hint: mine.seq,
+            feeHint: fees?.seq ?? 0,
+          },
+          { shard: dueShard(d, id), at: iso(nowMs + CREATE_GRACE_MS) },
+        );
+      }
+      openid ??= await openidOf(d, who.userId);
+      if (!openid) fail('FORBIDDEN', '请先使用微信登录后再提现');
+      return startWithdrawal(d, pay, settings, w, openid, policy);
+    },
+  );
 }
 
 /** Steps A–B for the request (and its retries); see the timeline above. */
-async function startWithdrawal(d: Deps, pay: WeChatPay, settings: WeChatPaySettings, w: WithdrawalRecord, openid: string, policy: WithdrawalPolicy): Promise<Outcome<CreateWithdrawalResponse>> {
+async function startWithdrawal(
+  d: Deps,
+  pay: WeChatPay,
+  settings: WeChatPaySettings,
+  w: WithdrawalRecord,
+  openid: string,
+  policy: WithdrawalPolicy,
+): Promise<Outcome<CreateWithdrawalResponse>> {
   if (w.state === 'pending') {
     const hold = await d.wallets.append(w.userId, w.hint, {
       opId: `wd:${w.id}`,
@@ -142,7 +172,10 @@ async function startWithdrawal(d: Deps, pay: WeChatPay, settings: WeChatPaySetti
       // Nothing held: the record ends here (settled: the sweeper has nothing to do).
       await d.withdrawals.finish(w.id, 'canceled', { atIso: iso(d.now()), settled: true, onlyIfBillAt: null });
       if (hold.kind === 'insufficient') fail('INSUFFICIENT_FUNDS', '余额不足', { balance: hold.balance });
-      fail('WITHDRAWAL_LIMIT', '超出今日提现限额', { dailyLimit: policy.dailyLimit, ...(hold.kind === 'withdrawal_limit' ? { withdrawnToday: hold.withdrawnToday } : {}) });
+      fail('WITHDRAWAL_LIMIT', '超出今日提现限额', {
+        dailyLimit: policy.dailyLimit,
+        ...(hold.kind === 'withdrawal_limit' ? { withdrawnToday: hold.withdrawnToday } : {}),
+      });
     }
     const claimed = await d.withdrawals.markBillAttempt(w.id, iso(d.now()));
     if (!claimed) {
@@ -177,7 +210,15 @@ async function startWithdrawal(d: Deps, pay: WeChatPay, settings: WeChatPaySetti
 }
 
 function created(pay: WeChatPay, w: WithdrawalRecord, packageInfo: string): Outcome<CreateWithdrawalResponse> {
-  return { status: 201, body: { withdrawalId: w.id, amount: w.amount, state: 'wait_user_confirm', confirm: pay.transferConfirmParams(packageInfo) } };
+  return {
+    status: 201,
+    body: {
+      withdrawalId: w.id,
+      amount: w.amount,
+      state: 'wait_user_confirm',
+      confirm: pay.transferConfirmParams(packageInfo),
+    },
+  };
 }
 
 /**
@@ -213,18 +254,35 @@ export async function applyBill(d: Deps, w: WithdrawalRecord, bill: TransferBill
   if (state === 'success') {
     if (w.state === 'failed' || w.state === 'canceled') {
       // Cannot happen while WeChat keeps one state per bill: say so loudly, change nothing.
-      log('error', 'withdrawal: WeChat says SUCCESS for a withdrawal we closed', { withdrawalId: w.id, state: w.state });
+      log('error', 'withdrawal: WeChat says SUCCESS for a withdrawal we closed', {
+        withdrawalId: w.id,
+        state: w.state,
+      });
       return w;
     }
-    if (w.fee > 0) await d.wallets.append(feeAccountFor(w.id), w.feeHint, { opId: `fee:wd:${w.id}`, type: 'fee', amount: w.fee, ref: w.id, at: w.createdAt });
-    const done = (await d.withdrawals.finish(w.id, 'success', { atIso: iso(nowMs), settled: true, ...tb })) ?? (await d.withdrawals.get(w.id))!;
+    if (w.fee > 0)
+      await d.wallets.append(feeAccountFor(w.id), w.feeHint, {
+        opId: `fee:wd:${w.id}`,
+        type: 'fee',
+        amount: w.fee,
+        ref: w.id,
+        at: w.createdAt,
+      });
+    const done =
+      (await d.withdrawals.finish(w.id, 'success', { atIso: iso(nowMs), settled: true, ...tb })) ??
+      (await d.withdrawals.get(w.id))!;
     // The money arrived: "withdrawal arrived" — every path that sees SUCCESS (notification,
     // query, read, repeats) gets here, and the message's id makes it one.
     if (done.state === 'success') await notifyWithdrawalArrived(d, done);
     return done;
   }
   if (state === 'failed' || state === 'canceled') {
-    const done = await d.withdrawals.finish(w.id, state, { atIso: iso(nowMs), settled: false, ...tb, ...(bill.failReason ? { failReason: bill.failReason } : {}) });
+    const done = await d.withdrawals.finish(w.id, state, {
+      atIso: iso(nowMs),
+      settled: false,
+      ...tb,
+      ...(bill.failReason ? { failReason: bill.failReason } : {}),
+    });
     return settleReturn(d, done ?? (await d.withdrawals.get(w.id))!);
   }
   if (isFinalWithdrawal(w.state)) return w;
@@ -314,7 +372,11 @@ export async function sweepWithdrawal(d: Deps, id: string, nowMs: number): Promi
       await d.withdrawals.reschedule(id, due(sentMs + CREATE_GRACE_MS));
       return 'retry';
     }
-    const done = await d.withdrawals.finish(id, 'canceled', { atIso: iso(nowMs), settled: false, onlyIfBillAt: w.billAt ?? null });
+    const done = await d.withdrawals.finish(id, 'canceled', {
+      atIso: iso(nowMs),
+      settled: false,
+      onlyIfBillAt: w.billAt ?? null,
+    });
     if (!done) return 'retry';
     const r = await settleReturn(d, done, nowMs);
     return r.returned ? 'returned' : 'closed';
@@ -358,7 +420,11 @@ export async function onTransferBillNotification(d: Deps, bill: TransferBill): P
   const w = await d.withdrawals.get(bill.outBillNo);
   if (!w) return 'unknown_bill';
   if (bill.amount !== undefined && bill.amount !== w.amount) {
-    log('error', 'withdrawal notification does not match our record', { withdrawalId: w.id, amount: bill.amount, expected: w.amount });
+    log('error', 'withdrawal notification does not match our record', {
+      withdrawalId: w.id,
+      amount: bill.amount,
+      expected: w.amount,
+    });
     return 'mismatch';
   }
   if (!isFinalWithdrawal(stateOfBill(bill.state))) return 'ignored';
@@ -378,9 +444,17 @@ export async function getWithdrawal(d: Deps, who: Principal, id: string): Promis
 }
 
 /** GET /v1/withdrawals — the caller's, newest first. */
-export async function listWithdrawals(d: Deps, who: Principal, limit: number, startKey?: Record<string, unknown>): Promise<Outcome<Omit<WithdrawalsResponse, 'cursor'> & { lastKey?: Record<string, unknown> }>> {
+export async function listWithdrawals(
+  d: Deps,
+  who: Principal,
+  limit: number,
+  startKey?: Record<string, unknown>,
+): Promise<Outcome<Omit<WithdrawalsResponse, 'cursor'> & { lastKey?: Record<string, unknown> }>> {
   const page = await d.withdrawals.list(who.userId, limit, startKey);
-  return { status: 200, body: { withdrawals: page.items.map(withdrawalView), ...(page.lastKey ? { lastKey: page.lastKey } : {}) } };
+  return {
+    status: 200,
+    body: { withdrawals: page.items.map(withdrawalView), ...(page.lastKey ? { lastKey: page.lastKey } : {}) },
+  };
 }
 
 /** The answer to WeChat Pay's notification call. */
@@ -388,4 +462,3 @@ export interface NotifyAnswer {
   status: 204 | 401 | 500;
   body?: { code: 'FAIL'; message: string };
 }
-

@@ -75,7 +75,11 @@ export function sealRecord(r: UnsealedRecord): AuditRecord {
 }
 
 /** The record that follows `prev` (undefined: the chain's first). */
-export function nextRecord(accountId: string, prev: AuditRecord | undefined, entry: { type: AuditType; at: string; details: AuditDetails }): AuditRecord {
+export function nextRecord(
+  accountId: string,
+  prev: AuditRecord | undefined,
+  entry: { type: AuditType; at: string; details: AuditDetails },
+): AuditRecord {
   return sealRecord({
     accountId,
     seq: (prev?.seq ?? 0) + 1,
@@ -111,7 +115,12 @@ export function verifyChain(
   const accountId = opts.accountId ?? first.accountId;
   let expected = opts.allowExpiredHead && Number.isSafeInteger(first.seq) && first.seq > 1 ? first.seq : 1;
   let prevHash: string | undefined = expected === 1 ? GENESIS_HASH : undefined;
-  const broken = (seq: number, reason: ChainBreak, message: string): VerifyResult => ({ ok: false, seq, reason, message });
+  const broken = (seq: number, reason: ChainBreak, message: string): VerifyResult => ({
+    ok: false,
+    seq,
+    reason,
+    message,
+  });
   for (const r of records) {
     if (r.seq !== expected) {
       return typeof r.seq === 'number' && r.seq > expected
@@ -120,7 +129,8 @@ export function verifyChain(
     }
     if (r.accountId !== accountId) return broken(r.seq, 'account', `record ${r.seq} belongs to another account`);
     if (hashRecord(r) !== r.hash) return broken(r.seq, 'hash', `record ${r.seq} does not match its hash (edited)`);
-    if (prevHash !== undefined && r.prevHash !== prevHash) return broken(r.seq, 'link', `record ${r.seq} does not link to record ${r.seq - 1}`);
+    if (prevHash !== undefined && r.prevHash !== prevHash)
+      return broken(r.seq, 'link', `record ${r.seq} does not link to record ${r.seq - 1}`);
     prevHash = r.hash;
     expected++;
   }
@@ -138,11 +148,22 @@ export function mask(id: string): string {
 }
 
 /** Keys whose values must never reach an audit record (dropped). */
-const SECRET_KEY = /token|secret|signature|^sig$|password|passwd|authorization|cookie|credential|apikey|api_key|qrcode|sharecode|livecode|receivecode/i;
+const SECRET_KEY =
+  /token|secret|signature|^sig$|password|passwd|authorization|cookie|credential|apikey|api_key|qrcode|sharecode|livecode|receivecode/i;
 /** Values that look like a credential whatever their key: a signed code (domain/codes.ts), a bearer token or a JWT. */
 const SECRET_VALUE = /^1\.[a-z0-9]{1,4}\.[lsr][A-Za-z0-9_-]|^bearer\s|^eyJ[A-Za-z0-9_-]+\./i;
 /** Ids of operations, kept whole so a record can be traced to its money movement. */
-const OP_REF_KEYS = new Set(['opId', 'packetId', 'transferId', 'topupId', 'eventId', 'requestId', 'correlationId', 'keyId', 'ref']);
+const OP_REF_KEYS = new Set([
+  'opId',
+  'packetId',
+  'transferId',
+  'topupId',
+  'eventId',
+  'requestId',
+  'correlationId',
+  'keyId',
+  'ref',
+]);
 /** Account and device ids (…Id / …_id / id), masked. */
 const ID_KEY = /(^id$|Id$|_id$|^account$|^device$|^payee$|^payer$)/;
 

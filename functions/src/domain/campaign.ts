@@ -19,7 +19,11 @@ import type { RandomSource } from './split';
 export const MAX_CAMPAIGN_QUANTITY = 1_000;
 
 /** The money of a campaign: each packet's fee rounded up on its own (as a single packet's is). */
-export function campaignTotals(total: Fen, quantity: number, feeBps: number): { feePerPacket: Fen; fees: Fen; debit: Fen; totals: Fen } {
+export function campaignTotals(
+  total: Fen,
+  quantity: number,
+  feeBps: number,
+): { feePerPacket: Fen; fees: Fen; debit: Fen; totals: Fen } {
   const feePerPacket = feeFor(total, feeBps);
   const totals = total * quantity;
   const fees = feePerPacket * quantity;
@@ -54,7 +58,8 @@ export function seededCryptoRandom(seed: Buffer, label: string): RandomSource {
   const next53 = () => next32() * 2 ** 21 + (next32() >>> 11);
   return {
     int(minInclusive: number, maxInclusive: number): number {
-      if (!Number.isSafeInteger(minInclusive) || !Number.isSafeInteger(maxInclusive)) throw new RangeError('random bounds must be safe integers');
+      if (!Number.isSafeInteger(minInclusive) || !Number.isSafeInteger(maxInclusive))
+        throw new RangeError('random bounds must be safe integers');
       if (minInclusive > maxInclusive) throw new RangeError('random range is empty');
       const span = maxInclusive - minInclusive + 1;
       if (span > TWO_53) throw new RangeError('random range too wide');

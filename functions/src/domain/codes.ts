@@ -130,7 +130,8 @@ function assertKeyring(keyring: Keyring): void {
   if (keyring === null || typeof keyring !== 'object' || !Array.isArray(keyring.verifyOnly)) {
     throw new TypeError('keyring must have current and verifyOnly');
   }
-  if (typeof keyring.stage !== 'string' || !STAGE_RE.test(keyring.stage)) throw new RangeError('keyring: stage must match [a-z0-9-]{1,32}');
+  if (typeof keyring.stage !== 'string' || !STAGE_RE.test(keyring.stage))
+    throw new RangeError('keyring: stage must match [a-z0-9-]{1,32}');
   assertKey(keyring.current, 'keyring.current');
   const seen = new Set<string>([keyring.current.id]);
   keyring.verifyOnly.forEach((key, i) => {

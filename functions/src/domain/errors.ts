@@ -69,5 +69,12 @@ export function errorBody(
   message: string,
   extra: { details?: Record<string, unknown> | undefined; correlationId?: string | undefined } = {},
 ): { error: { code: ErrorCode; message: string; details?: Record<string, unknown>; correlationId?: string } } {
-  return { error: { code, message, ...(extra.details ? { details: extra.details } : {}), ...(extra.correlationId !== undefined ? { correlationId: extra.correlationId } : {}) } };
+  return {
+    error: {
+      code,
+      message,
+      ...(extra.details ? { details: extra.details } : {}),
+      ...(extra.correlationId !== undefined ? { correlationId: extra.correlationId } : {}),
+    },
+  };
 }

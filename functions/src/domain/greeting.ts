@@ -20,7 +20,16 @@ import HKVariantsRev from 'opencc-js/dict/HKVariantsRev';
 import JPShinjitaiCharacters from 'opencc-js/dict/JPShinjitaiCharacters';
 import TSCharacters from 'opencc-js/dict/TSCharacters';
 import TWVariantsRev from 'opencc-js/dict/TWVariantsRev';
-import { ALLOW, RiskRules, foldText, refuse, riskEventId, type RiskContext, type RiskDecision, type TierRiskRules } from './risk';
+import {
+  ALLOW,
+  RiskRules,
+  foldText,
+  refuse,
+  riskEventId,
+  type RiskContext,
+  type RiskDecision,
+  type TierRiskRules,
+} from './risk';
 
 let simplify: ((s: string) => string) | undefined;
 
@@ -36,7 +45,12 @@ let simplify: ((s: string) => string) | undefined;
  * campaigns function that never checks a greeting does not pay for it.
  */
 function toSimplified(s: string): string {
-  const convert = (simplify ??= ConverterFactory([TWVariantsRev], [JPShinjitaiCharacters], [HKVariantsRev], [TSCharacters]));
+  const convert = (simplify ??= ConverterFactory(
+    [TWVariantsRev],
+    [JPShinjitaiCharacters],
+    [HKVariantsRev],
+    [TSCharacters],
+  ));
   return convert(s);
 }
 
@@ -60,23 +74,32 @@ export function findMarketingWord(greeting: string, words: readonly string[]): s
 }
 
 /** Marketing words in an enterprise or provider greeting → `422 GREETING_REJECTED` and an event. */
-export function checkGreeting(greeting: string | undefined, ctx: RiskContext, rules: TierRiskRules['marketing']): RiskDecision {
+export function checkGreeting(
+  greeting: string | undefined,
+  ctx: RiskContext,
+  rules: TierRiskRules['marketing'],
+): RiskDecision {
   if (!rules.enabled || !greeting) return ALLOW;
   const word = findMarketingWord(greeting, rules.words);
   if (word === undefined) return ALLOW;
-  return refuse('GREETING_REJECTED', `祝福语含有营销诱导词“${word}”，请修改后再发`, { word }, {
-    events: [
-      {
-        id: riskEventId(RiskRules.marketing_words, ctx.userId, ctx.opId),
-        rule: RiskRules.marketing_words,
-        action: 'refuse',
-        atMs: ctx.nowMs,
-        tier: ctx.tier,
-        accountId: ctx.userId,
-        details: { word },
-      },
-    ],
-  });
+  return refuse(
+    'GREETING_REJECTED',
+    `祝福语含有营销诱导词“${word}”，请修改后再发`,
+    { word },
+    {
+      events: [
+        {
+          id: riskEventId(RiskRules.marketing_words, ctx.userId, ctx.opId),
+          rule: RiskRules.marketing_words,
+          action: 'refuse',
+          atMs: ctx.nowMs,
+          tier: ctx.tier,
+          accountId: ctx.userId,
+          details: { word },
+        },
+      ],
+    },
+  );
 }
 
 /**

@@ -49,10 +49,18 @@ const OPEN_GID = /^[A-Za-z0-9_-]{1,128}$/;
  * with a group id, and a watermark naming `appId` no older than {@link GROUP_DATA_MAX_AGE_MS}
  * and no more than {@link GROUP_DATA_SKEW_MS} ahead of `nowMs`.
  */
-export function decryptGroupData(input: { encryptedData: string; iv: string; sessionKey: string; appId: string; nowMs: number }): GroupDataResult {
+export function decryptGroupData(input: {
+  encryptedData: string;
+  iv: string;
+  sessionKey: string;
+  appId: string;
+  nowMs: number;
+}): GroupDataResult {
   const key = base64Bytes(input.sessionKey, 16);
   const iv = base64Bytes(input.iv, 16);
-  const data = /^[A-Za-z0-9+/]+={0,2}$/.test(input.encryptedData) ? Buffer.from(input.encryptedData, 'base64') : undefined;
+  const data = /^[A-Za-z0-9+/]+={0,2}$/.test(input.encryptedData)
+    ? Buffer.from(input.encryptedData, 'base64')
+    : undefined;
   if (!key || !iv || !data || data.length === 0 || data.length % 16 !== 0) return { ok: false, reason: 'malformed' };
   let text: string;
   try {
@@ -75,7 +83,8 @@ export function decryptGroupData(input: { encryptedData: string; iv: string; ses
   const ts = mark.timestamp;
   if (typeof ts !== 'number' || !Number.isSafeInteger(ts)) return { ok: false, reason: 'stale' };
   const atMs = ts * 1000;
-  if (atMs < input.nowMs - GROUP_DATA_MAX_AGE_MS || atMs > input.nowMs + GROUP_DATA_SKEW_MS) return { ok: false, reason: 'stale' };
+  if (atMs < input.nowMs - GROUP_DATA_MAX_AGE_MS || atMs > input.nowMs + GROUP_DATA_SKEW_MS)
+    return { ok: false, reason: 'stale' };
   const gid = typeof b.opengid === 'string' ? b.opengid : b.openGId;
   if (typeof gid !== 'string' || !OPEN_GID.test(gid)) return { ok: false, reason: 'no_group' };
   return { ok: true, openGId: gid };
@@ -96,7 +105,11 @@ export function groupIdentity(kind: 'wx' | 'dev', id: string): string {
  * by a secret, so rotating a secret cannot lock a group out of its own packets (see docs/groups.md).
  */
 export function groupBinding(packetId: string, group: string): string {
-  return createHash('sha256').update(`hongbao/group-binding/v1\n${packetId}\n${group}`).digest().subarray(0, 16).toString('base64url');
+  return createHash('sha256')
+    .update(`hongbao/group-binding/v1\n${packetId}\n${group}`)
+    .digest()
+    .subarray(0, 16)
+    .toString('base64url');
 }
 
 /**

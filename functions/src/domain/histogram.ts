@@ -5,7 +5,9 @@
  */
 
 /** Upper bounds (ms, inclusive) of the buckets; one more bucket holds everything slower. */
-export const LATENCY_BOUNDS_MS = [1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, 100, 150, 200, 300, 500, 700, 1_000, 1_500, 2_000, 3_000, 5_000, 10_000] as const;
+export const LATENCY_BOUNDS_MS = [
+  1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, 100, 150, 200, 300, 500, 700, 1_000, 1_500, 2_000, 3_000, 5_000, 10_000,
+] as const;
 
 /** Number of buckets (the bounds plus the overflow bucket). */
 export const BUCKETS = LATENCY_BOUNDS_MS.length + 1;

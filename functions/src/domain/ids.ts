@@ -16,7 +16,9 @@ export function randomId(prefix: string): string {
 
 /** Stable JSON (sorted keys) hashed: "same body" means same value, whatever the key order. */
 export function requestHash(method: string, route: string, body: unknown): string {
-  return createHash('sha256').update(`${method} ${route}\n${canonicalJson(body)}`).digest('base64url');
+  return createHash('sha256')
+    .update(`${method} ${route}\n${canonicalJson(body)}`)
+    .digest('base64url');
 }
 
 export function canonicalJson(v: unknown): string {

@@ -50,14 +50,54 @@ export interface ChainedEntry {
 }
 
 export function ledgerEntryHash(e: ChainedEntry): string {
-  const { userId, seq, opId, type, amount, fee, balance, sentDay, sentToday, ref, at, packetId, lateDay, lateSent, wdDay, wdToday, prevHash } = e;
+  const {
+    userId,
+    seq,
+    opId,
+    type,
+    amount,
+    fee,
+    balance,
+    sentDay,
+    sentToday,
+    ref,
+    at,
+    packetId,
+    lateDay,
+    lateSent,
+    wdDay,
+    wdToday,
+    prevHash,
+  } = e;
   // canonicalJson drops undefined fields: entries without late-day or withdrawal counters hash as before.
   return createHash('sha256')
-    .update(canonicalJson({ userId, seq, opId, type, amount, fee, balance, sentDay, sentToday, ref, at, packetId, lateDay, lateSent, wdDay, wdToday, prevHash }))
+    .update(
+      canonicalJson({
+        userId,
+        seq,
+        opId,
+        type,
+        amount,
+        fee,
+        balance,
+        sentDay,
+        sentToday,
+        ref,
+        at,
+        packetId,
+        lateDay,
+        lateSent,
+        wdDay,
+        wdToday,
+        prevHash,
+      }),
+    )
     .digest('hex');
 }
 
-export type LedgerChainResult = { ok: true; entries: number } | { ok: false; seq: number; reason: 'gap' | 'hash' | 'link' | 'balance' };
+export type LedgerChainResult =
+  | { ok: true; entries: number }
+  | { ok: false; seq: number; reason: 'gap' | 'hash' | 'link' | 'balance' };
 
 /** Checks a whole ledger, oldest first: dense seqs, each hash, each link, each balance step. */
 export function verifyLedgerChain(entries: (ChainedEntry & { hash: string })[]): LedgerChainResult {

@@ -240,13 +240,18 @@ export function settingsProblem(tier: Tier, settings: AccountSettings): string |
   if (settings.feeBps !== undefined && p.feeBps !== settings.feeBps) {
     return `feeBps must be ${row.feeBps.min}–${row.feeBps.max} for ${tier}`;
   }
-  if (settings.codeValiditySeconds !== undefined && (p.codeValiditySeconds !== settings.codeValiditySeconds || row.codeValiditySeconds.min === row.codeValiditySeconds.max)) {
+  if (
+    settings.codeValiditySeconds !== undefined &&
+    (p.codeValiditySeconds !== settings.codeValiditySeconds ||
+      row.codeValiditySeconds.min === row.codeValiditySeconds.max)
+  ) {
     return row.codeValiditySeconds.min === row.codeValiditySeconds.max
       ? `code validity is fixed for ${tier}`
       : `codeValiditySeconds must be ${row.codeValiditySeconds.min}–${row.codeValiditySeconds.max}`;
   }
   for (const k of ['perPacketLimit', 'dailyLimit'] as const) {
-    if (settings[k] !== undefined && (!row.negotiatedLimits || p[k] !== settings[k])) return `${k} can only be negotiated by providers`;
+    if (settings[k] !== undefined && (!row.negotiatedLimits || p[k] !== settings[k]))
+      return `${k} can only be negotiated by providers`;
   }
   return undefined;
 }

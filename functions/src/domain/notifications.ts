@@ -85,13 +85,20 @@ export function parseTemplateSetting(kind: NotificationKind, raw: string | undef
   const v = raw?.trim();
   if (!v || v === 'off') return undefined;
   const [id, keyList, ...rest] = v.split(':');
-  if (rest.length > 0 || !id || !TEMPLATE_ID.test(id)) throw new Error(`template of ${kind}: expected <templateId> or <templateId>:<keyword>,…`);
+  if (rest.length > 0 || !id || !TEMPLATE_ID.test(id))
+    throw new Error(`template of ${kind}: expected <templateId> or <templateId>:<keyword>,…`);
   const fields = MessageFields[kind];
   if (keyList === undefined) return { id, keys: fields.map((f) => f.key) };
   const keys = keyList.split(',').map((k) => k.trim());
-  if (keys.length !== fields.length) throw new Error(`template of ${kind}: ${fields.length} keyword ids expected (${fields.map((f) => f.kind).join(', ')})`);
+  if (keys.length !== fields.length)
+    throw new Error(
+      `template of ${kind}: ${fields.length} keyword ids expected (${fields.map((f) => f.kind).join(', ')})`,
+    );
   keys.forEach((k, i) => {
-    if (keywordKindOf(k) !== fields[i]!.kind) throw new Error(`template of ${kind}: keyword ${i + 1} must be a ${fields[i]!.kind} keyword (like ${fields[i]!.key}), got ${JSON.stringify(k)}`);
+    if (keywordKindOf(k) !== fields[i]!.kind)
+      throw new Error(
+        `template of ${kind}: keyword ${i + 1} must be a ${fields[i]!.kind} keyword (like ${fields[i]!.key}), got ${JSON.stringify(k)}`,
+      );
   });
   if (new Set(keys).size !== keys.length) throw new Error(`template of ${kind}: keyword ids must differ`);
   return { id, keys };
@@ -117,7 +124,9 @@ export function timeText(ms: number): string {
  * (a longer text keeps 19 and ends with …); empty → `fallback`.
  */
 export function thingText(s: string, fallback = '红包'): string {
-  const chars = [...s.replace(/\s+/g, ' ').trim()].filter((c) => c.codePointAt(0)! <= 0xffff && !/[\p{Cc}\p{Cf}\p{Cs}]/u.test(c));
+  const chars = [...s.replace(/\s+/g, ' ').trim()].filter(
+    (c) => c.codePointAt(0)! <= 0xffff && !/[\p{Cc}\p{Cf}\p{Cs}]/u.test(c),
+  );
   const text = chars.join('').trim();
   if (!text) return fallback;
   const cps = [...text];
@@ -147,7 +156,14 @@ export function valueProblem(kind: string, value: string): string | undefined {
 /** What each event knows; turned into the message's values by {@link messageValues}. */
 export type NotificationFacts =
   | { kind: 'packet_finished'; packetId: string; greeting: string; total: Fen; count: number; atMs: number }
-  | { kind: 'refund_arrived'; packetId: string; greeting: string; amount: Fen; to: 'balance' | 'wechatpay'; atMs: number }
+  | {
+      kind: 'refund_arrived';
+      packetId: string;
+      greeting: string;
+      amount: Fen;
+      to: 'balance' | 'wechatpay';
+      atMs: number;
+    }
   | { kind: 'withdrawal_arrived'; withdrawalId: string; amount: Fen; atMs: number };
 
 /** The message's values, in {@link MessageFields} order, each within its kind's limits. */
@@ -156,7 +172,12 @@ export function messageValues(f: NotificationFacts): string[] {
     case 'packet_finished':
       return [thingText(f.greeting), amountText(f.total), thingText(`${f.count}个红包已全部领完`), timeText(f.atMs)];
     case 'refund_arrived':
-      return [amountText(f.amount), thingText(f.greeting), f.to === 'wechatpay' ? '已原路退回微信支付' : '已退回零钱余额', timeText(f.atMs)];
+      return [
+        amountText(f.amount),
+        thingText(f.greeting),
+        f.to === 'wechatpay' ? '已原路退回微信支付' : '已退回零钱余额',
+        timeText(f.atMs),
+      ];
     case 'withdrawal_arrived':
       return [amountText(f.amount), '已到账微信零钱', timeText(f.atMs)];
   }

@@ -50,7 +50,8 @@ export function checkName(raw: string, marketingWords: readonly string[]): strin
   if (n > MAX_NAME_CHARS) fail('VALIDATION_FAILED', `昵称最多 ${MAX_NAME_CHARS} 个字`, { maxChars: MAX_NAME_CHARS });
   // Only invisible characters, fillers or lone marks: nothing a reader could see (emoji count).
   if (name.replace(INVISIBLE, '').length === 0) fail('VALIDATION_FAILED', '昵称需要包含可见的文字');
-  if (normalizeGreeting(name).startsWith(normalizeGreeting(DEFAULT_NAME_PREFIX))) fail('VALIDATION_FAILED', `昵称不能以“${DEFAULT_NAME_PREFIX}”开头`);
+  if (normalizeGreeting(name).startsWith(normalizeGreeting(DEFAULT_NAME_PREFIX)))
+    fail('VALIDATION_FAILED', `昵称不能以“${DEFAULT_NAME_PREFIX}”开头`);
   const word = findMarketingWord(name, marketingWords);
   if (word !== undefined) fail('GREETING_REJECTED', `昵称含有营销诱导词“${word}”，请修改`, { word });
   return name;
@@ -173,8 +174,10 @@ export function checkAvatarUrl(raw: string): string {
   } catch {
     return fail('VALIDATION_FAILED', '头像地址无效');
   }
-  if (url.protocol !== 'https:' || url.username || url.password || !url.hostname) fail('VALIDATION_FAILED', '头像地址必须是 https 链接');
+  if (url.protocol !== 'https:' || url.username || url.password || !url.hostname)
+    fail('VALIDATION_FAILED', '头像地址必须是 https 链接');
   const host = url.hostname.toLowerCase();
-  if (!AVATAR_URL_HOSTS.some((h) => host === h || host.endsWith(`.${h}`))) fail('VALIDATION_FAILED', '头像请从微信头像选择或上传图片');
+  if (!AVATAR_URL_HOSTS.some((h) => host === h || host.endsWith(`.${h}`)))
+    fail('VALIDATION_FAILED', '头像请从微信头像选择或上传图片');
   return raw;
 }

@@ -262,7 +262,11 @@ export class MoneyFacts {
     this.balances += e.amount;
     let id: string | undefined;
     const wrong = (): void => {
-      this.mismatches.push({ kind: 'unknown_op', id: accountId, detail: `entry ${e.seq}: ${e.type} ${e.amount} for operation ${e.opId}` });
+      this.mismatches.push({
+        kind: 'unknown_op',
+        id: accountId,
+        detail: `entry ${e.seq}: ${e.type} ${e.amount} for operation ${e.opId}`,
+      });
     };
     if ((id = after(e.opId, 'topup:')) !== undefined) {
       if (e.type !== 'topup' || e.amount <= 0) {
@@ -378,8 +382,10 @@ export class LedgerWalk {
     const expected = this.balance + e.amount;
     if (e.seq !== this.seq + 1) this.fail('ledger_gap', `entry ${this.seq + 1} missing (the next stored is ${e.seq})`);
     // Balance before hash: an edited balance also breaks the hash, but "balance" says what changed.
-    else if (e.balance !== expected) this.fail('ledger_balance', `entry ${e.seq}: stored balance ${e.balance}, recomputed ${expected}`);
-    else if (e.prevHash !== this.prevHash) this.fail('ledger_link', `entry ${e.seq} does not link to entry ${this.seq}`);
+    else if (e.balance !== expected)
+      this.fail('ledger_balance', `entry ${e.seq}: stored balance ${e.balance}, recomputed ${expected}`);
+    else if (e.prevHash !== this.prevHash)
+      this.fail('ledger_link', `entry ${e.seq} does not link to entry ${this.seq}`);
     else if (ledgerEntryHash(e) !== e.hash) this.fail('ledger_hash', `entry ${e.seq}: hash does not match its fields`);
     if (expected < 0) this.fail('negative_balance', `entry ${e.seq}: balance ${expected}`);
     this.seq = e.seq;
@@ -387,8 +393,7 @@ export class LedgerWalk {
     this.balance = expected;
     if (e.at > this.facts.cutoffIso) {
       if (this.facts.inScope(e)) this.facts.entriesAfterCutoff++;
-    }
-    else this.facts.add(this.accountId, e);
+    } else this.facts.add(this.accountId, e);
   }
 
   /** The balance recomputed from every entry read (compare with the newest stored one). */
@@ -460,7 +465,12 @@ const oldGranted = (slots: readonly SlotFact[], T: string) => slots.filter((s) =
  * markers the scan saw equal the share holders. Only a difference (a crash, a bug, tampering, a
  * stray marker of a refused claim) costs reads, and then only for this packet's shares.
  */
-export function lookupsNeeded(input: PacketInput, money: PacketMoney | undefined, markers: Bag | undefined, cutoffIso: string): { markers: boolean; credits: boolean } {
+export function lookupsNeeded(
+  input: PacketInput,
+  money: PacketMoney | undefined,
+  markers: Bag | undefined,
+  cutoffIso: string,
+): { markers: boolean; credits: boolean } {
   const shares = emptyBag();
   const holders = emptyBag();
   for (const s of oldGranted(input.slots, cutoffIso)) {
@@ -496,7 +506,12 @@ export interface PacketOutcome {
  * and exactly one refund credit of it, claimed + refunded + remaining = total, the sender debited
  * total + fee and the fee credited once, an expired packet settled within the sweep lag.
  */
-export function checkPacket(input: PacketInput, money: PacketMoney | undefined, lookups: Lookups, clock: ReconcileClock): PacketOutcome {
+export function checkPacket(
+  input: PacketInput,
+  money: PacketMoney | undefined,
+  lookups: Lookups,
+  clock: ReconcileClock,
+): PacketOutcome {
   const { packet: p, shares, slots } = input;
   const T = clock.cutoffIso;
   const out: Mismatch[] = [];
@@ -516,12 +531,14 @@ export function checkPacket(input: PacketInput, money: PacketMoney | undefined, 
   const holders = new Set<string>();
   let grantedAll = 0;
   for (const s of slots) {
-    if (p.counters ? !isTaken(p.counters, s.index) : s.index >= p.claimed) bad('slot_beyond_counter', `slot ${s.index} but ${p.claimed} taken of ${p.count}`);
+    if (p.counters ? !isTaken(p.counters, s.index) : s.index >= p.claimed)
+      bad('slot_beyond_counter', `slot ${s.index} but ${p.claimed} taken of ${p.count}`);
     else if (s.index >= p.count) bad('slot_beyond_counter', `slot ${s.index} of ${p.count} shares`);
     if (s.void) continue;
     if (holders.has(s.userId)) bad('duplicate_share', `account ${s.userId} holds two shares (slot ${s.index})`);
     holders.add(s.userId);
-    if (shares && shares[s.index] !== s.amount) bad('share_amount', `slot ${s.index}: ${s.amount}, share is ${shares[s.index]}`);
+    if (shares && shares[s.index] !== s.amount)
+      bad('share_amount', `slot ${s.index}: ${s.amount}, share is ${shares[s.index]}`);
     grantedAll += s.amount;
   }
   if (grantedAll > p.total) bad('shares_exceed_total', `granted ${grantedAll} > total ${p.total}`);
@@ -537,7 +554,8 @@ export function checkPacket(input: PacketInput, money: PacketMoney | undefined, 
   const overdue = p.state !== 'settled' && clock.nowMs - p.expiresAtMs > clock.sweepLagMs;
   let staleShares = 0;
   if (lookups.markers) {
-    for (const s of old) if (!lookups.markers.has(s.userId)) bad('marker_missing', `slot ${s.index} of ${s.userId} has no claim marker`);
+    for (const s of old)
+      if (!lookups.markers.has(s.userId)) bad('marker_missing', `slot ${s.index} of ${s.userId} has no claim marker`);
   }
   if (lookups.credits) {
     let matched = 0;
@@ -552,23 +570,35 @@ export function checkPacket(input: PacketInput, money: PacketMoney | undefined, 
         continue;
       }
       matched += c.count;
-      if (c.count !== 1 || c.amount !== s.amount) bad('credit_wrong', `slot ${s.index} of ${s.userId}: credited ${c.count}× totalling ${c.amount}, want once ${s.amount}`);
+      if (c.count !== 1 || c.amount !== s.amount)
+        bad(
+          'credit_wrong',
+          `slot ${s.index} of ${s.userId}: credited ${c.count}× totalling ${c.amount}, want once ${s.amount}`,
+        );
     }
-    if (credits.count > matched) bad('credit_without_share', `${credits.count - matched} claim credit(s) with no recorded share (credits: ${credits.count} totalling ${credits.sum}; shares: ${old.length} totalling ${grantedOld})`);
+    if (credits.count > matched)
+      bad(
+        'credit_without_share',
+        `${credits.count - matched} claim credit(s) with no recorded share (credits: ${credits.count} totalling ${credits.sum}; shares: ${old.length} totalling ${grantedOld})`,
+      );
   }
 
   // The sender's debit and the fee (both dated createdAt).
   const debit = money?.debit;
   const funded = p.state === 'active' || p.state === 'settling' || p.state === 'settled';
   if (debit) {
-    if (debit.count !== 1 || debit.amount !== -(p.total + p.fee)) bad('debit_wrong', `debited ${debit.count}× totalling ${debit.amount}, want once ${-(p.total + p.fee)}`);
+    if (debit.count !== 1 || debit.amount !== -(p.total + p.fee))
+      bad('debit_wrong', `debited ${debit.count}× totalling ${debit.amount}, want once ${-(p.total + p.fee)}`);
   } else if (createdByT && funded) bad('missing_debit', `${p.state} without a debit`);
   const stale = (at: string) => clock.nowMs - Date.parse(at) > clock.graceMs;
-  if (debit && p.state === 'funding' && stale(p.createdAt)) bad('funding_stuck', `debited at ${p.createdAt}, still funding`);
-  if (debit && p.state === 'canceled' && stale(p.createdAt)) bad('canceled_debited', `debited ${-debit.amount} at ${p.createdAt}, canceled`);
+  if (debit && p.state === 'funding' && stale(p.createdAt))
+    bad('funding_stuck', `debited at ${p.createdAt}, still funding`);
+  if (debit && p.state === 'canceled' && stale(p.createdAt))
+    bad('canceled_debited', `debited ${-debit.amount} at ${p.createdAt}, canceled`);
   let feeInTransit = 0;
   const fee = money?.fee;
-  if (fee && (fee.count !== 1 || fee.amount !== p.fee)) bad('fee_wrong', `fee credited ${fee.count}× totalling ${fee.amount}, want once ${p.fee}`);
+  if (fee && (fee.count !== 1 || fee.amount !== p.fee))
+    bad('fee_wrong', `fee credited ${fee.count}× totalling ${fee.amount}, want once ${p.fee}`);
   if (debit && p.fee > 0 && !fee) {
     feeInTransit = p.fee;
     // The fee is credited before the packet is activated.
@@ -592,16 +622,27 @@ export function checkPacket(input: PacketInput, money: PacketMoney | undefined, 
     if (refund && refund.amount !== wx.amount) wrong(`credited ${refund.amount} of a refund of ${wx.amount}`);
     refundPaidOut = wx.state === 'success' ? wx.amount : 0;
     refundInTransit = wx.amount - refundPaidOut - (refund?.amount ?? 0);
-    if (wx.state === 'failed' && !refund && wx.finishedAt && clock.nowMs - Date.parse(wx.finishedAt) > clock.graceMs) wrong(`failed at ${wx.finishedAt}, ${wx.amount} never returned to the balance`);
+    if (wx.state === 'failed' && !refund && wx.finishedAt && clock.nowMs - Date.parse(wx.finishedAt) > clock.graceMs)
+      wrong(`failed at ${wx.finishedAt}, ${wx.amount} never returned to the balance`);
   }
   if (settledByT) {
     const want = p.total - grantedAll;
-    if ((p.refundedAmount ?? 0) !== want) bad('refund_wrong', `packet says refunded ${p.refundedAmount ?? 0}, want total ${p.total} − granted ${grantedAll} = ${want}`);
-    if (refundedOut !== (p.refundedAmount ?? 0)) bad('refund_wrong', `refund ${wx ? 'to WeChat Pay' : 'credit'} ${refundedOut}, packet says ${p.refundedAmount ?? 0}`);
-  } else if (refund && !wx && p.state !== 'settling' && p.state !== 'settled') bad('refund_wrong', `refund of ${refund.amount} credited while ${p.state}`);
+    if ((p.refundedAmount ?? 0) !== want)
+      bad(
+        'refund_wrong',
+        `packet says refunded ${p.refundedAmount ?? 0}, want total ${p.total} − granted ${grantedAll} = ${want}`,
+      );
+    if (refundedOut !== (p.refundedAmount ?? 0))
+      bad(
+        'refund_wrong',
+        `refund ${wx ? 'to WeChat Pay' : 'credit'} ${refundedOut}, packet says ${p.refundedAmount ?? 0}`,
+      );
+  } else if (refund && !wx && p.state !== 'settling' && p.state !== 'settled')
+    bad('refund_wrong', `refund of ${refund.amount} credited while ${p.state}`);
   const refunded = settledByT ? (p.refundedAmount ?? 0) : refundedOut;
   // claimed + refunded + remaining = total, remaining ≥ 0 (and 0 once settled, above).
-  if (grantedAll + refunded > p.total) bad('shares_exceed_total', `granted ${grantedAll} + refunded ${refunded} > total ${p.total}`);
+  if (grantedAll + refunded > p.total)
+    bad('shares_exceed_total', `granted ${grantedAll} + refunded ${refunded} > total ${p.total}`);
 
   if ((p.state === 'active' || p.state === 'settling') && clock.nowMs - p.expiresAtMs > clock.sweepLagMs) {
     bad('unrefunded_expired', `expired ${new Date(p.expiresAtMs).toISOString()}, still ${p.state}`);
@@ -610,7 +651,15 @@ export function checkPacket(input: PacketInput, money: PacketMoney | undefined, 
   // In transit is what was recorded and not yet credited — never negative: credits beyond the
   // shares are money no share accounts for, and must show in conservation, not cancel there.
   const escrow = debit ? p.total - grantedOld - refundedOut : 0;
-  return { mismatches: out, escrow, sharesInTransit: Math.max(0, grantedOld - credits.sum), feeInTransit, staleShares, refundInTransit, refundPaidOut };
+  return {
+    mismatches: out,
+    escrow,
+    sharesInTransit: Math.max(0, grantedOld - credits.sum),
+    feeInTransit,
+    staleShares,
+    refundInTransit,
+    refundPaidOut,
+  };
 }
 
 /**
@@ -621,8 +670,17 @@ export function missingPackets(facts: MoneyFacts, checked: ReadonlySet<string>):
   const out: Mismatch[] = [];
   for (const [id, m] of facts.packets) {
     if (checked.has(id)) continue;
-    const parts = [m.debit && `debit ${m.debit.amount}`, m.fee && `fee ${m.fee.amount}`, m.refund && `refund ${m.refund.amount}`, m.credits.count && `${m.credits.count} claim credit(s) ${m.credits.sum}`];
-    out.push({ kind: 'missing_packet', id, detail: `ledger entries (${parts.filter(Boolean).join(', ')}) of a packet that does not exist` });
+    const parts = [
+      m.debit && `debit ${m.debit.amount}`,
+      m.fee && `fee ${m.fee.amount}`,
+      m.refund && `refund ${m.refund.amount}`,
+      m.credits.count && `${m.credits.count} claim credit(s) ${m.credits.sum}`,
+    ];
+    out.push({
+      kind: 'missing_packet',
+      id,
+      detail: `ledger entries (${parts.filter(Boolean).join(', ')}) of a packet that does not exist`,
+    });
   }
   return out;
 }
@@ -635,7 +693,10 @@ export function missingPackets(facts: MoneyFacts, checked: ReadonlySet<string>):
  * checks (so every per-packet rule — escrow, refund, fee in transit — applies unchanged). A
  * duplicated campaign debit is reported once, by {@link checkCampaign}, not once per packet.
  */
-export function campaignPacketMoney(c: CampaignMoney | undefined, p: { total: Fen; fee: Fen }): { debit?: Side; fee?: Side } {
+export function campaignPacketMoney(
+  c: CampaignMoney | undefined,
+  p: { total: Fen; fee: Fen },
+): { debit?: Side; fee?: Side } {
   return {
     ...(c?.debit ? { debit: { count: 1, amount: -(p.total + p.fee), at: c.debit.at } } : {}),
     ...(c?.fee && p.fee > 0 ? { fee: { count: 1, amount: p.fee, at: c.fee.at } } : {}),
@@ -658,20 +719,33 @@ export interface CampaignFacts {
  * campaign has all its packets; money debited for packets not written yet is in transit while
  * the request (or the sweeper) can still write them, then a mismatch.
  */
-export function checkCampaign(id: string, rec: CampaignFacts | undefined, money: CampaignMoney | undefined, packetsSeen: number, clock: ReconcileClock): { mismatches: Mismatch[]; inTransit: Fen } {
+export function checkCampaign(
+  id: string,
+  rec: CampaignFacts | undefined,
+  money: CampaignMoney | undefined,
+  packetsSeen: number,
+  clock: ReconcileClock,
+): { mismatches: Mismatch[]; inTransit: Fen } {
   const out: Mismatch[] = [];
   const bad = (detail: string) => out.push({ kind: 'campaign_wrong', id, detail });
   if (!rec) {
-    if (money?.debit || money?.fee) bad(`ledger entries (debit ${money.debit?.amount ?? 0}, fee ${money.fee?.amount ?? 0}) of a campaign that does not exist`);
+    if (money?.debit || money?.fee)
+      bad(
+        `ledger entries (debit ${money.debit?.amount ?? 0}, fee ${money.fee?.amount ?? 0}) of a campaign that does not exist`,
+      );
     return { mismatches: out, inTransit: 0 };
   }
   const fees = rec.feePerPacket * rec.quantity;
   const debit = money?.debit;
-  if (debit && (debit.count !== 1 || debit.amount !== -rec.debit)) bad(`debited ${debit.count}× totalling ${debit.amount}, want once ${-rec.debit}`);
-  if (money?.fee && (money.fee.count !== 1 || money.fee.amount !== fees)) bad(`fee credited ${money.fee.count}× totalling ${money.fee.amount}, want once ${fees}`);
+  if (debit && (debit.count !== 1 || debit.amount !== -rec.debit))
+    bad(`debited ${debit.count}× totalling ${debit.amount}, want once ${-rec.debit}`);
+  if (money?.fee && (money.fee.count !== 1 || money.fee.amount !== fees))
+    bad(`fee credited ${money.fee.count}× totalling ${money.fee.amount}, want once ${fees}`);
   const stale = clock.nowMs - Date.parse(rec.createdAt) > clock.graceMs;
-  if (rec.state === 'active' && packetsSeen < rec.quantity) bad(`active with ${packetsSeen} of ${rec.quantity} packets`);
-  if (debit && rec.state === 'funding' && stale) bad(`debited at ${rec.createdAt}, still funding with ${packetsSeen} of ${rec.quantity} packets`);
+  if (rec.state === 'active' && packetsSeen < rec.quantity)
+    bad(`active with ${packetsSeen} of ${rec.quantity} packets`);
+  if (debit && rec.state === 'funding' && stale)
+    bad(`debited at ${rec.createdAt}, still funding with ${packetsSeen} of ${rec.quantity} packets`);
   if (debit && rec.state === 'canceled') bad(`debited ${-debit.amount}, canceled`);
   if (!debit && rec.state === 'active' && rec.createdAt <= clock.cutoffIso) bad('active without its debit');
   // Debited for packets not yet written: in transit (the retry or the sweeper writes them) —
@@ -694,11 +768,17 @@ export function checkTransfers(facts: MoneyFacts, clock: ReconcileClock): { mism
     // Only a debit with no credit at all is in transit; a wrong credit is a mismatch and its
     // difference shows in conservation.
     if (debit && !credit) inTransit -= debit.amount;
-    if (!debit) out.push({ kind: 'transfer_unmatched', id, detail: `credited ${credit!.amount} at ${credit!.at} with no debit` });
+    if (!debit)
+      out.push({ kind: 'transfer_unmatched', id, detail: `credited ${credit!.amount} at ${credit!.at} with no debit` });
     else if (!credit) {
-      if (clock.nowMs - Date.parse(debit.at) > clock.graceMs) out.push({ kind: 'transfer_stuck', id, detail: `debited ${-debit.amount} at ${debit.at}, never credited` });
+      if (clock.nowMs - Date.parse(debit.at) > clock.graceMs)
+        out.push({ kind: 'transfer_stuck', id, detail: `debited ${-debit.amount} at ${debit.at}, never credited` });
     } else if (debit.count !== 1 || credit.count !== 1 || credit.amount !== -debit.amount) {
-      out.push({ kind: 'transfer_unmatched', id, detail: `debited ${debit.count}× ${debit.amount}, credited ${credit.count}× ${credit.amount}` });
+      out.push({
+        kind: 'transfer_unmatched',
+        id,
+        detail: `debited ${debit.count}× ${debit.amount}, credited ${credit.count}× ${credit.amount}`,
+      });
     }
   }
   return { mismatches: out, inTransit };
@@ -721,15 +801,28 @@ export function checkTopups(facts: MoneyFacts, clock: ReconcileClock): { mismatc
         // Paid by the provider (the record says so), so it counts as money in — and a wallet
         // lacks it, which conservation shows as well.
         total += record.amount;
-        out.push({ kind: 'topup_uncredited', id, detail: `top-up of ${record.amount} to ${record.userId} done, no wallet credit` });
+        out.push({
+          kind: 'topup_uncredited',
+          id,
+          detail: `top-up of ${record.amount} to ${record.userId} done, no wallet credit`,
+        });
       }
       continue;
     }
     total += record && record.state !== 'canceled' ? record.amount : credit.amount;
     if (credit.count !== 1) out.push({ kind: 'topup_wrong', id, detail: `credited ${credit.count} times` });
-    if (!record) out.push({ kind: 'topup_wrong', id, detail: `credit of ${credit.amount} to ${credit.userId} without a top-up record` });
+    if (!record)
+      out.push({
+        kind: 'topup_wrong',
+        id,
+        detail: `credit of ${credit.amount} to ${credit.userId} without a top-up record`,
+      });
     else if (record.userId !== credit.userId || record.amount * credit.count !== credit.amount) {
-      out.push({ kind: 'topup_wrong', id, detail: `record ${record.amount} for ${record.userId}, credit ${credit.amount} to ${credit.userId}` });
+      out.push({
+        kind: 'topup_wrong',
+        id,
+        detail: `record ${record.amount} for ${record.userId}, credit ${credit.amount} to ${credit.userId}`,
+      });
     } else if (record.state === 'canceled' && clock.nowMs - Date.parse(credit.at) > clock.graceMs) {
       out.push({ kind: 'topup_wrong', id, detail: `credited ${credit.amount} but the top-up is canceled` });
     }
@@ -765,7 +858,10 @@ export interface WithdrawalMoney {
  * paid out — the money left the platform. Only holds dated ≤ T count, so the totals stay
  * as-of-T whatever the record says now: in transit = held − returned − fee − paid out.
  */
-export function checkWithdrawals(facts: MoneyFacts, clock: ReconcileClock): { mismatches: Mismatch[]; inTransit: Fen; paidOut: Fen } {
+export function checkWithdrawals(
+  facts: MoneyFacts,
+  clock: ReconcileClock,
+): { mismatches: Mismatch[]; inTransit: Fen; paidOut: Fen } {
   const out: Mismatch[] = [];
   let inTransit = 0;
   let paidOut = 0;
@@ -779,17 +875,30 @@ export function checkWithdrawals(facts: MoneyFacts, clock: ReconcileClock): { mi
     }
     const held = -hold.amount;
     if (!record) wrong(`hold of ${held} from ${hold.userId} without a withdrawal record`);
-    if (hold.count !== 1 || (ret && ret.count !== 1) || (fee && fee.count !== 1)) wrong(`applied more than once (holds ${hold.count}, returns ${ret?.count ?? 0}, fees ${fee?.count ?? 0})`);
-    else if (record && (record.userId !== hold.userId || held !== record.amount + record.fee)) wrong(`held ${held} from ${hold.userId}, record ${record.amount} + fee ${record.fee} for ${record.userId}`);
+    if (hold.count !== 1 || (ret && ret.count !== 1) || (fee && fee.count !== 1))
+      wrong(`applied more than once (holds ${hold.count}, returns ${ret?.count ?? 0}, fees ${fee?.count ?? 0})`);
+    else if (record && (record.userId !== hold.userId || held !== record.amount + record.fee))
+      wrong(`held ${held} from ${hold.userId}, record ${record.amount} + fee ${record.fee} for ${record.userId}`);
     else if (ret && ret.amount !== held) wrong(`returned ${ret.amount} of a hold of ${held}`);
-    if (ret && record && record.state !== 'failed' && record.state !== 'canceled') wrong(`returned but ${record.state}`);
+    if (ret && record && record.state !== 'failed' && record.state !== 'canceled')
+      wrong(`returned but ${record.state}`);
     if (fee && record && record.state !== 'success') wrong(`fee kept but ${record.state}`);
     const out_ = record?.state === 'success' ? record.amount : 0;
     paidOut += out_;
     const transit = held - (ret?.amount ?? 0) - (fee?.amount ?? 0) - out_;
     inTransit += transit;
-    if (record && !ret && (record.state === 'failed' || record.state === 'canceled') && record.finishedAt && clock.nowMs - Date.parse(record.finishedAt) > clock.graceMs) {
-      out.push({ kind: 'withdrawal_stuck', id, detail: `${record.state} at ${record.finishedAt}, hold of ${held} never returned` });
+    if (
+      record &&
+      !ret &&
+      (record.state === 'failed' || record.state === 'canceled') &&
+      record.finishedAt &&
+      clock.nowMs - Date.parse(record.finishedAt) > clock.graceMs
+    ) {
+      out.push({
+        kind: 'withdrawal_stuck',
+        id,
+        detail: `${record.state} at ${record.finishedAt}, hold of ${held} never returned`,
+      });
     }
   }
   return { mismatches: out, inTransit, paidOut };
@@ -813,11 +922,23 @@ export interface Conservation {
 
 /** Conservation (docs/rules.md): Σ balances + escrow + in transit = Σ top-ups, to the fen. */
 export function checkConservation(c: Conservation): Mismatch[] {
-  const transit = c.inTransit.shares + c.inTransit.transfers + c.inTransit.fees + c.inTransit.campaigns + (c.inTransit.withdrawals ?? 0) + (c.inTransit.refunds ?? 0);
+  const transit =
+    c.inTransit.shares +
+    c.inTransit.transfers +
+    c.inTransit.fees +
+    c.inTransit.campaigns +
+    (c.inTransit.withdrawals ?? 0) +
+    (c.inTransit.refunds ?? 0);
   const held = c.balances + c.escrow + transit;
   // Money in, less what left through withdrawals.
   const kept = c.topups - (c.paidOut ?? 0);
   return held === kept
     ? []
-    : [{ kind: 'conservation', id: 'platform', detail: `balances ${c.balances} + escrow ${c.escrow} + in transit ${transit} = ${held} ≠ top-ups ${c.topups} − paid out ${c.paidOut ?? 0} (off by ${held - kept})` }];
+    : [
+        {
+          kind: 'conservation',
+          id: 'platform',
+          detail: `balances ${c.balances} + escrow ${c.escrow} + in transit ${transit} = ${held} ≠ top-ups ${c.topups} − paid out ${c.paidOut ?? 0} (off by ${held - kept})`,
+        },
+      ];
 }

@@ -40,7 +40,12 @@ export function signSession(claims: SessionClaims, secret: Buffer, stage: string
  * The claims of a valid, unexpired token signed for `stage`, bound to a device; undefined for
  * anything else. Never throws.
  */
-export function verifySession(token: string, secret: Buffer, stage: string, nowSeconds: number): SessionClaims | undefined {
+export function verifySession(
+  token: string,
+  secret: Buffer,
+  stage: string,
+  nowSeconds: number,
+): SessionClaims | undefined {
   const parts = token.split('.');
   if (parts.length !== 3 || parts[0] !== PREFIX) return undefined;
   const [, payload, sig] = parts as [string, string, string];

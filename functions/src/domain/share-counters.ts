@@ -78,7 +78,11 @@ export function isTaken(counters: readonly CounterState[], index: number): boole
  * concurrent claims spread over partitions and the counters fill evenly. `draw(n)` returns a
  * uniform integer in [0, n). Undefined when every counter is known to be full.
  */
-export function pickCounter(n: number, knownFull: ReadonlySet<number>, draw: (n: number) => number): number | undefined {
+export function pickCounter(
+  n: number,
+  knownFull: ReadonlySet<number>,
+  draw: (n: number) => number,
+): number | undefined {
   const open: number[] = [];
   for (let k = 0; k < n; k++) if (!knownFull.has(k)) open.push(k);
   if (open.length === 0) return undefined;

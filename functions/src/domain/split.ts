@@ -96,12 +96,7 @@ function assertArgs(total: Fen, count: number, mode: SplitMode, maxShare: Fen | 
  * Throws RangeError for malformed arguments (non-integer total or count, count < 1,
  * maxShare < 1): those are caller bugs, the API validates input shape first.
  */
-export function checkSplit(
-  total: Fen,
-  count: number,
-  mode: SplitMode,
-  opts?: { maxShare?: Fen },
-): SplitRefusal | null {
+export function checkSplit(total: Fen, count: number, mode: SplitMode, opts?: { maxShare?: Fen }): SplitRefusal | null {
   const maxShare = opts?.maxShare;
   assertArgs(total, count, mode, maxShare);
   if (total < count) return 'TOO_FEW_FEN';

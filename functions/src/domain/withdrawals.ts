@@ -26,7 +26,8 @@ export type FinalWithdrawalState = 'success' | 'failed' | 'canceled';
 
 export const OPEN_WITHDRAWAL_STATES: readonly WithdrawalState[] = ['pending', 'wait_user_confirm', 'processing'];
 
-export const isFinalWithdrawal = (s: WithdrawalState): s is FinalWithdrawalState => s === 'success' || s === 'failed' || s === 'canceled';
+export const isFinalWithdrawal = (s: WithdrawalState): s is FinalWithdrawalState =>
+  s === 'success' || s === 'failed' || s === 'canceled';
 
 /** How long the user has to confirm in WeChat; then we cancel the bill (WeChat closes it too). */
 export const CONFIRM_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -63,9 +64,16 @@ export const withdrawalFee = (amount: Fen, policy: WithdrawalPolicy): Fen => fee
  * ledger counts for this UTC+8 day (the ledger enforces the same limit atomically on the hold;
  * this check only answers early, before anything is written).
  */
-export function withdrawalLimitProblem(amount: Fen, policy: WithdrawalPolicy, withdrawnToday: Fen): { message: string; details: Record<string, unknown> } | undefined {
+export function withdrawalLimitProblem(
+  amount: Fen,
+  policy: WithdrawalPolicy,
+  withdrawnToday: Fen,
+): { message: string; details: Record<string, unknown> } | undefined {
   if (!Number.isSafeInteger(amount) || amount < policy.min || amount > policy.max) {
-    return { message: `单笔提现金额须在 ${policy.min / 100}–${policy.max / 100} 元之间`, details: { min: policy.min, max: policy.max } };
+    return {
+      message: `单笔提现金额须在 ${policy.min / 100}–${policy.max / 100} 元之间`,
+      details: { min: policy.min, max: policy.max },
+    };
   }
   if (withdrawnToday + amount > policy.dailyLimit) {
     return { message: '超出今日提现限额', details: { dailyLimit: policy.dailyLimit, withdrawnToday } };
@@ -74,7 +82,15 @@ export function withdrawalLimitProblem(amount: Fen, policy: WithdrawalPolicy, wi
 }
 
 /** WeChat's transfer-bill states. */
-export type BillState = 'ACCEPTED' | 'PROCESSING' | 'WAIT_USER_CONFIRM' | 'TRANSFERING' | 'SUCCESS' | 'FAIL' | 'CANCELING' | 'CANCELLED';
+export type BillState =
+  | 'ACCEPTED'
+  | 'PROCESSING'
+  | 'WAIT_USER_CONFIRM'
+  | 'TRANSFERING'
+  | 'SUCCESS'
+  | 'FAIL'
+  | 'CANCELING'
+  | 'CANCELLED';
 
 /**
  * Our state for a bill's state. CANCELING is still open: only CANCELLED or FAIL returns money.
@@ -94,4 +110,5 @@ export function nextCheckAt(nowMs: number, createdAtMs: number): number {
 }
 
 /** Whether the user's confirmation window is over. */
-export const confirmWindowOver = (nowMs: number, createdAtMs: number): boolean => nowMs >= createdAtMs + CONFIRM_WINDOW_MS;
+export const confirmWindowOver = (nowMs: number, createdAtMs: number): boolean =>
+  nowMs >= createdAtMs + CONFIRM_WINDOW_MS;

@@ -2,7 +2,10 @@ import * as z from 'zod/mini';
 import { fail } from '../domain/errors';
 import type { AuditCursor } from '../app/operations';
 
-const KeyShape = z.record(z.string().check(z.regex(/^(pk|sk|gsi1pk|gsi1sk|gsi2pk|gsi2sk)$/)), z.string().check(z.maxLength(300)));
+const KeyShape = z.record(
+  z.string().check(z.regex(/^(pk|sk|gsi1pk|gsi1sk|gsi2pk|gsi2sk)$/)),
+  z.string().check(z.maxLength(300)),
+);
 
 /** A page cursor: the store's last key, opaque to clients. */
 export function encodeCursor(lastKey: Record<string, unknown> | undefined): string | null {
@@ -14,11 +17,15 @@ export function encodeCursor(lastKey: Record<string, unknown> | undefined): stri
  * required value), so a cursor can neither page another account's data nor reach the store
  * malformed.
  */
-export function decodeCursor(cursor: string | undefined, expect: Record<string, string>): Record<string, string> | undefined {
+export function decodeCursor(
+  cursor: string | undefined,
+  expect: Record<string, string>,
+): Record<string, string> | undefined {
   if (!cursor) return undefined;
   const key = parseCursor(cursor, KeyShape);
   if (!key.pk || !key.sk) fail('VALIDATION_FAILED', 'invalid cursor');
-  for (const [attr, value] of Object.entries(expect)) if (key[attr] !== value) fail('VALIDATION_FAILED', 'invalid cursor');
+  for (const [attr, value] of Object.entries(expect))
+    if (key[attr] !== value) fail('VALIDATION_FAILED', 'invalid cursor');
   return key;
 }
 

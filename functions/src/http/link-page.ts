@@ -35,7 +35,8 @@ export interface LinkPageResponse {
 const HTML_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   // A page with no script, no frame, no outside resource.
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
@@ -71,7 +72,9 @@ function malformed(method: string): LinkPageResponse {
 
 /** The page a browser outside WeChat sees for a well-formed link. */
 function openInWeChat(code: string, cfg: LinkPageConfig, method: string): LinkPageResponse {
-  const h5 = cfg.h5AppUrl ? `<a class="btn" href="${escapeHtml(h5OpenUrl(cfg.h5AppUrl, code))}">在浏览器中打开</a>` : '';
+  const h5 = cfg.h5AppUrl
+    ? `<a class="btn" href="${escapeHtml(h5OpenUrl(cfg.h5AppUrl, code))}">在浏览器中打开</a>`
+    : '';
   return html(
     200,
     page(
@@ -101,7 +104,8 @@ function inWeChat(userAgent: string | undefined): boolean {
  */
 export function linkPage(req: LinkPageRequest, cfg: LinkPageConfig): LinkPageResponse {
   const method = req.method.toUpperCase();
-  if (method !== 'GET' && method !== 'HEAD') return { statusCode: 405, headers: { allow: 'GET, HEAD', 'cache-control': 'no-store' }, body: '' };
+  if (method !== 'GET' && method !== 'HEAD')
+    return { statusCode: 405, headers: { allow: 'GET, HEAD', 'cache-control': 'no-store' }, body: '' };
   let segment: string;
   try {
     segment = decodeURIComponent(req.segment);
@@ -111,16 +115,36 @@ export function linkPage(req: LinkPageRequest, cfg: LinkPageConfig): LinkPageRes
   if (cfg.verifyFile && segment === cfg.verifyFile.name) {
     return {
       statusCode: 200,
-      headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' },
+      headers: {
+        'content-type': 'text/plain; charset=utf-8',
+        'x-content-type-options': 'nosniff',
+        'cache-control': 'no-cache',
+      },
       body: method === 'HEAD' ? '' : cfg.verifyFile.content,
     };
   }
   if (req.route === 'root') {
-    return { statusCode: 404, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' }, body: method === 'HEAD' ? '' : 'Not found\n' };
+    return {
+      statusCode: 404,
+      headers: {
+        'content-type': 'text/plain; charset=utf-8',
+        'x-content-type-options': 'nosniff',
+        'cache-control': 'no-store',
+      },
+      body: method === 'HEAD' ? '' : 'Not found\n',
+    };
   }
   if (!isCodeShaped(segment)) return malformed(method);
   if (cfg.h5AppUrl && !inWeChat(req.userAgent)) {
-    return { statusCode: 302, headers: { location: h5OpenUrl(cfg.h5AppUrl, segment), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }, body: '' };
+    return {
+      statusCode: 302,
+      headers: {
+        location: h5OpenUrl(cfg.h5AppUrl, segment),
+        'cache-control': 'no-store',
+        'referrer-policy': 'no-referrer',
+      },
+      body: '',
+    };
   }
   return openInWeChat(segment, cfg, method);
 }

@@ -99,7 +99,15 @@ import {
 export type Access = 'public' | 'user' | readonly string[];
 
 /** The DynamoDB actions a role may hold (store/db.ts maps each store call to one of these). */
-export type DynamoAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'Query' | 'BatchGetItem' | 'BatchWriteItem' | 'Scan' | 'DescribeTable';
+export type DynamoAction =
+  | 'GetItem'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'Query'
+  | 'BatchGetItem'
+  | 'BatchWriteItem'
+  | 'Scan'
+  | 'DescribeTable';
 export type IndexName = 'gsi1' | 'gsi2';
 export type S3Action = 's3:GetObject' | 's3:PutObject' | 's3:ListBucket';
 
@@ -115,7 +123,17 @@ export interface Rights {
 }
 
 /** The marks of the route × role table (README), one per caller column. */
-export const Columns = ['anonymous', 'user', 'enterprise', 'provider', 'support', 'risk', 'admin', 'key: basic', 'key: full'] as const;
+export const Columns = [
+  'anonymous',
+  'user',
+  'enterprise',
+  'provider',
+  'support',
+  'risk',
+  'admin',
+  'key: basic',
+  'key: full',
+] as const;
 export type Column = (typeof Columns)[number];
 export const Marks = ['✓', '✗', 'own', 'any, masked'] as const;
 export type Mark = (typeof Marks)[number];
@@ -170,11 +188,26 @@ const BUSINESS = ['enterprise', 'provider'] as const;
 const RISK_STAFF = ['risk', 'admin'] as const;
 const ADMIN = ['admin'] as const;
 
-const PACKET_ID = { schema: z.object({ id: PacketIdParam }), invalid: { code: 'NOT_FOUND', message: '红包不存在' } } as const;
-const CAMPAIGN_ID = { schema: z.object({ id: CampaignIdParam }), invalid: { code: 'NOT_FOUND', message: '活动不存在' } } as const;
-const WITHDRAWAL_ID = { schema: z.object({ id: WithdrawalIdParam }), invalid: { code: 'NOT_FOUND', message: '没有这笔提现' } } as const;
-const PAYMENT_ID = { schema: z.object({ paymentId: PaymentIdParam }), invalid: { code: 'NOT_FOUND', message: '没有这笔支付' } } as const;
-const ACCOUNT_ID = { schema: z.object({ userId: AccountId }), invalid: { code: 'VALIDATION_FAILED', message: 'invalid account id' } } as const;
+const PACKET_ID = {
+  schema: z.object({ id: PacketIdParam }),
+  invalid: { code: 'NOT_FOUND', message: '红包不存在' },
+} as const;
+const CAMPAIGN_ID = {
+  schema: z.object({ id: CampaignIdParam }),
+  invalid: { code: 'NOT_FOUND', message: '活动不存在' },
+} as const;
+const WITHDRAWAL_ID = {
+  schema: z.object({ id: WithdrawalIdParam }),
+  invalid: { code: 'NOT_FOUND', message: '没有这笔提现' },
+} as const;
+const PAYMENT_ID = {
+  schema: z.object({ paymentId: PaymentIdParam }),
+  invalid: { code: 'NOT_FOUND', message: '没有这笔支付' },
+} as const;
+const ACCOUNT_ID = {
+  schema: z.object({ userId: AccountId }),
+  invalid: { code: 'VALIDATION_FAILED', message: 'invalid account id' },
+} as const;
 
 const RW = ['GetItem', 'PutItem', 'UpdateItem', 'Query'] as const satisfies readonly DynamoAction[];
 
@@ -183,8 +216,16 @@ const RW = ['GetItem', 'PutItem', 'UpdateItem', 'Query'] as const satisfies read
  * Gateway events.
  */
 export const ROUTES = {
-  'GET /v1/health': { response: returns<HealthResponse>(), fn: 'health', access: 'public', sees: 'any', standalone: true, rights: { table: ['DescribeTable'], why: 'one DescribeTable of TABLE_NAME — nothing else' } },
-  'POST /v1/session': { response: returns<SessionResponse>(),
+  'GET /v1/health': {
+    response: returns<HealthResponse>(),
+    fn: 'health',
+    access: 'public',
+    sees: 'any',
+    standalone: true,
+    rights: { table: ['DescribeTable'], why: 'one DescribeTable of TABLE_NAME — nothing else' },
+  },
+  'POST /v1/session': {
+    response: returns<SessionResponse>(),
     fn: 'session',
     access: 'public',
     sees: 'any',
@@ -197,8 +238,16 @@ export const ROUTES = {
         '(x-device-id), freezes; Query audit.append tail',
     },
   },
-  'GET /v1/wallet': { response: returns<WalletResponse>(), fn: 'wallet', access: 'user', apiKey: 'basic', sees: 'own', rights: { table: ['Query', 'GetItem'], why: 'wallets.state Query, accounts.get GetItem' } },
-  'POST /v1/wallet/topups': { response: returns<TopupResponse | PendingTopupResponse>(),
+  'GET /v1/wallet': {
+    response: returns<WalletResponse>(),
+    fn: 'wallet',
+    access: 'user',
+    apiKey: 'basic',
+    sees: 'own',
+    rights: { table: ['Query', 'GetItem'], why: 'wallets.state Query, accounts.get GetItem' },
+  },
+  'POST /v1/wallet/topups': {
+    response: returns<TopupResponse | PendingTopupResponse>(),
     fn: 'wallet',
     access: 'user',
     apiKey: 'full',
@@ -211,8 +260,17 @@ export const ROUTES = {
         'movements.createTopup PutItem (+ GetItem), completeTopup: wallets.append (Query, PutItem), setTopupState UpdateItem',
     },
   },
-  'GET /v1/wallet/ledger': { response: returns<LedgerResponse>(), fn: 'wallet', access: 'user', apiKey: 'basic', sees: 'own', query: PageQuery, rights: { table: ['Query'], why: 'wallets.page Query (table)' } },
-  'POST /v1/packets': { response: returns<CreatePacketResponse | AwaitingPaymentPacketResponse>(),
+  'GET /v1/wallet/ledger': {
+    response: returns<LedgerResponse>(),
+    fn: 'wallet',
+    access: 'user',
+    apiKey: 'basic',
+    sees: 'own',
+    query: PageQuery,
+    rights: { table: ['Query'], why: 'wallets.page Query (table)' },
+  },
+  'POST /v1/packets': {
+    response: returns<CreatePacketResponse | AwaitingPaymentPacketResponse>(),
     fn: 'packets',
     access: 'user',
     apiKey: 'basic',
@@ -225,7 +283,9 @@ export const ROUTES = {
         'fundPacket: wallets.append (sender debit, fee credit: Query, PutItem), packets.activate/cancel UpdateItem',
     },
   },
-  'GET /v1/packets/{id}': { params: PACKET_ID, response: returns<PacketView>(),
+  'GET /v1/packets/{id}': {
+    params: PACKET_ID,
+    response: returns<PacketView>(),
     fn: 'packets',
     access: 'user',
     apiKey: 'basic',
@@ -233,17 +293,26 @@ export const ROUTES = {
     query: PacketViewQuery,
     // The expensive reads: a packet view reads every slot (insiders).
     throttle: { rate: 1000, burst: 500 },
-    rights: { table: ['GetItem', 'Query', 'BatchGetItem'], why: 'packets.get GetItem (> 100 shares: their share counters, BatchGetItem), slots Query' },
+    rights: {
+      table: ['GetItem', 'Query', 'BatchGetItem'],
+      why: 'packets.get GetItem (> 100 shares: their share counters, BatchGetItem), slots Query',
+    },
   },
-  'POST /v1/packets/{id}/codes': { params: PACKET_ID, response: returns<NewCodeResponse>(),
+  'POST /v1/packets/{id}/codes': {
+    params: PACKET_ID,
+    response: returns<NewCodeResponse>(),
     fn: 'packets',
     access: 'user',
     apiKey: 'basic',
     sees: 'own',
     body: NewCodeBody,
-    rights: { table: ['GetItem', 'Query', 'UpdateItem', 'PutItem'], why: 'packets.get GetItem, slotOf Query, rateLimit UpdateItem (+ record on refusal)' },
+    rights: {
+      table: ['GetItem', 'Query', 'UpdateItem', 'PutItem'],
+      why: 'packets.get GetItem, slotOf Query, rateLimit UpdateItem (+ record on refusal)',
+    },
   },
-  'GET /v1/me/packets': { response: returns<MyPacketsResponse>(),
+  'GET /v1/me/packets': {
+    response: returns<MyPacketsResponse>(),
     fn: 'packets',
     access: 'user',
     apiKey: 'basic',
@@ -255,7 +324,9 @@ export const ROUTES = {
       why: "listSent (sent): Query on gsi2, then GetItem of each packet; wallets.received (received): Query of the caller's ledger (filtered), GetItem of each packet",
     },
   },
-  'GET /v1/codes/{code}': { params: { schema: z.object({ code: CodeParam }), invalid: { code: 'CODE_INVALID', message: '无效的二维码' } }, response: returns<OpenCodeResponse>(),
+  'GET /v1/codes/{code}': {
+    params: { schema: z.object({ code: CodeParam }), invalid: { code: 'CODE_INVALID', message: '无效的二维码' } },
+    response: returns<OpenCodeResponse>(),
     fn: 'codes',
     access: 'user',
     sees: 'any',
@@ -270,7 +341,8 @@ export const ROUTES = {
         "rateLimit's first refusal of a minute (risk event, once-marker, audit.append), bindGroup (PKTGRP#, put-if-absent)",
     },
   },
-  'POST /v1/claims': { response: returns<ClaimResponse>(),
+  'POST /v1/claims': {
+    response: returns<ClaimResponse>(),
     fn: 'claims',
     access: 'user',
     apiKey: 'full',
@@ -288,8 +360,16 @@ export const ROUTES = {
         'append, riskCheck standings, audit tail',
     },
   },
-  'GET /v1/receive-code': { response: returns<CodeView>(), fn: 'transfers', access: 'user', apiKey: 'full', sees: 'own', rights: { table: RW, why: 'accounts.get GetItem, rateLimit UpdateItem (+ record on refusal)' } },
-  'POST /v1/transfers': { response: returns<TransferResponse>(),
+  'GET /v1/receive-code': {
+    response: returns<CodeView>(),
+    fn: 'transfers',
+    access: 'user',
+    apiKey: 'full',
+    sees: 'own',
+    rights: { table: RW, why: 'accounts.get GetItem, rateLimit UpdateItem (+ record on refusal)' },
+  },
+  'POST /v1/transfers': {
+    response: returns<TransferResponse>(),
     fn: 'transfers',
     access: 'user',
     apiKey: 'full',
@@ -303,7 +383,8 @@ export const ROUTES = {
         'debit + credit (Query, PutItem); setTransferState UpdateItem',
     },
   },
-  'POST /v1/withdrawals': { response: returns<CreateWithdrawalResponse>(),
+  'POST /v1/withdrawals': {
+    response: returns<CreateWithdrawalResponse>(),
     fn: 'withdrawals',
     access: 'user',
     sees: 'own',
@@ -316,15 +397,28 @@ export const ROUTES = {
         'markReturned UpdateItem',
     },
   },
-  'GET /v1/withdrawals': { response: returns<WithdrawalsResponse>(),
+  'GET /v1/withdrawals': {
+    response: returns<WithdrawalsResponse>(),
     fn: 'withdrawals',
     access: 'user',
     sees: 'own',
     query: PageQuery,
-    rights: { table: ['BatchGetItem'], indexes: ['gsi2'], why: 'withdrawals.list: Query on gsi2, then BatchGetItem of the records' },
+    rights: {
+      table: ['BatchGetItem'],
+      indexes: ['gsi2'],
+      why: 'withdrawals.list: Query on gsi2, then BatchGetItem of the records',
+    },
   },
-  'GET /v1/withdrawals/{id}': { params: WITHDRAWAL_ID, response: returns<WithdrawalView>(), fn: 'withdrawals', access: 'user', sees: 'own', rights: { table: RW, why: 'withdrawals.get GetItem; an open one: applyBill (as POST)' } },
-  'POST /v1/campaigns': { response: returns<CreateCampaignResponse>(),
+  'GET /v1/withdrawals/{id}': {
+    params: WITHDRAWAL_ID,
+    response: returns<WithdrawalView>(),
+    fn: 'withdrawals',
+    access: 'user',
+    sees: 'own',
+    rights: { table: RW, why: 'withdrawals.get GetItem; an open one: applyBill (as POST)' },
+  },
+  'POST /v1/campaigns': {
+    response: returns<CreateCampaignResponse>(),
     fn: 'campaigns',
     access: BUSINESS,
     apiKey: 'basic',
@@ -338,17 +432,32 @@ export const ROUTES = {
         'idempotency completion, risk counters, API key last use; Query wallet tails, audit tail',
     },
   },
-  'GET /v1/campaigns': { response: returns<CampaignsResponse>(), fn: 'campaigns', access: BUSINESS, apiKey: 'basic', sees: 'own', rights: { table: ['GetItem'], indexes: ['gsi2'], why: 'gsi2 CAMPS#<owner> (the list), GetItem of each' } },
-  'GET /v1/campaigns/{id}': { params: CAMPAIGN_ID, response: returns<CampaignStats>(),
+  'GET /v1/campaigns': {
+    response: returns<CampaignsResponse>(),
+    fn: 'campaigns',
+    access: BUSINESS,
+    apiKey: 'basic',
+    sees: 'own',
+    rights: { table: ['GetItem'], indexes: ['gsi2'], why: 'gsi2 CAMPS#<owner> (the list), GetItem of each' },
+  },
+  'GET /v1/campaigns/{id}': {
+    params: CAMPAIGN_ID,
+    response: returns<CampaignStats>(),
     fn: 'campaigns',
     access: BUSINESS,
     apiKey: 'basic',
     sees: 'own',
     // Statistics read every slot of up to 1,000 packets.
     throttle: { rate: 20, burst: 10 },
-    rights: { table: ['GetItem', 'Query', 'BatchGetItem'], why: 'campaign GetItem, its packets (GetItem; > 100 shares: BatchGetItem), slots Query (stats)' },
+    rights: {
+      table: ['GetItem', 'Query', 'BatchGetItem'],
+      why: 'campaign GetItem, its packets (GetItem; > 100 shares: BatchGetItem), slots Query (stats)',
+    },
   },
-  'GET /v1/campaigns/{id}/codes.csv': { params: CAMPAIGN_ID, response: returns<CampaignCodesCsv>(), media: 'text/csv',
+  'GET /v1/campaigns/{id}/codes.csv': {
+    params: CAMPAIGN_ID,
+    response: returns<CampaignCodesCsv>(),
+    media: 'text/csv',
     fn: 'campaigns',
     access: BUSINESS,
     apiKey: 'basic',
@@ -357,10 +466,34 @@ export const ROUTES = {
     throttle: { rate: 5, burst: 5 },
     rights: { table: ['GetItem'], why: 'campaign GetItem' },
   },
-  'POST /v1/api-keys': { response: returns<CreateApiKeyResponse>(), fn: 'session', access: BUSINESS, sees: 'own', body: CreateApiKeyBody, rights: { table: ['PutItem', 'GetItem'], why: 'PutItem the key and its owner-list entry' } },
-  'GET /v1/api-keys': { response: returns<ApiKeysResponse>(), fn: 'session', access: BUSINESS, sees: 'own', rights: { table: ['Query', 'GetItem'], why: "Query the owner's list, GetItem each key" } },
-  'DELETE /v1/api-keys/{keyId}': { params: { schema: z.object({ keyId: ApiKeyIdParam }), invalid: { code: 'NOT_FOUND', message: 'API Key 不存在或已撤销' } }, response: returns<RevokeApiKeyResponse>(), fn: 'session', access: BUSINESS, sees: 'own', rights: { table: ['GetItem', 'UpdateItem'], why: 'GetItem the key, UpdateItem revoke' } },
-  'GET /v1/audit': { response: returns<AuditResponse>(),
+  'POST /v1/api-keys': {
+    response: returns<CreateApiKeyResponse>(),
+    fn: 'session',
+    access: BUSINESS,
+    sees: 'own',
+    body: CreateApiKeyBody,
+    rights: { table: ['PutItem', 'GetItem'], why: 'PutItem the key and its owner-list entry' },
+  },
+  'GET /v1/api-keys': {
+    response: returns<ApiKeysResponse>(),
+    fn: 'session',
+    access: BUSINESS,
+    sees: 'own',
+    rights: { table: ['Query', 'GetItem'], why: "Query the owner's list, GetItem each key" },
+  },
+  'DELETE /v1/api-keys/{keyId}': {
+    params: {
+      schema: z.object({ keyId: ApiKeyIdParam }),
+      invalid: { code: 'NOT_FOUND', message: 'API Key 不存在或已撤销' },
+    },
+    response: returns<RevokeApiKeyResponse>(),
+    fn: 'session',
+    access: BUSINESS,
+    sees: 'own',
+    rights: { table: ['GetItem', 'UpdateItem'], why: 'GetItem the key, UpdateItem revoke' },
+  },
+  'GET /v1/audit': {
+    response: returns<AuditResponse>(),
     fn: 'operations',
     // Everyone signed in reads their own log; reading another account's needs the support role
     // (checked by auditSubject, as the subject depends on the query).
@@ -369,31 +502,103 @@ export const ROUTES = {
     sees: 'own',
     marks: { support: 'any, masked' },
     query: AuditQuery,
-    rights: { table: ['Query', 'PutItem'], why: 'audit.between + wallets.page Query (table); support reads append a support_view record (audit.append: Query, PutItem)' },
+    rights: {
+      table: ['Query', 'PutItem'],
+      why: 'audit.between + wallets.page Query (table); support reads append a support_view record (audit.append: Query, PutItem)',
+    },
   },
-  'GET /v1/risk/events': { response: returns<RiskEventsResponse>(), fn: 'operations', access: RISK_STAFF, sees: 'any', query: RiskRangeQuery, rights: { table: ['Query'], why: 'risk.events Query (table, per day partition)' } },
-  'GET /v1/risk/reports': { response: returns<RiskReportsResponse>(), fn: 'operations', access: RISK_STAFF, sees: 'any', query: RiskRangeQuery, rights: { table: ['Query'], why: 'risk.reports Query (table, per day partition)' } },
-  'GET /v1/admin/blacklist': { response: returns<BlacklistResponse>(), fn: 'operations', access: RISK_STAFF, sees: 'any', rights: { indexes: ['gsi2'], why: 'risk.blacklist Query on gsi2 (BLACKLIST partition)' } },
-  'POST /v1/admin/blacklist': { response: returns<BlacklistChangeResponse>(), fn: 'operations', access: RISK_STAFF, sees: 'any', body: BlacklistBody, rights: { table: RW, why: 'accounts.get GetItem, blacklistAdd PutItem, audit.append' } },
-  'DELETE /v1/admin/blacklist/{kind}/{id}': { params: { schema: z.object({ kind: BlacklistKindName, id: DeviceId }), invalid: { code: 'VALIDATION_FAILED', message: 'invalid blacklist entry' } },
+  'GET /v1/risk/events': {
+    response: returns<RiskEventsResponse>(),
+    fn: 'operations',
+    access: RISK_STAFF,
+    sees: 'any',
+    query: RiskRangeQuery,
+    rights: { table: ['Query'], why: 'risk.events Query (table, per day partition)' },
+  },
+  'GET /v1/risk/reports': {
+    response: returns<RiskReportsResponse>(),
+    fn: 'operations',
+    access: RISK_STAFF,
+    sees: 'any',
+    query: RiskRangeQuery,
+    rights: { table: ['Query'], why: 'risk.reports Query (table, per day partition)' },
+  },
+  'GET /v1/admin/blacklist': {
+    response: returns<BlacklistResponse>(),
+    fn: 'operations',
+    access: RISK_STAFF,
+    sees: 'any',
+    rights: { indexes: ['gsi2'], why: 'risk.blacklist Query on gsi2 (BLACKLIST partition)' },
+  },
+  'POST /v1/admin/blacklist': {
     response: returns<BlacklistChangeResponse>(),
     fn: 'operations',
     access: RISK_STAFF,
     sees: 'any',
-    rights: { table: ['UpdateItem', 'Query', 'PutItem'], why: 'blacklistRemove UpdateItem (deactivates: no DeleteItem), audit.append' },
+    body: BlacklistBody,
+    rights: { table: RW, why: 'accounts.get GetItem, blacklistAdd PutItem, audit.append' },
   },
-  'GET /v1/admin/accounts/{userId}': { params: ACCOUNT_ID, response: returns<AdminAccountResponse>(), fn: 'operations', access: ADMIN, sees: 'any', rights: { table: ['GetItem'], why: 'accounts.get GetItem' } },
-  'POST /v1/admin/accounts/{userId}/tier': { params: ACCOUNT_ID, response: returns<AdminAccountResponse>(), fn: 'operations', access: ADMIN, sees: 'any', body: SetTierBody, rights: { table: RW, why: 'accounts.get GetItem, accounts.setTier UpdateItem, audit.append x2' } },
-  'GET /v1/admin/ops': { response: returns<OpsResponse>(),
+  'DELETE /v1/admin/blacklist/{kind}/{id}': {
+    params: {
+      schema: z.object({ kind: BlacklistKindName, id: DeviceId }),
+      invalid: { code: 'VALIDATION_FAILED', message: 'invalid blacklist entry' },
+    },
+    response: returns<BlacklistChangeResponse>(),
+    fn: 'operations',
+    access: RISK_STAFF,
+    sees: 'any',
+    rights: {
+      table: ['UpdateItem', 'Query', 'PutItem'],
+      why: 'blacklistRemove UpdateItem (deactivates: no DeleteItem), audit.append',
+    },
+  },
+  'GET /v1/admin/accounts/{userId}': {
+    params: ACCOUNT_ID,
+    response: returns<AdminAccountResponse>(),
+    fn: 'operations',
+    access: ADMIN,
+    sees: 'any',
+    rights: { table: ['GetItem'], why: 'accounts.get GetItem' },
+  },
+  'POST /v1/admin/accounts/{userId}/tier': {
+    params: ACCOUNT_ID,
+    response: returns<AdminAccountResponse>(),
+    fn: 'operations',
+    access: ADMIN,
+    sees: 'any',
+    body: SetTierBody,
+    rights: { table: RW, why: 'accounts.get GetItem, accounts.setTier UpdateItem, audit.append x2' },
+  },
+  'GET /v1/admin/ops': {
+    response: returns<OpsResponse>(),
     fn: 'operations',
     access: ADMIN,
     sees: 'any',
     query: OpsQuery,
-    rights: { table: ['Query', 'GetItem'], indexes: ['gsi1'], why: 'ops figures Query (OPSMIN#<hour>), latest report GetItem, sweep lag Query on gsi1 (one item per due shard)' },
+    rights: {
+      table: ['Query', 'GetItem'],
+      indexes: ['gsi1'],
+      why: 'ops figures Query (OPSMIN#<hour>), latest report GetItem, sweep lag Query on gsi1 (one item per due shard)',
+    },
   },
-  'POST /v1/admin/sweep': { response: returns<SweepReport>(), fn: 'sweep', access: ADMIN, sees: 'any', body: SweepBody, rights: { why: 'the same sweep as the schedule (its rights: the function)' } },
-  'GET /v1/payments/{paymentId}': { params: PAYMENT_ID, response: returns<Payment>(), fn: 'payments', access: 'user', sees: 'own', rights: { table: ['GetItem'], why: 'payIns.get GetItem; maybe the completion (as the notification)' } },
-  'POST /v1/pay/wechat/notify': { response: returns<WeChatPayNotifyAnswer>(),
+  'POST /v1/admin/sweep': {
+    response: returns<SweepReport>(),
+    fn: 'sweep',
+    access: ADMIN,
+    sees: 'any',
+    body: SweepBody,
+    rights: { why: 'the same sweep as the schedule (its rights: the function)' },
+  },
+  'GET /v1/payments/{paymentId}': {
+    params: PAYMENT_ID,
+    response: returns<Payment>(),
+    fn: 'payments',
+    access: 'user',
+    sees: 'own',
+    rights: { table: ['GetItem'], why: 'payIns.get GetItem; maybe the completion (as the notification)' },
+  },
+  'POST /v1/pay/wechat/notify': {
+    response: returns<WeChatPayNotifyAnswer>(),
     fn: 'payments',
     // No bearer token: the WeChat Pay signature over the raw body is its authentication.
     access: 'public',
@@ -407,7 +612,8 @@ export const ROUTES = {
         "markReturned GetItem, UpdateItem, a fallback's credit (Query, PutItem), packets.setRefundedTo UpdateItem, its ops event PutItem",
     },
   },
-  'PATCH /v1/me': { response: returns<ProfileResponse>(),
+  'PATCH /v1/me': {
+    response: returns<ProfileResponse>(),
     fn: 'profiles',
     access: 'user',
     sees: 'own',
@@ -418,7 +624,8 @@ export const ROUTES = {
       why: "accounts.setProfile UpdateItem (staff tokens: roles GetItem); an uploaded avatar's reference: HeadObject (s3:GetObject) on its key",
     },
   },
-  'POST /v1/me/avatar': { response: returns<AvatarUploadResponse>(),
+  'POST /v1/me/avatar': {
+    response: returns<AvatarUploadResponse>(),
     fn: 'profiles',
     access: 'user',
     sees: 'own',
@@ -430,15 +637,38 @@ export const ROUTES = {
       why: 'rateLimit (countRate UpdateItem; a refusal: risk event PutItem, once-marker GetItem, audit.append Query + PutItem), then PutObject under avatars/',
     },
   },
-  'GET /v1/avatars/{userId}/{file}': { response: returns<AvatarImage>(), media: 'image/*',
+  'GET /v1/avatars/{userId}/{file}': {
+    response: returns<AvatarImage>(),
+    media: 'image/*',
     fn: 'avatars',
     access: 'public',
     sees: 'any',
     standalone: true,
-    rights: { s3: { objects: ['s3:GetObject'], bucket: ['s3:ListBucket'] }, why: 'GetObject under avatars/ — no table at all' },
+    rights: {
+      s3: { objects: ['s3:GetObject'], bucket: ['s3:ListBucket'] },
+      why: 'GetObject under avatars/ — no table at all',
+    },
   },
-  'GET /o/{proxy+}': { response: returns<LinkPage>(), media: 'text/html', fn: 'links', access: 'public', sees: 'any', standalone: true, page: true, rights: { why: 'no table, no secret: logs and traces only' } },
-  'GET /{file}': { response: returns<LinkPage>(), media: 'text/html', fn: 'links', access: 'public', sees: 'any', standalone: true, page: true, rights: { why: "WeChat's check file for the link rule" } },
+  'GET /o/{proxy+}': {
+    response: returns<LinkPage>(),
+    media: 'text/html',
+    fn: 'links',
+    access: 'public',
+    sees: 'any',
+    standalone: true,
+    page: true,
+    rights: { why: 'no table, no secret: logs and traces only' },
+  },
+  'GET /{file}': {
+    response: returns<LinkPage>(),
+    media: 'text/html',
+    fn: 'links',
+    access: 'public',
+    sees: 'any',
+    standalone: true,
+    page: true,
+    rights: { why: "WeChat's check file for the link rule" },
+  },
 } as const satisfies Record<string, RouteSpec>;
 
 export type RouteKey = keyof typeof ROUTES;
@@ -479,7 +709,8 @@ export const FUNCTIONS = {
   codes: {
     note: 'The open view: changes nothing but the read limit.',
     writesOnlyUnder: ['RISKCNT#', 'RISKEV#', 'RISKONCE#', 'AUDIT#', 'OPSMIN#', 'PKTGRP#'],
-    roleNote: 'Its writes reach only the risk store, the audit log, the operator figures and group bindings: a flaw in the open view still cannot write a ledger, packet or slot.',
+    roleNote:
+      'Its writes reach only the risk store, the audit log, the operator figures and group bindings: a flaw in the open view still cannot write a ledger, packet or slot.',
   },
   claims: {
     note:
@@ -509,7 +740,11 @@ export const FUNCTIONS = {
         "seqHint+1 (settlePacket); BatchWriteItem a campaign's missing packets (completeCampaign, after its request died)",
     },
   },
-  campaigns: { note: 'Enterprise campaigns: up to 1,000 packets per call, written with BatchWriteItem.', timeout: 29, memorySize: 1024 },
+  campaigns: {
+    note: 'Enterprise campaigns: up to 1,000 packets per call, written with BatchWriteItem.',
+    timeout: 29,
+    memorySize: 1024,
+  },
   reconcile: {
     note:
       'Hourly reconciliation (app/reconcile.ts): reads everything, writes only its report and ops events; emits ' +
@@ -532,14 +767,20 @@ export const FUNCTIONS = {
       "(The sweep's withdrawal step uses the same calls, all within SweepRole already.)",
     timeout: 29,
   },
-  payments: { note: 'WeChat Pay money in (app/payments.ts) and its notification URL (transfer bills: app/withdrawals.ts applyBill).' },
+  payments: {
+    note: 'WeChat Pay money in (app/payments.ts) and its notification URL (transfer bills: app/withdrawals.ts applyBill).',
+  },
   links: {
     note:
       "Code links (<PUBLIC_BASE_URL>/o/<code>): what a browser outside WeChat gets for a code link, and WeChat's check file for the " +
       'link rule (under /o/, where WeChat looks for a rule ending in /o/, and at the root). Reads no table and no secret: its role ' +
       'may write its logs and traces only.',
     memorySize: 128,
-    environment: { H5_APP_URL: '${param:h5AppUrl}', WX_LINK_VERIFY_FILE: '${param:wxLinkVerifyFile}', WX_LINK_VERIFY_CONTENT: '${param:wxLinkVerifyContent}' },
+    environment: {
+      H5_APP_URL: '${param:h5AppUrl}',
+      WX_LINK_VERIFY_FILE: '${param:wxLinkVerifyFile}',
+      WX_LINK_VERIFY_CONTENT: '${param:wxLinkVerifyContent}',
+    },
   },
   profiles: {
     note: 'Nickname and avatar (app/profiles.ts): writes the avatar bucket and the profile item. One of the two functions that bundle the S3 client.',
@@ -582,7 +823,16 @@ export function splitKey(key: string): { method: Method; path: string } {
   return { method, path: key.slice(at + 1) };
 }
 
-const DYNAMO_ORDER: readonly DynamoAction[] = ['DescribeTable', 'Scan', 'GetItem', 'PutItem', 'UpdateItem', 'Query', 'BatchWriteItem', 'BatchGetItem'];
+const DYNAMO_ORDER: readonly DynamoAction[] = [
+  'DescribeTable',
+  'Scan',
+  'GetItem',
+  'PutItem',
+  'UpdateItem',
+  'Query',
+  'BatchWriteItem',
+  'BatchGetItem',
+];
 const S3_ORDER: readonly S3Action[] = ['s3:PutObject', 's3:GetObject', 's3:ListBucket'];
 
 /** The rights of a function's role: the union of its routes', its own, and the wrapper's when it has wrapped routes. */
@@ -656,5 +906,8 @@ export function markOf(r: RouteSpec, column: Column): Mark {
 export function roleMatrix(): Array<{ route: RouteKey; marks: Record<Column, Mark> }> {
   return (Object.entries(ROUTES) as [RouteKey, RouteSpec][])
     .filter(([, r]) => !r.page)
-    .map(([route, r]) => ({ route, marks: Object.fromEntries(Columns.map((c) => [c, markOf(r, c)])) as Record<Column, Mark> }));
+    .map(([route, r]) => ({
+      route,
+      marks: Object.fromEntries(Columns.map((c) => [c, markOf(r, c)])) as Record<Column, Mark>,
+    }));
 }

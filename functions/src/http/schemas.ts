@@ -25,14 +25,19 @@ export const SessionBody = z.union([
     devUser: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,32}$/)),
     name: z.optional(text(32, 1)),
     tier: z.optional(TierName),
-    roles: z.optional(z.array(z.enum(['user', 'enterprise', 'provider', 'support', 'risk', 'admin'])).check(z.maxLength(6))),
+    roles: z.optional(
+      z.array(z.enum(['user', 'enterprise', 'provider', 'support', 'risk', 'admin'])).check(z.maxLength(6)),
+    ),
     /** The deployed dev stage's dev-login secret (`DEV_LOGIN_SECRET`); not needed locally. */
     devSecret: z.optional(token(256)),
   }),
 ]);
 
 /** 50,000 yuan per top-up at most. */
-export const TopupBody = z.strictObject({ amount: fen(1, 5_000_000), method: z.optional(z.enum(['wechatpay', 'sandbox'])) });
+export const TopupBody = z.strictObject({
+  amount: fen(1, 5_000_000),
+  method: z.optional(z.enum(['wechatpay', 'sandbox'])),
+});
 
 export const Scenes = ['none', 'birthday', 'wedding', 'new_year', 'thanks'] as const;
 export const CreatePacketBody = z.strictObject({
@@ -71,11 +76,20 @@ export type ClaimRequest = z.infer<typeof ClaimBody>;
 
 /** GET /v1/codes/{code}: the group context as query parameters (both encrypted fields, or devGroup, or none). */
 export const OpenCodeQuery = z
-  .strictObject({ encryptedData: z.optional(base64(2048)), iv: z.optional(base64(64)), devGroup: z.optional(text(32, 1).check(z.regex(/\S/))) })
+  .strictObject({
+    encryptedData: z.optional(base64(2048)),
+    iv: z.optional(base64(64)),
+    devGroup: z.optional(text(32, 1).check(z.regex(/\S/))),
+  })
   .check(
-    z.refine((q) => (q.encryptedData === undefined) === (q.iv === undefined) && !(q.devGroup !== undefined && q.encryptedData !== undefined), {
-      message: 'encryptedData and iv go together, and not with devGroup',
-    }),
+    z.refine(
+      (q) =>
+        (q.encryptedData === undefined) === (q.iv === undefined) &&
+        !(q.devGroup !== undefined && q.encryptedData !== undefined),
+      {
+        message: 'encryptedData and iv go together, and not with devGroup',
+      },
+    ),
   );
 
 /** The group context of an open's query, if any. */
@@ -84,11 +98,18 @@ export function groupOfQuery(q: z.infer<typeof OpenCodeQuery>): GroupContextRequ
   if (q.devGroup !== undefined) return { devGroup: q.devGroup };
   return undefined;
 }
-export const TransferBody = z.strictObject({ code: token(200), amount: fen(1, 100_000_000_000), note: z.optional(text(50)) });
+export const TransferBody = z.strictObject({
+  code: token(200),
+  amount: fen(1, 100_000_000_000),
+  note: z.optional(text(50)),
+});
 export const SweepBody = z.strictObject({ now: z.optional(z.iso.datetime({ offset: true })) });
 
 export const Cursor = z.string().check(z.maxLength(1024), z.regex(/^[A-Za-z0-9_-]*$/));
-const pageShape = { cursor: z.optional(Cursor), limit: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100))) };
+const pageShape = {
+  cursor: z.optional(Cursor),
+  limit: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100))),
+};
 export const PageQuery = z.strictObject(pageShape);
 /** Any whole number of fen: the withdrawal limits (1–200 yuan) answer WITHDRAWAL_LIMIT, not a validation error. */
 export const WithdrawalBody = z.strictObject({ amount: fen(0, 100_000_000_000) });
@@ -109,7 +130,12 @@ export const DeviceId = z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/));
 const isoTime = z.iso.datetime({ offset: true });
 
 /** GET /v1/audit */
-export const AuditQuery = z.strictObject({ ...pageShape, userId: z.optional(AccountId), from: z.optional(isoTime), to: z.optional(isoTime) });
+export const AuditQuery = z.strictObject({
+  ...pageShape,
+  userId: z.optional(AccountId),
+  from: z.optional(isoTime),
+  to: z.optional(isoTime),
+});
 /** GET /v1/risk/events · GET /v1/risk/reports */
 export const RiskRangeQuery = z.strictObject({ ...pageShape, from: z.optional(isoTime), to: z.optional(isoTime) });
 
@@ -128,10 +154,16 @@ export const SetTierBody = z.strictObject({
 
 export const BlacklistKindName = z.enum(['account', 'device']);
 /** POST /v1/admin/blacklist */
-export const BlacklistBody = z.strictObject({ kind: BlacklistKindName, id: z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/)), reason: text(200, 1) });
+export const BlacklistBody = z.strictObject({
+  kind: BlacklistKindName,
+  id: z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/)),
+  reason: text(200, 1),
+});
 
 /** GET /v1/admin/ops */
-export const OpsQuery = z.strictObject({ minutes: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(180))) });
+export const OpsQuery = z.strictObject({
+  minutes: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(180))),
+});
 
 /** POST /v1/api-keys */
 export const CreateApiKeyBody = z.strictObject({ name: z.optional(text(40, 1)) });

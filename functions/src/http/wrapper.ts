@@ -15,7 +15,15 @@ import { observeRequest } from '../app/observability';
 import { isDeviceId } from '../domain/risk';
 import { scopeAllows, type ApiScope } from '../domain/api-keys';
 import { authenticateApiKey } from '../app/api-keys';
-import { routesOf, splitKey, type Access, type FunctionName, type Method, type RouteKey, type RoutesTable } from './routes';
+import {
+  routesOf,
+  splitKey,
+  type Access,
+  type FunctionName,
+  type Method,
+  type RouteKey,
+  type RoutesTable,
+} from './routes';
 
 export { log };
 export type { Access };
@@ -83,26 +91,33 @@ export type BodyOf<K extends RouteKey> = SpecOf<K> extends { body: ZodType<infer
 /** The parsed query of a route of the table (undefined without a query schema). */
 export type QueryOf<K extends RouteKey> = SpecOf<K> extends { query: ZodType<infer Q> } ? Q : undefined;
 /** The parsed path parameters of a route of the table (the raw strings without a schema). */
-export type ParamsOf<K extends RouteKey> = SpecOf<K> extends { params: { schema: ZodType<infer P> } } ? P : Record<string, string>;
+export type ParamsOf<K extends RouteKey> =
+  SpecOf<K> extends { params: { schema: ZodType<infer P> } } ? P : Record<string, string>;
 /** The 2xx body a route of the table answers (its contract type; the text itself where it is not JSON). */
 export type ResponseOf<K extends RouteKey> = SpecOf<K>['response'];
 /** The content type an answer of media `M` (the route table's `media`) carries, parameters allowed. */
 type ContentTypeOf<M extends string> = M extends `${infer T}/*` ? `${T}/${string}` : `${M}${string}`;
 /** What a route's use case answers: an answer that is not JSON says its content type, of the route's media. */
-export type OutcomeOf<K extends RouteKey> = Outcome<ResponseOf<K> | ErrorBody> & (SpecOf<K> extends { media: infer M extends string } ? { contentType: ContentTypeOf<M> } : unknown);
+export type OutcomeOf<K extends RouteKey> = Outcome<ResponseOf<K> | ErrorBody> &
+  (SpecOf<K> extends { media: infer M extends string } ? { contentType: ContentTypeOf<M> } : unknown);
 /** The routes of a function that go through this wrapper (not the standalone ones). */
 export type WrappedRouteOf<F extends FunctionName> = {
   [K in RouteKey]: SpecOf<K> extends { fn: F } ? (SpecOf<K> extends { standalone: true } ? never : K) : never;
 }[RouteKey];
 /** A use case bound to a route of the table. Its body is the route's contract type, or (an idempotent replay of a refusal) an error body. */
-export type Runner<K extends RouteKey> = (ctx: RouteContext<BodyOf<K>, QueryOf<K>, ParamsOf<K>>) => Promise<OutcomeOf<K>>;
+export type Runner<K extends RouteKey> = (
+  ctx: RouteContext<BodyOf<K>, QueryOf<K>, ParamsOf<K>>,
+) => Promise<OutcomeOf<K>>;
 
 /**
  * A function's routes: each entry of the route table served by `fn`, bound to its use case.
  * Method, path, access, API-key scope, body and query schemas come from the table; the compiler
  * requires a runner for every wrapped route of `fn` and for nothing else.
  */
-export function bindRoutes<F extends FunctionName>(fn: F, runners: { [K in WrappedRouteOf<F>]: Runner<K> }): AnyRoute[] {
+export function bindRoutes<F extends FunctionName>(
+  fn: F,
+  runners: { [K in WrappedRouteOf<F>]: Runner<K> },
+): AnyRoute[] {
   const bound = runners as Record<string, Runner<RouteKey> | undefined>;
   return routesOf(fn)
     .filter(([, spec]) => !spec.standalone)
@@ -143,10 +158,20 @@ function matchPath(pattern: string, path: string): Record<string, string> | unde
   return params;
 }
 
-function json(status: number, body: unknown, correlationId: string, extra: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+function json(
+  status: number,
+  body: unknown,
+  correlationId: string,
+  extra: Record<string, string> = {},
+): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode: status,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'x-correlation-id': correlationId, 'cache-control': 'no-store', ...extra },
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'x-correlation-id': correlationId,
+      'cache-control': 'no-store',
+      ...extra,
+    },
     body: JSON.stringify(body),
   };
 }
@@ -162,7 +187,10 @@ function parse<T>(schema: ZodType<T> | undefined, value: unknown): T {
 }
 
 /** Path parameters by the route's schema; a malformed one answers the route's own error. */
-function parseParams<P>(spec: { schema: ZodType<P>; invalid: { code: ErrorCode; message: string } }, raw: Record<string, string>): P {
+function parseParams<P>(
+  spec: { schema: ZodType<P>; invalid: { code: ErrorCode; message: string } },
+  raw: Record<string, string>,
+): P {
   const r = spec.schema.safeParse(raw);
   return r.success ? r.data : fail(spec.invalid.code, spec.invalid.message);
 }
@@ -199,7 +227,9 @@ export function httpHandler(routes: AnyRoute[], getDeps: () => Deps = defaultDep
   return withLogContext(async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const started = Date.now();
     const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-    const correlationId = /^[A-Za-z0-9-]{8,64}$/.test(headers['x-correlation-id'] ?? '') ? headers['x-correlation-id']! : randomUUID();
+    const correlationId = /^[A-Za-z0-9-]{8,64}$/.test(headers['x-correlation-id'] ?? '')
+      ? headers['x-correlation-id']!
+      : randomUUID();
     bindCorrelationId(correlationId);
     const method = event.requestContext?.http?.method ?? 'GET';
     const path = event.rawPath ?? '/';
@@ -213,7 +243,11 @@ export function httpHandler(routes: AnyRoute[], getDeps: () => Deps = defaultDep
       let params: Record<string, string> | undefined;
       const pathMatches = routes.filter((r) => (params = matchPath(r.path, path)) !== undefined);
       const r = pathMatches.find((x) => x.method === method);
-      if (!r) fail(pathMatches.length ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND', pathMatches.length ? 'method not allowed' : 'no such route');
+      if (!r)
+        fail(
+          pathMatches.length ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND',
+          pathMatches.length ? 'method not allowed' : 'no such route',
+        );
       const rt = r;
       params = matchPath(rt.path, path)!;
       routeName = `${rt.method} ${rt.path}`;
@@ -228,13 +262,20 @@ export function httpHandler(routes: AnyRoute[], getDeps: () => Deps = defaultDep
           who = keyed;
         } else {
           // Staff roles are re-read from the account store (cached briefly), not taken from the token.
-          who = await withCurrentStaffRoles(d, authenticate(d, headers.authorization), Array.isArray(rt.access) && isStaffAccess(rt.access));
+          who = await withCurrentStaffRoles(
+            d,
+            authenticate(d, headers.authorization),
+            Array.isArray(rt.access) && isStaffAccess(rt.access),
+          );
         }
         caller = who.userId;
-        if (Array.isArray(rt.access) && !rt.access.some((role) => who.roles.includes(role))) fail('FORBIDDEN', '没有权限');
+        if (Array.isArray(rt.access) && !rt.access.some((role) => who.roles.includes(role)))
+          fail('FORBIDDEN', '没有权限');
       }
       const raw = rt.rawBody ? { rawBody: rawBodyOf(event, rt.maxBodyBytes) ?? '' } : {};
-      const body = rt.rawBody ? (undefined as unknown) : parse(rt.body, readBody(event, rt.maxBodyBytes) ?? (rt.body ? {} : undefined));
+      const body = rt.rawBody
+        ? (undefined as unknown)
+        : parse(rt.body, readBody(event, rt.maxBodyBytes) ?? (rt.body ? {} : undefined));
       const query = parse(rt.query, event.queryStringParameters ?? {});
       const rawKey = headers['idempotency-key'];
       const idemKey = rawKey === undefined ? undefined : parse(IdempotencyKey, rawKey);
@@ -242,29 +283,61 @@ export function httpHandler(routes: AnyRoute[], getDeps: () => Deps = defaultDep
       if (rawDevice !== undefined && !isDeviceId(rawDevice)) fail('VALIDATION_FAILED', 'invalid x-device-id');
       const deviceId = requestDevice(who, rawDevice);
       const pathParams = rt.params ? parseParams(rt.params, params) : params;
-      const out = await rt.run({ d, who, body, query, params: pathParams, idemKey, deviceId, correlationId, headers, ...raw });
+      const out = await rt.run({
+        d,
+        who,
+        body,
+        query,
+        params: pathParams,
+        idemKey,
+        deviceId,
+        correlationId,
+        headers,
+        ...raw,
+      });
       status = out.status;
       answered = out.body;
       if (out.contentType && typeof out.body === 'string') {
-        return { statusCode: out.status, headers: { 'content-type': out.contentType, 'x-correlation-id': correlationId, 'cache-control': 'no-store' }, body: out.body };
+        return {
+          statusCode: out.status,
+          headers: { 'content-type': out.contentType, 'x-correlation-id': correlationId, 'cache-control': 'no-store' },
+          body: out.body,
+        };
       }
       return json(out.status, out.body, correlationId);
     } catch (err) {
       if (err instanceof DomainError) {
         status = err.status;
-        const extra: Record<string, string> = err.code === 'RATE_LIMITED' && err.details?.retryAfter ? { 'retry-after': String(err.details.retryAfter) } : {};
+        const extra: Record<string, string> =
+          err.code === 'RATE_LIMITED' && err.details?.retryAfter
+            ? { 'retry-after': String(err.details.retryAfter) }
+            : {};
         return json(err.status, errorBody(err.code, err.message, { details: err.details }), correlationId, extra);
       }
       if (isStoreUnavailable(err)) {
         // The table could not answer (throttled, unreachable, an unknown write outcome): the
         // request is retry-safe, so the caller is told to come back, not that we failed.
         status = 503;
-        log('warn', 'store unavailable', { correlationId, route: routeName, method, caller, error: err instanceof Error ? err : 'unknown' });
-        return json(503, errorBody('UNAVAILABLE', '服务繁忙，请稍后重试', { correlationId }), correlationId, { 'retry-after': '1' });
+        log('warn', 'store unavailable', {
+          correlationId,
+          route: routeName,
+          method,
+          caller,
+          error: err instanceof Error ? err : 'unknown',
+        });
+        return json(503, errorBody('UNAVAILABLE', '服务繁忙，请稍后重试', { correlationId }), correlationId, {
+          'retry-after': '1',
+        });
       }
       status = 500;
       // The error itself (redacted by log.ts) goes to the log, never to the caller.
-      log('error', 'unhandled error', { correlationId, route: routeName, method, caller, error: err instanceof Error ? err : 'unknown' });
+      log('error', 'unhandled error', {
+        correlationId,
+        route: routeName,
+        method,
+        caller,
+        error: err instanceof Error ? err : 'unknown',
+      });
       return json(500, errorBody('INTERNAL', '服务暂时不可用，请稍后重试', { correlationId }), correlationId);
     } finally {
       // The route pattern, never the raw path (a path can hold a code): e.g. `GET /v1/codes/{code}`.
@@ -276,4 +349,3 @@ export function httpHandler(routes: AnyRoute[], getDeps: () => Deps = defaultDep
     }
   });
 }
-

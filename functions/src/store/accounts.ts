@@ -53,7 +53,11 @@ export interface AccountStore {
    * that (a login replacing a bare default name must not overwrite a name chosen meanwhile).
    * The profile after the write, or undefined if there is no such account or the name moved on.
    */
-  setProfile(userId: string, change: { name?: string; avatar?: string }, onlyIfName?: string): Promise<AccountProfile | undefined>;
+  setProfile(
+    userId: string,
+    change: { name?: string; avatar?: string },
+    onlyIfName?: string,
+  ): Promise<AccountProfile | undefined>;
   /** Current names and avatars of several accounts (BatchGetItem, eventually consistent); absent accounts are left out. */
   publicProfiles(userIds: readonly string[]): Promise<Map<string, PublicProfile>>;
 }
@@ -85,12 +89,16 @@ export class DynamoAccountStore implements AccountStore {
 
   async setOpenid(userId: string, openid: string, sealedSessionKey?: string): Promise<void> {
     // A login without a session key drops the previous one: WeChat replaced it at this login.
-    await this.db.update(Keys.profile(userId), sealedSessionKey ? 'SET openid = :o, wxSessionKey = :k' : 'SET openid = :o REMOVE wxSessionKey', {
-      // Unconditional but for the account's existence: a condition that failed on every repeat
-      // login would count as write contention in the metrics.
-      condition: 'attribute_exists(pk)',
-      values: { ':o': openid, ...(sealedSessionKey ? { ':k': sealedSessionKey } : {}) },
-    });
+    await this.db.update(
+      Keys.profile(userId),
+      sealedSessionKey ? 'SET openid = :o, wxSessionKey = :k' : 'SET openid = :o REMOVE wxSessionKey',
+      {
+        // Unconditional but for the account's existence: a condition that failed on every repeat
+        // login would count as write contention in the metrics.
+        condition: 'attribute_exists(pk)',
+        values: { ':o': openid, ...(sealedSessionKey ? { ':k': sealedSessionKey } : {}) },
+      },
+    );
   }
 
   async sealedSessionKey(userId: string): Promise<string | undefined> {
@@ -106,7 +114,11 @@ export class DynamoAccountStore implements AccountStore {
     );
   }
 
-  async setProfile(userId: string, change: { name?: string; avatar?: string }, onlyIfName?: string): Promise<AccountProfile | undefined> {
+  async setProfile(
+    userId: string,
+    change: { name?: string; avatar?: string },
+    onlyIfName?: string,
+  ): Promise<AccountProfile | undefined> {
     const sets: string[] = [];
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
@@ -133,7 +145,10 @@ export class DynamoAccountStore implements AccountStore {
   async publicProfiles(userIds: readonly string[]): Promise<Map<string, PublicProfile>> {
     const out = new Map<string, PublicProfile>();
     if (userIds.length === 0) return out;
-    const items = await this.db.batchGet([...new Set(userIds)].map((u) => Keys.profile(u)), false);
+    const items = await this.db.batchGet(
+      [...new Set(userIds)].map((u) => Keys.profile(u)),
+      false,
+    );
     for (const it of items) {
       const userId = accountOfPk(it.pk);
       if (userId === undefined || typeof it.name !== 'string') continue;
@@ -155,7 +170,10 @@ export class DynamoAccountStore implements AccountStore {
       const it = await this.db.update(
         Keys.profile(p.userId),
         'SET #n = :n, tier = :t, #r = :r, settings = if_not_exists(settings, :s), createdAt = if_not_exists(createdAt, :c), userId = :u',
-        { names: { '#n': 'name', '#r': 'roles' }, values: { ':n': p.name, ':t': p.tier, ':r': p.roles, ':s': p.settings, ':c': p.createdAt, ':u': p.userId } },
+        {
+          names: { '#n': 'name', '#r': 'roles' },
+          values: { ':n': p.name, ':t': p.tier, ':r': p.roles, ':s': p.settings, ':c': p.createdAt, ':u': p.userId },
+        },
       );
       return {
         ...p,

@@ -33,7 +33,10 @@ export class DynamoApiKeyStore implements ApiKeyStore {
   constructor(private readonly db: Db) {}
 
   async create(k: ApiKeyRecord): Promise<void> {
-    await this.db.put({ ...Keys.ownerApiKey(k.ownerId, k.keyId), keyId: k.keyId, name: k.name, createdAt: k.createdAt }, { condition: 'attribute_not_exists(pk)' });
+    await this.db.put(
+      { ...Keys.ownerApiKey(k.ownerId, k.keyId), keyId: k.keyId, name: k.name, createdAt: k.createdAt },
+      { condition: 'attribute_not_exists(pk)' },
+    );
     await this.db.put({ ...Keys.apiKey(k.keyId), ...k }, { condition: 'attribute_not_exists(pk)' });
   }
 
@@ -47,7 +50,18 @@ export class DynamoApiKeyStore implements ApiKeyStore {
   async list(ownerId: string): Promise<ApiKeyRecord[]> {
     const ids = await queryAll(this.db, { keyCondition: 'pk = :pk', values: { ':pk': Keys.ownerApiKeysPk(ownerId) } });
     const keys = await Promise.all(ids.map((it) => this.get(it.keyId as string)));
-    return ids.map((it, i) => keys[i] ?? { keyId: it.keyId as string, ownerId, name: it.name as string, scope: 'basic', hash: '', createdAt: it.createdAt as string, revokedAt: it.createdAt as string });
+    return ids.map(
+      (it, i) =>
+        keys[i] ?? {
+          keyId: it.keyId as string,
+          ownerId,
+          name: it.name as string,
+          scope: 'basic',
+          hash: '',
+          createdAt: it.createdAt as string,
+          revokedAt: it.createdAt as string,
+        },
+    );
   }
 
   /** true when this call revoked it (an owner's active key). */

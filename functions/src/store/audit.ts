@@ -46,12 +46,18 @@ export interface AuditStore {
   /** The whole chain, oldest first (for verification). */
   chain(accountId: string): Promise<AuditRecord[]>;
   /** Records of the last `windowMs` (default 30 days) before `nowMs`, newest first, paged. */
-  recent(accountId: string, opts: { nowMs: number; limit?: number; startKey?: Record<string, unknown>; windowMs?: number }): Promise<AuditPage>;
+  recent(
+    accountId: string,
+    opts: { nowMs: number; limit?: number; startKey?: Record<string, unknown>; windowMs?: number },
+  ): Promise<AuditPage>;
   /**
    * Records with from ≤ at ≤ to, newest first, paged (see the adapter for page semantics):
    * after `startKey`, or after the record `afterSeq`.
    */
-  between(accountId: string, opts: { fromMs: number; toMs: number; limit?: number; startKey?: Record<string, unknown>; afterSeq?: number }): Promise<AuditPage>;
+  between(
+    accountId: string,
+    opts: { fromMs: number; toMs: number; limit?: number; startKey?: Record<string, unknown>; afterSeq?: number },
+  ): Promise<AuditPage>;
 }
 
 export function recordOf(it: Item): AuditRecord {
@@ -89,7 +95,11 @@ export class DynamoAuditStore implements AuditStore {
       const record = nextRecord(accountId, prev, { type: entry.type, at, details });
       const { seq: _seq, ...attrs } = record;
       const written = await this.db.put(
-        { ...AuditKeys.record(accountId, record.seq), ...attrs, [Attr.ttl]: Math.ceil((entry.atMs + AUDIT_RETENTION_MS) / 1000) },
+        {
+          ...AuditKeys.record(accountId, record.seq),
+          ...attrs,
+          [Attr.ttl]: Math.ceil((entry.atMs + AUDIT_RETENTION_MS) / 1000),
+        },
         { condition: 'attribute_not_exists(pk)' },
       );
       if (written) return record;
@@ -101,11 +111,18 @@ export class DynamoAuditStore implements AuditStore {
   }
 
   async chain(accountId: string): Promise<AuditRecord[]> {
-    const items = await queryAll(this.db, { keyCondition: 'pk = :pk', values: { ':pk': AuditKeys.pk(accountId) }, consistent: true });
+    const items = await queryAll(this.db, {
+      keyCondition: 'pk = :pk',
+      values: { ':pk': AuditKeys.pk(accountId) },
+      consistent: true,
+    });
     return items.map(recordOf);
   }
 
-  async recent(accountId: string, opts: { nowMs: number; limit?: number; startKey?: Record<string, unknown>; windowMs?: number }): Promise<AuditPage> {
+  async recent(
+    accountId: string,
+    opts: { nowMs: number; limit?: number; startKey?: Record<string, unknown>; windowMs?: number },
+  ): Promise<AuditPage> {
     return this.between(accountId, {
       fromMs: opts.nowMs - (opts.windowMs ?? AUDIT_OWN_WINDOW_MS),
       toMs: opts.nowMs,
@@ -120,7 +137,10 @@ export class DynamoAuditStore implements AuditStore {
    * page). One Query of at most `limit` items per call: a page may hold fewer records than
    * `limit` (even none) and still have a `lastKey`.
    */
-  async between(accountId: string, opts: { fromMs: number; toMs: number; limit?: number; startKey?: Record<string, unknown>; afterSeq?: number }): Promise<AuditPage> {
+  async between(
+    accountId: string,
+    opts: { fromMs: number; toMs: number; limit?: number; startKey?: Record<string, unknown>; afterSeq?: number },
+  ): Promise<AuditPage> {
     const startKey = opts.afterSeq !== undefined ? AuditKeys.record(accountId, opts.afterSeq) : opts.startKey;
     const since = new Date(opts.fromMs).toISOString();
     const until = new Date(opts.toMs).toISOString();
@@ -137,6 +157,9 @@ export class DynamoAuditStore implements AuditStore {
       if (r.at < since) return { records };
       if (r.at <= until) records.push(r);
     }
-    return { records, ...(page.lastKey ? { lastKey: page.lastKey, lastSeq: parseSeqKey(String(page.lastKey.sk)) } : {}) };
+    return {
+      records,
+      ...(page.lastKey ? { lastKey: page.lastKey, lastSeq: parseSeqKey(String(page.lastKey.sk)) } : {}),
+    };
   }
 }

@@ -6,19 +6,29 @@
  * Locally and in tests `endpoint` points at the S3-protocol stand-in (scripts/s3-sim), path-style;
  * on AWS the bucket is reached by its regional endpoint with the function role's credentials.
  */
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import type { AvatarStore } from '../app/ports';
 import type { AvatarSettings } from '../config';
 
 function isMissing(err: unknown): boolean {
-  if (err instanceof S3ServiceException) return err.$metadata.httpStatusCode === 404 || err.name === 'NoSuchKey' || err.name === 'NotFound';
+  if (err instanceof S3ServiceException)
+    return err.$metadata.httpStatusCode === 404 || err.name === 'NoSuchKey' || err.name === 'NotFound';
   return false;
 }
 
 export class S3AvatarStore implements AvatarStore {
   private readonly s3: S3Client;
 
-  constructor(private readonly opts: AvatarSettings, client?: S3Client) {
+  constructor(
+    private readonly opts: AvatarSettings,
+    client?: S3Client,
+  ) {
     this.s3 =
       client ??
       new S3Client({
@@ -33,7 +43,10 @@ export class S3AvatarStore implements AvatarStore {
               endpoint: opts.endpoint,
               forcePathStyle: true,
               // The stand-in checks that requests are signed, not by whom.
-              credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID || 'local', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY || 'local' },
+              credentials: {
+                accessKeyId: process.env.AWS_ACCESS_KEY_ID || 'local',
+                secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY || 'local',
+              },
             }
           : {}),
       });

@@ -51,7 +51,12 @@ export class DynamoCampaignStore implements CampaignStore {
   constructor(private readonly db: Db) {}
 
   async create(c: CampaignRecord, due: { shard: number; at: string }): Promise<CampaignRecord> {
-    const item = { ...Keys.campaign(c.id), ...c, ...Keys.campaignsOf(c.ownerId, c.createdAt, c.id), ...Keys.due(due.shard, due.at, c.id) };
+    const item = {
+      ...Keys.campaign(c.id),
+      ...c,
+      ...Keys.campaignsOf(c.ownerId, c.createdAt, c.id),
+      ...Keys.due(due.shard, due.at, c.id),
+    };
     if (await this.db.put(item, { condition: 'attribute_not_exists(pk)' })) return c;
     const stored = await this.get(c.id);
     if (!stored) throw new Error('campaigns: record vanished');
@@ -67,13 +72,25 @@ export class DynamoCampaignStore implements CampaignStore {
 
   async setState(id: string, from: CampaignState, to: CampaignState): Promise<boolean> {
     // Leaving `funding` also leaves the due index: nothing is left for the sweeper.
-    const r = await this.db.update(Keys.campaign(id), 'SET #s = :to REMOVE gsi1pk, gsi1sk', { condition: '#s = :from', names: { '#s': 'state' }, values: { ':from': from, ':to': to } });
+    const r = await this.db.update(Keys.campaign(id), 'SET #s = :to REMOVE gsi1pk, gsi1sk', {
+      condition: '#s = :from',
+      names: { '#s': 'state' },
+      values: { ':from': from, ':to': to },
+    });
     return r !== undefined;
   }
 
   async listByOwner(ownerId: string, limit: number): Promise<CampaignRecord[]> {
-    const page = await this.db.query({ index: Indexes.byUser, keyCondition: 'gsi2pk = :pk', values: { ':pk': Keys.campaignsPk(ownerId) }, forward: false, limit });
-    const ids = page.items.map((k) => refOfPk(String(k.pk))).flatMap((ref) => (ref?.kind === 'campaign' ? [ref.id] : []));
+    const page = await this.db.query({
+      index: Indexes.byUser,
+      keyCondition: 'gsi2pk = :pk',
+      values: { ':pk': Keys.campaignsPk(ownerId) },
+      forward: false,
+      limit,
+    });
+    const ids = page.items
+      .map((k) => refOfPk(String(k.pk)))
+      .flatMap((ref) => (ref?.kind === 'campaign' ? [ref.id] : []));
     const all = await Promise.all(ids.map((id) => this.get(id)));
     return all.filter((c): c is CampaignRecord => c !== undefined);
   }

@@ -140,13 +140,18 @@ export class DynamoClaimStore implements ClaimStore {
     const parts = await mapLimited(
       Array.from({ length: counterCount(p.count) }, (_, k) => k),
       SLOT_PARTITION_CONCURRENCY,
-      (k) => queryAll(this.db, { keyCondition: 'pk = :pk', values: { ':pk': Keys.slotsPk(p.id, k) }, consistent: true }),
+      (k) =>
+        queryAll(this.db, { keyCondition: 'pk = :pk', values: { ':pk': Keys.slotsPk(p.id, k) }, consistent: true }),
     );
     return parts.flat().map(toSlot);
   }
 
   async counterSlots(p: PacketRef, k: number): Promise<SlotRecord[]> {
-    const items = await queryAll(this.db, { keyCondition: 'pk = :pk', values: { ':pk': Keys.slotsPk(p.id, k) }, consistent: true });
+    const items = await queryAll(this.db, {
+      keyCondition: 'pk = :pk',
+      values: { ':pk': Keys.slotsPk(p.id, k) },
+      consistent: true,
+    });
     return items.map(toSlot);
   }
 
@@ -165,7 +170,13 @@ export class DynamoClaimStore implements ClaimStore {
     const parts = await mapLimited(
       Array.from({ length: counterCount(p.count) }, (_, k) => k),
       SLOT_PARTITION_CONCURRENCY,
-      (k) => queryAll(this.db, { keyCondition: 'pk = :pk', filter: 'userId = :u', values: { ':pk': Keys.slotsPk(p.id, k), ':u': userId }, consistent: true }),
+      (k) =>
+        queryAll(this.db, {
+          keyCondition: 'pk = :pk',
+          filter: 'userId = :u',
+          values: { ':pk': Keys.slotsPk(p.id, k), ':u': userId },
+          consistent: true,
+        }),
     );
     const mine = parts.flat();
     return mine[0] ? toSlot(mine[0]) : undefined;

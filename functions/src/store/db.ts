@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { DescribeTableCommand, DynamoDBClient, type ConsumedCapacity, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  type ConsumedCapacity,
+  type DynamoDBClientConfig,
+} from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -159,7 +164,9 @@ export interface DynamoDbOptions {
 export const conditionalWriteStats = { writes: 0, failures: 0 };
 
 function isConditionFailure(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { name?: string }).name === 'ConditionalCheckFailedException';
+  return (
+    typeof err === 'object' && err !== null && (err as { name?: string }).name === 'ConditionalCheckFailedException'
+  );
 }
 
 /**
@@ -190,7 +197,11 @@ function stampUpdate(update: string): string {
  * attempt landed but whose answer was lost; {@link DynamoDb} accounts for that. `requestHandler`:
  * tests only (a handler that loses answers).
  */
-export function createDocumentClient(region: string, endpoint?: string, requestHandler?: DynamoDBClientConfig['requestHandler']): DynamoDBDocumentClient {
+export function createDocumentClient(
+  region: string,
+  endpoint?: string,
+  requestHandler?: DynamoDBClientConfig['requestHandler'],
+): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     region,
     ...(endpoint
@@ -228,7 +239,9 @@ export class DynamoDb implements Db {
   }
 
   async get(key: Key, consistent = true): Promise<Item | undefined> {
-    const r = await this.doc.send(new GetCommand({ TableName: this.t, Key: key, ConsistentRead: consistent, ...this.readCap() }));
+    const r = await this.doc.send(
+      new GetCommand({ TableName: this.t, Key: key, ConsistentRead: consistent, ...this.readCap() }),
+    );
     this.opts.afterRead?.({ op: 'get', pk: key.pk, items: r.Item ? 1 : 0, capacity: r.ConsumedCapacity });
     return r.Item as Item | undefined;
   }
@@ -268,7 +281,8 @@ export class DynamoDb implements Db {
       return true;
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
-      const ours = attemptsOf(err) > 1 && (await this.get({ pk: item.pk, sk: item.sk }, true))?.[WRITE_TOKEN_ATTRIBUTE] === token;
+      const ours =
+        attemptsOf(err) > 1 && (await this.get({ pk: item.pk, sk: item.sk }, true))?.[WRITE_TOKEN_ATTRIBUTE] === token;
       if (!ours) conditionalWriteStats.failures++;
       this.opts.afterWrite?.(info);
       return ours;
@@ -304,7 +318,9 @@ export class DynamoDb implements Db {
           TableName: this.t,
           Key: key,
           UpdateExpression: token ? stampUpdate(update) : update,
-          ConditionExpression: token ? `(${expr.condition}) AND (attribute_not_exists(#wtok) OR #wtok <> :wtok)` : expr.condition,
+          ConditionExpression: token
+            ? `(${expr.condition}) AND (attribute_not_exists(#wtok) OR #wtok <> :wtok)`
+            : expr.condition,
           ExpressionAttributeNames: token ? { ...expr.names, '#wtok': WRITE_TOKEN_ATTRIBUTE } : expr.names,
           ExpressionAttributeValues: token ? { ...expr.values, ':wtok': token } : expr.values,
           ReturnValues: 'ALL_NEW',
@@ -348,7 +364,12 @@ export class DynamoDb implements Db {
         ...this.readCap(),
       }),
     );
-    this.opts.afterRead?.({ op: 'query', pk: String(q.values[':pk'] ?? ''), items: r.Items?.length ?? 0, capacity: r.ConsumedCapacity });
+    this.opts.afterRead?.({
+      op: 'query',
+      pk: String(q.values[':pk'] ?? ''),
+      items: r.Items?.length ?? 0,
+      capacity: r.ConsumedCapacity,
+    });
     return { items: (r.Items ?? []) as Item[], lastKey: r.LastEvaluatedKey };
   }
 
@@ -375,9 +396,19 @@ export class DynamoDb implements Db {
       let pending: Array<Record<string, unknown>> = keys.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk }));
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > 8) throw new StoreBusy('batchGet: unprocessed keys after retries');
-        const r = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.t]: { Keys: pending, ConsistentRead: consistent } }, ...this.readCap() }));
+        const r = await this.doc.send(
+          new BatchGetCommand({
+            RequestItems: { [this.t]: { Keys: pending, ConsistentRead: consistent } },
+            ...this.readCap(),
+          }),
+        );
         const got = (r.Responses?.[this.t] ?? []) as Item[];
-        this.opts.afterRead?.({ op: 'batchGet', pk: String(pending[0]?.pk ?? ''), items: got.length, capacity: r.ConsumedCapacity?.[0] });
+        this.opts.afterRead?.({
+          op: 'batchGet',
+          pk: String(pending[0]?.pk ?? ''),
+          items: got.length,
+          capacity: r.ConsumedCapacity?.[0],
+        });
         out.push(...got);
         pending = r.UnprocessedKeys?.[this.t]?.Keys ?? [];
         if (pending.length) await new Promise((res) => setTimeout(res, 20 * 2 ** attempt));
@@ -396,14 +427,23 @@ export class DynamoDb implements Db {
   async ping(timeoutMs: number): Promise<'ready' | 'not-ready'> {
     const command = new DescribeTableCommand({ TableName: this.t });
     // A pass-through under the retry middleware's name replaces the client's one for this command only.
-    command.middlewareStack.add((next) => next, { name: 'retryMiddleware', step: 'finalizeRequest', priority: 'high', override: true });
+    command.middlewareStack.add((next) => next, {
+      name: 'retryMiddleware',
+      step: 'finalizeRequest',
+      priority: 'high',
+      override: true,
+    });
     let status: string | undefined;
     try {
       // The document client sends plain DynamoDB commands through the same client and middleware.
-      const out = await (this.doc as unknown as DynamoDBClient).send(command, { abortSignal: AbortSignal.timeout(timeoutMs) });
+      const out = await (this.doc as unknown as DynamoDBClient).send(command, {
+        abortSignal: AbortSignal.timeout(timeoutMs),
+      });
       status = out.Table?.TableStatus;
     } catch (err) {
-      throw new StoreUnavailable(`ping: the store did not answer (${err instanceof Error ? err.name : 'error'})`, { cause: err });
+      throw new StoreUnavailable(`ping: the store did not answer (${err instanceof Error ? err.name : 'error'})`, {
+        cause: err,
+      });
     }
     return status === 'ACTIVE' || status === 'UPDATING' ? 'ready' : 'not-ready';
   }

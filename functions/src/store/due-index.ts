@@ -38,7 +38,11 @@ export class DynamoDueIndex implements DueIndex {
     const out: DueEntry[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.db.query({ ...this.range(shard, nowIso), limit: PAGE, ...(startKey ? { startKey } : {}) });
+      const page = await this.db.query({
+        ...this.range(shard, nowIso),
+        limit: PAGE,
+        ...(startKey ? { startKey } : {}),
+      });
       out.push(...page.items.map(entryOf));
       startKey = page.lastKey;
     } while (startKey);

@@ -25,7 +25,11 @@ export interface ForwardStore {
    */
   reserveForward(packetId: string, userId: string, forwardId: string, max: number): Promise<boolean>;
   /** One page of a packet's forwards, in the table's order (by id); `startKey` from the last page. */
-  forwardsPage(packetId: string, limit: number, startKey?: Record<string, unknown>): Promise<{ forwards: ForwardRecord[]; lastKey?: Record<string, unknown> }>;
+  forwardsPage(
+    packetId: string,
+    limit: number,
+    startKey?: Record<string, unknown>,
+  ): Promise<{ forwards: ForwardRecord[]; lastKey?: Record<string, unknown> }>;
 }
 
 function toForward(it: Item, packetId: string): ForwardRecord {
@@ -44,7 +48,8 @@ export class DynamoForwardStore implements ForwardStore {
   constructor(private readonly db: Db) {}
 
   async putForward(f: ForwardRecord): Promise<ForwardRecord> {
-    if (await this.db.put({ ...Keys.forward(f.packetId, f.id), ...f }, { condition: 'attribute_not_exists(pk)' })) return f;
+    if (await this.db.put({ ...Keys.forward(f.packetId, f.id), ...f }, { condition: 'attribute_not_exists(pk)' }))
+      return f;
     const stored = await this.db.get(Keys.forward(f.packetId, f.id));
     return stored ? toForward(stored, f.packetId) : f;
   }
@@ -60,7 +65,16 @@ export class DynamoForwardStore implements ForwardStore {
   }
 
   async forwardsPage(packetId: string, limit: number, startKey?: Record<string, unknown>) {
-    const page = await this.db.query({ keyCondition: 'pk = :pk', values: { ':pk': Keys.forwardsPk(packetId) }, consistent: true, limit, ...(startKey ? { startKey } : {}) });
-    return { forwards: page.items.map((it) => toForward(it, packetId)), ...(page.lastKey ? { lastKey: page.lastKey } : {}) };
+    const page = await this.db.query({
+      keyCondition: 'pk = :pk',
+      values: { ':pk': Keys.forwardsPk(packetId) },
+      consistent: true,
+      limit,
+      ...(startKey ? { startKey } : {}),
+    });
+    return {
+      forwards: page.items.map((it) => toForward(it, packetId)),
+      ...(page.lastKey ? { lastKey: page.lastKey } : {}),
+    };
   }
 }

@@ -41,7 +41,8 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
 
   private judge(it: Record<string, unknown>, hash: string): IdempotencyBegin {
     if (it.hash !== hash) return { kind: 'mismatch' };
-    if (it.state === 'done') return { kind: 'replay', response: { status: it.status as number, body: JSON.parse(it.body as string) } };
+    if (it.state === 'done')
+      return { kind: 'replay', response: { status: it.status as number, body: JSON.parse(it.body as string) } };
     return { kind: 'resume', at: it.at as string };
   }
 
@@ -53,7 +54,8 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
 
   async begin(principal: string, scope: string, key: string, hash: string, at: string): Promise<IdempotencyBegin> {
     const k = Keys.idempotency(principal, scope, key);
-    if (await this.db.put({ ...k, hash, state: 'pending', at }, { condition: 'attribute_not_exists(pk)' })) return { kind: 'new' };
+    if (await this.db.put({ ...k, hash, state: 'pending', at }, { condition: 'attribute_not_exists(pk)' }))
+      return { kind: 'new' };
     const it = await this.db.get(k);
     if (!it) throw new Error('idempotency: record vanished');
     return this.judge(it, hash);

@@ -98,7 +98,10 @@ export const Keys = {
   /** A campaign: its record; its packets are PKT#<campaignPacketId(id, i)>. */
   campaign: (campaignId: string) => ({ pk: `CAMP#${campaignId}`, sk: 'CAMPAIGN' }),
   /** gsi2: an owner's campaigns, newest first. */
-  campaignsOf: (ownerId: string, createdAtIso: string, campaignId: string) => ({ gsi2pk: `CAMPS#${ownerId}`, gsi2sk: `${createdAtIso}#${campaignId}` }),
+  campaignsOf: (ownerId: string, createdAtIso: string, campaignId: string) => ({
+    gsi2pk: `CAMPS#${ownerId}`,
+    gsi2sk: `${createdAtIso}#${campaignId}`,
+  }),
   campaignsPk: (ownerId: string) => `CAMPS#${ownerId}`,
   /** An API key, looked up by its id on every call it makes. */
   apiKey: (keyId: string) => ({ pk: `APIKEY#${keyId}`, sk: 'KEY' }),
@@ -109,7 +112,10 @@ export const Keys = {
   /** A withdrawal (提现); in the due index until it is final and its hold is settled. */
   withdrawal: (withdrawalId: string) => ({ pk: `WD#${withdrawalId}`, sk: 'WD' }),
   /** gsi2: a user's withdrawals, newest first. */
-  withdrawalsOf: (userId: string, createdAtIso: string, withdrawalId: string) => ({ gsi2pk: `WDS#${userId}`, gsi2sk: `${createdAtIso}#${withdrawalId}` }),
+  withdrawalsOf: (userId: string, createdAtIso: string, withdrawalId: string) => ({
+    gsi2pk: `WDS#${userId}`,
+    gsi2sk: `${createdAtIso}#${withdrawalId}`,
+  }),
   withdrawalsPk: (userId: string) => `WDS#${userId}`,
   /** A WeChat Pay payment in (its id is the order's out_trade_no); due until settled. */
   payment: (paymentId: string) => ({ pk: `PAY#${paymentId}`, sk: 'PAY' }),
@@ -160,11 +166,22 @@ export function indexKey(index: number): string {
  * idempotency) may carry it as a number — money must never vanish by TTL. (Packets and campaigns
  * hold an ISO-string `expiresAt`; TTL ignores any value that is not a Number.)
  */
-export const Attr = { pk: 'pk', sk: 'sk', gsi1pk: 'gsi1pk', gsi1sk: 'gsi1sk', gsi2pk: 'gsi2pk', gsi2sk: 'gsi2sk', ttl: 'expiresAt' } as const;
+export const Attr = {
+  pk: 'pk',
+  sk: 'sk',
+  gsi1pk: 'gsi1pk',
+  gsi1sk: 'gsi1sk',
+  gsi2pk: 'gsi2pk',
+  gsi2sk: 'gsi2sk',
+  ttl: 'expiresAt',
+} as const;
 export const Indexes = { due: 'gsi1', byUser: 'gsi2' } as const;
 
 /** What a due-index entry (or any item's pk) points at. */
-export type ItemRef = { kind: 'packet' | 'transfer' | 'topup' | 'campaign' | 'withdrawal' | 'payment' | 'refund' | 'notification'; id: string };
+export type ItemRef = {
+  kind: 'packet' | 'transfer' | 'topup' | 'campaign' | 'withdrawal' | 'payment' | 'refund' | 'notification';
+  id: string;
+};
 export function refOfPk(pk: string): ItemRef | undefined {
   const [prefix, id] = pk.split('#', 2);
   if (!id) return undefined;
@@ -232,7 +249,10 @@ export const RiskKeys = {
   /** Night-velocity counter of an account for one UTC+8 clock hour ('YYYY-MM-DDTHH'). */
   night: (userId: string, hourUtc8: string) => ({ pk: `RISKCNT#${userId}`, sk: `NIGHT#${hourUtc8}` }),
   /** Rate-limit counter of an account for one action and clock minute (its start, epoch ms). */
-  rate: (userId: string, action: string, windowStartMs: number) => ({ pk: `RISKCNT#${userId}`, sk: `RATE#${action}#${windowStartMs}` }),
+  rate: (userId: string, action: string, windowStartMs: number) => ({
+    pk: `RISKCNT#${userId}`,
+    sk: `RATE#${action}#${windowStartMs}`,
+  }),
   /** Risk events: one partition per UTC+8 day and shard; sk sorts by time. */
   eventPk: (dayUtc8: string, shard: number) => `RISKEV#${dayUtc8}#${shard}`,
   eventSk: (atIso: string, id: string) => `${atIso}#${id}`,

@@ -119,7 +119,11 @@ export interface WalletStore {
    * One page of the account's entries, newest first: from the newest, after `startKey` (the last
    * page's `lastKey`), or after the entry `afterSeq` (older ones only).
    */
-  page(userId: string, limit: number, from?: { startKey?: Record<string, unknown>; afterSeq?: number }): Promise<{ entries: LedgerEntry[]; lastKey?: Record<string, unknown> }>;
+  page(
+    userId: string,
+    limit: number,
+    from?: { startKey?: Record<string, unknown>; afterSeq?: number },
+  ): Promise<{ entries: LedgerEntry[]; lastKey?: Record<string, unknown> }>;
   entry(userId: string, seq: number): Promise<LedgerEntry | undefined>;
   /**
    * The entries at these places (account and seq) that exist, in no particular order; a missing
@@ -130,7 +134,11 @@ export interface WalletStore {
    * Claim credits of a user, newest first (the received-packets list), read from the ledger: at
    * most `limit`, fewer (with a cursor) when a bounded read found fewer among other entries.
    */
-  received(userId: string, limit: number, startKey?: Record<string, unknown>): Promise<{ entries: LedgerEntry[]; lastKey?: Record<string, unknown> }>;
+  received(
+    userId: string,
+    limit: number,
+    startKey?: Record<string, unknown>,
+  ): Promise<{ entries: LedgerEntry[]; lastKey?: Record<string, unknown> }>;
 }
 
 /** A stored ledger item as an entry (also read by reconciliation's adapter). */
@@ -225,7 +233,12 @@ export class DynamoWalletStore implements WalletStore {
    * The wallet's newest state, reading entries from `cursor` on — or the operation's own entry
    * (as `already`) if one after `seqHint` carries its opId.
    */
-  private async newest(userId: string, seqHint: number, cursor: number, opId: string): Promise<WalletState | AppendResult> {
+  private async newest(
+    userId: string,
+    seqHint: number,
+    cursor: number,
+    opId: string,
+  ): Promise<WalletState | AppendResult> {
     const entries = await this.from(userId, cursor);
     const twin = entries.find((e) => e.seq > seqHint && e.opId === opId);
     if (twin) return { kind: 'already', entry: twin };
@@ -277,7 +290,10 @@ export class DynamoWalletStore implements WalletStore {
   async append(userId: string, seqHint: number, req: AppendRequest, freshTail?: WalletState): Promise<AppendResult> {
     let cursor = seqHint;
     for (let attempt = 0; attempt < 200; attempt++) {
-      const last = attempt === 0 && freshTail && freshTail.seq === seqHint ? freshTail : await this.newest(userId, seqHint, cursor, req.opId);
+      const last =
+        attempt === 0 && freshTail && freshTail.seq === seqHint
+          ? freshTail
+          : await this.newest(userId, seqHint, cursor, req.opId);
       if ('kind' in last) return last;
       const balance = last.balance + req.amount;
       if (balance < 0) return { kind: 'insufficient', balance: last.balance };
@@ -426,5 +442,4 @@ export class DynamoWalletStore implements WalletStore {
     }
     return { entries, ...(cursor ? { lastKey: cursor } : {}) };
   }
-
 }

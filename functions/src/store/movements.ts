@@ -37,7 +37,18 @@ function pick<T>(it: Item | undefined, fields: readonly string[]): T | undefined
   for (const f of fields) if (it[f] !== undefined) o[f] = it[f];
   return o as T;
 }
-const TRANSFER_FIELDS = ['id', 'fromId', 'toId', 'toName', 'amount', 'note', 'state', 'at', 'fromHint', 'toHint'] as const;
+const TRANSFER_FIELDS = [
+  'id',
+  'fromId',
+  'toId',
+  'toName',
+  'amount',
+  'note',
+  'state',
+  'at',
+  'fromHint',
+  'toHint',
+] as const;
 const TOPUP_FIELDS = ['id', 'userId', 'amount', 'state', 'at', 'hint', 'providerRef'] as const;
 
 /** The store port of money movements that are not packets: transfers and top-ups. */
@@ -54,7 +65,10 @@ export class DynamoMovementStore implements MovementStore {
   constructor(private readonly db: Db) {}
 
   async createTransfer(t: TransferRecord, due: Due) {
-    const ok = await this.db.put({ ...Keys.transfer(t.id), ...t, ...Keys.due(due.shard, due.at, t.id) }, { condition: 'attribute_not_exists(pk)' });
+    const ok = await this.db.put(
+      { ...Keys.transfer(t.id), ...t, ...Keys.due(due.shard, due.at, t.id) },
+      { condition: 'attribute_not_exists(pk)' },
+    );
     return ok ? t : (await this.transfer(t.id))!;
   }
 
@@ -75,7 +89,10 @@ export class DynamoMovementStore implements MovementStore {
   }
 
   async createTopup(t: TopupRecord, due: Due) {
-    const ok = await this.db.put({ ...Keys.topup(t.id), ...t, ...Keys.due(due.shard, due.at, t.id) }, { condition: 'attribute_not_exists(pk)' });
+    const ok = await this.db.put(
+      { ...Keys.topup(t.id), ...t, ...Keys.due(due.shard, due.at, t.id) },
+      { condition: 'attribute_not_exists(pk)' },
+    );
     return ok ? t : (await this.topup(t.id))!;
   }
 
@@ -89,7 +106,11 @@ export class DynamoMovementStore implements MovementStore {
       `SET #s = :s${providerRef ? ', providerRef = :ref' : ''}${state === 'pending' ? '' : ' REMOVE gsi1pk, gsi1sk'}`,
       {
         names: { '#s': 'state' },
-        values: { ':s': state, ...(providerRef ? { ':ref': providerRef } : {}), ...(state === 'canceled' ? { ':pending': 'pending' } : {}) },
+        values: {
+          ':s': state,
+          ...(providerRef ? { ':ref': providerRef } : {}),
+          ...(state === 'canceled' ? { ':pending': 'pending' } : {}),
+        },
         ...(state === 'canceled' ? { condition: '#s = :pending' } : {}),
       },
     );

@@ -33,7 +33,18 @@ export interface NotificationRecord {
 
 type Due = { shard: number; at: string };
 
-const FIELDS = ['id', 'kind', 'userId', 'page', 'values', 'state', 'attempts', 'createdAt', 'finishedAt', 'lastError'] as const;
+const FIELDS = [
+  'id',
+  'kind',
+  'userId',
+  'page',
+  'values',
+  'state',
+  'attempts',
+  'createdAt',
+  'finishedAt',
+  'lastError',
+] as const;
 
 function recordOf(it: Item | undefined): NotificationRecord | undefined {
   if (!it) return undefined;
@@ -62,7 +73,11 @@ export interface NotificationStore {
    */
   startAttempt(id: string, seenAttempts: number, retry: Due): Promise<NotificationRecord | undefined>;
   /** Ends a pending record (`sent`, `dropped`, `failed`), out of the due index; false if it had ended. */
-  finish(id: string, state: Exclude<NotificationState, 'pending'>, o: { atIso: string; error?: string }): Promise<boolean>;
+  finish(
+    id: string,
+    state: Exclude<NotificationState, 'pending'>,
+    o: { atIso: string; error?: string },
+  ): Promise<boolean>;
   /** Notes why a pending attempt failed (it stays due for the retry). */
   noteError(id: string, error: string): Promise<void>;
 }
@@ -71,7 +86,10 @@ export class DynamoNotificationStore implements NotificationStore {
   constructor(private readonly db: Db) {}
 
   async create(n: NotificationRecord, due: Due) {
-    return this.db.put({ ...Keys.notification(n.id), ...n, ...Keys.due(due.shard, due.at, n.id) }, { condition: 'attribute_not_exists(pk)' });
+    return this.db.put(
+      { ...Keys.notification(n.id), ...n, ...Keys.due(due.shard, due.at, n.id) },
+      { condition: 'attribute_not_exists(pk)' },
+    );
   }
 
   async get(id: string) {
@@ -89,11 +107,15 @@ export class DynamoNotificationStore implements NotificationStore {
   }
 
   async finish(id: string, state: Exclude<NotificationState, 'pending'>, o: { atIso: string; error?: string }) {
-    const done = await this.db.update(Keys.notification(id), `SET #s = :s, finishedAt = :at${o.error ? ', lastError = :e' : ''} REMOVE gsi1pk, gsi1sk`, {
-      condition: '#s = :pending',
-      names: { '#s': 'state' },
-      values: { ':s': state, ':at': o.atIso, ':pending': 'pending', ...(o.error ? { ':e': o.error } : {}) },
-    });
+    const done = await this.db.update(
+      Keys.notification(id),
+      `SET #s = :s, finishedAt = :at${o.error ? ', lastError = :e' : ''} REMOVE gsi1pk, gsi1sk`,
+      {
+        condition: '#s = :pending',
+        names: { '#s': 'state' },
+        values: { ':s': state, ':at': o.atIso, ':pending': 'pending', ...(o.error ? { ':e': o.error } : {}) },
+      },
+    );
     return done !== undefined;
   }
 

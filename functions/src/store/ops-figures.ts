@@ -19,7 +19,14 @@ export interface MinuteCounts {
   latency: number[];
 }
 
-export const emptyCounts = (): MinuteCounts => ({ packets: 0, claims: 0, conditionalWrites: 0, conditionalFailures: 0, refunds: 0, latency: emptyHistogram() });
+export const emptyCounts = (): MinuteCounts => ({
+  packets: 0,
+  claims: 0,
+  conditionalWrites: 0,
+  conditionalFailures: 0,
+  refunds: 0,
+  latency: emptyHistogram(),
+});
 
 const FIELDS = ['packets', 'claims', 'conditionalWrites', 'conditionalFailures', 'refunds'] as const;
 const hourOf = (minuteIso: string) => `${minuteIso.slice(0, 13)}:00:00.000Z`;
@@ -66,7 +73,8 @@ export class DynamoOpsFiguresStore implements OpsFiguresStore {
   async read(fromMinuteIso: string, toMinuteIso: string): Promise<Map<string, MinuteCounts>> {
     const out = new Map<string, MinuteCounts>();
     const hours: string[] = [];
-    for (let h = Date.parse(hourOf(fromMinuteIso)); h <= Date.parse(toMinuteIso); h += HOUR_MS) hours.push(new Date(h).toISOString());
+    for (let h = Date.parse(hourOf(fromMinuteIso)); h <= Date.parse(toMinuteIso); h += HOUR_MS)
+      hours.push(new Date(h).toISOString());
     const pages = await Promise.all(
       hours.map(async (hour) => {
         const items: Record<string, unknown>[] = [];

@@ -145,7 +145,9 @@ export interface PacketStore {
    * whose packets are deterministic so a re-write is identical. Only for packets not yet
    * claimable by anyone else: the caller writes the missing ones only (see `existing`).
    */
-  createMany(items: Array<{ packet: PacketRecord; shares: number[]; due: { shard: number; at: string } }>): Promise<void>;
+  createMany(
+    items: Array<{ packet: PacketRecord; shares: number[]; due: { shard: number; at: string } }>,
+  ): Promise<void>;
   /** Which of these packet ids exist (GetItem each). */
   existing(ids: readonly string[]): Promise<Set<string>>;
   /**
@@ -161,10 +163,19 @@ export interface PacketStore {
    * packet item as written, or undefined when another writer moved it first.
    */
   advanceSettle(id: string, from: SettleCursor, to: SettleCursor): Promise<PacketRecord | undefined>;
-  finishSettle(id: string, refunded: Fen, at: string, refundedTo?: 'balance' | 'wechatpay'): Promise<PacketRecord | undefined>;
+  finishSettle(
+    id: string,
+    refunded: Fen,
+    at: string,
+    refundedTo?: 'balance' | 'wechatpay',
+  ): Promise<PacketRecord | undefined>;
   /** A settled packet's refund went elsewhere than settlement chose (WeChat could not refund it). */
   setRefundedTo(id: string, to: 'balance' | 'wechatpay'): Promise<void>;
-  listSent(userId: string, limit: number, startKey?: Record<string, unknown>): Promise<{ ids: string[]; lastKey?: Record<string, unknown> }>;
+  listSent(
+    userId: string,
+    limit: number,
+    startKey?: Record<string, unknown>,
+  ): Promise<{ ids: string[]; lastKey?: Record<string, unknown> }>;
   /**
    * The group a group-only packet is bound to (domain/group.ts `groupBinding`: a salted hash,
    * never the group id), or undefined while unbound. A binding never changes, so a warm
@@ -180,9 +191,37 @@ export interface PacketStore {
 }
 
 const PACKET_FIELDS = [
-  'id', 'senderId', 'senderName', 'total', 'count', 'mode', 'greeting', 'scene', 'fee', 'state', 'claimed',
-  'createdAt', 'expiresAt', 'expiresAtMs', 'codeValidity', 'senderHint', 'feeHint', 'feeAccount', 'refundHint', 'settleCursor', 'settleGranted', 'refundedAmount', 'refundedTo', 'settledAt',
-  'recipientId', 'recipientName', 'campaignId', 'counters', 'funding', 'paymentId', 'groupOnly',
+  'id',
+  'senderId',
+  'senderName',
+  'total',
+  'count',
+  'mode',
+  'greeting',
+  'scene',
+  'fee',
+  'state',
+  'claimed',
+  'createdAt',
+  'expiresAt',
+  'expiresAtMs',
+  'codeValidity',
+  'senderHint',
+  'feeHint',
+  'feeAccount',
+  'refundHint',
+  'settleCursor',
+  'settleGranted',
+  'refundedAmount',
+  'refundedTo',
+  'settledAt',
+  'recipientId',
+  'recipientName',
+  'campaignId',
+  'counters',
+  'funding',
+  'paymentId',
+  'groupOnly',
 ] as const;
 
 function toPacket(it: Item | undefined): PacketRecord | undefined {
@@ -238,7 +277,13 @@ const UNKNOWN_TAKE_RETRIES = 3;
 const COUNTER_WRITE_CONCURRENCY = 10;
 
 function toCounter(it: Item): CounterState {
-  return { counter: it.counter as number, start: it.start as number, size: it.size as number, claimed: it.claimed as number, closed: it.closed === true };
+  return {
+    counter: it.counter as number,
+    start: it.start as number,
+    size: it.size as number,
+    claimed: it.claimed as number,
+    closed: it.closed === true,
+  };
 }
 
 /**
@@ -278,7 +323,8 @@ export class DynamoPacketStore implements PacketStore {
 
   async get(id: string, consistent = true, countersConsistent = consistent) {
     const p = toPacket(await this.db.get(Keys.packet(id), consistent));
-    if (p?.counters && p.state !== 'funding' && p.state !== 'canceled') p.claimed = takenAcross(await this.counters(p, countersConsistent));
+    if (p?.counters && p.state !== 'funding' && p.state !== 'canceled')
+      p.claimed = takenAcross(await this.counters(p, countersConsistent));
     return p && p.state !== 'funding' ? remember(p) : p;
   }
 
@@ -295,7 +341,10 @@ export class DynamoPacketStore implements PacketStore {
       if (p.state === 'active') throw new Error(`packets: ${p.id} is still active`);
       return { counter: 0, start: 0, size: p.count, claimed: p.claimed, closed: true };
     }
-    const it = await this.db.update(Keys.shareCounter(p.id, k), 'SET closed = :t', { condition: 'attribute_exists(pk)', values: { ':t': true } });
+    const it = await this.db.update(Keys.shareCounter(p.id, k), 'SET closed = :t', {
+      condition: 'attribute_exists(pk)',
+      values: { ':t': true },
+    });
     if (!it) throw new Error(`packets: counter ${k} of ${p.id} missing`);
     return toCounter(it);
   }
@@ -331,7 +380,9 @@ export class DynamoPacketStore implements PacketStore {
    */
   async create(p: PacketRecord, due: { shard: number; at: string }, shares: readonly Fen[]): Promise<PacketRecord> {
     if (p.counters) {
-      await mapLimited(counterItems(p, shares), COUNTER_WRITE_CONCURRENCY, (c) => this.db.put(c, { condition: 'attribute_not_exists(pk)' }));
+      await mapLimited(counterItems(p, shares), COUNTER_WRITE_CONCURRENCY, (c) =>
+        this.db.put(c, { condition: 'attribute_not_exists(pk)' }),
+      );
     }
     const item: Item = {
       ...Keys.packet(p.id),
@@ -351,7 +402,13 @@ export class DynamoPacketStore implements PacketStore {
       await this.db.update(Keys.packet(id), 'SET #s = :active, gsi1pk = :g1pk, gsi1sk = :g1sk', {
         condition: '#s IN (:funding, :canceled)',
         names: { '#s': 'state' },
-        values: { ':active': 'active', ':funding': 'funding', ':canceled': 'canceled', ':g1pk': k.gsi1pk, ':g1sk': k.gsi1sk },
+        values: {
+          ':active': 'active',
+          ':funding': 'funding',
+          ':canceled': 'canceled',
+          ':g1pk': k.gsi1pk,
+          ':g1sk': k.gsi1sk,
+        },
       }),
     );
   }
@@ -359,11 +416,23 @@ export class DynamoPacketStore implements PacketStore {
   async activatePaid(id: string, expiresAtMs: number, due: { shard: number; at: string }) {
     const k = Keys.due(due.shard, due.at, id);
     return toPacket(
-      await this.db.update(Keys.packet(id), 'SET #s = :active, expiresAt = :exp, expiresAtMs = :expMs, gsi1pk = :g1pk, gsi1sk = :g1sk', {
-        condition: '#s IN (:funding, :canceled)',
-        names: { '#s': 'state' },
-        values: { ':active': 'active', ':funding': 'funding', ':canceled': 'canceled', ':exp': new Date(expiresAtMs).toISOString(), ':expMs': expiresAtMs, ':g1pk': k.gsi1pk, ':g1sk': k.gsi1sk },
-      }),
+      await this.db.update(
+        Keys.packet(id),
+        'SET #s = :active, expiresAt = :exp, expiresAtMs = :expMs, gsi1pk = :g1pk, gsi1sk = :g1sk',
+        {
+          condition: '#s IN (:funding, :canceled)',
+          names: { '#s': 'state' },
+          values: {
+            ':active': 'active',
+            ':funding': 'funding',
+            ':canceled': 'canceled',
+            ':exp': new Date(expiresAtMs).toISOString(),
+            ':expMs': expiresAtMs,
+            ':g1pk': k.gsi1pk,
+            ':g1sk': k.gsi1sk,
+          },
+        },
+      ),
     );
   }
 
@@ -437,12 +506,17 @@ export class DynamoPacketStore implements PacketStore {
       let it: Item | undefined;
       let taken: number | undefined;
       try {
-        it = await this.db.update(Keys.shareCounter(p.id, k), 'SET claimed = claimed + :one, #lt = :mark, #lx = claimed', {
-          // The last clause refuses this take's own SDK retry while its lane still holds its mark.
-          condition: 'attribute_exists(pk) AND attribute_not_exists(closed) AND claimed < #size AND expiresAtMs > :now AND (attribute_not_exists(#lt) OR #lt <> :mark)',
-          names: { '#size': 'size', '#lt': `lt${lane}`, '#lx': `lx${lane}` },
-          values: { ':one': 1, ':now': nowMs, ':mark': mark },
-        });
+        it = await this.db.update(
+          Keys.shareCounter(p.id, k),
+          'SET claimed = claimed + :one, #lt = :mark, #lx = claimed',
+          {
+            // The last clause refuses this take's own SDK retry while its lane still holds its mark.
+            condition:
+              'attribute_exists(pk) AND attribute_not_exists(closed) AND claimed < #size AND expiresAtMs > :now AND (attribute_not_exists(#lt) OR #lt <> :mark)',
+            names: { '#size': 'size', '#lt': `lt${lane}`, '#lx': `lx${lane}` },
+            values: { ':one': 1, ':now': nowMs, ':mark': mark },
+          },
+        );
         if (it) taken = (it.claimed as number) - 1;
       } catch (err) {
         if (!(err instanceof WriteOutcomeUnknown)) throw err;
@@ -479,10 +553,22 @@ export class DynamoPacketStore implements PacketStore {
    * never leaves a packet item without its counters (`existing` sees only packet items, and a
    * packet that does not exist yet has nothing to claim, so re-writing its counters is safe).
    */
-  async createMany(items: Array<{ packet: PacketRecord; shares: number[]; due: { shard: number; at: string } }>): Promise<void> {
-    await this.db.batchPut(items.flatMap(({ packet: p, shares }) => [{ ...Keys.shares(p.id), amounts: shares }, ...(p.counters ? counterItems(p, shares) : [])]));
+  async createMany(
+    items: Array<{ packet: PacketRecord; shares: number[]; due: { shard: number; at: string } }>,
+  ): Promise<void> {
     await this.db.batchPut(
-      items.map(({ packet: p, due }) => ({ ...Keys.packet(p.id), ...p, ...Keys.due(due.shard, due.at, p.id), ...Keys.sent(p.senderId, `${p.createdAt}#${p.id}`) })),
+      items.flatMap(({ packet: p, shares }) => [
+        { ...Keys.shares(p.id), amounts: shares },
+        ...(p.counters ? counterItems(p, shares) : []),
+      ]),
+    );
+    await this.db.batchPut(
+      items.map(({ packet: p, due }) => ({
+        ...Keys.packet(p.id),
+        ...p,
+        ...Keys.due(due.shard, due.at, p.id),
+        ...Keys.sent(p.senderId, `${p.createdAt}#${p.id}`),
+      })),
     );
   }
 
@@ -498,7 +584,8 @@ export class DynamoPacketStore implements PacketStore {
     if (p.state === 'funding' || p.state === 'canceled') return { packet: p, takenAmount: 0 };
     // Settled: the refund made the recorded total exact (a share taken but never recorded was voided).
     if (p.state === 'settled') return { packet: p, takenAmount: p.total - (p.refundedAmount ?? 0) };
-    if (!p.counters) return { packet: p, takenAmount: sumFirst((await this.shares(id))?.amounts, Math.min(p.claimed, p.count)) };
+    if (!p.counters)
+      return { packet: p, takenAmount: sumFirst((await this.shares(id))?.amounts, Math.min(p.claimed, p.count)) };
     // A big packet's progress is the sum over its counters (up to 100 items). Whoever reads them
     // leaves the sum on the packet item, and views within PROGRESS_FRESH_MS use it: however many
     // accounts and functions look, the counters are read about once per window per packet, and
@@ -515,7 +602,9 @@ export class DynamoPacketStore implements PacketStore {
     p.claimed = items.reduce((a, c) => a + (c.claimed as number), 0);
     const taken = items.reduce((a, c) => a + sumFirst(c.amounts as Fen[] | undefined, c.claimed as number), 0);
     // Unconditional: a cache, not state (no condition, so nothing a refusal could be misread from).
-    await this.db.update(Keys.packet(id), 'SET progress = :p', { values: { ':p': { claimed: p.claimed, taken, atMs: nowMs } } });
+    await this.db.update(Keys.packet(id), 'SET progress = :p', {
+      values: { ':p': { claimed: p.claimed, taken, atMs: nowMs } },
+    });
     return { packet: p, takenAmount: taken };
   }
 
@@ -542,23 +631,43 @@ export class DynamoPacketStore implements PacketStore {
       await this.db.update(Keys.packet(id), 'SET settleCursor = :to, settleGranted = :granted', {
         condition: '#s = :settling AND settleCursor = :from AND settleGranted = :fromGranted',
         names: { '#s': 'state' },
-        values: { ':settling': 'settling', ':from': from.counter, ':fromGranted': from.granted, ':to': to.counter, ':granted': to.granted },
+        values: {
+          ':settling': 'settling',
+          ':from': from.counter,
+          ':fromGranted': from.granted,
+          ':to': to.counter,
+          ':granted': to.granted,
+        },
       }),
     );
   }
 
   async finishSettle(id: string, refunded: Fen, at: string, refundedTo?: 'balance' | 'wechatpay') {
     return toPacket(
-      await this.db.update(Keys.packet(id), `SET #s = :settled, refundedAmount = :r, settledAt = :at${refundedTo ? ', refundedTo = :to' : ''} REMOVE gsi1pk, gsi1sk`, {
-        condition: '#s = :settling',
-        names: { '#s': 'state' },
-        values: { ':settled': 'settled', ':settling': 'settling', ':r': refunded, ':at': at, ...(refundedTo ? { ':to': refundedTo } : {}) },
-      }),
+      await this.db.update(
+        Keys.packet(id),
+        `SET #s = :settled, refundedAmount = :r, settledAt = :at${refundedTo ? ', refundedTo = :to' : ''} REMOVE gsi1pk, gsi1sk`,
+        {
+          condition: '#s = :settling',
+          names: { '#s': 'state' },
+          values: {
+            ':settled': 'settled',
+            ':settling': 'settling',
+            ':r': refunded,
+            ':at': at,
+            ...(refundedTo ? { ':to': refundedTo } : {}),
+          },
+        },
+      ),
     );
   }
 
   async setRefundedTo(id: string, to: 'balance' | 'wechatpay') {
-    await this.db.update(Keys.packet(id), 'SET refundedTo = :to', { condition: '#s = :settled', names: { '#s': 'state' }, values: { ':to': to, ':settled': 'settled' } });
+    await this.db.update(Keys.packet(id), 'SET refundedTo = :to', {
+      condition: '#s = :settled',
+      names: { '#s': 'state' },
+      values: { ':to': to, ':settled': 'settled' },
+    });
   }
 
   async boundGroup(id: string): Promise<string | undefined> {
@@ -571,7 +680,8 @@ export class DynamoPacketStore implements PacketStore {
   }
 
   async bindGroup(id: string, group: string): Promise<string> {
-    if (await this.db.put({ ...Keys.groupBinding(id), packetId: id, group }, { condition: 'attribute_not_exists(pk)' })) return rememberGroup(id, group);
+    if (await this.db.put({ ...Keys.groupBinding(id), packetId: id, group }, { condition: 'attribute_not_exists(pk)' }))
+      return rememberGroup(id, group);
     // Another group won the race (or bound earlier): read which.
     const it = await this.db.get(Keys.groupBinding(id), true);
     if (typeof it?.group !== 'string') throw new Error(`packets: group binding of ${id} vanished`);

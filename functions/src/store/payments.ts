@@ -33,7 +33,21 @@ export interface PaymentRecord {
 
 type Due = { shard: number; at: string };
 
-const FIELDS = ['id', 'userId', 'purpose', 'packetId', 'amount', 'state', 'createdAt', 'hint', 'prepayId', 'transactionId', 'paidAt', 'closedAt', 'settled'] as const;
+const FIELDS = [
+  'id',
+  'userId',
+  'purpose',
+  'packetId',
+  'amount',
+  'state',
+  'createdAt',
+  'hint',
+  'prepayId',
+  'transactionId',
+  'paidAt',
+  'closedAt',
+  'settled',
+] as const;
 
 function recordOf(it: Item | undefined): PaymentRecord | undefined {
   if (!it) return undefined;
@@ -71,7 +85,10 @@ export class DynamoPaymentStore implements PaymentStore {
   constructor(private readonly db: Db) {}
 
   async create(p: PaymentRecord, due: Due) {
-    const ok = await this.db.put({ ...Keys.payment(p.id), ...p, ...Keys.due(due.shard, due.at, p.id) }, { condition: 'attribute_not_exists(pk)' });
+    const ok = await this.db.put(
+      { ...Keys.payment(p.id), ...p, ...Keys.due(due.shard, due.at, p.id) },
+      { condition: 'attribute_not_exists(pk)' },
+    );
     return ok ? p : (await this.get(p.id))!;
   }
 
@@ -92,11 +109,23 @@ export class DynamoPaymentStore implements PaymentStore {
   async markPaid(id: string, o: { atIso: string; transactionId?: string }, due: Due) {
     const k = Keys.due(due.shard, due.at, id);
     return recordOf(
-      await this.db.update(Keys.payment(id), `SET #s = :paid, paidAt = :at, gsi1pk = :dpk, gsi1sk = :dsk${o.transactionId ? ', transactionId = :tx' : ''} REMOVE settled`, {
-        condition: '#s IN (:pending, :closed)',
-        names: { '#s': 'state' },
-        values: { ':paid': 'paid', ':at': o.atIso, ':pending': 'pending', ':closed': 'closed', ':dpk': k.gsi1pk, ':dsk': k.gsi1sk, ...(o.transactionId ? { ':tx': o.transactionId } : {}) },
-      }),
+      await this.db.update(
+        Keys.payment(id),
+        `SET #s = :paid, paidAt = :at, gsi1pk = :dpk, gsi1sk = :dsk${o.transactionId ? ', transactionId = :tx' : ''} REMOVE settled`,
+        {
+          condition: '#s IN (:pending, :closed)',
+          names: { '#s': 'state' },
+          values: {
+            ':paid': 'paid',
+            ':at': o.atIso,
+            ':pending': 'pending',
+            ':closed': 'closed',
+            ':dpk': k.gsi1pk,
+            ':dsk': k.gsi1sk,
+            ...(o.transactionId ? { ':tx': o.transactionId } : {}),
+          },
+        },
+      ),
     );
   }
 

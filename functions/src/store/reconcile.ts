@@ -13,7 +13,20 @@
  */
 import { dayKeyUtc8, type Fen } from '../domain/money';
 import { counterCount, type CounterState } from '../domain/share-counters';
-import { addToBag, emptyBag, holderFp, type Bag, type CampaignFacts, type LedgerLine, type Mismatch, type MismatchKind, type RefundFact, type SlotFact, type TopupFact, type WithdrawalFact } from '../domain/reconcile';
+import {
+  addToBag,
+  emptyBag,
+  holderFp,
+  type Bag,
+  type CampaignFacts,
+  type LedgerLine,
+  type Mismatch,
+  type MismatchKind,
+  type RefundFact,
+  type SlotFact,
+  type TopupFact,
+  type WithdrawalFact,
+} from '../domain/reconcile';
 import { queryAll, type Db, type Item } from './db';
 import { Keys, OpsKeys, accountOfPk, claimMarkerOf, parseTimeKey, refOfPk, seqKey } from './keys';
 import { toEntry } from './ledger';
@@ -116,7 +129,11 @@ function packetFactsOf(it: Item): PacketFacts {
 }
 
 /** An ops event as stored: a mismatch of a run (or the note that some were not written). */
-export type OpsEvent = Mismatch & { runId: string; at: string; type: 'reconciliation_mismatch' | 'reconciliation_truncated' | 'refund_fallback' };
+export type OpsEvent = Mismatch & {
+  runId: string;
+  at: string;
+  type: 'reconciliation_mismatch' | 'reconciliation_truncated' | 'refund_fallback';
+};
 
 /** Reports and ops events are kept as long as the audit log (3 years). */
 const RETENTION_S = 1_096 * 86_400;
@@ -141,7 +158,11 @@ export interface ReconcileReader {
   withdrawal(withdrawalId: string): Promise<WithdrawalFact | undefined>;
   topup(topupId: string): Promise<TopupFact | undefined>;
   markerHolders(packetId: string, users: readonly string[], concurrency?: number): Promise<Set<string>>;
-  claimCredits(packetId: string, slots: ReadonlyArray<Pick<SlotFact, 'userId' | 'at'>>, concurrency?: number): Promise<Map<string, { count: number; amount: Fen }>>;
+  claimCredits(
+    packetId: string,
+    slots: ReadonlyArray<Pick<SlotFact, 'userId' | 'at'>>,
+    concurrency?: number,
+  ): Promise<Map<string, { count: number; amount: Fen }>>;
 }
 
 /** Reconciliation's port: a reader per run, and the reports and ops events runs leave. */
@@ -181,7 +202,14 @@ export class DynamoReconcileReader implements ReconcileReader {
             projection: 'pk, sk, #at, #state, userId, amount',
             filter: '(begins_with(pk, :ledger) AND sk = :first) OR sk IN (:profile, :packet, :marker, :topup)',
             names: { '#at': 'at', '#state': 'state' },
-            values: { ':ledger': 'LEDGER#', ':first': seqKey(1), ':profile': 'PROFILE', ':packet': 'PACKET', ':marker': 'MARKER', ':topup': 'TOPUP' },
+            values: {
+              ':ledger': 'LEDGER#',
+              ':first': seqKey(1),
+              ':profile': 'PROFILE',
+              ':packet': 'PACKET',
+              ':marker': 'MARKER',
+              ':topup': 'TOPUP',
+            },
             segment,
             totalSegments: segments,
             ...(startKey ? { startKey } : {}),
@@ -200,7 +228,12 @@ export class DynamoReconcileReader implements ReconcileReader {
     let startKey: Record<string, unknown> | undefined;
     let n = 0;
     do {
-      const page = await this.db.query({ keyCondition: 'pk = :pk', values: { ':pk': Keys.ledgerPk(accountId) }, consistent: true, ...(startKey ? { startKey } : {}) });
+      const page = await this.db.query({
+        keyCondition: 'pk = :pk',
+        values: { ':pk': Keys.ledgerPk(accountId) },
+        consistent: true,
+        ...(startKey ? { startKey } : {}),
+      });
       this.itemsRead += page.items.length;
       n += page.items.length;
       onPage(page.items.map(toEntry));
@@ -218,10 +251,21 @@ export class DynamoReconcileReader implements ReconcileReader {
     for (let k = 0; k < counterCount(count); k++) {
       let startKey: Record<string, unknown> | undefined;
       do {
-        const page = await this.db.query({ keyCondition: 'pk = :pk', values: { ':pk': Keys.slotsPk(packetId, k) }, consistent: true, ...(startKey ? { startKey } : {}) });
+        const page = await this.db.query({
+          keyCondition: 'pk = :pk',
+          values: { ':pk': Keys.slotsPk(packetId, k) },
+          consistent: true,
+          ...(startKey ? { startKey } : {}),
+        });
         this.itemsRead += page.items.length;
         for (const it of page.items) {
-          out.push({ index: Number.parseInt(it.sk, 10), userId: it.userId as string, amount: it.amount as number, at: it.at as string, ...(it.void === true ? { void: true } : {}) });
+          out.push({
+            index: Number.parseInt(it.sk, 10),
+            userId: it.userId as string,
+            amount: it.amount as number,
+            at: it.at as string,
+            ...(it.void === true ? { void: true } : {}),
+          });
         }
         startKey = page.lastKey;
       } while (startKey);
@@ -234,7 +278,13 @@ export class DynamoReconcileReader implements ReconcileReader {
     const items = await this.db.batchGet(Array.from({ length: n }, (_, k) => Keys.shareCounter(packetId, k)));
     this.itemsRead += items.length;
     return items
-      .map((it) => ({ counter: it.counter as number, start: it.start as number, size: it.size as number, claimed: it.claimed as number, closed: it.closed === true }))
+      .map((it) => ({
+        counter: it.counter as number,
+        start: it.start as number,
+        size: it.size as number,
+        claimed: it.claimed as number,
+        closed: it.closed === true,
+      }))
       .sort((a, b) => a.counter - b.counter);
   }
 
@@ -251,7 +301,15 @@ export class DynamoReconcileReader implements ReconcileReader {
   async campaign(campaignId: string): Promise<CampaignFacts | undefined> {
     const it = this.read(await this.db.get(Keys.campaign(campaignId)));
     if (!it) return undefined;
-    return { id: campaignId, quantity: it.quantity as number, total: it.total as number, feePerPacket: it.feePerPacket as number, debit: it.debit as number, state: it.state as string, createdAt: it.createdAt as string };
+    return {
+      id: campaignId,
+      quantity: it.quantity as number,
+      total: it.total as number,
+      feePerPacket: it.feePerPacket as number,
+      debit: it.debit as number,
+      state: it.state as string,
+      createdAt: it.createdAt as string,
+    };
   }
 
   /** A withdrawal record (app/withdrawals.ts), by GetItem. */
@@ -259,7 +317,13 @@ export class DynamoReconcileReader implements ReconcileReader {
   async refund(outRefundNo: string): Promise<RefundFact | undefined> {
     const it = this.read(await this.db.get(Keys.refund(outRefundNo)));
     if (!it) return undefined;
-    return { id: it.id as string, amount: it.amount as number, state: it.state as string, createdAt: it.createdAt as string, finishedAt: it.finishedAt as string | undefined };
+    return {
+      id: it.id as string,
+      amount: it.amount as number,
+      state: it.state as string,
+      createdAt: it.createdAt as string,
+      finishedAt: it.finishedAt as string | undefined,
+    };
   }
 
   /** A payment's state as stored, or undefined. */
@@ -287,11 +351,22 @@ export class DynamoReconcileReader implements ReconcileReader {
    */
   async topup(topupId: string): Promise<TopupFact | undefined> {
     const it = this.read(await this.db.get(Keys.topup(topupId), false));
-    if (it) return { userId: it.userId as string, amount: it.amount as number, state: it.state as string, at: it.at as string };
+    if (it)
+      return {
+        userId: it.userId as string,
+        amount: it.amount as number,
+        state: it.state as string,
+        at: it.at as string,
+      };
     const pay = this.read(await this.db.get(Keys.payment(topupId), false));
     if (!pay) return undefined;
     const state = pay.state === 'paid' ? 'done' : pay.state === 'closed' ? 'canceled' : 'pending';
-    return { userId: pay.userId as string, amount: pay.amount as number, state, at: (pay.paidAt ?? pay.createdAt) as string };
+    return {
+      userId: pay.userId as string,
+      amount: pay.amount as number,
+      state,
+      at: (pay.paidAt ?? pay.createdAt) as string,
+    };
   }
 
   /** Which of `users` hold a claim marker on the packet (one GetItem each). */
@@ -308,10 +383,18 @@ export class DynamoReconcileReader implements ReconcileReader {
    * (claim credits carry no index entry, so the claim writes none). Every entry of the ledger is
    * read, so a stray credit is found wherever it sits.
    */
-  async claimCredits(packetId: string, slots: ReadonlyArray<Pick<SlotFact, 'userId' | 'at'>>, concurrency = 8): Promise<Map<string, { count: number; amount: Fen }>> {
+  async claimCredits(
+    packetId: string,
+    slots: ReadonlyArray<Pick<SlotFact, 'userId' | 'at'>>,
+    concurrency = 8,
+  ): Promise<Map<string, { count: number; amount: Fen }>> {
     const out = new Map<string, { count: number; amount: Fen }>();
     await eachLimited(slots, concurrency, async (s) => {
-      const items = await queryAll(this.db, { keyCondition: 'pk = :pk', filter: 'opId = :op', values: { ':pk': Keys.ledgerPk(s.userId), ':op': `claim:${packetId}` } });
+      const items = await queryAll(this.db, {
+        keyCondition: 'pk = :pk',
+        filter: 'opId = :op',
+        values: { ':pk': Keys.ledgerPk(s.userId), ':op': `claim:${packetId}` },
+      });
       let count = 0;
       let amount = 0;
       for (const it of items) {
@@ -330,7 +413,6 @@ export class DynamoReconcileReader implements ReconcileReader {
     if (it) this.itemsRead++;
     return it;
   }
-
 }
 
 /** The {@link ReconcileStore} on the table: reports and events by PutItem, GetItem, Query. */
@@ -352,7 +434,10 @@ export class DynamoReconcileStore implements ReconcileStore {
     await this.db.put({ ...OpsKeys.reconReport(report.runId), ...report, expiresAt });
     if (report.scope === 'all') await this.db.put({ ...OpsKeys.reconLatest, ...report });
     const day = dayKeyUtc8(Date.parse(report.finishedAt));
-    const eventKey = (n: number) => ({ pk: OpsKeys.eventPk(day), sk: OpsKeys.eventSk(report.finishedAt, `${report.runId}-${String(n).padStart(5, '0')}`) });
+    const eventKey = (n: number) => ({
+      pk: OpsKeys.eventPk(day),
+      sk: OpsKeys.eventSk(report.finishedAt, `${report.runId}-${String(n).padStart(5, '0')}`),
+    });
     await eachLimited(
       mismatches.map((m, n) => ({ m, n })),
       8,
@@ -361,7 +446,13 @@ export class DynamoReconcileStore implements ReconcileStore {
       },
     );
     if (omitted > 0) {
-      await this.db.put({ ...eventKey(mismatches.length), type: 'reconciliation_truncated', runId: report.runId, detail: `${omitted} more mismatch(es) not written as events; the report counts them by kind`, expiresAt });
+      await this.db.put({
+        ...eventKey(mismatches.length),
+        type: 'reconciliation_truncated',
+        runId: report.runId,
+        detail: `${omitted} more mismatch(es) not written as events; the report counts them by kind`,
+        expiresAt,
+      });
     }
   }
 
@@ -381,9 +472,20 @@ export class DynamoReconcileStore implements ReconcileStore {
     const out: OpsEvent[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.db.query({ keyCondition: 'pk = :pk', values: { ':pk': OpsKeys.eventPk(dayUtc8) }, ...(startKey ? { startKey } : {}) });
+      const page = await this.db.query({
+        keyCondition: 'pk = :pk',
+        values: { ':pk': OpsKeys.eventPk(dayUtc8) },
+        ...(startKey ? { startKey } : {}),
+      });
       for (const it of page.items) {
-        out.push({ kind: it.kind as MismatchKind, id: it.id as string, detail: it.detail as string, runId: it.runId as string, type: it.type as OpsEvent['type'], at: parseTimeKey(it.sk).at });
+        out.push({
+          kind: it.kind as MismatchKind,
+          id: it.id as string,
+          detail: it.detail as string,
+          runId: it.runId as string,
+          type: it.type as OpsEvent['type'],
+          at: parseTimeKey(it.sk).at,
+        });
       }
       startKey = page.lastKey;
     } while (startKey && out.length < 1_000);
@@ -402,9 +504,15 @@ function collect(found: Discovery, it: Item, cutoffIso: string): void {
   const account = pk.startsWith('LEDGER#') || sk === 'PROFILE' ? accountOfPk(pk) : undefined;
   if (account !== undefined) found.accounts.add(account);
   else if (sk === 'PACKET' && ref?.kind === 'packet') found.packets.add(ref.id);
-  else if (sk === 'PAY' && ref?.kind === 'payment' && it.state === 'pending') (found.pendingPayments ??= new Set()).add(ref.id);
+  else if (sk === 'PAY' && ref?.kind === 'payment' && it.state === 'pending')
+    (found.pendingPayments ??= new Set()).add(ref.id);
   else if (sk === 'TOPUP' && ref?.kind === 'topup') {
-    found.topups.set(ref.id, { userId: it.userId as string, amount: it.amount as number, state: it.state as string, at: it.at as string });
+    found.topups.set(ref.id, {
+      userId: it.userId as string,
+      amount: it.amount as number,
+      state: it.state as string,
+      at: it.at as string,
+    });
   } else if (sk === 'MARKER' && typeof it.at === 'string' && it.at <= cutoffIso) {
     const marker = claimMarkerOf(pk);
     if (!marker) return;

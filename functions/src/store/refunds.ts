@@ -8,7 +8,12 @@ import type { Db, Item } from './db';
  * (the money left the platform). `failed`: WeChat could not (ABNORMAL, CLOSED, or the create
  * was refused and no refund exists): the amount goes to the sender's balance instead.
  */
-export const RefundStates = { requested: 'requested', processing: 'processing', success: 'success', failed: 'failed' } as const;
+export const RefundStates = {
+  requested: 'requested',
+  processing: 'processing',
+  success: 'success',
+  failed: 'failed',
+} as const;
 export type RefundState = (typeof RefundStates)[keyof typeof RefundStates];
 export const OPEN_REFUND_STATES: readonly RefundState[] = ['requested', 'processing'];
 
@@ -39,7 +44,21 @@ export interface RefundRecord {
 
 type Due = { shard: number; at: string };
 
-const FIELDS = ['id', 'packetId', 'userId', 'paymentId', 'amount', 'orderTotal', 'state', 'createdAt', 'hint', 'refundId', 'finishedAt', 'failReason', 'returned'] as const;
+const FIELDS = [
+  'id',
+  'packetId',
+  'userId',
+  'paymentId',
+  'amount',
+  'orderTotal',
+  'state',
+  'createdAt',
+  'hint',
+  'refundId',
+  'finishedAt',
+  'failReason',
+  'returned',
+] as const;
 
 function recordOf(it: Item | undefined): RefundRecord | undefined {
   if (!it) return undefined;
@@ -66,13 +85,23 @@ export interface RefundStore {
   /** Moves an open refund to `due`. */
   reschedule(id: string, due: Due): Promise<void>;
   /** The final state, once. `success` leaves the due index; `failed` stays due until {@link markReturned}. */
-  finish(id: string, state: 'success' | 'failed', o: { atIso: string; refundId?: string; failReason?: string }): Promise<RefundRecord | undefined>;
+  finish(
+    id: string,
+    state: 'success' | 'failed',
+    o: { atIso: string; refundId?: string; failReason?: string },
+  ): Promise<RefundRecord | undefined>;
   /** A failed refund's amount is on the balance: `returned`, out of the due index. */
   markReturned(id: string): Promise<void>;
   /** A success with nothing left to do leaves the due index. */
   settle(id: string): Promise<void>;
   /** An ops event about a refund (one per refund and type: the key is derived from them). */
-  putOpsEvent(e: { type: 'refund_fallback'; id: string; packetId: string; detail: string; atIso: string }): Promise<void>;
+  putOpsEvent(e: {
+    type: 'refund_fallback';
+    id: string;
+    packetId: string;
+    detail: string;
+    atIso: string;
+  }): Promise<void>;
 }
 
 /** How long ops events are kept (as reconciliation's). */
@@ -82,7 +111,10 @@ export class DynamoRefundStore implements RefundStore {
   constructor(private readonly db: Db) {}
 
   async create(r: RefundRecord, due: Due) {
-    const ok = await this.db.put({ ...Keys.refund(r.id), ...r, ...Keys.due(due.shard, due.at, r.id) }, { condition: 'attribute_not_exists(pk)' });
+    const ok = await this.db.put(
+      { ...Keys.refund(r.id), ...r, ...Keys.due(due.shard, due.at, r.id) },
+      { condition: 'attribute_not_exists(pk)' },
+    );
     return ok ? r : (await this.get(r.id))!;
   }
 
@@ -93,11 +125,21 @@ export class DynamoRefundStore implements RefundStore {
   async markProcessing(id: string, refundId: string | undefined, due: Due) {
     const k = Keys.due(due.shard, due.at, id);
     return recordOf(
-      await this.db.update(Keys.refund(id), `SET #s = :p, gsi1pk = :dpk, gsi1sk = :dsk${refundId ? ', refundId = :rid' : ''}`, {
-        condition: OPEN_CONDITION,
-        names: { '#s': 'state' },
-        values: { ':p': 'processing', ':dpk': k.gsi1pk, ':dsk': k.gsi1sk, ...OPEN, ...(refundId ? { ':rid': refundId } : {}) },
-      }),
+      await this.db.update(
+        Keys.refund(id),
+        `SET #s = :p, gsi1pk = :dpk, gsi1sk = :dsk${refundId ? ', refundId = :rid' : ''}`,
+        {
+          condition: OPEN_CONDITION,
+          names: { '#s': 'state' },
+          values: {
+            ':p': 'processing',
+            ':dpk': k.gsi1pk,
+            ':dsk': k.gsi1sk,
+            ...OPEN,
+            ...(refundId ? { ':rid': refundId } : {}),
+          },
+        },
+      ),
     );
   }
 
@@ -122,11 +164,15 @@ export class DynamoRefundStore implements RefundStore {
       values[':fr'] = o.failReason;
     }
     return recordOf(
-      await this.db.update(Keys.refund(id), `SET ${sets.join(', ')}${state === 'success' ? ' REMOVE gsi1pk, gsi1sk' : ''}`, {
-        condition: OPEN_CONDITION,
-        names: { '#s': 'state' },
-        values,
-      }),
+      await this.db.update(
+        Keys.refund(id),
+        `SET ${sets.join(', ')}${state === 'success' ? ' REMOVE gsi1pk, gsi1sk' : ''}`,
+        {
+          condition: OPEN_CONDITION,
+          names: { '#s': 'state' },
+          values,
+        },
+      ),
     );
   }
 
@@ -139,13 +185,26 @@ export class DynamoRefundStore implements RefundStore {
   }
 
   async settle(id: string) {
-    await this.db.update(Keys.refund(id), 'REMOVE gsi1pk, gsi1sk', { condition: '#s = :success', names: { '#s': 'state' }, values: { ':success': 'success' } });
+    await this.db.update(Keys.refund(id), 'REMOVE gsi1pk, gsi1sk', {
+      condition: '#s = :success',
+      names: { '#s': 'state' },
+      values: { ':success': 'success' },
+    });
   }
 
   async putOpsEvent(e: { type: 'refund_fallback'; id: string; packetId: string; detail: string; atIso: string }) {
     const day = dayKeyUtc8(Date.parse(e.atIso));
     await this.db.put(
-      { pk: OpsKeys.eventPk(day), sk: OpsKeys.eventSk(e.atIso, `${e.type}-${e.id}`), type: e.type, kind: e.type, id: e.id, packetId: e.packetId, detail: e.detail, expiresAt: Math.ceil(Date.parse(e.atIso) / 1000) + RETENTION_S },
+      {
+        pk: OpsKeys.eventPk(day),
+        sk: OpsKeys.eventSk(e.atIso, `${e.type}-${e.id}`),
+        type: e.type,
+        kind: e.type,
+        id: e.id,
+        packetId: e.packetId,
+        detail: e.detail,
+        expiresAt: Math.ceil(Date.parse(e.atIso) / 1000) + RETENTION_S,
+      },
       { condition: 'attribute_not_exists(pk)' },
     );
   }

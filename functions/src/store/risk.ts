@@ -144,14 +144,20 @@ function payerFreezesOf(it: Item): Record<string, PayerFreeze> {
   for (const [name, v] of Object.entries(it)) {
     if (!name.startsWith(PAYER_FREEZE_PREFIX) || typeof v !== 'object' || v === null) continue;
     const f = v as Record<string, unknown>;
-    if (typeof f.untilMs === 'number' && typeof f.tripOp === 'string') out[name.slice(PAYER_FREEZE_PREFIX.length)] = { untilMs: f.untilMs, tripOp: f.tripOp };
+    if (typeof f.untilMs === 'number' && typeof f.tripOp === 'string')
+      out[name.slice(PAYER_FREEZE_PREFIX.length)] = { untilMs: f.untilMs, tripOp: f.tripOp };
   }
   return out;
 }
 
 function breakerOf(it: Item | undefined): BreakerState {
   if (!it) return { ...EMPTY_BREAKER };
-  const s: BreakerState = { ops: setOf(it.ops), payers: setOf(it.payers), trips: num(it.trips) ?? 0, payerFreezes: payerFreezesOf(it) };
+  const s: BreakerState = {
+    ops: setOf(it.ops),
+    payers: setOf(it.payers),
+    trips: num(it.trips) ?? 0,
+    payerFreezes: payerFreezesOf(it),
+  };
   if (typeof it.lastAmount === 'number') s.lastAmount = it.lastAmount;
   if (typeof it.lastAtMs === 'number') s.lastAtMs = it.lastAtMs;
   if (typeof it.frozenUntilMs === 'number') s.frozenUntilMs = it.frozenUntilMs;
@@ -278,17 +284,33 @@ export class DynamoRiskStore implements RiskStore {
       const frozenEnds = Object.values(state.payerFreezes).map((f) => f.untilMs);
       const expiry = (ms: number) => ({ ':exp': epochS(Math.max(ms, ...frozenEnds)) });
       if (step === 'restart') {
-        const r = await this.db.update(key, 'SET #amt = :amt, #ops = :ops, #payers = :payers, #last = :now, #exp = :exp', {
-          condition: `${open} AND NOT (${liveSame})`,
-          names: pick(names, '#amt', '#ops', '#payers', '#last', '#fu', '#pf', '#pu', '#exp'),
-          values: { ...base, ':ops': new Set([p.opId]), ':payers': new Set([p.payerId]), ...expiry(p.nowMs + rules.streakTtlMs) },
-        });
+        const r = await this.db.update(
+          key,
+          'SET #amt = :amt, #ops = :ops, #payers = :payers, #last = :now, #exp = :exp',
+          {
+            condition: `${open} AND NOT (${liveSame})`,
+            names: pick(names, '#amt', '#ops', '#payers', '#last', '#fu', '#pf', '#pu', '#exp'),
+            values: {
+              ...base,
+              ':ops': new Set([p.opId]),
+              ':payers': new Set([p.payerId]),
+              ...expiry(p.nowMs + rules.streakTtlMs),
+            },
+          },
+        );
         if (r) return { kind: 'counted', streak: 1 };
       } else if (step === 'extend') {
         const r = await this.db.update(key, 'ADD #ops :ops, #payers :payers SET #last = :now, #exp = :exp', {
           condition: `${open} AND ${nextPlace} AND size(#ops) < :t1`,
           names: pick(names, '#amt', '#ops', '#payers', '#last', '#fu', '#pf', '#pu', '#exp'),
-          values: { ...base, ':ops': new Set([p.opId]), ':payers': new Set([p.payerId]), ':op': p.opId, ':t1': rules.streak - 1, ...expiry(p.nowMs + rules.streakTtlMs) },
+          values: {
+            ...base,
+            ':ops': new Set([p.opId]),
+            ':payers': new Set([p.payerId]),
+            ':op': p.opId,
+            ':t1': rules.streak - 1,
+            ...expiry(p.nowMs + rules.streakTtlMs),
+          },
         });
         if (r) return { kind: 'counted', streak: setOf(r.ops).length };
       } else if (step === 'trip') {
@@ -299,7 +321,16 @@ export class DynamoRiskStore implements RiskStore {
           {
             condition: `${open} AND ${nextPlace} AND size(#ops) >= :t1 AND (attribute_not_exists(#payers) OR NOT (${solo}))`,
             names: { ...names, '#trip': 'tripOp', '#trips': 'trips' },
-            values: { ...base, ':until': untilMs, ':op': p.opId, ':payer': p.payerId, ':t1': rules.streak - 1, ':zero': 0, ':one': 1, ...expiry(untilMs + rules.streakTtlMs) },
+            values: {
+              ...base,
+              ':until': untilMs,
+              ':op': p.opId,
+              ':payer': p.payerId,
+              ':t1': rules.streak - 1,
+              ':zero': 0,
+              ':one': 1,
+              ...expiry(untilMs + rules.streakTtlMs),
+            },
           },
         );
         if (r) return { kind: 'tripped', scope: 'code', untilMs };
@@ -311,9 +342,20 @@ export class DynamoRiskStore implements RiskStore {
           key,
           `SET #pf = :pf, #last = :now, #exp = :exp REMOVE #ops, #amt, #payers${ended.map((_, i) => `, #e${i}`).join('')}`,
           {
-            condition: [`${open} AND ${nextPlace} AND size(#ops) >= :t1 AND ${solo}`, ...ended.map((_, i) => `#e${i}.#pu <= :now`)].join(' AND '),
+            condition: [
+              `${open} AND ${nextPlace} AND size(#ops) >= :t1 AND ${solo}`,
+              ...ended.map((_, i) => `#e${i}.#pu <= :now`),
+            ].join(' AND '),
             names: { ...names, ...endedNames },
-            values: { ...base, ':pf': { untilMs, tripOp: p.opId }, ':op': p.opId, ':payer': p.payerId, ':t1': rules.streak - 1, ':one': 1, ...expiry(untilMs + rules.streakTtlMs) },
+            values: {
+              ...base,
+              ':pf': { untilMs, tripOp: p.opId },
+              ':op': p.opId,
+              ':payer': p.payerId,
+              ':t1': rules.streak - 1,
+              ':one': 1,
+              ...expiry(untilMs + rules.streakTtlMs),
+            },
           },
         );
         if (r) return { kind: 'tripped', scope: 'payer', untilMs };
@@ -331,14 +373,25 @@ export class DynamoRiskStore implements RiskStore {
    * outside the rolling window are removed one by one (each removal conditional on that member
    * still being stale, so a concurrent use keeps it) and the ADD is tried again.
    */
-  async bindDevice(deviceId: string, userId: string, nowMs: number, rules: TierRiskRules['device']): Promise<DeviceOutcome> {
+  async bindDevice(
+    deviceId: string,
+    userId: string,
+    nowMs: number,
+    rules: TierRiskRules['device'],
+  ): Promise<DeviceOutcome> {
     const key = { pk: RiskKeys.devicePk(deviceId), sk: RiskKeys.bindSk };
     const cutoff = nowMs - rules.windowMs;
     for (let attempt = 0; attempt < 50; attempt++) {
       const r = await this.db.update(key, 'ADD #accts :u SET #seen = :now, #exp = :exp', {
         condition: 'attribute_not_exists(#accts) OR contains(#accts, :uid) OR size(#accts) < :max',
         names: { '#accts': 'accts', '#seen': seenAttr(userId), '#exp': 'expiresAt' },
-        values: { ':u': new Set([userId]), ':uid': userId, ':now': nowMs, ':max': rules.maxAccounts, ':exp': epochS(nowMs + rules.windowMs + DAY_MS) },
+        values: {
+          ':u': new Set([userId]),
+          ':uid': userId,
+          ':now': nowMs,
+          ':max': rules.maxAccounts,
+          ':exp': epochS(nowMs + rules.windowMs + DAY_MS),
+        },
       });
       if (r) {
         const active = setOf(r.accts).filter((id) => (num(r[seenAttr(id)]) ?? 0) > cutoff);
@@ -373,7 +426,12 @@ export class DynamoRiskStore implements RiskStore {
     const r = await this.db.update(key, 'ADD #ops :ops SET #exp = :exp', {
       condition: 'attribute_not_exists(#ops) OR (NOT contains(#ops, :op) AND size(#ops) < :cap)',
       names: { '#ops': 'ops', '#exp': 'expiresAt' },
-      values: { ':ops': new Set([opId]), ':op': opId, ':cap': NIGHT_CAP, ':exp': epochS(hourBucketEndMs(nowMs) + DAY_MS) },
+      values: {
+        ':ops': new Set([opId]),
+        ':op': opId,
+        ':cap': NIGHT_CAP,
+        ':exp': epochS(hourBucketEndMs(nowMs) + DAY_MS),
+      },
     });
     if (r) return { kind: 'counted', count: setOf(r.ops).length };
     const it = await this.db.get(key);
@@ -383,15 +441,23 @@ export class DynamoRiskStore implements RiskStore {
   }
 
   async countRate(userId: string, action: RateAction, windowStartMs: number): Promise<number> {
-    const r = await this.db.update(RiskKeys.rate(userId, action, windowStartMs), 'ADD #n :one SET #exp = if_not_exists(#exp, :exp)', {
-      names: { '#n': 'n', '#exp': 'expiresAt' },
-      values: { ':one': 1, ':exp': epochS(windowStartMs + 2 * MINUTE_MS) },
-    });
+    const r = await this.db.update(
+      RiskKeys.rate(userId, action, windowStartMs),
+      'ADD #n :one SET #exp = if_not_exists(#exp, :exp)',
+      {
+        names: { '#n': 'n', '#exp': 'expiresAt' },
+        values: { ':one': 1, ':exp': epochS(windowStartMs + 2 * MINUTE_MS) },
+      },
+    );
     return Number(r?.n ?? 1);
   }
 
   async record(effects: RiskEffects): Promise<void> {
-    await Promise.all([this.applyFreezes(effects.freezes), this.putEvents(effects.events), this.putReports(effects.reports)]);
+    await Promise.all([
+      this.applyFreezes(effects.freezes),
+      this.putEvents(effects.events),
+      this.putReports(effects.reports),
+    ]);
   }
 
   /** Each freeze only ever moves its end later (concurrent firings keep the latest end). */
@@ -399,7 +465,10 @@ export class DynamoRiskStore implements RiskStore {
     await Promise.all(
       freezes.map((f) =>
         this.db.update(
-          { pk: f.scope === 'account' ? RiskKeys.accountPk(f.id) : RiskKeys.devicePk(f.id), sk: RiskKeys.freezeSk(f.reason) },
+          {
+            pk: f.scope === 'account' ? RiskKeys.accountPk(f.id) : RiskKeys.devicePk(f.id),
+            sk: RiskKeys.freezeSk(f.reason),
+          },
           'SET #u = :u, #exp = :exp',
           {
             condition: 'attribute_not_exists(#u) OR #u < :u',
@@ -469,7 +538,11 @@ export class DynamoRiskStore implements RiskStore {
     );
   }
 
-  async blacklistAdd(kind: BlacklistKind, id: string, meta: { reason: string; by: string; nowMs: number }): Promise<void> {
+  async blacklistAdd(
+    kind: BlacklistKind,
+    id: string,
+    meta: { reason: string; by: string; nowMs: number },
+  ): Promise<void> {
     await this.db.put({
       pk: kind === 'account' ? RiskKeys.accountPk(id) : RiskKeys.devicePk(id),
       sk: RiskKeys.blacklistSk,
@@ -488,20 +561,29 @@ export class DynamoRiskStore implements RiskStore {
     const r = await this.db.update(
       { pk: kind === 'account' ? RiskKeys.accountPk(id) : RiskKeys.devicePk(id), sk: RiskKeys.blacklistSk },
       'SET #active = :f, removedBy = :by, removedAt = :at REMOVE gsi2pk, gsi2sk',
-      { condition: '#active = :t', names: { '#active': 'active' }, values: { ':f': false, ':t': true, ':by': meta.by, ':at': iso(meta.nowMs) } },
+      {
+        condition: '#active = :t',
+        names: { '#active': 'active' },
+        values: { ':f': false, ':t': true, ':by': meta.by, ':at': iso(meta.nowMs) },
+      },
     );
     return r !== undefined;
   }
 
   async blacklist(): Promise<BlacklistEntry[]> {
-    const items = await queryAll(this.db, { index: 'gsi2', keyCondition: 'gsi2pk = :pk', values: { ':pk': RiskKeys.blacklistPk } });
+    const items = await queryAll(this.db, {
+      index: 'gsi2',
+      keyCondition: 'gsi2pk = :pk',
+      values: { ':pk': RiskKeys.blacklistPk },
+    });
     return items.map((it) => blacklistedOf(it.gsi2sk as string));
   }
 
   async events(q: EventsQuery): Promise<{ events: StoredRiskEvent[]; next?: string }> {
     const limit = Math.min(Math.max(q.limit ?? 100, 1), 500);
     if (!(q.toMs >= q.fromMs)) throw new RangeError('events: to must not be before from');
-    if (daysBetween(q.fromMs, q.toMs).length > MAX_EVENT_RANGE_DAYS) throw new RangeError(`events: at most ${MAX_EVENT_RANGE_DAYS} days per query`);
+    if (daysBetween(q.fromMs, q.toMs).length > MAX_EVENT_RANGE_DAYS)
+      throw new RangeError(`events: at most ${MAX_EVENT_RANGE_DAYS} days per query`);
     const afterMs = q.after !== undefined ? Date.parse(parseTimeKey(q.after).at) : Number.NaN;
     const resume = Number.isFinite(afterMs) && afterMs >= q.fromMs;
     const lo = resume ? q.after! : iso(q.fromMs);
@@ -533,7 +615,8 @@ export class DynamoRiskStore implements RiskStore {
 
   async reports(fromMs: number, toMs: number): Promise<LargeReport[]> {
     const days = daysBetween(fromMs, toMs);
-    if (days.length > MAX_EVENT_RANGE_DAYS) throw new RangeError(`reports: at most ${MAX_EVENT_RANGE_DAYS} days per query`);
+    if (days.length > MAX_EVENT_RANGE_DAYS)
+      throw new RangeError(`reports: at most ${MAX_EVENT_RANGE_DAYS} days per query`);
     const all = await Promise.all(
       days.map((day) =>
         queryAll(this.db, {

@@ -30,7 +30,22 @@ export interface WithdrawalRecord {
 
 type Due = { shard: number; at: string };
 
-const FIELDS = ['id', 'userId', 'amount', 'fee', 'state', 'returned', 'createdAt', 'hint', 'feeHint', 'billAt', 'packageInfo', 'transferBillNo', 'failReason', 'finishedAt'] as const;
+const FIELDS = [
+  'id',
+  'userId',
+  'amount',
+  'fee',
+  'state',
+  'returned',
+  'createdAt',
+  'hint',
+  'feeHint',
+  'billAt',
+  'packageInfo',
+  'transferBillNo',
+  'failReason',
+  'finishedAt',
+] as const;
 
 function recordOf(it: Item | undefined): WithdrawalRecord | undefined {
   if (!it) return undefined;
@@ -52,11 +67,19 @@ export interface WithdrawalStore {
   create(w: WithdrawalRecord, due: Due): Promise<WithdrawalRecord>;
   get(id: string): Promise<WithdrawalRecord | undefined>;
   /** A user's withdrawals, newest first. */
-  list(userId: string, limit: number, startKey?: Record<string, unknown>): Promise<{ items: WithdrawalRecord[]; lastKey?: Record<string, unknown> }>;
+  list(
+    userId: string,
+    limit: number,
+    startKey?: Record<string, unknown>,
+  ): Promise<{ items: WithdrawalRecord[]; lastKey?: Record<string, unknown> }>;
   /** Notes a create about to be sent; only while `pending` (a given-up withdrawal never gets a bill). */
   markBillAttempt(id: string, atIso: string): Promise<WithdrawalRecord | undefined>;
   /** Records an open bill's state (and package) and when to look again; only while open. */
-  saveBill(id: string, bill: { state: 'wait_user_confirm' | 'processing'; packageInfo?: string; transferBillNo?: string }, due: Due): Promise<WithdrawalRecord | undefined>;
+  saveBill(
+    id: string,
+    bill: { state: 'wait_user_confirm' | 'processing'; packageInfo?: string; transferBillNo?: string },
+    due: Due,
+  ): Promise<WithdrawalRecord | undefined>;
   /** Moves an open withdrawal to `due` (the next poll). */
   reschedule(id: string, due: Due): Promise<void>;
   /**
@@ -80,7 +103,12 @@ export class DynamoWithdrawalStore implements WithdrawalStore {
 
   async create(w: WithdrawalRecord, due: Due) {
     const ok = await this.db.put(
-      { ...Keys.withdrawal(w.id), ...w, ...Keys.due(due.shard, due.at, w.id), ...Keys.withdrawalsOf(w.userId, w.createdAt, w.id) },
+      {
+        ...Keys.withdrawal(w.id),
+        ...w,
+        ...Keys.due(due.shard, due.at, w.id),
+        ...Keys.withdrawalsOf(w.userId, w.createdAt, w.id),
+      },
       { condition: 'attribute_not_exists(pk)' },
     );
     return ok ? w : (await this.get(w.id))!;
@@ -118,9 +146,20 @@ export class DynamoWithdrawalStore implements WithdrawalStore {
     );
   }
 
-  async saveBill(id: string, bill: { state: 'wait_user_confirm' | 'processing'; packageInfo?: string; transferBillNo?: string }, due: Due) {
+  async saveBill(
+    id: string,
+    bill: { state: 'wait_user_confirm' | 'processing'; packageInfo?: string; transferBillNo?: string },
+    due: Due,
+  ) {
     const sets = ['#s = :s', 'gsi1pk = :dpk', 'gsi1sk = :dsk'];
-    const values: Record<string, unknown> = { ':s': bill.state, ...OPEN, ...(() => { const k = Keys.due(due.shard, due.at, id); return { ':dpk': k.gsi1pk, ':dsk': k.gsi1sk }; })() };
+    const values: Record<string, unknown> = {
+      ':s': bill.state,
+      ...OPEN,
+      ...(() => {
+        const k = Keys.due(due.shard, due.at, id);
+        return { ':dpk': k.gsi1pk, ':dsk': k.gsi1sk };
+      })(),
+    };
     if (bill.packageInfo) {
       sets.push('packageInfo = :pkg');
       values[':pkg'] = bill.packageInfo;
@@ -129,7 +168,13 @@ export class DynamoWithdrawalStore implements WithdrawalStore {
       sets.push('transferBillNo = :tb');
       values[':tb'] = bill.transferBillNo;
     }
-    return recordOf(await this.db.update(Keys.withdrawal(id), `SET ${sets.join(', ')}`, { condition: OPEN_CONDITION, names: { '#s': 'state' }, values }));
+    return recordOf(
+      await this.db.update(Keys.withdrawal(id), `SET ${sets.join(', ')}`, {
+        condition: OPEN_CONDITION,
+        names: { '#s': 'state' },
+        values,
+      }),
+    );
   }
 
   async reschedule(id: string, due: Due) {
@@ -163,11 +208,15 @@ export class DynamoWithdrawalStore implements WithdrawalStore {
       values[':seenBillAt'] = o.onlyIfBillAt;
     }
     return recordOf(
-      await this.db.update(Keys.withdrawal(id), `SET ${sets.join(', ')} REMOVE packageInfo${o.settled ? ', gsi1pk, gsi1sk' : ''}`, {
-        condition,
-        names: { '#s': 'state' },
-        values,
-      }),
+      await this.db.update(
+        Keys.withdrawal(id),
+        `SET ${sets.join(', ')} REMOVE packageInfo${o.settled ? ', gsi1pk, gsi1sk' : ''}`,
+        {
+          condition,
+          names: { '#s': 'state' },
+          values,
+        },
+      ),
     );
   }
 

@@ -57,7 +57,14 @@ export class WeChatSubscribeMessages implements Notifier {
         const res = await fetch(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ touser: msg.touser, template_id: msg.templateId, page: msg.page, data: msg.data, miniprogram_state: this.cfg.miniprogramState, lang: 'zh_CN' }),
+          body: JSON.stringify({
+            touser: msg.touser,
+            template_id: msg.templateId,
+            page: msg.page,
+            data: msg.data,
+            miniprogram_state: this.cfg.miniprogramState,
+            lang: 'zh_CN',
+          }),
           signal,
         });
         if (!res.ok) return { kind: 'failed', reason: `http ${res.status}`, retryable: true };
@@ -74,8 +81,12 @@ export class WeChatSubscribeMessages implements Notifier {
       }
     } catch (err) {
       // An abort is a DOMException, not always an Error of this realm: go by its name.
-      const name = typeof err === 'object' && err !== null && typeof (err as { name?: unknown }).name === 'string' ? (err as { name: string }).name : 'error';
-      const reason = err instanceof TokenError ? err.message : name === 'AbortError' || name === 'TimeoutError' ? 'timeout' : name;
+      const name =
+        typeof err === 'object' && err !== null && typeof (err as { name?: unknown }).name === 'string'
+          ? (err as { name: string }).name
+          : 'error';
+      const reason =
+        err instanceof TokenError ? err.message : name === 'AbortError' || name === 'TimeoutError' ? 'timeout' : name;
       return { kind: 'failed', reason, retryable: true };
     }
   }
@@ -102,7 +113,10 @@ export class WeChatSubscribeMessages implements Notifier {
     if (typeof body.access_token !== 'string' || body.access_token === '' || typeof body.expires_in !== 'number') {
       throw new TokenError(`token errcode ${String(body.errcode ?? 'none')}`);
     }
-    this.token = { value: body.access_token, renewAtMs: started + Math.max(0, body.expires_in * 1000 - TOKEN_MARGIN_MS) };
+    this.token = {
+      value: body.access_token,
+      renewAtMs: started + Math.max(0, body.expires_in * 1000 - TOKEN_MARGIN_MS),
+    };
     return body.access_token;
   }
 }

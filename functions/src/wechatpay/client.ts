@@ -218,12 +218,19 @@ export type NotificationEvent = {
 );
 
 /** Why a notification was refused (answer WeChat 401 and record nothing). */
-export type NotificationFailure = SignatureFailure | 'malformed_body' | 'decrypt_failed' | 'malformed_resource' | 'unsupported_algorithm';
+export type NotificationFailure =
+  | SignatureFailure
+  | 'malformed_body'
+  | 'decrypt_failed'
+  | 'malformed_resource'
+  | 'unsupported_algorithm';
 
 /** The port: WeChat Pay v3 as the app uses it. */
 export interface WeChatPay {
   /** `POST /v3/pay/transactions/jsapi`: the prepay id and the signed `wx.requestPayment` parameters. */
-  createJsapiOrder(input: CreateJsapiOrderInput): Promise<{ kind: 'ok'; prepayId: string; request: PaymentRequestParams } | Failure>;
+  createJsapiOrder(
+    input: CreateJsapiOrderInput,
+  ): Promise<{ kind: 'ok'; prepayId: string; request: PaymentRequestParams } | Failure>;
   /** Signs `wx.requestPayment` parameters again for a known prepay id (e.g. the app asks once more). */
   paymentRequest(prepayId: string): PaymentRequestParams;
   /** `GET /v3/pay/transactions/out-trade-no/{no}`. */
@@ -271,7 +278,8 @@ function assertMatch(re: RegExp, value: string, what: string): void {
 }
 
 function assertFen(value: number, min: number, what: string): void {
-  if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`WeChat Pay: ${what} must be an integer number of fen ≥ ${min}`);
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new RangeError(`WeChat Pay: ${what} must be an integer number of fen ≥ ${min}`);
 }
 
 type Json = Record<string, unknown>;
@@ -425,7 +433,10 @@ export function createWeChatPay(config: WeChatPayConfig, deps: WeChatPayDeps = {
         return { kind: 'unknown', reason: 'malformed_answer', status };
       }
     }
-    done(status < 300 ? 'info' : 'warn', status < 300 ? 'ok' : 'rejected', { status, code: json ? str(json.code) : undefined });
+    done(status < 300 ? 'info' : 'warn', status < 300 ? 'ok' : 'rejected', {
+      status,
+      code: json ? str(json.code) : undefined,
+    });
     return { kind: 'answer', status, json };
   }
 
@@ -443,9 +454,17 @@ export function createWeChatPay(config: WeChatPayConfig, deps: WeChatPayDeps = {
   const malformed = (status: number): Unknown => ({ kind: 'unknown', reason: 'malformed_answer', status });
 
   /** Maps an answer through `parse` for 2xx, `not_found` for 404 (queries), `rejected` for other 4xx. */
-  function outcome<T>(a: Answer, parse: (j: Json) => T | null, notFound: true): { kind: 'ok'; value: T } | NotFound | Failure;
+  function outcome<T>(
+    a: Answer,
+    parse: (j: Json) => T | null,
+    notFound: true,
+  ): { kind: 'ok'; value: T } | NotFound | Failure;
   function outcome<T>(a: Answer, parse: (j: Json) => T | null, notFound: false): { kind: 'ok'; value: T } | Failure;
-  function outcome<T>(a: Answer, parse: (j: Json) => T | null, notFound: boolean): { kind: 'ok'; value: T } | NotFound | Failure {
+  function outcome<T>(
+    a: Answer,
+    parse: (j: Json) => T | null,
+    notFound: boolean,
+  ): { kind: 'ok'; value: T } | NotFound | Failure {
     if (a.kind === 'unknown') return a;
     if (a.status >= 200 && a.status < 300) {
       const value = parse(a.json ?? {});
@@ -456,7 +475,13 @@ export function createWeChatPay(config: WeChatPayConfig, deps: WeChatPayDeps = {
   }
 
   const paymentRequest = (prepayId: string): PaymentRequestParams =>
-    paymentRequestParams({ appId: config.appid, prepayId, privateKey, timestamp: unixSeconds(now()), nonce: randomNonce() });
+    paymentRequestParams({
+      appId: config.appid,
+      prepayId,
+      privateKey,
+      timestamp: unixSeconds(now()),
+      nonce: randomNonce(),
+    });
 
   const tx = (no: string): string => `/v3/pay/transactions/out-trade-no/${encodeURIComponent(no)}`;
   const bill = (no: string): string => `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/${encodeURIComponent(no)}`;
@@ -476,7 +501,11 @@ export function createWeChatPay(config: WeChatPayConfig, deps: WeChatPayDeps = {
       };
       if (input.timeExpire) body.time_expire = input.timeExpire;
       if (input.attach) body.attach = input.attach;
-      const r = outcome(await call('jsapi.create', 'POST', '/v3/pay/transactions/jsapi', body), (j) => str(j.prepay_id) ?? null, false);
+      const r = outcome(
+        await call('jsapi.create', 'POST', '/v3/pay/transactions/jsapi', body),
+        (j) => str(j.prepay_id) ?? null,
+        false,
+      );
       return r.kind === 'ok' ? { kind: 'ok', prepayId: r.value, request: paymentRequest(r.value) } : r;
     },
 
@@ -484,13 +513,21 @@ export function createWeChatPay(config: WeChatPayConfig, deps: WeChatPayDeps = {
 
     async queryOrder(outTradeNo) {
       assertMatch(OUT_TRADE_NO, outTradeNo, 'out_trade_no');
-      const r = outcome(await call('jsapi.query', 'GET', `${tx(outTradeNo)}?mchid=${encodeURIComponent(config.mchid)}`), parseTransaction, true);
+      const r = outcome(
+        await call('jsapi.query', 'GET', `${tx(outTradeNo)}?mchid=${encodeURIComponent(config.mchid)}`),
+        parseTransaction,
+        true,
+      );
       return r.kind === 'ok' ? { kind: 'ok', transaction: r.value } : r;
     },
 
     async closeOrder(outTradeNo) {
       assertMatch(OUT_TRADE_NO, outTradeNo, 'out_trade_no');
-      const r = outcome(await call('jsapi.close', 'POST', `${tx(outTradeNo)}/close`, { mchid: config.mchid }), () => true, false);
+      const r = outcome(
+        await call('jsapi.close', 'POST', `${tx(outTradeNo)}/close`, { mchid: config.mchid }),
+        () => true,
+        false,
+      );
       return r.kind === 'ok' ? { kind: 'ok' } : r;
     },
 
@@ -512,7 +549,11 @@ export function createWeChatPay(config: WeChatPayConfig, deps: WeChatPayDeps = {
 
     async queryRefund(outRefundNo) {
       assertMatch(OUT_REFUND_NO, outRefundNo, 'out_refund_no');
-      const r = outcome(await call('refund.query', 'GET', `/v3/refund/domestic/refunds/${encodeURIComponent(outRefundNo)}`), parseRefund, true);
+      const r = outcome(
+        await call('refund.query', 'GET', `/v3/refund/domestic/refunds/${encodeURIComponent(outRefundNo)}`),
+        parseRefund,
+        true,
+      );
       return r.kind === 'ok' ? { kind: 'ok', refund: r.value } : r;
     },
 
@@ -526,11 +567,18 @@ export function createWeChatPay(config: WeChatPayConfig, deps: WeChatPayDeps = {
         openid: input.openid,
         transfer_amount: input.amount,
         transfer_remark: input.remark,
-        transfer_scene_report_infos: input.sceneReportInfos.map((i) => ({ info_type: i.infoType, info_content: i.infoContent })),
+        transfer_scene_report_infos: input.sceneReportInfos.map((i) => ({
+          info_type: i.infoType,
+          info_content: i.infoContent,
+        })),
       };
       if (input.notifyUrl) body.notify_url = input.notifyUrl;
       if (input.userRecvPerception) body.user_recv_perception = input.userRecvPerception;
-      const r = outcome(await call('transfer.create', 'POST', '/v3/fund-app/mch-transfer/transfer-bills', body), parseTransferBill, false);
+      const r = outcome(
+        await call('transfer.create', 'POST', '/v3/fund-app/mch-transfer/transfer-bills', body),
+        parseTransferBill,
+        false,
+      );
       return r.kind === 'ok' ? { kind: 'ok', bill: r.value } : r;
     },
 
@@ -575,19 +623,30 @@ export function createWeChatPay(config: WeChatPayConfig, deps: WeChatPayDeps = {
       } catch {
         return { kind: 'invalid', reason: 'malformed_resource' };
       }
-      const head = { id: str(body.id) ?? '', eventType: str(body.event_type) ?? '', createTime: str(body.create_time) ?? '', summary: str(body.summary) ?? '' };
+      const head = {
+        id: str(body.id) ?? '',
+        eventType: str(body.event_type) ?? '',
+        createTime: str(body.create_time) ?? '',
+        summary: str(body.summary) ?? '',
+      };
       const originalType = str(resource.original_type) ?? '';
       if (originalType === 'transaction') {
         const transaction = parseTransaction(data);
-        return transaction ? { kind: 'ok', event: { ...head, resourceType: 'transaction', transaction } } : { kind: 'invalid', reason: 'malformed_resource' };
+        return transaction
+          ? { kind: 'ok', event: { ...head, resourceType: 'transaction', transaction } }
+          : { kind: 'invalid', reason: 'malformed_resource' };
       }
       if (originalType === 'refund') {
         const refund = parseRefund(data);
-        return refund ? { kind: 'ok', event: { ...head, resourceType: 'refund', refund } } : { kind: 'invalid', reason: 'malformed_resource' };
+        return refund
+          ? { kind: 'ok', event: { ...head, resourceType: 'refund', refund } }
+          : { kind: 'invalid', reason: 'malformed_resource' };
       }
       if (originalType === 'mch_payment' || head.eventType.startsWith('MCHTRANSFER.')) {
         const b = parseTransferBill(data);
-        return b ? { kind: 'ok', event: { ...head, resourceType: 'transfer_bill', bill: b } } : { kind: 'invalid', reason: 'malformed_resource' };
+        return b
+          ? { kind: 'ok', event: { ...head, resourceType: 'transfer_bill', bill: b } }
+          : { kind: 'invalid', reason: 'malformed_resource' };
       }
       return { kind: 'ok', event: { ...head, resourceType: 'other', originalType, data } };
     },

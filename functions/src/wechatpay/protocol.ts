@@ -47,7 +47,13 @@ export function unixSeconds(ms: number): string {
 }
 
 /** The string our request signature covers. */
-export function requestSignMessage(method: string, pathAndQuery: string, timestamp: string, nonce: string, body: string): string {
+export function requestSignMessage(
+  method: string,
+  pathAndQuery: string,
+  timestamp: string,
+  nonce: string,
+  body: string,
+): string {
   return `${method.toUpperCase()}\n${pathAndQuery}\n${timestamp}\n${nonce}\n${body}\n`;
 }
 
@@ -91,7 +97,10 @@ export function authorizationHeader(input: {
   timestamp: string;
   nonce: string;
 }): string {
-  const signature = rsaSign(input.privateKey, requestSignMessage(input.method, input.pathAndQuery, input.timestamp, input.nonce, input.body));
+  const signature = rsaSign(
+    input.privateKey,
+    requestSignMessage(input.method, input.pathAndQuery, input.timestamp, input.nonce, input.body),
+  );
   return (
     `${AUTH_SCHEME} mchid="${input.mchid}",nonce_str="${input.nonce}",signature="${signature}",` +
     `timestamp="${input.timestamp}",serial_no="${input.serialNo}"`
@@ -134,10 +143,12 @@ export type PlatformKeyring = ReadonlyMap<string, PlatformKey>;
 export function platformKeyring(entries: Readonly<Record<string, string>>): PlatformKeyring {
   const ring = new Map<string, PlatformKey>();
   for (const [serial, pem] of Object.entries(entries)) {
-    if (!/^[A-Za-z0-9_]{1,64}$/.test(serial)) throw new Error(`WeChat Pay platform key: bad serial ${JSON.stringify(serial)}`);
+    if (!/^[A-Za-z0-9_]{1,64}$/.test(serial))
+      throw new Error(`WeChat Pay platform key: bad serial ${JSON.stringify(serial)}`);
     const mode = serial.startsWith(PUBLIC_KEY_ID_PREFIX) ? 'public_key' : 'certificate';
     if (pem.includes('BEGIN CERTIFICATE')) {
-      if (mode === 'public_key') throw new Error(`WeChat Pay platform key ${serial}: a public key id needs a public key, not a certificate`);
+      if (mode === 'public_key')
+        throw new Error(`WeChat Pay platform key ${serial}: a public key id needs a public key, not a certificate`);
       const cert = new crypto.X509Certificate(pem);
       if (cert.serialNumber.toUpperCase() !== serial.toUpperCase()) {
         throw new Error(`WeChat Pay platform certificate filed under ${serial} has serial ${cert.serialNumber}`);
@@ -167,7 +178,9 @@ export interface SignatureHeaders {
 }
 
 /** Reads the Wechatpay-* headers from a fetch `Headers` or a plain (any-case) header record. */
-export function signatureHeaders(headers: Headers | Readonly<Record<string, string | string[] | undefined>>): SignatureHeaders {
+export function signatureHeaders(
+  headers: Headers | Readonly<Record<string, string | string[] | undefined>>,
+): SignatureHeaders {
   const get = (name: string): string | undefined => {
     if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
     const rec = headers as Readonly<Record<string, string | string[] | undefined>>;
@@ -193,7 +206,9 @@ export const SignatureFailures = {
 } as const;
 export type SignatureFailure = (typeof SignatureFailures)[keyof typeof SignatureFailures];
 
-export type SignatureCheck = { ok: true; serial: string; mode: PlatformKey['mode'] } | { ok: false; reason: SignatureFailure };
+export type SignatureCheck =
+  | { ok: true; serial: string; mode: PlatformKey['mode'] }
+  | { ok: false; reason: SignatureFailure };
 
 /**
  * Verifies an answer's or a notification's signature over `timestamp\nnonce\nbody\n`. `body`
@@ -201,18 +216,28 @@ export type SignatureCheck = { ok: true; serial: string; mode: PlatformKey['mode
  * the keyring, a timestamp more than {@link MAX_CLOCK_SKEW_SECONDS} from `nowMs` (a replayed
  * notification), and, in certificate mode, a certificate outside its validity window.
  */
-export function verifySignature(ring: PlatformKeyring, headers: SignatureHeaders, body: string, nowMs: number): SignatureCheck {
+export function verifySignature(
+  ring: PlatformKeyring,
+  headers: SignatureHeaders,
+  body: string,
+  nowMs: number,
+): SignatureCheck {
   const { signature, timestamp, nonce, serial } = headers;
   if (!signature || !timestamp || !nonce || !serial) return { ok: false, reason: SignatureFailures.MISSING_HEADER };
-  const entry = ring.get(serial) ?? (serial.startsWith(PUBLIC_KEY_ID_PREFIX) ? undefined : ring.get(serial.toUpperCase()));
+  const entry =
+    ring.get(serial) ?? (serial.startsWith(PUBLIC_KEY_ID_PREFIX) ? undefined : ring.get(serial.toUpperCase()));
   if (!entry) return { ok: false, reason: SignatureFailures.UNKNOWN_SERIAL };
   if (!/^\d{1,12}$/.test(timestamp) || Math.abs(Number(timestamp) * 1000 - nowMs) > MAX_CLOCK_SKEW_SECONDS * 1000) {
     return { ok: false, reason: SignatureFailures.STALE_TIMESTAMP };
   }
-  if ((entry.notBefore !== undefined && nowMs < entry.notBefore) || (entry.notAfter !== undefined && nowMs > entry.notAfter)) {
+  if (
+    (entry.notBefore !== undefined && nowMs < entry.notBefore) ||
+    (entry.notAfter !== undefined && nowMs > entry.notAfter)
+  ) {
     return { ok: false, reason: SignatureFailures.CERTIFICATE_EXPIRED };
   }
-  if (!rsaVerify(entry.key, responseSignMessage(timestamp, nonce, body), signature)) return { ok: false, reason: SignatureFailures.BAD_SIGNATURE };
+  if (!rsaVerify(entry.key, responseSignMessage(timestamp, nonce, body), signature))
+    return { ok: false, reason: SignatureFailures.BAD_SIGNATURE };
   return { ok: true, serial: entry.serial, mode: entry.mode };
 }
 
@@ -233,8 +258,15 @@ export function apiV3KeyBytes(apiV3Key: string): Buffer {
 }
 
 /** Encrypts a resource as WeChat Pay does (the simulator and tests use it). */
-export function encryptResource(apiV3Key: string, plaintext: string, associatedData: string, nonce = randomNonce(12)): EncryptedResource {
-  const cipher = crypto.createCipheriv('aes-256-gcm', apiV3KeyBytes(apiV3Key), Buffer.from(nonce, 'utf8'), { authTagLength: GCM_TAG_BYTES });
+export function encryptResource(
+  apiV3Key: string,
+  plaintext: string,
+  associatedData: string,
+  nonce = randomNonce(12),
+): EncryptedResource {
+  const cipher = crypto.createCipheriv('aes-256-gcm', apiV3KeyBytes(apiV3Key), Buffer.from(nonce, 'utf8'), {
+    authTagLength: GCM_TAG_BYTES,
+  });
   cipher.setAAD(Buffer.from(associatedData, 'utf8'));
   const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
   return { algorithm: RESOURCE_ALGORITHM, ciphertext: ct.toString('base64'), nonce, associated_data: associatedData };
@@ -244,14 +276,21 @@ export function encryptResource(apiV3Key: string, plaintext: string, associatedD
  * Decrypts a notification resource. Any tampering with ciphertext, tag, nonce or associated data
  * fails the GCM tag check: `{ok:false}`, never a throw and never partial plaintext.
  */
-export function decryptResource(apiV3Key: string, resource: EncryptedResource): { ok: true; plaintext: string } | { ok: false; reason: string } {
-  if (resource.algorithm !== undefined && resource.algorithm !== RESOURCE_ALGORITHM) return { ok: false, reason: 'unsupported_algorithm' };
-  if (typeof resource.ciphertext !== 'string' || typeof resource.nonce !== 'string') return { ok: false, reason: 'malformed_resource' };
+export function decryptResource(
+  apiV3Key: string,
+  resource: EncryptedResource,
+): { ok: true; plaintext: string } | { ok: false; reason: string } {
+  if (resource.algorithm !== undefined && resource.algorithm !== RESOURCE_ALGORITHM)
+    return { ok: false, reason: 'unsupported_algorithm' };
+  if (typeof resource.ciphertext !== 'string' || typeof resource.nonce !== 'string')
+    return { ok: false, reason: 'malformed_resource' };
   const iv = Buffer.from(resource.nonce, 'utf8');
   const data = Buffer.from(resource.ciphertext, 'base64');
   if (iv.length !== 12 || data.length < GCM_TAG_BYTES) return { ok: false, reason: 'malformed_resource' };
   try {
-    const decipher = crypto.createDecipheriv('aes-256-gcm', apiV3KeyBytes(apiV3Key), iv, { authTagLength: GCM_TAG_BYTES });
+    const decipher = crypto.createDecipheriv('aes-256-gcm', apiV3KeyBytes(apiV3Key), iv, {
+      authTagLength: GCM_TAG_BYTES,
+    });
     decipher.setAAD(Buffer.from(resource.associated_data ?? '', 'utf8'));
     decipher.setAuthTag(data.subarray(data.length - GCM_TAG_BYTES));
     const plain = Buffer.concat([decipher.update(data.subarray(0, data.length - GCM_TAG_BYTES)), decipher.final()]);
@@ -271,7 +310,13 @@ export interface PaymentRequestParams {
 }
 
 /** Builds and signs the `wx.requestPayment` parameters for one prepay id. */
-export function paymentRequestParams(input: { appId: string; prepayId: string; privateKey: KeyObject; timestamp: string; nonce: string }): PaymentRequestParams {
+export function paymentRequestParams(input: {
+  appId: string;
+  prepayId: string;
+  privateKey: KeyObject;
+  timestamp: string;
+  nonce: string;
+}): PaymentRequestParams {
   const pkg = `prepay_id=${input.prepayId}`;
   const paySign = rsaSign(input.privateKey, `${input.appId}\n${input.timestamp}\n${input.nonce}\n${pkg}\n`);
   return { timeStamp: input.timestamp, nonceStr: input.nonce, package: pkg, signType: 'RSA', paySign };

@@ -62,7 +62,12 @@ export default function ApiKeysPage() {
       void load();
     } catch (err) {
       if (err instanceof ApiError && err.status === 403) keys.forbid();
-      else setCreateError(err instanceof ApiError && err.code === 'VALIDATION_FAILED' ? '无法创建：有效密钥最多 20 个，请先撤销不用的密钥' : errorText(err));
+      else
+        setCreateError(
+          err instanceof ApiError && err.code === 'VALIDATION_FAILED'
+            ? '无法创建：有效密钥最多 20 个，请先撤销不用的密钥'
+            : errorText(err),
+        );
     } finally {
       busy.current = false;
       setCreating(false);
@@ -112,7 +117,9 @@ export default function ApiKeysPage() {
       {fresh ? (
         <View className="secret-box" role="alert" aria-label="新密钥">
           <Text className="secret-box__title">新密钥已创建</Text>
-          <Text className="secret-box__warn">密钥只显示这一次：离开本页后无法再次查看。请立即复制并妥善保存，不要发给他人；遗失后只能撤销并重新创建。</Text>
+          <Text className="secret-box__warn">
+            密钥只显示这一次：离开本页后无法再次查看。请立即复制并妥善保存，不要发给他人；遗失后只能撤销并重新创建。
+          </Text>
           <Text className="secret-box__key" aria-label="密钥" selectable userSelect>
             {fresh.apiKey}
           </Text>
@@ -131,9 +138,23 @@ export default function ApiKeysPage() {
 
       <View className="card">
         <Text className="card__title">创建新密钥</Text>
-        <Field label="密钥名称" value={name} placeholder="例如：门店系统（可不填）" maxlength={MAX_NAME + 10} error={nameError} onInput={setName} />
+        <Field
+          label="密钥名称"
+          value={name}
+          placeholder="例如：门店系统（可不填）"
+          maxlength={MAX_NAME + 10}
+          error={nameError}
+          onInput={setName}
+        />
         {createError ? <ErrorNote message={createError} /> : null}
-        <Btn label="创建密钥" kind="primary" className="btn--block" loading={creating} disabled={creating} onClick={() => void create()} />
+        <Btn
+          label="创建密钥"
+          kind="primary"
+          className="btn--block"
+          loading={creating}
+          disabled={creating}
+          onClick={() => void create()}
+        />
         <Text className="hint">企业账户的密钥权限为「基础」，服务商为「全部」。</Text>
       </View>
 
@@ -146,7 +167,9 @@ export default function ApiKeysPage() {
             <View key={k.keyId} className="biz-item" role="listitem" aria-label={`密钥 ${k.name}`}>
               <View className="biz-item__top">
                 <Text className="biz-item__name">{k.name}</Text>
-                <Text className={`biz-tag ${k.revokedAt ? 'biz-tag--revoked' : 'biz-tag--active'}`}>{k.revokedAt ? '已撤销' : '有效'}</Text>
+                <Text className={`biz-tag ${k.revokedAt ? 'biz-tag--revoked' : 'biz-tag--active'}`}>
+                  {k.revokedAt ? '已撤销' : '有效'}
+                </Text>
               </View>
               <Text className="biz-item__sub">
                 编号 {k.keyId} · 权限：{scopeText(k.scopes)}
@@ -156,19 +179,31 @@ export default function ApiKeysPage() {
                 {k.revokedAt ? ` · 撤销于 ${shortTime(k.revokedAt)}` : ''}
               </Text>
               {!k.revokedAt && confirming !== k.keyId ? (
-                <Btn label={`撤销密钥 ${k.name}（${k.keyId}）`} kind="ghost" onClick={() => {
-                  setRevokeError(undefined);
-                  setConfirming(k.keyId);
-                }}>
+                <Btn
+                  label={`撤销密钥 ${k.name}（${k.keyId}）`}
+                  kind="ghost"
+                  onClick={() => {
+                    setRevokeError(undefined);
+                    setConfirming(k.keyId);
+                  }}
+                >
                   撤销
                 </Btn>
               ) : null}
               {confirming === k.keyId ? (
                 <View className="confirm-inline" role="alertdialog" aria-label={`撤销密钥「${k.name}」`}>
-                  <Text className="confirm-inline__text">确定撤销「{k.name}」？撤销后，使用这个密钥的请求会立即失败，且不能恢复。</Text>
+                  <Text className="confirm-inline__text">
+                    确定撤销「{k.name}」？撤销后，使用这个密钥的请求会立即失败，且不能恢复。
+                  </Text>
                   {revokeError ? <ErrorNote message={revokeError} /> : null}
                   <View className="biz-actions">
-                    <Btn label="确认撤销" kind="primary" loading={revoking} disabled={revoking} onClick={() => void revoke(k.keyId)} />
+                    <Btn
+                      label="确认撤销"
+                      kind="primary"
+                      loading={revoking}
+                      disabled={revoking}
+                      onClick={() => void revoke(k.keyId)}
+                    />
                     <Btn label="取消" kind="ghost" disabled={revoking} onClick={() => setConfirming(undefined)} />
                   </View>
                 </View>

@@ -16,7 +16,9 @@ export default function CampaignCreatePage() {
 
   const created = (res: CreateCampaignResponse) => {
     // Replace the form: "back" from the campaign goes to the list, not to a spent form.
-    void Taro.redirectTo({ url: `/biz/campaign/index?id=${encodeURIComponent(res.campaignId)}&created=${res.quantity}` });
+    void Taro.redirectTo({
+      url: `/biz/campaign/index?id=${encodeURIComponent(res.campaignId)}&created=${res.quantity}`,
+    });
   };
 
   if (wallet.forbidden) return <BusinessOnly what="活动" />;

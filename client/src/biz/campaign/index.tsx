@@ -69,7 +69,11 @@ export default function CampaignPage() {
       const csv = await api.campaignCodesCsv(stats.campaignId);
       const saved = saveTextFile(`活动-${stats.name}-兑换码.csv`.replace(/[\\/:*?"<>|]/g, '_'), csv);
       const lines = csv.split('\n').filter((l) => l.trim() !== '').length - 1;
-      setCsvNote(saved ? { ok: true, text: `已下载 ${Math.max(0, lines)} 个兑换码` } : { ok: false, text: '这个环境不支持下载文件，请在电脑浏览器中打开' });
+      setCsvNote(
+        saved
+          ? { ok: true, text: `已下载 ${Math.max(0, lines)} 个兑换码` }
+          : { ok: false, text: '这个环境不支持下载文件，请在电脑浏览器中打开' },
+      );
     } catch (err) {
       setCsvNote({ ok: false, text: `下载失败：${errorText(err)}` });
     } finally {
@@ -98,7 +102,10 @@ export default function CampaignPage() {
           <Text className="biz-head__title">{stats?.name ?? '活动'}</Text>
           {stats ? (
             <Text className="biz-head__meta" aria-label="活动状态">
-              {campaignStateText(stats)} · 创建于 {shortTime(stats.createdAt)} · {Date.parse(stats.expiresAt) > Date.now() ? `${shortTime(stats.expiresAt)} 到期` : `已于 ${shortTime(stats.expiresAt)} 到期`}
+              {campaignStateText(stats)} · 创建于 {shortTime(stats.createdAt)} ·{' '}
+              {Date.parse(stats.expiresAt) > Date.now()
+                ? `${shortTime(stats.expiresAt)} 到期`
+                : `已于 ${shortTime(stats.expiresAt)} 到期`}
             </Text>
           ) : null}
         </View>
@@ -107,14 +114,28 @@ export default function CampaignPage() {
         </Btn>
       </View>
 
-      {error ? <ErrorNote message={stats ? `${error}（显示的是上次的数据）` : error} onRetry={() => void load()} /> : null}
+      {error ? (
+        <ErrorNote message={stats ? `${error}（显示的是上次的数据）` : error} onRetry={() => void load()} />
+      ) : null}
       {!stats && !error ? <Loading /> : null}
       {stats ? (
         <>
           <View className="biz-stats">
-            <Stat title="领取率" value={bpsToPercent(stats.claimRateBps)} sub={`已领 ${stats.claimedShares} / ${stats.shares} 份`} />
-            <Stat title="红包" value={`${stats.packets} 个`} sub={`已创建 ${stats.packetsCreated} 个，已领完 ${stats.packetsFinished} 个`} />
-            <Stat title="已领金额" value={formatYuan(stats.claimedAmount)} sub={`红包总额 ${formatYuan(stats.total)}`} />
+            <Stat
+              title="领取率"
+              value={bpsToPercent(stats.claimRateBps)}
+              sub={`已领 ${stats.claimedShares} / ${stats.shares} 份`}
+            />
+            <Stat
+              title="红包"
+              value={`${stats.packets} 个`}
+              sub={`已创建 ${stats.packetsCreated} 个，已领完 ${stats.packetsFinished} 个`}
+            />
+            <Stat
+              title="已领金额"
+              value={formatYuan(stats.claimedAmount)}
+              sub={`红包总额 ${formatYuan(stats.total)}`}
+            />
             <Stat title="已退款" value={formatYuan(stats.refundedAmount)} sub={`手续费 ${formatYuan(stats.fee)}`} />
           </View>
 
@@ -127,7 +148,14 @@ export default function CampaignPage() {
             <Text className="card__title">兑换码</Text>
             {process.env.TARO_ENV === 'h5' ? (
               <>
-                <Btn label="下载兑换码 CSV" kind="gold" className="btn--block" loading={csvBusy} disabled={csvBusy} onClick={() => void downloadCsv()} />
+                <Btn
+                  label="下载兑换码 CSV"
+                  kind="gold"
+                  className="btn--block"
+                  loading={csvBusy}
+                  disabled={csvBusy}
+                  onClick={() => void downloadCsv()}
+                />
                 {csvNote ? (
                   csvNote.ok ? (
                     <Text className="hint" {...aria({ role: 'status' })}>
@@ -137,11 +165,15 @@ export default function CampaignPage() {
                     <ErrorNote message={csvNote.text} />
                   )
                 ) : null}
-                <Text className="hint">每行一个红包：序号、红包编号、兑换码、到期时间。兑换码可印成二维码，扫码即可领取。</Text>
+                <Text className="hint">
+                  每行一个红包：序号、红包编号、兑换码、到期时间。兑换码可印成二维码，扫码即可领取。
+                </Text>
               </>
             ) : (
               // weapp: no file download in a mini-program; the CSV is fetched with the account's token on H5.
-              <Text className="hint">兑换码 CSV 请在电脑浏览器中登录红包码网页版，打开「活动」→ 本活动 →「下载兑换码 CSV」。</Text>
+              <Text className="hint">
+                兑换码 CSV 请在电脑浏览器中登录红包码网页版，打开「活动」→ 本活动 →「下载兑换码 CSV」。
+              </Text>
             )}
           </View>
         </>

@@ -46,14 +46,17 @@ export default function CampaignsPage() {
                 label={`查看活动 ${c.name}`}
                 kind="plain"
                 className="biz-item"
-                onClick={() => void Taro.navigateTo({ url: `/biz/campaign/index?id=${encodeURIComponent(c.campaignId)}` })}
+                onClick={() =>
+                  void Taro.navigateTo({ url: `/biz/campaign/index?id=${encodeURIComponent(c.campaignId)}` })
+                }
               >
                 <View className="biz-item__top">
                   <Text className="biz-item__name">{c.name}</Text>
                   <Text className={`biz-tag biz-tag--${c.state}`}>{state}</Text>
                 </View>
                 <Text className="biz-item__sub">
-                  {c.quantity} 个红包 · 每个 {formatYuan(c.total)} / {c.count} 份 · 共 {formatYuan(c.total * c.quantity)}
+                  {c.quantity} 个红包 · 每个 {formatYuan(c.total)} / {c.count} 份 · 共{' '}
+                  {formatYuan(c.total * c.quantity)}
                 </Text>
                 <Text className="biz-item__sub">创建于 {shortTime(c.createdAt)}</Text>
               </Btn>

@@ -2,7 +2,13 @@ import { Text, View } from '@tarojs/components';
 import { useMemo, useState } from 'react';
 import type { CreateCampaignRequest, CreateCampaignResponse } from '../../api';
 import { type ApiError, errorText } from '../../api/errors';
-import { campaignCost, checkCampaign, EMPTY_CAMPAIGN, MAX_CAMPAIGN_QUANTITY, type CampaignFormValues } from '../lib/campaign';
+import {
+  campaignCost,
+  checkCampaign,
+  EMPTY_CAMPAIGN,
+  MAX_CAMPAIGN_QUANTITY,
+  type CampaignFormValues,
+} from '../lib/campaign';
 import { formatBps, formatFen, formatYuan, parseYuan } from '../../lib/money';
 import { refusalOf } from '../../lib/refusal';
 import { useKeyedAction } from '../../lib/useKeyedAction';
@@ -78,17 +84,68 @@ export function CampaignForm({ limits, submit, onCreated, onTopUp, onStale }: Pr
       {step === 'form' ? (
         <View className="campaign-form__fields">
           <View className="card">
-            <Field label="活动名称" value={values.name} placeholder="例如：双十二门店红包" maxlength={MAX_CAMPAIGN_NAME_INPUT} error={check.errors.name} onInput={(name) => change({ name })} />
-            <Field label="红包数量" kind="integer" value={values.quantity} placeholder={`1–${MAX_CAMPAIGN_QUANTITY}`} suffix="个" maxlength={5} error={check.errors.quantity} onInput={(quantity) => change({ quantity })} />
+            <Field
+              label="活动名称"
+              value={values.name}
+              placeholder="例如：双十二门店红包"
+              maxlength={MAX_CAMPAIGN_NAME_INPUT}
+              error={check.errors.name}
+              onInput={(name) => change({ name })}
+            />
+            <Field
+              label="红包数量"
+              kind="integer"
+              value={values.quantity}
+              placeholder={`1–${MAX_CAMPAIGN_QUANTITY}`}
+              suffix="个"
+              maxlength={5}
+              error={check.errors.quantity}
+              onInput={(quantity) => change({ quantity })}
+            />
           </View>
           <View className="segmented" role="group">
-            <Btn label="拼手气红包" kind="chip" pressed={values.mode === 'lucky'} onClick={() => change({ mode: 'lucky' })} />
-            <Btn label="普通红包" kind="chip" pressed={values.mode === 'equal'} onClick={() => change({ mode: 'equal' })} />
+            <Btn
+              label="拼手气红包"
+              kind="chip"
+              pressed={values.mode === 'lucky'}
+              onClick={() => change({ mode: 'lucky' })}
+            />
+            <Btn
+              label="普通红包"
+              kind="chip"
+              pressed={values.mode === 'equal'}
+              onClick={() => change({ mode: 'equal' })}
+            />
           </View>
           <View className="card">
-            <Field label="每个红包金额（元）" kind="money" value={values.totalYuan} placeholder="0.00" suffix="元" maxlength={14} error={check.errors.total} onInput={(totalYuan) => change({ totalYuan })} />
-            <Field label="每个红包份数" kind="integer" value={values.count} placeholder="可领取的人数" suffix="份" maxlength={6} error={check.errors.count} onInput={(count) => change({ count })} />
-            <Field label="祝福语" value={values.greeting} placeholder={DEFAULT_GREETING} maxlength={MAX_GREETING + 10} error={check.errors.greeting} onInput={(greeting) => change({ greeting })} />
+            <Field
+              label="每个红包金额（元）"
+              kind="money"
+              value={values.totalYuan}
+              placeholder="0.00"
+              suffix="元"
+              maxlength={14}
+              error={check.errors.total}
+              onInput={(totalYuan) => change({ totalYuan })}
+            />
+            <Field
+              label="每个红包份数"
+              kind="integer"
+              value={values.count}
+              placeholder="可领取的人数"
+              suffix="份"
+              maxlength={6}
+              error={check.errors.count}
+              onInput={(count) => change({ count })}
+            />
+            <Field
+              label="祝福语"
+              value={values.greeting}
+              placeholder={DEFAULT_GREETING}
+              maxlength={MAX_GREETING + 10}
+              error={check.errors.greeting}
+              onInput={(greeting) => change({ greeting })}
+            />
           </View>
           {preview && limits ? (
             <View className="campaign-form__preview" {...aria({ role: 'status' })}>
@@ -118,8 +175,14 @@ export function CampaignForm({ limits, submit, onCreated, onTopUp, onStale }: Pr
           </View>
           <View className="confirm__rows">
             <Row label="红包数量" value={`${ready.body.quantity} 个`} />
-            <Row label="每个红包" value={`${formatYuan(ready.body.packet.total)} · ${ready.body.packet.count} 份 · ${ready.body.packet.mode === 'lucky' ? '拼手气' : '普通'}`} />
-            <Row label="每个红包手续费" value={`${formatYuan(ready.cost.feePerPacket)}（${formatBps(limits.feeBps)}）`} />
+            <Row
+              label="每个红包"
+              value={`${formatYuan(ready.body.packet.total)} · ${ready.body.packet.count} 份 · ${ready.body.packet.mode === 'lucky' ? '拼手气' : '普通'}`}
+            />
+            <Row
+              label="每个红包手续费"
+              value={`${formatYuan(ready.cost.feePerPacket)}（${formatBps(limits.feeBps)}）`}
+            />
             <Row label="红包总额" value={formatYuan(ready.cost.totals)} />
             <Row label="手续费合计" value={formatYuan(ready.cost.fees)} />
             <Row label="合计扣款" value={formatYuan(ready.cost.debit)} />
@@ -127,7 +190,8 @@ export function CampaignForm({ limits, submit, onCreated, onTopUp, onStale }: Pr
             <Row label="零钱余额" value={formatYuan(limits.balance)} />
           </View>
           <Text className="hint">
-            合计扣款 = 红包数量 × （每个红包金额 + 每个红包手续费）。创建后一次性扣款，生成 {ready.body.quantity} 个红包及其兑换码；未领完的金额到期退回零钱，手续费不退。
+            合计扣款 = 红包数量 × （每个红包金额 + 每个红包手续费）。创建后一次性扣款，生成 {ready.body.quantity}{' '}
+            个红包及其兑换码；未领完的金额到期退回零钱，手续费不退。
           </Text>
           {check.insufficient && refusal?.code !== 'INSUFFICIENT_FUNDS' ? (
             <View className="note note--error" role="alert">
@@ -147,12 +211,31 @@ export function CampaignForm({ limits, submit, onCreated, onTopUp, onStale }: Pr
               }}
             />
           ) : submitError ? (
-            <ErrorNote message={submitError.retryable ? `${errorText(submitError)}（可再次点击确认创建，不会重复扣款）` : errorText(submitError)} />
+            <ErrorNote
+              message={
+                submitError.retryable
+                  ? `${errorText(submitError)}（可再次点击确认创建，不会重复扣款）`
+                  : errorText(submitError)
+              }
+            />
           ) : null}
-          <Btn label="确认创建" kind="gold" className="btn--block" loading={submitting} disabled={submitting || !!check.insufficient} onClick={() => void create()}>
+          <Btn
+            label="确认创建"
+            kind="gold"
+            className="btn--block"
+            loading={submitting}
+            disabled={submitting || !!check.insufficient}
+            onClick={() => void create()}
+          >
             {submitting ? '正在创建…' : `确认创建并支付 ${formatYuan(ready.cost.debit)}`}
           </Btn>
-          <Btn label="返回修改" kind="plain" className="btn--block" disabled={submitting} onClick={() => setStep('form')} />
+          <Btn
+            label="返回修改"
+            kind="plain"
+            className="btn--block"
+            disabled={submitting}
+            onClick={() => setStep('form')}
+          />
         </View>
       ) : null}
     </View>

@@ -14,9 +14,13 @@ import { aria } from '../../components/ui';
  * CSS never enter the mini-program package.
  */
 const LineChart: typeof import('../../components/LineChart').LineChart | undefined =
-  process.env.TARO_ENV === 'h5' ? (require('../../components/LineChart') as typeof import('../../components/LineChart')).LineChart : undefined;
+  process.env.TARO_ENV === 'h5'
+    ? (require('../../components/LineChart') as typeof import('../../components/LineChart')).LineChart
+    : undefined;
 
-const SERIES: LineSeries[] = [{ label: '领取数', stroke: '#d8332b', fill: 'rgba(216, 51, 43, 0.18)', stepped: true, points: true, unit: '次' }];
+const SERIES: LineSeries[] = [
+  { label: '领取数', stroke: '#d8332b', fill: 'rgba(216, 51, 43, 0.18)', stepped: true, points: true, unit: '次' },
+];
 
 interface Props {
   claimsPerHour: ReadonlyArray<{ hour: string; claims: number }>;
@@ -32,7 +36,17 @@ export function HourlyClaims({ claimsPerHour }: Props) {
     if (n > series.claims[peak]!) peak = i;
   });
   const summary = `每小时领取次数（北京时间），${beijingHourLabel(series.x[0]!)} 至 ${beijingHourLabel(series.x[series.x.length - 1]!)}，共 ${total} 次；最多的是 ${beijingHourLabel(series.x[peak]!)}，${series.claims[peak]} 次`;
-  if (LineChart) return <LineChart ariaLabel={summary} data={data} series={SERIES} xLabel={beijingHourLabel} yLabel="次/小时" height={220} />;
+  if (LineChart)
+    return (
+      <LineChart
+        ariaLabel={summary}
+        data={data}
+        series={SERIES}
+        xLabel={beijingHourLabel}
+        yLabel="次/小时"
+        height={220}
+      />
+    );
   return <HourlyTable x={series.x} claims={series.claims} summary={summary} />;
 }
 

@@ -44,7 +44,14 @@ export interface CampaignFormValues {
   quantity: string;
 }
 
-export const EMPTY_CAMPAIGN: CampaignFormValues = { name: '', totalYuan: '', count: '', mode: 'lucky', greeting: '', quantity: '' };
+export const EMPTY_CAMPAIGN: CampaignFormValues = {
+  name: '',
+  totalYuan: '',
+  count: '',
+  mode: 'lucky',
+  greeting: '',
+  quantity: '',
+};
 
 export interface CampaignCheck {
   errors: { name?: string; total?: string; count?: string; greeting?: string; quantity?: string };
@@ -53,7 +60,6 @@ export interface CampaignCheck {
   /** The debit exceeds the balance. */
   insufficient?: boolean;
 }
-
 
 function wholeNumber(text: string, what: string, min: number, max: number): { n?: number; error?: string } {
   const t = text.trim();
@@ -84,7 +90,8 @@ export function checkCampaign(v: CampaignFormValues, limits: Limits | null, stri
     const p = parseYuan(v.totalYuan);
     if (!p.ok) errors.total = p.error;
     else if (p.fen < 1) errors.total = '金额至少 0.01 元';
-    else if (limits && p.fen > limits.perPacketLimit) errors.total = `每个红包最多 ${formatYuan(limits.perPacketLimit)}`;
+    else if (limits && p.fen > limits.perPacketLimit)
+      errors.total = `每个红包最多 ${formatYuan(limits.perPacketLimit)}`;
     else total = p.fen;
   }
   let count: number | undefined;
@@ -102,12 +109,16 @@ export function checkCampaign(v: CampaignFormValues, limits: Limits | null, stri
   if (total !== undefined && count !== undefined && !errors.total && !errors.count) {
     if (total < count) errors.total = `每份至少 0.01 元（${count} 份至少 ${formatYuan(count)}）`;
     else if (v.mode === 'equal' && total % count !== 0) errors.total = '普通红包的金额须能被份数整除';
-    else if (v.mode === 'lucky' && total > count * MAX_LUCKY_SHARE) errors.total = `拼手气红包每份最多 ${formatYuan(MAX_LUCKY_SHARE)}，请增加份数`;
+    else if (v.mode === 'lucky' && total > count * MAX_LUCKY_SHARE)
+      errors.total = `拼手气红包每份最多 ${formatYuan(MAX_LUCKY_SHARE)}，请增加份数`;
   }
   if (total !== undefined && quantity !== undefined && limits && !errors.total && !errors.quantity) {
     const leftToday = Math.max(0, limits.dailyLimit - limits.sentToday);
     if (total * quantity > leftToday) {
-      errors.quantity = leftToday > 0 ? `超出今日额度：今日还可发 ${formatYuan(leftToday)}，共需 ${formatYuan(total * quantity)}` : '今日发红包额度已用完';
+      errors.quantity =
+        leftToday > 0
+          ? `超出今日额度：今日还可发 ${formatYuan(leftToday)}，共需 ${formatYuan(total * quantity)}`
+          : '今日发红包额度已用完';
     }
   }
   if ([...v.greeting].length > MAX_GREETING) errors.greeting = `祝福语最多 ${MAX_GREETING} 个字`;
@@ -117,7 +128,11 @@ export function checkCampaign(v: CampaignFormValues, limits: Limits | null, stri
   const clean = !errors.name && !errors.total && !errors.count && !errors.quantity && !errors.greeting;
   if (clean && name && total !== undefined && count !== undefined && quantity !== undefined && limits) {
     const greeting = v.greeting.trim();
-    const body: CreateCampaignRequest = { name, packet: { total, count, mode: v.mode, ...(greeting ? { greeting } : {}) }, quantity };
+    const body: CreateCampaignRequest = {
+      name,
+      packet: { total, count, mode: v.mode, ...(greeting ? { greeting } : {}) },
+      quantity,
+    };
     const cost = campaignCost(total, limits.feeBps, quantity);
     result.ready = { body, cost };
     result.insufficient = cost.debit > limits.balance;
@@ -155,7 +170,10 @@ export function beijingHourLabel(unixSeconds: number): string {
  * The chart's series from `claimsPerHour`: x (Unix seconds of each hour) and the claims, oldest
  * first, the idle hours between the first and the last filled in with 0 (up to two weeks).
  */
-export function hourlySeries(perHour: ReadonlyArray<{ hour: string; claims: number }>): { x: number[]; claims: number[] } {
+export function hourlySeries(perHour: ReadonlyArray<{ hour: string; claims: number }>): {
+  x: number[];
+  claims: number[];
+} {
   const known = perHour
     .map((p) => ({ t: beijingHourToUnix(p.hour), claims: p.claims }))
     .filter((p): p is { t: number; claims: number } => p.t !== undefined)
@@ -163,7 +181,8 @@ export function hourlySeries(perHour: ReadonlyArray<{ hour: string; claims: numb
   if (!known.length) return { x: [], claims: [] };
   const first = known[0]!.t;
   const last = known[known.length - 1]!.t;
-  if ((last - first) / HOUR_S + 1 > MAX_FILLED_HOURS) return { x: known.map((p) => p.t), claims: known.map((p) => p.claims) };
+  if ((last - first) / HOUR_S + 1 > MAX_FILLED_HOURS)
+    return { x: known.map((p) => p.t), claims: known.map((p) => p.claims) };
   const byHour = new Map(known.map((p) => [p.t, p.claims]));
   const x: number[] = [];
   const claims: number[] = [];

@@ -3,7 +3,13 @@
  * `<a download>` clicked once. The mini-program has no such download; callers offer it on H5.
  */
 export function saveTextFile(filename: string, text: string, type = 'text/csv;charset=utf-8'): boolean {
-  if (process.env.TARO_ENV !== 'h5' || typeof document === 'undefined' || typeof URL === 'undefined' || typeof URL.createObjectURL !== 'function') return false;
+  if (
+    process.env.TARO_ENV !== 'h5' ||
+    typeof document === 'undefined' ||
+    typeof URL === 'undefined' ||
+    typeof URL.createObjectURL !== 'function'
+  )
+    return false;
   const blob = new Blob([text], { type });
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');

@@ -15,7 +15,12 @@ const go = (url: string) => () => void Taro.navigateTo({ url });
 export default function Home() {
   const session = currentSession();
   // Logged out: no load (the shell goes to the login page).
-  const { data: wallet, error, loading, reload: load } = useLoad(() => api.wallet(), { enabled: () => !!currentSession() });
+  const {
+    data: wallet,
+    error,
+    loading,
+    reload: load,
+  } = useLoad(() => api.wallet(), { enabled: () => !!currentSession() });
 
   const logout = () => {
     clearSession();
@@ -104,7 +109,8 @@ export default function Home() {
       </View>
       {wallet ? (
         <Text className="hint hint--center">
-          今日已发 {formatYuan(wallet.sentToday)} / 限额 {formatYuan(wallet.dailyLimit)} · 单个红包最多 {formatYuan(wallet.perPacketLimit)}
+          今日已发 {formatYuan(wallet.sentToday)} / 限额 {formatYuan(wallet.dailyLimit)} · 单个红包最多{' '}
+          {formatYuan(wallet.perPacketLimit)}
         </Text>
       ) : null}
     </PageShell>

@@ -47,8 +47,11 @@ export default function OpenPage() {
     }
   }, []);
 
-  const fromError = (err: unknown, from: 'open' | 'claim' = 'open', recipient = summary?.recipient?.name || undefined): Screen =>
-    screenOfError(err, from, recipient);
+  const fromError = (
+    err: unknown,
+    from: 'open' | 'claim' = 'open',
+    recipient = summary?.recipient?.name || undefined,
+  ): Screen => screenOfError(err, from, recipient);
 
   const open = useCallback(async () => {
     if (!code) {
@@ -116,7 +119,8 @@ export default function OpenPage() {
   // 专属红包: it has one recipient.
   const isSender = !!summary && !!me && summary.sender.id === me;
   const liveStatus = detail?.status ?? summary?.status;
-  const canForward = !!summary && !summary.recipient && liveStatus === 'active' && (view.kind === 'claimed' || isSender);
+  const canForward =
+    !!summary && !summary.recipient && liveStatus === 'active' && (view.kind === 'claimed' || isSender);
   const shareTitle = summary ? `${summary.sender.name}的红包：${summary.greeting}` : '红包';
   const forwarding = useForward({ packet: summary, via: code, allowed: canForward, title: shareTitle });
   const forward = forwarding.code;
@@ -126,7 +130,12 @@ export default function OpenPage() {
     path: forward ? openPath(forward.code) : openPath(code),
   }));
 
-  const ended = view.kind !== 'loading' && view.kind !== 'ready' && view.kind !== 'claimed' && view.kind !== 'error' && view.kind !== 'refused';
+  const ended =
+    view.kind !== 'loading' &&
+    view.kind !== 'ready' &&
+    view.kind !== 'claimed' &&
+    view.kind !== 'error' &&
+    view.kind !== 'refused';
   const claims = detail?.claims ?? [];
 
   return (
@@ -163,7 +172,13 @@ export default function OpenPage() {
 
         {view.kind === 'ready' ? (
           <View className="envelope__open">
-            <Btn label="开红包" kind="plain" className={`coin${opening ? ' coin--spin' : ''}`} disabled={opening} onClick={() => void claim()}>
+            <Btn
+              label="开红包"
+              kind="plain"
+              className={`coin${opening ? ' coin--spin' : ''}`}
+              disabled={opening}
+              onClick={() => void claim()}
+            >
               <Text className="coin__text">開</Text>
             </Btn>
             <Text className="envelope__hint">{opening ? '正在拆红包…' : '点击「開」领取红包'}</Text>
@@ -181,7 +196,9 @@ export default function OpenPage() {
             <Text className="result__state" aria-label="红包状态" {...aria({ role: 'status' })}>
               {view.fresh ? '已领取，已存入零钱' : '已领取，你领到的金额已存入零钱'}
             </Text>
-            {view.best || claims.some((c) => c.best && c.userId === me) ? <Text className="result__best">★ 手气最佳</Text> : null}
+            {view.best || claims.some((c) => c.best && c.userId === me) ? (
+              <Text className="result__best">★ 手气最佳</Text>
+            ) : null}
           </View>
         ) : null}
 
@@ -193,7 +210,9 @@ export default function OpenPage() {
             <Text className="ended__text" aria-label="红包状态" {...aria({ role: 'status' })}>
               {STATE_TEXT[view.kind]}
             </Text>
-            {view.kind === 'notReady' || view.kind === 'codeExpired' ? <Btn label="重新打开" kind="gold" onClick={() => void open()} /> : null}
+            {view.kind === 'notReady' || view.kind === 'codeExpired' ? (
+              <Btn label="重新打开" kind="gold" onClick={() => void open()} />
+            ) : null}
           </View>
         ) : null}
 
@@ -235,10 +254,23 @@ export default function OpenPage() {
             </Btn>
           ) : (
             <>
-              <Btn label="转发红包" kind="chip" loading={forwarding.busy} disabled={forwarding.busy} onClick={() => void forwarding.copy()}>
+              <Btn
+                label="转发红包"
+                kind="chip"
+                loading={forwarding.busy}
+                disabled={forwarding.busy}
+                onClick={() => void forwarding.copy()}
+              >
                 {forwarding.link ? '转发（再次复制链接）' : '转发（复制链接）'}
               </Btn>
-              {forwarding.canWebShare ? <Btn label="分享给朋友" kind="chip" disabled={forwarding.busy} onClick={() => void forwarding.webShare()} /> : null}
+              {forwarding.canWebShare ? (
+                <Btn
+                  label="分享给朋友"
+                  kind="chip"
+                  disabled={forwarding.busy}
+                  onClick={() => void forwarding.webShare()}
+                />
+              ) : null}
             </>
           )
         ) : null}
@@ -251,7 +283,12 @@ export default function OpenPage() {
           </Text>
         </View>
       ) : null}
-      {forwarding.refusal ? <RefusalNotice refusal={forwarding.refusal} on={{ retry: () => void forwarding.copy(), dismiss: forwarding.dismissRefusal }} /> : null}
+      {forwarding.refusal ? (
+        <RefusalNotice
+          refusal={forwarding.refusal}
+          on={{ retry: () => void forwarding.copy(), dismiss: forwarding.dismissRefusal }}
+        />
+      ) : null}
       {forwarding.error ? <ErrorNote message={forwarding.error} /> : null}
 
       {detail && claims.length ? (

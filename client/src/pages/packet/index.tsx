@@ -67,7 +67,8 @@ export default function PacketPage() {
       // Until more pages are asked for, the next page is the first page's.
       setNextForwards((n) => (laterLoaded.current ? n : p.forwardsCursor));
     } catch (err) {
-      if (err instanceof ApiError && err.code === 'RATE_LIMITED') pausedUntil.current = Date.now() + (err.retryAfter ?? 60) * 1000;
+      if (err instanceof ApiError && err.code === 'RATE_LIMITED')
+        pausedUntil.current = Date.now() + (err.retryAfter ?? 60) * 1000;
       // A failed poll keeps what is shown; only a first load shows the error.
       setLoadError(errorText(err));
     } finally {
@@ -183,7 +184,8 @@ export default function PacketPage() {
       /* cancelled */
     }
   };
-  const canWebShare = process.env.TARO_ENV === 'h5' && typeof navigator !== 'undefined' && typeof navigator.share === 'function';
+  const canWebShare =
+    process.env.TARO_ENV === 'h5' && typeof navigator !== 'undefined' && typeof navigator.share === 'function';
 
   if (!id) {
     return (
@@ -204,7 +206,8 @@ export default function PacketPage() {
           <Text className="hb-card__greeting">{packet?.greeting ?? ' '}</Text>
           {packet ? (
             <Text className="hb-card__total">
-              {formatYuan(packet.total)} · {packet.count} 个 · {packet.recipient ? '专属红包' : packet.mode === 'lucky' ? '拼手气' : '普通'}
+              {formatYuan(packet.total)} · {packet.count} 个 ·{' '}
+              {packet.recipient ? '专属红包' : packet.mode === 'lucky' ? '拼手气' : '普通'}
             </Text>
           ) : null}
           {packet?.groupOnly ? (
@@ -222,7 +225,13 @@ export default function PacketPage() {
         {active && isSender && !fatal ? (
           <View className="hb-card__qr">
             {rot.code ? (
-              <QrCode canvasId="packet-qr" text={qrText(rot.code.view)} size={220} label="红包二维码，扫码领取" dim={rot.expired} />
+              <QrCode
+                canvasId="packet-qr"
+                text={qrText(rot.code.view)}
+                size={220}
+                label="红包二维码，扫码领取"
+                dim={rot.expired}
+              />
             ) : (
               <View className="qr qr--placeholder" style={{ width: '220px', height: '220px' }}>
                 <Loading text="正在生成二维码…" />
@@ -262,7 +271,9 @@ export default function PacketPage() {
         <Loading />
       )}
 
-      {limited && active && isSender && !fatal ? <RefusalNotice refusal={limited} on={{ retry: () => void rot.refresh() }} /> : null}
+      {limited && active && isSender && !fatal ? (
+        <RefusalNotice refusal={limited} on={{ retry: () => void rot.refresh() }} />
+      ) : null}
 
       {active && isSender && !fatal ? (
         <View className="share">
@@ -272,7 +283,13 @@ export default function PacketPage() {
             </Btn>
           ) : (
             <View className="share__row">
-              <Btn label="复制链接" kind="gold" loading={shareBusy} disabled={shareBusy} onClick={() => void copyLink()}>
+              <Btn
+                label="复制链接"
+                kind="gold"
+                loading={shareBusy}
+                disabled={shareBusy}
+                onClick={() => void copyLink()}
+              >
                 复制链接
               </Btn>
               {canWebShare ? <Btn label="分享给朋友" kind="ghost" onClick={() => void webShare()} /> : null}
@@ -283,18 +300,47 @@ export default function PacketPage() {
               {link}
             </Text>
           ) : null}
-          {shareRefusal ? <RefusalNotice refusal={shareRefusal} on={{ retry: () => void (process.env.TARO_ENV === 'weapp' ? ensureShare() : copyLink()), dismiss: () => setShareRefusal(undefined) }} /> : null}
+          {shareRefusal ? (
+            <RefusalNotice
+              refusal={shareRefusal}
+              on={{
+                retry: () => void (process.env.TARO_ENV === 'weapp' ? ensureShare() : copyLink()),
+                dismiss: () => setShareRefusal(undefined),
+              }}
+            />
+          ) : null}
           {shareError ? <ErrorNote message={shareError} /> : null}
-          {packet ? <Text className="hint hint--center">{expiresIn(packet.expiresAt)}，未领完的钱自动{packet.funding === 'wechatpay' ? '原路退回微信支付' : '退回零钱'}</Text> : null}
+          {packet ? (
+            <Text className="hint hint--center">
+              {expiresIn(packet.expiresAt)}，未领完的钱自动
+              {packet.funding === 'wechatpay' ? '原路退回微信支付' : '退回零钱'}
+            </Text>
+          ) : null}
         </View>
       ) : null}
 
-      <ClaimList claims={claims} me={me} finished={status === 'finished' || (finished && claims.length === packet?.count)} />
+      <ClaimList
+        claims={claims}
+        me={me}
+        finished={status === 'finished' || (finished && claims.length === packet?.count)}
+      />
 
       {/* The sender sees how the packet travelled: each forward, through whose, and its claims. */}
-      {packet && isSender ? <ForwardTree forwards={mergeForwards(packet.forwards, laterForwards)} claimedCount={packet.claimedCount} complete={!nextForwards} /> : null}
+      {packet && isSender ? (
+        <ForwardTree
+          forwards={mergeForwards(packet.forwards, laterForwards)}
+          claimedCount={packet.claimedCount}
+          complete={!nextForwards}
+        />
+      ) : null}
       {packet && isSender && nextForwards ? (
-        <Btn label="查看更多转发记录" kind="plain" loading={moreBusy} disabled={moreBusy} onClick={() => void loadMoreForwards()} />
+        <Btn
+          label="查看更多转发记录"
+          kind="plain"
+          loading={moreBusy}
+          disabled={moreBusy}
+          onClick={() => void loadMoreForwards()}
+        />
       ) : null}
       {moreError ? <ErrorNote message={moreError} /> : null}
 

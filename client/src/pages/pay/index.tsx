@@ -94,7 +94,13 @@ export default function PayPage() {
           if (r.field === 'amount' || r.code === 'INSUFFICIENT_FUNDS') api.wallet().then(setWallet, () => undefined);
           return;
         }
-        setPayError(e.code === 'CODE_EXPIRED' ? '收款码已过期，请让对方刷新后重新粘贴或扫码' : ended ? errorText(e) : `${errorText(e)}（再次点击付款不会重复扣款）`);
+        setPayError(
+          e.code === 'CODE_EXPIRED'
+            ? '收款码已过期，请让对方刷新后重新粘贴或扫码'
+            : ended
+              ? errorText(e)
+              : `${errorText(e)}（再次点击付款不会重复扣款）`,
+        );
       },
     });
   };
@@ -103,7 +109,9 @@ export default function PayPage() {
     return (
       <PageShell className="pay-page">
         <View className="pay-done" role="status">
-          <Text className="pay-done__icon" aria-hidden="true">✓</Text>
+          <Text className="pay-done__icon" aria-hidden="true">
+            ✓
+          </Text>
           <Text className="pay-done__title">付款成功</Text>
           <Text className="pay-done__amount">{formatYuan(done.amount)}</Text>
           <Text className="pay-done__to">已付给 {done.to.name}</Text>
@@ -122,8 +130,22 @@ export default function PayPage() {
             扫一扫
           </Btn>
         ) : null}
-        <Field label="收款码或链接" caption="收款码" value={raw} placeholder="粘贴对方的收款码或红包链接" maxlength={600} error={codeError} onInput={(v) => setRaw(v)} />
-        <Btn label="识别" kind="ghost" loading={identifying} disabled={identifying || !raw.trim()} onClick={() => void identify(raw)}>
+        <Field
+          label="收款码或链接"
+          caption="收款码"
+          value={raw}
+          placeholder="粘贴对方的收款码或红包链接"
+          maxlength={600}
+          error={codeError}
+          onInput={(v) => setRaw(v)}
+        />
+        <Btn
+          label="识别"
+          kind="ghost"
+          loading={identifying}
+          disabled={identifying || !raw.trim()}
+          onClick={() => void identify(raw)}
+        >
           {identifying ? '识别中…' : '识别'}
         </Btn>
         {payee ? (

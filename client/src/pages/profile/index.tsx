@@ -7,7 +7,14 @@ import { currentSession, saveProfile } from '../../api/session';
 import { Avatar } from '../../components/Avatar';
 import { PageShell } from '../../components/PageShell';
 import { aria, Btn, ErrorNote, Field } from '../../components/ui';
-import { avatarTypeOf, base64Bytes, MAX_AVATAR_BYTES, MAX_NAME_CHARS, nameProblem, type AvatarType } from '../../lib/avatar';
+import {
+  avatarTypeOf,
+  base64Bytes,
+  MAX_AVATAR_BYTES,
+  MAX_NAME_CHARS,
+  nameProblem,
+  type AvatarType,
+} from '../../lib/avatar';
 import { paramText } from '../../lib/links';
 import './index.scss';
 
@@ -94,7 +101,11 @@ export default function Profile() {
       const r = await api.uploadAvatar({ image, contentType: type });
       setAvatar(r.avatar);
     } catch (err) {
-      setError(err instanceof ApiError && err.code === 'VALIDATION_FAILED' ? '图片不符合要求（PNG、JPEG、WebP，最大 256 KB）' : errorText(err));
+      setError(
+        err instanceof ApiError && err.code === 'VALIDATION_FAILED'
+          ? '图片不符合要求（PNG、JPEG、WebP，最大 256 KB）'
+          : errorText(err),
+      );
     } finally {
       setUploading(false);
     }
@@ -121,7 +132,11 @@ export default function Profile() {
     const trimmed = name.trim();
     const nameChanged = trimmed !== '' && trimmed !== session?.name;
     const avatarChanged = avatar !== undefined && avatar !== session?.avatar;
-    const problem = nameChanged ? nameProblem(trimmed) : !avatarChanged && !welcome && trimmed === '' ? nameProblem('') : undefined;
+    const problem = nameChanged
+      ? nameProblem(trimmed)
+      : !avatarChanged && !welcome && trimmed === ''
+        ? nameProblem('')
+        : undefined;
     if (problem) {
       setNameError(problem);
       return;
@@ -170,14 +185,30 @@ export default function Profile() {
             />
           </>
         ) : (
-          <Button className="profile-avatar-pick" openType="chooseAvatar" onChooseAvatar={onChooseAvatar} aria-label="选择头像">
+          <Button
+            className="profile-avatar-pick"
+            openType="chooseAvatar"
+            onChooseAvatar={onChooseAvatar}
+            aria-label="选择头像"
+          >
             <Avatar className="profile-avatar" name={shownName} avatar={avatar} />
           </Button>
         )}
-        {uploading ? <Text className="hint" {...aria({ role: 'status' })}>头像上传中…</Text> : null}
+        {uploading ? (
+          <Text className="hint" {...aria({ role: 'status' })}>
+            头像上传中…
+          </Text>
+        ) : null}
         <View className="profile-form">
           {h5 ? (
-            <Field label="昵称" value={name} placeholder={`最多 ${MAX_NAME_CHARS} 个字`} maxlength={MAX_NAME_CHARS * 2} error={nameError} onInput={(v) => setName(v)} />
+            <Field
+              label="昵称"
+              value={name}
+              placeholder={`最多 ${MAX_NAME_CHARS} 个字`}
+              maxlength={MAX_NAME_CHARS * 2}
+              error={nameError}
+              onInput={(v) => setName(v)}
+            />
           ) : (
             <>
               <Input
@@ -199,7 +230,13 @@ export default function Profile() {
           )}
         </View>
         <View className="profile-actions">
-          <Btn label="保存" className="btn--block" loading={saving} disabled={saving || uploading} onClick={() => void save()}>
+          <Btn
+            label="保存"
+            className="btn--block"
+            loading={saving}
+            disabled={saving || uploading}
+            onClick={() => void save()}
+          >
             {saving ? '保存中…' : '保存'}
           </Btn>
           {welcome ? (

@@ -42,7 +42,13 @@ export default function ReceivePage() {
         <Text className="receive-card__name">{name}</Text>
         <View className="receive-card__qr">
           {rot.code ? (
-            <QrCode canvasId="receive-qr" text={qrText(rot.code.view)} size={220} label="我的收款码，扫码向我付款" dim={rot.expired} />
+            <QrCode
+              canvasId="receive-qr"
+              text={qrText(rot.code.view)}
+              size={220}
+              label="我的收款码，扫码向我付款"
+              dim={rot.expired}
+            />
           ) : (
             <View className="qr qr--placeholder" style={{ width: '220px', height: '220px' }}>
               <Loading text="正在生成收款码…" />
@@ -55,7 +61,9 @@ export default function ReceivePage() {
         {rot.error && !stopped ? <Text className="receive-card__warn">{rot.error}</Text> : null}
         {limited && !stopped ? <RefusalNotice refusal={limited} on={{ retry: () => void rot.refresh() }} /> : null}
         <Text className="hint hint--center">付款人用「扫一扫」扫码，或粘贴收款码付款；钱直接进入你的零钱</Text>
-        {process.env.TARO_ENV === 'h5' ? <Btn label="复制收款码链接" kind="ghost" disabled={!rot.code} onClick={() => void copy()} /> : null}
+        {process.env.TARO_ENV === 'h5' ? (
+          <Btn label="复制收款码链接" kind="ghost" disabled={!rot.code} onClick={() => void copy()} />
+        ) : null}
       </View>
     </PageShell>
   );

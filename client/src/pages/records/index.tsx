@@ -41,7 +41,9 @@ export default function RecordsPage() {
       <View className="records-sum">
         <Text className="records-sum__caption">{role === 'sent' ? '共发出' : '共收到'}</Text>
         <Text className="records-sum__amount">{formatYuan(totalShown)}</Text>
-        <Text className="records-sum__count">{list.items.length} 个红包{list.hasMore ? '（已加载部分）' : ''}</Text>
+        <Text className="records-sum__count">
+          {list.items.length} 个红包{list.hasMore ? '（已加载部分）' : ''}
+        </Text>
       </View>
       <View className="records" role="list">
         {list.items.map((p) => (
@@ -61,7 +63,8 @@ export default function RecordsPage() {
             <View className="record__left">
               <Text className="record__title">{role === 'sent' ? p.greeting : `${p.sender.name}的红包`}</Text>
               <Text className="record__sub">
-                {shortTime(role === 'received' && p.claimedAt ? p.claimedAt : p.createdAt)} · {p.mode === 'lucky' ? '拼手气' : '普通'}
+                {shortTime(role === 'received' && p.claimedAt ? p.claimedAt : p.createdAt)} ·{' '}
+                {p.mode === 'lucky' ? '拼手气' : '普通'}
                 {role === 'received' ? ` · ${p.greeting}` : ''}
               </Text>
             </View>
@@ -70,15 +73,23 @@ export default function RecordsPage() {
               <Text className={`record__status record__status--${p.status}`}>
                 {role === 'sent' ? `${STATUS_TEXT[p.status]} ${p.claimedCount}/${p.count}` : STATUS_TEXT[p.status]}
               </Text>
-              {role === 'sent' && p.refundedAmount > 0 ? <Text className="record__refund">已退回 {formatYuan(p.refundedAmount)}</Text> : null}
+              {role === 'sent' && p.refundedAmount > 0 ? (
+                <Text className="record__refund">已退回 {formatYuan(p.refundedAmount)}</Text>
+              ) : null}
             </View>
           </View>
         ))}
       </View>
       {list.loading ? <Loading /> : null}
-      {list.loaded && !list.loading && list.items.length === 0 ? <Empty text={role === 'sent' ? '还没有发过红包' : '还没有收到红包'} /> : null}
-      {list.error ? <ErrorNote message={list.error} onRetry={() => void (list.items.length ? more() : refresh())} /> : null}
-      {list.hasMore && !list.loading ? <Btn label="加载更多" kind="plain" className="btn--block" onClick={() => void more()} /> : null}
+      {list.loaded && !list.loading && list.items.length === 0 ? (
+        <Empty text={role === 'sent' ? '还没有发过红包' : '还没有收到红包'} />
+      ) : null}
+      {list.error ? (
+        <ErrorNote message={list.error} onRetry={() => void (list.items.length ? more() : refresh())} />
+      ) : null}
+      {list.hasMore && !list.loading ? (
+        <Btn label="加载更多" kind="plain" className="btn--block" onClick={() => void more()} />
+      ) : null}
     </PageShell>
   );
 }

@@ -30,7 +30,10 @@ export default function Send() {
    */
   const paid = async (res: PendingPacketResponse) => {
     try {
-      const [code, shareCode] = await Promise.all([api.newCode(res.packet.id, 'live'), api.newCode(res.packet.id, 'share')]);
+      const [code, shareCode] = await Promise.all([
+        api.newCode(res.packet.id, 'live'),
+        api.newCode(res.packet.id, 'share'),
+      ]);
       storeCreatedCodes({ packet: { ...res.packet, status: 'active' }, code, shareCode, fee: res.fee });
     } catch {
       /* the packet page asks again */

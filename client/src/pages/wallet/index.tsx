@@ -1,7 +1,7 @@
 import { Text, View } from '@tarojs/components';
 import Taro, { usePullDownRefresh, useReachBottom } from '@tarojs/taro';
 import { useCallback, useEffect, useState } from 'react';
-import { api, type LedgerLine, type PendingTopupResponse, type TopupMethod, } from '../../api';
+import { api, type LedgerLine, type PendingTopupResponse, type TopupMethod } from '../../api';
 import { devFeaturesEnabled } from '../../api/config';
 import { errorText } from '../../api/errors';
 import { PageShell } from '../../components/PageShell';
@@ -124,12 +124,30 @@ export default function WalletPage() {
         {methods.length > 1 ? (
           <View className="segmented" role="group" aria-label="充值方式">
             {methods.map((m) => (
-              <Btn key={m} label={METHOD_TEXT[m]} kind="chip" pressed={method === m} disabled={paying || !!pendingTopup} onClick={() => setMethod(m)} />
+              <Btn
+                key={m}
+                label={METHOD_TEXT[m]}
+                kind="chip"
+                pressed={method === m}
+                disabled={paying || !!pendingTopup}
+                onClick={() => setMethod(m)}
+              />
             ))}
           </View>
         ) : null}
         {methods.length === 0 ? <Text className="hint">当前环境无法调起微信支付，请在微信小程序中充值。</Text> : null}
-        <Field label="充值金额（元）" caption="金额" kind="money" value={amount} placeholder="0.00" suffix="元" maxlength={12} error={fieldError} onInput={(v) => setAmount(v)} big />
+        <Field
+          label="充值金额（元）"
+          caption="金额"
+          kind="money"
+          value={amount}
+          placeholder="0.00"
+          suffix="元"
+          maxlength={12}
+          error={fieldError}
+          onInput={(v) => setAmount(v)}
+          big
+        />
         <View className="chips">
           {QUICK.map((f) => (
             <Btn key={f} label={`${f / 100} 元`} kind="chip" onClick={() => setAmount(String(f / 100))}>
@@ -137,7 +155,9 @@ export default function WalletPage() {
             </Btn>
           ))}
         </View>
-        {refusal ? <RefusalNotice refusal={refusal} on={{ retry: () => void topup(), dismiss: () => setRefusal(undefined) }} /> : null}
+        {refusal ? (
+          <RefusalNotice refusal={refusal} on={{ retry: () => void topup(), dismiss: () => setRefusal(undefined) }} />
+        ) : null}
         {topupError ? <ErrorNote message={topupError} /> : null}
         {done ? (
           <Text className="note note--ok" {...aria({ role: 'status' })}>
@@ -159,14 +179,25 @@ export default function WalletPage() {
             onAbandon={() => setPendingTopup(undefined)}
           />
         ) : (
-          <Btn label="充值" className="btn--block" loading={paying} disabled={paying || !method} onClick={() => void topup()}>
+          <Btn
+            label="充值"
+            className="btn--block"
+            loading={paying}
+            disabled={paying || !method}
+            onClick={() => void topup()}
+          >
             {paying ? '充值中…' : method === 'wechatpay' ? '微信支付充值' : '充值'}
           </Btn>
         )}
       </View>
 
       <View className="card wallet-actions">
-        <Btn label="提现" kind="ghost" className="btn--block" onClick={() => void Taro.navigateTo({ url: '/pages/withdraw/index' })}>
+        <Btn
+          label="提现"
+          kind="ghost"
+          className="btn--block"
+          onClick={() => void Taro.navigateTo({ url: '/pages/withdraw/index' })}
+        >
           提现到微信零钱
         </Btn>
       </View>
@@ -189,8 +220,12 @@ export default function WalletPage() {
           ))}
         </View>
         {ledger.loading ? <Loading /> : null}
-        {ledger.error ? <ErrorNote message={ledger.error} onRetry={() => void (ledger.items.length ? more() : refreshLedger())} /> : null}
-        {ledger.hasMore && !ledger.loading ? <Btn label="加载更多" kind="plain" className="btn--block" onClick={() => void more()} /> : null}
+        {ledger.error ? (
+          <ErrorNote message={ledger.error} onRetry={() => void (ledger.items.length ? more() : refreshLedger())} />
+        ) : null}
+        {ledger.hasMore && !ledger.loading ? (
+          <Btn label="加载更多" kind="plain" className="btn--block" onClick={() => void more()} />
+        ) : null}
         {process.env.TARO_ENV === 'h5' ? (
           <Btn label="刷新明细" kind="plain" className="btn--block" onClick={() => void reload()}>
             下拉或点此刷新

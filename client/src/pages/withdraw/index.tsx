@@ -16,7 +16,9 @@ import './index.scss';
 
 // The simulator's 模拟确认收款 screen is H5 only: the weapp build drops the module.
 const SimTransferSheet: typeof import('../../components/WxPaySim').SimTransferSheet | undefined =
-  process.env.TARO_ENV === 'h5' ? (require('../../components/WxPaySim') as typeof import('../../components/WxPaySim')).SimTransferSheet : undefined;
+  process.env.TARO_ENV === 'h5'
+    ? (require('../../components/WxPaySim') as typeof import('../../components/WxPaySim')).SimTransferSheet
+    : undefined;
 
 /** Refusals of a withdrawal, in plain words. */
 const REFUSED: Record<string, string> = {
@@ -83,7 +85,9 @@ export default function WithdrawPage() {
   const follow = async (created: CreateWithdrawalResponse) => {
     patch({ phase: 'polling', note: undefined });
     try {
-      const w = await pollUntil(() => api.withdrawal(created.withdrawalId), withdrawalSettled, { cancelled: () => gone.current });
+      const w = await pollUntil(() => api.withdrawal(created.withdrawalId), withdrawalSettled, {
+        cancelled: () => gone.current,
+      });
       if (gone.current) return;
       patch({ phase: 'shown', ...(w ? { view: w } : {}) });
     } catch (err) {
@@ -101,7 +105,11 @@ export default function WithdrawPage() {
     const out = await openTransferConfirm(created.confirm);
     if (gone.current) return;
     if (out.kind === 'done') await follow(created);
-    else patch({ phase: 'unconfirmed', note: out.kind === 'failed' ? '无法打开微信的确认收款页面，请升级微信后重试' : undefined });
+    else
+      patch({
+        phase: 'unconfirmed',
+        note: out.kind === 'failed' ? '无法打开微信的确认收款页面，请升级微信后重试' : undefined,
+      });
   };
 
   const submit = async () => {
@@ -111,26 +119,35 @@ export default function WithdrawPage() {
     setFieldError(undefined);
     setSubmitError(undefined);
     // "Withdrawal arrived": asked in the tap (WeChat's rule); the answer changes nothing here.
-    await action.run({ amount: c.fen }, async (body, key) => (await askForMessages('withdrawal', key), api.createWithdrawal(body.amount, key)), {
-      done: (res) => {
-        const cur: Current = {
-          created: res,
-          view: { withdrawalId: res.withdrawalId, amount: res.amount, state: res.state, returned: res.returned ?? false },
-          phase: 'confirm',
-        };
-        setCurrent(cur);
-        setAmount('');
-        // The balance (the amount is held now) and the history (it lists the new withdrawal
-        // while 确认收款 is open, not 还没有提现记录).
-        void reload();
-        void openConfirm(res);
+    await action.run(
+      { amount: c.fen },
+      async (body, key) => (await askForMessages('withdrawal', key), api.createWithdrawal(body.amount, key)),
+      {
+        done: (res) => {
+          const cur: Current = {
+            created: res,
+            view: {
+              withdrawalId: res.withdrawalId,
+              amount: res.amount,
+              state: res.state,
+              returned: res.returned ?? false,
+            },
+            phase: 'confirm',
+          };
+          setCurrent(cur);
+          setAmount('');
+          // The balance (the amount is held now) and the history (it lists the new withdrawal
+          // while 确认收款 is open, not 还没有提现记录).
+          void reload();
+          void openConfirm(res);
+        },
+        failed: (e: ApiError, ended) => {
+          if (['INSUFFICIENT_FUNDS', 'WITHDRAWAL_LIMIT'].includes(String(e.code))) void loadWallet();
+          const msg = REFUSED[String(e.code)] ?? errorText(e);
+          setSubmitError(ended ? msg : `${msg}（再次点击提现不会重复提现）`);
+        },
       },
-      failed: (e: ApiError, ended) => {
-        if (['INSUFFICIENT_FUNDS', 'WITHDRAWAL_LIMIT'].includes(String(e.code))) void loadWallet();
-        const msg = REFUSED[String(e.code)] ?? errorText(e);
-        setSubmitError(ended ? msg : `${msg}（再次点击提现不会重复提现）`);
-      },
-    });
+    );
   };
 
   const busy = action.running || (!!current && current.phase !== 'shown');
@@ -169,7 +186,13 @@ export default function WithdrawPage() {
         </Text>
         {submitError ? <ErrorNote message={submitError} /> : null}
         {channel === 'none' ? <Text className="hint">当前环境无法确认收款，请在微信小程序中提现。</Text> : null}
-        <Btn label="提现" className="btn--block" loading={action.running} disabled={busy || channel === 'none'} onClick={() => void submit()}>
+        <Btn
+          label="提现"
+          className="btn--block"
+          loading={action.running}
+          disabled={busy || channel === 'none'}
+          onClick={() => void submit()}
+        >
           {action.running ? '提现中…' : '提现'}
         </Btn>
       </View>
@@ -178,22 +201,47 @@ export default function WithdrawPage() {
         <View className="card withdraw-current" role="region" aria-label="本次提现">
           <Text className="card__title">本次提现 {formatYuan(current.view.amount)}</Text>
           <Text className="withdraw-current__state" aria-label="提现状态" {...aria({ role: 'status', live: 'polite' })}>
-            {current.phase === 'polling' ? '正在确认结果…' : withdrawalStateText(current.view.state, current.view.returned)}
+            {current.phase === 'polling'
+              ? '正在确认结果…'
+              : withdrawalStateText(current.view.state, current.view.returned)}
           </Text>
           {current.phase === 'confirm' && channel === 'sim' && SimTransferSheet ? (
-            <SimTransferSheet amount={current.created.amount} outBillNo={current.created.withdrawalId} onDone={() => void follow(current.created)} />
+            <SimTransferSheet
+              amount={current.created.amount}
+              outBillNo={current.created.withdrawalId}
+              onDone={() => void follow(current.created)}
+            />
           ) : null}
-          {current.phase === 'confirm' && channel === 'weapp' ? <Text className="hint hint--center">请在微信中确认收款</Text> : null}
+          {current.phase === 'confirm' && channel === 'weapp' ? (
+            <Text className="hint hint--center">请在微信中确认收款</Text>
+          ) : null}
           {current.phase === 'unconfirmed' ? (
             <View className="note" role="alert">
-              <Text className="note__text">{current.note ?? '你还没有确认收款。'}提现金额已从零钱中暂扣，24 小时内未确认将退回零钱。</Text>
-              <Btn label="继续确认收款" kind="primary" className="btn--block" onClick={() => void openConfirm(current.created)} />
-              <Btn label="稍后再说" kind="plain" className="btn--block" onClick={() => patch({ phase: 'shown', note: undefined })} />
+              <Text className="note__text">
+                {current.note ?? '你还没有确认收款。'}提现金额已从零钱中暂扣，24 小时内未确认将退回零钱。
+              </Text>
+              <Btn
+                label="继续确认收款"
+                kind="primary"
+                className="btn--block"
+                onClick={() => void openConfirm(current.created)}
+              />
+              <Btn
+                label="稍后再说"
+                kind="plain"
+                className="btn--block"
+                onClick={() => patch({ phase: 'shown', note: undefined })}
+              />
             </View>
           ) : null}
           {current.phase === 'shown' && current.note ? <ErrorNote message={current.note} /> : null}
           {current.phase === 'shown' && current.view.state === 'wait_user_confirm' ? (
-            <Btn label="继续确认收款" kind="primary" className="btn--block" onClick={() => void openConfirm(current.created)} />
+            <Btn
+              label="继续确认收款"
+              kind="primary"
+              className="btn--block"
+              onClick={() => void openConfirm(current.created)}
+            />
           ) : null}
           {current.phase === 'shown' && !withdrawalSettled(current.view) ? (
             <Btn label="刷新提现状态" kind="ghost" className="btn--block" onClick={() => void follow(current.created)}>
@@ -210,13 +258,19 @@ export default function WithdrawPage() {
           {history.items.map((w) => (
             <View key={w.withdrawalId} className="withdraw-list__row" role="listitem">
               <Text className="withdraw-list__amount">{formatYuan(w.amount)}</Text>
-              <Text className={`withdraw-list__state${w.state === 'success' ? ' is-success' : ''}`}>{withdrawalStateText(w.state, w.returned)}</Text>
+              <Text className={`withdraw-list__state${w.state === 'success' ? ' is-success' : ''}`}>
+                {withdrawalStateText(w.state, w.returned)}
+              </Text>
             </View>
           ))}
         </View>
         {history.loading ? <Loading /> : null}
-        {history.error ? <ErrorNote message={history.error} onRetry={() => void (history.items.length ? more() : refreshHistory())} /> : null}
-        {history.hasMore && !history.loading ? <Btn label="加载更多" kind="plain" className="btn--block" onClick={() => void more()} /> : null}
+        {history.error ? (
+          <ErrorNote message={history.error} onRetry={() => void (history.items.length ? more() : refreshHistory())} />
+        ) : null}
+        {history.hasMore && !history.loading ? (
+          <Btn label="加载更多" kind="plain" className="btn--block" onClick={() => void more()} />
+        ) : null}
       </View>
     </PageShell>
   );

@@ -1,6 +1,15 @@
 /** The breaker (熔断) of a receive code: same-amount streaks, trips and payer freezes. */
 import type { Fen } from '../money';
-import { allow, ALLOW, iso, refuse, type RiskContext, type RiskDecision, type RiskEvent, riskEventId } from './decision';
+import {
+  allow,
+  ALLOW,
+  iso,
+  refuse,
+  type RiskContext,
+  type RiskDecision,
+  type RiskEvent,
+  riskEventId,
+} from './decision';
 import { RiskRules, type TierRiskRules } from './rules';
 
 /** A freeze of one payer's payments into one receive code. */
@@ -76,7 +85,8 @@ export function soloStreak(s: BreakerState, payerId: string): boolean {
 }
 
 export function breakerStep(s: BreakerState, p: PaymentInput, rules: TierRiskRules['breaker']): BreakerStep {
-  if (s.frozenUntilMs !== undefined && s.frozenUntilMs > p.nowMs) return s.tripOp === p.opId ? 'already_tripped' : 'frozen';
+  if (s.frozenUntilMs !== undefined && s.frozenUntilMs > p.nowMs)
+    return s.tripOp === p.opId ? 'already_tripped' : 'frozen';
   const own = payerFreezeOf(s, p.payerId, p.nowMs);
   if (own) return own.tripOp === p.opId ? 'payer_already_tripped' : 'payer_frozen';
   if (p.amount < rules.minAmount) return 'ignored';
@@ -96,7 +106,11 @@ export function endedPayerFreezes(s: BreakerState, nowMs: number, max = 50): str
 }
 
 /** The pure model of the stored breaker: the state after a payment (tests compare the store to it). */
-export function breakerApply(s: BreakerState, p: PaymentInput, rules: TierRiskRules['breaker']): { step: BreakerStep; state: BreakerState } {
+export function breakerApply(
+  s: BreakerState,
+  p: PaymentInput,
+  rules: TierRiskRules['breaker'],
+): { step: BreakerStep; state: BreakerState } {
   const step = breakerStep(s, p, rules);
   switch (step) {
     case 'frozen':
@@ -109,12 +123,28 @@ export function breakerApply(s: BreakerState, p: PaymentInput, rules: TierRiskRu
     case 'restart':
       return { step, state: { ...s, lastAmount: p.amount, ops: [p.opId], payers: [p.payerId], lastAtMs: p.nowMs } };
     case 'extend':
-      return { step, state: { ...s, ops: [...s.ops, p.opId], payers: s.payers.includes(p.payerId) ? s.payers : [...s.payers, p.payerId], lastAtMs: p.nowMs } };
+      return {
+        step,
+        state: {
+          ...s,
+          ops: [...s.ops, p.opId],
+          payers: s.payers.includes(p.payerId) ? s.payers : [...s.payers, p.payerId],
+          lastAtMs: p.nowMs,
+        },
+      };
     case 'trip': {
       const { lastAmount: _a, ...rest } = s;
       return {
         step,
-        state: { ...rest, ops: [], payers: [], lastAtMs: p.nowMs, frozenUntilMs: p.nowMs + rules.freezeMs, tripOp: p.opId, trips: s.trips + 1 },
+        state: {
+          ...rest,
+          ops: [],
+          payers: [],
+          lastAtMs: p.nowMs,
+          frozenUntilMs: p.nowMs + rules.freezeMs,
+          tripOp: p.opId,
+          trips: s.trips + 1,
+        },
       };
     }
     case 'trip_payer': {
@@ -123,7 +153,13 @@ export function breakerApply(s: BreakerState, p: PaymentInput, rules: TierRiskRu
       const kept = Object.fromEntries(Object.entries(s.payerFreezes).filter(([id]) => !ended.has(id)));
       return {
         step,
-        state: { ...rest, ops: [], payers: [], lastAtMs: p.nowMs, payerFreezes: { ...kept, [p.payerId]: { untilMs: p.nowMs + rules.freezeMs, tripOp: p.opId } } },
+        state: {
+          ...rest,
+          ops: [],
+          payers: [],
+          lastAtMs: p.nowMs,
+          payerFreezes: { ...kept, [p.payerId]: { untilMs: p.nowMs + rules.freezeMs, tripOp: p.opId } },
+        },
       };
     }
   }
@@ -156,7 +192,9 @@ export function checkCode(s: BreakerState, payerId: string, nowMs: number): Risk
 function codeFrozen(scope: BreakerScope, untilMs: number): RiskDecision {
   return scope === 'code'
     ? refuse('CODE_FROZEN', '该收款码因连续相同金额收款已被临时冻结，请稍后再试', { until: iso(untilMs) })
-    : refuse('CODE_FROZEN', '你向该收款码连续支付相同金额的次数过多，暂时无法向其付款，请稍后再试', { until: iso(untilMs) });
+    : refuse('CODE_FROZEN', '你向该收款码连续支付相同金额的次数过多，暂时无法向其付款，请稍后再试', {
+        until: iso(untilMs),
+      });
 }
 
 /**
@@ -165,7 +203,13 @@ function codeFrozen(scope: BreakerScope, untilMs: number): RiskDecision {
  * for a payer's freeze — and the freeze's end); a payment into a frozen code, or from a payer
  * frozen out of it, is refused with `423 CODE_FROZEN`.
  */
-export function decideBreaker(o: BreakerOutcome, ctx: RiskContext, codeId: string, amount: Fen, rules: TierRiskRules['breaker']): RiskDecision {
+export function decideBreaker(
+  o: BreakerOutcome,
+  ctx: RiskContext,
+  codeId: string,
+  amount: Fen,
+  rules: TierRiskRules['breaker'],
+): RiskDecision {
   switch (o.kind) {
     case 'counted':
     case 'already':

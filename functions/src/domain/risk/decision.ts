@@ -66,11 +66,21 @@ const NONE: RiskEffects = { events: [], freezes: [], reports: [] };
 export const ALLOW: RiskDecision = { kind: 'allow', ...NONE };
 
 export function allow(effects: Partial<RiskEffects> = {}): RiskDecision {
-  return { kind: 'allow', events: effects.events ?? [], freezes: effects.freezes ?? [], reports: effects.reports ?? [] };
+  return {
+    kind: 'allow',
+    events: effects.events ?? [],
+    freezes: effects.freezes ?? [],
+    reports: effects.reports ?? [],
+  };
 }
 
 /** A refusal with `code` and the effects of its firing. */
-export function refuse(code: ErrorCode, message: string, details?: Record<string, unknown>, effects: Partial<RiskEffects> = {}): RiskDecision {
+export function refuse(
+  code: ErrorCode,
+  message: string,
+  details?: Record<string, unknown>,
+  effects: Partial<RiskEffects> = {},
+): RiskDecision {
   return {
     kind: 'refuse',
     code,

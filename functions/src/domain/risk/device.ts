@@ -1,5 +1,14 @@
 /** Device binding: at most a few accounts per device in a rolling window. */
-import { ALLOW, type Freeze, iso, refuse, type RiskContext, type RiskDecision, type RiskEvent, riskEventId } from './decision';
+import {
+  ALLOW,
+  type Freeze,
+  iso,
+  refuse,
+  type RiskContext,
+  type RiskDecision,
+  type RiskEvent,
+  riskEventId,
+} from './decision';
 import { RiskRules, type TierRiskRules } from './rules';
 
 /** What binding an account to a device did (store/risk.ts `bindDevice`). */
@@ -13,7 +22,11 @@ export type DeviceOutcome =
  * Device binding: `bound` allows; `limit` refuses the account (`403 DEVICE_LIMIT`), fires an
  * event, and restricts payments of the device and of each of its accounts for `restrictMs`.
  */
-export function decideDevice(o: DeviceOutcome, ctx: RiskContext & { deviceId: string }, rules: TierRiskRules['device']): RiskDecision {
+export function decideDevice(
+  o: DeviceOutcome,
+  ctx: RiskContext & { deviceId: string },
+  rules: TierRiskRules['device'],
+): RiskDecision {
   if (o.kind === 'bound') return ALLOW;
   const untilMs = ctx.nowMs + rules.restrictMs;
   const freezes: Freeze[] = [

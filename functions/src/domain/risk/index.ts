@@ -47,7 +47,15 @@
  *   freeze's own event recorded it; the audit log records each refusal).
  */
 export { MINUTE_MS, HOUR_MS, DAY_MS, hourUtc8, hourBucketUtc8, hourBucketEndMs } from '../time';
-export { RiskRules, type RiskRule, type TierRiskRules, BASE_MARKETING_WORDS, DEFAULT_RISK_RULES, type RiskOverrides, riskRulesFor } from './rules';
+export {
+  RiskRules,
+  type RiskRule,
+  type TierRiskRules,
+  BASE_MARKETING_WORDS,
+  DEFAULT_RISK_RULES,
+  type RiskOverrides,
+  riskRulesFor,
+} from './rules';
 export {
   type RiskEvent,
   type Freeze,

@@ -4,7 +4,12 @@ import { allow, ALLOW, type MovementKind, type RiskContext, type RiskDecision, r
 import { RiskRules, type TierRiskRules } from './rules';
 
 /** Large transaction: strictly over `over` fen is allowed with a report and an event. */
-export function decideLarge(kind: MovementKind, amount: Fen, ctx: RiskContext, rules: TierRiskRules['large']): RiskDecision {
+export function decideLarge(
+  kind: MovementKind,
+  amount: Fen,
+  ctx: RiskContext,
+  rules: TierRiskRules['large'],
+): RiskDecision {
   if (!(amount > rules.over)) return ALLOW;
   return allow({
     reports: [{ opId: ctx.opId, accountId: ctx.userId, kind, amount, atMs: ctx.nowMs, tier: ctx.tier }],

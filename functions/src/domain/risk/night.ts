@@ -9,10 +9,15 @@ import { FREEZE_MESSAGES } from './standing';
  * True when `nowMs` falls in the night of `rules` (default 00:00:00.000 ≤ t < 06:00:00.000
  * UTC+8). A window may wrap midnight (fromHour > toHour).
  */
-export function isNight(nowMs: number, rules: Pick<TierRiskRules['night'], 'fromHour' | 'toHour'> = SPEC_RULES.night): boolean {
+export function isNight(
+  nowMs: number,
+  rules: Pick<TierRiskRules['night'], 'fromHour' | 'toHour'> = SPEC_RULES.night,
+): boolean {
   if (!Number.isFinite(nowMs)) throw new RangeError('nowMs must be finite');
   const h = hourUtc8(nowMs);
-  return rules.fromHour < rules.toHour ? h >= rules.fromHour && h < rules.toHour : h >= rules.fromHour || h < rules.toHour;
+  return rules.fromHour < rules.toHour
+    ? h >= rules.fromHour && h < rules.toHour
+    : h >= rules.fromHour || h < rules.toHour;
 }
 
 /** Whether a movement counts toward night velocity (at night, strictly below `smallBelow`). */
@@ -32,7 +37,12 @@ export type NightOutcome =
  * any beyond are refused (`403 RISK_BLOCKED`), freeze the account's outgoing money for
  * `freezeMs`, and fire one event per (account, hour).
  */
-export function decideNight(o: NightOutcome, ctx: RiskContext, amount: Fen, rules: TierRiskRules['night']): RiskDecision {
+export function decideNight(
+  o: NightOutcome,
+  ctx: RiskContext,
+  amount: Fen,
+  rules: TierRiskRules['night'],
+): RiskDecision {
   if (o.kind === 'already' || o.count <= rules.maxCount) return ALLOW;
   const untilMs = ctx.nowMs + rules.freezeMs;
   const bucket = hourBucketUtc8(ctx.nowMs);

@@ -75,10 +75,5 @@ export function decideRate(ctx: RiskContext, action: RateAction, count: number, 
           },
         ]
       : [];
-  return refuse(
-    'RATE_LIMITED',
-    RATE_MESSAGES[action],
-    { retryAfter: w.retryAfterSeconds, limit },
-    { events },
-  );
+  return refuse('RATE_LIMITED', RATE_MESSAGES[action], { retryAfter: w.retryAfterSeconds, limit }, { events });
 }

@@ -108,14 +108,30 @@ export const DEFAULT_RISK_RULES = {
   personal: {
     level: 3,
     ...SPEC_RULES,
-    rate: { claimsPerMinute: 20, codeRefreshesPerMinute: 30, packetViewsPerMinute: 60, codeOpensPerMinute: 30, campaignStatsPerMinute: 6, campaignExportsPerMinute: 2, avatarUploadsPerMinute: 10 },
+    rate: {
+      claimsPerMinute: 20,
+      codeRefreshesPerMinute: 30,
+      packetViewsPerMinute: 60,
+      codeOpensPerMinute: 30,
+      campaignStatsPerMinute: 6,
+      campaignExportsPerMinute: 2,
+      avatarUploadsPerMinute: 10,
+    },
     forwardsPerPacket: 10,
     marketing: { enabled: false, words: BASE_MARKETING_WORDS },
   },
   enterprise: {
     level: 2,
     ...SPEC_RULES,
-    rate: { claimsPerMinute: 60, codeRefreshesPerMinute: 300, packetViewsPerMinute: 300, codeOpensPerMinute: 120, campaignStatsPerMinute: 12, campaignExportsPerMinute: 4, avatarUploadsPerMinute: 10 },
+    rate: {
+      claimsPerMinute: 60,
+      codeRefreshesPerMinute: 300,
+      packetViewsPerMinute: 300,
+      codeOpensPerMinute: 120,
+      campaignStatsPerMinute: 12,
+      campaignExportsPerMinute: 4,
+      avatarUploadsPerMinute: 10,
+    },
     forwardsPerPacket: 10,
     marketing: { enabled: true, words: BASE_MARKETING_WORDS },
   },
@@ -124,7 +140,15 @@ export const DEFAULT_RISK_RULES = {
     ...SPEC_RULES,
     // Reads stay modest even here: a view of a 10,000-share packet by its sender reads every
     // slot (~370 read units), a campaign's statistics every slot of its packets.
-    rate: { claimsPerMinute: 600, codeRefreshesPerMinute: 3_000, packetViewsPerMinute: 600, codeOpensPerMinute: 120, campaignStatsPerMinute: 20, campaignExportsPerMinute: 6, avatarUploadsPerMinute: 10 },
+    rate: {
+      claimsPerMinute: 600,
+      codeRefreshesPerMinute: 3_000,
+      packetViewsPerMinute: 600,
+      codeOpensPerMinute: 120,
+      campaignStatsPerMinute: 20,
+      campaignExportsPerMinute: 6,
+      avatarUploadsPerMinute: 10,
+    },
     forwardsPerPacket: 10,
     marketing: { enabled: true, words: BASE_MARKETING_WORDS },
   },
@@ -161,7 +185,9 @@ export function riskRulesFor(tier: Tier, overrides: RiskOverrides = {}): TierRis
   const l = overrides.large ?? {};
   const r = overrides.rate ?? {};
   const extra = Array.isArray(overrides.extraWords)
-    ? overrides.extraWords.filter((w): w is string => typeof w === 'string' && foldText(w).length > 0 && w.length <= 32).slice(0, 200)
+    ? overrides.extraWords
+        .filter((w): w is string => typeof w === 'string' && foldText(w).length > 0 && w.length <= 32)
+        .slice(0, 200)
     : [];
   const fromHour = int(n.fromHour, base.night.fromHour, 0, 23);
   const toHour = int(n.toHour, base.night.toHour, 0, 24);

@@ -47,7 +47,10 @@ export function checkStanding(
   const dev = ctx.deviceId ? activeFreeze(device, ctx.nowMs) : undefined;
   const f = own && dev ? (own.untilMs >= dev.untilMs ? own : dev) : (own ?? dev);
   if (f) {
-    return refuse('RISK_BLOCKED', FREEZE_MESSAGES[f.reason] ?? '账户付款功能已被临时限制', { reason: f.reason, until: iso(f.untilMs) });
+    return refuse('RISK_BLOCKED', FREEZE_MESSAGES[f.reason] ?? '账户付款功能已被临时限制', {
+      reason: f.reason,
+      until: iso(f.untilMs),
+    });
   }
   return ALLOW;
 }
