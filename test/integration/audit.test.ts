@@ -162,11 +162,11 @@ describe('reading', () => {
     }
     const page = await audit.recent(a, { nowMs: now });
     expect(page.records.map((r) => r.details.amount)).toEqual([1, 29, 30]);
-    expect(page.lastKey).toBeUndefined();
+    expect(page.next).toBeUndefined();
     // Paging inside the window.
     const first = await audit.recent(a, { nowMs: now, limit: 2 });
     expect(first.records.map((r) => r.details.amount)).toEqual([1, 29]);
-    const second = await audit.recent(a, { nowMs: now, limit: 2, startKey: first.lastKey! });
+    const second = await audit.recent(a, { nowMs: now, limit: 2, after: first.next! });
     expect(second.records.map((r) => r.details.amount)).toEqual([30]);
   });
 });

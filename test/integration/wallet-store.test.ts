@@ -49,17 +49,17 @@ describe('WalletStore reads by place', () => {
     expect(await d.wallets.entriesAt([])).toEqual([]);
   });
 
-  test('page after a seq goes on where the page before ended, as its lastKey does', async () => {
+  test('page after a seq goes on where the page before ended, as its cursor does', async () => {
     const userId = await accountWith(d.wallets, 5);
     const first = await d.wallets.page(userId, 2);
     expect(first.entries.map((e) => e.seq)).toEqual([5, 4]);
-    expect(first.lastKey).toBeDefined();
-    const byKey = await d.wallets.page(userId, 2, { startKey: first.lastKey! });
+    expect(first.next).toBeDefined();
+    const byKey = await d.wallets.page(userId, 2, { after: first.next! });
     const bySeq = await d.wallets.page(userId, 2, { afterSeq: 4 });
     expect(bySeq.entries.map((e) => e.seq)).toEqual([3, 2]);
     expect(bySeq).toEqual(byKey);
     const last = await d.wallets.page(userId, 2, { afterSeq: 2 });
     expect(last.entries.map((e) => e.seq)).toEqual([1]);
-    expect(last.lastKey).toBeUndefined();
+    expect(last.next).toBeUndefined();
   });
 });

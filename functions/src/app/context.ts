@@ -16,14 +16,6 @@ export interface Principal {
   deviceId?: string;
 }
 
-/**
- * A page of a list answer as a use case returns it: the contract's response without its opaque
- * cursor, plus the store's last key, which the handler turns into that cursor.
- */
-export type Page<T extends { cursor: string | null }> = Omit<T, 'cursor'> & {
-  lastKey?: Record<string, unknown> | undefined;
-};
-
 /** A use case's answer: the HTTP status it maps to and the JSON body. */
 export interface Outcome<T = unknown> {
   status: number;

@@ -99,7 +99,7 @@ async function ledgerBetween(
     if (e.at < fromIso) return { lines, next: null };
     if (e.at <= toIso) lines.push(ledgerLine(e));
   }
-  return { lines, next: page.lastKey ? page.entries.at(-1)!.seq : null };
+  return { lines, next: page.next ? page.entries.at(-1)!.seq : null };
 }
 
 async function auditBetween(

@@ -7,7 +7,7 @@ import { checkSplit, split, type SplitMode, type SplitRefusal } from '../domain/
 import { verifyCode, isCodeExpired, type CodeClaims } from '../domain/codes';
 import { riskRulesFor } from '../domain/risk';
 import type { PacketRecord } from '../store/packets';
-import { feeAccountFor, iso, seconds, type Outcome, type Page, type Principal } from './context';
+import { feeAccountFor, iso, seconds, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 import { idempotent } from './idempotent';
 import { rateLimit, riskAfter, riskCheck, riskCount } from './risk-gate';
@@ -246,8 +246,10 @@ export async function getPacket(
   d: Deps,
   who: Principal,
   id: string,
-  forwardsFrom?: Record<string, unknown>,
-): Promise<Outcome<PacketView & { lastKey?: Record<string, unknown> | undefined }>> {
+  forwardsCursor?: string,
+): Promise<Outcome<PacketView>> {
+  // A bad cursor is bad input: refused before anything is counted or read.
+  d.forwards.checkForwardsCursor(id, forwardsCursor);
   await rateLimit(d, who, 'packet_view');
   const nowMs = d.now();
   const read = await d.packets.summaryOf(id, nowMs);
@@ -265,12 +267,13 @@ export async function getPacket(
   // The counters were read eventually consistent: never show fewer taken than recorded.
   const recorded = slots.filter((s) => !s.void).length;
   const seen: PacketRecord = { ...packet, claimed: Math.max(packet.claimed, recorded) };
-  const page = await d.forwards.forwardsPage(id, FORWARDS_PAGE, forwardsFrom);
+  const page = await d.forwards.forwardsPage(id, FORWARDS_PAGE, forwardsCursor);
   // Current names and avatars, read at view time (never on the claim path): app/names.ts.
   const names = await resolveNames(d, accountsShown(seen, who.userId, slots, page.forwards));
   return {
     status: 200,
-    body: { ...packetView(seen, slots, nowMs, true, page.forwards, names), lastKey: page.lastKey },
+    // The cursor of the forwarding tree's next page, for those who see the tree.
+    body: { ...packetView(seen, slots, nowMs, true, page.forwards, names), forwardsCursor: page.next ?? null },
   };
 }
 
@@ -369,20 +372,21 @@ export async function myPackets(
   who: Principal,
   role: 'sent' | 'received',
   limit: number,
-  startKey?: Record<string, unknown>,
-): Promise<Outcome<Page<MyPacketsResponse>>> {
+  cursor?: string,
+): Promise<Outcome<MyPacketsResponse>> {
   const nowMs = d.now();
   if (role === 'sent') {
-    const page = await d.packets.listSent(who.userId, limit, startKey);
+    const page = await d.packets.listSent(who.userId, limit, cursor);
     const packets = await Promise.all(page.ids.map((id) => d.packets.get(id, false)));
     const shownPackets = packets.filter((p): p is PacketRecord => !!p && p.state !== 'canceled');
     const names = await resolveNames(d, [who.userId]);
     return {
       status: 200,
-      body: { items: shownPackets.map((p) => packetSummary(p, nowMs, names)), lastKey: page.lastKey },
+      body: { items: shownPackets.map((p) => packetSummary(p, nowMs, names)), cursor: page.next ?? null },
     };
   }
-  const page = await d.wallets.received(who.userId, limit, startKey);
+  // The received list pages through the caller's own ledger (claim credits carry no index entry).
+  const page = await d.wallets.received(who.userId, limit, cursor);
   const received = await Promise.all(
     page.entries.map(async (entry) => ({
       entry,
@@ -397,5 +401,5 @@ export async function myPackets(
   const items = received.map(({ entry, p }) =>
     p ? { ...packetSummary(p, nowMs, names), myAmount: entry.amount, claimedAt: entry.at } : undefined,
   );
-  return { status: 200, body: { items: items.filter((i) => i !== undefined), lastKey: page.lastKey } };
+  return { status: 200, body: { items: items.filter((i) => i !== undefined), cursor: page.next ?? null } };
 }

@@ -10,7 +10,7 @@ import type {
   WalletResponse,
 } from '../http/contract';
 import type { LedgerEntry } from '../store/ledger';
-import { iso, type Outcome, type Page, type Principal } from './context';
+import { iso, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 import { idempotent } from './idempotent';
 import { riskCheck } from './risk-gate';
@@ -107,13 +107,13 @@ function lines(e: LedgerEntry): LedgerLine[] {
   return [{ id: String(e.seq), type: e.type, amount: e.amount, balanceAfter: e.balance, ...base }];
 }
 
-/** GET /v1/wallet/ledger — newest first. */
+/** GET /v1/wallet/ledger — newest first; `cursor`: the last page's (another account's is refused). */
 export async function ledger(
   d: Deps,
   who: Principal,
   limit: number,
-  startKey?: Record<string, unknown>,
-): Promise<Outcome<Page<LedgerResponse>>> {
-  const page = await d.wallets.page(who.userId, limit, { startKey });
-  return { status: 200, body: { entries: page.entries.flatMap(lines), lastKey: page.lastKey } };
+  cursor?: string,
+): Promise<Outcome<LedgerResponse>> {
+  const page = await d.wallets.page(who.userId, limit, { after: cursor });
+  return { status: 200, body: { entries: page.entries.flatMap(lines), cursor: page.next ?? null } };
 }

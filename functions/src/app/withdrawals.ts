@@ -443,18 +443,15 @@ export async function getWithdrawal(d: Deps, who: Principal, id: string): Promis
   return { status: 200, body: withdrawalView(w!) };
 }
 
-/** GET /v1/withdrawals — the caller's, newest first. */
+/** GET /v1/withdrawals — the caller's, newest first; `cursor`: the last page's (another's is refused). */
 export async function listWithdrawals(
   d: Deps,
   who: Principal,
   limit: number,
-  startKey?: Record<string, unknown>,
-): Promise<Outcome<Omit<WithdrawalsResponse, 'cursor'> & { lastKey?: Record<string, unknown> }>> {
-  const page = await d.withdrawals.list(who.userId, limit, startKey);
-  return {
-    status: 200,
-    body: { withdrawals: page.items.map(withdrawalView), ...(page.lastKey ? { lastKey: page.lastKey } : {}) },
-  };
+  cursor?: string,
+): Promise<Outcome<WithdrawalsResponse>> {
+  const page = await d.withdrawals.list(who.userId, limit, cursor);
+  return { status: 200, body: { withdrawals: page.items.map(withdrawalView), cursor: page.next ?? null } };
 }
 
 /** The answer to WeChat Pay's notification call. */

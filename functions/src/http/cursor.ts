@@ -2,32 +2,10 @@ import * as z from 'zod/mini';
 import { fail } from '../domain/errors';
 import type { AuditCursor } from '../app/operations';
 
-const KeyShape = z.record(
-  z.string().check(z.regex(/^(pk|sk|gsi1pk|gsi1sk|gsi2pk|gsi2sk)$/)),
-  z.string().check(z.maxLength(300)),
-);
-
-/** A page cursor: the store's last key, opaque to clients. */
-export function encodeCursor(lastKey: Record<string, unknown> | undefined): string | null {
-  return lastKey ? Buffer.from(JSON.stringify(lastKey)).toString('base64url') : null;
-}
-
-/**
- * The store key of a cursor, checked to belong to the caller's own list (`expect`: attribute →
- * required value), so a cursor can neither page another account's data nor reach the store
- * malformed.
+/*
+ * The cursors of the operations views, which are positions rather than store keys. The lists'
+ * page cursors belong to the stores that page them (store/page-cursor.ts).
  */
-export function decodeCursor(
-  cursor: string | undefined,
-  expect: Record<string, string>,
-): Record<string, string> | undefined {
-  if (!cursor) return undefined;
-  const key = parseCursor(cursor, KeyShape);
-  if (!key.pk || !key.sk) fail('VALIDATION_FAILED', 'invalid cursor');
-  for (const [attr, value] of Object.entries(expect))
-    if (key[attr] !== value) fail('VALIDATION_FAILED', 'invalid cursor');
-  return key;
-}
 
 /** A base64url JSON cursor checked against `schema`; VALIDATION_FAILED if it is anything else. */
 export function parseCursor<T>(cursor: string, schema: z.ZodMiniType<T>): T {

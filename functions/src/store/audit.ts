@@ -21,6 +21,7 @@ import {
 } from '../domain/audit';
 import { queryAll, type Db, type Item } from './db';
 import { Attr, AuditKeys, parseSeqKey } from './keys';
+import { pageCursorOf, startKeyOf } from './page-cursor';
 
 export interface AuditEntry {
   type: AuditType;
@@ -31,9 +32,9 @@ export interface AuditEntry {
 
 export interface AuditPage {
   records: AuditRecord[];
-  /** Present when older records of the window remain. */
-  lastKey?: Record<string, unknown>;
-  /** With `lastKey`: the sequence number of the last record read (resume with `afterSeq`). */
+  /** The cursor of the next page (resume with `after`); present when older records of the window remain. */
+  next?: string;
+  /** With `next`: the sequence number of the last record read (resume with `afterSeq`). */
   lastSeq?: number;
 }
 
@@ -48,15 +49,16 @@ export interface AuditStore {
   /** Records of the last `windowMs` (default 30 days) before `nowMs`, newest first, paged. */
   recent(
     accountId: string,
-    opts: { nowMs: number; limit?: number; startKey?: Record<string, unknown>; windowMs?: number },
+    opts: { nowMs: number; limit?: number; after?: string; windowMs?: number },
   ): Promise<AuditPage>;
   /**
    * Records with from ≤ at ≤ to, newest first, paged (see the adapter for page semantics):
-   * after `startKey`, or after the record `afterSeq`.
+   * after the cursor `after` (the last page's `next`; another account's is VALIDATION_FAILED), or
+   * after the record `afterSeq`.
    */
   between(
     accountId: string,
-    opts: { fromMs: number; toMs: number; limit?: number; startKey?: Record<string, unknown>; afterSeq?: number },
+    opts: { fromMs: number; toMs: number; limit?: number; after?: string; afterSeq?: number },
   ): Promise<AuditPage>;
 }
 
@@ -121,13 +123,13 @@ export class DynamoAuditStore implements AuditStore {
 
   async recent(
     accountId: string,
-    opts: { nowMs: number; limit?: number; startKey?: Record<string, unknown>; windowMs?: number },
+    opts: { nowMs: number; limit?: number; after?: string; windowMs?: number },
   ): Promise<AuditPage> {
     return this.between(accountId, {
       fromMs: opts.nowMs - (opts.windowMs ?? AUDIT_OWN_WINDOW_MS),
       toMs: opts.nowMs,
       ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
-      ...(opts.startKey ? { startKey: opts.startKey } : {}),
+      ...(opts.after ? { after: opts.after } : {}),
     });
   }
 
@@ -135,13 +137,16 @@ export class DynamoAuditStore implements AuditStore {
    * Newest first; the sequence follows append order, which follows time, so a page skips records
    * newer than `toMs` and stops at the first record older than `fromMs` (then reports no further
    * page). One Query of at most `limit` items per call: a page may hold fewer records than
-   * `limit` (even none) and still have a `lastKey`.
+   * `limit` (even none) and still have a `next`.
    */
   async between(
     accountId: string,
-    opts: { fromMs: number; toMs: number; limit?: number; startKey?: Record<string, unknown>; afterSeq?: number },
+    opts: { fromMs: number; toMs: number; limit?: number; after?: string; afterSeq?: number },
   ): Promise<AuditPage> {
-    const startKey = opts.afterSeq !== undefined ? AuditKeys.record(accountId, opts.afterSeq) : opts.startKey;
+    const startKey =
+      opts.afterSeq !== undefined
+        ? AuditKeys.record(accountId, opts.afterSeq)
+        : startKeyOf(opts.after, { pk: AuditKeys.pk(accountId) });
     const since = new Date(opts.fromMs).toISOString();
     const until = new Date(opts.toMs).toISOString();
     const page = await this.db.query({
@@ -159,7 +164,7 @@ export class DynamoAuditStore implements AuditStore {
     }
     return {
       records,
-      ...(page.lastKey ? { lastKey: page.lastKey, lastSeq: parseSeqKey(String(page.lastKey.sk)) } : {}),
+      ...(page.lastKey ? { next: pageCursorOf(page.lastKey)!, lastSeq: parseSeqKey(String(page.lastKey.sk)) } : {}),
     };
   }
 }

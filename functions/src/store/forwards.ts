@@ -1,5 +1,6 @@
 import { Keys } from './keys';
 import type { Db, Item } from './db';
+import { pageCursorOf, startKeyOf, type CursorScope } from './page-cursor';
 
 /** A forward: a share code minted for a packet by someone (a node of the forwarding tree). */
 export interface ForwardRecord {
@@ -24,12 +25,17 @@ export interface ForwardStore {
    * has `max` others.
    */
   reserveForward(packetId: string, userId: string, forwardId: string, max: number): Promise<boolean>;
-  /** One page of a packet's forwards, in the table's order (by id); `startKey` from the last page. */
-  forwardsPage(
-    packetId: string,
-    limit: number,
-    startKey?: Record<string, unknown>,
-  ): Promise<{ forwards: ForwardRecord[]; lastKey?: Record<string, unknown> }>;
+  /**
+   * One page of a packet's forwards, in the table's order (by id): after the cursor `after` (the
+   * last page's `next`; another packet's is VALIDATION_FAILED). `next` is absent on the last page.
+   */
+  forwardsPage(packetId: string, limit: number, after?: string): Promise<{ forwards: ForwardRecord[]; next?: string }>;
+  /**
+   * Refuses (VALIDATION_FAILED) a cursor that {@link forwardsPage} would refuse for this packet,
+   * reading nothing: the view checks its input before the reads that decide whether the caller
+   * sees the tree at all.
+   */
+  checkForwardsCursor(packetId: string, after: string | undefined): void;
 }
 
 function toForward(it: Item, packetId: string): ForwardRecord {
@@ -64,7 +70,8 @@ export class DynamoForwardStore implements ForwardStore {
     return added !== undefined;
   }
 
-  async forwardsPage(packetId: string, limit: number, startKey?: Record<string, unknown>) {
+  async forwardsPage(packetId: string, limit: number, after?: string) {
+    const startKey = startKeyOf(after, forwardsScope(packetId));
     const page = await this.db.query({
       keyCondition: 'pk = :pk',
       values: { ':pk': Keys.forwardsPk(packetId) },
@@ -72,9 +79,16 @@ export class DynamoForwardStore implements ForwardStore {
       limit,
       ...(startKey ? { startKey } : {}),
     });
-    return {
-      forwards: page.items.map((it) => toForward(it, packetId)),
-      ...(page.lastKey ? { lastKey: page.lastKey } : {}),
-    };
+    const next = pageCursorOf(page.lastKey);
+    return { forwards: page.items.map((it) => toForward(it, packetId)), ...(next ? { next } : {}) };
   }
+
+  checkForwardsCursor(packetId: string, after: string | undefined): void {
+    startKeyOf(after, forwardsScope(packetId));
+  }
+}
+
+/** The list a forwards cursor belongs to: the packet's forwards partition. */
+function forwardsScope(packetId: string): CursorScope {
+  return { pk: Keys.forwardsPk(packetId) };
 }

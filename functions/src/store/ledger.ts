@@ -2,6 +2,7 @@ import type { Fen } from '../domain/money';
 import { Keys, parseSeqKey, seqKey } from './keys';
 import { LEDGER_GENESIS, LedgerTypes, ledgerEntryHash, type LedgerType } from '../domain/ledger-chain';
 import { queryAll, type Db, type Item } from './db';
+import { pageCursorOf, startKeyOf } from './page-cursor';
 
 export { LedgerTypes, type LedgerType };
 
@@ -116,14 +117,15 @@ export interface WalletStore {
    */
   find(userId: string, seqHint: number, opId: string, within?: number): Promise<LedgerEntry | undefined>;
   /**
-   * One page of the account's entries, newest first: from the newest, after `startKey` (the last
-   * page's `lastKey`), or after the entry `afterSeq` (older ones only).
+   * One page of the account's entries, newest first: from the newest, after the cursor `after`
+   * (the last page's `next`; another account's is VALIDATION_FAILED), or after the entry
+   * `afterSeq` (older ones only). `next` is absent on the last page.
    */
   page(
     userId: string,
     limit: number,
-    from?: { startKey?: Record<string, unknown>; afterSeq?: number },
-  ): Promise<{ entries: LedgerEntry[]; lastKey?: Record<string, unknown> }>;
+    from?: { after?: string | undefined; afterSeq?: number },
+  ): Promise<{ entries: LedgerEntry[]; next?: string }>;
   entry(userId: string, seq: number): Promise<LedgerEntry | undefined>;
   /**
    * The entries at these places (account and seq) that exist, in no particular order; a missing
@@ -133,12 +135,9 @@ export interface WalletStore {
   /**
    * Claim credits of a user, newest first (the received-packets list), read from the ledger: at
    * most `limit`, fewer (with a cursor) when a bounded read found fewer among other entries.
+   * `after`: the last page's `next` (another account's is VALIDATION_FAILED).
    */
-  received(
-    userId: string,
-    limit: number,
-    startKey?: Record<string, unknown>,
-  ): Promise<{ entries: LedgerEntry[]; lastKey?: Record<string, unknown> }>;
+  received(userId: string, limit: number, after?: string): Promise<{ entries: LedgerEntry[]; next?: string }>;
 }
 
 /** A stored ledger item as an entry (also read by reconciliation's adapter). */
@@ -401,8 +400,11 @@ export class DynamoWalletStore implements WalletStore {
     return 0;
   }
 
-  async page(userId: string, limit: number, from: { startKey?: Record<string, unknown>; afterSeq?: number } = {}) {
-    const startKey = from.afterSeq !== undefined ? Keys.ledgerEntry(userId, from.afterSeq) : from.startKey;
+  async page(userId: string, limit: number, from: { after?: string | undefined; afterSeq?: number } = {}) {
+    const startKey =
+      from.afterSeq !== undefined
+        ? Keys.ledgerEntry(userId, from.afterSeq)
+        : startKeyOf(from.after, { pk: Keys.ledgerPk(userId) });
     const page = await this.db.query({
       keyCondition: 'pk = :pk',
       values: { ':pk': Keys.ledgerPk(userId) },
@@ -411,14 +413,15 @@ export class DynamoWalletStore implements WalletStore {
       consistent: true,
       ...(startKey ? { startKey } : {}),
     });
-    return { entries: page.items.map(toEntry), ...(page.lastKey ? { lastKey: page.lastKey } : {}) };
+    const next = pageCursorOf(page.lastKey);
+    return { entries: page.items.map(toEntry), ...(next ? { next } : {}) };
   }
 
-  async received(userId: string, limit: number, startKey?: Record<string, unknown>) {
+  async received(userId: string, limit: number, after?: string) {
     // The ledger itself, filtered: claim credits carry no index entry (the claim path writes
     // none), so the list costs its reads instead — bounded per call, each a page of entries.
     const entries: LedgerEntry[] = [];
-    let cursor = startKey;
+    let cursor: Record<string, unknown> | undefined = startKeyOf(after, { pk: Keys.ledgerPk(userId) });
     for (let pages = 0; pages < RECEIVED_MAX_PAGES; pages++) {
       const page = await this.db.query({
         keyCondition: 'pk = :pk',
@@ -434,12 +437,13 @@ export class DynamoWalletStore implements WalletStore {
         entries.push(toEntry(it));
         if (entries.length === limit) {
           const more = it !== page.items.at(-1) || page.lastKey !== undefined;
-          return { entries, ...(more ? { lastKey: { pk: it.pk, sk: it.sk } } : {}) };
+          return { entries, ...(more ? { next: pageCursorOf({ pk: it.pk, sk: it.sk })! } : {}) };
         }
       }
       if (!page.lastKey) return { entries };
       cursor = page.lastKey;
     }
-    return { entries, ...(cursor ? { lastKey: cursor } : {}) };
+    const next = pageCursorOf(cursor);
+    return { entries, ...(next ? { next } : {}) };
   }
 }

@@ -5,6 +5,7 @@ import { counterRanges, pickCounter, takenAcross, type CounterState } from '../d
 import type { SplitMode } from '../domain/split';
 import { Indexes, Keys, refOfPk } from './keys';
 import { WriteOutcomeUnknown, type Db, type Item } from './db';
+import { pageCursorOf, startKeyOf } from './page-cursor';
 
 /**
  * Stored packet states. `funding`: created, sender not yet (known to be) debited — never
@@ -171,11 +172,11 @@ export interface PacketStore {
   ): Promise<PacketRecord | undefined>;
   /** A settled packet's refund went elsewhere than settlement chose (WeChat could not refund it). */
   setRefundedTo(id: string, to: 'balance' | 'wechatpay'): Promise<void>;
-  listSent(
-    userId: string,
-    limit: number,
-    startKey?: Record<string, unknown>,
-  ): Promise<{ ids: string[]; lastKey?: Record<string, unknown> }>;
+  /**
+   * The ids of the packets a user sent, newest first: after the cursor `after` (the last page's
+   * `next`; another user's is VALIDATION_FAILED). `next` is absent on the last page.
+   */
+  listSent(userId: string, limit: number, after?: string): Promise<{ ids: string[]; next?: string }>;
   /**
    * The group a group-only packet is bound to (domain/group.ts `groupBinding`: a salted hash,
    * never the group id), or undefined while unbound. A binding never changes, so a warm
@@ -688,7 +689,8 @@ export class DynamoPacketStore implements PacketStore {
     return rememberGroup(id, it.group);
   }
 
-  async listSent(userId: string, limit: number, startKey?: Record<string, unknown>) {
+  async listSent(userId: string, limit: number, after?: string) {
+    const startKey = startKeyOf(after, { gsi2pk: Keys.sentPk(userId) });
     const page = await this.db.query({
       index: Indexes.byUser,
       keyCondition: 'gsi2pk = :pk',
@@ -697,9 +699,7 @@ export class DynamoPacketStore implements PacketStore {
       limit,
       ...(startKey ? { startKey } : {}),
     });
-    return {
-      ids: page.items.map((it) => refOfPk(it.pk)?.id ?? ''),
-      ...(page.lastKey ? { lastKey: page.lastKey } : {}),
-    };
+    const next = pageCursorOf(page.lastKey);
+    return { ids: page.items.map((it) => refOfPk(it.pk)?.id ?? ''), ...(next ? { next } : {}) };
   }
 }

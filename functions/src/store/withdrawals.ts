@@ -2,6 +2,7 @@ import type { Fen } from '../domain/money';
 import { OPEN_WITHDRAWAL_STATES, type FinalWithdrawalState, type WithdrawalState } from '../domain/withdrawals';
 import { Indexes, Keys } from './keys';
 import type { Db, Item } from './db';
+import { pageCursorOf, startKeyOf } from './page-cursor';
 
 /** A withdrawal as stored (`WD#<id>`). */
 export interface WithdrawalRecord {
@@ -66,12 +67,11 @@ export interface WithdrawalStore {
   /** Puts a new record (pending, due); an existing one with the same id is returned instead. */
   create(w: WithdrawalRecord, due: Due): Promise<WithdrawalRecord>;
   get(id: string): Promise<WithdrawalRecord | undefined>;
-  /** A user's withdrawals, newest first. */
-  list(
-    userId: string,
-    limit: number,
-    startKey?: Record<string, unknown>,
-  ): Promise<{ items: WithdrawalRecord[]; lastKey?: Record<string, unknown> }>;
+  /**
+   * A user's withdrawals, newest first: after the cursor `after` (the last page's `next`;
+   * another user's is VALIDATION_FAILED). `next` is absent on the last page.
+   */
+  list(userId: string, limit: number, after?: string): Promise<{ items: WithdrawalRecord[]; next?: string }>;
   /** Notes a create about to be sent; only while `pending` (a given-up withdrawal never gets a bill). */
   markBillAttempt(id: string, atIso: string): Promise<WithdrawalRecord | undefined>;
   /** Records an open bill's state (and package) and when to look again; only while open. */
@@ -118,7 +118,8 @@ export class DynamoWithdrawalStore implements WithdrawalStore {
     return recordOf(await this.db.get(Keys.withdrawal(id)));
   }
 
-  async list(userId: string, limit: number, startKey?: Record<string, unknown>) {
+  async list(userId: string, limit: number, after?: string) {
+    const startKey = startKeyOf(after, { gsi2pk: Keys.withdrawalsPk(userId) });
     const page = await this.db.query({
       index: Indexes.byUser,
       keyCondition: 'gsi2pk = :pk',
@@ -130,9 +131,10 @@ export class DynamoWithdrawalStore implements WithdrawalStore {
     // The index is KEYS_ONLY: read the records (consistently: states change).
     const items = await this.db.batchGet(page.items.map((k) => ({ pk: k.pk, sk: k.sk })));
     const byPk = new Map(items.map((it) => [it.pk, it]));
+    const next = pageCursorOf(page.lastKey);
     return {
       items: page.items.map((k) => recordOf(byPk.get(k.pk))).filter((w): w is WithdrawalRecord => !!w),
-      ...(page.lastKey ? { lastKey: page.lastKey } : {}),
+      ...(next ? { next } : {}),
     };
   }
 

@@ -1,0 +1,48 @@
+import * as z from 'zod/mini';
+import { fail } from '../domain/errors';
+
+/**
+ * Page cursors of the store's lists. A cursor is the Query's LastEvaluatedKey as base64url JSON:
+ * opaque to everything above the store, and the same bytes clients have always been given, so a
+ * cursor handed out before a deploy still pages after it. Every adapter that pages encodes and
+ * checks its cursors here and nowhere else.
+ */
+
+/** What a cursor may hold: key attributes of the table and its indexes, as short strings. */
+const KeyShape = z.record(
+  z.string().check(z.regex(/^(pk|sk|gsi1pk|gsi1sk|gsi2pk|gsi2sk)$/)),
+  z.string().check(z.maxLength(300)),
+);
+
+/**
+ * The list a cursor must belong to: key attribute → the value every key of that list has
+ * (the partition of the table, or of the index, that the Query reads).
+ */
+export type CursorScope = Readonly<Record<string, string>>;
+
+/** The cursor of the next page: the Query's last key, absent on the last page. */
+export function pageCursorOf(lastKey: Record<string, unknown> | undefined): string | undefined {
+  return lastKey ? Buffer.from(JSON.stringify(lastKey)).toString('base64url') : undefined;
+}
+
+/**
+ * The start key of a cursor, checked to belong to `scope`, so a cursor can neither page another
+ * account's (or packet's) list nor reach the table malformed; VALIDATION_FAILED 'invalid cursor'
+ * for anything else. No cursor: from the start of the list.
+ */
+export function startKeyOf(cursor: string | undefined, scope: CursorScope): Record<string, string> | undefined {
+  if (!cursor) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    fail('VALIDATION_FAILED', 'invalid cursor');
+  }
+  const r = KeyShape.safeParse(parsed);
+  if (!r.success) fail('VALIDATION_FAILED', 'invalid cursor');
+  const key = r.data;
+  if (!key.pk || !key.sk) fail('VALIDATION_FAILED', 'invalid cursor');
+  for (const [attr, value] of Object.entries(scope))
+    if (key[attr] !== value) fail('VALIDATION_FAILED', 'invalid cursor');
+  return key;
+}
