@@ -3,8 +3,11 @@
  * format changed in one place is read back right everywhere.
  */
 import {
+  AuditKeys,
+  ItemSk,
   Keys,
   OpsKeys,
+  PkPrefix,
   RiskKeys,
   accountOfPk,
   blacklistedOf,
@@ -39,5 +42,22 @@ describe('keys.ts parses the keys it builds', () => {
     expect(freezeReasonOf(RiskKeys.bindSk)).toBeUndefined();
     expect(blacklistedOf(RiskKeys.blacklisted('device', 'dev:1.a').gsi2sk)).toEqual({ kind: 'device', id: 'dev:1.a' });
     expect(blacklistedOf(RiskKeys.blacklisted('account', 'u_7').gsi2sk)).toEqual({ kind: 'account', id: 'u_7' });
+  });
+
+  test('the prefixes and kinds read on their own are the ones the builders write', () => {
+    expect(Keys.ledgerEntry('u_1', 3).pk.startsWith(PkPrefix.ledger)).toBe(true);
+    expect(RiskKeys.night('u_1', '2026-12-05T02').pk.startsWith(PkPrefix.riskCount)).toBe(true);
+    expect(RiskKeys.eventPk('2026-12-05', 1).startsWith(PkPrefix.riskEvent)).toBe(true);
+    expect(RiskKeys.onceMarker('ev_1').pk.startsWith(PkPrefix.riskOnce)).toBe(true);
+    expect(AuditKeys.record('u_1', 1).pk.startsWith(PkPrefix.audit)).toBe(true);
+    expect(OpsKeys.minutePk('2026-12-05T02').startsWith(PkPrefix.opsMinute)).toBe(true);
+    expect(Keys.groupBinding('pk_1').pk.startsWith(PkPrefix.groupBinding)).toBe(true);
+    expect([
+      Keys.profile('u').sk,
+      Keys.packet('p').sk,
+      Keys.claimMarker('p', 'u').sk,
+      Keys.topup('t').sk,
+      Keys.payment('x').sk,
+    ]).toEqual([ItemSk.profile, ItemSk.packet, ItemSk.marker, ItemSk.topup, ItemSk.payment]);
   });
 });

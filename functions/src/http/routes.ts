@@ -61,6 +61,7 @@ import type {
   WithdrawalsResponse,
   WithdrawalView,
 } from './contract';
+import { PkPrefix } from '../store/keys';
 import {
   AccountId,
   ApiKeyIdParam,
@@ -708,7 +709,14 @@ export const FUNCTIONS = {
   packets: {},
   codes: {
     note: 'The open view: changes nothing but the read limit.',
-    writesOnlyUnder: ['RISKCNT#', 'RISKEV#', 'RISKONCE#', 'AUDIT#', 'OPSMIN#', 'PKTGRP#'],
+    writesOnlyUnder: [
+      PkPrefix.riskCount,
+      PkPrefix.riskEvent,
+      PkPrefix.riskOnce,
+      PkPrefix.audit,
+      PkPrefix.opsMinute,
+      PkPrefix.groupBinding,
+    ],
     roleNote:
       'Its writes reach only the risk store, the audit log, the operator figures and group bindings: a flaw in the open view still cannot write a ledger, packet or slot.',
   },

@@ -61,18 +61,42 @@ import { counterOf } from '../domain/share-counters';
  * The SHARES item shares the packet's partition key but is written once at creation and only
  * read afterwards (and cached: it never changes), so it costs the claim path nothing.
  */
+/**
+ * Partition-key prefixes read on their own: by the reconciliation scan (which recognises a
+ * ledger by its prefix) and by the deploy's IAM conditions (which limit a role's writes to
+ * partitions starting with these).
+ */
+export const PkPrefix = {
+  ledger: 'LEDGER#',
+  riskCount: 'RISKCNT#',
+  riskEvent: 'RISKEV#',
+  riskOnce: 'RISKONCE#',
+  audit: 'AUDIT#',
+  opsMinute: 'OPSMIN#',
+  groupBinding: 'PKTGRP#',
+} as const;
+
+/** Sort keys that name an item's kind, for the reconciliation scan that finds items by kind. */
+export const ItemSk = {
+  profile: 'PROFILE',
+  packet: 'PACKET',
+  marker: 'MARKER',
+  topup: 'TOPUP',
+  payment: 'PAY',
+} as const;
+
 export const Keys = {
-  profile: (userId: string) => ({ pk: `ACCT#${userId}`, sk: 'PROFILE' }),
+  profile: (userId: string) => ({ pk: `ACCT#${userId}`, sk: ItemSk.profile }),
   /**
    * A default name (微信用户 + suffix) reserved by one account: created with a conditional put,
    * never deleted (the table allows no deletes), so no two accounts ever get the same default.
    */
   displayName: (name: string) => ({ pk: `NAME#${name}`, sk: 'NAME' }),
-  ledgerPk: (userId: string) => `LEDGER#${userId}`,
-  ledgerEntry: (userId: string, seq: number) => ({ pk: `LEDGER#${userId}`, sk: seqKey(seq) }),
-  packet: (packetId: string) => ({ pk: `PKT#${packetId}`, sk: 'PACKET' }),
+  ledgerPk: (userId: string) => `${PkPrefix.ledger}${userId}`,
+  ledgerEntry: (userId: string, seq: number) => ({ pk: `${PkPrefix.ledger}${userId}`, sk: seqKey(seq) }),
+  packet: (packetId: string) => ({ pk: `PKT#${packetId}`, sk: ItemSk.packet }),
   shares: (packetId: string) => ({ pk: `PKT#${packetId}`, sk: 'SHARES' }),
-  claimMarker: (packetId: string, userId: string) => ({ pk: `CLAIM#${packetId}#${userId}`, sk: 'MARKER' }),
+  claimMarker: (packetId: string, userId: string) => ({ pk: `CLAIM#${packetId}#${userId}`, sk: ItemSk.marker }),
   /**
    * The slots of one share counter (see domain/share-counters.ts): counter 0 — every slot of a
    * packet of ≤ 100 shares — under `SLOTS#<packet>`, counter k > 0 under `SLOTS#<packet>#<k>`.
@@ -83,7 +107,7 @@ export const Keys = {
   /** Counter k of a packet of > 100 shares (a packet of ≤ 100 counts on its own item). */
   shareCounter: (packetId: string, counter: number) => ({ pk: `CNTR#${packetId}#${counter}`, sk: 'COUNTER' }),
   transfer: (transferId: string) => ({ pk: `XFER#${transferId}`, sk: 'XFER' }),
-  topup: (topupId: string) => ({ pk: `TOPUP#${topupId}`, sk: 'TOPUP' }),
+  topup: (topupId: string) => ({ pk: `TOPUP#${topupId}`, sk: ItemSk.topup }),
   /** A forward of a packet (one per forwarder and source code: its id is derived from both). */
   forward: (packetId: string, forwardId: string) => ({ pk: `FWD#${packetId}`, sk: forwardId }),
   forwardsPk: (packetId: string) => `FWD#${packetId}`,
@@ -94,7 +118,7 @@ export const Keys = {
    * item, so the open view (whose role may write only a few partitions) can bind without the
    * right to write packets.
    */
-  groupBinding: (packetId: string) => ({ pk: `PKTGRP#${packetId}`, sk: 'GROUP' }),
+  groupBinding: (packetId: string) => ({ pk: `${PkPrefix.groupBinding}${packetId}`, sk: 'GROUP' }),
   /** A campaign: its record; its packets are PKT#<campaignPacketId(id, i)>. */
   campaign: (campaignId: string) => ({ pk: `CAMP#${campaignId}`, sk: 'CAMPAIGN' }),
   /** gsi2: an owner's campaigns, newest first. */
@@ -118,7 +142,7 @@ export const Keys = {
   }),
   withdrawalsPk: (userId: string) => `WDS#${userId}`,
   /** A WeChat Pay payment in (its id is the order's out_trade_no); due until settled. */
-  payment: (paymentId: string) => ({ pk: `PAY#${paymentId}`, sk: 'PAY' }),
+  payment: (paymentId: string) => ({ pk: `PAY#${paymentId}`, sk: ItemSk.payment }),
   /** A packet's refund through WeChat Pay (its id is the out_refund_no); due until settled. */
   refund: (outRefundNo: string) => ({ pk: `RFD#${outRefundNo}`, sk: 'RFD' }),
   /**
@@ -207,7 +231,8 @@ export function parseTimeKey(sk: string): { at: string; id: string } {
 
 /** The account of a ledger partition (`LEDGER#<user>`) or a profile (`ACCT#<user>`). */
 export function accountOfPk(pk: string): string | undefined {
-  for (const prefix of ['LEDGER#', 'ACCT#']) if (pk.startsWith(prefix)) return pk.slice(prefix.length) || undefined;
+  for (const prefix of [PkPrefix.ledger, 'ACCT#'])
+    if (pk.startsWith(prefix)) return pk.slice(prefix.length) || undefined;
   return undefined;
 }
 
@@ -247,20 +272,20 @@ export const RiskKeys = {
   /** The breaker of a receive code; a receive code is identified by its payee's account id. */
   breaker: (codeId: string) => ({ pk: `RISKCODE#${codeId}`, sk: 'BREAKER' }),
   /** Night-velocity counter of an account for one UTC+8 clock hour ('YYYY-MM-DDTHH'). */
-  night: (userId: string, hourUtc8: string) => ({ pk: `RISKCNT#${userId}`, sk: `NIGHT#${hourUtc8}` }),
+  night: (userId: string, hourUtc8: string) => ({ pk: `${PkPrefix.riskCount}${userId}`, sk: `NIGHT#${hourUtc8}` }),
   /** Rate-limit counter of an account for one action and clock minute (its start, epoch ms). */
   rate: (userId: string, action: string, windowStartMs: number) => ({
-    pk: `RISKCNT#${userId}`,
+    pk: `${PkPrefix.riskCount}${userId}`,
     sk: `RATE#${action}#${windowStartMs}`,
   }),
   /** Risk events: one partition per UTC+8 day and shard; sk sorts by time. */
-  eventPk: (dayUtc8: string, shard: number) => `RISKEV#${dayUtc8}#${shard}`,
+  eventPk: (dayUtc8: string, shard: number) => `${PkPrefix.riskEvent}${dayUtc8}#${shard}`,
   eventSk: (atIso: string, id: string) => `${atIso}#${id}`,
   /** Large-transaction reports: one partition per UTC+8 day. */
   reportPk: (dayUtc8: string) => `RISKRPT#${dayUtc8}`,
   reportSk: (atIso: string, opId: string) => `${atIso}#${opId}`,
   /** Fixes the time of an event or report the first time its id is written (exactly-once). */
-  onceMarker: (id: string) => ({ pk: `RISKONCE#${id}`, sk: 'ONCE' }),
+  onceMarker: (id: string) => ({ pk: `${PkPrefix.riskOnce}${id}`, sk: 'ONCE' }),
 } as const;
 
 /** Operations: reconciliation reports and ops events (store/reconcile.ts). */
@@ -273,7 +298,7 @@ export const OpsKeys = {
   eventPk: (dayUtc8: string) => `OPSEV#${dayUtc8}`,
   eventSk: (atIso: string, id: string) => `${atIso}#${id}`,
   /** Live operator figures: one partition per UTC hour, one item per minute and Lambda instance. */
-  minutePk: (hourIso: string) => `OPSMIN#${hourIso}`,
+  minutePk: (hourIso: string) => `${PkPrefix.opsMinute}${hourIso}`,
   minuteSk: (minuteIso: string, instance: string) => `${minuteIso}#${instance}`,
 } as const;
 
@@ -290,6 +315,6 @@ export const FeeAccounts = {
 
 /** The hash-chained audit log (store/audit.ts): one partition per account, dense seq. */
 export const AuditKeys = {
-  pk: (accountId: string) => `AUDIT#${accountId}`,
-  record: (accountId: string, seq: number) => ({ pk: `AUDIT#${accountId}`, sk: seqKey(seq) }),
+  pk: (accountId: string) => `${PkPrefix.audit}${accountId}`,
+  record: (accountId: string, seq: number) => ({ pk: `${PkPrefix.audit}${accountId}`, sk: seqKey(seq) }),
 } as const;

@@ -28,7 +28,7 @@ import {
   type WithdrawalFact,
 } from '../domain/reconcile';
 import { queryAll, type Db, type Item } from './db';
-import { Keys, OpsKeys, accountOfPk, claimMarkerOf, parseTimeKey, refOfPk, seqKey } from './keys';
+import { ItemSk, Keys, OpsKeys, PkPrefix, accountOfPk, claimMarkerOf, parseTimeKey, refOfPk, seqKey } from './keys';
 import { toEntry } from './ledger';
 
 /** What one run checked and concluded: the report item, and what the operator view reads. */
@@ -203,12 +203,12 @@ export class DynamoReconcileReader implements ReconcileReader {
             filter: '(begins_with(pk, :ledger) AND sk = :first) OR sk IN (:profile, :packet, :marker, :topup)',
             names: { '#at': 'at', '#state': 'state' },
             values: {
-              ':ledger': 'LEDGER#',
+              ':ledger': PkPrefix.ledger,
               ':first': seqKey(1),
-              ':profile': 'PROFILE',
-              ':packet': 'PACKET',
-              ':marker': 'MARKER',
-              ':topup': 'TOPUP',
+              ':profile': ItemSk.profile,
+              ':packet': ItemSk.packet,
+              ':marker': ItemSk.marker,
+              ':topup': ItemSk.topup,
             },
             segment,
             totalSegments: segments,
@@ -501,19 +501,19 @@ function stripKeys(it: Item): ReconcileReport {
 function collect(found: Discovery, it: Item, cutoffIso: string): void {
   const { pk, sk } = it;
   const ref = refOfPk(pk);
-  const account = pk.startsWith('LEDGER#') || sk === 'PROFILE' ? accountOfPk(pk) : undefined;
+  const account = pk.startsWith(PkPrefix.ledger) || sk === ItemSk.profile ? accountOfPk(pk) : undefined;
   if (account !== undefined) found.accounts.add(account);
-  else if (sk === 'PACKET' && ref?.kind === 'packet') found.packets.add(ref.id);
-  else if (sk === 'PAY' && ref?.kind === 'payment' && it.state === 'pending')
+  else if (sk === ItemSk.packet && ref?.kind === 'packet') found.packets.add(ref.id);
+  else if (sk === ItemSk.payment && ref?.kind === 'payment' && it.state === 'pending')
     (found.pendingPayments ??= new Set()).add(ref.id);
-  else if (sk === 'TOPUP' && ref?.kind === 'topup') {
+  else if (sk === ItemSk.topup && ref?.kind === 'topup') {
     found.topups.set(ref.id, {
       userId: it.userId as string,
       amount: it.amount as number,
       state: it.state as string,
       at: it.at as string,
     });
-  } else if (sk === 'MARKER' && typeof it.at === 'string' && it.at <= cutoffIso) {
+  } else if (sk === ItemSk.marker && typeof it.at === 'string' && it.at <= cutoffIso) {
     const marker = claimMarkerOf(pk);
     if (!marker) return;
     let bag = found.markers.get(marker.packetId);
