@@ -93,6 +93,14 @@ describe('the shared page cursor helper', () => {
     expect(refusal(() => startKeyOf(forge({ pk: 'PKT#pk_1', sk: 'PACKET' }), { gsi2pk: Keys.sentPk('u_me') }))).toEqual(
       INVALID,
     );
+    // Only the attributes of the list's own key: an index cursor without the index's sort key,
+    // or a table cursor carrying index attributes, would be refused by DynamoDB itself (a 500).
+    const noIndexSk = forge({ pk: 'PKT#pk_1', sk: 'PACKET', gsi2pk: Keys.sentPk('u_me') });
+    expect(refusal(() => startKeyOf(noIndexSk, { gsi2pk: Keys.sentPk('u_me') }))).toEqual(INVALID);
+    const otherIndex = forge({ pk: 'PKT#pk_1', sk: 'PACKET', gsi2pk: Keys.sentPk('u_me'), gsi2sk: 'x', gsi1sk: 'y' });
+    expect(refusal(() => startKeyOf(otherIndex, { gsi2pk: Keys.sentPk('u_me') }))).toEqual(INVALID);
+    const extra = forge({ pk: Keys.ledgerPk('u_me'), sk: '000000000001', gsi2pk: Keys.sentPk('u_me') });
+    expect(refusal(() => startKeyOf(extra, mine))).toEqual(INVALID);
   });
 });
 

@@ -41,7 +41,15 @@ export function startKeyOf(cursor: string | undefined, scope: CursorScope): Reco
   const r = KeyShape.safeParse(parsed);
   if (!r.success) fail('VALIDATION_FAILED', 'invalid cursor');
   const key = r.data;
-  if (!key.pk || !key.sk) fail('VALIDATION_FAILED', 'invalid cursor');
+  // Exactly the attributes of the list's key: the table's pk and sk, plus the index's own pair
+  // for an index list. DynamoDB refuses any other start key with an error, which must be this
+  // 400 and never reach the table.
+  const index = Object.keys(scope)
+    .find((a) => a.startsWith('gsi'))
+    ?.replace(/pk$/, '');
+  const attrs = index ? ['pk', 'sk', `${index}pk`, `${index}sk`] : ['pk', 'sk'];
+  if (attrs.some((a) => !key[a]) || Object.keys(key).some((a) => !attrs.includes(a)))
+    fail('VALIDATION_FAILED', 'invalid cursor');
   for (const [attr, value] of Object.entries(scope))
     if (key[attr] !== value) fail('VALIDATION_FAILED', 'invalid cursor');
   return key;
