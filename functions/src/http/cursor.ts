@@ -1,29 +1,14 @@
 import * as z from 'zod/mini';
 import { fail } from '../domain/errors';
 import type { AuditCursor } from '../app/operations';
+import { parseJsonCursor } from '../store/page-cursor';
 
 /*
  * The cursors of the operations views, which are positions rather than store keys. The lists'
  * page cursors belong to the stores that page them (store/page-cursor.ts).
  */
 
-/** A base64url JSON cursor checked against `schema`; VALIDATION_FAILED if it is anything else. */
-export function parseCursor<T>(cursor: string, schema: z.ZodMiniType<T>): T {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    fail('VALIDATION_FAILED', 'invalid cursor');
-  }
-  const r = schema.safeParse(parsed);
-  if (!r.success) fail('VALIDATION_FAILED', 'invalid cursor');
-  return r.data;
-}
-
-/** The inverse of {@link parseCursor}. */
-export function encodeJsonCursor(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
+export { encodeJsonCursor } from '../store/page-cursor';
 
 /** A risk event's sort key as the store writes it: `<ISO time>#<event id>`. */
 const EventSortKey = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[A-Za-z0-9_-]{1,80}$/));
@@ -45,5 +30,5 @@ const AuditCursorShape = z.strictObject({ audit: StreamPosition, ledger: StreamP
 
 /** The audit trail's cursor: a position per stream (see app/operations.ts), opaque to clients. */
 export function decodeAuditCursor(cursor: string | undefined): AuditCursor | undefined {
-  return cursor ? parseCursor(cursor, AuditCursorShape) : undefined;
+  return cursor ? parseJsonCursor(cursor, AuditCursorShape) : undefined;
 }

@@ -20,9 +20,27 @@ const KeyShape = z.record(
  */
 export type CursorScope = Readonly<Record<string, string>>;
 
+/** A value as an opaque cursor: base64url JSON. */
+export function encodeJsonCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+/** A base64url JSON cursor checked against `schema`; VALIDATION_FAILED if it is anything else. */
+export function parseJsonCursor<T>(cursor: string, schema: z.ZodMiniType<T>): T {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    fail('VALIDATION_FAILED', 'invalid cursor');
+  }
+  const r = schema.safeParse(parsed);
+  if (!r.success) fail('VALIDATION_FAILED', 'invalid cursor');
+  return r.data;
+}
+
 /** The cursor of the next page: the Query's last key, absent on the last page. */
 export function pageCursorOf(lastKey: Record<string, unknown> | undefined): string | undefined {
-  return lastKey ? Buffer.from(JSON.stringify(lastKey)).toString('base64url') : undefined;
+  return lastKey ? encodeJsonCursor(lastKey) : undefined;
 }
 
 /**
@@ -32,15 +50,7 @@ export function pageCursorOf(lastKey: Record<string, unknown> | undefined): stri
  */
 export function startKeyOf(cursor: string | undefined, scope: CursorScope): Record<string, string> | undefined {
   if (!cursor) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    fail('VALIDATION_FAILED', 'invalid cursor');
-  }
-  const r = KeyShape.safeParse(parsed);
-  if (!r.success) fail('VALIDATION_FAILED', 'invalid cursor');
-  const key = r.data;
+  const key = parseJsonCursor(cursor, KeyShape);
   // Exactly the attributes of the list's key: the table's pk and sk, plus the index's own pair
   // for an index list. DynamoDB refuses any other start key with an error, which must be this
   // 400 and never reach the table.
