@@ -1,8 +1,8 @@
-import Taro from '@tarojs/taro';
 import { useEffect, useRef, useState } from 'react';
 import { api, type CodeView, type PacketSummary } from '../api';
 import { errorText } from '../api/errors';
 import { shareLink } from './links';
+import { COPY_FAILED, canWebShare, copyToClipboard, openShareSheet } from './shareSheet';
 import { refusalOf, type Refusal } from './refusal';
 
 interface ForwardOptions {
@@ -66,11 +66,7 @@ export function useForward({ packet, via, allowed, title }: ForwardOptions) {
     if (!c) return;
     const url = shareLink(c);
     setLink(url);
-    try {
-      await Taro.setClipboardData({ data: url });
-    } catch {
-      setError('无法写入剪贴板，请手动复制下面的链接');
-    }
+    if (!(await copyToClipboard(url))) setError(COPY_FAILED);
   };
 
   /** H5 with the Web Share API: the link to the system share sheet. */
@@ -79,14 +75,18 @@ export function useForward({ packet, via, allowed, title }: ForwardOptions) {
     if (!c) return;
     const url = shareLink(c);
     setLink(url);
-    try {
-      await navigator.share({ title: '红包', text: title, url });
-    } catch {
-      /* cancelled */
-    }
+    await openShareSheet(title, url);
   };
-  const canWebShare =
-    process.env.TARO_ENV === 'h5' && typeof navigator !== 'undefined' && typeof navigator.share === 'function';
 
-  return { code, link, error, refusal, busy, copy, webShare, canWebShare, dismissRefusal: () => setRefusal(undefined) };
+  return {
+    code,
+    link,
+    error,
+    refusal,
+    busy,
+    copy,
+    webShare,
+    canWebShare: canWebShare(),
+    dismissRefusal: () => setRefusal(undefined),
+  };
 }

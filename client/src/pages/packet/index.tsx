@@ -17,6 +17,7 @@ import { formatYuan } from '../../lib/money';
 import { loadCodes, saveLive, saveShare } from '../../lib/packetCodes';
 import { refusalOf, type Refusal } from '../../lib/refusal';
 import { refreshDelayMs, useRotatingCode, type HeldCode } from '../../lib/useRotatingCode';
+import { COPY_FAILED, canWebShare, copyToClipboard, openShareSheet } from '../../lib/shareSheet';
 import { useShareTicket } from '../../lib/shareTicket';
 import './index.scss';
 
@@ -163,11 +164,7 @@ export default function PacketPage() {
       if (!s) return;
       const url = shareLink(s);
       setLink(url);
-      try {
-        await Taro.setClipboardData({ data: url });
-      } catch {
-        setShareError('无法写入剪贴板，请手动复制下面的链接');
-      }
+      if (!(await copyToClipboard(url))) setShareError(COPY_FAILED);
     } finally {
       setShareBusy(false);
     }
@@ -178,14 +175,8 @@ export default function PacketPage() {
     if (!s) return;
     const url = shareLink(s);
     setLink(url);
-    try {
-      await navigator.share({ title: '红包', text: title, url });
-    } catch {
-      /* cancelled */
-    }
+    await openShareSheet(title, url);
   };
-  const canWebShare =
-    process.env.TARO_ENV === 'h5' && typeof navigator !== 'undefined' && typeof navigator.share === 'function';
 
   if (!id) {
     return (
@@ -292,7 +283,7 @@ export default function PacketPage() {
               >
                 复制链接
               </Btn>
-              {canWebShare ? <Btn label="分享给朋友" kind="ghost" onClick={() => void webShare()} /> : null}
+              {canWebShare() ? <Btn label="分享给朋友" kind="ghost" onClick={() => void webShare()} /> : null}
             </View>
           )}
           {link ? (
