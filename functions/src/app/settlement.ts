@@ -253,7 +253,12 @@ async function verifyCounter(
   at: string,
   budget: Budget,
 ): Promise<Fen | undefined> {
+  // Each request of the step checks the run's budget first: once the run is past the point where
+  // no new work starts, a step in flight stops before its next request (what it wrote is kept and
+  // the next run goes on from the stored cursor), so the budget's reserve covers one request per
+  // counter and the credits already started, not whole steps.
   const c = await d.packets.closeCounter(p, k);
+  if (!budget.work()) return undefined;
   let slots = await d.claims.counterSlots(p, k);
   const recorded = new Set(slots.map((s) => s.index));
   const missing: number[] = [];
@@ -264,10 +269,11 @@ async function verifyCounter(
       CREDIT_CONCURRENCY,
       async (i) => budget.work() && (await d.claims.voidSlot(p.id, i, at), true),
     );
-    if (voided.includes(false)) return undefined;
+    if (voided.includes(false) || !budget.work()) return undefined;
     slots = await d.claims.counterSlots(p, k);
   }
   const granted = slots.filter((s) => !s.void);
+  if (!budget.work()) return undefined;
   const unconfirmed = await unconfirmedCredits(d, p.id, granted);
   const credited = await mapLimited(
     unconfirmed,

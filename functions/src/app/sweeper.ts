@@ -32,8 +32,9 @@ export interface SweepOptions {
 const CONCURRENCY = 8;
 /**
  * Work starts only in the first 3/4 of the budget: the last quarter is for what is in flight
- * then (at most one request, or one round of a packet's bounded credits, per worker) and the
- * closing metric writes.
+ * then (a request, or for a packet being settled one request per counter of its step and the
+ * credits already started — settlement checks the budget before each request) and the closing
+ * metric writes.
  */
 const START_FRACTION = 0.75;
 /** A slice of the budget one item may take before it goes back to the end of the queue. */
