@@ -30,7 +30,7 @@ const measured = makeApi(buildDeps(loadConfig(), meter.db));
  * any one partition, store requests and sequential round trips. Before the cuts: 7 WCU plain,
  * 8 sharded (2 on the marker's partition), 9–10 requests, 6 round trips.
  */
-const BUDGET = { wcu: 4, partitionWcu: 1, requests: 7, sequential: 5 };
+const BUDGET = { wcu: 4, partitionWcu: 1, requests: 6, sequential: 5 };
 
 async function costsOf(count: number, claimers: number): Promise<ClaimCost[]> {
   const sender = await login(api, { tier: count > 100 ? 'enterprise' : 'personal' });

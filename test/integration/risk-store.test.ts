@@ -303,6 +303,41 @@ describe('freezes', () => {
   });
 });
 
+describe('the standing of incoming money', () => {
+  test('one read by key: blacklists and the binding as the partition Queries give them, no freezes', async () => {
+    const user = id('in');
+    const other = id('in2');
+    const device = id('indev');
+    const reads: string[] = [];
+    const metered = new DynamoRiskStore(baseDb({ afterRead: (r) => reads.push(r.op) }));
+    expect(await metered.inboundStanding(user, device)).toEqual({
+      account: { blacklisted: false, freezes: [] },
+      device: { blacklisted: false, freezes: [], accounts: [] },
+    });
+    expect(reads).toEqual(['batchGet']);
+
+    await risk.bindDevice(device, user, T0, rules.device);
+    await risk.bindDevice(device, other, T0 + 5, rules.device);
+    await risk.applyFreezes([
+      { scope: 'account', id: user, reason: 'night_velocity', untilMs: T0 + 100 },
+      { scope: 'device', id: device, reason: 'device_binding', untilMs: T0 + 100 },
+    ]);
+    await risk.blacklistAdd('device', device, { reason: 'emulator farm', by: 'admin1', nowMs: T0 });
+    const both = await metered.inboundStanding(user, device);
+    const full = await risk.deviceStanding(device);
+    expect(full.freezes).toHaveLength(1);
+    expect(both.account).toEqual({ blacklisted: false, freezes: [] });
+    expect(both.device).toEqual({ ...full, freezes: [] });
+    expect(both.device?.accounts.map((a) => a.id).sort()).toEqual([user, other].sort());
+    // Without a device: the account's entry only.
+    await risk.blacklistAdd('account', user, { reason: 'fraud report', by: 'admin1', nowMs: T0 });
+    expect(await metered.inboundStanding(user)).toEqual({ account: { blacklisted: true, freezes: [] } });
+    const refused = checkStanding(ctx(user, 'in1'), 'in', (await metered.inboundStanding(user)).account);
+    expect(refused.kind === 'refuse' && refused.code).toBe('RISK_BLOCKED');
+    expect(reads).toEqual(['batchGet', 'batchGet', 'batchGet', 'batchGet']);
+  });
+});
+
 describe('blacklist', () => {
   test('accounts and devices are added, listed, refused and removed', async () => {
     const user = id('bad');

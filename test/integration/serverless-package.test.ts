@@ -631,6 +631,7 @@ describe('osls package --stage prod (no AWS credentials)', () => {
       'PaymentsRole',
       'ReconcileRole',
       'SweepRole',
+      'WalletRole',
       'WithdrawalsRole',
     ]);
     const scanners = resourcesOfType('AWS::IAM::Role').filter(([, r]) =>

@@ -19,6 +19,7 @@ import {
   type RiskContext,
   type RiskDecision,
   type TierRiskRules,
+  type Standing,
 } from '../domain/risk';
 import type { DeviceStanding } from '../store/risk';
 import type { Deps } from './deps';
@@ -78,6 +79,24 @@ async function enforce(d: Deps, ctx: RiskContext, decision: RiskDecision): Promi
 }
 
 /**
+ * The standings a movement is checked against. Incoming money is refused only by a blacklist, so
+ * it reads the blacklist entries and the device binding by key, in one request; outgoing money
+ * also needs every freeze, so it reads the account's and the device's standing partitions.
+ */
+async function standingsFor(
+  d: Deps,
+  userId: string,
+  m: Movement,
+): Promise<{ account: Standing; device?: DeviceStanding | undefined }> {
+  if (direction(m.kind) === 'in') return d.risk.inboundStanding(userId, m.deviceId);
+  const [account, device] = await Promise.all([
+    d.risk.accountStanding(userId),
+    m.deviceId ? d.risk.deviceStanding(m.deviceId) : undefined,
+  ]);
+  return { account, device };
+}
+
+/**
  * Read-only rules, run first (before limits and funds): blacklist, freezes of the account and the
  * device, a frozen receive code, then the caller's `extra` rules (marketing words in a business
  * greeting). Writes only on refusal.
@@ -91,10 +110,7 @@ export async function riskCheck(
 ): Promise<{ device?: DeviceStanding }> {
   const ctx = contextOf(d, who, tier, m);
   const rules = riskRulesFor(tier);
-  const [account, device] = await Promise.all([
-    d.risk.accountStanding(who.userId),
-    m.deviceId ? d.risk.deviceStanding(m.deviceId) : undefined,
-  ]);
+  const { account, device } = await standingsFor(d, who.userId, m);
   let decision = checkStanding(ctx, direction(m.kind), account, device ?? CLEAR);
   if (m.kind === 'transfer' && m.payee) {
     decision = combine(decision, checkCode(await d.risk.breaker(m.payee.userId), who.userId, ctx.nowMs));

@@ -255,10 +255,10 @@ export const ROUTES = {
     sees: 'own',
     body: TopupBody,
     rights: {
-      table: RW,
+      table: [...RW, 'BatchGetItem'],
       why:
-        'idempotent (GetItem, PutItem, UpdateItem), riskCheck (Query; record and refusal audit: UpdateItem, PutItem, GetItem), ' +
-        'movements.createTopup PutItem (+ GetItem), completeTopup: wallets.append (Query, PutItem), setTopupState UpdateItem',
+        'idempotent (GetItem, PutItem, UpdateItem), riskCheck (blacklists and device binding: BatchGetItem; record and refusal ' +
+        'audit: UpdateItem, PutItem, GetItem), movements.createTopup PutItem (+ GetItem), completeTopup: wallets.append (Query, PutItem), setTopupState UpdateItem',
     },
   },
   'GET /v1/wallet/ledger': {
@@ -356,9 +356,10 @@ export const ROUTES = {
       why:
         'GetItem packets.recent/get, shares, marker (repeat), bindDevice re-read, once-marker; PutItem putMarker (W1), putSlot (W3), ' +
         'wallets.append claim_credit (W4: a ledger entry carrying the claim rate count and the slot index; no index key), ' +
-        'audit.append (refusals), risk events; BatchGetItem share counters of packets of > 100 shares; UpdateItem takeShare (W2), ' +
+        'audit.append (refusals), risk events; BatchGetItem riskCheck standings (blacklists, device binding), share counters of ' +
+        'packets of > 100 shares; UpdateItem takeShare (W2), ' +
         'takeOverMarker, riskCount bindDevice (unless bound within the hour), freezes; Query slotOf / slots, wallets.state and ' +
-        'append, riskCheck standings, audit tail',
+        'append, audit tail',
     },
   },
   'GET /v1/receive-code': {

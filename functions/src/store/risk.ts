@@ -60,6 +60,12 @@ export interface DeviceStanding extends Standing {
   accounts: Array<{ id: string; lastSeenMs: number }>;
 }
 
+/** {@link RiskStore.inboundStanding}: blacklists and the device binding, no freezes. */
+export interface InboundStanding {
+  account: Standing;
+  device?: DeviceStanding;
+}
+
 export interface StoredRiskEvent extends RiskEvent {
   /** The sort key: pass it back as `after` for the next page. */
   cursor: string;
@@ -81,6 +87,12 @@ export interface RiskStore {
   accountStanding(userId: string): Promise<Standing>;
   /** Blacklist entry, freezes and bound accounts of a device (one Query). */
   deviceStanding(deviceId: string): Promise<DeviceStanding>;
+  /**
+   * What incoming money (claims, top-ups) is checked against: the account's and the device's
+   * blacklist entries and the device's bound accounts, read by key in one request. Freezes are
+   * left out: they stop only outgoing money, so the standings come back without them.
+   */
+  inboundStanding(userId: string, deviceId?: string): Promise<InboundStanding>;
   /** The breaker of a receive code (identified by its payee's account id). */
   breaker(codeId: string): Promise<BreakerState>;
 
@@ -167,6 +179,12 @@ function breakerOf(it: Item | undefined): BreakerState {
 
 const seenAttr = (userId: string) => `seen_${userId}`;
 
+function deviceStandingOf(items: Item[]): DeviceStanding {
+  const bind = items.find((i) => i.sk === RiskKeys.bindSk);
+  const accounts = setOf(bind?.accts).map((id) => ({ id, lastSeenMs: num(bind?.[seenAttr(id)]) ?? 0 }));
+  return { ...standingOf(items), accounts };
+}
+
 /** The named ones of an expression's attribute names (DynamoDB refuses unused names). */
 function pick<K extends string>(names: Record<K, string>, ...keys: K[]): Record<string, string> {
   return Object.fromEntries(keys.map((k) => [k, names[k]]));
@@ -220,9 +238,26 @@ export class DynamoRiskStore implements RiskStore {
 
   async deviceStanding(deviceId: string): Promise<DeviceStanding> {
     const items = await queryAll(this.db, { keyCondition: 'pk = :pk', values: { ':pk': RiskKeys.devicePk(deviceId) } });
-    const bind = items.find((i) => i.sk === RiskKeys.bindSk);
-    const accounts = setOf(bind?.accts).map((id) => ({ id, lastSeenMs: num(bind?.[seenAttr(id)]) ?? 0 }));
-    return { ...standingOf(items), accounts };
+    return deviceStandingOf(items);
+  }
+
+  /**
+   * One BatchGetItem of up to three keys, read like the standing Queries (eventually
+   * consistent): the account's blacklist entry, and with a device its blacklist entry and binding.
+   */
+  async inboundStanding(userId: string, deviceId?: string): Promise<InboundStanding> {
+    const account = { pk: RiskKeys.accountPk(userId), sk: RiskKeys.blacklistSk };
+    const device = deviceId
+      ? [
+          { pk: RiskKeys.devicePk(deviceId), sk: RiskKeys.blacklistSk },
+          { pk: RiskKeys.devicePk(deviceId), sk: RiskKeys.bindSk },
+        ]
+      : [];
+    const items = await this.db.batchGet([account, ...device], false);
+    const of = (pk: string) => items.filter((it) => it.pk === pk);
+    const out: InboundStanding = { account: standingOf(of(account.pk)) };
+    if (deviceId) out.device = deviceStandingOf(of(RiskKeys.devicePk(deviceId)));
+    return out;
   }
 
   async breaker(codeId: string): Promise<BreakerState> {
