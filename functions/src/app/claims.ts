@@ -75,10 +75,11 @@ function refuse(p: PacketRecord | undefined, nowMs: number): never {
  *      the entry also carries the slot's index i (so a sharded packet's slot is found from the
  *      credit, app/slots.ts) and the account's claim count of this minute (the rate limit)
  *   (W1 and W3 through the claim store, d.claims; W2 the packet store's takeShare; W4 the wallet's append.)
- * Before W1, one round trip of reads: the wallet's newest entry (the ledger hint, and the claims
- * already counted into this minute — over the limit: 429 and nothing written) and the account's
- * and device's standing. The device binding is written only when the standing does not show the
- * account bound and seen within the hour (app/risk-gate.ts).
+ * Before W1, one round trip of two reads: the wallet's newest entry (the ledger hint, and the
+ * claims already counted into this minute — over the limit: 429 and nothing written), and the
+ * account's and device's blacklist entries with the device binding, by key (incoming money is
+ * refused only by a blacklist: no freezes are read). The device binding is written only when
+ * the binding read does not show the account bound and seen within the hour (app/risk-gate.ts).
  * What a crash leaves, and who completes it:
  *   - after W1: a marker, no share. Retries wait while the first request could still be alive
  *     (< CLAIM_TAKEOVER_MS), then one retry takes the marker over (conditional on its attempt
@@ -138,7 +139,7 @@ export async function claim(
 
   const movement = { kind: 'claim' as const, amount: 0, opId: `claim:${packetId}`, deviceId };
   // One round trip of reads: the wallet's newest entry (the ledger hint, and the claims counted
-  // into this minute) and the account's and device's standing.
+  // into this minute) and the blacklist entries and device binding (app/risk-gate.ts).
   const [tail, checked] = await Promise.all([d.wallets.state(who.userId), riskCheck(d, who, who.tier, movement)]);
   const minute = rateWindow(nowMs).startMs;
   await refuseOverRate(d, who, 'claim', claimsIn(tail, minute) + 1, nowMs, deviceId);
