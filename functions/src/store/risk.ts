@@ -242,8 +242,9 @@ export class DynamoRiskStore implements RiskStore {
   }
 
   /**
-   * One BatchGetItem of up to three keys, read like the standing Queries (eventually
-   * consistent): the account's blacklist entry, and with a device its blacklist entry and binding.
+   * One BatchGetItem of up to three keys, consistent like the standing Queries (an entry added
+   * a moment ago refuses at once): the account's blacklist entry, and with a device its blacklist
+   * entry and binding.
    */
   async inboundStanding(userId: string, deviceId?: string): Promise<InboundStanding> {
     const account = { pk: RiskKeys.accountPk(userId), sk: RiskKeys.blacklistSk };
@@ -253,7 +254,7 @@ export class DynamoRiskStore implements RiskStore {
           { pk: RiskKeys.devicePk(deviceId), sk: RiskKeys.bindSk },
         ]
       : [];
-    const items = await this.db.batchGet([account, ...device], false);
+    const items = await this.db.batchGet([account, ...device], true);
     const of = (pk: string) => items.filter((it) => it.pk === pk);
     const out: InboundStanding = { account: standingOf(of(account.pk)) };
     if (deviceId) out.device = deviceStandingOf(of(RiskKeys.devicePk(deviceId)));
