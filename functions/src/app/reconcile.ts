@@ -39,7 +39,7 @@ import {
   type ReconcileClock,
 } from '../domain/reconcile';
 import { randomId } from '../domain/ids';
-import { takenAcross } from '../domain/share-counters';
+import { ShareLayouts, takenAcross } from '../domain/share-counters';
 import { eachLimited, type Discovery, type ReconcileReader, type ReconcileReport } from '../store/reconcile';
 import type { WeChatPay } from '../wechatpay/client';
 import { outBillNoOf } from '../domain/withdrawals';
@@ -171,8 +171,11 @@ export async function reconcile(
     // The first read only learns where the slots are (share count and counters are fixed).
     const head = await store.packet(packetId);
     if (!head) return; // never written (its ledger entries, if any, are reported below)
-    const slots = await store.slots(packetId, head.count);
-    const counters = head.counters !== undefined ? await store.counters(packetId, head.counters) : undefined;
+    const recorded = head.layout === ShareLayouts.recorded;
+    const read = recorded ? await store.recordedCounters(packetId, head.counters ?? 1) : undefined;
+    const slots = read?.slots ?? (await store.slots(packetId, head.count));
+    const counters =
+      read?.counters ?? (head.counters !== undefined ? await store.counters(packetId, head.counters) : undefined);
     const item = (await store.packet(packetId)) ?? head;
     // A packet paid directly: its refund to the payment, and its payment if still unpaid.
     const refund = item.funding === 'wechatpay' ? await store.refund(refundNoOf(packetId)) : undefined;
@@ -189,6 +192,7 @@ export async function reconcile(
         state: item.state,
         claimed: counters ? takenAcross(counters) : item.claimed,
         counters,
+        recorded,
         createdAt: item.createdAt,
         expiresAtMs: item.expiresAtMs,
         refundedAmount: item.refundedAmount,

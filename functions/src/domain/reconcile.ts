@@ -417,6 +417,12 @@ export interface PacketFacts {
   claimed: number;
   /** Packets of > 100 shares: their counters, read after the slots. */
   counters?: readonly CounterState[] | undefined;
+  /**
+   * Recorded layout: each counter records its takers, so the slots are those records (read
+   * with the counters, in one read) and a claim has a marker only when its home counter was
+   * full — the records themselves are the one-per-account gate.
+   */
+  recorded?: boolean | undefined;
   createdAt: string;
   expiresAtMs: number;
   refundedAmount?: Fen | undefined;
@@ -478,7 +484,7 @@ export function lookupsNeeded(
     addToBag(holders, 0, holderFp(s.userId));
   }
   return {
-    markers: !markers || !sameBag(markers, holders),
+    markers: input.packet.recorded !== true && (!markers || !sameBag(markers, holders)),
     credits: !sameBag(money?.credits ?? emptyBag(), shares),
   };
 }

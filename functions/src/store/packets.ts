@@ -1,11 +1,13 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { mapLimited } from '../concurrency';
 import type { Fen } from '../domain/money';
-import { counterRanges, pickCounter, takenAcross, type CounterState } from '../domain/share-counters';
+import { counterRanges, pickCounter, ShareLayouts, takenAcross, type CounterState } from '../domain/share-counters';
 import type { SplitMode } from '../domain/split';
 import { Indexes, Keys, refOfPk } from './keys';
 import { WriteOutcomeUnknown, type Db, type Item } from './db';
 import { pageCursorOf, startKeyOf } from './page-cursor';
+import type { SlotRecord } from './claims';
+import { EMPTY_RECORDS, recordOf, takeExpression, type Taker } from './recorded';
 
 /**
  * Stored packet states. `funding`: created, sender not yet (known to be) debited — never
@@ -43,8 +45,16 @@ export interface PacketRecord {
    * over the counters as read (0 on the stored item, which no claim writes).
    */
   claimed: number;
-  /** Present on packets of > 100 shares: how many counter items hold their claims. */
+  /**
+   * How many counter items hold the packet's claims: every packet of the recorded layout, and
+   * packets of > 100 shares of the slots layout.
+   */
   counters?: number;
+  /**
+   * `recorded`: each counter records its takers (domain/share-counters.ts). Absent: the slots
+   * layout of packets stored before it.
+   */
+  layout?: typeof ShareLayouts.recorded;
   createdAt: string;
   expiresAt: string;
   expiresAtMs: number;
@@ -94,14 +104,26 @@ export type TakeShareResult =
   | { kind: 'taken'; index: number; packet: PacketRecord; last: boolean; amount?: Fen }
   | { kind: 'refused'; packet: PacketRecord | undefined };
 
+/**
+ * A take of the recorded layout (see store/recorded.ts). `taken`: the claim took share `index`
+ * and the counter recorded it; `last` as for {@link TakeShareResult}. `held`: the account already
+ * holds a share of this counter (a repeat, or its own earlier take). `full`: this counter has no
+ * share left (it never will again). `refused`: closed or expired — the packet as read now.
+ */
+export type RecordedTake =
+  | { kind: 'taken'; slot: SlotRecord; last: boolean }
+  | { kind: 'held'; slot: SlotRecord }
+  | { kind: 'full' }
+  | { kind: 'refused'; packet: PacketRecord | undefined };
+
 /** Settlement's progress: counters [0, counter) verified, `granted` the Σ of their granted shares. */
 export interface SettleCursor {
   counter: number;
   granted: Fen;
 }
 
-/** What locates a packet's counters and slots: its id and share count (fixed at creation). */
-export type PacketRef = Pick<PacketRecord, 'id' | 'count'>;
+/** What locates a packet's counters and slots: its id, share count and layout (fixed at creation). */
+export type PacketRef = Pick<PacketRecord, 'id' | 'count' | 'layout' | 'counters'>;
 
 /**
  * The store port of the packet aggregate: the packet item, its share list and share counters,
@@ -132,7 +154,18 @@ export interface PacketStore {
    * due at its expiry. Like {@link activate}, only from `funding` or `canceled`.
    */
   activatePaid(id: string, expiresAtMs: number, due: { shard: number; at: string }): Promise<PacketRecord | undefined>;
+  /** Slots layout: takes the next share index (the claim records it in a slot after). */
   takeShare(id: string, nowMs: number): Promise<TakeShareResult>;
+  /**
+   * Recorded layout: takes a share of counter `k` and records it to `taker`, in one write that
+   * is also the account's gate on that counter.
+   */
+  takeRecorded(p: PacketRecord, k: number, taker: Taker, nowMs: number): Promise<RecordedTake>;
+  /**
+   * Recorded layout, when the account's home counter is full: takes from another counter with
+   * room, at random (the caller's claim marker is the gate across counters).
+   */
+  takeRecordedElsewhere(p: PacketRecord, home: number, taker: Taker, nowMs: number): Promise<RecordedTake>;
   /** The packet's counters as read now (one for a packet of ≤ 100 shares: its own item). */
   counters(p: PacketRecord, consistent?: boolean): Promise<CounterState[]>;
   /**
@@ -220,6 +253,7 @@ const PACKET_FIELDS = [
   'recipientName',
   'campaignId',
   'counters',
+  'layout',
   'funding',
   'paymentId',
   'groupOnly',
@@ -257,6 +291,12 @@ const fullCounters = new Map<string, Set<number>>();
 
 /** How long a big packet's cached progress (the counters' sum on the packet item) serves views. */
 export const PROGRESS_FRESH_MS = 5_000;
+/**
+ * Packets of more counters than this show a cached progress; fewer are read exactly (one
+ * BatchGetItem of ≤ 10 small items, as cheap as the cache's own write), so a packet of up to
+ * 100 shares shows "finished" the moment its last share is taken.
+ */
+const PROGRESS_CACHED_ABOVE = 10;
 
 /**
  * Lanes on a share counter. A take whose answer was lost and whose SDK retry was overtaken by
@@ -296,13 +336,15 @@ function toCounter(it: Item): CounterState {
  */
 function counterItems(p: PacketRecord, shares: readonly Fen[]): Item[] {
   if (shares.length !== p.count) throw new Error(`packets: ${p.id} has ${shares.length} shares for ${p.count}`);
-  return counterRanges(p.count).map((r) => ({
+  const recorded = p.layout === ShareLayouts.recorded;
+  return counterRanges(p.count, p.layout).map((r) => ({
     ...Keys.shareCounter(p.id, r.counter),
     packetId: p.id,
     ...r,
     claimed: 0,
     expiresAtMs: p.expiresAtMs,
     amounts: shares.slice(r.start, r.start + r.size),
+    ...(recorded ? EMPTY_RECORDS : {}),
   }));
 }
 
@@ -457,6 +499,7 @@ export class DynamoPacketStore implements PacketStore {
    */
   async takeShare(id: string, nowMs: number): Promise<TakeShareResult> {
     const known = await this.recent(id);
+    if (known?.layout === ShareLayouts.recorded) throw new Error(`packets: ${id} records its takes (takeRecorded)`);
     if (known?.counters) return this.takeFromCounters(known, nowMs);
     for (let attempt = 0; ; attempt++) {
       let it: Item | undefined;
@@ -550,6 +593,91 @@ export class DynamoPacketStore implements PacketStore {
   }
 
   /**
+   * One conditional update of counter `k` (store/recorded.ts): the share and its record, or a
+   * refusal read back to say why. A take whose answer was lost tells itself apart by its own
+   * record — the account is in the counter's map exactly when a take of its landed, since only
+   * its takes write its entry — so such a take is never taken twice nor lost: read back, ours
+   * if recorded, otherwise it never landed and is tried again.
+   */
+  async takeRecorded(p: PacketRecord, k: number, taker: Taker, nowMs: number): Promise<RecordedTake> {
+    const key = Keys.shareCounter(p.id, k);
+    const { update, expr } = takeExpression(taker, nowMs);
+    for (let attempt = 0; ; attempt++) {
+      let it: Item | undefined;
+      try {
+        it = await this.db.update(key, update, expr);
+      } catch (err) {
+        if (!(err instanceof WriteOutcomeUnknown) || attempt >= UNKNOWN_TAKE_RETRIES) throw err;
+        const mine = err.item ? recordOf(err.item, taker.userId) : undefined;
+        if (mine) return { kind: 'taken', slot: mine, last: await this.lastTake(p, k, err.item!) };
+        continue;
+      }
+      if (it) {
+        const mine = recordOf(it, taker.userId);
+        if (!mine) throw new Error(`packets: counter ${k} of ${p.id} took without recording`);
+        return { kind: 'taken', slot: mine, last: await this.lastTake(p, k, it) };
+      }
+      const now = await this.db.get(key, true);
+      const mine = now ? recordOf(now, taker.userId) : undefined;
+      if (mine) return { kind: 'held', slot: mine };
+      if (!now || now.closed === true || (now.expiresAtMs as number) <= nowMs)
+        return { kind: 'refused', packet: await this.get(p.id) };
+      if ((now.claimed as number) >= (now.size as number)) {
+        this.knownFull(p.id).add(k);
+        return { kind: 'full' };
+      }
+      // Open, with room, not ours: refused only by the door's write guard racing another take.
+      if (attempt >= UNKNOWN_TAKE_RETRIES) throw new Error(`packets: counter ${k} of ${p.id} refused a take it allows`);
+    }
+  }
+
+  /**
+   * Counters other than `home` at random among those not known to be full, as the slots
+   * layout's sharded take does: a full one is marked and, the first time, which counters are
+   * full is refreshed with one read of them all; none left → a consistent read decides.
+   */
+  async takeRecordedElsewhere(p: PacketRecord, home: number, taker: Taker, nowMs: number): Promise<RecordedTake> {
+    const n = p.counters ?? 1;
+    const full = this.knownFull(p.id);
+    full.add(home);
+    let refreshed = 0;
+    for (let attempt = 0; attempt <= 4 * n + 4; attempt++) {
+      const k = pickCounter(n, full, randomInt);
+      if (k === undefined) {
+        if (refreshed >= 2) break;
+        refreshed = 2;
+        const now = await this.counters(p, true);
+        if (now.some((c) => c.closed)) break;
+        full.clear();
+        for (const c of now) if (c.claimed >= c.size) full.add(c.counter);
+        continue;
+      }
+      const r = await this.takeRecorded(p, k, taker, nowMs);
+      if (r.kind !== 'full') return r;
+      if (refreshed === 0) {
+        refreshed = 1;
+        for (const c of await this.counters(p, false)) if (c.claimed >= c.size) full.add(c.counter);
+      }
+    }
+    return { kind: 'refused', packet: await this.get(p.id) };
+  }
+
+  /** Whether the take that left counter `k` as `it` took the packet's last share (as far as one read tells). */
+  private async lastTake(p: PacketRecord, k: number, it: Item): Promise<boolean> {
+    if ((it.claimed as number) < (it.size as number)) return false;
+    const full = this.knownFull(p.id);
+    full.add(k);
+    const n = p.counters ?? 1;
+    return full.size === n || takenAcross(await this.counters(p, true)) >= p.count;
+  }
+
+  private knownFull(id: string): Set<number> {
+    let full = fullCounters.get(id);
+    if (!full) fullCounters.set(id, (full = new Set()));
+    return full;
+  }
+
+  /**
    * Two passes: share lists and counters first, packet items after, so a crash between batches
    * never leaves a packet item without its counters (`existing` sees only packet items, and a
    * packet that does not exist yet has nothing to claim, so re-writing its counters is safe).
@@ -587,25 +715,28 @@ export class DynamoPacketStore implements PacketStore {
     if (p.state === 'settled') return { packet: p, takenAmount: p.total - (p.refundedAmount ?? 0) };
     if (!p.counters)
       return { packet: p, takenAmount: sumFirst((await this.shares(id))?.amounts, Math.min(p.claimed, p.count)) };
-    // A big packet's progress is the sum over its counters (up to 100 items). Whoever reads them
-    // leaves the sum on the packet item, and views within PROGRESS_FRESH_MS use it: however many
-    // accounts and functions look, the counters are read about once per window per packet, and
-    // a view costs the packet item. The sum only ever grows, so a cached one is a lower bound
-    // at most a few seconds old; the claim itself always decides on the counters.
+    // A big packet's progress is the sum over its counters (up to 1,000 items). Whoever reads
+    // them leaves the sum on the packet item, and views within PROGRESS_FRESH_MS use it: however
+    // many accounts and functions look, the counters are read about once per window per packet,
+    // and a view costs the packet item. The sum only ever grows, so a cached one is a lower
+    // bound at most a few seconds old; the claim itself always decides on the counters. A packet
+    // of a few counters is read exactly (consistent), as a single-counter packet's item is.
+    const big = p.counters > PROGRESS_CACHED_ABOVE;
     const cached = it!.progress as { claimed: number; taken: Fen; atMs: number } | undefined;
-    if (cached && nowMs - cached.atMs < PROGRESS_FRESH_MS && nowMs >= cached.atMs) {
+    if (big && cached && nowMs - cached.atMs < PROGRESS_FRESH_MS && nowMs >= cached.atMs) {
       p.claimed = cached.claimed;
       return { packet: p, takenAmount: cached.taken };
     }
-    // One BatchGetItem; each counter carries its range's amounts, taken from the front.
+    // Each counter carries its range's amounts, taken from the front.
     const keys = Array.from({ length: p.counters }, (_, k) => Keys.shareCounter(p.id, k));
-    const items = await this.db.batchGet(keys, false);
+    const items = await this.db.batchGet(keys, !big);
     p.claimed = items.reduce((a, c) => a + (c.claimed as number), 0);
     const taken = items.reduce((a, c) => a + sumFirst(c.amounts as Fen[] | undefined, c.claimed as number), 0);
     // Unconditional: a cache, not state (no condition, so nothing a refusal could be misread from).
-    await this.db.update(Keys.packet(id), 'SET progress = :p', {
-      values: { ':p': { claimed: p.claimed, taken, atMs: nowMs } },
-    });
+    if (big)
+      await this.db.update(Keys.packet(id), 'SET progress = :p', {
+        values: { ':p': { claimed: p.claimed, taken, atMs: nowMs } },
+      });
     return { packet: p, takenAmount: taken };
   }
 
