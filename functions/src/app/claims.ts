@@ -207,24 +207,29 @@ async function takeAndCredit(
  * sharded packet's marker needs no note of it, and the claim rate count of `minute`), then the
  * answer. `from`: the wallet state read before the claim's gate was written (no credit of it can
  * exist yet, so the append may go straight to the next entry), or just the ledger hint.
+ * `isLast`: whether the share was the packet's last, or the read that tells it, run beside the
+ * credit so that it adds no round trip.
  */
 async function creditTaken(
   d: Deps,
   who: Principal,
   packet: PacketRecord,
   slot: SlotRecord,
-  last: boolean,
+  isLast: boolean | Promise<boolean>,
   minute: number,
   from: WalletState | number,
 ): Promise<Outcome<ClaimResult>> {
   const packetId = packet.id;
   const nowMs = d.now();
-  await d.wallets.append(
-    who.userId,
-    typeof from === 'number' ? from : from.seq,
-    { ...claimCredit(packetId, slot), claimMinute: minute },
-    typeof from === 'number' ? undefined : from,
-  );
+  const [, last] = await Promise.all([
+    d.wallets.append(
+      who.userId,
+      typeof from === 'number' ? from : from.seq,
+      { ...claimCredit(packetId, slot), claimMinute: minute },
+      typeof from === 'number' ? undefined : from,
+    ),
+    isLast,
+  ]);
   const result: ClaimResult = { packetId, amount: slot.amount, claimedAt: slot.at, repeat: false };
   if (last) {
     // Only the claim that took the last share: 手气最佳 and, beside it, the sender's "all
@@ -375,7 +380,10 @@ async function claimRecorded(
   const taker = takerOf(who, nowMs, tail.seq, via);
   const n = packet.counters ?? 1;
   const home = homeCounter(packet.id, who.userId, n);
-  let taken = await d.packets.takeRecorded(packet, home, taker, nowMs);
+  // A home this process saw full is not tried again (it stays full): straight to the marker.
+  let taken: RecordedTake = d.packets.seenFull(packet.id, home)
+    ? { kind: 'full' }
+    : await d.packets.takeRecorded(packet, home, taker, nowMs);
   if (taken.kind === 'full' && n > 1) {
     const marker = {
       packetId: packet.id,
@@ -403,7 +411,8 @@ async function recordedOutcome(
 ): Promise<Outcome<ClaimResult>> {
   switch (taken.kind) {
     case 'taken':
-      return creditTaken(d, who, packet, taken.slot, taken.last, minute, from);
+      // A take that filled its counter asks, beside the credit, whether every counter is full.
+      return creditTaken(d, who, packet, taken.slot, taken.filled ? d.packets.allFull(packet) : false, minute, from);
     case 'held':
       return answerRepeat(d, who, packet, taken.slot);
     case 'full':

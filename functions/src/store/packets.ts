@@ -105,13 +105,14 @@ export type TakeShareResult =
   | { kind: 'refused'; packet: PacketRecord | undefined };
 
 /**
- * A take of the recorded layout (see store/recorded.ts). `taken`: the claim took share `index`
- * and the counter recorded it; `last` as for {@link TakeShareResult}. `held`: the account already
+ * A take of the recorded layout (see store/recorded.ts). `taken`: the claim took share
+ * `slot.index` and the counter recorded it; `filled`: it took the counter's last share (then
+ * {@link PacketStore.allFull} tells whether it was the packet's last). `held`: the account already
  * holds a share of this counter (a repeat, or its own earlier take). `full`: this counter has no
  * share left (it never will again). `refused`: closed or expired — the packet as read now.
  */
 export type RecordedTake =
-  | { kind: 'taken'; slot: SlotRecord; last: boolean }
+  | { kind: 'taken'; slot: SlotRecord; filled: boolean }
   | { kind: 'held'; slot: SlotRecord }
   | { kind: 'full' }
   | { kind: 'refused'; packet: PacketRecord | undefined };
@@ -166,6 +167,13 @@ export interface PacketStore {
    * room, at random (the caller's claim marker is the gate across counters).
    */
   takeRecordedElsewhere(p: PacketRecord, home: number, taker: Taker, nowMs: number): Promise<RecordedTake>;
+  /** Whether this process saw counter `k` of the packet full (counters only ever fill). */
+  seenFull(id: string, k: number): boolean;
+  /**
+   * Recorded layout, after a take filled a counter: whether every counter of the packet is full
+   * (the take got the packet's last share), reading only those not known full.
+   */
+  allFull(p: PacketRecord): Promise<boolean>;
   /** The packet's counters as read now (one for a packet of ≤ 100 shares: its own item). */
   counters(p: PacketRecord, consistent?: boolean): Promise<CounterState[]>;
   /**
@@ -609,13 +617,13 @@ export class DynamoPacketStore implements PacketStore {
       } catch (err) {
         if (!(err instanceof WriteOutcomeUnknown) || attempt >= UNKNOWN_TAKE_RETRIES) throw err;
         const mine = err.item ? recordOf(err.item, taker.userId) : undefined;
-        if (mine) return { kind: 'taken', slot: mine, last: await this.lastTake(p, k, err.item!) };
+        if (mine) return { kind: 'taken', slot: mine, filled: this.filled(p, k, err.item!) };
         continue;
       }
       if (it) {
         const mine = recordOf(it, taker.userId);
         if (!mine) throw new Error(`packets: counter ${k} of ${p.id} took without recording`);
-        return { kind: 'taken', slot: mine, last: await this.lastTake(p, k, it) };
+        return { kind: 'taken', slot: mine, filled: this.filled(p, k, it) };
       }
       const now = await this.db.get(key, true);
       const mine = now ? recordOf(now, taker.userId) : undefined;
@@ -662,13 +670,39 @@ export class DynamoPacketStore implements PacketStore {
     return { kind: 'refused', packet: await this.get(p.id) };
   }
 
-  /** Whether the take that left counter `k` as `it` took the packet's last share (as far as one read tells). */
-  private async lastTake(p: PacketRecord, k: number, it: Item): Promise<boolean> {
+  /** Whether the take that left counter `k` as `it` took its last share (noted as full). */
+  private filled(p: PacketRecord, k: number, it: Item): boolean {
     if ((it.claimed as number) < (it.size as number)) return false;
-    const full = this.knownFull(p.id);
-    full.add(k);
+    this.knownFull(p.id).add(k);
+    return true;
+  }
+
+  /**
+   * Reads the counters not known full (consistent, one BatchGetItem per 100, in parallel) and
+   * notes those now full: a single counter's packet needs no read.
+   */
+  async allFull(p: PacketRecord): Promise<boolean> {
     const n = p.counters ?? 1;
-    return full.size === n || takenAcross(await this.counters(p, true)) >= p.count;
+    const full = this.knownFull(p.id);
+    if (full.size >= n) return true;
+    const open = Array.from({ length: n }, (_, k) => k).filter((k) => !full.has(k));
+    const chunks = Array.from({ length: Math.ceil(open.length / 100) }, (_, i) => open.slice(i * 100, i * 100 + 100));
+    const items = (
+      await Promise.all(
+        chunks.map((ks) =>
+          this.db.batchGet(
+            ks.map((k) => Keys.shareCounter(p.id, k)),
+            true,
+          ),
+        ),
+      )
+    ).flat();
+    for (const it of items) if ((it.claimed as number) >= (it.size as number)) full.add(it.counter as number);
+    return full.size >= n;
+  }
+
+  seenFull(id: string, k: number): boolean {
+    return fullCounters.get(id)?.has(k) ?? false;
   }
 
   private knownFull(id: string): Set<number> {
