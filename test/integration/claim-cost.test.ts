@@ -88,7 +88,14 @@ function expectHomeWrites(c: ClaimCost) {
   expect(keys[1]).toBe('LEDGER#<user>');
 }
 
-function expectWithinBudget(costs: ClaimCost[], budget: (typeof BUDGET)[keyof typeof BUDGET]) {
+interface Budget {
+  wcu: number;
+  partitionWcu: number;
+  requests: number;
+  sequential: number;
+}
+
+function expectWithinBudget(costs: ClaimCost[], budget: Budget) {
   for (const c of costs) {
     expect(c.status).toBe(200);
     expect(c.wcu).toBeLessThanOrEqual(budget.wcu);
