@@ -322,6 +322,9 @@ const TAKE_LANES = 8;
 /** Takes of unknown outcome a single-counter claim tries again before it fails (see takeShare). */
 const UNKNOWN_TAKE_RETRIES = 3;
 
+/** Counters the last-share check reads first: one with room among them settles it. */
+const ALL_FULL_PROBE = 10;
+
 /** Counter items written at once (creation; not the claim path). */
 const COUNTER_WRITE_CONCURRENCY = 10;
 
@@ -678,27 +681,28 @@ export class DynamoPacketStore implements PacketStore {
   }
 
   /**
-   * Reads the counters not known full (consistent, one BatchGetItem per 100, in parallel) and
-   * notes those now full: a single counter's packet needs no read.
+   * Reads the counters not known full, a few at a time in random order, until one has room (the
+   * packet is not finished: usually the first read of 10 small items) or none is left (it is).
+   * Those found full are noted. A single counter's packet needs no read.
    */
   async allFull(p: PacketRecord): Promise<boolean> {
     const n = p.counters ?? 1;
     const full = this.knownFull(p.id);
-    if (full.size >= n) return true;
     const open = Array.from({ length: n }, (_, k) => k).filter((k) => !full.has(k));
-    const chunks = Array.from({ length: Math.ceil(open.length / 100) }, (_, i) => open.slice(i * 100, i * 100 + 100));
-    const items = (
-      await Promise.all(
-        chunks.map((ks) =>
-          this.db.batchGet(
-            ks.map((k) => Keys.shareCounter(p.id, k)),
-            true,
-          ),
-        ),
-      )
-    ).flat();
-    for (const it of items) if ((it.claimed as number) >= (it.size as number)) full.add(it.counter as number);
-    return full.size >= n;
+    for (let i = open.length - 1; i > 0; i--) {
+      const j = randomInt(i + 1);
+      [open[i], open[j]] = [open[j]!, open[i]!];
+    }
+    for (let at = 0, size = ALL_FULL_PROBE; at < open.length; at += size, size = 100) {
+      const keys = open.slice(at, at + size).map((k) => Keys.shareCounter(p.id, k));
+      let room = false;
+      for (const it of await this.db.batchGet(keys, true)) {
+        if ((it.claimed as number) >= (it.size as number)) full.add(it.counter as number);
+        else room = true;
+      }
+      if (room) return false;
+    }
+    return true;
   }
 
   seenFull(id: string, k: number): boolean {
