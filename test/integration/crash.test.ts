@@ -236,6 +236,38 @@ const flows: Flow[] = [
     },
   },
   {
+    // Three counter items written with the packet: a crash between any two, and the retry (if
+    // any) leaves all three, each with its range and nothing taken.
+    name: 'create, several counters (enterprise, with fee) [recorded]',
+    layout: 'recorded',
+    sweepAfterMs: 3 * 60_000,
+    async setup(d) {
+      const s = await fund(d, 50_000, { tier: 'enterprise' });
+      const key = idem();
+      return { users: [s], packets: [derivedId('p', s.userId, 'packet', key)], topups: 50_000, key };
+    },
+    async run(d, w) {
+      const out = await createPacket(
+        d,
+        principal(w.users[0]!, 'enterprise'),
+        { total: 20_000, count: 25, mode: 'lucky' },
+        w.key as string,
+      );
+      if (out.status !== 201) return out;
+      // Whatever the crash left, the packet's three counters hand out every share exactly once.
+      const body = out.body as { packet: { id: string }; shareCode: { code: string } };
+      const p = (await d.packets.get(body.packet.id))!;
+      expect({ layout: p.layout, counters: p.counters }).toEqual({ layout: 'recorded', counters: 3 });
+      const ranges = await d.packets.counters(p, true);
+      expect(ranges.map((c) => [c.start, c.size, c.claimed])).toEqual([
+        [0, 10, 0],
+        [10, 10, 0],
+        [20, 5, 0],
+      ]);
+      return out;
+    },
+  },
+  {
     name: 'claim, overflowing a full home counter [recorded]',
     layout: 'recorded',
     claims: true,
