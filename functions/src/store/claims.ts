@@ -153,7 +153,9 @@ export class DynamoClaimStore implements ClaimStore {
   }
 
   async slots(p: PacketRef) {
-    if (p.layout === ShareLayouts.recorded) return (await this.counterItems(p)).flatMap(recordsOf);
+    // BatchGetItem answers in no particular order: the records are put in index order here.
+    if (p.layout === ShareLayouts.recorded)
+      return (await this.counterItems(p)).flatMap(recordsOf).sort((a, b) => a.index - b.index);
     const parts = await mapLimited(
       Array.from({ length: counterCount(p.count) }, (_, k) => k),
       SLOT_PARTITION_CONCURRENCY,
