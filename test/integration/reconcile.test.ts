@@ -205,6 +205,15 @@ describe('reconciliation', () => {
       clock.advance(MINUTE);
     }
     expect(ok).toBeGreaterThan(3_000);
+    // New packets take the recorded layout: each claim is a record on its counter, and no claim
+    // here wrote a marker (a packet of ≤ 10 shares has one counter: a full home is a full packet).
+    for (let i = 0; i < 10; i++) {
+      const p = (await d.packets.get(w.packets[i]!))!;
+      expect(p).toMatchObject({ layout: 'recorded', counters: 1 });
+      const claimer = w.users[(i + 7) % 40]!;
+      expect(await d.claims.slotOf(p, claimer.userId)).toBeDefined();
+      expect(await d.db.get(Keys.claimMarker(p.id, claimer.userId))).toBeUndefined();
+    }
     // Transfers inside the world (amounts vary: five equal payments in a row trip the breaker).
     const codes = await Promise.all(
       w.users
@@ -255,7 +264,9 @@ describe('reconciliation', () => {
     expect(report.inTransitBy).toMatchObject({ shares: 0, transfers: 0, fees: 0 });
     expect(report.escrow).toBeGreaterThan(0); // the 24-hour packets not fully claimed
     expect(conserved(report)).toBe(true);
-    expect(report.itemsRead).toBeGreaterThan(report.checked.ledgerEntries + report.checked.slots);
+    // The records come with their counters: per packet its item (twice: slots before item), its
+    // shares and its one counter, whatever its claims; plus the ledgers and the 40 top-up records.
+    expect(report.itemsRead).toBe(report.checked.ledgerEntries + 4 * 1_040 + 40);
   }, 300_000); // ~45 s alone; CI runs it beside other suites on 2 cores
 
   test('money never expires: after top-ups, fees, claims, transfers, a refund and a campaign, the world reconciles (fees on their shards) and no money item carries the TTL attribute', async () => {
@@ -476,7 +487,7 @@ describe('reconciliation', () => {
     expect(report.listed.some((m) => m.id === soon.packet.id)).toBe(false);
   }, 60_000);
 
-  test('recorded packets: an account on two counters, a share recorded for two accounts, an edited amount, a credit with no record, a counter ahead of its records and a record beyond its counter — each found by packet id', async () => {
+  test('recorded packets: an account on two counters, a share recorded for two accounts, an edited amount, a credit with no record, a counter ahead of its records, a record beyond its counter and an entry naming no record — each found by packet id', async () => {
     const clock = new Clock(Date.parse('2027-06-06T03:00:00Z'));
     const d = testDeps({ clock });
     const api = makeApi(d);
@@ -484,8 +495,16 @@ describe('reconciliation', () => {
     const [sender, ...rest] = w.users as [TestUser, ...TestUser[]];
     const claimers = rest.slice(0, 4);
     const [x, y, z] = rest.slice(4) as [TestUser, TestUser, TestUser];
-    // Six packets of 25 shares (three counters: 10, 10 and 5 shares), four claims each.
-    const cases = ['twoCounters', 'onePosition', 'amount', 'noRecord', 'counterAhead', 'recordBeyond'] as const;
+    // Seven packets of 25 shares (three counters: 10, 10 and 5 shares), four claims each.
+    const cases = [
+      'twoCounters',
+      'onePosition',
+      'amount',
+      'noRecord',
+      'counterAhead',
+      'recordBeyond',
+      'noSuchPosition',
+    ] as const;
     const ids = {} as Record<(typeof cases)[number], string>;
     for (const c of cases) {
       const sent = await sendPacket(api, sender, { total: 2_500, count: 25, mode: 'lucky' });
@@ -510,7 +529,7 @@ describe('reconciliation', () => {
     clock.advance(2 * MINUTE);
     const clean = await reconcile(d, { scope: scopeOf(w), save: false });
     expect(clean.listed).toEqual([]);
-    expect(clean.checked).toMatchObject({ slots: 6 * 4, packetsLookedUp: 0 });
+    expect(clean.checked).toMatchObject({ slots: cases.length * 4, packetsLookedUp: 0 });
     // No claim here overflowed: the records alone are the gate, no claim has a marker.
     for (const u of claimers) expect(await d.db.get(Keys.claimMarker(ids.amount, u.userId))).toBeUndefined();
 
@@ -546,6 +565,13 @@ describe('reconciliation', () => {
       names: { '#u': z.userId },
       values: { ':rec': [{ t: clock.t, h: 0, n: 'z' }] },
     });
+    // (g) An account mapped to a position that holds no record (its own record orphaned): read
+    //     as what it is, not a reason to stop the run.
+    const moved = await recordOf(ids.noSuchPosition, claimers[3]!);
+    await d.db.update(counter(ids.noSuchPosition, moved.k), 'SET ix.#u = :pos', {
+      names: { '#u': claimers[3]!.userId },
+      values: { ':pos': 9 },
+    });
     clock.advance(2 * MINUTE);
 
     const report = await reconcile(d, { scope: scopeOf(w), save: false });
@@ -562,9 +588,20 @@ describe('reconciliation', () => {
     expect(kindsOf(report, ids.counterAhead)).toEqual(['slot_beyond_counter']);
     expect(report.listed.find((m) => m.id === ids.counterAhead)?.detail).toContain('with no record');
     expect(kindsOf(report, ids.recordBeyond)).toEqual(['slot_beyond_counter']);
-    // The forged credit is money no share accounts for; the extra records are shares not
-    // credited (in transit), so they do not unbalance the platform.
-    expect(report.listed.find((m) => m.kind === 'conservation')?.detail).toContain('off by 100');
+    // The entry with no record, its counter's share without one, and the credit of that share.
+    expect(kindsOf(report, ids.noSuchPosition)).toEqual([
+      'credit_without_share',
+      'slot_beyond_counter',
+      'slot_beyond_counter',
+    ]);
+    expect(report.listed.map((m) => m.detail)).toContainEqual(
+      expect.stringContaining(`maps it to position 9, which holds no record`),
+    );
+    // The forged credit is money no share accounts for, and so is the credit of the orphaned
+    // record (its share no longer counts as granted, so the escrow claims its money again); the
+    // extra records are shares not credited (in transit) and do not unbalance the platform.
+    const orphaned = (await d.packets.shares(ids.noSuchPosition))!.amounts[moved.k * 10 + moved.pos]!;
+    expect(report.listed.find((m) => m.kind === 'conservation')?.detail).toContain(`off by ${100 + orphaned}`);
     expect(
       report.listed.filter((m) => m.kind !== 'conservation').every((m) => cases.some((c) => ids[c] === m.id)),
     ).toBe(true);

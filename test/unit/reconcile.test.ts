@@ -294,6 +294,14 @@ describe('reconciliation checks (pure)', () => {
     expect(
       tag(check(recorded(2, SLOTS.slice(0, 1)), one.facts, { markers: [], credits: { uB: [1, 100] } }).mismatches),
     ).toEqual(['slot_beyond_counter:p1']);
+    // An account whose counter entry resolves to no record: reported, and no share of it
+    // counts (its credit is then one no share accounts for).
+    const broken = [SLOTS[0]!, { index: 9, userId: 'uC', amount: 0, at: '', broken: 'no record at 9' }];
+    expect(tag(check(recorded(2, broken), facts, { markers: [] }).mismatches)).toEqual([
+      'credit_without_share:p1',
+      'slot_beyond_counter:p1',
+      'slot_beyond_counter:p1',
+    ]);
     // Two accounts on one position: the share is granted twice (and more than the total).
     const twice = [...SLOTS, { index: 0, userId: 'uD', amount: 100, at: iso(T0 + 3_000) }];
     expect(

@@ -33,6 +33,7 @@ import {
   checkWithdrawals,
   lookupsNeeded,
   missingPackets,
+  oldGranted,
   type Lookups,
   type Mismatch,
   type MismatchKind,
@@ -215,7 +216,7 @@ export async function reconcile(
     const need = lookupsNeeded(input, money, found.markers.get(packetId), clock.cutoffIso);
     const lookups: Lookups = {};
     if (need.markers || need.credits) {
-      const old = slots.filter((s) => !s.void && s.at <= clock.cutoffIso);
+      const old = oldGranted(slots, clock.cutoffIso);
       if (opts.scope === undefined || need.credits) lookedUp++;
       if (need.markers)
         lookups.markers = await store.markerHolders(

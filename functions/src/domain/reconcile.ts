@@ -450,6 +450,11 @@ export interface SlotFact {
   amount: Fen;
   at: string;
   void?: boolean | undefined;
+  /**
+   * Recorded layout: why the account's entry on its counter resolves to no record (a position
+   * out of the range or past the records). Reported, and counts as no share.
+   */
+  broken?: string | undefined;
 }
 
 /** One packet as read: the item, its share amounts (undefined: no SHARES item) and its slots. */
@@ -467,7 +472,9 @@ export interface Lookups {
   credits?: ReadonlyMap<string, { count: number; amount: Fen }>;
 }
 
-const oldGranted = (slots: readonly SlotFact[], T: string) => slots.filter((s) => !s.void && s.at <= T);
+/** The granted shares dated ≤ T (what the claim credits as of T must equal). */
+export const oldGranted = (slots: readonly SlotFact[], T: string) =>
+  slots.filter((s) => !s.void && !s.broken && s.at <= T);
 
 /**
  * Which point reads a packet needs. Normally none: the claim credits the ledgers hold for it
@@ -542,6 +549,10 @@ export function checkPacket(
   const indexes = new Set<number>();
   let grantedAll = 0;
   for (const s of slots) {
+    if (s.broken) {
+      bad('slot_beyond_counter', `account ${s.userId}: ${s.broken}`);
+      continue;
+    }
     if (p.counters ? !isTaken(p.counters, s.index) : s.index >= p.claimed)
       bad('slot_beyond_counter', `slot ${s.index} but ${p.claimed} taken of ${p.count}`);
     else if (s.index >= p.count) bad('slot_beyond_counter', `slot ${s.index} of ${p.count} shares`);
