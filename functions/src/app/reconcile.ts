@@ -12,7 +12,8 @@
  *   2. walk each account's ledger oldest first, a page at a time, `concurrency` accounts at once:
  *      chain and balance checks, and the per-packet / per-transfer / per-top-up aggregates;
  *   3. each packet: its slots, then its counters (> 100 shares), its item and share amounts; compare with the aggregates,
- *      and only where they differ read markers or credits one by one;
+ *      and only where they differ read markers or credits one by one (recorded layout: its counters and their
+ *      records in one read, and no markers: the records are the gate);
  *   4. transfers, top-ups, ledger entries of packets that do not exist, conservation as of T;
  *   5. save the report, the latest copy and the events.
  * Ledgers come before packets so that a slot read is never older than the ledger read that

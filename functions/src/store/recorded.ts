@@ -78,7 +78,7 @@ export function recordsOf(it: Item): SlotRecord[] {
     .sort((a, b) => a.index - b.index);
 }
 
-/** One entry of a counter's `ix` as stored; `rec` and `amount` absent when it names no record. */
+/** One entry of a counter's `ix` as stored; `amount` and `atMs` absent when it names no record. */
 export interface RecordEntry {
   userId: string;
   /** The position `ix` maps the account to (an integer in [0, size) on a sound counter). */
