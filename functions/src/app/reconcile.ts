@@ -12,7 +12,8 @@
  *   2. walk each account's ledger oldest first, a page at a time, `concurrency` accounts at once:
  *      chain and balance checks, and the per-packet / per-transfer / per-top-up aggregates;
  *   3. each packet: its slots, then its counters (> 100 shares), its item and share amounts; compare with the aggregates,
- *      and only where they differ read markers or credits one by one;
+ *      and only where they differ read markers or credits one by one (recorded layout: its counters and their
+ *      records in one read, and no markers: the records are the gate);
  *   4. transfers, top-ups, ledger entries of packets that do not exist, conservation as of T;
  *   5. save the report, the latest copy and the events.
  * Ledgers come before packets so that a slot read is never older than the ledger read that
@@ -33,6 +34,7 @@ import {
   checkWithdrawals,
   lookupsNeeded,
   missingPackets,
+  oldGranted,
   type Lookups,
   type Mismatch,
   type MismatchKind,
@@ -215,7 +217,7 @@ export async function reconcile(
     const need = lookupsNeeded(input, money, found.markers.get(packetId), clock.cutoffIso);
     const lookups: Lookups = {};
     if (need.markers || need.credits) {
-      const old = slots.filter((s) => !s.void && s.at <= clock.cutoffIso);
+      const old = oldGranted(slots, clock.cutoffIso);
       if (opts.scope === undefined || need.credits) lookedUp++;
       if (need.markers)
         lookups.markers = await store.markerHolders(

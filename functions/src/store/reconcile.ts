@@ -13,7 +13,7 @@
  */
 import { dayKeyUtc8, type Fen } from '../domain/money';
 import { counterCount, type CounterState } from '../domain/share-counters';
-import { recordsOf } from './recorded';
+import { recordEntriesOf } from './recorded';
 import {
   addToBag,
   emptyBag,
@@ -299,7 +299,19 @@ export class DynamoReconcileReader implements ReconcileReader {
 
   async recordedCounters(packetId: string, n: number): Promise<{ counters: CounterState[]; slots: SlotFact[] }> {
     const items = await this.counterItems(packetId, n);
-    const slots = items.flatMap(recordsOf).map(({ index, userId, amount, at }) => ({ index, userId, amount, at }));
+    const slots = items.flatMap((it) =>
+      recordEntriesOf(it).map(({ userId, pos, index, amount, atMs }): SlotFact => {
+        if (amount !== undefined && atMs !== undefined)
+          return { index, userId, amount, at: new Date(atMs).toISOString() };
+        return {
+          index,
+          userId,
+          amount: 0,
+          at: '',
+          broken: `counter ${String(it.counter)} maps it to position ${pos}, which holds no record`,
+        };
+      }),
+    );
     return { counters: items.map(counterStateOf), slots };
   }
 

@@ -78,6 +78,40 @@ export function recordsOf(it: Item): SlotRecord[] {
     .sort((a, b) => a.index - b.index);
 }
 
+/** One entry of a counter's `ix` as stored; `amount` and `atMs` absent when it names no record. */
+export interface RecordEntry {
+  userId: string;
+  /** The position `ix` maps the account to (an integer in [0, size) on a sound counter). */
+  pos: number;
+  index: number;
+  amount?: Fen;
+  atMs?: number;
+}
+
+/**
+ * Every entry of a counter's `ix`, sound or not, in index order — for reconciliation, which must
+ * report a position that names no record (out of the range, or past `recs`) rather than stop on
+ * it as {@link recordsOf} does. The take never writes such an entry.
+ */
+export function recordEntriesOf(it: Item): RecordEntry[] {
+  const ix = (it.ix as Record<string, number> | undefined) ?? {};
+  const recs = (it.recs as Array<Record<string, unknown>> | undefined) ?? [];
+  const amounts = (it.amounts as Fen[] | undefined) ?? [];
+  const start = it.start as number;
+  return Object.entries(ix)
+    .map(([userId, pos]) => {
+      const e: RecordEntry = { userId, pos, index: start + pos };
+      const sound = Number.isSafeInteger(pos) && pos >= 0 && pos < (it.size as number);
+      const rec = sound ? recs[pos] : undefined;
+      if (rec && amounts[pos] !== undefined) {
+        e.amount = amounts[pos];
+        e.atMs = rec.t as number;
+      }
+      return e;
+    })
+    .sort((a, b) => a.index - b.index);
+}
+
 function slotAt(it: Item, userId: string, pos: number): SlotRecord {
   const rec = (it.recs as Array<Record<string, unknown>>)[pos];
   const amount = (it.amounts as Fen[])[pos];
