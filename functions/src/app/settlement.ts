@@ -5,6 +5,7 @@ import type { AppendRequest } from '../store/ledger';
 import type { PacketRecord, SettleCursor } from '../store/packets';
 import type { SlotRecord } from '../store/claims';
 import { mapLimited } from '../concurrency';
+import { ShareLayouts } from '../domain/share-counters';
 import type { TopupRecord, TransferRecord } from '../store/movements';
 import type { RefundRecord } from '../store/refunds';
 import { log } from '../log';
@@ -139,8 +140,9 @@ const COUNTERS_PER_STEP = 4;
  * {@link COUNTERS_PER_STEP} counters from the cursor on:
  *   [B] close each counter (> 100 shares; returns its final count, re-closing is harmless; a
  *       single-counter packet was closed by A) — only then are its slots read;
- *   [C] void its taken-but-unrecorded indexes (a late claim's slot put then fails and it
- *       answers PACKET_EXPIRED);
+ *   [C] slots layout: void its taken-but-unrecorded indexes (a late claim's slot put then fails
+ *       and it answers PACKET_EXPIRED). The recorded layout has none: its counter's records are
+ *       read after the close, and a taken index without a record stops the settlement;
  *   [D] confirm its recorded shares' credits: one BatchGetItem of each claimer's ledger entry
  *       at the slot's `seqHint` + 1 (where a claim's credit lands unless the claimer's ledger
  *       moved meanwhile); an entry there with opId `claim:<packet>` is the credit. The others go
@@ -263,6 +265,12 @@ async function verifyCounter(
   const recorded = new Set(slots.map((s) => s.index));
   const missing: number[] = [];
   for (let i = c.start; i < c.start + Math.min(c.claimed, c.size); i++) if (!recorded.has(i)) missing.push(i);
+  if (missing.length > 0 && p.layout === ShareLayouts.recorded) {
+    // A recorded counter takes and records in one write: a taken index without its record is
+    // damage, not a crash. Settling on it would refund a share someone may hold: stop here (the
+    // packet stays due, the sweep-lag alarm fires, reconciliation names the counter).
+    throw new Error(`settle: counter ${k} of packet ${p.id} handed out ${missing.length} share(s) it does not record`);
+  }
   if (missing.length > 0) {
     const voided = await mapLimited(
       missing,
