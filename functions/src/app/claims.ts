@@ -377,6 +377,8 @@ async function claimRecorded(
   nowMs: number,
   via?: string,
 ): Promise<Outcome<ClaimResult>> {
+  // Every counter seen full by this process: finished, and it stays so — nothing to write.
+  if (d.packets.seenAllFull(packet)) refuse({ ...packet, claimed: packet.count }, nowMs);
   const taker = takerOf(who, nowMs, tail.seq, via);
   const n = packet.counters ?? 1;
   const home = homeCounter(packet.id, who.userId, n);

@@ -169,6 +169,8 @@ export interface PacketStore {
   takeRecordedElsewhere(p: PacketRecord, home: number, taker: Taker, nowMs: number): Promise<RecordedTake>;
   /** Whether this process saw counter `k` of the packet full (counters only ever fill). */
   seenFull(id: string, k: number): boolean;
+  /** Whether this process saw every counter of the packet full: it is finished. */
+  seenAllFull(p: PacketRecord): boolean;
   /**
    * Recorded layout, after a take filled a counter: whether every counter of the packet is full
    * (the take got the packet's last share), reading only those not known full.
@@ -286,6 +288,7 @@ function remember(p: PacketRecord): PacketRecord {
   if (recentPackets.size >= SHARES_CACHE_MAX) {
     recentPackets.clear();
     fullCounters.clear();
+    fullRefreshedAt.clear();
   }
   recentPackets.set(p.id, p);
   return p;
@@ -321,6 +324,11 @@ const TAKE_LANES = 8;
 
 /** Takes of unknown outcome a single-counter claim tries again before it fails (see takeShare). */
 const UNKNOWN_TAKE_RETRIES = 3;
+
+/** When a process last refreshed which counters of a packet are full (real clock, ms). */
+const fullRefreshedAt = new Map<string, number>();
+/** How often, at most, overflowing claims of one process refresh which counters are full. */
+const FULL_REFRESH_MS = 1_000;
 
 /** Counters the last-share check reads first: one with room among them settles it. */
 const ALL_FULL_PROBE = 10;
@@ -643,34 +651,44 @@ export class DynamoPacketStore implements PacketStore {
   }
 
   /**
-   * Counters other than `home` at random among those not known to be full, as the slots
-   * layout's sharded take does: a full one is marked and, the first time, which counters are
-   * full is refreshed with one read of them all; none left → a consistent read decides.
+   * Counters other than `home` at random among those not known to be full. A full one is noted,
+   * and which counters are full is refreshed from one read of them all — at most once a second
+   * per packet in a process, so that the claims overflowing together near a big packet's end
+   * share one read of its counters instead of each making its own. None left → a consistent
+   * read decides: all full is "finished" (and the process knows it from then on), a closed one
+   * sends the packet's own reason.
    */
   async takeRecordedElsewhere(p: PacketRecord, home: number, taker: Taker, nowMs: number): Promise<RecordedTake> {
     const n = p.counters ?? 1;
     const full = this.knownFull(p.id);
     full.add(home);
-    let refreshed = 0;
-    for (let attempt = 0; attempt <= 4 * n + 4; attempt++) {
+    for (let attempt = 0, decided = false; attempt <= 4 * n + 4; attempt++) {
       const k = pickCounter(n, full, randomInt);
       if (k === undefined) {
-        if (refreshed >= 2) break;
-        refreshed = 2;
+        if (decided) break;
+        decided = true;
         const now = await this.counters(p, true);
-        if (now.some((c) => c.closed)) break;
-        full.clear();
+        if (now.some((c) => c.closed)) return { kind: 'refused', packet: await this.get(p.id) };
         for (const c of now) if (c.claimed >= c.size) full.add(c.counter);
         continue;
       }
       const r = await this.takeRecorded(p, k, taker, nowMs);
       if (r.kind !== 'full') return r;
-      if (refreshed === 0) {
-        refreshed = 1;
+      const last = fullRefreshedAt.get(p.id) ?? 0;
+      if (Date.now() - last >= FULL_REFRESH_MS) {
+        fullRefreshedAt.set(p.id, Date.now());
         for (const c of await this.counters(p, false)) if (c.claimed >= c.size) full.add(c.counter);
       }
     }
-    return { kind: 'refused', packet: await this.get(p.id) };
+    // Every counter full, as read consistently: finished.
+    return full.size >= n
+      ? { kind: 'refused', packet: { ...p, claimed: p.count } }
+      : { kind: 'refused', packet: await this.get(p.id) };
+  }
+
+  /** Whether this process saw every counter of the packet full: it is finished (counters only fill). */
+  seenAllFull(p: PacketRecord): boolean {
+    return (fullCounters.get(p.id)?.size ?? 0) >= (p.counters ?? 1);
   }
 
   /** Whether the take that left counter `k` as `it` took its last share (noted as full). */
