@@ -1,6 +1,7 @@
 import { fail } from '../domain/errors';
 import { dayKeyUtc8, policyFor, type Fen } from '../domain/money';
 import { shardOf } from '../domain/shard';
+import { ShareLayouts } from '../domain/share-counters';
 import type { AppendRequest } from '../store/ledger';
 import type { PacketRecord, SettleCursor } from '../store/packets';
 import type { SlotRecord } from '../store/claims';
@@ -123,10 +124,25 @@ export interface SettleResult {
 /** Credits (and voids) of one counter in flight at once. */
 const CREDIT_CONCURRENCY = 8;
 /**
- * Counters verified side by side per step, and per cursor write: 4 × 100 slots, one slot
- * Query, one ledger BatchGetItem and a counter close each, then one conditional write.
+ * Counters verified side by side per step, and per cursor write (slots layout): 4 × 100 slots,
+ * one slot Query, one ledger BatchGetItem and a counter close each, then one conditional write.
  */
 const COUNTERS_PER_STEP = 4;
+/**
+ * Counters per step of the recorded layout: 10 × 10 records, so the step's credits are
+ * confirmed by ONE BatchGetItem of ≤ 100 keys. The step is the counters' closes (each returns
+ * its records), that read and one cursor write: 12 requests for 100 shares, where 4 counters of
+ * ten at a time, each with its own read of records and of credits, took 13 for 40 shares: a
+ * 10,000-share packet (1,000 counters) costs about 1,200 requests to settle instead of 3,250.
+ */
+export const RECORDED_COUNTERS_PER_STEP = 10;
+/**
+ * Closes of a recorded step in flight at once, each after a check of the run's budget: the
+ * budget's reserve holds what is in flight when it runs out (as many closes as a step of the
+ * slots layout, about) plus the run's closing reads, so ten closes at once would overrun a small
+ * budget. Two waves of five: a step is still 4 round trips (closes, closes, read, cursor).
+ */
+const RECORDED_CLOSE_CONCURRENCY = 5;
 
 /**
  * Settles an expired packet: closes it to claims, seals shares taken by claims that never
@@ -149,6 +165,9 @@ const COUNTERS_PER_STEP = 4;
  *       through `append`, which finds the credit after the hint or applies it, once;
  *   [E] cursor += the step's counters, settleGranted += their granted shares (conditional on
  *       the cursor read, so concurrent sweepers add each counter once; the last step skips it);
+ * Recorded layout: steps of {@link RECORDED_COUNTERS_PER_STEP} counters; B returns each
+ * counter's records (no read of them after), there is no C (a take is its record), and D is one
+ * BatchGetItem for the whole step.
  * → [F] refund total − settleGranted to the sender (opId `refund:<packet>`, at most once), or
  *   for a packet paid directly through WeChat Pay, to its payment (app/refunds.ts: the refund
  *   record is F, the create at WeChat follows G)
@@ -164,21 +183,25 @@ export async function settlePacket(
   nowMs: number,
   budget: Budget = UNBOUNDED,
 ): Promise<SettleResult> {
-  const pre = await d.packets.get(packetId);
+  const pre = await d.packets.item(packetId);
   if (!pre || (pre.state !== 'active' && pre.state !== 'settling')) return { refunded: 0, settled: false };
   // The refund's hint is read before the packet leaves `active`; a resumed run finds it stored.
   const refundHint = pre.refundHint ?? (await d.wallets.state(pre.senderId)).seq;
   const p = await d.packets.beginSettle(packetId, nowMs, refundHint);
   if (!p) return { refunded: 0, settled: false };
   const n = p.counters ?? 1;
+  const recorded = p.layout === ShareLayouts.recorded;
+  const perStep = recorded ? RECORDED_COUNTERS_PER_STEP : COUNTERS_PER_STEP;
   const at = iso(nowMs);
   let cursor: SettleCursor = { counter: p.settleCursor ?? 0, granted: p.settleGranted ?? 0 };
   for (let steps = 0; cursor.counter < n; steps++) {
     // The first step of a call only needs the run's budget: each slice moves the cursor.
     if (!(steps === 0 ? budget.work() : budget.step()))
       return { refunded: 0, settled: false, pending: { verified: cursor.counter, of: n } };
-    const ks = Array.from({ length: Math.min(COUNTERS_PER_STEP, n - cursor.counter) }, (_, i) => cursor.counter + i);
-    const granted = await mapLimited(ks, ks.length, (k) => verifyCounter(d, p, k, at, budget));
+    const ks = Array.from({ length: Math.min(perStep, n - cursor.counter) }, (_, i) => cursor.counter + i);
+    const granted = recorded
+      ? [await verifyRecordedStep(d, p, ks, budget)]
+      : await mapLimited(ks, ks.length, (k) => verifyCounter(d, p, k, at, budget));
     if (granted.some((g) => g === undefined))
       return { refunded: 0, settled: false, pending: { verified: cursor.counter, of: n } };
     const next = {
@@ -190,7 +213,7 @@ export async function settlePacket(
       continue;
     }
     // Another sweeper moved the cursor first (or finished): go on from what it stored.
-    const now = await d.packets.get(packetId);
+    const now = await d.packets.item(packetId);
     if (now?.state !== 'settling') return { refunded: 0, settled: false };
     cursor = { counter: now.settleCursor ?? 0, granted: now.settleGranted ?? 0 };
   }
@@ -293,8 +316,40 @@ async function verifyCounter(
 }
 
 /**
+ * Steps B and D for counters `ks` of a packet of the recorded layout: the Σ of their recorded
+ * shares once every one is verified credited, or undefined when the budget ran out first. There
+ * is no C: a take is its record, so no share is ever taken without its taker being known.
+ * The closes go five at a time and each returns its counter's final records; the credits of the
+ * whole step are then confirmed by one read (≤ 100 records), and only the unconfirmed ones go
+ * through `append` (which finds a credit after the hint, or applies it, once).
+ */
+async function verifyRecordedStep(
+  d: Deps,
+  p: PacketRecord,
+  ks: readonly number[],
+  budget: Budget,
+): Promise<Fen | undefined> {
+  const closed = await mapLimited(ks, RECORDED_CLOSE_CONCURRENCY, async (k) =>
+    budget.work() ? await d.packets.closeCounter(p, k) : undefined,
+  );
+  if (closed.includes(undefined) || !budget.work()) return undefined;
+  const granted = closed.flatMap((c) => {
+    if (!c!.records) throw new Error(`settle: counter ${c!.counter} of ${p.id} closed without its records`);
+    return c!.records;
+  });
+  const unconfirmed = await unconfirmedCredits(d, p.id, granted);
+  const credited = await mapLimited(
+    unconfirmed,
+    CREDIT_CONCURRENCY,
+    async (s) => budget.work() && (await d.wallets.append(s.userId, s.seqHint, claimCredit(p.id, s)), true),
+  );
+  if (credited.includes(false)) return undefined;
+  return granted.reduce((a, s) => a + s.amount, 0);
+}
+
+/**
  * The slots whose credit is not at the claimer's ledger entry `seqHint` + 1 (one BatchGetItem
- * per 100 slots; a counter's slots belong to distinct accounts, so no key repeats). Entries are
+ * per 100 slots; a packet's shares belong to distinct accounts, and a repeated key is read once). Entries are
  * never deleted, so a credit found there is final; the rest may sit further on, or be missing.
  */
 async function unconfirmedCredits(d: Deps, packetId: string, slots: readonly SlotRecord[]): Promise<SlotRecord[]> {

@@ -7,7 +7,7 @@ import { Indexes, Keys, refOfPk } from './keys';
 import { WriteOutcomeUnknown, type Db, type Item } from './db';
 import { pageCursorOf, startKeyOf } from './page-cursor';
 import type { SlotRecord } from './claims';
-import { EMPTY_RECORDS, recordOf, takeExpression, type Taker } from './recorded';
+import { EMPTY_RECORDS, recordOf, recordsOf, takeExpression, type Taker } from './recorded';
 
 /**
  * Stored packet states. `funding`: created, sender not yet (known to be) debited — never
@@ -117,6 +117,11 @@ export type RecordedTake =
   | { kind: 'full' }
   | { kind: 'refused'; packet: PacketRecord | undefined };
 
+/** A counter as settlement closed it; recorded layout: with its records (who took each share). */
+export interface ClosedCounter extends CounterState {
+  records?: SlotRecord[];
+}
+
 /** Settlement's progress: counters [0, counter) verified, `granted` the Σ of their granted shares. */
 export interface SettleCursor {
   counter: number;
@@ -138,6 +143,13 @@ export interface PacketStore {
    * `countersConsistent`, by default as the packet item).
    */
   get(id: string, consistent?: boolean, countersConsistent?: boolean): Promise<PacketRecord | undefined>;
+  /**
+   * The packet item alone (consistent read), its counters not read: `claimed` is what the item
+   * holds (0 on a packet with counters, which no claim writes). For the sweeper and settlement,
+   * which need its state and settlement fields, not the claims' progress — a 10,000-share packet
+   * of the recorded layout has 1,000 counters, ten BatchGetItems on every read through `get`.
+   */
+  item(id: string): Promise<PacketRecord | undefined>;
   /**
    * A packet as this process last saw it: exact in its fixed fields (sender, total, count,
    * expiry, code validity), possibly behind in `claimed` and `state`. For checks whose answer
@@ -180,10 +192,12 @@ export interface PacketStore {
   counters(p: PacketRecord, consistent?: boolean): Promise<CounterState[]>;
   /**
    * Closes counter `k` of a packet in `settling` so no claim can take a share from it any more
-   * (re-closing is harmless) and returns its final state. A single-counter packet is closed by
-   * `beginSettle`: its state comes from `p` as `beginSettle` returned it.
+   * (re-closing is harmless) and returns its final state. A single-counter packet of the slots
+   * layout is closed by `beginSettle`: its state comes from `p` as `beginSettle` returned it.
+   * Recorded layout: with the counter's records as the close wrote them — final, since every
+   * take is conditioned on the counter being open — so settlement need not read them again.
    */
-  closeCounter(p: PacketRecord, k: number): Promise<CounterState>;
+  closeCounter(p: PacketRecord, k: number): Promise<ClosedCounter>;
   /**
    * Writes packets with their shares in batches (BatchWriteItem, unconditional): for campaigns,
    * whose packets are deterministic so a re-write is identical. Only for packets not yet
@@ -390,6 +404,10 @@ export class DynamoPacketStore implements PacketStore {
     return p && p.state !== 'funding' ? remember(p) : p;
   }
 
+  async item(id: string) {
+    return toPacket(await this.db.get(Keys.packet(id), true));
+  }
+
   async counters(p: PacketRecord, consistent = true): Promise<CounterState[]> {
     if (!p.counters) return [{ counter: 0, start: 0, size: p.count, claimed: p.claimed, closed: p.state !== 'active' }];
     const keys = Array.from({ length: p.counters }, (_, k) => Keys.shareCounter(p.id, k));
@@ -398,7 +416,7 @@ export class DynamoPacketStore implements PacketStore {
     return found;
   }
 
-  async closeCounter(p: PacketRecord, k: number): Promise<CounterState> {
+  async closeCounter(p: PacketRecord, k: number): Promise<ClosedCounter> {
     if (!p.counters) {
       if (p.state === 'active') throw new Error(`packets: ${p.id} is still active`);
       return { counter: 0, start: 0, size: p.count, claimed: p.claimed, closed: true };
@@ -408,7 +426,7 @@ export class DynamoPacketStore implements PacketStore {
       values: { ':t': true },
     });
     if (!it) throw new Error(`packets: counter ${k} of ${p.id} missing`);
-    return toCounter(it);
+    return p.layout === ShareLayouts.recorded ? { ...toCounter(it), records: recordsOf(it) } : toCounter(it);
   }
 
   async recent(id: string) {
