@@ -27,6 +27,7 @@ import { Keys } from '../../functions/src/store/keys';
 import { Clock, idem, inBatches, login, makeApi, sendPacket, testDeps, topup, type TestUser } from '../helpers/app';
 import { ledgerOf, violations } from '../helpers/invariants';
 import { dynamoItemBytes } from '../helpers/item-size';
+import { recordedName } from '../../functions/src/store/recorded';
 
 /** Slots layout: the mechanics of packets stored before (100-share counters, slot items, voids). */
 const d = testDeps({ layout: ShareLayouts.slots });
@@ -629,11 +630,9 @@ describe('hot packets: counters of ten that record their takers (recorded layout
     const item = (await rd.db.get(Keys.shareCounter(p.id, home)))!;
     expect(item).toMatchObject({ claimed: 1, ix: { [u.userId]: 0 } });
     expect(await rd.claims.marker(p.id, u.userId)).toBeUndefined();
-    // A closed counter of ten full records (account ids as long as real ones, names of eight
-    // CJK characters, hints of six digits, seven-digit shares) stays one write unit (< 1 KB as
-    // DynamoDB sizes it) when its claimers came by the packet's own code. A forward on every
-    // record adds 180 B: 1,033 B with five-digit shares, 1,044 B with seven — such a counter's
-    // takes cost 2 write units once it is nearly full.
+    // The worst full counter: ten records with account ids as long as real ones, names cut to
+    // their 12 bytes, hints of six digits, a forward on every record, seven-digit shares, closed
+    // and carrying the door's write token — still one write unit (< 1 KB as DynamoDB sizes it).
     const rec = (item.recs as Array<Record<string, unknown>>)[0]!;
     const full = (amount: number) => ({
       ...item,
@@ -641,7 +640,12 @@ describe('hot packets: counters of ten that record their takers (recorded layout
       closed: true,
       amounts: (item.amounts as number[]).map(() => amount),
       ix: Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`${u.userId.slice(0, -1)}${i}`, i])),
-      recs: Array.from({ length: 10 }, () => ({ ...rec, n: '八个汉字的名字啊', h: 999_999 })),
+      recs: Array.from({ length: 10 }, () => ({
+        ...rec,
+        n: recordedName('八个汉字的名字啊'),
+        h: 999_999,
+        v: `f${'x'.repeat(15)}`,
+      })),
     });
     expect(dynamoItemBytes(full(1_999_999))).toBeLessThan(1_024);
 

@@ -6,7 +6,6 @@ import type { AppendRequest } from '../store/ledger';
 import type { PacketRecord, SettleCursor } from '../store/packets';
 import type { SlotRecord } from '../store/claims';
 import { mapLimited } from '../concurrency';
-import { ShareLayouts } from '../domain/share-counters';
 import type { TopupRecord, TransferRecord } from '../store/movements';
 import type { RefundRecord } from '../store/refunds';
 import { log } from '../log';
@@ -288,12 +287,6 @@ async function verifyCounter(
   const recorded = new Set(slots.map((s) => s.index));
   const missing: number[] = [];
   for (let i = c.start; i < c.start + Math.min(c.claimed, c.size); i++) if (!recorded.has(i)) missing.push(i);
-  if (missing.length > 0 && p.layout === ShareLayouts.recorded) {
-    // A recorded counter takes and records in one write: a taken index without its record is
-    // damage, not a crash. Settling on it would refund a share someone may hold: stop here (the
-    // packet stays due, the sweep-lag alarm fires, reconciliation names the counter).
-    throw new Error(`settle: counter ${k} of packet ${p.id} handed out ${missing.length} share(s) it does not record`);
-  }
   if (missing.length > 0) {
     const voided = await mapLimited(
       missing,
@@ -335,6 +328,14 @@ async function verifyRecordedStep(
   if (closed.includes(undefined) || !budget.work()) return undefined;
   const granted = closed.flatMap((c) => {
     if (!c!.records) throw new Error(`settle: counter ${c!.counter} of ${p.id} closed without its records`);
+    // A recorded counter takes and records in one write: a taken index without its record is
+    // damage, not a crash. Settling on it would refund a share someone may hold: stop here (the
+    // packet stays due, the sweep-lag alarm fires, reconciliation names the counter).
+    const taken = Math.min(c!.claimed, c!.size);
+    if (c!.records.length !== taken)
+      throw new Error(
+        `settle: counter ${c!.counter} of packet ${p.id} handed out ${taken} share(s) and records ${c!.records.length}: it does not record them all`,
+      );
     return c!.records;
   });
   const unconfirmed = await unconfirmedCredits(d, p.id, granted);

@@ -13,7 +13,7 @@ import type { SlotRecord } from './claims';
  * always the record of the account `ix` maps to p, and an account takes at most once per
  * counter. Nothing ever removes an entry.
  *
- * One record costs about 40–80 bytes (the id twice: as the map key, not in the record), so ten
+ * One record costs about 40–70 bytes (the id twice: as the map key, not in the record), so ten
  * of them with the range's amounts keep the counter under 1 KB: every take is 1 WCU.
  */
 
@@ -28,8 +28,12 @@ export interface Taker {
   via?: string;
 }
 
-/** Most UTF-8 bytes of a name kept in a record (eight CJK characters). */
-export const RECORD_NAME_BYTES = 24;
+/**
+ * Most UTF-8 bytes of a name kept in a record (four CJK characters): a fallback only — the claim
+ * list shows current names, read from profiles — kept short so that ten records with forwards
+ * and seven-digit shares still fit a counter in 1 KB.
+ */
+export const RECORD_NAME_BYTES = 12;
 
 /** `name` cut at a character boundary to at most {@link RECORD_NAME_BYTES} UTF-8 bytes. */
 export function recordedName(name: string): string {
