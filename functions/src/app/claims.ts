@@ -377,27 +377,40 @@ async function claimRecorded(
   nowMs: number,
   via?: string,
 ): Promise<Outcome<ClaimResult>> {
-  // Every counter seen full by this process: finished, and it stays so — nothing to write.
-  if (d.packets.seenAllFull(packet)) refuse({ ...packet, claimed: packet.count }, nowMs);
   const taker = takerOf(who, nowMs, tail.seq, via);
   const n = packet.counters ?? 1;
   const home = homeCounter(packet.id, who.userId, n);
-  // A home this process saw full is not tried again (it stays full): straight to the marker.
-  let taken: RecordedTake = d.packets.seenFull(packet.id, home)
-    ? { kind: 'full' }
-    : await d.packets.takeRecorded(packet, home, taker, nowMs);
-  if (taken.kind === 'full' && n > 1) {
-    const marker = {
-      packetId: packet.id,
-      userId: who.userId,
-      at: iso(nowMs),
-      atMs: nowMs,
-      attempt: 0,
-      seqHint: tail.seq,
-    };
-    if (!(await d.claims.putMarker(marker))) return repeatClaim(d, who, packet);
-    taken = await d.packets.takeRecordedElsewhere(packet, home, taker, nowMs);
+  // Whether the home's refusal was read back already (it tells a share of the account's own).
+  let homeRead = false;
+  if (n === 1 || !d.packets.seenFull(packet.id, home)) {
+    const taken = await d.packets.takeRecorded(packet, home, taker, nowMs);
+    if (taken.kind !== 'full' || n === 1) return recordedOutcome(d, who, packet, taken, minute, nowMs, tail);
+    homeRead = true;
   }
+  // The home is full, and stays so. Only the counter tells whether the account holds one of its
+  // shares (a repeat), so a home this process already knew full is read beside the gate across
+  // counters: the marker, put — or, when every counter is known full, only looked up (an
+  // account that overflowed earlier has one; the others are too late, and nothing is written).
+  const allFull = d.packets.seenAllFull(packet);
+  const marker = {
+    packetId: packet.id,
+    userId: who.userId,
+    at: iso(nowMs),
+    atMs: nowMs,
+    attempt: 0,
+    seqHint: tail.seq,
+  };
+  const [atHome, gate] = await Promise.all([
+    homeRead ? undefined : d.packets.takeRecorded(packet, home, taker, nowMs),
+    allFull
+      ? d.claims.marker(packet.id, who.userId).then((m) => (m ? 'held' : 'none'))
+      : d.claims.putMarker(marker).then((fresh) => (fresh ? 'fresh' : 'held')),
+  ]);
+  // Its own share at home (a marker put meanwhile stays: a stray marker of a repeat is harmless).
+  if (atHome && atHome.kind !== 'full') return recordedOutcome(d, who, packet, atHome, minute, nowMs, tail);
+  if (gate === 'held') return repeatClaim(d, who, packet);
+  if (gate === 'none') return refuse({ ...packet, claimed: packet.count }, nowMs);
+  const taken = await d.packets.takeRecordedElsewhere(packet, home, taker, nowMs);
   return recordedOutcome(d, who, packet, taken, minute, nowMs, tail);
 }
 

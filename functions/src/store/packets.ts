@@ -639,10 +639,13 @@ export class DynamoPacketStore implements PacketStore {
   async takeRecorded(p: PacketRecord, k: number, taker: Taker, nowMs: number): Promise<RecordedTake> {
     const key = Keys.shareCounter(p.id, k);
     const { update, expr } = takeExpression(taker, nowMs);
+    // A counter this process saw full can only refuse: read it instead (the account may hold
+    // one of its shares — a repeat — which only the counter itself tells).
+    const knownFull = this.seenFull(p.id, k);
     for (let attempt = 0; ; attempt++) {
       let it: Item | undefined;
       try {
-        it = await this.db.update(key, update, expr);
+        if (!knownFull || attempt > 0) it = await this.db.update(key, update, expr);
       } catch (err) {
         if (!(err instanceof WriteOutcomeUnknown) || attempt >= UNKNOWN_TAKE_RETRIES) throw err;
         const mine = err.item ? recordOf(err.item, taker.userId) : undefined;
