@@ -199,6 +199,11 @@ export interface PacketStore {
    */
   closeCounter(p: PacketRecord, k: number): Promise<ClosedCounter>;
   /**
+   * Recorded layout: counters `ks` as they are now (consistent), each with its records. A full
+   * or closed counter's records are final (no take can land on it); settlement closes the rest.
+   */
+  recordedCounters(p: PacketRecord, ks: readonly number[]): Promise<ClosedCounter[]>;
+  /**
    * Writes packets with their shares in batches (BatchWriteItem, unconditional): for campaigns,
    * whose packets are deterministic so a re-write is identical. Only for packets not yet
    * claimable by anyone else: the caller writes the missing ones only (see `existing`).
@@ -427,6 +432,19 @@ export class DynamoPacketStore implements PacketStore {
     });
     if (!it) throw new Error(`packets: counter ${k} of ${p.id} missing`);
     return p.layout === ShareLayouts.recorded ? { ...toCounter(it), records: recordsOf(it) } : toCounter(it);
+  }
+
+  async recordedCounters(p: PacketRecord, ks: readonly number[]): Promise<ClosedCounter[]> {
+    const items = await this.db.batchGet(
+      ks.map((k) => Keys.shareCounter(p.id, k)),
+      true,
+    );
+    const byCounter = new Map(items.map((it) => [it.counter as number, it]));
+    return ks.map((k) => {
+      const it = byCounter.get(k);
+      if (!it) throw new Error(`packets: counter ${k} of ${p.id} missing`);
+      return { ...toCounter(it), records: recordsOf(it) };
+    });
   }
 
   async recent(id: string) {
