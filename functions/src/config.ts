@@ -9,6 +9,7 @@ import {
 } from './domain/notifications';
 import type { MiniprogramState } from './wechat/subscribe-messages';
 import { loadStoreSettings, required } from './table-config';
+import { ShareLayouts, type ShareLayout } from './domain/share-counters';
 
 /** Deployment stages. Dev login and `now` overrides exist only in local, test and sandbox. */
 export const Stages = ['local', 'test', 'sandbox', 'dev', 'prod'] as const;
@@ -53,6 +54,12 @@ export interface Config {
   /** The default top-up method (see {@link PaymentProviders}). */
   paymentProvider: PaymentProviderName;
   dueShards: number;
+  /**
+   * How new packets record who took their shares (`SHARE_LAYOUT`, default `recorded`: the take
+   * records its taker). `slots` keeps the layout packets were stored with before, as a way back.
+   * Packets keep the layout they were created with, so switching is safe at any time.
+   */
+  shareLayout: ShareLayout;
   /** Mini-program code2session (production login). */
   wx: { appId: string; secret: string; apiBase: string } | undefined;
   /** True where test clocks (and dev login, guarded by `devLogin`) are allowed. */
@@ -133,6 +140,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dueShards = Number.parseInt(env.OPEN_SHARDS ?? '8', 10);
   if (!Number.isInteger(dueShards) || dueShards < 1 || dueShards > 256)
     throw new Error('config: OPEN_SHARDS must be 1..256');
+  const shareLayout = (env.SHARE_LAYOUT || ShareLayouts.recorded) as ShareLayout;
+  if (!Object.values(ShareLayouts).includes(shareLayout))
+    throw new Error('config: SHARE_LAYOUT must be recorded or slots');
   const paymentProvider = paymentProviderOf(stage, env.PAYMENT_PROVIDER);
   const devFeatures = DevStages.includes(stage);
   const devLogin = devLoginFor(stage, env.DEV_LOGIN_SECRET);
@@ -156,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlSeconds: Number.parseInt(env.SESSION_TTL_SECONDS ?? '7200', 10),
     paymentProvider,
     dueShards,
+    shareLayout,
     wx,
     devFeatures,
     devLogin,

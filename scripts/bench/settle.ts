@@ -1,8 +1,8 @@
 /**
  * (j) Settling a 10,000-share provider packet: the packet is created by the real use case and
  * its claims are seeded through the store (test/helpers/big-packet.ts: 9,985 recorded shares,
- * 10 untaken, 5 taken but never recorded, 10 recorded but not credited, 20 credits behind their
- * hint), then timed:
+ * 10 untaken and 5 taken but never recorded (recorded layout: 15 untaken), 10 recorded but not
+ * credited, 20 credits behind their hint), then timed:
  *   1. one sweep without a budget over that packet: the wall time of one full settle (target
  *      < 10 s, the sweep function's timeout);
  *   2. the same on a second such packet with the sweep function's own budget (its 10 s timeout
@@ -89,8 +89,9 @@ async function seed(d: Deps & { db: Db }): Promise<BigPacketSeed> {
     count: 10_000,
     total: 1_000_000,
     ttlSeconds: 60,
-    unclaimed: 10,
-    unrecorded: 5,
+    // The recorded layout has no unrecorded shares (a take is its record): 15 untaken instead.
+    unclaimed: d.cfg.shareLayout === 'recorded' ? 15 : 10,
+    unrecorded: d.cfg.shareLayout === 'recorded' ? 0 : 5,
     uncredited: 10,
     behind,
   });

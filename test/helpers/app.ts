@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { ShareLayout } from '../../functions/src/domain/share-counters';
 import { loadConfig } from '../../functions/src/config';
 import { buildDeps, type Deps } from '../../functions/src/app/deps';
 import { DynamoDb, type Db, type ReadInfo, type WriteInfo } from '../../functions/src/store/db';
@@ -73,8 +74,12 @@ export function baseDb(
  */
 export type TestDeps = Deps & { db: Db };
 
-export function testDeps(opts: { db?: Db; clock?: Clock } = {}): TestDeps {
-  const cfg = loadConfig();
+/**
+ * The app's dependencies on the test table. `layout`: how new packets record their takers
+ * (default: the configured one, `recorded`); `slots` for tests of packets stored before it.
+ */
+export function testDeps(opts: { db?: Db; clock?: Clock; layout?: ShareLayout } = {}): TestDeps {
+  const cfg = { ...loadConfig(), ...(opts.layout ? { shareLayout: opts.layout } : {}) };
   const db = opts.db ?? baseDb();
   return { ...buildDeps(cfg, db, opts.clock ? { now: opts.clock.now } : {}), db };
 }

@@ -1,12 +1,15 @@
 /**
  * A provider packet of up to 10,000 shares, nearly drained, seeded fast: the packet is created
- * and funded by the real use case (counters, share list, debit, fee), then its claims are
- * written straight through the store — counters' `claimed`, slots by BatchWriteItem, and each
- * claimer's ledger credit as a real chained entry (domain/ledger-chain) — instead of thousands
- * of claims. Some claims are left as crashes leave them, for settlement to repair:
+ * and funded by the real use case (counters, share list, debit, fee) in the layout the deps
+ * create (`cfg.shareLayout`), then its claims are written straight through the store instead of
+ * thousands of claims — slots layout: counters' `claimed` and slot items by BatchWriteItem;
+ * recorded layout: each counter's `claimed` with its records (`ix`, `recs`, as takes write them,
+ * store/recorded.ts) in one update — and each claimer's ledger credit as a real chained entry
+ * (domain/ledger-chain). Some claims are left as crashes leave them, for settlement to repair:
  *   - unclaimed: shares no claim took (the last index of the first counters);
- *   - unrecorded: taken by a claim that died before its slot (settlement voids them);
- *   - uncredited: recorded, never credited (a claim that died after its slot);
+ *   - unrecorded (slots layout only): taken by a claim that died before its slot (settlement
+ *     voids them); a recorded take is its record, so that layout has none;
+ *   - uncredited: recorded, never credited (a claim that died after its slot or its take);
  *   - behind: claimers whose ledger moved between the claim's read and its credit, so the
  *     credit sits after `seqHint` + 1 (their slot's hint is 0; they have entries already).
  * Used by test/integration/settle-big.test.ts and the bench (scripts/bench/settle.ts).
@@ -17,7 +20,7 @@ import type { Principal } from '../../functions/src/app/context';
 import type { Deps } from '../../functions/src/app/deps';
 import { mapLimited } from '../../functions/src/concurrency';
 import { ledgerEntryHash } from '../../functions/src/domain/ledger-chain';
-import { counterCount, SHARES_PER_COUNTER } from '../../functions/src/domain/share-counters';
+import { counterCount, counterWidth, ShareLayouts } from '../../functions/src/domain/share-counters';
 import type { Db, Item } from '../../functions/src/store/db';
 import { Keys } from '../../functions/src/store/keys';
 import { EMPTY_WALLET, type WalletState } from '../../functions/src/store/ledger';
@@ -44,17 +47,23 @@ export interface BigPacketSeed {
   unclaimedSum: number;
   unrecordedSum: number;
   uncredited: string[];
-  /** Items written by the seed (slots and ledger entries). */
+  /** Items written by the seed (slots and ledger entries; recorded layout: ledger entries). */
   itemsWritten: number;
 }
 
 const WRITE_CONCURRENCY = 8;
 
 export async function seedBigPacket(d: Deps & { db: Db }, plan: BigPacketPlan): Promise<BigPacketSeed> {
-  const n = counterCount(plan.count);
+  const layout = d.cfg.shareLayout;
+  const recorded = layout === ShareLayouts.recorded;
+  const n = counterCount(plan.count, layout);
+  // Counter width W: 100 (slots) or 10 (recorded). The special shares sit at fixed offsets in
+  // their counter (W − 1 untaken, W/10 uncredited, W/5 behind, W/2 unrecorded), so they never collide.
+  const W = counterWidth(layout);
   const behind = plan.behind ?? [];
   if (plan.unclaimed > n || plan.unrecorded > n || plan.uncredited > n || behind.length > n)
     throw new Error('seed: at most one special share per counter of each kind');
+  if (recorded && plan.unrecorded > 0) throw new Error('seed: a recorded take is its record (no unrecorded shares)');
   const created = await createPacket(
     d,
     plan.sender,
@@ -63,25 +72,27 @@ export async function seedBigPacket(d: Deps & { db: Db }, plan: BigPacketPlan): 
   );
   const { packet } = created.body as { packet: { id: string; expiresAt: string } };
   const packetId = packet.id;
+  if (recorded !== ((await d.packets.get(packetId))?.layout === ShareLayouts.recorded))
+    throw new Error(`seed: packet ${packetId} is not of the ${layout} layout`);
   const amounts = (await d.packets.shares(packetId))!.amounts;
   const at = new Date(d.now() + 1_000).toISOString();
   const opId = `claim:${packetId}`;
 
   // Which index is which: counter k's taken indexes are [start, start + claimed).
-  const untaken = new Set(
-    Array.from({ length: plan.unclaimed }, (_, k) => k * SHARES_PER_COUNTER + SHARES_PER_COUNTER - 1),
-  );
-  const unrecorded = new Set(Array.from({ length: plan.unrecorded }, (_, j) => (n - 1 - j) * SHARES_PER_COUNTER + 50));
+  const untaken = new Set(Array.from({ length: plan.unclaimed }, (_, k) => k * W + W - 1));
+  const unrecorded = new Set(Array.from({ length: plan.unrecorded }, (_, j) => (n - 1 - j) * W + W / 2));
   const uncreditedAt = new Set(
-    Array.from(
-      { length: plan.uncredited },
-      (_, j) => Math.floor((j * n) / Math.max(1, plan.uncredited)) * SHARES_PER_COUNTER + 10,
-    ),
+    Array.from({ length: plan.uncredited }, (_, j) => Math.floor((j * n) / Math.max(1, plan.uncredited)) * W + W / 10),
   );
-  const behindAt = new Map(behind.map((u, j) => [Math.floor((j * n) / behind.length) * SHARES_PER_COUNTER + 20, u]));
+  const behindAt = new Map(behind.map((u, j) => [Math.floor((j * n) / behind.length) * W + W / 5, u]));
   const prefix = `bp${randomBytes(4).toString('hex')}`;
 
   const items: Item[] = [];
+  /** Recorded layout: each counter's records, in position order (a take appends its own). */
+  const records: Array<{ ix: Record<string, number>; recs: Array<Record<string, unknown>> }> = Array.from(
+    { length: n },
+    () => ({ ix: {}, recs: [] }),
+  );
   const claimers: string[] = [];
   const uncredited: string[] = [];
   let unclaimedSum = 0;
@@ -99,7 +110,11 @@ export async function seedBigPacket(d: Deps & { db: Db }, plan: BigPacketPlan): 
     }
     const userId = behindAt.get(i) ?? `${prefix}x${i}`;
     claimers.push(userId);
-    items.push({ ...Keys.slot(packetId, i), userId, name: `用户${i}`, amount, at, seqHint: 0 });
+    if (recorded) {
+      const r = records[Math.floor(i / W)]!;
+      r.ix[userId] = r.recs.length;
+      r.recs.push({ t: Date.parse(at), h: 0, n: `用户${i}` });
+    } else items.push({ ...Keys.slot(packetId, i), userId, name: `用户${i}`, amount, at, seqHint: 0 });
     if (uncreditedAt.has(i)) uncredited.push(userId);
     else if (behindAt.has(i)) behindCredits.push({ userId, amount });
     else items.push(creditItem(userId, EMPTY_WALLET, packetId, opId, amount, at));
@@ -117,10 +132,20 @@ export async function seedBigPacket(d: Deps & { db: Db }, plan: BigPacketPlan): 
     Array.from({ length: n }, (_, k) => k),
     WRITE_CONCURRENCY,
     async (k) => {
-      const start = k * SHARES_PER_COUNTER;
-      const size = Math.min(SHARES_PER_COUNTER, plan.count - start);
-      const claimed = size - (untaken.has(start + SHARES_PER_COUNTER - 1) ? 1 : 0);
-      await d.db.update(Keys.shareCounter(packetId, k), 'SET claimed = :c', { values: { ':c': claimed } });
+      const start = k * W;
+      const size = Math.min(W, plan.count - start);
+      const claimed = size - (untaken.has(start + W - 1) ? 1 : 0);
+      if (!recorded)
+        return void (await d.db.update(Keys.shareCounter(packetId, k), 'SET claimed = :c', {
+          values: { ':c': claimed },
+        }));
+      // The untaken share is the counter's last, so the records are positions [0, claimed).
+      const { ix, recs } = records[k]!;
+      if (recs.length !== claimed) throw new Error(`seed: counter ${k} has ${recs.length} records for ${claimed}`);
+      await d.db.update(Keys.shareCounter(packetId, k), 'SET claimed = :c, ix = :ix, recs = :recs', {
+        condition: 'attribute_exists(pk)',
+        values: { ':c': claimed, ':ix': ix, ':recs': recs },
+      });
     },
   );
   return {

@@ -1,5 +1,5 @@
 import { mapLimited } from '../../functions/src/concurrency';
-import { isTaken } from '../../functions/src/domain/share-counters';
+import { isTaken, ShareLayouts } from '../../functions/src/domain/share-counters';
 import type { Deps } from '../../functions/src/app/deps';
 import { verifyLedgerChain } from '../../functions/src/domain/ledger-chain';
 import type { DynamoWalletStore } from '../../functions/src/store/ledger';
@@ -98,6 +98,13 @@ export async function violations(
     const counters = await d.packets.counters(p);
     for (const s of slots)
       if (!isTaken(counters, s.index)) out.push(`${id}: slot ${s.index} was never taken from its counter`);
+    // Recorded layout: the take is its record, so every share a counter handed out has one.
+    if (p.layout === ShareLayouts.recorded)
+      for (const c of counters) {
+        const recs = slots.filter((s) => s.index >= c.start && s.index < c.start + c.size).length;
+        if (recs !== Math.min(c.claimed, c.size))
+          out.push(`${id}: counter ${c.counter} handed out ${c.claimed} shares but records ${recs}`);
+      }
     const users = new Set(granted.map((s) => s.userId));
     if (users.size !== granted.length) out.push(`${id}: an account holds two shares`);
     const sum = granted.reduce((a, s) => a + s.amount, 0);

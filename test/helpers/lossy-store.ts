@@ -11,6 +11,7 @@ import type { HttpHandlerOptions, HttpResponse } from '@smithy/types';
 import { loadConfig } from '../../functions/src/config';
 import { buildDeps, type Deps } from '../../functions/src/app/deps';
 import { createDocumentClient, DynamoDb } from '../../functions/src/store/db';
+import type { ShareLayout } from '../../functions/src/domain/share-counters';
 import type { Clock } from './app';
 
 /** A request the handler saw (after dynalite answered it). */
@@ -181,9 +182,16 @@ export class LossyHandler {
   }
 }
 
-/** Deps on the lossy store (same table as testDeps), and the handler that loses answers. */
-export function lossyDeps(opts: { clock?: Clock } = {}): { d: Deps; db: DynamoDb; net: LossyHandler } {
-  const cfg = loadConfig();
+/**
+ * Deps on the lossy store (same table as testDeps), and the handler that loses answers.
+ * `layout`: how new packets record their takers (default: the configured one), as in testDeps.
+ */
+export function lossyDeps(opts: { clock?: Clock; layout?: ShareLayout } = {}): {
+  d: Deps;
+  db: DynamoDb;
+  net: LossyHandler;
+} {
+  const cfg = { ...loadConfig(), ...(opts.layout ? { shareLayout: opts.layout } : {}) };
   const net = new LossyHandler();
   const doc = createDocumentClient(cfg.region, cfg.dynamoEndpoint, net);
   const db = new DynamoDb({ tableName: cfg.tableName, region: cfg.region, endpoint: cfg.dynamoEndpoint }, doc);

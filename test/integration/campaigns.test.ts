@@ -8,6 +8,7 @@ import { sweep } from '../../functions/src/app/sweeper';
 import { reconcile } from '../../functions/src/app/reconcile';
 import { campaignPacketId, seededCryptoRandom } from '../../functions/src/domain/campaign';
 import { feeFor } from '../../functions/src/domain/money';
+import { counterCount, counterOf, homeCounter, ShareLayouts } from '../../functions/src/domain/share-counters';
 import { derivedId } from '../../functions/src/domain/ids';
 import { Keys } from '../../functions/src/store/keys';
 import { Clock, baseDb, idem, login, makeApi, testDeps, topup } from '../helpers/app';
@@ -239,48 +240,97 @@ describe('campaigns', () => {
     expect((await api('POST', '/v1/campaigns', { token: person.token, idem: idem(), body: body(1) })).status).toBe(403);
   });
 
-  test('campaign packets of > 100 shares get their counters: claims spread over them, stats and settlement exact', async () => {
+  /**
+   * Slots layout (campaign packets stored before): counters only past 100 shares, 100 each.
+   * Recorded layout (new campaigns): always counters, ⌈count / 10⌉ of them, each recording its
+   * takers, a claim taking on its home counter.
+   */
+  const layouts = [
+    { layout: ShareLayouts.slots, ranges: [0, 100, 200].map((start) => [start, Math.min(100, 250 - start)]) },
+    { layout: ShareLayouts.recorded, ranges: Array.from({ length: 25 }, (_, k) => [k * 10, 10]) },
+  ];
+  test.each(layouts)(
+    'campaign packets get their counters ($layout layout): claims spread over them, stats and settlement exact',
+    async ({ layout, ranges }) => {
+      const ld = testDeps({ clock, layout });
+      const lapi = makeApi(ld);
+      const co = await login(lapi, { tier: 'enterprise' });
+      await topup(lapi, co, 100_000);
+      const r = await lapi('POST', '/v1/campaigns', {
+        token: co.token,
+        idem: idem(),
+        body: { name: '大促', packet: { total: 25_000, count: 250, mode: 'lucky' }, quantity: 3 },
+      });
+      expect(r.status).toBe(201);
+      const first = r.body.packets[0];
+      for (const x of r.body.packets) {
+        const p = (await ld.packets.get(x.id))!;
+        expect(p.counters).toBe(counterCount(250, layout));
+        expect(p.layout).toBe(layout === ShareLayouts.recorded ? 'recorded' : undefined);
+        expect((await ld.packets.counters(p)).map((c) => [c.start, c.size, c.claimed])).toEqual(
+          ranges.map(([start, size]) => [start, size, 0]),
+        );
+      }
+      const users = await Promise.all(Array.from({ length: 30 }, () => login(lapi)));
+      const got = await Promise.all(
+        users.map((u) => lapi('POST', '/v1/claims', { token: u.token, body: { code: first.code } })),
+      );
+      expect(got.every((g) => g.status === 200 && g.body.repeat === false)).toBe(true);
+      const p = (await ld.packets.get(first.id))!;
+      // The claims spread over the counters, each share recorded to its claimer where it was taken
+      // (recorded layout: on the claimer's home counter, none of which is anywhere near full).
+      const counters = await ld.packets.counters(p);
+      expect(counters.reduce((a, c) => a + c.claimed, 0)).toBe(30);
+      expect(counters.filter((c) => c.claimed > 0).length).toBeGreaterThan(1);
+      const slots = await ld.claims.slots(p);
+      expect(slots.map((s) => s.userId).sort()).toEqual(users.map((u) => u.userId).sort());
+      for (const [i, u] of users.entries()) {
+        const s = slots.find((x) => x.userId === u.userId)!;
+        expect(s.amount).toBe(got[i]!.body.amount);
+        if (layout === ShareLayouts.recorded)
+          expect(counterOf(s.index, layout)).toBe(homeCounter(p.id, u.userId, counters.length));
+      }
+      const stats = await lapi('GET', `/v1/campaigns/${r.body.campaignId}`, { token: co.token });
+      expect(stats.body).toMatchObject({
+        packets: 3,
+        shares: 750,
+        claimedShares: 30,
+        claimedAmount: got.reduce((a, g) => a + (g.body.amount as number), 0),
+      });
+      clock.advance(25 * 3_600_000);
+      for (const x of r.body.packets) await settlePacket(ld, x.id, clock.now());
+      const settled = (await ld.packets.get(first.id))!;
+      expect(settled).toMatchObject({
+        state: 'settled',
+        claimed: 30,
+        refundedAmount: 25_000 - stats.body.claimedAmount,
+      });
+      for (const x of r.body.packets.slice(1))
+        expect(await ld.packets.get(x.id)).toMatchObject({ state: 'settled', claimed: 0, refundedAmount: 25_000 });
+      expect((await ld.packets.counters(settled)).every((c) => c.closed)).toBe(true);
+      expect(
+        await violations(ld, {
+          users: [co.userId, ...users.map((u) => u.userId)],
+          packets: r.body.packets.map((x: { id: string }) => x.id),
+          feeAccounts: FEE_ACCOUNTS,
+          campaigns: [r.body.campaignId],
+        }),
+      ).toEqual([]);
+    },
+    60_000,
+  );
+
+  test('recorded campaign packets of ≤ 10 shares have one counter of their own', async () => {
     const co = await login(api, { tier: 'enterprise' });
-    await topup(api, co, 100_000);
-    const r = await api('POST', '/v1/campaigns', {
-      token: co.token,
-      idem: idem(),
-      body: { name: '大促', packet: { total: 25_000, count: 250, mode: 'lucky' }, quantity: 3 },
-    });
+    await topup(api, co, 10_000);
+    const r = await api('POST', '/v1/campaigns', { token: co.token, idem: idem(), body: body(2) });
     expect(r.status).toBe(201);
-    const first = r.body.packets[0];
-    const p = (await d.packets.get(first.id))!;
-    expect(p.counters).toBe(3);
-    expect((await d.packets.counters(p)).map((c) => [c.start, c.size, c.claimed])).toEqual([
-      [0, 100, 0],
-      [100, 100, 0],
-      [200, 50, 0],
-    ]);
-    const users = await Promise.all(Array.from({ length: 30 }, () => login(api)));
-    const got = await Promise.all(
-      users.map((u) => api('POST', '/v1/claims', { token: u.token, body: { code: first.code } })),
-    );
-    expect(got.every((g) => g.status === 200)).toBe(true);
-    const stats = await api('GET', `/v1/campaigns/${r.body.campaignId}`, { token: co.token });
-    expect(stats.body).toMatchObject({
-      packets: 3,
-      shares: 750,
-      claimedShares: 30,
-      claimedAmount: got.reduce((a, g) => a + (g.body.amount as number), 0),
-    });
-    clock.advance(25 * 3_600_000);
-    for (const x of r.body.packets) await settlePacket(d, x.id, clock.now());
-    const settled = (await d.packets.get(first.id))!;
-    expect(settled).toMatchObject({ state: 'settled', claimed: 30, refundedAmount: 25_000 - stats.body.claimedAmount });
-    expect(
-      await violations(d, {
-        users: [co.userId, ...users.map((u) => u.userId)],
-        packets: r.body.packets.map((x: { id: string }) => x.id),
-        feeAccounts: FEE_ACCOUNTS,
-        campaigns: [r.body.campaignId],
-      }),
-    ).toEqual([]);
-  }, 60_000);
+    for (const x of r.body.packets) {
+      const p = (await d.packets.get(x.id))!;
+      expect(p).toMatchObject({ layout: 'recorded', counters: 1 });
+      expect((await d.packets.counters(p)).map((c) => [c.start, c.size, c.claimed])).toEqual([[0, 3, 0]]);
+    }
+  });
 
   test('the split source is deterministic per seed and label, and differs across labels', () => {
     const seed = Buffer.alloc(32, 7);

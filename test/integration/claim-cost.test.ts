@@ -19,20 +19,32 @@ import {
 } from '../helpers/app';
 import { loadConfig } from '../../functions/src/config';
 import { buildDeps } from '../../functions/src/app/deps';
+import { homeCounter, type ShareLayout } from '../../functions/src/domain/share-counters';
 
-const d = testDeps();
-const api = makeApi(d);
 const meter = new ClaimCostMeter(baseDb());
-const measured = makeApi(buildDeps(loadConfig(), meter.db));
+const apis = {
+  recorded: { setup: makeApi(testDeps()), measured: makeApi(buildDeps(loadConfig(), meter.db)) },
+  slots: {
+    setup: makeApi(testDeps({ layout: 'slots' })),
+    measured: makeApi(buildDeps({ ...loadConfig(), shareLayout: 'slots' }, meter.db)),
+  },
+} as const;
 
 /**
  * The budget of one first claim in a warm function: write units in all (indexes included), on
- * any one partition, store requests and sequential round trips. Before the cuts: 7 WCU plain,
- * 8 sharded (2 on the marker's partition), 9–10 requests, 6 round trips.
+ * any one partition, store requests and sequential round trips. Recorded layout: the take on the
+ * home counter and the credit. Slots layout (packets stored before): marker, take, slot, credit
+ * (before the cuts: 7 WCU plain, 8 sharded, 9–10 requests, 6 round trips). A claim whose home
+ * counter is full writes a marker before taking elsewhere.
  */
-const BUDGET = { wcu: 4, partitionWcu: 1, requests: 6, sequential: 5 };
+const BUDGET = {
+  recorded: { wcu: 2, partitionWcu: 1, requests: 4, sequential: 3 },
+  overflow: { wcu: 3, partitionWcu: 1, requests: 6, sequential: 4 },
+  slots: { wcu: 4, partitionWcu: 1, requests: 6, sequential: 5 },
+} as const;
 
-async function costsOf(count: number, claimers: number): Promise<ClaimCost[]> {
+async function costsOf(layout: ShareLayout, count: number, claimers: number): Promise<ClaimCost[]> {
+  const api = apis[layout].setup;
   const sender = await login(api, { tier: count > 100 ? 'enterprise' : 'personal' });
   await topup(api, sender, 100_000);
   const sent = await sendPacket(api, sender, { total: 2 * count * 10, count, mode: 'lucky' });
@@ -44,49 +56,122 @@ async function costsOf(count: number, claimers: number): Promise<ClaimCost[]> {
     out.push(
       await meter.measure(
         async () =>
-          (await measured('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } })).status,
+          (await apis[layout].measured('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } }))
+            .status,
         shaper(sent.packet.id),
       ),
     );
   }
-  // The first claim of a packet in a process reads the packet (and a sharded one's counters)
-  // into the process's cache; a warm function's claims are the others.
+  // The first claim of a packet in a process reads the packet (and its counters) into the
+  // process's cache; a warm function's claims are the others.
   expect(out[0]!.requests).toBeGreaterThan(out[1]!.requests);
   return out.slice(1);
 }
 
-/** What a first claim writes, and nothing else: no rate counter, no device binding, no marker note. */
-function expectWrites(c: ClaimCost, sharded: boolean) {
+const tableWrites = (c: ClaimCost) => Object.keys(c.writes).filter((k) => !k.startsWith('index '));
+
+/** What a first claim of the slots layout writes, and nothing else: no rate counter, no device binding, no marker note. */
+function expectSlotWrites(c: ClaimCost, sharded: boolean) {
   const take = sharded ? /^CNTR#<packet>#\d+$/ : /^PKT#<packet>$/;
   const slots = sharded ? /^SLOTS#<packet>(#\d+)?$/ : /^SLOTS#<packet>$/;
-  const keys = Object.keys(c.writes);
-  expect(keys.filter((k) => !k.startsWith('index ')).sort()).toEqual(
+  const keys = tableWrites(c);
+  expect(keys.sort()).toEqual(
     ['CLAIM#<packet>#<user>', keys.find((k) => take.test(k)), 'LEDGER#<user>', keys.find((k) => slots.test(k))].sort(),
   );
 }
 
-function expectWithinBudget(costs: ClaimCost[]) {
+/** A home take writes its counter and the claimer's ledger, nothing else: no marker, no slot. */
+function expectHomeWrites(c: ClaimCost) {
+  const keys = tableWrites(c).sort();
+  expect(keys).toHaveLength(2);
+  expect(keys[0]).toMatch(/^CNTR#<packet>#\d+$/);
+  expect(keys[1]).toBe('LEDGER#<user>');
+}
+
+interface Budget {
+  wcu: number;
+  partitionWcu: number;
+  requests: number;
+  sequential: number;
+}
+
+function expectWithinBudget(costs: ClaimCost[], budget: Budget) {
   for (const c of costs) {
     expect(c.status).toBe(200);
-    expect(c.wcu).toBeLessThanOrEqual(BUDGET.wcu);
-    expect(c.maxPartitionWcu).toBeLessThanOrEqual(BUDGET.partitionWcu);
-    expect(c.requests).toBeLessThanOrEqual(BUDGET.requests);
-    expect(c.sequential).toBeLessThanOrEqual(BUDGET.sequential);
+    expect(c.wcu).toBeLessThanOrEqual(budget.wcu);
+    expect(c.maxPartitionWcu).toBeLessThanOrEqual(budget.partitionWcu);
+    expect(c.requests).toBeLessThanOrEqual(budget.requests);
+    expect(c.sequential).toBeLessThanOrEqual(budget.sequential);
   }
 }
 
 describe('the cost of a claim', () => {
-  test('plain packet (100 shares): marker, take, slot, credit only; within the budget', async () => {
-    const costs = await costsOf(100, 12);
-    // Not the last share (that claim also reads the claim list for 手气最佳).
-    expectWithinBudget(costs);
-    for (const c of costs) expectWrites(c, false);
+  test.each([10, 100, 300])(
+    'recorded layout, %i shares: the home take and the credit only — 2 WCU, 4 requests, 3 round trips',
+    async (count) => {
+      // Few claimers on many homes: no home fills (an overflow claim is measured below).
+      const costs = await costsOf('recorded', count, count === 10 ? 6 : 12);
+      expectWithinBudget(costs, BUDGET.recorded);
+      for (const c of costs) {
+        expectHomeWrites(c);
+        expect(c.wcu).toBe(2);
+      }
+    },
+  );
+
+  test('recorded layout, a claim whose home counter is full: marker, a take elsewhere, the credit', async () => {
+    const api = apis.recorded.setup;
+    const sender = await login(api);
+    await topup(api, sender, 100_000);
+    // 20 shares: two counters of ten. Twelve claimers whose home is counter 0: the first ten
+    // fill it, the last two find it full and take from counter 1.
+    const sent = await sendPacket(api, sender, { total: 2_000, count: 20, mode: 'equal' });
+    const homedAt0: TestUser[] = [];
+    while (homedAt0.length < 12) {
+      const u = await login(api, { device: uniq('dev') });
+      if (homeCounter(sent.packet.id, u.userId, 2) === 0) homedAt0.push(u);
+    }
+    const costs: ClaimCost[] = [];
+    for (const u of homedAt0) {
+      costs.push(
+        await meter.measure(
+          async () =>
+            (
+              await apis.recorded.measured('POST', '/v1/claims', {
+                token: u.token,
+                body: { code: sent.shareCode.code },
+              })
+            ).status,
+          shaper(sent.packet.id),
+        ),
+      );
+    }
+    for (const c of costs.slice(0, 10)) expect(tableWrites(c).sort()).toEqual(['CNTR#<packet>#0', 'LEDGER#<user>']);
+    // The claim that filled counter 0 told the process so: the next claims homed there read
+    // their home (a share of their own there would be a repeat) beside the marker, with no
+    // refused update on it.
+    for (const c of costs.slice(10))
+      expect(tableWrites(c).sort()).toEqual(['CLAIM#<packet>#<user>', 'CNTR#<packet>#1', 'LEDGER#<user>']);
+    expectWithinBudget(costs.slice(1, 9), BUDGET.recorded);
+    // The claim that filled counter 0 also read the other counter, beside its credit, to tell
+    // whether it took the packet's last share: one more request, no more round trips.
+    expectWithinBudget([costs[9]!], { ...BUDGET.recorded, requests: BUDGET.recorded.requests + 1 });
+    expectWithinBudget(costs.slice(10), BUDGET.overflow);
+    const all = await api('GET', `/v1/packets/${sent.packet.id}`, { token: sender.token });
+    expect(all.body.claims).toHaveLength(12);
+    expect(new Set(all.body.claims.map((c: { userId: string }) => c.userId)).size).toBe(12);
   });
 
-  test('sharded packet (300 shares): the same writes (no marker note), within the budget', async () => {
-    const costs = await costsOf(300, 12);
-    expectWithinBudget(costs);
-    for (const c of costs) expectWrites(c, true);
+  test('slots layout (packets stored before), 100 shares: marker, take, slot, credit only; within its budget', async () => {
+    const costs = await costsOf('slots', 100, 12);
+    expectWithinBudget(costs, BUDGET.slots);
+    for (const c of costs) expectSlotWrites(c, false);
+  });
+
+  test('slots layout, 300 shares (sharded): the same writes (no marker note), within its budget', async () => {
+    const costs = await costsOf('slots', 300, 12);
+    expectWithinBudget(costs, BUDGET.slots);
+    for (const c of costs) expectSlotWrites(c, true);
   });
 });
 

@@ -54,11 +54,49 @@ const d = testDeps({
   db: baseDb({ afterRead: meter.afterRead, afterWrite: meter.afterWrite, returnCapacity: true }),
 });
 const api = makeApi(d);
+/** The same table and meter; new packets in the slots layout of packets stored before. */
+const slotsApi = makeApi(testDeps({ clock, db: d.db, layout: 'slots' }));
 
 const view = (u: TestUser, id: string) => api('GET', `/v1/packets/${id}`, { token: u.token });
 
-describe('GET /v1/packets/{id}: who is an insider is decided without reading the slots', () => {
-  test('a 10,000-share packet: an outsider’s view reads the packet, the caller’s marker and the counters — never a slot', async () => {
+describe('GET /v1/packets/{id}: who is an insider is decided without reading the shares', () => {
+  test('recorded layout, a 10,000-share packet: an outsider’s view reads the packet, the caller’s home counter and marker, and the counters once per window', async () => {
+    const sender = await login(api, { tier: 'provider', name: '某某平台' });
+    await topup(api, sender, 20_000);
+    const sent = await sendPacket(api, sender, { total: 10_000, count: 10_000, mode: 'equal' });
+    const claimers = await Promise.all(Array.from({ length: 12 }, () => login(api)));
+    for (const u of claimers)
+      expect((await api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } })).status).toBe(
+        200,
+      );
+    const stranger = await login(api);
+    const outsider = await meter.measure(() => view(stranger, sent.packet.id));
+    expect(outsider.body).toMatchObject({ claimedCount: 12, claimedAmount: 12, count: 10_000, status: 'active' });
+    expect(outsider.body.claims).toBeUndefined();
+    // The packet item, its 1,000 counters (eventually consistent, 10 BatchGetItems), the caller's
+    // home counter (no record of it) and marker (absent), the sender's profile.
+    expect(meter.kindsRead).toEqual(['ACCT', 'CLAIM', 'CNTR', 'PKT']);
+    expect(meter.reads).toHaveLength(1 + 10 + 1 + 1 + 1);
+    expect(meter.itemsRead).toBe(1 + 1_000 + 1 + 1);
+    expect(meter.kindsWritten).toEqual(['PKT', 'RISKCNT']);
+    // Within the window, any account's outsider view: the packet item, its home counter, its marker.
+    for (const u of await Promise.all(Array.from({ length: 3 }, () => login(api)))) {
+      const again = await meter.measure(() => view(u, sent.packet.id));
+      expect(again.body).toMatchObject({ claimedCount: 12, claimedAmount: 12, status: 'active' });
+      expect(meter.kindsRead).toEqual(['CLAIM', 'CNTR', 'PKT']);
+      expect(meter.reads).toHaveLength(3);
+      expect(meter.itemsRead).toBe(2);
+      expect(meter.readUnits).toBeLessThanOrEqual(2.5);
+    }
+    // A claimer sees the claim list, read from the counters' records (no slot items exist).
+    const mine = await meter.measure(() => view(claimers[0]!, sent.packet.id));
+    expect(mine.body.claims).toHaveLength(12);
+    expect(meter.kindsRead).not.toContain('SLOTS');
+    expect(meter.kindsRead).toContain('CNTR');
+  });
+
+  test('slots layout, a 10,000-share packet: an outsider’s view reads the packet, the caller’s marker and the counters — never a slot', async () => {
+    const api = slotsApi;
     const sender = await login(api, { tier: 'provider', name: '某某平台' });
     await topup(api, sender, 20_000);
     const sent = await sendPacket(api, sender, { total: 10_000, count: 10_000, mode: 'equal' });
@@ -122,45 +160,53 @@ describe('GET /v1/packets/{id}: who is an insider is decided without reading the
     );
   });
 
-  test('a small packet: outsiders get the summary with the claimed amount; a marker without a share is no claimer', async () => {
-    const alice = await login(api, { name: 'Alice' });
-    const [bob, carol, eve] = await Promise.all([
-      login(api, { name: 'Bob' }),
-      login(api, { name: 'Carol' }),
-      login(api, { name: 'Eve' }),
-    ]);
-    await topup(api, alice, 5_000);
-    const sent = await sendPacket(api, alice, { total: 1_000, count: 5, mode: 'lucky' });
-    const amounts: number[] = [];
-    for (const u of [bob!, carol!])
-      amounts.push(
-        (await api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } })).body.amount,
-      );
+  test.each(['recorded', 'slots'] as const)(
+    '%s layout, a small packet: outsiders get the summary with the claimed amount; a marker without a share is no claimer',
+    async (layout) => {
+      const api = layout === 'slots' ? slotsApi : makeApi(d);
+      const alice = await login(api, { name: 'Alice' });
+      const [bob, carol, eve] = await Promise.all([
+        login(api, { name: 'Bob' }),
+        login(api, { name: 'Carol' }),
+        login(api, { name: 'Eve' }),
+      ]);
+      await topup(api, alice, 5_000);
+      const sent = await sendPacket(api, alice, { total: 1_000, count: 5, mode: 'lucky' });
+      const amounts: number[] = [];
+      for (const u of [bob!, carol!])
+        amounts.push(
+          (await api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } })).body.amount,
+        );
 
-    const outsider = await meter.measure(() => view(eve!, sent.packet.id));
-    expect(outsider.body).toMatchObject({ claimedCount: 2, claimedAmount: amounts[0]! + amounts[1]!, total: 1_000 });
-    expect(outsider.body.claims).toBeUndefined();
-    expect(meter.kindsRead).not.toContain('SLOTS');
-    expect(meter.itemsRead).toBeLessThanOrEqual(4); // packet, marker (absent), share list (cached after), the sender's profile (cached briefly)
+      const outsider = await meter.measure(() => view(eve!, sent.packet.id));
+      expect(outsider.body).toMatchObject({ claimedCount: 2, claimedAmount: amounts[0]! + amounts[1]!, total: 1_000 });
+      expect(outsider.body.claims).toBeUndefined();
+      expect(meter.kindsRead).not.toContain('SLOTS');
+      // Slots: the packet, the marker (absent), the share list (cached after), the sender's profile
+      // (cached briefly). Recorded: the packet, its one counter (read for the summary, and again
+      // as the caller's home), the marker (absent), the profile.
+      expect(meter.itemsRead).toBeLessThanOrEqual(4);
+      if (layout === 'recorded') expect(meter.kindsRead).toEqual(['ACCT', 'CLAIM', 'CNTR', 'PKT']);
 
-    // A claim marker whose claim took no share (refused, or in flight): the slots are read once
-    // more, and the caller is still shown the summary only.
-    await d.claims.putMarker({
-      packetId: sent.packet.id,
-      userId: eve!.userId,
-      at: new Date(clock.now()).toISOString(),
-      atMs: clock.now(),
-      attempt: 0,
-      seqHint: 0,
-    });
-    const marked = await view(eve!, sent.packet.id);
-    expect(marked.body.claims).toBeUndefined();
-    expect(marked.body.claimedAmount).toBe(amounts[0]! + amounts[1]!);
+      // A claim marker whose claim took no share (refused, or in flight): the slots are read once
+      // more, and the caller is still shown the summary only.
+      await d.claims.putMarker({
+        packetId: sent.packet.id,
+        userId: eve!.userId,
+        at: new Date(clock.now()).toISOString(),
+        atMs: clock.now(),
+        attempt: 0,
+        seqHint: 0,
+      });
+      const marked = await view(eve!, sent.packet.id);
+      expect(marked.body.claims).toBeUndefined();
+      expect(marked.body.claimedAmount).toBe(amounts[0]! + amounts[1]!);
 
-    const claimer = await view(bob!, sent.packet.id);
-    expect(claimer.body.claims.map((c: { name: string }) => c.name).sort()).toEqual(['Bob', 'Carol']);
-    expect(claimer.body.claimedAmount).toBe(amounts[0]! + amounts[1]!);
-  });
+      const claimer = await view(bob!, sent.packet.id);
+      expect(claimer.body.claims.map((c: { name: string }) => c.name).sort()).toEqual(['Bob', 'Carol']);
+      expect(claimer.body.claimedAmount).toBe(amounts[0]! + amounts[1]!);
+    },
+  );
 });
 
 /**

@@ -369,38 +369,53 @@ describe('group-only packets (仅限本群)', () => {
     for (const s of secrets) expect(logs.lines.filter((l) => l.includes(s))).toEqual([]);
   });
 
-  test('an ordinary packet ignores group context: its claim reads nothing more', async () => {
-    const sender = await login(api);
-    const [warm, a, b] = [await wxLogin(), await wxLogin(), await wxLogin()];
-    await topup(api, sender, 10_000);
-    const sent = await sendPacket(api, sender, { total: 400, count: 4, mode: 'equal' });
-    // A first claim warms this process's view of the packet and its shares; neither claim
-    // measured below takes the last share (which reads the claim list for 手气最佳).
-    expect((await claimWith(warm, sent.shareCode.code)).status).toBe(200);
-    reads.length = 0;
-    written.length = 0;
-    expect((await claimWith(a, sent.shareCode.code)).status).toBe(200);
-    const plainReads = reads.splice(0).map((pk) => pk.split('#')[0]);
-    const plainWrites = written.splice(0).map((pk) => pk.split('#')[0]);
-    expect((await claimWith(b, sent.shareCode.code, groupOf(b, G1))).status).toBe(200);
-    // The same reads, partition for partition kind: no account read, no packet re-read.
-    expect(reads.map((pk) => pk.split('#')[0])).toEqual(plainReads);
-    expect(plainReads).not.toContain('ACCT');
+  /**
+   * What a first claim of a plain packet writes, partition kind by partition kind: in the
+   * recorded layout the take on the account's home counter (the gate, the take and the record
+   * in one) and the credit; in the slots layout of packets stored before, the marker, the take
+   * on the packet item, the slot and the credit.
+   */
+  const CLAIM_WRITES = { recorded: ['CNTR', 'LEDGER'], slots: ['CLAIM', 'PKT', 'SLOTS', 'LEDGER'] } as const;
+  test.each(['recorded', 'slots'] as const)(
+    'an ordinary packet ignores group context: its claim reads nothing more (%s layout)',
+    async (layout) => {
+      const dl = { ...d, cfg: { ...d.cfg, shareLayout: layout } };
+      const api = makeApi(dl);
+      const claimWith = (u: TestUser, code: string, group?: unknown) =>
+        api('POST', '/v1/claims', { token: u.token, body: group === undefined ? { code } : { code, group } });
+      const sender = await login(api);
+      const [warm, a, b] = [await wxLogin(), await wxLogin(), await wxLogin()];
+      await topup(api, sender, 10_000);
+      const sent = await sendPacket(api, sender, { total: 400, count: 4, mode: 'equal' });
+      expect((await d.packets.get(sent.packet.id))?.layout).toBe(layout === 'recorded' ? 'recorded' : undefined);
+      // A first claim warms this process's view of the packet and its shares; neither claim
+      // measured below takes the last share (which reads the claim list for 手气最佳).
+      expect((await claimWith(warm, sent.shareCode.code)).status).toBe(200);
+      reads.length = 0;
+      written.length = 0;
+      expect((await claimWith(a, sent.shareCode.code)).status).toBe(200);
+      const plainReads = reads.splice(0).map((pk) => pk.split('#')[0]);
+      const plainWrites = written.splice(0).map((pk) => pk.split('#')[0]);
+      expect((await claimWith(b, sent.shareCode.code, groupOf(b, G1))).status).toBe(200);
+      // The same reads, partition for partition kind: no account read, no packet re-read.
+      expect(reads.map((pk) => pk.split('#')[0])).toEqual(plainReads);
+      expect(plainReads).not.toContain('ACCT');
 
-    // A group-only packet's claim, once this function has seen the binding: the same reads plus
-    // one, the account's sealed session key; the same writes.
-    const only = await sendPacket(api, sender, { total: 400, count: 4, mode: 'equal', groupOnly: true });
-    const [w2, c] = [await wxLogin(), await wxLogin()];
-    expect((await claimWith(w2, only.shareCode.code, groupOf(w2, G1))).status).toBe(200);
-    reads.length = 0;
-    written.length = 0;
-    expect((await claimWith(warm, only.shareCode.code)).status).toBe(403);
-    expect(written).toEqual([]);
-    reads.length = 0;
-    expect((await claimWith(c, only.shareCode.code, groupOf(c, G1))).status).toBe(200);
-    const kinds = reads.map((pk) => pk.split('#')[0]);
-    expect([...kinds].sort()).toEqual([...plainReads, 'ACCT'].sort());
-    expect(written.map((pk) => pk.split('#')[0]).sort()).toEqual([...plainWrites].sort());
-    expect(plainWrites).toEqual(expect.arrayContaining(['CLAIM', 'PKT', 'SLOTS', 'LEDGER']));
-  });
+      // A group-only packet's claim, once this function has seen the binding: the same reads plus
+      // one, the account's sealed session key; the same writes.
+      const only = await sendPacket(api, sender, { total: 400, count: 4, mode: 'equal', groupOnly: true });
+      const [w2, c] = [await wxLogin(), await wxLogin()];
+      expect((await claimWith(w2, only.shareCode.code, groupOf(w2, G1))).status).toBe(200);
+      reads.length = 0;
+      written.length = 0;
+      expect((await claimWith(warm, only.shareCode.code)).status).toBe(403);
+      expect(written).toEqual([]);
+      reads.length = 0;
+      expect((await claimWith(c, only.shareCode.code, groupOf(c, G1))).status).toBe(200);
+      const kinds = reads.map((pk) => pk.split('#')[0]);
+      expect([...kinds].sort()).toEqual([...plainReads, 'ACCT'].sort());
+      expect(written.map((pk) => pk.split('#')[0]).sort()).toEqual([...plainWrites].sort());
+      expect(plainWrites).toEqual(CLAIM_WRITES[layout]);
+    },
+  );
 });

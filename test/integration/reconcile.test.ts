@@ -15,11 +15,13 @@ import { reconcile } from '../../functions/src/app/reconcile';
 import { FEE_ACCOUNTS } from '../../functions/src/app/context';
 import { settlePacket } from '../../functions/src/app/settlement';
 import { ledgerEntryHash } from '../../functions/src/domain/ledger-chain';
+import { counterOf, homeCounter } from '../../functions/src/domain/share-counters';
 import { dayKeyUtc8 } from '../../functions/src/domain/money';
 import type { Mismatch } from '../../functions/src/domain/reconcile';
 import type { DynamoWalletStore } from '../../functions/src/store/ledger';
 import { DynamoReconcileStore, type ReconcileReport } from '../../functions/src/store/reconcile';
 import { Attr, Keys, OpsKeys } from '../../functions/src/store/keys';
+import { takeExpression } from '../../functions/src/store/recorded';
 import {
   Clock,
   idem,
@@ -87,6 +89,77 @@ async function expiringPks(d: TestDeps): Promise<string[]> {
   return out;
 }
 
+/**
+ * Appends a claim credit of `packetId` to an account's ledger and re-seals it, so that the hash
+ * chain itself stays intact: what a bug or a forger applying a credit would leave.
+ */
+async function forgeClaimCredit(
+  d: TestDeps,
+  userId: string,
+  credit: { packetId: string; amount: number; at: string },
+): Promise<void> {
+  const last = (await (d.wallets as DynamoWalletStore).chain(userId)).at(-1)!;
+  const forged = {
+    userId,
+    seq: last.seq + 1,
+    opId: `claim:${credit.packetId}`,
+    type: 'claim_credit',
+    amount: credit.amount,
+    balance: last.balance + credit.amount,
+    sentDay: last.sentDay,
+    sentToday: last.sentToday,
+    ref: credit.packetId,
+    at: credit.at,
+    packetId: credit.packetId,
+    prevHash: last.hash,
+  };
+  const { seq: _s, ...attrs } = forged;
+  await d.db.put({
+    ...Keys.ledgerEntry(userId, forged.seq),
+    ...attrs,
+    hash: ledgerEntryHash(forged),
+    ...Keys.received(userId, `${credit.at}#${forged.opId}`),
+  });
+}
+
+/** The kinds of the mismatches a report lists about one id, sorted. */
+const kindsOf = (r: ReconcileReport, id: string) =>
+  r.listed
+    .filter((m) => m.id === id)
+    .map((m) => m.kind)
+    .sort();
+
+/**
+ * A recorded packet of 12 shares — two counters, of 10 and 2 shares — claimed whole by 12 of
+ * `users`, at least three of them at home on the small counter and claiming first: its third
+ * home claim finds it full and overflows (claim marker, then a take on the other counter).
+ * Returns the packet and the accounts whose claims overflowed.
+ */
+async function overflowPacket(
+  api: Api,
+  d: TestDeps,
+  sender: TestUser,
+  users: readonly TestUser[],
+): Promise<{ packetId: string; overflowed: TestUser[] }> {
+  const sent = await sendPacket(api, sender, { total: 1_200, count: 12, mode: 'lucky' });
+  const p = (await d.packets.get(sent.packet.id))!;
+  expect(p).toMatchObject({ layout: 'recorded', counters: 2 });
+  const small = users.filter((u) => homeCounter(p.id, u.userId, 2) === 1);
+  const big = users.filter((u) => homeCounter(p.id, u.userId, 2) === 0);
+  expect(small.length).toBeGreaterThanOrEqual(3);
+  expect(small.length + big.length).toBeGreaterThanOrEqual(12);
+  const claimers = [...small, ...big].slice(0, 12);
+  for (const u of claimers)
+    expect((await api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } })).status).toBe(200);
+  // Only the claims whose home was full wrote a marker, and took on counter 0.
+  const overflowed = small.slice(2, 12);
+  const marked = [];
+  for (const u of claimers) if (await d.db.get(Keys.claimMarker(p.id, u.userId))) marked.push(u.userId);
+  expect(marked.sort()).toEqual(overflowed.map((u) => u.userId).sort());
+  for (const u of overflowed) expect((await d.claims.slotOf(p, u.userId))!.index).toBeLessThan(10);
+  return { packetId: p.id, overflowed };
+}
+
 describe('reconciliation', () => {
   test('a busy history — 1,040 packets, 3,000+ claims, fees, transfers, refunds — reconciles with no mismatch', async () => {
     const clock = new Clock(Date.parse('2027-06-01T02:00:00Z'));
@@ -132,6 +205,15 @@ describe('reconciliation', () => {
       clock.advance(MINUTE);
     }
     expect(ok).toBeGreaterThan(3_000);
+    // New packets take the recorded layout: each claim is a record on its counter, and no claim
+    // here wrote a marker (a packet of ≤ 10 shares has one counter: a full home is a full packet).
+    for (let i = 0; i < 10; i++) {
+      const p = (await d.packets.get(w.packets[i]!))!;
+      expect(p).toMatchObject({ layout: 'recorded', counters: 1 });
+      const claimer = w.users[(i + 7) % 40]!;
+      expect(await d.claims.slotOf(p, claimer.userId)).toBeDefined();
+      expect(await d.db.get(Keys.claimMarker(p.id, claimer.userId))).toBeUndefined();
+    }
     // Transfers inside the world (amounts vary: five equal payments in a row trip the breaker).
     const codes = await Promise.all(
       w.users
@@ -182,7 +264,9 @@ describe('reconciliation', () => {
     expect(report.inTransitBy).toMatchObject({ shares: 0, transfers: 0, fees: 0 });
     expect(report.escrow).toBeGreaterThan(0); // the 24-hour packets not fully claimed
     expect(conserved(report)).toBe(true);
-    expect(report.itemsRead).toBeGreaterThan(report.checked.ledgerEntries + report.checked.slots);
+    // The records come with their counters: per packet its item (twice: slots before item), its
+    // shares and its one counter, whatever its claims; plus the ledgers and the 40 top-up records.
+    expect(report.itemsRead).toBe(report.checked.ledgerEntries + 4 * 1_040 + 40);
   }, 300_000); // ~45 s alone; CI runs it beside other suites on 2 cores
 
   test('money never expires: after top-ups, fees, claims, transfers, a refund and a campaign, the world reconciles (fees on their shards) and no money item carries the TTL attribute', async () => {
@@ -233,7 +317,9 @@ describe('reconciliation', () => {
 
   test('finds an edited balance, a deleted entry, a duplicated claim (two forms) and an unrefunded expired packet — by id, with an ops event each, repairing nothing', async () => {
     const clock = new Clock(Date.parse('2027-06-02T03:00:00Z'));
-    const d = testDeps({ clock });
+    // Packets stored before the recorded layout: the duplicated share is a slot item (the
+    // recorded layout's own tampering is the test after the next).
+    const d = testDeps({ clock, layout: 'slots' });
     const api = makeApi(d);
     const w = await world(api, 7, 10_000);
     const [a, b, c, e, f, g, h] = w.users as [TestUser, TestUser, TestUser, TestUser, TestUser, TestUser, TestUser];
@@ -287,29 +373,8 @@ describe('reconciliation', () => {
     //    (b) h's claim credit of p1 applied twice: a second `claim:<p1>` entry appended to h's
     //        ledger and re-sealed, so that the hash chain itself is intact.
     const wallets = d.wallets as DynamoWalletStore;
-    const last = (await wallets.chain(h.userId)).at(-1)!;
     const credit = (await wallets.chain(h.userId)).find((x) => x.opId === `claim:${p1}`)!;
-    const forged = {
-      userId: h.userId,
-      seq: last.seq + 1,
-      opId: credit.opId,
-      type: credit.type,
-      amount: credit.amount,
-      balance: last.balance + credit.amount,
-      sentDay: last.sentDay,
-      sentToday: last.sentToday,
-      ref: credit.ref,
-      at: credit.at,
-      packetId: p1,
-      prevHash: last.hash,
-    };
-    const { seq: _s, ...attrs } = forged;
-    await d.db.put({
-      ...Keys.ledgerEntry(h.userId, forged.seq),
-      ...attrs,
-      hash: ledgerEntryHash(forged),
-      ...Keys.received(h.userId, `${credit.at}#${credit.opId}`),
-    });
+    await forgeClaimCredit(d, h.userId, { packetId: p1, amount: credit.amount, at: credit.at });
     // 4. An expired packet nobody refunded: f's 60-second packet, now 11 minutes past expiry.
     clock.advance(10 * MINUTE);
 
@@ -355,7 +420,8 @@ describe('reconciliation', () => {
 
   test('packets of > 100 shares: counters and per-counter slots reconcile clean; a second share in another counter and a slot its counter never handed out are found', async () => {
     const clock = new Clock(Date.parse('2027-06-05T03:00:00Z'));
-    const d = testDeps({ clock });
+    // 100-share counters and their slot partitions: packets stored before the recorded layout.
+    const d = testDeps({ clock, layout: 'slots' });
     const api = makeApi(d);
     const w = await world(api, 32, 1, 2);
     const [a, b] = w.users as [TestUser, TestUser];
@@ -419,6 +485,142 @@ describe('reconciliation', () => {
       `slot ${stray.start + stray.size - 1}`,
     );
     expect(report.listed.some((m) => m.id === soon.packet.id)).toBe(false);
+  }, 60_000);
+
+  test('recorded packets: an account on two counters, a share recorded for two accounts, an edited amount, a credit with no record, a counter ahead of its records, a record beyond its counter and an entry naming no record — each found by packet id', async () => {
+    const clock = new Clock(Date.parse('2027-06-06T03:00:00Z'));
+    const d = testDeps({ clock });
+    const api = makeApi(d);
+    const w = await world(api, 10, 20_000);
+    const [sender, ...rest] = w.users as [TestUser, ...TestUser[]];
+    const claimers = rest.slice(0, 4);
+    const [x, y, z] = rest.slice(4) as [TestUser, TestUser, TestUser];
+    // Seven packets of 25 shares (three counters: 10, 10 and 5 shares), four claims each.
+    const cases = [
+      'twoCounters',
+      'onePosition',
+      'amount',
+      'noRecord',
+      'counterAhead',
+      'recordBeyond',
+      'noSuchPosition',
+    ] as const;
+    const ids = {} as Record<(typeof cases)[number], string>;
+    for (const c of cases) {
+      const sent = await sendPacket(api, sender, { total: 2_500, count: 25, mode: 'lucky' });
+      ids[c] = sent.packet.id;
+      w.packets.push(sent.packet.id);
+      for (const u of claimers)
+        expect((await api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } })).status).toBe(
+          200,
+        );
+    }
+    const packet = async (id: string) => {
+      const p = (await d.packets.get(id))!;
+      expect(p).toMatchObject({ layout: 'recorded', counters: 3 });
+      return p;
+    };
+    /** Where an account's record sits: its counter and its position there. */
+    const recordOf = async (id: string, u: TestUser) => {
+      const index = (await d.claims.slotOf(await packet(id), u.userId))!.index;
+      const k = counterOf(index, 'recorded');
+      return { k, pos: index - k * 10 };
+    };
+    clock.advance(2 * MINUTE);
+    const clean = await reconcile(d, { scope: scopeOf(w), save: false });
+    expect(clean.listed).toEqual([]);
+    expect(clean.checked).toMatchObject({ slots: cases.length * 4, packetsLookedUp: 0 });
+    // No claim here overflowed: the records alone are the gate, no claim has a marker.
+    for (const u of claimers) expect(await d.db.get(Keys.claimMarker(ids.amount, u.userId))).toBeUndefined();
+
+    const counter = (id: string, k: number) => Keys.shareCounter(id, k);
+    // (a) A second share for one account, recorded on another counter than its first: the
+    //     real take, its gate (the account's absence from that counter) met.
+    const first = await recordOf(ids.twoCounters, claimers[0]!);
+    const take = takeExpression({ userId: claimers[0]!.userId, name: 'x', atMs: clock.t, seqHint: 0 }, clock.t);
+    const second = await d.db.update(counter(ids.twoCounters, (first.k + 1) % 3), take.update, take.expr);
+    expect(second).toBeDefined();
+    // Its one credit matches one of the two shares; the other too only if the amounts are equal.
+    const amounts = (await d.packets.shares(ids.twoCounters))!.amounts;
+    const secondIndex = (second!.start as number) + (second!.ix as Record<string, number>)[claimers[0]!.userId]!;
+    const creditWrong = amounts[secondIndex] !== amounts[first.k * 10 + first.pos] ? ['credit_wrong'] : [];
+    // (b) A share recorded for two accounts: x mapped to claimer 1's position.
+    const shared = await recordOf(ids.onePosition, claimers[1]!);
+    await d.db.update(counter(ids.onePosition, shared.k), 'SET ix.#u = :pos', {
+      names: { '#u': x.userId },
+      values: { ':pos': shared.pos },
+    });
+    // (c) A record whose amount disagrees with the packet's share: the counter's copy edited.
+    const edited = await recordOf(ids.amount, claimers[2]!);
+    await d.db.update(counter(ids.amount, edited.k), `SET amounts[${edited.pos}] = amounts[${edited.pos}] + :one`, {
+      values: { ':one': 1 },
+    });
+    // (d) A claim credit no record accounts for (re-sealed: y's chain is intact).
+    await forgeClaimCredit(d, y.userId, { packetId: ids.noRecord, amount: 100, at: new Date(clock.t).toISOString() });
+    // (e) A counter that handed out a share it does not record.
+    await d.db.update(counter(ids.counterAhead, 2), 'SET claimed = claimed + :one', { values: { ':one': 1 } });
+    // (f) A record beyond what its counter handed out: z recorded at the next position, the
+    //     count left as it was.
+    await d.db.update(counter(ids.recordBeyond, 2), 'SET ix.#u = claimed, recs = list_append(recs, :rec)', {
+      names: { '#u': z.userId },
+      values: { ':rec': [{ t: clock.t, h: 0, n: 'z' }] },
+    });
+    // (g) An account mapped to a position that holds no record (its own record orphaned): read
+    //     as what it is, not a reason to stop the run.
+    const moved = await recordOf(ids.noSuchPosition, claimers[3]!);
+    await d.db.update(counter(ids.noSuchPosition, moved.k), 'SET ix.#u = :pos', {
+      names: { '#u': claimers[3]!.userId },
+      values: { ':pos': 9 },
+    });
+    clock.advance(2 * MINUTE);
+
+    const report = await reconcile(d, { scope: scopeOf(w), save: false });
+    expect(kindsOf(report, ids.twoCounters)).toEqual([...creditWrong, 'duplicate_share']);
+    expect(report.listed.find((m) => m.kind === 'duplicate_share' && m.id === ids.twoCounters)?.detail).toContain(
+      claimers[0]!.userId,
+    );
+    expect(kindsOf(report, ids.onePosition)).toEqual(['duplicate_share']);
+    expect(report.listed.find((m) => m.id === ids.onePosition)?.detail).toContain(
+      `share ${shared.k * 10 + shared.pos} held by two accounts`,
+    );
+    expect(kindsOf(report, ids.amount)).toEqual(['credit_wrong', 'share_amount']);
+    expect(kindsOf(report, ids.noRecord)).toEqual(['credit_without_share']);
+    expect(kindsOf(report, ids.counterAhead)).toEqual(['slot_beyond_counter']);
+    expect(report.listed.find((m) => m.id === ids.counterAhead)?.detail).toContain('with no record');
+    expect(kindsOf(report, ids.recordBeyond)).toEqual(['slot_beyond_counter']);
+    // The entry with no record, its counter's share without one, and the credit of that share.
+    expect(kindsOf(report, ids.noSuchPosition)).toEqual([
+      'credit_without_share',
+      'slot_beyond_counter',
+      'slot_beyond_counter',
+    ]);
+    expect(report.listed.map((m) => m.detail)).toContainEqual(
+      expect.stringContaining(`maps it to position 9, which holds no record`),
+    );
+    // The forged credit is money no share accounts for, and so is the credit of the orphaned
+    // record (its share no longer counts as granted, so the escrow claims its money again); the
+    // extra records are shares not credited (in transit) and do not unbalance the platform.
+    const orphaned = (await d.packets.shares(ids.noSuchPosition))!.amounts[moved.k * 10 + moved.pos]!;
+    expect(report.listed.find((m) => m.kind === 'conservation')?.detail).toContain(`off by ${100 + orphaned}`);
+    expect(
+      report.listed.filter((m) => m.kind !== 'conservation').every((m) => cases.some((c) => ids[c] === m.id)),
+    ).toBe(true);
+  }, 60_000);
+
+  test('a recorded packet of > 10 shares whose small counter filled: the overflow claims (marker, take on the other counter) and the home claims (no marker) reconcile clean, without look-ups', async () => {
+    const clock = new Clock(Date.parse('2027-06-07T03:00:00Z'));
+    const d = testDeps({ clock });
+    const api = makeApi(d);
+    const w = await world(api, 21, 2_000);
+    const { packetId, overflowed } = await overflowPacket(api, d, w.users[0]!, w.users.slice(1));
+    expect(overflowed.length).toBeGreaterThan(0);
+    w.packets.push(packetId);
+    clock.advance(2 * MINUTE);
+    const report = await reconcile(d, { scope: scopeOf(w), save: false });
+    expect(report.listed).toEqual([]);
+    expect(report.checked).toMatchObject({ packets: 1, slots: 12, packetsLookedUp: 0 });
+    expect(report.inTransit).toBe(0);
+    expect(conserved(report)).toBe(true);
   }, 60_000);
 
   test('runs while claims, packets, transfers and refunds are in flight: no false alarm', async () => {
@@ -511,6 +713,12 @@ describe('reconciliation', () => {
     expect(
       (await api('POST', '/v1/claims', { token: w.users[1]!.token, body: { code: sent.shareCode.code } })).status,
     ).toBe(200);
+    // A recorded packet whose claims are partly marked (overflow) and partly not (home takes):
+    // the markers the Scan discovers are no gate of this layout, so no false marker_missing.
+    await topup(api, w.users[0]!, 1_200);
+    const crowd: TestUser[] = [];
+    for (let i = 0; i < 20; i++) crowd.push(await login(api));
+    const overflow = await overflowPacket(api, d, w.users[0]!, crowd);
     // A wallet whose only entry is deleted: no chain can see that; its completed top-up record can.
     const lone = await login(api);
     const t = await api('POST', '/v1/wallet/topups', { token: lone.token, idem: idem(), body: { amount: 123 } });
@@ -530,7 +738,14 @@ describe('reconciliation', () => {
 
     // Other files break data on purpose in this shared table (and their worlds look long expired
     // from 2027): assert coverage and our own cases only, seeing every mismatch as it is found.
-    const ours = new Set([...w.users.map((u) => u.userId), lone.userId, packet, t.body.topupId as string]);
+    const ours = new Set([
+      ...w.users.map((u) => u.userId),
+      ...crowd.map((u) => u.userId),
+      lone.userId,
+      packet,
+      overflow.packetId,
+      t.body.topupId as string,
+    ]);
     const found: Mismatch[] = [];
     const report = await reconcile(d, { onMismatch: (m) => ours.has(m.id) && found.push(m) });
     expect(report.scope).toBe('all');

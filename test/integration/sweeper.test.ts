@@ -1,6 +1,8 @@
 import { claim } from '../../functions/src/app/claims';
 import { createPacket } from '../../functions/src/app/packets';
 import { sweep } from '../../functions/src/app/sweeper';
+import { settlePacket } from '../../functions/src/app/settlement';
+import { Keys } from '../../functions/src/store/keys';
 import { DomainError } from '../../functions/src/domain/errors';
 import { Clock, idem, login, makeApi, testDeps, topup } from '../helpers/app';
 import { ledgerOf, violations } from '../helpers/invariants';
@@ -99,5 +101,25 @@ describe('refund sweeper', () => {
     expect((await d.packets.get(short.packet.id))?.state).toBe('settled');
     expect((await d.packets.get(long.packet.id))?.state).toBe('active');
     expect((await d.wallets.state(s.userId)).balance).toBe(9_000);
+  });
+
+  test('a recorded counter that handed out a share it does not record stops the settlement: no refund, no slot item', async () => {
+    const clock = new Clock(T0 + 7_200_000);
+    const d = testDeps({ clock });
+    const api = makeApi(d);
+    const s = await login(api);
+    await topup(api, s, 10_000);
+    const who = { userId: s.userId, name: s.name, tier: 'personal' as const, roles: ['user'] };
+    const sent = (await createPacket(d, who, { total: 1_000, count: 4, mode: 'equal', ttlSeconds: 60 }, idem()))
+      .body as { packet: { id: string } };
+    const id = sent.packet.id;
+    expect((await d.packets.get(id))?.layout).toBe('recorded');
+    // Damage: the counter says one share was taken, and records none.
+    await d.db.update(Keys.shareCounter(id, 0), 'SET claimed = claimed + :one', { values: { ':one': 1 } });
+    await expect(settlePacket(d, id, clock.now() + 61_000)).rejects.toThrow(/does not record/);
+    expect((await d.packets.get(id))?.state).toBe('settling');
+    expect((await d.wallets.state(s.userId)).balance).toBe(9_000);
+    const slots = await d.db.query({ keyCondition: 'pk = :pk', values: { ':pk': Keys.slotsPk(id, 0) } });
+    expect(slots.items).toEqual([]);
   });
 });

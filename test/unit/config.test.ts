@@ -100,3 +100,15 @@ describe('avatar storage', () => {
     expect(() => loadAvatars({ AVATAR_BUCKET: 'b-local', S3_ENDPOINT: 'ftp://x' })).toThrow(/S3_ENDPOINT/);
   });
 });
+
+describe('SHARE_LAYOUT', () => {
+  test('recorded by default; slots as the way back; anything else refused at start', () => {
+    const env = (v?: string) => envFor('test', { PAYMENT_PROVIDER: 'sandbox', SHARE_LAYOUT: v });
+    expect(loadConfig(env()).shareLayout).toBe('recorded');
+    expect(loadConfig(env('')).shareLayout).toBe('recorded');
+    expect(loadConfig(env('recorded')).shareLayout).toBe('recorded');
+    expect(loadConfig(env('slots')).shareLayout).toBe('slots');
+    expect(() => loadConfig(env('Slots'))).toThrow(/SHARE_LAYOUT/);
+    expect(() => loadConfig(env('sharded'))).toThrow(/SHARE_LAYOUT/);
+  });
+});

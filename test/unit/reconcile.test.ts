@@ -280,6 +280,38 @@ describe('reconciliation checks (pure)', () => {
     expect(kinds(input({ total: 250 }, SLOTS, [100, 150]))).toEqual(expect.arrayContaining(['shares_exceed_total:p1']));
   });
 
+  test('recorded layout: every share a counter handed out has its record, and one position one holder', () => {
+    const { facts } = cleanWorld();
+    const kinds = (p: PacketInput, have?: Parameters<typeof check>[2]) => tag(check(p, facts, have).mismatches);
+    // p1 on one recorded counter of 2 shares; the records are the slots (no claim markers).
+    const counter = (claimed: number) => [{ counter: 0, start: 0, size: 2, claimed, closed: false }];
+    const recorded = (claimed: number, slots: SlotFact[] = SLOTS) =>
+      input({ recorded: true, claimed, counters: counter(claimed) }, slots);
+    expect(kinds(recorded(2), { markers: [] })).toEqual([]);
+    // A record beyond what the counter handed out, and a share handed out with no record.
+    expect(kinds(recorded(1), { markers: [] })).toEqual(['slot_beyond_counter:p1']);
+    const one = cleanWorld({ uC: [] });
+    expect(
+      tag(check(recorded(2, SLOTS.slice(0, 1)), one.facts, { markers: [], credits: { uB: [1, 100] } }).mismatches),
+    ).toEqual(['slot_beyond_counter:p1']);
+    // An account whose counter entry resolves to no record: reported, and no share of it
+    // counts (its credit is then one no share accounts for).
+    const broken = [SLOTS[0]!, { index: 9, userId: 'uC', amount: 0, at: '', broken: 'no record at 9' }];
+    expect(tag(check(recorded(2, broken), facts, { markers: [] }).mismatches)).toEqual([
+      'credit_without_share:p1',
+      'slot_beyond_counter:p1',
+      'slot_beyond_counter:p1',
+    ]);
+    // Two accounts on one position: the share is granted twice (and more than the total).
+    const twice = [...SLOTS, { index: 0, userId: 'uD', amount: 100, at: iso(T0 + 3_000) }];
+    expect(
+      kinds(input({ recorded: true, counters: counter(2) }, twice), {
+        markers: [],
+        credits: { uB: [1, 100], uC: [1, 200], uD: [0, 0] },
+      }),
+    ).toEqual(['duplicate_share:p1', 'shares_exceed_total:p1', 'shares_exceed_total:p1']);
+  });
+
   test('credits: uncredited after settlement, credited with the wrong amount, credited without a share', () => {
     const none = cleanWorld({ uB: [], uC: [['claim:p1', 'claim_credit', 200, T0 + 2_000]] });
     // Settled (before the cutoff: a later settlement is the next run's to judge) with uB's share never credited.

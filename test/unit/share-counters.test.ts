@@ -4,7 +4,10 @@ import {
   counterOf,
   counterRange,
   counterRanges,
+  homeCounter,
   isSharded,
+  packetLayout,
+  RECORDED_SHARES_PER_COUNTER,
   isTaken,
   MAX_COUNTERS,
   pickCounter,
@@ -12,6 +15,7 @@ import {
   takenAcross,
   type CounterState,
 } from '../../functions/src/domain/share-counters';
+import { RECORD_NAME_BYTES, recordedName } from '../../functions/src/store/recorded';
 
 describe('share counters: the layout of a packet over counter items', () => {
   test('up to 100 shares keep one counter (the packet item); more spread over ⌈count/100⌉', () => {
@@ -102,5 +106,78 @@ describe('share counters: the layout of a packet over counter items', () => {
     for (const v of counts.values()) expect(v).toBe(100);
     expect(new Set(draws)).toEqual(new Set([7]));
     expect(pickCounter(3, new Set([0, 1, 2]), roundRobin)).toBeUndefined();
+  });
+});
+
+describe('the recorded layout: counters of ten that record their takers', () => {
+  test('every packet has counters of at most ten shares, named on the packet item', () => {
+    expect(RECORDED_SHARES_PER_COUNTER).toBe(10);
+    expect(packetLayout(1, 'recorded')).toEqual({ layout: 'recorded', counters: 1 });
+    expect(packetLayout(10, 'recorded')).toEqual({ layout: 'recorded', counters: 1 });
+    expect(packetLayout(11, 'recorded')).toEqual({ layout: 'recorded', counters: 2 });
+    expect(packetLayout(10_000, 'recorded')).toEqual({ layout: 'recorded', counters: 1_000 });
+    expect(packetLayout(100, 'slots')).toEqual({});
+    expect(packetLayout(101, 'slots')).toEqual({ counters: 2 });
+    expect(counterRanges(25, 'recorded')).toEqual([
+      { counter: 0, start: 0, size: 10 },
+      { counter: 1, start: 10, size: 10 },
+      { counter: 2, start: 20, size: 5 },
+    ]);
+    expect(counterOf(19, 'recorded')).toBe(1);
+  });
+
+  test('property: the recorded ranges partition [0, count), each index owned by counterOf(index)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10_000 }), (count) => {
+        const ranges = counterRanges(count, 'recorded');
+        let next = 0;
+        for (const r of ranges) {
+          expect(r.start).toBe(next);
+          expect(r.size).toBeGreaterThan(0);
+          expect(r.size).toBeLessThanOrEqual(RECORDED_SHARES_PER_COUNTER);
+          expect(counterOf(r.start, 'recorded')).toBe(r.counter);
+          expect(counterOf(r.start + r.size - 1, 'recorded')).toBe(r.counter);
+          next += r.size;
+        }
+        expect(next).toBe(count);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  test('property: a home counter is fixed by the two ids and in range', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.integer({ min: 1, max: 1_000 }), (p, u, n) => {
+        const k = homeCounter(p, u, n);
+        expect(Number.isInteger(k) && k >= 0 && k < n).toBe(true);
+        expect(homeCounter(p, u, n)).toBe(k);
+      }),
+    );
+    expect(() => homeCounter('p', 'u', 0)).toThrow(RangeError);
+  });
+
+  test("homes spread a packet's claimers evenly over its counters", () => {
+    const n = 10;
+    const per = new Array<number>(n).fill(0);
+    for (let i = 0; i < 10_000; i++) per[homeCounter('pktA', `u${i}`, n)]!++;
+    // 1,000 expected each; a binomial's 5 standard deviations is ±150.
+    for (const c of per) expect(Math.abs(c - 1_000)).toBeLessThan(150);
+    // The same account has different homes on different packets.
+    const homes = new Set(Array.from({ length: 50 }, (_, i) => homeCounter(`pkt${i}`, 'u1', n)));
+    expect(homes.size).toBeGreaterThan(5);
+  });
+
+  test('names kept in a record are cut at a character boundary to 12 UTF-8 bytes', () => {
+    expect(recordedName('小明')).toBe('小明');
+    expect(recordedName('一二三四五六七八九十')).toBe('一二三四');
+    expect(recordedName('a'.repeat(30))).toBe('a'.repeat(12));
+    expect(recordedName('😀😀😀😀😀😀😀')).toBe('😀😀😀');
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), (name) => {
+        const cut = recordedName(name);
+        expect(Buffer.byteLength(cut, 'utf8')).toBeLessThanOrEqual(RECORD_NAME_BYTES);
+        expect(name.startsWith(cut)).toBe(true);
+      }),
+    );
   });
 });

@@ -24,7 +24,7 @@ import type {
   ErrorBody,
 } from '../http/contract';
 import { mapLimited } from '../concurrency';
-import { counterCount, isSharded } from '../domain/share-counters';
+import { packetLayout } from '../domain/share-counters';
 import { randomBytes } from 'node:crypto';
 import { fail } from '../domain/errors';
 import { derivedId } from '../domain/ids';
@@ -91,7 +91,7 @@ function packetsOf(
       senderHint: c.senderHint,
       feeHint: c.feeHint,
       campaignId: c.id,
-      ...(isSharded(c.count) ? { counters: counterCount(c.count) } : {}),
+      ...packetLayout(c.count, d.cfg.shareLayout),
     };
     return { packet, shares: r.shares, due: { shard: dueShard(d, id), at: c.expiresAt } };
   });

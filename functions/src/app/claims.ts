@@ -4,6 +4,9 @@ import { log } from '../log';
 import type { PacketRecord } from '../store/packets';
 import type { MarkerRecord, SlotRecord } from '../store/claims';
 import type { WalletState } from '../store/ledger';
+import type { RecordedTake } from '../store/packets';
+import type { Taker } from '../store/recorded';
+import { homeCounter, ShareLayouts } from '../domain/share-counters';
 import { iso, type Outcome, type Principal } from './context';
 import type { Deps } from './deps';
 import { packetOfCode } from './packets';
@@ -144,6 +147,7 @@ export async function claim(
   const minute = rateWindow(nowMs).startMs;
   await refuseOverRate(d, who, 'claim', claimsIn(tail, minute) + 1, nowMs, deviceId);
   if (deviceId) await riskCount(d, who, who.tier, movement, checked.device);
+  if (packet.layout === ShareLayouts.recorded) return claimRecorded(d, who, packet, tail, minute, nowMs, via);
   const marker = { packetId, userId: who.userId, at: iso(nowMs), atMs: nowMs, attempt: 0, seqHint: tail.seq };
   if (!(await d.claims.putMarker(marker))) return repeatClaim(d, who, packet);
   // The marker is new, so no credit of this claim can exist yet: the append may go straight to
@@ -195,13 +199,37 @@ async function takeAndCredit(
       throw new Error(`claim: share ${index} of packet ${packetId} is held by another write`);
     slot = held;
   }
-  // The credit carries the slot's index: a sharded packet's marker needs no note of it.
-  await d.wallets.append(
-    who.userId,
-    seqHint,
-    { ...claimCredit(packetId, { ...slot, index }), claimMinute: minute },
-    typeof from === 'number' ? undefined : from,
-  );
+  return creditTaken(d, who, packet, slot, last, minute, from);
+}
+
+/**
+ * The last write of a first claim: the credit of share `slot` (carrying the slot's index, so a
+ * sharded packet's marker needs no note of it, and the claim rate count of `minute`), then the
+ * answer. `from`: the wallet state read before the claim's gate was written (no credit of it can
+ * exist yet, so the append may go straight to the next entry), or just the ledger hint.
+ * `isLast`: whether the share was the packet's last, or the read that tells it, run beside the
+ * credit so that it adds no round trip.
+ */
+async function creditTaken(
+  d: Deps,
+  who: Principal,
+  packet: PacketRecord,
+  slot: SlotRecord,
+  isLast: boolean | Promise<boolean>,
+  minute: number,
+  from: WalletState | number,
+): Promise<Outcome<ClaimResult>> {
+  const packetId = packet.id;
+  const nowMs = d.now();
+  const [, last] = await Promise.all([
+    d.wallets.append(
+      who.userId,
+      typeof from === 'number' ? from : from.seq,
+      { ...claimCredit(packetId, slot), claimMinute: minute },
+      typeof from === 'number' ? undefined : from,
+    ),
+    isLast,
+  ]);
   const result: ClaimResult = { packetId, amount: slot.amount, claimedAt: slot.at, repeat: false };
   if (last) {
     // Only the claim that took the last share: 手气最佳 and, beside it, the sender's "all
@@ -262,16 +290,7 @@ async function repeatClaim(d: Deps, who: Principal, packet: PacketRecord): Promi
       if (d.now() - marker.atMs >= CLAIM_TAKEOVER_MS) slot = await slotOfAccount(d, packet, who.userId);
     }
     if (slot?.void) slot = undefined;
-    if (slot && !slot.void) {
-      await d.wallets.append(who.userId, slot.seqHint, claimCredit(packetId, slot));
-      const fresh = (await d.packets.get(packetId)) ?? packet;
-      const result: ClaimResult = { packetId, amount: slot.amount, claimedAt: slot.at, repeat: true };
-      if (fresh.claimed >= fresh.count) {
-        const best = await bestOf(d, fresh, who.userId);
-        if (best !== undefined) result.best = best;
-      }
-      return { status: 200, body: result };
-    }
+    if (slot && !slot.void) return answerRepeat(d, who, packet, slot);
     if (!marker) throw new Error('claim: marker vanished');
     const nowMs = d.now();
     if (nowMs - marker.atMs >= CLAIM_TAKEOVER_MS) {
@@ -283,6 +302,13 @@ async function repeatClaim(d: Deps, who: Principal, packet: PacketRecord): Promi
       } catch (err) {
         if (!(err instanceof WriteOutcomeUnknown)) throw err;
       }
+      if (won && packet.layout === ShareLayouts.recorded) {
+        // Only a claim whose home counter was full writes a marker: it takes elsewhere.
+        const taker = takerOf(who, nowMs, marker.seqHint);
+        const home = homeCounter(packetId, who.userId, packet.counters ?? 1);
+        const taken = await d.packets.takeRecordedElsewhere(packet, home, taker, nowMs);
+        return recordedOutcome(d, who, packet, taken, rateWindow(nowMs).startMs, nowMs, marker.seqHint);
+      }
       if (won) return takeAndCredit(d, who, packetId, marker.seqHint, rateWindow(nowMs).startMs);
       continue;
     }
@@ -293,5 +319,120 @@ async function repeatClaim(d: Deps, who: Principal, packet: PacketRecord): Promi
     }
     if (Date.now() - started >= REPEAT_WAIT_MS) fail('CLAIM_IN_PROGRESS', '正在领取中，请稍候');
     await new Promise((r) => setTimeout(r, REPEAT_POLL_MS));
+  }
+}
+
+/**
+ * A repeat that found the account's share: credits it if a crash left it uncredited (the append
+ * is keyed by the claim's operation, so the credit lands once however many requests run it),
+ * and answers with the same share.
+ */
+async function answerRepeat(
+  d: Deps,
+  who: Principal,
+  packet: PacketRecord,
+  slot: SlotRecord,
+): Promise<Outcome<ClaimResult>> {
+  const packetId = packet.id;
+  await d.wallets.append(who.userId, slot.seqHint, claimCredit(packetId, slot));
+  const fresh = (await d.packets.get(packetId)) ?? packet;
+  const result: ClaimResult = { packetId, amount: slot.amount, claimedAt: slot.at, repeat: true };
+  if (fresh.claimed >= fresh.count) {
+    const best = await bestOf(d, fresh, who.userId);
+    if (best !== undefined) result.best = best;
+  }
+  return { status: 200, body: result };
+}
+
+function takerOf(who: Principal, nowMs: number, seqHint: number, via?: string): Taker {
+  return { userId: who.userId, name: who.name, atMs: nowMs, seqHint, ...(via ? { via } : {}) };
+}
+
+/**
+ * A first claim of a packet of the recorded layout (store/recorded.ts). Timeline:
+ *   W1 update CNTR#<packet>#<home>: claimed + 1 and the account's record, if open, not full, not
+ *      expired and the account not yet recorded there ... the gate, the take and the record in
+ *      one write (1 WCU); the home counter is fixed by the two ids (domain/share-counters.ts)
+ *   W2 append claim_credit to LEDGER#<user> (opId claim:<packet>) ... as in the slots layout
+ * Before W1, the same round trip of reads as the slots layout, so a claim is two reads, then
+ * two writes: 4 requests, 3 round trips, 2 WCU.
+ * The home counter full (packets of > 10 shares; full stays full, so an account never takes by
+ * both ways): W1' put the claim marker if absent — the gate across counters — then W1 on
+ * another counter with room, then W2.
+ * What a crash leaves, and who completes it:
+ *   - after W1: the share is recorded, not credited. A retry finds the record (W1 refused by the
+ *     account's own entry, read back) and appends the credit; so does the sweeper when the
+ *     packet expires. The append is keyed by opId, so the credit lands once.
+ *   - after W1' (overflow): a marker, no share: the slots layout's takeover applies (after
+ *     CLAIM_TAKEOVER_MS one retry takes over and takes elsewhere).
+ *   - a take whose answer was lost reads the counter back: recorded → ours; not → it never
+ *     landed, taken again. No share is ever held by nobody, so the sweeper voids nothing.
+ */
+async function claimRecorded(
+  d: Deps,
+  who: Principal,
+  packet: PacketRecord,
+  tail: WalletState,
+  minute: number,
+  nowMs: number,
+  via?: string,
+): Promise<Outcome<ClaimResult>> {
+  const taker = takerOf(who, nowMs, tail.seq, via);
+  const n = packet.counters ?? 1;
+  const home = homeCounter(packet.id, who.userId, n);
+  // Whether the home's refusal was read back already (it tells a share of the account's own).
+  let homeRead = false;
+  if (n === 1 || !d.packets.seenFull(packet.id, home)) {
+    const taken = await d.packets.takeRecorded(packet, home, taker, nowMs);
+    if (taken.kind !== 'full' || n === 1) return recordedOutcome(d, who, packet, taken, minute, nowMs, tail);
+    homeRead = true;
+  }
+  // The home is full, and stays so. Only the counter tells whether the account holds one of its
+  // shares (a repeat), so a home this process already knew full is read beside the gate across
+  // counters: the marker, put — or, when every counter is known full, only looked up (an
+  // account that overflowed earlier has one; the others are too late, and nothing is written).
+  const allFull = d.packets.seenAllFull(packet);
+  const marker = {
+    packetId: packet.id,
+    userId: who.userId,
+    at: iso(nowMs),
+    atMs: nowMs,
+    attempt: 0,
+    seqHint: tail.seq,
+  };
+  const [atHome, gate] = await Promise.all([
+    homeRead ? undefined : d.packets.takeRecorded(packet, home, taker, nowMs),
+    allFull
+      ? d.claims.marker(packet.id, who.userId).then((m) => (m ? 'held' : 'none'))
+      : d.claims.putMarker(marker).then((fresh) => (fresh ? 'fresh' : 'held')),
+  ]);
+  // Its own share at home (a marker put meanwhile stays: a stray marker of a repeat is harmless).
+  if (atHome && atHome.kind !== 'full') return recordedOutcome(d, who, packet, atHome, minute, nowMs, tail);
+  if (gate === 'held') return repeatClaim(d, who, packet);
+  if (gate === 'none') return refuse({ ...packet, claimed: packet.count }, nowMs);
+  const taken = await d.packets.takeRecordedElsewhere(packet, home, taker, nowMs);
+  return recordedOutcome(d, who, packet, taken, minute, nowMs, tail);
+}
+
+/** The answer to a recorded take: the credit and the share, the repeat's share, or the refusal. */
+async function recordedOutcome(
+  d: Deps,
+  who: Principal,
+  packet: PacketRecord,
+  taken: RecordedTake,
+  minute: number,
+  nowMs: number,
+  from: WalletState | number,
+): Promise<Outcome<ClaimResult>> {
+  switch (taken.kind) {
+    case 'taken':
+      // A take that filled its counter asks, beside the credit, whether every counter is full.
+      return creditTaken(d, who, packet, taken.slot, taken.filled ? d.packets.allFull(packet) : false, minute, from);
+    case 'held':
+      return answerRepeat(d, who, packet, taken.slot);
+    case 'full':
+      return refuse(await d.packets.get(packet.id), nowMs);
+    case 'refused':
+      return refuse(taken.packet, nowMs);
   }
 }

@@ -1,4 +1,4 @@
-import { counterCount, isSharded } from '../domain/share-counters';
+import { packetLayout } from '../domain/share-counters';
 import { fail } from '../domain/errors';
 import { derivedId } from '../domain/ids';
 import { dayKeyUtc8, feeFor, policyFor, type Fen } from '../domain/money';
@@ -142,8 +142,8 @@ export async function createPacket(
         feeHint: feeState.seq,
         ...(feeAccount ? { feeAccount } : {}),
         ...(recipient ? { recipientId: recipient.userId, recipientName: recipient.name } : {}),
-        // > 100 shares: claims count on several counter items (docs/capacity.md).
-        ...(isSharded(input.count) ? { counters: counterCount(input.count) } : {}),
+        // Claims take on counter items that record their takers (docs/capacity.md).
+        ...packetLayout(input.count, d.cfg.shareLayout),
         ...(input.groupOnly ? { groupOnly: true as const } : {}),
       };
       if (paid)
@@ -237,10 +237,11 @@ export const FORWARDS_PAGE = 50;
  * Counted against the account's read limit before anything is read (the id's format was checked
  * by the handler): an insider's view reads every slot of the packet (10,000 for the biggest), so
  * each view is bounded per account. Who is an insider is decided without the slots — the sender,
- * or an account holding a claim marker (one GetItem) — so an outsider's view reads the packet
- * item and the marker (a big packet's counters about once per few seconds across all views: see
- * PacketStore.summaryOf), never a slot. A marker whose claim took no
- * share (refused, or still in flight) reads the slots once more and gets the summary.
+ * or an account that may hold a share (ClaimStore.mayHold: its claim marker, or its record on
+ * its home counter; one or two GetItems) — so an outsider's view reads the packet item and
+ * those (a big packet's counters about once per few seconds across all views: see
+ * PacketStore.summaryOf), never every share. A marker whose claim took no share (refused, or
+ * still in flight) reads the shares once more and gets the summary.
  */
 export async function getPacket(
   d: Deps,
@@ -261,7 +262,7 @@ export async function getPacket(
     return { status: 200, body: { ...packetSummary(packet, nowMs, names), claimedAmount: takenAmount } };
   };
   const isSender = packet.senderId === who.userId;
-  if (!isSender && !(await d.claims.marker(id, who.userId))) return outsider();
+  if (!isSender && !(await d.claims.mayHold(packet, who.userId))) return outsider();
   const slots = await d.claims.slots(packet);
   if (!isSender && !slots.some((s) => s.userId === who.userId && !s.void)) return outsider();
   // The counters were read eventually consistent: never show fewer taken than recorded.

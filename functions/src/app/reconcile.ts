@@ -12,7 +12,8 @@
  *   2. walk each account's ledger oldest first, a page at a time, `concurrency` accounts at once:
  *      chain and balance checks, and the per-packet / per-transfer / per-top-up aggregates;
  *   3. each packet: its slots, then its counters (> 100 shares), its item and share amounts; compare with the aggregates,
- *      and only where they differ read markers or credits one by one;
+ *      and only where they differ read markers or credits one by one (recorded layout: its counters and their
+ *      records in one read, and no markers: the records are the gate);
  *   4. transfers, top-ups, ledger entries of packets that do not exist, conservation as of T;
  *   5. save the report, the latest copy and the events.
  * Ledgers come before packets so that a slot read is never older than the ledger read that
@@ -33,13 +34,14 @@ import {
   checkWithdrawals,
   lookupsNeeded,
   missingPackets,
+  oldGranted,
   type Lookups,
   type Mismatch,
   type MismatchKind,
   type ReconcileClock,
 } from '../domain/reconcile';
 import { randomId } from '../domain/ids';
-import { takenAcross } from '../domain/share-counters';
+import { ShareLayouts, takenAcross } from '../domain/share-counters';
 import { eachLimited, type Discovery, type ReconcileReader, type ReconcileReport } from '../store/reconcile';
 import type { WeChatPay } from '../wechatpay/client';
 import { outBillNoOf } from '../domain/withdrawals';
@@ -171,8 +173,11 @@ export async function reconcile(
     // The first read only learns where the slots are (share count and counters are fixed).
     const head = await store.packet(packetId);
     if (!head) return; // never written (its ledger entries, if any, are reported below)
-    const slots = await store.slots(packetId, head.count);
-    const counters = head.counters !== undefined ? await store.counters(packetId, head.counters) : undefined;
+    const recorded = head.layout === ShareLayouts.recorded;
+    const read = recorded ? await store.recordedCounters(packetId, head.counters ?? 1) : undefined;
+    const slots = read?.slots ?? (await store.slots(packetId, head.count));
+    const counters =
+      read?.counters ?? (head.counters !== undefined ? await store.counters(packetId, head.counters) : undefined);
     const item = (await store.packet(packetId)) ?? head;
     // A packet paid directly: its refund to the payment, and its payment if still unpaid.
     const refund = item.funding === 'wechatpay' ? await store.refund(refundNoOf(packetId)) : undefined;
@@ -189,6 +194,7 @@ export async function reconcile(
         state: item.state,
         claimed: counters ? takenAcross(counters) : item.claimed,
         counters,
+        recorded,
         createdAt: item.createdAt,
         expiresAtMs: item.expiresAtMs,
         refundedAmount: item.refundedAmount,
@@ -211,7 +217,7 @@ export async function reconcile(
     const need = lookupsNeeded(input, money, found.markers.get(packetId), clock.cutoffIso);
     const lookups: Lookups = {};
     if (need.markers || need.credits) {
-      const old = slots.filter((s) => !s.void && s.at <= clock.cutoffIso);
+      const old = oldGranted(slots, clock.cutoffIso);
       if (opts.scope === undefined || need.credits) lookedUp++;
       if (need.markers)
         lookups.markers = await store.markerHolders(

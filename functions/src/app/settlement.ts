@@ -1,6 +1,7 @@
 import { fail } from '../domain/errors';
 import { dayKeyUtc8, policyFor, type Fen } from '../domain/money';
 import { shardOf } from '../domain/shard';
+import { ShareLayouts } from '../domain/share-counters';
 import type { AppendRequest } from '../store/ledger';
 import type { PacketRecord, SettleCursor } from '../store/packets';
 import type { SlotRecord } from '../store/claims';
@@ -122,10 +123,25 @@ export interface SettleResult {
 /** Credits (and voids) of one counter in flight at once. */
 const CREDIT_CONCURRENCY = 8;
 /**
- * Counters verified side by side per step, and per cursor write: 4 × 100 slots, one slot
- * Query, one ledger BatchGetItem and a counter close each, then one conditional write.
+ * Counters verified side by side per step, and per cursor write (slots layout): 4 × 100 slots,
+ * one slot Query, one ledger BatchGetItem and a counter close each, then one conditional write.
  */
 const COUNTERS_PER_STEP = 4;
+/**
+ * Counters per step of the recorded layout: 10 × 10 records, so the step's credits are
+ * confirmed by ONE BatchGetItem of ≤ 100 keys. The step is one read of its counters (with their
+ * records), a close of each that still has room (a full counter takes nothing more), that
+ * credit read and one cursor write: 3 requests for 100 shares of a drained packet, 13 when no
+ * counter is full — a 10,000-share packet (1,000 counters) drained costs about 300 requests.
+ */
+export const RECORDED_COUNTERS_PER_STEP = 10;
+/**
+ * Closes of a recorded step in flight at once, each after a check of the run's budget: the
+ * budget's reserve holds what is in flight when it runs out (as many closes as a step of the
+ * slots layout, about) plus the run's closing reads, so ten closes at once would overrun a small
+ * budget. Two waves of five: a step is still 4 round trips (closes, closes, read, cursor).
+ */
+const RECORDED_CLOSE_CONCURRENCY = 5;
 
 /**
  * Settles an expired packet: closes it to claims, seals shares taken by claims that never
@@ -139,14 +155,19 @@ const COUNTERS_PER_STEP = 4;
  * {@link COUNTERS_PER_STEP} counters from the cursor on:
  *   [B] close each counter (> 100 shares; returns its final count, re-closing is harmless; a
  *       single-counter packet was closed by A) — only then are its slots read;
- *   [C] void its taken-but-unrecorded indexes (a late claim's slot put then fails and it
- *       answers PACKET_EXPIRED);
+ *   [C] slots layout: void its taken-but-unrecorded indexes (a late claim's slot put then fails
+ *       and it answers PACKET_EXPIRED). The recorded layout has none: its counter's records are
+ *       read after the close, and a taken index without a record stops the settlement;
  *   [D] confirm its recorded shares' credits: one BatchGetItem of each claimer's ledger entry
  *       at the slot's `seqHint` + 1 (where a claim's credit lands unless the claimer's ledger
  *       moved meanwhile); an entry there with opId `claim:<packet>` is the credit. The others go
  *       through `append`, which finds the credit after the hint or applies it, once;
  *   [E] cursor += the step's counters, settleGranted += their granted shares (conditional on
  *       the cursor read, so concurrent sweepers add each counter once; the last step skips it);
+ * Recorded layout: steps of {@link RECORDED_COUNTERS_PER_STEP} counters; B is one read of the
+ * step's counters with their records and a close of each that still has room (its records, final
+ * once closed, come back from the close; a full counter's are final already), there is no C (a
+ * take is its record), and D is one BatchGetItem for the whole step.
  * → [F] refund total − settleGranted to the sender (opId `refund:<packet>`, at most once), or
  *   for a packet paid directly through WeChat Pay, to its payment (app/refunds.ts: the refund
  *   record is F, the create at WeChat follows G)
@@ -162,21 +183,25 @@ export async function settlePacket(
   nowMs: number,
   budget: Budget = UNBOUNDED,
 ): Promise<SettleResult> {
-  const pre = await d.packets.get(packetId);
+  const pre = await d.packets.item(packetId);
   if (!pre || (pre.state !== 'active' && pre.state !== 'settling')) return { refunded: 0, settled: false };
   // The refund's hint is read before the packet leaves `active`; a resumed run finds it stored.
   const refundHint = pre.refundHint ?? (await d.wallets.state(pre.senderId)).seq;
   const p = await d.packets.beginSettle(packetId, nowMs, refundHint);
   if (!p) return { refunded: 0, settled: false };
   const n = p.counters ?? 1;
+  const recorded = p.layout === ShareLayouts.recorded;
+  const perStep = recorded ? RECORDED_COUNTERS_PER_STEP : COUNTERS_PER_STEP;
   const at = iso(nowMs);
   let cursor: SettleCursor = { counter: p.settleCursor ?? 0, granted: p.settleGranted ?? 0 };
   for (let steps = 0; cursor.counter < n; steps++) {
     // The first step of a call only needs the run's budget: each slice moves the cursor.
     if (!(steps === 0 ? budget.work() : budget.step()))
       return { refunded: 0, settled: false, pending: { verified: cursor.counter, of: n } };
-    const ks = Array.from({ length: Math.min(COUNTERS_PER_STEP, n - cursor.counter) }, (_, i) => cursor.counter + i);
-    const granted = await mapLimited(ks, ks.length, (k) => verifyCounter(d, p, k, at, budget));
+    const ks = Array.from({ length: Math.min(perStep, n - cursor.counter) }, (_, i) => cursor.counter + i);
+    const granted = recorded
+      ? [await verifyRecordedStep(d, p, ks, budget)]
+      : await mapLimited(ks, ks.length, (k) => verifyCounter(d, p, k, at, budget));
     if (granted.some((g) => g === undefined))
       return { refunded: 0, settled: false, pending: { verified: cursor.counter, of: n } };
     const next = {
@@ -188,7 +213,7 @@ export async function settlePacket(
       continue;
     }
     // Another sweeper moved the cursor first (or finished): go on from what it stored.
-    const now = await d.packets.get(packetId);
+    const now = await d.packets.item(packetId);
     if (now?.state !== 'settling') return { refunded: 0, settled: false };
     cursor = { counter: now.settleCursor ?? 0, granted: now.settleGranted ?? 0 };
   }
@@ -285,8 +310,52 @@ async function verifyCounter(
 }
 
 /**
+ * Steps B and D for counters `ks` of a packet of the recorded layout: the Σ of their recorded
+ * shares once every one is verified credited, or undefined when the budget ran out first. There
+ * is no C: a take is its record, so no share is ever taken without its taker being known.
+ * The closes go five at a time and each returns its counter's final records; the credits of the
+ * whole step are then confirmed by one read (≤ 100 records), and only the unconfirmed ones go
+ * through `append` (which finds a credit after the hint, or applies it, once).
+ */
+async function verifyRecordedStep(
+  d: Deps,
+  p: PacketRecord,
+  ks: readonly number[],
+  budget: Budget,
+): Promise<Fen | undefined> {
+  // A full counter can take no share: its records are final without a close. Only those with
+  // room are closed (a drained packet's settlement closes none).
+  const read = await d.packets.recordedCounters(p, ks);
+  if (!budget.work()) return undefined;
+  const closed = await mapLimited(read, RECORDED_CLOSE_CONCURRENCY, async (c) =>
+    c.closed || c.claimed >= c.size ? c : budget.work() ? await d.packets.closeCounter(p, c.counter) : undefined,
+  );
+  if (closed.includes(undefined) || !budget.work()) return undefined;
+  const granted = closed.flatMap((c) => {
+    if (!c!.records) throw new Error(`settle: counter ${c!.counter} of ${p.id} closed without its records`);
+    // A recorded counter takes and records in one write: a taken index without its record is
+    // damage, not a crash. Settling on it would refund a share someone may hold: stop here (the
+    // packet stays due, the sweep-lag alarm fires, reconciliation names the counter).
+    const taken = Math.min(c!.claimed, c!.size);
+    if (c!.records.length !== taken)
+      throw new Error(
+        `settle: counter ${c!.counter} of packet ${p.id} handed out ${taken} share(s) and records ${c!.records.length}: it does not record them all`,
+      );
+    return c!.records;
+  });
+  const unconfirmed = await unconfirmedCredits(d, p.id, granted);
+  const credited = await mapLimited(
+    unconfirmed,
+    CREDIT_CONCURRENCY,
+    async (s) => budget.work() && (await d.wallets.append(s.userId, s.seqHint, claimCredit(p.id, s)), true),
+  );
+  if (credited.includes(false)) return undefined;
+  return granted.reduce((a, s) => a + s.amount, 0);
+}
+
+/**
  * The slots whose credit is not at the claimer's ledger entry `seqHint` + 1 (one BatchGetItem
- * per 100 slots; a counter's slots belong to distinct accounts, so no key repeats). Entries are
+ * per 100 slots; a packet's shares belong to distinct accounts, and a repeated key is read once). Entries are
  * never deleted, so a credit found there is final; the rest may sit further on, or be missing.
  */
 async function unconfirmedCredits(d: Deps, packetId: string, slots: readonly SlotRecord[]): Promise<SlotRecord[]> {

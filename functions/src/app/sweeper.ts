@@ -141,7 +141,9 @@ async function handle(
     return;
   }
   if (ref.kind === 'packet') {
-    const p = await d.packets.get(ref.id);
+    // The item alone: its state decides, and its claims' progress (a read of every counter) is
+    // not needed here — settlement reads each counter as it closes it.
+    const p = await d.packets.item(ref.id);
     if (!p) return;
     if (p.state === 'funding') {
       const r = await fundPacket(d, p, true);

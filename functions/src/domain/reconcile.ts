@@ -70,6 +70,10 @@ export const MismatchKinds = {
   /** Packet (id: packet). */
   shares_sum: 'shares_sum',
   share_amount: 'share_amount',
+  /**
+   * A slot (or a counter's record) its counter never handed out; in the recorded layout also a
+   * counter that handed out more shares than it records.
+   */
   slot_beyond_counter: 'slot_beyond_counter',
   duplicate_share: 'duplicate_share',
   marker_missing: 'marker_missing',
@@ -417,6 +421,12 @@ export interface PacketFacts {
   claimed: number;
   /** Packets of > 100 shares: their counters, read after the slots. */
   counters?: readonly CounterState[] | undefined;
+  /**
+   * Recorded layout: each counter records its takers, so the slots are those records (read
+   * with the counters, in one read) and a claim has a marker only when its home counter was
+   * full — the records themselves are the one-per-account gate.
+   */
+  recorded?: boolean | undefined;
   createdAt: string;
   expiresAtMs: number;
   refundedAmount?: Fen | undefined;
@@ -440,6 +450,11 @@ export interface SlotFact {
   amount: Fen;
   at: string;
   void?: boolean | undefined;
+  /**
+   * Recorded layout: why the account's entry on its counter resolves to no record (a position
+   * out of the range or past the records). Reported, and counts as no share.
+   */
+  broken?: string | undefined;
 }
 
 /** One packet as read: the item, its share amounts (undefined: no SHARES item) and its slots. */
@@ -457,7 +472,9 @@ export interface Lookups {
   credits?: ReadonlyMap<string, { count: number; amount: Fen }>;
 }
 
-const oldGranted = (slots: readonly SlotFact[], T: string) => slots.filter((s) => !s.void && s.at <= T);
+/** The granted shares dated ≤ T (what the claim credits as of T must equal). */
+export const oldGranted = (slots: readonly SlotFact[], T: string) =>
+  slots.filter((s) => !s.void && !s.broken && s.at <= T);
 
 /**
  * Which point reads a packet needs. Normally none: the claim credits the ledgers hold for it
@@ -478,7 +495,7 @@ export function lookupsNeeded(
     addToBag(holders, 0, holderFp(s.userId));
   }
   return {
-    markers: !markers || !sameBag(markers, holders),
+    markers: input.packet.recorded !== true && (!markers || !sameBag(markers, holders)),
     credits: !sameBag(money?.credits ?? emptyBag(), shares),
   };
 }
@@ -529,12 +546,21 @@ export function checkPacket(
   // Per slot (no time dependence: slots are immutable once written, and were read before the
   // packet item, so `claimed` is at least every index seen).
   const holders = new Set<string>();
+  const indexes = new Set<number>();
   let grantedAll = 0;
   for (const s of slots) {
+    if (s.broken) {
+      bad('slot_beyond_counter', `account ${s.userId}: ${s.broken}`);
+      continue;
+    }
     if (p.counters ? !isTaken(p.counters, s.index) : s.index >= p.claimed)
       bad('slot_beyond_counter', `slot ${s.index} but ${p.claimed} taken of ${p.count}`);
     else if (s.index >= p.count) bad('slot_beyond_counter', `slot ${s.index} of ${p.count} shares`);
     if (s.void) continue;
+    // One share, one holder: a slot item is keyed by its index, but a counter's records map
+    // accounts to positions, so two accounts on one position is a share granted twice.
+    if (indexes.has(s.index)) bad('duplicate_share', `share ${s.index} held by two accounts (${s.userId} too)`);
+    indexes.add(s.index);
     if (holders.has(s.userId)) bad('duplicate_share', `account ${s.userId} holds two shares (slot ${s.index})`);
     holders.add(s.userId);
     if (shares && shares[s.index] !== s.amount)
@@ -542,6 +568,21 @@ export function checkPacket(
     grantedAll += s.amount;
   }
   if (grantedAll > p.total) bad('shares_exceed_total', `granted ${grantedAll} > total ${p.total}`);
+  // Recorded layout: a counter's count and its records change in one write, and were read in
+  // one read, so every share it handed out has its record — at every moment, not only as of T
+  // (the slots layout's taken-but-unrecorded indexes, claims in flight or crashed, do not exist).
+  if (p.recorded && p.counters) {
+    for (const c of p.counters) {
+      const taken = Math.min(c.claimed, c.size);
+      let unrecorded = 0;
+      for (let i = c.start; i < c.start + taken; i++) if (!indexes.has(i)) unrecorded++;
+      if (unrecorded > 0)
+        bad(
+          'slot_beyond_counter',
+          `counter ${c.counter} handed out ${taken} shares, ${unrecorded} of them with no record`,
+        );
+    }
+  }
 
   // Shares dated ≤ T against markers and credits (the ledgers were read after T).
   const old = oldGranted(slots, T);

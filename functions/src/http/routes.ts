@@ -354,12 +354,13 @@ export const ROUTES = {
     rights: {
       table: [...RW, 'BatchGetItem'],
       why:
-        'GetItem packets.recent/get, shares, marker (repeat), bindDevice re-read, once-marker; PutItem putMarker (W1), putSlot (W3), ' +
-        'wallets.append claim_credit (W4: a ledger entry carrying the claim rate count and the slot index; no index key), ' +
-        'audit.append (refusals), risk events; BatchGetItem riskCheck standings (blacklists, device binding), share counters of ' +
-        'packets of > 100 shares; UpdateItem takeShare (W2), ' +
-        'takeOverMarker, riskCount bindDevice (unless bound within the hour), freezes; Query slotOf / slots, wallets.state and ' +
-        'append, audit tail',
+        'GetItem packets.recent/get, shares, counter read-back, marker (repeat), bindDevice re-read, once-marker; ' +
+        'UpdateItem takeRecorded (the home counter: gate, take and record; slots layout: takeShare), takeOverMarker, ' +
+        'riskCount bindDevice (unless bound within the hour), freezes; PutItem wallets.append claim_credit (a ledger entry ' +
+        'carrying the claim rate count and the share index; no index key), putMarker (home counter full; slots layout: ' +
+        'every claim), putSlot (slots layout), audit.append (refusals), risk events; BatchGetItem riskCheck standings ' +
+        '(blacklists, device binding), counters (the last-share check, overflow, claim list); Query wallets.state and ' +
+        'append, slots (slots layout), audit tail',
     },
   },
   'GET /v1/receive-code': {

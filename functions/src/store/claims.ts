@@ -1,9 +1,10 @@
 import { mapLimited } from '../concurrency';
 import type { Fen } from '../domain/money';
-import { counterCount, isSharded } from '../domain/share-counters';
+import { counterCount, homeCounter, isSharded, ShareLayouts } from '../domain/share-counters';
 import { Keys } from './keys';
 import { queryAll, type Db, type Item } from './db';
 import type { PacketRef } from './packets';
+import { recordOf, recordsOf } from './recorded';
 
 /** A share recorded to an account (the claim's slot put), or an untaken index the sweeper voided. */
 export interface SlotRecord {
@@ -45,9 +46,12 @@ export interface SlotLookup {
 }
 
 /**
- * The store port of claims: who holds which share of a packet. One marker per account and
- * packet, one slot per share index (a partition of slots per share counter). The share itself
- * is taken on the packet's counter (PacketStore.takeShare); these items record who took it.
+ * The store port of claims: who holds which share of a packet. Slots layout: one marker per
+ * account and packet, one slot per share index (a partition of slots per share counter); the
+ * share itself is taken on the packet's counter (PacketStore.takeShare) and these items record
+ * who took it. Recorded layout: the counter's take records its taker itself
+ * (PacketStore.takeRecorded, store/recorded.ts), and the reads here return those records as
+ * slots; a marker is written only by a claim whose home counter is full.
  */
 export interface ClaimStore {
   putMarker(m: MarkerRecord): Promise<boolean>;
@@ -55,7 +59,7 @@ export interface ClaimStore {
   takeOverMarker(m: MarkerRecord, at: string, atMs: number): Promise<boolean>;
   /** Records the claim's share if its slot is free; false: the slot holds another write (see {@link slotAt}). */
   putSlot(packetId: string, s: SlotRecord): Promise<boolean>;
-  /** Share `index`'s slot as stored (consistent read), if any: what a refused slot put found. */
+  /** Slots layout: share `index`'s slot as stored (consistent read), if any: what a refused slot put found. */
   slotAt(packetId: string, index: number): Promise<SlotRecord | undefined>;
   voidSlot(packetId: string, index: number, at: string): Promise<boolean>;
   /** Every slot of the packet (every counter's partition), by index. */
@@ -68,6 +72,12 @@ export interface ClaimStore {
    * note) is looked up in every counter's slots unless `thorough` is false.
    */
   slotOf(p: PacketRef, userId: string, opts?: SlotLookup): Promise<SlotRecord | undefined>;
+  /**
+   * Whether the account may hold a share of the packet, told without reading its shares: slots
+   * layout, it has a claim marker; recorded layout, its home counter records it or it has a
+   * marker (a claim whose home was full). False: it holds none.
+   */
+  mayHold(p: PacketRef, userId: string): Promise<boolean>;
 }
 
 /** Counters' slot partitions read at once (whole-packet reads; not the claim path). */
@@ -90,6 +100,12 @@ function toSlot(it: Item): SlotRecord {
 /** The DynamoDB adapter of {@link ClaimStore}. */
 export class DynamoClaimStore implements ClaimStore {
   constructor(private readonly db: Db) {}
+
+  /** Recorded layout: every counter item of the packet (consistent; one BatchGetItem per 100). */
+  private async counterItems(p: PacketRef): Promise<Item[]> {
+    const keys = Array.from({ length: p.counters ?? 1 }, (_, k) => Keys.shareCounter(p.id, k));
+    return this.db.batchGet(keys, true);
+  }
 
   async putMarker(m: MarkerRecord) {
     return this.db.put({ ...Keys.claimMarker(m.packetId, m.userId), ...m }, { condition: 'attribute_not_exists(pk)' });
@@ -137,6 +153,9 @@ export class DynamoClaimStore implements ClaimStore {
   }
 
   async slots(p: PacketRef) {
+    // BatchGetItem answers in no particular order: the records are put in index order here.
+    if (p.layout === ShareLayouts.recorded)
+      return (await this.counterItems(p)).flatMap(recordsOf).sort((a, b) => a.index - b.index);
     const parts = await mapLimited(
       Array.from({ length: counterCount(p.count) }, (_, k) => k),
       SLOT_PARTITION_CONCURRENCY,
@@ -147,6 +166,10 @@ export class DynamoClaimStore implements ClaimStore {
   }
 
   async counterSlots(p: PacketRef, k: number): Promise<SlotRecord[]> {
+    if (p.layout === ShareLayouts.recorded) {
+      const it = await this.db.get(Keys.shareCounter(p.id, k), true);
+      return it ? recordsOf(it) : [];
+    }
     const items = await queryAll(this.db, {
       keyCondition: 'pk = :pk',
       values: { ':pk': Keys.slotsPk(p.id, k) },
@@ -155,7 +178,29 @@ export class DynamoClaimStore implements ClaimStore {
     return items.map(toSlot);
   }
 
+  async mayHold(p: PacketRef, userId: string): Promise<boolean> {
+    if (p.layout === ShareLayouts.recorded) {
+      const home = await this.db.get(Keys.shareCounter(p.id, homeCounter(p.id, userId, p.counters ?? 1)), false);
+      if (home && recordOf(home, userId)) return true;
+    }
+    return (await this.marker(p.id, userId)) !== undefined;
+  }
+
   async slotOf(p: PacketRef, userId: string, opts: SlotLookup = {}) {
+    if (p.layout === ShareLayouts.recorded) {
+      // The home counter first: where every claim but an overflowing one takes. Then all of
+      // them (one read per 100 counters), even when not `thorough`: a record is final once
+      // written, so this is never a wait on a claim in flight.
+      const n = p.counters ?? 1;
+      const home = await this.db.get(Keys.shareCounter(p.id, homeCounter(p.id, userId, n)), true);
+      const mine = home ? recordOf(home, userId) : undefined;
+      if (mine || n === 1) return mine;
+      for (const it of await this.counterItems(p)) {
+        const found = recordOf(it, userId);
+        if (found) return found;
+      }
+      return undefined;
+    }
     if (isSharded(p.count)) {
       const m = await this.marker(p.id, userId);
       if (!m) return undefined;

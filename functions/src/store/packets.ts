@@ -1,11 +1,13 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { mapLimited } from '../concurrency';
 import type { Fen } from '../domain/money';
-import { counterRanges, pickCounter, takenAcross, type CounterState } from '../domain/share-counters';
+import { counterRanges, pickCounter, ShareLayouts, takenAcross, type CounterState } from '../domain/share-counters';
 import type { SplitMode } from '../domain/split';
 import { Indexes, Keys, refOfPk } from './keys';
 import { WriteOutcomeUnknown, type Db, type Item } from './db';
 import { pageCursorOf, startKeyOf } from './page-cursor';
+import type { SlotRecord } from './claims';
+import { EMPTY_RECORDS, recordOf, recordsOf, takeExpression, type Taker } from './recorded';
 
 /**
  * Stored packet states. `funding`: created, sender not yet (known to be) debited — never
@@ -43,8 +45,16 @@ export interface PacketRecord {
    * over the counters as read (0 on the stored item, which no claim writes).
    */
   claimed: number;
-  /** Present on packets of > 100 shares: how many counter items hold their claims. */
+  /**
+   * How many counter items hold the packet's claims: every packet of the recorded layout, and
+   * packets of > 100 shares of the slots layout.
+   */
   counters?: number;
+  /**
+   * `recorded`: each counter records its takers (domain/share-counters.ts). Absent: the slots
+   * layout of packets stored before it.
+   */
+  layout?: typeof ShareLayouts.recorded;
   createdAt: string;
   expiresAt: string;
   expiresAtMs: number;
@@ -94,14 +104,32 @@ export type TakeShareResult =
   | { kind: 'taken'; index: number; packet: PacketRecord; last: boolean; amount?: Fen }
   | { kind: 'refused'; packet: PacketRecord | undefined };
 
+/**
+ * A take of the recorded layout (see store/recorded.ts). `taken`: the claim took share
+ * `slot.index` and the counter recorded it; `filled`: it took the counter's last share (then
+ * {@link PacketStore.allFull} tells whether it was the packet's last). `held`: the account already
+ * holds a share of this counter (a repeat, or its own earlier take). `full`: this counter has no
+ * share left (it never will again). `refused`: closed or expired — the packet as read now.
+ */
+export type RecordedTake =
+  | { kind: 'taken'; slot: SlotRecord; filled: boolean }
+  | { kind: 'held'; slot: SlotRecord }
+  | { kind: 'full' }
+  | { kind: 'refused'; packet: PacketRecord | undefined };
+
+/** A counter as settlement closed it; recorded layout: with its records (who took each share). */
+export interface ClosedCounter extends CounterState {
+  records?: SlotRecord[];
+}
+
 /** Settlement's progress: counters [0, counter) verified, `granted` the Σ of their granted shares. */
 export interface SettleCursor {
   counter: number;
   granted: Fen;
 }
 
-/** What locates a packet's counters and slots: its id and share count (fixed at creation). */
-export type PacketRef = Pick<PacketRecord, 'id' | 'count'>;
+/** What locates a packet's counters and slots: its id, share count and layout (fixed at creation). */
+export type PacketRef = Pick<PacketRecord, 'id' | 'count' | 'layout' | 'counters'>;
 
 /**
  * The store port of the packet aggregate: the packet item, its share list and share counters,
@@ -115,6 +143,13 @@ export interface PacketStore {
    * `countersConsistent`, by default as the packet item).
    */
   get(id: string, consistent?: boolean, countersConsistent?: boolean): Promise<PacketRecord | undefined>;
+  /**
+   * The packet item alone (consistent read), its counters not read: `claimed` is what the item
+   * holds (0 on a packet with counters, which no claim writes). For the sweeper and settlement,
+   * which need its state and settlement fields, not the claims' progress — a 10,000-share packet
+   * of the recorded layout has 1,000 counters, ten BatchGetItems on every read through `get`.
+   */
+  item(id: string): Promise<PacketRecord | undefined>;
   /**
    * A packet as this process last saw it: exact in its fixed fields (sender, total, count,
    * expiry, code validity), possibly behind in `claimed` and `state`. For checks whose answer
@@ -132,15 +167,42 @@ export interface PacketStore {
    * due at its expiry. Like {@link activate}, only from `funding` or `canceled`.
    */
   activatePaid(id: string, expiresAtMs: number, due: { shard: number; at: string }): Promise<PacketRecord | undefined>;
+  /** Slots layout: takes the next share index (the claim records it in a slot after). */
   takeShare(id: string, nowMs: number): Promise<TakeShareResult>;
+  /**
+   * Recorded layout: takes a share of counter `k` and records it to `taker`, in one write that
+   * is also the account's gate on that counter.
+   */
+  takeRecorded(p: PacketRecord, k: number, taker: Taker, nowMs: number): Promise<RecordedTake>;
+  /**
+   * Recorded layout, when the account's home counter is full: takes from another counter with
+   * room, at random (the caller's claim marker is the gate across counters).
+   */
+  takeRecordedElsewhere(p: PacketRecord, home: number, taker: Taker, nowMs: number): Promise<RecordedTake>;
+  /** Whether this process saw counter `k` of the packet full (counters only ever fill). */
+  seenFull(id: string, k: number): boolean;
+  /** Whether this process saw every counter of the packet full: it is finished. */
+  seenAllFull(p: PacketRecord): boolean;
+  /**
+   * Recorded layout, after a take filled a counter: whether every counter of the packet is full
+   * (the take got the packet's last share), reading only those not known full.
+   */
+  allFull(p: PacketRecord): Promise<boolean>;
   /** The packet's counters as read now (one for a packet of ≤ 100 shares: its own item). */
   counters(p: PacketRecord, consistent?: boolean): Promise<CounterState[]>;
   /**
    * Closes counter `k` of a packet in `settling` so no claim can take a share from it any more
-   * (re-closing is harmless) and returns its final state. A single-counter packet is closed by
-   * `beginSettle`: its state comes from `p` as `beginSettle` returned it.
+   * (re-closing is harmless) and returns its final state. A single-counter packet of the slots
+   * layout is closed by `beginSettle`: its state comes from `p` as `beginSettle` returned it.
+   * Recorded layout: with the counter's records as the close wrote them — final, since every
+   * take is conditioned on the counter being open — so settlement need not read them again.
    */
-  closeCounter(p: PacketRecord, k: number): Promise<CounterState>;
+  closeCounter(p: PacketRecord, k: number): Promise<ClosedCounter>;
+  /**
+   * Recorded layout: counters `ks` as they are now (consistent), each with its records. A full
+   * or closed counter's records are final (no take can land on it); settlement closes the rest.
+   */
+  recordedCounters(p: PacketRecord, ks: readonly number[]): Promise<ClosedCounter[]>;
   /**
    * Writes packets with their shares in batches (BatchWriteItem, unconditional): for campaigns,
    * whose packets are deterministic so a re-write is identical. Only for packets not yet
@@ -220,6 +282,7 @@ const PACKET_FIELDS = [
   'recipientName',
   'campaignId',
   'counters',
+  'layout',
   'funding',
   'paymentId',
   'groupOnly',
@@ -244,6 +307,7 @@ function remember(p: PacketRecord): PacketRecord {
   if (recentPackets.size >= SHARES_CACHE_MAX) {
     recentPackets.clear();
     fullCounters.clear();
+    fullRefreshedAt.clear();
   }
   recentPackets.set(p.id, p);
   return p;
@@ -257,6 +321,12 @@ const fullCounters = new Map<string, Set<number>>();
 
 /** How long a big packet's cached progress (the counters' sum on the packet item) serves views. */
 export const PROGRESS_FRESH_MS = 5_000;
+/**
+ * Packets of more counters than this show a cached progress; fewer are read exactly (one
+ * BatchGetItem of ≤ 10 small items, as cheap as the cache's own write), so a packet of up to
+ * 100 shares shows "finished" the moment its last share is taken.
+ */
+const PROGRESS_CACHED_ABOVE = 10;
 
 /**
  * Lanes on a share counter. A take whose answer was lost and whose SDK retry was overtaken by
@@ -273,6 +343,14 @@ const TAKE_LANES = 8;
 
 /** Takes of unknown outcome a single-counter claim tries again before it fails (see takeShare). */
 const UNKNOWN_TAKE_RETRIES = 3;
+
+/** When a process last refreshed which counters of a packet are full (real clock, ms). */
+const fullRefreshedAt = new Map<string, number>();
+/** How often, at most, overflowing claims of one process refresh which counters are full. */
+const FULL_REFRESH_MS = 1_000;
+
+/** Counters the last-share check reads first: one with room among them settles it. */
+const ALL_FULL_PROBE = 10;
 
 /** Counter items written at once (creation; not the claim path). */
 const COUNTER_WRITE_CONCURRENCY = 10;
@@ -296,13 +374,15 @@ function toCounter(it: Item): CounterState {
  */
 function counterItems(p: PacketRecord, shares: readonly Fen[]): Item[] {
   if (shares.length !== p.count) throw new Error(`packets: ${p.id} has ${shares.length} shares for ${p.count}`);
-  return counterRanges(p.count).map((r) => ({
+  const recorded = p.layout === ShareLayouts.recorded;
+  return counterRanges(p.count, p.layout).map((r) => ({
     ...Keys.shareCounter(p.id, r.counter),
     packetId: p.id,
     ...r,
     claimed: 0,
     expiresAtMs: p.expiresAtMs,
     amounts: shares.slice(r.start, r.start + r.size),
+    ...(recorded ? EMPTY_RECORDS : {}),
   }));
 }
 
@@ -329,6 +409,10 @@ export class DynamoPacketStore implements PacketStore {
     return p && p.state !== 'funding' ? remember(p) : p;
   }
 
+  async item(id: string) {
+    return toPacket(await this.db.get(Keys.packet(id), true));
+  }
+
   async counters(p: PacketRecord, consistent = true): Promise<CounterState[]> {
     if (!p.counters) return [{ counter: 0, start: 0, size: p.count, claimed: p.claimed, closed: p.state !== 'active' }];
     const keys = Array.from({ length: p.counters }, (_, k) => Keys.shareCounter(p.id, k));
@@ -337,7 +421,7 @@ export class DynamoPacketStore implements PacketStore {
     return found;
   }
 
-  async closeCounter(p: PacketRecord, k: number): Promise<CounterState> {
+  async closeCounter(p: PacketRecord, k: number): Promise<ClosedCounter> {
     if (!p.counters) {
       if (p.state === 'active') throw new Error(`packets: ${p.id} is still active`);
       return { counter: 0, start: 0, size: p.count, claimed: p.claimed, closed: true };
@@ -347,7 +431,20 @@ export class DynamoPacketStore implements PacketStore {
       values: { ':t': true },
     });
     if (!it) throw new Error(`packets: counter ${k} of ${p.id} missing`);
-    return toCounter(it);
+    return p.layout === ShareLayouts.recorded ? { ...toCounter(it), records: recordsOf(it) } : toCounter(it);
+  }
+
+  async recordedCounters(p: PacketRecord, ks: readonly number[]): Promise<ClosedCounter[]> {
+    const items = await this.db.batchGet(
+      ks.map((k) => Keys.shareCounter(p.id, k)),
+      true,
+    );
+    const byCounter = new Map(items.map((it) => [it.counter as number, it]));
+    return ks.map((k) => {
+      const it = byCounter.get(k);
+      if (!it) throw new Error(`packets: counter ${k} of ${p.id} missing`);
+      return { ...toCounter(it), records: recordsOf(it) };
+    });
   }
 
   async recent(id: string) {
@@ -457,6 +554,7 @@ export class DynamoPacketStore implements PacketStore {
    */
   async takeShare(id: string, nowMs: number): Promise<TakeShareResult> {
     const known = await this.recent(id);
+    if (known?.layout === ShareLayouts.recorded) throw new Error(`packets: ${id} records its takes (takeRecorded)`);
     if (known?.counters) return this.takeFromCounters(known, nowMs);
     for (let attempt = 0; ; attempt++) {
       let it: Item | undefined;
@@ -550,6 +648,131 @@ export class DynamoPacketStore implements PacketStore {
   }
 
   /**
+   * One conditional update of counter `k` (store/recorded.ts): the share and its record, or a
+   * refusal read back to say why. A take whose answer was lost tells itself apart by its own
+   * record — the account is in the counter's map exactly when a take of its landed, since only
+   * its takes write its entry — so such a take is never taken twice nor lost: read back, ours
+   * if recorded, otherwise it never landed and is tried again.
+   */
+  async takeRecorded(p: PacketRecord, k: number, taker: Taker, nowMs: number): Promise<RecordedTake> {
+    const key = Keys.shareCounter(p.id, k);
+    const { update, expr } = takeExpression(taker, nowMs);
+    // A counter this process saw full can only refuse: read it instead (the account may hold
+    // one of its shares — a repeat — which only the counter itself tells).
+    const knownFull = this.seenFull(p.id, k);
+    for (let attempt = 0; ; attempt++) {
+      let it: Item | undefined;
+      try {
+        if (!knownFull || attempt > 0) it = await this.db.update(key, update, expr);
+      } catch (err) {
+        if (!(err instanceof WriteOutcomeUnknown) || attempt >= UNKNOWN_TAKE_RETRIES) throw err;
+        const mine = err.item ? recordOf(err.item, taker.userId) : undefined;
+        if (mine) return { kind: 'taken', slot: mine, filled: this.filled(p, k, err.item!) };
+        continue;
+      }
+      if (it) {
+        const mine = recordOf(it, taker.userId);
+        if (!mine) throw new Error(`packets: counter ${k} of ${p.id} took without recording`);
+        return { kind: 'taken', slot: mine, filled: this.filled(p, k, it) };
+      }
+      const now = await this.db.get(key, true);
+      const mine = now ? recordOf(now, taker.userId) : undefined;
+      if (mine) return { kind: 'held', slot: mine };
+      if (!now || now.closed === true || (now.expiresAtMs as number) <= nowMs)
+        return { kind: 'refused', packet: await this.get(p.id) };
+      if ((now.claimed as number) >= (now.size as number)) {
+        this.knownFull(p.id).add(k);
+        return { kind: 'full' };
+      }
+      // Open, with room, not ours: refused only by the door's write guard racing another take.
+      if (attempt >= UNKNOWN_TAKE_RETRIES) throw new Error(`packets: counter ${k} of ${p.id} refused a take it allows`);
+    }
+  }
+
+  /**
+   * Counters other than `home` at random among those not known to be full. A full one is noted,
+   * and which counters are full is refreshed from one read of them all — at most once a second
+   * per packet in a process, so that the claims overflowing together near a big packet's end
+   * share one read of its counters instead of each making its own. None left → a consistent
+   * read decides: all full is "finished" (and the process knows it from then on), a closed one
+   * sends the packet's own reason.
+   */
+  async takeRecordedElsewhere(p: PacketRecord, home: number, taker: Taker, nowMs: number): Promise<RecordedTake> {
+    const n = p.counters ?? 1;
+    const full = this.knownFull(p.id);
+    full.add(home);
+    for (let attempt = 0, decided = false; attempt <= 4 * n + 4; attempt++) {
+      const k = pickCounter(n, full, randomInt);
+      if (k === undefined) {
+        if (decided) break;
+        decided = true;
+        const now = await this.counters(p, true);
+        if (now.some((c) => c.closed)) return { kind: 'refused', packet: await this.get(p.id) };
+        for (const c of now) if (c.claimed >= c.size) full.add(c.counter);
+        continue;
+      }
+      const r = await this.takeRecorded(p, k, taker, nowMs);
+      if (r.kind !== 'full') return r;
+      const last = fullRefreshedAt.get(p.id) ?? 0;
+      if (Date.now() - last >= FULL_REFRESH_MS) {
+        fullRefreshedAt.set(p.id, Date.now());
+        for (const c of await this.counters(p, false)) if (c.claimed >= c.size) full.add(c.counter);
+      }
+    }
+    // Every counter full, as read consistently: finished.
+    return full.size >= n
+      ? { kind: 'refused', packet: { ...p, claimed: p.count } }
+      : { kind: 'refused', packet: await this.get(p.id) };
+  }
+
+  /** Whether this process saw every counter of the packet full: it is finished (counters only fill). */
+  seenAllFull(p: PacketRecord): boolean {
+    return (fullCounters.get(p.id)?.size ?? 0) >= (p.counters ?? 1);
+  }
+
+  /** Whether the take that left counter `k` as `it` took its last share (noted as full). */
+  private filled(p: PacketRecord, k: number, it: Item): boolean {
+    if ((it.claimed as number) < (it.size as number)) return false;
+    this.knownFull(p.id).add(k);
+    return true;
+  }
+
+  /**
+   * Reads the counters not known full, a few at a time in random order, until one has room (the
+   * packet is not finished: usually the first read of 10 small items) or none is left (it is).
+   * Those found full are noted. A single counter's packet needs no read.
+   */
+  async allFull(p: PacketRecord): Promise<boolean> {
+    const n = p.counters ?? 1;
+    const full = this.knownFull(p.id);
+    const open = Array.from({ length: n }, (_, k) => k).filter((k) => !full.has(k));
+    for (let i = open.length - 1; i > 0; i--) {
+      const j = randomInt(i + 1);
+      [open[i], open[j]] = [open[j]!, open[i]!];
+    }
+    for (let at = 0, size = ALL_FULL_PROBE; at < open.length; at += size, size = 100) {
+      const keys = open.slice(at, at + size).map((k) => Keys.shareCounter(p.id, k));
+      let room = false;
+      for (const it of await this.db.batchGet(keys, true)) {
+        if ((it.claimed as number) >= (it.size as number)) full.add(it.counter as number);
+        else room = true;
+      }
+      if (room) return false;
+    }
+    return true;
+  }
+
+  seenFull(id: string, k: number): boolean {
+    return fullCounters.get(id)?.has(k) ?? false;
+  }
+
+  private knownFull(id: string): Set<number> {
+    let full = fullCounters.get(id);
+    if (!full) fullCounters.set(id, (full = new Set()));
+    return full;
+  }
+
+  /**
    * Two passes: share lists and counters first, packet items after, so a crash between batches
    * never leaves a packet item without its counters (`existing` sees only packet items, and a
    * packet that does not exist yet has nothing to claim, so re-writing its counters is safe).
@@ -587,25 +810,28 @@ export class DynamoPacketStore implements PacketStore {
     if (p.state === 'settled') return { packet: p, takenAmount: p.total - (p.refundedAmount ?? 0) };
     if (!p.counters)
       return { packet: p, takenAmount: sumFirst((await this.shares(id))?.amounts, Math.min(p.claimed, p.count)) };
-    // A big packet's progress is the sum over its counters (up to 100 items). Whoever reads them
-    // leaves the sum on the packet item, and views within PROGRESS_FRESH_MS use it: however many
-    // accounts and functions look, the counters are read about once per window per packet, and
-    // a view costs the packet item. The sum only ever grows, so a cached one is a lower bound
-    // at most a few seconds old; the claim itself always decides on the counters.
+    // A big packet's progress is the sum over its counters (up to 1,000 items). Whoever reads
+    // them leaves the sum on the packet item, and views within PROGRESS_FRESH_MS use it: however
+    // many accounts and functions look, the counters are read about once per window per packet,
+    // and a view costs the packet item. The sum only ever grows, so a cached one is a lower
+    // bound at most a few seconds old; the claim itself always decides on the counters. A packet
+    // of a few counters is read exactly (consistent), as a single-counter packet's item is.
+    const big = p.counters > PROGRESS_CACHED_ABOVE;
     const cached = it!.progress as { claimed: number; taken: Fen; atMs: number } | undefined;
-    if (cached && nowMs - cached.atMs < PROGRESS_FRESH_MS && nowMs >= cached.atMs) {
+    if (big && cached && nowMs - cached.atMs < PROGRESS_FRESH_MS && nowMs >= cached.atMs) {
       p.claimed = cached.claimed;
       return { packet: p, takenAmount: cached.taken };
     }
-    // One BatchGetItem; each counter carries its range's amounts, taken from the front.
+    // Each counter carries its range's amounts, taken from the front.
     const keys = Array.from({ length: p.counters }, (_, k) => Keys.shareCounter(p.id, k));
-    const items = await this.db.batchGet(keys, false);
+    const items = await this.db.batchGet(keys, !big);
     p.claimed = items.reduce((a, c) => a + (c.claimed as number), 0);
     const taken = items.reduce((a, c) => a + sumFirst(c.amounts as Fen[] | undefined, c.claimed as number), 0);
     // Unconditional: a cache, not state (no condition, so nothing a refusal could be misread from).
-    await this.db.update(Keys.packet(id), 'SET progress = :p', {
-      values: { ':p': { claimed: p.claimed, taken, atMs: nowMs } },
-    });
+    if (big)
+      await this.db.update(Keys.packet(id), 'SET progress = :p', {
+        values: { ':p': { claimed: p.claimed, taken, atMs: nowMs } },
+      });
     return { packet: p, takenAmount: taken };
   }
 

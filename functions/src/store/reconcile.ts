@@ -13,6 +13,7 @@
  */
 import { dayKeyUtc8, type Fen } from '../domain/money';
 import { counterCount, type CounterState } from '../domain/share-counters';
+import { recordEntriesOf } from './recorded';
 import {
   addToBag,
   emptyBag,
@@ -94,6 +95,8 @@ export interface PacketFacts {
   count: number;
   /** Share counters of a packet of > 100 shares; undefined when it counts on its own item. */
   counters: number | undefined;
+  /** `recorded`: its counters record their takers (store/recorded.ts); absent: slot items. */
+  layout: string | undefined;
   fee: Fen | undefined;
   state: string;
   /** Claims counted on the packet item (packets of ≤ 100 shares). */
@@ -115,6 +118,7 @@ function packetFactsOf(it: Item): PacketFacts {
     total: it.total as number,
     count: it.count as number,
     counters: typeof it.counters === 'number' ? it.counters : undefined,
+    layout: typeof it.layout === 'string' ? it.layout : undefined,
     fee: it.fee as number | undefined,
     state: it.state as string,
     claimed: it.claimed as number,
@@ -125,6 +129,16 @@ function packetFactsOf(it: Item): PacketFacts {
     funding: typeof it.funding === 'string' ? it.funding : undefined,
     paymentId: typeof it.paymentId === 'string' ? it.paymentId : undefined,
     campaignId: it.campaignId as string | undefined,
+  };
+}
+
+function counterStateOf(it: Item): CounterState {
+  return {
+    counter: it.counter as number,
+    start: it.start as number,
+    size: it.size as number,
+    claimed: it.claimed as number,
+    closed: it.closed === true,
   };
 }
 
@@ -149,6 +163,11 @@ export interface ReconcileReader {
   eachLedgerPage(accountId: string, onPage: (entries: LedgerLine[]) => void): Promise<number>;
   slots(packetId: string, count: number): Promise<SlotFact[]>;
   counters(packetId: string, n: number): Promise<CounterState[]>;
+  /**
+   * Recorded layout: the counters and the slots they record, from one read of the counter
+   * items (so the two always agree).
+   */
+  recordedCounters(packetId: string, n: number): Promise<{ counters: CounterState[]; slots: SlotFact[] }>;
   /** A packet's item, or undefined when it was never written. */
   packet(packetId: string): Promise<PacketFacts | undefined>;
   shares(packetId: string): Promise<Fen[] | undefined>;
@@ -275,17 +294,31 @@ export class DynamoReconcileReader implements ReconcileReader {
 
   /** The share counters of a packet of > 100 shares (one BatchGetItem per 100). */
   async counters(packetId: string, n: number): Promise<CounterState[]> {
+    return (await this.counterItems(packetId, n)).map(counterStateOf);
+  }
+
+  async recordedCounters(packetId: string, n: number): Promise<{ counters: CounterState[]; slots: SlotFact[] }> {
+    const items = await this.counterItems(packetId, n);
+    const slots = items.flatMap((it) =>
+      recordEntriesOf(it).map(({ userId, pos, index, amount, atMs }): SlotFact => {
+        if (amount !== undefined && atMs !== undefined)
+          return { index, userId, amount, at: new Date(atMs).toISOString() };
+        return {
+          index,
+          userId,
+          amount: 0,
+          at: '',
+          broken: `counter ${String(it.counter)} maps it to position ${pos}, which holds no record`,
+        };
+      }),
+    );
+    return { counters: items.map(counterStateOf), slots };
+  }
+
+  private async counterItems(packetId: string, n: number): Promise<Item[]> {
     const items = await this.db.batchGet(Array.from({ length: n }, (_, k) => Keys.shareCounter(packetId, k)));
     this.itemsRead += items.length;
-    return items
-      .map((it) => ({
-        counter: it.counter as number,
-        start: it.start as number,
-        size: it.size as number,
-        claimed: it.claimed as number,
-        closed: it.closed === true,
-      }))
-      .sort((a, b) => a.counter - b.counter);
+    return items.sort((a, b) => (a.counter as number) - (b.counter as number));
   }
 
   async packet(packetId: string): Promise<PacketFacts | undefined> {
