@@ -132,7 +132,12 @@ describe('campaigns', () => {
       clock,
       db: baseDb({
         beforeWrite: (w) => {
-          if (w.op === 'batchWrite' && ++batches === 160) throw new Error('crash: Lambda died mid-campaign');
+          // 100 packets of 3 shares, in four groups written side by side: each group's share lists
+          // and counters (50 items) before its packet items (25). By the 250th item at most 200
+          // are of the first kind, so the crash always falls among the packet items: some packets
+          // exist (≥ 25 written before the crashed batch), never all (a group's packets wait for
+          // its own first pass).
+          if (w.op === 'batchWrite' && ++batches === 250) throw new Error('crash: Lambda died mid-campaign');
         },
       }),
     });

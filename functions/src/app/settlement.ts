@@ -299,14 +299,7 @@ async function verifyCounter(
   }
   const granted = slots.filter((s) => !s.void);
   if (!budget.work()) return undefined;
-  const unconfirmed = await unconfirmedCredits(d, p.id, granted);
-  const credited = await mapLimited(
-    unconfirmed,
-    CREDIT_CONCURRENCY,
-    async (s) => budget.work() && (await d.wallets.append(s.userId, s.seqHint, claimCredit(p.id, s)), true),
-  );
-  if (credited.includes(false)) return undefined;
-  return granted.reduce((a, s) => a + s.amount, 0);
+  return creditGranted(d, p, granted, budget);
 }
 
 /**
@@ -343,6 +336,20 @@ async function verifyRecordedStep(
       );
     return c!.records;
   });
+  return creditGranted(d, p, granted, budget);
+}
+
+/**
+ * Step D: confirms the credits of `granted` (one read), applies the missing ones through
+ * `append` (found or applied, once), and returns their Σ — or undefined when the budget ran
+ * out first.
+ */
+async function creditGranted(
+  d: Deps,
+  p: PacketRecord,
+  granted: readonly SlotRecord[],
+  budget: Budget,
+): Promise<Fen | undefined> {
   const unconfirmed = await unconfirmedCredits(d, p.id, granted);
   const credited = await mapLimited(
     unconfirmed,

@@ -355,7 +355,8 @@ const ALL_FULL_PROBE = 10;
 /** Counter items written at once (creation; not the claim path). */
 const COUNTER_WRITE_CONCURRENCY = 10;
 
-function toCounter(it: Item): CounterState {
+/** A stored counter item's state (also read by reconciliation's adapter). */
+export function toCounter(it: Item): CounterState {
   return {
     counter: it.counter as number,
     start: it.start as number,

@@ -14,6 +14,7 @@
 import { dayKeyUtc8, type Fen } from '../domain/money';
 import { counterCount, type CounterState } from '../domain/share-counters';
 import { recordEntriesOf } from './recorded';
+import { toCounter } from './packets';
 import {
   addToBag,
   emptyBag,
@@ -129,16 +130,6 @@ function packetFactsOf(it: Item): PacketFacts {
     funding: typeof it.funding === 'string' ? it.funding : undefined,
     paymentId: typeof it.paymentId === 'string' ? it.paymentId : undefined,
     campaignId: it.campaignId as string | undefined,
-  };
-}
-
-function counterStateOf(it: Item): CounterState {
-  return {
-    counter: it.counter as number,
-    start: it.start as number,
-    size: it.size as number,
-    claimed: it.claimed as number,
-    closed: it.closed === true,
   };
 }
 
@@ -294,7 +285,7 @@ export class DynamoReconcileReader implements ReconcileReader {
 
   /** The share counters of a packet of > 100 shares (one BatchGetItem per 100). */
   async counters(packetId: string, n: number): Promise<CounterState[]> {
-    return (await this.counterItems(packetId, n)).map(counterStateOf);
+    return (await this.counterItems(packetId, n)).map(toCounter);
   }
 
   async recordedCounters(packetId: string, n: number): Promise<{ counters: CounterState[]; slots: SlotFact[] }> {
@@ -312,7 +303,7 @@ export class DynamoReconcileReader implements ReconcileReader {
         };
       }),
     );
-    return { counters: items.map(counterStateOf), slots };
+    return { counters: items.map(toCounter), slots };
   }
 
   private async counterItems(packetId: string, n: number): Promise<Item[]> {
