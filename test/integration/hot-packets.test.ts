@@ -24,7 +24,18 @@ import {
 } from '../../functions/src/domain/share-counters';
 import { queryAll } from '../../functions/src/store/db';
 import { Keys } from '../../functions/src/store/keys';
-import { Clock, idem, inBatches, login, makeApi, sendPacket, testDeps, topup, type TestUser } from '../helpers/app';
+import {
+  Clock,
+  idem,
+  inBatches,
+  login,
+  makeApi,
+  sendPacket,
+  testDeps,
+  topup,
+  type Api,
+  type TestUser,
+} from '../helpers/app';
 import { ledgerOf, violations } from '../helpers/invariants';
 import { dynamoItemBytes } from '../helpers/item-size';
 import { recordedName } from '../../functions/src/store/recorded';
@@ -53,41 +64,49 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   return 'OK';
 }
 
+/**
+ * The bank test's run: a 1,000-share enterprise packet and 1,200 accounts each claiming twice
+ * at once. Every answer is a share, PACKET_FINISHED or CLAIM_IN_PROGRESS; an account's answers
+ * name one share, once as new; exactly 1,000 winners whose shares make the total.
+ */
+async function bankRun(call: Api) {
+  const sender = await login(call, { tier: 'enterprise', name: '某某公司' });
+  await topup(call, sender, 100_000);
+  await topup(call, sender, 100_000);
+  await topup(call, sender, 1_200); // the 0.6 % fee
+  const sent = await sendPacket(call, sender, { total: 200_000, count: 1_000, mode: 'lucky' });
+  const users: TestUser[] = await inBatches(1_200, 100, () => login(call));
+  const results = await inBatches(1_200, 150, async (i) => {
+    const u = users[i]!;
+    const rs = await Promise.all(
+      [0, 1].map(() => call('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } })),
+    );
+    return { u, rs };
+  });
+  let sum = 0;
+  const winners: Array<{ u: TestUser; amount: number }> = [];
+  for (const { u, rs } of results) {
+    for (const r of rs) {
+      expect([200, 409]).toContain(r.status);
+      if (r.status === 409) expect(['PACKET_FINISHED', 'CLAIM_IN_PROGRESS']).toContain(r.body.error.code);
+    }
+    const ok = rs.filter((r) => r.status === 200);
+    if (ok.length === 0) continue;
+    expect(new Set(ok.map((r) => r.body.amount)).size).toBe(1); // a repeat returns the same share
+    expect(ok.filter((r) => r.body.repeat === false)).toHaveLength(1);
+    winners.push({ u, amount: ok[0]!.body.amount });
+    sum += ok[0]!.body.amount as number;
+  }
+  expect(winners).toHaveLength(1_000);
+  expect(sum).toBe(200_000);
+  return { sender, sent, users, winners };
+}
+
 describe('hot packets: shares spread over counter items (slots layout: packets stored before)', () => {
   test('the bank test on a sharded 1,000-share packet: 1,200 users × 2 concurrent claims, 1,000 winners, one share each, Σ = total', async () => {
-    const sender = await login(api, { tier: 'enterprise', name: '某某公司' });
-    await topup(api, sender, 100_000);
-    await topup(api, sender, 100_000);
-    await topup(api, sender, 1_200); // the 0.6 % fee
-    const sent = await sendPacket(api, sender, { total: 200_000, count: 1_000, mode: 'lucky' });
+    const { sender, sent, users, winners } = await bankRun(api);
     const stored = await d.packets.get(sent.packet.id);
     expect(stored?.counters).toBe(10);
-    const users: TestUser[] = await inBatches(1_200, 100, () => login(api));
-
-    const results = await inBatches(1_200, 150, async (i) => {
-      const u = users[i]!;
-      const rs = await Promise.all(
-        [0, 1].map(() => api('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } })),
-      );
-      return { u, rs };
-    });
-
-    let sum = 0;
-    const winners: Array<{ u: TestUser; amount: number }> = [];
-    for (const { u, rs } of results) {
-      for (const r of rs) {
-        expect([200, 409]).toContain(r.status);
-        if (r.status === 409) expect(['PACKET_FINISHED', 'CLAIM_IN_PROGRESS']).toContain(r.body.error.code);
-      }
-      const ok = rs.filter((r) => r.status === 200);
-      if (ok.length === 0) continue;
-      expect(new Set(ok.map((r) => r.body.amount)).size).toBe(1); // a repeat returns the same share
-      expect(ok.filter((r) => r.body.repeat === false)).toHaveLength(1);
-      winners.push({ u, amount: ok[0]!.body.amount });
-      sum += ok[0]!.body.amount as number;
-    }
-    expect(winners).toHaveLength(1_000);
-    expect(sum).toBe(200_000);
 
     // Every counter handed out exactly its range; every slot sits under its counter's partition.
     const p = (await d.packets.get(sent.packet.id))!;
@@ -329,39 +348,9 @@ describe('hot packets: shares spread over counter items (slots layout: packets s
 
 describe('hot packets: counters of ten that record their takers (recorded layout)', () => {
   test('the bank test on a recorded 1,000-share packet: 1,200 users × 2 concurrent claims, 1,000 winners, one share each across counters (overflow claims included), Σ = total', async () => {
-    const sender = await login(rApi, { tier: 'enterprise', name: '某某公司' });
-    await topup(rApi, sender, 100_000);
-    await topup(rApi, sender, 100_000);
-    await topup(rApi, sender, 1_200); // the 0.6 % fee
-    const sent = await sendPacket(rApi, sender, { total: 200_000, count: 1_000, mode: 'lucky' });
+    const { sender, sent, users, winners } = await bankRun(rApi);
     const stored = (await rd.packets.get(sent.packet.id))!;
     expect(stored).toMatchObject({ layout: 'recorded', counters: 100 });
-    const users: TestUser[] = await inBatches(1_200, 100, () => login(rApi));
-
-    const results = await inBatches(1_200, 150, async (i) => {
-      const u = users[i]!;
-      const rs = await Promise.all(
-        [0, 1].map(() => rApi('POST', '/v1/claims', { token: u.token, body: { code: sent.shareCode.code } })),
-      );
-      return { u, rs };
-    });
-
-    let sum = 0;
-    const winners: Array<{ u: TestUser; amount: number }> = [];
-    for (const { u, rs } of results) {
-      for (const r of rs) {
-        expect([200, 409]).toContain(r.status);
-        if (r.status === 409) expect(['PACKET_FINISHED', 'CLAIM_IN_PROGRESS']).toContain(r.body.error.code);
-      }
-      const ok = rs.filter((r) => r.status === 200);
-      if (ok.length === 0) continue;
-      expect(new Set(ok.map((r) => r.body.amount)).size).toBe(1); // a repeat returns the same share
-      expect(ok.filter((r) => r.body.repeat === false)).toHaveLength(1);
-      winners.push({ u, amount: ok[0]!.body.amount });
-      sum += ok[0]!.body.amount as number;
-    }
-    expect(winners).toHaveLength(1_000);
-    expect(sum).toBe(200_000);
 
     // Every counter handed out exactly its range of ten, each share recorded to its taker.
     const p = (await rd.packets.get(sent.packet.id))!;
