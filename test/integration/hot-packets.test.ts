@@ -102,6 +102,31 @@ async function bankRun(call: Api) {
   return { sender, sent, users, winners };
 }
 
+/**
+ * One account's 20 parallel claims on a 500-share packet: one share, once as new, the others a
+ * repeat or CLAIM_IN_PROGRESS; one share recorded to it and one credit. Returns that share.
+ */
+async function greedyRun(call: Api, deps: typeof d) {
+  const sender = await login(call, { tier: 'enterprise' });
+  await topup(call, sender, 10_100);
+  const sent = await sendPacket(call, sender, { total: 10_000, count: 500, mode: 'equal' });
+  const greedy = await login(call);
+  const rs = await Promise.all(
+    Array.from({ length: 20 }, () =>
+      call('POST', '/v1/claims', { token: greedy.token, body: { code: sent.code.code } }),
+    ),
+  );
+  const ok = rs.filter((r) => r.status === 200);
+  expect(ok.filter((r) => !r.body.repeat)).toHaveLength(1);
+  for (const r of rs.filter((x) => x.status !== 200)) expect(r.body.error.code).toBe('CLAIM_IN_PROGRESS');
+  const p = (await deps.packets.get(sent.packet.id))!;
+  expect(p.claimed).toBe(1);
+  const mine = (await deps.claims.slots(p)).filter((s) => s.userId === greedy.userId);
+  expect(mine).toHaveLength(1);
+  expect(await ledgerOf(deps, greedy.userId)).toHaveLength(1);
+  return { p, greedy, mine: mine[0]! };
+}
+
 describe('hot packets: shares spread over counter items (slots layout: packets stored before)', () => {
   test('the bank test on a sharded 1,000-share packet: 1,200 users × 2 concurrent claims, 1,000 winners, one share each, Σ = total', async () => {
     const { sender, sent, users, winners } = await bankRun(api);
@@ -164,22 +189,7 @@ describe('hot packets: shares spread over counter items (slots layout: packets s
   }, 300_000);
 
   test('one account, 20 parallel claims on a sharded packet: one share', async () => {
-    const sender = await login(api, { tier: 'enterprise' });
-    await topup(api, sender, 10_100);
-    const sent = await sendPacket(api, sender, { total: 10_000, count: 500, mode: 'equal' });
-    const greedy = await login(api);
-    const rs = await Promise.all(
-      Array.from({ length: 20 }, () =>
-        api('POST', '/v1/claims', { token: greedy.token, body: { code: sent.code.code } }),
-      ),
-    );
-    const ok = rs.filter((r) => r.status === 200);
-    expect(ok.filter((r) => !r.body.repeat)).toHaveLength(1);
-    for (const r of rs.filter((x) => x.status !== 200)) expect(r.body.error.code).toBe('CLAIM_IN_PROGRESS');
-    const p = (await d.packets.get(sent.packet.id))!;
-    expect(p.claimed).toBe(1);
-    expect((await d.claims.slots(p)).filter((s) => s.userId === greedy.userId)).toHaveLength(1);
-    expect(await ledgerOf(d, greedy.userId)).toHaveLength(1);
+    await greedyRun(api, d);
   });
 
   test('settlement closes every counter before it refunds; a share taken but never recorded is voided and refunded', async () => {
@@ -420,25 +430,9 @@ describe('hot packets: counters of ten that record their takers (recorded layout
   }, 300_000);
 
   test('one account, 20 parallel claims on a recorded packet: one share', async () => {
-    const sender = await login(rApi, { tier: 'enterprise' });
-    await topup(rApi, sender, 10_100);
-    const sent = await sendPacket(rApi, sender, { total: 10_000, count: 500, mode: 'equal' });
-    const greedy = await login(rApi);
-    const rs = await Promise.all(
-      Array.from({ length: 20 }, () =>
-        rApi('POST', '/v1/claims', { token: greedy.token, body: { code: sent.code.code } }),
-      ),
-    );
-    const ok = rs.filter((r) => r.status === 200);
-    expect(ok.filter((r) => !r.body.repeat)).toHaveLength(1);
-    for (const r of rs.filter((x) => x.status !== 200)) expect(r.body.error.code).toBe('CLAIM_IN_PROGRESS');
-    const p = (await rd.packets.get(sent.packet.id))!;
-    expect(p.claimed).toBe(1);
-    const mine = (await rd.claims.slots(p)).filter((s) => s.userId === greedy.userId);
-    expect(mine).toHaveLength(1);
+    const { p, greedy, mine } = await greedyRun(rApi, rd);
     // It took on its home counter (room there): one write was gate, take and record.
-    expect(counterOf(mine[0]!.index, ShareLayouts.recorded)).toBe(homeCounter(p.id, greedy.userId, 50));
-    expect(await ledgerOf(rd, greedy.userId)).toHaveLength(1);
+    expect(counterOf(mine.index, ShareLayouts.recorded)).toBe(homeCounter(p.id, greedy.userId, 50));
   });
 
   test('settlement closes every counter before it refunds; a take recorded but never credited is credited once; nothing is voided', async () => {
